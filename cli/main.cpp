@@ -1,0 +1,63 @@
+// The kafkasim command.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "bench/phold.hpp"
+#include "kafkasim/build_info.hpp"
+
+namespace {
+
+int bench_phold(const kafkasim::bench::PholdConfig& config) {
+  using kafkasim::bench::PholdResult;
+  std::printf("PHOLD: N=%u LPs, E=%u initial events each, M=%llu events, seed=%llu\n", config.lps,
+              config.initial_events_per_lp, static_cast<unsigned long long>(config.events),
+              static_cast<unsigned long long>(config.seed));
+  std::printf("reproduce: kafkasim bench phold --lps %u --initial %u --events %llu --seed %llu\n", config.lps,
+              config.initial_events_per_lp, static_cast<unsigned long long>(config.events),
+              static_cast<unsigned long long>(config.seed));
+  std::fflush(stdout);
+  const PholdResult bare = kafkasim::bench::run_phold_bare(config);
+  const PholdResult engine = kafkasim::bench::run_phold_engine(config);
+  std::printf("  bare std::priority_queue loop: %12.0f events/s  (%.3f s wall)\n", bare.events_per_second(),
+              bare.wall_seconds);
+  std::printf("  kafkasim engine:               %12.0f events/s  (%.3f s wall)\n", engine.events_per_second(),
+              engine.wall_seconds);
+  const double ratio = bare.events_per_second() > 0 ? engine.events_per_second() / bare.events_per_second() : 0;
+  std::printf("  engine / bare ratio:           %12.3f  (goal >= 0.70)\n", ratio);
+  std::printf("  simulated time reached:        %12.6f s\n", static_cast<double>(engine.final_time_ns) / 1e9);
+  const bool same = engine.checksum == bare.checksum && engine.events == bare.events &&
+                    engine.final_time_ns == bare.final_time_ns;
+  std::printf("  same event sequence in both:   %s (checksum %016llx)\n", same ? "yes" : "NO",
+              static_cast<unsigned long long>(engine.checksum));
+  return same ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kafkasim: a deterministic discrete-event simulator of Apache Kafka clusters"};
+  app.set_version_flag("--version", std::string("kafkasim ") + kafkasim::build_info::kVersion + " (" +
+                                        kafkasim::build_info::kGitCommit + ")");
+  app.require_subcommand(1);
+
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks of the simulator itself");
+  bench->require_subcommand(1);
+  kafkasim::bench::PholdConfig phold;
+  CLI::App* phold_cmd = bench->add_subcommand("phold", "PHOLD engine benchmark against a bare priority-queue loop");
+  phold_cmd->add_option("--lps", phold.lps, "Logical processes (N)")->check(CLI::Range(1u, 1u << 24));
+  phold_cmd->add_option("--initial", phold.initial_events_per_lp, "Initial events per LP (E)")
+      ->check(CLI::Range(1u, 1u << 16));
+  phold_cmd->add_option("--events", phold.events, "Events to execute (M)")->check(CLI::PositiveNumber);
+  phold_cmd->add_option("--seed", phold.seed, "Root seed");
+  int exit_code = 0;
+  phold_cmd->callback([&] { exit_code = bench_phold(phold); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return exit_code;
+}
