@@ -19,6 +19,16 @@ Rng::Rng(uint64_t seed) : seed_(seed) {
   KS_ASSERT((s_[0] | s_[1] | s_[2] | s_[3]) != 0);
 }
 
+Rng Rng::from_state(uint64_t s0, uint64_t s1, uint64_t s2, uint64_t s3) {
+  KS_ASSERT((s0 | s1 | s2 | s3) != 0);
+  Rng rng(0);
+  rng.s_[0] = s0;
+  rng.s_[1] = s1;
+  rng.s_[2] = s2;
+  rng.s_[3] = s3;
+  return rng;
+}
+
 Rng Rng::stream(uint64_t root_seed, std::string_view name) {
   uint64_t mix = root_seed ^ 0x6a09e667f3bcc909ULL;
   uint64_t a = splitmix64(mix);

@@ -38,6 +38,8 @@ class Rng {
   // A child stream of this stream's seed: `Rng::stream(seed(), name)`. Does not draw from this stream.
   Rng fork(std::string_view name) const { return stream(seed_, name); }
   uint64_t seed() const { return seed_; }
+  // A generator in the given raw xoshiro256** state (not all zero); for conformance tests.
+  static Rng from_state(uint64_t s0, uint64_t s1, uint64_t s2, uint64_t s3);
 
   uint64_t next_u64();
   // Uniform in [0, bound), unbiased (Lemire's multiply-and-reject). bound > 0.
