@@ -1,0 +1,105 @@
+#include "kafkasim/cluster/units.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+namespace kafkasim::cluster {
+
+namespace {
+
+struct NumberAndUnit {
+  double number = 0;
+  std::string unit;
+  bool ok = false;
+};
+
+// Splits "1.5 GiB" into 1.5 and "GiB". The number must be finite and non-negative.
+NumberAndUnit split(std::string_view text) {
+  NumberAndUnit out;
+  std::string s(text);
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  size_t start = i;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == 'e' ||
+                          s[i] == 'E' || ((s[i] == '+' || s[i] == '-') && i > start && (s[i - 1] == 'e' || s[i - 1] == 'E'))))
+    ++i;
+  if (i == start) return out;
+  const std::string num = s.substr(start, i - start);
+  char* end = nullptr;
+  out.number = std::strtod(num.c_str(), &end);
+  if (end == nullptr || *end != '\0' || !std::isfinite(out.number) || out.number < 0) return out;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  size_t unit_end = s.size();
+  while (unit_end > i && std::isspace(static_cast<unsigned char>(s[unit_end - 1]))) --unit_end;
+  out.unit = s.substr(i, unit_end - i);
+  out.ok = true;
+  return out;
+}
+
+}  // namespace
+
+Parsed<sim::Duration> parse_duration(std::string_view text, int64_t plain_unit_ns) {
+  const std::string expected = "a duration such as \"5ms\", \"250us\", \"30s\" (units ns, us, ms, s, min, h, d)";
+  const NumberAndUnit p = split(text);
+  if (!p.ok) return expected;
+  double unit_ns;
+  if (p.unit.empty()) unit_ns = static_cast<double>(plain_unit_ns);
+  else if (p.unit == "ns") unit_ns = 1;
+  else if (p.unit == "us") unit_ns = 1e3;
+  else if (p.unit == "ms") unit_ns = 1e6;
+  else if (p.unit == "s") unit_ns = 1e9;
+  else if (p.unit == "min") unit_ns = 60e9;
+  else if (p.unit == "h") unit_ns = 3600e9;
+  else if (p.unit == "d") unit_ns = 86400e9;
+  else return expected;
+  const double ns = p.number * unit_ns;
+  if (ns > 9.2e18) return "a duration below 292 years";
+  return sim::Duration::from_ns(static_cast<int64_t>(std::llround(ns)));
+}
+
+Parsed<uint64_t> parse_bytes(std::string_view text) {
+  const std::string expected = "a size such as \"16384\", \"64KiB\", \"1GiB\", \"500MB\"";
+  const NumberAndUnit p = split(text);
+  if (!p.ok) return expected;
+  double scale;
+  if (p.unit.empty() || p.unit == "B") scale = 1;
+  else if (p.unit == "KB") scale = 1e3;
+  else if (p.unit == "MB") scale = 1e6;
+  else if (p.unit == "GB") scale = 1e9;
+  else if (p.unit == "TB") scale = 1e12;
+  else if (p.unit == "KiB") scale = 1024.0;
+  else if (p.unit == "MiB") scale = 1024.0 * 1024;
+  else if (p.unit == "GiB") scale = 1024.0 * 1024 * 1024;
+  else if (p.unit == "TiB") scale = 1024.0 * 1024 * 1024 * 1024;
+  else return expected;
+  const double bytes = p.number * scale;
+  if (bytes > 1.8e19) return "a size below 16 EiB";
+  if (bytes != std::floor(bytes)) return "a whole number of bytes";
+  return static_cast<uint64_t>(bytes);
+}
+
+Parsed<double> parse_bandwidth(std::string_view text) {
+  const std::string expected =
+      "a bandwidth such as \"10Gbps\", \"125MB/s\", \"1GiB/s\" (bits: bps, Kbps, Mbps, Gbps; bytes: B/s, KB/s, MB/s, "
+      "GB/s, KiB/s, MiB/s, GiB/s)";
+  const NumberAndUnit p = split(text);
+  if (!p.ok) return expected;
+  double bytes_per_unit;
+  if (p.unit.empty() || p.unit == "B/s") bytes_per_unit = 1;
+  else if (p.unit == "bps") bytes_per_unit = 1.0 / 8;
+  else if (p.unit == "Kbps") bytes_per_unit = 1e3 / 8;
+  else if (p.unit == "Mbps") bytes_per_unit = 1e6 / 8;
+  else if (p.unit == "Gbps") bytes_per_unit = 1e9 / 8;
+  else if (p.unit == "KB/s") bytes_per_unit = 1e3;
+  else if (p.unit == "MB/s") bytes_per_unit = 1e6;
+  else if (p.unit == "GB/s") bytes_per_unit = 1e9;
+  else if (p.unit == "KiB/s") bytes_per_unit = 1024.0;
+  else if (p.unit == "MiB/s") bytes_per_unit = 1024.0 * 1024;
+  else if (p.unit == "GiB/s") bytes_per_unit = 1024.0 * 1024 * 1024;
+  else return expected;
+  return p.number * bytes_per_unit;
+}
+
+}  // namespace kafkasim::cluster

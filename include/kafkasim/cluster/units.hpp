@@ -1,0 +1,27 @@
+// Quantities with units, as users write them in scenarios and profiles: "5ms", "30s", "1GiB", "10Gbps".
+// Each parser returns the value or a message saying what was expected; callers wrap it in a ConfigError
+// with the file and JSON pointer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::cluster {
+
+template <typename T>
+using Parsed = std::variant<T, std::string>;  // the value, or what was wrong
+
+// Durations: a number with ns, us, ms, s, min, h, d (e.g. "250us", "1.5s"). A plain number (no unit) is taken
+// in `plain_unit_ns` nanoseconds per unit, so "linger.ms": 5 means 5 ms.
+Parsed<sim::Duration> parse_duration(std::string_view text, int64_t plain_unit_ns);
+// Sizes in bytes: B, KB/MB/GB/TB (10^3 steps), KiB/MiB/GiB/TiB (2^10 steps). A plain number is bytes.
+Parsed<uint64_t> parse_bytes(std::string_view text);
+// Bandwidths in bytes per second: bps/Kbps/Mbps/Gbps (bits, 10^3 steps), B/s, KB/s, MB/s, GB/s, KiB/s, MiB/s,
+// GiB/s. A plain number is bytes per second.
+Parsed<double> parse_bandwidth(std::string_view text);
+
+}  // namespace kafkasim::cluster
