@@ -31,10 +31,13 @@ std::string number_text(double v) {
 ProfileReader::ProfileReader(const nlohmann::json& doc, std::string file, std::string base_pointer)
     : doc_(doc), file_(std::move(file)), base_(std::move(base_pointer)) {
   if (!doc_.is_object()) throw ConfigError(file_, base_, "a hardware profile object", describe(doc_));
-  static constexpr std::string_view kTopKeys[] = {"kind", "name", "description", "parameters"};
+  static constexpr std::string_view kTopKeys[] = {"kind", "name", "description", "params_struct", "parameters",
+                                                  "network_config", "costs", "jvm", "checks"};
+  static constexpr std::string_view kSections[] = {"parameters", "network_config", "costs", "jvm", "checks"};
   for (const auto& [key, value] : doc_.items()) {
     if (std::find(std::begin(kTopKeys), std::end(kTopKeys), key) == std::end(kTopKeys))
-      throw ConfigError(file_, base_ + "/" + pointer_token(key), "one of kind, name, description, parameters",
+      throw ConfigError(file_, base_ + "/" + pointer_token(key),
+                        "one of kind, name, description, params_struct, parameters, network_config, costs, jvm, checks",
                         "\"" + key + "\"", closest_name(key, kTopKeys));
   }
   for (const char* key : {"kind", "name"}) {
@@ -49,8 +52,13 @@ ProfileReader::ProfileReader(const nlohmann::json& doc, std::string file, std::s
   if (params == doc_.end() || !params->is_object())
     throw ConfigError(file_, base_ + "/parameters", "an object of parameters",
                       params == doc_.end() ? "nothing" : describe(*params));
-  for (const auto& [key, entry] : params->items()) {
-    const std::string where = base_ + "/parameters/" + pointer_token(key);
+  for (std::string_view section : kSections) {
+    const auto sec = doc_.find(std::string(section));
+    if (sec == doc_.end()) continue;
+    if (!sec->is_object())
+      throw ConfigError(file_, base_ + "/" + std::string(section), "an object of entries", describe(*sec));
+    for (const auto& [key, entry] : sec->items()) {
+    const std::string where = base_ + "/" + std::string(section) + "/" + pointer_token(key);
     if (!entry.is_object() || !entry.contains("value"))
       throw ConfigError(file_, where, "an object {\"value\", \"unit\", \"source\"}", describe(entry));
     for (const auto& [field, v] : entry.items()) {
@@ -67,11 +75,14 @@ ProfileReader::ProfileReader(const nlohmann::json& doc, std::string file, std::s
     const auto unit = entry.find("unit");
     if (unit != entry.end() && !unit->is_string())
       throw ConfigError(file_, where + "/unit", "a string", describe(*unit));
+    }
   }
 }
 
+void ProfileReader::use_section(const std::string& section) { section_ = section; }
+
 std::string ProfileReader::pointer(const std::string& param) const {
-  return base_ + "/parameters/" + pointer_token(param);
+  return base_ + "/" + section_ + "/" + pointer_token(param);
 }
 
 void ProfileReader::fail(const std::string& param, const std::string& expected, const std::string& found) const {
@@ -79,8 +90,11 @@ void ProfileReader::fail(const std::string& param, const std::string& expected, 
 }
 
 const nlohmann::json* ProfileReader::param(const std::string& name, bool required) {
-  if (std::find(asked_.begin(), asked_.end(), name) == asked_.end()) asked_.push_back(name);
-  const auto& params = doc_["parameters"];
+  const std::pair<std::string, std::string> key{section_, name};
+  if (std::find(asked_.begin(), asked_.end(), key) == asked_.end()) asked_.push_back(key);
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  const auto sec = doc_.find(section_);
+  const nlohmann::json& params = sec == doc_.end() ? kEmpty : *sec;
   const auto it = params.find(name);
   if (it == params.end()) {
     if (required)
@@ -180,13 +194,45 @@ bool ProfileReader::boolean(const std::string& name) {
   return *optional_boolean(name);
 }
 
+std::optional<std::string> ProfileReader::optional_choice(const std::string& name,
+                                                          const std::vector<std::string>& allowed) {
+  const nlohmann::json* entry = param(name, false);
+  if (entry == nullptr) return std::nullopt;
+  const auto& v = (*entry)["value"];
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
+  if (!v.is_string()) fail(name, "one of " + list, describe(v));
+  const std::string text = v.get<std::string>();
+  if (std::find(allowed.begin(), allowed.end(), text) == allowed.end()) {
+    std::vector<std::string_view> known(allowed.begin(), allowed.end());
+    throw ConfigError(file_, pointer(name) + "/value", "one of " + list, describe(v), closest_name(text, known));
+  }
+  return text;
+}
+
+std::string ProfileReader::choice(const std::string& name, const std::vector<std::string>& allowed) {
+  param(name, true);
+  return *optional_choice(name, allowed);
+}
+
 void ProfileReader::finish() const {
-  std::vector<std::string_view> known(asked_.begin(), asked_.end());
-  for (const auto& [key, entry] : doc_["parameters"].items()) {
-    (void)entry;
-    if (std::find(asked_.begin(), asked_.end(), key) == asked_.end())
-      throw ConfigError(file_, pointer(key), "a parameter of a " + kind_ + " profile", "\"" + key + "\"",
-                        closest_name(key, known));
+  // Only sections some getter read are checked; "checks" and cost tables read by other code are left alone.
+  std::vector<std::string> sections;
+  for (const auto& [section, name] : asked_)
+    if (std::find(sections.begin(), sections.end(), section) == sections.end()) sections.push_back(section);
+  for (const std::string& section : sections) {
+    const auto sec = doc_.find(section);
+    if (sec == doc_.end()) continue;
+    std::vector<std::string_view> known;
+    for (const auto& [s, n] : asked_)
+      if (s == section) known.push_back(n);
+    for (const auto& [key, entry] : sec->items()) {
+      (void)entry;
+      if (std::find(asked_.begin(), asked_.end(), std::make_pair(section, key)) == asked_.end())
+        throw ConfigError(file_, base_ + "/" + section + "/" + pointer_token(key),
+                          "a known entry of \"" + section + "\" in a " + kind_ + " profile", "\"" + key + "\"",
+                          closest_name(key, known));
+    }
   }
 }
 

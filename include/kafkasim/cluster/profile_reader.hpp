@@ -1,7 +1,11 @@
-// Reads one hardware profile document: {"kind", "name", "description", "parameters": {NAME: {"value", "unit",
-// "source"}}}. Every parameter must state its source (DESIGN.md: hardware parameters come from profiles with a
-// stated source). Typed getters convert value + unit with the unit parsers; finish() rejects parameters that no
-// getter asked for, suggesting the closest known name.
+// Reads one hardware profile document (format: scenarios/hardware/README.md):
+//   {"kind", "name", "description", "params_struct", "parameters": {NAME: {"value", "unit", "source"}},
+//    optional sections "network_config", "costs", "jvm" of the same shape, and "checks" (expected values for
+//    validation, never inputs)}.
+// Every entry of every section must state its source (DESIGN.md: hardware parameters come from profiles with a
+// stated source). Typed getters read one section (by default "parameters") and convert value + unit with the
+// unit parsers; finish() rejects entries of the read sections that no getter asked for, suggesting the closest
+// known name.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,10 @@ class ProfileReader {
   // profile file, "/hardware/disks/0" for an inline profile in a scenario).
   ProfileReader(const nlohmann::json& doc, std::string file, std::string base_pointer = "");
 
+  // Switches the section that the getters read ("parameters", "network_config", "costs", "jvm", "checks").
+  // A section absent from the document reads as empty.
+  void use_section(const std::string& section);
+
   const std::string& kind() const { return kind_; }
   const std::string& name() const { return name_; }
 
@@ -35,8 +43,11 @@ class ProfileReader {
   std::optional<double> optional_bandwidth_bytes_per_s(const std::string& param);
   bool boolean(const std::string& param);
   std::optional<bool> optional_boolean(const std::string& param);
+  // A string value, which must be one of `allowed`.
+  std::string choice(const std::string& param, const std::vector<std::string>& allowed);
+  std::optional<std::string> optional_choice(const std::string& param, const std::vector<std::string>& allowed);
 
-  // Throws ConfigError for every parameter present but never asked for (the first one found, by name).
+  // Throws ConfigError for the first entry (by name) of a section that was read but never asked for.
   void finish() const;
 
  private:
@@ -51,7 +62,8 @@ class ProfileReader {
   std::string base_;
   std::string kind_;
   std::string name_;
-  std::vector<std::string> asked_;
+  std::string section_ = "parameters";
+  std::vector<std::pair<std::string, std::string>> asked_;  // (section, name)
 };
 
 }  // namespace kafkasim::cluster

@@ -1,0 +1,195 @@
+#include "kafkasim/cluster/hardware_profiles.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "kafkasim/build_info.hpp"
+#include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/profile_reader.hpp"
+
+namespace kafkasim::cluster {
+
+namespace {
+
+uint32_t to_u32(const std::string& file, const std::string& pointer, uint64_t v, uint64_t min_value) {
+  if (v < min_value || v > UINT32_MAX)
+    throw ConfigError(file, pointer + "/value",
+                      "a whole number from " + std::to_string(min_value) + " to " + std::to_string(UINT32_MAX),
+                      std::to_string(v));
+  return static_cast<uint32_t>(v);
+}
+
+// A positive finite value; the reader has already checked finiteness.
+void require_positive(const std::string& file, const std::string& pointer, double v) {
+  if (!(v > 0)) throw ConfigError(file, pointer, "a positive value", std::to_string(v));
+}
+
+models::HddParams read_hdd(ProfileReader& r, const std::string& file, const std::string& base) {
+  models::HddParams p;
+  p.capacity_bytes = r.bytes("capacity_bytes");
+  p.cylinders = r.integer("cylinders");
+  p.rpm = to_u32(file, base + "/parameters/rpm", r.integer("rpm"), 1);
+  p.track_to_track_seek = r.duration("track_to_track_seek");
+  p.average_seek = r.duration("average_seek");
+  p.full_stroke_seek = r.duration("full_stroke_seek");
+  p.write_settle = r.optional_duration("write_settle").value_or(p.write_settle);
+  p.command_overhead = r.duration("command_overhead");
+  p.outer_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("outer_bandwidth_bytes_per_s");
+  require_positive(file, base + "/parameters/outer_bandwidth_bytes_per_s/value", p.outer_bandwidth_bytes_per_s);
+  p.inner_to_outer_bandwidth_ratio = r.number("inner_to_outer_bandwidth_ratio");
+  if (!(p.inner_to_outer_bandwidth_ratio > 0 && p.inner_to_outer_bandwidth_ratio <= 1))
+    throw ConfigError(file, base + "/parameters/inner_to_outer_bandwidth_ratio/value", "a ratio in (0, 1]",
+                      std::to_string(p.inner_to_outer_bandwidth_ratio));
+  if (auto d = r.optional_choice("discipline", {"fifo", "elevator"}))
+    p.discipline = *d == "fifo" ? models::HddQueueDiscipline::kFifo : models::HddQueueDiscipline::kElevator;
+  p.read_expire = r.optional_duration("read_expire").value_or(p.read_expire);
+  p.write_expire = r.optional_duration("write_expire").value_or(p.write_expire);
+  if (auto q = r.optional_integer("max_queued_requests")) p.max_queued_requests = to_u32(file, base + "/parameters/max_queued_requests", *q, 1);
+  if (p.cylinders == 0) throw ConfigError(file, base + "/parameters/cylinders/value", "at least 1 cylinder", "0");
+  // The three-point seek fit needs T <= A <= F with (15A - 7T)/8 <= F <= 3A - 2T (hardware-models.md §1.2).
+  const double t = p.track_to_track_seek.ms_f(), a = p.average_seek.ms_f(), f = p.full_stroke_seek.ms_f();
+  if (!(f >= (15 * a - 7 * t) / 8 && f <= 3 * a - 2 * t))
+    throw ConfigError(file, base + "/parameters/full_stroke_seek/value",
+                      "a full-stroke seek F with (15A - 7T)/8 <= F <= 3A - 2T so the seek curve fits (here " +
+                          std::to_string((15 * a - 7 * t) / 8) + " ms to " + std::to_string(3 * a - 2 * t) + " ms)",
+                      std::to_string(f) + " ms");
+  return p;
+}
+
+models::SsdParams read_ssd(ProfileReader& r, const std::string& file, const std::string& base) {
+  models::SsdParams p;
+  p.capacity_bytes = r.bytes("capacity_bytes");
+  p.parallel_units = to_u32(file, base + "/parameters/parallel_units", r.integer("parallel_units"), 1);
+  p.read_latency = r.duration("read_latency");
+  p.write_latency = r.duration("write_latency");
+  p.read_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("read_bandwidth_bytes_per_s");
+  p.write_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("write_bandwidth_bytes_per_s");
+  require_positive(file, base + "/parameters/read_bandwidth_bytes_per_s/value", p.read_bandwidth_bytes_per_s);
+  require_positive(file, base + "/parameters/write_bandwidth_bytes_per_s/value", p.write_bandwidth_bytes_per_s);
+  p.error_latency = r.optional_duration("error_latency").value_or(p.error_latency);
+  p.power_loss_protection = r.boolean("power_loss_protection");
+  p.flush_latency_plp = r.optional_duration("flush_latency_plp").value_or(p.flush_latency_plp);
+  p.flush_latency_no_plp = r.optional_duration("flush_latency_no_plp").value_or(p.flush_latency_no_plp);
+  if (auto q = r.optional_integer("max_queued_requests")) p.max_queued_requests = to_u32(file, base + "/parameters/max_queued_requests", *q, 1);
+  return p;
+}
+
+NicProfile read_nic(ProfileReader& r, const std::string& file, const std::string& base) {
+  NicProfile p;
+  p.link.bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("bandwidth_bytes_per_s");
+  require_positive(file, base + "/parameters/bandwidth_bytes_per_s/value", p.link.bandwidth_bytes_per_s);
+  p.link.latency = r.duration("latency");
+  r.use_section("network_config");
+  p.goodput_fraction = r.optional_number("goodput_fraction").value_or(models::NetworkConfig{}.goodput_fraction);
+  if (!(p.goodput_fraction > 0 && p.goodput_fraction <= 1))
+    throw ConfigError(file, base + "/network_config/goodput_fraction/value", "a fraction in (0, 1]",
+                      std::to_string(p.goodput_fraction));
+  p.mss_bytes = static_cast<uint32_t>(r.optional_bytes("mss_bytes").value_or(models::NetworkConfig{}.mss_bytes));
+  if (p.mss_bytes == 0) throw ConfigError(file, base + "/network_config/mss_bytes/value", "a positive size", "0");
+  return p;
+}
+
+CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string& base) {
+  CpuProfile p;
+  p.cores = to_u32(file, base + "/parameters/cores", r.integer("cores"), 1);
+  r.use_section("costs");
+  CpuCosts& c = p.costs;
+  c.desktop_to_server_scale = r.number("desktop_to_server_scale");
+  require_positive(file, base + "/costs/desktop_to_server_scale/value", c.desktop_to_server_scale);
+  const std::pair<const char*, double*> rates[] = {
+      {"memcpy_bytes_per_s", &c.memcpy_bytes_per_s},
+      {"crc32c_bytes_per_s", &c.crc32c_bytes_per_s},
+      {"lz4_compress_bytes_per_s", &c.lz4_compress_bytes_per_s},
+      {"lz4_decompress_bytes_per_s", &c.lz4_decompress_bytes_per_s},
+      {"snappy_compress_bytes_per_s", &c.snappy_compress_bytes_per_s},
+      {"snappy_decompress_bytes_per_s", &c.snappy_decompress_bytes_per_s},
+      {"zstd_compress_bytes_per_s", &c.zstd_compress_bytes_per_s},
+      {"zstd_decompress_bytes_per_s", &c.zstd_decompress_bytes_per_s},
+      {"gzip_compress_bytes_per_s", &c.gzip_compress_bytes_per_s},
+      {"gzip_decompress_bytes_per_s", &c.gzip_decompress_bytes_per_s},
+      {"aes_gcm_bytes_per_s", &c.aes_gcm_bytes_per_s},
+  };
+  for (const auto& [name, field] : rates) {
+    *field = r.bandwidth_bytes_per_s(name);
+    require_positive(file, base + "/costs/" + name + "/value", *field);
+  }
+  c.request_fixed_cost = r.duration("request_fixed_cost");
+  c.replica_fetch_partition_cost = r.duration("replica_fetch_partition_cost");
+  r.use_section("jvm");
+  p.gc.gc_pause_median = r.duration("gc_pause_median");
+  p.gc.gc_pause_p90 = r.duration("gc_pause_p90");
+  p.gc.young_gc_rate_max_per_s = r.number("young_gc_rate_max_per_s");
+  if (p.gc.gc_pause_p90 < p.gc.gc_pause_median)
+    throw ConfigError(file, base + "/jvm/gc_pause_p90/value", "a p90 pause at least the median pause");
+  return p;
+}
+
+}  // namespace
+
+HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::string& file,
+                                       const std::string& base_pointer) {
+  ProfileReader r(doc, file, base_pointer);
+  HardwareProfile profile;
+  profile.name = r.name();
+  profile.kind = r.kind();
+  profile.file = file;
+  if (r.kind() == "hdd") profile.params = read_hdd(r, file, base_pointer);
+  else if (r.kind() == "ssd") profile.params = read_ssd(r, file, base_pointer);
+  else if (r.kind() == "nic") profile.params = read_nic(r, file, base_pointer);
+  else if (r.kind() == "cpu") profile.params = read_cpu(r, file, base_pointer);
+  else {
+    static constexpr std::string_view kKinds[] = {"hdd", "ssd", "nic", "cpu"};
+    throw ConfigError(file, base_pointer + "/kind", "one of \"hdd\", \"ssd\", \"nic\", \"cpu\"",
+                      "\"" + r.kind() + "\"", closest_name(r.kind(), kKinds));
+  }
+  r.finish();
+  if (doc.contains("checks")) profile.checks = doc["checks"];
+  return profile;
+}
+
+HardwareProfile parse_hardware_profile_text(const std::string& text, const std::string& file) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(file, "", "valid JSON", std::string("a syntax error (") + e.what() + ")");
+  }
+  return parse_hardware_profile(doc, file);
+}
+
+HardwareProfile load_hardware_profile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path.string(), "", "a readable hardware profile file", "no such file or no access");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_hardware_profile_text(text.str(), path.string());
+}
+
+std::filesystem::path bundled_profile_dir() {
+  return std::filesystem::path(build_info::kSourceDir) / "scenarios" / "hardware";
+}
+
+std::vector<std::string> profile_names(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+HardwareProfile load_named_profile(const std::string& name, const std::filesystem::path& dir,
+                                   const std::string& file, const std::string& pointer) {
+  const std::vector<std::string> names = profile_names(dir);
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    std::vector<std::string_view> known(names.begin(), names.end());
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw ConfigError(file, pointer, "the name of a hardware profile in " + dir.string() + " (" + list + ")",
+                      "\"" + name + "\"", closest_name(name, known));
+  }
+  return load_hardware_profile(dir / (name + ".json"));
+}
+
+}  // namespace kafkasim::cluster

@@ -1,0 +1,84 @@
+// Hardware profiles (scenarios/hardware/*.json, format in scenarios/hardware/README.md) turned into the models'
+// parameter structs. Every parameter comes from a profile with a stated source; nothing is defaulted silently:
+// a profile must name every field of its struct that has no documented default, and unknown fields are errors.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kafkasim/models/cpu.hpp"
+#include "kafkasim/models/disk.hpp"
+#include "kafkasim/models/network.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::cluster {
+
+struct NicProfile {
+  models::LinkSpec link;
+  double goodput_fraction = 0;
+  uint32_t mss_bytes = 0;
+};
+
+// Per-operation CPU costs for the callers of models::Cpu::submit (hardware-models.md §5.2). Rates are
+// single-core desktop figures; multiply by desktop_to_server_scale for a server core.
+struct CpuCosts {
+  double desktop_to_server_scale = 1;
+  double memcpy_bytes_per_s = 0;
+  double crc32c_bytes_per_s = 0;
+  double lz4_compress_bytes_per_s = 0;
+  double lz4_decompress_bytes_per_s = 0;
+  double snappy_compress_bytes_per_s = 0;
+  double snappy_decompress_bytes_per_s = 0;
+  double zstd_compress_bytes_per_s = 0;
+  double zstd_decompress_bytes_per_s = 0;
+  double gzip_compress_bytes_per_s = 0;
+  double gzip_decompress_bytes_per_s = 0;
+  double aes_gcm_bytes_per_s = 0;
+  sim::Duration request_fixed_cost;
+  sim::Duration replica_fetch_partition_cost;
+};
+
+// JVM young-GC pauses (hardware-models.md §5.4).
+struct JvmGcParams {
+  sim::Duration gc_pause_median;
+  sim::Duration gc_pause_p90;
+  double young_gc_rate_max_per_s = 0;
+};
+
+struct CpuProfile {
+  uint32_t cores = 0;
+  CpuCosts costs;
+  JvmGcParams gc;
+};
+
+using ProfileParams = std::variant<models::HddParams, models::SsdParams, NicProfile, CpuProfile>;
+
+struct HardwareProfile {
+  std::string name;
+  std::string kind;  // "hdd", "ssd", "nic", "cpu"
+  std::string file;  // where it was read from
+  ProfileParams params;
+  nlohmann::json checks;  // the profile's "checks" section (expected values for validation), as written
+};
+
+// Parses a profile document; `file` and `base_pointer` locate it for error messages. Throws ConfigError.
+HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::string& file,
+                                       const std::string& base_pointer = "");
+// Reads and parses a profile file. Throws ConfigError (unreadable file, invalid JSON, bad profile).
+HardwareProfile load_hardware_profile(const std::filesystem::path& path);
+// Parses profile text (as read from `file`). Throws ConfigError.
+HardwareProfile parse_hardware_profile_text(const std::string& text, const std::string& file);
+// The directory of the bundled profiles: <source dir>/scenarios/hardware.
+std::filesystem::path bundled_profile_dir();
+// Names of the profiles in a directory (file stems of *.json, sorted).
+std::vector<std::string> profile_names(const std::filesystem::path& dir);
+// Loads profile `name` from `dir`; an unknown name is a ConfigError at `pointer` of `file` suggesting the
+// closest known profile.
+HardwareProfile load_named_profile(const std::string& name, const std::filesystem::path& dir,
+                                   const std::string& file = {}, const std::string& pointer = {});
+
+}  // namespace kafkasim::cluster

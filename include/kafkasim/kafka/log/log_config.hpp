@@ -1,0 +1,41 @@
+// Per-topic log configuration, with Kafka's names and Kafka 4.x defaults (reference/kafka-behaviour.md §2.9;
+// storage/.../log/LogConfig.java). Values keep Kafka's units (bytes, milliseconds) so a scenario can paste a
+// topic config unchanged; the log converts milliseconds to simulated nanoseconds where it compares times.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+namespace kafkasim::kafka {
+
+struct LogConfig {
+  // `segment.bytes` (broker `log.segment.bytes`): roll before an append that would make the active segment
+  // larger than this.
+  int64_t segment_bytes = 1'073'741'824;
+  // `segment.ms` (broker `log.roll.hours` = 168): roll once the active segment spans more than this.
+  int64_t segment_ms = 604'800'000;
+  // `segment.jitter.ms` (broker `log.roll.jitter.hours` = 0): each segment draws a jitter in
+  // [0, min(segment.jitter.ms, segment.ms)) that is subtracted from segment.ms (LogConfig.randomSegmentJitter).
+  int64_t segment_jitter_ms = 0;
+  // `segment.index.bytes` (broker `log.index.size.max.bytes`): the preallocated size of each offset and time
+  // index; a segment rolls when either index is full.
+  int64_t segment_index_bytes = 10'485'760;
+  // `index.interval.bytes` (broker `log.index.interval.bytes`): bytes between sparse index entries.
+  int64_t index_interval_bytes = 4096;
+  // `retention.bytes` (broker `log.retention.bytes`): -1 means unlimited.
+  int64_t retention_bytes = -1;
+  // `retention.ms` (broker `log.retention.hours` = 168): -1 means unlimited.
+  int64_t retention_ms = 604'800'000;
+  // `max.message.bytes` (broker `message.max.bytes`): the largest batch the leader accepts.
+  int64_t max_message_bytes = 1'048'588;
+  // `flush.messages` (broker `log.flush.interval.messages`): Long.MAX by default, so Kafka never fsyncs on the
+  // produce path (§2.3 step 8).
+  int64_t flush_messages = std::numeric_limits<int64_t>::max();
+  // `file.delete.delay.ms` (broker `log.segment.delete.delay.ms`): a deleted segment's files are renamed
+  // `.deleted` at once and removed after this delay.
+  int64_t file_delete_delay_ms = 60'000;
+  // `cleanup.policy` contains `delete` (the default). Without it only log-start-offset deletion applies (§2.5).
+  bool cleanup_policy_delete = true;
+};
+
+}  // namespace kafkasim::kafka

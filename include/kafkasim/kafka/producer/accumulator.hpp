@@ -1,0 +1,303 @@
+// RecordAccumulator, BufferPool and ProducerBatch of the Kafka producer as a sans-I/O state machine
+// (clients/.../producer/internals/RecordAccumulator.java, BufferPool.java, ProducerBatch.java;
+// reference/kafka-behaviour.md §1.2, §1.4, §1.5, §1.6 steps 2, 4, 5 and 6).
+//
+// What it does:
+//  - append(): puts an accounted record (lengths only) into the last batch of its partition's deque, or opens a
+//    new batch of max(batch.size, record upper bound) bytes taken from buffer.memory. Unkeyed records go to the
+//    built-in sticky partitioner's partition (partitioner.hpp). When buffer.memory is exhausted the send
+//    *blocks*: it is queued FIFO with a deadline of max.block.ms and completes later, when a finished batch
+//    frees memory (complete_batch), or fails with BufferExhausted (expire_blocked_sends).
+//  - ready(): which leader nodes have a sendable batch (full, linger.ms expired, buffer exhausted, flush in
+//    progress, closing), the delay until the next batch becomes sendable, topics with unknown leaders; it also
+//    rebuilds the adaptive partitioner's queue-size statistics (KIP-794).
+//  - drain(): for one node, at most one batch per partition, round-robin from a per-node index, skipping muted
+//    partitions and batches in retry backoff, until max.request.size. Assigns producer id, epoch and base
+//    sequence to a batch on its first drain (idempotence).
+//  - reenqueue(), expired_batches(), mute/unmute, flush and close bookkeeping.
+//
+// What it leaves out (for now): the pooled free list of BufferPool (it only matters to Java's GC; the memory
+// accounting is the same), batch splitting on MESSAGE_TOO_LARGE, transactions, and the TransactionManager's
+// in-flight bookkeeping (unresolved sequences, stale epochs), which belongs to the sender/idempotence slice.
+//
+// Time: Kafka works in milliseconds; here every time is sim::SimTime in nanoseconds, and a record's timestamp
+// (CreateTime) is its send time truncated to milliseconds, as System.currentTimeMillis() would be.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "kafkasim/kafka/producer/partitioner.hpp"
+#include "kafkasim/kafka/producer/producer_config.hpp"
+#include "kafkasim/kafka/producer/producer_metadata.hpp"
+#include "kafkasim/kafka/producer/record_batch.hpp"
+#include "kafkasim/sim/rng.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::kafka {
+
+using BatchId = uint64_t;
+
+// RecordBatch.NO_PRODUCER_ID / NO_PRODUCER_EPOCH / NO_SEQUENCE.
+inline constexpr int64_t no_producer_id = -1;
+inline constexpr int16_t no_producer_epoch = -1;
+inline constexpr int32_t no_sequence = -1;
+
+struct ProducerIdAndEpoch {
+  int64_t producer_id = no_producer_id;
+  int16_t epoch = no_producer_epoch;
+  bool valid() const { return producer_id >= 0 && epoch >= 0; }
+};
+
+// One record in a batch: the application's id for it (for durability checking) and when send() was called
+// (for produce latency, which Kafka measures from send() to the callback).
+struct RecordMeta {
+  uint64_t record_id = 0;
+  sim::SimTime send_time;
+};
+
+// ProducerBatch + its MemoryRecordsBuilder, accounted.
+struct ProducerBatch {
+  BatchId id = 0;
+  PartitionRef partition;
+  sim::SimTime created_time;       // createdMs: delivery.timeout.ms counts from here
+  sim::SimTime last_attempt_time;  // lastAttemptMs: linger and retry backoff count from here
+  sim::SimTime last_append_time;   // lastAppendTime
+  sim::SimTime drained_time;       // drainedMs
+  int32_t attempts = 0;            // 0 until the first re-enqueue
+  bool retry = false;
+  sim::Duration retry_backoff;  // the backoff of the current retry, drawn once at re-enqueue (see reenqueue)
+  // KIP-951: the leader epoch last seen for the partition and the attempt at which it changed; a retry to a
+  // new leader skips the backoff.
+  int32_t current_leader_epoch = no_leader_epoch;
+  int32_t attempts_when_leader_last_changed = 0;
+
+  // MemoryRecordsBuilder state.
+  int32_t buffer_capacity_bytes = 0;  // writeLimit = the buffer taken from buffer.memory
+  int64_t base_timestamp_ms = 0;      // the first record's timestamp
+  int32_t uncompressed_records_bytes = 0;
+  CompressionType compression = CompressionType::none;
+  float compression_ratio_estimate = 1.0f;  // taken from the topic's estimator when the batch is created
+  bool closed_for_appends = false;
+  bool closed = false;  // built (drained or expired): its size is final
+  int32_t built_size_bytes = 0;
+  bool queued = false;  // in its partition's deque (not drained, or re-enqueued)
+
+  // Idempotence: set on the first drain.
+  int64_t producer_id = no_producer_id;
+  int16_t producer_epoch = no_producer_epoch;
+  int32_t base_sequence = no_sequence;
+
+  std::vector<RecordMeta> records;
+
+  int32_t record_count() const { return static_cast<int32_t>(records.size()); }
+  bool has_sequence() const { return base_sequence != no_sequence; }
+  // MemoryRecordsBuilder.estimatedSizeInBytes: the built size once closed, else the running estimate.
+  int32_t estimated_size_bytes() const;
+  // MemoryRecordsBuilder.isFull.
+  bool is_full() const;
+  // waitedTimeMs: time since the last attempt (creation for a fresh batch), never negative.
+  sim::Duration waited_time(sim::SimTime now) const;
+  // KIP-951 hasLeaderChangedForTheOngoingRetry.
+  bool has_leader_changed_for_ongoing_retry() const {
+    return attempts >= 1 && attempts == attempts_when_leader_last_changed;
+  }
+};
+
+enum class AppendStatus : uint8_t {
+  appended,            // the record is in a batch
+  blocked_on_memory,   // buffer.memory is exhausted: the send waits (see RecordAccumulator::append)
+  buffer_exhausted,    // BufferExhaustedException: a blocked send waited max.block.ms in vain
+  record_too_large,    // RecordTooLargeException: larger than max.request.size or buffer.memory
+  unknown_topic,       // the metadata has no such topic (the caller should have waited for metadata)
+  closed,              // the accumulator is closed ("Producer closed while send in progress")
+};
+
+// RecordAppendResult.
+struct AppendResult {
+  AppendStatus status = AppendStatus::appended;
+  uint64_t record_id = 0;
+  int32_t partition = unknown_partition;
+  BatchId batch = 0;
+  bool batch_is_full = false;      // wake the sender: the deque holds more than one batch or the last is full
+  bool new_batch_created = false;  // wake the sender too
+  int32_t appended_bytes = 0;      // growth of the batch's estimated size (includes the header for a new batch)
+};
+
+struct SendRequest {
+  int32_t topic = 0;
+  int32_t partition = unknown_partition;  // unknown_partition: the sticky partitioner chooses
+  RecordShape shape;
+  uint64_t record_id = 0;
+  // What is left of max.block.ms after the metadata wait (KafkaProducer.doSend); unset means max.block.ms.
+  std::optional<sim::Duration> max_block_remaining;
+};
+
+// A send that had blocked on buffer.memory and was then appended, or that timed out.
+struct BlockedSendOutcome {
+  uint64_t record_id = 0;
+  sim::SimTime send_time;
+  AppendResult result;  // status appended, buffer_exhausted (timed out) or closed
+};
+
+// ReadyCheckResult.
+struct ReadyCheckResult {
+  std::vector<int32_t> ready_nodes;  // sorted, unique
+  // How long until a not-yet-sendable batch becomes sendable (linger or backoff); Duration::max() if none.
+  sim::Duration next_ready_check_delay = sim::Duration::max();
+  std::vector<int32_t> unknown_leader_topics;  // sorted, unique
+};
+
+class RecordAccumulator {
+ public:
+  // `rng` drives the sticky partitioner's draws and the retry-backoff jitter; it must outlive the accumulator.
+  RecordAccumulator(const ProducerConfig& config, sim::Rng& rng);
+
+  const ProducerConfig& config() const { return config_; }
+
+  // RecordAccumulator.append (plus KafkaProducer.ensureValidRecordSize). The record's send time and timestamp
+  // are `now`. When buffer.memory is exhausted the result is blocked_on_memory and the record waits (FIFO) until
+  // complete_batch frees enough memory, then it is appended and reported by complete_batch; if max.block.ms
+  // passes first, expire_blocked_sends reports it. A real send() blocks its thread meanwhile: the caller should
+  // not issue more sends from the same application thread until the blocked one is resolved.
+  AppendResult append(const SendRequest& request, sim::SimTime now, const ProducerMetadata& metadata);
+
+  // ready(): see the file comment. Also refreshes the adaptive partitioner's load stats of every topic.
+  ReadyCheckResult ready(const ProducerMetadata& metadata, sim::SimTime now);
+
+  // drainBatchesForOneNode: the batches to send to `node` in one ProduceRequest, in drain order. They leave
+  // their deques, are closed (their size becomes final) and must later be passed to complete_batch (or
+  // reenqueue for a retry). The caller mutes the drained partitions if max.in.flight is 1.
+  std::vector<BatchId> drain(const ProducerMetadata& metadata, int32_t node, int32_t max_request_size_bytes,
+                             sim::SimTime now);
+
+  // reenqueue: put a drained batch back at the head of its partition's deque for a retry. Idempotent batches
+  // (with a sequence) are inserted in sequence order. The backoff (retry.backoff.ms, exponential to
+  // retry.backoff.max.ms with +-20% jitter, KIP-580) is drawn once here; Kafka redraws it on every check.
+  void reenqueue(BatchId batch, sim::SimTime now);
+
+  // expiredBatches: undrained batches whose delivery.timeout.ms has passed since creation, removed from their
+  // deques. The caller fails their records, then calls complete_batch.
+  std::vector<BatchId> expired_batches(sim::SimTime now);
+
+  // deallocate: a batch finished (acknowledged, failed or expired). Frees its memory, which may unblock
+  // waiting sends; those are appended now and returned.
+  std::vector<BlockedSendOutcome> complete_batch(BatchId batch, sim::SimTime now, const ProducerMetadata& metadata);
+
+  // Blocked sends whose max.block.ms passed: BufferExhaustedException. Their partial memory is given back,
+  // which may unblock later waiters (appended ones are returned too, in order).
+  std::vector<BlockedSendOutcome> expire_blocked_sends(sim::SimTime now, const ProducerMetadata& metadata);
+  // The earliest deadline of a blocked send, if any.
+  std::optional<sim::SimTime> next_blocked_send_deadline() const;
+  size_t blocked_send_count() const { return waiters_.size(); }
+
+  // The earliest time an undrained batch reaches delivery.timeout.ms, if any.
+  std::optional<sim::SimTime> next_batch_expiry_time() const;
+
+  void mute_partition(PartitionRef partition) { muted_.insert(partition); }
+  void unmute_partition(PartitionRef partition) { muted_.erase(partition); }
+  bool is_muted(PartitionRef partition) const { return muted_.contains(partition); }
+
+  // beginFlush / the end of awaitFlushCompletion: while a flush is in progress every batch is sendable.
+  void begin_flush() { ++flushes_in_progress_; }
+  void end_flush();
+  bool flush_in_progress() const { return flushes_in_progress_ > 0; }
+  // close(): everything becomes sendable; later appends fail.
+  void close() { closed_ = true; }
+  bool is_closed() const { return closed_; }
+
+  // updateNodeLatencyStats, called by the Sender for each ready node (partitioner.availability.timeout.ms).
+  void update_node_latency_stats(int32_t node, sim::SimTime now, bool can_drain);
+
+  // Idempotence: the producer id and epoch from InitProducerId. While idempotence is enabled and no valid id is
+  // set, nothing is drained.
+  void set_producer_id_and_epoch(ProducerIdAndEpoch id) { producer_id_and_epoch_ = id; }
+  int32_t next_sequence(PartitionRef partition) const;
+
+  // The modelled compressed/uncompressed ratio of a topic's data for the configured codec (a model input, not a
+  // Kafka config): the size a batch really gets when it is built. Defaults to 1.
+  void set_compression_ratio(int32_t topic, double ratio);
+  float compression_ratio_estimate(int32_t topic) const;
+
+  const ProducerBatch& batch(BatchId id) const;
+  bool has_incomplete() const { return !incomplete_.empty(); }
+  bool has_undrained() const;
+  size_t queued_batch_count(PartitionRef partition) const;
+  // The ids of the batches queued for a partition, head first.
+  std::vector<BatchId> queued_batches(PartitionRef partition) const;
+  const BuiltInPartitioner* partitioner(int32_t topic) const;
+
+  int64_t buffer_total_bytes() const { return config_.buffer_memory_bytes; }
+  int64_t buffer_available_bytes() const { return available_memory_bytes_; }
+  bool buffer_exhausted() const { return !waiters_.empty(); }
+
+ private:
+  struct PartitionQueue {
+    bool created = false;
+    std::deque<ProducerBatch*> batches;
+  };
+  struct TopicState {
+    explicit TopicState(int32_t sticky_batch_size_bytes) : partitioner(sticky_batch_size_bytes) {}
+    std::vector<PartitionQueue> partitions;  // by partition id, grown on demand
+    int32_t created_queue_count = 0;         // Kafka's batches.size()
+    BuiltInPartitioner partitioner;
+    float compression_ratio_estimate = 1.0f;
+    double modelled_compression_ratio = 1.0;
+    std::vector<int32_t> scratch_queue_sizes;  // reused by ready()
+    std::vector<int32_t> scratch_partition_ids;
+  };
+  struct BlockedSend {
+    SendRequest request;
+    sim::SimTime send_time;
+    sim::SimTime deadline;
+    int32_t size_bytes = 0;
+    int32_t accumulated_bytes = 0;
+  };
+  struct NodeLatencyStats {
+    sim::SimTime ready_time;
+    sim::SimTime drain_time;
+  };
+
+  TopicState& topic_state(int32_t topic);
+  PartitionQueue& queue_for(PartitionRef partition);
+  const PartitionQueue* find_queue(PartitionRef partition) const;
+  static bool all_batches_full(const PartitionQueue& queue);
+  // The core of append once the size checks passed. `reserved_bytes` > 0 is memory already granted to this
+  // record (a formerly blocked send). Returns blocked_on_memory without side effects on memory if it must wait.
+  AppendResult append_internal(const SendRequest& request, sim::SimTime send_time, sim::SimTime now,
+                               const ProducerMetadata& metadata, int32_t reserved_bytes);
+  // tryAppend to the last batch; closes it for appends when the record does not fit.
+  bool try_append(PartitionQueue& queue, const SendRequest& request, sim::SimTime send_time, sim::SimTime now,
+                  AppendResult& result);
+  bool should_backoff(const ProducerBatch& batch, sim::SimTime now) const;
+  // Grants freed memory to the waiters in FIFO order and appends those fully served.
+  void serve_waiters(sim::SimTime now, const ProducerMetadata& metadata, std::vector<BlockedSendOutcome>& out);
+  void close_batch(ProducerBatch& batch);
+  sim::Duration draw_retry_backoff(int32_t attempts);
+
+  ProducerConfig config_;
+  sim::Rng& rng_;
+  std::vector<TopicState> topics_;
+  std::map<BatchId, ProducerBatch> incomplete_;
+  BatchId next_batch_id_ = 1;
+  int64_t available_memory_bytes_;
+  std::deque<BlockedSend> waiters_;
+  std::set<PartitionRef> muted_;
+  std::map<int32_t, int32_t> node_drain_index_;
+  std::map<int32_t, NodeLatencyStats> node_stats_;
+  std::map<PartitionRef, int32_t> next_sequence_;
+  std::optional<ProducerIdAndEpoch> producer_id_and_epoch_;
+  int32_t flushes_in_progress_ = 0;
+  bool closed_ = false;
+};
+
+// ExponentialBackoff.backoff(attempts) with KIP-580's constants (base 2, jitter 0.2), §1.6:
+// term = initial * 2^min(attempts, log2(max/initial)), value = term * U(0.8, 1.2), capped at max; no jitter if
+// max <= initial.
+sim::Duration exponential_backoff(sim::Duration initial, sim::Duration max, int32_t attempts, sim::Rng& rng);
+
+}  // namespace kafkasim::kafka

@@ -1,0 +1,80 @@
+// Producer configuration with Kafka's names and Kafka 4.x defaults (reference/kafka-behaviour.md §0, §1.1;
+// clients/.../producer/ProducerConfig.java). Each field names its Kafka config key so a `producer.properties`
+// maps onto it one to one. Durations are sim::Duration, whatever unit the Kafka key uses.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "kafkasim/kafka/producer/record_batch.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::kafka {
+
+// acks: the value sent in the ProduceRequest.
+enum class Acks : int8_t { none = 0, leader = 1, all = -1 };
+
+struct ProducerConfig {
+  // acks = all (-1). The default changed from 1 to all in 3.0.
+  Acks acks = Acks::all;
+  // enable.idempotence = true (since 3.0).
+  bool enable_idempotence = true;
+  // retries = Integer.MAX_VALUE; in practice bounded by delivery.timeout.ms.
+  int32_t retries = std::numeric_limits<int32_t>::max();
+  // batch.size = 16384. 0 is treated as 1 (see effective_batch_size_bytes).
+  int32_t batch_size_bytes = 16384;
+  // linger.ms = 5 since 4.0 (KIP-1030); it was 0 up to 3.9.
+  sim::Duration linger = sim::Duration::from_ms(5);
+  // buffer.memory = 33554432 (32 MiB).
+  int64_t buffer_memory_bytes = 33'554'432;
+  // max.block.ms = 60000: bounds the metadata wait plus buffer allocation inside send().
+  sim::Duration max_block = sim::Duration::from_ms(60'000);
+  // max.request.size = 1048576: the largest ProduceRequest, and also the largest single record.
+  int32_t max_request_size_bytes = 1'048'576;
+  // request.timeout.ms = 30000.
+  sim::Duration request_timeout = sim::Duration::from_ms(30'000);
+  // delivery.timeout.ms = 120000; must be >= linger.ms + request.timeout.ms.
+  sim::Duration delivery_timeout = sim::Duration::from_ms(120'000);
+  // max.in.flight.requests.per.connection = 5; <= 5 for idempotence; 1 mutes partitions (ordering).
+  int32_t max_in_flight_requests_per_connection = 5;
+  // retry.backoff.ms = 100 and retry.backoff.max.ms = 1000 (exponential, KIP-580).
+  sim::Duration retry_backoff = sim::Duration::from_ms(100);
+  sim::Duration retry_backoff_max = sim::Duration::from_ms(1'000);
+  // reconnect.backoff.ms = 50 and reconnect.backoff.max.ms = 1000.
+  sim::Duration reconnect_backoff = sim::Duration::from_ms(50);
+  sim::Duration reconnect_backoff_max = sim::Duration::from_ms(1'000);
+  // socket.connection.setup.timeout.ms = 10000 and socket.connection.setup.timeout.max.ms = 30000.
+  sim::Duration socket_connection_setup_timeout = sim::Duration::from_ms(10'000);
+  sim::Duration socket_connection_setup_timeout_max = sim::Duration::from_ms(30'000);
+  // metadata.max.age.ms = 300000 and metadata.max.idle.ms = 300000.
+  sim::Duration metadata_max_age = sim::Duration::from_ms(300'000);
+  sim::Duration metadata_max_idle = sim::Duration::from_ms(300'000);
+  // connections.max.idle.ms = 540000.
+  sim::Duration connections_max_idle = sim::Duration::from_ms(540'000);
+  // compression.type = none, and the per-codec levels (KIP-390).
+  CompressionType compression_type = CompressionType::none;
+  int32_t compression_gzip_level = -1;
+  int32_t compression_lz4_level = 9;
+  int32_t compression_zstd_level = 3;
+  // partitioner.ignore.keys = false: when true, keyed records use the sticky partitioner too.
+  bool partitioner_ignore_keys = false;
+  // partitioner.adaptive.partitioning.enable = true (KIP-794): weight the sticky choice by queue sizes.
+  bool partitioner_adaptive_partitioning_enable = true;
+  // partitioner.availability.timeout.ms = 0 (disabled): exclude partitions whose leader could not take data
+  // for longer than this.
+  sim::Duration partitioner_availability_timeout = sim::Duration::zero();
+  // transaction.timeout.ms = 60000.
+  sim::Duration transaction_timeout = sim::Duration::from_ms(60'000);
+
+  // ProducerConfig: max(1, batch.size).
+  int32_t effective_batch_size_bytes() const { return batch_size_bytes < 1 ? 1 : batch_size_bytes; }
+  // max.in.flight.requests.per.connection == 1 makes the Sender mute partitions (guaranteeMessageOrder).
+  bool guarantee_message_order() const { return max_in_flight_requests_per_connection == 1; }
+};
+
+// Checks the constraints KafkaProducer enforces on construction. Returns an empty string when the config is
+// valid, else the first violation (a ConfigException in Kafka; an expected user error here, so a value).
+std::string validate(const ProducerConfig& config);
+
+}  // namespace kafkasim::kafka

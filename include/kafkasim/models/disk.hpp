@@ -1,0 +1,353 @@
+// Storage-device models behind the BlockDevice seam: a mechanical hard disk (HDD) and a flash device
+// (SATA SSD / NVMe). Source: reference/hardware-models.md §1 (HDD) and §2 (SSD/NVMe); section numbers below
+// refer to that file.
+//
+// ## Common structure (DiskModel)
+// A device has `units` identical servers and one queue. A request waits in the queue until the queue
+// discipline picks it and a unit is free, holds that unit for its service time, then completes from an
+// engine event. A flush (IoOp::kFlush) is exclusive: it starts only once every earlier request has
+// completed, and nothing starts while it is in service (Linux issues FLUSH CACHE after the writes it
+// covers have completed, so the device never overlaps them).
+//
+// ## HDD (HddDisk), one mechanical server (§1.1: one op at a time, even with NCQ)
+//   t_svc  = m_lat · (t_cmd + t_seek(d) + t_settle·[write ∧ d > 0] + t_rot) + t_xfer / m_bw
+//   t_seek(d) = 0 for d = 0,  T + α·d + β·√d for d ≥ 1                   (§1.2 option B, desim/chs.c form)
+//     β·√N = 5A − (10/3)T − (5/3)F,   α·N = (8/3)F − 5A + (7/3)T        (§1.2, triangular "average seek")
+//     so that t_seek(N) = F and E[t_seek(|c1 − c2|)] = A for independent uniform cylinders c1, c2.
+//   d = |cyl(offset) − head cylinder|,  cyl(offset) = offset / ceil(capacity / N)   (linear LBA map)
+//   t_rot  ~ uniform{0 .. T_rev − 1 ns} drawn from the disk's own Rng stream; T_rev = 60 s / RPM, so the
+//          mean is T_rev/2 (4.167 ms at 7200 RPM, §1.2). A draw rather than the clock-derived angle of §1.2,
+//          because transfers run at the sequential bandwidth B(x) rather than at track speed, so a tracked
+//          angle would be false precision.
+//   t_xfer = ∫ dx·C / B(x) with B(x) = B_out·√(1 − x(1 − k²)) (§1.2 zoned recording, x = offset / C)
+//          = 2·bytes / (B_out·(√(1 − c·x0) + √(1 − c·x1))), c = 1 − k²   (exact; k = 1 gives bytes / B_out)
+//   A request starting exactly at the end of the previous one is sequential: no seek, no rotation, only
+//   t_cmd + t_xfer. Interleaved sequential streams therefore pay a seek and a rotation per switch (§1.4).
+//   Flush: t_cmd + T_rev if any write completed since the last flush (the drive waits for the written
+//   sectors to come round again, §1.5: QD1 write+flush ≈ 1/T_rev ≈ 120/s), else t_cmd.
+//   Queue discipline: kFifo, or kElevator (default): a one-way elevator (C-LOOK) sorted by offset, starting
+//   at the head position (so a sequential continuation is served first), with mq-deadline's expiry
+//   (block/mq-deadline.c, §1.4): requests go out in batches of fifo_batch (16) in sorted order, and only when
+//   a batch starts is expiry checked; a read older than read_expire (500 ms), else a write older than
+//   write_expire (5 s), then starts the batch. Under overload everything has expired and the disk serves
+//   16-request sorted runs from the oldest request. Requests queued behind a flush wait for it (barrier).
+//   Not modelled from mq-deadline: writes_starved, separate read/write batches.
+//
+// ## SSD / NVMe (SsdDisk), P parallel units and one shared transfer link (§2.2)
+//   An op holds one of P units (dies / NVMe queue slots) for its whole service:
+//     latency stage  L_dir · m_lat                    (firmware + NAND access; L_read, L_write)
+//     transfer stage bytes / (B_dir · m_bw) on ONE link shared by reads and writes, first come first served
+//                    in order of reaching it. Flash is not full duplex (§2.2), so at saturation
+//                    X_read/B_read + X_write/B_write ≤ 1.
+//   Hence QD1: t = L + bytes/B; small ops at QD ≥ P: IOPS = P/(L + bytes/B) (Little's law, §2.2 and check 13);
+//   large ops: throughput → B_dir even at QD1 (the link is not split per unit).
+//   Flush: one exclusive op of flush_latency_plp (≈ 0, capacitor-backed cache) or flush_latency_no_plp
+//   (≈ 1.7 ms, consumer drive programming NAND + FTL metadata; Samsung 980: 574 fsync/s) (§2.2 fsync table).
+//
+// ## What the models ignore
+// HDD (§1.6): head switches and track skew, the drive's write cache and read-ahead (except as the flush
+// cost above), thermal recalibration, remaps, SMR. The rotational phase is not tracked across requests.
+// SSD (§2.6): garbage collection and write amplification, SLC-cache cliffs, read disturb, TRIM, EBS token
+// buckets, per-die addressing (any free unit serves any op), write buffering (writes pay L_write).
+// Both: no per-op latency noise; requests are not merged or split.
+//
+// ## Faults (§1.7, §2.7): an overlay on the nominal parameters, which are never changed
+// - set_slow(m_lat, m_bw): latency parts are multiplied by m_lat, bandwidths by m_bw (≤ 1 = slower); applies
+//   to ops that start (SSD: reach the link) after the call.
+// - stall_until(t) / stall_for(d): the device freezes. No op starts and no op completes before t; every op
+//   in service has its remaining time pushed back by the stall's length (its completion is delayed by
+//   exactly the stall). Submissions keep queueing; overlapping stalls extend each other.
+// - set_full(true): writes complete with kNoSpace after the error latency; reads and flushes still work.
+//   Writes that end beyond capacity_bytes() always complete with kNoSpace.
+// - set_failed(true): every op that starts completes with kIoError after the error latency (HDD: t_cmd);
+//   an op already in service completes at its scheduled time, with kIoError.
+//
+// Callers bound their outstanding requests (the page cache, NCQ/NVMe queue depth); more than
+// max_queued_requests queued is a bug and asserts. A read past capacity is a bug too (nothing was written
+// there).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "kafkasim/models/block_device.hpp"
+#include "kafkasim/sim/engine.hpp"
+#include "kafkasim/sim/rng.hpp"
+#include "kafkasim/sim/stats.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::models {
+
+// Counters over completed operations (since construction or the last reset_stats()).
+struct DiskStats {
+  uint64_t submitted = 0;
+  uint64_t completed = 0;
+  uint64_t reads_ok = 0;
+  uint64_t writes_ok = 0;
+  uint64_t flushes_ok = 0;
+  uint64_t bytes_read = 0;     // of reads that completed with kOk
+  uint64_t bytes_written = 0;  // of writes that completed with kOk
+  uint64_t no_space = 0;       // completions with kNoSpace
+  uint64_t io_errors = 0;      // completions with kIoError
+  int64_t latency_ns_sum = 0;  // submit -> completion, every completed op
+  int64_t latency_ns_max = 0;
+  int64_t service_ns_sum = 0;  // start of service -> completion (stall freezes included)
+};
+
+// Shared queue, units, faults and accounting of both device models. See the file comment.
+class DiskModel : public BlockDevice {
+ public:
+  ~DiskModel() override = default;
+  DiskModel(const DiskModel&) = delete;
+  DiskModel& operator=(const DiskModel&) = delete;
+
+  void submit(const IoRequest& request, IoCompletion done) override;
+  uint64_t capacity_bytes() const override { return capacity_bytes_; }
+
+  // Faults.
+  void set_slow(double latency_multiplier, double bandwidth_multiplier);
+  void stall_until(sim::SimTime end);
+  void stall_for(sim::Duration length) { stall_until(engine_.now() + length); }
+  void set_full(bool full) { full_ = full; }
+  void set_failed(bool failed) { failed_ = failed; }
+  bool stalled() const { return engine_.now() < stall_end_; }
+  bool full() const { return full_; }
+  bool failed() const { return failed_; }
+  double latency_multiplier() const { return latency_multiplier_; }
+  double bandwidth_multiplier() const { return bandwidth_multiplier_; }
+
+  // Accounting.
+  const DiskStats& stats() const { return stats_; }
+  // Requests queued plus requests in service.
+  uint32_t queue_depth() const { return static_cast<uint32_t>(queued_.size()) + busy_units_; }
+  uint32_t in_service() const { return busy_units_; }
+  uint32_t units() const { return static_cast<uint32_t>(units_.size()); }
+  // Busy unit-time / (units · elapsed) since construction or the last reset_stats().
+  double utilisation() const { return meter_.utilisation(engine_.now()); }
+  // Mean number of requests queued or in service since construction or the last reset_stats().
+  double mean_queue_depth() const { return depth_mean_.mean(engine_.now()); }
+  // Zeroes the counters and starts new utilisation / queue-depth windows (e.g. after a warm-up).
+  void reset_stats();
+
+ protected:
+  struct Op {
+    IoRequest request;
+    IoCompletion done;
+    sim::SimTime submitted;
+    uint64_t seq = 0;
+  };
+  // The phase value that completes the op; models use other values for intermediate stages.
+  static constexpr uint8_t kPhaseDone = 0;
+
+  DiskModel(sim::Engine& engine, uint64_t capacity_bytes, uint32_t units, uint32_t max_queued_requests);
+
+  sim::Engine& engine() const { return engine_; }
+  const std::map<uint64_t, Op>& queued() const { return queued_; }
+  const Op& queued_op(uint64_t seq) const;
+  const Op& op_in(uint32_t unit) const;
+  // Schedules the unit's next phase event at `at`; kPhaseDone completes the op with kOk.
+  void arm(uint32_t unit, sim::SimTime at, uint8_t phase);
+
+  // Queue-discipline hooks. peek_next() returns the seq of the queued op to start next (default: FIFO);
+  // on_queued/on_dequeued let a discipline keep its own index.
+  virtual void on_queued(const Op& /*op*/) {}
+  virtual uint64_t peek_next() const { return queued_.begin()->first; }
+  virtual void on_dequeued(const Op& /*op*/) {}
+  // Latency of an op that fails at once (kIoError, kNoSpace), before the slow-down multiplier.
+  virtual sim::Duration error_latency() const = 0;
+  // Starts the nominal service of the op now held by `unit`; must arm() the unit.
+  virtual void start_service(uint32_t unit) = 0;
+  // An intermediate phase (not kPhaseDone) of `unit` fired; must arm() the unit again.
+  virtual void on_phase(uint32_t unit, uint8_t phase);
+  // Every pending phase event was pushed back by `freeze`; a model shifts its own future times too.
+  virtual void on_freeze(sim::Duration /*freeze*/) {}
+
+ private:
+  struct Unit {
+    bool busy = false;
+    Op op;
+    IoStatus status = IoStatus::kOk;
+    uint8_t phase = kPhaseDone;
+    sim::EventId event;
+    sim::SimTime event_at;
+    sim::SimTime started;
+  };
+
+  void dispatch();
+  void start(uint32_t unit);
+  void on_unit_event(uint32_t unit);
+  void finish(uint32_t unit);
+  void update_depth() { depth_mean_.set(engine_.now(), static_cast<double>(queue_depth())); }
+
+  sim::Engine& engine_;
+  uint64_t capacity_bytes_;
+  uint32_t max_queued_requests_;
+  std::vector<Unit> units_;
+  uint32_t busy_units_ = 0;
+  bool flush_in_service_ = false;
+  std::map<uint64_t, Op> queued_;  // by arrival sequence number
+  uint64_t next_seq_ = 0;
+
+  double latency_multiplier_ = 1.0;
+  double bandwidth_multiplier_ = 1.0;
+  sim::SimTime stall_end_ = sim::SimTime::zero();
+  bool full_ = false;
+  bool failed_ = false;
+
+  DiskStats stats_;
+  sim::UtilisationMeter meter_;
+  sim::TimeWeightedMean depth_mean_;
+};
+
+// ------------------------------------------------------------------------------------------------
+// HDD
+
+// t_seek(d) = T + α·d + β·√d for d ≥ 1, 0 for d = 0 (§1.2 option B).
+class SeekCurve {
+ public:
+  // Solves α, β from track-to-track T, vendor average A (over all seek pairs: triangular distance pdf) and
+  // full stroke F on N cylinders. Returns nullopt when no non-negative α, β exist, i.e. unless
+  // (15A − 7T)/8 ≤ F ≤ 3A − 2T (§1.2).
+  static std::optional<SeekCurve> fit_triangular(sim::Duration track_to_track, sim::Duration average,
+                                                 sim::Duration full_stroke, uint64_t cylinders);
+  double seconds(uint64_t distance_cylinders) const;
+  sim::Duration at(uint64_t distance_cylinders) const {
+    return sim::Duration::from_seconds_f(seconds(distance_cylinders));
+  }
+  double alpha_s_per_cylinder() const { return alpha_s_; }
+  double beta_s_per_sqrt_cylinder() const { return beta_s_; }
+  uint64_t cylinders() const { return cylinders_; }
+
+ private:
+  SeekCurve(double t_s, double alpha_s, double beta_s, uint64_t cylinders)
+      : t_s_(t_s), alpha_s_(alpha_s), beta_s_(beta_s), cylinders_(cylinders) {}
+  double t_s_;
+  double alpha_s_;
+  double beta_s_;
+  uint64_t cylinders_;
+};
+
+enum class HddQueueDiscipline : uint8_t { kFifo, kElevator };
+
+// Defaults: the recommended 7200 RPM set of §1.3 (Barracuda ES.2 seek figures, B_out = 250 MB/s, k = 0.5).
+struct HddParams {
+  uint64_t capacity_bytes = 4'000'000'000'000ULL;
+  uint64_t cylinders = 153'352;  // Barracuda ES.2 (desim config), §1.2 example
+  uint32_t rpm = 7200;
+  sim::Duration track_to_track_seek = sim::Duration::from_us(800);
+  sim::Duration average_seek = sim::Duration::from_us(8'500);  // read average; the vendor weighted mean
+  sim::Duration full_stroke_seek = sim::Duration::from_ms(16);
+  // Added to a write that seeks, so the write average is A_read + settle = 9.5 ms (§1.3 A_write).
+  sim::Duration write_settle = sim::Duration::from_ms(1);
+  sim::Duration command_overhead = sim::Duration::from_us(100);
+  double outer_bandwidth_bytes_per_s = 250e6;
+  double inner_to_outer_bandwidth_ratio = 0.5;  // k of §1.2; 1 = no zoning
+  HddQueueDiscipline discipline = HddQueueDiscipline::kElevator;
+  sim::Duration read_expire = sim::Duration::from_ms(500);  // mq-deadline read_expire = HZ/2
+  sim::Duration write_expire = sim::Duration::from_s(5);    // mq-deadline write_expire = 5·HZ
+  uint32_t fifo_batch = 16;                                  // mq-deadline fifo_batch
+  uint32_t max_queued_requests = 1u << 16;
+};
+
+// Positioning counters of the HDD (nominal times, before the slow-down multiplier).
+struct HddStats {
+  uint64_t sequential_ops = 0;  // no seek, no rotation
+  uint64_t positioned_ops = 0;  // paid a seek (possibly of distance 0) and a rotation
+  int64_t seek_ns_sum = 0;
+  int64_t rotation_ns_sum = 0;
+};
+
+class HddDisk final : public DiskModel {
+ public:
+  HddDisk(sim::Engine& engine, const HddParams& params, sim::Rng rng);
+
+  const HddParams& params() const { return params_; }
+  const SeekCurve& seek_curve() const { return seek_; }
+  sim::Duration revolution() const { return revolution_; }
+  uint64_t cylinder_of(uint64_t device_offset_bytes) const { return device_offset_bytes / cylinder_bytes_; }
+  // Transfer time of [offset, offset + bytes) at the zoned bandwidth B(x), nominal.
+  double transfer_seconds(uint64_t device_offset_bytes, uint64_t bytes) const;
+  const HddStats& hdd_stats() const { return hdd_stats_; }
+
+ protected:
+  void on_queued(const Op& op) override;
+  uint64_t peek_next() const override;
+  void on_dequeued(const Op& op) override;
+  sim::Duration error_latency() const override { return params_.command_overhead; }
+  void start_service(uint32_t unit) override;
+
+ private:
+  bool elevator() const { return params_.discipline == HddQueueDiscipline::kElevator; }
+
+  HddParams params_;
+  sim::Rng rng_;
+  SeekCurve seek_;
+  sim::Duration revolution_;
+  uint64_t cylinder_bytes_;
+
+  uint64_t head_cylinder_ = 0;
+  uint64_t next_sequential_offset_ = UINT64_MAX;  // none before the first op
+  bool written_since_flush_ = false;
+  HddStats hdd_stats_;
+
+  // Elevator index over the ops that may start (those queued before the oldest pending flush).
+  std::set<std::pair<uint64_t, uint64_t>> eligible_by_offset_;  // (offset, seq)
+  std::set<uint64_t> eligible_reads_;                           // seqs, oldest first
+  std::set<uint64_t> eligible_writes_;
+  std::deque<uint64_t> held_;  // seqs from the oldest pending flush on, in arrival order
+  uint32_t pending_flushes_ = 0;
+  // Requests dispatched in the current mq-deadline batch; a new batch (and an expiry check) starts when it
+  // reaches fifo_batch.
+  uint32_t batch_served_ = UINT32_MAX;
+};
+
+// ------------------------------------------------------------------------------------------------
+// SSD / NVMe
+
+// Defaults: a PCIe 4.0 datacenter NVMe drive with power-loss protection, in the range of the Samsung PM9A3
+// (§2.3: 6.5 / 3.5 GB/s) and the NVMeVirt 970 PRO profile (§2.2: QD1 4 KiB read ≈ 60–80 µs).
+struct SsdParams {
+  uint64_t capacity_bytes = 3'840'000'000'000ULL;
+  uint32_t parallel_units = 64;  // P: requests served concurrently (dies × planes, bounded by queue depth)
+  sim::Duration read_latency = sim::Duration::from_us(70);
+  sim::Duration write_latency = sim::Duration::from_us(20);  // into the drive's buffer
+  double read_bandwidth_bytes_per_s = 6.5e9;
+  double write_bandwidth_bytes_per_s = 3.5e9;
+  sim::Duration error_latency = sim::Duration::from_us(20);  // firmware overhead (NVMeVirt ≈ 20 µs, §2.2)
+  bool power_loss_protection = true;
+  sim::Duration flush_latency_plp = sim::Duration::zero();  // §2.2: FLUSH ≈ no-op with PLP
+  // §2.2: Samsung 980 fio randwrite fsync=1 QD1 = 574 IOPS ≈ 1.74 ms per write+fsync.
+  sim::Duration flush_latency_no_plp = sim::Duration::from_us(1'700);
+  uint32_t max_queued_requests = 1u << 16;
+};
+
+class SsdDisk final : public DiskModel {
+ public:
+  // `rng` is kept for per-op noise and GC models; the current model draws nothing from it.
+  SsdDisk(sim::Engine& engine, const SsdParams& params, sim::Rng rng);
+
+  const SsdParams& params() const { return params_; }
+  sim::Duration flush_latency() const {
+    return params_.power_loss_protection ? params_.flush_latency_plp : params_.flush_latency_no_plp;
+  }
+
+ protected:
+  sim::Duration error_latency() const override { return params_.error_latency; }
+  void start_service(uint32_t unit) override;
+  void on_phase(uint32_t unit, uint8_t phase) override;
+  void on_freeze(sim::Duration freeze) override;
+
+ private:
+  static constexpr uint8_t kPhaseTransfer = 1;
+
+  SsdParams params_;
+  sim::Rng rng_;
+  sim::SimTime link_free_at_ = sim::SimTime::zero();
+};
+
+}  // namespace kafkasim::models

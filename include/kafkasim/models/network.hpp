@@ -1,0 +1,349 @@
+// NIC + network fabric model (reference/hardware-models.md §4).
+//
+// What it computes
+// ----------------
+// The fabric is a graph of hosts and switches joined by full-duplex links. Every link has two independent
+// directions (§4.1: "EC2 bandwidth specs apply separately inbound and outbound"); each direction is a
+// non-preemptive server of line rate C bytes/s and a one-way latency L (propagation + switching).
+//
+//   goodput rate           G = C · g · m          g = 1448/1538 (TCP/IP/Ethernet overhead, §4.2),
+//                                                 m = bandwidth-cap fault multiplier (1 when healthy)
+//   chunk serialisation    s(b) = b / G           a message is cut into chunks of at most c bytes (64 KiB)
+//   chunk hop time         s(b) + L + extra + jitter (+ retransmission delay when the chunk is lost)
+//
+// A chunk is stored and forwarded per hop: it crosses link 1, then link 2, ... and successive chunks of a
+// message are pipelined across the hops. A message is delivered when its last chunk reaches the destination,
+// so an idle k-hop path of equal links delivers B bytes after
+//
+//   T(B) = ceil(B/c)·s(c)  [bottleneck]  + (k − 1)·s(last chunk)  + Σ L_i          (§6 check 2)
+//
+// and a one-chunk message after Σ_i (s_i(B) + L_i).
+//
+// Sharing (§4.3): every link direction keeps one FIFO per flow (a flow = the ordered pair (src, dst) of
+// hosts, like one TCP connection) and serves the flows by Deficit Round Robin with quantum c, so n backlogged
+// flows get G/n each within one chunk per round, and a flow limited elsewhere to d < G/n gets d while the
+// rest share what is left (max-min, §6 check 3). A flow keeps at most `window_chunks` chunks between its
+// source and its destination (a stand-in for the TCP window, released on delivery), which bounds every queue.
+//
+// Loss (§4.4) is a delay, never a drop: a chunk of k = ceil(b/MSS) packets crossing a lossy link direction
+// is hit with probability 1 − (1 − p)^k; the lost packet is retransmitted after a timeout, and each
+// retransmission is itself lost with probability p. The i-th consecutive timeout (i = 0, 1, ...) waits
+//
+//   RTO_i = min(RTO_0 · 2^i, TCP_RTO_MAX),   RTO_0 = SRTT + max(4·RTTVAR, TCP_RTO_MIN)
+//
+// with TCP_RTO_MIN = 200 ms, TCP_RTO_MAX = 120 s (Linux include/net/tcp.h), SRTT = the flow's base round trip
+// (2 · Σ L_i) and RTTVAR = SRTT/2 (RFC 6298's first-sample rule). One loss therefore adds ≥ 200 ms and two
+// consecutive ones ≈ 200 + 400 = 600 ms (§6 check 15). The delay holds back every later chunk of the same
+// flow (TCP delivers bytes in order: head-of-line blocking).
+//
+// What it ignores (§4.5)
+// ----------------------
+// Congestion-window dynamics and slow start (the window is a fixed chunk count); fast retransmit and
+// RACK/TLP (every loss costs a full RTO: conservative tails, as §4.4 recommends); the bandwidth taken by
+// retransmitted bytes; ACK traffic on the reverse path; ECN/DCTCP; NIC offloads and interrupt coalescing;
+// Nagle/delayed ACK; switch buffers and incast drops (switches have unbounded per-flow queues); cut-through
+// switching (every hop stores and forwards a whole chunk); host stack latency (fold it into the access links'
+// latency). Routes are static shortest paths: there is no rerouting around faults.
+//
+// Fault semantics (all can be set and cleared at any simulated time)
+// ------------------------------------------------------------------
+// - Partition between node sets A and B: symmetric (A→B and B→A) or one-way (only A→B). A message is
+//   dropped when its route visits a node of A and later a node of B (for a symmetric partition, also B then
+//   A); with hosts only in the sets this is "src ∈ A and dst ∈ B". It is checked at send() (a dropped message
+//   uses no link) and again when the last chunk arrives (a message in flight when the partition starts is
+//   dropped then). A dropped message is never delivered: it is counted and its optional on_dropped callback
+//   runs. Healing restores delivery for messages sent or completing afterwards.
+// - Link fault (per link direction; the host helpers set both directions of every link of a host):
+//   bandwidth cap `rate_multiplier` (applies to chunks that start serialising after the change), added
+//   latency, jitter uniform in [0, jitter_max] drawn from the network's Rng per chunk and hop, and per-packet
+//   loss probability (a delay, see above). inject_chunk_loss() scripts k consecutive timeouts for the next
+//   chunk on a link direction, for reproducible tail-loss experiments.
+// - Path fault (per ordered host pair): added latency and jitter on the last hop of that flow only.
+// Jitter and loss delays never reorder the chunks of a flow: a chunk never arrives at a node before the
+// previous chunk of its flow did.
+//
+// A message from a host to itself never touches a NIC: it is delivered after `loopback_latency`
+// (default zero, as an engine event, never synchronously from send()).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include "kafkasim/sim/callback.hpp"
+#include "kafkasim/sim/engine.hpp"
+#include "kafkasim/sim/rng.hpp"
+#include "kafkasim/sim/stats.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::models {
+
+// A vertex of the fabric graph: a host or a switch.
+struct NodeId {
+  uint32_t value = UINT32_MAX;
+  bool valid() const { return value != UINT32_MAX; }
+  friend auto operator<=>(const NodeId&, const NodeId&) = default;
+};
+// Hosts are nodes; the alias marks the APIs that accept hosts only (checked by assertion).
+using HostId = NodeId;
+
+struct MessageId {
+  uint64_t value = 0;
+  friend auto operator<=>(const MessageId&, const MessageId&) = default;
+};
+
+struct PartitionId {
+  uint64_t value = 0;
+  friend auto operator<=>(const PartitionId&, const PartitionId&) = default;
+};
+
+enum class NodeKind : uint8_t { kHost, kSwitch };
+
+// One physical link: the same capacity and latency in each direction, the directions served independently.
+struct LinkSpec {
+  double bandwidth_bytes_per_s = 125e6;  // line rate per direction; 1 GbE = 125e6 B/s
+  sim::Duration latency = sim::Duration::from_us(5);  // one way: propagation + switching (+ host stack share)
+};
+
+// The fabric graph. Built first, then handed to a Network, which freezes it and caches routes.
+class Topology {
+ public:
+  struct NodeProps {
+    std::string name;
+    std::string rack;  // empty when unknown or for the spine
+    NodeKind kind = NodeKind::kHost;
+  };
+  struct LinkProps {
+    LinkSpec spec;
+    uint32_t index = 0;       // dense link index, in order of add_link()
+    int64_t route_weight = 0; // Dijkstra weight: latency first, then hop count (see Network::route)
+  };
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, NodeProps, LinkProps>;
+
+  NodeId add_host(std::string name, std::string rack = {});
+  NodeId add_switch(std::string name, std::string rack = {});
+  // Joins two distinct nodes. At most one link per node pair.
+  void add_link(NodeId a, NodeId b, const LinkSpec& spec);
+
+  uint32_t node_count() const { return static_cast<uint32_t>(boost::num_vertices(graph_)); }
+  uint32_t link_count() const { return static_cast<uint32_t>(boost::num_edges(graph_)); }
+  const NodeProps& node(NodeId id) const;
+  bool is_host(NodeId id) const { return node(id).kind == NodeKind::kHost; }
+  std::optional<NodeId> find(const std::string& name) const;
+  std::vector<NodeId> hosts() const;
+  const Graph& graph() const { return graph_; }
+
+ private:
+  Graph graph_;
+};
+
+// The usual two-tier shape: `hosts` hosts spread round-robin over `racks` racks ("rack-0", ...), host i
+// named "host-i" in rack i % racks, one ToR switch per rack ("tor-r"), every ToR linked to one "spine".
+// Host links use `host_link`, ToR–spine links `uplink`.
+Topology make_leaf_spine(uint32_t hosts, uint32_t racks, const LinkSpec& host_link, const LinkSpec& uplink);
+
+struct NetworkConfig {
+  // Chunk (and DRR quantum) size c: smaller is fairer but costs more events (§4.3: 64 KiB – 1 MiB).
+  uint32_t chunk_bytes = 64 * 1024;
+  // Goodput / line rate: 1448 payload bytes per 1538 wire bytes with a 1500 MTU and TCP timestamps (§4.2).
+  double goodput_fraction = 1448.0 / 1538.0;
+  // Chunks a flow may have between source and destination (a stand-in for the TCP window).
+  uint32_t window_chunks = 16;
+  // TCP payload per packet; used to turn a per-packet loss probability into a per-chunk one.
+  uint32_t mss_bytes = 1448;
+  // Linux include/net/tcp.h: TCP_RTO_MIN = HZ/5, TCP_RTO_MAX = 120 s.
+  sim::Duration rto_min = sim::Duration::from_ms(200);
+  sim::Duration rto_max = sim::Duration::from_s(120);
+  // Bound on consecutive timeouts of one chunk; Linux's net.ipv4.tcp_retries2 default is 15.
+  uint32_t max_consecutive_timeouts = 15;
+  sim::Duration loopback_latency = sim::Duration::zero();
+  // Bound on messages queued in one flow (sent, not yet delivered or dropped); exceeding it is a bug upstream.
+  uint32_t max_messages_per_flow = 1u << 20;
+};
+
+// Fault overlay on one link direction; the default value is a healthy link.
+struct LinkFault {
+  double rate_multiplier = 1.0;  // bandwidth cap: (0, 1] slows the link
+  sim::Duration extra_latency = sim::Duration::zero();
+  sim::Duration jitter_max = sim::Duration::zero();  // uniform in [0, jitter_max] per chunk
+  double loss_per_packet = 0.0;                      // in [0, 1)
+};
+
+// Added latency and jitter for one ordered host pair (netem on a path).
+struct PathFault {
+  sim::Duration extra_latency = sim::Duration::zero();
+  sim::Duration jitter_max = sim::Duration::zero();
+};
+
+enum class PartitionKind : uint8_t { kSymmetric, kOneWay };
+
+struct HostCounters {
+  uint64_t messages_sent = 0;      // handed to send(), including dropped and loopback ones
+  uint64_t messages_received = 0;  // delivered to this host
+  uint64_t messages_dropped = 0;   // sent by this host and dropped by a partition
+  uint64_t bytes_sent = 0;         // payload bytes serialised onto this host's links (NIC TX counter)
+  uint64_t bytes_received = 0;     // payload bytes of messages delivered to this host (incl. loopback)
+};
+
+struct LinkCounters {
+  uint64_t bytes = 0;   // payload bytes serialised in this direction
+  uint64_t chunks = 0;
+  uint64_t chunk_losses = 0;           // chunks that suffered at least one timeout here
+  uint64_t retransmission_timeouts = 0;
+};
+
+struct NetworkCounters {
+  uint64_t messages_sent = 0;
+  uint64_t messages_delivered = 0;
+  uint64_t messages_dropped = 0;
+  uint64_t retransmission_timeouts = 0;
+};
+
+class Network {
+ public:
+  Network(sim::Engine& engine, Topology topology, sim::Rng rng, NetworkConfig config = {});
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+  ~Network();
+
+  const Topology& topology() const { return topology_; }
+  const NetworkConfig& config() const { return config_; }
+
+  // Sends `bytes` (> 0) from host `src` to host `dst`. `on_delivered` runs when the last byte arrives;
+  // `on_dropped` (optional) runs instead when a partition drops the message. Neither runs synchronously.
+  // Messages of one (src, dst) flow are delivered in send order.
+  MessageId send(HostId src, HostId dst, uint64_t bytes, sim::Callback on_delivered,
+                 sim::Callback on_dropped = nullptr);
+
+  // The cached route from `src` to `dst` as the list of nodes, both ends included. Shortest by total
+  // latency, then by hop count; remaining ties go to Boost's Dijkstra on the node/link insertion order, which
+  // is fixed, so the choice is deterministic.
+  const std::vector<NodeId>& route(NodeId src, NodeId dst);
+
+  // ---- faults ----
+  PartitionId partition(const std::vector<NodeId>& side_a, const std::vector<NodeId>& side_b,
+                        PartitionKind kind = PartitionKind::kSymmetric);
+  void heal(PartitionId id);
+  void heal_all();
+  bool is_partitioned(NodeId src, NodeId dst);  // would a message src→dst be dropped now?
+
+  // One direction `from`→`to` of the link joining two adjacent nodes.
+  void set_link_fault(NodeId from, NodeId to, const LinkFault& fault);
+  void clear_link_fault(NodeId from, NodeId to) { set_link_fault(from, to, LinkFault{}); }
+  // Both directions of every link of a host (its NIC).
+  void set_host_fault(HostId host, const LinkFault& fault);
+  void clear_host_fault(HostId host) { set_host_fault(host, LinkFault{}); }
+  void set_path_fault(HostId src, HostId dst, const PathFault& fault);
+  void clear_path_fault(HostId src, HostId dst) { set_path_fault(src, dst, PathFault{}); }
+  // The next chunk that finishes serialising on `from`→`to` suffers `consecutive_timeouts` timeouts in a row.
+  void inject_chunk_loss(NodeId from, NodeId to, uint32_t consecutive_timeouts);
+
+  // Total delay of `consecutive_timeouts` back-to-back retransmission timeouts on a flow with base round
+  // trip `srtt` (see the header comment).
+  static sim::Duration retransmission_delay(sim::Duration srtt, uint32_t consecutive_timeouts,
+                                            const NetworkConfig& config);
+
+  // ---- accounting ----
+  const HostCounters& host_counters(HostId host) const;
+  const LinkCounters& link_counters(NodeId from, NodeId to) const;
+  double link_utilisation(NodeId from, NodeId to) const;  // busy fraction since construction
+  const sim::UtilisationMeter& link_meter(NodeId from, NodeId to) const;
+  const NetworkCounters& counters() const { return counters_; }
+  // Payload bytes of the (src, dst) flow that reached dst, counted per chunk (0 if the flow never existed).
+  uint64_t flow_bytes_delivered(HostId src, HostId dst) const;
+
+ private:
+  struct Chunk {
+    uint32_t bytes = 0;
+    bool last_of_message = false;
+  };
+  // A flow's state at one hop (link direction) of its route.
+  struct FlowHop {
+    uint32_t link_dir = 0;
+    std::deque<Chunk> queue;  // at most window_chunks
+    int64_t deficit_bytes = 0;
+    bool in_ring = false;
+    bool turn_started = false;
+    // Arrival time of this flow's latest chunk at the next node: later chunks never arrive before it.
+    sim::SimTime last_arrival = sim::SimTime::zero();
+  };
+  struct Message {
+    MessageId id;
+    uint64_t bytes = 0;
+    uint64_t bytes_cut = 0;  // already cut into chunks
+    sim::Callback on_delivered;
+    sim::Callback on_dropped;
+  };
+  struct Flow {
+    NodeId src;
+    NodeId dst;
+    std::vector<FlowHop> hops;
+    std::deque<Message> messages;  // front: oldest not yet delivered
+    size_t next_to_cut = 0;        // index into `messages` of the first message with bytes left to cut
+    uint32_t chunks_in_flight = 0;
+    sim::Duration srtt;
+    sim::Duration base_latency;
+    PathFault path_fault;
+    sim::SimTime last_delivery = sim::SimTime::zero();
+    uint64_t bytes_delivered = 0;
+  };
+  struct RingEntry {
+    uint32_t flow = 0;
+    uint32_t hop = 0;
+  };
+  struct LinkDir {
+    NodeId from;
+    NodeId to;
+    double bandwidth_bytes_per_s = 0;
+    sim::Duration latency;
+    LinkFault fault;
+    uint32_t forced_timeouts = 0;
+    std::deque<RingEntry> ring;  // flows with queued chunks here, DRR order; at most one entry per flow
+    bool busy = false;
+    sim::UtilisationMeter meter;
+    LinkCounters counters;
+  };
+  struct Partition {
+    std::vector<bool> in_a;
+    std::vector<bool> in_b;
+    PartitionKind kind = PartitionKind::kSymmetric;
+  };
+
+  uint32_t link_dir_index(NodeId from, NodeId to) const;
+  uint32_t flow_for(HostId src, HostId dst);
+  bool route_crosses_partition(const std::vector<NodeId>& path) const;
+  void refill(uint32_t flow_index);
+  void enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk);
+  void start_next(uint32_t link_dir);
+  void on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk);
+  void on_arrival(uint32_t flow_index, uint32_t hop, Chunk chunk);
+  void deliver_front(uint32_t flow_index);
+  sim::Duration serialisation(const LinkDir& dir, uint32_t bytes) const;
+  sim::Duration jitter(sim::Duration jitter_max);
+  uint32_t draw_timeouts(LinkDir& dir, uint32_t bytes);
+
+  sim::Engine& engine_;
+  Topology topology_;
+  sim::Rng rng_;
+  NetworkConfig config_;
+  std::vector<LinkDir> link_dirs_;                       // 2·link + (0: source→target, 1: target→source)
+  std::map<std::pair<uint32_t, uint32_t>, uint32_t> link_dir_by_nodes_;
+  std::vector<std::vector<uint32_t>> predecessors_;      // per source node, computed on first use
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<NodeId>> routes_;
+  std::vector<std::unique_ptr<Flow>> flows_;
+  std::map<std::pair<uint32_t, uint32_t>, uint32_t> flow_by_pair_;
+  std::map<uint64_t, Partition> partitions_;
+  std::vector<HostCounters> host_counters_;
+  NetworkCounters counters_;
+  uint64_t next_message_id_ = 1;
+  uint64_t next_partition_id_ = 1;
+};
+
+}  // namespace kafkasim::models

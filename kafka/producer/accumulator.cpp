@@ -1,0 +1,612 @@
+#include "kafkasim/kafka/producer/accumulator.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::kafka {
+
+namespace {
+
+// Bounds that no sane scenario reaches; exceeding them is a bug in the caller.
+constexpr int32_t max_topics = 1 << 20;
+constexpr int32_t max_partitions_per_topic = 1 << 20;
+
+// A record's CreateTime: the send time in milliseconds, as System.currentTimeMillis() gives it.
+int64_t timestamp_ms(sim::SimTime t) { return t.ns() / 1'000'000; }
+
+// DefaultRecordBatch.incrementSequence: sequences wrap from Integer.MAX_VALUE to 0.
+int32_t increment_sequence(int32_t sequence, int32_t increment) {
+  KS_ASSERT_GE(sequence, 0);
+  KS_ASSERT_GE(increment, 0);
+  if (sequence > INT32_MAX - increment) return increment - (INT32_MAX - sequence) - 1;
+  return sequence + increment;
+}
+
+// ProducerBatch.maybeUpdateLeaderEpoch (KIP-951): remember the attempt at which a newer leader epoch appeared.
+void maybe_update_leader_epoch(ProducerBatch& batch, int32_t latest_leader_epoch) {
+  if (latest_leader_epoch != no_leader_epoch &&
+      (batch.current_leader_epoch == no_leader_epoch || batch.current_leader_epoch < latest_leader_epoch)) {
+    batch.attempts_when_leader_last_changed = batch.attempts;
+    batch.current_leader_epoch = latest_leader_epoch;
+  }
+}
+
+int32_t leader_epoch_of(const ProducerMetadata& metadata, PartitionRef tp) {
+  if (!metadata.knows_topic(tp.topic)) return no_leader_epoch;
+  const TopicMetadata& topic = metadata.topic(tp.topic);
+  if (tp.partition >= topic.num_partitions()) return no_leader_epoch;
+  return topic.partitions[static_cast<size_t>(tp.partition)].leader_epoch;
+}
+
+}  // namespace
+
+// ----- ProducerBatch -------------------------------------------------------------------------------------------
+
+int32_t ProducerBatch::estimated_size_bytes() const {
+  if (closed) return built_size_bytes;
+  return estimated_batch_bytes(compression, uncompressed_records_bytes, compression_ratio_estimate);
+}
+
+bool ProducerBatch::is_full() const {
+  return closed_for_appends || closed || (!records.empty() && buffer_capacity_bytes <= estimated_size_bytes());
+}
+
+sim::Duration ProducerBatch::waited_time(sim::SimTime now) const {
+  return sim::max(now - last_attempt_time, sim::Duration::zero());
+}
+
+// ----- ExponentialBackoff ----------------------------------------------------------------------------------------
+
+sim::Duration exponential_backoff(sim::Duration initial, sim::Duration max, int32_t attempts, sim::Rng& rng) {
+  KS_ASSERT_GE(attempts, 0);
+  KS_ASSERT_GE(initial, sim::Duration::zero());
+  // CommonClientConfigs.RETRY_BACKOFF_EXP_BASE = 2 and RETRY_BACKOFF_JITTER = 0.2 (KIP-580).
+  if (max <= initial || initial == sim::Duration::zero()) return initial;
+  const double exp_max = std::log(static_cast<double>(max.ns()) / static_cast<double>(initial.ns())) / std::log(2.0);
+  const double exponent = std::min(static_cast<double>(attempts), exp_max);
+  const double term_ns = static_cast<double>(initial.ns()) * std::pow(2.0, exponent);
+  const double random_factor = rng.uniform_real(0.8, 1.2);
+  const auto value = sim::Duration::from_ns(static_cast<int64_t>(random_factor * term_ns));
+  return value > max ? max : value;
+}
+
+// ----- RecordAccumulator -----------------------------------------------------------------------------------------
+
+RecordAccumulator::RecordAccumulator(const ProducerConfig& config, sim::Rng& rng)
+    : config_(config), rng_(rng), available_memory_bytes_(config.buffer_memory_bytes) {
+  KS_ASSERT_MSG(validate(config).empty(), validate(config));
+  KS_ASSERT_GT(config.buffer_memory_bytes, 0);
+}
+
+RecordAccumulator::TopicState& RecordAccumulator::topic_state(int32_t topic) {
+  KS_ASSERT_GE(topic, 0);
+  KS_ASSERT_LT(topic, max_topics);
+  while (static_cast<int32_t>(topics_.size()) <= topic) topics_.emplace_back(config_.effective_batch_size_bytes());
+  return topics_[static_cast<size_t>(topic)];
+}
+
+RecordAccumulator::PartitionQueue& RecordAccumulator::queue_for(PartitionRef tp) {
+  KS_ASSERT_GE(tp.partition, 0);
+  KS_ASSERT_LT(tp.partition, max_partitions_per_topic);
+  TopicState& ts = topic_state(tp.topic);
+  if (static_cast<int32_t>(ts.partitions.size()) <= tp.partition)
+    ts.partitions.resize(static_cast<size_t>(tp.partition) + 1);
+  PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
+  if (!queue.created) {
+    queue.created = true;
+    ++ts.created_queue_count;
+  }
+  return queue;
+}
+
+const RecordAccumulator::PartitionQueue* RecordAccumulator::find_queue(PartitionRef tp) const {
+  if (tp.topic < 0 || tp.topic >= static_cast<int32_t>(topics_.size())) return nullptr;
+  const TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
+  if (tp.partition < 0 || tp.partition >= static_cast<int32_t>(ts.partitions.size())) return nullptr;
+  const PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
+  return queue.created ? &queue : nullptr;
+}
+
+bool RecordAccumulator::all_batches_full(const PartitionQueue& queue) {
+  // Only the last batch of a deque may still take records.
+  return queue.batches.empty() || queue.batches.back()->is_full();
+}
+
+AppendResult RecordAccumulator::append(const SendRequest& request, sim::SimTime now, const ProducerMetadata& metadata) {
+  KS_ASSERT_GE(request.partition, unknown_partition);
+  KS_ASSERT_GE(request.shape.header_count, 0);
+  KS_ASSERT_GE(request.shape.headers_bytes, 0);
+  AppendResult result;
+  result.record_id = request.record_id;
+  if (closed_) {
+    result.status = AppendStatus::closed;
+    return result;
+  }
+  if (!metadata.knows_topic(request.topic) || metadata.topic(request.topic).num_partitions() == 0) {
+    result.status = AppendStatus::unknown_topic;
+    return result;
+  }
+  KS_ASSERT_LT(request.partition, metadata.topic(request.topic).num_partitions());
+  // KafkaProducer.ensureValidRecordSize: the upper-bound size of the record alone in a batch.
+  const int64_t serialized_size_bytes = batch_size_upper_bound_bytes(request.shape);
+  if (serialized_size_bytes > config_.max_request_size_bytes || serialized_size_bytes > config_.buffer_memory_bytes) {
+    result.status = AppendStatus::record_too_large;
+    return result;
+  }
+
+  result = append_internal(request, now, now, metadata, 0);
+  if (result.status == AppendStatus::blocked_on_memory) {
+    // BufferPool.allocate: wait in FIFO order for up to the remaining max.block.ms.
+    BlockedSend waiter;
+    waiter.request = request;
+    waiter.send_time = now;
+    const sim::Duration max_block = request.max_block_remaining.value_or(config_.max_block);
+    KS_ASSERT_GE(max_block, sim::Duration::zero());
+    waiter.deadline = now + max_block;
+    waiter.size_bytes = std::max(config_.effective_batch_size_bytes(), batch_size_upper_bound_bytes(request.shape));
+    waiters_.push_back(waiter);
+    // The head waiter collects whatever memory is free now, so later (smaller) requests cannot overtake it.
+    std::vector<BlockedSendOutcome> none;
+    serve_waiters(now, metadata, none);
+    KS_ASSERT(none.empty());
+  }
+  return result;
+}
+
+AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim::SimTime send_time, sim::SimTime now,
+                                                const ProducerMetadata& metadata, int32_t reserved_bytes) {
+  KS_ASSERT_GE(reserved_bytes, 0);
+  KS_ASSERT(metadata.knows_topic(request.topic));
+  const TopicMetadata& topic = metadata.topic(request.topic);
+  const bool sticky = request.partition == unknown_partition;
+
+  // Kafka loops while the sticky partition changes under it. Single-threaded, the partition changes at most
+  // once a round (a switch resets the produced bytes, so the next check cannot switch again), so two rounds
+  // suffice; the bound catches a bug.
+  for (int round = 0;; ++round) {
+    KS_ASSERT_LT(round, 4);
+    TopicState& ts = topic_state(request.topic);
+    const int32_t partition = sticky ? ts.partitioner.current_partition(topic, rng_) : request.partition;
+    PartitionQueue& queue = queue_for({request.topic, partition});
+
+    // partitionChanged: a switch that was disabled while the last batch was incomplete happens once it is full.
+    if (sticky && all_batches_full(queue) && ts.partitioner.update_partition_info(0, true, topic, rng_)) continue;
+
+    AppendResult result;
+    result.record_id = request.record_id;
+    result.partition = partition;
+    if (try_append(queue, request, send_time, now, result)) {
+      // The buffer of a formerly blocked send was not needed after all (Kafka: free.deallocate(buffer)).
+      available_memory_bytes_ += reserved_bytes;
+      if (sticky) ts.partitioner.update_partition_info(result.appended_bytes, all_batches_full(queue), topic, rng_);
+      return result;
+    }
+
+    if (reserved_bytes == 0) {
+      const int32_t size_bytes =
+          std::max(config_.effective_batch_size_bytes(), batch_size_upper_bound_bytes(request.shape));
+      if (!waiters_.empty() || available_memory_bytes_ < size_bytes) {
+        result.status = AppendStatus::blocked_on_memory;
+        result.partition = unknown_partition;
+        return result;
+      }
+      available_memory_bytes_ -= size_bytes;
+      reserved_bytes = size_bytes;
+    }
+
+    // partitionChanged again: try_append closed the last batch, which may complete a disabled switch.
+    if (sticky && all_batches_full(queue) && ts.partitioner.update_partition_info(0, true, topic, rng_)) continue;
+
+    // appendNewBatch.
+    const BatchId id = next_batch_id_++;
+    auto [it, inserted] = incomplete_.try_emplace(id);
+    KS_ASSERT(inserted);
+    ProducerBatch& batch = it->second;
+    batch.id = id;
+    batch.partition = {request.topic, partition};
+    batch.created_time = now;
+    batch.last_attempt_time = now;
+    batch.last_append_time = now;
+    batch.drained_time = now;
+    batch.buffer_capacity_bytes = reserved_bytes;
+    batch.compression = config_.compression_type;
+    batch.compression_ratio_estimate = ts.compression_ratio_estimate;
+    batch.queued = true;
+    queue.batches.push_back(&batch);
+    const bool appended = try_append(queue, request, send_time, now, result);
+    KS_ASSERT_MSG(appended, "a fresh batch always takes its first record");
+    result.new_batch_created = true;
+    result.appended_bytes = batch.estimated_size_bytes();
+    if (sticky) ts.partitioner.update_partition_info(result.appended_bytes, all_batches_full(queue), topic, rng_);
+    return result;
+  }
+}
+
+bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& request, sim::SimTime send_time,
+                                   sim::SimTime now, AppendResult& result) {
+  if (queue.batches.empty()) return false;
+  ProducerBatch& batch = *queue.batches.back();
+  KS_ASSERT(!batch.closed);
+  const int64_t record_timestamp_ms = timestamp_ms(send_time);
+  // MemoryRecordsBuilder.hasRoomFor: never into a full batch; always into an empty one (an oversize record
+  // gets a batch of its own); otherwise only if the estimate plus the record's exact size fits the buffer.
+  bool has_room = false;
+  if (!batch.is_full()) {
+    if (batch.records.empty()) {
+      has_room = true;
+    } else {
+      const int32_t record_bytes = record_size_in_batch_bytes(
+          batch.record_count(), record_timestamp_ms - batch.base_timestamp_ms, request.shape);
+      has_room = static_cast<int64_t>(batch.buffer_capacity_bytes) >=
+                 static_cast<int64_t>(batch.estimated_size_bytes()) + record_bytes;
+    }
+  }
+  if (!has_room) {
+    // closeForRecordAppends: the batch takes no more records; it is sendable as "full" from now on.
+    batch.closed_for_appends = true;
+    return false;
+  }
+  const int32_t initial_bytes = batch.estimated_size_bytes();
+  if (batch.records.empty()) batch.base_timestamp_ms = record_timestamp_ms;
+  batch.uncompressed_records_bytes += record_size_in_batch_bytes(
+      batch.record_count(), record_timestamp_ms - batch.base_timestamp_ms, request.shape);
+  batch.records.push_back({request.record_id, send_time});
+  batch.last_append_time = now;
+  result.status = AppendStatus::appended;
+  result.batch = batch.id;
+  result.appended_bytes = batch.estimated_size_bytes() - initial_bytes;
+  result.batch_is_full = queue.batches.size() > 1 || batch.is_full();
+  KS_ASSERT_GE(result.appended_bytes, 0);
+  return true;
+}
+
+bool RecordAccumulator::should_backoff(const ProducerBatch& batch, sim::SimTime now) const {
+  // KIP-951: a retry towards a new leader does not wait for its backoff.
+  const bool should_wait_more = batch.attempts > 0 && batch.waited_time(now) < batch.retry_backoff;
+  return should_wait_more && !batch.has_leader_changed_for_ongoing_retry();
+}
+
+ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim::SimTime now) {
+  ReadyCheckResult out;
+  std::set<int32_t> ready_nodes;
+  std::set<int32_t> unknown_leader_topics;
+  // BufferPool.queued() > 0: a send is blocked on memory, so every partition is sendable to free memory.
+  const bool exhausted = !waiters_.empty();
+
+  for (size_t t = 0; t < topics_.size(); ++t) {
+    TopicState& ts = topics_[t];
+    const auto topic_index = static_cast<int32_t>(t);
+    const TopicMetadata* topic = metadata.knows_topic(topic_index) ? &metadata.topic(topic_index) : nullptr;
+    // Adaptive stats only once every partition has a deque; before that the choice stays uniform (§1.4).
+    const bool build_stats = config_.partitioner_adaptive_partitioning_enable && topic != nullptr &&
+                             ts.created_queue_count >= topic->num_partitions();
+    if (build_stats) {
+      ts.scratch_queue_sizes.assign(static_cast<size_t>(ts.created_queue_count), 0);
+      ts.scratch_partition_ids.assign(static_cast<size_t>(ts.created_queue_count), 0);
+    }
+    int64_t stats_index = -1;
+
+    for (size_t p = 0; p < ts.partitions.size(); ++p) {
+      PartitionQueue& queue = ts.partitions[p];
+      if (!queue.created) continue;
+      const PartitionRef tp{topic_index, static_cast<int32_t>(p)};
+      const bool partition_known = topic != nullptr && tp.partition < topic->num_partitions();
+      const int32_t leader = partition_known ? topic->leader_of(tp.partition) : no_leader_node;
+      if (leader != no_leader_node && build_stats) {
+        ++stats_index;
+        KS_ASSERT_LT(stats_index, ts.created_queue_count);
+        ts.scratch_partition_ids[static_cast<size_t>(stats_index)] = tp.partition;
+      }
+      if (queue.batches.empty()) continue;
+
+      ProducerBatch& head = *queue.batches.front();
+      const sim::Duration waited = head.waited_time(now);
+      maybe_update_leader_epoch(head, leader_epoch_of(metadata, tp));
+      const bool backing_off = should_backoff(head, now);
+      const bool full = queue.batches.size() > 1 || head.is_full();
+
+      if (leader == no_leader_node) {
+        unknown_leader_topics.insert(topic_index);
+        continue;
+      }
+      if (build_stats) ts.scratch_queue_sizes[static_cast<size_t>(stats_index)] = static_cast<int32_t>(queue.batches.size());
+      if (config_.partitioner_availability_timeout > sim::Duration::zero()) {
+        // A leader that had data but could not take it for longer than partitioner.availability.timeout.ms
+        // is excluded from the adaptive choice (its slot is overwritten by the next partition).
+        const auto stats = node_stats_.find(leader);
+        if (stats != node_stats_.end() &&
+            stats->second.ready_time - stats->second.drain_time > config_.partitioner_availability_timeout)
+          --stats_index;
+      }
+
+      // batchReady.
+      if (!ready_nodes.contains(leader) && !is_muted(tp)) {
+        const sim::Duration time_to_wait = backing_off ? head.retry_backoff : config_.linger;
+        const bool expired = waited >= time_to_wait;
+        const bool sendable = full || expired || exhausted || closed_ || flush_in_progress();
+        if (sendable && !backing_off) {
+          ready_nodes.insert(leader);
+        } else {
+          const sim::Duration time_left = sim::max(time_to_wait - waited, sim::Duration::zero());
+          out.next_ready_check_delay = sim::min(out.next_ready_check_delay, time_left);
+        }
+      }
+    }
+
+    if (build_stats) {
+      ts.partitioner.update_partition_load_stats(ts.scratch_queue_sizes, ts.scratch_partition_ids,
+                                                 static_cast<size_t>(stats_index + 1));
+    } else {
+      ts.partitioner.clear_partition_load_stats();
+    }
+  }
+  out.ready_nodes.assign(ready_nodes.begin(), ready_nodes.end());
+  out.unknown_leader_topics.assign(unknown_leader_topics.begin(), unknown_leader_topics.end());
+  return out;
+}
+
+std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, int32_t node,
+                                              int32_t max_request_size_bytes, sim::SimTime now) {
+  KS_ASSERT_NE(node, no_leader_node);
+  KS_ASSERT_GT(max_request_size_bytes, 0);
+  std::vector<BatchId> drained;
+  // partitionsForNode: every partition led by `node`, in topic then partition order.
+  std::vector<PartitionRef> parts;
+  for (size_t t = 0; t < metadata.topics.size(); ++t) {
+    const TopicMetadata& topic = metadata.topics[t];
+    for (int32_t p = 0; p < topic.num_partitions(); ++p)
+      if (topic.leader_of(p) == node) parts.push_back({static_cast<int32_t>(t), p});
+  }
+  if (parts.empty()) return drained;
+
+  // A persistent per-node start index, so that one busy partition cannot starve the others (drainIndex).
+  int32_t& drain_index = node_drain_index_[node];
+  const auto count = static_cast<int32_t>(parts.size());
+  const int32_t start = drain_index % count;
+  int32_t index = start;
+  int64_t size_bytes = 0;
+  do {
+    const PartitionRef tp = parts[static_cast<size_t>(index)];
+    drain_index = index;
+    index = (index + 1) % count;
+    // A muted partition has a request in flight (max.in.flight.requests.per.connection = 1).
+    if (is_muted(tp)) continue;
+    TopicState& ts = topic_state(tp.topic);
+    if (tp.partition >= static_cast<int32_t>(ts.partitions.size())) continue;
+    PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
+    if (queue.batches.empty()) continue;
+    ProducerBatch& first = *queue.batches.front();
+    maybe_update_leader_epoch(first, leader_epoch_of(metadata, tp));
+    if (should_backoff(first, now)) continue;
+    // max.request.size bounds the request, but one batch larger than it still goes alone.
+    if (size_bytes + first.estimated_size_bytes() > max_request_size_bytes && !drained.empty()) break;
+    // shouldStopDrainBatchesForPartition: an idempotent producer sends nothing without a producer id.
+    if (config_.enable_idempotence && !(producer_id_and_epoch_ && producer_id_and_epoch_->valid())) break;
+
+    queue.batches.pop_front();
+    first.queued = false;
+    if (config_.enable_idempotence && !first.has_sequence()) {
+      // The sequence is assigned once, at the first drain; a retry keeps it so the broker can de-duplicate.
+      int32_t& next = next_sequence_[tp];
+      first.producer_id = producer_id_and_epoch_->producer_id;
+      first.producer_epoch = producer_id_and_epoch_->epoch;
+      first.base_sequence = next;
+      next = increment_sequence(next, first.record_count());
+    }
+    close_batch(first);
+    size_bytes += first.built_size_bytes;
+    drained.push_back(first.id);
+    first.drained_time = sim::max(first.drained_time, now);
+  } while (index != start);
+  return drained;
+}
+
+void RecordAccumulator::close_batch(ProducerBatch& batch) {
+  if (batch.closed) return;
+  KS_ASSERT_GT(batch.record_count(), 0);
+  batch.closed_for_appends = true;
+  batch.closed = true;
+  TopicState& ts = topic_state(batch.partition.topic);
+  if (batch.compression == CompressionType::none) {
+    batch.built_size_bytes = record_batch_overhead_bytes + batch.uncompressed_records_bytes;
+  } else {
+    // The built size uses the modelled ratio of the data; the estimator then moves towards it (ProducerBatch.close
+    // calls CompressionRatioEstimator.updateEstimation with the observed ratio).
+    const auto compressed_bytes = static_cast<int32_t>(
+        std::llround(static_cast<double>(batch.uncompressed_records_bytes) * ts.modelled_compression_ratio));
+    batch.built_size_bytes = record_batch_overhead_bytes + compressed_bytes;
+    ts.compression_ratio_estimate = update_compression_ratio_estimate(
+        ts.compression_ratio_estimate, static_cast<float>(ts.modelled_compression_ratio));
+  }
+  KS_ASSERT_GT(batch.built_size_bytes, record_batch_overhead_bytes);
+}
+
+sim::Duration RecordAccumulator::draw_retry_backoff(int32_t attempts) {
+  return exponential_backoff(config_.retry_backoff, config_.retry_backoff_max, attempts, rng_);
+}
+
+void RecordAccumulator::reenqueue(BatchId id, sim::SimTime now) {
+  auto it = incomplete_.find(id);
+  KS_ASSERT_MSG(it != incomplete_.end(), "re-enqueue of an unknown batch");
+  ProducerBatch& batch = it->second;
+  KS_ASSERT(!batch.queued);
+  // ProducerBatch.reenqueued.
+  ++batch.attempts;
+  batch.last_attempt_time = sim::max(batch.last_append_time, now);
+  batch.retry = true;
+  batch.retry_backoff = draw_retry_backoff(batch.attempts - 1);
+  PartitionQueue& queue = queue_for(batch.partition);
+  batch.queued = true;
+  if (!batch.has_sequence()) {
+    queue.batches.push_front(&batch);
+    return;
+  }
+  // insertInSequenceOrder: after the queued batches that already have a lower sequence, before the rest.
+  auto position = queue.batches.begin();
+  while (position != queue.batches.end() && (*position)->has_sequence() &&
+         (*position)->base_sequence < batch.base_sequence)
+    ++position;
+  queue.batches.insert(position, &batch);
+}
+
+std::vector<BatchId> RecordAccumulator::expired_batches(sim::SimTime now) {
+  std::vector<BatchId> expired;
+  for (TopicState& ts : topics_) {
+    for (PartitionQueue& queue : ts.partitions) {
+      // Expire in send order, from the head, while delivery.timeout.ms has passed since creation.
+      while (!queue.batches.empty()) {
+        ProducerBatch& head = *queue.batches.front();
+        if (now - head.created_time < config_.delivery_timeout) break;
+        queue.batches.pop_front();
+        head.queued = false;
+        head.closed_for_appends = true;  // abortRecordAppends
+        expired.push_back(head.id);
+      }
+    }
+  }
+  return expired;
+}
+
+std::optional<sim::SimTime> RecordAccumulator::next_batch_expiry_time() const {
+  std::optional<sim::SimTime> earliest;
+  for (const TopicState& ts : topics_)
+    for (const PartitionQueue& queue : ts.partitions)
+      if (!queue.batches.empty()) {
+        const sim::SimTime expiry = queue.batches.front()->created_time + config_.delivery_timeout;
+        if (!earliest || expiry < *earliest) earliest = expiry;
+      }
+  return earliest;
+}
+
+std::vector<BlockedSendOutcome> RecordAccumulator::complete_batch(BatchId id, sim::SimTime now,
+                                                                  const ProducerMetadata& metadata) {
+  auto it = incomplete_.find(id);
+  KS_ASSERT_MSG(it != incomplete_.end(), "completion of an unknown batch");
+  KS_ASSERT_MSG(!it->second.queued, "a batch completes only after it left its deque");
+  available_memory_bytes_ += it->second.buffer_capacity_bytes;
+  incomplete_.erase(it);
+  KS_ASSERT_LE(available_memory_bytes_, config_.buffer_memory_bytes);
+  std::vector<BlockedSendOutcome> out;
+  serve_waiters(now, metadata, out);
+  return out;
+}
+
+void RecordAccumulator::serve_waiters(sim::SimTime now, const ProducerMetadata& metadata,
+                                      std::vector<BlockedSendOutcome>& out) {
+  // Each round either serves the head waiter or stops, so the loop is bounded by the number of waiters.
+  const size_t bound = waiters_.size();
+  for (size_t round = 0; round < bound && !waiters_.empty(); ++round) {
+    BlockedSend& head = waiters_.front();
+    const int64_t grant = std::min<int64_t>(available_memory_bytes_, head.size_bytes - head.accumulated_bytes);
+    head.accumulated_bytes += static_cast<int32_t>(grant);
+    available_memory_bytes_ -= grant;
+    if (head.accumulated_bytes < head.size_bytes) break;
+    const BlockedSend served = head;
+    waiters_.pop_front();
+    BlockedSendOutcome outcome;
+    outcome.record_id = served.request.record_id;
+    outcome.send_time = served.send_time;
+    if (closed_) {
+      // BufferPool.close wakes the waiters with "Producer closed while allocating memory".
+      available_memory_bytes_ += served.size_bytes;
+      outcome.result.record_id = served.request.record_id;
+      outcome.result.status = AppendStatus::closed;
+    } else {
+      outcome.result = append_internal(served.request, served.send_time, now, metadata, served.size_bytes);
+      KS_ASSERT(outcome.result.status == AppendStatus::appended);
+    }
+    out.push_back(outcome);
+  }
+  KS_ASSERT_GE(available_memory_bytes_, 0);
+}
+
+std::vector<BlockedSendOutcome> RecordAccumulator::expire_blocked_sends(sim::SimTime now,
+                                                                        const ProducerMetadata& metadata) {
+  std::vector<BlockedSendOutcome> out;
+  std::deque<BlockedSend> still_waiting;
+  for (BlockedSend& waiter : waiters_) {
+    if (waiter.deadline > now) {
+      still_waiting.push_back(waiter);
+      continue;
+    }
+    // BufferExhaustedException: give back what the waiter had collected.
+    available_memory_bytes_ += waiter.accumulated_bytes;
+    BlockedSendOutcome outcome;
+    outcome.record_id = waiter.request.record_id;
+    outcome.send_time = waiter.send_time;
+    outcome.result.record_id = waiter.request.record_id;
+    outcome.result.status = AppendStatus::buffer_exhausted;
+    out.push_back(outcome);
+  }
+  waiters_ = std::move(still_waiting);
+  if (!out.empty()) serve_waiters(now, metadata, out);
+  return out;
+}
+
+std::optional<sim::SimTime> RecordAccumulator::next_blocked_send_deadline() const {
+  std::optional<sim::SimTime> earliest;
+  for (const BlockedSend& waiter : waiters_)
+    if (!earliest || waiter.deadline < *earliest) earliest = waiter.deadline;
+  return earliest;
+}
+
+void RecordAccumulator::end_flush() {
+  KS_ASSERT_GT(flushes_in_progress_, 0);
+  --flushes_in_progress_;
+}
+
+void RecordAccumulator::update_node_latency_stats(int32_t node, sim::SimTime now, bool can_drain) {
+  if (config_.partitioner_availability_timeout <= sim::Duration::zero()) return;
+  auto [it, inserted] = node_stats_.try_emplace(node, NodeLatencyStats{now, now});
+  if (can_drain) it->second.drain_time = now;
+  it->second.ready_time = now;
+}
+
+int32_t RecordAccumulator::next_sequence(PartitionRef partition) const {
+  const auto it = next_sequence_.find(partition);
+  return it == next_sequence_.end() ? 0 : it->second;
+}
+
+void RecordAccumulator::set_compression_ratio(int32_t topic, double ratio) {
+  KS_ASSERT_GT(ratio, 0.0);
+  topic_state(topic).modelled_compression_ratio = ratio;
+}
+
+float RecordAccumulator::compression_ratio_estimate(int32_t topic) const {
+  if (topic < 0 || topic >= static_cast<int32_t>(topics_.size())) return 1.0f;
+  return topics_[static_cast<size_t>(topic)].compression_ratio_estimate;
+}
+
+const ProducerBatch& RecordAccumulator::batch(BatchId id) const {
+  const auto it = incomplete_.find(id);
+  KS_ASSERT_MSG(it != incomplete_.end(), "unknown batch id");
+  return it->second;
+}
+
+bool RecordAccumulator::has_undrained() const {
+  for (const TopicState& ts : topics_)
+    for (const PartitionQueue& queue : ts.partitions)
+      if (!queue.batches.empty()) return true;
+  return false;
+}
+
+size_t RecordAccumulator::queued_batch_count(PartitionRef partition) const {
+  const PartitionQueue* queue = find_queue(partition);
+  return queue == nullptr ? 0 : queue->batches.size();
+}
+
+std::vector<BatchId> RecordAccumulator::queued_batches(PartitionRef partition) const {
+  std::vector<BatchId> ids;
+  if (const PartitionQueue* queue = find_queue(partition))
+    for (const ProducerBatch* b : queue->batches) ids.push_back(b->id);
+  return ids;
+}
+
+const BuiltInPartitioner* RecordAccumulator::partitioner(int32_t topic) const {
+  if (topic < 0 || topic >= static_cast<int32_t>(topics_.size())) return nullptr;
+  return &topics_[static_cast<size_t>(topic)].partitioner;
+}
+
+}  // namespace kafkasim::kafka

@@ -1,0 +1,437 @@
+// HDD and SSD/NVMe device models; the equations and fault semantics are in include/kafkasim/models/disk.hpp.
+#include "kafkasim/models/disk.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::models {
+
+using sim::Duration;
+using sim::SimTime;
+
+// ------------------------------------------------------------------------------------------------
+// DiskModel
+
+DiskModel::DiskModel(sim::Engine& engine, uint64_t capacity_bytes, uint32_t units, uint32_t max_queued_requests)
+    : engine_(engine),
+      capacity_bytes_(capacity_bytes),
+      max_queued_requests_(max_queued_requests),
+      units_(units),
+      meter_(units, engine.now()),
+      depth_mean_(engine.now()) {
+  KS_ASSERT_GT(capacity_bytes, 0u);
+  KS_ASSERT_GT(units, 0u);
+  KS_ASSERT_GT(max_queued_requests, 0u);
+}
+
+void DiskModel::submit(const IoRequest& request, IoCompletion done) {
+  KS_ASSERT(done != nullptr);
+  KS_ASSERT_LT(queued_.size(), static_cast<size_t>(max_queued_requests_));
+  if (request.op == IoOp::kFlush) {
+    KS_ASSERT_EQ(request.bytes, 0u);
+  } else {
+    KS_ASSERT_GT(request.bytes, 0u);
+    // A write past the end is an expected condition (ENOSPC); a read there is a caller bug.
+    if (request.op == IoOp::kRead) {
+      KS_ASSERT_LT(request.device_offset_bytes, capacity_bytes_);
+      KS_ASSERT_LE(request.bytes, capacity_bytes_ - request.device_offset_bytes);
+    }
+  }
+  const uint64_t seq = next_seq_++;
+  auto [it, inserted] = queued_.emplace(seq, Op{request, std::move(done), engine_.now(), seq});
+  KS_ASSERT(inserted);
+  ++stats_.submitted;
+  on_queued(it->second);
+  update_depth();
+  dispatch();
+}
+
+void DiskModel::set_slow(double latency_multiplier, double bandwidth_multiplier) {
+  KS_ASSERT_GT(latency_multiplier, 0.0);
+  KS_ASSERT_GT(bandwidth_multiplier, 0.0);
+  latency_multiplier_ = latency_multiplier;
+  bandwidth_multiplier_ = bandwidth_multiplier;
+}
+
+void DiskModel::stall_until(SimTime end) {
+  const SimTime now = engine_.now();
+  // The part of [now, end) not already covered by a running stall is the extra freeze.
+  const SimTime frontier = sim::max(now, stall_end_);
+  if (end <= frontier) return;
+  const Duration freeze = end - frontier;
+  for (uint32_t i = 0; i < units_.size(); ++i) {
+    Unit& u = units_[i];
+    if (!u.busy) continue;
+    KS_ASSERT(engine_.cancel(u.event));
+    u.event_at += freeze;
+    u.event = engine_.schedule_at(u.event_at, [this, i] { on_unit_event(i); });
+  }
+  on_freeze(freeze);
+  stall_end_ = end;
+  // Ops queued during the stall start when it ends; a resume left over from a shorter stall does nothing
+  // because dispatch() checks stalled().
+  engine_.schedule_at(end, [this] { dispatch(); });
+}
+
+void DiskModel::reset_stats() {
+  const SimTime now = engine_.now();
+  stats_ = DiskStats{};
+  meter_.reset_window(now);
+  depth_mean_ = sim::TimeWeightedMean(now);
+  depth_mean_.set(now, static_cast<double>(queue_depth()));
+}
+
+const DiskModel::Op& DiskModel::queued_op(uint64_t seq) const {
+  const auto it = queued_.find(seq);
+  KS_ASSERT(it != queued_.end());
+  return it->second;
+}
+
+const DiskModel::Op& DiskModel::op_in(uint32_t unit) const {
+  KS_ASSERT_LT(unit, units_.size());
+  KS_ASSERT(units_[unit].busy);
+  return units_[unit].op;
+}
+
+void DiskModel::arm(uint32_t unit, SimTime at, uint8_t phase) {
+  KS_ASSERT_LT(unit, units_.size());
+  KS_ASSERT_GE(at, engine_.now());
+  Unit& u = units_[unit];
+  KS_ASSERT(u.busy);
+  KS_ASSERT(!engine_.is_pending(u.event));
+  u.phase = phase;
+  u.event_at = at;
+  u.event = engine_.schedule_at(at, [this, unit] { on_unit_event(unit); });
+}
+
+void DiskModel::on_phase(uint32_t unit, uint8_t phase) {
+  // A model that arms intermediate phases must override this.
+  KS_ASSERT_MSG(false, "unexpected phase " + std::to_string(phase) + " on unit " + std::to_string(unit));
+}
+
+void DiskModel::dispatch() {
+  if (stalled()) return;
+  // Each pass starts one op on a free unit, so the loop is bounded by the number of units.
+  for (size_t pass = 0; pass < units_.size(); ++pass) {
+    if (queued_.empty() || flush_in_service_ || busy_units_ == units_.size()) return;
+    const uint64_t seq = peek_next();
+    auto it = queued_.find(seq);
+    KS_ASSERT(it != queued_.end());
+    // A flush covers every earlier write, so it waits until the device has drained.
+    if (it->second.request.op == IoOp::kFlush && busy_units_ > 0) return;
+    uint32_t unit = 0;
+    while (units_[unit].busy) ++unit;
+    Unit& u = units_[unit];
+    u.busy = true;
+    u.op = std::move(it->second);
+    queued_.erase(it);
+    on_dequeued(u.op);
+    ++busy_units_;
+    if (u.op.request.op == IoOp::kFlush) flush_in_service_ = true;
+    meter_.set_busy(engine_.now(), busy_units_);
+    start(unit);
+  }
+}
+
+void DiskModel::start(uint32_t unit) {
+  Unit& u = units_[unit];
+  const IoRequest& r = u.op.request;
+  u.started = engine_.now();
+  u.status = IoStatus::kOk;
+  if (failed_) {
+    u.status = IoStatus::kIoError;
+  } else if (r.op == IoOp::kWrite &&
+             (full_ || r.bytes > capacity_bytes_ || r.device_offset_bytes > capacity_bytes_ - r.bytes)) {
+    u.status = IoStatus::kNoSpace;
+  }
+  if (u.status != IoStatus::kOk) {
+    arm(unit, engine_.now() + error_latency().scaled(latency_multiplier_), kPhaseDone);
+    return;
+  }
+  start_service(unit);
+  KS_ASSERT(engine_.is_pending(u.event));
+}
+
+void DiskModel::on_unit_event(uint32_t unit) {
+  KS_ASSERT_LT(unit, units_.size());
+  Unit& u = units_[unit];
+  KS_ASSERT(u.busy);
+  KS_ASSERT_EQ(u.event_at, engine_.now());
+  // Completions never happen inside a stall: stall_until() pushed every pending event past its end.
+  KS_ASSERT(!stalled());
+  u.event = sim::EventId{};
+  if (u.phase == kPhaseDone) {
+    finish(unit);
+  } else {
+    on_phase(unit, u.phase);
+  }
+}
+
+void DiskModel::finish(uint32_t unit) {
+  Unit& u = units_[unit];
+  const SimTime now = engine_.now();
+  IoStatus status = u.status;
+  if (failed_) status = IoStatus::kIoError;  // failed while the op was in service
+  const IoRequest r = u.op.request;
+  const int64_t latency_ns = (now - u.op.submitted).ns();
+  ++stats_.completed;
+  stats_.latency_ns_sum += latency_ns;
+  stats_.latency_ns_max = std::max(stats_.latency_ns_max, latency_ns);
+  stats_.service_ns_sum += (now - u.started).ns();
+  switch (status) {
+    case IoStatus::kOk:
+      if (r.op == IoOp::kRead) {
+        ++stats_.reads_ok;
+        stats_.bytes_read += r.bytes;
+      } else if (r.op == IoOp::kWrite) {
+        ++stats_.writes_ok;
+        stats_.bytes_written += r.bytes;
+      } else {
+        ++stats_.flushes_ok;
+      }
+      break;
+    case IoStatus::kNoSpace:
+      ++stats_.no_space;
+      break;
+    case IoStatus::kIoError:
+      ++stats_.io_errors;
+      break;
+  }
+  IoCompletion done = std::move(u.op.done);
+  u.op = Op{};
+  u.busy = false;
+  KS_ASSERT_GT(busy_units_, 0u);
+  --busy_units_;
+  if (r.op == IoOp::kFlush) flush_in_service_ = false;
+  meter_.set_busy(now, busy_units_);
+  // Start the next op before telling the caller: the device does not wait for the host to react, so a
+  // closed-loop stream's next request competes with whatever is already queued (§1.4).
+  dispatch();
+  update_depth();
+  done(status);
+}
+
+// ------------------------------------------------------------------------------------------------
+// SeekCurve
+
+std::optional<SeekCurve> SeekCurve::fit_triangular(Duration track_to_track, Duration average, Duration full_stroke,
+                                                   uint64_t cylinders) {
+  KS_ASSERT_GE(cylinders, 2u);
+  KS_ASSERT_GT(track_to_track, Duration::zero());
+  const double t = track_to_track.seconds_f();
+  const double a = average.seconds_f();
+  const double f = full_stroke.seconds_f();
+  const double n = static_cast<double>(cylinders);
+  // §1.2: with E[d] = N/3 and E[√d] = (8/15)√N, seek(N) = F and E[seek] = A give these two equations.
+  const double beta_sqrt_n = 5.0 * a - (10.0 / 3.0) * t - (5.0 / 3.0) * f;
+  const double alpha_n = (8.0 / 3.0) * f - 5.0 * a + (7.0 / 3.0) * t;
+  // A negative coefficient would make the curve non-monotonic: the datasheet triple is inconsistent.
+  if (beta_sqrt_n < 0.0 || alpha_n < 0.0) return std::nullopt;
+  return SeekCurve(t, alpha_n / n, beta_sqrt_n / std::sqrt(n), cylinders);
+}
+
+double SeekCurve::seconds(uint64_t distance_cylinders) const {
+  KS_ASSERT_LE(distance_cylinders, cylinders_);
+  if (distance_cylinders == 0) return 0.0;
+  const double d = static_cast<double>(distance_cylinders);
+  return t_s_ + alpha_s_ * d + beta_s_ * std::sqrt(d);
+}
+
+// ------------------------------------------------------------------------------------------------
+// HddDisk
+
+namespace {
+SeekCurve fit_or_die(const HddParams& p) {
+  auto curve = SeekCurve::fit_triangular(p.track_to_track_seek, p.average_seek, p.full_stroke_seek, p.cylinders);
+  KS_ASSERT_MSG(curve.has_value(), "seek parameters violate (15A - 7T)/8 <= F <= 3A - 2T (hardware-models.md §1.2)");
+  return *curve;
+}
+}  // namespace
+
+HddDisk::HddDisk(sim::Engine& engine, const HddParams& params, sim::Rng rng)
+    : DiskModel(engine, params.capacity_bytes, 1, params.max_queued_requests),
+      params_(params),
+      rng_(rng),
+      seek_(fit_or_die(params)),
+      revolution_(Duration::from_ns(60'000'000'000LL / static_cast<int64_t>(params.rpm == 0 ? 1 : params.rpm))),
+      cylinder_bytes_((params.capacity_bytes + params.cylinders - 1) / params.cylinders) {
+  KS_ASSERT_GT(params.rpm, 0u);
+  KS_ASSERT_GT(params.fifo_batch, 0u);
+  KS_ASSERT_GT(params.outer_bandwidth_bytes_per_s, 0.0);
+  KS_ASSERT_GT(params.inner_to_outer_bandwidth_ratio, 0.0);
+  KS_ASSERT_LE(params.inner_to_outer_bandwidth_ratio, 1.0);
+  KS_ASSERT_LE(params.capacity_bytes / cylinder_bytes_, params.cylinders);
+}
+
+double HddDisk::transfer_seconds(uint64_t device_offset_bytes, uint64_t bytes) const {
+  KS_ASSERT_LE(device_offset_bytes, params_.capacity_bytes);
+  KS_ASSERT_LE(bytes, params_.capacity_bytes - device_offset_bytes);
+  const double cap = static_cast<double>(params_.capacity_bytes);
+  const double k = params_.inner_to_outer_bandwidth_ratio;
+  const double c = 1.0 - k * k;
+  const double x0 = static_cast<double>(device_offset_bytes) / cap;
+  const double x1 = static_cast<double>(device_offset_bytes + bytes) / cap;
+  // ∫ C dx / B(x) over [x0, x1], written as a ratio so that a 4 KiB op on a 16 TB disk does not lose its
+  // digits to the difference of two nearly equal square roots.
+  return 2.0 * static_cast<double>(bytes) /
+         (params_.outer_bandwidth_bytes_per_s * (std::sqrt(1.0 - c * x0) + std::sqrt(1.0 - c * x1)));
+}
+
+void HddDisk::on_queued(const Op& op) {
+  if (!elevator()) return;
+  if (pending_flushes_ > 0 || op.request.op == IoOp::kFlush) {
+    held_.push_back(op.seq);
+    if (op.request.op == IoOp::kFlush) ++pending_flushes_;
+    return;
+  }
+  eligible_by_offset_.emplace(op.request.device_offset_bytes, op.seq);
+  (op.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).insert(op.seq);
+}
+
+uint64_t HddDisk::peek_next() const {
+  if (!elevator()) return DiskModel::peek_next();
+  if (eligible_by_offset_.empty()) {
+    // Only a flush barrier (and what follows it) is queued.
+    KS_ASSERT(!held_.empty());
+    KS_ASSERT(queued_op(held_.front()).request.op == IoOp::kFlush);
+    return held_.front();
+  }
+  const SimTime now = engine().now();
+  // mq-deadline: when a batch starts, an expired request starts it, reads before writes.
+  const bool new_batch = batch_served_ >= params_.fifo_batch;
+  if (new_batch && !eligible_reads_.empty()) {
+    const uint64_t oldest = *eligible_reads_.begin();
+    if (now - queued_op(oldest).submitted >= params_.read_expire) return oldest;
+  }
+  if (new_batch && !eligible_writes_.empty()) {
+    const uint64_t oldest = *eligible_writes_.begin();
+    if (now - queued_op(oldest).submitted >= params_.write_expire) return oldest;
+  }
+  // C-LOOK: the lowest offset at or above the head, else wrap to the lowest offset.
+  const uint64_t head = next_sequential_offset_ == UINT64_MAX ? 0 : next_sequential_offset_;
+  auto it = eligible_by_offset_.lower_bound({head, 0});
+  if (it == eligible_by_offset_.end()) it = eligible_by_offset_.begin();
+  return it->second;
+}
+
+void HddDisk::on_dequeued(const Op& op) {
+  if (!elevator()) return;
+  batch_served_ = batch_served_ >= params_.fifo_batch ? 1 : batch_served_ + 1;
+  if (op.request.op != IoOp::kFlush) {
+    KS_ASSERT_EQ(eligible_by_offset_.erase({op.request.device_offset_bytes, op.seq}), 1u);
+    KS_ASSERT_EQ((op.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).erase(op.seq), 1u);
+    return;
+  }
+  KS_ASSERT(!held_.empty());
+  KS_ASSERT_EQ(held_.front(), op.seq);
+  KS_ASSERT_GT(pending_flushes_, 0u);
+  held_.pop_front();
+  --pending_flushes_;
+  // Release the ops queued behind this flush, up to the next flush barrier (bounded by the queue size).
+  while (!held_.empty()) {
+    const Op& next = queued_op(held_.front());
+    if (next.request.op == IoOp::kFlush) break;
+    eligible_by_offset_.emplace(next.request.device_offset_bytes, next.seq);
+    (next.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).insert(next.seq);
+    held_.pop_front();
+  }
+}
+
+void HddDisk::start_service(uint32_t unit) {
+  const IoRequest& r = op_in(unit).request;
+  const SimTime now = engine().now();
+  const double lat = latency_multiplier();
+  if (r.op == IoOp::kFlush) {
+    // §1.5: the cached writes reach the media about one revolution later.
+    Duration t = params_.command_overhead;
+    if (written_since_flush_) t += revolution_;
+    written_since_flush_ = false;
+    arm(unit, now + t.scaled(lat), kPhaseDone);
+    return;
+  }
+  const uint64_t cylinder = cylinder_of(r.device_offset_bytes);
+  double positioning_s = params_.command_overhead.seconds_f();
+  if (r.device_offset_bytes == next_sequential_offset_) {
+    ++hdd_stats_.sequential_ops;
+  } else {
+    const uint64_t distance = cylinder > head_cylinder_ ? cylinder - head_cylinder_ : head_cylinder_ - cylinder;
+    const Duration seek = seek_.at(distance);
+    const Duration settle = (r.op == IoOp::kWrite && distance > 0) ? params_.write_settle : Duration::zero();
+    const Duration rotation = Duration::from_ns(static_cast<int64_t>(rng_.uniform_u64(
+        static_cast<uint64_t>(revolution_.ns()))));
+    ++hdd_stats_.positioned_ops;
+    hdd_stats_.seek_ns_sum += seek.ns();
+    hdd_stats_.rotation_ns_sum += rotation.ns();
+    positioning_s += (seek + settle + rotation).seconds_f();
+  }
+  const double transfer_s = transfer_seconds(r.device_offset_bytes, r.bytes) / bandwidth_multiplier();
+  const Duration service =
+      sim::max(Duration::from_ns(1), Duration::from_seconds_f(positioning_s * lat + transfer_s));
+  KS_ASSERT_GT(service, Duration::zero());
+  head_cylinder_ = cylinder_of(r.device_offset_bytes + r.bytes - 1);
+  next_sequential_offset_ = r.device_offset_bytes + r.bytes;
+  if (r.op == IoOp::kWrite) written_since_flush_ = true;
+  arm(unit, now + service, kPhaseDone);
+}
+
+// ------------------------------------------------------------------------------------------------
+// SsdDisk
+
+SsdDisk::SsdDisk(sim::Engine& engine, const SsdParams& params, sim::Rng rng)
+    : DiskModel(engine, params.capacity_bytes, params.parallel_units, params.max_queued_requests),
+      params_(params),
+      rng_(rng),
+      link_free_at_(engine.now()) {
+  KS_ASSERT_GT(params.read_bandwidth_bytes_per_s, 0.0);
+  KS_ASSERT_GT(params.write_bandwidth_bytes_per_s, 0.0);
+  KS_ASSERT_GE(params.read_latency, Duration::zero());
+  KS_ASSERT_GE(params.write_latency, Duration::zero());
+  KS_ASSERT_GE(params.flush_latency_plp, Duration::zero());
+  KS_ASSERT_GE(params.flush_latency_no_plp, Duration::zero());
+}
+
+void SsdDisk::start_service(uint32_t unit) {
+  const IoRequest& r = op_in(unit).request;
+  const SimTime now = engine().now();
+  const double lat = latency_multiplier();
+  switch (r.op) {
+    case IoOp::kFlush:
+      arm(unit, now + flush_latency().scaled(lat), kPhaseDone);
+      return;
+    case IoOp::kRead:
+      arm(unit, now + params_.read_latency.scaled(lat), kPhaseTransfer);
+      return;
+    case IoOp::kWrite:
+      arm(unit, now + params_.write_latency.scaled(lat), kPhaseTransfer);
+      return;
+  }
+  KS_ASSERT_MSG(false, "unknown IoOp");
+}
+
+void SsdDisk::on_phase(uint32_t unit, uint8_t phase) {
+  KS_ASSERT_EQ(phase, kPhaseTransfer);
+  const IoRequest& r = op_in(unit).request;
+  KS_ASSERT(r.op != IoOp::kFlush);
+  const SimTime now = engine().now();
+  const double bandwidth = (r.op == IoOp::kRead ? params_.read_bandwidth_bytes_per_s
+                                                : params_.write_bandwidth_bytes_per_s) *
+                           bandwidth_multiplier();
+  // One link, first come first served in order of arrival at it (events fire in time order).
+  const SimTime transfer_start = sim::max(now, link_free_at_);
+  // Rounded to the nearest nanosecond but never zero, so that moving data always takes time.
+  const Duration transfer =
+      sim::max(Duration::from_ns(1), Duration::from_seconds_f(static_cast<double>(r.bytes) / bandwidth));
+  link_free_at_ = transfer_start + transfer;
+  arm(unit, link_free_at_, kPhaseDone);
+}
+
+void SsdDisk::on_freeze(Duration freeze) {
+  KS_ASSERT_GT(freeze, Duration::zero());
+  // Transfers already reserved on the link were pushed back with their ops; later ones queue behind them.
+  if (link_free_at_ > engine().now()) link_free_at_ += freeze;
+}
+
+}  // namespace kafkasim::models

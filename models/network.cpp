@@ -1,0 +1,533 @@
+// NIC + network fabric model; the equations, what is ignored and the fault semantics are in network.hpp.
+#include "kafkasim/models/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/graph/dijkstra_shortest_paths.hpp>
+#include <boost/property_map/property_map.hpp>
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::models {
+
+namespace {
+
+// Route weight = latency first, hop count second: a hop adds 1 to a latency scaled by 2^16, so among paths of
+// equal latency the one with fewer hops wins as long as paths have fewer than 65536 hops.
+constexpr int64_t kHopWeight = 1;
+constexpr int64_t kLatencyWeightScale = int64_t{1} << 16;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+// Topology
+
+// Vertices are added bare and their properties assigned afterwards: Boost's add_vertex(properties, graph)
+// overload trips GCC 12's -Wmaybe-uninitialized (in named_graph.hpp) in sanitizer builds.
+NodeId Topology::add_host(std::string name, std::string rack) {
+  const auto v = boost::add_vertex(graph_);
+  graph_[v] = NodeProps{std::move(name), std::move(rack), NodeKind::kHost};
+  return NodeId{static_cast<uint32_t>(v)};
+}
+
+NodeId Topology::add_switch(std::string name, std::string rack) {
+  const auto v = boost::add_vertex(graph_);
+  graph_[v] = NodeProps{std::move(name), std::move(rack), NodeKind::kSwitch};
+  return NodeId{static_cast<uint32_t>(v)};
+}
+
+void Topology::add_link(NodeId a, NodeId b, const LinkSpec& spec) {
+  KS_ASSERT_LT(a.value, node_count());
+  KS_ASSERT_LT(b.value, node_count());
+  KS_ASSERT_NE(a.value, b.value);
+  KS_ASSERT_GT(spec.bandwidth_bytes_per_s, 0.0);
+  KS_ASSERT_GE(spec.latency.ns(), 0);
+  KS_ASSERT_MSG(!boost::edge(a.value, b.value, graph_).second, "at most one link per node pair");
+  LinkProps props;
+  props.spec = spec;
+  props.index = link_count();
+  props.route_weight = spec.latency.ns() * kLatencyWeightScale + kHopWeight;
+  boost::add_edge(a.value, b.value, props, graph_);
+}
+
+const Topology::NodeProps& Topology::node(NodeId id) const {
+  KS_ASSERT_LT(id.value, node_count());
+  return graph_[id.value];
+}
+
+std::optional<NodeId> Topology::find(const std::string& name) const {
+  for (uint32_t v = 0; v < node_count(); ++v)
+    if (graph_[v].name == name) return NodeId{v};
+  return std::nullopt;
+}
+
+std::vector<NodeId> Topology::hosts() const {
+  std::vector<NodeId> out;
+  for (uint32_t v = 0; v < node_count(); ++v)
+    if (graph_[v].kind == NodeKind::kHost) out.push_back(NodeId{v});
+  return out;
+}
+
+Topology make_leaf_spine(uint32_t hosts, uint32_t racks, const LinkSpec& host_link, const LinkSpec& uplink) {
+  KS_ASSERT_GT(racks, 0u);
+  KS_ASSERT_GE(hosts, racks);
+  Topology t;
+  const NodeId spine = t.add_switch("spine");
+  std::vector<NodeId> tors;
+  for (uint32_t r = 0; r < racks; ++r) {
+    const std::string rack = "rack-" + std::to_string(r);
+    tors.push_back(t.add_switch("tor-" + std::to_string(r), rack));
+    t.add_link(tors.back(), spine, uplink);
+  }
+  for (uint32_t i = 0; i < hosts; ++i) {
+    const uint32_t r = i % racks;
+    const NodeId h = t.add_host("host-" + std::to_string(i), "rack-" + std::to_string(r));
+    t.add_link(h, tors[r], host_link);
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Network: construction, routes
+
+Network::Network(sim::Engine& engine, Topology topology, sim::Rng rng, NetworkConfig config)
+    : engine_(engine), topology_(std::move(topology)), rng_(std::move(rng)), config_(config) {
+  KS_ASSERT_GT(config_.chunk_bytes, 0u);
+  KS_ASSERT_GT(config_.goodput_fraction, 0.0);
+  KS_ASSERT_LE(config_.goodput_fraction, 1.0);
+  KS_ASSERT_GT(config_.window_chunks, 0u);
+  KS_ASSERT_GT(config_.mss_bytes, 0u);
+  KS_ASSERT_LE(config_.rto_min, config_.rto_max);
+  KS_ASSERT_LE(config_.max_consecutive_timeouts, 62u);
+
+  const auto& g = topology_.graph();
+  link_dirs_.resize(2 * static_cast<size_t>(topology_.link_count()));
+  for (auto [it, end] = boost::edges(g); it != end; ++it) {
+    const auto& props = g[*it];
+    const NodeId a{static_cast<uint32_t>(boost::source(*it, g))};
+    const NodeId b{static_cast<uint32_t>(boost::target(*it, g))};
+    for (uint32_t d = 0; d < 2; ++d) {
+      LinkDir& dir = link_dirs_[2 * props.index + d];
+      dir.from = d == 0 ? a : b;
+      dir.to = d == 0 ? b : a;
+      dir.bandwidth_bytes_per_s = props.spec.bandwidth_bytes_per_s;
+      dir.latency = props.spec.latency;
+      dir.meter = sim::UtilisationMeter(1, engine_.now());
+      link_dir_by_nodes_[{dir.from.value, dir.to.value}] = 2 * props.index + d;
+    }
+  }
+  predecessors_.resize(topology_.node_count());
+  host_counters_.resize(topology_.node_count());
+}
+
+Network::~Network() = default;
+
+uint32_t Network::link_dir_index(NodeId from, NodeId to) const {
+  const auto it = link_dir_by_nodes_.find({from.value, to.value});
+  KS_ASSERT_MSG(it != link_dir_by_nodes_.end(), "no link between the two nodes");
+  return it->second;
+}
+
+const std::vector<NodeId>& Network::route(NodeId src, NodeId dst) {
+  KS_ASSERT_LT(src.value, topology_.node_count());
+  KS_ASSERT_LT(dst.value, topology_.node_count());
+  const auto key = std::make_pair(src.value, dst.value);
+  if (const auto it = routes_.find(key); it != routes_.end()) return it->second;
+
+  // One Dijkstra per source node gives the routes to every destination; both are cached because the
+  // topology is frozen once the Network owns it.
+  auto& pred = predecessors_[src.value];
+  if (pred.empty()) {
+    const auto& g = topology_.graph();
+    pred.resize(topology_.node_count());
+    std::vector<int64_t> dist(topology_.node_count());
+    boost::dijkstra_shortest_paths(
+        g, src.value,
+        boost::predecessor_map(boost::make_iterator_property_map(pred.begin(), boost::get(boost::vertex_index, g)))
+            .distance_map(boost::make_iterator_property_map(dist.begin(), boost::get(boost::vertex_index, g)))
+            .weight_map(boost::get(&Topology::LinkProps::route_weight, g)));
+  }
+  std::vector<NodeId> path;
+  uint32_t v = dst.value;
+  // A simple path has at most node_count nodes: bounds the walk back along the predecessors.
+  for (uint32_t steps = 0; steps <= topology_.node_count(); ++steps) {
+    path.push_back(NodeId{v});
+    if (v == src.value) break;
+    KS_ASSERT_MSG(pred[v] != v, "destination unreachable from source");
+    v = pred[v];
+  }
+  KS_ASSERT_EQ(path.back().value, src.value);
+  std::reverse(path.begin(), path.end());
+  return routes_.emplace(key, std::move(path)).first->second;
+}
+
+uint32_t Network::flow_for(HostId src, HostId dst) {
+  const auto key = std::make_pair(src.value, dst.value);
+  if (const auto it = flow_by_pair_.find(key); it != flow_by_pair_.end()) return it->second;
+  const auto& path = route(src, dst);
+  KS_ASSERT_GE(path.size(), 2u);
+  auto flow = std::make_unique<Flow>();
+  flow->src = src;
+  flow->dst = dst;
+  sim::Duration one_way = sim::Duration::zero();
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    FlowHop hop;
+    hop.link_dir = link_dir_index(path[i], path[i + 1]);
+    one_way += link_dirs_[hop.link_dir].latency;
+    flow->hops.push_back(std::move(hop));
+  }
+  flow->base_latency = one_way;
+  // The flow's smoothed RTT is its nominal round trip; the reverse route has the same links (undirected
+  // graph, symmetric weights), so it is twice the one-way latency.
+  flow->srtt = one_way * 2;
+  const auto index = static_cast<uint32_t>(flows_.size());
+  flows_.push_back(std::move(flow));
+  flow_by_pair_.emplace(key, index);
+  return index;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sending and delivery
+
+MessageId Network::send(HostId src, HostId dst, uint64_t bytes, sim::Callback on_delivered,
+                        sim::Callback on_dropped) {
+  KS_ASSERT(topology_.is_host(src));
+  KS_ASSERT(topology_.is_host(dst));
+  KS_ASSERT_GT(bytes, 0u);
+  const MessageId id{next_message_id_++};
+  ++counters_.messages_sent;
+  ++host_counters_[src.value].messages_sent;
+
+  if (src == dst) {
+    // Loopback never touches the NIC (the kernel short-circuits it); delivered after a fixed delay.
+    engine_.schedule_after(config_.loopback_latency,
+                           [this, dst, bytes, cb = std::move(on_delivered)]() mutable {
+                             ++counters_.messages_delivered;
+                             ++host_counters_[dst.value].messages_received;
+                             host_counters_[dst.value].bytes_received += bytes;
+                             if (cb) cb();
+                           });
+    return id;
+  }
+
+  const uint32_t flow_index = flow_for(src, dst);
+  Flow& flow = *flows_[flow_index];
+  if (route_crosses_partition(route(src, dst))) {
+    ++counters_.messages_dropped;
+    ++host_counters_[src.value].messages_dropped;
+    if (on_dropped) engine_.schedule_after(sim::Duration::zero(), std::move(on_dropped));
+    engine_.trace(id.value ^ 0xd509ULL);
+    return id;
+  }
+  KS_ASSERT_LT(flow.messages.size(), config_.max_messages_per_flow);
+  flow.messages.push_back(Message{id, bytes, 0, std::move(on_delivered), std::move(on_dropped)});
+  refill(flow_index);
+  return id;
+}
+
+void Network::refill(uint32_t flow_index) {
+  Flow& flow = *flows_[flow_index];
+  KS_ASSERT_LE(flow.chunks_in_flight, config_.window_chunks);
+  KS_ASSERT_LE(flow.next_to_cut, flow.messages.size());
+  // Each pass cuts one chunk and raises chunks_in_flight, so the window bounds the loop.
+  while (flow.chunks_in_flight < config_.window_chunks && flow.next_to_cut < flow.messages.size()) {
+    Message& m = flow.messages[flow.next_to_cut];
+    const uint64_t left = m.bytes - m.bytes_cut;
+    KS_ASSERT_GT(left, 0u);
+    const auto cut = static_cast<uint32_t>(std::min<uint64_t>(left, config_.chunk_bytes));
+    m.bytes_cut += cut;
+    const bool last = m.bytes_cut == m.bytes;
+    if (last) ++flow.next_to_cut;
+    ++flow.chunks_in_flight;
+    enqueue(flow_index, 0, Chunk{cut, last});
+  }
+}
+
+void Network::enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk) {
+  Flow& flow = *flows_[flow_index];
+  KS_ASSERT_LT(hop, flow.hops.size());
+  FlowHop& fh = flow.hops[hop];
+  fh.queue.push_back(chunk);
+  KS_ASSERT_LE(fh.queue.size(), config_.window_chunks);
+  LinkDir& dir = link_dirs_[fh.link_dir];
+  if (!fh.in_ring) {
+    fh.in_ring = true;
+    fh.turn_started = false;
+    fh.deficit_bytes = 0;
+    dir.ring.push_back(RingEntry{flow_index, hop});
+  }
+  start_next(fh.link_dir);
+}
+
+// Deficit Round Robin (Shreedhar & Varghese) with quantum = chunk_bytes, one chunk in service at a time
+// (§4.3). A flow starting its turn gains one quantum and sends chunks while its head fits the deficit.
+void Network::start_next(uint32_t link_dir) {
+  LinkDir& dir = link_dirs_[link_dir];
+  if (dir.busy || dir.ring.empty()) return;
+  // Every chunk is at most one quantum, so the first flow that starts a fresh turn can always send: at most
+  // one flow (the one whose turn was running) is rotated away before a chunk is served.
+  for (size_t attempt = 0; attempt < 2; ++attempt) {
+    const RingEntry entry = dir.ring.front();
+    FlowHop& fh = flows_[entry.flow]->hops[entry.hop];
+    KS_ASSERT(fh.in_ring);
+    KS_ASSERT(!fh.queue.empty());
+    if (!fh.turn_started) {
+      fh.turn_started = true;
+      fh.deficit_bytes += config_.chunk_bytes;
+    }
+    const Chunk chunk = fh.queue.front();
+    if (chunk.bytes > fh.deficit_bytes) {
+      fh.turn_started = false;
+      dir.ring.pop_front();
+      dir.ring.push_back(entry);
+      continue;
+    }
+    fh.deficit_bytes -= chunk.bytes;
+    fh.queue.pop_front();
+    if (fh.queue.empty()) {
+      // DRR: an emptied queue leaves the ring and forfeits its deficit.
+      fh.in_ring = false;
+      fh.turn_started = false;
+      fh.deficit_bytes = 0;
+      dir.ring.pop_front();
+    } else if (fh.queue.front().bytes > fh.deficit_bytes) {
+      fh.turn_started = false;
+      dir.ring.pop_front();
+      dir.ring.push_back(entry);
+    }
+    dir.busy = true;
+    dir.meter.set_busy(engine_.now(), 1);
+    engine_.schedule_after(serialisation(dir, chunk.bytes),
+                           [this, link_dir, entry, chunk] { on_serialised(link_dir, entry, chunk); });
+    return;
+  }
+  KS_ASSERT_MSG(false, "DRR found no chunk to serve");
+}
+
+sim::Duration Network::serialisation(const LinkDir& dir, uint32_t bytes) const {
+  const double goodput_bytes_per_s = dir.bandwidth_bytes_per_s * config_.goodput_fraction * dir.fault.rate_multiplier;
+  return sim::Duration::from_seconds_ceil(static_cast<double>(bytes) / goodput_bytes_per_s);
+}
+
+sim::Duration Network::jitter(sim::Duration jitter_max) {
+  if (jitter_max <= sim::Duration::zero()) return sim::Duration::zero();
+  return sim::Duration::from_ns(rng_.uniform_int(0, jitter_max.ns()));
+}
+
+uint32_t Network::draw_timeouts(LinkDir& dir, uint32_t bytes) {
+  if (dir.forced_timeouts > 0) {
+    const uint32_t k = std::min(dir.forced_timeouts, config_.max_consecutive_timeouts);
+    dir.forced_timeouts = 0;
+    return k;
+  }
+  const double p = dir.fault.loss_per_packet;
+  if (p <= 0.0) return 0;
+  // §4.4: a chunk of k packets sees at least one loss with probability 1 − (1 − p)^k; the retransmitted
+  // packet is then lost again with probability p each time.
+  const uint32_t packets = (bytes + config_.mss_bytes - 1) / config_.mss_bytes;
+  const double p_chunk = 1.0 - std::pow(1.0 - p, static_cast<double>(packets));
+  if (!rng_.bernoulli(p_chunk)) return 0;
+  uint32_t k = 1;
+  while (k < config_.max_consecutive_timeouts && rng_.bernoulli(p)) ++k;
+  return k;
+}
+
+sim::Duration Network::retransmission_delay(sim::Duration srtt, uint32_t consecutive_timeouts,
+                                            const NetworkConfig& config) {
+  KS_ASSERT_GE(srtt.ns(), 0);
+  KS_ASSERT_LE(consecutive_timeouts, 62u);
+  // Linux: RTO = SRTT + max(4·RTTVAR, TCP_RTO_MIN) (§4.4), with RTTVAR = SRTT/2 as after RFC 6298's first
+  // sample; each consecutive timeout doubles it up to TCP_RTO_MAX.
+  const sim::Duration rttvar = srtt / 2;
+  sim::Duration rto = srtt + sim::max(rttvar * 4, config.rto_min);
+  sim::Duration total = sim::Duration::zero();
+  for (uint32_t i = 0; i < consecutive_timeouts; ++i) {
+    total += sim::min(rto, config.rto_max);
+    if (rto < config.rto_max) rto = rto * 2;
+  }
+  return total;
+}
+
+void Network::on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk) {
+  LinkDir& dir = link_dirs_[link_dir];
+  KS_ASSERT(dir.busy);
+  Flow& flow = *flows_[entry.flow];
+  KS_ASSERT_LT(entry.hop, flow.hops.size());
+  dir.busy = false;
+  dir.meter.set_busy(engine_.now(), 0);
+  dir.counters.bytes += chunk.bytes;
+  ++dir.counters.chunks;
+  if (entry.hop == 0) host_counters_[flow.src.value].bytes_sent += chunk.bytes;
+
+  sim::Duration delay = dir.latency + dir.fault.extra_latency + jitter(dir.fault.jitter_max);
+  const uint32_t timeouts = draw_timeouts(dir, chunk.bytes);
+  if (timeouts > 0) {
+    ++dir.counters.chunk_losses;
+    dir.counters.retransmission_timeouts += timeouts;
+    counters_.retransmission_timeouts += timeouts;
+    delay += retransmission_delay(flow.srtt, timeouts, config_);
+  }
+  const bool last_hop = entry.hop + 1 == flow.hops.size();
+  if (last_hop) delay += flow.path_fault.extra_latency + jitter(flow.path_fault.jitter_max);
+
+  // Chunks of a flow arrive in the order they left: jitter or a retransmission delay holds back the later
+  // chunks instead of letting them overtake (TCP's in-order delivery).
+  FlowHop& fh = flow.hops[entry.hop];
+  const sim::SimTime arrival = sim::max(engine_.now() + delay, fh.last_arrival);
+  fh.last_arrival = arrival;
+  const uint32_t flow_index = entry.flow;
+  const uint32_t next_hop = entry.hop + 1;
+  engine_.schedule_at(arrival, [this, flow_index, next_hop, chunk] { on_arrival(flow_index, next_hop, chunk); });
+  start_next(link_dir);
+}
+
+void Network::on_arrival(uint32_t flow_index, uint32_t hop, Chunk chunk) {
+  Flow& flow = *flows_[flow_index];
+  KS_ASSERT_LE(hop, flow.hops.size());
+  if (hop < flow.hops.size()) {
+    enqueue(flow_index, hop, chunk);
+    return;
+  }
+  KS_ASSERT_GT(flow.chunks_in_flight, 0u);
+  --flow.chunks_in_flight;
+  flow.bytes_delivered += chunk.bytes;
+  KS_ASSERT_GE(engine_.now(), flow.last_delivery);
+  flow.last_delivery = engine_.now();
+  if (chunk.last_of_message) deliver_front(flow_index);
+  refill(flow_index);
+}
+
+void Network::deliver_front(uint32_t flow_index) {
+  Flow& flow = *flows_[flow_index];
+  KS_ASSERT(!flow.messages.empty());
+  KS_ASSERT_GT(flow.next_to_cut, 0u);
+  // Moved out before any callback runs: a callback may send() on this flow and grow the deque.
+  Message m = std::move(flow.messages.front());
+  flow.messages.pop_front();
+  --flow.next_to_cut;
+  KS_ASSERT_EQ(m.bytes_cut, m.bytes);
+  engine_.trace(m.id.value);
+  if (route_crosses_partition(route(flow.src, flow.dst))) {
+    ++counters_.messages_dropped;
+    ++host_counters_[flow.src.value].messages_dropped;
+    if (m.on_dropped) m.on_dropped();
+    return;
+  }
+  ++counters_.messages_delivered;
+  ++host_counters_[flow.dst.value].messages_received;
+  host_counters_[flow.dst.value].bytes_received += m.bytes;
+  if (m.on_delivered) m.on_delivered();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Faults
+
+bool Network::route_crosses_partition(const std::vector<NodeId>& path) const {
+  KS_ASSERT(!path.empty());
+  for (const auto& [id, p] : partitions_) {
+    // A route crosses A→B when some node of A comes before some node of B along it.
+    bool seen_a = false;
+    bool seen_b = false;
+    for (const NodeId n : path) {
+      if (seen_a && p.in_b[n.value]) return true;
+      if (p.kind == PartitionKind::kSymmetric && seen_b && p.in_a[n.value]) return true;
+      seen_a = seen_a || p.in_a[n.value];
+      seen_b = seen_b || p.in_b[n.value];
+    }
+  }
+  return false;
+}
+
+PartitionId Network::partition(const std::vector<NodeId>& side_a, const std::vector<NodeId>& side_b,
+                               PartitionKind kind) {
+  KS_ASSERT(!side_a.empty());
+  KS_ASSERT(!side_b.empty());
+  Partition p;
+  p.kind = kind;
+  p.in_a.assign(topology_.node_count(), false);
+  p.in_b.assign(topology_.node_count(), false);
+  for (const NodeId n : side_a) {
+    KS_ASSERT_LT(n.value, topology_.node_count());
+    p.in_a[n.value] = true;
+  }
+  for (const NodeId n : side_b) {
+    KS_ASSERT_LT(n.value, topology_.node_count());
+    KS_ASSERT_MSG(!p.in_a[n.value], "a node cannot be on both sides of a partition");
+    p.in_b[n.value] = true;
+  }
+  const PartitionId id{next_partition_id_++};
+  partitions_.emplace(id.value, std::move(p));
+  return id;
+}
+
+void Network::heal(PartitionId id) {
+  const auto erased = partitions_.erase(id.value);
+  KS_ASSERT_EQ(erased, 1u);
+}
+
+void Network::heal_all() { partitions_.clear(); }
+
+bool Network::is_partitioned(NodeId src, NodeId dst) {
+  if (src == dst) return false;
+  return route_crosses_partition(route(src, dst));
+}
+
+void Network::set_link_fault(NodeId from, NodeId to, const LinkFault& fault) {
+  KS_ASSERT_GT(fault.rate_multiplier, 0.0);
+  KS_ASSERT_LE(fault.rate_multiplier, 1.0);
+  KS_ASSERT_GE(fault.extra_latency.ns(), 0);
+  KS_ASSERT_GE(fault.jitter_max.ns(), 0);
+  KS_ASSERT_GE(fault.loss_per_packet, 0.0);
+  KS_ASSERT_LT(fault.loss_per_packet, 1.0);
+  link_dirs_[link_dir_index(from, to)].fault = fault;
+}
+
+void Network::set_host_fault(HostId host, const LinkFault& fault) {
+  KS_ASSERT(topology_.is_host(host));
+  const auto& g = topology_.graph();
+  for (auto [it, end] = boost::adjacent_vertices(host.value, g); it != end; ++it) {
+    const NodeId peer{static_cast<uint32_t>(*it)};
+    set_link_fault(host, peer, fault);
+    set_link_fault(peer, host, fault);
+  }
+}
+
+void Network::set_path_fault(HostId src, HostId dst, const PathFault& fault) {
+  KS_ASSERT_NE(src.value, dst.value);
+  KS_ASSERT_GE(fault.extra_latency.ns(), 0);
+  KS_ASSERT_GE(fault.jitter_max.ns(), 0);
+  flows_[flow_for(src, dst)]->path_fault = fault;
+}
+
+void Network::inject_chunk_loss(NodeId from, NodeId to, uint32_t consecutive_timeouts) {
+  KS_ASSERT_GT(consecutive_timeouts, 0u);
+  link_dirs_[link_dir_index(from, to)].forced_timeouts = consecutive_timeouts;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Accounting
+
+const HostCounters& Network::host_counters(HostId host) const {
+  KS_ASSERT(topology_.is_host(host));
+  return host_counters_[host.value];
+}
+
+const LinkCounters& Network::link_counters(NodeId from, NodeId to) const {
+  return link_dirs_[link_dir_index(from, to)].counters;
+}
+
+double Network::link_utilisation(NodeId from, NodeId to) const {
+  return link_dirs_[link_dir_index(from, to)].meter.utilisation(engine_.now());
+}
+
+const sim::UtilisationMeter& Network::link_meter(NodeId from, NodeId to) const {
+  return link_dirs_[link_dir_index(from, to)].meter;
+}
+
+uint64_t Network::flow_bytes_delivered(HostId src, HostId dst) const {
+  const auto it = flow_by_pair_.find({src.value, dst.value});
+  return it == flow_by_pair_.end() ? 0 : flows_[it->second]->bytes_delivered;
+}
+
+}  // namespace kafkasim::models
