@@ -1,0 +1,123 @@
+// The requests and responses that Kafka's state machines exchange: Produce and Fetch (consumer and follower).
+// They are values passed between nodes by the cluster layer, which also charges their wire size to the
+// network model. Records are accounted, not materialised: a batch is a kafka::RecordBatch (offsets, count,
+// size, producer fields, and an opaque tag the cluster layer uses to find per-record send times).
+//
+// Field names follow Kafka's ProduceRequest / FetchRequest schemas (clients/src/main/resources/common/message/);
+// only the fields the simulation needs are kept.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "kafkasim/kafka/errors.hpp"
+#include "kafkasim/kafka/log/log_types.hpp"
+#include "kafkasim/kafka/producer/producer_metadata.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::kafka {
+
+// A broker's or client's node id as it appears in requests (Kafka's int32 node id). Clients get ids the
+// cluster layer chooses, distinct from broker ids.
+using NodeId = int32_t;
+
+// FetchRequest.ReplicaId: -1 for consumers (FetchRequest.CONSUMER_REPLICA_ID).
+inline constexpr NodeId consumer_replica_id = -1;
+
+// Request/response header and per-partition framing overheads, in bytes on the wire. The v2 batch bytes
+// dominate; these small constants keep tiny requests from costing nothing. [A] approximations of the
+// RequestHeader (api key, version, correlation id, client id) and per-partition fields.
+inline constexpr int64_t request_header_bytes = 24;
+inline constexpr int64_t response_header_bytes = 8;
+inline constexpr int64_t produce_partition_overhead_bytes = 16;
+inline constexpr int64_t fetch_partition_request_bytes = 32;
+inline constexpr int64_t fetch_partition_response_overhead_bytes = 48;
+
+// ---- Produce (ApiKey 0) ----
+
+struct ProducePartitionData {
+  PartitionRef partition;
+  RecordBatch batch;  // the Java producer sends one batch per partition per request
+};
+
+struct ProduceRequest {
+  uint64_t correlation_id = 0;
+  NodeId client_id = 0;
+  int16_t acks = -1;           // 0, 1 or -1 (all)
+  sim::Duration timeout;       // request.timeout.ms as sent in ProduceRequest.TimeoutMs
+  std::vector<ProducePartitionData> partitions;
+};
+
+struct ProducePartitionResponse {
+  PartitionRef partition;
+  Errc error = Errc::none;
+  int64_t base_offset = -1;
+  int64_t log_start_offset = -1;
+  // KIP-951: the current leader when error is NOT_LEADER_OR_FOLLOWER (unknown = -1).
+  NodeId current_leader_id = -1;
+  int32_t current_leader_epoch = -1;
+};
+
+struct ProduceResponse {
+  uint64_t correlation_id = 0;
+  std::vector<ProducePartitionResponse> partitions;
+};
+
+// ---- Fetch (ApiKey 1) ----
+
+struct FetchPartitionRequest {
+  PartitionRef partition;
+  int64_t fetch_offset = 0;
+  int32_t current_leader_epoch = -1;  // for fencing (KIP-320)
+  int32_t last_fetched_epoch = -1;    // followers: epoch of the last fetched batch (divergence check, KIP-595)
+  int64_t log_start_offset = -1;      // followers report theirs
+  int32_t partition_max_bytes = 1'048'576;  // max.partition.fetch.bytes / replica.fetch.max.bytes
+};
+
+struct FetchRequest {
+  uint64_t correlation_id = 0;
+  NodeId client_id = 0;                   // the sending node
+  NodeId replica_id = consumer_replica_id;  // the follower's broker id, or -1 for a consumer
+  sim::Duration max_wait;                 // fetch.max.wait.ms / replica.fetch.wait.max.ms
+  int32_t min_bytes = 1;                  // fetch.min.bytes / replica.fetch.min.bytes
+  int32_t max_bytes = 52'428'800;         // fetch.max.bytes / replica.fetch.response.max.bytes
+  std::vector<FetchPartitionRequest> partitions;
+};
+
+// Where a response's record bytes come from: the cluster layer reads this slice through the page cache
+// (sendfile) before the response can leave the broker.
+struct FileSlice {
+  FileId file_id;
+  int64_t position = 0;
+  int64_t bytes = 0;
+};
+
+struct EpochEndOffset {
+  int32_t epoch = -1;
+  int64_t end_offset = -1;
+};
+
+struct FetchPartitionResponse {
+  PartitionRef partition;
+  Errc error = Errc::none;
+  int64_t high_watermark = -1;
+  int64_t last_stable_offset = -1;
+  int64_t log_start_offset = -1;
+  std::optional<EpochEndOffset> diverging_epoch;  // set when the follower must truncate first
+  std::vector<RecordBatch> batches;               // whole batches, in offset order
+  FileSlice slice;                                // bytes sent for this partition (may end mid-batch)
+};
+
+struct FetchResponse {
+  uint64_t correlation_id = 0;
+  std::vector<FetchPartitionResponse> partitions;
+};
+
+// Wire sizes (bytes) of each message, for the network model.
+int64_t wire_size_bytes(const ProduceRequest& request);
+int64_t wire_size_bytes(const ProduceResponse& response);
+int64_t wire_size_bytes(const FetchRequest& request);
+int64_t wire_size_bytes(const FetchResponse& response);
+
+}  // namespace kafkasim::kafka
