@@ -12,12 +12,19 @@ namespace kafkasim::cluster {
 
 namespace {
 
-uint32_t to_u32(const std::string& file, const std::string& pointer, uint64_t v, uint64_t min_value) {
-  if (v < min_value || v > UINT32_MAX)
+// A whole number in [min_value, max_value]: the bounds keep a typo from allocating the machine away.
+uint32_t to_u32(const std::string& file, const std::string& pointer, uint64_t v, uint64_t min_value,
+                uint64_t max_value = 1u << 24) {
+  if (v < min_value || v > max_value)
     throw ConfigError(file, pointer + "/value",
-                      "a whole number from " + std::to_string(min_value) + " to " + std::to_string(UINT32_MAX),
+                      "a whole number from " + std::to_string(min_value) + " to " + std::to_string(max_value),
                       std::to_string(v));
   return static_cast<uint32_t>(v);
+}
+
+void require_capacity(const std::string& file, const std::string& pointer, uint64_t bytes) {
+  if (bytes < (uint64_t{1} << 20))
+    throw ConfigError(file, pointer + "/value", "a capacity of at least 1 MiB", std::to_string(bytes) + " bytes");
 }
 
 // A positive finite value; the reader has already checked finiteness.
@@ -29,7 +36,8 @@ models::HddParams read_hdd(ProfileReader& r, const std::string& file, const std:
   models::HddParams p;
   p.capacity_bytes = r.bytes("capacity_bytes");
   p.cylinders = r.integer("cylinders");
-  p.rpm = to_u32(file, base + "/parameters/rpm", r.integer("rpm"), 1);
+  require_capacity(file, base + "/parameters/capacity_bytes", p.capacity_bytes);
+  p.rpm = to_u32(file, base + "/parameters/rpm", r.integer("rpm"), 1000, 30000);
   p.track_to_track_seek = r.duration("track_to_track_seek");
   p.average_seek = r.duration("average_seek");
   p.full_stroke_seek = r.duration("full_stroke_seek");
@@ -46,7 +54,11 @@ models::HddParams read_hdd(ProfileReader& r, const std::string& file, const std:
   p.read_expire = r.optional_duration("read_expire").value_or(p.read_expire);
   p.write_expire = r.optional_duration("write_expire").value_or(p.write_expire);
   if (auto q = r.optional_integer("max_queued_requests")) p.max_queued_requests = to_u32(file, base + "/parameters/max_queued_requests", *q, 1);
-  if (p.cylinders == 0) throw ConfigError(file, base + "/parameters/cylinders/value", "at least 1 cylinder", "0");
+  if (p.cylinders < 2 || p.cylinders > p.capacity_bytes)
+    throw ConfigError(file, base + "/parameters/cylinders/value",
+                      "from 2 cylinders to one per byte of capacity", std::to_string(p.cylinders));
+  if (p.track_to_track_seek <= sim::Duration::zero())
+    throw ConfigError(file, base + "/parameters/track_to_track_seek/value", "a positive duration", "0");
   // The three-point seek fit needs T <= A <= F with (15A - 7T)/8 <= F <= 3A - 2T (hardware-models.md §1.2).
   const double t = p.track_to_track_seek.ms_f(), a = p.average_seek.ms_f(), f = p.full_stroke_seek.ms_f();
   if (!(f >= (15 * a - 7 * t) / 8 && f <= 3 * a - 2 * t))
@@ -60,7 +72,8 @@ models::HddParams read_hdd(ProfileReader& r, const std::string& file, const std:
 models::SsdParams read_ssd(ProfileReader& r, const std::string& file, const std::string& base) {
   models::SsdParams p;
   p.capacity_bytes = r.bytes("capacity_bytes");
-  p.parallel_units = to_u32(file, base + "/parameters/parallel_units", r.integer("parallel_units"), 1);
+  require_capacity(file, base + "/parameters/capacity_bytes", p.capacity_bytes);
+  p.parallel_units = to_u32(file, base + "/parameters/parallel_units", r.integer("parallel_units"), 1, 65536);
   p.read_latency = r.duration("read_latency");
   p.write_latency = r.duration("write_latency");
   p.read_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("read_bandwidth_bytes_per_s");
@@ -92,7 +105,7 @@ NicProfile read_nic(ProfileReader& r, const std::string& file, const std::string
 
 CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string& base) {
   CpuProfile p;
-  p.cores = to_u32(file, base + "/parameters/cores", r.integer("cores"), 1);
+  p.cores = to_u32(file, base + "/parameters/cores", r.integer("cores"), 1, 4096);
   r.use_section("costs");
   CpuCosts& c = p.costs;
   c.desktop_to_server_scale = r.number("desktop_to_server_scale");
