@@ -1,0 +1,133 @@
+#include "kafkasim/cluster/log_storage.hpp"
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::cluster {
+
+struct LogStorage::Batch {
+  kafka::StorageOps ops;
+  size_t next = 0;
+  bool finished = false;
+  models::IoStatus status = models::IoStatus::kOk;
+  std::function<void(models::IoStatus)> done;
+};
+
+LogStorage::LogStorage(sim::Engine& engine, models::PageCache& cache, std::vector<models::BlockDevice*> disks)
+    : engine_(engine), cache_(cache), disks_(std::move(disks)), next_offset_(disks_.size(), 0) {
+  KS_ASSERT(!disks_.empty());
+  for (const auto* d : disks_) KS_ASSERT(d != nullptr);
+}
+
+void LogStorage::assign_log(uint32_t log_id, size_t disk_index, uint64_t segment_bytes, uint64_t index_bytes) {
+  KS_ASSERT_LT(disk_index, disks_.size());
+  KS_ASSERT_GT(segment_bytes, 0u);
+  KS_ASSERT_GT(index_bytes, 0u);
+  KS_ASSERT_MSG(logs_.count(log_id) == 0, "log " + std::to_string(log_id) + " assigned twice");
+  logs_[log_id] = LogPlacement{disk_index, segment_bytes, index_bytes};
+}
+
+size_t LogStorage::disk_of_log(uint32_t log_id) const {
+  const auto it = logs_.find(log_id);
+  KS_ASSERT(it != logs_.end());
+  return it->second.disk;
+}
+
+bool LogStorage::has_file(kafka::FileId file, kafka::FileKind kind) const {
+  return files_.count(Key{file.value, static_cast<uint8_t>(kind)}) != 0;
+}
+
+models::FileId LogStorage::file_for(const kafka::StorageOp& op) const {
+  const auto it = files_.find(Key{op.file_id.value, static_cast<uint8_t>(op.file_kind)});
+  KS_ASSERT_MSG(it != files_.end(), "storage op on a file that was never created");
+  return it->second;
+}
+
+void LogStorage::create(const kafka::StorageOp& op) {
+  const auto log_id = static_cast<uint32_t>(op.file_id.value >> 32);
+  const auto placement = logs_.find(log_id);
+  KS_ASSERT_MSG(placement != logs_.end(), "log " + std::to_string(log_id) + " has no disk");
+  const LogPlacement& p = placement->second;
+  const uint64_t region = op.file_kind == kafka::FileKind::log ? p.segment_bytes : p.index_bytes;
+  models::BlockDevice& disk = *disks_[p.disk];
+  KS_ASSERT_LE(region, disk.capacity_bytes());
+  uint64_t& next = next_offset_[p.disk];
+  if (next + region > disk.capacity_bytes()) next = 0;  // wrap: earlier files have been deleted by retention
+  const models::FileId id{next_file_id_++};
+  cache_.add_file(id, disk, next, static_cast<uint64_t>(op.position));
+  next += region;
+  const auto [it, inserted] = files_.emplace(Key{op.file_id.value, static_cast<uint8_t>(op.file_kind)}, id);
+  KS_ASSERT_MSG(inserted, "file created twice");
+}
+
+void LogStorage::execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done) {
+  auto batch = std::make_shared<Batch>();
+  batch->ops = std::move(ops);
+  batch->done = std::move(done);
+  run_next(batch);
+}
+
+void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
+  KS_ASSERT(!batch->finished);
+  // Metadata operations complete at once; loop over them so a long run of them costs no events.
+  while (batch->next < batch->ops.size()) {
+    const kafka::StorageOp& op = batch->ops[batch->next++];
+    switch (op.kind) {
+      case kafka::StorageOpKind::create:
+        create(op);
+        continue;
+      case kafka::StorageOpKind::truncate:
+        KS_ASSERT_GE(op.position, 0);
+        continue;
+      case kafka::StorageOpKind::remove: {
+        const Key key{op.file_id.value, static_cast<uint8_t>(op.file_kind)};
+        const auto it = files_.find(key);
+        KS_ASSERT(it != files_.end());
+        const models::FileId id = it->second;
+        files_.erase(it);
+        // file.delete.delay.ms: the renamed file keeps its pages until it is unlinked.
+        engine_.schedule_after(op.delay, [this, id] {
+          if (cache_.has_file(id)) cache_.remove_file(id);
+        });
+        continue;
+      }
+      case kafka::StorageOpKind::write:
+        KS_ASSERT_GE(op.position, 0);
+        KS_ASSERT_GT(op.bytes, 0);
+        cache_.write(file_for(op), static_cast<uint64_t>(op.position), static_cast<uint64_t>(op.bytes),
+                     [this, batch] { run_next(batch); });
+        return;
+      case kafka::StorageOpKind::read:
+        cache_.read(file_for(op), static_cast<uint64_t>(op.position), static_cast<uint64_t>(op.bytes),
+                    [this, batch](const models::ReadResult& r) {
+                      if (r.status != models::IoStatus::kOk && batch->status == models::IoStatus::kOk)
+                        batch->status = r.status;
+                      run_next(batch);
+                    });
+        return;
+      case kafka::StorageOpKind::fsync:
+        cache_.fsync(file_for(op), [this, batch](models::IoStatus s) {
+          if (s != models::IoStatus::kOk && batch->status == models::IoStatus::kOk) batch->status = s;
+          run_next(batch);
+        });
+        return;
+    }
+  }
+  // All done: report from an event so a caller never sees its callback inside execute().
+  batch->finished = true;
+  engine_.schedule_after(sim::Duration::zero(), [batch] { batch->done(batch->status); });
+}
+
+void LogStorage::read_slice(kafka::FileId file, int64_t position, int64_t bytes, models::ReadDone done) {
+  KS_ASSERT_GE(position, 0);
+  KS_ASSERT_GE(bytes, 0);
+  kafka::StorageOp op;
+  op.file_id = file;
+  op.file_kind = kafka::FileKind::log;
+  if (bytes == 0) {
+    engine_.schedule_after(sim::Duration::zero(), [done = std::move(done)] { done(models::ReadResult{}); });
+    return;
+  }
+  cache_.read(file_for(op), static_cast<uint64_t>(position), static_cast<uint64_t>(bytes), std::move(done));
+}
+
+}  // namespace kafkasim::cluster

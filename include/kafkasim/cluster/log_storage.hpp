@@ -1,0 +1,75 @@
+// Turns the storage operations of a broker's logs (kafka::StorageOp, sans-I/O) into page-cache and disk work.
+//
+// Each (segment, file kind) becomes one page-cache file with a contiguous region on one of the broker's disks
+// (JBOD: every log lives on one log dir's disk, chosen by the cluster when the log is created). Regions are
+// handed out by a bump allocator that wraps around the device, which is what a nearly empty file system does
+// for files written once and deleted whole; fragmentation is ignored.
+//
+// Semantics (Kafka appends with buffered write(2) and never fsyncs on the produce path by default):
+//   create    -> the file exists (no I/O: indexes are sparse mmaps, the log is empty)
+//   write     -> a page-cache write; the operation completes when the cache admits it (dirty throttling may
+//                delay it, which stalls the calling I/O thread as balance_dirty_pages stalls the writer)
+//   truncate  -> metadata only [A]: the cached pages beyond the new end are not dropped early
+//   fsync     -> PageCache::fsync, completes when the device has the data
+//   remove    -> the file is renamed now and unlinked after file.delete.delay.ms: its pages are dropped then
+//   read      -> a page-cache read (recovery only; fetches use read_slice)
+// Operations of one execute() call are issued in order, each after the previous completed, as one thread
+// issuing syscalls does.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "kafkasim/kafka/log/log_types.hpp"
+#include "kafkasim/models/page_cache.hpp"
+#include "kafkasim/sim/engine.hpp"
+
+namespace kafkasim::cluster {
+
+class LogStorage {
+ public:
+  // `disks` are the broker's log-dir devices; they and `cache` must outlive this object.
+  LogStorage(sim::Engine& engine, models::PageCache& cache, std::vector<models::BlockDevice*> disks);
+
+  // Places log `log_id` on disk `disk_index`; its .log files get regions of `segment_bytes`, its index files
+  // regions of `index_bytes` (segment.bytes and segment.index.bytes).
+  void assign_log(uint32_t log_id, size_t disk_index, uint64_t segment_bytes, uint64_t index_bytes);
+
+  // Executes `ops` in order; `done` runs (from an engine event) when the last one completed. The status is
+  // the first error seen (a full or failed disk), kOk otherwise.
+  void execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done);
+
+  // Reads a slice of a segment's .log file through the page cache (sendfile of a fetch response).
+  void read_slice(kafka::FileId file, int64_t position, int64_t bytes, models::ReadDone done);
+
+  // The page-cache file id of a kafka file, if it exists.
+  bool has_file(kafka::FileId file, kafka::FileKind kind) const;
+  size_t disk_of_log(uint32_t log_id) const;
+  uint64_t files_open() const { return files_.size(); }
+
+ private:
+  struct LogPlacement {
+    size_t disk = 0;
+    uint64_t segment_bytes = 0;
+    uint64_t index_bytes = 0;
+  };
+  using Key = std::pair<uint64_t, uint8_t>;  // (kafka FileId value, FileKind)
+
+  struct Batch;
+  void run_next(const std::shared_ptr<Batch>& batch);
+  models::FileId file_for(const kafka::StorageOp& op) const;
+  void create(const kafka::StorageOp& op);
+
+  sim::Engine& engine_;
+  models::PageCache& cache_;
+  std::vector<models::BlockDevice*> disks_;
+  std::vector<uint64_t> next_offset_;  // bump allocator per disk
+  std::map<uint32_t, LogPlacement> logs_;
+  std::map<Key, models::FileId> files_;
+  uint64_t next_file_id_ = 1;
+};
+
+}  // namespace kafkasim::cluster
