@@ -1,0 +1,104 @@
+#include "kafkasim/cluster/metrics.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::cluster {
+
+LatencySummary summarise(const sim::Histogram& h) {
+  LatencySummary s;
+  s.count = h.count();
+  if (s.count == 0) return s;
+  const auto ms = [](int64_t ns) { return static_cast<double>(ns) / 1e6; };
+  s.p50_ms = ms(h.percentile(50));
+  s.p75_ms = ms(h.percentile(75));
+  s.p95_ms = ms(h.percentile(95));
+  s.p99_ms = ms(h.percentile(99));
+  s.p999_ms = ms(h.percentile(99.9));
+  s.max_ms = ms(h.max());
+  s.mean_ms = h.mean() / 1e6;
+  return s;
+}
+
+void RunMetrics::on_acked(sim::SimTime intended_send, sim::SimTime now, uint64_t bytes) {
+  KS_ASSERT_GE(now, intended_send);
+  ++records_acked_;
+  bytes_acked_ += bytes;
+  if (intended_send >= warmup_end_) {
+    produce_.record((now - intended_send).ns());
+    interval_produce_.record((now - intended_send).ns());
+  }
+  if (now >= warmup_end_) {
+    ++records_acked_measured_;
+    bytes_acked_measured_ += bytes;
+  }
+  interval_acked_bytes_ += bytes;
+}
+
+void RunMetrics::on_consumed(sim::SimTime intended_send, sim::SimTime now, uint64_t bytes) {
+  KS_ASSERT_GE(now, intended_send);
+  (void)bytes;
+  ++records_consumed_;
+  if (intended_send >= warmup_end_) end_to_end_.record((now - intended_send).ns());
+}
+
+sim::Histogram RunMetrics::take_interval_produce_latency() {
+  sim::Histogram h = std::move(interval_produce_);
+  interval_produce_ = sim::Histogram();
+  return h;
+}
+
+uint64_t RunMetrics::take_interval_acked_bytes() {
+  const uint64_t b = interval_acked_bytes_;
+  interval_acked_bytes_ = 0;
+  return b;
+}
+
+void TimeSeries::begin_row(sim::SimTime at) {
+  KS_ASSERT(rows_.empty() || rows_.back().first <= at);
+  rows_.emplace_back(at, std::vector<double>(columns_.size(), std::numeric_limits<double>::quiet_NaN()));
+}
+
+void TimeSeries::set(const std::string& column, double value) {
+  KS_ASSERT(!rows_.empty());
+  auto it = index_.find(column);
+  if (it == index_.end()) {
+    it = index_.emplace(column, columns_.size()).first;
+    columns_.push_back(column);
+  }
+  auto& row = rows_.back().second;
+  if (row.size() < columns_.size()) row.resize(columns_.size(), std::numeric_limits<double>::quiet_NaN());
+  row[it->second] = value;
+}
+
+double TimeSeries::value(size_t row, const std::string& column) const {
+  KS_ASSERT_LT(row, rows_.size());
+  const auto it = index_.find(column);
+  if (it == index_.end() || it->second >= rows_[row].second.size()) return std::numeric_limits<double>::quiet_NaN();
+  return rows_[row].second[it->second];
+}
+
+void TimeSeries::write_csv(std::ostream& out) const {
+  out << "time_s";
+  for (const auto& c : columns_) out << ',' << c;
+  out << '\n';
+  char buf[64];
+  for (const auto& [at, values] : rows_) {
+    std::snprintf(buf, sizeof buf, "%.3f", at.seconds_f());
+    out << buf;
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      out << ',';
+      if (i < values.size() && !std::isnan(values[i])) {
+        // %.17g round-trips a double; the same value always prints the same text.
+        std::snprintf(buf, sizeof buf, "%.17g", values[i]);
+        out << buf;
+      }
+    }
+    out << '\n';
+  }
+}
+
+}  // namespace kafkasim::cluster

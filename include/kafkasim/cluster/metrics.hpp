@@ -1,0 +1,82 @@
+// What a run measures: produce latency (intended send -> ack) and end-to-end latency (intended send -> the
+// consumer's poll returns the record) in high-dynamic-range histograms, record and byte counts, and a per-second
+// time series with named columns. Records sent before the warm-up ends are counted but excluded from the
+// latency percentiles (a warm-up period fills caches and pipelines).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "kafkasim/sim/histogram.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::cluster {
+
+struct LatencySummary {
+  uint64_t count = 0;
+  double p50_ms = 0, p75_ms = 0, p95_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0, mean_ms = 0;
+};
+
+LatencySummary summarise(const sim::Histogram& latencies_ns);
+
+class RunMetrics {
+ public:
+  explicit RunMetrics(sim::SimTime warmup_end) : warmup_end_(warmup_end) {}
+
+  void on_sent(uint64_t bytes) {
+    ++records_sent_;
+    bytes_sent_ += bytes;
+  }
+  void on_acked(sim::SimTime intended_send, sim::SimTime now, uint64_t bytes);
+  void on_failed() { ++records_failed_; }
+  void on_consumed(sim::SimTime intended_send, sim::SimTime now, uint64_t bytes);
+
+  uint64_t records_sent() const { return records_sent_; }
+  uint64_t records_acked() const { return records_acked_; }
+  uint64_t records_failed() const { return records_failed_; }
+  uint64_t records_consumed() const { return records_consumed_; }
+  uint64_t bytes_acked() const { return bytes_acked_; }
+  // Acked records and bytes after the warm-up (the throughput window).
+  uint64_t records_acked_after_warmup() const { return records_acked_measured_; }
+  uint64_t bytes_acked_after_warmup() const { return bytes_acked_measured_; }
+  sim::SimTime warmup_end() const { return warmup_end_; }
+
+  const sim::Histogram& produce_latency_ns() const { return produce_; }
+  const sim::Histogram& end_to_end_latency_ns() const { return end_to_end_; }
+  // Since the last call: for per-second time-series rows.
+  sim::Histogram take_interval_produce_latency();
+  uint64_t take_interval_acked_bytes();
+
+ private:
+  sim::SimTime warmup_end_;
+  uint64_t records_sent_ = 0, bytes_sent_ = 0;
+  uint64_t records_acked_ = 0, bytes_acked_ = 0;
+  uint64_t records_acked_measured_ = 0, bytes_acked_measured_ = 0;
+  uint64_t records_failed_ = 0;
+  uint64_t records_consumed_ = 0;
+  sim::Histogram produce_;
+  sim::Histogram end_to_end_;
+  sim::Histogram interval_produce_;
+  uint64_t interval_acked_bytes_ = 0;
+};
+
+// Rows of named numeric columns, one per sampled instant, written as CSV. Column order is the order of first
+// appearance, so the file layout is deterministic.
+class TimeSeries {
+ public:
+  void begin_row(sim::SimTime at);
+  void set(const std::string& column, double value);
+  void write_csv(std::ostream& out) const;
+  size_t rows() const { return rows_.size(); }
+  double value(size_t row, const std::string& column) const;  // NaN when unset
+
+ private:
+  std::vector<std::string> columns_;
+  std::map<std::string, size_t> index_;
+  std::vector<std::pair<sim::SimTime, std::vector<double>>> rows_;
+};
+
+}  // namespace kafkasim::cluster
