@@ -1,0 +1,29 @@
+#include "kafkasim/cluster/host_hardware.hpp"
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::cluster {
+
+HostHardware::HostHardware(sim::Engine& engine, const HostHardwareSpec& spec, models::CpuParams cpu,
+                           uint64_t root_seed, const std::string& rng_prefix)
+    : spec_(spec) {
+  KS_ASSERT_GT(spec.log_dirs, 0u);
+  KS_ASSERT_GT(spec.ram_bytes, spec.jvm_heap_bytes + spec.other_memory_bytes);
+  std::vector<models::BlockDevice*> devices;
+  for (uint32_t i = 0; i < spec.log_dirs; ++i) {
+    sim::Rng rng = sim::Rng::stream(root_seed, rng_prefix + "/disk/" + std::to_string(i));
+    if (const auto* hdd = std::get_if<models::HddParams>(&spec.disk))
+      disks_.push_back(std::make_unique<models::HddDisk>(engine, *hdd, rng));
+    else
+      disks_.push_back(std::make_unique<models::SsdDisk>(engine, std::get<models::SsdParams>(spec.disk), rng));
+    devices.push_back(disks_.back().get());
+  }
+  models::PageCacheParams cache = spec.page_cache;
+  cache.cache_bytes = spec.ram_bytes - spec.jvm_heap_bytes - spec.other_memory_bytes;
+  page_cache_ = std::make_unique<models::PageCache>(engine, cache);
+  cpu.cores = spec.cores;
+  cpu_ = std::make_unique<models::Cpu>(engine, std::move(cpu));
+  storage_ = std::make_unique<LogStorage>(engine, *page_cache_, std::move(devices));
+}
+
+}  // namespace kafkasim::cluster

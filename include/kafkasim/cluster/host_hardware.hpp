@@ -1,0 +1,59 @@
+// The hardware of one simulated machine, assembled from hardware profiles: its disks (one per Kafka log dir),
+// the page cache in front of them, its CPU with named thread pools, and the storage executor that runs a
+// broker's log operations on them. The NIC is a link of the network fabric (cluster wiring adds it).
+//
+// Page-cache budget = RAM − JVM heap − other resident memory (hardware-models.md §3.6). Defaults follow the Kafka
+// documentation's production example of a 6 GB heap (published-benchmarks.md §C) on a 64 GiB machine, with
+// 1 GiB for the OS and other processes [A].
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "kafkasim/cluster/hardware_profiles.hpp"
+#include "kafkasim/cluster/log_storage.hpp"
+#include "kafkasim/models/cpu.hpp"
+#include "kafkasim/models/disk.hpp"
+#include "kafkasim/models/page_cache.hpp"
+#include "kafkasim/sim/engine.hpp"
+
+namespace kafkasim::cluster {
+
+using DiskParams = std::variant<models::HddParams, models::SsdParams>;
+
+struct HostHardwareSpec {
+  DiskParams disk = models::SsdParams{};
+  uint32_t log_dirs = 1;  // disks, one per log dir (JBOD)
+  NicProfile nic;
+  uint32_t cores = 16;
+  uint64_t ram_bytes = 64ull << 30;
+  uint64_t jvm_heap_bytes = 6ull << 30;
+  uint64_t other_memory_bytes = 1ull << 30;
+  models::PageCacheParams page_cache;  // vm.dirty_* and readahead; its budget is set from the memory above
+};
+
+class HostHardware {
+ public:
+  // `rng_prefix` names this host's RNG streams ("broker/2" -> "broker/2/disk/0").
+  HostHardware(sim::Engine& engine, const HostHardwareSpec& spec, models::CpuParams cpu, uint64_t root_seed,
+               const std::string& rng_prefix);
+
+  models::PageCache& page_cache() { return *page_cache_; }
+  models::Cpu& cpu() { return *cpu_; }
+  LogStorage& storage() { return *storage_; }
+  size_t disk_count() const { return disks_.size(); }
+  models::DiskModel& disk(size_t i) { return *disks_.at(i); }
+  const HostHardwareSpec& spec() const { return spec_; }
+
+ private:
+  HostHardwareSpec spec_;
+  std::vector<std::unique_ptr<models::DiskModel>> disks_;
+  std::unique_ptr<models::PageCache> page_cache_;
+  std::unique_ptr<models::Cpu> cpu_;
+  std::unique_ptr<LogStorage> storage_;
+};
+
+}  // namespace kafkasim::cluster
