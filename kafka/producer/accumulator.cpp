@@ -569,6 +569,26 @@ int32_t RecordAccumulator::next_sequence(PartitionRef partition) const {
   return it == next_sequence_.end() ? 0 : it->second;
 }
 
+void RecordAccumulator::restart_sequences(ProducerIdAndEpoch id) {
+  KS_ASSERT(id.valid());
+  producer_id_and_epoch_ = id;
+  next_sequence_.clear();
+  for (size_t t = 0; t < topics_.size(); ++t) {
+    for (size_t p = 0; p < topics_[t].partitions.size(); ++p) {
+      int32_t sequence = 0;
+      for (ProducerBatch* queued : topics_[t].partitions[p].batches) {
+        // Sequenced batches sit before unsequenced ones (insertInSequenceOrder), so stopping keeps the order.
+        if (!queued->has_sequence()) break;
+        queued->producer_id = id.producer_id;
+        queued->producer_epoch = id.epoch;
+        queued->base_sequence = sequence;
+        sequence = increment_sequence(sequence, queued->record_count());
+      }
+      if (sequence != 0) next_sequence_[{static_cast<int32_t>(t), static_cast<int32_t>(p)}] = sequence;
+    }
+  }
+}
+
 void RecordAccumulator::set_compression_ratio(int32_t topic, double ratio) {
   KS_ASSERT_GT(ratio, 0.0);
   topic_state(topic).modelled_compression_ratio = ratio;

@@ -217,6 +217,11 @@ class RecordAccumulator {
   // set, nothing is drained.
   void set_producer_id_and_epoch(ProducerIdAndEpoch id) { producer_id_and_epoch_ = id; }
   int32_t next_sequence(PartitionRef partition) const;
+  // bumpIdempotentProducerEpoch + TxnPartitionMap.startSequencesAtBeginning (KIP-360), for a Sender that bumps
+  // the epoch only while nothing is in flight: installs the new id/epoch and gives every queued batch that
+  // already has a sequence (a retry) a new one, from 0 in queue order, under the new id/epoch. Each partition's
+  // next sequence continues after them; batches never drained get theirs at drain as usual.
+  void restart_sequences(ProducerIdAndEpoch id);
 
   // The modelled compressed/uncompressed ratio of a topic's data for the configured codec (a model input, not a
   // Kafka config): the size a batch really gets when it is built. Defaults to 1.

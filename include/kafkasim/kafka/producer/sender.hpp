@@ -1,0 +1,212 @@
+// The producer's Sender (clients/.../producer/internals/Sender.java: runOnce -> sendProducerData ->
+// client.poll, with the parts of NetworkClient / InFlightRequests and of TransactionManager's idempotent path
+// it needs) as a sans-I/O state machine; reference/kafka-behaviour.md §1.6, §1.7, §1.9 and §7.
+//
+// The cluster layer drives it:
+//  - poll(now): expire batches past delivery.timeout.ms (queued and in flight), time out in-flight requests
+//    older than request.timeout.ms (closing the connection), then accumulator.ready -> drain per ready node ->
+//    one ProduceRequest per node, appended to the outbox with its destination;
+//  - on_request_sent(correlation id): the request's last byte left the client. Only then may the next request
+//    go to that node (InFlightRequests.canSendMore), and an acks=0 request completes here;
+//  - on_produce_response / on_disconnect: complete, retry or fail the batches;
+//  - next_wakeup(): when poll must run next. Calling poll early is harmless.
+//
+// Idempotence: the producer id comes from the cluster layer (set_producer_id_and_epoch), which stands in for
+// the InitProducerId round trip (§1.7); until it is set, nothing is drained. The broker de-duplicates; the
+// Sender keeps per-partition sequence bookkeeping (last acked sequence, in-flight sequences) to keep order
+// with up to 5 requests in flight: a retried batch goes out only when it is the partition's first in-flight
+// batch (shouldStopDrainBatchesForPartition), which limits a retrying partition to one batch in flight.
+//
+// Simplifications (said here so nobody relies on them): the epoch bump (KIP-360) waits until no request is in
+// flight and then restarts the sequences of every partition (Kafka bumps right away and resets partitions
+// lazily as their in-flight batches finish); connections are assumed established except for a fixed
+// reconnect.backoff.ms after a disconnect (no jitter, no exponential growth, no connection setup time, which the
+// cluster layer's network models); MESSAGE_TOO_LARGE fails the batch instead of splitting it; no
+// transactions.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "kafkasim/kafka/errors.hpp"
+#include "kafkasim/kafka/producer/accumulator.hpp"
+#include "kafkasim/kafka/producer/producer_config.hpp"
+#include "kafkasim/kafka/producer/producer_metadata.hpp"
+#include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/histogram.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::kafka {
+
+// Why a record completed. `acked` carries an offset (-1 when unknown: acks=0, DUPLICATE_SEQUENCE_NUMBER);
+// every other outcome is the exception the callback would receive.
+enum class RecordOutcome : uint8_t {
+  acked,             // RecordMetadata delivered to the callback
+  broker_error,      // a non-retriable error (or retries exhausted): `error` says which
+  delivery_timeout,  // TimeoutException: delivery.timeout.ms passed since batch creation
+  buffer_exhausted,  // BufferExhaustedException: blocked in send() longer than max.block.ms
+  record_too_large,  // RecordTooLargeException from send()
+  unknown_topic,     // the topic is not in the metadata (see producer.hpp)
+  producer_closed,   // send() after close, or closed while blocked
+};
+
+// A record's callback: the cluster layer computes produce latency as `completion_time - send_time`.
+struct RecordCompletion {
+  uint64_t record_id = 0;
+  sim::SimTime send_time;
+  sim::SimTime completion_time;
+  PartitionRef partition;  // partition is unknown_partition if the record never reached a batch
+  int64_t offset = -1;
+  RecordOutcome outcome = RecordOutcome::acked;
+  Errc error = Errc::none;  // the Kafka error for broker_error; request_timed_out for the timeouts
+};
+
+// A send() that had blocked on buffer.memory returned (appended or failed): the application thread may go on.
+struct UnblockedSend {
+  uint64_t record_id = 0;
+  int32_t partition = unknown_partition;  // where it was appended, if it was
+  bool appended = false;
+};
+
+struct OutgoingProduceRequest {
+  NodeId destination = 0;
+  ProduceRequest request;
+};
+
+// KIP-951: the new leader a NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH response named.
+struct LeaderHint {
+  PartitionRef partition;
+  NodeId leader_id = no_leader_node;
+  int32_t leader_epoch = no_leader_epoch;
+};
+
+// Everything the producer wants done, in order of decision. The cluster layer empties it after each call.
+struct ProducerOutbox {
+  std::vector<OutgoingProduceRequest> requests;
+  std::vector<RecordCompletion> completions;
+  std::vector<UnblockedSend> unblocked_sends;
+  // Metadata.requestUpdate: an InvalidMetadataException, a disconnect or a partition without a leader.
+  bool metadata_refresh_requested = false;
+  std::vector<LeaderHint> leader_hints;
+  // Connections the producer closed (request timeout): responses still travelling on them must be dropped.
+  std::vector<NodeId> closed_connections;
+  // The producer needs a new producer id (epoch exhausted): the cluster layer answers with
+  // set_producer_id_and_epoch, standing in for InitProducerId.
+  bool producer_id_requested = false;
+
+  void clear() { *this = ProducerOutbox{}; }
+};
+
+// Counters for the metrics Kafka's producer exposes (records-per-request-avg, batch-size-avg, record-retry-rate,
+// record-error-rate, ...).
+struct SenderMetrics {
+  uint64_t produce_requests = 0;
+  uint64_t batches_sent = 0;  // batch sends, retries included
+  uint64_t records_sent = 0;  // record sends, retries included
+  uint64_t bytes_sent = 0;    // batch bytes, retries included
+  uint64_t batch_retries = 0;
+  uint64_t records_acked = 0;
+  uint64_t records_failed = 0;  // any outcome but acked, excluding failures inside send()
+  uint64_t batches_expired = 0;
+  uint64_t request_timeouts = 0;
+  uint64_t disconnects = 0;
+  uint64_t epoch_bumps = 0;
+  uint64_t stale_responses = 0;  // responses for unknown correlation ids (closed connections)
+  sim::Histogram records_per_request;
+  sim::Histogram batch_size_bytes;
+};
+
+class Sender {
+ public:
+  // The accumulator must outlive the Sender; `client_id` is this producer's node id in requests.
+  Sender(const ProducerConfig& config, NodeId client_id, RecordAccumulator& accumulator);
+
+  // InitProducerId, answered by the cluster layer (§1.7): (producer id, epoch 0) for a fresh producer.
+  void set_producer_id_and_epoch(ProducerIdAndEpoch id);
+  ProducerIdAndEpoch producer_id_and_epoch() const { return producer_id_and_epoch_; }
+
+  // Sender.runOnce without the blocking client.poll.
+  void poll(sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox);
+  // The request was fully written to the socket (acks=0: completes its batches with offset -1).
+  void on_request_sent(uint64_t correlation_id, sim::SimTime now, const ProducerMetadata& metadata,
+                       ProducerOutbox& outbox);
+  // A ProduceResponse arrived. Unknown correlation ids (a connection closed since) are ignored.
+  void on_produce_response(const ProduceResponse& response, sim::SimTime now, const ProducerMetadata& metadata,
+                           ProducerOutbox& outbox);
+  // The connection to `node` broke (broker crash, network partition): NETWORK_EXCEPTION for its in-flight
+  // requests.
+  void on_disconnect(NodeId node, sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox);
+
+  // KafkaProducer.send woke the sender (a batch became full or a new batch was created).
+  void wakeup(sim::SimTime now) { wakeup_time_ = sim::min(wakeup_time_, now); }
+
+  // The earliest time poll has something to do; SimTime::max() when nothing is pending.
+  sim::SimTime next_wakeup() const;
+
+  size_t in_flight_request_count(NodeId node) const;
+  size_t in_flight_request_count() const;
+  bool has_in_flight_batches() const { return !in_flight_batches_.empty(); }
+  // The partition's last acknowledged sequence (-1 if none since the last epoch bump).
+  int32_t last_acked_sequence(PartitionRef partition) const;
+  const SenderMetrics& metrics() const { return metrics_; }
+
+ private:
+  struct InFlightRequest {
+    uint64_t correlation_id = 0;
+    NodeId node = 0;
+    sim::SimTime send_time;  // sendTimeMs: request.timeout.ms counts from here
+    bool fully_sent = false;
+    bool expects_response = true;
+    std::vector<BatchId> batches;
+  };
+  struct InFlightBatch {
+    uint64_t correlation_id = 0;
+    sim::SimTime created_time;
+  };
+  // TxnPartitionEntry (idempotent path only).
+  struct PartitionSequenceState {
+    int32_t last_acked_sequence = no_sequence;
+    std::set<int32_t> in_flight_sequences;  // base sequences of drained, unfinished batches
+    bool unresolved = false;                // an in-flight batch expired: its fate is unknown
+  };
+
+  bool idempotent() const { return config_.enable_idempotence; }
+  void run_expiry(sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox);
+  void maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox);
+  bool node_can_send_more(NodeId node, sim::SimTime now) const;
+  void send_produce_request(NodeId node, const std::vector<BatchId>& batches, sim::SimTime now,
+                            ProducerOutbox& outbox);
+  // Closes the connection: every in-flight request on it fails with `error` (REQUEST_TIMED_OUT after a request
+  // timeout, NETWORK_EXCEPTION after a disconnect).
+  void close_connection(NodeId node, Errc error, sim::SimTime now, const ProducerMetadata& metadata,
+                        ProducerOutbox& outbox);
+  // Sender.completeBatch for one partition's result. `batch` must be in flight.
+  void complete_batch(BatchId batch, const ProducePartitionResponse& response, sim::SimTime now,
+                      const ProducerMetadata& metadata, ProducerOutbox& outbox);
+  bool can_retry(const ProducerBatch& batch, Errc error, sim::SimTime now) const;
+  // Removes the batch from the in-flight bookkeeping and the accumulator, reporting each record.
+  void finish_batch(BatchId batch, RecordOutcome outcome, Errc error, int64_t base_offset, sim::SimTime now,
+                    const ProducerMetadata& metadata, ProducerOutbox& outbox);
+  void forget_in_flight_sequence(const ProducerBatch& batch);
+
+  ProducerConfig config_;
+  NodeId client_id_;
+  RecordAccumulator& accumulator_;
+  ProducerIdAndEpoch producer_id_and_epoch_;
+  bool epoch_bump_required_ = false;
+  bool producer_id_requested_ = false;
+  uint64_t next_correlation_id_ = 0;
+  std::map<NodeId, std::deque<InFlightRequest>> in_flight_;  // per node, oldest first
+  std::map<BatchId, InFlightBatch> in_flight_batches_;
+  std::map<PartitionRef, PartitionSequenceState> sequences_;
+  std::map<NodeId, sim::SimTime> reconnect_after_;  // reconnect.backoff.ms after a closed connection
+  sim::SimTime wakeup_time_ = sim::SimTime::zero();
+  sim::SimTime next_ready_check_time_ = sim::SimTime::max();
+  SenderMetrics metrics_;
+};
+
+}  // namespace kafkasim::kafka

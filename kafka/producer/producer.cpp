@@ -1,0 +1,88 @@
+#include "kafkasim/kafka/producer/producer.hpp"
+
+#include "kafkasim/kafka/producer/partitioner.hpp"
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::kafka {
+
+ProducerConfig apply_idempotence_default(ProducerConfig config, bool idempotence_set_explicitly) {
+  // KafkaProducer / ProducerConfig.postProcessAndValidateIdempotenceConfigs (§1.1).
+  if (!idempotence_set_explicitly && config.enable_idempotence &&
+      (config.retries == 0 || config.acks != Acks::all || config.max_in_flight_requests_per_connection > 5))
+    config.enable_idempotence = false;
+  return config;
+}
+
+Producer::Producer(const ProducerConfig& config, NodeId client_id, sim::Rng rng)
+    : config_(config), rng_(rng), accumulator_(config_, rng_), sender_(config_, client_id, accumulator_) {
+  KS_ASSERT_MSG(validate(config).empty(), validate(config));
+}
+
+SendResult Producer::send(sim::SimTime now, const ProducerRecord& record, ProducerOutbox& outbox) {
+  KS_ASSERT_GE(record.topic, 0);
+  KS_ASSERT(!record.partition || *record.partition >= 0);
+  SendResult result;
+
+  auto fail = [&](RecordOutcome outcome, Errc error) {
+    RecordCompletion completion;
+    completion.record_id = record.record_id;
+    completion.send_time = now;
+    completion.completion_time = now;
+    completion.partition = {record.topic, result.partition};
+    completion.outcome = outcome;
+    completion.error = error;
+    outbox.completions.push_back(completion);
+    result.status = SendStatus::failed;
+    return result;
+  };
+
+  if (!metadata_.knows_topic(record.topic) || metadata_.topic(record.topic).num_partitions() == 0)
+    return fail(RecordOutcome::unknown_topic, Errc::unknown_topic_or_partition);
+  const int32_t num_partitions = metadata_.topic(record.topic).num_partitions();
+  if (record.partition && *record.partition >= num_partitions)
+    return fail(RecordOutcome::unknown_topic, Errc::unknown_topic_or_partition);
+
+  // KafkaProducer.partition(): explicit, else murmur2 of the key over all partitions, else sticky (§1.2 step 3).
+  SendRequest request;
+  request.topic = record.topic;
+  request.partition = choose_partition(config_, record.partition, record.key, num_partitions);
+  request.shape = record.shape;
+  request.record_id = record.record_id;
+
+  const AppendResult append = accumulator_.append(request, now, metadata_);
+  result.partition = append.partition;
+  switch (append.status) {
+    case AppendStatus::appended:
+      // doSend step 6: wake the sender when a batch is full or a new batch was created.
+      if (append.batch_is_full || append.new_batch_created) sender_.wakeup(now);
+      result.status = SendStatus::appended;
+      return result;
+    case AppendStatus::blocked_on_memory:
+      // An exhausted BufferPool makes every batch sendable: the sender must run to free memory.
+      sender_.wakeup(now);
+      result.status = SendStatus::blocked;
+      return result;
+    case AppendStatus::record_too_large:
+      return fail(RecordOutcome::record_too_large, Errc::message_too_large);
+    case AppendStatus::unknown_topic:
+      return fail(RecordOutcome::unknown_topic, Errc::unknown_topic_or_partition);
+    case AppendStatus::closed:
+      return fail(RecordOutcome::producer_closed, Errc::unknown_server_error);
+    case AppendStatus::buffer_exhausted:
+      break;
+  }
+  KS_ASSERT_MSG(false, "append() never reports buffer_exhausted directly");
+  return result;
+}
+
+void Producer::begin_flush(sim::SimTime now) {
+  accumulator_.begin_flush();
+  sender_.wakeup(now);
+}
+
+void Producer::close(sim::SimTime now) {
+  accumulator_.close();
+  sender_.wakeup(now);
+}
+
+}  // namespace kafkasim::kafka

@@ -1,0 +1,191 @@
+// Idempotent producer in the Sender (reference/kafka-behaviour.md §1.6 step 4 and 9, §1.7). Sequences are
+// worked out by hand: a partition's base sequences are the running sum of the record counts of its batches,
+// assigned at the first drain and kept on retries; a retried batch goes out only as the partition's first
+// in-flight batch. retry.backoff.ms == retry.backoff.max.ms = 100 ms makes the backoff exact (no jitter).
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "kafkasim/kafka/producer/producer.hpp"
+#include "kafkasim/sim/rng.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::kafka;
+using namespace kafkasim::sim::literals;
+
+namespace {
+
+sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
+
+ProducerConfig idempotent_config() {
+  ProducerConfig config;  // acks=all, enable.idempotence=true (the defaults)
+  config.retry_backoff_max = config.retry_backoff;
+  return config;
+}
+
+struct Harness {
+  Producer producer{idempotent_config(), 100, sim::Rng::stream(3, "producer/0")};
+  ProducerOutbox out;
+
+  Harness() {
+    ProducerMetadata metadata;
+    metadata.topics.push_back(TopicMetadata{{{1, 0}, {1, 0}}});
+    producer.set_metadata(metadata);
+  }
+  void send(sim::Duration t, int32_t partition, uint64_t record_id) {
+    ProducerRecord record;
+    record.partition = partition;
+    record.shape.value_bytes = 100;
+    record.record_id = record_id;
+    REQUIRE(producer.send(at(t), record, out).status == SendStatus::appended);
+  }
+  std::vector<ProduceRequest> poll_and_send(sim::Duration t) {
+    const size_t before = out.requests.size();
+    producer.poll(at(t), out);
+    std::vector<ProduceRequest> sent;
+    for (size_t i = before; i < out.requests.size(); ++i) sent.push_back(out.requests[i].request);
+    for (const ProduceRequest& r : sent) producer.on_request_sent(r.correlation_id, at(t), out);
+    return sent;
+  }
+  // Per-partition errors and base offsets.
+  void respond(sim::Duration t, const ProduceRequest& request, std::map<int32_t, std::pair<Errc, int64_t>> results) {
+    ProduceResponse response;
+    response.correlation_id = request.correlation_id;
+    for (const ProducePartitionData& data : request.partitions) {
+      const auto [error, offset] = results.at(data.partition.partition);
+      response.partitions.push_back({data.partition, error, offset, 0, -1, -1});
+    }
+    producer.on_produce_response(response, at(t), out);
+  }
+  std::map<uint64_t, int64_t> acked_offsets() const {
+    std::map<uint64_t, int64_t> offsets;
+    for (const RecordCompletion& c : out.completions)
+      if (c.outcome == RecordOutcome::acked) offsets[c.record_id] = c.offset;
+    return offsets;
+  }
+};
+
+const RecordBatch& batch_for(const ProduceRequest& request, int32_t partition) {
+  for (const ProducePartitionData& data : request.partitions)
+    if (data.partition.partition == partition) return data.batch;
+  FAIL("partition not in request");
+  return request.partitions.front().batch;
+}
+
+}  // namespace
+
+TEST_CASE("nothing is drained before the producer id is known") {
+  Harness h;
+  h.send(0_ms, 0, 1);
+  CHECK(h.poll_and_send(5_ms).empty());
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  CHECK(h.producer.next_wakeup() <= at(5_ms));
+  const auto sent = h.poll_and_send(5_ms);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].acks == -1);
+  CHECK(batch_for(sent[0], 0).producer_id == 1000);
+  CHECK(batch_for(sent[0], 0).producer_epoch == 0);
+  CHECK(batch_for(sent[0], 0).base_sequence == 0);
+}
+
+TEST_CASE("sequences increase per partition, survive retries, and order is kept with several requests in flight") {
+  Harness h;
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  // Request A: partition 0, records 1-3 (sequences 0..2).
+  for (uint64_t id = 1; id <= 3; ++id) h.send(0_ms, 0, id);
+  const auto a = h.poll_and_send(5_ms);
+  REQUIRE(a.size() == 1);
+  CHECK(batch_for(a[0], 0).base_sequence == 0);
+  // Request B: partition 0, records 4-5 (sequences 3..4) and partition 1, record 6 (sequence 0).
+  h.send(6_ms, 0, 4);
+  h.send(6_ms, 0, 5);
+  h.send(6_ms, 1, 6);
+  const auto b = h.poll_and_send(11_ms);
+  REQUIRE(b.size() == 1);
+  CHECK(batch_for(b[0], 0).base_sequence == 3);
+  CHECK(batch_for(b[0], 1).base_sequence == 0);
+  CHECK(h.producer.sender().in_flight_request_count() == 2);
+
+  // A fails with a retriable error; B's partition-0 batch is then out of order at the broker (retried, since it
+  // is not the next expected sequence), and its partition-1 batch succeeds.
+  h.respond(20_ms, a[0], {{0, {Errc::not_enough_replicas, -1}}});
+  h.respond(21_ms, b[0], {{0, {Errc::out_of_order_sequence_number, -1}}, {1, {Errc::none, 0}}});
+  CHECK(h.acked_offsets() == std::map<uint64_t, int64_t>{{6, 0}});
+  CHECK(h.producer.metrics().batch_retries == 2);
+
+  // The retry of A goes alone at 20 + 100 ms, with its original sequence.
+  CHECK(h.poll_and_send(120_ms - 1_ns).empty());
+  const auto c = h.poll_and_send(120_ms);
+  REQUIRE(c.size() == 1);
+  REQUIRE(c[0].partitions.size() == 1);
+  CHECK(batch_for(c[0], 0).base_sequence == 0);
+  CHECK(batch_for(c[0], 0).record_count == 3);
+  // B's retry is due at 121 ms but waits: it is not the partition's first in-flight batch.
+  CHECK(h.poll_and_send(121_ms).empty());
+  CHECK(h.poll_and_send(200_ms).empty());
+  h.respond(201_ms, c[0], {{0, {Errc::none, 0}}});
+  CHECK(h.producer.sender().last_acked_sequence({0, 0}) == 2);
+  const auto d = h.poll_and_send(201_ms);
+  REQUIRE(d.size() == 1);
+  CHECK(batch_for(d[0], 0).base_sequence == 3);
+  CHECK(batch_for(d[0], 0).record_count == 2);
+  h.respond(202_ms, d[0], {{0, {Errc::none, 3}}});
+  CHECK(h.acked_offsets() == std::map<uint64_t, int64_t>{{1, 0}, {2, 1}, {3, 2}, {4, 3}, {5, 4}, {6, 0}});
+  CHECK(h.producer.sender().last_acked_sequence({0, 0}) == 4);
+  CHECK(h.producer.accumulator().next_sequence({0, 0}) == 5);
+  CHECK(h.producer.accumulator().next_sequence({0, 1}) == 1);
+}
+
+TEST_CASE("DUPLICATE_SEQUENCE_NUMBER completes the batch as a success without an offset") {
+  Harness h;
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  h.send(0_ms, 0, 1);
+  const auto a = h.poll_and_send(5_ms);
+  h.respond(8_ms, a[0], {{0, {Errc::duplicate_sequence_number, -1}}});
+  REQUIRE(h.out.completions.size() == 1);
+  CHECK(h.out.completions[0].outcome == RecordOutcome::acked);
+  CHECK(h.out.completions[0].offset == -1);
+}
+
+TEST_CASE("a fatal error of a sequenced batch bumps the epoch and restarts sequences at 0 (KIP-360)") {
+  Harness h;
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  h.send(0_ms, 0, 1);
+  h.send(0_ms, 0, 2);
+  const auto a = h.poll_and_send(5_ms);
+  CHECK(batch_for(a[0], 0).base_sequence == 0);
+  h.respond(8_ms, a[0], {{0, {Errc::invalid_record, -1}}});
+  REQUIRE(h.out.completions.size() == 2);
+  CHECK(h.out.completions[0].outcome == RecordOutcome::broker_error);
+  h.send(10_ms, 0, 3);
+  const auto b = h.poll_and_send(15_ms);
+  REQUIRE(b.size() == 1);
+  // Without the bump it would carry sequence 2, leaving a gap the broker rejects.
+  CHECK(batch_for(b[0], 0).producer_epoch == 1);
+  CHECK(batch_for(b[0], 0).base_sequence == 0);
+  CHECK(h.producer.metrics().epoch_bumps == 1);
+}
+
+TEST_CASE("UNKNOWN_PRODUCER_ID retries the batch under a bumped epoch with its sequence restarted") {
+  Harness h;
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  h.send(0_ms, 0, 1);
+  const auto a = h.poll_and_send(5_ms);
+  h.respond(6_ms, a[0], {{0, {Errc::none, 0}}});
+  h.send(10_ms, 0, 2);
+  h.send(10_ms, 0, 3);
+  const auto b = h.poll_and_send(15_ms);
+  CHECK(batch_for(b[0], 0).base_sequence == 1);
+  // The broker lost the producer's state (log start offset known): retry with an epoch bump (§1.7).
+  h.respond(20_ms, b[0], {{0, {Errc::unknown_producer_id, -1}}});
+  const auto c = h.poll_and_send(120_ms);
+  REQUIRE(c.size() == 1);
+  CHECK(batch_for(c[0], 0).producer_epoch == 1);
+  CHECK(batch_for(c[0], 0).base_sequence == 0);
+  CHECK(batch_for(c[0], 0).record_count == 2);
+  h.respond(121_ms, c[0], {{0, {Errc::none, 1}}});
+  CHECK(h.acked_offsets() == std::map<uint64_t, int64_t>{{1, 0}, {2, 1}, {3, 2}});
+  CHECK(h.producer.accumulator().next_sequence({0, 0}) == 2);
+}

@@ -1,0 +1,349 @@
+// Sender and KafkaProducer facade (reference/kafka-behaviour.md §1.1, §1.2, §1.5-§1.7, §1.9), driven directly:
+// the test plays the cluster layer (it delivers "request sent" and responses by hand).
+//
+// Expected numbers are derived by hand from the configs and the v2 record format:
+//  - a record with no key and a 100-byte value, at offset delta < 64 and timestamp delta 0, is 109 bytes
+//    (attributes 1 + timestamp delta 1 + offset delta 1 + null key 1 + varint(100) 2 + 100 + header count 1
+//    = 107, plus varint(107) = 2), so a batch of n such records is 61 + 109 n bytes;
+//  - with retry.backoff.ms == retry.backoff.max.ms the backoff is exactly retry.backoff.ms, without jitter
+//    (ExponentialBackoff: "max <= initial returns initial"); otherwise the first retry waits 100 ms +-20%;
+//  - linger.ms = 5 (KIP-1030), request.timeout.ms = 30000, delivery.timeout.ms = 120000 counted from batch
+//    creation, reconnect.backoff.ms = 50, max.block.ms = 60000.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "kafkasim/kafka/producer/producer.hpp"
+#include "kafkasim/sim/rng.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::kafka;
+using namespace kafkasim::sim::literals;
+
+namespace {
+
+constexpr NodeId leader = 1;
+constexpr int32_t one_record_batch_bytes = 61 + 109;
+
+sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
+
+ProducerMetadata one_topic(int32_t partitions, NodeId node = leader) {
+  ProducerMetadata metadata;
+  TopicMetadata topic;
+  for (int32_t p = 0; p < partitions; ++p) topic.partitions.push_back({node, 0});
+  metadata.topics.push_back(topic);
+  return metadata;
+}
+
+// acks=1 without idempotence, as most tests do not need sequences.
+ProducerConfig plain_config() {
+  ProducerConfig config;
+  config.acks = Acks::leader;
+  return apply_idempotence_default(config, false);
+}
+
+struct Harness {
+  Producer producer;
+  ProducerOutbox out;
+
+  explicit Harness(const ProducerConfig& config, int32_t partitions = 4)
+      : producer(config, /*client_id=*/100, sim::Rng::stream(7, "producer/0")) {
+    producer.set_metadata(one_topic(partitions));
+  }
+
+  SendResult send(sim::Duration t, int32_t partition, uint64_t record_id) {
+    ProducerRecord record;
+    record.topic = 0;
+    record.partition = partition;
+    record.shape.value_bytes = 100;
+    record.record_id = record_id;
+    return producer.send(at(t), record, out);
+  }
+  // Polls and reports every request as fully written at the same instant.
+  std::vector<OutgoingProduceRequest> poll_and_send(sim::Duration t) {
+    const size_t before = out.requests.size();
+    producer.poll(at(t), out);
+    std::vector<OutgoingProduceRequest> sent(out.requests.begin() + static_cast<std::ptrdiff_t>(before),
+                                             out.requests.end());
+    for (const OutgoingProduceRequest& r : sent) producer.on_request_sent(r.request.correlation_id, at(t), out);
+    return sent;
+  }
+  void respond(sim::Duration t, const ProduceRequest& request, Errc error, int64_t base_offset = 0) {
+    ProduceResponse response;
+    response.correlation_id = request.correlation_id;
+    for (const ProducePartitionData& data : request.partitions) {
+      ProducePartitionResponse p;
+      p.partition = data.partition;
+      p.error = error;
+      p.base_offset = error == Errc::none ? base_offset : -1;
+      response.partitions.push_back(p);
+    }
+    producer.on_produce_response(response, at(t), out);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("idempotence default: switched off silently for acks=1 unless set explicitly") {
+  ProducerConfig config;
+  config.acks = Acks::leader;
+  CHECK_FALSE(apply_idempotence_default(config, false).enable_idempotence);
+  CHECK(apply_idempotence_default(config, true).enable_idempotence);
+  CHECK_FALSE(validate(apply_idempotence_default(config, true)).empty());  // ConfigException in Kafka
+  CHECK(apply_idempotence_default(ProducerConfig{}, false).enable_idempotence);  // acks=all keeps it
+}
+
+TEST_CASE("a batch is sent exactly when linger.ms expires") {
+  Harness h(plain_config());
+  CHECK(h.send(0_ms, 2, 1).status == SendStatus::appended);
+  CHECK(h.producer.next_wakeup() == at(0_ms));  // a new batch wakes the sender
+  h.producer.poll(at(0_ms), h.out);
+  CHECK(h.out.requests.empty());
+  CHECK(h.producer.next_wakeup() == at(5_ms));
+  h.producer.poll(at(5_ms - 1_ns), h.out);
+  CHECK(h.out.requests.empty());
+  h.producer.poll(at(5_ms), h.out);
+  REQUIRE(h.out.requests.size() == 1);
+  const OutgoingProduceRequest& r = h.out.requests[0];
+  CHECK(r.destination == leader);
+  CHECK(r.request.acks == 1);
+  CHECK(r.request.timeout == 30_s);
+  CHECK(r.request.client_id == 100);
+  REQUIRE(r.request.partitions.size() == 1);
+  CHECK(r.request.partitions[0].partition == PartitionRef{0, 2});
+  CHECK(r.request.partitions[0].batch.record_count == 1);
+  CHECK(r.request.partitions[0].batch.size_bytes == one_record_batch_bytes);
+  CHECK(r.request.partitions[0].batch.producer_id == -1);  // not idempotent
+}
+
+TEST_CASE("one ProduceRequest per node carries every ready partition; metrics count records and batch sizes") {
+  Harness h(plain_config());
+  for (uint64_t id = 1; id <= 3; ++id) h.send(0_ms, 0, id);
+  for (uint64_t id = 4; id <= 5; ++id) h.send(0_ms, 1, id);
+  const auto sent = h.poll_and_send(5_ms);
+  REQUIRE(sent.size() == 1);
+  REQUIRE(sent[0].request.partitions.size() == 2);
+  const SenderMetrics& m = h.producer.metrics();
+  CHECK(m.produce_requests == 1);
+  CHECK(m.batches_sent == 2);
+  CHECK(m.records_sent == 5);
+  CHECK(m.bytes_sent == static_cast<uint64_t>((61 + 3 * 109) + (61 + 2 * 109)));
+  CHECK(m.records_per_request.max() == 5);
+  CHECK(m.batch_size_bytes.min() == 61 + 2 * 109);
+  CHECK(m.batch_size_bytes.max() == 61 + 3 * 109);
+  // Offsets follow the base offset in record order.
+  h.respond(6_ms, sent[0].request, Errc::none, 40);
+  REQUIRE(h.out.completions.size() == 5);
+  for (const RecordCompletion& c : h.out.completions) {
+    CHECK(c.outcome == RecordOutcome::acked);
+    const int64_t expected = c.record_id <= 3 ? 40 + static_cast<int64_t>(c.record_id) - 1
+                                              : 40 + static_cast<int64_t>(c.record_id) - 4;
+    CHECK(c.offset == expected);
+    CHECK(c.completion_time - c.send_time == 6_ms);
+  }
+}
+
+TEST_CASE("at most max.in.flight.requests.per.connection requests per node, and one being written at a time") {
+  ProducerConfig config = plain_config();
+  config.linger = 0_ms;
+  Harness h(config);
+  std::vector<ProduceRequest> in_flight;
+  // A request not yet fully written blocks the next one (InFlightRequests.canSendMore).
+  h.send(0_ms, 0, 1);
+  h.producer.poll(at(0_ms), h.out);
+  REQUIRE(h.out.requests.size() == 1);
+  in_flight.push_back(h.out.requests[0].request);
+  h.send(0_ms, 0, 2);
+  h.producer.poll(at(0_ms), h.out);
+  CHECK(h.out.requests.size() == 1);
+  h.producer.on_request_sent(in_flight[0].correlation_id, at(0_ms), h.out);
+  h.out.requests.clear();
+  h.producer.poll(at(0_ms), h.out);
+  REQUIRE(h.out.requests.size() == 1);
+  in_flight.push_back(h.out.requests[0].request);
+  h.producer.on_request_sent(in_flight.back().correlation_id, at(0_ms), h.out);
+  // Fill up to 5 in flight, then a 6th batch must wait.
+  for (uint64_t id = 3; id <= 6; ++id) {
+    h.send(1_ms * static_cast<int64_t>(id), 0, id);
+    const auto sent = h.poll_and_send(1_ms * static_cast<int64_t>(id));
+    if (id <= 5) {
+      REQUIRE(sent.size() == 1);
+      in_flight.push_back(sent[0].request);
+    } else {
+      CHECK(sent.empty());
+    }
+  }
+  CHECK(h.producer.sender().in_flight_request_count(leader) == 5);
+  // A response frees a slot: the waiting batch goes out.
+  h.respond(10_ms, in_flight[0], Errc::none, 0);
+  CHECK(h.producer.next_wakeup() == at(10_ms));
+  const auto sent = h.poll_and_send(10_ms);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].request.partitions[0].batch.record_count == 1);
+  CHECK(h.producer.sender().in_flight_request_count(leader) == 5);
+}
+
+TEST_CASE("acks=0 completes when the request is written, with no offset") {
+  ProducerConfig config = plain_config();
+  config.acks = Acks::none;
+  Harness h(config);
+  h.send(0_ms, 0, 1);
+  h.producer.poll(at(5_ms), h.out);
+  REQUIRE(h.out.requests.size() == 1);
+  CHECK(h.out.requests[0].request.acks == 0);
+  CHECK(h.out.completions.empty());
+  h.producer.on_request_sent(h.out.requests[0].request.correlation_id, at(7_ms), h.out);
+  REQUIRE(h.out.completions.size() == 1);
+  CHECK(h.out.completions[0].outcome == RecordOutcome::acked);
+  CHECK(h.out.completions[0].offset == -1);
+  CHECK(h.out.completions[0].completion_time == at(7_ms));
+  CHECK(h.producer.sender().in_flight_request_count() == 0);
+  CHECK_FALSE(h.producer.accumulator().has_incomplete());
+}
+
+TEST_CASE("a retriable error retries after retry.backoff.ms and then succeeds") {
+  ProducerConfig config = plain_config();
+  config.retry_backoff_max = config.retry_backoff;  // exactly 100 ms, no jitter
+  Harness h(config);
+  h.send(0_ms, 0, 1);
+  h.send(0_ms, 0, 2);
+  auto sent = h.poll_and_send(5_ms);
+  REQUIRE(sent.size() == 1);
+  h.respond(10_ms, sent[0].request, Errc::not_leader_or_follower);
+  CHECK(h.out.completions.empty());
+  CHECK(h.out.metadata_refresh_requested);  // InvalidMetadataException
+  CHECK(h.poll_and_send(110_ms - 1_ns).empty());
+  CHECK(h.producer.next_wakeup() == at(110_ms));
+  sent = h.poll_and_send(110_ms);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].request.partitions[0].batch.record_count == 2);
+  h.respond(111_ms, sent[0].request, Errc::none, 42);
+  REQUIRE(h.out.completions.size() == 2);
+  CHECK(h.out.completions[0].record_id == 1);
+  CHECK(h.out.completions[0].offset == 42);
+  CHECK(h.out.completions[1].offset == 43);
+  CHECK(h.producer.metrics().batch_retries == 1);
+}
+
+TEST_CASE("the first retry backoff is 100 ms +-20% (KIP-580 jitter)") {
+  Harness h(plain_config());
+  h.send(0_ms, 0, 1);
+  auto sent = h.poll_and_send(5_ms);
+  h.respond(10_ms, sent[0].request, Errc::not_enough_replicas);
+  h.producer.poll(at(10_ms), h.out);
+  const sim::SimTime retry_at = h.producer.next_wakeup();
+  CHECK(retry_at >= at(10_ms + 80_ms));
+  CHECK(retry_at <= at(10_ms + 120_ms));
+  CHECK(h.poll_and_send(retry_at - at(0_ms) - 1_ns).empty());
+  CHECK(h.poll_and_send(retry_at - at(0_ms)).size() == 1);
+}
+
+TEST_CASE("a non-retriable error fails the batch's records") {
+  Harness h(plain_config());
+  h.send(0_ms, 0, 1);
+  h.send(0_ms, 0, 2);
+  auto sent = h.poll_and_send(5_ms);
+  h.respond(9_ms, sent[0].request, Errc::invalid_record);
+  REQUIRE(h.out.completions.size() == 2);
+  for (const RecordCompletion& c : h.out.completions) {
+    CHECK(c.outcome == RecordOutcome::broker_error);
+    CHECK(c.error == Errc::invalid_record);
+    CHECK(c.offset == -1);
+  }
+  CHECK(h.poll_and_send(2_s).empty());
+  CHECK(h.producer.next_wakeup() == sim::SimTime::max());
+  CHECK(h.producer.accumulator().buffer_available_bytes() == h.producer.config().buffer_memory_bytes);
+}
+
+TEST_CASE("request.timeout.ms closes the connection and the batch is retried; a late response is ignored") {
+  ProducerConfig config = plain_config();
+  config.retry_backoff_max = config.retry_backoff;
+  Harness h(config);
+  h.send(0_ms, 0, 1);
+  auto first = h.poll_and_send(5_ms);
+  REQUIRE(first.size() == 1);
+  h.producer.poll(at(5_ms), h.out);  // the written request woke the sender; nothing else to do
+  CHECK(h.producer.next_wakeup() == at(5_ms + 30_s));
+  h.producer.poll(at(5_ms + 30_s - 1_ns), h.out);
+  CHECK(h.out.closed_connections.empty());
+  auto sent = h.poll_and_send(5_ms + 30_s);
+  CHECK(sent.empty());
+  REQUIRE(h.out.closed_connections.size() == 1);
+  CHECK(h.out.closed_connections[0] == leader);
+  CHECK(h.out.completions.empty());
+  CHECK(h.producer.metrics().request_timeouts == 1);
+  // Retry after the 100 ms backoff (the 50 ms reconnect backoff is shorter).
+  CHECK(h.poll_and_send(5_ms + 30_s + 100_ms - 1_ns).empty());
+  sent = h.poll_and_send(5_ms + 30_s + 100_ms);
+  REQUIRE(sent.size() == 1);
+  h.respond(30_s + 200_ms, first[0].request, Errc::none, 7);  // on the closed connection
+  CHECK(h.out.completions.empty());
+  CHECK(h.producer.metrics().stale_responses == 1);
+  h.respond(30_s + 201_ms, sent[0].request, Errc::none, 9);
+  REQUIRE(h.out.completions.size() == 1);
+  CHECK(h.out.completions[0].offset == 9);
+}
+
+TEST_CASE("delivery.timeout.ms fails a batch that keeps timing out, exactly 120 s after its creation") {
+  ProducerConfig config = plain_config();
+  config.retry_backoff_max = config.retry_backoff;
+  Harness h(config);
+  h.send(3_ms, 0, 1);  // the batch is created at 3 ms
+  // Play the cluster layer: wake at next_wakeup, report every request written, never answer.
+  for (int step = 0; step < 100 && h.out.completions.empty(); ++step) {
+    const sim::SimTime t = h.producer.next_wakeup();
+    REQUIRE(t != sim::SimTime::max());
+    h.poll_and_send(t - at(0_ms));
+  }
+  REQUIRE(h.out.completions.size() == 1);
+  CHECK(h.out.completions[0].outcome == RecordOutcome::delivery_timeout);
+  CHECK(h.out.completions[0].completion_time == at(3_ms + 120_s));
+  // Sent at 5 ms, then retried at 30.105 s, 60.205 s and 90.305 s (timeout 30 s + backoff 100 ms each time).
+  CHECK(h.producer.metrics().produce_requests == 4);
+  CHECK(h.producer.metrics().request_timeouts == 3);
+}
+
+TEST_CASE("delivery.timeout.ms expires a batch that never had a leader") {
+  Harness h(plain_config());
+  ProducerMetadata metadata = one_topic(2);
+  metadata.topics[0].partitions[1].node_id = no_leader_node;
+  h.producer.set_metadata(metadata);
+  h.send(2_ms, 1, 1);
+  h.producer.poll(at(10_ms), h.out);
+  CHECK(h.out.metadata_refresh_requested);
+  CHECK(h.producer.next_wakeup() == at(2_ms + 120_s));
+  h.producer.poll(at(2_ms + 120_s), h.out);
+  REQUIRE(h.out.completions.size() == 1);
+  CHECK(h.out.completions[0].outcome == RecordOutcome::delivery_timeout);
+  CHECK(h.out.completions[0].completion_time == at(2_ms + 120_s));
+}
+
+TEST_CASE("a send blocked on buffer.memory proceeds when memory is freed, or fails after max.block.ms") {
+  ProducerConfig config = plain_config();
+  config.buffer_memory_bytes = 16384;  // one batch.size buffer
+  SUBCASE("freed by an acknowledgement") {
+    Harness h(config);
+    CHECK(h.send(0_ms, 0, 1).status == SendStatus::appended);
+    CHECK(h.send(1_ms, 1, 2).status == SendStatus::blocked);
+    const auto sent = h.poll_and_send(1_ms);  // exhausted memory makes the batch sendable before linger.ms
+    REQUIRE(sent.size() == 1);
+    h.respond(4_ms, sent[0].request, Errc::none, 0);
+    REQUIRE(h.out.unblocked_sends.size() == 1);
+    CHECK(h.out.unblocked_sends[0].record_id == 2);
+    CHECK(h.out.unblocked_sends[0].appended);
+  }
+  SUBCASE("max.block.ms passes") {
+    Harness h(config);
+    h.send(0_ms, 0, 1);
+    CHECK(h.send(1_ms, 1, 2).status == SendStatus::blocked);
+    for (int step = 0; step < 100 && h.out.unblocked_sends.empty(); ++step)
+      h.poll_and_send(h.producer.next_wakeup() - at(0_ms));
+    REQUIRE(h.out.unblocked_sends.size() == 1);
+    CHECK_FALSE(h.out.unblocked_sends[0].appended);
+    const RecordCompletion& c = h.out.completions.back();
+    CHECK(c.record_id == 2);
+    CHECK(c.outcome == RecordOutcome::buffer_exhausted);
+    CHECK(c.completion_time == at(1_ms + 60_s));
+  }
+}
