@@ -1,0 +1,281 @@
+// The Kafka consumer client (classic KafkaConsumer with its fetcher) as a sans-I/O state machine, for a STATIC
+// assignment (reference/kafka-behaviour.md §5.2, §5.7, §2.8; clients/.../consumer/internals/
+// {ClassicKafkaConsumer, AbstractFetch, Fetcher, FetchCollector, FetchBuffer, CompletedFetch, SubscriptionState,
+// OffsetFetcher, ConsumerCoordinator}.java).
+//
+// How the application and the cluster layer drive it:
+//  - The application calls `poll(now, outbox)` (KafkaConsumer.poll). If buffered records are ready, up to
+//    max.poll.records of them are returned at once in `outbox.polled`, positions advance past them, the next
+//    fetches are sent for pipelining, and the application is "processing". Otherwise the application is
+//    "blocked in poll": the consumer sends fetches (and ListOffsets for positions to reset) and the records are
+//    delivered in `outbox.polled` by whichever later handler makes them available (a fetch response, a ListOffsets
+//    response, a metadata update, a wakeup). The poll timeout is infinite: a real application's poll loop with a
+//    finite timeout behaves the same, minus the loop's own cost.
+//  - The cluster layer applies the processing time of the delivered records and then calls `poll` again.
+//    While the application is processing, fetch responses are only buffered; no fetch, ListOffsets or auto-commit
+//    is sent (the classic consumer does all of these inside poll(): ClassicKafkaConsumer.poll →
+//    updateAssignmentMetadataIfNeeded / pollForFetches).
+//  - Timers: `next_wakeup()` / `on_wakeup(now, outbox)` cover request timeouts (request.timeout.ms), and while the
+//    application is blocked in poll, the auto-commit deadline, ListOffsets retry backoff (retry.backoff.ms) and
+//    node reconnect backoff (reconnect.backoff.ms). Calling on_wakeup early is harmless.
+//
+// Fetching (AbstractFetch.prepareFetchRequests, fetchablePartitions): one FetchRequest per leader node at a time
+// (a node in `nodesWithPendingFetchRequests` gets no new fetch), and a partition with buffered, unconsumed data
+// (a completed fetch not yet drained by poll) is not fetched again. Positions advance only when poll returns
+// records (FetchCollector.fetchRecords), never when a response arrives. Only whole batches inside the response's
+// byte slice are returned; a partial tail is dropped, and a batch starting below the position (a position inside a
+// batch) is returned from the position on (CompletedFetch skips records below nextFetchOffset).
+//
+// Offsets: auto-commit of all consumed positions every auto.commit.interval.ms (ConsumerCoordinator.
+// maybeAutoCommitOffsetsAsync), manual `commit` (commitAsync of all consumed positions), OFFSET_OUT_OF_RANGE →
+// reset by auto.offset.reset via ListOffsets (FetchCollector.handleInitializeErrors), errors that invalidate
+// metadata (NOT_LEADER_OR_FOLLOWER, ...) → a metadata-update request, and the partition waits for new metadata.
+// Lag = HW − position (LSO − position for read_committed) with the HW of the last fetch response consumed.
+//
+// Left out: consumer groups and rebalances (the seam is `assign`), OffsetFetch (the caller passes committed
+// offsets to `assign`), fetch sessions (KIP-227; full fetch requests every time), read_committed filtering of
+// aborted transactions (§14.7), position validation after a leader change (KIP-320 OffsetsForLeaderEpoch),
+// fetch from follower (KIP-392), pause/resume, and the exponential growth of backoffs.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "kafkasim/kafka/consumer/consumer_config.hpp"
+#include "kafkasim/kafka/consumer/consumer_messages.hpp"
+#include "kafkasim/kafka/errors.hpp"
+#include "kafkasim/kafka/producer/producer_metadata.hpp"
+#include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::kafka {
+
+// One partition handed to `assign`, with its committed offset if the group has one (what OffsetFetch would
+// return); without one the position is initialised by auto.offset.reset (§5.7).
+struct PartitionAssignment {
+  PartitionRef partition;
+  std::optional<int64_t> committed_offset;
+};
+
+// A run of consecutive records returned by poll, all from one batch. The cluster layer finds each record's
+// metadata (send time, record id) again from `batch_tag` and `offset - batch_base_offset`.
+struct PolledRange {
+  PartitionRef partition;
+  uint64_t batch_tag = 0;
+  int64_t batch_base_offset = 0;
+  int64_t first_offset = 0;  // the first record returned
+  int32_t record_count = 0;  // records first_offset .. first_offset + record_count - 1
+  sim::SimTime batch_max_timestamp;
+};
+
+// What one poll() returned to the application (ConsumerRecords), in return order.
+struct PolledRecords {
+  sim::SimTime time;
+  int32_t record_count = 0;
+  std::vector<PolledRange> ranges;
+};
+
+struct OutgoingFetch {
+  NodeId destination = -1;
+  FetchRequest request;
+};
+
+struct OutgoingListOffsets {
+  NodeId destination = -1;
+  ListOffsetsRequest request;
+};
+
+// `destination` is the group coordinator set with `set_coordinator`, or -1 while none is known; the cluster layer
+// may then acknowledge the commit itself.
+struct OutgoingOffsetCommit {
+  NodeId destination = -1;
+  bool auto_commit = false;
+  OffsetCommitRequest request;
+};
+
+enum class ConsumerEventKind : uint8_t {
+  offset_reset,              // a position was (re)initialised from ListOffsets (`offset` = the new position)
+  no_offset_for_partition,   // auto.offset.reset = none and no valid position (NoOffsetForPartitionException /
+                             // OffsetOutOfRangeException to the application); the partition stops fetching
+  fetch_error,               // a partition error in a fetch response (`error`)
+  request_failed,            // a Fetch or ListOffsets request failed or timed out (`node`)
+  commit_succeeded,          // an OffsetCommit completed for `partition` at `offset`
+  commit_failed,             // an OffsetCommit failed for `partition` (`error`)
+};
+
+struct ConsumerEvent {
+  ConsumerEventKind kind = ConsumerEventKind::offset_reset;
+  sim::SimTime time;
+  PartitionRef partition;
+  NodeId node = -1;
+  int64_t offset = -1;
+  Errc error = Errc::none;
+};
+
+// Everything the consumer wants done, appended in order. The cluster layer drains it after each call.
+struct ConsumerOutbox {
+  std::vector<OutgoingFetch> fetches;
+  std::vector<OutgoingListOffsets> list_offsets;
+  std::vector<OutgoingOffsetCommit> commits;
+  std::vector<PolledRecords> polled;
+  std::vector<ConsumerEvent> events;
+  // Metadata.requestUpdate(): the cluster layer should hand fresh metadata to `update_metadata`.
+  bool metadata_update_requested = false;
+
+  void clear() { *this = ConsumerOutbox{}; }
+};
+
+class KafkaConsumer {
+ public:
+  // `metadata` is the client's initial view of partition leaders (the cluster layer's Metadata response). The
+  // auto-commit timer starts here (ConsumerCoordinator's constructor: time.timer(autoCommitIntervalMs)).
+  KafkaConsumer(const ConsumerConfig& config, const ProducerMetadata& metadata, sim::SimTime now);
+
+  // KafkaConsumer.assign: replaces the assignment. Partitions that stay keep their position; new ones start at
+  // their committed offset or are reset by auto.offset.reset. Buffered data of dropped partitions is discarded.
+  // As in Kafka, a due auto-commit runs first so that the dropped partitions' offsets are committed.
+  void assign(sim::SimTime now, const std::vector<PartitionAssignment>& partitions, ConsumerOutbox& out);
+
+  // KafkaConsumer.poll: see the header comment. Returns the number of records delivered now (0 when the
+  // application is left blocked in poll). Precondition: the application is not already blocked in poll.
+  int32_t poll(sim::SimTime now, ConsumerOutbox& out);
+
+  // KafkaConsumer.commitAsync(): commit every consumed position now.
+  void commit(sim::SimTime now, ConsumerOutbox& out);
+
+  // Responses and failures routed back by the cluster layer. A response whose correlation id is not pending
+  // (it timed out, or was failed) is ignored.
+  void on_fetch_response(sim::SimTime now, NodeId source, const FetchResponse& response, ConsumerOutbox& out);
+  // The connection failed or the request was lost (NetworkClient disconnect): AbstractFetch.handleFetchFailure.
+  void on_fetch_failed(sim::SimTime now, NodeId destination, uint64_t correlation_id, ConsumerOutbox& out);
+  void on_list_offsets_response(sim::SimTime now, const ListOffsetsResponse& response, ConsumerOutbox& out);
+  void on_offset_commit_response(sim::SimTime now, const OffsetCommitResponse& response, ConsumerOutbox& out);
+
+  // New metadata (after a requested update or a periodic refresh). Partitions that waited for it fetch again.
+  void update_metadata(sim::SimTime now, const ProducerMetadata& metadata, ConsumerOutbox& out);
+  // The group coordinator OffsetCommit requests go to (-1 = unknown).
+  void set_coordinator(NodeId coordinator) { coordinator_ = coordinator; }
+
+  // The earliest time something is due; SimTime::max() when nothing is pending.
+  sim::SimTime next_wakeup() const;
+  void on_wakeup(sim::SimTime now, ConsumerOutbox& out);
+
+  // ---- Observers ----
+  bool blocked_in_poll() const { return blocked_in_poll_; }
+  std::optional<int64_t> position(PartitionRef partition) const;
+  std::optional<int64_t> committed(PartitionRef partition) const;
+  std::optional<int64_t> high_watermark(PartitionRef partition) const;
+  // records-lag: HW − position (read_uncommitted) or LSO − position (read_committed), from the last fetch
+  // response consumed by poll; nullopt until both are known.
+  std::optional<int64_t> lag(PartitionRef partition) const;
+  bool has_pending_fetch(NodeId node) const;
+  // Partitions with fetched data not yet returned by poll (FetchBuffer.bufferedPartitions).
+  std::set<PartitionRef> buffered_partitions() const;
+  std::size_t pending_commit_count() const { return pending_commits_.size(); }
+  sim::SimTime next_auto_commit() const { return next_auto_commit_; }
+  const ConsumerConfig& config() const { return config_; }
+
+ private:
+  // SubscriptionState.FetchStates, reduced to what a static assignment needs.
+  enum class FetchState : uint8_t {
+    fetching,           // valid position
+    awaiting_reset,     // needs ListOffsets (no committed offset, or OFFSET_OUT_OF_RANGE)
+    reset_in_flight,    // ListOffsets sent
+    awaiting_metadata,  // an error invalidated the leader: wait for update_metadata
+    failed,             // auto.offset.reset = none and no valid position
+  };
+
+  struct PartitionState {
+    FetchState state = FetchState::awaiting_reset;
+    int64_t position = -1;               // valid in `fetching` and `awaiting_metadata`
+    int32_t position_epoch = -1;         // FetchPosition.offsetEpoch: epoch of the last consumed batch
+    sim::SimTime reset_not_before;       // retry.backoff.ms after a failed ListOffsets
+    uint64_t reset_correlation_id = 0;   // the ListOffsets in flight for it
+    int64_t high_watermark = -1;
+    int64_t last_stable_offset = -1;
+    int64_t log_start_offset = -1;
+    std::optional<int64_t> committed_offset;
+  };
+
+  // CompletedFetch: one partition's data from one fetch response, drained by poll.
+  struct CompletedFetch {
+    PartitionRef partition;
+    int64_t fetch_offset = 0;
+    FetchPartitionResponse data;
+    bool initialized = false;
+    bool consumed = false;
+    std::size_t next_batch = 0;      // into data.batches (only whole batches are kept at initialisation)
+    int64_t next_fetch_offset = 0;   // CompletedFetch.nextFetchOffset
+    int32_t last_epoch = -1;         // CompletedFetch.lastEpoch
+  };
+
+  struct PendingFetch {
+    uint64_t correlation_id = 0;
+    sim::SimTime sent_time;
+    std::map<PartitionRef, int64_t> fetch_offsets;  // FetchSessionHandler.FetchRequestData.sessionPartitions
+  };
+
+  struct PendingListOffsets {
+    NodeId destination = -1;
+    sim::SimTime sent_time;
+    std::vector<PartitionRef> partitions;
+  };
+
+  struct PendingCommit {
+    sim::SimTime sent_time;
+    bool auto_commit = false;
+    std::vector<OffsetCommitPartition> offsets;
+  };
+
+  // One iteration of ClassicKafkaConsumer.poll's loop while the application is blocked in poll.
+  int32_t poll_iteration(sim::SimTime now, ConsumerOutbox& out);
+  // FetchCollector.collectFetch.
+  PolledRecords collect_fetch(sim::SimTime now, ConsumerOutbox& out);
+  bool initialize(CompletedFetch& fetch, sim::SimTime now, ConsumerOutbox& out);
+  int32_t fetch_records(CompletedFetch& fetch, int32_t max_records, PolledRecords& polled);
+  // AbstractFetch.prepareFetchRequests + Fetcher.sendFetches.
+  int32_t send_fetches(sim::SimTime now, ConsumerOutbox& out);
+  // OffsetFetcher.resetPositionsIfNeeded.
+  void reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& out);
+  void maybe_auto_commit(sim::SimTime now, ConsumerOutbox& out);
+  void send_commit(sim::SimTime now, bool auto_commit, ConsumerOutbox& out);
+  void handle_fetch_failure(sim::SimTime now, NodeId node, ConsumerOutbox& out);
+  void fail_list_offsets(sim::SimTime now, uint64_t correlation_id, ConsumerOutbox& out);
+  void fail_commit(sim::SimTime now, uint64_t correlation_id, Errc error, ConsumerOutbox& out);
+  void expire_requests(sim::SimTime now, ConsumerOutbox& out);
+  void request_reset(PartitionState& state);
+  void move_partition_to_end(PartitionRef partition);
+  bool is_buffered(PartitionRef partition) const;
+  // The leader (node, epoch) of a partition in the current metadata, or nullopt.
+  std::optional<PartitionLeader> leader_of(PartitionRef partition) const;
+  PartitionState* find_state(PartitionRef partition);
+  const PartitionState* find_state(PartitionRef partition) const;
+  void check_invariants() const;
+
+  ConsumerConfig config_;
+  ProducerMetadata metadata_;
+  NodeId coordinator_ = -1;
+  uint64_t next_correlation_id_ = 1;
+  bool blocked_in_poll_ = false;
+  sim::SimTime next_auto_commit_;
+
+  std::map<PartitionRef, PartitionState> partitions_;
+  // SubscriptionState's assignment order, which decides the order of partitions in a FetchRequest (and thus which
+  // partitions the broker fills first under fetch.max.bytes); a partition with an error moves to the end.
+  std::vector<PartitionRef> fetch_order_;
+
+  // FetchBuffer: completed fetches in arrival order plus the one being drained.
+  std::deque<CompletedFetch> completed_fetches_;
+  std::optional<CompletedFetch> next_in_line_;
+
+  std::map<NodeId, PendingFetch> pending_fetches_;  // nodesWithPendingFetchRequests
+  std::map<NodeId, sim::SimTime> node_backoff_until_;
+  std::map<uint64_t, PendingListOffsets> pending_list_offsets_;
+  std::map<uint64_t, PendingCommit> pending_commits_;
+};
+
+}  // namespace kafkasim::kafka

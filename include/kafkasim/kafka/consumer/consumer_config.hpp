@@ -1,0 +1,54 @@
+// Consumer configuration with Kafka's names and Kafka 4.x defaults (reference/kafka-behaviour.md §5.2, §5.7;
+// clients/.../consumer/ConsumerConfig.java). Each field names its Kafka config key so a `consumer.properties`
+// maps onto it one to one. Durations are sim::Duration, whatever unit the Kafka key uses.
+#pragma once
+
+#include <cstdint>
+
+#include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::kafka {
+
+// auto.offset.reset (OffsetResetStrategy). 4.0's `by_duration:` (KIP-1106) is not modelled.
+enum class AutoOffsetReset : uint8_t { earliest, latest, none };
+
+// isolation.level (IsolationLevel): the wire values are READ_UNCOMMITTED = 0, READ_COMMITTED = 1.
+enum class IsolationLevel : uint8_t { read_uncommitted = 0, read_committed = 1 };
+
+struct ConsumerConfig {
+  // The node id the cluster layer gives this client (FetchRequest header client id).
+  NodeId client_id = 0;
+  // fetch.min.bytes = 1: the broker answers as soon as one byte is readable (§2.8 step 6).
+  int32_t fetch_min_bytes = 1;
+  // fetch.max.bytes = 52428800 (50 MiB): bounds a whole FetchResponse (§2.8 step 4).
+  int32_t fetch_max_bytes = 52'428'800;
+  // fetch.max.wait.ms = 500: how long the broker may park the fetch in its purgatory (DelayedFetch).
+  sim::Duration fetch_max_wait = sim::Duration::from_ms(500);
+  // max.partition.fetch.bytes = 1048576 (1 MiB): FetchRequest.PartitionData.maxBytes (FetchConfig.fetchSize).
+  int32_t max_partition_fetch_bytes = 1'048'576;
+  // max.poll.records = 500: FetchCollector.collectFetch returns at most this many records per poll().
+  int32_t max_poll_records = 500;
+  // enable.auto.commit = true and auto.commit.interval.ms = 5000 (ConsumerCoordinator.nextAutoCommitTimer).
+  bool enable_auto_commit = true;
+  sim::Duration auto_commit_interval = sim::Duration::from_ms(5'000);
+  // auto.offset.reset = latest.
+  AutoOffsetReset auto_offset_reset = AutoOffsetReset::latest;
+  // isolation.level = read_uncommitted: fetches read up to the HW, lag is measured against the HW (§5.7).
+  IsolationLevel isolation_level = IsolationLevel::read_uncommitted;
+  // request.timeout.ms = 30000: an unanswered request is failed and its connection dropped (NetworkClient).
+  sim::Duration request_timeout = sim::Duration::from_ms(30'000);
+  // retry.backoff.ms = 100: between ListOffsets retries (OffsetFetcher) and after a retriable auto-commit
+  // failure (ConsumerCoordinator.autoCommitOffsetsAsync). The KIP-580 exponential growth up to
+  // retry.backoff.max.ms (1000) is not modelled: the first retry waits exactly retry.backoff.ms.
+  sim::Duration retry_backoff = sim::Duration::from_ms(100);
+  // reconnect.backoff.ms = 50: after a failed or timed-out fetch the node is unavailable for this long
+  // (NetworkClient connection backoff; AbstractFetch.prepareFetchRequests skips `isUnavailable(node)`).
+  // The exponential growth up to reconnect.backoff.max.ms (1000) is not modelled.
+  sim::Duration reconnect_backoff = sim::Duration::from_ms(50);
+};
+
+// Checks the ranges ConsumerConfig.java enforces (a bad config is a scenario bug, so it asserts).
+void validate(const ConsumerConfig& config);
+
+}  // namespace kafkasim::kafka

@@ -1,0 +1,86 @@
+// The consumer's requests besides Fetch: ListOffsets (ApiKey 2, used to reset a position by auto.offset.reset)
+// and OffsetCommit (ApiKey 8). They live here rather than in protocol.hpp because only the consumer sends them so
+// far; the broker side (ListOffsets on the partition leader) and the group coordinator (OffsetCommit) come later.
+// Field names follow Kafka's ListOffsetsRequest / OffsetCommitRequest schemas
+// (clients/src/main/resources/common/message/); only the fields the simulation needs are kept.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kafkasim/kafka/consumer/consumer_config.hpp"
+#include "kafkasim/kafka/errors.hpp"
+#include "kafkasim/kafka/producer/producer_metadata.hpp"
+#include "kafkasim/kafka/protocol.hpp"
+
+namespace kafkasim::kafka {
+
+// ---- ListOffsets (ApiKey 2) ----
+
+// ListOffsetsRequest.EARLIEST_TIMESTAMP (-2) answers the log start offset; LATEST_TIMESTAMP (-1) answers the HW
+// for read_uncommitted or the LSO for read_committed (§5.7 "Position initialisation").
+inline constexpr int64_t list_offsets_earliest_timestamp = -2;
+inline constexpr int64_t list_offsets_latest_timestamp = -1;
+
+struct ListOffsetsPartitionRequest {
+  PartitionRef partition;
+  int32_t current_leader_epoch = -1;  // KIP-320 fencing
+  int64_t timestamp = list_offsets_latest_timestamp;
+};
+
+struct ListOffsetsRequest {
+  uint64_t correlation_id = 0;
+  NodeId client_id = 0;
+  NodeId replica_id = consumer_replica_id;
+  IsolationLevel isolation_level = IsolationLevel::read_uncommitted;
+  std::vector<ListOffsetsPartitionRequest> partitions;
+};
+
+struct ListOffsetsPartitionResponse {
+  PartitionRef partition;
+  Errc error = Errc::none;
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+};
+
+struct ListOffsetsResponse {
+  uint64_t correlation_id = 0;
+  std::vector<ListOffsetsPartitionResponse> partitions;
+};
+
+// ---- OffsetCommit (ApiKey 8) ----
+
+struct OffsetCommitPartition {
+  PartitionRef partition;
+  // The position: the next offset to consume, i.e. last returned + 1 (§5.7).
+  int64_t committed_offset = 0;
+  // The leader epoch of the last consumed record (KIP-320), -1 if unknown.
+  int32_t committed_leader_epoch = -1;
+};
+
+struct OffsetCommitRequest {
+  uint64_t correlation_id = 0;
+  NodeId client_id = 0;
+  // -1 with a static assignment: a "simple" commit that the coordinator accepts for an EMPTY group (§5.7).
+  int32_t generation_id = -1;
+  std::vector<OffsetCommitPartition> partitions;
+};
+
+struct OffsetCommitPartitionResponse {
+  PartitionRef partition;
+  Errc error = Errc::none;
+};
+
+struct OffsetCommitResponse {
+  uint64_t correlation_id = 0;
+  std::vector<OffsetCommitPartitionResponse> partitions;
+};
+
+// Wire sizes (bytes) for the network model, in the same spirit as protocol.hpp: header plus per-partition
+// fields, with a fixed [A] approximation for the group id, member id and topic names.
+int64_t wire_size_bytes(const ListOffsetsRequest& request);
+int64_t wire_size_bytes(const ListOffsetsResponse& response);
+int64_t wire_size_bytes(const OffsetCommitRequest& request);
+int64_t wire_size_bytes(const OffsetCommitResponse& response);
+
+}  // namespace kafkasim::kafka

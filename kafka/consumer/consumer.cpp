@@ -1,0 +1,662 @@
+#include "kafkasim/kafka/consumer/consumer.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::kafka {
+
+namespace {
+
+// A runaway guard for the fetch buffer. In normal operation it holds at most one completed fetch per partition
+// per node that had a fetch for it in flight (only after a leader change can two nodes answer for one
+// partition), far below this.
+constexpr std::size_t max_buffered_fetches = 1u << 20;
+// Bounds on the requests a consumer can have outstanding: one fetch per node, one ListOffsets per node and
+// poll, and commits every auto.commit.interval.ms within request.timeout.ms plus manual ones.
+constexpr std::size_t max_pending_requests = 1u << 16;
+
+}  // namespace
+
+KafkaConsumer::KafkaConsumer(const ConsumerConfig& config, const ProducerMetadata& metadata, sim::SimTime now)
+    : config_(config), metadata_(metadata), next_auto_commit_(now + config.auto_commit_interval) {
+  validate(config_);
+  KS_ASSERT_GE(now.ns(), 0);
+}
+
+// ---- Assignment ----
+
+void KafkaConsumer::assign(sim::SimTime now, const std::vector<PartitionAssignment>& partitions,
+                           ConsumerOutbox& out) {
+  std::set<PartitionRef> seen;
+  for (const PartitionAssignment& a : partitions) {
+    KS_ASSERT(seen.insert(a.partition).second);  // no duplicates in an assignment
+    if (a.committed_offset) KS_ASSERT_GE(*a.committed_offset, 0);
+  }
+  // KafkaConsumer.assign: "make sure the offsets of topic partitions the consumer is unsubscribing from are
+  // committed since there will be no following rebalance".
+  maybe_auto_commit(now, out);
+
+  std::map<PartitionRef, PartitionState> next;
+  fetch_order_.clear();
+  for (const PartitionAssignment& a : partitions) {
+    fetch_order_.push_back(a.partition);
+    auto it = partitions_.find(a.partition);
+    if (it != partitions_.end()) {
+      // SubscriptionState.assignFromUser keeps the state of partitions that stay assigned.
+      next.emplace(a.partition, it->second);
+      continue;
+    }
+    PartitionState state;
+    if (a.committed_offset) {
+      // Position initialisation from the committed offset (§5.7).
+      state.state = FetchState::fetching;
+      state.position = *a.committed_offset;
+      state.committed_offset = a.committed_offset;
+    } else {
+      request_reset(state);
+      if (state.state == FetchState::failed) {
+        out.events.push_back({ConsumerEventKind::no_offset_for_partition, now, a.partition, -1, -1, Errc::none});
+      }
+    }
+    next.emplace(a.partition, state);
+  }
+  partitions_ = std::move(next);
+
+  // FetchBuffer.retainAll: drop buffered data of partitions no longer assigned.
+  std::erase_if(completed_fetches_,
+                [this](const CompletedFetch& f) { return !partitions_.contains(f.partition); });
+  if (next_in_line_ && !partitions_.contains(next_in_line_->partition)) next_in_line_.reset();
+
+  if (blocked_in_poll_) poll_iteration(now, out);
+  check_invariants();
+}
+
+void KafkaConsumer::request_reset(PartitionState& state) {
+  // SubscriptionState.requestOffsetReset with the default strategy; `none` has no default
+  // (hasDefaultOffsetResetPolicy() is false) and surfaces an exception to the application instead.
+  state.position = -1;
+  state.position_epoch = -1;
+  state.reset_not_before = sim::SimTime::zero();
+  state.state = config_.auto_offset_reset == AutoOffsetReset::none ? FetchState::failed : FetchState::awaiting_reset;
+}
+
+// ---- Poll ----
+
+int32_t KafkaConsumer::poll(sim::SimTime now, ConsumerOutbox& out) {
+  KS_ASSERT(!blocked_in_poll_);  // the application is single-threaded: it cannot call poll while blocked in it
+  const int32_t delivered = poll_iteration(now, out);
+  check_invariants();
+  return delivered;
+}
+
+int32_t KafkaConsumer::poll_iteration(sim::SimTime now, ConsumerOutbox& out) {
+  // ClassicKafkaConsumer.poll: updateAssignmentMetadataIfNeeded (coordinator.poll → auto-commit;
+  // updateFetchPositions → ListOffsets) then pollForFetches (collectFetch, else sendFetches and wait).
+  maybe_auto_commit(now, out);
+  reset_positions_if_needed(now, out);
+  PolledRecords polled = collect_fetch(now, out);
+  if (polled.record_count > 0) {
+    // "Before returning the fetched records, we can send off the next round of fetches and avoid block waiting
+    // for their responses to enable pipelining while the user is handling the fetched records."
+    send_fetches(now, out);
+    blocked_in_poll_ = false;
+    const int32_t count = polled.record_count;
+    out.polled.push_back(std::move(polled));
+    return count;
+  }
+  // Errors found while collecting (OFFSET_OUT_OF_RANGE) are acted on by the next loop iteration at once, since
+  // the poll timer has not expired.
+  reset_positions_if_needed(now, out);
+  send_fetches(now, out);
+  blocked_in_poll_ = true;
+  return 0;
+}
+
+PolledRecords KafkaConsumer::collect_fetch(sim::SimTime now, ConsumerOutbox& out) {
+  PolledRecords polled;
+  polled.time = now;
+  int32_t records_remaining = config_.max_poll_records;
+  // Each iteration either takes a completed fetch from the buffer or returns at least one record or drains
+  // the fetch in line, so this bounds the loop.
+  const std::size_t max_iterations =
+      2 * (completed_fetches_.size() + 1) + static_cast<std::size_t>(config_.max_poll_records);
+  std::size_t iterations = 0;
+  while (records_remaining > 0) {
+    KS_ASSERT_LE(++iterations, max_iterations);
+    if (!next_in_line_ || next_in_line_->consumed) {
+      if (completed_fetches_.empty()) break;
+      CompletedFetch fetch = std::move(completed_fetches_.front());
+      completed_fetches_.pop_front();
+      if (initialize(fetch, now, out)) {
+        next_in_line_ = std::move(fetch);
+      } else {
+        next_in_line_.reset();
+      }
+    } else {
+      const int32_t taken = fetch_records(*next_in_line_, records_remaining, polled);
+      KS_ASSERT_LE(taken, records_remaining);
+      records_remaining -= taken;
+    }
+  }
+  KS_ASSERT_EQ(polled.record_count, config_.max_poll_records - records_remaining);
+  return polled;
+}
+
+bool KafkaConsumer::initialize(CompletedFetch& fetch, sim::SimTime now, ConsumerOutbox& out) {
+  KS_ASSERT(!fetch.initialized);
+  PartitionState* state = find_state(fetch.partition);
+  // FetchCollector.initialize: "this can happen when a rebalance happened while fetch is still in-flight".
+  if (state == nullptr || state->state != FetchState::fetching) return false;
+
+  const Errc error = fetch.data.error;
+  if (error == Errc::none) {
+    // handleInitializeSuccess: only interesting if it starts at the current position.
+    if (state->position != fetch.fetch_offset) return false;
+    // Only whole batches inside the byte slice can be parsed; the broker's slice may end inside a batch
+    // (LogSegment.read sends a byte range), and that tail is dropped by the client's batch iterator.
+    std::vector<RecordBatch>& batches = fetch.data.batches;
+    if (!batches.empty()) KS_ASSERT_GT(fetch.data.slice.bytes, 0);  // the cluster layer must fill the slice
+    int64_t cumulative_bytes = 0;
+    std::size_t whole = 0;
+    for (; whole < batches.size(); ++whole) {
+      KS_ASSERT_GT(batches[whole].record_count, 0);
+      if (whole > 0) KS_ASSERT_GE(batches[whole].base_offset, batches[whole - 1].next_offset());
+      cumulative_bytes += batches[whole].size_bytes;
+      if (cumulative_bytes > fetch.data.slice.bytes) break;
+    }
+    batches.resize(whole);
+    if (batches.empty() && fetch.data.slice.bytes > 0) {
+      // "Received a non-empty fetch response from the server, but no complete records were found" (KIP-74 makes
+      // this impossible with a correct broker). Kafka throws a KafkaException; here the event makes it visible
+      // and the partition is fetched again from the same position.
+      out.events.push_back({ConsumerEventKind::fetch_error, now, fetch.partition, -1, fetch.fetch_offset,
+                            Errc::corrupt_message});
+    }
+    // updatePartitionState: the HW, log start offset and LSO of the response become the lag reference.
+    if (fetch.data.high_watermark >= 0) state->high_watermark = fetch.data.high_watermark;
+    if (fetch.data.log_start_offset >= 0) state->log_start_offset = fetch.data.log_start_offset;
+    if (fetch.data.last_stable_offset >= 0) state->last_stable_offset = fetch.data.last_stable_offset;
+    fetch.next_fetch_offset = fetch.fetch_offset;
+    fetch.initialized = true;
+    return true;
+  }
+
+  // handleInitializeErrors.
+  out.events.push_back({ConsumerEventKind::fetch_error, now, fetch.partition, -1, fetch.fetch_offset, error});
+  if (error == Errc::offset_out_of_range) {
+    if (state->position == fetch.fetch_offset) {
+      request_reset(*state);
+      if (state->state == FetchState::failed) {
+        out.events.push_back(
+            {ConsumerEventKind::no_offset_for_partition, now, fetch.partition, -1, fetch.fetch_offset, error});
+      }
+    }
+    // Otherwise a stale response: "Discarding stale fetch response".
+  } else if (needs_metadata_refresh(error)) {
+    // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, KAFKA_STORAGE_ERROR, UNKNOWN_TOPIC_OR_PARTITION, ...:
+    // requestMetadataUpdate, and without a current leader in the response, subscriptions.awaitUpdate(tp): the
+    // partition is not fetched until new metadata arrives. REPLICA_NOT_AVAILABLE only asks for the update.
+    out.metadata_update_requested = true;
+    if (error != Errc::replica_not_available) state->state = FetchState::awaiting_metadata;
+  }
+  // Other errors (UNKNOWN_LEADER_EPOCH, ...) are logged and the fetch is retried as it is.
+  // "We move the partition to the end if there was an error."
+  move_partition_to_end(fetch.partition);
+  return false;
+}
+
+int32_t KafkaConsumer::fetch_records(CompletedFetch& fetch, int32_t max_records, PolledRecords& polled) {
+  KS_ASSERT(fetch.initialized);
+  KS_ASSERT(!fetch.consumed);
+  KS_ASSERT_GT(max_records, 0);
+  PartitionState* state = find_state(fetch.partition);
+  if (state == nullptr || state->state != FetchState::fetching || fetch.next_fetch_offset != state->position) {
+    // Not assigned any more, not fetchable, or "these records aren't next in line based on the last consumed
+    // position, ignore them; they must be from an obsolete request": drain.
+    fetch.consumed = true;
+    return 0;
+  }
+  const std::vector<RecordBatch>& batches = fetch.data.batches;
+  int32_t taken = 0;
+  while (taken < max_records && fetch.next_batch < batches.size()) {
+    const RecordBatch& batch = batches[fetch.next_batch];
+    if (batch.next_offset() <= fetch.next_fetch_offset) {
+      // The whole batch lies below the position (a fetch from inside a batch returns that batch whole).
+      ++fetch.next_batch;
+      continue;
+    }
+    const int64_t first = std::max(batch.base_offset, fetch.next_fetch_offset);
+    const int64_t available = batch.next_offset() - first;
+    const int32_t count = static_cast<int32_t>(std::min<int64_t>(available, max_records - taken));
+    polled.ranges.push_back({fetch.partition, batch.tag, batch.base_offset, first, count, batch.max_timestamp});
+    taken += count;
+    fetch.next_fetch_offset = first + count;
+    fetch.last_epoch = batch.partition_leader_epoch;
+    if (fetch.next_fetch_offset == batch.next_offset()) ++fetch.next_batch;
+  }
+  if (fetch.next_batch == batches.size()) fetch.consumed = true;
+  polled.record_count += taken;
+  // FetchCollector.fetchRecords: the position advances to nextFetchOffset only now, as records are returned.
+  if (fetch.next_fetch_offset > state->position) {
+    state->position = fetch.next_fetch_offset;
+    state->position_epoch = fetch.last_epoch;
+  }
+  KS_ASSERT(taken > 0 || fetch.consumed);  // progress, so collect_fetch terminates
+  return taken;
+}
+
+// ---- Fetch requests ----
+
+int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
+  std::map<NodeId, FetchRequest> requests;
+  for (PartitionRef partition : fetch_order_) {
+    const PartitionState& state = partitions_.at(partition);
+    if (state.state != FetchState::fetching) continue;
+    // AbstractFetch.fetchablePartitions: "excluding any partitions for which we still have buffered data".
+    if (is_buffered(partition)) continue;
+    const std::optional<PartitionLeader> leader = leader_of(partition);
+    if (!leader) {
+      // "Requesting metadata update for partition since the position is missing the current leader node".
+      out.metadata_update_requested = true;
+      continue;
+    }
+    const NodeId node = leader->node_id;
+    // isUnavailable(node): reconnect backoff after a failure.
+    if (auto it = node_backoff_until_.find(node); it != node_backoff_until_.end() && it->second > now) continue;
+    // "Skipping fetch for partition because previous request to node has not been processed".
+    if (pending_fetches_.contains(node)) continue;
+    FetchRequest& request = requests[node];
+    if (request.partitions.empty()) {
+      // FetchRequest.Builder.forConsumer(maxVersion, maxWaitMs, minBytes, ...).setMaxBytes(maxBytes).
+      request.client_id = config_.client_id;
+      request.replica_id = consumer_replica_id;
+      request.max_wait = config_.fetch_max_wait;
+      request.min_bytes = config_.fetch_min_bytes;
+      request.max_bytes = config_.fetch_max_bytes;
+    }
+    FetchPartitionRequest p;
+    p.partition = partition;
+    p.fetch_offset = state.position;
+    p.current_leader_epoch = leader->leader_epoch;
+    p.log_start_offset = -1;  // FetchRequest.INVALID_LOG_START_OFFSET for consumers
+    p.partition_max_bytes = config_.max_partition_fetch_bytes;
+    request.partitions.push_back(p);
+  }
+  int32_t sent = 0;
+  for (auto& [node, request] : requests) {
+    request.correlation_id = next_correlation_id_++;
+    PendingFetch pending;
+    pending.correlation_id = request.correlation_id;
+    pending.sent_time = now;
+    for (const FetchPartitionRequest& p : request.partitions) {
+      pending.fetch_offsets.emplace(p.partition, p.fetch_offset);
+    }
+    pending_fetches_.emplace(node, std::move(pending));
+    out.fetches.push_back({node, std::move(request)});
+    ++sent;
+  }
+  KS_ASSERT_LE(pending_fetches_.size(), max_pending_requests);
+  return sent;
+}
+
+void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, const FetchResponse& response,
+                                      ConsumerOutbox& out) {
+  auto it = pending_fetches_.find(source);
+  if (it == pending_fetches_.end() || it->second.correlation_id != response.correlation_id) return;
+  PendingFetch pending = std::move(it->second);
+  pending_fetches_.erase(it);  // removePendingFetchRequest (AbstractFetch.handleFetchSuccess, finally)
+
+  for (const FetchPartitionResponse& data : response.partitions) {
+    auto requested = pending.fetch_offsets.find(data.partition);
+    // "Response for missing full request partition" is an IllegalStateException in Kafka: a broker bug.
+    KS_ASSERT(requested != pending.fetch_offsets.end());
+    CompletedFetch fetch;
+    fetch.partition = data.partition;
+    fetch.fetch_offset = requested->second;
+    fetch.data = data;
+    completed_fetches_.push_back(std::move(fetch));
+  }
+  KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);
+  if (blocked_in_poll_) poll_iteration(now, out);
+  check_invariants();
+}
+
+void KafkaConsumer::on_fetch_failed(sim::SimTime now, NodeId destination, uint64_t correlation_id,
+                                    ConsumerOutbox& out) {
+  auto it = pending_fetches_.find(destination);
+  if (it == pending_fetches_.end() || it->second.correlation_id != correlation_id) return;
+  handle_fetch_failure(now, destination, out);
+  if (blocked_in_poll_) poll_iteration(now, out);
+  check_invariants();
+}
+
+void KafkaConsumer::handle_fetch_failure(sim::SimTime now, NodeId node, ConsumerOutbox& out) {
+  KS_ASSERT(pending_fetches_.contains(node));
+  // AbstractFetch.handleFetchFailure: the pending mark goes; the disconnected node waits reconnect.backoff.ms.
+  pending_fetches_.erase(node);
+  node_backoff_until_[node] = now + config_.reconnect_backoff;
+  out.events.push_back({ConsumerEventKind::request_failed, now, PartitionRef{}, node, -1, Errc::network_exception});
+}
+
+// ---- Offset reset (ListOffsets) ----
+
+void KafkaConsumer::reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& out) {
+  std::map<NodeId, ListOffsetsRequest> requests;
+  for (PartitionRef partition : fetch_order_) {
+    PartitionState& state = partitions_.at(partition);
+    if (state.state != FetchState::awaiting_reset) continue;
+    if (state.reset_not_before > now) continue;  // SubscriptionState.isOffsetResetNeeded && !awaitingRetryBackoff
+    const std::optional<PartitionLeader> leader = leader_of(partition);
+    if (!leader) {
+      out.metadata_update_requested = true;
+      state.reset_not_before = now + config_.retry_backoff;
+      continue;
+    }
+    ListOffsetsRequest& request = requests[leader->node_id];
+    if (request.partitions.empty()) {
+      request.client_id = config_.client_id;
+      request.isolation_level = config_.isolation_level;
+    }
+    // OffsetFetcher.offsetResetStrategyTimestamp: EARLIEST → -2, LATEST → -1.
+    const int64_t timestamp = config_.auto_offset_reset == AutoOffsetReset::earliest
+                                  ? list_offsets_earliest_timestamp
+                                  : list_offsets_latest_timestamp;
+    request.partitions.push_back({partition, leader->leader_epoch, timestamp});
+  }
+  for (auto& [node, request] : requests) {
+    request.correlation_id = next_correlation_id_++;
+    PendingListOffsets pending;
+    pending.destination = node;
+    pending.sent_time = now;
+    for (const ListOffsetsPartitionRequest& p : request.partitions) {
+      PartitionState& state = partitions_.at(p.partition);
+      state.state = FetchState::reset_in_flight;
+      state.reset_correlation_id = request.correlation_id;
+      pending.partitions.push_back(p.partition);
+    }
+    pending_list_offsets_.emplace(request.correlation_id, std::move(pending));
+    out.list_offsets.push_back({node, std::move(request)});
+  }
+  KS_ASSERT_LE(pending_list_offsets_.size(), max_pending_requests);
+}
+
+void KafkaConsumer::on_list_offsets_response(sim::SimTime now, const ListOffsetsResponse& response,
+                                             ConsumerOutbox& out) {
+  auto it = pending_list_offsets_.find(response.correlation_id);
+  if (it == pending_list_offsets_.end()) return;
+  const uint64_t correlation_id = it->first;
+  PendingListOffsets pending = std::move(it->second);
+  pending_list_offsets_.erase(it);
+
+  std::set<PartitionRef> answered;
+  for (const ListOffsetsPartitionResponse& data : response.partitions) {
+    answered.insert(data.partition);
+    PartitionState* state = find_state(data.partition);
+    // A partition unassigned, or reset again by a newer request since, ignores this answer.
+    if (state == nullptr || state->state != FetchState::reset_in_flight ||
+        state->reset_correlation_id != correlation_id) {
+      continue;
+    }
+    if (data.error == Errc::none && data.offset >= 0) {
+      // SubscriptionState.maybeSeekUnvalidated: the reset position becomes the fetch position.
+      state->state = FetchState::fetching;
+      state->position = data.offset;
+      state->position_epoch = data.leader_epoch;
+      out.events.push_back({ConsumerEventKind::offset_reset, now, data.partition, pending.destination, data.offset,
+                            Errc::none});
+    } else {
+      // OffsetFetcher: a failed reset is retried after retry.backoff.ms (setNextAllowedRetry); an error that
+      // invalidates metadata also asks for an update.
+      state->state = FetchState::awaiting_reset;
+      state->reset_not_before = now + config_.retry_backoff;
+      if (needs_metadata_refresh(data.error)) out.metadata_update_requested = true;
+    }
+  }
+  for (PartitionRef partition : pending.partitions) {
+    if (answered.contains(partition)) continue;
+    PartitionState* state = find_state(partition);
+    if (state != nullptr && state->state == FetchState::reset_in_flight &&
+        state->reset_correlation_id == correlation_id) {
+      state->state = FetchState::awaiting_reset;
+      state->reset_not_before = now + config_.retry_backoff;
+    }
+  }
+  if (blocked_in_poll_) poll_iteration(now, out);
+  check_invariants();
+}
+
+void KafkaConsumer::fail_list_offsets(sim::SimTime now, uint64_t correlation_id, ConsumerOutbox& out) {
+  auto it = pending_list_offsets_.find(correlation_id);
+  KS_ASSERT(it != pending_list_offsets_.end());
+  for (PartitionRef partition : it->second.partitions) {
+    PartitionState* state = find_state(partition);
+    if (state != nullptr && state->state == FetchState::reset_in_flight &&
+        state->reset_correlation_id == correlation_id) {
+      state->state = FetchState::awaiting_reset;
+      state->reset_not_before = now + config_.retry_backoff;
+    }
+  }
+  out.events.push_back({ConsumerEventKind::request_failed, now, PartitionRef{}, it->second.destination, -1,
+                        Errc::request_timed_out});
+  pending_list_offsets_.erase(it);
+}
+
+// ---- Commits ----
+
+void KafkaConsumer::maybe_auto_commit(sim::SimTime now, ConsumerOutbox& out) {
+  // ConsumerCoordinator.maybeAutoCommitOffsetsAsync: when the timer has expired, reset it to
+  // auto.commit.interval.ms from now (so a late poll shifts every later commit) and commit all consumed offsets.
+  if (!config_.enable_auto_commit || now < next_auto_commit_) return;
+  next_auto_commit_ = now + config_.auto_commit_interval;
+  send_commit(now, true, out);
+}
+
+void KafkaConsumer::commit(sim::SimTime now, ConsumerOutbox& out) {
+  send_commit(now, false, out);
+  check_invariants();
+}
+
+void KafkaConsumer::send_commit(sim::SimTime now, bool auto_commit, ConsumerOutbox& out) {
+  // SubscriptionState.allConsumed: the position (next offset to consume) of every partition with a valid one.
+  OffsetCommitRequest request;
+  request.client_id = config_.client_id;
+  request.generation_id = -1;
+  for (const auto& [partition, state] : partitions_) {
+    if (state.state != FetchState::fetching) continue;
+    request.partitions.push_back({partition, state.position, state.position_epoch});
+  }
+  // sendOffsetCommitRequest: "if (offsets.isEmpty()) return RequestFuture.voidSuccess()" — nothing is sent.
+  if (request.partitions.empty()) return;
+  request.correlation_id = next_correlation_id_++;
+  pending_commits_.emplace(request.correlation_id, PendingCommit{now, auto_commit, request.partitions});
+  KS_ASSERT_LE(pending_commits_.size(), max_pending_requests);
+  out.commits.push_back({coordinator_, auto_commit, std::move(request)});
+}
+
+void KafkaConsumer::on_offset_commit_response(sim::SimTime now, const OffsetCommitResponse& response,
+                                              ConsumerOutbox& out) {
+  auto it = pending_commits_.find(response.correlation_id);
+  if (it == pending_commits_.end()) return;
+  PendingCommit pending = std::move(it->second);
+  pending_commits_.erase(it);
+
+  bool retriable_failure = false;
+  for (const OffsetCommitPartitionResponse& data : response.partitions) {
+    auto committed = std::find_if(pending.offsets.begin(), pending.offsets.end(),
+                                  [&](const OffsetCommitPartition& p) { return p.partition == data.partition; });
+    KS_ASSERT(committed != pending.offsets.end());  // a response for a partition never committed is a bug
+    if (data.error == Errc::none) {
+      if (PartitionState* state = find_state(data.partition)) state->committed_offset = committed->committed_offset;
+      out.events.push_back({ConsumerEventKind::commit_succeeded, now, data.partition, -1,
+                            committed->committed_offset, Errc::none});
+    } else {
+      out.events.push_back({ConsumerEventKind::commit_failed, now, data.partition, -1, committed->committed_offset,
+                            data.error});
+      retriable_failure = retriable_failure || is_retriable(data.error);
+    }
+  }
+  // autoCommitOffsetsAsync's callback: a RetriableCommitFailedException retries sooner,
+  // nextAutoCommitTimer.updateAndReset(retryBackoffMs).
+  if (pending.auto_commit && retriable_failure && config_.enable_auto_commit) {
+    next_auto_commit_ = now + config_.retry_backoff;
+  }
+  check_invariants();
+}
+
+void KafkaConsumer::fail_commit(sim::SimTime now, uint64_t correlation_id, Errc error, ConsumerOutbox& out) {
+  auto it = pending_commits_.find(correlation_id);
+  KS_ASSERT(it != pending_commits_.end());
+  for (const OffsetCommitPartition& p : it->second.offsets) {
+    out.events.push_back({ConsumerEventKind::commit_failed, now, p.partition, -1, p.committed_offset, error});
+  }
+  if (it->second.auto_commit && config_.enable_auto_commit && is_retriable(error)) {
+    next_auto_commit_ = now + config_.retry_backoff;
+  }
+  pending_commits_.erase(it);
+}
+
+// ---- Metadata ----
+
+void KafkaConsumer::update_metadata(sim::SimTime now, const ProducerMetadata& metadata, ConsumerOutbox& out) {
+  metadata_ = metadata;
+  for (auto& [partition, state] : partitions_) {
+    // The awaited update arrived: fetch again from the same position (to the new leader).
+    if (state.state == FetchState::awaiting_metadata) state.state = FetchState::fetching;
+  }
+  if (blocked_in_poll_) poll_iteration(now, out);
+  check_invariants();
+}
+
+// ---- Timers ----
+
+sim::SimTime KafkaConsumer::next_wakeup() const {
+  sim::SimTime t = sim::SimTime::max();
+  // NetworkClient request timeouts run whatever the application is doing.
+  for (const auto& [node, pending] : pending_fetches_) t = sim::min(t, pending.sent_time + config_.request_timeout);
+  for (const auto& [id, pending] : pending_list_offsets_) t = sim::min(t, pending.sent_time + config_.request_timeout);
+  for (const auto& [id, pending] : pending_commits_) t = sim::min(t, pending.sent_time + config_.request_timeout);
+  if (blocked_in_poll_) {
+    // Inside poll, client.poll's timeout is bounded by coordinator.timeToNextPoll (the auto-commit deadline) and
+    // by retry.backoff.ms while a position is missing (pollForFetches).
+    if (config_.enable_auto_commit) t = sim::min(t, next_auto_commit_);
+    for (const auto& [partition, state] : partitions_) {
+      if (state.state == FetchState::awaiting_reset) t = sim::min(t, state.reset_not_before);
+    }
+    for (const auto& [node, until] : node_backoff_until_) t = sim::min(t, until);
+  }
+  return t;
+}
+
+void KafkaConsumer::on_wakeup(sim::SimTime now, ConsumerOutbox& out) {
+  expire_requests(now, out);
+  std::erase_if(node_backoff_until_, [now](const auto& entry) { return entry.second <= now; });
+  if (blocked_in_poll_) poll_iteration(now, out);
+  check_invariants();
+}
+
+void KafkaConsumer::expire_requests(sim::SimTime now, ConsumerOutbox& out) {
+  std::vector<NodeId> expired_fetches;
+  for (const auto& [node, pending] : pending_fetches_) {
+    if (pending.sent_time + config_.request_timeout <= now) expired_fetches.push_back(node);
+  }
+  for (NodeId node : expired_fetches) handle_fetch_failure(now, node, out);
+
+  std::vector<uint64_t> expired;
+  for (const auto& [id, pending] : pending_list_offsets_) {
+    if (pending.sent_time + config_.request_timeout <= now) expired.push_back(id);
+  }
+  for (uint64_t id : expired) fail_list_offsets(now, id, out);
+
+  expired.clear();
+  for (const auto& [id, pending] : pending_commits_) {
+    if (pending.sent_time + config_.request_timeout <= now) expired.push_back(id);
+  }
+  for (uint64_t id : expired) fail_commit(now, id, Errc::request_timed_out, out);
+}
+
+// ---- Helpers and observers ----
+
+void KafkaConsumer::move_partition_to_end(PartitionRef partition) {
+  auto it = std::find(fetch_order_.begin(), fetch_order_.end(), partition);
+  KS_ASSERT(it != fetch_order_.end());
+  std::rotate(it, it + 1, fetch_order_.end());
+}
+
+bool KafkaConsumer::is_buffered(PartitionRef partition) const {
+  if (next_in_line_ && !next_in_line_->consumed && next_in_line_->partition == partition) return true;
+  return std::any_of(completed_fetches_.begin(), completed_fetches_.end(),
+                     [partition](const CompletedFetch& f) { return f.partition == partition; });
+}
+
+std::set<PartitionRef> KafkaConsumer::buffered_partitions() const {
+  std::set<PartitionRef> result;
+  if (next_in_line_ && !next_in_line_->consumed) result.insert(next_in_line_->partition);
+  for (const CompletedFetch& f : completed_fetches_) result.insert(f.partition);
+  return result;
+}
+
+std::optional<PartitionLeader> KafkaConsumer::leader_of(PartitionRef partition) const {
+  if (!metadata_.knows_topic(partition.topic)) return std::nullopt;
+  const TopicMetadata& topic = metadata_.topic(partition.topic);
+  if (partition.partition < 0 || partition.partition >= topic.num_partitions()) return std::nullopt;
+  const PartitionLeader& leader = topic.partitions[static_cast<std::size_t>(partition.partition)];
+  if (leader.node_id == no_leader_node) return std::nullopt;
+  return leader;
+}
+
+KafkaConsumer::PartitionState* KafkaConsumer::find_state(PartitionRef partition) {
+  auto it = partitions_.find(partition);
+  return it == partitions_.end() ? nullptr : &it->second;
+}
+
+const KafkaConsumer::PartitionState* KafkaConsumer::find_state(PartitionRef partition) const {
+  auto it = partitions_.find(partition);
+  return it == partitions_.end() ? nullptr : &it->second;
+}
+
+std::optional<int64_t> KafkaConsumer::position(PartitionRef partition) const {
+  const PartitionState* state = find_state(partition);
+  if (state == nullptr) return std::nullopt;
+  if (state->state != FetchState::fetching && state->state != FetchState::awaiting_metadata) return std::nullopt;
+  return state->position;
+}
+
+std::optional<int64_t> KafkaConsumer::committed(PartitionRef partition) const {
+  const PartitionState* state = find_state(partition);
+  return state == nullptr ? std::nullopt : state->committed_offset;
+}
+
+std::optional<int64_t> KafkaConsumer::high_watermark(PartitionRef partition) const {
+  const PartitionState* state = find_state(partition);
+  if (state == nullptr || state->high_watermark < 0) return std::nullopt;
+  return state->high_watermark;
+}
+
+std::optional<int64_t> KafkaConsumer::lag(PartitionRef partition) const {
+  // SubscriptionState.partitionLag: HW − position for read_uncommitted, LSO − position for read_committed.
+  const std::optional<int64_t> pos = position(partition);
+  const PartitionState* state = find_state(partition);
+  if (!pos || state == nullptr) return std::nullopt;
+  const int64_t end = config_.isolation_level == IsolationLevel::read_committed ? state->last_stable_offset
+                                                                                 : state->high_watermark;
+  if (end < 0) return std::nullopt;
+  return end - *pos;
+}
+
+bool KafkaConsumer::has_pending_fetch(NodeId node) const { return pending_fetches_.contains(node); }
+
+void KafkaConsumer::check_invariants() const {
+  KS_ASSERT_EQ(fetch_order_.size(), partitions_.size());
+  for (PartitionRef partition : fetch_order_) KS_ASSERT(partitions_.contains(partition));
+  for (const auto& [partition, state] : partitions_) {
+    if (state.state == FetchState::fetching || state.state == FetchState::awaiting_metadata) {
+      KS_ASSERT_GE(state.position, 0);
+    }
+  }
+  if (next_in_line_) KS_ASSERT(next_in_line_->initialized);
+  KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);
+}
+
+}  // namespace kafkasim::kafka

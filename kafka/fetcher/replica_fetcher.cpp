@@ -1,0 +1,499 @@
+// ReplicaFetcherThread / AbstractFetcherThread as a sans-I/O state machine. The behaviour follows
+// reference/kafka-behaviour.md §3.1 and §3.5 and core/src/main/scala/kafka/server/AbstractFetcherThread.scala
+// (maybeFetch, processFetchRequest, onPartitionFenced, getOffsetTruncationState, fetchOffsetAndTruncate,
+// addPartitions, delayPartitions); see the header for the overall shape.
+#include "kafkasim/kafka/fetcher/replica_fetcher.hpp"
+
+#include <algorithm>
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::kafka {
+
+void ReplicaFetcherConfig::validate() const {
+  KS_ASSERT_GE(num_replica_fetchers, 1);
+  KS_ASSERT_GE(replica_fetch_min_bytes, 1);
+  KS_ASSERT_GE(replica_fetch_max_bytes, 0);
+  KS_ASSERT_GE(replica_fetch_response_max_bytes, 0);
+  KS_ASSERT_GE(replica_fetch_wait_max.ns(), 0);
+  KS_ASSERT_GE(replica_fetch_backoff.ns(), 0);
+  KS_ASSERT_GT(replica_socket_timeout.ns(), 0);
+}
+
+int32_t java_string_hash_code(std::string_view text) {
+  uint32_t h = 0;  // unsigned so that the int32 wraparound of Java is defined behaviour here
+  for (const char c : text) {
+    const auto unit = static_cast<unsigned char>(c);
+    KS_ASSERT_LT(unit, 0x80U);  // topic names are ASCII, so one byte is one UTF-16 code unit
+    h = 31U * h + unit;
+  }
+  return static_cast<int32_t>(h);
+}
+
+int32_t fetcher_id_for(std::string_view topic_name, int32_t partition, int32_t num_replica_fetchers) {
+  KS_ASSERT_GE(partition, 0);
+  KS_ASSERT_GE(num_replica_fetchers, 1);
+  // AbstractFetcherManager.getFetcherId: Utils.abs(31 * topic.hashCode() + partition) % numFetchersPerBroker.
+  const uint32_t mixed = 31U * static_cast<uint32_t>(java_string_hash_code(topic_name)) + static_cast<uint32_t>(partition);
+  const auto value = static_cast<int32_t>(mixed);
+  // Utils.abs maps Integer.MIN_VALUE to 0 (Math.abs would leave it negative).
+  const int32_t positive = value == INT32_MIN ? 0 : (value < 0 ? -value : value);
+  return positive % num_replica_fetchers;
+}
+
+OffsetTruncation offset_truncation_state(const EpochEndOffset& leader, int64_t fetch_offset, int64_t log_end_offset,
+                                         const FollowerEpochCache& epochs) {
+  KS_ASSERT_GE(fetch_offset, 0);
+  KS_ASSERT_GE(log_end_offset, 0);
+  if (leader.end_offset == undefined_epoch_offset) {
+    // The leader knows no end for our epoch: keep the current fetch offset (the HW for a fresh follower).
+    return OffsetTruncation{fetch_offset, true};
+  }
+  if (leader.epoch == undefined_epoch) return OffsetTruncation{std::min(leader.end_offset, log_end_offset), true};
+  const EpochEndOffset local = epochs.end_offset_for(leader.epoch, log_end_offset);
+  if (local.end_offset == undefined_epoch_offset) {
+    // The follower tracked no epoch at or below the leader's: the leader's offset is safe (KIP-101 behaviour).
+    return OffsetTruncation{std::min(leader.end_offset, log_end_offset), true};
+  }
+  if (local.epoch != leader.epoch) {
+    // We do not know the leader's epoch: truncate to the end of our largest smaller epoch and let the next fetch
+    // (whose lastFetchedEpoch is now that epoch) re-validate.
+    return OffsetTruncation{std::min(local.end_offset, log_end_offset), false};
+  }
+  return OffsetTruncation{std::min({local.end_offset, leader.end_offset, log_end_offset}), true};
+}
+
+ReplicaFetcher::ReplicaFetcher(const ReplicaFetcherConfig& config, NodeId local_broker_id, NodeId source_broker_id,
+                               int32_t fetcher_id)
+    : config_(config), local_broker_id_(local_broker_id), source_broker_id_(source_broker_id), fetcher_id_(fetcher_id) {
+  config_.validate();
+  KS_ASSERT_GE(local_broker_id, 0);
+  KS_ASSERT_GE(source_broker_id, 0);
+  KS_ASSERT_NE(local_broker_id, source_broker_id);  // a broker never fetches from itself
+  KS_ASSERT_GE(fetcher_id, 0);
+}
+
+void ReplicaFetcher::add_partitions(std::span<const InitialFetchState> partitions, sim::SimTime now) {
+  KS_ASSERT_GE(now, last_now_);
+  last_now_ = now;
+  for (const InitialFetchState& initial : partitions) {
+    KS_ASSERT_GE(initial.current_leader_epoch, 0);
+    KS_ASSERT_GE(initial.log_start_offset, 0);
+    KS_ASSERT_GE(initial.log_end_offset, initial.log_start_offset);
+    auto existing = states_.find(initial.partition);
+    if (existing != states_.end() && existing->second.current_leader_epoch == initial.current_leader_epoch) {
+      // partitionFetchState: same leader epoch, keep the current state (updateAndMoveToEnd still moves it).
+      move_to_end(initial.partition, existing->second);
+      continue;
+    }
+    PartitionFetchState state;
+    state.current_leader_epoch = initial.current_leader_epoch;
+    state.log_end_offset = initial.log_end_offset;
+    state.log_start_offset = initial.log_start_offset;
+    state.epochs = FollowerEpochCache(initial.leader_epochs);
+    state.last_fetched_epoch = state.epochs.latest_epoch().value_or(undefined_epoch);
+    if (initial.init_offset < 0) {
+      state.phase = FetchPhase::awaiting_leader_offsets;
+      state.fetch_offset = initial.log_end_offset;
+    } else if (!state.epochs.empty()) {
+      // ReplicaManager.initialFetchOffset gives the LEO when the log has epochs; the follower's fetch offset
+      // always equals its LEO (§8.5), so anything else is a caller bug.
+      KS_ASSERT_EQ(initial.init_offset, initial.log_end_offset);
+      state.phase = FetchPhase::fetching;
+      state.fetch_offset = initial.init_offset;
+    } else {
+      KS_ASSERT_LE(initial.init_offset, initial.log_end_offset);
+      state.phase = FetchPhase::truncating;
+      state.fetch_offset = initial.init_offset;
+    }
+    if (existing != states_.end()) {
+      state.order_seq = existing->second.order_seq;  // move_to_end replaces this entry
+      existing->second = std::move(state);
+      move_to_end(initial.partition, existing->second);
+    } else {
+      auto [it, inserted] = states_.emplace(initial.partition, std::move(state));
+      KS_ASSERT(inserted);
+      move_to_end(initial.partition, it->second);
+    }
+  }
+  KS_ASSERT_LE(states_.size(), max_partitions);
+  // addPartitions signals partitionMapCond: a thread waiting out its backoff wakes up.
+  if (!partitions.empty()) mark_loop_due(now);
+}
+
+int32_t ReplicaFetcher::remove_partitions(std::span<const PartitionRef> partitions) {
+  int32_t removed = 0;
+  for (const PartitionRef& partition : partitions) {
+    if (!states_.contains(partition)) continue;
+    remove_one(partition);
+    ++removed;
+  }
+  KS_ASSERT_EQ(order_.size(), states_.size());
+  return removed;
+}
+
+void ReplicaFetcher::remove_one(PartitionRef partition) {
+  auto it = states_.find(partition);
+  KS_ASSERT(it != states_.end());
+  order_.erase(it->second.order_seq);
+  states_.erase(it);
+}
+
+void ReplicaFetcher::mark_loop_due(sim::SimTime now) {
+  if (!loop_due_) {
+    loop_due_ = true;
+    loop_due_at_ = now;
+  }
+}
+
+void ReplicaFetcher::move_to_end(PartitionRef partition, PartitionFetchState& state) {
+  if (state.order_seq != 0) order_.erase(state.order_seq);
+  state.order_seq = next_order_seq_++;
+  order_.emplace(state.order_seq, partition);
+}
+
+void ReplicaFetcher::delay_partitions(std::span<const PartitionRef> partitions, sim::SimTime now) {
+  for (const PartitionRef& partition : partitions) {
+    auto it = states_.find(partition);
+    if (it == states_.end()) continue;
+    // delayPartitions: an existing delay is not extended.
+    if (it->second.is_delayed(now)) continue;
+    it->second.delayed_until = now + config_.replica_fetch_backoff;
+    move_to_end(partition, it->second);
+  }
+}
+
+sim::SimTime ReplicaFetcher::next_wakeup() const {
+  if (in_flight_) return in_flight_->deadline;
+  if (states_.empty()) return sim::SimTime::max();
+  if (loop_due_) return loop_due_at_;
+  return idle_until_;
+}
+
+std::optional<uint64_t> ReplicaFetcher::in_flight_correlation_id() const {
+  if (!in_flight_) return std::nullopt;
+  return in_flight_->correlation_id;
+}
+
+const PartitionFetchState* ReplicaFetcher::fetch_state(PartitionRef partition) const {
+  auto it = states_.find(partition);
+  return it == states_.end() ? nullptr : &it->second;
+}
+
+std::vector<PartitionRef> ReplicaFetcher::partitions_in_order() const {
+  std::vector<PartitionRef> result;
+  result.reserve(order_.size());
+  for (const auto& [seq, partition] : order_) result.push_back(partition);
+  return result;
+}
+
+void ReplicaFetcher::poll(sim::SimTime now, FetcherOutbox& out) {
+  KS_ASSERT_GE(now, last_now_);
+  last_now_ = now;
+  if (in_flight_) {
+    if (now < in_flight_->deadline) return;
+    // replica.socket.timeout.ms elapsed: NetworkClient fails the request; a late answer will be ignored.
+    fail_in_flight(now);
+  }
+  if (!loop_due_ && now < idle_until_) return;
+  run_loop(now, out);
+}
+
+void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
+  KS_ASSERT(!in_flight_);
+  loop_due_ = false;
+
+  // maybeTruncate: partitions added without local epochs truncate to their initial fetch offset, the HW
+  // (truncateToHighWatermark), and start fetching from there.
+  for (const auto& [seq, partition] : order_) {
+    PartitionFetchState& state = states_.at(partition);
+    if (state.phase != FetchPhase::truncating) continue;
+    out.local.push_back(FollowerTruncate{partition, false, state.fetch_offset, TruncationCause::no_local_epochs});
+    state.log_end_offset = std::min(state.log_end_offset, state.fetch_offset);
+    state.epochs.truncate_from_end(state.fetch_offset);
+    state.last_fetched_epoch = state.epochs.latest_epoch().value_or(undefined_epoch);
+    state.phase = FetchPhase::fetching;
+  }
+
+  // fetchOffsetAndTruncate runs on the fetcher thread and blocks it, so the leader-offsets query goes before
+  // any further fetch.
+  InFlight request;
+  request.deadline = now + config_.replica_socket_timeout;
+  request.correlation_id = next_correlation_id_;
+  LeaderOffsetsRequest offsets_request{request.correlation_id, local_broker_id_, local_broker_id_, {}};
+  for (const auto& [seq, partition] : order_) {
+    const PartitionFetchState& state = states_.at(partition);
+    if (state.phase != FetchPhase::awaiting_leader_offsets) continue;
+    offsets_request.partitions.push_back(LeaderOffsetsPartitionRequest{partition, state.current_leader_epoch});
+    request.partitions.emplace(partition, RequestedPartition{state.fetch_offset, state.current_leader_epoch});
+  }
+  if (!offsets_request.partitions.empty()) {
+    ++next_correlation_id_;
+    request.kind = RequestKind::leader_offsets;
+    out.leader_offsets.push_back(
+        FetcherOutbox::OutgoingLeaderOffsets{source_broker_id_, fetcher_id_, std::move(offsets_request)});
+    in_flight_ = std::move(request);
+    return;
+  }
+
+  // buildFetch: every partition that is ready, in PartitionStates order (ReplicaFetcherThread.buildFetch /
+  // RemoteLeaderEndPoint.buildFetch).
+  FetchRequest fetch;
+  fetch.correlation_id = request.correlation_id;
+  fetch.client_id = local_broker_id_;
+  fetch.replica_id = local_broker_id_;
+  fetch.max_wait = config_.replica_fetch_wait_max;
+  fetch.min_bytes = config_.replica_fetch_min_bytes;
+  fetch.max_bytes = config_.replica_fetch_response_max_bytes;
+  for (const auto& [seq, partition] : order_) {
+    const PartitionFetchState& state = states_.at(partition);
+    if (!state.is_ready_for_fetch(now)) continue;
+    KS_ASSERT_EQ(state.fetch_offset, state.log_end_offset);
+    FetchPartitionRequest p;
+    p.partition = partition;
+    p.fetch_offset = state.fetch_offset;
+    p.current_leader_epoch = state.current_leader_epoch;
+    p.last_fetched_epoch = state.last_fetched_epoch;
+    p.log_start_offset = state.log_start_offset;
+    p.partition_max_bytes = config_.replica_fetch_max_bytes;
+    fetch.partitions.push_back(p);
+    request.partitions.emplace(partition, RequestedPartition{state.fetch_offset, state.current_leader_epoch});
+  }
+  if (fetch.partitions.empty()) {
+    // No active partitions: back off replica.fetch.backoff.ms on the condition before trying again.
+    idle_until_ = now + config_.replica_fetch_backoff;
+    return;
+  }
+  ++next_correlation_id_;
+  request.kind = RequestKind::fetch;
+  out.fetches.push_back(FetcherOutbox::OutgoingFetch{source_broker_id_, fetcher_id_, std::move(fetch)});
+  in_flight_ = std::move(request);
+}
+
+void ReplicaFetcher::fail_in_flight(sim::SimTime now) {
+  KS_ASSERT(in_flight_);
+  InFlight failed = std::move(*in_flight_);
+  in_flight_.reset();
+  std::vector<PartitionRef> to_delay;
+  if (failed.kind == RequestKind::fetch) {
+    // processFetchRequest's catch: every partition of the thread is marked with error and delayed.
+    to_delay = partitions_in_order();
+  } else {
+    // handleOutOfRangeError returns false when the offsets query throws: the partition keeps its fetch offset
+    // and is delayed; the next fetch will meet OFFSET_OUT_OF_RANGE again if it still applies.
+    for (const auto& [partition, requested] : failed.partitions) {
+      auto it = states_.find(partition);
+      if (it == states_.end() || it->second.phase != FetchPhase::awaiting_leader_offsets) continue;
+      it->second.phase = FetchPhase::fetching;
+      to_delay.push_back(partition);
+    }
+  }
+  delay_partitions(to_delay, now);
+  mark_loop_due(now);
+}
+
+ResponseDisposition ReplicaFetcher::on_request_failed(uint64_t correlation_id, sim::SimTime now) {
+  KS_ASSERT_GE(now, last_now_);
+  last_now_ = now;
+  if (!in_flight_ || in_flight_->correlation_id != correlation_id) return ResponseDisposition::ignored_stale;
+  fail_in_flight(now);
+  return ResponseDisposition::processed;
+}
+
+bool ReplicaFetcher::on_partition_fenced(PartitionRef partition, int32_t request_epoch, FetcherOutbox& out) {
+  auto it = states_.find(partition);
+  if (it == states_.end()) return false;
+  if (it->second.current_leader_epoch == request_epoch) {
+    // Our epoch is older than the leader's: stop fetching until new metadata re-adds the partition.
+    remove_one(partition);
+    out.local.push_back(PartitionFailed{partition, Errc::fenced_leader_epoch});
+    return false;
+  }
+  // The epoch moved on while the request was out: retry the partition after the backoff.
+  return true;
+}
+
+void ReplicaFetcher::set_local_log_start_offset(PartitionRef partition, int64_t log_start_offset) {
+  auto it = states_.find(partition);
+  KS_ASSERT(it != states_.end());
+  KS_ASSERT_GE(log_start_offset, it->second.log_start_offset);
+  KS_ASSERT_LE(log_start_offset, it->second.log_end_offset);
+  it->second.log_start_offset = log_start_offset;
+}
+
+ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& response, sim::SimTime now,
+                                                      FetcherOutbox& out) {
+  KS_ASSERT_GE(now, last_now_);
+  last_now_ = now;
+  if (!in_flight_ || in_flight_->kind != RequestKind::fetch || in_flight_->correlation_id != response.correlation_id) {
+    return ResponseDisposition::ignored_stale;
+  }
+  const InFlight request = std::move(*in_flight_);
+  in_flight_.reset();
+  mark_loop_due(now);
+
+  std::vector<PartitionRef> with_error;
+  std::vector<std::pair<PartitionRef, EpochEndOffset>> diverging;
+  for (const FetchPartitionResponse& data : response.partitions) {
+    const auto requested = request.partitions.find(data.partition);
+    // The leader answers only for the partitions it was asked about.
+    KS_ASSERT(requested != request.partitions.end());
+    auto it = states_.find(data.partition);
+    if (it == states_.end()) continue;  // removed while the request was out
+    PartitionFetchState& state = it->second;
+    // A partition removed and re-added, or truncated, while the request was out: this answer is not for it.
+    if (requested->second.fetch_offset != state.fetch_offset || !state.is_ready_for_fetch(now)) continue;
+
+    switch (data.error) {
+      case Errc::none: {
+        KS_ASSERT_EQ(state.fetch_offset, state.log_end_offset);
+        // processPartitionData: append whatever came (possibly nothing: the HW still propagates).
+        FollowerAppend append;
+        append.partition = data.partition;
+        append.fetch_offset = state.fetch_offset;
+        append.leader_high_watermark = data.high_watermark;
+        append.leader_log_start_offset = data.log_start_offset;
+        append.batches = data.batches;
+        int64_t next_offset = state.fetch_offset;
+        for (const RecordBatch& batch : append.batches) {
+          KS_ASSERT_GE(batch.base_offset, next_offset);  // in offset order, never below the LEO
+          KS_ASSERT_GT(batch.record_count, 0);
+          // UnifiedLog.append (follower path) assigns each batch's partitionLeaderEpoch to the epoch cache.
+          state.epochs.assign(batch.partition_leader_epoch, batch.base_offset);
+          next_offset = batch.next_offset();
+        }
+        append.next_fetch_offset = next_offset;
+        if (data.log_start_offset > state.log_start_offset) {
+          // maybeIncrementLogStartOffset(leaderLogStartOffset), bounded by our new LEO.
+          state.log_start_offset = std::min(data.log_start_offset, next_offset);
+        }
+        if (!append.batches.empty()) {
+          state.last_fetched_epoch = append.batches.back().partition_leader_epoch;
+          state.fetch_offset = next_offset;
+          state.log_end_offset = next_offset;
+          move_to_end(data.partition, state);
+        }
+        out.local.push_back(std::move(append));
+        if (data.diverging_epoch) {
+          // The leader returns no records with a diverging epoch (§2.8 step 2).
+          KS_ASSERT(data.batches.empty());
+          diverging.emplace_back(data.partition, *data.diverging_epoch);
+        }
+        break;
+      }
+      case Errc::offset_out_of_range:
+        // handleOutOfRangeError -> fetchOffsetAndTruncate: ask the leader where its log begins and ends.
+        state.phase = FetchPhase::awaiting_leader_offsets;
+        break;
+      case Errc::fenced_leader_epoch:
+        if (on_partition_fenced(data.partition, requested->second.current_leader_epoch, out)) {
+          with_error.push_back(data.partition);
+        }
+        break;
+      default:
+        // NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID and any other
+        // error: delay the partition replica.fetch.backoff.ms (§3.5 "Fetcher errors").
+        with_error.push_back(data.partition);
+        break;
+    }
+  }
+
+  // truncateOnFetchResponse runs after every partition's data was processed.
+  for (const auto& [partition, epoch_end] : diverging) {
+    if (states_.contains(partition)) truncate_on_diverging_epoch(partition, epoch_end, out);
+  }
+  delay_partitions(with_error, now);
+  return ResponseDisposition::processed;
+}
+
+void ReplicaFetcher::truncate_on_diverging_epoch(PartitionRef partition, const EpochEndOffset& diverging,
+                                                 FetcherOutbox& out) {
+  PartitionFetchState& state = states_.at(partition);
+  const OffsetTruncation truncation =
+      offset_truncation_state(diverging, state.fetch_offset, state.log_end_offset, state.epochs);
+  KS_ASSERT_LE(truncation.offset, state.log_end_offset);
+  out.local.push_back(FollowerTruncate{partition, false, truncation.offset, TruncationCause::diverging_epoch});
+  state.epochs.truncate_from_end(truncation.offset);
+  state.log_end_offset = truncation.offset;
+  state.fetch_offset = truncation.offset;
+  // updateFetchOffsetAndMaybeMarkTruncationComplete: truncation on fetch is supported, so the state is Fetching
+  // even for an intermediate truncation; the next fetch carries the new lastFetchedEpoch and re-validates.
+  state.last_fetched_epoch = state.epochs.latest_epoch().value_or(undefined_epoch);
+  state.phase = FetchPhase::fetching;
+}
+
+ResponseDisposition ReplicaFetcher::on_leader_offsets_response(const LeaderOffsetsResponse& response,
+                                                               sim::SimTime now, FetcherOutbox& out) {
+  KS_ASSERT_GE(now, last_now_);
+  last_now_ = now;
+  if (!in_flight_ || in_flight_->kind != RequestKind::leader_offsets ||
+      in_flight_->correlation_id != response.correlation_id) {
+    return ResponseDisposition::ignored_stale;
+  }
+  const InFlight request = std::move(*in_flight_);
+  in_flight_.reset();
+  mark_loop_due(now);
+
+  std::vector<PartitionRef> with_error;
+  for (const LeaderOffsetsPartitionResponse& data : response.partitions) {
+    const auto requested = request.partitions.find(data.partition);
+    KS_ASSERT(requested != request.partitions.end());
+    auto it = states_.find(data.partition);
+    if (it == states_.end() || it->second.phase != FetchPhase::awaiting_leader_offsets ||
+        it->second.current_leader_epoch != requested->second.current_leader_epoch) {
+      continue;  // removed or re-added while the query was out
+    }
+    PartitionFetchState& state = it->second;
+    if (data.error == Errc::fenced_leader_epoch) {
+      if (on_partition_fenced(data.partition, requested->second.current_leader_epoch, out)) {
+        states_.at(data.partition).phase = FetchPhase::fetching;
+        with_error.push_back(data.partition);
+      }
+      continue;
+    }
+    if (data.error != Errc::none) {
+      state.phase = FetchPhase::fetching;
+      with_error.push_back(data.partition);
+      continue;
+    }
+    KS_ASSERT_GE(data.log_end_offset, data.log_start_offset);
+    KS_ASSERT_GE(data.log_start_offset, 0);
+    if (data.log_end_offset < state.log_end_offset) {
+      // Only possible after an unclean election: follow the leader's shorter log.
+      out.local.push_back(
+          FollowerTruncate{data.partition, false, data.log_end_offset, TruncationCause::offset_out_of_range});
+      state.epochs.truncate_from_end(data.log_end_offset);
+      state.log_end_offset = data.log_end_offset;
+      state.log_start_offset = std::min(state.log_start_offset, data.log_end_offset);
+    } else if (data.log_start_offset > state.log_end_offset) {
+      // The leader deleted what we would fetch next: start over at its log start offset.
+      out.local.push_back(
+          FollowerTruncate{data.partition, true, data.log_start_offset, TruncationCause::offset_out_of_range});
+      state.epochs.clear();
+      state.log_end_offset = data.log_start_offset;
+      state.log_start_offset = data.log_start_offset;
+    }
+    // Otherwise keep our log and fetch from our LEO = max(leader log start, LEO).
+    state.fetch_offset = state.log_end_offset;
+    state.last_fetched_epoch = state.epochs.latest_epoch().value_or(undefined_epoch);
+    state.phase = FetchPhase::fetching;
+    move_to_end(data.partition, state);
+  }
+  delay_partitions(with_error, now);
+  return ResponseDisposition::processed;
+}
+
+void ReplicaFetcher::check_invariants() const {
+  KS_ASSERT_EQ(order_.size(), states_.size());
+  for (const auto& [seq, partition] : order_) {
+    const auto it = states_.find(partition);
+    KS_ASSERT(it != states_.end());
+    KS_ASSERT_EQ(it->second.order_seq, seq);
+    const PartitionFetchState& state = it->second;
+    KS_ASSERT_LE(state.log_start_offset, state.log_end_offset);
+    if (state.phase == FetchPhase::fetching) KS_ASSERT_EQ(state.fetch_offset, state.log_end_offset);
+    if (state.phase == FetchPhase::truncating) KS_ASSERT_LE(state.fetch_offset, state.log_end_offset);
+  }
+}
+
+}  // namespace kafkasim::kafka
