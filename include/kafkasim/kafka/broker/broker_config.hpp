@@ -1,0 +1,40 @@
+// Broker-side configuration of the data path, with Kafka's names and Kafka 4.x defaults
+// (reference/kafka-behaviour.md §2.9, §3.1; server/.../config/ReplicationConfigs.java, ServerLogConfigs.java).
+// Values keep Kafka's units so that a scenario can paste a `server.properties`; the state machines convert
+// milliseconds to simulated nanoseconds where they compare times.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "kafkasim/kafka/log/log_config.hpp"
+#include "kafkasim/kafka/protocol.hpp"
+
+namespace kafkasim::kafka {
+
+struct BrokerConfig {
+  // `node.id`: this broker's id, as it appears in replica lists and FetchRequest.ReplicaId.
+  NodeId broker_id = 0;
+  // `min.insync.replicas` (broker default 1; a topic may override it, see PartitionConfig).
+  int32_t min_insync_replicas = 1;
+  // `replica.lag.time.max.ms`: a follower not fully caught up for longer than this leaves the ISR; the
+  // isr-expiration task runs every half of it (ReplicaManager.startup, §3.1).
+  int64_t replica_lag_time_max_ms = 30'000;
+  // `message.max.bytes`: the broker default of the topic's `max.message.bytes`. The check itself is done by
+  // the Log with LogConfig::max_message_bytes; ReplicaManager::default_log_config copies this value there.
+  int64_t message_max_bytes = 1'048'588;
+  // Bounds of the two purgatories (STYLE.md "bound everything"). Kafka has no explicit bound: channel muting
+  // (one request at a time per connection, §2.1) limits parked requests to the number of connections, so
+  // exceeding these is a bug in the cluster layer, not a modelled condition.
+  int32_t max_delayed_produces = 1 << 20;
+  int32_t max_delayed_fetches = 1 << 20;
+};
+
+// Per-partition (topic-level) settings.
+struct PartitionConfig {
+  LogConfig log;
+  // Topic-level `min.insync.replicas`; when absent the broker default applies.
+  std::optional<int32_t> min_insync_replicas;
+};
+
+}  // namespace kafkasim::kafka

@@ -1,0 +1,184 @@
+// One partition replica on one broker, leader or follower (reference/kafka-behaviour.md §2.2, §2.8, §3.2–§3.6;
+// core/.../cluster/Partition.scala, Replica.scala, ReplicaFetcherThread.processPartitionData).
+//
+// It owns the replica's kafka::Log, its leader-epoch cache and its high watermark. As leader it keeps the
+// state of every follower (LEO, last caught-up time, last fetch time: Replica.scala), advances the HW by
+// Kafka's rules (§3.3, including KAFKA-15583: no advance while ISR < effective min ISR), shrinks and expands the
+// ISR (§3.4) and answers fetches with the divergence check (§2.8, §3.5). As follower it appends fetched batches,
+// takes the HW from the leader's response and truncates on a diverging epoch (§3.5).
+//
+// Simplifications, stated once:
+// - ISR changes are applied immediately instead of through an AlterPartition round trip to the controller; the
+//   committed ISR therefore equals Kafka's "maximal ISR" and no Pending state exists (one change at a time is
+//   trivially true).
+// - Broker fencing / controlled shutdown are not modelled yet, so every replica is "ISR-eligible" (§3.3 rule 2).
+// - No transactions: the last stable offset equals the HW.
+// Leadership comes from outside (become_leader / become_follower), the seam a controller will drive later.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "kafkasim/kafka/broker/broker_config.hpp"
+#include "kafkasim/kafka/broker/broker_outbox.hpp"
+#include "kafkasim/kafka/broker/leader_epoch_cache.hpp"
+#include "kafkasim/kafka/log/log.hpp"
+#include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/rng.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::kafka {
+
+// Replica.scala's ReplicaState: what the leader knows about one follower.
+struct FollowerReplicaState {
+  // UnifiedLog.UnknownOffset (-1) until the follower's first fetch after this broker became leader.
+  int64_t log_start_offset = -1;
+  int64_t log_end_offset = -1;
+  int64_t last_fetch_leader_log_end_offset = -1;
+  // Kafka stores 0L for "never"; simulated time starts at 0, so "never" is an explicit empty value.
+  std::optional<sim::SimTime> last_fetch_time;
+  std::optional<sim::SimTime> last_caught_up_time;
+
+  // Replica.isCaughtUp: at the leader's LEO, or fully caught up within the last replica.lag.time.max.ms.
+  bool is_caught_up(int64_t leader_log_end_offset, sim::SimTime now, sim::Duration max_lag) const;
+};
+
+struct LeaderAppendResult {
+  Errc error = Errc::none;
+  int64_t first_offset = -1;
+  int64_t last_offset = -1;
+  bool high_watermark_increased = false;
+};
+
+// Partition.checkEnoughReplicasReachOffset for DelayedProduce.
+struct AckCheck {
+  bool done = false;
+  Errc error = Errc::none;
+};
+
+struct PartitionFetchResult {
+  FetchPartitionResponse response;     // error, HW, LSO, log start, diverging epoch, batches, slice
+  LogOffsetPosition fetch_position;    // where the fetch offset lies (valid when response.error is none)
+  bool high_watermark_increased = false;  // a follower fetch moved the HW (complete delayed operations)
+};
+
+// What a replica fetcher needs to build the next follower FetchPartitionRequest (§3.5 modern path).
+struct FollowerFetchState {
+  NodeId leader = -1;
+  int32_t current_leader_epoch = -1;
+  int64_t fetch_offset = 0;         // always the follower's LEO (§8.5)
+  int32_t last_fetched_epoch = -1;  // the latest epoch in the local cache
+  int64_t log_start_offset = 0;
+};
+
+struct FollowerApplyResult {
+  Errc error = Errc::none;       // the leader's error for this partition, passed through for the fetcher
+  bool appended = false;
+  bool truncated = false;
+  int64_t truncation_offset = -1;
+};
+
+class Partition {
+ public:
+  // A replica with an empty log at offset 0, neither leader nor follower until told.
+  Partition(PartitionRef ref, NodeId local_broker_id, const PartitionConfig& config, int32_t min_insync_replicas,
+            sim::Duration replica_lag_time_max, uint32_t log_id, sim::Rng rng, sim::SimTime now, StorageOps& out);
+
+  // Partition.makeLeader. `isr` must contain this broker and be a subset of `replicas`; the epoch never goes
+  // back. A new epoch records `leaderEpochStartOffset = LEO` and resets the follower states (§3.2). Returns
+  // whether the HW advanced (an ISR of one can commit at once).
+  bool become_leader(int32_t leader_epoch, std::vector<NodeId> isr, std::vector<NodeId> replicas, sim::SimTime now,
+                     BrokerOutbox& out);
+  // Partition.makeFollower. A follower with an empty epoch cache truncates to its HW first (§3.5 legacy rule:
+  // with no epochs at all the follower truncates to the HW), so that its fetch offset can equal its LEO.
+  void become_follower(NodeId leader, int32_t leader_epoch, std::vector<NodeId> replicas, sim::SimTime now,
+                       BrokerOutbox& out);
+
+  // ---- leader side ----
+
+  // Partition.appendRecordsToLeader (§2.2 step 2): NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS for acks=-1 with
+  // ISR < effective min ISR (nothing appended), then the Log's own errors (MESSAGE_TOO_LARGE,
+  // RECORD_LIST_TOO_LARGE). On success the HW may advance.
+  LeaderAppendResult append_records_to_leader(std::span<const RecordBatch> batches, int16_t required_acks,
+                                               sim::SimTime now, BrokerOutbox& out);
+  AckCheck check_enough_replicas_reach_offset(int64_t required_offset) const;
+
+  // Partition.fetchRecords (§2.8 steps 1–5) for a consumer (replica_id = -1, reads up to the HW) or a follower
+  // (reads up to the LEO; with `update_fetch_state` its replica state is updated after the read, which may
+  // expand the ISR and advance the HW).
+  PartitionFetchResult fetch_records(const FetchPartitionRequest& request, NodeId replica_id, int64_t max_bytes,
+                                     bool min_one_message, bool update_fetch_state, sim::SimTime now,
+                                     BrokerOutbox& out);
+  // The error §2.8 step 1 gives this fetch now (epoch fencing, leadership, replica membership).
+  Errc validate_fetch(int32_t current_leader_epoch, NodeId replica_id) const;
+  // The divergence check of §2.8 step 2 for a follower that sent `last_fetched_epoch`.
+  std::optional<EpochEndOffset> diverging_epoch(int32_t last_fetched_epoch, int64_t fetch_offset,
+                                                Errc& error) const;
+
+  // Partition.maybeShrinkIsr (§3.4): removes the followers that have not been caught up within
+  // replica.lag.time.max.ms. Returns whether the HW advanced as a result.
+  bool maybe_shrink_isr(sim::SimTime now, BrokerOutbox& out);
+
+  // ---- follower side ----
+
+  FollowerFetchState follower_fetch_state() const;
+  // ReplicaFetcherThread.processPartitionData, or the truncation of §3.5 when the response carries a diverging
+  // epoch. Batches must start at this replica's LEO (the fetch offset).
+  FollowerApplyResult apply_follower_fetch_response(const FetchPartitionResponse& response, sim::SimTime now,
+                                                    BrokerOutbox& out);
+
+  // ---- state ----
+
+  const PartitionRef& ref() const { return ref_; }
+  bool is_leader() const { return is_leader_; }
+  NodeId leader_id() const { return leader_id_; }
+  int32_t leader_epoch() const { return leader_epoch_; }
+  int64_t leader_epoch_start_offset() const { return leader_epoch_start_offset_; }
+  int64_t high_watermark() const { return high_watermark_; }
+  int64_t log_end_offset() const { return log_.log_end_offset(); }
+  int64_t log_start_offset() const { return log_.log_start_offset(); }
+  const std::vector<NodeId>& isr() const { return isr_; }
+  const std::vector<NodeId>& replicas() const { return replicas_; }
+  // min(min.insync.replicas, replication factor) (§2.2, §3.6).
+  int32_t effective_min_isr() const;
+  bool is_under_min_isr() const { return static_cast<int32_t>(isr_.size()) < effective_min_isr(); }
+  const FollowerReplicaState* follower_state(NodeId replica) const;
+  const Log& log() const { return log_; }
+  Log& log() { return log_; }
+  const LeaderEpochCache& epoch_cache() const { return epoch_cache_; }
+
+  // HW <= LEO, the leader is in its ISR, ISR within the replicas, epoch cache monotonic (§8.7).
+  void check_invariants() const;
+
+ private:
+  // Partition.maybeIncrementLeaderHW (§3.3). Returns whether the HW increased.
+  bool maybe_increment_leader_hw(sim::SimTime now, BrokerOutbox& out);
+  // Partition.updateFollowerFetchState (§3.2, §3.4 expand). Returns whether the HW increased.
+  bool update_follower_fetch_state(NodeId replica, int64_t fetch_offset, int64_t follower_log_start_offset,
+                                   int64_t leader_log_end_offset, sim::SimTime now, BrokerOutbox& out);
+  void set_isr(std::vector<NodeId> new_isr, IsrChangeKind kind, sim::SimTime now, BrokerOutbox& out);
+  bool in_isr(NodeId replica) const;
+  bool in_replicas(NodeId replica) const;
+  void truncate_to(int64_t offset, sim::SimTime now, BrokerOutbox& out);
+  void assign_epochs(std::span<const RecordBatch> batches);
+
+  PartitionRef ref_;
+  NodeId local_broker_id_;
+  int32_t min_insync_replicas_;
+  sim::Duration replica_lag_time_max_;
+  Log log_;
+  LeaderEpochCache epoch_cache_;
+  bool is_leader_ = false;
+  NodeId leader_id_ = -1;
+  int32_t leader_epoch_ = -1;
+  int64_t leader_epoch_start_offset_ = -1;
+  int64_t high_watermark_ = 0;
+  std::vector<NodeId> replicas_;  // assignment order: the first is the preferred leader
+  std::vector<NodeId> isr_;       // sorted
+  std::map<NodeId, FollowerReplicaState> followers_;  // leader only: every replica but this broker
+};
+
+}  // namespace kafkasim::kafka

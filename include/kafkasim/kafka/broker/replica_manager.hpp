@@ -1,0 +1,113 @@
+// The data path of one broker: its partition replicas, produce and fetch handling, and the produce and fetch
+// purgatories (reference/kafka-behaviour.md §2.2, §2.8, §3.3–§3.6; core/.../server/ReplicaManager.scala,
+// KafkaApis.handleProduceRequest / handleFetchRequest, DelayedProduce.scala, DelayedFetch.scala).
+//
+// Sans-I/O: handlers take `now` and append responses, storage operations and notifications to a BrokerOutbox.
+// Timers are not armed: next_wakeup() says when the purgatory deadlines or the isr-expiration task next fall
+// due, and on_wakeup(now) does what is due (calling it early does nothing).
+//
+// Not modelled here: thread pools and queues (§2.1, the cluster layer charges them), fetch sessions
+// (KIP-227), fetch-from-follower (KIP-392), quotas, transactions, idempotent-producer state, retention
+// scheduling (the Log offers delete_old_segments; the cluster layer can call it every
+// log.retention.check.interval.ms), and the replica fetcher's own loop and backoff (follower_fetch_state() and
+// handle_follower_fetch_response() are the seam it will use).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "kafkasim/kafka/broker/broker_config.hpp"
+#include "kafkasim/kafka/broker/broker_outbox.hpp"
+#include "kafkasim/kafka/broker/partition.hpp"
+#include "kafkasim/kafka/broker/purgatory.hpp"
+#include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/rng.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::kafka {
+
+class ReplicaManager {
+ public:
+  // `start_time` is when ReplicaManager.startup schedules isr-expiration (initial delay 0, period
+  // replica.lag.time.max.ms / 2), so the first check runs at start_time.
+  ReplicaManager(const BrokerConfig& config, sim::SimTime start_time);
+
+  // A LogConfig with this broker's defaults (message.max.bytes -> max.message.bytes).
+  LogConfig default_log_config() const;
+
+  // Creates the replica of `ref` hosted on this broker with an empty log. `log_id` must be unique on the
+  // broker (it names the log's files). Neither leader nor follower until told.
+  Partition& add_partition(PartitionRef ref, const PartitionConfig& config, uint32_t log_id, sim::Rng rng,
+                           sim::SimTime now, BrokerOutbox& out);
+  // The leadership seam a controller will drive (Partition.makeLeader / makeFollower). Parked operations
+  // on the partition are re-checked: a lost leadership completes them (§2.2 step 6, §2.8 step 7).
+  void become_leader(PartitionRef ref, int32_t leader_epoch, std::vector<NodeId> isr, std::vector<NodeId> replicas,
+                     sim::SimTime now, BrokerOutbox& out);
+  void become_follower(PartitionRef ref, NodeId leader, int32_t leader_epoch, std::vector<NodeId> replicas,
+                       sim::SimTime now, BrokerOutbox& out);
+
+  // KafkaApis.handleProduceRequest + ReplicaManager.appendRecords (§2.2).
+  void handle_produce(const ProduceRequest& request, sim::SimTime now, BrokerOutbox& out);
+  // KafkaApis.handleFetchRequest + ReplicaManager.fetchMessages (§2.8), consumers and followers.
+  void handle_fetch(const FetchRequest& request, sim::SimTime now, BrokerOutbox& out);
+
+  // Follower side: applies the leader's response to the local follower replicas (append, HW, truncation).
+  // One result per partition of the response, in order; a partition this broker does not follow any more
+  // gets NOT_LEADER_OR_FOLLOWER and is left alone.
+  std::vector<FollowerApplyResult> handle_follower_fetch_response(const FetchResponse& response, sim::SimTime now,
+                                                                  BrokerOutbox& out);
+
+  // An fsync tagged `flush_offset` of this partition's log completed (StorageOpKind::fsync).
+  void on_flush_completed(PartitionRef ref, int64_t flush_offset);
+
+  sim::SimTime next_wakeup() const;
+  // Expires parked produces (REQUEST_TIMED_OUT) and fetches (answered with whatever is readable), then runs
+  // the isr-expiration task if it is due.
+  void on_wakeup(sim::SimTime now, BrokerOutbox& out);
+
+  Partition* partition(PartitionRef ref);
+  const Partition* partition(PartitionRef ref) const;
+  const std::map<PartitionRef, std::unique_ptr<Partition>>& partitions() const { return partitions_; }
+  std::size_t delayed_produce_count() const { return produce_purgatory_.size(); }
+  std::size_t delayed_fetch_count() const { return fetch_purgatory_.size(); }
+  sim::SimTime next_isr_check_time() const { return next_isr_check_; }
+  const BrokerConfig& config() const { return config_; }
+
+ private:
+  // DelayedProduce: the response being built and, per partition, the offset the HW must reach.
+  struct DelayedProduce {
+    NodeId destination = 0;
+    ProduceResponse response;
+    std::vector<int64_t> required_offsets;  // -1 where the partition already has its final status
+    std::vector<bool> acks_pending;
+  };
+  // DelayedFetch: the request and where each fetch offset lay when it was parked (fetchOffsetMetadata).
+  struct DelayedFetch {
+    FetchRequest request;
+    std::vector<LogOffsetPosition> fetch_positions;
+  };
+
+  // ReplicaManager.readFromLog: reads every partition within max_bytes (the first non-empty partition may
+  // exceed it by one batch, KIP-74). Follower fetch state is updated only on the first read.
+  FetchResponse read_from_log(const FetchRequest& request, bool update_fetch_state, sim::SimTime now,
+                              BrokerOutbox& out, std::vector<LogOffsetPosition>* positions);
+  bool try_complete_produce(DelayedProduce& op) const;
+  bool fetch_is_satisfied(const DelayedFetch& op) const;
+  void complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out);
+  // checkAndComplete on a partition key: parked produces when its HW rose, parked fetches on any change.
+  void check_delayed_produces(PartitionRef ref, BrokerOutbox& out);
+  void check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out);
+  void on_high_watermark_increased(PartitionRef ref, sim::SimTime now, BrokerOutbox& out);
+
+  BrokerConfig config_;
+  sim::Duration replica_lag_time_max_;
+  sim::Duration isr_check_period_;
+  sim::SimTime next_isr_check_;
+  std::map<PartitionRef, std::unique_ptr<Partition>> partitions_;
+  Purgatory<DelayedProduce> produce_purgatory_;
+  Purgatory<DelayedFetch> fetch_purgatory_;
+};
+
+}  // namespace kafkasim::kafka

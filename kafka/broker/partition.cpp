@@ -1,0 +1,423 @@
+// One partition replica; see include/kafkasim/kafka/broker/partition.hpp.
+#include "kafkasim/kafka/broker/partition.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::kafka {
+
+namespace {
+
+// max() over "never"-able times: an empty value is older than any instant (Kafka's 0L).
+std::optional<sim::SimTime> latest_of(std::optional<sim::SimTime> a, std::optional<sim::SimTime> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return sim::max(*a, *b);
+}
+
+bool contains(const std::vector<NodeId>& v, NodeId id) { return std::find(v.begin(), v.end(), id) != v.end(); }
+
+}  // namespace
+
+bool FollowerReplicaState::is_caught_up(int64_t leader_log_end_offset, sim::SimTime now,
+                                        sim::Duration max_lag) const {
+  // Replica.isCaughtUp: `leaderEndOffset == logEndOffset || currentTimeMs - lastCaughtUpTimeMs <= maxLag`.
+  if (log_end_offset == leader_log_end_offset) return true;
+  return last_caught_up_time.has_value() && now - *last_caught_up_time <= max_lag;
+}
+
+Partition::Partition(PartitionRef ref, NodeId local_broker_id, const PartitionConfig& config,
+                     int32_t min_insync_replicas, sim::Duration replica_lag_time_max, uint32_t log_id, sim::Rng rng,
+                     sim::SimTime now, StorageOps& out)
+    : ref_(ref),
+      local_broker_id_(local_broker_id),
+      min_insync_replicas_(min_insync_replicas),
+      replica_lag_time_max_(replica_lag_time_max),
+      log_(config.log, log_id, 0, now, rng, out) {
+  KS_ASSERT_GE(local_broker_id, 0);
+  KS_ASSERT_GE(min_insync_replicas, 1);
+  KS_ASSERT_GT(replica_lag_time_max, sim::Duration::zero());
+}
+
+int32_t Partition::effective_min_isr() const {
+  // Partition.effectiveMinIsr: min(min.insync.replicas, replication factor), so that RF=1 topics with a
+  // broker default of 2 still accept acks=all (§2.2 step 2).
+  return std::min(min_insync_replicas_, static_cast<int32_t>(replicas_.size()));
+}
+
+bool Partition::in_isr(NodeId replica) const { return std::binary_search(isr_.begin(), isr_.end(), replica); }
+bool Partition::in_replicas(NodeId replica) const { return contains(replicas_, replica); }
+
+const FollowerReplicaState* Partition::follower_state(NodeId replica) const {
+  const auto it = followers_.find(replica);
+  return it == followers_.end() ? nullptr : &it->second;
+}
+
+bool Partition::become_leader(int32_t leader_epoch, std::vector<NodeId> isr, std::vector<NodeId> replicas,
+                              sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT_GE(leader_epoch, 0);
+  KS_ASSERT_GE(leader_epoch, leader_epoch_);
+  KS_ASSERT(contains(replicas, local_broker_id_));
+  KS_ASSERT(contains(isr, local_broker_id_));
+  std::sort(isr.begin(), isr.end());
+  KS_ASSERT(std::adjacent_find(isr.begin(), isr.end()) == isr.end());
+  for (NodeId r : isr) KS_ASSERT(contains(replicas, r));
+
+  const bool is_new_leader = !is_leader_;
+  const bool is_new_epoch = is_new_leader || leader_epoch > leader_epoch_;
+  replicas_ = std::move(replicas);
+  isr_ = std::move(isr);
+  std::map<NodeId, FollowerReplicaState> followers;
+  for (NodeId r : replicas_) {
+    if (r == local_broker_id_) continue;
+    const auto prev = followers_.find(r);
+    if (!is_new_epoch && prev != followers_.end()) {
+      // A metadata update within the same epoch (ISR or assignment change) keeps what the leader knows.
+      followers.emplace(r, prev->second);
+      continue;
+    }
+    // Replica.resetReplicaState (§3.2): an in-sync follower counts as caught up now; a brand-new leader knows
+    // nothing of the follower's log; an existing leader keeps its LEO and pretends its last fetch saw the
+    // epoch start offset.
+    FollowerReplicaState s;
+    if (!is_new_leader && prev != followers_.end()) {
+      s = prev->second;
+      s.last_fetch_leader_log_end_offset = log_.log_end_offset();
+      s.last_fetch_time.reset();
+    }
+    s.last_caught_up_time = contains(isr_, r) ? std::optional<sim::SimTime>(now) : std::nullopt;
+    followers.emplace(r, s);
+  }
+  followers_ = std::move(followers);
+  if (is_new_epoch) {
+    // makeLeader: the epoch starts at the current LEO, recorded in the epoch cache (§3.2, §3.5).
+    leader_epoch_ = leader_epoch;
+    leader_epoch_start_offset_ = log_.log_end_offset();
+    epoch_cache_.assign(leader_epoch, leader_epoch_start_offset_);
+  }
+  is_leader_ = true;
+  leader_id_ = local_broker_id_;
+  // makeLeader calls maybeIncrementLeaderHW: with an ISR of one the HW can move at once (§3.3).
+  const bool hw_increased = maybe_increment_leader_hw(now, out);
+  check_invariants();
+  return hw_increased;
+}
+
+void Partition::become_follower(NodeId leader, int32_t leader_epoch, std::vector<NodeId> replicas, sim::SimTime now,
+                                BrokerOutbox& out) {
+  KS_ASSERT_NE(leader, local_broker_id_);
+  KS_ASSERT_GE(leader_epoch, 0);
+  KS_ASSERT_GE(leader_epoch, leader_epoch_);
+  KS_ASSERT(contains(replicas, local_broker_id_));
+  is_leader_ = false;
+  leader_id_ = leader;
+  leader_epoch_ = leader_epoch;
+  leader_epoch_start_offset_ = -1;
+  replicas_ = std::move(replicas);
+  // The ISR is the leader's business; a follower does not track it.
+  isr_.clear();
+  followers_.clear();
+  // With no epochs at all the fetcher cannot run the divergence check and truncates to the HW instead (§3.5).
+  if (epoch_cache_.empty()) truncate_to(high_watermark_, now, out);
+  check_invariants();
+}
+
+LeaderAppendResult Partition::append_records_to_leader(std::span<const RecordBatch> batches, int16_t required_acks,
+                                                       sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT(!batches.empty());
+  LeaderAppendResult result;
+  if (!is_leader_) {
+    result.error = Errc::not_leader_or_follower;
+    return result;
+  }
+  // §2.2 step 2 / §3.6: acks=all is refused before the append when the ISR is below the effective min ISR.
+  if (required_acks == -1 && is_under_min_isr()) {
+    result.error = Errc::not_enough_replicas;
+    return result;
+  }
+  const LogAppendResult appended = log_.append_as_leader(batches, leader_epoch_, now, out.storage_ops);
+  if (appended.error != Errc::none) {
+    result.error = appended.error;
+    return result;
+  }
+  // §2.3 step 4: every v2 batch assigns (its epoch, its base offset); for the leader's own epoch this is a
+  // no-op after makeLeader, but it keeps the rule in one place.
+  epoch_cache_.assign(leader_epoch_, appended.first_offset);
+  result.first_offset = appended.first_offset;
+  result.last_offset = appended.last_offset;
+  result.high_watermark_increased = maybe_increment_leader_hw(now, out);
+  KS_ASSERT_EQ(log_.log_end_offset(), appended.last_offset + 1);
+  KS_ASSERT_LE(high_watermark_, log_.log_end_offset());
+  return result;
+}
+
+AckCheck Partition::check_enough_replicas_reach_offset(int64_t required_offset) const {
+  KS_ASSERT_GE(required_offset, 0);
+  if (!is_leader_) return AckCheck{true, Errc::not_leader_or_follower};
+  if (high_watermark_ >= required_offset) {
+    // §2.2 step 6: committed; but if the ISR shrank below the minimum meanwhile, say so.
+    const bool enough = effective_min_isr() <= static_cast<int32_t>(isr_.size());
+    return AckCheck{true, enough ? Errc::none : Errc::not_enough_replicas_after_append};
+  }
+  return AckCheck{false, Errc::none};
+}
+
+Errc Partition::validate_fetch(int32_t current_leader_epoch, NodeId replica_id) const {
+  // localLogWithEpochOrThrow (§2.8 step 1): the epoch check comes first, then leadership (consumers and
+  // followers both read from the leader only; fetch-from-follower, KIP-392, is not modelled).
+  if (current_leader_epoch != no_leader_epoch) {
+    if (current_leader_epoch < leader_epoch_) return Errc::fenced_leader_epoch;
+    if (current_leader_epoch > leader_epoch_) return Errc::unknown_leader_epoch;
+  }
+  if (!is_leader_) return Errc::not_leader_or_follower;
+  // followerReplicaOrThrow: a fetch from a broker that is not a replica of this partition.
+  if (replica_id != consumer_replica_id && (replica_id == local_broker_id_ || !in_replicas(replica_id))) {
+    return current_leader_epoch != no_leader_epoch ? Errc::unknown_leader_epoch : Errc::not_leader_or_follower;
+  }
+  return Errc::none;
+}
+
+std::optional<EpochEndOffset> Partition::diverging_epoch(int32_t last_fetched_epoch, int64_t fetch_offset,
+                                                         Errc& error) const {
+  KS_ASSERT_GE(last_fetched_epoch, 0);
+  error = Errc::none;
+  // Partition.readRecords (§2.8 step 2): where does the follower's last fetched epoch end in our log?
+  const EpochEndOffset end = epoch_cache_.end_offset_for(last_fetched_epoch, log_.log_end_offset());
+  if (end.epoch == undefined_epoch || end.end_offset == undefined_epoch_offset) {
+    error = Errc::offset_out_of_range;
+    return std::nullopt;
+  }
+  if (end.epoch < last_fetched_epoch || end.end_offset < fetch_offset) return end;
+  return std::nullopt;
+}
+
+PartitionFetchResult Partition::fetch_records(const FetchPartitionRequest& request, NodeId replica_id,
+                                              int64_t max_bytes, bool min_one_message, bool update_fetch_state,
+                                              sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT_GE(max_bytes, 0);
+  KS_ASSERT_EQ(request.partition, ref_);
+  PartitionFetchResult result;
+  FetchPartitionResponse& resp = result.response;
+  resp.partition = ref_;
+  resp.error = validate_fetch(request.current_leader_epoch, replica_id);
+  if (resp.error != Errc::none) return result;
+  const bool from_follower = replica_id != consumer_replica_id;
+  // The response carries the HW and LEO as of the read; the follower learns an HW advance its own fetch
+  // causes only in its next response (§3.3, "one round-trip late").
+  const int64_t leader_log_end_offset = log_.log_end_offset();
+  resp.high_watermark = high_watermark_;
+  resp.last_stable_offset = high_watermark_;
+  resp.log_start_offset = log_.log_start_offset();
+  if (from_follower && request.last_fetched_epoch != undefined_epoch) {
+    Errc error = Errc::none;
+    resp.diverging_epoch = diverging_epoch(request.last_fetched_epoch, request.fetch_offset, error);
+    if (error != Errc::none) {
+      resp.error = error;
+      return result;
+    }
+    // A diverging follower gets no records and its fetch state is left alone (fetchRecords skips
+    // updateFollowerFetchState when divergingEpoch is present).
+    if (resp.diverging_epoch) return result;
+  }
+  // §2.8 step 3: followers read up to the LEO, consumers (read_uncommitted) up to the HW.
+  const int64_t bound = from_follower ? leader_log_end_offset : high_watermark_;
+  const LogReadResult read = log_.read(request.fetch_offset, max_bytes, bound, min_one_message);
+  if (read.error != Errc::none) {
+    resp.error = read.error;
+    return result;
+  }
+  resp.batches.reserve(read.batches.size());
+  for (const StoredBatch& b : read.batches) resp.batches.push_back(b.batch);
+  resp.slice = FileSlice{read.file_id, read.position, read.bytes};
+  result.fetch_position = log_.offset_position(request.fetch_offset);
+  if (from_follower && update_fetch_state) {
+    result.high_watermark_increased = update_follower_fetch_state(replica_id, request.fetch_offset,
+                                                                  request.log_start_offset, leader_log_end_offset,
+                                                                  now, out);
+  }
+  return result;
+}
+
+bool Partition::update_follower_fetch_state(NodeId replica, int64_t fetch_offset, int64_t follower_log_start_offset,
+                                            int64_t leader_log_end_offset, sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT(is_leader_);
+  KS_ASSERT_LE(fetch_offset, leader_log_end_offset);
+  const auto it = followers_.find(replica);
+  KS_ASSERT(it != followers_.end());
+  FollowerReplicaState& s = it->second;
+  const FollowerReplicaState prev = s;
+  // Replica.updateFetchStateOrThrow (§3.2): a fetch at the leader's LEO means caught up now; a fetch at or past
+  // what the leader's LEO was at the previous fetch means the follower was caught up as of that fetch.
+  if (fetch_offset >= leader_log_end_offset) {
+    s.last_caught_up_time = latest_of(prev.last_caught_up_time, now);
+  } else if (fetch_offset >= prev.last_fetch_leader_log_end_offset) {
+    s.last_caught_up_time = latest_of(prev.last_caught_up_time, prev.last_fetch_time);
+  }
+  s.last_fetch_leader_log_end_offset = std::max(leader_log_end_offset, prev.last_fetch_leader_log_end_offset);
+  s.last_fetch_time = now;
+  s.log_end_offset = fetch_offset;
+  s.log_start_offset = follower_log_start_offset;
+  // Partition.maybeExpandIsr (§3.4): an out-of-ISR follower that reached the HW and this epoch's start joins.
+  bool expanded = false;
+  if (!in_isr(replica) && fetch_offset >= high_watermark_ && fetch_offset >= leader_epoch_start_offset_) {
+    std::vector<NodeId> new_isr = isr_;
+    new_isr.push_back(replica);
+    set_isr(std::move(new_isr), IsrChangeKind::expand, now, out);
+    expanded = true;
+  }
+  // maybeIncrementLeaderHW runs when the follower's LEO moved, and after an ISR change is applied (§3.3).
+  if (prev.log_end_offset != fetch_offset || expanded) return maybe_increment_leader_hw(now, out);
+  return false;
+}
+
+bool Partition::maybe_increment_leader_hw(sim::SimTime now, BrokerOutbox& out) {
+  if (!is_leader_) return false;
+  // §3.3 rule 1 (KAFKA-15583, Kafka >= 3.7): no commit while the ISR is below the effective min ISR.
+  if (is_under_min_isr()) return false;
+  // §3.3 rule 2: the smallest LEO over the ISR, and over followers that are caught up and about to join it.
+  // A follower whose LEO is still unknown (-1) holds the HW where it is.
+  const int64_t leader_leo = log_.log_end_offset();
+  int64_t new_hw = leader_leo;
+  for (const auto& [replica, s] : followers_) {
+    if (s.log_end_offset < new_hw &&
+        (in_isr(replica) || s.is_caught_up(leader_leo, now, replica_lag_time_max_))) {
+      new_hw = s.log_end_offset;
+    }
+  }
+  // §3.3 rule 3: the leader's HW only increases.
+  if (new_hw <= high_watermark_) return false;
+  out.high_watermark_advances.push_back(HighWatermarkAdvance{ref_, high_watermark_, new_hw, now});
+  high_watermark_ = new_hw;
+  KS_ASSERT_LE(high_watermark_, leader_leo);
+  return true;
+}
+
+bool Partition::maybe_shrink_isr(sim::SimTime now, BrokerOutbox& out) {
+  if (!is_leader_) return false;
+  // Partition.getOutOfSyncReplicas (§3.4): ISR followers not caught up within replica.lag.time.max.ms.
+  const int64_t leader_leo = log_.log_end_offset();
+  std::vector<NodeId> new_isr;
+  new_isr.reserve(isr_.size());
+  for (NodeId r : isr_) {
+    if (r == local_broker_id_ || followers_.at(r).is_caught_up(leader_leo, now, replica_lag_time_max_)) {
+      new_isr.push_back(r);
+    }
+  }
+  if (new_isr.size() == isr_.size()) return false;
+  set_isr(std::move(new_isr), IsrChangeKind::shrink, now, out);
+  // The slow follower no longer holds the HW back (unless the ISR is now below the minimum).
+  return maybe_increment_leader_hw(now, out);
+}
+
+void Partition::set_isr(std::vector<NodeId> new_isr, IsrChangeKind kind, sim::SimTime now, BrokerOutbox& out) {
+  std::sort(new_isr.begin(), new_isr.end());
+  KS_ASSERT(contains(new_isr, local_broker_id_));
+  KS_ASSERT_NE(new_isr.size(), isr_.size());
+  // Applied at once: the AlterPartition round trip to the controller is out of scope for now (§3.4).
+  out.isr_changes.push_back(IsrChange{ref_, kind, leader_epoch_, isr_, new_isr, now});
+  isr_ = std::move(new_isr);
+}
+
+FollowerFetchState Partition::follower_fetch_state() const {
+  KS_ASSERT(!is_leader_);
+  KS_ASSERT_GE(leader_id_, 0);
+  // §3.5 modern path: fetch from the LEO with the latest local epoch as lastFetchedEpoch.
+  return FollowerFetchState{leader_id_, leader_epoch_, log_.log_end_offset(), epoch_cache_.latest_epoch(),
+                            log_.log_start_offset()};
+}
+
+FollowerApplyResult Partition::apply_follower_fetch_response(const FetchPartitionResponse& response,
+                                                             sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT(!is_leader_);
+  KS_ASSERT_EQ(response.partition, ref_);
+  FollowerApplyResult result;
+  result.error = response.error;
+  // Errors are the fetcher's to handle (back off by replica.fetch.backoff.ms, §3.5 "Fetcher errors").
+  if (response.error != Errc::none) return result;
+  const int64_t leo = log_.log_end_offset();
+  if (response.diverging_epoch) {
+    // AbstractFetcherThread.getOffsetTruncationState (§3.5).
+    const EpochEndOffset leader_end = *response.diverging_epoch;
+    int64_t target = leo;
+    if (leader_end.end_offset == undefined_epoch_offset) {
+      target = leo;
+    } else if (leader_end.epoch == undefined_epoch) {
+      target = std::min(leader_end.end_offset, leo);
+    } else {
+      const EpochEndOffset local = epoch_cache_.end_offset_for(leader_end.epoch, leo);
+      if (local.end_offset == undefined_epoch_offset) {
+        target = std::min(leader_end.end_offset, leo);
+      } else if (local.epoch != leader_end.epoch) {
+        // Intermediate step: the next fetch re-validates from the earlier epoch.
+        target = std::min(local.end_offset, leo);
+      } else {
+        target = std::min({local.end_offset, leader_end.end_offset, leo});
+      }
+    }
+    truncate_to(target, now, out);
+    result.truncated = target < leo;
+    result.truncation_offset = target;
+    check_invariants();
+    return result;
+  }
+  if (!response.batches.empty()) {
+    // The fetch offset is the LEO (§8.5), so the leader's first batch starts exactly there.
+    KS_ASSERT_EQ(response.batches.front().base_offset, leo);
+    const LogAppendResult appended = log_.append_as_follower(response.batches, now, out.storage_ops);
+    if (appended.error != Errc::none) {
+      result.error = appended.error;
+      return result;
+    }
+    assign_epochs(response.batches);
+    result.appended = true;
+  }
+  // processPartitionData (§3.3 follower): HW = clamp(leader HW, log start, LEO); not monotonic on followers.
+  if (response.high_watermark >= 0) {
+    high_watermark_ = std::clamp(response.high_watermark, log_.log_start_offset(), log_.log_end_offset());
+  }
+  // logStartOffset = max(own, leader's), never past the HW (UnifiedLog.maybeIncrementLogStartOffset).
+  if (response.log_start_offset > log_.log_start_offset() && response.log_start_offset <= high_watermark_) {
+    const Errc e = log_.maybe_increment_log_start_offset(response.log_start_offset, high_watermark_);
+    KS_ASSERT_EQ(e, Errc::none);
+  }
+  KS_ASSERT_LE(high_watermark_, log_.log_end_offset());
+  return result;
+}
+
+void Partition::assign_epochs(std::span<const RecordBatch> batches) {
+  // §2.3 step 4, follower path as well: each batch's partitionLeaderEpoch starts at its base offset.
+  for (const RecordBatch& b : batches) {
+    if (b.partition_leader_epoch >= 0) epoch_cache_.assign(b.partition_leader_epoch, b.base_offset);
+  }
+}
+
+void Partition::truncate_to(int64_t offset, sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT_GE(offset, 0);
+  const int64_t old_leo = log_.log_end_offset();
+  if (offset >= old_leo) return;
+  // UnifiedLog.truncateTo: the log, the epoch cache and the HW (never above the new LEO) move together.
+  log_.truncate_to(offset, now, out.storage_ops);
+  epoch_cache_.truncate_from_end(offset);
+  high_watermark_ = std::min(high_watermark_, offset);
+  out.truncations.push_back(LogTruncation{ref_, old_leo, offset, now});
+  KS_ASSERT_EQ(log_.log_end_offset(), offset);
+}
+
+void Partition::check_invariants() const {
+  KS_ASSERT_GE(high_watermark_, 0);
+  KS_ASSERT_LE(high_watermark_, log_.log_end_offset());
+  epoch_cache_.check_invariants();
+  if (!epoch_cache_.empty()) KS_ASSERT_LE(epoch_cache_.entries().back().start_offset, log_.log_end_offset());
+  if (is_leader_) {
+    KS_ASSERT_EQ(leader_id_, local_broker_id_);
+    KS_ASSERT(in_isr(local_broker_id_));
+    KS_ASSERT(std::adjacent_find(isr_.begin(), isr_.end()) == isr_.end());
+    for (NodeId r : isr_) KS_ASSERT(in_replicas(r));
+    KS_ASSERT_EQ(followers_.size() + 1, replicas_.size());
+    KS_ASSERT_EQ(epoch_cache_.latest_epoch(), leader_epoch_);
+  }
+}
+
+}  // namespace kafkasim::kafka

@@ -1,0 +1,366 @@
+// The broker data path; see include/kafkasim/kafka/broker/replica_manager.hpp.
+#include "kafkasim/kafka/broker/replica_manager.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::kafka {
+
+ReplicaManager::ReplicaManager(const BrokerConfig& config, sim::SimTime start_time)
+    : config_(config),
+      replica_lag_time_max_(sim::Duration::from_ms(config.replica_lag_time_max_ms)),
+      // ReplicaManager.startup: scheduler.schedule("isr-expiration", maybeShrinkIsr, 0L, replicaLagTimeMaxMs / 2).
+      isr_check_period_(sim::Duration::from_ms(config.replica_lag_time_max_ms / 2)),
+      next_isr_check_(start_time),
+      produce_purgatory_(static_cast<std::size_t>(config.max_delayed_produces)),
+      fetch_purgatory_(static_cast<std::size_t>(config.max_delayed_fetches)) {
+  KS_ASSERT_GE(config.broker_id, 0);
+  KS_ASSERT_GE(config.min_insync_replicas, 1);
+  KS_ASSERT_GE(config.replica_lag_time_max_ms, 2);
+  KS_ASSERT_GT(config.message_max_bytes, 0);
+  KS_ASSERT_GT(config.max_delayed_produces, 0);
+  KS_ASSERT_GT(config.max_delayed_fetches, 0);
+}
+
+LogConfig ReplicaManager::default_log_config() const {
+  LogConfig c;
+  c.max_message_bytes = config_.message_max_bytes;
+  return c;
+}
+
+Partition* ReplicaManager::partition(PartitionRef ref) {
+  const auto it = partitions_.find(ref);
+  return it == partitions_.end() ? nullptr : it->second.get();
+}
+
+const Partition* ReplicaManager::partition(PartitionRef ref) const {
+  const auto it = partitions_.find(ref);
+  return it == partitions_.end() ? nullptr : it->second.get();
+}
+
+Partition& ReplicaManager::add_partition(PartitionRef ref, const PartitionConfig& config, uint32_t log_id,
+                                         sim::Rng rng, sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT(partitions_.find(ref) == partitions_.end());
+  for (const auto& [other, p] : partitions_) KS_ASSERT_NE(p->log().segments().front().file_id().value >> 32, log_id);
+  const int32_t min_isr = config.min_insync_replicas.value_or(config_.min_insync_replicas);
+  auto p = std::make_unique<Partition>(ref, config_.broker_id, config, min_isr, replica_lag_time_max_, log_id, rng,
+                                       now, out.storage_ops);
+  Partition& result = *p;
+  partitions_.emplace(ref, std::move(p));
+  return result;
+}
+
+void ReplicaManager::become_leader(PartitionRef ref, int32_t leader_epoch, std::vector<NodeId> isr,
+                                   std::vector<NodeId> replicas, sim::SimTime now, BrokerOutbox& out) {
+  Partition* p = partition(ref);
+  KS_ASSERT(p != nullptr);
+  const bool hw_increased = p->become_leader(leader_epoch, std::move(isr), std::move(replicas), now, out);
+  if (hw_increased) check_delayed_produces(ref, out);
+  check_delayed_fetches(ref, now, out);
+}
+
+void ReplicaManager::become_follower(PartitionRef ref, NodeId leader, int32_t leader_epoch,
+                                     std::vector<NodeId> replicas, sim::SimTime now, BrokerOutbox& out) {
+  Partition* p = partition(ref);
+  KS_ASSERT(p != nullptr);
+  p->become_follower(leader, leader_epoch, std::move(replicas), now, out);
+  // ReplicaManager.makeFollowers -> completeDelayedFetchOrProduceRequests: parked requests learn they lost
+  // the leader (NOT_LEADER_OR_FOLLOWER for produces; fetches complete with the partition's error).
+  check_delayed_produces(ref, out);
+  check_delayed_fetches(ref, now, out);
+}
+
+// ---- produce ----
+
+void ReplicaManager::handle_produce(const ProduceRequest& request, sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT_GE(request.timeout, sim::Duration::zero());
+  ProduceResponse response;
+  response.correlation_id = request.correlation_id;
+  response.partitions.reserve(request.partitions.size());
+  // §2.2 step 1: acks outside {-1, 0, 1} fails every partition, and nothing is appended.
+  if (request.acks != -1 && request.acks != 0 && request.acks != 1) {
+    for (const ProducePartitionData& d : request.partitions) {
+      ProducePartitionResponse r;
+      r.partition = d.partition;
+      r.error = Errc::invalid_required_acks;
+      response.partitions.push_back(r);
+    }
+    out.produce_responses.push_back(OutgoingProduceResponse{request.client_id, std::move(response)});
+    return;
+  }
+  std::vector<int64_t> required_offsets;
+  required_offsets.reserve(request.partitions.size());
+  bool any_error = false;
+  bool any_appended = false;
+  for (const ProducePartitionData& d : request.partitions) {
+    ProducePartitionResponse r;
+    r.partition = d.partition;
+    int64_t required_offset = -1;
+    Partition* p = partition(d.partition);
+    if (p == nullptr) {
+      r.error = Errc::unknown_topic_or_partition;
+    } else {
+      const LeaderAppendResult a =
+          p->append_records_to_leader(std::span<const RecordBatch>(&d.batch, 1), request.acks, now, out);
+      r.error = a.error;
+      r.log_start_offset = p->log_start_offset();
+      if (a.error == Errc::none) {
+        r.base_offset = a.first_offset;
+        // §2.2 step 3: the HW must pass the last appended offset.
+        required_offset = a.last_offset + 1;
+        any_appended = true;
+        // ReplicaManager.addCompletePurgatoryAction: an HW increase may complete parked produces and fetches;
+        // a LEO increase alone may complete parked follower fetches.
+        if (a.high_watermark_increased) check_delayed_produces(d.partition, out);
+        check_delayed_fetches(d.partition, now, out);
+      } else if (a.error == Errc::not_leader_or_follower) {
+        // KIP-951: tell the producer who leads now, if this broker knows.
+        r.current_leader_id = p->leader_id();
+        r.current_leader_epoch = p->leader_epoch();
+      }
+    }
+    any_error = any_error || r.error != Errc::none;
+    required_offsets.push_back(required_offset);
+    response.partitions.push_back(r);
+  }
+  if (request.acks == 0) {
+    // §2.2 step 4: no response at all; an error closes the connection instead.
+    if (any_error) out.connections_to_close.push_back(request.client_id);
+    return;
+  }
+  // §2.2 step 5, and acks=-1 with nothing appended: respond now.
+  if (request.acks == 1 || !any_appended) {
+    out.produce_responses.push_back(OutgoingProduceResponse{request.client_id, std::move(response)});
+    return;
+  }
+  // §2.2 step 6: a DelayedProduce. Pending partitions carry REQUEST_TIMED_OUT until they complete, which is
+  // what they return if the request expires.
+  DelayedProduce op;
+  op.destination = request.client_id;
+  op.required_offsets = std::move(required_offsets);
+  op.acks_pending.assign(op.required_offsets.size(), false);
+  std::vector<PartitionRef> keys;
+  for (std::size_t i = 0; i < op.required_offsets.size(); ++i) {
+    if (op.required_offsets[i] < 0) continue;
+    op.acks_pending[i] = true;
+    response.partitions[i].error = Errc::request_timed_out;
+    keys.push_back(response.partitions[i].partition);
+  }
+  op.response = std::move(response);
+  // tryCompleteElseWatch: try once before parking.
+  if (try_complete_produce(op)) {
+    out.produce_responses.push_back(OutgoingProduceResponse{op.destination, std::move(op.response)});
+    return;
+  }
+  produce_purgatory_.add(std::move(op), now + request.timeout, std::move(keys));
+}
+
+bool ReplicaManager::try_complete_produce(DelayedProduce& op) const {
+  KS_ASSERT_EQ(op.required_offsets.size(), op.response.partitions.size());
+  bool all_done = true;
+  for (std::size_t i = 0; i < op.required_offsets.size(); ++i) {
+    if (!op.acks_pending[i]) continue;
+    ProducePartitionResponse& r = op.response.partitions[i];
+    const Partition* p = partition(r.partition);
+    AckCheck check{true, Errc::unknown_topic_or_partition};
+    if (p != nullptr) check = p->check_enough_replicas_reach_offset(op.required_offsets[i]);
+    if (check.done) {
+      op.acks_pending[i] = false;
+      r.error = check.error;
+    } else {
+      all_done = false;
+    }
+  }
+  return all_done;
+}
+
+void ReplicaManager::check_delayed_produces(PartitionRef ref, BrokerOutbox& out) {
+  for (const uint64_t id : produce_purgatory_.watching(ref)) {
+    DelayedProduce* op = produce_purgatory_.find(id);
+    KS_ASSERT(op != nullptr);
+    if (!try_complete_produce(*op)) continue;
+    DelayedProduce done = produce_purgatory_.take(id);
+    out.produce_responses.push_back(OutgoingProduceResponse{done.destination, std::move(done.response)});
+  }
+}
+
+void ReplicaManager::on_high_watermark_increased(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {
+  // Partition.tryCompleteDelayedRequests: produce first, then fetch.
+  check_delayed_produces(ref, out);
+  check_delayed_fetches(ref, now, out);
+}
+
+// ---- fetch ----
+
+FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, bool update_fetch_state, sim::SimTime now,
+                                            BrokerOutbox& out, std::vector<LogOffsetPosition>* positions) {
+  FetchResponse response;
+  response.correlation_id = request.correlation_id;
+  response.partitions.reserve(request.partitions.size());
+  if (positions != nullptr) positions->assign(request.partitions.size(), LogOffsetPosition{});
+  // §2.8 step 4: the response-wide max_bytes is shared in request order; the first partition that returns
+  // data may exceed it with one whole batch (minOneMessage, KIP-74, Fetch v3+).
+  int64_t limit_bytes = request.max_bytes;
+  bool min_one_message = true;
+  for (std::size_t i = 0; i < request.partitions.size(); ++i) {
+    const FetchPartitionRequest& pr = request.partitions[i];
+    Partition* p = partition(pr.partition);
+    if (p == nullptr) {
+      FetchPartitionResponse r;
+      r.partition = pr.partition;
+      r.error = Errc::unknown_topic_or_partition;
+      response.partitions.push_back(std::move(r));
+      continue;
+    }
+    const int64_t adjusted_max_bytes = std::min(int64_t{pr.partition_max_bytes}, limit_bytes);
+    PartitionFetchResult result =
+        p->fetch_records(pr, request.replica_id, adjusted_max_bytes, min_one_message, update_fetch_state, now, out);
+    const int64_t bytes = result.response.slice.bytes;
+    if (bytes > 0) min_one_message = false;
+    limit_bytes = std::max<int64_t>(0, limit_bytes - bytes);
+    if (positions != nullptr) (*positions)[i] = result.fetch_position;
+    response.partitions.push_back(std::move(result.response));
+    // §2.8 step 5: a follower's fetch may have advanced the HW; parked requests on it are re-checked.
+    if (result.high_watermark_increased) on_high_watermark_increased(pr.partition, now, out);
+  }
+  return response;
+}
+
+void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT_GE(request.max_bytes, 0);
+  KS_ASSERT_GE(request.max_wait, sim::Duration::zero());
+  if (request.replica_id != consumer_replica_id) KS_ASSERT_NE(request.replica_id, config_.broker_id);
+  std::vector<LogOffsetPosition> positions;
+  FetchResponse response = read_from_log(request, /*update_fetch_state=*/true, now, out, &positions);
+  int64_t bytes_readable = 0;
+  bool any_error = false;
+  bool any_diverging = false;
+  for (const FetchPartitionResponse& r : response.partitions) {
+    bytes_readable += r.slice.bytes;
+    any_error = any_error || r.error != Errc::none;
+    any_diverging = any_diverging || r.diverging_epoch.has_value();
+  }
+  // §2.8 step 6: answer at once, or park a DelayedFetch for up to max_wait.
+  if (request.max_wait <= sim::Duration::zero() || request.partitions.empty() ||
+      bytes_readable >= request.min_bytes || any_error || any_diverging) {
+    out.fetch_responses.push_back(OutgoingFetchResponse{request.client_id, std::move(response)});
+    return;
+  }
+  DelayedFetch op{request, std::move(positions)};
+  // tryCompleteElseWatch: the accumulated-bytes rule of DelayedFetch may already hold.
+  if (fetch_is_satisfied(op)) {
+    out.fetch_responses.push_back(OutgoingFetchResponse{request.client_id, std::move(response)});
+    return;
+  }
+  std::vector<PartitionRef> keys;
+  keys.reserve(request.partitions.size());
+  for (const FetchPartitionRequest& pr : request.partitions) keys.push_back(pr.partition);
+  fetch_purgatory_.add(std::move(op), now + request.max_wait, std::move(keys));
+}
+
+bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
+  // DelayedFetch.tryComplete (§2.8 step 7).
+  const FetchRequest& request = op.request;
+  const bool from_follower = request.replica_id != consumer_replica_id;
+  int64_t accumulated_bytes = 0;
+  for (std::size_t i = 0; i < request.partitions.size(); ++i) {
+    const FetchPartitionRequest& pr = request.partitions[i];
+    const Partition* p = partition(pr.partition);
+    // The partition was lost, or the leader epoch moved: answer now with the error.
+    if (p == nullptr || !p->is_leader()) return true;
+    if (pr.current_leader_epoch != no_leader_epoch && pr.current_leader_epoch != p->leader_epoch()) return true;
+    const LogOffsetPosition& fetch_pos = op.fetch_positions[i];
+    const int64_t end_offset = from_follower ? p->log_end_offset() : p->high_watermark();
+    if (end_offset != fetch_pos.offset) {
+      const LogOffsetPosition end_pos = p->log().offset_position(end_offset);
+      // The end moved to an older segment (truncation) or the fetch offset's segment is no longer the
+      // last one: complete, a re-read sorts it out.
+      if (end_pos.segment_base_offset < fetch_pos.segment_base_offset) return true;
+      if (fetch_pos.segment_base_offset < end_pos.segment_base_offset) return true;
+      if (fetch_pos.offset < end_offset) {
+        accumulated_bytes += std::min(end_pos.position - fetch_pos.position, int64_t{pr.partition_max_bytes});
+      }
+    }
+    if (from_follower && pr.last_fetched_epoch != undefined_epoch) {
+      Errc error = Errc::none;
+      const auto diverging = p->diverging_epoch(pr.last_fetched_epoch, pr.fetch_offset, error);
+      if (error != Errc::none || diverging.has_value()) return true;
+    }
+  }
+  return accumulated_bytes >= request.min_bytes;
+}
+
+void ReplicaManager::complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out) {
+  DelayedFetch op = fetch_purgatory_.take(id);
+  // DelayedFetch.onComplete re-reads without updating follower state (readFromPurgatory = true).
+  FetchResponse response = read_from_log(op.request, /*update_fetch_state=*/false, now, out, nullptr);
+  out.fetch_responses.push_back(OutgoingFetchResponse{op.request.client_id, std::move(response)});
+}
+
+void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {
+  for (const uint64_t id : fetch_purgatory_.watching(ref)) {
+    const DelayedFetch* op = fetch_purgatory_.find(id);
+    if (op == nullptr) continue;
+    if (fetch_is_satisfied(*op)) complete_fetch(id, now, out);
+  }
+}
+
+// ---- follower side ----
+
+std::vector<FollowerApplyResult> ReplicaManager::handle_follower_fetch_response(const FetchResponse& response,
+                                                                                sim::SimTime now,
+                                                                                BrokerOutbox& out) {
+  std::vector<FollowerApplyResult> results;
+  results.reserve(response.partitions.size());
+  for (const FetchPartitionResponse& r : response.partitions) {
+    Partition* p = partition(r.partition);
+    if (p == nullptr || p->is_leader()) {
+      results.push_back(FollowerApplyResult{Errc::not_leader_or_follower, false, false, -1});
+      continue;
+    }
+    results.push_back(p->apply_follower_fetch_response(r, now, out));
+  }
+  return results;
+}
+
+void ReplicaManager::on_flush_completed(PartitionRef ref, int64_t flush_offset) {
+  Partition* p = partition(ref);
+  KS_ASSERT(p != nullptr);
+  p->log().on_flush_completed(flush_offset);
+}
+
+// ---- timers ----
+
+sim::SimTime ReplicaManager::next_wakeup() const {
+  return sim::min(next_isr_check_, sim::min(produce_purgatory_.next_deadline(), fetch_purgatory_.next_deadline()));
+}
+
+void ReplicaManager::on_wakeup(sim::SimTime now, BrokerOutbox& out) {
+  // Expired operations first: a deadline that has passed wins over a completion the ISR check could trigger
+  // at the same instant (Kafka runs the two on different threads, so either order is possible there).
+  for (const uint64_t id : produce_purgatory_.expired(now)) {
+    DelayedProduce* op = produce_purgatory_.find(id);
+    KS_ASSERT(op != nullptr);
+    // DelayedProduce.onExpiration + onComplete: pending partitions keep REQUEST_TIMED_OUT.
+    DelayedProduce done = produce_purgatory_.take(id);
+    out.produce_responses.push_back(OutgoingProduceResponse{done.destination, std::move(done.response)});
+  }
+  for (const uint64_t id : fetch_purgatory_.expired(now)) {
+    // DelayedFetch.onExpiration: answer with whatever is readable now (possibly nothing).
+    if (fetch_purgatory_.find(id) != nullptr) complete_fetch(id, now, out);
+  }
+  if (now >= next_isr_check_) {
+    // isr-expiration (§3.4): every leader partition, in partition order.
+    for (const auto& [ref, p] : partitions_) {
+      if (p->maybe_shrink_isr(now, out)) on_high_watermark_increased(ref, now, out);
+    }
+    // A fixed-rate schedule; a late call skips the missed runs rather than running them back to back.
+    const int64_t periods_passed = (now - next_isr_check_) / isr_check_period_ + 1;
+    next_isr_check_ += isr_check_period_ * periods_passed;
+  }
+  KS_ASSERT_GT(next_isr_check_, now);
+}
+
+}  // namespace kafkasim::kafka

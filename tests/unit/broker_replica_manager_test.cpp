@@ -1,0 +1,514 @@
+// Unit tests of the broker data path (kafka/broker: Partition + ReplicaManager), driven directly with
+// requests and `now`. Every expected offset, HW and time is worked out by hand in the comments from the rules
+// of reference/kafka-behaviour.md §2.2, §2.8, §3.2–§3.6 and the configs (replica.lag.time.max.ms = 30000,
+// isr-expiration every 15000 ms from start-up, fetch max_wait and min_bytes as sent), never read back from
+// the code under test.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "kafkasim/kafka/broker/replica_manager.hpp"
+#include "kafkasim/sim/rng.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::kafka;
+using namespace kafkasim::sim::literals;
+using sim::Duration;
+using sim::SimTime;
+
+namespace {
+
+constexpr PartitionRef tp{0, 0};
+constexpr PartitionRef tp1{0, 1};
+constexpr NodeId producer_client = 100;
+constexpr NodeId consumer_client = 200;
+
+SimTime at(Duration d) { return SimTime::zero() + d; }
+
+RecordBatch batch(int32_t records, int32_t bytes) {
+  RecordBatch b;
+  b.record_count = records;
+  b.size_bytes = bytes;
+  return b;
+}
+
+BrokerConfig broker_config(NodeId id, int32_t min_isr) {
+  BrokerConfig c;
+  c.broker_id = id;
+  c.min_insync_replicas = min_isr;
+  return c;
+}
+
+// A broker hosting `refs`, each led by it with the given ISR and replicas at epoch 0, started at t = 0. The
+// isr-expiration task due at t = 0 has run, so the next one is at 15 s.
+struct Leader {
+  ReplicaManager rm;
+  BrokerOutbox out;
+  Leader(std::vector<PartitionRef> refs, std::vector<NodeId> isr, std::vector<NodeId> replicas, int32_t min_isr)
+      : rm(broker_config(1, min_isr), SimTime::zero()) {
+    uint32_t log_id = 1;
+    for (const PartitionRef& ref : refs) {
+      PartitionConfig pc;
+      pc.log = rm.default_log_config();
+      rm.add_partition(ref, pc, log_id++, sim::Rng::stream(7, "log"), SimTime::zero(), out);
+      rm.become_leader(ref, 0, isr, replicas, SimTime::zero(), out);
+    }
+    rm.on_wakeup(SimTime::zero(), out);
+    out.clear();
+  }
+  Partition& p(PartitionRef ref = tp) { return *rm.partition(ref); }
+};
+
+ProduceRequest produce(int16_t acks, std::vector<std::pair<PartitionRef, RecordBatch>> parts,
+                       Duration timeout = 30_s, uint64_t correlation_id = 1) {
+  ProduceRequest r;
+  r.correlation_id = correlation_id;
+  r.client_id = producer_client;
+  r.acks = acks;
+  r.timeout = timeout;
+  for (auto& [ref, b] : parts) r.partitions.push_back(ProducePartitionData{ref, b});
+  return r;
+}
+
+ProduceRequest produce1(int16_t acks, int32_t records, int32_t bytes = 100, Duration timeout = 30_s) {
+  return produce(acks, {{tp, batch(records, bytes)}}, timeout);
+}
+
+FetchRequest follower_fetch(NodeId replica, int64_t offset, Duration max_wait = 0_ms, int32_t last_fetched_epoch = -1,
+                            PartitionRef ref = tp) {
+  FetchRequest r;
+  r.client_id = replica;
+  r.replica_id = replica;
+  r.max_wait = max_wait;
+  r.min_bytes = 1;
+  r.max_bytes = 10'485'760;  // replica.fetch.response.max.bytes
+  FetchPartitionRequest p;
+  p.partition = ref;
+  p.fetch_offset = offset;
+  p.last_fetched_epoch = last_fetched_epoch;
+  p.log_start_offset = 0;
+  r.partitions.push_back(p);
+  return r;
+}
+
+FetchRequest consumer_fetch(int64_t offset, int32_t min_bytes, Duration max_wait) {
+  FetchRequest r;
+  r.client_id = consumer_client;
+  r.replica_id = consumer_replica_id;
+  r.max_wait = max_wait;
+  r.min_bytes = min_bytes;
+  FetchPartitionRequest p;
+  p.partition = tp;
+  p.fetch_offset = offset;
+  r.partitions.push_back(p);
+  return r;
+}
+
+std::vector<int64_t> base_offsets(const FetchPartitionResponse& r) {
+  std::vector<int64_t> v;
+  for (const RecordBatch& b : r.batches) v.push_back(b.base_offset);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("RF=3: the HW is the smallest LEO over the ISR and moves as followers fetch") {
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  // Five records at offsets 0..4: LEO 5. Both followers' LEOs are unknown to a new leader, so HW stays 0.
+  b.rm.handle_produce(produce1(1, 5), at(1_ms), b.out);
+  CHECK(b.p().log_end_offset() == 5);
+  CHECK(b.p().high_watermark() == 0);
+  // Follower 2 fetches from 0 (LEO 0) and gets batch 0..4; follower 3's LEO is still unknown: HW 0.
+  b.rm.handle_fetch(follower_fetch(2, 0), at(2_ms), b.out);
+  REQUIRE(b.out.fetch_responses.size() == 1);
+  CHECK(b.out.fetch_responses[0].destination == 2);
+  CHECK(base_offsets(b.out.fetch_responses[0].response.partitions[0]) == std::vector<int64_t>{0});
+  b.rm.handle_fetch(follower_fetch(3, 0), at(3_ms), b.out);
+  CHECK(b.p().high_watermark() == 0);
+  // Follower 2 at 5: min(5, 5, 0) = 0.
+  b.rm.handle_fetch(follower_fetch(2, 5), at(4_ms), b.out);
+  CHECK(b.p().high_watermark() == 0);
+  CHECK(b.out.high_watermark_advances.empty());
+  // Follower 3 at 5: min(5, 5, 5) = 5. The response still carries the HW as of the read (0): the follower
+  // learns the new HW one round trip later (§3.3).
+  b.out.clear();
+  b.rm.handle_fetch(follower_fetch(3, 5), at(5_ms), b.out);
+  CHECK(b.p().high_watermark() == 5);
+  REQUIRE(b.out.high_watermark_advances.size() == 1);
+  CHECK(b.out.high_watermark_advances[0].old_high_watermark == 0);
+  CHECK(b.out.high_watermark_advances[0].new_high_watermark == 5);
+  CHECK(b.out.high_watermark_advances[0].time == at(5_ms));
+  REQUIRE(b.out.fetch_responses.size() == 1);
+  CHECK(b.out.fetch_responses[0].response.partitions[0].high_watermark == 0);
+  // Three more records (5..7): LEO 8, HW 5 until both followers reach 8.
+  b.rm.handle_produce(produce1(1, 3), at(6_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(2, 8), at(7_ms), b.out);
+  CHECK(b.p().high_watermark() == 5);
+  b.out.clear();
+  b.rm.handle_fetch(follower_fetch(3, 8), at(8_ms), b.out);
+  CHECK(b.p().high_watermark() == 8);
+  CHECK(b.out.fetch_responses[0].response.partitions[0].high_watermark == 5);
+  b.p().check_invariants();
+}
+
+TEST_CASE("acks=all completes exactly when the last ISR follower's fetch passes the offset") {
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  b.rm.handle_produce(produce1(-1, 5), at(1_ms), b.out);
+  CHECK(b.out.produce_responses.empty());
+  CHECK(b.rm.delayed_produce_count() == 1);
+  b.rm.handle_fetch(follower_fetch(2, 0), at(2_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(2, 5), at(3_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(3, 0), at(4_ms), b.out);
+  // Follower 3 has the data but has not fetched past it yet: its LEO is 0, so HW 0 < required 5.
+  CHECK(b.out.produce_responses.empty());
+  b.rm.handle_fetch(follower_fetch(3, 5), at(5_ms), b.out);
+  REQUIRE(b.out.produce_responses.size() == 1);
+  const OutgoingProduceResponse& r = b.out.produce_responses[0];
+  CHECK(r.destination == producer_client);
+  REQUIRE(r.response.partitions.size() == 1);
+  CHECK(r.response.partitions[0].error == Errc::none);
+  CHECK(r.response.partitions[0].base_offset == 0);
+  CHECK(b.rm.delayed_produce_count() == 0);
+}
+
+TEST_CASE("acks=1 responds at once, acks=0 never, and acks=0 with an error closes the connection") {
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  b.rm.handle_produce(produce1(1, 4), at(1_ms), b.out);
+  REQUIRE(b.out.produce_responses.size() == 1);
+  CHECK(b.out.produce_responses[0].response.partitions[0].error == Errc::none);
+  CHECK(b.out.produce_responses[0].response.partitions[0].base_offset == 0);
+  // The append went to storage: one write of the batch's 100 bytes to the active .log file.
+  bool wrote_batch = false;
+  for (const StorageOp& op : b.out.storage_ops) {
+    wrote_batch = wrote_batch || (op.kind == StorageOpKind::write && op.file_kind == FileKind::log && op.bytes == 100);
+  }
+  CHECK(wrote_batch);
+  b.out.clear();
+  // acks=0: appended at offsets 4..6, nothing sent back.
+  b.rm.handle_produce(produce1(0, 3), at(2_ms), b.out);
+  CHECK(b.p().log_end_offset() == 7);
+  CHECK(b.out.produce_responses.empty());
+  CHECK(b.out.connections_to_close.empty());
+  // acks=0 to an unknown partition: no response, the connection is closed (§2.2 step 4).
+  b.rm.handle_produce(produce(0, {{PartitionRef{5, 0}, batch(1, 100)}}), at(3_ms), b.out);
+  CHECK(b.out.produce_responses.empty());
+  CHECK(b.out.connections_to_close == std::vector<NodeId>{producer_client});
+}
+
+TEST_CASE("produce validation errors") {
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  // acks=2 is invalid: INVALID_REQUIRED_ACKS, nothing appended.
+  b.rm.handle_produce(produce1(2, 1), at(1_ms), b.out);
+  CHECK(b.out.produce_responses.at(0).response.partitions.at(0).error == Errc::invalid_required_acks);
+  // A batch one byte over max.message.bytes (1048588) is MESSAGE_TOO_LARGE.
+  b.rm.handle_produce(produce1(1, 1, 1'048'589), at(2_ms), b.out);
+  CHECK(b.out.produce_responses.at(1).response.partitions.at(0).error == Errc::message_too_large);
+  // Unknown partition.
+  b.rm.handle_produce(produce(1, {{PartitionRef{0, 9}, batch(1, 100)}}), at(3_ms), b.out);
+  CHECK(b.out.produce_responses.at(2).response.partitions.at(0).error == Errc::unknown_topic_or_partition);
+  CHECK(b.p().log_end_offset() == 0);
+  // After losing leadership to broker 2 in epoch 1: NOT_LEADER_OR_FOLLOWER with the new leader (KIP-951).
+  b.rm.become_follower(tp, 2, 1, {1, 2, 3}, at(4_ms), b.out);
+  b.rm.handle_produce(produce1(1, 1), at(5_ms), b.out);
+  const ProducePartitionResponse& r = b.out.produce_responses.at(3).response.partitions.at(0);
+  CHECK(r.error == Errc::not_leader_or_follower);
+  CHECK(r.current_leader_id == 2);
+  CHECK(r.current_leader_epoch == 1);
+}
+
+TEST_CASE("NOT_ENOUGH_REPLICAS with ISR < min.insync, and the HW does not advance below min ISR (KAFKA-15583)") {
+  Leader b({tp}, {1}, {1, 2, 3}, 2);
+  // ISR {1} < min.insync.replicas 2: acks=all is refused before the append.
+  b.rm.handle_produce(produce1(-1, 5), at(1_ms), b.out);
+  CHECK(b.out.produce_responses.at(0).response.partitions.at(0).error == Errc::not_enough_replicas);
+  CHECK(b.p().log_end_offset() == 0);
+  // acks=1 ignores min ISR and appends 0..4, but with ISR {1} < 2 the HW stays at 0 (Kafka >= 3.7), so a
+  // consumer sees nothing although the only ISR member has everything.
+  b.rm.handle_produce(produce1(1, 5), at(2_ms), b.out);
+  CHECK(b.out.produce_responses.at(1).response.partitions.at(0).error == Errc::none);
+  CHECK(b.p().log_end_offset() == 5);
+  CHECK(b.p().high_watermark() == 0);
+  b.rm.handle_fetch(consumer_fetch(0, 1, 0_ms), at(3_ms), b.out);
+  CHECK(b.out.fetch_responses.at(0).response.partitions.at(0).batches.empty());
+  CHECK(b.out.high_watermark_advances.empty());
+  // Follower 2 fetches at 0: LEO 0 >= HW 0 and >= the epoch start 0, so it joins: ISR {1, 2}. HW = min(5, 0).
+  b.rm.handle_fetch(follower_fetch(2, 0), at(4_ms), b.out);
+  REQUIRE(b.out.isr_changes.size() == 1);
+  CHECK(b.out.isr_changes[0].kind == IsrChangeKind::expand);
+  CHECK(b.out.isr_changes[0].old_isr == std::vector<NodeId>{1});
+  CHECK(b.out.isr_changes[0].new_isr == std::vector<NodeId>{1, 2});
+  CHECK(b.p().high_watermark() == 0);
+  // At 5 the ISR {1, 2} has LEOs 5 and 5; follower 3 (out of the ISR, never caught up) does not count.
+  b.rm.handle_fetch(follower_fetch(2, 5), at(5_ms), b.out);
+  CHECK(b.p().high_watermark() == 5);
+}
+
+TEST_CASE("effective min ISR is min(min.insync.replicas, replication factor)") {
+  // RF=1 with min.insync.replicas 2: effective min ISR 1, so acks=all commits at once.
+  Leader b({tp}, {1}, {1}, 2);
+  CHECK(b.p().effective_min_isr() == 1);
+  b.rm.handle_produce(produce1(-1, 3), at(1_ms), b.out);
+  REQUIRE(b.out.produce_responses.size() == 1);
+  CHECK(b.out.produce_responses[0].response.partitions[0].error == Errc::none);
+  CHECK(b.p().high_watermark() == 3);
+}
+
+TEST_CASE("ISR shrink after replica.lag.time.max.ms, on the 15 s isr-expiration grid, and expand on catch-up") {
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  // Start-up ran the first check at 0; the next ones are at 15, 30, 45, 60 s.
+  CHECK(b.rm.next_wakeup() == at(15_s));
+  b.rm.handle_produce(produce1(1, 1), at(1_s), b.out);  // offset 0, LEO 1
+  // Both followers fetch at 0 at t = 1 s (behind the LEO of 1). Follower 3's last caught-up time stays at
+  // t = 0, when it was in the ISR at makeLeader (§3.2: 0 < prev lastFetchLeaderLEO is not reached).
+  b.rm.handle_fetch(follower_fetch(2, 0), at(1_s), b.out);
+  b.rm.handle_fetch(follower_fetch(3, 0), at(1_s), b.out);
+  // Follower 2 reaches the LEO at 2 s and again at 40 s: caught up at 40 s. Follower 3 keeps fetching 0,
+  // which is below the leader LEO it saw last time (1), so its caught-up time stays 0.
+  b.rm.handle_fetch(follower_fetch(2, 1), at(2_s), b.out);
+  b.rm.handle_fetch(follower_fetch(3, 0), at(20_s), b.out);
+  CHECK(b.p().high_watermark() == 0);  // min(1, 1, 0)
+  b.rm.on_wakeup(at(15_s), b.out);  // 15 - 0 <= 30: in sync
+  CHECK(b.rm.next_wakeup() == at(30_s));
+  b.rm.on_wakeup(at(30_s), b.out);  // 30 - 0 <= 30: still in sync (the bound is inclusive)
+  CHECK(b.out.isr_changes.empty());
+  CHECK(b.rm.next_wakeup() == at(45_s));
+  b.rm.handle_fetch(follower_fetch(2, 1), at(40_s), b.out);
+  // An early call does nothing.
+  b.rm.on_wakeup(at(45_s) - 1_ns, b.out);
+  CHECK(b.out.isr_changes.empty());
+  // At 45 s: 45 - 0 > 30 for follower 3 -> ISR {1, 2}; follower 2: 45 - 40 <= 30 stays.
+  b.rm.on_wakeup(at(45_s), b.out);
+  REQUIRE(b.out.isr_changes.size() == 1);
+  CHECK(b.out.isr_changes[0].kind == IsrChangeKind::shrink);
+  CHECK(b.out.isr_changes[0].old_isr == std::vector<NodeId>{1, 2, 3});
+  CHECK(b.out.isr_changes[0].new_isr == std::vector<NodeId>{1, 2});
+  CHECK(b.out.isr_changes[0].time == at(45_s));
+  // Without follower 3 holding it back the HW moves to min(1, 1) = 1.
+  CHECK(b.p().high_watermark() == 1);
+  CHECK(b.rm.next_wakeup() == at(60_s));
+  // Follower 3 catches up at 46 s: LEO 1 >= HW 1 and >= epoch start 0 -> back in the ISR.
+  b.rm.handle_fetch(follower_fetch(3, 1), at(46_s), b.out);
+  REQUIRE(b.out.isr_changes.size() == 2);
+  CHECK(b.out.isr_changes[1].kind == IsrChangeKind::expand);
+  CHECK(b.out.isr_changes[1].new_isr == std::vector<NodeId>{1, 2, 3});
+  CHECK(b.out.isr_changes[1].time == at(46_s));
+}
+
+TEST_CASE("a follower last caught up at 15 s survives the 45 s check and leaves at 60 s") {
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 1);
+  b.rm.handle_produce(produce1(1, 1), at(1_s), b.out);
+  // Follower 3 fetches at the LEO (1) exactly at 15 s: caught up at 15 s. Follower 2 stays caught up.
+  b.rm.handle_fetch(follower_fetch(3, 1), at(15_s), b.out);
+  for (int s : {10, 25, 40, 55}) b.rm.handle_fetch(follower_fetch(2, 1), at(Duration::from_s(s)), b.out);
+  b.rm.handle_produce(produce1(1, 1), at(16_s), b.out);  // LEO 2: follower 3 is behind from now on
+  b.rm.on_wakeup(at(15_s), b.out);
+  b.rm.on_wakeup(at(30_s), b.out);
+  b.rm.on_wakeup(at(45_s), b.out);  // 45 - 15 = 30 <= 30
+  CHECK(b.out.isr_changes.empty());
+  b.rm.handle_fetch(follower_fetch(2, 2), at(58_s), b.out);
+  b.rm.on_wakeup(at(60_s), b.out);  // 60 - 15 = 45 > 30
+  REQUIRE(b.out.isr_changes.size() == 1);
+  CHECK(b.out.isr_changes[0].new_isr == std::vector<NodeId>{1, 2});
+  CHECK(b.out.isr_changes[0].time == at(60_s));
+}
+
+TEST_CASE("consumer fetch long poll: responds when min_bytes accumulate, or at max_wait") {
+  SUBCASE("min_bytes reached by the third 100-byte batch") {
+    Leader b({tp}, {1}, {1}, 1);  // RF=1: every append commits at once
+    b.rm.handle_fetch(consumer_fetch(0, 250, 500_ms), at(10_ms), b.out);
+    CHECK(b.out.fetch_responses.empty());
+    CHECK(b.rm.next_wakeup() == at(510_ms));
+    b.rm.handle_produce(produce1(1, 1, 100), at(100_ms), b.out);  // 100 B < 250
+    b.rm.handle_produce(produce1(1, 1, 100), at(200_ms), b.out);  // 200 B < 250
+    CHECK(b.out.fetch_responses.empty());
+    b.rm.handle_produce(produce1(1, 1, 100), at(300_ms), b.out);  // 300 B >= 250: respond now
+    REQUIRE(b.out.fetch_responses.size() == 1);
+    const FetchPartitionResponse& r = b.out.fetch_responses[0].response.partitions[0];
+    CHECK(b.out.fetch_responses[0].destination == consumer_client);
+    CHECK(base_offsets(r) == std::vector<int64_t>{0, 1, 2});
+    CHECK(r.slice.bytes == 300);
+    CHECK(r.high_watermark == 3);
+    CHECK(b.rm.delayed_fetch_count() == 0);
+    CHECK(b.rm.next_wakeup() == at(15_s));
+  }
+  SUBCASE("nothing arrives: an empty response at exactly max_wait") {
+    Leader b({tp}, {1}, {1}, 1);
+    b.rm.handle_fetch(consumer_fetch(0, 1, 500_ms), at(10_ms), b.out);
+    b.rm.on_wakeup(at(510_ms) - 1_ns, b.out);
+    CHECK(b.out.fetch_responses.empty());
+    b.rm.on_wakeup(at(510_ms), b.out);
+    REQUIRE(b.out.fetch_responses.size() == 1);
+    CHECK(b.out.fetch_responses[0].response.partitions[0].error == Errc::none);
+    CHECK(b.out.fetch_responses[0].response.partitions[0].batches.empty());
+  }
+  SUBCASE("max_wait 0 answers at once even when empty") {
+    Leader b({tp}, {1}, {1}, 1);
+    b.rm.handle_fetch(consumer_fetch(0, 1, 0_ms), at(10_ms), b.out);
+    CHECK(b.out.fetch_responses.size() == 1);
+  }
+}
+
+TEST_CASE("a consumer reads only up to the HW; followers read up to the LEO") {
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  // Offsets 0..4 committed (both followers at 5), then 5..7 appended: LEO 8, HW 5.
+  b.rm.handle_produce(produce1(1, 5), at(1_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(2, 5), at(2_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(3, 5), at(2_ms), b.out);
+  b.rm.handle_produce(produce1(1, 3), at(3_ms), b.out);
+  REQUIRE(b.p().high_watermark() == 5);
+  b.out.clear();
+  b.rm.handle_fetch(consumer_fetch(0, 1, 0_ms), at(4_ms), b.out);
+  const FetchPartitionResponse& c = b.out.fetch_responses.at(0).response.partitions.at(0);
+  CHECK(base_offsets(c) == std::vector<int64_t>{0});  // batch 0..4 only; batch 5..7 is above the HW
+  CHECK(c.high_watermark == 5);
+  CHECK(c.slice.bytes == 100);
+  // A consumer at the HW waits; the HW advance to 8 (follower 3 reaching 8) completes it with batch 5..7.
+  b.rm.handle_fetch(consumer_fetch(5, 1, 500_ms), at(5_ms), b.out);
+  CHECK(b.rm.delayed_fetch_count() == 1);
+  b.rm.handle_fetch(follower_fetch(2, 8), at(6_ms), b.out);
+  CHECK(b.rm.delayed_fetch_count() == 1);  // HW still 5
+  b.out.clear();
+  b.rm.handle_fetch(follower_fetch(3, 8), at(7_ms), b.out);
+  CHECK(b.p().high_watermark() == 8);
+  REQUIRE(b.out.fetch_responses.size() == 2);  // the consumer's (completed by the HW advance) and follower 3's
+  const OutgoingFetchResponse& consumer = b.out.fetch_responses[0].destination == consumer_client
+                                              ? b.out.fetch_responses[0]
+                                              : b.out.fetch_responses[1];
+  CHECK(consumer.destination == consumer_client);
+  CHECK(base_offsets(consumer.response.partitions.at(0)) == std::vector<int64_t>{5});
+  CHECK(consumer.response.partitions.at(0).high_watermark == 8);
+}
+
+TEST_CASE("a parked follower fetch completes on the next leader append") {
+  Leader b({tp}, {1, 2}, {1, 2}, 1);
+  b.rm.handle_fetch(follower_fetch(2, 0, 500_ms), at(1_ms), b.out);
+  CHECK(b.out.fetch_responses.empty());
+  b.rm.handle_produce(produce1(1, 2), at(7_ms), b.out);
+  REQUIRE(b.out.fetch_responses.size() == 1);
+  CHECK(b.out.fetch_responses[0].destination == 2);
+  CHECK(base_offsets(b.out.fetch_responses[0].response.partitions[0]) == std::vector<int64_t>{0});
+}
+
+TEST_CASE("fetch epoch fencing (§2.8 step 1)") {
+  Leader b({tp}, {1, 2}, {1, 2}, 1);
+  b.rm.become_leader(tp, 3, {1, 2}, {1, 2}, at(1_ms), b.out);
+  FetchRequest stale = consumer_fetch(0, 1, 0_ms);
+  stale.partitions[0].current_leader_epoch = 2;
+  b.rm.handle_fetch(stale, at(2_ms), b.out);
+  FetchRequest ahead = consumer_fetch(0, 1, 0_ms);
+  ahead.partitions[0].current_leader_epoch = 4;
+  b.rm.handle_fetch(ahead, at(2_ms), b.out);
+  FetchRequest stranger = follower_fetch(9, 0);
+  b.rm.handle_fetch(stranger, at(2_ms), b.out);
+  REQUIRE(b.out.fetch_responses.size() == 3);
+  CHECK(b.out.fetch_responses[0].response.partitions[0].error == Errc::fenced_leader_epoch);
+  CHECK(b.out.fetch_responses[1].response.partitions[0].error == Errc::unknown_leader_epoch);
+  CHECK(b.out.fetch_responses[2].response.partitions[0].error == Errc::not_leader_or_follower);
+}
+
+TEST_CASE("produce timeout: pending partitions return REQUEST_TIMED_OUT at exactly now + timeout") {
+  // ISR {1, 2, 3} with min ISR 2 and followers that never fetch: the HW cannot reach the offset.
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  b.rm.handle_produce(produce1(-1, 1, 100, 1000_ms), at(2_ms), b.out);
+  CHECK(b.rm.next_wakeup() == at(1002_ms));
+  b.rm.on_wakeup(at(1002_ms) - 1_ns, b.out);
+  CHECK(b.out.produce_responses.empty());
+  b.rm.on_wakeup(at(1002_ms), b.out);
+  REQUIRE(b.out.produce_responses.size() == 1);
+  CHECK(b.out.produce_responses[0].response.partitions[0].error == Errc::request_timed_out);
+  CHECK(b.out.produce_responses[0].response.partitions[0].base_offset == 0);  // the data was appended
+  CHECK(b.rm.delayed_produce_count() == 0);
+}
+
+TEST_CASE("a request over two partitions: the committed one succeeds, the other times out") {
+  Leader b({tp, tp1}, {1, 2}, {1, 2}, 1);
+  // Follower 2 fetches tp up to 1 at 5 ms, never tp1.
+  b.rm.handle_produce(produce(-1, {{tp, batch(1, 100)}, {tp1, batch(1, 100)}}, 100_ms), at(1_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(2, 1, 0_ms, -1, tp), at(5_ms), b.out);
+  CHECK(b.p(tp).high_watermark() == 1);
+  CHECK(b.out.produce_responses.empty());
+  b.rm.on_wakeup(at(101_ms), b.out);
+  REQUIRE(b.out.produce_responses.size() == 1);
+  CHECK(b.out.produce_responses[0].response.partitions[0].error == Errc::none);
+  CHECK(b.out.produce_responses[0].response.partitions[1].error == Errc::request_timed_out);
+}
+
+TEST_CASE("NOT_ENOUGH_REPLICAS_AFTER_APPEND once the ISR shrank below min after the HW passed the offset") {
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  b.rm.handle_produce(produce1(1, 10), SimTime::zero(), b.out);
+  // Both followers fetch everything at t = 0 (caught up at 0), then stop.
+  b.rm.handle_fetch(follower_fetch(2, 10), SimTime::zero(), b.out);
+  b.rm.handle_fetch(follower_fetch(3, 10), SimTime::zero(), b.out);
+  CHECK(b.p().high_watermark() == 10);
+  b.rm.handle_produce(produce1(1, 1), at(1_s), b.out);  // LEO 11: the followers are behind from now on
+  b.rm.on_wakeup(at(15_s), b.out);
+  b.rm.on_wakeup(at(30_s), b.out);
+  b.rm.on_wakeup(at(45_s), b.out);  // 45 - 0 > 30 for both: ISR {1}
+  CHECK(b.p().isr() == std::vector<NodeId>{1});
+  // With ISR 1 < min 2 the HW stays at 10 although the leader alone has 11 (KAFKA-15583).
+  CHECK(b.p().high_watermark() == 10);
+  const AckCheck reached = b.p().check_enough_replicas_reach_offset(10);
+  CHECK(reached.done);
+  CHECK(reached.error == Errc::not_enough_replicas_after_append);
+  CHECK_FALSE(b.p().check_enough_replicas_reach_offset(11).done);
+}
+
+TEST_CASE("follower truncation on a diverging epoch (KIP-595 style, §3.5)") {
+  BrokerOutbox out1;
+  BrokerOutbox out2;
+  ReplicaManager b1(broker_config(1, 1), SimTime::zero());
+  ReplicaManager b2(broker_config(2, 1), SimTime::zero());
+  PartitionConfig pc;
+  b1.add_partition(tp, pc, 1, sim::Rng::stream(1, "log"), SimTime::zero(), out1);
+  b2.add_partition(tp, pc, 1, sim::Rng::stream(2, "log"), SimTime::zero(), out2);
+  auto replicate = [&](SimTime now) {
+    const FollowerFetchState s = b2.partition(tp)->follower_fetch_state();
+    FetchRequest req = follower_fetch(2, s.fetch_offset, 0_ms, s.last_fetched_epoch);
+    req.partitions[0].current_leader_epoch = s.current_leader_epoch;
+    out1.clear();
+    b1.handle_fetch(req, now, out1);
+    REQUIRE(out1.fetch_responses.size() == 1);
+    return b2.handle_follower_fetch_response(out1.fetch_responses[0].response, now, out2).at(0);
+  };
+  // Epoch 0, leader 1: offsets 0..4 replicated to broker 2.
+  b1.become_leader(tp, 0, {1, 2}, {1, 2}, SimTime::zero(), out1);
+  b2.become_follower(tp, 1, 0, {1, 2}, SimTime::zero(), out2);
+  b1.handle_produce(produce1(1, 5), at(1_ms), out1);
+  CHECK(replicate(at(2_ms)).appended);
+  CHECK(b2.partition(tp)->log_end_offset() == 5);
+  // Epoch 1, leader 2: offsets 5..9 that broker 1 never gets.
+  b2.become_leader(tp, 1, {2}, {1, 2}, at(3_ms), out2);
+  b2.handle_produce(produce1(1, 5), at(4_ms), out2);
+  CHECK(b2.partition(tp)->epoch_cache().entries() == std::vector<EpochEntry>{{0, 0}, {1, 5}});
+  // Epoch 2, leader 1 again (it had LEO 5): offsets 5..6 in epoch 2. Broker 1's cache: {0:0, 2:5}.
+  b1.become_leader(tp, 2, {1}, {1, 2}, at(5_ms), out1);
+  b1.handle_produce(produce1(1, 2), at(6_ms), out1);
+  b2.become_follower(tp, 1, 2, {1, 2}, at(7_ms), out2);
+  // Broker 2 fetches at 10 with lastFetchedEpoch 1. Leader: endOffsetFor(1) = (floor epoch 0, start of epoch
+  // 2 = 5); 0 < 1 -> divergingEpoch (0, 5). Follower: its own endOffsetFor(0) = (0, 5), same epoch ->
+  // truncate to min(5, 5, LEO 10) = 5.
+  out2.clear();
+  const FollowerApplyResult first = replicate(at(8_ms));
+  CHECK(first.truncated);
+  CHECK(first.truncation_offset == 5);
+  CHECK(b2.partition(tp)->log_end_offset() == 5);
+  CHECK(b2.partition(tp)->epoch_cache().entries() == std::vector<EpochEntry>{{0, 0}});
+  REQUIRE(out2.truncations.size() == 1);
+  CHECK(out2.truncations[0].old_log_end_offset == 10);
+  CHECK(out2.truncations[0].new_log_end_offset == 5);
+  // Next fetch at 5 with lastFetchedEpoch 0: endOffsetFor(0) = (0, 5) does not diverge; batch 5..6 (epoch 2).
+  const FollowerApplyResult second = replicate(at(9_ms));
+  CHECK(second.appended);
+  CHECK(b2.partition(tp)->log_end_offset() == 7);
+  CHECK(b2.partition(tp)->epoch_cache().entries() == std::vector<EpochEntry>{{0, 0}, {2, 5}});
+  // Broker 1 led epoch 2 with ISR {1} and min ISR 1, so its HW is its LEO, 7. The fetch at 5 is below that
+  // HW, so broker 2 stays out of the ISR (§3.4 expand needs LEO >= HW), and its own HW is min(7, LEO 7) = 7.
+  CHECK(b1.partition(tp)->isr() == std::vector<NodeId>{1});
+  CHECK(b2.partition(tp)->high_watermark() == 7);
+  // The fetch at 7 (>= HW 7 and >= epoch start 5) re-admits it.
+  replicate(at(10_ms));
+  CHECK(b1.partition(tp)->isr() == std::vector<NodeId>{1, 2});
+  CHECK(b1.partition(tp)->high_watermark() == 7);
+  b1.partition(tp)->check_invariants();
+  b2.partition(tp)->check_invariants();
+}
