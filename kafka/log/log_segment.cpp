@@ -64,7 +64,8 @@ void LogSegment::append(std::span<const RecordBatch> batches, int64_t index_inte
   KS_ASSERT_GE(index_interval_bytes, 0);
   const int64_t physical_position = size_bytes_;
   int64_t append_bytes = 0;
-  std::size_t max_ts_index = batches_.size();
+  const std::size_t first_new = batches_.size();
+  std::size_t max_ts_index = first_new;
   std::optional<sim::SimTime> append_max_ts;
   for (std::size_t i = 0; i < batches.size(); ++i) {
     const RecordBatch& b = batches[i];
@@ -75,7 +76,7 @@ void LogSegment::append(std::span<const RecordBatch> batches, int64_t index_inte
     // LogAppendInfo.maxTimestamp / shallowOffsetOfMaxTimestamp: the first batch holding the maximum.
     if (!append_max_ts.has_value() || b.max_timestamp > *append_max_ts) {
       append_max_ts = b.max_timestamp;
-      max_ts_index = batches_.size() + i;
+      max_ts_index = first_new + i;
     }
     batches_.push_back(StoredBatch{b, physical_position + append_bytes, false, false});
     append_bytes += b.size_bytes;

@@ -566,3 +566,27 @@ TEST_CASE("random operation sequences keep the log's invariants and read contrac
   log.delete_old_segments(now, log.log_end_offset(), ops);
   CHECK(log.size_bytes() - log.segments().front().size_bytes() < cfg.retention_bytes);
 }
+
+TEST_CASE("a multi-batch follower append puts the time-index entry on the batch with the largest timestamp") {
+  // Found by the cluster integration: the index of the max-timestamp batch was computed after earlier batches
+  // of the same append had been stored, pointing past the end.
+  LogConfig cfg;
+  cfg.index_interval_bytes = 100;
+  StorageOps ops;
+  Log log(cfg, 1, 0, SimTime::zero(), sim::Rng(1), ops);
+  // First append: 3 batches, the largest timestamp in the last (index 2).
+  std::vector<RecordBatch> first{make_batch(1, 200, at_ms(1), 0), make_batch(1, 200, at_ms(2), 1),
+                                 make_batch(1, 200, at_ms(3), 2)};
+  log.append_as_follower(first, at_ms(5), ops);
+  // Second append: more than index.interval.bytes have accumulated, so it writes an index entry, and the time
+  // index entry refers to the batch holding the largest timestamp so far: the second append's last batch.
+  std::vector<RecordBatch> second{make_batch(1, 200, at_ms(4), 3), make_batch(1, 200, at_ms(6), 4),
+                                  make_batch(1, 200, at_ms(5), 5)};
+  ops.clear();
+  log.append_as_follower(second, at_ms(7), ops);
+  log.check_invariants();
+  const auto& batches = log.active_segment().batches();
+  REQUIRE(batches.size() == 6);
+  CHECK(batches[4].has_time_index_entry);  // at_ms(6) is the largest, in batch 4 (offset 4)
+  CHECK(count_ops(ops, StorageOpKind::write, FileKind::time_index) == 1);
+}

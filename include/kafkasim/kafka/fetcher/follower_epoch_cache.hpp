@@ -14,19 +14,10 @@
 #include <optional>
 #include <span>
 
+#include "kafkasim/kafka/broker/leader_epoch_cache.hpp"  // undefined_epoch, undefined_epoch_offset, EpochEntry
 #include "kafkasim/kafka/protocol.hpp"
 
 namespace kafkasim::kafka {
-
-// RecordBatch.NO_PARTITION_LEADER_EPOCH / EpochEndOffset's UNDEFINED_EPOCH and UNDEFINED_EPOCH_OFFSET.
-inline constexpr int32_t undefined_epoch = -1;
-inline constexpr int64_t undefined_epoch_offset = -1;
-
-struct EpochEntry {
-  int32_t epoch = 0;
-  int64_t start_offset = 0;
-  constexpr bool operator==(const EpochEntry&) const = default;
-};
 
 class FollowerEpochCache {
  public:
