@@ -1,0 +1,107 @@
+#include "kafkasim/cluster/run_output.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "kafkasim/build_info.hpp"
+
+namespace kafkasim::cluster {
+
+namespace {
+
+nlohmann::json latency_json(const LatencySummary& l) {
+  return {{"count", l.count}, {"p50", l.p50_ms},   {"p75", l.p75_ms}, {"p95", l.p95_ms},
+          {"p99", l.p99_ms},  {"p999", l.p999_ms}, {"max", l.max_ms}, {"mean", l.mean_ms}};
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// FNV-1a of the resolved scenario's canonical text: the scenario hash of the manifest.
+std::string scenario_hash(const nlohmann::json& resolved) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : resolved.dump()) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return hex64(h);
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+}  // namespace
+
+nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
+  nlohmann::json utilisation = nlohmann::json::object();
+  for (const auto& [name, u] : s.utilisation) utilisation[name] = u;
+  return {
+      {"produce",
+       {{"records_sent", s.records_sent},
+        {"records_acked", s.records_acked},
+        {"records_failed", s.records_failed},
+        {"throughput_records_per_s", s.throughput_records_per_s},
+        {"throughput_mib_per_s", s.throughput_mib_per_s},
+        {"requests", s.produce_requests},
+        {"batches", s.batches_sent},
+        {"records_per_request", s.records_per_request},
+        {"batch_size_bytes_mean", s.batch_size_bytes_mean},
+        {"latency_ms", latency_json(s.produce_latency)}}},
+      {"end_to_end", {{"latency_ms", latency_json(s.end_to_end_latency)}}},
+      {"consume", {{"records", s.records_consumed}}},
+      // The durability checker comes with fault injection; without faults nothing acknowledged can be lost.
+      {"durability", {{"acked_records_lost", 0}, {"duplicates", 0}, {"checked", false}}},
+      {"sim",
+       {{"events", s.events},
+        {"simulated_seconds", s.simulated_seconds},
+        {"wall_seconds", wall_seconds},
+        {"trace_hash", hex64(s.trace_hash)}}},
+      {"bottleneck", {{"resource", s.bottleneck}, {"utilisation", s.bottleneck_utilisation}}},
+      {"utilisation", utilisation},
+  };
+}
+
+nlohmann::json manifest_json(const RunManifest& m) {
+  return {{"kafkasim_version", build_info::kVersion},
+          {"git_commit", build_info::kGitCommit},
+          {"scenario_file", m.scenario_file},
+          {"seed", m.seed},
+          {"scenario_hash", scenario_hash(m.resolved_scenario)},
+          {"resolved_scenario", m.resolved_scenario}};
+}
+
+void write_run_outputs(const std::filesystem::path& out_dir, const RunManifest& manifest, const World& world,
+                       const WorldSummary& summary, double wall_seconds) {
+  namespace fs = std::filesystem;
+  const fs::path target = fs::absolute(out_dir);
+  std::string tmp_name = target.filename().string();
+  tmp_name.insert(0, 1, '.');
+  tmp_name.append(".tmp");
+  const fs::path tmp = target.parent_path() / tmp_name;
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) throw std::runtime_error("cannot create " + tmp.string() + ": " + ec.message());
+  write_text(tmp / "manifest.json", manifest_json(manifest).dump(2) + "\n");
+  write_text(tmp / "summary.json", summary_json(summary, wall_seconds).dump(2) + "\n");
+  std::ostringstream csv;
+  world.timeseries().write_csv(csv);
+  write_text(tmp / "timeseries.csv", csv.str());
+  std::ostringstream events;
+  for (const auto& e : world.events()) events << e.dump() << '\n';
+  write_text(tmp / "events.jsonl", events.str());
+  fs::remove_all(target, ec);
+  fs::rename(tmp, target, ec);
+  if (ec) throw std::runtime_error("cannot move " + tmp.string() + " to " + target.string() + ": " + ec.message());
+}
+
+}  // namespace kafkasim::cluster

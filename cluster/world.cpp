@@ -1,0 +1,741 @@
+#include "kafkasim/cluster/world.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::cluster {
+
+using kafka::NodeId;
+using kafka::PartitionRef;
+using sim::Duration;
+using sim::SimTime;
+
+// ------------------------------------------------------------------------------------------------
+// Per-node state
+
+struct World::Broker {
+  NodeId id = 0;
+  std::unique_ptr<HostHardware> hw;
+  std::unique_ptr<kafka::ReplicaManager> rm;
+  std::unique_ptr<kafka::ReplicaFetcherManager> fetchers;
+  models::PoolId network_pool{};
+  models::PoolId io_pool{};
+  models::PoolId fetcher_pool{};
+  sim::EventId wakeup;
+  SimTime wakeup_at = SimTime::max();
+  sim::EventId fetcher_wakeup;
+  SimTime fetcher_wakeup_at = SimTime::max();
+  // Follower fetches travel with a world-unique correlation id; this maps it back to the fetcher that sent the
+  // request and the fetcher's own correlation id (fetchers number their requests independently).
+  std::map<uint64_t, std::pair<kafka::FetcherKey, uint64_t>> fetch_keys;
+  uint32_t next_log_id = 0;
+  uint64_t isr_shrinks = 0, isr_expands = 0;
+};
+
+struct World::ProducerClient {
+  NodeId id = 0;
+  size_t spec_index = 0;
+  std::unique_ptr<kafka::Producer> producer;
+  sim::Rng rng{0};
+  std::unique_ptr<ArrivalProcess> arrival;
+  struct InFlight {
+    SimTime intended;
+    uint32_t bytes = 0;
+    uint32_t thread = 0;
+  };
+  std::map<uint64_t, InFlight> in_flight;  // record id -> what the cluster needs at completion
+  std::deque<SimTime> backlog;             // open loop: intended sends waiting while send() is blocked
+  bool blocked = false;                    // send() is blocked on buffer.memory
+  uint64_t next_record_id = 1;
+  sim::EventId wakeup;
+  SimTime wakeup_at = SimTime::max();
+};
+
+struct World::ConsumerClient {
+  NodeId id = 0;
+  size_t spec_index = 0;
+  std::unique_ptr<kafka::KafkaConsumer> consumer;
+  Duration per_record;
+  bool processing = false;
+  sim::EventId wakeup;
+  SimTime wakeup_at = SimTime::max();
+};
+
+// ------------------------------------------------------------------------------------------------
+// Construction
+
+World::World(WorldSpec spec) : spec_(std::move(spec)), metrics_(SimTime::zero() + spec_.warmup) {
+  KS_ASSERT_GT(spec_.brokers, 0u);
+  KS_ASSERT_GT(spec_.racks, 0u);
+  KS_ASSERT_LT(spec_.warmup, spec_.duration);
+  for (const auto& t : spec_.topics) {
+    KS_ASSERT_GT(t.partitions, 0);
+    KS_ASSERT_GT(t.replication_factor, 0);
+    KS_ASSERT_LE(t.replication_factor, static_cast<int32_t>(spec_.brokers));
+  }
+  build_topology();
+  create_partitions();
+  start_clients();
+  engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
+}
+
+World::~World() = default;
+
+void World::build_topology() {
+  models::Topology topology;
+  const auto spine = topology.add_switch("spine");
+  std::vector<models::NodeId> tors;
+  for (uint32_t r = 0; r < spec_.racks; ++r) {
+    tors.push_back(topology.add_switch("tor-" + std::to_string(r), "rack-" + std::to_string(r)));
+    topology.add_link(tors.back(), spine, spec_.uplink);
+  }
+  // Node ids: brokers 0..B-1, then one client host per producer and per consumer instance.
+  for (uint32_t b = 0; b < spec_.brokers; ++b) {
+    const std::string rack = "rack-" + std::to_string(b % spec_.racks);
+    hosts_.push_back(topology.add_host("broker-" + std::to_string(b), rack));
+    topology.add_link(hosts_.back(), tors[b % spec_.racks], spec_.broker_hardware.nic.link);
+  }
+  uint32_t clients = 0;
+  for (const auto& p : spec_.producers) clients += p.count;
+  for (const auto& c : spec_.consumers) clients += c.count;
+  for (uint32_t i = 0; i < clients; ++i) {
+    hosts_.push_back(topology.add_host("client-" + std::to_string(i), "rack-" + std::to_string(i % spec_.racks)));
+    topology.add_link(hosts_.back(), tors[i % spec_.racks], spec_.client_nic.link);
+  }
+  models::NetworkConfig config;
+  config.goodput_fraction = spec_.broker_hardware.nic.goodput_fraction;
+  config.mss_bytes = spec_.broker_hardware.nic.mss_bytes;
+  network_ = std::make_unique<models::Network>(engine_, std::move(topology), sim::Rng::stream(spec_.seed, "network"),
+                                               config);
+
+  for (uint32_t b = 0; b < spec_.brokers; ++b) {
+    auto broker = std::make_unique<Broker>();
+    broker->id = static_cast<NodeId>(b);
+    // Kafka's thread pools (kafka-behaviour.md §2.1): num.network.threads, num.io.threads with the request
+    // queue bounded by queued.max.requests, and the replica fetcher threads.
+    models::CpuParams cpu;
+    cpu.pools.push_back({"network", spec_.num_network_threads, 1u << 20});
+    cpu.pools.push_back({"io", spec_.num_io_threads, spec_.queued_max_requests});
+    cpu.pools.push_back({"replica-fetcher", static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers), 1u << 20});
+    broker->hw = std::make_unique<HostHardware>(engine_, spec_.broker_hardware, std::move(cpu), spec_.seed,
+                                                "broker/" + std::to_string(b));
+    broker->network_pool = broker->hw->cpu().pool("network");
+    broker->io_pool = broker->hw->cpu().pool("io");
+    broker->fetcher_pool = broker->hw->cpu().pool("replica-fetcher");
+    kafka::BrokerConfig config = spec_.broker_config;
+    config.broker_id = broker->id;
+    broker->rm = std::make_unique<kafka::ReplicaManager>(config, SimTime::zero());
+    broker->fetchers = std::make_unique<kafka::ReplicaFetcherManager>(spec_.fetcher_config, broker->id);
+    brokers_.push_back(std::move(broker));
+  }
+}
+
+void World::create_partitions() {
+  for (size_t t = 0; t < spec_.topics.size(); ++t) {
+    const TopicSpec& topic = spec_.topics[t];
+    for (int32_t p = 0; p < topic.partitions; ++p) {
+      const PartitionRef ref{static_cast<int32_t>(t), p};
+      std::vector<NodeId> replicas;
+      for (int32_t i = 0; i < topic.replication_factor; ++i)
+        replicas.push_back(static_cast<NodeId>((static_cast<int32_t>(t) + p + i) % static_cast<int32_t>(spec_.brokers)));
+      const NodeId leader = replicas.front();
+      for (NodeId r : replicas) {
+        Broker& b = *brokers_[static_cast<size_t>(r)];
+        kafka::BrokerOutbox out;
+        const uint32_t log_id = b.next_log_id++;
+        // JBOD: logs are spread over the log dirs round-robin.
+        b.hw->storage().assign_log(log_id, log_id % b.hw->disk_count(),
+                                   static_cast<uint64_t>(topic.config.log.segment_bytes),
+                                   static_cast<uint64_t>(topic.config.log.segment_index_bytes));
+        b.rm->add_partition(ref, topic.config, log_id,
+                            sim::Rng::stream(spec_.seed, "broker/" + std::to_string(r) + "/log/" + std::to_string(log_id)),
+                            engine_.now(), out);
+        if (r == leader) {
+          b.rm->become_leader(ref, 0, replicas, replicas, engine_.now(), out);
+        } else {
+          b.rm->become_follower(ref, leader, 0, replicas, engine_.now(), out);
+          const kafka::Partition* part = b.rm->partition(ref);
+          kafka::PartitionToFetch fetch;
+          fetch.topic_name = topic.name;
+          fetch.source_broker_id = leader;
+          fetch.initial.partition = ref;
+          fetch.initial.current_leader_epoch = 0;
+          fetch.initial.log_end_offset = part->log_end_offset();
+          fetch.initial.log_start_offset = part->log_start_offset();
+          fetch.initial.init_offset = part->log_end_offset();
+          b.fetchers->add_fetcher_for_partitions(std::span<const kafka::PartitionToFetch>(&fetch, 1), engine_.now());
+        }
+        dispatch(b, out);
+      }
+    }
+  }
+  for (auto& b : brokers_) poll_fetchers(*b);
+}
+
+kafka::ProducerMetadata World::metadata() const {
+  kafka::ProducerMetadata md;
+  for (size_t t = 0; t < spec_.topics.size(); ++t) {
+    kafka::TopicMetadata tm;
+    for (int32_t p = 0; p < spec_.topics[t].partitions; ++p) {
+      const NodeId leader = static_cast<NodeId>((static_cast<int32_t>(t) + p) % static_cast<int32_t>(spec_.brokers));
+      tm.partitions.push_back({leader, 0});
+    }
+    md.topics.push_back(std::move(tm));
+  }
+  return md;
+}
+
+void World::start_clients() {
+  NodeId next_id = static_cast<NodeId>(spec_.brokers);
+  const kafka::ProducerMetadata md = metadata();
+  for (size_t s = 0; s < spec_.producers.size(); ++s) {
+    const ProducerSpec& ps = spec_.producers[s];
+    for (uint32_t i = 0; i < ps.count; ++i) {
+      auto c = std::make_unique<ProducerClient>();
+      c->id = next_id++;
+      c->spec_index = s;
+      const std::string name = "producer/" + std::to_string(s) + "/" + std::to_string(i);
+      c->rng = sim::Rng::stream(spec_.seed, name + "/workload");
+      c->producer = std::make_unique<kafka::Producer>(
+          kafka::apply_idempotence_default(ps.config, ps.idempotence_set_explicitly), c->id,
+          sim::Rng::stream(spec_.seed, name + "/client"));
+      c->producer->set_metadata(md);
+      // InitProducerId is not simulated: each producer gets a distinct id at start.
+      c->producer->set_producer_id_and_epoch({1000 + c->id, 0});
+      producers_.push_back(std::move(c));
+    }
+  }
+  for (auto& c : producers_) {
+    const ProducerSpec& ps = spec_.producers[c->spec_index];
+    ProducerClient* client = c.get();
+    if (ps.closed_loop_threads > 0) {
+      for (uint32_t t = 0; t < ps.closed_loop_threads; ++t)
+        engine_.schedule_at(SimTime::zero(), [this, client, t] { producer_send_next(*client, t); });
+    } else {
+      client->arrival = std::make_unique<ArrivalProcess>(ps.arrival, ps.records_per_s, SimTime::zero());
+      schedule_open_loop(*client);
+    }
+  }
+  for (size_t s = 0; s < spec_.consumers.size(); ++s) {
+    const ConsumerSpec& cs = spec_.consumers[s];
+    const TopicSpec& topic = spec_.topics[static_cast<size_t>(cs.topic)];
+    for (uint32_t i = 0; i < cs.count; ++i) {
+      auto c = std::make_unique<ConsumerClient>();
+      c->id = next_id++;
+      c->spec_index = s;
+      c->per_record = cs.processing_time_per_record;
+      kafka::ConsumerConfig config = cs.config;
+      config.client_id = c->id;
+      c->consumer = std::make_unique<kafka::KafkaConsumer>(config, md, engine_.now());
+      c->consumer->set_coordinator(0);
+      // Static assignment: partitions round-robin over the group's consumers, starting at offset 0 (the topic
+      // is empty when the run starts, so this equals auto.offset.reset=latest without a ListOffsets trip).
+      std::vector<kafka::PartitionAssignment> assignment;
+      for (int32_t p = static_cast<int32_t>(i); p < topic.partitions; p += static_cast<int32_t>(cs.count))
+        assignment.push_back({PartitionRef{cs.topic, p}, 0});
+      kafka::ConsumerOutbox out;
+      c->consumer->assign(engine_.now(), assignment, out);
+      ConsumerClient* client = c.get();
+      consumers_.push_back(std::move(c));
+      consumer_dispatch(*client, out);
+      engine_.schedule_at(SimTime::zero(), [this, client] { consumer_poll(*client); });
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Transport
+
+models::HostId World::host_of(NodeId node) const {
+  KS_ASSERT_GE(node, 0);
+  KS_ASSERT_LT(static_cast<size_t>(node), hosts_.size());
+  return hosts_[static_cast<size_t>(node)];
+}
+
+void World::send(NodeId from, NodeId to, int64_t bytes, sim::Callback on_delivered) {
+  KS_ASSERT_GT(bytes, 0);
+  network_->send(host_of(from), host_of(to), static_cast<uint64_t>(bytes), std::move(on_delivered));
+}
+
+// A request arrives at a broker: a network thread parses it, then it waits in the request queue for an I/O
+// thread (SocketServer Processor -> RequestChannel -> KafkaRequestHandler, §2.1).
+void World::on_request_arrival(Broker& b, std::function<void()> handle) {
+  models::Cpu& cpu = b.hw->cpu();
+  cpu.submit(b.network_pool, spec_.network_thread_request_cost, [this, &b, handle = std::move(handle)]() mutable {
+    const auto status = b.hw->cpu().submit(b.io_pool, Duration::zero(), [handle = std::move(handle)] { handle(); });
+    // A full request queue blocks the network thread in Kafka; here the request retries shortly [A].
+    if (status == models::SubmitStatus::kQueueFull)
+      engine_.schedule_after(Duration::from_us(100), [this, &b, handle] { on_request_arrival(b, handle); });
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Brokers
+
+void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
+  // The I/O thread's CPU: a fixed cost per request plus CRC32C over the produced bytes (LogValidator checks
+  // every batch's CRC, hardware-models.md §5.3). The state change happens when that work is done.
+  int64_t bytes = 0;
+  for (const auto& p : request.partitions) bytes += p.batch.size_bytes;
+  const double crc_rate = spec_.cpu_costs.crc32c_bytes_per_s * spec_.cpu_costs.desktop_to_server_scale;
+  const Duration cost = spec_.cpu_costs.request_fixed_cost +
+                        (crc_rate > 0 ? Duration::from_seconds_ceil(static_cast<double>(bytes) / crc_rate) : Duration::zero());
+  b.hw->cpu().submit(b.io_pool, cost, [this, &b, request = std::move(request)] {
+    kafka::BrokerOutbox out;
+    b.rm->handle_produce(request, engine_.now(), out);
+    dispatch(b, out);
+  });
+}
+
+void World::handle_fetch(Broker& b, kafka::FetchRequest request) {
+  Duration cost = spec_.cpu_costs.request_fixed_cost;
+  if (request.replica_id >= 0)
+    cost += spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(request.partitions.size());
+  b.hw->cpu().submit(b.io_pool, cost, [this, &b, request = std::move(request)] {
+    kafka::BrokerOutbox out;
+    b.rm->handle_fetch(request, engine_.now(), out);
+    dispatch(b, out);
+  });
+}
+
+// Runs the storage operations of an outbox, then sends its responses: an append's write() returns before the
+// handler answers, and fetches completed by that append read what it wrote.
+void World::dispatch(Broker& b, kafka::BrokerOutbox& out) {
+  for (const auto& change : out.isr_changes) {
+    const bool shrink = change.kind == kafka::IsrChangeKind::shrink;
+    if (shrink) ++b.isr_shrinks;
+    else ++b.isr_expands;
+    events_.push_back({{"time_s", change.time.seconds_f()},
+                       {"type", shrink ? "isr_shrink" : "isr_expand"},
+                       {"broker", b.id},
+                       {"topic", spec_.topics[static_cast<size_t>(change.partition.topic)].name},
+                       {"partition", change.partition.partition},
+                       {"leader_epoch", change.leader_epoch},
+                       {"old_isr", change.old_isr},
+                       {"new_isr", change.new_isr}});
+  }
+  auto produce = std::make_shared<std::vector<kafka::OutgoingProduceResponse>>(std::move(out.produce_responses));
+  auto fetch = std::make_shared<std::vector<kafka::OutgoingFetchResponse>>(std::move(out.fetch_responses));
+  auto respond = [this, &b, produce, fetch] {
+    for (auto& r : *produce) {
+      const int64_t bytes = kafka::wire_size_bytes(r.response);
+      const NodeId dest = r.destination;
+      b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
+                         [this, &b, dest, bytes, response = std::move(r.response)] {
+                           send(b.id, dest, bytes, [this, dest, response] {
+                             for (auto& c : producers_) {
+                               if (c->id != dest) continue;
+                               kafka::ProducerOutbox pout;
+                               c->producer->on_produce_response(response, engine_.now(), pout);
+                               producer_dispatch(*c, pout);
+                             }
+                           });
+                         });
+    }
+    for (auto& r : *fetch) send_fetch_response(b, r.destination, std::move(r.response));
+  };
+  if (!out.storage_ops.empty()) {
+    b.hw->storage().execute(std::move(out.storage_ops), [respond](models::IoStatus) { respond(); });
+  } else if (!produce->empty() || !fetch->empty()) {
+    respond();
+  }
+  out.clear();
+  rearm_broker(b);
+}
+
+// A fetch response leaves through a network thread, which sends each partition's slice from the page cache
+// with sendfile; a miss blocks that thread on the disk (KAFKA-7504, hardware-models.md §3.7).
+void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchResponse response) {
+  b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
+                     [this, &b, destination, response = std::move(response)]() mutable {
+    auto shared = std::make_shared<kafka::FetchResponse>(std::move(response));
+    auto next = std::make_shared<std::function<void(size_t)>>();
+    *next = [this, &b, destination, shared, next](size_t i) {
+      while (i < shared->partitions.size() && shared->partitions[i].slice.bytes == 0) ++i;
+      if (i == shared->partitions.size()) {
+        const int64_t bytes = kafka::wire_size_bytes(*shared);
+        send(b.id, destination, bytes, [this, &b, destination, shared] {
+          if (destination < static_cast<NodeId>(spec_.brokers)) {
+            Broker& follower = *brokers_[static_cast<size_t>(destination)];
+            const auto key = follower.fetch_keys.find(shared->correlation_id);
+            if (key == follower.fetch_keys.end()) return;
+            const kafka::FetcherKey fk = key->second.first;
+            kafka::FetchResponse restored = *shared;
+            restored.correlation_id = key->second.second;
+            follower.fetch_keys.erase(key);
+            on_follower_response(follower, fk, restored);
+            return;
+          }
+          (void)b;
+          for (auto& c : consumers_) {
+            if (c->id != destination) continue;
+            kafka::ConsumerOutbox out;
+            c->consumer->on_fetch_response(engine_.now(), b.id, *shared, out);
+            consumer_dispatch(*c, out);
+          }
+        });
+        (*next) = nullptr;  // break the self-reference once done
+        return;
+      }
+      const kafka::FileSlice& s = shared->partitions[i].slice;
+      b.hw->storage().read_slice(s.file_id, s.position, s.bytes,
+                                 [next, i](const models::ReadResult&) { if (*next) (*next)(i + 1); });
+    };
+    (*next)(0);
+  });
+}
+
+void World::on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::FetchResponse& response) {
+  // The replica fetcher thread appends what it fetched (ReplicaFetcherThread.processPartitionData).
+  Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(response.partitions.size());
+  b.hw->cpu().submit(b.fetcher_pool, cost, [this, &b, key, response] {
+    kafka::FetcherOutbox fout;
+    const auto disposition = b.fetchers->on_fetch_response(key, response, engine_.now(), fout);
+    if (disposition != kafka::ResponseDisposition::processed) return;
+    kafka::BrokerOutbox out;
+    b.rm->handle_follower_fetch_response(response, engine_.now(), out);
+    // The fetcher tracks its own fetch offsets; they must agree with the replica's log.
+    for (const auto& instruction : fout.local) {
+      if (const auto* append = std::get_if<kafka::FollowerAppend>(&instruction)) {
+        const kafka::Partition* p = b.rm->partition(append->partition);
+        KS_ASSERT(p != nullptr);
+        KS_ASSERT_EQ(p->log_end_offset(), append->next_fetch_offset);
+      }
+    }
+    auto ops = std::move(out.storage_ops);
+    out.storage_ops.clear();
+    dispatch(b, out);
+    // The next fetch goes out once the appended bytes are in the page cache.
+    b.hw->storage().execute(std::move(ops), [this, &b](models::IoStatus) { poll_fetchers(b); });
+  });
+}
+
+void World::poll_fetchers(Broker& b) {
+  kafka::FetcherOutbox fout;
+  b.fetchers->poll(engine_.now(), fout);
+  for (auto& f : fout.fetches) {
+    const uint64_t own_id = f.request.correlation_id;
+    f.request.correlation_id = next_correlation_id_++;
+    b.fetch_keys[f.request.correlation_id] = {kafka::FetcherKey{f.destination, f.fetcher_id}, own_id};
+    Broker& leader = *brokers_[static_cast<size_t>(f.destination)];
+    const int64_t bytes = kafka::wire_size_bytes(f.request);
+    send(b.id, leader.id, bytes, [this, &leader, request = f.request] {
+      on_request_arrival(leader, [this, &leader, request] { handle_fetch(leader, request); });
+    });
+  }
+  const SimTime at = b.fetchers->next_wakeup();
+  if (at != b.fetcher_wakeup_at) {
+    engine_.cancel(b.fetcher_wakeup);
+    b.fetcher_wakeup_at = at;
+    if (at != SimTime::max())
+      b.fetcher_wakeup = engine_.schedule_at(max(at, engine_.now()), [this, &b] {
+        b.fetcher_wakeup_at = SimTime::max();
+        poll_fetchers(b);
+      });
+  }
+}
+
+void World::rearm_broker(Broker& b) {
+  const SimTime at = b.rm->next_wakeup();
+  if (at == b.wakeup_at) return;
+  engine_.cancel(b.wakeup);
+  b.wakeup_at = at;
+  if (at == SimTime::max()) return;
+  b.wakeup = engine_.schedule_at(max(at, engine_.now()), [this, &b] {
+    b.wakeup_at = SimTime::max();
+    kafka::BrokerOutbox out;
+    b.rm->on_wakeup(engine_.now(), out);
+    dispatch(b, out);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Producers
+
+void World::schedule_open_loop(ProducerClient& c) {
+  const SimTime at = c.arrival->next(c.rng);
+  if (at >= SimTime::zero() + spec_.duration) return;
+  engine_.schedule_at(at, [this, &c, at] {
+    c.backlog.push_back(at);
+    producer_send_next(c, 0);
+    schedule_open_loop(c);
+  });
+}
+
+// Sends the next record: for an open loop the oldest backlogged intended time, for a closed-loop thread a record
+// intended now. A send blocked on buffer.memory stops the application thread until an UnblockedSend.
+void World::producer_send_next(ProducerClient& c, uint32_t thread) {
+  const ProducerSpec& ps = spec_.producers[c.spec_index];
+  const bool closed_loop = ps.closed_loop_threads > 0;
+  if (engine_.now() >= SimTime::zero() + spec_.duration) return;
+  kafka::ProducerOutbox out;
+  while (!c.blocked && (closed_loop || !c.backlog.empty())) {
+    const SimTime intended = closed_loop ? engine_.now() : c.backlog.front();
+    if (!closed_loop) c.backlog.pop_front();
+    kafka::ProducerRecord record;
+    record.topic = ps.topic;
+    record.record_id = c.next_record_id++;
+    const uint32_t value_bytes = ps.value_size.draw(c.rng);
+    record.shape.value_bytes = static_cast<int32_t>(value_bytes);
+    std::string key;
+    if (ps.keys.has_keys()) {
+      key = KeyDistribution::key_bytes(ps.keys.draw(c.rng));
+      record.key = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size());
+      record.shape.key_bytes = static_cast<int32_t>(key.size());
+    }
+    c.in_flight[record.record_id] = ProducerClient::InFlight{intended, value_bytes, thread};
+    metrics_.on_sent(value_bytes);
+    const kafka::SendResult r = c.producer->send(engine_.now(), record, out);
+    if (r.status == kafka::SendStatus::blocked) c.blocked = true;
+    if (closed_loop) break;  // this thread waits for the completion
+  }
+  producer_dispatch(c, out);
+}
+
+void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
+  const ProducerSpec& ps = spec_.producers[c.spec_index];
+  // Sends that were blocked on memory returned: the application thread goes on.
+  if (!out.unblocked_sends.empty()) {
+    c.blocked = false;
+    out.unblocked_sends.clear();
+    if (ps.closed_loop_threads == 0) engine_.schedule_after(Duration::zero(), [this, &c] { producer_send_next(c, 0); });
+  }
+  for (const auto& done : out.completions) {
+    const auto it = c.in_flight.find(done.record_id);
+    KS_ASSERT(it != c.in_flight.end());
+    const ProducerClient::InFlight info = it->second;
+    c.in_flight.erase(it);
+    if (done.outcome == kafka::RecordOutcome::acked) {
+      metrics_.on_acked(info.intended, done.completion_time, info.bytes);
+      if (done.offset >= 0) {
+        const auto key = std::make_pair(done.partition, done.offset);
+        const auto early = consumed_before_ack_.find(key);
+        if (early != consumed_before_ack_.end()) {
+          metrics_.on_consumed(info.intended, max(early->second, info.intended), info.bytes);
+          consumed_before_ack_.erase(early);
+        } else if (!spec_.consumers.empty()) {
+          acked_send_times_[key] = info.intended;
+        }
+      }
+    } else {
+      metrics_.on_failed();
+    }
+    if (ps.closed_loop_threads > 0) {
+      const uint32_t thread = info.thread;
+      engine_.schedule_after(Duration::zero(), [this, &c, thread] { producer_send_next(c, thread); });
+    }
+  }
+  for (auto& r : out.requests) {
+    const NodeId dest = r.destination;
+    const uint64_t correlation = r.request.correlation_id;
+    const int64_t bytes = kafka::wire_size_bytes(r.request);
+    Broker& b = *brokers_[static_cast<size_t>(dest)];
+    send(c.id, dest, bytes, [this, &c, &b, correlation, request = std::move(r.request)] {
+      // The request is on the wire once the broker has it [A]: acks=0 completes here.
+      kafka::ProducerOutbox pout;
+      c.producer->on_request_sent(correlation, engine_.now(), pout);
+      producer_dispatch(c, pout);
+      on_request_arrival(b, [this, &b, request] { handle_produce(b, request); });
+    });
+  }
+  out.clear();
+  rearm_producer(c);
+}
+
+void World::rearm_producer(ProducerClient& c) {
+  const SimTime at = c.producer->next_wakeup();
+  if (at == c.wakeup_at && engine_.is_pending(c.wakeup)) return;
+  engine_.cancel(c.wakeup);
+  c.wakeup_at = at;
+  if (at == SimTime::max()) return;
+  c.wakeup = engine_.schedule_at(max(at, engine_.now()), [this, &c] {
+    c.wakeup_at = SimTime::max();
+    kafka::ProducerOutbox out;
+    c.producer->poll(engine_.now(), out);
+    producer_dispatch(c, out);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Consumers
+
+void World::consumer_poll(ConsumerClient& c) {
+  c.processing = false;
+  kafka::ConsumerOutbox out;
+  c.consumer->poll(engine_.now(), out);
+  consumer_dispatch(c, out);
+}
+
+void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
+  int64_t records = 0;
+  for (const auto& polled : out.polled) {
+    for (const auto& range : polled.ranges) {
+      for (int32_t i = 0; i < range.record_count; ++i) {
+        const auto key = std::make_pair(range.partition, range.first_offset + i);
+        const auto it = acked_send_times_.find(key);
+        if (it != acked_send_times_.end()) {
+          metrics_.on_consumed(it->second, engine_.now(), 0);
+          acked_send_times_.erase(it);
+        } else {
+          consumed_before_ack_[key] = engine_.now();
+        }
+      }
+      records += range.record_count;
+    }
+  }
+  for (auto& f : out.fetches) {
+    Broker& b = *brokers_[static_cast<size_t>(f.destination)];
+    const int64_t bytes = kafka::wire_size_bytes(f.request);
+    send(c.id, b.id, bytes, [this, &b, request = std::move(f.request)] {
+      on_request_arrival(b, [this, &b, request] { handle_fetch(b, request); });
+    });
+  }
+  // Offset commits: the group coordinator is not simulated yet; a commit succeeds after a round trip to it.
+  for (auto& commit : out.commits) {
+    kafka::OffsetCommitResponse response;
+    response.correlation_id = commit.request.correlation_id;
+    for (const auto& p : commit.request.partitions) response.partitions.push_back({p.partition, kafka::Errc::none});
+    const int64_t bytes = kafka::wire_size_bytes(commit.request);
+    send(c.id, 0, bytes, [this, &c, response] {
+      send(0, c.id, kafka::wire_size_bytes(response), [this, &c, response] {
+        kafka::ConsumerOutbox o;
+        c.consumer->on_offset_commit_response(engine_.now(), response, o);
+        consumer_dispatch(c, o);
+      });
+    });
+  }
+  if (records > 0 && !c.processing) {
+    // The application processes what poll returned, then polls again.
+    c.processing = true;
+    engine_.schedule_after(c.per_record * records, [this, &c] { consumer_poll(c); });
+  }
+  out.clear();
+  rearm_consumer(c);
+}
+
+void World::rearm_consumer(ConsumerClient& c) {
+  const SimTime at = c.consumer->next_wakeup();
+  if (at == c.wakeup_at && engine_.is_pending(c.wakeup)) return;
+  engine_.cancel(c.wakeup);
+  c.wakeup_at = at;
+  if (at == SimTime::max()) return;
+  c.wakeup = engine_.schedule_at(max(at, engine_.now()), [this, &c] {
+    c.wakeup_at = SimTime::max();
+    kafka::ConsumerOutbox out;
+    c.consumer->on_wakeup(engine_.now(), out);
+    consumer_dispatch(c, out);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Sampling and the summary
+
+void World::sample() {
+  const SimTime now = engine_.now();
+  timeseries_.begin_row(now);
+  const double interval_s = spec_.sample_interval.seconds_f();
+  timeseries_.set("throughput_mib_per_s", static_cast<double>(metrics_.take_interval_acked_bytes()) / interval_s / 1048576.0);
+  const sim::Histogram h = metrics_.take_interval_produce_latency();
+  timeseries_.set("produce_p50_ms", static_cast<double>(h.percentile(50)) / 1e6);
+  timeseries_.set("produce_p99_ms", static_cast<double>(h.percentile(99)) / 1e6);
+  int64_t under_replicated = 0;
+  size_t isr_min = SIZE_MAX;
+  for (auto& b : brokers_) {
+    for (const auto& [ref, p] : b->rm->partitions()) {
+      if (!p->is_leader()) continue;
+      isr_min = std::min(isr_min, p->isr().size());
+      if (p->isr().size() < p->replicas().size()) ++under_replicated;
+    }
+  }
+  timeseries_.set("isr_size_min", isr_min == SIZE_MAX ? 0.0 : static_cast<double>(isr_min));
+  timeseries_.set("under_replicated_partitions", static_cast<double>(under_replicated));
+  for (auto& b : brokers_) {
+    const std::string prefix = "broker" + std::to_string(b->id) + "_";
+    const models::HostId host = hosts_[static_cast<size_t>(b->id)];
+    const auto& route = network_->route(host, hosts_.back());
+    timeseries_.set(prefix + "nic_tx_util", network_->link_utilisation(host, route[1]));
+    timeseries_.set(prefix + "nic_rx_util", network_->link_utilisation(route[1], host));
+    timeseries_.set(prefix + "disk_util", b->hw->disk(0).utilisation());
+    timeseries_.set(prefix + "cpu_util", b->hw->cpu().host_stats().utilisation);
+    timeseries_.set(prefix + "page_cache_hit_ratio", b->hw->page_cache().stats().hit_ratio());
+    timeseries_.set(prefix + "dirty_mib", static_cast<double>(b->hw->page_cache().dirty_bytes()) / 1048576.0);
+  }
+  int64_t lag = 0;
+  for (auto& c : consumers_) {
+    const TopicSpec& topic = spec_.topics[static_cast<size_t>(spec_.consumers[c->spec_index].topic)];
+    for (int32_t p = 0; p < topic.partitions; ++p) {
+      const auto l = c->consumer->lag(PartitionRef{spec_.consumers[c->spec_index].topic, p});
+      if (l.has_value()) lag += *l;
+    }
+  }
+  timeseries_.set("consumer_lag_records", static_cast<double>(lag));
+  if (now + spec_.sample_interval <= SimTime::zero() + spec_.duration)
+    engine_.schedule_after(spec_.sample_interval, [this] { sample(); });
+}
+
+const kafka::Partition* World::partition(uint32_t broker, PartitionRef ref) const {
+  KS_ASSERT_LT(broker, brokers_.size());
+  return brokers_[broker]->rm->partition(ref);
+}
+
+WorldSummary World::run(uint64_t events_max) {
+  engine_.run_until(SimTime::zero() + spec_.duration, events_max);
+  WorldSummary s;
+  s.records_sent = metrics_.records_sent();
+  s.records_acked = metrics_.records_acked();
+  s.records_failed = metrics_.records_failed();
+  s.records_consumed = metrics_.records_consumed();
+  const double window_s = (spec_.duration - spec_.warmup).seconds_f();
+  s.throughput_records_per_s = static_cast<double>(metrics_.records_acked_after_warmup()) / window_s;
+  s.throughput_mib_per_s = static_cast<double>(metrics_.bytes_acked_after_warmup()) / window_s / 1048576.0;
+  s.produce_latency = summarise(metrics_.produce_latency_ns());
+  s.end_to_end_latency = summarise(metrics_.end_to_end_latency_ns());
+  s.events = engine_.events_executed();
+  s.simulated_seconds = engine_.now().seconds_f();
+  s.trace_hash = engine_.trace_hash();
+  // Utilisation of every resource over the whole run; the bottleneck is the most utilised one.
+  auto add = [&s](std::string name, double u) { s.utilisation.emplace_back(std::move(name), u); };
+  for (auto& b : brokers_) {
+    const std::string name = "broker-" + std::to_string(b->id);
+    const models::HostId host = hosts_[static_cast<size_t>(b->id)];
+    const auto& route = network_->route(host, hosts_.back());
+    add(name + " nic tx", network_->link_utilisation(host, route[1]));
+    add(name + " nic rx", network_->link_utilisation(route[1], host));
+    for (size_t d = 0; d < b->hw->disk_count(); ++d) add(name + " disk " + std::to_string(d), b->hw->disk(d).utilisation());
+    add(name + " io threads", b->hw->cpu().pool_stats(b->io_pool).thread_utilisation);
+    add(name + " network threads", b->hw->cpu().pool_stats(b->network_pool).thread_utilisation);
+    add(name + " replica fetcher", b->hw->cpu().pool_stats(b->fetcher_pool).thread_utilisation);
+  }
+  for (size_t i = spec_.brokers; i < hosts_.size(); ++i) {
+    const models::HostId host = hosts_[i];
+    const auto& route = network_->route(host, hosts_[0]);
+    const std::string name = "client-" + std::to_string(i - spec_.brokers);
+    add(name + " nic tx", network_->link_utilisation(host, route[1]));
+    add(name + " nic rx", network_->link_utilisation(route[1], host));
+  }
+  std::sort(s.utilisation.begin(), s.utilisation.end());
+  for (const auto& [name, u] : s.utilisation) {
+    if (u > s.bottleneck_utilisation) {
+      s.bottleneck_utilisation = u;
+      s.bottleneck = name;
+    }
+  }
+  uint64_t requests = 0, records = 0, bytes = 0, batches = 0;
+  for (auto& c : producers_) {
+    const auto& m = c->producer->metrics();
+    requests += m.produce_requests;
+    records += m.records_sent;
+    bytes += m.bytes_sent;
+    batches += m.batches_sent;
+  }
+  s.produce_requests = requests;
+  s.batches_sent = batches;
+  s.records_per_request = requests > 0 ? static_cast<double>(records) / static_cast<double>(requests) : 0;
+  s.batch_size_bytes_mean = batches > 0 ? static_cast<double>(bytes) / static_cast<double>(batches) : 0;
+  return s;
+}
+
+}  // namespace kafkasim::cluster

@@ -1,0 +1,176 @@
+// A simulated Kafka cluster: brokers (Kafka's state machines on their own hardware), producer and consumer
+// clients, and the network between them, all driven by one engine.
+//
+// How a request travels (DESIGN.md "How one record travels"):
+//   client NIC -> fabric -> broker NIC -> network thread (parse) -> request queue -> I/O thread (validate,
+//   append: page-cache writes through LogStorage) -> response, or the produce/fetch purgatory -> network thread
+//   (for a fetch: sendfile from the page cache, disk reads on a miss) -> broker NIC -> fabric -> client NIC.
+// Follower replication is the same path with the follower's ReplicaFetcherManager as the client.
+//
+// Placement: partition p of topic t has replicas (t + p + i) mod brokers for i < RF, the first being the
+// leader — the round-robin core of Kafka's StripedReplicaPlacer (kafka-behaviour.md §3.9) without rack
+// striping; leaders are fixed until a controller exists.
+//
+// CPU costs per request are [A] assumptions stated in docs/validation.md: the network thread spends
+// `network_thread_request_cost` per request, the I/O thread the profile's `request_fixed_cost` plus CRC32C over
+// produced bytes (LogValidator), per-partition replica fetch cost on the leader's I/O thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kafkasim/cluster/hardware_profiles.hpp"
+#include "kafkasim/cluster/host_hardware.hpp"
+#include "kafkasim/cluster/metrics.hpp"
+#include "kafkasim/cluster/workload.hpp"
+#include "kafkasim/kafka/broker/replica_manager.hpp"
+#include "kafkasim/kafka/consumer/consumer.hpp"
+#include "kafkasim/kafka/fetcher/replica_fetcher.hpp"
+#include "kafkasim/kafka/producer/producer.hpp"
+#include "kafkasim/models/network.hpp"
+#include "kafkasim/sim/engine.hpp"
+
+namespace kafkasim::cluster {
+
+struct TopicSpec {
+  std::string name;
+  int32_t partitions = 1;
+  int32_t replication_factor = 1;
+  kafka::PartitionConfig config;
+};
+
+struct ProducerSpec {
+  int32_t topic = 0;  // index into WorldSpec::topics
+  uint32_t count = 1;
+  kafka::ProducerConfig config;
+  bool idempotence_set_explicitly = false;
+  // Open loop: `records_per_s` per producer; closed loop: `closed_loop_threads` > 0 threads per producer, each
+  // sending its next record when the previous one completed (send().get()).
+  ArrivalProcess::Kind arrival = ArrivalProcess::Kind::kConstant;
+  double records_per_s = 1000;
+  uint32_t closed_loop_threads = 0;
+  SizeDistribution value_size = SizeDistribution::fixed(512);
+  KeyDistribution keys = KeyDistribution::none();
+};
+
+struct ConsumerSpec {
+  int32_t topic = 0;
+  uint32_t count = 1;  // the topic's partitions are split round-robin over the consumers (static assignment)
+  kafka::ConsumerConfig config;
+  sim::Duration processing_time_per_record;
+};
+
+struct WorldSpec {
+  uint64_t seed = 1;
+  sim::Duration duration = sim::Duration::from_s(60);
+  sim::Duration warmup = sim::Duration::from_s(10);
+  uint32_t brokers = 3;
+  uint32_t racks = 1;
+  HostHardwareSpec broker_hardware;
+  CpuCosts cpu_costs;
+  NicProfile client_nic;
+  models::LinkSpec uplink{125e8, sim::Duration::from_us(5)};  // ToR <-> spine [A]
+  kafka::BrokerConfig broker_config;
+  kafka::ReplicaFetcherConfig fetcher_config;
+  uint32_t num_network_threads = 3;  // num.network.threads
+  uint32_t num_io_threads = 8;       // num.io.threads
+  uint32_t queued_max_requests = 500;  // queued.max.requests
+  sim::Duration network_thread_request_cost = sim::Duration::from_us(10);  // [A]
+  std::vector<TopicSpec> topics;
+  std::vector<ProducerSpec> producers;
+  std::vector<ConsumerSpec> consumers;
+  sim::Duration sample_interval = sim::Duration::from_s(1);
+};
+
+struct WorldSummary {
+  uint64_t records_sent = 0, records_acked = 0, records_failed = 0, records_consumed = 0;
+  double throughput_records_per_s = 0, throughput_mib_per_s = 0;
+  LatencySummary produce_latency, end_to_end_latency;
+  uint64_t events = 0;
+  double simulated_seconds = 0;
+  uint64_t trace_hash = 0;
+  std::string bottleneck;  // the most utilised resource, e.g. "broker-0 nic tx"
+  double bottleneck_utilisation = 0;
+  std::vector<std::pair<std::string, double>> utilisation;  // every resource, sorted by name
+  uint64_t produce_requests = 0;
+  uint64_t batches_sent = 0;
+  double records_per_request = 0;
+  double batch_size_bytes_mean = 0;
+};
+
+class World {
+ public:
+  explicit World(WorldSpec spec);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // Runs to spec.duration (or events_max events) and returns the summary.
+  WorldSummary run(uint64_t events_max = UINT64_MAX);
+
+  sim::Engine& engine() { return engine_; }
+  const RunMetrics& metrics() const { return metrics_; }
+  const TimeSeries& timeseries() const { return timeseries_; }
+  // events.jsonl: ISR changes and other notable state changes, one JSON object each, in time order.
+  const std::vector<nlohmann::json>& events() const { return events_; }
+  const WorldSpec& spec() const { return spec_; }
+  // The partition's replica on `broker`, or null.
+  const kafka::Partition* partition(uint32_t broker, kafka::PartitionRef ref) const;
+
+ private:
+  struct Broker;
+  struct ProducerClient;
+  struct ConsumerClient;
+
+  void build_topology();
+  void create_partitions();
+  void start_clients();
+
+  // Brokers.
+  void on_request_arrival(Broker& b, std::function<void()> handle);
+  void handle_produce(Broker& b, kafka::ProduceRequest request);
+  void handle_fetch(Broker& b, kafka::FetchRequest request);
+  void dispatch(Broker& b, kafka::BrokerOutbox& out);
+  void send_fetch_response(Broker& b, kafka::NodeId destination, kafka::FetchResponse response);
+  void rearm_broker(Broker& b);
+  void poll_fetchers(Broker& b);
+  void on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::FetchResponse& response);
+
+  // Producers.
+  void producer_send_next(ProducerClient& c, uint32_t thread);
+  void schedule_open_loop(ProducerClient& c);
+  void producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out);
+  void rearm_producer(ProducerClient& c);
+
+  // Consumers.
+  void consumer_poll(ConsumerClient& c);
+  void consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out);
+  void rearm_consumer(ConsumerClient& c);
+
+  void sample();
+  models::HostId host_of(kafka::NodeId node) const;
+  void send(kafka::NodeId from, kafka::NodeId to, int64_t bytes, sim::Callback on_delivered);
+  kafka::ProducerMetadata metadata() const;
+
+  WorldSpec spec_;
+  sim::Engine engine_;
+  std::unique_ptr<models::Network> network_;
+  std::vector<models::HostId> hosts_;  // by node id: brokers first, then clients
+  std::vector<std::unique_ptr<Broker>> brokers_;
+  std::vector<std::unique_ptr<ProducerClient>> producers_;
+  std::vector<std::unique_ptr<ConsumerClient>> consumers_;
+  RunMetrics metrics_;
+  TimeSeries timeseries_;
+  std::vector<nlohmann::json> events_;
+  // End-to-end latency: the intended send time of each acked record, by (partition, offset), until consumed.
+  std::map<std::pair<kafka::PartitionRef, int64_t>, sim::SimTime> acked_send_times_;
+  // Records consumed before their producer saw the ack (acks=1 races): their consume time, by the same key.
+  std::map<std::pair<kafka::PartitionRef, int64_t>, sim::SimTime> consumed_before_ack_;
+  uint64_t next_correlation_id_ = 1;
+};
+
+}  // namespace kafkasim::cluster

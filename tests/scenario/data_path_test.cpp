@@ -1,0 +1,144 @@
+// The Kafka data path end to end on simulated hardware: behaviours a Kafka engineer expects, with expectations
+// derived from the configuration and the hardware, not from earlier runs.
+#include <doctest/doctest.h>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+
+namespace {
+
+cluster::WorldSummary run_acks(Acks acks) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 12_s;
+  spec.warmup = 2_s;
+  spec.producers.push_back(test::open_loop_producer(500, acks, 0, 512));
+  cluster::World world(spec);
+  return world.run();
+}
+
+}  // namespace
+
+TEST_CASE("light load: produce latency orders acks=0 < acks=1 < acks=all, and acks=all pays a replication round trip") {
+  const auto a0 = run_acks(Acks::none);
+  const auto a1 = run_acks(Acks::leader);
+  const auto all = run_acks(Acks::all);
+  CHECK(a0.records_failed == 0);
+  CHECK(a1.records_failed == 0);
+  CHECK(all.records_failed == 0);
+  CHECK(a0.produce_latency.p50_ms < a1.produce_latency.p50_ms);
+  CHECK(a1.produce_latency.p50_ms < all.produce_latency.p50_ms);
+  // acks=all waits until both followers have fetched past the batch and the leader sees their next fetch
+  // (HW rule, kafka-behaviour.md §3.3): at least one more network round trip between brokers. Each link adds
+  // 50 us one way in the nic-10gbe profile and a broker-to-broker path crosses two links: RTT >= 4 x 50 us.
+  CHECK(all.produce_latency.p50_ms - a1.produce_latency.p50_ms >= 0.2);
+  // Nothing is lost or left unacknowledged at light load except records still in flight at the end.
+  CHECK(all.records_acked + 5 >= all.records_sent);
+}
+
+TEST_CASE("linger.ms: more linger means bigger batches and fewer requests; at low rate latency grows with linger") {
+  auto run = [](int64_t linger_ms) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+    spec.duration = 12_s;
+    spec.warmup = 2_s;
+    spec.producers.push_back(test::open_loop_producer(2000, Acks::all, linger_ms, 200));
+    cluster::World world(spec);
+    return world.run();
+  };
+  const auto l0 = run(0);
+  const auto l5 = run(5);
+  const auto l50 = run(50);
+  CHECK(l0.batch_size_bytes_mean < l5.batch_size_bytes_mean);
+  CHECK(l5.batch_size_bytes_mean < l50.batch_size_bytes_mean);
+  CHECK(l0.produce_requests > l5.produce_requests);
+  CHECK(l5.produce_requests > l50.produce_requests);
+  // At 2000 records/s a batch lingers its full linger.ms unless it fills: 50 ms x 2000/s x ~270 B = 27 KB
+  // exceeds batch.size (16 KiB), so l50's batches fill in about 16384/270/2000 = 30 ms; the median record then
+  // waits about half of that, well above l0's.
+  CHECK(l50.produce_latency.p50_ms > l0.produce_latency.p50_ms + 5.0);
+  CHECK(l5.produce_latency.p50_ms > l0.produce_latency.p50_ms);
+}
+
+// The producer sends one request per broker with every ready batch (RecordAccumulator.drain), so with linger
+// bounding the send rate the request count stays near brokers / linger.ms; what more partitions change is the
+// number and size of the batches inside the requests.
+TEST_CASE("more partitions at the same rate mean smaller batches, more of them, and more per request") {
+  auto run = [](int32_t partitions) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", partitions, 3, 2);
+    spec.duration = 12_s;
+    spec.warmup = 2_s;
+    auto p = test::open_loop_producer(20000, Acks::all, 5, 200);
+    p.keys = cluster::KeyDistribution::uniform(10000);  // keyed: records spread over every partition
+    spec.producers.push_back(p);
+    cluster::World world(spec);
+    return world.run();
+  };
+  const auto few = run(3);
+  const auto many = run(60);
+  CHECK(many.batch_size_bytes_mean < few.batch_size_bytes_mean);
+  CHECK(many.batches_sent > few.batches_sent);
+  CHECK(static_cast<double>(many.batches_sent) / static_cast<double>(many.produce_requests) >
+        static_cast<double>(few.batches_sent) / static_cast<double>(few.produce_requests));
+}
+
+TEST_CASE("throughput never exceeds the bottleneck: a producer on 1 GbE saturates its own NIC") {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.client_nic = std::get<cluster::NicProfile>(
+      cluster::load_named_profile("nic-1gbe", cluster::bundled_profile_dir()).params);
+  spec.duration = 10_s;
+  spec.warmup = 3_s;
+  // Offered: 300,000 records/s x 1000 B = 300 MB/s, far above 1 GbE.
+  spec.producers.push_back(test::open_loop_producer(300000, Acks::leader, 5, 1000));
+  cluster::World world(spec);
+  const auto s = world.run();
+  // 1 GbE goodput = 125e6 x 1448/1538 = 117.7 MB/s of request bytes; record payload is a bit less.
+  const double goodput_mib = 125e6 * 1448.0 / 1538.0 / 1048576.0;
+  CHECK(s.throughput_mib_per_s <= goodput_mib);
+  CHECK(s.throughput_mib_per_s > 0.8 * goodput_mib);
+  CHECK(s.bottleneck == "client-0 nic tx");
+  CHECK(s.bottleneck_utilisation > 0.9);
+}
+
+TEST_CASE("end-to-end latency is at least the produce-to-commit time and every acked record is consumed") {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 10_s;
+  spec.warmup = 2_s;
+  spec.producers.push_back(test::open_loop_producer(5000, Acks::all, 5, 512));
+  spec.consumers.push_back(cluster::ConsumerSpec{});
+  cluster::World world(spec);
+  const auto s = world.run();
+  CHECK(s.records_consumed > 0);
+  // Consumers only see records below the high watermark, which acks=all also waits for.
+  CHECK(s.end_to_end_latency.p50_ms >= 0.9 * s.produce_latency.p50_ms);
+  // Everything acked more than a second before the end has been consumed.
+  CHECK(s.records_consumed + 5000 >= s.records_acked);
+}
+
+TEST_CASE("determinism: the same scenario and seed twice in one process give identical results") {
+  auto make = [] {
+    auto spec = test::small_cluster(3, "hdd-7200rpm", "nic-10gbe", 6, 3, 2);
+    spec.duration = 5_s;
+    spec.warmup = 1_s;
+    auto p = test::open_loop_producer(3000, Acks::all, 5, 512);
+    p.arrival = cluster::ArrivalProcess::Kind::kPoisson;
+    p.keys = cluster::KeyDistribution::zipf(100, 1.0);
+    spec.producers.push_back(p);
+    spec.consumers.push_back(cluster::ConsumerSpec{});
+    return spec;
+  };
+  cluster::World a(make());
+  cluster::World b(make());
+  const auto ra = a.run();
+  const auto rb = b.run();
+  CHECK(ra.trace_hash == rb.trace_hash);
+  CHECK(ra.events == rb.events);
+  CHECK(ra.records_acked == rb.records_acked);
+  CHECK(ra.produce_latency.p99_ms == rb.produce_latency.p99_ms);
+  CHECK(ra.end_to_end_latency.p50_ms == rb.end_to_end_latency.p50_ms);
+  auto other = make();
+  other.seed = 2;
+  cluster::World c(other);
+  CHECK(c.run().trace_hash != ra.trace_hash);
+}

@@ -1,0 +1,40 @@
+// Building blocks for tests that run a whole simulated cluster.
+#pragma once
+
+#include "kafkasim/cluster/hardware_profiles.hpp"
+#include "kafkasim/cluster/world.hpp"
+
+namespace kafkasim::test {
+
+// A cluster of `brokers` on the bundled profiles, one topic, no clients yet.
+inline cluster::WorldSpec small_cluster(uint32_t brokers, const char* disk, const char* nic, int32_t partitions,
+                                        int32_t rf, int32_t min_isr) {
+  const auto dir = cluster::bundled_profile_dir();
+  cluster::WorldSpec s;
+  s.brokers = brokers;
+  const auto disk_profile = cluster::load_named_profile(disk, dir);
+  if (const auto* hdd = std::get_if<models::HddParams>(&disk_profile.params)) s.broker_hardware.disk = *hdd;
+  else s.broker_hardware.disk = std::get<models::SsdParams>(disk_profile.params);
+  s.broker_hardware.nic = std::get<cluster::NicProfile>(cluster::load_named_profile(nic, dir).params);
+  s.client_nic = s.broker_hardware.nic;
+  s.cpu_costs = std::get<cluster::CpuProfile>(cluster::load_named_profile("cpu-server-16core", dir).params).costs;
+  cluster::TopicSpec t;
+  t.name = "events";
+  t.partitions = partitions;
+  t.replication_factor = rf;
+  t.config.min_insync_replicas = min_isr;
+  s.topics.push_back(t);
+  return s;
+}
+
+inline cluster::ProducerSpec open_loop_producer(double records_per_s, kafka::Acks acks, int64_t linger_ms,
+                                                uint32_t value_bytes) {
+  cluster::ProducerSpec p;
+  p.records_per_s = records_per_s;
+  p.config.acks = acks;
+  p.config.linger = sim::Duration::from_ms(linger_ms);
+  p.value_size = cluster::SizeDistribution::fixed(value_bytes);
+  return p;
+}
+
+}  // namespace kafkasim::test
