@@ -24,15 +24,14 @@ struct World::Broker {
   models::PoolId network_pool{};
   models::PoolId io_pool{};
   models::PoolId fetcher_pool{};
-  sim::EventId wakeup;
-  SimTime wakeup_at = SimTime::max();
-  sim::EventId fetcher_wakeup;
-  SimTime fetcher_wakeup_at = SimTime::max();
+  Wakeup wakeup;
+  Wakeup fetcher_wakeup;
   // Follower fetches travel with a world-unique correlation id; this maps it back to the fetcher that sent the
   // request and the fetcher's own correlation id (fetchers number their requests independently).
   std::map<uint64_t, std::pair<kafka::FetcherKey, uint64_t>> fetch_keys;
   uint32_t next_log_id = 0;
   uint64_t isr_shrinks = 0, isr_expands = 0;
+  uint64_t sampled_hit_bytes = 0, sampled_miss_bytes = 0;
 };
 
 struct World::ProducerClient {
@@ -50,8 +49,7 @@ struct World::ProducerClient {
   std::deque<SimTime> backlog;             // open loop: intended sends waiting while send() is blocked
   bool blocked = false;                    // send() is blocked on buffer.memory
   uint64_t next_record_id = 1;
-  sim::EventId wakeup;
-  SimTime wakeup_at = SimTime::max();
+  Wakeup wakeup;
 };
 
 struct World::ConsumerClient {
@@ -60,8 +58,7 @@ struct World::ConsumerClient {
   std::unique_ptr<kafka::KafkaConsumer> consumer;
   Duration per_record;
   bool processing = false;
-  sim::EventId wakeup;
-  SimTime wakeup_at = SimTime::max();
+  Wakeup wakeup;
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -236,12 +233,14 @@ void World::start_clients() {
       std::vector<kafka::PartitionAssignment> assignment;
       for (int32_t p = static_cast<int32_t>(i); p < topic.partitions; p += static_cast<int32_t>(cs.count))
         assignment.push_back({PartitionRef{cs.topic, p}, 0});
-      kafka::ConsumerOutbox out;
-      c->consumer->assign(engine_.now(), assignment, out);
       ConsumerClient* client = c.get();
       consumers_.push_back(std::move(c));
-      consumer_dispatch(*client, out);
-      engine_.schedule_at(SimTime::zero(), [this, client] { consumer_poll(*client); });
+      engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client, assignment] {
+        kafka::ConsumerOutbox out;
+        client->consumer->assign(engine_.now(), assignment, out);
+        consumer_dispatch(*client, out);
+      });
+      engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] { consumer_poll(*client); });
     }
   }
 }
@@ -426,29 +425,28 @@ void World::poll_fetchers(Broker& b) {
       on_request_arrival(leader, [this, &leader, request] { handle_fetch(leader, request); });
     });
   }
-  const SimTime at = b.fetchers->next_wakeup();
-  if (at != b.fetcher_wakeup_at) {
-    engine_.cancel(b.fetcher_wakeup);
-    b.fetcher_wakeup_at = at;
-    if (at != SimTime::max())
-      b.fetcher_wakeup = engine_.schedule_at(max(at, engine_.now()), [this, &b] {
-        b.fetcher_wakeup_at = SimTime::max();
-        poll_fetchers(b);
-      });
-  }
+  arm(b.fetcher_wakeup, b.fetchers->next_wakeup(), [this, &b] { poll_fetchers(b); });
 }
 
 void World::rearm_broker(Broker& b) {
-  const SimTime at = b.rm->next_wakeup();
-  if (at == b.wakeup_at) return;
-  engine_.cancel(b.wakeup);
-  b.wakeup_at = at;
-  if (at == SimTime::max()) return;
-  b.wakeup = engine_.schedule_at(max(at, engine_.now()), [this, &b] {
-    b.wakeup_at = SimTime::max();
+  arm(b.wakeup, b.rm->next_wakeup(), [this, &b] {
     kafka::BrokerOutbox out;
     b.rm->on_wakeup(engine_.now(), out);
     dispatch(b, out);
+  });
+}
+
+// Keeps one engine event per state machine at or before its next_wakeup(). A later deadline keeps the pending
+// event: it fires early, the state machine does nothing (calling early is harmless by contract), and the
+// handler re-arms. Only an earlier deadline cancels, so wakeups that move later on every call cost nothing.
+void World::arm(Wakeup& w, SimTime at, sim::Callback fire) {
+  if (at == SimTime::max()) return;
+  if (w.at <= at && engine_.is_pending(w.id)) return;
+  engine_.cancel(w.id);
+  w.at = max(at, engine_.now());
+  w.id = engine_.schedule_at(w.at, [&w, fire = std::move(fire)]() mutable {
+    w.at = SimTime::max();
+    fire();
   });
 }
 
@@ -546,13 +544,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
 }
 
 void World::rearm_producer(ProducerClient& c) {
-  const SimTime at = c.producer->next_wakeup();
-  if (at == c.wakeup_at && engine_.is_pending(c.wakeup)) return;
-  engine_.cancel(c.wakeup);
-  c.wakeup_at = at;
-  if (at == SimTime::max()) return;
-  c.wakeup = engine_.schedule_at(max(at, engine_.now()), [this, &c] {
-    c.wakeup_at = SimTime::max();
+  arm(c.wakeup, c.producer->next_wakeup(), [this, &c] {
     kafka::ProducerOutbox out;
     c.producer->poll(engine_.now(), out);
     producer_dispatch(c, out);
@@ -617,13 +609,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
 }
 
 void World::rearm_consumer(ConsumerClient& c) {
-  const SimTime at = c.consumer->next_wakeup();
-  if (at == c.wakeup_at && engine_.is_pending(c.wakeup)) return;
-  engine_.cancel(c.wakeup);
-  c.wakeup_at = at;
-  if (at == SimTime::max()) return;
-  c.wakeup = engine_.schedule_at(max(at, engine_.now()), [this, &c] {
-    c.wakeup_at = SimTime::max();
+  arm(c.wakeup, c.consumer->next_wakeup(), [this, &c] {
     kafka::ConsumerOutbox out;
     c.consumer->on_wakeup(engine_.now(), out);
     consumer_dispatch(c, out);
@@ -660,7 +646,13 @@ void World::sample() {
     timeseries_.set(prefix + "nic_rx_util", network_->link_utilisation(route[1], host));
     timeseries_.set(prefix + "disk_util", b->hw->disk(0).utilisation());
     timeseries_.set(prefix + "cpu_util", b->hw->cpu().host_stats().utilisation);
-    timeseries_.set(prefix + "page_cache_hit_ratio", b->hw->page_cache().stats().hit_ratio());
+    const models::PageCacheStats& cache = b->hw->page_cache().stats();
+    const uint64_t hit = cache.hit_bytes - b->sampled_hit_bytes, miss = cache.miss_bytes - b->sampled_miss_bytes;
+    b->sampled_hit_bytes = cache.hit_bytes;
+    b->sampled_miss_bytes = cache.miss_bytes;
+    // Over the last interval; empty when nothing was read.
+    if (hit + miss > 0) timeseries_.set(prefix + "page_cache_hit_ratio", static_cast<double>(hit) / static_cast<double>(hit + miss));
+    timeseries_.set(prefix + "page_cache_mib", static_cast<double>(cache.cached_bytes) / 1048576.0);
     timeseries_.set(prefix + "dirty_mib", static_cast<double>(b->hw->page_cache().dirty_bytes()) / 1048576.0);
   }
   int64_t lag = 0;
@@ -674,6 +666,11 @@ void World::sample() {
   timeseries_.set("consumer_lag_records", static_cast<double>(lag));
   if (now + spec_.sample_interval <= SimTime::zero() + spec_.duration)
     engine_.schedule_after(spec_.sample_interval, [this] { sample(); });
+}
+
+HostHardware& World::broker_hardware(uint32_t broker) {
+  KS_ASSERT_LT(broker, brokers_.size());
+  return *brokers_[broker]->hw;
 }
 
 const kafka::Partition* World::partition(uint32_t broker, PartitionRef ref) const {

@@ -62,6 +62,9 @@ struct ConsumerSpec {
   uint32_t count = 1;  // the topic's partitions are split round-robin over the consumers (static assignment)
   kafka::ConsumerConfig config;
   sim::Duration processing_time_per_record;
+  // When the consumers start polling, from offset 0: a late start makes a consumer that is far behind the head
+  // of the log and reads old segments (from disk once the page cache has evicted them).
+  sim::Duration start_at;
 };
 
 struct WorldSpec {
@@ -118,10 +121,15 @@ class World {
   // events.jsonl: ISR changes and other notable state changes, one JSON object each, in time order.
   const std::vector<nlohmann::json>& events() const { return events_; }
   const WorldSpec& spec() const { return spec_; }
+  HostHardware& broker_hardware(uint32_t broker);
   // The partition's replica on `broker`, or null.
   const kafka::Partition* partition(uint32_t broker, kafka::PartitionRef ref) const;
 
  private:
+  struct Wakeup {
+    sim::EventId id;
+    sim::SimTime at = sim::SimTime::max();
+  };
   struct Broker;
   struct ProducerClient;
   struct ConsumerClient;
@@ -151,6 +159,7 @@ class World {
   void consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out);
   void rearm_consumer(ConsumerClient& c);
 
+  void arm(Wakeup& w, sim::SimTime at, sim::Callback fire);
   void sample();
   models::HostId host_of(kafka::NodeId node) const;
   void send(kafka::NodeId from, kafka::NodeId to, int64_t bytes, sim::Callback on_delivered);

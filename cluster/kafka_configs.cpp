@@ -1,0 +1,849 @@
+#include "kafkasim/cluster/kafka_configs.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/units.hpp"
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::cluster {
+
+namespace {
+
+constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMsNs = 1'000'000;
+constexpr int64_t kMinuteNs = 60'000'000'000;
+constexpr int64_t kHourNs = 3'600'000'000'000;
+
+using kafka::ConsumerConfig;
+using kafka::PartitionConfig;
+using kafka::ProducerConfig;
+using sim::Duration;
+
+// Small builders for the getters, so each table row stays on a few lines.
+ConfigValue int_value(int64_t v) {
+  ConfigValue out;
+  out.integer = v;
+  return out;
+}
+ConfigValue bool_value(bool v) {
+  ConfigValue out;
+  out.boolean = v;
+  return out;
+}
+ConfigValue text_value(std::string v) {
+  ConfigValue out;
+  out.text = std::move(v);
+  return out;
+}
+ConfigValue duration_value(Duration v) {
+  ConfigValue out;
+  out.duration = v;
+  return out;
+}
+ConfigValue ms_value(int64_t ms) { return duration_value(Duration::from_ms(ms)); }
+int32_t to_i32(int64_t v) {
+  KS_ASSERT_LE(v, kIntMax);  // the table's range check ran first
+  KS_ASSERT_GE(v, std::numeric_limits<int32_t>::min());
+  return static_cast<int32_t>(v);
+}
+// An integer-millisecond field from a converted duration; the converter ensured whole milliseconds.
+int64_t whole_ms(const ConfigValue& v) {
+  KS_ASSERT_EQ(v.duration.ns() % kMsNs, 0);
+  return v.duration.ns() / kMsNs;
+}
+// Kafka's "-1 means unlimited" for retention given in coarser units (log.retention.hours = -1).
+int64_t ms_or_unlimited(const ConfigValue& v) { return v.duration.ns() < 0 ? -1 : whole_ms(v); }
+
+template <typename T>
+ConfigEntry<T> ignored(std::string_view name) {
+  ConfigEntry<T> e{{.name = name, .type = ConfigType::kIgnored, .field = "(not modelled)"}, nullptr, nullptr};
+  return e;
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view v) {
+  return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+}  // namespace
+
+const char* to_string(ConfigType type) {
+  switch (type) {
+    case ConfigType::kInt: return "int";
+    case ConfigType::kLong: return "long";
+    case ConfigType::kDouble: return "double";
+    case ConfigType::kBool: return "boolean";
+    case ConfigType::kString: return "string";
+    case ConfigType::kList: return "list";
+    case ConfigType::kDurationMs: return "duration";
+    case ConfigType::kSize: return "size";
+    case ConfigType::kIgnored: return "ignored";
+  }
+  return "?";
+}
+
+// Producer: kafka-behaviour.md §1.1 (ProducerConfig.java). Ranges are ProducerConfig's validators.
+const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
+  using P = ProducerConfig;
+  static const std::vector<ConfigEntry<P>> table = {
+      {{.name = "acks", .type = ConfigType::kString, .kafka_default = "all", .valid_values = {"all", "-1", "0", "1"},
+        .field = "ProducerConfig::acks"},
+       +[](P& c, const ConfigValue& v) {
+         c.acks = v.text == "0" ? kafka::Acks::none : v.text == "1" ? kafka::Acks::leader : kafka::Acks::all;
+       },
+       +[](const P& c) {
+         return text_value(c.acks == kafka::Acks::none ? "0" : c.acks == kafka::Acks::leader ? "1" : "all");
+       }},
+      {{.name = "enable.idempotence", .type = ConfigType::kBool, .kafka_default = "true",
+        .field = "ProducerConfig::enable_idempotence"},
+       +[](P& c, const ConfigValue& v) { c.enable_idempotence = v.boolean; },
+       +[](const P& c) { return bool_value(c.enable_idempotence); }},
+      {{.name = "retries", .type = ConfigType::kInt, .kafka_default = "2147483647", .min_value = 0,
+        .max_value = kIntMax, .field = "ProducerConfig::retries"},
+       +[](P& c, const ConfigValue& v) { c.retries = to_i32(v.integer); },
+       +[](const P& c) { return int_value(c.retries); }},
+      {{.name = "batch.size", .type = ConfigType::kSize, .kafka_default = "16384", .min_value = 0,
+        .max_value = kIntMax, .field = "ProducerConfig::batch_size_bytes"},
+       +[](P& c, const ConfigValue& v) { c.batch_size_bytes = to_i32(v.integer); },
+       +[](const P& c) { return int_value(c.batch_size_bytes); }},
+      // KIP-1030: 5 ms since 4.0 (0 up to 3.9).
+      {{.name = "linger.ms", .type = ConfigType::kDurationMs, .kafka_default = "5", .min_value = 0,
+        .max_value = kIntMax, .field = "ProducerConfig::linger", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.linger = v.duration; },
+       +[](const P& c) { return duration_value(c.linger); }},
+      {{.name = "buffer.memory", .type = ConfigType::kSize, .kafka_default = "33554432", .min_value = 0,
+        .max_value = kLongMax, .field = "ProducerConfig::buffer_memory_bytes"},
+       +[](P& c, const ConfigValue& v) { c.buffer_memory_bytes = v.integer; },
+       +[](const P& c) { return int_value(c.buffer_memory_bytes); }},
+      {{.name = "max.block.ms", .type = ConfigType::kDurationMs, .kafka_default = "60000", .min_value = 0,
+        .max_value = kLongMax / kMsNs, .field = "ProducerConfig::max_block", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.max_block = v.duration; },
+       +[](const P& c) { return duration_value(c.max_block); }},
+      {{.name = "max.request.size", .type = ConfigType::kSize, .kafka_default = "1048576", .min_value = 0,
+        .max_value = kIntMax, .field = "ProducerConfig::max_request_size_bytes"},
+       +[](P& c, const ConfigValue& v) { c.max_request_size_bytes = to_i32(v.integer); },
+       +[](const P& c) { return int_value(c.max_request_size_bytes); }},
+      {{.name = "request.timeout.ms", .type = ConfigType::kDurationMs, .kafka_default = "30000", .min_value = 0,
+        .max_value = kIntMax, .field = "ProducerConfig::request_timeout", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.request_timeout = v.duration; },
+       +[](const P& c) { return duration_value(c.request_timeout); }},
+      {{.name = "delivery.timeout.ms", .type = ConfigType::kDurationMs, .kafka_default = "120000", .min_value = 0,
+        .max_value = kIntMax, .field = "ProducerConfig::delivery_timeout", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.delivery_timeout = v.duration; },
+       +[](const P& c) { return duration_value(c.delivery_timeout); }},
+      {{.name = "max.in.flight.requests.per.connection", .type = ConfigType::kInt, .kafka_default = "5",
+        .min_value = 1, .max_value = kIntMax, .field = "ProducerConfig::max_in_flight_requests_per_connection"},
+       +[](P& c, const ConfigValue& v) { c.max_in_flight_requests_per_connection = to_i32(v.integer); },
+       +[](const P& c) { return int_value(c.max_in_flight_requests_per_connection); }},
+      {{.name = "retry.backoff.ms", .type = ConfigType::kDurationMs, .kafka_default = "100", .min_value = 0,
+        .max_value = kLongMax / kMsNs, .field = "ProducerConfig::retry_backoff", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.retry_backoff = v.duration; },
+       +[](const P& c) { return duration_value(c.retry_backoff); }},
+      {{.name = "retry.backoff.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "1000", .min_value = 0,
+        .max_value = kLongMax / kMsNs, .field = "ProducerConfig::retry_backoff_max", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.retry_backoff_max = v.duration; },
+       +[](const P& c) { return duration_value(c.retry_backoff_max); }},
+      {{.name = "reconnect.backoff.ms", .type = ConfigType::kDurationMs, .kafka_default = "50", .min_value = 0,
+        .max_value = kLongMax / kMsNs, .field = "ProducerConfig::reconnect_backoff", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.reconnect_backoff = v.duration; },
+       +[](const P& c) { return duration_value(c.reconnect_backoff); }},
+      {{.name = "reconnect.backoff.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "1000",
+        .min_value = 0, .max_value = kLongMax / kMsNs, .field = "ProducerConfig::reconnect_backoff_max",
+        .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.reconnect_backoff_max = v.duration; },
+       +[](const P& c) { return duration_value(c.reconnect_backoff_max); }},
+      {{.name = "socket.connection.setup.timeout.ms", .type = ConfigType::kDurationMs, .kafka_default = "10000",
+        .min_value = 0, .max_value = kLongMax / kMsNs, .field = "ProducerConfig::socket_connection_setup_timeout",
+        .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.socket_connection_setup_timeout = v.duration; },
+       +[](const P& c) { return duration_value(c.socket_connection_setup_timeout); }},
+      {{.name = "socket.connection.setup.timeout.max.ms", .type = ConfigType::kDurationMs,
+        .kafka_default = "30000", .min_value = 0, .max_value = kLongMax / kMsNs,
+        .field = "ProducerConfig::socket_connection_setup_timeout_max", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.socket_connection_setup_timeout_max = v.duration; },
+       +[](const P& c) { return duration_value(c.socket_connection_setup_timeout_max); }},
+      {{.name = "metadata.max.age.ms", .type = ConfigType::kDurationMs, .kafka_default = "300000", .min_value = 0,
+        .max_value = kLongMax / kMsNs, .field = "ProducerConfig::metadata_max_age", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.metadata_max_age = v.duration; },
+       +[](const P& c) { return duration_value(c.metadata_max_age); }},
+      // ProducerConfig: atLeast(5000).
+      {{.name = "metadata.max.idle.ms", .type = ConfigType::kDurationMs, .kafka_default = "300000",
+        .min_value = 5000, .max_value = kLongMax / kMsNs, .field = "ProducerConfig::metadata_max_idle",
+        .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.metadata_max_idle = v.duration; },
+       +[](const P& c) { return duration_value(c.metadata_max_idle); }},
+      {{.name = "connections.max.idle.ms", .type = ConfigType::kDurationMs, .kafka_default = "540000",
+        .min_value = -1, .max_value = kLongMax / kMsNs, .field = "ProducerConfig::connections_max_idle",
+        .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.connections_max_idle = v.duration; },
+       +[](const P& c) { return duration_value(c.connections_max_idle); }},
+      {{.name = "compression.type", .type = ConfigType::kString, .kafka_default = "none",
+        .valid_values = {"none", "gzip", "snappy", "lz4", "zstd"}, .field = "ProducerConfig::compression_type"},
+       +[](P& c, const ConfigValue& v) {
+         using kafka::CompressionType;
+         c.compression_type = v.text == "gzip"     ? CompressionType::gzip
+                              : v.text == "snappy" ? CompressionType::snappy
+                              : v.text == "lz4"    ? CompressionType::lz4
+                              : v.text == "zstd"   ? CompressionType::zstd
+                                                   : CompressionType::none;
+       },
+       +[](const P& c) {
+         static constexpr const char* kNames[] = {"none", "gzip", "snappy", "lz4", "zstd"};
+         return text_value(kNames[static_cast<int>(c.compression_type)]);
+       }},
+      // KIP-390: gzip is -1 or 1..9 (the loader rejects 0), lz4 1..17, zstd -131072..22.
+      {{.name = "compression.gzip.level", .type = ConfigType::kInt, .kafka_default = "-1", .min_value = -1,
+        .max_value = 9, .field = "ProducerConfig::compression_gzip_level"},
+       +[](P& c, const ConfigValue& v) { c.compression_gzip_level = to_i32(v.integer); },
+       +[](const P& c) { return int_value(c.compression_gzip_level); }},
+      {{.name = "compression.lz4.level", .type = ConfigType::kInt, .kafka_default = "9", .min_value = 1,
+        .max_value = 17, .field = "ProducerConfig::compression_lz4_level"},
+       +[](P& c, const ConfigValue& v) { c.compression_lz4_level = to_i32(v.integer); },
+       +[](const P& c) { return int_value(c.compression_lz4_level); }},
+      {{.name = "compression.zstd.level", .type = ConfigType::kInt, .kafka_default = "3", .min_value = -131072,
+        .max_value = 22, .field = "ProducerConfig::compression_zstd_level"},
+       +[](P& c, const ConfigValue& v) { c.compression_zstd_level = to_i32(v.integer); },
+       +[](const P& c) { return int_value(c.compression_zstd_level); }},
+      {{.name = "partitioner.ignore.keys", .type = ConfigType::kBool, .kafka_default = "false",
+        .field = "ProducerConfig::partitioner_ignore_keys"},
+       +[](P& c, const ConfigValue& v) { c.partitioner_ignore_keys = v.boolean; },
+       +[](const P& c) { return bool_value(c.partitioner_ignore_keys); }},
+      {{.name = "partitioner.adaptive.partitioning.enable", .type = ConfigType::kBool, .kafka_default = "true",
+        .field = "ProducerConfig::partitioner_adaptive_partitioning_enable"},
+       +[](P& c, const ConfigValue& v) { c.partitioner_adaptive_partitioning_enable = v.boolean; },
+       +[](const P& c) { return bool_value(c.partitioner_adaptive_partitioning_enable); }},
+      {{.name = "partitioner.availability.timeout.ms", .type = ConfigType::kDurationMs, .kafka_default = "0",
+        .min_value = 0, .max_value = kLongMax / kMsNs, .field = "ProducerConfig::partitioner_availability_timeout",
+        .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.partitioner_availability_timeout = v.duration; },
+       +[](const P& c) { return duration_value(c.partitioner_availability_timeout); }},
+      {{.name = "transaction.timeout.ms", .type = ConfigType::kDurationMs, .kafka_default = "60000",
+        .min_value = 0, .max_value = kIntMax, .field = "ProducerConfig::transaction_timeout", .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.transaction_timeout = v.duration; },
+       +[](const P& c) { return duration_value(c.transaction_timeout); }},
+      ignored<P>("bootstrap.servers"),
+      ignored<P>("client.id"),
+      ignored<P>("client.dns.lookup"),
+      ignored<P>("key.serializer"),
+      ignored<P>("value.serializer"),
+      ignored<P>("transactional.id"),
+      ignored<P>("partitioner.class"),
+      ignored<P>("interceptor.classes"),
+      ignored<P>("security.protocol"),
+      ignored<P>("send.buffer.bytes"),
+      ignored<P>("receive.buffer.bytes"),
+      ignored<P>("metric.reporters"),
+      ignored<P>("metrics.num.samples"),
+      ignored<P>("metrics.recording.level"),
+      ignored<P>("metrics.sample.window.ms"),
+      ignored<P>("enable.metrics.push"),
+  };
+  return table;
+}
+
+// Consumer: kafka-behaviour.md §5.2 (ConsumerConfig.java). Group membership configs are not modelled yet:
+// consumers have a static assignment (world.hpp ConsumerSpec).
+const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
+  using C = ConsumerConfig;
+  static const std::vector<ConfigEntry<C>> table = {
+      {{.name = "fetch.min.bytes", .type = ConfigType::kSize, .kafka_default = "1", .min_value = 0,
+        .max_value = kIntMax, .field = "ConsumerConfig::fetch_min_bytes"},
+       +[](C& c, const ConfigValue& v) { c.fetch_min_bytes = to_i32(v.integer); },
+       +[](const C& c) { return int_value(c.fetch_min_bytes); }},
+      {{.name = "fetch.max.bytes", .type = ConfigType::kSize, .kafka_default = "52428800", .min_value = 0,
+        .max_value = kIntMax, .field = "ConsumerConfig::fetch_max_bytes"},
+       +[](C& c, const ConfigValue& v) { c.fetch_max_bytes = to_i32(v.integer); },
+       +[](const C& c) { return int_value(c.fetch_max_bytes); }},
+      {{.name = "fetch.max.wait.ms", .type = ConfigType::kDurationMs, .kafka_default = "500", .min_value = 0,
+        .max_value = kIntMax, .field = "ConsumerConfig::fetch_max_wait", .sub_ms = true},
+       +[](C& c, const ConfigValue& v) { c.fetch_max_wait = v.duration; },
+       +[](const C& c) { return duration_value(c.fetch_max_wait); }},
+      {{.name = "max.partition.fetch.bytes", .type = ConfigType::kSize, .kafka_default = "1048576", .min_value = 0,
+        .max_value = kIntMax, .field = "ConsumerConfig::max_partition_fetch_bytes"},
+       +[](C& c, const ConfigValue& v) { c.max_partition_fetch_bytes = to_i32(v.integer); },
+       +[](const C& c) { return int_value(c.max_partition_fetch_bytes); }},
+      {{.name = "max.poll.records", .type = ConfigType::kInt, .kafka_default = "500", .min_value = 1,
+        .max_value = kIntMax, .field = "ConsumerConfig::max_poll_records"},
+       +[](C& c, const ConfigValue& v) { c.max_poll_records = to_i32(v.integer); },
+       +[](const C& c) { return int_value(c.max_poll_records); }},
+      {{.name = "enable.auto.commit", .type = ConfigType::kBool, .kafka_default = "true",
+        .field = "ConsumerConfig::enable_auto_commit"},
+       +[](C& c, const ConfigValue& v) { c.enable_auto_commit = v.boolean; },
+       +[](const C& c) { return bool_value(c.enable_auto_commit); }},
+      // Kafka accepts 0 for the next four, which makes a real client spin; a simulated one would spin on one
+      // instant (consumer_config.hpp), so the minimum here is 1 ms.
+      {{.name = "auto.commit.interval.ms", .type = ConfigType::kDurationMs, .kafka_default = "5000",
+        .min_value = 1, .max_value = kIntMax, .field = "ConsumerConfig::auto_commit_interval", .sub_ms = true},
+       +[](C& c, const ConfigValue& v) { c.auto_commit_interval = v.duration; },
+       +[](const C& c) { return duration_value(c.auto_commit_interval); }},
+      {{.name = "auto.offset.reset", .type = ConfigType::kString, .kafka_default = "latest",
+        .valid_values = {"earliest", "latest", "none"}, .field = "ConsumerConfig::auto_offset_reset"},
+       +[](C& c, const ConfigValue& v) {
+         c.auto_offset_reset = v.text == "earliest" ? kafka::AutoOffsetReset::earliest
+                               : v.text == "none"   ? kafka::AutoOffsetReset::none
+                                                    : kafka::AutoOffsetReset::latest;
+       },
+       +[](const C& c) {
+         return text_value(c.auto_offset_reset == kafka::AutoOffsetReset::earliest ? "earliest"
+                           : c.auto_offset_reset == kafka::AutoOffsetReset::none   ? "none"
+                                                                                   : "latest");
+       }},
+      {{.name = "isolation.level", .type = ConfigType::kString, .kafka_default = "read_uncommitted",
+        .valid_values = {"read_uncommitted", "read_committed"}, .field = "ConsumerConfig::isolation_level"},
+       +[](C& c, const ConfigValue& v) {
+         c.isolation_level = v.text == "read_committed" ? kafka::IsolationLevel::read_committed
+                                                        : kafka::IsolationLevel::read_uncommitted;
+       },
+       +[](const C& c) {
+         return text_value(c.isolation_level == kafka::IsolationLevel::read_committed ? "read_committed"
+                                                                                      : "read_uncommitted");
+       }},
+      {{.name = "request.timeout.ms", .type = ConfigType::kDurationMs, .kafka_default = "30000", .min_value = 1,
+        .max_value = kIntMax, .field = "ConsumerConfig::request_timeout", .sub_ms = true},
+       +[](C& c, const ConfigValue& v) { c.request_timeout = v.duration; },
+       +[](const C& c) { return duration_value(c.request_timeout); }},
+      {{.name = "retry.backoff.ms", .type = ConfigType::kDurationMs, .kafka_default = "100", .min_value = 1,
+        .max_value = kLongMax / kMsNs, .field = "ConsumerConfig::retry_backoff", .sub_ms = true},
+       +[](C& c, const ConfigValue& v) { c.retry_backoff = v.duration; },
+       +[](const C& c) { return duration_value(c.retry_backoff); }},
+      {{.name = "reconnect.backoff.ms", .type = ConfigType::kDurationMs, .kafka_default = "50", .min_value = 1,
+        .max_value = kLongMax / kMsNs, .field = "ConsumerConfig::reconnect_backoff", .sub_ms = true},
+       +[](C& c, const ConfigValue& v) { c.reconnect_backoff = v.duration; },
+       +[](const C& c) { return duration_value(c.reconnect_backoff); }},
+      ignored<C>("bootstrap.servers"),
+      ignored<C>("client.id"),
+      ignored<C>("client.rack"),
+      ignored<C>("client.dns.lookup"),
+      ignored<C>("group.id"),
+      ignored<C>("group.instance.id"),
+      ignored<C>("group.protocol"),
+      ignored<C>("group.remote.assignor"),
+      ignored<C>("partition.assignment.strategy"),
+      ignored<C>("session.timeout.ms"),
+      ignored<C>("heartbeat.interval.ms"),
+      ignored<C>("max.poll.interval.ms"),
+      ignored<C>("default.api.timeout.ms"),
+      ignored<C>("retry.backoff.max.ms"),
+      ignored<C>("reconnect.backoff.max.ms"),
+      ignored<C>("connections.max.idle.ms"),
+      ignored<C>("metadata.max.age.ms"),
+      ignored<C>("socket.connection.setup.timeout.ms"),
+      ignored<C>("socket.connection.setup.timeout.max.ms"),
+      ignored<C>("key.deserializer"),
+      ignored<C>("value.deserializer"),
+      ignored<C>("check.crcs"),
+      ignored<C>("exclude.internal.topics"),
+      ignored<C>("allow.auto.create.topics"),
+      ignored<C>("interceptor.classes"),
+      ignored<C>("security.protocol"),
+      ignored<C>("send.buffer.bytes"),
+      ignored<C>("receive.buffer.bytes"),
+  };
+  return table;
+}
+
+// Broker: kafka-behaviour.md §2.9 and §3.1 (KafkaConfig, ReplicationConfigs, ServerLogConfigs).
+const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
+  using B = BrokerSettings;
+  static const std::vector<ConfigEntry<B>> table = {
+      {{.name = "min.insync.replicas", .type = ConfigType::kInt, .kafka_default = "1", .min_value = 1,
+        .max_value = kIntMax, .field = "BrokerConfig::min_insync_replicas"},
+       +[](B& c, const ConfigValue& v) { c.broker.min_insync_replicas = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.broker.min_insync_replicas); }},
+      // Kafka has no validator; 0 would make the isr-expiration task (every lag/2) spin, so at least 1 ms.
+      {{.name = "replica.lag.time.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "30000",
+        .min_value = 1, .max_value = kLongMax / kMsNs, .field = "BrokerConfig::replica_lag_time_max_ms"},
+       +[](B& c, const ConfigValue& v) { c.broker.replica_lag_time_max_ms = whole_ms(v); },
+       +[](const B& c) { return ms_value(c.broker.replica_lag_time_max_ms); }},
+      {{.name = "num.network.threads", .type = ConfigType::kInt, .kafka_default = "3", .min_value = 1,
+        .max_value = kIntMax, .field = "WorldSpec::num_network_threads"},
+       +[](B& c, const ConfigValue& v) { c.num_network_threads = static_cast<uint32_t>(v.integer); },
+       +[](const B& c) { return int_value(c.num_network_threads); }},
+      {{.name = "num.io.threads", .type = ConfigType::kInt, .kafka_default = "8", .min_value = 1,
+        .max_value = kIntMax, .field = "WorldSpec::num_io_threads"},
+       +[](B& c, const ConfigValue& v) { c.num_io_threads = static_cast<uint32_t>(v.integer); },
+       +[](const B& c) { return int_value(c.num_io_threads); }},
+      {{.name = "queued.max.requests", .type = ConfigType::kInt, .kafka_default = "500", .min_value = 1,
+        .max_value = kIntMax, .field = "WorldSpec::queued_max_requests"},
+       +[](B& c, const ConfigValue& v) { c.queued_max_requests = static_cast<uint32_t>(v.integer); },
+       +[](const B& c) { return int_value(c.queued_max_requests); }},
+      {{.name = "num.replica.fetchers", .type = ConfigType::kInt, .kafka_default = "1", .min_value = 1,
+        .max_value = kIntMax, .field = "ReplicaFetcherConfig::num_replica_fetchers"},
+       +[](B& c, const ConfigValue& v) { c.fetcher.num_replica_fetchers = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.fetcher.num_replica_fetchers); }},
+      {{.name = "replica.fetch.min.bytes", .type = ConfigType::kSize, .kafka_default = "1", .min_value = 1,
+        .max_value = kIntMax, .field = "ReplicaFetcherConfig::replica_fetch_min_bytes"},
+       +[](B& c, const ConfigValue& v) { c.fetcher.replica_fetch_min_bytes = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.fetcher.replica_fetch_min_bytes); }},
+      {{.name = "replica.fetch.wait.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "500",
+        .min_value = 0, .max_value = kIntMax, .field = "ReplicaFetcherConfig::replica_fetch_wait_max",
+        .sub_ms = true},
+       +[](B& c, const ConfigValue& v) { c.fetcher.replica_fetch_wait_max = v.duration; },
+       +[](const B& c) { return duration_value(c.fetcher.replica_fetch_wait_max); }},
+      {{.name = "replica.fetch.max.bytes", .type = ConfigType::kSize, .kafka_default = "1048576", .min_value = 0,
+        .max_value = kIntMax, .field = "ReplicaFetcherConfig::replica_fetch_max_bytes"},
+       +[](B& c, const ConfigValue& v) { c.fetcher.replica_fetch_max_bytes = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.fetcher.replica_fetch_max_bytes); }},
+      {{.name = "replica.fetch.response.max.bytes", .type = ConfigType::kSize, .kafka_default = "10485760",
+        .min_value = 0, .max_value = kIntMax, .field = "ReplicaFetcherConfig::replica_fetch_response_max_bytes"},
+       +[](B& c, const ConfigValue& v) { c.fetcher.replica_fetch_response_max_bytes = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.fetcher.replica_fetch_response_max_bytes); }},
+      {{.name = "replica.fetch.backoff.ms", .type = ConfigType::kDurationMs, .kafka_default = "1000",
+        .min_value = 0, .max_value = kIntMax, .field = "ReplicaFetcherConfig::replica_fetch_backoff",
+        .sub_ms = true},
+       +[](B& c, const ConfigValue& v) { c.fetcher.replica_fetch_backoff = v.duration; },
+       +[](const B& c) { return duration_value(c.fetcher.replica_fetch_backoff); }},
+      {{.name = "replica.socket.timeout.ms", .type = ConfigType::kDurationMs, .kafka_default = "30000",
+        .min_value = 1, .max_value = kIntMax, .field = "ReplicaFetcherConfig::replica_socket_timeout",
+        .sub_ms = true},
+       +[](B& c, const ConfigValue& v) { c.fetcher.replica_socket_timeout = v.duration; },
+       +[](const B& c) { return duration_value(c.fetcher.replica_socket_timeout); }},
+      // message.max.bytes is also the broker default of every topic's max.message.bytes.
+      {{.name = "message.max.bytes", .type = ConfigType::kSize, .kafka_default = "1048588", .min_value = 0,
+        .max_value = kIntMax, .field = "BrokerConfig::message_max_bytes, LogConfig::max_message_bytes"},
+       +[](B& c, const ConfigValue& v) {
+         c.broker.message_max_bytes = v.integer;
+         c.log_defaults.max_message_bytes = v.integer;
+       },
+       +[](const B& c) { return int_value(c.broker.message_max_bytes); }},
+      // KIP-1030: at least 1 MiB since 4.0.
+      {{.name = "log.segment.bytes", .type = ConfigType::kSize, .kafka_default = "1073741824",
+        .min_value = 1'048'576, .max_value = kIntMax, .field = "LogConfig::segment_bytes"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.segment_bytes = v.integer; },
+       +[](const B& c) { return int_value(c.log_defaults.segment_bytes); }},
+      {{.name = "log.roll.hours", .type = ConfigType::kDurationMs, .kafka_default = "168", .min_value = 1,
+        .max_value = kIntMax, .field = "LogConfig::segment_ms", .plain_unit_ns = kHourNs, .alias = true},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.segment_ms = whole_ms(v); },
+       +[](const B& c) { return ms_value(c.log_defaults.segment_ms); }},
+      {{.name = "log.roll.ms", .type = ConfigType::kDurationMs, .kafka_default = "604800000", .min_value = 1,
+        .max_value = kLongMax / kMsNs, .field = "LogConfig::segment_ms"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.segment_ms = whole_ms(v); },
+       +[](const B& c) { return ms_value(c.log_defaults.segment_ms); }},
+      {{.name = "log.roll.jitter.hours", .type = ConfigType::kDurationMs, .kafka_default = "0", .min_value = 0,
+        .max_value = kIntMax, .field = "LogConfig::segment_jitter_ms", .plain_unit_ns = kHourNs, .alias = true},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.segment_jitter_ms = whole_ms(v); },
+       +[](const B& c) { return ms_value(c.log_defaults.segment_jitter_ms); }},
+      {{.name = "log.roll.jitter.ms", .type = ConfigType::kDurationMs, .kafka_default = "0", .min_value = 0,
+        .max_value = kLongMax / kMsNs, .field = "LogConfig::segment_jitter_ms"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.segment_jitter_ms = whole_ms(v); },
+       +[](const B& c) { return ms_value(c.log_defaults.segment_jitter_ms); }},
+      {{.name = "log.index.size.max.bytes", .type = ConfigType::kSize, .kafka_default = "10485760",
+        .min_value = 4, .max_value = kIntMax, .field = "LogConfig::segment_index_bytes"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.segment_index_bytes = v.integer; },
+       +[](const B& c) { return int_value(c.log_defaults.segment_index_bytes); }},
+      {{.name = "log.index.interval.bytes", .type = ConfigType::kSize, .kafka_default = "4096", .min_value = 0,
+        .max_value = kIntMax, .field = "LogConfig::index_interval_bytes"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.index_interval_bytes = v.integer; },
+       +[](const B& c) { return int_value(c.log_defaults.index_interval_bytes); }},
+      // Retention in hours, minutes or ms; the finer unit wins (KafkaConfig.logRetentionTimeMillis); -1 means
+      // unlimited.
+      {{.name = "log.retention.hours", .type = ConfigType::kDurationMs, .kafka_default = "168", .min_value = -1,
+        .max_value = kIntMax, .field = "LogConfig::retention_ms", .plain_unit_ns = kHourNs, .alias = true},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.retention_ms = ms_or_unlimited(v); },
+       +[](const B& c) { return ms_value(c.log_defaults.retention_ms); }},
+      {{.name = "log.retention.minutes", .type = ConfigType::kDurationMs, .kafka_default = "10080",
+        .min_value = -1, .max_value = kIntMax, .field = "LogConfig::retention_ms", .plain_unit_ns = kMinuteNs,
+        .alias = true},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.retention_ms = ms_or_unlimited(v); },
+       +[](const B& c) { return ms_value(c.log_defaults.retention_ms); }},
+      {{.name = "log.retention.ms", .type = ConfigType::kDurationMs, .kafka_default = "604800000",
+        .min_value = -1, .max_value = kLongMax / kMsNs, .field = "LogConfig::retention_ms"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.retention_ms = ms_or_unlimited(v); },
+       +[](const B& c) { return ms_value(c.log_defaults.retention_ms); }},
+      {{.name = "log.retention.bytes", .type = ConfigType::kSize, .kafka_default = "-1", .min_value = -1,
+        .max_value = kLongMax, .field = "LogConfig::retention_bytes"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.retention_bytes = v.integer; },
+       +[](const B& c) { return int_value(c.log_defaults.retention_bytes); }},
+      {{.name = "log.cleanup.policy", .type = ConfigType::kList, .kafka_default = "delete",
+        .valid_values = {"delete", "compact"}, .field = "LogConfig::cleanup_policy_delete"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.cleanup_policy_delete = contains(v.list, "delete"); },
+       +[](const B& c) {
+         ConfigValue out;
+         out.list = {c.log_defaults.cleanup_policy_delete ? "delete" : "compact"};
+         return out;
+       }},
+      {{.name = "log.segment.delete.delay.ms", .type = ConfigType::kDurationMs, .kafka_default = "60000",
+        .min_value = 0, .max_value = kLongMax / kMsNs, .field = "LogConfig::file_delete_delay_ms"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.file_delete_delay_ms = whole_ms(v); },
+       +[](const B& c) { return ms_value(c.log_defaults.file_delete_delay_ms); }},
+      {{.name = "log.flush.interval.messages", .type = ConfigType::kLong, .kafka_default = "9223372036854775807",
+        .min_value = 1, .max_value = kLongMax, .field = "LogConfig::flush_messages"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.flush_messages = v.integer; },
+       +[](const B& c) { return int_value(c.log_defaults.flush_messages); }},
+      {{.name = "default.replication.factor", .type = ConfigType::kInt, .kafka_default = "1", .min_value = 1,
+        .max_value = 32767, .field = "TopicSpec::replication_factor (when omitted)"},
+       +[](B& c, const ConfigValue& v) { c.default_replication_factor = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.default_replication_factor); }},
+      {{.name = "num.partitions", .type = ConfigType::kInt, .kafka_default = "1", .min_value = 1,
+        .max_value = kIntMax, .field = "TopicSpec::partitions (when omitted)"},
+       +[](B& c, const ConfigValue& v) { c.num_partitions = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.num_partitions); }},
+      ignored<B>("node.id"),
+      ignored<B>("broker.id"),
+      ignored<B>("broker.rack"),
+      ignored<B>("process.roles"),
+      ignored<B>("listeners"),
+      ignored<B>("advertised.listeners"),
+      ignored<B>("listener.security.protocol.map"),
+      ignored<B>("inter.broker.listener.name"),
+      ignored<B>("controller.listener.names"),
+      ignored<B>("controller.quorum.voters"),
+      ignored<B>("controller.quorum.bootstrap.servers"),
+      ignored<B>("log.dir"),
+      ignored<B>("log.dirs"),
+      ignored<B>("num.recovery.threads.per.data.dir"),
+      ignored<B>("background.threads"),
+      ignored<B>("socket.send.buffer.bytes"),
+      ignored<B>("socket.receive.buffer.bytes"),
+      ignored<B>("socket.request.max.bytes"),
+      ignored<B>("offsets.topic.replication.factor"),
+      ignored<B>("transaction.state.log.replication.factor"),
+      ignored<B>("transaction.state.log.min.isr"),
+      ignored<B>("group.initial.rebalance.delay.ms"),
+      ignored<B>("auto.create.topics.enable"),
+      ignored<B>("auto.leader.rebalance.enable"),
+      ignored<B>("delete.topic.enable"),
+      ignored<B>("unclean.leader.election.enable"),
+      ignored<B>("compression.type"),
+      ignored<B>("log.retention.check.interval.ms"),
+      ignored<B>("log.flush.interval.ms"),
+      ignored<B>("log.flush.scheduler.interval.ms"),
+      ignored<B>("log.preallocate"),
+      ignored<B>("log.message.timestamp.type"),
+      ignored<B>("log.cleaner.enable"),
+      ignored<B>("log.cleaner.threads"),
+      ignored<B>("replica.high.watermark.checkpoint.interval.ms"),
+  };
+  return table;
+}
+
+// Topic: LogConfig.java (kafka-behaviour.md §2.4, §2.5, §2.9). Defaults shown are Kafka's broker defaults; in a
+// scenario a topic inherits the cluster's log.* values.
+const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
+  using T = PartitionConfig;
+  static const std::vector<ConfigEntry<T>> table = {
+      {{.name = "min.insync.replicas", .type = ConfigType::kInt, .kafka_default = "1", .min_value = 1,
+        .max_value = kIntMax, .field = "PartitionConfig::min_insync_replicas"},
+       +[](T& c, const ConfigValue& v) { c.min_insync_replicas = to_i32(v.integer); },
+       // Absent means "the broker's value"; the scenario writer substitutes it.
+       +[](const T& c) { return int_value(c.min_insync_replicas.value_or(0)); }},
+      {{.name = "segment.bytes", .type = ConfigType::kSize, .kafka_default = "1073741824", .min_value = 1'048'576,
+        .max_value = kIntMax, .field = "LogConfig::segment_bytes"},
+       +[](T& c, const ConfigValue& v) { c.log.segment_bytes = v.integer; },
+       +[](const T& c) { return int_value(c.log.segment_bytes); }},
+      {{.name = "segment.ms", .type = ConfigType::kDurationMs, .kafka_default = "604800000", .min_value = 1,
+        .max_value = kLongMax / kMsNs, .field = "LogConfig::segment_ms"},
+       +[](T& c, const ConfigValue& v) { c.log.segment_ms = whole_ms(v); },
+       +[](const T& c) { return ms_value(c.log.segment_ms); }},
+      {{.name = "segment.jitter.ms", .type = ConfigType::kDurationMs, .kafka_default = "0", .min_value = 0,
+        .max_value = kLongMax / kMsNs, .field = "LogConfig::segment_jitter_ms"},
+       +[](T& c, const ConfigValue& v) { c.log.segment_jitter_ms = whole_ms(v); },
+       +[](const T& c) { return ms_value(c.log.segment_jitter_ms); }},
+      {{.name = "segment.index.bytes", .type = ConfigType::kSize, .kafka_default = "10485760", .min_value = 4,
+        .max_value = kIntMax, .field = "LogConfig::segment_index_bytes"},
+       +[](T& c, const ConfigValue& v) { c.log.segment_index_bytes = v.integer; },
+       +[](const T& c) { return int_value(c.log.segment_index_bytes); }},
+      {{.name = "index.interval.bytes", .type = ConfigType::kSize, .kafka_default = "4096", .min_value = 0,
+        .max_value = kIntMax, .field = "LogConfig::index_interval_bytes"},
+       +[](T& c, const ConfigValue& v) { c.log.index_interval_bytes = v.integer; },
+       +[](const T& c) { return int_value(c.log.index_interval_bytes); }},
+      {{.name = "retention.bytes", .type = ConfigType::kSize, .kafka_default = "-1", .min_value = -1,
+        .max_value = kLongMax, .field = "LogConfig::retention_bytes"},
+       +[](T& c, const ConfigValue& v) { c.log.retention_bytes = v.integer; },
+       +[](const T& c) { return int_value(c.log.retention_bytes); }},
+      {{.name = "retention.ms", .type = ConfigType::kDurationMs, .kafka_default = "604800000", .min_value = -1,
+        .max_value = kLongMax / kMsNs, .field = "LogConfig::retention_ms"},
+       +[](T& c, const ConfigValue& v) { c.log.retention_ms = whole_ms(v); },
+       +[](const T& c) { return ms_value(c.log.retention_ms); }},
+      {{.name = "max.message.bytes", .type = ConfigType::kSize, .kafka_default = "1048588", .min_value = 0,
+        .max_value = kIntMax, .field = "LogConfig::max_message_bytes"},
+       +[](T& c, const ConfigValue& v) { c.log.max_message_bytes = v.integer; },
+       +[](const T& c) { return int_value(c.log.max_message_bytes); }},
+      {{.name = "flush.messages", .type = ConfigType::kLong, .kafka_default = "9223372036854775807",
+        .min_value = 1, .max_value = kLongMax, .field = "LogConfig::flush_messages"},
+       +[](T& c, const ConfigValue& v) { c.log.flush_messages = v.integer; },
+       +[](const T& c) { return int_value(c.log.flush_messages); }},
+      {{.name = "file.delete.delay.ms", .type = ConfigType::kDurationMs, .kafka_default = "60000", .min_value = 0,
+        .max_value = kLongMax / kMsNs, .field = "LogConfig::file_delete_delay_ms"},
+       +[](T& c, const ConfigValue& v) { c.log.file_delete_delay_ms = whole_ms(v); },
+       +[](const T& c) { return ms_value(c.log.file_delete_delay_ms); }},
+      {{.name = "cleanup.policy", .type = ConfigType::kList, .kafka_default = "delete",
+        .valid_values = {"delete", "compact"}, .field = "LogConfig::cleanup_policy_delete"},
+       +[](T& c, const ConfigValue& v) { c.log.cleanup_policy_delete = contains(v.list, "delete"); },
+       +[](const T& c) {
+         ConfigValue out;
+         out.list = {c.log.cleanup_policy_delete ? "delete" : "compact"};
+         return out;
+       }},
+      ignored<T>("compression.type"),
+      ignored<T>("unclean.leader.election.enable"),
+      ignored<T>("message.timestamp.type"),
+      ignored<T>("message.timestamp.before.max.ms"),
+      ignored<T>("message.timestamp.after.max.ms"),
+      ignored<T>("preallocate"),
+      ignored<T>("flush.ms"),
+      ignored<T>("min.compaction.lag.ms"),
+      ignored<T>("max.compaction.lag.ms"),
+      ignored<T>("min.cleanable.dirty.ratio"),
+      ignored<T>("delete.retention.ms"),
+      ignored<T>("local.retention.ms"),
+      ignored<T>("local.retention.bytes"),
+      ignored<T>("remote.storage.enable"),
+      ignored<T>("leader.replication.throttled.replicas"),
+      ignored<T>("follower.replication.throttled.replicas"),
+  };
+  return table;
+}
+
+namespace {
+constexpr std::string_view kClientIgnoredPrefixes[] = {"ssl.", "sasl."};
+constexpr std::string_view kBrokerIgnoredPrefixes[] = {"ssl.", "sasl.", "listener.name."};
+}  // namespace
+
+std::span<const std::string_view> producer_ignored_prefixes() { return kClientIgnoredPrefixes; }
+std::span<const std::string_view> consumer_ignored_prefixes() { return kClientIgnoredPrefixes; }
+std::span<const std::string_view> broker_ignored_prefixes() { return kBrokerIgnoredPrefixes; }
+std::span<const std::string_view> topic_ignored_prefixes() { return {}; }
+
+namespace {
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// A whole decimal integer, possibly negative, and nothing else (as a .properties value or a JSON string).
+bool parse_integer(std::string_view text, int64_t& out) {
+  const std::string t = trim(text);
+  if (t.empty()) return false;
+  const char* first = t.data();
+  const char* last = t.data() + t.size();
+  if (*first == '+') ++first;
+  const auto [ptr, ec] = std::from_chars(first, last, out);
+  return ec == std::errc() && ptr == last;
+}
+
+std::string range_text(const ConfigSpec& spec) {
+  const bool unbounded = spec.max_value == kIntMax || spec.max_value == kLongMax ||
+                         spec.max_value == kLongMax / kMsNs;
+  if (unbounded) return "at least " + std::to_string(spec.min_value);
+  return "from " + std::to_string(spec.min_value) + " to " + std::to_string(spec.max_value);
+}
+
+std::string unit_name(int64_t plain_unit_ns) {
+  return plain_unit_ns == kHourNs ? "hours" : plain_unit_ns == kMinuteNs ? "minutes" : "milliseconds";
+}
+
+std::string quoted_list(const std::vector<std::string_view>& values) {
+  std::string out;
+  for (std::string_view v : values) out += (out.empty() ? "\"" : ", \"") + std::string(v) + "\"";
+  return out;
+}
+
+// One of the valid values, or a ConfigError suggesting the closest one ("al" -> "all").
+std::string checked_choice(const ConfigSpec& spec, const std::string& text, const std::string& file,
+                           const std::string& pointer) {
+  if (spec.valid_values.empty()) return text;
+  for (std::string_view v : spec.valid_values)
+    if (v == text) return text;
+  // A one-character value is one edit from every other one-character value ("2" -> "0"): no suggestion then.
+  throw ConfigError(file, pointer, "one of " + quoted_list(spec.valid_values), "\"" + text + "\"",
+                    text.size() < 2 ? std::string() : closest_name(text, spec.valid_values));
+}
+
+}  // namespace
+
+ConfigValue convert_config_value(const ConfigSpec& spec, const nlohmann::json& value, const std::string& file,
+                                 const std::string& pointer) {
+  KS_ASSERT_GT(spec.plain_unit_ns, 0);
+  KS_ASSERT_LE(spec.min_value, spec.max_value);
+  ConfigValue out;
+  const std::string found = value.dump();
+  const std::string name(spec.name);
+  // Integers come as JSON integers or, from .properties files and --set, as strings.
+  auto integer_of = [&](int64_t& n) {
+    if (value.is_number_integer()) {
+      if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(kLongMax)) return false;
+      n = value.get<int64_t>();
+      return true;
+    }
+    if (value.is_number_float()) {
+      const double d = value.get<double>();
+      if (d != std::floor(d) || std::fabs(d) > 9e18) return false;
+      n = static_cast<int64_t>(d);
+      return true;
+    }
+    return value.is_string() && parse_integer(value.get<std::string>(), n);
+  };
+  auto check_range = [&](int64_t n, const std::string& what) {
+    if (n < spec.min_value || n > spec.max_value)
+      throw ConfigError(file, pointer, what + " " + range_text(spec) + " for " + name, found);
+  };
+
+  switch (spec.type) {
+    case ConfigType::kIgnored:
+      return out;
+    case ConfigType::kInt:
+    case ConfigType::kLong: {
+      int64_t n = 0;
+      if (!integer_of(n)) throw ConfigError(file, pointer, "an integer " + range_text(spec) + " for " + name, found);
+      check_range(n, "an integer");
+      out.integer = n;
+      return out;
+    }
+    case ConfigType::kDouble: {
+      double d = 0;
+      if (value.is_number()) d = value.get<double>();
+      else if (value.is_string()) {
+        const std::string t = trim(value.get<std::string>());
+        char* end = nullptr;
+        d = std::strtod(t.c_str(), &end);
+        if (t.empty() || end == nullptr || *end != '\0') throw ConfigError(file, pointer, "a number for " + name, found);
+      } else {
+        throw ConfigError(file, pointer, "a number for " + name, found);
+      }
+      if (!std::isfinite(d) || d < static_cast<double>(spec.min_value) || d > static_cast<double>(spec.max_value))
+        throw ConfigError(file, pointer, "a number " + range_text(spec) + " for " + name, found);
+      out.number = d;
+      return out;
+    }
+    case ConfigType::kBool: {
+      if (value.is_boolean()) {
+        out.boolean = value.get<bool>();
+        return out;
+      }
+      if (value.is_string()) {
+        // ConfigDef parses booleans case-insensitively.
+        std::string t = trim(value.get<std::string>());
+        std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (t == "true" || t == "false") {
+          out.boolean = t == "true";
+          return out;
+        }
+      }
+      throw ConfigError(file, pointer, "true or false for " + name, found);
+    }
+    case ConfigType::kString: {
+      // acks may be written as a number (acks: 1, acks: -1).
+      std::string text;
+      if (value.is_string()) text = trim(value.get<std::string>());
+      else if (value.is_number_integer()) text = std::to_string(value.get<int64_t>());
+      else throw ConfigError(file, pointer, "a string for " + name + (spec.valid_values.empty() ? "" : ", one of " + quoted_list(spec.valid_values)), found);
+      out.text = checked_choice(spec, text, file, pointer);
+      return out;
+    }
+    case ConfigType::kList: {
+      std::vector<std::string> items;
+      if (value.is_array()) {
+        for (size_t i = 0; i < value.size(); ++i) {
+          if (!value[i].is_string())
+            throw ConfigError(file, pointer + "/" + std::to_string(i), "a string", value[i].dump());
+          items.push_back(trim(value[i].get<std::string>()));
+        }
+      } else if (value.is_string()) {
+        const std::string s = value.get<std::string>();
+        size_t start = 0;
+        while (start <= s.size()) {  // bounded: each step moves past one comma
+          const size_t comma = std::min(s.find(',', start), s.size());
+          items.push_back(trim(std::string_view(s).substr(start, comma - start)));
+          start = comma + 1;
+        }
+      } else {
+        throw ConfigError(file, pointer, "a comma-separated list of " + quoted_list(spec.valid_values), found);
+      }
+      if (items.empty() || (items.size() == 1 && items[0].empty()))
+        throw ConfigError(file, pointer, "a non-empty list of " + quoted_list(spec.valid_values), found);
+      for (const std::string& item : items) out.list.push_back(checked_choice(spec, item, file, pointer));
+      return out;
+    }
+    case ConfigType::kDurationMs: {
+      const std::string expected = "a duration " + range_text(spec) + " " + unit_name(spec.plain_unit_ns) +
+                                   " for " + name + " (a plain number is in " + unit_name(spec.plain_unit_ns) +
+                                   "; units such as \"5ms\", \"30s\" are accepted)";
+      int64_t n = 0;
+      int64_t ns = 0;
+      if (integer_of(n)) {
+        check_range(n, "a duration");
+        if (n != 0 && std::abs(n) > kLongMax / spec.plain_unit_ns) throw ConfigError(file, pointer, expected, found);
+        ns = n * spec.plain_unit_ns;
+      } else {
+        Parsed<Duration> parsed = std::string("a duration");
+        if (value.is_number_float()) {
+          const double d = value.get<double>() * static_cast<double>(spec.plain_unit_ns);
+          if (!(std::fabs(d) < 9e18)) throw ConfigError(file, pointer, expected, found);
+          parsed = Duration::from_ns(static_cast<int64_t>(std::llround(d)));
+        } else if (value.is_string()) {
+          parsed = parse_duration(value.get<std::string>(), spec.plain_unit_ns);
+        }
+        if (!std::holds_alternative<Duration>(parsed)) throw ConfigError(file, pointer, expected, found);
+        ns = std::get<Duration>(parsed).ns();
+        // Compare in the config's unit without overflowing: min and max are whole units.
+        const int64_t whole_units = ns / spec.plain_unit_ns;
+        const bool below = whole_units < spec.min_value || (whole_units == spec.min_value && ns % spec.plain_unit_ns < 0);
+        const bool above = whole_units > spec.max_value || (whole_units == spec.max_value && ns % spec.plain_unit_ns > 0);
+        if (below || above) throw ConfigError(file, pointer, expected, found);
+      }
+      if (!spec.sub_ms && ns % kMsNs != 0)
+        throw ConfigError(file, pointer, "a whole number of milliseconds for " + name, found);
+      out.duration = Duration::from_ns(ns);
+      return out;
+    }
+    case ConfigType::kSize: {
+      const std::string expected = "a size " + range_text(spec) + " bytes for " + name +
+                                   " (a plain number is in bytes; units such as \"16KiB\", \"1MiB\" are accepted)";
+      int64_t n = 0;
+      if (!integer_of(n)) {
+        if (!value.is_string()) throw ConfigError(file, pointer, expected, found);
+        const Parsed<uint64_t> parsed = parse_bytes(value.get<std::string>());
+        if (!std::holds_alternative<uint64_t>(parsed) || std::get<uint64_t>(parsed) > static_cast<uint64_t>(kLongMax))
+          throw ConfigError(file, pointer, expected, found);
+        n = static_cast<int64_t>(std::get<uint64_t>(parsed));
+      }
+      if (n < spec.min_value || n > spec.max_value) throw ConfigError(file, pointer, expected, found);
+      out.integer = n;
+      return out;
+    }
+  }
+  KS_ASSERT_MSG(false, "unhandled config type");
+  return out;
+}
+
+std::string format_duration(Duration d) {
+  const int64_t ns = d.ns();
+  if (ns != 0 && ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
+  if (ns != 0 && ns % kMsNs == 0) return std::to_string(ns / kMsNs) + "ms";
+  if (ns != 0 && ns % 1000 == 0) return std::to_string(ns / 1000) + "us";
+  return std::to_string(ns) + "ns";
+}
+
+nlohmann::json config_value_to_json(const ConfigSpec& spec, const ConfigValue& value) {
+  switch (spec.type) {
+    case ConfigType::kInt:
+    case ConfigType::kLong:
+    case ConfigType::kSize: return value.integer;
+    case ConfigType::kDouble: return value.number;
+    case ConfigType::kBool: return value.boolean;
+    case ConfigType::kString: return value.text;
+    case ConfigType::kList: {
+      std::string joined;
+      for (const std::string& item : value.list) joined += (joined.empty() ? "" : ",") + item;
+      return joined;
+    }
+    case ConfigType::kDurationMs: {
+      // Kafka's own unit when exact, so the resolved scenario reads like a properties file.
+      if (value.duration.ns() % spec.plain_unit_ns == 0) return value.duration.ns() / spec.plain_unit_ns;
+      return format_duration(value.duration);
+    }
+    case ConfigType::kIgnored: return nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace kafkasim::cluster

@@ -1,0 +1,951 @@
+#include "kafkasim/cluster/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/kafka_configs.hpp"
+#include "kafkasim/cluster/units.hpp"
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::cluster {
+
+namespace {
+
+using json = nlohmann::json;
+
+// Bounds on counts, so that a typo cannot ask for a machine-eating world (STYLE.md "bound everything").
+constexpr uint64_t kBrokersMax = 10'000;
+constexpr uint64_t kClientsPerEntryMax = 100'000;
+constexpr uint64_t kPartitionsPerTopicMax = 1'000'000;
+constexpr uint64_t kRecordBytesMax = 2'147'483'647;  // Kafka sizes are Java ints
+constexpr uint64_t kKeysMax = 10'000'000;             // KeyDistribution's table bound
+constexpr uint64_t kLogDirsMax = 256;
+
+const std::map<std::string, std::vector<std::string>> kObjectKeys = {
+    {"scenario", {"name", "seed", "duration", "warmup", "hardware", "cluster", "topics", "producers", "consumers",
+                  "faults"}},
+    {"hardware", {"broker", "client", "uplink"}},
+    {"broker_hardware", {"disk", "log_dirs", "nic", "cpu", "ram", "jvm_heap", "other_memory", "vm"}},
+    {"vm", {"dirty_background_ratio", "dirty_background_bytes", "dirty_ratio", "dirty_bytes",
+            "dirty_expire_centisecs", "dirty_writeback_centisecs", "read_ahead_kb"}},
+    {"client_hardware", {"nic"}},
+    {"uplink", {"bandwidth", "latency"}},
+    {"cluster", {"brokers", "racks", "config"}},
+    {"topic", {"name", "partitions", "replication.factor", "config"}},
+    {"producer", {"topic", "count", "workload", "config"}},
+    {"workload", {"rate", "arrival", "closed_loop", "record_size", "keys"}},
+    {"closed_loop", {"threads"}},
+    {"record_size", {"distribution", "bytes", "min", "max", "median", "sigma"}},
+    {"keys", {"distribution", "count", "exponent"}},
+    {"consumer", {"group", "topic", "count", "processing_time", "config"}},
+};
+
+std::string join(const std::string& base, std::string_view key) { return base + "/" + pointer_token(key); }
+std::string join(const std::string& base, size_t index) { return base + "/" + std::to_string(index); }
+
+// The value as the user wrote it, shortened so that an error message stays one line.
+std::string shown(const json& v) {
+  std::string s = v.dump();
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
+std::string in_quotes(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  out.append(s);
+  out.push_back('"');
+  return out;
+}
+
+std::string listed(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string read_text_file(const std::filesystem::path& path, const std::string& what, const std::string& file,
+                           const std::string& pointer) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(file, pointer, "a readable " + what, path.string() + " (no such file or no access)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Where one Kafka config object came from: the scenario itself, or a .properties file it names.
+struct ConfigSource {
+  const json* object = nullptr;
+  json owned;  // a properties file's contents
+  std::string file;
+  std::string pointer;
+};
+
+class Loader {
+ public:
+  Loader(std::string file, ScenarioExtras& extras) : file_(std::move(file)), x_(extras) {
+    base_dir_ = std::filesystem::path(file_).parent_path();
+  }
+
+  WorldSpec parse(const json& doc) {
+    if (!doc.is_object()) fail("", "a JSON object (a scenario)", shown(doc));
+    check_keys(doc, "", "scenario");
+    WorldSpec spec;
+    x_ = ScenarioExtras{};
+
+    const json* name = find(doc, "name");
+    x_.name = name ? string_value(*name, "/name") : std::filesystem::path(file_).stem().string();
+    if (const json* seed = find(doc, "seed")) spec.seed = integer(*seed, "/seed", 0, INT64_MAX);
+    if (const json* d = find(doc, "duration")) spec.duration = own_duration(*d, "/duration");
+    if (!(spec.duration > sim::Duration::zero())) fail("/duration", "a positive duration", shown(doc["duration"]));
+    if (const json* w = find(doc, "warmup")) spec.warmup = own_duration(*w, "/warmup");
+    if (spec.warmup >= spec.duration)
+      fail("/warmup",
+           "a warmup shorter than the duration (" + format_duration(spec.duration) + ")" +
+               (find(doc, "warmup") ? std::string() : std::string("; the default warmup is 10s")),
+           format_duration(spec.warmup));
+
+    parse_hardware(find(doc, "hardware"), spec);
+    parse_cluster(find(doc, "cluster"), spec);
+    if (const json* topics = find(doc, "topics")) {
+      require_array(*topics, "/topics");
+      for (size_t i = 0; i < topics->size(); ++i) parse_topic((*topics)[i], join("/topics", i), spec);
+    }
+    if (const json* producers = find(doc, "producers")) {
+      require_array(*producers, "/producers");
+      for (size_t i = 0; i < producers->size(); ++i) parse_producer((*producers)[i], join("/producers", i), spec);
+    }
+    if (const json* consumers = find(doc, "consumers")) {
+      require_array(*consumers, "/consumers");
+      for (size_t i = 0; i < consumers->size(); ++i) parse_consumer((*consumers)[i], join("/consumers", i), spec);
+    }
+    if (const json* faults = find(doc, "faults")) {
+      require_array(*faults, "/faults");
+      if (!faults->empty()) fail("/faults/0", "an empty array: faults are not supported yet", shown((*faults)[0]));
+    }
+    return spec;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& pointer, const std::string& expected, const std::string& found = {},
+                         const std::string& suggestion = {}) const {
+    throw ConfigError(file_, pointer, expected, found, suggestion);
+  }
+  void warn(const std::string& file, const std::string& pointer, const std::string& message) {
+    x_.warnings.push_back((file.empty() ? std::string("<input>") : file) + ": at " +
+                          (pointer.empty() ? std::string("/") : pointer) + ": " + message);
+  }
+
+  static const json* find(const json& obj, const std::string& key) {
+    const auto it = obj.find(key);
+    return it == obj.end() ? nullptr : &*it;
+  }
+  const json& required(const json& obj, const std::string& pointer, const std::string& key,
+                       const std::string& what) const {
+    const json* v = find(obj, key);
+    if (v == nullptr) fail(join(pointer, key), "the required key " + in_quotes(key) + " (" + what + ")", "nothing");
+    return *v;
+  }
+
+  void check_keys(const json& obj, const std::string& pointer, const std::string& def) const {
+    if (!obj.is_object()) fail(pointer, "a JSON object", shown(obj));
+    const std::vector<std::string>& keys = kObjectKeys.at(def);
+    for (const auto& [key, value] : obj.items()) {
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+      std::vector<std::string_view> known(keys.begin(), keys.end());
+      fail(join(pointer, key), "one of the keys " + listed(keys), "the unknown key " + in_quotes(key),
+           closest_name(key, known));
+    }
+  }
+  void require_array(const json& v, const std::string& pointer) const {
+    if (!v.is_array()) fail(pointer, "a JSON array", shown(v));
+  }
+
+  uint64_t integer(const json& v, const std::string& pointer, uint64_t min_value, uint64_t max_value) const {
+    const std::string expected = "a whole number from " + std::to_string(min_value) + " to " + std::to_string(max_value);
+    if (v.is_number_unsigned()) {
+      const uint64_t n = v.get<uint64_t>();
+      if (n < min_value || n > max_value) fail(pointer, expected, shown(v));
+      return n;
+    }
+    if (v.is_number_integer()) {  // a signed JSON integer (as built in C++), negative or not
+      const int64_t n = v.get<int64_t>();
+      if (n < 0 || static_cast<uint64_t>(n) < min_value || static_cast<uint64_t>(n) > max_value)
+        fail(pointer, expected, shown(v));
+      return static_cast<uint64_t>(n);
+    }
+    if (v.is_number_float()) {
+      const double d = v.get<double>();
+      if (d != std::floor(d) || d < static_cast<double>(min_value) || d > static_cast<double>(max_value))
+        fail(pointer, expected, shown(v));
+      return static_cast<uint64_t>(d);
+    }
+    fail(pointer, expected, shown(v));
+  }
+  double number(const json& v, const std::string& pointer, const std::string& expected) const {
+    if (!v.is_number()) fail(pointer, expected, shown(v));
+    const double d = v.get<double>();
+    if (!std::isfinite(d)) fail(pointer, expected, shown(v));
+    return d;
+  }
+  std::string string_value(const json& v, const std::string& pointer) const {
+    if (!v.is_string() || v.get<std::string>().empty()) fail(pointer, "a non-empty string", shown(v));
+    return v.get<std::string>();
+  }
+  std::string choice(const json& v, const std::string& pointer, const std::vector<std::string>& allowed) const {
+    std::vector<std::string> q;
+    for (const auto& a : allowed) q.push_back(in_quotes(a));
+    if (!v.is_string()) fail(pointer, "one of " + listed(q), shown(v));
+    const std::string s = v.get<std::string>();
+    if (std::find(allowed.begin(), allowed.end(), s) != allowed.end()) return s;
+    std::vector<std::string_view> known(allowed.begin(), allowed.end());
+    fail(pointer, "one of " + listed(q), in_quotes(s), closest_name(s, known));
+  }
+  // The scenario's own durations (not Kafka configs) have no natural unit, so they must state one.
+  sim::Duration own_duration(const json& v, const std::string& pointer) const {
+    const std::string expected = "a duration with a unit, such as \"20s\", \"5ms\", \"250us\"";
+    if (v.is_number()) fail(pointer, expected, shown(v), v.dump() + "s");
+    if (!v.is_string()) fail(pointer, expected, shown(v));
+    const auto parsed = parse_duration(v.get<std::string>(), 0);
+    const std::string text = v.get<std::string>();
+    const bool has_unit = !text.empty() && std::isalpha(static_cast<unsigned char>(text.back()));
+    if (!has_unit || !std::holds_alternative<sim::Duration>(parsed)) fail(pointer, expected, shown(v));
+    return std::get<sim::Duration>(parsed);
+  }
+  uint64_t bytes(const json& v, const std::string& pointer, uint64_t min_value, uint64_t max_value) const {
+    const std::string expected = "a size from " + std::to_string(min_value) + " to " + std::to_string(max_value) +
+                                 " bytes (a plain number, or with a unit such as \"512B\", \"64GiB\")";
+    uint64_t n = 0;
+    if (v.is_number_unsigned()) n = v.get<uint64_t>();
+    else if (v.is_number_integer() && v.get<int64_t>() >= 0) n = static_cast<uint64_t>(v.get<int64_t>());
+    else if (v.is_string()) {
+      const auto parsed = parse_bytes(v.get<std::string>());
+      if (!std::holds_alternative<uint64_t>(parsed)) fail(pointer, expected, shown(v));
+      n = std::get<uint64_t>(parsed);
+    } else {
+      fail(pointer, expected, shown(v));
+    }
+    if (n < min_value || n > max_value) fail(pointer, expected, shown(v));
+    return n;
+  }
+  double bandwidth(const json& v, const std::string& pointer) const {
+    const std::string expected = "a positive bandwidth (a plain number in B/s, or with a unit such as \"100Gbps\")";
+    double b = 0;
+    if (v.is_number()) b = v.get<double>();
+    else if (v.is_string()) {
+      const auto parsed = parse_bandwidth(v.get<std::string>());
+      if (!std::holds_alternative<double>(parsed)) fail(pointer, expected, shown(v));
+      b = std::get<double>(parsed);
+    } else {
+      fail(pointer, expected, shown(v));
+    }
+    if (!(b > 0) || !std::isfinite(b)) fail(pointer, expected, shown(v));
+    return b;
+  }
+
+  // A hardware profile: a bundled profile's name or an inline profile document, of one of `kinds`.
+  HardwareProfile profile(const json* v, const std::string& pointer, const std::string& default_name,
+                          const std::vector<std::string>& kinds, json& written) const {
+    HardwareProfile p;
+    if (v == nullptr) {
+      p = load_named_profile(default_name, bundled_profile_dir(), file_, pointer);
+      written = default_name;
+    } else if (v->is_string()) {
+      p = load_named_profile(v->get<std::string>(), bundled_profile_dir(), file_, pointer);
+      written = *v;
+    } else if (v->is_object()) {
+      p = parse_hardware_profile(*v, file_, pointer);
+      written = *v;
+    } else {
+      fail(pointer, "a hardware profile name or an inline profile object", shown(*v));
+    }
+    if (std::find(kinds.begin(), kinds.end(), p.kind) == kinds.end())
+      fail(pointer, "a profile of kind " + listed(kinds), "the " + in_quotes(p.kind) + " profile " + in_quotes(p.name));
+    return p;
+  }
+
+  void parse_hardware(const json* hw, WorldSpec& spec) {
+    static const json kEmpty = json::object();
+    const json& h = hw ? *hw : kEmpty;
+    check_keys(h, "/hardware", "hardware");
+    const json& b = find(h, "broker") ? h["broker"] : kEmpty;
+    const std::string bp = "/hardware/broker";
+    check_keys(b, bp, "broker_hardware");
+    HostHardwareSpec& host = spec.broker_hardware;
+
+    const HardwareProfile disk = profile(find(b, "disk"), join(bp, "disk"), "nvme-datacentre", {"hdd", "ssd"},
+                                         x_.broker_disk);
+    if (const auto* hdd = std::get_if<models::HddParams>(&disk.params)) host.disk = *hdd;
+    else host.disk = std::get<models::SsdParams>(disk.params);
+    if (const json* v = find(b, "log_dirs")) host.log_dirs = static_cast<uint32_t>(integer(*v, join(bp, "log_dirs"), 1, kLogDirsMax));
+    host.nic = std::get<NicProfile>(profile(find(b, "nic"), join(bp, "nic"), "nic-10gbe", {"nic"}, x_.broker_nic).params);
+    const CpuProfile cpu = std::get<CpuProfile>(profile(find(b, "cpu"), join(bp, "cpu"), "cpu-server-16core", {"cpu"}, x_.broker_cpu).params);
+    host.cores = cpu.cores;
+    spec.cpu_costs = cpu.costs;
+    x_.broker_gc = cpu.gc;
+
+    const uint64_t memory_max = uint64_t{1} << 50;
+    if (const json* v = find(b, "ram")) host.ram_bytes = bytes(*v, join(bp, "ram"), 1, memory_max);
+    if (const json* v = find(b, "jvm_heap")) host.jvm_heap_bytes = bytes(*v, join(bp, "jvm_heap"), 0, memory_max);
+    if (const json* v = find(b, "other_memory")) host.other_memory_bytes = bytes(*v, join(bp, "other_memory"), 0, memory_max);
+    // The page cache gets RAM − JVM heap − other memory (hardware-models.md §3.6), which must be positive.
+    if (host.ram_bytes <= host.jvm_heap_bytes + host.other_memory_bytes)
+      fail(join(bp, "ram"), "more RAM than jvm_heap + other_memory (" +
+                                std::to_string(host.jvm_heap_bytes + host.other_memory_bytes) + " bytes)",
+           std::to_string(host.ram_bytes) + " bytes");
+
+    const json& vm = find(b, "vm") ? b["vm"] : kEmpty;
+    const std::string vp = join(bp, "vm");
+    check_keys(vm, vp, "vm");
+    models::PageCacheParams& pc = host.page_cache;
+    // Ranges of the Linux sysctls (Documentation/admin-guide/sysctl/vm.rst).
+    if (const json* v = find(vm, "dirty_background_ratio")) pc.dirty_background_ratio = static_cast<uint32_t>(integer(*v, join(vp, "dirty_background_ratio"), 0, 100));
+    if (const json* v = find(vm, "dirty_background_bytes")) pc.dirty_background_bytes = bytes(*v, join(vp, "dirty_background_bytes"), 0, memory_max);
+    if (const json* v = find(vm, "dirty_ratio")) pc.dirty_ratio = static_cast<uint32_t>(integer(*v, join(vp, "dirty_ratio"), 0, 100));
+    if (const json* v = find(vm, "dirty_bytes")) pc.dirty_bytes = bytes(*v, join(vp, "dirty_bytes"), 0, memory_max);
+    if (const json* v = find(vm, "dirty_expire_centisecs")) pc.dirty_expire_centisecs = static_cast<uint32_t>(integer(*v, join(vp, "dirty_expire_centisecs"), 0, 8'640'000));
+    if (const json* v = find(vm, "dirty_writeback_centisecs")) pc.dirty_writeback_centisecs = static_cast<uint32_t>(integer(*v, join(vp, "dirty_writeback_centisecs"), 0, 8'640'000));
+    if (const json* v = find(vm, "read_ahead_kb")) pc.read_ahead_kb = integer(*v, join(vp, "read_ahead_kb"), 0, 1u << 20);
+    if (pc.dirty_ratio == 0 && pc.dirty_bytes == 0) fail(join(vp, "dirty_ratio"), "a positive dirty_ratio or dirty_bytes", "0");
+
+    const json& c = find(h, "client") ? h["client"] : kEmpty;
+    check_keys(c, "/hardware/client", "client_hardware");
+    spec.client_nic = std::get<NicProfile>(profile(find(c, "nic"), "/hardware/client/nic", "nic-10gbe", {"nic"}, x_.client_nic).params);
+
+    const json& u = find(h, "uplink") ? h["uplink"] : kEmpty;
+    check_keys(u, "/hardware/uplink", "uplink");
+    if (const json* v = find(u, "bandwidth")) spec.uplink.bandwidth_bytes_per_s = bandwidth(*v, "/hardware/uplink/bandwidth");
+    if (const json* v = find(u, "latency")) spec.uplink.latency = own_duration(*v, "/hardware/uplink/latency");
+  }
+
+  // A "config" value: an object, or a .properties file name relative to the scenario.
+  ConfigSource config_source(const json& v, const std::string& pointer) const {
+    ConfigSource src;
+    if (v.is_object()) {
+      src.object = &v;
+      src.file = file_;
+      src.pointer = pointer;
+      return src;
+    }
+    if (!v.is_string()) fail(pointer, "a JSON object of Kafka configs, or the name of a .properties file", shown(v));
+    const std::filesystem::path path = base_dir_ / v.get<std::string>();
+    src.owned = parse_properties(read_text_file(path, ".properties file", file_, pointer), path.string());
+    src.file = path.string();
+    src.pointer = "";
+    src.object = &src.owned;
+    return src;
+  }
+
+  // Applies one Kafka config object to `target`: unknown names are errors, ignored ones warnings, and known
+  // ones are applied in table order (so log.retention.ms wins over log.retention.hours, as in Kafka).
+  template <typename T>
+  std::vector<std::string> apply_configs(const ConfigSource& src, const std::vector<ConfigEntry<T>>& table,
+                                         std::span<const std::string_view> ignored_prefixes, const char* kind,
+                                         T& target) {
+    KS_ASSERT(src.object != nullptr);
+    const json& cfg = *src.object;
+    if (!cfg.is_object()) throw ConfigError(src.file, src.pointer, "a JSON object of Kafka configs", shown(cfg));
+    std::vector<std::string_view> names;
+    for (const auto& e : table) names.push_back(e.spec.name);
+    for (const auto& [key, value] : cfg.items()) {
+      const auto it = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.spec.name == key; });
+      const bool prefixed = std::any_of(ignored_prefixes.begin(), ignored_prefixes.end(),
+                                        [&](std::string_view p) { return key.rfind(p, 0) == 0; });
+      if (it == table.end() && !prefixed)
+        throw ConfigError(src.file, join(src.pointer, key), std::string("a ") + kind + " config known to Kafka",
+                          "the unknown config " + in_quotes(key), closest_name(key, names));
+      if (prefixed || it->spec.type == ConfigType::kIgnored)
+        warn(src.file, join(src.pointer, key), in_quotes(key) + " is not modelled by the simulator and is ignored");
+    }
+    std::vector<std::string> given;
+    for (const auto& e : table) {
+      if (e.spec.type == ConfigType::kIgnored) continue;
+      const json* v = find(cfg, std::string(e.spec.name));
+      if (v == nullptr) continue;
+      e.set(target, convert_config_value(e.spec, *v, src.file, join(src.pointer, e.spec.name)));
+      given.emplace_back(e.spec.name);
+    }
+    return given;
+  }
+
+  void parse_cluster(const json* cl, WorldSpec& spec) {
+    static const json kEmpty = json::object();
+    const json& c = cl ? *cl : kEmpty;
+    check_keys(c, "/cluster", "cluster");
+    if (const json* v = find(c, "brokers")) spec.brokers = static_cast<uint32_t>(integer(*v, "/cluster/brokers", 1, kBrokersMax));
+    if (const json* v = find(c, "racks")) spec.racks = static_cast<uint32_t>(integer(*v, "/cluster/racks", 1, kBrokersMax));
+    if (spec.racks > spec.brokers)
+      fail("/cluster/racks", "at most one rack per broker (" + std::to_string(spec.brokers) + ")", std::to_string(spec.racks));
+
+    BrokerSettings s;
+    if (const json* v = find(c, "config")) {
+      ConfigSource src = config_source(*v, "/cluster/config");
+      src.object = src.owned.is_null() ? src.object : &src.owned;
+      apply_configs(src, broker_config_table(), broker_ignored_prefixes(), "broker", s);
+    }
+    // KafkaConfig.validateValues: the follower's long poll must fit in the ISR lag bound and the socket timeout.
+    const sim::Duration lag = sim::Duration::from_ms(s.broker.replica_lag_time_max_ms);
+    if (s.fetcher.replica_fetch_wait_max > lag)
+      fail("/cluster/config/replica.fetch.wait.max.ms",
+           "at most replica.lag.time.max.ms (" + format_duration(lag) +
+               "): \"replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to "
+               "prevent frequent changes in ISR\"",
+           format_duration(s.fetcher.replica_fetch_wait_max));
+    if (s.fetcher.replica_socket_timeout < s.fetcher.replica_fetch_wait_max)
+      fail("/cluster/config/replica.socket.timeout.ms",
+           "at least replica.fetch.wait.max.ms (" + format_duration(s.fetcher.replica_fetch_wait_max) +
+               "): \"replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent "
+               "unnecessary socket timeouts\"",
+           format_duration(s.fetcher.replica_socket_timeout));
+    s.fetcher.validate();
+    spec.broker_config = s.broker;
+    spec.fetcher_config = s.fetcher;
+    spec.num_network_threads = s.num_network_threads;
+    spec.num_io_threads = s.num_io_threads;
+    spec.queued_max_requests = s.queued_max_requests;
+    x_.broker_log_defaults = s.log_defaults;
+    x_.default_replication_factor = s.default_replication_factor;
+    x_.num_partitions = s.num_partitions;
+  }
+
+  void parse_topic(const json& t, const std::string& pointer, WorldSpec& spec) {
+    check_keys(t, pointer, "topic");
+    TopicSpec topic;
+    const std::string np = join(pointer, "name");
+    topic.name = string_value(required(t, pointer, "name", "the topic's name"), np);
+    // Topic.validate: at most 249 characters of [a-zA-Z0-9._-], and not "." or "..".
+    const bool legal = topic.name.size() <= 249 && topic.name != "." && topic.name != ".." &&
+                       std::all_of(topic.name.begin(), topic.name.end(), [](char ch) {
+                         return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+                       });
+    if (!legal) fail(np, "a legal Kafka topic name: up to 249 characters of [a-zA-Z0-9._-]", in_quotes(topic.name));
+    for (size_t i = 0; i < spec.topics.size(); ++i)
+      if (spec.topics[i].name == topic.name)
+        fail(np, "a topic name not used before (it is also /topics/" + std::to_string(i) + "/name)", in_quotes(topic.name));
+    topic.partitions = x_.num_partitions;
+    if (const json* v = find(t, "partitions")) topic.partitions = static_cast<int32_t>(integer(*v, join(pointer, "partitions"), 1, kPartitionsPerTopicMax));
+    topic.replication_factor = x_.default_replication_factor;
+    if (const json* v = find(t, "replication.factor")) topic.replication_factor = static_cast<int32_t>(integer(*v, join(pointer, "replication.factor"), 1, 32767));
+    // ReplicationControlManager / StripedReplicaPlacer: InvalidReplicationFactorException.
+    if (static_cast<uint32_t>(topic.replication_factor) > spec.brokers)
+      fail(join(pointer, "replication.factor"),
+           "a replication factor of at most the number of brokers (" + std::to_string(spec.brokers) +
+               "): \"The target replication factor of " + std::to_string(topic.replication_factor) +
+               " cannot be reached because only " + std::to_string(spec.brokers) + " broker(s) are registered.\"",
+           std::to_string(topic.replication_factor));
+    topic.config.log = x_.broker_log_defaults;
+    if (const json* v = find(t, "config")) {
+      if (!v->is_object()) fail(join(pointer, "config"), "a JSON object of topic configs", shown(*v));
+      ConfigSource src{v, {}, file_, join(pointer, "config")};
+      apply_configs(src, topic_config_table(), topic_ignored_prefixes(), "topic", topic.config);
+    }
+    const int32_t min_isr = topic.config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
+    // Kafka accepts this, but every acks=all produce then fails with NOT_ENOUGH_REPLICAS (§3.6).
+    if (min_isr > topic.replication_factor)
+      warn(file_, join(join(pointer, "config"), "min.insync.replicas"),
+           "min.insync.replicas (" + std::to_string(min_isr) + ") exceeds replication.factor (" +
+               std::to_string(topic.replication_factor) + "): acks=all produces will fail with NOT_ENOUGH_REPLICAS");
+    if (!topic.config.log.cleanup_policy_delete)
+      warn(file_, join(join(pointer, "config"), "cleanup.policy"), "log compaction is not modelled: this topic never deletes");
+    spec.topics.push_back(std::move(topic));
+  }
+
+  int32_t topic_index(const json& t, const std::string& pointer, const WorldSpec& spec) const {
+    const std::string name = string_value(t, pointer);
+    std::vector<std::string_view> known;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < spec.topics.size(); ++i) {
+      if (spec.topics[i].name == name) return static_cast<int32_t>(i);
+      known.push_back(spec.topics[i].name);
+      names.push_back(spec.topics[i].name);
+    }
+    fail(pointer, "the name of a topic in /topics (" + (names.empty() ? std::string("none defined") : listed(names)) + ")",
+         in_quotes(name), closest_name(name, known));
+  }
+
+  json parse_record_size(const json* v, const std::string& pointer, SizeDistribution& out) const {
+    if (v == nullptr) {
+      out = SizeDistribution::fixed(512);  // WorldSpec's default (the producer-perf-test examples' 512 B) [A]
+      return {{"distribution", "fixed"}, {"bytes", 512}};
+    }
+    if (!v->is_object()) {
+      const auto b = static_cast<uint32_t>(bytes(*v, pointer, 0, kRecordBytesMax));
+      out = SizeDistribution::fixed(b);
+      return {{"distribution", "fixed"}, {"bytes", b}};
+    }
+    check_keys(*v, pointer, "record_size");
+    const std::string dist = choice(required(*v, pointer, "distribution", "fixed, uniform or lognormal"),
+                                    join(pointer, "distribution"), {"fixed", "uniform", "lognormal"});
+    const std::map<std::string, std::vector<std::string>> keys = {
+        {"fixed", {"distribution", "bytes"}},
+        {"uniform", {"distribution", "min", "max"}},
+        {"lognormal", {"distribution", "median", "sigma", "max"}}};
+    for (const auto& [key, value] : v->items())
+      if (std::find(keys.at(dist).begin(), keys.at(dist).end(), key) == keys.at(dist).end())
+        fail(join(pointer, key), "a key of a " + in_quotes(dist) + " record_size (" + listed(keys.at(dist)) + ")", in_quotes(key));
+    auto size_of = [&](const char* key, uint64_t min_value) {
+      return static_cast<uint32_t>(bytes(required(*v, pointer, key, "a size in bytes"), join(pointer, key), min_value, kRecordBytesMax));
+    };
+    if (dist == "fixed") {
+      const uint32_t b = size_of("bytes", 0);
+      out = SizeDistribution::fixed(b);
+      return {{"distribution", "fixed"}, {"bytes", b}};
+    }
+    if (dist == "uniform") {
+      const uint32_t lo = size_of("min", 0), hi = size_of("max", 0);
+      if (lo > hi) fail(join(pointer, "max"), "a max of at least min (" + std::to_string(lo) + ")", std::to_string(hi));
+      out = SizeDistribution::uniform(lo, hi);
+      return {{"distribution", "uniform"}, {"min", lo}, {"max", hi}};
+    }
+    const uint32_t median = size_of("median", 1), hi = size_of("max", 1);
+    const double sigma = number(required(*v, pointer, "sigma", "the sigma of the underlying normal"),
+                                join(pointer, "sigma"), "a non-negative number");
+    if (sigma < 0 || sigma > 10) fail(join(pointer, "sigma"), "a sigma from 0 to 10", shown((*v)["sigma"]));
+    out = SizeDistribution::lognormal(median, sigma, hi);
+    return {{"distribution", "lognormal"}, {"median", median}, {"sigma", sigma}, {"max", hi}};
+  }
+
+  json parse_keys(const json* v, const std::string& pointer, KeyDistribution& out) const {
+    if (v == nullptr) {
+      out = KeyDistribution::none();
+      return {{"distribution", "none"}};
+    }
+    check_keys(*v, pointer, "keys");
+    const std::string dist = v->contains("distribution")
+                                 ? choice((*v)["distribution"], join(pointer, "distribution"), {"none", "uniform", "zipf"})
+                                 : std::string("none");
+    const std::vector<std::string> allowed = dist == "none"      ? std::vector<std::string>{"distribution"}
+                                             : dist == "uniform" ? std::vector<std::string>{"distribution", "count"}
+                                                                 : std::vector<std::string>{"distribution", "count", "exponent"};
+    for (const auto& [key, value] : v->items())
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+        fail(join(pointer, key), "a key of " + in_quotes(dist) + " keys (" + listed(allowed) + ")", in_quotes(key));
+    if (dist == "none") {
+      out = KeyDistribution::none();
+      return {{"distribution", "none"}};
+    }
+    const auto count = static_cast<uint32_t>(integer(required(*v, pointer, "count", "the number of distinct keys"), join(pointer, "count"), 1, kKeysMax));
+    if (dist == "uniform") {
+      out = KeyDistribution::uniform(count);
+      return {{"distribution", "uniform"}, {"count", count}};
+    }
+    const double s = number(required(*v, pointer, "exponent", "the Zipf exponent"), join(pointer, "exponent"), "a non-negative number");
+    if (s < 0 || s > 100) fail(join(pointer, "exponent"), "a Zipf exponent from 0 to 100", shown((*v)["exponent"]));
+    out = KeyDistribution::zipf(count, s);
+    return {{"distribution", "zipf"}, {"count", count}, {"exponent", s}};
+  }
+
+  void parse_producer(const json& p, const std::string& pointer, WorldSpec& spec) {
+    check_keys(p, pointer, "producer");
+    ProducerSpec ps;
+    ps.topic = topic_index(required(p, pointer, "topic", "the name of the topic to produce to"), join(pointer, "topic"), spec);
+    if (const json* v = find(p, "count")) ps.count = static_cast<uint32_t>(integer(*v, join(pointer, "count"), 1, kClientsPerEntryMax));
+
+    const std::string wp = join(pointer, "workload");
+    const json& w = required(p, pointer, "workload", "rate or closed_loop, record_size, keys");
+    check_keys(w, wp, "workload");
+    const json* rate = find(w, "rate");
+    const json* closed = find(w, "closed_loop");
+    if ((rate == nullptr) == (closed == nullptr))
+      fail(wp, "exactly one of \"rate\" (records/s per producer, open loop) and \"closed_loop\"",
+           rate ? "both" : "neither");
+    if (rate != nullptr) {
+      ps.records_per_s = number(*rate, join(wp, "rate"), "a positive rate in records/s per producer");
+      if (!(ps.records_per_s > 0) || ps.records_per_s > 1e9)
+        fail(join(wp, "rate"), "a positive rate in records/s per producer (at most 1e9)", shown(*rate));
+      if (const json* a = find(w, "arrival"))
+        ps.arrival = choice(*a, join(wp, "arrival"), {"constant", "poisson"}) == "poisson" ? ArrivalProcess::Kind::kPoisson
+                                                                                          : ArrivalProcess::Kind::kConstant;
+    } else {
+      if (find(w, "arrival")) fail(join(wp, "arrival"), "no arrival process with closed_loop (threads send back to back)", shown(w["arrival"]));
+      check_keys(*closed, join(wp, "closed_loop"), "closed_loop");
+      ps.closed_loop_threads = static_cast<uint32_t>(integer(required(*closed, join(wp, "closed_loop"), "threads", "threads per producer"),
+                                                             join(join(wp, "closed_loop"), "threads"), 1, 10'000));
+    }
+    x_.producer_record_sizes.push_back(parse_record_size(find(w, "record_size"), join(wp, "record_size"), ps.value_size));
+    x_.producer_keys.push_back(parse_keys(find(w, "keys"), join(wp, "keys"), ps.keys));
+
+    kafka::ProducerConfig c;
+    std::vector<std::string> given;
+    ConfigSource src{nullptr, {}, file_, join(pointer, "config")};
+    if (const json* v = find(p, "config")) {
+      src = config_source(*v, join(pointer, "config"));
+      if (!src.owned.is_null()) src.object = &src.owned;
+      given = apply_configs(src, producer_config_table(), producer_ignored_prefixes(), "producer", c);
+    }
+    auto was_given = [&](std::string_view n) { return std::find(given.begin(), given.end(), n) != given.end(); };
+    auto at = [&](std::string_view n) { return join(src.pointer, n); };
+    if (c.compression_gzip_level == 0)
+      throw ConfigError(src.file, at("compression.gzip.level"), "-1 or a level from 1 to 9 (KIP-390)", "0");
+    ps.idempotence_set_explicitly = was_given("enable.idempotence");
+    // ProducerConfig.postProcessAndValidateIdempotenceConfigs: an explicit enable.idempotence=true with an
+    // incompatible setting is a ConfigException (kafka-behaviour.md §1.1).
+    if (ps.idempotence_set_explicitly && c.enable_idempotence) {
+      if (c.acks != kafka::Acks::all)
+        throw ConfigError(src.file, at(was_given("acks") ? "acks" : "enable.idempotence"),
+                          "acks=all with enable.idempotence=true (Kafka: \"Must set acks to all in order to use "
+                          "the idempotent producer. Otherwise we cannot guarantee idempotence.\")",
+                          c.acks == kafka::Acks::none ? "0" : "1", "all");
+      if (c.max_in_flight_requests_per_connection > 5)
+        throw ConfigError(src.file, at("max.in.flight.requests.per.connection"),
+                          "at most 5 with enable.idempotence=true (Kafka: \"Must set "
+                          "max.in.flight.requests.per.connection to at most 5 when using the idempotent producer.\")",
+                          std::to_string(c.max_in_flight_requests_per_connection));
+      if (c.retries == 0)
+        throw ConfigError(src.file, at("retries"),
+                          "retries > 0 with enable.idempotence=true (Kafka: \"Must set retries to non-zero when "
+                          "using the idempotent producer.\")",
+                          "0");
+    }
+    // KafkaProducer.configureDeliveryTimeout: explicit and too small is a ConfigException; the default is
+    // raised to linger.ms + request.timeout.ms instead (with a warning in Kafka's log).
+    const sim::Duration delivery_min = c.linger + c.request_timeout;
+    if (c.delivery_timeout < delivery_min) {
+      if (was_given("delivery.timeout.ms"))
+        throw ConfigError(src.file, at("delivery.timeout.ms"),
+                          "delivery.timeout.ms >= linger.ms + request.timeout.ms = " + format_duration(delivery_min) +
+                              " (Kafka: \"delivery.timeout.ms should be equal to or larger than linger.ms + "
+                              "request.timeout.ms\")",
+                          format_duration(c.delivery_timeout));
+      warn(src.file, src.pointer, "delivery.timeout.ms raised to linger.ms + request.timeout.ms = " +
+                                      format_duration(delivery_min));
+      c.delivery_timeout = delivery_min;
+    }
+    const bool idempotence_before = c.enable_idempotence;
+    c = kafka::apply_idempotence_default(c, ps.idempotence_set_explicitly);
+    if (idempotence_before && !c.enable_idempotence)
+      warn(src.file, src.pointer, "idempotence is disabled because acks, retries or max.in.flight are incompatible "
+                                  "with it and enable.idempotence was not set");
+    if (const std::string problem = kafka::validate(c); !problem.empty())
+      throw ConfigError(src.file, src.pointer, "a valid producer config", problem);
+    const json& rs = x_.producer_record_sizes.back();
+    const uint64_t largest = rs.contains("bytes") ? rs["bytes"].get<uint64_t>() : rs["max"].get<uint64_t>();
+    if (largest > static_cast<uint64_t>(c.max_request_size_bytes))
+      warn(file_, join(wp, "record_size"), "records up to " + std::to_string(largest) + " bytes exceed max.request.size (" +
+                                               std::to_string(c.max_request_size_bytes) + "): Kafka fails them with RecordTooLargeException");
+    ps.config = c;
+    spec.producers.push_back(std::move(ps));
+  }
+
+  void parse_consumer(const json& p, const std::string& pointer, WorldSpec& spec) {
+    check_keys(p, pointer, "consumer");
+    ConsumerSpec cs;
+    const std::string group = string_value(required(p, pointer, "group", "the consumer group's name"), join(pointer, "group"));
+    cs.topic = topic_index(required(p, pointer, "topic", "the name of the topic to consume"), join(pointer, "topic"), spec);
+    for (size_t i = 0; i < spec.consumers.size(); ++i)
+      if (x_.consumer_groups[i] == group && spec.consumers[i].topic == cs.topic)
+        fail(join(pointer, "group"),
+             "one entry per group and topic (use \"count\"; /consumers/" + std::to_string(i) + " is the same group)",
+             in_quotes(group));
+    if (const json* v = find(p, "count")) cs.count = static_cast<uint32_t>(integer(*v, join(pointer, "count"), 1, kClientsPerEntryMax));
+    if (const json* v = find(p, "processing_time")) cs.processing_time_per_record = own_duration(*v, join(pointer, "processing_time"));
+    if (const json* v = find(p, "config")) {
+      ConfigSource src = config_source(*v, join(pointer, "config"));
+      if (!src.owned.is_null()) src.object = &src.owned;
+      apply_configs(src, consumer_config_table(), consumer_ignored_prefixes(), "consumer", cs.config);
+    }
+    kafka::validate(cs.config);  // the table's ranges already enforce what this asserts
+    const int32_t partitions = spec.topics[static_cast<size_t>(cs.topic)].partitions;
+    if (cs.count > static_cast<uint32_t>(partitions))
+      warn(file_, join(pointer, "count"), std::to_string(cs.count - static_cast<uint32_t>(partitions)) +
+                                               " consumers get no partition (the topic has " + std::to_string(partitions) + ")");
+    x_.consumer_groups.push_back(group);
+    spec.consumers.push_back(std::move(cs));
+  }
+
+  std::string file_;
+  std::filesystem::path base_dir_;
+  ScenarioExtras& x_;
+};
+
+// Splits an RFC 6901 pointer into unescaped reference tokens.
+std::vector<std::string> pointer_tokens(const std::string& pointer) {
+  std::vector<std::string> tokens;
+  size_t start = 1;
+  while (start <= pointer.size()) {  // bounded: each step consumes one '/'
+    const size_t slash = std::min(pointer.find('/', start), pointer.size());
+    std::string t = pointer.substr(start, slash - start);
+    std::string u;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] == '~' && i + 1 < t.size()) {
+        u.push_back(t[i + 1] == '1' ? '/' : '~');
+        ++i;
+      } else {
+        u.push_back(t[i]);
+      }
+    }
+    tokens.push_back(u);
+    start = slash + 1;
+  }
+  return tokens;
+}
+
+template <typename T>
+json configs_to_json(const std::vector<ConfigEntry<T>>& table, const T& target) {
+  json out = json::object();
+  for (const auto& e : table) {
+    if (e.spec.type == ConfigType::kIgnored || e.spec.alias) continue;
+    out[std::string(e.spec.name)] = config_value_to_json(e.spec, e.get(target));
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::map<std::string, std::vector<std::string>>& scenario_object_keys() { return kObjectKeys; }
+
+nlohmann::json parse_properties(const std::string& text, const std::string& file) {
+  json out = json::object();
+  std::istringstream in(text);
+  std::string line, logical;
+  size_t line_number = 0;
+  while (std::getline(in, line)) {  // bounded by the text's length
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t b = 0;
+    while (b < line.size() && (line[b] == ' ' || line[b] == '\t' || line[b] == '\f')) ++b;
+    if (logical.empty() && (b == line.size() || line[b] == '#' || line[b] == '!')) continue;
+    logical += line.substr(b);
+    // A line ending in an odd number of backslashes continues on the next line.
+    size_t backslashes = 0;
+    while (backslashes < logical.size() && logical[logical.size() - 1 - backslashes] == '\\') ++backslashes;
+    if (backslashes % 2 == 1) {
+      logical.pop_back();
+      continue;
+    }
+    // Key: up to the first unescaped '=', ':' or whitespace; then optional whitespace, one separator, whitespace.
+    std::string key, value;
+    size_t i = 0;
+    for (; i < logical.size(); ++i) {
+      const char ch = logical[i];
+      if (ch == '\\' && i + 1 < logical.size()) {
+        key.push_back(logical[++i]);
+        continue;
+      }
+      if (ch == '=' || ch == ':' || ch == ' ' || ch == '\t') break;
+      key.push_back(ch);
+    }
+    while (i < logical.size() && (logical[i] == ' ' || logical[i] == '\t')) ++i;
+    if (i < logical.size() && (logical[i] == '=' || logical[i] == ':')) ++i;
+    while (i < logical.size() && (logical[i] == ' ' || logical[i] == '\t')) ++i;
+    for (; i < logical.size(); ++i) {
+      if (logical[i] == '\\' && i + 1 < logical.size()) {
+        const char e = logical[++i];
+        value.push_back(e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e);
+      } else {
+        value.push_back(logical[i]);
+      }
+    }
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+    if (key.empty())
+      throw ConfigError(file, "", "a key before the value on line " + std::to_string(line_number), in_quotes(logical));
+    out[key] = value;  // a later line wins, as in java.util.Properties
+    logical.clear();
+  }
+  return out;
+}
+
+nlohmann::json read_properties_file(const std::filesystem::path& path) {
+  return parse_properties(read_text_file(path, ".properties file", path.string(), ""), path.string());
+}
+
+void apply_set_override(nlohmann::json& doc, const std::string& override_text, const std::string& file) {
+  const std::string where = "--set " + override_text;
+  const size_t eq = override_text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(file, "", "--set POINTER=VALUE, such as /producers/0/config/linger.ms=10", in_quotes(override_text));
+  const std::string pointer = override_text.substr(0, eq);
+  const std::string value_text = override_text.substr(eq + 1);
+  json::json_pointer ptr;
+  try {
+    ptr = json::json_pointer(pointer);
+  } catch (const json::exception&) {
+    throw ConfigError(file, pointer, "an RFC 6901 JSON pointer such as /producers/0/config/acks (" + where + ")",
+                      in_quotes(pointer));
+  }
+  if (ptr.empty()) throw ConfigError(file, pointer, "a pointer below the document root (" + where + ")", in_quotes(pointer));
+  json value = json::parse(value_text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = value_text;  // not JSON: a plain string such as all or 5ms
+
+  // Walk to the parent; every token but the last must exist.
+  const std::vector<std::string> tokens = pointer_tokens(pointer);
+  json* node = &doc;
+  std::string prefix;
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    json* next = nullptr;
+    if (node->is_object()) {
+      const auto it = node->find(t);
+      if (it != node->end()) next = &*it;
+    } else if (node->is_array()) {
+      size_t index = 0;
+      const bool numeric = !t.empty() && std::all_of(t.begin(), t.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+      if (numeric && (index = std::stoull(t)) < node->size()) next = &(*node)[index];
+    }
+    if (next == nullptr) {
+      std::string suggestion;
+      if (node->is_object()) {
+        std::vector<std::string> keys;
+        for (const auto& [k, v] : node->items()) keys.push_back(k);
+        std::vector<std::string_view> known(keys.begin(), keys.end());
+        const std::string close = closest_name(t, known);
+        if (!close.empty()) {
+          suggestion = prefix + "/" + pointer_token(close);
+          for (size_t j = i + 1; j < tokens.size(); ++j) {
+            suggestion.push_back('/');
+            suggestion += pointer_token(tokens[j]);
+          }
+        }
+      }
+      throw ConfigError(file, pointer,
+                        "a pointer to an existing or addable location (" + where + "): " +
+                            (prefix.empty() ? std::string("/") : prefix) + " has no " + in_quotes(t),
+                        in_quotes(pointer), suggestion);
+    }
+    prefix.push_back('/');
+    prefix += pointer_token(t);
+    node = next;
+  }
+  const std::string& last = tokens.back();
+  if (node->is_object()) {
+    (*node)[last] = std::move(value);
+    return;
+  }
+  if (node->is_array()) {
+    if (last == "-") {
+      node->push_back(std::move(value));
+      return;
+    }
+    const bool numeric = !last.empty() && last.size() < 10 &&
+                         std::all_of(last.begin(), last.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+    if (numeric) {
+      const size_t index = std::stoull(last);
+      if (index < node->size()) {
+        (*node)[index] = std::move(value);
+        return;
+      }
+      if (index == node->size()) {
+        node->push_back(std::move(value));
+        return;
+      }
+    }
+    throw ConfigError(file, pointer,
+                      "an array index up to " + std::to_string(node->size()) + " or \"-\" (" + where + ")", in_quotes(last));
+  }
+  throw ConfigError(file, pointer, "a pointer whose parent is an object or an array (" + where + ")",
+                    (prefix.empty() ? std::string("/") : prefix) + " is " + shown(*node));
+}
+
+WorldSpec parse_scenario(const nlohmann::json& doc, const std::string& file, ScenarioExtras* extras) {
+  ScenarioExtras local;
+  Loader loader(file, extras ? *extras : local);
+  return loader.parse(doc);
+}
+
+WorldSpec load_scenario(const std::filesystem::path& path, const std::vector<std::string>& set_overrides,
+                        ScenarioExtras* extras) {
+  const std::string file = path.string();
+  const std::string text = read_text_file(path, "scenario file", file, "");
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw ConfigError(file, "", "valid JSON", std::string("a syntax error (") + e.what() + ")");
+  }
+  for (const std::string& o : set_overrides) apply_set_override(doc, o, file);
+  return parse_scenario(doc, file, extras);
+}
+
+nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& extras) {
+  KS_ASSERT_EQ(extras.producer_record_sizes.size(), spec.producers.size());
+  KS_ASSERT_EQ(extras.producer_keys.size(), spec.producers.size());
+  KS_ASSERT_EQ(extras.consumer_groups.size(), spec.consumers.size());
+  json out = json::object();
+  out["name"] = extras.name;
+  out["seed"] = spec.seed;
+  out["duration"] = format_duration(spec.duration);
+  out["warmup"] = format_duration(spec.warmup);
+
+  const HostHardwareSpec& host = spec.broker_hardware;
+  const models::PageCacheParams& pc = host.page_cache;
+  out["hardware"] = {
+      {"broker",
+       {{"disk", extras.broker_disk},
+        {"log_dirs", host.log_dirs},
+        {"nic", extras.broker_nic},
+        {"cpu", extras.broker_cpu},
+        {"ram", host.ram_bytes},
+        {"jvm_heap", host.jvm_heap_bytes},
+        {"other_memory", host.other_memory_bytes},
+        {"vm",
+         {{"dirty_background_ratio", pc.dirty_background_ratio},
+          {"dirty_background_bytes", pc.dirty_background_bytes},
+          {"dirty_ratio", pc.dirty_ratio},
+          {"dirty_bytes", pc.dirty_bytes},
+          {"dirty_expire_centisecs", pc.dirty_expire_centisecs},
+          {"dirty_writeback_centisecs", pc.dirty_writeback_centisecs},
+          {"read_ahead_kb", pc.read_ahead_kb}}}}},
+      {"client", {{"nic", extras.client_nic}}},
+      {"uplink", {{"bandwidth", spec.uplink.bandwidth_bytes_per_s}, {"latency", format_duration(spec.uplink.latency)}}}};
+
+  BrokerSettings s;
+  s.broker = spec.broker_config;
+  s.fetcher = spec.fetcher_config;
+  s.num_network_threads = spec.num_network_threads;
+  s.num_io_threads = spec.num_io_threads;
+  s.queued_max_requests = spec.queued_max_requests;
+  s.log_defaults = extras.broker_log_defaults;
+  s.default_replication_factor = extras.default_replication_factor;
+  s.num_partitions = extras.num_partitions;
+  out["cluster"] = {{"brokers", spec.brokers}, {"racks", spec.racks}, {"config", configs_to_json(broker_config_table(), s)}};
+
+  json topics = json::array();
+  for (const TopicSpec& t : spec.topics) {
+    json cfg = configs_to_json(topic_config_table(), t.config);
+    // No topic override means the broker's value, which is what the topic effectively has.
+    cfg["min.insync.replicas"] = t.config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
+    topics.push_back({{"name", t.name}, {"partitions", t.partitions}, {"replication.factor", t.replication_factor}, {"config", cfg}});
+  }
+  out["topics"] = topics;
+
+  json producers = json::array();
+  for (size_t i = 0; i < spec.producers.size(); ++i) {
+    const ProducerSpec& p = spec.producers[i];
+    KS_ASSERT_LT(static_cast<size_t>(p.topic), spec.topics.size());
+    json w = json::object();
+    if (p.closed_loop_threads > 0) {
+      w["closed_loop"] = {{"threads", p.closed_loop_threads}};
+    } else {
+      w["rate"] = p.records_per_s;
+      w["arrival"] = p.arrival == ArrivalProcess::Kind::kPoisson ? "poisson" : "constant";
+    }
+    w["record_size"] = extras.producer_record_sizes[i];
+    w["keys"] = extras.producer_keys[i];
+    producers.push_back({{"topic", spec.topics[static_cast<size_t>(p.topic)].name},
+                         {"count", p.count},
+                         {"workload", w},
+                         {"config", configs_to_json(producer_config_table(), p.config)}});
+  }
+  out["producers"] = producers;
+
+  json consumers = json::array();
+  for (size_t i = 0; i < spec.consumers.size(); ++i) {
+    const ConsumerSpec& c = spec.consumers[i];
+    KS_ASSERT_LT(static_cast<size_t>(c.topic), spec.topics.size());
+    consumers.push_back({{"group", extras.consumer_groups[i]},
+                         {"topic", spec.topics[static_cast<size_t>(c.topic)].name},
+                         {"count", c.count},
+                         {"processing_time", format_duration(c.processing_time_per_record)},
+                         {"config", configs_to_json(consumer_config_table(), c.config)}});
+  }
+  out["consumers"] = consumers;
+  out["faults"] = json::array();
+  return out;
+}
+
+}  // namespace kafkasim::cluster

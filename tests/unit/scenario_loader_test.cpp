@@ -1,0 +1,422 @@
+// The scenario loader: quickstart, Kafka's defaults, units, .properties files, --set overrides, the resolved
+// scenario's round trip, and the errors a user gets for common mistakes. Expected defaults are Kafka's
+// documented values (reference/kafka-behaviour.md §1.1, §2.9, §3.1, §5.2), written here as literals rather
+// than read from the loader's tables.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/scenario.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::cluster;
+using namespace kafkasim::sim::literals;
+using json = nlohmann::json;
+
+namespace {
+
+std::filesystem::path quickstart_path() { return std::filesystem::path(KAFKASIM_SOURCE_DIR) / "scenarios/quickstart.json"; }
+
+// A small valid scenario that each mistake below breaks in one place.
+json base() {
+  return json::parse(R"({
+    "name": "t", "duration": "20s", "warmup": "5s",
+    "cluster": {"brokers": 3},
+    "topics": [{"name": "events", "partitions": 6, "replication.factor": 3}],
+    "producers": [{"topic": "events", "workload": {"rate": 1000, "record_size": 512}, "config": {}}],
+    "consumers": [{"group": "g", "topic": "events"}]
+  })");
+}
+
+// A temporary directory for files the loader reads, removed at the end of the test.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name) : path(std::filesystem::temp_directory_path() / name) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  void write(const std::string& file, const std::string& text) const { std::ofstream(path / file) << text; }
+};
+
+// Parses `doc` and requires a ConfigError at `pointer` with `suggestion` (empty: none expected).
+ConfigError error_of(const json& doc) {
+  try {
+    parse_scenario(doc, "mistake.json");
+  } catch (const ConfigError& e) {
+    return e;
+  }
+  FAIL("no ConfigError");
+  return ConfigError("", "", "");
+}
+void expect_error(const json& doc, const std::string& pointer, const std::string& suggestion = {}) {
+  const ConfigError e = error_of(doc);
+  const std::string message = e.what();
+  INFO(message);
+  CHECK(e.file() == "mistake.json");
+  CHECK(e.pointer() == pointer);
+  CHECK(e.suggestion() == suggestion);
+  CHECK(!e.expected().empty());
+}
+
+}  // namespace
+
+TEST_CASE("quickstart: loads into the scenario it describes") {
+  ScenarioExtras x;
+  const WorldSpec s = load_scenario(quickstart_path(), {}, &x);
+  CHECK(x.name == "quickstart");
+  CHECK(x.warnings.empty());
+  CHECK(s.seed == 42);
+  CHECK(s.duration == 20_s);
+  CHECK(s.warmup == 5_s);
+  CHECK(s.brokers == 3);
+  CHECK(std::holds_alternative<models::SsdParams>(s.broker_hardware.disk));  // nvme-datacentre is an SSD
+  CHECK(s.broker_hardware.nic.link.bandwidth_bytes_per_s == doctest::Approx(10e9 / 8));  // 10 GbE line rate
+  CHECK(s.client_nic.link.bandwidth_bytes_per_s == doctest::Approx(10e9 / 8));
+  CHECK(s.broker_hardware.cores == 16);  // cpu-server-16core
+  REQUIRE(s.topics.size() == 1);
+  CHECK(s.topics[0].name == "events");
+  CHECK(s.topics[0].partitions == 6);
+  CHECK(s.topics[0].replication_factor == 3);
+  CHECK(s.topics[0].config.min_insync_replicas == 2);
+  REQUIRE(s.producers.size() == 1);
+  const ProducerSpec& p = s.producers[0];
+  CHECK(p.topic == 0);
+  CHECK(p.count == 1);
+  CHECK(p.records_per_s == 5000);
+  CHECK(p.arrival == ArrivalProcess::Kind::kConstant);
+  CHECK(p.closed_loop_threads == 0);
+  CHECK(p.value_size.mean_bytes() == 512);
+  CHECK(!p.keys.has_keys());
+  CHECK(p.config.acks == kafka::Acks::all);
+  CHECK(p.config.linger == 5_ms);
+  CHECK(p.config.enable_idempotence);
+  REQUIRE(s.consumers.size() == 1);
+  CHECK(s.consumers[0].topic == 0);
+  CHECK(s.consumers[0].count == 1);
+  CHECK(x.consumer_groups == std::vector<std::string>{"quickstart-consumers"});
+}
+
+TEST_CASE("defaults: every omitted config takes Kafka 4.x's default") {
+  const json doc = json::parse(R"({"duration": "20s", "warmup": "1s", "topics": [{"name": "t"}],
+      "producers": [{"topic": "t", "workload": {"rate": 1}}], "consumers": [{"group": "g", "topic": "t"}]})");
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(doc, "defaults.json", &x);
+  // Producer, kafka-behaviour.md §1.1 (linger.ms 5 since 4.0, KIP-1030; acks=all and idempotence since 3.0).
+  const kafka::ProducerConfig& p = s.producers[0].config;
+  CHECK(p.acks == kafka::Acks::all);
+  CHECK(p.enable_idempotence);
+  CHECK(!s.producers[0].idempotence_set_explicitly);
+  CHECK(p.linger == 5_ms);
+  CHECK(p.batch_size_bytes == 16384);
+  CHECK(p.buffer_memory_bytes == 33554432);
+  CHECK(p.max_request_size_bytes == 1048576);
+  CHECK(p.request_timeout == 30000_ms);
+  CHECK(p.delivery_timeout == 120000_ms);
+  CHECK(p.max_in_flight_requests_per_connection == 5);
+  CHECK(p.retries == 2147483647);
+  CHECK(p.retry_backoff == 100_ms);
+  CHECK(p.metadata_max_idle == 300000_ms);
+  CHECK(p.compression_type == kafka::CompressionType::none);
+  // Consumer, §5.2.
+  const kafka::ConsumerConfig& c = s.consumers[0].config;
+  CHECK(c.fetch_min_bytes == 1);
+  CHECK(c.fetch_max_wait == 500_ms);
+  CHECK(c.fetch_max_bytes == 52428800);
+  CHECK(c.max_partition_fetch_bytes == 1048576);
+  CHECK(c.max_poll_records == 500);
+  CHECK(c.auto_offset_reset == kafka::AutoOffsetReset::latest);
+  CHECK(c.enable_auto_commit);
+  CHECK(c.auto_commit_interval == 5000_ms);
+  // Broker, §2.9 and §3.1.
+  CHECK(s.num_network_threads == 3);
+  CHECK(s.num_io_threads == 8);
+  CHECK(s.queued_max_requests == 500);
+  CHECK(s.broker_config.min_insync_replicas == 1);
+  CHECK(s.broker_config.replica_lag_time_max_ms == 30000);
+  CHECK(s.broker_config.message_max_bytes == 1048588);
+  CHECK(s.fetcher_config.num_replica_fetchers == 1);
+  CHECK(s.fetcher_config.replica_fetch_wait_max == 500_ms);
+  CHECK(s.fetcher_config.replica_fetch_max_bytes == 1048576);
+  CHECK(s.fetcher_config.replica_fetch_response_max_bytes == 10485760);
+  // Topic: num.partitions = 1, default.replication.factor = 1, log.segment.bytes = 1 GiB, 168 h retention.
+  CHECK(s.topics[0].partitions == 1);
+  CHECK(s.topics[0].replication_factor == 1);
+  CHECK(s.topics[0].config.log.segment_bytes == 1073741824);
+  CHECK(s.topics[0].config.log.retention_ms == 168LL * 3600 * 1000);
+  CHECK(s.topics[0].config.log.retention_bytes == -1);
+  CHECK(s.topics[0].config.log.max_message_bytes == 1048588);
+  CHECK(!s.topics[0].config.min_insync_replicas.has_value());
+  // The scenario's own defaults: seed 1, three brokers, the bundled NVMe / 10 GbE / 16-core profiles.
+  CHECK(s.seed == 1);
+  CHECK(s.brokers == 3);
+  CHECK(x.broker_disk == "nvme-datacentre");
+  CHECK(x.broker_nic == "nic-10gbe");
+}
+
+TEST_CASE("units: plain numbers in Kafka's unit, strings with units, coarse aliases") {
+  json doc = base();
+  doc["producers"][0]["config"] = {{"linger.ms", "250us"}, {"batch.size", "64KiB"}, {"request.timeout.ms", "10s"},
+                                   {"buffer.memory", 67108864}, {"acks", 1}};
+  doc["cluster"]["config"] = {{"log.retention.hours", 24}, {"log.roll.ms", "1h"}, {"log.segment.bytes", "512MiB"}};
+  doc["topics"][0]["config"] = {{"retention.bytes", "1GiB"}};
+  doc["hardware"] = {{"broker", {{"ram", "128GiB"}, {"jvm_heap", "8GiB"}}}, {"uplink", {{"bandwidth", "100Gbps"}, {"latency", "2us"}}}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(doc, "units.json", &x);
+  const kafka::ProducerConfig& p = s.producers[0].config;
+  CHECK(p.linger == 250_us);
+  CHECK(p.batch_size_bytes == 65536);
+  CHECK(p.request_timeout == 10_s);
+  CHECK(p.buffer_memory_bytes == 67108864);
+  CHECK(p.acks == kafka::Acks::leader);
+  // acks=1 without an explicit enable.idempotence switches idempotence off (§1.1), with a warning.
+  CHECK(!p.enable_idempotence);
+  CHECK(x.warnings.size() == 1);
+  CHECK(x.broker_log_defaults.retention_ms == 24LL * 3600 * 1000);
+  CHECK(x.broker_log_defaults.segment_ms == 3600LL * 1000);
+  CHECK(s.topics[0].config.log.retention_ms == 24LL * 3600 * 1000);  // inherited from the broker
+  CHECK(s.topics[0].config.log.segment_bytes == 512LL << 20);
+  CHECK(s.topics[0].config.log.retention_bytes == 1LL << 30);
+  CHECK(s.broker_hardware.ram_bytes == 128ull << 30);
+  CHECK(s.broker_hardware.jvm_heap_bytes == 8ull << 30);
+  CHECK(s.uplink.bandwidth_bytes_per_s == doctest::Approx(100e9 / 8));
+  CHECK(s.uplink.latency == 2_us);
+
+  // log.retention.ms wins over log.retention.hours whatever the order (KafkaConfig.logRetentionTimeMillis).
+  doc["cluster"]["config"] = {{"log.retention.ms", 1000}, {"log.retention.hours", 24}};
+  CHECK(parse_scenario(doc, "units.json").topics[0].config.log.retention_ms == 1000);
+  // acks written as "-1" is all.
+  doc["producers"][0]["config"] = {{"acks", "-1"}};
+  CHECK(parse_scenario(doc, "units.json").producers[0].config.acks == kafka::Acks::all);
+}
+
+TEST_CASE("properties files: a pasted producer.properties and consumer.properties") {
+  TempDir dir("kafkasim_scenario_props_test");
+  dir.write("producer.properties",
+            "# production producer\n"
+            "bootstrap.servers=kafka-1:9092,kafka-2:9092\n"
+            "acks = all\n"
+            "linger.ms: 20\n"
+            "batch.size 65536\n"
+            "compression.type=lz4\n"
+            "enable.idempotence=TRUE\n"
+            "ssl.keystore.location=/etc/kafka/keystore.jks\n"
+            "client.id=checkout-\\\n"
+            "    service\n");
+  dir.write("consumer.properties", "! consumer\nfetch.min.bytes=1024\nauto.offset.reset=earliest\ngroup.id=x\n");
+  json doc = base();
+  doc["producers"][0]["config"] = "producer.properties";
+  doc["consumers"][0]["config"] = "consumer.properties";
+  dir.write("scenario.json", doc.dump());
+  ScenarioExtras x;
+  const WorldSpec s = load_scenario(dir.path / "scenario.json", {}, &x);
+  const kafka::ProducerConfig& p = s.producers[0].config;
+  CHECK(p.acks == kafka::Acks::all);
+  CHECK(p.linger == 20_ms);
+  CHECK(p.batch_size_bytes == 65536);
+  CHECK(p.compression_type == kafka::CompressionType::lz4);
+  CHECK(s.producers[0].idempotence_set_explicitly);
+  CHECK(s.consumers[0].config.fetch_min_bytes == 1024);
+  CHECK(s.consumers[0].config.auto_offset_reset == kafka::AutoOffsetReset::earliest);
+  // bootstrap.servers, ssl.keystore.location, client.id and group.id are ignored, each with a warning.
+  CHECK(x.warnings.size() == 4);
+
+  // The continuation joined the value; the parser is checked directly too.
+  const json props = parse_properties("a=1\nb = x\\\n  y\n#c=3\n", "p");
+  CHECK(props == json({{"a", "1"}, {"b", "xy"}}));
+
+  // A mistake inside the properties file names that file and the key.
+  dir.write("producer.properties", "linger_ms=5\n");
+  try {
+    load_scenario(dir.path / "scenario.json", {});
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK(e.file() == (dir.path / "producer.properties").string());
+    CHECK(e.pointer() == "/linger_ms");
+    CHECK(e.suggestion() == "linger.ms");
+  }
+}
+
+TEST_CASE("--set overrides: replace, add, append, and plain strings") {
+  const WorldSpec s = load_scenario(quickstart_path(), {"/producers/0/config/linger.ms=20", "/producers/0/workload/rate=100",
+                                                        "/cluster/brokers=5", "/producers/0/config/acks=1",
+                                                        "/topics/0/config/retention.ms=1h", "/name=my run",
+                                                        "/topics/-={\"name\": \"audit\", \"replication.factor\": 5}"});
+  CHECK(s.producers[0].config.linger == 20_ms);
+  CHECK(s.producers[0].records_per_s == 100);
+  CHECK(s.brokers == 5);
+  CHECK(s.producers[0].config.acks == kafka::Acks::leader);
+  CHECK(s.topics[0].config.log.retention_ms == 3600LL * 1000);
+  REQUIRE(s.topics.size() == 2);
+  CHECK(s.topics[1].replication_factor == 5);
+  ScenarioExtras x;
+  load_scenario(quickstart_path(), {"/name=my run"}, &x);
+  CHECK(x.name == "my run");
+}
+
+TEST_CASE("round trip: the resolved scenario loads into the same world and resolves to itself") {
+  json rich = base();
+  rich["hardware"] = {{"broker", {{"disk", "hdd-7200rpm"}, {"log_dirs", 2}, {"vm", {{"dirty_ratio", 30}}}}}};
+  rich["cluster"]["config"] = {{"log.retention.hours", 48}, {"num.io.threads", 16}, {"min.insync.replicas", 2}};
+  rich["producers"].push_back(json::parse(R"({"topic": "events", "count": 2,
+      "workload": {"closed_loop": {"threads": 4}, "record_size": {"distribution": "lognormal", "median": 700,
+                   "sigma": 0.5, "max": 100000}, "keys": {"distribution": "zipf", "count": 1000, "exponent": 1.1}},
+      "config": {"linger.ms": "1500us", "acks": 0, "compression.type": "zstd"}})"));
+  rich["producers"][0]["workload"]["arrival"] = "poisson";
+  rich["consumers"][0]["processing_time"] = "50us";
+  for (const json& doc : {rich, json::parse(std::ifstream(quickstart_path()))}) {
+    ScenarioExtras x1, x2;
+    const WorldSpec s1 = parse_scenario(doc, "a.json", &x1);
+    const json r1 = resolved_scenario(s1, x1);
+    const WorldSpec s2 = parse_scenario(r1, "resolved.json", &x2);
+    const json r2 = resolved_scenario(s2, x2);
+    CHECK(r1 == r2);
+    // Spot checks that the values survived, not only the text.
+    CHECK(s2.duration == s1.duration);
+    CHECK(s2.broker_hardware.log_dirs == s1.broker_hardware.log_dirs);
+    CHECK(s2.broker_hardware.page_cache.dirty_ratio == s1.broker_hardware.page_cache.dirty_ratio);
+    CHECK(s2.num_io_threads == s1.num_io_threads);
+    CHECK(s2.topics[0].config.log.retention_ms == s1.topics[0].config.log.retention_ms);
+    REQUIRE(s2.producers.size() == s1.producers.size());
+    for (size_t i = 0; i < s1.producers.size(); ++i) {
+      CHECK(s2.producers[i].config.linger == s1.producers[i].config.linger);
+      CHECK(s2.producers[i].config.acks == s1.producers[i].config.acks);
+      CHECK(s2.producers[i].config.enable_idempotence == s1.producers[i].config.enable_idempotence);
+      CHECK(s2.producers[i].value_size.mean_bytes() == doctest::Approx(s1.producers[i].value_size.mean_bytes()));
+      CHECK(s2.producers[i].keys.key_count() == s1.producers[i].keys.key_count());
+      CHECK(s2.producers[i].closed_loop_threads == s1.producers[i].closed_loop_threads);
+      CHECK(s2.producers[i].arrival == s1.producers[i].arrival);
+    }
+    CHECK(s2.consumers[0].processing_time_per_record == s1.consumers[0].processing_time_per_record);
+  }
+  // Every modelled config is written out, e.g. a default the document never mentioned.
+  ScenarioExtras x;
+  const json r = resolved_scenario(parse_scenario(base(), "a.json", &x), x);
+  CHECK(r["producers"][0]["config"]["batch.size"] == 16384);
+  CHECK(r["cluster"]["config"]["replica.lag.time.max.ms"] == 30000);
+  CHECK(r["topics"][0]["config"]["retention.ms"] == 604800000);
+}
+
+TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-mean where one exists") {
+  json d;
+  // 1. Underscore instead of dot in a producer config.
+  d = base(); d["producers"][0]["config"]["linger_ms"] = 5;
+  expect_error(d, "/producers/0/config/linger_ms", "linger.ms");
+  // 2. A misspelt acks value.
+  d = base(); d["producers"][0]["config"]["acks"] = "al";
+  expect_error(d, "/producers/0/config/acks", "all");
+  // 3. Replication factor above the broker count.
+  d = base(); d["topics"][0]["replication.factor"] = 4;
+  expect_error(d, "/topics/0/replication.factor");
+  // 4. enable.idempotence=true explicitly with acks=1 (Kafka's ConfigException).
+  d = base(); d["producers"][0]["config"] = {{"enable.idempotence", true}, {"acks", "1"}};
+  expect_error(d, "/producers/0/config/acks", "all");
+  // 5. delivery.timeout.ms below linger.ms (5) + request.timeout.ms (30000).
+  d = base(); d["producers"][0]["config"]["delivery.timeout.ms"] = 30000;
+  expect_error(d, "/producers/0/config/delivery.timeout.ms");
+  // 6. A negative rate.
+  d = base(); d["producers"][0]["workload"]["rate"] = -5;
+  expect_error(d, "/producers/0/workload/rate");
+  // 7. American spelling of a bundled hardware profile.
+  d = base(); d["hardware"]["broker"]["disk"] = "nvme-datacenter";
+  expect_error(d, "/hardware/broker/disk", "nvme-datacentre");
+  // 8. A producer naming a topic that does not exist.
+  d = base(); d["producers"][0]["topic"] = "event";
+  expect_error(d, "/producers/0/topic", "events");
+  // 9. Warmup longer than the run.
+  d = base(); d["warmup"] = "30s";
+  expect_error(d, "/warmup");
+  // 10. A wrong type.
+  d = base(); d["topics"][0]["partitions"] = "six";
+  expect_error(d, "/topics/0/partitions");
+  // 11. A missing required key.
+  d = base(); d["topics"][0].erase("name");
+  expect_error(d, "/topics/0/name");
+  // 12. A unit the parser does not know.
+  d = base(); d["producers"][0]["config"]["linger.ms"] = "5 msec";
+  expect_error(d, "/producers/0/config/linger.ms");
+  // 13. An unknown top-level key.
+  d = base(); d["topic"] = d["topics"]; d.erase("topics"); d.erase("producers"); d.erase("consumers");
+  expect_error(d, "/topic", "topics");
+  // 14. An unknown broker config.
+  d = base(); d["cluster"]["config"] = {{"replica.lag.time.max", 10000}};
+  expect_error(d, "/cluster/config/replica.lag.time.max", "replica.lag.time.max.ms");
+  // 15. An unknown topic config.
+  d = base(); d["topics"][0]["config"] = {{"retention.msec", 1000}};
+  expect_error(d, "/topics/0/config/retention.msec", "retention.ms");
+  // 16. max.in.flight above 5 with idempotence explicitly on.
+  d = base(); d["producers"][0]["config"] = {{"enable.idempotence", "true"}, {"max.in.flight.requests.per.connection", 6}};
+  expect_error(d, "/producers/0/config/max.in.flight.requests.per.connection");
+  // 17. The same topic twice.
+  d = base(); d["topics"].push_back(d["topics"][0]);
+  expect_error(d, "/topics/1/name");
+  // 18. Faults are not supported yet.
+  d = base(); d["faults"] = json::array({{{"type", "crash"}}});
+  expect_error(d, "/faults/0");
+  // 19. segment.bytes below Kafka 4.0's 1 MiB minimum (KIP-1030).
+  d = base(); d["topics"][0]["config"] = {{"segment.bytes", 1000}};
+  expect_error(d, "/topics/0/config/segment.bytes");
+  // 20. replica.fetch.wait.max.ms above replica.lag.time.max.ms (KafkaConfig).
+  d = base(); d["cluster"]["config"] = {{"replica.fetch.wait.max.ms", 40000}};
+  expect_error(d, "/cluster/config/replica.fetch.wait.max.ms");
+  // 21. A scenario duration without a unit.
+  d = base(); d["duration"] = 20;
+  expect_error(d, "/duration", "20s");
+  // 22. Both an open-loop rate and a closed loop.
+  d = base(); d["producers"][0]["workload"]["closed_loop"] = {{"threads", 2}};
+  expect_error(d, "/producers/0/workload");
+  // 23. A NIC profile where a disk belongs.
+  d = base(); d["hardware"]["broker"]["disk"] = "nic-10gbe";
+  expect_error(d, "/hardware/broker/disk");
+  // 24. acks=2 does not exist.
+  d = base(); d["producers"][0]["config"]["acks"] = 2;
+  expect_error(d, "/producers/0/config/acks");
+  // 25. A misspelt key inside a workload.
+  d = base(); d["producers"][0]["workload"]["record_sizes"] = 100;
+  expect_error(d, "/producers/0/workload/record_sizes", "record_size");
+  // 26. A consumer of an unknown topic.
+  d = base(); d["consumers"][0]["topic"] = "evnets";
+  expect_error(d, "/consumers/0/topic", "events");
+}
+
+TEST_CASE("mistakes in --set overrides") {
+  json doc = base();
+  auto set_error = [&](const std::string& text) {
+    json copy = doc;
+    try {
+      apply_set_override(copy, text, "s.json");
+    } catch (const ConfigError& e) {
+      return e;
+    }
+    FAIL("no error for " << text);
+    return ConfigError("", "", "");
+  };
+  const ConfigError typo = set_error("/producer/0/config/acks=1");
+  CHECK(typo.pointer() == "/producer/0/config/acks");
+  CHECK(typo.suggestion() == "/producers/0/config/acks");
+  CHECK(set_error("linger.ms=5").pointer() == "linger.ms");  // not a pointer
+  CHECK(set_error("/producers/0/config/acks").pointer().empty());  // no '='
+  CHECK(set_error("/topics/3=5").pointer() == "/topics/3");       // past the end of the array
+  CHECK(set_error("/name/x=5").pointer() == "/name/x");           // below a string
+}
+
+TEST_CASE("warnings: accepted by Kafka but probably a mistake") {
+  json d = base();
+  d["topics"][0]["replication.factor"] = 2;
+  d["topics"][0]["config"] = {{"min.insync.replicas", 3}};
+  ScenarioExtras x;
+  CHECK_NOTHROW(parse_scenario(d, "w.json", &x));
+  REQUIRE(x.warnings.size() == 1);
+  CHECK(x.warnings[0].find("/topics/0/config/min.insync.replicas") != std::string::npos);
+  // An unset delivery.timeout.ms that is too small is raised, as KafkaProducer does.
+  d = base();
+  d["producers"][0]["config"] = {{"request.timeout.ms", 200000}};
+  const WorldSpec s = parse_scenario(d, "w.json", &x);
+  CHECK(s.producers[0].config.delivery_timeout == 200005_ms);
+}
