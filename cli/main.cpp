@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "bench/phold.hpp"
+#include "cli/commands.hpp"
 #include "kafkasim/build_info.hpp"
 
 namespace {
@@ -41,6 +42,21 @@ int main(int argc, char** argv) {
                                         kafkasim::build_info::kGitCommit + ")");
   app.require_subcommand(1);
 
+  kafkasim::cli::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario and print its summary");
+  run_cmd->add_option("file", run.file, "Scenario JSON file")->required();
+  run_cmd->add_option("--seed", run.seed, "Root seed (overrides the scenario's)");
+  run_cmd->add_option("--set", run.set, "Override: an RFC 6901 JSON pointer and a value, e.g. /producers/0/config/linger.ms=5");
+  run_cmd->add_option("--out", run.out, "Directory for manifest.json, summary.json, timeseries.csv, events.jsonl");
+  run_cmd->add_flag("--quiet", run.quiet, "No progress line on stderr");
+  int exit_code = 0;
+  run_cmd->callback([&] { exit_code = kafkasim::cli::run_scenario(run); });
+
+  CLI::App* validate_cmd = app.add_subcommand("validate", "Check a scenario and print it fully resolved");
+  validate_cmd->add_option("file", run.file, "Scenario JSON file")->required();
+  validate_cmd->add_option("--set", run.set, "Override: POINTER=VALUE");
+  validate_cmd->callback([&] { exit_code = kafkasim::cli::validate_scenario(run); });
+
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks of the simulator itself");
   bench->require_subcommand(1);
   kafkasim::bench::PholdConfig phold;
@@ -50,7 +66,6 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 1u << 16));
   phold_cmd->add_option("--events", phold.events, "Events to execute (M)")->check(CLI::PositiveNumber);
   phold_cmd->add_option("--seed", phold.seed, "Root seed");
-  int exit_code = 0;
   phold_cmd->callback([&] { exit_code = bench_phold(phold); });
 
   try {

@@ -666,6 +666,7 @@ void World::sample() {
   timeseries_.set("consumer_lag_records", static_cast<double>(lag));
   if (now + spec_.sample_interval <= SimTime::zero() + spec_.duration)
     engine_.schedule_after(spec_.sample_interval, [this] { sample(); });
+  if (progress_hook_) progress_hook_(now);
 }
 
 HostHardware& World::broker_hardware(uint32_t broker) {

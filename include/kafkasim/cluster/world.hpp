@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <memory>
@@ -114,6 +115,9 @@ class World {
 
   // Runs to spec.duration (or events_max events) and returns the summary.
   WorldSummary run(uint64_t events_max = UINT64_MAX);
+  // Called at every sample (once per simulated sample_interval) with the simulated time reached: the command
+  // line uses it to show progress. It must not change the simulation.
+  void set_progress_hook(std::function<void(sim::SimTime)> hook) { progress_hook_ = std::move(hook); }
 
   sim::Engine& engine() { return engine_; }
   const RunMetrics& metrics() const { return metrics_; }
@@ -175,6 +179,7 @@ class World {
   RunMetrics metrics_;
   TimeSeries timeseries_;
   std::vector<nlohmann::json> events_;
+  std::function<void(sim::SimTime)> progress_hook_;
   // End-to-end latency: the intended send time of each acked record, by (partition, offset), until consumed.
   std::map<std::pair<kafka::PartitionRef, int64_t>, sim::SimTime> acked_send_times_;
   // Records consumed before their producer saw the ack (acks=1 races): their consume time, by the same key.

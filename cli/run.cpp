@@ -1,0 +1,112 @@
+// `kafkasim run` and `kafkasim validate`.
+#include "cli/commands.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/run_output.hpp"
+#include "kafkasim/cluster/scenario.hpp"
+#include "kafkasim/cluster/world.hpp"
+
+namespace kafkasim::cli {
+
+namespace {
+
+using WallClock = std::chrono::steady_clock;  // progress and wall_seconds only; never seen by the simulation
+
+void print_latency(const char* label, const cluster::LatencySummary& l) {
+  if (l.count == 0) {
+    std::printf("  %-22s (no samples)\n", label);
+    return;
+  }
+  std::printf("  %-22s p50 %8.3f  p95 %8.3f  p99 %8.3f  p99.9 %8.3f  max %8.3f ms\n", label, l.p50_ms, l.p95_ms,
+              l.p99_ms, l.p999_ms, l.max_ms);
+}
+
+}  // namespace
+
+int run_scenario(const RunOptions& options) {
+  cluster::ScenarioExtras extras;
+  cluster::WorldSpec spec;
+  try {
+    spec = cluster::load_scenario(options.file, options.set, &extras);
+  } catch (const cluster::ConfigError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  if (options.seed.has_value()) spec.seed = *options.seed;
+  for (const auto& w : extras.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+
+  std::printf("kafkasim run %s: %s, seed %llu, %s simulated (%s warm-up)\n", options.file.c_str(),
+              extras.name.c_str(), static_cast<unsigned long long>(spec.seed), sim::to_string(spec.duration).c_str(),
+              sim::to_string(spec.warmup).c_str());
+  std::string reproduce = "reproduce: kafkasim run " + options.file + " --seed " + std::to_string(spec.seed);
+  for (const auto& s : options.set) reproduce += " --set '" + s + "'";
+  std::printf("%s\n", reproduce.c_str());
+  std::fflush(stdout);
+
+  cluster::World world(spec);
+  const auto start = WallClock::now();
+  const bool tty = isatty(STDERR_FILENO) != 0 && !options.quiet;
+  if (tty) {
+    world.set_progress_hook([&](sim::SimTime now) {
+      const double wall = std::chrono::duration<double>(WallClock::now() - start).count();
+      const double done = now.seconds_f() / spec.duration.seconds_f();
+      const double eta = done > 0 ? wall * (1 - done) / done : 0;
+      std::fprintf(stderr, "\r  simulated %7.1f / %.1f s  %6.2f M events/s  ETA %5.1f s ", now.seconds_f(),
+                   spec.duration.seconds_f(), static_cast<double>(world.engine().events_executed()) / 1e6 / std::max(wall, 1e-9), eta);
+    });
+  }
+  const cluster::WorldSummary s = world.run();
+  const double wall = std::chrono::duration<double>(WallClock::now() - start).count();
+  if (tty) std::fprintf(stderr, "\r%80s\r", "");
+
+  std::printf("  produced               %llu sent, %llu acked, %llu failed\n",
+              static_cast<unsigned long long>(s.records_sent), static_cast<unsigned long long>(s.records_acked),
+              static_cast<unsigned long long>(s.records_failed));
+  std::printf("  throughput             %.0f records/s, %.2f MiB/s (after warm-up)\n", s.throughput_records_per_s,
+              s.throughput_mib_per_s);
+  print_latency("produce latency", s.produce_latency);
+  print_latency("end-to-end latency", s.end_to_end_latency);
+  std::printf("  consumed               %llu records\n", static_cast<unsigned long long>(s.records_consumed));
+  std::printf("  batches                %.0f B mean, %.1f records per request\n", s.batch_size_bytes_mean,
+              s.records_per_request);
+  std::printf("  bottleneck             %s (%.1f %% utilised)\n", s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
+  std::printf("  simulator              %llu events, %.2f s wall, %.1fx real time\n",
+              static_cast<unsigned long long>(s.events), wall, wall > 0 ? s.simulated_seconds / wall : 0.0);
+
+  if (!options.out.empty()) {
+    cluster::RunManifest manifest;
+    manifest.scenario_file = options.file;
+    manifest.seed = spec.seed;
+    manifest.resolved_scenario = cluster::resolved_scenario(spec, extras);
+    try {
+      cluster::write_run_outputs(options.out, manifest, world, s, wall);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+    std::printf("  outputs                %s/{manifest.json,summary.json,timeseries.csv,events.jsonl}\n",
+                options.out.c_str());
+  }
+  return 0;
+}
+
+int validate_scenario(const RunOptions& options) {
+  cluster::ScenarioExtras extras;
+  try {
+    const cluster::WorldSpec spec = cluster::load_scenario(options.file, options.set, &extras);
+    for (const auto& w : extras.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    std::cout << cluster::resolved_scenario(spec, extras).dump(2) << "\n";
+    return 0;
+  } catch (const cluster::ConfigError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+}
+
+}  // namespace kafkasim::cli
