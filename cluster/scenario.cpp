@@ -558,9 +558,12 @@ class Loader {
       ps.records_per_s = number(*rate, join(wp, "rate"), "a positive rate in records/s per producer");
       if (!(ps.records_per_s > 0) || ps.records_per_s > 1e9)
         fail(join(wp, "rate"), "a positive rate in records/s per producer (at most 1e9)", shown(*rate));
-      if (const json* a = find(w, "arrival"))
-        ps.arrival = choice(*a, join(wp, "arrival"), {"constant", "poisson"}) == "poisson" ? ArrivalProcess::Kind::kPoisson
-                                                                                          : ArrivalProcess::Kind::kConstant;
+      if (const json* a = find(w, "arrival")) {
+        const std::string kind = choice(*a, join(wp, "arrival"), {"constant", "poisson", "unthrottled"});
+        ps.arrival = kind == "poisson" ? ArrivalProcess::Kind::kPoisson
+                     : kind == "unthrottled" ? ArrivalProcess::Kind::kUnthrottled
+                                             : ArrivalProcess::Kind::kConstant;
+      }
     } else {
       if (find(w, "arrival")) fail(join(wp, "arrival"), "no arrival process with closed_loop (threads send back to back)", shown(w["arrival"]));
       check_keys(*closed, join(wp, "closed_loop"), "closed_loop");
@@ -922,7 +925,9 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
       w["closed_loop"] = {{"threads", p.closed_loop_threads}};
     } else {
       w["rate"] = p.records_per_s;
-      w["arrival"] = p.arrival == ArrivalProcess::Kind::kPoisson ? "poisson" : "constant";
+      w["arrival"] = p.arrival == ArrivalProcess::Kind::kPoisson       ? "poisson"
+                     : p.arrival == ArrivalProcess::Kind::kUnthrottled ? "unthrottled"
+                                                                        : "constant";
     }
     w["record_size"] = extras.producer_record_sizes[i];
     w["keys"] = extras.producer_keys[i];

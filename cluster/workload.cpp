@@ -13,7 +13,7 @@ ArrivalProcess::ArrivalProcess(Kind kind, double records_per_s, sim::SimTime sta
 }
 
 sim::SimTime ArrivalProcess::next(sim::Rng& rng) {
-  if (kind_ == Kind::kConstant) {
+  if (kind_ != Kind::kPoisson) {
     // The k-th record at start + k/rate, rounded once: evenly spaced without accumulating rounding error.
     const double at_s = static_cast<double>(count_++) / rate_;
     return start_ + sim::Duration::from_seconds_f(at_s);

@@ -16,6 +16,11 @@ using sim::SimTime;
 // ------------------------------------------------------------------------------------------------
 // Per-node state
 
+struct World::Connection {
+  bool muted = false;
+  std::deque<std::function<void()>> waiting;  // requests read from the socket after this one
+};
+
 struct World::Broker {
   NodeId id = 0;
   std::unique_ptr<HostHardware> hw;
@@ -29,6 +34,7 @@ struct World::Broker {
   // Follower fetches travel with a world-unique correlation id; this maps it back to the fetcher that sent the
   // request and the fetcher's own correlation id (fetchers number their requests independently).
   std::map<uint64_t, std::pair<kafka::FetcherKey, uint64_t>> fetch_keys;
+  std::map<NodeId, Connection> connections;  // by client (or follower broker) node id
   uint32_t next_log_id = 0;
   uint64_t isr_shrinks = 0, isr_expands = 0;
   uint64_t sampled_hit_bytes = 0, sampled_miss_bytes = 0;
@@ -48,6 +54,7 @@ struct World::ProducerClient {
   std::map<uint64_t, InFlight> in_flight;  // record id -> what the cluster needs at completion
   std::deque<SimTime> backlog;             // open loop: intended sends waiting while send() is blocked
   bool blocked = false;                    // send() is blocked on buffer.memory
+  bool paused = false;                     // unthrottled: the application thread waits for the unblock
   uint64_t next_record_id = 1;
   Wakeup wakeup;
 };
@@ -259,15 +266,41 @@ void World::send(NodeId from, NodeId to, int64_t bytes, sim::Callback on_deliver
   network_->send(host_of(from), host_of(to), static_cast<uint64_t>(bytes), std::move(on_delivered));
 }
 
-// A request arrives at a broker: a network thread parses it, then it waits in the request queue for an I/O
-// thread (SocketServer Processor -> RequestChannel -> KafkaRequestHandler, §2.1).
-void World::on_request_arrival(Broker& b, std::function<void()> handle) {
+// A request arrives at a broker on the connection from `client`. Kafka's SocketServer mutes a connection once
+// it has read a request from it and unmutes it when the response has been sent (or at once when there is none,
+// acks=0), so a broker works on one request per connection at a time; later requests wait in the socket
+// (kafka-behaviour.md §2.1). A producer's max.in.flight.requests.per.connection therefore overlaps network
+// transfer, not broker processing.
+void World::on_request_arrival(Broker& b, NodeId client, std::function<void()> handle) {
+  Connection& conn = b.connections[client];
+  if (conn.muted) {
+    conn.waiting.push_back(std::move(handle));
+    return;
+  }
+  conn.muted = true;
+  process_request(b, std::move(handle));
+}
+
+void World::unmute(Broker& b, NodeId client) {
+  Connection& conn = b.connections[client];
+  KS_ASSERT(conn.muted);
+  conn.muted = false;
+  if (conn.waiting.empty()) return;
+  std::function<void()> next = std::move(conn.waiting.front());
+  conn.waiting.pop_front();
+  conn.muted = true;
+  process_request(b, std::move(next));
+}
+
+// A network thread parses the request, then it waits in the request queue for an I/O thread (SocketServer
+// Processor -> RequestChannel -> KafkaRequestHandler, §2.1).
+void World::process_request(Broker& b, std::function<void()> handle) {
   models::Cpu& cpu = b.hw->cpu();
   cpu.submit(b.network_pool, spec_.network_thread_request_cost, [this, &b, handle = std::move(handle)]() mutable {
     const auto status = b.hw->cpu().submit(b.io_pool, Duration::zero(), [handle = std::move(handle)] { handle(); });
     // A full request queue blocks the network thread in Kafka; here the request retries shortly [A].
     if (status == models::SubmitStatus::kQueueFull)
-      engine_.schedule_after(Duration::from_us(100), [this, &b, handle] { on_request_arrival(b, handle); });
+      engine_.schedule_after(Duration::from_us(100), [this, &b, handle] { process_request(b, handle); });
   });
 }
 
@@ -286,6 +319,8 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
     kafka::BrokerOutbox out;
     b.rm->handle_produce(request, engine_.now(), out);
     dispatch(b, out);
+    // acks=0 has no response: the processor unmutes the connection as soon as the request is handled.
+    if (request.acks == 0) unmute(b, request.client_id);
   });
 }
 
@@ -324,6 +359,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out) {
       const NodeId dest = r.destination;
       b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
                          [this, &b, dest, bytes, response = std::move(r.response)] {
+                           unmute(b, dest);
                            send(b.id, dest, bytes, [this, dest, response] {
                              for (auto& c : producers_) {
                                if (c->id != dest) continue;
@@ -355,6 +391,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
     *next = [this, &b, destination, shared, next](size_t i) {
       while (i < shared->partitions.size() && shared->partitions[i].slice.bytes == 0) ++i;
       if (i == shared->partitions.size()) {
+        unmute(b, destination);
         const int64_t bytes = kafka::wire_size_bytes(*shared);
         send(b.id, destination, bytes, [this, &b, destination, shared] {
           if (destination < static_cast<NodeId>(spec_.brokers)) {
@@ -422,7 +459,7 @@ void World::poll_fetchers(Broker& b) {
     Broker& leader = *brokers_[static_cast<size_t>(f.destination)];
     const int64_t bytes = kafka::wire_size_bytes(f.request);
     send(b.id, leader.id, bytes, [this, &leader, request = f.request] {
-      on_request_arrival(leader, [this, &leader, request] { handle_fetch(leader, request); });
+      on_request_arrival(leader, request.client_id, [this, &leader, request] { handle_fetch(leader, request); });
     });
   }
   arm(b.fetcher_wakeup, b.fetchers->next_wakeup(), [this, &b] { poll_fetchers(b); });
@@ -454,6 +491,22 @@ void World::arm(Wakeup& w, SimTime at, sim::Callback fire) {
 // Producers
 
 void World::schedule_open_loop(ProducerClient& c) {
+  if (c.arrival->kind() == ArrivalProcess::Kind::kUnthrottled) {
+    // The application thread sends one record per 1/rate while send() does not block; a blocked send pauses
+    // it until the producer frees memory (producer_dispatch resumes it).
+    if (c.blocked) {
+      c.paused = true;
+      return;
+    }
+    const SimTime at = engine_.now() + Duration::from_seconds_ceil(1.0 / c.arrival->records_per_s());
+    if (at >= SimTime::zero() + spec_.duration) return;
+    engine_.schedule_at(at, [this, &c] {
+      c.backlog.push_back(engine_.now());
+      producer_send_next(c, 0);
+      schedule_open_loop(c);
+    });
+    return;
+  }
   const SimTime at = c.arrival->next(c.rng);
   if (at >= SimTime::zero() + spec_.duration) return;
   engine_.schedule_at(at, [this, &c, at] {
@@ -500,6 +553,10 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     c.blocked = false;
     out.unblocked_sends.clear();
     if (ps.closed_loop_threads == 0) engine_.schedule_after(Duration::zero(), [this, &c] { producer_send_next(c, 0); });
+    if (c.paused) {
+      c.paused = false;
+      schedule_open_loop(c);
+    }
   }
   for (const auto& done : out.completions) {
     const auto it = c.in_flight.find(done.record_id);
@@ -536,7 +593,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
       kafka::ProducerOutbox pout;
       c.producer->on_request_sent(correlation, engine_.now(), pout);
       producer_dispatch(c, pout);
-      on_request_arrival(b, [this, &b, request] { handle_produce(b, request); });
+      on_request_arrival(b, c.id, [this, &b, request] { handle_produce(b, request); });
     });
   }
   out.clear();
@@ -582,7 +639,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
     Broker& b = *brokers_[static_cast<size_t>(f.destination)];
     const int64_t bytes = kafka::wire_size_bytes(f.request);
     send(c.id, b.id, bytes, [this, &b, request = std::move(f.request)] {
-      on_request_arrival(b, [this, &b, request] { handle_fetch(b, request); });
+      on_request_arrival(b, request.client_id, [this, &b, request] { handle_fetch(b, request); });
     });
   }
   // Offset commits: the group coordinator is not simulated yet; a commit succeeds after a round trip to it.

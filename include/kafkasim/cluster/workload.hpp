@@ -13,13 +13,17 @@
 namespace kafkasim::cluster {
 
 // Open-loop arrivals: constant rate (evenly spaced) or Poisson (exponential gaps with the same mean).
+// Unthrottled is kafka-producer-perf-test's `--throughput -1`: the application thread sends back to back at
+// most `records_per_s` (its own per-record cost) and stops while send() is blocked on buffer.memory, so the
+// cluster sets the pace; its records' latency counts from the actual send.
 class ArrivalProcess {
  public:
-  enum class Kind { kConstant, kPoisson };
+  enum class Kind { kConstant, kPoisson, kUnthrottled };
   ArrivalProcess(Kind kind, double records_per_s, sim::SimTime start);
   // The intended time of the next record; advances the schedule.
   sim::SimTime next(sim::Rng& rng);
   double records_per_s() const { return rate_; }
+  Kind kind() const { return kind_; }
 
  private:
   Kind kind_;

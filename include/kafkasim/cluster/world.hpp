@@ -134,6 +134,7 @@ class World {
     sim::EventId id;
     sim::SimTime at = sim::SimTime::max();
   };
+  struct Connection;
   struct Broker;
   struct ProducerClient;
   struct ConsumerClient;
@@ -143,7 +144,9 @@ class World {
   void start_clients();
 
   // Brokers.
-  void on_request_arrival(Broker& b, std::function<void()> handle);
+  void on_request_arrival(Broker& b, kafka::NodeId client, std::function<void()> handle);
+  void process_request(Broker& b, std::function<void()> handle);
+  void unmute(Broker& b, kafka::NodeId client);
   void handle_produce(Broker& b, kafka::ProduceRequest request);
   void handle_fetch(Broker& b, kafka::FetchRequest request);
   void dispatch(Broker& b, kafka::BrokerOutbox& out);
