@@ -1,0 +1,124 @@
+// A bounded, seeded mutation fuzzer for the scenario loader: the example scenarios are mutated (JSON structure
+// and bytes) and loaded. Every input must either load — and then build a World without tripping an assertion —
+// or be rejected with a ConfigError. Any other exception, an assertion or a crash is a finding.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/scenario.hpp"
+#include "kafkasim/cluster/world.hpp"
+#include "kafkasim/sim/rng.hpp"
+
+using namespace kafkasim;
+
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+nlohmann::json random_value(sim::Rng& rng) {
+  switch (rng.uniform_u64(16)) {
+    case 0: return nullptr;
+    case 1: return false;
+    case 2: return -1;
+    case 3: return 0;
+    case 4: return 1e300;
+    case 5: return 2147483648LL;
+    case 6: return rng.uniform_int(1, 100);
+    case 7: return "all";
+    case 8: return "5ms";
+    case 9: return "1GiB";
+    case 10: return "nvme-datacentre";
+    case 11: return nlohmann::json::array();
+    case 12: return nlohmann::json::object();
+    case 13: return "-3s";
+    case 14: return rng.uniform_real(0, 1);
+    default: return "linger.ms";
+  }
+}
+
+// Replace, delete or add a value at a random place of the tree (objects and arrays).
+void mutate_structure(nlohmann::json& doc, sim::Rng& rng) {
+  nlohmann::json* node = &doc;
+  for (int depth = 0; depth < 6; ++depth) {
+    const bool container = node->is_object() || node->is_array();
+    if (!container || node->empty() || rng.chance(1, 5)) break;
+    auto it = node->begin();
+    std::advance(it, static_cast<long>(rng.uniform_u64(node->size())));
+    if (rng.chance(1, 3) || !(it->is_object() || it->is_array())) {
+      switch (rng.uniform_u64(3)) {
+        case 0: *it = random_value(rng); return;
+        case 1: node->erase(it); return;
+        default:
+          if (node->is_object()) (*node)["fuzz." + std::to_string(rng.uniform_u64(3))] = random_value(rng);
+          else node->push_back(random_value(rng));
+          return;
+      }
+    }
+    node = &*it;
+  }
+  if (node->is_object()) (*node)["config"] = random_value(rng);
+}
+
+void mutate_bytes(std::string& text, sim::Rng& rng) {
+  if (text.empty()) return;
+  const size_t pos = rng.uniform_u64(text.size());
+  switch (rng.uniform_u64(4)) {
+    case 0: text[pos] = static_cast<char>(rng.uniform_u64(256)); break;
+    case 1: text.erase(pos, rng.uniform_u64(8) + 1); break;
+    case 2: text.insert(pos, text.substr(rng.uniform_u64(text.size()), rng.uniform_u64(16))); break;
+    default: text.insert(pos, 1, "{}[]\",:0e-9"[rng.uniform_u64(11)]); break;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, never crash") {
+  const std::filesystem::path root = KAFKASIM_SOURCE_DIR;
+  sim::Rng rng = sim::Rng::stream(20261124, "fuzz/scenario-loader");
+  uint64_t accepted = 0, rejected = 0;
+  for (const char* name : {"scenarios/quickstart.json", "scenarios/validation/kreps2014-rf3-acksall.json"}) {
+    const std::string original = read_file(root / name);
+    const nlohmann::json original_doc = nlohmann::json::parse(original);
+    for (int i = 0; i < 1500; ++i) {
+      std::string text;
+      if (i % 2 == 0) {
+        nlohmann::json doc = original_doc;
+        for (uint64_t k = 0, n = 1 + rng.uniform_u64(3); k < n; ++k) mutate_structure(doc, rng);
+        text = doc.dump();
+      } else {
+        text = original;
+        for (uint64_t k = 0, n = 1 + rng.uniform_u64(4); k < n; ++k) mutate_bytes(text, rng);
+      }
+      try {
+        nlohmann::json doc;
+        try {
+          doc = nlohmann::json::parse(text);
+        } catch (const nlohmann::json::parse_error& e) {
+          throw cluster::ConfigError("fuzz.json", "", "valid JSON", e.what());
+        }
+        const cluster::WorldSpec spec = cluster::parse_scenario(doc, (root / "scenarios" / "fuzz.json").string());
+        cluster::World world(spec);  // builds brokers, partitions and clients: asserts on bad specs
+        ++accepted;
+      } catch (const cluster::ConfigError&) {
+        ++rejected;
+      } catch (const std::exception& e) {
+        FAIL_CHECK("unexpected exception for " << name << " iteration " << i << ": " << e.what() << "\ninput: " << text);
+      }
+    }
+  }
+  MESSAGE("accepted " << accepted << ", rejected " << rejected);
+  CHECK(rejected > 0);
+  CHECK(accepted > 0);
+}
