@@ -1,6 +1,9 @@
 // Helpers shared by tests.
 #pragma once
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -25,5 +28,13 @@ class ThrowOnAssert {
   static void handler(const std::string& message) { throw AssertionFailure(message); }
   sim::AssertHandler previous_;
 };
+
+// The whole content of a file ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 }  // namespace kafkasim::test

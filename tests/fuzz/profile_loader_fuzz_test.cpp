@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "test_support.hpp"
+
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/hardware_profiles.hpp"
 #include "kafkasim/sim/engine.hpp"
@@ -18,13 +20,6 @@
 using namespace kafkasim;
 
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Values of every JSON type, including extremes, to splice into documents.
 nlohmann::json random_value(sim::Rng& rng) {
@@ -116,7 +111,7 @@ TEST_CASE("fuzz: mutated hardware profiles load or are rejected with a ConfigErr
   sim::Rng rng = sim::Rng::stream(20261124, "fuzz/profile-loader");
   uint64_t accepted = 0, rejected = 0;
   for (const std::string& name : cluster::profile_names(dir)) {
-    const std::string original = read_file(dir / (name + ".json"));
+    const std::string original = test::slurp(dir / (name + ".json"));
     const nlohmann::json original_doc = nlohmann::json::parse(original);
     for (int i = 0; i < 1500; ++i) {
       std::string text;

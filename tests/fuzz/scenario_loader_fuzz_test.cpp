@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "test_support.hpp"
+
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/scenario.hpp"
 #include "kafkasim/cluster/world.hpp"
@@ -19,13 +21,6 @@
 using namespace kafkasim;
 
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 nlohmann::json random_value(sim::Rng& rng) {
   switch (rng.uniform_u64(16)) {
@@ -89,7 +84,7 @@ TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, neve
   sim::Rng rng = sim::Rng::stream(20261124, "fuzz/scenario-loader");
   uint64_t accepted = 0, rejected = 0;
   for (const char* name : {"scenarios/quickstart.json", "scenarios/validation/kreps2014-rf3-acksall.json"}) {
-    const std::string original = read_file(root / name);
+    const std::string original = test::slurp(root / name);
     const nlohmann::json original_doc = nlohmann::json::parse(original);
     for (int i = 0; i < 1500; ++i) {
       std::string text;

@@ -9,18 +9,14 @@
 #include <string>
 
 #include <sys/wait.h>
+
+#include "test_support.hpp"
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using kafkasim::test::slurp;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 int run(const std::string& args, const fs::path& log) {
   const std::string cmd = std::string(KAFKASIM_BINARY) + " " + args + " >" + log.string() + " 2>&1";
