@@ -165,7 +165,7 @@ HardwareProfile parse_hardware_profile_text(const std::string& text, const std::
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw ConfigError(file, "", "valid JSON", std::string("a syntax error (") + e.what() + ")");
   }
   return parse_hardware_profile(doc, file);

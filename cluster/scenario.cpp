@@ -857,7 +857,7 @@ WorldSpec load_scenario(const std::filesystem::path& path, const std::vector<std
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw ConfigError(file, "", "valid JSON", std::string("a syntax error (") + e.what() + ")");
   }
   for (const std::string& o : set_overrides) apply_set_override(doc, o, file);

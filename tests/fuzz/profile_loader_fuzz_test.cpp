@@ -130,7 +130,7 @@ TEST_CASE("fuzz: mutated hardware profiles load or are rejected with a ConfigErr
         ++rejected;
         CHECK(std::string(e.what()).starts_with("fuzz.json: at "));
       } catch (const std::exception& e) {
-        FAIL_CHECK("unexpected exception for profile " << name << " iteration " << i << ": " << e.what()
+        FAIL_CHECK("unexpected exception for profile " << name << " iteration " << i << ": " << std::string(e.what())
                                                         << "\ninput: " << text);
       }
     }

@@ -100,7 +100,7 @@ TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, neve
         nlohmann::json doc;
         try {
           doc = nlohmann::json::parse(text);
-        } catch (const nlohmann::json::parse_error& e) {
+        } catch (const nlohmann::json::exception& e) {
           throw cluster::ConfigError("fuzz.json", "", "valid JSON", e.what());
         }
         const cluster::WorldSpec spec = cluster::parse_scenario(doc, (root / "scenarios" / "fuzz.json").string());
@@ -109,7 +109,7 @@ TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, neve
       } catch (const cluster::ConfigError&) {
         ++rejected;
       } catch (const std::exception& e) {
-        FAIL_CHECK("unexpected exception for " << name << " iteration " << i << ": " << e.what() << "\ninput: " << text);
+        FAIL_CHECK("unexpected exception for " << name << " iteration " << i << ": " << std::string(e.what()) << "\ninput: " << text);
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/hardware_profiles.hpp"
 #include "kafkasim/cluster/profile_reader.hpp"
 
 using kafkasim::cluster::ConfigError;
@@ -97,4 +98,10 @@ TEST_CASE("profile reader: mistakes are reported with file, pointer and a sugges
     const ConfigError e = error_of([&] { ProfileReader r(doc, "hdd.json"); });
     CHECK(e.suggestion() == "parameters");
   }
+}
+
+TEST_CASE("profile text: a number beyond double range is bad JSON input, reported as a ConfigError") {
+  // Found by the loader fuzzer: nlohmann::json reports "6e5536" as out_of_range, not as a parse_error.
+  const std::string text = R"({"kind": "nic", "name": "x", "parameters": {"latency": {"value": 6e5536, "unit": "us", "source": "t"}}})";
+  CHECK_THROWS_AS(kafkasim::cluster::parse_hardware_profile_text(text, "x.json"), ConfigError);
 }
