@@ -142,3 +142,24 @@ TEST_CASE("determinism: the same scenario and seed twice in one process give ide
   cluster::World c(other);
   CHECK(c.run().trace_hash != ra.trace_hash);
 }
+
+TEST_CASE("very many partitions per follower fetcher add replication latency") {
+  // Each follower fetch costs the fetcher thread replica_fetch_partition_cost (20 us, hardware-models.md §5.2)
+  // per partition it carries. With 600 partitions on 3 brokers, a follower fetches 200 partitions from each
+  // leader: 200 x 20 us = 4 ms of fetcher CPU per round, which acks=all waits for; with 6 partitions it is
+  // 2 x 20 us. The acks=all latency must grow by at least one such round (minus the 6-partition one).
+  auto run = [](int32_t partitions) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", partitions, 3, 2);
+    spec.duration = 8_s;
+    spec.warmup = 2_s;
+    auto p = test::open_loop_producer(5000, Acks::all, 5, 200);
+    p.keys = cluster::KeyDistribution::uniform(100000);
+    spec.producers.push_back(p);
+    cluster::World world(spec);
+    return world.run();
+  };
+  const auto few = run(6);
+  const auto many = run(600);
+  const double round_ms = 200 * 0.020 - 2 * 0.020;
+  CHECK(many.produce_latency.p50_ms - few.produce_latency.p50_ms >= round_ms);
+}
