@@ -80,6 +80,9 @@ World::World(WorldSpec spec) : spec_(std::move(spec)), metrics_(SimTime::zero() 
     KS_ASSERT_GT(t.replication_factor, 0);
     KS_ASSERT_LE(t.replication_factor, static_cast<int32_t>(spec_.brokers));
   }
+  // Records produced with acks=0 have no offset at completion, so their end-to-end latency cannot be matched;
+  // only remember records consumed before their ack when some producer will report offsets.
+  for (const auto& p : spec_.producers) track_early_consumption_ |= p.config.acks != kafka::Acks::none;
   build_topology();
   create_partitions();
   start_clients();
@@ -100,14 +103,16 @@ void World::build_topology() {
   for (uint32_t b = 0; b < spec_.brokers; ++b) {
     const std::string rack = "rack-" + std::to_string(b % spec_.racks);
     hosts_.push_back(topology.add_host("broker-" + std::to_string(b), rack));
-    topology.add_link(hosts_.back(), tors[b % spec_.racks], spec_.broker_hardware.nic.link);
+    uplinks_.push_back(tors[b % spec_.racks]);
+    topology.add_link(hosts_.back(), uplinks_.back(), spec_.broker_hardware.nic.link);
   }
   uint32_t clients = 0;
   for (const auto& p : spec_.producers) clients += p.count;
   for (const auto& c : spec_.consumers) clients += c.count;
   for (uint32_t i = 0; i < clients; ++i) {
     hosts_.push_back(topology.add_host("client-" + std::to_string(i), "rack-" + std::to_string(i % spec_.racks)));
-    topology.add_link(hosts_.back(), tors[i % spec_.racks], spec_.client_nic.link);
+    uplinks_.push_back(tors[i % spec_.racks]);
+    topology.add_link(hosts_.back(), uplinks_.back(), spec_.client_nic.link);
   }
   models::NetworkConfig config;
   config.goodput_fraction = spec_.broker_hardware.nic.goodput_fraction;
@@ -628,7 +633,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
         if (it != acked_send_times_.end()) {
           metrics_.on_consumed(it->second, engine_.now(), 0);
           acked_send_times_.erase(it);
-        } else {
+        } else if (track_early_consumption_) {
           consumed_before_ack_[key] = engine_.now();
         }
       }
@@ -698,9 +703,9 @@ void World::sample() {
   for (auto& b : brokers_) {
     const std::string prefix = "broker" + std::to_string(b->id) + "_";
     const models::HostId host = hosts_[static_cast<size_t>(b->id)];
-    const auto& route = network_->route(host, hosts_.back());
-    timeseries_.set(prefix + "nic_tx_util", network_->link_utilisation(host, route[1]));
-    timeseries_.set(prefix + "nic_rx_util", network_->link_utilisation(route[1], host));
+    const models::NodeId tor = uplinks_[static_cast<size_t>(b->id)];
+    timeseries_.set(prefix + "nic_tx_util", network_->link_utilisation(host, tor));
+    timeseries_.set(prefix + "nic_rx_util", network_->link_utilisation(tor, host));
     timeseries_.set(prefix + "disk_util", b->hw->disk(0).utilisation());
     timeseries_.set(prefix + "cpu_util", b->hw->cpu().host_stats().utilisation);
     const models::PageCacheStats& cache = b->hw->page_cache().stats();
@@ -756,9 +761,9 @@ WorldSummary World::run(uint64_t events_max) {
   for (auto& b : brokers_) {
     const std::string name = "broker-" + std::to_string(b->id);
     const models::HostId host = hosts_[static_cast<size_t>(b->id)];
-    const auto& route = network_->route(host, hosts_.back());
-    add(name + " nic tx", network_->link_utilisation(host, route[1]));
-    add(name + " nic rx", network_->link_utilisation(route[1], host));
+    const models::NodeId tor = uplinks_[static_cast<size_t>(b->id)];
+    add(name + " nic tx", network_->link_utilisation(host, tor));
+    add(name + " nic rx", network_->link_utilisation(tor, host));
     for (size_t d = 0; d < b->hw->disk_count(); ++d) add(name + " disk " + std::to_string(d), b->hw->disk(d).utilisation());
     add(name + " io threads", b->hw->cpu().pool_stats(b->io_pool).thread_utilisation);
     add(name + " network threads", b->hw->cpu().pool_stats(b->network_pool).thread_utilisation);
@@ -766,10 +771,10 @@ WorldSummary World::run(uint64_t events_max) {
   }
   for (size_t i = spec_.brokers; i < hosts_.size(); ++i) {
     const models::HostId host = hosts_[i];
-    const auto& route = network_->route(host, hosts_[0]);
+    const models::NodeId tor = uplinks_[i];
     const std::string name = "client-" + std::to_string(i - spec_.brokers);
-    add(name + " nic tx", network_->link_utilisation(host, route[1]));
-    add(name + " nic rx", network_->link_utilisation(route[1], host));
+    add(name + " nic tx", network_->link_utilisation(host, tor));
+    add(name + " nic rx", network_->link_utilisation(tor, host));
   }
   std::sort(s.utilisation.begin(), s.utilisation.end());
   for (const auto& [name, u] : s.utilisation) {

@@ -176,6 +176,7 @@ class World {
   sim::Engine engine_;
   std::unique_ptr<models::Network> network_;
   std::vector<models::HostId> hosts_;  // by node id: brokers first, then clients
+  std::vector<models::NodeId> uplinks_;  // by node id: the switch each host's NIC connects to
   std::vector<std::unique_ptr<Broker>> brokers_;
   std::vector<std::unique_ptr<ProducerClient>> producers_;
   std::vector<std::unique_ptr<ConsumerClient>> consumers_;
@@ -187,6 +188,7 @@ class World {
   std::map<std::pair<kafka::PartitionRef, int64_t>, sim::SimTime> acked_send_times_;
   // Records consumed before their producer saw the ack (acks=1 races): their consume time, by the same key.
   std::map<std::pair<kafka::PartitionRef, int64_t>, sim::SimTime> consumed_before_ack_;
+  bool track_early_consumption_ = false;
   uint64_t next_correlation_id_ = 1;
 };
 
