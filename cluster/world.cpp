@@ -21,6 +21,12 @@ struct World::Connection {
   std::deque<std::function<void()>> waiting;  // requests read from the socket after this one
 };
 
+struct World::Processor {
+  bool busy = false;
+  std::deque<std::function<void()>> waiting;
+  sim::UtilisationMeter meter;
+};
+
 struct World::Broker {
   NodeId id = 0;
   std::unique_ptr<HostHardware> hw;
@@ -35,6 +41,7 @@ struct World::Broker {
   // request and the fetcher's own correlation id (fetchers number their requests independently).
   std::map<uint64_t, std::pair<kafka::FetcherKey, uint64_t>> fetch_keys;
   std::map<NodeId, Connection> connections;  // by client (or follower broker) node id
+  std::vector<Processor> processors;          // num.network.threads
   uint32_t next_log_id = 0;
   uint64_t isr_shrinks = 0, isr_expands = 0;
   uint64_t sampled_hit_bytes = 0, sampled_miss_bytes = 0;
@@ -132,6 +139,7 @@ void World::build_topology() {
     broker->hw = std::make_unique<HostHardware>(engine_, spec_.broker_hardware, std::move(cpu), spec_.seed,
                                                 "broker/" + std::to_string(b));
     broker->network_pool = broker->hw->cpu().pool("network");
+    broker->processors.resize(spec_.num_network_threads);
     broker->io_pool = broker->hw->cpu().pool("io");
     broker->fetcher_pool = broker->hw->cpu().pool("replica-fetcher");
     kafka::BrokerConfig config = spec_.broker_config;
@@ -283,7 +291,7 @@ void World::on_request_arrival(Broker& b, NodeId client, std::function<void()> h
     return;
   }
   conn.muted = true;
-  process_request(b, std::move(handle));
+  process_request(b, client, std::move(handle));
 }
 
 void World::unmute(Broker& b, NodeId client) {
@@ -294,19 +302,61 @@ void World::unmute(Broker& b, NodeId client) {
   std::function<void()> next = std::move(conn.waiting.front());
   conn.waiting.pop_front();
   conn.muted = true;
-  process_request(b, std::move(next));
+  process_request(b, client, std::move(next));
 }
 
 // A network thread parses the request, then it waits in the request queue for an I/O thread (SocketServer
 // Processor -> RequestChannel -> KafkaRequestHandler, §2.1).
-void World::process_request(Broker& b, std::function<void()> handle) {
-  models::Cpu& cpu = b.hw->cpu();
-  cpu.submit(b.network_pool, spec_.network_thread_request_cost, [this, &b, handle = std::move(handle)]() mutable {
-    const auto status = b.hw->cpu().submit(b.io_pool, Duration::zero(), [handle = std::move(handle)] { handle(); });
-    // A full request queue blocks the network thread in Kafka; here the request retries shortly [A].
-    if (status == models::SubmitStatus::kQueueFull)
-      engine_.schedule_after(Duration::from_us(100), [this, &b, handle] { process_request(b, handle); });
+void World::process_request(Broker& b, NodeId client, std::function<void()> handle) {
+  on_processor(b, client, [this, &b, handle = std::move(handle)](std::function<void()> release) mutable {
+    b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
+                       [this, &b, handle = std::move(handle), release = std::move(release)]() mutable {
+                         enqueue_request(b, std::move(handle), std::move(release));
+                       });
   });
+}
+
+// RequestChannel.sendRequest blocks the processor while the request queue is full (queued.max.requests): the
+// processor is held and retries [A: every 100 us] until the queue takes the request.
+void World::enqueue_request(Broker& b, std::function<void()> handle, std::function<void()> release) {
+  const auto status = b.hw->cpu().submit(b.io_pool, Duration::zero(), [handle] { handle(); });
+  if (status == models::SubmitStatus::kQueueFull) {
+    engine_.schedule_after(Duration::from_us(100), [this, &b, handle = std::move(handle), release = std::move(release)]() mutable {
+      enqueue_request(b, std::move(handle), std::move(release));
+    });
+    return;
+  }
+  release();
+}
+
+// Each connection belongs to one of the broker's num.network.threads processors (SocketServer assigns new
+// connections round-robin; with node ids handed out in order, node id mod N is that assignment). A processor
+// does one thing at a time, and a sendfile that misses the page cache blocks it until the disk has read the
+// data, delaying every other connection of that processor (KAFKA-7504, hardware-models.md §3.7).
+void World::on_processor(Broker& b, NodeId client, std::function<void(std::function<void()>)> work) {
+  KS_ASSERT_GE(client, 0);
+  const size_t index = static_cast<size_t>(client) % b.processors.size();
+  Processor& p = b.processors[index];
+  auto start = [this, &p, work = std::move(work)]() mutable {
+    p.busy = true;
+    p.meter.set_busy(engine_.now(), 1);
+    work([this, &p] { release_processor(p); });
+  };
+  if (p.busy) {
+    p.waiting.push_back(std::move(start));
+    return;
+  }
+  start();
+}
+
+void World::release_processor(Processor& p) {
+  KS_ASSERT(p.busy);
+  p.busy = false;
+  p.meter.set_busy(engine_.now(), 0);
+  if (p.waiting.empty()) return;
+  std::function<void()> next = std::move(p.waiting.front());
+  p.waiting.pop_front();
+  next();
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -362,18 +412,21 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out) {
     for (auto& r : *produce) {
       const int64_t bytes = kafka::wire_size_bytes(r.response);
       const NodeId dest = r.destination;
-      b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                         [this, &b, dest, bytes, response = std::move(r.response)] {
-                           unmute(b, dest);
-                           send(b.id, dest, bytes, [this, dest, response] {
-                             for (auto& c : producers_) {
-                               if (c->id != dest) continue;
-                               kafka::ProducerOutbox pout;
-                               c->producer->on_produce_response(response, engine_.now(), pout);
-                               producer_dispatch(*c, pout);
-                             }
+      on_processor(b, dest, [this, &b, dest, bytes, response = std::move(r.response)](std::function<void()> release) mutable {
+        b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
+                           [this, &b, dest, bytes, response = std::move(response), release = std::move(release)] {
+                             unmute(b, dest);
+                             send(b.id, dest, bytes, [this, dest, response] {
+                               for (auto& c : producers_) {
+                                 if (c->id != dest) continue;
+                                 kafka::ProducerOutbox pout;
+                                 c->producer->on_produce_response(response, engine_.now(), pout);
+                                 producer_dispatch(*c, pout);
+                               }
+                             });
+                             release();
                            });
-                         });
+      });
     }
     for (auto& r : *fetch) send_fetch_response(b, r.destination, std::move(r.response));
   };
@@ -389,13 +442,15 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out) {
 // A fetch response leaves through a network thread, which sends each partition's slice from the page cache
 // with sendfile; a miss blocks that thread on the disk (KAFKA-7504, hardware-models.md §3.7).
 void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchResponse response) {
+  on_processor(b, destination, [this, &b, destination, response = std::move(response)](std::function<void()> release) mutable {
   b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                     [this, &b, destination, response = std::move(response)]() mutable {
+                     [this, &b, destination, response = std::move(response), release = std::move(release)]() mutable {
     auto shared = std::make_shared<kafka::FetchResponse>(std::move(response));
     auto next = std::make_shared<std::function<void(size_t)>>();
-    *next = [this, &b, destination, shared, next](size_t i) {
+    *next = [this, &b, destination, shared, next, release](size_t i) {
       while (i < shared->partitions.size() && shared->partitions[i].slice.bytes == 0) ++i;
       if (i == shared->partitions.size()) {
+        release();
         unmute(b, destination);
         const int64_t bytes = kafka::wire_size_bytes(*shared);
         send(b.id, destination, bytes, [this, &b, destination, shared] {
@@ -426,6 +481,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
                                  [next, i](const models::ReadResult&) { if (*next) (*next)(i + 1); });
     };
     (*next)(0);
+  });
   });
 }
 
@@ -766,7 +822,10 @@ WorldSummary World::run(uint64_t events_max) {
     add(name + " nic rx", network_->link_utilisation(tor, host));
     for (size_t d = 0; d < b->hw->disk_count(); ++d) add(name + " disk " + std::to_string(d), b->hw->disk(d).utilisation());
     add(name + " io threads", b->hw->cpu().pool_stats(b->io_pool).thread_utilisation);
-    add(name + " network threads", b->hw->cpu().pool_stats(b->network_pool).thread_utilisation);
+    // Processors are busy while they parse, send, or wait for a sendfile's disk read.
+    double busy = 0;
+    for (const Processor& p : b->processors) busy += p.meter.utilisation(engine_.now());
+    add(name + " network threads", busy / static_cast<double>(b->processors.size()));
     add(name + " replica fetcher", b->hw->cpu().pool_stats(b->fetcher_pool).thread_utilisation);
   }
   for (size_t i = spec_.brokers; i < hosts_.size(); ++i) {
