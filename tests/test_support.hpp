@@ -6,8 +6,10 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "kafkasim/sim/assert.hpp"
+#include "kafkasim/sim/rng.hpp"
 
 namespace kafkasim::test {
 
@@ -35,6 +37,19 @@ inline std::string slurp(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// One random byte-level mutation of a fuzz input: flip a byte, delete a short run, duplicate a run from
+// elsewhere, or insert one character of `alphabet` (the fuzzer's syntax tokens).
+inline void mutate_bytes(std::string& text, sim::Rng& rng, std::string_view alphabet) {
+  if (text.empty()) return;
+  const size_t pos = rng.uniform_u64(text.size());
+  switch (rng.uniform_u64(4)) {
+    case 0: text[pos] = static_cast<char>(rng.uniform_u64(256)); break;
+    case 1: text.erase(pos, rng.uniform_u64(8) + 1); break;
+    case 2: text.insert(pos, text.substr(rng.uniform_u64(text.size()), rng.uniform_u64(16))); break;
+    default: text.insert(pos, 1, alphabet[rng.uniform_u64(alphabet.size())]); break;
+  }
 }
 
 }  // namespace kafkasim::test

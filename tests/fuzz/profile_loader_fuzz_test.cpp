@@ -60,18 +60,6 @@ void mutate_structure(nlohmann::json& doc, sim::Rng& rng) {
   if (node->is_object()) (*node)["unit"] = random_value(rng);
 }
 
-// A random byte-level mutation of the text.
-void mutate_bytes(std::string& text, sim::Rng& rng) {
-  if (text.empty()) return;
-  const size_t pos = rng.uniform_u64(text.size());
-  switch (rng.uniform_u64(4)) {
-    case 0: text[pos] = static_cast<char>(rng.uniform_u64(256)); break;
-    case 1: text.erase(pos, rng.uniform_u64(8) + 1); break;
-    case 2: text.insert(pos, text.substr(rng.uniform_u64(text.size()), rng.uniform_u64(16))); break;
-    default: text.insert(pos, 1, "{}[]\",:0e-"[rng.uniform_u64(10)]); break;
-  }
-}
-
 // Loads and, when accepted, builds the model: models assert on parameters the loader should have refused.
 void load_and_build(const std::string& text) {
   const cluster::HardwareProfile p = cluster::parse_hardware_profile_text(text, "fuzz.json");
@@ -121,7 +109,7 @@ TEST_CASE("fuzz: mutated hardware profiles load or are rejected with a ConfigErr
         text = doc.dump();
       } else {
         text = original;
-        for (uint64_t k = 0, n = 1 + rng.uniform_u64(4); k < n; ++k) mutate_bytes(text, rng);
+        for (uint64_t k = 0, n = 1 + rng.uniform_u64(4); k < n; ++k) test::mutate_bytes(text, rng, "{}[]\",:0e-");
       }
       try {
         load_and_build(text);

@@ -66,17 +66,6 @@ void mutate_structure(nlohmann::json& doc, sim::Rng& rng) {
   if (node->is_object()) (*node)["config"] = random_value(rng);
 }
 
-void mutate_bytes(std::string& text, sim::Rng& rng) {
-  if (text.empty()) return;
-  const size_t pos = rng.uniform_u64(text.size());
-  switch (rng.uniform_u64(4)) {
-    case 0: text[pos] = static_cast<char>(rng.uniform_u64(256)); break;
-    case 1: text.erase(pos, rng.uniform_u64(8) + 1); break;
-    case 2: text.insert(pos, text.substr(rng.uniform_u64(text.size()), rng.uniform_u64(16))); break;
-    default: text.insert(pos, 1, "{}[]\",:0e-9"[rng.uniform_u64(11)]); break;
-  }
-}
-
 }  // namespace
 
 TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, never crash") {
@@ -94,7 +83,7 @@ TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, neve
         text = doc.dump();
       } else {
         text = original;
-        for (uint64_t k = 0, n = 1 + rng.uniform_u64(4); k < n; ++k) mutate_bytes(text, rng);
+        for (uint64_t k = 0, n = 1 + rng.uniform_u64(4); k < n; ++k) test::mutate_bytes(text, rng, "{}[]\",:0e-9");
       }
       try {
         nlohmann::json doc;
