@@ -91,8 +91,12 @@ RecordAccumulator::PartitionQueue& RecordAccumulator::queue_for(PartitionRef tp)
   KS_ASSERT_GE(tp.partition, 0);
   KS_ASSERT_LT(tp.partition, max_partitions_per_topic);
   TopicState& ts = topic_state(tp.topic);
-  if (static_cast<int32_t>(ts.partitions.size()) <= tp.partition)
-    ts.partitions.resize(static_cast<size_t>(tp.partition) + 1);
+  if (static_cast<int32_t>(ts.partitions.size()) <= tp.partition) {
+    const auto size = static_cast<size_t>(tp.partition) + 1;
+    ts.partitions.resize(size);
+    ts.ready_queue_sizes.resize(size, 0);
+    ts.changed_flag.resize(size, 0);
+  }
   PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
   if (!queue.created) {
     queue.created = true;
@@ -107,6 +111,37 @@ const RecordAccumulator::PartitionQueue* RecordAccumulator::find_queue(Partition
   if (tp.partition < 0 || tp.partition >= static_cast<int32_t>(ts.partitions.size())) return nullptr;
   const PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
   return queue.created ? &queue : nullptr;
+}
+
+void RecordAccumulator::on_queue_changed(PartitionRef tp, const PartitionQueue& queue) {
+  if (queue.batches.empty()) nonempty_.erase(tp);
+  else nonempty_.insert(tp);
+  TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
+  uint8_t& flag = ts.changed_flag[static_cast<size_t>(tp.partition)];
+  if (flag == 0) {
+    flag = 1;
+    ts.changed.push_back(tp.partition);
+  }
+}
+
+void RecordAccumulator::refresh_load_stats(TopicState& ts, const TopicMetadata& topic) {
+  if (!ts.load_stats_wanted || !ts.load_stats_stale) return;
+  ts.load_stats_stale = false;
+  // The arrays ready_full_scan builds, from the sizes of the last ready(): one entry per created deque, the
+  // partitions with a leader first in partition order (no exclusions: availability timeout is 0 here).
+  ts.scratch_queue_sizes.assign(static_cast<size_t>(ts.created_queue_count), 0);
+  ts.scratch_partition_ids.assign(static_cast<size_t>(ts.created_queue_count), 0);
+  size_t length = 0;
+  for (size_t p = 0; p < ts.partitions.size(); ++p) {
+    if (!ts.partitions[p].created) continue;
+    const auto partition = static_cast<int32_t>(p);
+    if (partition >= topic.num_partitions() || !topic.has_leader(partition)) continue;
+    KS_ASSERT_LT(length, ts.scratch_queue_sizes.size());
+    ts.scratch_partition_ids[length] = partition;
+    ts.scratch_queue_sizes[length] = ts.ready_queue_sizes[p];
+    ++length;
+  }
+  ts.partitioner.update_partition_load_stats(ts.scratch_queue_sizes, ts.scratch_partition_ids, length);
 }
 
 bool RecordAccumulator::all_batches_full(const PartitionQueue& queue) {
@@ -168,11 +203,17 @@ AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim:
   for (int round = 0;; ++round) {
     KS_ASSERT_LT(round, 4);
     TopicState& ts = topic_state(request.topic);
+    // Before the sticky partitioner may draw a new partition, its load stats must reflect the last ready().
+    const auto switch_info = [&](int32_t appended_bytes, bool enable_switch) {
+      if (ts.partitioner.would_switch(appended_bytes, enable_switch)) refresh_load_stats(ts, topic);
+      return ts.partitioner.update_partition_info(appended_bytes, enable_switch, topic, rng_);
+    };
+    if (sticky && !ts.partitioner.has_current_partition()) refresh_load_stats(ts, topic);
     const int32_t partition = sticky ? ts.partitioner.current_partition(topic, rng_) : request.partition;
     PartitionQueue& queue = queue_for({request.topic, partition});
 
     // partitionChanged: a switch that was disabled while the last batch was incomplete happens once it is full.
-    if (sticky && all_batches_full(queue) && ts.partitioner.update_partition_info(0, true, topic, rng_)) continue;
+    if (sticky && all_batches_full(queue) && switch_info(0, true)) continue;
 
     AppendResult result;
     result.record_id = request.record_id;
@@ -180,7 +221,7 @@ AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim:
     if (try_append(queue, request, send_time, now, result)) {
       // The buffer of a formerly blocked send was not needed after all (Kafka: free.deallocate(buffer)).
       available_memory_bytes_ += reserved_bytes;
-      if (sticky) ts.partitioner.update_partition_info(result.appended_bytes, all_batches_full(queue), topic, rng_);
+      if (sticky) switch_info(result.appended_bytes, all_batches_full(queue));
       return result;
     }
 
@@ -197,7 +238,7 @@ AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim:
     }
 
     // partitionChanged again: try_append closed the last batch, which may complete a disabled switch.
-    if (sticky && all_batches_full(queue) && ts.partitioner.update_partition_info(0, true, topic, rng_)) continue;
+    if (sticky && all_batches_full(queue) && switch_info(0, true)) continue;
 
     // appendNewBatch.
     const BatchId id = next_batch_id_++;
@@ -215,11 +256,12 @@ AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim:
     batch.compression_ratio_estimate = ts.compression_ratio_estimate;
     batch.queued = true;
     queue.batches.push_back(&batch);
+    on_queue_changed(batch.partition, queue);
     const bool appended = try_append(queue, request, send_time, now, result);
     KS_ASSERT_MSG(appended, "a fresh batch always takes its first record");
     result.new_batch_created = true;
     result.appended_bytes = batch.estimated_size_bytes();
-    if (sticky) ts.partitioner.update_partition_info(result.appended_bytes, all_batches_full(queue), topic, rng_);
+    if (sticky) switch_info(result.appended_bytes, all_batches_full(queue));
     return result;
   }
 }
@@ -269,6 +311,72 @@ bool RecordAccumulator::should_backoff(const ProducerBatch& batch, sim::SimTime 
 }
 
 ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim::SimTime now) {
+  // partitioner.availability.timeout.ms excludes slow leaders from the load stats while scanning; only Kafka's
+  // own full scan does that bookkeeping.
+  if (config_.partitioner_availability_timeout > sim::Duration::zero()) return ready_full_scan(metadata, now);
+
+  // The same result as the full scan, visiting only non-empty deques: an empty deque contributes nothing but its
+  // size to the load stats, and those are rebuilt lazily (refresh_load_stats).
+  ReadyCheckResult out;
+  std::set<int32_t> ready_nodes;
+  std::set<int32_t> unknown_leader_topics;
+  const bool exhausted = !waiters_.empty();
+  for (size_t t = 0; t < topics_.size(); ++t) {
+    TopicState& ts = topics_[t];
+    const auto topic_index = static_cast<int32_t>(t);
+    const TopicMetadata* topic = metadata.knows_topic(topic_index) ? &metadata.topic(topic_index) : nullptr;
+    const bool build_stats = config_.partitioner_adaptive_partitioning_enable && topic != nullptr &&
+                             ts.created_queue_count >= topic->num_partitions();
+    for (int32_t p : ts.changed) {
+      ts.ready_queue_sizes[static_cast<size_t>(p)] = static_cast<int32_t>(ts.partitions[static_cast<size_t>(p)].batches.size());
+      ts.changed_flag[static_cast<size_t>(p)] = 0;
+    }
+    if (build_stats) {
+      // Stale after every ready(), as Kafka rebuilds the stats on every ready(); the rebuild itself waits for a
+      // draw, so it costs once per partition switch however often ready() runs.
+      ts.load_stats_wanted = true;
+      ts.load_stats_stale = true;
+    } else {
+      ts.partitioner.clear_partition_load_stats();
+      ts.load_stats_wanted = false;
+    }
+    ts.changed.clear();
+
+    for (auto it = nonempty_.lower_bound({topic_index, 0}); it != nonempty_.end() && it->topic == topic_index; ++it) {
+      const PartitionRef tp = *it;
+      PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
+      KS_ASSERT(!queue.batches.empty());
+      const bool partition_known = topic != nullptr && tp.partition < topic->num_partitions();
+      const int32_t leader = partition_known ? topic->leader_of(tp.partition) : no_leader_node;
+      ProducerBatch& head = *queue.batches.front();
+      const sim::Duration waited = head.waited_time(now);
+      maybe_update_leader_epoch(head, leader_epoch_of(metadata, tp));
+      const bool backing_off = should_backoff(head, now);
+      const bool full = queue.batches.size() > 1 || head.is_full();
+      if (leader == no_leader_node) {
+        unknown_leader_topics.insert(topic_index);
+        continue;
+      }
+      // batchReady.
+      if (!ready_nodes.contains(leader) && !is_muted(tp)) {
+        const sim::Duration time_to_wait = backing_off ? head.retry_backoff : config_.linger;
+        const bool expired = waited >= time_to_wait;
+        const bool sendable = full || expired || exhausted || closed_ || flush_in_progress();
+        if (sendable && !backing_off) {
+          ready_nodes.insert(leader);
+        } else {
+          const sim::Duration time_left = sim::max(time_to_wait - waited, sim::Duration::zero());
+          out.next_ready_check_delay = sim::min(out.next_ready_check_delay, time_left);
+        }
+      }
+    }
+  }
+  out.ready_nodes.assign(ready_nodes.begin(), ready_nodes.end());
+  out.unknown_leader_topics.assign(unknown_leader_topics.begin(), unknown_leader_topics.end());
+  return out;
+}
+
+ReadyCheckResult RecordAccumulator::ready_full_scan(const ProducerMetadata& metadata, sim::SimTime now) {
   ReadyCheckResult out;
   std::set<int32_t> ready_nodes;
   std::set<int32_t> unknown_leader_topics;
@@ -287,6 +395,9 @@ ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim:
       ts.scratch_partition_ids.assign(static_cast<size_t>(ts.created_queue_count), 0);
     }
     int64_t stats_index = -1;
+    ts.load_stats_wanted = false;
+    for (int32_t p : ts.changed) ts.changed_flag[static_cast<size_t>(p)] = 0;
+    ts.changed.clear();
 
     for (size_t p = 0; p < ts.partitions.size(); ++p) {
       PartitionQueue& queue = ts.partitions[p];
@@ -386,6 +497,7 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
     if (config_.enable_idempotence && !(producer_id_and_epoch_ && producer_id_and_epoch_->valid())) break;
 
     queue.batches.pop_front();
+    on_queue_changed(tp, queue);
     first.queued = false;
     if (config_.enable_idempotence && !first.has_sequence()) {
       // The sequence is assigned once, at the first drain; a retry keeps it so the broker can de-duplicate.
@@ -441,6 +553,7 @@ void RecordAccumulator::reenqueue(BatchId id, sim::SimTime now) {
   batch.queued = true;
   if (!batch.has_sequence()) {
     queue.batches.push_front(&batch);
+    on_queue_changed(batch.partition, queue);
     return;
   }
   // insertInSequenceOrder: after the queued batches that already have a lower sequence, before the rest.
@@ -449,34 +562,38 @@ void RecordAccumulator::reenqueue(BatchId id, sim::SimTime now) {
          (*position)->base_sequence < batch.base_sequence)
     ++position;
   queue.batches.insert(position, &batch);
+  on_queue_changed(batch.partition, queue);
 }
 
 std::vector<BatchId> RecordAccumulator::expired_batches(sim::SimTime now) {
   std::vector<BatchId> expired;
-  for (TopicState& ts : topics_) {
-    for (PartitionQueue& queue : ts.partitions) {
-      // Expire in send order, from the head, while delivery.timeout.ms has passed since creation.
-      while (!queue.batches.empty()) {
-        ProducerBatch& head = *queue.batches.front();
-        if (now - head.created_time < config_.delivery_timeout) break;
-        queue.batches.pop_front();
-        head.queued = false;
-        head.closed_for_appends = true;  // abortRecordAppends
-        expired.push_back(head.id);
-      }
+  // Only non-empty deques can expire anything; the copy lets the loop empty them.
+  const std::vector<PartitionRef> candidates(nonempty_.begin(), nonempty_.end());
+  for (const PartitionRef tp : candidates) {
+    PartitionQueue& queue = topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
+    // Expire in send order, from the head, while delivery.timeout.ms has passed since creation.
+    bool changed = false;
+    while (!queue.batches.empty()) {
+      ProducerBatch& head = *queue.batches.front();
+      if (now - head.created_time < config_.delivery_timeout) break;
+      queue.batches.pop_front();
+      changed = true;
+      head.queued = false;
+      head.closed_for_appends = true;  // abortRecordAppends
+      expired.push_back(head.id);
     }
+    if (changed) on_queue_changed(tp, queue);
   }
   return expired;
 }
 
 std::optional<sim::SimTime> RecordAccumulator::next_batch_expiry_time() const {
   std::optional<sim::SimTime> earliest;
-  for (const TopicState& ts : topics_)
-    for (const PartitionQueue& queue : ts.partitions)
-      if (!queue.batches.empty()) {
-        const sim::SimTime expiry = queue.batches.front()->created_time + config_.delivery_timeout;
-        if (!earliest || expiry < *earliest) earliest = expiry;
-      }
+  for (const PartitionRef tp : nonempty_) {
+    const PartitionQueue& queue = topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
+    const sim::SimTime expiry = queue.batches.front()->created_time + config_.delivery_timeout;
+    if (!earliest || expiry < *earliest) earliest = expiry;
+  }
   return earliest;
 }
 
@@ -605,11 +722,9 @@ const ProducerBatch& RecordAccumulator::batch(BatchId id) const {
   return it->second;
 }
 
-bool RecordAccumulator::has_undrained() const {
-  for (const TopicState& ts : topics_)
-    for (const PartitionQueue& queue : ts.partitions)
-      if (!queue.batches.empty()) return true;
-  return false;
+const ProducerBatch* RecordAccumulator::head_batch(PartitionRef partition) const {
+  const PartitionQueue* queue = find_queue(partition);
+  return queue == nullptr || queue->batches.empty() ? nullptr : queue->batches.front();
 }
 
 size_t RecordAccumulator::queued_batch_count(PartitionRef partition) const {
@@ -622,6 +737,13 @@ std::vector<BatchId> RecordAccumulator::queued_batches(PartitionRef partition) c
   if (const PartitionQueue* queue = find_queue(partition))
     for (const ProducerBatch* b : queue->batches) ids.push_back(b->id);
   return ids;
+}
+
+const BuiltInPartitioner* RecordAccumulator::partitioner_for_next_draw(int32_t topic, const ProducerMetadata& metadata) {
+  if (topic < 0 || topic >= static_cast<int32_t>(topics_.size()) || !metadata.knows_topic(topic)) return nullptr;
+  TopicState& ts = topics_[static_cast<size_t>(topic)];
+  refresh_load_stats(ts, metadata.topic(topic));
+  return &ts.partitioner;
 }
 
 const BuiltInPartitioner* RecordAccumulator::partitioner(int32_t topic) const {

@@ -43,17 +43,22 @@ bool BuiltInPartitioner::update_partition_info(int32_t appended_bytes, bool enab
                                                const TopicMetadata& topic, sim::Rng& rng) {
   KS_ASSERT_GE(appended_bytes, 0);
   KS_ASSERT(has_current_partition());
+  const bool switch_now = would_switch(appended_bytes, enable_switch);
   produced_bytes_ += appended_bytes;
-  // KIP-794: switch after batch.size bytes, but only on a batch boundary (enable_switch) unless twice batch.size
-  // was produced, which caps the stickiness when an unready batch disabled the switch.
-  const int64_t produced = produced_bytes_;
-  const int64_t sticky = sticky_batch_size_bytes_;
-  if ((produced >= sticky && enable_switch) || produced >= 2 * sticky) {
+  if (switch_now) {
     current_partition_ = next_partition(topic, rng);
     produced_bytes_ = 0;
     return true;
   }
   return false;
+}
+
+bool BuiltInPartitioner::would_switch(int32_t appended_bytes, bool enable_switch) const {
+  // KIP-794: switch after batch.size bytes, but only on a batch boundary (enable_switch) unless twice batch.size
+  // was produced, which caps the stickiness when an unready batch disabled the switch.
+  const int64_t produced = static_cast<int64_t>(produced_bytes_) + appended_bytes;
+  const int64_t sticky = sticky_batch_size_bytes_;
+  return (produced >= sticky && enable_switch) || produced >= 2 * sticky;
 }
 
 void BuiltInPartitioner::update_partition_load_stats(std::span<const int32_t> queue_sizes,

@@ -43,6 +43,7 @@ void Sender::set_producer_id_and_epoch(ProducerIdAndEpoch id) {
   producer_id_and_epoch_ = id;
   accumulator_.restart_sequences(id);
   sequences_.clear();
+  any_unresolved_ = false;
   epoch_bump_required_ = false;
   producer_id_requested_ = false;
   wakeup_time_ = sim::SimTime::zero();
@@ -147,11 +148,13 @@ void Sender::poll(sim::SimTime now, const ProducerMetadata& metadata, ProducerOu
   // duration of this drain.
   std::vector<PartitionRef> held_back;
   if (idempotent()) {
-    for (const auto& [tp, state] : sequences_) {
+    // Only partitions with a queued batch can be held back.
+    for (const PartitionRef tp : accumulator_.partitions_with_queued_batches()) {
       if (accumulator_.is_muted(tp)) continue;
-      const std::vector<BatchId> queued = accumulator_.queued_batches(tp);
-      if (queued.empty()) continue;
-      const ProducerBatch& head = accumulator_.batch(queued.front());
+      const auto found = sequences_.find(tp);
+      if (found == sequences_.end()) continue;
+      const PartitionSequenceState& state = found->second;
+      const ProducerBatch& head = *accumulator_.head_batch(tp);
       const bool retry_out_of_turn = head.has_sequence() && !state.in_flight_sequences.empty() &&
                                      head.base_sequence != *state.in_flight_sequences.begin();
       if (state.unresolved || retry_out_of_turn) held_back.push_back(tp);
@@ -185,6 +188,7 @@ void Sender::run_expiry(sim::SimTime now, const ProducerMetadata& metadata, Prod
       // A retried batch expired: the broker may or may not have it, so the partition's sequences are
       // unresolved until everything in flight is done (markSequenceUnresolved).
       sequences_[batch.partition].unresolved = true;
+      any_unresolved_ = true;
     }
     ++metrics_.batches_expired;
     finish_batch(id, RecordOutcome::delivery_timeout, Errc::request_timed_out, -1, now, metadata, outbox);
@@ -196,7 +200,10 @@ void Sender::run_expiry(sim::SimTime now, const ProducerMetadata& metadata, Prod
     if (now - in_flight.created_time >= config_.delivery_timeout) expired.push_back(id);
   for (BatchId id : expired) {
     const ProducerBatch& batch = accumulator_.batch(id);
-    if (idempotent() && batch.has_sequence()) sequences_[batch.partition].unresolved = true;
+    if (idempotent() && batch.has_sequence()) {
+      sequences_[batch.partition].unresolved = true;
+      any_unresolved_ = true;
+    }
     ++metrics_.batches_expired;
     finish_batch(id, RecordOutcome::delivery_timeout, Errc::request_timed_out, -1, now, metadata, outbox);
   }
@@ -206,14 +213,20 @@ void Sender::maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox) {
   if (!idempotent()) return;
   // maybeResolveSequences: once nothing of an unresolved partition is in flight, it is resolved if the broker
   // acknowledged every sequence sent, else the epoch must be bumped.
-  for (auto& [tp, state] : sequences_) {
-    if (!state.unresolved || !state.in_flight_sequences.empty()) continue;
-    const int32_t expected_next =
-        state.last_acked_sequence == no_sequence ? 0 : sequence_after(state.last_acked_sequence, 1);
-    if (expected_next == accumulator_.next_sequence(tp)) {
-      state.unresolved = false;
-    } else {
-      epoch_bump_required_ = true;
+  if (any_unresolved_) {
+    any_unresolved_ = false;
+    for (auto& [tp, state] : sequences_) {
+      if (!state.unresolved) continue;
+      if (state.in_flight_sequences.empty()) {
+        const int32_t expected_next =
+            state.last_acked_sequence == no_sequence ? 0 : sequence_after(state.last_acked_sequence, 1);
+        if (expected_next == accumulator_.next_sequence(tp)) {
+          state.unresolved = false;
+        } else {
+          epoch_bump_required_ = true;
+        }
+      }
+      any_unresolved_ |= state.unresolved;
     }
   }
   if (producer_id_requested_) outbox.producer_id_requested = true;
@@ -232,6 +245,7 @@ void Sender::maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox) {
   producer_id_and_epoch_ = bumped;
   accumulator_.restart_sequences(bumped);
   sequences_.clear();
+  any_unresolved_ = false;
   epoch_bump_required_ = false;
   (void)now;
 }
@@ -492,9 +506,11 @@ sim::SimTime Sender::next_wakeup() const {
   sim::SimTime next = sim::min(wakeup_time_, next_ready_check_time_);
   if (const auto expiry = accumulator_.next_batch_expiry_time()) next = sim::min(next, *expiry);
   if (const auto deadline = accumulator_.next_blocked_send_deadline()) next = sim::min(next, *deadline);
+  // Requests of a node are sent in time order, and batch ids grow with creation time: the oldest of each is first.
   for (const auto& [node, requests] : in_flight_)
-    for (const InFlightRequest& request : requests) next = sim::min(next, request.send_time + config_.request_timeout);
-  for (const auto& [id, batch] : in_flight_batches_) next = sim::min(next, batch.created_time + config_.delivery_timeout);
+    if (!requests.empty()) next = sim::min(next, requests.front().send_time + config_.request_timeout);
+  if (!in_flight_batches_.empty())
+    next = sim::min(next, in_flight_batches_.begin()->second.created_time + config_.delivery_timeout);
   for (const auto& [node, time] : reconnect_after_) next = sim::min(next, time);
   return next;
 }

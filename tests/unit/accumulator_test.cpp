@@ -333,7 +333,7 @@ TEST_CASE("adaptive partitioning avoids a partition with a long queue") {
   REQUIRE(acc.queued_batch_count({0, 0}) == 4);
   acc.ready(md, at(0_ms));
   // Queue sizes {4,1,1} -> weights max+1-q = {1,4,4} -> CFT {1,5,9}.
-  const BuiltInPartitioner* partitioner = acc.partitioner(0);
+  const BuiltInPartitioner* partitioner = acc.partitioner_for_next_draw(0, md);
   REQUIRE(partitioner != nullptr);
   const auto cft = partitioner->cumulative_frequency_table();
   REQUIRE(cft.size() == 3);
@@ -355,7 +355,7 @@ TEST_CASE("adaptive partitioning avoids a partition with a long queue") {
   for (int32_t p = 0; p < 3; ++p) plain.append(value100(p, 0), at(0_ms), md);
   plain.append(value100(0, 1), at(0_ms), md);
   plain.ready(md, at(0_ms));
-  CHECK(plain.partitioner(0)->cumulative_frequency_table().empty());
+  CHECK(plain.partitioner_for_next_draw(0, md)->cumulative_frequency_table().empty());
 }
 
 TEST_CASE("retry backoff: exponential with 20% jitter, skipped when the leader changed (KIP-951)") {

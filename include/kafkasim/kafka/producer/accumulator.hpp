@@ -230,11 +230,17 @@ class RecordAccumulator {
 
   const ProducerBatch& batch(BatchId id) const;
   bool has_incomplete() const { return !incomplete_.empty(); }
-  bool has_undrained() const;
+  bool has_undrained() const { return !nonempty_.empty(); }
   size_t queued_batch_count(PartitionRef partition) const;
   // The ids of the batches queued for a partition, head first.
   std::vector<BatchId> queued_batches(PartitionRef partition) const;
+  // The partitions with at least one queued batch, in (topic, partition) order.
+  const std::set<PartitionRef>& partitions_with_queued_batches() const { return nonempty_; }
+  // The head of a partition's deque, or null when nothing is queued.
+  const ProducerBatch* head_batch(PartitionRef partition) const;
   const BuiltInPartitioner* partitioner(int32_t topic) const;
+  // The partitioner with its load stats as its next draw will see them (they are rebuilt lazily, see TopicState).
+  const BuiltInPartitioner* partitioner_for_next_draw(int32_t topic, const ProducerMetadata& metadata);
 
   int64_t buffer_total_bytes() const { return config_.buffer_memory_bytes; }
   int64_t buffer_available_bytes() const { return available_memory_bytes_; }
@@ -254,6 +260,15 @@ class RecordAccumulator {
     double modelled_compression_ratio = 1.0;
     std::vector<int32_t> scratch_queue_sizes;  // reused by ready()
     std::vector<int32_t> scratch_partition_ids;
+    // The adaptive partitioner's input is the deque sizes as ready() last saw them. ready() only records the
+    // sizes of the deques that changed since (`changed`); the load stats are rebuilt from `ready_queue_sizes`
+    // when the partitioner is about to draw a new partition, the only time they are read. Same draws, with
+    // O(changes) per ready() instead of O(partitions). (Leaders are read at the draw, not at ready().)
+    std::vector<int32_t> ready_queue_sizes;  // by partition id
+    std::vector<uint8_t> changed_flag;       // by partition id: listed in `changed`
+    std::vector<int32_t> changed;
+    bool load_stats_wanted = false;  // ready() found the conditions for adaptive stats (see ready())
+    bool load_stats_stale = false;   // wanted, and not rebuilt since the last ready()
   };
   struct BlockedSend {
     SendRequest request;
@@ -269,6 +284,12 @@ class RecordAccumulator {
 
   TopicState& topic_state(int32_t topic);
   PartitionQueue& queue_for(PartitionRef partition);
+  // Every change of a deque's length goes through here: it keeps `nonempty_` and the stats bookkeeping.
+  void on_queue_changed(PartitionRef partition, const PartitionQueue& queue);
+  // ready() as Kafka writes it, visiting every deque; used when partitioner.availability.timeout.ms is set.
+  ReadyCheckResult ready_full_scan(const ProducerMetadata& metadata, sim::SimTime now);
+  // Rebuilds the partitioner's load stats from the sizes ready() last saw, if they changed since.
+  void refresh_load_stats(TopicState& ts, const TopicMetadata& topic);
   const PartitionQueue* find_queue(PartitionRef partition) const;
   static bool all_batches_full(const PartitionQueue& queue);
   // The core of append once the size checks passed. `reserved_bytes` > 0 is memory already granted to this
@@ -292,6 +313,7 @@ class RecordAccumulator {
   int64_t available_memory_bytes_;
   std::deque<BlockedSend> waiters_;
   std::set<PartitionRef> muted_;
+  std::set<PartitionRef> nonempty_;  // partitions whose deque holds a batch
   std::map<int32_t, int32_t> node_drain_index_;
   std::map<int32_t, NodeLatencyStats> node_stats_;
   std::map<PartitionRef, int32_t> next_sequence_;

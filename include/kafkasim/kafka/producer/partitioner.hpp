@@ -41,6 +41,8 @@ class BuiltInPartitioner {
   // partition may by chance equal the old one; the produced bytes restart at 0 either way).
   bool update_partition_info(int32_t appended_bytes, bool enable_switch, const TopicMetadata& topic,
                              sim::Rng& rng);
+  // Whether update_partition_info with these arguments would draw a new partition.
+  bool would_switch(int32_t appended_bytes, bool enable_switch) const;
 
   // updatePartitionLoadStats. `queue_sizes` has one entry per partition deque of the topic (its size() is the
   // "all partitions" count); only the first `length` entries are used (partitions without a leader, or

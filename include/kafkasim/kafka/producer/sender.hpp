@@ -203,6 +203,7 @@ class Sender {
   std::map<NodeId, std::deque<InFlightRequest>> in_flight_;  // per node, oldest first
   std::map<BatchId, InFlightBatch> in_flight_batches_;
   std::map<PartitionRef, PartitionSequenceState> sequences_;
+  bool any_unresolved_ = false;  // some entry of sequences_ may be unresolved
   std::map<NodeId, sim::SimTime> reconnect_after_;  // reconnect.backoff.ms after a closed connection
   sim::SimTime wakeup_time_ = sim::SimTime::zero();
   sim::SimTime next_ready_check_time_ = sim::SimTime::max();
