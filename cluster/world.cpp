@@ -50,15 +50,25 @@ struct World::Broker {
 struct World::ProducerClient {
   NodeId id = 0;
   size_t spec_index = 0;
+  uint64_t index = 0;  // position in producers_: the high bits of its batches' world-wide tags
   std::unique_ptr<kafka::Producer> producer;
   sim::Rng rng{0};
   std::unique_ptr<ArrivalProcess> arrival;
+  // What the cluster needs when a record completes, by record id. Ids are handed out in order, so the records
+  // between send() and completion form a window from `first_in_flight_id`; completed ones leave from the front.
   struct InFlight {
     SimTime intended;
     uint32_t bytes = 0;
     uint32_t thread = 0;
+    bool done = false;
   };
-  std::map<uint64_t, InFlight> in_flight;  // record id -> what the cluster needs at completion
+  std::deque<InFlight> in_flight;
+  uint64_t first_in_flight_id = 1;
+  InFlight& in_flight_record(uint64_t record_id) {
+    KS_ASSERT_GE(record_id, first_in_flight_id);
+    KS_ASSERT_LT(record_id - first_in_flight_id, in_flight.size());
+    return in_flight[record_id - first_in_flight_id];
+  }
   std::deque<SimTime> backlog;             // open loop: intended sends waiting while send() is blocked
   bool blocked = false;                    // send() is blocked on buffer.memory
   bool paused = false;                     // unthrottled: the application thread waits for the unblock
@@ -87,9 +97,8 @@ World::World(WorldSpec spec) : spec_(std::move(spec)), metrics_(SimTime::zero() 
     KS_ASSERT_GT(t.replication_factor, 0);
     KS_ASSERT_LE(t.replication_factor, static_cast<int32_t>(spec_.brokers));
   }
-  // Records produced with acks=0 have no offset at completion, so their end-to-end latency cannot be matched;
-  // only remember records consumed before their ack when some producer will report offsets.
-  for (const auto& p : spec_.producers) track_early_consumption_ |= p.config.acks != kafka::Acks::none;
+  groups_reading_topic_.assign(spec_.topics.size(), 0);
+  for (const auto& c : spec_.consumers) ++groups_reading_topic_[static_cast<size_t>(c.topic)];
   build_topology();
   create_partitions();
   start_clients();
@@ -214,6 +223,7 @@ void World::start_clients() {
       auto c = std::make_unique<ProducerClient>();
       c->id = next_id++;
       c->spec_index = s;
+      c->index = producers_.size();
       const std::string name = "producer/" + std::to_string(s) + "/" + std::to_string(i);
       c->rng = sim::Rng::stream(spec_.seed, name + "/workload");
       c->producer = std::make_unique<kafka::Producer>(
@@ -598,7 +608,8 @@ void World::producer_send_next(ProducerClient& c, uint32_t thread) {
       record.key = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size());
       record.shape.key_bytes = static_cast<int32_t>(key.size());
     }
-    c.in_flight[record.record_id] = ProducerClient::InFlight{intended, value_bytes, thread};
+    KS_ASSERT_EQ(record.record_id, c.first_in_flight_id + c.in_flight.size());
+    c.in_flight.push_back(ProducerClient::InFlight{intended, value_bytes, thread, false});
     metrics_.on_sent(value_bytes);
     const kafka::SendResult r = c.producer->send(engine_.now(), record, out);
     if (r.status == kafka::SendStatus::blocked) c.blocked = true;
@@ -620,22 +631,16 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     }
   }
   for (const auto& done : out.completions) {
-    const auto it = c.in_flight.find(done.record_id);
-    KS_ASSERT(it != c.in_flight.end());
-    const ProducerClient::InFlight info = it->second;
-    c.in_flight.erase(it);
+    ProducerClient::InFlight& record = c.in_flight_record(done.record_id);
+    KS_ASSERT(!record.done);
+    record.done = true;
+    const ProducerClient::InFlight info = record;
+    while (!c.in_flight.empty() && c.in_flight.front().done) {
+      c.in_flight.pop_front();
+      ++c.first_in_flight_id;
+    }
     if (done.outcome == kafka::RecordOutcome::acked) {
       metrics_.on_acked(info.intended, done.completion_time, info.bytes);
-      if (done.offset >= 0) {
-        const auto key = std::make_pair(done.partition, done.offset);
-        const auto early = consumed_before_ack_.find(key);
-        if (early != consumed_before_ack_.end()) {
-          metrics_.on_consumed(info.intended, max(early->second, info.intended), info.bytes);
-          consumed_before_ack_.erase(early);
-        } else if (!spec_.consumers.empty()) {
-          acked_send_times_[key] = info.intended;
-        }
-      }
     } else {
       metrics_.on_failed();
     }
@@ -645,6 +650,21 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     }
   }
   for (auto& r : out.requests) {
+    // Give each batch a world-wide tag, and remember its records' intended send times for end-to-end latency
+    // (a retry sends the same batch again: the first send recorded it).
+    for (auto& p : r.request.partitions) {
+      const uint64_t tag = (c.index << 40) | p.batch.tag;
+      KS_ASSERT_LT(p.batch.tag, uint64_t{1} << 40);
+      const int64_t groups = groups_reading_topic_[static_cast<size_t>(p.partition.topic)];
+      if (groups > 0 && !sent_batches_.contains(tag)) {
+        const kafka::ProducerBatch& batch = c.producer->accumulator().batch(p.batch.tag);
+        SentBatch& sent = sent_batches_[tag];
+        sent.reads_left = groups * batch.record_count();
+        sent.intended.reserve(batch.records.size());
+        for (const kafka::RecordMeta& m : batch.records) sent.intended.push_back(c.in_flight_record(m.record_id).intended);
+      }
+      p.batch.tag = tag;
+    }
     const NodeId dest = r.destination;
     const uint64_t correlation = r.request.correlation_id;
     const int64_t bytes = kafka::wire_size_bytes(r.request);
@@ -683,17 +703,19 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   int64_t records = 0;
   for (const auto& polled : out.polled) {
     for (const auto& range : polled.ranges) {
-      for (int32_t i = 0; i < range.record_count; ++i) {
-        const auto key = std::make_pair(range.partition, range.first_offset + i);
-        const auto it = acked_send_times_.find(key);
-        if (it != acked_send_times_.end()) {
-          metrics_.on_consumed(it->second, engine_.now(), 0);
-          acked_send_times_.erase(it);
-        } else if (track_early_consumption_) {
-          consumed_before_ack_[key] = engine_.now();
-        }
-      }
       records += range.record_count;
+      // A batch whose entry is gone was read by every group already: a duplicate (a retry the broker appended
+      // twice) is consumed but has no second latency sample.
+      const auto it = sent_batches_.find(range.batch_tag);
+      if (it == sent_batches_.end()) continue;
+      SentBatch& sent = it->second;
+      const int64_t first = range.first_offset - range.batch_base_offset;
+      KS_ASSERT_GE(first, 0);
+      KS_ASSERT_LE(first + range.record_count, static_cast<int64_t>(sent.intended.size()));
+      for (int32_t i = 0; i < range.record_count; ++i)
+        metrics_.on_consumed(sent.intended[static_cast<size_t>(first + i)], engine_.now(), 0);
+      sent.reads_left -= range.record_count;
+      if (sent.reads_left <= 0) sent_batches_.erase(it);
     }
   }
   for (auto& f : out.fetches) {

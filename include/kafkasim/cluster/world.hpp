@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 #include <memory>
 #include <string>
@@ -188,11 +189,15 @@ class World {
   TimeSeries timeseries_;
   std::vector<nlohmann::json> events_;
   std::function<void(sim::SimTime)> progress_hook_;
-  // End-to-end latency: the intended send time of each acked record, by (partition, offset), until consumed.
-  std::map<std::pair<kafka::PartitionRef, int64_t>, sim::SimTime> acked_send_times_;
-  // Records consumed before their producer saw the ack (acks=1 races): their consume time, by the same key.
-  std::map<std::pair<kafka::PartitionRef, int64_t>, sim::SimTime> consumed_before_ack_;
-  bool track_early_consumption_ = false;
+  // End-to-end latency: the intended send times of the records of every batch a producer sent to a topic that
+  // consumers read, by the batch's world-wide tag (which travels with the batch into the log and back out in
+  // fetch responses), until every consumer group reading the topic has polled them. Looked up, never iterated.
+  struct SentBatch {
+    std::vector<sim::SimTime> intended;
+    int64_t reads_left = 0;
+  };
+  std::unordered_map<uint64_t, SentBatch> sent_batches_;
+  std::vector<int64_t> groups_reading_topic_;  // by topic index
   uint64_t next_correlation_id_ = 1;
 };
 
