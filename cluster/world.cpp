@@ -69,9 +69,23 @@ struct World::ProducerClient {
     KS_ASSERT_LT(record_id - first_in_flight_id, in_flight.size());
     return in_flight[record_id - first_in_flight_id];
   }
-  std::deque<SimTime> backlog;             // open loop: intended sends waiting while send() is blocked
-  bool blocked = false;                    // send() is blocked on buffer.memory
-  bool paused = false;                     // unthrottled: the application thread waits for the unblock
+  // Open loop. Records are drawn (time, size, key) ahead of their time into `ahead`. The first `quiet` of them
+  // would each append quietly (QuietAppendCursor) if nothing touched the producer before their time, so they have
+  // no event: they are sent lazily, each at its own time, just before anything else touches the producer
+  // (flush_quiet_sends) or at the event of the first record that is not quiet (`arrival_event`).
+  using Drawn = DrawnRecord;
+  std::deque<Drawn> ahead;
+  size_t quiet = 0;
+  // The cursor that judged `ahead` (it accepted the quiet ones and the records sent since from them, and
+  // rejected ahead[quiet] unless `cursor_open`); reused while the producer changed only by quiet sends.
+  std::optional<kafka::QuietAppendCursor> cursor;
+  bool cursor_open = false;
+  bool schedule_ended = false;  // the next arrival falls after the run
+  SimTime unthrottled_last;     // unthrottled: the time the previous record was drawn for
+  Wakeup arrival_event;
+  std::deque<Drawn> backlog;  // open loop: records whose time came while send() was blocked
+  bool blocked = false;       // send() is blocked on buffer.memory
+  bool paused = false;        // unthrottled: the application thread waits for the unblock
   uint64_t next_record_id = 1;
   Wakeup wakeup;
 };
@@ -243,7 +257,7 @@ void World::start_clients() {
         engine_.schedule_at(SimTime::zero(), [this, client, t] { producer_send_next(*client, t); });
     } else {
       client->arrival = std::make_unique<ArrivalProcess>(ps.arrival, ps.records_per_s, SimTime::zero());
-      schedule_open_loop(*client);
+      plan_arrivals(*client);
     }
   }
   for (size_t s = 0; s < spec_.consumers.size(); ++s) {
@@ -429,6 +443,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out) {
                              send(b.id, dest, bytes, [this, dest, response] {
                                for (auto& c : producers_) {
                                  if (c->id != dest) continue;
+                                 flush_quiet_sends(*c);
                                  kafka::ProducerOutbox pout;
                                  c->producer->on_produce_response(response, engine_.now(), pout);
                                  producer_dispatch(*c, pout);
@@ -561,58 +576,170 @@ void World::arm(Wakeup& w, SimTime at, sim::Callback fire) {
 // ------------------------------------------------------------------------------------------------
 // Producers
 
-void World::schedule_open_loop(ProducerClient& c) {
+// Draws the next open-loop record (its time, then its size and key, the order in which a record-by-record
+// schedule draws them) into `ahead`; false once the schedule passes the end of the run.
+bool World::draw_arrival(ProducerClient& c) {
+  KS_ASSERT(!c.schedule_ended);
+  const ProducerSpec& ps = spec_.producers[c.spec_index];
+  SimTime at;
   if (c.arrival->kind() == ArrivalProcess::Kind::kUnthrottled) {
-    // The application thread sends one record per 1/rate while send() does not block; a blocked send pauses
-    // it until the producer frees memory (producer_dispatch resumes it).
-    if (c.blocked) {
-      c.paused = true;
-      return;
-    }
-    const SimTime at = engine_.now() + Duration::from_seconds_ceil(1.0 / c.arrival->records_per_s());
-    if (at >= SimTime::zero() + spec_.duration) return;
-    engine_.schedule_at(at, [this, &c] {
-      c.backlog.push_back(engine_.now());
-      producer_send_next(c, 0);
-      schedule_open_loop(c);
-    });
-    return;
+    // The application thread sends one record per 1/rate while send() does not block.
+    at = c.unthrottled_last + Duration::from_seconds_ceil(1.0 / c.arrival->records_per_s());
+    c.unthrottled_last = at;
+  } else {
+    at = c.arrival->next(c.rng);
   }
-  const SimTime at = c.arrival->next(c.rng);
-  if (at >= SimTime::zero() + spec_.duration) return;
-  engine_.schedule_at(at, [this, &c, at] {
-    c.backlog.push_back(at);
-    producer_send_next(c, 0);
-    schedule_open_loop(c);
-  });
+  if (at >= SimTime::zero() + spec_.duration) {
+    c.schedule_ended = true;
+    return false;
+  }
+  ProducerClient::Drawn d;
+  d.intended = at;
+  d.value_bytes = ps.value_size.draw(c.rng);
+  if (ps.keys.has_keys()) d.key_index = ps.keys.draw(c.rng);
+  c.ahead.push_back(d);
+  return true;
 }
 
-// Sends the next record: for an open loop the oldest backlogged intended time, for a closed-loop thread a record
-// intended now. A send blocked on buffer.memory stops the application thread until an UnblockedSend.
+// Works out which of the drawn records are quiet now, drawing more as long as they are (up to a bound), and
+// keeps the arrival event at the first record that is not: that one is sent by an event at its time, as are
+// all records while send() is blocked (they wait in the backlog). Called whenever the producer was touched.
+void World::plan_arrivals(ProducerClient& c) {
+  if (!c.arrival) return;  // closed loop
+  constexpr size_t kLookahead = 1024;
+  const ProducerSpec& ps = spec_.producers[c.spec_index];
+  size_t quiet = 0;
+  if (c.paused) {
+    c.ahead.clear();  // the unthrottled thread is stopped in send(); it draws again when it resumes
+  } else if (!c.blocked && c.backlog.empty()) {
+    // Go on from the last verdict while it still holds; a closed verdict (a rejected record) still stands.
+    if (c.cursor && c.cursor->still_valid()) {
+      quiet = c.quiet;
+      if (!c.cursor_open) {
+        KS_ASSERT_LT(quiet, c.ahead.size());
+        return;
+      }
+    } else {
+      c.cursor = c.producer->quiet_cursor();
+      c.cursor_open = true;
+    }
+    kafka::QuietAppendCursor& cursor = *c.cursor;
+    const int32_t partitions = spec_.topics[static_cast<size_t>(ps.topic)].partitions;
+    std::string key;
+    while (quiet < kLookahead) {
+      if (quiet == c.ahead.size() && (c.schedule_ended || !draw_arrival(c))) break;
+      const ProducerClient::Drawn& d = c.ahead[quiet];
+      kafka::RecordShape shape;
+      shape.value_bytes = static_cast<int32_t>(d.value_bytes);
+      int32_t partition = kafka::unknown_partition;
+      if (ps.keys.has_keys()) {
+        key = KeyDistribution::key_bytes(d.key_index);
+        shape.key_bytes = static_cast<int32_t>(key.size());
+        partition = kafka::choose_partition(
+            ps.config, std::nullopt,
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()), partitions);
+      }
+      if (!cursor.accept(ps.topic, partition, shape, d.intended)) {
+        c.cursor_open = false;
+        break;
+      }
+      ++quiet;
+    }
+    // Every drawn record is quiet and the schedule has ended: the last one's event sends them all.
+    if (quiet > 0 && quiet == c.ahead.size()) {
+      --quiet;
+      c.cursor_open = false;
+    }
+  } else if (c.ahead.empty() && !c.schedule_ended) {
+    draw_arrival(c);
+  }
+  c.quiet = quiet;
+  if (c.ahead.size() <= quiet) {
+    engine_.cancel(c.arrival_event.id);
+    c.arrival_event.at = SimTime::max();
+    return;
+  }
+  const SimTime at = c.ahead[quiet].intended;
+  if (c.arrival_event.at == at && engine_.is_pending(c.arrival_event.id)) return;
+  engine_.cancel(c.arrival_event.id);
+  c.arrival_event.at = at;
+  c.arrival_event.id = engine_.schedule_at(at, [this, &c] { on_arrival(c); });
+}
+
+// The arrival event: the quiet records before it are sent, then this record (or, while send() is blocked, it
+// joins the backlog).
+void World::on_arrival(ProducerClient& c) {
+  c.arrival_event.at = SimTime::max();
+  flush_quiet_sends(c, true);
+  KS_ASSERT(!c.ahead.empty());
+  KS_ASSERT_EQ(c.ahead.front().intended, engine_.now());
+  c.backlog.push_back(c.ahead.front());
+  c.ahead.pop_front();
+  c.cursor.reset();  // it may not have judged this record (the look-ahead bound): start afresh after it
+  producer_send_next(c, 0);
+}
+
+// Sends the quiet records whose time has come, each at its own time. Called before anything else touches the
+// producer, so the producer's state is what a record-by-record run would have at that moment. A record due at
+// exactly now waits (`through_now` false): a record-by-record run schedules a record's event one gap before it
+// fires, so an earlier-scheduled event at the same instant (a linger timer, a delivery) comes first.
+void World::flush_quiet_sends(ProducerClient& c, bool through_now) {
+  kafka::ProducerOutbox out;
+  while (c.quiet > 0 && (c.ahead.front().intended < engine_.now() ||
+                         (through_now && c.ahead.front().intended == engine_.now()))) {
+    const ProducerClient::Drawn d = c.ahead.front();
+    c.ahead.pop_front();
+    --c.quiet;
+    const kafka::SendResult r = send_record(c, d, d.intended, 0, out);
+    KS_ASSERT(r.status == kafka::SendStatus::appended);
+    KS_ASSERT(out.requests.empty() && out.completions.empty() && out.unblocked_sends.empty());
+  }
+}
+
+// One send(): the record's id, its ledger entry and the producer's send at `now`.
+kafka::SendResult World::send_record(ProducerClient& c, const DrawnRecord& d, SimTime now, uint32_t thread,
+                                     kafka::ProducerOutbox& out) {
+  const ProducerSpec& ps = spec_.producers[c.spec_index];
+  kafka::ProducerRecord record;
+  record.topic = ps.topic;
+  record.record_id = c.next_record_id++;
+  record.shape.value_bytes = static_cast<int32_t>(d.value_bytes);
+  std::string key;
+  if (ps.keys.has_keys()) {
+    key = KeyDistribution::key_bytes(d.key_index);
+    record.key = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size());
+    record.shape.key_bytes = static_cast<int32_t>(key.size());
+  }
+  KS_ASSERT_EQ(record.record_id, c.first_in_flight_id + c.in_flight.size());
+  c.in_flight.push_back(ProducerClient::InFlight{d.intended, d.value_bytes, thread, false});
+  metrics_.on_sent(d.value_bytes);
+  return c.producer->send(now, record, out);
+}
+
+// Sends the next record: for an open loop the backlog, oldest first, for a closed-loop thread a record intended
+// now. A send blocked on buffer.memory stops the application thread until an UnblockedSend.
 void World::producer_send_next(ProducerClient& c, uint32_t thread) {
   const ProducerSpec& ps = spec_.producers[c.spec_index];
   const bool closed_loop = ps.closed_loop_threads > 0;
   if (engine_.now() >= SimTime::zero() + spec_.duration) return;
+  flush_quiet_sends(c);
   kafka::ProducerOutbox out;
   while (!c.blocked && (closed_loop || !c.backlog.empty())) {
-    const SimTime intended = closed_loop ? engine_.now() : c.backlog.front();
-    if (!closed_loop) c.backlog.pop_front();
-    kafka::ProducerRecord record;
-    record.topic = ps.topic;
-    record.record_id = c.next_record_id++;
-    const uint32_t value_bytes = ps.value_size.draw(c.rng);
-    record.shape.value_bytes = static_cast<int32_t>(value_bytes);
-    std::string key;
-    if (ps.keys.has_keys()) {
-      key = KeyDistribution::key_bytes(ps.keys.draw(c.rng));
-      record.key = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size());
-      record.shape.key_bytes = static_cast<int32_t>(key.size());
+    ProducerClient::Drawn d;
+    if (closed_loop) {
+      d.intended = engine_.now();
+      d.value_bytes = ps.value_size.draw(c.rng);
+      if (ps.keys.has_keys()) d.key_index = ps.keys.draw(c.rng);
+    } else {
+      d = c.backlog.front();
+      c.backlog.pop_front();
     }
-    KS_ASSERT_EQ(record.record_id, c.first_in_flight_id + c.in_flight.size());
-    c.in_flight.push_back(ProducerClient::InFlight{intended, value_bytes, thread, false});
-    metrics_.on_sent(value_bytes);
-    const kafka::SendResult r = c.producer->send(engine_.now(), record, out);
-    if (r.status == kafka::SendStatus::blocked) c.blocked = true;
+    const kafka::SendResult r = send_record(c, d, engine_.now(), thread, out);
+    if (r.status == kafka::SendStatus::blocked) {
+      c.blocked = true;
+      // The unthrottled application thread stops inside send() until it returns.
+      if (c.arrival && c.arrival->kind() == ArrivalProcess::Kind::kUnthrottled) c.paused = true;
+    }
     if (closed_loop) break;  // this thread waits for the completion
   }
   producer_dispatch(c, out);
@@ -626,8 +753,9 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     out.unblocked_sends.clear();
     if (ps.closed_loop_threads == 0) engine_.schedule_after(Duration::zero(), [this, &c] { producer_send_next(c, 0); });
     if (c.paused) {
+      // The unthrottled thread returns from send() and sends its next record one 1/rate later.
       c.paused = false;
-      schedule_open_loop(c);
+      c.unthrottled_last = engine_.now();
     }
   }
   for (const auto& done : out.completions) {
@@ -671,6 +799,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     Broker& b = *brokers_[static_cast<size_t>(dest)];
     send(c.id, dest, bytes, [this, &c, &b, correlation, request = std::move(r.request)] {
       // The request is on the wire once the broker has it [A]: acks=0 completes here.
+      flush_quiet_sends(c);
       kafka::ProducerOutbox pout;
       c.producer->on_request_sent(correlation, engine_.now(), pout);
       producer_dispatch(c, pout);
@@ -679,10 +808,12 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
   }
   out.clear();
   rearm_producer(c);
+  plan_arrivals(c);
 }
 
 void World::rearm_producer(ProducerClient& c) {
   arm(c.wakeup, c.producer->next_wakeup(), [this, &c] {
+    flush_quiet_sends(c);
     kafka::ProducerOutbox out;
     c.producer->poll(engine_.now(), out);
     producer_dispatch(c, out);

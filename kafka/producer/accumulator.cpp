@@ -72,6 +72,64 @@ sim::Duration exponential_backoff(sim::Duration initial, sim::Duration max, int3
   return value > max ? max : value;
 }
 
+// ----- QuietAppendCursor ------------------------------------------------------------------------------------------
+
+bool QuietAppendCursor::accept(int32_t topic_index, int32_t partition, const RecordShape& shape, sim::SimTime time) {
+  if (stopped_) return false;
+  stopped_ = true;  // until every check below passed
+  const RecordAccumulator& acc = *accumulator_;
+  const ProducerConfig& config = acc.config_;
+  // A blocked send, or a closed producer, changes what every later send does.
+  if (acc.closed_ || !acc.waiters_.empty()) return false;
+  // KafkaProducer.doSend's failures (unknown topic, ensureValidRecordSize) complete the record at once.
+  if (!metadata_->knows_topic(topic_index) || metadata_->topic(topic_index).num_partitions() == 0) return false;
+  const int64_t upper_bound = batch_size_upper_bound_bytes(shape);
+  if (upper_bound > config.max_request_size_bytes || upper_bound > config.buffer_memory_bytes) return false;
+  if (topic_index >= static_cast<int32_t>(acc.topics_.size())) return false;
+  const RecordAccumulator::TopicState& ts = acc.topics_[static_cast<size_t>(topic_index)];
+  const bool sticky = partition == unknown_partition;
+  // The sticky partitioner draws its first partition lazily: a draw is not quiet.
+  if (sticky && !ts.partitioner.has_current_partition()) return false;
+  const PartitionRef tp{topic_index, sticky ? ts.partitioner.current_partition_or_unknown() : partition};
+  const RecordAccumulator::PartitionQueue* queue = acc.find_queue(tp);
+  // Exactly one batch queued: a second one would make append report batch_is_full (a sender wakeup).
+  if (queue == nullptr || queue->batches.size() != 1) return false;
+  const ProducerBatch& batch = *queue->batches.back();
+  if (batch.closed_for_appends || batch.closed || batch.records.empty()) return false;
+
+  auto open = std::find_if(open_.begin(), open_.end(), [&](const OpenBatch& o) { return o.partition == tp; });
+  if (open == open_.end())
+    open = open_.insert(open_.end(), OpenBatch{tp, batch.record_count(), batch.uncompressed_records_bytes});
+  // MemoryRecordsBuilder.hasRoomFor and isFull, on the batch as the accepted records left it (see try_append).
+  const int32_t before_bytes =
+      estimated_batch_bytes(batch.compression, open->uncompressed_records_bytes, batch.compression_ratio_estimate);
+  if (batch.buffer_capacity_bytes <= before_bytes) return false;
+  const int32_t record_bytes =
+      record_size_in_batch_bytes(open->record_count, time.ns() / 1'000'000 - batch.base_timestamp_ms, shape);
+  if (static_cast<int64_t>(batch.buffer_capacity_bytes) < static_cast<int64_t>(before_bytes) + record_bytes)
+    return false;
+  const int32_t after_uncompressed = open->uncompressed_records_bytes + record_bytes;
+  const int32_t after_bytes =
+      estimated_batch_bytes(batch.compression, after_uncompressed, batch.compression_ratio_estimate);
+  if (batch.buffer_capacity_bytes <= after_bytes) return false;  // full afterwards: the sender is woken
+  if (sticky) {
+    // updatePartitionInfo with the batch not full: only twice batch.size bytes would switch (a draw).
+    auto produced = std::find_if(produced_bytes_.begin(), produced_bytes_.end(),
+                                 [&](const auto& p) { return p.first == topic_index; });
+    if (produced == produced_bytes_.end())
+      produced = produced_bytes_.insert(produced_bytes_.end(), {topic_index, ts.partitioner.produced_bytes()});
+    const int32_t appended_bytes = after_bytes - before_bytes;
+    if (ts.partitioner.would_switch(produced->second, appended_bytes, false)) return false;
+    produced->second += appended_bytes;
+  }
+  ++open->record_count;
+  open->uncompressed_records_bytes = after_uncompressed;
+  stopped_ = false;
+  return true;
+}
+
+bool QuietAppendCursor::still_valid() const { return version_ == accumulator_->quiet_version_; }
+
 // ----- RecordAccumulator -----------------------------------------------------------------------------------------
 
 RecordAccumulator::RecordAccumulator(const ProducerConfig& config, sim::Rng& rng)
@@ -114,6 +172,7 @@ const RecordAccumulator::PartitionQueue* RecordAccumulator::find_queue(Partition
 }
 
 void RecordAccumulator::on_queue_changed(PartitionRef tp, const PartitionQueue& queue) {
+  ++quiet_version_;
   if (queue.batches.empty()) nonempty_.erase(tp);
   else nonempty_.insert(tp);
   TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
@@ -172,6 +231,9 @@ AppendResult RecordAccumulator::append(const SendRequest& request, sim::SimTime 
   }
 
   result = append_internal(request, now, now, metadata, 0);
+  // Anything but a quiet append (see QuietAppendCursor) invalidates the cursors. New batches, partition switches
+  // and blocked sends already did (on_queue_changed, append_internal, the waiters); a full batch did not.
+  if (result.status != AppendStatus::appended || result.batch_is_full) ++quiet_version_;
   if (result.status == AppendStatus::blocked_on_memory) {
     // BufferPool.allocate: wait in FIFO order for up to the remaining max.block.ms.
     BlockedSend waiter;
@@ -182,6 +244,7 @@ AppendResult RecordAccumulator::append(const SendRequest& request, sim::SimTime 
     waiter.deadline = now + max_block;
     waiter.size_bytes = std::max(config_.effective_batch_size_bytes(), batch_size_upper_bound_bytes(request.shape));
     waiters_.push_back(waiter);
+    ++quiet_version_;
     // The head waiter collects whatever memory is free now, so later (smaller) requests cannot overtake it.
     std::vector<BlockedSendOutcome> none;
     serve_waiters(now, metadata, none);
@@ -205,10 +268,16 @@ AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim:
     TopicState& ts = topic_state(request.topic);
     // Before the sticky partitioner may draw a new partition, its load stats must reflect the last ready().
     const auto switch_info = [&](int32_t appended_bytes, bool enable_switch) {
-      if (ts.partitioner.would_switch(appended_bytes, enable_switch)) refresh_load_stats(ts, topic);
+      if (!ts.partitioner.would_switch(appended_bytes, enable_switch))
+        return ts.partitioner.update_partition_info(appended_bytes, enable_switch, topic, rng_);
+      refresh_load_stats(ts, topic);
+      ++quiet_version_;
       return ts.partitioner.update_partition_info(appended_bytes, enable_switch, topic, rng_);
     };
-    if (sticky && !ts.partitioner.has_current_partition()) refresh_load_stats(ts, topic);
+    if (sticky && !ts.partitioner.has_current_partition()) {
+      refresh_load_stats(ts, topic);
+      ++quiet_version_;
+    }
     const int32_t partition = sticky ? ts.partitioner.current_partition(topic, rng_) : request.partition;
     PartitionQueue& queue = queue_for({request.topic, partition});
 
@@ -622,6 +691,7 @@ void RecordAccumulator::serve_waiters(sim::SimTime now, const ProducerMetadata& 
     if (head.accumulated_bytes < head.size_bytes) break;
     const BlockedSend served = head;
     waiters_.pop_front();
+    ++quiet_version_;
     BlockedSendOutcome outcome;
     outcome.record_id = served.request.record_id;
     outcome.send_time = served.send_time;
@@ -657,6 +727,7 @@ std::vector<BlockedSendOutcome> RecordAccumulator::expire_blocked_sends(sim::Sim
     outcome.result.status = AppendStatus::buffer_exhausted;
     out.push_back(outcome);
   }
+  if (!out.empty()) ++quiet_version_;
   waiters_ = std::move(still_waiting);
   if (!out.empty()) serve_waiters(now, metadata, out);
   return out;

@@ -162,7 +162,18 @@ class World {
 
   // Producers.
   void producer_send_next(ProducerClient& c, uint32_t thread);
-  void schedule_open_loop(ProducerClient& c);
+  bool draw_arrival(ProducerClient& c);
+  void plan_arrivals(ProducerClient& c);
+  void on_arrival(ProducerClient& c);
+  void flush_quiet_sends(ProducerClient& c, bool through_now = false);
+  // An open-loop record drawn ahead of its time: when it is intended, its value size and its key.
+  struct DrawnRecord {
+    sim::SimTime intended;
+    uint32_t value_bytes = 0;
+    uint32_t key_index = 0;
+  };
+  kafka::SendResult send_record(ProducerClient& c, const DrawnRecord& d, sim::SimTime now, uint32_t thread,
+                                kafka::ProducerOutbox& out);
   void producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out);
   void rearm_producer(ProducerClient& c);
 

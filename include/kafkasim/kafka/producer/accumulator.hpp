@@ -152,6 +152,42 @@ struct ReadyCheckResult {
   std::vector<int32_t> unknown_leader_topics;  // sorted, unique
 };
 
+class RecordAccumulator;
+
+// Answers, for records the application will send later, whether each send would be *quiet*: appended to the
+// current last batch of its partition with no effect anyone else can see before that batch is drained — no new
+// batch, the batch not full afterwards, its deque holding only that batch (so KafkaProducer.doSend does not wake
+// the sender), no buffer.memory needed, no sticky-partition switch, no error. It assumes the records are sent in
+// the order asked, each at its time, and that nothing else touches the accumulator meanwhile. The cluster layer
+// uses it to append quiet records lazily (exactly as if each had been sent at its time) instead of simulating
+// every send as an event.
+class QuietAppendCursor {
+ public:
+  // `partition` is the resolved partition (choose_partition), or unknown_partition for the sticky partitioner's.
+  // Returns true and accounts the record if its send would be quiet after the records accepted so far; once it
+  // returns false it always does.
+  bool accept(int32_t topic, int32_t partition, const RecordShape& shape, sim::SimTime time);
+  // False once the accumulator changed other than by quiet appends: the answers so far may no longer hold.
+  // While true, the cursor can go on from where it stopped, whether or not the accepted records were sent.
+  bool still_valid() const;
+
+ private:
+  friend class RecordAccumulator;
+  QuietAppendCursor(const RecordAccumulator& accumulator, const ProducerMetadata& metadata)
+      : accumulator_(&accumulator), metadata_(&metadata) {}
+  struct OpenBatch {  // a last batch as the accepted records left it
+    PartitionRef partition;
+    int32_t record_count = 0;
+    int32_t uncompressed_records_bytes = 0;
+  };
+  const RecordAccumulator* accumulator_;
+  const ProducerMetadata* metadata_;
+  uint64_t version_ = 0;  // the accumulator's quiet_version_ when the cursor was made
+  std::vector<OpenBatch> open_;                            // few: the partitions the accepted records went to
+  std::vector<std::pair<int32_t, int64_t>> produced_bytes_;  // per topic: the sticky partitioner's count
+  bool stopped_ = false;
+};
+
 class RecordAccumulator {
  public:
   // `rng` drives the sticky partitioner's draws and the retry-backoff jitter; it must outlive the accumulator.
@@ -165,6 +201,15 @@ class RecordAccumulator {
   // passes first, expire_blocked_sends reports it. A real send() blocks its thread meanwhile: the caller should
   // not issue more sends from the same application thread until the blocked one is resolved.
   AppendResult append(const SendRequest& request, sim::SimTime now, const ProducerMetadata& metadata);
+
+  // See QuietAppendCursor.
+  QuietAppendCursor quiet_cursor(const ProducerMetadata& metadata) const {
+    QuietAppendCursor cursor(*this, metadata);
+    cursor.version_ = quiet_version_;
+    return cursor;
+  }
+  // The producer's metadata changed: quiet-append answers computed before no longer hold.
+  void note_metadata_changed() { ++quiet_version_; }
 
   // ready(): see the file comment. Also refreshes the adaptive partitioner's load stats of every topic.
   ReadyCheckResult ready(const ProducerMetadata& metadata, sim::SimTime now);
@@ -207,7 +252,10 @@ class RecordAccumulator {
   void end_flush();
   bool flush_in_progress() const { return flushes_in_progress_ > 0; }
   // close(): everything becomes sendable; later appends fail.
-  void close() { closed_ = true; }
+  void close() {
+    closed_ = true;
+    ++quiet_version_;
+  }
   bool is_closed() const { return closed_; }
 
   // updateNodeLatencyStats, called by the Sender for each ready node (partitioner.availability.timeout.ms).
@@ -247,6 +295,7 @@ class RecordAccumulator {
   bool buffer_exhausted() const { return !waiters_.empty(); }
 
  private:
+  friend class QuietAppendCursor;
   struct PartitionQueue {
     bool created = false;
     std::deque<ProducerBatch*> batches;
@@ -314,6 +363,8 @@ class RecordAccumulator {
   std::deque<BlockedSend> waiters_;
   std::set<PartitionRef> muted_;
   std::set<PartitionRef> nonempty_;  // partitions whose deque holds a batch
+  // Counts every change a QuietAppendCursor could be wrong about: anything but a quiet append.
+  uint64_t quiet_version_ = 0;
   std::map<int32_t, int32_t> node_drain_index_;
   std::map<int32_t, NodeLatencyStats> node_stats_;
   std::map<PartitionRef, int32_t> next_sequence_;

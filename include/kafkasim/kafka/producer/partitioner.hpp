@@ -41,8 +41,13 @@ class BuiltInPartitioner {
   // partition may by chance equal the old one; the produced bytes restart at 0 either way).
   bool update_partition_info(int32_t appended_bytes, bool enable_switch, const TopicMetadata& topic,
                              sim::Rng& rng);
-  // Whether update_partition_info with these arguments would draw a new partition.
-  bool would_switch(int32_t appended_bytes, bool enable_switch) const;
+  // Whether update_partition_info with these arguments would draw a new partition (after `produced_bytes`
+  // since the current partition was chosen; the first form uses the partitioner's own count).
+  bool would_switch(int32_t appended_bytes, bool enable_switch) const {
+    return would_switch(produced_bytes_, appended_bytes, enable_switch);
+  }
+  bool would_switch(int64_t produced_bytes, int32_t appended_bytes, bool enable_switch) const;
+  int32_t current_partition_or_unknown() const { return current_partition_; }
 
   // updatePartitionLoadStats. `queue_sizes` has one entry per partition deque of the topic (its size() is the
   // "all partitions" count); only the first `length` entries are used (partitions without a leader, or

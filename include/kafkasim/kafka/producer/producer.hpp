@@ -58,7 +58,10 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   // The cluster layer's metadata (leaders of each partition): on start and after each refresh.
-  void set_metadata(ProducerMetadata metadata) { metadata_ = std::move(metadata); }
+  void set_metadata(ProducerMetadata metadata) {
+    metadata_ = std::move(metadata);
+    accumulator_.note_metadata_changed();
+  }
   const ProducerMetadata& metadata() const { return metadata_; }
   // InitProducerId's answer (§1.7), given by the cluster layer instead of a real round trip.
   void set_producer_id_and_epoch(ProducerIdAndEpoch id) { sender_.set_producer_id_and_epoch(id); }
@@ -82,6 +85,8 @@ class Producer {
     sender_.on_disconnect(node, now, metadata_, outbox);
   }
   sim::SimTime next_wakeup() const { return sender_.next_wakeup(); }
+  // Which later sends would be quiet (see QuietAppendCursor); valid until the producer is next touched.
+  QuietAppendCursor quiet_cursor() const { return accumulator_.quiet_cursor(metadata_); }
 
   const ProducerConfig& config() const { return config_; }
   const RecordAccumulator& accumulator() const { return accumulator_; }
