@@ -1,5 +1,7 @@
 // `kafkasim describe`: runs a scenario to a simulated instant and prints the cluster as Kafka's tools would
 // (the formatting lives in cluster/describe.cpp).
+#include <unistd.h>
+
 #include <cctype>
 #include <cstdio>
 #include <iostream>
@@ -45,8 +47,14 @@ int describe_scenario(const DescribeOptions& options) {
   std::printf("%s\n", reproduce.c_str());
 
   cluster::World world(spec);
+  if (isatty(STDERR_FILENO) != 0) {
+    world.set_progress_hook([&](sim::SimTime now) {
+      std::fprintf(stderr, "\r  simulated %7.1f / %.1f s ", now.seconds_f(), at.seconds_f());
+    });
+  }
   // The same events a full run executes up to `at` (run_until includes events at exactly `at`).
   world.engine().run_until(sim::SimTime::zero() + at);
+  if (isatty(STDERR_FILENO) != 0) std::fprintf(stderr, "\r%60s\r", "");
 
   std::printf("\n$ kafka-topics.sh --bootstrap-server broker-0:9092 --describe\n%s",
               cluster::describe_topics(world).c_str());

@@ -423,7 +423,9 @@ int sweep(const SweepOptions& o) {
 
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
-  json definition = {{"kafkasim_sweep", 1}, {"scenario_file", o.file}, {"set", o.set}, {"params", json::array()}};
+  // The scenario path as written, normalised so that "./a.json" resumes a sweep of "a.json".
+  const std::string scenario_file = fs::path(o.file).lexically_normal().generic_string();
+  json definition = {{"kafkasim_sweep", 1}, {"scenario_file", scenario_file}, {"set", o.set}, {"params", json::array()}};
   for (const Param& p : params) definition["params"].push_back({{"pointer", p.pointer}, {"values", p.values}});
   json seeds = json::array();
   for (uint32_t k = 0; k < o.seeds; ++k) seeds.push_back(first_seed + k);
