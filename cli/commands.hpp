@@ -16,8 +16,41 @@ struct RunOptions {
   bool quiet = false;
 };
 
+struct SweepOptions {
+  std::string file;
+  std::vector<std::string> set;     // POINTER=VALUE overrides applied to every point
+  std::vector<std::string> params;  // POINTER=v1,v2,...: the swept dimensions, first one slowest
+  std::optional<uint64_t> seed;     // the first seed (default: the scenario's)
+  uint32_t seeds = 1;               // seeds per point: seed, seed + 1, ...
+  uint32_t jobs = 0;                // concurrent simulations (0: one per CPU)
+  std::string shard;                // "i/n": run only this deterministic slice
+  std::string out;
+  bool quiet = false;
+};
+
+struct MergeOptions {
+  std::vector<std::string> dirs;
+  std::string out;
+};
+
+struct DescribeOptions {
+  std::string file;
+  std::vector<std::string> set;
+  std::optional<uint64_t> seed;
+  std::string at;  // a simulated time with a unit
+};
+
+struct PlotOptions {
+  std::string dir;
+  std::string out;  // default: dir
+};
+
 // Exit codes: 0 ok, 1 the run failed, 2 bad input.
 int run_scenario(const RunOptions& options);
 int validate_scenario(const RunOptions& options);
+int run_sweep(const SweepOptions& options);
+int merge_sweeps(const MergeOptions& options);
+int describe_scenario(const DescribeOptions& options);
+int plot_results(const PlotOptions& options);
 
 }  // namespace kafkasim::cli

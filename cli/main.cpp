@@ -57,6 +57,42 @@ int main(int argc, char** argv) {
   validate_cmd->add_option("--set", run.set, "Override: POINTER=VALUE");
   validate_cmd->callback([&] { exit_code = kafkasim::cli::validate_scenario(run); });
 
+  kafkasim::cli::SweepOptions sweep;
+  CLI::App* sweep_cmd = app.add_subcommand("sweep", "Run a scenario over the cartesian product of parameter values and seeds");
+  sweep_cmd->add_option("file", sweep.file, "Scenario JSON file")->required();
+  sweep_cmd->add_option("--set", sweep.set, "Override for every point: POINTER=VALUE");
+  sweep_cmd->add_option("--param", sweep.params,
+                        "A swept parameter: POINTER=v1,v2,... (JSON values, strings in quotes); repeat for more")
+      ->required();
+  sweep_cmd->add_option("--seed", sweep.seed, "First seed (default: the scenario's)");
+  sweep_cmd->add_option("--seeds", sweep.seeds, "Seeds per point: seed, seed+1, ...")->check(CLI::Range(1u, 10000u));
+  sweep_cmd->add_option("--jobs", sweep.jobs, "Simulations at once (default: one per CPU)")->check(CLI::Range(1u, 1024u));
+  sweep_cmd->add_option("--shard", sweep.shard, "Run only slice i of n (i/n): runs whose number is i-1 modulo n");
+  sweep_cmd->add_option("--out", sweep.out, "Sweep directory: sweep.json, sweep.csv, runs/")->required();
+  sweep_cmd->add_flag("--quiet", sweep.quiet, "No progress bar on stderr");
+  sweep_cmd->callback([&] { exit_code = kafkasim::cli::run_sweep(sweep); });
+
+  kafkasim::cli::MergeOptions merge;
+  CLI::App* merge_cmd = app.add_subcommand("merge", "Join the shards of a sweep (--shard i/n) into one sweep directory");
+  merge_cmd->add_option("dirs", merge.dirs, "The shards' sweep directories")->required();
+  merge_cmd->add_option("--out", merge.out, "The merged sweep directory")->required();
+  merge_cmd->callback([&] { exit_code = kafkasim::cli::merge_sweeps(merge); });
+
+  kafkasim::cli::DescribeOptions describe;
+  CLI::App* describe_cmd = app.add_subcommand(
+      "describe", "Run a scenario to a simulated time and print kafka-topics / kafka-consumer-groups --describe");
+  describe_cmd->add_option("file", describe.file, "Scenario JSON file")->required();
+  describe_cmd->add_option("--at", describe.at, "Simulated time, with a unit (e.g. 10s)")->required();
+  describe_cmd->add_option("--seed", describe.seed, "Root seed (overrides the scenario's)");
+  describe_cmd->add_option("--set", describe.set, "Override: POINTER=VALUE");
+  describe_cmd->callback([&] { exit_code = kafkasim::cli::describe_scenario(describe); });
+
+  kafkasim::cli::PlotOptions plot;
+  CLI::App* plot_cmd = app.add_subcommand("plot", "PNG charts of a run directory or a sweep directory");
+  plot_cmd->add_option("dir", plot.dir, "A run directory (kafkasim run --out) or a sweep directory")->required();
+  plot_cmd->add_option("--out", plot.out, "Where to write the PNGs (default: DIR)");
+  plot_cmd->callback([&] { exit_code = kafkasim::cli::plot_results(plot); });
+
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks of the simulator itself");
   bench->require_subcommand(1);
   kafkasim::bench::PholdConfig phold;

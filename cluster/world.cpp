@@ -97,6 +97,8 @@ struct World::ConsumerClient {
   Duration per_record;
   bool processing = false;
   Wakeup wakeup;
+  std::vector<kafka::PartitionAssignment> assignment;  // its static assignment, handed to assign() at start_at
+  bool started = false;
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -277,11 +279,13 @@ void World::start_clients() {
       std::vector<kafka::PartitionAssignment> assignment;
       for (int32_t p = static_cast<int32_t>(i); p < topic.partitions; p += static_cast<int32_t>(cs.count))
         assignment.push_back({PartitionRef{cs.topic, p}, 0});
+      c->assignment = std::move(assignment);
       ConsumerClient* client = c.get();
       consumers_.push_back(std::move(c));
-      engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client, assignment] {
+      engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] {
         kafka::ConsumerOutbox out;
-        client->consumer->assign(engine_.now(), assignment, out);
+        client->started = true;
+        client->consumer->assign(engine_.now(), client->assignment, out);
         consumer_dispatch(*client, out);
       });
       engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] { consumer_poll(*client); });
@@ -948,6 +952,22 @@ HostHardware& World::broker_hardware(uint32_t broker) {
 const kafka::Partition* World::partition(uint32_t broker, PartitionRef ref) const {
   KS_ASSERT_LT(broker, brokers_.size());
   return brokers_[broker]->rm->partition(ref);
+}
+
+std::vector<World::ConsumerView> World::consumers() const {
+  std::vector<ConsumerView> views;
+  std::vector<uint32_t> instances(spec_.consumers.size(), 0);
+  for (const auto& c : consumers_) {
+    ConsumerView v;
+    v.node = c->id;
+    v.spec_index = c->spec_index;
+    v.instance = instances[c->spec_index]++;
+    v.started = c->started;
+    for (const auto& a : c->assignment) v.assignment.push_back(a.partition);
+    v.consumer = c->consumer.get();
+    views.push_back(std::move(v));
+  }
+  return views;
 }
 
 WorldSummary World::run(uint64_t events_max) {

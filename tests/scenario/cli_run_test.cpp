@@ -1,35 +1,20 @@
 // The kafkasim command as a user runs it: outputs, determinism across processes, exit codes.
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
-#include <sys/wait.h>
-
-#include "test_support.hpp"
-#include <unistd.h>
+#include "cli_support.hpp"
 
 namespace fs = std::filesystem;
+using kafkasim::test::fresh_dir;
 using kafkasim::test::slurp;
 
 namespace {
 
-int run(const std::string& args, const fs::path& log) {
-  const std::string cmd = std::string(KAFKASIM_BINARY) + " " + args + " >" + log.string() + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("kafkasim-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+int run(const std::string& args, const fs::path& log) { return kafkasim::test::run_kafkasim(args, log); }
 
 }  // namespace
 

@@ -383,6 +383,25 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
   // 26. A consumer of an unknown topic.
   d = base(); d["consumers"][0]["topic"] = "evnets";
   expect_error(d, "/consumers/0/topic", "events");
+  // 27. A consumer start time without a unit (the suggestion adds seconds).
+  d = base(); d["consumers"][0]["start_at"] = 5;
+  expect_error(d, "/consumers/0/start_at", "5s");
+  // 28. A consumer that would start after the run has ended.
+  d = base(); d["consumers"][0]["start_at"] = "20s";
+  expect_error(d, "/consumers/0/start_at");
+}
+
+TEST_CASE("consumer start time: read with its unit, 0 by default, written back in the resolved scenario") {
+  json d = base();
+  ScenarioExtras x;
+  CHECK(parse_scenario(d, "a.json", &x).consumers[0].start_at == kafkasim::sim::Duration::zero());
+  d["consumers"][0]["start_at"] = "12.5s";
+  const WorldSpec s = parse_scenario(d, "a.json", &x);
+  CHECK(s.consumers[0].start_at == kafkasim::sim::Duration::from_ms(12500));
+  const json r = resolved_scenario(s, x);
+  CHECK(r["consumers"][0]["start_at"] == "12500ms");
+  ScenarioExtras x2;
+  CHECK(parse_scenario(r, "resolved.json", &x2).consumers[0].start_at == s.consumers[0].start_at);
 }
 
 TEST_CASE("mistakes in --set overrides") {

@@ -129,6 +129,16 @@ class World {
   HostHardware& broker_hardware(uint32_t broker);
   // The partition's replica on `broker`, or null.
   const kafka::Partition* partition(uint32_t broker, kafka::PartitionRef ref) const;
+  // The consumer clients in node-id order, read-only (`kafkasim describe` prints their offsets and lag).
+  struct ConsumerView {
+    kafka::NodeId node = -1;  // its host is "client-<node - brokers>"
+    size_t spec_index = 0;    // into spec().consumers
+    uint32_t instance = 0;    // 0-based among the consumers of that entry
+    bool started = false;     // start_at reached: it has been assigned its partitions
+    std::vector<kafka::PartitionRef> assignment;  // its static assignment (empty when it gets no partition)
+    const kafka::KafkaConsumer* consumer = nullptr;
+  };
+  std::vector<ConsumerView> consumers() const;
 
  private:
   struct Wakeup {

@@ -1,0 +1,68 @@
+// `kafkasim describe`: runs a scenario to a simulated instant and prints the cluster as Kafka's tools would
+// (the formatting lives in cluster/describe.cpp).
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <iostream>
+#include <variant>
+
+#include "cli/commands.hpp"
+#include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/describe.hpp"
+#include "kafkasim/cluster/kafka_configs.hpp"
+#include "kafkasim/cluster/scenario.hpp"
+#include "kafkasim/cluster/units.hpp"
+#include "kafkasim/cluster/world.hpp"
+
+namespace kafkasim::cli {
+
+int describe_scenario(const DescribeOptions& options) {
+  cluster::ScenarioExtras extras;
+  cluster::WorldSpec spec;
+  try {
+    spec = cluster::load_scenario(options.file, options.set, &extras);
+  } catch (const cluster::ConfigError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  if (options.seed.has_value()) spec.seed = *options.seed;
+  for (const auto& w : extras.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+
+  // The instant needs a unit, as durations in scenarios do, and must lie within the run.
+  const auto parsed = cluster::parse_duration(options.at, 0);
+  const bool has_unit = !options.at.empty() && std::isalpha(static_cast<unsigned char>(options.at.back()));
+  if (!has_unit || !std::holds_alternative<sim::Duration>(parsed) || std::get<sim::Duration>(parsed) > spec.duration) {
+    std::fprintf(stderr, "error: --at \"%s\": expected a simulated time with a unit within the run, 0s to %s (e.g. --at 10s)\n",
+                 options.at.c_str(), cluster::format_duration(spec.duration).c_str());
+    return 2;
+  }
+  const sim::Duration at = std::get<sim::Duration>(parsed);
+
+  std::printf("kafkasim describe %s: %s, seed %llu, at %s simulated\n", options.file.c_str(), extras.name.c_str(),
+              static_cast<unsigned long long>(spec.seed), cluster::format_duration(at).c_str());
+  std::string reproduce = "reproduce: kafkasim describe " + options.file + " --at " + cluster::format_duration(at) +
+                          " --seed " + std::to_string(spec.seed);
+  for (const auto& s : options.set) reproduce += " --set '" + s + "'";
+  std::printf("%s\n", reproduce.c_str());
+
+  cluster::World world(spec);
+  if (isatty(STDERR_FILENO) != 0) {
+    world.set_progress_hook([&](sim::SimTime now) {
+      std::fprintf(stderr, "\r  simulated %7.1f / %.1f s ", now.seconds_f(), at.seconds_f());
+    });
+  }
+  // The same events a full run executes up to `at` (run_until includes events at exactly `at`).
+  world.engine().run_until(sim::SimTime::zero() + at);
+  if (isatty(STDERR_FILENO) != 0) std::fprintf(stderr, "\r%60s\r", "");
+
+  std::printf("\n$ kafka-topics.sh --bootstrap-server broker-0:9092 --describe\n%s",
+              cluster::describe_topics(world).c_str());
+  if (!spec.consumers.empty()) {
+    std::printf("\n$ kafka-consumer-groups.sh --bootstrap-server broker-0:9092 --describe --all-groups\n%s",
+                cluster::describe_consumer_groups(world, extras.consumer_groups).c_str());
+  }
+  return 0;
+}
+
+}  // namespace kafkasim::cli

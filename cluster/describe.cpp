@@ -1,0 +1,241 @@
+#include "kafkasim/cluster/describe.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "kafkasim/cluster/kafka_configs.hpp"
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::cluster {
+
+namespace {
+
+using kafka::PartitionRef;
+
+constexpr const char* kMissing = "-";  // ConsumerGroupCommand.MISSING_COLUMN_VALUE
+
+// SplitMix64: a stateless mixer, enough to derive stable identifiers from names.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t hash_text(uint64_t seed, const std::string& text) {
+  uint64_t h = mix(seed);
+  for (char c : text) h = mix(h ^ static_cast<uint8_t>(c));
+  return h;
+}
+
+// 16 bytes from (seed, name), as a version-4 UUID's bit layout.
+std::array<uint8_t, 16> uuid_bytes(uint64_t seed, const std::string& name) {
+  const uint64_t hi = hash_text(seed, name), lo = mix(hi ^ 0x5555555555555555ULL);
+  std::array<uint8_t, 16> b{};
+  for (int i = 0; i < 8; ++i) {
+    b[static_cast<size_t>(i)] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+    b[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(lo >> (56 - 8 * i));
+  }
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  return b;
+}
+
+// Kafka's Uuid.toString(): URL-safe base64 of the 16 bytes without padding (22 characters).
+std::string kafka_uuid(uint64_t seed, const std::string& name) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const auto b = uuid_bytes(seed, name);
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (uint8_t byte : b) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+// java.util.UUID.toString(): 8-4-4-4-12 hex digits.
+std::string java_uuid(uint64_t seed, const std::string& name) {
+  const auto b = uuid_bytes(seed, name);
+  std::string out;
+  char hex[3];
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    std::snprintf(hex, sizeof hex, "%02x", b[i]);
+    out += hex;
+  }
+  return out;
+}
+
+std::string joined_ids(const std::vector<kafka::NodeId>& ids) {
+  std::string out;
+  for (kafka::NodeId id : ids) {
+    if (!out.empty()) out.push_back(',');
+    out += std::to_string(id);
+  }
+  return out;
+}
+
+// How the tool prints a config value: strings bare, numbers and booleans as written.
+std::string config_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+nlohmann::json kafka_default_json(const ConfigSpec& spec) {
+  if (spec.type == ConfigType::kString || spec.type == ConfigType::kList) return std::string(spec.kafka_default);
+  return nlohmann::json::parse(spec.kafka_default, nullptr, /*allow_exceptions=*/false);
+}
+
+// The topic's configs whose effective value differs from Kafka's default, sorted by name.
+std::string non_default_configs(const TopicSpec& topic, const WorldSpec& spec) {
+  std::map<std::string, std::string> shown;
+  for (const auto& entry : topic_config_table()) {
+    if (entry.spec.type == ConfigType::kIgnored || entry.spec.alias) continue;
+    const std::string name(entry.spec.name);
+    nlohmann::json value = config_value_to_json(entry.spec, entry.get(topic.config));
+    // No topic override means the broker's min.insync.replicas, which the tool shows as a broker config.
+    if (name == "min.insync.replicas") value = topic.config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
+    if (value != kafka_default_json(entry.spec)) shown[name] = config_text(value);
+  }
+  std::string out;
+  for (const auto& [name, value] : shown) {
+    if (!out.empty()) out.push_back(',');
+    out += name;
+    out.push_back('=');
+    out += value;
+  }
+  return out;
+}
+
+// The replica that leads `ref`, or nullptr.
+const kafka::Partition* leader_replica(const World& world, PartitionRef ref) {
+  for (uint32_t b = 0; b < world.spec().brokers; ++b) {
+    const kafka::Partition* p = world.partition(b, ref);
+    if (p != nullptr && p->is_leader()) return p;
+  }
+  return nullptr;
+}
+
+std::string padded(const std::string& text, size_t width) {
+  return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
+}
+
+struct GroupRow {
+  std::string topic = kMissing, partition = kMissing, current = kMissing, log_end = kMissing, lag = kMissing;
+  std::string consumer_id = kMissing, host = kMissing, client_id = kMissing;
+};
+
+}  // namespace
+
+std::string describe_topics(const World& world) {
+  const WorldSpec& spec = world.spec();
+  std::vector<size_t> order(spec.topics.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // TopicService.getTopics lists topics sorted by name.
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return spec.topics[a].name < spec.topics[b].name; });
+  std::ostringstream out;
+  for (size_t t : order) {
+    const TopicSpec& topic = spec.topics[t];
+    out << "Topic: " << topic.name << "\tTopicId: " << kafka_uuid(spec.seed, "topic/" + topic.name)
+        << "\tPartitionCount: " << topic.partitions << "\tReplicationFactor: " << topic.replication_factor
+        << "\tConfigs: " << non_default_configs(topic, spec) << "\n";
+    for (int32_t p = 0; p < topic.partitions; ++p) {
+      const PartitionRef ref{static_cast<int32_t>(t), p};
+      const kafka::Partition* leader = leader_replica(world, ref);
+      out << "\tTopic: " << topic.name << "\tPartition: " << p;
+      if (leader == nullptr) {
+        out << "\tLeader: none\tReplicas: \tIsr: ";
+      } else {
+        out << "\tLeader: " << leader->leader_id() << "\tReplicas: " << joined_ids(leader->replicas())
+            << "\tIsr: " << joined_ids(leader->isr());
+      }
+      out << "\tElr: \tLastKnownElr: \n";
+    }
+  }
+  return out.str();
+}
+
+std::string describe_consumer_groups(const World& world, const std::vector<std::string>& groups) {
+  const WorldSpec& spec = world.spec();
+  KS_ASSERT_EQ(groups.size(), spec.consumers.size());
+  // Members by group name (TreeMap in the tool: groups sorted by name), in node-id order.
+  std::map<std::string, std::vector<World::ConsumerView>> members;
+  for (const std::string& g : groups) members[g];
+  for (auto& view : world.consumers()) members[groups[view.spec_index]].push_back(view);
+
+  std::ostringstream out;
+  for (const auto& [group, views] : members) {
+    std::vector<const World::ConsumerView*> started;
+    for (const auto& v : views)
+      if (v.started) started.push_back(&v);
+    if (started.empty()) {
+      // Never joined, nothing committed: the coordinator does not know the group (state DEAD).
+      out << "\nError: Consumer group '" << group << "' does not exist.\n";
+      continue;
+    }
+    // Members with more partitions first (a stable sort keeps node-id order among equals); members without
+    // partitions are not listed.
+    std::stable_sort(started.begin(), started.end(), [](const auto* a, const auto* b) {
+      return a->assignment.size() > b->assignment.size();
+    });
+    std::vector<GroupRow> rows;
+    for (const World::ConsumerView* v : started) {
+      if (v->assignment.empty()) continue;
+      // The k-th consumer of the group (1-based, in node-id order) gets Kafka's default client.id sequence.
+      size_t k = 1;
+      for (const auto& other : views) {
+        if (other.node == v->node) break;
+        ++k;
+      }
+      const std::string client_id = "consumer-" + group + "-" + std::to_string(k);
+      const std::string consumer_id = client_id + "-" + java_uuid(spec.seed, "member/" + group + "/" + std::to_string(k));
+      const std::string host = "/client-" + std::to_string(v->node - static_cast<kafka::NodeId>(spec.brokers));
+      std::vector<PartitionRef> parts = v->assignment;
+      std::sort(parts.begin(), parts.end(), [&](const PartitionRef& a, const PartitionRef& b) {
+        const std::string& ta = spec.topics[static_cast<size_t>(a.topic)].name;
+        const std::string& tb = spec.topics[static_cast<size_t>(b.topic)].name;
+        return ta != tb ? ta < tb : a.partition < b.partition;
+      });
+      for (const PartitionRef& ref : parts) {
+        GroupRow row;
+        row.topic = spec.topics[static_cast<size_t>(ref.topic)].name;
+        row.partition = std::to_string(ref.partition);
+        const kafka::Partition* leader = leader_replica(world, ref);
+        const std::optional<int64_t> committed = v->consumer->committed(ref);
+        if (committed) row.current = std::to_string(*committed);
+        if (leader != nullptr) row.log_end = std::to_string(leader->high_watermark());
+        if (committed && leader != nullptr) row.lag = std::to_string(leader->high_watermark() - *committed);
+        row.consumer_id = consumer_id;
+        row.host = host;
+        row.client_id = client_id;
+        rows.push_back(std::move(row));
+      }
+    }
+    size_t group_w = std::max<size_t>(15, group.size()), topic_w = 15, id_w = 15, host_w = 15;
+    for (const GroupRow& r : rows) {
+      topic_w = std::max(topic_w, r.topic.size());
+      id_w = std::max(id_w, r.consumer_id.size());
+      host_w = std::max(host_w, r.host.size());
+    }
+    auto line = [&](const std::string& g, const GroupRow& r) {
+      out << "\n" << padded(g, group_w) << ' ' << padded(r.topic, topic_w) << ' ' << padded(r.partition, 10) << ' '
+          << padded(r.current, 15) << ' ' << padded(r.log_end, 15) << ' ' << padded(r.lag, 15) << ' '
+          << padded(r.consumer_id, id_w) << ' ' << padded(r.host, host_w) << ' ' << r.client_id;
+    };
+    GroupRow header{"TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"};
+    line("GROUP", header);
+    for (const GroupRow& r : rows) line(group, r);
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace kafkasim::cluster

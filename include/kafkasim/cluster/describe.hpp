@@ -1,0 +1,39 @@
+// The simulated cluster at one instant, printed the way Kafka's own tools print a real one (`kafkasim describe`):
+//
+//  - describe_topics: `kafka-topics.sh --describe` (tools/.../TopicCommand.java, Kafka 4.x): per topic, sorted by
+//    name, a line "Topic: <name>\tTopicId: <id>\tPartitionCount: <n>\tReplicationFactor: <rf>\tConfigs: <k=v,...>"
+//    then per partition "\tTopic: <name>\tPartition: <p>\tLeader: <id>\tReplicas: <ids>\tIsr: <ids>\tElr: \t
+//    LastKnownElr: ". Configs lists the topic configs whose effective value is not Kafka's default (the tool hides
+//    entries whose source is DEFAULT_CONFIG; a topic override and a broker-level setting both show). Leader and
+//    ISR are the leader replica's view; "none" when no replica leads. ELR (KIP-966) is not modelled: empty lists,
+//    as a 4.x cluster with the feature off reports them. The TopicId is a deterministic stand-in (Kafka draws a
+//    random UUID at creation) in Kafka's base64 form.
+//
+//  - describe_consumer_groups: `kafka-consumer-groups.sh --describe --all-groups` (ConsumerGroupCommand.java):
+//    groups sorted by name; per group a blank line, the header GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET
+//    LAG CONSUMER-ID HOST CLIENT-ID, then one row per assigned partition (members with more partitions first, each
+//    member's rows by topic and partition), columns padded as the tool pads them (group, topic, consumer id and
+//    host to their longest value, at least 15; PARTITION 10; offsets and LAG 15). CURRENT-OFFSET is the group's
+//    committed offset ("-" before the first commit), LOG-END-OFFSET what ListOffsets(latest, read_uncommitted)
+//    returns, i.e. the leader's high watermark, and LAG = LOG-END-OFFSET - CURRENT-OFFSET. A group none of whose
+//    consumers has started yet (start_at) does not exist for the coordinator and gets the tool's error line.
+//
+// Consumers use a static assignment in kafkasim (no group coordinator yet), but they are shown as the members a
+// group would have: CLIENT-ID "consumer-<group>-<k>" (Kafka's default client.id, k counting the group's
+// consumers from 1), CONSUMER-ID "<client-id>-<uuid>" (the classic protocol's member id, the UUID derived from the
+// seed), HOST "/<simulated host name>" (the name summary.json uses for its NIC, e.g. "/client-1").
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kafkasim/cluster/world.hpp"
+
+namespace kafkasim::cluster {
+
+std::string describe_topics(const World& world);
+
+// `groups[i]` is the group name of the world's consumer entry i (ScenarioExtras::consumer_groups).
+std::string describe_consumer_groups(const World& world, const std::vector<std::string>& groups);
+
+}  // namespace kafkasim::cluster

@@ -1,0 +1,189 @@
+// kafkasim describe: the simulated cluster printed as kafka-topics --describe and kafka-consumer-groups --describe
+// print a real one, checked against what the scenario implies (replica placement, a healthy ISR, offsets that
+// follow from the producer's rate and the consumer's auto-commit interval).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace kafkasim::test;
+
+namespace {
+
+struct Output {
+  std::vector<std::string> topic_lines;  // the kafka-topics section
+  std::vector<std::string> group_lines;  // the kafka-consumer-groups section
+};
+
+Output describe(const std::string& args, const fs::path& dir) {
+  REQUIRE(run_kafkasim("describe " + args, dir / "describe.log") == 0);
+  Output out;
+  std::vector<std::string>* section = nullptr;
+  for (const std::string& line : lines_of(slurp(dir / "describe.log"))) {
+    if (line.rfind("$ kafka-topics.sh", 0) == 0) section = &out.topic_lines;
+    else if (line.rfind("$ kafka-consumer-groups.sh", 0) == 0) section = &out.group_lines;
+    else if (section != nullptr && !line.empty()) section->push_back(line);
+  }
+  return out;
+}
+
+// "Key: value" fields of a tab-separated kafka-topics line.
+std::map<std::string, std::string> topic_fields(const std::string& line) {
+  std::map<std::string, std::string> f;
+  for (const std::string& part : split(line, '\t')) {
+    const size_t colon = part.find(": ");
+    if (colon != std::string::npos) f[part.substr(0, colon)] = part.substr(colon + 2);
+    else if (!part.empty() && part.back() == ':') f[part.substr(0, part.size() - 1)] = "";
+  }
+  return f;
+}
+
+std::set<std::string> as_set(const std::string& ids) {
+  const auto v = split(ids, ',');
+  return {v.begin(), v.end()};
+}
+
+// World placement (cluster/world.hpp): partition p of topic index t has replicas (t + p + i) mod brokers, i < RF,
+// the first being the leader.
+std::string placement(int t, int p, int rf, int brokers) {
+  std::string out;
+  for (int i = 0; i < rf; ++i) {
+    if (i > 0) out.push_back(',');
+    out += std::to_string((t + p + i) % brokers);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("describe: topics, leaders, replicas and a full ISR as kafka-topics --describe prints them") {
+  const fs::path dir = fresh_dir("describe-topics");
+  // A second topic, appended (index 1) but named to sort first, as the tool sorts topics by name.
+  const Output out = describe("scenarios/quickstart.json --at 3s --set "
+                              "'/topics/-={\"name\": \"audit\", \"partitions\": 2, \"replication.factor\": 2}'",
+                              dir);
+  REQUIRE(out.topic_lines.size() == 1 + 2 + 1 + 6);
+  struct Topic {
+    std::string name;
+    int index, partitions, rf;
+  };
+  size_t line = 0;
+  for (const Topic& t : {Topic{"audit", 1, 2, 2}, Topic{"events", 0, 6, 3}}) {
+    CAPTURE(t.name);
+    const std::string& header = out.topic_lines[line++];
+    CHECK(header.rfind("Topic: " + t.name + "\tTopicId: ", 0) == 0);
+    auto f = topic_fields(header);
+    CHECK(f["TopicId"].size() == 22);  // Kafka's base64 Uuid
+    CHECK(f["PartitionCount"] == std::to_string(t.partitions));
+    CHECK(f["ReplicationFactor"] == std::to_string(t.rf));
+    // min.insync.replicas=2 is set on the cluster (and on events itself), so it is not Kafka's default of 1.
+    CHECK(f["Configs"] == "min.insync.replicas=2");
+    for (int p = 0; p < t.partitions; ++p) {
+      CAPTURE(p);
+      const std::string& row = out.topic_lines[line++];
+      CHECK(row.rfind("\tTopic: " + t.name + "\tPartition: " + std::to_string(p) + "\tLeader: ", 0) == 0);
+      f = topic_fields(row);
+      const std::string replicas = placement(t.index, p, t.rf, 3);
+      CHECK(f["Replicas"] == replicas);
+      CHECK(f["Leader"] == replicas.substr(0, 1));
+      // A healthy cluster under light load: every replica is in sync.
+      CHECK(as_set(f["Isr"]) == as_set(replicas));
+      CHECK(f.count("Elr") == 1);
+      CHECK(f.count("LastKnownElr") == 1);
+    }
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("describe: consumer group offsets, log end offsets and lag as kafka-consumer-groups --describe prints them") {
+  const fs::path dir = fresh_dir("describe-groups");
+  const Output out = describe("scenarios/quickstart.json --at 10s", dir);
+  REQUIRE(out.group_lines.size() == 1 + 6);
+  const std::vector<std::string> columns = {"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET",
+                                            "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"};
+  CHECK(fields(out.group_lines[0]) == columns);
+  int64_t log_end_sum = 0, committed_sum = 0;
+  std::set<int> partitions;
+  for (size_t i = 1; i < out.group_lines.size(); ++i) {
+    const std::string& line = out.group_lines[i];
+    CAPTURE(line);
+    const auto f = fields(line);
+    REQUIRE(f.size() == columns.size());
+    // The tool pads columns to fixed widths: every value starts where its header does.
+    size_t at = 0;
+    for (size_t c = 0; c < columns.size(); ++c) {
+      const size_t header_at = out.group_lines[0].find(columns[c], at);
+      CHECK(line.compare(header_at, f[c].size(), f[c]) == 0);
+      at = header_at + columns[c].size();
+    }
+    CHECK(f[0] == "quickstart-consumers");
+    CHECK(f[1] == "events");
+    partitions.insert(std::stoi(f[2]));
+    const int64_t current = std::stoll(f[3]), log_end = std::stoll(f[4]), lag = std::stoll(f[5]);
+    CHECK(lag == log_end - current);
+    CHECK(current <= log_end);
+    log_end_sum += log_end;
+    committed_sum += current;
+    // The one consumer is the second client host (the producer is client-0), with Kafka's default client id.
+    CHECK(f[6].rfind("consumer-quickstart-consumers-1-", 0) == 0);
+    CHECK(f[6].size() == std::string("consumer-quickstart-consumers-1-").size() + 36);  // + a java.util.UUID
+    CHECK(f[7] == "/client-1");
+    CHECK(f[8] == "consumer-quickstart-consumers-1");
+  }
+  CHECK(partitions == std::set<int>{0, 1, 2, 3, 4, 5});
+  // LOG-END-OFFSET is the high watermark: 5,000 records/s for 10 s, less what is still within a linger.ms of
+  // 5 ms plus a replication round trip (well under 100 records at this rate).
+  CHECK(log_end_sum <= 50000);
+  CHECK(log_end_sum >= 50000 - 100);
+  // Offsets are auto-committed every auto.commit.interval.ms = 5 s: at 10 s the committed offsets are at least
+  // what had been consumed at the 5 s commit (the consumer keeps up: ~25,000 records), at most the HW.
+  CHECK(committed_sum >= 25000 - 100);
+  CHECK(committed_sum <= log_end_sum);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("describe: a consumer that has not started is no group member yet; a late one shows its lag") {
+  const fs::path dir = fresh_dir("describe-late");
+  const std::string late = "scenarios/quickstart.json --set '/consumers/0/start_at=\"6s\"' ";
+  Output out = describe(late + "--at 5s", dir);
+  REQUIRE(out.group_lines.size() == 1);
+  CHECK(out.group_lines[0] == "Error: Consumer group 'quickstart-consumers' does not exist.");
+  // 100 ms after its start at offset 0 the consumer is still about 6 s of records (~30,000) behind, whatever it
+  // has committed: the lag is at least what was produced after its position at the last commit.
+  out = describe(late + "--at 6100ms", dir);
+  REQUIRE(out.group_lines.size() == 1 + 6);
+  int64_t log_end_sum = 0;
+  for (size_t i = 1; i < out.group_lines.size(); ++i) {
+    const auto f = fields(out.group_lines[i]);
+    REQUIRE(f.size() == 9);
+    log_end_sum += std::stoll(f[4]);
+    if (f[3] == "-") {
+      CHECK(f[5] == "-");  // no committed offset, no lag (the tool's "-")
+    } else {
+      CHECK(std::stoll(f[5]) == std::stoll(f[4]) - std::stoll(f[3]));
+      CHECK(std::stoll(f[3]) == 0);  // committed at its start position, before it could consume anything
+    }
+  }
+  CHECK(log_end_sum >= 30500 - 100);
+  CHECK(log_end_sum <= 30500);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("describe: a bad --at or scenario exits 2") {
+  const fs::path dir = fresh_dir("describe-bad");
+  CHECK(run_kafkasim("describe scenarios/quickstart.json --at 10", dir / "log") == 2);  // no unit
+  CHECK(slurp(dir / "log").find("expected a simulated time with a unit within the run, 0s to 20s") != std::string::npos);
+  CHECK(run_kafkasim("describe scenarios/quickstart.json --at 21s", dir / "log") == 2);  // after the end
+  CHECK(run_kafkasim("describe scenarios/quickstart.json --at soon", dir / "log") == 2);
+  CHECK(run_kafkasim("describe scenarios/quickstart.json", dir / "log") == 2);  // --at is required
+  CHECK(run_kafkasim("describe scenarios/quickstart.json --at 1s --set /topics/0/partitons=3", dir / "log") == 2);
+  CHECK(slurp(dir / "log").find("did you mean \"partitions\"") != std::string::npos);
+  fs::remove_all(dir);
+}

@@ -1,0 +1,132 @@
+// kafkasim plot and the sweep notebook: PNG charts from a run and from a sweep, the plotting module's rules
+// (Pareto front, point numbering, fault windows) on hand-made inputs, and the notebook executed headless with
+// Debian's Jupyter (scripts/setup installs it; nothing here is skipped).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "cli_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace kafkasim::test;
+
+namespace {
+
+// A PNG file: the 8-byte signature, then an IHDR chunk with a non-empty image.
+bool is_png(const fs::path& path) {
+  const std::string bytes = slurp(path);
+  if (bytes.size() < 1000 || bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0 || bytes.compare(12, 4, "IHDR") != 0) return false;
+  auto be32 = [&](size_t at) {
+    return (static_cast<uint32_t>(static_cast<uint8_t>(bytes[at])) << 24) | (static_cast<uint32_t>(static_cast<uint8_t>(bytes[at + 1])) << 16) |
+           (static_cast<uint32_t>(static_cast<uint8_t>(bytes[at + 2])) << 8) | static_cast<uint32_t>(static_cast<uint8_t>(bytes[at + 3]));
+  };
+  return be32(16) >= 200 && be32(20) >= 200;
+}
+
+const std::string kPython = "/usr/bin/python3";
+
+}  // namespace
+
+TEST_CASE("kafkasim plot: a run directory gives its time-series chart, a sweep directory one chart per parameter "
+          "and the trade-off chart") {
+  const fs::path dir = fresh_dir("plot");
+  REQUIRE(run_kafkasim("run scenarios/quickstart.json --quiet --set '/duration=\"3s\"' --set '/warmup=\"1s\"' --out " +
+                       (dir / "run").string(), dir / "run.log") == 0);
+  // A fault window in events.jsonl (the convention the fault-injection issue will write) is read, not rejected.
+  std::ofstream(dir / "run/events.jsonl", std::ios::app)
+      << R"({"time_s": 1.5, "type": "fault", "fault": "broker-1 crash", "duration_s": 0.5})" << "\n";
+  REQUIRE(run_kafkasim("plot " + (dir / "run").string() + " --out " + (dir / "charts").string(), dir / "plot.log") == 0);
+  CHECK(is_png(dir / "charts/run-timeseries.png"));
+  CHECK_FALSE(fs::exists(dir / "run/run-timeseries.png"));  // --out was honoured
+
+  REQUIRE(run_kafkasim("sweep scenarios/quickstart.json --quiet --set '/duration=\"2s\"' --set '/warmup=\"500ms\"' "
+                   "--param /producers/0/config/linger.ms=0,20 --param /topics/0/partitions=3,6 --jobs 2 --out " +
+                       (dir / "sweep").string(), dir / "sweep.log") == 0);
+  REQUIRE(run_kafkasim("plot " + (dir / "sweep").string(), dir / "plot2.log") == 0);
+  for (const char* png : {"latency-vs-linger.ms.png", "latency-vs-partitions.png", "throughput-vs-p99.png"}) {
+    CAPTURE(png);
+    CHECK(is_png(dir / "sweep" / png));
+  }
+
+  // Bad input: not a result directory, or no directory at all.
+  CHECK(run_kafkasim("plot " + (dir / "charts").string(), dir / "bad.log") == 2);
+  CHECK(slurp(dir / "bad.log").find("expected a run directory") != std::string::npos);
+  CHECK(run_kafkasim("plot " + (dir / "nowhere").string(), dir / "bad.log") == 2);
+  std::ofstream(dir / "sweep/sweep.csv") << "not,a,sweep\n";
+  CHECK(run_kafkasim("plot " + (dir / "sweep").string(), dir / "bad.log") == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("kafkasim_plot.py: Pareto front, point numbering against kafkasim sweep's, fault windows") {
+  const fs::path dir = fresh_dir("plot-module");
+  REQUIRE(run_kafkasim("sweep scenarios/quickstart.json --quiet --set '/duration=\"1s\"' --set '/warmup=\"200ms\"' "
+                   "--param /producers/0/config/linger.ms=0,5,20 --param '/producers/0/config/acks=\"1\",\"all\"' "
+                   "--jobs 2 --out " + (dir / "sweep").string(), dir / "sweep.log") == 0);
+  std::ofstream(dir / "check.py") << R"PY(
+import csv, sys
+sys.path.insert(0, "notebooks")
+import kafkasim_plot as kp
+
+# Pareto front, worked by hand: (throughput, p99). b beats a (more throughput, lower p99); c and d are not
+# beaten (c: most throughput; d: lowest p99); e loses to c; f ties d's p99 at lower throughput.
+pts = [{"n": n, "x": x, "y": y} for n, x, y in
+       [("a", 10, 9), ("b", 20, 5), ("c", 40, 7), ("d", 20, 2), ("e", 30, 8), ("f", 10, 2)]]
+assert [p["n"] for p in kp.pareto_front(pts, "x", "y")] == ["d", "c"], kp.pareto_front(pts, "x", "y")
+# Throughputs within 1 % count as equal: g does not get on the front by 0.5 % more throughput.
+pts2 = [{"n": "h", "x": 100.0, "y": 1.0}, {"n": "g", "x": 100.5, "y": 9.0}]
+assert [p["n"] for p in kp.pareto_front(pts2, "x", "y")] == ["h"]
+
+# The module numbers points as kafkasim sweep does: its values for each point match sweep.csv's columns.
+sweep = kp.Sweep(sys.argv[1])
+with open(sys.argv[1] + "/sweep.csv") as f:
+    rows = list(csv.DictReader(f))
+assert len(rows) == 6 and len(sweep.points) == 6
+for r in rows:
+    idx = sweep.value_indices(int(r["point"]))
+    for d, pointer in enumerate(sweep.pointers):
+        assert kp.value_text(sweep.values[d][idx[d]]) == r[pointer], (r["point"], pointer)
+assert sweep.labels == ["linger.ms", "acks"]
+assert kp.short_labels(["/a/0/x", "/b/0/x", "/c/y"]) == ["a/0/x", "b/0/x", "y"], kp.short_labels(["/a/0/x", "/b/0/x", "/c/y"])
+
+# Fault windows: explicit end, duration, start/end pairs by id, and a start that lasts to the end of the run.
+ev = [
+    {"time_s": 1.0, "type": "fault", "fault": "disk", "end_s": 2.0},
+    {"time_s": 3.0, "type": "fault", "fault": "pause", "duration_s": 0.5},
+    {"time_s": 4.0, "type": "fault_start", "id": "p1"},
+    {"time_s": 5.0, "type": "isr_shrink"},
+    {"time_s": 6.0, "type": "fault_end", "id": "p1"},
+    {"time_s": 7.0, "type": "fault_start", "id": "p2"},
+]
+w = [(s, e) for s, e, _ in kp.fault_windows(ev, 10.0)]
+assert w == [(1.0, 2.0), (3.0, 3.5), (4.0, 6.0), (7.0, 10.0)], w
+print("ok")
+)PY";
+  CHECK(shell(kPython + " " + (dir / "check.py").string() + " " + (dir / "sweep").string() + " >" +
+              (dir / "check.log").string() + " 2>&1") == 0);
+  CAPTURE(slurp(dir / "check.log"));
+  CHECK(slurp(dir / "check.log") == "ok\n");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("notebooks/sweep.ipynb runs headless with jupyter nbconvert and shows the sweep's charts") {
+  const fs::path dir = fresh_dir("notebook");
+  REQUIRE(run_kafkasim("sweep scenarios/quickstart.json --quiet --set '/duration=\"1s\"' --set '/warmup=\"200ms\"' "
+                   "--param /producers/0/config/linger.ms=0,20 --jobs 2 --out " + (dir / "sweep").string(),
+                   dir / "sweep.log") == 0);
+  const std::string cmd = "KAFKASIM_SWEEP_DIR=" + (dir / "sweep").string() + " PYDEVD_DISABLE_FILE_VALIDATION=1 " +
+                          kPython + " -m nbconvert --to notebook --execute notebooks/sweep.ipynb --output-dir " +
+                          dir.string() + " >" + (dir / "nb.log").string() + " 2>&1";
+  const int code = shell(cmd);
+  CAPTURE(slurp(dir / "nb.log"));
+  REQUIRE(code == 0);
+  const std::string executed = slurp(dir / "sweep.ipynb");
+  // One latency chart for the one parameter, plus the trade-off chart; and the sweep it read is named.
+  size_t images = 0;
+  for (size_t at = executed.find("\"image/png\""); at != std::string::npos; at = executed.find("\"image/png\"", at + 1)) ++images;
+  CHECK(images == 2);
+  CHECK(executed.find("2 points") != std::string::npos);
+  CHECK(executed.find("\"output_type\": \"error\"") == std::string::npos);
+  fs::remove_all(dir);
+}
