@@ -9,8 +9,8 @@
 //                    Kafka pays for every batch (it opens a new compression stream per batch);
 //   decompress speed uncompressed bytes per second of one core, likewise with a fresh stream per batch.
 // Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so time spent descheduled on a busy machine does not
-// count, and speeds are the best of several rounds (the round least disturbed by other work sharing the caches):
-// single-core figures of an otherwise idle core.
+// count, and speeds are the best of many short rounds, the codecs interleaved (the round least disturbed by other
+// work sharing the caches and memory bus): single-core figures of an otherwise idle core.
 //
 // How each codec is driven, mirroring Kafka's wrappers (clients/.../common/compress/):
 //   gzip    zlib deflate, gzip wrapper (windowBits 15+16), level -1 = Z_DEFAULT_COMPRESSION (6), memLevel 8,
@@ -425,25 +425,29 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// Best-of-`rounds` throughput of `op` over all batches, each round at least `min_round_s` of CPU time.
+// Throughput of `op` over all batches in one timed round of at least `min_round_s` of CPU time.
 template <typename Op>
-double best_rate(const std::vector<Bytes>& batches, int rounds, double min_round_s, Op op) {
+double round_rate(const std::vector<Bytes>& batches, double min_round_s, Op op) {
   uint64_t bytes_per_pass = 0;
   for (const Bytes& b : batches) bytes_per_pass += b.size();
-  double best = 0;
-  for (int r = 0; r < rounds; ++r) {
-    uint64_t bytes = 0;
-    const double start = thread_cpu_seconds();
-    double elapsed = 0;
-    while (elapsed < min_round_s) {
-      for (size_t i = 0; i < batches.size(); ++i) op(i);
-      bytes += bytes_per_pass;
-      elapsed = thread_cpu_seconds() - start;
-    }
-    best = std::max(best, static_cast<double>(bytes) / elapsed);
+  uint64_t bytes = 0;
+  const double start = thread_cpu_seconds();
+  double elapsed = 0;
+  while (elapsed < min_round_s) {
+    for (size_t i = 0; i < batches.size(); ++i) op(i);
+    bytes += bytes_per_pass;
+    elapsed = thread_cpu_seconds() - start;
   }
-  return best;
+  return static_cast<double>(bytes) / elapsed;
 }
+
+// One codec's batches, prepared for timing.
+struct Prepared {
+  CompressionType codec = CompressionType::none;
+  std::vector<Bytes> batches, compressed, restored;
+  Bytes scratch;
+  Result result;
+};
 
 // Records in a batch's records section: each starts with its body length as a zigzag varint.
 uint64_t count_records(const Bytes& records) {
@@ -461,36 +465,46 @@ uint64_t count_records(const Bytes& records) {
   return n;
 }
 
-Result measure(CompressionType codec, Payload payload, uint64_t seed, int32_t batch_size_bytes, size_t count,
-               int rounds, double min_round_s) {
+// Builds the batches a producer with `codec` fills, checks the round trip, and records ratio and sizes.
+Prepared prepare(CompressionType codec, Payload payload, uint64_t seed, int32_t batch_size_bytes, size_t count) {
   // Fixed point: the batch the producer builds depends on the ratio, and the ratio on the batch.
   float estimate = 1.0f;
   for (int i = 0; i < 6; ++i) {
     const double r = ratio_of(codec, make_batches(seed, payload, codec, estimate, batch_size_bytes, 16));
     estimate = static_cast<float>(std::min(r, 1.0));
   }
-  const std::vector<Bytes> batches = make_batches(seed, payload, codec, estimate, batch_size_bytes, count);
-  Result res;
+  Prepared p;
+  p.codec = codec;
+  p.batches = make_batches(seed, payload, codec, estimate, batch_size_bytes, count);
   uint64_t in = 0, out = 0, records = 0;
-  for (const Bytes& b : batches) records += count_records(b);
-  std::vector<Bytes> compressed(batches.size());
-  std::vector<Bytes> restored(batches.size());
-  for (size_t i = 0; i < batches.size(); ++i) {
-    compress(codec, batches[i], compressed[i]);
-    restored[i].resize(batches[i].size());
-    decompress(codec, compressed[i], restored[i]);
-    if (restored[i] != batches[i]) fail("round trip changed the data");
-    in += batches[i].size();
-    out += compressed[i].size();
+  p.compressed.resize(p.batches.size());
+  p.restored.resize(p.batches.size());
+  for (size_t i = 0; i < p.batches.size(); ++i) {
+    records += count_records(p.batches[i]);
+    compress(codec, p.batches[i], p.compressed[i]);
+    p.restored[i].resize(p.batches[i].size());
+    decompress(codec, p.compressed[i], p.restored[i]);
+    if (p.restored[i] != p.batches[i]) fail("round trip changed the data");
+    in += p.batches[i].size();
+    out += p.compressed[i].size();
   }
-  res.ratio = static_cast<double>(out) / static_cast<double>(in);
-  res.uncompressed_batch_bytes = static_cast<double>(in) / static_cast<double>(batches.size());
-  res.record_bytes = static_cast<double>(in) / static_cast<double>(records);
-  Bytes scratch;
-  res.compress_bytes_per_s = best_rate(batches, rounds, min_round_s, [&](size_t i) { compress(codec, batches[i], scratch); });
-  res.decompress_bytes_per_s =
-      best_rate(batches, rounds, min_round_s, [&](size_t i) { decompress(codec, compressed[i], restored[i]); });
-  return res;
+  p.result.ratio = static_cast<double>(out) / static_cast<double>(in);
+  p.result.uncompressed_batch_bytes = static_cast<double>(in) / static_cast<double>(p.batches.size());
+  p.result.record_bytes = static_cast<double>(in) / static_cast<double>(records);
+  return p;
+}
+
+// Times every codec in `rounds` rounds, the codecs interleaved within each round so that a slow spell of the
+// machine hits all codecs alike rather than one; each codec keeps its fastest round per direction.
+void time_all(std::vector<Prepared>& all, int rounds, double min_round_s) {
+  for (int r = 0; r < rounds; ++r) {
+    for (Prepared& p : all) {
+      const double c = round_rate(p.batches, min_round_s, [&p](size_t i) { compress(p.codec, p.batches[i], p.scratch); });
+      const double d = round_rate(p.batches, min_round_s, [&p](size_t i) { decompress(p.codec, p.compressed[i], p.restored[i]); });
+      p.result.compress_bytes_per_s = std::max(p.result.compress_bytes_per_s, c);
+      p.result.decompress_bytes_per_s = std::max(p.result.decompress_bytes_per_s, d);
+    }
+  }
 }
 
 std::string cpu_model() {
@@ -548,8 +562,12 @@ int main(int argc, char** argv) {
       std::printf("%-7s %7s %16s %8s %14s %16s\n", "codec", "ratio", "batch (uncomp.)", "record", "compress MB/s",
                   "decompress MB/s");
     }
-    for (const Codec& c : kCodecs) {
-      const Result r = measure(c.type, payload, seed, batch_size_bytes, batches, rounds, min_round_s);
+    std::vector<Prepared> all;
+    for (const Codec& c : kCodecs) all.push_back(prepare(c.type, payload, seed, batch_size_bytes, batches));
+    time_all(all, rounds, min_round_s);
+    for (size_t k = 0; k < kCodecs.size(); ++k) {
+      const Codec& c = kCodecs[k];
+      const Result& r = all[k].result;
       if (json_out) {
         const std::string detail = "; mean uncompressed batch " +
                                    std::to_string(static_cast<int64_t>(r.uncompressed_batch_bytes)) + " B of " +
@@ -564,7 +582,6 @@ int main(int argc, char** argv) {
       } else {
         std::printf("%-7s %7.4f %14.0f B %6.0f B %14.0f %16.0f\n", c.name, r.ratio, r.uncompressed_batch_bytes,
                     r.record_bytes, r.compress_bytes_per_s / 1e6, r.decompress_bytes_per_s / 1e6);
-        std::fflush(stdout);
       }
     }
     if (json_out) std::printf("%s\n", section.dump(2).c_str());
