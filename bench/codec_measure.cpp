@@ -507,12 +507,18 @@ void time_all(std::vector<Prepared>& all, int rounds, double min_round_s) {
   }
 }
 
+// The CPU as /proc/cpuinfo names it, with family and model (a virtual machine often shows only the brand).
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown CPU";
+  std::string line, name = "unknown CPU", family, model;
+  auto value = [&line] { return line.substr(line.find(':') + 2); };
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0 && name == "unknown CPU") name = value();
+    else if (line.rfind("cpu family", 0) == 0 && family.empty()) family = value();
+    else if (line.rfind("model\t", 0) == 0 && model.empty()) model = value();
+  }
+  if (!family.empty()) name += " (family " + family + ", model " + model + ")";
+  return name;
 }
 
 std::string today_utc() {
