@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "kafkasim/cluster/compression_costs.hpp"
 #include "kafkasim/cluster/hardware_profiles.hpp"
 #include "kafkasim/cluster/host_hardware.hpp"
 #include "kafkasim/cluster/metrics.hpp"
@@ -194,6 +195,7 @@ class World {
   std::map<std::pair<kafka::PartitionRef, int64_t>, sim::SimTime> consumed_before_ack_;
   bool track_early_consumption_ = false;
   uint64_t next_correlation_id_ = 1;
+  CompressionModel compression_;  // compression.type: ratios and codec CPU costs (compression_costs.hpp)
 };
 
 }  // namespace kafkasim::cluster
