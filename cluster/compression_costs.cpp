@@ -117,8 +117,8 @@ Duration CompressionModel::validate_produce(size_t producer_spec, kafka::Produce
   Duration cost;
   for (auto& p : request.partitions) {
     KS_ASSERT_LT(static_cast<size_t>(p.partition.topic), topic_compression_.size());
-    const ValidatedBatch v =
-        validate_batch(costs_, topic_compression_[static_cast<size_t>(p.partition.topic)], produced, p.batch.size_bytes);
+    const BrokerCompressionType topic = topic_compression_[static_cast<size_t>(p.partition.topic)];
+    const ValidatedBatch v = validate_batch(costs_, topic, produced, p.batch.size_bytes);
     cost += v.cpu;
     if (v.recompressed) {
       KS_ASSERT_LE(v.stored_bytes, int64_t{INT32_MAX});

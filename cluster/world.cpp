@@ -660,7 +660,8 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     const int64_t bytes = kafka::wire_size_bytes(r.request);
     Broker& b = *brokers_[static_cast<size_t>(dest)];
     const Duration compress = compression_.producer_request_cost(c.spec_index, r.request);
-    c.compressor.run(engine_, compress, [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
+    c.compressor.run(engine_, compress,
+                     [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
     send(c.id, dest, bytes, [this, &c, &b, correlation, request = std::move(request)] {
       // The request is on the wire once the broker has it [A]: acks=0 completes here.
       kafka::ProducerOutbox pout;

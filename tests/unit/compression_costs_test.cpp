@@ -169,7 +169,8 @@ TEST_CASE("client codec thread: compression overlaps the previous request; reque
   std::vector<std::pair<int, int64_t>> done;  // (request, time it leaves, in us)
   auto request = [&](int id) { return [&done, &engine, id] { done.emplace_back(id, engine.now().ns() / 1000); }; };
   auto at = [&](int64_t us, int id, sim::Duration cost) {
-    engine.schedule_at(sim::SimTime::zero() + sim::Duration::from_us(us), [&, id, cost] { thread.run(engine, cost, request(id)); });
+    engine.schedule_at(sim::SimTime::zero() + sim::Duration::from_us(us),
+                       [&, id, cost] { thread.run(engine, cost, request(id)); });
   };
   // Request 1 at 0: its batches were compressed from time 0 on (nothing was handed over before), so it waits
   // its whole 1 ms. Request 2 at 5 ms: compressed since request 1 left (0), done at 1 ms + 2 ms = 3 ms, before
