@@ -12,6 +12,9 @@ namespace kafkasim::cluster {
 
 namespace {
 
+// The largest compressed/uncompressed ratio a profile may state (incompressible data plus framing is ~1.002).
+constexpr double kCodecRatioMax = 1.1;
+
 // A whole number in [min_value, max_value]: the bounds keep a typo from allocating the machine away.
 uint32_t to_u32(const std::string& file, const std::string& pointer, uint64_t v, uint64_t min_value,
                 uint64_t max_value = 1u << 24) {
@@ -103,6 +106,34 @@ NicProfile read_nic(ProfileReader& r, const std::string& file, const std::string
   return p;
 }
 
+// The "codecs" section of a CPU profile: for each of gzip, snappy, lz4, zstd a ratio and two speeds
+// (`<codec>_ratio`, `<codec>_compress_bytes_per_s`, `<codec>_decompress_bytes_per_s`), all required.
+CodecCosts read_codecs(ProfileReader& r, const std::string& file, const std::string& base) {
+  r.use_section("codecs");
+  CodecCosts codecs;
+  const std::pair<const char*, CodecFigures*> all[] = {
+      {"gzip", &codecs.gzip}, {"snappy", &codecs.snappy}, {"lz4", &codecs.lz4}, {"zstd", &codecs.zstd}};
+  for (const auto& [codec, figures] : all) {
+    const std::string name(codec);
+    figures->ratio = r.number(name + "_ratio");
+    // A ratio is compressed/uncompressed: incompressible data comes out a little above 1 (framing), and a
+    // value far above it is almost surely the compression factor (uncompressed/compressed) written instead.
+    if (!(figures->ratio > 0 && figures->ratio <= kCodecRatioMax))
+      throw ConfigError(file, base + "/codecs/" + name + "_ratio/value",
+                        "a compressed/uncompressed size ratio in (0, 1.1] (the ratio, e.g. 0.27, not the factor "
+                        "1/ratio, e.g. 3.7)",
+                        std::to_string(figures->ratio));
+    for (const char* direction : {"compress", "decompress"}) {
+      const std::string key = name + "_" + direction + "_bytes_per_s";
+      double& rate = std::string_view(direction) == "compress" ? figures->compress_bytes_per_s
+                                                               : figures->decompress_bytes_per_s;
+      rate = r.bandwidth_bytes_per_s(key);
+      require_positive(file, base + "/codecs/" + key + "/value", rate);
+    }
+  }
+  return codecs;
+}
+
 CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string& base) {
   CpuProfile p;
   p.cores = to_u32(file, base + "/parameters/cores", r.integer("cores"), 1, 4096);
@@ -113,14 +144,6 @@ CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string
   const std::pair<const char*, double*> rates[] = {
       {"memcpy_bytes_per_s", &c.memcpy_bytes_per_s},
       {"crc32c_bytes_per_s", &c.crc32c_bytes_per_s},
-      {"lz4_compress_bytes_per_s", &c.lz4_compress_bytes_per_s},
-      {"lz4_decompress_bytes_per_s", &c.lz4_decompress_bytes_per_s},
-      {"snappy_compress_bytes_per_s", &c.snappy_compress_bytes_per_s},
-      {"snappy_decompress_bytes_per_s", &c.snappy_decompress_bytes_per_s},
-      {"zstd_compress_bytes_per_s", &c.zstd_compress_bytes_per_s},
-      {"zstd_decompress_bytes_per_s", &c.zstd_decompress_bytes_per_s},
-      {"gzip_compress_bytes_per_s", &c.gzip_compress_bytes_per_s},
-      {"gzip_decompress_bytes_per_s", &c.gzip_decompress_bytes_per_s},
       {"aes_gcm_bytes_per_s", &c.aes_gcm_bytes_per_s},
   };
   for (const auto& [name, field] : rates) {
@@ -129,6 +152,7 @@ CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string
   }
   c.request_fixed_cost = r.duration("request_fixed_cost");
   c.replica_fetch_partition_cost = r.duration("replica_fetch_partition_cost");
+  c.codecs = read_codecs(r, file, base);
   r.use_section("jvm");
   p.gc.gc_pause_median = r.duration("gc_pause_median");
   p.gc.gc_pause_p90 = r.duration("gc_pause_p90");
@@ -139,6 +163,18 @@ CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string
 }
 
 }  // namespace
+
+const CodecFigures& CodecCosts::of(kafka::CompressionType codec) const {
+  static const CodecFigures kNone{};
+  switch (codec) {
+    case kafka::CompressionType::none: return kNone;
+    case kafka::CompressionType::gzip: return gzip;
+    case kafka::CompressionType::snappy: return snappy;
+    case kafka::CompressionType::lz4: return lz4;
+    case kafka::CompressionType::zstd: return zstd;
+  }
+  return kNone;
+}
 
 HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::string& file,
                                        const std::string& base_pointer) {

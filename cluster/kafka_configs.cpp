@@ -70,6 +70,19 @@ bool contains(const std::vector<std::string>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
 
+// The topic-level compression.type's values, in BrokerCompressionType order.
+constexpr std::string_view kBrokerCompressionNames[] = {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
+
+kafka::BrokerCompressionType broker_compression(const ConfigValue& v) {
+  const auto it = std::find(std::begin(kBrokerCompressionNames), std::end(kBrokerCompressionNames), v.text);
+  KS_ASSERT(it != std::end(kBrokerCompressionNames));  // the table's valid_values were checked first
+  return static_cast<kafka::BrokerCompressionType>(it - std::begin(kBrokerCompressionNames));
+}
+
+ConfigValue broker_compression_value(kafka::BrokerCompressionType t) {
+  return text_value(std::string(kBrokerCompressionNames[static_cast<size_t>(t)]));
+}
+
 }  // namespace
 
 const char* to_string(ConfigType type) {
@@ -509,7 +522,12 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("auto.leader.rebalance.enable"),
       ignored<B>("delete.topic.enable"),
       ignored<B>("unclean.leader.election.enable"),
-      ignored<B>("compression.type"),
+      // BrokerCompressionType (kafka-behaviour.md §1.8): the default codec of every topic's log.
+      {{.name = "compression.type", .type = ConfigType::kString, .kafka_default = "producer",
+        .valid_values = {"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"},
+        .field = "LogConfig::compression_type"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.compression_type = broker_compression(v); },
+       +[](const B& c) { return broker_compression_value(c.log_defaults.compression_type); }},
       ignored<B>("log.retention.check.interval.ms"),
       ignored<B>("log.flush.interval.ms"),
       ignored<B>("log.flush.scheduler.interval.ms"),
@@ -580,7 +598,12 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
          out.list = {c.log.cleanup_policy_delete ? "delete" : "compact"};
          return out;
        }},
-      ignored<T>("compression.type"),
+      // The codec the topic's log stores; `producer` keeps the producer's (LogValidator, §1.8).
+      {{.name = "compression.type", .type = ConfigType::kString, .kafka_default = "producer",
+        .valid_values = {"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"},
+        .field = "LogConfig::compression_type"},
+       +[](T& c, const ConfigValue& v) { c.log.compression_type = broker_compression(v); },
+       +[](const T& c) { return broker_compression_value(c.log.compression_type); }},
       ignored<T>("unclean.leader.election.enable"),
       ignored<T>("message.timestamp.type"),
       ignored<T>("message.timestamp.before.max.ms"),

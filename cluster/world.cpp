@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <utility>
 
 #include "kafkasim/sim/assert.hpp"
 
@@ -88,6 +89,7 @@ struct World::ProducerClient {
   bool paused = false;        // unthrottled: the application thread waits for the unblock
   uint64_t next_record_id = 1;
   Wakeup wakeup;
+  ClientCodecThread compressor;  // compression.type: requests leave once their batches are compressed
 };
 
 struct World::ConsumerClient {
@@ -95,6 +97,7 @@ struct World::ConsumerClient {
   size_t spec_index = 0;
   std::unique_ptr<kafka::KafkaConsumer> consumer;
   Duration per_record;
+  Duration decompress_pending;  // decompression of fetched batches, done in the next poll (compression_costs.hpp)
   bool processing = false;
   Wakeup wakeup;
   std::vector<kafka::PartitionAssignment> assignment;  // its static assignment, handed to assign() at start_at
@@ -104,7 +107,8 @@ struct World::ConsumerClient {
 // ------------------------------------------------------------------------------------------------
 // Construction
 
-World::World(WorldSpec spec) : spec_(std::move(spec)), metrics_(SimTime::zero() + spec_.warmup) {
+World::World(WorldSpec spec)
+    : spec_(std::move(spec)), metrics_(SimTime::zero() + spec_.warmup), compression_(spec_) {
   KS_ASSERT_GT(spec_.brokers, 0u);
   KS_ASSERT_GT(spec_.racks, 0u);
   KS_ASSERT_LT(spec_.warmup, spec_.duration);
@@ -248,6 +252,7 @@ void World::start_clients() {
       c->producer->set_metadata(md);
       // InitProducerId is not simulated: each producer gets a distinct id at start.
       c->producer->set_producer_id_and_epoch({1000 + c->id, 0});
+      c->producer->set_compression_ratio(ps.topic, compression_.producer_ratio(s));
       producers_.push_back(std::move(c));
     }
   }
@@ -396,7 +401,11 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
   int64_t bytes = 0;
   for (const auto& p : request.partitions) bytes += p.batch.size_bytes;
   const double crc_rate = spec_.cpu_costs.crc32c_bytes_per_s * spec_.cpu_costs.desktop_to_server_scale;
-  const Duration cost = spec_.cpu_costs.request_fixed_cost +
+  // LogValidator also decompresses compressed batches, and recompresses them for another topic codec.
+  const ProducerClient& from = *producers_[static_cast<size_t>(request.client_id) - spec_.brokers];
+  KS_ASSERT_EQ(from.id, request.client_id);
+  const Duration codec_cost = compression_.validate_produce(from.spec_index, request);
+  const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost +
                         (crc_rate > 0 ? Duration::from_seconds_ceil(static_cast<double>(bytes) / crc_rate) : Duration::zero());
   b.hw->cpu().submit(b.io_pool, cost, [this, &b, request = std::move(request)] {
     kafka::BrokerOutbox out;
@@ -498,6 +507,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
           for (auto& c : consumers_) {
             if (c->id != destination) continue;
             kafka::ConsumerOutbox out;
+            c->decompress_pending += compression_.consumer_fetch_cost(*shared);
             c->consumer->on_fetch_response(engine_.now(), b.id, *shared, out);
             consumer_dispatch(*c, out);
           }
@@ -801,13 +811,17 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     const uint64_t correlation = r.request.correlation_id;
     const int64_t bytes = kafka::wire_size_bytes(r.request);
     Broker& b = *brokers_[static_cast<size_t>(dest)];
-    send(c.id, dest, bytes, [this, &c, &b, correlation, request = std::move(r.request)] {
+    const Duration compress = compression_.producer_request_cost(c.spec_index, r.request);
+    c.compressor.run(engine_, compress,
+                     [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
+    send(c.id, dest, bytes, [this, &c, &b, correlation, request = std::move(request)] {
       // The request is on the wire once the broker has it [A]: acks=0 completes here.
       flush_quiet_sends(c);
       kafka::ProducerOutbox pout;
       c.producer->on_request_sent(correlation, engine_.now(), pout);
       producer_dispatch(c, pout);
       on_request_arrival(b, c.id, [this, &b, request] { handle_produce(b, request); });
+    });
     });
   }
   out.clear();
@@ -877,7 +891,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   if (records > 0 && !c.processing) {
     // The application processes what poll returned, then polls again.
     c.processing = true;
-    engine_.schedule_after(c.per_record * records, [this, &c] { consumer_poll(c); });
+    engine_.schedule_after(c.per_record * records + std::exchange(c.decompress_pending, Duration::zero()),
+                           [this, &c] { consumer_poll(c); });
   }
   out.clear();
   rearm_consumer(c);
@@ -1008,6 +1023,10 @@ WorldSummary World::run(uint64_t events_max) {
     add(name + " nic tx", network_->link_utilisation(host, tor));
     add(name + " nic rx", network_->link_utilisation(tor, host));
   }
+  for (auto& c : producers_)  // a producer's compression thread, when it compresses
+    if (c->compressor.busy(engine_.now()) > Duration::zero())
+      add("client-" + std::to_string(c->id - static_cast<NodeId>(spec_.brokers)) + " compression",
+          c->compressor.busy(engine_.now()).seconds_f() / engine_.now().seconds_f());
   std::sort(s.utilisation.begin(), s.utilisation.end());
   for (const auto& [name, u] : s.utilisation) {
     if (u > s.bottleneck_utilisation) {

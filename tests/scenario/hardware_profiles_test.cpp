@@ -125,13 +125,49 @@ TEST_CASE("nic profiles: a bulk transfer between two hosts runs at line rate x g
   }
 }
 
-TEST_CASE("cpu profile: codec costs per MiB agree with the reference's check 16") {
+TEST_CASE("cpu profile: measured codec costs per MiB have the reference's order of magnitude (check 16)") {
   const HardwareProfile profile = cluster::load_named_profile("cpu-server-16core", cluster::bundled_profile_dir());
   const auto cpu = std::get<cluster::CpuProfile>(profile.params);
   CHECK(cpu.cores >= 1);
   const double mib = 1024.0 * 1024.0;
-  CHECK(mib / cpu.costs.lz4_decompress_bytes_per_s * 1e3 == doctest::Approx(check_value(profile, "lz4_decompress_per_mib")).epsilon(0.1));
-  CHECK(mib / cpu.costs.zstd_decompress_bytes_per_s * 1e3 == doctest::Approx(check_value(profile, "zstd_decompress_per_mib")).epsilon(0.1));
-  CHECK(mib / cpu.costs.gzip_compress_bytes_per_s * 1e3 == doctest::Approx(check_value(profile, "gzip_compress_per_mib")).epsilon(0.1));
+  // The reference's check 16 uses published desktop figures on the Silesia corpus; the profile's codecs are
+  // measured on JSON events on a server core (bench/codec_measure.cpp). They must agree within a factor of 4:
+  // compressible JSON speeds deflate up (gzip compresses about 3x faster than on Silesia), and a broken
+  // measurement would be off by far more.
+  auto within_factor = [](double measured, double reference, double factor) {
+    return measured > reference / factor && measured < reference * factor;
+  };
+  const cluster::CodecCosts& codecs = cpu.costs.codecs;
+  CHECK(within_factor(mib / codecs.lz4.decompress_bytes_per_s * 1e3, check_value(profile, "lz4_decompress_per_mib"), 4));
+  CHECK(within_factor(mib / codecs.zstd.decompress_bytes_per_s * 1e3, check_value(profile, "zstd_decompress_per_mib"), 4));
+  CHECK(within_factor(mib / codecs.gzip.compress_bytes_per_s * 1e3, check_value(profile, "gzip_compress_per_mib"), 4));
   CHECK(mib / cpu.costs.crc32c_bytes_per_s * 1e3 == doctest::Approx(check_value(profile, "crc32c_per_mib")).epsilon(0.1));
+}
+
+TEST_CASE("cpu profiles: codec figures are consistent with what compression can do") {
+  for (const char* name : {"cpu-server-16core", "cpu-xeon-6core-2014"}) {
+    CAPTURE(name);
+    const HardwareProfile profile = cluster::load_named_profile(name, cluster::bundled_profile_dir());
+    const auto& codecs = std::get<cluster::CpuProfile>(profile.params).costs.codecs;
+    const std::pair<const char*, const cluster::CodecFigures*> all[] = {
+        {"gzip", &codecs.gzip}, {"snappy", &codecs.snappy}, {"lz4", &codecs.lz4}, {"zstd", &codecs.zstd}};
+    for (const auto& [codec, f] : all) {
+      CAPTURE(codec);
+      // Incompressible data is the bound: the codec's framing makes it a little larger than 1 and any real
+      // payload compresses below it.
+      const double bound = check_value(profile, (std::string(codec) + "_ratio_incompressible").c_str());
+      CHECK(bound >= 1.0);
+      CHECK(bound < 1.01);
+      CHECK(f->ratio < bound);
+      // Every codec decompresses faster than it compresses (all four are asymmetric by design).
+      CHECK(f->decompress_bytes_per_s > f->compress_bytes_per_s);
+    }
+    // The well-known ordering at default levels: gzip and zstd compress smaller than lz4 and snappy, lz4
+    // compresses and decompresses faster than zstd, and zstd compresses faster than gzip.
+    CHECK(codecs.gzip.ratio < codecs.lz4.ratio);
+    CHECK(codecs.zstd.ratio < codecs.snappy.ratio);
+    CHECK(codecs.lz4.compress_bytes_per_s > codecs.zstd.compress_bytes_per_s);
+    CHECK(codecs.lz4.decompress_bytes_per_s > codecs.zstd.decompress_bytes_per_s);
+    CHECK(codecs.zstd.compress_bytes_per_s > codecs.gzip.compress_bytes_per_s);
+  }
 }

@@ -105,3 +105,109 @@ TEST_CASE("profile text: a number beyond double range is bad JSON input, reporte
   const std::string text = R"({"kind": "nic", "name": "x", "parameters": {"latency": {"value": 6e5536, "unit": "us", "source": "t"}}})";
   CHECK_THROWS_AS(kafkasim::cluster::parse_hardware_profile_text(text, "x.json"), ConfigError);
 }
+
+// ----- The "codecs" section of a CPU profile (bench/codec_measure.cpp measures it).
+
+namespace {
+
+// A complete CPU profile: every required cost, and the codec figures given, each with a source.
+nlohmann::json cpu_profile(const nlohmann::json& codecs) {
+  return {{"kind", "cpu"},
+          {"name", "test-cpu"},
+          {"parameters", {{"cores", param(4, "cores")}}},
+          {"costs",
+           {{"desktop_to_server_scale", param(0.7, "ratio")},
+            {"memcpy_bytes_per_s", param(1e10, "B/s")},
+            {"crc32c_bytes_per_s", param(7e9, "B/s")},
+            {"aes_gcm_bytes_per_s", param(5e9, "B/s")},
+            {"request_fixed_cost", param(50, "us")},
+            {"replica_fetch_partition_cost", param(20, "us")}}},
+          {"codecs", codecs},
+          {"jvm",
+           {{"gc_pause_median", param(12.5, "ms")},
+            {"gc_pause_p90", param(21, "ms")},
+            {"young_gc_rate_max_per_s", param(1, "1/s")}}}};
+}
+
+// Distinct figures per codec so that a mix-up between codecs shows: codec k has ratio 0.1 (k + 1),
+// compress speed (k + 1) x 100 MB/s, decompress speed (k + 1) GB/s.
+nlohmann::json codec_figures() {
+  nlohmann::json c = nlohmann::json::object();
+  const char* names[] = {"gzip", "snappy", "lz4", "zstd"};
+  for (int k = 0; k < 4; ++k) {
+    const std::string n = names[k];
+    c[n + "_ratio"] = param(0.1 * (k + 1), "ratio");
+    c[n + "_compress_bytes_per_s"] = param(100.0 * (k + 1), "MB/s");
+    c[n + "_decompress_bytes_per_s"] = param(1e9 * (k + 1), "B/s");
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("cpu profile: the codecs section gives each codec its ratio and speeds") {
+  using kafkasim::cluster::CpuProfile;
+  using kafkasim::kafka::CompressionType;
+  const auto p = kafkasim::cluster::parse_hardware_profile(cpu_profile(codec_figures()), "cpu.json");
+  const auto& codecs = std::get<CpuProfile>(p.params).costs.codecs;
+  const CompressionType types[] = {CompressionType::gzip, CompressionType::snappy, CompressionType::lz4,
+                                   CompressionType::zstd};
+  for (int k = 0; k < 4; ++k) {
+    CAPTURE(k);
+    CHECK(codecs.of(types[k]).ratio == doctest::Approx(0.1 * (k + 1)));
+    CHECK(codecs.of(types[k]).compress_bytes_per_s == doctest::Approx(1e8 * (k + 1)));  // "MB/s" is 10^6 B/s
+    CHECK(codecs.of(types[k]).decompress_bytes_per_s == doctest::Approx(1e9 * (k + 1)));
+  }
+  // No codec: nothing is compressed, the size is unchanged and no speed applies.
+  CHECK(codecs.of(CompressionType::none).ratio == 1.0);
+  CHECK(codecs.of(CompressionType::none).compress_bytes_per_s == 0.0);
+}
+
+TEST_CASE("cpu profile: mistakes in the codecs section are reported with pointer and suggestion") {
+  auto codecs = codec_figures();
+  SUBCASE("a missing codec figure") {
+    codecs.erase("zstd_decompress_bytes_per_s");
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.file() == "cpu.json");
+    CHECK(e.pointer() == "/codecs/zstd_decompress_bytes_per_s");
+  }
+  SUBCASE("a misspelt codec figure gets a did-you-mean") {
+    codecs["lz4_compres_bytes_per_s"] = codecs["lz4_compress_bytes_per_s"];
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/lz4_compres_bytes_per_s");
+    CHECK(e.suggestion() == "lz4_compress_bytes_per_s");
+  }
+  SUBCASE("a compression factor written instead of a ratio") {
+    codecs["lz4_ratio"] = param(3.7, "ratio");
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/lz4_ratio/value");
+    CHECK(e.expected().find("(0, 1.1]") != std::string::npos);
+  }
+  SUBCASE("a ratio of zero") {
+    codecs["gzip_ratio"] = param(0, "ratio");
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/gzip_ratio/value");
+  }
+  SUBCASE("a speed that is not a rate") {
+    codecs["snappy_decompress_bytes_per_s"] = param(3, "ms");
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/snappy_decompress_bytes_per_s/value");
+  }
+  SUBCASE("a speed of zero") {
+    codecs["gzip_compress_bytes_per_s"] = param(0, "B/s");
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/gzip_compress_bytes_per_s/value");
+  }
+  SUBCASE("a codec figure without its source") {
+    codecs["zstd_ratio"].erase("source");
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/zstd_ratio/source");
+  }
+  SUBCASE("a misspelt section name") {
+    auto doc = cpu_profile(codecs);
+    doc["codec"] = doc["codecs"];
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(doc, "cpu.json"); });
+    CHECK(e.pointer() == "/codec");
+    CHECK(e.suggestion() == "codecs");
+  }
+}

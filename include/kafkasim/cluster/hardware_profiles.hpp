@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kafkasim/kafka/producer/record_batch.hpp"
 #include "kafkasim/models/cpu.hpp"
 #include "kafkasim/models/disk.hpp"
 #include "kafkasim/models/network.hpp"
@@ -23,23 +24,34 @@ struct NicProfile {
   uint32_t mss_bytes = 0;
 };
 
+// One compression codec on the profile's payload (the CPU profile's "codecs" section, measured by
+// bench/codec_measure.cpp): the compressed/uncompressed size ratio of a producer batch, and the single-core
+// speeds, both in uncompressed bytes per second. The speeds are server-core measurements and are used as they
+// are (desktop_to_server_scale does not apply to them).
+struct CodecFigures {
+  double ratio = 1;
+  double compress_bytes_per_s = 0;
+  double decompress_bytes_per_s = 0;
+};
+
+// The four codecs of compression.type (kafka-behaviour.md §1.8) at Kafka's default levels.
+struct CodecCosts {
+  CodecFigures gzip, snappy, lz4, zstd;
+  // The figures of `codec`; none has ratio 1 and no speeds (nothing to compress).
+  const CodecFigures& of(kafka::CompressionType codec) const;
+};
+
 // Per-operation CPU costs for the callers of models::Cpu::submit (hardware-models.md §5.2). Rates are
-// single-core desktop figures; multiply by desktop_to_server_scale for a server core.
+// single-core desktop figures; multiply by desktop_to_server_scale for a server core. The codecs are the
+// exception: measured on a server core, used unscaled.
 struct CpuCosts {
   double desktop_to_server_scale = 1;
   double memcpy_bytes_per_s = 0;
   double crc32c_bytes_per_s = 0;
-  double lz4_compress_bytes_per_s = 0;
-  double lz4_decompress_bytes_per_s = 0;
-  double snappy_compress_bytes_per_s = 0;
-  double snappy_decompress_bytes_per_s = 0;
-  double zstd_compress_bytes_per_s = 0;
-  double zstd_decompress_bytes_per_s = 0;
-  double gzip_compress_bytes_per_s = 0;
-  double gzip_decompress_bytes_per_s = 0;
   double aes_gcm_bytes_per_s = 0;
   sim::Duration request_fixed_cost;
   sim::Duration replica_fetch_partition_cost;
+  CodecCosts codecs;
 };
 
 // JVM young-GC pauses (hardware-models.md §5.4).

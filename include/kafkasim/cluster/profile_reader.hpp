@@ -1,7 +1,7 @@
 // Reads one hardware profile document (format: scenarios/hardware/README.md):
 //   {"kind", "name", "description", "params_struct", "parameters": {NAME: {"value", "unit", "source"}},
-//    optional sections "network_config", "costs", "jvm" of the same shape, and "checks" (expected values for
-//    validation, never inputs)}.
+//    optional sections "network_config", "costs", "codecs", "jvm" of the same shape, and "checks" (expected
+//    values for validation, never inputs)}.
 // Every entry of every section must state its source (DESIGN.md: hardware parameters come from profiles with a
 // stated source). Typed getters read one section (by default "parameters") and convert value + unit with the
 // unit parsers; finish() rejects entries of the read sections that no getter asked for, suggesting the closest
@@ -24,7 +24,8 @@ class ProfileReader {
   // profile file, "/hardware/disks/0" for an inline profile in a scenario).
   ProfileReader(const nlohmann::json& doc, std::string file, std::string base_pointer = "");
 
-  // Switches the section that the getters read ("parameters", "network_config", "costs", "jvm", "checks").
+  // Switches the section that the getters read ("parameters", "network_config", "costs", "codecs", "jvm",
+  // "checks").
   // A section absent from the document reads as empty.
   void use_section(const std::string& section);
 

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "kafkasim/cluster/compression_costs.hpp"
 #include "kafkasim/cluster/hardware_profiles.hpp"
 #include "kafkasim/cluster/host_hardware.hpp"
 #include "kafkasim/cluster/metrics.hpp"
@@ -220,6 +221,7 @@ class World {
   std::unordered_map<uint64_t, SentBatch> sent_batches_;
   std::vector<int64_t> groups_reading_topic_;  // by topic index
   uint64_t next_correlation_id_ = 1;
+  CompressionModel compression_;  // compression.type: ratios and codec CPU costs (compression_costs.hpp)
 };
 
 }  // namespace kafkasim::cluster

@@ -8,6 +8,10 @@
 
 namespace kafkasim::kafka {
 
+// The topic-level `compression.type` (BrokerCompressionType): the codec the log stores, or `producer` to keep
+// each batch as the producer compressed it (kafka-behaviour.md §1.8).
+enum class BrokerCompressionType : uint8_t { producer, uncompressed, gzip, snappy, lz4, zstd };
+
 struct LogConfig {
   // `segment.bytes` (broker `log.segment.bytes`): roll before an append that would make the active segment
   // larger than this.
@@ -36,6 +40,9 @@ struct LogConfig {
   int64_t file_delete_delay_ms = 60'000;
   // `cleanup.policy` contains `delete` (the default). Without it only log-start-offset deletion applies (§2.5).
   bool cleanup_policy_delete = true;
+  // `compression.type` (broker `compression.type`): `producer` keeps the producer's codec; any other value makes
+  // the leader's LogValidator recompress batches written with a different codec (§1.8).
+  BrokerCompressionType compression_type = BrokerCompressionType::producer;
 };
 
 }  // namespace kafkasim::kafka

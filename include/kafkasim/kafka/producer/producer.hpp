@@ -65,6 +65,8 @@ class Producer {
   const ProducerMetadata& metadata() const { return metadata_; }
   // InitProducerId's answer (§1.7), given by the cluster layer instead of a real round trip.
   void set_producer_id_and_epoch(ProducerIdAndEpoch id) { sender_.set_producer_id_and_epoch(id); }
+  // The modelled compressed/uncompressed ratio of the topic's data for compression.type (a model input).
+  void set_compression_ratio(int32_t topic, double ratio) { accumulator_.set_compression_ratio(topic, ratio); }
 
   // KafkaProducer.send (doSend).
   SendResult send(sim::SimTime now, const ProducerRecord& record, ProducerOutbox& outbox);

@@ -1,0 +1,157 @@
+#include "kafkasim/cluster/compression_costs.hpp"
+
+#include <cmath>
+
+#include "kafkasim/cluster/world.hpp"
+#include "kafkasim/sim/assert.hpp"
+
+namespace kafkasim::cluster {
+
+using kafka::BrokerCompressionType;
+using kafka::CompressionType;
+using sim::Duration;
+
+CompressionType stored_codec(BrokerCompressionType topic, CompressionType produced) {
+  switch (topic) {
+    case BrokerCompressionType::producer: return produced;
+    case BrokerCompressionType::uncompressed: return CompressionType::none;
+    case BrokerCompressionType::gzip: return CompressionType::gzip;
+    case BrokerCompressionType::snappy: return CompressionType::snappy;
+    case BrokerCompressionType::lz4: return CompressionType::lz4;
+    case BrokerCompressionType::zstd: return CompressionType::zstd;
+  }
+  KS_ASSERT_MSG(false, "unknown BrokerCompressionType");
+  return produced;
+}
+
+int64_t uncompressed_records_bytes(const CodecCosts& codecs, CompressionType codec, int64_t batch_bytes) {
+  KS_ASSERT_GE(batch_bytes, int64_t{kafka::record_batch_overhead_bytes});
+  const int64_t records_bytes = batch_bytes - kafka::record_batch_overhead_bytes;
+  const double ratio = codecs.of(codec).ratio;
+  KS_ASSERT_GT(ratio, 0.0);
+  return std::llround(static_cast<double>(records_bytes) / ratio);
+}
+
+namespace {
+
+Duration time_at(double bytes_per_s, int64_t bytes) {
+  KS_ASSERT_GE(bytes, int64_t{0});
+  if (bytes == 0) return Duration::zero();
+  KS_ASSERT_GT(bytes_per_s, 0.0);
+  return Duration::from_seconds_ceil(static_cast<double>(bytes) / bytes_per_s);
+}
+
+}  // namespace
+
+Duration compress_time(const CodecCosts& codecs, CompressionType codec, int64_t uncompressed_bytes) {
+  if (codec == CompressionType::none) return Duration::zero();
+  return time_at(codecs.of(codec).compress_bytes_per_s, uncompressed_bytes);
+}
+
+Duration decompress_time(const CodecCosts& codecs, CompressionType codec, int64_t uncompressed_bytes) {
+  if (codec == CompressionType::none) return Duration::zero();
+  return time_at(codecs.of(codec).decompress_bytes_per_s, uncompressed_bytes);
+}
+
+ValidatedBatch validate_batch(const CpuCosts& costs, BrokerCompressionType topic, CompressionType produced,
+                              int64_t batch_bytes) {
+  ValidatedBatch v;
+  v.stored_bytes = batch_bytes;
+  const CompressionType target = stored_codec(topic, produced);
+  if (produced == CompressionType::none && target == CompressionType::none) return v;  // assignOffsetsNonCompressed
+  const int64_t records_bytes = uncompressed_records_bytes(costs.codecs, produced, batch_bytes);
+  // validateMessagesAndAssignOffsetsCompressed iterates the records through the decompression stream, in place
+  // or not.
+  v.cpu = decompress_time(costs.codecs, produced, records_bytes);
+  if (target != produced) {
+    // buildRecordsAndAssignOffsets: a new batch in the topic's codec, with a new CRC over it.
+    v.recompressed = true;
+    v.cpu += compress_time(costs.codecs, target, records_bytes);
+    v.stored_bytes = kafka::record_batch_overhead_bytes +
+                     std::llround(static_cast<double>(records_bytes) * costs.codecs.of(target).ratio);
+    const double crc_rate = costs.crc32c_bytes_per_s * costs.desktop_to_server_scale;
+    v.cpu += time_at(crc_rate, v.stored_bytes);
+  }
+  KS_ASSERT_GT(v.stored_bytes, int64_t{kafka::record_batch_overhead_bytes});
+  return v;
+}
+
+CompressionModel::CompressionModel(const WorldSpec& spec) : costs_(spec.cpu_costs) {
+  for (const auto& t : spec.topics) {
+    topic_compression_.push_back(t.config.log.compression_type);
+    topic_stored_.push_back(CompressionType::none);
+  }
+  std::vector<bool> has_producer(spec.topics.size(), false);
+  for (const auto& p : spec.producers) {
+    producer_codecs_.push_back(p.config.compression_type);
+    const auto t = static_cast<size_t>(p.topic);
+    KS_ASSERT_LT(t, spec.topics.size());
+    if (!has_producer[t]) {
+      has_producer[t] = true;
+      topic_stored_[t] = stored_codec(topic_compression_[t], p.config.compression_type);
+    }
+  }
+  // A topic nobody produces to stores in its own codec (none for `producer`); nothing reads it anyway.
+  for (size_t t = 0; t < topic_stored_.size(); ++t)
+    if (!has_producer[t]) topic_stored_[t] = stored_codec(topic_compression_[t], CompressionType::none);
+}
+
+double CompressionModel::producer_ratio(size_t producer_spec) const {
+  KS_ASSERT_LT(producer_spec, producer_codecs_.size());
+  return costs_.codecs.of(producer_codecs_[producer_spec]).ratio;
+}
+
+Duration CompressionModel::producer_request_cost(size_t producer_spec, const kafka::ProduceRequest& request) const {
+  KS_ASSERT_LT(producer_spec, producer_codecs_.size());
+  const CompressionType codec = producer_codecs_[producer_spec];
+  Duration cost;
+  if (codec == CompressionType::none) return cost;
+  for (const auto& p : request.partitions)
+    cost += compress_time(costs_.codecs, codec, uncompressed_records_bytes(costs_.codecs, codec, p.batch.size_bytes));
+  return cost;
+}
+
+Duration CompressionModel::validate_produce(size_t producer_spec, kafka::ProduceRequest& request) const {
+  KS_ASSERT_LT(producer_spec, producer_codecs_.size());
+  const CompressionType produced = producer_codecs_[producer_spec];
+  Duration cost;
+  for (auto& p : request.partitions) {
+    KS_ASSERT_LT(static_cast<size_t>(p.partition.topic), topic_compression_.size());
+    const BrokerCompressionType topic = topic_compression_[static_cast<size_t>(p.partition.topic)];
+    const ValidatedBatch v = validate_batch(costs_, topic, produced, p.batch.size_bytes);
+    cost += v.cpu;
+    if (v.recompressed) {
+      KS_ASSERT_LE(v.stored_bytes, int64_t{INT32_MAX});
+      p.batch.size_bytes = static_cast<int32_t>(v.stored_bytes);
+    }
+  }
+  return cost;
+}
+
+Duration CompressionModel::consumer_fetch_cost(const kafka::FetchResponse& response) const {
+  Duration cost;
+  for (const auto& p : response.partitions) {
+    const CompressionType codec = topic_stored_codec(p.partition.topic);
+    if (codec == CompressionType::none) continue;
+    for (const auto& b : p.batches)
+      cost += decompress_time(costs_.codecs, codec, uncompressed_records_bytes(costs_.codecs, codec, b.size_bytes));
+  }
+  return cost;
+}
+
+CompressionType CompressionModel::topic_stored_codec(int32_t topic) const {
+  KS_ASSERT_GE(topic, 0);
+  KS_ASSERT_LT(static_cast<size_t>(topic), topic_stored_.size());
+  return topic_stored_[static_cast<size_t>(topic)];
+}
+
+sim::SimTime ClientCodecThread::reserve(sim::SimTime now, Duration cost) {
+  KS_ASSERT_GE(cost, Duration::zero());
+  KS_ASSERT_GE(now, last_handover_);
+  free_at_ = sim::max(free_at_, last_handover_) + cost;
+  last_handover_ = now;
+  busy_ += cost;
+  return free_at_;
+}
+
+}  // namespace kafkasim::cluster

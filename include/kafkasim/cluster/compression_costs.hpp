@@ -1,0 +1,132 @@
+// What compression.type costs and saves (kafka-behaviour.md §1.8, hardware-models.md §5.3), as pure arithmetic
+// on the CPU profile's measured codec figures (CodecCosts: a size ratio and single-core compress/decompress
+// speeds per codec, bench/codec_measure.cpp).
+//
+// Where Kafka spends the work, and how the world charges it:
+//   producer  The producer compresses whole batches: MemoryRecordsBuilder writes each record into the codec's
+//             output stream inside send() (RecordAccumulator.append, the application thread), and the last
+//             block is compressed when the batch is closed (by the application thread when the batch fills,
+//             by the Sender thread at drain otherwise). The size of a built batch is 61 + uncompressed x ratio
+//             (RecordAccumulator::set_compression_ratio). Client hosts have no CPU model, so the cost
+//             (uncompressed bytes / compress speed) is charged to one compression thread per producer
+//             (ClientCodecThread) that overlaps a request's compression with the sending of the one before;
+//             a produce request waits for it only when the thread is saturated, and the producer's in-flight
+//             and buffer.memory limits then throttle send().
+//   broker    The leader's LogValidator decompresses every compressed batch to validate its records — with the
+//             key/value-skipping iterator when it can assign offsets in place (topic compression.type
+//             `producer` or the producer's own codec), which still runs the decompression stream
+//             (validateMessagesAndAssignOffsetsCompressed) — and rebuilds the batch in the topic's codec when
+//             that differs from the producer's: decompress, compress, and a CRC over the new batch. The
+//             rebuilt batch has the topic codec's size on disk and for every reader. Charged to the I/O thread.
+//             Followers append without decompressing (appendAsFollower takes batches as they are).
+//   consumer  KafkaConsumer decompresses in poll() as it iterates the fetched batches (CompletedFetch, the
+//             application thread); the cost of a fetch response's batches is added to the consumer's next
+//             processing period, before it polls again.
+//
+// Ignored: the JNI and Java stream overheads around the native codecs; per-batch differences in the ratio (one
+// ratio per codec, measured at the batch size a full batch.size = 16384 batch reaches; small, lingered batches
+// compress worse in reality); the few microseconds by which compressing the last block at drain (lingered,
+// non-full batches) delays a request; compression charged again when a batch is retried; the max.message.bytes check
+// of a batch's size before the broker recompressed it; several application threads compressing in parallel
+// (one compression thread per producer).
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "kafkasim/cluster/hardware_profiles.hpp"
+#include "kafkasim/kafka/log/log_config.hpp"
+#include "kafkasim/kafka/producer/record_batch.hpp"
+#include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/callback.hpp"
+#include "kafkasim/sim/engine.hpp"
+#include "kafkasim/sim/time.hpp"
+
+namespace kafkasim::cluster {
+
+struct WorldSpec;
+
+// The codec a batch is stored in: the producer's for compression.type `producer`, none for `uncompressed`,
+// otherwise the topic's codec (LogValidator's targetCompression).
+kafka::CompressionType stored_codec(kafka::BrokerCompressionType topic, kafka::CompressionType produced);
+
+// The uncompressed records bytes of a v2 batch of `batch_bytes` written with `codec`: the batch minus its
+// 61-byte header, divided by the codec's ratio (the inverse of the producer's 61 + uncompressed x ratio).
+int64_t uncompressed_records_bytes(const CodecCosts& codecs, kafka::CompressionType codec, int64_t batch_bytes);
+
+// One core's time to compress / decompress `uncompressed_bytes` with `codec` (zero for none).
+sim::Duration compress_time(const CodecCosts& codecs, kafka::CompressionType codec, int64_t uncompressed_bytes);
+sim::Duration decompress_time(const CodecCosts& codecs, kafka::CompressionType codec, int64_t uncompressed_bytes);
+
+// What the leader's LogValidator does to one produced batch.
+struct ValidatedBatch {
+  int64_t stored_bytes = 0;  // the batch's size in the log (changed only when it was recompressed)
+  sim::Duration cpu;         // decompression, and recompression with its CRC, on the I/O thread
+  bool recompressed = false;
+};
+ValidatedBatch validate_batch(const CpuCosts& costs, kafka::BrokerCompressionType topic,
+                              kafka::CompressionType produced, int64_t batch_bytes);
+
+// The compression of one world: each producer client's codec and each topic's compression.type, and the
+// costs that follow from them.
+class CompressionModel {
+ public:
+  CompressionModel() = default;
+  explicit CompressionModel(const WorldSpec& spec);
+
+  // The ratio a producer with spec index `producer_spec` builds its batches with (1 without a codec).
+  double producer_ratio(size_t producer_spec) const;
+  // The producer's compression time for the batches of one request.
+  sim::Duration producer_request_cost(size_t producer_spec, const kafka::ProduceRequest& request) const;
+  // LogValidator on the leader for a request from producer `producer_spec`: rewrites the size of every batch
+  // the topic stores in another codec, and returns the I/O thread's decompression/recompression time.
+  sim::Duration validate_produce(size_t producer_spec, kafka::ProduceRequest& request) const;
+  // A consumer's decompression time for the batches of a fetch response.
+  sim::Duration consumer_fetch_cost(const kafka::FetchResponse& response) const;
+  // The codec a topic's batches are stored in. For compression.type `producer` that is the codec of the
+  // topic's first producer (the world does not track a codec per stored batch; producers of one topic with
+  // different codecs are charged to consumers as if all used the first one's).
+  kafka::CompressionType topic_stored_codec(int32_t topic) const;
+
+ private:
+  CpuCosts costs_;
+  std::vector<kafka::CompressionType> producer_codecs_;            // by producer spec index
+  std::vector<kafka::BrokerCompressionType> topic_compression_;  // by topic index
+  std::vector<kafka::CompressionType> topic_stored_;             // by topic index
+};
+
+// A producer's compression work, serialised on one thread of its own: client hosts have no CPU model, so this is
+// the smallest mechanism that lets a codec's speed limit a producer's throughput. The thread compresses the
+// batches of each request in order. In Kafka the application thread compresses records as it appends them,
+// while the Sender is still sending the previous request, so the work on a request may start as soon as the
+// previous request was handed over (and the thread is free): a request is delayed only by the part of its
+// compression that is not done by the time the Sender drains it, which is nothing unless the thread is
+// saturated — and when it is, requests leave at the codec's pace.
+class ClientCodecThread {
+ public:
+  // Runs `work` (sends the request) when its compression is done: at once, synchronously, when that is
+  // already the case, so a producer without compression schedules no extra event and allocates nothing.
+  template <typename F>
+  void run(sim::Engine& engine, sim::Duration cost, F&& work) {
+    const sim::SimTime done = reserve(engine.now(), cost);
+    if (done <= engine.now()) {
+      work();
+      return;
+    }
+    engine.schedule_at(done, sim::Callback(std::forward<F>(work)));
+  }
+  // Compression time spent up to `now` (booked work after `now` excluded), for the thread's utilisation.
+  sim::Duration busy(sim::SimTime now) const { return busy_ - sim::max(free_at_ - now, sim::Duration::zero()); }
+
+ private:
+  // Books `cost` from the later of the previous job's end and the previous request's hand-over, records `now`
+  // as this request's hand-over, and returns when this job ends.
+  sim::SimTime reserve(sim::SimTime now, sim::Duration cost);
+
+  sim::SimTime free_at_;
+  sim::SimTime last_handover_;
+  sim::Duration busy_;
+};
+
+}  // namespace kafkasim::cluster

@@ -1,0 +1,187 @@
+// compression.type on the data path: smaller batches on the wire and on disk, and the codec CPU the broker's
+// I/O threads pay (cluster/compression_costs.hpp). Expectations are closed forms from the bundled profiles'
+// numbers: the NIC goodput, the measured codec ratio and speeds, and the v2 record size.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "kafkasim/kafka/producer/record_batch.hpp"
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+using kafka::CompressionType;
+
+namespace {
+
+constexpr uint32_t kValueBytes = 512;
+
+const cluster::CpuCosts& profile_costs() {
+  static const cluster::CpuCosts costs =
+      std::get<cluster::CpuProfile>(
+          cluster::load_named_profile("cpu-server-16core", cluster::bundled_profile_dir()).params)
+          .costs;
+  return costs;
+}
+
+// A 512-byte value without key or headers at offset delta `offset_delta` in its batch, timestamp delta < 64 ms:
+// 1 attributes + 1 timestamp delta + 1 or 2 offset delta + 1 null key + 2 + 512 value + 1 header count, and
+// the 2-byte length in front.
+int32_t record_bytes(int32_t offset_delta) {
+  kafka::RecordShape shape;
+  shape.value_bytes = kValueBytes;
+  return kafka::record_size_in_batch_bytes(offset_delta, 1, shape);
+}
+
+// How many such records the producer puts into a batch.size = 16384 batch (MemoryRecordsBuilder.hasRoomFor,
+// with the compression estimate converged to the codec's ratio), and the batch's built size.
+std::pair<int32_t, int64_t> full_batch(CompressionType codec, double ratio) {
+  int32_t n = 0, uncompressed = 0;
+  auto fits = [&] {
+    return 16384 >= kafka::estimated_batch_bytes(codec, uncompressed, static_cast<float>(ratio)) + record_bytes(n);
+  };
+  while (n == 0 || fits()) uncompressed += record_bytes(n++);
+  const int64_t built = codec == CompressionType::none ? 61 + uncompressed : 61 + std::llround(uncompressed * ratio);
+  return {n, built};
+}
+
+cluster::WorldSpec one_broker(const char* client_nic) {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.client_nic = std::get<cluster::NicProfile>(
+      cluster::load_named_profile(client_nic, cluster::bundled_profile_dir()).params);
+  return spec;
+}
+
+// Σ over the completed tasks of the broker's I/O pool of their service time (sojourn minus queueing).
+double io_busy_seconds(cluster::World& world) {
+  auto& cpu = world.broker_hardware(0).cpu();
+  const auto stats = cpu.pool_stats(cpu.pool("io"));
+  return (stats.sojourn_total - stats.wait_total).seconds_f();
+}
+
+}  // namespace
+
+TEST_CASE("a producer bound by its 1 GbE NIC sends about 1/ratio times more records with lz4; gzip's speed binds") {
+  constexpr int32_t kPartitions = 6;  // one request carries a batch of each: the socket, not the window, binds
+  auto run = [](CompressionType codec) {
+    auto spec = one_broker("nic-1gbe");
+    spec.topics[0].partitions = kPartitions;
+    spec.duration = 2_s;
+    spec.warmup = 500_ms;
+    auto p = test::open_loop_producer(2'000'000, Acks::leader, 5, kValueBytes);
+    p.arrival = cluster::ArrivalProcess::Kind::kUnthrottled;
+    p.config.compression_type = codec;
+    spec.producers.push_back(p);
+    cluster::World world(spec);
+    return world.run();
+  };
+  const auto none = run(CompressionType::none);
+  const auto lz4 = run(CompressionType::lz4);
+  CHECK(none.bottleneck == "client-0 nic tx");
+  CHECK(lz4.bottleneck == "client-0 nic tx");
+
+  // Closed form: the client NIC carries goodput = line rate x goodput fraction of request bytes; a request is
+  // the 24-byte header and, for each partition, 16 bytes and one full batch.
+  const auto nic = std::get<cluster::NicProfile>(
+      cluster::load_named_profile("nic-1gbe", cluster::bundled_profile_dir()).params);
+  const double goodput = nic.link.bandwidth_bytes_per_s * nic.goodput_fraction;
+  const cluster::CodecCosts& codecs = profile_costs().codecs;
+  auto nic_bound = [&](CompressionType codec) {
+    const auto [n, bytes] = full_batch(codec, codecs.of(codec).ratio);
+    return goodput * kPartitions * n / static_cast<double>(24 + kPartitions * (16 + bytes));
+  };
+  // The NIC idles briefly between requests: the Sender drains a node's next request only once the previous one
+  // is sent (NetworkClient.canSendMore), which the world marks when it reaches the broker [A], one path latency
+  // later. So each producer gets 85-90 % of the bound and never more.
+  for (const auto& [summary, codec] :
+       {std::pair{&none, CompressionType::none}, std::pair{&lz4, CompressionType::lz4}}) {
+    CHECK(summary->throughput_records_per_s <= nic_bound(codec));
+    CHECK(summary->throughput_records_per_s >= 0.8 * nic_bound(codec));
+  }
+  // The gain is close to 1/ratio (3.7 with the profile's lz4 ratio of 0.27); per-batch overheads shave a little.
+  const double gain = lz4.throughput_records_per_s / none.throughput_records_per_s;
+  CHECK(gain == doctest::Approx(nic_bound(CompressionType::lz4) / nic_bound(CompressionType::none)).epsilon(0.03));
+  CHECK(gain == doctest::Approx(1 / codecs.lz4.ratio).epsilon(0.05));
+  // Batches on the wire hold more records and are built at the codec's ratio.
+  const double none_batch = static_cast<double>(full_batch(CompressionType::none, 1).second);
+  const double lz4_batch = static_cast<double>(full_batch(CompressionType::lz4, codecs.lz4.ratio).second);
+  CHECK(none.batch_size_bytes_mean == doctest::Approx(none_batch).epsilon(0.02));
+  CHECK(lz4.batch_size_bytes_mean == doctest::Approx(lz4_batch).epsilon(0.02));
+
+  // gzip would fit 1/0.17 times more records into the NIC than none, but one core deflates only about
+  // 100 MB/s: the producer's compression thread binds, at its speed over the uncompressed record size.
+  const auto gzip = run(CompressionType::gzip);
+  CHECK(gzip.bottleneck == "client-0 compression");
+  CHECK(gzip.bottleneck_utilisation == doctest::Approx(1.0).epsilon(0.01));
+  CHECK(gzip.throughput_records_per_s < nic_bound(CompressionType::gzip) / 2);
+  const double gzip_bound = codecs.gzip.compress_bytes_per_s / record_bytes(1);
+  CHECK(gzip.throughput_records_per_s == doctest::Approx(gzip_bound).epsilon(0.03));
+}
+
+TEST_CASE("broker I/O threads: decompression of every lz4 batch adds uncompressed bytes / decompress speed") {
+  auto run = [](CompressionType codec, kafka::BrokerCompressionType topic_codec, double& busy_s,
+                std::vector<kafka::RecordBatch>& stored) {
+    auto spec = one_broker("nic-10gbe");
+    spec.duration = 3_s;
+    spec.warmup = 1_s;
+    spec.topics[0].config.log.compression_type = topic_codec;
+    // 5000 records/s with linger.ms = 5: about 26 records a batch, never full, one batch per request.
+    auto p = test::open_loop_producer(5000, Acks::leader, 5, kValueBytes);
+    p.config.compression_type = codec;
+    spec.producers.push_back(p);
+    cluster::World world(spec);
+    const auto summary = world.run();
+    busy_s = io_busy_seconds(world);
+    stored.clear();
+    for (const auto& segment : world.partition(0, {0, 0})->log().segments())
+      for (const auto& b : segment.batches()) stored.push_back(b.batch);
+    return summary;
+  };
+  const cluster::CpuCosts& costs = profile_costs();
+  const double crc = costs.crc32c_bytes_per_s * costs.desktop_to_server_scale;
+  const double fixed = costs.request_fixed_cost.seconds_f();
+  // The uncompressed records of a stored batch: every record has the same size while offset deltas stay
+  // below 64.
+  auto uncompressed = [](const kafka::RecordBatch& b) {
+    REQUIRE(b.record_count < 64);
+    return static_cast<double>(b.record_count) * record_bytes(1);
+  };
+
+  double busy_none = 0, busy_lz4 = 0, busy_recompress = 0;
+  std::vector<kafka::RecordBatch> none, lz4, recompressed;
+  run(CompressionType::none, kafka::BrokerCompressionType::producer, busy_none, none);
+  run(CompressionType::lz4, kafka::BrokerCompressionType::producer, busy_lz4, lz4);
+  REQUIRE(none.size() > 500);
+  REQUIRE(lz4.size() > 500);
+
+  // Uncompressed: a fixed cost and the CRC per request (one batch each), nothing else.
+  double expected_none = 0;
+  for (const auto& b : none) expected_none += fixed + b.size_bytes / crc;
+  CHECK(busy_none == doctest::Approx(expected_none).epsilon(1e-4));
+
+  // lz4 kept as sent (compression.type = producer): the same, plus each batch's uncompressed bytes at the
+  // profile's lz4 decompression speed (LogValidator iterates the records through the decompression stream).
+  double base_lz4 = 0, decompression = 0;
+  for (const auto& b : lz4) {
+    CHECK(b.size_bytes == 61 + std::llround(uncompressed(b) * costs.codecs.lz4.ratio));
+    base_lz4 += fixed + b.size_bytes / crc;
+    decompression += uncompressed(b) / costs.codecs.lz4.decompress_bytes_per_s;
+  }
+  CHECK(decompression > 1e-3);  // about 7.8 MB of records at about 4 GB/s
+  CHECK(busy_lz4 - base_lz4 == doctest::Approx(decompression).epsilon(0.01));
+
+  // Uncompressed records into a topic with compression.type = lz4: the broker compresses them, writes a new
+  // CRC, and stores the smaller batch.
+  run(CompressionType::none, kafka::BrokerCompressionType::lz4, busy_recompress, recompressed);
+  REQUIRE(recompressed.size() > 500);
+  double expected_recompress = 0;
+  for (const auto& b : recompressed) {
+    const double u = uncompressed(b);
+    const auto stored = 61 + std::llround(u * costs.codecs.lz4.ratio);
+    CHECK(b.size_bytes == stored);
+    expected_recompress += fixed + (61 + u) / crc + u / costs.codecs.lz4.compress_bytes_per_s +
+                           static_cast<double>(stored) / crc;
+  }
+  CHECK(busy_recompress == doctest::Approx(expected_recompress).epsilon(1e-3));
+}
