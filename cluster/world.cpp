@@ -35,7 +35,14 @@ struct World::Broker {
   std::unique_ptr<kafka::ReplicaFetcherManager> fetchers;
   models::PoolId network_pool{};
   models::PoolId io_pool{};
-  models::PoolId fetcher_pool{};
+  // One replica fetcher thread per (source broker, fetcher id), num.replica.fetchers per source broker
+  // (ReplicaFetcherManager: fetcher threads are keyed by broker and fetcher id); by source * N + fetcher id.
+  std::vector<models::PoolId> fetcher_pools;
+  models::PoolId& fetcher_pool(kafka::FetcherKey key, uint32_t per_source) {
+    const size_t i = static_cast<size_t>(key.source_broker_id) * per_source + static_cast<size_t>(key.fetcher_id);
+    KS_ASSERT_LT(i, fetcher_pools.size());
+    return fetcher_pools[i];
+  }
   Wakeup wakeup;
   Wakeup fetcher_wakeup;
   // Follower fetches travel with a world-unique correlation id; this maps it back to the fetcher that sent the
@@ -160,17 +167,24 @@ void World::build_topology() {
     auto broker = std::make_unique<Broker>();
     broker->id = static_cast<NodeId>(b);
     // Kafka's thread pools (kafka-behaviour.md §2.1): num.network.threads, num.io.threads with the request
-    // queue bounded by queued.max.requests, and the replica fetcher threads.
+    // queue bounded by queued.max.requests, and num.replica.fetchers replica fetcher threads per source broker
+    // (each a pool of one thread: a fetcher works on one response at a time).
     models::CpuParams cpu;
     cpu.pools.push_back({"network", spec_.num_network_threads, 1u << 20});
     cpu.pools.push_back({"io", spec_.num_io_threads, spec_.queued_max_requests});
-    cpu.pools.push_back({"replica-fetcher", static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers), 1u << 20});
+    const auto fetchers = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
+    for (uint32_t source = 0; source < spec_.brokers; ++source)
+      for (uint32_t f = 0; f < fetchers; ++f)
+        cpu.pools.push_back({"replica-fetcher-" + std::to_string(source) + "-" + std::to_string(f), 1, 1u << 20});
     broker->hw = std::make_unique<HostHardware>(engine_, spec_.broker_hardware, std::move(cpu), spec_.seed,
                                                 "broker/" + std::to_string(b));
     broker->network_pool = broker->hw->cpu().pool("network");
     broker->processors.resize(spec_.num_network_threads);
     broker->io_pool = broker->hw->cpu().pool("io");
-    broker->fetcher_pool = broker->hw->cpu().pool("replica-fetcher");
+    for (uint32_t source = 0; source < spec_.brokers; ++source)
+      for (uint32_t f = 0; f < fetchers; ++f)
+        broker->fetcher_pools.push_back(
+            broker->hw->cpu().pool("replica-fetcher-" + std::to_string(source) + "-" + std::to_string(f)));
     kafka::BrokerConfig config = spec_.broker_config;
     config.broker_id = broker->id;
     broker->rm = std::make_unique<kafka::ReplicaManager>(config, SimTime::zero());
@@ -527,7 +541,8 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
 void World::on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::FetchResponse& response) {
   // The replica fetcher thread appends what it fetched (ReplicaFetcherThread.processPartitionData).
   Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(response.partitions.size());
-  b.hw->cpu().submit(b.fetcher_pool, cost, [this, &b, key, response] {
+  const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
+  b.hw->cpu().submit(b.fetcher_pool(key, per_source), cost, [this, &b, key, response] {
     kafka::FetcherOutbox fout;
     const auto disposition = b.fetchers->on_fetch_response(key, response, engine_.now(), fout);
     if (disposition != kafka::ResponseDisposition::processed) return;
@@ -1014,7 +1029,18 @@ WorldSummary World::run(uint64_t events_max) {
     double busy = 0;
     for (const Processor& p : b->processors) busy += p.meter.utilisation(engine_.now());
     add(name + " network threads", busy / static_cast<double>(b->processors.size()));
-    add(name + " replica fetcher", b->hw->cpu().pool_stats(b->fetcher_pool).thread_utilisation);
+    // Each fetcher thread on its own (a thread, not the pool, is what saturates), leaving out the threads that never
+    // had a leader to fetch from (the broker itself, brokers it follows nothing of).
+    const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
+    for (uint32_t source = 0; source < spec_.brokers; ++source) {
+      for (uint32_t f = 0; f < per_source; ++f) {
+        const models::PoolId pool = b->fetcher_pool({static_cast<NodeId>(source), static_cast<int32_t>(f)}, per_source);
+        const models::CpuPoolStats stats = b->hw->cpu().pool_stats(pool);
+        if (stats.tasks_submitted == 0) continue;
+        add(name + " replica fetcher from broker-" + std::to_string(source) + (per_source > 1 ? " #" + std::to_string(f) : ""),
+            stats.thread_utilisation);
+      }
+    }
   }
   for (size_t i = spec_.brokers; i < hosts_.size(); ++i) {
     const models::HostId host = hosts_[i];
