@@ -65,7 +65,11 @@ OffsetTruncation offset_truncation_state(const EpochEndOffset& leader, int64_t f
 
 ReplicaFetcher::ReplicaFetcher(const ReplicaFetcherConfig& config, NodeId local_broker_id, NodeId source_broker_id,
                                int32_t fetcher_id)
-    : config_(config), local_broker_id_(local_broker_id), source_broker_id_(source_broker_id), fetcher_id_(fetcher_id) {
+    : config_(config),
+      local_broker_id_(local_broker_id),
+      source_broker_id_(source_broker_id),
+      fetcher_id_(fetcher_id),
+      session_(source_broker_id) {
   config_.validate();
   KS_ASSERT_GE(local_broker_id, 0);
   KS_ASSERT_GE(source_broker_id, 0);
@@ -237,14 +241,9 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
   }
 
   // buildFetch: every partition that is ready, in PartitionStates order (ReplicaFetcherThread.buildFetch /
-  // RemoteLeaderEndPoint.buildFetch).
-  FetchRequest fetch;
-  fetch.correlation_id = request.correlation_id;
-  fetch.client_id = local_broker_id_;
-  fetch.replica_id = local_broker_id_;
-  fetch.max_wait = config_.replica_fetch_wait_max;
-  fetch.min_bytes = config_.replica_fetch_min_bytes;
-  fetch.max_bytes = config_.replica_fetch_response_max_bytes;
+  // RemoteLeaderEndPoint.buildFetch), handed to the fetch session, which decides what the request lists.
+  std::vector<FetchPartitionRequest> next;
+  next.reserve(states_.size());
   for (const auto& [seq, partition] : order_) {
     const PartitionFetchState& state = states_.at(partition);
     if (!state.is_ready_for_fetch(now)) continue;
@@ -256,14 +255,25 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
     p.last_fetched_epoch = state.last_fetched_epoch;
     p.log_start_offset = state.log_start_offset;
     p.partition_max_bytes = config_.replica_fetch_max_bytes;
-    fetch.partitions.push_back(p);
-    request.partitions.emplace(partition, RequestedPartition{state.fetch_offset, state.current_leader_epoch});
+    next.push_back(p);
   }
-  if (fetch.partitions.empty()) {
+  FetchSessionHandler::RequestData data = session_.build(next);
+  if (data.session_partition_count == 0 && data.to_forget.empty()) {
     // No active partitions: back off replica.fetch.backoff.ms on the condition before trying again.
     idle_until_ = now + config_.replica_fetch_backoff;
     return;
   }
+  FetchRequest fetch;
+  fetch.correlation_id = request.correlation_id;
+  fetch.client_id = local_broker_id_;
+  fetch.replica_id = local_broker_id_;
+  fetch.max_wait = config_.replica_fetch_wait_max;
+  fetch.min_bytes = config_.replica_fetch_min_bytes;
+  fetch.max_bytes = config_.replica_fetch_response_max_bytes;
+  fetch.partitions = std::move(data.to_send);
+  fetch.forgotten = std::move(data.to_forget);
+  fetch.session_id = data.metadata.session_id;
+  fetch.session_epoch = data.metadata.epoch;
   ++next_correlation_id_;
   request.kind = RequestKind::fetch;
   out.fetches.push_back(FetcherOutbox::OutgoingFetch{source_broker_id_, fetcher_id_, std::move(fetch)});
@@ -276,7 +286,9 @@ void ReplicaFetcher::fail_in_flight(sim::SimTime now) {
   in_flight_.reset();
   std::vector<PartitionRef> to_delay;
   if (failed.kind == RequestKind::fetch) {
+    // RemoteLeaderEndPoint.fetch: fetchSessionHandler.handleError, so the next fetch is a full one; then
     // processFetchRequest's catch: every partition of the thread is marked with error and delayed.
+    session_.handle_error();
     to_delay = partitions_in_order();
   } else {
     // handleOutOfRangeError returns false when the offsets query throws: the partition keeps its fetch offset
@@ -328,21 +340,22 @@ ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& respo
   if (!in_flight_ || in_flight_->kind != RequestKind::fetch || in_flight_->correlation_id != response.correlation_id) {
     return ResponseDisposition::ignored_stale;
   }
-  const InFlight request = std::move(*in_flight_);
   in_flight_.reset();
   mark_loop_due(now);
+  // RemoteLeaderEndPoint.fetch: a response the session handler rejects yields no partition data.
+  if (!session_.handle_response(response)) return ResponseDisposition::processed;
 
   std::vector<PartitionRef> with_error;
   std::vector<std::pair<PartitionRef, EpochEndOffset>> diverging;
   for (const FetchPartitionResponse& data : response.partitions) {
-    const auto requested = request.partitions.find(data.partition);
-    // The leader answers only for the partitions it was asked about.
-    KS_ASSERT(requested != request.partitions.end());
+    // The handler checked that the leader answered only for session partitions; their data is what was asked.
+    const FetchPartitionRequest* requested = session_.session_partition(data.partition);
+    KS_ASSERT(requested != nullptr);
     auto it = states_.find(data.partition);
     if (it == states_.end()) continue;  // removed while the request was out
     PartitionFetchState& state = it->second;
     // A partition removed and re-added, or truncated, while the request was out: this answer is not for it.
-    if (requested->second.fetch_offset != state.fetch_offset || !state.is_ready_for_fetch(now)) continue;
+    if (requested->fetch_offset != state.fetch_offset || !state.is_ready_for_fetch(now)) continue;
 
     switch (data.error) {
       case Errc::none: {
@@ -386,7 +399,7 @@ ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& respo
         state.phase = FetchPhase::awaiting_leader_offsets;
         break;
       case Errc::fenced_leader_epoch:
-        if (on_partition_fenced(data.partition, requested->second.current_leader_epoch, out)) {
+        if (on_partition_fenced(data.partition, requested->current_leader_epoch, out)) {
           with_error.push_back(data.partition);
         }
         break;
