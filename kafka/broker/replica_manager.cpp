@@ -32,13 +32,14 @@ LogConfig ReplicaManager::default_log_config() const {
 }
 
 Partition* ReplicaManager::partition(PartitionRef ref) {
-  const auto it = partitions_.find(ref);
-  return it == partitions_.end() ? nullptr : it->second.get();
+  if (ref.topic < 0 || ref.partition < 0 || static_cast<std::size_t>(ref.topic) >= by_index_.size()) return nullptr;
+  const std::vector<Partition*>& topic = by_index_[static_cast<std::size_t>(ref.topic)];
+  return static_cast<std::size_t>(ref.partition) < topic.size() ? topic[static_cast<std::size_t>(ref.partition)]
+                                                                 : nullptr;
 }
 
 const Partition* ReplicaManager::partition(PartitionRef ref) const {
-  const auto it = partitions_.find(ref);
-  return it == partitions_.end() ? nullptr : it->second.get();
+  return const_cast<ReplicaManager*>(this)->partition(ref);
 }
 
 Partition& ReplicaManager::add_partition(PartitionRef ref, const PartitionConfig& config, uint32_t log_id,
@@ -50,6 +51,13 @@ Partition& ReplicaManager::add_partition(PartitionRef ref, const PartitionConfig
                                        now, out.storage_ops);
   Partition& result = *p;
   partitions_.emplace(ref, std::move(p));
+  KS_ASSERT_GE(ref.topic, 0);
+  KS_ASSERT_GE(ref.partition, 0);
+  const auto topic = static_cast<std::size_t>(ref.topic);
+  const auto index = static_cast<std::size_t>(ref.partition);
+  if (by_index_.size() <= topic) by_index_.resize(topic + 1);
+  if (by_index_[topic].size() <= index) by_index_[topic].resize(index + 1, nullptr);
+  by_index_[topic][index] = &result;
   return result;
 }
 
@@ -195,8 +203,17 @@ void ReplicaManager::on_high_watermark_increased(PartitionRef ref, sim::SimTime 
 
 // ---- fetch ----
 
-FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, bool update_fetch_state, sim::SimTime now,
-                                            BrokerOutbox& out, std::vector<LogOffsetPosition>* positions) {
+std::vector<Partition*> ReplicaManager::resolve(const std::vector<FetchPartitionRequest>& partitions) {
+  std::vector<Partition*> targets;
+  targets.reserve(partitions.size());
+  for (const FetchPartitionRequest& pr : partitions) targets.push_back(partition(pr.partition));
+  return targets;
+}
+
+FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
+                                            bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
+                                            std::vector<LogOffsetPosition>* positions) {
+  KS_ASSERT_EQ(targets.size(), request.partitions.size());
   FetchResponse response;
   response.correlation_id = request.correlation_id;
   response.partitions.reserve(request.partitions.size());
@@ -207,7 +224,7 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, bool up
   bool min_one_message = true;
   for (std::size_t i = 0; i < request.partitions.size(); ++i) {
     const FetchPartitionRequest& pr = request.partitions[i];
-    Partition* p = partition(pr.partition);
+    Partition* p = targets[i];
     if (p == nullptr) {
       FetchPartitionResponse r;
       r.partition = pr.partition;
@@ -250,8 +267,9 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
     send_fetch_response(read, context, FetchResponse{read.correlation_id, {}}, now, out);
     return;
   }
+  std::vector<Partition*> targets = resolve(read.partitions);
   std::vector<LogOffsetPosition> positions;
-  FetchResponse response = read_from_log(read, /*update_fetch_state=*/true, now, out, &positions);
+  FetchResponse response = read_from_log(read, targets, /*update_fetch_state=*/true, now, out, &positions);
   int64_t bytes_readable = 0;
   bool any_error = false;
   bool any_diverging = false;
@@ -269,7 +287,7 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   keys.reserve(read.partitions.size());
   for (const FetchPartitionRequest& pr : read.partitions) keys.push_back(pr.partition);
   const sim::SimTime deadline = now + read.max_wait;
-  DelayedFetch op{std::move(read), std::move(positions), std::move(context)};
+  DelayedFetch op{std::move(read), std::move(targets), std::move(positions), std::move(context)};
   // tryCompleteElseWatch: the accumulated-bytes rule of DelayedFetch may already hold.
   if (fetch_is_satisfied(op)) {
     send_fetch_response(op.request, op.context, std::move(response), now, out);
@@ -292,7 +310,7 @@ bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
   int64_t accumulated_bytes = 0;
   for (std::size_t i = 0; i < request.partitions.size(); ++i) {
     const FetchPartitionRequest& pr = request.partitions[i];
-    const Partition* p = partition(pr.partition);
+    const Partition* p = op.targets[i];
     // The partition was lost, or the leader epoch moved: answer now with the error.
     if (p == nullptr || !p->is_leader()) return true;
     if (pr.current_leader_epoch != no_leader_epoch && pr.current_leader_epoch != p->leader_epoch()) return true;
@@ -320,7 +338,7 @@ bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
 void ReplicaManager::complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out) {
   DelayedFetch op = fetch_purgatory_.take(id);
   // DelayedFetch.onComplete re-reads without updating follower state (readFromPurgatory = true).
-  FetchResponse response = read_from_log(op.request, /*update_fetch_state=*/false, now, out, nullptr);
+  FetchResponse response = read_from_log(op.request, op.targets, /*update_fetch_state=*/false, now, out, nullptr);
   send_fetch_response(op.request, op.context, std::move(response), now, out);
 }
 

@@ -153,7 +153,7 @@ void ReplicaFetcher::mark_loop_due(sim::SimTime now) {
 void ReplicaFetcher::move_to_end(PartitionRef partition, PartitionFetchState& state) {
   if (state.order_seq != 0) order_.erase(state.order_seq);
   state.order_seq = next_order_seq_++;
-  order_.emplace(state.order_seq, partition);
+  order_.emplace(state.order_seq, std::make_pair(partition, &state));
 }
 
 void ReplicaFetcher::delay_partitions(std::span<const PartitionRef> partitions, sim::SimTime now) {
@@ -187,7 +187,7 @@ const PartitionFetchState* ReplicaFetcher::fetch_state(PartitionRef partition) c
 std::vector<PartitionRef> ReplicaFetcher::partitions_in_order() const {
   std::vector<PartitionRef> result;
   result.reserve(order_.size());
-  for (const auto& [seq, partition] : order_) result.push_back(partition);
+  for (const auto& [seq, entry] : order_) result.push_back(entry.first);
   return result;
 }
 
@@ -207,46 +207,34 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
   KS_ASSERT(!in_flight_);
   loop_due_ = false;
 
-  // maybeTruncate: partitions added without local epochs truncate to their initial fetch offset, the HW
-  // (truncateToHighWatermark), and start fetching from there.
-  for (const auto& [seq, partition] : order_) {
-    PartitionFetchState& state = states_.at(partition);
-    if (state.phase != FetchPhase::truncating) continue;
-    out.local.push_back(FollowerTruncate{partition, false, state.fetch_offset, TruncationCause::no_local_epochs});
-    state.log_end_offset = std::min(state.log_end_offset, state.fetch_offset);
-    state.epochs.truncate_from_end(state.fetch_offset);
-    state.last_fetched_epoch = state.epochs.latest_epoch().value_or(undefined_epoch);
-    state.phase = FetchPhase::fetching;
-  }
-
-  // fetchOffsetAndTruncate runs on the fetcher thread and blocks it, so the leader-offsets query goes before
-  // any further fetch.
+  // One pass in PartitionStates order does what doWork does in three: maybeTruncate (partitions added without
+  // local epochs truncate to their initial fetch offset, the HW, and start fetching from there), the
+  // leader-offsets query of partitions that need one (fetchOffsetAndTruncate runs on the fetcher thread and
+  // blocks it, so it goes before any further fetch), and buildFetch over every ready partition
+  // (ReplicaFetcherThread.buildFetch / RemoteLeaderEndPoint.buildFetch), which the fetch session then turns into
+  // a full or incremental request.
   InFlight request;
   request.deadline = now + config_.replica_socket_timeout;
   request.correlation_id = next_correlation_id_;
   LeaderOffsetsRequest offsets_request{request.correlation_id, local_broker_id_, local_broker_id_, {}};
-  for (const auto& [seq, partition] : order_) {
-    const PartitionFetchState& state = states_.at(partition);
-    if (state.phase != FetchPhase::awaiting_leader_offsets) continue;
-    offsets_request.partitions.push_back(LeaderOffsetsPartitionRequest{partition, state.current_leader_epoch});
-    request.partitions.emplace(partition, RequestedPartition{state.fetch_offset, state.current_leader_epoch});
-  }
-  if (!offsets_request.partitions.empty()) {
-    ++next_correlation_id_;
-    request.kind = RequestKind::leader_offsets;
-    out.leader_offsets.push_back(
-        FetcherOutbox::OutgoingLeaderOffsets{source_broker_id_, fetcher_id_, std::move(offsets_request)});
-    in_flight_ = std::move(request);
-    return;
-  }
-
-  // buildFetch: every partition that is ready, in PartitionStates order (ReplicaFetcherThread.buildFetch /
-  // RemoteLeaderEndPoint.buildFetch), handed to the fetch session, which decides what the request lists.
   std::vector<FetchPartitionRequest> next;
   next.reserve(states_.size());
-  for (const auto& [seq, partition] : order_) {
-    const PartitionFetchState& state = states_.at(partition);
-    if (!state.is_ready_for_fetch(now)) continue;
+  for (const auto& [seq, entry] : order_) {
+    const PartitionRef partition = entry.first;
+    PartitionFetchState& state = *entry.second;
+    if (state.phase == FetchPhase::truncating) {
+      out.local.push_back(FollowerTruncate{partition, false, state.fetch_offset, TruncationCause::no_local_epochs});
+      state.log_end_offset = std::min(state.log_end_offset, state.fetch_offset);
+      state.epochs.truncate_from_end(state.fetch_offset);
+      state.last_fetched_epoch = state.epochs.latest_epoch().value_or(undefined_epoch);
+      state.phase = FetchPhase::fetching;
+    }
+    if (state.phase == FetchPhase::awaiting_leader_offsets) {
+      offsets_request.partitions.push_back(LeaderOffsetsPartitionRequest{partition, state.current_leader_epoch});
+      request.partitions.emplace(partition, RequestedPartition{state.fetch_offset, state.current_leader_epoch});
+      continue;
+    }
+    if (!offsets_request.partitions.empty() || !state.is_ready_for_fetch(now)) continue;
     KS_ASSERT_EQ(state.fetch_offset, state.log_end_offset);
     FetchPartitionRequest p;
     p.partition = partition;
@@ -256,6 +244,14 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
     p.log_start_offset = state.log_start_offset;
     p.partition_max_bytes = config_.replica_fetch_max_bytes;
     next.push_back(p);
+  }
+  if (!offsets_request.partitions.empty()) {
+    ++next_correlation_id_;
+    request.kind = RequestKind::leader_offsets;
+    out.leader_offsets.push_back(
+        FetcherOutbox::OutgoingLeaderOffsets{source_broker_id_, fetcher_id_, std::move(offsets_request)});
+    in_flight_ = std::move(request);
+    return;
   }
   FetchSessionHandler::RequestData data = session_.build(next);
   if (data.session_partition_count == 0 && data.to_forget.empty()) {
@@ -498,9 +494,10 @@ ResponseDisposition ReplicaFetcher::on_leader_offsets_response(const LeaderOffse
 
 void ReplicaFetcher::check_invariants() const {
   KS_ASSERT_EQ(order_.size(), states_.size());
-  for (const auto& [seq, partition] : order_) {
-    const auto it = states_.find(partition);
+  for (const auto& [seq, entry] : order_) {
+    const auto it = states_.find(entry.first);
     KS_ASSERT(it != states_.end());
+    KS_ASSERT(&it->second == entry.second);
     KS_ASSERT_EQ(it->second.order_seq, seq);
     const PartitionFetchState& state = it->second;
     KS_ASSERT_LE(state.log_start_offset, state.log_end_offset);

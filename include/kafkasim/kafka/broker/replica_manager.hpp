@@ -98,14 +98,20 @@ class ReplicaManager {
   // parked (fetchOffsetMetadata), and the context that generates the response.
   struct DelayedFetch {
     FetchRequest request;
+    std::vector<Partition*> targets;  // resolve(request.partitions)
     std::vector<LogOffsetPosition> fetch_positions;
     FetchContext context;
   };
 
+  // The hosted replica of each partition, or nullptr. Partitions are never removed from partitions_, so the
+  // pointers stay valid; a fetch looks its partitions up once and reuses them for the read, every purgatory
+  // check and the completing re-read.
+  std::vector<Partition*> resolve(const std::vector<FetchPartitionRequest>& partitions);
   // ReplicaManager.readFromLog: reads every partition within max_bytes (the first non-empty partition may
   // exceed it by one batch, KIP-74). Follower fetch state is updated only on the first read.
-  FetchResponse read_from_log(const FetchRequest& request, bool update_fetch_state, sim::SimTime now,
-                              BrokerOutbox& out, std::vector<LogOffsetPosition>* positions);
+  FetchResponse read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
+                              bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
+                              std::vector<LogOffsetPosition>* positions);
   bool try_complete_produce(DelayedProduce& op) const;
   bool fetch_is_satisfied(const DelayedFetch& op) const;
   void complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out);
@@ -122,6 +128,9 @@ class ReplicaManager {
   sim::Duration isr_check_period_;
   sim::SimTime next_isr_check_;
   std::map<PartitionRef, std::unique_ptr<Partition>> partitions_;
+  // The same replicas indexed by [topic][partition] (nullptr where this broker hosts none): partition() is on
+  // the path of every partition of every fetch, and topic and partition numbers are dense.
+  std::vector<std::vector<Partition*>> by_index_;
   Purgatory<DelayedProduce> produce_purgatory_;
   Purgatory<DelayedFetch> fetch_purgatory_;
   FetchManager fetch_manager_;

@@ -307,7 +307,8 @@ class ReplicaFetcher {
   int32_t fetcher_id_;
 
   std::map<PartitionRef, PartitionFetchState> states_;
-  std::map<uint64_t, PartitionRef> order_;  // order_seq -> partition
+  // PartitionStates order: order_seq -> (partition, its state in states_; map nodes never move).
+  std::map<uint64_t, std::pair<PartitionRef, PartitionFetchState*>> order_;
   uint64_t next_order_seq_ = 1;  // 0 is PartitionFetchState's "not placed"
 
   std::optional<InFlight> in_flight_;
