@@ -422,7 +422,8 @@ void World::handle_fetch(Broker& b, kafka::FetchRequest request) {
   // request (KIP-227: IncrementalFetchContext.foreachPartition feeds fetchMessages), so the per-partition cost
   // is charged per partition read.
   if (request.replica_id >= 0)
-    cost += spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(b.rm->fetch_partitions_to_read(request));
+    cost += spec_.cpu_costs.replica_fetch_partition_cost *
+            static_cast<int64_t>(b.rm->fetch_partitions_to_read(request));
   b.hw->cpu().submit(b.io_pool, cost, [this, &b, request = std::move(request)] {
     kafka::BrokerOutbox out;
     b.rm->handle_fetch(request, engine_.now(), out);

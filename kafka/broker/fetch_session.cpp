@@ -110,8 +110,8 @@ int32_t FetchSessionCacheShard::maybe_create_session(
   if (static_cast<int32_t>(sessions_.size()) >= max_entries_ && !try_evict(privileged, {privileged, size, 0}, now)) {
     return invalid_session_id;
   }
-  auto session =
-      std::make_shared<FetchSession>(new_session_id(), privileged, now, FetchMetadata::next_epoch(initial_session_epoch));
+  const int32_t first_epoch = FetchMetadata::next_epoch(initial_session_epoch);
+  auto session = std::make_shared<FetchSession>(new_session_id(), privileged, now, first_epoch);
   for (const CachedPartition& p : create()) session->add(p);
   KS_ASSERT_EQ(static_cast<int32_t>(session->size()), size);
   const int32_t id = session->id();

@@ -252,8 +252,9 @@ int32_t KafkaConsumer::fetch_records(CompletedFetch& fetch, int32_t max_records,
 int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
   // AbstractFetch.fetchablePartitions: "excluding any partitions for which we still have buffered data".
   const std::set<PartitionRef> buffered = buffered_partitions();
-  // KAFKA-17182 (Kafka 4.0): the nodes of buffered partitions that are still fetchable get no fetch at all
-  // (bufferedNodes), so that no buffered partition falls out of its node's fetch session.
+  // KAFKA-17182 (apache/kafka PR 18795, February 2025): the nodes of buffered partitions that are still
+  // fetchable get no fetch at all (bufferedNodes), so that no buffered partition falls out of its node's fetch
+  // session.
   std::set<NodeId> buffered_nodes;
   for (PartitionRef partition : buffered) {
     const PartitionState* state = find_state(partition);

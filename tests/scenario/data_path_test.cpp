@@ -188,7 +188,8 @@ TEST_CASE("very many partitions per follower fetcher add replication latency") {
   };
   for (uint32_t b = 0; b < many_spec.brokers; ++b) {
     const std::string broker = "broker-" + std::to_string(b);
-    const double fetcher_busy = utilisation(broker + " replica fetcher") * many_spec.fetcher_config.num_replica_fetchers;
+    const double fetcher_busy =
+        utilisation(broker + " replica fetcher") * many_spec.fetcher_config.num_replica_fetchers;
     const double io_busy = utilisation(broker + " io threads") * many_spec.num_io_threads;
     CHECK(fetcher_busy < 0.25 * io_busy);
   }

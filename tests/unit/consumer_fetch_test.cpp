@@ -249,7 +249,7 @@ TEST_CASE("buffered data prevents refetching: no fetch goes to its node until it
   CHECK(out.polled.at(0).record_count == 2);
   CHECK(consumer.buffered_partitions() == std::set<PartitionRef>{p0});
   // No pipelined fetch: p0 still has 3 unconsumed records on node 1, and leaving it out of a fetch to node 1
-  // would drop it from that node's fetch session (Kafka 4.0, AbstractFetch.prepareFetchRequests bufferedNodes).
+  // would drop it from that node's fetch session (KAFKA-17182, AbstractFetch.prepareFetchRequests bufferedNodes).
   CHECK(out.fetches.empty());
 
   // 5 records at 2 a poll: 2 more, still one buffered, so still no fetch; then the last one, and node 1 is

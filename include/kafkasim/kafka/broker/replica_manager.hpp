@@ -10,10 +10,11 @@
 // partitions of its FetchContext (for an incremental fetch: all partitions of the session, in the session's order)
 // and the context filters the response when it is generated, at once or when the DelayedFetch completes.
 //
-// Not modelled here: thread pools and queues (§2.1, the cluster layer charges them), fetch-from-follower (KIP-392), quotas, transactions, idempotent-producer state, retention
-// scheduling (the Log offers delete_old_segments; the cluster layer can call it every
-// log.retention.check.interval.ms), and the replica fetcher's own loop and backoff (follower_fetch_state() and
-// handle_follower_fetch_response() are the seam it will use).
+// Not modelled here: thread pools and queues (§2.1, the cluster layer charges them), fetch-from-follower
+// (KIP-392), quotas, transactions, idempotent-producer state, retention scheduling (the Log offers
+// delete_old_segments; the cluster layer can call it every log.retention.check.interval.ms), and the replica
+// fetcher's own loop and backoff (follower_fetch_state() and handle_follower_fetch_response() are the seam it
+// will use).
 #pragma once
 
 #include <cstdint>

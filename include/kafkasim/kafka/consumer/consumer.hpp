@@ -35,9 +35,9 @@
 // Fetch sessions (KIP-227): one FetchSessionHandler per node (AbstractFetch.sessionHandlers). The first fetch to
 // a node is full, later ones incremental: they list only partitions whose position (or leader epoch) changed,
 // and `forgotten` the session partitions not fetched this time; the broker answers only partitions with
-// something new, and only those become completed fetches. As in Kafka 4.0 (KAFKA-17182), no fetch goes to a
-// node while any of its fetchable partitions still has buffered data, since leaving a buffered partition out of
-// the request would drop it from the broker's session.
+// something new, and only those become completed fetches. As in Kafka since KAFKA-17182 (PR 18795, 2025), no
+// fetch goes to a node while any of its fetchable partitions still has buffered data, since leaving a buffered
+// partition out of the request would drop it from the broker's session.
 //
 // Left out: consumer groups and rebalances (the seam is `assign`), OffsetFetch (the caller passes committed
 // offsets to `assign`), closing sessions on close(), read_committed filtering of

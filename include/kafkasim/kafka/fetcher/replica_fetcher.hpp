@@ -38,8 +38,9 @@
 // request; a failed request makes the next one full too. When no partition is ready but the session still has
 // some, one more request goes out to forget them (buildFetch returns a request while toForget is non-empty).
 //
-// Not modelled: replication quotas and throttled partitions, tiered storage (OFFSET_MOVED_TO_TIERED_STORAGE), the legacy OffsetsForLeaderEpoch path
-// (every batch here is v2 and fetch >= v12 returns diverging epochs), topic ids, fetcher lag metrics.
+// Not modelled: replication quotas and throttled partitions, tiered storage (OFFSET_MOVED_TO_TIERED_STORAGE),
+// the legacy OffsetsForLeaderEpoch path (every batch here is v2 and fetch >= v12 returns diverging epochs), topic
+// ids, fetcher lag metrics.
 #pragma once
 
 #include <compare>
