@@ -432,8 +432,12 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
 
 void World::handle_fetch(Broker& b, kafka::FetchRequest request) {
   Duration cost = spec_.cpu_costs.request_fixed_cost;
+  // A follower fetch reads every partition of its fetch session, not only those listed in an incremental
+  // request (KIP-227: IncrementalFetchContext.foreachPartition feeds fetchMessages), so the per-partition cost
+  // is charged per partition read.
   if (request.replica_id >= 0)
-    cost += spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(request.partitions.size());
+    cost += spec_.cpu_costs.replica_fetch_partition_cost *
+            static_cast<int64_t>(b.rm->fetch_partitions_to_read(request));
   b.hw->cpu().submit(b.io_pool, cost, [this, &b, request = std::move(request)] {
     kafka::BrokerOutbox out;
     b.rm->handle_fetch(request, engine_.now(), out);
@@ -539,7 +543,8 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
 }
 
 void World::on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::FetchResponse& response) {
-  // The replica fetcher thread appends what it fetched (ReplicaFetcherThread.processPartitionData).
+  // The replica fetcher thread appends what it fetched (ReplicaFetcherThread.processPartitionData), for each
+  // partition of the response: in an incremental fetch session only those with something new (KIP-227).
   Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(response.partitions.size());
   const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
   b.hw->cpu().submit(b.fetcher_pool(key, per_source), cost, [this, &b, key, response] {

@@ -14,11 +14,13 @@ int64_t wire_size_bytes(const ProduceResponse& response) {
 }
 
 int64_t wire_size_bytes(const FetchRequest& request) {
-  return request_header_bytes + static_cast<int64_t>(request.partitions.size()) * fetch_partition_request_bytes;
+  return request_header_bytes + fetch_request_session_bytes +
+         static_cast<int64_t>(request.partitions.size()) * fetch_partition_request_bytes +
+         static_cast<int64_t>(request.forgotten.size()) * fetch_forgotten_partition_bytes;
 }
 
 int64_t wire_size_bytes(const FetchResponse& response) {
-  int64_t bytes = response_header_bytes;
+  int64_t bytes = response_header_bytes + fetch_response_session_bytes;
   for (const auto& p : response.partitions) bytes += fetch_partition_response_overhead_bytes + p.slice.bytes;
   return bytes;
 }

@@ -15,7 +15,8 @@ ReplicaManager::ReplicaManager(const BrokerConfig& config, sim::SimTime start_ti
       isr_check_period_(sim::Duration::from_ms(config.replica_lag_time_max_ms / 2)),
       next_isr_check_(start_time),
       produce_purgatory_(static_cast<std::size_t>(config.max_delayed_produces)),
-      fetch_purgatory_(static_cast<std::size_t>(config.max_delayed_fetches)) {
+      fetch_purgatory_(static_cast<std::size_t>(config.max_delayed_fetches)),
+      fetch_manager_(config.max_incremental_fetch_session_cache_slots) {
   KS_ASSERT_GE(config.broker_id, 0);
   KS_ASSERT_GE(config.min_insync_replicas, 1);
   KS_ASSERT_GE(config.replica_lag_time_max_ms, 2);
@@ -31,13 +32,14 @@ LogConfig ReplicaManager::default_log_config() const {
 }
 
 Partition* ReplicaManager::partition(PartitionRef ref) {
-  const auto it = partitions_.find(ref);
-  return it == partitions_.end() ? nullptr : it->second.get();
+  if (ref.topic < 0 || ref.partition < 0 || static_cast<std::size_t>(ref.topic) >= by_index_.size()) return nullptr;
+  const std::vector<Partition*>& topic = by_index_[static_cast<std::size_t>(ref.topic)];
+  return static_cast<std::size_t>(ref.partition) < topic.size() ? topic[static_cast<std::size_t>(ref.partition)]
+                                                                 : nullptr;
 }
 
 const Partition* ReplicaManager::partition(PartitionRef ref) const {
-  const auto it = partitions_.find(ref);
-  return it == partitions_.end() ? nullptr : it->second.get();
+  return const_cast<ReplicaManager*>(this)->partition(ref);
 }
 
 Partition& ReplicaManager::add_partition(PartitionRef ref, const PartitionConfig& config, uint32_t log_id,
@@ -49,6 +51,13 @@ Partition& ReplicaManager::add_partition(PartitionRef ref, const PartitionConfig
                                        now, out.storage_ops);
   Partition& result = *p;
   partitions_.emplace(ref, std::move(p));
+  KS_ASSERT_GE(ref.topic, 0);
+  KS_ASSERT_GE(ref.partition, 0);
+  const auto topic = static_cast<std::size_t>(ref.topic);
+  const auto index = static_cast<std::size_t>(ref.partition);
+  if (by_index_.size() <= topic) by_index_.resize(topic + 1);
+  if (by_index_[topic].size() <= index) by_index_[topic].resize(index + 1, nullptr);
+  by_index_[topic][index] = &result;
   return result;
 }
 
@@ -194,8 +203,17 @@ void ReplicaManager::on_high_watermark_increased(PartitionRef ref, sim::SimTime 
 
 // ---- fetch ----
 
-FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, bool update_fetch_state, sim::SimTime now,
-                                            BrokerOutbox& out, std::vector<LogOffsetPosition>* positions) {
+std::vector<Partition*> ReplicaManager::resolve(const std::vector<FetchPartitionRequest>& partitions) {
+  std::vector<Partition*> targets;
+  targets.reserve(partitions.size());
+  for (const FetchPartitionRequest& pr : partitions) targets.push_back(partition(pr.partition));
+  return targets;
+}
+
+FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
+                                            bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
+                                            std::vector<LogOffsetPosition>* positions) {
+  KS_ASSERT_EQ(targets.size(), request.partitions.size());
   FetchResponse response;
   response.correlation_id = request.correlation_id;
   response.partitions.reserve(request.partitions.size());
@@ -206,7 +224,7 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, bool up
   bool min_one_message = true;
   for (std::size_t i = 0; i < request.partitions.size(); ++i) {
     const FetchPartitionRequest& pr = request.partitions[i];
-    Partition* p = partition(pr.partition);
+    Partition* p = targets[i];
     if (p == nullptr) {
       FetchPartitionResponse r;
       r.partition = pr.partition;
@@ -231,9 +249,27 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, bool up
 void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now, BrokerOutbox& out) {
   KS_ASSERT_GE(request.max_bytes, 0);
   KS_ASSERT_GE(request.max_wait, sim::Duration::zero());
-  if (request.replica_id != consumer_replica_id) KS_ASSERT_NE(request.replica_id, config_.broker_id);
+  const bool from_follower = request.replica_id != consumer_replica_id;
+  if (from_follower) KS_ASSERT_NE(request.replica_id, config_.broker_id);
+  // KafkaApis.handleFetchRequest: fetchManager.newContext, then fetchMessages over every partition of the
+  // context (fetchContext.foreachPartition). `read` is the request as the broker reads it.
+  FetchContext context = fetch_manager_.new_context(request, from_follower, now);
+  FetchRequest read;
+  read.correlation_id = request.correlation_id;
+  read.client_id = request.client_id;
+  read.replica_id = request.replica_id;
+  read.max_wait = request.max_wait;
+  read.min_bytes = request.min_bytes;
+  read.max_bytes = request.max_bytes;
+  read.partitions = context.partitions_to_read(request);
+  // "if (interesting.isEmpty) processResponseCallback(Seq.empty)": a session error or an empty fetch answers now.
+  if (read.partitions.empty()) {
+    send_fetch_response(read, context, FetchResponse{read.correlation_id, {}}, now, out);
+    return;
+  }
+  std::vector<Partition*> targets = resolve(read.partitions);
   std::vector<LogOffsetPosition> positions;
-  FetchResponse response = read_from_log(request, /*update_fetch_state=*/true, now, out, &positions);
+  FetchResponse response = read_from_log(read, targets, /*update_fetch_state=*/true, now, out, &positions);
   int64_t bytes_readable = 0;
   bool any_error = false;
   bool any_diverging = false;
@@ -243,21 +279,28 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
     any_diverging = any_diverging || r.diverging_epoch.has_value();
   }
   // §2.8 step 6: answer at once, or park a DelayedFetch for up to max_wait.
-  if (request.max_wait <= sim::Duration::zero() || request.partitions.empty() ||
-      bytes_readable >= request.min_bytes || any_error || any_diverging) {
-    out.fetch_responses.push_back(OutgoingFetchResponse{request.client_id, std::move(response)});
-    return;
-  }
-  DelayedFetch op{request, std::move(positions)};
-  // tryCompleteElseWatch: the accumulated-bytes rule of DelayedFetch may already hold.
-  if (fetch_is_satisfied(op)) {
-    out.fetch_responses.push_back(OutgoingFetchResponse{request.client_id, std::move(response)});
+  if (read.max_wait <= sim::Duration::zero() || bytes_readable >= read.min_bytes || any_error || any_diverging) {
+    send_fetch_response(read, context, std::move(response), now, out);
     return;
   }
   std::vector<PartitionRef> keys;
-  keys.reserve(request.partitions.size());
-  for (const FetchPartitionRequest& pr : request.partitions) keys.push_back(pr.partition);
-  fetch_purgatory_.add(std::move(op), now + request.max_wait, std::move(keys));
+  keys.reserve(read.partitions.size());
+  for (const FetchPartitionRequest& pr : read.partitions) keys.push_back(pr.partition);
+  const sim::SimTime deadline = now + read.max_wait;
+  DelayedFetch op{std::move(read), std::move(targets), std::move(positions), std::move(context)};
+  // tryCompleteElseWatch: the accumulated-bytes rule of DelayedFetch may already hold.
+  if (fetch_is_satisfied(op)) {
+    send_fetch_response(op.request, op.context, std::move(response), now, out);
+    return;
+  }
+  fetch_purgatory_.add(std::move(op), deadline, std::move(keys));
+}
+
+void ReplicaManager::send_fetch_response(const FetchRequest& read, FetchContext& context, FetchResponse response,
+                                         sim::SimTime now, BrokerOutbox& out) {
+  KS_ASSERT_EQ(response.correlation_id, read.correlation_id);
+  context.update_and_generate_response_data(response, read.partitions, fetch_manager_.cache(), now);
+  out.fetch_responses.push_back(OutgoingFetchResponse{read.client_id, std::move(response)});
 }
 
 bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
@@ -267,7 +310,7 @@ bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
   int64_t accumulated_bytes = 0;
   for (std::size_t i = 0; i < request.partitions.size(); ++i) {
     const FetchPartitionRequest& pr = request.partitions[i];
-    const Partition* p = partition(pr.partition);
+    const Partition* p = op.targets[i];
     // The partition was lost, or the leader epoch moved: answer now with the error.
     if (p == nullptr || !p->is_leader()) return true;
     if (pr.current_leader_epoch != no_leader_epoch && pr.current_leader_epoch != p->leader_epoch()) return true;
@@ -295,8 +338,8 @@ bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
 void ReplicaManager::complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out) {
   DelayedFetch op = fetch_purgatory_.take(id);
   // DelayedFetch.onComplete re-reads without updating follower state (readFromPurgatory = true).
-  FetchResponse response = read_from_log(op.request, /*update_fetch_state=*/false, now, out, nullptr);
-  out.fetch_responses.push_back(OutgoingFetchResponse{op.request.client_id, std::move(response)});
+  FetchResponse response = read_from_log(op.request, op.targets, /*update_fetch_state=*/false, now, out, nullptr);
+  send_fetch_response(op.request, op.context, std::move(response), now, out);
 }
 
 void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {

@@ -250,12 +250,27 @@ int32_t KafkaConsumer::fetch_records(CompletedFetch& fetch, int32_t max_records,
 // ---- Fetch requests ----
 
 int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
-  std::map<NodeId, FetchRequest> requests;
+  // AbstractFetch.fetchablePartitions: "excluding any partitions for which we still have buffered data".
+  const std::set<PartitionRef> buffered = buffered_partitions();
+  // KAFKA-17182 (apache/kafka PR 18795, February 2025): the nodes of buffered partitions that are still
+  // fetchable get no fetch at all (bufferedNodes), so that no buffered partition falls out of its node's fetch
+  // session.
+  std::set<NodeId> buffered_nodes;
+  for (PartitionRef partition : buffered) {
+    const PartitionState* state = find_state(partition);
+    if (state == nullptr || state->state != FetchState::fetching) continue;  // SubscriptionState.isFetchable
+    const std::optional<PartitionLeader> leader = leader_of(partition);
+    if (!leader) {
+      out.metadata_update_requested = true;
+      continue;
+    }
+    buffered_nodes.insert(leader->node_id);
+  }
+  std::map<NodeId, std::vector<FetchPartitionRequest>> next;
   for (PartitionRef partition : fetch_order_) {
     const PartitionState& state = partitions_.at(partition);
     if (state.state != FetchState::fetching) continue;
-    // AbstractFetch.fetchablePartitions: "excluding any partitions for which we still have buffered data".
-    if (is_buffered(partition)) continue;
+    if (buffered.contains(partition)) continue;
     const std::optional<PartitionLeader> leader = leader_of(partition);
     if (!leader) {
       // "Requesting metadata update for partition since the position is missing the current leader node".
@@ -267,33 +282,34 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
     if (auto it = node_backoff_until_.find(node); it != node_backoff_until_.end() && it->second > now) continue;
     // "Skipping fetch for partition because previous request to node has not been processed".
     if (pending_fetches_.contains(node)) continue;
-    FetchRequest& request = requests[node];
-    if (request.partitions.empty()) {
-      // FetchRequest.Builder.forConsumer(maxVersion, maxWaitMs, minBytes, ...).setMaxBytes(maxBytes).
-      request.client_id = config_.client_id;
-      request.replica_id = consumer_replica_id;
-      request.max_wait = config_.fetch_max_wait;
-      request.min_bytes = config_.fetch_min_bytes;
-      request.max_bytes = config_.fetch_max_bytes;
-    }
+    // "Skipping fetch for partition because its leader node hosts buffered partitions".
+    if (buffered_nodes.contains(node)) continue;
     FetchPartitionRequest p;
     p.partition = partition;
     p.fetch_offset = state.position;
     p.current_leader_epoch = leader->leader_epoch;
     p.log_start_offset = -1;  // FetchRequest.INVALID_LOG_START_OFFSET for consumers
     p.partition_max_bytes = config_.max_partition_fetch_bytes;
-    request.partitions.push_back(p);
+    next[node].push_back(p);
   }
   int32_t sent = 0;
-  for (auto& [node, request] : requests) {
+  for (auto& [node, partitions] : next) {
+    FetchSessionHandler& session = session_handlers_.try_emplace(node, node).first->second;
+    FetchSessionHandler::RequestData data = session.build(partitions);
+    // FetchRequest.Builder.forConsumer(maxVersion, maxWaitMs, minBytes, toSend).setMaxBytes(maxBytes)
+    //   .metadata(...).removed(toForget).
+    FetchRequest request;
     request.correlation_id = next_correlation_id_++;
-    PendingFetch pending;
-    pending.correlation_id = request.correlation_id;
-    pending.sent_time = now;
-    for (const FetchPartitionRequest& p : request.partitions) {
-      pending.fetch_offsets.emplace(p.partition, p.fetch_offset);
-    }
-    pending_fetches_.emplace(node, std::move(pending));
+    request.client_id = config_.client_id;
+    request.replica_id = consumer_replica_id;
+    request.max_wait = config_.fetch_max_wait;
+    request.min_bytes = config_.fetch_min_bytes;
+    request.max_bytes = config_.fetch_max_bytes;
+    request.partitions = std::move(data.to_send);
+    request.forgotten = std::move(data.to_forget);
+    request.session_id = data.metadata.session_id;
+    request.session_epoch = data.metadata.epoch;
+    pending_fetches_.emplace(node, PendingFetch{request.correlation_id, now});
     out.fetches.push_back({node, std::move(request)});
     ++sent;
   }
@@ -305,18 +321,21 @@ void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, const Fet
                                       ConsumerOutbox& out) {
   auto it = pending_fetches_.find(source);
   if (it == pending_fetches_.end() || it->second.correlation_id != response.correlation_id) return;
-  PendingFetch pending = std::move(it->second);
   pending_fetches_.erase(it);  // removePendingFetchRequest (AbstractFetch.handleFetchSuccess, finally)
 
-  for (const FetchPartitionResponse& data : response.partitions) {
-    auto requested = pending.fetch_offsets.find(data.partition);
-    // "Response for missing full request partition" is an IllegalStateException in Kafka: a broker bug.
-    KS_ASSERT(requested != pending.fetch_offsets.end());
-    CompletedFetch fetch;
-    fetch.partition = data.partition;
-    fetch.fetch_offset = requested->second;
-    fetch.data = data;
-    completed_fetches_.push_back(std::move(fetch));
+  FetchSessionHandler& session = session_handlers_.at(source);
+  // handleFetchSuccess: a response the session handler rejects is dropped; the next fetch to the node is full.
+  if (session.handle_response(response)) {
+    for (const FetchPartitionResponse& data : response.partitions) {
+      // The handler checked that every partition is in the session; its data is what this fetch asked for.
+      const FetchPartitionRequest* requested = session.session_partition(data.partition);
+      KS_ASSERT(requested != nullptr);
+      CompletedFetch fetch;
+      fetch.partition = data.partition;
+      fetch.fetch_offset = requested->fetch_offset;
+      fetch.data = data;
+      completed_fetches_.push_back(std::move(fetch));
+    }
   }
   KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);
   if (blocked_in_poll_) poll_iteration(now, out);
@@ -334,7 +353,9 @@ void KafkaConsumer::on_fetch_failed(sim::SimTime now, NodeId destination, uint64
 
 void KafkaConsumer::handle_fetch_failure(sim::SimTime now, NodeId node, ConsumerOutbox& out) {
   KS_ASSERT(pending_fetches_.contains(node));
-  // AbstractFetch.handleFetchFailure: the pending mark goes; the disconnected node waits reconnect.backoff.ms.
+  // AbstractFetch.handleFetchFailure: the session handler closes the session with the next (full) fetch, the
+  // pending mark goes, and the disconnected node waits reconnect.backoff.ms.
+  session_handlers_.at(node).handle_error();
   pending_fetches_.erase(node);
   node_backoff_until_[node] = now + config_.reconnect_backoff;
   out.events.push_back({ConsumerEventKind::request_failed, now, PartitionRef{}, node, -1, Errc::network_exception});
@@ -584,12 +605,6 @@ void KafkaConsumer::move_partition_to_end(PartitionRef partition) {
   std::rotate(it, it + 1, fetch_order_.end());
 }
 
-bool KafkaConsumer::is_buffered(PartitionRef partition) const {
-  if (next_in_line_ && !next_in_line_->consumed && next_in_line_->partition == partition) return true;
-  return std::any_of(completed_fetches_.begin(), completed_fetches_.end(),
-                     [partition](const CompletedFetch& f) { return f.partition == partition; });
-}
-
 std::set<PartitionRef> KafkaConsumer::buffered_partitions() const {
   std::set<PartitionRef> result;
   if (next_in_line_ && !next_in_line_->consumed) result.insert(next_in_line_->partition);
@@ -646,6 +661,11 @@ std::optional<int64_t> KafkaConsumer::lag(PartitionRef partition) const {
 }
 
 bool KafkaConsumer::has_pending_fetch(NodeId node) const { return pending_fetches_.contains(node); }
+
+const FetchSessionHandler* KafkaConsumer::fetch_session(NodeId node) const {
+  const auto it = session_handlers_.find(node);
+  return it == session_handlers_.end() ? nullptr : &it->second;
+}
 
 void KafkaConsumer::check_invariants() const {
   KS_ASSERT_EQ(fetch_order_.size(), partitions_.size());

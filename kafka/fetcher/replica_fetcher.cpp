@@ -65,7 +65,11 @@ OffsetTruncation offset_truncation_state(const EpochEndOffset& leader, int64_t f
 
 ReplicaFetcher::ReplicaFetcher(const ReplicaFetcherConfig& config, NodeId local_broker_id, NodeId source_broker_id,
                                int32_t fetcher_id)
-    : config_(config), local_broker_id_(local_broker_id), source_broker_id_(source_broker_id), fetcher_id_(fetcher_id) {
+    : config_(config),
+      local_broker_id_(local_broker_id),
+      source_broker_id_(source_broker_id),
+      fetcher_id_(fetcher_id),
+      session_(source_broker_id) {
   config_.validate();
   KS_ASSERT_GE(local_broker_id, 0);
   KS_ASSERT_GE(source_broker_id, 0);
@@ -149,7 +153,7 @@ void ReplicaFetcher::mark_loop_due(sim::SimTime now) {
 void ReplicaFetcher::move_to_end(PartitionRef partition, PartitionFetchState& state) {
   if (state.order_seq != 0) order_.erase(state.order_seq);
   state.order_seq = next_order_seq_++;
-  order_.emplace(state.order_seq, partition);
+  order_.emplace(state.order_seq, std::make_pair(partition, &state));
 }
 
 void ReplicaFetcher::delay_partitions(std::span<const PartitionRef> partitions, sim::SimTime now) {
@@ -183,7 +187,7 @@ const PartitionFetchState* ReplicaFetcher::fetch_state(PartitionRef partition) c
 std::vector<PartitionRef> ReplicaFetcher::partitions_in_order() const {
   std::vector<PartitionRef> result;
   result.reserve(order_.size());
-  for (const auto& [seq, partition] : order_) result.push_back(partition);
+  for (const auto& [seq, entry] : order_) result.push_back(entry.first);
   return result;
 }
 
@@ -203,29 +207,43 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
   KS_ASSERT(!in_flight_);
   loop_due_ = false;
 
-  // maybeTruncate: partitions added without local epochs truncate to their initial fetch offset, the HW
-  // (truncateToHighWatermark), and start fetching from there.
-  for (const auto& [seq, partition] : order_) {
-    PartitionFetchState& state = states_.at(partition);
-    if (state.phase != FetchPhase::truncating) continue;
-    out.local.push_back(FollowerTruncate{partition, false, state.fetch_offset, TruncationCause::no_local_epochs});
-    state.log_end_offset = std::min(state.log_end_offset, state.fetch_offset);
-    state.epochs.truncate_from_end(state.fetch_offset);
-    state.last_fetched_epoch = state.epochs.latest_epoch().value_or(undefined_epoch);
-    state.phase = FetchPhase::fetching;
-  }
-
-  // fetchOffsetAndTruncate runs on the fetcher thread and blocks it, so the leader-offsets query goes before
-  // any further fetch.
+  // One pass in PartitionStates order does what doWork does in three: maybeTruncate (partitions added without
+  // local epochs truncate to their initial fetch offset, the HW, and start fetching from there), the
+  // leader-offsets query of partitions that need one (fetchOffsetAndTruncate runs on the fetcher thread and
+  // blocks it, so it goes before any further fetch), and buildFetch over every ready partition
+  // (ReplicaFetcherThread.buildFetch / RemoteLeaderEndPoint.buildFetch), which the fetch session then turns into
+  // a full or incremental request.
   InFlight request;
   request.deadline = now + config_.replica_socket_timeout;
   request.correlation_id = next_correlation_id_;
   LeaderOffsetsRequest offsets_request{request.correlation_id, local_broker_id_, local_broker_id_, {}};
-  for (const auto& [seq, partition] : order_) {
-    const PartitionFetchState& state = states_.at(partition);
-    if (state.phase != FetchPhase::awaiting_leader_offsets) continue;
-    offsets_request.partitions.push_back(LeaderOffsetsPartitionRequest{partition, state.current_leader_epoch});
-    request.partitions.emplace(partition, RequestedPartition{state.fetch_offset, state.current_leader_epoch});
+  std::vector<FetchPartitionRequest> next;
+  next.reserve(states_.size());
+  for (const auto& [seq, entry] : order_) {
+    const PartitionRef partition = entry.first;
+    PartitionFetchState& state = *entry.second;
+    if (state.phase == FetchPhase::truncating) {
+      out.local.push_back(FollowerTruncate{partition, false, state.fetch_offset, TruncationCause::no_local_epochs});
+      state.log_end_offset = std::min(state.log_end_offset, state.fetch_offset);
+      state.epochs.truncate_from_end(state.fetch_offset);
+      state.last_fetched_epoch = state.epochs.latest_epoch().value_or(undefined_epoch);
+      state.phase = FetchPhase::fetching;
+    }
+    if (state.phase == FetchPhase::awaiting_leader_offsets) {
+      offsets_request.partitions.push_back(LeaderOffsetsPartitionRequest{partition, state.current_leader_epoch});
+      request.partitions.emplace(partition, RequestedPartition{state.fetch_offset, state.current_leader_epoch});
+      continue;
+    }
+    if (!offsets_request.partitions.empty() || !state.is_ready_for_fetch(now)) continue;
+    KS_ASSERT_EQ(state.fetch_offset, state.log_end_offset);
+    FetchPartitionRequest p;
+    p.partition = partition;
+    p.fetch_offset = state.fetch_offset;
+    p.current_leader_epoch = state.current_leader_epoch;
+    p.last_fetched_epoch = state.last_fetched_epoch;
+    p.log_start_offset = state.log_start_offset;
+    p.partition_max_bytes = config_.replica_fetch_max_bytes;
+    next.push_back(p);
   }
   if (!offsets_request.partitions.empty()) {
     ++next_correlation_id_;
@@ -235,9 +253,12 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
     in_flight_ = std::move(request);
     return;
   }
-
-  // buildFetch: every partition that is ready, in PartitionStates order (ReplicaFetcherThread.buildFetch /
-  // RemoteLeaderEndPoint.buildFetch).
+  FetchSessionHandler::RequestData data = session_.build(next);
+  if (data.session_partition_count == 0 && data.to_forget.empty()) {
+    // No active partitions: back off replica.fetch.backoff.ms on the condition before trying again.
+    idle_until_ = now + config_.replica_fetch_backoff;
+    return;
+  }
   FetchRequest fetch;
   fetch.correlation_id = request.correlation_id;
   fetch.client_id = local_broker_id_;
@@ -245,25 +266,10 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
   fetch.max_wait = config_.replica_fetch_wait_max;
   fetch.min_bytes = config_.replica_fetch_min_bytes;
   fetch.max_bytes = config_.replica_fetch_response_max_bytes;
-  for (const auto& [seq, partition] : order_) {
-    const PartitionFetchState& state = states_.at(partition);
-    if (!state.is_ready_for_fetch(now)) continue;
-    KS_ASSERT_EQ(state.fetch_offset, state.log_end_offset);
-    FetchPartitionRequest p;
-    p.partition = partition;
-    p.fetch_offset = state.fetch_offset;
-    p.current_leader_epoch = state.current_leader_epoch;
-    p.last_fetched_epoch = state.last_fetched_epoch;
-    p.log_start_offset = state.log_start_offset;
-    p.partition_max_bytes = config_.replica_fetch_max_bytes;
-    fetch.partitions.push_back(p);
-    request.partitions.emplace(partition, RequestedPartition{state.fetch_offset, state.current_leader_epoch});
-  }
-  if (fetch.partitions.empty()) {
-    // No active partitions: back off replica.fetch.backoff.ms on the condition before trying again.
-    idle_until_ = now + config_.replica_fetch_backoff;
-    return;
-  }
+  fetch.partitions = std::move(data.to_send);
+  fetch.forgotten = std::move(data.to_forget);
+  fetch.session_id = data.metadata.session_id;
+  fetch.session_epoch = data.metadata.epoch;
   ++next_correlation_id_;
   request.kind = RequestKind::fetch;
   out.fetches.push_back(FetcherOutbox::OutgoingFetch{source_broker_id_, fetcher_id_, std::move(fetch)});
@@ -276,7 +282,9 @@ void ReplicaFetcher::fail_in_flight(sim::SimTime now) {
   in_flight_.reset();
   std::vector<PartitionRef> to_delay;
   if (failed.kind == RequestKind::fetch) {
+    // RemoteLeaderEndPoint.fetch: fetchSessionHandler.handleError, so the next fetch is a full one; then
     // processFetchRequest's catch: every partition of the thread is marked with error and delayed.
+    session_.handle_error();
     to_delay = partitions_in_order();
   } else {
     // handleOutOfRangeError returns false when the offsets query throws: the partition keeps its fetch offset
@@ -328,21 +336,22 @@ ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& respo
   if (!in_flight_ || in_flight_->kind != RequestKind::fetch || in_flight_->correlation_id != response.correlation_id) {
     return ResponseDisposition::ignored_stale;
   }
-  const InFlight request = std::move(*in_flight_);
   in_flight_.reset();
   mark_loop_due(now);
+  // RemoteLeaderEndPoint.fetch: a response the session handler rejects yields no partition data.
+  if (!session_.handle_response(response)) return ResponseDisposition::processed;
 
   std::vector<PartitionRef> with_error;
   std::vector<std::pair<PartitionRef, EpochEndOffset>> diverging;
   for (const FetchPartitionResponse& data : response.partitions) {
-    const auto requested = request.partitions.find(data.partition);
-    // The leader answers only for the partitions it was asked about.
-    KS_ASSERT(requested != request.partitions.end());
+    // The handler checked that the leader answered only for session partitions; their data is what was asked.
+    const FetchPartitionRequest* requested = session_.session_partition(data.partition);
+    KS_ASSERT(requested != nullptr);
     auto it = states_.find(data.partition);
     if (it == states_.end()) continue;  // removed while the request was out
     PartitionFetchState& state = it->second;
     // A partition removed and re-added, or truncated, while the request was out: this answer is not for it.
-    if (requested->second.fetch_offset != state.fetch_offset || !state.is_ready_for_fetch(now)) continue;
+    if (requested->fetch_offset != state.fetch_offset || !state.is_ready_for_fetch(now)) continue;
 
     switch (data.error) {
       case Errc::none: {
@@ -386,7 +395,7 @@ ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& respo
         state.phase = FetchPhase::awaiting_leader_offsets;
         break;
       case Errc::fenced_leader_epoch:
-        if (on_partition_fenced(data.partition, requested->second.current_leader_epoch, out)) {
+        if (on_partition_fenced(data.partition, requested->current_leader_epoch, out)) {
           with_error.push_back(data.partition);
         }
         break;
@@ -485,9 +494,10 @@ ResponseDisposition ReplicaFetcher::on_leader_offsets_response(const LeaderOffse
 
 void ReplicaFetcher::check_invariants() const {
   KS_ASSERT_EQ(order_.size(), states_.size());
-  for (const auto& [seq, partition] : order_) {
-    const auto it = states_.find(partition);
+  for (const auto& [seq, entry] : order_) {
+    const auto it = states_.find(entry.first);
     KS_ASSERT(it != states_.end());
+    KS_ASSERT(&it->second == entry.second);
     KS_ASSERT_EQ(it->second.order_seq, seq);
     const PartitionFetchState& state = it->second;
     KS_ASSERT_LE(state.log_start_offset, state.log_end_offset);

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "kafkasim/kafka/consumer/consumer.hpp"
@@ -233,7 +234,7 @@ TEST_CASE("no second fetch goes to a node with a fetch in flight") {
   CHECK(to1.destination == 1);
 }
 
-TEST_CASE("buffered data prevents refetching those partitions") {
+TEST_CASE("buffered data prevents refetching: no fetch goes to its node until it is drained (KAFKA-17182)") {
   ConsumerConfig config = no_auto_commit();
   config.max_poll_records = 2;
   ConsumerOutbox out;
@@ -247,31 +248,52 @@ TEST_CASE("buffered data prevents refetching those partitions") {
   consumer.on_fetch_response(at(1_ms), 1, response_to(first, {data(p1, 0, {}), data(p0, 5, {batch(0, 5)})}), out);
   CHECK(out.polled.at(0).record_count == 2);
   CHECK(consumer.buffered_partitions() == std::set<PartitionRef>{p0});
-  // The pipelined fetch asks only for p1: p0 still has 3 unconsumed records.
-  REQUIRE(out.fetches.size() == 1);
-  REQUIRE(out.fetches[0].request.partitions.size() == 1);
-  CHECK(out.fetches[0].request.partitions[0].partition == p1);
-  const OutgoingFetch second = out.fetches[0];
-  out.clear();
-
-  // Two more polls drain p0 (2 + 1); node 1 has a fetch in flight, so nothing is sent.
-  CHECK(consumer.poll(at(2_ms), out) == 2);
-  CHECK(consumer.poll(at(3_ms), out) == 1);
+  // No pipelined fetch: p0 still has 3 unconsumed records on node 1, and leaving it out of a fetch to node 1
+  // would drop it from that node's fetch session (KAFKA-17182, AbstractFetch.prepareFetchRequests bufferedNodes).
   CHECK(out.fetches.empty());
+
+  // 5 records at 2 a poll: 2 more, still one buffered, so still no fetch; then the last one, and node 1 is
+  // fetched again, both partitions from their positions.
+  CHECK(consumer.poll(at(2_ms), out) == 2);
+  CHECK(out.fetches.empty());
+  CHECK(consumer.poll(at(3_ms), out) == 1);
   CHECK(consumer.position(p0) == 5);
   CHECK(consumer.buffered_partitions().empty());
-
-  // p1's answer arrives while the application processes; the next poll finds no records, blocks, and fetches
-  // both partitions again from their positions.
-  consumer.on_fetch_response(at(4_ms), 1, response_to(second, {data(p1, 0, {})}), out);
-  CHECK(out.fetches.empty());
-  CHECK(consumer.poll(at(5_ms), out) == 0);
   REQUIRE(out.fetches.size() == 1);
   REQUIRE(out.fetches[0].request.partitions.size() == 2);
   CHECK(out.fetches[0].request.partitions[0].partition == p0);
   CHECK(out.fetches[0].request.partitions[0].fetch_offset == 5);
   CHECK(out.fetches[0].request.partitions[1].partition == p1);
   CHECK(out.fetches[0].request.partitions[1].fetch_offset == 0);
+}
+
+TEST_CASE("buffered data on one node does not hold back fetches to another") {
+  ConsumerConfig config = no_auto_commit();
+  config.max_poll_records = 2;
+  ConsumerOutbox out;
+  KafkaConsumer consumer(config, leaders({{1, 0}, {2, 0}}), at(0_ms));
+  // p1 (node 2) has no committed offset: it waits for ListOffsets while p0 (node 1) is fetched.
+  consumer.assign(at(0_ms), {{p0, 0}, {p1, std::nullopt}}, out);
+  consumer.poll(at(0_ms), out);
+  REQUIRE(out.fetches.size() == 1);
+  REQUIRE(out.list_offsets.size() == 1);
+  const OutgoingFetch to1 = out.fetches[0];
+  const uint64_t reset_id = out.list_offsets[0].request.correlation_id;
+  out.clear();
+  // Node 1 answers p0 with 5 records: poll returns 2, 3 stay buffered; p1 has no position yet.
+  consumer.on_fetch_response(at(1_ms), 1, response_to(to1, {data(p0, 5, {batch(0, 5)})}), out);
+  CHECK(out.polled.at(0).record_count == 2);
+  CHECK(out.fetches.empty());
+  out.clear();
+  // p1's position arrives while the application processes; the next poll returns 2 more records of p0 and
+  // pipelines a fetch to node 2 only: node 1 still hosts buffered data.
+  consumer.on_list_offsets_response(at(2_ms), ListOffsetsResponse{reset_id, {{p1, Errc::none, 7, 0}}}, out);
+  CHECK(consumer.poll(at(3_ms), out) == 2);
+  REQUIRE(out.fetches.size() == 1);
+  CHECK(out.fetches[0].destination == 2);
+  REQUIRE(out.fetches[0].request.partitions.size() == 1);
+  CHECK(out.fetches[0].request.partitions[0].partition == p1);
+  CHECK(out.fetches[0].request.partitions[0].fetch_offset == 7);
 }
 
 TEST_CASE("a slice that ends inside a batch returns only the whole batches") {

@@ -333,13 +333,16 @@ TEST_CASE("FENCED_LEADER_EPOCH drops the partition; no local epochs truncates to
   CHECK(out.fetches.at(0).request.partitions.at(1).fetch_offset == 12);
   CHECK(out.fetches.at(0).request.partitions.at(1).last_fetched_epoch == -1);
 
+  // A full fetch's response lists every partition asked for (the fetch session handler drops one that does not).
   FetchResponse response;
   response.correlation_id = out.fetches[0].request.correlation_id;
   response.partitions.push_back(error(p0, Errc::fenced_leader_epoch));
+  response.partitions.push_back(data(p1, {}, 12));
   out.clear();
   fetcher.on_fetch_response(response, at_ms(1), out);
-  REQUIRE(out.local.size() == 1);
+  REQUIRE(out.local.size() == 2);
   CHECK(std::get<PartitionFailed>(out.local[0]).partition == p0);
+  CHECK(std::get<FollowerAppend>(out.local[1]).partition == p1);
   CHECK_FALSE(fetcher.has_partition(p0));
 }
 

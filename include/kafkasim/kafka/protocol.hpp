@@ -33,6 +33,13 @@ inline constexpr int64_t response_header_bytes = 8;
 inline constexpr int64_t produce_partition_overhead_bytes = 16;
 inline constexpr int64_t fetch_partition_request_bytes = 32;
 inline constexpr int64_t fetch_partition_response_overhead_bytes = 48;
+// KIP-227 fields, summed from FetchRequest.json / FetchResponse.json: SessionId + SessionEpoch (int32 each) on
+// a request, ErrorCode (int16) + SessionId (int32) on a response, and one int32 partition index per
+// ForgottenTopicsData entry (the topic id is counted once per topic in Kafka; here, like the per-partition
+// constants above, the topic framing is left out).
+inline constexpr int64_t fetch_request_session_bytes = 8;
+inline constexpr int64_t fetch_response_session_bytes = 6;
+inline constexpr int64_t fetch_forgotten_partition_bytes = 4;
 
 // ---- Produce (ApiKey 0) ----
 
@@ -66,6 +73,44 @@ struct ProduceResponse {
 
 // ---- Fetch (ApiKey 1) ----
 
+// ---- Fetch sessions (KIP-227, Kafka >= 1.1; clients/.../requests/FetchMetadata.java) ----
+// A request's (SessionId, SessionEpoch) says what kind of fetch it is:
+//   (0, -1)    a full fetch that neither uses nor creates a session (the schema default, pre-KIP-227 clients);
+//   (0, 0)     a full fetch asking for a new session;
+//   (id, 0)    close session `id`, full fetch, ask for a new session;
+//   (id, -1)   close session `id`, full fetch, no new session;
+//   (id, e>0)  an incremental fetch in session `id` at epoch e.
+// A session starts at epoch 1 and every incremental request moves it to the next epoch (wrapping from
+// Integer.MAX_VALUE to 1, never back to 0).
+inline constexpr int32_t invalid_session_id = 0;     // FetchMetadata.INVALID_SESSION_ID
+inline constexpr int32_t initial_session_epoch = 0;  // FetchMetadata.INITIAL_EPOCH
+inline constexpr int32_t final_session_epoch = -1;   // FetchMetadata.FINAL_EPOCH
+
+struct FetchMetadata {
+  int32_t session_id = invalid_session_id;
+  int32_t epoch = initial_session_epoch;
+
+  // FetchMetadata.nextEpoch: FINAL stays FINAL, Integer.MAX_VALUE wraps to 1.
+  static constexpr int32_t next_epoch(int32_t previous_epoch) {
+    if (previous_epoch < 0) return final_session_epoch;
+    if (previous_epoch == INT32_MAX) return 1;
+    return previous_epoch + 1;
+  }
+  // INITIAL_EPOCH and FINAL_EPOCH make full requests; any other epoch is incremental.
+  constexpr bool is_full() const { return epoch == initial_session_epoch || epoch == final_session_epoch; }
+  // The metadata of the request after this one, per FetchMetadata's helpers.
+  constexpr FetchMetadata next_close_existing() const { return {session_id, final_session_epoch}; }
+  constexpr FetchMetadata next_close_existing_attempt_new() const { return {session_id, initial_session_epoch}; }
+  constexpr FetchMetadata next_incremental() const { return {session_id, next_epoch(epoch)}; }
+  static constexpr FetchMetadata new_incremental(int32_t session_id) {
+    return {session_id, next_epoch(initial_session_epoch)};
+  }
+  constexpr bool operator==(const FetchMetadata&) const = default;
+};
+
+// FetchMetadata.INITIAL: what a new FetchSessionHandler sends first.
+inline constexpr FetchMetadata initial_fetch_metadata{invalid_session_id, initial_session_epoch};
+
 struct FetchPartitionRequest {
   PartitionRef partition;
   int64_t fetch_offset = 0;
@@ -82,7 +127,16 @@ struct FetchRequest {
   sim::Duration max_wait;                 // fetch.max.wait.ms / replica.fetch.wait.max.ms
   int32_t min_bytes = 1;                  // fetch.min.bytes / replica.fetch.min.bytes
   int32_t max_bytes = 52'428'800;         // fetch.max.bytes / replica.fetch.response.max.bytes
+  // The partitions listed in the request: all of them in a full fetch, only those whose fetch state changed in
+  // an incremental one (FetchSessionHandler's toSend).
   std::vector<FetchPartitionRequest> partitions;
+  // KIP-227 (Fetch v7+). The defaults are the schema's: a sessionless full fetch.
+  int32_t session_id = invalid_session_id;
+  int32_t session_epoch = final_session_epoch;
+  // ForgottenTopicsData: partitions to drop from an incremental session.
+  std::vector<PartitionRef> forgotten;
+
+  FetchMetadata metadata() const { return FetchMetadata{session_id, session_epoch}; }
 };
 
 // Where a response's record bytes come from: the cluster layer reads this slice through the page cache
@@ -111,7 +165,13 @@ struct FetchPartitionResponse {
 
 struct FetchResponse {
   uint64_t correlation_id = 0;
+  // Every partition of a full fetch; only those with something new in an incremental one (records, a high
+  // watermark or log start offset change, an error, a diverging epoch: CachedPartition.maybeUpdateResponseData).
   std::vector<FetchPartitionResponse> partitions;
+  // KIP-227: a top-level error (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH) comes with no
+  // partitions; `session_id` is the session the next request may use incrementally (0: none).
+  Errc error = Errc::none;
+  int32_t session_id = invalid_session_id;
 };
 
 // Wire sizes (bytes) of each message, for the network model.

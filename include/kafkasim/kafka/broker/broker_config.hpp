@@ -23,6 +23,8 @@ struct BrokerConfig {
   // `message.max.bytes`: the broker default of the topic's `max.message.bytes`. The check itself is done by
   // the Log with LogConfig::max_message_bytes; ReplicaManager::default_log_config copies this value there.
   int64_t message_max_bytes = 1'048'588;
+  // `max.incremental.fetch.session.cache.slots`: fetch sessions (KIP-227) the broker keeps, split into 8 shards.
+  int32_t max_incremental_fetch_session_cache_slots = 1000;
   // Bounds of the two purgatories (STYLE.md "bound everything"). Kafka has no explicit bound: channel muting
   // (one request at a time per connection, §2.1) limits parked requests to the number of connections, so
   // exceeding these is a bug in the cluster layer, not a modelled condition.

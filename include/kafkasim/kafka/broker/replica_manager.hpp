@@ -6,11 +6,15 @@
 // Timers are not armed: next_wakeup() says when the purgatory deadlines or the isr-expiration task next fall
 // due, and on_wakeup(now) does what is due (calling it early does nothing).
 //
-// Not modelled here: thread pools and queues (§2.1, the cluster layer charges them), fetch sessions
-// (KIP-227), fetch-from-follower (KIP-392), quotas, transactions, idempotent-producer state, retention
-// scheduling (the Log offers delete_old_segments; the cluster layer can call it every
-// log.retention.check.interval.ms), and the replica fetcher's own loop and backoff (follower_fetch_state() and
-// handle_follower_fetch_response() are the seam it will use).
+// Fetch sessions (KIP-227) are kept in a FetchManager (fetch_session.hpp): every fetch is read over the
+// partitions of its FetchContext (for an incremental fetch: all partitions of the session, in the session's order)
+// and the context filters the response when it is generated, at once or when the DelayedFetch completes.
+//
+// Not modelled here: thread pools and queues (§2.1, the cluster layer charges them), fetch-from-follower
+// (KIP-392), quotas, transactions, idempotent-producer state, retention scheduling (the Log offers
+// delete_old_segments; the cluster layer can call it every log.retention.check.interval.ms), and the replica
+// fetcher's own loop and backoff (follower_fetch_state() and handle_follower_fetch_response() are the seam it
+// will use).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,7 @@
 
 #include "kafkasim/kafka/broker/broker_config.hpp"
 #include "kafkasim/kafka/broker/broker_outbox.hpp"
+#include "kafkasim/kafka/broker/fetch_session.hpp"
 #include "kafkasim/kafka/broker/partition.hpp"
 #include "kafkasim/kafka/broker/purgatory.hpp"
 #include "kafkasim/kafka/protocol.hpp"
@@ -50,8 +55,14 @@ class ReplicaManager {
 
   // KafkaApis.handleProduceRequest + ReplicaManager.appendRecords (§2.2).
   void handle_produce(const ProduceRequest& request, sim::SimTime now, BrokerOutbox& out);
-  // KafkaApis.handleFetchRequest + ReplicaManager.fetchMessages (§2.8), consumers and followers.
+  // KafkaApis.handleFetchRequest + ReplicaManager.fetchMessages (§2.8), consumers and followers, with the fetch
+  // session of the request (FetchManager.newContext ... updateAndGenerateResponseData).
   void handle_fetch(const FetchRequest& request, sim::SimTime now, BrokerOutbox& out);
+  // How many partitions handle_fetch would read for `request` if it ran now (the session's partitions for an
+  // incremental fetch), without changing anything.
+  std::size_t fetch_partitions_to_read(const FetchRequest& request) const {
+    return fetch_manager_.partitions_to_read_count(request);
+  }
 
   // Follower side: applies the leader's response to the local follower replicas (append, HW, truncation).
   // One result per partition of the response, in order; a partition this broker does not follow any more
@@ -74,6 +85,7 @@ class ReplicaManager {
   std::size_t delayed_fetch_count() const { return fetch_purgatory_.size(); }
   sim::SimTime next_isr_check_time() const { return next_isr_check_; }
   const BrokerConfig& config() const { return config_; }
+  const FetchSessionCache& fetch_sessions() const { return fetch_manager_.cache(); }
 
  private:
   // DelayedProduce: the response being built and, per partition, the offset the HW must reach.
@@ -83,19 +95,30 @@ class ReplicaManager {
     std::vector<int64_t> required_offsets;  // -1 where the partition already has its final status
     std::vector<bool> acks_pending;
   };
-  // DelayedFetch: the request and where each fetch offset lay when it was parked (fetchOffsetMetadata).
+  // DelayedFetch: the request with the partitions its context reads, where each fetch offset lay when it was
+  // parked (fetchOffsetMetadata), and the context that generates the response.
   struct DelayedFetch {
     FetchRequest request;
+    std::vector<Partition*> targets;  // resolve(request.partitions)
     std::vector<LogOffsetPosition> fetch_positions;
+    FetchContext context;
   };
 
+  // The hosted replica of each partition, or nullptr. Partitions are never removed from partitions_, so the
+  // pointers stay valid; a fetch looks its partitions up once and reuses them for the read, every purgatory
+  // check and the completing re-read.
+  std::vector<Partition*> resolve(const std::vector<FetchPartitionRequest>& partitions);
   // ReplicaManager.readFromLog: reads every partition within max_bytes (the first non-empty partition may
   // exceed it by one batch, KIP-74). Follower fetch state is updated only on the first read.
-  FetchResponse read_from_log(const FetchRequest& request, bool update_fetch_state, sim::SimTime now,
-                              BrokerOutbox& out, std::vector<LogOffsetPosition>* positions);
+  FetchResponse read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
+                              bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
+                              std::vector<LogOffsetPosition>* positions);
   bool try_complete_produce(DelayedProduce& op) const;
   bool fetch_is_satisfied(const DelayedFetch& op) const;
   void complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out);
+  // processResponseCallback: the context turns what was read into the response, which is sent.
+  void send_fetch_response(const FetchRequest& read, FetchContext& context, FetchResponse response, sim::SimTime now,
+                           BrokerOutbox& out);
   // checkAndComplete on a partition key: parked produces when its HW rose, parked fetches on any change.
   void check_delayed_produces(PartitionRef ref, BrokerOutbox& out);
   void check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out);
@@ -106,8 +129,12 @@ class ReplicaManager {
   sim::Duration isr_check_period_;
   sim::SimTime next_isr_check_;
   std::map<PartitionRef, std::unique_ptr<Partition>> partitions_;
+  // The same replicas indexed by [topic][partition] (nullptr where this broker hosts none): partition() is on
+  // the path of every partition of every fetch, and topic and partition numbers are dense.
+  std::vector<std::vector<Partition*>> by_index_;
   Purgatory<DelayedProduce> produce_purgatory_;
   Purgatory<DelayedFetch> fetch_purgatory_;
+  FetchManager fetch_manager_;
 };
 
 }  // namespace kafkasim::kafka

@@ -32,8 +32,15 @@
 // metadata (NOT_LEADER_OR_FOLLOWER, ...) → a metadata-update request, and the partition waits for new metadata.
 // Lag = HW − position (LSO − position for read_committed) with the HW of the last fetch response consumed.
 //
+// Fetch sessions (KIP-227): one FetchSessionHandler per node (AbstractFetch.sessionHandlers). The first fetch to
+// a node is full, later ones incremental: they list only partitions whose position (or leader epoch) changed,
+// and `forgotten` the session partitions not fetched this time; the broker answers only partitions with
+// something new, and only those become completed fetches. As in Kafka since KAFKA-17182 (PR 18795, 2025), no
+// fetch goes to a node while any of its fetchable partitions still has buffered data, since leaving a buffered
+// partition out of the request would drop it from the broker's session.
+//
 // Left out: consumer groups and rebalances (the seam is `assign`), OffsetFetch (the caller passes committed
-// offsets to `assign`), fetch sessions (KIP-227; full fetch requests every time), read_committed filtering of
+// offsets to `assign`), closing sessions on close(), read_committed filtering of
 // aborted transactions (§14.7), position validation after a leader change (KIP-320 OffsetsForLeaderEpoch),
 // fetch from follower (KIP-392), pause/resume, and the exponential growth of backoffs.
 #pragma once
@@ -48,6 +55,7 @@
 #include "kafkasim/kafka/consumer/consumer_config.hpp"
 #include "kafkasim/kafka/consumer/consumer_messages.hpp"
 #include "kafkasim/kafka/errors.hpp"
+#include "kafkasim/kafka/fetch_session_handler.hpp"
 #include "kafkasim/kafka/producer/producer_metadata.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 #include "kafkasim/sim/time.hpp"
@@ -173,6 +181,8 @@ class KafkaConsumer {
   // response consumed by poll; nullopt until both are known.
   std::optional<int64_t> lag(PartitionRef partition) const;
   bool has_pending_fetch(NodeId node) const;
+  // The fetch session with `node`, or nullptr if no fetch was ever sent there.
+  const FetchSessionHandler* fetch_session(NodeId node) const;
   // Partitions with fetched data not yet returned by poll (FetchBuffer.bufferedPartitions).
   std::set<PartitionRef> buffered_partitions() const;
   std::size_t pending_commit_count() const { return pending_commits_.size(); }
@@ -213,10 +223,12 @@ class KafkaConsumer {
     int32_t last_epoch = -1;         // CompletedFetch.lastEpoch
   };
 
+  // A fetch in flight. The fetch offset each partition was asked at is the node's session data
+  // (FetchRequestData.sessionPartitions), which cannot change while the fetch is out: no other fetch goes to
+  // that node until this one is answered or failed.
   struct PendingFetch {
     uint64_t correlation_id = 0;
     sim::SimTime sent_time;
-    std::map<PartitionRef, int64_t> fetch_offsets;  // FetchSessionHandler.FetchRequestData.sessionPartitions
   };
 
   struct PendingListOffsets {
@@ -249,7 +261,6 @@ class KafkaConsumer {
   void expire_requests(sim::SimTime now, ConsumerOutbox& out);
   void request_reset(PartitionState& state);
   void move_partition_to_end(PartitionRef partition);
-  bool is_buffered(PartitionRef partition) const;
   // The leader (node, epoch) of a partition in the current metadata, or nullopt.
   std::optional<PartitionLeader> leader_of(PartitionRef partition) const;
   PartitionState* find_state(PartitionRef partition);
@@ -273,6 +284,7 @@ class KafkaConsumer {
   std::optional<CompletedFetch> next_in_line_;
 
   std::map<NodeId, PendingFetch> pending_fetches_;  // nodesWithPendingFetchRequests
+  std::map<NodeId, FetchSessionHandler> session_handlers_;  // AbstractFetch.sessionHandlers
   std::map<NodeId, sim::SimTime> node_backoff_until_;
   std::map<uint64_t, PendingListOffsets> pending_list_offsets_;
   std::map<uint64_t, PendingCommit> pending_commits_;

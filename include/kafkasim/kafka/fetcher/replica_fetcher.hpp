@@ -28,9 +28,19 @@
 // log start offset. Kafka sends up to two ListOffsets requests (latest, then earliest) while the thread blocks;
 // here one LeaderOffsetsRequest carries both questions, a simplification of one round trip.
 //
-// Not modelled: fetch sessions (KIP-227: the wire size of incremental fetches), replication quotas and
-// throttled partitions, tiered storage (OFFSET_MOVED_TO_TIERED_STORAGE), the legacy OffsetsForLeaderEpoch path
-// (every batch here is v2 and fetch >= v12 returns diverging epochs), topic ids, fetcher lag metrics.
+// Fetch sessions (KIP-227): the fetcher keeps one FetchSessionHandler for its leader (RemoteLeaderEndPoint's
+// fetchSessionHandler). Each fetch names every ready partition to the handler, which sends them all in a full
+// request, and afterwards only the partitions whose fetch state changed (a new fetch offset after an append or a
+// truncation, a new log start offset, ...) plus the ones no longer ready as `forgotten` (a partition in backoff
+// leaves the session and re-enters it with a full description). The leader's incremental response holds only
+// partitions with something new, so the others are not processed at all. A response the handler rejects (session
+// error, invalid partitions) is dropped without touching any partition and the loop goes on at once with a full
+// request; a failed request makes the next one full too. When no partition is ready but the session still has
+// some, one more request goes out to forget them (buildFetch returns a request while toForget is non-empty).
+//
+// Not modelled: replication quotas and throttled partitions, tiered storage (OFFSET_MOVED_TO_TIERED_STORAGE),
+// the legacy OffsetsForLeaderEpoch path (every batch here is v2 and fetch >= v12 returns diverging epochs), topic
+// ids, fetcher lag metrics.
 #pragma once
 
 #include <compare>
@@ -44,6 +54,7 @@
 #include <vector>
 
 #include "kafkasim/kafka/errors.hpp"
+#include "kafkasim/kafka/fetch_session_handler.hpp"
 #include "kafkasim/kafka/fetcher/follower_epoch_cache.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 #include "kafkasim/sim/time.hpp"
@@ -260,6 +271,8 @@ class ReplicaFetcher {
   std::optional<uint64_t> in_flight_correlation_id() const;
   // Partitions in PartitionStates order (the order a FetchRequest lists them).
   std::vector<PartitionRef> partitions_in_order() const;
+  // The fetch session with the leader.
+  const FetchSessionHandler& session() const { return session_; }
 
   // Checks the per-partition invariants (fetch offset == LEO while fetching, order index consistent).
   void check_invariants() const;
@@ -274,6 +287,8 @@ class ReplicaFetcher {
     RequestKind kind = RequestKind::fetch;
     uint64_t correlation_id = 0;
     sim::SimTime deadline;
+    // The leader-offsets query's partitions. A fetch's requested partitions are the session's (the handler's
+    // sessionPartitions, which do not change while the request is out: ReplicaFetch.partitionData).
     std::map<PartitionRef, RequestedPartition> partitions;
   };
 
@@ -293,10 +308,12 @@ class ReplicaFetcher {
   int32_t fetcher_id_;
 
   std::map<PartitionRef, PartitionFetchState> states_;
-  std::map<uint64_t, PartitionRef> order_;  // order_seq -> partition
+  // PartitionStates order: order_seq -> (partition, its state in states_; map nodes never move).
+  std::map<uint64_t, std::pair<PartitionRef, PartitionFetchState*>> order_;
   uint64_t next_order_seq_ = 1;  // 0 is PartitionFetchState's "not placed"
 
   std::optional<InFlight> in_flight_;
+  FetchSessionHandler session_;
   uint64_t next_correlation_id_ = 1;
   bool loop_due_ = true;
   sim::SimTime loop_due_at_ = sim::SimTime::zero();
