@@ -917,6 +917,11 @@ void World::sample() {
   const sim::Histogram h = metrics_.take_interval_produce_latency();
   timeseries_.set("produce_p50_ms", static_cast<double>(h.percentile(50)) / 1e6);
   timeseries_.set("produce_p99_ms", static_cast<double>(h.percentile(99)) / 1e6);
+  uint64_t produce_requests = 0;
+  for (const auto& c : producers_) produce_requests += c->producer->metrics().produce_requests;
+  timeseries_.set("produce_requests_per_s",
+                  static_cast<double>(produce_requests - std::exchange(sampled_produce_requests_, produce_requests)) /
+                      interval_s);
   int64_t under_replicated = 0;
   size_t isr_min = SIZE_MAX;
   for (auto& b : brokers_) {
@@ -985,6 +990,18 @@ std::vector<World::ConsumerView> World::consumers() const {
   return views;
 }
 
+DistributionSummary summarise_distribution(const sim::Histogram& h) {
+  DistributionSummary d;
+  d.count = h.count();
+  if (d.count == 0) return d;
+  d.p50 = static_cast<double>(h.percentile(50));
+  d.p95 = static_cast<double>(h.percentile(95));
+  d.p99 = static_cast<double>(h.percentile(99));
+  d.max = static_cast<double>(h.max());
+  d.mean = h.mean();
+  return d;
+}
+
 WorldSummary World::run(uint64_t events_max) {
   engine_.run_until(SimTime::zero() + spec_.duration, events_max);
   WorldSummary s;
@@ -1035,13 +1052,18 @@ WorldSummary World::run(uint64_t events_max) {
     }
   }
   uint64_t requests = 0, records = 0, bytes = 0, batches = 0;
+  sim::Histogram batch_sizes, records_per_request;
   for (auto& c : producers_) {
     const auto& m = c->producer->metrics();
     requests += m.produce_requests;
     records += m.records_sent;
     bytes += m.bytes_sent;
     batches += m.batches_sent;
+    batch_sizes.merge(m.batch_size_bytes);
+    records_per_request.merge(m.records_per_request);
   }
+  s.batch_size_bytes = summarise_distribution(batch_sizes);
+  s.records_per_request_distribution = summarise_distribution(records_per_request);
   s.produce_requests = requests;
   s.batches_sent = batches;
   s.records_per_request = requests > 0 ? static_cast<double>(records) / static_cast<double>(requests) : 0;
