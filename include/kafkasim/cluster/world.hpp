@@ -86,6 +86,10 @@ struct WorldSpec {
   uint32_t num_io_threads = 8;       // num.io.threads
   uint32_t queued_max_requests = 500;  // queued.max.requests
   sim::Duration network_thread_request_cost = sim::Duration::from_us(10);  // [A]
+  // LogManager's "kafka-log-retention" task, one per broker: log.initial.task.delay.ms, then every
+  // log.retention.check.interval.ms.
+  sim::Duration retention_initial_delay = sim::Duration::from_ms(30'000);
+  sim::Duration retention_check_interval = sim::Duration::from_ms(300'000);
   std::vector<TopicSpec> topics;
   std::vector<ProducerSpec> producers;
   std::vector<ConsumerSpec> consumers;
@@ -137,7 +141,8 @@ class World {
   sim::Engine& engine() { return engine_; }
   const RunMetrics& metrics() const { return metrics_; }
   const TimeSeries& timeseries() const { return timeseries_; }
-  // events.jsonl: ISR changes and other notable state changes, one JSON object each, in time order.
+  // events.jsonl: ISR changes, segments deleted by retention, consumers' offset resets and other notable state
+  // changes, one JSON object each, in time order.
   const std::vector<nlohmann::json>& events() const { return events_; }
   const WorldSpec& spec() const { return spec_; }
   HostHardware& broker_hardware(uint32_t broker);
@@ -183,6 +188,8 @@ class World {
   void rearm_broker(Broker& b);
   void poll_fetchers(Broker& b);
   void on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::FetchResponse& response);
+  void run_retention(Broker& b);
+  kafka::ListOffsetsResponse answer_list_offsets(const Broker& b, const kafka::ListOffsetsRequest& request) const;
 
   // Producers.
   void producer_send_next(ProducerClient& c, uint32_t thread);
