@@ -27,6 +27,15 @@ void print_latency(const char* label, const cluster::LatencySummary& l) {
               l.p99_ms, l.p999_ms, l.max_ms);
 }
 
+void print_distribution(const char* label, const cluster::DistributionSummary& d, const char* unit) {
+  if (d.count == 0) {
+    std::printf("  %-22s (no samples)\n", label);
+    return;
+  }
+  std::printf("  %-22s p50 %8.0f  p95 %8.0f  p99 %8.0f  max %8.0f  mean %8.1f%s\n", label, d.p50, d.p95, d.p99,
+              d.max, d.mean, unit);
+}
+
 }  // namespace
 
 int run_scenario(const RunOptions& options) {
@@ -75,6 +84,8 @@ int run_scenario(const RunOptions& options) {
   std::printf("  consumed               %llu records\n", static_cast<unsigned long long>(s.records_consumed));
   std::printf("  batches                %.0f B mean, %.1f records per request\n", s.batch_size_bytes_mean,
               s.records_per_request);
+  print_distribution("batch size", s.batch_size_bytes, " B");
+  print_distribution("records per request", s.records_per_request_distribution, "");
   std::printf("  bottleneck             %s (%.1f %% utilised)\n", s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
   std::printf("  simulator              %llu events, %.2f s wall, %.1fx real time\n",
               static_cast<unsigned long long>(s.events), wall, wall > 0 ? s.simulated_seconds / wall : 0.0);

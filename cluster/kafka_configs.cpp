@@ -528,7 +528,17 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .field = "LogConfig::compression_type"},
        +[](B& c, const ConfigValue& v) { c.log_defaults.compression_type = broker_compression(v); },
        +[](const B& c) { return broker_compression_value(c.log_defaults.compression_type); }},
-      ignored<B>("log.retention.check.interval.ms"),
+      // LogManager.startup schedules "kafka-log-retention" (UnifiedLog.deleteOldSegments of every log) after
+      // log.initial.task.delay.ms, then every log.retention.check.interval.ms (ServerLogConfigs: atLeast(1) and
+      // atLeast(0)).
+      {{.name = "log.retention.check.interval.ms", .type = ConfigType::kDurationMs, .kafka_default = "300000",
+        .min_value = 1, .max_value = kLongMax / kMsNs, .field = "WorldSpec::retention_check_interval"},
+       +[](B& c, const ConfigValue& v) { c.log_retention_check_interval = v.duration; },
+       +[](const B& c) { return duration_value(c.log_retention_check_interval); }},
+      {{.name = "log.initial.task.delay.ms", .type = ConfigType::kDurationMs, .kafka_default = "30000",
+        .min_value = 0, .max_value = kLongMax / kMsNs, .field = "WorldSpec::retention_initial_delay"},
+       +[](B& c, const ConfigValue& v) { c.log_initial_task_delay = v.duration; },
+       +[](const B& c) { return duration_value(c.log_initial_task_delay); }},
       ignored<B>("log.flush.interval.ms"),
       ignored<B>("log.flush.scheduler.interval.ms"),
       ignored<B>("log.preallocate"),

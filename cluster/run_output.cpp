@@ -16,6 +16,10 @@ nlohmann::json latency_json(const LatencySummary& l) {
           {"p99", l.p99_ms},  {"p999", l.p999_ms}, {"max", l.max_ms}, {"mean", l.mean_ms}};
 }
 
+nlohmann::json distribution_json(const DistributionSummary& d) {
+  return {{"count", d.count}, {"p50", d.p50}, {"p95", d.p95}, {"p99", d.p99}, {"max", d.max}, {"mean", d.mean}};
+}
+
 std::string hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
@@ -55,6 +59,9 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"batches", s.batches_sent},
         {"records_per_request", s.records_per_request},
         {"batch_size_bytes_mean", s.batch_size_bytes_mean},
+        {"distributions",
+         {{"batch_size_bytes", distribution_json(s.batch_size_bytes)},
+          {"records_per_request", distribution_json(s.records_per_request_distribution)}}},
         {"latency_ms", latency_json(s.produce_latency)}}},
       {"end_to_end", {{"latency_ms", latency_json(s.end_to_end_latency)}}},
       {"consume", {{"records", s.records_consumed}}},

@@ -408,6 +408,8 @@ class Loader {
     spec.num_network_threads = s.num_network_threads;
     spec.num_io_threads = s.num_io_threads;
     spec.queued_max_requests = s.queued_max_requests;
+    spec.retention_initial_delay = s.log_initial_task_delay;
+    spec.retention_check_interval = s.log_retention_check_interval;
     x_.broker_log_defaults = s.log_defaults;
     x_.default_replication_factor = s.default_replication_factor;
     x_.num_partitions = s.num_partitions;
@@ -909,6 +911,8 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.num_network_threads = spec.num_network_threads;
   s.num_io_threads = spec.num_io_threads;
   s.queued_max_requests = spec.queued_max_requests;
+  s.log_initial_task_delay = spec.retention_initial_delay;
+  s.log_retention_check_interval = spec.retention_check_interval;
   s.log_defaults = extras.broker_log_defaults;
   s.default_replication_factor = extras.default_replication_factor;
   s.num_partitions = extras.num_partitions;

@@ -130,6 +130,9 @@ World::World(WorldSpec spec)
   create_partitions();
   start_clients();
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
+  KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
+  for (auto& b : brokers_)
+    engine_.schedule_at(SimTime::zero() + spec_.retention_initial_delay, [this, &b = *b] { run_retention(b); });
 }
 
 World::~World() = default;
@@ -569,6 +572,59 @@ void World::on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::
   });
 }
 
+// LogManager's "kafka-log-retention" task (kafka-behaviour.md §2.5): every log.retention.check.interval.ms each
+// replica's log, leader or follower, runs UnifiedLog.deleteOldSegments against its own high watermark. The
+// deleted segments' files are renamed now and unlinked after file.delete.delay.ms (LogStorage), which frees their
+// page cache. The scheduler thread's CPU is not charged [A: a walk over segment metadata].
+void World::run_retention(Broker& b) {
+  kafka::StorageOps ops;
+  for (const auto& [ref, p] : b.rm->partitions()) {
+    const kafka::RetentionResult r = p->log().delete_old_segments(engine_.now(), p->high_watermark(), ops);
+    if (r.total() == 0) continue;
+    events_.push_back({{"time_s", engine_.now().seconds_f()},
+                       {"type", "segments_deleted"},
+                       {"broker", b.id},
+                       {"topic", spec_.topics[static_cast<size_t>(ref.topic)].name},
+                       {"partition", ref.partition},
+                       {"leader", p->is_leader()},
+                       {"segments", r.total()},
+                       {"by_log_start_offset", r.deleted_by_log_start_offset},
+                       {"by_size", r.deleted_by_size},
+                       {"by_time", r.deleted_by_time},
+                       {"bytes", r.bytes_deleted},
+                       {"log_start_offset", p->log_start_offset()}});
+  }
+  if (!ops.empty()) b.hw->storage().execute(std::move(ops), [](models::IoStatus) {});
+  engine_.schedule_after(spec_.retention_check_interval, [this, &b] { run_retention(b); });
+}
+
+// ListOffsets (KafkaApis.handleListOffsetRequest), which a consumer sends to reset a position by
+// auto.offset.reset: the partition leader answers EARLIEST with its log start offset and LATEST with its high
+// watermark (read_uncommitted, kafka-behaviour.md §5.7). It costs the broker no modelled CPU [A: one request per
+// reset, rare next to produce and fetch].
+kafka::ListOffsetsResponse World::answer_list_offsets(const Broker& b, const kafka::ListOffsetsRequest& request) const {
+  kafka::ListOffsetsResponse response;
+  response.correlation_id = request.correlation_id;
+  for (const auto& q : request.partitions) {
+    kafka::ListOffsetsPartitionResponse r;
+    r.partition = q.partition;
+    const kafka::Partition* p = b.rm->partition(q.partition);
+    if (p == nullptr) {
+      r.error = kafka::Errc::unknown_topic_or_partition;
+    } else if (!p->is_leader()) {
+      r.error = kafka::Errc::not_leader_or_follower;
+    } else if (q.current_leader_epoch >= 0 && q.current_leader_epoch != p->leader_epoch()) {
+      r.error = q.current_leader_epoch < p->leader_epoch() ? kafka::Errc::fenced_leader_epoch
+                                                           : kafka::Errc::unknown_leader_epoch;
+    } else {
+      r.offset = q.timestamp == kafka::list_offsets_earliest_timestamp ? p->log_start_offset() : p->high_watermark();
+      r.leader_epoch = p->leader_epoch();
+    }
+    response.partitions.push_back(r);
+  }
+  return response;
+}
+
 void World::poll_fetchers(Broker& b) {
   kafka::FetcherOutbox fout;
   b.fetchers->poll(engine_.now(), fout);
@@ -894,6 +950,29 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
       on_request_arrival(b, request.client_id, [this, &b, request] { handle_fetch(b, request); });
     });
   }
+  for (auto& l : out.list_offsets) {
+    Broker& b = *brokers_[static_cast<size_t>(l.destination)];
+    send(c.id, b.id, kafka::wire_size_bytes(l.request), [this, &c, &b, request = std::move(l.request)] {
+      const kafka::ListOffsetsResponse response = answer_list_offsets(b, request);
+      send(b.id, c.id, kafka::wire_size_bytes(response), [this, &c, response] {
+        kafka::ConsumerOutbox o;
+        c.consumer->on_list_offsets_response(engine_.now(), response, o);
+        consumer_dispatch(c, o);
+      });
+    });
+  }
+  // A position out of range (retention deleted it) and the reset that follows go to events.jsonl.
+  for (const auto& e : out.events) {
+    const bool out_of_range =
+        e.kind == kafka::ConsumerEventKind::fetch_error && e.error == kafka::Errc::offset_out_of_range;
+    if (!out_of_range && e.kind != kafka::ConsumerEventKind::offset_reset) continue;
+    events_.push_back({{"time_s", e.time.seconds_f()},
+                       {"type", out_of_range ? "consumer_offset_out_of_range" : "consumer_offset_reset"},
+                       {"client", c.id - static_cast<NodeId>(spec_.brokers)},
+                       {"topic", spec_.topics[static_cast<size_t>(e.partition.topic)].name},
+                       {"partition", e.partition.partition},
+                       {"offset", e.offset}});
+  }
   // Offset commits: the group coordinator is not simulated yet; a commit succeeds after a round trip to it.
   for (auto& commit : out.commits) {
     kafka::OffsetCommitResponse response;
@@ -937,6 +1016,11 @@ void World::sample() {
   const sim::Histogram h = metrics_.take_interval_produce_latency();
   timeseries_.set("produce_p50_ms", static_cast<double>(h.percentile(50)) / 1e6);
   timeseries_.set("produce_p99_ms", static_cast<double>(h.percentile(99)) / 1e6);
+  uint64_t produce_requests = 0;
+  for (const auto& c : producers_) produce_requests += c->producer->metrics().produce_requests;
+  timeseries_.set("produce_requests_per_s",
+                  static_cast<double>(produce_requests - std::exchange(sampled_produce_requests_, produce_requests)) /
+                      interval_s);
   int64_t under_replicated = 0;
   size_t isr_min = SIZE_MAX;
   for (auto& b : brokers_) {
@@ -964,6 +1048,10 @@ void World::sample() {
     if (hit + miss > 0) timeseries_.set(prefix + "page_cache_hit_ratio", static_cast<double>(hit) / static_cast<double>(hit + miss));
     timeseries_.set(prefix + "page_cache_mib", static_cast<double>(cache.cached_bytes) / 1048576.0);
     timeseries_.set(prefix + "dirty_mib", static_cast<double>(b->hw->page_cache().dirty_bytes()) / 1048576.0);
+    // The size of the broker's logs (kafka.log:type=Log,name=Size summed): what retention bounds on its disks.
+    int64_t log_bytes = 0;
+    for (const auto& [ref, p] : b->rm->partitions()) log_bytes += p->log().size_bytes();
+    timeseries_.set(prefix + "log_mib", static_cast<double>(log_bytes) / 1048576.0);
   }
   int64_t lag = 0;
   for (auto& c : consumers_) {
@@ -1003,6 +1091,18 @@ std::vector<World::ConsumerView> World::consumers() const {
     views.push_back(std::move(v));
   }
   return views;
+}
+
+DistributionSummary summarise_distribution(const sim::Histogram& h) {
+  DistributionSummary d;
+  d.count = h.count();
+  if (d.count == 0) return d;
+  d.p50 = static_cast<double>(h.percentile(50));
+  d.p95 = static_cast<double>(h.percentile(95));
+  d.p99 = static_cast<double>(h.percentile(99));
+  d.max = static_cast<double>(h.max());
+  d.mean = h.mean();
+  return d;
 }
 
 WorldSummary World::run(uint64_t events_max) {
@@ -1066,13 +1166,18 @@ WorldSummary World::run(uint64_t events_max) {
     }
   }
   uint64_t requests = 0, records = 0, bytes = 0, batches = 0;
+  sim::Histogram batch_sizes, records_per_request;
   for (auto& c : producers_) {
     const auto& m = c->producer->metrics();
     requests += m.produce_requests;
     records += m.records_sent;
     bytes += m.bytes_sent;
     batches += m.batches_sent;
+    batch_sizes.merge(m.batch_size_bytes);
+    records_per_request.merge(m.records_per_request);
   }
+  s.batch_size_bytes = summarise_distribution(batch_sizes);
+  s.records_per_request_distribution = summarise_distribution(records_per_request);
   s.produce_requests = requests;
   s.batches_sent = batches;
   s.records_per_request = requests > 0 ? static_cast<double>(records) / static_cast<double>(requests) : 0;

@@ -89,6 +89,10 @@ struct BrokerSettings {
   kafka::LogConfig log_defaults;       // log.* and message.max.bytes: the defaults of every topic's LogConfig
   int32_t default_replication_factor = 1;  // default.replication.factor: a topic without replication.factor
   int32_t num_partitions = 1;              // num.partitions: a topic without partitions
+  // LogManager's retention task (kafka-behaviour.md §2.5): first after log.initial.task.delay.ms = 30000, then
+  // every log.retention.check.interval.ms = 300000.
+  sim::Duration log_initial_task_delay = sim::Duration::from_ms(30'000);
+  sim::Duration log_retention_check_interval = sim::Duration::from_ms(300'000);
 };
 
 const std::vector<ConfigEntry<kafka::ProducerConfig>>& producer_config_table();

@@ -11,7 +11,8 @@
 //                delay it, which stalls the calling I/O thread as balance_dirty_pages stalls the writer)
 //   truncate  -> metadata only [A]: the cached pages beyond the new end are not dropped early
 //   fsync     -> PageCache::fsync, completes when the device has the data
-//   remove    -> the file is renamed now and unlinked after file.delete.delay.ms: its pages are dropped then
+//   remove    -> the file is renamed now and unlinked after file.delete.delay.ms: until then it can still be
+//                read (sendfile of a fetch response built before the deletion), and its pages are dropped then
 //   read      -> a page-cache read (recovery only; fetches use read_slice)
 // Operations of one execute() call are issued in order, each after the previous completed, as one thread
 // issuing syscalls does.
@@ -69,6 +70,7 @@ class LogStorage {
   std::vector<uint64_t> next_offset_;  // bump allocator per disk
   std::map<uint32_t, LogPlacement> logs_;
   std::map<Key, models::FileId> files_;
+  std::map<Key, models::FileId> renamed_;  // removed (renamed `.deleted`), not unlinked yet
   uint64_t next_file_id_ = 1;
 };
 

@@ -86,11 +86,24 @@ struct WorldSpec {
   uint32_t num_io_threads = 8;       // num.io.threads
   uint32_t queued_max_requests = 500;  // queued.max.requests
   sim::Duration network_thread_request_cost = sim::Duration::from_us(10);  // [A]
+  // LogManager's "kafka-log-retention" task, one per broker: log.initial.task.delay.ms, then every
+  // log.retention.check.interval.ms.
+  sim::Duration retention_initial_delay = sim::Duration::from_ms(30'000);
+  sim::Duration retention_check_interval = sim::Duration::from_ms(300'000);
   std::vector<TopicSpec> topics;
   std::vector<ProducerSpec> producers;
   std::vector<ConsumerSpec> consumers;
   sim::Duration sample_interval = sim::Duration::from_s(1);
 };
+
+// The distribution of a per-batch or per-request quantity over a run: nearest-rank percentiles from a
+// high-dynamic-range histogram (exact below 2048, within 0.1 % above), exact count, mean and max.
+struct DistributionSummary {
+  uint64_t count = 0;
+  double p50 = 0, p95 = 0, p99 = 0, max = 0, mean = 0;
+};
+
+DistributionSummary summarise_distribution(const sim::Histogram& h);
 
 struct WorldSummary {
   uint64_t records_sent = 0, records_acked = 0, records_failed = 0, records_consumed = 0;
@@ -106,6 +119,10 @@ struct WorldSummary {
   uint64_t batches_sent = 0;
   double records_per_request = 0;
   double batch_size_bytes_mean = 0;
+  // Over the whole run (warm-up included, as the means above) and every producer, retries included: the size
+  // of each batch sent (v2 format bytes, after compression) and the records in each ProduceRequest.
+  DistributionSummary batch_size_bytes;
+  DistributionSummary records_per_request_distribution;
 };
 
 class World {
@@ -124,7 +141,8 @@ class World {
   sim::Engine& engine() { return engine_; }
   const RunMetrics& metrics() const { return metrics_; }
   const TimeSeries& timeseries() const { return timeseries_; }
-  // events.jsonl: ISR changes and other notable state changes, one JSON object each, in time order.
+  // events.jsonl: ISR changes, segments deleted by retention, consumers' offset resets and other notable state
+  // changes, one JSON object each, in time order.
   const std::vector<nlohmann::json>& events() const { return events_; }
   const WorldSpec& spec() const { return spec_; }
   HostHardware& broker_hardware(uint32_t broker);
@@ -170,6 +188,8 @@ class World {
   void rearm_broker(Broker& b);
   void poll_fetchers(Broker& b);
   void on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::FetchResponse& response);
+  void run_retention(Broker& b);
+  kafka::ListOffsetsResponse answer_list_offsets(const Broker& b, const kafka::ListOffsetsRequest& request) const;
 
   // Producers.
   void producer_send_next(ProducerClient& c, uint32_t thread);
@@ -221,6 +241,7 @@ class World {
   std::unordered_map<uint64_t, SentBatch> sent_batches_;
   std::vector<int64_t> groups_reading_topic_;  // by topic index
   uint64_t next_correlation_id_ = 1;
+  uint64_t sampled_produce_requests_ = 0;  // ProduceRequests sent by all producers at the last sample
   CompressionModel compression_;  // compression.type: ratios and codec CPU costs (compression_costs.hpp)
 };
 

@@ -1,0 +1,158 @@
+// Throughput never exceeds what the bottleneck resource allows, and the reported bottleneck is that resource
+// (issue 3, "Checks that must hold"). The NIC case is in data_path_test.cpp; these are the disk and the broker's
+// CPU thread pools. Each bound is worked out from the hardware profile and the configuration, not from a run.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "kafkasim/models/page_cache.hpp"
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+
+namespace {
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+// Three brokers on a slow HDD (the hdd-7200rpm profile with its media rate cut to 40 MB/s and zoning off, so
+// the transfer rate is the same everywhere: an old or degraded drive, and a test that runs in well under a
+// second), a page cache of only 64 MiB, and four producers offering 4 x 20,000 x 1000 B = 80 MB/s, twice what
+// the disk can write. The dirty pages reach vm.dirty_ratio and balance_dirty_pages holds every append (leader
+// and follower) until writeback makes room, so the producers wait for the disk.
+TEST_CASE("throughput never exceeds the bottleneck: a slow disk binds through dirty-page throttling") {
+  auto spec = test::small_cluster(3, "hdd-7200rpm", "nic-10gbe", 3, 3, 2);
+  auto hdd = std::get<models::HddParams>(spec.broker_hardware.disk);
+  constexpr double disk_bytes_per_s = 40e6;  // B
+  hdd.outer_bandwidth_bytes_per_s = disk_bytes_per_s;
+  hdd.inner_to_outer_bandwidth_ratio = 1.0;
+  spec.broker_hardware.disk = hdd;
+  constexpr uint64_t cache_bytes = 64ull << 20;
+  spec.broker_hardware.ram_bytes = spec.broker_hardware.jvm_heap_bytes + spec.broker_hardware.other_memory_bytes +
+                                   cache_bytes;
+  spec.duration = 10_s;
+  spec.warmup = 4_s;
+  auto p = test::open_loop_producer(20000, Acks::all, 20, 1000);
+  p.config.batch_size_bytes = 256 * 1024;
+  p.count = 4;
+  spec.producers.push_back(p);
+  cluster::World world(spec);
+  const auto s = world.run();
+
+  // Goodput and overhead. Throughput counts record values (1000 B). On disk each record is a v2 record of
+  // varint(body) + body (zigzag varints), body = attributes 1 + timestampDelta >= 1 + offsetDelta >= 1 + null
+  // key 1 + varint(1000) 2 + 1000 + header count 1 >= 1007 B, record >= varint(1007) 2 + 1007 = 1009 B, plus a
+  // 61 B header per batch and the index files: at least 1009 B of disk per 1000 B acknowledged.
+  constexpr double disk_bytes_per_value_byte = 1009.0 / 1000.0;
+  // Replication: RF = 3 on 3 brokers puts a replica of every partition on every broker, and with acks=all and
+  // no ISR shrink every acknowledged record is in every broker's page cache. So each broker's one disk must
+  // write everything that is acknowledged: acked x 1009/1000 <= B per broker, whatever the leader layout.
+  for (const auto& e : world.events()) CHECK(e.at("type") != "isr_shrink");  // the ISR stayed {0, 1, 2}
+  const double T = spec.duration.seconds_f();
+  const double acked_disk_bytes = static_cast<double>(s.records_acked) * 1000.0 * disk_bytes_per_value_byte;
+  for (uint32_t b = 0; b < 3; ++b) {
+    auto& hw = world.broker_hardware(b);
+    const double written = static_cast<double>(hw.disk(0).stats().bytes_written);
+    // The disk writes at most B (positioning between the .log and index files only costs more time).
+    CHECK(written <= disk_bytes_per_s * T);
+    // Whatever was acknowledged and is not on the disk yet is still dirty or under writeback in the cache.
+    const auto& cache = hw.page_cache().stats();
+    CHECK(acked_disk_bytes <= written + static_cast<double>(cache.dirty_bytes + cache.writeback_bytes));
+  }
+  // The same bound on the throughput window W = 6 s. Besides what the disk writes in W, the window may see
+  // acknowledgements of bytes the cache held at its start: at most the dirty limit (vm.dirty_ratio = 20 % of
+  // 64 MiB = 3276 pages = 13.4 MB), one writeback chunk under way (min(write_bw/2, limit/8) + 4 MiB rounded down
+  // to 4 MiB = 4.2 MB) and what the writers dirtied before their pause (num.io.threads = 8 appends and one
+  // follower fetcher append of at most max.request.size = 1 MiB each: 9.4 MB).
+  const auto thresholds = models::page_cache_math::dirty_thresholds(cache_bytes, models::PageCacheParams{});
+  CHECK(thresholds.thresh_bytes == 3276 * 4096);
+  const double W = (spec.duration - spec.warmup).seconds_f();
+  const double slack_bytes = static_cast<double>(thresholds.thresh_bytes) + 4.0 * 1048576 + 9 * 1048576.0;
+  const double window_disk_bytes_per_s = s.throughput_mib_per_s * 1048576.0 * disk_bytes_per_value_byte;
+  CHECK(window_disk_bytes_per_s <= disk_bytes_per_s + slack_bytes / W);
+  // The disk really binds: the producers offered 80 MB/s and get most of the disk (seeks between the three
+  // partitions' .log files and their indexes cost the rest), not what the NIC or the CPU would allow.
+  CHECK(window_disk_bytes_per_s >= 0.6 * disk_bytes_per_s);
+  // The reported bottleneck is one of the three (equally loaded) disks, nearly always busy; nothing else is
+  // close to saturation.
+  CHECK(starts_with(s.bottleneck, "broker-"));
+  CHECK(s.bottleneck.ends_with(" disk 0"));
+  CHECK(s.bottleneck_utilisation > 0.9);
+  for (const auto& [name, u] : s.utilisation)
+    if (!name.ends_with(" disk 0")) CHECK_MESSAGE(u < 0.5, name);
+}
+
+// One broker, one partition, RF = 1, and eight producers with batch.size = 0 (one record per batch) and
+// linger.ms = 0: every record is its own ProduceRequest. num.io.threads = 1, so the broker's single request
+// handler thread is the bottleneck.
+TEST_CASE("throughput never exceeds the bottleneck: one I/O thread binds at 1 / per-request cost") {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.num_io_threads = 1;
+  spec.duration = 6_s;
+  spec.warmup = 2_s;
+  auto p = test::open_loop_producer(5000, Acks::leader, 0, 100);
+  p.config.batch_size_bytes = 0;
+  p.count = 8;  // 40,000 records/s offered
+  spec.producers.push_back(p);
+  cluster::World world(spec);
+  const auto s = world.run();
+
+  // One record of 100 B without key: body = attributes 1 + timestampDelta 0 (1) + offsetDelta 0 (1) + null
+  // key 1 + zigzag varint(100) 2 + 100 + no headers 1 = 107 B, record varint(107) 2 + 107 = 109 B, batch
+  // 61 + 109 = 170 B.
+  constexpr double batch_bytes = 170;
+  // The I/O thread's cost per produce request (cpu-server-16core profile): request_fixed_cost = 50 us plus
+  // CRC32C over the batch at 7 GB/s x desktop_to_server_scale 0.7: 170 B / 4.9 GB/s = 34.7 ns, 35 ns rounded up.
+  const auto& costs = spec.cpu_costs;
+  CHECK(costs.request_fixed_cost == 50_us);
+  const double request_s = costs.request_fixed_cost.seconds_f() +
+                           35e-9;  // ceil(batch_bytes / (crc32c_bytes_per_s * desktop_to_server_scale)) ns
+  CHECK(batch_bytes / (costs.crc32c_bytes_per_s * costs.desktop_to_server_scale) <= 35e-9);
+  const double threads = 1;
+  const double bound_records_per_s = threads / request_s;  // one record per request: 19,986 records/s
+  // Requests in service when the window opens may complete inside it: at most one per thread.
+  const double W = (spec.duration - spec.warmup).seconds_f();
+  CHECK(s.records_per_request == doctest::Approx(1.0));
+  CHECK(s.throughput_records_per_s <= bound_records_per_s + threads / W);
+  CHECK(s.throughput_records_per_s >= 0.95 * bound_records_per_s);
+  CHECK(s.bottleneck == "broker-0 io threads");
+  CHECK(s.bottleneck_utilisation > 0.95);
+  for (const auto& [name, u] : s.utilisation)
+    if (name != "broker-0 io threads") CHECK_MESSAGE(u < 0.5, name);
+}
+
+// The same broker with num.network.threads = 1 and the default 8 I/O threads: the one network processor reads
+// every request (network_thread_request_cost = 10 us) and sends every response (another 10 us), 20 us a
+// request, so it binds at 50,000 requests/s, well below the I/O threads' 8 / 50 us = 160,000.
+TEST_CASE("throughput never exceeds the bottleneck: one network thread binds at 1 / (parse + response) cost") {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.num_network_threads = 1;
+  spec.duration = 4_s;
+  spec.warmup = 1_s;
+  auto p = test::open_loop_producer(10000, Acks::leader, 0, 100);
+  p.config.batch_size_bytes = 0;
+  p.count = 8;  // 80,000 records/s offered
+  spec.producers.push_back(p);
+  cluster::World world(spec);
+  const auto s = world.run();
+
+  const double per_request_s = 2 * spec.network_thread_request_cost.seconds_f();
+  CHECK(per_request_s == doctest::Approx(20e-6));
+  const double bound_records_per_s = 1 / per_request_s;
+  const double W = (spec.duration - spec.warmup).seconds_f();
+  CHECK(s.records_per_request == doctest::Approx(1.0));
+  CHECK(s.throughput_records_per_s <= bound_records_per_s + 1 / W);
+  CHECK(s.throughput_records_per_s >= 0.9 * bound_records_per_s);
+  CHECK(s.bottleneck == "broker-0 network threads");
+  CHECK(s.bottleneck_utilisation > 0.9);
+  const double io = [&] {
+    for (const auto& [name, u] : s.utilisation)
+      if (name == "broker-0 io threads") return u;
+    return -1.0;
+  }();
+  // 50,000 requests/s x 50 us over 8 threads = 31 % busy.
+  CHECK(io == doctest::Approx(50000 * 50e-6 / 8).epsilon(0.1));
+}

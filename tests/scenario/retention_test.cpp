@@ -1,0 +1,197 @@
+// Retention in the world (kafka-behaviour.md §2.5): each broker runs UnifiedLog.deleteOldSegments on every
+// replica's log after log.initial.task.delay.ms and then every log.retention.check.interval.ms; the log start
+// offset advances to a segment boundary at the times the retention.ms rule predicts, the logs and the page cache
+// stop growing, and a consumer that falls behind the log start is reset by auto.offset.reset.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+
+namespace {
+
+// The workload, chosen so that batches and segments are known exactly. 1050 records/s of 1000 B, constant
+// rate, linger.ms = 10: record k is sent at k/1050 s and batch i holds records 11i .. 11i + 10 (10.5 periods per
+// linger, see batch_distribution_test.cpp). A record is varint(1007) 2 + 1007 = 1009 B (attributes 1,
+// timestampDelta 1, offsetDelta 1, null key 1, varint(1000) 2 + 1000, no headers 1), a batch 61 + 11 x 1009 =
+// 11160 B. segment.bytes = 1 MiB: a segment rolls before the append that would take it past 1048576 B, so it
+// holds floor(1048576 / 11160) = 93 batches = 1023 records (93 x 11160 = 1037880 B).
+constexpr double kRate = 1050;
+constexpr int64_t kRecordsPerBatch = 11;
+constexpr int64_t kBatchBytes = 61 + kRecordsPerBatch * 1009;
+constexpr int64_t kRecordsPerSegment = (1048576 / kBatchBytes) * kRecordsPerBatch;
+static_assert(kRecordsPerSegment == 1023);
+constexpr int64_t kRetentionMs = 5000;
+constexpr auto kFirstCheck = 1_s;
+constexpr auto kCheckInterval = 2_s;
+
+// CreateTime of record k in whole milliseconds (the producer stamps its send time).
+int64_t timestamp_ms(int64_t k) { return static_cast<int64_t>(std::floor(static_cast<double>(k) * 1000.0 / kRate)); }
+
+// The leader's log start offset after the retention pass at `now_ms`: segment j (offsets 1023 j .. 1023 j + 1022)
+// is deleted when now − its largest timestamp > retention.ms, walking from the oldest (§2.5), so the log starts
+// at the first segment whose last record is at most retention.ms old.
+int64_t predicted_log_start(int64_t now_ms) {
+  int64_t j = 0;
+  while (now_ms - timestamp_ms(kRecordsPerSegment * (j + 1) - 1) > kRetentionMs) ++j;
+  return j * kRecordsPerSegment;
+}
+
+// The first record at most retention.ms old at `now_ms`: every replica keeps the segment holding it.
+int64_t first_retained_record(int64_t now_ms) {
+  int64_t k = 0;
+  while (now_ms - timestamp_ms(k) > kRetentionMs) ++k;
+  return k;
+}
+
+cluster::WorldSpec retention_world(int64_t retention_ms) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
+  spec.duration = 20_s;
+  spec.warmup = 1_s;
+  spec.retention_initial_delay = kFirstCheck;   // log.initial.task.delay.ms
+  spec.retention_check_interval = kCheckInterval;  // log.retention.check.interval.ms
+  auto& log = spec.topics[0].config.log;
+  log.segment_bytes = 1048576;
+  log.retention_ms = retention_ms;
+  log.file_delete_delay_ms = 1000;
+  spec.producers.push_back(test::open_loop_producer(kRate, Acks::all, 10, 1000));
+  return spec;
+}
+
+std::vector<nlohmann::json> events_of(const cluster::World& world, const std::string& type) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : world.events())
+    if (e.at("type") == type) out.push_back(e);
+  return out;
+}
+
+double column_max(const cluster::TimeSeries& ts, const std::string& column) {
+  double m = 0;
+  for (size_t r = 0; r < ts.rows(); ++r) m = std::max(m, ts.value(r, column));
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("retention: the log start offset advances at the retention checks as retention.ms predicts") {
+  cluster::World world(retention_world(kRetentionMs));
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+
+  // The leader (broker 0) deletes at each check from 7 s on: 1 s + 2 s k for k = 3 .. 9.
+  const auto deleted = events_of(world, "segments_deleted");
+  std::vector<nlohmann::json> leader;
+  for (const auto& e : deleted)
+    if (e.at("leader").get<bool>()) leader.push_back(e);
+  std::vector<int64_t> expected_times_ms;
+  for (int64_t t = kFirstCheck.ns() / 1'000'000; t < 20'000; t += kCheckInterval.ns() / 1'000'000)
+    if (predicted_log_start(t) > (t == 1000 ? 0 : predicted_log_start(t - 2000))) expected_times_ms.push_back(t);
+  REQUIRE(expected_times_ms == std::vector<int64_t>{7000, 9000, 11000, 13000, 15000, 17000, 19000});
+  REQUIRE(leader.size() == expected_times_ms.size());
+  int64_t previous_start = 0;
+  for (size_t i = 0; i < leader.size(); ++i) {
+    const int64_t t = expected_times_ms[i];
+    const auto& e = leader[i];
+    CHECK(e.at("broker").get<int>() == 0);
+    CHECK(e.at("time_s").get<double>() == doctest::Approx(t / 1000.0));
+    const int64_t start = predicted_log_start(t);
+    CHECK(e.at("log_start_offset").get<int64_t>() == start);
+    CHECK(e.at("by_time").get<int>() == (start - previous_start) / kRecordsPerSegment);
+    CHECK(e.at("bytes").get<int64_t>() == (start - previous_start) / kRecordsPerBatch * kBatchBytes);
+    previous_start = start;
+  }
+  CHECK(world.partition(0, {0, 0})->log_start_offset() == predicted_log_start(19'000));
+
+  // The followers delete their own segments by the same rule. Their segments are cut where their fetched
+  // appends cross 1 MiB, so they need not match the leader's, but each is at most 1 MiB, and the one they keep
+  // holds the first record at most retention.ms old: the log start lies within one segment below it.
+  int follower_passes = 0;
+  for (const auto& e : deleted) {
+    if (e.at("leader").get<bool>()) continue;
+    ++follower_passes;
+    const auto t = std::llround(e.at("time_s").get<double>() * 1000);
+    const int64_t start = e.at("log_start_offset").get<int64_t>();
+    CHECK(start <= first_retained_record(t));
+    CHECK(start > first_retained_record(t) - kRecordsPerSegment);
+  }
+  CHECK(follower_passes >= 2 * 6);  // both followers delete at (nearly) every check from 7 s
+}
+
+TEST_CASE("retention: the logs and the page cache stop growing; without retention they do not") {
+  cluster::World with(retention_world(kRetentionMs));
+  with.run();
+  cluster::World without(retention_world(-1));
+  without.run();
+
+  // At any time t after the check at t_k <= t (t - t_k < 2 s), the leader's log starts within one segment below
+  // the first record at most retention.ms old at t_k, so it holds at most 1050 x (2 s + 5 s) + 1023 records, plus
+  // one batch being appended: 8385 records of 11160/11 B = 8.11 MiB.
+  const double record_bytes = static_cast<double>(kBatchBytes) / kRecordsPerBatch;
+  const double log_max_mib = (kRate * 7 + kRecordsPerSegment + kRecordsPerBatch) * record_bytes / 1048576;
+  CHECK(column_max(with.timeseries(), "broker0_log_mib") <= log_max_mib);
+  // The page cache also holds the segments deleted at the last check until file.delete.delay.ms (1 s) unlinks
+  // them, at most 2 s of records plus a segment, and every segment file costs up to one 64 KiB extent more than
+  // its bytes (the partial tail extent; an .index and a .timeindex file of a few KiB take one extent each): at
+  // most 8385 + 2100 + 1023 records in 13 segments.
+  const double cache_max_mib = ((kRate * 7 + kRecordsPerSegment + kRecordsPerBatch + kRate * 2 + kRecordsPerSegment) *
+                                    record_bytes +
+                                13 * 3 * 65536.0) /
+                               1048576;
+  CHECK(column_max(with.timeseries(), "broker0_page_cache_mib") <= cache_max_mib);
+  // Without retention both grow with the 20 s of data (1050 x 20 x 1014.5 B = 20.3 MiB).
+  const auto& ts = without.timeseries();
+  CHECK(ts.value(ts.rows() - 1, "broker0_log_mib") > log_max_mib + 10);
+  CHECK(ts.value(ts.rows() - 1, "broker0_page_cache_mib") > cache_max_mib + 5);
+  // Retention is all that differs: the runs are identical until the first deletion at 7 s.
+  CHECK(with.timeseries().value(5, "broker0_log_mib") == ts.value(5, "broker0_log_mib"));
+}
+
+// Two consumers (two groups) start at 12 s from offset 0, which the check at 11 s deleted: their first fetch gets
+// OFFSET_OUT_OF_RANGE, and ListOffsets resets them to the log start (earliest) or to the high watermark
+// (latest, the default).
+TEST_CASE("retention: a consumer behind the log start gets OFFSET_OUT_OF_RANGE and resets by auto.offset.reset") {
+  auto spec = retention_world(kRetentionMs);
+  cluster::ConsumerSpec earliest;
+  earliest.start_at = 12_s;
+  earliest.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+  cluster::ConsumerSpec latest = earliest;
+  latest.config.auto_offset_reset = kafka::AutoOffsetReset::latest;
+  spec.consumers = {earliest, latest};
+  cluster::World world(spec);
+  const auto s = world.run();
+
+  const auto out_of_range = events_of(world, "consumer_offset_out_of_range");
+  const auto resets = events_of(world, "consumer_offset_reset");
+  REQUIRE(out_of_range.size() == 2);
+  REQUIRE(resets.size() == 2);
+  for (const auto& e : out_of_range) {
+    CHECK(e.at("offset").get<int64_t>() == 0);
+    CHECK(e.at("time_s").get<double>() >= 12.0);
+    CHECK(e.at("time_s").get<double>() < 12.01);  // one fetch round trip
+  }
+  // Clients: client-0 is the producer, client-1 the earliest consumer, client-2 the latest one.
+  for (const auto& e : resets) {
+    const int64_t offset = e.at("offset").get<int64_t>();
+    if (e.at("client").get<int>() == 1) {
+      CHECK(offset == predicted_log_start(11'000));  // 6138: the log start since the check at 11 s
+    } else {
+      CHECK(e.at("client").get<int>() == 2);
+      // The HW a few ms after 12 s: the 12600 records sent by then, less those in batches still lingering
+      // (up to 10 ms) or replicating.
+      CHECK(offset <= 12'600 + kRecordsPerBatch);
+      CHECK(offset >= 12'600 - 3 * kRecordsPerBatch);
+    }
+  }
+  // The earliest group reads everything from the log start on, the latest one from the HW on.
+  const int64_t acked = static_cast<int64_t>(s.records_acked);
+  const int64_t consumed = static_cast<int64_t>(s.records_consumed);
+  const int64_t expected = (acked - predicted_log_start(11'000)) + (acked - 12'600);
+  CHECK(consumed <= expected + 3 * kRecordsPerBatch);
+  CHECK(consumed >= expected - 2 * static_cast<int64_t>(kRate));  // at most a second behind at the end
+}
