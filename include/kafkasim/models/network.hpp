@@ -15,9 +15,18 @@
 // message are pipelined across the hops. A message is delivered when its last chunk reaches the destination,
 // so an idle k-hop path of equal links delivers B bytes after
 //
-//   T(B) = ceil(B/c)·s(c)  [bottleneck]  + (k − 1)·s(last chunk)  + Σ L_i          (§6 check 2)
+//   T(B) = Σ_chunks s(chunk)  [bottleneck, ≈ B/G]  + (k − 1)·s(c)  + Σ L_i          (§6 check 2)
 //
-// and a one-chunk message after Σ_i (s_i(B) + L_i).
+// (each later hop still holds the previous full chunk when the last one arrives), and a one-chunk message
+// after Σ_i (s_i(B) + L_i).
+//
+// A message *departs* when its last chunk has finished serialising on the first hop (the sender's NIC TX): on
+// an idle link after Σ_chunks s(chunk) ≈ B/G, and in general once the chunks queued before it on that link
+// direction (its own flow's earlier messages, other flows' chunks in DRR order) have been served as well.
+// Departure stands in for "the last byte was written to the socket" (Kafka's NetworkClient completes a send
+// then, and an acks=0 request completes there). Delivery follows departure by the remaining hops'
+// serialisation and every link latency (on one link: exactly L later, plus any retransmission delay; a loss
+// never delays departure).
 //
 // Sharing (§4.3): every link direction keeps one FIFO per flow (a flow = the ordered pair (src, dst) of
 // hosts, like one TCP connection) and serves the flows by Deficit Round Robin with quantum c, so n backlogged
@@ -217,10 +226,13 @@ class Network {
   const NetworkConfig& config() const { return config_; }
 
   // Sends `bytes` (> 0) from host `src` to host `dst`. `on_delivered` runs when the last byte arrives;
-  // `on_dropped` (optional) runs instead when a partition drops the message. Neither runs synchronously.
-  // Messages of one (src, dst) flow are delivered in send order.
+  // `on_dropped` (optional) runs instead when a partition drops the message. `on_departed` (optional) runs
+  // when the last byte has left `src`'s NIC (see "departs" above), always before `on_delivered`; a message
+  // dropped at send() never departs, one dropped in flight has departed. A loopback message departs at once
+  // (as an engine event). No callback runs synchronously from send(). Messages of one (src, dst) flow depart
+  // and are delivered in send order.
   MessageId send(HostId src, HostId dst, uint64_t bytes, sim::Callback on_delivered,
-                 sim::Callback on_dropped = nullptr);
+                 sim::Callback on_dropped = nullptr, sim::Callback on_departed = nullptr);
 
   // The cached route from `src` to `dst` as the list of nodes, both ends included. Shortest by total
   // latency, then by hop count; remaining ties go to Boost's Dijkstra on the node/link insertion order, which
@@ -280,6 +292,7 @@ class Network {
     uint64_t bytes_cut = 0;  // already cut into chunks
     sim::Callback on_delivered;
     sim::Callback on_dropped;
+    sim::Callback on_departed;
   };
   struct Flow {
     NodeId src;
@@ -287,6 +300,8 @@ class Network {
     std::vector<FlowHop> hops;
     std::deque<Message> messages;  // front: oldest not yet delivered
     size_t next_to_cut = 0;        // index into `messages` of the first message with bytes left to cut
+    size_t next_to_depart = 0;     // index into `messages` of the first message whose last chunk has not
+                                   // yet left the first hop
     uint32_t chunks_in_flight = 0;
     sim::Duration srtt;
     sim::Duration base_latency;
