@@ -274,9 +274,10 @@ models::HostId World::host_of(NodeId node) const {
   return hosts_[static_cast<size_t>(node)];
 }
 
-void World::send(NodeId from, NodeId to, int64_t bytes, sim::Callback on_delivered) {
+void World::send(NodeId from, NodeId to, int64_t bytes, sim::Callback on_delivered, sim::Callback on_departed) {
   KS_ASSERT_GT(bytes, 0);
-  network_->send(host_of(from), host_of(to), static_cast<uint64_t>(bytes), std::move(on_delivered));
+  network_->send(host_of(from), host_of(to), static_cast<uint64_t>(bytes), std::move(on_delivered), nullptr,
+                 std::move(on_departed));
 }
 
 // A request arrives at a broker on the connection from `client`. Kafka's SocketServer mutes a connection once
@@ -649,13 +650,18 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     const uint64_t correlation = r.request.correlation_id;
     const int64_t bytes = kafka::wire_size_bytes(r.request);
     Broker& b = *brokers_[static_cast<size_t>(dest)];
-    send(c.id, dest, bytes, [this, &c, &b, correlation, request = std::move(r.request)] {
-      // The request is on the wire once the broker has it [A]: acks=0 completes here.
-      kafka::ProducerOutbox pout;
-      c.producer->on_request_sent(correlation, engine_.now(), pout);
-      producer_dispatch(c, pout);
-      on_request_arrival(b, c.id, [this, &b, request] { handle_produce(b, request); });
-    });
+    send(
+        c.id, dest, bytes,
+        [this, &c, &b, request = std::move(r.request)] {
+          on_request_arrival(b, c.id, [this, &b, request] { handle_produce(b, request); });
+        },
+        // The send is complete once its last byte has left the client's NIC, the stand-in for NetworkClient's
+        // completed send (written to the socket): the next request to that node may go, and acks=0 completes.
+        [this, &c, correlation] {
+          kafka::ProducerOutbox pout;
+          c.producer->on_request_sent(correlation, engine_.now(), pout);
+          producer_dispatch(c, pout);
+        });
   }
   out.clear();
   rearm_producer(c);
