@@ -13,6 +13,11 @@ using kafka::PartitionRef;
 using sim::Duration;
 using sim::SimTime;
 
+namespace {
+// Broker socket.receive.buffer.bytes default (Kafka broker configs; SocketServer sets it as SO_RCVBUF).
+constexpr uint64_t kSocketReceiveBufferBytes = 102400;
+}  // namespace
+
 // ------------------------------------------------------------------------------------------------
 // Per-node state
 
@@ -222,6 +227,11 @@ void World::start_clients() {
       c->producer->set_metadata(md);
       // InitProducerId is not simulated: each producer gets a distinct id at start.
       c->producer->set_producer_id_and_epoch({1000 + c->id, 0});
+      // TCP flow control on each producer connection: a muted connection leaves its requests in the broker's
+      // socket receive buffer (socket.receive.buffer.bytes, default 102400), and once that is full the
+      // producer's sends stop completing, so acks=0 cannot outrun the broker (kafka-behaviour.md §2.1).
+      for (NodeId b = 0; b < static_cast<NodeId>(spec_.brokers); ++b)
+        network_->set_receive_buffer(host_of(c->id), host_of(b), kSocketReceiveBufferBytes);
       producers_.push_back(std::move(c));
     }
   }
@@ -652,8 +662,12 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     Broker& b = *brokers_[static_cast<size_t>(dest)];
     send(
         c.id, dest, bytes,
-        [this, &c, &b, request = std::move(r.request)] {
-          on_request_arrival(b, c.id, [this, &b, request] { handle_produce(b, request); });
+        [this, &c, &b, bytes, request = std::move(r.request)] {
+          on_request_arrival(b, c.id, [this, &c, &b, bytes, request] {
+            // The broker has read the request off the socket: its bytes leave the receive buffer.
+            network_->consume(host_of(c.id), host_of(b.id), static_cast<uint64_t>(bytes));
+            handle_produce(b, request);
+          });
         },
         // The send is complete once its last byte has left the client's NIC, the stand-in for NetworkClient's
         // completed send (written to the socket): the next request to that node may go, and acks=0 completes.

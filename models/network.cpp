@@ -239,6 +239,11 @@ void Network::refill(uint32_t flow_index) {
     const uint64_t left = m.bytes - m.bytes_cut;
     KS_ASSERT_GT(left, 0u);
     const auto cut = static_cast<uint32_t>(std::min<uint64_t>(left, config_.chunk_bytes));
+    // Receiver flow control: the receive window is closed while the reader holds a full buffer.
+    if (flow.receive_buffer_bytes > 0 && flow.unread_bytes > 0 &&
+        flow.unread_bytes + cut > flow.receive_buffer_bytes) {
+      break;
+    }
     m.bytes_cut += cut;
     const bool last = m.bytes_cut == m.bytes;
     if (last) ++flow.next_to_cut;
@@ -432,7 +437,36 @@ void Network::deliver_front(uint32_t flow_index) {
   ++counters_.messages_delivered;
   ++host_counters_[flow.dst.value].messages_received;
   host_counters_[flow.dst.value].bytes_received += m.bytes;
+  if (flow.receive_buffer_bytes > 0) flow.unread_bytes += m.bytes;
   if (m.on_delivered) m.on_delivered();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Receiver flow control
+
+void Network::set_receive_buffer(HostId src, HostId dst, uint64_t bytes) {
+  KS_ASSERT(topology_.is_host(src));
+  KS_ASSERT(topology_.is_host(dst));
+  KS_ASSERT_NE(src.value, dst.value);
+  KS_ASSERT_GT(bytes, 0u);
+  const uint32_t flow_index = flow_for(src, dst);
+  flows_[flow_index]->receive_buffer_bytes = bytes;
+  refill(flow_index);
+}
+
+void Network::consume(HostId src, HostId dst, uint64_t bytes) {
+  const auto it = flow_by_pair_.find({src.value, dst.value});
+  KS_ASSERT_MSG(it != flow_by_pair_.end(), "consume() on a flow that never carried a message");
+  Flow& flow = *flows_[it->second];
+  KS_ASSERT_GT(flow.receive_buffer_bytes, 0u);
+  KS_ASSERT_LE(bytes, flow.unread_bytes);
+  flow.unread_bytes -= bytes;
+  refill(it->second);
+}
+
+uint64_t Network::unread_bytes(HostId src, HostId dst) const {
+  const auto it = flow_by_pair_.find({src.value, dst.value});
+  return it == flow_by_pair_.end() ? 0 : flows_[it->second]->unread_bytes;
 }
 
 // ---------------------------------------------------------------------------------------------------------

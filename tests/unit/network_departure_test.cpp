@@ -217,3 +217,73 @@ TEST_CASE("departure: a departure callback may send on the same flow (a closed l
     CHECK(d.back() > n * ser_ns(bytes) + lat);
   }
 }
+
+TEST_CASE("flow control: a sender flooding a slow reader departs at the reader's pace, never past its buffer") {
+  sim::Engine engine;
+  Pair p(50_us);
+  const NodeId a = p.a;
+  const NodeId b = p.b;
+  Network net(engine, std::move(p.topo), net_rng());
+  // A reader that takes one 270-byte message every 60 us out of a 100 KiB receive buffer (Kafka's default
+  // socket.receive.buffer.bytes), and a sender that queues 5,000 messages at once.
+  const uint64_t bytes = 270;
+  const uint64_t buffer = 102'400;
+  const Duration period = 60_us;
+  net.set_receive_buffer(a, b, buffer);
+  std::vector<int64_t> departures;
+  int delivered = 0;
+  uint64_t max_unread = 0;
+  for (int i = 0; i < 5000; ++i)
+    net.send(a, b, bytes, [&] { ++delivered; max_unread = std::max(max_unread, net.unread_bytes(a, b)); }, nullptr,
+             [&] { departures.push_back(engine.now().ns()); });
+  std::function<void()> read = [&] {
+    if (net.unread_bytes(a, b) >= bytes) net.consume(a, b, bytes);
+    engine.schedule_after(period, read);
+  };
+  engine.schedule_after(period, read);
+  engine.run_until(SimTime::from_ns(400'000'000));  // 5,000 reads take 300 ms
+  REQUIRE(departures.size() == 5000u);
+  // The window closes once the buffer is full; what was already in flight then (at most the 16-chunk window,
+  // NetworkConfig::window_chunks, here 16 one-chunk messages) still arrives.
+  CHECK(max_unread <= buffer + 16 * bytes);
+  CHECK(max_unread + bytes > buffer);
+  // Steady state: departures are paced by the reader, one message per 60 us (the first ~379 filled the buffer
+  // and the 16-chunk window at line rate).
+  const int64_t span = departures[4999] - departures[1999];
+  CHECK(static_cast<double>(span) == doctest::Approx(3000.0 * static_cast<double>(period.ns())).epsilon(0.01));
+}
+
+TEST_CASE("flow control: nothing unread means any message moves; flows without it are not limited") {
+  sim::Engine engine;
+  Topology topo;
+  const NodeId a = topo.add_host("a");
+  const NodeId b = topo.add_host("b");
+  const NodeId c = topo.add_host("c");
+  const NodeId sw = topo.add_switch("sw");
+  for (NodeId h : {a, b, c}) topo.add_link(h, sw, LinkSpec{kGbeBytesPerS, 5_us});
+  Network net(engine, std::move(topo), net_rng());
+  // A 1 MB message through a 100 KiB buffer: its chunks still flow (the reader takes it in as it arrives).
+  net.set_receive_buffer(a, b, 102'400);
+  int big = 0;
+  net.send(a, b, 1'000'000, [&] { ++big; });
+  // a -> c has no flow control: 300 messages pass without anyone reading.
+  int to_c = 0;
+  for (int i = 0; i < 300; ++i) net.send(a, c, 1000, [&] { ++to_c; });
+  engine.run_until(SimTime::from_ns(100'000'000));
+  CHECK(big == 1);
+  CHECK(to_c == 300);
+  CHECK(net.unread_bytes(a, b) == 1'000'000u);
+  CHECK(net.unread_bytes(a, c) == 0u);
+  // Now the buffer is over-full: a further message does not leave a until the reader has taken the first.
+  int second = 0;
+  bool second_departed = false;
+  net.send(a, b, 1000, [&] { ++second; }, nullptr, [&] { second_departed = true; });
+  engine.run_until(SimTime::from_ns(200'000'000));
+  CHECK_FALSE(second_departed);
+  CHECK(second == 0);
+  net.consume(a, b, 1'000'000);
+  engine.run_until(SimTime::from_ns(300'000'000));
+  CHECK(second_departed);
+  CHECK(second == 1);
+  CHECK(net.unread_bytes(a, b) == 1000u);
+}

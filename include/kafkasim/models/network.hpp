@@ -45,6 +45,15 @@
 // consecutive ones ≈ 200 + 400 = 600 ms (§6 check 15). The delay holds back every later chunk of the same
 // flow (TCP delivers bytes in order: head-of-line blocking).
 //
+// Receiver flow control (opt-in per flow, set_receive_buffer): TCP's receive window closes when the receiving
+// application stops reading, so a sender cannot outrun a slow reader forever. On such a flow, the bytes of
+// complete messages that have been delivered but not yet read (consume()) are the "unread" bytes; a new chunk
+// is cut only while unread + chunk ≤ the receive buffer, or when nothing is unread (so any message moves).
+// The reader is assumed to take in the message it is receiving as its bytes arrive (Kafka's NetworkReceive
+// fills the request buffer as data comes in) and to read complete messages when it is ready for them. With a
+// reader that consumes one message of B bytes every T, a flooding sender's messages therefore depart at 1/T in
+// steady state, with at most buffer + window_chunks chunks outstanding.
+//
 // What it ignores (§4.5)
 // ----------------------
 // Congestion-window dynamics and slow start (the window is a fixed chunk count); fast retransmit and
@@ -246,6 +255,15 @@ class Network {
   void heal_all();
   bool is_partitioned(NodeId src, NodeId dst);  // would a message src→dst be dropped now?
 
+  // ---- receiver flow control (see "Receiver flow control" above) ----
+  // Turns it on for the (src, dst) flow with a receive buffer of `bytes` (> 0), e.g. the receiver's SO_RCVBUF.
+  void set_receive_buffer(HostId src, HostId dst, uint64_t bytes);
+  // The application at `dst` has read `bytes` of complete messages of the (src, dst) flow; at most what was
+  // delivered and not yet read.
+  void consume(HostId src, HostId dst, uint64_t bytes);
+  // Delivered and not yet read bytes of the flow (0 without flow control or if the flow never existed).
+  uint64_t unread_bytes(HostId src, HostId dst) const;
+
   // One direction `from`→`to` of the link joining two adjacent nodes.
   void set_link_fault(NodeId from, NodeId to, const LinkFault& fault);
   void clear_link_fault(NodeId from, NodeId to) { set_link_fault(from, to, LinkFault{}); }
@@ -303,6 +321,8 @@ class Network {
     size_t next_to_depart = 0;     // index into `messages` of the first message whose last chunk has not
                                    // yet left the first hop
     uint32_t chunks_in_flight = 0;
+    uint64_t receive_buffer_bytes = 0;  // 0: no receiver flow control
+    uint64_t unread_bytes = 0;          // complete messages delivered, not yet consume()d
     sim::Duration srtt;
     sim::Duration base_latency;
     PathFault path_fault;
