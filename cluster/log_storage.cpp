@@ -117,6 +117,10 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
           run_next(batch);
         });
         return;
+      case kafka::StorageOpKind::fsync_background:
+        // The scheduler's flush after a roll: issued now, waited for by nobody (UnifiedLog.roll).
+        cache_.fsync(file_for(op), [](models::IoStatus) {});
+        continue;
     }
   }
   // All done: report from an event so a caller never sees its callback inside execute().

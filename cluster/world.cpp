@@ -14,6 +14,11 @@ using kafka::PartitionRef;
 using sim::Duration;
 using sim::SimTime;
 
+namespace {
+// Broker socket.receive.buffer.bytes default (Kafka broker configs; SocketServer sets it as SO_RCVBUF).
+constexpr uint64_t kSocketReceiveBufferBytes = 102400;
+}  // namespace
+
 // ------------------------------------------------------------------------------------------------
 // Per-node state
 
@@ -270,6 +275,11 @@ void World::start_clients() {
       // InitProducerId is not simulated: each producer gets a distinct id at start.
       c->producer->set_producer_id_and_epoch({1000 + c->id, 0});
       c->producer->set_compression_ratio(ps.topic, compression_.producer_ratio(s));
+      // TCP flow control on each producer connection: a muted connection leaves its requests in the broker's
+      // socket receive buffer (socket.receive.buffer.bytes, default 102400), and once that is full the
+      // producer's sends stop completing, so acks=0 cannot outrun the broker (kafka-behaviour.md §2.1).
+      for (NodeId b = 0; b < static_cast<NodeId>(spec_.brokers); ++b)
+        network_->set_receive_buffer(host_of(c->id), host_of(b), kSocketReceiveBufferBytes);
       producers_.push_back(std::move(c));
     }
   }
@@ -324,9 +334,10 @@ models::HostId World::host_of(NodeId node) const {
   return hosts_[static_cast<size_t>(node)];
 }
 
-void World::send(NodeId from, NodeId to, int64_t bytes, sim::Callback on_delivered) {
+void World::send(NodeId from, NodeId to, int64_t bytes, sim::Callback on_delivered, sim::Callback on_departed) {
   KS_ASSERT_GT(bytes, 0);
-  network_->send(host_of(from), host_of(to), static_cast<uint64_t>(bytes), std::move(on_delivered));
+  network_->send(host_of(from), host_of(to), static_cast<uint64_t>(bytes), std::move(on_delivered), nullptr,
+                 std::move(on_departed));
 }
 
 // A request arrives at a broker on the connection from `client`. Kafka's SocketServer mutes a connection once
@@ -888,16 +899,24 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     const int64_t bytes = kafka::wire_size_bytes(r.request);
     Broker& b = *brokers_[static_cast<size_t>(dest)];
     const Duration compress = compression_.producer_request_cost(c.spec_index, r.request);
-    c.compressor.run(engine_, compress,
-                     [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
-    send(c.id, dest, bytes, [this, &c, &b, correlation, request = std::move(request)] {
-      // The request is on the wire once the broker has it [A]: acks=0 completes here.
-      flush_quiet_sends(c);
-      kafka::ProducerOutbox pout;
-      c.producer->on_request_sent(correlation, engine_.now(), pout);
-      producer_dispatch(c, pout);
-      on_request_arrival(b, c.id, [this, &b, request] { handle_produce(b, request); });
-    });
+    c.compressor.run(engine_, compress, [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
+      send(
+          c.id, dest, bytes,
+          [this, &c, &b, bytes, request = std::move(request)] {
+            on_request_arrival(b, c.id, [this, &c, &b, bytes, request] {
+              // The broker has read the request off the socket: its bytes leave the receive buffer.
+              network_->consume(host_of(c.id), host_of(b.id), static_cast<uint64_t>(bytes));
+              handle_produce(b, request);
+            });
+          },
+          // The send is complete once its last byte has left the client's NIC, the stand-in for NetworkClient's
+          // completed send (written to the socket): the next request to that node may go, and acks=0 completes.
+          [this, &c, correlation] {
+            flush_quiet_sends(c);
+            kafka::ProducerOutbox pout;
+            c.producer->on_request_sent(correlation, engine_.now(), pout);
+            producer_dispatch(c, pout);
+          });
     });
   }
   out.clear();

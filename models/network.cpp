@@ -191,7 +191,7 @@ uint32_t Network::flow_for(HostId src, HostId dst) {
 // Sending and delivery
 
 MessageId Network::send(HostId src, HostId dst, uint64_t bytes, sim::Callback on_delivered,
-                        sim::Callback on_dropped) {
+                        sim::Callback on_dropped, sim::Callback on_departed) {
   KS_ASSERT(topology_.is_host(src));
   KS_ASSERT(topology_.is_host(dst));
   KS_ASSERT_GT(bytes, 0u);
@@ -200,7 +200,9 @@ MessageId Network::send(HostId src, HostId dst, uint64_t bytes, sim::Callback on
   ++host_counters_[src.value].messages_sent;
 
   if (src == dst) {
-    // Loopback never touches the NIC (the kernel short-circuits it); delivered after a fixed delay.
+    // Loopback never touches the NIC (the kernel short-circuits it); delivered after a fixed delay. It
+    // departs at once; scheduled first, so it runs before the delivery even with a zero loopback latency.
+    if (on_departed) engine_.schedule_after(sim::Duration::zero(), std::move(on_departed));
     engine_.schedule_after(config_.loopback_latency,
                            [this, dst, bytes, cb = std::move(on_delivered)]() mutable {
                              ++counters_.messages_delivered;
@@ -221,7 +223,8 @@ MessageId Network::send(HostId src, HostId dst, uint64_t bytes, sim::Callback on
     return id;
   }
   KS_ASSERT_LT(flow.messages.size(), config_.max_messages_per_flow);
-  flow.messages.push_back(Message{id, bytes, 0, std::move(on_delivered), std::move(on_dropped)});
+  flow.messages.push_back(
+      Message{id, bytes, 0, std::move(on_delivered), std::move(on_dropped), std::move(on_departed)});
   refill(flow_index);
   return id;
 }
@@ -236,6 +239,11 @@ void Network::refill(uint32_t flow_index) {
     const uint64_t left = m.bytes - m.bytes_cut;
     KS_ASSERT_GT(left, 0u);
     const auto cut = static_cast<uint32_t>(std::min<uint64_t>(left, config_.chunk_bytes));
+    // Receiver flow control: the receive window is closed while the reader holds a full buffer.
+    if (flow.receive_buffer_bytes > 0 && flow.unread_bytes > 0 &&
+        flow.unread_bytes + cut > flow.receive_buffer_bytes) {
+      break;
+    }
     m.bytes_cut += cut;
     const bool last = m.bytes_cut == m.bytes;
     if (last) ++flow.next_to_cut;
@@ -380,6 +388,15 @@ void Network::on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk) {
   const uint32_t next_hop = entry.hop + 1;
   engine_.schedule_at(arrival, [this, flow_index, next_hop, chunk] { on_arrival(flow_index, next_hop, chunk); });
   start_next(link_dir);
+  // The first hop serialises a flow's chunks in the order they were cut, so the k-th last chunk to leave it
+  // ends the k-th message not yet departed. The callback runs last: it may send() on this flow.
+  if (entry.hop == 0 && chunk.last_of_message) {
+    Flow& f = *flows_[flow_index];
+    KS_ASSERT_LT(f.next_to_depart, f.next_to_cut);
+    sim::Callback departed = std::move(f.messages[f.next_to_depart].on_departed);
+    ++f.next_to_depart;
+    if (departed) departed();
+  }
 }
 
 void Network::on_arrival(uint32_t flow_index, uint32_t hop, Chunk chunk) {
@@ -406,6 +423,9 @@ void Network::deliver_front(uint32_t flow_index) {
   Message m = std::move(flow.messages.front());
   flow.messages.pop_front();
   --flow.next_to_cut;
+  // Delivery needs the last chunk to have crossed every hop, the first one included.
+  KS_ASSERT_GT(flow.next_to_depart, 0u);
+  --flow.next_to_depart;
   KS_ASSERT_EQ(m.bytes_cut, m.bytes);
   engine_.trace(m.id.value);
   if (route_crosses_partition(route(flow.src, flow.dst))) {
@@ -417,7 +437,36 @@ void Network::deliver_front(uint32_t flow_index) {
   ++counters_.messages_delivered;
   ++host_counters_[flow.dst.value].messages_received;
   host_counters_[flow.dst.value].bytes_received += m.bytes;
+  if (flow.receive_buffer_bytes > 0) flow.unread_bytes += m.bytes;
   if (m.on_delivered) m.on_delivered();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Receiver flow control
+
+void Network::set_receive_buffer(HostId src, HostId dst, uint64_t bytes) {
+  KS_ASSERT(topology_.is_host(src));
+  KS_ASSERT(topology_.is_host(dst));
+  KS_ASSERT_NE(src.value, dst.value);
+  KS_ASSERT_GT(bytes, 0u);
+  const uint32_t flow_index = flow_for(src, dst);
+  flows_[flow_index]->receive_buffer_bytes = bytes;
+  refill(flow_index);
+}
+
+void Network::consume(HostId src, HostId dst, uint64_t bytes) {
+  const auto it = flow_by_pair_.find({src.value, dst.value});
+  KS_ASSERT_MSG(it != flow_by_pair_.end(), "consume() on a flow that never carried a message");
+  Flow& flow = *flows_[it->second];
+  KS_ASSERT_GT(flow.receive_buffer_bytes, 0u);
+  KS_ASSERT_LE(bytes, flow.unread_bytes);
+  flow.unread_bytes -= bytes;
+  refill(it->second);
+}
+
+uint64_t Network::unread_bytes(HostId src, HostId dst) const {
+  const auto it = flow_by_pair_.find({src.value, dst.value});
+  return it == flow_by_pair_.end() ? 0 : flows_[it->second]->unread_bytes;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -151,7 +151,12 @@ void Log::roll_at(int64_t expected_next_offset, sim::SimTime now, StorageOps& ou
   create_segment(new_offset, now, out);
   // UnifiedLog.roll schedules flushUptoOffsetExclusive(newSegment.baseOffset): the rolled segments are fsynced
   // in the background, which is what advances the recovery point (§2.3 step 8, §2.4).
+  const std::size_t first_flush_op = out.size();
   flush(new_offset, out);
+  for (std::size_t i = first_flush_op; i < out.size(); ++i) {
+    KS_ASSERT(out[i].kind == StorageOpKind::fsync);
+    out[i].kind = StorageOpKind::fsync_background;
+  }
 }
 
 void Log::flush(int64_t up_to_offset_exclusive, StorageOps& out) {

@@ -91,13 +91,16 @@ TEST_CASE("a producer bound by its 1 GbE NIC sends about 1/ratio times more reco
     const auto [n, bytes] = full_batch(codec, codecs.of(codec).ratio);
     return goodput * kPartitions * n / static_cast<double>(24 + kPartitions * (16 + bytes));
   };
-  // The NIC idles briefly between requests: the Sender drains a node's next request only once the previous one
-  // is sent (NetworkClient.canSendMore), which the world marks when it reaches the broker [A], one path latency
-  // later. So each producer gets 85-90 % of the bound and never more.
+  // A request counts as sent once its last byte has left the client NIC (NetworkClient's completed send), so the
+  // Sender keeps the NIC busy: each producer gets close to the bound. The throughput window may also count the
+  // acks of requests already in flight when it opened: at most max.in.flight (5) requests of kPartitions
+  // batches over the 1.5 s window.
   for (const auto& [summary, codec] :
        {std::pair{&none, CompressionType::none}, std::pair{&lz4, CompressionType::lz4}}) {
-    CHECK(summary->throughput_records_per_s <= nic_bound(codec));
-    CHECK(summary->throughput_records_per_s >= 0.8 * nic_bound(codec));
+    const int32_t records_per_batch = full_batch(codec, codecs.of(codec).ratio).first;
+    const double edge = 5.0 * kPartitions * records_per_batch / 1.5;
+    CHECK(summary->throughput_records_per_s <= nic_bound(codec) + edge);
+    CHECK(summary->throughput_records_per_s >= 0.95 * nic_bound(codec));
   }
   // The gain is close to 1/ratio (3.7 with the profile's lz4 ratio of 0.27); per-batch overheads shave a little.
   const double gain = lz4.throughput_records_per_s / none.throughput_records_per_s;

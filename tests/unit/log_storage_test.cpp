@@ -114,3 +114,70 @@ TEST_CASE("log storage: appends become page-cache writes of exactly the appended
     CHECK(f.cache.cached_bytes() < cached_before);
   }
 }
+
+namespace {
+
+// Appends 16 KiB batches to a fresh log of 1 MiB segments until one rolls; returns the rolling append's ops,
+// after executing every earlier append.
+kafka::StorageOps ops_of_rolling_append(Fixture& f, kafka::Log& log) {
+  for (int i = 0; i < 200; ++i) {
+    kafka::StorageOps out;
+    const std::vector<kafka::RecordBatch> batches{batch_of(16384)};
+    const auto r = log.append_as_leader(batches, 0, f.engine.now(), out);
+    REQUIRE(r.error == kafka::Errc::none);
+    if (r.rolled) return out;
+    f.run(std::move(out));
+  }
+  FAIL("no roll");
+  return {};
+}
+
+// Time from execute() to its callback.
+sim::Duration completion(Fixture& f, kafka::StorageOps ops) {
+  const sim::SimTime start = f.engine.now();
+  sim::SimTime done = sim::SimTime::max();
+  f.storage.execute(std::move(ops), [&](models::IoStatus s) {
+    CHECK(s == models::IoStatus::kOk);
+    done = f.engine.now();
+  });
+  f.engine.run_until(start + 10_s);
+  REQUIRE(done != sim::SimTime::max());
+  return done - start;
+}
+
+}  // namespace
+
+TEST_CASE("log storage: the fsync a roll schedules runs in the background and holds back no append") {
+  // UnifiedLog.roll schedules the rolled segment's flush on the scheduler ("flush-log"); the append that rolled
+  // returns without waiting, and its response with it. The same fsync issued in line would wait for the disk.
+  Fixture background;
+  Fixture in_line;
+  for (Fixture* f : {&background, &in_line})
+    f->storage.assign_log(7, 0, static_cast<uint64_t>(f->config.segment_bytes),
+                          static_cast<uint64_t>(f->config.segment_index_bytes));
+  kafka::StorageOps init_a, init_b;
+  kafka::Log log_a(background.config, 7, 0, background.engine.now(), sim::Rng(2), init_a);
+  kafka::Log log_b(in_line.config, 7, 0, in_line.engine.now(), sim::Rng(2), init_b);
+  background.run(std::move(init_a));
+  in_line.run(std::move(init_b));
+  kafka::StorageOps a = ops_of_rolling_append(background, log_a);
+  kafka::StorageOps b = ops_of_rolling_append(in_line, log_b);
+  REQUIRE(a == b);
+  int background_fsyncs = 0;
+  for (auto& op : b) {
+    if (op.kind != kafka::StorageOpKind::fsync_background) continue;
+    ++background_fsyncs;
+    op.kind = kafka::StorageOpKind::fsync;
+  }
+  CHECK(background_fsyncs == 3);  // the rolled segment's .log, .index and .timeindex
+  const uint64_t dirty_before = background.cache.dirty_bytes();
+  REQUIRE(dirty_before >= (1u << 20) - 16384);  // the rolled segment is dirty in the cache
+  const sim::Duration with_background = completion(background, std::move(a));
+  const sim::Duration with_in_line = completion(in_line, std::move(b));
+  // In line, the append waits until ~1 MiB reached the device; in the background it does not.
+  CHECK(with_in_line > with_background * 10);
+  CHECK(with_in_line.ns() > 0);
+  // The background fsync still happened: the rolled segment is clean once the device is done.
+  CHECK(background.cache.dirty_bytes() < dirty_before);
+  CHECK(background.cache.stats().written_back_bytes >= (1u << 20) - 16384);
+}

@@ -141,9 +141,10 @@ TEST_CASE("segment.bytes: roll exactly when the next batch would make the segmen
   // base offset (the async flush in UnifiedLog.roll); the data write goes to the new file.
   CHECK(count_ops(ops2, StorageOpKind::create, FileKind::log) == 1);
   CHECK(count_ops(ops2, StorageOpKind::create, FileKind::offset_index) == 1);
-  CHECK(count_ops(ops2, StorageOpKind::fsync, FileKind::log) == 1);
+  CHECK(count_ops(ops2, StorageOpKind::fsync_background, FileKind::log) == 1);
+  CHECK(count_ops(ops2, StorageOpKind::fsync, FileKind::log) == 0);
   for (const StorageOp& op : ops2) {
-    if (op.kind == StorageOpKind::fsync) {
+    if (op.kind == StorageOpKind::fsync_background) {
       CHECK(op.file_id == exact.segments()[0].file_id());
       CHECK(op.flush_offset == 4);
     }

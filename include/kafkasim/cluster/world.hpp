@@ -216,7 +216,8 @@ class World {
   void arm(Wakeup& w, sim::SimTime at, sim::Callback fire);
   void sample();
   models::HostId host_of(kafka::NodeId node) const;
-  void send(kafka::NodeId from, kafka::NodeId to, int64_t bytes, sim::Callback on_delivered);
+  void send(kafka::NodeId from, kafka::NodeId to, int64_t bytes, sim::Callback on_delivered,
+            sim::Callback on_departed = nullptr);
   kafka::ProducerMetadata metadata() const;
 
   WorldSpec spec_;

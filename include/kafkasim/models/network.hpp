@@ -15,9 +15,18 @@
 // message are pipelined across the hops. A message is delivered when its last chunk reaches the destination,
 // so an idle k-hop path of equal links delivers B bytes after
 //
-//   T(B) = ceil(B/c)·s(c)  [bottleneck]  + (k − 1)·s(last chunk)  + Σ L_i          (§6 check 2)
+//   T(B) = Σ_chunks s(chunk)  [bottleneck, ≈ B/G]  + (k − 1)·s(c)  + Σ L_i          (§6 check 2)
 //
-// and a one-chunk message after Σ_i (s_i(B) + L_i).
+// (each later hop still holds the previous full chunk when the last one arrives), and a one-chunk message
+// after Σ_i (s_i(B) + L_i).
+//
+// A message *departs* when its last chunk has finished serialising on the first hop (the sender's NIC TX): on
+// an idle link after Σ_chunks s(chunk) ≈ B/G, and in general once the chunks queued before it on that link
+// direction (its own flow's earlier messages, other flows' chunks in DRR order) have been served as well.
+// Departure stands in for "the last byte was written to the socket" (Kafka's NetworkClient completes a send
+// then, and an acks=0 request completes there). Delivery follows departure by the remaining hops'
+// serialisation and every link latency (on one link: exactly L later, plus any retransmission delay; a loss
+// never delays departure).
 //
 // Sharing (§4.3): every link direction keeps one FIFO per flow (a flow = the ordered pair (src, dst) of
 // hosts, like one TCP connection) and serves the flows by Deficit Round Robin with quantum c, so n backlogged
@@ -35,6 +44,15 @@
 // (2 · Σ L_i) and RTTVAR = SRTT/2 (RFC 6298's first-sample rule). One loss therefore adds ≥ 200 ms and two
 // consecutive ones ≈ 200 + 400 = 600 ms (§6 check 15). The delay holds back every later chunk of the same
 // flow (TCP delivers bytes in order: head-of-line blocking).
+//
+// Receiver flow control (opt-in per flow, set_receive_buffer): TCP's receive window closes when the receiving
+// application stops reading, so a sender cannot outrun a slow reader forever. On such a flow, the bytes of
+// complete messages that have been delivered but not yet read (consume()) are the "unread" bytes; a new chunk
+// is cut only while unread + chunk ≤ the receive buffer, or when nothing is unread (so any message moves).
+// The reader is assumed to take in the message it is receiving as its bytes arrive (Kafka's NetworkReceive
+// fills the request buffer as data comes in) and to read complete messages when it is ready for them. With a
+// reader that consumes one message of B bytes every T, a flooding sender's messages therefore depart at 1/T in
+// steady state, with at most buffer + window_chunks chunks outstanding.
 //
 // What it ignores (§4.5)
 // ----------------------
@@ -217,10 +235,13 @@ class Network {
   const NetworkConfig& config() const { return config_; }
 
   // Sends `bytes` (> 0) from host `src` to host `dst`. `on_delivered` runs when the last byte arrives;
-  // `on_dropped` (optional) runs instead when a partition drops the message. Neither runs synchronously.
-  // Messages of one (src, dst) flow are delivered in send order.
+  // `on_dropped` (optional) runs instead when a partition drops the message. `on_departed` (optional) runs
+  // when the last byte has left `src`'s NIC (see "departs" above), always before `on_delivered`; a message
+  // dropped at send() never departs, one dropped in flight has departed. A loopback message departs at once
+  // (as an engine event). No callback runs synchronously from send(). Messages of one (src, dst) flow depart
+  // and are delivered in send order.
   MessageId send(HostId src, HostId dst, uint64_t bytes, sim::Callback on_delivered,
-                 sim::Callback on_dropped = nullptr);
+                 sim::Callback on_dropped = nullptr, sim::Callback on_departed = nullptr);
 
   // The cached route from `src` to `dst` as the list of nodes, both ends included. Shortest by total
   // latency, then by hop count; remaining ties go to Boost's Dijkstra on the node/link insertion order, which
@@ -233,6 +254,15 @@ class Network {
   void heal(PartitionId id);
   void heal_all();
   bool is_partitioned(NodeId src, NodeId dst);  // would a message src→dst be dropped now?
+
+  // ---- receiver flow control (see "Receiver flow control" above) ----
+  // Turns it on for the (src, dst) flow with a receive buffer of `bytes` (> 0), e.g. the receiver's SO_RCVBUF.
+  void set_receive_buffer(HostId src, HostId dst, uint64_t bytes);
+  // The application at `dst` has read `bytes` of complete messages of the (src, dst) flow; at most what was
+  // delivered and not yet read.
+  void consume(HostId src, HostId dst, uint64_t bytes);
+  // Delivered and not yet read bytes of the flow (0 without flow control or if the flow never existed).
+  uint64_t unread_bytes(HostId src, HostId dst) const;
 
   // One direction `from`→`to` of the link joining two adjacent nodes.
   void set_link_fault(NodeId from, NodeId to, const LinkFault& fault);
@@ -280,6 +310,7 @@ class Network {
     uint64_t bytes_cut = 0;  // already cut into chunks
     sim::Callback on_delivered;
     sim::Callback on_dropped;
+    sim::Callback on_departed;
   };
   struct Flow {
     NodeId src;
@@ -287,7 +318,11 @@ class Network {
     std::vector<FlowHop> hops;
     std::deque<Message> messages;  // front: oldest not yet delivered
     size_t next_to_cut = 0;        // index into `messages` of the first message with bytes left to cut
+    size_t next_to_depart = 0;     // index into `messages` of the first message whose last chunk has not
+                                   // yet left the first hop
     uint32_t chunks_in_flight = 0;
+    uint64_t receive_buffer_bytes = 0;  // 0: no receiver flow control
+    uint64_t unread_bytes = 0;          // complete messages delivered, not yet consume()d
     sim::Duration srtt;
     sim::Duration base_latency;
     PathFault path_fault;

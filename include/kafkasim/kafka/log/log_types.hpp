@@ -38,6 +38,8 @@ enum class StorageOpKind : uint8_t {
   truncate,  // set the file length to `position`
   fsync,     // make the file durable; when every fsync tagged `flush_offset` completes, call
              // Log::on_flush_completed(flush_offset)
+  fsync_background,  // the same, issued in the background: UnifiedLog.roll schedules the flush of the rolled
+                     // segment on the scheduler ("flush-log"), so no append or response waits for it
   remove,    // rename to `.deleted` now and unlink after `delay` (file.delete.delay.ms)
 };
 
