@@ -10,6 +10,8 @@ struct LogStorage::Batch {
   bool finished = false;
   models::IoStatus status = models::IoStatus::kOk;
   std::function<void(models::IoStatus)> done;
+  bool done_inside = false;  // execute()'s caller accepts `done` inside execute()
+  bool waited = false;       // some operation completed from an event
 };
 
 LogStorage::LogStorage(sim::Engine& engine, models::PageCache& cache, std::vector<models::BlockDevice*> disks)
@@ -64,16 +66,18 @@ void LogStorage::create(const kafka::StorageOp& op) {
   KS_ASSERT_MSG(inserted, "file created twice");
 }
 
-void LogStorage::execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done) {
+void LogStorage::execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done, bool done_inside) {
   auto batch = std::make_shared<Batch>();
   batch->ops = std::move(ops);
   batch->done = std::move(done);
+  batch->done_inside = done_inside;
   run_next(batch);
 }
 
 void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
   KS_ASSERT(!batch->finished);
-  // Metadata operations complete at once; loop over them so a long run of them costs no events.
+  // Metadata operations, unthrottled writes and cached reads complete at once; loop over them so a long run of
+  // them costs no events.
   while (batch->next < batch->ops.size()) {
     const kafka::StorageOp& op = batch->ops[batch->next++];
     switch (op.kind) {
@@ -100,20 +104,33 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
       case kafka::StorageOpKind::write:
         KS_ASSERT_GE(op.position, 0);
         KS_ASSERT_GT(op.bytes, 0);
-        cache_.write(file_for(op), static_cast<uint64_t>(op.position), static_cast<uint64_t>(op.bytes),
-                     [this, batch] { run_next(batch); });
+        if (cache_.write(file_for(op), static_cast<uint64_t>(op.position), static_cast<uint64_t>(op.bytes),
+                         [this, batch] {
+                           batch->waited = true;
+                           run_next(batch);
+                         },
+                         true))
+          continue;
         return;
-      case kafka::StorageOpKind::read:
-        cache_.read(file_for(op), static_cast<uint64_t>(op.position), static_cast<uint64_t>(op.bytes),
-                    [this, batch](const models::ReadResult& r) {
-                      if (r.status != models::IoStatus::kOk && batch->status == models::IoStatus::kOk)
-                        batch->status = r.status;
-                      run_next(batch);
-                    });
+      case kafka::StorageOpKind::read: {
+        models::ReadResult now;
+        if (cache_.read(file_for(op), static_cast<uint64_t>(op.position), static_cast<uint64_t>(op.bytes),
+                        [this, batch](const models::ReadResult& r) {
+                          if (r.status != models::IoStatus::kOk && batch->status == models::IoStatus::kOk)
+                            batch->status = r.status;
+                          batch->waited = true;
+                          run_next(batch);
+                        },
+                        &now)) {
+          if (now.status != models::IoStatus::kOk && batch->status == models::IoStatus::kOk) batch->status = now.status;
+          continue;
+        }
         return;
+      }
       case kafka::StorageOpKind::fsync:
         cache_.fsync(file_for(op), [this, batch](models::IoStatus s) {
           if (s != models::IoStatus::kOk && batch->status == models::IoStatus::kOk) batch->status = s;
+          batch->waited = true;
           run_next(batch);
         });
         return;
@@ -123,12 +140,18 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
         continue;
     }
   }
-  // All done: report from an event so a caller never sees its callback inside execute().
+  // All done: from an event unless the caller takes the answer inside execute() or it comes from an event
+  // already.
   batch->finished = true;
+  if (batch->done_inside || batch->waited) {
+    batch->done(batch->status);
+    return;
+  }
   engine_.schedule_after(sim::Duration::zero(), [batch] { batch->done(batch->status); });
 }
 
-void LogStorage::read_slice(kafka::FileId file, int64_t position, int64_t bytes, models::ReadDone done) {
+bool LogStorage::read_slice(kafka::FileId file, int64_t position, int64_t bytes, models::ReadDone done,
+                            models::ReadResult* answer_now) {
   KS_ASSERT_GE(position, 0);
   KS_ASSERT_GE(bytes, 0);
   kafka::StorageOp op;
@@ -140,10 +163,15 @@ void LogStorage::read_slice(kafka::FileId file, int64_t position, int64_t bytes,
     // Nothing to read, or a slice of a segment unlinked since the response was built (possible only with a
     // file.delete.delay.ms shorter than the response's wait for its network thread): Linux keeps an unlinked
     // file's data while a descriptor is open, so the send goes ahead [A: at no I/O cost].
+    if (answer_now != nullptr) {
+      *answer_now = models::ReadResult{};
+      return true;
+    }
     engine_.schedule_after(sim::Duration::zero(), [done = std::move(done)] { done(models::ReadResult{}); });
-    return;
+    return false;
   }
-  cache_.read(file_for(op), static_cast<uint64_t>(position), static_cast<uint64_t>(bytes), std::move(done));
+  return cache_.read(file_for(op), static_cast<uint64_t>(position), static_cast<uint64_t>(bytes), std::move(done),
+                     answer_now);
 }
 
 }  // namespace kafkasim::cluster

@@ -501,7 +501,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out) {
     for (auto& r : *fetch) send_fetch_response(b, r.destination, std::move(r.response));
   };
   if (!out.storage_ops.empty()) {
-    b.hw->storage().execute(std::move(out.storage_ops), [respond](models::IoStatus) { respond(); });
+    b.hw->storage().execute(std::move(out.storage_ops), [respond](models::IoStatus) { respond(); }, true);
   } else if (!produce->empty() || !fetch->empty()) {
     respond();
   }
@@ -518,8 +518,18 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
     auto shared = std::make_shared<kafka::FetchResponse>(std::move(response));
     auto next = std::make_shared<std::function<void(size_t)>>();
     *next = [this, &b, destination, shared, next, release](size_t i) {
-      while (i < shared->partitions.size() && shared->partitions[i].slice.bytes == 0) ++i;
-      if (i == shared->partitions.size()) {
+      // Slices served from the page cache take no time; the first that must wait for the disk resumes the loop
+      // when its read completes.
+      for (; i < shared->partitions.size(); ++i) {
+        const kafka::FileSlice& s = shared->partitions[i].slice;
+        if (s.bytes == 0) continue;
+        models::ReadResult cached;
+        if (!b.hw->storage().read_slice(s.file_id, s.position, s.bytes,
+                                        [next, i](const models::ReadResult&) { if (*next) (*next)(i + 1); },
+                                        &cached))
+          return;
+      }
+      {
         release();
         unmute(b, destination);
         const int64_t bytes = kafka::wire_size_bytes(*shared);
@@ -545,11 +555,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
           }
         });
         (*next) = nullptr;  // break the self-reference once done
-        return;
       }
-      const kafka::FileSlice& s = shared->partitions[i].slice;
-      b.hw->storage().read_slice(s.file_id, s.position, s.bytes,
-                                 [next, i](const models::ReadResult&) { if (*next) (*next)(i + 1); });
     };
     (*next)(0);
   });
@@ -579,7 +585,7 @@ void World::on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::
     out.storage_ops.clear();
     dispatch(b, out);
     // The next fetch goes out once the appended bytes are in the page cache.
-    b.hw->storage().execute(std::move(ops), [this, &b](models::IoStatus) { poll_fetchers(b); });
+    b.hw->storage().execute(std::move(ops), [this, &b](models::IoStatus) { poll_fetchers(b); }, true);
   });
 }
 

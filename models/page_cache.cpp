@@ -435,7 +435,7 @@ void PageCache::clear_dirty(FileState& f, Extent& e) {
 // ---------------------------------------------------------------------------------------------------------
 // Write path and balance_dirty_pages.
 
-void PageCache::write(FileId file, uint64_t offset, uint64_t bytes, sim::Callback done) {
+bool PageCache::write(FileId file, uint64_t offset, uint64_t bytes, sim::Callback done, bool answer_now) {
   KS_ASSERT_GT(bytes, 0u);
   KS_ASSERT(static_cast<bool>(done));
   FileState& f = file_state(file);
@@ -455,8 +455,9 @@ void PageCache::write(FileId file, uint64_t offset, uint64_t bytes, sim::Callbac
   arm_tick();
   // balance_dirty_pages() kicks background writeback when NR_FILE_DIRTY is over the background threshold.
   if (background_needed()) flusher_step(f.device);
-  balance_dirty_pages(f.device, bytes, std::move(done));
+  const bool answered = balance_dirty_pages(f.device, bytes, std::move(done), answer_now);
   KS_ASSERT_LE(stats_.dirty_bytes, stats_.cached_bytes);
+  return answered;
 }
 
 uint64_t PageCache::park_writer(sim::Callback done) {
@@ -479,17 +480,18 @@ void PageCache::finish_writer(uint64_t epoch, uint64_t slot) {
   cb();
 }
 
-void PageCache::balance_dirty_pages(uint32_t device, uint64_t bytes, sim::Callback done) {
+bool PageCache::balance_dirty_pages(uint32_t device, uint64_t bytes, sim::Callback done, bool answer_now) {
   KS_ASSERT_LT(device, devices_.size());
   update_dirty_limit();
   const pcm::DirtyThresholds t = thresholds();
   const uint64_t dirty = global_dirty();
+  // Below the freerun ceiling writers are never paused (§3.3).
+  if (dirty <= t.freerun_bytes && answer_now) return true;
   const uint64_t slot = park_writer(std::move(done));
   const uint64_t epoch = epoch_;
   if (dirty <= t.freerun_bytes) {
-    // Below the freerun ceiling writers are never paused (§3.3).
     engine_.schedule_after(Duration::zero(), [this, epoch, slot] { finish_writer(epoch, slot); });
-    return;
+    return false;
   }
   DeviceState& d = devices_[device];
   if (d.chunk_outstanding > 0) update_write_bw(d);  // a stalled device's estimate must be allowed to fall
@@ -504,7 +506,7 @@ void PageCache::balance_dirty_pages(uint32_t device, uint64_t bytes, sim::Callba
       free_writer_slots_.push_back(slot);
       balance_dirty_pages(device, bytes, std::move(cb));
     });
-    return;
+    return false;
   }
   const double pos = pcm::pos_ratio(dirty, t);
   const double rate_bytes_per_s =
@@ -516,6 +518,7 @@ void PageCache::balance_dirty_pages(uint32_t device, uint64_t bytes, sim::Callba
   }
   ++stats_.throttled_writes;
   engine_.schedule_after(pause, [this, epoch, slot] { finish_writer(epoch, slot); });
+  return false;
 }
 
 void PageCache::update_ratelimit(DeviceState& d) {
@@ -805,7 +808,7 @@ void PageCache::update_write_bw(DeviceState& d) {
 // ---------------------------------------------------------------------------------------------------------
 // Read path and readahead.
 
-void PageCache::read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done) {
+bool PageCache::read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done, ReadResult* answer_now) {
   KS_ASSERT_GT(bytes, 0u);
   KS_ASSERT(static_cast<bool>(done));
   FileState& f = file_state(file);
@@ -889,10 +892,14 @@ void PageCache::read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done
   stats_.miss_bytes += result.miss_bytes;
   reclaim();
   if (waits.empty()) {
+    if (answer_now != nullptr) {
+      *answer_now = result;
+      return true;
+    }
     ready_reads_.emplace_back(std::move(done), result);
     const uint64_t epoch = epoch_;
     engine_.schedule_after(Duration::zero(), [this, epoch] { fire_ready_reads(epoch); });
-    return;
+    return false;
   }
   const uint64_t rid = next_id_++;
   PendingRead pr;
@@ -904,6 +911,7 @@ void PageCache::read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done
   pr.done = std::move(done);
   reads_.emplace(rid, std::move(pr));
   for (const uint64_t io : waits) ios_.at(io).read_waiters.push_back(rid);
+  return false;
 }
 
 void PageCache::ensure_read(FileState& f, uint64_t first_page, uint64_t end_page) {

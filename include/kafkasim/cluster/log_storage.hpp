@@ -39,12 +39,16 @@ class LogStorage {
   // regions of `index_bytes` (segment.bytes and segment.index.bytes).
   void assign_log(uint32_t log_id, size_t disk_index, uint64_t segment_bytes, uint64_t index_bytes);
 
-  // Executes `ops` in order; `done` runs (from an engine event) when the last one completed. The status is
-  // the first error seen (a full or failed disk), kOk otherwise.
-  void execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done);
+  // Executes `ops` in order; `done` runs when the last one completed. The status is the first error seen (a
+  // full or failed disk), kOk otherwise. Writes the page cache does not throttle and reads it serves from
+  // memory take no time and no event. With `done_inside` false, `done` always runs from an engine event, so a
+  // caller never sees it inside execute(); with true it may run inside execute() when nothing had to wait.
+  void execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done, bool done_inside = false);
 
-  // Reads a slice of a segment's .log file through the page cache (sendfile of a fetch response).
-  void read_slice(kafka::FileId file, int64_t position, int64_t bytes, models::ReadDone done);
+  // Reads a slice of a segment's .log file through the page cache (sendfile of a fetch response). With
+  // `answer_now`, a read that needs no I/O fills it and returns true without running `done`.
+  bool read_slice(kafka::FileId file, int64_t position, int64_t bytes, models::ReadDone done,
+                  models::ReadResult* answer_now = nullptr);
 
   // The page-cache file id of a kafka file, if it exists.
   bool has_file(kafka::FileId file, kafka::FileKind kind) const;

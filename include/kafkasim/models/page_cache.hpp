@@ -198,9 +198,20 @@ class PageCache {
   uint64_t file_size(FileId file) const;
 
   // Buffered write: the pages are dirtied now; `done` fires when balance_dirty_pages lets the writer go.
-  void write(FileId file, uint64_t offset, uint64_t bytes, sim::Callback done);
+  void write(FileId file, uint64_t offset, uint64_t bytes, sim::Callback done) {
+    write(file, offset, bytes, std::move(done), false);
+  }
+  // The same, for a caller that can take the answer at once: returns true, without running `done`, when the
+  // writer is not paused at all (dirty pages below the freerun ceiling); otherwise `done` fires as above.
+  // Saves an event per write; the simulated times are the same.
+  bool write(FileId file, uint64_t offset, uint64_t bytes, sim::Callback done, bool answer_now);
   // Buffered read of [offset, offset + bytes) within the file's size.
-  void read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done);
+  void read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done) {
+    read(file, offset, bytes, std::move(done), nullptr);
+  }
+  // The same; with `answer_now`, a read that needs no I/O (every page cached) fills it and returns true
+  // without running `done`.
+  bool read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done, ReadResult* answer_now);
   // Writes every dirty page of the file, waits for it and for writeback already in flight, then flushes
   // the device cache. Reports the first error (including a background writeback error since the last fsync).
   void fsync(FileId file, FsyncDone done);
@@ -339,7 +350,8 @@ class PageCache {
   void clear_dirty(FileState& f, Extent& e);
 
   // Write path.
-  void balance_dirty_pages(uint32_t device, uint64_t bytes, sim::Callback done);
+  // Returns true (and drops `done`) when `answer_now` and the writer is not paused.
+  bool balance_dirty_pages(uint32_t device, uint64_t bytes, sim::Callback done, bool answer_now = false);
   void update_ratelimit(DeviceState& d);
   uint64_t park_writer(sim::Callback done);
   void finish_writer(uint64_t epoch, uint64_t slot);
