@@ -53,7 +53,9 @@ struct World::Broker {
   // Follower fetches travel with a world-unique correlation id; this maps it back to the fetcher that sent the
   // request and the fetcher's own correlation id (fetchers number their requests independently).
   std::map<uint64_t, std::pair<kafka::FetcherKey, uint64_t>> fetch_keys;
-  std::map<NodeId, Connection> connections;  // by client (or follower broker) node id
+  // By (client node id, channel): a follower opens one connection per replica fetcher thread (channel = its
+  // fetcher id, as Kafka's fetcher threads each own a NetworkClient); every other client has one (channel 0).
+  std::map<std::pair<NodeId, int32_t>, Connection> connections;
   std::vector<Processor> processors;          // num.network.threads
   uint32_t next_log_id = 0;
   uint64_t isr_shrinks = 0, isr_expands = 0;
@@ -345,8 +347,8 @@ void World::send(NodeId from, NodeId to, int64_t bytes, sim::Callback on_deliver
 // acks=0), so a broker works on one request per connection at a time; later requests wait in the socket
 // (kafka-behaviour.md §2.1). A producer's max.in.flight.requests.per.connection therefore overlaps network
 // transfer, not broker processing.
-void World::on_request_arrival(Broker& b, NodeId client, std::function<void()> handle) {
-  Connection& conn = b.connections[client];
+void World::on_request_arrival(Broker& b, NodeId client, std::function<void()> handle, int32_t channel) {
+  Connection& conn = b.connections[{client, channel}];
   if (conn.muted) {
     conn.waiting.push_back(std::move(handle));
     return;
@@ -355,8 +357,8 @@ void World::on_request_arrival(Broker& b, NodeId client, std::function<void()> h
   process_request(b, client, std::move(handle));
 }
 
-void World::unmute(Broker& b, NodeId client) {
-  Connection& conn = b.connections[client];
+void World::unmute(Broker& b, NodeId client, int32_t channel) {
+  Connection& conn = b.connections[{client, channel}];
   KS_ASSERT(conn.muted);
   conn.muted = false;
   if (conn.waiting.empty()) return;
@@ -531,7 +533,14 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
       }
       {
         release();
-        unmute(b, destination);
+        // A follower's fetch came on the connection of the fetcher thread that sent it.
+        int32_t channel = 0;
+        if (destination < static_cast<NodeId>(spec_.brokers)) {
+          const Broker& follower = *brokers_[static_cast<size_t>(destination)];
+          const auto key = follower.fetch_keys.find(shared->correlation_id);
+          if (key != follower.fetch_keys.end()) channel = key->second.first.fetcher_id;
+        }
+        unmute(b, destination, channel);
         const int64_t bytes = kafka::wire_size_bytes(*shared);
         send(b.id, destination, bytes, [this, &b, destination, shared] {
           if (destination < static_cast<NodeId>(spec_.brokers)) {
@@ -651,8 +660,9 @@ void World::poll_fetchers(Broker& b) {
     b.fetch_keys[f.request.correlation_id] = {kafka::FetcherKey{f.destination, f.fetcher_id}, own_id};
     Broker& leader = *brokers_[static_cast<size_t>(f.destination)];
     const int64_t bytes = kafka::wire_size_bytes(f.request);
-    send(b.id, leader.id, bytes, [this, &leader, request = f.request] {
-      on_request_arrival(leader, request.client_id, [this, &leader, request] { handle_fetch(leader, request); });
+    send(b.id, leader.id, bytes, [this, &leader, request = f.request, channel = f.fetcher_id] {
+      on_request_arrival(leader, request.client_id, [this, &leader, request] { handle_fetch(leader, request); },
+                         channel);
     });
   }
   arm(b.fetcher_wakeup, b.fetchers->next_wakeup(), [this, &b] { poll_fetchers(b); });

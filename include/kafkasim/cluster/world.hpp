@@ -174,13 +174,13 @@ class World {
   void start_clients();
 
   // Brokers.
-  void on_request_arrival(Broker& b, kafka::NodeId client, std::function<void()> handle);
+  void on_request_arrival(Broker& b, kafka::NodeId client, std::function<void()> handle, int32_t channel = 0);
   struct Processor;
   void process_request(Broker& b, kafka::NodeId client, std::function<void()> handle);
   void enqueue_request(Broker& b, std::function<void()> handle, std::function<void()> release);
   void on_processor(Broker& b, kafka::NodeId client, std::function<void(std::function<void()>)> work);
   void release_processor(Processor& p);
-  void unmute(Broker& b, kafka::NodeId client);
+  void unmute(Broker& b, kafka::NodeId client, int32_t channel = 0);
   void handle_produce(Broker& b, kafka::ProduceRequest request);
   void handle_fetch(Broker& b, kafka::FetchRequest request);
   void dispatch(Broker& b, kafka::BrokerOutbox& out);
