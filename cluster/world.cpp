@@ -437,10 +437,12 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
   const Duration codec_cost = compression_.validate_produce(from.spec_index, request);
   const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost +
                         (crc_rate > 0 ? Duration::from_seconds_ceil(static_cast<double>(bytes) / crc_rate) : Duration::zero());
-  b.hw->cpu().submit(b.io_pool, cost, [this, &b, request = std::move(request)] {
+  // The I/O thread that appends is the one that calls write(): when balance_dirty_pages throttles the write
+  // (dirty pages over the limit), the request handler thread sleeps in it and serves nobody else meanwhile.
+  b.hw->cpu().submit_and_hold(b.io_pool, cost, [this, &b, request = std::move(request)] {
     kafka::BrokerOutbox out;
     b.rm->handle_produce(request, engine_.now(), out);
-    dispatch(b, out);
+    dispatch(b, out, [this, &b] { b.hw->cpu().release_thread(b.io_pool); });
     // acks=0 has no response: the processor unmutes the connection as soon as the request is handled.
     if (request.acks == 0) unmute(b, request.client_id);
   });
@@ -463,7 +465,7 @@ void World::handle_fetch(Broker& b, kafka::FetchRequest request) {
 
 // Runs the storage operations of an outbox, then sends its responses: an append's write() returns before the
 // handler answers, and fetches completed by that append read what it wrote.
-void World::dispatch(Broker& b, kafka::BrokerOutbox& out) {
+void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> stored) {
   for (const auto& change : out.isr_changes) {
     const bool shrink = change.kind == kafka::IsrChangeKind::shrink;
     if (shrink) ++b.isr_shrinks;
@@ -503,9 +505,15 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out) {
     for (auto& r : *fetch) send_fetch_response(b, r.destination, std::move(r.response));
   };
   if (!out.storage_ops.empty()) {
-    b.hw->storage().execute(std::move(out.storage_ops), [respond](models::IoStatus) { respond(); }, true);
-  } else if (!produce->empty() || !fetch->empty()) {
-    respond();
+    b.hw->storage().execute(std::move(out.storage_ops),
+                            [respond, stored = std::move(stored)](models::IoStatus) {
+                              if (stored) stored();
+                              respond();
+                            },
+                            true);
+  } else {
+    if (stored) stored();
+    if (!produce->empty() || !fetch->empty()) respond();
   }
   out.clear();
   rearm_broker(b);

@@ -95,18 +95,38 @@ void Cpu::advance(SimTime now) {
   last_update_ = now;
 }
 
+SubmitStatus Cpu::submit_and_hold(PoolId pool, Duration cost, sim::Callback done) {
+  return submit_task(pool, cost, std::move(done), true);
+}
+
+void Cpu::release_thread(PoolId pool) {
+  KS_ASSERT_LT(pool.index, pools_.size());
+  Pool& p = pools_[pool.index];
+  KS_ASSERT_GT(p.held_threads, 0u);
+  const SimTime now = engine_.now();
+  --p.held_threads;
+  p.thread_meter.set_busy(now, p.occupied());
+  advance(now);
+  start_queued(pool.index);
+  reschedule();
+}
+
 SubmitStatus Cpu::submit(PoolId pool, Duration cost, sim::Callback done) {
+  return submit_task(pool, cost, std::move(done), false);
+}
+
+SubmitStatus Cpu::submit_task(PoolId pool, Duration cost, sim::Callback done, bool hold) {
   KS_ASSERT_LT(pool.index, pools_.size());
   KS_ASSERT_GE(cost, Duration::zero());
   KS_ASSERT(static_cast<bool>(done));
   Pool& p = pools_[pool.index];
   const SimTime now = engine_.now();
   ++p.tasks_submitted;
-  if (!paused_ && p.busy_threads < p.params.threads) {
+  if (!paused_ && p.occupied() < p.params.threads) {
     // A free thread can only coexist with an empty queue outside a pause.
     KS_ASSERT(p.queue.empty());
     advance(now);
-    start_task(pool.index, Queued{cost, now, std::move(done)});
+    start_task(pool.index, Queued{cost, now, std::move(done), hold});
     reschedule();
     return SubmitStatus::kAccepted;
   }
@@ -114,7 +134,7 @@ SubmitStatus Cpu::submit(PoolId pool, Duration cost, sim::Callback done) {
     ++p.tasks_rejected;
     return SubmitStatus::kQueueFull;
   }
-  p.queue.push_back(Queued{cost, now, std::move(done)});
+  p.queue.push_back(Queued{cost, now, std::move(done), hold});
   p.queue_length_max = std::max<uint64_t>(p.queue_length_max, p.queue.size());
   p.queue_mean.set(now, static_cast<double>(p.queue.size()));
   return SubmitStatus::kAccepted;
@@ -122,18 +142,19 @@ SubmitStatus Cpu::submit(PoolId pool, Duration cost, sim::Callback done) {
 
 void Cpu::start_task(uint32_t pool, Queued task) {
   Pool& p = pools_[pool];
-  KS_ASSERT_LT(p.busy_threads, p.params.threads);
+  KS_ASSERT_LT(p.occupied(), p.params.threads);
   KS_ASSERT(!paused_);
   KS_ASSERT_EQ(last_update_, engine_.now());
   const SimTime now = engine_.now();
   ++p.busy_threads;
-  p.thread_meter.set_busy(now, p.busy_threads);
+  p.thread_meter.set_busy(now, p.occupied());
   running_.push_back(Running{.finish_v = virtual_ns_ + static_cast<double>(task.cost.ns()),
                              .seq = next_seq_++,
                              .pool = pool,
                              .submitted = task.submitted,
                              .started = now,
-                             .done = std::move(task.done)});
+                             .done = std::move(task.done),
+                             .hold = task.hold});
   std::push_heap(running_.begin(), running_.end(), finishes_later);
 }
 
@@ -142,7 +163,7 @@ void Cpu::start_queued(uint32_t pool) {
   const SimTime now = engine_.now();
   bool changed = false;
   // Bounded by the pool's thread count.
-  while (!paused_ && p.busy_threads < p.params.threads && !p.queue.empty()) {
+  while (!paused_ && p.occupied() < p.params.threads && !p.queue.empty()) {
     Queued task = std::move(p.queue.front());
     p.queue.pop_front();
     start_task(pool, std::move(task));
@@ -189,7 +210,8 @@ void Cpu::on_completion() {
     Pool& p = pools_[task.pool];
     KS_ASSERT_GT(p.busy_threads, 0u);
     --p.busy_threads;
-    p.thread_meter.set_busy(now, p.busy_threads);
+    if (task.hold) ++p.held_threads;  // blocked: occupied, but no longer running
+    p.thread_meter.set_busy(now, p.occupied());
     ++p.tasks_done;
     ++tasks_done_;
     p.wait_total += task.started - task.submitted;

@@ -77,12 +77,20 @@ TEST_CASE("throughput never exceeds the bottleneck: a slow disk binds through di
   // partitions' .log files and their indexes cost the rest), not what the NIC or the CPU would allow.
   CHECK(window_disk_bytes_per_s >= 0.6 * disk_bytes_per_s);
   // The reported bottleneck is one of the three (equally loaded) disks, nearly always busy; nothing else is
-  // close to saturation.
+  // close to saturation. The I/O threads are the exception that proves the rule: a request handler that
+  // appends calls write(), and balance_dirty_pages puts it to sleep there, so the threads are occupied (thread
+  // utilisation) while using almost no CPU (core utilisation), and they stay below the disk.
   CHECK(starts_with(s.bottleneck, "broker-"));
   CHECK(s.bottleneck.ends_with(" disk 0"));
   CHECK(s.bottleneck_utilisation > 0.9);
-  for (const auto& [name, u] : s.utilisation)
-    if (!name.ends_with(" disk 0")) CHECK_MESSAGE(u < 0.5, name);
+  for (const auto& [name, u] : s.utilisation) {
+    if (name.ends_with(" io threads")) CHECK_MESSAGE(u < s.bottleneck_utilisation, name);
+    else if (!name.ends_with(" disk 0")) CHECK_MESSAGE(u < 0.5, name);
+  }
+  for (uint32_t b = 0; b < 3; ++b) {
+    auto& cpu = world.broker_hardware(b).cpu();
+    CHECK(cpu.pool_stats(cpu.pool("io")).core_utilisation < 0.05);
+  }
 }
 
 // One broker, one partition, RF = 1, and eight producers with batch.size = 0 (one record per batch) and

@@ -486,3 +486,23 @@ TEST_CASE("cpu: preconditions are enforced") {
   no_threads.pools[0].threads = 0;
   CHECK_THROWS_AS(Cpu(engine, no_threads), test::AssertionFailure);
 }
+
+TEST_CASE("a held thread stays occupied without using a core until it is released") {
+  // One core, one thread. Task A (10 us of CPU) holds its thread after it finishes, as a request handler
+  // blocked in write(); B (10 us) is submitted at once and must wait for the release at 50 us. Hand arithmetic:
+  // A ends at 10 us; B runs 50..60 us; the core works 20 us in all; the thread is occupied 0..60 us.
+  Engine engine;
+  Cpu cpu(engine, one_pool(1, 1));
+  const PoolId pool = cpu.pool("work");
+  std::vector<SimTime> done_at(2);
+  REQUIRE(cpu.submit_and_hold(pool, 10_us, [&] { done_at[0] = engine.now(); }) == SubmitStatus::kAccepted);
+  submit_recorded(engine, cpu, pool, 10_us, done_at, 1);
+  engine.schedule_at(at(50_us), [&] { cpu.release_thread(pool); });
+  engine.run_until(at(60_us));
+  CHECK(done_at[0] == at(10_us));
+  CHECK(done_at[1] == at(60_us));
+  const CpuPoolStats stats = cpu.pool_stats(pool);
+  CHECK(stats.busy_core_seconds == doctest::Approx(20e-6));
+  CHECK(stats.thread_utilisation == doctest::Approx(1.0));
+  CHECK(stats.busy_threads == 0);
+}

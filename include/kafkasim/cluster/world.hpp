@@ -183,7 +183,9 @@ class World {
   void unmute(Broker& b, kafka::NodeId client, int32_t channel = 0);
   void handle_produce(Broker& b, kafka::ProduceRequest request);
   void handle_fetch(Broker& b, kafka::FetchRequest request);
-  void dispatch(Broker& b, kafka::BrokerOutbox& out);
+  // Runs an outbox: storage operations, then responses. `stored` runs when the storage operations completed
+  // (at once when there are none), before the responses go.
+  void dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> stored = {});
   void send_fetch_response(Broker& b, kafka::NodeId destination, kafka::FetchResponse response);
   void rearm_broker(Broker& b);
   void poll_fetchers(Broker& b);

@@ -21,10 +21,12 @@
 //     a pool = ∫ R_p dt / (threads_p · elapsed) (a thread is occupied from the start of its task to its end,
 //     including time spent waiting for a core or frozen by a pause); queue length is integrated over time.
 //
+//   - Blocked threads: a task submitted with submit_and_hold() keeps its thread after its CPU time, blocked
+//     (in a system call, e.g. a write() that balance_dirty_pages throttles) until release_thread(): the thread
+//     counts as occupied (thread utilisation, and no queued task can take it) but uses no core (R excludes it).
+//
 // Ignores (hardware-models.md §5.5): context-switch and cache/NUMA costs, scheduler quanta and priorities,
-// hyper-threading, frequency scaling, JIT warm-up, time-to-safepoint. A thread is held only for the CPU cost
-// of its task: a thread that blocks on I/O is modelled by the caller submitting the CPU part and the I/O
-// separately. Per-operation costs (CRC32C, (de)compression, per-request overhead) are supplied by the caller,
+// hyper-threading, frequency scaling, JIT warm-up, time-to-safepoint. Per-operation costs (CRC32C, (de)compression, per-request overhead) are supplied by the caller,
 // e.g. from a hardware profile (scenarios/hardware/cpu-*.json).
 //
 // Faults (hardware-models.md §5.6):
@@ -128,6 +130,10 @@ class Cpu {
   // Queues a task of `cost` CPU time (at full speed) on `pool`. `done` runs from a later engine event, never
   // synchronously, once the task has received all of its CPU time.
   SubmitStatus submit(PoolId pool, sim::Duration cost, sim::Callback done);
+  // The same, but the thread stays occupied, blocked and using no CPU, from the end of the task until
+  // release_thread(pool) is called (once per such task; `done` may call it, or anything later).
+  SubmitStatus submit_and_hold(PoolId pool, sim::Duration cost, sim::Callback done);
+  void release_thread(PoolId pool);
 
   // Fault "CPU contention": 0 < multiplier ≤ 1 (1 = nominal speed).
   void set_speed_multiplier(double multiplier);
@@ -153,10 +159,12 @@ class Cpu {
   using Duration = sim::Duration;
   using SimTime = sim::SimTime;
 
+  SubmitStatus submit_task(PoolId pool, sim::Duration cost, sim::Callback done, bool hold);
   struct Queued {
     Duration cost;
     SimTime submitted;
     sim::Callback done;
+    bool hold = false;
   };
   struct Running {
     double finish_v;  // value of the virtual clock at which the task has received its full cost
@@ -165,11 +173,14 @@ class Cpu {
     SimTime submitted;
     SimTime started;
     sim::Callback done;
+    bool hold = false;
   };
   struct Pool {
     ThreadPoolParams params;
     std::deque<Queued> queue;
     uint32_t busy_threads = 0;
+    uint32_t held_threads = 0;  // blocked after a submit_and_hold task, until release_thread
+    uint32_t occupied() const { return busy_threads + held_threads; }
     uint64_t queue_length_max = 0;
     uint64_t tasks_submitted = 0;
     uint64_t tasks_rejected = 0;
