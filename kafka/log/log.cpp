@@ -56,6 +56,8 @@ void Log::create_segment(int64_t base_offset, sim::SimTime now, StorageOps& out)
 }
 
 std::size_t Log::floor_segment(int64_t offset) const {
+  // Most lookups (fetches near the head, the HW and LEO positions) land in the active segment.
+  if (!segments_.empty() && offset >= segments_.back().base_offset()) return segments_.size() - 1;
   const auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
                                    [](int64_t o, const LogSegment& s) { return o < s.base_offset(); });
   if (it == segments_.begin()) return segments_.size();

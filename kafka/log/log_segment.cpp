@@ -128,6 +128,10 @@ void LogSegment::on_become_inactive(StorageOps& out) {
 }
 
 std::size_t LogSegment::find_batch(int64_t offset) const {
+  // Fetches read near the end of the active segment: check the last two batches before searching.
+  const std::size_t n = batches_.size();
+  if (n == 0 || batches_[n - 1].batch.last_offset() < offset) return n;
+  if (n == 1 || batches_[n - 2].batch.last_offset() < offset) return n - 1;
   const auto it = std::partition_point(batches_.begin(), batches_.end(),
                                        [offset](const StoredBatch& s) { return s.batch.last_offset() < offset; });
   return static_cast<std::size_t>(it - batches_.begin());
