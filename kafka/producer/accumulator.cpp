@@ -414,35 +414,41 @@ ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim:
     for (auto it = nonempty_.lower_bound({topic_index, 0}); it != nonempty_.end() && it->topic == topic_index; ++it) {
       const PartitionRef tp = *it;
       PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
-      KS_ASSERT(!queue.batches.empty());
       const bool partition_known = topic != nullptr && tp.partition < topic->num_partitions();
       const int32_t leader = partition_known ? topic->leader_of(tp.partition) : no_leader_node;
-      ProducerBatch& head = *queue.batches.front();
-      const sim::Duration waited = head.waited_time(now);
-      maybe_update_leader_epoch(head, leader_epoch_of(metadata, tp));
-      const bool backing_off = should_backoff(head, now);
-      const bool full = queue.batches.size() > 1 || head.is_full();
-      if (leader == no_leader_node) {
-        unknown_leader_topics.insert(topic_index);
-        continue;
-      }
-      // batchReady.
-      if (!ready_nodes.contains(leader) && !is_muted(tp)) {
-        const sim::Duration time_to_wait = backing_off ? head.retry_backoff : config_.linger;
-        const bool expired = waited >= time_to_wait;
-        const bool sendable = full || expired || exhausted || closed_ || flush_in_progress();
-        if (sendable && !backing_off) {
-          ready_nodes.insert(leader);
-        } else {
-          const sim::Duration time_left = sim::max(time_to_wait - waited, sim::Duration::zero());
-          out.next_ready_check_delay = sim::min(out.next_ready_check_delay, time_left);
-        }
-      }
+      check_head(queue, tp, leader, metadata, now, exhausted, ready_nodes, unknown_leader_topics, out);
     }
   }
   out.ready_nodes.assign(ready_nodes.begin(), ready_nodes.end());
   out.unknown_leader_topics.assign(unknown_leader_topics.begin(), unknown_leader_topics.end());
   return out;
+}
+
+void RecordAccumulator::check_head(PartitionQueue& queue, PartitionRef tp, int32_t leader,
+                                   const ProducerMetadata& metadata, sim::SimTime now, bool exhausted,
+                                   std::set<int32_t>& ready_nodes, std::set<int32_t>& unknown_leader_topics,
+                                   ReadyCheckResult& out) {
+  KS_ASSERT(!queue.batches.empty());
+  ProducerBatch& head = *queue.batches.front();
+  const sim::Duration waited = head.waited_time(now);
+  maybe_update_leader_epoch(head, leader_epoch_of(metadata, tp));
+  const bool backing_off = should_backoff(head, now);
+  const bool full = queue.batches.size() > 1 || head.is_full();
+  if (leader == no_leader_node) {
+    unknown_leader_topics.insert(tp.topic);
+    return;
+  }
+  // batchReady.
+  if (ready_nodes.contains(leader) || is_muted(tp)) return;
+  const sim::Duration time_to_wait = backing_off ? head.retry_backoff : config_.linger;
+  const bool expired = waited >= time_to_wait;
+  const bool sendable = full || expired || exhausted || closed_ || flush_in_progress();
+  if (sendable && !backing_off) {
+    ready_nodes.insert(leader);
+  } else {
+    const sim::Duration time_left = sim::max(time_to_wait - waited, sim::Duration::zero());
+    out.next_ready_check_delay = sim::min(out.next_ready_check_delay, time_left);
+  }
 }
 
 ReadyCheckResult RecordAccumulator::ready_full_scan(const ProducerMetadata& metadata, sim::SimTime now) {
@@ -480,39 +486,18 @@ ReadyCheckResult RecordAccumulator::ready_full_scan(const ProducerMetadata& meta
         ts.scratch_partition_ids[static_cast<size_t>(stats_index)] = tp.partition;
       }
       if (queue.batches.empty()) continue;
-
-      ProducerBatch& head = *queue.batches.front();
-      const sim::Duration waited = head.waited_time(now);
-      maybe_update_leader_epoch(head, leader_epoch_of(metadata, tp));
-      const bool backing_off = should_backoff(head, now);
-      const bool full = queue.batches.size() > 1 || head.is_full();
-
-      if (leader == no_leader_node) {
-        unknown_leader_topics.insert(topic_index);
-        continue;
-      }
-      if (build_stats) ts.scratch_queue_sizes[static_cast<size_t>(stats_index)] = static_cast<int32_t>(queue.batches.size());
-      if (config_.partitioner_availability_timeout > sim::Duration::zero()) {
-        // A leader that had data but could not take it for longer than partitioner.availability.timeout.ms
-        // is excluded from the adaptive choice (its slot is overwritten by the next partition).
-        const auto stats = node_stats_.find(leader);
-        if (stats != node_stats_.end() &&
-            stats->second.ready_time - stats->second.drain_time > config_.partitioner_availability_timeout)
-          --stats_index;
-      }
-
-      // batchReady.
-      if (!ready_nodes.contains(leader) && !is_muted(tp)) {
-        const sim::Duration time_to_wait = backing_off ? head.retry_backoff : config_.linger;
-        const bool expired = waited >= time_to_wait;
-        const bool sendable = full || expired || exhausted || closed_ || flush_in_progress();
-        if (sendable && !backing_off) {
-          ready_nodes.insert(leader);
-        } else {
-          const sim::Duration time_left = sim::max(time_to_wait - waited, sim::Duration::zero());
-          out.next_ready_check_delay = sim::min(out.next_ready_check_delay, time_left);
+      if (leader != no_leader_node) {
+        if (build_stats) ts.scratch_queue_sizes[static_cast<size_t>(stats_index)] = static_cast<int32_t>(queue.batches.size());
+        if (config_.partitioner_availability_timeout > sim::Duration::zero()) {
+          // A leader that had data but could not take it for longer than partitioner.availability.timeout.ms
+          // is excluded from the adaptive choice (its slot is overwritten by the next partition).
+          const auto stats = node_stats_.find(leader);
+          if (stats != node_stats_.end() &&
+              stats->second.ready_time - stats->second.drain_time > config_.partitioner_availability_timeout)
+            --stats_index;
         }
       }
+      check_head(queue, tp, leader, metadata, now, exhausted, ready_nodes, unknown_leader_topics, out);
     }
 
     if (build_stats) {

@@ -337,6 +337,11 @@ class RecordAccumulator {
   void on_queue_changed(PartitionRef partition, const PartitionQueue& queue);
   // ready() as Kafka writes it, visiting every deque; used when partitioner.availability.timeout.ms is set.
   ReadyCheckResult ready_full_scan(const ProducerMetadata& metadata, sim::SimTime now);
+  // ready() for one non-empty deque: its head batch's leader epoch, then batchReady (the leader becomes ready,
+  // or the next check delay shortens), or the topic is noted as having a partition without a leader.
+  void check_head(PartitionQueue& queue, PartitionRef tp, int32_t leader, const ProducerMetadata& metadata,
+                  sim::SimTime now, bool exhausted, std::set<int32_t>& ready_nodes,
+                  std::set<int32_t>& unknown_leader_topics, ReadyCheckResult& out);
   // Rebuilds the partitioner's load stats from the sizes ready() last saw, if they changed since.
   void refresh_load_stats(TopicState& ts, const TopicMetadata& topic);
   const PartitionQueue* find_queue(PartitionRef partition) const;
