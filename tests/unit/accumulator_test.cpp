@@ -450,3 +450,31 @@ TEST_CASE("flush and close make every batch sendable") {
   CHECK(acc.ready(md, at(1_ms)).ready_nodes == std::vector<int32_t>{4});
   CHECK(acc.append(value100(0, 2), at(1_ms), md).status == AppendStatus::closed);
 }
+
+TEST_CASE("partitioner.availability.timeout.ms leaves a leader that cannot drain out of the adaptive choice") {
+  // KIP-794: a node that had ready batches but could not take them for longer than the availability timeout is
+  // excluded from the load stats. Node 1 (partition 0) has been ready without draining for 200 ms > 100 ms, so
+  // the table covers partitions 1 and 2 only; their queues are equal (one batch each): weights {1, 1}.
+  ProducerConfig config = test_config();
+  config.linger = 10_s;
+  config.partitioner_availability_timeout = 100_ms;
+  sim::Rng rng = sim::Rng::stream(21, "acc");
+  RecordAccumulator acc(config, rng);
+  const ProducerMetadata md = metadata_with_leaders({1, 2, 3});
+  for (int32_t p = 0; p < 3; ++p) acc.append(value100(p, static_cast<uint64_t>(p)), at(0_ms), md);
+  acc.update_node_latency_stats(1, at(0_ms), false);
+  acc.update_node_latency_stats(1, at(200_ms), false);
+  acc.update_node_latency_stats(2, at(200_ms), true);
+  acc.update_node_latency_stats(3, at(200_ms), true);
+  const ReadyCheckResult ready = acc.ready(md, at(200_ms));
+  CHECK(ready.ready_nodes.empty());  // nothing full, linger 10 s not expired
+  const BuiltInPartitioner* partitioner = acc.partitioner_for_next_draw(0, md);
+  REQUIRE(partitioner != nullptr);
+  const auto ids = partitioner->load_stats_partition_ids();
+  REQUIRE(ids.size() == 2);
+  CHECK(ids[0] == 1);
+  CHECK(ids[1] == 2);
+  const auto cft = partitioner->cumulative_frequency_table();
+  CHECK(cft[0] == 1);
+  CHECK(cft[1] == 2);
+}
