@@ -6,7 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "kafkasim/cluster/scenario.hpp"
+
 namespace kafkasim::cli {
+
+// Loads a scenario with its --set overrides and --seed for a command: prints the warnings, or the error (and
+// returns nothing: the command exits 2).
+std::optional<cluster::WorldSpec> load_for_command(const std::string& file, const std::vector<std::string>& set,
+                                                   std::optional<uint64_t> seed, cluster::ScenarioExtras& extras);
 
 struct RunOptions {
   std::string file;

@@ -19,15 +19,9 @@ namespace kafkasim::cli {
 
 int describe_scenario(const DescribeOptions& options) {
   cluster::ScenarioExtras extras;
-  cluster::WorldSpec spec;
-  try {
-    spec = cluster::load_scenario(options.file, options.set, &extras);
-  } catch (const cluster::ConfigError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
-  if (options.seed.has_value()) spec.seed = *options.seed;
-  for (const auto& w : extras.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  const std::optional<cluster::WorldSpec> loaded = load_for_command(options.file, options.set, options.seed, extras);
+  if (!loaded) return 2;
+  cluster::WorldSpec spec = *loaded;
 
   // The instant needs a unit, as durations in scenarios do, and must lie within the run.
   const auto parsed = cluster::parse_duration(options.at, 0);

@@ -38,17 +38,25 @@ void print_distribution(const char* label, const cluster::DistributionSummary& d
 
 }  // namespace
 
-int run_scenario(const RunOptions& options) {
-  cluster::ScenarioExtras extras;
+std::optional<cluster::WorldSpec> load_for_command(const std::string& file, const std::vector<std::string>& set,
+                                                   std::optional<uint64_t> seed, cluster::ScenarioExtras& extras) {
   cluster::WorldSpec spec;
   try {
-    spec = cluster::load_scenario(options.file, options.set, &extras);
+    spec = cluster::load_scenario(file, set, &extras);
   } catch (const cluster::ConfigError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
+    return std::nullopt;
   }
-  if (options.seed.has_value()) spec.seed = *options.seed;
+  if (seed.has_value()) spec.seed = *seed;
   for (const auto& w : extras.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  return spec;
+}
+
+int run_scenario(const RunOptions& options) {
+  cluster::ScenarioExtras extras;
+  const std::optional<cluster::WorldSpec> loaded = load_for_command(options.file, options.set, options.seed, extras);
+  if (!loaded) return 2;
+  cluster::WorldSpec spec = *loaded;
 
   std::printf("kafkasim run %s: %s, seed %llu, %s simulated (%s warm-up)\n", options.file.c_str(),
               extras.name.c_str(), static_cast<unsigned long long>(spec.seed), sim::to_string(spec.duration).c_str(),

@@ -641,9 +641,13 @@ int merge(const MergeOptions& o) {
 
 }  // namespace
 
-int run_sweep(const SweepOptions& options) {
+namespace {
+
+// Runs a command, turning its exceptions into an error line and the exit code (2 bad input, 1 failure).
+template <typename Command>
+int with_exit_codes(Command&& command) {
   try {
-    return sweep(options);
+    return command();
   } catch (const BadInput& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
@@ -653,16 +657,14 @@ int run_sweep(const SweepOptions& options) {
   }
 }
 
+}  // namespace
+
+int run_sweep(const SweepOptions& options) {
+  return with_exit_codes([&] { return sweep(options); });
+}
+
 int merge_sweeps(const MergeOptions& options) {
-  try {
-    return merge(options);
-  } catch (const BadInput& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  return with_exit_codes([&] { return merge(options); });
 }
 
 }  // namespace kafkasim::cli
