@@ -42,6 +42,19 @@ struct Pair {
   }
 };
 
+// Hosts a, b and c, each on a 1 GbE link of 5 us to one switch.
+struct Star {
+  Topology topo;
+  NodeId a, b, c;
+  Star() {
+    a = topo.add_host("a");
+    b = topo.add_host("b");
+    c = topo.add_host("c");
+    const NodeId sw = topo.add_switch("sw");
+    for (NodeId h : {a, b, c}) topo.add_link(h, sw, LinkSpec{kGbeBytesPerS, 5_us});
+  }
+};
+
 sim::Rng net_rng() { return sim::Rng::stream(1, "network"); }
 
 }  // namespace
@@ -108,13 +121,9 @@ TEST_CASE("departure: a message queues behind the earlier messages of its flow")
 
 TEST_CASE("departure: two flows sharing a NIC alternate chunks (DRR), so each waits for the other's chunks") {
   sim::Engine engine;
-  Topology topo;
-  const NodeId a = topo.add_host("a");
-  const NodeId b = topo.add_host("b");
-  const NodeId c = topo.add_host("c");
-  const NodeId sw = topo.add_switch("sw");
-  for (NodeId h : {a, b, c}) topo.add_link(h, sw, LinkSpec{kGbeBytesPerS, 5_us});
-  Network net(engine, std::move(topo), net_rng());
+  Star star;
+  const NodeId a = star.a, b = star.b, c = star.c;
+  Network net(engine, std::move(star.topo), net_rng());
   // Both 10-chunk messages are queued at t = 0 on a's TX. a->b's first chunk is already serialising when
   // a->c joins the ring, and a->b's next turn comes before a->c's (it was in the ring first); from then on DRR
   // with a one-chunk quantum alternates: b1 b2 c1 b3 c2 ... b10 c9 c10. a->b's 10th chunk is the 18th served,
@@ -255,13 +264,9 @@ TEST_CASE("flow control: a sender flooding a slow reader departs at the reader's
 
 TEST_CASE("flow control: nothing unread means any message moves; flows without it are not limited") {
   sim::Engine engine;
-  Topology topo;
-  const NodeId a = topo.add_host("a");
-  const NodeId b = topo.add_host("b");
-  const NodeId c = topo.add_host("c");
-  const NodeId sw = topo.add_switch("sw");
-  for (NodeId h : {a, b, c}) topo.add_link(h, sw, LinkSpec{kGbeBytesPerS, 5_us});
-  Network net(engine, std::move(topo), net_rng());
+  Star star;
+  const NodeId a = star.a, b = star.b, c = star.c;
+  Network net(engine, std::move(star.topo), net_rng());
   // A 1 MB message through a 100 KiB buffer: its chunks still flow (the reader takes it in as it arrives).
   net.set_receive_buffer(a, b, 102'400);
   int big = 0;
