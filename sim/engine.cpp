@@ -36,6 +36,11 @@ bool Engine::cancel(EventId id) {
   release(id.slot);
   KS_ASSERT_GT(live_, 0u);
   --live_;
+  // The heap entry stays until it surfaces or the heap is compacted. Long timers that are nearly always
+  // cancelled (request and session timeouts) would otherwise outnumber the live events by hundreds to one
+  // and make every push and pop walk a deep heap.
+  ++dead_;
+  if (dead_ > kCompactMin && dead_ > live_) compact();
   return true;
 }
 
@@ -48,7 +53,20 @@ void Engine::release(uint32_t slot) {
 }
 
 void Engine::skip_cancelled() {
-  while (!heap_.empty() && slots_[heap_.front().slot].generation != heap_.front().generation) heap_pop();
+  while (!heap_.empty() && slots_[heap_.front().slot].generation != heap_.front().generation) {
+    heap_pop();
+    KS_ASSERT_GT(dead_, 0u);
+    --dead_;
+  }
+}
+
+// Drops every cancelled entry and rebuilds the heap (Floyd's bottom-up heapify). The order in which events
+// run is unchanged: it is the total order on (time, seq), whatever the heap's shape.
+void Engine::compact() {
+  std::erase_if(heap_, [this](const Entry& e) { return slots_[e.slot].generation != e.generation; });
+  KS_ASSERT_EQ(heap_.size(), live_);
+  dead_ = 0;
+  for (size_t i = heap_.size() / 2; i-- > 0;) sift_down(i, heap_[i]);
 }
 
 SimTime Engine::next_event_time() {
@@ -103,18 +121,22 @@ void Engine::heap_push(const Entry& e) {
 void Engine::heap_pop() {
   const Entry last = heap_.back();
   heap_.pop_back();
+  if (heap_.empty()) return;
+  sift_down(0, last);
+}
+
+// Places `e` at hole `i` or below it, moving the earlier child up until `e` fits.
+void Engine::sift_down(size_t i, Entry e) {
   const size_t n = heap_.size();
-  if (n == 0) return;
-  size_t i = 0;
   while (true) {
     size_t child = 2 * i + 1;
     if (child >= n) break;
     if (child + 1 < n && later(heap_[child], heap_[child + 1])) ++child;
-    if (!later(last, heap_[child])) break;
+    if (!later(e, heap_[child])) break;
     heap_[i] = heap_[child];
     i = child;
   }
-  heap_[i] = last;
+  heap_[i] = e;
 }
 
 }  // namespace kafkasim::sim

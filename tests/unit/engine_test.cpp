@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,32 @@ TEST_CASE("engine: cancel semantics") {
     engine.run_until(SimTime::max());
     CHECK(ran == 10);
   }
+}
+
+TEST_CASE("engine: many cancelled long timers are dropped from the heap, and the survivors run in order") {
+  // Kafka-like timers: most are cancelled long before they are due. The heap must not keep them all, and
+  // dropping them must not change which events run or in what order.
+  Engine e;
+  std::vector<EventId> ids;
+  std::vector<int> ran;
+  for (int i = 0; i < 10000; ++i) {
+    // Times repeat every 7 timers, so ties are resolved by scheduling order.
+    const int64_t at_ms = 1000 + (i * 37) % 7;
+    ids.push_back(e.schedule_at(SimTime::from_ns(at_ms * 1'000'000), [&ran, i] { ran.push_back(i); }));
+  }
+  std::vector<int> expected;
+  for (int i = 0; i < 10000; ++i) {
+    if (i % 10 == 3) continue;
+    REQUIRE(e.cancel(ids[static_cast<size_t>(i)]));
+  }
+  for (int i = 3; i < 10000; i += 10) expected.push_back(i);
+  CHECK(e.events_pending() == 1000);
+  CHECK(e.heap_entries() <= 2 * e.events_pending() + 256);
+  // Survivors in (time, scheduling order): time is 1000 + (37 i mod 7) ms.
+  std::stable_sort(expected.begin(), expected.end(), [](int a, int b) { return (a * 37) % 7 < (b * 37) % 7; });
+  e.run_until(SimTime::max());
+  CHECK(ran == expected);
+  for (const EventId& id : ids) CHECK_FALSE(e.cancel(id));
 }
 
 TEST_CASE("engine: run_until bounds by time and by event count") {

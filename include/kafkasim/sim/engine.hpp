@@ -62,6 +62,9 @@ class Engine {
   uint64_t events_scheduled() const { return next_seq_; }
   // Events scheduled and neither run nor cancelled.
   uint64_t events_pending() const { return live_; }
+  // Entries in the event heap, cancelled ones not yet dropped included (bounded by about twice the pending
+  // events: the heap is compacted when cancelled entries outnumber the pending ones).
+  uint64_t heap_entries() const { return heap_.size(); }
   // Time of the earliest pending event, or SimTime::max() when none.
   SimTime next_event_time();
 
@@ -93,6 +96,8 @@ class Engine {
   }
   void heap_push(const Entry& e);
   void heap_pop();
+  void sift_down(size_t i, Entry e);
+  void compact();
   void release(uint32_t slot);
   // Drops cancelled entries from the top of the heap.
   void skip_cancelled();
@@ -101,6 +106,8 @@ class Engine {
   uint64_t next_seq_ = 0;
   uint64_t events_executed_ = 0;
   uint64_t live_ = 0;
+  uint64_t dead_ = 0;  // cancelled entries still in heap_
+  static constexpr uint64_t kCompactMin = 256;
   uint64_t trace_hash_ = 0x84222325cbf29ce4ULL;
   bool stop_requested_ = false;
   std::vector<Entry> heap_;
