@@ -118,6 +118,7 @@ Network::Network(sim::Engine& engine, Topology topology, sim::Rng rng, NetworkCo
     }
   }
   predecessors_.resize(topology_.node_count());
+  flow_by_pair_.assign(static_cast<size_t>(topology_.node_count()) * topology_.node_count(), kNoFlow);
   host_counters_.resize(topology_.node_count());
 }
 
@@ -163,8 +164,7 @@ const std::vector<NodeId>& Network::route(NodeId src, NodeId dst) {
 }
 
 uint32_t Network::flow_for(HostId src, HostId dst) {
-  const auto key = std::make_pair(src.value, dst.value);
-  if (const auto it = flow_by_pair_.find(key); it != flow_by_pair_.end()) return it->second;
+  if (const uint32_t known = find_flow(src, dst); known != kNoFlow) return known;
   const auto& path = route(src, dst);
   KS_ASSERT_GE(path.size(), 2u);
   auto flow = std::make_unique<Flow>();
@@ -183,7 +183,7 @@ uint32_t Network::flow_for(HostId src, HostId dst) {
   flow->srtt = one_way * 2;
   const auto index = static_cast<uint32_t>(flows_.size());
   flows_.push_back(std::move(flow));
-  flow_by_pair_.emplace(key, index);
+  flow_by_pair_[src.value * topology_.node_count() + dst.value] = index;
   return index;
 }
 
@@ -215,7 +215,7 @@ MessageId Network::send(HostId src, HostId dst, uint64_t bytes, sim::Callback on
 
   const uint32_t flow_index = flow_for(src, dst);
   Flow& flow = *flows_[flow_index];
-  if (route_crosses_partition(route(src, dst))) {
+  if (crosses_partition(src, dst)) {
     ++counters_.messages_dropped;
     ++host_counters_[src.value].messages_dropped;
     if (on_dropped) engine_.schedule_after(sim::Duration::zero(), std::move(on_dropped));
@@ -428,7 +428,7 @@ void Network::deliver_front(uint32_t flow_index) {
   --flow.next_to_depart;
   KS_ASSERT_EQ(m.bytes_cut, m.bytes);
   engine_.trace(m.id.value);
-  if (route_crosses_partition(route(flow.src, flow.dst))) {
+  if (crosses_partition(flow.src, flow.dst)) {
     ++counters_.messages_dropped;
     ++host_counters_[flow.src.value].messages_dropped;
     if (m.on_dropped) m.on_dropped();
@@ -455,22 +455,26 @@ void Network::set_receive_buffer(HostId src, HostId dst, uint64_t bytes) {
 }
 
 void Network::consume(HostId src, HostId dst, uint64_t bytes) {
-  const auto it = flow_by_pair_.find({src.value, dst.value});
-  KS_ASSERT_MSG(it != flow_by_pair_.end(), "consume() on a flow that never carried a message");
-  Flow& flow = *flows_[it->second];
+  const uint32_t flow_index = find_flow(src, dst);
+  KS_ASSERT_MSG(flow_index != kNoFlow, "consume() on a flow that never carried a message");
+  Flow& flow = *flows_[flow_index];
   KS_ASSERT_GT(flow.receive_buffer_bytes, 0u);
   KS_ASSERT_LE(bytes, flow.unread_bytes);
   flow.unread_bytes -= bytes;
-  refill(it->second);
+  refill(flow_index);
 }
 
 uint64_t Network::unread_bytes(HostId src, HostId dst) const {
-  const auto it = flow_by_pair_.find({src.value, dst.value});
-  return it == flow_by_pair_.end() ? 0 : flows_[it->second]->unread_bytes;
+  const uint32_t flow_index = find_flow(src, dst);
+  return flow_index == kNoFlow ? 0 : flows_[flow_index]->unread_bytes;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Faults
+
+bool Network::crosses_partition(NodeId src, NodeId dst) {
+  return !partitions_.empty() && route_crosses_partition(route(src, dst));
+}
 
 bool Network::route_crosses_partition(const std::vector<NodeId>& path) const {
   KS_ASSERT(!path.empty());
@@ -575,8 +579,8 @@ const sim::UtilisationMeter& Network::link_meter(NodeId from, NodeId to) const {
 }
 
 uint64_t Network::flow_bytes_delivered(HostId src, HostId dst) const {
-  const auto it = flow_by_pair_.find({src.value, dst.value});
-  return it == flow_by_pair_.end() ? 0 : flows_[it->second]->bytes_delivered;
+  const uint32_t flow_index = find_flow(src, dst);
+  return flow_index == kNoFlow ? 0 : flows_[flow_index]->bytes_delivered;
 }
 
 }  // namespace kafkasim::models

@@ -354,6 +354,9 @@ class Network {
   uint32_t link_dir_index(NodeId from, NodeId to) const;
   uint32_t flow_for(HostId src, HostId dst);
   bool route_crosses_partition(const std::vector<NodeId>& path) const;
+  // route_crosses_partition() for the route src → dst; false at once while no partition is set.
+  bool crosses_partition(NodeId src, NodeId dst);
+  uint32_t find_flow(HostId src, HostId dst) const { return flow_by_pair_[src.value * topology_.node_count() + dst.value]; }
   void refill(uint32_t flow_index);
   void enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk);
   void start_next(uint32_t link_dir);
@@ -373,7 +376,10 @@ class Network {
   std::vector<std::vector<uint32_t>> predecessors_;      // per source node, computed on first use
   std::map<std::pair<uint32_t, uint32_t>, std::vector<NodeId>> routes_;
   std::vector<std::unique_ptr<Flow>> flows_;
-  std::map<std::pair<uint32_t, uint32_t>, uint32_t> flow_by_pair_;
+  // Flow index by src · node_count + dst (kNoFlow until the pair first sends): a dense table, looked up on
+  // every send and delivery.
+  static constexpr uint32_t kNoFlow = UINT32_MAX;
+  std::vector<uint32_t> flow_by_pair_;
   std::map<uint64_t, Partition> partitions_;
   std::vector<HostCounters> host_counters_;
   NetworkCounters counters_;
