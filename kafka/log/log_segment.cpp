@@ -146,11 +146,6 @@ std::size_t LogSegment::find_batch(int64_t offset) const {
   return static_cast<std::size_t>(it - batches_.begin());
 }
 
-int64_t LogSegment::position_of(int64_t offset) const {
-  const std::size_t i = find_batch(offset);
-  return i == batches_.size() ? size_bytes_ : batches_[i].position;
-}
-
 void LogSegment::recompute_timestamps_after_cut() {
   max_timestamp_so_far_.reset();
   last_time_index_timestamp_.reset();

@@ -70,7 +70,11 @@ class LogSegment {
   // when there is none.
   std::size_t find_batch(int64_t offset) const;
   // File position of `offset`: the start of the batch holding it, or the segment size past the last batch.
-  int64_t position_of(int64_t offset) const;
+  int64_t position_of(int64_t offset) const {
+    if (offset >= next_offset_) return size_bytes_;  // past the last batch: find_batch's first check, inlined
+    const std::size_t i = find_batch(offset);
+    return i == batches_.size() ? size_bytes_ : batches_[i].position;
+  }
 
   // LogSegment.truncateTo: drop every batch whose last offset is >= `offset` and the index entries that point
   // at them. Returns the bytes removed.
