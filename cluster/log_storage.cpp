@@ -26,6 +26,7 @@ void LogStorage::assign_log(uint32_t log_id, size_t disk_index, uint64_t segment
   KS_ASSERT_GT(index_bytes, 0u);
   KS_ASSERT_MSG(logs_.count(log_id) == 0, "log " + std::to_string(log_id) + " assigned twice");
   logs_[log_id] = LogPlacement{disk_index, segment_bytes, index_bytes};
+  if (log_id < kDenseLogIds && log_id >= newest_.size()) newest_.resize(log_id + 1);
 }
 
 size_t LogStorage::disk_of_log(uint32_t log_id) const {
@@ -39,6 +40,11 @@ bool LogStorage::has_file(kafka::FileId file, kafka::FileKind kind) const {
 }
 
 const models::FileId* LogStorage::find_file(const Key& key) const {
+  const uint64_t log_id = key.first >> 32;
+  if (log_id < newest_.size()) {
+    const NewestSegment& n = newest_[log_id];
+    if (n.file_value == key.first && n.present[key.second]) return &n.ids[key.second];
+  }
   const auto it = files_.find(key);
   if (it != files_.end()) return &it->second;
   // A renamed (`.deleted`) file stays readable until it is unlinked: a fetch response built before retention
@@ -68,6 +74,15 @@ void LogStorage::create(const kafka::StorageOp& op) {
   next += region;
   const auto [it, inserted] = files_.emplace(Key{op.file_id.value, static_cast<uint8_t>(op.file_kind)}, id);
   KS_ASSERT_MSG(inserted, "file created twice");
+  if (log_id < newest_.size()) {
+    NewestSegment& n = newest_[log_id];
+    const auto kind = static_cast<size_t>(op.file_kind);
+    if (op.file_id.value > n.file_value) n = NewestSegment{op.file_id.value, {}, {}};
+    if (op.file_id.value == n.file_value) {
+      n.ids[kind] = id;
+      n.present[kind] = true;
+    }
+  }
 }
 
 void LogStorage::execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done, bool done_inside) {
@@ -98,6 +113,8 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
         const models::FileId id = it->second;
         files_.erase(it);
         renamed_.emplace(key, id);
+        if (const uint64_t log_id = key.first >> 32; log_id < newest_.size() && newest_[log_id].file_value == key.first)
+          newest_[log_id].present[key.second] = false;
         // file.delete.delay.ms: the renamed file keeps its pages, and can still be read, until it is unlinked.
         engine_.schedule_after(op.delay, [this, key, id] {
           renamed_.erase(key);
