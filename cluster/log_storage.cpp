@@ -26,6 +26,7 @@ void LogStorage::assign_log(uint32_t log_id, size_t disk_index, uint64_t segment
   KS_ASSERT_GT(index_bytes, 0u);
   KS_ASSERT_MSG(logs_.count(log_id) == 0, "log " + std::to_string(log_id) + " assigned twice");
   logs_[log_id] = LogPlacement{disk_index, segment_bytes, index_bytes};
+  if (log_id < kDenseLogIds && log_id >= newest_.size()) newest_.resize(log_id + 1);
 }
 
 size_t LogStorage::disk_of_log(uint32_t log_id) const {
@@ -38,15 +39,24 @@ bool LogStorage::has_file(kafka::FileId file, kafka::FileKind kind) const {
   return files_.count(Key{file.value, static_cast<uint8_t>(kind)}) != 0;
 }
 
-models::FileId LogStorage::file_for(const kafka::StorageOp& op) const {
-  const Key key{op.file_id.value, static_cast<uint8_t>(op.file_kind)};
+const models::FileId* LogStorage::find_file(const Key& key) const {
+  const uint64_t log_id = key.first >> 32;
+  if (log_id < newest_.size()) {
+    const NewestSegment& n = newest_[log_id];
+    if (n.file_value == key.first && n.present[key.second]) return &n.ids[key.second];
+  }
   const auto it = files_.find(key);
-  if (it != files_.end()) return it->second;
+  if (it != files_.end()) return &it->second;
   // A renamed (`.deleted`) file stays readable until it is unlinked: a fetch response built before retention
   // deleted its segment still sends its slice (Kafka's reason for file.delete.delay.ms).
   const auto renamed = renamed_.find(key);
-  KS_ASSERT_MSG(renamed != renamed_.end(), "storage op on a file that was never created or is already unlinked");
-  return renamed->second;
+  return renamed != renamed_.end() ? &renamed->second : nullptr;
+}
+
+models::FileId LogStorage::file_for(const kafka::StorageOp& op) const {
+  const models::FileId* id = find_file(Key{op.file_id.value, static_cast<uint8_t>(op.file_kind)});
+  KS_ASSERT_MSG(id != nullptr, "storage op on a file that was never created or is already unlinked");
+  return *id;
 }
 
 void LogStorage::create(const kafka::StorageOp& op) {
@@ -64,6 +74,15 @@ void LogStorage::create(const kafka::StorageOp& op) {
   next += region;
   const auto [it, inserted] = files_.emplace(Key{op.file_id.value, static_cast<uint8_t>(op.file_kind)}, id);
   KS_ASSERT_MSG(inserted, "file created twice");
+  if (log_id < newest_.size()) {
+    NewestSegment& n = newest_[log_id];
+    const auto kind = static_cast<size_t>(op.file_kind);
+    if (op.file_id.value > n.file_value) n = NewestSegment{op.file_id.value, {}, {}};
+    if (op.file_id.value == n.file_value) {
+      n.ids[kind] = id;
+      n.present[kind] = true;
+    }
+  }
 }
 
 void LogStorage::execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done, bool done_inside) {
@@ -94,6 +113,8 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
         const models::FileId id = it->second;
         files_.erase(it);
         renamed_.emplace(key, id);
+        if (const uint64_t log_id = key.first >> 32; log_id < newest_.size() && newest_[log_id].file_value == key.first)
+          newest_[log_id].present[key.second] = false;
         // file.delete.delay.ms: the renamed file keeps its pages, and can still be read, until it is unlinked.
         engine_.schedule_after(op.delay, [this, key, id] {
           renamed_.erase(key);
@@ -154,12 +175,12 @@ bool LogStorage::read_slice(kafka::FileId file, int64_t position, int64_t bytes,
                             models::ReadResult* answer_now) {
   KS_ASSERT_GE(position, 0);
   KS_ASSERT_GE(bytes, 0);
-  kafka::StorageOp op;
-  op.file_id = file;
-  op.file_kind = kafka::FileKind::log;
-  KS_ASSERT_MSG(logs_.count(static_cast<uint32_t>(file.value >> 32)) != 0, "read of a log that was never assigned");
   const Key key{file.value, static_cast<uint8_t>(kafka::FileKind::log)};
-  if (bytes == 0 || (files_.count(key) == 0 && renamed_.count(key) == 0)) {
+  const models::FileId* id = find_file(key);
+  // A file that exists was created for an assigned log (create() checks), so only a missing one needs the check.
+  if (id == nullptr)
+    KS_ASSERT_MSG(logs_.count(static_cast<uint32_t>(file.value >> 32)) != 0, "read of a log that was never assigned");
+  if (bytes == 0 || id == nullptr) {
     // Nothing to read, or a slice of a segment unlinked since the response was built (possible only with a
     // file.delete.delay.ms shorter than the response's wait for its network thread): Linux keeps an unlinked
     // file's data while a descriptor is open, so the send goes ahead [A: at no I/O cost].
@@ -170,8 +191,7 @@ bool LogStorage::read_slice(kafka::FileId file, int64_t position, int64_t bytes,
     engine_.schedule_after(sim::Duration::zero(), [done = std::move(done)] { done(models::ReadResult{}); });
     return false;
   }
-  return cache_.read(file_for(op), static_cast<uint64_t>(position), static_cast<uint64_t>(bytes), std::move(done),
-                     answer_now);
+  return cache_.read(*id, static_cast<uint64_t>(position), static_cast<uint64_t>(bytes), std::move(done), answer_now);
 }
 
 }  // namespace kafkasim::cluster

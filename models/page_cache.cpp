@@ -172,10 +172,44 @@ PageCache::PageCache(sim::Engine& engine, const PageCacheParams& params)
     KS_ASSERT_GE(params.ram_bytes, params.reserved_bytes);
     cache_bytes_ = params.ram_bytes - params.reserved_bytes;
   }
+  base_thresholds_ = pcm::dirty_thresholds(cache_bytes_, params_);
   dirty_limit_bytes_ = base_thresholds().thresh_bytes;
 }
 
 PageCache::~PageCache() = default;
+
+std::pair<PageCache::Extent*, bool> PageCache::ExtentTable::try_emplace(uint64_t index) {
+  Page* found = page_of(index);
+  if (found == nullptr) {
+    const uint64_t p = index / kSlots;
+    if (p >= pages_.size()) pages_.resize(p + 1);
+    pages_[p] = std::make_unique<Page>();
+    found = pages_[p].get();
+  }
+  Page& page = *found;
+  Extent& e = page.slots[index % kSlots];
+  if (e.present) return {&e, false};
+  e.index = index;
+  e.present = true;
+  ++page.used;
+  ++size_;
+  return {&e, true};
+}
+
+void PageCache::ExtentTable::erase(uint64_t index) {
+  const uint64_t p = index / kSlots;
+  KS_ASSERT_LT(p, pages_.size());
+  KS_ASSERT(pages_[p] != nullptr);
+  Page& page = *pages_[p];
+  Extent& e = page.slots[index % kSlots];
+  KS_ASSERT(e.present);
+  e = Extent{};
+  --size_;
+  if (--page.used == 0) {
+    if (hint_ == &page) hint_ = nullptr;
+    pages_[p].reset();
+  }
+}
 
 void PageCache::add_file(FileId file, BlockDevice& device, uint64_t device_base_offset, uint64_t size_bytes) {
   KS_ASSERT(files_.find(file) == files_.end());
@@ -197,6 +231,10 @@ void PageCache::add_file(FileId file, BlockDevice& device, uint64_t device_base_
   state->device_base_offset = device_base_offset;
   state->generation = next_generation_++;
   state->size_bytes = size_bytes;
+  if (file.value < kDenseFileIds) {
+    if (file.value >= file_slots_.size()) file_slots_.resize(file.value + 1, nullptr);
+    file_slots_[file.value] = state.get();
+  }
   files_.emplace(file, std::move(state));
 }
 
@@ -207,7 +245,7 @@ void PageCache::remove_file(FileId file) {
   uint64_t removed = 0;
   // Unlinking discards dirty pages and forgets pages under writeback; their I/O completes unnoticed
   // because the generation check in on_write_done() no longer finds this file.
-  for (auto& [index, e] : f.extents) {
+  f.extents.for_each([&](Extent& e) {
     const uint64_t dirty = span_pages(e.dirty_lo, e.dirty_hi) * kPageBytes;
     const uint64_t wb = span_pages(e.wb_lo, e.wb_hi) * kPageBytes;
     stats_.dirty_bytes -= dirty;
@@ -216,9 +254,10 @@ void PageCache::remove_file(FileId file) {
     lru_unlink(e);
     stats_.cached_bytes -= params_.extent_bytes;
     ++removed;
-  }
+  });
   KS_ASSERT_EQ(removed, bound);
   d.dirty_files.erase(file);
+  if (file.value < kDenseFileIds) file_slots_[file.value] = nullptr;
   files_.erase(file);
 }
 
@@ -230,13 +269,20 @@ uint64_t PageCache::file_size(FileId file) const {
   return f->size_bytes;
 }
 
-PageCache::FileState& PageCache::file_state(FileId file) {
-  auto it = files_.find(file);
-  KS_ASSERT_MSG(it != files_.end(), "unknown file " + std::to_string(file.value));
-  return *it->second;
+PageCache::Extent& PageCache::extent_at(FileState& f, uint64_t index) {
+  Extent* e = f.extents.find(index);
+  KS_ASSERT_MSG(e != nullptr, "no extent " + std::to_string(index));
+  return *e;
 }
 
-const PageCache::FileState* PageCache::find_file(FileId file) const {
+PageCache::FileState& PageCache::file_state(FileId file) {
+  FileState* f = find_file(file);
+  KS_ASSERT_MSG(f != nullptr, "unknown file " + std::to_string(file.value));
+  return *f;
+}
+
+PageCache::FileState* PageCache::find_file(FileId file) const {
+  if (file.value < kDenseFileIds) return file.value < file_slots_.size() ? file_slots_[file.value] : nullptr;
   auto it = files_.find(file);
   return it == files_.end() ? nullptr : it->second.get();
 }
@@ -244,8 +290,8 @@ const PageCache::FileState* PageCache::find_file(FileId file) const {
 bool PageCache::is_cached(FileId file, uint64_t offset) const {
   const FileState* f = find_file(file);
   KS_ASSERT(f != nullptr);
-  auto it = f->extents.find(offset / params_.extent_bytes);
-  return it != f->extents.end() && it->second.resident;
+  const Extent* e = f->extents.find(offset / params_.extent_bytes);
+  return e != nullptr && e->resident;
 }
 
 uint64_t PageCache::write_bw_bytes_per_s(FileId file) const {
@@ -262,8 +308,6 @@ uint64_t PageCache::dirty_ratelimit_bytes_per_s(FileId file) const {
 
 // ---------------------------------------------------------------------------------------------------------
 // Thresholds.
-
-pcm::DirtyThresholds PageCache::base_thresholds() const { return pcm::dirty_thresholds(cache_bytes_, params_); }
 
 pcm::DirtyThresholds PageCache::thresholds() const {
   const pcm::DirtyThresholds base = base_thresholds();
@@ -300,10 +344,9 @@ bool PageCache::background_needed() const {
 // Extents and the two LRU lists.
 
 PageCache::Extent& PageCache::get_or_create(FileState& f, uint64_t index) {
-  auto [it, inserted] = f.extents.try_emplace(index);
-  Extent& e = it->second;
+  auto [ep, inserted] = f.extents.try_emplace(index);
+  Extent& e = *ep;
   if (inserted) {
-    e.index = index;
     e.file = &f;
     stats_.cached_bytes += params_.extent_bytes;
   }
@@ -359,7 +402,7 @@ void PageCache::remove_extent(FileState& f, Extent& e) {
   KS_ASSERT(!e.under_writeback());
   lru_unlink(e);
   stats_.cached_bytes -= params_.extent_bytes;
-  f.extents.erase(e.index);
+  f.extents.erase(e.index);  // last: `e` is reset
 }
 
 void PageCache::evict(Extent& e) {
@@ -410,7 +453,8 @@ void PageCache::set_dirty_span(FileState& f, Extent& e, uint32_t lo, uint32_t hi
       f.dirtied_when = engine_.now();
       d.dirty_files.insert(f.id);
     }
-    f.dirty_extents.insert(e.index);
+    // Appends dirty extents in increasing index order: the end hint makes the insertion O(1).
+    f.dirty_extents.insert(f.dirty_extents.end(), e.index);
   } else {
     e.dirty_lo = std::min(e.dirty_lo, lo);
     e.dirty_hi = std::max(e.dirty_hi, hi);
@@ -622,9 +666,9 @@ void PageCache::flusher_step(uint32_t device) {
     }
     const FileId id = d.b_io.front();
     d.b_io.pop_front();
-    auto it = files_.find(id);
-    if (it == files_.end() || it->second->dirty_extents.empty()) continue;
-    FileState& f = *it->second;
+    FileState* fp = find_file(id);
+    if (fp == nullptr || fp->dirty_extents.empty()) continue;
+    FileState& f = *fp;
     if (!background && f.dirtied_when + expire > now) continue;
     const uint64_t chunk = pcm::writeback_chunk_bytes(d.write_bw_pages_per_s * kPageBytes, dirty_limit_bytes_);
     if (write_chunk(d, f, chunk)) return;
@@ -651,7 +695,7 @@ bool PageCache::write_chunk(DeviceState& d, FileState& f, uint64_t chunk_bytes) 
       if (it == f.dirty_extents.end()) break;
     }
     if (wrapped && *it >= cursor) break;
-    const Extent& e = f.extents.at(*it);
+    const Extent& e = extent_at(f, *it);
     ++it;
     if (e.under_writeback()) continue;  // written again once the I/O in flight completes
     indices.push_back(e.index);
@@ -682,24 +726,24 @@ std::vector<uint64_t> PageCache::submit_writes(FileState& f, const std::vector<u
     size_t j = i;
     uint64_t bytes = 0;
     while (j < indices.size()) {
-      const Extent& e = f.extents.at(indices[j]);
+      const Extent& e = extent_at(f, indices[j]);
       const uint64_t span = e.dirty_hi - e.dirty_lo;
       if (j > i) {
-        const Extent& prev = f.extents.at(indices[j - 1]);
+        const Extent& prev = extent_at(f, indices[j - 1]);
         const bool contiguous = indices[j] == indices[j - 1] + 1 && prev.dirty_hi == ext && e.dirty_lo == 0;
         if (!contiguous || bytes + span > params_.max_io_bytes) break;
       }
       bytes += span;
       ++j;
     }
-    const Extent& first = f.extents.at(indices[i]);
+    const Extent& first = extent_at(f, indices[i]);
     IoRequest req;
     req.op = IoOp::kWrite;
     req.device_offset_bytes = f.device_base_offset + indices[i] * ext + first.dirty_lo;
     req.bytes = bytes;
     const uint64_t io = next_id_++;
     for (size_t k = i; k < j; ++k) {
-      Extent& e = f.extents.at(indices[k]);
+      Extent& e = extent_at(f, indices[k]);
       const uint64_t pages = span_pages(e.dirty_lo, e.dirty_hi);
       e.wb_lo = e.dirty_lo;
       e.wb_hi = e.dirty_hi;
@@ -755,14 +799,14 @@ void PageCache::on_io_done(uint64_t io, IoStatus status) {
 }
 
 void PageCache::on_write_done(uint64_t io, PendingIo& p, IoStatus status) {
-  auto fit = files_.find(p.file);
-  if (fit != files_.end() && fit->second->generation == p.file_generation) {
-    FileState& f = *fit->second;
+  FileState* fp = find_file(p.file);
+  if (fp != nullptr && fp->generation == p.file_generation) {
+    FileState& f = *fp;
     DeviceState& fd = devices_[f.device];
     for (uint64_t index = p.first_extent; index < p.first_extent + p.extent_count; ++index) {
-      auto eit = f.extents.find(index);
-      if (eit == f.extents.end() || eit->second.wb_io != io) continue;
-      Extent& e = eit->second;
+      Extent* ep = f.extents.find(index);
+      if (ep == nullptr || ep->wb_io != io) continue;
+      Extent& e = *ep;
       const uint64_t bytes = span_pages(e.wb_lo, e.wb_hi) * kPageBytes;
       stats_.writeback_bytes -= bytes;
       fd.dirty_bytes -= bytes;
@@ -822,8 +866,7 @@ bool PageCache::read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done
 
   bool need_io = false;
   for (uint64_t index = offset / ext; index * ext < end; ++index) {
-    auto it = f.extents.find(index);
-    if (it == f.extents.end()) {
+    if (f.extents.find(index) == nullptr) {
       need_io = true;
       break;
     }
@@ -846,8 +889,8 @@ bool PageCache::read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done
       uint64_t history = 0;
       while (history < max_pages && history < p0) {
         const uint64_t page = p0 - 1 - history;
-        auto it = f.extents.find(page * kPageBytes / ext);
-        if (it == f.extents.end() || !it->second.resident) break;
+        const Extent* e = f.extents.find(page * kPageBytes / ext);
+        if (e == nullptr || !e->resident) break;
         ++history;
       }
       if (history <= req) {
@@ -875,9 +918,7 @@ bool PageCache::read(FileId file, uint64_t offset, uint64_t bytes, ReadDone done
   std::vector<uint64_t> waits;
   for (uint64_t index = offset / ext; index * ext < end; ++index) {
     const uint64_t overlap = std::min(end, (index + 1) * ext) - std::max(offset, index * ext);
-    auto it = f.extents.find(index);
-    KS_ASSERT(it != f.extents.end());
-    Extent& e = it->second;
+    Extent& e = extent_at(f, index);
     if (e.resident) {
       result.hit_bytes += overlap;
       mark_accessed(e);
@@ -927,7 +968,7 @@ void PageCache::ensure_read(FileState& f, uint64_t first_page, uint64_t end_page
     const uint64_t io = next_id_++;
     const uint64_t start = run_first * ext;
     const uint64_t bytes = std::min((run_first + run_count) * ext, f.size_bytes) - start;
-    for (uint64_t k = run_first; k < run_first + run_count; ++k) f.extents.at(k).read_io = io;
+    for (uint64_t k = run_first; k < run_first + run_count; ++k) extent_at(f, k).read_io = io;
     IoRequest req;
     req.op = IoOp::kRead;
     req.device_offset_bytes = f.device_base_offset + start;
@@ -945,13 +986,12 @@ void PageCache::ensure_read(FileState& f, uint64_t first_page, uint64_t end_page
     run_count = 0;
   };
   for (uint64_t index = first_index; index < end_index; ++index) {
-    if (f.extents.find(index) != f.extents.end()) {
+    if (f.extents.find(index) != nullptr) {
       flush_run();
       continue;
     }
     // A page being read is allocated and locked but not yet on an LRU list, so reclaim cannot take it.
-    Extent& e = f.extents.try_emplace(index).first->second;
-    e.index = index;
+    Extent& e = *f.extents.try_emplace(index).first;
     e.file = &f;
     stats_.cached_bytes += ext;
     if (run_count > 0 && (run_count + 1) * ext > params_.max_io_bytes) flush_run();
@@ -962,13 +1002,13 @@ void PageCache::ensure_read(FileState& f, uint64_t first_page, uint64_t end_page
 }
 
 void PageCache::on_read_io_done(uint64_t io, PendingIo& p, IoStatus status) {
-  auto fit = files_.find(p.file);
-  if (fit != files_.end() && fit->second->generation == p.file_generation) {
-    FileState& f = *fit->second;
+  FileState* fp = find_file(p.file);
+  if (fp != nullptr && fp->generation == p.file_generation) {
+    FileState& f = *fp;
     for (uint64_t index = p.first_extent; index < p.first_extent + p.extent_count; ++index) {
-      auto eit = f.extents.find(index);
-      if (eit == f.extents.end() || eit->second.read_io != io) continue;
-      Extent& e = eit->second;
+      Extent* ep = f.extents.find(index);
+      if (ep == nullptr || ep->read_io != io) continue;
+      Extent& e = *ep;
       e.read_io = 0;
       if (status == IoStatus::kOk || e.resident) {
         e.resident = true;
@@ -995,15 +1035,12 @@ void PageCache::complete_read(uint64_t read_id) {
   PendingRead r = std::move(it->second);
   reads_.erase(it);
   // The reader copies the pages it waited for and marks them accessed (filemap_read).
-  auto fit = files_.find(r.file);
-  if (fit != files_.end()) {
-    FileState& f = *fit->second;
+  if (FileState* fp = find_file(r.file); fp != nullptr) {
+    FileState& f = *fp;
     const uint64_t ext = params_.extent_bytes;
     for (uint64_t index = r.offset / ext; index * ext < r.offset + r.bytes; ++index) {
-      auto eit = f.extents.find(index);
-      if (eit != f.extents.end() && eit->second.resident && eit->second.list != LruList::kNone) {
-        mark_accessed(eit->second);
-      }
+      Extent* e = f.extents.find(index);
+      if (e != nullptr && e->resident && e->list != LruList::kNone) mark_accessed(*e);
     }
   }
   r.done(r.result);
@@ -1035,27 +1072,27 @@ void PageCache::fsync(FileId file, FsyncDone done) {
 void PageCache::fsync_round(uint64_t fsync_id) {
   PendingFsync& ps = fsyncs_.at(fsync_id);
   KS_ASSERT_LT(ps.round, 2);
-  auto fit = files_.find(ps.file);
+  FileState* fp = find_file(ps.file);
   std::vector<uint64_t> waits;
-  if (fit != files_.end() && fit->second->generation == ps.file_generation) {
-    FileState& f = *fit->second;
+  if (fp != nullptr && fp->generation == ps.file_generation) {
+    FileState& f = *fp;
     // filemap_write_and_wait_range(): write every dirty page, wait on every page under writeback. A page
     // both dirty and under writeback is written again once that writeback ends (the second round).
     std::vector<uint64_t> to_write;
     if (ps.round == 0) {
-      for (auto& [index, e] : f.extents) {
+      f.extents.for_each([&](const Extent& e) {
         if (e.under_writeback()) {
           if (std::find(waits.begin(), waits.end(), e.wb_io) == waits.end()) waits.push_back(e.wb_io);
-          if (e.dirty()) ps.second_round.push_back(index);
+          if (e.dirty()) ps.second_round.push_back(e.index);
         } else if (e.dirty()) {
-          to_write.push_back(index);
+          to_write.push_back(e.index);
         }
-      }
+      });
     } else {
       for (const uint64_t index : ps.second_round) {
-        auto eit = f.extents.find(index);
-        if (eit == f.extents.end()) continue;
-        const Extent& e = eit->second;
+        const Extent* ep = f.extents.find(index);
+        if (ep == nullptr) continue;
+        const Extent& e = *ep;
         if (e.under_writeback()) {
           if (std::find(waits.begin(), waits.end(), e.wb_io) == waits.end()) waits.push_back(e.wb_io);
         } else if (e.dirty()) {
@@ -1092,9 +1129,9 @@ void PageCache::fsync_advance(uint64_t fsync_id) {
   }
   // Data is on the device; a cache flush makes it durable (blkdev_issue_flush). The flush completes from
   // a later event, so `done` never runs inside fsync().
-  auto fit = files_.find(ps.file);
-  const uint32_t device = fit != files_.end() ? fit->second->device : 0;
-  if (fit == files_.end() || devices_.empty()) {
+  const FileState* fp = find_file(ps.file);
+  const uint32_t device = fp != nullptr ? fp->device : 0;
+  if (fp == nullptr || devices_.empty()) {
     // The file was removed meanwhile: report what we have from a later event.
     const uint64_t epoch = epoch_;
     engine_.schedule_after(Duration::zero(), [this, epoch, fsync_id] {
@@ -1119,11 +1156,11 @@ void PageCache::finish_fsync(uint64_t fsync_id, IoStatus status) {
   PendingFsync ps = std::move(it->second);
   fsyncs_.erase(it);
   IoStatus result = ps.status != IoStatus::kOk ? ps.status : status;
-  auto fit = files_.find(ps.file);
-  if (fit != files_.end() && fit->second->generation == ps.file_generation) {
+  FileState* fp = find_file(ps.file);
+  if (fp != nullptr && fp->generation == ps.file_generation) {
     // errseq: an earlier background writeback error is reported once, by the next fsync.
-    if (result == IoStatus::kOk) result = fit->second->wb_error;
-    fit->second->wb_error = IoStatus::kOk;
+    if (result == IoStatus::kOk) result = fp->wb_error;
+    fp->wb_error = IoStatus::kOk;
   }
   ps.done(result);
 }
@@ -1139,16 +1176,16 @@ std::vector<CrashLoss> PageCache::crash() {
     CrashLoss loss;
     loss.file = id;
     loss.first_lost_offset = std::numeric_limits<uint64_t>::max();
-    for (auto& [index, e] : f.extents) {
+    f.extents.for_each([&](const Extent& e) {
       // Dirty data and data whose writeback I/O has not completed never reached the device.
       const uint64_t lost = union_bytes(e.dirty_lo, e.dirty_hi, e.wb_lo, e.wb_hi);
-      if (lost == 0) continue;
+      if (lost == 0) return;
       loss.lost_bytes += lost;
       uint32_t lo = std::numeric_limits<uint32_t>::max();
       if (e.dirty()) lo = std::min(lo, e.dirty_lo);
       if (e.under_writeback()) lo = std::min(lo, e.wb_lo);
-      loss.first_lost_offset = std::min(loss.first_lost_offset, index * ext + lo);
-    }
+      loss.first_lost_offset = std::min(loss.first_lost_offset, e.index * ext + lo);
+    });
     if (loss.lost_bytes > 0) losses.push_back(loss);
     f.extents.clear();
     f.dirty_extents.clear();
@@ -1193,15 +1230,16 @@ void PageCache::drop_caches() {
   for (auto& [id, fp] : files_) {
     FileState& f = *fp;
     std::vector<uint64_t> victims;
-    for (auto& [index, e] : f.extents) {
-      if (e.resident && !e.dirty() && !e.under_writeback() && e.read_io == 0) victims.push_back(index);
-    }
-    for (const uint64_t index : victims) evict(f.extents.at(index));
+    f.extents.for_each([&](const Extent& e) {
+      if (e.resident && !e.dirty() && !e.under_writeback() && e.read_io == 0) victims.push_back(e.index);
+    });
+    for (const uint64_t index : victims) evict(extent_at(f, index));
   }
 }
 
 void PageCache::set_cache_bytes(uint64_t cache_bytes) {
   cache_bytes_ = cache_bytes;
+  base_thresholds_ = pcm::dirty_thresholds(cache_bytes_, params_);
   update_dirty_limit();
   reclaim();
 }

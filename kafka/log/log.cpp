@@ -246,6 +246,9 @@ LogReadResult Log::read(int64_t fetch_offset, int64_t max_bytes, int64_t max_off
 
 LogOffsetPosition Log::offset_position(int64_t offset) const {
   KS_ASSERT_LE(offset, log_end_offset_);
+  // Fetch offsets, the HW and the LEO nearly always lie in the active segment (what floor_segment finds first).
+  const LogSegment& active = segments_.back();
+  if (offset >= active.base_offset()) return LogOffsetPosition{offset, active.base_offset(), active.position_of(offset)};
   const std::size_t i = floor_segment(offset);
   KS_ASSERT_LT(i, segments_.size());
   return LogOffsetPosition{offset, segments_[i].base_offset(), segments_[i].position_of(offset)};

@@ -21,15 +21,12 @@ LogSegment::LogSegment(int64_t base_offset, FileId file_id, sim::SimTime created
       index_bytes_(index_bytes),
       // AbstractIndex rounds the preallocated size down to a whole number of entries.
       max_offset_index_entries_(index_bytes / offset_index_entry_bytes),
-      max_time_index_entries_(index_bytes / time_index_entry_bytes) {
+      max_time_index_entries_(index_bytes / time_index_entry_bytes),
+      next_offset_(base_offset) {
   KS_ASSERT_GE(base_offset, 0);
   KS_ASSERT_GE(roll_jitter, sim::Duration::zero());
   // The time index reserves its last slot for the entry written at roll, so it needs at least two.
   KS_ASSERT_GE(max_time_index_entries_, 2);
-}
-
-int64_t LogSegment::next_offset() const {
-  return batches_.empty() ? base_offset_ : batches_.back().batch.next_offset();
 }
 
 sim::SimTime LogSegment::largest_timestamp() const {
@@ -78,10 +75,11 @@ void LogSegment::append(std::span<const RecordBatch> batches, int64_t index_inte
       append_max_ts = b.max_timestamp;
       max_ts_index = first_new + i;
     }
-    batches_.push_back(StoredBatch{b, physical_position + append_bytes, false, false});
+    KS_ASSERT_LE(physical_position + append_bytes + b.size_bytes, int32_max);
+    batches_.push_back(StoredBatch{b, static_cast<int32_t>(physical_position + append_bytes), false, false});
     append_bytes += b.size_bytes;
   }
-  KS_ASSERT_LE(physical_position + append_bytes, int32_max);
+  next_offset_ = batches_.back().batch.next_offset();
   out.push_back(StorageOp{StorageOpKind::write, FileKind::log, file_id_, physical_position, append_bytes, -1, {}});
   if (physical_position == 0) rolling_based_timestamp_ = append_max_ts;
   size_bytes_ += append_bytes;
@@ -128,18 +126,24 @@ void LogSegment::on_become_inactive(StorageOps& out) {
 }
 
 std::size_t LogSegment::find_batch(int64_t offset) const {
-  // Fetches read near the end of the active segment: check the last two batches before searching.
+  // Fetches and the HW and LEO positions look near the end of the active segment: gallop back from the last
+  // batch in steps of 1, 2, 4, ... and binary-search only the last step, so the cost grows with the distance
+  // from the end rather than with the segment.
   const std::size_t n = batches_.size();
-  if (n == 0 || batches_[n - 1].batch.last_offset() < offset) return n;
-  if (n == 1 || batches_[n - 2].batch.last_offset() < offset) return n - 1;
-  const auto it = std::partition_point(batches_.begin(), batches_.end(),
+  if (n == 0 || offset >= next_offset_) return n;  // i.e. batches_[n - 1].batch.last_offset() < offset
+  std::size_t hi = n - 1;  // batches_[hi] holds `offset` or lies after it
+  std::size_t step = 1;
+  while (hi >= step && batches_[hi - step].batch.last_offset() >= offset) {
+    hi -= step;
+    step *= 2;
+  }
+  // Everything before `lo` lies before `offset` (batches_[hi - step] does when hi >= step).
+  const std::size_t lo = hi >= step ? hi - step + 1 : 0;
+  const auto first = batches_.begin() + static_cast<std::ptrdiff_t>(lo);
+  const auto last = batches_.begin() + static_cast<std::ptrdiff_t>(hi);
+  const auto it = std::partition_point(first, last,
                                        [offset](const StoredBatch& s) { return s.batch.last_offset() < offset; });
   return static_cast<std::size_t>(it - batches_.begin());
-}
-
-int64_t LogSegment::position_of(int64_t offset) const {
-  const std::size_t i = find_batch(offset);
-  return i == batches_.size() ? size_bytes_ : batches_[i].position;
 }
 
 void LogSegment::recompute_timestamps_after_cut() {
@@ -169,6 +173,7 @@ int64_t LogSegment::truncate_to(int64_t offset, sim::SimTime now, StorageOps& ou
     if (batches_[i].has_time_index_entry) --time_index_entries_;
   }
   batches_.erase(batches_.begin() + static_cast<std::ptrdiff_t>(keep), batches_.end());
+  next_offset_ = batches_.empty() ? base_offset_ : batches_.back().batch.next_offset();
   const int64_t removed = size_bytes_ - new_size;
   size_bytes_ = new_size;
   out.push_back(StorageOp{StorageOpKind::truncate, FileKind::log, file_id_, new_size, 0, -1, {}});
@@ -197,6 +202,7 @@ int64_t LogSegment::recover(int64_t durable_bytes, int64_t index_interval_bytes,
   std::size_t keep = 0;
   while (keep < batches_.size() && batches_[keep].end_position() <= durable_bytes) ++keep;
   batches_.erase(batches_.begin() + static_cast<std::ptrdiff_t>(keep), batches_.end());
+  next_offset_ = batches_.empty() ? base_offset_ : batches_.back().batch.next_offset();
   const int64_t valid_bytes = batches_.empty() ? 0 : batches_.back().end_position();
   const int64_t truncated = size_bytes_ - valid_bytes;
   size_bytes_ = valid_bytes;

@@ -591,3 +591,35 @@ TEST_CASE("a multi-batch follower append puts the time-index entry on the batch 
   CHECK(batches[4].has_time_index_entry);  // at_ms(6) is the largest, in batch 4 (offset 4)
   CHECK(count_ops(ops, StorageOpKind::write, FileKind::time_index) == 1);
 }
+
+TEST_CASE("find_batch and position_of match a scan from the start, with gaps between batches") {
+  // A segment at base 100 holding batches of 1..7 records with gaps of 0..2 offsets between them (as a
+  // follower may store them). For every offset from below the base to past the end, the batch is the first
+  // whose last offset is >= the offset, found by a plain scan of batches(); the position is its start, or the
+  // segment size past the last batch.
+  LogSegment seg(100, FileId{1}, SimTime::zero(), Duration::zero(), 10 * 1024 * 1024);
+  StorageOps ops;
+  for (int64_t n = 0; n <= 40; ++n) {
+    int64_t next = 100;
+    std::vector<RecordBatch> batches;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t base = next + i % 3;  // gaps of 0, 1, 2 offsets
+      batches.push_back(make_batch(static_cast<int32_t>(1 + i % 7), static_cast<int32_t>(100 + i), SimTime::zero(), base));
+      next = batches.back().next_offset();
+    }
+    LogSegment s(100, FileId{1}, SimTime::zero(), Duration::zero(), 10 * 1024 * 1024);
+    // One append per batch, so every batch is its own append (positions are the running sum of sizes).
+    for (const RecordBatch& b : batches) s.append(std::span<const RecordBatch>(&b, 1), 4096, ops);
+    CHECK(s.next_offset() == next);
+    for (int64_t offset = 98; offset <= next + 2; ++offset) {
+      std::size_t expected = 0;
+      while (expected < s.batches().size() && s.batches()[expected].batch.last_offset() < offset) ++expected;
+      CHECK(s.find_batch(offset) == expected);
+      int64_t position = 0;  // the sizes of the batches before it
+      for (std::size_t k = 0; k < expected; ++k) position += batches[k].size_bytes;
+      CHECK(s.position_of(offset) == position);
+    }
+  }
+  CHECK(seg.find_batch(100) == 0);
+  CHECK(seg.position_of(100) == 0);
+}

@@ -516,3 +516,63 @@ TEST_CASE("memory pressure shrinks thresholds and reclaims clean pages") {
   // The limit decays toward the new (lower) threshold instead of dropping at once (update_dirty_limit).
   CHECK(cache.thresholds().limit_bytes > cache.thresholds().thresh_bytes);
 }
+
+TEST_CASE("residency is per extent at any offset and any file id, across eviction and re-creation") {
+  // Extents far apart in one file, next to each other across what could be a storage boundary, and a file id
+  // far above the small sequential ones: each written extent is resident, nothing in between is.
+  sim::Engine engine;
+  FakeDevice dev(engine, 1e9, Duration::zero());
+  PageCache cache(engine, small_params(1 * GiB));
+  const uint64_t ext = PageCacheParams{}.extent_bytes;
+  const FileId small{3}, large{uint64_t{1} << 40};
+  cache.add_file(small, dev, 0);
+  cache.add_file(large, dev, 4 * GiB);
+  const std::vector<uint64_t> offsets = {0, 31 * ext, 32 * ext, 2 * GiB + 5};
+  for (const uint64_t off : offsets) {
+    cache.write(small, off, 100, [] {});
+    cache.write(large, off, 100, [] {});
+  }
+  // Eight extents, each costing a whole extent of the budget; 100 bytes dirty each, one page each.
+  CHECK(cache.cached_bytes() == 8 * ext);
+  CHECK(cache.dirty_bytes() == 8 * kPageBytes);
+  for (const FileId f : {small, large}) {
+    for (const uint64_t off : offsets) CHECK(cache.is_cached(f, off));
+    CHECK_FALSE(cache.is_cached(f, ext));
+    CHECK_FALSE(cache.is_cached(f, 30 * ext));
+    CHECK_FALSE(cache.is_cached(f, 33 * ext));
+    CHECK_FALSE(cache.is_cached(f, 1 * GiB));
+  }
+  // A crash reports the files in id order, each with its lowest dirty byte.
+  SUBCASE("crash") {
+    const std::vector<CrashLoss> lost = cache.crash();
+    REQUIRE(lost.size() == 2);
+    CHECK(lost[0].file == small);
+    CHECK(lost[1].file == large);
+    for (const CrashLoss& l : lost) {
+      CHECK(l.lost_bytes == 4 * 100);
+      CHECK(l.first_lost_offset == 0);
+    }
+  }
+  // Written back and dropped, every extent goes; written again, each comes back alone.
+  SUBCASE("drop and re-create") {
+    int synced = 0;
+    cache.fsync(small, [&](IoStatus s) { synced += s == IoStatus::kOk; });
+    cache.fsync(large, [&](IoStatus s) { synced += s == IoStatus::kOk; });
+    engine.run_until(SimTime::zero() + 1_s);
+    CHECK(synced == 2);
+    CHECK(cache.dirty_bytes() == 0);
+    cache.drop_caches();
+    CHECK(cache.cached_bytes() == 0);
+    for (const uint64_t off : offsets) CHECK_FALSE(cache.is_cached(small, off));
+    cache.write(small, 32 * ext, 100, [] {});
+    CHECK(cache.is_cached(small, 32 * ext));
+    CHECK_FALSE(cache.is_cached(small, 31 * ext));
+    CHECK(cache.cached_bytes() == ext);
+    cache.remove_file(small);
+    cache.remove_file(large);
+    CHECK_FALSE(cache.has_file(small));
+    CHECK_FALSE(cache.has_file(large));
+    CHECK(cache.cached_bytes() == 0);
+    CHECK(cache.dirty_bytes() == 0);
+  }
+}

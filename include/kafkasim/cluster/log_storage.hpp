@@ -18,10 +18,12 @@
 // issuing syscalls does.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "kafkasim/kafka/log/log_types.hpp"
@@ -62,10 +64,26 @@ class LogStorage {
     uint64_t index_bytes = 0;
   };
   using Key = std::pair<uint64_t, uint8_t>;  // (kafka FileId value, FileKind)
+  struct KeyHash {
+    // The FileId value is log_id << 32 | segment number; the kind adds two low bits.
+    size_t operator()(const Key& k) const { return std::hash<uint64_t>{}(k.first * 4 + k.second); }
+  };
+
+  // The files of each log's newest segment, by log id: nearly every operation and read is on them, and this
+  // small table answers without a hash lookup. It mirrors `files_` (an entry is dropped when its file is
+  // removed); everything else is found in the maps.
+  struct NewestSegment {
+    uint64_t file_value = 0;  // kafka FileId value of the segment
+    std::array<models::FileId, 3> ids{};
+    std::array<bool, 3> present{};
+  };
+  static constexpr uint32_t kDenseLogIds = 1u << 20;
 
   struct Batch;
   void run_next(const std::shared_ptr<Batch>& batch);
   models::FileId file_for(const kafka::StorageOp& op) const;
+  // The page-cache file of a kafka file that exists or is renamed but not yet unlinked; nullptr otherwise.
+  const models::FileId* find_file(const Key& key) const;
   void create(const kafka::StorageOp& op);
 
   sim::Engine& engine_;
@@ -73,8 +91,10 @@ class LogStorage {
   std::vector<models::BlockDevice*> disks_;
   std::vector<uint64_t> next_offset_;  // bump allocator per disk
   std::map<uint32_t, LogPlacement> logs_;
-  std::map<Key, models::FileId> files_;
-  std::map<Key, models::FileId> renamed_;  // removed (renamed `.deleted`), not unlinked yet
+  std::vector<NewestSegment> newest_;  // by log id, for log ids below kDenseLogIds
+  // Looked up on every write and read; never iterated, so hashing cannot change results.
+  std::unordered_map<Key, models::FileId, KeyHash> files_;
+  std::unordered_map<Key, models::FileId, KeyHash> renamed_;  // removed (renamed `.deleted`), not unlinked yet
   uint64_t next_file_id_ = 1;
 };
 

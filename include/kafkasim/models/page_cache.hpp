@@ -70,12 +70,14 @@
 //     data under writeback whose I/O has not completed, is lost and reported per file.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "kafkasim/models/block_device.hpp"
@@ -255,8 +257,68 @@ class PageCache {
     LruList list = LruList::kNone;
     bool referenced = false;
     bool resident = false;
+    bool present = false;  // the slot of an ExtentTable holds this extent
     bool dirty() const { return dirty_hi > dirty_lo; }
     bool under_writeback() const { return wb_hi > wb_lo; }
+  };
+
+  // The extents of one file by index. Writes append at the end of a file and reads follow close behind, so the
+  // indices in use are dense: fixed pages of kSlots extents, allocated on first use and freed when empty, give
+  // O(1) lookups. Extents never move (the LRU lists link them by address), and for_each visits them in index
+  // order, as the ordered map this replaces did.
+  class ExtentTable {
+   public:
+    Extent* find(uint64_t index) { return lookup(index); }
+    const Extent* find(uint64_t index) const { return lookup(index); }
+    // The extent at `index`, created empty (only `index` and `present` set) if absent; true if created.
+    std::pair<Extent*, bool> try_emplace(uint64_t index);
+    void erase(uint64_t index);
+    void clear() {
+      pages_.clear();
+      size_ = 0;
+      hint_ = nullptr;
+    }
+    uint64_t size() const { return size_; }
+    template <typename F>
+    void for_each(F&& f) {
+      for (const auto& page : pages_) {
+        if (page == nullptr) continue;
+        for (Extent& e : page->slots)
+          if (e.present) f(e);
+      }
+    }
+
+   private:
+    // 32 extents (2 MiB of file at the default extent size) per page: small files such as the indexes cost
+    // one small page.
+    static constexpr uint64_t kSlots = 32;
+    struct Page {
+      std::array<Extent, kSlots> slots;
+      uint32_t used = 0;
+    };
+    Page* page_of(uint64_t index) const {
+      const uint64_t number = index / kSlots;
+      if (hint_ != nullptr && number == hint_number_) return hint_;
+      if (number >= pages_.size()) return nullptr;
+      Page* page = pages_[number].get();
+      if (page != nullptr) {
+        hint_ = page;
+        hint_number_ = number;
+      }
+      return page;
+    }
+    Extent* lookup(uint64_t index) const {
+      Page* page = page_of(index);
+      if (page == nullptr) return nullptr;
+      Extent& e = page->slots[index % kSlots];
+      return e.present ? &e : nullptr;
+    }
+    std::vector<std::unique_ptr<Page>> pages_;
+    uint64_t size_ = 0;
+    // The page of the last lookup: consecutive accesses to a file stay in one page, and the hint saves loading
+    // pages_ (a cache miss when many files are active). Reset when that page is freed.
+    mutable Page* hint_ = nullptr;
+    mutable uint64_t hint_number_ = 0;
   };
 
   struct Lru {
@@ -277,7 +339,7 @@ class PageCache {
     uint64_t device_base_offset = 0;
     uint64_t generation = 0;
     uint64_t size_bytes = 0;
-    std::map<uint64_t, Extent> extents;
+    ExtentTable extents;
     std::set<uint64_t> dirty_extents;  // indices with a dirty span
     sim::SimTime dirtied_when;
     uint64_t writeback_cursor = 0;  // extent index to resume from (mapping->writeback_index)
@@ -333,14 +395,16 @@ class PageCache {
   };
 
   FileState& file_state(FileId file);
-  const FileState* find_file(FileId file) const;
+  FileState* find_file(FileId file) const;
   uint64_t avail_pages() const { return cache_bytes_ / kPageBytes; }
   uint64_t global_dirty() const { return stats_.dirty_bytes + stats_.writeback_bytes; }
-  page_cache_math::DirtyThresholds base_thresholds() const;
+  const page_cache_math::DirtyThresholds& base_thresholds() const { return base_thresholds_; }
   void update_dirty_limit();
 
   // Extents and LRU.
   Extent& get_or_create(FileState& f, uint64_t index);
+  // The extent at `index`, which must exist (std::map::at of the former map).
+  static Extent& extent_at(FileState& f, uint64_t index);
   void lru_push_head(Lru& l, Extent& e, LruList which);
   void lru_unlink(Extent& e);
   void mark_accessed(Extent& e);
@@ -385,7 +449,14 @@ class PageCache {
   uint64_t cache_bytes_ = 0;
   uint64_t dirty_limit_bytes_ = 0;  // dom.dirty_limit
   sim::SimTime dirty_limit_stamp_;
+  // Thresholds for cache_bytes_ with limit = thresh, recomputed whenever cache_bytes_ changes.
+  page_cache_math::DirtyThresholds base_thresholds_;
   std::map<FileId, std::unique_ptr<FileState>> files_;
+  // Lookups by id: file ids are small sequential numbers in practice (LogStorage numbers its files from 1), so
+  // ids below kDenseFileIds are found in this table; files_ keeps ownership, the id order for iteration, and
+  // serves larger ids.
+  static constexpr uint64_t kDenseFileIds = uint64_t{1} << 20;
+  std::vector<FileState*> file_slots_;
   std::vector<DeviceState> devices_;
   Lru inactive_, active_;
   PageCacheStats stats_;

@@ -44,7 +44,7 @@ class LogSegment {
   sim::Duration roll_jitter() const { return roll_jitter_; }
   bool empty() const { return batches_.empty(); }
   // Offset after the last stored batch, or the base offset when empty (LogSegment.readNextOffset).
-  int64_t next_offset() const;
+  int64_t next_offset() const { return next_offset_; }
   // LogSegment.largestTimestamp: the max record timestamp, or the file's modification time when the segment
   // holds no batch (approximated by the last time the segment was created or emptied).
   sim::SimTime largest_timestamp() const;
@@ -70,7 +70,11 @@ class LogSegment {
   // when there is none.
   std::size_t find_batch(int64_t offset) const;
   // File position of `offset`: the start of the batch holding it, or the segment size past the last batch.
-  int64_t position_of(int64_t offset) const;
+  int64_t position_of(int64_t offset) const {
+    if (offset >= next_offset_) return size_bytes_;  // past the last batch: find_batch's first check, inlined
+    const std::size_t i = find_batch(offset);
+    return i == batches_.size() ? size_bytes_ : batches_[i].position;
+  }
 
   // LogSegment.truncateTo: drop every batch whose last offset is >= `offset` and the index entries that point
   // at them. Returns the bytes removed.
@@ -99,6 +103,9 @@ class LogSegment {
   int64_t max_time_index_entries_;
 
   std::vector<StoredBatch> batches_;
+  // batches_.back().batch.next_offset(), or base_offset_ when empty: kept here so that lookups at or past the
+  // end (a caught-up fetch, the LEO's position) need not load the last batch.
+  int64_t next_offset_;
   int64_t size_bytes_ = 0;
   int64_t bytes_since_last_index_entry_ = 0;
   int64_t offset_index_entries_ = 0;

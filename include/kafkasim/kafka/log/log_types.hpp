@@ -78,13 +78,15 @@ struct RecordBatch {
 // A batch as stored in a segment: where it sits in the `.log` file and whether an index entry refers to it.
 struct StoredBatch {
   RecordBatch batch;
-  int64_t position = 0;  // byte position in the segment's `.log` file
+  // Byte position in the segment's `.log` file. A segment never exceeds 2 GiB (LogSegment checks it, as Kafka's
+  // int32 file positions do), and int32 keeps this record at 64 bytes: logs hold millions of them.
+  int32_t position = 0;
   // An offset-index entry (largest offset of the append ending with this batch) was written before the append.
   bool has_offset_index_entry = false;
   // A time-index entry points at this batch's last offset.
   bool has_time_index_entry = false;
 
-  constexpr int64_t end_position() const { return position + batch.size_bytes; }
+  constexpr int64_t end_position() const { return int64_t{position} + batch.size_bytes; }
 };
 
 }  // namespace kafkasim::kafka
