@@ -24,12 +24,12 @@ constexpr uint64_t kSocketReceiveBufferBytes = 102400;
 
 struct World::Connection {
   bool muted = false;
-  std::deque<std::function<void()>> waiting;  // requests read from the socket after this one
+  std::deque<sim::Callback> waiting;  // requests read from the socket after this one
 };
 
 struct World::Processor {
   bool busy = false;
-  std::deque<std::function<void()>> waiting;
+  std::deque<sim::Callback> waiting;
   sim::UtilisationMeter meter;
 };
 
@@ -189,7 +189,7 @@ void World::build_topology() {
     broker->hw = std::make_unique<HostHardware>(engine_, spec_.broker_hardware, std::move(cpu), spec_.seed,
                                                 "broker/" + std::to_string(b));
     broker->network_pool = broker->hw->cpu().pool("network");
-    broker->processors.resize(spec_.num_network_threads);
+    broker->processors = std::vector<Processor>(spec_.num_network_threads);  // never resized: Processor is not copyable
     broker->io_pool = broker->hw->cpu().pool("io");
     for (uint32_t source = 0; source < spec_.brokers; ++source)
       for (uint32_t f = 0; f < fetchers; ++f)
@@ -347,7 +347,7 @@ void World::send(NodeId from, NodeId to, int64_t bytes, sim::Callback on_deliver
 // acks=0), so a broker works on one request per connection at a time; later requests wait in the socket
 // (kafka-behaviour.md §2.1). A producer's max.in.flight.requests.per.connection therefore overlaps network
 // transfer, not broker processing.
-void World::on_request_arrival(Broker& b, NodeId client, std::function<void()> handle, int32_t channel) {
+void World::on_request_arrival(Broker& b, NodeId client, sim::Callback handle, int32_t channel) {
   Connection& conn = b.connections[{client, channel}];
   if (conn.muted) {
     conn.waiting.push_back(std::move(handle));
@@ -362,7 +362,7 @@ void World::unmute(Broker& b, NodeId client, int32_t channel) {
   KS_ASSERT(conn.muted);
   conn.muted = false;
   if (conn.waiting.empty()) return;
-  std::function<void()> next = std::move(conn.waiting.front());
+  sim::Callback next = std::move(conn.waiting.front());
   conn.waiting.pop_front();
   conn.muted = true;
   process_request(b, client, std::move(next));
@@ -370,56 +370,61 @@ void World::unmute(Broker& b, NodeId client, int32_t channel) {
 
 // A network thread parses the request, then it waits in the request queue for an I/O thread (SocketServer
 // Processor -> RequestChannel -> KafkaRequestHandler, §2.1).
-void World::process_request(Broker& b, NodeId client, std::function<void()> handle) {
-  on_processor(b, client, [this, &b, handle = std::move(handle)](std::function<void()> release) mutable {
+void World::process_request(Broker& b, NodeId client, sim::Callback handle) {
+  on_processor(b, client, [this, &b, client, handle = std::move(handle)]() mutable {
     b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                       [this, &b, handle = std::move(handle), release = std::move(release)]() mutable {
-                         enqueue_request(b, std::move(handle), std::move(release));
+                       [this, &b, client, handle = std::move(handle)]() mutable {
+                         enqueue_request(b, client, std::move(handle));
                        });
   });
 }
 
 // RequestChannel.sendRequest blocks the processor while the request queue is full (queued.max.requests): the
 // processor is held and retries [A: every 100 us] until the queue takes the request.
-void World::enqueue_request(Broker& b, std::function<void()> handle, std::function<void()> release) {
-  const auto status = b.hw->cpu().submit(b.io_pool, Duration::zero(), [handle] { handle(); });
+void World::enqueue_request(Broker& b, NodeId client, sim::Callback handle) {
+  const auto status = b.hw->cpu().try_submit(b.io_pool, Duration::zero(), handle);
   if (status == models::SubmitStatus::kQueueFull) {
-    engine_.schedule_after(Duration::from_us(100), [this, &b, handle = std::move(handle), release = std::move(release)]() mutable {
-      enqueue_request(b, std::move(handle), std::move(release));
+    engine_.schedule_after(Duration::from_us(100), [this, &b, client, handle = std::move(handle)]() mutable {
+      enqueue_request(b, client, std::move(handle));
     });
     return;
   }
-  release();
+  release_processor(b, client);
 }
 
 // Each connection belongs to one of the broker's num.network.threads processors (SocketServer assigns new
 // connections round-robin; with node ids handed out in order, node id mod N is that assignment). A processor
 // does one thing at a time, and a sendfile that misses the page cache blocks it until the disk has read the
 // data, delaying every other connection of that processor (KAFKA-7504, hardware-models.md §3.7).
-void World::on_processor(Broker& b, NodeId client, std::function<void(std::function<void()>)> work) {
+World::Processor& World::processor_of(Broker& b, NodeId client) {
   KS_ASSERT_GE(client, 0);
-  const size_t index = static_cast<size_t>(client) % b.processors.size();
-  Processor& p = b.processors[index];
-  auto start = [this, &p, work = std::move(work)]() mutable {
-    p.busy = true;
-    p.meter.set_busy(engine_.now(), 1);
-    work([this, &p] { release_processor(p); });
-  };
-  if (p.busy) {
-    p.waiting.push_back(std::move(start));
-    return;
-  }
-  start();
+  return b.processors[static_cast<size_t>(client) % b.processors.size()];
 }
 
-void World::release_processor(Processor& p) {
+void World::on_processor(Broker& b, NodeId client, sim::Callback work) {
+  Processor& p = processor_of(b, client);
+  if (p.busy) {
+    p.waiting.push_back(std::move(work));
+    return;
+  }
+  start_on_processor(p, work);
+}
+
+void World::start_on_processor(Processor& p, sim::Callback& work) {
+  p.busy = true;
+  p.meter.set_busy(engine_.now(), 1);
+  work();
+}
+
+void World::release_processor(Broker& b, NodeId client) {
+  Processor& p = processor_of(b, client);
   KS_ASSERT(p.busy);
   p.busy = false;
   p.meter.set_busy(engine_.now(), 0);
   if (p.waiting.empty()) return;
-  std::function<void()> next = std::move(p.waiting.front());
+  sim::Callback next = std::move(p.waiting.front());
   p.waiting.pop_front();
-  next();
+  start_on_processor(p, next);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -485,9 +490,9 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
     for (auto& r : *produce) {
       const int64_t bytes = kafka::wire_size_bytes(r.response);
       const NodeId dest = r.destination;
-      on_processor(b, dest, [this, &b, dest, bytes, response = std::move(r.response)](std::function<void()> release) mutable {
+      on_processor(b, dest, [this, &b, dest, bytes, response = std::move(r.response)]() mutable {
         b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                           [this, &b, dest, bytes, response = std::move(response), release = std::move(release)] {
+                           [this, &b, dest, bytes, response = std::move(response)] {
                              unmute(b, dest);
                              send(b.id, dest, bytes, [this, dest, response] {
                                for (auto& c : producers_) {
@@ -498,7 +503,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
                                  producer_dispatch(*c, pout);
                                }
                              });
-                             release();
+                             release_processor(b, dest);
                            });
       });
     }
@@ -522,12 +527,12 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
 // A fetch response leaves through a network thread, which sends each partition's slice from the page cache
 // with sendfile; a miss blocks that thread on the disk (KAFKA-7504, hardware-models.md §3.7).
 void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchResponse response) {
-  on_processor(b, destination, [this, &b, destination, response = std::move(response)](std::function<void()> release) mutable {
+  on_processor(b, destination, [this, &b, destination, response = std::move(response)]() mutable {
   b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                     [this, &b, destination, response = std::move(response), release = std::move(release)]() mutable {
+                     [this, &b, destination, response = std::move(response)]() mutable {
     auto shared = std::make_shared<kafka::FetchResponse>(std::move(response));
     auto next = std::make_shared<std::function<void(size_t)>>();
-    *next = [this, &b, destination, shared, next, release](size_t i) {
+    *next = [this, &b, destination, shared, next](size_t i) {
       // Slices served from the page cache take no time; the first that must wait for the disk resumes the loop
       // when its read completes.
       for (; i < shared->partitions.size(); ++i) {
@@ -540,7 +545,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
           return;
       }
       {
-        release();
+        release_processor(b, destination);
         // A follower's fetch came on the connection of the fetcher thread that sent it.
         int32_t channel = 0;
         if (destination < static_cast<NodeId>(spec_.brokers)) {
@@ -559,7 +564,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
             kafka::FetchResponse restored = *shared;
             restored.correlation_id = key->second.second;
             follower.fetch_keys.erase(key);
-            on_follower_response(follower, fk, restored);
+            on_follower_response(follower, fk, std::move(restored));
             return;
           }
           (void)b;
@@ -579,12 +584,12 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
   });
 }
 
-void World::on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::FetchResponse& response) {
+void World::on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchResponse response) {
   // The replica fetcher thread appends what it fetched (ReplicaFetcherThread.processPartitionData), for each
   // partition of the response: in an incremental fetch session only those with something new (KIP-227).
   Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(response.partitions.size());
   const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
-  b.hw->cpu().submit(b.fetcher_pool(key, per_source), cost, [this, &b, key, response] {
+  b.hw->cpu().submit(b.fetcher_pool(key, per_source), cost, [this, &b, key, response = std::move(response)] {
     kafka::FetcherOutbox fout;
     const auto disposition = b.fetchers->on_fetch_response(key, response, engine_.now(), fout);
     if (disposition != kafka::ResponseDisposition::processed) return;
@@ -668,8 +673,10 @@ void World::poll_fetchers(Broker& b) {
     b.fetch_keys[f.request.correlation_id] = {kafka::FetcherKey{f.destination, f.fetcher_id}, own_id};
     Broker& leader = *brokers_[static_cast<size_t>(f.destination)];
     const int64_t bytes = kafka::wire_size_bytes(f.request);
-    send(b.id, leader.id, bytes, [this, &leader, request = f.request, channel = f.fetcher_id] {
-      on_request_arrival(leader, request.client_id, [this, &leader, request] { handle_fetch(leader, request); },
+    send(b.id, leader.id, bytes, [this, &leader, request = std::move(f.request), channel = f.fetcher_id]() mutable {
+      const NodeId client = request.client_id;
+      on_request_arrival(leader, client,
+                         [this, &leader, request = std::move(request)]() mutable { handle_fetch(leader, std::move(request)); },
                          channel);
     });
   }
@@ -926,11 +933,11 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     c.compressor.run(engine_, compress, [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
       send(
           c.id, dest, bytes,
-          [this, &c, &b, bytes, request = std::move(request)] {
-            on_request_arrival(b, c.id, [this, &c, &b, bytes, request] {
+          [this, &c, &b, bytes, request = std::move(request)]() mutable {
+            on_request_arrival(b, c.id, [this, &c, &b, bytes, request = std::move(request)]() mutable {
               // The broker has read the request off the socket: its bytes leave the receive buffer.
               network_->consume(host_of(c.id), host_of(b.id), static_cast<uint64_t>(bytes));
-              handle_produce(b, request);
+              handle_produce(b, std::move(request));
             });
           },
           // The send is complete once its last byte has left the client's NIC, the stand-in for NetworkClient's
@@ -989,8 +996,9 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   for (auto& f : out.fetches) {
     Broker& b = *brokers_[static_cast<size_t>(f.destination)];
     const int64_t bytes = kafka::wire_size_bytes(f.request);
-    send(c.id, b.id, bytes, [this, &b, request = std::move(f.request)] {
-      on_request_arrival(b, request.client_id, [this, &b, request] { handle_fetch(b, request); });
+    send(c.id, b.id, bytes, [this, &b, request = std::move(f.request)]() mutable {
+      const NodeId client = request.client_id;
+      on_request_arrival(b, client, [this, &b, request = std::move(request)]() mutable { handle_fetch(b, std::move(request)); });
     });
   }
   for (auto& l : out.list_offsets) {

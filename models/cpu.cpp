@@ -96,7 +96,7 @@ void Cpu::advance(SimTime now) {
 }
 
 SubmitStatus Cpu::submit_and_hold(PoolId pool, Duration cost, sim::Callback done) {
-  return submit_task(pool, cost, std::move(done), true);
+  return submit_task(pool, cost, done, true);
 }
 
 void Cpu::release_thread(PoolId pool) {
@@ -112,10 +112,14 @@ void Cpu::release_thread(PoolId pool) {
 }
 
 SubmitStatus Cpu::submit(PoolId pool, Duration cost, sim::Callback done) {
-  return submit_task(pool, cost, std::move(done), false);
+  return submit_task(pool, cost, done, false);
 }
 
-SubmitStatus Cpu::submit_task(PoolId pool, Duration cost, sim::Callback done, bool hold) {
+SubmitStatus Cpu::try_submit(PoolId pool, Duration cost, sim::Callback& done) {
+  return submit_task(pool, cost, done, false);
+}
+
+SubmitStatus Cpu::submit_task(PoolId pool, Duration cost, sim::Callback& done, bool hold) {
   KS_ASSERT_LT(pool.index, pools_.size());
   KS_ASSERT_GE(cost, Duration::zero());
   KS_ASSERT(static_cast<bool>(done));

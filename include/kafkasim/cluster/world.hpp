@@ -174,12 +174,17 @@ class World {
   void start_clients();
 
   // Brokers.
-  void on_request_arrival(Broker& b, kafka::NodeId client, std::function<void()> handle, int32_t channel = 0);
+  void on_request_arrival(Broker& b, kafka::NodeId client, sim::Callback handle, int32_t channel = 0);
   struct Processor;
-  void process_request(Broker& b, kafka::NodeId client, std::function<void()> handle);
-  void enqueue_request(Broker& b, std::function<void()> handle, std::function<void()> release);
-  void on_processor(Broker& b, kafka::NodeId client, std::function<void(std::function<void()>)> work);
-  void release_processor(Processor& p);
+  void process_request(Broker& b, kafka::NodeId client, sim::Callback handle);
+  // Hands the parsed request to the I/O threads' queue, then frees the client's processor.
+  void enqueue_request(Broker& b, kafka::NodeId client, sim::Callback handle);
+  // Runs `work` on the network thread (processor) that owns the client's connection once it is free; the
+  // work ends by calling release_processor(b, client).
+  void on_processor(Broker& b, kafka::NodeId client, sim::Callback work);
+  Processor& processor_of(Broker& b, kafka::NodeId client);
+  void start_on_processor(Processor& p, sim::Callback& work);
+  void release_processor(Broker& b, kafka::NodeId client);
   void unmute(Broker& b, kafka::NodeId client, int32_t channel = 0);
   void handle_produce(Broker& b, kafka::ProduceRequest request);
   void handle_fetch(Broker& b, kafka::FetchRequest request);
@@ -189,7 +194,7 @@ class World {
   void send_fetch_response(Broker& b, kafka::NodeId destination, kafka::FetchResponse response);
   void rearm_broker(Broker& b);
   void poll_fetchers(Broker& b);
-  void on_follower_response(Broker& b, kafka::FetcherKey key, const kafka::FetchResponse& response);
+  void on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchResponse response);
   void run_retention(Broker& b);
   kafka::ListOffsetsResponse answer_list_offsets(const Broker& b, const kafka::ListOffsetsRequest& request) const;
 

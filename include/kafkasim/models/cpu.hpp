@@ -130,6 +130,9 @@ class Cpu {
   // Queues a task of `cost` CPU time (at full speed) on `pool`. `done` runs from a later engine event, never
   // synchronously, once the task has received all of its CPU time.
   SubmitStatus submit(PoolId pool, sim::Duration cost, sim::Callback done);
+  // submit() that takes `done` only when it accepts the task: after kQueueFull the caller still holds it
+  // (to retry later) and the rejection is counted as for submit().
+  SubmitStatus try_submit(PoolId pool, sim::Duration cost, sim::Callback& done);
   // The same, but the thread stays occupied, blocked and using no CPU, from the end of the task until
   // release_thread(pool) is called (once per such task; `done` may call it, or anything later).
   SubmitStatus submit_and_hold(PoolId pool, sim::Duration cost, sim::Callback done);
@@ -159,7 +162,7 @@ class Cpu {
   using Duration = sim::Duration;
   using SimTime = sim::SimTime;
 
-  SubmitStatus submit_task(PoolId pool, sim::Duration cost, sim::Callback done, bool hold);
+  SubmitStatus submit_task(PoolId pool, sim::Duration cost, sim::Callback& done, bool hold);
   struct Queued {
     Duration cost;
     SimTime submitted;
