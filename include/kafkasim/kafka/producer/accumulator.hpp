@@ -97,9 +97,14 @@ struct ProducerBatch {
   int32_t record_count() const { return static_cast<int32_t>(records.size()); }
   bool has_sequence() const { return base_sequence != no_sequence; }
   // MemoryRecordsBuilder.estimatedSizeInBytes: the built size once closed, else the running estimate.
-  int32_t estimated_size_bytes() const;
+  int32_t estimated_size_bytes() const {
+    if (closed) return built_size_bytes;
+    return estimated_batch_bytes(compression, uncompressed_records_bytes, compression_ratio_estimate);
+  }
   // MemoryRecordsBuilder.isFull.
-  bool is_full() const;
+  bool is_full() const {
+    return closed_for_appends || closed || (!records.empty() && buffer_capacity_bytes <= estimated_size_bytes());
+  }
   // waitedTimeMs: time since the last attempt (creation for a fresh batch), never negative.
   sim::Duration waited_time(sim::SimTime now) const;
   // KIP-951 hasLeaderChangedForTheOngoingRetry.
@@ -332,6 +337,7 @@ class RecordAccumulator {
   };
 
   TopicState& topic_state(int32_t topic);
+  TopicState& add_topic_states(int32_t topic);  // topic_state's slow path: grows topics_ up to `topic`
   PartitionQueue& queue_for(PartitionRef partition);
   // Every change of a deque's length goes through here: it keeps `nonempty_` and the stats bookkeeping.
   void on_queue_changed(PartitionRef partition, const PartitionQueue& queue);
@@ -339,9 +345,10 @@ class RecordAccumulator {
   ReadyCheckResult ready_full_scan(const ProducerMetadata& metadata, sim::SimTime now);
   // ready() for one non-empty deque: its head batch's leader epoch, then batchReady (the leader becomes ready,
   // or the next check delay shortens), or the topic is noted as having a partition without a leader.
+  // `out.ready_nodes` and `out.unknown_leader_topics` collect each entry once; finish_ready_result sorts them.
   void check_head(PartitionQueue& queue, PartitionRef tp, int32_t leader, const ProducerMetadata& metadata,
-                  sim::SimTime now, bool exhausted, std::set<int32_t>& ready_nodes,
-                  std::set<int32_t>& unknown_leader_topics, ReadyCheckResult& out);
+                  sim::SimTime now, bool exhausted, ReadyCheckResult& out);
+  static void finish_ready_result(ReadyCheckResult& out);
   // Rebuilds the partitioner's load stats from the sizes ready() last saw, if they changed since.
   void refresh_load_stats(TopicState& ts, const TopicMetadata& topic);
   const PartitionQueue* find_queue(PartitionRef partition) const;
@@ -363,6 +370,7 @@ class RecordAccumulator {
   sim::Rng& rng_;
   std::vector<TopicState> topics_;
   std::map<BatchId, ProducerBatch> incomplete_;
+  std::vector<std::vector<RecordMeta>> spare_record_lists_;  // emptied `records` of completed batches, for reuse
   BatchId next_batch_id_ = 1;
   int64_t available_memory_bytes_;
   std::deque<BlockedSend> waiters_;
@@ -371,6 +379,7 @@ class RecordAccumulator {
   // Counts every change a QuietAppendCursor could be wrong about: anything but a quiet append.
   uint64_t quiet_version_ = 0;
   std::map<int32_t, int32_t> node_drain_index_;
+  std::vector<PartitionRef> drain_parts_scratch_;  // drain's partitionsForNode, reused between calls
   std::map<int32_t, NodeLatencyStats> node_stats_;
   std::map<PartitionRef, int32_t> next_sequence_;
   std::optional<ProducerIdAndEpoch> producer_id_and_epoch_;
