@@ -674,15 +674,6 @@ std::set<PartitionRef> KafkaConsumer::buffered_partitions() const {
   return result;
 }
 
-std::optional<PartitionLeader> KafkaConsumer::leader_of(PartitionRef partition) const {
-  if (!metadata_.knows_topic(partition.topic)) return std::nullopt;
-  const TopicMetadata& topic = metadata_.topic(partition.topic);
-  if (partition.partition < 0 || partition.partition >= topic.num_partitions()) return std::nullopt;
-  const PartitionLeader& leader = topic.partitions[static_cast<std::size_t>(partition.partition)];
-  if (leader.node_id == no_leader_node) return std::nullopt;
-  return leader;
-}
-
 int32_t KafkaConsumer::slot_of(PartitionRef partition) const {
   if (partition.topic < 0 || static_cast<std::size_t>(partition.topic) >= slot_by_partition_.size()) return -1;
   const std::vector<int32_t>& row = slot_by_partition_[static_cast<std::size_t>(partition.topic)];
@@ -738,10 +729,12 @@ const FetchSessionHandler* KafkaConsumer::fetch_session(NodeId node) const {
 
 void KafkaConsumer::check_invariants() const {
   KS_ASSERT_EQ(fetch_order_.size(), partitions_.size());
-  for (PartitionRef partition : fetch_order_) KS_ASSERT(slot_of(partition) >= 0);
+  for (PartitionRef partition : fetch_order_) {
+    const int32_t slot = slot_of(partition);
+    KS_ASSERT(slot >= 0 && partitions_[static_cast<std::size_t>(slot)].first == partition);
+  }
   for (std::size_t i = 0; i < partitions_.size(); ++i) {
     const auto& [partition, state] = partitions_[i];
-    KS_ASSERT_EQ(slot_of(partition), static_cast<int32_t>(i));
     if (i > 0) KS_ASSERT(partitions_[i - 1].first < partition);
     if (state.state == FetchState::fetching || state.state == FetchState::awaiting_metadata) {
       KS_ASSERT_GE(state.position, 0);

@@ -202,11 +202,6 @@ void RecordAccumulator::refresh_load_stats(TopicState& ts, const TopicMetadata& 
   ts.partitioner.update_partition_load_stats(ts.scratch_queue_sizes, ts.scratch_partition_ids, length);
 }
 
-bool RecordAccumulator::all_batches_full(const PartitionQueue& queue) {
-  // Only the last batch of a deque may still take records.
-  return queue.batches.empty() || queue.batches.back()->is_full();
-}
-
 AppendResult RecordAccumulator::append(const SendRequest& request, sim::SimTime now, const ProducerMetadata& metadata) {
   KS_ASSERT_GE(request.partition, unknown_partition);
   KS_ASSERT_GE(request.shape.header_count, 0);

@@ -501,7 +501,11 @@ void Sender::finish_batch(BatchId id, RecordOutcome outcome, Errc error, int64_t
     }
   }
 
-  // The callbacks fire in record order; offsets are consecutive from the base offset.
+  // The callbacks fire in record order; offsets are consecutive from the base offset. Room for the whole batch
+  // at once (doubling), rather than regrowing the list record by record.
+  const size_t needed = outbox.completions.size() + batch.records.size();
+  if (outbox.completions.capacity() < needed)
+    outbox.completions.reserve(std::max(needed, 2 * outbox.completions.capacity()));
   for (size_t i = 0; i < batch.records.size(); ++i) {
     RecordCompletion completion;
     completion.record_id = batch.records[i].record_id;

@@ -262,7 +262,14 @@ class KafkaConsumer {
   void request_reset(PartitionState& state);
   void move_partition_to_end(PartitionRef partition);
   // The leader (node, epoch) of a partition in the current metadata, or nullopt.
-  std::optional<PartitionLeader> leader_of(PartitionRef partition) const;
+  std::optional<PartitionLeader> leader_of(PartitionRef partition) const {
+    if (!metadata_.knows_topic(partition.topic)) return std::nullopt;
+    const TopicMetadata& topic = metadata_.topics[static_cast<std::size_t>(partition.topic)];
+    if (partition.partition < 0 || partition.partition >= topic.num_partitions()) return std::nullopt;
+    const PartitionLeader& leader = topic.partitions[static_cast<std::size_t>(partition.partition)];
+    if (leader.node_id == no_leader_node) return std::nullopt;
+    return leader;
+  }
   // The index of an assigned partition in `partitions_`, or -1.
   int32_t slot_of(PartitionRef partition) const;
   PartitionState* find_state(PartitionRef partition);

@@ -352,7 +352,10 @@ class RecordAccumulator {
   // Rebuilds the partitioner's load stats from the sizes ready() last saw, if they changed since.
   void refresh_load_stats(TopicState& ts, const TopicMetadata& topic);
   const PartitionQueue* find_queue(PartitionRef partition) const;
-  static bool all_batches_full(const PartitionQueue& queue);
+  static bool all_batches_full(const PartitionQueue& queue) {
+    // Only the last batch of a deque may still take records.
+    return queue.batches.empty() || queue.batches.back()->is_full();
+  }
   // The core of append once the size checks passed. `reserved_bytes` > 0 is memory already granted to this
   // record (a formerly blocked send). Returns blocked_on_memory without side effects on memory if it must wait.
   AppendResult append_internal(const SendRequest& request, sim::SimTime send_time, sim::SimTime now,
