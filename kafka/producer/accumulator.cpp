@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 #include "kafkasim/sim/assert.hpp"
 
@@ -516,14 +518,7 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
   KS_ASSERT_NE(node, no_leader_node);
   KS_ASSERT_GT(max_request_size_bytes, 0);
   std::vector<BatchId> drained;
-  // partitionsForNode: every partition led by `node`, in topic then partition order (into a reused vector).
-  std::vector<PartitionRef>& parts = drain_parts_scratch_;
-  parts.clear();
-  for (size_t t = 0; t < metadata.topics.size(); ++t) {
-    const std::vector<PartitionLeader>& leaders = metadata.topics[t].partitions;
-    for (size_t p = 0; p < leaders.size(); ++p)
-      if (leaders[p].node_id == node) parts.push_back({static_cast<int32_t>(t), static_cast<int32_t>(p)});
-  }
+  const std::vector<PartitionRef>& parts = partitions_for_node(metadata, node);
   if (parts.empty()) return drained;
 
   // A persistent per-node start index, so that one busy partition cannot starve the others (drainIndex).
@@ -568,6 +563,34 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
     first.drained_time = sim::max(first.drained_time, now);
   } while (index != start);
   return drained;
+}
+
+const std::vector<PartitionRef>& RecordAccumulator::partitions_for_node(const ProducerMetadata& metadata,
+                                                                      int32_t node) {
+  // PartitionLeader is two int32_t without padding, so equal bytes mean equal leaders.
+  static_assert(std::has_unique_object_representations_v<PartitionLeader>);
+  bool same = drain_leaders_.size() == metadata.topics.size();
+  for (size_t t = 0; same && t < metadata.topics.size(); ++t) {
+    const std::vector<PartitionLeader>& current = metadata.topics[t].partitions;
+    const std::vector<PartitionLeader>& seen = drain_leaders_[t];
+    same = seen.size() == current.size() &&
+           (current.empty() ||
+            std::memcmp(seen.data(), current.data(), current.size() * sizeof(PartitionLeader)) == 0);
+  }
+  if (!same) {
+    drain_leaders_.resize(metadata.topics.size());
+    for (size_t t = 0; t < metadata.topics.size(); ++t) drain_leaders_[t] = metadata.topics[t].partitions;
+    drain_parts_.clear();
+  }
+  auto [it, inserted] = drain_parts_.try_emplace(node);
+  if (inserted) {
+    for (size_t t = 0; t < drain_leaders_.size(); ++t) {
+      const std::vector<PartitionLeader>& leaders = drain_leaders_[t];
+      for (size_t p = 0; p < leaders.size(); ++p)
+        if (leaders[p].node_id == node) it->second.push_back({static_cast<int32_t>(t), static_cast<int32_t>(p)});
+    }
+  }
+  return it->second;
 }
 
 void RecordAccumulator::close_batch(ProducerBatch& batch) {

@@ -352,6 +352,8 @@ class RecordAccumulator {
   // Rebuilds the partitioner's load stats from the sizes ready() last saw, if they changed since.
   void refresh_load_stats(TopicState& ts, const TopicMetadata& topic);
   const PartitionQueue* find_queue(PartitionRef partition) const;
+  // partitionsForNode: every partition led by `node`, in topic then partition order.
+  const std::vector<PartitionRef>& partitions_for_node(const ProducerMetadata& metadata, int32_t node);
   static bool all_batches_full(const PartitionQueue& queue) {
     // Only the last batch of a deque may still take records.
     return queue.batches.empty() || queue.batches.back()->is_full();
@@ -382,7 +384,11 @@ class RecordAccumulator {
   // Counts every change a QuietAppendCursor could be wrong about: anything but a quiet append.
   uint64_t quiet_version_ = 0;
   std::map<int32_t, int32_t> node_drain_index_;
-  std::vector<PartitionRef> drain_parts_scratch_;  // drain's partitionsForNode, reused between calls
+  // drain's partitionsForNode lists by node, built from `drain_leaders_`: a copy of the metadata's leaders that
+  // each drain compares with the metadata it is given (one memcmp, cheaper than rebuilding the list every time,
+  // and exact whatever changed the metadata).
+  std::vector<std::vector<PartitionLeader>> drain_leaders_;
+  std::map<int32_t, std::vector<PartitionRef>> drain_parts_;
   std::map<int32_t, NodeLatencyStats> node_stats_;
   std::map<PartitionRef, int32_t> next_sequence_;
   std::optional<ProducerIdAndEpoch> producer_id_and_epoch_;
