@@ -155,6 +155,8 @@ RecordAccumulator::PartitionQueue& RecordAccumulator::queue_for(PartitionRef tp)
     ts.partitions.resize(size);
     ts.ready_queue_sizes.resize(size, 0);
     ts.changed_flag.resize(size, 0);
+    ts.queue_nonempty.resize(size, 0);
+    ts.next_sequence.resize(size, 0);
   }
   PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
   if (!queue.created) {
@@ -177,6 +179,7 @@ void RecordAccumulator::on_queue_changed(PartitionRef tp, const PartitionQueue& 
   if (queue.batches.empty()) nonempty_.erase(tp);
   else nonempty_.insert(tp);
   TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
+  ts.queue_nonempty[static_cast<size_t>(tp.partition)] = queue.batches.empty() ? 0 : 1;
   uint8_t& flag = ts.changed_flag[static_cast<size_t>(tp.partition)];
   if (flag == 0) {
     flag = 1;
@@ -522,7 +525,11 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
   if (parts.empty()) return drained;
 
   // A persistent per-node start index, so that one busy partition cannot starve the others (drainIndex).
-  int32_t& drain_index = node_drain_index_[node];
+  auto drain_entry = std::find_if(node_drain_index_.begin(), node_drain_index_.end(),
+                                  [node](const auto& entry) { return entry.first == node; });
+  if (drain_entry == node_drain_index_.end())
+    drain_entry = node_drain_index_.insert(node_drain_index_.end(), {node, 0});
+  int32_t& drain_index = drain_entry->second;
   const auto count = static_cast<int32_t>(parts.size());
   const int32_t start = drain_index % count;
   int32_t index = start;
@@ -530,14 +537,15 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
   do {
     const PartitionRef tp = parts[static_cast<size_t>(index)];
     drain_index = index;
-    index = (index + 1) % count;
+    if (++index == count) index = 0;  // (index + 1) % count without a division per partition
     // A muted partition has a request in flight (max.in.flight.requests.per.connection = 1).
     if (is_muted(tp)) continue;
     if (tp.topic >= static_cast<int32_t>(topics_.size())) continue;  // no deque yet: nothing to drain
     TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
     if (tp.partition >= static_cast<int32_t>(ts.partitions.size())) continue;
+    if (ts.queue_nonempty[static_cast<size_t>(tp.partition)] == 0) continue;
     PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
-    if (queue.batches.empty()) continue;
+    KS_ASSERT(!queue.batches.empty());
     ProducerBatch& first = *queue.batches.front();
     maybe_update_leader_epoch(first, leader_epoch_of(metadata, tp));
     if (should_backoff(first, now)) continue;
@@ -551,7 +559,7 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
     first.queued = false;
     if (config_.enable_idempotence && !first.has_sequence()) {
       // The sequence is assigned once, at the first drain; a retry keeps it so the broker can de-duplicate.
-      int32_t& next = next_sequence_[tp];
+      int32_t& next = ts.next_sequence[static_cast<size_t>(tp.partition)];
       first.producer_id = producer_id_and_epoch_->producer_id;
       first.producer_epoch = producer_id_and_epoch_->epoch;
       first.base_sequence = next;
@@ -582,8 +590,10 @@ const std::vector<PartitionRef>& RecordAccumulator::partitions_for_node(const Pr
     for (size_t t = 0; t < metadata.topics.size(); ++t) drain_leaders_[t] = metadata.topics[t].partitions;
     drain_parts_.clear();
   }
-  auto [it, inserted] = drain_parts_.try_emplace(node);
-  if (inserted) {
+  auto it = std::find_if(drain_parts_.begin(), drain_parts_.end(),
+                         [node](const auto& entry) { return entry.first == node; });
+  if (it == drain_parts_.end()) {
+    it = drain_parts_.insert(drain_parts_.end(), {node, {}});
     for (size_t t = 0; t < drain_leaders_.size(); ++t) {
       const std::vector<PartitionLeader>& leaders = drain_leaders_[t];
       for (size_t p = 0; p < leaders.size(); ++p)
@@ -773,14 +783,15 @@ void RecordAccumulator::update_node_latency_stats(int32_t node, sim::SimTime now
 }
 
 int32_t RecordAccumulator::next_sequence(PartitionRef partition) const {
-  const auto it = next_sequence_.find(partition);
-  return it == next_sequence_.end() ? 0 : it->second;
+  if (partition.topic < 0 || partition.topic >= static_cast<int32_t>(topics_.size())) return 0;
+  const TopicState& ts = topics_[static_cast<size_t>(partition.topic)];
+  if (partition.partition < 0 || partition.partition >= static_cast<int32_t>(ts.next_sequence.size())) return 0;
+  return ts.next_sequence[static_cast<size_t>(partition.partition)];
 }
 
 void RecordAccumulator::restart_sequences(ProducerIdAndEpoch id) {
   KS_ASSERT(id.valid());
   producer_id_and_epoch_ = id;
-  next_sequence_.clear();
   for (size_t t = 0; t < topics_.size(); ++t) {
     for (size_t p = 0; p < topics_[t].partitions.size(); ++p) {
       int32_t sequence = 0;
@@ -792,7 +803,7 @@ void RecordAccumulator::restart_sequences(ProducerIdAndEpoch id) {
         queued->base_sequence = sequence;
         sequence = increment_sequence(sequence, queued->record_count());
       }
-      if (sequence != 0) next_sequence_[{static_cast<int32_t>(t), static_cast<int32_t>(p)}] = sequence;
+      topics_[t].next_sequence[p] = sequence;
     }
   }
 }

@@ -320,6 +320,10 @@ class RecordAccumulator {
     // O(changes) per ready() instead of O(partitions). (Leaders are read at the draw, not at ready().)
     std::vector<int32_t> ready_queue_sizes;  // by partition id
     std::vector<uint8_t> changed_flag;       // by partition id: listed in `changed`
+    // By partition id: the deque holds a batch. drain checks these packed flags rather than each deque.
+    std::vector<uint8_t> queue_nonempty;
+    // By partition id: the base sequence the partition's next drained batch gets (idempotence).
+    std::vector<int32_t> next_sequence;
     std::vector<int32_t> changed;
     bool load_stats_wanted = false;  // ready() found the conditions for adaptive stats (see ready())
     bool load_stats_stale = false;   // wanted, and not rebuilt since the last ready()
@@ -383,14 +387,14 @@ class RecordAccumulator {
   std::set<PartitionRef> nonempty_;  // partitions whose deque holds a batch
   // Counts every change a QuietAppendCursor could be wrong about: anything but a quiet append.
   uint64_t quiet_version_ = 0;
-  std::map<int32_t, int32_t> node_drain_index_;
+  // Per node (few: flat lists, one cache line, instead of map nodes scattered in memory).
+  std::vector<std::pair<int32_t, int32_t>> node_drain_index_;
   // drain's partitionsForNode lists by node, built from `drain_leaders_`: a copy of the metadata's leaders that
   // each drain compares with the metadata it is given (one memcmp, cheaper than rebuilding the list every time,
   // and exact whatever changed the metadata).
   std::vector<std::vector<PartitionLeader>> drain_leaders_;
-  std::map<int32_t, std::vector<PartitionRef>> drain_parts_;
+  std::vector<std::pair<int32_t, std::vector<PartitionRef>>> drain_parts_;
   std::map<int32_t, NodeLatencyStats> node_stats_;
-  std::map<PartitionRef, int32_t> next_sequence_;
   std::optional<ProducerIdAndEpoch> producer_id_and_epoch_;
   int32_t flushes_in_progress_ = 0;
   bool closed_ = false;
