@@ -16,6 +16,9 @@ constexpr std::size_t max_buffered_fetches = 1u << 20;
 // Bounds on the requests a consumer can have outstanding: one fetch per node, one ListOffsets per node and
 // poll, and commits every auto.commit.interval.ms within request.timeout.ms plus manual ones.
 constexpr std::size_t max_pending_requests = 1u << 16;
+// Topic indices and partition ids are dense small integers (the dense index by partition relies on it).
+constexpr int32_t max_topics = 1 << 20;
+constexpr int32_t max_partitions_per_topic = 1 << 20;
 
 }  // namespace
 
@@ -32,20 +35,24 @@ void KafkaConsumer::assign(sim::SimTime now, const std::vector<PartitionAssignme
   std::set<PartitionRef> seen;
   for (const PartitionAssignment& a : partitions) {
     KS_ASSERT(seen.insert(a.partition).second);  // no duplicates in an assignment
+    KS_ASSERT_GE(a.partition.topic, 0);
+    KS_ASSERT_LT(a.partition.topic, max_topics);
+    KS_ASSERT_GE(a.partition.partition, 0);
+    KS_ASSERT_LT(a.partition.partition, max_partitions_per_topic);
     if (a.committed_offset) KS_ASSERT_GE(*a.committed_offset, 0);
   }
   // KafkaConsumer.assign: "make sure the offsets of topic partitions the consumer is unsubscribing from are
   // committed since there will be no following rebalance".
   maybe_auto_commit(now, out);
 
-  std::map<PartitionRef, PartitionState> next;
+  std::vector<std::pair<PartitionRef, PartitionState>> next;
+  next.reserve(partitions.size());
   fetch_order_.clear();
   for (const PartitionAssignment& a : partitions) {
     fetch_order_.push_back(a.partition);
-    auto it = partitions_.find(a.partition);
-    if (it != partitions_.end()) {
+    if (const PartitionState* kept = find_state(a.partition)) {
       // SubscriptionState.assignFromUser keeps the state of partitions that stay assigned.
-      next.emplace(a.partition, it->second);
+      next.emplace_back(a.partition, *kept);
       continue;
     }
     PartitionState state;
@@ -60,14 +67,25 @@ void KafkaConsumer::assign(sim::SimTime now, const std::vector<PartitionAssignme
         out.events.push_back({ConsumerEventKind::no_offset_for_partition, now, a.partition, -1, -1, Errc::none});
       }
     }
-    next.emplace(a.partition, state);
+    next.emplace_back(a.partition, state);
   }
+  std::sort(next.begin(), next.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   partitions_ = std::move(next);
+  slot_by_partition_.clear();
+  for (std::size_t i = 0; i < partitions_.size(); ++i) {
+    const PartitionRef p = partitions_[i].first;
+    if (slot_by_partition_.size() <= static_cast<std::size_t>(p.topic))
+      slot_by_partition_.resize(static_cast<std::size_t>(p.topic) + 1);
+    std::vector<int32_t>& row = slot_by_partition_[static_cast<std::size_t>(p.topic)];
+    if (row.size() <= static_cast<std::size_t>(p.partition)) row.resize(static_cast<std::size_t>(p.partition) + 1, -1);
+    row[static_cast<std::size_t>(p.partition)] = static_cast<int32_t>(i);
+  }
+  reset_maybe_needed_ = true;  // the scan of the next poll finds out
 
   // FetchBuffer.retainAll: drop buffered data of partitions no longer assigned.
   std::erase_if(completed_fetches_,
-                [this](const CompletedFetch& f) { return !partitions_.contains(f.partition); });
-  if (next_in_line_ && !partitions_.contains(next_in_line_->partition)) next_in_line_.reset();
+                [this](const CompletedFetch& f) { return slot_of(f.partition) < 0; });
+  if (next_in_line_ && slot_of(next_in_line_->partition) < 0) next_in_line_.reset();
 
   if (blocked_in_poll_) poll_iteration(now, out);
   check_invariants();
@@ -80,6 +98,7 @@ void KafkaConsumer::request_reset(PartitionState& state) {
   state.position_epoch = -1;
   state.reset_not_before = sim::SimTime::zero();
   state.state = config_.auto_offset_reset == AutoOffsetReset::none ? FetchState::failed : FetchState::awaiting_reset;
+  if (state.state == FetchState::awaiting_reset) reset_maybe_needed_ = true;
 }
 
 // ---- Poll ----
@@ -251,26 +270,40 @@ int32_t KafkaConsumer::fetch_records(CompletedFetch& fetch, int32_t max_records,
 
 int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
   // AbstractFetch.fetchablePartitions: "excluding any partitions for which we still have buffered data".
-  const std::set<PartitionRef> buffered = buffered_partitions();
+  // Buffered partitions no longer assigned play no part below, so a flag per assigned partition suffices.
+  buffered_scratch_.assign(partitions_.size(), 0);
+  const auto mark_buffered = [this](PartitionRef partition) {
+    const int32_t slot = slot_of(partition);
+    if (slot >= 0) buffered_scratch_[static_cast<std::size_t>(slot)] = 1;
+  };
+  if (next_in_line_ && !next_in_line_->consumed) mark_buffered(next_in_line_->partition);
+  for (const CompletedFetch& f : completed_fetches_) mark_buffered(f.partition);
   // KAFKA-17182 (apache/kafka PR 18795, February 2025): the nodes of buffered partitions that are still
   // fetchable get no fetch at all (bufferedNodes), so that no buffered partition falls out of its node's fetch
   // session.
-  std::set<NodeId> buffered_nodes;
-  for (PartitionRef partition : buffered) {
-    const PartitionState* state = find_state(partition);
-    if (state == nullptr || state->state != FetchState::fetching) continue;  // SubscriptionState.isFetchable
+  std::vector<NodeId>& buffered_nodes = buffered_nodes_scratch_;
+  buffered_nodes.clear();
+  for (std::size_t slot = 0; slot < partitions_.size(); ++slot) {
+    if (buffered_scratch_[slot] == 0) continue;
+    const auto& [partition, state] = partitions_[slot];
+    if (state.state != FetchState::fetching) continue;  // SubscriptionState.isFetchable
     const std::optional<PartitionLeader> leader = leader_of(partition);
     if (!leader) {
       out.metadata_update_requested = true;
       continue;
     }
-    buffered_nodes.insert(leader->node_id);
+    if (std::find(buffered_nodes.begin(), buffered_nodes.end(), leader->node_id) == buffered_nodes.end())
+      buffered_nodes.push_back(leader->node_id);
   }
-  std::map<NodeId, std::vector<FetchPartitionRequest>> next;
+  // The partitions to fetch per leader node, in fetch order; the requests go out in node id order. A node's
+  // entry also caches whether it can take a fetch now (nothing it depends on changes during this loop).
+  std::size_t node_count = 0;
   for (PartitionRef partition : fetch_order_) {
-    const PartitionState& state = partitions_.at(partition);
+    const int32_t slot = slot_of(partition);
+    KS_ASSERT_GE(slot, 0);
+    const PartitionState& state = partitions_[static_cast<std::size_t>(slot)].second;
     if (state.state != FetchState::fetching) continue;
-    if (buffered.contains(partition)) continue;
+    if (buffered_scratch_[static_cast<std::size_t>(slot)] != 0) continue;
     const std::optional<PartitionLeader> leader = leader_of(partition);
     if (!leader) {
       // "Requesting metadata update for partition since the position is missing the current leader node".
@@ -278,22 +311,39 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
       continue;
     }
     const NodeId node = leader->node_id;
-    // isUnavailable(node): reconnect backoff after a failure.
-    if (auto it = node_backoff_until_.find(node); it != node_backoff_until_.end() && it->second > now) continue;
-    // "Skipping fetch for partition because previous request to node has not been processed".
-    if (pending_fetches_.contains(node)) continue;
-    // "Skipping fetch for partition because its leader node hosts buffered partitions".
-    if (buffered_nodes.contains(node)) continue;
+    std::size_t entry = 0;
+    while (entry < node_count && node_fetch_scratch_[entry].node != node) ++entry;
+    if (entry == node_count) {
+      if (node_fetch_scratch_.size() == node_count) node_fetch_scratch_.emplace_back();
+      NodeFetchScratch& scratch = node_fetch_scratch_[node_count++];
+      scratch.node = node;
+      scratch.partitions.clear();
+      // isUnavailable(node): reconnect backoff after a failure.
+      const auto backoff = node_backoff_until_.find(node);
+      scratch.skip = (backoff != node_backoff_until_.end() && backoff->second > now) ||
+                     // "Skipping fetch for partition because previous request to node has not been processed".
+                     pending_fetches_.contains(node) ||
+                     // "Skipping fetch for partition because its leader node hosts buffered partitions".
+                     std::find(buffered_nodes.begin(), buffered_nodes.end(), node) != buffered_nodes.end();
+    }
+    NodeFetchScratch& scratch = node_fetch_scratch_[entry];
+    if (scratch.skip) continue;
     FetchPartitionRequest p;
     p.partition = partition;
     p.fetch_offset = state.position;
     p.current_leader_epoch = leader->leader_epoch;
     p.log_start_offset = -1;  // FetchRequest.INVALID_LOG_START_OFFSET for consumers
     p.partition_max_bytes = config_.max_partition_fetch_bytes;
-    next[node].push_back(p);
+    scratch.partitions.push_back(p);
   }
+  std::sort(node_fetch_scratch_.begin(), node_fetch_scratch_.begin() + static_cast<std::ptrdiff_t>(node_count),
+            [](const NodeFetchScratch& a, const NodeFetchScratch& b) { return a.node < b.node; });
   int32_t sent = 0;
-  for (auto& [node, partitions] : next) {
+  for (std::size_t entry = 0; entry < node_count; ++entry) {
+    const NodeFetchScratch& scratch = node_fetch_scratch_[entry];
+    if (scratch.partitions.empty()) continue;
+    const NodeId node = scratch.node;
+    const std::vector<FetchPartitionRequest>& partitions = scratch.partitions;
     FetchSessionHandler& session = session_handlers_.try_emplace(node, node).first->second;
     FetchSessionHandler::RequestData data = session.build(partitions);
     // FetchRequest.Builder.forConsumer(maxVersion, maxWaitMs, minBytes, toSend).setMaxBytes(maxBytes)
@@ -364,15 +414,21 @@ void KafkaConsumer::handle_fetch_failure(sim::SimTime now, NodeId node, Consumer
 // ---- Offset reset (ListOffsets) ----
 
 void KafkaConsumer::reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& out) {
+  if (!reset_maybe_needed_) return;
+  bool still_awaiting = false;  // a partition stays in awaiting_reset after this call
   std::map<NodeId, ListOffsetsRequest> requests;
   for (PartitionRef partition : fetch_order_) {
-    PartitionState& state = partitions_.at(partition);
+    PartitionState& state = *find_state(partition);
     if (state.state != FetchState::awaiting_reset) continue;
-    if (state.reset_not_before > now) continue;  // SubscriptionState.isOffsetResetNeeded && !awaitingRetryBackoff
+    if (state.reset_not_before > now) {  // SubscriptionState.isOffsetResetNeeded && !awaitingRetryBackoff
+      still_awaiting = true;
+      continue;
+    }
     const std::optional<PartitionLeader> leader = leader_of(partition);
     if (!leader) {
       out.metadata_update_requested = true;
       state.reset_not_before = now + config_.retry_backoff;
+      still_awaiting = true;
       continue;
     }
     ListOffsetsRequest& request = requests[leader->node_id];
@@ -392,7 +448,7 @@ void KafkaConsumer::reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& 
     pending.destination = node;
     pending.sent_time = now;
     for (const ListOffsetsPartitionRequest& p : request.partitions) {
-      PartitionState& state = partitions_.at(p.partition);
+      PartitionState& state = *find_state(p.partition);
       state.state = FetchState::reset_in_flight;
       state.reset_correlation_id = request.correlation_id;
       pending.partitions.push_back(p.partition);
@@ -401,6 +457,7 @@ void KafkaConsumer::reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& 
     out.list_offsets.push_back({node, std::move(request)});
   }
   KS_ASSERT_LE(pending_list_offsets_.size(), max_pending_requests);
+  reset_maybe_needed_ = still_awaiting;
 }
 
 void KafkaConsumer::on_list_offsets_response(sim::SimTime now, const ListOffsetsResponse& response,
@@ -432,6 +489,7 @@ void KafkaConsumer::on_list_offsets_response(sim::SimTime now, const ListOffsets
       // invalidates metadata also asks for an update.
       state->state = FetchState::awaiting_reset;
       state->reset_not_before = now + config_.retry_backoff;
+      reset_maybe_needed_ = true;
       if (needs_metadata_refresh(data.error)) out.metadata_update_requested = true;
     }
   }
@@ -442,6 +500,7 @@ void KafkaConsumer::on_list_offsets_response(sim::SimTime now, const ListOffsets
         state->reset_correlation_id == correlation_id) {
       state->state = FetchState::awaiting_reset;
       state->reset_not_before = now + config_.retry_backoff;
+      reset_maybe_needed_ = true;
     }
   }
   if (blocked_in_poll_) poll_iteration(now, out);
@@ -457,6 +516,7 @@ void KafkaConsumer::fail_list_offsets(sim::SimTime now, uint64_t correlation_id,
         state->reset_correlation_id == correlation_id) {
       state->state = FetchState::awaiting_reset;
       state->reset_not_before = now + config_.retry_backoff;
+      reset_maybe_needed_ = true;
     }
   }
   out.events.push_back({ConsumerEventKind::request_failed, now, PartitionRef{}, it->second.destination, -1,
@@ -562,8 +622,10 @@ sim::SimTime KafkaConsumer::next_wakeup() const {
     // Inside poll, client.poll's timeout is bounded by coordinator.timeToNextPoll (the auto-commit deadline) and
     // by retry.backoff.ms while a position is missing (pollForFetches).
     if (config_.enable_auto_commit) t = sim::min(t, next_auto_commit_);
-    for (const auto& [partition, state] : partitions_) {
-      if (state.state == FetchState::awaiting_reset) t = sim::min(t, state.reset_not_before);
+    if (reset_maybe_needed_) {
+      for (const auto& [partition, state] : partitions_) {
+        if (state.state == FetchState::awaiting_reset) t = sim::min(t, state.reset_not_before);
+      }
     }
     for (const auto& [node, until] : node_backoff_until_) t = sim::min(t, until);
   }
@@ -612,23 +674,21 @@ std::set<PartitionRef> KafkaConsumer::buffered_partitions() const {
   return result;
 }
 
-std::optional<PartitionLeader> KafkaConsumer::leader_of(PartitionRef partition) const {
-  if (!metadata_.knows_topic(partition.topic)) return std::nullopt;
-  const TopicMetadata& topic = metadata_.topic(partition.topic);
-  if (partition.partition < 0 || partition.partition >= topic.num_partitions()) return std::nullopt;
-  const PartitionLeader& leader = topic.partitions[static_cast<std::size_t>(partition.partition)];
-  if (leader.node_id == no_leader_node) return std::nullopt;
-  return leader;
+int32_t KafkaConsumer::slot_of(PartitionRef partition) const {
+  if (partition.topic < 0 || static_cast<std::size_t>(partition.topic) >= slot_by_partition_.size()) return -1;
+  const std::vector<int32_t>& row = slot_by_partition_[static_cast<std::size_t>(partition.topic)];
+  if (partition.partition < 0 || static_cast<std::size_t>(partition.partition) >= row.size()) return -1;
+  return row[static_cast<std::size_t>(partition.partition)];
 }
 
 KafkaConsumer::PartitionState* KafkaConsumer::find_state(PartitionRef partition) {
-  auto it = partitions_.find(partition);
-  return it == partitions_.end() ? nullptr : &it->second;
+  const int32_t slot = slot_of(partition);
+  return slot < 0 ? nullptr : &partitions_[static_cast<std::size_t>(slot)].second;
 }
 
 const KafkaConsumer::PartitionState* KafkaConsumer::find_state(PartitionRef partition) const {
-  auto it = partitions_.find(partition);
-  return it == partitions_.end() ? nullptr : &it->second;
+  const int32_t slot = slot_of(partition);
+  return slot < 0 ? nullptr : &partitions_[static_cast<std::size_t>(slot)].second;
 }
 
 std::optional<int64_t> KafkaConsumer::position(PartitionRef partition) const {
@@ -669,11 +729,17 @@ const FetchSessionHandler* KafkaConsumer::fetch_session(NodeId node) const {
 
 void KafkaConsumer::check_invariants() const {
   KS_ASSERT_EQ(fetch_order_.size(), partitions_.size());
-  for (PartitionRef partition : fetch_order_) KS_ASSERT(partitions_.contains(partition));
-  for (const auto& [partition, state] : partitions_) {
+  for (PartitionRef partition : fetch_order_) {
+    const int32_t slot = slot_of(partition);
+    KS_ASSERT(slot >= 0 && partitions_[static_cast<std::size_t>(slot)].first == partition);
+  }
+  for (std::size_t i = 0; i < partitions_.size(); ++i) {
+    const auto& [partition, state] = partitions_[i];
+    if (i > 0) KS_ASSERT(partitions_[i - 1].first < partition);
     if (state.state == FetchState::fetching || state.state == FetchState::awaiting_metadata) {
       KS_ASSERT_GE(state.position, 0);
     }
+    if (state.state == FetchState::awaiting_reset) KS_ASSERT(reset_maybe_needed_);
   }
   if (next_in_line_) KS_ASSERT(next_in_line_->initialized);
   KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);

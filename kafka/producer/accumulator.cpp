@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 #include "kafkasim/sim/assert.hpp"
 
@@ -12,6 +14,8 @@ namespace {
 // Bounds that no sane scenario reaches; exceeding them is a bug in the caller.
 constexpr int32_t max_topics = 1 << 20;
 constexpr int32_t max_partitions_per_topic = 1 << 20;
+// Record lists of finished batches kept for reuse by new batches (a bound, not a tuning knob).
+constexpr size_t max_spare_record_lists = 64;
 
 // A record's CreateTime: the send time in milliseconds, as System.currentTimeMillis() gives it.
 int64_t timestamp_ms(sim::SimTime t) { return t.ns() / 1'000'000; }
@@ -43,15 +47,6 @@ int32_t leader_epoch_of(const ProducerMetadata& metadata, PartitionRef tp) {
 }  // namespace
 
 // ----- ProducerBatch -------------------------------------------------------------------------------------------
-
-int32_t ProducerBatch::estimated_size_bytes() const {
-  if (closed) return built_size_bytes;
-  return estimated_batch_bytes(compression, uncompressed_records_bytes, compression_ratio_estimate);
-}
-
-bool ProducerBatch::is_full() const {
-  return closed_for_appends || closed || (!records.empty() && buffer_capacity_bytes <= estimated_size_bytes());
-}
 
 sim::Duration ProducerBatch::waited_time(sim::SimTime now) const {
   return sim::max(now - last_attempt_time, sim::Duration::zero());
@@ -140,6 +135,12 @@ RecordAccumulator::RecordAccumulator(const ProducerConfig& config, sim::Rng& rng
 
 RecordAccumulator::TopicState& RecordAccumulator::topic_state(int32_t topic) {
   KS_ASSERT_GE(topic, 0);
+  if (static_cast<size_t>(topic) < topics_.size()) [[likely]]
+    return topics_[static_cast<size_t>(topic)];
+  return add_topic_states(topic);
+}
+
+RecordAccumulator::TopicState& RecordAccumulator::add_topic_states(int32_t topic) {
   KS_ASSERT_LT(topic, max_topics);
   while (static_cast<int32_t>(topics_.size()) <= topic) topics_.emplace_back(config_.effective_batch_size_bytes());
   return topics_[static_cast<size_t>(topic)];
@@ -154,6 +155,8 @@ RecordAccumulator::PartitionQueue& RecordAccumulator::queue_for(PartitionRef tp)
     ts.partitions.resize(size);
     ts.ready_queue_sizes.resize(size, 0);
     ts.changed_flag.resize(size, 0);
+    ts.queue_nonempty.resize(size, 0);
+    ts.next_sequence.resize(size, 0);
   }
   PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
   if (!queue.created) {
@@ -176,6 +179,7 @@ void RecordAccumulator::on_queue_changed(PartitionRef tp, const PartitionQueue& 
   if (queue.batches.empty()) nonempty_.erase(tp);
   else nonempty_.insert(tp);
   TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
+  ts.queue_nonempty[static_cast<size_t>(tp.partition)] = queue.batches.empty() ? 0 : 1;
   uint8_t& flag = ts.changed_flag[static_cast<size_t>(tp.partition)];
   if (flag == 0) {
     flag = 1;
@@ -201,11 +205,6 @@ void RecordAccumulator::refresh_load_stats(TopicState& ts, const TopicMetadata& 
     ++length;
   }
   ts.partitioner.update_partition_load_stats(ts.scratch_queue_sizes, ts.scratch_partition_ids, length);
-}
-
-bool RecordAccumulator::all_batches_full(const PartitionQueue& queue) {
-  // Only the last batch of a deque may still take records.
-  return queue.batches.empty() || queue.batches.back()->is_full();
 }
 
 AppendResult RecordAccumulator::append(const SendRequest& request, sim::SimTime now, const ProducerMetadata& metadata) {
@@ -324,6 +323,12 @@ AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim:
     batch.compression = config_.compression_type;
     batch.compression_ratio_estimate = ts.compression_ratio_estimate;
     batch.queued = true;
+    // The records' list comes from a finished batch when there is one (it keeps its capacity: no regrowth).
+    if (!spare_record_lists_.empty()) {
+      batch.records = std::move(spare_record_lists_.back());
+      spare_record_lists_.pop_back();
+      KS_ASSERT(batch.records.empty());
+    }
     queue.batches.push_back(&batch);
     on_queue_changed(batch.partition, queue);
     const bool appended = try_append(queue, request, send_time, now, result);
@@ -341,28 +346,25 @@ bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& req
   ProducerBatch& batch = *queue.batches.back();
   KS_ASSERT(!batch.closed);
   const int64_t record_timestamp_ms = timestamp_ms(send_time);
+  const bool first_record = batch.records.empty();
+  // The record's exact size in this batch (the first record sets the batch's base timestamp) and the batch's
+  // estimated size before it, each computed once.
+  const int64_t base_timestamp_ms = first_record ? record_timestamp_ms : batch.base_timestamp_ms;
+  const int32_t record_bytes =
+      record_size_in_batch_bytes(batch.record_count(), record_timestamp_ms - base_timestamp_ms, request.shape);
+  const int32_t initial_bytes = batch.estimated_size_bytes();
   // MemoryRecordsBuilder.hasRoomFor: never into a full batch; always into an empty one (an oversize record
   // gets a batch of its own); otherwise only if the estimate plus the record's exact size fits the buffer.
-  bool has_room = false;
-  if (!batch.is_full()) {
-    if (batch.records.empty()) {
-      has_room = true;
-    } else {
-      const int32_t record_bytes = record_size_in_batch_bytes(
-          batch.record_count(), record_timestamp_ms - batch.base_timestamp_ms, request.shape);
-      has_room = static_cast<int64_t>(batch.buffer_capacity_bytes) >=
-                 static_cast<int64_t>(batch.estimated_size_bytes()) + record_bytes;
-    }
-  }
+  const bool has_room =
+      !batch.is_full() && (first_record || static_cast<int64_t>(batch.buffer_capacity_bytes) >=
+                                               static_cast<int64_t>(initial_bytes) + record_bytes);
   if (!has_room) {
     // closeForRecordAppends: the batch takes no more records; it is sendable as "full" from now on.
     batch.closed_for_appends = true;
     return false;
   }
-  const int32_t initial_bytes = batch.estimated_size_bytes();
-  if (batch.records.empty()) batch.base_timestamp_ms = record_timestamp_ms;
-  batch.uncompressed_records_bytes += record_size_in_batch_bytes(
-      batch.record_count(), record_timestamp_ms - batch.base_timestamp_ms, request.shape);
+  batch.base_timestamp_ms = base_timestamp_ms;
+  batch.uncompressed_records_bytes += record_bytes;
   batch.records.push_back({request.record_id, send_time});
   batch.last_append_time = now;
   result.status = AppendStatus::appended;
@@ -387,8 +389,6 @@ ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim:
   // The same result as the full scan, visiting only non-empty deques: an empty deque contributes nothing but its
   // size to the load stats, and those are rebuilt lazily (refresh_load_stats).
   ReadyCheckResult out;
-  std::set<int32_t> ready_nodes;
-  std::set<int32_t> unknown_leader_topics;
   const bool exhausted = !waiters_.empty();
   for (size_t t = 0; t < topics_.size(); ++t) {
     TopicState& ts = topics_[t];
@@ -416,17 +416,15 @@ ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim:
       PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
       const bool partition_known = topic != nullptr && tp.partition < topic->num_partitions();
       const int32_t leader = partition_known ? topic->leader_of(tp.partition) : no_leader_node;
-      check_head(queue, tp, leader, metadata, now, exhausted, ready_nodes, unknown_leader_topics, out);
+      check_head(queue, tp, leader, metadata, now, exhausted, out);
     }
   }
-  out.ready_nodes.assign(ready_nodes.begin(), ready_nodes.end());
-  out.unknown_leader_topics.assign(unknown_leader_topics.begin(), unknown_leader_topics.end());
+  finish_ready_result(out);
   return out;
 }
 
 void RecordAccumulator::check_head(PartitionQueue& queue, PartitionRef tp, int32_t leader,
                                    const ProducerMetadata& metadata, sim::SimTime now, bool exhausted,
-                                   std::set<int32_t>& ready_nodes, std::set<int32_t>& unknown_leader_topics,
                                    ReadyCheckResult& out) {
   KS_ASSERT(!queue.batches.empty());
   ProducerBatch& head = *queue.batches.front();
@@ -435,26 +433,33 @@ void RecordAccumulator::check_head(PartitionQueue& queue, PartitionRef tp, int32
   const bool backing_off = should_backoff(head, now);
   const bool full = queue.batches.size() > 1 || head.is_full();
   if (leader == no_leader_node) {
-    unknown_leader_topics.insert(tp.topic);
+    // Topics are visited in order, so a repeat can only be the last entry.
+    if (out.unknown_leader_topics.empty() || out.unknown_leader_topics.back() != tp.topic)
+      out.unknown_leader_topics.push_back(tp.topic);
     return;
   }
   // batchReady.
-  if (ready_nodes.contains(leader) || is_muted(tp)) return;
+  if (std::find(out.ready_nodes.begin(), out.ready_nodes.end(), leader) != out.ready_nodes.end() || is_muted(tp))
+    return;
   const sim::Duration time_to_wait = backing_off ? head.retry_backoff : config_.linger;
   const bool expired = waited >= time_to_wait;
   const bool sendable = full || expired || exhausted || closed_ || flush_in_progress();
   if (sendable && !backing_off) {
-    ready_nodes.insert(leader);
+    out.ready_nodes.push_back(leader);
   } else {
     const sim::Duration time_left = sim::max(time_to_wait - waited, sim::Duration::zero());
     out.next_ready_check_delay = sim::min(out.next_ready_check_delay, time_left);
   }
 }
 
+void RecordAccumulator::finish_ready_result(ReadyCheckResult& out) {
+  // check_head collects each node and topic once (few: a list beats a set), in visiting order.
+  std::sort(out.ready_nodes.begin(), out.ready_nodes.end());
+  KS_ASSERT(std::is_sorted(out.unknown_leader_topics.begin(), out.unknown_leader_topics.end()));
+}
+
 ReadyCheckResult RecordAccumulator::ready_full_scan(const ProducerMetadata& metadata, sim::SimTime now) {
   ReadyCheckResult out;
-  std::set<int32_t> ready_nodes;
-  std::set<int32_t> unknown_leader_topics;
   // BufferPool.queued() > 0: a send is blocked on memory, so every partition is sendable to free memory.
   const bool exhausted = !waiters_.empty();
 
@@ -497,7 +502,7 @@ ReadyCheckResult RecordAccumulator::ready_full_scan(const ProducerMetadata& meta
             --stats_index;
         }
       }
-      check_head(queue, tp, leader, metadata, now, exhausted, ready_nodes, unknown_leader_topics, out);
+      check_head(queue, tp, leader, metadata, now, exhausted, out);
     }
 
     if (build_stats) {
@@ -507,8 +512,7 @@ ReadyCheckResult RecordAccumulator::ready_full_scan(const ProducerMetadata& meta
       ts.partitioner.clear_partition_load_stats();
     }
   }
-  out.ready_nodes.assign(ready_nodes.begin(), ready_nodes.end());
-  out.unknown_leader_topics.assign(unknown_leader_topics.begin(), unknown_leader_topics.end());
+  finish_ready_result(out);
   return out;
 }
 
@@ -517,17 +521,15 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
   KS_ASSERT_NE(node, no_leader_node);
   KS_ASSERT_GT(max_request_size_bytes, 0);
   std::vector<BatchId> drained;
-  // partitionsForNode: every partition led by `node`, in topic then partition order.
-  std::vector<PartitionRef> parts;
-  for (size_t t = 0; t < metadata.topics.size(); ++t) {
-    const TopicMetadata& topic = metadata.topics[t];
-    for (int32_t p = 0; p < topic.num_partitions(); ++p)
-      if (topic.leader_of(p) == node) parts.push_back({static_cast<int32_t>(t), p});
-  }
+  const std::vector<PartitionRef>& parts = partitions_for_node(metadata, node);
   if (parts.empty()) return drained;
 
   // A persistent per-node start index, so that one busy partition cannot starve the others (drainIndex).
-  int32_t& drain_index = node_drain_index_[node];
+  auto drain_entry = std::find_if(node_drain_index_.begin(), node_drain_index_.end(),
+                                  [node](const auto& entry) { return entry.first == node; });
+  if (drain_entry == node_drain_index_.end())
+    drain_entry = node_drain_index_.insert(node_drain_index_.end(), {node, 0});
+  int32_t& drain_index = drain_entry->second;
   const auto count = static_cast<int32_t>(parts.size());
   const int32_t start = drain_index % count;
   int32_t index = start;
@@ -535,13 +537,15 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
   do {
     const PartitionRef tp = parts[static_cast<size_t>(index)];
     drain_index = index;
-    index = (index + 1) % count;
+    if (++index == count) index = 0;  // (index + 1) % count without a division per partition
     // A muted partition has a request in flight (max.in.flight.requests.per.connection = 1).
     if (is_muted(tp)) continue;
-    TopicState& ts = topic_state(tp.topic);
+    if (tp.topic >= static_cast<int32_t>(topics_.size())) continue;  // no deque yet: nothing to drain
+    TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
     if (tp.partition >= static_cast<int32_t>(ts.partitions.size())) continue;
+    if (ts.queue_nonempty[static_cast<size_t>(tp.partition)] == 0) continue;
     PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
-    if (queue.batches.empty()) continue;
+    KS_ASSERT(!queue.batches.empty());
     ProducerBatch& first = *queue.batches.front();
     maybe_update_leader_epoch(first, leader_epoch_of(metadata, tp));
     if (should_backoff(first, now)) continue;
@@ -555,7 +559,7 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
     first.queued = false;
     if (config_.enable_idempotence && !first.has_sequence()) {
       // The sequence is assigned once, at the first drain; a retry keeps it so the broker can de-duplicate.
-      int32_t& next = next_sequence_[tp];
+      int32_t& next = ts.next_sequence[static_cast<size_t>(tp.partition)];
       first.producer_id = producer_id_and_epoch_->producer_id;
       first.producer_epoch = producer_id_and_epoch_->epoch;
       first.base_sequence = next;
@@ -567,6 +571,36 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
     first.drained_time = sim::max(first.drained_time, now);
   } while (index != start);
   return drained;
+}
+
+const std::vector<PartitionRef>& RecordAccumulator::partitions_for_node(const ProducerMetadata& metadata,
+                                                                      int32_t node) {
+  // PartitionLeader is two int32_t without padding, so equal bytes mean equal leaders.
+  static_assert(std::has_unique_object_representations_v<PartitionLeader>);
+  bool same = drain_leaders_.size() == metadata.topics.size();
+  for (size_t t = 0; same && t < metadata.topics.size(); ++t) {
+    const std::vector<PartitionLeader>& current = metadata.topics[t].partitions;
+    const std::vector<PartitionLeader>& seen = drain_leaders_[t];
+    same = seen.size() == current.size() &&
+           (current.empty() ||
+            std::memcmp(seen.data(), current.data(), current.size() * sizeof(PartitionLeader)) == 0);
+  }
+  if (!same) {
+    drain_leaders_.resize(metadata.topics.size());
+    for (size_t t = 0; t < metadata.topics.size(); ++t) drain_leaders_[t] = metadata.topics[t].partitions;
+    drain_parts_.clear();
+  }
+  auto it = std::find_if(drain_parts_.begin(), drain_parts_.end(),
+                         [node](const auto& entry) { return entry.first == node; });
+  if (it == drain_parts_.end()) {
+    it = drain_parts_.insert(drain_parts_.end(), {node, {}});
+    for (size_t t = 0; t < drain_leaders_.size(); ++t) {
+      const std::vector<PartitionLeader>& leaders = drain_leaders_[t];
+      for (size_t p = 0; p < leaders.size(); ++p)
+        if (leaders[p].node_id == node) it->second.push_back({static_cast<int32_t>(t), static_cast<int32_t>(p)});
+    }
+  }
+  return it->second;
 }
 
 void RecordAccumulator::close_batch(ProducerBatch& batch) {
@@ -621,8 +655,14 @@ void RecordAccumulator::reenqueue(BatchId id, sim::SimTime now) {
 
 std::vector<BatchId> RecordAccumulator::expired_batches(sim::SimTime now) {
   std::vector<BatchId> expired;
-  // Only non-empty deques can expire anything; the copy lets the loop empty them.
-  const std::vector<PartitionRef> candidates(nonempty_.begin(), nonempty_.end());
+  // Only non-empty deques whose head has expired can expire anything. They are listed first, as emptying a deque
+  // edits nonempty_; each deque's expiry depends on nothing but itself, so the order of the work is unchanged.
+  std::vector<PartitionRef> candidates;
+  for (const PartitionRef tp : nonempty_) {
+    const PartitionQueue& queue =
+        topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
+    if (now - queue.batches.front()->created_time >= config_.delivery_timeout) candidates.push_back(tp);
+  }
   for (const PartitionRef tp : candidates) {
     PartitionQueue& queue = topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
     // Expire in send order, from the head, while delivery.timeout.ms has passed since creation.
@@ -657,6 +697,10 @@ std::vector<BlockedSendOutcome> RecordAccumulator::complete_batch(BatchId id, si
   KS_ASSERT_MSG(it != incomplete_.end(), "completion of an unknown batch");
   KS_ASSERT_MSG(!it->second.queued, "a batch completes only after it left its deque");
   available_memory_bytes_ += it->second.buffer_capacity_bytes;
+  if (spare_record_lists_.size() < max_spare_record_lists) {
+    it->second.records.clear();
+    spare_record_lists_.push_back(std::move(it->second.records));
+  }
   incomplete_.erase(it);
   KS_ASSERT_LE(available_memory_bytes_, config_.buffer_memory_bytes);
   std::vector<BlockedSendOutcome> out;
@@ -697,6 +741,7 @@ void RecordAccumulator::serve_waiters(sim::SimTime now, const ProducerMetadata& 
 std::vector<BlockedSendOutcome> RecordAccumulator::expire_blocked_sends(sim::SimTime now,
                                                                         const ProducerMetadata& metadata) {
   std::vector<BlockedSendOutcome> out;
+  if (waiters_.empty()) return out;  // the common case: nothing blocked (and no deque to build)
   std::deque<BlockedSend> still_waiting;
   for (BlockedSend& waiter : waiters_) {
     if (waiter.deadline > now) {
@@ -738,14 +783,15 @@ void RecordAccumulator::update_node_latency_stats(int32_t node, sim::SimTime now
 }
 
 int32_t RecordAccumulator::next_sequence(PartitionRef partition) const {
-  const auto it = next_sequence_.find(partition);
-  return it == next_sequence_.end() ? 0 : it->second;
+  if (partition.topic < 0 || partition.topic >= static_cast<int32_t>(topics_.size())) return 0;
+  const TopicState& ts = topics_[static_cast<size_t>(partition.topic)];
+  if (partition.partition < 0 || partition.partition >= static_cast<int32_t>(ts.next_sequence.size())) return 0;
+  return ts.next_sequence[static_cast<size_t>(partition.partition)];
 }
 
 void RecordAccumulator::restart_sequences(ProducerIdAndEpoch id) {
   KS_ASSERT(id.valid());
   producer_id_and_epoch_ = id;
-  next_sequence_.clear();
   for (size_t t = 0; t < topics_.size(); ++t) {
     for (size_t p = 0; p < topics_[t].partitions.size(); ++p) {
       int32_t sequence = 0;
@@ -757,7 +803,7 @@ void RecordAccumulator::restart_sequences(ProducerIdAndEpoch id) {
         queued->base_sequence = sequence;
         sequence = increment_sequence(sequence, queued->record_count());
       }
-      if (sequence != 0) next_sequence_[{static_cast<int32_t>(t), static_cast<int32_t>(p)}] = sequence;
+      topics_[t].next_sequence[p] = sequence;
     }
   }
 }

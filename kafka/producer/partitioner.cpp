@@ -53,14 +53,6 @@ bool BuiltInPartitioner::update_partition_info(int32_t appended_bytes, bool enab
   return false;
 }
 
-bool BuiltInPartitioner::would_switch(int64_t produced_bytes, int32_t appended_bytes, bool enable_switch) const {
-  // KIP-794: switch after batch.size bytes, but only on a batch boundary (enable_switch) unless twice batch.size
-  // was produced, which caps the stickiness when an unready batch disabled the switch.
-  const int64_t produced = produced_bytes + appended_bytes;
-  const int64_t sticky = sticky_batch_size_bytes_;
-  return (produced >= sticky && enable_switch) || produced >= 2 * sticky;
-}
-
 void BuiltInPartitioner::update_partition_load_stats(std::span<const int32_t> queue_sizes,
                                                      std::span<const int32_t> partition_ids, size_t length) {
   KS_ASSERT_EQ(queue_sizes.size(), partition_ids.size());

@@ -24,15 +24,4 @@ float update_compression_ratio_estimate(float current_estimate, float observed_r
   return current_estimate;
 }
 
-int32_t estimated_batch_bytes(CompressionType compression, int32_t uncompressed_records_bytes,
-                              float compression_ratio_estimate) {
-  KS_ASSERT_GE(uncompressed_records_bytes, 0);
-  if (compression == CompressionType::none) return record_batch_overhead_bytes + uncompressed_records_bytes;
-  // Java: (int) (uncompressedRecordsSizeInBytes * estimatedCompressionRatio * COMPRESSION_RATE_ESTIMATION_FACTOR),
-  // evaluated in float left to right and truncated toward zero.
-  const float estimate =
-      static_cast<float>(uncompressed_records_bytes) * compression_ratio_estimate * compression_rate_estimation_factor;
-  return record_batch_overhead_bytes + static_cast<int32_t>(estimate);
-}
-
 }  // namespace kafkasim::kafka

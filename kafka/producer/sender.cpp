@@ -12,6 +12,9 @@ namespace {
 // Bounds no sane scenario reaches; exceeding them is a caller bug.
 constexpr size_t max_batches_per_request = 1 << 20;
 constexpr size_t max_nodes = 1 << 16;
+// Topic indices and partition ids are dense small integers (sequences_ is indexed by them).
+constexpr int32_t max_topics = 1 << 20;
+constexpr int32_t max_partitions_per_topic = 1 << 20;
 
 // The sequence after `sequence` (wraps at Integer.MAX_VALUE to 0, like DefaultRecordBatch.incrementSequence);
 // no_sequence is followed by 0.
@@ -24,6 +27,17 @@ int32_t sequence_after(int32_t sequence, int32_t increment) {
 int32_t last_sequence_of(const ProducerBatch& batch) {
   KS_ASSERT(batch.has_sequence());
   return sequence_after(batch.base_sequence, batch.record_count() - 1);
+}
+
+// A sorted list of unique sequences used as a set.
+void insert_sequence(std::vector<int32_t>& sequences, int32_t sequence) {
+  const auto it = std::lower_bound(sequences.begin(), sequences.end(), sequence);
+  if (it == sequences.end() || *it != sequence) sequences.insert(it, sequence);
+}
+
+void erase_sequence(std::vector<int32_t>& sequences, int32_t sequence) {
+  const auto it = std::lower_bound(sequences.begin(), sequences.end(), sequence);
+  if (it != sequences.end() && *it == sequence) sequences.erase(it);
 }
 
 }  // namespace
@@ -61,8 +75,28 @@ size_t Sender::in_flight_request_count() const {
 }
 
 int32_t Sender::last_acked_sequence(PartitionRef partition) const {
-  const auto it = sequences_.find(partition);
-  return it == sequences_.end() ? no_sequence : it->second.last_acked_sequence;
+  const PartitionSequenceState* state = find_sequence_state(partition);
+  return state == nullptr ? no_sequence : state->last_acked_sequence;
+}
+
+Sender::PartitionSequenceState& Sender::sequence_state(PartitionRef partition) {
+  KS_ASSERT_GE(partition.topic, 0);
+  KS_ASSERT_LT(partition.topic, max_topics);
+  KS_ASSERT_GE(partition.partition, 0);
+  KS_ASSERT_LT(partition.partition, max_partitions_per_topic);
+  if (sequences_.size() <= static_cast<size_t>(partition.topic))
+    sequences_.resize(static_cast<size_t>(partition.topic) + 1);
+  std::vector<PartitionSequenceState>& topic = sequences_[static_cast<size_t>(partition.topic)];
+  if (topic.size() <= static_cast<size_t>(partition.partition))
+    topic.resize(static_cast<size_t>(partition.partition) + 1);
+  return topic[static_cast<size_t>(partition.partition)];
+}
+
+const Sender::PartitionSequenceState* Sender::find_sequence_state(PartitionRef partition) const {
+  if (partition.topic < 0 || static_cast<size_t>(partition.topic) >= sequences_.size()) return nullptr;
+  const std::vector<PartitionSequenceState>& topic = sequences_[static_cast<size_t>(partition.topic)];
+  if (partition.partition < 0 || static_cast<size_t>(partition.partition) >= topic.size()) return nullptr;
+  return &topic[static_cast<size_t>(partition.partition)];
 }
 
 bool Sender::node_can_send_more(NodeId node, sim::SimTime now) const {
@@ -151,12 +185,12 @@ void Sender::poll(sim::SimTime now, const ProducerMetadata& metadata, ProducerOu
     // Only partitions with a queued batch can be held back.
     for (const PartitionRef tp : accumulator_.partitions_with_queued_batches()) {
       if (accumulator_.is_muted(tp)) continue;
-      const auto found = sequences_.find(tp);
-      if (found == sequences_.end()) continue;
-      const PartitionSequenceState& state = found->second;
+      const PartitionSequenceState* found = find_sequence_state(tp);
+      if (found == nullptr) continue;
+      const PartitionSequenceState& state = *found;
       const ProducerBatch& head = *accumulator_.head_batch(tp);
       const bool retry_out_of_turn = head.has_sequence() && !state.in_flight_sequences.empty() &&
-                                     head.base_sequence != *state.in_flight_sequences.begin();
+                                     head.base_sequence != state.in_flight_sequences.front();
       if (state.unresolved || retry_out_of_turn) held_back.push_back(tp);
     }
     for (PartitionRef tp : held_back) accumulator_.mute_partition(tp);
@@ -164,18 +198,18 @@ void Sender::poll(sim::SimTime now, const ProducerMetadata& metadata, ProducerOu
 
   // Step 4: drain, one ProduceRequest per node.
   for (NodeId node : nodes) {
-    const std::vector<BatchId> drained = accumulator_.drain(metadata, node, config_.max_request_size_bytes, now);
+    std::vector<BatchId> drained = accumulator_.drain(metadata, node, config_.max_request_size_bytes, now);
     if (drained.empty()) continue;
     for (BatchId id : drained) {
       const ProducerBatch& batch = accumulator_.batch(id);
       if (idempotent()) {
         KS_ASSERT(batch.has_sequence());
-        sequences_[batch.partition].in_flight_sequences.insert(batch.base_sequence);
+        insert_sequence(sequence_state(batch.partition).in_flight_sequences, batch.base_sequence);
       }
       // Step 5: max.in.flight.requests.per.connection = 1 mutes the partition until the batch completes.
       if (config_.guarantee_message_order()) accumulator_.mute_partition(batch.partition);
     }
-    send_produce_request(node, drained, now, outbox);
+    send_produce_request(node, std::move(drained), now, outbox);
   }
   for (PartitionRef tp : held_back) accumulator_.unmute_partition(tp);
 }
@@ -187,7 +221,7 @@ void Sender::run_expiry(sim::SimTime now, const ProducerMetadata& metadata, Prod
     if (idempotent() && batch.has_sequence()) {
       // A retried batch expired: the broker may or may not have it, so the partition's sequences are
       // unresolved until everything in flight is done (markSequenceUnresolved).
-      sequences_[batch.partition].unresolved = true;
+      sequence_state(batch.partition).unresolved = true;
       any_unresolved_ = true;
     }
     ++metrics_.batches_expired;
@@ -195,13 +229,16 @@ void Sender::run_expiry(sim::SimTime now, const ProducerMetadata& metadata, Prod
   }
   // getExpiredInflightBatches: in-flight batches past delivery.timeout.ms fail now; their response, if it ever
   // comes, is ignored.
+  // Batch ids grow with creation time, so when the lowest id has not expired, none has (see next_wakeup).
+  if (in_flight_batches_.empty() || now - in_flight_batches_.begin()->second.created_time < config_.delivery_timeout)
+    return;
   std::vector<BatchId> expired;
   for (const auto& [id, in_flight] : in_flight_batches_)
     if (now - in_flight.created_time >= config_.delivery_timeout) expired.push_back(id);
   for (BatchId id : expired) {
     const ProducerBatch& batch = accumulator_.batch(id);
     if (idempotent() && batch.has_sequence()) {
-      sequences_[batch.partition].unresolved = true;
+      sequence_state(batch.partition).unresolved = true;
       any_unresolved_ = true;
     }
     ++metrics_.batches_expired;
@@ -215,18 +252,22 @@ void Sender::maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox) {
   // acknowledged every sequence sent, else the epoch must be bumped.
   if (any_unresolved_) {
     any_unresolved_ = false;
-    for (auto& [tp, state] : sequences_) {
-      if (!state.unresolved) continue;
-      if (state.in_flight_sequences.empty()) {
-        const int32_t expected_next =
-            state.last_acked_sequence == no_sequence ? 0 : sequence_after(state.last_acked_sequence, 1);
-        if (expected_next == accumulator_.next_sequence(tp)) {
-          state.unresolved = false;
-        } else {
-          epoch_bump_required_ = true;
+    for (size_t t = 0; t < sequences_.size(); ++t) {
+      for (size_t p = 0; p < sequences_[t].size(); ++p) {
+        PartitionSequenceState& state = sequences_[t][p];
+        if (!state.unresolved) continue;
+        if (state.in_flight_sequences.empty()) {
+          const int32_t expected_next =
+              state.last_acked_sequence == no_sequence ? 0 : sequence_after(state.last_acked_sequence, 1);
+          const PartitionRef tp{static_cast<int32_t>(t), static_cast<int32_t>(p)};
+          if (expected_next == accumulator_.next_sequence(tp)) {
+            state.unresolved = false;
+          } else {
+            epoch_bump_required_ = true;
+          }
         }
+        any_unresolved_ |= state.unresolved;
       }
-      any_unresolved_ |= state.unresolved;
     }
   }
   if (producer_id_requested_) outbox.producer_id_requested = true;
@@ -250,7 +291,7 @@ void Sender::maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox) {
   (void)now;
 }
 
-void Sender::send_produce_request(NodeId node, const std::vector<BatchId>& batches, sim::SimTime now,
+void Sender::send_produce_request(NodeId node, std::vector<BatchId> batches, sim::SimTime now,
                                   ProducerOutbox& outbox) {
   KS_ASSERT(!batches.empty());
   KS_ASSERT_LE(batches.size(), max_batches_per_request);
@@ -259,6 +300,7 @@ void Sender::send_produce_request(NodeId node, const std::vector<BatchId>& batch
   request.client_id = client_id_;
   request.acks = static_cast<int16_t>(config_.acks);
   request.timeout = config_.request_timeout;  // ProduceRequest.TimeoutMs = request.timeout.ms (§1.1)
+  request.partitions.reserve(batches.size());
   int64_t records = 0;
   for (BatchId id : batches) {
     const ProducerBatch& batch = accumulator_.batch(id);
@@ -290,7 +332,7 @@ void Sender::send_produce_request(NodeId node, const std::vector<BatchId>& batch
   in_flight.node = node;
   in_flight.send_time = now;
   in_flight.expects_response = config_.acks != Acks::none;  // acks=0: no response (§1.6 step 9)
-  in_flight.batches = batches;
+  in_flight.batches = std::move(batches);
   std::deque<InFlightRequest>& requests = in_flight_[node];
   requests.push_back(std::move(in_flight));
   KS_ASSERT_LE(requests.size(), static_cast<size_t>(config_.max_in_flight_requests_per_connection));
@@ -389,11 +431,11 @@ bool Sender::can_retry(const ProducerBatch& batch, Errc error, sim::SimTime now)
   if (batch.attempts >= config_.retries) return false;
   if (!idempotent()) return is_retriable(error);
   // TransactionManager.canRetry (§1.7).
-  const auto state = sequences_.find(batch.partition);
+  const PartitionSequenceState* state = find_sequence_state(batch.partition);
   if (error == Errc::out_of_order_sequence_number) {
     // Retry when an earlier batch failed (this one is not the next expected); a real gap fails the batch.
-    const bool unresolved = state != sequences_.end() && state->second.unresolved;
-    const int32_t last_acked = state == sequences_.end() ? no_sequence : state->second.last_acked_sequence;
+    const bool unresolved = state != nullptr && state->unresolved;
+    const int32_t last_acked = state == nullptr ? no_sequence : state->last_acked_sequence;
     const int32_t expected = last_acked == no_sequence ? 0 : sequence_after(last_acked, 1);
     return !unresolved && batch.base_sequence != expected;
   }
@@ -439,12 +481,6 @@ void Sender::complete_batch(BatchId id, const ProducePartitionResponse& response
     outbox.leader_hints.push_back({tp, response.current_leader_id, response.current_leader_epoch});
 }
 
-void Sender::forget_in_flight_sequence(const ProducerBatch& batch) {
-  const auto state = sequences_.find(batch.partition);
-  if (state == sequences_.end()) return;
-  state->second.in_flight_sequences.erase(batch.base_sequence);
-}
-
 void Sender::finish_batch(BatchId id, RecordOutcome outcome, Errc error, int64_t base_offset, sim::SimTime now,
                           const ProducerMetadata& metadata, ProducerOutbox& outbox) {
   const ProducerBatch& batch = accumulator_.batch(id);
@@ -454,17 +490,22 @@ void Sender::finish_batch(BatchId id, RecordOutcome outcome, Errc error, int64_t
   if (was_in_flight && config_.guarantee_message_order()) accumulator_.unmute_partition(batch.partition);
 
   if (idempotent() && batch.has_sequence()) {
-    forget_in_flight_sequence(batch);
+    // The batch's sequence is no longer in flight; an acknowledgement raises the partition's last acked sequence.
+    PartitionSequenceState& state = sequence_state(batch.partition);
+    erase_sequence(state.in_flight_sequences, batch.base_sequence);
     if (outcome == RecordOutcome::acked) {
       // updateLastAckedSequence: the highest acknowledged sequence of the partition.
-      PartitionSequenceState& state = sequences_[batch.partition];
       const int32_t last = last_sequence_of(batch);
       if (state.last_acked_sequence == no_sequence || last > state.last_acked_sequence)
         state.last_acked_sequence = last;
     }
   }
 
-  // The callbacks fire in record order; offsets are consecutive from the base offset.
+  // The callbacks fire in record order; offsets are consecutive from the base offset. Room for the whole batch
+  // at once (doubling), rather than regrowing the list record by record.
+  const size_t needed = outbox.completions.size() + batch.records.size();
+  if (outbox.completions.capacity() < needed)
+    outbox.completions.reserve(std::max(needed, 2 * outbox.completions.capacity()));
   for (size_t i = 0; i < batch.records.size(); ++i) {
     RecordCompletion completion;
     completion.record_id = batch.records[i].record_id;

@@ -262,7 +262,16 @@ class KafkaConsumer {
   void request_reset(PartitionState& state);
   void move_partition_to_end(PartitionRef partition);
   // The leader (node, epoch) of a partition in the current metadata, or nullopt.
-  std::optional<PartitionLeader> leader_of(PartitionRef partition) const;
+  std::optional<PartitionLeader> leader_of(PartitionRef partition) const {
+    if (!metadata_.knows_topic(partition.topic)) return std::nullopt;
+    const TopicMetadata& topic = metadata_.topics[static_cast<std::size_t>(partition.topic)];
+    if (partition.partition < 0 || partition.partition >= topic.num_partitions()) return std::nullopt;
+    const PartitionLeader& leader = topic.partitions[static_cast<std::size_t>(partition.partition)];
+    if (leader.node_id == no_leader_node) return std::nullopt;
+    return leader;
+  }
+  // The index of an assigned partition in `partitions_`, or -1.
+  int32_t slot_of(PartitionRef partition) const;
   PartitionState* find_state(PartitionRef partition);
   const PartitionState* find_state(PartitionRef partition) const;
   void check_invariants() const;
@@ -274,7 +283,14 @@ class KafkaConsumer {
   bool blocked_in_poll_ = false;
   sim::SimTime next_auto_commit_;
 
-  std::map<PartitionRef, PartitionState> partitions_;
+  // The assigned partitions in (topic, partition) order (the order OffsetCommit requests list them in), with a
+  // dense index by topic and partition (`slot_by_partition_[topic][partition]`, -1 when not assigned): lookups
+  // run on every poll and every fetch response, and partitions are small dense integers per topic.
+  std::vector<std::pair<PartitionRef, PartitionState>> partitions_;
+  std::vector<std::vector<int32_t>> slot_by_partition_;
+  // False only when no partition is in `awaiting_reset`, so that the per-poll ListOffsets scan
+  // (reset_positions_if_needed) and next_wakeup skip the partitions when nothing waits for a reset.
+  bool reset_maybe_needed_ = false;
   // SubscriptionState's assignment order, which decides the order of partitions in a FetchRequest (and thus which
   // partitions the broker fills first under fetch.max.bytes); a partition with an error moves to the end.
   std::vector<PartitionRef> fetch_order_;
@@ -288,6 +304,16 @@ class KafkaConsumer {
   std::map<NodeId, sim::SimTime> node_backoff_until_;
   std::map<uint64_t, PendingListOffsets> pending_list_offsets_;
   std::map<uint64_t, PendingCommit> pending_commits_;
+
+  // Scratch space of send_fetches, kept between calls to avoid allocating on every poll.
+  struct NodeFetchScratch {
+    NodeId node = -1;
+    bool skip = false;  // reconnect backoff, a fetch in flight, or buffered partitions on the node
+    std::vector<FetchPartitionRequest> partitions;
+  };
+  std::vector<uint8_t> buffered_scratch_;  // by slot in partitions_
+  std::vector<NodeId> buffered_nodes_scratch_;
+  std::vector<NodeFetchScratch> node_fetch_scratch_;
 };
 
 }  // namespace kafkasim::kafka

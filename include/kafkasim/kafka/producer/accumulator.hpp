@@ -97,9 +97,14 @@ struct ProducerBatch {
   int32_t record_count() const { return static_cast<int32_t>(records.size()); }
   bool has_sequence() const { return base_sequence != no_sequence; }
   // MemoryRecordsBuilder.estimatedSizeInBytes: the built size once closed, else the running estimate.
-  int32_t estimated_size_bytes() const;
+  int32_t estimated_size_bytes() const {
+    if (closed) return built_size_bytes;
+    return estimated_batch_bytes(compression, uncompressed_records_bytes, compression_ratio_estimate);
+  }
   // MemoryRecordsBuilder.isFull.
-  bool is_full() const;
+  bool is_full() const {
+    return closed_for_appends || closed || (!records.empty() && buffer_capacity_bytes <= estimated_size_bytes());
+  }
   // waitedTimeMs: time since the last attempt (creation for a fresh batch), never negative.
   sim::Duration waited_time(sim::SimTime now) const;
   // KIP-951 hasLeaderChangedForTheOngoingRetry.
@@ -315,6 +320,10 @@ class RecordAccumulator {
     // O(changes) per ready() instead of O(partitions). (Leaders are read at the draw, not at ready().)
     std::vector<int32_t> ready_queue_sizes;  // by partition id
     std::vector<uint8_t> changed_flag;       // by partition id: listed in `changed`
+    // By partition id: the deque holds a batch. drain checks these packed flags rather than each deque.
+    std::vector<uint8_t> queue_nonempty;
+    // By partition id: the base sequence the partition's next drained batch gets (idempotence).
+    std::vector<int32_t> next_sequence;
     std::vector<int32_t> changed;
     bool load_stats_wanted = false;  // ready() found the conditions for adaptive stats (see ready())
     bool load_stats_stale = false;   // wanted, and not rebuilt since the last ready()
@@ -332,6 +341,7 @@ class RecordAccumulator {
   };
 
   TopicState& topic_state(int32_t topic);
+  TopicState& add_topic_states(int32_t topic);  // topic_state's slow path: grows topics_ up to `topic`
   PartitionQueue& queue_for(PartitionRef partition);
   // Every change of a deque's length goes through here: it keeps `nonempty_` and the stats bookkeeping.
   void on_queue_changed(PartitionRef partition, const PartitionQueue& queue);
@@ -339,13 +349,19 @@ class RecordAccumulator {
   ReadyCheckResult ready_full_scan(const ProducerMetadata& metadata, sim::SimTime now);
   // ready() for one non-empty deque: its head batch's leader epoch, then batchReady (the leader becomes ready,
   // or the next check delay shortens), or the topic is noted as having a partition without a leader.
+  // `out.ready_nodes` and `out.unknown_leader_topics` collect each entry once; finish_ready_result sorts them.
   void check_head(PartitionQueue& queue, PartitionRef tp, int32_t leader, const ProducerMetadata& metadata,
-                  sim::SimTime now, bool exhausted, std::set<int32_t>& ready_nodes,
-                  std::set<int32_t>& unknown_leader_topics, ReadyCheckResult& out);
+                  sim::SimTime now, bool exhausted, ReadyCheckResult& out);
+  static void finish_ready_result(ReadyCheckResult& out);
   // Rebuilds the partitioner's load stats from the sizes ready() last saw, if they changed since.
   void refresh_load_stats(TopicState& ts, const TopicMetadata& topic);
   const PartitionQueue* find_queue(PartitionRef partition) const;
-  static bool all_batches_full(const PartitionQueue& queue);
+  // partitionsForNode: every partition led by `node`, in topic then partition order.
+  const std::vector<PartitionRef>& partitions_for_node(const ProducerMetadata& metadata, int32_t node);
+  static bool all_batches_full(const PartitionQueue& queue) {
+    // Only the last batch of a deque may still take records.
+    return queue.batches.empty() || queue.batches.back()->is_full();
+  }
   // The core of append once the size checks passed. `reserved_bytes` > 0 is memory already granted to this
   // record (a formerly blocked send). Returns blocked_on_memory without side effects on memory if it must wait.
   AppendResult append_internal(const SendRequest& request, sim::SimTime send_time, sim::SimTime now,
@@ -363,6 +379,7 @@ class RecordAccumulator {
   sim::Rng& rng_;
   std::vector<TopicState> topics_;
   std::map<BatchId, ProducerBatch> incomplete_;
+  std::vector<std::vector<RecordMeta>> spare_record_lists_;  // emptied `records` of completed batches, for reuse
   BatchId next_batch_id_ = 1;
   int64_t available_memory_bytes_;
   std::deque<BlockedSend> waiters_;
@@ -370,9 +387,14 @@ class RecordAccumulator {
   std::set<PartitionRef> nonempty_;  // partitions whose deque holds a batch
   // Counts every change a QuietAppendCursor could be wrong about: anything but a quiet append.
   uint64_t quiet_version_ = 0;
-  std::map<int32_t, int32_t> node_drain_index_;
+  // Per node (few: flat lists, one cache line, instead of map nodes scattered in memory).
+  std::vector<std::pair<int32_t, int32_t>> node_drain_index_;
+  // drain's partitionsForNode lists by node, built from `drain_leaders_`: a copy of the metadata's leaders that
+  // each drain compares with the metadata it is given (one memcmp, cheaper than rebuilding the list every time,
+  // and exact whatever changed the metadata).
+  std::vector<std::vector<PartitionLeader>> drain_leaders_;
+  std::vector<std::pair<int32_t, std::vector<PartitionRef>>> drain_parts_;
   std::map<int32_t, NodeLatencyStats> node_stats_;
-  std::map<PartitionRef, int32_t> next_sequence_;
   std::optional<ProducerIdAndEpoch> producer_id_and_epoch_;
   int32_t flushes_in_progress_ = 0;
   bool closed_ = false;

@@ -46,7 +46,13 @@ class BuiltInPartitioner {
   bool would_switch(int32_t appended_bytes, bool enable_switch) const {
     return would_switch(produced_bytes_, appended_bytes, enable_switch);
   }
-  bool would_switch(int64_t produced_bytes, int32_t appended_bytes, bool enable_switch) const;
+  bool would_switch(int64_t produced_bytes, int32_t appended_bytes, bool enable_switch) const {
+    // KIP-794: switch after batch.size bytes, but only on a batch boundary (enable_switch) unless twice batch.size
+    // was produced, which caps the stickiness when an unready batch disabled the switch.
+    const int64_t produced = produced_bytes + appended_bytes;
+    const int64_t sticky = sticky_batch_size_bytes_;
+    return (produced >= sticky && enable_switch) || produced >= 2 * sticky;
+  }
   int32_t current_partition_or_unknown() const { return current_partition_; }
 
   // updatePartitionLoadStats. `queue_sizes` has one entry per partition deque of the topic (its size() is the

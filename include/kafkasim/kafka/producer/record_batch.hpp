@@ -14,7 +14,10 @@
 // Varints are zigzag-encoded base-128 (ByteUtils.sizeOfVarint / sizeOfVarlong).
 #pragma once
 
+#include <bit>
 #include <cstdint>
+
+#include "kafkasim/sim/assert.hpp"
 
 namespace kafkasim::kafka {
 
@@ -29,24 +32,15 @@ inline constexpr int32_t null_length = -1;
 // ByteUtils.sizeOfVarint: bytes of the zigzag varint encoding of a 32-bit value (1..5).
 constexpr int32_t varint_size_bytes(int32_t value) {
   // Zigzag maps 0,-1,1,-2,... to 0,1,2,3,... so small magnitudes of either sign take few bytes.
-  uint32_t v = (static_cast<uint32_t>(value) << 1) ^ static_cast<uint32_t>(value >> 31);
-  int32_t bytes = 1;
-  while ((v & 0xffffff80U) != 0) {
-    ++bytes;
-    v >>= 7;
-  }
-  return bytes;
+  const uint32_t v = (static_cast<uint32_t>(value) << 1) ^ static_cast<uint32_t>(value >> 31);
+  // Seven payload bits per byte, at least one byte (computed from the bit width: this runs for every record).
+  return (static_cast<int32_t>(std::bit_width(v | 1U)) + 6) / 7;
 }
 
 // ByteUtils.sizeOfVarlong: bytes of the zigzag varint encoding of a 64-bit value (1..10).
 constexpr int32_t varlong_size_bytes(int64_t value) {
-  uint64_t v = (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
-  int32_t bytes = 1;
-  while ((v & 0xffffffffffffff80ULL) != 0) {
-    ++bytes;
-    v >>= 7;
-  }
-  return bytes;
+  const uint64_t v = (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
+  return (static_cast<int32_t>(std::bit_width(v | 1ULL)) + 6) / 7;
 }
 
 // Bytes of one length-prefixed field: varint(-1) for null (length < 0), else varint(length) + length.
@@ -111,7 +105,16 @@ inline constexpr float compression_rate_estimation_factor = 1.05f;
 float update_compression_ratio_estimate(float current_estimate, float observed_ratio);
 
 // MemoryRecordsBuilder.estimatedBytesWritten: header plus the (estimated compressed) size of the records.
-int32_t estimated_batch_bytes(CompressionType compression, int32_t uncompressed_records_bytes,
-                              float compression_ratio_estimate);
+// Inline: it runs several times per appended record.
+inline int32_t estimated_batch_bytes(CompressionType compression, int32_t uncompressed_records_bytes,
+                                     float compression_ratio_estimate) {
+  KS_ASSERT_GE(uncompressed_records_bytes, 0);
+  if (compression == CompressionType::none) return record_batch_overhead_bytes + uncompressed_records_bytes;
+  // Java: (int) (uncompressedRecordsSizeInBytes * estimatedCompressionRatio * COMPRESSION_RATE_ESTIMATION_FACTOR),
+  // evaluated in float left to right and truncated toward zero.
+  const float estimate =
+      static_cast<float>(uncompressed_records_bytes) * compression_ratio_estimate * compression_rate_estimation_factor;
+  return record_batch_overhead_bytes + static_cast<int32_t>(estimate);
+}
 
 }  // namespace kafkasim::kafka

@@ -170,16 +170,16 @@ class Sender {
   // TxnPartitionEntry (idempotent path only).
   struct PartitionSequenceState {
     int32_t last_acked_sequence = no_sequence;
-    std::set<int32_t> in_flight_sequences;  // base sequences of drained, unfinished batches
-    bool unresolved = false;                // an in-flight batch expired: its fate is unknown
+    // Base sequences of drained, unfinished batches, ascending and unique (a handful: a sorted list beats a set).
+    std::vector<int32_t> in_flight_sequences;
+    bool unresolved = false;  // an in-flight batch expired: its fate is unknown
   };
 
   bool idempotent() const { return config_.enable_idempotence; }
   void run_expiry(sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox);
   void maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox);
   bool node_can_send_more(NodeId node, sim::SimTime now) const;
-  void send_produce_request(NodeId node, const std::vector<BatchId>& batches, sim::SimTime now,
-                            ProducerOutbox& outbox);
+  void send_produce_request(NodeId node, std::vector<BatchId> batches, sim::SimTime now, ProducerOutbox& outbox);
   // Closes the connection: every in-flight request on it fails with `error` (REQUEST_TIMED_OUT after a request
   // timeout, NETWORK_EXCEPTION after a disconnect).
   void close_connection(NodeId node, Errc error, sim::SimTime now, const ProducerMetadata& metadata,
@@ -191,7 +191,10 @@ class Sender {
   // Removes the batch from the in-flight bookkeeping and the accumulator, reporting each record.
   void finish_batch(BatchId batch, RecordOutcome outcome, Errc error, int64_t base_offset, sim::SimTime now,
                     const ProducerMetadata& metadata, ProducerOutbox& outbox);
-  void forget_in_flight_sequence(const ProducerBatch& batch);
+  // The partition's entry, created in its default state (nothing acked or in flight) if new.
+  PartitionSequenceState& sequence_state(PartitionRef partition);
+  // The partition's entry, or null if it was never touched (which reads as the default state).
+  const PartitionSequenceState* find_sequence_state(PartitionRef partition) const;
 
   ProducerConfig config_;
   NodeId client_id_;
@@ -202,7 +205,9 @@ class Sender {
   uint64_t next_correlation_id_ = 0;
   std::map<NodeId, std::deque<InFlightRequest>> in_flight_;  // per node, oldest first
   std::map<BatchId, InFlightBatch> in_flight_batches_;
-  std::map<PartitionRef, PartitionSequenceState> sequences_;
+  // By topic, then partition (dense small integers): looked up for every drained and completed batch. Iterated in
+  // (topic, partition) order.
+  std::vector<std::vector<PartitionSequenceState>> sequences_;
   bool any_unresolved_ = false;  // some entry of sequences_ may be unresolved
   std::map<NodeId, sim::SimTime> reconnect_after_;  // reconnect.backoff.ms after a closed connection
   sim::SimTime wakeup_time_ = sim::SimTime::zero();
