@@ -231,7 +231,6 @@ PartitionFetchResult Partition::fetch_records(const FetchPartitionRequest& reque
   resp.batches.reserve(read.batches.size());
   for (const StoredBatch& b : read.batches) resp.batches.push_back(b.batch);
   resp.slice = FileSlice{read.file_id, read.position, read.bytes};
-  result.fetch_position = log_.offset_position(request.fetch_offset);
   if (from_follower && update_fetch_state) {
     result.high_watermark_increased = update_follower_fetch_state(replica_id, request.fetch_offset,
                                                                   request.log_start_offset, leader_log_end_offset,

@@ -61,7 +61,6 @@ struct AckCheck {
 
 struct PartitionFetchResult {
   FetchPartitionResponse response;     // error, HW, LSO, log start, diverging epoch, batches, slice
-  LogOffsetPosition fetch_position;    // where the fetch offset lies (valid when response.error is none)
   bool high_watermark_increased = false;  // a follower fetch moved the HW (complete delayed operations)
 };
 
