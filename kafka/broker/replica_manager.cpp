@@ -186,13 +186,17 @@ bool ReplicaManager::try_complete_produce(DelayedProduce& op) const {
 }
 
 void ReplicaManager::check_delayed_produces(PartitionRef ref, BrokerOutbox& out) {
-  for (const uint64_t id : produce_purgatory_.watching(ref)) {
+  // The scratch list is moved out for the walk, so a nested check would get a list of its own.
+  std::vector<uint64_t> ids = std::move(watch_scratch_);
+  produce_purgatory_.watching(ref, ids);
+  for (const uint64_t id : ids) {
     DelayedProduce* op = produce_purgatory_.find(id);
     KS_ASSERT(op != nullptr);
     if (!try_complete_produce(*op)) continue;
     DelayedProduce done = produce_purgatory_.take(id);
     out.produce_responses.push_back(OutgoingProduceResponse{done.destination, std::move(done.response)});
   }
+  watch_scratch_ = std::move(ids);
 }
 
 void ReplicaManager::on_high_watermark_increased(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {
@@ -350,11 +354,14 @@ void ReplicaManager::complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox&
 }
 
 void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {
-  for (const uint64_t id : fetch_purgatory_.watching(ref)) {
+  std::vector<uint64_t> ids = std::move(watch_scratch_);
+  fetch_purgatory_.watching(ref, ids);
+  for (const uint64_t id : ids) {
     const DelayedFetch* op = fetch_purgatory_.find(id);
     if (op == nullptr) continue;
     if (fetch_is_satisfied(*op)) complete_fetch(id, now, out);
   }
+  watch_scratch_ = std::move(ids);
 }
 
 // ---- follower side ----

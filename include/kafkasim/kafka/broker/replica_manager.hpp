@@ -134,6 +134,8 @@ class ReplicaManager {
   Purgatory<DelayedProduce> produce_purgatory_;
   Purgatory<DelayedFetch> fetch_purgatory_;
   FetchManager fetch_manager_;
+  // Reused by check_delayed_produces / check_delayed_fetches for the ids they walk (no allocation per append).
+  std::vector<uint64_t> watch_scratch_;
 };
 
 }  // namespace kafkasim::kafka
