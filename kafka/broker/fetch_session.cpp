@@ -38,37 +38,37 @@ bool CachedPartition::maybe_update_response_data(const FetchPartitionResponse& r
 
 void FetchSession::add(const CachedPartition& partition) {
   partitions_.push_back(partition);
-  const bool inserted = index_.emplace(partition.request.partition, std::prev(partitions_.end())).second;
+  const bool inserted = index_.emplace(partition.request.partition, std::prev(partitions_.end()));
   KS_ASSERT(inserted);
 }
 
 void FetchSession::update(std::span<const FetchPartitionRequest> to_send, std::span<const PartitionRef> to_forget) {
   for (const FetchPartitionRequest& p : to_send) {
-    const auto it = index_.find(p.partition);
-    if (it == index_.end()) {
+    List::iterator* it = index_.find(p.partition);
+    if (it == nullptr) {
       // A new partition: no HW or log start offset sent yet, so its first response always includes it.
       add(CachedPartition{p, -1, -1});
     } else {
-      it->second->request = p;  // updateRequestParams
+      (*it)->request = p;  // updateRequestParams
     }
   }
   for (const PartitionRef& p : to_forget) {
-    const auto it = index_.find(p);
-    if (it == index_.end()) continue;
-    partitions_.erase(it->second);
-    index_.erase(it);
+    const List::iterator* it = index_.find(p);
+    if (it == nullptr) continue;
+    partitions_.erase(*it);
+    index_.erase(p);
   }
   KS_ASSERT_EQ(partitions_.size(), index_.size());
 }
 
 FetchSession::List::iterator FetchSession::find(PartitionRef partition) {
-  const auto it = index_.find(partition);
-  return it == index_.end() ? partitions_.end() : it->second;
+  const List::iterator* it = index_.find(partition);
+  return it == nullptr ? partitions_.end() : *it;
 }
 
 const CachedPartition* FetchSession::cached(PartitionRef partition) const {
-  const auto it = index_.find(partition);
-  return it == index_.end() ? nullptr : &*it->second;
+  const List::iterator* it = index_.find(partition);
+  return it == nullptr ? nullptr : &**it;
 }
 
 std::vector<PartitionRef> FetchSession::partition_order() const {
