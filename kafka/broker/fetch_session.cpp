@@ -154,18 +154,31 @@ void FetchSessionCacheShard::remove(int32_t session_id) {
 
 void FetchSessionCacheShard::touch(FetchSession& s, sim::SimTime now) {
   KS_ASSERT(sessions_.contains(s.id_));
-  last_used_.erase({s.last_used_, s.id_});
+  // Every fetch of a session touches it: the set entries are moved (extract, change, insert) rather than freed
+  // and allocated again, and an unchanged eviction key stays where it is.
+  auto used = last_used_.extract({s.last_used_, s.id_});
   s.last_used_ = now;
-  last_used_.emplace(s.last_used_, s.id_);
-  if (s.cached_size_ != -1) {
-    const EvictableKey old_key = evictable_key(s);
-    evictable_by_privileged_.erase(old_key);
-    evictable_by_all_.erase(old_key);
-    total_partitions_ -= s.cached_size_;
+  if (used.empty()) {
+    last_used_.emplace(s.last_used_, s.id_);
+  } else {
+    used.value() = {s.last_used_, s.id_};
+    last_used_.insert(std::move(used));
   }
-  s.cached_size_ = static_cast<int32_t>(s.size());
+  const bool was_cached = s.cached_size_ != -1;
+  const EvictableKey old_key = evictable_key(s);
+  const int32_t new_size = static_cast<int32_t>(s.size());
+  const bool same_key = was_cached && new_size == s.cached_size_;
+  if (was_cached) {
+    total_partitions_ -= s.cached_size_;
+    if (!same_key) {
+      evictable_by_privileged_.erase(old_key);
+      evictable_by_all_.erase(old_key);
+    }
+  }
+  s.cached_size_ = new_size;
   const EvictableKey key = evictable_key(s);
   // A consumer session may be evicted by a follower's at once; any session by anyone once it is old enough.
+  // With an unchanged key a set holds it already or gains it now: `old_enough` only ever turns true.
   const bool old_enough = now - s.creation_time_ > eviction_time_;
   if (!s.privileged_ || old_enough) evictable_by_privileged_.insert(key);
   if (old_enough) evictable_by_all_.insert(key);
