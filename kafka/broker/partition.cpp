@@ -207,13 +207,21 @@ std::optional<EpochEndOffset> Partition::diverging_epoch(int32_t last_fetched_ep
 PartitionFetchResult Partition::fetch_records(const FetchPartitionRequest& request, NodeId replica_id,
                                               int64_t max_bytes, bool min_one_message, bool update_fetch_state,
                                               sim::SimTime now, BrokerOutbox& out) {
+  PartitionFetchResult result;
+  result.high_watermark_increased = fetch_records(request, replica_id, max_bytes, min_one_message,
+                                                  update_fetch_state, now, out, result.response);
+  return result;
+}
+
+bool Partition::fetch_records(const FetchPartitionRequest& request, NodeId replica_id, int64_t max_bytes,
+                              bool min_one_message, bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
+                              FetchPartitionResponse& resp) {
   KS_ASSERT_GE(max_bytes, 0);
   KS_ASSERT_EQ(request.partition, ref_);
-  PartitionFetchResult result;
-  FetchPartitionResponse& resp = result.response;
+  KS_ASSERT(resp.batches.empty() && !resp.diverging_epoch && resp.slice.bytes == 0);  // a fresh response
   resp.partition = ref_;
   resp.error = validate_fetch(request.current_leader_epoch, replica_id);
-  if (resp.error != Errc::none) return result;
+  if (resp.error != Errc::none) return false;
   const bool from_follower = replica_id != consumer_replica_id;
   // The response carries the HW and LEO as of the read; the follower learns an HW advance its own fetch
   // causes only in its next response (§3.3, "one round-trip late").
@@ -226,11 +234,11 @@ PartitionFetchResult Partition::fetch_records(const FetchPartitionRequest& reque
     resp.diverging_epoch = diverging_epoch(request.last_fetched_epoch, request.fetch_offset, error);
     if (error != Errc::none) {
       resp.error = error;
-      return result;
+      return false;
     }
     // A diverging follower gets no records and its fetch state is left alone (fetchRecords skips
     // updateFollowerFetchState when divergingEpoch is present).
-    if (resp.diverging_epoch) return result;
+    if (resp.diverging_epoch) return false;
   }
   // §2.8 step 3: followers read up to the LEO, consumers (read_uncommitted) up to the HW.
   const int64_t bound = from_follower ? leader_log_end_offset : high_watermark_;
@@ -239,13 +247,10 @@ PartitionFetchResult Partition::fetch_records(const FetchPartitionRequest& reque
   const bool nothing_to_read = request.fetch_offset >= bound && request.fetch_offset >= log_.log_start_offset() &&
                                request.fetch_offset <= leader_log_end_offset;
   if (!nothing_to_read) read_into(request.fetch_offset, max_bytes, bound, min_one_message, resp);
-  if (resp.error != Errc::none) return result;
-  if (from_follower && update_fetch_state) {
-    result.high_watermark_increased = update_follower_fetch_state(replica_id, request.fetch_offset,
-                                                                  request.log_start_offset, leader_log_end_offset,
-                                                                  now, out);
-  }
-  return result;
+  if (resp.error != Errc::none) return false;
+  if (!from_follower || !update_fetch_state) return false;
+  return update_follower_fetch_state(replica_id, request.fetch_offset, request.log_start_offset,
+                                     leader_log_end_offset, now, out);
 }
 
 void Partition::read_into(int64_t fetch_offset, int64_t max_bytes, int64_t bound, bool min_one_message,

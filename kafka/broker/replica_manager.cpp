@@ -235,14 +235,15 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
       continue;
     }
     const int64_t adjusted_max_bytes = std::min(int64_t{pr.partition_max_bytes}, limit_bytes);
-    PartitionFetchResult result =
-        p->fetch_records(pr, request.replica_id, adjusted_max_bytes, min_one_message, update_fetch_state, now, out);
-    const int64_t bytes = result.response.slice.bytes;
+    // The partition's answer is written in place at the end of the response.
+    FetchPartitionResponse& r = response.partitions.emplace_back();
+    const bool high_watermark_increased = p->fetch_records(pr, request.replica_id, adjusted_max_bytes,
+                                                           min_one_message, update_fetch_state, now, out, r);
+    const int64_t bytes = r.slice.bytes;
     if (bytes > 0) min_one_message = false;
     limit_bytes = std::max<int64_t>(0, limit_bytes - bytes);
-    response.partitions.push_back(std::move(result.response));
     // §2.8 step 5: a follower's fetch may have advanced the HW; parked requests on it are re-checked.
-    if (result.high_watermark_increased) on_high_watermark_increased(pr.partition, now, out);
+    if (high_watermark_increased) on_high_watermark_increased(pr.partition, now, out);
   }
   return response;
 }

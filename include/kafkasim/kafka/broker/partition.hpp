@@ -112,6 +112,11 @@ class Partition {
   PartitionFetchResult fetch_records(const FetchPartitionRequest& request, NodeId replica_id, int64_t max_bytes,
                                      bool min_one_message, bool update_fetch_state, sim::SimTime now,
                                      BrokerOutbox& out);
+  // The same, written into `resp`, which must be a default-constructed response (a caller builds its response
+  // in place); returns whether the HW advanced.
+  bool fetch_records(const FetchPartitionRequest& request, NodeId replica_id, int64_t max_bytes,
+                     bool min_one_message, bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
+                     FetchPartitionResponse& resp);
   // The error §2.8 step 1 gives this fetch now (epoch fencing, leadership, replica membership).
   Errc validate_fetch(int32_t current_leader_epoch, NodeId replica_id) const;
   // The divergence check of §2.8 step 2 for a follower that sent `last_fetched_epoch`.
