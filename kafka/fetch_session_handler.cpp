@@ -15,7 +15,7 @@ FetchSessionHandler::RequestData FetchSessionHandler::build(std::span<const Fetc
     data.to_send.assign(next.begin(), next.end());
     for (const FetchPartitionRequest& p : next) {
       order_.push_back(Entry{p, 0, false});
-      const bool inserted = index_.emplace(p.partition, std::prev(order_.end())).second;
+      const bool inserted = index_.emplace(p.partition, std::prev(order_.end()));
       KS_ASSERT(inserted);  // a partition listed twice is a caller bug
     }
     data.session_partition_count = index_.size();
@@ -27,12 +27,12 @@ FetchSessionHandler::RequestData FetchSessionHandler::build(std::span<const Fetc
   ++round_;
   std::vector<const FetchPartitionRequest*> added;
   for (const FetchPartitionRequest& p : next) {
-    const auto it = index_.find(p.partition);
-    if (it == index_.end()) {
+    List::iterator* it = index_.find(p.partition);
+    if (it == nullptr) {
       added.push_back(&p);
       continue;
     }
-    Entry& entry = *it->second;
+    Entry& entry = **it;
     KS_ASSERT_NE(entry.seen_round, round_);  // listed twice
     entry.seen_round = round_;
     if (!same_fetch_request_data(entry.data, p)) {
@@ -60,7 +60,7 @@ FetchSessionHandler::RequestData FetchSessionHandler::build(std::span<const Fetc
   for (const FetchPartitionRequest* p : added) {
     data.to_send.push_back(*p);
     order_.push_back(Entry{*p, round_, false});
-    const bool inserted = index_.emplace(p->partition, std::prev(order_.end())).second;
+    const bool inserted = index_.emplace(p->partition, std::prev(order_.end()));
     KS_ASSERT(inserted);
   }
   data.to_send.insert(data.to_send.end(), altered.begin(), altered.end());
@@ -74,9 +74,9 @@ bool FetchSessionHandler::full_response_matches_session(const FetchResponse& res
   if (response.partitions.size() != index_.size()) return false;
   ++round_;
   for (const FetchPartitionResponse& p : response.partitions) {
-    const auto it = index_.find(p.partition);
-    if (it == index_.end() || it->second->seen_round == round_) return false;
-    it->second->seen_round = round_;
+    List::iterator* it = index_.find(p.partition);
+    if (it == nullptr || (*it)->seen_round == round_) return false;
+    (*it)->seen_round = round_;
   }
   return true;
 }
@@ -119,8 +119,8 @@ bool FetchSessionHandler::handle_response(const FetchResponse& response) {
 }
 
 const FetchPartitionRequest* FetchSessionHandler::session_partition(PartitionRef partition) const {
-  const auto it = index_.find(partition);
-  return it == index_.end() ? nullptr : &it->second->data;
+  const List::iterator* it = index_.find(partition);
+  return it == nullptr ? nullptr : &(*it)->data;
 }
 
 std::vector<PartitionRef> FetchSessionHandler::session_partitions() const {

@@ -38,37 +38,37 @@ bool CachedPartition::maybe_update_response_data(const FetchPartitionResponse& r
 
 void FetchSession::add(const CachedPartition& partition) {
   partitions_.push_back(partition);
-  const bool inserted = index_.emplace(partition.request.partition, std::prev(partitions_.end())).second;
+  const bool inserted = index_.emplace(partition.request.partition, std::prev(partitions_.end()));
   KS_ASSERT(inserted);
 }
 
 void FetchSession::update(std::span<const FetchPartitionRequest> to_send, std::span<const PartitionRef> to_forget) {
   for (const FetchPartitionRequest& p : to_send) {
-    const auto it = index_.find(p.partition);
-    if (it == index_.end()) {
+    List::iterator* it = index_.find(p.partition);
+    if (it == nullptr) {
       // A new partition: no HW or log start offset sent yet, so its first response always includes it.
       add(CachedPartition{p, -1, -1});
     } else {
-      it->second->request = p;  // updateRequestParams
+      (*it)->request = p;  // updateRequestParams
     }
   }
   for (const PartitionRef& p : to_forget) {
-    const auto it = index_.find(p);
-    if (it == index_.end()) continue;
-    partitions_.erase(it->second);
-    index_.erase(it);
+    const List::iterator* it = index_.find(p);
+    if (it == nullptr) continue;
+    partitions_.erase(*it);
+    index_.erase(p);
   }
   KS_ASSERT_EQ(partitions_.size(), index_.size());
 }
 
 FetchSession::List::iterator FetchSession::find(PartitionRef partition) {
-  const auto it = index_.find(partition);
-  return it == index_.end() ? partitions_.end() : it->second;
+  const List::iterator* it = index_.find(partition);
+  return it == nullptr ? partitions_.end() : *it;
 }
 
 const CachedPartition* FetchSession::cached(PartitionRef partition) const {
-  const auto it = index_.find(partition);
-  return it == index_.end() ? nullptr : &*it->second;
+  const List::iterator* it = index_.find(partition);
+  return it == nullptr ? nullptr : &**it;
 }
 
 std::vector<PartitionRef> FetchSession::partition_order() const {
@@ -154,18 +154,31 @@ void FetchSessionCacheShard::remove(int32_t session_id) {
 
 void FetchSessionCacheShard::touch(FetchSession& s, sim::SimTime now) {
   KS_ASSERT(sessions_.contains(s.id_));
-  last_used_.erase({s.last_used_, s.id_});
+  // Every fetch of a session touches it: the set entries are moved (extract, change, insert) rather than freed
+  // and allocated again, and an unchanged eviction key stays where it is.
+  auto used = last_used_.extract({s.last_used_, s.id_});
   s.last_used_ = now;
-  last_used_.emplace(s.last_used_, s.id_);
-  if (s.cached_size_ != -1) {
-    const EvictableKey old_key = evictable_key(s);
-    evictable_by_privileged_.erase(old_key);
-    evictable_by_all_.erase(old_key);
-    total_partitions_ -= s.cached_size_;
+  if (used.empty()) {
+    last_used_.emplace(s.last_used_, s.id_);
+  } else {
+    used.value() = {s.last_used_, s.id_};
+    last_used_.insert(std::move(used));
   }
-  s.cached_size_ = static_cast<int32_t>(s.size());
+  const bool was_cached = s.cached_size_ != -1;
+  const EvictableKey old_key = evictable_key(s);
+  const int32_t new_size = static_cast<int32_t>(s.size());
+  const bool same_key = was_cached && new_size == s.cached_size_;
+  if (was_cached) {
+    total_partitions_ -= s.cached_size_;
+    if (!same_key) {
+      evictable_by_privileged_.erase(old_key);
+      evictable_by_all_.erase(old_key);
+    }
+  }
+  s.cached_size_ = new_size;
   const EvictableKey key = evictable_key(s);
   // A consumer session may be evicted by a follower's at once; any session by anyone once it is old enough.
+  // With an unchanged key a set holds it already or gains it now: `old_enough` only ever turns true.
   const bool old_enough = now - s.creation_time_ > eviction_time_;
   if (!s.privileged_ || old_enough) evictable_by_privileged_.insert(key);
   if (old_enough) evictable_by_all_.insert(key);

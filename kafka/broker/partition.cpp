@@ -50,10 +50,18 @@ int32_t Partition::effective_min_isr() const {
 bool Partition::in_isr(NodeId replica) const { return std::binary_search(isr_.begin(), isr_.end(), replica); }
 bool Partition::in_replicas(NodeId replica) const { return contains(replicas_, replica); }
 
-const FollowerReplicaState* Partition::follower_state(NodeId replica) const {
-  const auto it = followers_.find(replica);
-  return it == followers_.end() ? nullptr : &it->second;
+FollowerReplicaState* Partition::find_follower(NodeId replica) {
+  for (auto& [id, state] : followers_) {
+    if (id == replica) return &state;
+  }
+  return nullptr;
 }
+
+const FollowerReplicaState* Partition::find_follower(NodeId replica) const {
+  return const_cast<Partition*>(this)->find_follower(replica);
+}
+
+const FollowerReplicaState* Partition::follower_state(NodeId replica) const { return find_follower(replica); }
 
 bool Partition::become_leader(int32_t leader_epoch, std::vector<NodeId> isr, std::vector<NodeId> replicas,
                               sim::SimTime now, BrokerOutbox& out) {
@@ -69,27 +77,30 @@ bool Partition::become_leader(int32_t leader_epoch, std::vector<NodeId> isr, std
   const bool is_new_epoch = is_new_leader || leader_epoch > leader_epoch_;
   replicas_ = std::move(replicas);
   isr_ = std::move(isr);
-  std::map<NodeId, FollowerReplicaState> followers;
+  std::vector<std::pair<NodeId, FollowerReplicaState>> followers;
+  followers.reserve(replicas_.size());
   for (NodeId r : replicas_) {
     if (r == local_broker_id_) continue;
-    const auto prev = followers_.find(r);
-    if (!is_new_epoch && prev != followers_.end()) {
+    const FollowerReplicaState* prev = find_follower(r);
+    if (!is_new_epoch && prev != nullptr) {
       // A metadata update within the same epoch (ISR or assignment change) keeps what the leader knows.
-      followers.emplace(r, prev->second);
+      followers.emplace_back(r, *prev);
       continue;
     }
     // Replica.resetReplicaState (§3.2): an in-sync follower counts as caught up now; a brand-new leader knows
     // nothing of the follower's log; an existing leader keeps its LEO and pretends its last fetch saw the
     // epoch start offset.
     FollowerReplicaState s;
-    if (!is_new_leader && prev != followers_.end()) {
-      s = prev->second;
+    if (!is_new_leader && prev != nullptr) {
+      s = *prev;
       s.last_fetch_leader_log_end_offset = log_.log_end_offset();
       s.last_fetch_time.reset();
     }
     s.last_caught_up_time = contains(isr_, r) ? std::optional<sim::SimTime>(now) : std::nullopt;
-    followers.emplace(r, s);
+    followers.emplace_back(r, s);
   }
+  std::sort(followers.begin(), followers.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   followers_ = std::move(followers);
   if (is_new_epoch) {
     // makeLeader: the epoch starts at the current LEO, recorded in the epoch cache (§3.2, §3.5).
@@ -196,13 +207,21 @@ std::optional<EpochEndOffset> Partition::diverging_epoch(int32_t last_fetched_ep
 PartitionFetchResult Partition::fetch_records(const FetchPartitionRequest& request, NodeId replica_id,
                                               int64_t max_bytes, bool min_one_message, bool update_fetch_state,
                                               sim::SimTime now, BrokerOutbox& out) {
+  PartitionFetchResult result;
+  result.high_watermark_increased = fetch_records(request, replica_id, max_bytes, min_one_message,
+                                                  update_fetch_state, now, out, result.response);
+  return result;
+}
+
+bool Partition::fetch_records(const FetchPartitionRequest& request, NodeId replica_id, int64_t max_bytes,
+                              bool min_one_message, bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
+                              FetchPartitionResponse& resp) {
   KS_ASSERT_GE(max_bytes, 0);
   KS_ASSERT_EQ(request.partition, ref_);
-  PartitionFetchResult result;
-  FetchPartitionResponse& resp = result.response;
+  KS_ASSERT(resp.batches.empty() && !resp.diverging_epoch && resp.slice.bytes == 0);  // a fresh response
   resp.partition = ref_;
   resp.error = validate_fetch(request.current_leader_epoch, replica_id);
-  if (resp.error != Errc::none) return result;
+  if (resp.error != Errc::none) return false;
   const bool from_follower = replica_id != consumer_replica_id;
   // The response carries the HW and LEO as of the read; the follower learns an HW advance its own fetch
   // causes only in its next response (§3.3, "one round-trip late").
@@ -215,38 +234,44 @@ PartitionFetchResult Partition::fetch_records(const FetchPartitionRequest& reque
     resp.diverging_epoch = diverging_epoch(request.last_fetched_epoch, request.fetch_offset, error);
     if (error != Errc::none) {
       resp.error = error;
-      return result;
+      return false;
     }
     // A diverging follower gets no records and its fetch state is left alone (fetchRecords skips
     // updateFollowerFetchState when divergingEpoch is present).
-    if (resp.diverging_epoch) return result;
+    if (resp.diverging_epoch) return false;
   }
   // §2.8 step 3: followers read up to the LEO, consumers (read_uncommitted) up to the HW.
   const int64_t bound = from_follower ? leader_log_end_offset : high_watermark_;
-  const LogReadResult read = log_.read(request.fetch_offset, max_bytes, bound, min_one_message);
+  // Most reads of a caught-up replica or consumer are at the bound, where Log::read returns nothing and no
+  // error when the offset is within [log start, LEO]: skip the call then (no records, an empty slice).
+  const bool nothing_to_read = request.fetch_offset >= bound && request.fetch_offset >= log_.log_start_offset() &&
+                               request.fetch_offset <= leader_log_end_offset;
+  if (!nothing_to_read) read_into(request.fetch_offset, max_bytes, bound, min_one_message, resp);
+  if (resp.error != Errc::none) return false;
+  if (!from_follower || !update_fetch_state) return false;
+  return update_follower_fetch_state(replica_id, request.fetch_offset, request.log_start_offset,
+                                     leader_log_end_offset, now, out);
+}
+
+void Partition::read_into(int64_t fetch_offset, int64_t max_bytes, int64_t bound, bool min_one_message,
+                          FetchPartitionResponse& resp) const {
+  const LogReadResult read = log_.read(fetch_offset, max_bytes, bound, min_one_message);
   if (read.error != Errc::none) {
     resp.error = read.error;
-    return result;
+    return;
   }
   resp.batches.reserve(read.batches.size());
   for (const StoredBatch& b : read.batches) resp.batches.push_back(b.batch);
   resp.slice = FileSlice{read.file_id, read.position, read.bytes};
-  result.fetch_position = log_.offset_position(request.fetch_offset);
-  if (from_follower && update_fetch_state) {
-    result.high_watermark_increased = update_follower_fetch_state(replica_id, request.fetch_offset,
-                                                                  request.log_start_offset, leader_log_end_offset,
-                                                                  now, out);
-  }
-  return result;
 }
 
 bool Partition::update_follower_fetch_state(NodeId replica, int64_t fetch_offset, int64_t follower_log_start_offset,
                                             int64_t leader_log_end_offset, sim::SimTime now, BrokerOutbox& out) {
   KS_ASSERT(is_leader_);
   KS_ASSERT_LE(fetch_offset, leader_log_end_offset);
-  const auto it = followers_.find(replica);
-  KS_ASSERT(it != followers_.end());
-  FollowerReplicaState& s = it->second;
+  FollowerReplicaState* const state = find_follower(replica);
+  KS_ASSERT(state != nullptr);
+  FollowerReplicaState& s = *state;
   const FollowerReplicaState prev = s;
   // Replica.updateFetchStateOrThrow (§3.2): a fetch at the leader's LEO means caught up now; a fetch at or past
   // what the leader's LEO was at the previous fetch means the follower was caught up as of that fetch.
@@ -301,7 +326,13 @@ bool Partition::maybe_shrink_isr(sim::SimTime now, BrokerOutbox& out) {
   std::vector<NodeId> new_isr;
   new_isr.reserve(isr_.size());
   for (NodeId r : isr_) {
-    if (r == local_broker_id_ || followers_.at(r).is_caught_up(leader_leo, now, replica_lag_time_max_)) {
+    if (r == local_broker_id_) {
+      new_isr.push_back(r);
+      continue;
+    }
+    const FollowerReplicaState* s = find_follower(r);
+    KS_ASSERT(s != nullptr);
+    if (s->is_caught_up(leader_leo, now, replica_lag_time_max_)) {
       new_isr.push_back(r);
     }
   }

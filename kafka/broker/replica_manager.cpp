@@ -186,13 +186,17 @@ bool ReplicaManager::try_complete_produce(DelayedProduce& op) const {
 }
 
 void ReplicaManager::check_delayed_produces(PartitionRef ref, BrokerOutbox& out) {
-  for (const uint64_t id : produce_purgatory_.watching(ref)) {
+  // The scratch list is moved out for the walk, so a nested check would get a list of its own.
+  std::vector<uint64_t> ids = std::move(watch_scratch_);
+  produce_purgatory_.watching(ref, ids);
+  for (const uint64_t id : ids) {
     DelayedProduce* op = produce_purgatory_.find(id);
     KS_ASSERT(op != nullptr);
     if (!try_complete_produce(*op)) continue;
     DelayedProduce done = produce_purgatory_.take(id);
     out.produce_responses.push_back(OutgoingProduceResponse{done.destination, std::move(done.response)});
   }
+  watch_scratch_ = std::move(ids);
 }
 
 void ReplicaManager::on_high_watermark_increased(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {
@@ -211,13 +215,11 @@ std::vector<Partition*> ReplicaManager::resolve(const std::vector<FetchPartition
 }
 
 FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
-                                            bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
-                                            std::vector<LogOffsetPosition>* positions) {
+                                            bool update_fetch_state, sim::SimTime now, BrokerOutbox& out) {
   KS_ASSERT_EQ(targets.size(), request.partitions.size());
   FetchResponse response;
   response.correlation_id = request.correlation_id;
   response.partitions.reserve(request.partitions.size());
-  if (positions != nullptr) positions->assign(request.partitions.size(), LogOffsetPosition{});
   // §2.8 step 4: the response-wide max_bytes is shared in request order; the first partition that returns
   // data may exceed it with one whole batch (minOneMessage, KIP-74, Fetch v3+).
   int64_t limit_bytes = request.max_bytes;
@@ -233,15 +235,15 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
       continue;
     }
     const int64_t adjusted_max_bytes = std::min(int64_t{pr.partition_max_bytes}, limit_bytes);
-    PartitionFetchResult result =
-        p->fetch_records(pr, request.replica_id, adjusted_max_bytes, min_one_message, update_fetch_state, now, out);
-    const int64_t bytes = result.response.slice.bytes;
+    // The partition's answer is written in place at the end of the response.
+    FetchPartitionResponse& r = response.partitions.emplace_back();
+    const bool high_watermark_increased = p->fetch_records(pr, request.replica_id, adjusted_max_bytes,
+                                                           min_one_message, update_fetch_state, now, out, r);
+    const int64_t bytes = r.slice.bytes;
     if (bytes > 0) min_one_message = false;
     limit_bytes = std::max<int64_t>(0, limit_bytes - bytes);
-    if (positions != nullptr) (*positions)[i] = result.fetch_position;
-    response.partitions.push_back(std::move(result.response));
     // §2.8 step 5: a follower's fetch may have advanced the HW; parked requests on it are re-checked.
-    if (result.high_watermark_increased) on_high_watermark_increased(pr.partition, now, out);
+    if (high_watermark_increased) on_high_watermark_increased(pr.partition, now, out);
   }
   return response;
 }
@@ -268,8 +270,7 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
     return;
   }
   std::vector<Partition*> targets = resolve(read.partitions);
-  std::vector<LogOffsetPosition> positions;
-  FetchResponse response = read_from_log(read, targets, /*update_fetch_state=*/true, now, out, &positions);
+  FetchResponse response = read_from_log(read, targets, /*update_fetch_state=*/true, now, out);
   int64_t bytes_readable = 0;
   bool any_error = false;
   bool any_diverging = false;
@@ -283,9 +284,18 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
     send_fetch_response(read, context, std::move(response), now, out);
     return;
   }
+  // fetchOffsetMetadata: where each fetch offset lies, needed only for a fetch that is parked. Nothing in
+  // handle_fetch changes the segments of a log (reads and follower state only), so this equals the position
+  // at the time of the read. Every target is non-null here: an unknown partition is an error, answered above.
   std::vector<PartitionRef> keys;
+  std::vector<LogOffsetPosition> positions;
   keys.reserve(read.partitions.size());
-  for (const FetchPartitionRequest& pr : read.partitions) keys.push_back(pr.partition);
+  positions.reserve(read.partitions.size());
+  for (std::size_t i = 0; i < read.partitions.size(); ++i) {
+    const FetchPartitionRequest& pr = read.partitions[i];
+    keys.push_back(pr.partition);
+    positions.push_back(targets[i]->log().offset_position(pr.fetch_offset));
+  }
   const sim::SimTime deadline = now + read.max_wait;
   DelayedFetch op{std::move(read), std::move(targets), std::move(positions), std::move(context)};
   // tryCompleteElseWatch: the accumulated-bytes rule of DelayedFetch may already hold.
@@ -324,6 +334,8 @@ bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
       if (fetch_pos.segment_base_offset < end_pos.segment_base_offset) return true;
       if (fetch_pos.offset < end_offset) {
         accumulated_bytes += std::min(end_pos.position - fetch_pos.position, int64_t{pr.partition_max_bytes});
+        // Every other exit answers true and the sum only grows: enough bytes settle it without the rest.
+        if (accumulated_bytes >= request.min_bytes) return true;
       }
     }
     if (from_follower && pr.last_fetched_epoch != undefined_epoch) {
@@ -338,16 +350,19 @@ bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
 void ReplicaManager::complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out) {
   DelayedFetch op = fetch_purgatory_.take(id);
   // DelayedFetch.onComplete re-reads without updating follower state (readFromPurgatory = true).
-  FetchResponse response = read_from_log(op.request, op.targets, /*update_fetch_state=*/false, now, out, nullptr);
+  FetchResponse response = read_from_log(op.request, op.targets, /*update_fetch_state=*/false, now, out);
   send_fetch_response(op.request, op.context, std::move(response), now, out);
 }
 
 void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {
-  for (const uint64_t id : fetch_purgatory_.watching(ref)) {
+  std::vector<uint64_t> ids = std::move(watch_scratch_);
+  fetch_purgatory_.watching(ref, ids);
+  for (const uint64_t id : ids) {
     const DelayedFetch* op = fetch_purgatory_.find(id);
     if (op == nullptr) continue;
     if (fetch_is_satisfied(*op)) complete_fetch(id, now, out);
   }
+  watch_scratch_ = std::move(ids);
 }
 
 // ---- follower side ----

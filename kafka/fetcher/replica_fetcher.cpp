@@ -111,7 +111,9 @@ void ReplicaFetcher::add_partitions(std::span<const InitialFetchState> partition
       state.fetch_offset = initial.init_offset;
     }
     if (existing != states_.end()) {
-      state.order_seq = existing->second.order_seq;  // move_to_end replaces this entry
+      // move_to_end replaces this entry.
+      state.order_seq = existing->second.order_seq;
+      state.order_pos = existing->second.order_pos;
       existing->second = std::move(state);
       move_to_end(initial.partition, existing->second);
     } else {
@@ -139,7 +141,7 @@ int32_t ReplicaFetcher::remove_partitions(std::span<const PartitionRef> partitio
 void ReplicaFetcher::remove_one(PartitionRef partition) {
   auto it = states_.find(partition);
   KS_ASSERT(it != states_.end());
-  order_.erase(it->second.order_seq);
+  order_.erase(it->second.order_pos);
   states_.erase(it);
 }
 
@@ -151,9 +153,13 @@ void ReplicaFetcher::mark_loop_due(sim::SimTime now) {
 }
 
 void ReplicaFetcher::move_to_end(PartitionRef partition, PartitionFetchState& state) {
-  if (state.order_seq != 0) order_.erase(state.order_seq);
+  if (state.order_seq != 0) {
+    KS_ASSERT(state.order_pos->second == &state);
+    order_.splice(order_.end(), order_, state.order_pos);
+  } else {
+    state.order_pos = order_.emplace(order_.end(), partition, &state);
+  }
   state.order_seq = next_order_seq_++;
-  order_.emplace(state.order_seq, std::make_pair(partition, &state));
 }
 
 void ReplicaFetcher::delay_partitions(std::span<const PartitionRef> partitions, sim::SimTime now) {
@@ -187,7 +193,7 @@ const PartitionFetchState* ReplicaFetcher::fetch_state(PartitionRef partition) c
 std::vector<PartitionRef> ReplicaFetcher::partitions_in_order() const {
   std::vector<PartitionRef> result;
   result.reserve(order_.size());
-  for (const auto& [seq, entry] : order_) result.push_back(entry.first);
+  for (const auto& entry : order_) result.push_back(entry.first);
   return result;
 }
 
@@ -217,9 +223,9 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
   request.deadline = now + config_.replica_socket_timeout;
   request.correlation_id = next_correlation_id_;
   LeaderOffsetsRequest offsets_request{request.correlation_id, local_broker_id_, local_broker_id_, {}};
-  std::vector<FetchPartitionRequest> next;
-  next.reserve(states_.size());
-  for (const auto& [seq, entry] : order_) {
+  std::vector<FetchPartitionRequest>& next = next_scratch_;
+  next.clear();
+  for (const auto& entry : order_) {
     const PartitionRef partition = entry.first;
     PartitionFetchState& state = *entry.second;
     if (state.phase == FetchPhase::truncating) {
@@ -494,11 +500,14 @@ ResponseDisposition ReplicaFetcher::on_leader_offsets_response(const LeaderOffse
 
 void ReplicaFetcher::check_invariants() const {
   KS_ASSERT_EQ(order_.size(), states_.size());
-  for (const auto& [seq, entry] : order_) {
-    const auto it = states_.find(entry.first);
+  uint64_t previous_seq = 0;
+  for (auto entry = order_.begin(); entry != order_.end(); ++entry) {
+    const auto it = states_.find(entry->first);
     KS_ASSERT(it != states_.end());
-    KS_ASSERT(&it->second == entry.second);
-    KS_ASSERT_EQ(it->second.order_seq, seq);
+    KS_ASSERT(&it->second == entry->second);
+    KS_ASSERT(it->second.order_pos == entry);
+    KS_ASSERT_GT(it->second.order_seq, previous_seq);
+    previous_seq = it->second.order_seq;
     const PartitionFetchState& state = it->second;
     KS_ASSERT_LE(state.log_start_offset, state.log_end_offset);
     if (state.phase == FetchPhase::fetching) KS_ASSERT_EQ(state.fetch_offset, state.log_end_offset);

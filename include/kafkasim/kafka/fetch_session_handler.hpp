@@ -23,10 +23,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
-#include <map>
 #include <span>
 #include <vector>
 
+#include "kafkasim/kafka/partition_index.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 
 namespace kafkasim::kafka {
@@ -86,9 +86,10 @@ class FetchSessionHandler {
 
   NodeId node_;
   FetchMetadata next_metadata_ = initial_fetch_metadata;
-  // sessionPartitions: a LinkedHashMap, as a list in insertion order plus an index.
+  // sessionPartitions: a LinkedHashMap, as a list in insertion order plus an index (dense: every fetch looks up
+  // each of its partitions).
   List order_;
-  std::map<PartitionRef, List::iterator> index_;
+  PartitionIndex<List::iterator> index_;
   uint64_t round_ = 0;
 };
 

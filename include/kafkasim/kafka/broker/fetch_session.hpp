@@ -45,6 +45,7 @@
 #include <tuple>
 #include <vector>
 
+#include "kafkasim/kafka/partition_index.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 #include "kafkasim/sim/time.hpp"
 
@@ -106,7 +107,7 @@ class FetchSession {
   int32_t cached_size_ = -1;
   // ImplicitLinkedHashCollection<CachedPartition>: insertion order plus an index.
   List partitions_;
-  std::map<PartitionRef, List::iterator> index_;
+  PartitionIndex<List::iterator> index_;  // dense: every fetch of the session looks its partitions up
 };
 
 // One shard of the session cache (FetchSessionCacheShard).

@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "kafkasim/kafka/broker/broker_config.hpp"
@@ -61,7 +62,6 @@ struct AckCheck {
 
 struct PartitionFetchResult {
   FetchPartitionResponse response;     // error, HW, LSO, log start, diverging epoch, batches, slice
-  LogOffsetPosition fetch_position;    // where the fetch offset lies (valid when response.error is none)
   bool high_watermark_increased = false;  // a follower fetch moved the HW (complete delayed operations)
 };
 
@@ -112,6 +112,11 @@ class Partition {
   PartitionFetchResult fetch_records(const FetchPartitionRequest& request, NodeId replica_id, int64_t max_bytes,
                                      bool min_one_message, bool update_fetch_state, sim::SimTime now,
                                      BrokerOutbox& out);
+  // The same, written into `resp`, which must be a default-constructed response (a caller builds its response
+  // in place); returns whether the HW advanced.
+  bool fetch_records(const FetchPartitionRequest& request, NodeId replica_id, int64_t max_bytes,
+                     bool min_one_message, bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
+                     FetchPartitionResponse& resp);
   // The error §2.8 step 1 gives this fetch now (epoch fencing, leadership, replica membership).
   Errc validate_fetch(int32_t current_leader_epoch, NodeId replica_id) const;
   // The divergence check of §2.8 step 2 for a follower that sent `last_fetched_epoch`.
@@ -163,6 +168,9 @@ class Partition {
   bool in_isr(NodeId replica) const;
   bool in_replicas(NodeId replica) const;
   void truncate_to(int64_t offset, sim::SimTime now, BrokerOutbox& out);
+  // Log::read into the response: its error, or the whole batches and the byte slice.
+  void read_into(int64_t fetch_offset, int64_t max_bytes, int64_t bound, bool min_one_message,
+                 FetchPartitionResponse& resp) const;
   void assign_epochs(std::span<const RecordBatch> batches);
 
   PartitionRef ref_;
@@ -178,7 +186,11 @@ class Partition {
   int64_t high_watermark_ = 0;
   std::vector<NodeId> replicas_;  // assignment order: the first is the preferred leader
   std::vector<NodeId> isr_;       // sorted
-  std::map<NodeId, FollowerReplicaState> followers_;  // leader only: every replica but this broker
+  // Leader only: every replica but this broker, sorted by broker id (a replication factor's worth of entries,
+  // looked up on every follower fetch: a short sorted vector instead of a std::map, same iteration order).
+  std::vector<std::pair<NodeId, FollowerReplicaState>> followers_;
+  FollowerReplicaState* find_follower(NodeId replica);
+  const FollowerReplicaState* find_follower(NodeId replica) const;
 };
 
 }  // namespace kafkasim::kafka

@@ -7,6 +7,7 @@
 // deterministic. The size is bounded by the caller (BrokerConfig::max_delayed_*).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -28,7 +29,11 @@ class Purgatory {
   uint64_t add(Operation op, sim::SimTime deadline, std::vector<PartitionRef> keys) {
     KS_ASSERT_LT(entries_.size(), max_operations_);
     const uint64_t id = next_id_++;
-    for (const PartitionRef& k : keys) watchers_[k].insert(id);
+    for (const PartitionRef& k : keys) {
+      std::vector<uint64_t>& ids = watcher_slot(k);
+      // Ids only grow, so appending keeps each list sorted; a duplicate key finds its own id last.
+      if (ids.empty() || ids.back() != id) ids.push_back(id);
+    }
     deadlines_.emplace(deadline, id);
     entries_.emplace(id, Entry{std::move(op), deadline, std::move(keys)});
     return id;
@@ -44,10 +49,9 @@ class Purgatory {
     const auto it = entries_.find(id);
     KS_ASSERT(it != entries_.end());
     for (const PartitionRef& k : it->second.keys) {
-      const auto w = watchers_.find(k);
-      if (w == watchers_.end()) continue;
-      w->second.erase(id);
-      if (w->second.empty()) watchers_.erase(w);
+      std::vector<uint64_t>& ids = watcher_slot(k);
+      const auto w = std::lower_bound(ids.begin(), ids.end(), id);
+      if (w != ids.end() && *w == id) ids.erase(w);
     }
     deadlines_.erase({it->second.deadline, id});
     Operation op = std::move(it->second.op);
@@ -55,11 +59,17 @@ class Purgatory {
     return op;
   }
 
-  // The ids watched under `key`, oldest first (a copy: completing one changes the set).
+  // The ids watched under `key`, oldest first, into `ids` (a copy: completing one changes the watch list; the
+  // caller's vector keeps its capacity from one call to the next).
+  void watching(const PartitionRef& key, std::vector<uint64_t>& ids) const {
+    ids.clear();
+    const std::vector<uint64_t>* watched = find_watchers(key);
+    if (watched != nullptr) ids.assign(watched->begin(), watched->end());
+  }
   std::vector<uint64_t> watching(const PartitionRef& key) const {
-    const auto it = watchers_.find(key);
-    if (it == watchers_.end()) return {};
-    return std::vector<uint64_t>(it->second.begin(), it->second.end());
+    std::vector<uint64_t> ids;
+    watching(key, ids);
+    return ids;
   }
 
   // The ids whose deadline is at or before `now`, by deadline then age.
@@ -83,10 +93,28 @@ class Purgatory {
     sim::SimTime deadline;
     std::vector<PartitionRef> keys;
   };
+  std::vector<uint64_t>& watcher_slot(const PartitionRef& key) {
+    KS_ASSERT_GE(key.topic, 0);
+    KS_ASSERT_GE(key.partition, 0);
+    const auto topic = static_cast<std::size_t>(key.topic);
+    const auto partition = static_cast<std::size_t>(key.partition);
+    if (watchers_.size() <= topic) watchers_.resize(topic + 1);
+    if (watchers_[topic].size() <= partition) watchers_[topic].resize(partition + 1);
+    return watchers_[topic][partition];
+  }
+  const std::vector<uint64_t>* find_watchers(const PartitionRef& key) const {
+    if (key.topic < 0 || key.partition < 0 || static_cast<std::size_t>(key.topic) >= watchers_.size()) return nullptr;
+    const auto& topic = watchers_[static_cast<std::size_t>(key.topic)];
+    const auto partition = static_cast<std::size_t>(key.partition);
+    return partition < topic.size() ? &topic[partition] : nullptr;
+  }
+
   std::size_t max_operations_;
   uint64_t next_id_ = 0;
   std::map<uint64_t, Entry> entries_;
-  std::map<PartitionRef, std::set<uint64_t>> watchers_;
+  // The watch lists by [topic][partition], each sorted by id: partition numbers are small and dense, and a
+  // list of a few ids is kept with its capacity instead of a tree node per (key, id).
+  std::vector<std::vector<std::vector<uint64_t>>> watchers_;
   std::set<std::pair<sim::SimTime, uint64_t>> deadlines_;
 };
 

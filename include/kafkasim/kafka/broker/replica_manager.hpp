@@ -111,8 +111,7 @@ class ReplicaManager {
   // ReplicaManager.readFromLog: reads every partition within max_bytes (the first non-empty partition may
   // exceed it by one batch, KIP-74). Follower fetch state is updated only on the first read.
   FetchResponse read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
-                              bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
-                              std::vector<LogOffsetPosition>* positions);
+                              bool update_fetch_state, sim::SimTime now, BrokerOutbox& out);
   bool try_complete_produce(DelayedProduce& op) const;
   bool fetch_is_satisfied(const DelayedFetch& op) const;
   void complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out);
@@ -135,6 +134,8 @@ class ReplicaManager {
   Purgatory<DelayedProduce> produce_purgatory_;
   Purgatory<DelayedFetch> fetch_purgatory_;
   FetchManager fetch_manager_;
+  // Reused by check_delayed_produces / check_delayed_fetches for the ids they walk (no allocation per append).
+  std::vector<uint64_t> watch_scratch_;
 };
 
 }  // namespace kafkasim::kafka

@@ -45,6 +45,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <optional>
 #include <span>
@@ -187,6 +188,10 @@ struct FetcherOutbox {
 // thread spends blocked in fetchOffsetAndTruncate.
 enum class FetchPhase : uint8_t { fetching, truncating, awaiting_leader_offsets };
 
+struct PartitionFetchState;
+// PartitionStates order: (partition, its state); a list so that moving an entry to the end is a splice.
+using FetchOrderList = std::list<std::pair<PartitionRef, PartitionFetchState*>>;
+
 // PartitionFetchState, plus the local replica facts the fetcher mirrors.
 struct PartitionFetchState {
   int64_t fetch_offset = 0;
@@ -198,8 +203,10 @@ struct PartitionFetchState {
   int64_t log_end_offset = 0;
   int64_t log_start_offset = 0;
   FollowerEpochCache epochs;
-  // Position in PartitionStates (a LinkedHashMap; updateAndMoveToEnd moves it last); 0 = not yet placed.
+  // Position in PartitionStates (a LinkedHashMap; updateAndMoveToEnd moves it last): increases along the
+  // order; 0 = not yet placed. `order_pos` is its entry in the fetcher's order list once placed.
   uint64_t order_seq = 0;
+  FetchOrderList::iterator order_pos{};
 
   bool is_delayed(sim::SimTime now) const { return now < delayed_until; }
   bool is_ready_for_fetch(sim::SimTime now) const { return phase == FetchPhase::fetching && !is_delayed(now); }
@@ -308,9 +315,11 @@ class ReplicaFetcher {
   int32_t fetcher_id_;
 
   std::map<PartitionRef, PartitionFetchState> states_;
-  // PartitionStates order: order_seq -> (partition, its state in states_; map nodes never move).
-  std::map<uint64_t, std::pair<PartitionRef, PartitionFetchState*>> order_;
+  // PartitionStates order: (partition, its state in states_; map nodes never move), by increasing order_seq.
+  FetchOrderList order_;
   uint64_t next_order_seq_ = 1;  // 0 is PartitionFetchState's "not placed"
+  // run_loop's list of ready partitions, kept for its capacity.
+  std::vector<FetchPartitionRequest> next_scratch_;
 
   std::optional<InFlight> in_flight_;
   FetchSessionHandler session_;
