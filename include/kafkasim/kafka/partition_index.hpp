@@ -27,18 +27,22 @@ class PartitionIndex {
 
   // Stores `value` under `ref` unless a value is there already; returns whether it stored it.
   bool emplace(PartitionRef ref, T value) {
-    KS_ASSERT_GE(ref.topic, 0);
-    KS_ASSERT_GE(ref.partition, 0);
-    const auto topic = static_cast<std::size_t>(ref.topic);
-    const auto partition = static_cast<std::size_t>(ref.partition);
-    if (slots_.size() <= topic) slots_.resize(topic + 1);
-    if (slots_[topic].size() <= partition) slots_[topic].resize(partition + 1);
-    Slot& slot = slots_[topic][partition];
+    Slot& slot = make_slot(ref);
     if (slot.present) return false;
     slot.present = true;
     slot.value = std::move(value);
     ++size_;
     return true;
+  }
+
+  // The value under `ref`, stored as T{} first when there is none (std::map::operator[]).
+  T& operator[](PartitionRef ref) {
+    Slot& slot = make_slot(ref);
+    if (!slot.present) {
+      slot.present = true;
+      ++size_;
+    }
+    return slot.value;
   }
 
   // Removes the value under `ref`; returns whether there was one.
@@ -66,6 +70,16 @@ class PartitionIndex {
     bool present = false;
     T value{};
   };
+
+  Slot& make_slot(PartitionRef ref) {
+    KS_ASSERT_GE(ref.topic, 0);
+    KS_ASSERT_GE(ref.partition, 0);
+    const auto topic = static_cast<std::size_t>(ref.topic);
+    const auto partition = static_cast<std::size_t>(ref.partition);
+    if (slots_.size() <= topic) slots_.resize(topic + 1);
+    if (slots_[topic].size() <= partition) slots_[topic].resize(partition + 1);
+    return slots_[topic][partition];
+  }
 
   Slot* slot_of(PartitionRef ref) {
     if (ref.topic < 0 || ref.partition < 0 || static_cast<std::size_t>(ref.topic) >= slots_.size()) return nullptr;

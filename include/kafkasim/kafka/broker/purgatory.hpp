@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "kafkasim/kafka/partition_index.hpp"
 #include "kafkasim/kafka/producer/producer_metadata.hpp"
 #include "kafkasim/sim/assert.hpp"
 #include "kafkasim/sim/time.hpp"
@@ -93,28 +94,15 @@ class Purgatory {
     sim::SimTime deadline;
     std::vector<PartitionRef> keys;
   };
-  std::vector<uint64_t>& watcher_slot(const PartitionRef& key) {
-    KS_ASSERT_GE(key.topic, 0);
-    KS_ASSERT_GE(key.partition, 0);
-    const auto topic = static_cast<std::size_t>(key.topic);
-    const auto partition = static_cast<std::size_t>(key.partition);
-    if (watchers_.size() <= topic) watchers_.resize(topic + 1);
-    if (watchers_[topic].size() <= partition) watchers_[topic].resize(partition + 1);
-    return watchers_[topic][partition];
-  }
-  const std::vector<uint64_t>* find_watchers(const PartitionRef& key) const {
-    if (key.topic < 0 || key.partition < 0 || static_cast<std::size_t>(key.topic) >= watchers_.size()) return nullptr;
-    const auto& topic = watchers_[static_cast<std::size_t>(key.topic)];
-    const auto partition = static_cast<std::size_t>(key.partition);
-    return partition < topic.size() ? &topic[partition] : nullptr;
-  }
+  std::vector<uint64_t>& watcher_slot(const PartitionRef& key) { return watchers_[key]; }
+  const std::vector<uint64_t>* find_watchers(const PartitionRef& key) const { return watchers_.find(key); }
 
   std::size_t max_operations_;
   uint64_t next_id_ = 0;
   std::map<uint64_t, Entry> entries_;
   // The watch lists by [topic][partition], each sorted by id: partition numbers are small and dense, and a
   // list of a few ids is kept with its capacity instead of a tree node per (key, id).
-  std::vector<std::vector<std::vector<uint64_t>>> watchers_;
+  PartitionIndex<std::vector<uint64_t>> watchers_;
   std::set<std::pair<sim::SimTime, uint64_t>> deadlines_;
 };
 
