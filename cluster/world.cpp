@@ -822,15 +822,15 @@ void World::flush_quiet_sends(ProducerClient& c, bool through_now) {
     const ProducerClient::Drawn d = c.ahead.front();
     c.ahead.pop_front();
     --c.quiet;
-    const kafka::SendResult r = send_record(c, d, d.intended, 0, out);
-    KS_ASSERT(r.status == kafka::SendStatus::appended);
+    // plan_arrivals' cursor judged it quiet: the producer skips the checks the cursor made.
+    send_record(c, d, d.intended, 0, out, true);
     KS_ASSERT(out.requests.empty() && out.completions.empty() && out.unblocked_sends.empty());
   }
 }
 
 // One send(): the record's id, its ledger entry and the producer's send at `now`.
 kafka::SendResult World::send_record(ProducerClient& c, const DrawnRecord& d, SimTime now, uint32_t thread,
-                                     kafka::ProducerOutbox& out) {
+                                     kafka::ProducerOutbox& out, bool quiet) {
   const ProducerSpec& ps = spec_.producers[c.spec_index];
   kafka::ProducerRecord record;
   record.topic = ps.topic;
@@ -845,6 +845,12 @@ kafka::SendResult World::send_record(ProducerClient& c, const DrawnRecord& d, Si
   KS_ASSERT_EQ(record.record_id, c.first_in_flight_id + c.in_flight.size());
   c.in_flight.push_back(ProducerClient::InFlight{d.intended, d.value_bytes, thread, false});
   metrics_.on_sent(d.value_bytes);
+  if (quiet) {
+    c.producer->send_quiet(now, record);
+    kafka::SendResult appended;
+    appended.status = kafka::SendStatus::appended;
+    return appended;
+  }
   return c.producer->send(now, record, out);
 }
 

@@ -252,6 +252,31 @@ AppendResult RecordAccumulator::append(const SendRequest& request, sim::SimTime 
   return result;
 }
 
+AppendResult RecordAccumulator::append_quiet(const SendRequest& request, sim::SimTime now) {
+  KS_ASSERT(!closed_ && waiters_.empty());
+  KS_ASSERT_LT(static_cast<size_t>(request.topic), topics_.size());
+  TopicState& ts = topics_[static_cast<size_t>(request.topic)];
+  const bool sticky = request.partition == unknown_partition;
+  KS_ASSERT(!sticky || ts.partitioner.has_current_partition());
+  const int32_t partition = sticky ? ts.partitioner.current_partition_or_unknown() : request.partition;
+  KS_ASSERT_GE(partition, 0);
+  KS_ASSERT_LT(static_cast<size_t>(partition), ts.partitions.size());
+  PartitionQueue* queue = &ts.partitions[static_cast<size_t>(partition)];
+  KS_ASSERT(queue->created && queue->batches.size() == 1);
+  AppendResult result;
+  result.record_id = request.record_id;
+  result.partition = partition;
+  const bool appended = try_append(*queue, request, now, now, result);
+  KS_ASSERT_MSG(appended && !result.batch_is_full, "append_quiet: the record's send is not quiet");
+  // append_internal's updatePartitionInfo with the batch not full: the cursor checked that it does not switch
+  // (a switch would draw from the Rng and change quiet_version_).
+  if (sticky) {
+    KS_ASSERT(!ts.partitioner.would_switch(result.appended_bytes, false));
+    ts.partitioner.count_appended_bytes(result.appended_bytes);
+  }
+  return result;
+}
+
 AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim::SimTime send_time, sim::SimTime now,
                                                 const ProducerMetadata& metadata, int32_t reserved_bytes) {
   KS_ASSERT_GE(reserved_bytes, 0);

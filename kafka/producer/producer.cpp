@@ -75,6 +75,16 @@ SendResult Producer::send(sim::SimTime now, const ProducerRecord& record, Produc
   return result;
 }
 
+void Producer::send_quiet(sim::SimTime now, const ProducerRecord& record) {
+  SendRequest request;
+  request.topic = record.topic;
+  request.partition =
+      choose_partition(config_, record.partition, record.key, metadata_.topic(record.topic).num_partitions());
+  request.shape = record.shape;
+  request.record_id = record.record_id;
+  accumulator_.append_quiet(request, now);
+}
+
 void Producer::begin_flush(sim::SimTime now) {
   accumulator_.begin_flush();
   sender_.wakeup(now);

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "kafkasim/kafka/producer/accumulator.hpp"
@@ -477,4 +478,59 @@ TEST_CASE("partitioner.availability.timeout.ms leaves a leader that cannot drain
   const auto cft = partitioner->cumulative_frequency_table();
   CHECK(cft[0] == 1);
   CHECK(cft[1] == 2);
+}
+
+// QuietAppendCursor + append_quiet (the cluster layer's lazy sends) must leave the accumulator exactly as
+// record-by-record append() does. Two accumulators see the same sends; the second appends every record its cursor
+// accepts with append_quiet and falls back to append() (and a fresh cursor) otherwise. Returns the quiet count.
+namespace {
+int compare_quiet_with_plain(int n, bool sticky) {
+  const ProducerMetadata metadata = metadata_with_leaders({0, 1, 2, 0, 1, 2});
+  const ProducerConfig config = test_config();
+  sim::Rng rng_plain(7);
+  sim::Rng rng_quiet(7);
+  RecordAccumulator plain(config, rng_plain);
+  RecordAccumulator quiet(config, rng_quiet);
+  int quiet_sends = 0;
+  std::optional<QuietAppendCursor> cursor;
+  for (int i = 0; i < n; ++i) {
+    const sim::SimTime now = at(sim::Duration::from_us(10 * i));
+    const SendRequest request = value100(sticky ? unknown_partition : i % 6, static_cast<uint64_t>(i));
+    const AppendResult expected = plain.append(request, now, metadata);
+    REQUIRE(expected.status == AppendStatus::appended);
+    if (!cursor || !cursor->still_valid()) cursor = quiet.quiet_cursor(metadata);
+    AppendResult got;
+    if (cursor->accept(request.topic, request.partition, request.shape, now)) {
+      got = quiet.append_quiet(request, now);
+      ++quiet_sends;
+      CHECK_FALSE(expected.batch_is_full);
+      CHECK_FALSE(expected.new_batch_created);
+    } else {
+      got = quiet.append(request, now, metadata);
+      cursor.reset();
+    }
+    REQUIRE(got.status == expected.status);
+    CHECK(got.partition == expected.partition);
+    CHECK(got.batch == expected.batch);
+    CHECK(got.appended_bytes == expected.appended_bytes);
+    const ProducerBatch& a = plain.batch(expected.batch);
+    const ProducerBatch& b = quiet.batch(got.batch);
+    CHECK(a.record_count() == b.record_count());
+    CHECK(a.estimated_size_bytes() == b.estimated_size_bytes());
+    CHECK(a.last_append_time == b.last_append_time);
+  }
+  // The sticky partitioner drew the same partitions from the same stream, and nothing more.
+  CHECK(rng_plain.next_u64() == rng_quiet.next_u64());
+  return quiet_sends;
+}
+}  // namespace
+
+TEST_CASE("append_quiet after a cursor's verdict equals append(), record by record") {
+  // One sticky batch: only its first send (which creates the batch) is not quiet; 148 records fit (16277 B) and
+  // the sticky partitioner keeps the partition below batch.size produced bytes.
+  CHECK(compare_quiet_with_plain(records_per_full_batch, true) == records_per_full_batch - 1);
+  // Six partitions round robin, one full batch each: six first sends are not quiet.
+  CHECK(compare_quiet_with_plain(6 * records_per_full_batch, false) == 6 * (records_per_full_batch - 1));
+  // A long sticky run with switches, second batches and no drain: the same state either way.
+  CHECK(compare_quiet_with_plain(3000, true) > 0);
 }

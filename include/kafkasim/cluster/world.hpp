@@ -211,7 +211,7 @@ class World {
     uint32_t key_index = 0;
   };
   kafka::SendResult send_record(ProducerClient& c, const DrawnRecord& d, sim::SimTime now, uint32_t thread,
-                                kafka::ProducerOutbox& out);
+                                kafka::ProducerOutbox& out, bool quiet = false);
   void producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out);
   void rearm_producer(ProducerClient& c);
 

@@ -207,6 +207,11 @@ class RecordAccumulator {
   // not issue more sends from the same application thread until the blocked one is resolved.
   AppendResult append(const SendRequest& request, sim::SimTime now, const ProducerMetadata& metadata);
 
+  // Appends a record that a still-valid QuietAppendCursor accepted, in the order it accepted them, at the time it
+  // was judged for: the same effect as append() (the same batch, sizes, timestamps and partitioner count) without
+  // the checks the cursor already made. `partition` as given to the cursor.
+  AppendResult append_quiet(const SendRequest& request, sim::SimTime now);
+
   // See QuietAppendCursor.
   QuietAppendCursor quiet_cursor(const ProducerMetadata& metadata) const {
     QuietAppendCursor cursor(*this, metadata);

@@ -21,6 +21,7 @@
 
 #include "kafkasim/kafka/producer/producer_config.hpp"
 #include "kafkasim/kafka/producer/producer_metadata.hpp"
+#include "kafkasim/sim/assert.hpp"
 #include "kafkasim/sim/rng.hpp"
 
 namespace kafkasim::kafka {
@@ -41,6 +42,13 @@ class BuiltInPartitioner {
   // partition may by chance equal the old one; the produced bytes restart at 0 either way).
   bool update_partition_info(int32_t appended_bytes, bool enable_switch, const TopicMetadata& topic,
                              sim::Rng& rng);
+  // update_partition_info for an append that does not switch (would_switch(appended_bytes, enable_switch) is
+  // false), which needs neither the topic nor the Rng.
+  void count_appended_bytes(int32_t appended_bytes) {
+    KS_ASSERT_GE(appended_bytes, 0);
+    KS_ASSERT(has_current_partition());
+    produced_bytes_ += appended_bytes;
+  }
   // Whether update_partition_info with these arguments would draw a new partition (after `produced_bytes`
   // since the current partition was chosen; the first form uses the partitioner's own count).
   bool would_switch(int32_t appended_bytes, bool enable_switch) const {
