@@ -637,33 +637,6 @@ void World::run_retention(Broker& b) {
   engine_.schedule_after(spec_.retention_check_interval, [this, &b] { run_retention(b); });
 }
 
-// ListOffsets (KafkaApis.handleListOffsetRequest), which a consumer sends to reset a position by
-// auto.offset.reset: the partition leader answers EARLIEST with its log start offset and LATEST with its high
-// watermark (read_uncommitted, kafka-behaviour.md §5.7). It costs the broker no modelled CPU [A: one request per
-// reset, rare next to produce and fetch].
-kafka::ListOffsetsResponse World::answer_list_offsets(const Broker& b, const kafka::ListOffsetsRequest& request) const {
-  kafka::ListOffsetsResponse response;
-  response.correlation_id = request.correlation_id;
-  for (const auto& q : request.partitions) {
-    kafka::ListOffsetsPartitionResponse r;
-    r.partition = q.partition;
-    const kafka::Partition* p = b.rm->partition(q.partition);
-    if (p == nullptr) {
-      r.error = kafka::Errc::unknown_topic_or_partition;
-    } else if (!p->is_leader()) {
-      r.error = kafka::Errc::not_leader_or_follower;
-    } else if (q.current_leader_epoch >= 0 && q.current_leader_epoch != p->leader_epoch()) {
-      r.error = q.current_leader_epoch < p->leader_epoch() ? kafka::Errc::fenced_leader_epoch
-                                                           : kafka::Errc::unknown_leader_epoch;
-    } else {
-      r.offset = q.timestamp == kafka::list_offsets_earliest_timestamp ? p->log_start_offset() : p->high_watermark();
-      r.leader_epoch = p->leader_epoch();
-    }
-    response.partitions.push_back(r);
-  }
-  return response;
-}
-
 void World::poll_fetchers(Broker& b) {
   kafka::FetcherOutbox fout;
   b.fetchers->poll(engine_.now(), fout);
@@ -1004,7 +977,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   for (auto& l : out.list_offsets) {
     Broker& b = *brokers_[static_cast<size_t>(l.destination)];
     send(c.id, b.id, kafka::wire_size_bytes(l.request), [this, &c, &b, request = std::move(l.request)] {
-      const kafka::ListOffsetsResponse response = answer_list_offsets(b, request);
+      // ListOffsets costs the broker no modelled CPU [A: one request per reset, rare next to produce and fetch].
+      const kafka::ListOffsetsResponse response = b.rm->handle_list_offsets(request);
       send(b.id, c.id, kafka::wire_size_bytes(response), [this, &c, response] {
         kafka::ConsumerOutbox o;
         c.consumer->on_list_offsets_response(engine_.now(), response, o);

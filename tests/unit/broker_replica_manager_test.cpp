@@ -512,3 +512,61 @@ TEST_CASE("follower truncation on a diverging epoch (KIP-595 style, §3.5)") {
   b1.partition(tp)->check_invariants();
   b2.partition(tp)->check_invariants();
 }
+
+namespace {
+
+ListOffsetsRequest list_offsets(std::vector<std::pair<PartitionRef, int64_t>> parts, int32_t current_leader_epoch = -1) {
+  ListOffsetsRequest r;
+  r.correlation_id = 42;
+  r.client_id = consumer_client;
+  for (auto& [ref, timestamp] : parts) r.partitions.push_back(ListOffsetsPartitionRequest{ref, current_leader_epoch, timestamp});
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("ListOffsets: EARLIEST is the log start offset, LATEST the high watermark (read_uncommitted, §5.7)") {
+  // Leader 1 of tp with ISR {1, 2}. 5 records, follower 2 fetches from 5 -> HW = 5; 3 more records -> LEO 8 but
+  // the HW stays 5 until the follower fetches again. A DeleteRecords-style move of the log start offset to 3.
+  Leader b({tp}, {1, 2}, {1, 2}, 1);
+  b.rm.handle_produce(produce1(1, 5), at(1_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(2, 5), at(2_ms), b.out);
+  b.rm.handle_produce(produce1(1, 3), at(3_ms), b.out);
+  REQUIRE(b.p().high_watermark() == 5);
+  REQUIRE(b.p().log_end_offset() == 8);
+  REQUIRE(b.p().log().maybe_increment_log_start_offset(3, 5) == Errc::none);
+
+  const ListOffsetsResponse r =
+      b.rm.handle_list_offsets(list_offsets({{tp, list_offsets_latest_timestamp}, {tp, list_offsets_earliest_timestamp}}));
+  CHECK(r.correlation_id == 42);
+  REQUIRE(r.partitions.size() == 2);
+  CHECK(r.partitions[0].partition == tp);
+  CHECK(r.partitions[0].error == Errc::none);
+  CHECK(r.partitions[0].offset == 5);  // the HW, not the LEO (8): a consumer never starts past the HW
+  CHECK(r.partitions[0].leader_epoch == 0);
+  CHECK(r.partitions[1].error == Errc::none);
+  CHECK(r.partitions[1].offset == 3);
+}
+
+TEST_CASE("ListOffsets errors: unknown partition, not the leader, fenced and unknown leader epochs (KIP-320)") {
+  Leader b({tp, tp1}, {1, 2}, {1, 2}, 1);
+  b.rm.become_follower(tp1, 2, 1, {1, 2}, at(1_ms), b.out);
+  b.rm.become_leader(tp, 3, {1, 2}, {1, 2}, at(1_ms), b.out);
+  constexpr PartitionRef unknown{7, 0};
+  const ListOffsetsResponse r = b.rm.handle_list_offsets(
+      list_offsets({{unknown, list_offsets_latest_timestamp}, {tp1, list_offsets_latest_timestamp}}));
+  REQUIRE(r.partitions.size() == 2);
+  CHECK(r.partitions[0].partition == unknown);
+  CHECK(r.partitions[0].error == Errc::unknown_topic_or_partition);
+  CHECK(r.partitions[1].error == Errc::not_leader_or_follower);
+  for (const ListOffsetsPartitionResponse& p : r.partitions) CHECK(p.offset == -1);
+
+  CHECK(b.rm.handle_list_offsets(list_offsets({{tp, list_offsets_latest_timestamp}}, 2)).partitions[0].error ==
+        Errc::fenced_leader_epoch);
+  CHECK(b.rm.handle_list_offsets(list_offsets({{tp, list_offsets_latest_timestamp}}, 4)).partitions[0].error ==
+        Errc::unknown_leader_epoch);
+  const ListOffsetsResponse current = b.rm.handle_list_offsets(list_offsets({{tp, list_offsets_earliest_timestamp}}, 3));
+  CHECK(current.partitions[0].error == Errc::none);
+  CHECK(current.partitions[0].offset == 0);
+  CHECK(current.partitions[0].leader_epoch == 3);
+}

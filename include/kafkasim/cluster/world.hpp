@@ -196,7 +196,6 @@ class World {
   void poll_fetchers(Broker& b);
   void on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchResponse response);
   void run_retention(Broker& b);
-  kafka::ListOffsetsResponse answer_list_offsets(const Broker& b, const kafka::ListOffsetsRequest& request) const;
 
   // Producers.
   void producer_send_next(ProducerClient& c, uint32_t thread);
