@@ -618,7 +618,14 @@ void World::on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchR
 void World::run_retention(Broker& b) {
   kafka::StorageOps ops;
   for (const auto& [ref, p] : b.rm->partitions()) {
-    const kafka::RetentionResult r = p->log().delete_old_segments(engine_.now(), p->high_watermark(), ops);
+    // Consumers read from the leader, so the batches its retention deletes can no longer be fetched.
+    const bool track = p->is_leader() && groups_reading_topic_[static_cast<size_t>(ref.topic)] > 0;
+    deleted_scratch_.clear();
+    const kafka::RetentionResult r = p->log().delete_old_segments(engine_.now(), p->high_watermark(), ops,
+                                                                  track ? &deleted_scratch_ : nullptr);
+    for (const kafka::RecordBatch& batch : deleted_scratch_) {
+      if (sent_batches_.contains(batch.tag)) deleted_unread_.push_back({ref, batch.last_offset(), batch.tag});
+    }
     if (r.total() == 0) continue;
     events_.push_back({{"time_s", engine_.now().seconds_f()},
                        {"type", "segments_deleted"},
@@ -634,7 +641,37 @@ void World::run_retention(Broker& b) {
                        {"log_start_offset", p->log_start_offset()}});
   }
   if (!ops.empty()) b.hw->storage().execute(std::move(ops), [](models::IoStatus) {});
+  forget_unreadable_batches();
   engine_.schedule_after(spec_.retention_check_interval, [this, &b] { run_retention(b); });
+}
+
+// A batch deleted from the leader's log can still be polled by a group whose position is at or below its last
+// offset (the records may sit in a fetch response or the fetch buffer). A group whose position is past it, or that
+// has no valid position (not started, or waiting for an auto.offset.reset that lands at or after the log start),
+// can never return it: a seek back below the log start gets OFFSET_OUT_OF_RANGE. Once no group can, the batch's
+// send times are dropped, so that retention deleting records nobody read does not keep them for the whole run.
+// Only ids are looked up in sent_batches_; deleted_unread_ is walked in its (deterministic) insertion order.
+void World::forget_unreadable_batches() {
+  std::size_t kept = 0;
+  for (const DeletedBatch& d : deleted_unread_) {
+    const auto it = sent_batches_.find(d.tag);
+    if (it == sent_batches_.end()) continue;  // every group polled it meanwhile
+    bool readable = false;
+    for (const auto& c : consumers_) {
+      if (spec_.consumers[c->spec_index].topic != d.partition.topic) continue;
+      const std::optional<int64_t> position = c->consumer->position(d.partition);
+      if (position.has_value() && *position <= d.last_offset) {
+        readable = true;
+        break;
+      }
+    }
+    if (readable) {
+      deleted_unread_[kept++] = d;
+    } else {
+      sent_batches_.erase(it);
+    }
+  }
+  deleted_unread_.resize(kept);
 }
 
 void World::poll_fetchers(Broker& b) {
