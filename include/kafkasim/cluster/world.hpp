@@ -245,7 +245,8 @@ class World {
   std::function<void(sim::SimTime)> progress_hook_;
   // End-to-end latency: the intended send times of the records of every batch a producer sent to a topic that
   // consumers read, by the batch's world-wide tag (which travels with the batch into the log and back out in
-  // fetch responses), until every consumer group reading the topic has polled them. Looked up, never iterated.
+  // fetch responses), until every consumer group reading the topic has polled them, or retention deleted them
+  // from the leader and no group can poll them any more (forget_unreadable_batches). Looked up, never iterated.
   struct SentBatch {
     std::vector<sim::SimTime> intended;
     int64_t reads_left = 0;
