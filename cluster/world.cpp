@@ -618,7 +618,13 @@ void World::on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchR
 void World::run_retention(Broker& b) {
   kafka::StorageOps ops;
   for (const auto& [ref, p] : b.rm->partitions()) {
-    const kafka::RetentionResult r = p->log().delete_old_segments(engine_.now(), p->high_watermark(), ops);
+    // Consumers read from the leader, so the batches its retention deletes can no longer be fetched.
+    const bool track = p->is_leader() && groups_reading_topic_[static_cast<size_t>(ref.topic)] > 0;
+    deleted_scratch_.clear();
+    const kafka::RetentionResult r = p->delete_old_segments(engine_.now(), ops, track ? &deleted_scratch_ : nullptr);
+    for (const kafka::RecordBatch& batch : deleted_scratch_) {
+      if (sent_batches_.contains(batch.tag)) deleted_unread_.push_back({ref, batch.last_offset(), batch.tag});
+    }
     if (r.total() == 0) continue;
     events_.push_back({{"time_s", engine_.now().seconds_f()},
                        {"type", "segments_deleted"},
@@ -634,34 +640,37 @@ void World::run_retention(Broker& b) {
                        {"log_start_offset", p->log_start_offset()}});
   }
   if (!ops.empty()) b.hw->storage().execute(std::move(ops), [](models::IoStatus) {});
+  forget_unreadable_batches();
   engine_.schedule_after(spec_.retention_check_interval, [this, &b] { run_retention(b); });
 }
 
-// ListOffsets (KafkaApis.handleListOffsetRequest), which a consumer sends to reset a position by
-// auto.offset.reset: the partition leader answers EARLIEST with its log start offset and LATEST with its high
-// watermark (read_uncommitted, kafka-behaviour.md §5.7). It costs the broker no modelled CPU [A: one request per
-// reset, rare next to produce and fetch].
-kafka::ListOffsetsResponse World::answer_list_offsets(const Broker& b, const kafka::ListOffsetsRequest& request) const {
-  kafka::ListOffsetsResponse response;
-  response.correlation_id = request.correlation_id;
-  for (const auto& q : request.partitions) {
-    kafka::ListOffsetsPartitionResponse r;
-    r.partition = q.partition;
-    const kafka::Partition* p = b.rm->partition(q.partition);
-    if (p == nullptr) {
-      r.error = kafka::Errc::unknown_topic_or_partition;
-    } else if (!p->is_leader()) {
-      r.error = kafka::Errc::not_leader_or_follower;
-    } else if (q.current_leader_epoch >= 0 && q.current_leader_epoch != p->leader_epoch()) {
-      r.error = q.current_leader_epoch < p->leader_epoch() ? kafka::Errc::fenced_leader_epoch
-                                                           : kafka::Errc::unknown_leader_epoch;
-    } else {
-      r.offset = q.timestamp == kafka::list_offsets_earliest_timestamp ? p->log_start_offset() : p->high_watermark();
-      r.leader_epoch = p->leader_epoch();
+// A batch deleted from the leader's log can still be polled by a group whose position is at or below its last
+// offset (the records may sit in a fetch response or the fetch buffer). A group whose position is past it, or that
+// has no valid position (not started, or waiting for an auto.offset.reset that lands at or after the log start),
+// can never return it: a seek back below the log start gets OFFSET_OUT_OF_RANGE. Once no group can, the batch's
+// send times are dropped, so that retention deleting records nobody read does not keep them for the whole run.
+// Only ids are looked up in sent_batches_; deleted_unread_ is walked in its (deterministic) insertion order.
+void World::forget_unreadable_batches() {
+  std::size_t kept = 0;
+  for (const DeletedBatch& d : deleted_unread_) {
+    const auto it = sent_batches_.find(d.tag);
+    if (it == sent_batches_.end()) continue;  // every group polled it meanwhile
+    bool readable = false;
+    for (const auto& c : consumers_) {
+      if (spec_.consumers[c->spec_index].topic != d.partition.topic) continue;
+      const std::optional<int64_t> position = c->consumer->position(d.partition);
+      if (position.has_value() && *position <= d.last_offset) {
+        readable = true;
+        break;
+      }
     }
-    response.partitions.push_back(r);
+    if (readable) {
+      deleted_unread_[kept++] = d;
+    } else {
+      sent_batches_.erase(it);
+    }
   }
-  return response;
+  deleted_unread_.resize(kept);
 }
 
 void World::poll_fetchers(Broker& b) {
@@ -1010,7 +1019,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   for (auto& l : out.list_offsets) {
     Broker& b = *brokers_[static_cast<size_t>(l.destination)];
     send(c.id, b.id, kafka::wire_size_bytes(l.request), [this, &c, &b, request = std::move(l.request)] {
-      const kafka::ListOffsetsResponse response = answer_list_offsets(b, request);
+      // ListOffsets costs the broker no modelled CPU [A: one request per reset, rare next to produce and fetch].
+      const kafka::ListOffsetsResponse response = b.rm->handle_list_offsets(request);
       send(b.id, c.id, kafka::wire_size_bytes(response), [this, &c, response] {
         kafka::ConsumerOutbox o;
         c.consumer->on_list_offsets_response(engine_.now(), response, o);

@@ -410,11 +410,29 @@ FollowerApplyResult Partition::apply_follower_fetch_response(const FetchPartitio
   }
   // logStartOffset = max(own, leader's), never past the HW (UnifiedLog.maybeIncrementLogStartOffset).
   if (response.log_start_offset > log_.log_start_offset() && response.log_start_offset <= high_watermark_) {
-    const Errc e = log_.maybe_increment_log_start_offset(response.log_start_offset, high_watermark_);
+    const Errc e = maybe_increment_log_start_offset(response.log_start_offset);
     KS_ASSERT_EQ(e, Errc::none);
   }
   KS_ASSERT_LE(high_watermark_, log_.log_end_offset());
   return result;
+}
+
+RetentionResult Partition::delete_old_segments(sim::SimTime now, StorageOps& out,
+                                               std::vector<RecordBatch>* deleted_batches) {
+  const RetentionResult result = log_.delete_old_segments(now, high_watermark_, out, deleted_batches);
+  // UnifiedLog.deleteSegments -> maybeIncrementLogStartOffset(SegmentDeletion) trims the cache from the start.
+  epoch_cache_.truncate_from_start(log_.log_start_offset());
+  if (!epoch_cache_.empty()) KS_ASSERT_GE(epoch_cache_.entries().front().start_offset, log_.log_start_offset());
+  return result;
+}
+
+Errc Partition::maybe_increment_log_start_offset(int64_t new_log_start_offset) {
+  const Errc e = log_.maybe_increment_log_start_offset(new_log_start_offset, high_watermark_);
+  if (e != Errc::none) return e;
+  // LeaderEpochFileCache.truncateFromStart: epochs wholly below the log start go; the one covering it starts there.
+  epoch_cache_.truncate_from_start(log_.log_start_offset());
+  if (!epoch_cache_.empty()) KS_ASSERT_GE(epoch_cache_.entries().front().start_offset, log_.log_start_offset());
+  return Errc::none;
 }
 
 void Partition::assign_epochs(std::span<const RecordBatch> batches) {

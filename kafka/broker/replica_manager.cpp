@@ -81,6 +81,34 @@ void ReplicaManager::become_follower(PartitionRef ref, NodeId leader, int32_t le
   check_delayed_fetches(ref, now, out);
 }
 
+// ---- list offsets ----
+
+ListOffsetsResponse ReplicaManager::handle_list_offsets(const ListOffsetsRequest& request) const {
+  ListOffsetsResponse response;
+  response.correlation_id = request.correlation_id;
+  response.partitions.reserve(request.partitions.size());
+  for (const ListOffsetsPartitionRequest& q : request.partitions) {
+    ListOffsetsPartitionResponse r;
+    r.partition = q.partition;
+    const Partition* p = partition(q.partition);
+    if (p == nullptr) {
+      r.error = Errc::unknown_topic_or_partition;
+    } else if (!p->is_leader()) {
+      r.error = Errc::not_leader_or_follower;
+    } else if (q.current_leader_epoch >= 0 && q.current_leader_epoch != p->leader_epoch()) {
+      // Partition.getLocalLog with the request's currentLeaderEpoch (KIP-320).
+      r.error = q.current_leader_epoch < p->leader_epoch() ? Errc::fenced_leader_epoch : Errc::unknown_leader_epoch;
+    } else {
+      r.offset = q.timestamp == list_offsets_earliest_timestamp ? p->log_start_offset() : p->high_watermark();
+      r.leader_epoch = p->leader_epoch();
+      KS_ASSERT_GE(r.offset, 0);
+    }
+    response.partitions.push_back(r);
+  }
+  KS_ASSERT_EQ(response.partitions.size(), request.partitions.size());
+  return response;
+}
+
 // ---- produce ----
 
 void ReplicaManager::handle_produce(const ProduceRequest& request, sim::SimTime now, BrokerOutbox& out) {

@@ -256,7 +256,7 @@ LogOffsetPosition Log::offset_position(int64_t offset) const {
 
 template <typename Predicate>
 int32_t Log::delete_segments_while(int64_t high_watermark, sim::SimTime now, Predicate&& predicate,
-                                   StorageOps& out) {
+                                   StorageOps& out, std::vector<RecordBatch>* deleted_batches) {
   // UnifiedLog.deletableSegments: walk from the oldest segment and stop at the first that fails.
   std::size_t count = 0;
   const std::size_t n = segments_.size();
@@ -275,7 +275,7 @@ int32_t Log::delete_segments_while(int64_t high_watermark, sim::SimTime now, Pre
   if (count == 0) return 0;
   // UnifiedLog.deleteSegments: when every segment goes, roll first so that the log keeps an active segment.
   if (count == segments_.size()) roll(now, out);
-  remove_front_segments(count, out);
+  remove_front_segments(count, out, deleted_batches);
   // maybeIncrementLogStartOffset(firstSegmentBaseOffset, SegmentDeletion).
   if (segments_.front().base_offset() > log_start_offset_) {
     log_start_offset_ = segments_.front().base_offset();
@@ -284,7 +284,8 @@ int32_t Log::delete_segments_while(int64_t high_watermark, sim::SimTime now, Pre
   return static_cast<int32_t>(count);
 }
 
-RetentionResult Log::delete_old_segments(sim::SimTime now, int64_t high_watermark, StorageOps& out) {
+RetentionResult Log::delete_old_segments(sim::SimTime now, int64_t high_watermark, StorageOps& out,
+                                         std::vector<RecordBatch>* deleted_batches) {
   KS_ASSERT_GE(high_watermark, 0);
   KS_ASSERT_LE(high_watermark, log_end_offset_);
   RetentionResult result;
@@ -296,7 +297,7 @@ RetentionResult Log::delete_old_segments(sim::SimTime now, int64_t high_watermar
       [this](std::size_t i) {
         return i + 1 < segments_.size() && segments_[i + 1].base_offset() <= log_start_offset_;
       },
-      out);
+      out, deleted_batches);
   if (config_.cleanup_policy_delete) {
     // 2. retention.bytes: delete from the oldest while the excess still covers the whole segment.
     if (config_.retention_bytes >= 0 && size_bytes_ >= config_.retention_bytes) {
@@ -309,7 +310,7 @@ RetentionResult Log::delete_old_segments(sim::SimTime now, int64_t high_watermar
             diff -= seg_size;
             return true;
           },
-          out);
+          out, deleted_batches);
     }
     // 3. retention.ms on each segment's largest timestamp.
     if (config_.retention_ms >= 0) {
@@ -317,7 +318,7 @@ RetentionResult Log::delete_old_segments(sim::SimTime now, int64_t high_watermar
       result.deleted_by_time = delete_segments_while(
           high_watermark, now,
           [this, now, retention](std::size_t i) { return now - segments_[i].largest_timestamp() > retention; },
-          out);
+          out, deleted_batches);
     }
   }
   result.bytes_deleted = size_before - size_bytes_;
@@ -339,10 +340,13 @@ Errc Log::maybe_increment_log_start_offset(int64_t new_log_start_offset, int64_t
   return Errc::none;
 }
 
-void Log::remove_front_segments(std::size_t count, StorageOps& out) {
+void Log::remove_front_segments(std::size_t count, StorageOps& out, std::vector<RecordBatch>* deleted_batches) {
   KS_ASSERT_LT(count, segments_.size());
   const sim::Duration delay = sim::Duration::from_ms(config_.file_delete_delay_ms);
   for (std::size_t i = 0; i < count; ++i) {
+    if (deleted_batches != nullptr) {
+      for (const StoredBatch& s : segments_.front().batches()) deleted_batches->push_back(s.batch);
+    }
     segments_.front().emit_remove(delay, out);
     size_bytes_ -= segments_.front().size_bytes();
     segments_.pop_front();

@@ -512,3 +512,157 @@ TEST_CASE("follower truncation on a diverging epoch (KIP-595 style, §3.5)") {
   b1.partition(tp)->check_invariants();
   b2.partition(tp)->check_invariants();
 }
+
+namespace {
+
+ListOffsetsRequest list_offsets(std::vector<std::pair<PartitionRef, int64_t>> parts, int32_t current_leader_epoch = -1) {
+  ListOffsetsRequest r;
+  r.correlation_id = 42;
+  r.client_id = consumer_client;
+  for (auto& [ref, timestamp] : parts) r.partitions.push_back(ListOffsetsPartitionRequest{ref, current_leader_epoch, timestamp});
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("ListOffsets: EARLIEST is the log start offset, LATEST the high watermark (read_uncommitted, §5.7)") {
+  // Leader 1 of tp with ISR {1, 2}. 5 records, follower 2 fetches from 5 -> HW = 5; 3 more records -> LEO 8 but
+  // the HW stays 5 until the follower fetches again. A DeleteRecords-style move of the log start offset to 3.
+  Leader b({tp}, {1, 2}, {1, 2}, 1);
+  b.rm.handle_produce(produce1(1, 5), at(1_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(2, 5), at(2_ms), b.out);
+  b.rm.handle_produce(produce1(1, 3), at(3_ms), b.out);
+  REQUIRE(b.p().high_watermark() == 5);
+  REQUIRE(b.p().log_end_offset() == 8);
+  REQUIRE(b.p().log().maybe_increment_log_start_offset(3, 5) == Errc::none);
+
+  const ListOffsetsResponse r =
+      b.rm.handle_list_offsets(list_offsets({{tp, list_offsets_latest_timestamp}, {tp, list_offsets_earliest_timestamp}}));
+  CHECK(r.correlation_id == 42);
+  REQUIRE(r.partitions.size() == 2);
+  CHECK(r.partitions[0].partition == tp);
+  CHECK(r.partitions[0].error == Errc::none);
+  CHECK(r.partitions[0].offset == 5);  // the HW, not the LEO (8): a consumer never starts past the HW
+  CHECK(r.partitions[0].leader_epoch == 0);
+  CHECK(r.partitions[1].error == Errc::none);
+  CHECK(r.partitions[1].offset == 3);
+}
+
+TEST_CASE("ListOffsets errors: unknown partition, not the leader, fenced and unknown leader epochs (KIP-320)") {
+  Leader b({tp, tp1}, {1, 2}, {1, 2}, 1);
+  b.rm.become_follower(tp1, 2, 1, {1, 2}, at(1_ms), b.out);
+  b.rm.become_leader(tp, 3, {1, 2}, {1, 2}, at(1_ms), b.out);
+  constexpr PartitionRef unknown{7, 0};
+  const ListOffsetsResponse r = b.rm.handle_list_offsets(
+      list_offsets({{unknown, list_offsets_latest_timestamp}, {tp1, list_offsets_latest_timestamp}}));
+  REQUIRE(r.partitions.size() == 2);
+  CHECK(r.partitions[0].partition == unknown);
+  CHECK(r.partitions[0].error == Errc::unknown_topic_or_partition);
+  CHECK(r.partitions[1].error == Errc::not_leader_or_follower);
+  for (const ListOffsetsPartitionResponse& p : r.partitions) CHECK(p.offset == -1);
+
+  CHECK(b.rm.handle_list_offsets(list_offsets({{tp, list_offsets_latest_timestamp}}, 2)).partitions[0].error ==
+        Errc::fenced_leader_epoch);
+  CHECK(b.rm.handle_list_offsets(list_offsets({{tp, list_offsets_latest_timestamp}}, 4)).partitions[0].error ==
+        Errc::unknown_leader_epoch);
+  const ListOffsetsResponse current = b.rm.handle_list_offsets(list_offsets({{tp, list_offsets_earliest_timestamp}}, 3));
+  CHECK(current.partitions[0].error == Errc::none);
+  CHECK(current.partitions[0].offset == 0);
+  CHECK(current.partitions[0].leader_epoch == 3);
+}
+
+TEST_CASE("the leader-epoch cache is trimmed from the start when retention or DeleteRecords moves the log start") {
+  // One replica (ISR {1}, min ISR 1): the HW follows the LEO. segment.bytes = 1000 and batches of 400 B, so a
+  // segment holds two batches (a third would take it past 1000 B). Batches of 5 records:
+  //   A 0..4 (epoch 0) | B 5..9 (epoch 1)    -> segment 0 = [0, 10), 800 B
+  //   C 10..14, D 15..19 (epoch 1)          -> segment 1 = [10, 20), 800 B
+  //   E 20..24 (epoch 2)                    -> segment 2 = [20, 25), 400 B
+  // so the cache is {0:0, 1:5, 2:20}. retention.bytes = 1200: the excess 2000 - 1200 = 800 B covers segment 0
+  // only, so the log starts at 10. LeaderEpochFileCache.truncateFromStart(10) removes the entries starting at or
+  // below 10 ({0:0}, {1:5}) and puts back the latest of them moved to 10: {1:10, 2:20}.
+  BrokerOutbox out;
+  ReplicaManager rm(broker_config(1, 1), SimTime::zero());
+  PartitionConfig pc;
+  pc.log = rm.default_log_config();
+  pc.log.segment_bytes = 1000;
+  pc.log.retention_bytes = 1200;
+  pc.log.retention_ms = -1;
+  rm.add_partition(tp, pc, 1, sim::Rng::stream(3, "log"), SimTime::zero(), out);
+  rm.become_leader(tp, 0, {1}, {1}, SimTime::zero(), out);
+  rm.handle_produce(produce1(1, 5, 400), at(1_ms), out);
+  rm.become_leader(tp, 1, {1}, {1}, at(2_ms), out);
+  for (int i = 0; i < 3; ++i) rm.handle_produce(produce1(1, 5, 400), at(3_ms), out);
+  rm.become_leader(tp, 2, {1}, {1}, at(4_ms), out);
+  rm.handle_produce(produce1(1, 5, 400), at(5_ms), out);
+  Partition& p = *rm.partition(tp);
+  REQUIRE(p.log_end_offset() == 25);
+  REQUIRE(p.high_watermark() == 25);
+  REQUIRE(p.log().segments().size() == 3);
+  REQUIRE(p.epoch_cache().entries() == std::vector<EpochEntry>{{0, 0}, {1, 5}, {2, 20}});
+
+  StorageOps ops;
+  std::vector<RecordBatch> deleted;
+  const RetentionResult r = p.delete_old_segments(at(6_ms), ops, &deleted);
+  CHECK(r.deleted_by_size == 1);
+  CHECK(p.log_start_offset() == 10);
+  CHECK(p.epoch_cache().entries() == std::vector<EpochEntry>{{1, 10}, {2, 20}});
+  // The deleted segment's batches are reported oldest first.
+  REQUIRE(deleted.size() == 2);
+  CHECK(deleted[0].base_offset == 0);
+  CHECK(deleted[1].base_offset == 5);
+
+  // DeleteRecords to 22 (below the HW 25): epoch 1 is wholly below and goes, epoch 2 now starts at 22.
+  CHECK(p.maybe_increment_log_start_offset(22) == Errc::none);
+  CHECK(p.log_start_offset() == 22);
+  CHECK(p.epoch_cache().entries() == std::vector<EpochEntry>{{2, 22}});
+  // Above the HW: OFFSET_OUT_OF_RANGE and nothing changes. Lower than the start: nothing changes.
+  CHECK(p.maybe_increment_log_start_offset(26) == Errc::offset_out_of_range);
+  CHECK(p.maybe_increment_log_start_offset(15) == Errc::none);
+  CHECK(p.log_start_offset() == 22);
+  CHECK(p.epoch_cache().entries() == std::vector<EpochEntry>{{2, 22}});
+  p.check_invariants();
+}
+
+TEST_CASE("a follower that follows the leader's log start offset trims its leader-epoch cache too") {
+  // Leader 1 and follower 2. Epoch 0: offsets 0..4; epoch 1: 5..9, all replicated, so the follower's cache is
+  // {0:0, 1:5}. DeleteRecords on the leader to 7; the next fetch response carries logStartOffset 7, which the
+  // follower adopts (<= its HW 10), and truncateFromStart(7) leaves {1:7}.
+  BrokerOutbox out1;
+  BrokerOutbox out2;
+  ReplicaManager b1(broker_config(1, 1), SimTime::zero());
+  ReplicaManager b2(broker_config(2, 1), SimTime::zero());
+  PartitionConfig pc;
+  b1.add_partition(tp, pc, 1, sim::Rng::stream(1, "log"), SimTime::zero(), out1);
+  b2.add_partition(tp, pc, 1, sim::Rng::stream(2, "log"), SimTime::zero(), out2);
+  auto replicate = [&](SimTime now) {
+    const FollowerFetchState s = b2.partition(tp)->follower_fetch_state();
+    FetchRequest req = follower_fetch(2, s.fetch_offset, 0_ms, s.last_fetched_epoch);
+    req.partitions[0].current_leader_epoch = s.current_leader_epoch;
+    out1.clear();
+    b1.handle_fetch(req, now, out1);
+    REQUIRE(out1.fetch_responses.size() == 1);
+    return b2.handle_follower_fetch_response(out1.fetch_responses[0].response, now, out2).at(0);
+  };
+  b1.become_leader(tp, 0, {1, 2}, {1, 2}, SimTime::zero(), out1);
+  b2.become_follower(tp, 1, 0, {1, 2}, SimTime::zero(), out2);
+  b1.handle_produce(produce1(1, 5), at(1_ms), out1);
+  b1.become_leader(tp, 1, {1, 2}, {1, 2}, at(2_ms), out1);
+  b2.become_follower(tp, 1, 1, {1, 2}, at(2_ms), out2);
+  b1.handle_produce(produce1(1, 5), at(3_ms), out1);
+  replicate(at(4_ms));  // appends 0..9
+  // The fetch at 10 raises the leader's HW to 10 after its read (Partition.fetchRecords reads, then updates the
+  // follower's state), so the next response is the first to carry HW 10.
+  replicate(at(5_ms));
+  replicate(at(5_ms));
+  REQUIRE(b2.partition(tp)->log_end_offset() == 10);
+  REQUIRE(b2.partition(tp)->high_watermark() == 10);
+  REQUIRE(b2.partition(tp)->epoch_cache().entries() == std::vector<EpochEntry>{{0, 0}, {1, 5}});
+
+  REQUIRE(b1.partition(tp)->maybe_increment_log_start_offset(7) == Errc::none);
+  CHECK(b1.partition(tp)->epoch_cache().entries() == std::vector<EpochEntry>{{1, 7}});
+  replicate(at(6_ms));
+  CHECK(b2.partition(tp)->log_start_offset() == 7);
+  CHECK(b2.partition(tp)->epoch_cache().entries() == std::vector<EpochEntry>{{1, 7}});
+  b1.partition(tp)->check_invariants();
+  b2.partition(tp)->check_invariants();
+}

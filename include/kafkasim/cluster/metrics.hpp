@@ -1,7 +1,8 @@
 // What a run measures: produce latency (intended send -> ack) and end-to-end latency (intended send -> the
 // consumer's poll returns the record) in high-dynamic-range histograms, record and byte counts, and a per-second
 // time series with named columns. Records sent before the warm-up ends are counted but excluded from the
-// latency percentiles (a warm-up period fills caches and pipelines).
+// summary's latency percentiles (a warm-up period fills caches and pipelines); the time series still shows the
+// latency of the warm-up intervals.
 #pragma once
 
 #include <cstdint>
@@ -46,7 +47,8 @@ class RunMetrics {
 
   const sim::Histogram& produce_latency_ns() const { return produce_; }
   const sim::Histogram& end_to_end_latency_ns() const { return end_to_end_; }
-  // Since the last call: for per-second time-series rows.
+  // Since the last call: for per-second time-series rows. Records acked during the warm-up are all in it (the
+  // warm-up rows show their own percentiles); records acked after it only if they were sent after it.
   sim::Histogram take_interval_produce_latency();
   uint64_t take_interval_acked_bytes();
 

@@ -158,6 +158,9 @@ class World {
     const kafka::KafkaConsumer* consumer = nullptr;
   };
   std::vector<ConsumerView> consumers() const;
+  // How many produced batches still wait for a consumer group to poll them (their records' send times are
+  // kept for end-to-end latency). Bounded by the consumers' lag: retention frees the batches it deletes unread.
+  std::size_t batches_awaiting_consumers() const { return sent_batches_.size(); }
 
  private:
   struct Wakeup {
@@ -196,7 +199,8 @@ class World {
   void poll_fetchers(Broker& b);
   void on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchResponse response);
   void run_retention(Broker& b);
-  kafka::ListOffsetsResponse answer_list_offsets(const Broker& b, const kafka::ListOffsetsRequest& request) const;
+  // Forgets the send times of batches deleted from their leader's log once no group can poll them any more.
+  void forget_unreadable_batches();
 
   // Producers.
   void producer_send_next(ProducerClient& c, uint32_t thread);
@@ -241,12 +245,22 @@ class World {
   std::function<void(sim::SimTime)> progress_hook_;
   // End-to-end latency: the intended send times of the records of every batch a producer sent to a topic that
   // consumers read, by the batch's world-wide tag (which travels with the batch into the log and back out in
-  // fetch responses), until every consumer group reading the topic has polled them. Looked up, never iterated.
+  // fetch responses), until every consumer group reading the topic has polled them, or retention deleted them
+  // from the leader and no group can poll them any more (forget_unreadable_batches). Looked up, never iterated.
   struct SentBatch {
     std::vector<sim::SimTime> intended;
     int64_t reads_left = 0;
   };
   std::unordered_map<uint64_t, SentBatch> sent_batches_;
+  // Batches retention deleted from a leader's log while some group had not polled them, in deletion order: kept
+  // until every group reading the topic is past them (forget_unreadable_batches), then erased from sent_batches_.
+  struct DeletedBatch {
+    kafka::PartitionRef partition;
+    int64_t last_offset = 0;
+    uint64_t tag = 0;
+  };
+  std::vector<DeletedBatch> deleted_unread_;
+  std::vector<kafka::RecordBatch> deleted_scratch_;  // reused by run_retention
   std::vector<int64_t> groups_reading_topic_;  // by topic index
   uint64_t next_correlation_id_ = 1;
   uint64_t sampled_produce_requests_ = 0;  // ProduceRequests sent by all producers at the last sample

@@ -153,6 +153,14 @@ class Partition {
   const FollowerReplicaState* follower_state(NodeId replica) const;
   const Log& log() const { return log_; }
   Log& log() { return log_; }
+  // UnifiedLog.deleteOldSegments against this replica's HW; the leader-epoch cache is then trimmed from the new
+  // log start offset (maybeIncrementLogStartOffset -> LeaderEpochFileCache.truncateFromStart). `deleted_batches`
+  // as in Log::delete_old_segments.
+  RetentionResult delete_old_segments(sim::SimTime now, StorageOps& out,
+                                      std::vector<RecordBatch>* deleted_batches = nullptr);
+  // UnifiedLog.maybeIncrementLogStartOffset (DeleteRecords on the leader, or a follower following the leader's
+  // log start): OFFSET_OUT_OF_RANGE above the HW; otherwise the log start rises and the epoch cache is trimmed.
+  Errc maybe_increment_log_start_offset(int64_t new_log_start_offset);
   const LeaderEpochCache& epoch_cache() const { return epoch_cache_; }
 
   // HW <= LEO, the leader is in its ISR, ISR within the replicas, epoch cache monotonic (§8.7).

@@ -11,8 +11,8 @@
 // and the context filters the response when it is generated, at once or when the DelayedFetch completes.
 //
 // Not modelled here: thread pools and queues (§2.1, the cluster layer charges them), fetch-from-follower
-// (KIP-392), quotas, transactions, idempotent-producer state, retention scheduling (the Log offers
-// delete_old_segments; the cluster layer can call it every log.retention.check.interval.ms), and the replica
+// (KIP-392), quotas, transactions, idempotent-producer state, retention scheduling (Partition offers
+// delete_old_segments; the cluster layer calls it every log.retention.check.interval.ms), and the replica
 // fetcher's own loop and backoff (follower_fetch_state() and handle_follower_fetch_response() are the seam it
 // will use).
 #pragma once
@@ -27,6 +27,7 @@
 #include "kafkasim/kafka/broker/fetch_session.hpp"
 #include "kafkasim/kafka/broker/partition.hpp"
 #include "kafkasim/kafka/broker/purgatory.hpp"
+#include "kafkasim/kafka/consumer/consumer_messages.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 #include "kafkasim/sim/rng.hpp"
 #include "kafkasim/sim/time.hpp"
@@ -63,6 +64,14 @@ class ReplicaManager {
   std::size_t fetch_partitions_to_read(const FetchRequest& request) const {
     return fetch_manager_.partitions_to_read_count(request);
   }
+
+  // KafkaApis.handleListOffsetRequest + ReplicaManager.fetchOffset for a consumer (§5.7): per partition, the
+  // leader answers EARLIEST_TIMESTAMP with its log start offset and any other timestamp with its high watermark
+  // (LATEST for read_uncommitted; lookups by timestamp and MAX_TIMESTAMP are not modelled). A replica that is not
+  // the leader answers NOT_LEADER_OR_FOLLOWER, a partition not hosted here UNKNOWN_TOPIC_OR_PARTITION, and a
+  // current_leader_epoch other than the leader's FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer),
+  // KIP-320. It changes nothing, so the answer is returned rather than put in an outbox.
+  ListOffsetsResponse handle_list_offsets(const ListOffsetsRequest& request) const;
 
   // Follower side: applies the leader's response to the local follower replicas (append, HW, truncation).
   // One result per partition of the response, in order; a partition this broker does not follow any more

@@ -108,8 +108,11 @@ class Log {
   // OFFSET_OUT_OF_RANGE if fetch_offset < log start offset or > LEO. An offset in [bound, LEO] reads nothing.
   LogReadResult read(int64_t fetch_offset, int64_t max_bytes, int64_t max_offset_bound, bool min_one_message) const;
 
-  // UnifiedLog.deleteOldSegments, run every log.retention.check.interval.ms by the caller.
-  RetentionResult delete_old_segments(sim::SimTime now, int64_t high_watermark, StorageOps& out);
+  // UnifiedLog.deleteOldSegments, run every log.retention.check.interval.ms by the caller. When
+  // `deleted_batches` is given, the batches of the deleted segments are appended to it, oldest first (the
+  // cluster layer uses their tags to forget records nobody can read any more).
+  RetentionResult delete_old_segments(sim::SimTime now, int64_t high_watermark, StorageOps& out,
+                                      std::vector<RecordBatch>* deleted_batches = nullptr);
 
   // UnifiedLog.maybeIncrementLogStartOffset (DeleteRecords, or a follower following the leader's start).
   // OFFSET_OUT_OF_RANGE if the new start is above the high watermark. Segments go at the next retention pass.
@@ -156,8 +159,9 @@ class Log {
   // Index of the segment with the greatest base offset <= offset, or segments_.size() if none.
   std::size_t floor_segment(int64_t offset) const;
   template <typename Predicate>
-  int32_t delete_segments_while(int64_t high_watermark, sim::SimTime now, Predicate&& predicate, StorageOps& out);
-  void remove_front_segments(std::size_t count, StorageOps& out);
+  int32_t delete_segments_while(int64_t high_watermark, sim::SimTime now, Predicate&& predicate, StorageOps& out,
+                                std::vector<RecordBatch>* deleted_batches);
+  void remove_front_segments(std::size_t count, StorageOps& out, std::vector<RecordBatch>* deleted_batches);
   void remove_back_segment(StorageOps& out);
 
   LogConfig config_;
