@@ -484,10 +484,10 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
                        {"old_isr", change.old_isr},
                        {"new_isr", change.new_isr}});
   }
-  auto produce = std::make_shared<std::vector<kafka::OutgoingProduceResponse>>(std::move(out.produce_responses));
-  auto fetch = std::make_shared<std::vector<kafka::OutgoingFetchResponse>>(std::move(out.fetch_responses));
-  auto respond = [this, &b, produce, fetch] {
-    for (auto& r : *produce) {
+  // Responses go out after the storage work the same handler queued (if any) has completed.
+  auto respond = [this, &b](std::vector<kafka::OutgoingProduceResponse>& produce,
+                            std::vector<kafka::OutgoingFetchResponse>& fetch) {
+    for (auto& r : produce) {
       const int64_t bytes = kafka::wire_size_bytes(r.response);
       const NodeId dest = r.destination;
       on_processor(b, dest, [this, &b, dest, bytes, response = std::move(r.response)]() mutable {
@@ -507,18 +507,22 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
                            });
       });
     }
-    for (auto& r : *fetch) send_fetch_response(b, r.destination, std::move(r.response));
+    for (auto& r : fetch) send_fetch_response(b, r.destination, std::move(r.response));
   };
   if (!out.storage_ops.empty()) {
     b.hw->storage().execute(std::move(out.storage_ops),
-                            [respond, stored = std::move(stored)](models::IoStatus) {
+                            [respond, stored = std::move(stored), produce = std::move(out.produce_responses),
+                             fetch = std::move(out.fetch_responses)](models::IoStatus) mutable {
                               if (stored) stored();
-                              respond();
+                              respond(produce, fetch);
                             },
                             true);
   } else {
+    // Taken out of `out` before `stored` runs, as in the storage branch.
+    std::vector<kafka::OutgoingProduceResponse> produce = std::move(out.produce_responses);
+    std::vector<kafka::OutgoingFetchResponse> fetch = std::move(out.fetch_responses);
     if (stored) stored();
-    if (!produce->empty() || !fetch->empty()) respond();
+    if (!produce.empty() || !fetch.empty()) respond(produce, fetch);
   }
   out.clear();
   rearm_broker(b);
@@ -708,9 +712,12 @@ void World::arm(Wakeup& w, SimTime at, sim::Callback fire) {
   if (w.at <= at && engine_.is_pending(w.id)) return;
   engine_.cancel(w.id);
   w.at = max(at, engine_.now());
-  w.id = engine_.schedule_at(w.at, [&w, fire = std::move(fire)]() mutable {
+  w.fire = std::move(fire);
+  w.id = engine_.schedule_at(w.at, [&w] {
     w.at = SimTime::max();
-    fire();
+    // Moved out first: the handler may arm this wakeup again.
+    sim::Callback run = std::move(w.fire);
+    run();
   });
 }
 

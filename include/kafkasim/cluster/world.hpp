@@ -166,6 +166,7 @@ class World {
   struct Wakeup {
     sim::EventId id;
     sim::SimTime at = sim::SimTime::max();
+    sim::Callback fire;  // what the pending event runs (kept here: a Callback inside a Callback is boxed)
   };
   struct Connection;
   struct Broker;
