@@ -106,7 +106,7 @@ void KafkaConsumer::request_reset(PartitionState& state) {
 int32_t KafkaConsumer::poll(sim::SimTime now, ConsumerOutbox& out) {
   KS_ASSERT(!blocked_in_poll_);  // the application is single-threaded: it cannot call poll while blocked in it
   const int32_t delivered = poll_iteration(now, out);
-  check_invariants();
+  check_event_invariants();
   return delivered;
 }
 
@@ -389,7 +389,7 @@ void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, const Fet
   }
   KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);
   if (blocked_in_poll_) poll_iteration(now, out);
-  check_invariants();
+  check_event_invariants();
 }
 
 void KafkaConsumer::on_fetch_failed(sim::SimTime now, NodeId destination, uint64_t correlation_id,
@@ -398,7 +398,7 @@ void KafkaConsumer::on_fetch_failed(sim::SimTime now, NodeId destination, uint64
   if (it == pending_fetches_.end() || it->second.correlation_id != correlation_id) return;
   handle_fetch_failure(now, destination, out);
   if (blocked_in_poll_) poll_iteration(now, out);
-  check_invariants();
+  check_event_invariants();
 }
 
 void KafkaConsumer::handle_fetch_failure(sim::SimTime now, NodeId node, ConsumerOutbox& out) {
@@ -636,7 +636,7 @@ void KafkaConsumer::on_wakeup(sim::SimTime now, ConsumerOutbox& out) {
   expire_requests(now, out);
   std::erase_if(node_backoff_until_, [now](const auto& entry) { return entry.second <= now; });
   if (blocked_in_poll_) poll_iteration(now, out);
-  check_invariants();
+  check_event_invariants();
 }
 
 void KafkaConsumer::expire_requests(sim::SimTime now, ConsumerOutbox& out) {
@@ -727,8 +727,14 @@ const FetchSessionHandler* KafkaConsumer::fetch_session(NodeId node) const {
   return it == session_handlers_.end() ? nullptr : &it->second;
 }
 
-void KafkaConsumer::check_invariants() const {
+void KafkaConsumer::check_event_invariants() const {
   KS_ASSERT_EQ(fetch_order_.size(), partitions_.size());
+  if (next_in_line_) KS_ASSERT(next_in_line_->initialized);
+  KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);
+}
+
+void KafkaConsumer::check_invariants() const {
+  check_event_invariants();
   for (PartitionRef partition : fetch_order_) {
     const int32_t slot = slot_of(partition);
     KS_ASSERT(slot >= 0 && partitions_[static_cast<std::size_t>(slot)].first == partition);
@@ -741,8 +747,6 @@ void KafkaConsumer::check_invariants() const {
     }
     if (state.state == FetchState::awaiting_reset) KS_ASSERT(reset_maybe_needed_);
   }
-  if (next_in_line_) KS_ASSERT(next_in_line_->initialized);
-  KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);
 }
 
 }  // namespace kafkasim::kafka
