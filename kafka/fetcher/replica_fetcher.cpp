@@ -356,6 +356,11 @@ ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& respo
 
   std::vector<PartitionRef> with_error;
   std::vector<std::pair<PartitionRef, EpochEndOffset>> diverging;
+  // At most one instruction per partition below (the diverging-epoch truncations come on top): one allocation
+  // instead of the vector doubling its way up through a response of dozens of partitions.
+  // Growing geometrically still, should one outbox collect several responses.
+  if (out.local.capacity() - out.local.size() < response.partitions.size())
+    out.local.reserve(std::max(out.local.size() + response.partitions.size(), 2 * out.local.capacity()));
   for (const FetchPartitionResponse& data : response.partitions) {
     // The handler checked that the leader answered only for session partitions; their data is what was asked.
     const FetchPartitionRequest* requested = session_.session_partition(data.partition);
