@@ -80,6 +80,7 @@ void KafkaConsumer::assign(sim::SimTime now, const std::vector<PartitionAssignme
     if (row.size() <= static_cast<std::size_t>(p.partition)) row.resize(static_cast<std::size_t>(p.partition) + 1, -1);
     row[static_cast<std::size_t>(p.partition)] = static_cast<int32_t>(i);
   }
+  refresh_assigned_leaders();
   reset_maybe_needed_ = true;  // the scan of the next poll finds out
 
   // FetchBuffer.retainAll: drop buffered data of partitions no longer assigned.
@@ -272,29 +273,43 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
   // AbstractFetch.fetchablePartitions: "excluding any partitions for which we still have buffered data".
   // Buffered partitions no longer assigned play no part below, so a flag per assigned partition suffices.
   buffered_scratch_.assign(partitions_.size(), 0);
-  const auto mark_buffered = [this](PartitionRef partition) {
-    const int32_t slot = slot_of(partition);
-    if (slot >= 0) buffered_scratch_[static_cast<std::size_t>(slot)] = 1;
-  };
-  if (next_in_line_ && !next_in_line_->consumed) mark_buffered(next_in_line_->partition);
-  for (const CompletedFetch& f : completed_fetches_) mark_buffered(f.partition);
   // KAFKA-17182 (apache/kafka PR 18795, February 2025): the nodes of buffered partitions that are still
   // fetchable get no fetch at all (bufferedNodes), so that no buffered partition falls out of its node's fetch
-  // session.
+  // session. Found from the few buffered fetches rather than by a scan of every assigned partition.
   std::vector<NodeId>& buffered_nodes = buffered_nodes_scratch_;
   buffered_nodes.clear();
-  for (std::size_t slot = 0; slot < partitions_.size(); ++slot) {
-    if (buffered_scratch_[slot] == 0) continue;
-    const auto& [partition, state] = partitions_[slot];
-    if (state.state != FetchState::fetching) continue;  // SubscriptionState.isFetchable
+  const auto mark_buffered = [&](PartitionRef partition) {
+    const int32_t slot = slot_of(partition);
+    if (slot < 0) return;
+    uint8_t& buffered = buffered_scratch_[static_cast<std::size_t>(slot)];
+    if (buffered != 0) return;
+    buffered = 1;
+    const PartitionState& state = partitions_[static_cast<std::size_t>(slot)].second;
+    if (state.state != FetchState::fetching) return;  // SubscriptionState.isFetchable
     const std::optional<PartitionLeader> leader = leader_of(partition);
     if (!leader) {
       out.metadata_update_requested = true;
-      continue;
+      return;
     }
     if (std::find(buffered_nodes.begin(), buffered_nodes.end(), leader->node_id) == buffered_nodes.end())
       buffered_nodes.push_back(leader->node_id);
-  }
+  };
+  if (next_in_line_ && !next_in_line_->consumed) mark_buffered(next_in_line_->partition);
+  for (const CompletedFetch& f : completed_fetches_) mark_buffered(f.partition);
+  const auto node_skipped = [&](NodeId node) {
+    // isUnavailable(node): reconnect backoff after a failure.
+    const auto backoff = node_backoff_until_.find(node);
+    return (backoff != node_backoff_until_.end() && backoff->second > now) ||
+           // "Skipping fetch for partition because previous request to node has not been processed".
+           pending_fetches_.contains(node) ||
+           // "Skipping fetch for partition because its leader node hosts buffered partitions".
+           std::find(buffered_nodes.begin(), buffered_nodes.end(), node) != buffered_nodes.end();
+  };
+  // Most calls come while every leader of the assignment has a fetch in flight or buffered data: then the loop
+  // below would skip every partition and send nothing, so return at once. A partition without a leader would
+  // ask for a metadata update there, so that case takes the loop.
+  if (!assigned_leaderless_ && std::all_of(assigned_leader_nodes_.begin(), assigned_leader_nodes_.end(), node_skipped))
+    return 0;
   // The partitions to fetch per leader node, in fetch order; the requests go out in node id order. A node's
   // entry also caches whether it can take a fetch now (nothing it depends on changes during this loop).
   std::size_t node_count = 0;
@@ -318,13 +333,7 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
       NodeFetchScratch& scratch = node_fetch_scratch_[node_count++];
       scratch.node = node;
       scratch.partitions.clear();
-      // isUnavailable(node): reconnect backoff after a failure.
-      const auto backoff = node_backoff_until_.find(node);
-      scratch.skip = (backoff != node_backoff_until_.end() && backoff->second > now) ||
-                     // "Skipping fetch for partition because previous request to node has not been processed".
-                     pending_fetches_.contains(node) ||
-                     // "Skipping fetch for partition because its leader node hosts buffered partitions".
-                     std::find(buffered_nodes.begin(), buffered_nodes.end(), node) != buffered_nodes.end();
+      scratch.skip = node_skipped(node);
     }
     NodeFetchScratch& scratch = node_fetch_scratch_[entry];
     if (scratch.skip) continue;
@@ -602,12 +611,29 @@ void KafkaConsumer::fail_commit(sim::SimTime now, uint64_t correlation_id, Errc 
 
 void KafkaConsumer::update_metadata(sim::SimTime now, const ProducerMetadata& metadata, ConsumerOutbox& out) {
   metadata_ = metadata;
+  refresh_assigned_leaders();
   for (auto& [partition, state] : partitions_) {
     // The awaited update arrived: fetch again from the same position (to the new leader).
     if (state.state == FetchState::awaiting_metadata) state.state = FetchState::fetching;
   }
   if (blocked_in_poll_) poll_iteration(now, out);
   check_invariants();
+}
+
+void KafkaConsumer::refresh_assigned_leaders() {
+  assigned_leader_nodes_.clear();
+  assigned_leaderless_ = false;
+  for (const auto& [partition, state] : partitions_) {
+    const std::optional<PartitionLeader> leader = leader_of(partition);
+    if (!leader) {
+      assigned_leaderless_ = true;
+      continue;
+    }
+    if (std::find(assigned_leader_nodes_.begin(), assigned_leader_nodes_.end(), leader->node_id) ==
+        assigned_leader_nodes_.end()) {
+      assigned_leader_nodes_.push_back(leader->node_id);
+    }
+  }
 }
 
 // ---- Timers ----

@@ -261,6 +261,7 @@ class KafkaConsumer {
   void expire_requests(sim::SimTime now, ConsumerOutbox& out);
   void request_reset(PartitionState& state);
   void move_partition_to_end(PartitionRef partition);
+  void refresh_assigned_leaders();
   // The leader (node, epoch) of a partition in the current metadata, or nullopt.
   std::optional<PartitionLeader> leader_of(PartitionRef partition) const {
     if (!metadata_.knows_topic(partition.topic)) return std::nullopt;
@@ -321,6 +322,10 @@ class KafkaConsumer {
     std::vector<FetchPartitionRequest> partitions;
   };
   std::vector<uint8_t> buffered_scratch_;  // by slot in partitions_
+  // The distinct leader nodes of the assigned partitions in metadata_, and whether one has no leader; kept by
+  // assign and update_metadata (the only places either input changes) for send_fetches' early return.
+  std::vector<NodeId> assigned_leader_nodes_;
+  bool assigned_leaderless_ = false;
   std::vector<NodeId> buffered_nodes_scratch_;
   std::vector<NodeFetchScratch> node_fetch_scratch_;
 };
