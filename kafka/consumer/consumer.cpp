@@ -80,6 +80,8 @@ void KafkaConsumer::assign(sim::SimTime now, const std::vector<PartitionAssignme
     if (row.size() <= static_cast<std::size_t>(p.partition)) row.resize(static_cast<std::size_t>(p.partition) + 1, -1);
     row[static_cast<std::size_t>(p.partition)] = static_cast<int32_t>(i);
   }
+  fetch_order_slots_.clear();
+  for (PartitionRef partition : fetch_order_) fetch_order_slots_.push_back(slot_of(partition));
   refresh_assigned_leaders();
   reset_maybe_needed_ = true;  // the scan of the next poll finds out
 
@@ -286,13 +288,13 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
     buffered = 1;
     const PartitionState& state = partitions_[static_cast<std::size_t>(slot)].second;
     if (state.state != FetchState::fetching) return;  // SubscriptionState.isFetchable
-    const std::optional<PartitionLeader> leader = leader_of(partition);
-    if (!leader) {
+    const NodeId node = slot_leaders_[static_cast<std::size_t>(slot)].node_id;
+    if (node == no_leader_node) {
       out.metadata_update_requested = true;
       return;
     }
-    if (std::find(buffered_nodes.begin(), buffered_nodes.end(), leader->node_id) == buffered_nodes.end())
-      buffered_nodes.push_back(leader->node_id);
+    if (std::find(buffered_nodes.begin(), buffered_nodes.end(), node) == buffered_nodes.end())
+      buffered_nodes.push_back(node);
   };
   if (next_in_line_ && !next_in_line_->consumed) mark_buffered(next_in_line_->partition);
   for (const CompletedFetch& f : completed_fetches_) mark_buffered(f.partition);
@@ -313,14 +315,12 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
   // The partitions to fetch per leader node, in fetch order; the requests go out in node id order. A node's
   // entry also caches whether it can take a fetch now (nothing it depends on changes during this loop).
   std::size_t node_count = 0;
-  for (PartitionRef partition : fetch_order_) {
-    const int32_t slot = slot_of(partition);
-    KS_ASSERT_GE(slot, 0);
-    const PartitionState& state = partitions_[static_cast<std::size_t>(slot)].second;
+  for (const int32_t slot : fetch_order_slots_) {
+    const auto& [partition, state] = partitions_[static_cast<std::size_t>(slot)];
     if (state.state != FetchState::fetching) continue;
     if (buffered_scratch_[static_cast<std::size_t>(slot)] != 0) continue;
-    const std::optional<PartitionLeader> leader = leader_of(partition);
-    if (!leader) {
+    const PartitionLeader* leader = &slot_leaders_[static_cast<std::size_t>(slot)];
+    if (leader->node_id == no_leader_node) {
       // "Requesting metadata update for partition since the position is missing the current leader node".
       out.metadata_update_requested = true;
       continue;
@@ -623,12 +623,14 @@ void KafkaConsumer::update_metadata(sim::SimTime now, const ProducerMetadata& me
 void KafkaConsumer::refresh_assigned_leaders() {
   assigned_leader_nodes_.clear();
   assigned_leaderless_ = false;
-  for (const auto& [partition, state] : partitions_) {
-    const std::optional<PartitionLeader> leader = leader_of(partition);
+  slot_leaders_.assign(partitions_.size(), PartitionLeader{});
+  for (std::size_t slot = 0; slot < partitions_.size(); ++slot) {
+    const std::optional<PartitionLeader> leader = leader_of(partitions_[slot].first);
     if (!leader) {
       assigned_leaderless_ = true;
       continue;
     }
+    slot_leaders_[slot] = *leader;
     if (std::find(assigned_leader_nodes_.begin(), assigned_leader_nodes_.end(), leader->node_id) ==
         assigned_leader_nodes_.end()) {
       assigned_leader_nodes_.push_back(leader->node_id);
@@ -690,7 +692,9 @@ void KafkaConsumer::expire_requests(sim::SimTime now, ConsumerOutbox& out) {
 void KafkaConsumer::move_partition_to_end(PartitionRef partition) {
   auto it = std::find(fetch_order_.begin(), fetch_order_.end(), partition);
   KS_ASSERT(it != fetch_order_.end());
+  const auto slot = fetch_order_slots_.begin() + (it - fetch_order_.begin());
   std::rotate(it, it + 1, fetch_order_.end());
+  std::rotate(slot, slot + 1, fetch_order_slots_.end());
 }
 
 std::set<PartitionRef> KafkaConsumer::buffered_partitions() const {
@@ -761,9 +765,16 @@ void KafkaConsumer::check_event_invariants() const {
 
 void KafkaConsumer::check_invariants() const {
   check_event_invariants();
-  for (PartitionRef partition : fetch_order_) {
+  KS_ASSERT_EQ(fetch_order_slots_.size(), fetch_order_.size());
+  KS_ASSERT_EQ(slot_leaders_.size(), partitions_.size());
+  for (std::size_t i = 0; i < fetch_order_.size(); ++i) {
+    const PartitionRef partition = fetch_order_[i];
     const int32_t slot = slot_of(partition);
     KS_ASSERT(slot >= 0 && partitions_[static_cast<std::size_t>(slot)].first == partition);
+    KS_ASSERT_EQ(fetch_order_slots_[i], slot);
+    const std::optional<PartitionLeader> leader = leader_of(partition);
+    KS_ASSERT_EQ(slot_leaders_[static_cast<std::size_t>(slot)].node_id, leader ? leader->node_id : no_leader_node);
+    if (leader) KS_ASSERT_EQ(slot_leaders_[static_cast<std::size_t>(slot)].leader_epoch, leader->leader_epoch);
   }
   for (std::size_t i = 0; i < partitions_.size(); ++i) {
     const auto& [partition, state] = partitions_[i];

@@ -326,6 +326,12 @@ class KafkaConsumer {
   // assign and update_metadata (the only places either input changes) for send_fetches' early return.
   std::vector<NodeId> assigned_leader_nodes_;
   bool assigned_leaderless_ = false;
+  // By slot of partitions_, the partition's leader in metadata_ (node_id no_leader_node when leader_of has none),
+  // kept with the two above; and fetch_order_ as slots, kept in step with it by assign and
+  // move_partition_to_end. send_fetches walks the assignment on every poll, and these spare it a dense-index
+  // and a metadata lookup per partition.
+  std::vector<PartitionLeader> slot_leaders_;
+  std::vector<int32_t> fetch_order_slots_;
   std::vector<NodeId> buffered_nodes_scratch_;
   std::vector<NodeFetchScratch> node_fetch_scratch_;
 };
