@@ -25,7 +25,8 @@ FetchSessionHandler::RequestData FetchSessionHandler::build(std::span<const Fetc
   // An incremental request. First mark which session partitions are still wanted and which changed; the
   // partitions new to the session keep `next`'s order.
   ++round_;
-  std::vector<const FetchPartitionRequest*> added;
+  std::vector<const FetchPartitionRequest*>& added = added_scratch_;
+  added.clear();
   for (const FetchPartitionRequest& p : next) {
     List::iterator* it = index_.find(p.partition);
     if (it == nullptr) {
@@ -42,7 +43,8 @@ FetchSessionHandler::RequestData FetchSessionHandler::build(std::span<const Fetc
   }
   // Then walk the session in its order: unwanted partitions are forgotten; altered ones are sent after the added
   // ones, in session order (Builder.build re-adds them at the end of `next`).
-  std::vector<FetchPartitionRequest> altered;
+  std::vector<FetchPartitionRequest>& altered = altered_scratch_;
+  altered.clear();
   for (auto it = order_.begin(); it != order_.end();) {
     if (it->seen_round != round_) {
       data.to_forget.push_back(it->data.partition);

@@ -272,15 +272,16 @@ bool Partition::update_follower_fetch_state(NodeId replica, int64_t fetch_offset
   FollowerReplicaState* const state = find_follower(replica);
   KS_ASSERT(state != nullptr);
   FollowerReplicaState& s = *state;
-  const FollowerReplicaState prev = s;
+  // Every field below is read before it is overwritten, so the previous values need no copy of the state.
+  const int64_t prev_log_end_offset = s.log_end_offset;
   // Replica.updateFetchStateOrThrow (§3.2): a fetch at the leader's LEO means caught up now; a fetch at or past
   // what the leader's LEO was at the previous fetch means the follower was caught up as of that fetch.
   if (fetch_offset >= leader_log_end_offset) {
-    s.last_caught_up_time = latest_of(prev.last_caught_up_time, now);
-  } else if (fetch_offset >= prev.last_fetch_leader_log_end_offset) {
-    s.last_caught_up_time = latest_of(prev.last_caught_up_time, prev.last_fetch_time);
+    s.last_caught_up_time = latest_of(s.last_caught_up_time, now);
+  } else if (fetch_offset >= s.last_fetch_leader_log_end_offset) {
+    s.last_caught_up_time = latest_of(s.last_caught_up_time, s.last_fetch_time);
   }
-  s.last_fetch_leader_log_end_offset = std::max(leader_log_end_offset, prev.last_fetch_leader_log_end_offset);
+  s.last_fetch_leader_log_end_offset = std::max(leader_log_end_offset, s.last_fetch_leader_log_end_offset);
   s.last_fetch_time = now;
   s.log_end_offset = fetch_offset;
   s.log_start_offset = follower_log_start_offset;
@@ -293,7 +294,7 @@ bool Partition::update_follower_fetch_state(NodeId replica, int64_t fetch_offset
     expanded = true;
   }
   // maybeIncrementLeaderHW runs when the follower's LEO moved, and after an ISR change is applied (§3.3).
-  if (prev.log_end_offset != fetch_offset || expanded) return maybe_increment_leader_hw(now, out);
+  if (prev_log_end_offset != fetch_offset || expanded) return maybe_increment_leader_hw(now, out);
   return false;
 }
 

@@ -80,6 +80,9 @@ void KafkaConsumer::assign(sim::SimTime now, const std::vector<PartitionAssignme
     if (row.size() <= static_cast<std::size_t>(p.partition)) row.resize(static_cast<std::size_t>(p.partition) + 1, -1);
     row[static_cast<std::size_t>(p.partition)] = static_cast<int32_t>(i);
   }
+  fetch_order_slots_.clear();
+  for (PartitionRef partition : fetch_order_) fetch_order_slots_.push_back(slot_of(partition));
+  refresh_assigned_leaders();
   reset_maybe_needed_ = true;  // the scan of the next poll finds out
 
   // FetchBuffer.retainAll: drop buffered data of partitions no longer assigned.
@@ -106,7 +109,7 @@ void KafkaConsumer::request_reset(PartitionState& state) {
 int32_t KafkaConsumer::poll(sim::SimTime now, ConsumerOutbox& out) {
   KS_ASSERT(!blocked_in_poll_);  // the application is single-threaded: it cannot call poll while blocked in it
   const int32_t delivered = poll_iteration(now, out);
-  check_invariants();
+  check_event_invariants();
   return delivered;
 }
 
@@ -272,40 +275,52 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
   // AbstractFetch.fetchablePartitions: "excluding any partitions for which we still have buffered data".
   // Buffered partitions no longer assigned play no part below, so a flag per assigned partition suffices.
   buffered_scratch_.assign(partitions_.size(), 0);
-  const auto mark_buffered = [this](PartitionRef partition) {
+  // KAFKA-17182 (apache/kafka PR 18795, February 2025): the nodes of buffered partitions that are still
+  // fetchable get no fetch at all (bufferedNodes), so that no buffered partition falls out of its node's fetch
+  // session. Found from the few buffered fetches rather than by a scan of every assigned partition.
+  std::vector<NodeId>& buffered_nodes = buffered_nodes_scratch_;
+  buffered_nodes.clear();
+  const auto mark_buffered = [&](PartitionRef partition) {
     const int32_t slot = slot_of(partition);
-    if (slot >= 0) buffered_scratch_[static_cast<std::size_t>(slot)] = 1;
+    if (slot < 0) return;
+    uint8_t& buffered = buffered_scratch_[static_cast<std::size_t>(slot)];
+    if (buffered != 0) return;
+    buffered = 1;
+    const PartitionState& state = partitions_[static_cast<std::size_t>(slot)].second;
+    if (state.state != FetchState::fetching) return;  // SubscriptionState.isFetchable
+    const NodeId node = slot_leaders_[static_cast<std::size_t>(slot)].node_id;
+    if (node == no_leader_node) {
+      out.metadata_update_requested = true;
+      return;
+    }
+    if (std::find(buffered_nodes.begin(), buffered_nodes.end(), node) == buffered_nodes.end())
+      buffered_nodes.push_back(node);
   };
   if (next_in_line_ && !next_in_line_->consumed) mark_buffered(next_in_line_->partition);
   for (const CompletedFetch& f : completed_fetches_) mark_buffered(f.partition);
-  // KAFKA-17182 (apache/kafka PR 18795, February 2025): the nodes of buffered partitions that are still
-  // fetchable get no fetch at all (bufferedNodes), so that no buffered partition falls out of its node's fetch
-  // session.
-  std::vector<NodeId>& buffered_nodes = buffered_nodes_scratch_;
-  buffered_nodes.clear();
-  for (std::size_t slot = 0; slot < partitions_.size(); ++slot) {
-    if (buffered_scratch_[slot] == 0) continue;
-    const auto& [partition, state] = partitions_[slot];
-    if (state.state != FetchState::fetching) continue;  // SubscriptionState.isFetchable
-    const std::optional<PartitionLeader> leader = leader_of(partition);
-    if (!leader) {
-      out.metadata_update_requested = true;
-      continue;
-    }
-    if (std::find(buffered_nodes.begin(), buffered_nodes.end(), leader->node_id) == buffered_nodes.end())
-      buffered_nodes.push_back(leader->node_id);
-  }
+  const auto node_skipped = [&](NodeId node) {
+    // isUnavailable(node): reconnect backoff after a failure.
+    const auto backoff = node_backoff_until_.find(node);
+    return (backoff != node_backoff_until_.end() && backoff->second > now) ||
+           // "Skipping fetch for partition because previous request to node has not been processed".
+           pending_fetches_.contains(node) ||
+           // "Skipping fetch for partition because its leader node hosts buffered partitions".
+           std::find(buffered_nodes.begin(), buffered_nodes.end(), node) != buffered_nodes.end();
+  };
+  // Most calls come while every leader of the assignment has a fetch in flight or buffered data: then the loop
+  // below would skip every partition and send nothing, so return at once. A partition without a leader would
+  // ask for a metadata update there, so that case takes the loop.
+  if (!assigned_leaderless_ && std::all_of(assigned_leader_nodes_.begin(), assigned_leader_nodes_.end(), node_skipped))
+    return 0;
   // The partitions to fetch per leader node, in fetch order; the requests go out in node id order. A node's
   // entry also caches whether it can take a fetch now (nothing it depends on changes during this loop).
   std::size_t node_count = 0;
-  for (PartitionRef partition : fetch_order_) {
-    const int32_t slot = slot_of(partition);
-    KS_ASSERT_GE(slot, 0);
-    const PartitionState& state = partitions_[static_cast<std::size_t>(slot)].second;
+  for (const int32_t slot : fetch_order_slots_) {
+    const auto& [partition, state] = partitions_[static_cast<std::size_t>(slot)];
     if (state.state != FetchState::fetching) continue;
     if (buffered_scratch_[static_cast<std::size_t>(slot)] != 0) continue;
-    const std::optional<PartitionLeader> leader = leader_of(partition);
-    if (!leader) {
+    const PartitionLeader* leader = &slot_leaders_[static_cast<std::size_t>(slot)];
+    if (leader->node_id == no_leader_node) {
       // "Requesting metadata update for partition since the position is missing the current leader node".
       out.metadata_update_requested = true;
       continue;
@@ -318,13 +333,7 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
       NodeFetchScratch& scratch = node_fetch_scratch_[node_count++];
       scratch.node = node;
       scratch.partitions.clear();
-      // isUnavailable(node): reconnect backoff after a failure.
-      const auto backoff = node_backoff_until_.find(node);
-      scratch.skip = (backoff != node_backoff_until_.end() && backoff->second > now) ||
-                     // "Skipping fetch for partition because previous request to node has not been processed".
-                     pending_fetches_.contains(node) ||
-                     // "Skipping fetch for partition because its leader node hosts buffered partitions".
-                     std::find(buffered_nodes.begin(), buffered_nodes.end(), node) != buffered_nodes.end();
+      scratch.skip = node_skipped(node);
     }
     NodeFetchScratch& scratch = node_fetch_scratch_[entry];
     if (scratch.skip) continue;
@@ -389,7 +398,7 @@ void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, const Fet
   }
   KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);
   if (blocked_in_poll_) poll_iteration(now, out);
-  check_invariants();
+  check_event_invariants();
 }
 
 void KafkaConsumer::on_fetch_failed(sim::SimTime now, NodeId destination, uint64_t correlation_id,
@@ -398,7 +407,7 @@ void KafkaConsumer::on_fetch_failed(sim::SimTime now, NodeId destination, uint64
   if (it == pending_fetches_.end() || it->second.correlation_id != correlation_id) return;
   handle_fetch_failure(now, destination, out);
   if (blocked_in_poll_) poll_iteration(now, out);
-  check_invariants();
+  check_event_invariants();
 }
 
 void KafkaConsumer::handle_fetch_failure(sim::SimTime now, NodeId node, ConsumerOutbox& out) {
@@ -602,12 +611,31 @@ void KafkaConsumer::fail_commit(sim::SimTime now, uint64_t correlation_id, Errc 
 
 void KafkaConsumer::update_metadata(sim::SimTime now, const ProducerMetadata& metadata, ConsumerOutbox& out) {
   metadata_ = metadata;
+  refresh_assigned_leaders();
   for (auto& [partition, state] : partitions_) {
     // The awaited update arrived: fetch again from the same position (to the new leader).
     if (state.state == FetchState::awaiting_metadata) state.state = FetchState::fetching;
   }
   if (blocked_in_poll_) poll_iteration(now, out);
   check_invariants();
+}
+
+void KafkaConsumer::refresh_assigned_leaders() {
+  assigned_leader_nodes_.clear();
+  assigned_leaderless_ = false;
+  slot_leaders_.assign(partitions_.size(), PartitionLeader{});
+  for (std::size_t slot = 0; slot < partitions_.size(); ++slot) {
+    const std::optional<PartitionLeader> leader = leader_of(partitions_[slot].first);
+    if (!leader) {
+      assigned_leaderless_ = true;
+      continue;
+    }
+    slot_leaders_[slot] = *leader;
+    if (std::find(assigned_leader_nodes_.begin(), assigned_leader_nodes_.end(), leader->node_id) ==
+        assigned_leader_nodes_.end()) {
+      assigned_leader_nodes_.push_back(leader->node_id);
+    }
+  }
 }
 
 // ---- Timers ----
@@ -636,7 +664,7 @@ void KafkaConsumer::on_wakeup(sim::SimTime now, ConsumerOutbox& out) {
   expire_requests(now, out);
   std::erase_if(node_backoff_until_, [now](const auto& entry) { return entry.second <= now; });
   if (blocked_in_poll_) poll_iteration(now, out);
-  check_invariants();
+  check_event_invariants();
 }
 
 void KafkaConsumer::expire_requests(sim::SimTime now, ConsumerOutbox& out) {
@@ -664,7 +692,9 @@ void KafkaConsumer::expire_requests(sim::SimTime now, ConsumerOutbox& out) {
 void KafkaConsumer::move_partition_to_end(PartitionRef partition) {
   auto it = std::find(fetch_order_.begin(), fetch_order_.end(), partition);
   KS_ASSERT(it != fetch_order_.end());
+  const auto slot = fetch_order_slots_.begin() + (it - fetch_order_.begin());
   std::rotate(it, it + 1, fetch_order_.end());
+  std::rotate(slot, slot + 1, fetch_order_slots_.end());
 }
 
 std::set<PartitionRef> KafkaConsumer::buffered_partitions() const {
@@ -727,11 +757,24 @@ const FetchSessionHandler* KafkaConsumer::fetch_session(NodeId node) const {
   return it == session_handlers_.end() ? nullptr : &it->second;
 }
 
-void KafkaConsumer::check_invariants() const {
+void KafkaConsumer::check_event_invariants() const {
   KS_ASSERT_EQ(fetch_order_.size(), partitions_.size());
-  for (PartitionRef partition : fetch_order_) {
+  if (next_in_line_) KS_ASSERT(next_in_line_->initialized);
+  KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);
+}
+
+void KafkaConsumer::check_invariants() const {
+  check_event_invariants();
+  KS_ASSERT_EQ(fetch_order_slots_.size(), fetch_order_.size());
+  KS_ASSERT_EQ(slot_leaders_.size(), partitions_.size());
+  for (std::size_t i = 0; i < fetch_order_.size(); ++i) {
+    const PartitionRef partition = fetch_order_[i];
     const int32_t slot = slot_of(partition);
     KS_ASSERT(slot >= 0 && partitions_[static_cast<std::size_t>(slot)].first == partition);
+    KS_ASSERT_EQ(fetch_order_slots_[i], slot);
+    const std::optional<PartitionLeader> leader = leader_of(partition);
+    KS_ASSERT_EQ(slot_leaders_[static_cast<std::size_t>(slot)].node_id, leader ? leader->node_id : no_leader_node);
+    if (leader) KS_ASSERT_EQ(slot_leaders_[static_cast<std::size_t>(slot)].leader_epoch, leader->leader_epoch);
   }
   for (std::size_t i = 0; i < partitions_.size(); ++i) {
     const auto& [partition, state] = partitions_[i];
@@ -741,8 +784,6 @@ void KafkaConsumer::check_invariants() const {
     }
     if (state.state == FetchState::awaiting_reset) KS_ASSERT(reset_maybe_needed_);
   }
-  if (next_in_line_) KS_ASSERT(next_in_line_->initialized);
-  KS_ASSERT_LE(completed_fetches_.size(), max_buffered_fetches);
 }
 
 }  // namespace kafkasim::kafka

@@ -84,10 +84,10 @@ void ReplicaFetcher::add_partitions(std::span<const InitialFetchState> partition
     KS_ASSERT_GE(initial.current_leader_epoch, 0);
     KS_ASSERT_GE(initial.log_start_offset, 0);
     KS_ASSERT_GE(initial.log_end_offset, initial.log_start_offset);
-    auto existing = states_.find(initial.partition);
-    if (existing != states_.end() && existing->second.current_leader_epoch == initial.current_leader_epoch) {
+    PartitionFetchState* existing = state_of(initial.partition);
+    if (existing != nullptr && existing->current_leader_epoch == initial.current_leader_epoch) {
       // partitionFetchState: same leader epoch, keep the current state (updateAndMoveToEnd still moves it).
-      move_to_end(initial.partition, existing->second);
+      move_to_end(initial.partition, *existing);
       continue;
     }
     PartitionFetchState state;
@@ -110,16 +110,18 @@ void ReplicaFetcher::add_partitions(std::span<const InitialFetchState> partition
       state.phase = FetchPhase::truncating;
       state.fetch_offset = initial.init_offset;
     }
-    if (existing != states_.end()) {
+    if (existing != nullptr) {
       // move_to_end replaces this entry.
-      state.order_seq = existing->second.order_seq;
-      state.order_pos = existing->second.order_pos;
-      existing->second = std::move(state);
-      move_to_end(initial.partition, existing->second);
+      state.order_seq = existing->order_seq;
+      state.order_pos = existing->order_pos;
+      *existing = std::move(state);
+      move_to_end(initial.partition, *existing);
     } else {
-      auto [it, inserted] = states_.emplace(initial.partition, std::move(state));
+      auto owned = std::make_unique<PartitionFetchState>(std::move(state));
+      PartitionFetchState& placed = *owned;
+      const bool inserted = states_.emplace(initial.partition, std::move(owned));
       KS_ASSERT(inserted);
-      move_to_end(initial.partition, it->second);
+      move_to_end(initial.partition, placed);
     }
   }
   KS_ASSERT_LE(states_.size(), max_partitions);
@@ -139,10 +141,10 @@ int32_t ReplicaFetcher::remove_partitions(std::span<const PartitionRef> partitio
 }
 
 void ReplicaFetcher::remove_one(PartitionRef partition) {
-  auto it = states_.find(partition);
-  KS_ASSERT(it != states_.end());
-  order_.erase(it->second.order_pos);
-  states_.erase(it);
+  PartitionFetchState* state = state_of(partition);
+  KS_ASSERT(state != nullptr);
+  order_.erase(state->order_pos);
+  states_.erase(partition);
 }
 
 void ReplicaFetcher::mark_loop_due(sim::SimTime now) {
@@ -164,12 +166,12 @@ void ReplicaFetcher::move_to_end(PartitionRef partition, PartitionFetchState& st
 
 void ReplicaFetcher::delay_partitions(std::span<const PartitionRef> partitions, sim::SimTime now) {
   for (const PartitionRef& partition : partitions) {
-    auto it = states_.find(partition);
-    if (it == states_.end()) continue;
+    PartitionFetchState* state = state_of(partition);
+    if (state == nullptr) continue;
     // delayPartitions: an existing delay is not extended.
-    if (it->second.is_delayed(now)) continue;
-    it->second.delayed_until = now + config_.replica_fetch_backoff;
-    move_to_end(partition, it->second);
+    if (state->is_delayed(now)) continue;
+    state->delayed_until = now + config_.replica_fetch_backoff;
+    move_to_end(partition, *state);
   }
 }
 
@@ -186,8 +188,13 @@ std::optional<uint64_t> ReplicaFetcher::in_flight_correlation_id() const {
 }
 
 const PartitionFetchState* ReplicaFetcher::fetch_state(PartitionRef partition) const {
-  auto it = states_.find(partition);
-  return it == states_.end() ? nullptr : &it->second;
+  const std::unique_ptr<PartitionFetchState>* state = states_.find(partition);
+  return state == nullptr ? nullptr : state->get();
+}
+
+PartitionFetchState* ReplicaFetcher::state_of(PartitionRef partition) {
+  std::unique_ptr<PartitionFetchState>* state = states_.find(partition);
+  return state == nullptr ? nullptr : state->get();
 }
 
 std::vector<PartitionRef> ReplicaFetcher::partitions_in_order() const {
@@ -296,9 +303,9 @@ void ReplicaFetcher::fail_in_flight(sim::SimTime now) {
     // handleOutOfRangeError returns false when the offsets query throws: the partition keeps its fetch offset
     // and is delayed; the next fetch will meet OFFSET_OUT_OF_RANGE again if it still applies.
     for (const auto& [partition, requested] : failed.partitions) {
-      auto it = states_.find(partition);
-      if (it == states_.end() || it->second.phase != FetchPhase::awaiting_leader_offsets) continue;
-      it->second.phase = FetchPhase::fetching;
+      PartitionFetchState* state = state_of(partition);
+      if (state == nullptr || state->phase != FetchPhase::awaiting_leader_offsets) continue;
+      state->phase = FetchPhase::fetching;
       to_delay.push_back(partition);
     }
   }
@@ -315,9 +322,9 @@ ResponseDisposition ReplicaFetcher::on_request_failed(uint64_t correlation_id, s
 }
 
 bool ReplicaFetcher::on_partition_fenced(PartitionRef partition, int32_t request_epoch, FetcherOutbox& out) {
-  auto it = states_.find(partition);
-  if (it == states_.end()) return false;
-  if (it->second.current_leader_epoch == request_epoch) {
+  const PartitionFetchState* state = state_of(partition);
+  if (state == nullptr) return false;
+  if (state->current_leader_epoch == request_epoch) {
     // Our epoch is older than the leader's: stop fetching until new metadata re-adds the partition.
     remove_one(partition);
     out.local.push_back(PartitionFailed{partition, Errc::fenced_leader_epoch});
@@ -328,11 +335,11 @@ bool ReplicaFetcher::on_partition_fenced(PartitionRef partition, int32_t request
 }
 
 void ReplicaFetcher::set_local_log_start_offset(PartitionRef partition, int64_t log_start_offset) {
-  auto it = states_.find(partition);
-  KS_ASSERT(it != states_.end());
-  KS_ASSERT_GE(log_start_offset, it->second.log_start_offset);
-  KS_ASSERT_LE(log_start_offset, it->second.log_end_offset);
-  it->second.log_start_offset = log_start_offset;
+  PartitionFetchState* state = state_of(partition);
+  KS_ASSERT(state != nullptr);
+  KS_ASSERT_GE(log_start_offset, state->log_start_offset);
+  KS_ASSERT_LE(log_start_offset, state->log_end_offset);
+  state->log_start_offset = log_start_offset;
 }
 
 ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& response, sim::SimTime now,
@@ -349,13 +356,18 @@ ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& respo
 
   std::vector<PartitionRef> with_error;
   std::vector<std::pair<PartitionRef, EpochEndOffset>> diverging;
+  // At most one instruction per partition below (the diverging-epoch truncations come on top): one allocation
+  // instead of the vector doubling its way up through a response of dozens of partitions.
+  // Growing geometrically still, should one outbox collect several responses.
+  if (out.local.capacity() - out.local.size() < response.partitions.size())
+    out.local.reserve(std::max(out.local.size() + response.partitions.size(), 2 * out.local.capacity()));
   for (const FetchPartitionResponse& data : response.partitions) {
     // The handler checked that the leader answered only for session partitions; their data is what was asked.
     const FetchPartitionRequest* requested = session_.session_partition(data.partition);
     KS_ASSERT(requested != nullptr);
-    auto it = states_.find(data.partition);
-    if (it == states_.end()) continue;  // removed while the request was out
-    PartitionFetchState& state = it->second;
+    PartitionFetchState* const found = state_of(data.partition);
+    if (found == nullptr) continue;  // removed while the request was out
+    PartitionFetchState& state = *found;
     // A partition removed and re-added, or truncated, while the request was out: this answer is not for it.
     if (requested->fetch_offset != state.fetch_offset || !state.is_ready_for_fetch(now)) continue;
 
@@ -423,7 +435,9 @@ ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& respo
 
 void ReplicaFetcher::truncate_on_diverging_epoch(PartitionRef partition, const EpochEndOffset& diverging,
                                                  FetcherOutbox& out) {
-  PartitionFetchState& state = states_.at(partition);
+  PartitionFetchState* const found = state_of(partition);
+  KS_ASSERT(found != nullptr);
+  PartitionFetchState& state = *found;
   const OffsetTruncation truncation =
       offset_truncation_state(diverging, state.fetch_offset, state.log_end_offset, state.epochs);
   KS_ASSERT_LE(truncation.offset, state.log_end_offset);
@@ -453,15 +467,15 @@ ResponseDisposition ReplicaFetcher::on_leader_offsets_response(const LeaderOffse
   for (const LeaderOffsetsPartitionResponse& data : response.partitions) {
     const auto requested = request.partitions.find(data.partition);
     KS_ASSERT(requested != request.partitions.end());
-    auto it = states_.find(data.partition);
-    if (it == states_.end() || it->second.phase != FetchPhase::awaiting_leader_offsets ||
-        it->second.current_leader_epoch != requested->second.current_leader_epoch) {
+    PartitionFetchState* const found = state_of(data.partition);
+    if (found == nullptr || found->phase != FetchPhase::awaiting_leader_offsets ||
+        found->current_leader_epoch != requested->second.current_leader_epoch) {
       continue;  // removed or re-added while the query was out
     }
-    PartitionFetchState& state = it->second;
+    PartitionFetchState& state = *found;
     if (data.error == Errc::fenced_leader_epoch) {
       if (on_partition_fenced(data.partition, requested->second.current_leader_epoch, out)) {
-        states_.at(data.partition).phase = FetchPhase::fetching;
+        state.phase = FetchPhase::fetching;
         with_error.push_back(data.partition);
       }
       continue;
@@ -502,13 +516,13 @@ void ReplicaFetcher::check_invariants() const {
   KS_ASSERT_EQ(order_.size(), states_.size());
   uint64_t previous_seq = 0;
   for (auto entry = order_.begin(); entry != order_.end(); ++entry) {
-    const auto it = states_.find(entry->first);
-    KS_ASSERT(it != states_.end());
-    KS_ASSERT(&it->second == entry->second);
-    KS_ASSERT(it->second.order_pos == entry);
-    KS_ASSERT_GT(it->second.order_seq, previous_seq);
-    previous_seq = it->second.order_seq;
-    const PartitionFetchState& state = it->second;
+    const PartitionFetchState* const found = fetch_state(entry->first);
+    KS_ASSERT(found != nullptr);
+    KS_ASSERT(found == entry->second);
+    KS_ASSERT(found->order_pos == entry);
+    KS_ASSERT_GT(found->order_seq, previous_seq);
+    previous_seq = found->order_seq;
+    const PartitionFetchState& state = *found;
     KS_ASSERT_LE(state.log_start_offset, state.log_end_offset);
     if (state.phase == FetchPhase::fetching) KS_ASSERT_EQ(state.fetch_offset, state.log_end_offset);
     if (state.phase == FetchPhase::truncating) KS_ASSERT_LE(state.fetch_offset, state.log_end_offset);

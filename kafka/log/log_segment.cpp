@@ -80,6 +80,10 @@ void LogSegment::append(std::span<const RecordBatch> batches, int64_t index_inte
     append_bytes += b.size_bytes;
   }
   next_offset_ = batches_.back().batch.next_offset();
+  // The log write, and maybe an offset-index and a time-index entry: one allocation for a fresh outbox rather
+  // than the vector growing one op at a time.
+  // (Reserving exactly size + 3 would defeat the doubling when one outbox takes the appends of many partitions.)
+  if (out.capacity() - out.size() < 3) out.reserve(std::max(out.size() + 3, 2 * out.capacity()));
   out.push_back(StorageOp{StorageOpKind::write, FileKind::log, file_id_, physical_position, append_bytes, -1, {}});
   if (physical_position == 0) rolling_based_timestamp_ = append_max_ts;
   size_bytes_ += append_bytes;

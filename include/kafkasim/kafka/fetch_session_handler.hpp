@@ -91,6 +91,9 @@ class FetchSessionHandler {
   List order_;
   PartitionIndex<List::iterator> index_;
   uint64_t round_ = 0;
+  // build()'s lists of added and altered partitions, kept for their capacity: build runs for every fetch.
+  std::vector<const FetchPartitionRequest*> added_scratch_;
+  std::vector<FetchPartitionRequest> altered_scratch_;
 };
 
 }  // namespace kafkasim::kafka

@@ -261,6 +261,7 @@ class KafkaConsumer {
   void expire_requests(sim::SimTime now, ConsumerOutbox& out);
   void request_reset(PartitionState& state);
   void move_partition_to_end(PartitionRef partition);
+  void refresh_assigned_leaders();
   // The leader (node, epoch) of a partition in the current metadata, or nullopt.
   std::optional<PartitionLeader> leader_of(PartitionRef partition) const {
     if (!metadata_.knows_topic(partition.topic)) return std::nullopt;
@@ -274,7 +275,16 @@ class KafkaConsumer {
   int32_t slot_of(PartitionRef partition) const;
   PartitionState* find_state(PartitionRef partition);
   const PartitionState* find_state(PartitionRef partition) const;
+  // The whole-assignment check (order, index, positions, reset flag), O(assigned partitions). It runs at the end
+  // of the handlers that change the assignment, the metadata or positions from outside (assign, update_metadata,
+  // ListOffsets and commit responses). The per-event handlers (poll, fetch responses and failures, wakeups) run
+  // only check_event_invariants: the per-partition facts they could break are asserted where they change
+  // (positions only move forward in fetch_records; every move to awaiting_reset sets reset_maybe_needed_, and
+  // reset_positions_if_needed clears it only when no partition stays awaiting), and a full scan on every poll
+  // was ~1 % of a large run.
   void check_invariants() const;
+  // The O(1) subset of check_invariants, run at the end of every per-event handler.
+  void check_event_invariants() const;
 
   ConsumerConfig config_;
   ProducerMetadata metadata_;
@@ -312,6 +322,16 @@ class KafkaConsumer {
     std::vector<FetchPartitionRequest> partitions;
   };
   std::vector<uint8_t> buffered_scratch_;  // by slot in partitions_
+  // The distinct leader nodes of the assigned partitions in metadata_, and whether one has no leader; kept by
+  // assign and update_metadata (the only places either input changes) for send_fetches' early return.
+  std::vector<NodeId> assigned_leader_nodes_;
+  bool assigned_leaderless_ = false;
+  // By slot of partitions_, the partition's leader in metadata_ (node_id no_leader_node when leader_of has none),
+  // kept with the two above; and fetch_order_ as slots, kept in step with it by assign and
+  // move_partition_to_end. send_fetches walks the assignment on every poll, and these spare it a dense-index
+  // and a metadata lookup per partition.
+  std::vector<PartitionLeader> slot_leaders_;
+  std::vector<int32_t> fetch_order_slots_;
   std::vector<NodeId> buffered_nodes_scratch_;
   std::vector<NodeFetchScratch> node_fetch_scratch_;
 };

@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -57,6 +58,7 @@
 #include "kafkasim/kafka/errors.hpp"
 #include "kafkasim/kafka/fetch_session_handler.hpp"
 #include "kafkasim/kafka/fetcher/follower_epoch_cache.hpp"
+#include "kafkasim/kafka/partition_index.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 #include "kafkasim/sim/time.hpp"
 
@@ -307,6 +309,7 @@ class ReplicaFetcher {
   // onPartitionFenced: true when the partition stays (its epoch moved on since the request) and must back off.
   bool on_partition_fenced(PartitionRef partition, int32_t request_epoch, FetcherOutbox& out);
   void remove_one(PartitionRef partition);
+  PartitionFetchState* state_of(PartitionRef partition);
   void truncate_on_diverging_epoch(PartitionRef partition, const EpochEndOffset& diverging, FetcherOutbox& out);
 
   ReplicaFetcherConfig config_;
@@ -314,8 +317,10 @@ class ReplicaFetcher {
   NodeId source_broker_id_;
   int32_t fetcher_id_;
 
-  std::map<PartitionRef, PartitionFetchState> states_;
-  // PartitionStates order: (partition, its state in states_; map nodes never move), by increasing order_seq.
+  // The partitions' states, looked up on every response and wakeup: a dense index rather than a std::map, since
+  // the order that matters is `order_`'s. Held by pointer so that `order_` can point at them.
+  PartitionIndex<std::unique_ptr<PartitionFetchState>> states_;
+  // PartitionStates order: (partition, its state in states_), by increasing order_seq.
   FetchOrderList order_;
   uint64_t next_order_seq_ = 1;  // 0 is PartitionFetchState's "not placed"
   // run_loop's list of ready partitions, kept for its capacity.
