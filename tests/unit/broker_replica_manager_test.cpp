@@ -453,15 +453,27 @@ TEST_CASE("NOT_ENOUGH_REPLICAS_AFTER_APPEND once the ISR shrank below min after 
   CHECK_FALSE(b.p().check_enough_replicas_reach_offset(11).done);
 }
 
-TEST_CASE("follower truncation on a diverging epoch (KIP-595 style, §3.5)") {
+namespace {
+
+// Brokers 1 and 2 with partition `tp` (RF 2); replicate() runs one fetch of broker 2 from broker 1 with broker 2's
+// current fetch state and applies the response on broker 2.
+struct LeaderAndFollower {
   BrokerOutbox out1;
   BrokerOutbox out2;
-  ReplicaManager b1(broker_config(1, 1), SimTime::zero());
-  ReplicaManager b2(broker_config(2, 1), SimTime::zero());
-  PartitionConfig pc;
-  b1.add_partition(tp, pc, 1, sim::Rng::stream(1, "log"), SimTime::zero(), out1);
-  b2.add_partition(tp, pc, 1, sim::Rng::stream(2, "log"), SimTime::zero(), out2);
-  auto replicate = [&](SimTime now) {
+  ReplicaManager b1{broker_config(1, 1), SimTime::zero()};
+  ReplicaManager b2{broker_config(2, 1), SimTime::zero()};
+  LeaderAndFollower() {
+    const PartitionConfig pc;
+    b1.add_partition(tp, pc, 1, sim::Rng::stream(1, "log"), SimTime::zero(), out1);
+    b2.add_partition(tp, pc, 1, sim::Rng::stream(2, "log"), SimTime::zero(), out2);
+  }
+  // Epoch 0 with broker 1 leading and 2 following; five records (offsets 0..4) produced to broker 1 at 1 ms.
+  void epoch_zero_with_five_records() {
+    b1.become_leader(tp, 0, {1, 2}, {1, 2}, SimTime::zero(), out1);
+    b2.become_follower(tp, 1, 0, {1, 2}, SimTime::zero(), out2);
+    b1.handle_produce(produce1(1, 5), at(1_ms), out1);
+  }
+  FollowerApplyResult replicate(SimTime now) {
     const FollowerFetchState s = b2.partition(tp)->follower_fetch_state();
     FetchRequest req = follower_fetch(2, s.fetch_offset, 0_ms, s.last_fetched_epoch);
     req.partitions[0].current_leader_epoch = s.current_leader_epoch;
@@ -469,11 +481,17 @@ TEST_CASE("follower truncation on a diverging epoch (KIP-595 style, §3.5)") {
     b1.handle_fetch(req, now, out1);
     REQUIRE(out1.fetch_responses.size() == 1);
     return b2.handle_follower_fetch_response(out1.fetch_responses[0].response, now, out2).at(0);
-  };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("follower truncation on a diverging epoch (KIP-595 style, §3.5)") {
+  LeaderAndFollower pair;
+  auto& [out1, out2, b1, b2] = pair;
+  auto replicate = [&](SimTime now) { return pair.replicate(now); };
   // Epoch 0, leader 1: offsets 0..4 replicated to broker 2.
-  b1.become_leader(tp, 0, {1, 2}, {1, 2}, SimTime::zero(), out1);
-  b2.become_follower(tp, 1, 0, {1, 2}, SimTime::zero(), out2);
-  b1.handle_produce(produce1(1, 5), at(1_ms), out1);
+  pair.epoch_zero_with_five_records();
   CHECK(replicate(at(2_ms)).appended);
   CHECK(b2.partition(tp)->log_end_offset() == 5);
   // Epoch 1, leader 2: offsets 5..9 that broker 1 never gets.
@@ -627,25 +645,10 @@ TEST_CASE("a follower that follows the leader's log start offset trims its leade
   // Leader 1 and follower 2. Epoch 0: offsets 0..4; epoch 1: 5..9, all replicated, so the follower's cache is
   // {0:0, 1:5}. DeleteRecords on the leader to 7; the next fetch response carries logStartOffset 7, which the
   // follower adopts (<= its HW 10), and truncateFromStart(7) leaves {1:7}.
-  BrokerOutbox out1;
-  BrokerOutbox out2;
-  ReplicaManager b1(broker_config(1, 1), SimTime::zero());
-  ReplicaManager b2(broker_config(2, 1), SimTime::zero());
-  PartitionConfig pc;
-  b1.add_partition(tp, pc, 1, sim::Rng::stream(1, "log"), SimTime::zero(), out1);
-  b2.add_partition(tp, pc, 1, sim::Rng::stream(2, "log"), SimTime::zero(), out2);
-  auto replicate = [&](SimTime now) {
-    const FollowerFetchState s = b2.partition(tp)->follower_fetch_state();
-    FetchRequest req = follower_fetch(2, s.fetch_offset, 0_ms, s.last_fetched_epoch);
-    req.partitions[0].current_leader_epoch = s.current_leader_epoch;
-    out1.clear();
-    b1.handle_fetch(req, now, out1);
-    REQUIRE(out1.fetch_responses.size() == 1);
-    return b2.handle_follower_fetch_response(out1.fetch_responses[0].response, now, out2).at(0);
-  };
-  b1.become_leader(tp, 0, {1, 2}, {1, 2}, SimTime::zero(), out1);
-  b2.become_follower(tp, 1, 0, {1, 2}, SimTime::zero(), out2);
-  b1.handle_produce(produce1(1, 5), at(1_ms), out1);
+  LeaderAndFollower pair;
+  auto& [out1, out2, b1, b2] = pair;
+  auto replicate = [&](SimTime now) { return pair.replicate(now); };
+  pair.epoch_zero_with_five_records();
   b1.become_leader(tp, 1, {1, 2}, {1, 2}, at(2_ms), out1);
   b2.become_follower(tp, 1, 1, {1, 2}, at(2_ms), out2);
   b1.handle_produce(produce1(1, 5), at(3_ms), out1);
