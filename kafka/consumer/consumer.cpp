@@ -376,7 +376,7 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
   return sent;
 }
 
-void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, const FetchResponse& response,
+void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, FetchResponse&& response,
                                       ConsumerOutbox& out) {
   auto it = pending_fetches_.find(source);
   if (it == pending_fetches_.end() || it->second.correlation_id != response.correlation_id) return;
@@ -385,14 +385,14 @@ void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, const Fet
   FetchSessionHandler& session = session_handlers_.at(source);
   // handleFetchSuccess: a response the session handler rejects is dropped; the next fetch to the node is full.
   if (session.handle_response(response)) {
-    for (const FetchPartitionResponse& data : response.partitions) {
+    for (FetchPartitionResponse& data : response.partitions) {
       // The handler checked that every partition is in the session; its data is what this fetch asked for.
       const FetchPartitionRequest* requested = session.session_partition(data.partition);
       KS_ASSERT(requested != nullptr);
       CompletedFetch fetch;
       fetch.partition = data.partition;
       fetch.fetch_offset = requested->fetch_offset;
-      fetch.data = data;
+      fetch.data = std::move(data);  // the response is ours: its batches move instead of being copied
       completed_fetches_.push_back(std::move(fetch));
     }
   }

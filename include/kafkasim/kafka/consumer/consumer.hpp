@@ -157,7 +157,7 @@ class KafkaConsumer {
 
   // Responses and failures routed back by the cluster layer. A response whose correlation id is not pending
   // (it timed out, or was failed) is ignored.
-  void on_fetch_response(sim::SimTime now, NodeId source, const FetchResponse& response, ConsumerOutbox& out);
+  void on_fetch_response(sim::SimTime now, NodeId source, FetchResponse&& response, ConsumerOutbox& out);
   // The connection failed or the request was lost (NetworkClient disconnect): AbstractFetch.handleFetchFailure.
   void on_fetch_failed(sim::SimTime now, NodeId destination, uint64_t correlation_id, ConsumerOutbox& out);
   void on_list_offsets_response(sim::SimTime now, const ListOffsetsResponse& response, ConsumerOutbox& out);
