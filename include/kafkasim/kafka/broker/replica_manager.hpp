@@ -116,7 +116,8 @@ class ReplicaManager {
   // The hosted replica of each partition, or nullptr. Partitions are never removed from partitions_, so the
   // pointers stay valid; a fetch looks its partitions up once and reuses them for the read, every purgatory
   // check and the completing re-read.
-  std::vector<Partition*> resolve(const std::vector<FetchPartitionRequest>& partitions);
+  // Written into `targets` (cleared first).
+  void resolve(const std::vector<FetchPartitionRequest>& partitions, std::vector<Partition*>& targets);
   // ReplicaManager.readFromLog: reads every partition within max_bytes (the first non-empty partition may
   // exceed it by one batch, KIP-74). Follower fetch state is updated only on the first read.
   FetchResponse read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
@@ -145,6 +146,10 @@ class ReplicaManager {
   FetchManager fetch_manager_;
   // Reused by check_delayed_produces / check_delayed_fetches for the ids they walk (no allocation per append).
   std::vector<uint64_t> watch_scratch_;
+  // The partition list and targets of the last fetch answered without parking (or of the last completed parked
+  // one): handle_fetch reuses their capacity instead of allocating two vectors per fetch.
+  std::vector<FetchPartitionRequest> read_scratch_;
+  std::vector<Partition*> targets_scratch_;
 };
 
 }  // namespace kafkasim::kafka
