@@ -320,8 +320,10 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   // fetchOffsetMetadata: where each fetch offset lies, needed only for a fetch that is parked. Nothing in
   // handle_fetch changes the segments of a log (reads and follower state only), so this equals the position
   // at the time of the read. Every target is non-null here: an unknown partition is an error, answered above.
-  std::vector<PartitionRef> keys;
-  std::vector<LogOffsetPosition> positions;
+  std::vector<PartitionRef> keys = std::move(keys_scratch_);
+  std::vector<LogOffsetPosition> positions = std::move(positions_scratch_);
+  keys.clear();
+  positions.clear();
   keys.reserve(read.partitions.size());
   positions.reserve(read.partitions.size());
   for (std::size_t i = 0; i < read.partitions.size(); ++i) {
@@ -336,6 +338,8 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
     send_fetch_response(op.request, op.context, std::move(response), now, out);
     read_scratch_ = std::move(op.request.partitions);
     targets_scratch_ = std::move(op.targets);
+    positions_scratch_ = std::move(op.fetch_positions);
+    keys_scratch_ = std::move(keys);
     return;
   }
   fetch_purgatory_.add(std::move(op), deadline, std::move(keys));
@@ -389,6 +393,7 @@ void ReplicaManager::complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox&
   send_fetch_response(op.request, op.context, std::move(response), now, out);
   read_scratch_ = std::move(op.request.partitions);
   targets_scratch_ = std::move(op.targets);
+  positions_scratch_ = std::move(op.fetch_positions);
 }
 
 void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {

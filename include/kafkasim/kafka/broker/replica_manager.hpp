@@ -146,10 +146,13 @@ class ReplicaManager {
   FetchManager fetch_manager_;
   // Reused by check_delayed_produces / check_delayed_fetches for the ids they walk (no allocation per append).
   std::vector<uint64_t> watch_scratch_;
-  // The partition list and targets of the last fetch answered without parking (or of the last completed parked
-  // one): handle_fetch reuses their capacity instead of allocating two vectors per fetch.
+  // The partition list, targets and fetch positions of the last fetch answered (at once or from the purgatory),
+  // and the watch keys of the last one not parked: handle_fetch reuses their capacity instead of allocating
+  // these vectors per fetch.
   std::vector<FetchPartitionRequest> read_scratch_;
   std::vector<Partition*> targets_scratch_;
+  std::vector<LogOffsetPosition> positions_scratch_;
+  std::vector<PartitionRef> keys_scratch_;
 };
 
 }  // namespace kafkasim::kafka
