@@ -409,10 +409,11 @@ void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, B
 
 // ---- follower side ----
 
-std::vector<FollowerApplyResult> ReplicaManager::handle_follower_fetch_response(const FetchResponse& response,
-                                                                                sim::SimTime now,
-                                                                                BrokerOutbox& out) {
-  std::vector<FollowerApplyResult> results;
+const std::vector<FollowerApplyResult>& ReplicaManager::handle_follower_fetch_response(const FetchResponse& response,
+                                                                                       sim::SimTime now,
+                                                                                       BrokerOutbox& out) {
+  std::vector<FollowerApplyResult>& results = follower_results_;
+  results.clear();
   results.reserve(response.partitions.size());
   for (const FetchPartitionResponse& r : response.partitions) {
     Partition* p = partition(r.partition);

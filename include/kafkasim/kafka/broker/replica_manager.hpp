@@ -75,9 +75,10 @@ class ReplicaManager {
 
   // Follower side: applies the leader's response to the local follower replicas (append, HW, truncation).
   // One result per partition of the response, in order; a partition this broker does not follow any more
-  // gets NOT_LEADER_OR_FOLLOWER and is left alone.
-  std::vector<FollowerApplyResult> handle_follower_fetch_response(const FetchResponse& response, sim::SimTime now,
-                                                                  BrokerOutbox& out);
+  // gets NOT_LEADER_OR_FOLLOWER and is left alone. The results stay valid until the next call (one vector is
+  // reused: every follower response comes through here).
+  const std::vector<FollowerApplyResult>& handle_follower_fetch_response(const FetchResponse& response,
+                                                                         sim::SimTime now, BrokerOutbox& out);
 
   // An fsync tagged `flush_offset` of this partition's log completed (StorageOpKind::fsync).
   void on_flush_completed(PartitionRef ref, int64_t flush_offset);
@@ -153,6 +154,7 @@ class ReplicaManager {
   std::vector<Partition*> targets_scratch_;
   std::vector<LogOffsetPosition> positions_scratch_;
   std::vector<PartitionRef> keys_scratch_;
+  std::vector<FollowerApplyResult> follower_results_;  // handle_follower_fetch_response's answer
 };
 
 }  // namespace kafkasim::kafka
