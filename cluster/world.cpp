@@ -576,7 +576,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
             if (c->id != destination) continue;
             kafka::ConsumerOutbox out;
             c->decompress_pending += compression_.consumer_fetch_cost(*shared);
-            c->consumer->on_fetch_response(engine_.now(), b.id, *shared, out);
+            c->consumer->on_fetch_response(engine_.now(), b.id, std::move(*shared), out);
             consumer_dispatch(*c, out);
           }
         });

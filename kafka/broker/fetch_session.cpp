@@ -260,22 +260,21 @@ FetchContext FetchContext::incremental(std::shared_ptr<FetchSession> session, in
   return c;
 }
 
-std::vector<FetchPartitionRequest> FetchContext::partitions_to_read(const FetchRequest& request) const {
+void FetchContext::partitions_to_read(const FetchRequest& request, std::vector<FetchPartitionRequest>& read) const {
+  read.clear();
   switch (kind_) {
     case Kind::session_error:
-      return {};
+      return;
     case Kind::sessionless:
     case Kind::full:
-      return request.partitions;
-    case Kind::incremental: {
-      std::vector<FetchPartitionRequest> read;
+      read.assign(request.partitions.begin(), request.partitions.end());
+      return;
+    case Kind::incremental:
       read.reserve(session_->size());
       for (const CachedPartition& p : session_->partitions()) read.push_back(p.request);
-      return read;
-    }
+      return;
   }
   KS_ASSERT(false);
-  return {};
 }
 
 void FetchContext::update_and_generate_response_data(FetchResponse& response,

@@ -235,11 +235,10 @@ void ReplicaManager::on_high_watermark_increased(PartitionRef ref, sim::SimTime 
 
 // ---- fetch ----
 
-std::vector<Partition*> ReplicaManager::resolve(const std::vector<FetchPartitionRequest>& partitions) {
-  std::vector<Partition*> targets;
+void ReplicaManager::resolve(const std::vector<FetchPartitionRequest>& partitions, std::vector<Partition*>& targets) {
+  targets.clear();
   targets.reserve(partitions.size());
   for (const FetchPartitionRequest& pr : partitions) targets.push_back(partition(pr.partition));
-  return targets;
 }
 
 FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
@@ -291,13 +290,17 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   read.max_wait = request.max_wait;
   read.min_bytes = request.min_bytes;
   read.max_bytes = request.max_bytes;
-  read.partitions = context.partitions_to_read(request);
+  // The two per-fetch lists reuse the capacity of earlier fetches (given back below once the response is built).
+  read.partitions = std::move(read_scratch_);
+  context.partitions_to_read(request, read.partitions);
   // "if (interesting.isEmpty) processResponseCallback(Seq.empty)": a session error or an empty fetch answers now.
   if (read.partitions.empty()) {
     send_fetch_response(read, context, FetchResponse{read.correlation_id, {}}, now, out);
+    read_scratch_ = std::move(read.partitions);
     return;
   }
-  std::vector<Partition*> targets = resolve(read.partitions);
+  std::vector<Partition*> targets = std::move(targets_scratch_);
+  resolve(read.partitions, targets);
   FetchResponse response = read_from_log(read, targets, /*update_fetch_state=*/true, now, out);
   int64_t bytes_readable = 0;
   bool any_error = false;
@@ -310,13 +313,17 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   // §2.8 step 6: answer at once, or park a DelayedFetch for up to max_wait.
   if (read.max_wait <= sim::Duration::zero() || bytes_readable >= read.min_bytes || any_error || any_diverging) {
     send_fetch_response(read, context, std::move(response), now, out);
+    read_scratch_ = std::move(read.partitions);
+    targets_scratch_ = std::move(targets);
     return;
   }
   // fetchOffsetMetadata: where each fetch offset lies, needed only for a fetch that is parked. Nothing in
   // handle_fetch changes the segments of a log (reads and follower state only), so this equals the position
   // at the time of the read. Every target is non-null here: an unknown partition is an error, answered above.
-  std::vector<PartitionRef> keys;
-  std::vector<LogOffsetPosition> positions;
+  std::vector<PartitionRef> keys = std::move(keys_scratch_);
+  std::vector<LogOffsetPosition> positions = std::move(positions_scratch_);
+  keys.clear();
+  positions.clear();
   keys.reserve(read.partitions.size());
   positions.reserve(read.partitions.size());
   for (std::size_t i = 0; i < read.partitions.size(); ++i) {
@@ -329,6 +336,10 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   // tryCompleteElseWatch: the accumulated-bytes rule of DelayedFetch may already hold.
   if (fetch_is_satisfied(op)) {
     send_fetch_response(op.request, op.context, std::move(response), now, out);
+    read_scratch_ = std::move(op.request.partitions);
+    targets_scratch_ = std::move(op.targets);
+    positions_scratch_ = std::move(op.fetch_positions);
+    keys_scratch_ = std::move(keys);
     return;
   }
   fetch_purgatory_.add(std::move(op), deadline, std::move(keys));
@@ -380,6 +391,9 @@ void ReplicaManager::complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox&
   // DelayedFetch.onComplete re-reads without updating follower state (readFromPurgatory = true).
   FetchResponse response = read_from_log(op.request, op.targets, /*update_fetch_state=*/false, now, out);
   send_fetch_response(op.request, op.context, std::move(response), now, out);
+  read_scratch_ = std::move(op.request.partitions);
+  targets_scratch_ = std::move(op.targets);
+  positions_scratch_ = std::move(op.fetch_positions);
 }
 
 void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {
@@ -395,10 +409,11 @@ void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, B
 
 // ---- follower side ----
 
-std::vector<FollowerApplyResult> ReplicaManager::handle_follower_fetch_response(const FetchResponse& response,
-                                                                                sim::SimTime now,
-                                                                                BrokerOutbox& out) {
-  std::vector<FollowerApplyResult> results;
+const std::vector<FollowerApplyResult>& ReplicaManager::handle_follower_fetch_response(const FetchResponse& response,
+                                                                                       sim::SimTime now,
+                                                                                       BrokerOutbox& out) {
+  std::vector<FollowerApplyResult>& results = follower_results_;
+  results.clear();
   results.reserve(response.partitions.size());
   for (const FetchPartitionResponse& r : response.partitions) {
     Partition* p = partition(r.partition);

@@ -303,7 +303,7 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
     const auto backoff = node_backoff_until_.find(node);
     return (backoff != node_backoff_until_.end() && backoff->second > now) ||
            // "Skipping fetch for partition because previous request to node has not been processed".
-           pending_fetches_.contains(node) ||
+           has_pending_fetch(node) ||
            // "Skipping fetch for partition because its leader node hosts buffered partitions".
            std::find(buffered_nodes.begin(), buffered_nodes.end(), node) != buffered_nodes.end();
   };
@@ -368,7 +368,11 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
     request.forgotten = std::move(data.to_forget);
     request.session_id = data.metadata.session_id;
     request.session_epoch = data.metadata.epoch;
-    pending_fetches_.emplace(node, PendingFetch{request.correlation_id, now});
+    // Sent only to a node without a pending fetch (node_skipped): insert in node order.
+    const auto at = std::lower_bound(pending_fetches_.begin(), pending_fetches_.end(), node,
+                                     [](const auto& entry, NodeId n) { return entry.first < n; });
+    KS_ASSERT(at == pending_fetches_.end() || at->first != node);
+    pending_fetches_.emplace(at, node, PendingFetch{request.correlation_id, now});
     out.fetches.push_back({node, std::move(request)});
     ++sent;
   }
@@ -376,23 +380,23 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
   return sent;
 }
 
-void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, const FetchResponse& response,
+void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, FetchResponse&& response,
                                       ConsumerOutbox& out) {
-  auto it = pending_fetches_.find(source);
+  auto it = find_pending_fetch(source);
   if (it == pending_fetches_.end() || it->second.correlation_id != response.correlation_id) return;
   pending_fetches_.erase(it);  // removePendingFetchRequest (AbstractFetch.handleFetchSuccess, finally)
 
   FetchSessionHandler& session = session_handlers_.at(source);
   // handleFetchSuccess: a response the session handler rejects is dropped; the next fetch to the node is full.
   if (session.handle_response(response)) {
-    for (const FetchPartitionResponse& data : response.partitions) {
+    for (FetchPartitionResponse& data : response.partitions) {
       // The handler checked that every partition is in the session; its data is what this fetch asked for.
       const FetchPartitionRequest* requested = session.session_partition(data.partition);
       KS_ASSERT(requested != nullptr);
       CompletedFetch fetch;
       fetch.partition = data.partition;
       fetch.fetch_offset = requested->fetch_offset;
-      fetch.data = data;
+      fetch.data = std::move(data);  // the response is ours: its batches move instead of being copied
       completed_fetches_.push_back(std::move(fetch));
     }
   }
@@ -403,7 +407,7 @@ void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, const Fet
 
 void KafkaConsumer::on_fetch_failed(sim::SimTime now, NodeId destination, uint64_t correlation_id,
                                     ConsumerOutbox& out) {
-  auto it = pending_fetches_.find(destination);
+  auto it = find_pending_fetch(destination);
   if (it == pending_fetches_.end() || it->second.correlation_id != correlation_id) return;
   handle_fetch_failure(now, destination, out);
   if (blocked_in_poll_) poll_iteration(now, out);
@@ -411,11 +415,12 @@ void KafkaConsumer::on_fetch_failed(sim::SimTime now, NodeId destination, uint64
 }
 
 void KafkaConsumer::handle_fetch_failure(sim::SimTime now, NodeId node, ConsumerOutbox& out) {
-  KS_ASSERT(pending_fetches_.contains(node));
+  const auto pending = find_pending_fetch(node);
+  KS_ASSERT(pending != pending_fetches_.end());
   // AbstractFetch.handleFetchFailure: the session handler closes the session with the next (full) fetch, the
   // pending mark goes, and the disconnected node waits reconnect.backoff.ms.
   session_handlers_.at(node).handle_error();
-  pending_fetches_.erase(node);
+  pending_fetches_.erase(pending);
   node_backoff_until_[node] = now + config_.reconnect_backoff;
   out.events.push_back({ConsumerEventKind::request_failed, now, PartitionRef{}, node, -1, Errc::network_exception});
 }
@@ -750,7 +755,16 @@ std::optional<int64_t> KafkaConsumer::lag(PartitionRef partition) const {
   return end - *pos;
 }
 
-bool KafkaConsumer::has_pending_fetch(NodeId node) const { return pending_fetches_.contains(node); }
+bool KafkaConsumer::has_pending_fetch(NodeId node) const {
+  return std::any_of(pending_fetches_.begin(), pending_fetches_.end(),
+                     [node](const auto& entry) { return entry.first == node; });
+}
+
+std::vector<std::pair<NodeId, KafkaConsumer::PendingFetch>>::iterator KafkaConsumer::find_pending_fetch(NodeId node) {
+  const auto at = std::lower_bound(pending_fetches_.begin(), pending_fetches_.end(), node,
+                                   [](const auto& entry, NodeId n) { return entry.first < n; });
+  return at != pending_fetches_.end() && at->first == node ? at : pending_fetches_.end();
+}
 
 const FetchSessionHandler* KafkaConsumer::fetch_session(NodeId node) const {
   const auto it = session_handlers_.find(node);

@@ -81,7 +81,7 @@ struct Exchange {
 Exchange exchange(FetchManager& manager, const FetchRequest& req, SimTime now,
                   const std::vector<FetchPartitionResponse>& read_results) {
   Exchange e{manager.new_context(req, true, now), {}, {}};
-  e.read = e.context.partitions_to_read(req);
+  e.context.partitions_to_read(req, e.read);
   REQUIRE(e.read.size() == read_results.size());
   e.response.correlation_id = req.correlation_id;
   e.response.partitions = read_results;
@@ -242,7 +242,8 @@ TEST_CASE("a response generated after another request of the session arrived is 
   const int32_t id = open_session(manager);
   const FetchRequest first = request({id, 1}, {});
   FetchContext parked = manager.new_context(first, true, at(1_ms));
-  const auto read = parked.partitions_to_read(first);
+  std::vector<FetchPartitionRequest> read;
+  parked.partitions_to_read(first, read);
   exchange(manager, request({id, 2}, {}), at(2_ms), {data(p0, 5), data(p1, 6), data(p2, 7)});
   FetchResponse late{first.correlation_id, {data(p0, 5, 10), data(p1, 6), data(p2, 7)}};
   parked.update_and_generate_response_data(late, read, manager.cache(), at(3_ms));

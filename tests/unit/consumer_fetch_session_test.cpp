@@ -143,7 +143,7 @@ TEST_CASE("consumer: a rejected response is dropped and the next fetch to the no
   SUBCASE("FETCH_SESSION_ID_NOT_FOUND") {
     FetchResponse error = answer(fetch, {}, invalid_session_id);
     error.error = Errc::fetch_session_id_not_found;
-    consumer.on_fetch_response(at(2_ms), 1, error, out);
+    consumer.on_fetch_response(at(2_ms), 1, std::move(error), out);
     CHECK(consumer.buffered_partitions().empty());
     REQUIRE(out.fetches.size() == 1);  // still blocked in poll: the fetch goes out at once
     CHECK(out.fetches[0].request.metadata() == FetchMetadata{0, 0});
@@ -152,7 +152,7 @@ TEST_CASE("consumer: a rejected response is dropped and the next fetch to the no
   SUBCASE("a full response missing a partition after the session was reset") {
     FetchResponse error = answer(fetch, {}, session);
     error.error = Errc::invalid_fetch_session_epoch;
-    consumer.on_fetch_response(at(2_ms), 1, error, out);
+    consumer.on_fetch_response(at(2_ms), 1, std::move(error), out);
     const OutgoingFetch full = out.fetches.at(0);
     CHECK(full.request.metadata() == FetchMetadata{session, 0});
     out.clear();

@@ -189,8 +189,8 @@ class FetchContext {
 
   // foreachPartition: the partitions the broker reads, in order. Full and sessionless contexts read the
   // request's partitions; an incremental one every session partition (with its cached request data); a session
-  // error none.
-  std::vector<FetchPartitionRequest> partitions_to_read(const FetchRequest& request) const;
+  // error none. Written into `read` (cleared first), so a caller can reuse one vector's capacity per fetch.
+  void partitions_to_read(const FetchRequest& request, std::vector<FetchPartitionRequest>& read) const;
 
   // updateAndGenerateResponseData. `response.partitions` is what the broker read, one per partitions_to_read()
   // entry and in that order; `read` is that list. Sets the response's error and session id, creates the session

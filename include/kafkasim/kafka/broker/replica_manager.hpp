@@ -75,9 +75,10 @@ class ReplicaManager {
 
   // Follower side: applies the leader's response to the local follower replicas (append, HW, truncation).
   // One result per partition of the response, in order; a partition this broker does not follow any more
-  // gets NOT_LEADER_OR_FOLLOWER and is left alone.
-  std::vector<FollowerApplyResult> handle_follower_fetch_response(const FetchResponse& response, sim::SimTime now,
-                                                                  BrokerOutbox& out);
+  // gets NOT_LEADER_OR_FOLLOWER and is left alone. The results stay valid until the next call (one vector is
+  // reused: every follower response comes through here).
+  const std::vector<FollowerApplyResult>& handle_follower_fetch_response(const FetchResponse& response,
+                                                                         sim::SimTime now, BrokerOutbox& out);
 
   // An fsync tagged `flush_offset` of this partition's log completed (StorageOpKind::fsync).
   void on_flush_completed(PartitionRef ref, int64_t flush_offset);
@@ -116,7 +117,8 @@ class ReplicaManager {
   // The hosted replica of each partition, or nullptr. Partitions are never removed from partitions_, so the
   // pointers stay valid; a fetch looks its partitions up once and reuses them for the read, every purgatory
   // check and the completing re-read.
-  std::vector<Partition*> resolve(const std::vector<FetchPartitionRequest>& partitions);
+  // Written into `targets` (cleared first).
+  void resolve(const std::vector<FetchPartitionRequest>& partitions, std::vector<Partition*>& targets);
   // ReplicaManager.readFromLog: reads every partition within max_bytes (the first non-empty partition may
   // exceed it by one batch, KIP-74). Follower fetch state is updated only on the first read.
   FetchResponse read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
@@ -145,6 +147,14 @@ class ReplicaManager {
   FetchManager fetch_manager_;
   // Reused by check_delayed_produces / check_delayed_fetches for the ids they walk (no allocation per append).
   std::vector<uint64_t> watch_scratch_;
+  // The partition list, targets and fetch positions of the last fetch answered (at once or from the purgatory),
+  // and the watch keys of the last one not parked: handle_fetch reuses their capacity instead of allocating
+  // these vectors per fetch.
+  std::vector<FetchPartitionRequest> read_scratch_;
+  std::vector<Partition*> targets_scratch_;
+  std::vector<LogOffsetPosition> positions_scratch_;
+  std::vector<PartitionRef> keys_scratch_;
+  std::vector<FollowerApplyResult> follower_results_;  // handle_follower_fetch_response's answer
 };
 
 }  // namespace kafkasim::kafka
