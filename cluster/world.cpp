@@ -336,10 +336,13 @@ models::HostId World::host_of(NodeId node) const {
   return hosts_[static_cast<size_t>(node)];
 }
 
-void World::send(NodeId from, NodeId to, int64_t bytes, sim::Callback on_delivered, sim::Callback on_departed) {
+void World::send(NodeId from, NodeId to, Leg leg, int32_t channel, int64_t bytes, sim::Callback on_delivered,
+                 sim::Callback on_departed) {
   KS_ASSERT_GT(bytes, 0);
+  KS_ASSERT_GE(channel, 0);
+  const uint32_t tag = 2 * static_cast<uint32_t>(channel) + static_cast<uint32_t>(leg);
   network_->send(host_of(from), host_of(to), static_cast<uint64_t>(bytes), std::move(on_delivered), nullptr,
-                 std::move(on_departed));
+                 std::move(on_departed), tag);
 }
 
 // A request arrives at a broker on the connection from `client`. Kafka's SocketServer mutes a connection once
@@ -430,18 +433,21 @@ void World::release_processor(Broker& b, NodeId client) {
 // ------------------------------------------------------------------------------------------------
 // Brokers
 
+Duration World::crc_cost(int64_t bytes) const {
+  const double crc_rate = spec_.cpu_costs.crc32c_bytes_per_s * spec_.cpu_costs.desktop_to_server_scale;
+  return crc_rate > 0 ? Duration::from_seconds_ceil(static_cast<double>(bytes) / crc_rate) : Duration::zero();
+}
+
 void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
   // The I/O thread's CPU: a fixed cost per request plus CRC32C over the produced bytes (LogValidator checks
   // every batch's CRC, hardware-models.md §5.3). The state change happens when that work is done.
   int64_t bytes = 0;
   for (const auto& p : request.partitions) bytes += p.batch.size_bytes;
-  const double crc_rate = spec_.cpu_costs.crc32c_bytes_per_s * spec_.cpu_costs.desktop_to_server_scale;
   // LogValidator also decompresses compressed batches, and recompresses them for another topic codec.
   const ProducerClient& from = *producers_[static_cast<size_t>(request.client_id) - spec_.brokers];
   KS_ASSERT_EQ(from.id, request.client_id);
   const Duration codec_cost = compression_.validate_produce(from.spec_index, request);
-  const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost +
-                        (crc_rate > 0 ? Duration::from_seconds_ceil(static_cast<double>(bytes) / crc_rate) : Duration::zero());
+  const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost + crc_cost(bytes);
   // The I/O thread that appends is the one that calls write(): when balance_dirty_pages throttles the write
   // (dirty pages over the limit), the request handler thread sleeps in it and serves nobody else meanwhile.
   b.hw->cpu().submit_and_hold(b.io_pool, cost, [this, &b, request = std::move(request)] {
@@ -494,7 +500,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
         b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
                            [this, &b, dest, bytes, response = std::move(response)] {
                              unmute(b, dest);
-                             send(b.id, dest, bytes, [this, dest, response] {
+                             send(b.id, dest, Leg::response, 0, bytes, [this, dest, response] {
                                for (auto& c : producers_) {
                                  if (c->id != dest) continue;
                                  flush_quiet_sends(*c);
@@ -559,7 +565,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
         }
         unmute(b, destination, channel);
         const int64_t bytes = kafka::wire_size_bytes(*shared);
-        send(b.id, destination, bytes, [this, &b, destination, shared] {
+        send(b.id, destination, Leg::response, channel, bytes, [this, &b, destination, shared] {
           if (destination < static_cast<NodeId>(spec_.brokers)) {
             Broker& follower = *brokers_[static_cast<size_t>(destination)];
             const auto key = follower.fetch_keys.find(shared->correlation_id);
@@ -591,7 +597,14 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
 void World::on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchResponse response) {
   // The replica fetcher thread appends what it fetched (ReplicaFetcherThread.processPartitionData), for each
   // partition of the response: in an incremental fetch session only those with something new (KIP-227).
-  Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(response.partitions.size());
+  // appendAsFollower validates every whole batch it appends like a produce does: UnifiedLog's
+  // analyzeAndValidateRecords checks each batch's CRC whatever the append's origin, replication included. A
+  // batch cut off at the end of a partition's slice is not appended, so it costs nothing.
+  int64_t appended_bytes = 0;
+  for (const auto& p : response.partitions)
+    for (const auto& batch : p.batches) appended_bytes += batch.size_bytes;
+  Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(response.partitions.size()) +
+                  crc_cost(appended_bytes);
   const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
   b.hw->cpu().submit(b.fetcher_pool(key, per_source), cost, [this, &b, key, response = std::move(response)] {
     kafka::FetcherOutbox fout;
@@ -686,7 +699,8 @@ void World::poll_fetchers(Broker& b) {
     b.fetch_keys[f.request.correlation_id] = {kafka::FetcherKey{f.destination, f.fetcher_id}, own_id};
     Broker& leader = *brokers_[static_cast<size_t>(f.destination)];
     const int64_t bytes = kafka::wire_size_bytes(f.request);
-    send(b.id, leader.id, bytes, [this, &leader, request = std::move(f.request), channel = f.fetcher_id]() mutable {
+    const int32_t channel = f.fetcher_id;
+    send(b.id, leader.id, Leg::request, channel, bytes, [this, &leader, request = std::move(f.request), channel]() mutable {
       const NodeId client = request.client_id;
       on_request_arrival(leader, client,
                          [this, &leader, request = std::move(request)]() mutable { handle_fetch(leader, std::move(request)); },
@@ -954,7 +968,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     const Duration compress = compression_.producer_request_cost(c.spec_index, r.request);
     c.compressor.run(engine_, compress, [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
       send(
-          c.id, dest, bytes,
+          c.id, dest, Leg::request, 0, bytes,
           [this, &c, &b, bytes, request = std::move(request)]() mutable {
             on_request_arrival(b, c.id, [this, &c, &b, bytes, request = std::move(request)]() mutable {
               // The broker has read the request off the socket: its bytes leave the receive buffer.
@@ -1018,17 +1032,17 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   for (auto& f : out.fetches) {
     Broker& b = *brokers_[static_cast<size_t>(f.destination)];
     const int64_t bytes = kafka::wire_size_bytes(f.request);
-    send(c.id, b.id, bytes, [this, &b, request = std::move(f.request)]() mutable {
+    send(c.id, b.id, Leg::request, 0, bytes, [this, &b, request = std::move(f.request)]() mutable {
       const NodeId client = request.client_id;
       on_request_arrival(b, client, [this, &b, request = std::move(request)]() mutable { handle_fetch(b, std::move(request)); });
     });
   }
   for (auto& l : out.list_offsets) {
     Broker& b = *brokers_[static_cast<size_t>(l.destination)];
-    send(c.id, b.id, kafka::wire_size_bytes(l.request), [this, &c, &b, request = std::move(l.request)] {
+    send(c.id, b.id, Leg::request, 0, kafka::wire_size_bytes(l.request), [this, &c, &b, request = std::move(l.request)] {
       // ListOffsets costs the broker no modelled CPU [A: one request per reset, rare next to produce and fetch].
       const kafka::ListOffsetsResponse response = b.rm->handle_list_offsets(request);
-      send(b.id, c.id, kafka::wire_size_bytes(response), [this, &c, response] {
+      send(b.id, c.id, Leg::response, 0, kafka::wire_size_bytes(response), [this, &c, response] {
         kafka::ConsumerOutbox o;
         c.consumer->on_list_offsets_response(engine_.now(), response, o);
         consumer_dispatch(c, o);
@@ -1053,8 +1067,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
     response.correlation_id = commit.request.correlation_id;
     for (const auto& p : commit.request.partitions) response.partitions.push_back({p.partition, kafka::Errc::none});
     const int64_t bytes = kafka::wire_size_bytes(commit.request);
-    send(c.id, 0, bytes, [this, &c, response] {
-      send(0, c.id, kafka::wire_size_bytes(response), [this, &c, response] {
+    send(c.id, 0, Leg::request, 0, bytes, [this, &c, response] {
+      send(0, c.id, Leg::response, 0, kafka::wire_size_bytes(response), [this, &c, response] {
         kafka::ConsumerOutbox o;
         c.consumer->on_offset_commit_response(engine_.now(), response, o);
         consumer_dispatch(c, o);

@@ -118,7 +118,7 @@ Network::Network(sim::Engine& engine, Topology topology, sim::Rng rng, NetworkCo
     }
   }
   predecessors_.resize(topology_.node_count());
-  flow_by_pair_.assign(static_cast<size_t>(topology_.node_count()) * topology_.node_count(), kNoFlow);
+  flow_by_pair_.assign(static_cast<size_t>(topology_.node_count()) * topology_.node_count() * kDenseTags, kNoFlow);
   host_counters_.resize(topology_.node_count());
 }
 
@@ -163,13 +163,23 @@ const std::vector<NodeId>& Network::route(NodeId src, NodeId dst) {
   return routes_.emplace(key, std::move(path)).first->second;
 }
 
-uint32_t Network::flow_for(HostId src, HostId dst) {
-  if (const uint32_t known = find_flow(src, dst); known != kNoFlow) return known;
+uint32_t Network::find_flow(HostId src, HostId dst, uint32_t tag) const {
+  if (tag < kDenseTags)
+    return flow_by_pair_[(static_cast<size_t>(src.value) * topology_.node_count() + dst.value) * kDenseTags + tag];
+  const auto it = flow_by_tag_.find({src.value, dst.value, tag});
+  return it == flow_by_tag_.end() ? kNoFlow : it->second;
+}
+
+uint32_t Network::flow_for(HostId src, HostId dst, uint32_t tag) {
+  if (const uint32_t known = find_flow(src, dst, tag); known != kNoFlow) return known;
   const auto& path = route(src, dst);
   KS_ASSERT_GE(path.size(), 2u);
   auto flow = std::make_unique<Flow>();
   flow->src = src;
   flow->dst = dst;
+  flow->tag = tag;
+  if (const auto fault = path_faults_.find({src.value, dst.value}); fault != path_faults_.end())
+    flow->path_fault = fault->second;
   sim::Duration one_way = sim::Duration::zero();
   for (size_t i = 0; i + 1 < path.size(); ++i) {
     FlowHop hop;
@@ -183,7 +193,10 @@ uint32_t Network::flow_for(HostId src, HostId dst) {
   flow->srtt = one_way * 2;
   const auto index = static_cast<uint32_t>(flows_.size());
   flows_.push_back(std::move(flow));
-  flow_by_pair_[src.value * topology_.node_count() + dst.value] = index;
+  if (tag < kDenseTags)
+    flow_by_pair_[(static_cast<size_t>(src.value) * topology_.node_count() + dst.value) * kDenseTags + tag] = index;
+  else
+    flow_by_tag_[{src.value, dst.value, tag}] = index;
   return index;
 }
 
@@ -191,7 +204,7 @@ uint32_t Network::flow_for(HostId src, HostId dst) {
 // Sending and delivery
 
 MessageId Network::send(HostId src, HostId dst, uint64_t bytes, sim::Callback on_delivered,
-                        sim::Callback on_dropped, sim::Callback on_departed) {
+                        sim::Callback on_dropped, sim::Callback on_departed, uint32_t tag) {
   KS_ASSERT(topology_.is_host(src));
   KS_ASSERT(topology_.is_host(dst));
   KS_ASSERT_GT(bytes, 0u);
@@ -213,7 +226,7 @@ MessageId Network::send(HostId src, HostId dst, uint64_t bytes, sim::Callback on
     return id;
   }
 
-  const uint32_t flow_index = flow_for(src, dst);
+  const uint32_t flow_index = flow_for(src, dst, tag);
   Flow& flow = *flows_[flow_index];
   if (crosses_partition(src, dst)) {
     ++counters_.messages_dropped;
@@ -444,18 +457,18 @@ void Network::deliver_front(uint32_t flow_index) {
 // ---------------------------------------------------------------------------------------------------------
 // Receiver flow control
 
-void Network::set_receive_buffer(HostId src, HostId dst, uint64_t bytes) {
+void Network::set_receive_buffer(HostId src, HostId dst, uint64_t bytes, uint32_t tag) {
   KS_ASSERT(topology_.is_host(src));
   KS_ASSERT(topology_.is_host(dst));
   KS_ASSERT_NE(src.value, dst.value);
   KS_ASSERT_GT(bytes, 0u);
-  const uint32_t flow_index = flow_for(src, dst);
+  const uint32_t flow_index = flow_for(src, dst, tag);
   flows_[flow_index]->receive_buffer_bytes = bytes;
   refill(flow_index);
 }
 
-void Network::consume(HostId src, HostId dst, uint64_t bytes) {
-  const uint32_t flow_index = find_flow(src, dst);
+void Network::consume(HostId src, HostId dst, uint64_t bytes, uint32_t tag) {
+  const uint32_t flow_index = find_flow(src, dst, tag);
   KS_ASSERT_MSG(flow_index != kNoFlow, "consume() on a flow that never carried a message");
   Flow& flow = *flows_[flow_index];
   KS_ASSERT_GT(flow.receive_buffer_bytes, 0u);
@@ -464,8 +477,8 @@ void Network::consume(HostId src, HostId dst, uint64_t bytes) {
   refill(flow_index);
 }
 
-uint64_t Network::unread_bytes(HostId src, HostId dst) const {
-  const uint32_t flow_index = find_flow(src, dst);
+uint64_t Network::unread_bytes(HostId src, HostId dst, uint32_t tag) const {
+  const uint32_t flow_index = find_flow(src, dst, tag);
   return flow_index == kNoFlow ? 0 : flows_[flow_index]->unread_bytes;
 }
 
@@ -550,7 +563,10 @@ void Network::set_path_fault(HostId src, HostId dst, const PathFault& fault) {
   KS_ASSERT_NE(src.value, dst.value);
   KS_ASSERT_GE(fault.extra_latency.ns(), 0);
   KS_ASSERT_GE(fault.jitter_max.ns(), 0);
-  flows_[flow_for(src, dst)]->path_fault = fault;
+  // Every flow of the pair, present and future (flow_for copies it), gets the fault.
+  path_faults_[{src.value, dst.value}] = fault;
+  for (auto& flow : flows_)
+    if (flow->src == src && flow->dst == dst) flow->path_fault = fault;
 }
 
 void Network::inject_chunk_loss(NodeId from, NodeId to, uint32_t consecutive_timeouts) {
@@ -578,8 +594,8 @@ const sim::UtilisationMeter& Network::link_meter(NodeId from, NodeId to) const {
   return link_dirs_[link_dir_index(from, to)].meter;
 }
 
-uint64_t Network::flow_bytes_delivered(HostId src, HostId dst) const {
-  const uint32_t flow_index = find_flow(src, dst);
+uint64_t Network::flow_bytes_delivered(HostId src, HostId dst, uint32_t tag) const {
+  const uint32_t flow_index = find_flow(src, dst, tag);
   return flow_index == kNoFlow ? 0 : flows_[flow_index]->bytes_delivered;
 }
 

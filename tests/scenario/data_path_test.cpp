@@ -193,6 +193,38 @@ TEST_CASE("num.replica.fetchers: each fetcher thread has its own connection, so 
   CHECK(four.produce_latency.p50_ms <= 1.05 * one.produce_latency.p50_ms);
 }
 
+TEST_CASE("a follower pays the same CRC check for what it appends as the leader paid for the produce") {
+  // UnifiedLog.analyzeAndValidateRecords checks every batch's CRC on every append, the follower's included
+  // (kafka-behaviour.md §3; hardware-models.md §5.3). With every other broker CPU cost set to zero, the leader's
+  // I/O threads spend produced bytes / CRC rate and the follower's fetcher thread replicated bytes / CRC rate.
+  // RF=2, so every produced byte is replicated once; by the end of the run the follower lags by at most the
+  // last few milliseconds of a 4 s run, so the two busy times agree within 1 %.
+  auto spec = test::small_cluster(2, "nvme-datacentre", "nic-10gbe", 1, 2, 1);
+  spec.duration = 4_s;
+  spec.warmup = 1_s;
+  spec.cpu_costs.request_fixed_cost = sim::Duration::zero();
+  spec.cpu_costs.replica_fetch_partition_cost = sim::Duration::zero();
+  spec.cpu_costs.crc32c_bytes_per_s = 10e6;  // slow, so that the CRC time is large against rounding
+  spec.cpu_costs.desktop_to_server_scale = 1;
+  spec.producers.push_back(test::open_loop_producer(2000, Acks::leader, 1, 512));
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.throughput_records_per_s == doctest::Approx(2000).epsilon(0.02));
+  double io_busy = 0, fetcher_busy = 0;
+  for (uint32_t b = 0; b < spec.brokers; ++b) {
+    auto& cpu = world.broker_hardware(b).cpu();
+    const auto busy = [&cpu](const std::string& pool) {
+      const auto stats = cpu.pool_stats(cpu.pool(pool));
+      return (stats.sojourn_total - stats.wait_total).seconds_f();
+    };
+    io_busy += busy("io");
+    fetcher_busy += busy("replica-fetcher-" + std::to_string(1 - b) + "-0");
+  }
+  // About 2000 x 520 B a second for 4 s at 10 MB/s: some 0.4 s of CRC each.
+  CHECK(io_busy > 0.3);
+  CHECK(fetcher_busy == doctest::Approx(io_busy).epsilon(0.01));
+}
+
 TEST_CASE("very many partitions per follower fetcher add replication latency") {
   // With 600 partitions on 3 brokers (RF=3) a follower follows 200 partitions of each leader. Its fetch session
   // (KIP-227) lists only partitions whose fetch offset changed, but the leader still reads every partition of

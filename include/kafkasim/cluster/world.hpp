@@ -191,6 +191,8 @@ class World {
   void release_processor(Broker& b, kafka::NodeId client);
   void unmute(Broker& b, kafka::NodeId client, int32_t channel = 0);
   void handle_produce(Broker& b, kafka::ProduceRequest request);
+  // CPU time of a CRC32C pass over `bytes` (hardware-models.md §5.3), rounded up to the nanosecond.
+  sim::Duration crc_cost(int64_t bytes) const;
   void handle_fetch(Broker& b, kafka::FetchRequest request);
   // Runs an outbox: storage operations, then responses. `stored` runs when the storage operations completed
   // (at once when there are none), before the responses go.
@@ -228,8 +230,13 @@ class World {
   void arm(Wakeup& w, sim::SimTime at, sim::Callback fire);
   void sample();
   models::HostId host_of(kafka::NodeId node) const;
-  void send(kafka::NodeId from, kafka::NodeId to, int64_t bytes, sim::Callback on_delivered,
-            sim::Callback on_departed = nullptr);
+  // Which way a message travels on its connection. A client's connection `channel` to a broker carries the
+  // requests one way and the responses the other; each way of each connection is its own network flow
+  // (tag 2 · channel + leg), as each TCP connection is: a follower's fetch request to a leader does not queue
+  // behind the fetch responses that the same leader, as follower, receives on its own connection.
+  enum class Leg : uint32_t { request = 0, response = 1 };
+  void send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t bytes,
+            sim::Callback on_delivered, sim::Callback on_departed = nullptr);
   kafka::ProducerMetadata metadata() const;
 
   WorldSpec spec_;

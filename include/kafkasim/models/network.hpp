@@ -28,11 +28,16 @@
 // serialisation and every link latency (on one link: exactly L later, plus any retransmission delay; a loss
 // never delays departure).
 //
-// Sharing (§4.3): every link direction keeps one FIFO per flow (a flow = the ordered pair (src, dst) of
-// hosts, like one TCP connection) and serves the flows by Deficit Round Robin with quantum c, so n backlogged
+// Sharing (§4.3): every link direction keeps one FIFO per flow and serves the flows by Deficit Round Robin
+// with quantum c, so n backlogged
 // flows get G/n each within one chunk per round, and a flow limited elsewhere to d < G/n gets d while the
 // rest share what is left (max-min, §6 check 3). A flow keeps at most `window_chunks` chunks between its
 // source and its destination (a stand-in for the TCP window, released on delivery), which bounds every queue.
+// A flow is one direction of one TCP connection: the ordered pair (src, dst) of hosts and a tag (default 0)
+// that tells apart the connections between the same two hosts. Two brokers that replicate from each other
+// hold two connections (each follower's fetcher connects to the leader), so the fetch requests of one and the
+// fetch responses of the other both go from A to B, in separate flows: a small request never waits behind
+// megabytes of the other connection's response in one FIFO.
 //
 // Loss (§4.4) is a delay, never a drop: a chunk of k = ceil(b/MSS) packets crossing a lossy link direction
 // is hit with probability 1 − (1 − p)^k; the lost packet is retransmitted after a timeout, and each
@@ -76,7 +81,7 @@
 //   latency, jitter uniform in [0, jitter_max] drawn from the network's Rng per chunk and hop, and per-packet
 //   loss probability (a delay, see above). inject_chunk_loss() scripts k consecutive timeouts for the next
 //   chunk on a link direction, for reproducible tail-loss experiments.
-// - Path fault (per ordered host pair): added latency and jitter on the last hop of that flow only.
+// - Path fault (per ordered host pair): added latency and jitter on the last hop of every flow of the pair.
 // Jitter and loss delays never reorder the chunks of a flow: a chunk never arrives at a node before the
 // previous chunk of its flow did.
 //
@@ -90,6 +95,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -238,10 +244,11 @@ class Network {
   // `on_dropped` (optional) runs instead when a partition drops the message. `on_departed` (optional) runs
   // when the last byte has left `src`'s NIC (see "departs" above), always before `on_delivered`; a message
   // dropped at send() never departs, one dropped in flight has departed. A loopback message departs at once
-  // (as an engine event). No callback runs synchronously from send(). Messages of one (src, dst) flow depart
-  // and are delivered in send order.
+  // (as an engine event). No callback runs synchronously from send(). Messages of one (src, dst, tag) flow
+  // depart and are delivered in send order.
+  // `tag` picks the flow (connection) between the two hosts; messages of different tags are not ordered.
   MessageId send(HostId src, HostId dst, uint64_t bytes, sim::Callback on_delivered,
-                 sim::Callback on_dropped = nullptr, sim::Callback on_departed = nullptr);
+                 sim::Callback on_dropped = nullptr, sim::Callback on_departed = nullptr, uint32_t tag = 0);
 
   // The cached route from `src` to `dst` as the list of nodes, both ends included. Shortest by total
   // latency, then by hop count; remaining ties go to Boost's Dijkstra on the node/link insertion order, which
@@ -256,13 +263,14 @@ class Network {
   bool is_partitioned(NodeId src, NodeId dst);  // would a message src→dst be dropped now?
 
   // ---- receiver flow control (see "Receiver flow control" above) ----
-  // Turns it on for the (src, dst) flow with a receive buffer of `bytes` (> 0), e.g. the receiver's SO_RCVBUF.
-  void set_receive_buffer(HostId src, HostId dst, uint64_t bytes);
-  // The application at `dst` has read `bytes` of complete messages of the (src, dst) flow; at most what was
-  // delivered and not yet read.
-  void consume(HostId src, HostId dst, uint64_t bytes);
+  // Turns it on for the (src, dst, tag) flow with a receive buffer of `bytes` (> 0), e.g. the receiver's
+  // SO_RCVBUF.
+  void set_receive_buffer(HostId src, HostId dst, uint64_t bytes, uint32_t tag = 0);
+  // The application at `dst` has read `bytes` of complete messages of the (src, dst, tag) flow; at most what
+  // was delivered and not yet read.
+  void consume(HostId src, HostId dst, uint64_t bytes, uint32_t tag = 0);
   // Delivered and not yet read bytes of the flow (0 without flow control or if the flow never existed).
-  uint64_t unread_bytes(HostId src, HostId dst) const;
+  uint64_t unread_bytes(HostId src, HostId dst, uint32_t tag = 0) const;
 
   // One direction `from`→`to` of the link joining two adjacent nodes.
   void set_link_fault(NodeId from, NodeId to, const LinkFault& fault);
@@ -286,8 +294,8 @@ class Network {
   double link_utilisation(NodeId from, NodeId to) const;  // busy fraction since construction
   const sim::UtilisationMeter& link_meter(NodeId from, NodeId to) const;
   const NetworkCounters& counters() const { return counters_; }
-  // Payload bytes of the (src, dst) flow that reached dst, counted per chunk (0 if the flow never existed).
-  uint64_t flow_bytes_delivered(HostId src, HostId dst) const;
+  // Payload bytes of the (src, dst, tag) flow that reached dst, counted per chunk (0 if the flow never existed).
+  uint64_t flow_bytes_delivered(HostId src, HostId dst, uint32_t tag = 0) const;
 
  private:
   struct Chunk {
@@ -315,6 +323,7 @@ class Network {
   struct Flow {
     NodeId src;
     NodeId dst;
+    uint32_t tag = 0;
     std::vector<FlowHop> hops;
     std::deque<Message> messages;  // front: oldest not yet delivered
     size_t next_to_cut = 0;        // index into `messages` of the first message with bytes left to cut
@@ -352,11 +361,11 @@ class Network {
   };
 
   uint32_t link_dir_index(NodeId from, NodeId to) const;
-  uint32_t flow_for(HostId src, HostId dst);
+  uint32_t flow_for(HostId src, HostId dst, uint32_t tag);
   bool route_crosses_partition(const std::vector<NodeId>& path) const;
   // route_crosses_partition() for the route src → dst; false at once while no partition is set.
   bool crosses_partition(NodeId src, NodeId dst);
-  uint32_t find_flow(HostId src, HostId dst) const { return flow_by_pair_[src.value * topology_.node_count() + dst.value]; }
+  uint32_t find_flow(HostId src, HostId dst, uint32_t tag) const;
   void refill(uint32_t flow_index);
   void enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk);
   void start_next(uint32_t link_dir);
@@ -376,10 +385,14 @@ class Network {
   std::vector<std::vector<uint32_t>> predecessors_;      // per source node, computed on first use
   std::map<std::pair<uint32_t, uint32_t>, std::vector<NodeId>> routes_;
   std::vector<std::unique_ptr<Flow>> flows_;
-  // Flow index by src · node_count + dst (kNoFlow until the pair first sends): a dense table, looked up on
-  // every send and delivery.
+  // Flow index by (src · node_count + dst) · kDenseTags + tag for tags below kDenseTags (kNoFlow until the flow
+  // first sends): a dense table, looked up on every send and delivery. Higher tags are in a map.
   static constexpr uint32_t kNoFlow = UINT32_MAX;
+  static constexpr uint32_t kDenseTags = 2;
   std::vector<uint32_t> flow_by_pair_;
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t> flow_by_tag_;
+  // Path faults by ordered host pair: they apply to every flow of the pair, present and future.
+  std::map<std::pair<uint32_t, uint32_t>, PathFault> path_faults_;
   std::map<uint64_t, Partition> partitions_;
   std::vector<HostCounters> host_counters_;
   NetworkCounters counters_;
