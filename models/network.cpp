@@ -177,7 +177,6 @@ uint32_t Network::flow_for(HostId src, HostId dst, uint32_t tag) {
   auto flow = std::make_unique<Flow>();
   flow->src = src;
   flow->dst = dst;
-  flow->tag = tag;
   if (const auto fault = path_faults_.find({src.value, dst.value}); fault != path_faults_.end())
     flow->path_fault = fault->second;
   sim::Duration one_way = sim::Duration::zero();

@@ -323,7 +323,6 @@ class Network {
   struct Flow {
     NodeId src;
     NodeId dst;
-    uint32_t tag = 0;
     std::vector<FlowHop> hops;
     std::deque<Message> messages;  // front: oldest not yet delivered
     size_t next_to_cut = 0;        // index into `messages` of the first message with bytes left to cut
