@@ -2,6 +2,7 @@
 // derived from the configuration and the hardware, not from earlier runs.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -223,6 +224,43 @@ TEST_CASE("a follower pays the same CRC check for what it appends as the leader 
   // About 2000 x 520 B a second for 4 s at 10 MB/s: some 0.4 s of CRC each.
   CHECK(io_busy > 0.3);
   CHECK(fetcher_busy == doctest::Approx(io_busy).epsilon(0.01));
+}
+
+TEST_CASE("followers keep up with an acks=1 producer that fills its 1 GbE NIC") {
+  // RF=3 on 1 GbE: each broker's RX carries 1/3 of the stream as leader and 2/3 as follower, about 94 % busy,
+  // yet every follower still fetches all of it (nothing else competes for the follower's fetcher). A follower
+  // that keeps up is behind its leader by what the leader appended during a fetch round or two. The largest
+  // response (replica.fetch.max.bytes = 1 MiB for each of a leader's two partitions) takes 2 MiB / 117.7 MB/s
+  // = 18 ms on the wire, so at ~150,000 records/s a partition the lag stays below 100 ms of records (15,000).
+  // Followers that fall behind for good grow their lag with
+  // time (with a fetch request stuck behind the other connection's 2 MiB responses: ~20 % of the stream a
+  // second, some 30,000 records a partition per second).
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-1gbe", 6, 3, 1);
+  spec.duration = 3_s;
+  spec.warmup = 1_s;
+  auto p = test::open_loop_producer(10'000'000, Acks::leader, 0, 116);
+  p.arrival = cluster::ArrivalProcess::Kind::kUnthrottled;
+  p.config.batch_size_bytes = 8196;
+  p.config.buffer_memory_bytes = 64 << 20;
+  p.config.enable_idempotence = false;
+  spec.producers.push_back(p);
+  cluster::World world(spec);
+  const auto s = world.run();
+  CHECK(s.bottleneck == "client-0 nic tx");
+  int64_t worst_lag = 0;
+  for (int32_t partition = 0; partition < 6; ++partition) {
+    const kafka::PartitionRef ref{0, partition};
+    int64_t leader_leo = -1;
+    for (uint32_t b = 0; b < spec.brokers; ++b) {
+      const kafka::Partition* replica = world.partition(b, ref);
+      REQUIRE(replica != nullptr);
+      if (replica->is_leader()) leader_leo = replica->log_end_offset();
+    }
+    REQUIRE(leader_leo > 100'000);
+    for (uint32_t b = 0; b < spec.brokers; ++b)
+      worst_lag = std::max(worst_lag, leader_leo - world.partition(b, ref)->log_end_offset());
+  }
+  CHECK(worst_lag < 15'000);
 }
 
 TEST_CASE("very many partitions per follower fetcher add replication latency") {
