@@ -260,7 +260,7 @@ void Network::refill(uint32_t flow_index) {
     const bool last = m.bytes_cut == m.bytes;
     if (last) ++flow.next_to_cut;
     ++flow.chunks_in_flight;
-    enqueue(flow_index, 0, Chunk{cut, last});
+    enqueue(flow_index, 0, Chunk{cut, last, engine_.now()});
   }
 }
 
@@ -318,8 +318,7 @@ void Network::start_next(uint32_t link_dir) {
     }
     dir.busy = true;
     dir.meter.set_busy(engine_.now(), 1);
-    engine_.schedule_after(serialisation(dir, chunk.bytes),
-                           [this, link_dir, entry, chunk] { on_serialised(link_dir, entry, chunk); });
+    serve(link_dir, entry, chunk);
     return;
   }
   KS_ASSERT_MSG(false, "DRR found no chunk to serve");
@@ -369,16 +368,20 @@ sim::Duration Network::retransmission_delay(sim::Duration srtt, uint32_t consecu
   return total;
 }
 
-void Network::on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk) {
+// Serves `chunk` on `link_dir` from now. Forwarding is at frame granularity (hardware-models.md §4.2: store-and-
+// forward adds one frame per hop, not one chunk): the first frame reaches the next node one frame time plus
+// the link delay after the service starts, and the next hop may start the chunk from then, but its last
+// frame leaves no earlier than one frame time after the chunk's tail has arrived. So the service here ends
+// at max(now + s(chunk), tail + s(frame)). The next hop's start is put off to tail + s'(frame) − s'(chunk)
+// when that is later (a faster next link), so that it is not held waiting for the tail.
+void Network::serve(uint32_t link_dir, RingEntry entry, Chunk chunk) {
   LinkDir& dir = link_dirs_[link_dir];
-  KS_ASSERT(dir.busy);
   Flow& flow = *flows_[entry.flow];
-  KS_ASSERT_LT(entry.hop, flow.hops.size());
-  dir.busy = false;
-  dir.meter.set_busy(engine_.now(), 0);
-  dir.counters.bytes += chunk.bytes;
-  ++dir.counters.chunks;
-  if (entry.hop == 0) host_counters_[flow.src.value].bytes_sent += chunk.bytes;
+  const sim::SimTime now = engine_.now();
+  const uint32_t frame_bytes = std::min(chunk.bytes, config_.mss_bytes);
+  const sim::SimTime finish =
+      sim::max(now + serialisation(dir, chunk.bytes), chunk.tail_at + serialisation(dir, frame_bytes));
+  engine_.schedule_at(finish, [this, link_dir, entry, chunk] { on_serialised(link_dir, entry, chunk); });
 
   sim::Duration delay = dir.latency + dir.fault.extra_latency + jitter(dir.fault.jitter_max);
   const uint32_t timeouts = draw_timeouts(dir, chunk.bytes);
@@ -394,11 +397,37 @@ void Network::on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk) {
   // Chunks of a flow arrive in the order they left: jitter or a retransmission delay holds back the later
   // chunks instead of letting them overtake (TCP's in-order delivery).
   FlowHop& fh = flow.hops[entry.hop];
-  const sim::SimTime arrival = sim::max(engine_.now() + delay, fh.last_arrival);
-  fh.last_arrival = arrival;
+  const sim::SimTime tail = sim::max(finish + delay, fh.last_tail);
+  sim::SimTime head = sim::max(now + serialisation(dir, frame_bytes) + delay, fh.last_head);
   const uint32_t flow_index = entry.flow;
   const uint32_t next_hop = entry.hop + 1;
-  engine_.schedule_at(arrival, [this, flow_index, next_hop, chunk] { on_arrival(flow_index, next_hop, chunk); });
+  Chunk next = chunk;
+  next.tail_at = tail;
+  if (last_hop) {
+    head = tail;  // delivered to the application when its last byte is there
+  } else {
+    const LinkDir& next_dir = link_dirs_[flow.hops[next_hop].link_dir];
+    const sim::Duration next_frame = serialisation(next_dir, frame_bytes);
+    const sim::Duration next_chunk = serialisation(next_dir, chunk.bytes);
+    if (tail + next_frame - next_chunk > head) head = tail + next_frame - next_chunk;
+  }
+  KS_ASSERT_LE(head, tail);
+  fh.last_head = head;
+  fh.last_tail = tail;
+  engine_.schedule_at(head, [this, flow_index, next_hop, next] { on_arrival(flow_index, next_hop, next); });
+}
+
+void Network::on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk) {
+  LinkDir& dir = link_dirs_[link_dir];
+  KS_ASSERT(dir.busy);
+  Flow& flow = *flows_[entry.flow];
+  KS_ASSERT_LT(entry.hop, flow.hops.size());
+  dir.busy = false;
+  dir.meter.set_busy(engine_.now(), 0);
+  dir.counters.bytes += chunk.bytes;
+  ++dir.counters.chunks;
+  if (entry.hop == 0) host_counters_[flow.src.value].bytes_sent += chunk.bytes;
+  const uint32_t flow_index = entry.flow;
   start_next(link_dir);
   // The first hop serialises a flow's chunks in the order they were cut, so the k-th last chunk to leave it
   // ends the k-th message not yet departed. The callback runs last: it may send() on this flow.

@@ -91,10 +91,12 @@ TEST_CASE("departure: a multi-chunk message leaves after all its chunks, whateve
   const int64_t s_full = ser_ns(kChunk);
   const int64_t s_tail = ser_ns(1000);
   CHECK(departed == SimTime::from_ns(10 * s_full + s_tail));
-  // Store and forward: full chunk k reaches the switch at k·s_full + 20 us and the switch link sends the
-  // chunks back to back, finishing the 10th at 11·s_full + 20 us; the tail, there since 10·s_full + s_tail +
-  // 20 us, goes next and arrives 20 us after it has serialised.
-  CHECK(delivered == SimTime::from_ns(11 * s_full + s_tail) + 40_us);
+  // Store and forward per frame (hardware-models.md §4.2): full chunk k has its last byte at the switch at
+  // k·s_full + 20 us, and the switch link, which started it as its first frame came in, sends its last frame
+  // one frame time later: the 10th ends at 10·s_full + s_frame + 20 us. The 1000-byte tail, there since
+  // 10·s_full + s_tail + 20 us, goes next and arrives 20 us after it has serialised.
+  const int64_t s_frame = ser_ns(1448);
+  CHECK(delivered == SimTime::from_ns(10 * s_full + s_frame + s_tail) + 40_us);
 }
 
 TEST_CASE("departure: a message queues behind the earlier messages of its flow") {

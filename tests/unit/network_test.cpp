@@ -23,6 +23,7 @@ constexpr double kGbeBytesPerS = 125e6;
 constexpr double kGoodput = 1448.0 / 1538.0;
 constexpr double kGoodputBytesPerS = kGbeBytesPerS * kGoodput;
 constexpr uint32_t kChunk = 64 * 1024;
+constexpr uint32_t kFrame = 1448;  // TCP payload of one 1500-MTU frame (hardware-models.md §4.2)
 
 double seconds_for(double bytes) { return bytes / kGoodputBytesPerS; }
 
@@ -55,9 +56,10 @@ TEST_CASE("check 2: 1 GiB over an idle 1 GbE path takes 1 GiB / (125e6 * 1448/15
   engine.run_until(SimTime::from_ns(20'000'000'000));
   REQUIRE(done != SimTime::max());
 
-  // Pipelined store-and-forward over 2 hops: the bottleneck serialises all 16384 chunks back to back, the
-  // last chunk then crosses the second hop once more, plus both link latencies.
-  const double expected_s = seconds_for(static_cast<double>(gib)) + seconds_for(kChunk) + 2 * lat.seconds_f();
+  // Store-and-forward per frame over 2 hops (hardware-models.md §4.2): the bottleneck serialises all 16384
+  // chunks back to back, the last frame (1448 B of payload) then crosses the second hop once more, plus both
+  // link latencies.
+  const double expected_s = seconds_for(static_cast<double>(gib)) + seconds_for(kFrame) + 2 * lat.seconds_f();
   CHECK(done.seconds_f() == doctest::Approx(expected_s).epsilon(1e-5));
   CHECK(std::abs(done.seconds_f() - 9.12) < 0.01);  // §6 check 2, as printed
   CHECK(net.host_counters(s.a).bytes_sent == gib);
@@ -193,14 +195,14 @@ TEST_CASE("TX and RX of a NIC are independent servers (full duplex)") {
   Star s(5_us);
   Network net(engine, std::move(s.topo), net_rng());
   // a sends to b while b sends to a: each direction of each link carries one flow, so both finish as if
-  // alone: N chunks back to back + one more chunk hop + two latencies.
+  // alone: N chunks back to back + one more frame hop + two latencies.
   const uint64_t bytes = 100 * uint64_t{kChunk};
   SimTime ab = SimTime::max();
   SimTime ba = SimTime::max();
   net.send(s.a, s.b, bytes, [&] { ab = engine.now(); });
   net.send(s.b, s.a, bytes, [&] { ba = engine.now(); });
   engine.run_until(SimTime::from_ns(1'000'000'000));
-  const double alone = seconds_for(static_cast<double>(bytes)) + seconds_for(kChunk) + 10e-6;
+  const double alone = seconds_for(static_cast<double>(bytes)) + seconds_for(kFrame) + 10e-6;
   CHECK(ab.seconds_f() == doctest::Approx(alone).epsilon(1e-6));
   CHECK(ba.seconds_f() == doctest::Approx(alone).epsilon(1e-6));
 }
@@ -494,4 +496,32 @@ TEST_CASE("two connections between the same hosts are two flows: a small message
   const double shared = small_arrival(1);
   CHECK(own <= 2 * seconds_for(2 * kChunk + 100) + 2 * lat.seconds_f() + 1e-9);
   CHECK(shared >= seconds_for(static_cast<double>(big)));
+}
+
+TEST_CASE("frame forwarding: a faster next link is not held waiting for a slow sender's chunk") {
+  // a on 1 GbE streams 8 MiB to d on 10 GbE; 2 ms in, c on 10 GbE sends d 100 bytes. A 64 KiB chunk from a
+  // takes 0.56 ms to arrive but only 56 us to go out on d's link, which starts it only when it can finish
+  // one frame after its tail (not as its first frame comes in and then wait). So the small message waits at
+  // the switch for at most one 10 GbE chunk time: it arrives within 2 ms + 56 us + its two serialisations +
+  // both latencies. Were d's link held from each chunk's first frame to its tail, it would be busy ~90 % of
+  // the time and the message would wait up to 0.5 ms.
+  sim::Engine engine;
+  Topology topo;
+  const NodeId sw = topo.add_switch("tor", "r0");
+  const NodeId a = topo.add_host("a", "r0");
+  const NodeId c = topo.add_host("c", "r0");
+  const NodeId d = topo.add_host("d", "r0");
+  const Duration lat = 5_us;
+  topo.add_link(a, sw, LinkSpec{kGbeBytesPerS, lat});
+  topo.add_link(c, sw, LinkSpec{10 * kGbeBytesPerS, lat});
+  topo.add_link(d, sw, LinkSpec{10 * kGbeBytesPerS, lat});
+  Network net(engine, std::move(topo), net_rng());
+  SimTime big_done = SimTime::max(), small_done = SimTime::max();
+  net.send(a, d, uint64_t{8} << 20, [&] { big_done = engine.now(); });
+  engine.schedule_at(SimTime::from_ns(2'000'000), [&] { net.send(c, d, 100, [&] { small_done = engine.now(); }); });
+  engine.run_until(SimTime::from_ns(1'000'000'000));
+  REQUIRE(big_done != SimTime::max());
+  const double chunk_10g = seconds_for(kChunk) / 10;
+  const double small_10g = seconds_for(100) / 10;
+  CHECK(small_done.seconds_f() <= 2e-3 + chunk_10g + 2 * small_10g + 2 * lat.seconds_f() + 1e-9);
 }

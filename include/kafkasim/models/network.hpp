@@ -280,7 +280,7 @@ class Network {
   void clear_host_fault(HostId host) { set_host_fault(host, LinkFault{}); }
   void set_path_fault(HostId src, HostId dst, const PathFault& fault);
   void clear_path_fault(HostId src, HostId dst) { set_path_fault(src, dst, PathFault{}); }
-  // The next chunk that finishes serialising on `from`→`to` suffers `consecutive_timeouts` timeouts in a row.
+  // The next chunk that starts serialising on `from`→`to` suffers `consecutive_timeouts` timeouts in a row.
   void inject_chunk_loss(NodeId from, NodeId to, uint32_t consecutive_timeouts);
 
   // Total delay of `consecutive_timeouts` back-to-back retransmission timeouts on a flow with base round
@@ -301,6 +301,9 @@ class Network {
   struct Chunk {
     uint32_t bytes = 0;
     bool last_of_message = false;
+    // When the chunk's last byte is (or will be) at the node whose queue holds it: the last frame cannot leave
+    // before then (frame-granularity forwarding, see the header comment).
+    sim::SimTime tail_at = sim::SimTime::zero();
   };
   // A flow's state at one hop (link direction) of its route.
   struct FlowHop {
@@ -309,8 +312,9 @@ class Network {
     int64_t deficit_bytes = 0;
     bool in_ring = false;
     bool turn_started = false;
-    // Arrival time of this flow's latest chunk at the next node: later chunks never arrive before it.
-    sim::SimTime last_arrival = sim::SimTime::zero();
+    // Head and tail arrival of this flow's latest chunk at the next node: later chunks never arrive before.
+    sim::SimTime last_head = sim::SimTime::zero();
+    sim::SimTime last_tail = sim::SimTime::zero();
   };
   struct Message {
     MessageId id;
@@ -366,6 +370,7 @@ class Network {
   bool crosses_partition(NodeId src, NodeId dst);
   uint32_t find_flow(HostId src, HostId dst, uint32_t tag) const;
   void refill(uint32_t flow_index);
+  void serve(uint32_t link_dir, RingEntry entry, Chunk chunk);
   void enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk);
   void start_next(uint32_t link_dir);
   void on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk);
