@@ -11,14 +11,16 @@
 //   chunk serialisation    s(b) = b / G           a message is cut into chunks of at most c bytes (64 KiB)
 //   chunk hop time         s(b) + L + extra + jitter (+ retransmission delay when the chunk is lost)
 //
-// A chunk is stored and forwarded per hop: it crosses link 1, then link 2, ... and successive chunks of a
-// message are pipelined across the hops. A message is delivered when its last chunk reaches the destination,
-// so an idle k-hop path of equal links delivers B bytes after
+// Switches store and forward per frame, not per chunk (§4.2: store-and-forward adds one frame serialisation
+// per hop; f = min(chunk, MSS) payload bytes). A chunk whose service starts at t on one hop has its first
+// frame at the next node at t + s(f) + L and its tail at t_end + L; the next hop may start it from the first
+// frame, but not before tail + s'(f) − s'(chunk) (so a faster next link is not held waiting for the tail),
+// and finishes it no earlier than tail + s'(f). A message is delivered when its last chunk's tail reaches the
+// destination, so an idle k-hop path of equal links delivers B bytes after
 //
-//   T(B) = Σ_chunks s(chunk)  [bottleneck, ≈ B/G]  + (k − 1)·s(c)  + Σ L_i          (§6 check 2)
+//   T(B) = Σ_chunks s(chunk)  [bottleneck, ≈ B/G]  + (k − 1)·s(f)  + Σ L_i          (§6 check 2)
 //
-// (each later hop still holds the previous full chunk when the last one arrives), and a one-chunk message
-// after Σ_i (s_i(B) + L_i).
+// and a message of at most one frame after Σ_i (s_i(B) + L_i).
 //
 // A message *departs* when its last chunk has finished serialising on the first hop (the sender's NIC TX): on
 // an idle link after Σ_chunks s(chunk) ≈ B/G, and in general once the chunks queued before it on that link
@@ -65,7 +67,8 @@
 // RACK/TLP (every loss costs a full RTO: conservative tails, as §4.4 recommends); the bandwidth taken by
 // retransmitted bytes; ACK traffic on the reverse path; ECN/DCTCP; NIC offloads and interrupt coalescing;
 // Nagle/delayed ACK; switch buffers and incast drops (switches have unbounded per-flow queues); cut-through
-// switching (every hop stores and forwards a whole chunk); host stack latency (fold it into the access links'
+// switching (every hop stores and forwards one frame); interleaving of other flows' frames inside a chunk (a
+// link serves one chunk at a time, DRR between chunks); host stack latency (fold it into the access links'
 // latency). Routes are static shortest paths: there is no rerouting around faults.
 //
 // Fault semantics (all can be set and cleared at any simulated time)
