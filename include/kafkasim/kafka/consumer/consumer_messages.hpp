@@ -1,6 +1,7 @@
 // The consumer's requests besides Fetch: ListOffsets (ApiKey 2, used to reset a position by auto.offset.reset)
-// and OffsetCommit (ApiKey 8). They live here rather than in protocol.hpp because only the consumer sends them so
-// far; the broker side (ListOffsets on the partition leader) and the group coordinator (OffsetCommit) come later.
+// and OffsetCommit (ApiKey 8). They live here rather than in protocol.hpp because only the consumer sends them.
+// The partition leader answers ListOffsets (ReplicaManager::handle_list_offsets); the group coordinator that
+// would answer OffsetCommit is not simulated yet (the cluster layer acknowledges a commit after a round trip).
 // Field names follow Kafka's ListOffsetsRequest / OffsetCommitRequest schemas
 // (clients/src/main/resources/common/message/); only the fields the simulation needs are kept.
 #pragma once
