@@ -94,6 +94,9 @@ int run_scenario(const RunOptions& options) {
               s.records_per_request);
   print_distribution("batch size", s.batch_size_bytes, " B");
   print_distribution("records per request", s.records_per_request_distribution, "");
+  if (s.young_gc)
+    std::printf("  broker young GC        %llu pauses, %.1f ms in all, longest %.1f ms\n",
+                static_cast<unsigned long long>(s.young_gcs), s.gc_pause_total_ms, s.gc_pause_max_ms);
   // The most utilised resource is a bottleneck only when it is (nearly) saturated; below that the run is limited
   // by its offered load, and calling a 20 %-busy pool "the bottleneck" would mislead. 90 % is a presentation
   // threshold only: summary.json reports the resource and its utilisation either way.

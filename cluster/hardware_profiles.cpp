@@ -157,6 +157,9 @@ CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string
   p.gc.gc_pause_median = r.duration("gc_pause_median");
   p.gc.gc_pause_p90 = r.duration("gc_pause_p90");
   p.gc.young_gc_rate_max_per_s = r.number("young_gc_rate_max_per_s");
+  p.gc.young_gen_heap_fraction = r.number("young_gen_heap_fraction");
+  if (!(p.gc.young_gen_heap_fraction > 0 && p.gc.young_gen_heap_fraction <= 1))
+    throw ConfigError(file, base + "/jvm/young_gen_heap_fraction/value", "a fraction of the heap in (0, 1]");
   if (p.gc.gc_pause_p90 < p.gc.gc_pause_median)
     throw ConfigError(file, base + "/jvm/gc_pause_p90/value", "a p90 pause at least the median pause");
   return p;

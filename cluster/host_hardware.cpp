@@ -6,7 +6,7 @@ namespace kafkasim::cluster {
 
 HostHardware::HostHardware(sim::Engine& engine, const HostHardwareSpec& spec, models::CpuParams cpu,
                            uint64_t root_seed, const std::string& rng_prefix)
-    : spec_(spec) {
+    : engine_(engine), spec_(spec) {
   KS_ASSERT_GT(spec.log_dirs, 0u);
   KS_ASSERT_GT(spec.ram_bytes, spec.jvm_heap_bytes + spec.other_memory_bytes);
   std::vector<models::BlockDevice*> devices;
@@ -24,6 +24,18 @@ HostHardware::HostHardware(sim::Engine& engine, const HostHardwareSpec& spec, mo
   cpu.cores = spec.cores;
   cpu_ = std::make_unique<models::Cpu>(engine, std::move(cpu));
   storage_ = std::make_unique<LogStorage>(engine, *page_cache_, std::move(devices));
+  if (spec.young_gc)
+    young_gc_ = std::make_unique<models::YoungGc>(*spec.young_gc, sim::Rng::stream(root_seed, rng_prefix + "/jvm"));
+}
+
+sim::Duration HostHardware::jvm_allocate(uint64_t bytes) {
+  if (!young_gc_) return sim::Duration::zero();
+  const sim::Duration pause = young_gc_->allocate(bytes);
+  if (pause <= sim::Duration::zero()) return pause;
+  // Bytes that arrive during a pause are read once it ends; a collection they trigger follows it.
+  const sim::Duration wait = cpu_->paused() ? cpu_->pause_end() - engine_.now() : sim::Duration::zero();
+  cpu_->pause_for(wait + pause);
+  return pause;
 }
 
 }  // namespace kafkasim::cluster

@@ -65,6 +65,10 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"latency_ms", latency_json(s.produce_latency)}}},
       {"end_to_end", {{"latency_ms", latency_json(s.end_to_end_latency)}}},
       {"consume", {{"records", s.records_consumed}}},
+      {"jvm",
+       {{"young_gc", s.young_gc},
+        {"young_gcs", s.young_gcs},
+        {"gc_pause_ms", {{"total", s.gc_pause_total_ms}, {"max", s.gc_pause_max_ms}}}}},
       // The durability checker comes with fault injection; without faults nothing acknowledged can be lost.
       {"durability", {{"acked_records_lost", 0}, {"duplicates", 0}, {"checked", false}}},
       {"sim",

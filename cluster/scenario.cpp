@@ -29,7 +29,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"scenario", {"name", "seed", "duration", "warmup", "hardware", "cluster", "topics", "producers", "consumers",
                   "faults"}},
     {"hardware", {"broker", "client", "uplink"}},
-    {"broker_hardware", {"disk", "log_dirs", "nic", "cpu", "ram", "jvm_heap", "other_memory", "vm"}},
+    {"broker_hardware", {"disk", "log_dirs", "nic", "cpu", "ram", "jvm_heap", "other_memory", "young_gc", "vm"}},
     {"vm", {"dirty_background_ratio", "dirty_background_bytes", "dirty_ratio", "dirty_bytes",
             "dirty_expire_centisecs", "dirty_writeback_centisecs", "read_ahead_kb"}},
     {"client_hardware", {"nic"}},
@@ -287,7 +287,6 @@ class Loader {
     const CpuProfile cpu = std::get<CpuProfile>(profile(find(b, "cpu"), join(bp, "cpu"), "cpu-server-16core", {"cpu"}, x_.broker_cpu).params);
     host.cores = cpu.cores;
     spec.cpu_costs = cpu.costs;
-    x_.broker_gc = cpu.gc;
 
     const uint64_t memory_max = uint64_t{1} << 50;
     if (const json* v = find(b, "ram")) host.ram_bytes = bytes(*v, join(bp, "ram"), 1, memory_max);
@@ -298,6 +297,21 @@ class Loader {
       fail(join(bp, "ram"), "more RAM than jvm_heap + other_memory (" +
                                 std::to_string(host.jvm_heap_bytes + host.other_memory_bytes) + " bytes)",
            std::to_string(host.ram_bytes) + " bytes");
+    // Young-GC pauses (hardware-models.md §5.4), on unless "young_gc": false: eden is the CPU profile's share of
+    // the heap.
+    bool young_gc = true;
+    if (const json* v = find(b, "young_gc")) {
+      if (!v->is_boolean()) fail(join(bp, "young_gc"), "true or false", shown(*v));
+      young_gc = v->get<bool>();
+    }
+    host.young_gc.reset();
+    if (young_gc) {
+      const double eden = std::floor(static_cast<double>(host.jvm_heap_bytes) * cpu.gc.young_gen_heap_fraction);
+      if (eden < 1)
+        fail(join(bp, "jvm_heap"), "a heap whose young generation holds at least one byte, or \"young_gc\": false",
+             std::to_string(host.jvm_heap_bytes) + " bytes");
+      host.young_gc = models::YoungGcParams{static_cast<uint64_t>(eden), cpu.gc.gc_pause_median, cpu.gc.gc_pause_p90};
+    }
 
     const json& vm = find(b, "vm") ? b["vm"] : kEmpty;
     const std::string vp = join(bp, "vm");
@@ -894,6 +908,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
         {"ram", host.ram_bytes},
         {"jvm_heap", host.jvm_heap_bytes},
         {"other_memory", host.other_memory_bytes},
+        {"young_gc", host.young_gc.has_value()},
         {"vm",
          {{"dirty_background_ratio", pc.dirty_background_ratio},
           {"dirty_background_bytes", pc.dirty_background_bytes},

@@ -126,7 +126,8 @@ nlohmann::json cpu_profile(const nlohmann::json& codecs) {
           {"jvm",
            {{"gc_pause_median", param(12.5, "ms")},
             {"gc_pause_p90", param(21, "ms")},
-            {"young_gc_rate_max_per_s", param(1, "1/s")}}}};
+            {"young_gc_rate_max_per_s", param(1, "1/s")},
+            {"young_gen_heap_fraction", param(0.6, "ratio")}}}};
 }
 
 // Distinct figures per codec so that a mix-up between codecs shows: codec k has ratio 0.1 (k + 1),

@@ -439,3 +439,25 @@ TEST_CASE("warnings: accepted by Kafka but probably a mistake") {
   const WorldSpec s = parse_scenario(d, "w.json", &x);
   CHECK(s.producers[0].config.delivery_timeout == 200005_ms);
 }
+
+TEST_CASE("young_gc: on by default with eden = the CPU profile's young-gen share of jvm_heap; false turns it off") {
+  json doc = base();
+  doc["hardware"] = {{"broker", {{"ram", "32GiB"}, {"jvm_heap", "4GiB"}}}};
+  const WorldSpec on = parse_scenario(doc, "gc.json");
+  REQUIRE(on.broker_hardware.young_gc.has_value());
+  // cpu-server-16core: young_gen_heap_fraction 0.6, pauses 12.5 ms median and 21 ms p90.
+  CHECK(on.broker_hardware.young_gc->eden_bytes == static_cast<uint64_t>(0.6 * 4.0 * (1ull << 30)));
+  CHECK(on.broker_hardware.young_gc->pause_median == 12500_us);
+  CHECK(on.broker_hardware.young_gc->pause_p90 == 21_ms);
+  doc["hardware"]["broker"]["young_gc"] = false;
+  CHECK(!parse_scenario(doc, "gc.json").broker_hardware.young_gc.has_value());
+  // Not a boolean, a near-miss of the key, and a heap too small for any young generation are errors.
+  doc["hardware"]["broker"]["young_gc"] = "off";
+  expect_error(doc, "/hardware/broker/young_gc");
+  doc["hardware"]["broker"].erase("young_gc");
+  doc["hardware"]["broker"]["young_gcs"] = true;
+  expect_error(doc, "/hardware/broker/young_gcs", "young_gc");
+  doc["hardware"]["broker"].erase("young_gcs");
+  doc["hardware"]["broker"]["jvm_heap"] = 0;
+  expect_error(doc, "/hardware/broker/jvm_heap");
+}

@@ -54,11 +54,14 @@ struct CpuCosts {
   CodecCosts codecs;
 };
 
-// JVM young-GC pauses (hardware-models.md §5.4).
+// JVM young-GC pauses (hardware-models.md §5.4): a broker's eden is young_gen_heap_fraction of its jvm_heap
+// (models/young_gc.hpp). young_gc_rate_max_per_s is the published observation the model is checked against,
+// not an input of the model.
 struct JvmGcParams {
   sim::Duration gc_pause_median;
   sim::Duration gc_pause_p90;
   double young_gc_rate_max_per_s = 0;
+  double young_gen_heap_fraction = 0;
 };
 
 struct CpuProfile {

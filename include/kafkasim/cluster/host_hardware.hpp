@@ -5,10 +5,16 @@
 // Page-cache budget = RAM − JVM heap − other resident memory (hardware-models.md §3.6). Defaults follow the Kafka
 // documentation's production example of a 6 GB heap (published-benchmarks.md §C) on a 64 GiB machine, with
 // 1 GiB for the OS and other processes [A].
+//
+// The broker's JVM collects its young generation when what it allocated fills eden (models/young_gc.hpp,
+// hardware-models.md §5.4); every collection pauses the whole host (Cpu::pause_for). What counts as allocation
+// is the caller's: World reports every byte a broker reads from the network (NetworkReceive reads each request
+// and each fetch response into a heap buffer).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -18,6 +24,7 @@
 #include "kafkasim/models/cpu.hpp"
 #include "kafkasim/models/disk.hpp"
 #include "kafkasim/models/page_cache.hpp"
+#include "kafkasim/models/young_gc.hpp"
 #include "kafkasim/sim/engine.hpp"
 
 namespace kafkasim::cluster {
@@ -33,6 +40,7 @@ struct HostHardwareSpec {
   uint64_t jvm_heap_bytes = 6ull << 30;
   uint64_t other_memory_bytes = 1ull << 30;
   models::PageCacheParams page_cache;  // vm.dirty_* and readahead; its budget is set from the memory above
+  std::optional<models::YoungGcParams> young_gc;  // none: the host never pauses for GC
 };
 
 class HostHardware {
@@ -47,13 +55,19 @@ class HostHardware {
   size_t disk_count() const { return disks_.size(); }
   models::DiskModel& disk(size_t i) { return *disks_.at(i); }
   const HostHardwareSpec& spec() const { return spec_; }
+  // The JVM allocated `bytes`: when that fills eden, the host pauses for the collection, and the pause is
+  // returned (zero otherwise, and always without young_gc).
+  sim::Duration jvm_allocate(uint64_t bytes);
+  const models::YoungGc* young_gc() const { return young_gc_.get(); }
 
  private:
+  sim::Engine& engine_;
   HostHardwareSpec spec_;
   std::vector<std::unique_ptr<models::DiskModel>> disks_;
   std::unique_ptr<models::PageCache> page_cache_;
   std::unique_ptr<models::Cpu> cpu_;
   std::unique_ptr<LogStorage> storage_;
+  std::unique_ptr<models::YoungGc> young_gc_;
 };
 
 }  // namespace kafkasim::cluster

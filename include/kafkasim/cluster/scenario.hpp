@@ -5,7 +5,7 @@
 //
 // Format (scenarios/schema.json is the machine-readable version, kept in sync by scenario_schema_test):
 //   name, seed, duration, warmup               durations need a unit ("20s"); warmup < duration
-//   hardware.broker {disk, log_dirs, nic, cpu, ram, jvm_heap, other_memory, vm {dirty_*, read_ahead_kb}}
+//   hardware.broker {disk, log_dirs, nic, cpu, ram, jvm_heap, other_memory, young_gc, vm {dirty_*, read_ahead_kb}}
 //                                                disk/nic/cpu: a profile name from scenarios/hardware/ or an
 //                                                inline profile document
 //   hardware.client {nic}, hardware.uplink {bandwidth, latency}
@@ -45,8 +45,6 @@ struct ScenarioExtras {
   nlohmann::json broker_nic = "nic-10gbe";
   nlohmann::json broker_cpu = "cpu-server-16core";
   nlohmann::json client_nic = "nic-10gbe";
-  // The CPU profile's JVM GC parameters (WorldSpec has no field for them yet).
-  JvmGcParams broker_gc;
   // Broker-level topic defaults (log.*), the defaults of every topic's LogConfig.
   kafka::LogConfig broker_log_defaults;
   int32_t default_replication_factor = 1;  // default.replication.factor

@@ -123,6 +123,10 @@ struct WorldSummary {
   // of each batch sent (v2 format bytes, after compression) and the records in each ProduceRequest.
   DistributionSummary batch_size_bytes;
   DistributionSummary records_per_request_distribution;
+  // Young-GC pauses of the brokers' JVMs over the whole run (warm-up included), every broker together.
+  bool young_gc = false;  // the brokers model young GC at all
+  uint64_t young_gcs = 0;
+  double gc_pause_total_ms = 0, gc_pause_max_ms = 0;
 };
 
 class World {
