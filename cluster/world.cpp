@@ -23,6 +23,7 @@ constexpr uint64_t kSocketReceiveBufferBytes = 102400;
 // Per-node state
 
 struct World::Connection {
+  uint32_t processor = 0;  // index into Broker::processors, fixed when the connection is accepted
   bool muted = false;
   std::deque<sim::Callback> waiting;  // requests read from the socket after this one
 };
@@ -57,6 +58,7 @@ struct World::Broker {
   // fetcher id, as Kafka's fetcher threads each own a NetworkClient); every other client has one (channel 0).
   std::map<std::pair<NodeId, int32_t>, Connection> connections;
   std::vector<Processor> processors;          // num.network.threads
+  uint32_t next_processor = 0;                // the Acceptor's round-robin index
   uint32_t next_log_id = 0;
   uint64_t isr_shrinks = 0, isr_expands = 0;
   uint64_t sampled_hit_bytes = 0, sampled_miss_bytes = 0;
@@ -364,61 +366,75 @@ void World::send(NodeId from, NodeId to, Leg leg, int32_t channel, int64_t bytes
 // (kafka-behaviour.md §2.1). A producer's max.in.flight.requests.per.connection therefore overlaps network
 // transfer, not broker processing.
 void World::on_request_arrival(Broker& b, NodeId client, sim::Callback handle, int32_t channel) {
-  Connection& conn = b.connections[{client, channel}];
+  Connection& conn = connection(b, client, channel);
   if (conn.muted) {
     conn.waiting.push_back(std::move(handle));
     return;
   }
   conn.muted = true;
-  process_request(b, client, std::move(handle));
+  process_request(b, client, channel, std::move(handle));
 }
 
 void World::unmute(Broker& b, NodeId client, int32_t channel) {
-  Connection& conn = b.connections[{client, channel}];
+  Connection& conn = connection(b, client, channel);
   KS_ASSERT(conn.muted);
   conn.muted = false;
   if (conn.waiting.empty()) return;
   sim::Callback next = std::move(conn.waiting.front());
   conn.waiting.pop_front();
   conn.muted = true;
-  process_request(b, client, std::move(next));
+  process_request(b, client, channel, std::move(next));
+}
+
+// A connection is accepted when its first request arrives (the model has no separate connect step). Kafka's
+// Acceptor hands each accepted connection to the next processor, round-robin (SocketServer.Acceptor
+// assignNewConnection, currentProcessorIndex), whoever the client is: a follower's fetcher threads, each with
+// its own connection, may land on different processors.
+World::Connection& World::connection(Broker& b, NodeId client, int32_t channel) {
+  const auto [it, accepted] = b.connections.try_emplace({client, channel});
+  if (accepted) {
+    it->second.processor = b.next_processor;
+    b.next_processor = (b.next_processor + 1) % static_cast<uint32_t>(b.processors.size());
+  }
+  return it->second;
 }
 
 // A network thread parses the request, then it waits in the request queue for an I/O thread (SocketServer
 // Processor -> RequestChannel -> KafkaRequestHandler, §2.1).
-void World::process_request(Broker& b, NodeId client, sim::Callback handle) {
-  on_processor(b, client, [this, &b, client, handle = std::move(handle)]() mutable {
+void World::process_request(Broker& b, NodeId client, int32_t channel, sim::Callback handle) {
+  on_processor(b, client, channel, [this, &b, client, channel, handle = std::move(handle)]() mutable {
     b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                       [this, &b, client, handle = std::move(handle)]() mutable {
-                         enqueue_request(b, client, std::move(handle));
+                       [this, &b, client, channel, handle = std::move(handle)]() mutable {
+                         enqueue_request(b, client, channel, std::move(handle));
                        });
   });
 }
 
 // RequestChannel.sendRequest blocks the processor while the request queue is full (queued.max.requests): the
 // processor is held and retries [A: every 100 us] until the queue takes the request.
-void World::enqueue_request(Broker& b, NodeId client, sim::Callback handle) {
+void World::enqueue_request(Broker& b, NodeId client, int32_t channel, sim::Callback handle) {
   const auto status = b.hw->cpu().try_submit(b.io_pool, Duration::zero(), handle);
   if (status == models::SubmitStatus::kQueueFull) {
-    engine_.schedule_after(Duration::from_us(100), [this, &b, client, handle = std::move(handle)]() mutable {
-      enqueue_request(b, client, std::move(handle));
+    engine_.schedule_after(Duration::from_us(100), [this, &b, client, channel, handle = std::move(handle)]() mutable {
+      enqueue_request(b, client, channel, std::move(handle));
     });
     return;
   }
-  release_processor(b, client);
+  release_processor(b, client, channel);
 }
 
-// Each connection belongs to one of the broker's num.network.threads processors (SocketServer assigns new
-// connections round-robin; with node ids handed out in order, node id mod N is that assignment). A processor
-// does one thing at a time, and a sendfile that misses the page cache blocks it until the disk has read the
-// data, delaying every other connection of that processor (KAFKA-7504, hardware-models.md §3.7).
-World::Processor& World::processor_of(Broker& b, NodeId client) {
-  KS_ASSERT_GE(client, 0);
-  return b.processors[static_cast<size_t>(client) % b.processors.size()];
+// Each connection belongs to one of the broker's num.network.threads processors, the one the Acceptor gave it
+// (World::connection). A processor does one thing at a time, and a sendfile that misses the page cache blocks it
+// until the disk has read the data, delaying every other connection of that processor (KAFKA-7504,
+// hardware-models.md §3.7).
+World::Processor& World::processor_of(Broker& b, NodeId client, int32_t channel) {
+  const auto it = b.connections.find({client, channel});
+  KS_ASSERT(it != b.connections.end());
+  return b.processors[it->second.processor];
 }
 
-void World::on_processor(Broker& b, NodeId client, sim::Callback work) {
-  Processor& p = processor_of(b, client);
+void World::on_processor(Broker& b, NodeId client, int32_t channel, sim::Callback work) {
+  Processor& p = processor_of(b, client, channel);
   if (p.busy) {
     p.waiting.push_back(std::move(work));
     return;
@@ -432,8 +448,8 @@ void World::start_on_processor(Processor& p, sim::Callback& work) {
   work();
 }
 
-void World::release_processor(Broker& b, NodeId client) {
-  Processor& p = processor_of(b, client);
+void World::release_processor(Broker& b, NodeId client, int32_t channel) {
+  Processor& p = processor_of(b, client, channel);
   KS_ASSERT(p.busy);
   p.busy = false;
   p.meter.set_busy(engine_.now(), 0);
@@ -509,7 +525,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
     for (auto& r : produce) {
       const int64_t bytes = kafka::wire_size_bytes(r.response);
       const NodeId dest = r.destination;
-      on_processor(b, dest, [this, &b, dest, bytes, response = std::move(r.response)]() mutable {
+      on_processor(b, dest, 0, [this, &b, dest, bytes, response = std::move(r.response)]() mutable {
         b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
                            [this, &b, dest, bytes, response = std::move(response)] {
                              unmute(b, dest);
@@ -522,7 +538,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
                                  producer_dispatch(*c, pout);
                                }
                              });
-                             release_processor(b, dest);
+                             release_processor(b, dest, 0);
                            });
       });
     }
@@ -550,12 +566,19 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
 // A fetch response leaves through a network thread, which sends each partition's slice from the page cache
 // with sendfile; a miss blocks that thread on the disk (KAFKA-7504, hardware-models.md §3.7).
 void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchResponse response) {
-  on_processor(b, destination, [this, &b, destination, response = std::move(response)]() mutable {
+  // A follower's fetch came on the connection of the fetcher thread that sent it.
+  int32_t channel = 0;
+  if (destination < static_cast<NodeId>(spec_.brokers)) {
+    const Broker& follower = *brokers_[static_cast<size_t>(destination)];
+    const auto key = follower.fetch_keys.find(response.correlation_id);
+    if (key != follower.fetch_keys.end()) channel = key->second.first.fetcher_id;
+  }
+  on_processor(b, destination, channel, [this, &b, destination, channel, response = std::move(response)]() mutable {
   b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                     [this, &b, destination, response = std::move(response)]() mutable {
+                     [this, &b, destination, channel, response = std::move(response)]() mutable {
     auto shared = std::make_shared<kafka::FetchResponse>(std::move(response));
     auto next = std::make_shared<std::function<void(size_t)>>();
-    *next = [this, &b, destination, shared, next](size_t i) {
+    *next = [this, &b, destination, channel, shared, next](size_t i) {
       // Slices served from the page cache take no time; the first that must wait for the disk resumes the loop
       // when its read completes.
       for (; i < shared->partitions.size(); ++i) {
@@ -568,14 +591,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
           return;
       }
       {
-        release_processor(b, destination);
-        // A follower's fetch came on the connection of the fetcher thread that sent it.
-        int32_t channel = 0;
-        if (destination < static_cast<NodeId>(spec_.brokers)) {
-          const Broker& follower = *brokers_[static_cast<size_t>(destination)];
-          const auto key = follower.fetch_keys.find(shared->correlation_id);
-          if (key != follower.fetch_keys.end()) channel = key->second.first.fetcher_id;
-        }
+        release_processor(b, destination, channel);
         unmute(b, destination, channel);
         const int64_t bytes = kafka::wire_size_bytes(*shared);
         send(b.id, destination, Leg::response, channel, bytes, [this, &b, destination, shared] {
@@ -1171,6 +1187,14 @@ void World::sample() {
 HostHardware& World::broker_hardware(uint32_t broker) {
   KS_ASSERT_LT(broker, brokers_.size());
   return *brokers_[broker]->hw;
+}
+
+std::vector<uint32_t> World::connections_per_processor(uint32_t broker) const {
+  KS_ASSERT_LT(broker, brokers_.size());
+  const Broker& b = *brokers_[broker];
+  std::vector<uint32_t> counts(b.processors.size(), 0);
+  for (const auto& [key, conn] : b.connections) ++counts[conn.processor];
+  return counts;
 }
 
 const kafka::Partition* World::partition(uint32_t broker, PartitionRef ref) const {

@@ -194,6 +194,31 @@ TEST_CASE("num.replica.fetchers: each fetcher thread has its own connection, so 
   CHECK(four.produce_latency.p50_ms <= 1.05 * one.produce_latency.p50_ms);
 }
 
+TEST_CASE("network threads: the Acceptor deals connections round-robin, a follower's fetcher connections included") {
+  // SocketServer's Acceptor gives each accepted connection to the next processor (currentProcessorIndex), so
+  // num.network.threads processors own the connections in counts that differ by at most one. Here every broker
+  // accepts 2 fetcher connections from each of the 2 other brokers (num.replica.fetchers = 2), one producer
+  // and one consumer connection: 6 connections, 2 a processor. Mapping connections by node id mod 3 instead
+  // would put both fetcher connections of a follower on one processor.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 12, 3, 2);
+  spec.duration = 2_s;
+  spec.warmup = 1_s;
+  spec.num_network_threads = 3;
+  spec.fetcher_config.num_replica_fetchers = 2;
+  spec.producers.push_back(test::open_loop_producer(5'000, Acks::all, 0, 1000));
+  cluster::ConsumerSpec c;
+  spec.consumers.push_back(c);
+  cluster::World world(spec);
+  world.run();
+  for (uint32_t b = 0; b < 3; ++b) {
+    CAPTURE(b);
+    const auto counts = world.connections_per_processor(b);
+    REQUIRE(counts.size() == 3);
+    CHECK(counts[0] + counts[1] + counts[2] == 6);
+    CHECK(counts == std::vector<uint32_t>{2, 2, 2});
+  }
+}
+
 TEST_CASE("a follower pays the same CRC check for what it appends as the leader paid for the produce") {
   // UnifiedLog.analyzeAndValidateRecords checks every batch's CRC on every append, the follower's included
   // (kafka-behaviour.md §3; hardware-models.md §5.3). With every other broker CPU cost set to zero, the leader's

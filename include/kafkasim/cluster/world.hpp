@@ -150,6 +150,8 @@ class World {
   const std::vector<nlohmann::json>& events() const { return events_; }
   const WorldSpec& spec() const { return spec_; }
   HostHardware& broker_hardware(uint32_t broker);
+  // How many of the broker's accepted connections each of its num.network.threads processors owns.
+  std::vector<uint32_t> connections_per_processor(uint32_t broker) const;
   // The partition's replica on `broker`, or null.
   const kafka::Partition* partition(uint32_t broker, kafka::PartitionRef ref) const;
   // The consumer clients in node-id order, read-only (`kafkasim describe` prints their offsets and lag).
@@ -184,15 +186,17 @@ class World {
   // Brokers.
   void on_request_arrival(Broker& b, kafka::NodeId client, sim::Callback handle, int32_t channel = 0);
   struct Processor;
-  void process_request(Broker& b, kafka::NodeId client, sim::Callback handle);
-  // Hands the parsed request to the I/O threads' queue, then frees the client's processor.
-  void enqueue_request(Broker& b, kafka::NodeId client, sim::Callback handle);
-  // Runs `work` on the network thread (processor) that owns the client's connection once it is free; the
-  // work ends by calling release_processor(b, client).
-  void on_processor(Broker& b, kafka::NodeId client, sim::Callback work);
-  Processor& processor_of(Broker& b, kafka::NodeId client);
+  // The broker's connection from (client, channel), accepted (and given a processor) on first use.
+  Connection& connection(Broker& b, kafka::NodeId client, int32_t channel);
+  void process_request(Broker& b, kafka::NodeId client, int32_t channel, sim::Callback handle);
+  // Hands the parsed request to the I/O threads' queue, then frees the connection's processor.
+  void enqueue_request(Broker& b, kafka::NodeId client, int32_t channel, sim::Callback handle);
+  // Runs `work` on the network thread (processor) that owns the connection once it is free; the work ends by
+  // calling release_processor with the same connection.
+  void on_processor(Broker& b, kafka::NodeId client, int32_t channel, sim::Callback work);
+  Processor& processor_of(Broker& b, kafka::NodeId client, int32_t channel);
   void start_on_processor(Processor& p, sim::Callback& work);
-  void release_processor(Broker& b, kafka::NodeId client);
+  void release_processor(Broker& b, kafka::NodeId client, int32_t channel);
   void unmute(Broker& b, kafka::NodeId client, int32_t channel = 0);
   void handle_produce(Broker& b, kafka::ProduceRequest request);
   // CPU time of a CRC32C pass over `bytes` (hardware-models.md §5.3), rounded up to the nanosecond.
