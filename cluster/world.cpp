@@ -1090,14 +1090,18 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
                        {"partition", e.partition.partition},
                        {"offset", e.offset}});
   }
-  // Offset commits: the group coordinator is not simulated yet; a commit succeeds after a round trip to it.
+  // Offset commits: the group coordinator is not simulated yet; a commit succeeds after a round trip to it. The
+  // consumer reaches its coordinator over a connection of its own (AbstractCoordinator names the coordinator node
+  // Integer.MAX_VALUE - broker id "to allow separate connections for the coordinator"): channel 1, so a commit
+  // never queues behind fetch requests or responses on the fetch connection.
+  constexpr int32_t kCoordinatorChannel = 1;
   for (auto& commit : out.commits) {
     kafka::OffsetCommitResponse response;
     response.correlation_id = commit.request.correlation_id;
     for (const auto& p : commit.request.partitions) response.partitions.push_back({p.partition, kafka::Errc::none});
     const int64_t bytes = kafka::wire_size_bytes(commit.request);
-    send(c.id, 0, Leg::request, 0, bytes, [this, &c, response] {
-      send(0, c.id, Leg::response, 0, kafka::wire_size_bytes(response), [this, &c, response] {
+    send(c.id, 0, Leg::request, kCoordinatorChannel, bytes, [this, &c, response] {
+      send(0, c.id, Leg::response, kCoordinatorChannel, kafka::wire_size_bytes(response), [this, &c, response] {
         kafka::ConsumerOutbox o;
         c.consumer->on_offset_commit_response(engine_.now(), response, o);
         consumer_dispatch(c, o);
