@@ -62,6 +62,7 @@ struct World::Broker {
   uint32_t next_log_id = 0;
   uint64_t isr_shrinks = 0, isr_expands = 0;
   uint64_t sampled_hit_bytes = 0, sampled_miss_bytes = 0;
+  Duration sampled_gc_paused;
 };
 
 struct World::ProducerClient {
@@ -1173,6 +1174,11 @@ void World::sample() {
     int64_t log_bytes = 0;
     for (const auto& [ref, p] : b->rm->partitions()) log_bytes += p->log().size_bytes();
     timeseries_.set(prefix + "log_mib", static_cast<double>(log_bytes) / 1048576.0);
+    // Young-GC pause time of the collections that started in the interval.
+    if (const models::YoungGc* gc = b->hw->young_gc()) {
+      const Duration paused = gc->paused_total();
+      timeseries_.set(prefix + "gc_pause_ms", (paused - std::exchange(b->sampled_gc_paused, paused)).ms_f());
+    }
   }
   int64_t lag = 0;
   for (auto& c : consumers_) {
