@@ -187,6 +187,12 @@ def fault_windows(events, end_s):
 # Sweep charts
 
 
+def gc_pauses(events):
+    """(time, broker, pause ms) of every broker young GC in events.jsonl, in time order."""
+    return sorted((float(e["time_s"]), e.get("broker"), float(e.get("pause_ms", 0)))
+                  for e in events if e.get("type") == "young_gc" and "time_s" in e)
+
+
 def latency_vs_param(sweep, d):
     """Figure: latency percentiles against parameter d."""
     values = sweep.values[d]
@@ -398,8 +404,11 @@ def run_figure(run):
             ax.plot(t, v, color=COLOURS[i], label=name)
             shown.append(v)
     zero_based(ax, *shown)
+    pauses = gc_pauses(run.events)
+    for at, _, _ in pauses:
+        ax.axvline(at, color=COLOURS[5], linestyle=":", alpha=0.7, linewidth=0.9)
     ax.set_ylabel("ms")
-    ax.set_title("Produce latency (per interval)")
+    ax.set_title("Produce latency (per interval)" + (f"; dotted lines: {len(pauses)} broker young GCs" if pauses else ""))
     ax.legend(fontsize=8)
 
     ax = axes[2]

@@ -101,6 +101,13 @@ ev = [
 ]
 w = [(s, e) for s, e, _ in kp.fault_windows(ev, 10.0)]
 assert w == [(1.0, 2.0), (3.0, 3.5), (4.0, 6.0), (7.0, 10.0)], w
+# Young GCs (events.jsonl "young_gc") are read in time order, whatever else the file holds.
+ev = [
+    {"time_s": 5.1, "type": "young_gc", "broker": 2, "pause_ms": 14.2},
+    {"time_s": 1.0, "type": "isr_shrink", "broker": 0},
+    {"time_s": 2.5, "type": "young_gc", "broker": 0, "pause_ms": 9.0},
+]
+assert kp.gc_pauses(ev) == [(2.5, 0, 9.0), (5.1, 2, 14.2)], kp.gc_pauses(ev)
 print("ok")
 )PY";
   CHECK(shell(kPython + " " + (dir / "check.py").string() + " " + (dir / "sweep").string() + " >" +
