@@ -15,22 +15,10 @@ using namespace kafkasim;
 using namespace kafkasim::models;
 using sim::Duration;
 
-namespace {
-
-YoungGcParams params(uint64_t eden, Duration median, Duration p90) {
-  YoungGcParams p;
-  p.eden_bytes = eden;
-  p.pause_median = median;
-  p.pause_p90 = p90;
-  return p;
-}
-
-}  // namespace
-
 TEST_CASE("young GC: a collection each time allocations fill eden, from a random initial fill") {
   constexpr uint64_t eden = 1'000'000;
   const Duration pause = Duration::from_ms(10);
-  YoungGc gc(params(eden, pause, pause), sim::Rng::stream(7, "gc"));
+  YoungGc gc(YoungGcParams(eden, pause, pause), sim::Rng::stream(7, "gc"));
   const uint64_t phi = gc.eden_used_bytes();
   CHECK(phi < eden);
   // 10,000 allocations of 1,234 bytes: ⌊(φ + 12,340,000) / 10⁶⌋ collections, each of exactly 10 ms.
@@ -54,7 +42,7 @@ TEST_CASE("young GC: a collection each time allocations fill eden, from a random
 }
 
 TEST_CASE("young GC: one allocation larger than eden completes several collections at once") {
-  YoungGc gc(params(1000, Duration::from_ms(1), Duration::from_ms(1)), sim::Rng::stream(1, "gc"));
+  YoungGc gc(YoungGcParams(1000, Duration::from_ms(1), Duration::from_ms(1)), sim::Rng::stream(1, "gc"));
   const uint64_t phi = gc.eden_used_bytes();
   const Duration d = gc.allocate(3'500);
   CHECK(gc.collections() == (phi + 3'500) / 1000);
@@ -66,7 +54,7 @@ TEST_CASE("young GC: the initial fill is uniform over eden, so hosts do not coll
   constexpr uint64_t eden = 1'000'000;
   int quarters[4] = {0, 0, 0, 0};
   for (int i = 0; i < 4'000; ++i) {
-    const YoungGc gc(params(eden, Duration::from_ms(1), Duration::from_ms(1)),
+    const YoungGc gc(YoungGcParams(eden, Duration::from_ms(1), Duration::from_ms(1)),
                      sim::Rng::stream(3, "broker/" + std::to_string(i) + "/jvm"));
     ++quarters[gc.eden_used_bytes() * 4 / eden];
   }
@@ -79,7 +67,7 @@ TEST_CASE("young GC: pauses have the profile's median and 90th percentile") {
   // turned into time through the lognormal's quantile function.
   const Duration median = Duration::from_us(12'500);
   const Duration p90 = Duration::from_ms(21);
-  YoungGc gc(params(100, median, p90), sim::Rng::stream(11, "gc"));
+  YoungGc gc(YoungGcParams(100, median, p90), sim::Rng::stream(11, "gc"));
   std::vector<double> ms;
   constexpr int n = 20'000;
   for (int i = 0; i < n; ++i) ms.push_back(gc.allocate(100).ms_f());  // exactly one collection each
@@ -97,9 +85,9 @@ TEST_CASE("young GC: pauses have the profile's median and 90th percentile") {
 }
 
 TEST_CASE("young GC: a p90 equal to the median gives a constant pause, and the same seed the same pauses") {
-  YoungGc a(params(10, Duration::from_ms(5), Duration::from_ms(20)), sim::Rng::stream(5, "x"));
-  YoungGc b(params(10, Duration::from_ms(5), Duration::from_ms(20)), sim::Rng::stream(5, "x"));
+  YoungGc a(YoungGcParams(10, Duration::from_ms(5), Duration::from_ms(20)), sim::Rng::stream(5, "x"));
+  YoungGc b(YoungGcParams(10, Duration::from_ms(5), Duration::from_ms(20)), sim::Rng::stream(5, "x"));
   for (int i = 0; i < 100; ++i) CHECK(a.allocate(10) == b.allocate(10));
-  YoungGc c(params(10, Duration::from_ms(5), Duration::from_ms(5)), sim::Rng::stream(5, "x"));
+  YoungGc c(YoungGcParams(10, Duration::from_ms(5), Duration::from_ms(5)), sim::Rng::stream(5, "x"));
   for (int i = 0; i < 100; ++i) CHECK(c.allocate(10) == Duration::from_ms(5));
 }
