@@ -52,6 +52,14 @@ struct PlotOptions {
   std::string out;  // default: dir
 };
 
+struct BenchScenarioOptions {
+  std::string file;
+  std::vector<std::string> set;
+  std::optional<uint64_t> seed;
+  uint32_t repeat = 3;
+  bool json = false;  // one JSON object on stdout instead of the text report
+};
+
 // Exit codes: 0 ok, 1 the run failed, 2 bad input.
 int run_scenario(const RunOptions& options);
 int validate_scenario(const RunOptions& options);
@@ -59,5 +67,7 @@ int run_sweep(const SweepOptions& options);
 int merge_sweeps(const MergeOptions& options);
 int describe_scenario(const DescribeOptions& options);
 int plot_results(const PlotOptions& options);
+// 1 also when the repeated runs did not execute the same events (a determinism failure).
+int bench_scenario(const BenchScenarioOptions& options);
 
 }  // namespace kafkasim::cli

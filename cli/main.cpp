@@ -103,6 +103,17 @@ int main(int argc, char** argv) {
   phold_cmd->add_option("--events", phold.events, "Events to execute (M)")->check(CLI::PositiveNumber);
   phold_cmd->add_option("--seed", phold.seed, "Root seed");
   phold_cmd->callback([&] { exit_code = bench_phold(phold); });
+  kafkasim::cli::BenchScenarioOptions bench_scenario;
+  CLI::App* scenario_cmd = bench->add_subcommand(
+      "scenario", "Run a scenario several times: simulated seconds per wall and CPU second, events/s, peak memory");
+  scenario_cmd->add_option("file", bench_scenario.file, "Scenario JSON file, e.g. scenarios/bench/reference.json")
+      ->required();
+  scenario_cmd->add_option("--repeat", bench_scenario.repeat, "Runs, one after the other (default 3)")
+      ->check(CLI::Range(1u, 100u));
+  scenario_cmd->add_option("--seed", bench_scenario.seed, "Root seed (overrides the scenario's)");
+  scenario_cmd->add_option("--set", bench_scenario.set, "Override: POINTER=VALUE");
+  scenario_cmd->add_flag("--json", bench_scenario.json, "Print one JSON object instead of the text report");
+  scenario_cmd->callback([&] { exit_code = kafkasim::cli::bench_scenario(bench_scenario); });
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,8 @@
 // The kafkasim command as a user runs it: outputs, determinism across processes, exit codes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -59,5 +61,36 @@ TEST_CASE("kafkasim run: bad input exits 2 with the pointer and a suggestion, an
   CHECK_FALSE(fs::exists(dir / "out"));
   CHECK(run("run does-not-exist.json", dir / "log2") == 2);
   CHECK(run("frobnicate", dir / "log3") == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("kafkasim bench scenario: repeated runs report the run's own events and trace hash, and speed as sim / wall") {
+  const fs::path dir = fresh_dir("bench");
+  const std::string overrides = " --set '/duration=\"3s\"' --set '/warmup=\"1s\"'";
+  REQUIRE(run("run scenarios/quickstart.json --quiet" + overrides + " --out " + (dir / "run").string(),
+              dir / "run.log") == 0);
+  const auto summary = nlohmann::json::parse(slurp(dir / "run/summary.json"));
+  REQUIRE(run("bench scenario scenarios/quickstart.json --repeat 3 --json" + overrides, dir / "bench.json") == 0);
+  const auto bench = nlohmann::json::parse(slurp(dir / "bench.json"));
+  // What `kafkasim run` reports for the same scenario, in every repeat: the bench runs the same simulation.
+  REQUIRE(bench["runs"].size() == 3);
+  for (const auto& r : bench["runs"]) {
+    CHECK(r["events"].get<uint64_t>() == summary["sim"]["events"].get<uint64_t>());
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(r["trace_hash"].get<uint64_t>()));
+    CHECK(std::string(hash) == summary["sim"]["trace_hash"].get<std::string>());
+  }
+  CHECK(bench["deterministic"].get<bool>());
+  CHECK(bench["simulated_seconds"].get<double>() == 3.0);
+  // The best run is the fastest one, and its speed is simulated seconds over its wall time.
+  double fastest = 1e300;
+  for (const auto& r : bench["runs"]) fastest = std::min(fastest, r["wall_seconds"].get<double>());
+  CHECK(bench["best"]["wall_seconds"].get<double>() == fastest);
+  CHECK(bench["best"]["x_real_time"].get<double>() == doctest::Approx(3.0 / fastest));
+  CHECK(bench["median"]["wall_seconds"].get<double>() >= fastest);
+  CHECK(bench["peak_rss_mib"].get<double>() > 0);
+  // Bad input is refused like `kafkasim run` refuses it.
+  CHECK(run("bench scenario scenarios/quickstart.json --set /producers/0/config/linger_ms=5", dir / "bad.log") == 2);
+  CHECK(slurp(dir / "bad.log").find("did you mean \"linger.ms\"") != std::string::npos);
   fs::remove_all(dir);
 }
