@@ -368,8 +368,9 @@ AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim:
 bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& request, sim::SimTime send_time,
                                    sim::SimTime now, AppendResult& result) {
   if (queue.batches.empty()) return false;
+  // The last batch may be closed: a retried batch re-enqueued behind every queued one (insertInSequenceOrder)
+  // or into an empty deque. Its builder is closed, so hasRoomFor says no (is_full) and a new batch follows it.
   ProducerBatch& batch = *queue.batches.back();
-  KS_ASSERT(!batch.closed);
   const int64_t record_timestamp_ms = timestamp_ms(send_time);
   const bool first_record = batch.records.empty();
   // The record's exact size in this batch (the first record sets the batch's base timestamp) and the batch's

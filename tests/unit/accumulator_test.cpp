@@ -420,6 +420,48 @@ TEST_CASE("idempotence: nothing drains without a producer id; sequences advance 
   CHECK(acc.queued_batches({0, 0}) == std::vector<BatchId>{first[0], second[0]});
 }
 
+TEST_CASE("a record sent while a retried batch is the last of its deque opens a new batch behind it") {
+  // RecordAccumulator.tryAppend asks the last batch first; a re-enqueued batch was built when it was drained,
+  // so its MemoryRecordsBuilder is closed, hasRoomFor says no and append() opens a new batch. The retried batch
+  // is last when its deque was empty (no sequence: addFirst) or when every queued batch has a lower sequence
+  // (insertInSequenceOrder).
+  ProducerConfig plain = test_config();
+  plain.linger = sim::Duration::zero();
+  ProducerConfig idempotent;
+  idempotent.linger = sim::Duration::zero();
+  for (const bool with_sequences : {false, true}) {
+    CAPTURE(with_sequences);
+    sim::Rng rng = sim::Rng::stream(18, "acc");
+    RecordAccumulator acc(with_sequences ? idempotent : plain, rng);
+    if (with_sequences) acc.set_producer_id_and_epoch({1000, 0});
+    const ProducerMetadata md = metadata_with_leaders({1});
+    acc.append(value100(0, 1), at(0_ms), md);
+    acc.append(value100(0, 2), at(0_ms), md);
+    const std::vector<BatchId> first = acc.drain(md, 1, 1 << 20, at(0_ms));
+    REQUIRE(first.size() == 1);
+    if (with_sequences) {
+      // A second drained batch with a higher sequence, re-enqueued behind the first.
+      acc.append(value100(0, 3), at(1_ms), md);
+      const std::vector<BatchId> second = acc.drain(md, 1, 1 << 20, at(1_ms));
+      REQUIRE(second.size() == 1);
+      acc.reenqueue(first[0], at(2_ms));
+      acc.reenqueue(second[0], at(2_ms));
+      REQUIRE(acc.queued_batches({0, 0}) == std::vector<BatchId>{first[0], second[0]});
+    } else {
+      acc.reenqueue(first[0], at(2_ms));
+    }
+    const BatchId retried = acc.queued_batches({0, 0}).back();
+    const int32_t retried_records = acc.batch(retried).record_count();
+    const AppendResult r = acc.append(value100(0, 9), at(3_ms), md);
+    CHECK(r.status == AppendStatus::appended);
+    CHECK(r.new_batch_created);
+    CHECK(r.batch != retried);
+    CHECK(acc.batch(retried).record_count() == retried_records);
+    CHECK(acc.queued_batches({0, 0}).back() == r.batch);
+    CHECK(acc.batch(r.batch).record_count() == 1);
+  }
+}
+
 TEST_CASE("delivery.timeout.ms expires undrained batches from batch creation") {
   sim::Rng rng = sim::Rng::stream(17, "acc");
   RecordAccumulator acc(test_config(), rng);
