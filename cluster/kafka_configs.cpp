@@ -369,8 +369,10 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
        +[](B& c, const ConfigValue& v) { c.broker.min_insync_replicas = to_i32(v.integer); },
        +[](const B& c) { return int_value(c.broker.min_insync_replicas); }},
       // Kafka has no validator; 0 would make the isr-expiration task (every lag/2) spin, so at least 1 ms.
+      // At least 2: ReplicaManager schedules its isr-expiration check at a fixed rate of replica.lag.time.max.ms / 2
+      // (integer ms), and a period of 0 fails the broker's startup (ScheduledThreadPoolExecutor rejects it).
       {{.name = "replica.lag.time.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "30000",
-        .min_value = 1, .max_value = kLongMax / kMsNs, .field = "BrokerConfig::replica_lag_time_max_ms"},
+        .min_value = 2, .max_value = kLongMax / kMsNs, .field = "BrokerConfig::replica_lag_time_max_ms"},
        +[](B& c, const ConfigValue& v) { c.broker.replica_lag_time_max_ms = whole_ms(v); },
        +[](const B& c) { return ms_value(c.broker.replica_lag_time_max_ms); }},
       {{.name = "num.network.threads", .type = ConfigType::kInt, .kafka_default = "3", .min_value = 1,

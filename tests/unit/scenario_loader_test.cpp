@@ -365,6 +365,10 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
   // 20. replica.fetch.wait.max.ms above replica.lag.time.max.ms (KafkaConfig).
   d = base(); d["cluster"]["config"] = {{"replica.fetch.wait.max.ms", 40000}};
   expect_error(d, "/cluster/config/replica.fetch.wait.max.ms");
+  // 20b. replica.lag.time.max.ms of 1: the isr-expiration check would run every 1 / 2 = 0 ms, which Kafka's
+  // scheduler rejects at startup. Found by random overrides: it used to pass the loader and stop the simulator.
+  d = base(); d["cluster"]["config"] = {{"replica.lag.time.max.ms", 1}, {"replica.fetch.wait.max.ms", 0}};
+  expect_error(d, "/cluster/config/replica.lag.time.max.ms");
   // 21. A scenario duration without a unit.
   d = base(); d["duration"] = 20;
   expect_error(d, "/duration", "20s");
