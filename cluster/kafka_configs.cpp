@@ -447,8 +447,11 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .max_value = kLongMax / kMsNs, .field = "LogConfig::segment_jitter_ms"},
        +[](B& c, const ConfigValue& v) { c.log_defaults.segment_jitter_ms = whole_ms(v); },
        +[](const B& c) { return ms_value(c.log_defaults.segment_jitter_ms); }},
+      // At least 24, not Kafka's 4: two 12-byte time-index entries. The time index keeps its last slot for the
+      // entry written at roll (TimeIndex.isFull is entries >= maxEntries - 1), so with fewer than two every
+      // segment is full at birth and each append would roll it again.
       {{.name = "log.index.size.max.bytes", .type = ConfigType::kSize, .kafka_default = "10485760",
-        .min_value = 4, .max_value = kIntMax, .field = "LogConfig::segment_index_bytes"},
+        .min_value = 24, .max_value = kIntMax, .field = "LogConfig::segment_index_bytes"},
        +[](B& c, const ConfigValue& v) { c.log_defaults.segment_index_bytes = v.integer; },
        +[](const B& c) { return int_value(c.log_defaults.segment_index_bytes); }},
       {{.name = "log.index.interval.bytes", .type = ConfigType::kSize, .kafka_default = "4096", .min_value = 0,
@@ -574,7 +577,8 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
         .max_value = kLongMax / kMsNs, .field = "LogConfig::segment_jitter_ms"},
        +[](T& c, const ConfigValue& v) { c.log.segment_jitter_ms = whole_ms(v); },
        +[](const T& c) { return ms_value(c.log.segment_jitter_ms); }},
-      {{.name = "segment.index.bytes", .type = ConfigType::kSize, .kafka_default = "10485760", .min_value = 4,
+      // At least 24, as log.index.size.max.bytes above.
+      {{.name = "segment.index.bytes", .type = ConfigType::kSize, .kafka_default = "10485760", .min_value = 24,
         .max_value = kIntMax, .field = "LogConfig::segment_index_bytes"},
        +[](T& c, const ConfigValue& v) { c.log.segment_index_bytes = v.integer; },
        +[](const T& c) { return int_value(c.log.segment_index_bytes); }},

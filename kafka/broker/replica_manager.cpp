@@ -20,7 +20,7 @@ ReplicaManager::ReplicaManager(const BrokerConfig& config, sim::SimTime start_ti
   KS_ASSERT_GE(config.broker_id, 0);
   KS_ASSERT_GE(config.min_insync_replicas, 1);
   KS_ASSERT_GE(config.replica_lag_time_max_ms, 2);
-  KS_ASSERT_GT(config.message_max_bytes, 0);
+  KS_ASSERT_GE(config.message_max_bytes, 0);  // 0: every batch is MESSAGE_TOO_LARGE
   KS_ASSERT_GT(config.max_delayed_produces, 0);
   KS_ASSERT_GT(config.max_delayed_fetches, 0);
 }

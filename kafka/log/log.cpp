@@ -35,7 +35,7 @@ Log::Log(const LogConfig& config, uint32_t log_id, int64_t log_start_offset, sim
   KS_ASSERT_GT(config.segment_ms, 0);
   KS_ASSERT_GE(config.segment_jitter_ms, 0);
   KS_ASSERT_GE(config.index_interval_bytes, 0);
-  KS_ASSERT_GT(config.max_message_bytes, 0);
+  KS_ASSERT_GE(config.max_message_bytes, 0);  // 0: every batch is MESSAGE_TOO_LARGE
   KS_ASSERT_GT(config.flush_messages, 0);
   KS_ASSERT_GE(config.file_delete_delay_ms, 0);
   create_segment(log_start_offset, now, out);

@@ -201,6 +201,15 @@ TEST_CASE("a record larger than batch.size gets its own batch; a record over max
   SendRequest huge = value100(0, 3);
   huge.shape.value_bytes = 1'048'576 - 50;  // upper bound 61 + 21 + 1 + (4 + v) + 1 > 1048576
   CHECK(acc.append(huge, at(0_ms), md).status == AppendStatus::record_too_large);
+
+  // buffer.memory = 0 is valid (atLeast(0)): every record is larger than the whole buffer, so
+  // ensureValidRecordSize fails each one (RecordTooLargeException) and nothing is allocated.
+  ProducerConfig no_memory = test_config();
+  no_memory.buffer_memory_bytes = 0;
+  sim::Rng rng0 = sim::Rng::stream(8, "acc");
+  RecordAccumulator empty(no_memory, rng0);
+  CHECK(empty.append(value100(0, 4), at(0_ms), md).status == AppendStatus::record_too_large);
+  CHECK_FALSE(empty.has_undrained());
 }
 
 TEST_CASE("buffer.memory exhaustion blocks a send; a completed batch unblocks it") {

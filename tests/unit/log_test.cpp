@@ -113,6 +113,12 @@ TEST_CASE("leader append errors: MESSAGE_TOO_LARGE and RECORD_LIST_TOO_LARGE app
   CHECK(code(Errc::record_list_too_large) == 18);
   CHECK(code(Errc::message_too_large) == 10);
   CHECK(to_string(Errc::offset_out_of_range) == "OFFSET_OUT_OF_RANGE");
+  // max.message.bytes = 0 is valid (atLeast(0)): every batch, even of one record, is too large.
+  LogConfig zero = cfg;
+  zero.max_message_bytes = 0;
+  Log none(zero, 2, 0, SimTime::zero(), sim::Rng(1), ops);
+  CHECK(append_leader(none, 1, 70, SimTime::zero(), ops).error == Errc::message_too_large);
+  CHECK(none.log_end_offset() == 0);
 }
 
 TEST_CASE("segment.bytes: roll exactly when the next batch would make the segment exceed it") {

@@ -369,6 +369,9 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
   // scheduler rejects at startup. Found by random overrides: it used to pass the loader and stop the simulator.
   d = base(); d["cluster"]["config"] = {{"replica.lag.time.max.ms", 1}, {"replica.fetch.wait.max.ms", 0}};
   expect_error(d, "/cluster/config/replica.lag.time.max.ms");
+  // 20c. segment.index.bytes below two time-index entries (24 bytes): every segment would be full at birth.
+  d = base(); d["topics"][0]["config"] = {{"segment.index.bytes", 23}};
+  expect_error(d, "/topics/0/config/segment.index.bytes");
   // 21. A scenario duration without a unit.
   d = base(); d["duration"] = 20;
   expect_error(d, "/duration", "20s");
