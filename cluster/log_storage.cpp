@@ -12,6 +12,8 @@ struct LogStorage::Batch {
   std::function<void(models::IoStatus)> done;
   bool done_inside = false;  // execute()'s caller accepts `done` inside execute()
   bool waited = false;       // some operation completed from an event
+  bool writes_issued = false;  // the first pass (writes and metadata operations) is done
+  size_t throttled_writes = 0;  // writes of the first pass still held by dirty throttling
 };
 
 LogStorage::LogStorage(sim::Engine& engine, models::PageCache& cache, std::vector<models::BlockDevice*> disks)
@@ -95,44 +97,67 @@ void LogStorage::execute(kafka::StorageOps ops, std::function<void(models::IoSta
 
 void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
   KS_ASSERT(!batch->finished);
-  // Metadata operations, unthrottled writes and cached reads complete at once; loop over them so a long run of
-  // them costs no events.
+  // First pass: every write and metadata operation, in order. The kafka layer has already made everything the
+  // batch appends visible (log end offsets moved for every partition of the request), so every byte it writes
+  // must be in the page cache before anything can wait: a fetch may read it meanwhile. In Kafka the appends of
+  // a produce request follow one another, each fsyncing its partition under flush.messages before the next
+  // partition is written (and made visible); here the writes go first and the fsyncs follow, in order. Writes
+  // that dirty throttling holds are waited for together, before the second pass.
+  if (!batch->writes_issued) {
+    batch->writes_issued = true;
+    for (const kafka::StorageOp& op : batch->ops) {
+      switch (op.kind) {
+        case kafka::StorageOpKind::create:
+          create(op);
+          break;
+        case kafka::StorageOpKind::truncate:
+          KS_ASSERT_GE(op.position, 0);
+          break;
+        case kafka::StorageOpKind::remove: {
+          const Key key{op.file_id.value, static_cast<uint8_t>(op.file_kind)};
+          const auto it = files_.find(key);
+          KS_ASSERT(it != files_.end());
+          const models::FileId id = it->second;
+          files_.erase(it);
+          renamed_.emplace(key, id);
+          if (const uint64_t log_id = key.first >> 32;
+              log_id < newest_.size() && newest_[log_id].file_value == key.first)
+            newest_[log_id].present[key.second] = false;
+          // file.delete.delay.ms: the renamed file keeps its pages, and can still be read, until it is unlinked.
+          engine_.schedule_after(op.delay, [this, key, id] {
+            renamed_.erase(key);
+            if (cache_.has_file(id)) cache_.remove_file(id);
+          });
+          break;
+        }
+        case kafka::StorageOpKind::write:
+          KS_ASSERT_GE(op.position, 0);
+          KS_ASSERT_GT(op.bytes, 0);
+          if (!cache_.write(file_for(op), static_cast<uint64_t>(op.position), static_cast<uint64_t>(op.bytes),
+                            [this, batch] {
+                              batch->waited = true;
+                              KS_ASSERT_GT(batch->throttled_writes, 0u);
+                              if (--batch->throttled_writes == 0) run_next(batch);
+                            },
+                            true))
+            ++batch->throttled_writes;
+          break;
+        case kafka::StorageOpKind::fsync_background:
+          // The scheduler's flush after a roll: issued now, waited for by nobody (UnifiedLog.roll).
+          cache_.fsync(file_for(op), [](models::IoStatus) {});
+          break;
+        case kafka::StorageOpKind::read:
+        case kafka::StorageOpKind::fsync:
+          break;  // the second pass
+      }
+    }
+    if (batch->throttled_writes > 0) return;
+  }
+  // Second pass: reads and fsyncs, in order, each after the previous completed. Reads the page cache serves
+  // from memory take no event; loop over them.
   while (batch->next < batch->ops.size()) {
     const kafka::StorageOp& op = batch->ops[batch->next++];
     switch (op.kind) {
-      case kafka::StorageOpKind::create:
-        create(op);
-        continue;
-      case kafka::StorageOpKind::truncate:
-        KS_ASSERT_GE(op.position, 0);
-        continue;
-      case kafka::StorageOpKind::remove: {
-        const Key key{op.file_id.value, static_cast<uint8_t>(op.file_kind)};
-        const auto it = files_.find(key);
-        KS_ASSERT(it != files_.end());
-        const models::FileId id = it->second;
-        files_.erase(it);
-        renamed_.emplace(key, id);
-        if (const uint64_t log_id = key.first >> 32; log_id < newest_.size() && newest_[log_id].file_value == key.first)
-          newest_[log_id].present[key.second] = false;
-        // file.delete.delay.ms: the renamed file keeps its pages, and can still be read, until it is unlinked.
-        engine_.schedule_after(op.delay, [this, key, id] {
-          renamed_.erase(key);
-          if (cache_.has_file(id)) cache_.remove_file(id);
-        });
-        continue;
-      }
-      case kafka::StorageOpKind::write:
-        KS_ASSERT_GE(op.position, 0);
-        KS_ASSERT_GT(op.bytes, 0);
-        if (cache_.write(file_for(op), static_cast<uint64_t>(op.position), static_cast<uint64_t>(op.bytes),
-                         [this, batch] {
-                           batch->waited = true;
-                           run_next(batch);
-                         },
-                         true))
-          continue;
-        return;
       case kafka::StorageOpKind::read: {
         models::ReadResult now;
         if (cache_.read(file_for(op), static_cast<uint64_t>(op.position), static_cast<uint64_t>(op.bytes),
@@ -155,10 +180,8 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
           run_next(batch);
         });
         return;
-      case kafka::StorageOpKind::fsync_background:
-        // The scheduler's flush after a roll: issued now, waited for by nobody (UnifiedLog.roll).
-        cache_.fsync(file_for(op), [](models::IoStatus) {});
-        continue;
+      default:
+        continue;  // done in the first pass
     }
   }
   // All done: from an event unless the caller takes the answer inside execute() or it comes from an event

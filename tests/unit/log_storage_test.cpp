@@ -181,3 +181,49 @@ TEST_CASE("log storage: the fsync a roll schedules runs in the background and ho
   CHECK(background.cache.dirty_bytes() < dirty_before);
   CHECK(background.cache.stats().written_back_bytes >= (1u << 20) - 16384);
 }
+
+TEST_CASE("log storage: every write of a request is in the page cache before one of its fsyncs is waited for") {
+  // A produce request to two partitions under flush.messages=1: each append brings its fsyncs, and the kafka
+  // layer has moved both logs' end offsets before the storage runs. A fetch of the second partition may come
+  // while the first partition's fsync is still on the device, and reads what the second append wrote; so that
+  // write must be in the cache at once (it used to wait behind the fsync, and the read ran past the file's end).
+  Fixture f;
+  kafka::LogConfig flushed = f.config;
+  flushed.flush_messages = 1;
+  f.storage.assign_log(1, 0, static_cast<uint64_t>(flushed.segment_bytes),
+                       static_cast<uint64_t>(flushed.segment_index_bytes));
+  f.storage.assign_log(2, 0, static_cast<uint64_t>(flushed.segment_bytes),
+                       static_cast<uint64_t>(flushed.segment_index_bytes));
+  kafka::StorageOps setup;
+  kafka::Log first(flushed, 1, 0, f.engine.now(), sim::Rng(3), setup);
+  kafka::Log second(flushed, 2, 0, f.engine.now(), sim::Rng(4), setup);
+  f.run(std::move(setup));
+
+  kafka::StorageOps ops;
+  const std::vector<kafka::RecordBatch> batches{batch_of(5000)};
+  REQUIRE(first.append_as_leader(batches, 0, f.engine.now(), ops).error == kafka::Errc::none);
+  REQUIRE(second.append_as_leader(batches, 0, f.engine.now(), ops).error == kafka::Errc::none);
+  // The first partition's fsync comes before the second partition's write in the request's operations.
+  size_t first_fsync = ops.size(), second_write = ops.size();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].kind == kafka::StorageOpKind::fsync && first_fsync == ops.size()) first_fsync = i;
+    if (ops[i].kind == kafka::StorageOpKind::write && ops[i].file_id == second.active_segment().file_id() &&
+        ops[i].file_kind == kafka::FileKind::log)
+      second_write = i;
+  }
+  REQUIRE(first_fsync < second_write);
+  REQUIRE(second_write < ops.size());
+
+  bool done = false;
+  f.storage.execute(std::move(ops), [&](models::IoStatus s) {
+    CHECK(s == models::IoStatus::kOk);
+    done = true;
+  });
+  // The fsyncs wait for the SSD, but the second partition's 5000 bytes are readable from the cache already.
+  CHECK_FALSE(done);
+  models::ReadResult now;
+  CHECK(f.storage.read_slice(second.active_segment().file_id(), 0, 5000, [](const models::ReadResult&) {}, &now));
+  CHECK(now.status == models::IoStatus::kOk);
+  f.engine.run_until(f.engine.now() + 1_s);
+  CHECK(done);
+}

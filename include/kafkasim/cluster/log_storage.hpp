@@ -14,8 +14,11 @@
 //   remove    -> the file is renamed now and unlinked after file.delete.delay.ms: until then it can still be
 //                read (sendfile of a fetch response built before the deletion), and its pages are dropped then
 //   read      -> a page-cache read (recovery only; fetches use read_slice)
-// Operations of one execute() call are issued in order, each after the previous completed, as one thread
-// issuing syscalls does.
+// Operations of one execute() call run in two passes: first every write and metadata operation, in order
+// (a write held by dirty throttling does not hold back the next one; the pass ends when all are admitted),
+// then the reads and fsyncs, in order, each after the previous completed, as one thread issuing syscalls
+// does. The kafka layer makes a whole request's appends visible at once, so all their bytes must be in the
+// page cache before an fsync of the same request can make anything wait (a fetch may read them meanwhile).
 #pragma once
 
 #include <array>
