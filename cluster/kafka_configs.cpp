@@ -387,6 +387,12 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .max_value = kIntMax, .field = "WorldSpec::queued_max_requests"},
        +[](B& c, const ConfigValue& v) { c.queued_max_requests = static_cast<uint32_t>(v.integer); },
        +[](const B& c) { return int_value(c.queued_max_requests); }},
+      // The kafka-scheduler's threads. They run the flushes that a segment roll schedules (UnifiedLog.roll's
+      // "flush-log"), so at most this many such fsyncs are outstanding; the rest wait in its queue.
+      {{.name = "background.threads", .type = ConfigType::kInt, .kafka_default = "10", .min_value = 1,
+        .max_value = kIntMax, .field = "WorldSpec::background_threads"},
+       +[](B& c, const ConfigValue& v) { c.background_threads = static_cast<uint32_t>(v.integer); },
+       +[](const B& c) { return int_value(c.background_threads); }},
       {{.name = "num.replica.fetchers", .type = ConfigType::kInt, .kafka_default = "1", .min_value = 1,
         .max_value = kIntMax, .field = "ReplicaFetcherConfig::num_replica_fetchers"},
        +[](B& c, const ConfigValue& v) { c.fetcher.num_replica_fetchers = to_i32(v.integer); },
@@ -515,7 +521,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("log.dir"),
       ignored<B>("log.dirs"),
       ignored<B>("num.recovery.threads.per.data.dir"),
-      ignored<B>("background.threads"),
       ignored<B>("socket.send.buffer.bytes"),
       ignored<B>("socket.receive.buffer.bytes"),
       ignored<B>("socket.request.max.bytes"),

@@ -143,8 +143,8 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
             ++batch->throttled_writes;
           break;
         case kafka::StorageOpKind::fsync_background:
-          // The scheduler's flush after a roll: issued now, waited for by nobody (UnifiedLog.roll).
-          cache_.fsync(file_for(op), [](models::IoStatus) {});
+          // The scheduler's flush after a roll: waited for by nobody (UnifiedLog.roll).
+          flush_in_background(file_for(op));
           break;
         case kafka::StorageOpKind::read:
         case kafka::StorageOpKind::fsync:
@@ -192,6 +192,28 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
     return;
   }
   engine_.schedule_after(sim::Duration::zero(), [batch] { batch->done(batch->status); });
+}
+
+void LogStorage::flush_in_background(models::FileId file) {
+  if (background_running_ < background_threads_) {
+    start_background_flush(file);
+    return;
+  }
+  background_waiting_.push_back(file);
+}
+
+void LogStorage::start_background_flush(models::FileId file) {
+  ++background_running_;
+  cache_.fsync(file, [this](models::IoStatus) {
+    KS_ASSERT_GT(background_running_, 0u);
+    --background_running_;
+    // The next queued flush, skipping files unlinked while they waited (their flush finds no segment).
+    while (!background_waiting_.empty() && background_running_ < background_threads_) {
+      const models::FileId next = background_waiting_.front();
+      background_waiting_.pop_front();
+      if (cache_.has_file(next)) start_background_flush(next);
+    }
+  });
 }
 
 bool LogStorage::read_slice(kafka::FileId file, int64_t position, int64_t bytes, models::ReadDone done,

@@ -191,6 +191,7 @@ void World::build_topology() {
         cpu.pools.push_back({"replica-fetcher-" + std::to_string(source) + "-" + std::to_string(f), 1, 1u << 20});
     broker->hw = std::make_unique<HostHardware>(engine_, spec_.broker_hardware, std::move(cpu), spec_.seed,
                                                 "broker/" + std::to_string(b));
+    broker->hw->storage().set_background_threads(spec_.background_threads);
     broker->network_pool = broker->hw->cpu().pool("network");
     broker->processors = std::vector<Processor>(spec_.num_network_threads);  // never resized: Processor is not copyable
     broker->io_pool = broker->hw->cpu().pool("io");

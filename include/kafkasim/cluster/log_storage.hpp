@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@
 
 #include "kafkasim/kafka/log/log_types.hpp"
 #include "kafkasim/models/page_cache.hpp"
+#include "kafkasim/sim/assert.hpp"
 #include "kafkasim/sim/engine.hpp"
 
 namespace kafkasim::cluster {
@@ -49,6 +51,14 @@ class LogStorage {
   // memory take no time and no event. With `done_inside` false, `done` always runs from an engine event, so a
   // caller never sees it inside execute(); with true it may run inside execute() when nothing had to wait.
   void execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done, bool done_inside = false);
+
+  // background.threads: the kafka-scheduler threads that run the flushes a segment roll schedules; each holds
+  // its thread until the fsync completes, so at most this many are outstanding and the rest wait in order.
+  void set_background_threads(uint32_t threads) {
+    KS_ASSERT_GT(threads, 0u);
+    background_threads_ = threads;
+  }
+  size_t background_flushes_waiting() const { return background_waiting_.size(); }
 
   // Reads a slice of a segment's .log file through the page cache (sendfile of a fetch response). With
   // `answer_now`, a read that needs no I/O fills it and returns true without running `done`.
@@ -88,6 +98,8 @@ class LogStorage {
   // The page-cache file of a kafka file that exists or is renamed but not yet unlinked; nullptr otherwise.
   const models::FileId* find_file(const Key& key) const;
   void create(const kafka::StorageOp& op);
+  void flush_in_background(models::FileId file);
+  void start_background_flush(models::FileId file);
 
   sim::Engine& engine_;
   models::PageCache& cache_;
@@ -99,6 +111,9 @@ class LogStorage {
   std::unordered_map<Key, models::FileId, KeyHash> files_;
   std::unordered_map<Key, models::FileId, KeyHash> renamed_;  // removed (renamed `.deleted`), not unlinked yet
   uint64_t next_file_id_ = 1;
+  uint32_t background_threads_ = 10;  // background.threads default
+  uint32_t background_running_ = 0;
+  std::deque<models::FileId> background_waiting_;
 };
 
 }  // namespace kafkasim::cluster

@@ -85,6 +85,7 @@ struct WorldSpec {
   uint32_t num_network_threads = 3;  // num.network.threads
   uint32_t num_io_threads = 8;       // num.io.threads
   uint32_t queued_max_requests = 500;  // queued.max.requests
+  uint32_t background_threads = 10;    // background.threads: at most this many background flushes at once
   sim::Duration network_thread_request_cost = sim::Duration::from_us(10);  // [A]
   // LogManager's "kafka-log-retention" task, one per broker: log.initial.task.delay.ms, then every
   // log.retention.check.interval.ms.
