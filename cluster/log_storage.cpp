@@ -144,10 +144,15 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
           break;
         case kafka::StorageOpKind::fsync_background:
           // The scheduler's flush after a roll: waited for by nobody (UnifiedLog.roll).
-          flush_in_background(file_for(op));
+          if (op.flush_offset >= 0) ++pending_flushes_[{static_cast<uint32_t>(op.file_id.value >> 32), op.flush_offset}].outstanding;
+          flush_in_background(
+              BackgroundFlush{file_for(op), static_cast<uint32_t>(op.file_id.value >> 32), op.flush_offset});
           break;
-        case kafka::StorageOpKind::read:
         case kafka::StorageOpKind::fsync:
+          // Counted now, so that a flush of several files completes only when the last of them has.
+          if (op.flush_offset >= 0) ++pending_flushes_[{static_cast<uint32_t>(op.file_id.value >> 32), op.flush_offset}].outstanding;
+          break;  // issued in the second pass
+        case kafka::StorageOpKind::read:
           break;  // the second pass
       }
     }
@@ -173,13 +178,17 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
         }
         return;
       }
-      case kafka::StorageOpKind::fsync:
-        cache_.fsync(file_for(op), [this, batch](models::IoStatus s) {
+      case kafka::StorageOpKind::fsync: {
+        const auto log_id = static_cast<uint32_t>(op.file_id.value >> 32);
+        const int64_t flush_offset = op.flush_offset;
+        cache_.fsync(file_for(op), [this, batch, log_id, flush_offset](models::IoStatus s) {
           if (s != models::IoStatus::kOk && batch->status == models::IoStatus::kOk) batch->status = s;
           batch->waited = true;
+          if (flush_offset >= 0) fsync_done(log_id, flush_offset, s);
           run_next(batch);
         });
         return;
+      }
       default:
         continue;  // done in the first pass
     }
@@ -194,26 +203,43 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
   engine_.schedule_after(sim::Duration::zero(), [batch] { batch->done(batch->status); });
 }
 
-void LogStorage::flush_in_background(models::FileId file) {
+void LogStorage::flush_in_background(const BackgroundFlush& flush) {
   if (background_running_ < background_threads_) {
-    start_background_flush(file);
+    start_background_flush(flush);
     return;
   }
-  background_waiting_.push_back(file);
+  background_waiting_.push_back(flush);
 }
 
-void LogStorage::start_background_flush(models::FileId file) {
+void LogStorage::start_background_flush(const BackgroundFlush& flush) {
   ++background_running_;
-  cache_.fsync(file, [this](models::IoStatus) {
+  cache_.fsync(flush.file, [this, flush](models::IoStatus s) {
     KS_ASSERT_GT(background_running_, 0u);
     --background_running_;
+    if (flush.flush_offset >= 0) fsync_done(flush.log_id, flush.flush_offset, s);
     // The next queued flush, skipping files unlinked while they waited (their flush finds no segment).
     while (!background_waiting_.empty() && background_running_ < background_threads_) {
-      const models::FileId next = background_waiting_.front();
+      const BackgroundFlush next = background_waiting_.front();
       background_waiting_.pop_front();
-      if (cache_.has_file(next)) start_background_flush(next);
+      if (cache_.has_file(next.file)) {
+        start_background_flush(next);
+      } else if (next.flush_offset >= 0) {
+        fsync_done(next.log_id, next.flush_offset, models::IoStatus::kOk);
+      }
     }
   });
+}
+
+void LogStorage::fsync_done(uint32_t log_id, int64_t flush_offset, models::IoStatus status) {
+  const auto it = pending_flushes_.find({log_id, flush_offset});
+  KS_ASSERT(it != pending_flushes_.end());
+  KS_ASSERT_GT(it->second.outstanding, 0u);
+  it->second.failed = it->second.failed || status != models::IoStatus::kOk;
+  if (--it->second.outstanding > 0) return;
+  const bool failed = it->second.failed;
+  pending_flushes_.erase(it);
+  // A failed fsync leaves the recovery point where it was (Kafka takes the log dir offline instead).
+  if (!failed && flush_listener_) flush_listener_(log_id, flush_offset);
 }
 
 bool LogStorage::read_slice(kafka::FileId file, int64_t position, int64_t bytes, models::ReadDone done,

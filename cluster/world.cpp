@@ -60,6 +60,7 @@ struct World::Broker {
   std::vector<Processor> processors;          // num.network.threads
   uint32_t next_processor = 0;                // the Acceptor's round-robin index
   uint32_t next_log_id = 0;
+  std::vector<PartitionRef> log_partitions;  // by log id: the partition whose replica the log is
   uint64_t isr_shrinks = 0, isr_expands = 0;
   uint64_t sampled_hit_bytes = 0, sampled_miss_bytes = 0;
   Duration sampled_gc_paused;
@@ -192,6 +193,11 @@ void World::build_topology() {
     broker->hw = std::make_unique<HostHardware>(engine_, spec_.broker_hardware, std::move(cpu), spec_.seed,
                                                 "broker/" + std::to_string(b));
     broker->hw->storage().set_background_threads(spec_.background_threads);
+    // A completed flush advances the log's recovery point, so the next one starts from there.
+    broker->hw->storage().set_flush_listener([b = broker.get()](uint32_t log_id, int64_t flush_offset) {
+      KS_ASSERT_LT(log_id, b->log_partitions.size());
+      b->rm->on_flush_completed(b->log_partitions[log_id], flush_offset);
+    });
     broker->network_pool = broker->hw->cpu().pool("network");
     broker->processors = std::vector<Processor>(spec_.num_network_threads);  // never resized: Processor is not copyable
     broker->io_pool = broker->hw->cpu().pool("io");
@@ -220,6 +226,8 @@ void World::create_partitions() {
         Broker& b = *brokers_[static_cast<size_t>(r)];
         kafka::BrokerOutbox out;
         const uint32_t log_id = b.next_log_id++;
+        KS_ASSERT_EQ(b.log_partitions.size(), log_id);
+        b.log_partitions.push_back(ref);
         // JBOD: logs are spread over the log dirs round-robin.
         b.hw->storage().assign_log(log_id, log_id % b.hw->disk_count(),
                                    static_cast<uint64_t>(topic.config.log.segment_bytes),

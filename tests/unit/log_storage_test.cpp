@@ -262,3 +262,33 @@ TEST_CASE("log storage: background flushes (a roll's flush-log task) run on at m
   // Only the .log files were flushed: their 5 × 8192 bytes are clean now, the indexes' entries may not be.
   CHECK(f.cache.stats().dirty_bytes <= dirty_before - 5 * 8192);
 }
+
+TEST_CASE("log storage: a completed roll flush advances the recovery point, so each roll flushes one segment") {
+  // UnifiedLog.roll schedules flushUptoOffsetExclusive(new base offset), which fsyncs the segments from the
+  // recovery point on and then moves the recovery point there. Before the storage reported completed flushes,
+  // the recovery point stayed at 0 and the k-th roll fsynced all k segments again (quadratic work with
+  // segment.ms or small segments).
+  Fixture f;
+  f.storage.assign_log(9, 0, static_cast<uint64_t>(f.config.segment_bytes),
+                       static_cast<uint64_t>(f.config.segment_index_bytes));
+  kafka::StorageOps setup;
+  kafka::Log log(f.config, 9, 0, f.engine.now(), sim::Rng(5), setup);
+  f.run(std::move(setup));
+  f.storage.set_flush_listener([&](uint32_t log_id, int64_t flush_offset) {
+    CHECK(log_id == 9);
+    log.on_flush_completed(flush_offset);
+  });
+  for (int roll = 1; roll <= 5; ++roll) {
+    CAPTURE(roll);
+    kafka::StorageOps out;
+    REQUIRE(log.append_as_leader(std::vector<kafka::RecordBatch>{batch_of(4096)}, 0, f.engine.now(), out).error ==
+            kafka::Errc::none);
+    log.roll(f.engine.now(), out);
+    int fsyncs = 0;
+    for (const auto& op : out) fsyncs += op.kind == kafka::StorageOpKind::fsync_background ? 1 : 0;
+    CHECK(fsyncs == 3);  // the rolled segment's .log, .index and .timeindex only
+    f.run(std::move(out));
+    f.engine.run_until(f.engine.now() + 100_ms);
+    CHECK(log.recovery_point() == log.log_end_offset());
+  }
+}

@@ -60,6 +60,13 @@ class LogStorage {
   }
   size_t background_flushes_waiting() const { return background_waiting_.size(); }
 
+  // Called once every fsync an execute() tagged with the same (log, flush_offset) has completed without an
+  // error: Log::on_flush_completed advances that log's recovery point (UnifiedLog.flush updates it after the
+  // segments are flushed).
+  void set_flush_listener(std::function<void(uint32_t log_id, int64_t flush_offset)> listener) {
+    flush_listener_ = std::move(listener);
+  }
+
   // Reads a slice of a segment's .log file through the page cache (sendfile of a fetch response). With
   // `answer_now`, a read that needs no I/O fills it and returns true without running `done`.
   bool read_slice(kafka::FileId file, int64_t position, int64_t bytes, models::ReadDone done,
@@ -98,8 +105,15 @@ class LogStorage {
   // The page-cache file of a kafka file that exists or is renamed but not yet unlinked; nullptr otherwise.
   const models::FileId* find_file(const Key& key) const;
   void create(const kafka::StorageOp& op);
-  void flush_in_background(models::FileId file);
-  void start_background_flush(models::FileId file);
+  struct BackgroundFlush {
+    models::FileId file;
+    uint32_t log_id = 0;
+    int64_t flush_offset = -1;
+  };
+  void flush_in_background(const BackgroundFlush& flush);
+  void start_background_flush(const BackgroundFlush& flush);
+  // One tagged fsync of (log, flush_offset) completed (or was skipped: its file is gone).
+  void fsync_done(uint32_t log_id, int64_t flush_offset, models::IoStatus status);
 
   sim::Engine& engine_;
   models::PageCache& cache_;
@@ -113,7 +127,13 @@ class LogStorage {
   uint64_t next_file_id_ = 1;
   uint32_t background_threads_ = 10;  // background.threads default
   uint32_t background_running_ = 0;
-  std::deque<models::FileId> background_waiting_;
+  std::deque<BackgroundFlush> background_waiting_;
+  struct PendingFlush {
+    uint32_t outstanding = 0;
+    bool failed = false;
+  };
+  std::map<std::pair<uint32_t, int64_t>, PendingFlush> pending_flushes_;  // by (log id, flush offset)
+  std::function<void(uint32_t, int64_t)> flush_listener_;
 };
 
 }  // namespace kafkasim::cluster
