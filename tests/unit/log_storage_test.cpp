@@ -2,6 +2,7 @@
 // what was appended (bytes into the cache, files created and removed), and reads of fresh data hit the cache.
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <vector>
 
 #include "kafkasim/cluster/log_storage.hpp"
@@ -41,6 +42,15 @@ struct Fixture {
     engine.run_until(engine.now() + 1_ms);
     REQUIRE(done);
   }
+
+  // A log with id `id` on the disk, its first segment's files created.
+  std::unique_ptr<kafka::Log> open_log(uint32_t id, const kafka::LogConfig& c, uint64_t seed) {
+    storage.assign_log(id, 0, static_cast<uint64_t>(c.segment_bytes), static_cast<uint64_t>(c.segment_index_bytes));
+    kafka::StorageOps ops;
+    auto log = std::make_unique<kafka::Log>(c, id, 0, engine.now(), sim::Rng(seed), ops);
+    run(std::move(ops));
+    return log;
+  }
 };
 
 kafka::RecordBatch batch_of(int32_t bytes) {
@@ -54,11 +64,8 @@ kafka::RecordBatch batch_of(int32_t bytes) {
 
 TEST_CASE("log storage: appends become page-cache writes of exactly the appended bytes") {
   Fixture f;
-  f.storage.assign_log(7, 0, static_cast<uint64_t>(f.config.segment_bytes),
-                       static_cast<uint64_t>(f.config.segment_index_bytes));
-  kafka::StorageOps ops;
-  kafka::Log log(f.config, 7, 0, f.engine.now(), sim::Rng(2), ops);
-  f.run(std::move(ops));
+  auto opened = f.open_log(7, f.config, 2);
+  kafka::Log& log = *opened;
   CHECK(f.storage.files_open() == 3);  // .log, .index, .timeindex of the first segment
 
   // 100 appends of 16 KiB: 1600 KiB of batches, so the 1 MiB segments roll once.
@@ -190,14 +197,10 @@ TEST_CASE("log storage: every write of a request is in the page cache before one
   Fixture f;
   kafka::LogConfig flushed = f.config;
   flushed.flush_messages = 1;
-  f.storage.assign_log(1, 0, static_cast<uint64_t>(flushed.segment_bytes),
-                       static_cast<uint64_t>(flushed.segment_index_bytes));
-  f.storage.assign_log(2, 0, static_cast<uint64_t>(flushed.segment_bytes),
-                       static_cast<uint64_t>(flushed.segment_index_bytes));
-  kafka::StorageOps setup;
-  kafka::Log first(flushed, 1, 0, f.engine.now(), sim::Rng(3), setup);
-  kafka::Log second(flushed, 2, 0, f.engine.now(), sim::Rng(4), setup);
-  f.run(std::move(setup));
+  auto first_log = f.open_log(1, flushed, 3);
+  auto second_log = f.open_log(2, flushed, 4);
+  kafka::Log& first = *first_log;
+  kafka::Log& second = *second_log;
 
   kafka::StorageOps ops;
   const std::vector<kafka::RecordBatch> batches{batch_of(5000)};
@@ -235,13 +238,7 @@ TEST_CASE("log storage: background flushes (a roll's flush-log task) run on at m
   Fixture f;
   f.storage.set_background_threads(2);
   std::vector<std::unique_ptr<kafka::Log>> logs;
-  kafka::StorageOps setup;
-  for (uint32_t id = 1; id <= 5; ++id) {
-    f.storage.assign_log(id, 0, static_cast<uint64_t>(f.config.segment_bytes),
-                         static_cast<uint64_t>(f.config.segment_index_bytes));
-    logs.push_back(std::make_unique<kafka::Log>(f.config, id, 0, f.engine.now(), sim::Rng(id), setup));
-  }
-  f.run(std::move(setup));
+  for (uint32_t id = 1; id <= 5; ++id) logs.push_back(f.open_log(id, f.config, id));
   kafka::StorageOps writes;
   for (auto& log : logs)
     REQUIRE(log->append_as_leader(std::vector<kafka::RecordBatch>{batch_of(8192)}, 0, f.engine.now(), writes).error ==
@@ -269,11 +266,8 @@ TEST_CASE("log storage: a completed roll flush advances the recovery point, so e
   // the recovery point stayed at 0 and the k-th roll fsynced all k segments again (quadratic work with
   // segment.ms or small segments).
   Fixture f;
-  f.storage.assign_log(9, 0, static_cast<uint64_t>(f.config.segment_bytes),
-                       static_cast<uint64_t>(f.config.segment_index_bytes));
-  kafka::StorageOps setup;
-  kafka::Log log(f.config, 9, 0, f.engine.now(), sim::Rng(5), setup);
-  f.run(std::move(setup));
+  auto opened = f.open_log(9, f.config, 5);
+  kafka::Log& log = *opened;
   f.storage.set_flush_listener([&](uint32_t log_id, int64_t flush_offset) {
     CHECK(log_id == 9);
     log.on_flush_completed(flush_offset);
