@@ -984,6 +984,8 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
       engine_.schedule_after(Duration::zero(), [this, &c, thread] { producer_send_next(c, thread); });
     }
   }
+  // A batch rejected as too large was never appended: no consumer will read it (its records went to new batches).
+  for (const kafka::BatchId id : out.split_batches) sent_batches_.erase((c.index << 40) | id);
   for (auto& r : out.requests) {
     // Give each batch a world-wide tag, and remember its records' intended send times for end-to-end latency
     // (a retry sends the same batch again: the first send recorded it).

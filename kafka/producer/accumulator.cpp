@@ -376,8 +376,9 @@ bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& req
   // The record's exact size in this batch (the first record sets the batch's base timestamp) and the batch's
   // estimated size before it, each computed once.
   const int64_t base_timestamp_ms = first_record ? record_timestamp_ms : batch.base_timestamp_ms;
+  const int32_t payload_bytes = record_payload_size_bytes(request.shape);
   const int32_t record_bytes =
-      record_size_in_batch_bytes(batch.record_count(), record_timestamp_ms - base_timestamp_ms, request.shape);
+      record_size_in_batch_bytes(batch.record_count(), record_timestamp_ms - base_timestamp_ms, payload_bytes);
   const int32_t initial_bytes = batch.estimated_size_bytes();
   // MemoryRecordsBuilder.hasRoomFor: never into a full batch; always into an empty one (an oversize record
   // gets a batch of its own); otherwise only if the estimate plus the record's exact size fits the buffer.
@@ -391,7 +392,7 @@ bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& req
   }
   batch.base_timestamp_ms = base_timestamp_ms;
   batch.uncompressed_records_bytes += record_bytes;
-  batch.records.push_back({request.record_id, send_time});
+  batch.records.push_back({request.record_id, send_time, payload_bytes});
   batch.last_append_time = now;
   result.status = AppendStatus::appended;
   result.batch = batch.id;
@@ -667,16 +668,116 @@ void RecordAccumulator::reenqueue(BatchId id, sim::SimTime now) {
   batch.queued = true;
   if (!batch.has_sequence()) {
     queue.batches.push_front(&batch);
-    on_queue_changed(batch.partition, queue);
-    return;
+  } else {
+    insert_in_sequence_order(queue, batch);
   }
-  // insertInSequenceOrder: after the queued batches that already have a lower sequence, before the rest.
+  on_queue_changed(batch.partition, queue);
+}
+
+void RecordAccumulator::insert_in_sequence_order(PartitionQueue& queue, ProducerBatch& batch) {
+  KS_ASSERT(batch.has_sequence());
   auto position = queue.batches.begin();
   while (position != queue.batches.end() && (*position)->has_sequence() &&
          (*position)->base_sequence < batch.base_sequence)
     ++position;
   queue.batches.insert(position, &batch);
-  on_queue_changed(batch.partition, queue);
+}
+
+std::vector<BatchId> RecordAccumulator::split_and_reenqueue(BatchId id, sim::SimTime now) {
+  auto big_it = incomplete_.find(id);
+  KS_ASSERT_MSG(big_it != incomplete_.end(), "split of an unknown batch");
+  ProducerBatch& big = big_it->second;
+  KS_ASSERT_MSG(big.closed && !big.queued, "only a drained batch is split");
+  KS_ASSERT_GT(big.record_count(), 1);
+  TopicState& ts = topic_state(big.partition.topic);
+  // CompressionRatioEstimator.setEstimation(max(1, the batch's ratio)): the most conservative reset.
+  if (big.compression != CompressionType::none)
+    ts.compression_ratio_estimate = std::max(1.0f, static_cast<float>(ts.modelled_compression_ratio));
+
+  // The size limit of each new batch (RecordAccumulator.splitAndReenqueue, KAFKA-8350).
+  int32_t split_size_bytes = config_.effective_batch_size_bytes();
+  if (big.is_split_batch) {
+    int32_t max_record_bytes = 0;
+    for (const RecordMeta& record : big.records)
+      max_record_bytes = std::max(max_record_bytes, batch_size_upper_bound_bytes(record.payload_bytes));
+    split_size_bytes = std::max(max_record_bytes, big.built_size_bytes / 2);
+  }
+
+  // ProducerBatch.splitRecordsIntoBatches: each record goes to the current new batch if the builder has room for
+  // it (MemoryRecordsBuilder.hasRoomFor, with the fresh builder's compression estimate of 1), else to a new batch
+  // sized for it. A new batch always takes its first record.
+  std::vector<BatchId> parts;
+  ProducerBatch* current = nullptr;
+  for (const RecordMeta& record : big.records) {
+    const int64_t record_timestamp_ms = timestamp_ms(record.send_time);
+    if (current != nullptr) {
+      const int32_t record_bytes = record_size_in_batch_bytes(
+          current->record_count(), record_timestamp_ms - current->base_timestamp_ms, record.payload_bytes);
+      if (static_cast<int64_t>(current->buffer_capacity_bytes) <
+          static_cast<int64_t>(current->estimated_size_bytes()) + record_bytes) {
+        current->closed_for_appends = true;
+        current = nullptr;
+      } else {
+        current->uncompressed_records_bytes += record_bytes;
+        current->records.push_back(record);
+        continue;
+      }
+    }
+    // createBatchOffAccumulatorForRecord: max(the record's upper bound, the split size) bytes off the heap, with
+    // the big batch's creation time.
+    const BatchId part_id = next_batch_id_++;
+    auto [it, inserted] = incomplete_.try_emplace(part_id);
+    KS_ASSERT(inserted);
+    ProducerBatch& part = it->second;
+    part.id = part_id;
+    part.partition = big.partition;
+    part.created_time = big.created_time;
+    part.last_attempt_time = big.created_time;
+    part.last_append_time = big.created_time;
+    part.drained_time = big.created_time;
+    part.buffer_capacity_bytes = std::max(batch_size_upper_bound_bytes(record.payload_bytes), split_size_bytes);
+    part.compression = big.compression;
+    part.compression_ratio_estimate = 1.0f;
+    part.is_split_batch = true;
+    part.base_timestamp_ms = record_timestamp_ms;
+    part.uncompressed_records_bytes = record_size_in_batch_bytes(0, 0, record.payload_bytes);
+    part.records.push_back(record);
+    ++live_split_batches_;
+    parts.push_back(part_id);
+    current = &part;
+  }
+  KS_ASSERT(current != nullptr);
+  current->closed_for_appends = true;
+
+  // assignProducerStateToBatches: the sequences of the big batch, in record order.
+  if (big.has_sequence()) {
+    int32_t sequence = big.base_sequence;
+    for (BatchId part_id : parts) {
+      ProducerBatch& part = incomplete_.at(part_id);
+      part.producer_id = big.producer_id;
+      part.producer_epoch = big.producer_epoch;
+      part.base_sequence = sequence;
+      sequence = increment_sequence(sequence, part.record_count());
+    }
+  }
+
+  // Back to the head of the deque, last first, so that they come out in record order.
+  PartitionQueue& queue = queue_for(big.partition);
+  for (auto part_id = parts.rbegin(); part_id != parts.rend(); ++part_id) {
+    ProducerBatch& part = incomplete_.at(*part_id);
+    part.queued = true;
+    if (part.has_sequence()) {
+      insert_in_sequence_order(queue, part);
+    } else {
+      queue.batches.push_front(&part);
+    }
+  }
+  on_queue_changed(big.partition, queue);
+  ++quiet_version_;
+  // Its records live on in the new batches.
+  big.records.clear();
+  (void)now;
+  return parts;
 }
 
 std::vector<BatchId> RecordAccumulator::expired_batches(sim::SimTime now) {
@@ -722,7 +823,13 @@ std::vector<BlockedSendOutcome> RecordAccumulator::complete_batch(BatchId id, si
   auto it = incomplete_.find(id);
   KS_ASSERT_MSG(it != incomplete_.end(), "completion of an unknown batch");
   KS_ASSERT_MSG(!it->second.queued, "a batch completes only after it left its deque");
-  available_memory_bytes_ += it->second.buffer_capacity_bytes;
+  // A split batch's buffer came from the heap, not from buffer.memory (RecordAccumulator.deallocate).
+  if (it->second.is_split_batch) {
+    KS_ASSERT_GT(live_split_batches_, 0U);
+    --live_split_batches_;
+  } else {
+    available_memory_bytes_ += it->second.buffer_capacity_bytes;
+  }
   if (spare_record_lists_.size() < max_spare_record_lists) {
     it->second.records.clear();
     spare_record_lists_.push_back(std::move(it->second.records));

@@ -229,9 +229,7 @@ void Sender::run_expiry(sim::SimTime now, const ProducerMetadata& metadata, Prod
   }
   // getExpiredInflightBatches: in-flight batches past delivery.timeout.ms fail now; their response, if it ever
   // comes, is ignored.
-  // Batch ids grow with creation time, so when the lowest id has not expired, none has (see next_wakeup).
-  if (in_flight_batches_.empty() || now - in_flight_batches_.begin()->second.created_time < config_.delivery_timeout)
-    return;
+  if (in_flight_batches_.empty() || now - earliest_in_flight_creation() < config_.delivery_timeout) return;
   std::vector<BatchId> expired;
   for (const auto& [id, in_flight] : in_flight_batches_)
     if (now - in_flight.created_time >= config_.delivery_timeout) expired.push_back(id);
@@ -455,6 +453,9 @@ void Sender::complete_batch(BatchId id, const ProducePartitionResponse& response
 
   if (error == Errc::none) {
     finish_batch(id, RecordOutcome::acked, Errc::none, response.base_offset, now, metadata, outbox);
+  } else if (error == Errc::message_too_large && batch.record_count() > 1) {
+    // KIP-126: split the batch and send its parts again. Not an attempt: retries and backoff do not apply.
+    split_batch(id, now, metadata, outbox);
   } else if (can_retry(batch, error, now)) {
     // reenqueueBatch: back to the head of the deque, waiting retry.backoff.ms (exponential, KIP-580).
     if (idempotent() && error == Errc::unknown_producer_id && response.log_start_offset != -1)
@@ -525,6 +526,31 @@ void Sender::finish_batch(BatchId id, RecordOutcome outcome, Errc error, int64_t
     metrics_.records_failed += batch.records.size();
   }
 
+  deallocate(id, now, metadata, outbox);
+}
+
+void Sender::split_batch(BatchId id, sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox) {
+  const ProducerBatch& batch = accumulator_.batch(id);
+  const PartitionRef tp = batch.partition;
+  const bool sequenced = idempotent() && batch.has_sequence();
+  const int32_t base_sequence = batch.base_sequence;
+  in_flight_batches_.erase(id);
+  if (config_.guarantee_message_order()) accumulator_.unmute_partition(tp);
+  const std::vector<BatchId> parts = accumulator_.split_and_reenqueue(id, now);
+  if (sequenced) {
+    // removeInFlightBatch(big) and addInFlightBatch(each part): the parts hold the big batch's sequences, and only
+    // the first of them may be drained while the others wait (the retry rule of shouldStopDrainBatchesForPartition).
+    PartitionSequenceState& state = sequence_state(tp);
+    erase_sequence(state.in_flight_sequences, base_sequence);
+    for (BatchId part : parts) insert_sequence(state.in_flight_sequences, accumulator_.batch(part).base_sequence);
+  }
+  ++metrics_.batch_splits;
+  outbox.split_batches.push_back(id);
+  // maybeRemoveAndDeallocateBatch: the big batch's buffer goes back to buffer.memory.
+  deallocate(id, now, metadata, outbox);
+}
+
+void Sender::deallocate(BatchId id, sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox) {
   // Deallocate the batch's memory; sends blocked on buffer.memory may now go through.
   for (const BlockedSendOutcome& unblocked : accumulator_.complete_batch(id, now, metadata)) {
     const bool appended = unblocked.result.status == AppendStatus::appended;
@@ -543,6 +569,16 @@ void Sender::finish_batch(BatchId id, RecordOutcome outcome, Errc error, int64_t
   wakeup_time_ = sim::min(wakeup_time_, now);
 }
 
+sim::SimTime Sender::earliest_in_flight_creation() const {
+  KS_ASSERT(!in_flight_batches_.empty());
+  // Batch ids grow with creation time, so the lowest id is the oldest batch; but a split batch keeps the creation
+  // time of the batch it came from, so while split batches exist every in-flight batch is looked at.
+  if (accumulator_.live_split_batch_count() == 0) return in_flight_batches_.begin()->second.created_time;
+  sim::SimTime earliest = sim::SimTime::max();
+  for (const auto& [id, in_flight] : in_flight_batches_) earliest = sim::min(earliest, in_flight.created_time);
+  return earliest;
+}
+
 sim::SimTime Sender::next_wakeup() const {
   sim::SimTime next = sim::min(wakeup_time_, next_ready_check_time_);
   if (const auto expiry = accumulator_.next_batch_expiry_time()) next = sim::min(next, *expiry);
@@ -550,8 +586,7 @@ sim::SimTime Sender::next_wakeup() const {
   // Requests of a node are sent in time order, and batch ids grow with creation time: the oldest of each is first.
   for (const auto& [node, requests] : in_flight_)
     if (!requests.empty()) next = sim::min(next, requests.front().send_time + config_.request_timeout);
-  if (!in_flight_batches_.empty())
-    next = sim::min(next, in_flight_batches_.begin()->second.created_time + config_.delivery_timeout);
+  if (!in_flight_batches_.empty()) next = sim::min(next, earliest_in_flight_creation() + config_.delivery_timeout);
   for (const auto& [node, time] : reconnect_after_) next = sim::min(next, time);
   return next;
 }

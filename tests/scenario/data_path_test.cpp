@@ -389,3 +389,30 @@ TEST_CASE("a consumer far behind the head reads from disk, and on HDD that raise
   CHECK(nvme_lagging.produce_latency.p999_ms < nvme_caught_up.produce_latency.p999_ms + 1.0);
   CHECK(nvme_lagging.records_consumed >= nvme_lagging.records_acked - 10000);
 }
+
+TEST_CASE("a topic max.message.bytes below the producer's batches: batches are split and every record is delivered") {
+  // Unkeyed 512-byte records stick to one partition until batch.size (16384) bytes: batches of up to ~30 records,
+  // far above max.message.bytes = 1000. Kafka's producer splits each rejected batch (KIP-126, then in halves,
+  // KAFKA-8350) down to parts that fit, here single records (two 512-byte records and a header exceed 1000).
+  auto run = [](uint32_t value_bytes) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+    spec.duration = 6_s;
+    spec.warmup = 1_s;
+    spec.topics[0].config.log.max_message_bytes = 1000;
+    spec.producers.push_back(test::open_loop_producer(5000, Acks::all, 5, value_bytes));
+    spec.consumers.push_back(cluster::ConsumerSpec{});
+    cluster::World world(spec);
+    return world.run();
+  };
+  const auto fits = run(512);
+  CHECK(fits.records_failed == 0);
+  CHECK(fits.records_acked > 0);
+  CHECK(fits.records_acked + 5000 >= fits.records_sent);  // at most a second's records still in flight
+  CHECK(fits.records_consumed + 5000 >= fits.records_acked);
+  // A record that alone exceeds max.message.bytes cannot be split: every record fails, none is appended.
+  const auto too_large = run(2000);
+  CHECK(too_large.records_acked == 0);
+  CHECK(too_large.records_consumed == 0);
+  CHECK(too_large.records_failed + 5000 >= too_large.records_sent);
+  CHECK(too_large.records_failed > 0);
+}

@@ -585,3 +585,78 @@ TEST_CASE("append_quiet after a cursor's verdict equals append(), record by reco
   // A long sticky run with switches, second batches and no drain: the same state either way.
   CHECK(compare_quiet_with_plain(3000, true) > 0);
 }
+
+TEST_CASE("split_and_reenqueue: batch.size parts first, then halves bounded below by the largest record") {
+  // Records 1-4 and 6 have 100-byte values (109 bytes in a batch), record 5 a 3000-byte value: payload 1 (null key)
+  // + 2 (varint 3000) + 3000 + 1 (no headers) = 3004, in a batch 1 + 1 + 1 + 3004 = 3007 plus varint(3007) = 3009.
+  // Its upper bound alone is 61 + 21 + 3004 = 3086. The whole batch: 61 + 5 * 109 + 3009 = 3615 bytes.
+  sim::Rng rng = sim::Rng::stream(1, "acc");
+  RecordAccumulator acc(test_config(), rng);
+  const ProducerMetadata md = metadata_with_leaders({1});
+  for (uint64_t id = 1; id <= 6; ++id) {
+    SendRequest request = value100(0, id);
+    if (id == 5) request.shape.value_bytes = 3000;
+    REQUIRE(acc.append(request, at(0_ms), md).status == AppendStatus::appended);
+  }
+  const int64_t total = acc.buffer_total_bytes();
+  CHECK(acc.buffer_available_bytes() == total - 16384);
+  auto drained = acc.drain(md, 1, 1 << 20, at(5_ms));
+  REQUIRE(drained.size() == 1);
+  const BatchId big = drained[0];
+  CHECK(acc.batch(big).built_size_bytes == 3615);
+
+  // Never split before: parts of batch.size (16384) bytes, so one part with all six records.
+  const std::vector<BatchId> first = acc.split_and_reenqueue(big, at(6_ms));
+  REQUIRE(first.size() == 1);
+  CHECK(acc.batch(first[0]).record_count() == 6);
+  CHECK(acc.batch(first[0]).is_split_batch);
+  CHECK(acc.batch(first[0]).created_time == at(0_ms));
+  CHECK(acc.batch(first[0]).attempts == 0);
+  CHECK(acc.queued_batches({0, 0}) == first);
+  acc.complete_batch(big, at(6_ms), md);
+  CHECK(acc.buffer_available_bytes() == total);  // the part takes no buffer.memory
+  CHECK(acc.live_split_batch_count() == 1);
+
+  // A split batch is cut to max(3086, 3615 / 2) = 3086 bytes: records 1-4 (61 + 4 * 109 = 497), record 5 alone
+  // (61 + 3009 = 3070; 497 + 3009 would exceed 3086), record 6 alone (3070 + 109 would exceed it).
+  drained = acc.drain(md, 1, 1 << 20, at(6_ms));
+  REQUIRE(drained == first);
+  CHECK(acc.batch(first[0]).built_size_bytes == 3615);
+  const std::vector<BatchId> second = acc.split_and_reenqueue(first[0], at(7_ms));
+  acc.complete_batch(first[0], at(7_ms), md);
+  REQUIRE(second.size() == 3);
+  CHECK(acc.queued_batches({0, 0}) == second);
+  std::vector<int32_t> counts, sizes;
+  for (int i = 0; i < 3; ++i) {
+    drained = acc.drain(md, 1, 1 << 20, at(7_ms));
+    REQUIRE(drained.size() == 1);
+    CHECK(drained[0] == second[static_cast<size_t>(i)]);
+    counts.push_back(acc.batch(drained[0]).record_count());
+    sizes.push_back(acc.batch(drained[0]).built_size_bytes);
+    acc.complete_batch(drained[0], at(8_ms), md);
+  }
+  CHECK(counts == std::vector<int32_t>{4, 1, 1});
+  CHECK(sizes == std::vector<int32_t>{497, 3070, 170});
+  CHECK(acc.buffer_available_bytes() == total);
+  CHECK(acc.live_split_batch_count() == 0);
+}
+
+TEST_CASE("split_and_reenqueue resets the topic's compression-ratio estimate to max(1, the data's ratio)") {
+  ProducerConfig config = test_config();
+  config.compression_type = CompressionType::gzip;
+  sim::Rng rng = sim::Rng::stream(1, "acc");
+  RecordAccumulator acc(config, rng);
+  acc.set_compression_ratio(0, 0.5);
+  const ProducerMetadata md = metadata_with_leaders({1});
+  for (uint64_t id = 1; id <= 2; ++id) REQUIRE(acc.append(value100(0, id), at(0_ms), md).status == AppendStatus::appended);
+  const auto drained = acc.drain(md, 1, 1 << 20, at(5_ms));
+  REQUIRE(drained.size() == 1);
+  // Closing the batch improved the estimate by one step (0.005) towards the observed 0.5.
+  CHECK(acc.compression_ratio_estimate(0) == doctest::Approx(0.995f));
+  const auto parts = acc.split_and_reenqueue(drained[0], at(6_ms));
+  CHECK(acc.compression_ratio_estimate(0) == 1.0f);
+  REQUIRE(parts.size() == 1);
+  // The part's own builder starts with the default estimate of 1 (plus the 5% margin): 61 + (int)(218 * 1.05).
+  CHECK(acc.batch(parts[0]).compression_ratio_estimate == 1.0f);
+  CHECK(acc.batch(parts[0]).estimated_size_bytes() == 61 + static_cast<int32_t>(218 * 1.05f));
+}

@@ -189,3 +189,52 @@ TEST_CASE("UNKNOWN_PRODUCER_ID retries the batch under a bumped epoch with its s
   CHECK(h.acked_offsets() == std::map<uint64_t, int64_t>{{1, 0}, {2, 1}, {3, 2}});
   CHECK(h.producer.accumulator().next_sequence({0, 0}) == 2);
 }
+
+TEST_CASE("a split batch passes its sequences on, and its parts go out one at a time in sequence order") {
+  Harness h;
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  // 20 records of 109 bytes: one 2241-byte batch, sequences 0..19.
+  for (uint64_t id = 1; id <= 20; ++id) h.send(0_ms, 0, id);
+  const auto a = h.poll_and_send(5_ms);
+  REQUIRE(a.size() == 1);
+  CHECK(batch_for(a[0], 0).base_sequence == 0);
+  h.respond(6_ms, a[0], {{0, {Errc::message_too_large, -1}}});
+  // First split: batch.size (16384) holds all 20 records; same sequence, sent at once (no backoff).
+  const auto b = h.poll_and_send(6_ms);
+  REQUIRE(b.size() == 1);
+  CHECK(batch_for(b[0], 0).base_sequence == 0);
+  CHECK(batch_for(b[0], 0).record_count == 20);
+  h.respond(7_ms, b[0], {{0, {Errc::message_too_large, -1}}});
+  // Second split, of a split batch: max(184, 2241 / 2 = 1120) bytes, so 61 + 109 n <= 1120 gives 9, 9 and 2
+  // records with sequences 0, 9 and 18. A record sent now gets a batch of its own behind them.
+  h.send(7_ms, 0, 21);
+  const auto c = h.poll_and_send(7_ms);
+  REQUIRE(c.size() == 1);
+  CHECK(batch_for(c[0], 0).base_sequence == 0);
+  CHECK(batch_for(c[0], 0).record_count == 9);
+  // The next part waits until the first completes, though max.in.flight.requests.per.connection is 5.
+  CHECK(h.poll_and_send(7_ms).empty());
+  h.respond(8_ms, c[0], {{0, {Errc::none, 0}}});
+  const auto d = h.poll_and_send(8_ms);
+  REQUIRE(d.size() == 1);
+  CHECK(batch_for(d[0], 0).base_sequence == 9);
+  CHECK(batch_for(d[0], 0).record_count == 9);
+  h.respond(9_ms, d[0], {{0, {Errc::none, 9}}});
+  const auto e = h.poll_and_send(9_ms);
+  REQUIRE(e.size() == 1);
+  CHECK(batch_for(e[0], 0).base_sequence == 18);
+  CHECK(batch_for(e[0], 0).record_count == 2);
+  h.respond(10_ms, e[0], {{0, {Errc::none, 18}}});
+  // Record 21's batch lingers until 7 + 5 ms and takes the sequence after the split records'.
+  CHECK(h.poll_and_send(12_ms - 1_ns).empty());
+  const auto f = h.poll_and_send(12_ms);
+  REQUIRE(f.size() == 1);
+  CHECK(batch_for(f[0], 0).base_sequence == 20);
+  h.respond(13_ms, f[0], {{0, {Errc::none, 20}}});
+  std::map<uint64_t, int64_t> expected;
+  for (uint64_t id = 1; id <= 21; ++id) expected[id] = static_cast<int64_t>(id) - 1;
+  CHECK(h.acked_offsets() == expected);
+  CHECK(h.producer.sender().last_acked_sequence({0, 0}) == 20);
+  CHECK(h.producer.metrics().batch_splits == 2);
+  CHECK(h.producer.metrics().epoch_bumps == 0);
+}

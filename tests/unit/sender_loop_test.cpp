@@ -347,3 +347,89 @@ TEST_CASE("a send blocked on buffer.memory proceeds when memory is freed, or fai
     CHECK(c.completion_time == at(1_ms + 60_s));
   }
 }
+
+// A broker whose max.message.bytes is 1000 answers every request at once: MESSAGE_TOO_LARGE for a larger batch,
+// else success at the partition's next offset. Returns the record counts of the batches it was sent, in order.
+namespace {
+std::vector<int32_t> serve_with_max_message_bytes(Harness& h, sim::Duration t, int32_t max_message_bytes) {
+  std::vector<int32_t> sent_counts;
+  int64_t next_offset = 0;
+  for (int round = 0; round < 100; ++round) {
+    const auto sent = h.poll_and_send(t);
+    if (sent.empty()) break;
+    for (const OutgoingProduceRequest& r : sent) {
+      REQUIRE(r.request.partitions.size() == 1);
+      const RecordBatch& batch = r.request.partitions[0].batch;
+      sent_counts.push_back(batch.record_count);
+      if (batch.size_bytes > max_message_bytes) {
+        h.respond(t, r.request, Errc::message_too_large);
+      } else {
+        h.respond(t, r.request, Errc::none, next_offset);
+        next_offset += batch.record_count;
+      }
+    }
+  }
+  return sent_counts;
+}
+}  // namespace
+
+TEST_CASE("MESSAGE_TOO_LARGE splits the batch: by batch.size first, then in halves (KAFKA-8350), until parts fit") {
+  // 30 records of 109 bytes: a 3331-byte batch against max.message.bytes 1000.
+  //  1. A batch that was never split is cut to batch.size (16384): all 30 records fit one part, rejected again.
+  //  2. A split batch is cut to max(largest record bound 61 + 21 + 102 = 184, 3331 / 2 = 1665): 61 + 109 n <= 1665
+  //     gives parts of 14, 14 and 2 records (1587, 1587, 279 bytes).
+  //  3. Each 1587-byte part is cut to max(184, 793): 61 + 109 n <= 793 gives 6, 6 and 2 records (715, 715, 279).
+  // The parts go back to the head of the deque in record order, so the records are acknowledged in order.
+  Harness h(plain_config());
+  for (uint64_t id = 1; id <= 30; ++id) h.send(0_ms, 0, id);
+  const std::vector<int32_t> counts = serve_with_max_message_bytes(h, 5_ms, 1000);
+  CHECK(counts == std::vector<int32_t>{30, 30, 14, 6, 6, 2, 14, 6, 6, 2, 2});
+  CHECK(h.producer.metrics().batch_splits == 4);
+  CHECK(h.out.split_batches.size() == 4);  // the cluster layer learns that they were never appended
+  CHECK(h.producer.metrics().batch_retries == 0);  // a split is not an attempt
+  REQUIRE(h.out.completions.size() == 30);
+  for (const RecordCompletion& c : h.out.completions) {
+    CHECK(c.outcome == RecordOutcome::acked);
+    CHECK(c.offset == static_cast<int64_t>(c.record_id) - 1);  // in send order
+    CHECK(c.send_time == at(0_ms));
+  }
+  // The parts took no buffer.memory, and the big batch's buffer came back.
+  CHECK(h.producer.accumulator().buffer_available_bytes() == h.producer.config().buffer_memory_bytes);
+  CHECK(h.producer.accumulator().live_split_batch_count() == 0);
+  CHECK_FALSE(h.producer.accumulator().has_incomplete());
+}
+
+TEST_CASE("MESSAGE_TOO_LARGE fails a single record, which cannot be split") {
+  Harness h(plain_config());
+  h.send(0_ms, 0, 1);
+  const std::vector<int32_t> counts = serve_with_max_message_bytes(h, 5_ms, 100);
+  CHECK(counts == std::vector<int32_t>{1});
+  REQUIRE(h.out.completions.size() == 1);
+  CHECK(h.out.completions[0].outcome == RecordOutcome::broker_error);
+  CHECK(h.out.completions[0].error == Errc::message_too_large);
+  CHECK(h.producer.metrics().batch_splits == 0);
+}
+
+TEST_CASE("split parts keep the big batch's creation time: delivery.timeout.ms still counts from it") {
+  ProducerConfig config = plain_config();
+  config.delivery_timeout = 1_s;
+  config.request_timeout = 900_ms;  // delivery.timeout.ms >= linger.ms + request.timeout.ms
+  Harness h(config);
+  for (uint64_t id = 1; id <= 3; ++id) h.send(0_ms, 0, id);
+  auto sent = h.poll_and_send(5_ms);
+  REQUIRE(sent.size() == 1);
+  // Rejected at 200 ms: the part (all three records: batch.size allows them) is sendable at once, no backoff.
+  h.respond(200_ms, sent[0].request, Errc::message_too_large);
+  sent = h.poll_and_send(200_ms);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].request.partitions[0].batch.record_count == 3);
+  // No response: the in-flight part expires 1 s after the *original* batch was created (at 0 ms), before its
+  // request times out (1100 ms) and well before 1 s after the split (1200 ms).
+  h.producer.poll(at(200_ms), h.out);  // the completed send asked for a poll
+  CHECK(h.producer.next_wakeup() == at(1000_ms));
+  h.producer.poll(at(1000_ms - 1_ns), h.out);
+  CHECK(h.out.completions.empty());
+  h.producer.poll(at(1000_ms), h.out);
+  REQUIRE(h.out.completions.size() == 3);
+  for (const RecordCompletion& c : h.out.completions) CHECK(c.outcome == RecordOutcome::delivery_timeout);
+}

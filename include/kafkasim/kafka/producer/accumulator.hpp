@@ -14,11 +14,14 @@
 //  - drain(): for one node, at most one batch per partition, round-robin from a per-node index, skipping muted
 //    partitions and batches in retry backoff, until max.request.size. Assigns producer id, epoch and base
 //    sequence to a batch on its first drain (idempotence).
+//  - split_and_reenqueue(): a batch the broker rejected with MESSAGE_TOO_LARGE is cut into smaller batches
+//    (KIP-126, ProducerBatch.split; KAFKA-8350 halves a batch that was already split) that go back to the head
+//    of the deque.
 //  - reenqueue(), expired_batches(), mute/unmute, flush and close bookkeeping.
 //
 // What it leaves out (for now): the pooled free list of BufferPool (it only matters to Java's GC; the memory
-// accounting is the same), batch splitting on MESSAGE_TOO_LARGE, transactions, and the TransactionManager's
-// in-flight bookkeeping (unresolved sequences, stale epochs), which belongs to the sender/idempotence slice.
+// accounting is the same), transactions, and the TransactionManager's in-flight bookkeeping (unresolved
+// sequences, stale epochs), which belongs to the sender/idempotence slice.
 //
 // Time: Kafka works in milliseconds; here every time is sim::SimTime in nanoseconds, and a record's timestamp
 // (CreateTime) is its send time truncated to milliseconds, as System.currentTimeMillis() would be.
@@ -53,11 +56,13 @@ struct ProducerIdAndEpoch {
   bool valid() const { return producer_id >= 0 && epoch >= 0; }
 };
 
-// One record in a batch: the application's id for it (for durability checking) and when send() was called
-// (for produce latency, which Kafka measures from send() to the callback).
+// One record in a batch: the application's id for it (for durability checking), when send() was called (for
+// produce latency, which Kafka measures from send() to the callback; its timestamp is this time in whole ms),
+// and its key, value and headers' encoded size (record_payload_size_bytes), which a split needs to rebuild it.
 struct RecordMeta {
   uint64_t record_id = 0;
   sim::SimTime send_time;
+  int32_t payload_bytes = 0;
 };
 
 // ProducerBatch + its MemoryRecordsBuilder, accounted.
@@ -86,6 +91,8 @@ struct ProducerBatch {
   bool closed = false;  // built (drained or expired): its size is final
   int32_t built_size_bytes = 0;
   bool queued = false;  // in its partition's deque (not drained, or re-enqueued)
+  // Made by split_and_reenqueue: its buffer is not taken from buffer.memory (Kafka allocates it on the heap).
+  bool is_split_batch = false;
 
   // Idempotence: set on the first drain.
   int64_t producer_id = no_producer_id;
@@ -235,6 +242,20 @@ class RecordAccumulator {
   // retry.backoff.max.ms with +-20% jitter, KIP-580) is drawn once here; Kafka redraws it on every check.
   void reenqueue(BatchId batch, sim::SimTime now);
 
+  // splitAndReenqueue, for a drained batch of more than one record that the broker rejected with
+  // MESSAGE_TOO_LARGE. Its records, in order, fill new batches of at most max(batch.size, the record's upper
+  // bound) bytes each (ProducerBatch.split; KAFKA-8350: a batch that is itself a split batch is cut to
+  // max(its largest record's upper bound, its size / 2) instead, so repeated rejections end in single
+  // records). The new batches keep the big batch's creation time (delivery.timeout.ms still counts from it),
+  // start with no attempts and no backoff, take no buffer.memory, and are closed for appends. A sequenced batch
+  // passes its sequences on (each new batch starts where the previous ends). They go to the head of the deque in
+  // record order (idempotent: in sequence order). The topic's compression-ratio estimate is reset to
+  // max(1, the batch's ratio). Returns the new batches' ids in record order. The big batch stays incomplete:
+  // its records now belong to the new batches, and the caller deallocates it with complete_batch.
+  std::vector<BatchId> split_and_reenqueue(BatchId batch, sim::SimTime now);
+  // Batches made by split_and_reenqueue that have not completed. Their ids are newer than their creation times.
+  size_t live_split_batch_count() const { return live_split_batches_; }
+
   // expiredBatches: undrained batches whose delivery.timeout.ms has passed since creation, removed from their
   // deques. The caller fails their records, then calls complete_batch.
   std::vector<BatchId> expired_batches(sim::SimTime now);
@@ -378,6 +399,8 @@ class RecordAccumulator {
   // Grants freed memory to the waiters in FIFO order and appends those fully served.
   void serve_waiters(sim::SimTime now, const ProducerMetadata& metadata, std::vector<BlockedSendOutcome>& out);
   void close_batch(ProducerBatch& batch);
+  // insertInSequenceOrder: after the queued batches with a lower sequence, before the rest.
+  void insert_in_sequence_order(PartitionQueue& queue, ProducerBatch& batch);
   sim::Duration draw_retry_backoff(int32_t attempts);
 
   ProducerConfig config_;
@@ -386,6 +409,7 @@ class RecordAccumulator {
   std::map<BatchId, ProducerBatch> incomplete_;
   std::vector<std::vector<RecordMeta>> spare_record_lists_;  // emptied `records` of completed batches, for reuse
   BatchId next_batch_id_ = 1;
+  size_t live_split_batches_ = 0;
   int64_t available_memory_bytes_;
   std::deque<BlockedSend> waiters_;
   std::set<PartitionRef> muted_;

@@ -79,18 +79,25 @@ constexpr int32_t record_payload_size_bytes(const RecordShape& shape) {
 // DefaultRecord.sizeInBytes(offsetDelta, timestampDelta, ...): a record's size inside a batch, including its
 // own length varint. `offset_delta` is its index in the batch; `timestamp_delta_ms` is its timestamp minus the
 // batch's base timestamp (the first record's), in milliseconds.
+// `payload_bytes` is record_payload_size_bytes of the record's shape.
+constexpr int32_t record_size_in_batch_bytes(int32_t offset_delta, int64_t timestamp_delta_ms, int32_t payload_bytes) {
+  const int32_t body_bytes =
+      1 /* attributes */ + varlong_size_bytes(timestamp_delta_ms) + varint_size_bytes(offset_delta) + payload_bytes;
+  return varint_size_bytes(body_bytes) + body_bytes;
+}
 constexpr int32_t record_size_in_batch_bytes(int32_t offset_delta, int64_t timestamp_delta_ms,
                                              const RecordShape& shape) {
-  const int32_t body_bytes = 1 /* attributes */ + varlong_size_bytes(timestamp_delta_ms) +
-                             varint_size_bytes(offset_delta) + record_payload_size_bytes(shape);
-  return varint_size_bytes(body_bytes) + body_bytes;
+  return record_size_in_batch_bytes(offset_delta, timestamp_delta_ms, record_payload_size_bytes(shape));
 }
 
 // AbstractRecords.estimateSizeInBytesUpperBound for magic v2 (= DefaultRecordBatch.estimateBatchSizeUpperBound):
 // a batch holding only this record, assuming the worst-case deltas. KafkaProducer uses it to reject records
 // larger than max.request.size or buffer.memory, and RecordAccumulator to size a new batch's buffer.
+constexpr int32_t batch_size_upper_bound_bytes(int32_t payload_bytes) {
+  return record_batch_overhead_bytes + max_record_overhead_bytes + payload_bytes;
+}
 constexpr int32_t batch_size_upper_bound_bytes(const RecordShape& shape) {
-  return record_batch_overhead_bytes + max_record_overhead_bytes + record_payload_size_bytes(shape);
+  return batch_size_upper_bound_bytes(record_payload_size_bytes(shape));
 }
 
 // The size of an uncompressed batch of `record_count` identical records whose timestamps all equal the base

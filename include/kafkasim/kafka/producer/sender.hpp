@@ -21,8 +21,10 @@
 // flight and then restarts the sequences of every partition (Kafka bumps right away and resets partitions
 // lazily as their in-flight batches finish); connections are assumed established except for a fixed
 // reconnect.backoff.ms after a disconnect (no jitter, no exponential growth, no connection setup time, which the
-// cluster layer's network models); MESSAGE_TOO_LARGE fails the batch instead of splitting it; no
-// transactions.
+// cluster layer's network models); no transactions.
+//
+// MESSAGE_TOO_LARGE for a batch of more than one record splits it (KIP-126, Sender.completeBatch ->
+// RecordAccumulator.splitAndReenqueue, see accumulator.hpp); a single record too large fails.
 #pragma once
 
 #include <cstdint>
@@ -92,6 +94,9 @@ struct ProducerOutbox {
   // Metadata.requestUpdate: an InvalidMetadataException, a disconnect or a partition without a leader.
   bool metadata_refresh_requested = false;
   std::vector<LeaderHint> leader_hints;
+  // Batches the broker rejected as too large and that were split (their records went to new batches): nothing
+  // of them was appended anywhere.
+  std::vector<BatchId> split_batches;
   // Connections the producer closed (request timeout): responses still travelling on them must be dropped.
   std::vector<NodeId> closed_connections;
   // The producer needs a new producer id (epoch exhausted): the cluster layer answers with
@@ -109,6 +114,7 @@ struct SenderMetrics {
   uint64_t records_sent = 0;  // record sends, retries included
   uint64_t bytes_sent = 0;    // batch bytes, retries included
   uint64_t batch_retries = 0;
+  uint64_t batch_splits = 0;  // batch-split-rate: batches split after MESSAGE_TOO_LARGE
   uint64_t records_acked = 0;
   uint64_t records_failed = 0;  // any outcome but acked, excluding failures inside send()
   uint64_t batches_expired = 0;
@@ -188,6 +194,12 @@ class Sender {
   void complete_batch(BatchId batch, const ProducePartitionResponse& response, sim::SimTime now,
                       const ProducerMetadata& metadata, ProducerOutbox& outbox);
   bool can_retry(const ProducerBatch& batch, Errc error, sim::SimTime now) const;
+  // MESSAGE_TOO_LARGE for an in-flight batch of several records: its parts go back to the accumulator.
+  void split_batch(BatchId batch, sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox);
+  // RecordAccumulator.deallocate, reporting the sends it unblocks.
+  void deallocate(BatchId batch, sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox);
+  // The creation time of the oldest in-flight batch (delivery.timeout.ms counts from it).
+  sim::SimTime earliest_in_flight_creation() const;
   // Removes the batch from the in-flight bookkeeping and the accumulator, reporting each record.
   void finish_batch(BatchId batch, RecordOutcome outcome, Errc error, int64_t base_offset, sim::SimTime now,
                     const ProducerMetadata& metadata, ProducerOutbox& outbox);
