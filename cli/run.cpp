@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <utility>
 
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/run_output.hpp"
@@ -85,6 +87,25 @@ int run_scenario(const RunOptions& options) {
   std::printf("  produced               %llu sent, %llu acked, %llu failed\n",
               static_cast<unsigned long long>(s.records_sent), static_cast<unsigned long long>(s.records_acked),
               static_cast<unsigned long long>(s.records_failed));
+  if (s.records_failed > 0) {
+    // Why, as the callbacks' exceptions would say; only the causes that occurred.
+    const cluster::FailureCounts& f = s.records_failed_by_cause;
+    std::string causes;
+    for (const auto& [count, name] : {std::pair{f.delivery_timeout, "delivery timeout"},
+                                      std::pair{f.broker_error, "broker error"},
+                                      std::pair{f.buffer_exhausted, "buffer exhausted"},
+                                      std::pair{f.record_too_large, "record too large"},
+                                      std::pair{f.unknown_topic, "unknown topic"},
+                                      std::pair{f.producer_closed, "producer closed"}}) {
+      if (count == 0) continue;
+      if (!causes.empty()) causes += ", ";
+      causes += std::to_string(count) + " " + name;
+    }
+    std::printf("  failed                 %s\n", causes.c_str());
+  }
+  if (s.record_retries > 0 || s.batch_splits > 0)
+    std::printf("  retried                %llu records retried, %llu batches split (MESSAGE_TOO_LARGE)\n",
+                static_cast<unsigned long long>(s.record_retries), static_cast<unsigned long long>(s.batch_splits));
   std::printf("  throughput             %.0f records/s, %.2f MiB/s (after warm-up)\n", s.throughput_records_per_s,
               s.throughput_mib_per_s);
   print_latency("produce latency", s.produce_latency);

@@ -17,6 +17,21 @@ using sim::SimTime;
 namespace {
 // Broker socket.receive.buffer.bytes default (Kafka broker configs; SocketServer sets it as SO_RCVBUF).
 constexpr uint64_t kSocketReceiveBufferBytes = 102400;
+
+// The FailureCounts member a failed record is counted under.
+uint64_t FailureCounts::*failure_cause(kafka::RecordOutcome outcome) {
+  switch (outcome) {
+    case kafka::RecordOutcome::delivery_timeout: return &FailureCounts::delivery_timeout;
+    case kafka::RecordOutcome::broker_error: return &FailureCounts::broker_error;
+    case kafka::RecordOutcome::buffer_exhausted: return &FailureCounts::buffer_exhausted;
+    case kafka::RecordOutcome::record_too_large: return &FailureCounts::record_too_large;
+    case kafka::RecordOutcome::unknown_topic: return &FailureCounts::unknown_topic;
+    case kafka::RecordOutcome::producer_closed: return &FailureCounts::producer_closed;
+    case kafka::RecordOutcome::acked: break;
+  }
+  KS_ASSERT_MSG(false, "an acknowledged record is not a failure");
+  return &FailureCounts::broker_error;  // not reached
+}
 }  // namespace
 
 // ------------------------------------------------------------------------------------------------
@@ -977,7 +992,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     if (done.outcome == kafka::RecordOutcome::acked) {
       metrics_.on_acked(info.intended, done.completion_time, info.bytes);
     } else {
-      metrics_.on_failed();
+      metrics_.on_failed(failure_cause(done.outcome));
     }
     if (ps.closed_loop_threads > 0) {
       const uint32_t thread = info.thread;
@@ -1257,6 +1272,7 @@ WorldSummary World::run(uint64_t events_max) {
   s.records_sent = metrics_.records_sent();
   s.records_acked = metrics_.records_acked();
   s.records_failed = metrics_.records_failed();
+  s.records_failed_by_cause = metrics_.failures();
   s.records_consumed = metrics_.records_consumed();
   const double window_s = (spec_.duration - spec_.warmup).seconds_f();
   s.throughput_records_per_s = static_cast<double>(metrics_.records_acked_after_warmup()) / window_s;
@@ -1315,6 +1331,8 @@ WorldSummary World::run(uint64_t events_max) {
   sim::Histogram batch_sizes, records_per_request;
   for (auto& c : producers_) {
     const auto& m = c->producer->metrics();
+    s.record_retries += m.records_retried;
+    s.batch_splits += m.batch_splits;
     requests += m.produce_requests;
     records += m.records_sent;
     bytes += m.bytes_sent;

@@ -462,8 +462,9 @@ void Sender::complete_batch(BatchId id, const ProducePartitionResponse& response
       epoch_bump_required_ = true;
     in_flight_batches_.erase(id);
     if (config_.guarantee_message_order()) accumulator_.unmute_partition(tp);
-    accumulator_.reenqueue(id, now);
     ++metrics_.batch_retries;
+    metrics_.records_retried += static_cast<uint64_t>(batch.record_count());
+    accumulator_.reenqueue(id, now);
   } else if (error == Errc::duplicate_sequence_number) {
     // The broker already has it: a success whose offset is unknown.
     finish_batch(id, RecordOutcome::acked, Errc::none, -1, now, metadata, outbox);

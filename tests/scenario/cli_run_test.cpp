@@ -39,6 +39,14 @@ TEST_CASE("kafkasim run: the quickstart writes every output, and two runs are by
   // The quickstart offers 5,000 records/s: after warm-up every one of them is acknowledged (no bottleneck).
   CHECK(a["produce"]["throughput_records_per_s"].get<double>() == doctest::Approx(5000).epsilon(0.01));
   for (const char* key : {"p50", "p75", "p95", "p99", "p999", "max", "mean"}) CHECK(a["produce"]["latency_ms"].contains(key));
+  // Failures by cause add up to records_failed (none in the quickstart; the causes are listed all the same).
+  uint64_t by_cause = 0;
+  for (const char* key : {"delivery_timeout", "broker_error", "buffer_exhausted", "record_too_large", "unknown_topic",
+                          "producer_closed"})
+    by_cause += a["produce"]["records_failed_by_cause"].at(key).get<uint64_t>();
+  CHECK(by_cause == a["produce"]["records_failed"].get<uint64_t>());
+  CHECK(a["produce"].contains("record_retries"));
+  CHECK(a["produce"].contains("batch_splits"));
   // The manifest carries the resolved scenario, which the loader accepts again.
   const auto manifest = nlohmann::json::parse(slurp(dir / "a/manifest.json"));
   std::ofstream(dir / "resolved.json") << manifest["resolved_scenario"].dump(2);

@@ -406,13 +406,18 @@ TEST_CASE("a topic max.message.bytes below the producer's batches: batches are s
   };
   const auto fits = run(512);
   CHECK(fits.records_failed == 0);
+  CHECK(fits.batch_splits > 0);
+  CHECK(fits.record_retries == 0);  // a split is not a retry
   CHECK(fits.records_acked > 0);
   CHECK(fits.records_acked + 5000 >= fits.records_sent);  // at most a second's records still in flight
   CHECK(fits.records_consumed + 5000 >= fits.records_acked);
-  // A record that alone exceeds max.message.bytes cannot be split: every record fails, none is appended.
+  // A record that alone exceeds max.message.bytes cannot be split: every record fails, none is appended (after
+  // its batch was split down to it).
   const auto too_large = run(2000);
   CHECK(too_large.records_acked == 0);
   CHECK(too_large.records_consumed == 0);
   CHECK(too_large.records_failed + 5000 >= too_large.records_sent);
   CHECK(too_large.records_failed > 0);
+  CHECK(too_large.records_failed_by_cause.broker_error == too_large.records_failed);  // MESSAGE_TOO_LARGE
+  CHECK(too_large.batch_splits > 0);  // batches of several records are split first, down to single records
 }

@@ -224,6 +224,7 @@ TEST_CASE("a retriable error retries after retry.backoff.ms and then succeeds") 
   CHECK(h.out.completions[0].offset == 42);
   CHECK(h.out.completions[1].offset == 43);
   CHECK(h.producer.metrics().batch_retries == 1);
+  CHECK(h.producer.metrics().records_retried == 2);  // record-retry-total counts the batch's records
 }
 
 TEST_CASE("the first retry backoff is 100 ms +-20% (KIP-580 jitter)") {

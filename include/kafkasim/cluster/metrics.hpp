@@ -16,6 +16,17 @@
 
 namespace kafkasim::cluster {
 
+// Why records failed, one count per RecordOutcome other than acked (kafka/producer/sender.hpp): the exception a
+// Kafka producer's callback would receive.
+struct FailureCounts {
+  uint64_t delivery_timeout = 0;  // TimeoutException: delivery.timeout.ms passed since the batch was created
+  uint64_t broker_error = 0;      // a non-retriable broker error, or retries exhausted
+  uint64_t buffer_exhausted = 0;  // BufferExhaustedException: blocked in send() longer than max.block.ms
+  uint64_t record_too_large = 0;  // RecordTooLargeException from send(): over max.request.size or buffer.memory
+  uint64_t unknown_topic = 0;
+  uint64_t producer_closed = 0;
+};
+
 struct LatencySummary {
   uint64_t count = 0;
   double p50_ms = 0, p75_ms = 0, p95_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0, mean_ms = 0;
@@ -32,12 +43,17 @@ class RunMetrics {
     bytes_sent_ += bytes;
   }
   void on_acked(sim::SimTime intended_send, sim::SimTime now, uint64_t bytes);
-  void on_failed() { ++records_failed_; }
+  // `cause` is the FailureCounts member to count it under.
+  void on_failed(uint64_t FailureCounts::*cause) {
+    ++records_failed_;
+    ++(failures_.*cause);
+  }
   void on_consumed(sim::SimTime intended_send, sim::SimTime now, uint64_t bytes);
 
   uint64_t records_sent() const { return records_sent_; }
   uint64_t records_acked() const { return records_acked_; }
   uint64_t records_failed() const { return records_failed_; }
+  const FailureCounts& failures() const { return failures_; }
   uint64_t records_consumed() const { return records_consumed_; }
   uint64_t bytes_acked() const { return bytes_acked_; }
   // Acked records and bytes after the warm-up (the throughput window).
@@ -58,6 +74,7 @@ class RunMetrics {
   uint64_t records_acked_ = 0, bytes_acked_ = 0;
   uint64_t records_acked_measured_ = 0, bytes_acked_measured_ = 0;
   uint64_t records_failed_ = 0;
+  FailureCounts failures_;
   uint64_t records_consumed_ = 0;
   sim::Histogram produce_;
   sim::Histogram end_to_end_;

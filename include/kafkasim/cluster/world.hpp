@@ -116,6 +116,10 @@ struct WorldSummary {
   std::string bottleneck;  // the most utilised resource, e.g. "broker-0 nic tx"
   double bottleneck_utilisation = 0;
   std::vector<std::pair<std::string, double>> utilisation;  // every resource, sorted by name
+  FailureCounts records_failed_by_cause;  // sums to records_failed
+  // record-retry-total (records sent again after a retriable error) and batch-split-total (batches split after
+  // MESSAGE_TOO_LARGE), over the whole run and every producer.
+  uint64_t record_retries = 0, batch_splits = 0;
   uint64_t produce_requests = 0;
   uint64_t batches_sent = 0;
   double records_per_request = 0;

@@ -114,6 +114,7 @@ struct SenderMetrics {
   uint64_t records_sent = 0;  // record sends, retries included
   uint64_t bytes_sent = 0;    // batch bytes, retries included
   uint64_t batch_retries = 0;
+  uint64_t records_retried = 0;  // record-retry-total: the records of the retried batches
   uint64_t batch_splits = 0;  // batch-split-rate: batches split after MESSAGE_TOO_LARGE
   uint64_t records_acked = 0;
   uint64_t records_failed = 0;  // any outcome but acked, excluding failures inside send()
