@@ -105,7 +105,8 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
   // that dirty throttling holds are waited for together, before the second pass.
   if (!batch->writes_issued) {
     batch->writes_issued = true;
-    for (const kafka::StorageOp& op : batch->ops) {
+    for (size_t i = 0; i < batch->ops.size(); ++i) {
+      const kafka::StorageOp& op = batch->ops[i];
       switch (op.kind) {
         case kafka::StorageOpKind::create:
           create(op);
@@ -142,12 +143,25 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
                             true))
             ++batch->throttled_writes;
           break;
-        case kafka::StorageOpKind::fsync_background:
-          // The scheduler's flush after a roll: waited for by nobody (UnifiedLog.roll).
-          if (op.flush_offset >= 0) ++pending_flushes_[{static_cast<uint32_t>(op.file_id.value >> 32), op.flush_offset}].outstanding;
-          flush_in_background(
-              BackgroundFlush{file_for(op), static_cast<uint32_t>(op.file_id.value >> 32), op.flush_offset});
+        case kafka::StorageOpKind::fsync_background: {
+          // The scheduler's flush after a roll, waited for by nobody (UnifiedLog.roll): one task for the
+          // consecutive fsyncs of the same (log, flush offset).
+          BackgroundFlush flush{{}, static_cast<uint32_t>(op.file_id.value >> 32), op.flush_offset};
+          for (;;) {
+            const kafka::StorageOp& f = batch->ops[i];
+            if (f.flush_offset >= 0) ++pending_flushes_[{flush.log_id, f.flush_offset}].outstanding;
+            flush.files.push_back(file_for(f));
+            const size_t following = i + 1;
+            if (following == batch->ops.size()) break;
+            const kafka::StorageOp& g = batch->ops[following];
+            if (g.kind != kafka::StorageOpKind::fsync_background || g.flush_offset != flush.flush_offset ||
+                static_cast<uint32_t>(g.file_id.value >> 32) != flush.log_id)
+              break;
+            i = following;
+          }
+          flush_in_background(std::move(flush));
           break;
+        }
         case kafka::StorageOpKind::fsync:
           // Counted now, so that a flush of several files completes only when the last of them has.
           if (op.flush_offset >= 0) ++pending_flushes_[{static_cast<uint32_t>(op.file_id.value >> 32), op.flush_offset}].outstanding;
@@ -203,31 +217,42 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
   engine_.schedule_after(sim::Duration::zero(), [batch] { batch->done(batch->status); });
 }
 
-void LogStorage::flush_in_background(const BackgroundFlush& flush) {
+void LogStorage::flush_in_background(BackgroundFlush flush) {
+  KS_ASSERT(!flush.files.empty());
   if (background_running_ < background_threads_) {
-    start_background_flush(flush);
+    start_background_flush(std::make_shared<BackgroundFlush>(std::move(flush)));
     return;
   }
-  background_waiting_.push_back(flush);
+  background_waiting_.push_back(std::move(flush));
 }
 
-void LogStorage::start_background_flush(const BackgroundFlush& flush) {
+void LogStorage::start_background_flush(std::shared_ptr<BackgroundFlush> flush) {
   ++background_running_;
-  cache_.fsync(flush.file, [this, flush](models::IoStatus s) {
-    KS_ASSERT_GT(background_running_, 0u);
-    --background_running_;
-    if (flush.flush_offset >= 0) fsync_done(flush.log_id, flush.flush_offset, s);
-    // The next queued flush, skipping files unlinked while they waited (their flush finds no segment).
-    while (!background_waiting_.empty() && background_running_ < background_threads_) {
-      const BackgroundFlush next = background_waiting_.front();
-      background_waiting_.pop_front();
-      if (cache_.has_file(next.file)) {
-        start_background_flush(next);
-      } else if (next.flush_offset >= 0) {
-        fsync_done(next.log_id, next.flush_offset, models::IoStatus::kOk);
-      }
-    }
-  });
+  continue_background_flush(std::move(flush), 0);
+}
+
+void LogStorage::continue_background_flush(std::shared_ptr<BackgroundFlush> flush, size_t next) {
+  // Files unlinked since the task was scheduled are skipped (their flush finds no segment).
+  while (next < flush->files.size() && !cache_.has_file(flush->files[next])) {
+    if (flush->flush_offset >= 0) fsync_done(flush->log_id, flush->flush_offset, models::IoStatus::kOk);
+    ++next;
+  }
+  if (next < flush->files.size()) {
+    const models::FileId file = flush->files[next];
+    cache_.fsync(file, [this, flush, next](models::IoStatus s) {
+      if (flush->flush_offset >= 0) fsync_done(flush->log_id, flush->flush_offset, s);
+      continue_background_flush(flush, next + 1);
+    });
+    return;
+  }
+  // The task is done: its thread takes the next waiting task.
+  KS_ASSERT_GT(background_running_, 0u);
+  --background_running_;
+  if (!background_waiting_.empty() && background_running_ < background_threads_) {
+    BackgroundFlush waiting = std::move(background_waiting_.front());
+    background_waiting_.pop_front();
+    start_background_flush(std::make_shared<BackgroundFlush>(std::move(waiting)));
+  }
 }
 
 void LogStorage::fsync_done(uint32_t log_id, int64_t flush_offset, models::IoStatus status) {

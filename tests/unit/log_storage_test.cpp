@@ -286,3 +286,30 @@ TEST_CASE("log storage: a completed roll flush advances the recovery point, so e
     CHECK(log.recovery_point() == log.log_end_offset());
   }
 }
+
+TEST_CASE("log storage: a roll's flush is one task that fsyncs the segment's files one after another") {
+  // UnifiedLog.roll schedules one flush-log task; LogSegment.flush fsyncs .log, .index and .timeindex in turn on
+  // that task's thread. With one background thread, two rolls are two tasks: one runs, one waits (not five of
+  // six single fsyncs waiting), and both advance their log's recovery point.
+  Fixture f;
+  f.storage.set_background_threads(1);
+  auto log_a = f.open_log(1, f.config, 1);
+  auto log_b = f.open_log(2, f.config, 2);
+  f.storage.set_flush_listener([&](uint32_t log_id, int64_t flush_offset) {
+    (log_id == 1 ? *log_a : *log_b).on_flush_completed(flush_offset);
+  });
+  kafka::StorageOps out;
+  for (kafka::Log* log : {log_a.get(), log_b.get()}) {
+    REQUIRE(log->append_as_leader(std::vector<kafka::RecordBatch>{batch_of(4096)}, 0, f.engine.now(), out).error ==
+            kafka::Errc::none);
+    log->roll(f.engine.now(), out);
+  }
+  bool done = false;
+  f.storage.execute(std::move(out), [&](models::IoStatus) { done = true; });
+  CHECK(f.storage.background_flushes_waiting() == 1);
+  f.engine.run_until(f.engine.now() + 1_s);
+  CHECK(done);
+  CHECK(f.storage.background_flushes_waiting() == 0);
+  CHECK(log_a->recovery_point() == log_a->log_end_offset());
+  CHECK(log_b->recovery_point() == log_b->log_end_offset());
+}

@@ -53,7 +53,7 @@ class LogStorage {
   void execute(kafka::StorageOps ops, std::function<void(models::IoStatus)> done, bool done_inside = false);
 
   // background.threads: the kafka-scheduler threads that run the flushes a segment roll schedules; each holds
-  // its thread until the fsync completes, so at most this many are outstanding and the rest wait in order.
+  // its thread until its fsyncs complete, so at most this many tasks run and the rest wait in order.
   void set_background_threads(uint32_t threads) {
     KS_ASSERT_GT(threads, 0u);
     background_threads_ = threads;
@@ -105,13 +105,17 @@ class LogStorage {
   // The page-cache file of a kafka file that exists or is renamed but not yet unlinked; nullptr otherwise.
   const models::FileId* find_file(const Key& key) const;
   void create(const kafka::StorageOp& op);
+  // One flush-log task of the kafka-scheduler: the fsyncs of consecutive fsync_background ops with the same
+  // (log, flush offset), done one after the other on one thread (LogSegment.flush: .log, .index, .timeindex).
   struct BackgroundFlush {
-    models::FileId file;
+    std::vector<models::FileId> files;
     uint32_t log_id = 0;
     int64_t flush_offset = -1;
   };
-  void flush_in_background(const BackgroundFlush& flush);
-  void start_background_flush(const BackgroundFlush& flush);
+  void flush_in_background(BackgroundFlush flush);
+  void start_background_flush(std::shared_ptr<BackgroundFlush> flush);
+  // Fsyncs flush->files[next] and goes on with the next file; after the last it frees the thread.
+  void continue_background_flush(std::shared_ptr<BackgroundFlush> flush, size_t next);
   // One tagged fsync of (log, flush_offset) completed (or was skipped: its file is gone).
   void fsync_done(uint32_t log_id, int64_t flush_offset, models::IoStatus status);
 
