@@ -15,6 +15,8 @@ namespace kafkasim::cluster {
 namespace {
 
 constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+// Thread pools (num.network.threads, num.io.threads, num.replica.fetchers): a bound of the simulator, not of Kafka.
+constexpr int64_t kMaxThreadsPerPool = 10000;
 constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMsNs = 1'000'000;
 constexpr int64_t kMinuteNs = 60'000'000'000;
@@ -375,12 +377,14 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .min_value = 2, .max_value = kLongMax / kMsNs, .field = "BrokerConfig::replica_lag_time_max_ms"},
        +[](B& c, const ConfigValue& v) { c.broker.replica_lag_time_max_ms = whole_ms(v); },
        +[](const B& c) { return ms_value(c.broker.replica_lag_time_max_ms); }},
+      // Kafka sets no upper bound on the thread counts, but each simulated thread is state: at most
+      // kMaxThreadsPerPool, far above any real broker, so that a typo cannot exhaust memory.
       {{.name = "num.network.threads", .type = ConfigType::kInt, .kafka_default = "3", .min_value = 1,
-        .max_value = kIntMax, .field = "WorldSpec::num_network_threads"},
+        .max_value = kMaxThreadsPerPool, .field = "WorldSpec::num_network_threads"},
        +[](B& c, const ConfigValue& v) { c.num_network_threads = static_cast<uint32_t>(v.integer); },
        +[](const B& c) { return int_value(c.num_network_threads); }},
       {{.name = "num.io.threads", .type = ConfigType::kInt, .kafka_default = "8", .min_value = 1,
-        .max_value = kIntMax, .field = "WorldSpec::num_io_threads"},
+        .max_value = kMaxThreadsPerPool, .field = "WorldSpec::num_io_threads"},
        +[](B& c, const ConfigValue& v) { c.num_io_threads = static_cast<uint32_t>(v.integer); },
        +[](const B& c) { return int_value(c.num_io_threads); }},
       {{.name = "queued.max.requests", .type = ConfigType::kInt, .kafka_default = "500", .min_value = 1,
@@ -394,7 +398,7 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
        +[](B& c, const ConfigValue& v) { c.background_threads = static_cast<uint32_t>(v.integer); },
        +[](const B& c) { return int_value(c.background_threads); }},
       {{.name = "num.replica.fetchers", .type = ConfigType::kInt, .kafka_default = "1", .min_value = 1,
-        .max_value = kIntMax, .field = "ReplicaFetcherConfig::num_replica_fetchers"},
+        .max_value = kMaxThreadsPerPool, .field = "ReplicaFetcherConfig::num_replica_fetchers"},
        +[](B& c, const ConfigValue& v) { c.fetcher.num_replica_fetchers = to_i32(v.integer); },
        +[](const B& c) { return int_value(c.fetcher.num_replica_fetchers); }},
       {{.name = "replica.fetch.min.bytes", .type = ConfigType::kSize, .kafka_default = "1", .min_value = 1,

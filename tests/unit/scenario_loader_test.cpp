@@ -372,6 +372,13 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
   // 20c. segment.index.bytes below two time-index entries (24 bytes): every segment would be full at birth.
   d = base(); d["topics"][0]["config"] = {{"segment.index.bytes", 23}};
   expect_error(d, "/topics/0/config/segment.index.bytes");
+  // 20d. Thread pools of absurd size (Kafka has no upper bound; two billion simulated threads exhaust memory).
+  for (const char* pool : {"num.network.threads", "num.io.threads", "num.replica.fetchers"}) {
+    d = base(); d["cluster"]["config"] = {{pool, 2147483647}};
+    expect_error(d, std::string("/cluster/config/") + pool);
+    d = base(); d["cluster"]["config"] = {{pool, 10000}};  // the bound itself is accepted
+    CHECK_NOTHROW(parse_scenario(d, "bound.json"));
+  }
   // 21. A scenario duration without a unit.
   d = base(); d["duration"] = 20;
   expect_error(d, "/duration", "20s");
