@@ -18,6 +18,11 @@ namespace {
 // Broker socket.receive.buffer.bytes default (Kafka broker configs; SocketServer sets it as SO_RCVBUF).
 constexpr uint64_t kSocketReceiveBufferBytes = 102400;
 
+// A closed-loop application thread's own time per send() that fails at once (RecordTooLargeException, an exhausted
+// buffer with max.block.ms 0, ...) before it sends again: [A] one microsecond, a million failed sends per second
+// per thread. Without it such a thread would loop without simulated time passing.
+constexpr Duration kFailedSendGap = Duration::from_us(1);
+
 // The FailureCounts member a failed record is counted under.
 uint64_t FailureCounts::*failure_cause(kafka::RecordOutcome outcome) {
   switch (outcome) {
@@ -995,8 +1000,11 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
       metrics_.on_failed(failure_cause(done.outcome));
     }
     if (ps.closed_loop_threads > 0) {
+      // The thread sends its next record. A send that failed inside send() (its callback ran at once) costs the
+      // thread kFailedSendGap before it tries again, so a thread whose every send fails still lets time pass.
       const uint32_t thread = info.thread;
-      engine_.schedule_after(Duration::zero(), [this, &c, thread] { producer_send_next(c, thread); });
+      const Duration gap = done.completion_time == done.send_time ? kFailedSendGap : Duration::zero();
+      engine_.schedule_after(gap, [this, &c, thread] { producer_send_next(c, thread); });
     }
   }
   // A batch rejected as too large was never appended: no consumer will read it (its records went to new batches).

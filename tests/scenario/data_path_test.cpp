@@ -421,3 +421,25 @@ TEST_CASE("a topic max.message.bytes below the producer's batches: batches are s
   CHECK(too_large.records_failed_by_cause.broker_error == too_large.records_failed);  // MESSAGE_TOO_LARGE
   CHECK(too_large.batch_splits > 0);  // batches of several records are split first, down to single records
 }
+
+TEST_CASE("a closed-loop thread whose every send fails in send() keeps trying, one send per microsecond") {
+  // 200-byte records against max.request.size = 100: KafkaProducer.send fails each at once with
+  // RecordTooLargeException. The thread (send().get() style) tries again after its own 1 us, so in 10 ms it sends
+  // exactly 10,000 records per thread (at 0, 1, ..., 9999 us), all failed for that reason, and the run ends.
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.duration = 10_ms;
+  spec.warmup = sim::Duration::zero();
+  cluster::ProducerSpec p;
+  p.closed_loop_threads = 2;
+  p.config.acks = Acks::leader;
+  p.config = kafka::apply_idempotence_default(p.config, false);
+  p.config.max_request_size_bytes = 100;
+  p.value_size = cluster::SizeDistribution::fixed(200);
+  spec.producers.push_back(p);
+  cluster::World world(spec);
+  const auto s = world.run();
+  CHECK(s.records_sent == 2 * 10'000);
+  CHECK(s.records_failed == s.records_sent);
+  CHECK(s.records_failed_by_cause.record_too_large == s.records_failed);
+  CHECK(s.records_acked == 0);
+}
