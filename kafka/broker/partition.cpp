@@ -148,10 +148,29 @@ LeaderAppendResult Partition::append_records_to_leader(std::span<const RecordBat
     result.error = Errc::not_enough_replicas;
     return result;
   }
+  // UnifiedLog.analyzeAndValidateProducerState (origin CLIENT): a retried batch the log already holds is not
+  // appended again; the produce succeeds with the original offsets. A stale epoch or a sequence gap fails.
+  KS_ASSERT_EQ(batches.size(), 1U);  // one batch per partition per ProduceRequest
+  const ProducerCheck check = producer_state_.check_client_batch(batches.front());
+  if (check.error != Errc::none) {
+    result.error = check.error;
+    return result;
+  }
+  if (check.duplicate_of) {
+    result.first_offset = check.duplicate_of->first_offset();
+    result.last_offset = check.duplicate_of->last_offset;
+    result.duplicate = true;
+    return result;
+  }
   const LogAppendResult appended = log_.append_as_leader(batches, leader_epoch_, now, out.storage_ops);
   if (appended.error != Errc::none) {
     result.error = appended.error;
     return result;
+  }
+  {
+    RecordBatch stored = batches.front();
+    stored.base_offset = appended.first_offset;
+    producer_state_.on_appended(stored);
   }
   // §2.3 step 4: every v2 batch assigns (its epoch, its base offset); for the leader's own epoch this is a
   // no-op after makeLeader, but it keeps the rule in one place.
@@ -403,6 +422,8 @@ FollowerApplyResult Partition::apply_follower_fetch_response(const FetchPartitio
       return result;
     }
     assign_epochs(response.batches);
+    // Origin REPLICATION: the producer state follows the leader's log without validation.
+    for (const RecordBatch& b : response.batches) producer_state_.on_appended(b);
     result.appended = true;
   }
   // processPartitionData (§3.3 follower): HW = clamp(leader HW, log start, LEO); not monotonic on followers.
@@ -423,6 +444,7 @@ RetentionResult Partition::delete_old_segments(sim::SimTime now, StorageOps& out
   const RetentionResult result = log_.delete_old_segments(now, high_watermark_, out, deleted_batches);
   // UnifiedLog.deleteSegments -> maybeIncrementLogStartOffset(SegmentDeletion) trims the cache from the start.
   epoch_cache_.truncate_from_start(log_.log_start_offset());
+  producer_state_.on_log_start_offset(log_.log_start_offset());
   if (!epoch_cache_.empty()) KS_ASSERT_GE(epoch_cache_.entries().front().start_offset, log_.log_start_offset());
   return result;
 }
@@ -432,6 +454,7 @@ Errc Partition::maybe_increment_log_start_offset(int64_t new_log_start_offset) {
   if (e != Errc::none) return e;
   // LeaderEpochFileCache.truncateFromStart: epochs wholly below the log start go; the one covering it starts there.
   epoch_cache_.truncate_from_start(log_.log_start_offset());
+  producer_state_.on_log_start_offset(log_.log_start_offset());
   if (!epoch_cache_.empty()) KS_ASSERT_GE(epoch_cache_.entries().front().start_offset, log_.log_start_offset());
   return Errc::none;
 }
@@ -450,6 +473,7 @@ void Partition::truncate_to(int64_t offset, sim::SimTime now, BrokerOutbox& out)
   // UnifiedLog.truncateTo: the log, the epoch cache and the HW (never above the new LEO) move together.
   log_.truncate_to(offset, now, out.storage_ops);
   epoch_cache_.truncate_from_end(offset);
+  producer_state_.truncate_to(offset);
   high_watermark_ = std::min(high_watermark_, offset);
   out.truncations.push_back(LogTruncation{ref_, old_leo, offset, now});
   KS_ASSERT_EQ(log_.log_end_offset(), offset);

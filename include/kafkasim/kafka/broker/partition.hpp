@@ -26,6 +26,7 @@
 #include "kafkasim/kafka/broker/broker_config.hpp"
 #include "kafkasim/kafka/broker/broker_outbox.hpp"
 #include "kafkasim/kafka/broker/leader_epoch_cache.hpp"
+#include "kafkasim/kafka/broker/producer_state.hpp"
 #include "kafkasim/kafka/log/log.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 #include "kafkasim/sim/rng.hpp"
@@ -52,6 +53,7 @@ struct LeaderAppendResult {
   int64_t first_offset = -1;
   int64_t last_offset = -1;
   bool high_watermark_increased = false;
+  bool duplicate = false;  // a retried batch already in the log: nothing appended, the offsets are the original's
 };
 
 // Partition.checkEnoughReplicasReachOffset for DelayedProduce.
@@ -162,6 +164,7 @@ class Partition {
   // log start): OFFSET_OUT_OF_RANGE above the HW; otherwise the log start rises and the epoch cache is trimmed.
   Errc maybe_increment_log_start_offset(int64_t new_log_start_offset);
   const LeaderEpochCache& epoch_cache() const { return epoch_cache_; }
+  const ProducerStateManager& producer_state() const { return producer_state_; }
 
   // HW <= LEO, the leader is in its ISR, ISR within the replicas, epoch cache monotonic (§8.7).
   void check_invariants() const;
@@ -187,6 +190,7 @@ class Partition {
   sim::Duration replica_lag_time_max_;
   Log log_;
   LeaderEpochCache epoch_cache_;
+  ProducerStateManager producer_state_;
   bool is_leader_ = false;
   NodeId leader_id_ = -1;
   int32_t leader_epoch_ = -1;
