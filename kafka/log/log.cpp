@@ -152,19 +152,28 @@ void Log::roll_at(int64_t expected_next_offset, sim::SimTime now, StorageOps& ou
   }
   create_segment(new_offset, now, out);
   // UnifiedLog.roll schedules flushUptoOffsetExclusive(newSegment.baseOffset): the rolled segments are fsynced
-  // in the background, which is what advances the recovery point (§2.3 step 8, §2.4).
+  // in the background, which is what advances the recovery point (§2.3 step 8, §2.4). The task flushes from the
+  // recovery point as it is when the task *runs*; when earlier roll flushes are still pending, they will have
+  // moved it to their offset by then, so this one starts there (otherwise a lagging disk would make every roll
+  // fsync the whole backlog again).
+  const int64_t from = roll_flushes_.empty() ? recovery_point_ : std::max(recovery_point_, roll_flushes_.rbegin()->first);
   const std::size_t first_flush_op = out.size();
-  flush(new_offset, out);
+  flush_range(from, new_offset, out);
   for (std::size_t i = first_flush_op; i < out.size(); ++i) {
     KS_ASSERT(out[i].kind == StorageOpKind::fsync);
     out[i].kind = StorageOpKind::fsync_background;
   }
+  if (out.size() > first_flush_op) roll_flushes_.emplace(new_offset, false);
 }
 
 void Log::flush(int64_t up_to_offset_exclusive, StorageOps& out) {
   // UnifiedLog.flush: nothing to do below the recovery point.
-  if (up_to_offset_exclusive <= recovery_point_) return;
-  std::size_t i = floor_segment(recovery_point_);
+  flush_range(recovery_point_, up_to_offset_exclusive, out);
+}
+
+void Log::flush_range(int64_t from, int64_t up_to_offset_exclusive, StorageOps& out) {
+  if (up_to_offset_exclusive <= from) return;
+  std::size_t i = floor_segment(from);
   if (i == segments_.size()) i = 0;
   const std::size_t bound = segments_.size();
   for (; i < bound && segments_[i].base_offset() < up_to_offset_exclusive; ++i)
@@ -174,7 +183,21 @@ void Log::flush(int64_t up_to_offset_exclusive, StorageOps& out) {
 void Log::on_flush_completed(int64_t flush_offset) {
   KS_ASSERT_GE(flush_offset, 0);
   // A truncation may have happened while the fsync ran; the recovery point never passes the LEO.
-  recovery_point_ = std::max(recovery_point_, std::min(flush_offset, log_end_offset_));
+  const auto advance = [this](int64_t offset) {
+    recovery_point_ = std::max(recovery_point_, std::min(offset, log_end_offset_));
+  };
+  const auto pending = roll_flushes_.find(flush_offset);
+  if (pending == roll_flushes_.end()) {
+    advance(flush_offset);  // a flush in line (flush.messages, shutdown)
+  } else {
+    // A roll's flush covered only the segments after the previous roll's: the recovery point passes it once
+    // every earlier roll flush has completed too.
+    pending->second = true;
+    while (!roll_flushes_.empty() && roll_flushes_.begin()->second) {
+      advance(roll_flushes_.begin()->first);
+      roll_flushes_.erase(roll_flushes_.begin());
+    }
+  }
   KS_ASSERT_LE(recovery_point_, log_end_offset_);
 }
 
@@ -390,10 +413,12 @@ void Log::truncate_fully_and_start_at(int64_t new_offset, sim::SimTime now, Stor
   log_start_offset_ = new_offset;
   log_end_offset_ = new_offset;
   recovery_point_ = new_offset;
+  roll_flushes_.clear();  // every segment they covered is gone
 }
 
 RecoveryResult Log::recover_after_crash(std::span<const DurableSize> durable, sim::SimTime now, StorageOps& out) {
   RecoveryResult result;
+  roll_flushes_.clear();  // the crash ended the scheduler's tasks
   std::size_t i = floor_segment(recovery_point_);
   if (i == segments_.size()) i = 0;
   // LogLoader.recoverLog: segments from the one holding the recovery point onwards were not known flushed.

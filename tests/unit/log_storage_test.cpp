@@ -313,3 +313,29 @@ TEST_CASE("log storage: a roll's flush is one task that fsyncs the segment's fil
   CHECK(log_a->recovery_point() == log_a->log_end_offset());
   CHECK(log_b->recovery_point() == log_b->log_end_offset());
 }
+
+TEST_CASE("log storage: rolls while earlier roll flushes are still pending flush only their own segment") {
+  // Kafka's flush-log task reads the recovery point when it runs, after the earlier tasks moved it: each flushes
+  // the segments after the previous roll's. Five rolls before any fsync completes: 3 fsyncs each (not 3, 6, 9, ...
+  // from a recovery point that has not moved yet), and once they complete the recovery point is the LEO.
+  Fixture f;
+  auto opened = f.open_log(4, f.config, 3);
+  kafka::Log& log = *opened;
+  f.storage.set_flush_listener([&](uint32_t, int64_t flush_offset) { log.on_flush_completed(flush_offset); });
+  kafka::StorageOps all;
+  for (int roll = 1; roll <= 5; ++roll) {
+    CAPTURE(roll);
+    kafka::StorageOps out;
+    REQUIRE(log.append_as_leader(std::vector<kafka::RecordBatch>{batch_of(4096)}, 0, f.engine.now(), out).error ==
+            kafka::Errc::none);
+    log.roll(f.engine.now(), out);
+    int fsyncs = 0;
+    for (const auto& op : out) fsyncs += op.kind == kafka::StorageOpKind::fsync_background ? 1 : 0;
+    CHECK(fsyncs == 3);
+    all.insert(all.end(), out.begin(), out.end());
+  }
+  CHECK(log.recovery_point() == 0);
+  f.run(std::move(all));
+  f.engine.run_until(f.engine.now() + 1_s);
+  CHECK(log.recovery_point() == log.log_end_offset());
+}

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <span>
 #include <vector>
 
@@ -163,6 +164,8 @@ class Log {
                                 std::vector<RecordBatch>* deleted_batches);
   void remove_front_segments(std::size_t count, StorageOps& out, std::vector<RecordBatch>* deleted_batches);
   void remove_back_segment(StorageOps& out);
+  // fsyncs of the segments holding data in [from, up_to_offset_exclusive).
+  void flush_range(int64_t from, int64_t up_to_offset_exclusive, StorageOps& out);
 
   LogConfig config_;
   uint32_t log_id_;
@@ -172,6 +175,9 @@ class Log {
   int64_t log_start_offset_;
   int64_t log_end_offset_;
   int64_t recovery_point_;
+  // Flushes a roll scheduled in the background that have not completed, by flush offset, and whether each has
+  // completed out of order (an earlier one still running): the recovery point advances through them in order.
+  std::map<int64_t, bool> roll_flushes_;
   int64_t size_bytes_ = 0;
   std::vector<RecordBatch> scratch_;  // leader-path copy of an append's batches with offsets assigned
 };
