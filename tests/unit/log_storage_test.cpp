@@ -60,6 +60,15 @@ kafka::RecordBatch batch_of(int32_t bytes) {
   return b;
 }
 
+// Appends one 4096-byte batch and rolls; returns how many background fsyncs the roll scheduled.
+int append_and_roll(kafka::Log& log, sim::SimTime now, kafka::StorageOps& out) {
+  REQUIRE(log.append_as_leader(std::vector<kafka::RecordBatch>{batch_of(4096)}, 0, now, out).error == kafka::Errc::none);
+  log.roll(now, out);
+  int fsyncs = 0;
+  for (const auto& op : out) fsyncs += op.kind == kafka::StorageOpKind::fsync_background ? 1 : 0;
+  return fsyncs;
+}
+
 }  // namespace
 
 TEST_CASE("log storage: appends become page-cache writes of exactly the appended bytes") {
@@ -275,12 +284,7 @@ TEST_CASE("log storage: a completed roll flush advances the recovery point, so e
   for (int roll = 1; roll <= 5; ++roll) {
     CAPTURE(roll);
     kafka::StorageOps out;
-    REQUIRE(log.append_as_leader(std::vector<kafka::RecordBatch>{batch_of(4096)}, 0, f.engine.now(), out).error ==
-            kafka::Errc::none);
-    log.roll(f.engine.now(), out);
-    int fsyncs = 0;
-    for (const auto& op : out) fsyncs += op.kind == kafka::StorageOpKind::fsync_background ? 1 : 0;
-    CHECK(fsyncs == 3);  // the rolled segment's .log, .index and .timeindex only
+    CHECK(append_and_roll(log, f.engine.now(), out) == 3);  // the rolled segment's .log, .index and .timeindex only
     f.run(std::move(out));
     f.engine.run_until(f.engine.now() + 100_ms);
     CHECK(log.recovery_point() == log.log_end_offset());
@@ -299,11 +303,7 @@ TEST_CASE("log storage: a roll's flush is one task that fsyncs the segment's fil
     (log_id == 1 ? *log_a : *log_b).on_flush_completed(flush_offset);
   });
   kafka::StorageOps out;
-  for (kafka::Log* log : {log_a.get(), log_b.get()}) {
-    REQUIRE(log->append_as_leader(std::vector<kafka::RecordBatch>{batch_of(4096)}, 0, f.engine.now(), out).error ==
-            kafka::Errc::none);
-    log->roll(f.engine.now(), out);
-  }
+  for (kafka::Log* log : {log_a.get(), log_b.get()}) append_and_roll(*log, f.engine.now(), out);
   bool done = false;
   f.storage.execute(std::move(out), [&](models::IoStatus) { done = true; });
   CHECK(f.storage.background_flushes_waiting() == 1);
@@ -326,12 +326,7 @@ TEST_CASE("log storage: rolls while earlier roll flushes are still pending flush
   for (int roll = 1; roll <= 5; ++roll) {
     CAPTURE(roll);
     kafka::StorageOps out;
-    REQUIRE(log.append_as_leader(std::vector<kafka::RecordBatch>{batch_of(4096)}, 0, f.engine.now(), out).error ==
-            kafka::Errc::none);
-    log.roll(f.engine.now(), out);
-    int fsyncs = 0;
-    for (const auto& op : out) fsyncs += op.kind == kafka::StorageOpKind::fsync_background ? 1 : 0;
-    CHECK(fsyncs == 3);
+    CHECK(append_and_roll(log, f.engine.now(), out) == 3);
     all.insert(all.end(), out.begin(), out.end());
   }
   CHECK(log.recovery_point() == 0);
