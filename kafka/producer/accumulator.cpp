@@ -334,19 +334,8 @@ AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim:
     if (sticky && all_batches_full(queue) && switch_info(0, true)) continue;
 
     // appendNewBatch.
-    const BatchId id = next_batch_id_++;
-    auto [it, inserted] = incomplete_.try_emplace(id);
-    KS_ASSERT(inserted);
-    ProducerBatch& batch = it->second;
-    batch.id = id;
-    batch.partition = {request.topic, partition};
-    batch.created_time = now;
-    batch.last_attempt_time = now;
-    batch.last_append_time = now;
-    batch.drained_time = now;
-    batch.buffer_capacity_bytes = reserved_bytes;
-    batch.compression = config_.compression_type;
-    batch.compression_ratio_estimate = ts.compression_ratio_estimate;
+    ProducerBatch& batch =
+        new_batch({request.topic, partition}, now, reserved_bytes, config_.compression_type, ts.compression_ratio_estimate);
     batch.queued = true;
     // The records' list comes from a finished batch when there is one (it keeps its capacity: no regrowth).
     if (!spare_record_lists_.empty()) {
@@ -674,6 +663,24 @@ void RecordAccumulator::reenqueue(BatchId id, sim::SimTime now) {
   on_queue_changed(batch.partition, queue);
 }
 
+ProducerBatch& RecordAccumulator::new_batch(PartitionRef partition, sim::SimTime created, int32_t capacity_bytes,
+                                            CompressionType compression, float compression_ratio_estimate) {
+  const BatchId id = next_batch_id_++;
+  auto [it, inserted] = incomplete_.try_emplace(id);
+  KS_ASSERT(inserted);
+  ProducerBatch& batch = it->second;
+  batch.id = id;
+  batch.partition = partition;
+  batch.created_time = created;
+  batch.last_attempt_time = created;
+  batch.last_append_time = created;
+  batch.drained_time = created;
+  batch.buffer_capacity_bytes = capacity_bytes;
+  batch.compression = compression;
+  batch.compression_ratio_estimate = compression_ratio_estimate;
+  return batch;
+}
+
 void RecordAccumulator::insert_in_sequence_order(PartitionQueue& queue, ProducerBatch& batch) {
   KS_ASSERT(batch.has_sequence());
   auto position = queue.batches.begin();
@@ -725,25 +732,15 @@ std::vector<BatchId> RecordAccumulator::split_and_reenqueue(BatchId id, sim::Sim
     }
     // createBatchOffAccumulatorForRecord: max(the record's upper bound, the split size) bytes off the heap, with
     // the big batch's creation time.
-    const BatchId part_id = next_batch_id_++;
-    auto [it, inserted] = incomplete_.try_emplace(part_id);
-    KS_ASSERT(inserted);
-    ProducerBatch& part = it->second;
-    part.id = part_id;
-    part.partition = big.partition;
-    part.created_time = big.created_time;
-    part.last_attempt_time = big.created_time;
-    part.last_append_time = big.created_time;
-    part.drained_time = big.created_time;
-    part.buffer_capacity_bytes = std::max(batch_size_upper_bound_bytes(record.payload_bytes), split_size_bytes);
-    part.compression = big.compression;
-    part.compression_ratio_estimate = 1.0f;
+    ProducerBatch& part =
+        new_batch(big.partition, big.created_time,
+                  std::max(batch_size_upper_bound_bytes(record.payload_bytes), split_size_bytes), big.compression, 1.0f);
     part.is_split_batch = true;
     part.base_timestamp_ms = record_timestamp_ms;
     part.uncompressed_records_bytes = record_size_in_batch_bytes(0, 0, record.payload_bytes);
     part.records.push_back(record);
     ++live_split_batches_;
-    parts.push_back(part_id);
+    parts.push_back(part.id);
     current = &part;
   }
   KS_ASSERT(current != nullptr);

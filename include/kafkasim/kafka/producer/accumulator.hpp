@@ -399,6 +399,10 @@ class RecordAccumulator {
   // Grants freed memory to the waiters in FIFO order and appends those fully served.
   void serve_waiters(sim::SimTime now, const ProducerMetadata& metadata, std::vector<BlockedSendOutcome>& out);
   void close_batch(ProducerBatch& batch);
+  // A new incomplete batch (the ProducerBatch constructor): the next id, created at `created` (also its last
+  // attempt, last append and drain time), writing into `capacity_bytes` with the given compression estimate.
+  ProducerBatch& new_batch(PartitionRef partition, sim::SimTime created, int32_t capacity_bytes,
+                           CompressionType compression, float compression_ratio_estimate);
   // insertInSequenceOrder: after the queued batches with a lower sequence, before the rest.
   void insert_in_sequence_order(PartitionQueue& queue, ProducerBatch& batch);
   sim::Duration draw_retry_backoff(int32_t attempts);
