@@ -1,5 +1,6 @@
 #include "kafkasim/kafka/broker/producer_state.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "kafkasim/sim/assert.hpp"
@@ -21,14 +22,15 @@ int32_t last_sequence(const RecordBatch& batch) {
 ProducerCheck ProducerStateManager::check_client_batch(const RecordBatch& batch) const {
   ProducerCheck check;
   if (batch.producer_id < 0) return check;
-  const auto it = producers_.find(batch.producer_id);
-  if (it == producers_.end()) return check;  // an unknown producer may start at any sequence (KIP-360)
-  const ProducerStateEntry& entry = it->second;
+  const ProducerStateEntry* found = find(batch.producer_id);
+  if (found == nullptr) return check;  // an unknown producer may start at any sequence (KIP-360)
+  const ProducerStateEntry& entry = *found;
   const int32_t first = batch.base_sequence;
   const int32_t last = last_sequence(batch);
   // findDuplicateBatch: the same epoch and the exact sequence range of a retained batch.
   if (batch.producer_epoch == entry.epoch) {
-    for (const ProducerBatchMetadata& m : entry.batches) {
+    for (size_t i = 0; i < entry.batches.size(); ++i) {
+      const ProducerBatchMetadata& m = entry.batches[i];
       if (m.first_seq == first && m.last_seq == last) {
         check.duplicate_of = m;
         return check;
@@ -56,33 +58,51 @@ ProducerCheck ProducerStateManager::check_client_batch(const RecordBatch& batch)
 void ProducerStateManager::on_appended(const RecordBatch& batch) {
   if (batch.producer_id < 0) return;
   KS_ASSERT_GE(batch.base_offset, 0);
-  ProducerStateEntry& entry = producers_[batch.producer_id];
+  ProducerStateEntry* found = find_mutable(batch.producer_id);
+  if (found == nullptr) {
+    const auto at = std::lower_bound(producers_.begin(), producers_.end(), batch.producer_id,
+                                     [](const auto& p, int64_t id) { return p.first < id; });
+    found = &producers_.insert(at, {batch.producer_id, ProducerStateEntry{}})->second;
+  }
+  ProducerStateEntry& entry = *found;
   if (batch.producer_epoch != entry.epoch) {
     entry.epoch = batch.producer_epoch;
     entry.batches.clear();
   }
   entry.batches.push_back({batch.base_sequence, last_sequence(batch), batch.last_offset(), batch.record_count - 1});
-  if (entry.batches.size() > producer_batches_to_retain) entry.batches.pop_front();
+}
+
+void RetainedBatches::push_back(const ProducerBatchMetadata& m) {
+  if (size_ == ring_.size()) {
+    ring_[head_] = m;  // overwrite the oldest
+    head_ = static_cast<uint8_t>((head_ + 1) % ring_.size());
+    return;
+  }
+  ring_[(head_ + size_) % ring_.size()] = m;
+  ++size_;
 }
 
 void ProducerStateManager::truncate_to(int64_t log_end_offset) {
-  for (auto it = producers_.begin(); it != producers_.end();) {
-    std::deque<ProducerBatchMetadata>& batches = it->second.batches;
-    while (!batches.empty() && batches.back().last_offset >= log_end_offset) batches.pop_back();
-    it = batches.empty() ? producers_.erase(it) : std::next(it);
+  for (auto& [id, entry] : producers_) {
+    while (!entry.batches.empty() && entry.batches.back().last_offset >= log_end_offset) entry.batches.pop_back();
   }
+  std::erase_if(producers_, [](const auto& p) { return p.second.batches.empty(); });
 }
 
 void ProducerStateManager::on_log_start_offset(int64_t log_start_offset) {
-  for (auto it = producers_.begin(); it != producers_.end();) {
-    const bool gone = it->second.batches.empty() || it->second.batches.back().last_offset < log_start_offset;
-    it = gone ? producers_.erase(it) : std::next(it);
-  }
+  std::erase_if(producers_, [log_start_offset](const auto& p) {
+    return p.second.batches.empty() || p.second.batches.back().last_offset < log_start_offset;
+  });
 }
 
 const ProducerStateEntry* ProducerStateManager::find(int64_t producer_id) const {
-  const auto it = producers_.find(producer_id);
-  return it == producers_.end() ? nullptr : &it->second;
+  const auto it = std::lower_bound(producers_.begin(), producers_.end(), producer_id,
+                                   [](const auto& p, int64_t id) { return p.first < id; });
+  return it != producers_.end() && it->first == producer_id ? &it->second : nullptr;
+}
+
+ProducerStateEntry* ProducerStateManager::find_mutable(int64_t producer_id) {
+  return const_cast<ProducerStateEntry*>(std::as_const(*this).find(producer_id));
 }
 
 }  // namespace kafkasim::kafka

@@ -53,6 +53,31 @@ TEST_CASE("producer state: a retried batch with the exact sequence range of one 
   CHECK(old.error == Errc::out_of_order_sequence_number);
   // A different range over the same records is not a duplicate either.
   CHECK_FALSE(s.check_client_batch(batch(7, 0, 20, 5)).duplicate_of.has_value());
+  // Truncating below the two newest (offsets 1040..1059) leaves the three before them, oldest first.
+  s.truncate_to(1040);
+  REQUIRE(s.find(7) != nullptr);
+  REQUIRE(s.find(7)->batches.size() == 3);
+  CHECK(s.find(7)->batches[0].first_seq == 10);
+  CHECK(s.find(7)->batches.back().last_seq == 39);
+  CHECK(s.check_client_batch(batch(7, 0, 40, 10)).error == Errc::none);  // the truncated range may come again
+}
+
+TEST_CASE("producer state: producers are kept apart, whatever order they first append in") {
+  ProducerStateManager s;
+  for (const int64_t id : {9, 3, 7, 5}) s.on_appended(batch(id, 0, 0, static_cast<int32_t>(id), 100 * id));
+  CHECK(s.producer_count() == 4);
+  for (const int64_t id : {3, 5, 7, 9}) {
+    REQUIRE(s.find(id) != nullptr);
+    CHECK(s.find(id)->batches.back().last_seq == id - 1);
+    CHECK(s.check_client_batch(batch(id, 0, static_cast<int32_t>(id), 1)).error == Errc::none);
+  }
+  CHECK(s.find(4) == nullptr);
+  // Retention forgets the producers whose newest batch is below the new log start (3 at 300..302, 5 at 500..504).
+  s.on_log_start_offset(600);
+  CHECK(s.producer_count() == 2);
+  CHECK(s.find(3) == nullptr);
+  CHECK(s.find(5) == nullptr);
+  CHECK(s.find(7) != nullptr);
 }
 
 TEST_CASE("producer state: epochs — an older one is fenced, a newer one starts at sequence 0 and clears the batches") {

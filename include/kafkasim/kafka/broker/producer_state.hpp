@@ -18,10 +18,11 @@
 // newest); when retention moves the log start past a producer's last batch, the producer is forgotten.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "kafkasim/kafka/errors.hpp"
 #include "kafkasim/kafka/log/log_types.hpp"
@@ -38,14 +39,34 @@ struct ProducerBatchMetadata {
   int64_t first_offset() const { return last_offset - offset_delta; }
 };
 
+// ProducerStateEntry.NUM_BATCHES_TO_RETAIN.
+inline constexpr size_t producer_batches_to_retain = 5;
+
+// A producer's retained batches, oldest first: a ring of producer_batches_to_retain entries held inline (every
+// idempotent append touches one, so no allocation and one cache line or two).
+class RetainedBatches {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // i = 0 is the oldest.
+  const ProducerBatchMetadata& operator[](size_t i) const { return ring_[(head_ + i) % ring_.size()]; }
+  const ProducerBatchMetadata& back() const { return (*this)[size_ - 1]; }
+  // The newest; when all producer_batches_to_retain are held, the oldest is dropped (ProducerStateEntry.addBatch).
+  void push_back(const ProducerBatchMetadata& m);
+  void pop_back() { --size_; }
+  void clear() { head_ = size_ = 0; }
+
+ private:
+  std::array<ProducerBatchMetadata, producer_batches_to_retain> ring_{};
+  uint8_t head_ = 0;
+  uint8_t size_ = 0;
+};
+
 // ProducerStateEntry.
 struct ProducerStateEntry {
   int16_t epoch = -1;  // RecordBatch.NO_PRODUCER_EPOCH when unknown
-  std::deque<ProducerBatchMetadata> batches;  // oldest first, at most producer_batches_to_retain
+  RetainedBatches batches;
 };
-
-// ProducerStateEntry.NUM_BATCHES_TO_RETAIN.
-inline constexpr size_t producer_batches_to_retain = 5;
 
 // What a leader append of an idempotent batch may do.
 struct ProducerCheck {
@@ -70,7 +91,11 @@ class ProducerStateManager {
   size_t producer_count() const { return producers_.size(); }
 
  private:
-  std::map<int64_t, ProducerStateEntry> producers_;  // by producer id (ordered: iteration cannot change results)
+  ProducerStateEntry* find_mutable(int64_t producer_id);
+
+  // Sorted by producer id (a partition has few producers: a sorted vector is one allocation and no tree walk;
+  // iteration is in id order, so it cannot change results).
+  std::vector<std::pair<int64_t, ProducerStateEntry>> producers_;
 };
 
 }  // namespace kafkasim::kafka
