@@ -85,6 +85,7 @@ class Engine {
     bool pending = false;
   };
 
+  // (time, seq) lexicographically.
   static bool later(const Entry& a, const Entry& b) {
     return a.time_ns != b.time_ns ? a.time_ns > b.time_ns : a.seq > b.seq;
   }
