@@ -206,6 +206,8 @@ void Cpu::on_completion() {
 
   std::vector<sim::Callback> ready = std::move(done_scratch_);
   ready.clear();
+  std::vector<uint32_t>& freed = freed_scratch_;
+  freed.clear();
   // Bounded by the number of running tasks.
   while (!running_.empty() && running_.front().finish_v <= virtual_ns_) {
     std::pop_heap(running_.begin(), running_.end(), finishes_later);
@@ -222,6 +224,7 @@ void Cpu::on_completion() {
     p.sojourn_total += now - task.submitted;
     engine_.trace(task.seq);
     ready.push_back(std::move(task.done));
+    freed.push_back(task.pool);
   }
   KS_ASSERT(!ready.empty());
   if (running_.empty()) {
@@ -229,8 +232,13 @@ void Cpu::on_completion() {
     virtual_ns_ = 0;
   }
   // Only a pool that just freed a thread can have both a free thread and a queue (outside a pause), so
-  // visiting every pool in index order starts exactly the freed pools' next tasks, deterministically.
-  for (uint32_t i = 0; i < pools_.size(); ++i) start_queued(i);
+  // visiting the freed pools in index order starts their next tasks, deterministically (as visiting every
+  // pool would).
+  if (freed.size() > 1) {
+    std::sort(freed.begin(), freed.end());
+    freed.erase(std::unique(freed.begin(), freed.end()), freed.end());
+  }
+  for (const uint32_t i : freed) start_queued(i);
   reschedule();
   // State is consistent before any callback runs, so a callback may submit more work.
   for (sim::Callback& cb : ready) cb();

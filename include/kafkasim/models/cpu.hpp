@@ -231,6 +231,7 @@ class Cpu {
   std::vector<Pool> pools_;
   std::vector<Running> running_;  // a heap ordered by finishes_later
   std::vector<sim::Callback> done_scratch_;
+  std::vector<uint32_t> freed_scratch_;  // on_completion: pools of the tasks that just finished
   double speed_multiplier_ = 1.0;
   double virtual_ns_ = 0;  // V(last_update_)
   SimTime last_update_;
