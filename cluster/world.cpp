@@ -5,6 +5,7 @@
 #include <functional>
 #include <utility>
 
+#include "kafkasim/kafka/controller/replica_placer.hpp"
 #include "kafkasim/sim/assert.hpp"
 
 namespace kafkasim::cluster {
@@ -234,13 +235,21 @@ void World::build_topology() {
 }
 
 void World::create_partitions() {
+  // The controller places each topic's replicas when it is created, topics in scenario order, with one random
+  // source (QuorumController's StripedReplicaPlacer); broker b is in rack b mod racks, as the fabric has it.
+  std::vector<kafka::PlacementBroker> placement_brokers;
+  for (uint32_t b = 0; b < spec_.brokers; ++b)
+    placement_brokers.push_back({static_cast<NodeId>(b), "rack-" + std::to_string(b % spec_.racks)});
+  sim::Rng placement_rng = sim::Rng::stream(spec_.seed, "controller/replica-placement");
+  replicas_.clear();
+  for (const TopicSpec& topic : spec_.topics)
+    replicas_.push_back(
+        kafka::place_replicas(placement_brokers, topic.partitions, topic.replication_factor, placement_rng));
   for (size_t t = 0; t < spec_.topics.size(); ++t) {
     const TopicSpec& topic = spec_.topics[t];
     for (int32_t p = 0; p < topic.partitions; ++p) {
       const PartitionRef ref{static_cast<int32_t>(t), p};
-      std::vector<NodeId> replicas;
-      for (int32_t i = 0; i < topic.replication_factor; ++i)
-        replicas.push_back(static_cast<NodeId>((static_cast<int32_t>(t) + p + i) % static_cast<int32_t>(spec_.brokers)));
+      const std::vector<NodeId>& replicas = replicas_[t][static_cast<size_t>(p)];
       const NodeId leader = replicas.front();
       for (NodeId r : replicas) {
         Broker& b = *brokers_[static_cast<size_t>(r)];
@@ -282,8 +291,7 @@ kafka::ProducerMetadata World::metadata() const {
   for (size_t t = 0; t < spec_.topics.size(); ++t) {
     kafka::TopicMetadata tm;
     for (int32_t p = 0; p < spec_.topics[t].partitions; ++p) {
-      const NodeId leader = static_cast<NodeId>((static_cast<int32_t>(t) + p) % static_cast<int32_t>(spec_.brokers));
-      tm.partitions.push_back({leader, 0});
+      tm.partitions.push_back({replicas_[t][static_cast<size_t>(p)].front(), 0});
     }
     md.topics.push_back(std::move(tm));
   }

@@ -11,9 +11,13 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "kafkasim/kafka/controller/replica_placer.hpp"
+#include "kafkasim/sim/rng.hpp"
 
 namespace fs = std::filesystem;
 using namespace kafkasim::test;
+namespace kafka = kafkasim::kafka;
+namespace sim = kafkasim::sim;
 
 namespace {
 
@@ -50,13 +54,24 @@ std::set<std::string> as_set(const std::string& ids) {
   return {v.begin(), v.end()};
 }
 
-// World placement (cluster/world.hpp): partition p of topic index t has replicas (t + p + i) mod brokers, i < RF,
-// the first being the leader.
-std::string placement(int t, int p, int rf, int brokers) {
+// World placement (cluster/world.hpp): Kafka's StripedReplicaPlacer over the scenario's brokers, topics in scenario
+// order from one stream of the scenario's seed; the placer's own properties are checked in
+// tests/unit/controller_replica_placer_test.cpp. `topics` = (partitions, RF) in scenario order.
+std::vector<std::vector<std::vector<kafka::NodeId>>> world_placement(uint64_t seed, int brokers,
+                                                                     const std::vector<std::pair<int, int>>& topics) {
+  std::vector<kafka::PlacementBroker> list;
+  for (int b = 0; b < brokers; ++b) list.push_back({b, "rack-0"});
+  sim::Rng rng = sim::Rng::stream(seed, "controller/replica-placement");
+  std::vector<std::vector<std::vector<kafka::NodeId>>> out;
+  for (const auto& [partitions, rf] : topics) out.push_back(kafka::place_replicas(list, partitions, rf, rng));
+  return out;
+}
+
+std::string joined(const std::vector<kafka::NodeId>& ids) {
   std::string out;
-  for (int i = 0; i < rf; ++i) {
+  for (size_t i = 0; i < ids.size(); ++i) {
     if (i > 0) out.push_back(',');
-    out += std::to_string((t + p + i) % brokers);
+    out += std::to_string(ids[i]);
   }
   return out;
 }
@@ -74,6 +89,9 @@ TEST_CASE("describe: topics, leaders, replicas and a full ISR as kafka-topics --
     std::string name;
     int index, partitions, rf;
   };
+  // quickstart.json: seed 42, 3 brokers in one rack; events (6 partitions, RF 3) then audit (2, RF 2).
+  const auto placed = world_placement(42, 3, {{6, 3}, {2, 2}});
+  std::map<std::string, int> leaders_of_events;
   size_t line = 0;
   for (const Topic& t : {Topic{"audit", 1, 2, 2}, Topic{"events", 0, 6, 3}}) {
     CAPTURE(t.name);
@@ -90,15 +108,18 @@ TEST_CASE("describe: topics, leaders, replicas and a full ISR as kafka-topics --
       const std::string& row = out.topic_lines[line++];
       CHECK(row.rfind("\tTopic: " + t.name + "\tPartition: " + std::to_string(p) + "\tLeader: ", 0) == 0);
       f = topic_fields(row);
-      const std::string replicas = placement(t.index, p, t.rf, 3);
+      const std::string replicas = joined(placed[static_cast<size_t>(t.index)][static_cast<size_t>(p)]);
       CHECK(f["Replicas"] == replicas);
       CHECK(f["Leader"] == replicas.substr(0, 1));
+      if (t.name == "events") ++leaders_of_events[f["Leader"]];
       // A healthy cluster under light load: every replica is in sync.
       CHECK(as_set(f["Isr"]) == as_set(replicas));
       CHECK(f.count("Elr") == 1);
       CHECK(f.count("LastKnownElr") == 1);
     }
   }
+  // Leaders spread evenly: 6 partitions, 3 brokers, two each.
+  CHECK(leaders_of_events == std::map<std::string, int>{{"0", 2}, {"1", 2}, {"2", 2}});
   fs::remove_all(dir);
 }
 

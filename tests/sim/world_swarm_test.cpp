@@ -86,6 +86,9 @@ TEST_CASE("world swarm: 12 seeds of random small clusters keep HW and ISR invari
     CHECK(checker.checks > 250);
     CHECK(s.records_failed == 0);
     CHECK(s.records_acked <= s.records_sent);
-    if (p.config.acks != kafka::Acks::none) CHECK(s.records_consumed <= s.records_acked);
+    // Nothing is consumed more often than it was sent (a duplicate would be). Consumed may exceed acked when the
+    // run ends: the high watermark's advance completes a parked consumer fetch and the acks=all produce at the
+    // same instant, and the consumer's response can arrive before the producer's (seed 9: 4 records).
+    CHECK(s.records_consumed <= s.records_sent - s.records_failed);
   }
 }

@@ -7,9 +7,9 @@
 //   (for a fetch: sendfile from the page cache, disk reads on a miss) -> broker NIC -> fabric -> client NIC.
 // Follower replication is the same path with the follower's ReplicaFetcherManager as the client.
 //
-// Placement: partition p of topic t has replicas (t + p + i) mod brokers for i < RF, the first being the
-// leader — the round-robin core of Kafka's StripedReplicaPlacer (kafka-behaviour.md §3.9) without rack
-// striping; leaders are fixed until a controller exists.
+// Placement: each topic's replica lists come from Kafka's StripedReplicaPlacer (kafka/controller/replica_placer.hpp,
+// kafka-behaviour.md §3.9) over the brokers and their racks (broker b in rack b mod racks), drawn from the
+// scenario's seed; the first replica is the leader. Leaders are fixed until a controller exists.
 //
 // CPU costs per request are [A] assumptions stated in docs/validation.md: the network thread spends
 // `network_thread_request_cost` per request, the I/O thread the profile's `request_fixed_cost` plus CRC32C over
@@ -258,6 +258,7 @@ class World {
   std::vector<models::HostId> hosts_;  // by node id: brokers first, then clients
   std::vector<models::NodeId> uplinks_;  // by node id: the switch each host's NIC connects to
   std::vector<std::unique_ptr<Broker>> brokers_;
+  std::vector<std::vector<std::vector<kafka::NodeId>>> replicas_;  // [topic][partition]: replica list, leader first
   std::vector<std::unique_ptr<ProducerClient>> producers_;
   std::vector<std::unique_ptr<ConsumerClient>> consumers_;
   RunMetrics metrics_;
