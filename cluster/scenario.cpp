@@ -636,6 +636,25 @@ class Loader {
                                       format_duration(delivery_min));
       c.delivery_timeout = delivery_min;
     }
+    // RecordAccumulator.append allocates max(batch.size, the record's upper bound) bytes from the BufferPool, whose
+    // allocate throws IllegalArgumentException ("Attempt to allocate N bytes, but there is a hard limit of M on
+    // memory allocations.") when that exceeds buffer.memory; KafkaProducer.doSend rethrows it from send() (not an
+    // ApiException). A record larger than buffer.memory fails earlier, with RecordTooLargeException
+    // (ensureValidRecordSize). So with buffer.memory below batch.size (KafkaProducer uses max(1, batch.size))
+    // every send() throws, and the scenario cannot run in Kafka.
+    if (c.buffer_memory_bytes < c.effective_batch_size_bytes()) {
+      const std::string batch = std::to_string(c.effective_batch_size_bytes());
+      const std::string memory = std::to_string(c.buffer_memory_bytes);
+      const std::string why = " (Kafka's send() would throw IllegalArgumentException from BufferPool.allocate, "
+                              "\"Attempt to allocate " + batch + " bytes, but there is a hard limit of " + memory +
+                              " on memory allocations.\", or RecordTooLargeException for a record larger than "
+                              "buffer.memory: no record could ever be sent)";
+      // The error points at the key the user gave: buffer.memory, or a batch.size above the default buffer.memory.
+      if (was_given("buffer.memory") || !was_given("batch.size"))
+        throw ConfigError(src.file, at("buffer.memory"), "buffer.memory >= batch.size = " + batch + " bytes" + why,
+                          memory);
+      throw ConfigError(src.file, at("batch.size"), "batch.size <= buffer.memory = " + memory + " bytes" + why, batch);
+    }
     const bool idempotence_before = c.enable_idempotence;
     c = kafka::apply_idempotence_default(c, ps.idempotence_set_explicitly);
     if (idempotence_before && !c.enable_idempotence)

@@ -518,8 +518,27 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
   // The I/O thread that appends is the one that calls write(): when balance_dirty_pages throttles the write
   // (dirty pages over the limit), the request handler thread sleeps in it and serves nobody else meanwhile.
   b.hw->cpu().submit_and_hold(b.io_pool, cost, [this, &b, request = std::move(request)] {
+    // A request carries at most one batch per partition, so a log end offset that moved means its batch was
+    // appended (a retry the leader already has is answered with its original offsets and appends nothing).
+    produce_leo_scratch_.clear();
+    for (const auto& p : request.partitions) {
+      const kafka::Partition* partition = b.rm->partition(p.partition);
+      produce_leo_scratch_.push_back(partition != nullptr ? partition->log_end_offset() : -1);
+    }
     kafka::BrokerOutbox out;
     b.rm->handle_produce(request, engine_.now(), out);
+    for (size_t i = 0; i < request.partitions.size(); ++i) {
+      const auto it = sent_batches_.find(request.partitions[i].batch.tag);
+      if (it == sent_batches_.end()) continue;
+      SentBatch& sent = it->second;
+      // Zero only for an entry made anew after every group had read the batch (a non-idempotent producer's retry,
+      // sent after an earlier copy was appended and read), whose count misses requests sent before it.
+      if (sent.requests_unhandled > 0) --sent.requests_unhandled;
+      const kafka::Partition* partition = b.rm->partition(request.partitions[i].partition);
+      if (partition != nullptr && partition->log_end_offset() != produce_leo_scratch_[i]) sent.appended = true;
+      // The producer gave up on it before this request, the last that could append it, was handled.
+      if (sent.never_in_a_log()) sent_batches_.erase(it);
+    }
     dispatch(b, out, [this, &b] { b.hw->cpu().release_thread(b.io_pool); });
     // acks=0 has no response: the processor unmutes the connection as soon as the request is handled.
     if (request.acks == 0) unmute(b, request.client_id);
@@ -1017,6 +1036,15 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
   }
   // A batch rejected as too large was never appended: no consumer will read it (its records went to new batches).
   for (const kafka::BatchId id : out.split_batches) sent_batches_.erase((c.index << 40) | id);
+  // A failed batch (delivery timeout, a broker error, retries exhausted) may still be read: a leader may have
+  // appended it before the producer gave up (a request timeout or NOT_ENOUGH_REPLICAS_AFTER_APPEND after the
+  // append), or a request carrying it may yet reach its broker. Forgotten only when neither can be.
+  for (const kafka::BatchId id : out.failed_batches) {
+    const auto it = sent_batches_.find((c.index << 40) | id);
+    if (it == sent_batches_.end()) continue;  // never sent to a topic that groups read, or read by every group
+    it->second.failed = true;
+    if (it->second.never_in_a_log()) sent_batches_.erase(it);
+  }
   for (auto& r : out.requests) {
     // Give each batch a world-wide tag, and remember its records' intended send times for end-to-end latency
     // (a retry sends the same batch again: the first send recorded it).
@@ -1024,12 +1052,16 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
       const uint64_t tag = (c.index << 40) | p.batch.tag;
       KS_ASSERT_LT(p.batch.tag, uint64_t{1} << 40);
       const int64_t groups = groups_reading_topic_[static_cast<size_t>(p.partition.topic)];
-      if (groups > 0 && !sent_batches_.contains(tag)) {
-        const kafka::ProducerBatch& batch = c.producer->accumulator().batch(p.batch.tag);
-        SentBatch& sent = sent_batches_[tag];
-        sent.reads_left = groups * batch.record_count();
-        sent.intended.reserve(batch.records.size());
-        for (const kafka::RecordMeta& m : batch.records) sent.intended.push_back(c.in_flight_record(m.record_id).intended);
+      if (groups > 0) {
+        const auto [it, first_send] = sent_batches_.try_emplace(tag);
+        SentBatch& sent = it->second;
+        if (first_send) {
+          const kafka::ProducerBatch& batch = c.producer->accumulator().batch(p.batch.tag);
+          sent.reads_left = groups * batch.record_count();
+          sent.intended.reserve(batch.records.size());
+          for (const kafka::RecordMeta& m : batch.records) sent.intended.push_back(c.in_flight_record(m.record_id).intended);
+        }
+        ++sent.requests_unhandled;  // until handle_produce's I/O thread has handled this request
       }
       p.batch.tag = tag;
     }

@@ -43,7 +43,8 @@ Cpu::Cpu(sim::Engine& engine, CpuParams params)
     KS_ASSERT_GT(p.threads, 0u);
     KS_ASSERT_GT(p.queue_capacity, 0u);
     KS_ASSERT(!p.name.empty());
-    for (size_t j = 0; j < i; ++j) KS_ASSERT_MSG(params.pools[j].name != p.name, "duplicate pool " + p.name);
+    const bool unique = pool_index_.emplace(p.name, static_cast<uint32_t>(i)).second;
+    KS_ASSERT_MSG(unique, "duplicate pool " + p.name);
     threads_total += p.threads;
     Pool& pool = pools_[i];
     pool.params = p;
@@ -66,9 +67,10 @@ PoolId Cpu::pool(std::string_view name) const {
 }
 
 std::optional<PoolId> Cpu::find_pool(std::string_view name) const {
-  for (size_t i = 0; i < pools_.size(); ++i)
-    if (pools_[i].params.name == name) return PoolId{static_cast<uint32_t>(i)};
-  return std::nullopt;
+  const auto it = pool_index_.find(name);
+  if (it == pool_index_.end()) return std::nullopt;
+  KS_ASSERT_LT(it->second, pools_.size());
+  return PoolId{it->second};
 }
 
 const std::string& Cpu::pool_name(PoolId pool) const {

@@ -525,6 +525,7 @@ void Sender::finish_batch(BatchId id, RecordOutcome outcome, Errc error, int64_t
     metrics_.records_acked += batch.records.size();
   } else {
     metrics_.records_failed += batch.records.size();
+    outbox.failed_batches.push_back(id);
   }
 
   deallocate(id, now, metadata, outbox);

@@ -466,3 +466,57 @@ TEST_CASE("idempotence: batches retried after request timeouts are de-duplicated
   CHECK(s.records_consumed <= s.records_sent);
   CHECK(s.records_failed == 0);
 }
+
+TEST_CASE("failed batches that no leader appended leave no end-to-end bookkeeping behind") {
+  // 2000-byte records against max.message.bytes = 1000: batches are split down to single records, which the leader
+  // rejects with MESSAGE_TOO_LARGE, so every record fails and nothing reaches a log. The send times kept for
+  // end-to-end latency must go with the failed batches: only batches still in flight at the end may keep theirs,
+  // at most max.in.flight.requests.per.connection (5) requests to each of the 3 leaders, each with one batch per
+  // partition it leads (6 partitions / 3 brokers = 2): 30. (Before: one entry per failed batch, ~30,000.)
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 6_s;
+  spec.warmup = 1_s;
+  spec.topics[0].config.log.max_message_bytes = 1000;
+  spec.producers.push_back(test::open_loop_producer(5000, Acks::all, 5, 2000));
+  spec.producers.back().config.enable_idempotence = false;
+  spec.consumers.push_back(cluster::ConsumerSpec{});
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed + 5000 >= s.records_sent);
+  REQUIRE(s.records_failed_by_cause.broker_error == s.records_failed);  // MESSAGE_TOO_LARGE
+  CHECK(s.records_consumed == 0);
+  CHECK(world.batches_awaiting_consumers() <= 5 * 3 * 2);
+}
+
+TEST_CASE("failed batches that a leader appended are still measured end to end when consumed") {
+  // request.timeout.ms = 700 us is shorter than an acks=all round trip of a 16 KB batch (as in the idempotence test
+  // above), and retries = 0: a request that times out fails its batches, although the leader appended them (or
+  // will: the request may still be queued at the broker). A consumer reads whatever is in the log, failed or not,
+  // so every record below the leaders' high watermarks is consumed, with its end-to-end latency: records_consumed
+  // counts the records whose send time was kept. Forgetting every failed batch, or every failed batch not yet
+  // appended when it failed (its request still queued at the broker), loses most of them (2,875 and 11,254
+  // counted of 29,749 in the logs when tried).
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 3_s;
+  spec.warmup = 500_ms;
+  spec.producers.push_back(test::open_loop_producer(10000, Acks::all, 5, 512));
+  spec.producers.back().config.request_timeout = 700_us;
+  spec.producers.back().config.retries = 0;
+  spec.producers.back().config.enable_idempotence = false;
+  spec.consumers.push_back(cluster::ConsumerSpec{});
+  cluster::World world(spec);
+  const auto s = world.run();
+  int64_t in_logs = 0;  // records below each leader's high watermark (no retention, no duplicates: no retries)
+  for (int32_t p = 0; p < 6; ++p) {
+    for (uint32_t b = 0; b < 3; ++b) {
+      const kafka::Partition* replica = world.partition(b, {0, p});
+      if (replica != nullptr && replica->is_leader()) in_logs += replica->high_watermark();
+    }
+  }
+  REQUIRE(s.records_failed > 0);
+  // Some failed records are in the logs: more records there than were acknowledged.
+  REQUIRE(in_logs > static_cast<int64_t>(s.records_acked));
+  CHECK(static_cast<int64_t>(s.records_consumed) <= in_logs);
+  CHECK(static_cast<int64_t>(s.records_consumed) + 1000 >= in_logs);  // the consumer at most 100 ms behind
+  CHECK(s.end_to_end_latency.count > 0);
+}

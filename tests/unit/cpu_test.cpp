@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "kafkasim/models/cpu.hpp"
@@ -485,6 +486,32 @@ TEST_CASE("cpu: preconditions are enforced") {
   CpuParams no_threads = one_pool(1, 1);
   no_threads.pools[0].threads = 0;
   CHECK_THROWS_AS(Cpu(engine, no_threads), test::AssertionFailure);
+  CpuParams twice = one_pool(1, 1);
+  twice.pools.push_back({"other", 1, 1});
+  twice.pools.push_back({"work", 2, 1});
+  CHECK_THROWS_AS(Cpu(engine, twice), test::AssertionFailure);  // pool names are unique
+}
+
+TEST_CASE("cpu: pools are found by name among many, each at its place in CpuParams::pools") {
+  // A broker has one pool per replica fetcher thread: num.replica.fetchers x brokers of them (up to 10000 x
+  // brokers). Names are given in an order that is not sorted (f-9 before f-10), so an index by name must map
+  // back to the position in the list, not to the name's rank.
+  Engine engine;
+  CpuParams params;
+  params.cores = 4;
+  constexpr uint32_t kPools = 20000;
+  for (uint32_t i = 0; i < kPools; ++i) params.pools.push_back({"f-" + std::to_string(i), 1 + i % 3, 16});
+  Cpu cpu(engine, params);
+  CHECK(cpu.pool_count() == kPools);
+  for (uint32_t i : {0u, 9u, 10u, 99u, 100u, 12345u, kPools - 1}) {
+    const PoolId id = cpu.pool("f-" + std::to_string(i));
+    CHECK(id.index == i);
+    CHECK(cpu.pool_name(id) == "f-" + std::to_string(i));
+    CHECK(cpu.pool_stats(id).threads == 1 + i % 3);
+  }
+  CHECK_FALSE(cpu.find_pool("f-").has_value());
+  CHECK_FALSE(cpu.find_pool("f-20000").has_value());
+  CHECK_FALSE(cpu.find_pool("f-0 ").has_value());
 }
 
 TEST_CASE("a held thread stays occupied without using a core until it is released") {

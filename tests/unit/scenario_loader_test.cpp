@@ -353,6 +353,30 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
   // 16. max.in.flight above 5 with idempotence explicitly on.
   d = base(); d["producers"][0]["config"] = {{"enable.idempotence", "true"}, {"max.in.flight.requests.per.connection", 6}};
   expect_error(d, "/producers/0/config/max.in.flight.requests.per.connection");
+  // 16b. buffer.memory below batch.size: BufferPool.allocate(batch.size) throws IllegalArgumentException from every
+  // send(), so Kafka cannot run it. The error names buffer.memory, or batch.size when only batch.size was given
+  // (above the default buffer.memory of 32 MiB); buffer.memory == batch.size is accepted.
+  d = base(); d["producers"][0]["config"] = {{"buffer.memory", 16383}};  // default batch.size 16384
+  {
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == "/producers/0/config/buffer.memory");
+    CHECK(e.found() == "16383");
+    CHECK(e.expected().find("buffer.memory >= batch.size = 16384") != std::string::npos);
+    CHECK(e.expected().find("IllegalArgumentException") != std::string::npos);
+  }
+  d = base(); d["producers"][0]["config"] = {{"buffer.memory", 0}, {"batch.size", 0}};  // Kafka: max(1, batch.size)
+  expect_error(d, "/producers/0/config/buffer.memory");
+  d = base(); d["producers"][0]["config"] = {{"batch.size", "64MiB"}};
+  {
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == "/producers/0/config/batch.size");
+    CHECK(e.found() == "67108864");
+    CHECK(e.expected().find("buffer.memory = 33554432") != std::string::npos);
+  }
+  d = base(); d["producers"][0]["config"] = {{"buffer.memory", "64KiB"}, {"batch.size", 65536}};
+  CHECK(parse_scenario(d, "equal.json").producers[0].config.buffer_memory_bytes == 65536);
+  d = base(); d["producers"][0]["config"] = {{"buffer.memory", 1}, {"batch.size", 0}};
+  CHECK(parse_scenario(d, "equal.json").producers[0].config.buffer_memory_bytes == 1);
   // 17. The same topic twice.
   d = base(); d["topics"].push_back(d["topics"][0]);
   expect_error(d, "/topics/1/name");

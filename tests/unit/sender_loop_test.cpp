@@ -223,6 +223,7 @@ TEST_CASE("a retriable error retries after retry.backoff.ms and then succeeds") 
   CHECK(h.out.completions[0].record_id == 1);
   CHECK(h.out.completions[0].offset == 42);
   CHECK(h.out.completions[1].offset == 43);
+  CHECK(h.out.failed_batches.empty());  // retried, then acknowledged
   CHECK(h.producer.metrics().batch_retries == 1);
   CHECK(h.producer.metrics().records_retried == 2);  // record-retry-total counts the batch's records
 }
@@ -252,6 +253,9 @@ TEST_CASE("a non-retriable error fails the batch's records") {
     CHECK(c.error == Errc::invalid_record);
     CHECK(c.offset == -1);
   }
+  // The cluster layer learns which batch failed (it may have been appended anyway, see ProducerOutbox).
+  REQUIRE(h.out.failed_batches.size() == 1);
+  CHECK(h.out.failed_batches[0] == sent[0].request.partitions[0].batch.tag);
   CHECK(h.poll_and_send(2_s).empty());
   CHECK(h.producer.next_wakeup() == sim::SimTime::max());
   CHECK(h.producer.accumulator().buffer_available_bytes() == h.producer.config().buffer_memory_bytes);
@@ -300,6 +304,7 @@ TEST_CASE("delivery.timeout.ms fails a batch that keeps timing out, exactly 120 
   REQUIRE(h.out.completions.size() == 1);
   CHECK(h.out.completions[0].outcome == RecordOutcome::delivery_timeout);
   CHECK(h.out.completions[0].completion_time == at(3_ms + 120_s));
+  CHECK(h.out.failed_batches.size() == 1);
   // Sent at 5 ms, then retried at 30.105 s, 60.205 s and 90.305 s (timeout 30 s + backoff 100 ms each time).
   CHECK(h.producer.metrics().produce_requests == 4);
   CHECK(h.producer.metrics().request_timeouts == 3);
@@ -387,6 +392,7 @@ TEST_CASE("MESSAGE_TOO_LARGE splits the batch: by batch.size first, then in halv
   CHECK(counts == std::vector<int32_t>{30, 30, 14, 6, 6, 2, 14, 6, 6, 2, 2});
   CHECK(h.producer.metrics().batch_splits == 4);
   CHECK(h.out.split_batches.size() == 4);  // the cluster layer learns that they were never appended
+  CHECK(h.out.failed_batches.empty());     // a split batch did not fail: its records live on in the parts
   CHECK(h.producer.metrics().batch_retries == 0);  // a split is not an attempt
   REQUIRE(h.out.completions.size() == 30);
   for (const RecordCompletion& c : h.out.completions) {

@@ -268,10 +268,20 @@ class World {
   // End-to-end latency: the intended send times of the records of every batch a producer sent to a topic that
   // consumers read, by the batch's world-wide tag (which travels with the batch into the log and back out in
   // fetch responses), until every consumer group reading the topic has polled them, or retention deleted them
-  // from the leader and no group can poll them any more (forget_unreadable_batches). Looked up, never iterated.
+  // from the leader and no group can poll them any more (forget_unreadable_batches), or the batch can never be
+  // in a log: split (ProducerOutbox::split_batches), or failed for the producer with no request carrying it left
+  // unhandled and no leader having appended it (SentBatch::never_in_a_log). Looked up, never iterated.
   struct SentBatch {
     std::vector<sim::SimTime> intended;
     int64_t reads_left = 0;
+    // ProduceRequests carrying the batch that no broker's I/O thread has handled yet: any of them may still
+    // append it, whatever the producer has decided meanwhile (a request timeout does not recall a request).
+    int32_t requests_unhandled = 0;
+    bool appended = false;  // a leader appended it (consumers may read it even if the producer failed it)
+    bool failed = false;    // the producer failed its records (ProducerOutbox::failed_batches)
+    // No consumer can ever read it: the producer gave up, no leader appended it, and no request can append it any
+    // more (every request reaches its broker: the World partitions no network and drops no message yet).
+    bool never_in_a_log() const { return failed && !appended && requests_unhandled == 0; }
   };
   std::unordered_map<uint64_t, SentBatch> sent_batches_;
   // Batches retention deleted from a leader's log while some group had not polled them, in deletion order: kept
@@ -283,6 +293,7 @@ class World {
   };
   std::vector<DeletedBatch> deleted_unread_;
   std::vector<kafka::RecordBatch> deleted_scratch_;  // reused by run_retention
+  std::vector<int64_t> produce_leo_scratch_;          // reused by handle_produce: log end offsets before an append
   std::vector<int64_t> groups_reading_topic_;  // by topic index
   uint64_t next_correlation_id_ = 1;
   uint64_t sampled_produce_requests_ = 0;  // ProduceRequests sent by all producers at the last sample

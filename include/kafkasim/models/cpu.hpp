@@ -43,6 +43,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -121,7 +123,8 @@ class Cpu {
   Cpu(const Cpu&) = delete;
   Cpu& operator=(const Cpu&) = delete;
 
-  // The pool called `name`; asserts that it exists.
+  // The pool called `name`; asserts that it exists. O(log pools): a broker has one pool per replica fetcher
+  // thread, up to num.replica.fetchers (10000) x brokers of them.
   PoolId pool(std::string_view name) const;
   std::optional<PoolId> find_pool(std::string_view name) const;
   const std::string& pool_name(PoolId pool) const;
@@ -229,6 +232,9 @@ class Cpu {
   sim::Engine& engine_;
   uint32_t cores_;
   std::vector<Pool> pools_;
+  // Pool name -> index into pools_, for pool() and find_pool(); only looked up (ordered, so iterating it would
+  // be deterministic too).
+  std::map<std::string, uint32_t, std::less<>> pool_index_;
   std::vector<Running> running_;  // a heap ordered by finishes_later
   std::vector<sim::Callback> done_scratch_;
   std::vector<uint32_t> freed_scratch_;  // on_completion: pools of the tasks that just finished

@@ -97,6 +97,10 @@ struct ProducerOutbox {
   // Batches the broker rejected as too large and that were split (their records went to new batches): nothing
   // of them was appended anywhere.
   std::vector<BatchId> split_batches;
+  // Batches whose records failed (every outcome but acked). Unlike a split batch, a failed one may still have been
+  // appended: a leader can append it and the producer give up on it afterwards (a request timeout, a connection
+  // closed, NOT_ENOUGH_REPLICAS_AFTER_APPEND), or a request carrying it may still be on its way to a broker.
+  std::vector<BatchId> failed_batches;
   // Connections the producer closed (request timeout): responses still travelling on them must be dropped.
   std::vector<NodeId> closed_connections;
   // The producer needs a new producer id (epoch exhausted): the cluster layer answers with
