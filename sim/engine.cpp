@@ -108,7 +108,11 @@ RunResult Engine::run_until(SimTime time_max, uint64_t events_max) {
 // A binary min-heap on (time, seq); written out rather than std::push_heap so the hot path inlines.
 void Engine::heap_push(const Entry& e) {
   heap_.push_back(e);
-  size_t i = heap_.size() - 1;
+  sift_up(heap_.size() - 1, e);
+}
+
+// Places `e` at hole `i` or above it, moving later parents down until `e` fits.
+void Engine::sift_up(size_t i, Entry e) {
   while (i > 0) {
     const size_t parent = (i - 1) / 2;
     if (!later(heap_[parent], e)) break;
@@ -135,13 +139,7 @@ void Engine::heap_pop() {
     heap_[i] = heap_[child];
     i = child;
   }
-  while (i > 0) {
-    const size_t parent = (i - 1) / 2;
-    if (!later(heap_[parent], last)) break;
-    heap_[i] = heap_[parent];
-    i = parent;
-  }
-  heap_[i] = last;
+  sift_up(i, last);
 }
 
 // Places `e` at hole `i` or below it, moving the earlier child up until `e` fits.

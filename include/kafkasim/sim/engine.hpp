@@ -98,6 +98,7 @@ class Engine {
   void heap_push(const Entry& e);
   void heap_pop();
   void sift_down(size_t i, Entry e);
+  void sift_up(size_t i, Entry e);
   void compact();
   void release(uint32_t slot);
   // Drops cancelled entries from the top of the heap.
