@@ -195,7 +195,17 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
       case kafka::StorageOpKind::fsync: {
         const auto log_id = static_cast<uint32_t>(op.file_id.value >> 32);
         const int64_t flush_offset = op.flush_offset;
-        cache_.fsync(file_for(op), [this, batch, log_id, flush_offset](models::IoStatus s) {
+        const models::FileId* file = find_file(Key{op.file_id.value, static_cast<uint8_t>(op.file_kind)});
+        if (file == nullptr) {
+          // The segment was deleted by retention and unlinked (file.delete.delay.ms) while an earlier fsync of
+          // this flush waited for the disk. In Kafka the flush (flush.messages) runs under the log's lock, so it
+          // ends before retention renames the segment; here there is nothing left to flush. As for a background
+          // flush, the file is skipped and counts as flushed.
+          KS_ASSERT_MSG(logs_.count(log_id) != 0, "fsync of a log that was never assigned");
+          if (flush_offset >= 0) fsync_done(log_id, flush_offset, models::IoStatus::kOk);
+          continue;
+        }
+        cache_.fsync(*file, [this, batch, log_id, flush_offset](models::IoStatus s) {
           if (s != models::IoStatus::kOk && batch->status == models::IoStatus::kOk) batch->status = s;
           batch->waited = true;
           if (flush_offset >= 0) fsync_done(log_id, flush_offset, s);

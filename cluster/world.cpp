@@ -1259,7 +1259,11 @@ void World::sample() {
     const TopicSpec& topic = spec_.topics[static_cast<size_t>(spec_.consumers[c->spec_index].topic)];
     for (int32_t p = 0; p < topic.partitions; ++p) {
       const auto l = c->consumer->lag(PartitionRef{spec_.consumers[c->spec_index].topic, p});
-      if (l.has_value()) lag += *l;
+      // HW - position with the HW of the consumer's last successful fetch (SubscriptionState.partitionLag). Kafka
+      // records it only when a fetch response has just refreshed that HW; sampled at any time, a reset to
+      // "latest" (ListOffsets: the leader's current HW) can put the position past the stale HW. The position
+      // then is a HW, and the HW never decreases: the lag is at least 0.
+      if (l.has_value()) lag += std::max<int64_t>(*l, 0);
     }
   }
   timeseries_.set("consumer_lag_records", static_cast<double>(lag));

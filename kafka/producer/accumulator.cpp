@@ -922,20 +922,28 @@ int32_t RecordAccumulator::next_sequence(PartitionRef partition) const {
 void RecordAccumulator::restart_sequences(ProducerIdAndEpoch id) {
   KS_ASSERT(id.valid());
   producer_id_and_epoch_ = id;
-  for (size_t t = 0; t < topics_.size(); ++t) {
-    for (size_t p = 0; p < topics_[t].partitions.size(); ++p) {
-      int32_t sequence = 0;
-      for (ProducerBatch* queued : topics_[t].partitions[p].batches) {
-        // Sequenced batches sit before unsequenced ones (insertInSequenceOrder), so stopping keeps the order.
-        if (!queued->has_sequence()) break;
-        queued->producer_id = id.producer_id;
-        queued->producer_epoch = id.epoch;
-        queued->base_sequence = sequence;
-        sequence = increment_sequence(sequence, queued->record_count());
-      }
-      topics_[t].next_sequence[p] = sequence;
-    }
+  for (size_t t = 0; t < topics_.size(); ++t)
+    for (size_t p = 0; p < topics_[t].partitions.size(); ++p)
+      restart_partition_sequences(PartitionRef{static_cast<int32_t>(t), static_cast<int32_t>(p)}, id);
+}
+
+void RecordAccumulator::restart_partition_sequences(PartitionRef partition, ProducerIdAndEpoch id) {
+  KS_ASSERT(id.valid());
+  KS_ASSERT_GE(partition.topic, 0);
+  KS_ASSERT_LT(partition.topic, static_cast<int32_t>(topics_.size()));
+  TopicState& ts = topics_[static_cast<size_t>(partition.topic)];
+  KS_ASSERT_GE(partition.partition, 0);
+  KS_ASSERT_LT(partition.partition, static_cast<int32_t>(ts.partitions.size()));
+  int32_t sequence = 0;
+  for (ProducerBatch* queued : ts.partitions[static_cast<size_t>(partition.partition)].batches) {
+    // Sequenced batches sit before unsequenced ones (insertInSequenceOrder), so stopping keeps the order.
+    if (!queued->has_sequence()) break;
+    queued->producer_id = id.producer_id;
+    queued->producer_epoch = id.epoch;
+    queued->base_sequence = sequence;
+    sequence = increment_sequence(sequence, queued->record_count());
   }
+  ts.next_sequence[static_cast<size_t>(partition.partition)] = sequence;
 }
 
 void RecordAccumulator::set_compression_ratio(int32_t topic, double ratio) {

@@ -59,6 +59,8 @@ void Sender::set_producer_id_and_epoch(ProducerIdAndEpoch id) {
   sequences_.clear();
   any_unresolved_ = false;
   epoch_bump_required_ = false;
+  partitions_to_rewrite_.clear();
+  epoch_generation_ = 0;
   producer_id_requested_ = false;
   wakeup_time_ = sim::SimTime::zero();
 }
@@ -187,8 +189,20 @@ void Sender::poll(sim::SimTime now, const ProducerMetadata& metadata, ProducerOu
       if (accumulator_.is_muted(tp)) continue;
       const PartitionSequenceState* found = find_sequence_state(tp);
       if (found == nullptr) continue;
-      const PartitionSequenceState& state = *found;
       const ProducerBatch& head = *accumulator_.head_batch(tp);
+      if (found->epoch_generation != epoch_generation_ && !head.has_sequence()) {
+        // A partition an epoch bump did not rewrite (shouldStopDrainBatchesForPartition: a new batch waits
+        // while batches of a stale epoch are in flight; then maybeUpdateProducerIdAndEpoch restarts its
+        // sequences at 0 under the current epoch).
+        if (!found->in_flight_sequences.empty()) {
+          held_back.push_back(tp);
+          continue;
+        }
+        accumulator_.restart_partition_sequences(tp, producer_id_and_epoch_);
+        restart_sequence_state(tp);
+        continue;
+      }
+      const PartitionSequenceState& state = *found;
       const bool retry_out_of_turn = head.has_sequence() && !state.in_flight_sequences.empty() &&
                                      head.base_sequence != state.in_flight_sequences.front();
       if (state.unresolved || retry_out_of_turn) held_back.push_back(tp);
@@ -261,7 +275,7 @@ void Sender::maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox) {
           if (expected_next == accumulator_.next_sequence(tp)) {
             state.unresolved = false;
           } else {
-            epoch_bump_required_ = true;
+            request_epoch_bump(tp);
           }
         }
         any_unresolved_ |= state.unresolved;
@@ -282,11 +296,31 @@ void Sender::maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox) {
   const ProducerIdAndEpoch bumped{producer_id_and_epoch_.producer_id,
                                   static_cast<int16_t>(producer_id_and_epoch_.epoch + 1)};
   producer_id_and_epoch_ = bumped;
-  accumulator_.restart_sequences(bumped);
-  sequences_.clear();
-  any_unresolved_ = false;
+  accumulator_.set_producer_id_and_epoch(bumped);
+  ++epoch_generation_;
+  // "When the epoch is bumped, rewrite all in-flight sequences for the partition(s) that triggered the epoch
+  // bump". The other partitions keep theirs: a retry of theirs may already be in the log (its response lost to a
+  // request timeout) and must reach the broker with the same epoch and sequence to be found a duplicate.
+  for (const PartitionRef tp : partitions_to_rewrite_) {
+    accumulator_.restart_partition_sequences(tp, bumped);
+    restart_sequence_state(tp);
+  }
+  partitions_to_rewrite_.clear();
+  any_unresolved_ = true;  // the next pass recomputes it
   epoch_bump_required_ = false;
   (void)now;
+}
+
+void Sender::restart_sequence_state(PartitionRef partition) {
+  PartitionSequenceState& state = sequence_state(partition);
+  state = PartitionSequenceState{};
+  state.epoch_generation = epoch_generation_;
+}
+
+void Sender::request_epoch_bump(PartitionRef partition) {
+  epoch_bump_required_ = true;
+  const auto it = std::lower_bound(partitions_to_rewrite_.begin(), partitions_to_rewrite_.end(), partition);
+  if (it == partitions_to_rewrite_.end() || *it != partition) partitions_to_rewrite_.insert(it, partition);
 }
 
 void Sender::send_produce_request(NodeId node, std::vector<BatchId> batches, sim::SimTime now,
@@ -459,7 +493,7 @@ void Sender::complete_batch(BatchId id, const ProducePartitionResponse& response
   } else if (can_retry(batch, error, now)) {
     // reenqueueBatch: back to the head of the deque, waiting retry.backoff.ms (exponential, KIP-580).
     if (idempotent() && error == Errc::unknown_producer_id && response.log_start_offset != -1)
-      epoch_bump_required_ = true;
+      request_epoch_bump(tp);
     in_flight_batches_.erase(id);
     if (config_.guarantee_message_order()) accumulator_.unmute_partition(tp);
     ++metrics_.batch_retries;
@@ -472,7 +506,7 @@ void Sender::complete_batch(BatchId id, const ProducePartitionResponse& response
     // handleFailedBatch: an idempotent producer bumps its epoch after OUT_OF_ORDER_SEQUENCE_NUMBER, or after any
     // failure of a sequenced batch that still had retries (its sequence leaves a gap for later batches).
     if (idempotent() && (error == Errc::out_of_order_sequence_number || batch.attempts < config_.retries))
-      epoch_bump_required_ = true;
+      request_epoch_bump(tp);
     finish_batch(id, RecordOutcome::broker_error, error, -1, now, metadata, outbox);
   }
 

@@ -211,3 +211,31 @@ TEST_CASE("retention: a consumer behind the log start gets OFFSET_OUT_OF_RANGE a
   // interval (2 s): at most 2 s of batches (1050 x 2 / 11 = 191) remain.
   CHECK(world.batches_awaiting_consumers() <= static_cast<std::size_t>(2 * kRate / kRecordsPerBatch));
 }
+
+// A consumer whose position retention keeps deleting (retention.ms = 0 deletes every fully replicated segment,
+// the active one included, at each 10 ms check) is reset to "latest" again and again: ListOffsets puts its
+// position at the leader's current HW, while the HW it knows is that of its last successful fetch, older. The
+// lag sampled into the timeseries is the lag of an offset no higher than the HW (the position came from a HW,
+// and the HW never decreases), so never negative; it used to be HW(last fetch) - position, down to -50848.
+TEST_CASE("retention: the sampled consumer lag stays non-negative when resets to latest outrun the known HW") {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 2_s;
+  spec.warmup = 0_s;
+  spec.retention_initial_delay = 0_s;
+  spec.retention_check_interval = 10_ms;
+  spec.topics[0].config.log.segment_bytes = 1048576;
+  spec.topics[0].config.log.retention_ms = 0;
+  spec.producers.push_back(test::open_loop_producer(50'000, Acks::all, 5, 512));
+  cluster::ConsumerSpec consumer;
+  consumer.config.fetch_min_bytes = 1 << 20;  // waits (up to 500 ms) while retention deletes its position
+  spec.consumers = {consumer};
+  cluster::World world(spec);
+  world.run();
+  REQUIRE(events_of(world, "consumer_offset_reset").size() > 10);
+  const auto& ts = world.timeseries();
+  REQUIRE(ts.rows() == 2);
+  for (size_t r = 0; r < ts.rows(); ++r) {
+    CAPTURE(r);
+    CHECK(ts.value(r, "consumer_lag_records") >= 0);
+  }
+}

@@ -2,12 +2,14 @@
 // what was appended (bytes into the cache, files created and removed), and reads of fresh data hit the cache.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
 #include "kafkasim/cluster/log_storage.hpp"
 #include "kafkasim/kafka/log/log.hpp"
 #include "kafkasim/models/disk.hpp"
+#include "test_support.hpp"
 
 using namespace kafkasim;
 using namespace kafkasim::sim::literals;
@@ -332,5 +334,61 @@ TEST_CASE("log storage: rolls while earlier roll flushes are still pending flush
   CHECK(log.recovery_point() == 0);
   f.run(std::move(all));
   f.engine.run_until(f.engine.now() + 1_s);
+  CHECK(log.recovery_point() == log.log_end_offset());
+}
+
+TEST_CASE("log storage: a flush whose segment retention unlinks while an earlier fsync waits skips its files") {
+  // flush.messages fsyncs the segments from the recovery point on, file after file (.log, .index, .timeindex).
+  // On a slow disk the .log's fsync can outlast file.delete.delay.ms; if retention deletes the segment
+  // meanwhile, its indexes are unlinked before their fsync's turn. There is nothing left to flush then: the
+  // flush goes on and completes (it used to fail an assertion: "storage op on a file that was never created or is
+  // already unlinked").
+  test::ThrowOnAssert throw_on_assert;
+  Fixture f;
+  kafka::LogConfig c = f.config;
+  c.retention_bytes = 1 << 20;  // keep one segment
+  c.file_delete_delay_ms = 0;   // unlink at once
+  auto opened = f.open_log(6, c, 7);
+  kafka::Log& log = *opened;
+  std::vector<int64_t> flushed;
+  f.storage.set_flush_listener([&](uint32_t log_id, int64_t flush_offset) {
+    CHECK(log_id == 6);
+    flushed.push_back(flush_offset);
+    log.on_flush_completed(flush_offset);
+  });
+  // Two rolls: segments 0 and 1 full and dirty (their roll flushes are dropped), segment 2 active.
+  for (int rolls = 0; rolls < 2;) {
+    kafka::StorageOps out;
+    const auto r = log.append_as_leader(std::vector<kafka::RecordBatch>{batch_of(16384)}, 0, f.engine.now(), out);
+    REQUIRE(r.error == kafka::Errc::none);
+    rolls += r.rolled ? 1 : 0;
+    std::erase_if(out, [](const kafka::StorageOp& op) { return op.kind == kafka::StorageOpKind::fsync_background; });
+    f.run(std::move(out));
+  }
+  REQUIRE(log.segments().size() == 3);
+  REQUIRE(log.recovery_point() == 0);
+  const kafka::FileId first_segment = log.segments().front().file_id();
+
+  // The in-line flush: segment 0's .log fsync writes ~1 MiB back, so it is still on the SSD when retention runs.
+  kafka::StorageOps flush;
+  log.flush(log.log_end_offset(), flush);
+  REQUIRE(flush.size() == 9);
+  bool flush_done = false;
+  f.storage.execute(std::move(flush), [&](models::IoStatus s) {
+    CHECK(s == models::IoStatus::kOk);
+    flush_done = true;
+  });
+  REQUIRE_FALSE(flush_done);
+  kafka::StorageOps del;
+  const auto deleted = log.delete_old_segments(f.engine.now(), log.log_end_offset(), del);
+  REQUIRE(deleted.deleted_by_size >= 1);
+  bool del_done = false;
+  f.storage.execute(std::move(del), [&](models::IoStatus) { del_done = true; });
+  CHECK_NOTHROW(f.engine.run_until(f.engine.now() + 1_s));
+  CHECK(del_done);
+  CHECK(flush_done);
+  CHECK_FALSE(f.storage.has_file(first_segment, kafka::FileKind::offset_index));
+  // The flush completed once, for its offset, and the recovery point reached it.
+  CHECK(flushed == std::vector<int64_t>{log.log_end_offset()});
   CHECK(log.recovery_point() == log.log_end_offset());
 }

@@ -238,3 +238,44 @@ TEST_CASE("a split batch passes its sequences on, and its parts go out one at a 
   CHECK(h.producer.metrics().batch_splits == 2);
   CHECK(h.producer.metrics().epoch_bumps == 0);
 }
+
+TEST_CASE("an epoch bump restarts only the partition that required it; another partition's retry keeps its sequence") {
+  // bumpIdempotentProducerEpoch rewrites the in-flight sequences of partitionsToRewriteSequences only (§1.7). A
+  // retry of another partition may already be in the log (its response lost to a request timeout): it must reach
+  // the broker with its epoch and sequence, which the broker finds among the producer's last five batches. Given a
+  // new epoch and sequence 0 it would be appended a second time. That partition's new batches wait for it, then
+  // start at sequence 0 under the new epoch (maybeUpdateProducerIdAndEpoch).
+  Harness h;
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  h.send(0_ms, 0, 1);
+  h.send(0_ms, 1, 2);
+  const auto a = h.poll_and_send(5_ms);
+  REQUIRE(a.size() == 1);
+  CHECK(batch_for(a[0], 0).base_sequence == 0);
+  CHECK(batch_for(a[0], 1).base_sequence == 0);
+  // Partition 0 fails for good with retries left (its sequence leaves a gap: epoch bump for partition 0);
+  // partition 1 is retried after retry.backoff.ms (100 ms).
+  h.respond(8_ms, a[0], {{0, {Errc::invalid_record, -1}}, {1, {Errc::not_enough_replicas, -1}}});
+  h.send(10_ms, 0, 3);
+  h.send(10_ms, 1, 4);
+  const auto b = h.poll_and_send(108_ms);
+  REQUIRE(b.size() == 1);
+  CHECK(h.producer.metrics().epoch_bumps == 1);
+  REQUIRE(b[0].partitions.size() == 2);
+  CHECK(batch_for(b[0], 0).producer_epoch == 1);  // partition 0 restarted under the new epoch
+  CHECK(batch_for(b[0], 0).base_sequence == 0);
+  CHECK(batch_for(b[0], 1).record_count == 1);  // the retry of record 2, not record 4
+  CHECK(batch_for(b[0], 1).producer_epoch == 0);  // unchanged: the broker can de-duplicate it
+  CHECK(batch_for(b[0], 1).base_sequence == 0);
+  // Record 4 waited for the retry; once it is acknowledged, partition 1 takes the new epoch from sequence 0.
+  CHECK(h.poll_and_send(109_ms).empty());
+  h.respond(110_ms, b[0], {{0, {Errc::none, 0}}, {1, {Errc::none, 0}}});
+  const auto c = h.poll_and_send(111_ms);
+  REQUIRE(c.size() == 1);
+  REQUIRE(c[0].partitions.size() == 1);
+  CHECK(batch_for(c[0], 1).producer_epoch == 1);
+  CHECK(batch_for(c[0], 1).base_sequence == 0);
+  h.respond(112_ms, c[0], {{1, {Errc::none, 1}}});
+  CHECK(h.acked_offsets() == std::map<uint64_t, int64_t>{{2, 0}, {3, 0}, {4, 1}});
+  CHECK(h.producer.metrics().epoch_bumps == 1);
+}

@@ -301,6 +301,10 @@ class RecordAccumulator {
   // already has a sequence (a retry) a new one, from 0 in queue order, under the new id/epoch. Each partition's
   // next sequence continues after them; batches never drained get theirs at drain as usual.
   void restart_sequences(ProducerIdAndEpoch id);
+  // The same for one partition (startSequencesAtBeginning of a partition that triggered the bump): its queued
+  // retries get sequences from 0 under `id`, and its next sequence follows them. Does not change the id/epoch
+  // the accumulator gives to batches drained for the first time.
+  void restart_partition_sequences(PartitionRef partition, ProducerIdAndEpoch id);
 
   // The modelled compressed/uncompressed ratio of a topic's data for the configured codec (a model input, not a
   // Kafka config): the size a batch really gets when it is built. Defaults to 1.

@@ -184,11 +184,19 @@ class Sender {
     // Base sequences of drained, unfinished batches, ascending and unique (a handful: a sorted list beats a set).
     std::vector<int32_t> in_flight_sequences;
     bool unresolved = false;  // an in-flight batch expired: its fate is unknown
+    // The epoch bump its sequences belong to (epoch_generation_ when they were last started at 0). An epoch bump
+    // rewrites only the partitions that triggered it; the others keep their old-epoch batches in flight and take
+    // the new epoch once those are done (TransactionManager.maybeUpdateProducerIdAndEpoch).
+    uint32_t epoch_generation = 0;
   };
 
   bool idempotent() const { return config_.enable_idempotence; }
   void run_expiry(sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox);
   void maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox);
+  // requestEpochBumpForPartition.
+  void request_epoch_bump(PartitionRef partition);
+  // The partition's entry back to its default state under the current epoch (nothing acked or in flight).
+  void restart_sequence_state(PartitionRef partition);
   bool node_can_send_more(NodeId node, sim::SimTime now) const;
   void send_produce_request(NodeId node, std::vector<BatchId> batches, sim::SimTime now, ProducerOutbox& outbox);
   // Closes the connection: every in-flight request on it fails with `error` (REQUEST_TIMED_OUT after a request
@@ -218,6 +226,10 @@ class Sender {
   RecordAccumulator& accumulator_;
   ProducerIdAndEpoch producer_id_and_epoch_;
   bool epoch_bump_required_ = false;
+  // partitionsToRewriteSequences: the partitions whose failure requires the epoch bump (their sequences restart
+  // at 0 at the bump); sorted, unique.
+  std::vector<PartitionRef> partitions_to_rewrite_;
+  uint32_t epoch_generation_ = 0;  // epoch bumps of the current producer id
   bool producer_id_requested_ = false;
   uint64_t next_correlation_id_ = 0;
   std::map<NodeId, std::deque<InFlightRequest>> in_flight_;  // per node, oldest first
