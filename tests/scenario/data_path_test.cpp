@@ -448,18 +448,33 @@ TEST_CASE("a closed-loop thread whose every send fails in send() keeps trying, o
   CHECK(s.records_acked == 0);
 }
 
-TEST_CASE("idempotence: batches retried after request timeouts are de-duplicated by the broker") {
-  // request.timeout.ms = 700 us is shorter than an acks=all round trip of a 16 KB batch, so requests time out, the
-  // producer closes the connection and sends the same batches (same sequences) again. The leader keeps the last
-  // five batches of each producer and answers a retry with the original offsets instead of appending it again, so
-  // no record can be consumed twice: consumed <= sent. (Without the broker's check: 45,174 consumed of 30,000.)
+namespace {
+
+// 3 brokers, 6 partitions RF=3, one acks=all producer at 10,000 records/s of 512 B with request.timeout.ms = 700 us,
+// shorter than an acks=all round trip of a 16 KB batch, and one consumer; 3 s. Without retries and idempotence
+// (retries = 0), a request that times out fails its batches.
+cluster::WorldSpec request_timeout_cluster(bool retries_and_idempotence) {
   auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
   spec.duration = 3_s;
   spec.warmup = 500_ms;
   spec.producers.push_back(test::open_loop_producer(10000, Acks::all, 5, 512));
   spec.producers.back().config.request_timeout = 700_us;
+  if (!retries_and_idempotence) {
+    spec.producers.back().config.retries = 0;
+    spec.producers.back().config.enable_idempotence = false;
+  }
   spec.consumers.push_back(cluster::ConsumerSpec{});
-  cluster::World world(spec);
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("idempotence: batches retried after request timeouts are de-duplicated by the broker") {
+  // request.timeout.ms = 700 us is shorter than an acks=all round trip of a 16 KB batch, so requests time out, the
+  // producer closes the connection and sends the same batches (same sequences) again. The leader keeps the last
+  // five batches of each producer and answers a retry with the original offsets instead of appending it again, so
+  // no record can be consumed twice: consumed <= sent. (Without the broker's check: 45,174 consumed of 30,000.)
+  cluster::World world(request_timeout_cluster(/*retries_and_idempotence=*/true));
   const auto s = world.run();
   REQUIRE(s.record_retries > 0);
   CHECK(s.records_consumed > 0);
@@ -496,15 +511,7 @@ TEST_CASE("failed batches that a leader appended are still measured end to end w
   // counts the records whose send time was kept. Forgetting every failed batch, or every failed batch not yet
   // appended when it failed (its request still queued at the broker), loses most of them (2,875 and 11,254
   // counted of 29,749 in the logs when tried).
-  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-  spec.duration = 3_s;
-  spec.warmup = 500_ms;
-  spec.producers.push_back(test::open_loop_producer(10000, Acks::all, 5, 512));
-  spec.producers.back().config.request_timeout = 700_us;
-  spec.producers.back().config.retries = 0;
-  spec.producers.back().config.enable_idempotence = false;
-  spec.consumers.push_back(cluster::ConsumerSpec{});
-  cluster::World world(spec);
+  cluster::World world(request_timeout_cluster(/*retries_and_idempotence=*/false));
   const auto s = world.run();
   int64_t in_logs = 0;  // records below each leader's high watermark (no retention, no duplicates: no retries)
   for (int32_t p = 0; p < 6; ++p) {

@@ -35,12 +35,18 @@ struct Fixture {
     return c;
   }();
 
-  void run(kafka::StorageOps ops) {
-    bool done = false;
-    storage.execute(std::move(ops), [&](models::IoStatus s) {
+  // Issues `ops`; `done` turns true when they have all completed, which must be without an error.
+  void start(kafka::StorageOps ops, bool& done) {
+    done = false;
+    storage.execute(std::move(ops), [&done](models::IoStatus s) {
       CHECK(s == models::IoStatus::kOk);
       done = true;
     });
+  }
+
+  void run(kafka::StorageOps ops) {
+    bool done = false;
+    start(std::move(ops), done);
     engine.run_until(engine.now() + 1_ms);
     REQUIRE(done);
   }
@@ -229,10 +235,7 @@ TEST_CASE("log storage: every write of a request is in the page cache before one
   REQUIRE(second_write < ops.size());
 
   bool done = false;
-  f.storage.execute(std::move(ops), [&](models::IoStatus s) {
-    CHECK(s == models::IoStatus::kOk);
-    done = true;
-  });
+  f.start(std::move(ops), done);
   // The fsyncs wait for the SSD, but the second partition's 5000 bytes are readable from the cache already.
   CHECK_FALSE(done);
   models::ReadResult now;
@@ -374,10 +377,7 @@ TEST_CASE("log storage: a flush whose segment retention unlinks while an earlier
   log.flush(log.log_end_offset(), flush);
   REQUIRE(flush.size() == 9);
   bool flush_done = false;
-  f.storage.execute(std::move(flush), [&](models::IoStatus s) {
-    CHECK(s == models::IoStatus::kOk);
-    flush_done = true;
-  });
+  f.start(std::move(flush), flush_done);
   REQUIRE_FALSE(flush_done);
   kafka::StorageOps del;
   const auto deleted = log.delete_old_segments(f.engine.now(), log.log_end_offset(), del);
