@@ -252,7 +252,7 @@ void PageCache::remove_file(FileId file) {
     stats_.writeback_bytes -= wb;
     d.dirty_bytes -= dirty + wb;
     lru_unlink(e);
-    stats_.cached_bytes -= params_.extent_bytes;
+    stats_.cached_bytes -= e.charged_bytes;
     ++removed;
   });
   KS_ASSERT_EQ(removed, bound);
@@ -346,16 +346,28 @@ bool PageCache::background_needed() const {
 PageCache::Extent& PageCache::get_or_create(FileState& f, uint64_t index) {
   auto [ep, inserted] = f.extents.try_emplace(index);
   Extent& e = *ep;
-  if (inserted) {
-    e.file = &f;
-    stats_.cached_bytes += params_.extent_bytes;
-  }
+  if (inserted) e.file = &f;  // charged by the caller, for the pages it covers
   if (!e.resident) {
     // A write makes the extent up to date (read-before-write of partial pages is ignored, see header).
     e.resident = true;
   }
   if (e.list == LruList::kNone) lru_push_head(inactive_, e, LruList::kInactive);
   return e;
+}
+
+void PageCache::charge(Extent& e, uint64_t end_in_extent) {
+  // The pages from the extent's start to the end of the highest byte written or read are in memory. Kafka's
+  // files are written append-only from offset 0 and read below their end, so this is their page count; a
+  // file's last extent no longer costs a whole extent (thousands of small segment and index files would
+  // otherwise fill the budget with memory the kernel never used).
+  const uint64_t want = span_pages(0, static_cast<uint32_t>(end_in_extent)) * kPageBytes;
+  KS_ASSERT_LE(want, params_.extent_bytes);
+  if (want <= e.charged_bytes) return;
+  const uint64_t delta = want - e.charged_bytes;
+  e.charged_bytes = static_cast<uint32_t>(want);
+  stats_.cached_bytes += delta;
+  if (e.list == LruList::kActive) active_.bytes += delta;
+  if (e.list == LruList::kInactive) inactive_.bytes += delta;
 }
 
 void PageCache::lru_push_head(Lru& l, Extent& e, LruList which) {
@@ -366,7 +378,7 @@ void PageCache::lru_push_head(Lru& l, Extent& e, LruList which) {
   l.head = &e;
   if (l.tail == nullptr) l.tail = &e;
   e.list = which;
-  l.bytes += params_.extent_bytes;
+  l.bytes += e.charged_bytes;
   ++l.count;
 }
 
@@ -378,7 +390,7 @@ void PageCache::lru_unlink(Extent& e) {
   if (e.lru_next != nullptr) e.lru_next->lru_prev = e.lru_prev; else l.tail = e.lru_prev;
   e.lru_prev = e.lru_next = nullptr;
   e.list = LruList::kNone;
-  l.bytes -= params_.extent_bytes;
+  l.bytes -= e.charged_bytes;
   --l.count;
 }
 
@@ -401,19 +413,27 @@ void PageCache::remove_extent(FileState& f, Extent& e) {
   KS_ASSERT(!e.dirty());
   KS_ASSERT(!e.under_writeback());
   lru_unlink(e);
-  stats_.cached_bytes -= params_.extent_bytes;
+  stats_.cached_bytes -= e.charged_bytes;
   f.extents.erase(e.index);  // last: `e` is reset
 }
 
 void PageCache::evict(Extent& e) {
   KS_ASSERT(e.resident);
   KS_ASSERT_EQ(e.read_io, 0u);
-  stats_.evicted_bytes += params_.extent_bytes;
+  stats_.evicted_bytes += e.charged_bytes;
   remove_extent(*e.file, e);
 }
 
 void PageCache::reclaim() {
   if (stats_.cached_bytes <= cache_bytes_) return;
+  // Only a completed I/O (writeback cleaning an extent, a read making one resident) or a crash can make an
+  // extent evictable, so after a failed pass another one before the next completion would fail too: every
+  // extent has been rotated past. Skipping it keeps a cache full of dirty pages from costing a full scan on
+  // every write.
+  if (reclaim_failed_at_ == io_completions_) {
+    ++stats_.reclaim_failures;
+    return;
+  }
   // Each step evicts, rotates or demotes one extent; twice the list lengths bounds a pass even when every
   // extent is dirty (nothing can be evicted until writeback cleans it).
   uint64_t steps = 2 * (inactive_.count + active_.count) + 2;
@@ -437,7 +457,10 @@ void PageCache::reclaim() {
       lru_push_head(inactive_, e, LruList::kInactive);
     }
   }
-  if (stats_.cached_bytes > cache_bytes_) ++stats_.reclaim_failures;
+  if (stats_.cached_bytes > cache_bytes_) {
+    ++stats_.reclaim_failures;
+    reclaim_failed_at_ = io_completions_;
+  }
 }
 
 void PageCache::set_dirty_span(FileState& f, Extent& e, uint32_t lo, uint32_t hi) {
@@ -490,6 +513,7 @@ bool PageCache::write(FileId file, uint64_t offset, uint64_t bytes, sim::Callbac
     Extent& e = get_or_create(f, index);
     const uint64_t lo = std::max(offset, index * ext) - index * ext;
     const uint64_t hi = std::min(end, (index + 1) * ext) - index * ext;
+    charge(e, hi);
     set_dirty_span(f, e, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi));
   }
   f.size_bytes = std::max(f.size_bytes, end);
@@ -780,6 +804,7 @@ void PageCache::submit(uint64_t io, const IoRequest& req, PendingIo pending) {
 }
 
 void PageCache::on_io_done(uint64_t io, IoStatus status) {
+  ++io_completions_;
   auto it = ios_.find(io);
   if (it == ios_.end()) return;  // forgotten by crash()
   PendingIo p = std::move(it->second);
@@ -993,7 +1018,7 @@ void PageCache::ensure_read(FileState& f, uint64_t first_page, uint64_t end_page
     // A page being read is allocated and locked but not yet on an LRU list, so reclaim cannot take it.
     Extent& e = *f.extents.try_emplace(index).first;
     e.file = &f;
-    stats_.cached_bytes += ext;
+    charge(e, std::min(ext, f.size_bytes - index * ext));
     if (run_count > 0 && (run_count + 1) * ext > params_.max_io_bytes) flush_run();
     if (run_count == 0) run_first = index;
     ++run_count;
@@ -1221,6 +1246,7 @@ std::vector<CrashLoss> PageCache::crash() {
   free_writer_slots_.clear();
   tick_armed_ = false;
   ++epoch_;  // every event and completion scheduled before now is ignored
+  ++io_completions_;  // the lists are empty: no failed pass stands
   dirty_limit_bytes_ = base_thresholds().thresh_bytes;
   dirty_limit_stamp_ = engine_.now();
   return losses;
@@ -1239,6 +1265,7 @@ void PageCache::drop_caches() {
 
 void PageCache::set_cache_bytes(uint64_t cache_bytes) {
   cache_bytes_ = cache_bytes;
+  ++io_completions_;  // a new budget deserves a fresh pass
   base_thresholds_ = pcm::dirty_thresholds(cache_bytes_, params_);
   update_dirty_limit();
   reclaim();

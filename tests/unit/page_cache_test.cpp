@@ -532,8 +532,8 @@ TEST_CASE("residency is per extent at any offset and any file id, across evictio
     cache.write(small, off, 100, [] {});
     cache.write(large, off, 100, [] {});
   }
-  // Eight extents, each costing a whole extent of the budget; 100 bytes dirty each, one page each.
-  CHECK(cache.cached_bytes() == 8 * ext);
+  // Eight extents, each costing its pages up to the highest byte written (one page); 100 bytes dirty each.
+  CHECK(cache.cached_bytes() == 8 * kPageBytes);
   CHECK(cache.dirty_bytes() == 8 * kPageBytes);
   for (const FileId f : {small, large}) {
     for (const uint64_t off : offsets) CHECK(cache.is_cached(f, off));
@@ -567,7 +567,7 @@ TEST_CASE("residency is per extent at any offset and any file id, across evictio
     cache.write(small, 32 * ext, 100, [] {});
     CHECK(cache.is_cached(small, 32 * ext));
     CHECK_FALSE(cache.is_cached(small, 31 * ext));
-    CHECK(cache.cached_bytes() == ext);
+    CHECK(cache.cached_bytes() == kPageBytes);
     cache.remove_file(small);
     cache.remove_file(large);
     CHECK_FALSE(cache.has_file(small));
@@ -575,4 +575,84 @@ TEST_CASE("residency is per extent at any offset and any file id, across evictio
     CHECK(cache.cached_bytes() == 0);
     CHECK(cache.dirty_bytes() == 0);
   }
+}
+
+TEST_CASE("a file costs the pages it has, so thousands of small files fit as they do in Linux") {
+  // Linux caches a file's pages, not fixed extents: a 10 KiB file takes 3 pages. Thousands of small files
+  // (a log with tiny segments and indexes) must not fill the budget with memory the kernel never used.
+  sim::Engine engine;
+  FakeDevice dev(engine, 1e9, Duration::zero());
+  const uint64_t ext = PageCacheParams{}.extent_bytes;
+  PageCache cache(engine, small_params(64 * MiB));
+
+  SUBCASE("the charge follows the file's end") {
+    const FileId f{1};
+    cache.add_file(f, dev, 0);
+    cache.write(f, 0, 10 * KiB, [] {});
+    CHECK(cache.cached_bytes() == 3 * kPageBytes);
+    cache.write(f, 10 * KiB, 2 * KiB, [] {});  // still inside the third page
+    CHECK(cache.cached_bytes() == 3 * kPageBytes);
+    cache.write(f, 12 * KiB, ext, [] {});  // to 12 KiB + 64 KiB: one full extent and 12 KiB of the next
+    CHECK(cache.cached_bytes() == ext + 3 * kPageBytes);
+    int synced = 0;
+    cache.fsync(f, [&](IoStatus s) { synced += s == IoStatus::kOk; });
+    engine.run_until(SimTime::max());
+    REQUIRE(synced == 1);
+    cache.drop_caches();
+    CHECK(cache.cached_bytes() == 0);
+    // Read back, the file's pages are charged again and no more (reads stop at the end of the file).
+    std::vector<ReadResult> results;
+    cache.read(f, 0, 76 * KiB, [&](const ReadResult& r) { results.push_back(r); });
+    engine.run_until(SimTime::max());
+    REQUIRE(results.size() == 1);
+    CHECK(cache.cached_bytes() == ext + 3 * kPageBytes);
+  }
+
+  SUBCASE("4,000 files of 8 KiB stay cached in a 64 MiB budget") {
+    // 4,000 × 2 pages = 31.25 MiB: under the budget, so nothing is evicted. Charged a 64 KiB extent each they
+    // would need 250 MiB.
+    const uint64_t files = 4000;
+    for (uint64_t i = 0; i < files; ++i) {
+      cache.add_file(FileId{i + 1}, dev, i * MiB);
+      cache.write(FileId{i + 1}, 0, 8 * KiB, [] {});
+      engine.run_until(engine.now() + 1_ms);
+    }
+    engine.run_until(engine.now() + 60_s);
+    CHECK(cache.cached_bytes() == files * 2 * kPageBytes);
+    CHECK(cache.stats().evicted_bytes == 0);
+    for (uint64_t i = 0; i < files; ++i) CHECK(cache.is_cached(FileId{i + 1}, 0));
+  }
+}
+
+TEST_CASE("a budget full of dirty pages is reclaimed once writeback cleans them") {
+  // The budget shrinks under 8 MiB of dirty data: nothing can be evicted (reclaim fails, and does not rescan
+  // until an I/O completes), but every completed writeback makes its extents evictable and the cache falls
+  // back to its budget.
+  sim::Engine engine;
+  FakeDevice dev(engine, 1e9, Duration::zero());
+  PageCacheParams p = small_params(64 * MiB);
+  p.dirty_background_bytes = 60 * MiB;  // no background writeback
+  p.dirty_bytes = 62 * MiB;
+  p.dirty_writeback_centisecs = 0;  // no periodic writeback
+  PageCache cache(engine, p);
+  const FileId f{1};
+  cache.add_file(f, dev, 0);
+  cache.write(f, 0, 8 * MiB, [] {});
+  engine.run_until(SimTime::zero() + 1_s);
+  REQUIRE(cache.cached_bytes() == 8 * MiB);
+  cache.set_cache_bytes(2 * MiB);
+  CHECK(cache.cached_bytes() == 8 * MiB);
+  const uint64_t failures = cache.stats().reclaim_failures;
+  CHECK(failures >= 1);
+  for (uint64_t i = 0; i < 16; ++i) cache.write(f, 8 * MiB + i * 64 * KiB, 64 * KiB, [] {});
+  CHECK(cache.cached_bytes() == 9 * MiB);
+  CHECK(cache.stats().reclaim_failures >= failures + 16);
+  CHECK(cache.stats().evicted_bytes == 0);
+  int synced = 0;
+  cache.fsync(f, [&](IoStatus s) { synced += s == IoStatus::kOk; });
+  engine.run_until(SimTime::zero() + 10_s);
+  REQUIRE(synced == 1);
+  CHECK(cache.dirty_bytes() == 0);
+  CHECK(cache.cached_bytes() <= 2 * MiB);
+  CHECK(cache.stats().evicted_bytes >= 7 * MiB);
 }

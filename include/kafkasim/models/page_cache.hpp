@@ -5,8 +5,9 @@
 // Memory. One per-host budget `avail` = cache_bytes, or ram_bytes − reserved_bytes (JVM heap, other RSS and
 // the kernel's totalreserve folded into `reserved_bytes`). It stands for free + active_file + inactive_file,
 // i.e. global_dirtyable_memory() of mm/page-writeback.c (§3.2). Residency is tracked in extents of
-// `extent_bytes` (default 64 KiB, §3.6 DES recommendation; 4 KiB gives page-exact residency). Every resident
-// extent costs extent_bytes of the budget. Dirty and writeback amounts are counted in 4 KiB pages covering
+// `extent_bytes` (default 64 KiB, §3.6 DES recommendation; 4 KiB gives page-exact residency). A resident
+// extent costs the budget its pages from the extent's start to the highest byte written or read in it (a
+// whole extent except at a file's end: a 10 KiB index file costs 3 pages, not 64 KiB). Dirty and writeback amounts are counted in 4 KiB pages covering
 // the dirty byte span of each extent, as the kernel counts NR_FILE_DIRTY / NR_WRITEBACK.
 //
 // Thresholds (§3.2, in pages, integer arithmetic as the kernel):
@@ -55,7 +56,8 @@
 // thresholds (one global domain), real-time task bonuses, the 100 ms writeback time slice (the chunk limit
 // bounds a visit instead), read-before-write of partially overwritten uncached pages, stable-page waits,
 // workingset refault detection (shadow entries), NUMA, memcg, THP/folios, swap, direct-reclaim CPU cost.
-// The memory of a file's partial tail extent is over-counted by at most one extent. Large reads (> max
+// Pages below the first byte written into a fresh extent (a write into the middle of an evicted extent) are
+// counted as in memory. Large reads (> max
 // window) read exactly the request and do not pipeline further readahead.
 //
 // Fault semantics:
@@ -251,6 +253,7 @@ class PageCache {
     Extent* lru_prev = nullptr;
     Extent* lru_next = nullptr;
     uint64_t read_io = 0;  // in-flight read, 0 if none
+    uint32_t charged_bytes = 0;  // pages from the extent's start to its highest byte written or read
     uint64_t wb_io = 0;    // in-flight write of the wb span, 0 if none
     uint32_t dirty_lo = 0, dirty_hi = 0;  // dirty byte span within the extent (empty when lo == hi)
     uint32_t wb_lo = 0, wb_hi = 0;        // span being written back
@@ -405,6 +408,8 @@ class PageCache {
   Extent& get_or_create(FileState& f, uint64_t index);
   // The extent at `index`, which must exist (std::map::at of the former map).
   static Extent& extent_at(FileState& f, uint64_t index);
+  // Charges the extent (budget and LRU bytes) for its pages up to `end_in_extent` bytes; never shrinks.
+  void charge(Extent& e, uint64_t end_in_extent);
   void lru_push_head(Lru& l, Extent& e, LruList which);
   void lru_unlink(Extent& e);
   void mark_accessed(Extent& e);
@@ -462,6 +467,10 @@ class PageCache {
   PageCacheStats stats_;
 
   uint64_t epoch_ = 0;  // bumped by crash(): stale events and completions are ignored
+  // Device completions (and budget changes, crashes) so far, and their count when a reclaim pass last failed:
+  // until another completes, nothing can have become evictable and reclaim() does not rescan.
+  uint64_t io_completions_ = 0;
+  uint64_t reclaim_failed_at_ = ~uint64_t{0};
   uint64_t next_generation_ = 1;
   uint64_t next_id_ = 1;
   std::map<uint64_t, PendingIo> ios_;
