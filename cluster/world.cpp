@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "kafkasim/kafka/controller/replica_placer.hpp"
@@ -129,6 +131,30 @@ struct World::ProducerClient {
   uint64_t next_record_id = 1;
   Wakeup wakeup;
   ClientCodecThread compressor;  // compression.type: requests leave once their batches are compressed
+  // The ProduceRequests not yet fully written to their connection: compressing, or handed to the network and not
+  // yet departed (the last byte has not left the NIC). A connection the producer closes withdraws them
+  // (World::withdraw_unsent). Oldest first; at most max.in.flight.requests.per.connection per broker.
+  struct Unsent {
+    NodeId destination = 0;
+    uint64_t correlation = 0;
+    std::optional<models::MessageId> message;  // empty while compressing
+    std::vector<uint64_t> batch_tags;          // world-wide tags of the batches counted in sent_batches_
+  };
+  std::deque<Unsent> unsent;
+  // Requests withdrawn while compressing, by correlation id: they are not sent when their compression ends.
+  std::set<uint64_t> withdrawn;
+  Unsent* find_unsent(uint64_t correlation) {
+    for (Unsent& u : unsent)
+      if (u.correlation == correlation) return &u;
+    return nullptr;
+  }
+  void erase_unsent(uint64_t correlation) {
+    const auto it = std::find_if(unsent.begin(), unsent.end(), [correlation](const Unsent& u) {
+      return u.correlation == correlation;
+    });
+    KS_ASSERT(it != unsent.end());
+    unsent.erase(it);
+  }
 };
 
 struct World::ConsumerClient {
@@ -376,8 +402,8 @@ models::HostId World::host_of(NodeId node) const {
   return hosts_[static_cast<size_t>(node)];
 }
 
-void World::send(NodeId from, NodeId to, Leg leg, int32_t channel, int64_t bytes, sim::Callback on_delivered,
-                 sim::Callback on_departed) {
+models::MessageId World::send(NodeId from, NodeId to, Leg leg, int32_t channel, int64_t bytes,
+                              sim::Callback on_delivered, sim::Callback on_departed) {
   KS_ASSERT_GT(bytes, 0);
   KS_ASSERT_GE(channel, 0);
   const uint32_t tag = 2 * static_cast<uint32_t>(channel) + static_cast<uint32_t>(leg);
@@ -394,8 +420,8 @@ void World::send(NodeId from, NodeId to, Leg leg, int32_t channel, int64_t bytes
       done();
     };
   }
-  network_->send(host_of(from), host_of(to), static_cast<uint64_t>(bytes), std::move(on_delivered), nullptr,
-                 std::move(on_departed), tag);
+  return network_->send(host_of(from), host_of(to), static_cast<uint64_t>(bytes), std::move(on_delivered), nullptr,
+                        std::move(on_departed), tag);
 }
 
 // A request arrives at a broker on the connection from `client`. Kafka's SocketServer mutes a connection once
@@ -1036,6 +1062,8 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
   }
   // A batch rejected as too large was never appended: no consumer will read it (its records went to new batches).
   for (const kafka::BatchId id : out.split_batches) sent_batches_.erase((c.index << 40) | id);
+  // Before the failed batches: a request withdrawn here can no longer append them.
+  for (const NodeId node : out.closed_connections) withdraw_unsent(c, node);
   // A failed batch (delivery timeout, a broker error, retries exhausted) may still be read: a leader may have
   // appended it before the producer gave up (a request timeout or NOT_ENOUGH_REPLICAS_AFTER_APPEND after the
   // append), or a request carrying it may yet reach its broker. Forgotten only when neither can be.
@@ -1069,9 +1097,18 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     const uint64_t correlation = r.request.correlation_id;
     const int64_t bytes = kafka::wire_size_bytes(r.request);
     Broker& b = *brokers_[static_cast<size_t>(dest)];
+    ProducerClient::Unsent& unsent = c.unsent.emplace_back();
+    unsent.destination = dest;
+    unsent.correlation = correlation;
+    for (const auto& p : r.request.partitions)
+      if (sent_batches_.contains(p.batch.tag)) unsent.batch_tags.push_back(p.batch.tag);
     const Duration compress = compression_.producer_request_cost(c.spec_index, r.request);
     c.compressor.run(engine_, compress, [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
-      send(
+      // The connection was closed while the request was being compressed: it was never written (withdraw_unsent).
+      if (c.withdrawn.erase(correlation) > 0) return;
+      ProducerClient::Unsent* const pending = c.find_unsent(correlation);
+      KS_ASSERT(pending != nullptr);
+      pending->message = send(
           c.id, dest, Leg::request, 0, bytes,
           [this, &c, &b, bytes, request = std::move(request)]() mutable {
             on_request_arrival(b, c.id, [this, &c, &b, bytes, request = std::move(request)]() mutable {
@@ -1083,6 +1120,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
           // The send is complete once its last byte has left the client's NIC, the stand-in for NetworkClient's
           // completed send (written to the socket): the next request to that node may go, and acks=0 completes.
           [this, &c, correlation] {
+            c.erase_unsent(correlation);
             flush_quiet_sends(c);
             kafka::ProducerOutbox pout;
             c.producer->on_request_sent(correlation, engine_.now(), pout);
@@ -1093,6 +1131,40 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
   out.clear();
   rearm_producer(c);
   plan_arrivals(c);
+}
+
+// The producer closed its connection to `node` (request.timeout.ms: NetworkClient disconnects the node and fails
+// its in-flight requests). Selector.close() closes the socket: the bytes of a request that its NetworkSend had not
+// yet written never leave the client, and the broker, whose NetworkReceive of the truncated request never
+// completes, never reads it. So every request to `node` not fully written (still compressing, or handed to the
+// network and not yet departed from the client's NIC) is withdrawn: it never reaches the broker's request
+// handling, and chunks of it already on the wire only use the links (models::Network::cancel). A request whose
+// last byte had left before the close is delivered and handled as usual; its response reaches a producer that no
+// longer waits for it and is dropped there (Sender::on_produce_response, a stale response).
+void World::withdraw_unsent(ProducerClient& c, NodeId node) {
+  for (auto it = c.unsent.begin(); it != c.unsent.end();) {
+    if (it->destination != node) {
+      ++it;
+      continue;
+    }
+    if (it->message) {
+      // The World partitions no network, so the message is still in the network until it departs.
+      const bool cancelled = network_->cancel(host_of(c.id), host_of(node), *it->message);
+      KS_ASSERT_MSG(cancelled, "a request not yet departed must be cancellable");
+    } else {
+      const bool inserted = c.withdrawn.insert(it->correlation).second;
+      KS_ASSERT(inserted);
+    }
+    // No I/O thread will handle this request: it can no longer append its batches.
+    for (const uint64_t tag : it->batch_tags) {
+      const auto sent = sent_batches_.find(tag);
+      if (sent == sent_batches_.end()) continue;
+      if (sent->second.requests_unhandled > 0) --sent->second.requests_unhandled;
+      if (sent->second.never_in_a_log()) sent_batches_.erase(sent);
+    }
+    ++withdrawn_requests_;
+    it = c.unsent.erase(it);
+  }
 }
 
 void World::rearm_producer(ProducerClient& c) {

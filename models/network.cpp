@@ -257,10 +257,9 @@ void Network::refill(uint32_t flow_index) {
       break;
     }
     m.bytes_cut += cut;
-    const bool last = m.bytes_cut == m.bytes;
-    if (last) ++flow.next_to_cut;
+    if (m.bytes_cut == m.bytes) ++flow.next_to_cut;
     ++flow.chunks_in_flight;
-    enqueue(flow_index, 0, Chunk{cut, last, engine_.now()});
+    enqueue(flow_index, 0, Chunk{m.id.value, cut, engine_.now()});
   }
 }
 
@@ -429,14 +428,23 @@ void Network::on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk) {
   if (entry.hop == 0) host_counters_[flow.src.value].bytes_sent += chunk.bytes;
   const uint32_t flow_index = entry.flow;
   start_next(link_dir);
-  // The first hop serialises a flow's chunks in the order they were cut, so the k-th last chunk to leave it
-  // ends the k-th message not yet departed. The callback runs last: it may send() on this flow.
-  if (entry.hop == 0 && chunk.last_of_message) {
+  // The first hop serialises a flow's chunks in the order they were cut, so every chunk leaving it belongs to the
+  // first message not yet departed, which departs with its last byte. The callback runs last: it may send() on
+  // this flow.
+  if (entry.hop == 0) {
     Flow& f = *flows_[flow_index];
-    KS_ASSERT_LT(f.next_to_depart, f.next_to_cut);
-    sim::Callback departed = std::move(f.messages[f.next_to_depart].on_departed);
-    ++f.next_to_depart;
-    if (departed) departed();
+    KS_ASSERT_LE(f.next_to_depart, f.next_to_cut);
+    KS_ASSERT_LT(f.next_to_depart, f.messages.size());
+    Message& m = f.messages[f.next_to_depart];
+    KS_ASSERT_EQ(m.id.value, chunk.message);
+    m.bytes_departed += chunk.bytes;
+    KS_ASSERT_LE(m.bytes_departed, m.bytes_cut);
+    if (m.bytes_departed == m.bytes) {
+      KS_ASSERT_LT(f.next_to_depart, f.next_to_cut);
+      sim::Callback departed = std::move(m.on_departed);
+      ++f.next_to_depart;
+      if (departed) departed();
+    }
   }
 }
 
@@ -452,7 +460,13 @@ void Network::on_arrival(uint32_t flow_index, uint32_t hop, Chunk chunk) {
   flow.bytes_delivered += chunk.bytes;
   KS_ASSERT_GE(engine_.now(), flow.last_delivery);
   flow.last_delivery = engine_.now();
-  if (chunk.last_of_message) deliver_front(flow_index);
+  // Chunks arrive in the order they were cut: this one belongs to the oldest message not yet delivered.
+  KS_ASSERT(!flow.messages.empty());
+  Message& front = flow.messages.front();
+  KS_ASSERT_EQ(front.id.value, chunk.message);
+  front.bytes_arrived += chunk.bytes;
+  KS_ASSERT_LE(front.bytes_arrived, front.bytes_departed);
+  if (front.bytes_arrived == front.bytes) deliver_front(flow_index);
   refill(flow_index);
 }
 
@@ -468,6 +482,8 @@ void Network::deliver_front(uint32_t flow_index) {
   KS_ASSERT_GT(flow.next_to_depart, 0u);
   --flow.next_to_depart;
   KS_ASSERT_EQ(m.bytes_cut, m.bytes);
+  // A cancelled message's chunks that were on the wire have arrived: it ends here, unseen (counted by cancel()).
+  if (m.cancelled) return;
   engine_.trace(m.id.value);
   if (crosses_partition(flow.src, flow.dst)) {
     ++counters_.messages_dropped;
@@ -480,6 +496,90 @@ void Network::deliver_front(uint32_t flow_index) {
   host_counters_[flow.dst.value].bytes_received += m.bytes;
   if (flow.receive_buffer_bytes > 0) flow.unread_bytes += m.bytes;
   if (m.on_delivered) m.on_delivered();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Cancellation (the sender closed the connection; see "Cancellation" in network.hpp)
+
+bool Network::cancel(HostId src, HostId dst, MessageId id, uint32_t tag) {
+  KS_ASSERT(topology_.is_host(src));
+  KS_ASSERT(topology_.is_host(dst));
+  if (src == dst) return false;  // a loopback message departs at once
+  const uint32_t flow_index = find_flow(src, dst, tag);
+  if (flow_index == kNoFlow) return false;
+  Flow& flow = *flows_[flow_index];
+  // A flow queues its messages in send order, so by increasing id.
+  const auto it = std::lower_bound(flow.messages.begin(), flow.messages.end(), id,
+                                   [](const Message& m, MessageId value) { return m.id < value; });
+  if (it == flow.messages.end() || it->id != id) return false;  // delivered, dropped, or not of this flow
+  const auto index = static_cast<size_t>(it - flow.messages.begin());
+  if (index < flow.next_to_depart || it->cancelled) return false;
+  Message& m = *it;
+  KS_ASSERT_LT(m.bytes_departed, m.bytes);
+  m.cancelled = true;
+  m.on_delivered = nullptr;
+  m.on_dropped = nullptr;
+  m.on_departed = nullptr;
+  ++counters_.messages_cancelled;
+  engine_.trace(id.value ^ 0xca9ce1ULL);
+
+  // Its chunks still queued at the first hop never leave; what was cut of it and is not queued is on the wire.
+  const bool fully_cut = index < flow.next_to_cut;
+  const auto [bytes_unqueued, chunks_unqueued] = unqueue_first_hop(flow_index, id.value);
+  KS_ASSERT_LE(chunks_unqueued, flow.chunks_in_flight);
+  KS_ASSERT_LE(bytes_unqueued, m.bytes_cut);
+  flow.chunks_in_flight -= chunks_unqueued;
+  m.bytes_cut -= bytes_unqueued;
+  m.bytes = m.bytes_cut;
+  if (m.bytes == 0) {
+    // Nothing of it left the host: it is gone. Later messages move up one place.
+    flow.messages.erase(it);
+    if (fully_cut) --flow.next_to_cut;
+  } else {
+    // It ends with its last chunk on the wire; the chunks still to cross the first hop or to arrive close it
+    // out (on_serialised, on_arrival), unless they already have.
+    if (!fully_cut) ++flow.next_to_cut;
+    KS_ASSERT_LE(m.bytes_departed, m.bytes);
+    if (m.bytes_departed == m.bytes) {
+      KS_ASSERT_EQ(index, flow.next_to_depart);
+      ++flow.next_to_depart;
+      KS_ASSERT_LE(m.bytes_arrived, m.bytes);
+      if (index == 0 && m.bytes_arrived == m.bytes) deliver_front(flow_index);
+    }
+  }
+  KS_ASSERT_LE(flow.next_to_depart, flow.next_to_cut);
+  KS_ASSERT_LE(flow.next_to_cut, flow.messages.size());
+  // The window has room for the chunks taken out: later messages go on.
+  refill(flow_index);
+  return true;
+}
+
+std::pair<uint64_t, uint32_t> Network::unqueue_first_hop(uint32_t flow_index, uint64_t id) {
+  FlowHop& fh = flows_[flow_index]->hops.front();
+  uint64_t bytes = 0;
+  uint32_t chunks = 0;
+  for (auto q = fh.queue.begin(); q != fh.queue.end();) {
+    if (q->message != id) {
+      ++q;
+      continue;
+    }
+    bytes += q->bytes;
+    ++chunks;
+    q = fh.queue.erase(q);
+  }
+  if (fh.queue.empty() && fh.in_ring) {
+    // An emptied queue leaves the DRR ring and forfeits its deficit, as in start_next.
+    LinkDir& dir = link_dirs_[fh.link_dir];
+    const auto entry = std::find_if(dir.ring.begin(), dir.ring.end(), [flow_index](const RingEntry& e) {
+      return e.flow == flow_index && e.hop == 0;
+    });
+    KS_ASSERT(entry != dir.ring.end());
+    dir.ring.erase(entry);
+    fh.in_ring = false;
+    fh.turn_started = false;
+    fh.deficit_bytes = 0;
+  }
+  return {bytes, chunks};
 }
 
 // ---------------------------------------------------------------------------------------------------------

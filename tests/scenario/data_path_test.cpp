@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "test_world.hpp"
 
@@ -526,4 +527,74 @@ TEST_CASE("failed batches that a leader appended are still measured end to end w
   CHECK(static_cast<int64_t>(s.records_consumed) <= in_logs);
   CHECK(static_cast<int64_t>(s.records_consumed) + 1000 >= in_logs);  // the consumer at most 100 ms behind
   CHECK(s.end_to_end_latency.count > 0);
+}
+
+namespace {
+
+// 3 brokers, 6 partitions RF=3 on 10 GbE; one acks=1 producer (no idempotence) of 500,000-byte records behind a
+// 1 GbE client NIC, and one consumer; 2 s. A ProduceRequest of one such record carries more than 500,000 bytes, so
+// its last byte leaves the client's NIC at least 500,000 / (125e6 B/s x 1448/1538) = 4.25 ms after its first
+// (hardware-models.md §4.2 goodput), longer than request.timeout.ms = 2 ms.
+cluster::WorldSpec cut_off_requests_cluster(double records_per_s, sim::Duration request_timeout) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.client_nic =
+      std::get<cluster::NicProfile>(cluster::load_named_profile("nic-1gbe", cluster::bundled_profile_dir()).params);
+  spec.duration = 2_s;
+  spec.warmup = sim::Duration::zero();
+  spec.producers.push_back(test::open_loop_producer(records_per_s, Acks::leader, 5, 500'000));
+  spec.producers.back().config.enable_idempotence = false;
+  spec.producers.back().config.request_timeout = request_timeout;
+  spec.consumers.push_back(cluster::ConsumerSpec{});
+  return spec;
+}
+
+// Records appended by the leaders (their log end offsets; no retention, no truncation in these runs).
+int64_t records_in_leader_logs(const cluster::World& world) {
+  int64_t records = 0;
+  for (int32_t p = 0; p < 6; ++p) {
+    for (uint32_t b = 0; b < 3; ++b) {
+      const kafka::Partition* replica = world.partition(b, {0, p});
+      if (replica != nullptr && replica->is_leader()) records += replica->log_end_offset();
+    }
+  }
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("request timeout: a request cut off before its last byte left the client never reaches a log") {
+  // Kafka's producer closes the connection when request.timeout.ms expires (NetworkClient disconnects the node);
+  // the socket's unsent bytes never leave, and the broker never completes reading the truncated request. Here
+  // every request needs 4.25 ms to leave the client's NIC against a 2 ms timeout, so every request is cut off and
+  // retried, and none reaches a broker: nothing is appended, acknowledged or consumed, whatever the retries.
+  // (Before: 21 records consumed of 10 sent, each appended from requests the producer had abandoned.)
+  cluster::World world(cut_off_requests_cluster(5, 2_ms));
+  const auto s = world.run();
+  REQUIRE(s.records_sent == 10);
+  REQUIRE(s.record_retries > 0);
+  CHECK(records_in_leader_logs(world) == 0);
+  CHECK(s.records_consumed == 0);
+  CHECK(s.records_acked == 0);
+  // Every request but those still in flight at the end (at most 5 per connection, 3 brokers) was withdrawn.
+  CHECK(world.produce_requests_withdrawn() <= s.produce_requests);
+  CHECK(world.produce_requests_withdrawn() + 15 >= s.produce_requests);
+  CHECK(world.produce_requests_withdrawn() > 0);
+}
+
+TEST_CASE("request timeout: requests that left the client before the close are appended, withdrawn ones never") {
+  // 400 records/s of 500,000 bytes (200 MB/s) overload the 1 GbE client NIC (117.7 MB/s goodput), so requests queue
+  // on the connection: with request.timeout.ms = 6 ms some leave in time and some are cut off. Each request carries
+  // one record (one batch: a record over batch.size gets a batch of its own). Every request that was not withdrawn
+  // reaches its leader and is appended (acks=1, no idempotence: a retry of a request that did arrive is appended
+  // again), except at most 5 per connection still unhandled at the end; no withdrawn one is.
+  cluster::World world(cut_off_requests_cluster(400, 6_ms));
+  const auto s = world.run();
+  REQUIRE(s.record_retries > 0);
+  REQUIRE(s.records_acked > 0);
+  REQUIRE(world.produce_requests_withdrawn() > 0);
+  const auto reached_brokers = static_cast<int64_t>(s.produce_requests - world.produce_requests_withdrawn());
+  const int64_t in_logs = records_in_leader_logs(world);
+  CHECK(in_logs <= reached_brokers);
+  CHECK(in_logs + 15 >= reached_brokers);
+  CHECK(static_cast<int64_t>(s.records_acked) <= in_logs);
 }

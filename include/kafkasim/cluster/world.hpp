@@ -172,6 +172,9 @@ class World {
   // How many produced batches still wait for a consumer group to poll them (their records' send times are
   // kept for end-to-end latency). Bounded by the consumers' lag: retention frees the batches it deletes unread.
   std::size_t batches_awaiting_consumers() const { return sent_batches_.size(); }
+  // ProduceRequests withdrawn because their producer closed the connection before their last byte had left the
+  // client (World::withdraw_unsent): no broker received them.
+  uint64_t produce_requests_withdrawn() const { return withdrawn_requests_; }
 
  private:
   struct Wakeup {
@@ -233,6 +236,8 @@ class World {
   kafka::SendResult send_record(ProducerClient& c, const DrawnRecord& d, sim::SimTime now, uint32_t thread,
                                 kafka::ProducerOutbox& out, bool quiet = false);
   void producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out);
+  // Withdraws the requests to `node` that had not fully left the client when the producer closed the connection.
+  void withdraw_unsent(ProducerClient& c, kafka::NodeId node);
   void rearm_producer(ProducerClient& c);
 
   // Consumers.
@@ -248,8 +253,8 @@ class World {
   // (tag 2 · channel + leg), as each TCP connection is: a follower's fetch request to a leader does not queue
   // behind the fetch responses that the same leader, as follower, receives on its own connection.
   enum class Leg : uint32_t { request = 0, response = 1 };
-  void send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t bytes,
-            sim::Callback on_delivered, sim::Callback on_departed = nullptr);
+  models::MessageId send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t bytes,
+                         sim::Callback on_delivered, sim::Callback on_departed = nullptr);
   kafka::ProducerMetadata metadata() const;
 
   WorldSpec spec_;
@@ -274,13 +279,15 @@ class World {
   struct SentBatch {
     std::vector<sim::SimTime> intended;
     int64_t reads_left = 0;
-    // ProduceRequests carrying the batch that no broker's I/O thread has handled yet: any of them may still
-    // append it, whatever the producer has decided meanwhile (a request timeout does not recall a request).
+    // ProduceRequests carrying the batch that no broker's I/O thread has handled yet and that were not withdrawn:
+    // any of them may still append it, whatever the producer has decided meanwhile (a request timeout does not
+    // recall a request whose last byte had left the client; it withdraws the others, World::withdraw_unsent).
     int32_t requests_unhandled = 0;
     bool appended = false;  // a leader appended it (consumers may read it even if the producer failed it)
     bool failed = false;    // the producer failed its records (ProducerOutbox::failed_batches)
     // No consumer can ever read it: the producer gave up, no leader appended it, and no request can append it any
-    // more (every request reaches its broker: the World partitions no network and drops no message yet).
+    // more (every request not withdrawn reaches its broker: the World partitions no network and drops no message
+    // yet).
     bool never_in_a_log() const { return failed && !appended && requests_unhandled == 0; }
   };
   std::unordered_map<uint64_t, SentBatch> sent_batches_;
@@ -297,6 +304,7 @@ class World {
   std::vector<int64_t> groups_reading_topic_;  // by topic index
   uint64_t next_correlation_id_ = 1;
   uint64_t sampled_produce_requests_ = 0;  // ProduceRequests sent by all producers at the last sample
+  uint64_t withdrawn_requests_ = 0;        // produce_requests_withdrawn()
   CompressionModel compression_;  // compression.type: ratios and codec CPU costs (compression_costs.hpp)
 };
 

@@ -90,6 +90,19 @@
 //
 // A message from a host to itself never touches a NIC: it is delivered after `loopback_latency`
 // (default zero, as an engine event, never synchronously from send()).
+//
+// Cancellation (the sender closes its connection)
+// -----------------------------------------------
+// cancel() withdraws a message that has not departed, as closing a TCP socket withdraws the bytes the application
+// had not yet written into it: they never leave the host. Its chunks still waiting in the first hop's queue are
+// removed (they never use a link) and its bytes not yet cut never are; a chunk already serialising on the first
+// hop, or past it, is on the wire and finishes its journey: its bytes count on every link and in the flow's
+// delivered bytes, and it takes its place in the flow's order and window as any chunk. The message itself is
+// never delivered, never departs and is never dropped: none of its callbacks runs, and the receiver never
+// holds it as unread (a receiver cannot complete a message whose tail never came). A message that has departed
+// cannot be cancelled (its last byte has left: it is delivered, or dropped by a partition, as any other).
+// Cancelling leaves the flow's other messages as they were, except that they no longer wait behind the removed
+// chunks.
 #pragma once
 
 #include <cstdint>
@@ -230,6 +243,7 @@ struct NetworkCounters {
   uint64_t messages_sent = 0;
   uint64_t messages_delivered = 0;
   uint64_t messages_dropped = 0;
+  uint64_t messages_cancelled = 0;  // withdrawn by cancel() before they departed
   uint64_t retransmission_timeouts = 0;
 };
 
@@ -252,6 +266,12 @@ class Network {
   // `tag` picks the flow (connection) between the two hosts; messages of different tags are not ordered.
   MessageId send(HostId src, HostId dst, uint64_t bytes, sim::Callback on_delivered,
                  sim::Callback on_dropped = nullptr, sim::Callback on_departed = nullptr, uint32_t tag = 0);
+
+  // Withdraws message `id` of the (src, dst, tag) flow if it has not departed (see "Cancellation" above): none of
+  // its callbacks will run, and its bytes not yet on the wire never leave `src`. Returns false, changing nothing,
+  // when the message has departed, has been delivered or dropped, was cancelled already, was sent to `src`
+  // itself (a loopback message departs at once), or is not a message of that flow.
+  bool cancel(HostId src, HostId dst, MessageId id, uint32_t tag = 0);
 
   // The cached route from `src` to `dst` as the list of nodes, both ends included. Shortest by total
   // latency, then by hop count; remaining ties go to Boost's Dijkstra on the node/link insertion order, which
@@ -302,8 +322,8 @@ class Network {
 
  private:
   struct Chunk {
+    uint64_t message = 0;  // MessageId::value of the message it is cut from
     uint32_t bytes = 0;
-    bool last_of_message = false;
     // When the chunk's last byte is (or will be) at the node whose queue holds it: the last frame cannot leave
     // before then (frame-granularity forwarding, see the header comment).
     sim::SimTime tail_at = sim::SimTime::zero();
@@ -321,11 +341,16 @@ class Network {
   };
   struct Message {
     MessageId id;
-    uint64_t bytes = 0;
+    uint64_t bytes = 0;      // after cancel(): the bytes of the chunks that were already on the wire
     uint64_t bytes_cut = 0;  // already cut into chunks
     sim::Callback on_delivered;
     sim::Callback on_dropped;
     sim::Callback on_departed;
+    // A message departs when its serialised bytes on the first hop, and is delivered when its arrived bytes at
+    // the destination, reach `bytes` (chunks of a flow cross every hop in the order they were cut).
+    uint64_t bytes_departed = 0;
+    uint64_t bytes_arrived = 0;
+    bool cancelled = false;
   };
   struct Flow {
     NodeId src;
@@ -379,6 +404,9 @@ class Network {
   void on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk);
   void on_arrival(uint32_t flow_index, uint32_t hop, Chunk chunk);
   void deliver_front(uint32_t flow_index);
+  // Takes every chunk of message `id` out of the flow's first-hop queue (the chunk in service is not queued);
+  // returns their bytes and count.
+  std::pair<uint64_t, uint32_t> unqueue_first_hop(uint32_t flow_index, uint64_t id);
   sim::Duration serialisation(const LinkDir& dir, uint32_t bytes) const;
   sim::Duration jitter(sim::Duration jitter_max);
   uint32_t draw_timeouts(LinkDir& dir, uint32_t bytes);

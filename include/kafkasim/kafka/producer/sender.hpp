@@ -101,7 +101,9 @@ struct ProducerOutbox {
   // appended: a leader can append it and the producer give up on it afterwards (a request timeout, a connection
   // closed, NOT_ENOUGH_REPLICAS_AFTER_APPEND), or a request carrying it may still be on its way to a broker.
   std::vector<BatchId> failed_batches;
-  // Connections the producer closed (request timeout): responses still travelling on them must be dropped.
+  // Connections the producer closed (request timeout), whose in-flight requests it failed: the cluster layer
+  // withdraws the requests on them that had not been fully sent (a closed socket sends nothing more); responses
+  // still travelling on them are dropped by on_produce_response (stale).
   std::vector<NodeId> closed_connections;
   // The producer needs a new producer id (epoch exhausted): the cluster layer answers with
   // set_producer_id_and_epoch, standing in for InitProducerId.
