@@ -28,38 +28,6 @@ int32_t increment_sequence(int32_t sequence, int32_t increment) {
   return sequence + increment;
 }
 
-// ProducerBatch.maybeUpdateLeaderEpoch (KIP-951): remember the attempt at which a newer leader epoch appeared.
-// Returns whether the batch changed.
-bool maybe_update_leader_epoch(ProducerBatch& batch, int32_t latest_leader_epoch) {
-  if (latest_leader_epoch != no_leader_epoch &&
-      (batch.current_leader_epoch == no_leader_epoch || batch.current_leader_epoch < latest_leader_epoch)) {
-    batch.attempts_when_leader_last_changed = batch.attempts;
-    batch.current_leader_epoch = latest_leader_epoch;
-    return true;
-  }
-  return false;
-}
-
-// Metadata leaders (node and epoch) as one flat comparison: PartitionLeader is two int32_t without padding.
-bool same_leaders(const std::vector<std::vector<PartitionLeader>>& seen, const ProducerMetadata& metadata) {
-  static_assert(std::has_unique_object_representations_v<PartitionLeader>);
-  if (seen.size() != metadata.topics.size()) return false;
-  for (size_t t = 0; t < seen.size(); ++t) {
-    const std::vector<PartitionLeader>& current = metadata.topics[t].partitions;
-    if (seen[t].size() != current.size()) return false;
-    if (!current.empty() &&
-        std::memcmp(seen[t].data(), current.data(), current.size() * sizeof(PartitionLeader)) != 0)
-      return false;
-  }
-  return true;
-}
-
-int32_t leader_epoch_of(const ProducerMetadata& metadata, PartitionRef tp) {
-  if (!metadata.knows_topic(tp.topic)) return no_leader_epoch;
-  const TopicMetadata& topic = metadata.topic(tp.topic);
-  if (tp.partition >= topic.num_partitions()) return no_leader_epoch;
-  return topic.partitions[static_cast<size_t>(tp.partition)].leader_epoch;
-}
 
 }  // namespace
 
@@ -86,7 +54,9 @@ sim::Duration exponential_backoff(sim::Duration initial, sim::Duration max, int3
 
 // ----- QuietAppendCursor ------------------------------------------------------------------------------------------
 
-bool QuietAppendCursor::accept(int32_t topic_index, int32_t partition, const RecordShape& shape, sim::SimTime time) {
+// Runs for every record sent: flattened, as GCC's inline-unit-growth limit for this file would otherwise leave the
+// small helpers it calls (find_queue, the size estimates) out of line, a call each.
+[[gnu::flatten]] bool QuietAppendCursor::accept(int32_t topic_index, int32_t partition, const RecordShape& shape, sim::SimTime time) {
   if (stopped_) return false;
   stopped_ = true;  // until every check below passed
   const RecordAccumulator& acc = *accumulator_;
@@ -94,8 +64,11 @@ bool QuietAppendCursor::accept(int32_t topic_index, int32_t partition, const Rec
   // A blocked send, or a closed producer, changes what every later send does.
   if (acc.closed_ || !acc.waiters_.empty()) return false;
   // KafkaProducer.doSend's failures (unknown topic, ensureValidRecordSize) complete the record at once.
-  if (!metadata_->knows_topic(topic_index) || metadata_->topic(topic_index).num_partitions() == 0) return false;
-  const int64_t upper_bound = batch_size_upper_bound_bytes(shape);
+  if (!metadata_->knows_topic(topic_index) ||
+      metadata_->topics[static_cast<size_t>(topic_index)].num_partitions() == 0)
+    return false;
+  const int32_t payload_bytes = record_payload_size_bytes(shape);
+  const int64_t upper_bound = batch_size_upper_bound_bytes(payload_bytes);
   if (upper_bound > config.max_request_size_bytes || upper_bound > config.buffer_memory_bytes) return false;
   if (topic_index >= static_cast<int32_t>(acc.topics_.size())) return false;
   const RecordAccumulator::TopicState& ts = acc.topics_[static_cast<size_t>(topic_index)];
@@ -117,7 +90,7 @@ bool QuietAppendCursor::accept(int32_t topic_index, int32_t partition, const Rec
       estimated_batch_bytes(batch.compression, open->uncompressed_records_bytes, batch.compression_ratio_estimate);
   if (batch.buffer_capacity_bytes <= before_bytes) return false;
   const int32_t record_bytes =
-      record_size_in_batch_bytes(open->record_count, time.ns() / 1'000'000 - batch.base_timestamp_ms, shape);
+      record_size_in_batch_bytes(open->record_count, time.ns() / 1'000'000 - batch.base_timestamp_ms, payload_bytes);
   if (static_cast<int64_t>(batch.buffer_capacity_bytes) < static_cast<int64_t>(before_bytes) + record_bytes)
     return false;
   const int32_t after_uncompressed = open->uncompressed_records_bytes + record_bytes;
@@ -429,12 +402,6 @@ bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& req
   return true;
 }
 
-bool RecordAccumulator::should_backoff(const ProducerBatch& batch, sim::SimTime now) const {
-  // KIP-951: a retry towards a new leader does not wait for its backoff.
-  const bool should_wait_more = batch.attempts > 0 && batch.waited_time(now) < batch.retry_backoff;
-  return should_wait_more && !batch.has_leader_changed_for_ongoing_retry();
-}
-
 ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim::SimTime now) {
   // partitioner.availability.timeout.ms excludes slow leaders from the load stats while scanning; only Kafka's
   // own full scan does that bookkeeping.
@@ -468,66 +435,25 @@ ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim:
   }
 
   ReadyIndex& index = ready_index_;
-  if (!index.valid || index.exhausted != exhausted || index.closed != closed_ ||
-      index.flushing != flush_in_progress() || now < index.last_now || !same_leaders(index.leaders, metadata))
-    ready_rebuild(metadata, now, exhausted);
-  index.last_now = now;
-  // Waiting heads whose time has come (their backoff or linger.ms ended).
-  while (!index.recheck.empty() && index.recheck.begin()->first <= now) {
-    const PartitionRef tp = index.recheck.begin()->second;
-    mark_ready_dirty(tp);
-    PartitionQueue& queue = topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
-    ready_unindex(tp, queue);  // erases the entry
-  }
-  for (const PartitionRef tp : index.dirty) {
-    PartitionQueue& queue = topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
-    queue.ready_dirty = false;
-    ready_unindex(tp, queue);
-    ready_index(tp, queue, metadata, now, exhausted);
-  }
-  index.dirty.clear();
-
-  // The result, as check_head would have built it visiting the heads in (topic, partition) order: a leader is
-  // ready if one of its non-muted heads is sendable; a waiting head shortens the delay unless a sendable head of
-  // its leader comes before it.
-  for (const LeaderReadyIndex& leader : index.by_leader) {
-    size_t limit = leader.waiting.size;
-    if (!leader.sendable.empty()) {
-      out.ready_nodes.push_back(leader.node);
-      const PartitionRef first = *leader.sendable.begin();
-      limit = static_cast<size_t>(index.rank[static_cast<size_t>(first.topic)][static_cast<size_t>(first.partition)]);
+  // With few non-empty deques (sticky partitioning keeps only a handful) visiting each head costs less than
+  // keeping the index: ready() scans them as Kafka does, and the index is dropped (mark_ready_dirty does nothing
+  // while it is invalid) and rebuilt from scratch once there are many again. The two thresholds keep a count
+  // near one of them from switching back and forth.
+  const size_t heads = nonempty_.size();
+  if (index.valid ? heads < ready_index_leave_ : heads <= ready_index_enter_) {
+    index.valid = false;
+    for (const PartitionRef tp : nonempty_) {
+      PartitionQueue& queue = topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
+      const TopicMetadata* topic = metadata.knows_topic(tp.topic) ? &metadata.topic(tp.topic) : nullptr;
+      const bool partition_known = topic != nullptr && tp.partition < topic->num_partitions();
+      const int32_t leader = partition_known ? topic->leader_of(tp.partition) : no_leader_node;
+      check_head(queue, tp, leader, metadata, now, exhausted, out);
     }
-    const sim::SimTime until = leader.waiting.prefix_min(limit);
-    if (until != sim::SimTime::max())
-      out.next_ready_check_delay = sim::min(out.next_ready_check_delay, sim::max(until - now, sim::Duration::zero()));
+    finish_ready_result(out);
+    return out;
   }
-  for (size_t t = 0; t < topics_.size(); ++t)
-    if (topics_[t].unknown_leader_heads > 0) out.unknown_leader_topics.push_back(static_cast<int32_t>(t));
-  finish_ready_result(out);
+  ready_from_index(metadata, now, exhausted, out);
   return out;
-}
-
-void RecordAccumulator::MinTree::reset(size_t n) {
-  size = n;
-  nodes.assign(2 * n, sim::SimTime::max());
-}
-
-void RecordAccumulator::MinTree::assign(size_t index, sim::SimTime value) {
-  KS_ASSERT_LT(index, size);
-  size_t i = index + size;
-  nodes[i] = value;
-  for (i /= 2; i >= 1; i /= 2) nodes[i] = sim::min(nodes[2 * i], nodes[2 * i + 1]);
-}
-
-sim::SimTime RecordAccumulator::MinTree::prefix_min(size_t count) const {
-  KS_ASSERT_LE(count, size);
-  sim::SimTime result = sim::SimTime::max();
-  // The half-open leaf range [size, size + count), walked up the tree.
-  for (size_t l = size, r = size + count; l < r; l /= 2, r /= 2) {
-    if (l & 1) result = sim::min(result, nodes[l++]);
-    if (r & 1) result = sim::min(result, nodes[--r]);
-  }
-  return result;
 }
 
 void RecordAccumulator::mark_ready_dirty(PartitionRef tp) {
@@ -541,140 +467,13 @@ void RecordAccumulator::mark_ready_dirty(PartitionRef tp) {
   ready_index_.dirty.push_back(tp);
 }
 
-RecordAccumulator::LeaderReadyIndex& RecordAccumulator::leader_ready_index(int32_t node) {
-  for (LeaderReadyIndex& leader : ready_index_.by_leader)
-    if (leader.node == node) return leader;
-  KS_ASSERT_MSG(false, "a leader missing from the ready index");
-  return ready_index_.by_leader.front();
-}
-
-void RecordAccumulator::ready_rebuild(const ProducerMetadata& metadata, sim::SimTime now, bool exhausted) {
-  ReadyIndex& index = ready_index_;
-  index.valid = true;
-  index.exhausted = exhausted;
-  index.closed = closed_;
-  index.flushing = flush_in_progress();
-  index.last_now = now;
-  index.recheck.clear();
-  index.dirty.clear();
-  index.by_leader.clear();
-  index.leaders.resize(metadata.topics.size());
-  index.rank.resize(metadata.topics.size());
-  // Each leader's partitions in (topic, partition) order, the order in which ready() visits them.
-  std::vector<std::pair<int32_t, size_t>> counts;  // (node, partitions so far)
-  for (size_t t = 0; t < metadata.topics.size(); ++t) {
-    const std::vector<PartitionLeader>& leaders = metadata.topics[t].partitions;
-    index.leaders[t] = leaders;
-    index.rank[t].assign(leaders.size(), -1);
-    for (size_t p = 0; p < leaders.size(); ++p) {
-      const int32_t node = leaders[p].node_id;
-      if (node == no_leader_node) continue;
-      auto it = std::find_if(counts.begin(), counts.end(), [node](const auto& c) { return c.first == node; });
-      if (it == counts.end()) it = counts.insert(counts.end(), {node, 0});
-      index.rank[t][p] = static_cast<int32_t>(it->second++);
-    }
-  }
-  for (const auto& [node, count] : counts) {
-    LeaderReadyIndex& leader = index.by_leader.emplace_back();
-    leader.node = node;
-    leader.waiting.reset(count);
-  }
-  // Every head is checked again.
-  for (size_t t = 0; t < topics_.size(); ++t) {
-    TopicState& ts = topics_[t];
-    ts.unknown_leader_heads = 0;
-    for (size_t p = 0; p < ts.partitions.size(); ++p) {
-      PartitionQueue& queue = ts.partitions[p];
-      queue.ready_state = ready_none;
-      queue.ready_dirty = false;
-    }
-  }
-  for (const PartitionRef tp : nonempty_) mark_ready_dirty(tp);
-}
-
-void RecordAccumulator::ready_unindex(PartitionRef tp, PartitionQueue& queue) {
-  switch (queue.ready_state) {
-    case ready_none:
-    case ready_skipped:
-      break;
-    case ready_unknown_leader: {
-      int32_t& count = topics_[static_cast<size_t>(tp.topic)].unknown_leader_heads;
-      KS_ASSERT_GT(count, 0);
-      --count;
-      break;
-    }
-    case ready_sendable: {
-      const size_t erased = leader_ready_index(queue.ready_leader).sendable.erase(tp);
-      KS_ASSERT_EQ(erased, 1U);
-      break;
-    }
-    case ready_waiting: {
-      const int32_t rank = ready_index_.rank[static_cast<size_t>(tp.topic)][static_cast<size_t>(tp.partition)];
-      KS_ASSERT_GE(rank, 0);
-      leader_ready_index(queue.ready_leader).waiting.assign(static_cast<size_t>(rank), sim::SimTime::max());
-      const size_t erased = ready_index_.recheck.erase({queue.ready_recheck, tp});
-      KS_ASSERT_EQ(erased, 1U);
-      break;
-    }
-    default:
-      KS_ASSERT_MSG(false, "bad ready state");
-  }
-  queue.ready_state = ready_none;
-}
-
-void RecordAccumulator::ready_index(PartitionRef tp, PartitionQueue& queue, const ProducerMetadata& metadata,
-                                   sim::SimTime now, bool exhausted) {
-  KS_ASSERT_EQ(queue.ready_state, ready_none);
-  if (queue.batches.empty()) return;
-  // check_head, keeping the outcome instead of adding it to a result.
-  const TopicMetadata* topic = metadata.knows_topic(tp.topic) ? &metadata.topic(tp.topic) : nullptr;
-  const bool partition_known = topic != nullptr && tp.partition < topic->num_partitions();
-  const int32_t leader = partition_known ? topic->leader_of(tp.partition) : no_leader_node;
-  ProducerBatch& head = *queue.batches.front();
-  const sim::Duration waited = head.waited_time(now);
-  maybe_update_leader_epoch(head, leader_epoch_of(metadata, tp));
-  const bool backing_off = should_backoff(head, now);
-  const bool full = queue.batches.size() > 1 || head.is_full();
-  queue.ready_leader = leader;
-  if (leader == no_leader_node) {
-    queue.ready_state = ready_unknown_leader;
-    ++topics_[static_cast<size_t>(tp.topic)].unknown_leader_heads;
-    return;
-  }
-  if (is_muted(tp)) {
-    queue.ready_state = ready_skipped;
-    return;
-  }
-  const sim::Duration time_to_wait = backing_off ? head.retry_backoff : config_.linger;
-  const bool expired = waited >= time_to_wait;
-  const bool sendable = full || expired || exhausted || closed_ || flush_in_progress();
-  LeaderReadyIndex& leader_index = leader_ready_index(leader);
-  if (sendable && !backing_off) {
-    // Stays sendable as time passes: the backoff only ends and the waited time only grows.
-    queue.ready_state = ready_sendable;
-    leader_index.sendable.insert(tp);
-    return;
-  }
-  // check_head's delay is max(time_to_wait - waited, 0) = `until` - now while the head waits; it stops waiting (or
-  // its backoff ends) at `until`. A last attempt in the future (waited clamped to 0) is checked again next time.
-  queue.ready_state = ready_waiting;
-  KS_ASSERT_GE(time_to_wait, sim::Duration::zero());
-  KS_ASSERT_LE(time_to_wait - waited, sim::SimTime::max() - now);
-  const sim::SimTime until = now + (time_to_wait - waited);
-  queue.ready_recheck = head.last_attempt_time > now ? now : until;
-  const int32_t rank = ready_index_.rank[static_cast<size_t>(tp.topic)][static_cast<size_t>(tp.partition)];
-  KS_ASSERT_GE(rank, 0);
-  leader_index.waiting.assign(static_cast<size_t>(rank), until);
-  ready_index_.recheck.emplace(queue.ready_recheck, tp);
-}
-
 void RecordAccumulator::check_head(PartitionQueue& queue, PartitionRef tp, int32_t leader,
                                    const ProducerMetadata& metadata, sim::SimTime now, bool exhausted,
                                    ReadyCheckResult& out) {
   KS_ASSERT(!queue.batches.empty());
   ProducerBatch& head = *queue.batches.front();
   const sim::Duration waited = head.waited_time(now);
-  maybe_update_leader_epoch(head, leader_epoch_of(metadata, tp));
+  head.maybe_update_leader_epoch(leader_epoch_of(metadata, tp));
   const bool backing_off = should_backoff(head, now);
   const bool full = queue.batches.size() > 1 || head.is_full();
   if (leader == no_leader_node) {
@@ -792,7 +591,7 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
     PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
     KS_ASSERT(!queue.batches.empty());
     ProducerBatch& first = *queue.batches.front();
-    if (maybe_update_leader_epoch(first, leader_epoch_of(metadata, tp))) mark_ready_dirty(tp);
+    if (first.maybe_update_leader_epoch(leader_epoch_of(metadata, tp))) mark_ready_dirty(tp);
     if (should_backoff(first, now)) continue;
     // max.request.size bounds the request, but one batch larger than it still goes alone.
     if (size_bytes + first.estimated_size_bytes() > max_request_size_bytes && !drained.empty()) break;

@@ -689,6 +689,11 @@ TEST_CASE("indexed ready() and delivery-timeout answers equal a scan of every de
     sim::Rng rng_scan = sim::Rng::stream(seed, "acc");
     RecordAccumulator indexed(config, rng_indexed);
     RecordAccumulator scan(scan_config, rng_scan);
+    // The index from the first non-empty deque on, or switched on and off as the count of non-empty deques
+    // crosses small thresholds (with and without a gap between them), or never (the default thresholds).
+    if (seed % 4 == 0) indexed.set_ready_index_thresholds(0, 0);
+    if (seed % 4 == 1) indexed.set_ready_index_thresholds(4, 2);
+    if (seed % 4 == 2) indexed.set_ready_index_thresholds(6, 7);
     sim::Rng ops = sim::Rng::stream(seed, "ops");
 
     ProducerMetadata md;

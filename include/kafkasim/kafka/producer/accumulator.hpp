@@ -114,6 +114,17 @@ struct ProducerBatch {
   }
   // waitedTimeMs: time since the last attempt (creation for a fresh batch), never negative.
   sim::Duration waited_time(sim::SimTime now) const;
+  // ProducerBatch.maybeUpdateLeaderEpoch (KIP-951): remember the attempt at which a newer leader epoch appeared.
+  // Returns whether the batch changed.
+  bool maybe_update_leader_epoch(int32_t latest_leader_epoch) {
+    if (latest_leader_epoch != no_leader_epoch &&
+        (current_leader_epoch == no_leader_epoch || current_leader_epoch < latest_leader_epoch)) {
+      attempts_when_leader_last_changed = attempts;
+      current_leader_epoch = latest_leader_epoch;
+      return true;
+    }
+    return false;
+  }
   // KIP-951 hasLeaderChangedForTheOngoingRetry.
   bool has_leader_changed_for_ongoing_retry() const {
     return attempts >= 1 && attempts == attempts_when_leader_last_changed;
@@ -230,6 +241,14 @@ class RecordAccumulator {
 
   // ready(): see the file comment. Also refreshes the adaptive partitioner's load stats of every topic.
   ReadyCheckResult ready(const ProducerMetadata& metadata, sim::SimTime now);
+  // ready() keeps its head index (see ReadyIndex) only while many deques are non-empty: it starts once more than
+  // `enter` are, and stops (scanning the non-empty heads instead) once fewer than `leave` are; leave <= enter + 1.
+  // The results are the same either way; tests lower the thresholds to exercise the index and the switches.
+  void set_ready_index_thresholds(size_t enter, size_t leave) {
+    KS_ASSERT_LE(leave, enter + 1);
+    ready_index_enter_ = enter;
+    ready_index_leave_ = leave;
+  }
 
   // drainBatchesForOneNode: the batches to send to `node` in one ProduceRequest, in drain order. They leave
   // their deques, are closed (their size becomes final) and must later be passed to complete_batch (or
@@ -438,8 +457,10 @@ class RecordAccumulator {
   void check_head(PartitionQueue& queue, PartitionRef tp, int32_t leader, const ProducerMetadata& metadata,
                   sim::SimTime now, bool exhausted, ReadyCheckResult& out);
   static void finish_ready_result(ReadyCheckResult& out);
-  // The incremental ready() (see ReadyIndex).
+  // The incremental ready() (see ReadyIndex; accumulator_ready_index.cpp, a unit of its own so that its code does
+  // not use up the inlining budget of the hot paths here). ready_from_index completes `out` for ready().
   void mark_ready_dirty(PartitionRef partition);
+  void ready_from_index(const ProducerMetadata& metadata, sim::SimTime now, bool exhausted, ReadyCheckResult& out);
   void ready_rebuild(const ProducerMetadata& metadata, sim::SimTime now, bool exhausted);
   LeaderReadyIndex& leader_ready_index(int32_t node);
   void ready_unindex(PartitionRef partition, PartitionQueue& queue);
@@ -461,7 +482,17 @@ class RecordAccumulator {
   // tryAppend to the last batch; closes it for appends when the record does not fit.
   bool try_append(PartitionQueue& queue, const SendRequest& request, sim::SimTime send_time, sim::SimTime now,
                   AppendResult& result);
-  bool should_backoff(const ProducerBatch& batch, sim::SimTime now) const;
+  bool should_backoff(const ProducerBatch& batch, sim::SimTime now) const {
+    // KIP-951: a retry towards a new leader does not wait for its backoff.
+    const bool should_wait_more = batch.attempts > 0 && batch.waited_time(now) < batch.retry_backoff;
+    return should_wait_more && !batch.has_leader_changed_for_ongoing_retry();
+  }
+  static int32_t leader_epoch_of(const ProducerMetadata& metadata, PartitionRef tp) {
+    if (!metadata.knows_topic(tp.topic)) return no_leader_epoch;
+    const TopicMetadata& topic = metadata.topic(tp.topic);
+    if (tp.partition >= topic.num_partitions()) return no_leader_epoch;
+    return topic.partitions[static_cast<size_t>(tp.partition)].leader_epoch;
+  }
   // Grants freed memory to the waiters in FIFO order and appends those fully served.
   void serve_waiters(sim::SimTime now, const ProducerMetadata& metadata, std::vector<BlockedSendOutcome>& out);
   void close_batch(ProducerBatch& batch);
@@ -489,6 +520,8 @@ class RecordAccumulator {
   // and a head changes only with the deque (on_queue_changed), so the entries stay exact.
   std::set<std::pair<sim::SimTime, PartitionRef>> head_created_;
   ReadyIndex ready_index_;
+  size_t ready_index_enter_ = 64;  // see set_ready_index_thresholds
+  size_t ready_index_leave_ = 16;
   // Counts every change a QuietAppendCursor could be wrong about: anything but a quiet append.
   uint64_t quiet_version_ = 0;
   // Per node (few: flat lists, one cache line, instead of map nodes scattered in memory).
