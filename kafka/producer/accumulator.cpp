@@ -28,21 +28,6 @@ int32_t increment_sequence(int32_t sequence, int32_t increment) {
   return sequence + increment;
 }
 
-// ProducerBatch.maybeUpdateLeaderEpoch (KIP-951): remember the attempt at which a newer leader epoch appeared.
-void maybe_update_leader_epoch(ProducerBatch& batch, int32_t latest_leader_epoch) {
-  if (latest_leader_epoch != no_leader_epoch &&
-      (batch.current_leader_epoch == no_leader_epoch || batch.current_leader_epoch < latest_leader_epoch)) {
-    batch.attempts_when_leader_last_changed = batch.attempts;
-    batch.current_leader_epoch = latest_leader_epoch;
-  }
-}
-
-int32_t leader_epoch_of(const ProducerMetadata& metadata, PartitionRef tp) {
-  if (!metadata.knows_topic(tp.topic)) return no_leader_epoch;
-  const TopicMetadata& topic = metadata.topic(tp.topic);
-  if (tp.partition >= topic.num_partitions()) return no_leader_epoch;
-  return topic.partitions[static_cast<size_t>(tp.partition)].leader_epoch;
-}
 
 }  // namespace
 
@@ -69,7 +54,9 @@ sim::Duration exponential_backoff(sim::Duration initial, sim::Duration max, int3
 
 // ----- QuietAppendCursor ------------------------------------------------------------------------------------------
 
-bool QuietAppendCursor::accept(int32_t topic_index, int32_t partition, const RecordShape& shape, sim::SimTime time) {
+// Runs for every record sent: flattened, as GCC's inline-unit-growth limit for this file would otherwise leave the
+// small helpers it calls (find_queue, the size estimates) out of line, a call each.
+[[gnu::flatten]] bool QuietAppendCursor::accept(int32_t topic_index, int32_t partition, const RecordShape& shape, sim::SimTime time) {
   if (stopped_) return false;
   stopped_ = true;  // until every check below passed
   const RecordAccumulator& acc = *accumulator_;
@@ -77,8 +64,11 @@ bool QuietAppendCursor::accept(int32_t topic_index, int32_t partition, const Rec
   // A blocked send, or a closed producer, changes what every later send does.
   if (acc.closed_ || !acc.waiters_.empty()) return false;
   // KafkaProducer.doSend's failures (unknown topic, ensureValidRecordSize) complete the record at once.
-  if (!metadata_->knows_topic(topic_index) || metadata_->topic(topic_index).num_partitions() == 0) return false;
-  const int64_t upper_bound = batch_size_upper_bound_bytes(shape);
+  if (!metadata_->knows_topic(topic_index) ||
+      metadata_->topics[static_cast<size_t>(topic_index)].num_partitions() == 0)
+    return false;
+  const int32_t payload_bytes = record_payload_size_bytes(shape);
+  const int64_t upper_bound = batch_size_upper_bound_bytes(payload_bytes);
   if (upper_bound > config.max_request_size_bytes || upper_bound > config.buffer_memory_bytes) return false;
   if (topic_index >= static_cast<int32_t>(acc.topics_.size())) return false;
   const RecordAccumulator::TopicState& ts = acc.topics_[static_cast<size_t>(topic_index)];
@@ -100,7 +90,7 @@ bool QuietAppendCursor::accept(int32_t topic_index, int32_t partition, const Rec
       estimated_batch_bytes(batch.compression, open->uncompressed_records_bytes, batch.compression_ratio_estimate);
   if (batch.buffer_capacity_bytes <= before_bytes) return false;
   const int32_t record_bytes =
-      record_size_in_batch_bytes(open->record_count, time.ns() / 1'000'000 - batch.base_timestamp_ms, shape);
+      record_size_in_batch_bytes(open->record_count, time.ns() / 1'000'000 - batch.base_timestamp_ms, payload_bytes);
   if (static_cast<int64_t>(batch.buffer_capacity_bytes) < static_cast<int64_t>(before_bytes) + record_bytes)
     return false;
   const int32_t after_uncompressed = open->uncompressed_records_bytes + record_bytes;
@@ -174,12 +164,31 @@ const RecordAccumulator::PartitionQueue* RecordAccumulator::find_queue(Partition
   return queue.created ? &queue : nullptr;
 }
 
-void RecordAccumulator::on_queue_changed(PartitionRef tp, const PartitionQueue& queue) {
+void RecordAccumulator::on_queue_changed(PartitionRef tp, PartitionQueue& queue) {
   ++quiet_version_;
-  if (queue.batches.empty()) nonempty_.erase(tp);
-  else nonempty_.insert(tp);
   TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
-  ts.queue_nonempty[static_cast<size_t>(tp.partition)] = queue.batches.empty() ? 0 : 1;
+  uint8_t& nonempty = ts.queue_nonempty[static_cast<size_t>(tp.partition)];
+  if (queue.batches.empty()) {
+    if (nonempty != 0) {
+      nonempty_.erase(tp);
+      const size_t erased = head_created_.erase({queue.indexed_head_created, tp});
+      KS_ASSERT_EQ(erased, 1U);
+    }
+  } else {
+    const sim::SimTime head_created = queue.batches.front()->created_time;
+    if (nonempty == 0) {
+      nonempty_.insert(tp);
+      head_created_.emplace(head_created, tp);
+    } else if (head_created != queue.indexed_head_created) {
+      const size_t erased = head_created_.erase({queue.indexed_head_created, tp});
+      KS_ASSERT_EQ(erased, 1U);
+      head_created_.emplace(head_created, tp);
+    }
+    queue.indexed_head_created = head_created;
+  }
+  KS_ASSERT_EQ(nonempty_.size(), head_created_.size());
+  nonempty = queue.batches.empty() ? 0 : 1;
+  mark_ready_dirty(tp);
   uint8_t& flag = ts.changed_flag[static_cast<size_t>(tp.partition)];
   if (flag == 0) {
     flag = 1;
@@ -376,6 +385,7 @@ bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& req
                                                static_cast<int64_t>(initial_bytes) + record_bytes);
   if (!has_room) {
     // closeForRecordAppends: the batch takes no more records; it is sendable as "full" from now on.
+    if (!batch.closed_for_appends) mark_ready_dirty(batch.partition);
     batch.closed_for_appends = true;
     return false;
   }
@@ -387,14 +397,9 @@ bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& req
   result.batch = batch.id;
   result.appended_bytes = batch.estimated_size_bytes() - initial_bytes;
   result.batch_is_full = queue.batches.size() > 1 || batch.is_full();
+  if (batch.is_full()) mark_ready_dirty(batch.partition);  // full: ready() finds it sendable
   KS_ASSERT_GE(result.appended_bytes, 0);
   return true;
-}
-
-bool RecordAccumulator::should_backoff(const ProducerBatch& batch, sim::SimTime now) const {
-  // KIP-951: a retry towards a new leader does not wait for its backoff.
-  const bool should_wait_more = batch.attempts > 0 && batch.waited_time(now) < batch.retry_backoff;
-  return should_wait_more && !batch.has_leader_changed_for_ongoing_retry();
 }
 
 ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim::SimTime now) {
@@ -402,8 +407,9 @@ ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim:
   // own full scan does that bookkeeping.
   if (config_.partitioner_availability_timeout > sim::Duration::zero()) return ready_full_scan(metadata, now);
 
-  // The same result as the full scan, visiting only non-empty deques: an empty deque contributes nothing but its
-  // size to the load stats, and those are rebuilt lazily (refresh_load_stats).
+  // The same result as the full scan: an empty deque contributes nothing but its size to the load stats, and
+  // those are rebuilt lazily (refresh_load_stats); the heads of non-empty deques are kept in ready_index_, and
+  // only those whose outcome may have changed are checked again.
   ReadyCheckResult out;
   const bool exhausted = !waiters_.empty();
   for (size_t t = 0; t < topics_.size(); ++t) {
@@ -426,17 +432,39 @@ ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim:
       ts.load_stats_wanted = false;
     }
     ts.changed.clear();
+  }
 
-    for (auto it = nonempty_.lower_bound({topic_index, 0}); it != nonempty_.end() && it->topic == topic_index; ++it) {
-      const PartitionRef tp = *it;
-      PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
+  ReadyIndex& index = ready_index_;
+  // With few non-empty deques (sticky partitioning keeps only a handful) visiting each head costs less than
+  // keeping the index: ready() scans them as Kafka does, and the index is dropped (mark_ready_dirty does nothing
+  // while it is invalid) and rebuilt from scratch once there are many again. The two thresholds keep a count
+  // near one of them from switching back and forth.
+  const size_t heads = nonempty_.size();
+  if (index.valid ? heads < ready_index_leave_ : heads <= ready_index_enter_) {
+    index.valid = false;
+    for (const PartitionRef tp : nonempty_) {
+      PartitionQueue& queue = topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
+      const TopicMetadata* topic = metadata.knows_topic(tp.topic) ? &metadata.topic(tp.topic) : nullptr;
       const bool partition_known = topic != nullptr && tp.partition < topic->num_partitions();
       const int32_t leader = partition_known ? topic->leader_of(tp.partition) : no_leader_node;
       check_head(queue, tp, leader, metadata, now, exhausted, out);
     }
+    finish_ready_result(out);
+    return out;
   }
-  finish_ready_result(out);
+  ready_from_index(metadata, now, exhausted, out);
   return out;
+}
+
+void RecordAccumulator::mark_ready_dirty(PartitionRef tp) {
+  if (!ready_index_.valid) return;  // the next ready() rebuilds the index (or it is not used: ready_full_scan)
+  if (tp.topic < 0 || tp.topic >= static_cast<int32_t>(topics_.size())) return;  // no deque: nothing indexed
+  TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
+  if (tp.partition < 0 || tp.partition >= static_cast<int32_t>(ts.partitions.size())) return;
+  PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
+  if (queue.ready_dirty) return;
+  queue.ready_dirty = true;
+  ready_index_.dirty.push_back(tp);
 }
 
 void RecordAccumulator::check_head(PartitionQueue& queue, PartitionRef tp, int32_t leader,
@@ -445,7 +473,7 @@ void RecordAccumulator::check_head(PartitionQueue& queue, PartitionRef tp, int32
   KS_ASSERT(!queue.batches.empty());
   ProducerBatch& head = *queue.batches.front();
   const sim::Duration waited = head.waited_time(now);
-  maybe_update_leader_epoch(head, leader_epoch_of(metadata, tp));
+  head.maybe_update_leader_epoch(leader_epoch_of(metadata, tp));
   const bool backing_off = should_backoff(head, now);
   const bool full = queue.batches.size() > 1 || head.is_full();
   if (leader == no_leader_node) {
@@ -563,7 +591,7 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
     PartitionQueue& queue = ts.partitions[static_cast<size_t>(tp.partition)];
     KS_ASSERT(!queue.batches.empty());
     ProducerBatch& first = *queue.batches.front();
-    maybe_update_leader_epoch(first, leader_epoch_of(metadata, tp));
+    if (first.maybe_update_leader_epoch(leader_epoch_of(metadata, tp))) mark_ready_dirty(tp);
     if (should_backoff(first, now)) continue;
     // max.request.size bounds the request, but one batch larger than it still goes alone.
     if (size_bytes + first.estimated_size_bytes() > max_request_size_bytes && !drained.empty()) break;
@@ -779,14 +807,16 @@ std::vector<BatchId> RecordAccumulator::split_and_reenqueue(BatchId id, sim::Sim
 
 std::vector<BatchId> RecordAccumulator::expired_batches(sim::SimTime now) {
   std::vector<BatchId> expired;
-  // Only non-empty deques whose head has expired can expire anything. They are listed first, as emptying a deque
-  // edits nonempty_; each deque's expiry depends on nothing but itself, so the order of the work is unchanged.
+  // Only non-empty deques whose head has expired can expire anything: the first entries of head_created_. They
+  // are listed first, in (topic, partition) order, as emptying a deque edits the index; each deque's expiry
+  // depends on nothing but itself, so the order of the work is that of a pass over every deque.
   std::vector<PartitionRef> candidates;
-  for (const PartitionRef tp : nonempty_) {
-    const PartitionQueue& queue =
-        topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
-    if (now - queue.batches.front()->created_time >= config_.delivery_timeout) candidates.push_back(tp);
+  for (const auto& [created, tp] : head_created_) {
+    if (now - created < config_.delivery_timeout) break;
+    candidates.push_back(tp);
   }
+  if (candidates.empty()) return expired;
+  std::sort(candidates.begin(), candidates.end());
   for (const PartitionRef tp : candidates) {
     PartitionQueue& queue = topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
     // Expire in send order, from the head, while delivery.timeout.ms has passed since creation.
@@ -800,19 +830,15 @@ std::vector<BatchId> RecordAccumulator::expired_batches(sim::SimTime now) {
       head.closed_for_appends = true;  // abortRecordAppends
       expired.push_back(head.id);
     }
-    if (changed) on_queue_changed(tp, queue);
+    KS_ASSERT(changed);
+    on_queue_changed(tp, queue);
   }
   return expired;
 }
 
 std::optional<sim::SimTime> RecordAccumulator::next_batch_expiry_time() const {
-  std::optional<sim::SimTime> earliest;
-  for (const PartitionRef tp : nonempty_) {
-    const PartitionQueue& queue = topics_[static_cast<size_t>(tp.topic)].partitions[static_cast<size_t>(tp.partition)];
-    const sim::SimTime expiry = queue.batches.front()->created_time + config_.delivery_timeout;
-    if (!earliest || expiry < *earliest) earliest = expiry;
-  }
-  return earliest;
+  if (head_created_.empty()) return std::nullopt;
+  return head_created_.begin()->first + config_.delivery_timeout;
 }
 
 std::vector<BlockedSendOutcome> RecordAccumulator::complete_batch(BatchId id, sim::SimTime now,

@@ -660,3 +660,180 @@ TEST_CASE("split_and_reenqueue resets the topic's compression-ratio estimate to 
   CHECK(acc.batch(parts[0]).compression_ratio_estimate == 1.0f);
   CHECK(acc.batch(parts[0]).estimated_size_bytes() == 61 + static_cast<int32_t>(218 * 1.05f));
 }
+
+// ready(), next_batch_expiry_time() and expired_batches() keep indexes instead of visiting every deque. Random
+// operations (appends that fill batches or block on buffer.memory, drains, retries, splits, completions,
+// expiries, mutes, leader and epoch changes, flushes, a close) go to two accumulators fed the same Rng seed: one
+// uses the indexes, the other has partitioner.availability.timeout.ms set, which makes ready() Kafka's full scan
+// over every deque (check_head on each head in (topic, partition) order; no node latency stats are reported, so
+// nothing is excluded from anything). Their ready() results must agree at every step, and the delivery-timeout
+// answers must match the definition, computed here from each deque's batches: the earliest head creation time
+// plus delivery.timeout.ms, and, in (topic, partition) order, each deque's leading batches whose
+// delivery.timeout.ms has passed.
+TEST_CASE("indexed ready() and delivery-timeout answers equal a scan of every deque under random operations") {
+  constexpr int32_t partitions = 12;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    CAPTURE(seed);
+    ProducerConfig config = test_config();
+    config.batch_size_bytes = 1024;
+    config.buffer_memory_bytes = 12 * 1024;
+    config.linger = 5_ms;
+    config.request_timeout = 20_ms;
+    config.delivery_timeout = 60_ms;
+    config.retry_backoff = 3_ms;
+    config.retry_backoff_max = 20_ms;
+    config.max_block = seed % 2 == 0 ? sim::Duration::zero() : 15_ms;  // 0: a blocked send gives up at once
+    ProducerConfig scan_config = config;
+    scan_config.partitioner_availability_timeout = 1_s;
+    sim::Rng rng_indexed = sim::Rng::stream(seed, "acc");
+    sim::Rng rng_scan = sim::Rng::stream(seed, "acc");
+    RecordAccumulator indexed(config, rng_indexed);
+    RecordAccumulator scan(scan_config, rng_scan);
+    // The index from the first non-empty deque on, or switched on and off as the count of non-empty deques
+    // crosses small thresholds (with and without a gap between them), or never (the default thresholds).
+    if (seed % 4 == 0) indexed.set_ready_index_thresholds(0, 0);
+    if (seed % 4 == 1) indexed.set_ready_index_thresholds(4, 2);
+    if (seed % 4 == 2) indexed.set_ready_index_thresholds(6, 7);
+    sim::Rng ops = sim::Rng::stream(seed, "ops");
+
+    ProducerMetadata md;
+    md.topics.resize(2);
+    for (int32_t p = 0; p < partitions; ++p) md.topics[0].partitions.push_back({p % 3, 0});
+    for (int32_t p = 0; p < 4; ++p) md.topics[1].partitions.push_back({(p + 1) % 3, 0});
+    std::vector<BatchId> drained;  // drained, not completed (the same ids in both: same operations)
+    sim::SimTime now = sim::SimTime::zero();
+    uint64_t record_id = 0;
+    int32_t flushes = 0;
+
+    const auto check_expiry = [&] {
+      std::optional<sim::SimTime> earliest;
+      for (int32_t t = 0; t < 2; ++t) {
+        for (int32_t p = 0; p < md.topics[static_cast<size_t>(t)].num_partitions(); ++p) {
+          const std::vector<BatchId> queued = indexed.queued_batches({t, p});
+          if (queued.empty()) continue;
+          const sim::SimTime created = indexed.batch(queued.front()).created_time;
+          if (!earliest || created < *earliest) earliest = created;
+        }
+      }
+      std::optional<sim::SimTime> expected;
+      if (earliest) expected = *earliest + config.delivery_timeout;
+      CHECK(indexed.next_batch_expiry_time() == expected);
+      CHECK(scan.next_batch_expiry_time() == expected);
+    };
+
+    for (int step = 0; step < 600; ++step) {
+      CAPTURE(step);
+      now = now + sim::Duration::from_us(ops.uniform_int(0, 2000));
+      const int64_t op = ops.uniform_int(0, 109);
+      if (op < 40) {
+        // An append; a few records are larger than half a batch, so batches fill and records split.
+        SendRequest request;
+        request.topic = ops.chance(1, 5) ? 1 : 0;
+        request.partition = static_cast<int32_t>(ops.uniform_int(0, request.topic == 0 ? partitions - 1 : 3));
+        request.shape.value_bytes = static_cast<int32_t>(ops.chance(1, 4) ? ops.uniform_int(400, 900) : 100);
+        request.record_id = ++record_id;
+        const AppendResult a = indexed.append(request, now, md);
+        const AppendResult b = scan.append(request, now, md);
+        CHECK(a.status == b.status);
+        CHECK(a.batch == b.batch);
+      } else if (op < 60) {
+        const ReadyCheckResult a = indexed.ready(md, now);
+        const ReadyCheckResult b = scan.ready(md, now);
+        CHECK(a.ready_nodes == b.ready_nodes);
+        CHECK(a.next_ready_check_delay == b.next_ready_check_delay);
+        CHECK(a.unknown_leader_topics == b.unknown_leader_topics);
+        for (int32_t node : a.ready_nodes) {
+          if (!ops.chance(2, 3)) continue;
+          const std::vector<BatchId> da = indexed.drain(md, node, 4096, now);
+          const std::vector<BatchId> db = scan.drain(md, node, 4096, now);
+          CHECK(da == db);
+          drained.insert(drained.end(), da.begin(), da.end());
+        }
+      } else if (op < 72 && !drained.empty()) {
+        // A drained batch completes, is retried, or (several records) is split.
+        const auto i = static_cast<size_t>(ops.uniform_int(0, static_cast<int64_t>(drained.size()) - 1));
+        const BatchId id = drained[i];
+        drained.erase(drained.begin() + static_cast<std::ptrdiff_t>(i));
+        const int64_t what = ops.uniform_int(0, 2);
+        if (what == 0) {
+          indexed.reenqueue(id, now);
+          scan.reenqueue(id, now);
+        } else if (what == 1 && indexed.batch(id).record_count() > 1) {
+          CHECK(indexed.split_and_reenqueue(id, now) == scan.split_and_reenqueue(id, now));
+          indexed.complete_batch(id, now, md);
+          scan.complete_batch(id, now, md);
+        } else {
+          indexed.complete_batch(id, now, md);
+          scan.complete_batch(id, now, md);
+        }
+      } else if (op < 80) {
+        // Expiry: the leading batches of each deque, in (topic, partition) order, past delivery.timeout.ms.
+        check_expiry();
+        std::vector<BatchId> expected;
+        for (int32_t t = 0; t < 2; ++t)
+          for (int32_t p = 0; p < md.topics[static_cast<size_t>(t)].num_partitions(); ++p)
+            for (BatchId id : indexed.queued_batches({t, p})) {
+              if (now - indexed.batch(id).created_time < config.delivery_timeout) break;
+              expected.push_back(id);
+            }
+        const std::vector<BatchId> a = indexed.expired_batches(now);
+        CHECK(a == expected);
+        CHECK(scan.expired_batches(now) == expected);
+        for (BatchId id : a) {
+          indexed.complete_batch(id, now, md);
+          scan.complete_batch(id, now, md);
+        }
+        indexed.expire_blocked_sends(now, md);
+        scan.expire_blocked_sends(now, md);
+      } else if (op < 88) {
+        const PartitionRef tp{0, static_cast<int32_t>(ops.uniform_int(0, partitions - 1))};
+        if (indexed.is_muted(tp)) {
+          indexed.unmute_partition(tp);
+          scan.unmute_partition(tp);
+        } else {
+          indexed.mute_partition(tp);
+          scan.mute_partition(tp);
+        }
+      } else if (op < 94) {
+        // A leader moves, disappears, or its epoch grows (KIP-951 skips a retry's backoff).
+        PartitionLeader& leader =
+            md.topics[0].partitions[static_cast<size_t>(ops.uniform_int(0, partitions - 1))];
+        const int64_t what = ops.uniform_int(0, 2);
+        if (what == 0) leader.node_id = static_cast<int32_t>(ops.uniform_int(0, 3));
+        if (what == 1) leader.node_id = no_leader_node;
+        ++leader.leader_epoch;
+      } else if (op < 97) {
+        if (flushes > 0 && ops.chance(1, 2)) {
+          indexed.end_flush();
+          scan.end_flush();
+          --flushes;
+        } else {
+          indexed.begin_flush();
+          scan.begin_flush();
+          ++flushes;
+        }
+      } else if (op < 100) {
+        if (step > 500 && !indexed.is_closed()) {
+          indexed.close();
+          scan.close();
+        }
+      } else if (op < 105) {
+        // A blocked send gives up: the deque whose last batch it closed for appends gets no new batch.
+        indexed.expire_blocked_sends(now, md);
+        scan.expire_blocked_sends(now, md);
+      } else {
+        // A drain under metadata ready() has not seen, then the old metadata back (its epochs were already seen).
+        const ProducerMetadata old = md;
+        for (PartitionLeader& leader : md.topics[0].partitions)
+          if (ops.chance(1, 3)) ++leader.leader_epoch;
+        const auto node = static_cast<int32_t>(ops.uniform_int(0, 2));
+        const std::vector<BatchId> da = indexed.drain(md, node, 4096, now);
+        CHECK(da == scan.drain(md, node, 4096, now));
+        drained.insert(drained.end(), da.begin(), da.end());
+        if (ops.chance(1, 2)) md = old;
+      }
+      check_expiry();
+      CHECK(indexed.has_undrained() == scan.has_undrained());
+    }
+  }
+}

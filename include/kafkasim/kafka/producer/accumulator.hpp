@@ -114,6 +114,17 @@ struct ProducerBatch {
   }
   // waitedTimeMs: time since the last attempt (creation for a fresh batch), never negative.
   sim::Duration waited_time(sim::SimTime now) const;
+  // ProducerBatch.maybeUpdateLeaderEpoch (KIP-951): remember the attempt at which a newer leader epoch appeared.
+  // Returns whether the batch changed.
+  bool maybe_update_leader_epoch(int32_t latest_leader_epoch) {
+    if (latest_leader_epoch != no_leader_epoch &&
+        (current_leader_epoch == no_leader_epoch || current_leader_epoch < latest_leader_epoch)) {
+      attempts_when_leader_last_changed = attempts;
+      current_leader_epoch = latest_leader_epoch;
+      return true;
+    }
+    return false;
+  }
   // KIP-951 hasLeaderChangedForTheOngoingRetry.
   bool has_leader_changed_for_ongoing_retry() const {
     return attempts >= 1 && attempts == attempts_when_leader_last_changed;
@@ -230,6 +241,14 @@ class RecordAccumulator {
 
   // ready(): see the file comment. Also refreshes the adaptive partitioner's load stats of every topic.
   ReadyCheckResult ready(const ProducerMetadata& metadata, sim::SimTime now);
+  // ready() keeps its head index (see ReadyIndex) only while many deques are non-empty: it starts once more than
+  // `enter` are, and stops (scanning the non-empty heads instead) once fewer than `leave` are; leave <= enter + 1.
+  // The results are the same either way; tests lower the thresholds to exercise the index and the switches.
+  void set_ready_index_thresholds(size_t enter, size_t leave) {
+    KS_ASSERT_LE(leave, enter + 1);
+    ready_index_enter_ = enter;
+    ready_index_leave_ = leave;
+  }
 
   // drainBatchesForOneNode: the batches to send to `node` in one ProduceRequest, in drain order. They leave
   // their deques, are closed (their size becomes final) and must later be passed to complete_batch (or
@@ -274,8 +293,12 @@ class RecordAccumulator {
   // The earliest time an undrained batch reaches delivery.timeout.ms, if any.
   std::optional<sim::SimTime> next_batch_expiry_time() const;
 
-  void mute_partition(PartitionRef partition) { muted_.insert(partition); }
-  void unmute_partition(PartitionRef partition) { muted_.erase(partition); }
+  void mute_partition(PartitionRef partition) {
+    if (muted_.insert(partition).second) mark_ready_dirty(partition);
+  }
+  void unmute_partition(PartitionRef partition) {
+    if (muted_.erase(partition) > 0) mark_ready_dirty(partition);
+  }
   bool is_muted(PartitionRef partition) const { return muted_.contains(partition); }
 
   // beginFlush / the end of awaitFlushCompletion: while a flush is in progress every batch is sendable.
@@ -334,6 +357,55 @@ class RecordAccumulator {
   struct PartitionQueue {
     bool created = false;
     std::deque<ProducerBatch*> batches;
+    // The head's creation time as entered in `head_created_`, while the deque is non-empty (see on_queue_changed).
+    sim::SimTime indexed_head_created;
+    // What ready() last found for the head (see ReadyIndex): its state, its leader and, while it waits, when the
+    // outcome can next change with time alone.
+    uint8_t ready_state = 0;  // a ReadyState
+    bool ready_dirty = false;  // listed in ReadyIndex::dirty
+    int32_t ready_leader = no_leader_node;
+    sim::SimTime ready_recheck;
+  };
+  // The outcome of check_head for one head, as ready() keeps it between calls.
+  enum ReadyState : uint8_t {
+    ready_none = 0,            // not indexed (empty deque, or not computed yet)
+    ready_unknown_leader = 1,  // the partition has no known leader: its topic goes to unknown_leader_topics
+    ready_skipped = 2,         // muted: contributes nothing
+    ready_sendable = 3,        // its leader is ready
+    ready_waiting = 4,         // not sendable yet: contributes its delay unless an earlier head made its leader ready
+  };
+  // A min-tree over a leader's partitions (in (topic, partition) order): for a waiting head, the time its delay
+  // counts down to; SimTime::max() elsewhere. prefix_min(k) is the minimum over the first k partitions.
+  struct MinTree {
+    size_t size = 0;
+    std::vector<sim::SimTime> nodes;  // iterative segment tree: leaves at [size, 2 size)
+    void reset(size_t n);
+    void assign(size_t index, sim::SimTime value);
+    sim::SimTime prefix_min(size_t count) const;
+  };
+  struct LeaderReadyIndex {
+    int32_t node = no_leader_node;
+    std::set<PartitionRef> sendable;  // its non-muted sendable heads: the first one decides which heads are skipped
+    MinTree waiting;                  // by the partition's rank among the leader's partitions
+  };
+  // ready() without visiting every non-empty deque. A head's check_head outcome depends on the head batch, whether
+  // it is alone and full, whether it is muted, the metadata (its leader and leader epoch), the accumulator-wide
+  // conditions (a blocked send, close, flush) and the time. The first three mark the partition dirty where they
+  // change (on_queue_changed, try_append when the batch fills up, mute/unmute, drain's leader-epoch update); a
+  // change of the last three but time rebuilds everything; time changes a waiting head's outcome only at
+  // `ready_recheck`, listed in `recheck`, and a sendable head stays sendable. The skipping of heads whose leader is
+  // already ready (by an earlier head in (topic, partition) order) is applied when the result is put together.
+  struct ReadyIndex {
+    bool valid = false;
+    bool exhausted = false;
+    bool closed = false;
+    bool flushing = false;
+    sim::SimTime last_now;
+    std::vector<std::vector<PartitionLeader>> leaders;  // the metadata the entries were computed with
+    std::vector<std::vector<int32_t>> rank;             // by topic and partition: rank among its leader's partitions
+    std::vector<LeaderReadyIndex> by_leader;             // few: looked up by a linear search
+    std::set<std::pair<sim::SimTime, PartitionRef>> recheck;
+    std::vector<PartitionRef> dirty;
   };
   struct TopicState {
     explicit TopicState(int32_t sticky_batch_size_bytes) : partitioner(sticky_batch_size_bytes) {}
@@ -355,6 +427,7 @@ class RecordAccumulator {
     // By partition id: the base sequence the partition's next drained batch gets (idempotence).
     std::vector<int32_t> next_sequence;
     std::vector<int32_t> changed;
+    int32_t unknown_leader_heads = 0;  // ReadyIndex: heads in state ready_unknown_leader
     bool load_stats_wanted = false;  // ready() found the conditions for adaptive stats (see ready())
     bool load_stats_stale = false;   // wanted, and not rebuilt since the last ready()
   };
@@ -373,8 +446,9 @@ class RecordAccumulator {
   TopicState& topic_state(int32_t topic);
   TopicState& add_topic_states(int32_t topic);  // topic_state's slow path: grows topics_ up to `topic`
   PartitionQueue& queue_for(PartitionRef partition);
-  // Every change of a deque's length goes through here: it keeps `nonempty_` and the stats bookkeeping.
-  void on_queue_changed(PartitionRef partition, const PartitionQueue& queue);
+  // Every change of a deque's length or head goes through here: it keeps `nonempty_`, `head_created_` and the
+  // stats bookkeeping.
+  void on_queue_changed(PartitionRef partition, PartitionQueue& queue);
   // ready() as Kafka writes it, visiting every deque; used when partitioner.availability.timeout.ms is set.
   ReadyCheckResult ready_full_scan(const ProducerMetadata& metadata, sim::SimTime now);
   // ready() for one non-empty deque: its head batch's leader epoch, then batchReady (the leader becomes ready,
@@ -383,6 +457,15 @@ class RecordAccumulator {
   void check_head(PartitionQueue& queue, PartitionRef tp, int32_t leader, const ProducerMetadata& metadata,
                   sim::SimTime now, bool exhausted, ReadyCheckResult& out);
   static void finish_ready_result(ReadyCheckResult& out);
+  // The incremental ready() (see ReadyIndex; accumulator_ready_index.cpp, a unit of its own so that its code does
+  // not use up the inlining budget of the hot paths here). ready_from_index completes `out` for ready().
+  void mark_ready_dirty(PartitionRef partition);
+  void ready_from_index(const ProducerMetadata& metadata, sim::SimTime now, bool exhausted, ReadyCheckResult& out);
+  void ready_rebuild(const ProducerMetadata& metadata, sim::SimTime now, bool exhausted);
+  LeaderReadyIndex& leader_ready_index(int32_t node);
+  void ready_unindex(PartitionRef partition, PartitionQueue& queue);
+  void ready_index(PartitionRef partition, PartitionQueue& queue, const ProducerMetadata& metadata, sim::SimTime now,
+                   bool exhausted);
   // Rebuilds the partitioner's load stats from the sizes ready() last saw, if they changed since.
   void refresh_load_stats(TopicState& ts, const TopicMetadata& topic);
   const PartitionQueue* find_queue(PartitionRef partition) const;
@@ -399,7 +482,17 @@ class RecordAccumulator {
   // tryAppend to the last batch; closes it for appends when the record does not fit.
   bool try_append(PartitionQueue& queue, const SendRequest& request, sim::SimTime send_time, sim::SimTime now,
                   AppendResult& result);
-  bool should_backoff(const ProducerBatch& batch, sim::SimTime now) const;
+  bool should_backoff(const ProducerBatch& batch, sim::SimTime now) const {
+    // KIP-951: a retry towards a new leader does not wait for its backoff.
+    const bool should_wait_more = batch.attempts > 0 && batch.waited_time(now) < batch.retry_backoff;
+    return should_wait_more && !batch.has_leader_changed_for_ongoing_retry();
+  }
+  static int32_t leader_epoch_of(const ProducerMetadata& metadata, PartitionRef tp) {
+    if (!metadata.knows_topic(tp.topic)) return no_leader_epoch;
+    const TopicMetadata& topic = metadata.topic(tp.topic);
+    if (tp.partition >= topic.num_partitions()) return no_leader_epoch;
+    return topic.partitions[static_cast<size_t>(tp.partition)].leader_epoch;
+  }
   // Grants freed memory to the waiters in FIFO order and appends those fully served.
   void serve_waiters(sim::SimTime now, const ProducerMetadata& metadata, std::vector<BlockedSendOutcome>& out);
   void close_batch(ProducerBatch& batch);
@@ -422,6 +515,13 @@ class RecordAccumulator {
   std::deque<BlockedSend> waiters_;
   std::set<PartitionRef> muted_;
   std::set<PartitionRef> nonempty_;  // partitions whose deque holds a batch
+  // (creation time of the head batch, partition) for every partition in `nonempty_`, so the earliest delivery
+  // timeout and the expired heads are found without visiting every deque. A batch's creation time never changes,
+  // and a head changes only with the deque (on_queue_changed), so the entries stay exact.
+  std::set<std::pair<sim::SimTime, PartitionRef>> head_created_;
+  ReadyIndex ready_index_;
+  size_t ready_index_enter_ = 64;  // see set_ready_index_thresholds
+  size_t ready_index_leave_ = 16;
   // Counts every change a QuietAppendCursor could be wrong about: anything but a quiet append.
   uint64_t quiet_version_ = 0;
   // Per node (few: flat lists, one cache line, instead of map nodes scattered in memory).
