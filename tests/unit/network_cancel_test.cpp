@@ -13,35 +13,18 @@
 #include "kafkasim/models/network.hpp"
 #include "kafkasim/sim/engine.hpp"
 #include "kafkasim/sim/rng.hpp"
+#include "network_test_support.hpp"
 
 namespace {
 
 using namespace kafkasim;
 using namespace kafkasim::models;
+using namespace kafkasim::test_net;
 using namespace kafkasim::sim::literals;
 using sim::Duration;
 using sim::SimTime;
 
-constexpr double kGbeBytesPerS = 125e6;
-constexpr double kGoodputBytesPerS = kGbeBytesPerS * (1448.0 / 1538.0);  // hardware-models.md §4.2
-constexpr uint32_t kChunk = 64 * 1024;                                 // NetworkConfig's default chunk
-
-// Serialisation of one chunk of `bytes` on a 1 GbE link, in whole nanoseconds rounded up (the engine's clock).
-int64_t ser_ns(uint64_t bytes) {
-  return static_cast<int64_t>(std::ceil(static_cast<double>(bytes) / kGoodputBytesPerS * 1e9));
-}
 const int64_t kChunkNs = ser_ns(kChunk);
-
-// Two hosts joined by one 1 GbE link of latency `lat` (no switch: delivery is departure + lat exactly).
-struct Pair {
-  Topology topo;
-  NodeId a, b;
-  explicit Pair(Duration lat) {
-    a = topo.add_host("a");
-    b = topo.add_host("b");
-    topo.add_link(a, b, LinkSpec{kGbeBytesPerS, lat});
-  }
-};
 
 // Hosts a, b, c and d, each on a 1 GbE link of 5 us to one switch.
 struct Star {
@@ -57,7 +40,6 @@ struct Star {
   }
 };
 
-sim::Rng net_rng() { return sim::Rng::stream(1, "network"); }
 
 // What happened to one message.
 struct Seen {

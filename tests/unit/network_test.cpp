@@ -9,20 +9,17 @@
 #include "kafkasim/models/network.hpp"
 #include "kafkasim/sim/engine.hpp"
 #include "kafkasim/sim/rng.hpp"
+#include "network_test_support.hpp"
 
 namespace {
 
 using namespace kafkasim;
 using namespace kafkasim::models;
+using namespace kafkasim::test_net;
 using namespace kafkasim::sim::literals;
 using sim::Duration;
 using sim::SimTime;
 
-// 1 GbE line rate in bytes/s and the §4.2 goodput fraction, written out independently of NetworkConfig.
-constexpr double kGbeBytesPerS = 125e6;
-constexpr double kGoodput = 1448.0 / 1538.0;
-constexpr double kGoodputBytesPerS = kGbeBytesPerS * kGoodput;
-constexpr uint32_t kChunk = 64 * 1024;
 constexpr uint32_t kFrame = 1448;  // TCP payload of one 1500-MTU frame (hardware-models.md §4.2)
 
 double seconds_for(double bytes) { return bytes / kGoodputBytesPerS; }
@@ -40,8 +37,6 @@ struct Star {
     for (NodeId h : {a, b, c, d}) topo.add_link(h, sw, LinkSpec{kGbeBytesPerS, lat});
   }
 };
-
-sim::Rng net_rng(uint64_t seed = 1) { return sim::Rng::stream(seed, "network"); }
 
 }  // namespace
 
