@@ -835,6 +835,11 @@ void apply_set_override(nlohmann::json& doc, const std::string& override_text, c
     }
     if (next == nullptr) {
       std::string suggestion;
+      const std::string& child = tokens[i + 1];
+      const bool child_is_index =
+          child == "-" || (!child.empty() && std::all_of(child.begin(), child.end(), [](char ch) {
+            return std::isdigit(static_cast<unsigned char>(ch));
+          }));
       if (node->is_object()) {
         std::vector<std::string> keys;
         for (const auto& [k, v] : node->items()) keys.push_back(k);
@@ -848,10 +853,18 @@ void apply_set_override(nlohmann::json& doc, const std::string& override_text, c
           }
         }
       }
-      throw ConfigError(file, pointer,
-                        "a pointer to an existing or addable location (" + where + "): " +
+      // A missing object on the way is created, as `mkdir -p` would (`--set /consumers/0/config/max.poll.records=
+      // 100` on a consumer without a "config"), unless the name is close to an existing key (a typo: say so) or
+      // the next token indexes an array (which would have to be invented). The scenario loader then checks the
+      // created key like any other: an unknown one is an error with a suggestion.
+      if (node->is_object() && suggestion.empty() && !child_is_index) {
+        next = &((*node)[t] = json::object());
+      } else {
+        throw ConfigError(file, pointer,
+                          "a pointer to an existing or addable location (" + where + "): " +
                             (prefix.empty() ? std::string("/") : prefix) + " has no " + in_quotes(t),
-                        in_quotes(pointer), suggestion);
+                          in_quotes(pointer), suggestion);
+      }
     }
     prefix.push_back('/');
     prefix += pointer_token(t);

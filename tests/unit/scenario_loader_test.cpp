@@ -461,6 +461,28 @@ TEST_CASE("mistakes in --set overrides") {
   CHECK(set_error("/producers/0/config/acks").pointer().empty());  // no '='
   CHECK(set_error("/topics/3=5").pointer() == "/topics/3");       // past the end of the array
   CHECK(set_error("/name/x=5").pointer() == "/name/x");           // below a string
+  // A missing object is not created where an array index follows (it would have to invent an array) ...
+  CHECK(set_error("/cluster/racks_by_id/0=1").pointer() == "/cluster/racks_by_id/0");
+  // ... nor where the missing name is close to a key that exists (a typo).
+  doc["consumers"][0]["config"] = json::object();
+  const ConfigError near = set_error("/consumers/0/confg/max.poll.records=100");
+  CHECK(near.suggestion() == "/consumers/0/config/max.poll.records");
+}
+
+TEST_CASE("--set creates a missing object on the way, and the loader checks what it created") {
+  json doc = base();
+  REQUIRE(!doc["consumers"][0].contains("config"));
+  apply_set_override(doc, "/consumers/0/config/max.poll.records=100", "s.json");
+  CHECK(doc["consumers"][0]["config"] == json{{"max.poll.records", 100}});
+  CHECK(parse_scenario(doc, "s.json").consumers[0].config.max_poll_records == 100);
+  // Two levels at once.
+  json two = base();
+  apply_set_override(two, "/cluster/config/num.io.threads=4", "s.json");
+  CHECK(two["cluster"]["config"]["num.io.threads"] == 4);
+  // A created key the schema does not know is the loader's error, with its suggestion.
+  json typo = base();
+  apply_set_override(typo, "/consumers/0/configs/max.poll.records=100", "s.json");
+  expect_error(typo, "/consumers/0/configs", "config");
 }
 
 TEST_CASE("warnings: accepted by Kafka but probably a mistake") {
