@@ -561,7 +561,8 @@ ReadyCheckResult RecordAccumulator::ready_full_scan(const ProducerMetadata& meta
 }
 
 std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, int32_t node,
-                                              int32_t max_request_size_bytes, sim::SimTime now) {
+                                              int32_t max_request_size_bytes, sim::SimTime now,
+                                              DrainSequenceGate* gate) {
   KS_ASSERT_NE(node, no_leader_node);
   KS_ASSERT_GT(max_request_size_bytes, 0);
   std::vector<BatchId> drained;
@@ -595,8 +596,12 @@ std::vector<BatchId> RecordAccumulator::drain(const ProducerMetadata& metadata, 
     if (should_backoff(first, now)) continue;
     // max.request.size bounds the request, but one batch larger than it still goes alone.
     if (size_bytes + first.estimated_size_bytes() > max_request_size_bytes && !drained.empty()) break;
-    // shouldStopDrainBatchesForPartition: an idempotent producer sends nothing without a producer id.
-    if (config_.enable_idempotence && !(producer_id_and_epoch_ && producer_id_and_epoch_->valid())) break;
+    if (config_.enable_idempotence) {
+      // shouldStopDrainBatchesForPartition: an idempotent producer sends nothing without a producer id; the rest
+      // (stale epochs, unresolved sequences, a retry out of turn) is the gate's. Stopping ends the node's drain.
+      if (!(producer_id_and_epoch_ && producer_id_and_epoch_->valid())) break;
+      if (gate != nullptr && gate->should_stop_drain(tp, first)) break;
+    }
 
     queue.batches.pop_front();
     on_queue_changed(tp, queue);

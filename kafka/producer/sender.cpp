@@ -178,45 +178,17 @@ void Sender::poll(sim::SimTime now, const ProducerMetadata& metadata, ProducerOu
   const bool may_drain = !idempotent() || (producer_id_and_epoch_.valid() && !epoch_bump_required_);
   if (!may_drain) return;
 
-  // Idempotent drain rules (shouldStopDrainBatchesForPartition, §1.6 step 4): a retried batch goes out only
-  // when its sequence is the partition's first in flight, and nothing is drained from a partition with
-  // unresolved sequences. The accumulator skips muted partitions, so such partitions are muted for the
-  // duration of this drain.
-  std::vector<PartitionRef> held_back;
-  if (idempotent()) {
-    // Only partitions with a queued batch can be held back.
-    for (const PartitionRef tp : accumulator_.partitions_with_queued_batches()) {
-      if (accumulator_.is_muted(tp)) continue;
-      const PartitionSequenceState* found = find_sequence_state(tp);
-      if (found == nullptr) continue;
-      const ProducerBatch& head = *accumulator_.head_batch(tp);
-      if (found->epoch_generation != epoch_generation_ && !head.has_sequence()) {
-        // A partition an epoch bump did not rewrite (shouldStopDrainBatchesForPartition: a new batch waits
-        // while batches of a stale epoch are in flight; then maybeUpdateProducerIdAndEpoch restarts its
-        // sequences at 0 under the current epoch).
-        if (!found->in_flight_sequences.empty()) {
-          held_back.push_back(tp);
-          continue;
-        }
-        accumulator_.restart_partition_sequences(tp, producer_id_and_epoch_);
-        restart_sequence_state(tp);
-        continue;
-      }
-      const PartitionSequenceState& state = *found;
-      const bool retry_out_of_turn = head.has_sequence() && !state.in_flight_sequences.empty() &&
-                                     head.base_sequence != state.in_flight_sequences.front();
-      if (state.unresolved || retry_out_of_turn) held_back.push_back(tp);
-    }
-    for (PartitionRef tp : held_back) accumulator_.mute_partition(tp);
-  }
-
   // Step 4: drain, one ProduceRequest per node.
   for (NodeId node : nodes) {
-    std::vector<BatchId> drained = accumulator_.drain(metadata, node, config_.max_request_size_bytes, now);
+    // An idempotent producer's drain asks should_stop_drain (shouldStopDrainBatchesForPartition) about each
+    // partition it would take a batch from.
+    std::vector<BatchId> drained = accumulator_.drain(metadata, node, config_.max_request_size_bytes, now,
+                                                      idempotent() ? static_cast<DrainSequenceGate*>(this) : nullptr);
     if (drained.empty()) continue;
     for (BatchId id : drained) {
       const ProducerBatch& batch = accumulator_.batch(id);
       if (idempotent()) {
+        // addInFlightBatch (a retry is still listed; the list is a set).
         KS_ASSERT(batch.has_sequence());
         insert_sequence(sequence_state(batch.partition).in_flight_sequences, batch.base_sequence);
       }
@@ -225,7 +197,38 @@ void Sender::poll(sim::SimTime now, const ProducerMetadata& metadata, ProducerOu
     }
     send_produce_request(node, std::move(drained), now, outbox);
   }
-  for (PartitionRef tp : held_back) accumulator_.unmute_partition(tp);
+}
+
+bool Sender::should_stop_drain(PartitionRef partition, const ProducerBatch& head) {
+  KS_ASSERT(idempotent());
+  KS_ASSERT(producer_id_and_epoch_.valid());
+  const PartitionSequenceState* const state = find_sequence_state(partition);
+  // A partition never drained since the producer id was set has the default state under the current epoch
+  // (getOrCreatePartition; its next sequence is 0): nothing to wait for, nothing to restart.
+  if (state == nullptr) return false;
+  // hasStaleProducerIdAndEpoch: the partition's sequences belong to an epoch before the last bump (a bump rewrites
+  // only the partitions that required it, see maybe_resolve_and_bump).
+  const bool stale = state->epoch_generation != epoch_generation_;
+  const bool in_flight = !state->in_flight_sequences.empty();  // hasInflightBatches (re-enqueued retries included)
+  // shouldStopDrainBatchesForPartition, in Kafka's order.
+  if (!head.has_sequence()) {
+    // A new batch waits while the partition has batches of a stale epoch in flight (sequence 0 under the new
+    // epoch could be written before them), and while the fate of earlier sequences is unknown.
+    if (stale && in_flight) return true;
+    if (state->unresolved) return true;
+  }
+  // A retry goes out only as the partition's first in-flight batch, which limits a retrying partition to one
+  // batch in flight.
+  if (head.has_sequence() && in_flight && head.base_sequence != state->in_flight_sequences.front())
+    return true;
+  // maybeUpdateProducerIdAndEpoch, for a batch about to get its sequence: a stale partition with nothing in flight
+  // starts again at sequence 0 under the current epoch (startSequencesAtBeginning).
+  if (!head.has_sequence() && stale) {
+    KS_ASSERT(!in_flight);
+    accumulator_.restart_partition_sequences(partition, producer_id_and_epoch_);
+    restart_sequence_state(partition);
+  }
+  return false;
 }
 
 void Sender::run_expiry(sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox) {

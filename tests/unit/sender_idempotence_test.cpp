@@ -25,13 +25,16 @@ ProducerConfig idempotent_config() {
   return config;
 }
 
+// One topic; by default two partitions, both led by node 1.
 struct Harness {
-  Producer producer{idempotent_config(), 100, sim::Rng::stream(3, "producer/0")};
+  Producer producer;
   ProducerOutbox out;
 
-  Harness() {
+  explicit Harness(std::vector<PartitionLeader> leaders = {{1, 0}, {1, 0}},
+                   const ProducerConfig& config = idempotent_config())
+      : producer(config, 100, sim::Rng::stream(3, "producer/0")) {
     ProducerMetadata metadata;
-    metadata.topics.push_back(TopicMetadata{{{1, 0}, {1, 0}}});
+    metadata.topics.push_back(TopicMetadata{std::move(leaders)});
     producer.set_metadata(metadata);
   }
   void send(sim::Duration t, int32_t partition, uint64_t record_id) {
@@ -278,4 +281,113 @@ TEST_CASE("an epoch bump restarts only the partition that required it; another p
   h.respond(112_ms, c[0], {{1, {Errc::none, 1}}});
   CHECK(h.acked_offsets() == std::map<uint64_t, int64_t>{{2, 0}, {3, 0}, {4, 1}});
   CHECK(h.producer.metrics().epoch_bumps == 1);
+}
+
+TEST_CASE("a retry out of turn stops the drain of its whole node, not only of its partition") {
+  // RecordAccumulator.drainBatchesForOneNode breaks out of its loop when shouldStopDrainBatchesForPartition is true,
+  // and keeps the node's drainIndex at that partition: the partitions after it wait for the next drain too. Both
+  // partitions are led by node 1; the drain index starts at 0 and is left at the last partition visited.
+  Harness h;
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  h.send(0_ms, 1, 1);
+  const auto a = h.poll_and_send(5_ms);  // visits 0, 1: the index stays at 1
+  REQUIRE(a.size() == 1);
+  CHECK(batch_for(a[0], 1).base_sequence == 0);
+  h.send(6_ms, 1, 2);
+  const auto b = h.poll_and_send(11_ms);  // visits 1, 0: the index stays at 0
+  REQUIRE(b.size() == 1);
+  CHECK(batch_for(b[0], 1).base_sequence == 1);
+  // Both fail and go back in sequence order, retried after retry.backoff.ms: A at 112 ms, B at 113 ms.
+  h.respond(12_ms, a[0], {{1, {Errc::not_enough_replicas, -1}}});
+  h.respond(13_ms, b[0], {{1, {Errc::out_of_order_sequence_number, -1}}});
+  const auto c = h.poll_and_send(112_ms);  // visits 0 (empty), 1 (A): the index stays at 1
+  REQUIRE(c.size() == 1);
+  REQUIRE(c[0].partitions.size() == 1);
+  CHECK(batch_for(c[0], 1).base_sequence == 0);
+  // A new batch for partition 0, sendable at 117 ms (linger.ms = 5). The drain starts at partition 1, whose head is
+  // B (sequence 1) while A (sequence 0) is in flight: it stops there, and partition 0 is not reached.
+  h.send(112_ms, 0, 3);
+  CHECK(h.poll_and_send(117_ms).empty());
+  // Once A is acknowledged, B is the first in flight: one request carries B, then partition 0's batch.
+  h.respond(118_ms, c[0], {{1, {Errc::none, 0}}});
+  const auto d = h.poll_and_send(118_ms);
+  REQUIRE(d.size() == 1);
+  REQUIRE(d[0].partitions.size() == 2);
+  CHECK(d[0].partitions[0].partition.partition == 1);
+  CHECK(d[0].partitions[0].batch.base_sequence == 1);
+  CHECK(d[0].partitions[1].partition.partition == 0);
+  CHECK(d[0].partitions[1].batch.base_sequence == 0);
+  h.respond(119_ms, d[0], {{1, {Errc::none, 1}}, {0, {Errc::none, 0}}});
+  CHECK(h.acked_offsets() == std::map<uint64_t, int64_t>{{1, 0}, {2, 1}, {3, 0}});
+}
+
+TEST_CASE("after an epoch bump, a partition takes the new epoch only when drain reaches it") {
+  // TransactionManager.maybeUpdateProducerIdAndEpoch runs inside drainBatchesForOneNode, for the partition whose
+  // new batch is being drained: a partition the bump did not rewrite keeps its old producer state (last acked
+  // sequence, next sequence) until then, even while it has a batch queued for a node that is not drained.
+  Harness h({{1, 0}, {2, 0}});  // partition 0 on node 1, partition 1 on node 2
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  h.send(0_ms, 0, 1);
+  h.send(0_ms, 1, 2);
+  const auto a = h.poll_and_send(5_ms);
+  REQUIRE(a.size() == 2);
+  const ProduceRequest& to_node_1 = a[0].partitions[0].partition.partition == 0 ? a[0] : a[1];
+  const ProduceRequest& to_node_2 = a[0].partitions[0].partition.partition == 0 ? a[1] : a[0];
+  h.respond(6_ms, to_node_2, {{1, {Errc::none, 0}}});
+  CHECK(h.producer.sender().last_acked_sequence({0, 1}) == 0);
+  // Partition 0 fails for good with retries left: an epoch bump for partition 0 (§1.7).
+  h.respond(6_ms, to_node_1, {{0, {Errc::invalid_record, -1}}});
+  h.send(10_ms, 0, 3);  // sendable at 15 ms
+  h.send(12_ms, 1, 4);  // sendable at 17 ms
+  const auto b = h.poll_and_send(15_ms);
+  CHECK(h.producer.metrics().epoch_bumps == 1);
+  REQUIRE(b.size() == 1);
+  REQUIRE(b[0].partitions.size() == 1);
+  CHECK(batch_for(b[0], 0).producer_epoch == 1);
+  CHECK(batch_for(b[0], 0).base_sequence == 0);
+  // Node 2 was not drained: partition 1 still holds epoch 0's state.
+  CHECK(h.producer.sender().last_acked_sequence({0, 1}) == 0);
+  CHECK(h.producer.accumulator().next_sequence({0, 1}) == 1);
+  const auto c = h.poll_and_send(17_ms);
+  REQUIRE(c.size() == 1);
+  CHECK(batch_for(c[0], 1).producer_epoch == 1);
+  CHECK(batch_for(c[0], 1).base_sequence == 0);
+  CHECK(h.producer.sender().last_acked_sequence({0, 1}) == -1);
+  CHECK(h.producer.accumulator().next_sequence({0, 1}) == 1);
+  h.respond(18_ms, b[0], {{0, {Errc::none, 0}}});
+  h.respond(18_ms, c[0], {{1, {Errc::none, 1}}});
+  CHECK(h.acked_offsets() == std::map<uint64_t, int64_t>{{2, 0}, {3, 0}, {4, 1}});
+}
+
+TEST_CASE("unresolved sequences hold back new batches only: the first in-flight retry still goes out") {
+  // shouldStopDrainBatchesForPartition checks hasUnresolvedSequence only for a batch without a sequence; a retry
+  // is drained when its base sequence is the partition's first in flight. delivery.timeout.ms = 200 ms and
+  // request.timeout.ms = 150 ms let a retry in flight expire (markSequenceUnresolved) before its request times out.
+  ProducerConfig config = idempotent_config();
+  config.request_timeout = 150_ms;
+  config.delivery_timeout = 200_ms;
+  Harness h({{1, 0}, {1, 0}}, config);
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  h.send(0_ms, 0, 1);
+  const auto a = h.poll_and_send(5_ms);  // A: sequence 0, created at 0 ms
+  h.send(6_ms, 0, 2);
+  const auto b = h.poll_and_send(11_ms);  // B: sequence 1, created at 6 ms
+  REQUIRE(a.size() == 1);
+  REQUIRE(b.size() == 1);
+  h.respond(12_ms, a[0], {{0, {Errc::not_enough_replicas, -1}}});
+  h.respond(13_ms, b[0], {{0, {Errc::out_of_order_sequence_number, -1}}});
+  const auto c = h.poll_and_send(112_ms);  // A's retry
+  REQUIRE(c.size() == 1);
+  CHECK(batch_for(c[0], 0).base_sequence == 0);
+  CHECK(h.poll_and_send(113_ms).empty());  // B waits for A
+  // At 200 ms A (in flight, in retry) expires: partition 0 is unresolved, and B becomes its first in-flight
+  // sequence. Kafka expires after draining in the same runOnce, so B goes out in this poll or the next one at once.
+  auto d = h.poll_and_send(200_ms);
+  const auto d2 = h.poll_and_send(200_ms);
+  d.insert(d.end(), d2.begin(), d2.end());
+  REQUIRE(d.size() == 1);
+  REQUIRE(d[0].partitions.size() == 1);
+  CHECK(batch_for(d[0], 0).base_sequence == 1);
+  CHECK(batch_for(d[0], 0).record_count == 1);
+  CHECK(h.producer.metrics().batches_expired == 1);
 }

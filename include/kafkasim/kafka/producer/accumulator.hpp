@@ -21,7 +21,7 @@
 //
 // What it leaves out (for now): the pooled free list of BufferPool (it only matters to Java's GC; the memory
 // accounting is the same), transactions, and the TransactionManager's in-flight bookkeeping (unresolved
-// sequences, stale epochs), which belongs to the sender/idempotence slice.
+// sequences, stale epochs), which belongs to the sender: drain asks it through a DrainSequenceGate.
 //
 // Time: Kafka works in milliseconds; here every time is sim::SimTime in nanoseconds, and a record's timestamp
 // (CreateTime) is its send time truncated to milliseconds, as System.currentTimeMillis() would be.
@@ -177,6 +177,24 @@ struct ReadyCheckResult {
 
 class RecordAccumulator;
 
+// The TransactionManager's part in RecordAccumulator.drainBatchesForOneNode for an idempotent producer, which the
+// Sender implements: the accumulator does not keep the per-partition sequence bookkeeping (in-flight sequences,
+// unresolved sequences, the epoch each partition's sequences belong to).
+class DrainSequenceGate {
+ public:
+  // shouldStopDrainBatchesForPartition, asked for each partition whose head batch drain would take, where Kafka
+  // asks it: after the mute, retry-backoff and max.request.size checks and the accumulator's own check that a valid
+  // producer id is set. True makes drain break out of its loop (drainBatchesForOneNode): no partition of the node
+  // after this one is drained in this request, and the node's drain index stays at this partition. On false for a
+  // head without a sequence, the gate has also done what TransactionManager.maybeUpdateProducerIdAndEpoch does for
+  // the partition before its next sequence is read: it may call restart_partition_sequences for `partition` (and no
+  // other accumulator method) before returning.
+  virtual bool should_stop_drain(PartitionRef partition, const ProducerBatch& head) = 0;
+
+ protected:
+  ~DrainSequenceGate() = default;
+};
+
 // Answers, for records the application will send later, whether each send would be *quiet*: appended to the
 // current last batch of its partition with no effect anyone else can see before that batch is drained — no new
 // batch, the batch not full afterwards, its deque holding only that batch (so KafkaProducer.doSend does not wake
@@ -252,9 +270,10 @@ class RecordAccumulator {
 
   // drainBatchesForOneNode: the batches to send to `node` in one ProduceRequest, in drain order. They leave
   // their deques, are closed (their size becomes final) and must later be passed to complete_batch (or
-  // reenqueue for a retry). The caller mutes the drained partitions if max.in.flight is 1.
+  // reenqueue for a retry). The caller mutes the drained partitions if max.in.flight is 1. An idempotent producer
+  // passes its `gate` (shouldStopDrainBatchesForPartition); without one only the producer id's validity is checked.
   std::vector<BatchId> drain(const ProducerMetadata& metadata, int32_t node, int32_t max_request_size_bytes,
-                             sim::SimTime now);
+                             sim::SimTime now, DrainSequenceGate* gate = nullptr);
 
   // reenqueue: put a drained batch back at the head of its partition's deque for a retry. Idempotent batches
   // (with a sequence) are inserted in sequence order. The backoff (retry.backoff.ms, exponential to
@@ -340,8 +359,6 @@ class RecordAccumulator {
   size_t queued_batch_count(PartitionRef partition) const;
   // The ids of the batches queued for a partition, head first.
   std::vector<BatchId> queued_batches(PartitionRef partition) const;
-  // The partitions with at least one queued batch, in (topic, partition) order.
-  const std::set<PartitionRef>& partitions_with_queued_batches() const { return nonempty_; }
   // The head of a partition's deque, or null when nothing is queued.
   const ProducerBatch* head_batch(PartitionRef partition) const;
   const BuiltInPartitioner* partitioner(int32_t topic) const;

@@ -14,14 +14,19 @@
 // Idempotence: the producer id comes from the cluster layer (set_producer_id_and_epoch), which stands in for
 // the InitProducerId round trip (§1.7); until it is set, nothing is drained. The broker de-duplicates; the
 // Sender keeps per-partition sequence bookkeeping (last acked sequence, in-flight sequences) to keep order
-// with up to 5 requests in flight: a retried batch goes out only when it is the partition's first in-flight
-// batch (shouldStopDrainBatchesForPartition), which limits a retrying partition to one batch in flight.
+// with up to 5 requests in flight. The accumulator's drain asks it (should_stop_drain, the DrainSequenceGate)
+// about each partition whose head it would take, as drainBatchesForOneNode asks
+// shouldStopDrainBatchesForPartition: a retried batch goes out only when it is the partition's first in-flight
+// batch, which limits a retrying partition to one batch in flight; a new batch waits while the partition has
+// unresolved sequences or batches of an older epoch in flight; and the first partition that must wait ends the
+// drain of its node.
 //
 // Simplifications (said here so nobody relies on them): the epoch bump (KIP-360) waits until no request is in
-// flight and then restarts the sequences of every partition (Kafka bumps right away and resets partitions
-// lazily as their in-flight batches finish); connections are assumed established except for a fixed
-// reconnect.backoff.ms after a disconnect (no jitter, no exponential growth, no connection setup time, which the
-// cluster layer's network models); no transactions.
+// flight and then restarts the sequences of the partitions that required it (Kafka bumps right away; the other
+// partitions take the new epoch when drain next reaches a new batch of theirs, maybeUpdateProducerIdAndEpoch, as
+// in Kafka); expired batches are failed before drain, not after it in the same pass; connections are assumed
+// established except for a fixed reconnect.backoff.ms after a disconnect (no jitter, no exponential growth, no
+// connection setup time, which the cluster layer's network models); no transactions.
 //
 // MESSAGE_TOO_LARGE for a batch of more than one record splits it (KIP-126, Sender.completeBatch ->
 // RecordAccumulator.splitAndReenqueue, see accumulator.hpp); a single record too large fails.
@@ -133,7 +138,8 @@ struct SenderMetrics {
   sim::Histogram batch_size_bytes;
 };
 
-class Sender {
+// The Sender is the accumulator's DrainSequenceGate (privately: only its own drain calls pass it on).
+class Sender : private DrainSequenceGate {
  public:
   // The accumulator must outlive the Sender; `client_id` is this producer's node id in requests.
   Sender(const ProducerConfig& config, NodeId client_id, RecordAccumulator& accumulator);
@@ -193,6 +199,10 @@ class Sender {
   };
 
   bool idempotent() const { return config_.enable_idempotence; }
+  // DrainSequenceGate: shouldStopDrainBatchesForPartition and, for a batch about to get its first sequence,
+  // maybeUpdateProducerIdAndEpoch (TransactionManager), asked by drain about each partition it would take a batch
+  // from.
+  bool should_stop_drain(PartitionRef partition, const ProducerBatch& head) final;
   void run_expiry(sim::SimTime now, const ProducerMetadata& metadata, ProducerOutbox& outbox);
   void maybe_resolve_and_bump(sim::SimTime now, ProducerOutbox& outbox);
   // requestEpochBumpForPartition.
