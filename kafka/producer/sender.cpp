@@ -235,9 +235,10 @@ void Sender::run_expiry(sim::SimTime now, const ProducerMetadata& metadata, Prod
   // accumulator.expiredBatches: queued batches (fresh or waiting for a retry).
   for (BatchId id : accumulator_.expired_batches(now)) {
     const ProducerBatch& batch = accumulator_.batch(id);
-    if (idempotent() && batch.has_sequence()) {
-      // A retried batch expired: the broker may or may not have it, so the partition's sequences are
-      // unresolved until everything in flight is done (markSequenceUnresolved).
+    if (idempotent() && batch.attempts > 0) {
+      // A retried batch expired (expiredBatch.inRetry()): the broker may or may not have it, so the partition's
+      // sequences are unresolved until everything in flight is done (markSequenceUnresolved). A split part
+      // waiting for its first send has a sequence but is not in retry: Kafka does not mark it.
       sequence_state(batch.partition).unresolved = true;
       any_unresolved_ = true;
     }
@@ -252,7 +253,11 @@ void Sender::run_expiry(sim::SimTime now, const ProducerMetadata& metadata, Prod
     if (now - in_flight.created_time >= config_.delivery_timeout) expired.push_back(id);
   for (BatchId id : expired) {
     const ProducerBatch& batch = accumulator_.batch(id);
-    if (idempotent() && batch.has_sequence()) {
+    // The same rule in flight: only a batch in retry marks its partition unresolved. One that expires on its
+    // first attempt is failed and leaves the in-flight list (handleFailedBatch with adjustSequenceNumbers =
+    // false), and the partition's next batch goes out with the next sequence; if the broker never had it, that
+    // batch gets OUT_OF_ORDER_SEQUENCE_NUMBER.
+    if (idempotent() && batch.attempts > 0) {
       sequence_state(batch.partition).unresolved = true;
       any_unresolved_ = true;
     }

@@ -391,3 +391,30 @@ TEST_CASE("unresolved sequences hold back new batches only: the first in-flight 
   CHECK(batch_for(d[0], 0).record_count == 1);
   CHECK(h.producer.metrics().batches_expired == 1);
 }
+
+TEST_CASE("a batch that expires in flight on its first attempt leaves its partition resolved") {
+  // Sender.sendProducerData fails every expired batch, but calls markSequenceUnresolved only for one in retry
+  // (expiredBatch.inRetry()); failBatch(..., adjustSequenceNumbers = false) then only removes it from the in-flight
+  // list. So the next batch of the partition is drained at once with the next sequence, under the same epoch.
+  // A waits 100 ms for the producer id, so delivery.timeout.ms (200 ms from its creation) ends while its first
+  // request is in flight and before request.timeout.ms (150 ms from the send) would make it a retry.
+  ProducerConfig config = idempotent_config();
+  config.request_timeout = 150_ms;
+  config.delivery_timeout = 200_ms;
+  Harness h({{1, 0}, {1, 0}}, config);
+  h.send(0_ms, 0, 1);
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  const auto a = h.poll_and_send(100_ms);  // A: sequence 0, never answered
+  REQUIRE(a.size() == 1);
+  CHECK(batch_for(a[0], 0).base_sequence == 0);
+  h.send(201_ms, 0, 2);  // A expired at 200 ms, in flight, on its first attempt
+  CHECK(h.poll_and_send(201_ms).empty());  // B lingers (linger.ms = 5)
+  auto b = h.poll_and_send(206_ms);
+  const auto b2 = h.poll_and_send(206_ms);
+  b.insert(b.end(), b2.begin(), b2.end());
+  CHECK(h.producer.metrics().batches_expired == 1);
+  REQUIRE(b.size() == 1);
+  CHECK(batch_for(b[0], 0).base_sequence == 1);
+  CHECK(batch_for(b[0], 0).producer_epoch == 0);
+  CHECK(h.producer.metrics().epoch_bumps == 0);
+}
