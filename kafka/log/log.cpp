@@ -224,19 +224,19 @@ LogReadResult Log::read(int64_t fetch_offset, int64_t max_bytes, int64_t max_off
   // Walk forward past segments with nothing at or after fetch_offset (LocalLog.read's higherSegment loop).
   for (; i < segments_.size(); ++i) {
     const LogSegment& seg = segments_[i];
+    const SegmentBatches& batches = seg.batches();
     const std::size_t first = seg.find_batch(fetch_offset);
-    if (first == seg.batches().size()) continue;
+    if (first == batches.size()) continue;
     // LocalLog.read's maxPosition: the whole segment before the bound's segment, the bound's position in it,
     // nothing after it.
     if (seg.base_offset() > bound.segment_base_offset) return result;
     const int64_t max_position =
         seg.base_offset() < bound.segment_base_offset ? seg.size_bytes() : bound.position;
-    const StoredBatch& first_batch = seg.batches()[first];
-    const int64_t start_position = first_batch.position;
+    const int64_t start_position = batches.position(first);
+    const int64_t first_batch_bytes = batches.end_position(first) - start_position;
     // KIP-74 (LogSegment.read minOneMessage): the first batch is returned whole even if larger than max_bytes.
-    const int64_t adjusted_max = min_one_message ? std::max(max_bytes, int64_t{first_batch.batch.size_bytes})
-                                                 : max_bytes;
-    if (adjusted_max < first_batch.batch.size_bytes) {
+    const int64_t adjusted_max = min_one_message ? std::max(max_bytes, first_batch_bytes) : max_bytes;
+    if (adjusted_max < first_batch_bytes) {
       // Fetch v3+ returns no records instead of a partial first batch (ReplicaManager.readFromLog).
       result.first_entry_incomplete = true;
       return result;
@@ -245,11 +245,11 @@ LogReadResult Log::read(int64_t fetch_offset, int64_t max_bytes, int64_t max_off
     if (fetch_size <= 0) return result;
     std::size_t last = first;
     const int64_t end_position = start_position + fetch_size;
-    int64_t whole_bytes = 0;
+    int64_t whole_end_position = start_position;
     int64_t records = 0;
-    while (last < seg.batches().size() && seg.batches()[last].end_position() <= end_position) {
-      whole_bytes += seg.batches()[last].batch.size_bytes;
-      records += seg.batches()[last].batch.record_count;
+    while (last < batches.size() && batches.end_position(last) <= end_position) {
+      whole_end_position = batches.end_position(last);
+      records += batches.record_count(last);
       ++last;
     }
     KS_ASSERT_GT(last, first);
@@ -257,10 +257,10 @@ LogReadResult Log::read(int64_t fetch_offset, int64_t max_bytes, int64_t max_off
     result.segment_base_offset = seg.base_offset();
     result.position = start_position;
     result.bytes = fetch_size;
-    result.batches = std::span<const StoredBatch>(seg.batches().data() + first, last - first);
-    result.whole_batch_bytes = whole_bytes;
+    result.batches = StoredBatchRange(batches, first, last);
+    result.whole_batch_bytes = whole_end_position - start_position;
     result.record_count = records;
-    result.next_fetch_offset = seg.batches()[last - 1].batch.next_offset();
+    result.next_fetch_offset = batches.last_offset(last - 1) + 1;
     return result;
   }
   // Every record at or after fetch_offset was removed (LocalLog.read's final empty case).

@@ -22,6 +22,7 @@ LogSegment::LogSegment(int64_t base_offset, FileId file_id, sim::SimTime created
       // AbstractIndex rounds the preallocated size down to a whole number of entries.
       max_offset_index_entries_(index_bytes / offset_index_entry_bytes),
       max_time_index_entries_(index_bytes / time_index_entry_bytes),
+      batches_(base_offset),
       next_offset_(base_offset) {
   KS_ASSERT_GE(base_offset, 0);
   KS_ASSERT_GE(roll_jitter, sim::Duration::zero());
@@ -37,8 +38,9 @@ RollReason LogSegment::should_roll(const RollParams& params) const {
   KS_ASSERT_GT(params.messages_size_bytes, 0);
   KS_ASSERT_GT(params.max_segment_bytes, 0);
   // `size > segment.bytes - messagesSize`: the append would make the segment larger than segment.bytes.
-  if (size_bytes_ > params.max_segment_bytes - params.messages_size_bytes) return RollReason::size;
-  if (size_bytes_ > 0) {
+  const int64_t size = size_bytes();
+  if (size > params.max_segment_bytes - params.messages_size_bytes) return RollReason::size;
+  if (size > 0) {
     // LogSegment.timeWaitedForRoll: measured from the first batch's max timestamp when known, so that a
     // follower rolls where the leader did; from the segment's creation otherwise.
     const sim::Duration waited = rolling_based_timestamp_.has_value()
@@ -59,7 +61,7 @@ void LogSegment::append(std::span<const RecordBatch> batches, int64_t index_inte
   KS_ASSERT(!batches.empty());
   KS_ASSERT_GE(batches.front().base_offset, next_offset());
   KS_ASSERT_GE(index_interval_bytes, 0);
-  const int64_t physical_position = size_bytes_;
+  const int64_t physical_position = size_bytes();
   int64_t append_bytes = 0;
   const std::size_t first_new = batches_.size();
   std::size_t max_ts_index = first_new;
@@ -76,17 +78,16 @@ void LogSegment::append(std::span<const RecordBatch> batches, int64_t index_inte
       max_ts_index = first_new + i;
     }
     KS_ASSERT_LE(physical_position + append_bytes + b.size_bytes, int32_max);
-    batches_.push_back(StoredBatch{b, static_cast<int32_t>(physical_position + append_bytes), false, false});
+    batches_.push_back(b);  // at position physical_position + append_bytes
     append_bytes += b.size_bytes;
   }
-  next_offset_ = batches_.back().batch.next_offset();
+  next_offset_ = batches.back().next_offset();
   // The log write, and maybe an offset-index and a time-index entry: one allocation for a fresh outbox rather
   // than the vector growing one op at a time.
   // (Reserving exactly size + 3 would defeat the doubling when one outbox takes the appends of many partitions.)
   if (out.capacity() - out.size() < 3) out.reserve(std::max(out.size() + 3, 2 * out.capacity()));
   out.push_back(StorageOp{StorageOpKind::write, FileKind::log, file_id_, physical_position, append_bytes, -1, {}});
   if (physical_position == 0) rolling_based_timestamp_ = append_max_ts;
-  size_bytes_ += append_bytes;
   if (!max_timestamp_so_far_.has_value() || *append_max_ts > *max_timestamp_so_far_) {
     max_timestamp_so_far_ = append_max_ts;
     max_timestamp_batch_ = max_ts_index;
@@ -98,12 +99,12 @@ void LogSegment::append(std::span<const RecordBatch> batches, int64_t index_inte
     out.push_back(StorageOp{StorageOpKind::write, FileKind::offset_index, file_id_,
                             offset_index_entries_ * offset_index_entry_bytes, offset_index_entry_bytes, -1, {}});
     ++offset_index_entries_;
-    batches_.back().has_offset_index_entry = true;
+    batches_.set_offset_index_entry(batches_.size() - 1, true);
     maybe_append_time_index_entry(false, out);
     bytes_since_last_index_entry_ = 0;
   }
   bytes_since_last_index_entry_ += append_bytes;
-  KS_ASSERT_EQ(batches_.back().end_position(), size_bytes_);
+  KS_ASSERT_EQ(batches_.end_position(), physical_position + append_bytes);
 }
 
 void LogSegment::maybe_append_time_index_entry(bool skip_full_check, StorageOps& out) {
@@ -117,7 +118,7 @@ void LogSegment::maybe_append_time_index_entry(bool skip_full_check, StorageOps&
   ++time_index_entries_;
   last_time_index_timestamp_ = max_timestamp_so_far_;
   KS_ASSERT_LT(max_timestamp_batch_, batches_.size());
-  batches_[max_timestamp_batch_].has_time_index_entry = true;
+  batches_.set_time_index_entry(max_timestamp_batch_, true);
 }
 
 void LogSegment::on_become_inactive(StorageOps& out) {
@@ -137,17 +138,22 @@ std::size_t LogSegment::find_batch(int64_t offset) const {
   if (n == 0 || offset >= next_offset_) return n;  // i.e. batches_[n - 1].batch.last_offset() < offset
   std::size_t hi = n - 1;  // batches_[hi] holds `offset` or lies after it
   std::size_t step = 1;
-  while (hi >= step && batches_[hi - step].batch.last_offset() >= offset) {
+  while (hi >= step && batches_.last_offset(hi - step) >= offset) {
     hi -= step;
     step *= 2;
   }
   // Everything before `lo` lies before `offset` (batches_[hi - step] does when hi >= step).
-  const std::size_t lo = hi >= step ? hi - step + 1 : 0;
-  const auto first = batches_.begin() + static_cast<std::ptrdiff_t>(lo);
-  const auto last = batches_.begin() + static_cast<std::ptrdiff_t>(hi);
-  const auto it = std::partition_point(first, last,
-                                       [offset](const StoredBatch& s) { return s.batch.last_offset() < offset; });
-  return static_cast<std::size_t>(it - batches_.begin());
+  std::size_t lo = hi >= step ? hi - step + 1 : 0;
+  // Binary search of [lo, hi] for the first batch whose last offset is >= `offset` (batches_[hi]'s is).
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (batches_.last_offset(mid) < offset) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 void LogSegment::recompute_timestamps_after_cut() {
@@ -155,13 +161,13 @@ void LogSegment::recompute_timestamps_after_cut() {
   last_time_index_timestamp_.reset();
   max_timestamp_batch_ = 0;
   for (std::size_t i = 0; i < batches_.size(); ++i) {
-    const StoredBatch& s = batches_[i];
-    if (!max_timestamp_so_far_.has_value() || s.batch.max_timestamp > *max_timestamp_so_far_) {
-      max_timestamp_so_far_ = s.batch.max_timestamp;
+    const sim::SimTime max_timestamp = batches_.max_timestamp(i);
+    if (!max_timestamp_so_far_.has_value() || max_timestamp > *max_timestamp_so_far_) {
+      max_timestamp_so_far_ = max_timestamp;
       max_timestamp_batch_ = i;
     }
     // A time-index entry's timestamp is the max timestamp of the batch it points at.
-    if (s.has_time_index_entry) last_time_index_timestamp_ = s.batch.max_timestamp;
+    if (batches_.has_time_index_entry(i)) last_time_index_timestamp_ = max_timestamp;
   }
 }
 
@@ -171,21 +177,21 @@ int64_t LogSegment::truncate_to(int64_t offset, sim::SimTime now, StorageOps& ou
   // LogSegment.truncateTo resets the index byte counter whether or not anything is removed.
   bytes_since_last_index_entry_ = 0;
   if (keep == batches_.size()) return 0;
-  const int64_t new_size = batches_[keep].position;
+  const int64_t old_size = size_bytes();
   for (std::size_t i = keep; i < batches_.size(); ++i) {
-    if (batches_[i].has_offset_index_entry) --offset_index_entries_;
-    if (batches_[i].has_time_index_entry) --time_index_entries_;
+    if (batches_.has_offset_index_entry(i)) --offset_index_entries_;
+    if (batches_.has_time_index_entry(i)) --time_index_entries_;
   }
-  batches_.erase(batches_.begin() + static_cast<std::ptrdiff_t>(keep), batches_.end());
-  next_offset_ = batches_.empty() ? base_offset_ : batches_.back().batch.next_offset();
-  const int64_t removed = size_bytes_ - new_size;
-  size_bytes_ = new_size;
+  batches_.truncate(keep);
+  next_offset_ = batches_.empty() ? base_offset_ : batches_.last_offset(keep - 1) + 1;
+  const int64_t new_size = size_bytes();
+  const int64_t removed = old_size - new_size;
   out.push_back(StorageOp{StorageOpKind::truncate, FileKind::log, file_id_, new_size, 0, -1, {}});
   out.push_back(StorageOp{StorageOpKind::truncate, FileKind::offset_index, file_id_,
                           offset_index_entries_ * offset_index_entry_bytes, 0, -1, {}});
   out.push_back(StorageOp{StorageOpKind::truncate, FileKind::time_index, file_id_,
                           time_index_entries_ * time_index_entry_bytes, 0, -1, {}});
-  if (size_bytes_ == 0) {
+  if (new_size == 0) {
     created_time_ = now;
     rolling_based_timestamp_.reset();
   }
@@ -199,17 +205,17 @@ int64_t LogSegment::truncate_to(int64_t offset, sim::SimTime now, StorageOps& ou
 int64_t LogSegment::recover(int64_t durable_bytes, int64_t index_interval_bytes, sim::SimTime now,
                             StorageOps& out) {
   KS_ASSERT_GE(durable_bytes, 0);
-  KS_ASSERT_LE(durable_bytes, size_bytes_);
+  KS_ASSERT_LE(durable_bytes, size_bytes());
   // The recovery scan reads every byte that survived.
   if (durable_bytes > 0)
     out.push_back(StorageOp{StorageOpKind::read, FileKind::log, file_id_, 0, durable_bytes, -1, {}});
   std::size_t keep = 0;
-  while (keep < batches_.size() && batches_[keep].end_position() <= durable_bytes) ++keep;
-  batches_.erase(batches_.begin() + static_cast<std::ptrdiff_t>(keep), batches_.end());
-  next_offset_ = batches_.empty() ? base_offset_ : batches_.back().batch.next_offset();
-  const int64_t valid_bytes = batches_.empty() ? 0 : batches_.back().end_position();
-  const int64_t truncated = size_bytes_ - valid_bytes;
-  size_bytes_ = valid_bytes;
+  while (keep < batches_.size() && batches_.end_position(keep) <= durable_bytes) ++keep;
+  const int64_t size_before = size_bytes();
+  batches_.truncate(keep);
+  next_offset_ = batches_.empty() ? base_offset_ : batches_.last_offset(keep - 1) + 1;
+  const int64_t valid_bytes = size_bytes();
+  const int64_t truncated = size_before - valid_bytes;
   if (truncated > 0)
     out.push_back(StorageOp{StorageOpKind::truncate, FileKind::log, file_id_, valid_bytes, 0, -1, {}});
 
@@ -222,24 +228,25 @@ int64_t LogSegment::recover(int64_t durable_bytes, int64_t index_interval_bytes,
   last_time_index_timestamp_.reset();
   int64_t last_index_entry_position = 0;
   for (std::size_t i = 0; i < batches_.size(); ++i) {
-    StoredBatch& s = batches_[i];
-    s.has_offset_index_entry = false;
-    s.has_time_index_entry = false;
-    if (!max_timestamp_so_far_.has_value() || s.batch.max_timestamp > *max_timestamp_so_far_) {
-      max_timestamp_so_far_ = s.batch.max_timestamp;
+    batches_.set_offset_index_entry(i, false);
+    batches_.set_time_index_entry(i, false);
+    const sim::SimTime max_timestamp = batches_.max_timestamp(i);
+    if (!max_timestamp_so_far_.has_value() || max_timestamp > *max_timestamp_so_far_) {
+      max_timestamp_so_far_ = max_timestamp;
       max_timestamp_batch_ = i;
     }
-    if (s.position - last_index_entry_position > index_interval_bytes &&
+    const int64_t position = batches_.position(i);
+    if (position - last_index_entry_position > index_interval_bytes &&
         offset_index_entries_ < max_offset_index_entries_) {
       ++offset_index_entries_;
-      s.has_offset_index_entry = true;
+      batches_.set_offset_index_entry(i, true);
       if (time_index_entries_ < max_time_index_entries_ - 1 &&
           (!last_time_index_timestamp_.has_value() || *max_timestamp_so_far_ > *last_time_index_timestamp_)) {
         ++time_index_entries_;
         last_time_index_timestamp_ = max_timestamp_so_far_;
-        batches_[max_timestamp_batch_].has_time_index_entry = true;
+        batches_.set_time_index_entry(max_timestamp_batch_, true);
       }
-      last_index_entry_position = s.position;
+      last_index_entry_position = position;
     }
   }
   out.push_back(StorageOp{StorageOpKind::truncate, FileKind::offset_index, file_id_, 0, 0, -1, {}});
@@ -258,7 +265,7 @@ int64_t LogSegment::recover(int64_t durable_bytes, int64_t index_interval_bytes,
     rolling_based_timestamp_.reset();
     created_time_ = now;
   } else {
-    rolling_based_timestamp_ = batches_.front().batch.max_timestamp;
+    rolling_based_timestamp_ = batches_.max_timestamp(0);
   }
   KS_ASSERT_GE(truncated, 0);
   return truncated;

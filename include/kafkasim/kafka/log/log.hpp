@@ -26,6 +26,7 @@
 #include "kafkasim/kafka/log/log_config.hpp"
 #include "kafkasim/kafka/log/log_segment.hpp"
 #include "kafkasim/kafka/log/log_types.hpp"
+#include "kafkasim/kafka/log/segment_batches.hpp"
 #include "kafkasim/sim/rng.hpp"
 #include "kafkasim/sim/time.hpp"
 
@@ -49,7 +50,7 @@ struct LogReadResult {
   int64_t position = 0;
   int64_t bytes = 0;
   // The whole batches inside the slice, in offset order. Valid until the next call that changes the log.
-  std::span<const StoredBatch> batches;
+  StoredBatchRange batches;
   int64_t whole_batch_bytes = 0;
   int64_t record_count = 0;
   // Where the next fetch starts: one past the last whole batch, or the fetch offset when nothing was read.

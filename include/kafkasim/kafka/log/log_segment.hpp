@@ -2,18 +2,18 @@
 // (reference/kafka-behaviour.md §2.4; storage/.../log/LogSegment.java, OffsetIndex.java, TimeIndex.java).
 //
 // The segment keeps the accounting Kafka's LogSegment keeps in memory — size, the bytes since the last index
-// entry, the max timestamp so far, the index entry counts — and a list of the stored batches (offsets,
-// positions, sizes) so that reads, truncation and recovery can cut at batch boundaries exactly. It emits the
-// file operations of each step into a `StorageOps` outbox and never performs them.
+// entry, the max timestamp so far, the index entry counts — and the stored batches (offsets, positions, sizes,
+// in the compact SegmentBatches) so that reads, truncation and recovery can cut at batch boundaries exactly. It
+// emits the file operations of each step into a `StorageOps` outbox and never performs them.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <vector>
 
 #include "kafkasim/kafka/log/log_types.hpp"
+#include "kafkasim/kafka/log/segment_batches.hpp"
 #include "kafkasim/sim/time.hpp"
 
 namespace kafkasim::kafka {
@@ -39,7 +39,7 @@ class LogSegment {
 
   int64_t base_offset() const { return base_offset_; }
   FileId file_id() const { return file_id_; }
-  int64_t size_bytes() const { return size_bytes_; }
+  int64_t size_bytes() const { return batches_.end_position(); }
   sim::SimTime created_time() const { return created_time_; }
   sim::Duration roll_jitter() const { return roll_jitter_; }
   bool empty() const { return batches_.empty(); }
@@ -53,7 +53,7 @@ class LogSegment {
   int64_t max_offset_index_entries() const { return max_offset_index_entries_; }
   int64_t max_time_index_entries() const { return max_time_index_entries_; }
   int64_t bytes_since_last_index_entry() const { return bytes_since_last_index_entry_; }
-  const std::vector<StoredBatch>& batches() const { return batches_; }
+  const SegmentBatches& batches() const { return batches_; }
 
   // LogSegment.shouldRoll, in Kafka's order of checks.
   RollReason should_roll(const RollParams& params) const;
@@ -71,9 +71,9 @@ class LogSegment {
   std::size_t find_batch(int64_t offset) const;
   // File position of `offset`: the start of the batch holding it, or the segment size past the last batch.
   int64_t position_of(int64_t offset) const {
-    if (offset >= next_offset_) return size_bytes_;  // past the last batch: find_batch's first check, inlined
+    if (offset >= next_offset_) return size_bytes();  // past the last batch: find_batch's first check, inlined
     const std::size_t i = find_batch(offset);
-    return i == batches_.size() ? size_bytes_ : batches_[i].position;
+    return i == batches_.size() ? size_bytes() : batches_.position(i);
   }
 
   // LogSegment.truncateTo: drop every batch whose last offset is >= `offset` and the index entries that point
@@ -102,11 +102,11 @@ class LogSegment {
   int64_t max_offset_index_entries_;
   int64_t max_time_index_entries_;
 
-  std::vector<StoredBatch> batches_;
+  // The stored batches; their end position is the segment's size.
+  SegmentBatches batches_;
   // batches_.back().batch.next_offset(), or base_offset_ when empty: kept here so that lookups at or past the
   // end (a caught-up fetch, the LEO's position) need not load the last batch.
   int64_t next_offset_;
-  int64_t size_bytes_ = 0;
   int64_t bytes_since_last_index_entry_ = 0;
   int64_t offset_index_entries_ = 0;
   int64_t time_index_entries_ = 0;

@@ -76,10 +76,11 @@ struct RecordBatch {
 };
 
 // A batch as stored in a segment: where it sits in the `.log` file and whether an index entry refers to it.
+// Segments keep their batches packed (SegmentBatches, 32 bytes a batch) and rebuild this on reading.
 struct StoredBatch {
   RecordBatch batch;
   // Byte position in the segment's `.log` file. A segment never exceeds 2 GiB (LogSegment checks it, as Kafka's
-  // int32 file positions do), and int32 keeps this record at 64 bytes: logs hold millions of them.
+  // int32 file positions do).
   int32_t position = 0;
   // An offset-index entry (largest offset of the append ending with this batch) was written before the append.
   bool has_offset_index_entry = false;
