@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kafkasim/sim/assert.hpp"
+#include "kafkasim/sim/index_iterator.hpp"
 
 namespace kafkasim::sim {
 
@@ -83,33 +84,7 @@ class ChunkedVector {
   }
   void clear() { truncate(0); }
 
-  class const_iterator {
-   public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const T*;
-    using reference = const T&;
-
-    const_iterator() = default;
-    const_iterator(const ChunkedVector* v, std::size_t i) : v_(v), i_(i) {}
-    const T& operator*() const { return (*v_)[i_]; }
-    const T* operator->() const { return &(*v_)[i_]; }
-    const_iterator& operator++() {
-      ++i_;
-      return *this;
-    }
-    const_iterator operator++(int) {
-      const_iterator old = *this;
-      ++i_;
-      return old;
-    }
-    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
-
-   private:
-    const ChunkedVector* v_ = nullptr;
-    std::size_t i_ = 0;
-  };
+  using const_iterator = IndexIterator<ChunkedVector>;
   const_iterator begin() const { return const_iterator(this, 0); }
   const_iterator end() const { return const_iterator(this, size_); }
 

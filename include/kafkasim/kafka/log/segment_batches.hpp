@@ -24,6 +24,7 @@
 #include "kafkasim/kafka/log/log_types.hpp"
 #include "kafkasim/sim/assert.hpp"
 #include "kafkasim/sim/chunked_vector.hpp"
+#include "kafkasim/sim/index_iterator.hpp"
 #include "kafkasim/sim/time.hpp"
 
 namespace kafkasim::kafka {
@@ -130,32 +131,7 @@ class SegmentBatches {
   }
 
   // Iterates rebuilt StoredBatches (by value).
-  class const_iterator {
-   public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = StoredBatch;
-    using difference_type = std::ptrdiff_t;
-    using pointer = void;
-    using reference = StoredBatch;
-
-    const_iterator() = default;
-    const_iterator(const SegmentBatches* batches, std::size_t i) : batches_(batches), i_(i) {}
-    StoredBatch operator*() const { return (*batches_)[i_]; }
-    const_iterator& operator++() {
-      ++i_;
-      return *this;
-    }
-    const_iterator operator++(int) {
-      const_iterator old = *this;
-      ++i_;
-      return old;
-    }
-    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
-
-   private:
-    const SegmentBatches* batches_ = nullptr;
-    std::size_t i_ = 0;
-  };
+  using const_iterator = sim::IndexIterator<SegmentBatches>;
   const_iterator begin() const { return const_iterator(this, 0); }
   const_iterator end() const { return const_iterator(this, size()); }
 
