@@ -354,36 +354,57 @@ void ReplicaManager::send_fetch_response(const FetchRequest& read, FetchContext&
 
 bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
   // DelayedFetch.tryComplete (§2.8 step 7).
+  int64_t accumulated_bytes = 0;
+  for (std::size_t i = 0; i < op.request.partitions.size(); ++i) {
+    if (fetch_partition_completes(op, i, accumulated_bytes)) return true;
+  }
+  return accumulated_bytes >= op.request.min_bytes;
+}
+
+bool ReplicaManager::fetch_is_satisfied_after_change(const DelayedFetch& op, PartitionRef ref) const {
+  // tryComplete's answer does not depend on the order of the walk: it is true when some partition completes the
+  // fetch on its own or when the partitions' bytes add up to fetch.min.bytes, and bytes are never negative. So the
+  // partition that changed, which usually settles it (new data against the default fetch.min.bytes = 1), is
+  // checked first; only if it does not settle it alone is every partition walked as Kafka walks them.
+  const std::vector<FetchPartitionRequest>& partitions = op.request.partitions;
+  for (std::size_t i = 0; i < partitions.size(); ++i) {
+    if (partitions[i].partition != ref) continue;
+    int64_t bytes = 0;
+    if (fetch_partition_completes(op, i, bytes)) return true;
+    break;
+  }
+  return fetch_is_satisfied(op);
+}
+
+bool ReplicaManager::fetch_partition_completes(const DelayedFetch& op, std::size_t i,
+                                               int64_t& accumulated_bytes) const {
   const FetchRequest& request = op.request;
   const bool from_follower = request.replica_id != consumer_replica_id;
-  int64_t accumulated_bytes = 0;
-  for (std::size_t i = 0; i < request.partitions.size(); ++i) {
-    const FetchPartitionRequest& pr = request.partitions[i];
-    const Partition* p = op.targets[i];
-    // The partition was lost, or the leader epoch moved: answer now with the error.
-    if (p == nullptr || !p->is_leader()) return true;
-    if (pr.current_leader_epoch != no_leader_epoch && pr.current_leader_epoch != p->leader_epoch()) return true;
-    const LogOffsetPosition& fetch_pos = op.fetch_positions[i];
-    const int64_t end_offset = from_follower ? p->log_end_offset() : p->high_watermark();
-    if (end_offset != fetch_pos.offset) {
-      const LogOffsetPosition end_pos = p->log().offset_position(end_offset);
-      // The end moved to an older segment (truncation) or the fetch offset's segment is no longer the
-      // last one: complete, a re-read sorts it out.
-      if (end_pos.segment_base_offset < fetch_pos.segment_base_offset) return true;
-      if (fetch_pos.segment_base_offset < end_pos.segment_base_offset) return true;
-      if (fetch_pos.offset < end_offset) {
-        accumulated_bytes += std::min(end_pos.position - fetch_pos.position, int64_t{pr.partition_max_bytes});
-        // Every other exit answers true and the sum only grows: enough bytes settle it without the rest.
-        if (accumulated_bytes >= request.min_bytes) return true;
-      }
-    }
-    if (from_follower && pr.last_fetched_epoch != undefined_epoch) {
-      Errc error = Errc::none;
-      const auto diverging = p->diverging_epoch(pr.last_fetched_epoch, pr.fetch_offset, error);
-      if (error != Errc::none || diverging.has_value()) return true;
+  const FetchPartitionRequest& pr = request.partitions[i];
+  const Partition* p = op.targets[i];
+  // The partition was lost, or the leader epoch moved: answer now with the error.
+  if (p == nullptr || !p->is_leader()) return true;
+  if (pr.current_leader_epoch != no_leader_epoch && pr.current_leader_epoch != p->leader_epoch()) return true;
+  const LogOffsetPosition& fetch_pos = op.fetch_positions[i];
+  const int64_t end_offset = from_follower ? p->log_end_offset() : p->high_watermark();
+  if (end_offset != fetch_pos.offset) {
+    const LogOffsetPosition end_pos = p->log().offset_position(end_offset);
+    // The end moved to an older segment (truncation) or the fetch offset's segment is no longer the
+    // last one: complete, a re-read sorts it out.
+    if (end_pos.segment_base_offset < fetch_pos.segment_base_offset) return true;
+    if (fetch_pos.segment_base_offset < end_pos.segment_base_offset) return true;
+    if (fetch_pos.offset < end_offset) {
+      accumulated_bytes += std::min(end_pos.position - fetch_pos.position, int64_t{pr.partition_max_bytes});
+      // Every other exit answers true and the sum only grows: enough bytes settle it without the rest.
+      if (accumulated_bytes >= request.min_bytes) return true;
     }
   }
-  return accumulated_bytes >= request.min_bytes;
+  if (from_follower && pr.last_fetched_epoch != undefined_epoch) {
+    Errc error = Errc::none;
+    const auto diverging = p->diverging_epoch(pr.last_fetched_epoch, pr.fetch_offset, error);
+    if (error != Errc::none || diverging.has_value()) return true;
+  }
+  return false;
 }
 
 void ReplicaManager::complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out) {
@@ -402,7 +423,7 @@ void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, B
   for (const uint64_t id : ids) {
     const DelayedFetch* op = fetch_purgatory_.find(id);
     if (op == nullptr) continue;
-    if (fetch_is_satisfied(*op)) complete_fetch(id, now, out);
+    if (fetch_is_satisfied_after_change(*op, ref)) complete_fetch(id, now, out);
   }
   watch_scratch_ = std::move(ids);
 }

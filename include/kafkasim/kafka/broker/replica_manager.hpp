@@ -124,7 +124,14 @@ class ReplicaManager {
   FetchResponse read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
                               bool update_fetch_state, sim::SimTime now, BrokerOutbox& out);
   bool try_complete_produce(DelayedProduce& op) const;
+  // DelayedFetch.tryComplete over every partition of the fetch, in request order.
   bool fetch_is_satisfied(const DelayedFetch& op) const;
+  // The same answer, after a change to partition `ref`: that partition alone is checked first.
+  bool fetch_is_satisfied_after_change(const DelayedFetch& op, PartitionRef ref) const;
+  // Partition `i`'s part of tryComplete: its readable bytes are added to `accumulated_bytes`; true if that makes
+  // fetch.min.bytes, or if the partition completes the fetch on its own (an error, a moved epoch or segment, a
+  // diverging epoch).
+  bool fetch_partition_completes(const DelayedFetch& op, std::size_t i, int64_t& accumulated_bytes) const;
   void complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out);
   // processResponseCallback: the context turns what was read into the response, which is sent.
   void send_fetch_response(const FetchRequest& read, FetchContext& context, FetchResponse response, sim::SimTime now,
