@@ -750,7 +750,8 @@ void World::run_retention(Broker& b) {
     // Consumers read from the leader, so the batches its retention deletes can no longer be fetched.
     const bool track = p->is_leader() && groups_reading_topic_[static_cast<size_t>(ref.topic)] > 0;
     deleted_scratch_.clear();
-    const kafka::RetentionResult r = p->delete_old_segments(engine_.now(), ops, track ? &deleted_scratch_ : nullptr);
+    const kafka::RetentionResult r =
+        b.rm->delete_old_segments(ref, engine_.now(), ops, track ? &deleted_scratch_ : nullptr);
     for (const kafka::RecordBatch& batch : deleted_scratch_) {
       if (sent_batches_.contains(batch.tag)) deleted_unread_.push_back({ref, batch.last_offset(), batch.tag});
     }

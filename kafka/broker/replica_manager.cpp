@@ -230,7 +230,7 @@ void ReplicaManager::check_delayed_produces(PartitionRef ref, BrokerOutbox& out)
 void ReplicaManager::on_high_watermark_increased(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {
   // Partition.tryCompleteDelayedRequests: produce first, then fetch.
   check_delayed_produces(ref, out);
-  check_delayed_fetches(ref, now, out);
+  check_delayed_fetches(ref, now, out, /*high_watermark_only=*/true);
 }
 
 // ---- fetch ----
@@ -332,7 +332,7 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
     positions.push_back(targets[i]->log().offset_position(pr.fetch_offset));
   }
   const sim::SimTime deadline = now + read.max_wait;
-  DelayedFetch op{std::move(read), std::move(targets), std::move(positions), std::move(context)};
+  DelayedFetch op{std::move(read), std::move(targets), std::move(positions), std::move(context), unchecked_log_changes_};
   // tryCompleteElseWatch: the accumulated-bytes rule of DelayedFetch may already hold.
   if (fetch_is_satisfied(op)) {
     send_fetch_response(op.request, op.context, std::move(response), now, out);
@@ -417,15 +417,37 @@ void ReplicaManager::complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox&
   positions_scratch_ = std::move(op.fetch_positions);
 }
 
-void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out) {
+void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out,
+                                           bool high_watermark_only) {
   std::vector<uint64_t> ids = std::move(watch_scratch_);
   fetch_purgatory_.watching(ref, ids);
   for (const uint64_t id : ids) {
-    const DelayedFetch* op = fetch_purgatory_.find(id);
+    DelayedFetch* op = fetch_purgatory_.find(id);
     if (op == nullptr) continue;
-    if (fetch_is_satisfied_after_change(*op, ref)) complete_fetch(id, now, out);
+    // A follower's fetch waits for its partitions' log end, not their HW. What its tryComplete reads — each
+    // partition's leadership and leader epoch, log end offset, segments and epoch cache — changes only by a leader
+    // append, become_leader or become_follower, each of which re-checks every fetch watching the partition at once
+    // (not high_watermark_only), or by retention (unchecked_log_changes_). So after an HW or ISR change alone, a
+    // follower's fetch found not satisfied since the last retention pass is still not satisfied: Kafka's walk
+    // would answer false, and it is skipped.
+    if (high_watermark_only && op->request.replica_id != consumer_replica_id &&
+        op->checked_at_log_changes == unchecked_log_changes_)
+      continue;
+    if (fetch_is_satisfied_after_change(*op, ref)) {
+      complete_fetch(id, now, out);
+    } else {
+      op->checked_at_log_changes = unchecked_log_changes_;
+    }
   }
   watch_scratch_ = std::move(ids);
+}
+
+RetentionResult ReplicaManager::delete_old_segments(PartitionRef ref, sim::SimTime now, StorageOps& out,
+                                                    std::vector<RecordBatch>* deleted_batches) {
+  Partition* p = partition(ref);
+  KS_ASSERT(p != nullptr);
+  ++unchecked_log_changes_;
+  return p->delete_old_segments(now, out, deleted_batches);
 }
 
 // ---- follower side ----

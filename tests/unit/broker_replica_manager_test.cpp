@@ -669,3 +669,61 @@ TEST_CASE("a follower that follows the leader's log start offset trims its leade
   b1.partition(tp)->check_invariants();
   b2.partition(tp)->check_invariants();
 }
+
+TEST_CASE("a parked follower fetch whose segment retention rolled completes at the next check of any of its partitions") {
+  // Leader of tp and tp1 since 0 s, replicas {1, 2, 3}, ISR {1, 3}, retention.ms = 0. Everything happens 40 s
+  // later, so follower 2, catching up from offset 0, was never caught up and does not hold the HW back (§3.3
+  // rule 2). Worked out from §2.5, §2.8, §3.3 and §3.4 (times after 40 s):
+  //  1 ms: 5 records (400 B) to each partition: both LEOs 5, HWs 0 (follower 3's LEOs are unknown).
+  //  2 ms: follower 3 fetches tp@5, tp1@5 (max_wait 0): both HWs become 5.
+  //  2.5 ms: 5 more records (400 B) to tp1: its LEO is 10, its HW stays 5.
+  //  3 ms: follower 2 fetches tp@0, tp1@0 with fetch.min.bytes 1,000,000 and up to 60 s: below both HWs, so it
+  //        does not join the ISR; 1,200 B are readable, too few, so the fetch is parked, both fetch offsets in
+  //        the partitions' first segments.
+  //  4 ms: retention on tp: HW = LEO, so the active segment, older than retention.ms = 0, is deleted after a roll
+  //        to a new segment at 5. tp's log end now lies in a newer segment than follower 2's fetch offset:
+  //        DelayedFetch.tryComplete's case F, but retention does not check the purgatory.
+  //  5 ms: follower 3 fetches tp1@10: tp1's HW rises 5 -> 10, and the purgatory checks the fetches watching tp1.
+  //        Follower 2's is one; tp1's 800 B are too few, but the walk reaches tp, finds case F and completes the
+  //        fetch now, not at 60 s.
+  BrokerOutbox out;
+  ReplicaManager rm(broker_config(1, 1), SimTime::zero());
+  for (const PartitionRef ref : {tp, tp1}) {
+    PartitionConfig pc;
+    pc.log = rm.default_log_config();
+    pc.log.retention_ms = 0;
+    pc.log.retention_bytes = -1;
+    rm.add_partition(ref, pc, static_cast<uint32_t>(ref.partition + 1), sim::Rng::stream(3, "log"), SimTime::zero(),
+                     out);
+    rm.become_leader(ref, 0, {1, 3}, {1, 2, 3}, SimTime::zero(), out);
+  }
+  auto fetch = [](NodeId replica, int64_t tp_offset, int64_t tp1_offset, Duration max_wait, int32_t min_bytes) {
+    FetchRequest r = follower_fetch(replica, tp_offset, max_wait, -1, tp);
+    r.partitions.push_back(follower_fetch(replica, tp1_offset, max_wait, -1, tp1).partitions[0]);
+    r.min_bytes = min_bytes;
+    return r;
+  };
+  rm.handle_produce(produce(1, {{tp, batch(5, 400)}, {tp1, batch(5, 400)}}), at(40_s + 1_ms), out);
+  rm.handle_fetch(fetch(3, 5, 5, 0_ms, 1), at(40_s + 2_ms), out);
+  rm.handle_produce(produce(1, {{tp1, batch(5, 400)}}), at(40_s + 2500_us), out);
+  REQUIRE(rm.partition(tp)->high_watermark() == 5);
+  REQUIRE(rm.partition(tp1)->high_watermark() == 5);
+  out.clear();
+  rm.handle_fetch(fetch(2, 0, 0, 60_s, 1'000'000), at(40_s + 3_ms), out);
+  REQUIRE(out.fetch_responses.empty());
+  REQUIRE(rm.delayed_fetch_count() == 1);
+  REQUIRE(rm.partition(tp1)->isr() == std::vector<NodeId>{1, 3});
+
+  StorageOps ops;
+  const RetentionResult r = rm.delete_old_segments(tp, at(40_s + 4_ms), ops, nullptr);
+  REQUIRE(r.deleted_by_time == 1);
+  REQUIRE(rm.partition(tp)->log_start_offset() == 5);
+  CHECK(rm.delayed_fetch_count() == 1);  // retention alone completes nothing
+
+  rm.handle_fetch(fetch(3, 5, 10, 0_ms, 1), at(40_s + 5_ms), out);
+  CHECK(rm.partition(tp1)->high_watermark() == 10);
+  CHECK(rm.delayed_fetch_count() == 0);
+  bool follower_2_answered = false;
+  for (const OutgoingFetchResponse& f : out.fetch_responses) follower_2_answered |= f.destination == 2;
+  CHECK(follower_2_answered);
+}

@@ -80,6 +80,12 @@ class ReplicaManager {
   const std::vector<FollowerApplyResult>& handle_follower_fetch_response(const FetchResponse& response,
                                                                          sim::SimTime now, BrokerOutbox& out);
 
+  // UnifiedLog.deleteOldSegments on the hosted replica of `ref` (the cluster layer's retention task calls it for
+  // every replica, leader or follower): Partition::delete_old_segments, counted as a change parked fetches are
+  // not re-checked for (see check_delayed_fetches).
+  RetentionResult delete_old_segments(PartitionRef ref, sim::SimTime now, StorageOps& out,
+                                      std::vector<RecordBatch>* deleted_batches);
+
   // An fsync tagged `flush_offset` of this partition's log completed (StorageOpKind::fsync).
   void on_flush_completed(PartitionRef ref, int64_t flush_offset);
 
@@ -112,6 +118,8 @@ class ReplicaManager {
     std::vector<Partition*> targets;  // resolve(request.partitions)
     std::vector<LogOffsetPosition> fetch_positions;
     FetchContext context;
+    // unchecked_log_changes_ when the fetch was last found not satisfied (see check_delayed_fetches).
+    uint64_t checked_at_log_changes = 0;
   };
 
   // The hosted replica of each partition, or nullptr. Partitions are never removed from partitions_, so the
@@ -138,7 +146,8 @@ class ReplicaManager {
                            BrokerOutbox& out);
   // checkAndComplete on a partition key: parked produces when its HW rose, parked fetches on any change.
   void check_delayed_produces(PartitionRef ref, BrokerOutbox& out);
-  void check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out);
+  // `high_watermark_only`: only the partition's HW (or ISR) changed, which a follower's fetch does not wait for.
+  void check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out, bool high_watermark_only = false);
   void on_high_watermark_increased(PartitionRef ref, sim::SimTime now, BrokerOutbox& out);
 
   BrokerConfig config_;
@@ -152,6 +161,9 @@ class ReplicaManager {
   Purgatory<DelayedProduce> produce_purgatory_;
   Purgatory<DelayedFetch> fetch_purgatory_;
   FetchManager fetch_manager_;
+  // Changes to a log that can complete a parked fetch without a purgatory check of that partition: retention
+  // (it may roll the active segment, and it trims the epoch cache). See check_delayed_fetches.
+  uint64_t unchecked_log_changes_ = 0;
   // Reused by check_delayed_produces / check_delayed_fetches for the ids they walk (no allocation per append).
   std::vector<uint64_t> watch_scratch_;
   // The partition list, targets and fetch positions of the last fetch answered (at once or from the purgatory),
