@@ -182,6 +182,7 @@ void ReplicaManager::handle_produce(const ProduceRequest& request, sim::SimTime 
   for (std::size_t i = 0; i < op.required_offsets.size(); ++i) {
     if (op.required_offsets[i] < 0) continue;
     op.acks_pending[i] = true;
+    ++op.pending;
     response.partitions[i].error = Errc::request_timed_out;
     keys.push_back(response.partitions[i].partition);
   }
@@ -196,21 +197,36 @@ void ReplicaManager::handle_produce(const ProduceRequest& request, sim::SimTime 
 
 bool ReplicaManager::try_complete_produce(DelayedProduce& op) const {
   KS_ASSERT_EQ(op.required_offsets.size(), op.response.partitions.size());
-  bool all_done = true;
-  for (std::size_t i = 0; i < op.required_offsets.size(); ++i) {
-    if (!op.acks_pending[i]) continue;
-    ProducePartitionResponse& r = op.response.partitions[i];
-    const Partition* p = partition(r.partition);
-    AckCheck check{true, Errc::unknown_topic_or_partition};
-    if (p != nullptr) check = p->check_enough_replicas_reach_offset(op.required_offsets[i]);
-    if (check.done) {
-      op.acks_pending[i] = false;
-      r.error = check.error;
-    } else {
-      all_done = false;
-    }
+  for (std::size_t i = 0; i < op.required_offsets.size(); ++i)
+    if (op.acks_pending[i]) check_produce_partition(op, i);
+  return op.pending == 0;
+}
+
+bool ReplicaManager::try_complete_produce_after_change(DelayedProduce& op, PartitionRef ref) const {
+  // A pending partition gets its final status when its HW reaches the required offset or its leadership is lost
+  // (Partition.checkEnoughReplicasReachOffset reads nothing else). Every HW increase and every leadership change
+  // of a partition re-checks the produces watching it at once (check_delayed_produces), so a pending partition
+  // other than `ref` is still pending: Kafka's walk over all of them would change only `ref`'s status.
+  KS_ASSERT_GT(op.pending, 0);
+  for (std::size_t i = 0; i < op.response.partitions.size(); ++i) {
+    if (op.response.partitions[i].partition != ref) continue;
+    if (op.acks_pending[i]) check_produce_partition(op, i);
+    break;
   }
-  return all_done;
+  return op.pending == 0;
+}
+
+bool ReplicaManager::check_produce_partition(DelayedProduce& op, std::size_t i) const {
+  KS_ASSERT(op.acks_pending[i]);
+  ProducePartitionResponse& r = op.response.partitions[i];
+  const Partition* p = partition(r.partition);
+  AckCheck check{true, Errc::unknown_topic_or_partition};
+  if (p != nullptr) check = p->check_enough_replicas_reach_offset(op.required_offsets[i]);
+  if (!check.done) return false;
+  op.acks_pending[i] = false;
+  --op.pending;
+  r.error = check.error;
+  return true;
 }
 
 void ReplicaManager::check_delayed_produces(PartitionRef ref, BrokerOutbox& out) {
@@ -220,7 +236,7 @@ void ReplicaManager::check_delayed_produces(PartitionRef ref, BrokerOutbox& out)
   for (const uint64_t id : ids) {
     DelayedProduce* op = produce_purgatory_.find(id);
     KS_ASSERT(op != nullptr);
-    if (!try_complete_produce(*op)) continue;
+    if (!try_complete_produce_after_change(*op, ref)) continue;
     DelayedProduce done = produce_purgatory_.take(id);
     out.produce_responses.push_back(OutgoingProduceResponse{done.destination, std::move(done.response)});
   }

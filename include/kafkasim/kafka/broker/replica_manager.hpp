@@ -110,6 +110,7 @@ class ReplicaManager {
     ProduceResponse response;
     std::vector<int64_t> required_offsets;  // -1 where the partition already has its final status
     std::vector<bool> acks_pending;
+    int32_t pending = 0;  // entries of acks_pending still true
   };
   // DelayedFetch: the request with the partitions its context reads, where each fetch offset lay when it was
   // parked (fetchOffsetMetadata), and the context that generates the response.
@@ -131,7 +132,12 @@ class ReplicaManager {
   // exceed it by one batch, KIP-74). Follower fetch state is updated only on the first read.
   FetchResponse read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
                               bool update_fetch_state, sim::SimTime now, BrokerOutbox& out);
+  // DelayedProduce.tryComplete over every partition still pending.
   bool try_complete_produce(DelayedProduce& op) const;
+  // The same answer after a change to partition `ref`: only that partition is checked again.
+  bool try_complete_produce_after_change(DelayedProduce& op, PartitionRef ref) const;
+  // Checks pending partition `i` of `op`; true if it got its final status.
+  bool check_produce_partition(DelayedProduce& op, std::size_t i) const;
   // DelayedFetch.tryComplete over every partition of the fetch, in request order.
   bool fetch_is_satisfied(const DelayedFetch& op) const;
   // The same answer, after a change to partition `ref`: that partition alone is checked first.
