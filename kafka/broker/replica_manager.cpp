@@ -45,7 +45,9 @@ const Partition* ReplicaManager::partition(PartitionRef ref) const {
 Partition& ReplicaManager::add_partition(PartitionRef ref, const PartitionConfig& config, uint32_t log_id,
                                          sim::Rng rng, sim::SimTime now, BrokerOutbox& out) {
   KS_ASSERT(partitions_.find(ref) == partitions_.end());
-  for (const auto& [other, p] : partitions_) KS_ASSERT_NE(p->log().segments().front().file_id().value >> 32, log_id);
+  // Log ids name the logs' files on this broker (FileId): each is used once.
+  const bool new_log_id = log_ids_.insert(log_id).second;
+  KS_ASSERT_MSG(new_log_id, "a log id given to two partitions of one broker");
   const int32_t min_isr = config.min_insync_replicas.value_or(config_.min_insync_replicas);
   auto p = std::make_unique<Partition>(ref, config_.broker_id, config, min_isr, replica_lag_time_max_, log_id, rng,
                                        now, out.storage_ops);

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "kafkasim/kafka/broker/broker_config.hpp"
@@ -161,6 +162,7 @@ class ReplicaManager {
   sim::Duration isr_check_period_;
   sim::SimTime next_isr_check_;
   std::map<PartitionRef, std::unique_ptr<Partition>> partitions_;
+  std::set<uint32_t> log_ids_;  // the log ids add_partition was given
   // The same replicas indexed by [topic][partition] (nullptr where this broker hosts none): partition() is on
   // the path of every partition of every fetch, and topic and partition numbers are dense.
   std::vector<std::vector<Partition*>> by_index_;
