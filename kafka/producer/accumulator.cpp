@@ -993,11 +993,6 @@ const ProducerBatch& RecordAccumulator::batch(BatchId id) const {
   return it->second;
 }
 
-const ProducerBatch* RecordAccumulator::head_batch(PartitionRef partition) const {
-  const PartitionQueue* queue = find_queue(partition);
-  return queue == nullptr || queue->batches.empty() ? nullptr : queue->batches.front();
-}
-
 size_t RecordAccumulator::queued_batch_count(PartitionRef partition) const {
   const PartitionQueue* queue = find_queue(partition);
   return queue == nullptr ? 0 : queue->batches.size();

@@ -359,8 +359,6 @@ class RecordAccumulator {
   size_t queued_batch_count(PartitionRef partition) const;
   // The ids of the batches queued for a partition, head first.
   std::vector<BatchId> queued_batches(PartitionRef partition) const;
-  // The head of a partition's deque, or null when nothing is queued.
-  const ProducerBatch* head_batch(PartitionRef partition) const;
   const BuiltInPartitioner* partitioner(int32_t topic) const;
   // The partitioner with its load stats as its next draw will see them (they are rebuilt lazily, see TopicState).
   const BuiltInPartitioner* partitioner_for_next_draw(int32_t topic, const ProducerMetadata& metadata);
