@@ -17,12 +17,7 @@
 
 namespace {
 
-using namespace kafkasim;
-using namespace kafkasim::models;
-using namespace kafkasim::test_net;
-using namespace kafkasim::sim::literals;
-using sim::Duration;
-using sim::SimTime;
+using namespace kafkasim::test_net;  // the models, sim time and literals too (network_test_support.hpp)
 
 const int64_t kChunkNs = ser_ns(kChunk);
 

@@ -13,12 +13,7 @@
 
 namespace {
 
-using namespace kafkasim;
-using namespace kafkasim::models;
-using namespace kafkasim::test_net;
-using namespace kafkasim::sim::literals;
-using sim::Duration;
-using sim::SimTime;
+using namespace kafkasim::test_net;  // the models, sim time and literals too (network_test_support.hpp)
 
 constexpr uint32_t kFrame = 1448;  // TCP payload of one 1500-MTU frame (hardware-models.md §4.2)
 

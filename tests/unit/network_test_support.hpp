@@ -12,6 +12,13 @@
 
 namespace kafkasim::test_net {
 
+// The names every network test uses: `using namespace kafkasim::test_net;` brings them all in.
+using namespace kafkasim;
+using namespace kafkasim::models;
+using namespace kafkasim::sim::literals;
+using sim::Duration;
+using sim::SimTime;
+
 inline constexpr double kGbeBytesPerS = 125e6;
 inline constexpr double kGoodput = 1448.0 / 1538.0;  // hardware-models.md §4.2
 inline constexpr double kGoodputBytesPerS = kGbeBytesPerS * kGoodput;
