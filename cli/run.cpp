@@ -115,6 +115,16 @@ int run_scenario(const RunOptions& options) {
               s.records_per_request);
   print_distribution("batch size", s.batch_size_bytes, " B");
   print_distribution("records per request", s.records_per_request_distribution, "");
+  // The brokers' RequestMetrics: rate, TotalTimeMs percentiles and where the time went on average.
+  for (size_t k = 0; k < cluster::kRequestKinds; ++k) {
+    const cluster::RequestTimeSummary& r = s.requests[k];
+    if (r.count == 0) continue;
+    const std::string label = std::string(cluster::request_kind_name(static_cast<cluster::RequestKind>(k))) + " requests";
+    std::printf("  %-22s %.0f/s, time p50 %.3f p99 %.3f ms (mean ms: queue %.3f, local %.3f, remote %.3f, "
+                "response queue %.3f, send %.3f)\n",
+                label.c_str(), r.per_s, r.total.p50_ms, r.total.p99_ms, r.request_queue.mean_ms, r.local.mean_ms,
+                r.remote.mean_ms, r.response_queue.mean_ms, r.response_send.mean_ms);
+  }
   if (s.young_gc)
     std::printf("  broker young GC        %llu pauses, %.1f ms in all, longest %.1f ms\n",
                 static_cast<unsigned long long>(s.young_gcs), s.gc_pause_total_ms, s.gc_pause_max_ms);

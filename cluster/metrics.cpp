@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <utility>
 
 #include "kafkasim/sim/assert.hpp"
 
@@ -20,6 +21,52 @@ LatencySummary summarise(const sim::Histogram& h) {
   s.p999_ms = ms(h.percentile(99.9));
   s.max_ms = ms(h.max());
   s.mean_ms = h.mean() / 1e6;
+  return s;
+}
+
+const char* request_kind_name(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::produce: return "Produce";
+    case RequestKind::fetch_consumer: return "FetchConsumer";
+    case RequestKind::fetch_follower: return "FetchFollower";
+  }
+  KS_ASSERT_MSG(false, "unknown request kind");
+  return "";
+}
+
+void RequestMetrics::on_completed(RequestKind kind, const RequestTimes& t, sim::SimTime end) {
+  KS_ASSERT_LE(t.start, t.dequeue);
+  KS_ASSERT_LE(t.dequeue, t.local_complete);
+  KS_ASSERT_LE(t.local_complete, t.response_complete);
+  KS_ASSERT_LE(t.response_complete, t.response_dequeue);
+  KS_ASSERT_LE(t.response_dequeue, end);
+  PerKind& k = kinds_[static_cast<size_t>(kind)];
+  ++k.interval;
+  if (end < warmup_end_) return;
+  ++k.measured;
+  k.total.record((end - t.start).ns());
+  k.request_queue.record((t.dequeue - t.start).ns());
+  k.local.record((t.local_complete - t.dequeue).ns());
+  k.remote.record((t.response_complete - t.local_complete).ns());
+  k.response_queue.record((t.response_dequeue - t.response_complete).ns());
+  k.response_send.record((end - t.response_dequeue).ns());
+}
+
+uint64_t RequestMetrics::take_interval_count(RequestKind kind) {
+  return std::exchange(kinds_[static_cast<size_t>(kind)].interval, 0);
+}
+
+RequestTimeSummary RequestMetrics::summary(RequestKind kind, sim::Duration window) const {
+  const PerKind& k = kinds_[static_cast<size_t>(kind)];
+  RequestTimeSummary s;
+  s.count = k.measured;
+  s.per_s = window > sim::Duration::zero() ? static_cast<double>(k.measured) / window.seconds_f() : 0.0;
+  s.total = summarise(k.total);
+  s.request_queue = summarise(k.request_queue);
+  s.local = summarise(k.local);
+  s.remote = summarise(k.remote);
+  s.response_queue = summarise(k.response_queue);
+  s.response_send = summarise(k.response_send);
   return s;
 }
 

@@ -16,6 +16,19 @@ nlohmann::json latency_json(const LatencySummary& l) {
           {"p99", l.p99_ms},  {"p999", l.p999_ms}, {"max", l.max_ms}, {"mean", l.mean_ms}};
 }
 
+// Kafka's RequestMetrics names: RequestsPerSec, TotalTimeMs, RequestQueueTimeMs, LocalTimeMs, RemoteTimeMs,
+// ResponseQueueTimeMs, ResponseSendTimeMs.
+nlohmann::json request_json(const RequestTimeSummary& r) {
+  return {{"count", r.count},
+          {"requests_per_s", r.per_s},
+          {"total_time_ms", latency_json(r.total)},
+          {"request_queue_time_ms", latency_json(r.request_queue)},
+          {"local_time_ms", latency_json(r.local)},
+          {"remote_time_ms", latency_json(r.remote)},
+          {"response_queue_time_ms", latency_json(r.response_queue)},
+          {"response_send_time_ms", latency_json(r.response_send)}};
+}
+
 nlohmann::json distribution_json(const DistributionSummary& d) {
   return {{"count", d.count}, {"p50", d.p50}, {"p95", d.p95}, {"p99", d.p99}, {"max", d.max}, {"mean", d.mean}};
 }
@@ -48,6 +61,9 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
 nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
   nlohmann::json utilisation = nlohmann::json::object();
   for (const auto& [name, u] : s.utilisation) utilisation[name] = u;
+  nlohmann::json requests = nlohmann::json::object();
+  for (size_t k = 0; k < kRequestKinds; ++k)
+    requests[request_kind_name(static_cast<RequestKind>(k))] = request_json(s.requests[k]);
   return {
       {"produce",
        {{"records_sent", s.records_sent},
@@ -74,6 +90,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"latency_ms", latency_json(s.produce_latency)}}},
       {"end_to_end", {{"latency_ms", latency_json(s.end_to_end_latency)}}},
       {"consume", {{"records", s.records_consumed}}},
+      {"requests", requests},
       {"jvm",
        {{"young_gc", s.young_gc},
         {"young_gcs", s.young_gcs},

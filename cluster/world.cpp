@@ -18,6 +18,19 @@ using sim::Duration;
 using sim::SimTime;
 
 namespace {
+
+// A request's times as its start leaves them: the later ones unset (SimTime::max()) until they happen.
+RequestTimes request_started(SimTime now) {
+  return RequestTimes{now, SimTime::max(), SimTime::max(), SimTime::max(), SimTime::max()};
+}
+
+// RequestChannel.Response's constructor: the response exists now, and a handler that has not returned yet (its
+// purgatory completed the response first) counts as done locally at the same time.
+void response_completed(RequestTimes& t, SimTime now) {
+  t.response_complete = now;
+  if (t.local_complete == SimTime::max()) t.local_complete = now;
+}
+
 // Broker socket.receive.buffer.bytes default (Kafka broker configs; SocketServer sets it as SO_RCVBUF).
 constexpr uint64_t kSocketReceiveBufferBytes = 102400;
 
@@ -49,6 +62,10 @@ struct World::Connection {
   uint32_t processor = 0;  // index into Broker::processors, fixed when the connection is accepted
   bool muted = false;
   std::deque<sim::Callback> waiting;  // requests read from the socket after this one
+  // The times of the request being worked on (RequestMetrics): a muted connection has one, from its start until
+  // the network thread takes its response.
+  RequestTimes times;
+  uint64_t requests_started = 0;  // tells apart the requests `times` has been about
 };
 
 struct World::Processor {
@@ -173,7 +190,10 @@ struct World::ConsumerClient {
 // Construction
 
 World::World(WorldSpec spec)
-    : spec_(std::move(spec)), metrics_(SimTime::zero() + spec_.warmup), compression_(spec_) {
+    : spec_(std::move(spec)),
+      metrics_(SimTime::zero() + spec_.warmup),
+      request_metrics_(SimTime::zero() + spec_.warmup),
+      compression_(spec_) {
   KS_ASSERT_GT(spec_.brokers, 0u);
   KS_ASSERT_GT(spec_.racks, 0u);
   KS_ASSERT_LT(spec_.warmup, spec_.duration);
@@ -469,6 +489,10 @@ void World::process_request(Broker& b, NodeId client, int32_t channel, sim::Call
   on_processor(b, client, channel, [this, &b, client, channel, handle = std::move(handle)]() mutable {
     b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
                        [this, &b, client, channel, handle = std::move(handle)]() mutable {
+                         // RequestChannel.Request's startTimeNanos: parsed, handed to the request queue.
+                         Connection& conn = connection(b, client, channel);
+                         conn.times = request_started(engine_.now());
+                         ++conn.requests_started;
                          enqueue_request(b, client, channel, std::move(handle));
                        });
   });
@@ -477,7 +501,9 @@ void World::process_request(Broker& b, NodeId client, int32_t channel, sim::Call
 // RequestChannel.sendRequest blocks the processor while the request queue is full (queued.max.requests): the
 // processor is held and retries [A: every 100 us] until the queue takes the request.
 void World::enqueue_request(Broker& b, NodeId client, int32_t channel, sim::Callback handle) {
-  const auto status = b.hw->cpu().try_submit(b.io_pool, Duration::zero(), handle);
+  // The I/O thread that takes the request handles it (KafkaRequestHandler: receiveRequest, then apis.handle): `handle`
+  // runs when a thread takes the request, which stays held for the handler's work (continue_held).
+  const auto status = b.hw->cpu().try_submit_and_hold(b.io_pool, Duration::zero(), handle);
   if (status == models::SubmitStatus::kQueueFull) {
     engine_.schedule_after(Duration::from_us(100), [this, &b, client, channel, handle = std::move(handle)]() mutable {
       enqueue_request(b, client, channel, std::move(handle));
@@ -541,9 +567,10 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
   KS_ASSERT_EQ(from.id, request.client_id);
   const Duration codec_cost = compression_.validate_produce(from.spec_index, request);
   const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost + crc_cost(bytes);
+  connection(b, request.client_id, 0).times.dequeue = engine_.now();
   // The I/O thread that appends is the one that calls write(): when balance_dirty_pages throttles the write
   // (dirty pages over the limit), the request handler thread sleeps in it and serves nobody else meanwhile.
-  b.hw->cpu().submit_and_hold(b.io_pool, cost, [this, &b, request = std::move(request)] {
+  b.hw->cpu().continue_held(b.io_pool, cost, [this, &b, request = std::move(request)] {
     // A request carries at most one batch per partition, so a log end offset that moved means its batch was
     // appended (a retry the leader already has is answered with its original offsets and appends nothing).
     produce_leo_scratch_.clear();
@@ -565,10 +592,29 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
       // The producer gave up on it before this request, the last that could append it, was handled.
       if (sent.never_in_a_log()) sent_batches_.erase(it);
     }
-    dispatch(b, out, [this, &b] { b.hw->cpu().release_thread(b.io_pool); });
-    // acks=0 has no response: the processor unmutes the connection as soon as the request is handled.
-    if (request.acks == 0) unmute(b, request.client_id);
-  });
+    // acks=0 has no response: the processor unmutes the connection as soon as the request is handled, and the
+    // request's metrics end when the handler is done (a NoOpResponse).
+    const NodeId client = request.client_id;
+    const bool no_response = request.acks == 0;
+    const Connection& conn = connection(b, client, 0);
+    const RequestTimes times = conn.times;
+    const uint64_t number = conn.requests_started;
+    dispatch(b, out, [this, &b, client, no_response, times, number] {
+      b.hw->cpu().release_thread(b.io_pool);
+      const SimTime now = engine_.now();
+      if (no_response) {
+        RequestTimes t = times;
+        t.local_complete = t.response_complete = t.response_dequeue = now;
+        if (t.start != SimTime::max()) request_metrics_.on_completed(RequestKind::produce, t, now);
+        return;
+      }
+      // KafkaApis.handle's end; a response completed before it (its purgatory done first) set it already, and the
+      // connection may have gone on to its next request since.
+      Connection& c = connection(b, client, 0);
+      if (c.requests_started == number && c.times.local_complete == SimTime::max()) c.times.local_complete = now;
+    });
+    if (no_response) unmute(b, client);
+  }, true);
 }
 
 void World::handle_fetch(Broker& b, kafka::FetchRequest request) {
@@ -579,11 +625,23 @@ void World::handle_fetch(Broker& b, kafka::FetchRequest request) {
   if (request.replica_id >= 0)
     cost += spec_.cpu_costs.replica_fetch_partition_cost *
             static_cast<int64_t>(b.rm->fetch_partitions_to_read(request));
-  b.hw->cpu().submit(b.io_pool, cost, [this, &b, request = std::move(request)] {
+  // Connections are never forgotten (std::map nodes stay put): the pointer outlives the request.
+  Connection* const conn = &connection(b, request.client_id, fetch_channel(request.client_id, request.correlation_id));
+  conn->times.dequeue = engine_.now();
+  b.hw->cpu().continue_held(b.io_pool, cost, [this, &b, conn, request = std::move(request)] {
+    // The handler's work (reading the logs) is done when its CPU time is: KafkaApis.handle returns.
+    conn->times.local_complete = engine_.now();
     kafka::BrokerOutbox out;
     b.rm->handle_fetch(request, engine_.now(), out);
     dispatch(b, out);
-  });
+  }, false);
+}
+
+int32_t World::fetch_channel(NodeId client, uint64_t correlation_id) const {
+  if (client < 0 || client >= static_cast<NodeId>(spec_.brokers)) return 0;
+  const Broker& follower = *brokers_[static_cast<size_t>(client)];
+  const auto key = follower.fetch_keys.find(correlation_id);
+  return key != follower.fetch_keys.end() ? key->second.first.fetcher_id : 0;
 }
 
 // Runs the storage operations of an outbox, then sends its responses: an append's write() returns before the
@@ -608,9 +666,13 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
     for (auto& r : produce) {
       const int64_t bytes = kafka::wire_size_bytes(r.response);
       const NodeId dest = r.destination;
-      on_processor(b, dest, 0, [this, &b, dest, bytes, response = std::move(r.response)]() mutable {
+      Connection* const conn = &connection(b, dest, 0);
+      response_completed(conn->times, engine_.now());
+      on_processor(b, dest, 0, [this, &b, dest, bytes, conn, response = std::move(r.response)]() mutable {
+        RequestTimes& t = conn->times;
+        t.response_dequeue = engine_.now();
         b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                           [this, &b, dest, bytes, response = std::move(response)] {
+                           [this, &b, dest, bytes, times = t, response = std::move(response)] {
                              unmute(b, dest);
                              send(b.id, dest, Leg::response, 0, bytes, [this, dest, response] {
                                for (auto& c : producers_) {
@@ -620,6 +682,9 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
                                  c->producer->on_produce_response(response, engine_.now(), pout);
                                  producer_dispatch(*c, pout);
                                }
+                             }, [this, times] {
+                               if (times.start != SimTime::max())
+                                 request_metrics_.on_completed(RequestKind::produce, times, engine_.now());
                              });
                              release_processor(b, dest, 0);
                            });
@@ -650,18 +715,19 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
 // with sendfile; a miss blocks that thread on the disk (KAFKA-7504, hardware-models.md §3.7).
 void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchResponse response) {
   // A follower's fetch came on the connection of the fetcher thread that sent it.
-  int32_t channel = 0;
-  if (destination < static_cast<NodeId>(spec_.brokers)) {
-    const Broker& follower = *brokers_[static_cast<size_t>(destination)];
-    const auto key = follower.fetch_keys.find(response.correlation_id);
-    if (key != follower.fetch_keys.end()) channel = key->second.first.fetcher_id;
-  }
-  on_processor(b, destination, channel, [this, &b, destination, channel, response = std::move(response)]() mutable {
+  const int32_t channel = fetch_channel(destination, response.correlation_id);
+  const RequestKind kind =
+      destination < static_cast<NodeId>(spec_.brokers) ? RequestKind::fetch_follower : RequestKind::fetch_consumer;
+  Connection* const conn = &connection(b, destination, channel);
+  response_completed(conn->times, engine_.now());
+  on_processor(b, destination, channel, [this, &b, destination, channel, kind, conn, response = std::move(response)]() mutable {
+  RequestTimes& t = conn->times;
+  t.response_dequeue = engine_.now();
   b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                     [this, &b, destination, channel, response = std::move(response)]() mutable {
+                     [this, &b, destination, channel, kind, times = t, response = std::move(response)]() mutable {
     auto shared = std::make_shared<kafka::FetchResponse>(std::move(response));
     auto next = std::make_shared<std::function<void(size_t)>>();
-    *next = [this, &b, destination, channel, shared, next](size_t i) {
+    *next = [this, &b, destination, channel, kind, times, shared, next](size_t i) {
       // Slices served from the page cache take no time; the first that must wait for the disk resumes the loop
       // when its read completes.
       for (; i < shared->partitions.size(); ++i) {
@@ -697,6 +763,8 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
             c->consumer->on_fetch_response(engine_.now(), b.id, std::move(*shared), out);
             consumer_dispatch(*c, out);
           }
+        }, [this, kind, times] {
+          if (times.start != SimTime::max()) request_metrics_.on_completed(kind, times, engine_.now());
         });
         (*next) = nullptr;  // break the self-reference once done
       }
@@ -1290,6 +1358,11 @@ void World::sample() {
   timeseries_.set("produce_requests_per_s",
                   static_cast<double>(produce_requests - std::exchange(sampled_produce_requests_, produce_requests)) /
                       interval_s);
+  // Fetches the brokers answered in the interval (RequestsPerSec of FetchConsumer and FetchFollower).
+  timeseries_.set("fetch_consumer_requests_per_s",
+                  static_cast<double>(request_metrics_.take_interval_count(RequestKind::fetch_consumer)) / interval_s);
+  timeseries_.set("fetch_follower_requests_per_s",
+                  static_cast<double>(request_metrics_.take_interval_count(RequestKind::fetch_follower)) / interval_s);
   int64_t under_replicated = 0;
   size_t isr_min = SIZE_MAX;
   for (auto& b : brokers_) {
@@ -1479,6 +1552,8 @@ WorldSummary World::run(uint64_t events_max) {
     s.gc_pause_total_ms += gc->paused_total().ms_f();
     s.gc_pause_max_ms = std::max(s.gc_pause_max_ms, gc->longest_pause().ms_f());
   }
+  for (size_t k = 0; k < kRequestKinds; ++k)
+    s.requests[k] = request_metrics_.summary(static_cast<RequestKind>(k), spec_.duration - spec_.warmup);
   return s;
 }
 

@@ -113,6 +113,32 @@ void Cpu::release_thread(PoolId pool) {
   reschedule();
 }
 
+SubmitStatus Cpu::try_submit_and_hold(PoolId pool, Duration cost, sim::Callback& done) {
+  return submit_task(pool, cost, done, true);
+}
+
+void Cpu::continue_held(PoolId pool, Duration cost, sim::Callback done, bool hold) {
+  KS_ASSERT_LT(pool.index, pools_.size());
+  KS_ASSERT_GE(cost, Duration::zero());
+  KS_ASSERT(static_cast<bool>(done));
+  Pool& p = pools_[pool.index];
+  KS_ASSERT_GT(p.held_threads, 0u);
+  const SimTime now = engine_.now();
+  ++p.tasks_submitted;
+  --p.held_threads;
+  if (paused_) {
+    // The thread is free again; its work is first in line when the pause ends (start_queued).
+    p.thread_meter.set_busy(now, p.occupied());
+    p.queue.push_front(Queued{cost, now, std::move(done), hold});
+    p.queue_length_max = std::max<uint64_t>(p.queue_length_max, p.queue.size());
+    p.queue_mean.set(now, static_cast<double>(p.queue.size()));
+    return;
+  }
+  advance(now);
+  start_task(pool.index, Queued{cost, now, std::move(done), hold});
+  reschedule();
+}
+
 SubmitStatus Cpu::submit(PoolId pool, Duration cost, sim::Callback done) {
   return submit_task(pool, cost, done, false);
 }

@@ -533,3 +533,55 @@ TEST_CASE("a held thread stays occupied without using a core until it is release
   CHECK(stats.thread_utilisation == doctest::Approx(1.0));
   CHECK(stats.busy_threads == 0);
 }
+
+TEST_CASE("cpu: a held thread goes on with its next work ahead of the queue, as a request handler thread does") {
+  // One core, one thread. A (zero cost) takes the thread and holds it, as a request taken from Kafka's request
+  // queue; its callback continues on the same thread with 10 us of work. B (10 us) was queued behind A at time 0.
+  // The handler thread finishes A's request before it takes B: A's work runs 0..10 us, B 10..20 us. (Submitting
+  // A's work to the pool instead would put it behind B: B 0..10 us, A 10..20 us.)
+  Engine engine;
+  Cpu cpu(engine, one_pool(1, 1));
+  const PoolId pool = cpu.pool("work");
+  std::vector<SimTime> done_at(2);
+  sim::Callback take = [&] {
+    cpu.continue_held(pool, 10_us, [&] { done_at[0] = engine.now(); }, false);
+  };
+  REQUIRE(cpu.try_submit_and_hold(pool, Duration::zero(), take) == SubmitStatus::kAccepted);
+  submit_recorded(engine, cpu, pool, 10_us, done_at, 1);
+  engine.run_until(at(1_ms));
+  CHECK(done_at[0] == at(10_us));
+  CHECK(done_at[1] == at(20_us));
+  const CpuPoolStats stats = cpu.pool_stats(pool);
+  CHECK(stats.busy_core_seconds == doctest::Approx(20e-6));
+  CHECK(stats.busy_threads == 0);
+}
+
+TEST_CASE("cpu: continuing on a held thread can hold it again, and during a pause the work starts first at its end") {
+  // One core, one thread. A (5 us) holds its thread. At 20 us the host pauses for 100 us; at 50 us, during the
+  // pause, B (10 us) is submitted and queues, then A's thread continues with 10 us of work that holds the thread
+  // again afterwards. At the pause's end (120 us) the continued work runs first: 120..130 us; its thread stays
+  // held until the release at 200 us, so B runs 200..210 us.
+  Engine engine;
+  Cpu cpu(engine, one_pool(1, 1));
+  const PoolId pool = cpu.pool("work");
+  std::vector<SimTime> done_at(3);
+  REQUIRE(cpu.submit_and_hold(pool, 5_us, [&] { done_at[0] = engine.now(); }) == SubmitStatus::kAccepted);
+  engine.schedule_at(at(20_us), [&] { cpu.pause_for(100_us); });
+  engine.schedule_at(at(50_us), [&] {
+    submit_recorded(engine, cpu, pool, 10_us, done_at, 2);
+    cpu.continue_held(pool, 10_us, [&] { done_at[1] = engine.now(); }, true);
+  });
+  engine.schedule_at(at(200_us), [&] { cpu.release_thread(pool); });
+  engine.run_until(at(1_ms));
+  CHECK(done_at[0] == at(5_us));
+  CHECK(done_at[1] == at(130_us));
+  CHECK(done_at[2] == at(210_us));
+  CHECK(cpu.pool_stats(pool).busy_core_seconds == doctest::Approx(25e-6));
+}
+
+TEST_CASE("cpu: continue_held needs a held thread") {
+  test::ThrowOnAssert guard;
+  Engine engine;
+  Cpu cpu(engine, one_pool(1, 1));
+  CHECK_THROWS_AS(cpu.continue_held(cpu.pool("work"), 1_us, [] {}, false), test::AssertionFailure);
+}

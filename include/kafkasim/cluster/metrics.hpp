@@ -34,6 +34,51 @@ struct LatencySummary {
 
 LatencySummary summarise(const sim::Histogram& latencies_ns);
 
+// Kafka's broker request metrics (kafka.network:type=RequestMetrics, RequestChannel.Request.updateRequestMetrics) for
+// the request types of the data path. A request's life at a broker, in Kafka's terms:
+//   start             the network thread has read and parsed the request and hands it to the request queue
+//   dequeue           an I/O thread takes it from the queue
+//   local complete    the I/O thread is done with it (KafkaApis.handle returned: the append written, the fetch read)
+//   response complete its response exists (at once, or when the produce/fetch purgatory completes it)
+//   response dequeue  the connection's network thread takes the response
+//   end               the response's last byte has been written (for acks=0, which has no response: when handled)
+// RequestQueueTimeMs = dequeue − start, LocalTimeMs = local complete − dequeue, RemoteTimeMs = response complete −
+// local complete, ResponseQueueTimeMs = response dequeue − response complete, ResponseSendTimeMs = end − response
+// dequeue, TotalTimeMs = end − start (the five parts add up to it).
+enum class RequestKind : uint8_t { produce = 0, fetch_consumer = 1, fetch_follower = 2 };
+inline constexpr size_t kRequestKinds = 3;
+// Kafka's metric tag: request=Produce, FetchConsumer, FetchFollower.
+const char* request_kind_name(RequestKind kind);
+
+struct RequestTimes {
+  sim::SimTime start, dequeue, local_complete, response_complete, response_dequeue;
+};
+
+struct RequestTimeSummary {
+  uint64_t count = 0;   // requests that ended after the warm-up
+  double per_s = 0;     // count / the measured window
+  LatencySummary total, request_queue, local, remote, response_queue, response_send;
+};
+
+class RequestMetrics {
+ public:
+  explicit RequestMetrics(sim::SimTime warmup_end) : warmup_end_(warmup_end) {}
+  // A request of `kind` that ended at `end`; only requests that end after the warm-up enter the percentiles.
+  void on_completed(RequestKind kind, const RequestTimes& times, sim::SimTime end);
+  // Requests of `kind` that ended since the last call (any time, warm-up included): for time-series rows.
+  uint64_t take_interval_count(RequestKind kind);
+  RequestTimeSummary summary(RequestKind kind, sim::Duration window) const;
+
+ private:
+  struct PerKind {
+    uint64_t measured = 0;
+    uint64_t interval = 0;
+    sim::Histogram total, request_queue, local, remote, response_queue, response_send;
+  };
+  sim::SimTime warmup_end_;
+  PerKind kinds_[kRequestKinds];
+};
+
 class RunMetrics {
  public:
   explicit RunMetrics(sim::SimTime warmup_end) : warmup_end_(warmup_end) {}

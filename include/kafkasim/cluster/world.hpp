@@ -132,6 +132,9 @@ struct WorldSummary {
   bool young_gc = false;  // the brokers model young GC at all
   uint64_t young_gcs = 0;
   double gc_pause_total_ms = 0, gc_pause_max_ms = 0;
+  // Kafka's RequestMetrics at the brokers, every broker together, by RequestKind: requests that ended after the
+  // warm-up, their rate over the measured window and the parts of their time (see RequestMetrics).
+  RequestTimeSummary requests[kRequestKinds];
 };
 
 class World {
@@ -210,6 +213,8 @@ class World {
   // CPU time of a CRC32C pass over `bytes` (hardware-models.md §5.3), rounded up to the nanosecond.
   sim::Duration crc_cost(int64_t bytes) const;
   void handle_fetch(Broker& b, kafka::FetchRequest request);
+  // The connection a fetch came on: a follower's fetcher thread has its own (channel = its fetcher id).
+  int32_t fetch_channel(kafka::NodeId client, uint64_t correlation_id) const;
   // Runs an outbox: storage operations, then responses. `stored` runs when the storage operations completed
   // (at once when there are none), before the responses go.
   void dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> stored = {});
@@ -267,6 +272,7 @@ class World {
   std::vector<std::unique_ptr<ProducerClient>> producers_;
   std::vector<std::unique_ptr<ConsumerClient>> consumers_;
   RunMetrics metrics_;
+  RequestMetrics request_metrics_;
   TimeSeries timeseries_;
   std::vector<nlohmann::json> events_;
   std::function<void(sim::SimTime)> progress_hook_;

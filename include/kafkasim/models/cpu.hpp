@@ -139,7 +139,14 @@ class Cpu {
   // The same, but the thread stays occupied, blocked and using no CPU, from the end of the task until
   // release_thread(pool) is called (once per such task; `done` may call it, or anything later).
   SubmitStatus submit_and_hold(PoolId pool, sim::Duration cost, sim::Callback done);
+  // try_submit() of a task whose thread is held afterwards (as submit_and_hold).
+  SubmitStatus try_submit_and_hold(PoolId pool, sim::Duration cost, sim::Callback& done);
   void release_thread(PoolId pool);
+  // The thread a held task left blocked goes on with more work of `cost`, without passing through the pool's queue
+  // (a Kafka request handler thread that took a request from the request channel handles it itself); with `hold`
+  // it is blocked again afterwards until release_thread(). `pool` must have a held thread. During a pause the work
+  // waits at the head of the queue, its thread free for it, and starts first when the pause ends.
+  void continue_held(PoolId pool, sim::Duration cost, sim::Callback done, bool hold);
 
   // Fault "CPU contention": 0 < multiplier ≤ 1 (1 = nominal speed).
   void set_speed_multiplier(double multiplier);

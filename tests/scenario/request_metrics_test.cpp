@@ -1,0 +1,120 @@
+// The brokers' RequestMetrics (Kafka's RequestsPerSec and TotalTimeMs split into RequestQueueTimeMs, LocalTimeMs,
+// RemoteTimeMs, ResponseQueueTimeMs and ResponseSendTimeMs) over whole simulated clusters. Expectations come from
+// the definitions (the parts add up to the total), the configuration (fetch.max.wait.ms, acks) and queueing theory
+// (Pollaczek-Khinchine), not from earlier runs.
+#include <doctest/doctest.h>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using cluster::RequestKind;
+using kafka::Acks;
+
+namespace {
+
+const cluster::RequestTimeSummary& of(const cluster::WorldSummary& s, RequestKind kind) {
+  return s.requests[static_cast<size_t>(kind)];
+}
+
+double parts_mean_ms(const cluster::RequestTimeSummary& r) {
+  return r.request_queue.mean_ms + r.local.mean_ms + r.remote.mean_ms + r.response_queue.mean_ms +
+         r.response_send.mean_ms;
+}
+
+cluster::WorldSummary run_small(Acks acks, int32_t rf, bool consumer) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, rf, rf > 1 ? 2 : 1);
+  spec.duration = 6_s;
+  spec.warmup = 1_s;
+  spec.producers.push_back(test::open_loop_producer(5000, acks, 5, 512));
+  if (consumer) spec.consumers.push_back(cluster::ConsumerSpec{});
+  cluster::World world(spec);
+  return world.run();
+}
+
+}  // namespace
+
+TEST_CASE("request metrics: the parts add up to the total, and the Produce rate is the producer's request rate") {
+  const auto s = run_small(Acks::all, 3, true);
+  for (const RequestKind kind : {RequestKind::produce, RequestKind::fetch_consumer, RequestKind::fetch_follower}) {
+    CAPTURE(cluster::request_kind_name(kind));
+    const auto& r = of(s, kind);
+    REQUIRE(r.count > 0);
+    // TotalTimeMs = end − start is the sum of its five parts for every request, so for their means too.
+    CHECK(r.total.mean_ms == doctest::Approx(parts_mean_ms(r)).epsilon(1e-9));
+    CHECK(r.total.count == r.count);
+    CHECK(r.per_s == doctest::Approx(static_cast<double>(r.count) / 5.0));
+  }
+  // A constant-rate producer sends the same number of requests every second: the brokers answer as many per
+  // second after the warm-up as it sent per second over the whole run (up to the requests in flight at the ends).
+  const double sent_per_s = static_cast<double>(s.produce_requests) / 6.0;
+  CHECK(of(s, RequestKind::produce).per_s == doctest::Approx(sent_per_s).epsilon(0.01));
+}
+
+TEST_CASE("request metrics: acks=1 has no remote time; acks=all waits at least a follower round trip in the purgatory") {
+  const auto one = run_small(Acks::leader, 3, false);
+  const auto all = run_small(Acks::all, 3, false);
+  CHECK(of(one, RequestKind::produce).remote.max_ms == 0.0);
+  // acks=all answers once both followers fetched the batch and fetched again (kafka-behaviour.md §3.3): at least one
+  // broker-to-broker round trip, two links of 50 us each way in the nic-10gbe profile.
+  CHECK(of(all, RequestKind::produce).remote.p50_ms >= 0.2);
+  // The follower fetches exist only with replicas to fetch for.
+  CHECK(of(one, RequestKind::fetch_follower).count > 0);
+  CHECK(of(run_small(Acks::leader, 1, false), RequestKind::fetch_follower).count == 0);
+  // Without consumers there is no consumer fetch.
+  CHECK(of(one, RequestKind::fetch_consumer).count == 0);
+}
+
+TEST_CASE("request metrics: a consumer with nothing to read waits fetch.max.wait.ms in the fetch purgatory") {
+  // No producer: every consumer fetch parks until fetch.max.wait.ms (500 ms by default) passes, so its remote time is
+  // that wait, and each broker that leads partitions of the consumer answers it twice a second.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 12_s;
+  spec.warmup = 2_s;
+  spec.consumers.push_back(cluster::ConsumerSpec{});
+  cluster::World world(spec);
+  const auto s = world.run();
+  const auto& r = of(s, RequestKind::fetch_consumer);
+  REQUIRE(r.count > 0);
+  CHECK(r.remote.p50_ms == doctest::Approx(500.0).epsilon(0.002));
+  CHECK(r.remote.max_ms == doctest::Approx(500.0).epsilon(0.002));
+  // Six partitions on three brokers, each leading two: three fetches in flight, each answered every ~500 ms.
+  CHECK(r.per_s == doctest::Approx(3 * 1000.0 / 500.0).epsilon(0.02));
+  // The time series counts them per second too: six a second once the consumer is running (row 0 is at 0 s).
+  const cluster::TimeSeries& ts = world.timeseries();
+  REQUIRE(ts.rows() >= 12);
+  for (size_t row = 3; row < ts.rows(); ++row) {
+    CAPTURE(row);
+    CHECK(ts.value(row, "fetch_consumer_requests_per_s") == doctest::Approx(6.0).epsilon(0.34));
+    CHECK(ts.value(row, "fetch_follower_requests_per_s") > 0.0);
+  }
+}
+
+TEST_CASE("request metrics: the request queue time of one I/O thread under Poisson load follows Pollaczek-Khinchine") {
+  // One broker, one partition, RF=1, acks=0, one I/O thread: the I/O thread sees only ProduceRequests. Twenty
+  // producers each send Poisson records at 250/s with linger.ms 0, so each record is a request; together they are a
+  // Poisson stream of λ = 5,000 requests/s (each producer's connection is rarely busy: 250/s × a few tens of us).
+  // Each request costs the I/O thread D = request_fixed_cost (50 us) + CRC32C of ~600 B (well under 1 us), so
+  // ρ = λD ≈ 0.25 and the M/D/1 mean wait in the queue is W = ρD / (2(1 − ρ)) ≈ 8.4 us.
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.duration = 21_s;
+  spec.warmup = 1_s;
+  spec.num_io_threads = 1;
+  auto p = test::open_loop_producer(250, Acks::none, 0, 512);
+  p.arrival = cluster::ArrivalProcess::Kind::kPoisson;
+  p.count = 20;
+  spec.producers.push_back(p);
+  cluster::World world(spec);
+  const auto s = world.run();
+  const auto& r = of(s, RequestKind::produce);
+  REQUIRE(r.count > 90'000);
+  const double d_ms = r.local.mean_ms;  // the I/O thread's service time per request, as measured
+  CHECK(d_ms == doctest::Approx(0.050).epsilon(0.05));
+  const double rho = r.per_s * d_ms / 1000.0;
+  CHECK(rho == doctest::Approx(0.25).epsilon(0.05));
+  const double pk_wait_ms = rho * d_ms / (2 * (1 - rho));
+  CHECK(r.request_queue.mean_ms == doctest::Approx(pk_wait_ms).epsilon(0.15));
+  // acks=0 has no response: nothing after the handler.
+  CHECK(r.remote.max_ms == 0.0);
+  CHECK(r.response_send.max_ms == 0.0);
+}
