@@ -110,7 +110,8 @@ int run_scenario(const RunOptions& options) {
               s.throughput_mib_per_s);
   print_latency("produce latency", s.produce_latency);
   print_latency("end-to-end latency", s.end_to_end_latency);
-  std::printf("  consumed               %llu records\n", static_cast<unsigned long long>(s.records_consumed));
+  std::printf("  consumed               %llu records, %.0f records/s (after warm-up)\n",
+              static_cast<unsigned long long>(s.records_consumed), s.consumed_records_per_s);
   std::printf("  batches                %.0f B mean, %.1f records per request\n", s.batch_size_bytes_mean,
               s.records_per_request);
   print_distribution("batch size", s.batch_size_bytes, " B");

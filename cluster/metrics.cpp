@@ -89,6 +89,7 @@ void RunMetrics::on_consumed(sim::SimTime intended_send, sim::SimTime now, uint6
   KS_ASSERT_GE(now, intended_send);
   (void)bytes;
   ++records_consumed_;
+  if (now >= warmup_end_) ++records_consumed_measured_;
   if (intended_send >= warmup_end_) end_to_end_.record((now - intended_send).ns());
 }
 

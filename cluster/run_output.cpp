@@ -89,7 +89,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
           {"records_per_request", distribution_json(s.records_per_request_distribution)}}},
         {"latency_ms", latency_json(s.produce_latency)}}},
       {"end_to_end", {{"latency_ms", latency_json(s.end_to_end_latency)}}},
-      {"consume", {{"records", s.records_consumed}}},
+      {"consume", {{"records", s.records_consumed}, {"throughput_records_per_s", s.consumed_records_per_s}}},
       {"requests", requests},
       {"jvm",
        {{"young_gc", s.young_gc},

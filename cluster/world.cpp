@@ -1472,6 +1472,8 @@ WorldSummary World::run(uint64_t events_max) {
   s.records_failed = metrics_.records_failed();
   s.records_failed_by_cause = metrics_.failures();
   s.records_consumed = metrics_.records_consumed();
+  s.consumed_records_per_s = static_cast<double>(metrics_.records_consumed_after_warmup()) /
+                             (spec_.duration - spec_.warmup).seconds_f();
   const double window_s = (spec_.duration - spec_.warmup).seconds_f();
   s.throughput_records_per_s = static_cast<double>(metrics_.records_acked_after_warmup()) / window_s;
   s.throughput_mib_per_s = static_cast<double>(metrics_.bytes_acked_after_warmup()) / window_s / 1048576.0;

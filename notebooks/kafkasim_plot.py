@@ -18,6 +18,9 @@ of the warm-up is marked. Fault windows are shaded on every panel: an event in e
 starts with "fault" is a window from "time_s" to "end_s" (or "time_s" + "duration_s"); a "fault_start" and
 a later "fault_end" with the same "id" (or "fault") also make one; a start without an end lasts to the end
 of the run. ISR shrinks and expands are marked on the ISR panel.
+With a summary.json that has broker requests (`requests` in it), also run-requests.png: for Produce, FetchConsumer and
+FetchFollower, the share of each part of the mean request time (Kafka's RequestMetrics: request queue, local, remote,
+response queue, response send), with the request rate and TotalTimeMs mean, p50 and p99 in the label.
 
 Only the Python standard library, numpy and matplotlib (Debian's python3-matplotlib) are used; figures are
 drawn by the Agg backend, without a display.
@@ -356,6 +359,14 @@ class Run:
             scenario = m.get("resolved_scenario", {})
             self.name = f"{scenario.get('name', self.name)}, seed {m.get('seed')}"
             self.warmup_s = seconds(scenario.get("warmup"))
+        self.summary = None
+        summary = os.path.join(directory, "summary.json")
+        if os.path.exists(summary):
+            try:
+                with open(summary) as f:
+                    self.summary = json.load(f)
+            except (OSError, ValueError) as e:
+                raise BadInput(f"{summary}: {e}")
 
     def broker_columns(self, suffix):
         return sorted(k for k in self.columns if k.startswith("broker") and k.endswith("_" + suffix))
@@ -469,8 +480,61 @@ def run_figure(run):
     return fig
 
 
+REQUEST_PARTS = [
+    ("request_queue_time_ms", "request queue"),
+    ("local_time_ms", "local (I/O thread)"),
+    ("remote_time_ms", "remote (purgatory)"),
+    ("response_queue_time_ms", "response queue"),
+    ("response_send_time_ms", "response send"),
+]
+
+
+def requests_figure(run):
+    """Where the brokers' request time goes, per request type, or None when the run has no broker requests."""
+    requests = (run.summary or {}).get("requests") or {}
+    kinds = [k for k in ("Produce", "FetchConsumer", "FetchFollower") if (requests.get(k) or {}).get("count", 0) > 0]
+    if not kinds:
+        return None
+    fig = Figure(figsize=(10, 1.8 + 0.8 * len(kinds)))
+    ax = fig.subplots(1, 1)
+    y = np.arange(len(kinds))[::-1]
+    # Each bar is one request type's mean TotalTimeMs, split into its parts as shares (the parts add up to it).
+    for i, (key, name) in enumerate(REQUEST_PARTS):
+        left = np.zeros(len(kinds))
+        width = np.zeros(len(kinds))
+        for j, k in enumerate(kinds):
+            mean_total = requests[k]["total_time_ms"]["mean"]
+            if mean_total > 0:
+                left[j] = 100 * sum(requests[k][p]["mean"] for p, _ in REQUEST_PARTS[:i]) / mean_total
+                width[j] = 100 * requests[k][key]["mean"] / mean_total
+        ax.barh(y, width, left=left, height=0.55, color=COLOURS[i], label=name)
+        for j, k in enumerate(kinds):
+            if width[j] >= 8:
+                ax.annotate(f"{requests[k][key]['mean']:.3g} ms", (left[j] + width[j] / 2, y[j]), ha="center", va="center", fontsize=7)
+    ax.set_yticks(y)
+    ax.set_yticklabels(
+        [
+            f"{k}, {requests[k]['requests_per_s']:.0f}/s\nmean {requests[k]['total_time_ms']['mean']:.3g} ms, "
+            f"p50 {requests[k]['total_time_ms']['p50']:.3g}, p99 {requests[k]['total_time_ms']['p99']:.3g}"
+            for k in kinds
+        ],
+        fontsize=8,
+    )
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of the mean TotalTimeMs (labels: the mean of each part)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.2 if len(kinds) > 1 else -0.4))
+    ax.set_title(f"{run.name} - broker request time (RequestMetrics, after the warm-up, every broker)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def run_figures(run):
-    return [("run-timeseries.png", run_figure(run))]
+    figures = [("run-timeseries.png", run_figure(run))]
+    requests = requests_figure(run)
+    if requests is not None:
+        figures.append(("run-requests.png", requests))
+    return figures
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ TEST_CASE("kafkasim plot: a run directory gives its time-series chart, a sweep d
       << R"({"time_s": 1.5, "type": "fault", "fault": "broker-1 crash", "duration_s": 0.5})" << "\n";
   REQUIRE(run_kafkasim("plot " + (dir / "run").string() + " --out " + (dir / "charts").string(), dir / "plot.log") == 0);
   CHECK(is_png(dir / "charts/run-timeseries.png"));
+  CHECK(is_png(dir / "charts/run-requests.png"));  // the quickstart's brokers answer produce and fetch requests
   CHECK_FALSE(fs::exists(dir / "run/run-timeseries.png"));  // --out was honoured
 
   REQUIRE(run_kafkasim("sweep scenarios/quickstart.json --quiet --set '/duration=\"2s\"' --set '/warmup=\"500ms\"' "

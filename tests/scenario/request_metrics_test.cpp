@@ -49,6 +49,8 @@ TEST_CASE("request metrics: the parts add up to the total, and the Produce rate 
   // second after the warm-up as it sent per second over the whole run (up to the requests in flight at the ends).
   const double sent_per_s = static_cast<double>(s.produce_requests) / 6.0;
   CHECK(of(s, RequestKind::produce).per_s == doctest::Approx(sent_per_s).epsilon(0.01));
+  // A consumer that keeps up polls as many records per second as the producer has acknowledged.
+  CHECK(s.consumed_records_per_s == doctest::Approx(s.throughput_records_per_s).epsilon(0.01));
 }
 
 TEST_CASE("request metrics: acks=1 has no remote time; acks=all waits at least a follower round trip in the purgatory") {

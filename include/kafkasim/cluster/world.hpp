@@ -109,6 +109,7 @@ DistributionSummary summarise_distribution(const sim::Histogram& h);
 struct WorldSummary {
   uint64_t records_sent = 0, records_acked = 0, records_failed = 0, records_consumed = 0;
   double throughput_records_per_s = 0, throughput_mib_per_s = 0;
+  double consumed_records_per_s = 0;  // records the consumers polled after the warm-up, per second of the window
   LatencySummary produce_latency, end_to_end_latency;
   uint64_t events = 0;
   double simulated_seconds = 0;
