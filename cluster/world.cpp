@@ -96,7 +96,13 @@ struct World::Broker {
   std::map<uint64_t, std::pair<kafka::FetcherKey, uint64_t>> fetch_keys;
   // By (client node id, channel): a follower opens one connection per replica fetcher thread (channel = its
   // fetcher id, as Kafka's fetcher threads each own a NetworkClient); every other client has one (channel 0).
-  std::map<std::pair<NodeId, int32_t>, Connection> connections;
+  // By client node id, then channel (few: a follower's fetcher ids, 0 for other clients); accepted connections only.
+  // Each connection lives in its own allocation, so a Connection& stays valid for the whole run.
+  std::vector<std::vector<std::unique_ptr<Connection>>> connections;
+  Connection* find_connection(NodeId client, int32_t channel) const {
+    const auto c = static_cast<size_t>(client), ch = static_cast<size_t>(channel);
+    return c < connections.size() && ch < connections[c].size() ? connections[c][ch].get() : nullptr;
+  }
   std::vector<Processor> processors;          // num.network.threads
   uint32_t next_processor = 0;                // the Acceptor's round-robin index
   uint32_t next_log_id = 0;
@@ -475,12 +481,18 @@ void World::unmute(Broker& b, NodeId client, int32_t channel) {
 // assignNewConnection, currentProcessorIndex), whoever the client is: a follower's fetcher threads, each with
 // its own connection, may land on different processors.
 World::Connection& World::connection(Broker& b, NodeId client, int32_t channel) {
-  const auto [it, accepted] = b.connections.try_emplace({client, channel});
-  if (accepted) {
-    it->second.processor = b.next_processor;
-    b.next_processor = (b.next_processor + 1) % static_cast<uint32_t>(b.processors.size());
-  }
-  return it->second;
+  if (Connection* known = b.find_connection(client, channel)) [[likely]]
+    return *known;
+  KS_ASSERT_GE(client, 0);
+  KS_ASSERT_GE(channel, 0);
+  const auto c = static_cast<size_t>(client), ch = static_cast<size_t>(channel);
+  if (b.connections.size() <= c) b.connections.resize(c + 1);
+  if (b.connections[c].size() <= ch) b.connections[c].resize(ch + 1);
+  auto& accepted = b.connections[c][ch];
+  accepted = std::make_unique<Connection>();
+  accepted->processor = b.next_processor;
+  b.next_processor = (b.next_processor + 1) % static_cast<uint32_t>(b.processors.size());
+  return *accepted;
 }
 
 // A network thread parses the request, then it waits in the request queue for an I/O thread (SocketServer
@@ -518,9 +530,9 @@ void World::enqueue_request(Broker& b, NodeId client, int32_t channel, sim::Call
 // until the disk has read the data, delaying every other connection of that processor (KAFKA-7504,
 // hardware-models.md §3.7).
 World::Processor& World::processor_of(Broker& b, NodeId client, int32_t channel) {
-  const auto it = b.connections.find({client, channel});
-  KS_ASSERT(it != b.connections.end());
-  return b.processors[it->second.processor];
+  const Connection* conn = b.find_connection(client, channel);
+  KS_ASSERT(conn != nullptr);
+  return b.processors[conn->processor];
 }
 
 void World::on_processor(Broker& b, NodeId client, int32_t channel, sim::Callback work) {
@@ -625,7 +637,7 @@ void World::handle_fetch(Broker& b, kafka::FetchRequest request) {
   if (request.replica_id >= 0)
     cost += spec_.cpu_costs.replica_fetch_partition_cost *
             static_cast<int64_t>(b.rm->fetch_partitions_to_read(request));
-  // Connections are never forgotten (std::map nodes stay put): the pointer outlives the request.
+  // Connections are never forgotten and never move (Broker::connections): the pointer outlives the request.
   Connection* const conn = &connection(b, request.client_id, fetch_channel(request.client_id, request.correlation_id));
   conn->times.dequeue = engine_.now();
   b.hw->cpu().continue_held(b.io_pool, cost, [this, &b, conn, request = std::move(request)] {
@@ -1427,7 +1439,9 @@ std::vector<uint32_t> World::connections_per_processor(uint32_t broker) const {
   KS_ASSERT_LT(broker, brokers_.size());
   const Broker& b = *brokers_[broker];
   std::vector<uint32_t> counts(b.processors.size(), 0);
-  for (const auto& [key, conn] : b.connections) ++counts[conn.processor];
+  for (const auto& channels : b.connections)
+    for (const auto& conn : channels)
+      if (conn) ++counts[conn->processor];
   return counts;
 }
 
