@@ -366,6 +366,7 @@ void World::start_clients() {
           kafka::apply_idempotence_default(ps.config, ps.idempotence_set_explicitly), c->id,
           sim::Rng::stream(spec_.seed, name + "/client"));
       c->producer->set_metadata(md);
+      c->producer->set_latency_metrics_from(SimTime::zero() + spec_.warmup);
       // InitProducerId is not simulated: each producer gets a distinct id at start.
       c->producer->set_producer_id_and_epoch({1000 + c->id, 0});
       c->producer->set_compression_ratio(ps.topic, compression_.producer_ratio(s));
@@ -1542,7 +1543,7 @@ WorldSummary World::run(uint64_t events_max) {
     }
   }
   uint64_t requests = 0, records = 0, bytes = 0, batches = 0;
-  sim::Histogram batch_sizes, records_per_request;
+  sim::Histogram batch_sizes, records_per_request, record_queue_time, request_latency;
   for (auto& c : producers_) {
     const auto& m = c->producer->metrics();
     s.record_retries += m.records_retried;
@@ -1553,7 +1554,11 @@ WorldSummary World::run(uint64_t events_max) {
     batches += m.batches_sent;
     batch_sizes.merge(m.batch_size_bytes);
     records_per_request.merge(m.records_per_request);
+    record_queue_time.merge(m.record_queue_time_ns);
+    request_latency.merge(m.request_latency_ns);
   }
+  s.record_queue_time = summarise(record_queue_time);
+  s.request_latency = summarise(request_latency);
   s.batch_size_bytes = summarise_distribution(batch_sizes);
   s.records_per_request_distribution = summarise_distribution(records_per_request);
   s.produce_requests = requests;

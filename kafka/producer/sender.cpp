@@ -363,6 +363,7 @@ void Sender::send_produce_request(NodeId node, std::vector<BatchId> batches, sim
     metrics_.records_sent += static_cast<uint64_t>(batch.record_count());
     metrics_.bytes_sent += static_cast<uint64_t>(batch.built_size_bytes);
     metrics_.batch_size_bytes.record(batch.built_size_bytes);
+    if (now >= latency_metrics_from_) metrics_.record_queue_time_ns.record((now - batch.created_time).ns());
   }
   ++metrics_.produce_requests;
   metrics_.records_per_request.record(records);
@@ -420,6 +421,7 @@ void Sender::on_produce_response(const ProduceResponse& response, sim::SimTime n
     return;
   }
   KS_ASSERT(request->expects_response);
+  if (now >= latency_metrics_from_) metrics_.request_latency_ns.record((now - request->send_time).ns());
   wakeup_time_ = sim::min(wakeup_time_, now);
   for (BatchId id : request->batches) {
     const auto batch = in_flight_batches_.find(id);

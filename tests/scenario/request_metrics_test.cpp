@@ -120,3 +120,27 @@ TEST_CASE("request metrics: the request queue time of one I/O thread under Poiss
   CHECK(r.remote.max_ms == 0.0);
   CHECK(r.response_send.max_ms == 0.0);
 }
+
+TEST_CASE("producer metrics: record-queue-time is linger.ms for batches that never fill; request-latency covers the "
+          "broker's time and a network round trip") {
+  // 500 records/s of 512 B with linger.ms 20: a batch would need ~30 records to reach batch.size (16 KiB) but gets
+  // about 10 in 20 ms, so every batch is drained when its linger expires: 20 ms in the accumulator exactly.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 6_s;
+  spec.warmup = 1_s;
+  spec.producers.push_back(test::open_loop_producer(500, Acks::all, 20, 512));
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.record_queue_time.count > 100);
+  CHECK(s.record_queue_time.p50_ms == doctest::Approx(20.0).epsilon(0.001));
+  CHECK(s.record_queue_time.max_ms == doctest::Approx(20.0).epsilon(0.001));
+  // A request's latency at the producer is its broker time (TotalTimeMs, which starts once the broker has read and
+  // parsed it) plus at least the two directions of the client-broker path: two links of 50 us each way.
+  const auto& broker = of(s, RequestKind::produce);
+  REQUIRE(s.request_latency.count > 100);
+  CHECK(s.request_latency.mean_ms >= broker.total.mean_ms + 0.2);
+  // And a record's produce latency is at least its batch's request latency: p50 against p50, every record of a
+  // batch waits at most its batch's queue time first.
+  CHECK(s.produce_latency.p50_ms >= s.request_latency.p50_ms);
+  CHECK(s.produce_latency.max_ms <= s.record_queue_time.max_ms + s.request_latency.max_ms + 1e-6);
+}

@@ -129,6 +129,10 @@ struct WorldSummary {
   // of each batch sent (v2 format bytes, after compression) and the records in each ProduceRequest.
   DistributionSummary batch_size_bytes;
   DistributionSummary records_per_request_distribution;
+  // The producers' record-queue-time (a batch's wait in the accumulator until drained: linger.ms, batch filling,
+  // in-flight limits, retries' backoff) and request-latency (ProduceRequest sent to its response), every producer,
+  // after the warm-up.
+  LatencySummary record_queue_time, request_latency;
   // Young-GC pauses of the brokers' JVMs over the whole run (warm-up included), every broker together.
   bool young_gc = false;  // the brokers model young GC at all
   uint64_t young_gcs = 0;

@@ -97,6 +97,7 @@ class Producer {
   const RecordAccumulator& accumulator() const { return accumulator_; }
   const Sender& sender() const { return sender_; }
   const SenderMetrics& metrics() const { return sender_.metrics(); }
+  void set_latency_metrics_from(sim::SimTime from) { sender_.set_latency_metrics_from(from); }
 
  private:
   ProducerConfig config_;

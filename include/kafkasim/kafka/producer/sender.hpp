@@ -136,6 +136,11 @@ struct SenderMetrics {
   uint64_t stale_responses = 0;  // responses for unknown correlation ids (closed connections)
   sim::Histogram records_per_request;
   sim::Histogram batch_size_bytes;
+  // record-queue-time (Sender.sendProducerData: each drained batch's drain time minus its creation time, retries
+  // included) and request-latency (each ProduceResponse's arrival minus its request's send), in ns; only from the
+  // time set by set_latency_metrics_from (a run's warm-up end).
+  sim::Histogram record_queue_time_ns;
+  sim::Histogram request_latency_ns;
 };
 
 // The Sender is the accumulator's DrainSequenceGate (privately: only its own drain calls pass it on).
@@ -172,6 +177,8 @@ class Sender : private DrainSequenceGate {
   // The partition's last acknowledged sequence (-1 if none since the last epoch bump).
   int32_t last_acked_sequence(PartitionRef partition) const;
   const SenderMetrics& metrics() const { return metrics_; }
+  // The latency histograms of SenderMetrics count from `from` on.
+  void set_latency_metrics_from(sim::SimTime from) { latency_metrics_from_ = from; }
 
  private:
   struct InFlightRequest {
@@ -254,6 +261,7 @@ class Sender : private DrainSequenceGate {
   sim::SimTime wakeup_time_ = sim::SimTime::zero();
   sim::SimTime next_ready_check_time_ = sim::SimTime::max();
   SenderMetrics metrics_;
+  sim::SimTime latency_metrics_from_ = sim::SimTime::zero();
 };
 
 }  // namespace kafkasim::kafka
