@@ -19,11 +19,6 @@ using sim::SimTime;
 
 namespace {
 
-// A request's times as its start leaves them: the later ones unset (SimTime::max()) until they happen.
-RequestTimes request_started(SimTime now) {
-  return RequestTimes{now, SimTime::max(), SimTime::max(), SimTime::max(), SimTime::max()};
-}
-
 // RequestChannel.Response's constructor: the response exists now, and a handler that has not returned yet (its
 // purgatory completed the response first) counts as done locally at the same time.
 void response_completed(RequestTimes& t, SimTime now) {
@@ -63,7 +58,7 @@ struct World::Connection {
   bool muted = false;
   std::deque<sim::Callback> waiting;  // requests read from the socket after this one
   // The times of the request being worked on (RequestMetrics): a muted connection has one, from its start until
-  // the network thread takes its response.
+  // the network thread takes its response. No start (SimTime::max()) before the first request.
   RequestTimes times;
   uint64_t requests_started = 0;  // tells apart the requests `times` has been about
 };
@@ -504,7 +499,7 @@ void World::process_request(Broker& b, NodeId client, int32_t channel, sim::Call
                        [this, &b, client, channel, handle = std::move(handle)]() mutable {
                          // RequestChannel.Request's startTimeNanos: parsed, handed to the request queue.
                          Connection& conn = connection(b, client, channel);
-                         conn.times = request_started(engine_.now());
+                         conn.times = RequestTimes{.start = engine_.now()};
                          ++conn.requests_started;
                          enqueue_request(b, client, channel, std::move(handle));
                        });
@@ -1487,9 +1482,8 @@ WorldSummary World::run(uint64_t events_max) {
   s.records_failed = metrics_.records_failed();
   s.records_failed_by_cause = metrics_.failures();
   s.records_consumed = metrics_.records_consumed();
-  s.consumed_records_per_s = static_cast<double>(metrics_.records_consumed_after_warmup()) /
-                             (spec_.duration - spec_.warmup).seconds_f();
   const double window_s = (spec_.duration - spec_.warmup).seconds_f();
+  s.consumed_records_per_s = static_cast<double>(metrics_.records_consumed_after_warmup()) / window_s;
   s.throughput_records_per_s = static_cast<double>(metrics_.records_acked_after_warmup()) / window_s;
   s.throughput_mib_per_s = static_cast<double>(metrics_.bytes_acked_after_warmup()) / window_s / 1048576.0;
   s.produce_latency = summarise(metrics_.produce_latency_ns());

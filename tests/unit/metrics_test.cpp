@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <sstream>
+#include <string>
 
 #include "kafkasim/cluster/metrics.hpp"
+#include "test_support.hpp"
 
 using namespace kafkasim;
 using namespace kafkasim::sim::literals;
@@ -59,4 +61,46 @@ TEST_CASE("time series: columns in order of first appearance, empty cells for un
         "time_s,throughput_mib_per_s,isr_size_min\n"
         "1.000,12.5,\n"
         "2.000,13,2\n");
+}
+
+TEST_CASE("request metrics: each part is the gap between two of Kafka's timestamps; warm-up requests only count in "
+          "the interval") {
+  const sim::SimTime t0 = sim::SimTime::zero();
+  cluster::RequestMetrics m(t0 + 10_s);
+  auto times = [&](sim::Duration at) {
+    cluster::RequestTimes t;
+    t.start = t0 + at;
+    t.dequeue = t.start + 1_ms;            // request queue 1 ms
+    t.local_complete = t.dequeue + 2_ms;   // local 2 ms
+    t.response_complete = t.local_complete + 30_ms;  // remote 30 ms
+    t.response_dequeue = t.response_complete + 4_ms;  // response queue 4 ms
+    return t;
+  };
+  m.on_completed(cluster::RequestKind::produce, times(1_s), t0 + 1_s + 42_ms);  // ends in the warm-up
+  for (int i = 0; i < 4; ++i)
+    m.on_completed(cluster::RequestKind::produce, times(20_s), t0 + 20_s + 37_ms + sim::Duration::from_ms(i));
+  const cluster::RequestTimeSummary s = m.summary(cluster::RequestKind::produce, 50_s);
+  CHECK(s.count == 4);
+  CHECK(s.per_s == doctest::Approx(4.0 / 50.0));
+  CHECK(s.request_queue.mean_ms == doctest::Approx(1.0));
+  CHECK(s.local.mean_ms == doctest::Approx(2.0));
+  CHECK(s.remote.mean_ms == doctest::Approx(30.0));
+  CHECK(s.response_queue.mean_ms == doctest::Approx(4.0));
+  CHECK(s.response_send.mean_ms == doctest::Approx(1.5));  // 0, 1, 2, 3 ms
+  CHECK(s.total.mean_ms == doctest::Approx(38.5));
+  CHECK(s.total.max_ms == doctest::Approx(40.0));
+  CHECK(m.take_interval_count(cluster::RequestKind::produce) == 5);
+  CHECK(m.take_interval_count(cluster::RequestKind::produce) == 0);
+  CHECK(m.summary(cluster::RequestKind::fetch_follower, 50_s).count == 0);
+  CHECK(std::string(cluster::request_kind_name(cluster::RequestKind::fetch_consumer)) == "FetchConsumer");
+}
+
+TEST_CASE("request metrics: timestamps out of order are a bug") {
+  test::ThrowOnAssert guard;
+  cluster::RequestMetrics m(sim::SimTime::zero());
+  cluster::RequestTimes t;
+  t.start = sim::SimTime::zero() + 5_ms;
+  t.dequeue = sim::SimTime::zero() + 4_ms;
+  t.local_complete = t.response_complete = t.response_dequeue = t.start;
+  CHECK_THROWS_AS(m.on_completed(cluster::RequestKind::produce, t, t.start), test::AssertionFailure);
 }

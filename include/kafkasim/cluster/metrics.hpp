@@ -50,8 +50,13 @@ inline constexpr size_t kRequestKinds = 3;
 // Kafka's metric tag: request=Produce, FetchConsumer, FetchFollower.
 const char* request_kind_name(RequestKind kind);
 
+// SimTime::max() until it happens.
 struct RequestTimes {
-  sim::SimTime start, dequeue, local_complete, response_complete, response_dequeue;
+  sim::SimTime start = sim::SimTime::max();
+  sim::SimTime dequeue = sim::SimTime::max();
+  sim::SimTime local_complete = sim::SimTime::max();
+  sim::SimTime response_complete = sim::SimTime::max();
+  sim::SimTime response_dequeue = sim::SimTime::max();
 };
 
 struct RequestTimeSummary {
