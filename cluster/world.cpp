@@ -510,7 +510,13 @@ void World::process_request(Broker& b, NodeId client, int32_t channel, sim::Call
 // processor is held and retries [A: every 100 us] until the queue takes the request.
 void World::enqueue_request(Broker& b, NodeId client, int32_t channel, sim::Callback handle) {
   // The I/O thread that takes the request handles it (KafkaRequestHandler: receiveRequest, then apis.handle): `handle`
-  // runs when a thread takes the request, which stays held for the handler's work (continue_held).
+  // runs when a thread takes the request, which stays held for the handler's work (continue_held). An idle thread
+  // takes it at once, without the event a queued request needs.
+  if (b.hw->cpu().try_take_thread(b.io_pool)) {
+    release_processor(b, client, channel);
+    handle();
+    return;
+  }
   const auto status = b.hw->cpu().try_submit_and_hold(b.io_pool, Duration::zero(), handle);
   if (status == models::SubmitStatus::kQueueFull) {
     engine_.schedule_after(Duration::from_us(100), [this, &b, client, channel, handle = std::move(handle)]() mutable {

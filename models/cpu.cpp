@@ -113,6 +113,16 @@ void Cpu::release_thread(PoolId pool) {
   reschedule();
 }
 
+bool Cpu::try_take_thread(PoolId pool) {
+  KS_ASSERT_LT(pool.index, pools_.size());
+  Pool& p = pools_[pool.index];
+  if (paused_ || p.occupied() >= p.params.threads) return false;
+  KS_ASSERT(p.queue.empty());
+  ++p.held_threads;
+  p.thread_meter.set_busy(engine_.now(), p.occupied());
+  return true;
+}
+
 SubmitStatus Cpu::try_submit_and_hold(PoolId pool, Duration cost, sim::Callback& done) {
   return submit_task(pool, cost, done, true);
 }

@@ -585,3 +585,30 @@ TEST_CASE("cpu: continue_held needs a held thread") {
   Cpu cpu(engine, one_pool(1, 1));
   CHECK_THROWS_AS(cpu.continue_held(cpu.pool("work"), 1_us, [] {}, false), test::AssertionFailure);
 }
+
+TEST_CASE("cpu: try_take_thread takes a free thread at once, held, and refuses while none is free or the host is paused") {
+  // Two threads. The first two takes succeed at once (no event, the threads held); the third finds none free. A task
+  // submitted meanwhile queues; a release lets it run, so no thread is free and a take still fails; once the task is
+  // done one thread is free again. During a pause a take fails even with a free thread.
+  Engine engine;
+  Cpu cpu(engine, one_pool(4, 2));
+  const PoolId pool = cpu.pool("work");
+  CHECK(cpu.try_take_thread(pool));
+  CHECK(cpu.try_take_thread(pool));
+  CHECK_FALSE(cpu.try_take_thread(pool));
+  CHECK(engine.events_pending() == 0);
+  std::vector<SimTime> done_at(1);
+  submit_recorded(engine, cpu, pool, 10_us, done_at, 0);
+  cpu.release_thread(pool);  // the queued task takes the freed thread
+  CHECK_FALSE(cpu.try_take_thread(pool));
+  engine.run_until(at(20_us));
+  CHECK(done_at[0] == at(10_us));
+  cpu.continue_held(pool, 5_us, [] {}, false);  // the thread still held from the start runs work and is freed
+  engine.run_until(at(40_us));
+  cpu.pause_for(100_us);
+  CHECK_FALSE(cpu.try_take_thread(pool));
+  engine.run_until(at(200_us));
+  CHECK(cpu.try_take_thread(pool));
+  CHECK(cpu.try_take_thread(pool));
+  CHECK_FALSE(cpu.try_take_thread(pool));
+}

@@ -139,6 +139,9 @@ class Cpu {
   // The same, but the thread stays occupied, blocked and using no CPU, from the end of the task until
   // release_thread(pool) is called (once per such task; `done` may call it, or anything later).
   SubmitStatus submit_and_hold(PoolId pool, sim::Duration cost, sim::Callback done);
+  // Takes a free thread of `pool` at once, held (as after a zero-cost submit_and_hold task) with no event, when the pool
+  // has one and nothing is queued or paused; false, changing nothing, otherwise.
+  bool try_take_thread(PoolId pool);
   // try_submit() of a task whose thread is held afterwards (as submit_and_hold).
   SubmitStatus try_submit_and_hold(PoolId pool, sim::Duration cost, sim::Callback& done);
   void release_thread(PoolId pool);
