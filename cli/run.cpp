@@ -117,6 +117,9 @@ int run_scenario(const RunOptions& options) {
                 s.request_latency.p99_ms);
   std::printf("  consumed               %llu records, %.0f records/s (after warm-up)\n",
               static_cast<unsigned long long>(s.records_consumed), s.consumed_records_per_s);
+  if (s.fetch_latency.count > 0)
+    std::printf("  consumer               fetch latency p50 %.3f p99 %.3f ms, %.1f records per fetch\n",
+                s.fetch_latency.p50_ms, s.fetch_latency.p99_ms, s.records_per_fetch.mean);
   std::printf("  batches                %.0f B mean, %.1f records per request\n", s.batch_size_bytes_mean,
               s.records_per_request);
   print_distribution("batch size", s.batch_size_bytes, " B");

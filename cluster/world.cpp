@@ -186,6 +186,12 @@ struct World::ConsumerClient {
   Wakeup wakeup;
   std::vector<kafka::PartitionAssignment> assignment;  // its static assignment, handed to assign() at start_at
   bool started = false;
+  // Its fetches on the wire or at a broker, (correlation id, send time), oldest first: for fetch-latency. A fetch
+  // whose response never comes would stay; the list keeps the newest kMaxFetchesTracked.
+  std::vector<std::pair<uint64_t, SimTime>> fetches_sent;
+  static constexpr size_t kMaxFetchesTracked = 64;
+  // FetchManagerMetrics after the warm-up: fetch-latency (request sent to response) and the records of each response.
+  sim::Histogram fetch_latency_ns, records_per_fetch;
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -775,6 +781,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
             if (c->id != destination) continue;
             kafka::ConsumerOutbox out;
             c->decompress_pending += compression_.consumer_fetch_cost(*shared);
+            consumer_fetch_answered(*c, *shared);
             c->consumer->on_fetch_response(engine_.now(), b.id, std::move(*shared), out);
             consumer_dispatch(*c, out);
           }
@@ -1287,6 +1294,20 @@ void World::consumer_poll(ConsumerClient& c) {
   consumer_dispatch(c, out);
 }
 
+void World::consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response) {
+  const auto it = std::find_if(c.fetches_sent.begin(), c.fetches_sent.end(),
+                               [&](const auto& sent) { return sent.first == response.correlation_id; });
+  if (it == c.fetches_sent.end()) return;
+  const SimTime sent_at = it->second;
+  c.fetches_sent.erase(it);
+  if (engine_.now() < SimTime::zero() + spec_.warmup) return;
+  c.fetch_latency_ns.record((engine_.now() - sent_at).ns());
+  int64_t records = 0;
+  for (const auto& p : response.partitions)
+    for (const auto& batch : p.batches) records += batch.record_count;
+  c.records_per_fetch.record(records);
+}
+
 void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   int64_t records = 0;
   for (const auto& polled : out.polled) {
@@ -1309,6 +1330,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   for (auto& f : out.fetches) {
     Broker& b = *brokers_[static_cast<size_t>(f.destination)];
     const int64_t bytes = kafka::wire_size_bytes(f.request);
+    if (c.fetches_sent.size() == ConsumerClient::kMaxFetchesTracked) c.fetches_sent.erase(c.fetches_sent.begin());
+    c.fetches_sent.emplace_back(f.request.correlation_id, engine_.now());
     send(c.id, b.id, Leg::request, 0, bytes, [this, &b, request = std::move(f.request)]() mutable {
       const NodeId client = request.client_id;
       on_request_arrival(b, client, [this, &b, request = std::move(request)]() mutable { handle_fetch(b, std::move(request)); });
@@ -1593,6 +1616,13 @@ WorldSummary World::run(uint64_t events_max) {
   }
   for (size_t k = 0; k < kRequestKinds; ++k)
     s.requests[k] = request_metrics_.summary(static_cast<RequestKind>(k), spec_.duration - spec_.warmup);
+  sim::Histogram fetch_latency, records_per_fetch;
+  for (const auto& c : consumers_) {
+    fetch_latency.merge(c->fetch_latency_ns);
+    records_per_fetch.merge(c->records_per_fetch);
+  }
+  s.fetch_latency = summarise(fetch_latency);
+  s.records_per_fetch = summarise_distribution(records_per_fetch);
   return s;
 }
 

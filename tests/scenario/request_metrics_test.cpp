@@ -51,6 +51,13 @@ TEST_CASE("request metrics: the parts add up to the total, and the Produce rate 
   CHECK(of(s, RequestKind::produce).per_s == doctest::Approx(sent_per_s).epsilon(0.01));
   // A consumer that keeps up polls as many records per second as the producer has acknowledged.
   CHECK(s.consumed_records_per_s == doctest::Approx(s.throughput_records_per_s).epsilon(0.01));
+  // The consumer's fetch-latency covers its broker's FetchConsumer time and a round trip (two links of 50 us each
+  // way), and its fetch responses carry the records it polled.
+  const auto& fetches = of(s, RequestKind::fetch_consumer);
+  REQUIRE(s.fetch_latency.count > 0);
+  CHECK(s.fetch_latency.mean_ms >= fetches.total.mean_ms + 0.2);
+  CHECK(s.records_per_fetch.mean * static_cast<double>(s.records_per_fetch.count) ==
+        doctest::Approx(s.consumed_records_per_s * 5.0).epsilon(0.01));
 }
 
 TEST_CASE("request metrics: acks=1 has no remote time; acks=all waits at least a follower round trip in the purgatory") {
@@ -80,6 +87,10 @@ TEST_CASE("request metrics: a consumer with nothing to read waits fetch.max.wait
   REQUIRE(r.count > 0);
   CHECK(r.remote.p50_ms == doctest::Approx(500.0).epsilon(0.002));
   CHECK(r.remote.max_ms == doctest::Approx(500.0).epsilon(0.002));
+  // The consumer sees the same wait plus the network, and empty responses.
+  CHECK(s.fetch_latency.p50_ms == doctest::Approx(500.0).epsilon(0.005));
+  CHECK(s.fetch_latency.p50_ms > r.total.p50_ms);
+  CHECK(s.records_per_fetch.max == 0.0);
   // Six partitions on three brokers, each leading two: three fetches in flight, each answered every ~500 ms.
   CHECK(r.per_s == doctest::Approx(3 * 1000.0 / 500.0).epsilon(0.02));
   // The time series counts them per second too: six a second once the consumer is running (row 0 is at 0 s).

@@ -140,6 +140,10 @@ struct WorldSummary {
   // Kafka's RequestMetrics at the brokers, every broker together, by RequestKind: requests that ended after the
   // warm-up, their rate over the measured window and the parts of their time (see RequestMetrics).
   RequestTimeSummary requests[kRequestKinds];
+  // The consumers' fetch-latency (FetchRequest sent to its response: the broker's long poll included) and the records
+  // in each fetch response (records-per-request), every consumer, after the warm-up.
+  LatencySummary fetch_latency;
+  DistributionSummary records_per_fetch;
 };
 
 class World {
@@ -253,6 +257,8 @@ class World {
   // Consumers.
   void consumer_poll(ConsumerClient& c);
   void consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out);
+  // A fetch response reached consumer `c`: its fetch-latency and records per fetch.
+  void consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response);
   void rearm_consumer(ConsumerClient& c);
 
   void arm(Wakeup& w, sim::SimTime at, sim::Callback fire);
