@@ -146,7 +146,6 @@ struct World::ProducerClient {
   std::deque<Drawn> backlog;  // open loop: records whose time came while send() was blocked
   bool blocked = false;       // send() is blocked on buffer.memory
   bool paused = false;        // unthrottled: the application thread waits for the unblock
-  bool polling = false;       // rearm_producer is polling the producer (see there)
   uint64_t next_record_id = 1;
   Wakeup wakeup;
   ClientCodecThread compressor;  // compression.type: requests leave once their batches are compressed
@@ -1258,24 +1257,7 @@ void World::withdraw_unsent(ProducerClient& c, NodeId node) {
   }
 }
 
-// Kafka's Sender thread runs sendProducerData again as soon as client.poll has handled what came in (Sender.runOnce
-// in a loop), so a producer with work due now polls at once, in this event, until it has nothing due; its next
-// wakeup after that is an event. (A producer_dispatch inside the loop leaves the re-check to the loop.)
 void World::rearm_producer(ProducerClient& c) {
-  if (c.polling) return;
-  c.polling = true;
-  // Every pass sends, completes or expires something, or the sender's next wakeup is later; the bound catches a
-  // sender that would spin at one instant (with an event per pass it would spin as well, without end).
-  for (uint32_t passes = 0; c.producer->next_wakeup() <= engine_.now(); ++passes) {
-    KS_ASSERT_LT(passes, 1'000'000u);
-    engine_.cancel(c.wakeup.id);
-    c.wakeup.at = SimTime::max();
-    flush_quiet_sends(c);
-    kafka::ProducerOutbox out;
-    c.producer->poll(engine_.now(), out);
-    producer_dispatch(c, out);
-  }
-  c.polling = false;
   arm(c.wakeup, c.producer->next_wakeup(), [this, &c] {
     flush_quiet_sends(c);
     kafka::ProducerOutbox out;
