@@ -102,3 +102,38 @@ TEST_CASE("kafkasim bench scenario: repeated runs report the run's own events an
   CHECK(slurp(dir / "bad.log").find("did you mean \"linger.ms\"") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("kafkasim run: a random scenario that broke an attempt to let the producer's sender re-poll at once runs to "
+          "its end") {
+  // Seed 8034 of the session-16 random-scenario generator, cut to 100 ms: producers blocked on buffer.memory, with
+  // 1-3 ms request timeouts and NOT_ENOUGH_REPLICAS (min.insync.replicas 2 on RF 1). A sender polled from inside
+  // producer_dispatch once left records past their time unsent and scheduled an arrival in the past (an assertion
+  // at 65 ms). The run must end normally, and no record may be both acked and failed.
+  const fs::path dir = fresh_dir("regress8034");
+  std::ofstream(dir / "g8034.json") << R"JSON({"name": "g8034", "seed": 829955, "duration": "100ms", "warmup": "0ms",
+"hardware": {"broker": {"disk": "hdd-7200rpm", "nic": "nic-1gbe", "cpu": "cpu-xeon-6core-2014", "log_dirs": 1},
+"client": {"nic": "nic-10gbe"}}, "cluster": {"brokers": 4, "racks": 4, "config": {"min.insync.replicas": 1,
+"replica.lag.time.max.ms": 30000, "queued.max.requests": 2, "message.max.bytes": 1000,
+"log.retention.check.interval.ms": 100, "log.initial.task.delay.ms": 100}}, "topics": [{"name": "t0",
+"partitions": 50, "replication.factor": 1, "config": {"min.insync.replicas": 2, "segment.bytes": 1048576,
+"retention.ms": 1, "retention.bytes": 5242880, "max.message.bytes": 1000, "compression.type": "snappy"}}],
+"producers": [{"topic": "t0", "count": 2, "workload": {"rate": 38460, "arrival": "poisson", "record_size": 10},
+"config": {"enable.idempotence": true, "acks": "-1", "batch.size": 1, "delivery.timeout.ms": 5,
+"retry.backoff.ms": 0, "retry.backoff.max.ms": 1000, "linger.ms": 2, "request.timeout.ms": 3}}, {"topic": "t0",
+"count": 1, "workload": {"rate": 15384, "arrival": "unthrottled", "record_size": 512},
+"config": {"enable.idempotence": true, "acks": "-1", "linger.ms": 20, "request.timeout.ms": 1,
+"buffer.memory": 65536, "max.block.ms": 0, "connections.max.idle.ms": -1}}, {"topic": "t0", "count": 1,
+"workload": {"rate": 10, "arrival": "constant", "record_size": {"distribution": "uniform", "min": 1000,
+"max": 6000}, "keys": {"distribution": "zipf", "count": 1, "exponent": 0.99}},
+"config": {"enable.idempotence": true, "acks": "all", "retry.backoff.ms": 10, "retry.backoff.max.ms": 1}},
+{"topic": "t0", "count": 2, "workload": {"rate": 153843, "arrival": "constant",
+"record_size": {"distribution": "uniform", "min": 0, "max": 0}}, "config": {"enable.idempotence": true,
+"acks": "-1", "compression.type": "gzip", "linger.ms": 20, "max.in.flight.requests.per.connection": 1,
+"request.timeout.ms": 1}}], "consumers": [], "faults": []})JSON";
+  REQUIRE(run("run " + (dir / "g8034.json").string() + " --quiet --out " + (dir / "out").string(), dir / "run.log") == 0);
+  const auto s = nlohmann::json::parse(slurp(dir / "out/summary.json"));
+  const auto& p = s["produce"];
+  CHECK(p["records_sent"].get<uint64_t>() > 0);
+  CHECK(p["records_acked"].get<uint64_t>() + p["records_failed"].get<uint64_t>() <= p["records_sent"].get<uint64_t>());
+  fs::remove_all(dir);
+}
