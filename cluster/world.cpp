@@ -146,6 +146,7 @@ struct World::ProducerClient {
   std::deque<Drawn> backlog;  // open loop: records whose time came while send() was blocked
   bool blocked = false;       // send() is blocked on buffer.memory
   bool paused = false;        // unthrottled: the application thread waits for the unblock
+  bool polling = false;       // rearm_producer is polling the producer (see there)
   uint64_t next_record_id = 1;
   Wakeup wakeup;
   ClientCodecThread compressor;  // compression.type: requests leave once their batches are compressed
@@ -1107,8 +1108,15 @@ void World::producer_send_next(ProducerClient& c, uint32_t thread) {
     const kafka::SendResult r = send_record(c, d, engine_.now(), thread, out);
     if (r.status == kafka::SendStatus::blocked) {
       c.blocked = true;
-      // The unthrottled application thread stops inside send() until it returns.
-      if (c.arrival && c.arrival->kind() == ArrivalProcess::Kind::kUnthrottled) c.paused = true;
+      if (c.arrival && c.arrival->kind() == ArrivalProcess::Kind::kUnthrottled) {
+        // The unthrottled application thread stops inside send() until it returns. The records drawn ahead for
+        // it are not sent: it draws afresh from the time send() returns (producer_dispatch). Dropped here, at
+        // once, so that no later draw (the sender may unblock it within this instant) queues behind them.
+        c.paused = true;
+        c.ahead.clear();
+        c.quiet = 0;
+        c.cursor.reset();
+      }
     }
     if (closed_loop) break;  // this thread waits for the completion
   }
@@ -1125,6 +1133,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     if (c.paused) {
       // The unthrottled thread returns from send() and sends its next record one 1/rate later.
       c.paused = false;
+      KS_ASSERT(c.ahead.empty());
       c.unthrottled_last = engine_.now();
     }
   }
@@ -1257,7 +1266,24 @@ void World::withdraw_unsent(ProducerClient& c, NodeId node) {
   }
 }
 
+// Kafka's Sender thread runs sendProducerData again as soon as client.poll has handled what came in (Sender.runOnce
+// in a loop), so a producer with work due now polls at once, in this event, until it has nothing due; its next
+// wakeup after that is an event. (A producer_dispatch inside the loop leaves the re-check to the loop.)
 void World::rearm_producer(ProducerClient& c) {
+  if (c.polling) return;
+  c.polling = true;
+  // Every pass sends, completes or expires something, or the sender's next wakeup is later; the bound catches a
+  // sender that would spin at one instant (with an event per pass it would spin as well, without end).
+  for (uint32_t passes = 0; c.producer->next_wakeup() <= engine_.now(); ++passes) {
+    KS_ASSERT_LT(passes, 1'000'000u);
+    engine_.cancel(c.wakeup.id);
+    c.wakeup.at = SimTime::max();
+    flush_quiet_sends(c);
+    kafka::ProducerOutbox out;
+    c.producer->poll(engine_.now(), out);
+    producer_dispatch(c, out);
+  }
+  c.polling = false;
   arm(c.wakeup, c.producer->next_wakeup(), [this, &c] {
     flush_quiet_sends(c);
     kafka::ProducerOutbox out;
