@@ -106,9 +106,10 @@ TEST_CASE("kafkasim bench scenario: repeated runs report the run's own events an
 TEST_CASE("kafkasim run: a random scenario that broke an attempt to let the producer's sender re-poll at once runs to "
           "its end") {
   // Seed 8034 of the session-16 random-scenario generator, cut to 100 ms: producers blocked on buffer.memory, with
-  // 1-3 ms request timeouts and NOT_ENOUGH_REPLICAS (min.insync.replicas 2 on RF 1). A sender polled from inside
-  // producer_dispatch once left records past their time unsent and scheduled an arrival in the past (an assertion
-  // at 65 ms). The run must end normally, and no record may be both acked and failed.
+  // 1-3 ms request timeouts and NOT_ENOUGH_REPLICAS (min.insync.replicas 2 on RF 1). With the sender polling again
+  // inside the same event, the unthrottled producer's blocked send was released before its stale drawn records were
+  // dropped; its schedule restarted behind them, and a record was left unsent past its time, its arrival scheduled
+  // in the past (an assertion at 65 ms). The run must end normally, and no record may be both acked and failed.
   const fs::path dir = fresh_dir("regress8034");
   std::ofstream(dir / "g8034.json") << R"JSON({"name": "g8034", "seed": 829955, "duration": "100ms", "warmup": "0ms",
 "hardware": {"broker": {"disk": "hdd-7200rpm", "nic": "nic-1gbe", "cpu": "cpu-xeon-6core-2014", "log_dirs": 1},
