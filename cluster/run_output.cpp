@@ -61,6 +61,8 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
 nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
   nlohmann::json utilisation = nlohmann::json::object();
   for (const auto& [name, u] : s.utilisation) utilisation[name] = u;
+  nlohmann::json connection_backlog = nlohmann::json::object();
+  for (const auto& [name, u] : s.connection_backlog) connection_backlog[name] = u;
   nlohmann::json requests = nlohmann::json::object();
   for (size_t k = 0; k < kRequestKinds; ++k)
     requests[request_kind_name(static_cast<RequestKind>(k))] = request_json(s.requests[k]);
@@ -108,8 +110,12 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"simulated_seconds", s.simulated_seconds},
         {"wall_seconds", wall_seconds},
         {"trace_hash", hex64(s.trace_hash)}}},
-      {"bottleneck", {{"resource", s.bottleneck}, {"utilisation", s.bottleneck_utilisation}}},
+      {"bottleneck",
+       {{"resource", s.bottleneck},
+        {"kind", s.bottleneck_is_connection ? "connection" : "resource"},
+        {"utilisation", s.bottleneck_utilisation}}},
       {"utilisation", utilisation},
+      {"connection_backlog", connection_backlog},
   };
 }
 

@@ -61,6 +61,9 @@ struct World::Connection {
   // the network thread takes its response. No start (SimTime::max()) before the first request.
   RequestTimes times;
   uint64_t requests_started = 0;  // tells apart the requests `times` has been about
+  // Busy while requests wait in `waiting`: the client has more for the broker than one connection's
+  // one-request-at-a-time path takes (WorldSummary::connection_backlog).
+  sim::UtilisationMeter backlog;
 };
 
 struct World::Processor {
@@ -462,6 +465,7 @@ void World::on_request_arrival(Broker& b, NodeId client, sim::Callback handle, i
   Connection& conn = connection(b, client, channel);
   if (conn.muted) {
     conn.waiting.push_back(std::move(handle));
+    if (conn.waiting.size() == 1) conn.backlog.set_busy(engine_.now(), 1);
     return;
   }
   conn.muted = true;
@@ -475,6 +479,7 @@ void World::unmute(Broker& b, NodeId client, int32_t channel) {
   if (conn.waiting.empty()) return;
   sim::Callback next = std::move(conn.waiting.front());
   conn.waiting.pop_front();
+  if (conn.waiting.empty()) conn.backlog.set_busy(engine_.now(), 0);
   conn.muted = true;
   process_request(b, client, channel, std::move(next));
 }
@@ -1589,6 +1594,34 @@ WorldSummary World::run(uint64_t events_max) {
     if (u > s.bottleneck_utilisation) {
       s.bottleneck_utilisation = u;
       s.bottleneck = name;
+    }
+  }
+  // With no resource saturated, a run can still be held back by Kafka's one request per connection at a time
+  // (kafka-behaviour.md §2.1): a client that always has a request waiting behind the one in progress (an acks=all
+  // producer with several requests in flight, one whose next requests fill the socket buffer) goes at the pace of
+  // that connection's request cycle.
+  for (const auto& b : brokers_) {
+    for (size_t client = 0; client < b->connections.size(); ++client) {
+      for (size_t channel = 0; channel < b->connections[client].size(); ++channel) {
+        const Connection* conn = b->connections[client][channel].get();
+        if (conn == nullptr || conn->backlog.busy_server_ns(engine_.now()) == 0) continue;
+        const auto id = static_cast<NodeId>(client);
+        std::string name = "broker-" + std::to_string(b->id) + " connection from " +
+                           (id < static_cast<NodeId>(spec_.brokers) ? "broker-" + std::to_string(id)
+                                                                     : "client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers)));
+        if (channel > 0) name += " #" + std::to_string(channel);
+        s.connection_backlog.emplace_back(std::move(name), conn->backlog.utilisation(engine_.now()));
+      }
+    }
+  }
+  std::sort(s.connection_backlog.begin(), s.connection_backlog.end());
+  if (s.bottleneck_utilisation < kSaturatedUtilisation) {
+    for (const auto& [name, u] : s.connection_backlog) {
+      if (u >= kSaturatedUtilisation && (!s.bottleneck_is_connection || u > s.bottleneck_utilisation)) {
+        s.bottleneck_is_connection = true;
+        s.bottleneck_utilisation = u;
+        s.bottleneck = name;
+      }
     }
   }
   uint64_t requests = 0, records = 0, bytes = 0, batches = 0;

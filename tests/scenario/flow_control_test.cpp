@@ -62,6 +62,31 @@ TEST_CASE("acks=0, one record per request: the producer is paced by the broker's
   const double goodput = 125e6 * 1448.0 / 1538.0;
   CHECK(utilisation(s, "client-0 nic tx") == doctest::Approx(s.throughput_records_per_s * request_bytes / goodput)
                                                  .epsilon(0.05));
+  // No resource is saturated (the broker's threads take turns on one connection, each busy part of the time), yet
+  // the producer cannot go faster: the limit is the connection, whose unread requests never run out once the
+  // socket buffer has filled (within the first milliseconds of the 3 s run).
+  for (const auto& [name, u] : s.utilisation) CHECK_MESSAGE(u < cluster::kSaturatedUtilisation, name);
+  CHECK(s.bottleneck_is_connection);
+  CHECK(s.bottleneck == "broker-0 connection from client-0");
+  CHECK(s.bottleneck_utilisation > 0.99);
+  REQUIRE(s.connection_backlog.size() == 1);
+  CHECK(s.connection_backlog[0].second == s.bottleneck_utilisation);
+}
+
+TEST_CASE("acks=0 at a rate the broker handles with room to spare: no connection backlog, no connection bottleneck") {
+  // The same producer, open loop at a tenth of the broker's per-request rate (constant arrivals: one record, one
+  // request, every 200 us against ~60 us of serial work): each request is handled before the next arrives, so no
+  // request ever waits behind another.
+  auto spec = acks0_closed_loop(200, 0);
+  spec.producers[0].closed_loop_threads = 0;
+  spec.producers[0].records_per_s = 5000;
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  CHECK(s.throughput_records_per_s == doctest::Approx(5000).epsilon(0.01));
+  CHECK_FALSE(s.bottleneck_is_connection);
+  CHECK(s.bottleneck_utilisation < cluster::kSaturatedUtilisation);
+  CHECK(s.connection_backlog.empty());
 }
 
 TEST_CASE("acks=0, 50 records per request: the producer fills its 1 GbE NIC (the broker keeps up)") {
@@ -80,4 +105,5 @@ TEST_CASE("acks=0, 50 records per request: the producer fills its 1 GbE NIC (the
   const double goodput = 125e6 * 1448.0 / 1538.0;
   CHECK(s.throughput_records_per_s == doctest::Approx(50.0 * goodput / request_bytes).epsilon(0.01));
   CHECK(s.bottleneck == "client-0 nic tx");
+  CHECK_FALSE(s.bottleneck_is_connection);  // a saturated resource is the bottleneck, whatever queues behind it
 }

@@ -106,6 +106,10 @@ struct DistributionSummary {
 
 DistributionSummary summarise_distribution(const sim::Histogram& h);
 
+// A resource this busy, or a connection backlogged this much of the run, is saturated: below it a run is limited by
+// its offered load. A presentation threshold (the summary reports the figures either way).
+inline constexpr double kSaturatedUtilisation = 0.9;
+
 struct WorldSummary {
   uint64_t records_sent = 0, records_acked = 0, records_failed = 0, records_consumed = 0;
   double throughput_records_per_s = 0, throughput_mib_per_s = 0;
@@ -114,9 +118,16 @@ struct WorldSummary {
   uint64_t events = 0;
   double simulated_seconds = 0;
   uint64_t trace_hash = 0;
-  std::string bottleneck;  // the most utilised resource, e.g. "broker-0 nic tx"
+  // What limits the run: the most utilised resource (e.g. "broker-0 nic tx"), or, when no resource is saturated
+  // (kSaturatedUtilisation), a broker connection whose requests wait behind the one the broker works on for at least
+  // that share of the run (`bottleneck_is_connection`): Kafka handles one request per connection at a time.
+  std::string bottleneck;
   double bottleneck_utilisation = 0;
+  bool bottleneck_is_connection = false;
   std::vector<std::pair<std::string, double>> utilisation;  // every resource, sorted by name
+  // Every broker connection that ever had requests waiting behind the one in progress (the broker muted it), with
+  // the share of the run it had, sorted by name: "broker-0 connection from client-0".
+  std::vector<std::pair<std::string, double>> connection_backlog;
   FailureCounts records_failed_by_cause;  // sums to records_failed
   // record-retry-total (records sent again after a retriable error) and batch-split-total (batches split after
   // MESSAGE_TOO_LARGE), over the whole run and every producer.
