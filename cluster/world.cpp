@@ -1615,7 +1615,17 @@ WorldSummary World::run(uint64_t events_max) {
     }
   }
   std::sort(s.connection_backlog.begin(), s.connection_backlog.end());
-  if (s.bottleneck_utilisation < kSaturatedUtilisation) {
+  // A backlogged connection limits the throughput only if the producers want more than they get. An open-loop
+  // producer that keeps up may still queue requests behind each other (linger.ms=0 with acks=all sends whenever
+  // a request may go, and its batches grow with the wait): its throughput is its offered rate, whatever queues.
+  bool demand_unmet = false;
+  double offered_records_per_s = 0;
+  for (const ProducerSpec& ps : spec_.producers) {
+    if (ps.closed_loop_threads > 0 || ps.arrival == ArrivalProcess::Kind::kUnthrottled) demand_unmet = true;
+    else offered_records_per_s += ps.records_per_s * static_cast<double>(ps.count);
+  }
+  if (s.throughput_records_per_s < kDemandMet * offered_records_per_s) demand_unmet = true;
+  if (demand_unmet && s.bottleneck_utilisation < kSaturatedUtilisation) {
     for (const auto& [name, u] : s.connection_backlog) {
       if (u >= kSaturatedUtilisation && (!s.bottleneck_is_connection || u > s.bottleneck_utilisation)) {
         s.bottleneck_is_connection = true;

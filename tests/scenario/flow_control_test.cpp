@@ -3,6 +3,7 @@
 // broker's per-request costs and the NIC's goodput, written out here.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kafkasim/kafka/producer/record_batch.hpp"
@@ -87,6 +88,28 @@ TEST_CASE("acks=0 at a rate the broker handles with room to spare: no connection
   CHECK_FALSE(s.bottleneck_is_connection);
   CHECK(s.bottleneck_utilisation < cluster::kSaturatedUtilisation);
   CHECK(s.connection_backlog.empty());
+}
+
+TEST_CASE("acks=all with linger.ms=0: requests queue on the connections, but a producer that keeps up is not held back") {
+  // 10,000 records/s, one record every 100 us, with linger.ms=0: the producer sends whenever a request may go, and
+  // an acks=all request takes at least a follower's fetch round trip (two one-way NIC latencies of 50 us each way,
+  // twice: the fetch that carries the record and the one that reports it) before the broker reads the next one.
+  // So the next requests are always waiting behind the one in progress, and the batches grow instead: the
+  // throughput is the offered rate, and the run is limited by its offered load, not by the connection.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
+  spec.duration = 3_s;
+  spec.warmup = 1_s;
+  spec.producers.push_back(test::open_loop_producer(10000, Acks::all, 0, 200));
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  CHECK(s.throughput_records_per_s == doctest::Approx(10000).epsilon(0.01));
+  CHECK(s.records_per_request > 1.5);  // the queueing shows as batching
+  double most = 0;
+  for (const auto& [name, u] : s.connection_backlog) most = std::max(most, u);
+  CHECK(most > cluster::kSaturatedUtilisation);
+  CHECK_FALSE(s.bottleneck_is_connection);
+  CHECK(s.bottleneck_utilisation < cluster::kSaturatedUtilisation);
 }
 
 TEST_CASE("acks=0, 50 records per request: the producer fills its 1 GbE NIC (the broker keeps up)") {

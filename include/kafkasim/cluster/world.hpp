@@ -109,6 +109,8 @@ DistributionSummary summarise_distribution(const sim::Histogram& h);
 // A resource this busy, or a connection backlogged this much of the run, is saturated: below it a run is limited by
 // its offered load. A presentation threshold (the summary reports the figures either way).
 inline constexpr double kSaturatedUtilisation = 0.9;
+// Open-loop producers whose acknowledged records reach this share of their offered rate get what they want.
+inline constexpr double kDemandMet = 0.95;
 
 struct WorldSummary {
   uint64_t records_sent = 0, records_acked = 0, records_failed = 0, records_consumed = 0;
@@ -119,8 +121,10 @@ struct WorldSummary {
   double simulated_seconds = 0;
   uint64_t trace_hash = 0;
   // What limits the run: the most utilised resource (e.g. "broker-0 nic tx"), or, when no resource is saturated
-  // (kSaturatedUtilisation), a broker connection whose requests wait behind the one the broker works on for at least
-  // that share of the run (`bottleneck_is_connection`): Kafka handles one request per connection at a time.
+  // (kSaturatedUtilisation) and the producers want more than they get (a closed-loop or unthrottled producer, or
+  // open-loop producers acknowledged below kDemandMet of their offered rate), a broker connection whose requests wait
+  // behind the one the broker works on for at least that share of the run (`bottleneck_is_connection`): Kafka
+  // handles one request per connection at a time.
   std::string bottleneck;
   double bottleneck_utilisation = 0;
   bool bottleneck_is_connection = false;
