@@ -1,9 +1,9 @@
 // `kafkasim run` and `kafkasim validate`.
 #include "cli/commands.hpp"
 
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -151,11 +151,13 @@ int run_scenario(const RunOptions& options) {
   } else {
     std::printf("  bottleneck             none saturated; busiest %s (%.1f %% utilised)", s.bottleneck.c_str(),
                 100 * s.bottleneck_utilisation);
-    // The most backlogged connection, when one had requests waiting a noticeable share of the run: part of the
-    // limit may be its request cycle (an acks=all producer's requests queue behind the followers' round trips).
+    // The most backlogged connection, when one had requests waiting a noticeable share of the run (a presentation
+    // threshold): part of the limit may be its request cycle (an acks=all producer's requests queue behind the
+    // followers' round trips).
+    constexpr double kNoticeableBacklog = 0.1;
     const auto most = std::max_element(s.connection_backlog.begin(), s.connection_backlog.end(),
                                        [](const auto& a, const auto& b) { return a.second < b.second; });
-    if (most != s.connection_backlog.end() && most->second >= 0.1)
+    if (most != s.connection_backlog.end() && most->second >= kNoticeableBacklog)
       std::printf("; requests wait on %s %.1f %% of the time", most->first.c_str(), 100 * most->second);
     std::printf("\n");
   }
