@@ -116,8 +116,8 @@ int run_scenario(const RunOptions& options) {
     std::printf("  producer               record queue time p50 %.3f p99 %.3f ms, request latency p50 %.3f p99 %.3f ms\n",
                 s.record_queue_time.p50_ms, s.record_queue_time.p99_ms, s.request_latency.p50_ms,
                 s.request_latency.p99_ms);
-  std::printf("  consumed               %llu records, %.0f records/s (after warm-up)\n",
-              static_cast<unsigned long long>(s.records_consumed), s.consumed_records_per_s);
+  std::printf("  consumed               %llu records, %.0f records/s, %.2f MiB/s (after warm-up)\n",
+              static_cast<unsigned long long>(s.records_consumed), s.consumed_records_per_s, s.consumed_mib_per_s);
   if (s.fetch_latency.count > 0)
     std::printf("  consumer               fetch latency p50 %.3f p99 %.3f ms, %.1f records per fetch\n",
                 s.fetch_latency.p50_ms, s.fetch_latency.p99_ms, s.records_per_fetch.mean);

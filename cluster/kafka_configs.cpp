@@ -391,6 +391,13 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .max_value = kIntMax, .field = "WorldSpec::queued_max_requests"},
        +[](B& c, const ConfigValue& v) { c.queued_max_requests = static_cast<uint32_t>(v.integer); },
        +[](const B& c) { return int_value(c.queued_max_requests); }},
+      // SocketServer sets it as the SO_RCVBUF of every accepted connection. A muted producer connection keeps
+      // its unread requests there, and once it is full the producer's sends stop completing (kafka-behaviour.md
+      // §2.1). Kafka also accepts -1, the OS's autotuned buffer, which has no fixed size to model: rejected.
+      {{.name = "socket.receive.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "102400",
+        .min_value = 1, .max_value = kIntMax, .field = "WorldSpec::socket_receive_buffer_bytes"},
+       +[](B& c, const ConfigValue& v) { c.socket_receive_buffer_bytes = v.integer; },
+       +[](const B& c) { return int_value(c.socket_receive_buffer_bytes); }},
       // The kafka-scheduler's threads. They run the flushes that a segment roll schedules (UnifiedLog.roll's
       // "flush-log"), so at most this many such fsyncs are outstanding; the rest wait in its queue.
       {{.name = "background.threads", .type = ConfigType::kInt, .kafka_default = "10", .min_value = 1,
@@ -526,7 +533,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("log.dirs"),
       ignored<B>("num.recovery.threads.per.data.dir"),
       ignored<B>("socket.send.buffer.bytes"),
-      ignored<B>("socket.receive.buffer.bytes"),
       ignored<B>("socket.request.max.bytes"),
       ignored<B>("offsets.topic.replication.factor"),
       ignored<B>("transaction.state.log.replication.factor"),

@@ -87,9 +87,11 @@ void RunMetrics::on_acked(sim::SimTime intended_send, sim::SimTime now, uint64_t
 
 void RunMetrics::on_consumed(sim::SimTime intended_send, sim::SimTime now, uint64_t bytes) {
   KS_ASSERT_GE(now, intended_send);
-  (void)bytes;
   ++records_consumed_;
-  if (now >= warmup_end_) ++records_consumed_measured_;
+  if (now >= warmup_end_) {
+    ++records_consumed_measured_;
+    bytes_consumed_measured_ += bytes;
+  }
   if (intended_send >= warmup_end_) end_to_end_.record((now - intended_send).ns());
 }
 

@@ -96,6 +96,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
       {"consume",
        {{"records", s.records_consumed},
         {"throughput_records_per_s", s.consumed_records_per_s},
+        {"throughput_mib_per_s", s.consumed_mib_per_s},
         {"fetch_latency_ms", latency_json(s.fetch_latency)},
         {"records_per_fetch", distribution_json(s.records_per_fetch)}}},
       {"requests", requests},

@@ -422,6 +422,7 @@ class Loader {
     spec.num_network_threads = s.num_network_threads;
     spec.num_io_threads = s.num_io_threads;
     spec.queued_max_requests = s.queued_max_requests;
+    spec.socket_receive_buffer_bytes = static_cast<uint64_t>(s.socket_receive_buffer_bytes);
     spec.background_threads = s.background_threads;
     spec.retention_initial_delay = s.log_initial_task_delay;
     spec.retention_check_interval = s.log_retention_check_interval;
@@ -959,6 +960,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.num_network_threads = spec.num_network_threads;
   s.num_io_threads = spec.num_io_threads;
   s.queued_max_requests = spec.queued_max_requests;
+  s.socket_receive_buffer_bytes = static_cast<int64_t>(spec.socket_receive_buffer_bytes);
   s.background_threads = spec.background_threads;
   s.log_initial_task_delay = spec.retention_initial_delay;
   s.log_retention_check_interval = spec.retention_check_interval;

@@ -26,9 +26,6 @@ void response_completed(RequestTimes& t, SimTime now) {
   if (t.local_complete == SimTime::max()) t.local_complete = now;
 }
 
-// Broker socket.receive.buffer.bytes default (Kafka broker configs; SocketServer sets it as SO_RCVBUF).
-constexpr uint64_t kSocketReceiveBufferBytes = 102400;
-
 // A closed-loop application thread's own time per send() that fails at once (RecordTooLargeException, an exhausted
 // buffer with max.block.ms 0, ...) before it sends again: [A] one microsecond, a million failed sends per second
 // per thread. Without it such a thread would loop without simulated time passing.
@@ -108,6 +105,10 @@ struct World::Broker {
   uint64_t isr_shrinks = 0, isr_expands = 0;
   uint64_t sampled_hit_bytes = 0, sampled_miss_bytes = 0;
   Duration sampled_gc_paused;
+  // Busy time at the last sample, for the time series' utilisation over each interval.
+  int64_t sampled_nic_tx_busy_ns = 0, sampled_nic_rx_busy_ns = 0;
+  std::vector<int64_t> sampled_disk_busy_ns;  // by disk
+  double sampled_cpu_busy_core_s = 0;
 };
 
 struct World::ProducerClient {
@@ -379,7 +380,7 @@ void World::start_clients() {
       // socket receive buffer (socket.receive.buffer.bytes, default 102400), and once that is full the
       // producer's sends stop completing, so acks=0 cannot outrun the broker (kafka-behaviour.md §2.1).
       for (NodeId b = 0; b < static_cast<NodeId>(spec_.brokers); ++b)
-        network_->set_receive_buffer(host_of(c->id), host_of(b), kSocketReceiveBufferBytes);
+        network_->set_receive_buffer(host_of(c->id), host_of(b), spec_.socket_receive_buffer_bytes);
       producers_.push_back(std::move(c));
     }
   }
@@ -1191,7 +1192,12 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
           const kafka::ProducerBatch& batch = c.producer->accumulator().batch(p.batch.tag);
           sent.reads_left = groups * batch.record_count();
           sent.intended.reserve(batch.records.size());
-          for (const kafka::RecordMeta& m : batch.records) sent.intended.push_back(c.in_flight_record(m.record_id).intended);
+          sent.value_bytes.reserve(batch.records.size());
+          for (const kafka::RecordMeta& m : batch.records) {
+            const ProducerClient::InFlight& record = c.in_flight_record(m.record_id);
+            sent.intended.push_back(record.intended);
+            sent.value_bytes.push_back(record.bytes);
+          }
         }
         ++sent.requests_unhandled;  // until handle_produce's I/O thread has handled this request
       }
@@ -1335,7 +1341,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
       KS_ASSERT_GE(first, 0);
       KS_ASSERT_LE(first + range.record_count, static_cast<int64_t>(sent.intended.size()));
       for (int32_t i = 0; i < range.record_count; ++i)
-        metrics_.on_consumed(sent.intended[static_cast<size_t>(first + i)], engine_.now(), 0);
+        metrics_.on_consumed(sent.intended[static_cast<size_t>(first + i)], engine_.now(),
+                             sent.value_bytes[static_cast<size_t>(first + i)]);
       sent.reads_left -= range.record_count;
       if (sent.reads_left <= 0) sent_batches_.erase(it);
     }
@@ -1446,10 +1453,29 @@ void World::sample() {
     const std::string prefix = "broker" + std::to_string(b->id) + "_";
     const models::HostId host = hosts_[static_cast<size_t>(b->id)];
     const models::NodeId tor = uplinks_[static_cast<size_t>(b->id)];
-    timeseries_.set(prefix + "nic_tx_util", network_->link_utilisation(host, tor));
-    timeseries_.set(prefix + "nic_rx_util", network_->link_utilisation(tor, host));
-    timeseries_.set(prefix + "disk_util", b->hw->disk(0).utilisation());
-    timeseries_.set(prefix + "cpu_util", b->hw->cpu().host_stats().utilisation);
+    // Utilisation over the interval (as iostat or sar report it), from the busy time accumulated since the last
+    // sample; the summary's figures are over the whole run. A broker with several log dirs shows its busiest disk.
+    const double interval_ns = static_cast<double>(spec_.sample_interval.ns());
+    const int64_t tx_busy = network_->link_meter(host, tor).busy_server_ns(now);
+    const int64_t rx_busy = network_->link_meter(tor, host).busy_server_ns(now);
+    timeseries_.set(prefix + "nic_tx_util",
+                    static_cast<double>(tx_busy - std::exchange(b->sampled_nic_tx_busy_ns, tx_busy)) / interval_ns);
+    timeseries_.set(prefix + "nic_rx_util",
+                    static_cast<double>(rx_busy - std::exchange(b->sampled_nic_rx_busy_ns, rx_busy)) / interval_ns);
+    b->sampled_disk_busy_ns.resize(b->hw->disk_count(), 0);
+    double busiest_disk = 0;
+    for (size_t d = 0; d < b->hw->disk_count(); ++d) {
+      const models::DiskModel& disk = b->hw->disk(d);
+      const int64_t busy = disk.busy_unit_ns();
+      const double util = static_cast<double>(busy - std::exchange(b->sampled_disk_busy_ns[d], busy)) /
+                          (interval_ns * static_cast<double>(disk.units()));
+      busiest_disk = std::max(busiest_disk, util);
+    }
+    timeseries_.set(prefix + "disk_util", busiest_disk);
+    const models::CpuHostStats cpu = b->hw->cpu().host_stats();
+    timeseries_.set(prefix + "cpu_util", (cpu.busy_core_seconds - std::exchange(b->sampled_cpu_busy_core_s,
+                                                                                 cpu.busy_core_seconds)) /
+                                             (spec_.sample_interval.seconds_f() * static_cast<double>(cpu.cores)));
     const models::PageCacheStats& cache = b->hw->page_cache().stats();
     const uint64_t hit = cache.hit_bytes - b->sampled_hit_bytes, miss = cache.miss_bytes - b->sampled_miss_bytes;
     b->sampled_hit_bytes = cache.hit_bytes;
@@ -1544,6 +1570,7 @@ WorldSummary World::run(uint64_t events_max) {
   s.records_consumed = metrics_.records_consumed();
   const double window_s = (spec_.duration - spec_.warmup).seconds_f();
   s.consumed_records_per_s = static_cast<double>(metrics_.records_consumed_after_warmup()) / window_s;
+  s.consumed_mib_per_s = static_cast<double>(metrics_.bytes_consumed_after_warmup()) / window_s / 1048576.0;
   s.throughput_records_per_s = static_cast<double>(metrics_.records_acked_after_warmup()) / window_s;
   s.throughput_mib_per_s = static_cast<double>(metrics_.bytes_acked_after_warmup()) / window_s / 1048576.0;
   s.produce_latency = summarise(metrics_.produce_latency_ns());
@@ -1560,6 +1587,8 @@ WorldSummary World::run(uint64_t events_max) {
     add(name + " nic tx", network_->link_utilisation(host, tor));
     add(name + " nic rx", network_->link_utilisation(tor, host));
     for (size_t d = 0; d < b->hw->disk_count(); ++d) add(name + " disk " + std::to_string(d), b->hw->disk(d).utilisation());
+    // The host's cores, which every thread of the broker shares (processor sharing when more run than it has).
+    add(name + " cpu cores", b->hw->cpu().host_stats().utilisation);
     add(name + " io threads", b->hw->cpu().pool_stats(b->io_pool).thread_utilisation);
     // Processors are busy while they parse, send, or wait for a sendfile's disk read.
     double busy = 0;
@@ -1594,6 +1623,21 @@ WorldSummary World::run(uint64_t events_max) {
     if (u > s.bottleneck_utilisation) {
       s.bottleneck_utilisation = u;
       s.bottleneck = name;
+    }
+  }
+  // A thread that waits for a core is still occupied: when a broker's cores are saturated its busy thread pools
+  // (network, I/O, replica fetcher threads) are a symptom, and more threads would not help. The cores are named.
+  const std::string::size_type broker_end = s.bottleneck.find(' ');
+  const std::string_view pool =
+      broker_end == std::string::npos ? std::string_view() : std::string_view(s.bottleneck).substr(broker_end);
+  if (s.bottleneck.rfind("broker-", 0) == 0 &&
+      (pool == " io threads" || pool == " network threads" || pool.rfind(" replica fetcher from ", 0) == 0)) {
+    const std::string cores = s.bottleneck.substr(0, broker_end) + " cpu cores";
+    for (const auto& [name, u] : s.utilisation) {
+      if (name == cores && u >= kSaturatedUtilisation) {
+        s.bottleneck = name;
+        s.bottleneck_utilisation = u;
+      }
     }
   }
   // With no resource saturated, a run can still be held back by Kafka's one request per connection at a time

@@ -164,3 +164,67 @@ TEST_CASE("throughput never exceeds the bottleneck: one network thread binds at 
   // 50,000 requests/s x 50 us over 8 threads = 31 % busy.
   CHECK(io == doctest::Approx(50000 * 50e-6 / 8).epsilon(0.1));
 }
+
+// timeseries.csv reports each resource's utilisation over each sample interval, as iostat or sar would, not the
+// average since the start of the run. One broker (RF=1: no replication traffic) takes a producer's 20 MB/s on
+// its 1 GbE link; a consumer starts half-way, from offset 0, catches up and then reads at the producer's rate.
+// Before it starts the broker's NIC sends almost nothing; once it has caught up the NIC sends what it receives.
+TEST_CASE("time series: NIC utilisation over each interval, not since the start") {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-1gbe", 1, 1, 1);
+  spec.duration = 10_s;
+  spec.warmup = 1_s;
+  auto p = test::open_loop_producer(20000, Acks::leader, 5, 1000);
+  spec.producers.push_back(p);
+  cluster::ConsumerSpec c;
+  c.topic = 0;
+  c.start_at = 5_s;
+  spec.consumers.push_back(c);
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  const cluster::TimeSeries& ts = world.timeseries();
+  REQUIRE(ts.rows() == 10);
+  // Records of 1000 B in batches of about 16 KiB: the request and record framing add under 2 %.
+  const double goodput = 125e6 * 1448.0 / 1538.0;
+  const double rx_expected = 20000 * 1000 / goodput;
+  for (size_t row = 1; row < 10; ++row) {
+    CAPTURE(row);
+    CHECK(ts.value(row, "broker0_nic_rx_util") == doctest::Approx(rx_expected).epsilon(0.03));
+    if (row < 4) CHECK(ts.value(row, "broker0_nic_tx_util") < 0.01);  // produce responses only
+  }
+  // The last three seconds: the consumer has caught up and fetches what arrives.
+  for (size_t row = 7; row < 10; ++row) {
+    CAPTURE(row);
+    CHECK(ts.value(row, "broker0_nic_tx_util") == doctest::Approx(ts.value(row, "broker0_nic_rx_util")).epsilon(0.05));
+  }
+}
+
+// The I/O-thread case on a broker with one core: the three network threads and eight I/O threads share it, so the
+// core binds first, at 1 / (the CPU time of one request). Every thread pool looks busy too (a thread waiting for
+// the core holds its request), but the bottleneck is the core.
+TEST_CASE("throughput never exceeds the bottleneck: one core binds at 1 / CPU time per request") {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.broker_hardware.cores = 1;
+  spec.duration = 6_s;
+  spec.warmup = 2_s;
+  auto p = test::open_loop_producer(5000, Acks::leader, 0, 100);
+  p.config.batch_size_bytes = 0;
+  p.count = 8;  // 40,000 records/s offered
+  spec.producers.push_back(p);
+  cluster::World world(spec);
+  const auto s = world.run();
+
+  // A network thread reads the request (10 us) and sends the response (10 us); an I/O thread validates and
+  // appends it (50 us plus 35 ns of CRC32C over the 170 B batch, as above). All on the one core.
+  const auto& costs = spec.cpu_costs;
+  const double request_s =
+      2 * spec.network_thread_request_cost.seconds_f() + costs.request_fixed_cost.seconds_f() + 35e-9;
+  CHECK(request_s == doctest::Approx(70e-6).epsilon(0.001));
+  const double bound_records_per_s = 1 / request_s;  // 14,278 records/s, below the I/O threads' 8 / 50 us
+  const double W = (spec.duration - spec.warmup).seconds_f();
+  CHECK(s.records_per_request == doctest::Approx(1.0));
+  CHECK(s.throughput_records_per_s <= bound_records_per_s + 11 / W);  // at most one request a thread in progress
+  CHECK(s.throughput_records_per_s >= 0.95 * bound_records_per_s);
+  CHECK(s.bottleneck == "broker-0 cpu cores");
+  CHECK(s.bottleneck_utilisation > 0.95);
+}

@@ -130,3 +130,30 @@ TEST_CASE("acks=0, 50 records per request: the producer fills its 1 GbE NIC (the
   CHECK(s.bottleneck == "client-0 nic tx");
   CHECK_FALSE(s.bottleneck_is_connection);  // a saturated resource is the bottleneck, whatever queues behind it
 }
+
+TEST_CASE("socket.receive.buffer.bytes bounds the requests a muted producer connection holds unread") {
+  // The broker-paced acks=0 loop of the first case: a record counts as sent once its request has left the client,
+  // so the records sent but not yet in the log are the requests the broker has not read (they wait in its socket
+  // receive buffer until it holds socket.receive.buffer.bytes of them), plus the one in progress and the few on
+  // the wire. Four times the buffer holds three buffers' worth more of them.
+  kafka::RecordShape shape;
+  shape.value_bytes = 200;
+  const double request_bytes = static_cast<double>(kafka::uniform_batch_size_bytes(1, shape)) +
+                               kafka::request_header_bytes + kafka::produce_partition_overhead_bytes;
+  auto outstanding = [](uint64_t buffer_bytes) {
+    auto spec = acks0_closed_loop(200, 1);
+    spec.warmup = 0_s;
+    spec.socket_receive_buffer_bytes = buffer_bytes;
+    cluster::World world(spec);
+    const auto s = world.run();
+    REQUIRE(s.records_failed == 0);
+    const kafka::Partition* p = world.partition(0, {0, 0});
+    REQUIRE(p != nullptr);
+    return static_cast<double>(s.records_acked) - static_cast<double>(p->log_end_offset());
+  };
+  const double small = outstanding(102400);
+  const double large = outstanding(4 * 102400);
+  MESSAGE("outstanding " << small << " / " << large << ", request " << request_bytes << " B");
+  CHECK(small == doctest::Approx(102400 / request_bytes).epsilon(0.05));
+  CHECK(large - small == doctest::Approx(3 * 102400 / request_bytes).epsilon(0.01));
+}

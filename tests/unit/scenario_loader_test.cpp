@@ -138,6 +138,7 @@ TEST_CASE("defaults: every omitted config takes Kafka 4.x's default") {
   CHECK(s.num_network_threads == 3);
   CHECK(s.num_io_threads == 8);
   CHECK(s.queued_max_requests == 500);
+  CHECK(s.socket_receive_buffer_bytes == 102400);
   CHECK(s.broker_config.min_insync_replicas == 1);
   CHECK(s.broker_config.replica_lag_time_max_ms == 30000);
   CHECK(s.broker_config.message_max_bytes == 1048588);

@@ -107,6 +107,8 @@ class RunMetrics {
   uint64_t records_consumed() const { return records_consumed_; }
   // Records polled after the warm-up (the consumers' throughput window), whenever they were sent.
   uint64_t records_consumed_after_warmup() const { return records_consumed_measured_; }
+  // Value bytes of those records (the producers' throughput counts the same).
+  uint64_t bytes_consumed_after_warmup() const { return bytes_consumed_measured_; }
   uint64_t bytes_acked() const { return bytes_acked_; }
   // Acked records and bytes after the warm-up (the throughput window).
   uint64_t records_acked_after_warmup() const { return records_acked_measured_; }
@@ -127,7 +129,7 @@ class RunMetrics {
   uint64_t records_acked_measured_ = 0, bytes_acked_measured_ = 0;
   uint64_t records_failed_ = 0;
   FailureCounts failures_;
-  uint64_t records_consumed_ = 0, records_consumed_measured_ = 0;
+  uint64_t records_consumed_ = 0, records_consumed_measured_ = 0, bytes_consumed_measured_ = 0;
   sim::Histogram produce_;
   sim::Histogram end_to_end_;
   sim::Histogram interval_produce_;

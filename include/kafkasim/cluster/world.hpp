@@ -85,6 +85,9 @@ struct WorldSpec {
   uint32_t num_network_threads = 3;  // num.network.threads
   uint32_t num_io_threads = 8;       // num.io.threads
   uint32_t queued_max_requests = 500;  // queued.max.requests
+  // socket.receive.buffer.bytes: the SO_RCVBUF of the broker's client connections, the bytes of complete
+  // requests a muted producer connection holds before the producer's sends stop completing.
+  uint64_t socket_receive_buffer_bytes = 102400;
   uint32_t background_threads = 10;    // background.threads: at most this many background flushes at once
   sim::Duration network_thread_request_cost = sim::Duration::from_us(10);  // [A]
   // LogManager's "kafka-log-retention" task, one per broker: log.initial.task.delay.ms, then every
@@ -116,6 +119,7 @@ struct WorldSummary {
   uint64_t records_sent = 0, records_acked = 0, records_failed = 0, records_consumed = 0;
   double throughput_records_per_s = 0, throughput_mib_per_s = 0;
   double consumed_records_per_s = 0;  // records the consumers polled after the warm-up, per second of the window
+  double consumed_mib_per_s = 0;      // their value bytes, MiB per second of the window
   LatencySummary produce_latency, end_to_end_latency;
   uint64_t events = 0;
   double simulated_seconds = 0;
@@ -310,6 +314,7 @@ class World {
   // unhandled and no leader having appended it (SentBatch::never_in_a_log). Looked up, never iterated.
   struct SentBatch {
     std::vector<sim::SimTime> intended;
+    std::vector<uint32_t> value_bytes;  // each record's value bytes, as the producer's throughput counts them
     int64_t reads_left = 0;
     // ProduceRequests carrying the batch that no broker's I/O thread has handled yet and that were not withdrawn:
     // any of them may still append it, whatever the producer has decided meanwhile (a request timeout does not

@@ -129,6 +129,8 @@ class DiskModel : public BlockDevice {
   uint32_t units() const { return static_cast<uint32_t>(units_.size()); }
   // Busy unit-time / (units · elapsed) since construction or the last reset_stats().
   double utilisation() const { return meter_.utilisation(engine_.now()); }
+  // Busy unit-nanoseconds accumulated since construction or the last reset_stats() (utilisation's numerator).
+  int64_t busy_unit_ns() const { return meter_.busy_server_ns(engine_.now()); }
   // Mean number of requests queued or in service since construction or the last reset_stats().
   double mean_queue_depth() const { return depth_mean_.mean(engine_.now()); }
   // Zeroes the counters and starts new utilisation / queue-depth windows (e.g. after a warm-up).
