@@ -41,7 +41,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"closed_loop", {"threads"}},
     {"record_size", {"distribution", "bytes", "min", "max", "median", "sigma"}},
     {"keys", {"distribution", "count", "exponent"}},
-    {"consumer", {"group", "topic", "count", "processing_time", "start_at", "config"}},
+    {"consumer", {"group", "topic", "count", "processing_time", "commit", "start_at", "config"}},
 };
 
 std::string join(const std::string& base, std::string_view key) { return base + "/" + pointer_token(key); }
@@ -684,6 +684,10 @@ class Loader {
              in_quotes(group));
     if (const json* v = find(p, "count")) cs.count = static_cast<uint32_t>(integer(*v, join(pointer, "count"), 1, kClientsPerEntryMax));
     if (const json* v = find(p, "processing_time")) cs.processing_time_per_record = own_duration(*v, join(pointer, "processing_time"));
+    if (const json* v = find(p, "commit")) {
+      const std::string mode = choice(*v, join(pointer, "commit"), {"none", "async", "sync"});
+      cs.commit = mode == "async" ? CommitAfterPoll::kAsync : mode == "sync" ? CommitAfterPoll::kSync : CommitAfterPoll::kNone;
+    }
     // A consumer that starts after the end of the run would never poll: certainly a mistake.
     if (const json* v = find(p, "start_at")) {
       cs.start_at = own_duration(*v, join(pointer, "start_at"));
@@ -1008,6 +1012,9 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
                          {"topic", spec.topics[static_cast<size_t>(c.topic)].name},
                          {"count", c.count},
                          {"processing_time", format_duration(c.processing_time_per_record)},
+                         {"commit", c.commit == CommitAfterPoll::kAsync  ? "async"
+                                    : c.commit == CommitAfterPoll::kSync ? "sync"
+                                                                         : "none"},
                          {"start_at", format_duration(c.start_at)},
                          {"config", configs_to_json(consumer_config_table(), c.config)}});
   }

@@ -187,6 +187,8 @@ struct World::ConsumerClient {
   Duration per_record;
   Duration decompress_pending;  // decompression of fetched batches, done in the next poll (compression_costs.hpp)
   bool processing = false;
+  // The OffsetCommit a commitSync() waits for: the application polls again when its response comes.
+  std::optional<uint64_t> sync_commit;
   Wakeup wakeup;
   std::vector<kafka::PartitionAssignment> assignment;  // its static assignment, handed to assign() at start_at
   bool started = false;
@@ -1313,6 +1315,20 @@ void World::consumer_poll(ConsumerClient& c) {
   consumer_dispatch(c, out);
 }
 
+// The application has processed what poll returned. It commits if it does so after every poll (the scenario's
+// "commit"), then polls again; after a commitSync() only once the OffsetCommit response has come.
+void World::consumer_processed(ConsumerClient& c) {
+  const CommitAfterPoll mode = spec_.consumers[c.spec_index].commit;
+  if (mode == CommitAfterPoll::kNone) return consumer_poll(c);
+  kafka::ConsumerOutbox out;
+  c.consumer->commit(engine_.now(), out);
+  KS_ASSERT_LE(out.commits.size(), 1u);
+  const bool wait = mode == CommitAfterPoll::kSync && !out.commits.empty();
+  if (wait) c.sync_commit = out.commits.front().request.correlation_id;
+  consumer_dispatch(c, out);
+  if (!wait) consumer_poll(c);
+}
+
 void World::consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response) {
   const auto it = std::find_if(c.fetches_sent.begin(), c.fetches_sent.end(),
                                [&](const auto& sent) { return sent.first == response.correlation_id; });
@@ -1396,6 +1412,10 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
         kafka::ConsumerOutbox o;
         c.consumer->on_offset_commit_response(engine_.now(), response, o);
         consumer_dispatch(c, o);
+        if (c.sync_commit == response.correlation_id) {
+          c.sync_commit.reset();
+          consumer_poll(c);
+        }
       });
     });
   }
@@ -1403,7 +1423,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
     // The application processes what poll returned, then polls again.
     c.processing = true;
     engine_.schedule_after(c.per_record * records + std::exchange(c.decompress_pending, Duration::zero()),
-                           [this, &c] { consumer_poll(c); });
+                           [this, &c] { consumer_processed(c); });
   }
   out.clear();
   rearm_consumer(c);

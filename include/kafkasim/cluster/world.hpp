@@ -60,11 +60,19 @@ struct ProducerSpec {
   KeyDistribution keys = KeyDistribution::none();
 };
 
+// What the application does after it has processed the records of each poll, besides enable.auto.commit.
+enum class CommitAfterPoll : uint8_t {
+  kNone,   // nothing: offsets are committed only by auto-commit (if enabled)
+  kAsync,  // consumer.commitAsync(): the next poll follows at once
+  kSync,   // consumer.commitSync(): the next poll waits for the OffsetCommit response
+};
+
 struct ConsumerSpec {
   int32_t topic = 0;
   uint32_t count = 1;  // the topic's partitions are split round-robin over the consumers (static assignment)
   kafka::ConsumerConfig config;
   sim::Duration processing_time_per_record;
+  CommitAfterPoll commit = CommitAfterPoll::kNone;
   // When the consumers start polling, from offset 0: a late start makes a consumer that is far behind the head
   // of the log and reads old segments (from disk once the page cache has evicted them).
   sim::Duration start_at;
@@ -275,6 +283,7 @@ class World {
 
   // Consumers.
   void consumer_poll(ConsumerClient& c);
+  void consumer_processed(ConsumerClient& c);
   void consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out);
   // A fetch response reached consumer `c`: its fetch-latency and records per fetch.
   void consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response);

@@ -1,0 +1,100 @@
+// The consumer application's poll loop: a per-record processing time paces a consumer that is behind, and the
+// offsets it commits depend on how it commits (enable.auto.commit, commitAsync or commitSync after each poll).
+// Expectations come from max.poll.records, the processing time and the NIC profile's latency, written out here.
+#include <doctest/doctest.h>
+
+#include <optional>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+
+namespace {
+
+constexpr double kProducedPerS = 20000;
+constexpr int64_t kPerRecordUs = 100;  // the application's time per record: at most 10,000 records/s
+constexpr int32_t kMaxPollRecords = 20;  // small, so that a commit's round trip is a visible share of a poll
+
+struct LoopRun {
+  double consumed_per_s = 0;
+  std::optional<int64_t> position, committed;
+};
+
+// One broker and partition; a producer writes 20,000 records/s from the start and one consumer starts after 1 s,
+// already 20,000 records behind. It processes each record in 100 us, half the producer's pace, so it never
+// catches up: every poll returns max.poll.records (20) records, one poll every 2 ms.
+LoopRun run_loop(cluster::CommitAfterPoll commit, bool auto_commit) {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.duration = 8_s;
+  spec.warmup = 3_s;
+  spec.producers.push_back(test::open_loop_producer(kProducedPerS, Acks::leader, 5, 100));
+  cluster::ConsumerSpec c;
+  c.topic = 0;
+  c.start_at = 1_s;
+  c.processing_time_per_record = sim::Duration::from_us(kPerRecordUs);
+  c.config.max_poll_records = kMaxPollRecords;
+  c.config.enable_auto_commit = auto_commit;
+  c.commit = commit;
+  spec.consumers.push_back(c);
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  const auto consumers = world.consumers();
+  REQUIRE(consumers.size() == 1);
+  const kafka::PartitionRef p{0, 0};
+  return {s.consumed_records_per_s, consumers[0].consumer->position(p), consumers[0].consumer->committed(p)};
+}
+
+}  // namespace
+
+TEST_CASE("consumer: the processing time per record paces a consumer that is behind") {
+  const LoopRun r = run_loop(cluster::CommitAfterPoll::kNone, true);
+  CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).epsilon(0.01));
+  // Auto-commit every auto.commit.interval.ms (5 s): the committed offset trails the position by at most the
+  // records consumed in one interval.
+  REQUIRE(r.position.has_value());
+  REQUIRE(r.committed.has_value());
+  CHECK(*r.committed <= *r.position);
+  CHECK(*r.position - *r.committed <= 5 * 1'000'000 / kPerRecordUs);
+}
+
+TEST_CASE("consumer: with enable.auto.commit=false and no commit in the loop, nothing is ever committed") {
+  const LoopRun r = run_loop(cluster::CommitAfterPoll::kNone, false);
+  CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).epsilon(0.01));
+  // The group's committed offset stays where the run started it (offset 0, see World::start_clients).
+  REQUIRE(r.committed.has_value());
+  CHECK(*r.committed == 0);
+  CHECK(*r.position > 40'000);
+}
+
+TEST_CASE("consumer: commitAsync after each poll keeps the pace and the committed offset one poll behind") {
+  const LoopRun r = run_loop(cluster::CommitAfterPoll::kAsync, false);
+  // The commit does not block the loop.
+  CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).epsilon(0.01));
+  // The run ends while the application processes a poll's records: their offsets are not committed yet, the
+  // previous poll's are (its commit's round trip, well under a millisecond, is long over).
+  REQUIRE(r.position.has_value());
+  REQUIRE(r.committed.has_value());
+  CHECK(*r.committed <= *r.position);
+  CHECK(*r.position - *r.committed <= kMaxPollRecords);
+}
+
+TEST_CASE("consumer: commitSync after each poll adds the commit's round trip to every poll") {
+  const LoopRun r = run_loop(cluster::CommitAfterPoll::kSync, false);
+  REQUIRE(r.position.has_value());
+  REQUIRE(r.committed.has_value());
+  CHECK(*r.position - *r.committed <= kMaxPollRecords);
+  // Each poll now takes 20 records' processing plus an OffsetCommit round trip to the coordinator: at least
+  // four host links (client -> switch -> broker and back) at the NIC profile's one-way latency, and far less
+  // than a millisecond on an idle 10 GbE network.
+  const double poll_s = kMaxPollRecords / r.consumed_per_s;
+  const double processing_s = kMaxPollRecords * kPerRecordUs * 1e-6;
+  const auto nic = std::get<cluster::NicProfile>(
+      cluster::load_named_profile("nic-10gbe", cluster::bundled_profile_dir()).params);
+  const double round_trip_s = poll_s - processing_s;
+  MESSAGE("consumed " << r.consumed_per_s << "/s, round trip " << round_trip_s * 1e6 << " us");
+  CHECK(round_trip_s >= 4 * nic.link.latency.seconds_f() * 0.99);
+  CHECK(round_trip_s < 1e-3);
+}
