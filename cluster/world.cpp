@@ -99,6 +99,14 @@ struct World::Broker {
     return c < connections.size() && ch < connections[c].size() ? connections[c][ch].get() : nullptr;
   }
   std::vector<Processor> processors;          // num.network.threads
+  // Network threads blocked in RequestChannel.sendRequest because the request queue is full (queued.max.requests),
+  // in the order they blocked: each holds its processor until an I/O thread takes a request from the queue.
+  struct BlockedHandOff {
+    NodeId client = -1;
+    int32_t channel = 0;
+    sim::Callback queued;  // the request's handling, wrapped by World::taken_from_queue
+  };
+  std::deque<BlockedHandOff> blocked_hand_offs;
   uint32_t next_processor = 0;                // the Acceptor's round-robin index
   uint32_t next_log_id = 0;
   std::vector<PartitionRef> log_partitions;  // by log id: the partition whose replica the log is
@@ -521,25 +529,46 @@ void World::process_request(Broker& b, NodeId client, int32_t channel, sim::Call
   });
 }
 
-// RequestChannel.sendRequest blocks the processor while the request queue is full (queued.max.requests): the
-// processor is held and retries [A: every 100 us] until the queue takes the request.
+// RequestChannel.sendRequest puts the request into the request queue, an ArrayBlockingQueue of queued.max.requests:
+// while it is full the processor blocks in put(), holding every connection it owns, and the I/O thread that takes a
+// request from the queue wakes the processor that blocked first (Broker::blocked_hand_offs).
 void World::enqueue_request(Broker& b, NodeId client, int32_t channel, sim::Callback handle) {
   // The I/O thread that takes the request handles it (KafkaRequestHandler: receiveRequest, then apis.handle): `handle`
   // runs when a thread takes the request, which stays held for the handler's work (continue_held). An idle thread
   // takes it at once, without the event a queued request needs.
   if (b.hw->cpu().try_take_thread(b.io_pool)) {
+    KS_ASSERT(b.blocked_hand_offs.empty());  // an idle I/O thread means an empty queue
     release_processor(b, client, channel);
     handle();
     return;
   }
-  const auto status = b.hw->cpu().try_submit_and_hold(b.io_pool, Duration::zero(), handle);
+  sim::Callback queued = taken_from_queue(b, std::move(handle));
+  // Processors already blocked go first: the queue is full for this one too.
+  if (!b.blocked_hand_offs.empty()) {
+    b.blocked_hand_offs.push_back({client, channel, std::move(queued)});
+    return;
+  }
+  const auto status = b.hw->cpu().try_submit_and_hold(b.io_pool, Duration::zero(), queued);
   if (status == models::SubmitStatus::kQueueFull) {
-    engine_.schedule_after(Duration::from_us(100), [this, &b, client, channel, handle = std::move(handle)]() mutable {
-      enqueue_request(b, client, channel, std::move(handle));
-    });
+    b.blocked_hand_offs.push_back({client, channel, std::move(queued)});
     return;
   }
   release_processor(b, client, channel);
+}
+
+// `handle` for a request that goes through the request queue: when an I/O thread takes it, the queue has room for
+// the request of the first blocked processor, which then goes on.
+sim::Callback World::taken_from_queue(Broker& b, sim::Callback handle) {
+  return [this, &b, handle = std::move(handle)]() mutable {
+    if (!b.blocked_hand_offs.empty()) {
+      Broker::BlockedHandOff next = std::move(b.blocked_hand_offs.front());
+      b.blocked_hand_offs.pop_front();
+      const auto status = b.hw->cpu().try_submit_and_hold(b.io_pool, Duration::zero(), next.queued);
+      KS_ASSERT(status != models::SubmitStatus::kQueueFull);
+      release_processor(b, next.client, next.channel);
+    }
+    handle();
+  };
 }
 
 // Each connection belongs to one of the broker's num.network.threads processors, the one the Acceptor gave it
@@ -1645,6 +1674,20 @@ WorldSummary World::run(uint64_t events_max) {
       s.bottleneck = name;
     }
   }
+  // A network thread blocked on a full request queue (queued.max.requests) is busy because the I/O threads are:
+  // when both are saturated, the I/O threads are named.
+  auto utilisation_of = [&s](const std::string& name) {
+    for (const auto& [n, u] : s.utilisation)
+      if (n == name) return u;
+    return 0.0;
+  };
+  if (const auto at = s.bottleneck.rfind(" network threads"); at != std::string::npos) {
+    const std::string io = s.bottleneck.substr(0, at) + " io threads";
+    if (const double u = utilisation_of(io); u >= kSaturatedUtilisation) {
+      s.bottleneck = io;
+      s.bottleneck_utilisation = u;
+    }
+  }
   // A thread that waits for a core is still occupied: when a broker's cores are saturated its busy thread pools
   // (network, I/O, replica fetcher threads) are a symptom, and more threads would not help. The cores are named.
   const std::string::size_type broker_end = s.bottleneck.find(' ');
@@ -1653,11 +1696,9 @@ WorldSummary World::run(uint64_t events_max) {
   if (s.bottleneck.rfind("broker-", 0) == 0 &&
       (pool == " io threads" || pool == " network threads" || pool.rfind(" replica fetcher from ", 0) == 0)) {
     const std::string cores = s.bottleneck.substr(0, broker_end) + " cpu cores";
-    for (const auto& [name, u] : s.utilisation) {
-      if (name == cores && u >= kSaturatedUtilisation) {
-        s.bottleneck = name;
-        s.bottleneck_utilisation = u;
-      }
+    if (const double u = utilisation_of(cores); u >= kSaturatedUtilisation) {
+      s.bottleneck = cores;
+      s.bottleneck_utilisation = u;
     }
   }
   // With no resource saturated, a run can still be held back by Kafka's one request per connection at a time

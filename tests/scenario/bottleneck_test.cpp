@@ -228,3 +228,45 @@ TEST_CASE("throughput never exceeds the bottleneck: one core binds at 1 / CPU ti
   CHECK(s.bottleneck == "broker-0 cpu cores");
   CHECK(s.bottleneck_utilisation > 0.95);
 }
+
+// queued.max.requests bounds the request queue between the network and the I/O threads (kafka-behaviour.md
+// §2.1): a network thread with a request to hand over and a full queue blocks in put(), holding every connection
+// it owns, until an I/O thread takes a request. The I/O-thread-bound broker above with a queue of one: the I/O
+// thread still never idles (a take wakes the first blocked network thread at once), so the throughput is the
+// same. A request's queue time counts from its parsing, blocked put included (RequestChannel.Request's
+// startTimeNanos), so it waits behind at most the one queued request and the other two network threads' blocked
+// ones: 4 service times of ~50 us with the default three network threads. A queue of 500 lets all eight
+// producers' requests stack up, deeper than that.
+TEST_CASE("queued.max.requests: a full request queue holds the network threads, and no request waits behind more") {
+  auto run = [](uint32_t queued_max_requests) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.num_io_threads = 1;
+    spec.queued_max_requests = queued_max_requests;
+    spec.duration = 4_s;
+    spec.warmup = 1_s;
+    auto p = test::open_loop_producer(5000, Acks::leader, 0, 100);
+    p.config.batch_size_bytes = 0;
+    p.count = 8;  // 40,000 records/s offered, twice what the I/O thread handles
+    spec.producers.push_back(p);
+    cluster::World world(spec);
+    return world.run();
+  };
+  const auto one = run(1);
+  const auto many = run(500);
+  const double service_ms = 0.050035;  // request_fixed_cost + CRC32C of the 170 B batch (see above)
+  for (const auto* s : {&one, &many}) {
+    CHECK(s->throughput_records_per_s == doctest::Approx(1e3 / service_ms).epsilon(0.01));
+    CHECK(s->bottleneck == "broker-0 io threads");
+  }
+  const auto& queue_one = one.requests[static_cast<size_t>(cluster::RequestKind::produce)].request_queue;
+  const auto& queue_many = many.requests[static_cast<size_t>(cluster::RequestKind::produce)].request_queue;
+  MESSAGE("request queue time max " << queue_one.max_ms << " ms (queue of 1), " << queue_many.max_ms << " ms (500)");
+  CHECK(queue_one.max_ms <= 4 * service_ms * 1.01);
+  CHECK(queue_many.max_ms > 4 * service_ms * 1.01);
+  // The network threads spend the time they do not parse blocked in put(): Kafka's NetworkProcessorAvgIdlePercent
+  // would show them busy, but the I/O thread is named the bottleneck.
+  double network_one = 0;
+  for (const auto& [name, u] : one.utilisation)
+    if (name == "broker-0 network threads") network_one = u;
+  CHECK(network_one > 0.9);
+}

@@ -238,6 +238,7 @@ class World {
   void process_request(Broker& b, kafka::NodeId client, int32_t channel, sim::Callback handle);
   // Hands the parsed request to the I/O threads' queue, then frees the connection's processor.
   void enqueue_request(Broker& b, kafka::NodeId client, int32_t channel, sim::Callback handle);
+  sim::Callback taken_from_queue(Broker& b, sim::Callback handle);
   // Runs `work` on the network thread (processor) that owns the connection once it is free; the work ends by
   // calling release_processor with the same connection.
   void on_processor(Broker& b, kafka::NodeId client, int32_t channel, sim::Callback work);
