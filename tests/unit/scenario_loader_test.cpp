@@ -122,7 +122,6 @@ TEST_CASE("defaults: every omitted config takes Kafka 4.x's default") {
   CHECK(p.max_in_flight_requests_per_connection == 5);
   CHECK(p.retries == 2147483647);
   CHECK(p.retry_backoff == 100_ms);
-  CHECK(p.metadata_max_idle == 300000_ms);
   CHECK(p.compression_type == kafka::CompressionType::none);
   // Consumer, §5.2.
   const kafka::ConsumerConfig& c = s.consumers[0].config;

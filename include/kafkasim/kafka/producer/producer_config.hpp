@@ -41,17 +41,9 @@ struct ProducerConfig {
   // retry.backoff.ms = 100 and retry.backoff.max.ms = 1000 (exponential, KIP-580).
   sim::Duration retry_backoff = sim::Duration::from_ms(100);
   sim::Duration retry_backoff_max = sim::Duration::from_ms(1'000);
-  // reconnect.backoff.ms = 50 and reconnect.backoff.max.ms = 1000.
+  // reconnect.backoff.ms = 50 (a connection is never refused, so the backoff never grows towards
+  // reconnect.backoff.max.ms: that config is accepted as not modelled).
   sim::Duration reconnect_backoff = sim::Duration::from_ms(50);
-  sim::Duration reconnect_backoff_max = sim::Duration::from_ms(1'000);
-  // socket.connection.setup.timeout.ms = 10000 and socket.connection.setup.timeout.max.ms = 30000.
-  sim::Duration socket_connection_setup_timeout = sim::Duration::from_ms(10'000);
-  sim::Duration socket_connection_setup_timeout_max = sim::Duration::from_ms(30'000);
-  // metadata.max.age.ms = 300000 and metadata.max.idle.ms = 300000.
-  sim::Duration metadata_max_age = sim::Duration::from_ms(300'000);
-  sim::Duration metadata_max_idle = sim::Duration::from_ms(300'000);
-  // connections.max.idle.ms = 540000.
-  sim::Duration connections_max_idle = sim::Duration::from_ms(540'000);
   // compression.type = none, and the per-codec levels (KIP-390).
   CompressionType compression_type = CompressionType::none;
   int32_t compression_gzip_level = -1;
@@ -64,8 +56,6 @@ struct ProducerConfig {
   // partitioner.availability.timeout.ms = 0 (disabled): exclude partitions whose leader could not take data
   // for longer than this.
   sim::Duration partitioner_availability_timeout = sim::Duration::zero();
-  // transaction.timeout.ms = 60000.
-  sim::Duration transaction_timeout = sim::Duration::from_ms(60'000);
 
   // ProducerConfig: max(1, batch.size).
   int32_t effective_batch_size_bytes() const { return batch_size_bytes < 1 ? 1 : batch_size_bytes; }
