@@ -633,3 +633,64 @@ TEST_CASE("produce latency counts from the intended send time: a producer blocke
   CHECK(s.produce_latency.max_ms == doctest::Approx(1e3 * t_last * slope).epsilon(0.02));
   CHECK(s.produce_latency.p50_ms == doctest::Approx(1e3 * (2.0 + t_last) / 2 * slope).epsilon(0.03));
 }
+
+// ISR shrink at the world level, and the time series that show it. Followers whose fetcher threads cannot keep
+// up (each fetch carries at most replica.fetch.max.bytes = 16 KiB of a partition and costs its fetcher 5 ms, so
+// a follower replicates at most ~3.3 MB/s of a partition whose leader takes 6.7 MB/s) fall further behind from the
+// first second. replica.lag.time.max.ms = 1000: the leader's check, every 500 ms, removes a follower whose last
+// caught-up time is more than 1 s old, so every follower leaves between 1 s and 2 s, and none comes back.
+TEST_CASE("followers that cannot keep up leave the ISR after replica.lag.time.max.ms: the time series shows it") {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 3, 3, 1);
+  spec.duration = 5_s;
+  spec.warmup = 1_s;
+  spec.broker_config.replica_lag_time_max_ms = 1000;
+  spec.fetcher_config.replica_fetch_max_bytes = 16384;
+  spec.cpu_costs.replica_fetch_partition_cost = 5_ms;
+  spec.producers.push_back(test::open_loop_producer(20000, Acks::leader, 5, 1000));
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  int shrinks = 0;
+  for (const auto& e : world.events()) {
+    CHECK(e.at("type") != "isr_expand");
+    if (e.at("type") != "isr_shrink") continue;
+    ++shrinks;
+    CHECK(e.at("time_s").get<double>() > 1.0);
+    CHECK(e.at("time_s").get<double>() <= 2.0);
+    CHECK(e.at("new_isr").size() == 1);  // both followers at once (Partition.maybeShrinkIsr takes every laggard)
+  }
+  CHECK(shrinks == 3);  // one per partition
+  const cluster::TimeSeries& ts = world.timeseries();
+  REQUIRE(ts.rows() == 5);
+  CHECK(ts.value(0, "under_replicated_partitions") == 0);  // t = 1 s: nobody has lagged 1 s yet
+  CHECK(ts.value(0, "isr_size_min") == 3);
+  for (size_t row = 2; row < 5; ++row) {
+    CAPTURE(row);
+    CHECK(ts.value(row, "under_replicated_partitions") == 3);
+    CHECK(ts.value(row, "isr_size_min") == 1);
+  }
+}
+
+// A closed loop of N application threads, each sending one record and waiting for its acknowledgement
+// (send().get()): every thread always has exactly one record outstanding, so by Little's law the throughput is
+// N / the mean produce latency. With acks=all that latency includes the followers' fetch round trip.
+TEST_CASE("closed loop with acks=all: throughput = threads / mean produce latency") {
+  for (uint32_t threads : {1u, 8u}) {
+    CAPTURE(threads);
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+    spec.duration = 4_s;
+    spec.warmup = 1_s;
+    auto p = test::open_loop_producer(0, Acks::all, 0, 200);
+    p.records_per_s = 0;
+    p.closed_loop_threads = threads;
+    spec.producers.push_back(p);
+    cluster::World world(spec);
+    const auto s = world.run();
+    REQUIRE(s.records_failed == 0);
+    REQUIRE(s.produce_latency.count > 0);
+    CHECK(s.throughput_records_per_s == doctest::Approx(threads / (s.produce_latency.mean_ms * 1e-3)).epsilon(0.02));
+    // At least eight 50 us host links: the request to the leader, the fetch response that carries the record to a
+    // follower (its fetch was waiting in purgatory), the follower's next fetch that tells the leader, the response.
+    CHECK(s.produce_latency.p50_ms > 8 * 0.05);
+  }
+}
