@@ -1545,6 +1545,18 @@ void World::sample() {
   }
   int64_t lag = 0;
   for (auto& c : consumers_) {
+    if (!c->started) {
+      // Before the consumer starts there is no records-lag metric: its group's lag as kafka-consumer-groups shows
+      // it, the leader's high watermark minus the committed offset.
+      for (const kafka::PartitionAssignment& a : c->assignment) {
+        if (!a.committed_offset.has_value()) continue;
+        for (uint32_t b = 0; b < spec_.brokers; ++b) {
+          const kafka::Partition* p = partition(b, a.partition);
+          if (p != nullptr && p->is_leader()) lag += std::max<int64_t>(p->high_watermark() - *a.committed_offset, 0);
+        }
+      }
+      continue;
+    }
     const TopicSpec& topic = spec_.topics[static_cast<size_t>(spec_.consumers[c->spec_index].topic)];
     for (int32_t p = 0; p < topic.partitions; ++p) {
       const auto l = c->consumer->lag(PartitionRef{spec_.consumers[c->spec_index].topic, p});

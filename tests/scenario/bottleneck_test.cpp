@@ -192,6 +192,12 @@ TEST_CASE("time series: NIC utilisation over each interval, not since the start"
     CHECK(ts.value(row, "broker0_nic_rx_util") == doctest::Approx(rx_expected).epsilon(0.03));
     if (row < 4) CHECK(ts.value(row, "broker0_nic_tx_util") < 0.01);  // produce responses only
   }
+  // Before it starts, the consumer's group lags by everything produced (its committed offset is 0): 20,000 a
+  // second, less the records not yet acknowledged (a 5 ms linger's worth).
+  for (size_t row = 0; row < 4; ++row) {
+    CAPTURE(row);
+    CHECK(ts.value(row, "consumer_lag_records") == doctest::Approx(20000.0 * static_cast<double>(row + 1)).epsilon(0.01));
+  }
   // The last three seconds: the consumer has caught up and fetches what arrives.
   for (size_t row = 7; row < 10; ++row) {
     CAPTURE(row);
