@@ -26,8 +26,8 @@ void print_latency(const char* label, const cluster::LatencySummary& l) {
     std::printf("  %-22s (no samples)\n", label);
     return;
   }
-  std::printf("  %-22s p50 %8.3f  p95 %8.3f  p99 %8.3f  p99.9 %8.3f  max %8.3f ms\n", label, l.p50_ms, l.p95_ms,
-              l.p99_ms, l.p999_ms, l.max_ms);
+  std::printf("  %-22s p50 %8.3f  p75 %8.3f  p95 %8.3f  p99 %8.3f  p99.9 %8.3f  max %8.3f ms\n", label, l.p50_ms,
+              l.p75_ms, l.p95_ms, l.p99_ms, l.p999_ms, l.max_ms);
 }
 
 void print_distribution(const char* label, const cluster::DistributionSummary& d, const char* unit) {

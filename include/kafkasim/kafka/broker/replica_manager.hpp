@@ -10,8 +10,9 @@
 // partitions of its FetchContext (for an incremental fetch: all partitions of the session, in the session's order)
 // and the context filters the response when it is generated, at once or when the DelayedFetch completes.
 //
-// Not modelled here: thread pools and queues (§2.1, the cluster layer charges them), fetch-from-follower
-// (KIP-392), quotas, transactions, idempotent-producer state, retention scheduling (Partition offers
+// The idempotent producers' state (sequence checks and the de-duplication window) lives in each Partition
+// (producer_state.hpp). Not modelled here: thread pools and queues (§2.1, the cluster layer charges them),
+// fetch-from-follower (KIP-392), quotas, transactions, retention scheduling (Partition offers
 // delete_old_segments; the cluster layer calls it every log.retention.check.interval.ms), and the replica
 // fetcher's own loop and backoff (follower_fetch_state() and handle_follower_fetch_response() are the seam it
 // will use).
