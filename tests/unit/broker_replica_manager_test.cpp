@@ -727,3 +727,61 @@ TEST_CASE("a parked follower fetch whose segment retention rolled completes at t
   for (const OutgoingFetchResponse& f : out.fetch_responses) follower_2_answered |= f.destination == 2;
   CHECK(follower_2_answered);
 }
+
+TEST_CASE("fetch max_bytes is shared by the partitions in request order; the first with data may exceed it (KIP-74)") {
+  Leader b({tp, tp1}, {1}, {1}, 1);
+  // Three 1000-byte batches in each partition (RF = 1: committed at once).
+  for (int i = 0; i < 3; ++i) {
+    b.rm.handle_produce(produce(1, {{tp, batch(10, 1000)}}), at(1_ms), b.out);
+    b.rm.handle_produce(produce(1, {{tp1, batch(10, 1000)}}), at(1_ms), b.out);
+  }
+  REQUIRE(b.p(tp).high_watermark() == 30);
+  REQUIRE(b.p(tp1).high_watermark() == 30);
+  auto fetch_both = [](int32_t max_bytes) {
+    FetchRequest r;
+    r.client_id = consumer_client;
+    r.replica_id = consumer_replica_id;
+    r.max_wait = 0_ms;
+    r.min_bytes = 1;
+    r.max_bytes = max_bytes;
+    for (PartitionRef ref : {tp, tp1}) {
+      FetchPartitionRequest p;
+      p.partition = ref;
+      p.fetch_offset = 0;
+      p.partition_max_bytes = 1'048'576;
+      r.partitions.push_back(p);
+    }
+    return r;
+  };
+  // 2500 bytes: tp returns the two whole batches that fit (2000 bytes); only the first partition with data may go
+  // over the limit with one batch.
+  b.out.clear();
+  b.rm.handle_fetch(fetch_both(2500), at(2_ms), b.out);
+  REQUIRE(b.out.fetch_responses.size() == 1);
+  const auto& parts = b.out.fetch_responses[0].response.partitions;
+  auto of = [&](PartitionRef ref) -> const FetchPartitionResponse& {
+    for (const auto& p : parts)
+      if (p.partition == ref) return p;
+    FAIL("partition missing from the response");
+    return parts.front();
+  };
+  CHECK(base_offsets(of(tp)) == std::vector<int64_t>{0, 10});
+  // The file slice sent is the whole 2500 bytes (LogSegment.read slices up to maxSize, cutting the third batch;
+  // the consumer drops the partial batch), which leaves nothing for tp1.
+  CHECK(of(tp).slice.bytes == 2500);
+  CHECK(of(tp1).batches.empty());
+  CHECK(of(tp1).slice.bytes == 0);
+  // 500 bytes, less than one batch: tp still returns its first batch whole (minOneMessage), tp1 nothing.
+  b.out.clear();
+  b.rm.handle_fetch(fetch_both(500), at(3_ms), b.out);
+  REQUIRE(b.out.fetch_responses.size() == 1);
+  const auto& small = b.out.fetch_responses[0].response.partitions;
+  for (const auto& p : small) {
+    if (p.partition == tp) {
+      CHECK(base_offsets(p) == std::vector<int64_t>{0});
+      CHECK(p.slice.bytes == 1000);  // adjustedMaxSize = max(maxSize, the first batch's size)
+    } else {
+      CHECK(p.batches.empty());
+    }
+  }
+}

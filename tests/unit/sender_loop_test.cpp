@@ -228,6 +228,30 @@ TEST_CASE("a retriable error retries after retry.backoff.ms and then succeeds") 
   CHECK(h.producer.metrics().records_retried == 2);  // record-retry-total counts the batch's records
 }
 
+TEST_CASE("retries: a batch is sent at most retries + 1 times, then its records fail with the last error") {
+  // Sender.canRetry: batch.attempts() < retries, attempts counting the re-enqueues so far. With retries = 2 the
+  // first send and two retries fail; the third failure is final.
+  ProducerConfig config = plain_config();
+  config.retries = 2;
+  config.retry_backoff_max = config.retry_backoff;  // exactly 100 ms, no jitter
+  Harness h(config);
+  h.send(0_ms, 0, 1);
+  sim::Duration t = 5_ms;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    CAPTURE(attempt);
+    const auto sent = h.poll_and_send(t);
+    REQUIRE(sent.size() == 1);
+    CHECK(h.out.completions.empty());
+    h.respond(t + 1_ms, sent[0].request, Errc::not_enough_replicas);
+    t += 1_ms + 100_ms;  // the retry backoff
+  }
+  REQUIRE(h.out.completions.size() == 1);
+  CHECK(h.out.completions[0].outcome == RecordOutcome::broker_error);
+  CHECK(h.out.completions[0].error == Errc::not_enough_replicas);
+  CHECK(h.producer.metrics().batch_retries == 2);
+  CHECK(h.poll_and_send(t).empty());  // nothing more is sent
+}
+
 TEST_CASE("the first retry backoff is 100 ms +-20% (KIP-580 jitter)") {
   Harness h(plain_config());
   h.send(0_ms, 0, 1);
