@@ -16,6 +16,19 @@ namespace {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
+// One broker, one partition, RF = 1, and eight producers with batch.size = 0 (one record per batch) and
+// linger.ms = 0, each offering `per_producer` records of 100 B a second: every record is its own ProduceRequest.
+cluster::WorldSpec one_record_per_request(double per_producer, sim::Duration duration, sim::Duration warmup) {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.duration = duration;
+  spec.warmup = warmup;
+  auto p = test::open_loop_producer(per_producer, Acks::leader, 0, 100);
+  p.config.batch_size_bytes = 0;
+  p.count = 8;
+  spec.producers.push_back(p);
+  return spec;
+}
+
 }  // namespace
 
 // Three brokers on a slow HDD (the hdd-7200rpm profile with its media rate cut to 40 MB/s and zoning off, so
@@ -97,14 +110,8 @@ TEST_CASE("throughput never exceeds the bottleneck: a slow disk binds through di
 // linger.ms = 0: every record is its own ProduceRequest. num.io.threads = 1, so the broker's single request
 // handler thread is the bottleneck.
 TEST_CASE("throughput never exceeds the bottleneck: one I/O thread binds at 1 / per-request cost") {
-  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  auto spec = one_record_per_request(5000, 6_s, 2_s);  // 40,000 records/s offered
   spec.num_io_threads = 1;
-  spec.duration = 6_s;
-  spec.warmup = 2_s;
-  auto p = test::open_loop_producer(5000, Acks::leader, 0, 100);
-  p.config.batch_size_bytes = 0;
-  p.count = 8;  // 40,000 records/s offered
-  spec.producers.push_back(p);
   cluster::World world(spec);
   const auto s = world.run();
 
@@ -136,14 +143,8 @@ TEST_CASE("throughput never exceeds the bottleneck: one I/O thread binds at 1 / 
 // every request (network_thread_request_cost = 10 us) and sends every response (another 10 us), 20 us a
 // request, so it binds at 50,000 requests/s, well below the I/O threads' 8 / 50 us = 160,000.
 TEST_CASE("throughput never exceeds the bottleneck: one network thread binds at 1 / (parse + response) cost") {
-  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  auto spec = one_record_per_request(10000, 4_s, 1_s);  // 80,000 records/s offered
   spec.num_network_threads = 1;
-  spec.duration = 4_s;
-  spec.warmup = 1_s;
-  auto p = test::open_loop_producer(10000, Acks::leader, 0, 100);
-  p.config.batch_size_bytes = 0;
-  p.count = 8;  // 80,000 records/s offered
-  spec.producers.push_back(p);
   cluster::World world(spec);
   const auto s = world.run();
 
@@ -209,14 +210,8 @@ TEST_CASE("time series: NIC utilisation over each interval, not since the start"
 // core binds first, at 1 / (the CPU time of one request). Every thread pool looks busy too (a thread waiting for
 // the core holds its request), but the bottleneck is the core.
 TEST_CASE("throughput never exceeds the bottleneck: one core binds at 1 / CPU time per request") {
-  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  auto spec = one_record_per_request(5000, 6_s, 2_s);  // 40,000 records/s offered
   spec.broker_hardware.cores = 1;
-  spec.duration = 6_s;
-  spec.warmup = 2_s;
-  auto p = test::open_loop_producer(5000, Acks::leader, 0, 100);
-  p.config.batch_size_bytes = 0;
-  p.count = 8;  // 40,000 records/s offered
-  spec.producers.push_back(p);
   cluster::World world(spec);
   const auto s = world.run();
 
@@ -245,15 +240,9 @@ TEST_CASE("throughput never exceeds the bottleneck: one core binds at 1 / CPU ti
 // producers' requests stack up, deeper than that.
 TEST_CASE("queued.max.requests: a full request queue holds the network threads, and no request waits behind more") {
   auto run = [](uint32_t queued_max_requests) {
-    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    auto spec = one_record_per_request(5000, 4_s, 1_s);  // 40,000 records/s, twice what the I/O thread handles
     spec.num_io_threads = 1;
     spec.queued_max_requests = queued_max_requests;
-    spec.duration = 4_s;
-    spec.warmup = 1_s;
-    auto p = test::open_loop_producer(5000, Acks::leader, 0, 100);
-    p.config.batch_size_bytes = 0;
-    p.count = 8;  // 40,000 records/s offered, twice what the I/O thread handles
-    spec.producers.push_back(p);
     cluster::World world(spec);
     return world.run();
   };
