@@ -41,8 +41,9 @@ struct ProducerConfig {
   // retry.backoff.ms = 100 and retry.backoff.max.ms = 1000 (exponential, KIP-580).
   sim::Duration retry_backoff = sim::Duration::from_ms(100);
   sim::Duration retry_backoff_max = sim::Duration::from_ms(1'000);
-  // reconnect.backoff.ms = 50 (a connection is never refused, so the backoff never grows towards
-  // reconnect.backoff.max.ms: that config is accepted as not modelled).
+  // reconnect.backoff.ms = 50. A connection is never refused, so the backoff never grows towards
+  // reconnect.backoff.max.ms (accepted as not modelled); Kafka's ±20 % jitter on it (kafka-behaviour.md §1) is
+  // not applied either: the node is unusable for exactly reconnect.backoff.ms after a disconnect.
   sim::Duration reconnect_backoff = sim::Duration::from_ms(50);
   // compression.type = none, and the per-codec levels (KIP-390).
   CompressionType compression_type = CompressionType::none;
