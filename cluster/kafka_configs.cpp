@@ -369,9 +369,10 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
        +[](const B& c) { return int_value(c.queued_max_requests); }},
       // SocketServer sets it as the SO_RCVBUF of every accepted connection. A muted producer connection keeps
       // its unread requests there, and once it is full the producer's sends stop completing (kafka-behaviour.md
-      // §2.1). Kafka also accepts -1, the OS's autotuned buffer, which has no fixed size to model: rejected.
+      // §2.1). Kafka also accepts -1, the OS's autotuned buffer, which has no fixed size to model: the scenario
+      // loader rejects it (and 0) with a suggestion.
       {{.name = "socket.receive.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "102400",
-        .min_value = 1, .max_value = kIntMax, .field = "WorldSpec::socket_receive_buffer_bytes"},
+        .min_value = -1, .max_value = kIntMax, .field = "WorldSpec::socket_receive_buffer_bytes"},
        +[](B& c, const ConfigValue& v) { c.socket_receive_buffer_bytes = v.integer; },
        +[](const B& c) { return int_value(c.socket_receive_buffer_bytes); }},
       // The kafka-scheduler's threads. They run the flushes that a segment roll schedules (UnifiedLog.roll's

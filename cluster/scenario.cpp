@@ -402,6 +402,13 @@ class Loader {
       src.object = src.owned.is_null() ? src.object : &src.owned;
       apply_configs(src, broker_config_table(), broker_ignored_prefixes(), "broker", s);
     }
+    // SocketServer sets socket.receive.buffer.bytes as SO_RCVBUF unless it is -1, which keeps the OS's autotuned
+    // buffer: no fixed size for the flow control of producer connections.
+    if (s.socket_receive_buffer_bytes < 1)
+      fail("/cluster/config/socket.receive.buffer.bytes",
+           "a receive buffer size in bytes, at least 1 (-1, the OS's autotuned buffer, is not modelled: give the size "
+           "it would grow to, e.g. 1048576)",
+           std::to_string(s.socket_receive_buffer_bytes));
     // KafkaConfig.validateValues: the follower's long poll must fit in the ISR lag bound and the socket timeout.
     const sim::Duration lag = sim::Duration::from_ms(s.broker.replica_lag_time_max_ms);
     if (s.fetcher.replica_fetch_wait_max > lag)

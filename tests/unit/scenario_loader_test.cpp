@@ -427,6 +427,12 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
   // 28. A consumer that would start after the run has ended.
   d = base(); d["consumers"][0]["start_at"] = "20s";
   expect_error(d, "/consumers/0/start_at");
+  // 29. socket.receive.buffer.bytes = -1 (Kafka: the OS's autotuned buffer), which has no size to model.
+  d = base(); d["cluster"]["config"] = {{"socket.receive.buffer.bytes", -1}};
+  expect_error(d, "/cluster/config/socket.receive.buffer.bytes");
+  // 30. A misspelt consumer commit mode.
+  d = base(); d["consumers"][0]["commit"] = "syncc";
+  expect_error(d, "/consumers/0/commit", "sync");
 }
 
 TEST_CASE("consumer start time: read with its unit, 0 by default, written back in the resolved scenario") {
