@@ -167,10 +167,13 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
         .max_value = kLongMax / kMsNs, .field = "ProducerConfig::reconnect_backoff", .sub_ms = true},
        +[](P& c, const ConfigValue& v) { c.reconnect_backoff = v.duration; },
        +[](const P& c) { return duration_value(c.reconnect_backoff); }},
-      // Not modelled: connections are set up at once and never fail to connect (so the reconnect backoff never
-      // grows past reconnect.backoff.ms), metadata never changes (fixed leaders), and idle connections are not
-      // closed within a run.
-      ignored<P>("reconnect.backoff.max.ms"),
+      {{.name = "reconnect.backoff.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "1000",
+        .min_value = 0, .max_value = kLongMax / kMsNs, .field = "ProducerConfig::reconnect_backoff_max",
+        .sub_ms = true},
+       +[](P& c, const ConfigValue& v) { c.reconnect_backoff_max = v.duration; },
+       +[](const P& c) { return duration_value(c.reconnect_backoff_max); }},
+      // Not modelled: connections are set up at once and never fail to connect, metadata never changes (fixed
+      // leaders), and idle connections are not closed within a run.
       ignored<P>("socket.connection.setup.timeout.ms"),
       ignored<P>("socket.connection.setup.timeout.max.ms"),
       ignored<P>("metadata.max.age.ms"),

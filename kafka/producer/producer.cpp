@@ -14,7 +14,7 @@ ProducerConfig apply_idempotence_default(ProducerConfig config, bool idempotence
 }
 
 Producer::Producer(const ProducerConfig& config, NodeId client_id, sim::Rng rng)
-    : config_(config), rng_(rng), accumulator_(config_, rng_), sender_(config_, client_id, accumulator_) {
+    : config_(config), rng_(rng), accumulator_(config_, rng_), sender_(config_, client_id, accumulator_, rng_) {
   KS_ASSERT_MSG(validate(config).empty(), validate(config));
 }
 

@@ -42,8 +42,8 @@ void erase_sequence(std::vector<int32_t>& sequences, int32_t sequence) {
 
 }  // namespace
 
-Sender::Sender(const ProducerConfig& config, NodeId client_id, RecordAccumulator& accumulator)
-    : config_(config), client_id_(client_id), accumulator_(accumulator) {
+Sender::Sender(const ProducerConfig& config, NodeId client_id, RecordAccumulator& accumulator, sim::Rng& rng)
+    : config_(config), client_id_(client_id), accumulator_(accumulator), rng_(rng) {
   KS_ASSERT_MSG(validate(config).empty(), validate(config));
   KS_ASSERT_EQ(config.enable_idempotence, accumulator.config().enable_idempotence);
   KS_ASSERT_EQ(config.max_in_flight_requests_per_connection, accumulator.config().max_in_flight_requests_per_connection);
@@ -443,9 +443,10 @@ void Sender::on_disconnect(NodeId node, sim::SimTime now, const ProducerMetadata
 void Sender::close_connection(NodeId node, Errc error, sim::SimTime now, const ProducerMetadata& metadata,
                               ProducerOutbox& outbox) {
   KS_ASSERT(error == Errc::request_timed_out || error == Errc::network_exception);
-  // NetworkClient.processDisconnection: the node is unusable for reconnect.backoff.ms, and the metadata is
-  // refreshed (handleServerDisconnect).
-  reconnect_after_[node] = now + config_.reconnect_backoff;
+  // NetworkClient.processDisconnection: the node is unusable for its reconnect backoff (ClusterConnectionStates
+  // .disconnected: ExponentialBackoff.backoff(failedAttempts), 0 after a connection that was ready, so
+  // reconnect.backoff.ms with ±20 % jitter), and the metadata is refreshed (handleServerDisconnect).
+  reconnect_after_[node] = now + exponential_backoff(config_.reconnect_backoff, config_.reconnect_backoff_max, 0, rng_);
   outbox.metadata_refresh_requested = true;
   wakeup_time_ = sim::min(wakeup_time_, now);
   const auto it = in_flight_.find(node);

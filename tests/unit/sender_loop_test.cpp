@@ -314,6 +314,52 @@ TEST_CASE("request.timeout.ms closes the connection and the batch is retried; a 
   CHECK(h.out.completions[0].offset == 9);
 }
 
+TEST_CASE("after a request timeout the node is unusable for reconnect.backoff.ms +-20%, or exactly it without room to grow") {
+  // ClusterConnectionStates.disconnected: ExponentialBackoff(reconnect.backoff.ms, 2, reconnect.backoff.max.ms,
+  // 0.2).backoff(0) after a connection that was ready: 50 ms x U(0.8, 1.2); with the max not above 50 ms the
+  // backoff has no exponent and no jitter. A retry backoff of 1 ms leaves the reconnect backoff as the wait.
+  auto reconnect_wait = [](sim::Duration reconnect_max, uint64_t seed) {
+    ProducerConfig config = plain_config();
+    config.retry_backoff = 1_ms;
+    config.retry_backoff_max = 1_ms;
+    config.reconnect_backoff_max = reconnect_max;
+    Producer producer(config, 100, sim::Rng::stream(seed, "producer/0"));
+    producer.set_metadata(one_topic(1));
+    ProducerOutbox out;
+    ProducerRecord record;
+    record.topic = 0;
+    record.partition = 0;
+    record.shape.value_bytes = 100;
+    record.record_id = 1;
+    producer.send(at(0_ms), record, out);
+    producer.poll(at(5_ms), out);
+    REQUIRE(out.requests.size() == 1);
+    producer.on_request_sent(out.requests[0].request.correlation_id, at(5_ms), out);
+    out.requests.clear();
+    producer.poll(at(5_ms + 30_s), out);  // request.timeout.ms: the connection is closed
+    REQUIRE(out.closed_connections.size() == 1);
+    // The retried batch goes as soon as the node may be used again.
+    sim::SimTime t = at(5_ms + 30_s);
+    while (out.requests.empty()) {
+      t = producer.next_wakeup();
+      REQUIRE(t < at(5_ms + 31_s));
+      producer.poll(t, out);
+    }
+    return t - at(5_ms + 30_s);
+  };
+  sim::Duration shortest = 1_s, longest = 0_ms;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    const sim::Duration wait = reconnect_wait(1000_ms, seed);
+    CHECK(wait >= 40_ms);
+    CHECK(wait <= 60_ms);
+    shortest = sim::min(shortest, wait);
+    longest = sim::max(longest, wait);
+  }
+  CHECK(longest - shortest > 10_ms);  // jittered, not a constant
+  CHECK(reconnect_wait(50_ms, 1) == 50_ms);
+  CHECK(reconnect_wait(10_ms, 2) == 50_ms);
+}
+
 TEST_CASE("delivery.timeout.ms fails a batch that keeps timing out, exactly 120 s after its creation") {
   ProducerConfig config = plain_config();
   config.retry_backoff_max = config.retry_backoff;

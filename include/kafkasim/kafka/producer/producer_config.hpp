@@ -41,10 +41,12 @@ struct ProducerConfig {
   // retry.backoff.ms = 100 and retry.backoff.max.ms = 1000 (exponential, KIP-580).
   sim::Duration retry_backoff = sim::Duration::from_ms(100);
   sim::Duration retry_backoff_max = sim::Duration::from_ms(1'000);
-  // reconnect.backoff.ms = 50. A connection is never refused, so the backoff never grows towards
-  // reconnect.backoff.max.ms (accepted as not modelled); Kafka's ±20 % jitter on it (kafka-behaviour.md §1) is
-  // not applied either: the node is unusable for exactly reconnect.backoff.ms after a disconnect.
+  // reconnect.backoff.ms = 50 and reconnect.backoff.max.ms = 1000 (ClusterConnectionStates: ExponentialBackoff with
+  // base 2 and jitter 0.2). A connection is never refused here, so every disconnect follows a ready connection
+  // (failedAttempts 0): the node is unusable for reconnect.backoff.ms x U(0.8, 1.2), at most
+  // reconnect.backoff.max.ms, and for exactly reconnect.backoff.ms when the max is not above it.
   sim::Duration reconnect_backoff = sim::Duration::from_ms(50);
+  sim::Duration reconnect_backoff_max = sim::Duration::from_ms(1'000);
   // compression.type = none, and the per-codec levels (KIP-390).
   CompressionType compression_type = CompressionType::none;
   int32_t compression_gzip_level = -1;

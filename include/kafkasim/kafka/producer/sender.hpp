@@ -147,7 +147,7 @@ struct SenderMetrics {
 class Sender : private DrainSequenceGate {
  public:
   // The accumulator must outlive the Sender; `client_id` is this producer's node id in requests.
-  Sender(const ProducerConfig& config, NodeId client_id, RecordAccumulator& accumulator);
+  Sender(const ProducerConfig& config, NodeId client_id, RecordAccumulator& accumulator, sim::Rng& rng);
 
   // InitProducerId, answered by the cluster layer (§1.7): (producer id, epoch 0) for a fresh producer.
   void set_producer_id_and_epoch(ProducerIdAndEpoch id);
@@ -243,6 +243,7 @@ class Sender : private DrainSequenceGate {
   ProducerConfig config_;
   NodeId client_id_;
   RecordAccumulator& accumulator_;
+  sim::Rng& rng_;  // the producer's: the reconnect backoff's jitter
   ProducerIdAndEpoch producer_id_and_epoch_;
   bool epoch_bump_required_ = false;
   // partitionsToRewriteSequences: the partitions whose failure requires the epoch bump (their sequences restart
