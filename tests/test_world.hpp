@@ -37,4 +37,16 @@ inline cluster::ProducerSpec open_loop_producer(double records_per_s, kafka::Ack
   return p;
 }
 
+// Runs three NVMe brokers on 10 GbE with one topic of `partitions` (RF=3, min.insync.replicas=2) and one producer
+// for `duration`, the first `warmup` of it excluded from the summary.
+inline cluster::WorldSummary run_three_brokers(int32_t partitions, const cluster::ProducerSpec& producer,
+                                               sim::Duration duration, sim::Duration warmup) {
+  auto spec = small_cluster(3, "nvme-datacentre", "nic-10gbe", partitions, 3, 2);
+  spec.duration = duration;
+  spec.warmup = warmup;
+  spec.producers.push_back(producer);
+  cluster::World world(spec);
+  return world.run();
+}
+
 }  // namespace kafkasim::test

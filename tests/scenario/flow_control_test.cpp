@@ -96,12 +96,7 @@ TEST_CASE("acks=all with linger.ms=0: requests queue on the connections, but a p
   // twice: the fetch that carries the record and the one that reports it) before the broker reads the next one.
   // So the next requests are always waiting behind the one in progress, and the batches grow instead: the
   // throughput is the offered rate, and the run is limited by its offered load, not by the connection.
-  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
-  spec.duration = 3_s;
-  spec.warmup = 1_s;
-  spec.producers.push_back(test::open_loop_producer(10000, Acks::all, 0, 200));
-  cluster::World world(spec);
-  const auto s = world.run();
+  const auto s = test::run_three_brokers(1, test::open_loop_producer(10000, Acks::all, 0, 200), 3_s, 1_s);
   REQUIRE(s.records_failed == 0);
   CHECK(s.throughput_records_per_s == doctest::Approx(10000).epsilon(0.01));
   CHECK(s.records_per_request > 1.5);  // the queueing shows as batching

@@ -136,12 +136,7 @@ TEST_CASE("producer metrics: record-queue-time is linger.ms for batches that nev
           "broker's time and a network round trip") {
   // 500 records/s of 512 B with linger.ms 20: a batch would need ~30 records to reach batch.size (16 KiB) but gets
   // about 10 in 20 ms, so every batch is drained when its linger expires: 20 ms in the accumulator exactly.
-  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-  spec.duration = 6_s;
-  spec.warmup = 1_s;
-  spec.producers.push_back(test::open_loop_producer(500, Acks::all, 20, 512));
-  cluster::World world(spec);
-  const auto s = world.run();
+  const auto s = test::run_three_brokers(6, test::open_loop_producer(500, Acks::all, 20, 512), 6_s, 1_s);
   REQUIRE(s.record_queue_time.count > 100);
   CHECK(s.record_queue_time.p50_ms == doctest::Approx(20.0).epsilon(0.001));
   CHECK(s.record_queue_time.max_ms == doctest::Approx(20.0).epsilon(0.001));
