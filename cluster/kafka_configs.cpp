@@ -135,6 +135,16 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
         .max_value = kLongMax, .field = "ProducerConfig::buffer_memory_bytes"},
        +[](P& c, const ConfigValue& v) { c.buffer_memory_bytes = v.integer; },
        +[](const P& c) { return int_value(c.buffer_memory_bytes); }},
+      // CommonClientConfigs: SO_SNDBUF / SO_RCVBUF of every connection, -1 for the OS default; each connection's
+      // TCP window is min(the sender's send buffer, the receiver's receive buffer) (network.hpp).
+      {{.name = "send.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "131072", .min_value = -1,
+        .max_value = kIntMax, .field = "ProducerConfig::send_buffer_bytes"},
+       +[](P& c, const ConfigValue& v) { c.send_buffer_bytes = to_i32(v.integer); },
+       +[](const P& c) { return int_value(c.send_buffer_bytes); }},
+      {{.name = "receive.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "32768", .min_value = -1,
+        .max_value = kIntMax, .field = "ProducerConfig::receive_buffer_bytes"},
+       +[](P& c, const ConfigValue& v) { c.receive_buffer_bytes = to_i32(v.integer); },
+       +[](const P& c) { return int_value(c.receive_buffer_bytes); }},
       {{.name = "max.block.ms", .type = ConfigType::kDurationMs, .kafka_default = "60000", .min_value = 0,
         .max_value = kLongMax / kMsNs, .field = "ProducerConfig::max_block", .sub_ms = true},
        +[](P& c, const ConfigValue& v) { c.max_block = v.duration; },
@@ -229,8 +239,6 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
       ignored<P>("partitioner.class"),
       ignored<P>("interceptor.classes"),
       ignored<P>("security.protocol"),
-      ignored<P>("send.buffer.bytes"),
-      ignored<P>("receive.buffer.bytes"),
       ignored<P>("metric.reporters"),
       ignored<P>("metrics.num.samples"),
       ignored<P>("metrics.recording.level"),
@@ -245,6 +253,16 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
 const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
   using C = ConsumerConfig;
   static const std::vector<ConfigEntry<C>> table = {
+      // CommonClientConfigs: SO_SNDBUF / SO_RCVBUF of every connection, -1 for the OS default; each connection's
+      // TCP window is min(the sender's send buffer, the receiver's receive buffer) (network.hpp).
+      {{.name = "send.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "131072", .min_value = -1,
+        .max_value = kIntMax, .field = "ConsumerConfig::send_buffer_bytes"},
+       +[](C& c, const ConfigValue& v) { c.send_buffer_bytes = to_i32(v.integer); },
+       +[](const C& c) { return int_value(c.send_buffer_bytes); }},
+      {{.name = "receive.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "65536", .min_value = -1,
+        .max_value = kIntMax, .field = "ConsumerConfig::receive_buffer_bytes"},
+       +[](C& c, const ConfigValue& v) { c.receive_buffer_bytes = to_i32(v.integer); },
+       +[](const C& c) { return int_value(c.receive_buffer_bytes); }},
       {{.name = "fetch.min.bytes", .type = ConfigType::kSize, .kafka_default = "1", .min_value = 0,
         .max_value = kIntMax, .field = "ConsumerConfig::fetch_min_bytes"},
        +[](C& c, const ConfigValue& v) { c.fetch_min_bytes = to_i32(v.integer); },
@@ -335,8 +353,6 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
       ignored<C>("allow.auto.create.topics"),
       ignored<C>("interceptor.classes"),
       ignored<C>("security.protocol"),
-      ignored<C>("send.buffer.bytes"),
-      ignored<C>("receive.buffer.bytes"),
   };
   return table;
 }
@@ -372,12 +388,24 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
        +[](const B& c) { return int_value(c.queued_max_requests); }},
       // SocketServer sets it as the SO_RCVBUF of every accepted connection. A muted producer connection keeps
       // its unread requests there, and once it is full the producer's sends stop completing (kafka-behaviour.md
-      // §2.1). Kafka also accepts -1, the OS's autotuned buffer, which has no fixed size to model: the scenario
-      // loader rejects it (and 0) with a suggestion.
+      // §2.1); it also bounds the TCP window of every connection into the broker (network.hpp). -1 keeps the
+      // OS's autotuned buffer (WorldSpec::os_receive_buffer_bytes); 0 is rejected by the scenario loader.
       {{.name = "socket.receive.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "102400",
         .min_value = -1, .max_value = kIntMax, .field = "WorldSpec::socket_receive_buffer_bytes"},
        +[](B& c, const ConfigValue& v) { c.socket_receive_buffer_bytes = v.integer; },
        +[](const B& c) { return int_value(c.socket_receive_buffer_bytes); }},
+      // SocketServer's SO_SNDBUF of every accepted connection: bounds the TCP window of the broker's responses
+      // (to clients, and to followers as a leader). -1 keeps the OS's autotuned buffer.
+      {{.name = "socket.send.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "102400",
+        .min_value = -1, .max_value = kIntMax, .field = "WorldSpec::socket_send_buffer_bytes"},
+       +[](B& c, const ConfigValue& v) { c.socket_send_buffer_bytes = v.integer; },
+       +[](const B& c) { return int_value(c.socket_send_buffer_bytes); }},
+      // The follower fetcher's SO_RCVBUF (ReplicaFetcherBlockingSend's NetworkClient; its send buffer is the OS
+      // default): bounds the TCP window of the leader's fetch responses. -1 keeps the OS's autotuned buffer.
+      {{.name = "replica.socket.receive.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "65536",
+        .min_value = -1, .max_value = kIntMax, .field = "WorldSpec::replica_socket_receive_buffer_bytes"},
+       +[](B& c, const ConfigValue& v) { c.replica_socket_receive_buffer_bytes = v.integer; },
+       +[](const B& c) { return int_value(c.replica_socket_receive_buffer_bytes); }},
       // The kafka-scheduler's threads. They run the flushes that a segment roll schedules (UnifiedLog.roll's
       // "flush-log"), so at most this many such fsyncs are outstanding; the rest wait in its queue.
       {{.name = "background.threads", .type = ConfigType::kInt, .kafka_default = "10", .min_value = 1,
@@ -512,7 +540,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("log.dir"),
       ignored<B>("log.dirs"),
       ignored<B>("num.recovery.threads.per.data.dir"),
-      ignored<B>("socket.send.buffer.bytes"),
       ignored<B>("socket.request.max.bytes"),
       ignored<B>("offsets.topic.replication.factor"),
       ignored<B>("transaction.state.log.replication.factor"),

@@ -402,13 +402,16 @@ class Loader {
       src.object = src.owned.is_null() ? src.object : &src.owned;
       apply_configs(src, broker_config_table(), broker_ignored_prefixes(), "broker", s);
     }
-    // SocketServer sets socket.receive.buffer.bytes as SO_RCVBUF unless it is -1, which keeps the OS's autotuned
-    // buffer: no fixed size for the flow control of producer connections.
-    if (s.socket_receive_buffer_bytes < 1)
-      fail("/cluster/config/socket.receive.buffer.bytes",
-           "a receive buffer size in bytes, at least 1 (-1, the OS's autotuned buffer, is not modelled: give the size "
-           "it would grow to, e.g. 1048576)",
-           std::to_string(s.socket_receive_buffer_bytes));
+    // SocketServer and the fetcher's NetworkClient set these as SO_RCVBUF / SO_SNDBUF unless they are -1, which
+    // keeps the OS's autotuned buffer; Java's setReceiveBufferSize(0) throws, so 0 fails every connection.
+    for (const auto& [name, value] : {std::pair<const char*, int64_t>{"socket.receive.buffer.bytes", s.socket_receive_buffer_bytes},
+                                      {"socket.send.buffer.bytes", s.socket_send_buffer_bytes},
+                                      {"replica.socket.receive.buffer.bytes", s.replica_socket_receive_buffer_bytes}})
+      if (value == 0)
+        fail(std::string("/cluster/config/") + name,
+             "a buffer size in bytes, at least 1, or -1 for the OS's autotuned buffer (0 makes Java's "
+             "Socket.setReceiveBufferSize / setSendBufferSize throw)",
+             "0");
     // KafkaConfig.validateValues: the follower's long poll must fit in the ISR lag bound and the socket timeout.
     const sim::Duration lag = sim::Duration::from_ms(s.broker.replica_lag_time_max_ms);
     if (s.fetcher.replica_fetch_wait_max > lag)
@@ -429,7 +432,9 @@ class Loader {
     spec.num_network_threads = s.num_network_threads;
     spec.num_io_threads = s.num_io_threads;
     spec.queued_max_requests = s.queued_max_requests;
-    spec.socket_receive_buffer_bytes = static_cast<uint64_t>(s.socket_receive_buffer_bytes);
+    spec.socket_receive_buffer_bytes = s.socket_receive_buffer_bytes;
+    spec.socket_send_buffer_bytes = s.socket_send_buffer_bytes;
+    spec.replica_socket_receive_buffer_bytes = s.replica_socket_receive_buffer_bytes;
     spec.background_threads = s.background_threads;
     spec.retention_initial_delay = s.log_initial_task_delay;
     spec.retention_check_interval = s.log_retention_check_interval;
@@ -610,6 +615,7 @@ class Loader {
     auto at = [&](std::string_view n) { return join(src.pointer, n); };
     if (c.compression_gzip_level == 0)
       throw ConfigError(src.file, at("compression.gzip.level"), "-1 or a level from 1 to 9 (KIP-390)", "0");
+    check_socket_buffers(src, c.send_buffer_bytes, c.receive_buffer_bytes);
     ps.idempotence_set_explicitly = was_given("enable.idempotence");
     // ProducerConfig.postProcessAndValidateIdempotenceConfigs: an explicit enable.idempotence=true with an
     // incompatible setting is a ConfigException (kafka-behaviour.md §1.1).
@@ -706,6 +712,7 @@ class Loader {
       ConfigSource src = config_source(*v, join(pointer, "config"));
       if (!src.owned.is_null()) src.object = &src.owned;
       apply_configs(src, consumer_config_table(), consumer_ignored_prefixes(), "consumer", cs.config);
+      check_socket_buffers(src, cs.config.send_buffer_bytes, cs.config.receive_buffer_bytes);
     }
     kafka::validate(cs.config);  // the table's ranges already enforce what this asserts
     const int32_t partitions = spec.topics[static_cast<size_t>(cs.topic)].partitions;
@@ -714,6 +721,17 @@ class Loader {
                                                " consumers get no partition (the topic has " + std::to_string(partitions) + ")");
     x_.consumer_groups.push_back(group);
     spec.consumers.push_back(std::move(cs));
+  }
+
+  // CommonClientConfigs accepts -1 and up, but Java's Socket.setSendBufferSize / setReceiveBufferSize(0) throws,
+  // so 0 fails every connection the client opens.
+  static void check_socket_buffers(const ConfigSource& src, int32_t send, int32_t receive) {
+    for (const auto& [name, value] : {std::pair<const char*, int32_t>{"send.buffer.bytes", send}, {"receive.buffer.bytes", receive}})
+      if (value == 0)
+        throw ConfigError(src.file, join(src.pointer, name),
+                          "a buffer size in bytes, at least 1, or -1 for the OS's autotuned buffer (0 makes Java's "
+                          "Socket.setSendBufferSize / setReceiveBufferSize throw)",
+                          "0");
   }
 
   std::string file_;
@@ -971,7 +989,9 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.num_network_threads = spec.num_network_threads;
   s.num_io_threads = spec.num_io_threads;
   s.queued_max_requests = spec.queued_max_requests;
-  s.socket_receive_buffer_bytes = static_cast<int64_t>(spec.socket_receive_buffer_bytes);
+  s.socket_receive_buffer_bytes = spec.socket_receive_buffer_bytes;
+  s.socket_send_buffer_bytes = spec.socket_send_buffer_bytes;
+  s.replica_socket_receive_buffer_bytes = spec.replica_socket_receive_buffer_bytes;
   s.background_threads = spec.background_threads;
   s.log_initial_task_delay = spec.retention_initial_delay;
   s.log_retention_check_interval = spec.retention_check_interval;

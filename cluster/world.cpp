@@ -227,6 +227,7 @@ World::World(WorldSpec spec)
   groups_reading_topic_.assign(spec_.topics.size(), 0);
   for (const auto& c : spec_.consumers) ++groups_reading_topic_[static_cast<size_t>(c.topic)];
   build_topology();
+  configure_windows(/*clients=*/false);
   create_partitions();
   start_clients();
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
@@ -390,7 +391,10 @@ void World::start_clients() {
       // socket receive buffer (socket.receive.buffer.bytes, default 102400), and once that is full the
       // producer's sends stop completing, so acks=0 cannot outrun the broker (kafka-behaviour.md §2.1).
       for (NodeId b = 0; b < static_cast<NodeId>(spec_.brokers); ++b)
-        network_->set_receive_buffer(host_of(c->id), host_of(b), spec_.socket_receive_buffer_bytes);
+        network_->set_receive_buffer(host_of(c->id), host_of(b),
+                                     static_cast<uint64_t>(spec_.socket_receive_buffer_bytes < 0
+                                                               ? WorldSpec::os_receive_buffer_bytes
+                                                               : spec_.socket_receive_buffer_bytes));
       producers_.push_back(std::move(c));
     }
   }
@@ -434,6 +438,49 @@ void World::start_clients() {
       engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] { consumer_poll(*client); });
     }
   }
+  configure_windows(/*clients=*/true);
+}
+
+// Every connection's TCP window (models/network.hpp, "TCP send window"): min(the sender's SO_SNDBUF, the
+// receiver's SO_RCVBUF), each as Kafka sets it, -1 being the OS's autotuned buffer. Connections: a client's
+// requests and the broker's responses (channel 0; a consumer's coordinator connection, channel 1), and each
+// follower fetcher's fetch requests and the leader's responses (the fetcher's send buffer is the OS default,
+// ReplicaFetcherBlockingSend's Selectable.USE_DEFAULT_BUFFER_SIZE).
+void World::configure_windows(bool clients) {
+  auto send_buffer = [](int64_t bytes) { return bytes < 0 ? WorldSpec::os_send_buffer_bytes : bytes; };
+  auto receive_buffer = [](int64_t bytes) { return bytes < 0 ? WorldSpec::os_receive_buffer_bytes : bytes; };
+  auto window = [&](NodeId from, NodeId to, Leg leg, int32_t channel, int64_t sender_sndbuf, int64_t receiver_rcvbuf) {
+    const int64_t bytes = std::min(send_buffer(sender_sndbuf), receive_buffer(receiver_rcvbuf));
+    KS_ASSERT_GT(bytes, 0);
+    network_->set_window(host_of(from), host_of(to), static_cast<uint64_t>(bytes),
+                         2 * static_cast<uint32_t>(channel) + static_cast<uint32_t>(leg));
+  };
+  auto client = [&](NodeId id, int64_t client_sndbuf, int64_t client_rcvbuf, int32_t channels) {
+    for (NodeId b = 0; b < static_cast<NodeId>(spec_.brokers); ++b)
+      for (int32_t ch = 0; ch < channels; ++ch) {
+        window(id, b, Leg::request, ch, client_sndbuf, spec_.socket_receive_buffer_bytes);
+        window(b, id, Leg::response, ch, spec_.socket_send_buffer_bytes, client_rcvbuf);
+      }
+  };
+  if (clients) {
+    for (const auto& c : producers_) {
+      const kafka::ProducerConfig& config = spec_.producers[c->spec_index].config;
+      client(c->id, config.send_buffer_bytes, config.receive_buffer_bytes, 1);
+    }
+    for (const auto& c : consumers_) {
+      const kafka::ConsumerConfig& config = spec_.consumers[c->spec_index].config;
+      client(c->id, config.send_buffer_bytes, config.receive_buffer_bytes, 2);
+    }
+    return;
+  }
+  for (NodeId f = 0; f < static_cast<NodeId>(spec_.brokers); ++f)
+    for (NodeId l = 0; l < static_cast<NodeId>(spec_.brokers); ++l) {
+      if (f == l) continue;
+      for (int32_t ch = 0; ch < spec_.fetcher_config.num_replica_fetchers; ++ch) {
+        window(f, l, Leg::request, ch, -1, spec_.socket_receive_buffer_bytes);
+        window(l, f, Leg::response, ch, spec_.socket_send_buffer_bytes, spec_.replica_socket_receive_buffer_bytes);
+      }
+    }
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -241,16 +241,58 @@ MessageId Network::send(HostId src, HostId dst, uint64_t bytes, sim::Callback on
   return id;
 }
 
+void Network::set_window(HostId src, HostId dst, uint64_t bytes, uint32_t tag) {
+  KS_ASSERT(topology_.is_host(src));
+  KS_ASSERT(topology_.is_host(dst));
+  KS_ASSERT_GT(bytes, 0u);
+  if (src == dst) return;  // loopback uses no link
+  Flow& flow = *flows_[flow_for(src, dst, tag)];
+  KS_ASSERT_MSG(flow.messages.empty() && flow.bytes_delivered == 0, "set_window before the flow's first message");
+  flow.window_bytes = bytes;
+  flow.window_chunk_bytes = static_cast<uint32_t>(
+      std::min<uint64_t>(config_.chunk_bytes, std::max<uint64_t>(config_.mss_bytes, bytes / 4)));
+}
+
+void Network::take_acks(Flow& flow) {
+  const sim::SimTime now = engine_.now();
+  while (!flow.acks.empty() && flow.acks.front().first <= now) {
+    KS_ASSERT_GE(flow.bytes_unacked, flow.acks.front().second);
+    flow.bytes_unacked -= flow.acks.front().second;
+    flow.acks.pop_front();
+  }
+}
+
 void Network::refill(uint32_t flow_index) {
   Flow& flow = *flows_[flow_index];
-  KS_ASSERT_LE(flow.chunks_in_flight, config_.window_chunks);
+  const bool windowed = flow.window_bytes > 0;
+  if (windowed) take_acks(flow);
+  else KS_ASSERT_LE(flow.chunks_in_flight, config_.window_chunks);
   KS_ASSERT_LE(flow.next_to_cut, flow.messages.size());
-  // Each pass cuts one chunk and raises chunks_in_flight, so the window bounds the loop.
-  while (flow.chunks_in_flight < config_.window_chunks && flow.next_to_cut < flow.messages.size()) {
+  // Each pass cuts one chunk and raises chunks_in_flight (or bytes_unacked by at least one byte), so the
+  // window bounds the loop.
+  while (flow.next_to_cut < flow.messages.size()) {
+    if (!windowed && flow.chunks_in_flight >= config_.window_chunks) break;
     Message& m = flow.messages[flow.next_to_cut];
     const uint64_t left = m.bytes - m.bytes_cut;
     KS_ASSERT_GT(left, 0u);
-    const auto cut = static_cast<uint32_t>(std::min<uint64_t>(left, config_.chunk_bytes));
+    auto cut = static_cast<uint32_t>(std::min<uint64_t>(left, windowed ? flow.window_chunk_bytes : config_.chunk_bytes));
+    // TCP send window: what is left of it is sent (a message's tail chunk leaves room that the next message's
+    // bytes fill, as TCP's byte stream does), unless that is under one segment; then the flow waits for
+    // acknowledgements, and the first one due wakes it (a chunk still on the wire wakes it on delivery).
+    if (windowed && flow.bytes_unacked + cut > flow.window_bytes) {
+      const uint64_t room = flow.window_bytes - std::min(flow.window_bytes, flow.bytes_unacked);
+      if (room >= config_.mss_bytes) cut = static_cast<uint32_t>(room);
+    }
+    if (windowed && flow.bytes_unacked > 0 && flow.bytes_unacked + cut > flow.window_bytes) {
+      if (!flow.acks.empty() && !flow.ack_wakeup_armed) {
+        flow.ack_wakeup_armed = true;
+        engine_.schedule_at(flow.acks.front().first, [this, flow_index] {
+          flows_[flow_index]->ack_wakeup_armed = false;
+          refill(flow_index);
+        });
+      }
+      break;
+    }
     // Receiver flow control: the receive window is closed while the reader holds a full buffer.
     if (flow.receive_buffer_bytes > 0 && flow.unread_bytes > 0 &&
         flow.unread_bytes + cut > flow.receive_buffer_bytes) {
@@ -259,6 +301,7 @@ void Network::refill(uint32_t flow_index) {
     m.bytes_cut += cut;
     if (m.bytes_cut == m.bytes) ++flow.next_to_cut;
     ++flow.chunks_in_flight;
+    if (windowed) flow.bytes_unacked += cut;
     enqueue(flow_index, 0, Chunk{m.id.value, cut, engine_.now()});
   }
 }
@@ -268,7 +311,7 @@ void Network::enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk) {
   KS_ASSERT_LT(hop, flow.hops.size());
   FlowHop& fh = flow.hops[hop];
   fh.queue.push_back(chunk);
-  KS_ASSERT_LE(fh.queue.size(), config_.window_chunks);
+  if (flow.window_bytes == 0) KS_ASSERT_LE(fh.queue.size(), config_.window_chunks);
   LinkDir& dir = link_dirs_[fh.link_dir];
   if (!fh.in_ring) {
     fh.in_ring = true;
@@ -457,6 +500,16 @@ void Network::on_arrival(uint32_t flow_index, uint32_t hop, Chunk chunk) {
   }
   KS_ASSERT_GT(flow.chunks_in_flight, 0u);
   --flow.chunks_in_flight;
+  // A windowed flow's chunk is acknowledged when the ACK is back at the sender: one return-path latency later.
+  if (flow.window_bytes > 0) {
+    // The return route has the same links, the other direction of each (2·link + d), and the pair's path fault.
+    sim::Duration back = flow.base_latency;
+    for (const FlowHop& h : flow.hops) back += link_dirs_[h.link_dir ^ 1u].fault.extra_latency;
+    if (!path_faults_.empty())
+      if (const auto f = path_faults_.find({flow.dst.value, flow.src.value}); f != path_faults_.end())
+        back += f->second.extra_latency;
+    flow.acks.emplace_back(engine_.now() + back, chunk.bytes);
+  }
   flow.bytes_delivered += chunk.bytes;
   KS_ASSERT_GE(engine_.now(), flow.last_delivery);
   flow.last_delivery = engine_.now();
@@ -529,6 +582,10 @@ bool Network::cancel(HostId src, HostId dst, MessageId id, uint32_t tag) {
   KS_ASSERT_LE(chunks_unqueued, flow.chunks_in_flight);
   KS_ASSERT_LE(bytes_unqueued, m.bytes_cut);
   flow.chunks_in_flight -= chunks_unqueued;
+  if (flow.window_bytes > 0) {
+    KS_ASSERT_LE(bytes_unqueued, flow.bytes_unacked);
+    flow.bytes_unacked -= bytes_unqueued;  // never sent: nothing to acknowledge
+  }
   m.bytes_cut -= bytes_unqueued;
   m.bytes = m.bytes_cut;
   if (m.bytes == 0) {

@@ -515,3 +515,85 @@ TEST_CASE("frame forwarding: a faster next link is not held waiting for a slow s
   const double small_10g = seconds_for(100) / 10;
   CHECK(small_done.seconds_f() <= 2e-3 + chunk_10g + 2 * small_10g + 2 * lat.seconds_f() + 1e-9);
 }
+
+TEST_CASE("TCP send window: a 64 KiB window on a 5 ms link moves 64 KiB per round trip, a 2 MiB one fills the link") {
+  const Duration lat = 5_ms;
+  const uint64_t message = uint64_t{10} << 20;  // 10 MiB
+  SUBCASE("64 KiB: chunks of 16 KiB, four per round trip") {
+    sim::Engine engine;
+    Pair p(lat);
+    Network net(engine, std::move(p.topo), net_rng());
+    net.set_window(p.a, p.b, 64 * 1024);
+    SimTime done = SimTime::max();
+    net.send(p.a, p.b, message, [&] { done = engine.now(); });
+    engine.run_until(SimTime::from_ns(60'000'000'000));
+    REQUIRE(done != SimTime::max());
+    // Written out from the header's rule: four chunks of 16 KiB go back to back; each is acknowledged one
+    // return latency after its delivery, and its acknowledgement lets the chunk four places later go. So round
+    // r's j-th chunk (j = 1..4) starts at r·(2L + s) + (j − 1)·s, and the last of 640 chunks (r = 159, j = 4)
+    // is delivered at 159·(2L + s) + 4s + L.
+    const int64_t s = ser_ns(16 * 1024);
+    const int64_t l = lat.ns();
+    CHECK(done.ns() == 159 * (2 * l + s) + 4 * s + l);
+    // About W per round trip: 10 MiB at 64 KiB per 10.14 ms is 1.62 s, where the link alone would take 0.09 s.
+    CHECK(done.seconds_f() == doctest::Approx(160 * (64.0 * 1024) / (64.0 * 1024) * (2 * lat.seconds_f() + s * 1e-9)).epsilon(0.01));
+  }
+  SUBCASE("2 MiB: above the bandwidth-delay product (117.7 MB/s x 10 ms = 1.18 MB) plus a chunk, the link stays busy") {
+    sim::Engine engine;
+    Pair p(lat);
+    Network net(engine, std::move(p.topo), net_rng());
+    net.set_window(p.a, p.b, 2 * 1024 * 1024);
+    SimTime done = SimTime::max();
+    net.send(p.a, p.b, message, [&] { done = engine.now(); });
+    engine.run_until(SimTime::from_ns(60'000'000'000));
+    REQUIRE(done != SimTime::max());
+    // 160 chunks of 64 KiB back to back, then the last one's latency.
+    CHECK(done.ns() == 160 * ser_ns(kChunk) + lat.ns());
+  }
+  SUBCASE("1 MiB: below it, the window binds at W per (RTT + s(64 KiB))") {
+    sim::Engine engine;
+    Pair p(lat);
+    Network net(engine, std::move(p.topo), net_rng());
+    net.set_window(p.a, p.b, 1024 * 1024);
+    SimTime done = SimTime::max();
+    net.send(p.a, p.b, message, [&] { done = engine.now(); });
+    engine.run_until(SimTime::from_ns(60'000'000'000));
+    REQUIRE(done != SimTime::max());
+    // 16 chunks a round of 2L + s: 10 rounds, the last delivered at 9·(2L + s) + 16s + L.
+    const int64_t s = ser_ns(kChunk);
+    CHECK(done.ns() == 9 * (2 * lat.ns() + s) + 16 * s + lat.ns());
+  }
+}
+
+TEST_CASE("TCP send window: the return path's added latency delays acknowledgements; cancelled chunks free it") {
+  const Duration lat = 1_ms;
+  sim::Engine engine;
+  Pair p(lat);
+  Network net(engine, std::move(p.topo), net_rng());
+  net.set_window(p.a, p.b, 64 * 1024);
+  // 4 ms more on b → a only: acknowledgements take 5 ms back, data still 1 ms out.
+  net.set_link_fault(p.b, p.a, LinkFault{.extra_latency = 4_ms});
+  const int64_t s = ser_ns(16 * 1024);
+  SimTime first = SimTime::max();
+  // 80 KiB: four 16 KiB chunks, then the fifth after the first one's acknowledgement.
+  net.send(p.a, p.b, 80 * 1024, [&] { first = engine.now(); });
+  engine.run_until(SimTime::from_ns(50'000'000));
+  // The fifth chunk starts when the first is acknowledged: s + 1 ms + 5 ms; delivered s + 1 ms later.
+  CHECK(first.ns() == s + lat.ns() + 5'000'000 + s + lat.ns());
+
+  // At 100 ms: 16 KiB, then 64 KiB of which three chunks fit the window behind it; the 64 KiB message is
+  // withdrawn before it departs, so its three queued chunks never leave and hold no window.
+  SimTime withdrawn_delivered = SimTime::max();
+  engine.schedule_at(SimTime::from_ns(100'000'000), [&] {
+    net.send(p.a, p.b, 16 * 1024, [] {});
+    const MessageId id = net.send(p.a, p.b, 64 * 1024, [&] { withdrawn_delivered = engine.now(); });
+    CHECK(net.cancel(p.a, p.b, id));
+  });
+  // At 200 ms, everything acknowledged, a 64 KiB message goes whole: four chunks back to back.
+  SimTime third = SimTime::max();
+  const SimTime sent_at = SimTime::from_ns(200'000'000);
+  engine.schedule_at(sent_at, [&] { net.send(p.a, p.b, 64 * 1024, [&] { third = engine.now(); }); });
+  engine.run_until(SimTime::from_ns(2'000'000'000));
+  CHECK(withdrawn_delivered == SimTime::max());
+  CHECK(third.ns() == sent_at.ns() + 4 * s + lat.ns());
+}

@@ -427,9 +427,18 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
   // 28. A consumer that would start after the run has ended.
   d = base(); d["consumers"][0]["start_at"] = "20s";
   expect_error(d, "/consumers/0/start_at");
-  // 29. socket.receive.buffer.bytes = -1 (Kafka: the OS's autotuned buffer), which has no size to model.
-  d = base(); d["cluster"]["config"] = {{"socket.receive.buffer.bytes", -1}};
+  // 29. Socket buffers of 0 (Java's setReceiveBufferSize / setSendBufferSize(0) throws); -1, the OS's autotuned
+  // buffer, is accepted.
+  d = base(); d["cluster"]["config"] = {{"socket.receive.buffer.bytes", 0}};
   expect_error(d, "/cluster/config/socket.receive.buffer.bytes");
+  d = base(); d["cluster"]["config"] = {{"replica.socket.receive.buffer.bytes", 0}};
+  expect_error(d, "/cluster/config/replica.socket.receive.buffer.bytes");
+  d = base(); d["producers"][0]["config"]["send.buffer.bytes"] = 0;
+  expect_error(d, "/producers/0/config/send.buffer.bytes");
+  d = base(); d["consumers"][0]["config"] = {{"receive.buffer.bytes", 0}};
+  expect_error(d, "/consumers/0/config/receive.buffer.bytes");
+  d = base(); d["consumers"][0]["config"] = {{"receive.buffer.bytes", -2}};
+  expect_error(d, "/consumers/0/config/receive.buffer.bytes");
   // 30. A misspelt consumer commit mode.
   d = base(); d["consumers"][0]["commit"] = "syncc";
   expect_error(d, "/consumers/0/commit", "sync");

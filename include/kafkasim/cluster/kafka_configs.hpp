@@ -87,6 +87,8 @@ struct BrokerSettings {
   uint32_t num_io_threads = 8;         // num.io.threads
   uint32_t queued_max_requests = 500;  // queued.max.requests
   int64_t socket_receive_buffer_bytes = 102400;  // socket.receive.buffer.bytes
+  int64_t socket_send_buffer_bytes = 102400;     // socket.send.buffer.bytes
+  int64_t replica_socket_receive_buffer_bytes = 65536;  // replica.socket.receive.buffer.bytes
   uint32_t background_threads = 10;    // background.threads
   kafka::LogConfig log_defaults;       // log.* and message.max.bytes: the defaults of every topic's LogConfig
   int32_t default_replication_factor = 1;  // default.replication.factor: a topic without replication.factor

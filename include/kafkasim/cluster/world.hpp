@@ -93,9 +93,19 @@ struct WorldSpec {
   uint32_t num_network_threads = 3;  // num.network.threads
   uint32_t num_io_threads = 8;       // num.io.threads
   uint32_t queued_max_requests = 500;  // queued.max.requests
-  // socket.receive.buffer.bytes: the SO_RCVBUF of the broker's client connections, the bytes of complete
-  // requests a muted producer connection holds before the producer's sends stop completing.
-  uint64_t socket_receive_buffer_bytes = 102400;
+  // Socket buffers (Kafka's SO_RCVBUF / SO_SNDBUF settings; -1 keeps the OS's autotuned buffer, see
+  // os_receive_buffer_bytes). Each connection's TCP window is min(the sender's send buffer, the receiver's
+  // receive buffer) (models/network.hpp, "TCP send window").
+  // socket.receive.buffer.bytes: the SO_RCVBUF of the broker's accepted connections; also the bytes of
+  // complete requests a muted producer connection holds before the producer's sends stop completing.
+  int64_t socket_receive_buffer_bytes = 102400;
+  int64_t socket_send_buffer_bytes = 102400;            // socket.send.buffer.bytes
+  int64_t replica_socket_receive_buffer_bytes = 65536;  // replica.socket.receive.buffer.bytes (the follower's)
+  // What -1 (Selectable.USE_DEFAULT_BUFFER_SIZE) leaves a connection: Linux autotunes its buffers up to
+  // net.ipv4.tcp_rmem / tcp_wmem's maximum, 6 MiB / 4 MiB by default (ip-sysctl.rst), of which half holds payload
+  // (tcp_adv_win_scale = 1; a value set with setsockopt is doubled by the kernel for the same overhead, socket(7)).
+  static constexpr int64_t os_receive_buffer_bytes = 6 * 1024 * 1024 / 2;
+  static constexpr int64_t os_send_buffer_bytes = 4 * 1024 * 1024 / 2;
   uint32_t background_threads = 10;    // background.threads: at most this many background flushes at once
   sim::Duration network_thread_request_cost = sim::Duration::from_us(10);  // [A]
   // LogManager's "kafka-log-retention" task, one per broker: log.initial.task.delay.ms, then every
@@ -229,6 +239,9 @@ class World {
   void build_topology();
   void create_partitions();
   void start_clients();
+  // The TCP window of every connection between brokers (clients = false, before the fetchers start) or between
+  // the clients and the brokers (clients = true, once the clients exist).
+  void configure_windows(bool clients);
 
   // Brokers.
   void on_request_arrival(Broker& b, kafka::NodeId client, sim::Callback handle, int32_t channel = 0);

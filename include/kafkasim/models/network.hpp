@@ -61,6 +61,21 @@
 // reader that consumes one message of B bytes every T, a flooding sender's messages therefore depart at 1/T in
 // steady state, with at most buffer + window_chunks chunks outstanding.
 //
+// TCP send window (opt-in per flow, set_window): a flow given a window of W bytes keeps at most W bytes cut
+// and not yet acknowledged, as a TCP sender keeps at most min(its send buffer, the receiver's advertised
+// window) unacknowledged. A chunk is acknowledged one return-path latency after its last byte reached the
+// destination (the reverse route's link latencies; the ACK's own serialisation and queueing are ignored), so a
+// flow alone on an idle path moves at most about W per round trip:
+//
+//   rate ≈ W / (RTT + s(c_w)),   RTT = 2 · Σ L_i,   c_w = min(c, max(MSS, W/4))
+//
+// Such a flow is cut into chunks of at most c_w bytes instead of c, so that four chunks fill the window and the
+// window keeps the link busy whenever W − c_w covers the bandwidth-delay product (chunk granularity costs at
+// most a quarter of the window). A chunk never spans two messages, but when a message's tail leaves part of the
+// window unused the next chunk takes just that part (if at least one MSS), so the window is used as TCP's byte
+// stream uses it. A flow without set_window keeps the fixed window of `window_chunks` chunks, released on
+// delivery.
+//
 // What it ignores (§4.5)
 // ----------------------
 // Congestion-window dynamics and slow start (the window is a fixed chunk count); fast retransmit and
@@ -285,6 +300,11 @@ class Network {
   void heal_all();
   bool is_partitioned(NodeId src, NodeId dst);  // would a message src→dst be dropped now?
 
+  // ---- TCP send window (see "TCP send window" above) ----
+  // Gives the (src, dst, tag) flow a window of `bytes` (> 0): at most that many bytes cut and unacknowledged.
+  // Set before the flow's first message; the flow keeps it for its life.
+  void set_window(HostId src, HostId dst, uint64_t bytes, uint32_t tag = 0);
+
   // ---- receiver flow control (see "Receiver flow control" above) ----
   // Turns it on for the (src, dst, tag) flow with a receive buffer of `bytes` (> 0), e.g. the receiver's
   // SO_RCVBUF.
@@ -331,7 +351,7 @@ class Network {
   // A flow's state at one hop (link direction) of its route.
   struct FlowHop {
     uint32_t link_dir = 0;
-    std::deque<Chunk> queue;  // at most window_chunks
+    std::deque<Chunk> queue;  // at most window_chunks (a windowed flow: at most its window's bytes)
     int64_t deficit_bytes = 0;
     bool in_ring = false;
     bool turn_started = false;
@@ -361,6 +381,12 @@ class Network {
     size_t next_to_depart = 0;     // index into `messages` of the first message whose last chunk has not
                                    // yet left the first hop
     uint32_t chunks_in_flight = 0;
+    // TCP send window (0: the fixed window of window_chunks chunks, released on delivery).
+    uint64_t window_bytes = 0;
+    uint32_t window_chunk_bytes = 0;  // c_w: the chunk size of a windowed flow
+    uint64_t bytes_unacked = 0;       // cut and not yet acknowledged
+    std::deque<std::pair<sim::SimTime, uint32_t>> acks;  // delivered chunks: (acknowledged at, bytes)
+    bool ack_wakeup_armed = false;
     uint64_t receive_buffer_bytes = 0;  // 0: no receiver flow control
     uint64_t unread_bytes = 0;          // complete messages delivered, not yet consume()d
     sim::Duration srtt;
@@ -398,6 +424,8 @@ class Network {
   bool crosses_partition(NodeId src, NodeId dst);
   uint32_t find_flow(HostId src, HostId dst, uint32_t tag) const;
   void refill(uint32_t flow_index);
+  // Counts the acknowledgements of a windowed flow that have come back by now.
+  void take_acks(Flow& flow);
   void serve(uint32_t link_dir, RingEntry entry, Chunk chunk);
   void enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk);
   void start_next(uint32_t link_dir);

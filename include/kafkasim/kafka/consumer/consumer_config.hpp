@@ -19,6 +19,11 @@ enum class IsolationLevel : uint8_t { read_uncommitted = 0, read_committed = 1 }
 struct ConsumerConfig {
   // The node id the cluster layer gives this client (FetchRequest header client id).
   NodeId client_id = 0;
+  // send.buffer.bytes = 131072 and receive.buffer.bytes = 65536: the SO_SNDBUF / SO_RCVBUF of the consumer's
+  // connections, -1 for the OS default (CommonClientConfigs, at least -1). The state machine has no socket; the
+  // cluster layer reads them for each connection's TCP window.
+  int32_t send_buffer_bytes = 131'072;
+  int32_t receive_buffer_bytes = 65'536;
   // fetch.min.bytes = 1: the broker answers as soon as one byte is readable (§2.8 step 6).
   int32_t fetch_min_bytes = 1;
   // fetch.max.bytes = 52428800 (50 MiB): bounds a whole FetchResponse (§2.8 step 4).

@@ -28,6 +28,11 @@ struct ProducerConfig {
   sim::Duration linger = sim::Duration::from_ms(5);
   // buffer.memory = 33554432 (32 MiB).
   int64_t buffer_memory_bytes = 33'554'432;
+  // send.buffer.bytes = 131072 and receive.buffer.bytes = 32768: the SO_SNDBUF / SO_RCVBUF of the producer's
+  // connections, -1 for the OS default (CommonClientConfigs, at least -1). The state machine has no socket; the
+  // cluster layer reads them for each connection's TCP window.
+  int32_t send_buffer_bytes = 131'072;
+  int32_t receive_buffer_bytes = 32'768;
   // max.block.ms = 60000: bounds the metadata wait plus buffer allocation inside send().
   sim::Duration max_block = sim::Duration::from_ms(60'000);
   // max.request.size = 1048576: the largest ProduceRequest, and also the largest single record.

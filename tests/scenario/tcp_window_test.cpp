@@ -1,0 +1,75 @@
+// Each connection's TCP window is min(the sender's SO_SNDBUF, the receiver's SO_RCVBUF) as Kafka sets them
+// (send.buffer.bytes, receive.buffer.bytes, socket.send/receive.buffer.bytes, replica.socket.receive.buffer.bytes;
+// -1 the OS's autotuned buffer), and a windowed flow moves at most about a window per round trip
+// (models/network.hpp, "TCP send window"). The expectations below are that rule written out for a producer far
+// from its broker.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+
+namespace {
+
+double utilisation(const cluster::WorldSummary& s, const std::string& resource) {
+  for (const auto& [name, u] : s.utilisation)
+    if (name == resource) return u;
+  FAIL("no resource " << resource);
+  return 0;
+}
+
+// One NVMe broker on 10 GbE; one unthrottled acks=1 producer of 10 kB records whose host link has 5 ms of one-way
+// latency (a producer in another region), half-MiB batches, five requests in flight: far more than a window
+// outstanding, so the window is what limits.
+cluster::WorldSpec far_producer(int32_t send_buffer_bytes, int64_t broker_receive_buffer_bytes) {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.duration = 6_s;
+  spec.warmup = 2_s;
+  spec.client_nic.link.latency = 5_ms;
+  spec.socket_receive_buffer_bytes = broker_receive_buffer_bytes;
+  auto p = test::open_loop_producer(10'000'000, Acks::leader, 0, 10'000);
+  p.arrival = cluster::ArrivalProcess::Kind::kUnthrottled;
+  p.config.batch_size_bytes = 512 * 1024;
+  p.config.buffer_memory_bytes = 64 << 20;
+  p.config.enable_idempotence = false;
+  p.idempotence_set_explicitly = true;
+  p.config.send_buffer_bytes = send_buffer_bytes;
+  spec.producers.push_back(p);
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("a far producer's throughput is its connection's window per round trip; -1 (autotuned) lifts it") {
+  const auto spec = far_producer(131072, 102400);  // Kafka's defaults
+  const double goodput = spec.client_nic.link.bandwidth_bytes_per_s * spec.broker_hardware.nic.goodput_fraction;
+  const double rtt_s = 2 * (spec.client_nic.link.latency + spec.broker_hardware.nic.link.latency).seconds_f();
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  // W = min(send.buffer.bytes 131072, the broker's socket.receive.buffer.bytes 102400) = 102400 B, cut in chunks
+  // of W/4; a chunk is acknowledged a round trip after it left (plus its serialisation), and its acknowledgement
+  // lets the bytes a window later go: about W per (RTT + s(W/4)).
+  const double window = 102400;
+  const double bound = window / (rtt_s + window / 4 / goodput);
+  const double sent = utilisation(s, "client-0 nic tx") * goodput;  // payload bytes a second on the producer's link
+  MESSAGE("producer link " << sent / 1e6 << " MB/s, window bound " << bound / 1e6 << " MB/s, rtt " << rtt_s * 1e3 << " ms");
+  CHECK(sent == doctest::Approx(bound).epsilon(0.03));
+
+  // With both buffers autotuned (-1): W = min(4 MiB / 2, 6 MiB / 2) = 2 MiB, at least ten times as much, and still
+  // within its own bound.
+  const auto tuned_spec = far_producer(-1, -1);
+  cluster::World tuned_world(tuned_spec);
+  const auto tuned = tuned_world.run();
+  REQUIRE(tuned.records_failed == 0);
+  const double tuned_sent = utilisation(tuned, "client-0 nic tx") * goodput;
+  MESSAGE("autotuned: producer link " << tuned_sent / 1e6 << " MB/s");
+  CHECK(tuned_sent > 10 * sent);
+  CHECK(tuned_sent <= 1.01 * (2 << 20) / rtt_s);
+  CHECK(tuned.throughput_records_per_s > 10 * s.throughput_records_per_s);
+}
