@@ -146,6 +146,10 @@ int run_scenario(const RunOptions& options) {
     std::printf("  bottleneck             %s: requests wait behind the one in progress %.1f %% of the time (one "
                 "request per connection at a time)\n",
                 s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
+  } else if (s.bottleneck_is_window) {
+    std::printf("  bottleneck             %s: full %.1f %% of the time (one window per round trip: see the socket "
+                "buffer configs)\n",
+                s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
   } else if (s.bottleneck_utilisation >= cluster::kSaturatedUtilisation) {
     std::printf("  bottleneck             %s (%.1f %% utilised)\n", s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
   } else {

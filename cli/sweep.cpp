@@ -240,13 +240,14 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text, const s
   return rows;
 }
 
-// summary.json flattened to "produce.latency_ms.p99" -> text. Per-resource utilisation and per-connection backlog
-// (their keys depend on the cluster's size and on which connections queued) stay in the run directory; wall-clock
+// summary.json flattened to "produce.latency_ms.p99" -> text. Per-resource utilisation, per-connection backlog and
+// full windows (their keys depend on the cluster's size and on which connections queued) stay in the run directory; wall-clock
 // time would make sweep.csv differ between runs.
 void flatten(const json& j, const std::string& prefix, std::map<std::string, std::string>& out) {
   for (const auto& [key, value] : j.items()) {
     const std::string name = prefix.empty() ? key : prefix + "." + key;
-    if (name == "utilisation" || name == "connection_backlog" || name == "sim.wall_seconds") continue;
+    if (name == "utilisation" || name == "connection_backlog" || name == "window_full" || name == "sim.wall_seconds")
+      continue;
     if (value.is_object()) flatten(value, name, out);
     else out[name] = value.is_string() ? value.get<std::string>() : value.dump();
   }

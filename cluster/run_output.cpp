@@ -63,6 +63,8 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
   for (const auto& [name, u] : s.utilisation) utilisation[name] = u;
   nlohmann::json connection_backlog = nlohmann::json::object();
   for (const auto& [name, u] : s.connection_backlog) connection_backlog[name] = u;
+  nlohmann::json window_full = nlohmann::json::object();
+  for (const auto& [name, u] : s.window_full) window_full[name] = u;
   nlohmann::json requests = nlohmann::json::object();
   for (size_t k = 0; k < kRequestKinds; ++k)
     requests[request_kind_name(static_cast<RequestKind>(k))] = request_json(s.requests[k]);
@@ -113,10 +115,11 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"trace_hash", hex64(s.trace_hash)}}},
       {"bottleneck",
        {{"resource", s.bottleneck},
-        {"kind", s.bottleneck_is_connection ? "connection" : "resource"},
+        {"kind", s.bottleneck_is_connection ? "connection" : s.bottleneck_is_window ? "window" : "resource"},
         {"utilisation", s.bottleneck_utilisation}}},
       {"utilisation", utilisation},
       {"connection_backlog", connection_backlog},
+      {"window_full", window_full},
   };
 }
 

@@ -454,6 +454,7 @@ void World::configure_windows(bool clients) {
     KS_ASSERT_GT(bytes, 0);
     network_->set_window(host_of(from), host_of(to), static_cast<uint64_t>(bytes),
                          2 * static_cast<uint32_t>(channel) + static_cast<uint32_t>(leg));
+    windows_.push_back({from, to, leg, channel, bytes});
   };
   auto client = [&](NodeId id, int64_t client_sndbuf, int64_t client_rcvbuf, int32_t channels) {
     for (NodeId b = 0; b < static_cast<NodeId>(spec_.brokers); ++b)
@@ -1779,6 +1780,21 @@ WorldSummary World::run(uint64_t events_max) {
     }
   }
   std::sort(s.connection_backlog.begin(), s.connection_backlog.end());
+  // A connection that had bytes to send and a full TCP window (min(send buffer, receive buffer)) for a share of the
+  // run: far from its peer, it moves one window per round trip whatever the links could carry.
+  auto node_name = [this](NodeId id) {
+    return id < static_cast<NodeId>(spec_.brokers) ? "broker-" + std::to_string(id)
+                                                    : "client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers));
+  };
+  for (const WindowedConnection& w : windows_) {
+    const Duration full = network_->window_full_time(host_of(w.from), host_of(w.to),
+                                                     2 * static_cast<uint32_t>(w.channel) + static_cast<uint32_t>(w.leg));
+    if (full <= Duration::zero()) continue;
+    std::string name = node_name(w.from) + " to " + node_name(w.to) + " TCP window (" + std::to_string(w.bytes) + " B)";
+    if (w.channel > 0) name += " #" + std::to_string(w.channel);
+    s.window_full.emplace_back(std::move(name), full.seconds_f() / engine_.now().seconds_f());
+  }
+  std::sort(s.window_full.begin(), s.window_full.end());
   // A backlogged connection limits the throughput only if the producers want more than they get. An open-loop
   // producer that keeps up may still queue requests behind each other (linger.ms=0 with acks=all sends whenever
   // a request may go, and its batches grow with the wait): its throughput is its offered rate, whatever queues.
@@ -1793,6 +1809,16 @@ WorldSummary World::run(uint64_t events_max) {
     for (const auto& [name, u] : s.connection_backlog) {
       if (u >= kSaturatedUtilisation && (!s.bottleneck_is_connection || u > s.bottleneck_utilisation)) {
         s.bottleneck_is_connection = true;
+        s.bottleneck_utilisation = u;
+        s.bottleneck = name;
+      }
+    }
+    // A full window held back the bytes before any broker saw them: named when it was full longer than any
+    // connection was backlogged.
+    for (const auto& [name, u] : s.window_full) {
+      if (u >= kSaturatedUtilisation && (!(s.bottleneck_is_connection || s.bottleneck_is_window) || u > s.bottleneck_utilisation)) {
+        s.bottleneck_is_connection = false;
+        s.bottleneck_is_window = true;
         s.bottleneck_utilisation = u;
         s.bottleneck = name;
       }

@@ -270,6 +270,7 @@ void Network::refill(uint32_t flow_index) {
   KS_ASSERT_LE(flow.next_to_cut, flow.messages.size());
   // Each pass cuts one chunk and raises chunks_in_flight (or bytes_unacked by at least one byte), so the
   // window bounds the loop.
+  bool window_full = false;
   while (flow.next_to_cut < flow.messages.size()) {
     if (!windowed && flow.chunks_in_flight >= config_.window_chunks) break;
     Message& m = flow.messages[flow.next_to_cut];
@@ -284,6 +285,7 @@ void Network::refill(uint32_t flow_index) {
       if (room >= config_.mss_bytes) cut = static_cast<uint32_t>(room);
     }
     if (windowed && flow.bytes_unacked > 0 && flow.bytes_unacked + cut > flow.window_bytes) {
+      window_full = true;
       if (!flow.acks.empty() && !flow.ack_wakeup_armed) {
         flow.ack_wakeup_armed = true;
         engine_.schedule_at(flow.acks.front().first, [this, flow_index] {
@@ -304,6 +306,20 @@ void Network::refill(uint32_t flow_index) {
     if (windowed) flow.bytes_unacked += cut;
     enqueue(flow_index, 0, Chunk{m.id.value, cut, engine_.now()});
   }
+  // Whether the flow waits for its window changes only here: every acknowledgement it waits for calls refill.
+  if (window_full != flow.window_full) {
+    const sim::SimTime now = engine_.now();
+    if (flow.window_full) flow.window_full_total += now - flow.window_full_since;
+    flow.window_full = window_full;
+    flow.window_full_since = now;
+  }
+}
+
+sim::Duration Network::window_full_time(HostId src, HostId dst, uint32_t tag) const {
+  const uint32_t index = find_flow(src, dst, tag);
+  if (index == kNoFlow) return sim::Duration::zero();
+  const Flow& flow = *flows_[index];
+  return flow.window_full_total + (flow.window_full ? engine_.now() - flow.window_full_since : sim::Duration::zero());
 }
 
 void Network::enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk) {

@@ -60,6 +60,13 @@ TEST_CASE("a far producer's throughput is its connection's window per round trip
   const double sent = utilisation(s, "client-0 nic tx") * goodput;  // payload bytes a second on the producer's link
   MESSAGE("producer link " << sent / 1e6 << " MB/s, window bound " << bound / 1e6 << " MB/s, rtt " << rtt_s * 1e3 << " ms");
   CHECK(sent == doctest::Approx(bound).epsilon(0.03));
+  // No resource is anywhere near saturated (the producer's link is under 1 % busy); the summary names the window,
+  // full whenever the producer has bytes to send, which this unthrottled producer always has after its start.
+  CHECK(utilisation(s, "client-0 nic tx") < 0.01);
+  CHECK(s.bottleneck_is_window);
+  CHECK_FALSE(s.bottleneck_is_connection);
+  CHECK(s.bottleneck == "client-0 to broker-0 TCP window (102400 B)");
+  CHECK(s.bottleneck_utilisation > 0.99);
 
   // With both buffers autotuned (-1): W = min(4 MiB / 2, 6 MiB / 2) = 2 MiB, at least ten times as much, and still
   // within its own bound.

@@ -150,10 +150,16 @@ struct WorldSummary {
   std::string bottleneck;
   double bottleneck_utilisation = 0;
   bool bottleneck_is_connection = false;
+  // Or, on the same terms, a connection whose TCP window was full at least that share of the run
+  // (`bottleneck_is_window`; window_full below).
+  bool bottleneck_is_window = false;
   std::vector<std::pair<std::string, double>> utilisation;  // every resource, sorted by name
   // Every broker connection that ever had requests waiting behind the one in progress (the broker muted it), with
   // the share of the run it had, sorted by name: "broker-0 connection from client-0".
   std::vector<std::pair<std::string, double>> connection_backlog;
+  // Every connection (one way) that had bytes to send and a full TCP window for a share of the run, with that share,
+  // sorted by name: "client-0 to broker-0 TCP window (102400 B)".
+  std::vector<std::pair<std::string, double>> window_full;
   FailureCounts records_failed_by_cause;  // sums to records_failed
   // record-retry-total (records sent again after a retriable error) and batch-split-total (batches split after
   // MESSAGE_TOO_LARGE), over the whole run and every producer.
@@ -311,6 +317,14 @@ class World {
   // (tag 2 · channel + leg), as each TCP connection is: a follower's fetch request to a leader does not queue
   // behind the fetch responses that the same leader, as follower, receives on its own connection.
   enum class Leg : uint32_t { request = 0, response = 1 };
+  // Every connection given a TCP window (one way of it), for the summary's window_full.
+  struct WindowedConnection {
+    kafka::NodeId from = 0, to = 0;
+    Leg leg = Leg::request;
+    int32_t channel = 0;
+    int64_t bytes = 0;
+  };
+  std::vector<WindowedConnection> windows_;
   models::MessageId send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t bytes,
                          sim::Callback on_delivered, sim::Callback on_departed = nullptr);
   kafka::ProducerMetadata metadata() const;

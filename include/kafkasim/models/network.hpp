@@ -304,6 +304,8 @@ class Network {
   // Gives the (src, dst, tag) flow a window of `bytes` (> 0): at most that many bytes cut and unacknowledged.
   // Set before the flow's first message; the flow keeps it for its life.
   void set_window(HostId src, HostId dst, uint64_t bytes, uint32_t tag = 0);
+  // How long the flow has had bytes to send and a full window (zero for a flow without a window or none yet).
+  sim::Duration window_full_time(HostId src, HostId dst, uint32_t tag = 0) const;
 
   // ---- receiver flow control (see "Receiver flow control" above) ----
   // Turns it on for the (src, dst, tag) flow with a receive buffer of `bytes` (> 0), e.g. the receiver's
@@ -387,6 +389,9 @@ class Network {
     uint64_t bytes_unacked = 0;       // cut and not yet acknowledged
     std::deque<std::pair<sim::SimTime, uint32_t>> acks;  // delivered chunks: (acknowledged at, bytes)
     bool ack_wakeup_armed = false;
+    bool window_full = false;  // bytes to send and no room in the window, since window_full_since
+    sim::SimTime window_full_since = sim::SimTime::zero();
+    sim::Duration window_full_total = sim::Duration::zero();
     uint64_t receive_buffer_bytes = 0;  // 0: no receiver flow control
     uint64_t unread_bytes = 0;          // complete messages delivered, not yet consume()d
     sim::Duration srtt;
