@@ -80,3 +80,60 @@ TEST_CASE("a far producer's throughput is its connection's window per round trip
   CHECK(tuned_sent <= 1.01 * (2 << 20) / rtt_s);
   CHECK(tuned.throughput_records_per_s > 10 * s.throughput_records_per_s);
 }
+
+TEST_CASE("a follower across a slow uplink replicates at replica.socket.receive.buffer.bytes per round trip") {
+  // Two brokers in two racks whose top-of-rack switches reach the spine over 5 ms links; one partition with RF=2,
+  // so its follower is across the spine from its leader. The producer's own connections are autotuned (-1 on both
+  // ends) so that only the replication is window-bound. A fetch response of F bytes moves through a window of
+  // W = min(the leader's socket.send.buffer.bytes, the follower's replica.socket.receive.buffer.bytes) = 64 KiB,
+  // about W per round trip, and each fetch adds one round trip of its own (the next request goes out once the
+  // response is in): the follower gets F / (F / W · RTT + RTT).
+  auto run = [](int64_t leader_send_buffer, int64_t follower_receive_buffer) {
+    auto spec = test::small_cluster(2, "nvme-datacentre", "nic-10gbe", 1, 2, 1);
+    spec.racks = 2;
+    spec.uplink.latency = 5_ms;
+    spec.duration = 6_s;
+    spec.warmup = 1_s;
+    spec.socket_receive_buffer_bytes = -1;
+    spec.socket_send_buffer_bytes = leader_send_buffer;
+    spec.replica_socket_receive_buffer_bytes = follower_receive_buffer;
+    auto p = test::open_loop_producer(20'000, Acks::leader, 5, 1000);  // about 20 MB/s
+    p.config.send_buffer_bytes = -1;
+    // The leader may be across the spine from the producer too: five requests in flight per 20 ms round trip must
+    // carry 20,000 records a second, so batches of up to 256 KiB (linger.ms bounds them to about 100 records).
+    p.config.batch_size_bytes = 262144;
+    spec.producers.push_back(p);
+    cluster::World world(spec);
+    const auto s = world.run();
+    int64_t leo[2] = {0, 0};
+    int leader = -1;
+    for (uint32_t b = 0; b < 2; ++b) {
+      const kafka::Partition* part = world.partition(b, {0, 0});
+      REQUIRE(part != nullptr);
+      leo[b] = part->log_end_offset();
+      if (part->is_leader()) leader = static_cast<int>(b);
+    }
+    REQUIRE(leader >= 0);
+    return std::tuple{s, leo[leader], leo[1 - leader], spec};
+  };
+  const auto [s, leader_leo, follower_leo, spec] = run(102400, 65536);  // Kafka's defaults
+  REQUIRE(s.records_failed == 0);
+  // Every record offered reached the leader (acks=1): 20,000 a second for 6 s.
+  CHECK(static_cast<double>(leader_leo) == doctest::Approx(120'000).epsilon(0.01));
+  // Route leader → follower: host link, ToR–spine, spine–ToR, host link.
+  const double rtt_s = 2 * (2 * spec.broker_hardware.nic.link.latency + 2 * spec.uplink.latency).seconds_f();
+  const double window = 65536;
+  const double fetch = 1048576;  // replica.fetch.max.bytes: the follower is always behind, so every fetch is full
+  const double record_bytes = 1000 + 11;  // a 1000-byte value in a v2 batch: ~10 B of record overhead, ~0.6 B of header
+  const double expected_records_per_s = fetch / (fetch / window * rtt_s + rtt_s) / record_bytes;
+  const double follower_records_per_s = static_cast<double>(follower_leo) / spec.duration.seconds_f();
+  MESSAGE("follower " << follower_records_per_s << " records/s, expected " << expected_records_per_s << ", rtt "
+                      << rtt_s * 1e3 << " ms");
+  CHECK(follower_records_per_s == doctest::Approx(expected_records_per_s).epsilon(0.10));
+  CHECK(follower_leo < leader_leo / 4);  // it falls ever further behind
+
+  // Autotuned buffers on both ends (-1): W = 2 MiB, above a fetch, so the follower keeps up.
+  const auto [tuned, tuned_leader_leo, tuned_follower_leo, tuned_spec] = run(-1, -1);
+  CHECK(tuned_leader_leo == doctest::Approx(120'000).epsilon(0.01));
+  CHECK(static_cast<double>(tuned_follower_leo) > 0.99 * static_cast<double>(tuned_leader_leo));
+}
