@@ -78,7 +78,8 @@
 //
 // What it ignores (§4.5)
 // ----------------------
-// Congestion-window dynamics and slow start (the window is a fixed chunk count); fast retransmit and
+// Congestion-window dynamics and slow start (the window is fixed: the socket buffers' bytes, or a chunk count);
+// delayed ACKs, and ACKs' own link time and queueing (an acknowledgement takes the bare return latency); fast retransmit and
 // RACK/TLP (every loss costs a full RTO: conservative tails, as §4.4 recommends); the bandwidth taken by
 // retransmitted bytes; ACK traffic on the reverse path; ECN/DCTCP; NIC offloads and interrupt coalescing;
 // Nagle/delayed ACK; switch buffers and incast drops (switches have unbounded per-flow queues); cut-through
