@@ -518,50 +518,38 @@ TEST_CASE("frame forwarding: a faster next link is not held waiting for a slow s
 
 TEST_CASE("TCP send window: a 64 KiB window on a 5 ms link moves 64 KiB per round trip, a 2 MiB one fills the link") {
   const Duration lat = 5_ms;
-  const uint64_t message = uint64_t{10} << 20;  // 10 MiB
-  SUBCASE("64 KiB: chunks of 16 KiB, four per round trip") {
+  // When 10 MiB sent at once over one 1 GbE link of latency `lat`, through a window of `window` bytes, arrive.
+  auto delivered_at = [lat](uint64_t window) {
     sim::Engine engine;
     Pair p(lat);
     Network net(engine, std::move(p.topo), net_rng());
-    net.set_window(p.a, p.b, 64 * 1024);
+    net.set_window(p.a, p.b, window);
     SimTime done = SimTime::max();
-    net.send(p.a, p.b, message, [&] { done = engine.now(); });
+    net.send(p.a, p.b, uint64_t{10} << 20, [&] { done = engine.now(); });
     engine.run_until(SimTime::from_ns(60'000'000'000));
     REQUIRE(done != SimTime::max());
+    return done;
+  };
+  const int64_t l = lat.ns();
+  SUBCASE("64 KiB: chunks of 16 KiB, four per round trip") {
     // Written out from the header's rule: four chunks of 16 KiB go back to back; each is acknowledged one
     // return latency after its delivery, and its acknowledgement lets the chunk four places later go. So round
     // r's j-th chunk (j = 1..4) starts at r·(2L + s) + (j − 1)·s, and the last of 640 chunks (r = 159, j = 4)
     // is delivered at 159·(2L + s) + 4s + L.
     const int64_t s = ser_ns(16 * 1024);
-    const int64_t l = lat.ns();
+    const SimTime done = delivered_at(64 * 1024);
     CHECK(done.ns() == 159 * (2 * l + s) + 4 * s + l);
-    // About W per round trip: 10 MiB at 64 KiB per 10.14 ms is 1.62 s, where the link alone would take 0.09 s.
-    CHECK(done.seconds_f() == doctest::Approx(160 * (64.0 * 1024) / (64.0 * 1024) * (2 * lat.seconds_f() + s * 1e-9)).epsilon(0.01));
+    // About W per round trip: 160 windows of 64 KiB at 10.14 ms each, 1.62 s, where the link alone takes 0.09 s.
+    CHECK(done.seconds_f() == doctest::Approx(160 * (2 * lat.seconds_f() + s * 1e-9)).epsilon(0.01));
   }
   SUBCASE("2 MiB: above the bandwidth-delay product (117.7 MB/s x 10 ms = 1.18 MB) plus a chunk, the link stays busy") {
-    sim::Engine engine;
-    Pair p(lat);
-    Network net(engine, std::move(p.topo), net_rng());
-    net.set_window(p.a, p.b, 2 * 1024 * 1024);
-    SimTime done = SimTime::max();
-    net.send(p.a, p.b, message, [&] { done = engine.now(); });
-    engine.run_until(SimTime::from_ns(60'000'000'000));
-    REQUIRE(done != SimTime::max());
     // 160 chunks of 64 KiB back to back, then the last one's latency.
-    CHECK(done.ns() == 160 * ser_ns(kChunk) + lat.ns());
+    CHECK(delivered_at(2 * 1024 * 1024).ns() == 160 * ser_ns(kChunk) + l);
   }
   SUBCASE("1 MiB: below it, the window binds at W per (RTT + s(64 KiB))") {
-    sim::Engine engine;
-    Pair p(lat);
-    Network net(engine, std::move(p.topo), net_rng());
-    net.set_window(p.a, p.b, 1024 * 1024);
-    SimTime done = SimTime::max();
-    net.send(p.a, p.b, message, [&] { done = engine.now(); });
-    engine.run_until(SimTime::from_ns(60'000'000'000));
-    REQUIRE(done != SimTime::max());
     // 16 chunks a round of 2L + s: 10 rounds, the last delivered at 9·(2L + s) + 16s + L.
     const int64_t s = ser_ns(kChunk);
-    CHECK(done.ns() == 9 * (2 * lat.ns() + s) + 16 * s + lat.ns());
+    CHECK(delivered_at(1024 * 1024).ns() == 9 * (2 * l + s) + 16 * s + l);
   }
 }
 
