@@ -227,7 +227,6 @@ World::World(WorldSpec spec)
   groups_reading_topic_.assign(spec_.topics.size(), 0);
   for (const auto& c : spec_.consumers) ++groups_reading_topic_[static_cast<size_t>(c.topic)];
   build_topology();
-  configure_windows(/*clients=*/false);
   create_partitions();
   start_clients();
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
@@ -266,6 +265,12 @@ void World::build_topology() {
   config.mss_bytes = spec_.broker_hardware.nic.mss_bytes;
   network_ = std::make_unique<models::Network>(engine_, std::move(topology), sim::Rng::stream(spec_.seed, "network"),
                                                config);
+  node_of_host_.assign(network_->topology().node_count(), -1);
+  for (size_t node = 0; node < hosts_.size(); ++node) node_of_host_[hosts_[node].value] = static_cast<NodeId>(node);
+  client_buffers_.assign(hosts_.size(), {0, 0});
+  network_->set_window_policy([this](models::HostId src, models::HostId dst, uint32_t tag) {
+    return window_bytes(src, dst, tag);
+  });
 
   for (uint32_t b = 0; b < spec_.brokers; ++b) {
     auto broker = std::make_unique<Broker>();
@@ -377,6 +382,7 @@ void World::start_clients() {
       c->id = next_id++;
       c->spec_index = s;
       c->index = producers_.size();
+      client_buffers_[static_cast<size_t>(c->id)] = {ps.config.send_buffer_bytes, ps.config.receive_buffer_bytes};
       const std::string name = "producer/" + std::to_string(s) + "/" + std::to_string(i);
       c->rng = sim::Rng::stream(spec_.seed, name + "/workload");
       c->producer = std::make_unique<kafka::Producer>(
@@ -416,6 +422,7 @@ void World::start_clients() {
       auto c = std::make_unique<ConsumerClient>();
       c->id = next_id++;
       c->spec_index = s;
+      client_buffers_[static_cast<size_t>(c->id)] = {cs.config.send_buffer_bytes, cs.config.receive_buffer_bytes};
       c->per_record = cs.processing_time_per_record;
       kafka::ConsumerConfig config = cs.config;
       config.client_id = c->id;
@@ -438,50 +445,36 @@ void World::start_clients() {
       engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] { consumer_poll(*client); });
     }
   }
-  configure_windows(/*clients=*/true);
 }
 
 // Every connection's TCP window (models/network.hpp, "TCP send window"): min(the sender's SO_SNDBUF, the
-// receiver's SO_RCVBUF), each as Kafka sets it, -1 being the OS's autotuned buffer. Connections: a client's
-// requests and the broker's responses (channel 0; a consumer's coordinator connection, channel 1), and each
-// follower fetcher's fetch requests and the leader's responses (the fetcher's send buffer is the OS default,
-// ReplicaFetcherBlockingSend's Selectable.USE_DEFAULT_BUFFER_SIZE).
-void World::configure_windows(bool clients) {
+// receiver's SO_RCVBUF), each as Kafka sets it, -1 being the OS's autotuned buffer. A connection's window is fixed
+// when its first message creates it: a client's requests and the broker's responses (on every channel: a
+// consumer's coordinator connection too), and each follower fetcher's fetch requests and the leader's responses
+// (the fetcher's send buffer is the OS default, ReplicaFetcherBlockingSend's Selectable.USE_DEFAULT_BUFFER_SIZE).
+uint64_t World::window_bytes(models::HostId src, models::HostId dst, uint32_t tag) const {
   auto send_buffer = [](int64_t bytes) { return bytes < 0 ? WorldSpec::os_send_buffer_bytes : bytes; };
   auto receive_buffer = [](int64_t bytes) { return bytes < 0 ? WorldSpec::os_receive_buffer_bytes : bytes; };
-  auto window = [&](NodeId from, NodeId to, Leg leg, int32_t channel, int64_t sender_sndbuf, int64_t receiver_rcvbuf) {
-    const int64_t bytes = std::min(send_buffer(sender_sndbuf), receive_buffer(receiver_rcvbuf));
-    KS_ASSERT_GT(bytes, 0);
-    network_->set_window(host_of(from), host_of(to), static_cast<uint64_t>(bytes),
-                         2 * static_cast<uint32_t>(channel) + static_cast<uint32_t>(leg));
-    windows_.push_back({from, to, leg, channel, bytes});
-  };
-  auto client = [&](NodeId id, int64_t client_sndbuf, int64_t client_rcvbuf, int32_t channels) {
-    for (NodeId b = 0; b < static_cast<NodeId>(spec_.brokers); ++b)
-      for (int32_t ch = 0; ch < channels; ++ch) {
-        window(id, b, Leg::request, ch, client_sndbuf, spec_.socket_receive_buffer_bytes);
-        window(b, id, Leg::response, ch, spec_.socket_send_buffer_bytes, client_rcvbuf);
-      }
-  };
-  if (clients) {
-    for (const auto& c : producers_) {
-      const kafka::ProducerConfig& config = spec_.producers[c->spec_index].config;
-      client(c->id, config.send_buffer_bytes, config.receive_buffer_bytes, 1);
-    }
-    for (const auto& c : consumers_) {
-      const kafka::ConsumerConfig& config = spec_.consumers[c->spec_index].config;
-      client(c->id, config.send_buffer_bytes, config.receive_buffer_bytes, 2);
-    }
-    return;
+  const NodeId from = node_of_host_[src.value], to = node_of_host_[dst.value];
+  const auto brokers = static_cast<NodeId>(spec_.brokers);
+  const bool request = tag % 2 == static_cast<uint32_t>(Leg::request);
+  int64_t sndbuf = 0, rcvbuf = 0;
+  if (from < brokers && to < brokers) {
+    // Broker to broker: the follower's fetch requests, the leader's responses.
+    sndbuf = request ? -1 : spec_.socket_send_buffer_bytes;
+    rcvbuf = request ? spec_.socket_receive_buffer_bytes : spec_.replica_socket_receive_buffer_bytes;
+  } else if (from >= brokers && to < brokers) {
+    sndbuf = client_buffers_[static_cast<size_t>(from)].first;
+    rcvbuf = spec_.socket_receive_buffer_bytes;
+  } else if (from < brokers && to >= brokers) {
+    sndbuf = spec_.socket_send_buffer_bytes;
+    rcvbuf = client_buffers_[static_cast<size_t>(to)].second;
+  } else {
+    return 0;  // clients do not talk to each other
   }
-  for (NodeId f = 0; f < static_cast<NodeId>(spec_.brokers); ++f)
-    for (NodeId l = 0; l < static_cast<NodeId>(spec_.brokers); ++l) {
-      if (f == l) continue;
-      for (int32_t ch = 0; ch < spec_.fetcher_config.num_replica_fetchers; ++ch) {
-        window(f, l, Leg::request, ch, -1, spec_.socket_receive_buffer_bytes);
-        window(l, f, Leg::response, ch, spec_.socket_send_buffer_bytes, spec_.replica_socket_receive_buffer_bytes);
-      }
-    }
+  const int64_t bytes = std::min(send_buffer(sndbuf), receive_buffer(rcvbuf));
+  KS_ASSERT_GT(bytes, 0);
+  return static_cast<uint64_t>(bytes);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1786,13 +1779,11 @@ WorldSummary World::run(uint64_t events_max) {
     return id < static_cast<NodeId>(spec_.brokers) ? "broker-" + std::to_string(id)
                                                     : "client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers));
   };
-  for (const WindowedConnection& w : windows_) {
-    const Duration full = network_->window_full_time(host_of(w.from), host_of(w.to),
-                                                     2 * static_cast<uint32_t>(w.channel) + static_cast<uint32_t>(w.leg));
-    if (full <= Duration::zero()) continue;
-    std::string name = node_name(w.from) + " to " + node_name(w.to) + " TCP window (" + std::to_string(w.bytes) + " B)";
-    if (w.channel > 0) name += " #" + std::to_string(w.channel);
-    s.window_full.emplace_back(std::move(name), full.seconds_f() / engine_.now().seconds_f());
+  for (const auto& w : network_->windows_full()) {
+    std::string name = node_name(node_of_host_[w.src.value]) + " to " + node_name(node_of_host_[w.dst.value]) +
+                       " TCP window (" + std::to_string(w.window_bytes) + " B)";
+    if (const uint32_t channel = w.tag / 2; channel > 0) name += " #" + std::to_string(channel);
+    s.window_full.emplace_back(std::move(name), w.full.seconds_f() / engine_.now().seconds_f());
   }
   std::sort(s.window_full.begin(), s.window_full.end());
   // A backlogged connection limits the throughput only if the producers want more than they get. An open-loop

@@ -177,6 +177,9 @@ uint32_t Network::flow_for(HostId src, HostId dst, uint32_t tag) {
   auto flow = std::make_unique<Flow>();
   flow->src = src;
   flow->dst = dst;
+  flow->tag = tag;
+  if (window_policy_)
+    if (const uint64_t window = window_policy_(src, dst, tag); window > 0) apply_window(*flow, window);
   if (const auto fault = path_faults_.find({src.value, dst.value}); fault != path_faults_.end())
     flow->path_fault = fault->second;
   sim::Duration one_way = sim::Duration::zero();
@@ -248,9 +251,24 @@ void Network::set_window(HostId src, HostId dst, uint64_t bytes, uint32_t tag) {
   if (src == dst) return;  // loopback uses no link
   Flow& flow = *flows_[flow_for(src, dst, tag)];
   KS_ASSERT_MSG(flow.messages.empty() && flow.bytes_delivered == 0, "set_window before the flow's first message");
+  apply_window(flow, bytes);
+}
+
+void Network::apply_window(Flow& flow, uint64_t bytes) {
   flow.window_bytes = bytes;
   flow.window_chunk_bytes = static_cast<uint32_t>(
       std::min<uint64_t>(config_.chunk_bytes, std::max<uint64_t>(config_.mss_bytes, bytes / 4)));
+}
+
+std::vector<Network::WindowFullTime> Network::windows_full() const {
+  std::vector<WindowFullTime> out;
+  for (const auto& f : flows_) {
+    const sim::Duration full =
+        f->window_full_total + (f->window_full ? engine_.now() - f->window_full_since : sim::Duration::zero());
+    if (f->window_bytes > 0 && full > sim::Duration::zero())
+      out.push_back({HostId{f->src.value}, HostId{f->dst.value}, f->tag, f->window_bytes, full});
+  }
+  return out;
 }
 
 void Network::take_acks(Flow& flow) {
@@ -315,12 +333,6 @@ void Network::refill(uint32_t flow_index) {
   }
 }
 
-sim::Duration Network::window_full_time(HostId src, HostId dst, uint32_t tag) const {
-  const uint32_t index = find_flow(src, dst, tag);
-  if (index == kNoFlow) return sim::Duration::zero();
-  const Flow& flow = *flows_[index];
-  return flow.window_full_total + (flow.window_full ? engine_.now() - flow.window_full_since : sim::Duration::zero());
-}
 
 void Network::enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk) {
   Flow& flow = *flows_[flow_index];

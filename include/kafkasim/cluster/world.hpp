@@ -245,9 +245,8 @@ class World {
   void build_topology();
   void create_partitions();
   void start_clients();
-  // The TCP window of every connection between brokers (clients = false, before the fetchers start) or between
-  // the clients and the brokers (clients = true, once the clients exist).
-  void configure_windows(bool clients);
+  // The TCP window of the connection (one way) src → dst with network tag `tag` (Network's window policy).
+  uint64_t window_bytes(models::HostId src, models::HostId dst, uint32_t tag) const;
 
   // Brokers.
   void on_request_arrival(Broker& b, kafka::NodeId client, sim::Callback handle, int32_t channel = 0);
@@ -317,14 +316,10 @@ class World {
   // (tag 2 · channel + leg), as each TCP connection is: a follower's fetch request to a leader does not queue
   // behind the fetch responses that the same leader, as follower, receives on its own connection.
   enum class Leg : uint32_t { request = 0, response = 1 };
-  // Every connection given a TCP window (one way of it), for the summary's window_full.
-  struct WindowedConnection {
-    kafka::NodeId from = 0, to = 0;
-    Leg leg = Leg::request;
-    int32_t channel = 0;
-    int64_t bytes = 0;
-  };
-  std::vector<WindowedConnection> windows_;
+  // The node on each host (by host id; -1 for switches), and each client's send.buffer.bytes and
+  // receive.buffer.bytes (by node id; brokers' entries unused), for window_bytes.
+  std::vector<kafka::NodeId> node_of_host_;
+  std::vector<std::pair<int64_t, int64_t>> client_buffers_;
   models::MessageId send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t bytes,
                          sim::Callback on_delivered, sim::Callback on_departed = nullptr);
   kafka::ProducerMetadata metadata() const;

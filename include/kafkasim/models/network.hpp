@@ -123,6 +123,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -305,8 +306,19 @@ class Network {
   // Gives the (src, dst, tag) flow a window of `bytes` (> 0): at most that many bytes cut and unacknowledged.
   // Set before the flow's first message; the flow keeps it for its life.
   void set_window(HostId src, HostId dst, uint64_t bytes, uint32_t tag = 0);
+  // The window of every flow created from now on: `policy(src, dst, tag)` bytes, 0 for none. Asked once per flow,
+  // when its first message (or set_receive_buffer) creates it.
+  using WindowPolicy = std::function<uint64_t(HostId src, HostId dst, uint32_t tag)>;
+  void set_window_policy(WindowPolicy policy) { window_policy_ = std::move(policy); }
+  // Every flow with a window that was ever full (bytes to send and no room), with how long: for reports.
+  struct WindowFullTime {
+    HostId src, dst;
+    uint32_t tag = 0;
+    uint64_t window_bytes = 0;
+    sim::Duration full;
+  };
+  std::vector<WindowFullTime> windows_full() const;
   // How long the flow has had bytes to send and a full window (zero for a flow without a window or none yet).
-  sim::Duration window_full_time(HostId src, HostId dst, uint32_t tag = 0) const;
 
   // ---- receiver flow control (see "Receiver flow control" above) ----
   // Turns it on for the (src, dst, tag) flow with a receive buffer of `bytes` (> 0), e.g. the receiver's
@@ -378,6 +390,7 @@ class Network {
   struct Flow {
     NodeId src;
     NodeId dst;
+    uint32_t tag = 0;
     std::vector<FlowHop> hops;
     std::deque<Message> messages;  // front: oldest not yet delivered
     size_t next_to_cut = 0;        // index into `messages` of the first message with bytes left to cut
@@ -432,6 +445,7 @@ class Network {
   void refill(uint32_t flow_index);
   // Counts the acknowledgements of a windowed flow that have come back by now.
   void take_acks(Flow& flow);
+  void apply_window(Flow& flow, uint64_t bytes);
   void serve(uint32_t link_dir, RingEntry entry, Chunk chunk);
   void enqueue(uint32_t flow_index, uint32_t hop, Chunk chunk);
   void start_next(uint32_t link_dir);
@@ -457,6 +471,7 @@ class Network {
   // Flow index by (src · node_count + dst) · kDenseTags + tag for tags below kDenseTags (kNoFlow until the flow
   // first sends): a dense table, looked up on every send and delivery. Higher tags are in a map.
   static constexpr uint32_t kNoFlow = UINT32_MAX;
+  WindowPolicy window_policy_;
   static constexpr uint32_t kDenseTags = 2;
   std::vector<uint32_t> flow_by_pair_;
   std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t> flow_by_tag_;
