@@ -68,6 +68,17 @@ ConfigEntry<T> ignored(std::string_view name) {
   return e;
 }
 
+// CommonClientConfigs' send.buffer.bytes / receive.buffer.bytes: the SO_SNDBUF / SO_RCVBUF of every connection of a
+// client, -1 for the OS default (at least -1); each connection's TCP window is min(the sender's send buffer, the
+// receiver's receive buffer) (network.hpp). `Field` is the client config's int32 field it sets.
+template <typename T, int32_t T::*Field>
+ConfigEntry<T> client_socket_buffer(std::string_view name, std::string_view kafka_default, std::string_view field) {
+  return {{.name = name, .type = ConfigType::kInt, .kafka_default = kafka_default, .min_value = -1,
+           .max_value = kIntMax, .field = field},
+          +[](T& c, const ConfigValue& v) { c.*Field = to_i32(v.integer); },
+          +[](const T& c) { return int_value(c.*Field); }};
+}
+
 bool contains(const std::vector<std::string>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
@@ -135,16 +146,9 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
         .max_value = kLongMax, .field = "ProducerConfig::buffer_memory_bytes"},
        +[](P& c, const ConfigValue& v) { c.buffer_memory_bytes = v.integer; },
        +[](const P& c) { return int_value(c.buffer_memory_bytes); }},
-      // CommonClientConfigs: SO_SNDBUF / SO_RCVBUF of every connection, -1 for the OS default; each connection's
-      // TCP window is min(the sender's send buffer, the receiver's receive buffer) (network.hpp).
-      {{.name = "send.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "131072", .min_value = -1,
-        .max_value = kIntMax, .field = "ProducerConfig::send_buffer_bytes"},
-       +[](P& c, const ConfigValue& v) { c.send_buffer_bytes = to_i32(v.integer); },
-       +[](const P& c) { return int_value(c.send_buffer_bytes); }},
-      {{.name = "receive.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "32768", .min_value = -1,
-        .max_value = kIntMax, .field = "ProducerConfig::receive_buffer_bytes"},
-       +[](P& c, const ConfigValue& v) { c.receive_buffer_bytes = to_i32(v.integer); },
-       +[](const P& c) { return int_value(c.receive_buffer_bytes); }},
+      client_socket_buffer<P, &P::send_buffer_bytes>("send.buffer.bytes", "131072", "ProducerConfig::send_buffer_bytes"),
+      client_socket_buffer<P, &P::receive_buffer_bytes>("receive.buffer.bytes", "32768",
+                                                         "ProducerConfig::receive_buffer_bytes"),
       {{.name = "max.block.ms", .type = ConfigType::kDurationMs, .kafka_default = "60000", .min_value = 0,
         .max_value = kLongMax / kMsNs, .field = "ProducerConfig::max_block", .sub_ms = true},
        +[](P& c, const ConfigValue& v) { c.max_block = v.duration; },
@@ -253,16 +257,9 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
 const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
   using C = ConsumerConfig;
   static const std::vector<ConfigEntry<C>> table = {
-      // CommonClientConfigs: SO_SNDBUF / SO_RCVBUF of every connection, -1 for the OS default; each connection's
-      // TCP window is min(the sender's send buffer, the receiver's receive buffer) (network.hpp).
-      {{.name = "send.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "131072", .min_value = -1,
-        .max_value = kIntMax, .field = "ConsumerConfig::send_buffer_bytes"},
-       +[](C& c, const ConfigValue& v) { c.send_buffer_bytes = to_i32(v.integer); },
-       +[](const C& c) { return int_value(c.send_buffer_bytes); }},
-      {{.name = "receive.buffer.bytes", .type = ConfigType::kInt, .kafka_default = "65536", .min_value = -1,
-        .max_value = kIntMax, .field = "ConsumerConfig::receive_buffer_bytes"},
-       +[](C& c, const ConfigValue& v) { c.receive_buffer_bytes = to_i32(v.integer); },
-       +[](const C& c) { return int_value(c.receive_buffer_bytes); }},
+      client_socket_buffer<C, &C::send_buffer_bytes>("send.buffer.bytes", "131072", "ConsumerConfig::send_buffer_bytes"),
+      client_socket_buffer<C, &C::receive_buffer_bytes>("receive.buffer.bytes", "65536",
+                                                         "ConsumerConfig::receive_buffer_bytes"),
       {{.name = "fetch.min.bytes", .type = ConfigType::kSize, .kafka_default = "1", .min_value = 0,
         .max_value = kIntMax, .field = "ConsumerConfig::fetch_min_bytes"},
        +[](C& c, const ConfigValue& v) { c.fetch_min_bytes = to_i32(v.integer); },
