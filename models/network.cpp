@@ -399,6 +399,27 @@ sim::Duration Network::serialisation(const LinkDir& dir, uint32_t bytes) const {
   return sim::Duration::from_seconds_ceil(static_cast<double>(bytes) / goodput_bytes_per_s);
 }
 
+void Network::send_acks(const Flow& flow, uint32_t bytes) {
+  if (config_.segments_per_ack == 0) return;
+  // Every second full-sized segment is acknowledged at once; what is left over waits for the delayed-ACK timer
+  // and rides on the receiver's next data on the connection (a request, a response), costing no frame of its own.
+  const uint64_t acks = bytes / config_.mss_bytes / config_.segments_per_ack;
+  if (acks == 0) return;
+  // A pure ACK is a frame without payload: the per-segment overhead MSS · (1/g − 1), in whole bytes (90 for a
+  // 1500 MTU with timestamps).
+  const double ack_frame_bytes =
+      std::round(static_cast<double>(config_.mss_bytes) * (1.0 / config_.goodput_fraction - 1.0));
+  const double wire_bytes = static_cast<double>(acks) * ack_frame_bytes;
+  const sim::SimTime now = engine_.now();
+  for (const FlowHop& h : flow.hops) {
+    LinkDir& back = link_dirs_[h.link_dir ^ 1u];
+    const sim::Duration t =
+        sim::Duration::from_seconds_ceil(wire_bytes / (back.bandwidth_bytes_per_s * back.fault.rate_multiplier));
+    if (back.busy) back.ack_backlog += t;
+    else back.acks_idle_until = sim::max(back.acks_idle_until, now) + t;
+  }
+}
+
 sim::Duration Network::jitter(sim::Duration jitter_max) {
   if (jitter_max <= sim::Duration::zero()) return sim::Duration::zero();
   return sim::Duration::from_ns(rng_.uniform_int(0, jitter_max.ns()));
@@ -447,7 +468,8 @@ sim::Duration Network::retransmission_delay(sim::Duration srtt, uint32_t consecu
 void Network::serve(uint32_t link_dir, RingEntry entry, Chunk chunk) {
   LinkDir& dir = link_dirs_[link_dir];
   Flow& flow = *flows_[entry.flow];
-  const sim::SimTime now = engine_.now();
+  // ACKs still going out on this direction go first (see "ACK traffic"): the chunk starts after them.
+  const sim::SimTime now = sim::max(engine_.now(), dir.acks_idle_until);
   const uint32_t frame_bytes = std::min(chunk.bytes, config_.mss_bytes);
   const sim::SimTime finish =
       sim::max(now + serialisation(dir, chunk.bytes), chunk.tail_at + serialisation(dir, frame_bytes));
@@ -494,6 +516,11 @@ void Network::on_serialised(uint32_t link_dir, RingEntry entry, Chunk chunk) {
   KS_ASSERT_LT(entry.hop, flow.hops.size());
   dir.busy = false;
   dir.meter.set_busy(engine_.now(), 0);
+  // The ACKs that came while the chunk was serialising go out now, before the next chunk.
+  if (dir.ack_backlog > sim::Duration::zero()) {
+    dir.acks_idle_until = sim::max(dir.acks_idle_until, engine_.now()) + dir.ack_backlog;
+    dir.ack_backlog = sim::Duration::zero();
+  }
   dir.counters.bytes += chunk.bytes;
   ++dir.counters.chunks;
   if (entry.hop == 0) host_counters_[flow.src.value].bytes_sent += chunk.bytes;
@@ -537,6 +564,7 @@ void Network::on_arrival(uint32_t flow_index, uint32_t hop, Chunk chunk) {
       if (const auto f = path_faults_.find({flow.dst.value, flow.src.value}); f != path_faults_.end())
         back += f->second.extra_latency;
     flow.acks.emplace_back(engine_.now() + back, chunk.bytes);
+    send_acks(flow, chunk.bytes);
   }
   flow.bytes_delivered += chunk.bytes;
   KS_ASSERT_GE(engine_.now(), flow.last_delivery);

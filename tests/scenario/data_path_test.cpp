@@ -257,15 +257,18 @@ TEST_CASE("a follower pays the same CRC check for what it appends as the leader 
   CHECK(fetcher_busy == doctest::Approx(io_busy).epsilon(0.01));
 }
 
-TEST_CASE("followers keep up with an acks=1 producer that fills its 1 GbE NIC") {
-  // RF=3 on 1 GbE: each broker's RX carries 1/3 of the stream as leader and 2/3 as follower, about 94 % busy,
-  // yet every follower still fetches all of it (nothing else competes for the follower's fetcher). A follower
-  // that keeps up is behind its leader by what the leader appended during a fetch round or two. The largest
-  // response (replica.fetch.max.bytes = 1 MiB for each of a leader's two partitions) takes 2 MiB / 117.7 MB/s
-  // = 18 ms on the wire, so at ~150,000 records/s a partition the lag stays below 100 ms of records (15,000).
-  // Followers that fall behind for good grow their lag with
-  // time (with a fetch request stuck behind the other connection's 2 MiB responses: ~20 % of the stream a
-  // second, some 30,000 records a partition per second).
+TEST_CASE("followers fall behind an acks=1 producer that fills its 1 GbE NIC by at most the ACKs' share") {
+  // RF=3 on 1 GbE: each broker's RX carries 1/3 of the stream as leader and 2/3 as follower: as much as the
+  // producer's TX. It also carries the pure ACKs of its own fetch responses to its two followers (2/3 of the
+  // stream on its TX): in 16 KiB chunks (a quarter of the followers' 64 KiB window) 11 full segments, 5 ACKs of
+  // 90 wire bytes per 16,384 / (1448/1538) = 17,402 wire bytes, 2.59 % of that traffic's time, 1.72 % of the
+  // stream on the RX. So the producer's NIC and the brokers' RX are both saturated, and at worst the followers
+  // (2/3 of the RX) give up all of it: they fall behind by at most 2.59 % of a partition's rate. A follower that
+  // keeps up otherwise is behind its leader by what the leader appended during a fetch round or two: the
+  // largest response (replica.fetch.max.bytes = 1 MiB for each of a leader's two partitions) takes 2 MiB /
+  // 117.7 MB/s = 18 ms on the wire, so at ~150,000 records/s a partition below 100 ms of records (15,000).
+  // Followers that fall behind for other reasons (a fetch request stuck behind the other connection's 2 MiB
+  // responses) lost ~20 % of the stream, some 30,000 records a partition per second.
   auto spec = test::small_cluster(3, "nvme-datacentre", "nic-1gbe", 6, 3, 1);
   spec.duration = 3_s;
   spec.warmup = 1_s;
@@ -277,8 +280,11 @@ TEST_CASE("followers keep up with an acks=1 producer that fills its 1 GbE NIC") 
   spec.producers.push_back(p);
   cluster::World world(spec);
   const auto s = world.run();
-  CHECK(s.bottleneck == "client-0 nic tx");
+  const bool nic_bound = s.bottleneck == "client-0 nic tx" ||
+                         (s.bottleneck.starts_with("broker-") && s.bottleneck.ends_with(" nic rx"));
+  CHECK_MESSAGE(nic_bound, s.bottleneck);
   int64_t worst_lag = 0;
+  int64_t appended = 0;
   for (int32_t partition = 0; partition < 6; ++partition) {
     const kafka::PartitionRef ref{0, partition};
     int64_t leader_leo = -1;
@@ -288,10 +294,11 @@ TEST_CASE("followers keep up with an acks=1 producer that fills its 1 GbE NIC") 
       if (replica->is_leader()) leader_leo = replica->log_end_offset();
     }
     REQUIRE(leader_leo > 100'000);
+    appended = std::max(appended, leader_leo);
     for (uint32_t b = 0; b < spec.brokers; ++b)
       worst_lag = std::max(worst_lag, leader_leo - world.partition(b, ref)->log_end_offset());
   }
-  CHECK(worst_lag < 15'000);
+  CHECK(worst_lag < 15'000 + static_cast<int64_t>(0.0259 * static_cast<double>(appended)));
 }
 
 TEST_CASE("very many partitions per follower fetcher add replication latency") {

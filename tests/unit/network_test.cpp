@@ -585,3 +585,48 @@ TEST_CASE("TCP send window: the return path's added latency delays acknowledgeme
   CHECK(withdrawn_delivered == SimTime::max());
   CHECK(third.ns() == sent_at.ns() + 4 * s + lat.ns());
 }
+
+TEST_CASE("ACK traffic: pure ACKs for every second full segment take the reverse direction's line rate") {
+  // Two windowed flows of 10 MiB at once, a → b and b → a, over one 1 GbE link of 10 us. Windows of 2 MiB never
+  // bind, so chunks are 64 KiB: 45 full segments of 1448 B, 22 pure ACKs of 1538 − 1448 = 90 wire bytes
+  // (hardware-models.md §4.2), a = 1980 B / 125e6 B/s = 15.84 us on the other direction. Each direction serves
+  // its own chunk k while the ACKs of the other's chunk k − 1 arrive, and sends them before chunk k + 1: from
+  // the third chunk on every chunk starts one ACK time later, so the last of 160 ends at 160·s + 158·a.
+  const Duration lat = 10_us;
+  const uint64_t bulk = uint64_t{10} << 20;
+  const int64_t s = ser_ns(kChunk);
+  const int64_t a = 15'840;
+  auto run = [&](uint32_t segments_per_ack, uint64_t a_message_bytes, uint32_t a_messages) {
+    sim::Engine engine;
+    Pair p(lat);
+    NetworkConfig config;
+    config.segments_per_ack = segments_per_ack;
+    Network net(engine, std::move(p.topo), net_rng(), config);
+    net.set_window(p.a, p.b, 2 << 20);
+    net.set_window(p.b, p.a, 2 << 20);
+    std::pair<SimTime, SimTime> done{SimTime::max(), SimTime::max()};
+    for (uint32_t i = 0; i < a_messages; ++i) net.send(p.a, p.b, a_message_bytes, [&] { done.first = engine.now(); });
+    net.send(p.b, p.a, bulk, [&] { done.second = engine.now(); });
+    engine.run_until(SimTime::from_ns(10'000'000'000));
+    REQUIRE(done.first != SimTime::max());
+    REQUIRE(done.second != SimTime::max());
+    return done;
+  };
+  SUBCASE("bulk both ways: each direction loses the other's ACK time, G·s/(s + a) = 97.2 % of goodput") {
+    const auto [ab, ba] = run(2, bulk, 1);
+    CHECK(ab.ns() == 160 * s + 158 * a + lat.ns());
+    CHECK(ba.ns() == 160 * s + 158 * a + lat.ns());
+  }
+  SUBCASE("without ACK traffic (segments_per_ack = 0) both directions run at goodput") {
+    const auto [ab, ba] = run(0, bulk, 1);
+    CHECK(ab.ns() == 160 * s + lat.ns());
+    CHECK(ba.ns() == 160 * s + lat.ns());
+  }
+  SUBCASE("messages under two full segments (requests, responses) cost no ACK frame: the bulk flow runs at goodput") {
+    // 2,000 messages of 2,000 B a → b: one full segment each, acknowledged by the delayed-ACK timer or on the
+    // receiver's next data, not by a frame of their own.
+    const auto [ab, ba] = run(2, 2000, 2000);
+    CHECK(ba.ns() == 160 * s + lat.ns());
+    CHECK(ab > SimTime::zero());
+  }
+}

@@ -76,12 +76,32 @@
 // stream uses it. A flow without set_window keeps the fixed window of `window_chunks` chunks, released on
 // delivery.
 //
+// ACK traffic: the receiver of a windowed flow acknowledges every second full-sized segment at once (RFC 1122
+// §4.2.3.2, RFC 5681 §4.2: "at least every second full-sized segment"), so a delivered chunk of b bytes sends
+// floor(floor(b / MSS) / segments_per_ack) pure ACKs back. The rest (a message's short tail, a one-segment
+// request or response) is acknowledged by the delayed-ACK timer or rides on the receiver's next data on the
+// connection, and costs no frame of its own. A pure ACK carries no payload, so its wire size is the
+// per-segment overhead of the profile, MSS · (1/g − 1) bytes (90 B for 1500-MTU frames with timestamps:
+// 14 + 20 + 20 + 12 header + 4 FCS + 8 preamble + 12 gap), and it takes that over the line rate C · m on every
+// reverse link direction of the route. On a reverse direction that is serialising a chunk the ACKs' time is
+// added before its next chunk (ACK frames interleave with the data frames); on an idle one they go at once,
+// and delay only a chunk that starts before they are through. So a link direction carrying data one way and
+// ACKs for a stream the other way delivers payload at
+//
+//   G_eff = c / (s(c) + a(c')),   a(b) = floor(floor(b / MSS) / segments_per_ack) · MSS (1/g − 1) / (C · m)
+//
+// per data chunk c when the ACKed stream's chunks c' arrive as often. Only the ACKs' link time is modelled:
+// the acknowledgement of the window still comes back after the bare return latency (see above), ACKs are
+// charged to every reverse hop at the delivery instant, and Linux's receive coalescing (GRO/LRO), which makes
+// one ACK cover more segments, is not modelled (segments_per_ack = 2 is the RFC's bound on ACK traffic).
+//
 // What it ignores (§4.5)
 // ----------------------
 // Congestion-window dynamics and slow start (the window is fixed: the socket buffers' bytes, or a chunk count);
-// delayed ACKs, and ACKs' own link time and queueing (an acknowledgement takes the bare return latency); fast retransmit and
+// delayed-ACK timers, and ACKs' queueing delay (an acknowledgement takes the bare return latency; its link time
+// is modelled, see "ACK traffic"), the ACK traffic of flows without a window; fast retransmit and
 // RACK/TLP (every loss costs a full RTO: conservative tails, as §4.4 recommends); the bandwidth taken by
-// retransmitted bytes; ACK traffic on the reverse path; ECN/DCTCP; NIC offloads and interrupt coalescing;
+// retransmitted bytes; ECN/DCTCP; NIC offloads and interrupt coalescing;
 // Nagle/delayed ACK; switch buffers and incast drops (switches have unbounded per-flow queues); cut-through
 // switching (every hop stores and forwards one frame); interleaving of other flows' frames inside a chunk (a
 // link serves one chunk at a time, DRR between chunks); host stack latency (fold it into the access links'
@@ -215,6 +235,8 @@ struct NetworkConfig {
   uint32_t window_chunks = 16;
   // TCP payload per packet; used to turn a per-packet loss probability into a per-chunk one.
   uint32_t mss_bytes = 1448;
+  // A windowed flow's receiver sends one pure ACK per this many segments (RFC 1122 §4.2.3.2); 0: no ACK traffic.
+  uint32_t segments_per_ack = 2;
   // Linux include/net/tcp.h: TCP_RTO_MIN = HZ/5, TCP_RTO_MAX = 120 s.
   sim::Duration rto_min = sim::Duration::from_ms(200);
   sim::Duration rto_max = sim::Duration::from_s(120);
@@ -427,6 +449,10 @@ class Network {
     uint32_t forced_timeouts = 0;
     std::deque<RingEntry> ring;  // flows with queued chunks here, DRR order; at most one entry per flow
     bool busy = false;
+    // ACK traffic (see "ACK traffic"): the ACK time owed while a chunk is in service, and the end of the ACKs
+    // going out between chunks (the next chunk starts after it).
+    sim::Duration ack_backlog = sim::Duration::zero();
+    sim::SimTime acks_idle_until = sim::SimTime::zero();
     sim::UtilisationMeter meter;
     LinkCounters counters;
   };
@@ -456,6 +482,8 @@ class Network {
   // returns their bytes and count.
   std::pair<uint64_t, uint32_t> unqueue_first_hop(uint32_t flow_index, uint64_t id);
   sim::Duration serialisation(const LinkDir& dir, uint32_t bytes) const;
+  // The pure ACKs acknowledging a delivered chunk of `bytes` go back over every reverse hop of the flow.
+  void send_acks(const Flow& flow, uint32_t bytes);
   sim::Duration jitter(sim::Duration jitter_max);
   uint32_t draw_timeouts(LinkDir& dir, uint32_t bytes);
 
