@@ -90,7 +90,9 @@ struct World::Broker {
   // request and the fetcher's own correlation id (fetchers number their requests independently).
   std::map<uint64_t, std::pair<kafka::FetcherKey, uint64_t>> fetch_keys;
   // By (client node id, channel): a follower opens one connection per replica fetcher thread (channel = its
-  // fetcher id, as Kafka's fetcher threads each own a NetworkClient); every other client has one (channel 0).
+  // fetcher id, as Kafka's fetcher threads each own a NetworkClient); a consumer has one (channel 0) and one to its
+  // coordinator; a producer has one at a time, a new one (channel 1, 2, ...) after each close (request.timeout.ms),
+  // while the closed one's requests already read are still worked on and answered into the void.
   // By client node id, then channel (few: a follower's fetcher ids, 0 for other clients); accepted connections only.
   // Each connection lives in its own allocation, so a Connection& stays valid for the whole run.
   std::vector<std::vector<std::unique_ptr<Connection>>> connections;
@@ -174,6 +176,18 @@ struct World::ProducerClient {
   std::deque<Unsent> unsent;
   // Requests withdrawn while compressing, by correlation id: they are not sent when their compression ends.
   std::set<uint64_t> withdrawn;
+  // Each close of a connection to a broker (request.timeout.ms) makes the next one a new TCP connection: its
+  // channel, by broker, counts the connections so far (0 first). The broker keeps a Connection per channel, so a
+  // request on the new connection never waits behind one the closed connection's still in progress (Kafka's
+  // SocketServer mutes channels, not clients). By correlation id, the channel of every request handed to the
+  // network until the broker answers it (or, acks=0, has handled it).
+  std::vector<int32_t> channel_to_broker;
+  std::map<uint64_t, int32_t> request_channel;
+  int32_t channel_of(uint64_t correlation) const {
+    const auto it = request_channel.find(correlation);
+    KS_ASSERT_MSG(it != request_channel.end(), "a request the broker works on has a channel");
+    return it->second;
+  }
   Unsent* find_unsent(uint64_t correlation) {
     for (Unsent& u : unsent)
       if (u.correlation == correlation) return &u;
@@ -397,10 +411,9 @@ void World::start_clients() {
       // socket receive buffer (socket.receive.buffer.bytes, default 102400), and once that is full the
       // producer's sends stop completing, so acks=0 cannot outrun the broker (kafka-behaviour.md §2.1).
       for (NodeId b = 0; b < static_cast<NodeId>(spec_.brokers); ++b)
-        network_->set_receive_buffer(host_of(c->id), host_of(b),
-                                     static_cast<uint64_t>(spec_.socket_receive_buffer_bytes < 0
-                                                               ? WorldSpec::os_receive_buffer_bytes
-                                                               : spec_.socket_receive_buffer_bytes));
+        network_->set_receive_buffer(host_of(c->id), host_of(b), producer_connection_receive_buffer(),
+                                     flow_tag(Leg::request, 0));
+      c->channel_to_broker.assign(spec_.brokers, 0);
       producers_.push_back(std::move(c));
     }
   }
@@ -477,6 +490,11 @@ uint64_t World::window_bytes(models::HostId src, models::HostId dst, uint32_t ta
   return static_cast<uint64_t>(bytes);
 }
 
+uint64_t World::producer_connection_receive_buffer() const {
+  return static_cast<uint64_t>(spec_.socket_receive_buffer_bytes < 0 ? WorldSpec::os_receive_buffer_bytes
+                                                                     : spec_.socket_receive_buffer_bytes);
+}
+
 // ------------------------------------------------------------------------------------------------
 // Transport
 
@@ -490,7 +508,7 @@ models::MessageId World::send(NodeId from, NodeId to, Leg leg, int32_t channel, 
                               sim::Callback on_delivered, sim::Callback on_departed) {
   KS_ASSERT_GT(bytes, 0);
   KS_ASSERT_GE(channel, 0);
-  const uint32_t tag = 2 * static_cast<uint32_t>(channel) + static_cast<uint32_t>(leg);
+  const uint32_t tag = flow_tag(leg, channel);
   // A broker's JVM reads every message it receives into a heap buffer (NetworkReceive): that allocation is what
   // fills eden and triggers young GCs (HostHardware::jvm_allocate).
   if (to >= 0 && static_cast<size_t>(to) < brokers_.size() && brokers_[static_cast<size_t>(to)]->hw->young_gc()) {
@@ -662,14 +680,15 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
   int64_t bytes = 0;
   for (const auto& p : request.partitions) bytes += p.batch.size_bytes;
   // LogValidator also decompresses compressed batches, and recompresses them for another topic codec.
-  const ProducerClient& from = *producers_[static_cast<size_t>(request.client_id) - spec_.brokers];
+  ProducerClient& from = *producers_[static_cast<size_t>(request.client_id) - spec_.brokers];
   KS_ASSERT_EQ(from.id, request.client_id);
   const Duration codec_cost = compression_.validate_produce(from.spec_index, request);
   const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost + crc_cost(bytes);
-  connection(b, request.client_id, 0).times.dequeue = engine_.now();
+  const int32_t channel = from.channel_of(request.correlation_id);
+  connection(b, request.client_id, channel).times.dequeue = engine_.now();
   // The I/O thread that appends is the one that calls write(): when balance_dirty_pages throttles the write
   // (dirty pages over the limit), the request handler thread sleeps in it and serves nobody else meanwhile.
-  b.hw->cpu().continue_held(b.io_pool, cost, [this, &b, request = std::move(request)] {
+  b.hw->cpu().continue_held(b.io_pool, cost, [this, &b, &from, channel, request = std::move(request)] {
     // A request carries at most one batch per partition, so a log end offset that moved means its batch was
     // appended (a retry the leader already has is answered with its original offsets and appends nothing).
     produce_leo_scratch_.clear();
@@ -695,10 +714,10 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
     // request's metrics end when the handler is done (a NoOpResponse).
     const NodeId client = request.client_id;
     const bool no_response = request.acks == 0;
-    const Connection& conn = connection(b, client, 0);
+    const Connection& conn = connection(b, client, channel);
     const RequestTimes times = conn.times;
     const uint64_t number = conn.requests_started;
-    dispatch(b, out, [this, &b, client, no_response, times, number] {
+    dispatch(b, out, [this, &b, client, channel, no_response, times, number] {
       b.hw->cpu().release_thread(b.io_pool);
       const SimTime now = engine_.now();
       if (no_response) {
@@ -709,10 +728,13 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
       }
       // KafkaApis.handle's end; a response completed before it (its purgatory done first) set it already, and the
       // connection may have gone on to its next request since.
-      Connection& c = connection(b, client, 0);
+      Connection& c = connection(b, client, channel);
       if (c.requests_started == number && c.times.local_complete == SimTime::max()) c.times.local_complete = now;
     });
-    if (no_response) unmute(b, client);
+    if (no_response) {
+      from.request_channel.erase(request.correlation_id);
+      unmute(b, client, channel);
+    }
   }, true);
 }
 
@@ -765,15 +787,18 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
     for (auto& r : produce) {
       const int64_t bytes = kafka::wire_size_bytes(r.response);
       const NodeId dest = r.destination;
-      Connection* const conn = &connection(b, dest, 0);
+      ProducerClient& to = *producers_[static_cast<size_t>(dest) - spec_.brokers];
+      const int32_t channel = to.channel_of(r.response.correlation_id);
+      Connection* const conn = &connection(b, dest, channel);
       response_completed(conn->times, engine_.now());
-      on_processor(b, dest, 0, [this, &b, dest, bytes, conn, response = std::move(r.response)]() mutable {
+      on_processor(b, dest, channel, [this, &b, &to, dest, channel, bytes, conn, response = std::move(r.response)]() mutable {
         RequestTimes& t = conn->times;
         t.response_dequeue = engine_.now();
         b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
-                           [this, &b, dest, bytes, times = t, response = std::move(response)] {
-                             unmute(b, dest);
-                             send(b.id, dest, Leg::response, 0, bytes, [this, dest, response] {
+                           [this, &b, &to, dest, channel, bytes, times = t, response = std::move(response)] {
+                             to.request_channel.erase(response.correlation_id);
+                             unmute(b, dest, channel);
+                             send(b.id, dest, Leg::response, channel, bytes, [this, dest, response] {
                                for (auto& c : producers_) {
                                  if (c->id != dest) continue;
                                  flush_quiet_sends(*c);
@@ -785,7 +810,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
                                if (times.start != SimTime::max())
                                  request_metrics_.on_completed(RequestKind::produce, times, engine_.now());
                              });
-                             release_processor(b, dest, 0);
+                             release_processor(b, dest, channel);
                            });
       });
     }
@@ -1240,7 +1265,13 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
   // A batch rejected as too large was never appended: no consumer will read it (its records went to new batches).
   for (const kafka::BatchId id : out.split_batches) sent_batches_.erase((c.index << 40) | id);
   // Before the failed batches: a request withdrawn here can no longer append them.
-  for (const NodeId node : out.closed_connections) withdraw_unsent(c, node);
+  for (const NodeId node : out.closed_connections) {
+    withdraw_unsent(c, node);
+    // The next request to `node` goes on a new connection (NetworkClient reconnects after reconnect.backoff.ms).
+    const int32_t channel = ++c.channel_to_broker[static_cast<size_t>(node)];
+    network_->set_receive_buffer(host_of(c.id), host_of(node), producer_connection_receive_buffer(),
+                                 flow_tag(Leg::request, channel));
+  }
   // A failed batch (delivery timeout, a broker error, retries exhausted) may still be read: a leader may have
   // appended it before the producer gave up (a request timeout or NOT_ENOUGH_REPLICAS_AFTER_APPEND after the
   // append), or a request carrying it may yet reach its broker. Forgotten only when neither can be.
@@ -1290,14 +1321,16 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
       if (c.withdrawn.erase(correlation) > 0) return;
       ProducerClient::Unsent* const pending = c.find_unsent(correlation);
       KS_ASSERT(pending != nullptr);
+      const int32_t channel = c.channel_to_broker[static_cast<size_t>(dest)];
+      c.request_channel.emplace(correlation, channel);
       pending->message = send(
-          c.id, dest, Leg::request, 0, bytes,
-          [this, &c, &b, bytes, request = std::move(request)]() mutable {
-            on_request_arrival(b, c.id, [this, &c, &b, bytes, request = std::move(request)]() mutable {
+          c.id, dest, Leg::request, channel, bytes,
+          [this, &c, &b, bytes, channel, request = std::move(request)]() mutable {
+            on_request_arrival(b, c.id, [this, &c, &b, bytes, channel, request = std::move(request)]() mutable {
               // The broker has read the request off the socket: its bytes leave the receive buffer.
-              network_->consume(host_of(c.id), host_of(b.id), static_cast<uint64_t>(bytes));
+              network_->consume(host_of(c.id), host_of(b.id), static_cast<uint64_t>(bytes), flow_tag(Leg::request, channel));
               handle_produce(b, std::move(request));
-            });
+            }, channel);
           },
           // The send is complete once its last byte has left the client's NIC, the stand-in for NetworkClient's
           // completed send (written to the socket): the next request to that node may go, and acks=0 completes.
@@ -1331,8 +1364,11 @@ void World::withdraw_unsent(ProducerClient& c, NodeId node) {
     }
     if (it->message) {
       // The World partitions no network, so the message is still in the network until it departs.
-      const bool cancelled = network_->cancel(host_of(c.id), host_of(node), *it->message);
+      const int32_t channel = c.channel_of(it->correlation);
+      const bool cancelled =
+          network_->cancel(host_of(c.id), host_of(node), *it->message, flow_tag(Leg::request, channel));
       KS_ASSERT_MSG(cancelled, "a request not yet departed must be cancellable");
+      c.request_channel.erase(it->correlation);
     } else {
       const bool inserted = c.withdrawn.insert(it->correlation).second;
       KS_ASSERT(inserted);

@@ -495,6 +495,35 @@ TEST_CASE("idempotence: batches retried after request timeouts are de-duplicated
   CHECK(s.records_failed == 0);
 }
 
+TEST_CASE("a request retried after a request timeout goes on a new connection, not behind the closed one's") {
+  // With max.in.flight.requests.per.connection = 1 a client never has two requests on one connection, so no request
+  // can wait at the broker behind another of the same connection (Kafka's SocketServer mutes a channel while it
+  // works on one of its requests). Here every request costs an I/O thread 20 ms, longer than request.timeout.ms
+  // (5 ms) plus reconnect.backoff.ms (1 ms): the producer closes the connection at the timeout, the timed-out
+  // request goes on being handled on the closed connection, and the retry comes on a new connection 6 ms after
+  // the first, which another of the 8 I/O threads takes at once. So the brokers report no connection with a
+  // request waiting behind another. (When the broker kept one connection per client, each retry queued behind the
+  // abandoned request.)
+  auto spec = request_timeout_cluster(/*retries_and_idempotence=*/true);
+  spec.cpu_costs.request_fixed_cost = 20_ms;
+  auto& config = spec.producers.back().config;
+  config.max_in_flight_requests_per_connection = 1;
+  config.request_timeout = 5_ms;
+  config.reconnect_backoff = 1_ms;
+  config.reconnect_backoff_max = 1_ms;
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.record_retries > 0);
+  CHECK_MESSAGE(s.connection_backlog.empty(),
+                (s.connection_backlog.empty() ? std::string{} : s.connection_backlog.front().first));
+  // The brokers accepted more connections than the clients' first ones (per broker: the producer's, the consumer's
+  // and one per follower fetcher, 4).
+  uint32_t connections = 0;
+  for (uint32_t b = 0; b < 3; ++b)
+    for (const uint32_t n : world.connections_per_processor(b)) connections += n;
+  CHECK(connections > 3 * 4);
+}
+
 TEST_CASE("failed batches that no leader appended leave no end-to-end bookkeeping behind") {
   // 2000-byte records against max.message.bytes = 1000: batches are split down to single records, which the leader
   // rejects with MESSAGE_TOO_LARGE, so every record fails and nothing reaches a log. The send times kept for

@@ -316,6 +316,11 @@ class World {
   // (tag 2 · channel + leg), as each TCP connection is: a follower's fetch request to a leader does not queue
   // behind the fetch responses that the same leader, as follower, receives on its own connection.
   enum class Leg : uint32_t { request = 0, response = 1 };
+  static uint32_t flow_tag(Leg leg, int32_t channel) {
+    return 2 * static_cast<uint32_t>(channel) + static_cast<uint32_t>(leg);
+  }
+  // socket.receive.buffer.bytes as the broker sets it on a producer's connection (-1: the OS's autotuned size).
+  uint64_t producer_connection_receive_buffer() const;
   // The node on each host (by host id; -1 for switches), and each client's send.buffer.bytes and
   // receive.buffer.bytes (by node id; brokers' entries unused), for window_bytes.
   std::vector<kafka::NodeId> node_of_host_;
