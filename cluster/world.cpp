@@ -93,7 +93,8 @@ struct World::Broker {
   // fetcher id, as Kafka's fetcher threads each own a NetworkClient); a consumer has one (channel 0) and one to its
   // coordinator; a producer has one at a time, a new one (channel 1, 2, ...) after each close (request.timeout.ms),
   // while the closed one's requests already read are still worked on and answered into the void.
-  // By client node id, then channel (few: a follower's fetcher ids, 0 for other clients); accepted connections only.
+  // By client node id, then channel (few: a follower's fetcher ids; a consumer's 0 and 1; a producer's 0 and one
+  // more per reconnect); accepted connections only.
   // Each connection lives in its own allocation, so a Connection& stays valid for the whole run.
   std::vector<std::vector<std::unique_ptr<Connection>>> connections;
   Connection* find_connection(NodeId client, int32_t channel) const {

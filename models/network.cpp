@@ -100,6 +100,9 @@ Network::Network(sim::Engine& engine, Topology topology, sim::Rng rng, NetworkCo
   KS_ASSERT_GT(config_.mss_bytes, 0u);
   KS_ASSERT_LE(config_.rto_min, config_.rto_max);
   KS_ASSERT_LE(config_.max_consecutive_timeouts, 62u);
+  // A pure ACK is a frame without payload: the per-segment overhead MSS · (1/g − 1), in whole bytes (90 for a
+  // 1500 MTU with timestamps).
+  ack_frame_bytes_ = std::round(static_cast<double>(config_.mss_bytes) * (1.0 / config_.goodput_fraction - 1.0));
 
   const auto& g = topology_.graph();
   link_dirs_.resize(2 * static_cast<size_t>(topology_.link_count()));
@@ -405,11 +408,7 @@ void Network::send_acks(const Flow& flow, uint32_t bytes) {
   // and rides on the receiver's next data on the connection (a request, a response), costing no frame of its own.
   const uint64_t acks = bytes / config_.mss_bytes / config_.segments_per_ack;
   if (acks == 0) return;
-  // A pure ACK is a frame without payload: the per-segment overhead MSS · (1/g − 1), in whole bytes (90 for a
-  // 1500 MTU with timestamps).
-  const double ack_frame_bytes =
-      std::round(static_cast<double>(config_.mss_bytes) * (1.0 / config_.goodput_fraction - 1.0));
-  const double wire_bytes = static_cast<double>(acks) * ack_frame_bytes;
+  const double wire_bytes = static_cast<double>(acks) * ack_frame_bytes_;
   const sim::SimTime now = engine_.now();
   for (const FlowHop& h : flow.hops) {
     LinkDir& back = link_dirs_[h.link_dir ^ 1u];

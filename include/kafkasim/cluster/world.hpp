@@ -210,7 +210,8 @@ class World {
   const std::vector<nlohmann::json>& events() const { return events_; }
   const WorldSpec& spec() const { return spec_; }
   HostHardware& broker_hardware(uint32_t broker);
-  // How many of the broker's accepted connections each of its num.network.threads processors owns.
+  // How many of the broker's accepted connections each of its num.network.threads processors owns (a producer's
+  // connections closed by a request timeout included: the model never forgets a connection).
   std::vector<uint32_t> connections_per_processor(uint32_t broker) const;
   // The partition's replica on `broker`, or null.
   const kafka::Partition* partition(uint32_t broker, kafka::PartitionRef ref) const;

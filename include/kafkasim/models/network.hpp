@@ -491,6 +491,7 @@ class Network {
   Topology topology_;
   sim::Rng rng_;
   NetworkConfig config_;
+  double ack_frame_bytes_ = 0;  // wire bytes of one pure ACK (see "ACK traffic")
   std::vector<LinkDir> link_dirs_;                       // 2·link + (0: source→target, 1: target→source)
   std::map<std::pair<uint32_t, uint32_t>, uint32_t> link_dir_by_nodes_;
   std::vector<std::vector<uint32_t>> predecessors_;      // per source node, computed on first use
