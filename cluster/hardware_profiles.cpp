@@ -152,6 +152,9 @@ CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string
   }
   c.request_fixed_cost = r.duration("request_fixed_cost");
   c.replica_fetch_partition_cost = r.duration("replica_fetch_partition_cost");
+  c.producer_send_cost = r.optional_duration("producer_send_cost");
+  if (c.producer_send_cost && *c.producer_send_cost <= sim::Duration::zero())
+    throw ConfigError(file, base + "/costs/producer_send_cost/value", "a positive time per send()");
   c.codecs = read_codecs(r, file, base);
   r.use_section("jvm");
   p.gc.gc_pause_median = r.duration("gc_pause_median");

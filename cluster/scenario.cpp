@@ -32,7 +32,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"broker_hardware", {"disk", "log_dirs", "nic", "cpu", "ram", "jvm_heap", "other_memory", "young_gc", "vm"}},
     {"vm", {"dirty_background_ratio", "dirty_background_bytes", "dirty_ratio", "dirty_bytes",
             "dirty_expire_centisecs", "dirty_writeback_centisecs", "read_ahead_kb"}},
-    {"client_hardware", {"nic"}},
+    {"client_hardware", {"nic", "cpu"}},
     {"uplink", {"bandwidth", "latency"}},
     {"cluster", {"brokers", "racks", "config"}},
     {"topic", {"name", "partitions", "replication.factor", "config"}},
@@ -330,6 +330,20 @@ class Loader {
     const json& c = find(h, "client") ? h["client"] : kEmpty;
     check_keys(c, "/hardware/client", "client_hardware");
     spec.client_nic = std::get<NicProfile>(profile(find(c, "nic"), "/hardware/client/nic", "nic-10gbe", {"nic"}, x_.client_nic).params);
+    // The client's CPU: only its producer_send_cost is used (each producer's application thread). Without a
+    // client CPU profile, send() costs the application thread nothing.
+    spec.producer_send_cost = sim::Duration::zero();
+    x_.client_cpu = nullptr;
+    if (const json* v = find(c, "cpu")) {
+      const HardwareProfile cp = profile(v, "/hardware/client/cpu", "", {"cpu"}, x_.client_cpu);
+      const CpuProfile& client_cpu = std::get<CpuProfile>(cp.params);
+      if (!client_cpu.costs.producer_send_cost)
+        fail("/hardware/client/cpu",
+             "a CPU profile whose costs name producer_send_cost (the application thread's time per send(); "
+             "cpu-xeon-6core-2014 has one), or no client cpu (send() then costs nothing)",
+             "the profile " + in_quotes(cp.name) + " without it");
+      spec.producer_send_cost = *client_cpu.costs.producer_send_cost;
+    }
 
     const json& u = find(h, "uplink") ? h["uplink"] : kEmpty;
     check_keys(u, "/hardware/uplink", "uplink");
@@ -982,6 +996,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
           {"read_ahead_kb", pc.read_ahead_kb}}}}},
       {"client", {{"nic", extras.client_nic}}},
       {"uplink", {{"bandwidth", spec.uplink.bandwidth_bytes_per_s}, {"latency", format_duration(spec.uplink.latency)}}}};
+  if (!extras.client_cpu.is_null()) out["hardware"]["client"]["cpu"] = extras.client_cpu;
 
   BrokerSettings s;
   s.broker = spec.broker_config;

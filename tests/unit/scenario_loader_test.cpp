@@ -303,6 +303,42 @@ TEST_CASE("round trip: the resolved scenario loads into the same world and resol
   CHECK(r["topics"][0]["config"]["retention.ms"] == 604800000);
 }
 
+TEST_CASE("client cpu: its producer_send_cost reaches the world, and a profile without one is an error") {
+  // Without a client cpu, send() costs the application thread nothing.
+  ScenarioExtras x0;
+  const WorldSpec none = parse_scenario(base(), "a.json", &x0);
+  CHECK(none.producer_send_cost == sim::Duration::zero());
+  CHECK_FALSE(resolved_scenario(none, x0)["hardware"]["client"].contains("cpu"));
+  // The 2014 profile's calibrated cost (1.217 us, docs/validation.md row A1), written back by the resolved scenario.
+  json d = base();
+  d["hardware"] = {{"client", {{"nic", "nic-1gbe"}, {"cpu", "cpu-xeon-6core-2014"}}}};
+  ScenarioExtras x1;
+  const WorldSpec with = parse_scenario(d, "a.json", &x1);
+  CHECK(with.producer_send_cost == sim::Duration::from_ns(1217));
+  const json r = resolved_scenario(with, x1);
+  CHECK(r["hardware"]["client"]["cpu"] == "cpu-xeon-6core-2014");
+  CHECK(parse_scenario(r, "resolved.json").producer_send_cost == sim::Duration::from_ns(1217));
+  // A CPU profile without the cost says what is missing instead of running the client for free.
+  d["hardware"]["client"]["cpu"] = "cpu-server-16core";
+  {
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == "/hardware/client/cpu");
+    CHECK(e.expected().find("producer_send_cost") != std::string::npos);
+  }
+  // A misspelt profile name gets the closest one.
+  d["hardware"]["client"]["cpu"] = "cpu-xeon-6core-2015";
+  expect_error(d, "/hardware/client/cpu", "cpu-xeon-6core-2014");
+  // A disk profile is not a CPU.
+  d["hardware"]["client"]["cpu"] = "ssd-sata";
+  expect_error(d, "/hardware/client/cpu");
+  // An inline profile with a send() that takes no time is a mistake, not "free".
+  json inline_cpu = json::parse(std::ifstream(std::filesystem::path(KAFKASIM_SOURCE_DIR) /
+                                              "scenarios/hardware/cpu-xeon-6core-2014.json"));
+  inline_cpu["costs"]["producer_send_cost"]["value"] = 0;
+  d["hardware"]["client"]["cpu"] = inline_cpu;
+  expect_error(d, "/hardware/client/cpu/costs/producer_send_cost/value");
+}
+
 TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-mean where one exists") {
   json d;
   // 1. Underscore instead of dot in a producer config.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -51,6 +52,9 @@ struct CpuCosts {
   double aes_gcm_bytes_per_s = 0;
   sim::Duration request_fixed_cost;
   sim::Duration replica_fetch_partition_cost;
+  // A client host's application thread per KafkaProducer.send() (serialise, partition, append to the
+  // accumulator), used as it is (not scaled). Optional: a profile without it leaves the client's send() free.
+  std::optional<sim::Duration> producer_send_cost;
   CodecCosts codecs;
 };
 

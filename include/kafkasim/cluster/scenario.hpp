@@ -45,6 +45,7 @@ struct ScenarioExtras {
   nlohmann::json broker_nic = "nic-10gbe";
   nlohmann::json broker_cpu = "cpu-server-16core";
   nlohmann::json client_nic = "nic-10gbe";
+  nlohmann::json client_cpu;  // null: no client CPU profile (send() costs the application thread nothing)
   // Broker-level topic defaults (log.*), the defaults of every topic's LogConfig.
   kafka::LogConfig broker_log_defaults;
   int32_t default_replication_factor = 1;  // default.replication.factor

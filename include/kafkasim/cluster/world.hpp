@@ -87,6 +87,10 @@ struct WorldSpec {
   HostHardwareSpec broker_hardware;
   CpuCosts cpu_costs;
   NicProfile client_nic;
+  // Each producer's application thread spends this per send() before the record is in the accumulator (the client
+  // CPU profile's producer_send_cost; zero without one). An unthrottled thread then sends at most one record per
+  // producer_send_cost, and an open-loop schedule faster than that falls behind (latency counts from the schedule).
+  sim::Duration producer_send_cost;
   models::LinkSpec uplink{125e8, sim::Duration::from_us(5)};  // ToR <-> spine [A]
   kafka::BrokerConfig broker_config;
   kafka::ReplicaFetcherConfig fetcher_config;
@@ -288,9 +292,10 @@ class World {
   void plan_arrivals(ProducerClient& c);
   void on_arrival(ProducerClient& c);
   void flush_quiet_sends(ProducerClient& c, bool through_now = false);
-  // An open-loop record drawn ahead of its time: when it is intended, its value size and its key.
+  // An open-loop record drawn ahead of its time: when it is intended and sent, its value size and its key.
   struct DrawnRecord {
     sim::SimTime intended;
+    sim::SimTime send_at;  // when send() returns with it appended: intended, or later (producer_send_cost)
     uint32_t value_bytes = 0;
     uint32_t key_index = 0;
   };
