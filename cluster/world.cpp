@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "kafkasim/kafka/broker/producer_id_manager.hpp"
 #include "kafkasim/kafka/controller/replica_placer.hpp"
 #include "kafkasim/sim/assert.hpp"
 
@@ -73,6 +74,7 @@ struct World::Broker {
   NodeId id = 0;
   std::unique_ptr<HostHardware> hw;
   std::unique_ptr<kafka::ReplicaManager> rm;
+  std::unique_ptr<kafka::ProducerIdManager> producer_ids;  // InitProducerId's allocator
   std::unique_ptr<kafka::ReplicaFetcherManager> fetchers;
   models::PoolId network_pool{};
   models::PoolId io_pool{};
@@ -160,6 +162,10 @@ struct World::ProducerClient {
   SimTime app_free_at;          // when the application thread returns from the last drawn record's send()
   Duration app_busy;            // producer_send_cost times the records sent: the application threads' busy time
   bool blocked_after_warmup = false;  // send() blocked on buffer.memory after the warm-up
+  // InitProducerId: sent to a broker chosen as NetworkClient.leastLoadedNode does (below), one at a time.
+  sim::Rng least_loaded_rng{0};
+  bool producer_id_in_flight = false;
+  uint64_t producer_id_requests = 0;  // their correlation ids, apart from the Sender's ProduceRequests
   Wakeup arrival_event;
   std::deque<Drawn> backlog;  // open loop: records whose time came while send() was blocked
   bool blocked = false;       // send() is blocked on buffer.memory
@@ -321,6 +327,7 @@ void World::build_topology() {
     kafka::BrokerConfig config = spec_.broker_config;
     config.broker_id = broker->id;
     broker->rm = std::make_unique<kafka::ReplicaManager>(config, SimTime::zero());
+    broker->producer_ids = std::make_unique<kafka::ProducerIdManager>(broker->id, static_cast<int32_t>(spec_.brokers));
     broker->fetchers = std::make_unique<kafka::ReplicaFetcherManager>(spec_.fetcher_config, broker->id);
     brokers_.push_back(std::move(broker));
   }
@@ -408,8 +415,8 @@ void World::start_clients() {
           sim::Rng::stream(spec_.seed, name + "/client"));
       c->producer->set_metadata(md);
       c->producer->set_latency_metrics_from(SimTime::zero() + spec_.warmup);
-      // InitProducerId is not simulated: each producer gets a distinct id at start.
-      c->producer->set_producer_id_and_epoch({1000 + c->id, 0});
+      // An idempotent producer asks a broker for its id (InitProducerId) at its first poll: producer_dispatch.
+      c->least_loaded_rng = sim::Rng::stream(spec_.seed, name + "/least-loaded-node");
       c->producer->set_compression_ratio(ps.topic, compression_.producer_ratio(s));
       // TCP flow control on each producer connection: a muted connection leaves its requests in the broker's
       // socket receive buffer (socket.receive.buffer.bytes, default 102400), and once that is full the
@@ -1242,6 +1249,7 @@ void World::producer_send_next(ProducerClient& c, uint32_t thread) {
 
 void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
   const ProducerSpec& ps = spec_.producers[c.spec_index];
+  if (out.producer_id_requested && !c.producer_id_in_flight) send_init_producer_id(c);
   // Sends that were blocked on memory returned: the application thread goes on.
   if (!out.unblocked_sends.empty()) {
     c.blocked = false;
@@ -1371,6 +1379,46 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
 // handling, and chunks of it already on the wire only use the links (models::Network::cancel). A request whose
 // last byte had left before the close is delivered and handled as usual; its response reaches a producer that no
 // longer waits for it and is dropped there (Sender::on_produce_response, a stale response).
+// InitProducerId (kafka-behaviour.md §1.7): an idempotent producer without a producer id (a fresh one, or one whose
+// epoch is exhausted) sends it before any ProduceRequest, to NetworkClient.leastLoadedNode: the nodes in order from
+// a random offset, the first with nothing in flight. The Sender asks for an id only when nothing is in flight, so
+// that is the node at the random offset. The broker handles it like any request (its connection's muting, a network
+// thread, an I/O thread for request_fixed_cost) and answers with the next id of its block and epoch 0.
+void World::send_init_producer_id(ProducerClient& c) {
+  c.producer_id_in_flight = true;
+  const auto broker = static_cast<NodeId>(c.least_loaded_rng.uniform_u64(spec_.brokers));
+  Broker& b = *brokers_[static_cast<size_t>(broker)];
+  const int32_t channel = c.channel_to_broker[static_cast<size_t>(broker)];
+  kafka::InitProducerIdRequest request{++c.producer_id_requests, c.id};
+  send(c.id, broker, Leg::request, channel, kafka::wire_size_bytes(request), [this, &b, &c, channel, request] {
+    on_request_arrival(b, c.id, [this, &b, &c, channel, request] {
+      connection(b, c.id, channel).times.dequeue = engine_.now();
+      b.hw->cpu().continue_held(b.io_pool, spec_.cpu_costs.request_fixed_cost, [this, &b, &c, channel, request] {
+        const kafka::InitProducerIdResponse response{request.correlation_id, kafka::Errc::none,
+                                                     b.producer_ids->generate_producer_id(), 0};
+        events_.push_back({{"time_s", engine_.now().seconds_f()},
+                           {"type", "producer_id"},
+                           {"broker", b.id},
+                           {"client", c.id - static_cast<NodeId>(spec_.brokers)},
+                           {"producer_id", response.producer_id},
+                           {"epoch", response.producer_epoch}});
+        on_processor(b, c.id, channel, [this, &b, &c, channel, response] {
+          b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost, [this, &b, &c, channel, response] {
+            unmute(b, c.id, channel);
+            send(b.id, c.id, Leg::response, channel, kafka::wire_size_bytes(response), [this, &c, response] {
+              c.producer_id_in_flight = false;
+              flush_quiet_sends(c);
+              c.producer->set_producer_id_and_epoch({response.producer_id, response.producer_epoch});
+              rearm_producer(c);
+            });
+            release_processor(b, c.id, channel);
+          });
+        });
+      }, false);
+    }, channel);
+  });
+}
+
 void World::withdraw_unsent(ProducerClient& c, NodeId node) {
   for (auto it = c.unsent.begin(); it != c.unsent.end();) {
     if (it->destination != node) {

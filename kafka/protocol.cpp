@@ -2,6 +2,12 @@
 
 namespace kafkasim::kafka {
 
+int64_t wire_size_bytes(const InitProducerIdRequest&) { return request_header_bytes + init_producer_id_request_body_bytes; }
+
+int64_t wire_size_bytes(const InitProducerIdResponse&) {
+  return response_header_bytes + init_producer_id_response_body_bytes;
+}
+
 int64_t wire_size_bytes(const ProduceRequest& request) {
   int64_t bytes = request_header_bytes;
   for (const auto& p : request.partitions) bytes += produce_partition_overhead_bytes + p.batch.size_bytes;

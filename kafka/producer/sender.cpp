@@ -43,7 +43,9 @@ void erase_sequence(std::vector<int32_t>& sequences, int32_t sequence) {
 }  // namespace
 
 Sender::Sender(const ProducerConfig& config, NodeId client_id, RecordAccumulator& accumulator, sim::Rng& rng)
-    : config_(config), client_id_(client_id), accumulator_(accumulator), rng_(rng) {
+    : config_(config), client_id_(client_id), accumulator_(accumulator), rng_(rng),
+      // A fresh idempotent producer has no producer id: its first poll asks for one (InitProducerId, §1.7).
+      producer_id_requested_(config.enable_idempotence) {
   KS_ASSERT_MSG(validate(config).empty(), validate(config));
   KS_ASSERT_EQ(config.enable_idempotence, accumulator.config().enable_idempotence);
   KS_ASSERT_EQ(config.max_in_flight_requests_per_connection, accumulator.config().max_in_flight_requests_per_connection);

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -729,4 +730,36 @@ TEST_CASE("closed loop with acks=all: throughput = threads / mean produce latenc
     // follower (its fetch was waiting in purgatory), the follower's next fetch that tells the leader, the response.
     CHECK(s.produce_latency.p50_ms > 8 * 0.05);
   }
+}
+
+TEST_CASE("idempotence: each producer gets its id from InitProducerId before its first ProduceRequest") {
+  // Two idempotent producers and one that is not: only the idempotent ones ask, each once, and each gets a distinct
+  // id with epoch 0 from a broker that received the request over two 50 us host links (hardware-models.md §4.2)
+  // and spent a network thread's and an I/O thread's request cost on it.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 1_s;
+  spec.warmup = sim::Duration::from_ns(1);
+  auto idempotent = test::open_loop_producer(20'000, Acks::all, 0, 512);
+  idempotent.count = 2;
+  spec.producers.push_back(idempotent);
+  auto plain = test::open_loop_producer(20'000, Acks::leader, 0, 512);
+  plain.config.enable_idempotence = false;
+  spec.producers.push_back(plain);
+  cluster::World world(spec);
+  const auto s = world.run();
+  std::set<int64_t> ids;
+  std::set<int64_t> clients;
+  double latest_s = 0;
+  for (const auto& e : world.events()) {
+    if (e.at("type") != "producer_id") continue;
+    CHECK(e.at("epoch") == 0);
+    CHECK(ids.insert(e.at("producer_id").get<int64_t>()).second);
+    CHECK(clients.insert(e.at("client").get<int64_t>()).second);
+    latest_s = std::max(latest_s, e.at("time_s").get<double>());
+  }
+  CHECK(clients == std::set<int64_t>{0, 1});  // client-2 is not idempotent
+  // The request reached a broker after at least two 50 us links and the broker's costs.
+  CHECK(latest_s > 2 * 50e-6 + (spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f());
+  CHECK(s.records_failed == 0);
+  CHECK(s.records_acked > 0);
 }

@@ -304,6 +304,8 @@ class World {
   void producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out);
   // Withdraws the requests to `node` that had not fully left the client when the producer closed the connection.
   void withdraw_unsent(ProducerClient& c, kafka::NodeId node);
+  // InitProducerId to the least-loaded broker; the response installs the producer id.
+  void send_init_producer_id(ProducerClient& c);
   void rearm_producer(ProducerClient& c);
 
   // Consumers.

@@ -1,4 +1,5 @@
-// The requests and responses that Kafka's state machines exchange: Produce and Fetch (consumer and follower).
+// The requests and responses that Kafka's state machines exchange: Produce and Fetch (consumer and follower),
+// and the idempotent producer's InitProducerId.
 // They are values passed between nodes by the cluster layer, which also charges their wire size to the
 // network model. Records are accounted, not materialised: a batch is a kafka::RecordBatch (offsets, count,
 // size, producer fields, and an opaque tag the cluster layer uses to find per-record send times).
@@ -175,6 +176,28 @@ struct FetchResponse {
 };
 
 // Wire sizes (bytes) of each message, for the network model.
+// ---- InitProducerId (ApiKey 22), as an idempotent, non-transactional producer sends it (kafka-behaviour.md §1.7) ----
+
+struct InitProducerIdRequest {
+  uint64_t correlation_id = 0;
+  NodeId client_id = 0;
+};
+
+struct InitProducerIdResponse {
+  uint64_t correlation_id = 0;
+  Errc error = Errc::none;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+};
+
+// Bodies from InitProducerIdRequest.json / InitProducerIdResponse.json (flexible versions): a null TransactionalId
+// (compact string, 1), TransactionTimeoutMs 4, ProducerId 8, ProducerEpoch 2 and the tagged-field count 1; the
+// response ThrottleTimeMs 4, ErrorCode 2, ProducerId 8, ProducerEpoch 2, tagged fields 1.
+inline constexpr int64_t init_producer_id_request_body_bytes = 16;
+inline constexpr int64_t init_producer_id_response_body_bytes = 17;
+
+int64_t wire_size_bytes(const InitProducerIdRequest& request);
+int64_t wire_size_bytes(const InitProducerIdResponse& response);
 int64_t wire_size_bytes(const ProduceRequest& request);
 int64_t wire_size_bytes(const ProduceResponse& response);
 int64_t wire_size_bytes(const FetchRequest& request);

@@ -63,7 +63,7 @@ class Producer {
     accumulator_.note_metadata_changed();
   }
   const ProducerMetadata& metadata() const { return metadata_; }
-  // InitProducerId's answer (§1.7), given by the cluster layer instead of a real round trip.
+  // InitProducerId's answer (§1.7): the cluster layer sends the request when the outbox asks for an id.
   void set_producer_id_and_epoch(ProducerIdAndEpoch id) { sender_.set_producer_id_and_epoch(id); }
   // The modelled compressed/uncompressed ratio of the topic's data for compression.type (a model input).
   void set_compression_ratio(int32_t topic, double ratio) { accumulator_.set_compression_ratio(topic, ratio); }

@@ -11,8 +11,8 @@
 //  - on_produce_response / on_disconnect: complete, retry or fail the batches;
 //  - next_wakeup(): when poll must run next. Calling poll early is harmless.
 //
-// Idempotence: the producer id comes from the cluster layer (set_producer_id_and_epoch), which stands in for
-// the InitProducerId round trip (§1.7); until it is set, nothing is drained. The broker de-duplicates; the
+// Idempotence: the producer id comes from InitProducerId (§1.7), which the cluster layer sends when the outbox
+// asks for it (producer_id_requested) and answers with set_producer_id_and_epoch; until then nothing is drained. The broker de-duplicates; the
 // Sender keeps per-partition sequence bookkeeping (last acked sequence, in-flight sequences) to keep order
 // with up to 5 requests in flight. The accumulator's drain asks it (should_stop_drain, the DrainSequenceGate)
 // about each partition whose head it would take, as drainBatchesForOneNode asks
@@ -110,8 +110,8 @@ struct ProducerOutbox {
   // withdraws the requests on them that had not been fully sent (a closed socket sends nothing more); responses
   // still travelling on them are dropped by on_produce_response (stale).
   std::vector<NodeId> closed_connections;
-  // The producer needs a new producer id (epoch exhausted): the cluster layer answers with
-  // set_producer_id_and_epoch, standing in for InitProducerId.
+  // The producer needs a producer id (a fresh idempotent producer, or its epoch is exhausted): the cluster layer sends
+  // InitProducerId and installs the answer with set_producer_id_and_epoch. Set on every poll until then.
   bool producer_id_requested = false;
 
   void clear() { *this = ProducerOutbox{}; }
