@@ -1371,14 +1371,6 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
   plan_arrivals(c);
 }
 
-// The producer closed its connection to `node` (request.timeout.ms: NetworkClient disconnects the node and fails
-// its in-flight requests). Selector.close() closes the socket: the bytes of a request that its NetworkSend had not
-// yet written never leave the client, and the broker, whose NetworkReceive of the truncated request never
-// completes, never reads it. So every request to `node` not fully written (still compressing, or handed to the
-// network and not yet departed from the client's NIC) is withdrawn: it never reaches the broker's request
-// handling, and chunks of it already on the wire only use the links (models::Network::cancel). A request whose
-// last byte had left before the close is delivered and handled as usual; its response reaches a producer that no
-// longer waits for it and is dropped there (Sender::on_produce_response, a stale response).
 // InitProducerId (kafka-behaviour.md §1.7): an idempotent producer without a producer id (a fresh one, or one whose
 // epoch is exhausted) sends it before any ProduceRequest, to NetworkClient.leastLoadedNode: the nodes in order from
 // a random offset, the first with nothing in flight. The Sender asks for an id only when nothing is in flight, so
@@ -1419,6 +1411,14 @@ void World::send_init_producer_id(ProducerClient& c) {
   });
 }
 
+// The producer closed its connection to `node` (request.timeout.ms: NetworkClient disconnects the node and fails
+// its in-flight requests). Selector.close() closes the socket: the bytes of a request that its NetworkSend had not
+// yet written never leave the client, and the broker, whose NetworkReceive of the truncated request never
+// completes, never reads it. So every request to `node` not fully written (still compressing, or handed to the
+// network and not yet departed from the client's NIC) is withdrawn: it never reaches the broker's request
+// handling, and chunks of it already on the wire only use the links (models::Network::cancel). A request whose
+// last byte had left before the close is delivered and handled as usual; its response reaches a producer that no
+// longer waits for it and is dropped there (Sender::on_produce_response, a stale response).
 void World::withdraw_unsent(ProducerClient& c, NodeId node) {
   for (auto it = c.unsent.begin(); it != c.unsent.end();) {
     if (it->destination != node) {
