@@ -523,6 +523,22 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .max_value = kIntMax, .field = "TopicSpec::partitions (when omitted)"},
        +[](B& c, const ConfigValue& v) { c.num_partitions = to_i32(v.integer); },
        +[](const B& c) { return int_value(c.num_partitions); }},
+      // GroupCoordinatorConfig: __consumer_offsets, created by the controller when a group first looks for its
+      // coordinator (kafka-behaviour.md §5.1); both atLeast(1).
+      {{.name = "offsets.topic.num.partitions", .type = ConfigType::kInt, .kafka_default = "50", .min_value = 1,
+        .max_value = kIntMax, .field = "WorldSpec::offsets_topic_partitions"},
+       +[](B& c, const ConfigValue& v) { c.offsets_topic_num_partitions = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.offsets_topic_num_partitions); }},
+      {{.name = "offsets.topic.replication.factor", .type = ConfigType::kInt, .kafka_default = "3", .min_value = 1,
+        .max_value = 32767, .field = "WorldSpec::offsets_topic_replication_factor"},
+       +[](B& c, const ConfigValue& v) { c.offsets_topic_replication_factor = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.offsets_topic_replication_factor); }},
+      // GroupCoordinatorConfig: the coordinator runtime collects writes for append.linger.ms before it appends them
+      // as one batch (atLeast(0)).
+      {{.name = "group.coordinator.append.linger.ms", .type = ConfigType::kDurationMs, .kafka_default = "10",
+        .min_value = 0, .max_value = kIntMax, .field = "WorldSpec::group_coordinator_append_linger"},
+       +[](B& c, const ConfigValue& v) { c.group_coordinator_append_linger = v.duration; },
+       +[](const B& c) { return duration_value(c.group_coordinator_append_linger); }},
       ignored<B>("node.id"),
       ignored<B>("broker.id"),
       ignored<B>("broker.rack"),
@@ -538,7 +554,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("log.dirs"),
       ignored<B>("num.recovery.threads.per.data.dir"),
       ignored<B>("socket.request.max.bytes"),
-      ignored<B>("offsets.topic.replication.factor"),
       ignored<B>("transaction.state.log.replication.factor"),
       ignored<B>("transaction.state.log.min.isr"),
       ignored<B>("group.initial.rebalance.delay.ms"),

@@ -9,6 +9,7 @@
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/kafka_configs.hpp"
 #include "kafkasim/cluster/units.hpp"
+#include "kafkasim/kafka/broker/group_coordinator_key.hpp"
 #include "kafkasim/sim/assert.hpp"
 
 namespace kafkasim::cluster {
@@ -455,6 +456,9 @@ class Loader {
     x_.broker_log_defaults = s.log_defaults;
     x_.default_replication_factor = s.default_replication_factor;
     x_.num_partitions = s.num_partitions;
+    spec.offsets_topic_partitions = s.offsets_topic_num_partitions;
+    spec.offsets_topic_replication_factor = s.offsets_topic_replication_factor;
+    spec.group_coordinator_append_linger = s.group_coordinator_append_linger;
   }
 
   void parse_topic(const json& t, const std::string& pointer, WorldSpec& spec) {
@@ -468,6 +472,10 @@ class Loader {
                          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
                        });
     if (!legal) fail(np, "a legal Kafka topic name: up to 249 characters of [a-zA-Z0-9._-]", in_quotes(topic.name));
+    // Topic.isInternal: the brokers create __consumer_offsets themselves (for consumer groups).
+    if (topic.name == kafka::consumer_offsets_topic)
+      fail(np, "a topic name other than the internal __consumer_offsets, which the brokers create for consumer groups",
+           in_quotes(topic.name));
     for (size_t i = 0; i < spec.topics.size(); ++i)
       if (spec.topics[i].name == topic.name)
         fail(np, "a topic name not used before (it is also /topics/" + std::to_string(i) + "/name)", in_quotes(topic.name));
@@ -703,6 +711,15 @@ class Loader {
     check_keys(p, pointer, "consumer");
     ConsumerSpec cs;
     const std::string group = string_value(required(p, pointer, "group", "the consumer group's name"), join(pointer, "group"));
+    // A group needs a coordinator, the leader of a __consumer_offsets partition, and the controller cannot create
+    // that topic with more replicas than brokers: every FindCoordinator then fails (COORDINATOR_NOT_AVAILABLE).
+    if (static_cast<uint32_t>(spec.offsets_topic_replication_factor) > spec.brokers)
+      fail("/cluster/config/offsets.topic.replication.factor",
+           "at most the number of brokers (" + std::to_string(spec.brokers) + ") when the scenario has consumer groups (" +
+               pointer + "): Kafka cannot create __consumer_offsets with more replicas than brokers, so group \"" +
+               group + "\" would never find its coordinator (a single-node cluster sets 1, as Kafka's "
+               "config/server.properties does)",
+           std::to_string(spec.offsets_topic_replication_factor));
     cs.topic = topic_index(required(p, pointer, "topic", "the name of the topic to consume"), join(pointer, "topic"), spec);
     for (size_t i = 0; i < spec.consumers.size(); ++i)
       if (x_.consumer_groups[i] == group && spec.consumers[i].topic == cs.topic)
@@ -734,6 +751,7 @@ class Loader {
       warn(file_, join(pointer, "count"), std::to_string(cs.count - static_cast<uint32_t>(partitions)) +
                                                " consumers get no partition (the topic has " + std::to_string(partitions) + ")");
     x_.consumer_groups.push_back(group);
+    cs.group = group;
     spec.consumers.push_back(std::move(cs));
   }
 
@@ -1013,6 +1031,9 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.log_defaults = extras.broker_log_defaults;
   s.default_replication_factor = extras.default_replication_factor;
   s.num_partitions = extras.num_partitions;
+  s.offsets_topic_num_partitions = spec.offsets_topic_partitions;
+  s.offsets_topic_replication_factor = spec.offsets_topic_replication_factor;
+  s.group_coordinator_append_linger = spec.group_coordinator_append_linger;
   out["cluster"] = {{"brokers", spec.brokers}, {"racks", spec.racks}, {"config", configs_to_json(broker_config_table(), s)}};
 
   json topics = json::array();

@@ -5,8 +5,10 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <utility>
 
+#include "kafkasim/kafka/broker/group_coordinator_key.hpp"
 #include "kafkasim/kafka/broker/producer_id_manager.hpp"
 #include "kafkasim/kafka/controller/replica_placer.hpp"
 #include "kafkasim/sim/assert.hpp"
@@ -75,6 +77,9 @@ struct World::Broker {
   std::unique_ptr<HostHardware> hw;
   std::unique_ptr<kafka::ReplicaManager> rm;
   std::unique_ptr<kafka::ProducerIdManager> producer_ids;  // InitProducerId's allocator
+  // The group coordinator's writes (CoordinatorRuntime): OffsetCommit requests whose records wait in one batch per
+  // __consumer_offsets partition for group.coordinator.append.linger.ms; `done` answers each.
+  std::map<int32_t, std::vector<std::function<void()>>> coordinator_lingering;
   std::unique_ptr<kafka::ReplicaFetcherManager> fetchers;
   models::PoolId network_pool{};
   models::PoolId io_pool{};
@@ -221,6 +226,13 @@ struct World::ConsumerClient {
   bool processing = false;
   // The OffsetCommit a commitSync() waits for: the application polls again when its response comes.
   std::optional<uint64_t> sync_commit;
+  // The group coordinator: found with FindCoordinator before the first commit (ConsumerCoordinator with a static
+  // assignment looks it up lazily); commits made meanwhile wait here.
+  NodeId coordinator = -1;
+  bool coordinator_lookup_in_flight = false;
+  uint64_t find_coordinator_requests = 0;
+  std::vector<kafka::OutgoingOffsetCommit> waiting_for_coordinator;
+  sim::Rng least_loaded_rng{0};
   Wakeup wakeup;
   std::vector<kafka::PartitionAssignment> assignment;  // its static assignment, handed to assign() at start_at
   bool started = false;
@@ -344,6 +356,19 @@ void World::create_partitions() {
   for (const TopicSpec& topic : spec_.topics)
     replicas_.push_back(
         kafka::place_replicas(placement_brokers, topic.partitions, topic.replication_factor, placement_rng));
+  // __consumer_offsets is created when a group first looks for its coordinator, so after the scenario's topics, by
+  // the same placer (kafka-behaviour.md §5.1); the leader of a group's partition is its coordinator. Only the placement
+  // is simulated, not the topic's logs and replication: see send_offset_commit.
+  if (!spec_.consumers.empty()) {
+    if (spec_.offsets_topic_replication_factor < 1 || spec_.offsets_topic_partitions < 1 ||
+        static_cast<uint32_t>(spec_.offsets_topic_replication_factor) > spec_.brokers)
+      throw std::invalid_argument("offsets.topic.replication.factor (" +
+                                  std::to_string(spec_.offsets_topic_replication_factor) +
+                                  ") must be between 1 and the number of brokers (" + std::to_string(spec_.brokers) +
+                                  ") when there are consumer groups, and offsets.topic.num.partitions at least 1");
+    offsets_replicas_ = kafka::place_replicas(placement_brokers, spec_.offsets_topic_partitions,
+                                              spec_.offsets_topic_replication_factor, placement_rng);
+  }
   for (size_t t = 0; t < spec_.topics.size(); ++t) {
     const TopicSpec& topic = spec_.topics[t];
     for (int32_t p = 0; p < topic.partitions; ++p) {
@@ -452,7 +477,8 @@ void World::start_clients() {
       kafka::ConsumerConfig config = cs.config;
       config.client_id = c->id;
       c->consumer = std::make_unique<kafka::KafkaConsumer>(config, md, engine_.now());
-      c->consumer->set_coordinator(0);
+      c->least_loaded_rng = sim::Rng::stream(spec_.seed, "consumer/" + std::to_string(s) + "/" + std::to_string(i) +
+                                                          "/least-loaded-node");
       // Static assignment: partitions round-robin over the group's consumers, starting at offset 0 (the topic
       // is empty when the run starts, so this equals auto.offset.reset=latest without a ListOffsets trip).
       std::vector<kafka::PartitionAssignment> assignment;
@@ -1371,6 +1397,37 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
   plan_arrivals(c);
 }
 
+template <typename Handle>
+void World::handled_request(Broker& b, NodeId client, int32_t channel, int64_t request_bytes, Duration io_cost,
+                            Handle handle) {
+  send(client, b.id, Leg::request, channel, request_bytes, [this, &b, client, channel, io_cost, handle] {
+    on_request_arrival(b, client, [this, &b, client, channel, io_cost, handle] {
+      connection(b, client, channel).times.dequeue = engine_.now();
+      b.hw->cpu().continue_held(b.io_pool, io_cost, handle, false);
+    }, channel);
+  });
+}
+
+template <typename Response, typename Delivered>
+void World::reply(Broker& b, NodeId client, int32_t channel, Response response, Delivered delivered) {
+  on_processor(b, client, channel, [this, &b, client, channel, response, delivered] {
+    b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost, [this, &b, client, channel, response, delivered] {
+      unmute(b, client, channel);
+      send(b.id, client, Leg::response, channel, kafka::wire_size_bytes(response),
+           [response, delivered] { delivered(response); });
+      release_processor(b, client, channel);
+    });
+  });
+}
+
+template <typename Answer, typename Delivered>
+void World::answered_request(Broker& b, NodeId client, int32_t channel, int64_t request_bytes, Duration io_cost,
+                             Answer answer, Delivered delivered) {
+  handled_request(b, client, channel, request_bytes, io_cost, [this, &b, client, channel, answer, delivered] {
+    reply(b, client, channel, answer(), delivered);
+  });
+}
+
 // InitProducerId (kafka-behaviour.md §1.7): an idempotent producer without a producer id (a fresh one, or one whose
 // epoch is exhausted) sends it before any ProduceRequest, to NetworkClient.leastLoadedNode: the nodes in order from
 // a random offset, the first with nothing in flight. The Sender asks for an id only when nothing is in flight, so
@@ -1381,11 +1438,10 @@ void World::send_init_producer_id(ProducerClient& c) {
   const auto broker = static_cast<NodeId>(c.least_loaded_rng.uniform_u64(spec_.brokers));
   Broker& b = *brokers_[static_cast<size_t>(broker)];
   const int32_t channel = c.channel_to_broker[static_cast<size_t>(broker)];
-  kafka::InitProducerIdRequest request{++c.producer_id_requests, c.id};
-  send(c.id, broker, Leg::request, channel, kafka::wire_size_bytes(request), [this, &b, &c, channel, request] {
-    on_request_arrival(b, c.id, [this, &b, &c, channel, request] {
-      connection(b, c.id, channel).times.dequeue = engine_.now();
-      b.hw->cpu().continue_held(b.io_pool, spec_.cpu_costs.request_fixed_cost, [this, &b, &c, channel, request] {
+  const kafka::InitProducerIdRequest request{++c.producer_id_requests, c.id};
+  answered_request(
+      b, c.id, channel, kafka::wire_size_bytes(request), spec_.cpu_costs.request_fixed_cost,
+      [this, &b, &c, request] {
         const kafka::InitProducerIdResponse response{request.correlation_id, kafka::Errc::none,
                                                      b.producer_ids->generate_producer_id(), 0};
         events_.push_back({{"time_s", engine_.now().seconds_f()},
@@ -1394,21 +1450,14 @@ void World::send_init_producer_id(ProducerClient& c) {
                            {"client", c.id - static_cast<NodeId>(spec_.brokers)},
                            {"producer_id", response.producer_id},
                            {"epoch", response.producer_epoch}});
-        on_processor(b, c.id, channel, [this, &b, &c, channel, response] {
-          b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost, [this, &b, &c, channel, response] {
-            unmute(b, c.id, channel);
-            send(b.id, c.id, Leg::response, channel, kafka::wire_size_bytes(response), [this, &c, response] {
-              c.producer_id_in_flight = false;
-              flush_quiet_sends(c);
-              c.producer->set_producer_id_and_epoch({response.producer_id, response.producer_epoch});
-              rearm_producer(c);
-            });
-            release_processor(b, c.id, channel);
-          });
-        });
-      }, false);
-    }, channel);
-  });
+        return response;
+      },
+      [this, &c](const kafka::InitProducerIdResponse& response) {
+        c.producer_id_in_flight = false;
+        flush_quiet_sends(c);
+        c.producer->set_producer_id_and_epoch({response.producer_id, response.producer_epoch});
+        rearm_producer(c);
+      });
 }
 
 // The producer closed its connection to `node` (request.timeout.ms: NetworkClient disconnects the node and fails
@@ -1566,28 +1615,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
                        {"partition", e.partition.partition},
                        {"offset", e.offset}});
   }
-  // Offset commits: the group coordinator is not simulated yet; a commit succeeds after a round trip to it. The
-  // consumer reaches its coordinator over a connection of its own (AbstractCoordinator names the coordinator node
-  // Integer.MAX_VALUE - broker id "to allow separate connections for the coordinator"): channel 1, so a commit
-  // never queues behind fetch requests or responses on the fetch connection.
-  constexpr int32_t kCoordinatorChannel = 1;
-  for (auto& commit : out.commits) {
-    kafka::OffsetCommitResponse response;
-    response.correlation_id = commit.request.correlation_id;
-    for (const auto& p : commit.request.partitions) response.partitions.push_back({p.partition, kafka::Errc::none});
-    const int64_t bytes = kafka::wire_size_bytes(commit.request);
-    send(c.id, 0, Leg::request, kCoordinatorChannel, bytes, [this, &c, response] {
-      send(0, c.id, Leg::response, kCoordinatorChannel, kafka::wire_size_bytes(response), [this, &c, response] {
-        kafka::ConsumerOutbox o;
-        c.consumer->on_offset_commit_response(engine_.now(), response, o);
-        consumer_dispatch(c, o);
-        if (c.sync_commit == response.correlation_id) {
-          c.sync_commit.reset();
-          consumer_poll(c);
-        }
-      });
-    });
-  }
+  for (auto& commit : out.commits) send_offset_commit(c, std::move(commit));
   if (records > 0 && !c.processing) {
     // The application processes what poll returned, then polls again.
     c.processing = true;
@@ -1596,6 +1624,111 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   }
   out.clear();
   rearm_consumer(c);
+}
+
+// An OffsetCommit goes to the group coordinator over the consumer's coordinator connection (AbstractCoordinator
+// names the coordinator node Integer.MAX_VALUE - broker id "to allow separate connections for the coordinator"):
+// channel 1, so a commit never queues behind a fetch parked on the fetch connection. The coordinator handles it
+// like any request (muting, a network thread, an I/O thread for request_fixed_cost) and accepts every partition (a
+// static assignment commits as a "simple" group with generation -1, which an empty classic group accepts); its
+// OffsetCommit records wait for the coordinator runtime's append (coordinator_write), and the connection stays muted
+// until the answer. Not simulated [A]: the append to the group's __consumer_offsets partition and the wait for its
+// replication (kafka-behaviour.md §5.7: answered "after it is committed"), which would add a follower fetch round
+// trip; the topic's 50 mostly idle partitions would also join every follower's fetch session, where the leader's
+// replica_fetch_partition_cost (20 us per session partition, idle or not) would slow every acks=all produce
+// (docs/validation.md, "Known modelling gaps").
+void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit commit) {
+  if (c.coordinator < 0) {
+    c.waiting_for_coordinator.push_back(std::move(commit));
+    if (!c.coordinator_lookup_in_flight) send_find_coordinator(c);
+    return;
+  }
+  constexpr int32_t kCoordinatorChannel = 1;
+  Broker& b = *brokers_[static_cast<size_t>(c.coordinator)];
+  const int64_t bytes = kafka::wire_size_bytes(commit.request);
+  handled_request(b, c.id, kCoordinatorChannel, bytes, spec_.cpu_costs.request_fixed_cost,
+                  [this, &b, &c, request = std::move(commit.request)] {
+                    const int32_t partition =
+                        kafka::offsets_partition_for(spec_.consumers[c.spec_index].group, spec_.offsets_topic_partitions);
+                    coordinator_write(b, partition, [this, &b, &c, request] {
+                      kafka::OffsetCommitResponse response;
+                      response.correlation_id = request.correlation_id;
+                      for (const auto& p : request.partitions)
+                        response.partitions.push_back({p.partition, kafka::Errc::none});
+                      reply(b, c.id, kCoordinatorChannel, response,
+                            [this, &c](const kafka::OffsetCommitResponse& r) { offset_commit_answered(c, r); });
+                    });
+                  });
+}
+
+void World::offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitResponse& response) {
+  kafka::ConsumerOutbox o;
+  c.consumer->on_offset_commit_response(engine_.now(), response, o);
+  consumer_dispatch(c, o);
+  if (c.sync_commit == response.correlation_id) {
+    c.sync_commit.reset();
+    consumer_poll(c);
+  }
+}
+
+// CoordinatorRuntime (group.coordinator.append.linger.ms, kafka-behaviour.md §5.2): a write joins the batch lingering
+// for its __consumer_offsets partition; the first write opens it, and linger.ms later the batch is appended and its
+// writes answered together. The coordinator threads' CPU is not modelled [A]: a batch of a few records costs far
+// less than a request.
+void World::coordinator_write(Broker& b, int32_t partition, std::function<void()> done) {
+  auto [it, opened] = b.coordinator_lingering.try_emplace(partition);
+  it->second.push_back(std::move(done));
+  if (!opened) return;
+  engine_.schedule_after(spec_.group_coordinator_append_linger, [&b, partition] {
+    auto node = b.coordinator_lingering.extract(partition);
+    KS_ASSERT(!node.empty());
+    for (auto& answer : node.mapped()) answer();
+  });
+}
+
+// FindCoordinator (kafka-behaviour.md §5.1) to NetworkClient.leastLoadedNode: the brokers in order from a random
+// offset, the first with nothing in flight from this consumer (no fetch outstanding there), else the one at the
+// offset. It travels on that broker's ordinary connection, behind a fetch the broker may have parked there. The
+// broker answers from its metadata: the leader of the group's __consumer_offsets partition.
+void World::send_find_coordinator(ConsumerClient& c) {
+  c.coordinator_lookup_in_flight = true;
+  const auto brokers = static_cast<NodeId>(spec_.brokers);
+  const auto offset = static_cast<NodeId>(c.least_loaded_rng.uniform_u64(spec_.brokers));
+  NodeId node = offset;
+  for (NodeId i = 0; i < brokers; ++i) {
+    const NodeId candidate = (offset + i) % brokers;
+    if (!c.consumer->has_pending_fetch(candidate)) {
+      node = candidate;
+      break;
+    }
+  }
+  const kafka::FindCoordinatorRequest request{++c.find_coordinator_requests, c.id, spec_.consumers[c.spec_index].group};
+  answered_request(
+      *brokers_[static_cast<size_t>(node)], c.id, 0, kafka::wire_size_bytes(request),
+      spec_.cpu_costs.request_fixed_cost,
+      [this, request] {
+        const int32_t partition = kafka::offsets_partition_for(request.group_id, spec_.offsets_topic_partitions);
+        return kafka::FindCoordinatorResponse{request.correlation_id, kafka::Errc::none,
+                                              offsets_replicas_[static_cast<size_t>(partition)].front(),
+                                              request.group_id};
+      },
+      [this, &c](const kafka::FindCoordinatorResponse& response) {
+        c.coordinator_lookup_in_flight = false;
+        c.coordinator = response.coordinator;
+        c.consumer->set_coordinator(response.coordinator);
+        events_.push_back({{"time_s", engine_.now().seconds_f()},
+                           {"type", "coordinator_found"},
+                           {"client", c.id - static_cast<NodeId>(spec_.brokers)},
+                           {"group", response.group_id},
+                           {"coordinator", response.coordinator},
+                           {"partition", kafka::offsets_partition_for(response.group_id, spec_.offsets_topic_partitions)}});
+        std::vector<kafka::OutgoingOffsetCommit> waiting = std::move(c.waiting_for_coordinator);
+        c.waiting_for_coordinator.clear();
+        for (kafka::OutgoingOffsetCommit& commit : waiting) {
+          commit.destination = response.coordinator;
+          send_offset_commit(c, std::move(commit));
+        }
+      });
 }
 
 void World::rearm_consumer(ConsumerClient& c) {

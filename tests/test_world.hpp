@@ -1,6 +1,8 @@
 // Building blocks for tests that run a whole simulated cluster.
 #pragma once
 
+#include <algorithm>
+
 #include "kafkasim/cluster/hardware_profiles.hpp"
 #include "kafkasim/cluster/world.hpp"
 
@@ -12,6 +14,8 @@ inline cluster::WorldSpec small_cluster(uint32_t brokers, const char* disk, cons
   const auto dir = cluster::bundled_profile_dir();
   cluster::WorldSpec s;
   s.brokers = brokers;
+  // __consumer_offsets with as many replicas as Kafka's default allows here (a single-node cluster sets 1).
+  s.offsets_topic_replication_factor = static_cast<int32_t>(std::min<uint32_t>(3, brokers));
   const auto disk_profile = cluster::load_named_profile(disk, dir);
   if (const auto* hdd = std::get_if<models::HddParams>(&disk_profile.params)) s.broker_hardware.disk = *hdd;
   else s.broker_hardware.disk = std::get<models::SsdParams>(disk_profile.params);

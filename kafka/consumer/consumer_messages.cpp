@@ -28,6 +28,15 @@ int64_t wire_size_bytes(const ListOffsetsResponse& response) {
   return response_header_bytes + count(response.partitions.size()) * list_offsets_partition_response_bytes;
 }
 
+int64_t wire_size_bytes(const FindCoordinatorRequest& request) {
+  return request_header_bytes + find_coordinator_request_fixed_bytes + count(request.group_id.size());
+}
+
+int64_t wire_size_bytes(const FindCoordinatorResponse& response) {
+  return response_header_bytes + find_coordinator_response_fixed_bytes + count(response.group_id.size()) +
+         find_coordinator_host_bytes;
+}
+
 int64_t wire_size_bytes(const OffsetCommitRequest& request) {
   return request_header_bytes + offset_commit_fixed_bytes +
          count(request.partitions.size()) * offset_commit_partition_request_bytes;

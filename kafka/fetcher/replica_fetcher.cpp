@@ -20,24 +20,13 @@ void ReplicaFetcherConfig::validate() const {
   KS_ASSERT_GT(replica_socket_timeout.ns(), 0);
 }
 
-int32_t java_string_hash_code(std::string_view text) {
-  uint32_t h = 0;  // unsigned so that the int32 wraparound of Java is defined behaviour here
-  for (const char c : text) {
-    const auto unit = static_cast<unsigned char>(c);
-    KS_ASSERT_LT(unit, 0x80U);  // topic names are ASCII, so one byte is one UTF-16 code unit
-    h = 31U * h + unit;
-  }
-  return static_cast<int32_t>(h);
-}
-
 int32_t fetcher_id_for(std::string_view topic_name, int32_t partition, int32_t num_replica_fetchers) {
   KS_ASSERT_GE(partition, 0);
   KS_ASSERT_GE(num_replica_fetchers, 1);
   // AbstractFetcherManager.getFetcherId: Utils.abs(31 * topic.hashCode() + partition) % numFetchersPerBroker.
   const uint32_t mixed = 31U * static_cast<uint32_t>(java_string_hash_code(topic_name)) + static_cast<uint32_t>(partition);
   const auto value = static_cast<int32_t>(mixed);
-  // Utils.abs maps Integer.MIN_VALUE to 0 (Math.abs would leave it negative).
-  const int32_t positive = value == INT32_MIN ? 0 : (value < 0 ? -value : value);
+  const int32_t positive = java_utils_abs(value);
   return positive % num_replica_fetchers;
 }
 

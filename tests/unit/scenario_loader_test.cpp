@@ -572,3 +572,52 @@ TEST_CASE("young_gc: on by default with eden = the CPU profile's young-gen share
   doc["hardware"]["broker"]["jvm_heap"] = 0;
   expect_error(doc, "/hardware/broker/jvm_heap");
 }
+
+TEST_CASE("__consumer_offsets: its configs reach the world, and more replicas than brokers is an error with groups") {
+  // Kafka's defaults: 50 partitions, 3 replicas.
+  ScenarioExtras x0;
+  const WorldSpec def = parse_scenario(base(), "a.json", &x0);
+  CHECK(def.offsets_topic_partitions == 50);
+  CHECK(def.offsets_topic_replication_factor == 3);
+  CHECK(def.consumers.at(0).group == "g");
+  json d = base();
+  CHECK(def.group_coordinator_append_linger == sim::Duration::from_ms(10));
+  d["cluster"]["config"] = {{"offsets.topic.num.partitions", 10},
+                            {"offsets.topic.replication.factor", 2},
+                            {"group.coordinator.append.linger.ms", 0}};
+  ScenarioExtras x1;
+  const WorldSpec set = parse_scenario(d, "a.json", &x1);
+  CHECK(set.offsets_topic_partitions == 10);
+  CHECK(set.offsets_topic_replication_factor == 2);
+  CHECK(set.group_coordinator_append_linger == sim::Duration::zero());
+  const json r = resolved_scenario(set, x1);
+  CHECK(r["cluster"]["config"]["offsets.topic.replication.factor"] == 2);
+  const WorldSpec again = parse_scenario(r, "resolved.json");
+  CHECK(again.offsets_topic_partitions == 10);
+  CHECK(again.group_coordinator_append_linger == sim::Duration::zero());
+  // A user topic cannot take the internal topic's name.
+  json internal = base();
+  internal["topics"][0]["name"] = "__consumer_offsets";
+  internal["producers"][0]["topic"] = "__consumer_offsets";
+  internal["consumers"][0]["topic"] = "__consumer_offsets";
+  expect_error(internal, "/topics/0/name");
+  // One broker and Kafka's default of 3 replicas: the group could never find a coordinator.
+  json one = base();
+  one["cluster"]["brokers"] = 1;
+  one["topics"][0]["replication.factor"] = 1;
+  {
+    const ConfigError e = error_of(one);
+    CHECK(e.pointer() == "/cluster/config/offsets.topic.replication.factor");
+    CHECK(e.expected().find("at most the number of brokers (1)") != std::string::npos);
+    CHECK(e.expected().find("\"g\"") != std::string::npos);
+  }
+  one["cluster"]["config"] = {{"offsets.topic.replication.factor", 1}};
+  CHECK_NOTHROW(parse_scenario(one, "a.json"));
+  // Without consumers nothing needs the topic.
+  one["cluster"]["config"] = json::object();
+  one.erase("consumers");
+  CHECK_NOTHROW(parse_scenario(one, "a.json"));
+  // Out of range: at least 1 (ConfigDef atLeast(1)).
+  d["cluster"]["config"] = {{"offsets.topic.num.partitions", 0}};
+  expect_error(d, "/cluster/config/offsets.topic.num.partitions");
+}

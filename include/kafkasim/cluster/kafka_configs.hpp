@@ -93,6 +93,10 @@ struct BrokerSettings {
   kafka::LogConfig log_defaults;       // log.* and message.max.bytes: the defaults of every topic's LogConfig
   int32_t default_replication_factor = 1;  // default.replication.factor: a topic without replication.factor
   int32_t num_partitions = 1;              // num.partitions: a topic without partitions
+  // __consumer_offsets, whose partition leaders are the group coordinators (kafka-behaviour.md §5.1).
+  int32_t offsets_topic_num_partitions = 50;     // offsets.topic.num.partitions
+  int32_t offsets_topic_replication_factor = 3;  // offsets.topic.replication.factor
+  sim::Duration group_coordinator_append_linger = sim::Duration::from_ms(10);  // group.coordinator.append.linger.ms
   // LogManager's retention task (kafka-behaviour.md §2.5): first after log.initial.task.delay.ms = 30000, then
   // every log.retention.check.interval.ms = 300000.
   sim::Duration log_initial_task_delay = sim::Duration::from_ms(30'000);

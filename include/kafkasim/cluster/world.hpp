@@ -68,6 +68,7 @@ enum class CommitAfterPoll : uint8_t {
 };
 
 struct ConsumerSpec {
+  std::string group;  // group.id: its hash picks the coordinator (kafka-behaviour.md §5.1)
   int32_t topic = 0;
   uint32_t count = 1;  // the topic's partitions are split round-robin over the consumers (static assignment)
   kafka::ConsumerConfig config;
@@ -116,6 +117,16 @@ struct WorldSpec {
   // log.retention.check.interval.ms.
   sim::Duration retention_initial_delay = sim::Duration::from_ms(30'000);
   sim::Duration retention_check_interval = sim::Duration::from_ms(300'000);
+  // __consumer_offsets (offsets.topic.num.partitions, offsets.topic.replication.factor): the controller places it
+  // after the scenario's topics when there are consumer groups, and the leader of partition
+  // abs(group.hashCode) % partitions is the group's coordinator (kafka-behaviour.md §5.1). The replication factor
+  // must not exceed the brokers when there are consumers (Kafka could not create the topic). Only its placement is
+  // simulated (World::send_offset_commit says why).
+  int32_t offsets_topic_partitions = 50;
+  int32_t offsets_topic_replication_factor = 3;
+  // The group coordinator's writes (CoordinatorRuntime): OffsetCommit records wait group.coordinator.append.linger.ms
+  // to be appended as one batch, and each commit is answered then.
+  sim::Duration group_coordinator_append_linger = sim::Duration::from_ms(10);
   std::vector<TopicSpec> topics;
   std::vector<ProducerSpec> producers;
   std::vector<ConsumerSpec> consumers;
@@ -212,6 +223,9 @@ class World {
   // events.jsonl: ISR changes, segments deleted by retention, consumers' offset resets and other notable state
   // changes, one JSON object each, in time order.
   const std::vector<nlohmann::json>& events() const { return events_; }
+  // __consumer_offsets' replica lists, leader first (empty without consumers): partition p's leader coordinates
+  // the groups whose id hashes to p.
+  const std::vector<std::vector<kafka::NodeId>>& offsets_topic_replicas() const { return offsets_replicas_; }
   const WorldSpec& spec() const { return spec_; }
   HostHardware& broker_hardware(uint32_t broker);
   // How many of the broker's accepted connections each of its num.network.threads processors owns (a producer's
@@ -304,6 +318,19 @@ class World {
   void producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out);
   // Withdraws the requests to `node` that had not fully left the client when the producer closed the connection.
   void withdraw_unsent(ProducerClient& c, kafka::NodeId node);
+  // A request sent from `client` on `channel` with `request_bytes` goes through the broker's connection muting and a
+  // network thread; an I/O thread spends `io_cost` on it, then runs `handle` (handled_request). answered_request
+  // answers at once (InitProducerId, FindCoordinator): `answer()` makes the response, which a network thread
+  // sends, and `delivered` gets it at the client.
+  template <typename Handle>
+  void handled_request(Broker& b, kafka::NodeId client, int32_t channel, int64_t request_bytes, sim::Duration io_cost,
+                       Handle handle);
+  // The response to a request `handled_request` handled, sent by a network thread, which unmutes the connection.
+  template <typename Response, typename Delivered>
+  void reply(Broker& b, kafka::NodeId client, int32_t channel, Response response, Delivered delivered);
+  template <typename Answer, typename Delivered>
+  void answered_request(Broker& b, kafka::NodeId client, int32_t channel, int64_t request_bytes, sim::Duration io_cost,
+                        Answer answer, Delivered delivered);
   // InitProducerId to the least-loaded broker; the response installs the producer id.
   void send_init_producer_id(ProducerClient& c);
   void rearm_producer(ProducerClient& c);
@@ -312,6 +339,12 @@ class World {
   void consumer_poll(ConsumerClient& c);
   void consumer_processed(ConsumerClient& c);
   void consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out);
+  // Offset commits go to the group coordinator; until it is known they wait for a FindCoordinator answer.
+  void send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit commit);
+  void offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitResponse& response);
+  // The group coordinator's writes: those of one __consumer_offsets partition linger, then are answered together.
+  void coordinator_write(Broker& b, int32_t partition, std::function<void()> done);
+  void send_find_coordinator(ConsumerClient& c);
   // A fetch response reached consumer `c`: its fetch-latency and records per fetch.
   void consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response);
   void rearm_consumer(ConsumerClient& c);
@@ -344,6 +377,8 @@ class World {
   std::vector<models::NodeId> uplinks_;  // by node id: the switch each host's NIC connects to
   std::vector<std::unique_ptr<Broker>> brokers_;
   std::vector<std::vector<std::vector<kafka::NodeId>>> replicas_;  // [topic][partition]: replica list, leader first
+  // __consumer_offsets' replica lists (leader first), placed after the scenario's topics when there are consumers.
+  std::vector<std::vector<kafka::NodeId>> offsets_replicas_;
   std::vector<std::unique_ptr<ProducerClient>> producers_;
   std::vector<std::unique_ptr<ConsumerClient>> consumers_;
   RunMetrics metrics_;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kafkasim/kafka/consumer/consumer_config.hpp"
@@ -77,8 +78,32 @@ struct OffsetCommitResponse {
   std::vector<OffsetCommitPartitionResponse> partitions;
 };
 
+// FindCoordinator (ApiKey 10, key type GROUP), sent to the least-loaded node before the first commit (§5.1).
+struct FindCoordinatorRequest {
+  uint64_t correlation_id = 0;
+  NodeId client_id = 0;
+  std::string group_id;
+};
+
+struct FindCoordinatorResponse {
+  uint64_t correlation_id = 0;
+  Errc error = Errc::none;
+  NodeId coordinator = -1;
+  std::string group_id;
+};
+
+// FindCoordinator v4+ bodies (FindCoordinatorRequest.json / FindCoordinatorResponse.json, flexible versions, one
+// key): request KeyType 1, CoordinatorKeys (array length 1, the key as a compact string 1 + length), tagged fields
+// 1; response ThrottleTimeMs 4, Coordinators (array length 1; Key 1 + length, NodeId 4, Host 1 + host length, Port
+// 4, ErrorCode 2, null ErrorMessage 1, tagged fields 1), tagged fields 1. Host names of 16 bytes [A].
+inline constexpr int64_t find_coordinator_request_fixed_bytes = 4;
+inline constexpr int64_t find_coordinator_response_fixed_bytes = 20;
+inline constexpr int64_t find_coordinator_host_bytes = 16;
+
 // Wire sizes (bytes) for the network model, in the same spirit as protocol.hpp: header plus per-partition
 // fields, with a fixed [A] approximation for the group id, member id and topic names.
+int64_t wire_size_bytes(const FindCoordinatorRequest& request);
+int64_t wire_size_bytes(const FindCoordinatorResponse& response);
 int64_t wire_size_bytes(const ListOffsetsRequest& request);
 int64_t wire_size_bytes(const ListOffsetsResponse& response);
 int64_t wire_size_bytes(const OffsetCommitRequest& request);

@@ -58,6 +58,7 @@
 #include "kafkasim/kafka/errors.hpp"
 #include "kafkasim/kafka/fetch_session_handler.hpp"
 #include "kafkasim/kafka/fetcher/follower_epoch_cache.hpp"
+#include "kafkasim/kafka/java_hash.hpp"
 #include "kafkasim/kafka/partition_index.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 #include "kafkasim/sim/time.hpp"
@@ -79,10 +80,6 @@ struct ReplicaFetcherConfig {
   // Asserts the configs are in range (Kafka's ConfigDef validators: fetchers >= 1, bytes >= 0/1, times >= 0).
   void validate() const;
 };
-
-// Java's String.hashCode over UTF-16 code units (h = 31*h + c with int32 wraparound, §8.1). Kafka topic names are
-// ASCII ([a-zA-Z0-9._-]), so a byte is a code unit; a non-ASCII byte is a bug.
-int32_t java_string_hash_code(std::string_view text);
 
 // AbstractFetcherManager.getFetcherId:
 //   Utils.abs(31 * topic.hashCode() + partition) % numFetchersPerBroker
