@@ -226,9 +226,8 @@ struct World::ConsumerClient {
   bool processing = false;
   // The OffsetCommit a commitSync() waits for: the application polls again when its response comes.
   std::optional<uint64_t> sync_commit;
-  // The group coordinator: found with FindCoordinator before the first commit (ConsumerCoordinator with a static
+  // The group coordinator is found with FindCoordinator before the first commit (ConsumerCoordinator with a static
   // assignment looks it up lazily); commits made meanwhile wait here.
-  NodeId coordinator = -1;
   bool coordinator_lookup_in_flight = false;
   uint64_t find_coordinator_requests = 0;
   std::vector<kafka::OutgoingOffsetCommit> waiting_for_coordinator;
@@ -1638,13 +1637,14 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
 // replica_fetch_partition_cost (20 us per session partition, idle or not) would slow every acks=all produce
 // (docs/validation.md, "Known modelling gaps").
 void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit commit) {
-  if (c.coordinator < 0) {
+  // The consumer addresses a commit to its coordinator, -1 while it knows none.
+  if (commit.destination < 0) {
     c.waiting_for_coordinator.push_back(std::move(commit));
     if (!c.coordinator_lookup_in_flight) send_find_coordinator(c);
     return;
   }
   constexpr int32_t kCoordinatorChannel = 1;
-  Broker& b = *brokers_[static_cast<size_t>(c.coordinator)];
+  Broker& b = *brokers_[static_cast<size_t>(commit.destination)];
   const int64_t bytes = kafka::wire_size_bytes(commit.request);
   handled_request(b, c.id, kCoordinatorChannel, bytes, spec_.cpu_costs.request_fixed_cost,
                   [this, &b, &c, request = std::move(commit.request)] {
@@ -1714,7 +1714,6 @@ void World::send_find_coordinator(ConsumerClient& c) {
       },
       [this, &c](const kafka::FindCoordinatorResponse& response) {
         c.coordinator_lookup_in_flight = false;
-        c.coordinator = response.coordinator;
         c.consumer->set_coordinator(response.coordinator);
         events_.push_back({{"time_s", engine_.now().seconds_f()},
                            {"type", "coordinator_found"},

@@ -98,7 +98,7 @@ struct OutgoingListOffsets {
 };
 
 // `destination` is the group coordinator set with `set_coordinator`, or -1 while none is known; the cluster layer
-// may then acknowledge the commit itself.
+// then looks the coordinator up (FindCoordinator) before sending the commit.
 struct OutgoingOffsetCommit {
   NodeId destination = -1;
   bool auto_commit = false;
