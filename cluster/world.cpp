@@ -1590,17 +1590,19 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
       on_request_arrival(b, client, [this, &b, request = std::move(request)]() mutable { handle_fetch(b, std::move(request)); });
     });
   }
+  // ListOffsets (an offset reset) goes to the partition's leader on the consumer's connection to it, behind any fetch
+  // parked there, and is handled like any request; the leader answers from its log when the I/O thread is done.
   for (auto& l : out.list_offsets) {
     Broker& b = *brokers_[static_cast<size_t>(l.destination)];
-    send(c.id, b.id, Leg::request, 0, kafka::wire_size_bytes(l.request), [this, &c, &b, request = std::move(l.request)] {
-      // ListOffsets costs the broker no modelled CPU [A: one request per reset, rare next to produce and fetch].
-      const kafka::ListOffsetsResponse response = b.rm->handle_list_offsets(request);
-      send(b.id, c.id, Leg::response, 0, kafka::wire_size_bytes(response), [this, &c, response] {
-        kafka::ConsumerOutbox o;
-        c.consumer->on_list_offsets_response(engine_.now(), response, o);
-        consumer_dispatch(c, o);
-      });
-    });
+    const int64_t bytes = kafka::wire_size_bytes(l.request);
+    answered_request(
+        b, c.id, 0, bytes, spec_.cpu_costs.request_fixed_cost,
+        [&b, request = std::move(l.request)] { return b.rm->handle_list_offsets(request); },
+        [this, &c](const kafka::ListOffsetsResponse& response) {
+          kafka::ConsumerOutbox o;
+          c.consumer->on_list_offsets_response(engine_.now(), response, o);
+          consumer_dispatch(c, o);
+        });
   }
   // A position out of range (retention deleted it) and the reset that follows go to events.jsonl.
   for (const auto& e : out.events) {

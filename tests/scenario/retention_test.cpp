@@ -184,6 +184,18 @@ TEST_CASE("retention: a consumer behind the log start gets OFFSET_OUT_OF_RANGE a
     CHECK(e.at("time_s").get<double>() >= 12.0);
     CHECK(e.at("time_s").get<double>() < 12.01);  // one fetch round trip
   }
+  // The reset is ListOffsets' answer: it comes from the leader after the request and the response have each crossed
+  // the client's and the broker's links and the broker has spent a network thread's read, an I/O thread's handling
+  // and a network thread's response on it (kafka-behaviour.md §5.7).
+  const double round_trip_s =
+      2 * (spec.client_nic.link.latency + spec.broker_hardware.nic.link.latency).seconds_f() +
+      (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
+  for (const auto& reset : resets) {
+    for (const auto& oor : out_of_range) {
+      if (oor.at("client") != reset.at("client")) continue;
+      CHECK(reset.at("time_s").get<double>() - oor.at("time_s").get<double>() >= round_trip_s);
+    }
+  }
   // Clients: client-0 is the producer, client-1 the earliest consumer, client-2 the latest one.
   for (const auto& e : resets) {
     const int64_t offset = e.at("offset").get<int64_t>();
