@@ -130,9 +130,13 @@ int run_scenario(const RunOptions& options) {
     const cluster::RequestTimeSummary& r = s.requests[k];
     if (r.count == 0) continue;
     const std::string label = std::string(cluster::request_kind_name(static_cast<cluster::RequestKind>(k))) + " requests";
-    std::printf("  %-22s %.0f/s, time p50 %.3f p99 %.3f ms (mean ms: queue %.3f, local %.3f, remote %.3f, "
+    // Rare requests (commits, lookups) get significant digits rather than "0/s".
+    char rate[32];
+    if (r.per_s >= 100) std::snprintf(rate, sizeof rate, "%.0f", r.per_s);
+    else std::snprintf(rate, sizeof rate, "%.3g", r.per_s);
+    std::printf("  %-22s %s/s, time p50 %.3f p99 %.3f ms (mean ms: queue %.3f, local %.3f, remote %.3f, "
                 "response queue %.3f, send %.3f)\n",
-                label.c_str(), r.per_s, r.total.p50_ms, r.total.p99_ms, r.request_queue.mean_ms, r.local.mean_ms,
+                label.c_str(), rate, r.total.p50_ms, r.total.p99_ms, r.request_queue.mean_ms, r.local.mean_ms,
                 r.remote.mean_ms, r.response_queue.mean_ms, r.response_send.mean_ms);
   }
   if (s.young_gc)

@@ -29,6 +29,10 @@ const char* request_kind_name(RequestKind kind) {
     case RequestKind::produce: return "Produce";
     case RequestKind::fetch_consumer: return "FetchConsumer";
     case RequestKind::fetch_follower: return "FetchFollower";
+    case RequestKind::init_producer_id: return "InitProducerId";
+    case RequestKind::find_coordinator: return "FindCoordinator";
+    case RequestKind::offset_commit: return "OffsetCommit";
+    case RequestKind::list_offsets: return "ListOffsets";
   }
   KS_ASSERT_MSG(false, "unknown request kind");
   return "";

@@ -1401,29 +1401,44 @@ void World::handled_request(Broker& b, NodeId client, int32_t channel, int64_t r
                             Handle handle) {
   send(client, b.id, Leg::request, channel, request_bytes, [this, &b, client, channel, io_cost, handle] {
     on_request_arrival(b, client, [this, &b, client, channel, io_cost, handle] {
-      connection(b, client, channel).times.dequeue = engine_.now();
-      b.hw->cpu().continue_held(b.io_pool, io_cost, handle, false);
+      // Connections are never forgotten and never move (Broker::connections): the pointer outlives the request.
+      Connection* const conn = &connection(b, client, channel);
+      conn->times.dequeue = engine_.now();
+      b.hw->cpu().continue_held(b.io_pool, io_cost, [this, conn, handle] {
+        conn->times.local_complete = engine_.now();  // KafkaApis.handle returns
+        handle();
+      }, false);
     }, channel);
   });
 }
 
+// The response exists now (RemoteTimeMs ends); the connection's network thread takes it and sends it, and the
+// request's metrics end when its last byte has left the broker, as for produce and fetch responses.
 template <typename Response, typename Delivered>
-void World::reply(Broker& b, NodeId client, int32_t channel, Response response, Delivered delivered) {
-  on_processor(b, client, channel, [this, &b, client, channel, response, delivered] {
-    b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost, [this, &b, client, channel, response, delivered] {
-      unmute(b, client, channel);
-      send(b.id, client, Leg::response, channel, kafka::wire_size_bytes(response),
-           [response, delivered] { delivered(response); });
-      release_processor(b, client, channel);
-    });
+void World::reply(Broker& b, NodeId client, int32_t channel, RequestKind kind, Response response, Delivered delivered) {
+  Connection* const conn = &connection(b, client, channel);
+  response_completed(conn->times, engine_.now());
+  on_processor(b, client, channel, [this, &b, client, channel, kind, conn, response, delivered] {
+    conn->times.response_dequeue = engine_.now();
+    b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
+                       [this, &b, client, channel, kind, times = conn->times, response, delivered] {
+                         unmute(b, client, channel);
+                         send(b.id, client, Leg::response, channel, kafka::wire_size_bytes(response),
+                              [response, delivered] { delivered(response); },
+                              [this, kind, times] {
+                                if (times.start != SimTime::max())
+                                  request_metrics_.on_completed(kind, times, engine_.now());
+                              });
+                         release_processor(b, client, channel);
+                       });
   });
 }
 
 template <typename Answer, typename Delivered>
-void World::answered_request(Broker& b, NodeId client, int32_t channel, int64_t request_bytes, Duration io_cost,
-                             Answer answer, Delivered delivered) {
-  handled_request(b, client, channel, request_bytes, io_cost, [this, &b, client, channel, answer, delivered] {
-    reply(b, client, channel, answer(), delivered);
+void World::answered_request(Broker& b, NodeId client, int32_t channel, RequestKind kind, int64_t request_bytes,
+                             Duration io_cost, Answer answer, Delivered delivered) {
+  handled_request(b, client, channel, request_bytes, io_cost, [this, &b, client, channel, kind, answer, delivered] {
+    reply(b, client, channel, kind, answer(), delivered);
   });
 }
 
@@ -1439,7 +1454,8 @@ void World::send_init_producer_id(ProducerClient& c) {
   const int32_t channel = c.channel_to_broker[static_cast<size_t>(broker)];
   const kafka::InitProducerIdRequest request{++c.producer_id_requests, c.id};
   answered_request(
-      b, c.id, channel, kafka::wire_size_bytes(request), spec_.cpu_costs.request_fixed_cost,
+      b, c.id, channel, RequestKind::init_producer_id, kafka::wire_size_bytes(request),
+      spec_.cpu_costs.request_fixed_cost,
       [this, &b, &c, request] {
         const kafka::InitProducerIdResponse response{request.correlation_id, kafka::Errc::none,
                                                      b.producer_ids->generate_producer_id(), 0};
@@ -1596,7 +1612,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
     Broker& b = *brokers_[static_cast<size_t>(l.destination)];
     const int64_t bytes = kafka::wire_size_bytes(l.request);
     answered_request(
-        b, c.id, 0, bytes, spec_.cpu_costs.request_fixed_cost,
+        b, c.id, 0, RequestKind::list_offsets, bytes, spec_.cpu_costs.request_fixed_cost,
         [&b, request = std::move(l.request)] { return b.rm->handle_list_offsets(request); },
         [this, &c](const kafka::ListOffsetsResponse& response) {
           kafka::ConsumerOutbox o;
@@ -1657,7 +1673,7 @@ void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit co
                       response.correlation_id = request.correlation_id;
                       for (const auto& p : request.partitions)
                         response.partitions.push_back({p.partition, kafka::Errc::none});
-                      reply(b, c.id, kCoordinatorChannel, response,
+                      reply(b, c.id, kCoordinatorChannel, RequestKind::offset_commit, response,
                             [this, &c](const kafka::OffsetCommitResponse& r) { offset_commit_answered(c, r); });
                     });
                   });
@@ -1706,7 +1722,7 @@ void World::send_find_coordinator(ConsumerClient& c) {
   }
   const kafka::FindCoordinatorRequest request{++c.find_coordinator_requests, c.id, spec_.consumers[c.spec_index].group};
   answered_request(
-      *brokers_[static_cast<size_t>(node)], c.id, 0, kafka::wire_size_bytes(request),
+      *brokers_[static_cast<size_t>(node)], c.id, 0, RequestKind::find_coordinator, kafka::wire_size_bytes(request),
       spec_.cpu_costs.request_fixed_cost,
       [this, request] {
         const int32_t partition = kafka::offsets_partition_for(request.group_id, spec_.offsets_topic_partitions);

@@ -45,7 +45,7 @@ std::map<std::string, Found> found_by_group(const cluster::World& world) {
 TEST_CASE("group coordinator: each group commits to the leader of its __consumer_offsets partition") {
   auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
   spec.duration = 2_s;
-  spec.warmup = 200_ms;
+  spec.warmup = sim::Duration::from_ns(1);  // the lookups come early: count them
   spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 0, 512));
   // kafka-behaviour.md §5.1's examples: "my-group" -> partition 12, "group" -> partition 47 of 50.
   spec.consumers.push_back(consumer_of("my-group", cluster::CommitAfterPoll::kSync));
@@ -66,6 +66,17 @@ TEST_CASE("group coordinator: each group commits to the leader of its __consumer
   // One lookup per consumer: the answer is kept for later commits.
   CHECK(found.at("my-group").count == 1);
   CHECK(found.at("group").count == 1);
+  // The brokers' RequestMetrics: two lookups, answered by one I/O-thread step (request_fixed_cost); every
+  // OffsetCommit waits group.coordinator.append.linger.ms after its I/O-thread step, since no other write shares its
+  // batch (each group has its own partition, and a consumer's connection carries one commit at a time).
+  const auto& lookups = s.requests[static_cast<size_t>(cluster::RequestKind::find_coordinator)];
+  const auto& commits = s.requests[static_cast<size_t>(cluster::RequestKind::offset_commit)];
+  CHECK(lookups.count == 2);
+  CHECK(lookups.local.mean_ms == doctest::Approx(spec.cpu_costs.request_fixed_cost.ms_f()).epsilon(0.01));
+  CHECK(lookups.remote.max_ms == 0.0);
+  CHECK(commits.count > 100);
+  CHECK(commits.remote.p50_ms == doctest::Approx(spec.group_coordinator_append_linger.ms_f()).epsilon(0.002));
+  CHECK(commits.remote.max_ms == doctest::Approx(spec.group_coordinator_append_linger.ms_f()).epsilon(0.002));
   // Both groups' commits succeeded through their coordinators: every committed offset is positive and no later
   // than what the consumer has consumed.
   CHECK(s.records_consumed > 0);

@@ -45,9 +45,18 @@ LatencySummary summarise(const sim::Histogram& latencies_ns);
 // RequestQueueTimeMs = dequeue − start, LocalTimeMs = local complete − dequeue, RemoteTimeMs = response complete −
 // local complete, ResponseQueueTimeMs = response dequeue − response complete, ResponseSendTimeMs = end − response
 // dequeue, TotalTimeMs = end − start (the five parts add up to it).
-enum class RequestKind : uint8_t { produce = 0, fetch_consumer = 1, fetch_follower = 2 };
-inline constexpr size_t kRequestKinds = 3;
-// Kafka's metric tag: request=Produce, FetchConsumer, FetchFollower.
+enum class RequestKind : uint8_t {
+  produce = 0,
+  fetch_consumer = 1,
+  fetch_follower = 2,
+  init_producer_id = 3,  // an idempotent producer's id
+  find_coordinator = 4,  // a consumer's coordinator lookup
+  offset_commit = 5,     // at the group coordinator
+  list_offsets = 6,      // a consumer's offset reset
+};
+inline constexpr size_t kRequestKinds = 7;
+// Kafka's metric tag: request=Produce, FetchConsumer, FetchFollower, InitProducerId, FindCoordinator, OffsetCommit,
+// ListOffsets.
 const char* request_kind_name(RequestKind kind);
 
 // SimTime::max() until it happens.

@@ -327,10 +327,11 @@ class World {
                        Handle handle);
   // The response to a request `handled_request` handled, sent by a network thread, which unmutes the connection.
   template <typename Response, typename Delivered>
-  void reply(Broker& b, kafka::NodeId client, int32_t channel, Response response, Delivered delivered);
+  void reply(Broker& b, kafka::NodeId client, int32_t channel, RequestKind kind, Response response,
+             Delivered delivered);
   template <typename Answer, typename Delivered>
-  void answered_request(Broker& b, kafka::NodeId client, int32_t channel, int64_t request_bytes, sim::Duration io_cost,
-                        Answer answer, Delivered delivered);
+  void answered_request(Broker& b, kafka::NodeId client, int32_t channel, RequestKind kind, int64_t request_bytes,
+                        sim::Duration io_cost, Answer answer, Delivered delivered);
   // InitProducerId to the least-loaded broker; the response installs the producer id.
   void send_init_producer_id(ProducerClient& c);
   void rearm_producer(ProducerClient& c);
