@@ -152,6 +152,11 @@ CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string
   }
   c.request_fixed_cost = r.duration("request_fixed_cost");
   c.replica_fetch_partition_cost = r.duration("replica_fetch_partition_cost");
+  c.replica_fetch_idle_partition_cost = r.duration("replica_fetch_idle_partition_cost");
+  if (c.replica_fetch_idle_partition_cost > c.replica_fetch_partition_cost)
+    throw ConfigError(file, base + "/costs/replica_fetch_idle_partition_cost/value",
+                      "at most replica_fetch_partition_cost: a partition that returns nothing costs no more than one "
+                      "that returns records");
   c.producer_send_cost = r.optional_duration("producer_send_cost");
   if (c.producer_send_cost && *c.producer_send_cost <= sim::Duration::zero())
     throw ConfigError(file, base + "/costs/producer_send_cost/value", "a positive time per send()");

@@ -778,21 +778,42 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
 void World::handle_fetch(Broker& b, kafka::FetchRequest request) {
   Duration cost = spec_.cpu_costs.request_fixed_cost;
   // A follower fetch reads every partition of its fetch session, not only those listed in an incremental
-  // request (KIP-227: IncrementalFetchContext.foreachPartition feeds fetchMessages), so the per-partition cost
-  // is charged per partition read.
-  if (request.replica_id >= 0)
-    cost += spec_.cpu_costs.replica_fetch_partition_cost *
+  // request (KIP-227: IncrementalFetchContext.foreachPartition feeds fetchMessages): each read costs the idle
+  // partition cost, and each partition that returns records the full per-partition cost (charged below, once the
+  // read has shown which).
+  const bool follower = request.replica_id >= 0;
+  if (follower)
+    cost += spec_.cpu_costs.replica_fetch_idle_partition_cost *
             static_cast<int64_t>(b.rm->fetch_partitions_to_read(request));
   // Connections are never forgotten and never move (Broker::connections): the pointer outlives the request.
   Connection* const conn = &connection(b, request.client_id, fetch_channel(request.client_id, request.correlation_id));
   conn->times.dequeue = engine_.now();
-  b.hw->cpu().continue_held(b.io_pool, cost, [this, &b, conn, request = std::move(request)] {
-    // The handler's work (reading the logs) is done when its CPU time is: KafkaApis.handle returns.
-    conn->times.local_complete = engine_.now();
+  b.hw->cpu().continue_held(b.io_pool, cost, [this, &b, conn, follower, request = std::move(request)] {
     kafka::BrokerOutbox out;
     b.rm->handle_fetch(request, engine_.now(), out);
-    dispatch(b, out);
-  }, false);
+    // The partitions of this follower's answer that carry records; what completes with the fetch (produces whose
+    // high watermark it moved) goes out after their work, as KafkaApis runs tryCompleteActions after the fetch's
+    // response callback.
+    int64_t with_records = 0;
+    if (follower)
+      for (const auto& r : out.fetch_responses)
+        if (r.destination == request.replica_id && r.response.correlation_id == request.correlation_id)
+          for (const auto& p : r.response.partitions) with_records += p.slice.bytes > 0 ? 1 : 0;
+    if (with_records == 0) {
+      // The handler's work (reading the logs) is done when its CPU time is: KafkaApis.handle returns.
+      b.hw->cpu().release_thread(b.io_pool);
+      conn->times.local_complete = engine_.now();
+      dispatch(b, out);
+      return;
+    }
+    const Duration records_cost =
+        (spec_.cpu_costs.replica_fetch_partition_cost - spec_.cpu_costs.replica_fetch_idle_partition_cost) *
+        with_records;
+    b.hw->cpu().continue_held(b.io_pool, records_cost, [this, &b, conn, out = std::move(out)]() mutable {
+      conn->times.local_complete = engine_.now();
+      dispatch(b, out);
+    }, false);
+  }, true);
 }
 
 int32_t World::fetch_channel(NodeId client, uint64_t correlation_id) const {
@@ -942,11 +963,16 @@ void World::on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchR
   // appendAsFollower validates every whole batch it appends like a produce does: UnifiedLog's
   // analyzeAndValidateRecords checks each batch's CRC whatever the append's origin, replication included. A
   // batch cut off at the end of a partition's slice is not appended, so it costs nothing.
+  // A partition with records costs the per-partition cost, one with only a new HW or log start the idle cost.
   int64_t appended_bytes = 0;
-  for (const auto& p : response.partitions)
+  int64_t with_records = 0;
+  for (const auto& p : response.partitions) {
     for (const auto& batch : p.batches) appended_bytes += batch.size_bytes;
-  Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * static_cast<int64_t>(response.partitions.size()) +
-                  crc_cost(appended_bytes);
+    with_records += p.batches.empty() ? 0 : 1;
+  }
+  const auto without_records = static_cast<int64_t>(response.partitions.size()) - with_records;
+  Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * with_records +
+                  spec_.cpu_costs.replica_fetch_idle_partition_cost * without_records + crc_cost(appended_bytes);
   const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
   b.hw->cpu().submit(b.fetcher_pool(key, per_source), cost, [this, &b, key, response = std::move(response)] {
     kafka::FetcherOutbox fout;
@@ -1649,11 +1675,10 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
 // like any request (muting, a network thread, an I/O thread for request_fixed_cost) and accepts every partition (a
 // static assignment commits as a "simple" group with generation -1, which an empty classic group accepts); its
 // OffsetCommit records wait for the coordinator runtime's append (coordinator_write), and the connection stays muted
-// until the answer. Not simulated [A]: the append to the group's __consumer_offsets partition and the wait for its
-// replication (kafka-behaviour.md §5.7: answered "after it is committed"), which would add a follower fetch round
-// trip; the topic's 50 mostly idle partitions would also join every follower's fetch session, where the leader's
-// replica_fetch_partition_cost (20 us per session partition, idle or not) would slow every acks=all produce
-// (docs/validation.md, "Known modelling gaps").
+// until the answer. Not simulated yet [A]: the append to the group's __consumer_offsets partition and the wait for
+// its replication (kafka-behaviour.md §5.7: answered "after it is committed"), which would add a follower fetch round
+// trip, and the topic's 50 mostly idle partitions in every follower's fetch session (docs/validation.md, "Known
+// modelling gaps").
 void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit commit) {
   // The consumer addresses a commit to its coordinator, -1 while it knows none.
   if (commit.destination < 0) {

@@ -108,9 +108,9 @@ TEST_CASE("a closed-loop thread's cycle grows by c: throughput 1 / (L0 + c)") {
 
 TEST_CASE("a busy application thread that waits for buffer.memory is not the bottleneck: what drains it is") {
   // acks=all, 64,000-byte batches and a 4 MiB buffer.memory: the sender drains the accumulator at X0 records/s
-  // when send() is free. With send() taking c = 0.95 / X0 the thread could send 5 % more than that: it is about
-  // 95 % busy and waits for buffer.memory whenever the accumulator is full. The throughput and the bottleneck
-  // are then those of the run without the cost.
+  // when send() is free. With send() taking c = 0.90 / X0 the thread could send 10 % more than that: it is about
+  // 90 % busy and waits for buffer.memory whenever the accumulator is full. The throughput and the bottleneck
+  // are then those of the run without the cost (the same resource of one of the three symmetric brokers).
   auto make = [](sim::Duration cost) {
     auto spec = cluster_with_send_cost(cost);
     auto p = test::open_loop_producer(10'000'000, Acks::all, 0, 512);
@@ -124,12 +124,16 @@ TEST_CASE("a busy application thread that waits for buffer.memory is not the bot
   cluster::World free_world(make(sim::Duration::zero()));
   const auto f = free_world.run();
   const double x0 = f.throughput_records_per_s;
-  cluster::World world(make(sim::Duration::from_seconds_ceil(0.95 / x0)));
+  cluster::World world(make(sim::Duration::from_seconds_ceil(0.90 / x0)));
   const auto s = world.run();
   CAPTURE(x0);
   CAPTURE(f.bottleneck);
-  CHECK(utilisation_of(s, "client-0 application thread") > 0.9);
+  CHECK(utilisation_of(s, "client-0 application thread") > 0.89);
   CHECK(s.throughput_records_per_s == doctest::Approx(x0).epsilon(0.01));
-  CHECK(s.bottleneck == f.bottleneck);
+  const auto resource = [](const std::string& name) { return name.substr(name.find(' ')); };  // "broker-N nic rx"
+  REQUIRE(f.bottleneck.starts_with("broker-"));
+  REQUIRE(s.bottleneck.starts_with("broker-"));
+  CHECK(resource(s.bottleneck) == resource(f.bottleneck));
+  CHECK(s.bottleneck_utilisation == doctest::Approx(f.bottleneck_utilisation).epsilon(0.01));
   CHECK(s.bottleneck_utilisation < utilisation_of(s, "client-0 application thread"));  // the rule, not the ranking
 }

@@ -305,12 +305,14 @@ TEST_CASE("followers fall behind an acks=1 producer that fills its 1 GbE NIC by 
 TEST_CASE("very many partitions per follower fetcher add replication latency") {
   // With 600 partitions on 3 brokers (RF=3) a follower follows 200 partitions of each leader. Its fetch session
   // (KIP-227) lists only partitions whose fetch offset changed, but the leader still reads every partition of
-  // the session on every fetch (IncrementalFetchContext.foreachPartition feeds fetchMessages), and the cluster
-  // charges its I/O thread replica_fetch_partition_cost (20 us, hardware-models.md §5.2) per partition read:
-  // 200 x 20 us = 4 ms per fetch, against 2 x 20 us with 6 partitions. An acks=all record is committed only when
-  // the fetch AFTER the one that carried it has been read by the leader (that fetch reports the follower's new
-  // LEO, §3.2/§3.3), so every acks=all record waits at least one such read: the p50 must grow by at least
-  // 200 x 20 us - 2 x 20 us. (Linger, network and append costs are no smaller with more partitions.)
+  // the session on every fetch (IncrementalFetchContext.foreachPartition feeds fetchMessages): the cluster charges
+  // its I/O thread replica_fetch_idle_partition_cost (i = 0.34 us, Kafka's JMH figure) per partition read and
+  // replica_fetch_partition_cost (d = 20 us, hardware-models.md §5.2) for each that returns records. An acks=all
+  // record is committed only when the fetch AFTER the one that carried it has been read by the leader (that fetch
+  // reports the follower's new LEO, §3.2/§3.3), and the fetch that carried it returned records of its partition:
+  // with 600 partitions that read costs at least 200 i + (d - i), with 6 at most 2 d (two partitions, each
+  // returning records at most). So the p50 must grow by at least 199 i - d. (Linger, network and append costs are
+  // no smaller with more partitions.)
   auto run = [](int32_t partitions) {
     auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", partitions, 3, 2);
     spec.duration = 8_s;
@@ -324,17 +326,18 @@ TEST_CASE("very many partitions per follower fetcher add replication latency") {
   const auto [few, few_spec] = run(6);
   const auto [many_summary, many_spec] = run(600);
   const cluster::WorldSummary& many = many_summary;
-  const double round_ms = 200 * 0.020 - 2 * 0.020;
+  const double idle_ms = few_spec.cpu_costs.replica_fetch_idle_partition_cost.ms_f();
+  const double data_ms = few_spec.cpu_costs.replica_fetch_partition_cost.ms_f();
+  const double round_ms = 199 * idle_ms - data_ms;
+  REQUIRE(round_ms > 0);
   CHECK(many.produce_latency.p50_ms - few.produce_latency.p50_ms >= round_ms);
 
-  // The follower's side of the same fetches is small: an incremental response carries only the partitions with
-  // new records or a new HW, and the follower's fetcher thread pays 20 us per response partition. At 5000
-  // records/s over 600 partitions (~8 records/s each) and a fetch every ~4 ms, a leader has new records on a few
-  // of its 200 partitions per fetch and as many HW moves, so the fetcher's work is a few percent of the leaders'
-  // read work for it. By symmetry every broker's I/O threads read for the other two brokers' fetchers as much as
-  // its own fetcher makes the others read, so the fetcher's busy time must stay far below (here: under a
-  // quarter of) its broker's I/O-thread busy time. Without sessions both sides would pay 200 x 20 us per fetch
-  // and be about equal.
+  // The follower's side of the same fetches is smaller: an incremental response carries only the partitions with
+  // new records or a new HW, and the follower's fetcher thread pays d per partition with records and i per one
+  // with only a new HW, where the leader paid d for each partition with records and i for every partition of the
+  // session (those with only a new HW included), plus request_fixed_cost per fetch and all of its produce work. By
+  // symmetry every broker's I/O threads read for the other two brokers' fetchers as much as its own fetcher makes
+  // the others read, so the fetcher's busy time must stay below its broker's I/O-thread busy time.
   const auto utilisation = [&many](const std::string& name) {
     for (const auto& [resource, value] : many.utilisation) {
       if (resource == name) return value;
@@ -359,7 +362,7 @@ TEST_CASE("very many partitions per follower fetcher add replication latency") {
     const std::string broker = "broker-" + std::to_string(b);
     const double fetcher_busy = fetcher_threads_busy(broker);
     const double io_busy = utilisation(broker + " io threads") * many_spec.num_io_threads;
-    CHECK(fetcher_busy < 0.25 * io_busy);
+    CHECK(fetcher_busy < io_busy);
   }
 }
 

@@ -51,7 +51,11 @@ struct CpuCosts {
   double crc32c_bytes_per_s = 0;
   double aes_gcm_bytes_per_s = 0;
   sim::Duration request_fixed_cost;
+  // Replication, per partition of a follower fetch round: one that returns records costs
+  // replica_fetch_partition_cost (the leader's read, the follower's append); one that returns none (read at its log
+  // end on the leader, an HW or log-start change only on the follower) replica_fetch_idle_partition_cost.
   sim::Duration replica_fetch_partition_cost;
+  sim::Duration replica_fetch_idle_partition_cost;
   // A client host's application thread per KafkaProducer.send() (serialise, partition, append to the
   // accumulator), used as it is (not scaled). Optional: a profile without it leaves the client's send() free.
   std::optional<sim::Duration> producer_send_cost;
