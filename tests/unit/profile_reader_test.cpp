@@ -213,3 +213,18 @@ TEST_CASE("cpu profile: mistakes in the codecs section are reported with pointer
     CHECK(e.suggestion() == "codecs");
   }
 }
+
+TEST_CASE("cpu profile: the replication costs per partition, and an idle partition dearer than a busy one is refused") {
+  using kafkasim::cluster::CpuProfile;
+  auto profile = cpu_profile(codec_figures());
+  const auto p = kafkasim::cluster::parse_hardware_profile(profile, "cpu.json");
+  const auto& costs = std::get<CpuProfile>(p.params).costs;
+  CHECK(costs.replica_fetch_partition_cost == kafkasim::sim::Duration::from_us(20));
+  CHECK(costs.replica_fetch_idle_partition_cost == kafkasim::sim::Duration::from_ns(340));
+  profile["costs"]["replica_fetch_idle_partition_cost"] = param(25, "us");
+  const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(profile, "cpu.json"); });
+  CHECK(e.pointer() == "/costs/replica_fetch_idle_partition_cost/value");
+  profile["costs"].erase("replica_fetch_idle_partition_cost");
+  const ConfigError missing = error_of([&] { kafkasim::cluster::parse_hardware_profile(profile, "cpu.json"); });
+  CHECK(missing.pointer().find("replica_fetch_idle_partition_cost") != std::string::npos);
+}
