@@ -533,6 +533,16 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .max_value = 32767, .field = "WorldSpec::offsets_topic_replication_factor"},
        +[](B& c, const ConfigValue& v) { c.offsets_topic_replication_factor = to_i32(v.integer); },
        +[](const B& c) { return int_value(c.offsets_topic_replication_factor); }},
+      // GroupCoordinatorConfig: the segment size of __consumer_offsets (its topic config segment.bytes; atLeast(1)),
+      // and the timeout of an offset commit's write (atLeast(1)).
+      {{.name = "offsets.topic.segment.bytes", .type = ConfigType::kSize, .kafka_default = "104857600", .min_value = 1,
+        .max_value = kIntMax, .field = "WorldSpec::offsets_topic_config.log.segment_bytes"},
+       +[](B& c, const ConfigValue& v) { c.offsets_topic_segment_bytes = v.integer; },
+       +[](const B& c) { return int_value(c.offsets_topic_segment_bytes); }},
+      {{.name = "offsets.commit.timeout.ms", .type = ConfigType::kDurationMs, .kafka_default = "5000", .min_value = 1,
+        .max_value = kIntMax, .field = "WorldSpec::offsets_commit_timeout"},
+       +[](B& c, const ConfigValue& v) { c.offsets_commit_timeout = v.duration; },
+       +[](const B& c) { return duration_value(c.offsets_commit_timeout); }},
       // GroupCoordinatorConfig: the coordinator runtime collects writes for append.linger.ms before it appends them
       // as one batch (atLeast(0)).
       {{.name = "group.coordinator.append.linger.ms", .type = ConfigType::kDurationMs, .kafka_default = "10",

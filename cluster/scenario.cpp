@@ -459,6 +459,13 @@ class Loader {
     spec.offsets_topic_partitions = s.offsets_topic_num_partitions;
     spec.offsets_topic_replication_factor = s.offsets_topic_replication_factor;
     spec.group_coordinator_append_linger = s.group_coordinator_append_linger;
+    spec.offsets_commit_timeout = s.offsets_commit_timeout;
+    // GroupCoordinatorService.groupMetadataTopicConfigs: the broker's topic defaults with these three set.
+    spec.offsets_topic_config = WorldSpec::default_offsets_topic_config();
+    spec.offsets_topic_config.log = s.log_defaults;
+    spec.offsets_topic_config.log.segment_bytes = s.offsets_topic_segment_bytes;
+    spec.offsets_topic_config.log.cleanup_policy_delete = false;
+    spec.offsets_topic_config.log.compression_type = kafka::BrokerCompressionType::producer;
   }
 
   void parse_topic(const json& t, const std::string& pointer, WorldSpec& spec) {
@@ -1034,6 +1041,8 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.offsets_topic_num_partitions = spec.offsets_topic_partitions;
   s.offsets_topic_replication_factor = spec.offsets_topic_replication_factor;
   s.group_coordinator_append_linger = spec.group_coordinator_append_linger;
+  s.offsets_commit_timeout = spec.offsets_commit_timeout;
+  s.offsets_topic_segment_bytes = spec.offsets_topic_config.log.segment_bytes;
   out["cluster"] = {{"brokers", spec.brokers}, {"racks", spec.racks}, {"config", configs_to_json(broker_config_table(), s)}};
 
   json topics = json::array();

@@ -77,9 +77,10 @@ struct World::Broker {
   std::unique_ptr<HostHardware> hw;
   std::unique_ptr<kafka::ReplicaManager> rm;
   std::unique_ptr<kafka::ProducerIdManager> producer_ids;  // InitProducerId's allocator
-  // The group coordinator's writes (CoordinatorRuntime): OffsetCommit requests whose records wait in one batch per
-  // __consumer_offsets partition for group.coordinator.append.linger.ms; `done` answers each.
-  std::map<int32_t, std::vector<std::function<void()>>> coordinator_lingering;
+  // The group coordinator's writes to the __consumer_offsets partitions this broker leads (CoordinatorRuntime), and
+  // what answers each, by write id.
+  kafka::CoordinatorWrites coordinator;
+  std::map<uint64_t, std::function<void(kafka::Errc)>> coordinator_answers;
   std::unique_ptr<kafka::ReplicaFetcherManager> fetchers;
   models::PoolId network_pool{};
   models::PoolId io_pool{};
@@ -259,6 +260,21 @@ World::World(WorldSpec spec)
     KS_ASSERT_GT(t.replication_factor, 0);
     KS_ASSERT_LE(t.replication_factor, static_cast<int32_t>(spec_.brokers));
   }
+  // __consumer_offsets is created when a group first looks for its coordinator, so after the scenario's topics and
+  // by the same placer (kafka-behaviour.md §5.1); the leader of a group's partition is its coordinator. It is
+  // simulated like any topic from the start [A: created at time zero, not at the first FindCoordinator].
+  if (!spec_.consumers.empty()) {
+    if (spec_.offsets_topic_replication_factor < 1 || spec_.offsets_topic_partitions < 1 ||
+        static_cast<uint32_t>(spec_.offsets_topic_replication_factor) > spec_.brokers)
+      throw std::invalid_argument("offsets.topic.replication.factor (" +
+                                  std::to_string(spec_.offsets_topic_replication_factor) +
+                                  ") must be between 1 and the number of brokers (" + std::to_string(spec_.brokers) +
+                                  ") when there are consumer groups, and offsets.topic.num.partitions at least 1");
+    for (const auto& t : spec_.topics) KS_ASSERT_MSG(t.name != kafka::consumer_offsets_topic, "the topic is internal");
+    offsets_topic_ = static_cast<int32_t>(spec_.topics.size());
+    spec_.topics.push_back(TopicSpec{kafka::consumer_offsets_topic, spec_.offsets_topic_partitions,
+                                     spec_.offsets_topic_replication_factor, spec_.offsets_topic_config});
+  }
   groups_reading_topic_.assign(spec_.topics.size(), 0);
   for (const auto& c : spec_.consumers) ++groups_reading_topic_[static_cast<size_t>(c.topic)];
   build_topology();
@@ -352,22 +368,10 @@ void World::create_partitions() {
     placement_brokers.push_back({static_cast<NodeId>(b), "rack-" + std::to_string(b % spec_.racks)});
   sim::Rng placement_rng = sim::Rng::stream(spec_.seed, "controller/replica-placement");
   replicas_.clear();
+  // Topics in spec_ order: the scenario's, then __consumer_offsets (when there are consumers).
   for (const TopicSpec& topic : spec_.topics)
     replicas_.push_back(
         kafka::place_replicas(placement_brokers, topic.partitions, topic.replication_factor, placement_rng));
-  // __consumer_offsets is created when a group first looks for its coordinator, so after the scenario's topics, by
-  // the same placer (kafka-behaviour.md §5.1); the leader of a group's partition is its coordinator. Only the placement
-  // is simulated, not the topic's logs and replication: see send_offset_commit.
-  if (!spec_.consumers.empty()) {
-    if (spec_.offsets_topic_replication_factor < 1 || spec_.offsets_topic_partitions < 1 ||
-        static_cast<uint32_t>(spec_.offsets_topic_replication_factor) > spec_.brokers)
-      throw std::invalid_argument("offsets.topic.replication.factor (" +
-                                  std::to_string(spec_.offsets_topic_replication_factor) +
-                                  ") must be between 1 and the number of brokers (" + std::to_string(spec_.brokers) +
-                                  ") when there are consumer groups, and offsets.topic.num.partitions at least 1");
-    offsets_replicas_ = kafka::place_replicas(placement_brokers, spec_.offsets_topic_partitions,
-                                              spec_.offsets_topic_replication_factor, placement_rng);
-  }
   for (size_t t = 0; t < spec_.topics.size(); ++t) {
     const TopicSpec& topic = spec_.topics[t];
     for (int32_t p = 0; p < topic.partitions; ++p) {
@@ -826,6 +830,13 @@ int32_t World::fetch_channel(NodeId client, uint64_t correlation_id) const {
 // Runs the storage operations of an outbox, then sends its responses: an append's write() returns before the
 // handler answers, and fetches completed by that append read what it wrote.
 void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> stored) {
+  // PartitionWriter.Listener.onHighWatermarkUpdated: the coordinator's writes committed by this advance are answered.
+  for (const auto& advance : out.high_watermark_advances) {
+    if (advance.partition.topic != offsets_topic_) continue;
+    std::vector<kafka::CoordinatorWrites::Completion> settled;
+    b.coordinator.on_high_watermark(advance.partition.partition, advance.new_high_watermark, settled);
+    coordinator_settled(b, settled);
+  }
   for (const auto& change : out.isr_changes) {
     const bool shrink = change.kind == kafka::IsrChangeKind::shrink;
     if (shrink) ++b.isr_shrinks;
@@ -1646,8 +1657,20 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
           consumer_dispatch(c, o);
         });
   }
-  // A position out of range (retention deleted it) and the reset that follows go to events.jsonl.
+  // A position out of range (retention deleted it) and the reset that follows go to events.jsonl, and so does
+  // each partition of a failed offset commit (with the coordinator's error).
   for (const auto& e : out.events) {
+    if (e.kind == kafka::ConsumerEventKind::commit_failed) {
+      events_.push_back({{"time_s", e.time.seconds_f()},
+                         {"type", "offset_commit_failed"},
+                         {"client", c.id - static_cast<NodeId>(spec_.brokers)},
+                         {"group", spec_.consumers[c.spec_index].group},
+                         {"topic", spec_.topics[static_cast<size_t>(e.partition.topic)].name},
+                         {"partition", e.partition.partition},
+                         {"offset", e.offset},
+                         {"error", std::string(kafka::to_string(e.error))}});
+      continue;
+    }
     const bool out_of_range =
         e.kind == kafka::ConsumerEventKind::fetch_error && e.error == kafka::Errc::offset_out_of_range;
     if (!out_of_range && e.kind != kafka::ConsumerEventKind::offset_reset) continue;
@@ -1673,12 +1696,10 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
 // names the coordinator node Integer.MAX_VALUE - broker id "to allow separate connections for the coordinator"):
 // channel 1, so a commit never queues behind a fetch parked on the fetch connection. The coordinator handles it
 // like any request (muting, a network thread, an I/O thread for request_fixed_cost) and accepts every partition (a
-// static assignment commits as a "simple" group with generation -1, which an empty classic group accepts); its
-// OffsetCommit records wait for the coordinator runtime's append (coordinator_write), and the connection stays muted
-// until the answer. Not simulated yet [A]: the append to the group's __consumer_offsets partition and the wait for
-// its replication (kafka-behaviour.md §5.7: answered "after it is committed"), which would add a follower fetch round
-// trip, and the topic's 50 mostly idle partitions in every follower's fetch session (docs/validation.md, "Known
-// modelling gaps").
+// static assignment commits as a "simple" group with generation -1, which an empty classic group accepts); it
+// writes one OffsetCommit record per partition to the group's __consumer_offsets partition (coordinator_write) and
+// answers once that write is replicated or has failed (kafka-behaviour.md §5.7); the connection stays muted until
+// the answer.
 void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit commit) {
   // The consumer addresses a commit to its coordinator, -1 while it knows none.
   if (commit.destination < 0) {
@@ -1693,11 +1714,14 @@ void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit co
                   [this, &b, &c, request = std::move(commit.request)] {
                     const int32_t partition =
                         kafka::offsets_partition_for(spec_.consumers[c.spec_index].group, spec_.offsets_topic_partitions);
-                    coordinator_write(b, partition, [this, &b, &c, request] {
+                    const ConsumerSpec& cs = spec_.consumers[c.spec_index];
+                    const kafka::RecordShape record = kafka::offset_commit_record_shape(
+                        cs.group.size(), spec_.topics[static_cast<size_t>(cs.topic)].name.size());
+                    const auto records = static_cast<int32_t>(request.partitions.size());
+                    coordinator_write(b, partition, records, record, [this, &b, &c, request](kafka::Errc error) {
                       kafka::OffsetCommitResponse response;
                       response.correlation_id = request.correlation_id;
-                      for (const auto& p : request.partitions)
-                        response.partitions.push_back({p.partition, kafka::Errc::none});
+                      for (const auto& p : request.partitions) response.partitions.push_back({p.partition, error});
                       reply(b, c.id, kCoordinatorChannel, RequestKind::offset_commit, response,
                             [this, &c](const kafka::OffsetCommitResponse& r) { offset_commit_answered(c, r); });
                     });
@@ -1714,19 +1738,74 @@ void World::offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitR
   }
 }
 
-// CoordinatorRuntime (group.coordinator.append.linger.ms, kafka-behaviour.md §5.2): a write joins the batch lingering
-// for its __consumer_offsets partition; the first write opens it, and linger.ms later the batch is appended and its
-// writes answered together. The coordinator threads' CPU is not modelled [A]: a batch of a few records costs far
-// less than a request.
-void World::coordinator_write(Broker& b, int32_t partition, std::function<void()> done) {
-  auto [it, opened] = b.coordinator_lingering.try_emplace(partition);
-  it->second.push_back(std::move(done));
-  if (!opened) return;
-  engine_.schedule_after(spec_.group_coordinator_append_linger, [&b, partition] {
-    auto node = b.coordinator_lingering.extract(partition);
-    KS_ASSERT(!node.empty());
-    for (auto& answer : node.mapped()) answer();
+// CoordinatorRuntime (kafka/broker/coordinator_writes.hpp): a write joins the batch lingering for its
+// __consumer_offsets partition (group.coordinator.append.linger.ms) and fails after offsets.commit.timeout.ms unless
+// settled before. The coordinator threads' CPU is not modelled [A]: a batch of a few records costs far less than a
+// request. A consumer reads one topic, so the records of one OffsetCommit have one shape.
+void World::coordinator_write(Broker& b, int32_t partition, int32_t records, const kafka::RecordShape& record,
+                              std::function<void(kafka::Errc)> done) {
+  const uint64_t id = next_coordinator_write_++;
+  b.coordinator_answers.emplace(id, std::move(done));
+  const int32_t first_delta = b.coordinator.open_records(partition);
+  const int32_t bytes = kafka::offset_commit_records_bytes(first_delta, records, record);
+  if (b.coordinator.write(partition, id, records, bytes))
+    engine_.schedule_after(spec_.group_coordinator_append_linger, [this, &b, partition] { coordinator_append(b, partition); });
+  engine_.schedule_after(spec_.offsets_commit_timeout, [this, &b, id] {
+    std::vector<kafka::CoordinatorWrites::Completion> settled;
+    b.coordinator.on_timeout(id, settled);
+    coordinator_settled(b, settled);
   });
+}
+
+// The linger of `partition`'s batch ended: CoordinatorPartitionWriter.append writes it to the local log as one
+// uncompressed batch without a producer id (ReplicaManager.appendRecords, requiredAcks = 1, timeout 0), and its
+// writes then wait for the high watermark (dispatch reports every advance of a __consumer_offsets partition).
+void World::coordinator_append(Broker& b, int32_t partition) {
+  const kafka::CoordinatorWrites::Batch batch = b.coordinator.take_batch(partition);
+  kafka::ProduceRequest request;
+  request.correlation_id = batch.batch_id;
+  request.client_id = b.id;
+  request.acks = 1;
+  request.timeout = Duration::zero();
+  kafka::ProducePartitionData data;
+  data.partition = PartitionRef{offsets_topic_, partition};
+  data.batch.record_count = batch.records;
+  data.batch.size_bytes = static_cast<int32_t>(kafka::record_batch_overhead_bytes + batch.record_bytes);
+  data.batch.max_timestamp = engine_.now();
+  // Not a producer's batch: the top bit keeps its tag apart from the producers' (index << 40 | batch id).
+  data.batch.tag = (uint64_t{1} << 63) | batch.batch_id;
+  request.partitions.push_back(data);
+  kafka::BrokerOutbox out;
+  b.rm->handle_produce(request, engine_.now(), out);
+  // acks=1 answers at once; the answer is the coordinator's, not a client's.
+  const auto answer = std::find_if(out.produce_responses.begin(), out.produce_responses.end(),
+                                   [&](const kafka::OutgoingProduceResponse& r) {
+                                     return r.destination == b.id && r.response.correlation_id == batch.batch_id;
+                                   });
+  KS_ASSERT_MSG(answer != out.produce_responses.end() && answer->response.partitions.size() == 1,
+                "an acks=1 append is answered at once");
+  const kafka::ProducePartitionResponse result = answer->response.partitions.front();
+  out.produce_responses.erase(answer);
+  std::vector<kafka::CoordinatorWrites::Completion> settled;
+  b.coordinator.on_appended(batch.batch_id, result.error,
+                            result.error == kafka::Errc::none ? result.base_offset + batch.records : -1, settled);
+  coordinator_settled(b, settled);
+  // Its storage work, and the high watermark if the ISR is the leader alone.
+  dispatch(b, out);
+}
+
+void World::coordinator_settled(Broker& b, std::vector<kafka::CoordinatorWrites::Completion>& completions) {
+  for (const auto& done : completions) {
+    auto node = b.coordinator_answers.extract(done.write_id);
+    KS_ASSERT_MSG(!node.empty(), "a write is settled once");
+    node.mapped()(done.error);
+  }
+  completions.clear();
+}
+
+const std::vector<std::vector<NodeId>>& World::offsets_topic_replicas() const {
+  static const std::vector<std::vector<NodeId>> none;
+  return offsets_topic_ < 0 ? none : replicas_[static_cast<size_t>(offsets_topic_)];
 }
 
 // FindCoordinator (kafka-behaviour.md §5.1) to NetworkClient.leastLoadedNode: the brokers in order from a random
@@ -1752,7 +1831,7 @@ void World::send_find_coordinator(ConsumerClient& c) {
       [this, request] {
         const int32_t partition = kafka::offsets_partition_for(request.group_id, spec_.offsets_topic_partitions);
         return kafka::FindCoordinatorResponse{request.correlation_id, kafka::Errc::none,
-                                              offsets_replicas_[static_cast<size_t>(partition)].front(),
+                                              offsets_topic_replicas()[static_cast<size_t>(partition)].front(),
                                               request.group_id};
       },
       [this, &c](const kafka::FindCoordinatorResponse& response) {

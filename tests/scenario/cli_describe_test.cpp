@@ -84,16 +84,19 @@ TEST_CASE("describe: topics, leaders, replicas and a full ISR as kafka-topics --
   const Output out = describe("scenarios/quickstart.json --at 3s --set "
                               "'/topics/-={\"name\": \"audit\", \"partitions\": 2, \"replication.factor\": 2}'",
                               dir);
-  REQUIRE(out.topic_lines.size() == 1 + 2 + 1 + 6);
+  // The tool lists internal topics too (no --exclude-internal): the quickstart's consumer group makes the brokers
+  // create __consumer_offsets (50 partitions, RF 3), after the scenario's topics.
+  REQUIRE(out.topic_lines.size() == 1 + 50 + 1 + 2 + 1 + 6);
   struct Topic {
     std::string name;
     int index, partitions, rf;
   };
-  // quickstart.json: seed 42, 3 brokers in one rack; events (6 partitions, RF 3) then audit (2, RF 2).
-  const auto placed = world_placement(42, 3, {{6, 3}, {2, 2}});
+  // quickstart.json: seed 42, 3 brokers in one rack; events (6 partitions, RF 3), audit (2, RF 2), then
+  // __consumer_offsets (50, RF 3).
+  const auto placed = world_placement(42, 3, {{6, 3}, {2, 2}, {50, 3}});
   std::map<std::string, int> leaders_of_events;
   size_t line = 0;
-  for (const Topic& t : {Topic{"audit", 1, 2, 2}, Topic{"events", 0, 6, 3}}) {
+  for (const Topic& t : {Topic{"__consumer_offsets", 2, 50, 3}, Topic{"audit", 1, 2, 2}, Topic{"events", 0, 6, 3}}) {
     CAPTURE(t.name);
     const std::string& header = out.topic_lines[line++];
     CHECK(header.rfind("Topic: " + t.name + "\tTopicId: ", 0) == 0);
@@ -101,8 +104,12 @@ TEST_CASE("describe: topics, leaders, replicas and a full ISR as kafka-topics --
     CHECK(f["TopicId"].size() == 22);  // Kafka's base64 Uuid
     CHECK(f["PartitionCount"] == std::to_string(t.partitions));
     CHECK(f["ReplicationFactor"] == std::to_string(t.rf));
-    // min.insync.replicas=2 is set on the cluster (and on events itself), so it is not Kafka's default of 1.
-    CHECK(f["Configs"] == "min.insync.replicas=2");
+    // min.insync.replicas=2 is set on the cluster (and on events itself), so it is not Kafka's default of 1;
+    // __consumer_offsets is compacted with 100 MiB segments (GroupCoordinatorService.groupMetadataTopicConfigs).
+    if (t.name == "__consumer_offsets")
+      CHECK(f["Configs"] == "cleanup.policy=compact,min.insync.replicas=2,segment.bytes=104857600");
+    else
+      CHECK(f["Configs"] == "min.insync.replicas=2");
     for (int p = 0; p < t.partitions; ++p) {
       CAPTURE(p);
       const std::string& row = out.topic_lines[line++];

@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 #include "test_world.hpp"
 
@@ -66,17 +67,43 @@ TEST_CASE("group coordinator: each group commits to the leader of its __consumer
   // One lookup per consumer: the answer is kept for later commits.
   CHECK(found.at("my-group").count == 1);
   CHECK(found.at("group").count == 1);
-  // The brokers' RequestMetrics: two lookups, answered by one I/O-thread step (request_fixed_cost); every
-  // OffsetCommit waits group.coordinator.append.linger.ms after its I/O-thread step, since no other write shares its
-  // batch (each group has its own partition, and a consumer's connection carries one commit at a time).
+  // The brokers' RequestMetrics: two lookups, answered by one I/O-thread step (request_fixed_cost). Every
+  // OffsetCommit waits group.coordinator.append.linger.ms after its I/O-thread step (no other write shares its batch:
+  // each group has its own partition, and a consumer's connection carries one commit at a time), and is answered only
+  // once both followers have the batch and the leader knows it (the high watermark passed it, kafka-behaviour.md
+  // §5.7): the followers' parked fetches are answered (two links), and their next fetches come back (two links).
+  // On idle 10 GbE that is well under a millisecond more.
   const auto& lookups = s.requests[static_cast<size_t>(cluster::RequestKind::find_coordinator)];
   const auto& commits = s.requests[static_cast<size_t>(cluster::RequestKind::offset_commit)];
   CHECK(lookups.count == 2);
   CHECK(lookups.local.mean_ms == doctest::Approx(spec.cpu_costs.request_fixed_cost.ms_f()).epsilon(0.01));
   CHECK(lookups.remote.max_ms == 0.0);
   CHECK(commits.count > 100);
-  CHECK(commits.remote.p50_ms == doctest::Approx(spec.group_coordinator_append_linger.ms_f()).epsilon(0.002));
-  CHECK(commits.remote.max_ms == doctest::Approx(spec.group_coordinator_append_linger.ms_f()).epsilon(0.002));
+  const auto nic = std::get<cluster::NicProfile>(
+      cluster::load_named_profile("nic-10gbe", cluster::bundled_profile_dir()).params);
+  const double linger_ms = spec.group_coordinator_append_linger.ms_f();
+  // The histogram's buckets are 0.1 % wide.
+  CHECK(commits.remote.p50_ms >= (linger_ms + 4 * nic.link.latency.ms_f()) * 0.999);
+  CHECK(commits.remote.mean_ms >= linger_ms + 4 * nic.link.latency.ms_f());
+  CHECK(commits.remote.max_ms < linger_ms + 1.0);
+  // The commits went into the groups' __consumer_offsets partitions, one record per committed partition, replicated
+  // to all three replicas; the other 48 partitions stayed empty.
+  for (int32_t p = 0; p < 50; ++p) {
+    CAPTURE(p);
+    const kafka::PartitionRef ref{world.offsets_topic(), p};
+    const auto* leader = world.partition(static_cast<uint32_t>(offsets[static_cast<size_t>(p)].front()), ref);
+    REQUIRE(leader != nullptr);
+    if (p != 12 && p != 47) {
+      CHECK(leader->log_end_offset() == 0);
+      continue;
+    }
+    CHECK(leader->high_watermark() >= static_cast<int64_t>(commits.count / 2));
+    for (const kafka::NodeId r : offsets[static_cast<size_t>(p)]) {
+      const auto* replica = world.partition(static_cast<uint32_t>(r), ref);
+      REQUIRE(replica != nullptr);
+      CHECK(replica->log_end_offset() >= leader->high_watermark());
+    }
+  }
   // Both groups' commits succeeded through their coordinators: every committed offset is positive and no later
   // than what the consumer has consumed.
   CHECK(s.records_consumed > 0);
@@ -133,4 +160,57 @@ TEST_CASE("group coordinator: __consumer_offsets needs as many brokers as its re
   spec.offsets_topic_replication_factor = 1;
   cluster::World world(spec);
   CHECK(world.offsets_topic_replicas().size() == 50);
+}
+
+TEST_CASE("group coordinator: a commit whose write is not replicated within offsets.commit.timeout.ms fails") {
+  // offsets.commit.timeout.ms counts from the write, and the write waits group.coordinator.append.linger.ms before
+  // its batch is even appended: with a timeout shorter than the linger every commit fails, with
+  // COORDINATOR_NOT_AVAILABLE (REQUEST_TIMED_OUT as GroupCoordinatorService maps it), and nothing is committed. The
+  // records are still appended and replicated, as the coordinator runtime's are.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 1_s;
+  spec.warmup = 100_ms;
+  spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 0, 512));
+  auto consumer = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
+  consumer.config.auto_commit_interval = 100_ms;
+  spec.consumers.push_back(consumer);
+  spec.offsets_commit_timeout = 5_ms;  // the linger is 10 ms
+  cluster::World world(spec);
+  const auto s = world.run();
+  CHECK(s.records_consumed > 0);
+  int64_t failed = 0;
+  for (const auto& e : world.events()) {
+    if (e.at("type") != "offset_commit_failed") continue;
+    ++failed;
+    CHECK(e.at("error") == "COORDINATOR_NOT_AVAILABLE");
+    CHECK(e.at("group") == "my-group");
+  }
+  // One commit of 6 partitions about every 100 ms for 1 s (a retriable failure retries after retry.backoff.ms).
+  CHECK(failed >= 6 * 9);
+  for (const auto& view : world.consumers())
+    for (const kafka::PartitionRef& ref : view.assignment) CHECK(view.consumer->committed(ref).value_or(0) == 0);
+  const kafka::PartitionRef ref{world.offsets_topic(), 12};
+  const auto& replicas = world.offsets_topic_replicas()[12];
+  const auto* leader = world.partition(static_cast<uint32_t>(replicas.front()), ref);
+  REQUIRE(leader != nullptr);
+  CHECK(leader->log_end_offset() >= failed);
+}
+
+TEST_CASE("group coordinator: __consumer_offsets is a topic of the cluster, with its own configs") {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.consumers.push_back(consumer_of("my-group", cluster::CommitAfterPoll::kNone));
+  cluster::World world(spec);
+  REQUIRE(world.offsets_topic() == 1);  // after the scenario's one topic
+  const cluster::TopicSpec& topic = world.spec().topics.at(1);
+  CHECK(topic.name == "__consumer_offsets");
+  CHECK(topic.partitions == 50);
+  CHECK(topic.replication_factor == 3);
+  // GroupCoordinatorService.groupMetadataTopicConfigs: compacted, the producer's codec, 100 MiB segments.
+  CHECK(topic.config.log.segment_bytes == 104'857'600);
+  CHECK_FALSE(topic.config.log.cleanup_policy_delete);
+  // Without consumers there is no such topic.
+  spec.consumers.clear();
+  cluster::World without(spec);
+  CHECK(without.offsets_topic() == -1);
+  CHECK(without.spec().topics.size() == 1);
 }

@@ -595,6 +595,25 @@ TEST_CASE("__consumer_offsets: its configs reach the world, and more replicas th
   const WorldSpec again = parse_scenario(r, "resolved.json");
   CHECK(again.offsets_topic_partitions == 10);
   CHECK(again.group_coordinator_append_linger == sim::Duration::zero());
+  // The topic's own configs: the broker's topic defaults with segment.bytes = offsets.topic.segment.bytes
+  // (104857600), compacted; and offsets.commit.timeout.ms (5000).
+  CHECK(def.offsets_topic_config.log.segment_bytes == 104'857'600);
+  CHECK_FALSE(def.offsets_topic_config.log.cleanup_policy_delete);
+  CHECK(def.offsets_commit_timeout == sim::Duration::from_ms(5000));
+  json t = base();
+  t["cluster"]["config"] = {{"offsets.topic.segment.bytes", "16MiB"},
+                            {"offsets.commit.timeout.ms", 250},
+                            {"log.retention.ms", 1000}};
+  ScenarioExtras x2;
+  const WorldSpec topic_set = parse_scenario(t, "a.json", &x2);
+  CHECK(topic_set.offsets_topic_config.log.segment_bytes == 16 * 1024 * 1024);
+  CHECK(topic_set.offsets_topic_config.log.retention_ms == 1000);  // a broker default it inherits
+  CHECK(topic_set.offsets_commit_timeout == sim::Duration::from_ms(250));
+  const WorldSpec topic_again = parse_scenario(resolved_scenario(topic_set, x2), "resolved.json");
+  CHECK(topic_again.offsets_topic_config.log.segment_bytes == 16 * 1024 * 1024);
+  CHECK(topic_again.offsets_commit_timeout == sim::Duration::from_ms(250));
+  t["cluster"]["config"] = {{"offsets.commit.timeout.ms", 0}};
+  expect_error(t, "/cluster/config/offsets.commit.timeout.ms");
   // A user topic cannot take the internal topic's name.
   json internal = base();
   internal["topics"][0]["name"] = "__consumer_offsets";

@@ -96,6 +96,8 @@ struct BrokerSettings {
   // __consumer_offsets, whose partition leaders are the group coordinators (kafka-behaviour.md §5.1).
   int32_t offsets_topic_num_partitions = 50;     // offsets.topic.num.partitions
   int32_t offsets_topic_replication_factor = 3;  // offsets.topic.replication.factor
+  int64_t offsets_topic_segment_bytes = 104'857'600;                          // offsets.topic.segment.bytes
+  sim::Duration offsets_commit_timeout = sim::Duration::from_ms(5000);        // offsets.commit.timeout.ms
   sim::Duration group_coordinator_append_linger = sim::Duration::from_ms(10);  // group.coordinator.append.linger.ms
   // LogManager's retention task (kafka-behaviour.md §2.5): first after log.initial.task.delay.ms = 30000, then
   // every log.retention.check.interval.ms = 300000.

@@ -30,6 +30,7 @@
 #include "kafkasim/cluster/host_hardware.hpp"
 #include "kafkasim/cluster/metrics.hpp"
 #include "kafkasim/cluster/workload.hpp"
+#include "kafkasim/kafka/broker/coordinator_writes.hpp"
 #include "kafkasim/kafka/broker/replica_manager.hpp"
 #include "kafkasim/kafka/consumer/consumer.hpp"
 #include "kafkasim/kafka/fetcher/replica_fetcher.hpp"
@@ -120,13 +121,26 @@ struct WorldSpec {
   // __consumer_offsets (offsets.topic.num.partitions, offsets.topic.replication.factor): the controller places it
   // after the scenario's topics when there are consumer groups, and the leader of partition
   // abs(group.hashCode) % partitions is the group's coordinator (kafka-behaviour.md §5.1). The replication factor
-  // must not exceed the brokers when there are consumers (Kafka could not create the topic). Only its placement is
-  // simulated (World::send_offset_commit says why).
+  // must not exceed the brokers when there are consumers (Kafka could not create the topic). The World simulates it
+  // as a topic after the scenario's (its logs, replication and fetch sessions), named kafka::consumer_offsets_topic.
   int32_t offsets_topic_partitions = 50;
   int32_t offsets_topic_replication_factor = 3;
-  // The group coordinator's writes (CoordinatorRuntime): OffsetCommit records wait group.coordinator.append.linger.ms
-  // to be appended as one batch, and each commit is answered then.
+  // Its topic configs (GroupCoordinatorService.groupMetadataTopicConfigs): cleanup.policy=compact,
+  // compression.type=producer and segment.bytes = offsets.topic.segment.bytes (104857600); the rest are the broker's
+  // defaults (the loader fills them from the cluster's config).
+  kafka::PartitionConfig offsets_topic_config = default_offsets_topic_config();
+  static kafka::PartitionConfig default_offsets_topic_config() {
+    kafka::PartitionConfig c;
+    c.log.segment_bytes = 104'857'600;
+    c.log.cleanup_policy_delete = false;
+    c.log.compression_type = kafka::BrokerCompressionType::producer;
+    return c;
+  }
+  // The group coordinator's writes (kafka/broker/coordinator_writes.hpp): OffsetCommit records wait
+  // group.coordinator.append.linger.ms to be appended as one batch; a commit is answered once the batch is
+  // replicated to the ISR (the high watermark passed it), or fails after offsets.commit.timeout.ms.
   sim::Duration group_coordinator_append_linger = sim::Duration::from_ms(10);
+  sim::Duration offsets_commit_timeout = sim::Duration::from_ms(5000);
   std::vector<TopicSpec> topics;
   std::vector<ProducerSpec> producers;
   std::vector<ConsumerSpec> consumers;
@@ -225,7 +239,10 @@ class World {
   const std::vector<nlohmann::json>& events() const { return events_; }
   // __consumer_offsets' replica lists, leader first (empty without consumers): partition p's leader coordinates
   // the groups whose id hashes to p.
-  const std::vector<std::vector<kafka::NodeId>>& offsets_topic_replicas() const { return offsets_replicas_; }
+  const std::vector<std::vector<kafka::NodeId>>& offsets_topic_replicas() const;
+  // The topic index of __consumer_offsets in spec().topics, -1 without consumers.
+  int32_t offsets_topic() const { return offsets_topic_; }
+  // The scenario's topics, then __consumer_offsets when there are consumers.
   const WorldSpec& spec() const { return spec_; }
   HostHardware& broker_hardware(uint32_t broker);
   // How many of the broker's accepted connections each of its num.network.threads processors owns (a producer's
@@ -343,8 +360,12 @@ class World {
   // Offset commits go to the group coordinator; until it is known they wait for a FindCoordinator answer.
   void send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit commit);
   void offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitResponse& response);
-  // The group coordinator's writes: those of one __consumer_offsets partition linger, then are answered together.
-  void coordinator_write(Broker& b, int32_t partition, std::function<void()> done);
+  // The group coordinator's writes (kafka::CoordinatorWrites): `records` records to a __consumer_offsets
+  // partition; `done` gets the (mapped) error once the write is settled.
+  void coordinator_write(Broker& b, int32_t partition, int32_t records, const kafka::RecordShape& record,
+                         std::function<void(kafka::Errc)> done);
+  void coordinator_append(Broker& b, int32_t partition);
+  void coordinator_settled(Broker& b, std::vector<kafka::CoordinatorWrites::Completion>& completions);
   void send_find_coordinator(ConsumerClient& c);
   // A fetch response reached consumer `c`: its fetch-latency and records per fetch.
   void consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response);
@@ -378,8 +399,9 @@ class World {
   std::vector<models::NodeId> uplinks_;  // by node id: the switch each host's NIC connects to
   std::vector<std::unique_ptr<Broker>> brokers_;
   std::vector<std::vector<std::vector<kafka::NodeId>>> replicas_;  // [topic][partition]: replica list, leader first
-  // __consumer_offsets' replica lists (leader first), placed after the scenario's topics when there are consumers.
-  std::vector<std::vector<kafka::NodeId>> offsets_replicas_;
+  // __consumer_offsets' index in spec_.topics and replicas_ (the last topic), -1 without consumers.
+  int32_t offsets_topic_ = -1;
+  uint64_t next_coordinator_write_ = 1;  // world-wide ids of the coordinators' writes
   std::vector<std::unique_ptr<ProducerClient>> producers_;
   std::vector<std::unique_ptr<ConsumerClient>> consumers_;
   RunMetrics metrics_;
