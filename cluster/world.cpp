@@ -225,8 +225,10 @@ struct World::ConsumerClient {
   Duration per_record;
   Duration decompress_pending;  // decompression of fetched batches, done in the next poll (compression_costs.hpp)
   bool processing = false;
-  // The OffsetCommit a commitSync() waits for: the application polls again when its response comes.
+  // The OffsetCommit a commitSync() waits for: the application polls again when its response comes, or retries it
+  // (retriable errors) until default.api.timeout.ms after the call, `sync_commit_deadline`.
   std::optional<uint64_t> sync_commit;
+  SimTime sync_commit_deadline;
   // The group coordinator is found with FindCoordinator before the first commit (ConsumerCoordinator with a static
   // assignment looks it up lazily); commits made meanwhile wait here.
   bool coordinator_lookup_in_flight = false;
@@ -1594,7 +1596,10 @@ void World::consumer_processed(ConsumerClient& c) {
   c.consumer->commit(engine_.now(), out);
   KS_ASSERT_LE(out.commits.size(), 1u);
   const bool wait = mode == CommitAfterPoll::kSync && !out.commits.empty();
-  if (wait) c.sync_commit = out.commits.front().request.correlation_id;
+  if (wait) {
+    c.sync_commit = out.commits.front().request.correlation_id;
+    c.sync_commit_deadline = engine_.now() + c.consumer->config().default_api_timeout;
+  }
   consumer_dispatch(c, out);
   if (!wait) consumer_poll(c);
 }
@@ -1732,10 +1737,31 @@ void World::offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitR
   kafka::ConsumerOutbox o;
   c.consumer->on_offset_commit_response(engine_.now(), response, o);
   consumer_dispatch(c, o);
-  if (c.sync_commit == response.correlation_id) {
-    c.sync_commit.reset();
-    consumer_poll(c);
+  if (c.sync_commit != response.correlation_id) return;
+  c.sync_commit.reset();
+  // ConsumerCoordinator.commitOffsetsSync: a commit that failed with retriable errors only (the coordinator's
+  // COORDINATOR_NOT_AVAILABLE after a write timed out, ...) is sent again retry.backoff.ms later, as long as the
+  // call's timer (default.api.timeout.ms) has not expired by then; otherwise commitSync() returns or throws, and the
+  // application polls again [A: it survives the exception].
+  bool failed = false, retriable = true;
+  for (const auto& p : response.partitions) {
+    if (p.error == kafka::Errc::none) continue;
+    failed = true;
+    retriable = retriable && kafka::is_retriable(p.error);
   }
+  const Duration backoff = c.consumer->config().retry_backoff;
+  if (!failed || !retriable || engine_.now() + backoff >= c.sync_commit_deadline) return consumer_poll(c);
+  engine_.schedule_after(backoff, [this, &c] {
+    kafka::ConsumerOutbox out;
+    c.consumer->commit(engine_.now(), out);
+    KS_ASSERT_LE(out.commits.size(), 1u);
+    if (out.commits.empty()) {
+      consumer_dispatch(c, out);
+      return consumer_poll(c);
+    }
+    c.sync_commit = out.commits.front().request.correlation_id;
+    consumer_dispatch(c, out);
+  });
 }
 
 // CoordinatorRuntime (kafka/broker/coordinator_writes.hpp): a write joins the batch lingering for its

@@ -214,3 +214,56 @@ TEST_CASE("group coordinator: __consumer_offsets is a topic of the cluster, with
   CHECK(without.offsets_topic() == -1);
   CHECK(without.spec().topics.size() == 1);
 }
+
+TEST_CASE("group coordinator: commitSync retries a commit that failed retriably until default.api.timeout.ms") {
+  // Every commit fails (offsets.commit.timeout.ms below the coordinator's linger), with COORDINATOR_NOT_AVAILABLE,
+  // which is retriable: commitSync() sends it again retry.backoff.ms (100 ms) later for as long as
+  // default.api.timeout.ms (here 1 s) has not passed since the call (ConsumerCoordinator.commitOffsetsSync), so the
+  // application's loop polls about once a second, and takes at most max.poll.records (500) each time. Without the
+  // retries (a timeout of 0) the loop keeps up with the producer.
+  auto run = [](sim::Duration api_timeout) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+    spec.duration = 3500_ms;
+    spec.warmup = 100_ms;
+    spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 0, 512));
+    auto consumer = consumer_of("my-group", cluster::CommitAfterPoll::kSync);
+    consumer.config.enable_auto_commit = false;
+    consumer.config.default_api_timeout = api_timeout;
+    spec.consumers.push_back(consumer);
+    spec.offsets_commit_timeout = 5_ms;
+    cluster::World world(spec);
+    const auto s = world.run();
+    std::vector<double> attempts;  // the failed commits of partition 0, one per attempt
+    for (const auto& e : world.events())
+      if (e.at("type") == "offset_commit_failed" && e.at("partition") == 0) attempts.push_back(e.at("time_s"));
+    return std::pair{s, attempts};
+  };
+  const auto [retrying, attempts] = run(1_s);
+  // One poll at the start and about one a second after: four polls at most in 3.5 s.
+  CHECK(retrying.records_consumed <= 4 * 500);
+  REQUIRE(attempts.size() >= 2 * 9);
+  // Attempts of one call are retry.backoff.ms apart plus an attempt's own time (the 5 ms write timeout and a few
+  // links); the next call's first attempt fails one attempt's time after the previous call gave up (the poll in
+  // between returns buffered records at once and processing them takes no time here).
+  std::vector<int> per_call{1};
+  for (size_t i = 1; i < attempts.size(); ++i) {
+    const double gap = attempts[i] - attempts[i - 1];
+    CAPTURE(gap);
+    if (gap < 0.100) {
+      CHECK(gap < 0.010);
+      per_call.push_back(1);
+    } else {
+      CHECK(gap < 0.110);
+      ++per_call.back();
+    }
+  }
+  // Every call that ended gave up after about ten attempts: the last one starts less than retry.backoff.ms before
+  // the timer's end (1 s / (100 ms + an attempt)).
+  REQUIRE(per_call.size() >= 3);
+  for (size_t i = 0; i + 1 < per_call.size(); ++i) {
+    CHECK(per_call[i] >= 9);
+    CHECK(per_call[i] <= 10);
+  }
+  const auto [giving_up, none] = run(sim::Duration::zero());
+  CHECK(giving_up.records_consumed > 3 * retrying.records_consumed);
+}

@@ -614,6 +614,13 @@ TEST_CASE("__consumer_offsets: its configs reach the world, and more replicas th
   CHECK(topic_again.offsets_commit_timeout == sim::Duration::from_ms(250));
   t["cluster"]["config"] = {{"offsets.commit.timeout.ms", 0}};
   expect_error(t, "/cluster/config/offsets.commit.timeout.ms");
+  // commitSync()'s retries end after the consumer's default.api.timeout.ms (60000).
+  CHECK(def.consumers.at(0).config.default_api_timeout == sim::Duration::from_ms(60'000));
+  json api = base();
+  api["consumers"][0]["config"] = {{"default.api.timeout.ms", "2.5s"}};
+  CHECK(parse_scenario(api, "a.json").consumers.at(0).config.default_api_timeout == sim::Duration::from_ms(2500));
+  api["consumers"][0]["config"] = {{"default.api.timeout.ms", -1}};
+  expect_error(api, "/consumers/0/config/default.api.timeout.ms");
   // A user topic cannot take the internal topic's name.
   json internal = base();
   internal["topics"][0]["name"] = "__consumer_offsets";

@@ -47,6 +47,9 @@ struct ConsumerConfig {
   // failure (ConsumerCoordinator.autoCommitOffsetsAsync). The KIP-580 exponential growth up to
   // retry.backoff.max.ms (1000) is not modelled: the first retry waits exactly retry.backoff.ms.
   sim::Duration retry_backoff = sim::Duration::from_ms(100);
+  // default.api.timeout.ms = 60000: how long a blocking call waits (KafkaConsumer.commitSync() retries a commit
+  // that failed with a retriable error, retry.backoff.ms apart, until this has passed since the call).
+  sim::Duration default_api_timeout = sim::Duration::from_ms(60'000);
   // reconnect.backoff.ms = 50: after a failed or timed-out fetch the node is unavailable for this long
   // (NetworkClient connection backoff; AbstractFetch.prepareFetchRequests skips `isUnavailable(node)`).
   // The exponential growth up to reconnect.backoff.max.ms (1000) is not modelled.
