@@ -1717,9 +1717,8 @@ void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit co
   const int64_t bytes = kafka::wire_size_bytes(commit.request);
   handled_request(b, c.id, kCoordinatorChannel, bytes, spec_.cpu_costs.request_fixed_cost,
                   [this, &b, &c, request = std::move(commit.request)] {
-                    const int32_t partition =
-                        kafka::offsets_partition_for(spec_.consumers[c.spec_index].group, spec_.offsets_topic_partitions);
                     const ConsumerSpec& cs = spec_.consumers[c.spec_index];
+                    const int32_t partition = kafka::offsets_partition_for(cs.group, spec_.offsets_topic_partitions);
                     const kafka::RecordShape record = kafka::offset_commit_record_shape(
                         cs.group.size(), spec_.topics[static_cast<size_t>(cs.topic)].name.size());
                     const auto records = static_cast<int32_t>(request.partitions.size());
