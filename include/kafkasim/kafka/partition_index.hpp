@@ -71,7 +71,12 @@ class PartitionIndex {
     T value{};
   };
 
+  // The slot of `ref`, growing the table when it is new: the common case (a slot that exists) stays inline.
   Slot& make_slot(PartitionRef ref) {
+    if (Slot* slot = slot_of(ref)) return *slot;
+    return grow_to(ref);
+  }
+  [[gnu::noinline]] Slot& grow_to(PartitionRef ref) {
     KS_ASSERT_GE(ref.topic, 0);
     KS_ASSERT_GE(ref.partition, 0);
     const auto topic = static_cast<std::size_t>(ref.topic);
