@@ -196,6 +196,49 @@ TEST_CASE("units: plain numbers in Kafka's unit, strings with units, coarse alia
   CHECK(parse_scenario(doc, "units.json").producers[0].config.acks == kafka::Acks::all);
 }
 
+TEST_CASE("properties files: the broker lines of Kafka 4.x's single-node config/server.properties") {
+  // Every key of the file Kafka ships for a one-node KRaft cluster is a Kafka config: modelled ones take effect, the
+  // others (listeners, log dirs, the transaction and share-group state topics) are accepted with a warning each.
+  TempDir dir("kafkasim_scenario_server_props_test");
+  dir.write("server.properties",
+            "process.roles=broker,controller\n"
+            "node.id=1\n"
+            "controller.quorum.bootstrap.servers=localhost:9093\n"
+            "listeners=PLAINTEXT://:9092,CONTROLLER://:9093\n"
+            "inter.broker.listener.name=PLAINTEXT\n"
+            "advertised.listeners=PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093\n"
+            "controller.listener.names=CONTROLLER\n"
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n"
+            "num.network.threads=3\n"
+            "num.io.threads=8\n"
+            "socket.send.buffer.bytes=102400\n"
+            "socket.receive.buffer.bytes=102400\n"
+            "socket.request.max.bytes=104857600\n"
+            "log.dirs=/tmp/kraft-combined-logs\n"
+            "num.partitions=1\n"
+            "num.recovery.threads.per.data.dir=1\n"
+            "offsets.topic.replication.factor=1\n"
+            "share.coordinator.state.topic.replication.factor=1\n"
+            "share.coordinator.state.topic.min.isr=1\n"
+            "transaction.state.log.replication.factor=1\n"
+            "transaction.state.log.min.isr=1\n"
+            "log.retention.hours=168\n"
+            "log.segment.bytes=1073741824\n"
+            "log.retention.check.interval.ms=300000\n");
+  json doc = base();
+  doc["cluster"]["brokers"] = 1;
+  doc["topics"][0]["replication.factor"] = 1;
+  doc["cluster"]["config"] = "server.properties";
+  dir.write("scenario.json", doc.dump());
+  ScenarioExtras x;
+  const WorldSpec s = load_scenario(dir.path / "scenario.json", {}, &x);
+  CHECK(s.offsets_topic_replication_factor == 1);
+  CHECK(s.num_io_threads == 8);
+  // process.roles, node.id, controller.quorum.bootstrap.servers, the five listener keys, socket.request.max.bytes,
+  // log.dirs, num.recovery.threads.per.data.dir, the two share-group and the two transaction state-topic keys.
+  CHECK(x.warnings.size() == 15);
+}
+
 TEST_CASE("properties files: a pasted producer.properties and consumer.properties") {
   TempDir dir("kafkasim_scenario_props_test");
   dir.write("producer.properties",
