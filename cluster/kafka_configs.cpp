@@ -617,6 +617,21 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("log.message.timestamp.type"),
       ignored<B>("log.cleaner.enable"),
       ignored<B>("log.cleaner.threads"),
+      // More of Kafka's broker configs that a pasted server.properties may carry: the log cleaner, log dirs and
+      // metadata dir, timestamp bounds, fetch-from-follower (KIP-392) and tiered storage (KIP-405), none modelled here.
+      ignored<B>("num.replica.alter.log.dirs.threads"),
+      ignored<B>("log.cleaner.dedupe.buffer.size"),
+      ignored<B>("log.cleaner.io.max.bytes.per.second"),
+      ignored<B>("log.cleaner.backoff.ms"),
+      ignored<B>("log.cleaner.min.cleanable.ratio"),
+      ignored<B>("log.cleaner.delete.retention.ms"),
+      ignored<B>("log.cleaner.min.compaction.lag.ms"),
+      ignored<B>("replica.selector.class"),
+      ignored<B>("metadata.log.dir"),
+      ignored<B>("log.message.timestamp.before.max.ms"),
+      ignored<B>("log.message.timestamp.after.max.ms"),
+      ignored<B>("remote.log.storage.system.enable"),
+      ignored<B>("log.local.retention.ms"),
       ignored<B>("replica.high.watermark.checkpoint.interval.ms"),
   };
   return table;
