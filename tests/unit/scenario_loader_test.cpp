@@ -4,10 +4,12 @@
 // than read from the loader's tables.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -237,6 +239,63 @@ TEST_CASE("properties files: the broker lines of Kafka 4.x's single-node config/
   // process.roles, node.id, controller.quorum.bootstrap.servers, the five listener keys, socket.request.max.bytes,
   // log.dirs, num.recovery.threads.per.data.dir, the two share-group and the two transaction state-topic keys.
   CHECK(x.warnings.size() == 15);
+}
+
+TEST_CASE("properties files: Kafka 4.x configs beyond the quickstart file load with a warning each") {
+  // Names from Kafka 4.0/4.1's generated config docs (broker, topic, producer, consumer), one or more per config
+  // class: each is a real Kafka config the simulator does not model, so it loads with one "not modelled" warning.
+  const std::vector<std::string> broker_keys = {
+      "request.timeout.ms",                               // ServerConfigs
+      "controlled.shutdown.enable",                       // ServerConfigs
+      "broker.session.timeout.ms",                        // KRaftConfigs
+      "metadata.log.max.record.bytes.between.snapshots",  // MetadataLogConfig
+      "controller.quorum.fetch.timeout.ms",               // QuorumConfig
+      "max.connections.per.ip",                           // SocketServerConfigs
+      "leader.imbalance.check.interval.seconds",          // ReplicationConfigs
+      "log.flush.offset.checkpoint.interval.ms",          // ServerLogConfigs
+      "log.cleaner.io.buffer.size",                       // CleanerConfig
+      "group.consumer.max.session.timeout.ms",            // GroupCoordinatorConfig
+      "group.streams.num.standby.replicas",               // GroupCoordinatorConfig, Kafka 4.1
+      "group.share.record.lock.duration.ms",              // ShareGroupConfig
+      "share.coordinator.state.topic.num.partitions",     // ShareCoordinatorConfig
+      "transaction.state.log.num.partitions",             // TransactionLogConfig
+      "transaction.max.timeout.ms",                       // TransactionStateManagerConfig
+      "quota.window.num",                                 // QuotaConfig
+      "remote.log.manager.task.interval.ms",              // RemoteLogManagerConfig
+      "metric.reporters",                                 // MetricConfigs
+      "delegation.token.max.lifetime.ms",                 // DelegationTokenManagerConfigs
+      "principal.builder.class",                          // BrokerSecurityConfigs
+  };
+  std::string server_properties = "num.replica.fetchers=4\n";
+  for (const std::string& k : broker_keys) server_properties += k + "=1\n";
+  TempDir dir("kafkasim_scenario_kafka4_configs_test");
+  dir.write("server.properties", server_properties);
+  json doc = base();
+  doc["cluster"]["config"] = "server.properties";
+  doc["topics"][0]["config"] = {{"compression.zstd.level", 3}, {"remote.log.copy.disable", false}};
+  doc["producers"][0]["config"] = {{"metadata.recovery.strategy", "rebootstrap"}};
+  doc["consumers"][0]["config"] = {{"share.acknowledgement.mode", "implicit"}, {"metrics.num.samples", 2}};
+  dir.write("scenario.json", doc.dump());
+  ScenarioExtras x;
+  const WorldSpec s = load_scenario(dir.path / "scenario.json", {}, &x);
+  CHECK(s.fetcher_config.num_replica_fetchers == 4);  // the modelled key in the same file still takes effect
+  CHECK(x.warnings.size() == broker_keys.size() + 2 + 1 + 2);
+  for (const std::string& k : broker_keys) {
+    INFO(k);
+    const auto it = std::find_if(x.warnings.begin(), x.warnings.end(),
+                                 [&](const std::string& w) { return w.find("/" + k + ": ") != std::string::npos; });
+    REQUIRE(it != x.warnings.end());
+    CHECK(it->find("not modelled") != std::string::npos);
+  }
+
+  // A misspelt name is still an error, with the real one suggested; a name 4.0 removed (ZooKeeper, KIP-500) is
+  // unknown too.
+  json d = base();
+  d["cluster"]["config"] = {{"num.replica.fetcher", 2}};
+  expect_error(d, "/cluster/config/num.replica.fetcher", "num.replica.fetchers");
+  d = base();
+  d["cluster"]["config"] = {{"zookeeper.connect", "localhost:2181"}};
+  CHECK(error_of(d).pointer() == "/cluster/config/zookeeper.connect");
 }
 
 TEST_CASE("properties files: a pasted producer.properties and consumer.properties") {
