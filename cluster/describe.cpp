@@ -94,7 +94,8 @@ nlohmann::json kafka_default_json(const ConfigSpec& spec) {
   return nlohmann::json::parse(spec.kafka_default, nullptr, /*allow_exceptions=*/false);
 }
 
-// The topic's configs whose effective value differs from Kafka's default, sorted by name.
+// The configs kafka-topics.sh lists (TopicCommand: every entry whose source is not DEFAULT_CONFIG), sorted by name:
+// the topic's own overrides whatever their value, and the configs a broker setting changed from Kafka's default.
 std::string non_default_configs(const TopicSpec& topic, const WorldSpec& spec) {
   std::map<std::string, std::string> shown;
   for (const auto& entry : topic_config_table()) {
@@ -103,7 +104,8 @@ std::string non_default_configs(const TopicSpec& topic, const WorldSpec& spec) {
     nlohmann::json value = config_value_to_json(entry.spec, entry.get(topic.config));
     // No topic override means the broker's min.insync.replicas, which the tool shows as a broker config.
     if (name == "min.insync.replicas") value = topic.config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
-    if (value != kafka_default_json(entry.spec)) shown[name] = config_text(value);
+    const bool overridden = std::find(topic.overrides.begin(), topic.overrides.end(), name) != topic.overrides.end();
+    if (overridden || value != kafka_default_json(entry.spec)) shown[name] = config_text(value);
   }
   std::string out;
   for (const auto& [name, value] : shown) {

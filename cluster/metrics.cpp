@@ -33,6 +33,7 @@ const char* request_kind_name(RequestKind kind) {
     case RequestKind::find_coordinator: return "FindCoordinator";
     case RequestKind::offset_commit: return "OffsetCommit";
     case RequestKind::list_offsets: return "ListOffsets";
+    case RequestKind::offset_fetch: return "OffsetFetch";
   }
   KS_ASSERT_MSG(false, "unknown request kind");
   return "";

@@ -501,7 +501,7 @@ class Loader {
     if (const json* v = find(t, "config")) {
       if (!v->is_object()) fail(join(pointer, "config"), "a JSON object of topic configs", shown(*v));
       ConfigSource src{v, {}, file_, join(pointer, "config")};
-      apply_configs(src, topic_config_table(), topic_ignored_prefixes(), "topic", topic.config);
+      topic.overrides = apply_configs(src, topic_config_table(), topic_ignored_prefixes(), "topic", topic.config);
     }
     const int32_t min_isr = topic.config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
     // Kafka accepts this, but every acks=all produce then fails with NOT_ENOUGH_REPLICAS (§3.6).

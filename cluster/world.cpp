@@ -34,6 +34,11 @@ void response_completed(RequestTimes& t, SimTime now) {
 // per thread. Without it such a thread would loop without simulated time passing.
 constexpr Duration kFailedSendGap = Duration::from_us(1);
 
+// A consumer's connection to its group coordinator: AbstractCoordinator names the coordinator node
+// Integer.MAX_VALUE - broker id "to allow separate connections for the coordinator", so OffsetFetch and OffsetCommit
+// never queue behind a fetch parked on the fetch connection.
+constexpr int32_t kCoordinatorChannel = 1;
+
 // The FailureCounts member a failed record is counted under.
 uint64_t FailureCounts::*failure_cause(kafka::RecordOutcome outcome) {
   switch (outcome) {
@@ -229,14 +234,17 @@ struct World::ConsumerClient {
   // (retriable errors) until default.api.timeout.ms after the call, `sync_commit_deadline`.
   std::optional<uint64_t> sync_commit;
   SimTime sync_commit_deadline;
-  // The group coordinator is found with FindCoordinator before the first commit (ConsumerCoordinator with a static
-  // assignment looks it up lazily); commits made meanwhile wait here.
+  // The group coordinator is found with FindCoordinator when the consumer starts (for its OffsetFetch) and again
+  // whenever a commit finds none known; commits made meanwhile wait here, and so does the start-up OffsetFetch.
   bool coordinator_lookup_in_flight = false;
+  bool offsets_wanted = false;
   uint64_t find_coordinator_requests = 0;
+  uint64_t offset_fetch_requests = 0;
   std::vector<kafka::OutgoingOffsetCommit> waiting_for_coordinator;
   sim::Rng least_loaded_rng{0};
   Wakeup wakeup;
-  std::vector<kafka::PartitionAssignment> assignment;  // its static assignment, handed to assign() at start_at
+  // Its static assignment, handed to assign() with the group's committed offsets once OffsetFetch has answered.
+  std::vector<kafka::PartitionAssignment> assignment;
   bool started = false;
   // Its fetches on the wire or at a broker, (correlation id, send time), oldest first: for fetch-latency. A fetch
   // whose response never comes would stay; the list keeps the newest kMaxFetchesTracked.
@@ -274,8 +282,10 @@ World::World(WorldSpec spec)
                                   ") when there are consumer groups, and offsets.topic.num.partitions at least 1");
     for (const auto& t : spec_.topics) KS_ASSERT_MSG(t.name != kafka::consumer_offsets_topic, "the topic is internal");
     offsets_topic_ = static_cast<int32_t>(spec_.topics.size());
+    // GroupCoordinatorService.groupMetadataTopicConfigs: the configs the coordinator creates the topic with.
     spec_.topics.push_back(TopicSpec{kafka::consumer_offsets_topic, spec_.offsets_topic_partitions,
-                                     spec_.offsets_topic_replication_factor, spec_.offsets_topic_config});
+                                     spec_.offsets_topic_replication_factor, spec_.offsets_topic_config,
+                                     {"cleanup.policy", "compression.type", "segment.bytes"}});
   }
   groups_reading_topic_.assign(spec_.topics.size(), 0);
   for (const auto& c : spec_.consumers) ++groups_reading_topic_[static_cast<size_t>(c.topic)];
@@ -484,21 +494,21 @@ void World::start_clients() {
       c->consumer = std::make_unique<kafka::KafkaConsumer>(config, md, engine_.now());
       c->least_loaded_rng = sim::Rng::stream(spec_.seed, "consumer/" + std::to_string(s) + "/" + std::to_string(i) +
                                                           "/least-loaded-node");
-      // Static assignment: partitions round-robin over the group's consumers, starting at offset 0 (the topic
-      // is empty when the run starts, so this equals auto.offset.reset=latest without a ListOffsets trip).
+      // Static assignment: partitions round-robin over the group's consumers. Their positions come from the
+      // group's committed offsets, else from auto.offset.reset (kafka-behaviour.md §5.7): the application's first
+      // poll() finds the coordinator and fetches the committed offsets (ConsumerCoordinator.
+      // initWithCommittedOffsetsIfNeeded) before it resets the other partitions with ListOffsets and fetches.
       std::vector<kafka::PartitionAssignment> assignment;
       for (int32_t p = static_cast<int32_t>(i); p < topic.partitions; p += static_cast<int32_t>(cs.count))
-        assignment.push_back({PartitionRef{cs.topic, p}, 0});
+        assignment.push_back({PartitionRef{cs.topic, p}, std::nullopt});
       c->assignment = std::move(assignment);
       ConsumerClient* client = c.get();
       consumers_.push_back(std::move(c));
       engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] {
-        kafka::ConsumerOutbox out;
         client->started = true;
-        client->consumer->assign(engine_.now(), client->assignment, out);
-        consumer_dispatch(*client, out);
+        client->offsets_wanted = true;
+        send_find_coordinator(*client);
       });
-      engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] { consumer_poll(*client); });
     }
   }
 }
@@ -1712,7 +1722,6 @@ void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit co
     if (!c.coordinator_lookup_in_flight) send_find_coordinator(c);
     return;
   }
-  constexpr int32_t kCoordinatorChannel = 1;
   Broker& b = *brokers_[static_cast<size_t>(commit.destination)];
   const int64_t bytes = kafka::wire_size_bytes(commit.request);
   handled_request(b, c.id, kCoordinatorChannel, bytes, spec_.cpu_costs.request_fixed_cost,
@@ -1723,6 +1732,10 @@ void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit co
                         cs.group.size(), spec_.topics[static_cast<size_t>(cs.topic)].name.size());
                     const auto records = static_cast<int32_t>(request.partitions.size());
                     coordinator_write(b, partition, records, record, [this, &b, &c, request](kafka::Errc error) {
+                      // The offsets are the group's once their records are committed in __consumer_offsets.
+                      if (error == kafka::Errc::none)
+                        for (const auto& p : request.partitions)
+                          group_offsets_[spec_.consumers[c.spec_index].group][p.partition] = p.committed_offset;
                       kafka::OffsetCommitResponse response;
                       response.correlation_id = request.correlation_id;
                       for (const auto& p : request.partitions) response.partitions.push_back({p.partition, error});
@@ -1868,6 +1881,7 @@ void World::send_find_coordinator(ConsumerClient& c) {
                            {"group", response.group_id},
                            {"coordinator", response.coordinator},
                            {"partition", kafka::offsets_partition_for(response.group_id, spec_.offsets_topic_partitions)}});
+        if (std::exchange(c.offsets_wanted, false)) send_offset_fetch(c, response.coordinator);
         std::vector<kafka::OutgoingOffsetCommit> waiting = std::move(c.waiting_for_coordinator);
         c.waiting_for_coordinator.clear();
         for (kafka::OutgoingOffsetCommit& commit : waiting) {
@@ -1875,6 +1889,54 @@ void World::send_find_coordinator(ConsumerClient& c) {
           send_offset_commit(c, std::move(commit));
         }
       });
+}
+
+// OffsetFetch (kafka-behaviour.md §5.7) for every assigned partition, on the coordinator connection. The coordinator
+// handles it like any request (muting, a network thread, an I/O thread for request_fixed_cost) and answers from the
+// group's committed offsets (require_stable: only offsets whose records are committed, group_offsets_); a group it
+// has never seen commit gets -1 for every partition.
+void World::send_offset_fetch(ConsumerClient& c, NodeId coordinator) {
+  kafka::OffsetFetchRequest request;
+  request.correlation_id = ++c.offset_fetch_requests;
+  request.client_id = c.id;
+  request.group_id = spec_.consumers[c.spec_index].group;
+  for (const kafka::PartitionAssignment& a : c.assignment) request.partitions.push_back(a.partition);
+  Broker& b = *brokers_[static_cast<size_t>(coordinator)];
+  answered_request(
+      b, c.id, kCoordinatorChannel, RequestKind::offset_fetch, kafka::wire_size_bytes(request),
+      spec_.cpu_costs.request_fixed_cost,
+      [this, request] {
+        kafka::OffsetFetchResponse response;
+        response.correlation_id = request.correlation_id;
+        const auto group = group_offsets_.find(request.group_id);
+        for (const PartitionRef& p : request.partitions) {
+          kafka::OffsetFetchPartitionResponse r;
+          r.partition = p;
+          if (group != group_offsets_.end()) {
+            const auto it = group->second.find(p);
+            if (it != group->second.end()) r.committed_offset = it->second;
+          }
+          response.partitions.push_back(r);
+        }
+        return response;
+      },
+      [this, &c](const kafka::OffsetFetchResponse& response) { offsets_fetched(c, response); });
+}
+
+// The committed offsets are in: partitions with one start there, the others wait for auto.offset.reset
+// (KafkaConsumer.assign, then the application's poll sends the ListOffsets and the fetches).
+void World::offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse& response) {
+  KS_ASSERT_EQ(response.error, kafka::Errc::none);
+  KS_ASSERT_EQ(response.partitions.size(), c.assignment.size());
+  for (size_t i = 0; i < c.assignment.size(); ++i) {
+    const kafka::OffsetFetchPartitionResponse& p = response.partitions[i];
+    KS_ASSERT(p.partition == c.assignment[i].partition);
+    if (p.committed_offset >= 0) c.assignment[i].committed_offset = p.committed_offset;
+  }
+  kafka::ConsumerOutbox out;
+  c.consumer->assign(engine_.now(), c.assignment, out);
+  consumer_dispatch(c, out);
+  consumer_poll(c);
 }
 
 void World::rearm_consumer(ConsumerClient& c) {
@@ -1966,12 +2028,15 @@ void World::sample() {
   for (auto& c : consumers_) {
     if (!c->started) {
       // Before the consumer starts there is no records-lag metric: its group's lag as kafka-consumer-groups shows
-      // it, the leader's high watermark minus the committed offset.
+      // it, the leader's high watermark minus the group's committed offset (none for a group that never committed).
+      const auto group = group_offsets_.find(spec_.consumers[c->spec_index].group);
+      if (group == group_offsets_.end()) continue;
       for (const kafka::PartitionAssignment& a : c->assignment) {
-        if (!a.committed_offset.has_value()) continue;
+        const auto committed = group->second.find(a.partition);
+        if (committed == group->second.end()) continue;
         for (uint32_t b = 0; b < spec_.brokers; ++b) {
           const kafka::Partition* p = partition(b, a.partition);
-          if (p != nullptr && p->is_leader()) lag += std::max<int64_t>(p->high_watermark() - *a.committed_offset, 0);
+          if (p != nullptr && p->is_leader()) lag += std::max<int64_t>(p->high_watermark() - committed->second, 0);
         }
       }
       continue;

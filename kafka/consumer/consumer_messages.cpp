@@ -14,6 +14,11 @@ constexpr int64_t list_offsets_partition_response_bytes = 48;  // + error, times
 constexpr int64_t offset_commit_fixed_bytes = 64;
 constexpr int64_t offset_commit_partition_request_bytes = 40;  // topic name + partition + offset + epoch + metadata
 constexpr int64_t offset_commit_partition_response_bytes = 30;
+// OffsetFetch v8+: the group id (compact string), a null member id, member epoch, RequireStable; per partition the
+// topic name's share and a partition index; answered with offset, leader epoch, empty metadata and error.
+constexpr int64_t offset_fetch_fixed_bytes = 12;
+constexpr int64_t offset_fetch_partition_request_bytes = 28;
+constexpr int64_t offset_fetch_partition_response_bytes = 44;
 
 int64_t count(std::size_t n) { return static_cast<int64_t>(n); }
 
@@ -44,6 +49,16 @@ int64_t wire_size_bytes(const OffsetCommitRequest& request) {
 
 int64_t wire_size_bytes(const OffsetCommitResponse& response) {
   return response_header_bytes + count(response.partitions.size()) * offset_commit_partition_response_bytes;
+}
+
+int64_t wire_size_bytes(const OffsetFetchRequest& request) {
+  return request_header_bytes + offset_fetch_fixed_bytes + count(request.group_id.size()) +
+         count(request.partitions.size()) * offset_fetch_partition_request_bytes;
+}
+
+int64_t wire_size_bytes(const OffsetFetchResponse& response) {
+  return response_header_bytes + offset_fetch_fixed_bytes +
+         count(response.partitions.size()) * offset_fetch_partition_response_bytes;
 }
 
 void validate(const ConsumerConfig& config) {

@@ -80,9 +80,11 @@ std::string joined(const std::vector<kafka::NodeId>& ids) {
 
 TEST_CASE("describe: topics, leaders, replicas and a full ISR as kafka-topics --describe prints them") {
   const fs::path dir = fresh_dir("describe-topics");
-  // A second topic, appended (index 1) but named to sort first, as the tool sorts topics by name.
+  // A second topic, appended (index 1) but named to sort first, as the tool sorts topics by name; it sets
+  // cleanup.policy to Kafka's default, which the tool still lists: it is the topic's own config.
   const Output out = describe("scenarios/quickstart.json --at 3s --set "
-                              "'/topics/-={\"name\": \"audit\", \"partitions\": 2, \"replication.factor\": 2}'",
+                              "'/topics/-={\"name\": \"audit\", \"partitions\": 2, \"replication.factor\": 2, "
+                              "\"config\": {\"cleanup.policy\": \"delete\"}}'",
                               dir);
   // The tool lists internal topics too (no --exclude-internal): the quickstart's consumer group makes the brokers
   // create __consumer_offsets (50 partitions, RF 3), after the scenario's topics.
@@ -105,9 +107,14 @@ TEST_CASE("describe: topics, leaders, replicas and a full ISR as kafka-topics --
     CHECK(f["PartitionCount"] == std::to_string(t.partitions));
     CHECK(f["ReplicationFactor"] == std::to_string(t.rf));
     // min.insync.replicas=2 is set on the cluster (and on events itself), so it is not Kafka's default of 1;
-    // __consumer_offsets is compacted with 100 MiB segments (GroupCoordinatorService.groupMetadataTopicConfigs).
+    // __consumer_offsets is created compacted, with the producer's codec and 100 MiB segments
+    // (GroupCoordinatorService.groupMetadataTopicConfigs): all three are its own configs, compression.type=producer
+    // too although it is Kafka's default. The tool lists every config whose source is not the default.
     if (t.name == "__consumer_offsets")
-      CHECK(f["Configs"] == "cleanup.policy=compact,min.insync.replicas=2,segment.bytes=104857600");
+      CHECK(f["Configs"] ==
+            "cleanup.policy=compact,compression.type=producer,min.insync.replicas=2,segment.bytes=104857600");
+    else if (t.name == "audit")
+      CHECK(f["Configs"] == "cleanup.policy=delete,min.insync.replicas=2");
     else
       CHECK(f["Configs"] == "min.insync.replicas=2");
     for (int p = 0; p < t.partitions; ++p) {

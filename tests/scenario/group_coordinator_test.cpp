@@ -119,32 +119,104 @@ TEST_CASE("group coordinator: each group commits to the leader of its __consumer
   }
 }
 
-TEST_CASE("group coordinator: FindCoordinator waits behind a fetch parked on the least-loaded broker's connection") {
-  // No producer: each of the consumer's three fetches (two partitions per broker) is parked for fetch.max.wait.ms.
-  // The first auto-commit (after 100 ms) needs the coordinator; every broker has a fetch in flight, so the
-  // least-loaded node is one with a parked fetch, and the broker reads the FindCoordinator only when that fetch
-  // has been answered (its connection is muted until then, kafka-behaviour.md §2.1): not before fetch.max.wait.ms.
-  for (const int64_t wait_ms : {300, 700}) {
-    CAPTURE(wait_ms);
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-    spec.duration = 2_s;
-    spec.warmup = 100_ms;
-    auto consumer = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
-    consumer.config.auto_commit_interval = 100_ms;
-    consumer.config.fetch_max_wait = sim::Duration::from_ms(wait_ms);
-    spec.consumers.push_back(consumer);
-    cluster::World world(spec);
-    world.run();
-    const auto found = found_by_group(world);
-    REQUIRE(found.count("my-group") == 1);
-    const double t = found.at("my-group").time_s;
-    // Parked at about 0.1 ms (the first fetch's two links), answered fetch.max.wait.ms later; then the lookup's
-    // own request and response: two more links each way and the broker's request costs.
-    const double request_costs =
-        (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
-    CHECK(t > wait_ms * 1e-3 + request_costs);
-    CHECK(t < wait_ms * 1e-3 + request_costs + 0.01);
+// The events of `type` for client `client` (client-0 is the first client host), in time order.
+std::vector<nlohmann::json> client_events(const cluster::World& world, const std::string& type, int64_t client) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : world.events())
+    if (e.at("type") == type && e.at("client").get<int64_t>() == client) out.push_back(e);
+  return out;
+}
+
+TEST_CASE("group coordinator: a starting consumer finds the coordinator, fetches committed offsets, then resets") {
+  // ConsumerCoordinator.initWithCommittedOffsetsIfNeeded (kafka-behaviour.md §5.7): the first poll() of a consumer
+  // whose partitions have no position looks the coordinator up, asks it for the group's committed offsets
+  // (OffsetFetch), and resets the partitions without one by auto.offset.reset (ListOffsets to each leader) before
+  // it fetches. A new group has none: with Kafka's default, latest, the consumer starts at each partition's high
+  // watermark and never sees what was produced before.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 2_s;
+  spec.warmup = 100_ms;
+  spec.producers.push_back(test::open_loop_producer(10'000, Acks::all, 1, 512));
+  auto consumer = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
+  consumer.start_at = 500_ms;
+  spec.consumers.push_back(consumer);
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  // One request and its response: two host links each way and the broker's costs for a request.
+  const auto nic = std::get<cluster::NicProfile>(
+      cluster::load_named_profile("nic-10gbe", cluster::bundled_profile_dir()).params);
+  const double round_trip_s = 4 * nic.link.latency.seconds_f() +
+                              (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
+  const auto found = found_by_group(world);
+  REQUIRE(found.count("my-group") == 1);
+  const double t_found = found.at("my-group").time_s;
+  CHECK(t_found >= 0.5 + round_trip_s);
+  CHECK(t_found < 0.5 + round_trip_s + 1e-3);
+  // Client-0 is the producer, client-1 the consumer. Every partition is reset, after OffsetFetch and ListOffsets:
+  // two more round trips.
+  const auto resets = client_events(world, "consumer_offset_reset", 1);
+  REQUIRE(resets.size() == 6);
+  int64_t reset_sum = 0;
+  for (const auto& r : resets) {
+    CHECK(r.at("time_s").get<double>() >= t_found + 2 * round_trip_s);
+    CHECK(r.at("time_s").get<double>() < t_found + 2 * round_trip_s + 2e-3);
+    reset_sum += r.at("offset").get<int64_t>();
   }
+  // The high watermarks then add up to what was acknowledged by about 0.5 s: 5,000 records, less those still in the
+  // 1 ms linger or replicating, more those sent in the few hundred microseconds of the lookups.
+  CHECK(reset_sum >= 5'000 - 6 * 10 - 30);
+  CHECK(reset_sum <= 5'000 + 30);
+  // Those records are never consumed by the group.
+  CHECK(s.records_consumed <= s.records_acked - static_cast<uint64_t>(reset_sum));
+  CHECK(s.records_consumed + 200 >= s.records_acked - static_cast<uint64_t>(reset_sum));
+  // The brokers' RequestMetrics: one OffsetFetch, at the coordinator.
+  CHECK(s.requests[static_cast<size_t>(cluster::RequestKind::offset_fetch)].count == 1);
+  CHECK(s.requests[static_cast<size_t>(cluster::RequestKind::list_offsets)].count >= 1);
+}
+
+TEST_CASE("group coordinator: a member that starts after its group has committed starts at the committed offsets") {
+  // Two consumers of one group, each assigned all six partitions (two entries of the scenario: a static
+  // assignment per entry). The first starts at 0 with a new group and auto-commits every 100 ms; the second starts
+  // at 1 s, when the group has committed offsets for every partition: OffsetFetch returns them and nothing is reset.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 2_s;
+  spec.warmup = 100_ms;
+  spec.producers.push_back(test::open_loop_producer(10'000, Acks::all, 1, 512));
+  auto first = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
+  first.config.auto_commit_interval = 100_ms;
+  auto second = first;
+  second.start_at = 1_s;
+  spec.consumers = {first, second};
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  // client-1 and client-2 are the consumers. A new group: the first resets every partition (to 0: nothing is
+  // acknowledged in the microseconds before); the second resets none.
+  const auto first_resets = client_events(world, "consumer_offset_reset", 1);
+  CHECK(first_resets.size() == 6);
+  CHECK(client_events(world, "consumer_offset_reset", 2).empty());
+  const auto consumers = world.consumers();
+  REQUIRE(consumers.size() == 2);
+  // The second consumer started at the group's committed offsets: at the end it has consumed from there on, so it
+  // ends where the first does (both read every partition to the head), having read less than the whole log.
+  for (int32_t p = 0; p < 6; ++p) {
+    CAPTURE(p);
+    const kafka::PartitionRef ref{0, p};
+    const auto a = consumers[0].consumer->position(ref);
+    const auto b = consumers[1].consumer->position(ref);
+    REQUIRE(a.has_value());
+    REQUIRE(b.has_value());
+    CHECK(std::llabs(*a - *b) <= 50);
+  }
+  // Both read what was produced after 1 s, only the first the first second (10,000 records at 10,000 a second):
+  // together twice the acknowledged records less those 10,000, plus what the second read again because the
+  // group's commits trail its first member by up to an auto-commit interval and a commit's linger (110 ms, 1,100
+  // records), less the few records each has not yet polled at the end.
+  const auto acked = static_cast<int64_t>(s.records_acked);
+  const auto consumed = static_cast<int64_t>(s.records_consumed);
+  CHECK(consumed >= 2 * acked - 10'000 - 300);
+  CHECK(consumed <= 2 * acked - 10'000 + 1'100);
 }
 
 TEST_CASE("group coordinator: __consumer_offsets needs as many brokers as its replication factor") {

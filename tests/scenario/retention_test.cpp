@@ -161,40 +161,34 @@ TEST_CASE("retention: the logs and the page cache stop growing; without retentio
   CHECK(with.timeseries().value(5, "broker0_log_mib") == ts.value(5, "broker0_log_mib"));
 }
 
-// Two consumers (two groups) start at 12 s from offset 0, which the check at 11 s deleted: their first fetch gets
-// OFFSET_OUT_OF_RANGE, and ListOffsets resets them to the log start (earliest) or to the high watermark
-// (latest, the default).
-TEST_CASE("retention: a consumer behind the log start gets OFFSET_OUT_OF_RANGE and resets by auto.offset.reset") {
+// Two new groups start at 12 s, after the check at 11 s deleted the log's first segments. Neither has a committed
+// offset (OffsetFetch finds none), so each resets by auto.offset.reset before its first fetch: ListOffsets answers
+// the log start (earliest) or the high watermark (latest, the default). No fetch is ever out of range.
+TEST_CASE("retention: a new group starting after deletions resets to the log start or the high watermark") {
   auto spec = retention_world(kRetentionMs);
   cluster::ConsumerSpec earliest;
+  earliest.group = "earliest";
   earliest.start_at = 12_s;
   earliest.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
   cluster::ConsumerSpec latest = earliest;
+  latest.group = "latest";
   latest.config.auto_offset_reset = kafka::AutoOffsetReset::latest;
   spec.consumers = {earliest, latest};
   cluster::World world(spec);
   const auto s = world.run();
 
-  const auto out_of_range = events_of(world, "consumer_offset_out_of_range");
+  CHECK(events_of(world, "consumer_offset_out_of_range").empty());
   const auto resets = events_of(world, "consumer_offset_reset");
-  REQUIRE(out_of_range.size() == 2);
   REQUIRE(resets.size() == 2);
-  for (const auto& e : out_of_range) {
-    CHECK(e.at("offset").get<int64_t>() == 0);
-    CHECK(e.at("time_s").get<double>() >= 12.0);
-    CHECK(e.at("time_s").get<double>() < 12.01);  // one fetch round trip
-  }
-  // The reset is ListOffsets' answer: it comes from the leader after the request and the response have each crossed
-  // the client's and the broker's links and the broker has spent a network thread's read, an I/O thread's handling
-  // and a network thread's response on it (kafka-behaviour.md §5.7).
+  // The reset is ListOffsets' answer, the third round trip of the consumer's start after FindCoordinator and
+  // OffsetFetch: each request and response crosses the client's and the broker's links, and the broker spends a
+  // network thread's read, an I/O thread's handling and a network thread's response on it (kafka-behaviour.md §5.7).
   const double round_trip_s =
       2 * (spec.client_nic.link.latency + spec.broker_hardware.nic.link.latency).seconds_f() +
       (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
   for (const auto& reset : resets) {
-    for (const auto& oor : out_of_range) {
-      if (oor.at("client") != reset.at("client")) continue;
-      CHECK(reset.at("time_s").get<double>() - oor.at("time_s").get<double>() >= round_trip_s);
-    }
+    CHECK(reset.at("time_s").get<double>() >= 12.0 + 3 * round_trip_s);
+    CHECK(reset.at("time_s").get<double>() < 12.01);
   }
   // Clients: client-0 is the producer, client-1 the earliest consumer, client-2 the latest one.
   for (const auto& e : resets) {
@@ -222,6 +216,57 @@ TEST_CASE("retention: a consumer behind the log start gets OFFSET_OUT_OF_RANGE a
   // are within a second of the head, and the batches deleted since a group last polled wait at most one check
   // interval (2 s): at most 2 s of batches (1050 x 2 / 11 = 191) remain.
   CHECK(world.batches_awaiting_consumers() <= static_cast<std::size_t>(2 * kRate / kRecordsPerBatch));
+}
+
+// A group that reads slower than the producer writes falls behind the log start: its consumer processes a record in
+// 2 ms (500 a second against the producer's 1050), so by about 10 s its position is older than retention.ms keeps.
+// Its next fetch below the log start gets OFFSET_OUT_OF_RANGE, and ListOffsets resets it by auto.offset.reset: to
+// the log start (earliest) or to the high watermark (latest).
+TEST_CASE("retention: a consumer behind the log start gets OFFSET_OUT_OF_RANGE and resets by auto.offset.reset") {
+  for (const auto policy : {kafka::AutoOffsetReset::earliest, kafka::AutoOffsetReset::latest}) {
+    const bool to_earliest = policy == kafka::AutoOffsetReset::earliest;
+    CAPTURE(to_earliest);
+    auto spec = retention_world(kRetentionMs);
+    cluster::ConsumerSpec slow;
+    slow.group = "slow";
+    slow.config.auto_offset_reset = policy;
+    slow.processing_time_per_record = 2_ms;
+    spec.consumers = {slow};
+    cluster::World world(spec);
+    world.run();
+    const auto out_of_range = events_of(world, "consumer_offset_out_of_range");
+    const auto resets = events_of(world, "consumer_offset_reset");
+    REQUIRE(!out_of_range.empty());
+    MESSAGE(out_of_range.size() << " out-of-range fetches, the first at " << out_of_range[0].at("time_s").get<double>()
+                                << " s, offset " << out_of_range[0].at("offset").get<int64_t>());
+    // The first reset is the new group's at the start, to offset 0 either way (nothing is acknowledged yet); each
+    // later one answers an out-of-range fetch.
+    REQUIRE(resets.size() == out_of_range.size() + 1);
+    CHECK(resets[0].at("offset").get<int64_t>() == 0);
+    const double round_trip_s =
+        2 * (spec.client_nic.link.latency + spec.broker_hardware.nic.link.latency).seconds_f() +
+        (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
+    for (size_t i = 0; i < out_of_range.size(); ++i) {
+      CAPTURE(i);
+      const auto& oor = out_of_range[i];
+      const auto& reset = resets[i + 1];
+      const double t = oor.at("time_s").get<double>();
+      // The log start then is the one the last retention check (at 1 s, 3 s, 5 s, ...) left; the fetch was below it.
+      const auto last_check_ms = static_cast<int64_t>(1000 + 2000 * std::floor((t - 1.0) / 2.0));
+      CHECK(oor.at("offset").get<int64_t>() < predicted_log_start(last_check_ms));
+      CHECK(t >= 9.0);  // the position is not older than retention.ms before about 10 s
+      CHECK(reset.at("time_s").get<double>() - t >= round_trip_s);
+      const int64_t offset = reset.at("offset").get<int64_t>();
+      if (to_earliest) {
+        CHECK(offset == predicted_log_start(last_check_ms));
+      } else {
+        // The HW at the reset: the records sent by then, less those lingering (10 ms) or replicating.
+        const auto sent = static_cast<int64_t>(reset.at("time_s").get<double>() * kRate);
+        CHECK(offset <= sent + 1);
+        CHECK(offset >= sent - 3 * kRecordsPerBatch);
+      }
+    }
+  }
 }
 
 // A consumer whose position retention keeps deleting (retention.ms = 0 deletes every fully replicated segment,

@@ -53,10 +53,11 @@ enum class RequestKind : uint8_t {
   find_coordinator = 4,  // a consumer's coordinator lookup
   offset_commit = 5,     // at the group coordinator
   list_offsets = 6,      // a consumer's offset reset
+  offset_fetch = 7,      // a consumer's committed offsets, at the group coordinator
 };
-inline constexpr size_t kRequestKinds = 7;
+inline constexpr size_t kRequestKinds = 8;
 // Kafka's metric tag: request=Produce, FetchConsumer, FetchFollower, InitProducerId, FindCoordinator, OffsetCommit,
-// ListOffsets.
+// ListOffsets, OffsetFetch.
 const char* request_kind_name(RequestKind kind);
 
 // SimTime::max() until it happens.

@@ -13,7 +13,7 @@
 //   topics [{name, partitions, replication.factor, config {topic configs}}]
 //   producers [{topic, count, workload {rate + arrival | closed_loop {threads}, record_size, keys}, config}]
 //   consumers [{group, topic, count, processing_time, start_at, config}]
-//                                                start_at: when the consumers start polling from offset 0
+//                                                start_at: when the consumers start polling (auto.offset.reset)
 //   faults []                                    not supported yet: must be empty
 // A producer's or consumer's "config" may be a string naming a .properties file relative to the scenario.
 //

@@ -45,6 +45,9 @@ struct TopicSpec {
   int32_t partitions = 1;
   int32_t replication_factor = 1;
   kafka::PartitionConfig config;
+  // The topic configs given at creation (its overrides, whatever their value), by name: Kafka stores them as the
+  // topic's own configs, and the tools list them (kafkasim describe). The resolved scenario writes every config.
+  std::vector<std::string> overrides;
 };
 
 struct ProducerSpec {
@@ -75,8 +78,9 @@ struct ConsumerSpec {
   kafka::ConsumerConfig config;
   sim::Duration processing_time_per_record;
   CommitAfterPoll commit = CommitAfterPoll::kNone;
-  // When the consumers start polling, from offset 0: a late start makes a consumer that is far behind the head
-  // of the log and reads old segments (from disk once the page cache has evicted them).
+  // When the consumers start polling, from the group's committed offsets or else by auto.offset.reset: a late
+  // start with "earliest" makes a consumer that is far behind the head of the log and reads old segments (from
+  // disk once the page cache has evicted them).
   sim::Duration start_at;
 };
 
@@ -367,6 +371,9 @@ class World {
   void coordinator_append(Broker& b, int32_t partition);
   void coordinator_settled(Broker& b, std::vector<kafka::CoordinatorWrites::Completion>& completions);
   void send_find_coordinator(ConsumerClient& c);
+  // A starting consumer's OffsetFetch to its coordinator; the answer assigns its partitions and lets it poll.
+  void send_offset_fetch(ConsumerClient& c, kafka::NodeId coordinator);
+  void offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse& response);
   // A fetch response reached consumer `c`: its fetch-latency and records per fetch.
   void consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response);
   void rearm_consumer(ConsumerClient& c);
@@ -442,6 +449,9 @@ class World {
   std::vector<kafka::RecordBatch> deleted_scratch_;  // reused by run_retention
   std::vector<int64_t> produce_leo_scratch_;          // reused by handle_produce: log end offsets before an append
   std::vector<int64_t> groups_reading_topic_;  // by topic index
+  // The group coordinators' committed offsets (what OffsetFetch answers): by group, the offset of each partition's
+  // latest OffsetCommit whose write the coordinator has settled without error.
+  std::map<std::string, std::map<kafka::PartitionRef, int64_t>> group_offsets_;
   uint64_t next_correlation_id_ = 1;
   uint64_t sampled_produce_requests_ = 0;  // ProduceRequests sent by all producers at the last sample
   uint64_t withdrawn_requests_ = 0;        // produce_requests_withdrawn()

@@ -39,10 +39,10 @@
 // fetch goes to a node while any of its fetchable partitions still has buffered data, since leaving a buffered
 // partition out of the request would drop it from the broker's session.
 //
-// Left out: consumer groups and rebalances (the seam is `assign`), OffsetFetch (the caller passes committed
-// offsets to `assign`), closing sessions on close(), read_committed filtering of
-// aborted transactions (§14.7), position validation after a leader change (KIP-320 OffsetsForLeaderEpoch),
-// fetch from follower (KIP-392), pause/resume, and the exponential growth of backoffs.
+// Left out: consumer groups and rebalances (the seam is `assign`), OffsetFetch (the cluster layer sends it
+// when the consumer starts and passes the committed offsets to `assign`), closing sessions on close(),
+// read_committed filtering of aborted transactions (§14.7), position validation after a leader change (KIP-320
+// OffsetsForLeaderEpoch), fetch from follower (KIP-392), pause/resume, and the exponential growth of backoffs.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
-// The consumer's requests besides Fetch: ListOffsets (ApiKey 2, used to reset a position by auto.offset.reset)
-// and OffsetCommit (ApiKey 8). They live here rather than in protocol.hpp because only the consumer sends them.
-// The partition leader answers ListOffsets (ReplicaManager::handle_list_offsets); the group coordinator that
-// would answer OffsetCommit is not simulated yet (the cluster layer acknowledges a commit after a round trip).
+// The consumer's requests besides Fetch: ListOffsets (ApiKey 2, used to reset a position by auto.offset.reset),
+// OffsetCommit (ApiKey 8), OffsetFetch (ApiKey 9) and FindCoordinator (ApiKey 10). They live here rather than in
+// protocol.hpp because only the consumer sends them. The partition leader answers ListOffsets
+// (ReplicaManager::handle_list_offsets); the cluster layer plays the group coordinator for the other three.
 // Field names follow Kafka's ListOffsetsRequest / OffsetCommitRequest schemas
 // (clients/src/main/resources/common/message/); only the fields the simulation needs are kept.
 #pragma once
@@ -78,7 +78,33 @@ struct OffsetCommitResponse {
   std::vector<OffsetCommitPartitionResponse> partitions;
 };
 
-// FindCoordinator (ApiKey 10, key type GROUP), sent to the least-loaded node before the first commit (§5.1).
+// ---- OffsetFetch (ApiKey 9) ----
+
+// A consumer whose assigned partitions have no position asks the group coordinator for the group's committed
+// offsets before it resets the others by auto.offset.reset (ConsumerCoordinator.initWithCommittedOffsetsIfNeeded,
+// §5.7). v8+ (one group, member id null and epoch -1 for a static assignment); RequireStable true (KIP-447).
+struct OffsetFetchRequest {
+  uint64_t correlation_id = 0;
+  NodeId client_id = 0;
+  std::string group_id;
+  std::vector<PartitionRef> partitions;
+  bool require_stable = true;
+};
+
+struct OffsetFetchPartitionResponse {
+  PartitionRef partition;
+  int64_t committed_offset = -1;  // -1: the group has no committed offset for it
+  int32_t committed_leader_epoch = -1;
+  Errc error = Errc::none;
+};
+
+struct OffsetFetchResponse {
+  uint64_t correlation_id = 0;
+  Errc error = Errc::none;  // the group-level error (COORDINATOR_LOAD_IN_PROGRESS, NOT_COORDINATOR, ...)
+  std::vector<OffsetFetchPartitionResponse> partitions;
+};
+
+// FindCoordinator (ApiKey 10, key type GROUP), sent to the least-loaded node when the consumer starts (§5.1).
 struct FindCoordinatorRequest {
   uint64_t correlation_id = 0;
   NodeId client_id = 0;
@@ -108,5 +134,7 @@ int64_t wire_size_bytes(const ListOffsetsRequest& request);
 int64_t wire_size_bytes(const ListOffsetsResponse& response);
 int64_t wire_size_bytes(const OffsetCommitRequest& request);
 int64_t wire_size_bytes(const OffsetCommitResponse& response);
+int64_t wire_size_bytes(const OffsetFetchRequest& request);
+int64_t wire_size_bytes(const OffsetFetchResponse& response);
 
 }  // namespace kafkasim::kafka
