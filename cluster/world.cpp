@@ -1686,6 +1686,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
                          {"error", std::string(kafka::to_string(e.error))}});
       continue;
     }
+    if (e.kind == kafka::ConsumerEventKind::offset_reset) skip_unread(e.partition, e.offset);
     const bool out_of_range =
         e.kind == kafka::ConsumerEventKind::fetch_error && e.error == kafka::Errc::offset_out_of_range;
     if (!out_of_range && e.kind != kafka::ConsumerEventKind::offset_reset) continue;
@@ -1923,6 +1924,29 @@ void World::send_offset_fetch(ConsumerClient& c, NodeId coordinator) {
       [this, &c](const kafka::OffsetFetchResponse& response) { offsets_fetched(c, response); });
 }
 
+void World::skip_unread(PartitionRef partition, int64_t offset) {
+  const kafka::Partition* leader = nullptr;
+  for (uint32_t b = 0; b < spec_.brokers && leader == nullptr; ++b) {
+    const kafka::Partition* p = this->partition(b, partition);
+    if (p != nullptr && p->is_leader()) leader = p;
+  }
+  if (leader == nullptr) return;
+  // Nothing below the position was polled by this group: at its start it has polled nothing, and a reset after an
+  // out-of-range fetch moves it from below the log start. Batches already forgotten (every group past them, or
+  // deleted unread) are no longer in sent_batches_.
+  for (const kafka::LogSegment& segment : leader->log().segments()) {
+    const kafka::SegmentBatches& batches = segment.batches();
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      const kafka::StoredBatch stored = batches[i];
+      if (stored.batch.base_offset >= offset) return;
+      const auto it = sent_batches_.find(stored.batch.tag);
+      if (it == sent_batches_.end()) continue;
+      it->second.reads_left -= std::min<int64_t>(stored.batch.record_count, offset - stored.batch.base_offset);
+      if (it->second.reads_left <= 0) sent_batches_.erase(it);
+    }
+  }
+}
+
 // The committed offsets are in: partitions with one start there, the others wait for auto.offset.reset
 // (KafkaConsumer.assign, then the application's poll sends the ListOffsets and the fetches).
 void World::offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse& response) {
@@ -1931,7 +1955,9 @@ void World::offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse&
   for (size_t i = 0; i < c.assignment.size(); ++i) {
     const kafka::OffsetFetchPartitionResponse& p = response.partitions[i];
     KS_ASSERT(p.partition == c.assignment[i].partition);
-    if (p.committed_offset >= 0) c.assignment[i].committed_offset = p.committed_offset;
+    if (p.committed_offset < 0) continue;
+    c.assignment[i].committed_offset = p.committed_offset;
+    skip_unread(p.partition, p.committed_offset);
   }
   kafka::ConsumerOutbox out;
   c.consumer->assign(engine_.now(), c.assignment, out);

@@ -374,6 +374,9 @@ class World {
   // A starting consumer's OffsetFetch to its coordinator; the answer assigns its partitions and lets it poll.
   void send_offset_fetch(ConsumerClient& c, kafka::NodeId coordinator);
   void offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse& response);
+  // A group's position on `partition` starts (or restarts after an out-of-range reset) at `offset`: it never polls
+  // the records of the leader's log below it, so they stop waiting for it in sent_batches_.
+  void skip_unread(kafka::PartitionRef partition, int64_t offset);
   // A fetch response reached consumer `c`: its fetch-latency and records per fetch.
   void consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response);
   void rearm_consumer(ConsumerClient& c);
