@@ -179,8 +179,9 @@ TEST_CASE("group coordinator: a starting consumer finds the coordinator, fetches
 }
 
 TEST_CASE("group coordinator: a member that starts after its group has committed starts at the committed offsets") {
-  // Two consumers of one group, each assigned all six partitions (two entries of the scenario: a static
-  // assignment per entry). The first starts at 0 with a new group and auto-commits every 100 ms; the second starts
+  // Two consumers of one group, each assigned all six partitions (two ConsumerSpecs of one group and topic, which
+  // the scenario loader refuses but the World takes: they stand for a member that joins, or a consumer that
+  // restarts, after the group has committed). The first starts at 0 with a new group and auto-commits every 100 ms; the second starts
   // at 1 s, when the group has committed offsets for every partition: OffsetFetch returns them and nothing is reset.
   auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
   spec.duration = 2_s;
