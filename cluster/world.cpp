@@ -506,6 +506,9 @@ void World::start_clients() {
       consumers_.push_back(std::move(c));
       engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] {
         client->started = true;
+        // A consumer without partitions has no position to initialise and needs no coordinator (updateFetchPositions
+        // looks the coordinator up only for partitions that lack a position).
+        if (client->assignment.empty()) return consumer_poll(*client);
         client->offsets_wanted = true;
         send_find_coordinator(*client);
       });

@@ -178,6 +178,24 @@ TEST_CASE("group coordinator: a starting consumer finds the coordinator, fetches
   CHECK(s.requests[static_cast<size_t>(cluster::RequestKind::list_offsets)].count >= 1);
 }
 
+TEST_CASE("group coordinator: a consumer without partitions never looks for the coordinator") {
+  // Eight consumers share six partitions round-robin: two get none. With nothing to initialise, their first poll
+  // needs no committed offsets and so no coordinator (ClassicKafkaConsumer.updateFetchPositions): six lookups and six
+  // OffsetFetches, not eight.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 1_s;
+  spec.warmup = sim::Duration::from_ns(1);
+  spec.producers.push_back(test::open_loop_producer(2'000, Acks::all, 1, 512));
+  auto group = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
+  group.count = 8;
+  spec.consumers.push_back(group);
+  cluster::World world(spec);
+  const auto s = world.run();
+  CHECK(found_by_group(world).at("my-group").count == 6);
+  CHECK(s.requests[static_cast<size_t>(cluster::RequestKind::offset_fetch)].count == 6);
+  CHECK(s.records_consumed > 0);
+}
+
 TEST_CASE("group coordinator: a member that starts after its group has committed starts at the committed offsets") {
   // Two consumers of one group, each assigned all six partitions (two ConsumerSpecs of one group and topic, which
   // the scenario loader refuses but the World takes: they stand for a member that joins, or a consumer that
