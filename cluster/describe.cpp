@@ -117,15 +117,6 @@ std::string non_default_configs(const TopicSpec& topic, const WorldSpec& spec) {
   return out;
 }
 
-// The replica that leads `ref`, or nullptr.
-const kafka::Partition* leader_replica(const World& world, PartitionRef ref) {
-  for (uint32_t b = 0; b < world.spec().brokers; ++b) {
-    const kafka::Partition* p = world.partition(b, ref);
-    if (p != nullptr && p->is_leader()) return p;
-  }
-  return nullptr;
-}
-
 std::string padded(const std::string& text, size_t width) {
   return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
 }
@@ -151,7 +142,7 @@ std::string describe_topics(const World& world) {
         << "\tConfigs: " << non_default_configs(topic, spec) << "\n";
     for (int32_t p = 0; p < topic.partitions; ++p) {
       const PartitionRef ref{static_cast<int32_t>(t), p};
-      const kafka::Partition* leader = leader_replica(world, ref);
+      const kafka::Partition* leader = world.leader_partition(ref);
       out << "\tTopic: " << topic.name << "\tPartition: " << p;
       if (leader == nullptr) {
         out << "\tLeader: none\tReplicas: \tIsr: ";
@@ -210,7 +201,7 @@ std::string describe_consumer_groups(const World& world, const std::vector<std::
         GroupRow row;
         row.topic = spec.topics[static_cast<size_t>(ref.topic)].name;
         row.partition = std::to_string(ref.partition);
-        const kafka::Partition* leader = leader_replica(world, ref);
+        const kafka::Partition* leader = world.leader_partition(ref);
         const std::optional<int64_t> committed = v->consumer->committed(ref);
         if (committed) row.current = std::to_string(*committed);
         if (leader != nullptr) row.log_end = std::to_string(leader->high_watermark());

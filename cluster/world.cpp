@@ -1928,11 +1928,7 @@ void World::send_offset_fetch(ConsumerClient& c, NodeId coordinator) {
 }
 
 void World::skip_unread(PartitionRef partition, int64_t offset) {
-  const kafka::Partition* leader = nullptr;
-  for (uint32_t b = 0; b < spec_.brokers && leader == nullptr; ++b) {
-    const kafka::Partition* p = this->partition(b, partition);
-    if (p != nullptr && p->is_leader()) leader = p;
-  }
+  const kafka::Partition* leader = leader_partition(partition);
   if (leader == nullptr) return;
   // Nothing below the position was polled by this group: at its start it has polled nothing, and a reset after an
   // out-of-range fetch moves it from below the log start. Batches already forgotten (every group past them, or
@@ -2063,10 +2059,8 @@ void World::sample() {
       for (const kafka::PartitionAssignment& a : c->assignment) {
         const auto committed = group->second.find(a.partition);
         if (committed == group->second.end()) continue;
-        for (uint32_t b = 0; b < spec_.brokers; ++b) {
-          const kafka::Partition* p = partition(b, a.partition);
-          if (p != nullptr && p->is_leader()) lag += std::max<int64_t>(p->high_watermark() - committed->second, 0);
-        }
+        if (const kafka::Partition* p = leader_partition(a.partition))
+          lag += std::max<int64_t>(p->high_watermark() - committed->second, 0);
       }
       continue;
     }
@@ -2104,6 +2098,14 @@ std::vector<uint32_t> World::connections_per_processor(uint32_t broker) const {
 const kafka::Partition* World::partition(uint32_t broker, PartitionRef ref) const {
   KS_ASSERT_LT(broker, brokers_.size());
   return brokers_[broker]->rm->partition(ref);
+}
+
+const kafka::Partition* World::leader_partition(PartitionRef ref) const {
+  for (uint32_t b = 0; b < spec_.brokers; ++b) {
+    const kafka::Partition* p = partition(b, ref);
+    if (p != nullptr && p->is_leader()) return p;
+  }
+  return nullptr;
 }
 
 std::vector<World::ConsumerView> World::consumers() const {

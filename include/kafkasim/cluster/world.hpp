@@ -254,6 +254,8 @@ class World {
   std::vector<uint32_t> connections_per_processor(uint32_t broker) const;
   // The partition's replica on `broker`, or null.
   const kafka::Partition* partition(uint32_t broker, kafka::PartitionRef ref) const;
+  // The replica that leads `ref` now, or nullptr when none does.
+  const kafka::Partition* leader_partition(kafka::PartitionRef ref) const;
   // The consumer clients in node-id order, read-only (`kafkasim describe` prints their offsets and lag).
   struct ConsumerView {
     kafka::NodeId node = -1;  // its host is "client-<node - brokers>"
