@@ -168,8 +168,9 @@ TEST_CASE("throughput never exceeds the bottleneck: one network thread binds at 
 
 // timeseries.csv reports each resource's utilisation over each sample interval, as iostat or sar would, not the
 // average since the start of the run. One broker (RF=1: no replication traffic) takes a producer's 20 MB/s on
-// its 1 GbE link; a consumer starts half-way, from offset 0, catches up and then reads at the producer's rate.
-// Before it starts the broker's NIC sends almost nothing; once it has caught up the NIC sends what it receives.
+// its 1 GbE link; a consumer of a new group starts half-way from offset 0 (earliest), catches up and then reads
+// at the producer's rate. Before it starts the broker's NIC sends almost nothing; once it has caught up the NIC
+// sends what it receives.
 TEST_CASE("time series: NIC utilisation over each interval, not since the start") {
   auto spec = test::small_cluster(1, "nvme-datacentre", "nic-1gbe", 1, 1, 1);
   spec.duration = 10_s;
