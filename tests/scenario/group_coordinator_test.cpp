@@ -41,6 +41,24 @@ std::map<std::string, Found> found_by_group(const cluster::World& world) {
   return out;
 }
 
+// Three brokers, one topic of six partitions (RF 3), and a producer of 10,000 records/s (acks=all, linger 1 ms) for
+// 2 s; the warm-up ends at 100 ms, before any consumer starts.
+cluster::WorldSpec producing_cluster() {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 2_s;
+  spec.warmup = 100_ms;
+  spec.producers.push_back(test::open_loop_producer(10'000, Acks::all, 1, 512));
+  return spec;
+}
+
+// The events of `type` for client `client` (client-0 is the first client host), in time order.
+std::vector<nlohmann::json> client_events(const cluster::World& world, const std::string& type, int64_t client) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : world.events())
+    if (e.at("type") == type && e.at("client").get<int64_t>() == client) out.push_back(e);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("group coordinator: each group commits to the leader of its __consumer_offsets partition") {
@@ -119,24 +137,13 @@ TEST_CASE("group coordinator: each group commits to the leader of its __consumer
   }
 }
 
-// The events of `type` for client `client` (client-0 is the first client host), in time order.
-std::vector<nlohmann::json> client_events(const cluster::World& world, const std::string& type, int64_t client) {
-  std::vector<nlohmann::json> out;
-  for (const auto& e : world.events())
-    if (e.at("type") == type && e.at("client").get<int64_t>() == client) out.push_back(e);
-  return out;
-}
-
 TEST_CASE("group coordinator: a starting consumer finds the coordinator, fetches committed offsets, then resets") {
   // ConsumerCoordinator.initWithCommittedOffsetsIfNeeded (kafka-behaviour.md §5.7): the first poll() of a consumer
   // whose partitions have no position looks the coordinator up, asks it for the group's committed offsets
   // (OffsetFetch), and resets the partitions without one by auto.offset.reset (ListOffsets to each leader) before
   // it fetches. A new group has none: with Kafka's default, latest, the consumer starts at each partition's high
   // watermark and never sees what was produced before.
-  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-  spec.duration = 2_s;
-  spec.warmup = 100_ms;
-  spec.producers.push_back(test::open_loop_producer(10'000, Acks::all, 1, 512));
+  auto spec = producing_cluster();
   auto consumer = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
   consumer.start_at = 500_ms;
   spec.consumers.push_back(consumer);
@@ -199,12 +206,10 @@ TEST_CASE("group coordinator: a consumer without partitions never looks for the 
 TEST_CASE("group coordinator: a member that starts after its group has committed starts at the committed offsets") {
   // Two consumers of one group, each assigned all six partitions (two ConsumerSpecs of one group and topic, which
   // the scenario loader refuses but the World takes: they stand for a member that joins, or a consumer that
-  // restarts, after the group has committed). The first starts at 0 with a new group and auto-commits every 100 ms; the second starts
-  // at 1 s, when the group has committed offsets for every partition: OffsetFetch returns them and nothing is reset.
-  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-  spec.duration = 2_s;
-  spec.warmup = 100_ms;
-  spec.producers.push_back(test::open_loop_producer(10'000, Acks::all, 1, 512));
+  // restarts, after the group has committed). The first starts at 0 with a new group and auto-commits every 100 ms;
+  // the second starts at 1 s, when the group has committed offsets for every partition: OffsetFetch returns them and
+  // nothing is reset.
+  auto spec = producing_cluster();
   auto first = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
   first.config.auto_commit_interval = 100_ms;
   auto second = first;
