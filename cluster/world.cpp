@@ -1689,6 +1689,18 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
                          {"error", std::string(kafka::to_string(e.error))}});
       continue;
     }
+    if (e.kind == kafka::ConsumerEventKind::no_offset_for_partition) {
+      // auto.offset.reset=none and no valid position: Kafka's poll() throws NoOffsetForPartitionException (a new
+      // group) or OffsetOutOfRangeException; the simulated application goes on without the partition.
+      events_.push_back({{"time_s", e.time.seconds_f()},
+                         {"type", "consumer_no_offset"},
+                         {"client", c.id - static_cast<NodeId>(spec_.brokers)},
+                         {"group", spec_.consumers[c.spec_index].group},
+                         {"topic", spec_.topics[static_cast<size_t>(e.partition.topic)].name},
+                         {"partition", e.partition.partition},
+                         {"offset", e.offset}});
+      continue;
+    }
     if (e.kind == kafka::ConsumerEventKind::offset_reset) skip_unread(e.partition, e.offset);
     const bool out_of_range =
         e.kind == kafka::ConsumerEventKind::fetch_error && e.error == kafka::Errc::offset_out_of_range;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -201,6 +202,30 @@ TEST_CASE("group coordinator: a consumer without partitions never looks for the 
   CHECK(found_by_group(world).at("my-group").count == 6);
   CHECK(s.requests[static_cast<size_t>(cluster::RequestKind::offset_fetch)].count == 6);
   CHECK(s.records_consumed > 0);
+}
+
+TEST_CASE("group coordinator: a new group with auto.offset.reset=none gets no position and reads nothing") {
+  // ConsumerCoordinator finds no committed offset and the policy is none: poll() throws
+  // NoOffsetForPartitionException for every partition (kafka-behaviour.md §5.7). events.jsonl says so per partition.
+  auto spec = producing_cluster();
+  auto consumer = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
+  consumer.config.auto_offset_reset = kafka::AutoOffsetReset::none;
+  consumer.start_at = 500_ms;
+  spec.consumers.push_back(consumer);
+  cluster::World world(spec);
+  const auto s = world.run();
+  const auto none = client_events(world, "consumer_no_offset", 1);
+  REQUIRE(none.size() == 6);
+  std::set<int64_t> partitions;
+  for (const auto& e : none) {
+    partitions.insert(e.at("partition").get<int64_t>());
+    CHECK(e.at("group") == "my-group");
+    CHECK(e.at("time_s").get<double>() > 0.5);  // after the OffsetFetch that found nothing
+  }
+  CHECK(partitions.size() == 6);
+  CHECK(client_events(world, "consumer_offset_reset", 1).empty());
+  CHECK(s.records_consumed == 0);
+  CHECK(s.requests[static_cast<size_t>(cluster::RequestKind::list_offsets)].count == 0);
 }
 
 TEST_CASE("group coordinator: a member that starts after its group has committed starts at the committed offsets") {
