@@ -1675,42 +1675,41 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
           consumer_dispatch(c, o);
         });
   }
-  // A position out of range (retention deleted it) and the reset that follows go to events.jsonl, and so does
-  // each partition of a failed offset commit (with the coordinator's error).
+  // A position out of range (retention deleted it) and the reset that follows go to events.jsonl, and so do a
+  // partition left without a position (auto.offset.reset=none) and each partition of a failed offset commit (with
+  // the coordinator's error).
+  const auto record_event = [&](const char* type, const kafka::ConsumerEvent& e, bool with_group) -> nlohmann::json& {
+    nlohmann::json event = {{"time_s", e.time.seconds_f()},
+                            {"type", type},
+                            {"client", c.id - static_cast<NodeId>(spec_.brokers)},
+                            {"topic", spec_.topics[static_cast<size_t>(e.partition.topic)].name},
+                            {"partition", e.partition.partition},
+                            {"offset", e.offset}};
+    if (with_group) event["group"] = spec_.consumers[c.spec_index].group;
+    events_.push_back(std::move(event));
+    return events_.back();
+  };
   for (const auto& e : out.events) {
-    if (e.kind == kafka::ConsumerEventKind::commit_failed) {
-      events_.push_back({{"time_s", e.time.seconds_f()},
-                         {"type", "offset_commit_failed"},
-                         {"client", c.id - static_cast<NodeId>(spec_.brokers)},
-                         {"group", spec_.consumers[c.spec_index].group},
-                         {"topic", spec_.topics[static_cast<size_t>(e.partition.topic)].name},
-                         {"partition", e.partition.partition},
-                         {"offset", e.offset},
-                         {"error", std::string(kafka::to_string(e.error))}});
-      continue;
+    switch (e.kind) {
+      case kafka::ConsumerEventKind::commit_failed:
+        record_event("offset_commit_failed", e, true)["error"] = std::string(kafka::to_string(e.error));
+        break;
+      case kafka::ConsumerEventKind::no_offset_for_partition:
+        // Kafka's poll() throws NoOffsetForPartitionException (a new group) or OffsetOutOfRangeException; the
+        // simulated application goes on without the partition.
+        record_event("consumer_no_offset", e, true);
+        break;
+      case kafka::ConsumerEventKind::offset_reset:
+        skip_unread(e.partition, e.offset);
+        record_event("consumer_offset_reset", e, false);
+        break;
+      case kafka::ConsumerEventKind::fetch_error:
+        if (e.error == kafka::Errc::offset_out_of_range) record_event("consumer_offset_out_of_range", e, false);
+        break;
+      case kafka::ConsumerEventKind::request_failed:
+      case kafka::ConsumerEventKind::commit_succeeded:
+        break;
     }
-    if (e.kind == kafka::ConsumerEventKind::no_offset_for_partition) {
-      // auto.offset.reset=none and no valid position: Kafka's poll() throws NoOffsetForPartitionException (a new
-      // group) or OffsetOutOfRangeException; the simulated application goes on without the partition.
-      events_.push_back({{"time_s", e.time.seconds_f()},
-                         {"type", "consumer_no_offset"},
-                         {"client", c.id - static_cast<NodeId>(spec_.brokers)},
-                         {"group", spec_.consumers[c.spec_index].group},
-                         {"topic", spec_.topics[static_cast<size_t>(e.partition.topic)].name},
-                         {"partition", e.partition.partition},
-                         {"offset", e.offset}});
-      continue;
-    }
-    if (e.kind == kafka::ConsumerEventKind::offset_reset) skip_unread(e.partition, e.offset);
-    const bool out_of_range =
-        e.kind == kafka::ConsumerEventKind::fetch_error && e.error == kafka::Errc::offset_out_of_range;
-    if (!out_of_range && e.kind != kafka::ConsumerEventKind::offset_reset) continue;
-    events_.push_back({{"time_s", e.time.seconds_f()},
-                       {"type", out_of_range ? "consumer_offset_out_of_range" : "consumer_offset_reset"},
-                       {"client", c.id - static_cast<NodeId>(spec_.brokers)},
-                       {"topic", spec_.topics[static_cast<size_t>(e.partition.topic)].name},
-                       {"partition", e.partition.partition},
-                       {"offset", e.offset}});
   }
   for (auto& commit : out.commits) send_offset_commit(c, std::move(commit));
   if (records > 0 && !c.processing) {
