@@ -629,8 +629,22 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .min_value = 0, .max_value = kLongMax / kMsNs, .field = "WorldSpec::retention_initial_delay"},
        +[](B& c, const ConfigValue& v) { c.log_initial_task_delay = v.duration; },
        +[](const B& c) { return duration_value(c.log_initial_task_delay); }},
-      ignored<B>("log.flush.interval.ms"),
-      ignored<B>("log.flush.scheduler.interval.ms"),
+      // LogManager's "kafka-log-flusher" (kafka-behaviour.md §2.3 step 8): every log.flush.scheduler.interval.ms it
+      // fsyncs the logs whose last flush is at least flush.ms old. log.flush.interval.ms (the topics' flush.ms
+      // default) is null in Kafka, which means the scheduler's interval (KafkaConfig.logFlushIntervalMs), so the
+      // scheduler's entry also sets it and comes first: an explicit log.flush.interval.ms, applied after, wins.
+      // Both are Kafka LONGs in milliseconds without a validator; a period <= 0 runs the task once (KafkaScheduler).
+      {{.name = "log.flush.scheduler.interval.ms", .type = ConfigType::kLong, .kafka_default = "9223372036854775807",
+        .min_value = 0, .max_value = kLongMax, .field = "WorldSpec::log_flush_scheduler_interval_ms"},
+       +[](B& c, const ConfigValue& v) {
+         c.log_flush_scheduler_interval_ms = v.integer;
+         c.log_defaults.flush_ms = v.integer;
+       },
+       +[](const B& c) { return int_value(c.log_flush_scheduler_interval_ms); }},
+      {{.name = "log.flush.interval.ms", .type = ConfigType::kLong, .kafka_default = "9223372036854775807",
+        .min_value = 0, .max_value = kLongMax, .field = "LogConfig::flush_ms (Kafka: null = log.flush.scheduler.interval.ms)"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.flush_ms = v.integer; },
+       +[](const B& c) { return int_value(c.log_defaults.flush_ms); }},
       ignored<B>("log.preallocate"),
       ignored<B>("log.message.timestamp.type"),
       ignored<B>("log.cleaner.enable"),
@@ -869,6 +883,11 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
         .min_value = 1, .max_value = kLongMax, .field = "LogConfig::flush_messages"},
        +[](T& c, const ConfigValue& v) { c.log.flush_messages = v.integer; },
        +[](const T& c) { return int_value(c.log.flush_messages); }},
+      // LogConfig: LONG, atLeast(0); checked by the broker's log flusher (log.flush.scheduler.interval.ms).
+      {{.name = "flush.ms", .type = ConfigType::kLong, .kafka_default = "9223372036854775807", .min_value = 0,
+        .max_value = kLongMax, .field = "LogConfig::flush_ms"},
+       +[](T& c, const ConfigValue& v) { c.log.flush_ms = v.integer; },
+       +[](const T& c) { return int_value(c.log.flush_ms); }},
       {{.name = "file.delete.delay.ms", .type = ConfigType::kDurationMs, .kafka_default = "60000", .min_value = 0,
         .max_value = kLongMax / kMsNs, .field = "LogConfig::file_delete_delay_ms"},
        +[](T& c, const ConfigValue& v) { c.log.file_delete_delay_ms = whole_ms(v); },
@@ -892,7 +911,6 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
       ignored<T>("message.timestamp.before.max.ms"),
       ignored<T>("message.timestamp.after.max.ms"),
       ignored<T>("preallocate"),
-      ignored<T>("flush.ms"),
       ignored<T>("min.compaction.lag.ms"),
       ignored<T>("max.compaction.lag.ms"),
       ignored<T>("min.cleanable.dirty.ratio"),

@@ -229,16 +229,32 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
 
 void LogStorage::flush_in_background(BackgroundFlush flush) {
   KS_ASSERT(!flush.files.empty());
-  if (background_running_ < background_threads_) {
-    start_background_flush(std::make_shared<BackgroundFlush>(std::move(flush)));
-    return;
-  }
-  background_waiting_.push_back(std::move(flush));
+  on_background_thread([this, f = std::make_shared<BackgroundFlush>(std::move(flush))] { continue_background_flush(f, 0); });
 }
 
-void LogStorage::start_background_flush(std::shared_ptr<BackgroundFlush> flush) {
-  ++background_running_;
-  continue_background_flush(std::move(flush), 0);
+void LogStorage::run_on_background_thread(std::function<void(std::function<void()> release)> task) {
+  on_background_thread([this, task = std::move(task)] { task([this] { release_background_thread(); }); });
+}
+
+void LogStorage::on_background_thread(std::function<void()> start) {
+  if (background_running_ < background_threads_) {
+    ++background_running_;
+    start();
+    return;
+  }
+  background_waiting_.push_back(std::move(start));
+}
+
+void LogStorage::release_background_thread() {
+  // The task is done: its thread takes the next waiting task.
+  KS_ASSERT_GT(background_running_, 0u);
+  --background_running_;
+  if (!background_waiting_.empty() && background_running_ < background_threads_) {
+    std::function<void()> start = std::move(background_waiting_.front());
+    background_waiting_.pop_front();
+    ++background_running_;
+    start();
+  }
 }
 
 void LogStorage::continue_background_flush(std::shared_ptr<BackgroundFlush> flush, size_t next) {
@@ -255,14 +271,7 @@ void LogStorage::continue_background_flush(std::shared_ptr<BackgroundFlush> flus
     });
     return;
   }
-  // The task is done: its thread takes the next waiting task.
-  KS_ASSERT_GT(background_running_, 0u);
-  --background_running_;
-  if (!background_waiting_.empty() && background_running_ < background_threads_) {
-    BackgroundFlush waiting = std::move(background_waiting_.front());
-    background_waiting_.pop_front();
-    start_background_flush(std::make_shared<BackgroundFlush>(std::move(waiting)));
-  }
+  release_background_thread();
 }
 
 void LogStorage::fsync_done(uint32_t log_id, int64_t flush_offset, models::IoStatus status) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -140,6 +141,19 @@ class Loader {
   void warn(const std::string& file, const std::string& pointer, const std::string& message) {
     x_.warnings.push_back((file.empty() ? std::string("<input>") : file) + ": at " +
                           (pointer.empty() ? std::string("/") : pointer) + ": " + message);
+  }
+
+  // A flush.ms below Long.MAX is only ever checked by LogManager's log flusher, which runs every
+  // log.flush.scheduler.interval.ms: at Kafka's default (Long.MAX) it runs once, which a user setting flush.ms
+  // rarely means.
+  void warn_flush_ms_unchecked(int64_t flush_ms, int64_t scheduler_interval_ms, const std::string& pointer) {
+    constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+    if (flush_ms == kNever || scheduler_interval_ms != kNever) return;
+    warn(file_, pointer,
+         "flush.ms " + std::to_string(flush_ms) +
+             " is checked only by the broker's log flusher, which runs every log.flush.scheduler.interval.ms "
+             "(Long.MAX here: once, log.initial.task.delay.ms after start); set log.flush.scheduler.interval.ms "
+             "for periodic flushes");
   }
 
   static const json* find(const json& obj, const std::string& key) {
@@ -453,6 +467,9 @@ class Loader {
     spec.background_threads = s.background_threads;
     spec.retention_initial_delay = s.log_initial_task_delay;
     spec.retention_check_interval = s.log_retention_check_interval;
+    spec.log_flush_scheduler_interval_ms = s.log_flush_scheduler_interval_ms;
+    warn_flush_ms_unchecked(s.log_defaults.flush_ms, s.log_flush_scheduler_interval_ms,
+                            "/cluster/config/log.flush.interval.ms");
     x_.broker_log_defaults = s.log_defaults;
     x_.default_replication_factor = s.default_replication_factor;
     x_.num_partitions = s.num_partitions;
@@ -511,6 +528,9 @@ class Loader {
                std::to_string(topic.replication_factor) + "): acks=all produces will fail with NOT_ENOUGH_REPLICAS");
     if (!topic.config.log.cleanup_policy_delete)
       warn(file_, join(join(pointer, "config"), "cleanup.policy"), "log compaction is not modelled: this topic never deletes");
+    if (std::find(topic.overrides.begin(), topic.overrides.end(), "flush.ms") != topic.overrides.end())
+      warn_flush_ms_unchecked(topic.config.log.flush_ms, spec.log_flush_scheduler_interval_ms,
+                              join(join(pointer, "config"), "flush.ms"));
     spec.topics.push_back(std::move(topic));
   }
 
@@ -1035,6 +1055,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.background_threads = spec.background_threads;
   s.log_initial_task_delay = spec.retention_initial_delay;
   s.log_retention_check_interval = spec.retention_check_interval;
+  s.log_flush_scheduler_interval_ms = spec.log_flush_scheduler_interval_ms;
   s.log_defaults = extras.broker_log_defaults;
   s.default_replication_factor = extras.default_replication_factor;
   s.num_partitions = extras.num_partitions;

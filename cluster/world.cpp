@@ -296,6 +296,15 @@ World::World(WorldSpec spec)
   KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
   for (auto& b : brokers_)
     engine_.schedule_at(SimTime::zero() + spec_.retention_initial_delay, [this, &b = *b] { run_retention(b); });
+  // The log flusher can fsync nothing while every log's flush.ms is Long.MAX (Kafka's default): its runs are then
+  // left out, which changes no outcome.
+  const bool flush_ms_set = std::any_of(spec_.topics.begin(), spec_.topics.end(), [](const TopicSpec& t) {
+    return t.config.log.flush_ms != std::numeric_limits<int64_t>::max();
+  });
+  if (flush_ms_set) {
+    const SimTime first = SimTime::zero() + spec_.retention_initial_delay;
+    for (auto& b : brokers_) engine_.schedule_at(first, [this, &b = *b, first] { run_log_flusher(b, first); });
+  }
 }
 
 World::~World() = default;
@@ -352,9 +361,9 @@ void World::build_topology() {
                                                 "broker/" + std::to_string(b));
     broker->hw->storage().set_background_threads(spec_.background_threads);
     // A completed flush advances the log's recovery point, so the next one starts from there.
-    broker->hw->storage().set_flush_listener([b = broker.get()](uint32_t log_id, int64_t flush_offset) {
+    broker->hw->storage().set_flush_listener([this, b = broker.get()](uint32_t log_id, int64_t flush_offset) {
       KS_ASSERT_LT(log_id, b->log_partitions.size());
-      b->rm->on_flush_completed(b->log_partitions[log_id], flush_offset);
+      b->rm->on_flush_completed(b->log_partitions[log_id], flush_offset, engine_.now());
     });
     broker->network_pool = broker->hw->cpu().pool("network");
     broker->processors = std::vector<Processor>(spec_.num_network_threads);  // never resized: Processor is not copyable
@@ -1054,6 +1063,48 @@ void World::run_retention(Broker& b) {
   if (!ops.empty()) b.hw->storage().execute(std::move(ops), [](models::IoStatus) {});
   forget_unreadable_batches();
   engine_.schedule_after(spec_.retention_check_interval, [this, &b] { run_retention(b); });
+}
+
+// LogManager's "kafka-log-flusher" (kafka-behaviour.md §2.3 step 8): KafkaScheduler.schedule("kafka-log-flusher",
+// flushDirtyLogs, log.initial.task.delay.ms, log.flush.scheduler.interval.ms) runs it at a fixed rate on one of the
+// background.threads, which it holds for the whole run. flushDirtyLogs walks the broker's logs (currentLogs.toList:
+// a snapshot; leaders and followers alike, here in (topic, partition) order [A: Kafka's map has its own order]) and
+// fsyncs, one log after the other on that thread, each whose last flush is at least its flush.ms old
+// (Log::flush_if_due). A run that outlasts the period delays the next, which then starts as soon as it ends
+// (ScheduledThreadPoolExecutor.scheduleAtFixedRate: runs never overlap). The thread's CPU is not charged [A].
+struct World::LogFlusherRun {
+  std::vector<kafka::PartitionRef> logs;
+  size_t next = 0;
+  SimTime scheduled;
+  std::function<void()> release;
+};
+
+void World::run_log_flusher(Broker& b, SimTime scheduled) {
+  b.hw->storage().run_on_background_thread([this, &b, scheduled](std::function<void()> release) {
+    auto run = std::make_shared<LogFlusherRun>();
+    run->logs.reserve(b.rm->partitions().size());
+    for (const auto& [ref, p] : b.rm->partitions()) run->logs.push_back(ref);
+    run->scheduled = scheduled;
+    run->release = std::move(release);
+    continue_log_flusher(b, run);
+  });
+}
+
+void World::continue_log_flusher(Broker& b, const std::shared_ptr<LogFlusherRun>& run) {
+  while (run->next < run->logs.size()) {
+    const kafka::PartitionRef ref = run->logs[run->next++];
+    kafka::StorageOps ops;
+    if (!b.rm->flush_log_if_due(ref, engine_.now(), ops)) continue;
+    // The flush listener advances the log's recovery point as its fsyncs complete; the walk goes on after them.
+    b.hw->storage().execute(std::move(ops), [this, &b, run](models::IoStatus) { continue_log_flusher(b, run); });
+    return;
+  }
+  run->release();
+  // KafkaScheduler: a period <= 0 schedules the task once; a period too long to come round is the same.
+  const int64_t period_ms = spec_.log_flush_scheduler_interval_ms;
+  if (period_ms <= 0 || period_ms >= (SimTime::max().ns() - run->scheduled.ns()) / 1'000'000) return;
+  const SimTime next = run->scheduled + Duration::from_ms(period_ms);
+  engine_.schedule_at(std::max(next, engine_.now()), [this, &b, next] { run_log_flusher(b, next); });
 }
 
 // A batch deleted from the leader's log can still be polled by a group whose position is at or below its last

@@ -487,10 +487,16 @@ const std::vector<FollowerApplyResult>& ReplicaManager::handle_follower_fetch_re
   return results;
 }
 
-void ReplicaManager::on_flush_completed(PartitionRef ref, int64_t flush_offset) {
+void ReplicaManager::on_flush_completed(PartitionRef ref, int64_t flush_offset, sim::SimTime now) {
   Partition* p = partition(ref);
   KS_ASSERT(p != nullptr);
-  p->log().on_flush_completed(flush_offset);
+  p->log().on_flush_completed(flush_offset, now);
+}
+
+bool ReplicaManager::flush_log_if_due(PartitionRef ref, sim::SimTime now, StorageOps& out) {
+  Partition* p = partition(ref);
+  KS_ASSERT(p != nullptr);
+  return p->log().flush_if_due(now, out);
 }
 
 // ---- timers ----

@@ -28,7 +28,8 @@ Log::Log(const LogConfig& config, uint32_t log_id, int64_t log_start_offset, sim
       rng_(rng),
       log_start_offset_(log_start_offset),
       log_end_offset_(log_start_offset),
-      recovery_point_(log_start_offset) {
+      recovery_point_(log_start_offset),
+      last_flush_time_(now) {
   KS_ASSERT_GE(log_start_offset, 0);
   KS_ASSERT_GT(config.segment_bytes, 0);
   KS_ASSERT_LE(config.segment_bytes, std::numeric_limits<int32_t>::max());
@@ -37,6 +38,7 @@ Log::Log(const LogConfig& config, uint32_t log_id, int64_t log_start_offset, sim
   KS_ASSERT_GE(config.index_interval_bytes, 0);
   KS_ASSERT_GE(config.max_message_bytes, 0);  // 0: every batch is MESSAGE_TOO_LARGE
   KS_ASSERT_GT(config.flush_messages, 0);
+  KS_ASSERT_GE(config.flush_ms, 0);
   KS_ASSERT_GE(config.file_delete_delay_ms, 0);
   create_segment(log_start_offset, now, out);
 }
@@ -180,11 +182,24 @@ void Log::flush_range(int64_t from, int64_t up_to_offset_exclusive, StorageOps& 
     segments_[i].emit_fsync(up_to_offset_exclusive, out);
 }
 
-void Log::on_flush_completed(int64_t flush_offset) {
+bool Log::flush_if_due(sim::SimTime now, StorageOps& out) {
+  KS_ASSERT_GE(now, last_flush_time_);
+  // `time.milliseconds - log.lastFlushTime >= log.config.flushMs` on Kafka's millisecond clock, both instants
+  // truncated to whole milliseconds as time.milliseconds() reads them (it decides whether a flush that completed
+  // within a millisecond of a scheduler tick counts from that tick). flush.ms = Long.MAX cannot overflow.
+  if (now.ns() / 1'000'000 - last_flush_time_.ns() / 1'000'000 < config_.flush_ms) return false;
+  const std::size_t before = out.size();
+  flush(log_end_offset_, out);
+  return out.size() > before;
+}
+
+void Log::on_flush_completed(int64_t flush_offset, sim::SimTime now) {
   KS_ASSERT_GE(flush_offset, 0);
   // A truncation may have happened while the fsync ran; the recovery point never passes the LEO.
-  const auto advance = [this](int64_t offset) {
-    recovery_point_ = std::max(recovery_point_, std::min(offset, log_end_offset_));
+  const auto advance = [this, now](int64_t offset) {
+    const int64_t next = std::max(recovery_point_, std::min(offset, log_end_offset_));
+    if (next > recovery_point_) last_flush_time_ = std::max(last_flush_time_, now);
+    recovery_point_ = next;
   };
   const auto pending = roll_flushes_.find(flush_offset);
   if (pending == roll_flushes_.end()) {
@@ -419,6 +434,7 @@ void Log::truncate_fully_and_start_at(int64_t new_offset, sim::SimTime now, Stor
 RecoveryResult Log::recover_after_crash(std::span<const DurableSize> durable, sim::SimTime now, StorageOps& out) {
   RecoveryResult result;
   roll_flushes_.clear();  // the crash ended the scheduler's tasks
+  last_flush_time_ = now;  // the reloaded LocalLog starts its lastFlushedTime at the load
   std::size_t i = floor_segment(recovery_point_);
   if (i == segments_.size()) i = 0;
   // LogLoader.recoverLog: segments from the one holding the recovery point onwards were not known flushed.

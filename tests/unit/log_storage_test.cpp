@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -284,7 +285,7 @@ TEST_CASE("log storage: a completed roll flush advances the recovery point, so e
   kafka::Log& log = *opened;
   f.storage.set_flush_listener([&](uint32_t log_id, int64_t flush_offset) {
     CHECK(log_id == 9);
-    log.on_flush_completed(flush_offset);
+    log.on_flush_completed(flush_offset, f.engine.now());
   });
   for (int roll = 1; roll <= 5; ++roll) {
     CAPTURE(roll);
@@ -305,7 +306,7 @@ TEST_CASE("log storage: a roll's flush is one task that fsyncs the segment's fil
   auto log_a = f.open_log(1, f.config, 1);
   auto log_b = f.open_log(2, f.config, 2);
   f.storage.set_flush_listener([&](uint32_t log_id, int64_t flush_offset) {
-    (log_id == 1 ? *log_a : *log_b).on_flush_completed(flush_offset);
+    (log_id == 1 ? *log_a : *log_b).on_flush_completed(flush_offset, f.engine.now());
   });
   kafka::StorageOps out;
   for (kafka::Log* log : {log_a.get(), log_b.get()}) append_and_roll(*log, f.engine.now(), out);
@@ -326,7 +327,7 @@ TEST_CASE("log storage: rolls while earlier roll flushes are still pending flush
   Fixture f;
   auto opened = f.open_log(4, f.config, 3);
   kafka::Log& log = *opened;
-  f.storage.set_flush_listener([&](uint32_t, int64_t flush_offset) { log.on_flush_completed(flush_offset); });
+  f.storage.set_flush_listener([&](uint32_t, int64_t flush_offset) { log.on_flush_completed(flush_offset, f.engine.now()); });
   kafka::StorageOps all;
   for (int roll = 1; roll <= 5; ++roll) {
     CAPTURE(roll);
@@ -357,7 +358,7 @@ TEST_CASE("log storage: a flush whose segment retention unlinks while an earlier
   f.storage.set_flush_listener([&](uint32_t log_id, int64_t flush_offset) {
     CHECK(log_id == 6);
     flushed.push_back(flush_offset);
-    log.on_flush_completed(flush_offset);
+    log.on_flush_completed(flush_offset, f.engine.now());
   });
   // Two rolls: segments 0 and 1 full and dirty (their roll flushes are dropped), segment 2 active.
   for (int rolls = 0; rolls < 2;) {
@@ -391,4 +392,39 @@ TEST_CASE("log storage: a flush whose segment retention unlinks while an earlier
   // The flush completed once, for its offset, and the recovery point reached it.
   CHECK(flushed == std::vector<int64_t>{log.log_end_offset()});
   CHECK(log.recovery_point() == log.log_end_offset());
+}
+
+TEST_CASE("log storage: a task on a background thread (the log flusher) holds it until it releases it") {
+  // KafkaScheduler runs "kafka-log-flusher" on one of its background.threads for the whole pass over the logs; a
+  // roll's flush-log task scheduled meanwhile waits for a free thread. With one thread: the flusher's task starts
+  // at once, the roll flush waits, and runs only once the flusher releases its thread.
+  Fixture f;
+  f.storage.set_background_threads(1);
+  auto log = f.open_log(1, f.config, 1);
+  f.storage.set_flush_listener(
+      [&](uint32_t, int64_t flush_offset) { log->on_flush_completed(flush_offset, f.engine.now()); });
+  std::function<void()> release;
+  f.storage.run_on_background_thread([&](std::function<void()> r) { release = std::move(r); });
+  REQUIRE(release);
+  kafka::StorageOps out;
+  append_and_roll(*log, f.engine.now(), out);
+  f.storage.execute(std::move(out), [](models::IoStatus) {});
+  CHECK(f.storage.background_flushes_waiting() == 1);
+  f.engine.run_until(f.engine.now() + 1_s);
+  CHECK(log->recovery_point() == 0);  // the roll flush never ran
+  release();
+  CHECK(f.storage.background_flushes_waiting() == 0);
+  f.engine.run_until(f.engine.now() + 1_s);
+  CHECK(log->recovery_point() == log->log_end_offset());
+  // A second task queued behind a running one starts when that one releases.
+  bool second_started = false;
+  f.storage.run_on_background_thread([&](std::function<void()> r) { release = std::move(r); });
+  f.storage.run_on_background_thread([&](std::function<void()> r) {
+    second_started = true;
+    r();
+  });
+  CHECK_FALSE(second_started);
+  release();
+  CHECK(second_started);
+  CHECK(f.storage.background_flushes_waiting() == 0);
 }

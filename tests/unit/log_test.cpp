@@ -159,7 +159,7 @@ TEST_CASE("segment.bytes: roll exactly when the next batch would make the segmen
   CHECK(count_ops(ops2, StorageOpKind::truncate, FileKind::offset_index) == 1);
   CHECK(count_ops(ops2, StorageOpKind::truncate, FileKind::time_index) == 1);
   CHECK(exact.recovery_point() == 0);
-  exact.on_flush_completed(4);
+  exact.on_flush_completed(4, SimTime::zero());
   CHECK(exact.recovery_point() == 4);
 }
 
@@ -488,7 +488,7 @@ TEST_CASE("crash recovery keeps the durable prefix at batch boundaries and drops
   // Seven 1000-byte batches: segments [0..2], [3..5], [6].
   for (int i = 0; i < 7; ++i) append_leader(log, 1, 1'000, SimTime::zero(), ops);
   // The flush scheduled at the first roll completed: offsets below 3 are durable.
-  log.on_flush_completed(3);
+  log.on_flush_completed(3, SimTime::zero());
   ops.clear();
   // The page cache kept only 1500 B of segment [3..5]: batch 3 (bytes 0..1000) survives, batch 4 is torn.
   const DurableSize durable[] = {{log.segments()[1].file_id(), 1'500}};
@@ -523,6 +523,67 @@ TEST_CASE("flush.messages forces an fsync once that many messages are unflushed"
   append_leader(log, 1, 100, SimTime::zero(), ops);  // LEO - recovery point = 3 >= 3
   REQUIRE(count_ops(ops, StorageOpKind::fsync, FileKind::log) == 1);
   CHECK(ops.back().flush_offset == 3);
+}
+
+TEST_CASE("flush.ms: the log flusher's check fsyncs a log whose last flush is at least flush.ms old") {
+  // LogManager.flushDirtyLogs: `time.milliseconds - log.lastFlushTime >= log.config.flushMs` then
+  // UnifiedLog.flush(false) up to the LEO; LocalLog.markFlushed moves lastFlushedTime only when the recovery
+  // point moves; a new LocalLog starts lastFlushedTime at its creation.
+  LogConfig cfg;
+  cfg.flush_ms = 1'000;
+  cfg.segment_bytes = 3'000;
+  StorageOps ops;
+  const SimTime created = SimTime::zero() + Duration::from_ms(500);
+  Log log(cfg, 1, 0, created, sim::Rng(1), ops);
+  ops.clear();
+  CHECK(log.last_flush_time() == created);
+  // Nothing appended yet: due at 1.5 s, but the recovery point is at the LEO, so there is nothing to fsync.
+  CHECK_FALSE(log.flush_if_due(created + Duration::from_ms(1'000), ops));
+  CHECK(ops.empty());
+  // Four 1000-byte batches: segments [0..2] (rolled: its flush is in the background) and [3].
+  for (int i = 0; i < 4; ++i) append_leader(log, 1, 1'000, created, ops);
+  ops.clear();
+  // 999.999999 ms after creation: not due.
+  CHECK_FALSE(log.flush_if_due(created + Duration::from_ns(999'999'999), ops));
+  CHECK(ops.empty());
+  // Exactly flush.ms: due. Both segments hold data above the recovery point (0): each is fsynced (.log and its two
+  // indexes), in line on the flusher's thread, tagged with the LEO.
+  const SimTime check = created + Duration::from_ms(1'000);
+  REQUIRE(log.flush_if_due(check, ops));
+  CHECK(count_ops(ops, StorageOpKind::fsync, FileKind::log) == 2);
+  CHECK(count_ops(ops, StorageOpKind::fsync_background, FileKind::log) == 0);
+  for (const StorageOp& op : ops) CHECK(op.flush_offset == 4);
+  CHECK(log.recovery_point() == 0);  // not before the fsyncs complete
+  CHECK(log.last_flush_time() == created);
+  const SimTime done = check + Duration::from_ms(7);
+  log.on_flush_completed(4, done);
+  CHECK(log.recovery_point() == 4);
+  CHECK(log.last_flush_time() == done);
+  // The next check counts from the completion: 999 ms after it, not due, even with new data.
+  append_leader(log, 1, 100, done, ops);
+  ops.clear();
+  CHECK_FALSE(log.flush_if_due(done + Duration::from_ms(999), ops));
+  REQUIRE(log.flush_if_due(done + Duration::from_ms(1'000), ops));
+  CHECK(count_ops(ops, StorageOpKind::fsync, FileKind::log) == 1);  // only the active segment holds new data
+  // A completion that does not move the recovery point (the roll flush of offset 3, late) leaves the time.
+  log.on_flush_completed(3, done + Duration::from_ms(1'500));
+  CHECK(log.last_flush_time() == done);
+  // Kafka's clock counts whole milliseconds: a flush completing 0.4 ms after the 3,000 ms mark counts as flushed at
+  // 3,000 ms, so the check at 4,000 ms is due although only 999.6 ms have passed; one completing at 5,001.2 ms
+  // (counted as 5,001) is not due at 6,000 ms.
+  const SimTime t3 = SimTime::zero() + Duration::from_us(3'000'400);
+  log.on_flush_completed(log.log_end_offset(), t3);
+  REQUIRE(log.last_flush_time() == t3);
+  append_leader(log, 1, 100, t3, ops);
+  ops.clear();
+  REQUIRE(log.flush_if_due(SimTime::zero() + Duration::from_ms(4'000), ops));
+  const SimTime t5 = SimTime::zero() + Duration::from_us(5'001'200);
+  log.on_flush_completed(log.log_end_offset(), t5);
+  append_leader(log, 1, 100, t5, ops);
+  ops.clear();
+  CHECK_FALSE(log.flush_if_due(SimTime::zero() + Duration::from_ms(6'000), ops));
+  CHECK(log.flush_if_due(SimTime::zero() + Duration::from_ms(6'001), ops));
+  log.check_invariants();
 }
 
 TEST_CASE("random operation sequences keep the log's invariants and read contract") {

@@ -653,6 +653,50 @@ TEST_CASE("warnings: accepted by Kafka but probably a mistake") {
   CHECK(s.producers[0].config.delivery_timeout == 200005_ms);
 }
 
+TEST_CASE("log flusher: log.flush.interval.ms defaults to the scheduler's interval; flush.ms alone warns") {
+  constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
+  // Kafka's defaults: the flusher runs once and no log is ever due.
+  json d = base();
+  ScenarioExtras x;
+  WorldSpec s = parse_scenario(d, "f.json", &x);
+  CHECK(s.log_flush_scheduler_interval_ms == kLongMax);
+  CHECK(s.topics[0].config.log.flush_ms == kLongMax);
+  // KafkaConfig.logFlushIntervalMs: null means log.flush.scheduler.interval.ms, for every topic without flush.ms.
+  d["cluster"]["config"] = {{"log.flush.scheduler.interval.ms", 1000}};
+  s = parse_scenario(d, "f.json", &x);
+  CHECK(s.log_flush_scheduler_interval_ms == 1000);
+  CHECK(s.topics[0].config.log.flush_ms == 1000);
+  CHECK(x.warnings.empty());
+  // An explicit log.flush.interval.ms wins, whichever key comes first in the file.
+  d["cluster"]["config"] = json::parse(R"({"log.flush.interval.ms": 5000, "log.flush.scheduler.interval.ms": 1000})");
+  CHECK(parse_scenario(d, "f.json", &x).topics[0].config.log.flush_ms == 5000);
+  d["cluster"]["config"] = json::parse(R"({"log.flush.scheduler.interval.ms": 1000, "log.flush.interval.ms": 5000})");
+  CHECK(parse_scenario(d, "f.json", &x).topics[0].config.log.flush_ms == 5000);
+  // The topic's own flush.ms wins over the broker default, and describe lists it as an override.
+  d["topics"][0]["config"] = {{"flush.ms", 2000}};
+  s = parse_scenario(d, "f.json", &x);
+  CHECK(s.topics[0].config.log.flush_ms == 2000);
+  CHECK(std::find(s.topics[0].overrides.begin(), s.topics[0].overrides.end(), "flush.ms") != s.topics[0].overrides.end());
+  CHECK(x.warnings.empty());
+  // flush.ms without a scheduler interval: accepted as Kafka does, with a warning that it is checked once.
+  d = base();
+  d["topics"][0]["config"] = {{"flush.ms", 1000}};
+  s = parse_scenario(d, "f.json", &x);
+  CHECK(s.topics[0].config.log.flush_ms == 1000);
+  REQUIRE(x.warnings.size() == 1);
+  CHECK(x.warnings[0].find("/topics/0/config/flush.ms") != std::string::npos);
+  CHECK(x.warnings[0].find("log.flush.scheduler.interval.ms") != std::string::npos);
+  d = base();
+  d["cluster"]["config"] = {{"log.flush.interval.ms", 1000}};
+  parse_scenario(d, "f.json", &x);
+  REQUIRE(x.warnings.size() == 1);
+  CHECK(x.warnings[0].find("/cluster/config/log.flush.interval.ms") != std::string::npos);
+  // A negative flush.ms is outside LogConfig's atLeast(0).
+  d = base();
+  d["topics"][0]["config"] = {{"flush.ms", -1}};
+  CHECK(error_of(d).pointer() == "/topics/0/config/flush.ms");
+}
+
 TEST_CASE("young_gc: on by default with eden = the CPU profile's young-gen share of jvm_heap; false turns it off") {
   json doc = base();
   doc["hardware"] = {{"broker", {{"ram", "32GiB"}, {"jvm_heap", "4GiB"}}}};

@@ -103,6 +103,9 @@ struct BrokerSettings {
   // every log.retention.check.interval.ms = 300000.
   sim::Duration log_initial_task_delay = sim::Duration::from_ms(30'000);
   sim::Duration log_retention_check_interval = sim::Duration::from_ms(300'000);
+  // LogManager's "kafka-log-flusher": after log.initial.task.delay.ms, then every log.flush.scheduler.interval.ms
+  // (Long.MAX: once).
+  int64_t log_flush_scheduler_interval_ms = INT64_MAX;
 };
 
 const std::vector<ConfigEntry<kafka::ProducerConfig>>& producer_config_table();

@@ -59,6 +59,10 @@ class LogStorage {
     background_threads_ = threads;
   }
   size_t background_flushes_waiting() const { return background_waiting_.size(); }
+  // Runs `task` on a kafka-scheduler thread once one is free (tasks start in the order they were submitted, roll
+  // flushes included); the thread stays taken until the task calls `release` (LogManager's "kafka-log-flusher"
+  // holds its thread for its whole pass over the logs).
+  void run_on_background_thread(std::function<void(std::function<void()> release)> task);
 
   // Called once every fsync an execute() tagged with the same (log, flush_offset) has completed without an
   // error: Log::on_flush_completed advances that log's recovery point (UnifiedLog.flush updates it after the
@@ -113,9 +117,11 @@ class LogStorage {
     int64_t flush_offset = -1;
   };
   void flush_in_background(BackgroundFlush flush);
-  void start_background_flush(std::shared_ptr<BackgroundFlush> flush);
   // Fsyncs flush->files[next] and goes on with the next file; after the last it frees the thread.
   void continue_background_flush(std::shared_ptr<BackgroundFlush> flush, size_t next);
+  // Runs `start` on a free scheduler thread now, or queues it until one is released.
+  void on_background_thread(std::function<void()> start);
+  void release_background_thread();
   // One tagged fsync of (log, flush_offset) completed (or was skipped: its file is gone).
   void fsync_done(uint32_t log_id, int64_t flush_offset, models::IoStatus status);
 
@@ -131,7 +137,7 @@ class LogStorage {
   uint64_t next_file_id_ = 1;
   uint32_t background_threads_ = 10;  // background.threads default
   uint32_t background_running_ = 0;
-  std::deque<BackgroundFlush> background_waiting_;
+  std::deque<std::function<void()>> background_waiting_;  // tasks waiting for a scheduler thread, in order
   struct PendingFlush {
     uint32_t outstanding = 0;
     bool failed = false;

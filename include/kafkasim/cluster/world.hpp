@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <nlohmann/json.hpp>
@@ -122,6 +123,10 @@ struct WorldSpec {
   // log.retention.check.interval.ms.
   sim::Duration retention_initial_delay = sim::Duration::from_ms(30'000);
   sim::Duration retention_check_interval = sim::Duration::from_ms(300'000);
+  // LogManager's "kafka-log-flusher" task, one per broker: log.initial.task.delay.ms (retention_initial_delay), then
+  // at a fixed rate of log.flush.scheduler.interval.ms, in Kafka's milliseconds: Long.MAX (the default) runs it once.
+  // Each run fsyncs the logs whose last flush is at least their flush.ms old (LogConfig::flush_ms).
+  int64_t log_flush_scheduler_interval_ms = std::numeric_limits<int64_t>::max();
   // __consumer_offsets (offsets.topic.num.partitions, offsets.topic.replication.factor): the controller places it
   // after the scenario's topics when there are consumer groups, and the leader of partition
   // abs(group.hashCode) % partitions is the group's coordinator (kafka-behaviour.md §5.1). The replication factor
@@ -320,6 +325,10 @@ class World {
   void poll_fetchers(Broker& b);
   void on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchResponse response);
   void run_retention(Broker& b);
+  // LogManager's "kafka-log-flusher" run due at `scheduled` (see world.cpp), and its walk over the broker's logs.
+  struct LogFlusherRun;
+  void run_log_flusher(Broker& b, sim::SimTime scheduled);
+  void continue_log_flusher(Broker& b, const std::shared_ptr<LogFlusherRun>& run);
   // Forgets the send times of batches deleted from their leader's log once no group can poll them any more.
   void forget_unreadable_batches();
 

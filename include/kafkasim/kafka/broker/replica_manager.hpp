@@ -89,7 +89,10 @@ class ReplicaManager {
                                       std::vector<RecordBatch>* deleted_batches);
 
   // An fsync tagged `flush_offset` of this partition's log completed (StorageOpKind::fsync).
-  void on_flush_completed(PartitionRef ref, int64_t flush_offset);
+  void on_flush_completed(PartitionRef ref, int64_t flush_offset, sim::SimTime now);
+  // LogManager.flushDirtyLogs for one replica's log (Log::flush_if_due): the cluster layer's log flusher calls it
+  // for each log in turn and waits for the fsyncs it returns before the next.
+  bool flush_log_if_due(PartitionRef ref, sim::SimTime now, StorageOps& out);
 
   sim::SimTime next_wakeup() const;
   // Expires parked produces (REQUEST_TIMED_OUT) and fetches (answered with whatever is readable), then runs

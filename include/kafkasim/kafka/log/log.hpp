@@ -132,8 +132,16 @@ class Log {
   // UnifiedLog.flush(offset, includingOffset=false): fsync every segment holding data below
   // `up_to_offset_exclusive` that is not yet known durable. A clean shutdown calls flush(LEO).
   void flush(int64_t up_to_offset_exclusive, StorageOps& out);
-  // The fsyncs tagged `flush_offset` completed: the recovery point advances (UnifiedLog.updateRecoveryPoint).
-  void on_flush_completed(int64_t flush_offset);
+  // The fsyncs tagged `flush_offset` completed at `now`: the recovery point advances (UnifiedLog.updateRecoveryPoint)
+  // and, when it moved, the log counts as flushed at `now` (LocalLog.markFlushed sets lastFlushedTime).
+  void on_flush_completed(int64_t flush_offset, sim::SimTime now);
+  // LogManager.flushDirtyLogs for this log: when at least flush.ms has passed since the last flush (or since the
+  // log was created or recovered), on Kafka's millisecond clock, UnifiedLog.flush(false) fsyncs everything up to
+  // the LEO that is not yet known durable. Returns whether it issued any fsync (none when the recovery point is at
+  // the LEO).
+  bool flush_if_due(sim::SimTime now, StorageOps& out);
+  // LocalLog.lastFlushTime: when the recovery point last advanced, or when the log was created or recovered.
+  sim::SimTime last_flush_time() const { return last_flush_time_; }
 
   // LogLoader.recoverLog after an unclean shutdown. `durable` gives, per `.log` file, how many bytes survived;
   // a file not listed survived whole. Segments below the recovery point are trusted (they were fsynced).
@@ -176,6 +184,7 @@ class Log {
   int64_t log_start_offset_;
   int64_t log_end_offset_;
   int64_t recovery_point_;
+  sim::SimTime last_flush_time_;
   // Flushes a roll scheduled in the background that have not completed, by flush offset, and whether each has
   // completed out of order (an earlier one still running): the recovery point advances through them in order.
   std::map<int64_t, bool> roll_flushes_;

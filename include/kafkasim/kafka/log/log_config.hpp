@@ -35,6 +35,10 @@ struct LogConfig {
   // `flush.messages` (broker `log.flush.interval.messages`): Long.MAX by default, so Kafka never fsyncs on the
   // produce path (§2.3 step 8).
   int64_t flush_messages = std::numeric_limits<int64_t>::max();
+  // `flush.ms` (broker `log.flush.interval.ms`, which defaults to `log.flush.scheduler.interval.ms`): LogManager's
+  // "kafka-log-flusher" task, run every log.flush.scheduler.interval.ms, fsyncs a log whose last flush is at
+  // least this old (§2.3 step 8). Long.MAX by default: never.
+  int64_t flush_ms = std::numeric_limits<int64_t>::max();
   // `file.delete.delay.ms` (broker `log.segment.delete.delay.ms`): a deleted segment's files are renamed
   // `.deleted` at once and removed after this delay.
   int64_t file_delete_delay_ms = 60'000;
