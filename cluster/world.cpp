@@ -771,7 +771,14 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
       // sent after an earlier copy was appended and read), whose count misses requests sent before it.
       if (sent.requests_unhandled > 0) --sent.requests_unhandled;
       const kafka::Partition* partition = b.rm->partition(request.partitions[i].partition);
-      if (partition != nullptr && partition->log_end_offset() != produce_leo_scratch_[i]) sent.appended = true;
+      if (partition != nullptr && partition->log_end_offset() != produce_leo_scratch_[i]) {
+        // A second copy in the log (a non-idempotent retry of a batch already appended): every group will poll, or
+        // skip, its records too, so its reads are counted as the first copy's were.
+        if (sent.appended)
+          sent.reads_left += groups_reading_topic_[static_cast<size_t>(request.partitions[i].partition.topic)] *
+                             static_cast<int64_t>(sent.intended.size());
+        sent.appended = true;
+      }
       // The producer gave up on it before this request, the last that could append it, was handled.
       if (sent.never_in_a_log()) sent_batches_.erase(it);
     }
@@ -1687,8 +1694,10 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   for (const auto& polled : out.polled) {
     for (const auto& range : polled.ranges) {
       records += range.record_count;
-      // A batch whose entry is gone was read by every group already: a duplicate (a retry the broker appended
-      // twice) is consumed but has no second latency sample.
+      // A batch whose entry is gone was read by every group already. A second copy of a batch (a retry the broker
+      // appended again) is counted when it is appended (handle_produce), or has an entry of its own when the retry
+      // was sent after every group had read the first; only a copy appended after every group read the first, by a
+      // retry sent before they had, is consumed without a latency sample.
       const auto it = sent_batches_.find(range.batch_tag);
       if (it == sent_batches_.end()) continue;
       SentBatch& sent = it->second;

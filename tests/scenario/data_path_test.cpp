@@ -509,6 +509,43 @@ TEST_CASE("idempotence: batches retried after request timeouts are de-duplicated
   CHECK(s.records_failed == 0);
 }
 
+TEST_CASE("duplicates: every group measures every copy of a batch the leader appended twice") {
+  // Retries without idempotence: a batch whose request timed out is sent again and the leader, which has no
+  // producer id to check, appends it a second time. Each of two groups polls every record in the logs, copies
+  // included, and each poll of a record is an end-to-end sample. When the send times were counted down once per
+  // group and batch, one group's read of the second copy used up the other group's share, which then lost its
+  // samples of that batch.
+  auto spec = request_timeout_cluster(/*retries_and_idempotence=*/true);
+  spec.producers.back().config.enable_idempotence = false;
+  spec.consumers.back().group = "first";
+  spec.consumers.back().config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+  // The second group starts a second late, from the earliest offset: the first copies it has to read are still
+  // unread by it when their retries are appended.
+  spec.consumers.push_back(spec.consumers.back());
+  spec.consumers.back().group = "second";
+  spec.consumers.back().start_at = 1_s;
+  cluster::World world(spec);
+  const auto s = world.run();
+  int64_t in_logs = 0;  // records below the leaders' high watermarks, duplicates included (no retention)
+  int64_t duplicated_batches = 0;  // batches a leader's log holds more than once
+  for (int32_t p = 0; p < 6; ++p)
+    for (uint32_t b = 0; b < 3; ++b) {
+      const kafka::Partition* replica = world.partition(b, {0, p});
+      if (replica == nullptr || !replica->is_leader()) continue;
+      in_logs += replica->high_watermark();
+      std::set<uint64_t> tags;
+      for (const kafka::LogSegment& segment : replica->log().segments())
+        for (std::size_t i = 0; i < segment.batches().size(); ++i)
+          if (!tags.insert(segment.batches()[i].batch.tag).second) ++duplicated_batches;
+    }
+  REQUIRE(s.record_retries > 0);
+  REQUIRE(duplicated_batches > 0);
+  // Both groups start at offset 0 (the first as the logs are empty, the second by earliest) and end at most
+  // ~100 ms behind.
+  CHECK(static_cast<int64_t>(s.records_consumed) <= 2 * in_logs);
+  CHECK(static_cast<int64_t>(s.records_consumed) + 2'000 >= 2 * in_logs);
+}
+
 TEST_CASE("a request retried after a request timeout goes on a new connection, not behind the closed one's") {
   // With max.in.flight.requests.per.connection = 1 a client never has two requests on one connection, so no request
   // can wait at the broker behind another of the same connection (Kafka's SocketServer mutes a channel while it
