@@ -14,7 +14,20 @@ struct LogStorage::Batch {
   bool waited = false;       // some operation completed from an event
   bool writes_issued = false;  // the first pass (writes and metadata operations) is done
   size_t throttled_writes = 0;  // writes of the first pass still held by dirty throttling
+  SegmentFlushTimer segment_flush;  // the in-line flush of the segment whose files it is fsyncing
 };
+
+void LogStorage::SegmentFlushTimer::file_started(kafka::FileKind kind, sim::SimTime now) {
+  if (kind != kafka::FileKind::log) return;
+  open = true;
+  start = now;
+}
+
+void LogStorage::SegmentFlushTimer::file_ended(kafka::FileKind kind, sim::SimTime now, sim::Histogram& times) {
+  if (kind != kafka::FileKind::time_index || !open) return;
+  open = false;
+  times.record((now - start).ns());
+}
 
 LogStorage::LogStorage(sim::Engine& engine, models::PageCache& cache, std::vector<models::BlockDevice*> disks)
     : engine_(engine), cache_(cache), disks_(std::move(disks)), next_offset_(disks_.size(), 0) {
@@ -146,11 +159,14 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
         case kafka::StorageOpKind::fsync_background: {
           // The scheduler's flush after a roll, waited for by nobody (UnifiedLog.roll): one task for the
           // consecutive fsyncs of the same (log, flush offset).
-          BackgroundFlush flush{{}, static_cast<uint32_t>(op.file_id.value >> 32), op.flush_offset};
+          BackgroundFlush flush;
+          flush.log_id = static_cast<uint32_t>(op.file_id.value >> 32);
+          flush.flush_offset = op.flush_offset;
           for (;;) {
             const kafka::StorageOp& f = batch->ops[i];
             if (f.flush_offset >= 0) ++pending_flushes_[{flush.log_id, f.flush_offset}].outstanding;
             flush.files.push_back(file_for(f));
+            flush.kinds.push_back(f.file_kind);
             const size_t following = i + 1;
             if (following == batch->ops.size()) break;
             const kafka::StorageOp& g = batch->ops[following];
@@ -196,6 +212,7 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
         const auto log_id = static_cast<uint32_t>(op.file_id.value >> 32);
         const int64_t flush_offset = op.flush_offset;
         const models::FileId* file = find_file(Key{op.file_id.value, static_cast<uint8_t>(op.file_kind)});
+        const kafka::FileKind kind = op.file_kind;
         if (file == nullptr) {
           // The segment was deleted by retention and unlinked (file.delete.delay.ms) while an earlier fsync of
           // this flush waited for the disk. In Kafka the flush (flush.messages) runs under the log's lock, so it
@@ -203,11 +220,14 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
           // flush, the file is skipped and counts as flushed.
           KS_ASSERT_MSG(logs_.count(log_id) != 0, "fsync of a log that was never assigned");
           if (flush_offset >= 0) fsync_done(log_id, flush_offset, models::IoStatus::kOk);
+          batch->segment_flush.file_ended(kind, engine_.now(), segment_flush_times_);
           continue;
         }
-        cache_.fsync(*file, [this, batch, log_id, flush_offset](models::IoStatus s) {
+        batch->segment_flush.file_started(kind, engine_.now());
+        cache_.fsync(*file, [this, batch, log_id, flush_offset, kind](models::IoStatus s) {
           if (s != models::IoStatus::kOk && batch->status == models::IoStatus::kOk) batch->status = s;
           batch->waited = true;
+          batch->segment_flush.file_ended(kind, engine_.now(), segment_flush_times_);
           if (flush_offset >= 0) fsync_done(log_id, flush_offset, s);
           run_next(batch);
         });
@@ -261,12 +281,15 @@ void LogStorage::continue_background_flush(std::shared_ptr<BackgroundFlush> flus
   // Files unlinked since the task was scheduled are skipped (their flush finds no segment).
   while (next < flush->files.size() && !cache_.has_file(flush->files[next])) {
     if (flush->flush_offset >= 0) fsync_done(flush->log_id, flush->flush_offset, models::IoStatus::kOk);
+    flush->segment_flush.file_ended(flush->kinds[next], engine_.now(), segment_flush_times_);
     ++next;
   }
   if (next < flush->files.size()) {
     const models::FileId file = flush->files[next];
+    flush->segment_flush.file_started(flush->kinds[next], engine_.now());
     cache_.fsync(file, [this, flush, next](models::IoStatus s) {
       if (flush->flush_offset >= 0) fsync_done(flush->log_id, flush->flush_offset, s);
+      flush->segment_flush.file_ended(flush->kinds[next], engine_.now(), segment_flush_times_);
       continue_background_flush(flush, next + 1);
     });
     return;

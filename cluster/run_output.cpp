@@ -106,6 +106,11 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
        {{"young_gc", s.young_gc},
         {"young_gcs", s.young_gcs},
         {"gc_pause_ms", {{"total", s.gc_pause_total_ms}, {"max", s.gc_pause_max_ms}}}}},
+      // LogFlushStats.LogFlushRateAndTimeMs: segment flushes (count, rate over the whole run, time).
+      {"log_flush",
+       {{"flushes", s.log_flush_time.count},
+        {"per_s", s.simulated_seconds > 0 ? static_cast<double>(s.log_flush_time.count) / s.simulated_seconds : 0.0},
+        {"time_ms", latency_json(s.log_flush_time)}}},
       // The durability checker comes with fault injection; without faults nothing acknowledged can be lost.
       {"durability", {{"acked_records_lost", 0}, {"duplicates", 0}, {"checked", false}}},
       {"sim",

@@ -2404,6 +2404,9 @@ WorldSummary World::run(uint64_t events_max) {
     s.gc_pause_total_ms += gc->paused_total().ms_f();
     s.gc_pause_max_ms = std::max(s.gc_pause_max_ms, gc->longest_pause().ms_f());
   }
+  sim::Histogram segment_flushes;
+  for (const auto& b : brokers_) segment_flushes.merge(b->hw->storage().segment_flush_times());
+  s.log_flush_time = summarise(segment_flushes);
   for (size_t k = 0; k < kRequestKinds; ++k)
     s.requests[k] = request_metrics_.summary(static_cast<RequestKind>(k), spec_.duration - spec_.warmup);
   sim::Histogram fetch_latency, records_per_fetch;

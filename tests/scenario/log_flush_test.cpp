@@ -49,14 +49,16 @@ Snapshot snapshot(const cluster::World& world) {
   return out;
 }
 
-// Runs `spec` and takes a snapshot at each of `at`.
-std::vector<Snapshot> run_with_snapshots(const cluster::WorldSpec& spec, const std::vector<SimTime>& at) {
+// Runs `spec` and takes a snapshot at each of `at`; `summary` receives the run's summary.
+std::vector<Snapshot> run_with_snapshots(const cluster::WorldSpec& spec, const std::vector<SimTime>& at,
+                                         cluster::WorldSummary* summary = nullptr) {
   cluster::World world(spec);
   std::vector<Snapshot> out(at.size());
   for (size_t i = 0; i < at.size(); ++i)
     world.engine().schedule_at(at[i], [&world, &out, i] { out[i] = snapshot(world); });
   const auto s = world.run();
   REQUIRE(s.records_failed == 0);
+  if (summary != nullptr) *summary = s;
   return out;
 }
 
@@ -70,7 +72,11 @@ TEST_CASE("log flusher: flush.ms is checked at the scheduler's ticks, from each 
   const std::vector<SimTime> at = {at_ms(2'999), at_ms(3'500), at_ms(5'999), at_ms(6'500), at_ms(6'999), at_ms(7'500)};
 
   SUBCASE("NVMe: a flush completes within its tick's millisecond, so the next is due three ticks later") {
-    const auto snaps = run_with_snapshots(flusher_world("nvme-datacentre", 3'000), at);
+    cluster::WorldSummary summary;
+    const auto snaps = run_with_snapshots(flusher_world("nvme-datacentre", 3'000), at, &summary);
+    // LogFlushRateAndTimeMs: two flushes of each log's one segment in the 8 s (at 3 s and 6 s), nothing else.
+    CHECK(summary.log_flush_time.count == 12);
+    CHECK(summary.log_flush_time.max_ms < 1.0);
     for (size_t log = 0; log < 6; ++log) {
       INFO("log " << log);
       // Not flushed before 3 s (no segment rolls at 1 GiB either).
@@ -91,7 +97,11 @@ TEST_CASE("log flusher: flush.ms is checked at the scheduler's ticks, from each 
   }
 
   SUBCASE("HDD: a flush ends milliseconds after its tick, so the 6 s tick is short of flush.ms and 7 s flushes") {
-    const auto snaps = run_with_snapshots(flusher_world("hdd-7200rpm", 3'000), at);
+    cluster::WorldSummary summary;
+    const auto snaps = run_with_snapshots(flusher_world("hdd-7200rpm", 3'000), at, &summary);
+    // Two flushes of each log's one segment (at 3 s and 7 s), each at least a millisecond (see below).
+    CHECK(summary.log_flush_time.count == 12);
+    CHECK(summary.log_flush_time.p50_ms >= 1.0);
     for (size_t log = 0; log < 6; ++log) {
       INFO("log " << log);
       CHECK(snaps[0][log].last_flush.ns() == 0);
@@ -112,8 +122,10 @@ TEST_CASE("log flusher: flush.ms is checked at the scheduler's ticks, from each 
 }
 
 TEST_CASE("log flusher: with Kafka's default flush.ms (Long.MAX) nothing is ever flushed by time") {
+  cluster::WorldSummary summary;
   const auto snaps = run_with_snapshots(flusher_world("nvme-datacentre", std::numeric_limits<int64_t>::max()),
-                                        {at_ms(7'900)});
+                                        {at_ms(7'900)}, &summary);
+  CHECK(summary.log_flush_time.count == 0);
   for (const LogState& log : snaps[0]) {
     CHECK(log.log_end_offset > 200);  // about 1,580 records by then, over two partitions
     CHECK(log.recovery_point == 0);

@@ -428,3 +428,31 @@ TEST_CASE("log storage: a task on a background thread (the log flusher) holds it
   CHECK(second_started);
   CHECK(f.storage.background_flushes_waiting() == 0);
 }
+
+TEST_CASE("log storage: each segment flush is timed once, from its .log's fsync to its .timeindex's") {
+  // LogFlushStats.LogFlushRateAndTimeMs times LogSegment.flush, whoever calls it. Two rolls each flush one segment
+  // in the background; an in-line flush of the log up to its end then flushes the one segment holding new data.
+  // Every segment flush fsyncs three files one after another, so it lasts at least three of the SSD's fsyncs of
+  // an empty cache (each at least the device's flush latency, > 0).
+  Fixture f;
+  auto opened = f.open_log(3, f.config, 1);
+  kafka::Log& log = *opened;
+  f.storage.set_flush_listener([&](uint32_t, int64_t offset) { log.on_flush_completed(offset, f.engine.now()); });
+  kafka::StorageOps out;
+  append_and_roll(log, f.engine.now(), out);
+  append_and_roll(log, f.engine.now(), out);
+  f.storage.execute(std::move(out), [](models::IoStatus) {});
+  f.engine.run_until(f.engine.now() + 1_s);
+  CHECK(f.storage.segment_flush_times().count() == 2);
+  kafka::StorageOps more;
+  REQUIRE(log.append_as_leader(std::vector<kafka::RecordBatch>{batch_of(4096)}, 0, f.engine.now(), more).error ==
+          kafka::Errc::none);
+  log.flush(log.log_end_offset(), more);
+  bool done = false;
+  f.storage.execute(std::move(more), [&](models::IoStatus) { done = true; });
+  f.engine.run_until(f.engine.now() + 1_s);
+  REQUIRE(done);
+  CHECK(log.recovery_point() == log.log_end_offset());
+  CHECK(f.storage.segment_flush_times().count() == 3);
+  CHECK(f.storage.segment_flush_times().min() > 0);
+}

@@ -34,6 +34,7 @@
 #include "kafkasim/models/page_cache.hpp"
 #include "kafkasim/sim/assert.hpp"
 #include "kafkasim/sim/engine.hpp"
+#include "kafkasim/sim/histogram.hpp"
 
 namespace kafkasim::cluster {
 
@@ -70,6 +71,11 @@ class LogStorage {
   void set_flush_listener(std::function<void(uint32_t log_id, int64_t flush_offset)> listener) {
     flush_listener_ = std::move(listener);
   }
+
+  // Kafka's LogFlushStats.LogFlushRateAndTimeMs: the time of each segment flush (LogSegment.flush: its .log, .index
+  // and .timeindex fsynced one after the other, from the first fsync's start to the last one's end), whatever asked
+  // for it (a roll, flush.messages, the log flusher), in nanoseconds.
+  const sim::Histogram& segment_flush_times() const { return segment_flush_times_; }
 
   // Reads a slice of a segment's .log file through the page cache (sendfile of a fetch response). With
   // `answer_now`, a read that needs no I/O fills it and returns true without running `done`.
@@ -111,10 +117,20 @@ class LogStorage {
   void create(const kafka::StorageOp& op);
   // One flush-log task of the kafka-scheduler: the fsyncs of consecutive fsync_background ops with the same
   // (log, flush offset), done one after the other on one thread (LogSegment.flush: .log, .index, .timeindex).
+  // Times one segment's flush across its three files' fsyncs: it starts with the .log's and ends with the
+  // .timeindex's (LogSegment.flush's order).
+  struct SegmentFlushTimer {
+    bool open = false;
+    sim::SimTime start;
+    void file_started(kafka::FileKind kind, sim::SimTime now);
+    void file_ended(kafka::FileKind kind, sim::SimTime now, sim::Histogram& times);
+  };
   struct BackgroundFlush {
     std::vector<models::FileId> files;
     uint32_t log_id = 0;
     int64_t flush_offset = -1;
+    std::vector<kafka::FileKind> kinds;  // of each file
+    SegmentFlushTimer segment_flush;
   };
   void flush_in_background(BackgroundFlush flush);
   // Fsyncs flush->files[next] and goes on with the next file; after the last it frees the thread.
@@ -144,6 +160,7 @@ class LogStorage {
   };
   std::map<std::pair<uint32_t, int64_t>, PendingFlush> pending_flushes_;  // by (log id, flush offset)
   std::function<void(uint32_t, int64_t)> flush_listener_;
+  sim::Histogram segment_flush_times_;
 };
 
 }  // namespace kafkasim::cluster
