@@ -467,6 +467,7 @@ void KafkaConsumer::reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& 
       state.reset_correlation_id = request.correlation_id;
       pending.partitions.push_back(p.partition);
     }
+    if (!pending_list_offsets_.empty()) KS_ASSERT_GE(now, pending_list_offsets_.rbegin()->second.sent_time);
     pending_list_offsets_.emplace(request.correlation_id, std::move(pending));
     out.list_offsets.push_back({node, std::move(request)});
   }
@@ -565,6 +566,7 @@ void KafkaConsumer::send_commit(sim::SimTime now, bool auto_commit, ConsumerOutb
   // sendOffsetCommitRequest: "if (offsets.isEmpty()) return RequestFuture.voidSuccess()" — nothing is sent.
   if (request.partitions.empty()) return;
   request.correlation_id = next_correlation_id_++;
+  if (!pending_commits_.empty()) KS_ASSERT_GE(now, pending_commits_.rbegin()->second.sent_time);
   pending_commits_.emplace(request.correlation_id, PendingCommit{now, auto_commit, request.partitions});
   KS_ASSERT_LE(pending_commits_.size(), max_pending_requests);
   out.commits.push_back({coordinator_, auto_commit, std::move(request)});
@@ -649,8 +651,11 @@ sim::SimTime KafkaConsumer::next_wakeup() const {
   sim::SimTime t = sim::SimTime::max();
   // NetworkClient request timeouts run whatever the application is doing.
   for (const auto& [node, pending] : pending_fetches_) t = sim::min(t, pending.sent_time + config_.request_timeout);
-  for (const auto& [id, pending] : pending_list_offsets_) t = sim::min(t, pending.sent_time + config_.request_timeout);
-  for (const auto& [id, pending] : pending_commits_) t = sim::min(t, pending.sent_time + config_.request_timeout);
+  // Correlation ids grow with the send time, so each map's first entry was sent first (send_commit and
+  // send_list_offsets assert it): async commits to a slow coordinator can pile up by the thousand.
+  if (!pending_list_offsets_.empty())
+    t = sim::min(t, pending_list_offsets_.begin()->second.sent_time + config_.request_timeout);
+  if (!pending_commits_.empty()) t = sim::min(t, pending_commits_.begin()->second.sent_time + config_.request_timeout);
   if (blocked_in_poll_) {
     // Inside poll, client.poll's timeout is bounded by coordinator.timeToNextPoll (the auto-commit deadline) and
     // by retry.backoff.ms while a position is missing (pollForFetches).
@@ -679,15 +684,18 @@ void KafkaConsumer::expire_requests(sim::SimTime now, ConsumerOutbox& out) {
   }
   for (NodeId node : expired_fetches) handle_fetch_failure(now, node, out);
 
+  // In correlation-id order, which is send-time order: the expired requests are a prefix of each map.
   std::vector<uint64_t> expired;
   for (const auto& [id, pending] : pending_list_offsets_) {
-    if (pending.sent_time + config_.request_timeout <= now) expired.push_back(id);
+    if (pending.sent_time + config_.request_timeout > now) break;
+    expired.push_back(id);
   }
   for (uint64_t id : expired) fail_list_offsets(now, id, out);
 
   expired.clear();
   for (const auto& [id, pending] : pending_commits_) {
-    if (pending.sent_time + config_.request_timeout <= now) expired.push_back(id);
+    if (pending.sent_time + config_.request_timeout > now) break;
+    expired.push_back(id);
   }
   for (uint64_t id : expired) fail_commit(now, id, Errc::request_timed_out, out);
 }
