@@ -96,6 +96,12 @@ ConfigValue broker_compression_value(kafka::BrokerCompressionType t) {
   return text_value(std::string(kBrokerCompressionNames[static_cast<size_t>(t)]));
 }
 
+// message.timestamp.type: CreateTime or LogAppendTime (TimestampType's names, ConfigDef.ValidString).
+bool log_append_time(const ConfigValue& v) { return v.text == "LogAppendTime"; }
+ConfigValue timestamp_type_value(bool log_append_time) {
+  return text_value(log_append_time ? "LogAppendTime" : "CreateTime");
+}
+
 }  // namespace
 
 const char* to_string(ConfigType type) {
@@ -646,7 +652,10 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
        +[](B& c, const ConfigValue& v) { c.log_defaults.flush_ms = v.integer; },
        +[](const B& c) { return int_value(c.log_defaults.flush_ms); }},
       ignored<B>("log.preallocate"),
-      ignored<B>("log.message.timestamp.type"),
+      {{.name = "log.message.timestamp.type", .type = ConfigType::kString, .kafka_default = "CreateTime",
+        .valid_values = {"CreateTime", "LogAppendTime"}, .field = "LogConfig::log_append_time"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.log_append_time = log_append_time(v); },
+       +[](const B& c) { return timestamp_type_value(c.log_defaults.log_append_time); }},
       ignored<B>("log.cleaner.enable"),
       ignored<B>("log.cleaner.threads"),
       // More of Kafka's broker configs that a pasted server.properties may carry: the log cleaner, log dirs and
@@ -907,7 +916,10 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
        +[](T& c, const ConfigValue& v) { c.log.compression_type = broker_compression(v); },
        +[](const T& c) { return broker_compression_value(c.log.compression_type); }},
       ignored<T>("unclean.leader.election.enable"),
-      ignored<T>("message.timestamp.type"),
+      {{.name = "message.timestamp.type", .type = ConfigType::kString, .kafka_default = "CreateTime",
+        .valid_values = {"CreateTime", "LogAppendTime"}, .field = "LogConfig::log_append_time"},
+       +[](T& c, const ConfigValue& v) { c.log.log_append_time = log_append_time(v); },
+       +[](const T& c) { return timestamp_type_value(c.log.log_append_time); }},
       ignored<T>("message.timestamp.before.max.ms"),
       ignored<T>("message.timestamp.after.max.ms"),
       ignored<T>("preallocate"),

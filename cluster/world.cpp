@@ -743,12 +743,20 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
   // The I/O thread's CPU: a fixed cost per request plus CRC32C over the produced bytes (LogValidator checks
   // every batch's CRC, hardware-models.md §5.3). The state change happens when that work is done.
   int64_t bytes = 0;
-  for (const auto& p : request.partitions) bytes += p.batch.size_bytes;
+  // message.timestamp.type=LogAppendTime: DefaultRecordBatch.setMaxTimestamp rewrites each batch's header and
+  // computes its CRC32C again (a batch the leader recompresses gets its CRC once, when rebuilt: counted the same [A]).
+  int64_t restamped_bytes = 0;
+  for (const auto& p : request.partitions) {
+    bytes += p.batch.size_bytes;
+    if (spec_.topics[static_cast<size_t>(p.partition.topic)].config.log.log_append_time)
+      restamped_bytes += p.batch.size_bytes;
+  }
   // LogValidator also decompresses compressed batches, and recompresses them for another topic codec.
   ProducerClient& from = *producers_[static_cast<size_t>(request.client_id) - spec_.brokers];
   KS_ASSERT_EQ(from.id, request.client_id);
   const Duration codec_cost = compression_.validate_produce(from.spec_index, request);
-  const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost + crc_cost(bytes);
+  const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost + crc_cost(bytes) +
+                        (restamped_bytes > 0 ? crc_cost(restamped_bytes) : Duration::zero());
   const int32_t channel = from.channel_of(request.correlation_id);
   connection(b, request.client_id, channel).times.dequeue = engine_.now();
   // The I/O thread that appends is the one that calls write(): when balance_dirty_pages throttles the write

@@ -81,6 +81,8 @@ LogAppendResult Log::append_as_leader(std::span<const RecordBatch> batches, int3
   for (RecordBatch& b : scratch_) {
     b.base_offset = next;
     b.partition_leader_epoch = leader_epoch;
+    // message.timestamp.type=LogAppendTime: the batch's max timestamp becomes the append time (followers copy it).
+    if (config_.log_append_time) b.max_timestamp = now;
     next += b.record_count;
   }
   return append(scratch_, now, out);

@@ -4,6 +4,8 @@
 // (Pollaczek-Khinchine), not from earlier runs.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "test_world.hpp"
 
 using namespace kafkasim;
@@ -149,4 +151,33 @@ TEST_CASE("producer metrics: record-queue-time is linger.ms for batches that nev
   // batch waits at most its batch's queue time first.
   CHECK(s.produce_latency.p50_ms >= s.request_latency.p50_ms);
   CHECK(s.produce_latency.max_ms <= s.record_queue_time.max_ms + s.request_latency.max_ms + 1e-6);
+}
+
+TEST_CASE("request metrics: message.timestamp.type=LogAppendTime costs the leader's I/O thread one more CRC32C pass") {
+  // DefaultRecordBatch.setMaxTimestamp rewrites the batch header and computes the batch's CRC32C again, on top of
+  // the validation's pass. One broker, RF 1, 100 records/s of 100,000 B with linger.ms = 0: every ProduceRequest
+  // carries one batch of the same size and its I/O thread works alone, so LocalTimeMs is the same for every
+  // request and grows by exactly ceil(batch bytes / (CRC32C rate x desktop_to_server_scale)).
+  double local_ms[2] = {0, 0};
+  double batch_bytes = 0;
+  cluster::WorldSpec spec;
+  for (const bool append_time : {false, true}) {
+    spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = 3_s;
+    spec.warmup = 1_s;
+    spec.topics[0].config.log.log_append_time = append_time;
+    spec.producers.push_back(test::open_loop_producer(100, Acks::leader, 0, 100'000));
+    cluster::World world(spec);
+    const auto s = world.run();
+    const auto& produce = of(s, RequestKind::produce);
+    REQUIRE(produce.count > 150);
+    CHECK(produce.local.p50_ms == doctest::Approx(produce.local.max_ms).epsilon(0.002));  // the same every time
+    local_ms[append_time ? 1 : 0] = produce.local.p50_ms;
+    REQUIRE(s.batch_size_bytes.p50 == s.batch_size_bytes.max);  // one batch size
+    batch_bytes = s.batch_size_bytes.p50;
+  }
+  const double crc_rate = spec.cpu_costs.crc32c_bytes_per_s * spec.cpu_costs.desktop_to_server_scale;
+  const double expected_ms = std::ceil(batch_bytes / crc_rate * 1e9) / 1e6;
+  REQUIRE(expected_ms > 0.01);
+  CHECK(local_ms[1] - local_ms[0] == doctest::Approx(expected_ms).epsilon(0.02));
 }

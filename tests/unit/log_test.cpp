@@ -327,6 +327,38 @@ TEST_CASE("retention.ms deletes the oldest segments whose largest timestamp is t
   log.check_invariants();
 }
 
+TEST_CASE("message.timestamp.type=LogAppendTime: the leader stamps the append time, which retention.ms then uses") {
+  // LogValidator with LOG_APPEND_TIME sets every batch's max timestamp to the append time; a follower appends the
+  // leader's batch as it is. Producer timestamps 0 (a client clock far behind), appended at 8d: with CreateTime
+  // both segments are older than 7d at 9d and go; with LogAppendTime they are 1d old and stay.
+  for (const bool append_time : {false, true}) {
+    CAPTURE(append_time);
+    LogConfig cfg;
+    cfg.segment_bytes = 1'000;
+    cfg.log_append_time = append_time;
+    StorageOps ops;
+    Log log(cfg, 1, 0, SimTime::zero(), sim::Rng(1), ops);
+    for (int i = 0; i < 3; ++i) {
+      const RecordBatch b = make_batch(1, 1'000, SimTime::zero());
+      REQUIRE(log.append_as_leader(std::span<const RecordBatch>(&b, 1), 0, at_ms(8 * day_ms), ops).error == Errc::none);
+    }
+    const SimTime stored = log.read(0, 1'000, log.log_end_offset(), true).batches.front().batch.max_timestamp;
+    CHECK(stored == (append_time ? at_ms(8 * day_ms) : SimTime::zero()));
+    const auto r = log.delete_old_segments(at_ms(9 * day_ms), log.log_end_offset(), ops);
+    CHECK(r.deleted_by_time == (append_time ? 0 : 3));
+    log.check_invariants();
+  }
+  // A follower keeps the timestamp in the leader's batch, whatever its own config says.
+  LogConfig follower_cfg;
+  follower_cfg.log_append_time = true;
+  StorageOps ops;
+  Log follower(follower_cfg, 2, 0, SimTime::zero(), sim::Rng(1), ops);
+  const RecordBatch from_leader = make_batch(1, 1'000, at_ms(day_ms), 0);
+  REQUIRE(follower.append_as_follower(std::span<const RecordBatch>(&from_leader, 1), at_ms(5 * day_ms), ops).error ==
+          Errc::none);
+  CHECK(follower.read(0, 1'000, 1, true).batches.front().batch.max_timestamp == at_ms(day_ms));
+}
+
 TEST_CASE("retention.ms walks from the oldest segment and stops at the first that is not old enough") {
   LogConfig cfg;
   cfg.segment_bytes = 1'000;

@@ -42,6 +42,10 @@ struct LogConfig {
   // `file.delete.delay.ms` (broker `log.segment.delete.delay.ms`): a deleted segment's files are renamed
   // `.deleted` at once and removed after this delay.
   int64_t file_delete_delay_ms = 60'000;
+  // `message.timestamp.type` (broker `log.message.timestamp.type`) = LogAppendTime: the leader's LogValidator sets
+  // every appended batch's max timestamp to the append time (DefaultRecordBatch.setMaxTimestamp), which retention.ms,
+  // segment.ms and the time index then use; CreateTime (the default) keeps the producer's.
+  bool log_append_time = false;
   // `cleanup.policy` contains `delete` (the default). Without it only log-start-offset deletion applies (§2.5).
   bool cleanup_policy_delete = true;
   // `compression.type` (broker `compression.type`): `producer` keeps the producer's codec; any other value makes
