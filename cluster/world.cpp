@@ -755,8 +755,7 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
   ProducerClient& from = *producers_[static_cast<size_t>(request.client_id) - spec_.brokers];
   KS_ASSERT_EQ(from.id, request.client_id);
   const Duration codec_cost = compression_.validate_produce(from.spec_index, request);
-  const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost + crc_cost(bytes) +
-                        (restamped_bytes > 0 ? crc_cost(restamped_bytes) : Duration::zero());
+  const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost + crc_cost(bytes) + crc_cost(restamped_bytes);
   const int32_t channel = from.channel_of(request.correlation_id);
   connection(b, request.client_id, channel).times.dequeue = engine_.now();
   // The I/O thread that appends is the one that calls write(): when balance_dirty_pages throttles the write
