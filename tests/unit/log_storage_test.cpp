@@ -52,12 +52,27 @@ struct Fixture {
     REQUIRE(done);
   }
 
+  // Routes the storage's completed flushes to `log`, whose id is `id`, as the World routes them to a replica's log.
+  void route_flushes_to(kafka::Log& log, uint32_t id) {
+    storage.set_flush_listener([this, &log, id](uint32_t log_id, int64_t flush_offset) {
+      CHECK(log_id == id);
+      log.on_flush_completed(flush_offset, engine.now());
+    });
+  }
+
   // A log with id `id` on the disk, its first segment's files created.
   std::unique_ptr<kafka::Log> open_log(uint32_t id, const kafka::LogConfig& c, uint64_t seed) {
     storage.assign_log(id, 0, static_cast<uint64_t>(c.segment_bytes), static_cast<uint64_t>(c.segment_index_bytes));
     kafka::StorageOps ops;
     auto log = std::make_unique<kafka::Log>(c, id, 0, engine.now(), sim::Rng(seed), ops);
     run(std::move(ops));
+    return log;
+  }
+
+  // open_log with the fixture's config, its completed flushes routed to it (route_flushes_to).
+  std::unique_ptr<kafka::Log> open_routed_log(uint32_t id, uint64_t seed) {
+    auto log = open_log(id, config, seed);
+    route_flushes_to(*log, id);
     return log;
   }
 };
@@ -281,12 +296,8 @@ TEST_CASE("log storage: a completed roll flush advances the recovery point, so e
   // the recovery point stayed at 0 and the k-th roll fsynced all k segments again (quadratic work with
   // segment.ms or small segments).
   Fixture f;
-  auto opened = f.open_log(9, f.config, 5);
+  auto opened = f.open_routed_log(9, 5);
   kafka::Log& log = *opened;
-  f.storage.set_flush_listener([&](uint32_t log_id, int64_t flush_offset) {
-    CHECK(log_id == 9);
-    log.on_flush_completed(flush_offset, f.engine.now());
-  });
   for (int roll = 1; roll <= 5; ++roll) {
     CAPTURE(roll);
     kafka::StorageOps out;
@@ -325,9 +336,8 @@ TEST_CASE("log storage: rolls while earlier roll flushes are still pending flush
   // the segments after the previous roll's. Five rolls before any fsync completes: 3 fsyncs each (not 3, 6, 9, ...
   // from a recovery point that has not moved yet), and once they complete the recovery point is the LEO.
   Fixture f;
-  auto opened = f.open_log(4, f.config, 3);
+  auto opened = f.open_routed_log(4, 3);
   kafka::Log& log = *opened;
-  f.storage.set_flush_listener([&](uint32_t, int64_t flush_offset) { log.on_flush_completed(flush_offset, f.engine.now()); });
   kafka::StorageOps all;
   for (int roll = 1; roll <= 5; ++roll) {
     CAPTURE(roll);
@@ -400,9 +410,7 @@ TEST_CASE("log storage: a task on a background thread (the log flusher) holds it
   // at once, the roll flush waits, and runs only once the flusher releases its thread.
   Fixture f;
   f.storage.set_background_threads(1);
-  auto log = f.open_log(1, f.config, 1);
-  f.storage.set_flush_listener(
-      [&](uint32_t, int64_t flush_offset) { log->on_flush_completed(flush_offset, f.engine.now()); });
+  auto log = f.open_routed_log(1, 1);
   std::function<void()> release;
   f.storage.run_on_background_thread([&](std::function<void()> r) { release = std::move(r); });
   REQUIRE(release);
@@ -435,9 +443,8 @@ TEST_CASE("log storage: each segment flush is timed once, from its .log's fsync 
   // Every segment flush fsyncs three files one after another, so it lasts at least three of the SSD's fsyncs of
   // an empty cache (each at least the device's flush latency, > 0).
   Fixture f;
-  auto opened = f.open_log(3, f.config, 1);
+  auto opened = f.open_routed_log(3, 1);
   kafka::Log& log = *opened;
-  f.storage.set_flush_listener([&](uint32_t, int64_t offset) { log.on_flush_completed(offset, f.engine.now()); });
   kafka::StorageOps out;
   append_and_roll(log, f.engine.now(), out);
   append_and_roll(log, f.engine.now(), out);
