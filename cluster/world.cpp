@@ -785,6 +785,7 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
           sent.reads_left += groups_reading_topic_[static_cast<size_t>(request.partitions[i].partition.topic)] *
                              static_cast<int64_t>(sent.intended.size());
         sent.appended = true;
+        ++sent.copies;
       }
       // The producer gave up on it before this request, the last that could append it, was handled.
       if (sent.never_in_a_log()) sent_batches_.erase(it);
@@ -1058,7 +1059,13 @@ void World::run_retention(Broker& b) {
     const kafka::RetentionResult r =
         b.rm->delete_old_segments(ref, engine_.now(), ops, track ? &deleted_scratch_ : nullptr);
     for (const kafka::RecordBatch& batch : deleted_scratch_) {
-      if (sent_batches_.contains(batch.tag)) deleted_unread_.push_back({ref, batch.last_offset(), batch.tag});
+      if (!sent_batches_.contains(batch.tag)) continue;
+      const bool added =
+          deleted_unread_
+              .try_emplace({ref, batch.base_offset},
+                           DeletedBatch{ref, batch.last_offset(), batch.tag, unread_by_groups(ref, batch)})
+              .second;
+      KS_ASSERT(added);  // offsets are not reused: a deleted batch's offsets are below the new log start
     }
     if (r.total() == 0) continue;
     events_.push_back({{"time_s", engine_.now().seconds_f()},
@@ -1127,27 +1134,53 @@ void World::continue_log_flusher(Broker& b, const std::shared_ptr<LogFlusherRun>
 // can never return it: a seek back below the log start gets OFFSET_OUT_OF_RANGE. Once no group can, the batch's
 // send times are dropped, so that retention deleting records nobody read does not keep them for the whole run.
 // Only ids are looked up in sent_batches_; deleted_unread_ is walked in its (deterministic) insertion order.
+//
+// A batch a non-idempotent retry made a leader append twice has one entry for both copies: when one copy can no
+// longer be polled, only the reads it still owed are dropped (DeletedBatch::unread), and the entry stays for the
+// readers of the other copy.
 void World::forget_unreadable_batches() {
-  std::size_t kept = 0;
-  for (const DeletedBatch& d : deleted_unread_) {
-    const auto it = sent_batches_.find(d.tag);
-    if (it == sent_batches_.end()) continue;  // every group polled it meanwhile
+  for (auto d = deleted_unread_.begin(); d != deleted_unread_.end();) {
+    const auto it = sent_batches_.find(d->second.tag);
+    if (it == sent_batches_.end()) {  // every group polled it meanwhile
+      d = deleted_unread_.erase(d);
+      continue;
+    }
     bool readable = false;
     for (const auto& c : consumers_) {
-      if (spec_.consumers[c->spec_index].topic != d.partition.topic) continue;
-      const std::optional<int64_t> position = c->consumer->position(d.partition);
-      if (position.has_value() && *position <= d.last_offset) {
+      if (spec_.consumers[c->spec_index].topic != d->second.partition.topic) continue;
+      const std::optional<int64_t> position = c->consumer->position(d->second.partition);
+      if (position.has_value() && *position <= d->second.last_offset) {
         readable = true;
         break;
       }
     }
     if (readable) {
-      deleted_unread_[kept++] = d;
-    } else {
-      sent_batches_.erase(it);
+      ++d;
+      continue;
     }
+    SentBatch& sent = it->second;
+    KS_ASSERT_GE(d->second.unread, 0);
+    sent.reads_left -= d->second.unread;
+    if (--sent.copies <= 0 || sent.reads_left <= 0) sent_batches_.erase(it);
+    d = deleted_unread_.erase(d);
   }
-  deleted_unread_.resize(kept);
+}
+
+// How many reads of this copy of a batch the groups reading its topic still have to make: all of its records for a
+// group with no position on the partition (not started, or waiting for an offset reset: nothing of it was polled
+// or skipped), those at or after the position for the others (those before were polled, or skipped by a reset).
+int64_t World::unread_by_groups(kafka::PartitionRef partition, const kafka::RecordBatch& batch) const {
+  const int64_t records = batch.record_count;
+  int64_t unread = groups_reading_topic_[static_cast<size_t>(partition.topic)] * records;
+  for (const auto& c : consumers_) {
+    if (spec_.consumers[c->spec_index].topic != partition.topic) continue;
+    // A consumer entry is one group, and its members' assignments are disjoint: at most one has a position.
+    const std::optional<int64_t> position = c->consumer->position(partition);
+    if (!position.has_value()) continue;
+    unread -= records - std::clamp<int64_t>(batch.last_offset() + 1 - *position, 0, records);
+  }
+  KS_ASSERT_GE(unread, 0);
+  return unread;
 }
 
 void World::poll_fetchers(Broker& b) {
@@ -1706,8 +1739,16 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
       // was sent after every group had read the first; only a copy appended after every group read the first, by a
       // retry sent before they had, is consumed without a latency sample.
       const auto it = sent_batches_.find(range.batch_tag);
-      if (it == sent_batches_.end()) continue;
+      if (it == sent_batches_.end()) {
+        polled_unmeasured_ += static_cast<uint64_t>(range.record_count);
+        continue;
+      }
       SentBatch& sent = it->second;
+      if (!deleted_unread_.empty()) {
+        // A copy retention has deleted, polled from what was fetched before: one read fewer owed by it.
+        const auto d = deleted_unread_.find({range.partition, range.batch_base_offset});
+        if (d != deleted_unread_.end() && d->second.tag == range.batch_tag) d->second.unread -= range.record_count;
+      }
       const int64_t first = range.first_offset - range.batch_base_offset;
       KS_ASSERT_GE(first, 0);
       KS_ASSERT_LE(first + range.record_count, static_cast<int64_t>(sent.intended.size()));

@@ -544,6 +544,37 @@ TEST_CASE("duplicates: every group measures every copy of a batch the leader app
   // ~100 ms behind.
   CHECK(static_cast<int64_t>(s.records_consumed) <= 2 * in_logs);
   CHECK(static_cast<int64_t>(s.records_consumed) + 2'000 >= 2 * in_logs);
+  CHECK(world.records_polled_unmeasured() == 0);
+}
+
+TEST_CASE("duplicates: retention deleting one copy of a batch leaves the other copy's readers their samples") {
+  // The run above with retention by size (64 KiB segments, 256 KiB kept a partition, checked every 50 ms): before
+  // the second group starts (a second late, from the earliest offset) retention deletes copies of batches it has
+  // not polled. A deleted first copy can leave a second copy (its retry, appended a little later, in the next
+  // segment) in the log, which the second group then polls. Each group's poll of each copy is an end-to-end
+  // sample, so every polled record must find its send time. When the first copy became unreadable the whole
+  // batch's send times were dropped: 1,147 polls of second copies went unmeasured here.
+  auto spec = request_timeout_cluster(/*retries_and_idempotence=*/true);
+  spec.producers.back().config.enable_idempotence = false;
+  spec.consumers.back().group = "first";
+  spec.consumers.back().config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+  spec.consumers.push_back(spec.consumers.back());
+  spec.consumers.back().group = "second";
+  spec.consumers.back().start_at = 1_s;
+  spec.retention_initial_delay = 0_s;
+  spec.retention_check_interval = 50_ms;
+  spec.topics[0].config.log.segment_bytes = 65536;
+  spec.topics[0].config.log.retention_bytes = 262144;
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.record_retries > 0);
+  const auto deleted_before_second_group = std::count_if(
+      world.events().begin(), world.events().end(), [](const nlohmann::json& e) {
+        return e["type"] == "segments_deleted" && e["leader"] == true && e["time_s"].get<double>() < 1.0;
+      });
+  REQUIRE(deleted_before_second_group > 0);
+  CHECK(world.records_polled_unmeasured() == 0);
+  CHECK(s.records_consumed > 0);
 }
 
 TEST_CASE("a request retried after a request timeout goes on a new connection, not behind the closed one's") {

@@ -280,6 +280,10 @@ class World {
   // ProduceRequests withdrawn because their producer closed the connection before their last byte had left the
   // client (World::withdraw_unsent): no broker received them.
   uint64_t produce_requests_withdrawn() const { return withdrawn_requests_; }
+  // Records the consumers polled whose send times were no longer kept, so that their polls gave no end-to-end
+  // sample and are missing from records_consumed. Zero but in one rare case: a non-idempotent retry sent before
+  // every group had polled the first copy of its batch and appended after they had (see consumer_dispatch).
+  uint64_t records_polled_unmeasured() const { return polled_unmeasured_; }
 
  private:
   struct Wakeup {
@@ -334,6 +338,7 @@ class World {
   void continue_log_flusher(Broker& b, const std::shared_ptr<LogFlusherRun>& run);
   // Forgets the send times of batches deleted from their leader's log once no group can poll them any more.
   void forget_unreadable_batches();
+  int64_t unread_by_groups(kafka::PartitionRef partition, const kafka::RecordBatch& batch) const;
 
   // Producers.
   void producer_send_next(ProducerClient& c, uint32_t thread);
@@ -448,6 +453,7 @@ class World {
     // recall a request whose last byte had left the client; it withdraws the others, World::withdraw_unsent).
     int32_t requests_unhandled = 0;
     bool appended = false;  // a leader appended it (consumers may read it even if the producer failed it)
+    int32_t copies = 0;     // how many times leaders appended it less the copies retention deleted and no group reads
     bool failed = false;    // the producer failed its records (ProducerOutbox::failed_batches)
     // No consumer can ever read it: the producer gave up, no leader appended it, and no request can append it any
     // more (every request not withdrawn reaches its broker: the World partitions no network and drops no message
@@ -461,8 +467,15 @@ class World {
     kafka::PartitionRef partition;
     int64_t last_offset = 0;
     uint64_t tag = 0;
+    // The reads of this copy that the groups have still to make (records neither polled nor skipped, summed over
+    // the groups reading the topic): counted when retention deletes it, less what is polled from fetch responses
+    // after that. Subtracted from the batch's reads_left when no group can poll the copy any more.
+    int64_t unread = 0;
   };
-  std::vector<DeletedBatch> deleted_unread_;
+  // By (topic, partition, base offset): ordered, so the copies of a batch (one partition's) are visited in offset
+  // order, and the polls of a deleted copy find it.
+  std::map<std::pair<kafka::PartitionRef, int64_t>, DeletedBatch> deleted_unread_;
+  uint64_t polled_unmeasured_ = 0;
   std::vector<kafka::RecordBatch> deleted_scratch_;  // reused by run_retention
   std::vector<int64_t> produce_leo_scratch_;          // reused by handle_produce: log end offsets before an append
   std::vector<int64_t> groups_reading_topic_;  // by topic index
