@@ -494,6 +494,19 @@ cluster::WorldSpec request_timeout_cluster(bool retries_and_idempotence) {
   return spec;
 }
 
+// Retries without idempotence (so some batches are appended twice), read by two groups: "first" from the start,
+// "second" from the earliest offset a second later.
+cluster::WorldSpec duplicates_for_two_groups() {
+  auto spec = request_timeout_cluster(/*retries_and_idempotence=*/true);
+  spec.producers.back().config.enable_idempotence = false;
+  spec.consumers.back().group = "first";
+  spec.consumers.back().config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+  spec.consumers.push_back(spec.consumers.back());
+  spec.consumers.back().group = "second";
+  spec.consumers.back().start_at = 1_s;
+  return spec;
+}
+
 }  // namespace
 
 TEST_CASE("idempotence: batches retried after request timeouts are de-duplicated by the broker") {
@@ -515,16 +528,9 @@ TEST_CASE("duplicates: every group measures every copy of a batch the leader app
   // included, and each poll of a record is an end-to-end sample. When the send times were counted down once per
   // group and batch, one group's read of the second copy used up the other group's share, which then lost its
   // samples of that batch.
-  auto spec = request_timeout_cluster(/*retries_and_idempotence=*/true);
-  spec.producers.back().config.enable_idempotence = false;
-  spec.consumers.back().group = "first";
-  spec.consumers.back().config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
   // The second group starts a second late, from the earliest offset: the first copies it has to read are still
   // unread by it when their retries are appended.
-  spec.consumers.push_back(spec.consumers.back());
-  spec.consumers.back().group = "second";
-  spec.consumers.back().start_at = 1_s;
-  cluster::World world(spec);
+  cluster::World world(duplicates_for_two_groups());
   const auto s = world.run();
   int64_t in_logs = 0;  // records below the leaders' high watermarks, duplicates included (no retention)
   int64_t duplicated_batches = 0;  // batches a leader's log holds more than once
@@ -554,13 +560,7 @@ TEST_CASE("duplicates: retention deleting one copy of a batch leaves the other c
   // segment) in the log, which the second group then polls. Each group's poll of each copy is an end-to-end
   // sample, so every polled record must find its send time. When the first copy became unreadable the whole
   // batch's send times were dropped: 1,147 polls of second copies went unmeasured here.
-  auto spec = request_timeout_cluster(/*retries_and_idempotence=*/true);
-  spec.producers.back().config.enable_idempotence = false;
-  spec.consumers.back().group = "first";
-  spec.consumers.back().config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
-  spec.consumers.push_back(spec.consumers.back());
-  spec.consumers.back().group = "second";
-  spec.consumers.back().start_at = 1_s;
+  auto spec = duplicates_for_two_groups();
   spec.retention_initial_delay = 0_s;
   spec.retention_check_interval = 50_ms;
   spec.topics[0].config.log.segment_bytes = 65536;
