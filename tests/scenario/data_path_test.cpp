@@ -554,7 +554,9 @@ TEST_CASE("duplicates: every group measures every copy of a batch the leader app
 }
 
 TEST_CASE("duplicates: retention deleting one copy of a batch leaves the other copy's readers their samples") {
-  // The run above with retention by size (64 KiB segments, 256 KiB kept a partition, checked every 50 ms): before
+  // The run above with retention by size (64 KiB segments, 256 KiB kept a partition, checked every 50 ms; segments
+  // below 1 MiB were allowed until Kafka 4.0, and here they only make segment boundaries, where a batch's two copies
+  // can fall on both sides, more frequent): before
   // the second group starts (a second late, from the earliest offset) retention deletes copies of batches it has
   // not polled. A deleted first copy can leave a second copy (its retry, appended a little later, in the next
   // segment) in the log, which the second group then polls. Each group's poll of each copy is an end-to-end
