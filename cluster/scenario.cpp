@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/kafka_configs.hpp"
@@ -664,6 +665,21 @@ class Loader {
     auto at = [&](std::string_view n) { return join(src.pointer, n); };
     if (c.compression_gzip_level == 0)
       throw ConfigError(src.file, at("compression.gzip.level"), "-1 or a level from 1 to 9 (KIP-390)", "0");
+    // KIP-390's levels are checked as Kafka checks them, but the CPU profile's codec figures (a ratio and two
+    // speeds per codec, bench/codec_measure.cpp) are measured at the default levels only: another level would
+    // compress better or faster in Kafka, not here.
+    const kafka::ProducerConfig defaults;
+    for (const auto& [name, level, default_level, measured] :
+         {std::tuple{"compression.gzip.level", c.compression_gzip_level, defaults.compression_gzip_level,
+                     "-1, zlib's level 6"},
+          std::tuple{"compression.lz4.level", c.compression_lz4_level, defaults.compression_lz4_level,
+                     "9, lz4's fast compressor"},
+          std::tuple{"compression.zstd.level", c.compression_zstd_level, defaults.compression_zstd_level, "3"}}) {
+      if (level != default_level)
+        warn(src.file, at(name),
+             std::string(name) + "=" + std::to_string(level) + " is not modelled: the codec's ratio and speeds are the " +
+                 "CPU profile's, measured at Kafka's default level (" + measured + ")");
+    }
     check_socket_buffers(src, c.send_buffer_bytes, c.receive_buffer_bytes);
     ps.idempotence_set_explicitly = was_given("enable.idempotence");
     // ProducerConfig.postProcessAndValidateIdempotenceConfigs: an explicit enable.idempotence=true with an

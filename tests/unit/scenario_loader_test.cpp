@@ -653,6 +653,28 @@ TEST_CASE("warnings: accepted by Kafka but probably a mistake") {
   CHECK(s.producers[0].config.delivery_timeout == 200005_ms);
 }
 
+TEST_CASE("compression levels (KIP-390): checked as Kafka checks them; a level other than the default warns") {
+  // The codec figures of a CPU profile are measured at Kafka's default levels only, so another level is accepted
+  // (a pasted producer.properties keeps loading) with a warning naming the level the figures are for.
+  json d = base();
+  d["producers"][0]["config"] = {{"compression.type", "zstd"}, {"compression.zstd.level", 19},
+                                 {"compression.gzip.level", -1}, {"compression.lz4.level", 9}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "w.json", &x);
+  CHECK(s.producers[0].config.compression_zstd_level == 19);
+  REQUIRE(x.warnings.size() == 1);  // the defaults given explicitly do not warn
+  CHECK(x.warnings[0].find("/producers/0/config/compression.zstd.level") != std::string::npos);
+  CHECK(x.warnings[0].find("not modelled") != std::string::npos);
+  CHECK(x.warnings[0].find("default level (3)") != std::string::npos);
+  // Out of Kafka's ranges: errors, as ConfigDef's validators make them.
+  d["producers"][0]["config"] = {{"compression.lz4.level", 18}};
+  CHECK(error_of(d).pointer() == "/producers/0/config/compression.lz4.level");
+  d["producers"][0]["config"] = {{"compression.gzip.level", 0}};
+  CHECK(error_of(d).pointer() == "/producers/0/config/compression.gzip.level");
+  d["producers"][0]["config"] = {{"compression.zstd.level", 23}};
+  CHECK(error_of(d).pointer() == "/producers/0/config/compression.zstd.level");
+}
+
 TEST_CASE("log flusher: log.flush.interval.ms defaults to the scheduler's interval; flush.ms alone warns") {
   constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
   // Kafka's defaults: the flusher runs once and no log is ever due.
