@@ -476,6 +476,10 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
          c.log_defaults.max_message_bytes = v.integer;
        },
        +[](const B& c) { return int_value(c.broker.message_max_bytes); }},
+      {{.name = "fetch.max.bytes", .type = ConfigType::kSize, .kafka_default = "57671680", .min_value = 1024,
+        .max_value = kIntMax, .field = "BrokerConfig::fetch_max_bytes"},
+       +[](B& c, const ConfigValue& v) { c.broker.fetch_max_bytes = v.integer; },
+       +[](const B& c) { return int_value(c.broker.fetch_max_bytes); }},
       // KIP-1030: at least 1 MiB since 4.0.
       {{.name = "log.segment.bytes", .type = ConfigType::kSize, .kafka_default = "1073741824",
         .min_value = 1'048'576, .max_value = kIntMax, .field = "LogConfig::segment_bytes"},
@@ -681,7 +685,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("request.timeout.ms"),
       ignored<B>("socket.connection.setup.timeout.ms"),
       ignored<B>("socket.connection.setup.timeout.max.ms"),
-      ignored<B>("fetch.max.bytes"),
       ignored<B>("max.incremental.fetch.session.cache.slots"),
       ignored<B>("max.request.partition.size.limit"),
       ignored<B>("compression.gzip.level"),

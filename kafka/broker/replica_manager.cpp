@@ -306,8 +306,10 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   read.client_id = request.client_id;
   read.replica_id = request.replica_id;
   read.max_wait = request.max_wait;
-  read.min_bytes = request.min_bytes;
-  read.max_bytes = request.max_bytes;
+  // fetchMaxBytes = min(request.maxBytes, fetch.max.bytes) and fetchMinBytes = min(request.minBytes, fetchMaxBytes):
+  // the broker's cap on any one fetch (the client-quota cap of consumer fetches is not modelled).
+  read.max_bytes = static_cast<int32_t>(std::min<int64_t>(request.max_bytes, config_.fetch_max_bytes));
+  read.min_bytes = std::min(request.min_bytes, read.max_bytes);
   // The two per-fetch lists reuse the capacity of earlier fetches (given back below once the response is built).
   read.partitions = std::move(read_scratch_);
   context.partitions_to_read(request, read.partitions);

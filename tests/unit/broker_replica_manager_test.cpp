@@ -39,13 +39,19 @@ BrokerConfig broker_config(NodeId id, int32_t min_isr) {
   return c;
 }
 
+BrokerConfig with_min_isr(BrokerConfig c, int32_t min_isr) {
+  c.min_insync_replicas = min_isr;
+  return c;
+}
+
 // A broker hosting `refs`, each led by it with the given ISR and replicas at epoch 0, started at t = 0. The
 // isr-expiration task due at t = 0 has run, so the next one is at 15 s.
 struct Leader {
   ReplicaManager rm;
   BrokerOutbox out;
-  Leader(std::vector<PartitionRef> refs, std::vector<NodeId> isr, std::vector<NodeId> replicas, int32_t min_isr)
-      : rm(broker_config(1, min_isr), SimTime::zero()) {
+  Leader(std::vector<PartitionRef> refs, std::vector<NodeId> isr, std::vector<NodeId> replicas, int32_t min_isr,
+         BrokerConfig config = broker_config(1, 1))
+      : rm(with_min_isr(config, min_isr), SimTime::zero()) {
     uint32_t log_id = 1;
     for (const PartitionRef& ref : refs) {
       PartitionConfig pc;
@@ -784,4 +790,60 @@ TEST_CASE("fetch max_bytes is shared by the partitions in request order; the fir
       CHECK(p.batches.empty());
     }
   }
+}
+
+TEST_CASE("broker fetch.max.bytes caps every fetch's max_bytes, and its min_bytes with it") {
+  // KafkaApis.handleFetchRequest: fetchMaxBytes = min(request.maxBytes, fetch.max.bytes) and fetchMinBytes =
+  // min(request.minBytes, fetchMaxBytes), for consumer and follower fetches alike. With a 2500-byte cap and three
+  // 1000-byte batches in each of two partitions, a consumer asking for 50 MiB and a follower asking for 10 MiB both
+  // get what a 2500-byte request gets (the test above): two whole batches of the first partition, in a 2500-byte
+  // slice, and nothing of the second.
+  BrokerConfig config = broker_config(1, 1);
+  config.fetch_max_bytes = 2500;
+  Leader b({tp, tp1}, {1}, {1, 2}, 1, config);
+  for (int i = 0; i < 3; ++i) {
+    b.rm.handle_produce(produce(1, {{tp, batch(10, 1000)}}), at(1_ms), b.out);
+    b.rm.handle_produce(produce(1, {{tp1, batch(10, 1000)}}), at(1_ms), b.out);
+  }
+  REQUIRE(b.p(tp).high_watermark() == 30);
+  auto fetch_both = [](NodeId replica, int32_t max_bytes) {
+    FetchRequest r;
+    r.client_id = replica == consumer_replica_id ? consumer_client : replica;
+    r.replica_id = replica;
+    r.max_wait = 0_ms;
+    r.min_bytes = 1;
+    r.max_bytes = max_bytes;
+    for (PartitionRef ref : {tp, tp1}) {
+      FetchPartitionRequest p;
+      p.partition = ref;
+      p.fetch_offset = 0;
+      p.log_start_offset = 0;
+      p.partition_max_bytes = 1'048'576;
+      r.partitions.push_back(p);
+    }
+    return r;
+  };
+  for (const auto& [replica, max_bytes] : {std::pair{consumer_replica_id, 52'428'800}, std::pair{NodeId{2}, 10'485'760}}) {
+    CAPTURE(replica);
+    b.out.clear();
+    b.rm.handle_fetch(fetch_both(replica, max_bytes), at(2_ms), b.out);
+    REQUIRE(b.out.fetch_responses.size() == 1);
+    const auto& parts = b.out.fetch_responses[0].response.partitions;
+    REQUIRE(parts.size() == 2);
+    CHECK(base_offsets(parts[0]) == std::vector<int64_t>{0, 10});
+    CHECK(parts[0].slice.bytes == 2500);
+    CHECK(parts[1].batches.empty());
+  }
+  // 3000 bytes readable: a consumer's min_bytes of 5000 would park the fetch, but capped at 2500 it is met now.
+  b.out.clear();
+  b.rm.handle_fetch(consumer_fetch(0, 5000, 500_ms), at(3_ms), b.out);
+  CHECK(b.out.fetch_responses.size() == 1);
+  CHECK(b.rm.delayed_fetch_count() == 0);
+  // Under Kafka's default cap (55 MiB) the same fetch waits.
+  Leader d({tp}, {1}, {1}, 1);
+  for (int i = 0; i < 3; ++i) d.rm.handle_produce(produce1(1, 10, 1000), at(1_ms), d.out);
+  d.out.clear();
+  d.rm.handle_fetch(consumer_fetch(0, 5000, 500_ms), at(3_ms), d.out);
+  CHECK(d.out.fetch_responses.empty());
+  CHECK(d.rm.delayed_fetch_count() == 1);
 }

@@ -23,6 +23,10 @@ struct BrokerConfig {
   // `message.max.bytes`: the broker default of the topic's `max.message.bytes`. The check itself is done by
   // the Log with LogConfig::max_message_bytes; ReplicaManager::default_log_config copies this value there.
   int64_t message_max_bytes = 1'048'588;
+  // `fetch.max.bytes` (broker, ServerConfigs; at least 1024): KafkaApis.handleFetchRequest caps every fetch's
+  // response-wide maxBytes with it, and its minBytes with the capped maxBytes (follower fetches too: only the
+  // client-quota cap exempts them).
+  int64_t fetch_max_bytes = 57'671'680;
   // `max.incremental.fetch.session.cache.slots`: fetch sessions (KIP-227) the broker keeps, split into 8 shards.
   int32_t max_incremental_fetch_session_cache_slots = 1000;
   // Bounds of the two purgatories (STYLE.md "bound everything"). Kafka has no explicit bound: channel muting
