@@ -480,6 +480,11 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .max_value = kIntMax, .field = "BrokerConfig::fetch_max_bytes"},
        +[](B& c, const ConfigValue& v) { c.broker.fetch_max_bytes = v.integer; },
        +[](const B& c) { return int_value(c.broker.fetch_max_bytes); }},
+      // KIP-227's cache of incremental fetch sessions, split into 8 shards of slots / 8 (FetchSessionCache).
+      {{.name = "max.incremental.fetch.session.cache.slots", .type = ConfigType::kInt, .kafka_default = "1000",
+        .min_value = 0, .max_value = kIntMax, .field = "BrokerConfig::max_incremental_fetch_session_cache_slots"},
+       +[](B& c, const ConfigValue& v) { c.broker.max_incremental_fetch_session_cache_slots = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.broker.max_incremental_fetch_session_cache_slots); }},
       // KIP-1030: at least 1 MiB since 4.0.
       {{.name = "log.segment.bytes", .type = ConfigType::kSize, .kafka_default = "1073741824",
         .min_value = 1'048'576, .max_value = kIntMax, .field = "LogConfig::segment_bytes"},
@@ -685,7 +690,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("request.timeout.ms"),
       ignored<B>("socket.connection.setup.timeout.ms"),
       ignored<B>("socket.connection.setup.timeout.max.ms"),
-      ignored<B>("max.incremental.fetch.session.cache.slots"),
       ignored<B>("max.request.partition.size.limit"),
       ignored<B>("compression.gzip.level"),
       ignored<B>("compression.lz4.level"),

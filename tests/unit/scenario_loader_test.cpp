@@ -143,6 +143,8 @@ TEST_CASE("defaults: every omitted config takes Kafka 4.x's default") {
   CHECK(s.broker_config.min_insync_replicas == 1);
   CHECK(s.broker_config.replica_lag_time_max_ms == 30000);
   CHECK(s.broker_config.message_max_bytes == 1048588);
+  CHECK(s.broker_config.fetch_max_bytes == 57671680);
+  CHECK(s.broker_config.max_incremental_fetch_session_cache_slots == 1000);
   CHECK(s.fetcher_config.num_replica_fetchers == 1);
   CHECK(s.fetcher_config.replica_fetch_wait_max == 500_ms);
   CHECK(s.fetcher_config.replica_fetch_max_bytes == 1048576);
@@ -651,6 +653,20 @@ TEST_CASE("warnings: accepted by Kafka but probably a mistake") {
   d["producers"][0]["config"] = {{"request.timeout.ms", 200000}};
   const WorldSpec s = parse_scenario(d, "w.json", &x);
   CHECK(s.producers[0].config.delivery_timeout == 200005_ms);
+}
+
+TEST_CASE("broker fetch limits: fetch.max.bytes (at least 1024) and max.incremental.fetch.session.cache.slots") {
+  json d = base();
+  d["cluster"]["config"] = {{"fetch.max.bytes", "1MiB"}, {"max.incremental.fetch.session.cache.slots", 0}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "w.json", &x);
+  CHECK(x.warnings.empty());  // both modelled now, no "not modelled" warning
+  CHECK(s.broker_config.fetch_max_bytes == 1048576);
+  CHECK(s.broker_config.max_incremental_fetch_session_cache_slots == 0);
+  d["cluster"]["config"] = {{"fetch.max.bytes", 1023}};
+  CHECK(error_of(d).pointer() == "/cluster/config/fetch.max.bytes");
+  d["cluster"]["config"] = {{"max.incremental.fetch.session.cache.slots", -1}};
+  CHECK(error_of(d).pointer() == "/cluster/config/max.incremental.fetch.session.cache.slots");
 }
 
 TEST_CASE("compression levels (KIP-390): checked as Kafka checks them; a level other than the default warns") {
