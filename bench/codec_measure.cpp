@@ -22,6 +22,10 @@
 //           LZ4_compress_default (Lz4BlockOutputStream);
 //   zstd    streaming ZSTD_compressStream2 at level 3 (compression.zstd.level) with the content size unknown,
 //           as zstd-jni's ZstdOutputStream compresses; a new context per batch.
+// With --levels it measures the other levels of KIP-390 instead (the profile's "codec_levels" section): gzip 1-9
+// (deflate at that level; -1 is 6, the default), lz4 1-17 except 9 (lz4-java's high compressor at that level,
+// LZ4_compress_HC per 64 KiB block; liblz4 caps HC levels at 12, so 13-17 compress as 12 does), zstd -5..-1 and
+// 1..22 except 3 (the default; 0 means it too).
 // Not measured: the JNI crossing and Java stream copies around the native codecs, and Kafka's record
 // serialisation, which happens with or without compression.
 //
@@ -39,6 +43,7 @@
 // Real timing is fine here: this is a measurement tool, not a simulation.
 #include <CLI/CLI.hpp>
 #include <lz4.h>
+#include <lz4hc.h>
 #include <snappy-stubs-public.h>
 #include <snappy.h>
 #include <zlib.h>
@@ -76,7 +81,8 @@ constexpr size_t kSnappyStreamHeaderBytes = 16;   // snappy-java SnappyCodec hea
 constexpr size_t kLz4BlockBytes = 64 * 1024;      // Lz4BlockOutputStream BLOCKSIZE_64KB
 constexpr size_t kLz4FrameHeaderBytes = 7;        // magic 4, FLG, BD, header checksum
 constexpr int kZstdLevel = 3;                     // compression.zstd.level default
-constexpr int kGzipLevel = Z_DEFAULT_COMPRESSION; // compression.gzip.level = -1
+constexpr int kGzipLevel = -1;                    // compression.gzip.level default: Z_DEFAULT_COMPRESSION (6)
+constexpr int kLz4Level = 9;                      // compression.lz4.level default: lz4-java's fast compressor
 
 struct Codec {
   const char* name;
@@ -97,12 +103,14 @@ uint32_t get_u32_le(const uint8_t* p) {
          static_cast<uint32_t>(p[3]) << 24;
 }
 
-// Compresses `in` into `out` (resized to the compressed length).
-void compress(CompressionType codec, const Bytes& in, Bytes& out) {
+// Compresses `in` into `out` (resized to the compressed length) at Kafka's `level` of the codec.
+void compress(CompressionType codec, int level, const Bytes& in, Bytes& out) {
   switch (codec) {
     case CompressionType::gzip: {
       z_stream z{};
-      if (deflateInit2(&z, kGzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) fail("deflateInit2");
+      if (deflateInit2(&z, level == -1 ? Z_DEFAULT_COMPRESSION : level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+          Z_OK)
+        fail("deflateInit2");
       out.resize(deflateBound(&z, static_cast<uLong>(in.size())) + 32);
       z.next_in = const_cast<Bytes::value_type*>(in.data());
       z.avail_in = static_cast<uInt>(in.size());
@@ -135,10 +143,15 @@ void compress(CompressionType codec, const Bytes& in, Bytes& out) {
       size_t pos = kLz4FrameHeaderBytes;
       for (size_t off = 0; off < in.size(); off += kLz4BlockBytes) {
         const size_t n = std::min(kLz4BlockBytes, in.size() - off);
-        const int c = LZ4_compress_default(reinterpret_cast<const char*>(in.data() + off),
-                                           reinterpret_cast<char*>(out.data() + pos + 4), static_cast<int>(n),
-                                           LZ4_compressBound(static_cast<int>(n)));
-        if (c <= 0) fail("LZ4_compress_default");
+        // Lz4BlockOutputStream: the fast compressor at the default level, the high compressor at any other.
+        const int c = level == kLz4Level
+                          ? LZ4_compress_default(reinterpret_cast<const char*>(in.data() + off),
+                                                 reinterpret_cast<char*>(out.data() + pos + 4), static_cast<int>(n),
+                                                 LZ4_compressBound(static_cast<int>(n)))
+                          : LZ4_compress_HC(reinterpret_cast<const char*>(in.data() + off),
+                                            reinterpret_cast<char*>(out.data() + pos + 4), static_cast<int>(n),
+                                            LZ4_compressBound(static_cast<int>(n)), level);
+        if (c <= 0) fail("LZ4_compress");
         // Lz4BlockOutputStream stores a block uncompressed when compression does not shrink it (high bit set).
         if (static_cast<size_t>(c) >= n) {
           std::memcpy(out.data() + pos + 4, in.data() + off, n);
@@ -156,7 +169,7 @@ void compress(CompressionType codec, const Bytes& in, Bytes& out) {
     case CompressionType::zstd: {
       ZSTD_CCtx* ctx = ZSTD_createCCtx();
       if (ctx == nullptr) fail("ZSTD_createCCtx");
-      ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, kZstdLevel);
+      ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
       out.resize(ZSTD_compressBound(in.size()) + 64);
       ZSTD_outBuffer ob{out.data(), out.size(), 0};
       ZSTD_inBuffer ib{in.data(), in.size(), 0};
@@ -407,11 +420,11 @@ struct Result {
   double decompress_bytes_per_s = 0;
 };
 
-double ratio_of(CompressionType codec, const std::vector<Bytes>& batches) {
+double ratio_of(CompressionType codec, int level, const std::vector<Bytes>& batches) {
   uint64_t in = 0, out = 0;
   Bytes c;
   for (const Bytes& b : batches) {
-    compress(codec, b, c);
+    compress(codec, level, b, c);
     in += b.size();
     out += c.size();
   }
@@ -444,6 +457,7 @@ double round_rate(const std::vector<Bytes>& batches, double min_round_s, Op op) 
 // One codec's batches, prepared for timing.
 struct Prepared {
   CompressionType codec = CompressionType::none;
+  int level = 0;  // Kafka's compression.<codec>.level (none for snappy)
   std::vector<Bytes> batches, compressed, restored;
   Bytes scratch;
   Result result;
@@ -465,23 +479,25 @@ uint64_t count_records(const Bytes& records) {
   return n;
 }
 
-// Builds the batches a producer with `codec` fills, checks the round trip, and records ratio and sizes.
-Prepared prepare(CompressionType codec, Payload payload, uint64_t seed, int32_t batch_size_bytes, size_t count) {
+// Builds the batches a producer with `codec` at `level` fills, checks the round trip, and records ratio and sizes.
+Prepared prepare(CompressionType codec, int level, Payload payload, uint64_t seed, int32_t batch_size_bytes,
+                 size_t count) {
   // Fixed point: the batch the producer builds depends on the ratio, and the ratio on the batch.
   float estimate = 1.0f;
   for (int i = 0; i < 6; ++i) {
-    const double r = ratio_of(codec, make_batches(seed, payload, codec, estimate, batch_size_bytes, 16));
+    const double r = ratio_of(codec, level, make_batches(seed, payload, codec, estimate, batch_size_bytes, 16));
     estimate = static_cast<float>(std::min(r, 1.0));
   }
   Prepared p;
   p.codec = codec;
+  p.level = level;
   p.batches = make_batches(seed, payload, codec, estimate, batch_size_bytes, count);
   uint64_t in = 0, out = 0, records = 0;
   p.compressed.resize(p.batches.size());
   p.restored.resize(p.batches.size());
   for (size_t i = 0; i < p.batches.size(); ++i) {
     records += count_records(p.batches[i]);
-    compress(codec, p.batches[i], p.compressed[i]);
+    compress(codec, level, p.batches[i], p.compressed[i]);
     p.restored[i].resize(p.batches[i].size());
     decompress(codec, p.compressed[i], p.restored[i]);
     if (p.restored[i] != p.batches[i]) fail("round trip changed the data");
@@ -499,7 +515,7 @@ Prepared prepare(CompressionType codec, Payload payload, uint64_t seed, int32_t 
 void time_all(std::vector<Prepared>& all, int rounds, double min_round_s) {
   for (int r = 0; r < rounds; ++r) {
     for (Prepared& p : all) {
-      const double c = round_rate(p.batches, min_round_s, [&p](size_t i) { compress(p.codec, p.batches[i], p.scratch); });
+      const double c = round_rate(p.batches, min_round_s, [&p](size_t i) { compress(p.codec, p.level, p.batches[i], p.scratch); });
       const double d = round_rate(p.batches, min_round_s, [&p](size_t i) { decompress(p.codec, p.compressed[i], p.restored[i]); });
       p.result.compress_bytes_per_s = std::max(p.result.compress_bytes_per_s, c);
       p.result.decompress_bytes_per_s = std::max(p.result.decompress_bytes_per_s, d);
@@ -528,6 +544,70 @@ std::string today_utc() {
   return buf;
 }
 
+int default_level(CompressionType codec) {
+  switch (codec) {
+    case CompressionType::gzip: return kGzipLevel;
+    case CompressionType::lz4: return kLz4Level;
+    case CompressionType::zstd: return kZstdLevel;
+    case CompressionType::snappy:
+    case CompressionType::none: break;
+  }
+  return 0;
+}
+
+// The other levels of gzip, lz4 and zstd (see the header), timed as the default run times its codecs, the levels of
+// a round interleaved; printed as a table or as the profile's "codec_levels" section (one line a level).
+void measure_levels(Payload payload, uint64_t seed, int32_t batch_size_bytes, size_t count, int rounds,
+                    double min_round_s, bool json_out, const std::string& where) {
+  struct Level {
+    const char* codec_name;
+    CompressionType codec;
+    int level;
+  };
+  std::vector<Level> levels;
+  for (int l = 1; l <= 9; ++l)
+    if (l != 6) levels.push_back({"gzip", CompressionType::gzip, l});  // 6 is the default (-1)
+  for (int l = 1; l <= 17; ++l)
+    if (l != kLz4Level) levels.push_back({"lz4", CompressionType::lz4, l});
+  for (int l = -5; l <= 22; ++l)
+    if (l != 0 && l != kZstdLevel) levels.push_back({"zstd", CompressionType::zstd, l});
+  std::vector<Prepared> all;
+  for (const Level& l : levels) all.push_back(prepare(l.codec, l.level, payload, seed, batch_size_bytes, count));
+  time_all(all, rounds, min_round_s);
+  if (!json_out) {
+    std::printf("%s\n%-7s %6s %7s %16s %14s %16s\n", where.c_str(), "codec", "level", "ratio", "batch (uncomp.)",
+                "compress MB/s", "decompress MB/s");
+    for (size_t k = 0; k < levels.size(); ++k) {
+      const Result& r = all[k].result;
+      std::printf("%-7s %6d %7.4f %14.0f B %14.1f %16.0f\n", levels[k].codec_name, levels[k].level, r.ratio,
+                  r.uncompressed_batch_bytes, r.compress_bytes_per_s / 1e6, r.decompress_bytes_per_s / 1e6);
+    }
+    return;
+  }
+  // Ratios to 4 decimals, speeds to 0.1 MB/s (slow levels run at a few MB/s).
+  std::printf("  \"codec_levels\": {\n    \"source\": %s,\n",
+              nlohmann::json(where + "; " + std::to_string(rounds) + " rounds of " + std::to_string(count) +
+                             " batches, the fastest")
+                  .dump()
+                  .c_str());
+  std::printf("    \"note\": \"per level: ratio (compressed/uncompressed, codec framing included) and one core's "
+              "compress and decompress speeds in uncompressed B/s, as in the codecs section\"");
+  const char* open_codec = nullptr;
+  for (size_t k = 0; k < levels.size(); ++k) {
+    const Result& r = all[k].result;
+    if (open_codec == nullptr || std::strcmp(open_codec, levels[k].codec_name) != 0) {
+      std::printf("%s,\n    \"%s\": {\n", open_codec == nullptr ? "" : "\n    }", levels[k].codec_name);
+      open_codec = levels[k].codec_name;
+    } else {
+      std::printf(",\n");
+    }
+    std::printf("      \"%d\": {\"ratio\": %.4f, \"compress_bytes_per_s\": %lld, \"decompress_bytes_per_s\": %lld}",
+                levels[k].level, r.ratio, static_cast<long long>(r.compress_bytes_per_s / 1e5) * 100000,
+                static_cast<long long>(r.decompress_bytes_per_s / 1e5) * 100000);
+  }
+  std::printf("\n    }\n  },\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -549,6 +629,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"json", "random"}))
       ->capture_default_str();
   app.add_flag("--json", json_out, "print the profile's \"codecs\" section (value, unit, source) instead of a table");
+  bool levels = false;
+  app.add_flag("--levels", levels,
+               "measure gzip, lz4 and zstd at their other levels (KIP-390): the profile's \"codec_levels\" section");
   CLI11_PARSE(app, argc, argv);
   const Payload payload = payload_name == "json" ? Payload::json : Payload::random;
 
@@ -562,6 +645,10 @@ int main(int argc, char** argv) {
                             " (seed " + std::to_string(seed) + "), batch.size " + std::to_string(batch_size_bytes);
 
   try {
+    if (levels) {
+      measure_levels(payload, seed, batch_size_bytes, batches, rounds, min_round_s, json_out, where);
+      return 0;
+    }
     nlohmann::ordered_json section = nlohmann::ordered_json::object();
     if (!json_out) {
       std::printf("%s\n", where.c_str());
@@ -569,7 +656,8 @@ int main(int argc, char** argv) {
                   "decompress MB/s");
     }
     std::vector<Prepared> all;
-    for (const Codec& c : kCodecs) all.push_back(prepare(c.type, payload, seed, batch_size_bytes, batches));
+    for (const Codec& c : kCodecs)
+      all.push_back(prepare(c.type, default_level(c.type), payload, seed, batch_size_bytes, batches));
     time_all(all, rounds, min_round_s);
     for (size_t k = 0; k < kCodecs.size(); ++k) {
       const Codec& c = kCodecs[k];

@@ -24,12 +24,15 @@ CompressionType stored_codec(BrokerCompressionType topic, CompressionType produc
   return produced;
 }
 
-int64_t uncompressed_records_bytes(const CodecCosts& codecs, CompressionType codec, int64_t batch_bytes) {
+int64_t uncompressed_records_bytes(const CodecFigures& figures, int64_t batch_bytes) {
   KS_ASSERT_GE(batch_bytes, int64_t{kafka::record_batch_overhead_bytes});
   const int64_t records_bytes = batch_bytes - kafka::record_batch_overhead_bytes;
-  const double ratio = codecs.of(codec).ratio;
-  KS_ASSERT_GT(ratio, 0.0);
-  return std::llround(static_cast<double>(records_bytes) / ratio);
+  KS_ASSERT_GT(figures.ratio, 0.0);
+  return std::llround(static_cast<double>(records_bytes) / figures.ratio);
+}
+
+int64_t uncompressed_records_bytes(const CodecCosts& codecs, CompressionType codec, int64_t batch_bytes) {
+  return uncompressed_records_bytes(codecs.of(codec), batch_bytes);
 }
 
 namespace {
@@ -43,32 +46,59 @@ Duration time_at(double bytes_per_s, int64_t bytes) {
 
 }  // namespace
 
-Duration compress_time(const CodecCosts& codecs, CompressionType codec, int64_t uncompressed_bytes) {
+Duration compress_time(const CodecFigures& figures, CompressionType codec, int64_t uncompressed_bytes) {
   if (codec == CompressionType::none) return Duration::zero();
-  return time_at(codecs.of(codec).compress_bytes_per_s, uncompressed_bytes);
+  return time_at(figures.compress_bytes_per_s, uncompressed_bytes);
+}
+
+Duration decompress_time(const CodecFigures& figures, CompressionType codec, int64_t uncompressed_bytes) {
+  if (codec == CompressionType::none) return Duration::zero();
+  return time_at(figures.decompress_bytes_per_s, uncompressed_bytes);
+}
+
+Duration compress_time(const CodecCosts& codecs, CompressionType codec, int64_t uncompressed_bytes) {
+  return compress_time(codecs.of(codec), codec, uncompressed_bytes);
 }
 
 Duration decompress_time(const CodecCosts& codecs, CompressionType codec, int64_t uncompressed_bytes) {
-  if (codec == CompressionType::none) return Duration::zero();
-  return time_at(codecs.of(codec).decompress_bytes_per_s, uncompressed_bytes);
+  return decompress_time(codecs.of(codec), codec, uncompressed_bytes);
+}
+
+int32_t compression_level(CompressionType codec, int32_t gzip_level, int32_t lz4_level, int32_t zstd_level) {
+  switch (codec) {
+    case CompressionType::gzip: return gzip_level;
+    case CompressionType::lz4: return lz4_level;
+    case CompressionType::zstd: return zstd_level;
+    case CompressionType::none:
+    case CompressionType::snappy: break;
+  }
+  return 0;
 }
 
 ValidatedBatch validate_batch(const CpuCosts& costs, BrokerCompressionType topic, CompressionType produced,
+                              int64_t batch_bytes) {
+  return validate_batch(costs, topic, produced, costs.codecs.of(produced),
+                        costs.codecs.of(stored_codec(topic, produced)), batch_bytes);
+}
+
+ValidatedBatch validate_batch(const CpuCosts& costs, BrokerCompressionType topic, CompressionType produced,
+                              const CodecFigures& produced_figures, const CodecFigures& topic_figures,
                               int64_t batch_bytes) {
   ValidatedBatch v;
   v.stored_bytes = batch_bytes;
   const CompressionType target = stored_codec(topic, produced);
   if (produced == CompressionType::none && target == CompressionType::none) return v;  // assignOffsetsNonCompressed
-  const int64_t records_bytes = uncompressed_records_bytes(costs.codecs, produced, batch_bytes);
+  const int64_t records_bytes = uncompressed_records_bytes(produced_figures, batch_bytes);
   // validateMessagesAndAssignOffsetsCompressed iterates the records through the decompression stream, in place
   // or not.
-  v.cpu = decompress_time(costs.codecs, produced, records_bytes);
+  v.cpu = decompress_time(produced_figures, produced, records_bytes);
   if (target != produced) {
-    // buildRecordsAndAssignOffsets: a new batch in the topic's codec, with a new CRC over it.
+    // buildRecordsAndAssignOffsets: a new batch in the topic's codec, at the topic's level, with a new CRC over it.
     v.recompressed = true;
-    v.cpu += compress_time(costs.codecs, target, records_bytes);
+    v.cpu += compress_time(topic_figures, target, records_bytes);
     v.stored_bytes = kafka::record_batch_overhead_bytes +
-                     std::llround(static_cast<double>(records_bytes) * costs.codecs.of(target).ratio);
+                     std::llround(static_cast<double>(records_bytes) *
+                                  (target == CompressionType::none ? 1.0 : topic_figures.ratio));
     const double crc_rate = costs.crc32c_bytes_per_s * costs.desktop_to_server_scale;
     v.cpu += time_at(crc_rate, v.stored_bytes);
   }
@@ -77,48 +107,72 @@ ValidatedBatch validate_batch(const CpuCosts& costs, BrokerCompressionType topic
 }
 
 CompressionModel::CompressionModel(const WorldSpec& spec) : costs_(spec.cpu_costs) {
+  const CodecCosts& codecs = costs_.codecs;
   for (const auto& t : spec.topics) {
-    topic_compression_.push_back(t.config.log.compression_type);
+    const kafka::LogConfig& log = t.config.log;
+    topic_compression_.push_back(log.compression_type);
+    // The figures a batch recompressed into the topic's codec gets (unused for `producer`).
+    const CompressionType codec = stored_codec(log.compression_type, CompressionType::none);
+    topic_figures_.push_back(*codecs
+                                  .at_level(codec, compression_level(codec, log.compression_gzip_level,
+                                                                     log.compression_lz4_level,
+                                                                     log.compression_zstd_level))
+                                  .figures);
     topic_stored_.push_back(CompressionType::none);
+    topic_stored_figures_.push_back(codecs.of(CompressionType::none));
   }
   std::vector<bool> has_producer(spec.topics.size(), false);
   for (const auto& p : spec.producers) {
-    producer_codecs_.push_back(p.config.compression_type);
+    const kafka::ProducerConfig& c = p.config;
+    producer_codecs_.push_back(c.compression_type);
+    producer_figures_.push_back(*codecs
+                                     .at_level(c.compression_type,
+                                               compression_level(c.compression_type, c.compression_gzip_level,
+                                                                 c.compression_lz4_level, c.compression_zstd_level))
+                                     .figures);
     const auto t = static_cast<size_t>(p.topic);
     KS_ASSERT_LT(t, spec.topics.size());
     if (!has_producer[t]) {
       has_producer[t] = true;
-      topic_stored_[t] = stored_codec(topic_compression_[t], p.config.compression_type);
+      topic_stored_[t] = stored_codec(topic_compression_[t], c.compression_type);
+      // Kept in the producer's codec (and level) unless the topic recompresses it.
+      topic_stored_figures_[t] = topic_stored_[t] == c.compression_type ? producer_figures_.back() : topic_figures_[t];
     }
   }
   // A topic nobody produces to stores in its own codec (none for `producer`); nothing reads it anyway.
   for (size_t t = 0; t < topic_stored_.size(); ++t)
-    if (!has_producer[t]) topic_stored_[t] = stored_codec(topic_compression_[t], CompressionType::none);
+    if (!has_producer[t]) {
+      topic_stored_[t] = stored_codec(topic_compression_[t], CompressionType::none);
+      topic_stored_figures_[t] = topic_figures_[t];
+    }
 }
 
 double CompressionModel::producer_ratio(size_t producer_spec) const {
   KS_ASSERT_LT(producer_spec, producer_codecs_.size());
-  return costs_.codecs.of(producer_codecs_[producer_spec]).ratio;
+  return producer_codecs_[producer_spec] == CompressionType::none ? 1.0 : producer_figures_[producer_spec].ratio;
 }
 
 Duration CompressionModel::producer_request_cost(size_t producer_spec, const kafka::ProduceRequest& request) const {
   KS_ASSERT_LT(producer_spec, producer_codecs_.size());
   const CompressionType codec = producer_codecs_[producer_spec];
+  const CodecFigures& figures = producer_figures_[producer_spec];
   Duration cost;
   if (codec == CompressionType::none) return cost;
   for (const auto& p : request.partitions)
-    cost += compress_time(costs_.codecs, codec, uncompressed_records_bytes(costs_.codecs, codec, p.batch.size_bytes));
+    cost += compress_time(figures, codec, uncompressed_records_bytes(figures, p.batch.size_bytes));
   return cost;
 }
 
 Duration CompressionModel::validate_produce(size_t producer_spec, kafka::ProduceRequest& request) const {
   KS_ASSERT_LT(producer_spec, producer_codecs_.size());
   const CompressionType produced = producer_codecs_[producer_spec];
+  const CodecFigures& produced_figures = producer_figures_[producer_spec];
   Duration cost;
   for (auto& p : request.partitions) {
-    KS_ASSERT_LT(static_cast<size_t>(p.partition.topic), topic_compression_.size());
-    const BrokerCompressionType topic = topic_compression_[static_cast<size_t>(p.partition.topic)];
-    const ValidatedBatch v = validate_batch(costs_, topic, produced, p.batch.size_bytes);
+    const auto t = static_cast<size_t>(p.partition.topic);
+    KS_ASSERT_LT(t, topic_compression_.size());
+    const ValidatedBatch v =
+        validate_batch(costs_, topic_compression_[t], produced, produced_figures, topic_figures_[t], p.batch.size_bytes);
     cost += v.cpu;
     if (v.recompressed) {
       KS_ASSERT_LE(v.stored_bytes, int64_t{INT32_MAX});
@@ -133,8 +187,9 @@ Duration CompressionModel::consumer_fetch_cost(const kafka::FetchResponse& respo
   for (const auto& p : response.partitions) {
     const CompressionType codec = topic_stored_codec(p.partition.topic);
     if (codec == CompressionType::none) continue;
+    const CodecFigures& figures = topic_stored_figures_[static_cast<size_t>(p.partition.topic)];
     for (const auto& b : p.batches)
-      cost += decompress_time(costs_.codecs, codec, uncompressed_records_bytes(costs_.codecs, codec, b.size_bytes));
+      cost += decompress_time(figures, codec, uncompressed_records_bytes(figures, b.size_bytes));
   }
   return cost;
 }

@@ -1,6 +1,9 @@
 #include "kafkasim/cluster/hardware_profiles.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -134,6 +137,85 @@ CodecCosts read_codecs(ProfileReader& r, const std::string& file, const std::str
   return codecs;
 }
 
+// The optional "codec_levels" section of a CPU profile (bench/codec_measure.cpp --levels --json): a "source", an
+// optional "note", and for each of gzip, lz4 and zstd an object of levels (Kafka's numbering, as decimal strings),
+// each {"ratio", "compress_bytes_per_s", "decompress_bytes_per_s"} as in "codecs" (plain numbers, B/s).
+void read_codec_levels(const nlohmann::json& doc, const std::string& file, const std::string& base, CodecCosts& codecs) {
+  const auto section = doc.find("codec_levels");
+  if (section == doc.end()) return;
+  const std::string at = base + "/codec_levels";
+  if (!section->is_object()) throw ConfigError(file, at, "an object of codecs", section->dump());
+  const auto source = section->find("source");
+  if (source == section->end() || !source->is_string() || source->get<std::string>().empty())
+    throw ConfigError(file, at + "/source", "a non-empty string naming where the figures come from",
+                      source == section->end() ? "nothing" : source->dump());
+  struct Codec {
+    std::string_view name;
+    std::map<int32_t, CodecFigures>* table;
+    int32_t min_level, max_level;
+    std::vector<int32_t> defaults;  // the default level and its equivalents: they are the "codecs" section's
+  };
+  const Codec known[] = {{"gzip", &codecs.gzip_levels, 1, 9, {6}},
+                         {"lz4", &codecs.lz4_levels, 1, 17, {kLz4DefaultLevel}},
+                         {"zstd", &codecs.zstd_levels, -131072, 22, {0, kZstdDefaultLevel}}};
+  static constexpr std::string_view kKeys[] = {"source", "note", "gzip", "lz4", "zstd"};
+  for (const auto& [key, levels] : section->items()) {
+    const std::string where = at + "/" + pointer_token(key);
+    if (key == "source") continue;
+    if (key == "note") {
+      if (!levels.is_string()) throw ConfigError(file, where, "a string", levels.dump());
+      continue;
+    }
+    const Codec* codec = nullptr;
+    for (const Codec& c : known)
+      if (c.name == key) codec = &c;
+    if (codec == nullptr)
+      throw ConfigError(file, where, "one of source, note, gzip, lz4, zstd (snappy has no levels)", "\"" + key + "\"",
+                        closest_name(key, kKeys));
+    if (!levels.is_object()) throw ConfigError(file, where, "an object of levels", levels.dump());
+    for (const auto& [level_text, entry] : levels.items()) {
+      const std::string level_at = where + "/" + pointer_token(level_text);
+      int32_t level = 0;
+      const auto [end, ec] = std::from_chars(level_text.data(), level_text.data() + level_text.size(), level);
+      const std::string range = std::to_string(codec->min_level) + ".." + std::to_string(codec->max_level);
+      if (ec != std::errc{} || end != level_text.data() + level_text.size() || level < codec->min_level ||
+          level > codec->max_level)
+        throw ConfigError(file, level_at, "a " + std::string(key) + " level from " + range + " (Kafka's numbering)",
+                          "\"" + level_text + "\"");
+      if (std::find(codec->defaults.begin(), codec->defaults.end(), level) != codec->defaults.end())
+        throw ConfigError(file, level_at,
+                          "a level other than the default (" + std::string(key) +
+                              "'s default level is the \"codecs\" section's figures)",
+                          "\"" + level_text + "\"");
+      if (!entry.is_object()) throw ConfigError(file, level_at, "an object {ratio, compress_bytes_per_s, "
+                                                "decompress_bytes_per_s}", entry.dump());
+      CodecFigures f;
+      const std::pair<std::string_view, double*> fields[] = {{"ratio", &f.ratio},
+                                                             {"compress_bytes_per_s", &f.compress_bytes_per_s},
+                                                             {"decompress_bytes_per_s", &f.decompress_bytes_per_s}};
+      static constexpr std::string_view kFields[] = {"ratio", "compress_bytes_per_s", "decompress_bytes_per_s"};
+      for (const auto& [field, value] : entry.items())
+        if (std::find(std::begin(kFields), std::end(kFields), field) == std::end(kFields))
+          throw ConfigError(file, level_at + "/" + pointer_token(field),
+                            "one of ratio, compress_bytes_per_s, decompress_bytes_per_s", "\"" + field + "\"",
+                            closest_name(field, kFields));
+      for (const auto& [field, target] : fields) {
+        const auto v = entry.find(std::string(field));
+        const std::string field_at = level_at + "/" + std::string(field);
+        if (v == entry.end() || !v->is_number() || !std::isfinite(v->get<double>()))
+          throw ConfigError(file, field_at, "a finite number", v == entry.end() ? "nothing" : v->dump());
+        *target = v->get<double>();
+      }
+      if (!(f.ratio > 0 && f.ratio <= kCodecRatioMax))
+        throw ConfigError(file, level_at + "/ratio", "a compressed/uncompressed size ratio in (0, 1.1]",
+                          std::to_string(f.ratio));
+      require_positive(file, level_at + "/compress_bytes_per_s", f.compress_bytes_per_s);
+      require_positive(file, level_at + "/decompress_bytes_per_s", f.decompress_bytes_per_s);
+      codec->table->emplace(level, f);
+    }
+  }
+}
+
 CpuProfile read_cpu(ProfileReader& r, const std::string& file, const std::string& base) {
   CpuProfile p;
   p.cores = to_u32(file, base + "/parameters/cores", r.integer("cores"), 1, 4096);
@@ -187,6 +269,44 @@ const CodecFigures& CodecCosts::of(kafka::CompressionType codec) const {
   return kNone;
 }
 
+CodecAtLevel CodecCosts::at_level(kafka::CompressionType codec, int32_t level) const {
+  const std::map<int32_t, CodecFigures>* table = nullptr;
+  bool is_default = true;
+  switch (codec) {
+    case kafka::CompressionType::none:
+    case kafka::CompressionType::snappy:
+      break;
+    case kafka::CompressionType::gzip:
+      // Deflater.DEFAULT_COMPRESSION (-1) is zlib's level 6.
+      is_default = level == kGzipDefaultLevel || level == 6;
+      table = &gzip_levels;
+      break;
+    case kafka::CompressionType::lz4:
+      is_default = level == kLz4DefaultLevel;
+      table = &lz4_levels;
+      break;
+    case kafka::CompressionType::zstd:
+      // ZSTD_c_compressionLevel 0 means libzstd's default, 3.
+      is_default = level == kZstdDefaultLevel || level == 0;
+      table = &zstd_levels;
+      break;
+  }
+  const CodecFigures& default_figures = of(codec);
+  const int32_t default_level = codec == kafka::CompressionType::gzip ? kGzipDefaultLevel
+                                : codec == kafka::CompressionType::lz4 ? kLz4DefaultLevel
+                                                                       : kZstdDefaultLevel;
+  if (is_default || table == nullptr) return {&default_figures, level, true};
+  if (table->empty()) return {&default_figures, default_level, false};
+  const auto exact = table->find(level);
+  if (exact != table->end()) return {&exact->second, level, true};
+  // The nearest measured level; of two as near, the lower.
+  auto above = table->upper_bound(level);
+  auto nearest = above;
+  if (above == table->end() || (above != table->begin() && level - std::prev(above)->first <= above->first - level))
+    nearest = std::prev(above);
+  return {&nearest->second, nearest->first, false};
+}
+
 HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::string& file,
                                        const std::string& base_pointer) {
   ProfileReader r(doc, file, base_pointer);
@@ -197,12 +317,19 @@ HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::str
   if (r.kind() == "hdd") profile.params = read_hdd(r, file, base_pointer);
   else if (r.kind() == "ssd") profile.params = read_ssd(r, file, base_pointer);
   else if (r.kind() == "nic") profile.params = read_nic(r, file, base_pointer);
-  else if (r.kind() == "cpu") profile.params = read_cpu(r, file, base_pointer);
+  else if (r.kind() == "cpu") {
+    CpuProfile cpu = read_cpu(r, file, base_pointer);
+    read_codec_levels(doc, file, base_pointer, cpu.costs.codecs);
+    profile.params = std::move(cpu);
+  }
   else {
     static constexpr std::string_view kKinds[] = {"hdd", "ssd", "nic", "cpu"};
     throw ConfigError(file, base_pointer + "/kind", "one of \"hdd\", \"ssd\", \"nic\", \"cpu\"",
                       "\"" + r.kind() + "\"", closest_name(r.kind(), kKinds));
   }
+  if (r.kind() != "cpu" && doc.contains("codec_levels"))
+    throw ConfigError(file, base_pointer + "/codec_levels", "no codec_levels section outside a cpu profile",
+                      "one in a " + r.kind() + " profile");
   r.finish();
   if (doc.contains("checks")) profile.checks = doc["checks"];
   return profile;

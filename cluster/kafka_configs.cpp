@@ -633,6 +633,20 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .field = "LogConfig::compression_type"},
        +[](B& c, const ConfigValue& v) { c.log_defaults.compression_type = broker_compression(v); },
        +[](const B& c) { return broker_compression_value(c.log_defaults.compression_type); }},
+      // KIP-390: the default levels of every topic's recompression (ServerLogConfigs: gzip -1 or 1..9, lz4 1..17,
+      // zstd -131072..22; the loader rejects gzip 0).
+      {{.name = "compression.gzip.level", .type = ConfigType::kInt, .kafka_default = "-1", .min_value = -1,
+        .max_value = 9, .field = "LogConfig::compression_gzip_level"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.compression_gzip_level = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.log_defaults.compression_gzip_level); }},
+      {{.name = "compression.lz4.level", .type = ConfigType::kInt, .kafka_default = "9", .min_value = 1,
+        .max_value = 17, .field = "LogConfig::compression_lz4_level"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.compression_lz4_level = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.log_defaults.compression_lz4_level); }},
+      {{.name = "compression.zstd.level", .type = ConfigType::kInt, .kafka_default = "3", .min_value = -131072,
+        .max_value = 22, .field = "LogConfig::compression_zstd_level"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.compression_zstd_level = to_i32(v.integer); },
+       +[](const B& c) { return int_value(c.log_defaults.compression_zstd_level); }},
       // LogManager.startup schedules "kafka-log-retention" (UnifiedLog.deleteOldSegments of every log) after
       // log.initial.task.delay.ms, then every log.retention.check.interval.ms (ServerLogConfigs: atLeast(1) and
       // atLeast(0)).
@@ -691,9 +705,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("socket.connection.setup.timeout.ms"),
       ignored<B>("socket.connection.setup.timeout.max.ms"),
       ignored<B>("max.request.partition.size.limit"),
-      ignored<B>("compression.gzip.level"),
-      ignored<B>("compression.lz4.level"),
-      ignored<B>("compression.zstd.level"),
       ignored<B>("controlled.shutdown.enable"),
       ignored<B>("authorizer.class.name"),
       ignored<B>("early.start.listeners"),
@@ -922,6 +933,20 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
         .field = "LogConfig::compression_type"},
        +[](T& c, const ConfigValue& v) { c.log.compression_type = broker_compression(v); },
        +[](const T& c) { return broker_compression_value(c.log.compression_type); }},
+      // KIP-390: the level the topic's codec recompresses at (TopicConfig, the broker's compression.*.level by
+      // default).
+      {{.name = "compression.gzip.level", .type = ConfigType::kInt, .kafka_default = "-1", .min_value = -1,
+        .max_value = 9, .field = "LogConfig::compression_gzip_level"},
+       +[](T& c, const ConfigValue& v) { c.log.compression_gzip_level = to_i32(v.integer); },
+       +[](const T& c) { return int_value(c.log.compression_gzip_level); }},
+      {{.name = "compression.lz4.level", .type = ConfigType::kInt, .kafka_default = "9", .min_value = 1,
+        .max_value = 17, .field = "LogConfig::compression_lz4_level"},
+       +[](T& c, const ConfigValue& v) { c.log.compression_lz4_level = to_i32(v.integer); },
+       +[](const T& c) { return int_value(c.log.compression_lz4_level); }},
+      {{.name = "compression.zstd.level", .type = ConfigType::kInt, .kafka_default = "3", .min_value = -131072,
+        .max_value = 22, .field = "LogConfig::compression_zstd_level"},
+       +[](T& c, const ConfigValue& v) { c.log.compression_zstd_level = to_i32(v.integer); },
+       +[](const T& c) { return int_value(c.log.compression_zstd_level); }},
       ignored<T>("unclean.leader.election.enable"),
       {{.name = "message.timestamp.type", .type = ConfigType::kString, .kafka_default = "CreateTime",
         .valid_values = {"CreateTime", "LogAppendTime"}, .field = "LogConfig::log_append_time"},
@@ -941,9 +966,6 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
       ignored<T>("follower.replication.throttled.replicas"),
       // More of LogConfig (TopicConfig) in Kafka 4.x: the codec levels (KIP-390) and tiered storage's switches
       // (KIP-950).
-      ignored<T>("compression.gzip.level"),
-      ignored<T>("compression.lz4.level"),
-      ignored<T>("compression.zstd.level"),
       ignored<T>("remote.log.copy.disable"),
       ignored<T>("remote.log.delete.on.disable"),
   };

@@ -31,14 +31,15 @@ std::string number_text(double v) {
 ProfileReader::ProfileReader(const nlohmann::json& doc, std::string file, std::string base_pointer)
     : doc_(doc), file_(std::move(file)), base_(std::move(base_pointer)) {
   if (!doc_.is_object()) throw ConfigError(file_, base_, "a hardware profile object", describe(doc_));
-  static constexpr std::string_view kTopKeys[] = {"kind", "name", "description", "params_struct", "parameters",
-                                                  "network_config", "costs", "codecs", "jvm", "checks"};
+  static constexpr std::string_view kTopKeys[] = {"kind",   "name",   "description",  "params_struct",
+                                                  "parameters", "network_config", "costs", "codecs",
+                                                  "codec_levels", "jvm", "checks"};
   static constexpr std::string_view kSections[] = {"parameters", "network_config", "costs", "codecs", "jvm", "checks"};
   for (const auto& [key, value] : doc_.items()) {
     if (std::find(std::begin(kTopKeys), std::end(kTopKeys), key) == std::end(kTopKeys))
       throw ConfigError(file_, base_ + "/" + pointer_token(key),
-                        "one of kind, name, description, params_struct, parameters, network_config, costs, codecs, jvm, "
-                        "checks",
+                        "one of kind, name, description, params_struct, parameters, network_config, costs, codecs, "
+                        "codec_levels, jvm, checks",
                         "\"" + key + "\"", closest_name(key, kTopKeys));
   }
   for (const char* key : {"kind", "name"}) {

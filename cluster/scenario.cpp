@@ -8,6 +8,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "kafkasim/cluster/compression_costs.hpp"
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/kafka_configs.hpp"
 #include "kafkasim/cluster/units.hpp"
@@ -300,7 +301,10 @@ class Loader {
     else host.disk = std::get<models::SsdParams>(disk.params);
     if (const json* v = find(b, "log_dirs")) host.log_dirs = static_cast<uint32_t>(integer(*v, join(bp, "log_dirs"), 1, kLogDirsMax));
     host.nic = std::get<NicProfile>(profile(find(b, "nic"), join(bp, "nic"), "nic-10gbe", {"nic"}, x_.broker_nic).params);
-    const CpuProfile cpu = std::get<CpuProfile>(profile(find(b, "cpu"), join(bp, "cpu"), "cpu-server-16core", {"cpu"}, x_.broker_cpu).params);
+    const HardwareProfile cpu_profile =
+        profile(find(b, "cpu"), join(bp, "cpu"), "cpu-server-16core", {"cpu"}, x_.broker_cpu);
+    cpu_profile_name_ = cpu_profile.name;
+    const CpuProfile cpu = std::get<CpuProfile>(cpu_profile.params);
     host.cores = cpu.cores;
     spec.cpu_costs = cpu.costs;
 
@@ -431,6 +435,9 @@ class Loader {
       ConfigSource src = config_source(*v, "/cluster/config");
       src.object = src.owned.is_null() ? src.object : &src.owned;
       apply_configs(src, broker_config_table(), broker_ignored_prefixes(), "broker", s);
+      if (s.log_defaults.compression_gzip_level == 0)
+        throw ConfigError(src.file, join(src.pointer, "compression.gzip.level"), "-1 or a level from 1 to 9 (KIP-390)",
+                          "0");
     }
     // SocketServer and the fetcher's NetworkClient set these as SO_RCVBUF / SO_SNDBUF unless they are -1, which
     // keeps the OS's autotuned buffer; Java's setReceiveBufferSize(0) throws, so 0 fails every connection.
@@ -520,6 +527,19 @@ class Loader {
       if (!v->is_object()) fail(join(pointer, "config"), "a JSON object of topic configs", shown(*v));
       ConfigSource src{v, {}, file_, join(pointer, "config")};
       topic.overrides = apply_configs(src, topic_config_table(), topic_ignored_prefixes(), "topic", topic.config);
+      if (topic.config.log.compression_gzip_level == 0)
+        throw ConfigError(src.file, join(src.pointer, "compression.gzip.level"), "-1 or a level from 1 to 9 (KIP-390)",
+                          "0");
+    }
+    {
+      // The level the topic recompresses at, when its compression.type is a codec with levels.
+      const kafka::LogConfig& log = topic.config.log;
+      const kafka::CompressionType codec = stored_codec(log.compression_type, kafka::CompressionType::none);
+      const std::string config_pointer = join(pointer, "config");
+      check_level_measured(spec, codec,
+                           compression_level(codec, log.compression_gzip_level, log.compression_lz4_level,
+                                             log.compression_zstd_level),
+                           ConfigSource{nullptr, {}, file_, config_pointer});
     }
     const int32_t min_isr = topic.config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
     // Kafka accepts this, but every acks=all produce then fails with NOT_ENOUGH_REPLICAS (§3.6).
@@ -665,21 +685,10 @@ class Loader {
     auto at = [&](std::string_view n) { return join(src.pointer, n); };
     if (c.compression_gzip_level == 0)
       throw ConfigError(src.file, at("compression.gzip.level"), "-1 or a level from 1 to 9 (KIP-390)", "0");
-    // KIP-390's levels are checked as Kafka checks them, but the CPU profile's codec figures (a ratio and two
-    // speeds per codec, bench/codec_measure.cpp) are measured at the default levels only: another level would
-    // compress better or faster in Kafka, not here.
-    const kafka::ProducerConfig defaults;
-    for (const auto& [name, level, default_level, measured] :
-         {std::tuple{"compression.gzip.level", c.compression_gzip_level, defaults.compression_gzip_level,
-                     "-1, zlib's level 6"},
-          std::tuple{"compression.lz4.level", c.compression_lz4_level, defaults.compression_lz4_level,
-                     "9, lz4's fast compressor"},
-          std::tuple{"compression.zstd.level", c.compression_zstd_level, defaults.compression_zstd_level, "3"}}) {
-      if (level != default_level)
-        warn(src.file, at(name),
-             std::string(name) + "=" + std::to_string(level) + " is not modelled: the codec's ratio and speeds are the " +
-                 "CPU profile's, measured at Kafka's default level (" + measured + ")");
-    }
+    check_level_measured(spec, c.compression_type,
+                         compression_level(c.compression_type, c.compression_gzip_level, c.compression_lz4_level,
+                                           c.compression_zstd_level),
+                         src);
     check_socket_buffers(src, c.send_buffer_bytes, c.receive_buffer_bytes);
     ps.idempotence_set_explicitly = was_given("enable.idempotence");
     // ProducerConfig.postProcessAndValidateIdempotenceConfigs: an explicit enable.idempotence=true with an
@@ -809,9 +818,26 @@ class Loader {
                           "0");
   }
 
+  // KIP-390 levels: a codec at a level the broker CPU profile's codec_levels section does not measure is charged
+  // with the figures of the nearest level it does measure (CodecCosts::at_level); say so. `src` is where the
+  // config object (or properties file) that sets the level is.
+  void check_level_measured(const WorldSpec& spec, kafka::CompressionType codec, int32_t level,
+                            const ConfigSource& src) {
+    const CodecAtLevel used = spec.cpu_costs.codecs.at_level(codec, level);
+    if (used.exact) return;
+    const std::string name = codec == kafka::CompressionType::gzip  ? "gzip"
+                             : codec == kafka::CompressionType::lz4 ? "lz4"
+                                                                    : "zstd";
+    warn(src.file, join(src.pointer, "compression." + name + ".level"),
+         "the CPU profile " + cpu_profile_name_ + " has no " + name + " figures at level " + std::to_string(level) +
+             "; those of level " + std::to_string(used.measured_level) +
+             (used.measured_level == level ? "" : ", the nearest it measures,") + " are used");
+  }
+
   std::string file_;
   std::filesystem::path base_dir_;
   ScenarioExtras& x_;
+  std::string cpu_profile_name_;  // the broker CPU profile, whose codec figures every host uses
 };
 
 // Splits an RFC 6901 pointer into unescaped reference tokens.

@@ -163,6 +163,67 @@ TEST_CASE("compression model of a world: producer ratios and costs, broker valid
   CHECK(seconds(model.consumer_fetch_cost(response)) == doctest::Approx(11'000 / 4000e6 + 10'000 / 2000e6));
 }
 
+TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks its figures") {
+  // zstd at level 19 compresses to 0.1 at 1 MB/s; lz4 at level 12 (the high compressor) to 0.2 at 40 MB/s; gzip
+  // at level 1 to 0.3 at 200 MB/s. The defaults keep the table of costs() above.
+  WorldSpec spec;
+  spec.cpu_costs = costs();
+  spec.cpu_costs.codecs.zstd_levels[19] = {0.1, 1e6, 1000e6};
+  spec.cpu_costs.codecs.lz4_levels[12] = {0.2, 40e6, 4000e6};
+  spec.cpu_costs.codecs.gzip_levels[1] = {0.3, 200e6, 400e6};
+  // Topic 0 keeps the producer's codec; topic 1 recompresses into gzip at level 1 (its own config).
+  for (const auto& [name, topic_codec] : {std::pair{"keep", BrokerCompressionType::producer},
+                                          std::pair{"gzip1", BrokerCompressionType::gzip}}) {
+    TopicSpec t;
+    t.name = name;
+    t.config.log.compression_type = topic_codec;
+    t.config.log.compression_gzip_level = 1;
+    t.config.log.compression_zstd_level = 19;  // not its codec: no effect
+    spec.topics.push_back(t);
+  }
+  // Producer 0: zstd 19 to "keep"; producer 1: lz4 12 to "keep" (after the first); producer 2: zstd 19 to "gzip1";
+  // producer 3: zstd at the default level to "keep".
+  for (const auto& [topic, codec, level] : {std::tuple{0, CompressionType::zstd, 19}, std::tuple{0, CompressionType::lz4, 12},
+                                            std::tuple{1, CompressionType::zstd, 19},
+                                            std::tuple{0, CompressionType::zstd, 3}}) {
+    ProducerSpec p;
+    p.topic = topic;
+    p.config.compression_type = codec;
+    p.config.compression_zstd_level = level;
+    p.config.compression_lz4_level = level;
+    spec.producers.push_back(p);
+  }
+  const CompressionModel model(spec);
+  CHECK(model.producer_ratio(0) == 0.1);
+  CHECK(model.producer_ratio(1) == 0.2);
+  CHECK(model.producer_ratio(3) == 0.16);  // the default level: the codecs section's figures
+  kafka::ProduceRequest request;
+  request.partitions.push_back({{0, 0}, {}});
+  request.partitions[0].batch.size_bytes = 61 + 1'000;  // zstd 19: 10,000 uncompressed bytes
+  CHECK(seconds(model.producer_request_cost(0, request)) == doctest::Approx(10'000 / 1e6));
+  // The leader keeps a zstd batch on "keep" whatever its level, decompressing 10,000 bytes at 1000 MB/s.
+  kafka::ProduceRequest kept = request;
+  CHECK(seconds(model.validate_produce(0, kept)) == doctest::Approx(10'000 / 1000e6));
+  CHECK(kept.partitions[0].batch.size_bytes == 61 + 1'000);
+  // On "gzip1" the leader recompresses at the topic's level 1: 10,000 bytes at 200 MB/s to 3,000 bytes.
+  kafka::ProduceRequest recompressed;
+  recompressed.partitions.push_back({{1, 0}, {}});
+  recompressed.partitions[0].batch.size_bytes = 61 + 1'000;
+  CHECK(seconds(model.validate_produce(2, recompressed)) ==
+        doctest::Approx(10'000 / 1000e6 + 10'000 / 200e6 + (61 + 3'000) / 4e9));
+  CHECK(recompressed.partitions[0].batch.size_bytes == 61 + 3'000);
+  // Consumers of "keep" decompress as the first producer wrote (zstd 19), of "gzip1" as the topic stores (gzip 1).
+  kafka::FetchResponse response;
+  response.partitions.resize(2);
+  response.partitions[0].partition = {0, 0};
+  response.partitions[0].batches.resize(1);
+  response.partitions[0].batches[0].size_bytes = 61 + 1'000;  // zstd 19: 10,000 bytes
+  response.partitions[1].partition = {1, 0};
+  response.partitions[1].batches.resize(1);
+  response.partitions[1].batches[0].size_bytes = 61 + 3'000;  // gzip 1: 10,000 bytes
+  CHECK(seconds(model.consumer_fetch_cost(response)) == doctest::Approx(10'000 / 1000e6 + 10'000 / 400e6));
+}
+
 TEST_CASE("client codec thread: compression overlaps the previous request; requests wait only when it is behind") {
   sim::Engine engine;
   ClientCodecThread thread;

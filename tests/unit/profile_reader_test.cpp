@@ -228,3 +228,99 @@ TEST_CASE("cpu profile: the replication costs per partition, and an idle partiti
   const ConfigError missing = error_of([&] { kafkasim::cluster::parse_hardware_profile(profile, "cpu.json"); });
   CHECK(missing.pointer().find("replica_fetch_idle_partition_cost") != std::string::npos);
 }
+
+// ----- The optional "codec_levels" section (bench/codec_measure.cpp --levels): KIP-390's other levels.
+
+namespace {
+
+nlohmann::json level_figures(double ratio, double compress, double decompress) {
+  return {{"ratio", ratio}, {"compress_bytes_per_s", compress}, {"decompress_bytes_per_s", decompress}};
+}
+
+nlohmann::json cpu_with_levels() {
+  nlohmann::json p = cpu_profile(codec_figures());
+  p["codec_levels"] = {{"source", "a test table"},
+                       {"gzip", {{"1", level_figures(0.2, 2e8, 5e8)}, {"9", level_figures(0.16, 5e7, 6e8)}}},
+                       {"lz4", {{"1", level_figures(0.22, 2e8, 1e10)}, {"12", level_figures(0.21, 4e7, 1e10)}}},
+                       {"zstd", {{"-5", level_figures(0.27, 9e8, 3e9)}, {"1", level_figures(0.18, 5e8, 2e9)},
+                                 {"19", level_figures(0.14, 4e5, 2e9)}}}};
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("cpu profile: codec_levels gives gzip, lz4 and zstd their figures at Kafka's other levels") {
+  using kafkasim::cluster::CpuProfile;
+  using kafkasim::kafka::CompressionType;
+  const auto p = kafkasim::cluster::parse_hardware_profile(cpu_with_levels(), "cpu.json");
+  const auto& codecs = std::get<CpuProfile>(p.params).costs.codecs;
+  // A measured level: its own figures, exactly.
+  auto gzip1 = codecs.at_level(CompressionType::gzip, 1);
+  CHECK(gzip1.exact);
+  CHECK(gzip1.figures->ratio == 0.2);
+  CHECK(gzip1.figures->compress_bytes_per_s == 2e8);
+  CHECK(codecs.at_level(CompressionType::zstd, 19).figures->compress_bytes_per_s == 4e5);
+  // The default levels and their equivalents are the codecs section's figures (gzip -1 is zlib's 6, zstd 0 is 3,
+  // lz4 9 is the fast compressor), whatever the table holds.
+  for (const auto& [codec, level] : {std::pair{CompressionType::gzip, -1}, std::pair{CompressionType::gzip, 6},
+                                     std::pair{CompressionType::lz4, 9}, std::pair{CompressionType::zstd, 3},
+                                     std::pair{CompressionType::zstd, 0}}) {
+    CAPTURE(level);
+    const auto at = codecs.at_level(codec, level);
+    CHECK(at.exact);
+    CHECK(at.figures == &codecs.of(codec));
+  }
+  // A level the table lacks: the nearest measured one, the lower of two as near; flagged as not exact.
+  auto zstd_10 = codecs.at_level(CompressionType::zstd, 10);  // 1 is 9 away, 19 is 9 away: the lower
+  CHECK_FALSE(zstd_10.exact);
+  CHECK(zstd_10.measured_level == 1);
+  CHECK(codecs.at_level(CompressionType::zstd, 11).measured_level == 19);
+  CHECK(codecs.at_level(CompressionType::zstd, -131072).measured_level == -5);
+  CHECK(codecs.at_level(CompressionType::lz4, 17).measured_level == 12);
+  CHECK(codecs.at_level(CompressionType::gzip, 4).measured_level == 1);
+  // Snappy has no levels; neither does none.
+  CHECK(codecs.at_level(CompressionType::snappy, 5).figures == &codecs.of(CompressionType::snappy));
+  CHECK(codecs.at_level(CompressionType::snappy, 5).exact);
+  // A profile without the section: every other level falls back to the default figures, flagged.
+  const auto plain = kafkasim::cluster::parse_hardware_profile(cpu_profile(codec_figures()), "cpu.json");
+  const auto& defaults = std::get<CpuProfile>(plain.params).costs.codecs;
+  const auto z19 = defaults.at_level(CompressionType::zstd, 19);
+  CHECK_FALSE(z19.exact);
+  CHECK(z19.figures == &defaults.of(CompressionType::zstd));
+  CHECK(z19.measured_level == 3);
+}
+
+TEST_CASE("cpu profile: mistakes in codec_levels are reported with their pointer") {
+  auto expect = [](const nlohmann::json& doc, const std::string& pointer) {
+    try {
+      kafkasim::cluster::parse_hardware_profile(doc, "cpu.json");
+      FAIL("no error for " << pointer);
+    } catch (const kafkasim::cluster::ConfigError& e) {
+      CHECK(e.pointer() == pointer);
+    }
+  };
+  auto p = cpu_with_levels();
+  p["codec_levels"].erase("source");
+  expect(p, "/codec_levels/source");
+  p = cpu_with_levels();
+  p["codec_levels"]["snappy"] = nlohmann::json::object();  // snappy has no levels
+  expect(p, "/codec_levels/snappy");
+  p = cpu_with_levels();
+  p["codec_levels"]["lz4"]["18"] = level_figures(0.2, 1e8, 1e9);  // Kafka's lz4 levels are 1..17
+  expect(p, "/codec_levels/lz4/18");
+  p = cpu_with_levels();
+  p["codec_levels"]["zstd"]["3"] = level_figures(0.2, 1e8, 1e9);  // the default: the codecs section's
+  expect(p, "/codec_levels/zstd/3");
+  p = cpu_with_levels();
+  p["codec_levels"]["gzip"]["x"] = level_figures(0.2, 1e8, 1e9);
+  expect(p, "/codec_levels/gzip/x");
+  p = cpu_with_levels();
+  p["codec_levels"]["gzip"]["1"]["ratio"] = 3.5;  // the factor, not the ratio
+  expect(p, "/codec_levels/gzip/1/ratio");
+  p = cpu_with_levels();
+  p["codec_levels"]["gzip"]["1"].erase("decompress_bytes_per_s");
+  expect(p, "/codec_levels/gzip/1/decompress_bytes_per_s");
+  p = cpu_with_levels();
+  p["codec_levels"]["gzip"]["1"]["compress_speed"] = 1;
+  expect(p, "/codec_levels/gzip/1/compress_speed");
+}

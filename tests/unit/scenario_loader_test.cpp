@@ -274,7 +274,7 @@ TEST_CASE("properties files: Kafka 4.x configs beyond the quickstart file load w
   dir.write("server.properties", server_properties);
   json doc = base();
   doc["cluster"]["config"] = "server.properties";
-  doc["topics"][0]["config"] = {{"compression.zstd.level", 3}, {"remote.log.copy.disable", false}};
+  doc["topics"][0]["config"] = {{"preallocate", false}, {"remote.log.copy.disable", false}};
   doc["producers"][0]["config"] = {{"metadata.recovery.strategy", "rebootstrap"}};
   doc["consumers"][0]["config"] = {{"share.acknowledgement.mode", "implicit"}, {"metrics.num.samples", 2}};
   dir.write("scenario.json", doc.dump());
@@ -669,26 +669,67 @@ TEST_CASE("broker fetch limits: fetch.max.bytes (at least 1024) and max.incremen
   CHECK(error_of(d).pointer() == "/cluster/config/max.incremental.fetch.session.cache.slots");
 }
 
-TEST_CASE("compression levels (KIP-390): checked as Kafka checks them; a level other than the default warns") {
-  // The codec figures of a CPU profile are measured at Kafka's default levels only, so another level is accepted
-  // (a pasted producer.properties keeps loading) with a warning naming the level the figures are for.
+TEST_CASE("compression levels (KIP-390): checked as Kafka checks them; a level the CPU profile lacks warns") {
+  // The broker CPU profile inline, with a codec_levels table that measures zstd at level 1 only.
+  json cpu = json::parse(std::ifstream(std::filesystem::path(KAFKASIM_SOURCE_DIR) /
+                                       "scenarios/hardware/cpu-server-16core.json"));
+  cpu["codec_levels"] = {{"source", "a test table"},
+                         {"zstd", {{"1", {{"ratio", 0.2}, {"compress_bytes_per_s", 5e8}, {"decompress_bytes_per_s", 2e9}}}}}};
   json d = base();
-  d["producers"][0]["config"] = {{"compression.type", "zstd"}, {"compression.zstd.level", 19},
+  d["hardware"]["broker"]["cpu"] = cpu;
+  // A measured level and the defaults (given explicitly) load silently.
+  d["producers"][0]["config"] = {{"compression.type", "zstd"}, {"compression.zstd.level", 1},
                                  {"compression.gzip.level", -1}, {"compression.lz4.level", 9}};
   ScenarioExtras x;
-  const WorldSpec s = parse_scenario(d, "w.json", &x);
-  CHECK(s.producers[0].config.compression_zstd_level == 19);
-  REQUIRE(x.warnings.size() == 1);  // the defaults given explicitly do not warn
+  WorldSpec s = parse_scenario(d, "w.json", &x);
+  CHECK(s.producers[0].config.compression_zstd_level == 1);
+  CHECK(x.warnings.empty());
+  // A level the table lacks: the nearest measured level stands in, with a warning at the level's pointer.
+  d["producers"][0]["config"]["compression.zstd.level"] = 19;
+  x = ScenarioExtras{};
+  s = parse_scenario(d, "w.json", &x);
+  REQUIRE(x.warnings.size() == 1);
   CHECK(x.warnings[0].find("/producers/0/config/compression.zstd.level") != std::string::npos);
-  CHECK(x.warnings[0].find("not modelled") != std::string::npos);
-  CHECK(x.warnings[0].find("default level (3)") != std::string::npos);
-  // Out of Kafka's ranges: errors, as ConfigDef's validators make them.
+  CHECK(x.warnings[0].find("level 1, the nearest it measures") != std::string::npos);
+  // The level of a codec the producer does not use is not looked at (Kafka ignores it too).
+  d["producers"][0]["config"] = {{"compression.type", "lz4"}, {"compression.zstd.level", 19}};
+  x = ScenarioExtras{};
+  parse_scenario(d, "w.json", &x);
+  CHECK(x.warnings.empty());
+  // Topics: the broker's compression.*.level is every topic's default, a topic may override it; the level of a
+  // topic that recompresses into zstd is checked like a producer's.
+  d = base();
+  d["hardware"]["broker"]["cpu"] = cpu;
+  d["cluster"]["config"] = {{"compression.zstd.level", 1}, {"compression.gzip.level", 9}};
+  d["topics"][0]["config"] = {{"compression.type", "zstd"}, {"compression.zstd.level", 19}};
+  x = ScenarioExtras{};
+  s = parse_scenario(d, "w.json", &x);
+  CHECK(s.topics[0].config.log.compression_zstd_level == 19);
+  CHECK(s.topics[0].config.log.compression_gzip_level == 9);
+  REQUIRE(x.warnings.size() == 1);
+  CHECK(x.warnings[0].find("/topics/0/config/compression.zstd.level") != std::string::npos);
+  d["topics"][0]["config"] = {{"compression.type", "zstd"}};
+  x = ScenarioExtras{};
+  s = parse_scenario(d, "w.json", &x);
+  CHECK(s.topics[0].config.log.compression_zstd_level == 1);
+  CHECK(x.warnings.empty());
+  // Out of Kafka's ranges: errors, as ConfigDef's validators make them (gzip 0 is the loader's own check).
+  d = base();
   d["producers"][0]["config"] = {{"compression.lz4.level", 18}};
   CHECK(error_of(d).pointer() == "/producers/0/config/compression.lz4.level");
   d["producers"][0]["config"] = {{"compression.gzip.level", 0}};
   CHECK(error_of(d).pointer() == "/producers/0/config/compression.gzip.level");
   d["producers"][0]["config"] = {{"compression.zstd.level", 23}};
   CHECK(error_of(d).pointer() == "/producers/0/config/compression.zstd.level");
+  d = base();
+  d["topics"][0]["config"] = {{"compression.gzip.level", 0}};
+  CHECK(error_of(d).pointer() == "/topics/0/config/compression.gzip.level");
+  d = base();
+  d["cluster"]["config"] = {{"compression.gzip.level", 0}};
+  CHECK(error_of(d).pointer() == "/cluster/config/compression.gzip.level");
+  d = base();
+  d["cluster"]["config"] = {{"compression.zstd.level", -131073}};
+  CHECK(error_of(d).pointer() == "/cluster/config/compression.zstd.level");
 }
 
 TEST_CASE("log flusher: log.flush.interval.ms defaults to the scheduler's interval; flush.ms alone warns") {

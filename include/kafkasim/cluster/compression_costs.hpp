@@ -51,13 +51,21 @@ struct WorldSpec;
 // otherwise the topic's codec (LogValidator's targetCompression).
 kafka::CompressionType stored_codec(kafka::BrokerCompressionType topic, kafka::CompressionType produced);
 
-// The uncompressed records bytes of a v2 batch of `batch_bytes` written with `codec`: the batch minus its
-// 61-byte header, divided by the codec's ratio (the inverse of the producer's 61 + uncompressed x ratio).
+// The uncompressed records bytes of a v2 batch of `batch_bytes` written with a codec of these figures (or `codec`
+// at its default level): the batch minus its 61-byte header, divided by the ratio (the inverse of the producer's
+// 61 + uncompressed x ratio).
+int64_t uncompressed_records_bytes(const CodecFigures& figures, int64_t batch_bytes);
 int64_t uncompressed_records_bytes(const CodecCosts& codecs, kafka::CompressionType codec, int64_t batch_bytes);
 
-// One core's time to compress / decompress `uncompressed_bytes` with `codec` (zero for none).
+// One core's time to compress / decompress `uncompressed_bytes` with `codec` (zero for none), at the level the
+// figures stand for (or the default level).
+sim::Duration compress_time(const CodecFigures& figures, kafka::CompressionType codec, int64_t uncompressed_bytes);
+sim::Duration decompress_time(const CodecFigures& figures, kafka::CompressionType codec, int64_t uncompressed_bytes);
 sim::Duration compress_time(const CodecCosts& codecs, kafka::CompressionType codec, int64_t uncompressed_bytes);
 sim::Duration decompress_time(const CodecCosts& codecs, kafka::CompressionType codec, int64_t uncompressed_bytes);
+
+// The level of `codec` among a config's compression.gzip.level / .lz4.level / .zstd.level (0 for none and snappy).
+int32_t compression_level(kafka::CompressionType codec, int32_t gzip_level, int32_t lz4_level, int32_t zstd_level);
 
 // What the leader's LogValidator does to one produced batch.
 struct ValidatedBatch {
@@ -67,15 +75,20 @@ struct ValidatedBatch {
 };
 ValidatedBatch validate_batch(const CpuCosts& costs, kafka::BrokerCompressionType topic,
                               kafka::CompressionType produced, int64_t batch_bytes);
+// The same with the producer's codec at its level (`produced_figures`) and the topic's codec at the topic's level
+// (`topic_figures`, used when the batch is recompressed).
+ValidatedBatch validate_batch(const CpuCosts& costs, kafka::BrokerCompressionType topic,
+                              kafka::CompressionType produced, const CodecFigures& produced_figures,
+                              const CodecFigures& topic_figures, int64_t batch_bytes);
 
-// The compression of one world: each producer client's codec and each topic's compression.type, and the
-// costs that follow from them.
+// The compression of one world: each producer client's codec and level and each topic's compression.type and
+// level, and the costs that follow from them (CodecCosts::at_level picks the figures of a level).
 class CompressionModel {
  public:
   CompressionModel() = default;
   explicit CompressionModel(const WorldSpec& spec);
 
-  // The ratio a producer with spec index `producer_spec` builds its batches with (1 without a codec).
+  // The ratio a producer with spec index `producer_spec` builds its batches with, at its level (1 without a codec).
   double producer_ratio(size_t producer_spec) const;
   // The producer's compression time for the batches of one request.
   sim::Duration producer_request_cost(size_t producer_spec, const kafka::ProduceRequest& request) const;
@@ -84,16 +97,19 @@ class CompressionModel {
   sim::Duration validate_produce(size_t producer_spec, kafka::ProduceRequest& request) const;
   // A consumer's decompression time for the batches of a fetch response.
   sim::Duration consumer_fetch_cost(const kafka::FetchResponse& response) const;
-  // The codec a topic's batches are stored in. For compression.type `producer` that is the codec of the
-  // topic's first producer (the world does not track a codec per stored batch; producers of one topic with
-  // different codecs are charged to consumers as if all used the first one's).
+  // The codec a topic's batches are stored in. For compression.type `producer` that is the codec (and level) of
+  // the topic's first producer (the world does not track a codec per stored batch; producers of one topic with
+  // different codecs or levels are charged to consumers as if all used the first one's).
   kafka::CompressionType topic_stored_codec(int32_t topic) const;
 
  private:
   CpuCosts costs_;
   std::vector<kafka::CompressionType> producer_codecs_;            // by producer spec index
+  std::vector<CodecFigures> producer_figures_;                     // its codec at its level
   std::vector<kafka::BrokerCompressionType> topic_compression_;  // by topic index
+  std::vector<CodecFigures> topic_figures_;                      // the topic's codec at the topic's level
   std::vector<kafka::CompressionType> topic_stored_;             // by topic index
+  std::vector<CodecFigures> topic_stored_figures_;               // what its consumers decompress
 };
 
 // A producer's compression work, serialised on one thread of its own: client hosts have no CPU model, so this is

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -35,12 +36,33 @@ struct CodecFigures {
   double decompress_bytes_per_s = 0;
 };
 
-// The four codecs of compression.type (kafka-behaviour.md §1.8) at Kafka's default levels.
+// Which figures stand for a codec at one of Kafka's levels (KIP-390), and whether they were measured at it.
+struct CodecAtLevel {
+  const CodecFigures* figures = nullptr;
+  int32_t measured_level = 0;  // the level the figures were measured at (Kafka's numbering)
+  bool exact = true;           // false: the profile does not measure this level; the nearest measured one stands in
+};
+
+// The four codecs of compression.type (kafka-behaviour.md §1.8) at Kafka's default levels (the "codecs" section),
+// and, from the profile's optional "codec_levels" section, gzip, lz4 and zstd at other levels.
 struct CodecCosts {
   CodecFigures gzip, snappy, lz4, zstd;
-  // The figures of `codec`; none has ratio 1 and no speeds (nothing to compress).
+  // By Kafka's level: gzip 1-9 (6 is the default's zlib level), lz4 1-17 except 9 (lz4-java's high compressor at
+  // that level; 9, the default, is its fast compressor), zstd -131072..22 except 0 and 3 (libzstd's default).
+  std::map<int32_t, CodecFigures> gzip_levels, lz4_levels, zstd_levels;
+  // The figures of `codec` at its default level; none has ratio 1 and no speeds (nothing to compress).
   const CodecFigures& of(kafka::CompressionType codec) const;
+  // The figures of `codec` at Kafka's `level` (compression.<codec>.level; snappy and none have no level): the
+  // default figures for the default level and its equivalents (gzip -1 and 6, lz4 9, zstd 0 and 3), otherwise the
+  // level table's entry, or its nearest level (the lower of two as near) when the table lacks it, or the default
+  // figures when the table has no entry for the codec at all.
+  CodecAtLevel at_level(kafka::CompressionType codec, int32_t level) const;
 };
+
+// Kafka's default compression.<codec>.level (GzipCompression, Lz4Compression, ZstdCompression.DEFAULT_LEVEL).
+inline constexpr int32_t kGzipDefaultLevel = -1;
+inline constexpr int32_t kLz4DefaultLevel = 9;
+inline constexpr int32_t kZstdDefaultLevel = 3;
 
 // Per-operation CPU costs for the callers of models::Cpu::submit (hardware-models.md §5.2). Rates are
 // single-core desktop figures; multiply by desktop_to_server_scale for a server core. The codecs are the

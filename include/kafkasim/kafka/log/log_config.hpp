@@ -51,6 +51,12 @@ struct LogConfig {
   // `compression.type` (broker `compression.type`): `producer` keeps the producer's codec; any other value makes
   // the leader's LogValidator recompress batches written with a different codec (§1.8).
   BrokerCompressionType compression_type = BrokerCompressionType::producer;
+  // `compression.gzip.level`, `compression.lz4.level`, `compression.zstd.level` (KIP-390; broker configs of the
+  // same names): the level of that recompression when the topic's codec is gzip, lz4 or zstd. A batch already in
+  // the topic's codec is kept as it is, whatever level the producer used (LogValidator compares codecs only).
+  int32_t compression_gzip_level = -1;
+  int32_t compression_lz4_level = 9;
+  int32_t compression_zstd_level = 3;
 };
 
 }  // namespace kafkasim::kafka
