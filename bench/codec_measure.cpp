@@ -52,6 +52,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -544,6 +545,13 @@ std::string today_utc() {
   return buf;
 }
 
+// A positive speed rounded to three significant digits, as a whole number of B/s.
+long long three_digits(double v) {
+  if (!(v > 0)) fail("a speed that is not positive");
+  const double unit = std::pow(10.0, std::floor(std::log10(v)) - 2);
+  return static_cast<long long>(std::llround(v / unit) * unit);
+}
+
 int default_level(CompressionType codec) {
   switch (codec) {
     case CompressionType::gzip: return kGzipLevel;
@@ -584,7 +592,7 @@ void measure_levels(Payload payload, uint64_t seed, int32_t batch_size_bytes, si
     }
     return;
   }
-  // Ratios to 4 decimals, speeds to 0.1 MB/s (slow levels run at a few MB/s).
+  // Ratios to 4 decimals, speeds to 3 significant digits (the slowest levels run at well under 1 MB/s).
   std::printf("  \"codec_levels\": {\n    \"source\": %s,\n",
               nlohmann::json(where + "; " + std::to_string(rounds) + " rounds of " + std::to_string(count) +
                              " batches, the fastest")
@@ -602,8 +610,7 @@ void measure_levels(Payload payload, uint64_t seed, int32_t batch_size_bytes, si
       std::printf(",\n");
     }
     std::printf("      \"%d\": {\"ratio\": %.4f, \"compress_bytes_per_s\": %lld, \"decompress_bytes_per_s\": %lld}",
-                levels[k].level, r.ratio, static_cast<long long>(r.compress_bytes_per_s / 1e5) * 100000,
-                static_cast<long long>(r.decompress_bytes_per_s / 1e5) * 100000);
+                levels[k].level, r.ratio, three_digits(r.compress_bytes_per_s), three_digits(r.decompress_bytes_per_s));
   }
   std::printf("\n    }\n  },\n");
 }

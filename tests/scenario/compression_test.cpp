@@ -122,6 +122,44 @@ TEST_CASE("a producer bound by its 1 GbE NIC sends about 1/ratio times more reco
   CHECK(gzip.throughput_records_per_s == doctest::Approx(gzip_bound).epsilon(0.03));
 }
 
+TEST_CASE("compression.zstd.level: the producer compresses at its level's speed and builds batches at its ratio") {
+  // An unthrottled producer on 1 GbE, one partition (a request carries one batch), zstd at Kafka's default level 3
+  // and at level 19, whose figures the bundled profile measures (codec_levels). zstd fits about six times more
+  // records into the NIC than no compression, so the producer's compression thread binds at both levels: at the
+  // level's speed over the uncompressed record size. Each batch is built at the level's ratio, whatever the
+  // producer's ratio estimate (which decides only how many records go in): compressed bytes per record = ratio x
+  // record size.
+  auto run = [](int32_t level, sim::Duration duration) {
+    auto spec = one_broker("nic-1gbe");
+    spec.duration = duration;
+    spec.warmup = 1_s;
+    auto p = test::open_loop_producer(2'000'000, Acks::leader, 5, kValueBytes);
+    p.arrival = cluster::ArrivalProcess::Kind::kUnthrottled;
+    p.config.compression_type = CompressionType::zstd;
+    p.config.compression_zstd_level = level;
+    spec.producers.push_back(p);
+    cluster::World world(spec);
+    return world.run();
+  };
+  const cluster::CodecAtLevel l19 = profile_costs().codecs.at_level(CompressionType::zstd, 19);
+  REQUIRE(l19.exact);  // measured, not a stand-in
+  const cluster::CodecFigures& l3 = profile_costs().codecs.zstd;
+  REQUIRE(l19.figures->ratio < l3.ratio);
+  REQUIRE(l19.figures->compress_bytes_per_s < l3.compress_bytes_per_s / 10);
+  // Level 19 sends a few hundred records a second: a longer run keeps the requests in flight at the window's edges
+  // (at most 5 batches of ~31 records) small against what the window counts.
+  for (const auto& [level, figures, duration] :
+       {std::tuple{3, &l3, 3_s}, std::tuple{19, l19.figures, 12_s}}) {
+    CAPTURE(level);
+    const auto s = run(level, duration);
+    CHECK(s.bottleneck == "client-0 compression");
+    CHECK(s.throughput_records_per_s == doctest::Approx(figures->compress_bytes_per_s / record_bytes(1)).epsilon(0.03));
+    REQUIRE(s.records_per_request > 0);
+    const double compressed_per_record = (s.batch_size_bytes_mean - 61) / s.records_per_request;
+    CHECK(compressed_per_record == doctest::Approx(figures->ratio * record_bytes(1)).epsilon(0.02));
+  }
+}
+
 TEST_CASE("broker I/O threads: decompression of every lz4 batch adds uncompressed bytes / decompress speed") {
   auto run = [](CompressionType codec, kafka::BrokerCompressionType topic_codec, double& busy_s,
                 std::vector<kafka::RecordBatch>& stored) {

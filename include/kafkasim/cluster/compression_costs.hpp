@@ -1,6 +1,8 @@
 // What compression.type costs and saves (kafka-behaviour.md §1.8, hardware-models.md §5.3), as pure arithmetic
 // on the CPU profile's measured codec figures (CodecCosts: a size ratio and single-core compress/decompress
-// speeds per codec, bench/codec_measure.cpp).
+// speeds per codec, bench/codec_measure.cpp), at the level each producer (compression.<codec>.level) and each
+// topic (its own, or the broker's, compression.<codec>.level) uses, KIP-390: the profile's codec_levels table
+// has the other levels' figures (CodecCosts::at_level).
 //
 // Where Kafka spends the work, and how the world charges it:
 //   producer  The producer compresses whole batches: MemoryRecordsBuilder writes each record into the codec's
@@ -14,10 +16,11 @@
 //             and buffer.memory limits then throttle send().
 //   broker    The leader's LogValidator decompresses every compressed batch to validate its records — with the
 //             key/value-skipping iterator when it can assign offsets in place (topic compression.type
-//             `producer` or the producer's own codec), which still runs the decompression stream
-//             (validateMessagesAndAssignOffsetsCompressed) — and rebuilds the batch in the topic's codec when
-//             that differs from the producer's: decompress, compress, and a CRC over the new batch. The
-//             rebuilt batch has the topic codec's size on disk and for every reader. Charged to the I/O thread.
+//             `producer` or the producer's own codec, whatever the levels), which still runs the decompression
+//             stream (validateMessagesAndAssignOffsetsCompressed) — and rebuilds the batch in the topic's codec,
+//             at the topic's level, when that codec differs from the producer's: decompress, compress, and a CRC
+//             over the new batch. The rebuilt batch has the topic codec's size on disk and for every reader.
+//             Charged to the I/O thread.
 //             Followers append without decompressing (appendAsFollower takes batches as they are).
 //   consumer  KafkaConsumer decompresses in poll() as it iterates the fetched batches (CompletedFetch, the
 //             application thread); the cost of a fetch response's batches is added to the consumer's next
