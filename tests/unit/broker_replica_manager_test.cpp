@@ -110,6 +110,33 @@ FetchRequest consumer_fetch(int64_t offset, int32_t min_bytes, Duration max_wait
   return r;
 }
 
+// Three 1000-byte batches of 10 records in each of tp and tp1, produced at 1 ms (committed at once with ISR {1}).
+void three_batches_each(Leader& b) {
+  for (int i = 0; i < 3; ++i) {
+    b.rm.handle_produce(produce(1, {{tp, batch(10, 1000)}}), at(1_ms), b.out);
+    b.rm.handle_produce(produce(1, {{tp1, batch(10, 1000)}}), at(1_ms), b.out);
+  }
+}
+
+// A fetch of tp and tp1 from offset 0, answered at once, by a consumer (consumer_replica_id) or a follower.
+FetchRequest fetch_both(NodeId replica, int32_t max_bytes) {
+  FetchRequest r;
+  r.client_id = replica == consumer_replica_id ? consumer_client : replica;
+  r.replica_id = replica;
+  r.max_wait = 0_ms;
+  r.min_bytes = 1;
+  r.max_bytes = max_bytes;
+  for (PartitionRef ref : {tp, tp1}) {
+    FetchPartitionRequest p;
+    p.partition = ref;
+    p.fetch_offset = 0;
+    p.log_start_offset = 0;
+    p.partition_max_bytes = 1'048'576;
+    r.partitions.push_back(p);
+  }
+  return r;
+}
+
 std::vector<int64_t> base_offsets(const FetchPartitionResponse& r) {
   std::vector<int64_t> v;
   for (const RecordBatch& b : r.batches) v.push_back(b.base_offset);
@@ -737,32 +764,13 @@ TEST_CASE("a parked follower fetch whose segment retention rolled completes at t
 TEST_CASE("fetch max_bytes is shared by the partitions in request order; the first with data may exceed it (KIP-74)") {
   Leader b({tp, tp1}, {1}, {1}, 1);
   // Three 1000-byte batches in each partition (RF = 1: committed at once).
-  for (int i = 0; i < 3; ++i) {
-    b.rm.handle_produce(produce(1, {{tp, batch(10, 1000)}}), at(1_ms), b.out);
-    b.rm.handle_produce(produce(1, {{tp1, batch(10, 1000)}}), at(1_ms), b.out);
-  }
+  three_batches_each(b);
   REQUIRE(b.p(tp).high_watermark() == 30);
   REQUIRE(b.p(tp1).high_watermark() == 30);
-  auto fetch_both = [](int32_t max_bytes) {
-    FetchRequest r;
-    r.client_id = consumer_client;
-    r.replica_id = consumer_replica_id;
-    r.max_wait = 0_ms;
-    r.min_bytes = 1;
-    r.max_bytes = max_bytes;
-    for (PartitionRef ref : {tp, tp1}) {
-      FetchPartitionRequest p;
-      p.partition = ref;
-      p.fetch_offset = 0;
-      p.partition_max_bytes = 1'048'576;
-      r.partitions.push_back(p);
-    }
-    return r;
-  };
   // 2500 bytes: tp returns the two whole batches that fit (2000 bytes); only the first partition with data may go
   // over the limit with one batch.
   b.out.clear();
-  b.rm.handle_fetch(fetch_both(2500), at(2_ms), b.out);
+  b.rm.handle_fetch(fetch_both(consumer_replica_id, 2500), at(2_ms), b.out);
   REQUIRE(b.out.fetch_responses.size() == 1);
   const auto& parts = b.out.fetch_responses[0].response.partitions;
   auto of = [&](PartitionRef ref) -> const FetchPartitionResponse& {
@@ -779,7 +787,7 @@ TEST_CASE("fetch max_bytes is shared by the partitions in request order; the fir
   CHECK(of(tp1).slice.bytes == 0);
   // 500 bytes, less than one batch: tp still returns its first batch whole (minOneMessage), tp1 nothing.
   b.out.clear();
-  b.rm.handle_fetch(fetch_both(500), at(3_ms), b.out);
+  b.rm.handle_fetch(fetch_both(consumer_replica_id, 500), at(3_ms), b.out);
   REQUIRE(b.out.fetch_responses.size() == 1);
   const auto& small = b.out.fetch_responses[0].response.partitions;
   for (const auto& p : small) {
@@ -801,28 +809,8 @@ TEST_CASE("broker fetch.max.bytes caps every fetch's max_bytes, and its min_byte
   BrokerConfig config = broker_config(1, 1);
   config.fetch_max_bytes = 2500;
   Leader b({tp, tp1}, {1}, {1, 2}, 1, config);
-  for (int i = 0; i < 3; ++i) {
-    b.rm.handle_produce(produce(1, {{tp, batch(10, 1000)}}), at(1_ms), b.out);
-    b.rm.handle_produce(produce(1, {{tp1, batch(10, 1000)}}), at(1_ms), b.out);
-  }
+  three_batches_each(b);
   REQUIRE(b.p(tp).high_watermark() == 30);
-  auto fetch_both = [](NodeId replica, int32_t max_bytes) {
-    FetchRequest r;
-    r.client_id = replica == consumer_replica_id ? consumer_client : replica;
-    r.replica_id = replica;
-    r.max_wait = 0_ms;
-    r.min_bytes = 1;
-    r.max_bytes = max_bytes;
-    for (PartitionRef ref : {tp, tp1}) {
-      FetchPartitionRequest p;
-      p.partition = ref;
-      p.fetch_offset = 0;
-      p.log_start_offset = 0;
-      p.partition_max_bytes = 1'048'576;
-      r.partitions.push_back(p);
-    }
-    return r;
-  };
   for (const auto& [replica, max_bytes] : {std::pair{consumer_replica_id, 52'428'800}, std::pair{NodeId{2}, 10'485'760}}) {
     CAPTURE(replica);
     b.out.clear();

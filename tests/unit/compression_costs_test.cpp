@@ -30,6 +30,14 @@ CpuCosts costs() {
   return c;
 }
 
+// A produce request carrying one batch of `size_bytes` for `partition`.
+kafka::ProduceRequest one_batch(kafka::PartitionRef partition, int32_t size_bytes) {
+  kafka::ProduceRequest r;
+  r.partitions.push_back({partition, {}});
+  r.partitions[0].batch.size_bytes = size_bytes;
+  return r;
+}
+
 // Seconds as a Duration, to compare with the model's durations (which round each term up to a nanosecond).
 double seconds(sim::Duration d) { return d.seconds_f(); }
 
@@ -144,9 +152,7 @@ TEST_CASE("compression model of a world: producer ratios and costs, broker valid
   CHECK(kept.partitions[0].batch.size_bytes == 61 + 2'500);
 
   // Producer 2 sends 10,000 uncompressed bytes to "zstd": the broker compresses them to 1,600 bytes.
-  kafka::ProduceRequest plain;
-  plain.partitions.push_back({{1, 0}, {}});
-  plain.partitions[0].batch.size_bytes = 61 + 10'000;
+  kafka::ProduceRequest plain = one_batch({1, 0}, 61 + 10'000);
   CHECK(seconds(model.validate_produce(2, plain)) == doctest::Approx(10'000 / 500e6 + (61 + 1'600) / 4e9));
   CHECK(plain.partitions[0].batch.size_bytes == 61 + 1'600);
 
@@ -197,18 +203,14 @@ TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks
   CHECK(model.producer_ratio(0) == 0.1);
   CHECK(model.producer_ratio(1) == 0.2);
   CHECK(model.producer_ratio(3) == 0.16);  // the default level: the codecs section's figures
-  kafka::ProduceRequest request;
-  request.partitions.push_back({{0, 0}, {}});
-  request.partitions[0].batch.size_bytes = 61 + 1'000;  // zstd 19: 10,000 uncompressed bytes
+  const kafka::ProduceRequest request = one_batch({0, 0}, 61 + 1'000);  // zstd 19: 10,000 uncompressed bytes
   CHECK(seconds(model.producer_request_cost(0, request)) == doctest::Approx(10'000 / 1e6));
   // The leader keeps a zstd batch on "keep" whatever its level, decompressing 10,000 bytes at 1000 MB/s.
   kafka::ProduceRequest kept = request;
   CHECK(seconds(model.validate_produce(0, kept)) == doctest::Approx(10'000 / 1000e6));
   CHECK(kept.partitions[0].batch.size_bytes == 61 + 1'000);
   // On "gzip1" the leader recompresses at the topic's level 1: 10,000 bytes at 200 MB/s to 3,000 bytes.
-  kafka::ProduceRequest recompressed;
-  recompressed.partitions.push_back({{1, 0}, {}});
-  recompressed.partitions[0].batch.size_bytes = 61 + 1'000;
+  kafka::ProduceRequest recompressed = one_batch({1, 0}, 61 + 1'000);
   CHECK(seconds(model.validate_produce(2, recompressed)) ==
         doctest::Approx(10'000 / 1000e6 + 10'000 / 200e6 + (61 + 3'000) / 4e9));
   CHECK(recompressed.partitions[0].batch.size_bytes == 61 + 3'000);
