@@ -382,10 +382,30 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
   return table;
 }
 
+// KIP-390's compression.gzip.level / .lz4.level / .zstd.level as the broker (defaults of every topic, ServerLogConfigs)
+// and a topic (TopicConfig) set them: the level a topic recompresses at, in the LogConfig that `Log` points to.
+// Ranges as Kafka's validators: gzip -1 or 1..9 (the loader rejects 0), lz4 1..17, zstd -131072..22.
+template <typename T, kafka::LogConfig T::*Log>
+std::vector<ConfigEntry<T>> with_compression_levels(std::vector<ConfigEntry<T>> table) {
+  table.push_back({{.name = "compression.gzip.level", .type = ConfigType::kInt, .kafka_default = "-1", .min_value = -1,
+                    .max_value = 9, .field = "LogConfig::compression_gzip_level"},
+                   +[](T& c, const ConfigValue& v) { (c.*Log).compression_gzip_level = to_i32(v.integer); },
+                   +[](const T& c) { return int_value((c.*Log).compression_gzip_level); }});
+  table.push_back({{.name = "compression.lz4.level", .type = ConfigType::kInt, .kafka_default = "9", .min_value = 1,
+                    .max_value = 17, .field = "LogConfig::compression_lz4_level"},
+                   +[](T& c, const ConfigValue& v) { (c.*Log).compression_lz4_level = to_i32(v.integer); },
+                   +[](const T& c) { return int_value((c.*Log).compression_lz4_level); }});
+  table.push_back({{.name = "compression.zstd.level", .type = ConfigType::kInt, .kafka_default = "3",
+                    .min_value = -131072, .max_value = 22, .field = "LogConfig::compression_zstd_level"},
+                   +[](T& c, const ConfigValue& v) { (c.*Log).compression_zstd_level = to_i32(v.integer); },
+                   +[](const T& c) { return int_value((c.*Log).compression_zstd_level); }});
+  return table;
+}
+
 // Broker: kafka-behaviour.md §2.9 and §3.1 (KafkaConfig, ReplicationConfigs, ServerLogConfigs).
 const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
   using B = BrokerSettings;
-  static const std::vector<ConfigEntry<B>> table = {
+  static const std::vector<ConfigEntry<B>> table = with_compression_levels<B, &BrokerSettings::log_defaults>({
       {{.name = "min.insync.replicas", .type = ConfigType::kInt, .kafka_default = "1", .min_value = 1,
         .max_value = kIntMax, .field = "BrokerConfig::min_insync_replicas"},
        +[](B& c, const ConfigValue& v) { c.broker.min_insync_replicas = to_i32(v.integer); },
@@ -633,20 +653,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .field = "LogConfig::compression_type"},
        +[](B& c, const ConfigValue& v) { c.log_defaults.compression_type = broker_compression(v); },
        +[](const B& c) { return broker_compression_value(c.log_defaults.compression_type); }},
-      // KIP-390: the default levels of every topic's recompression (ServerLogConfigs: gzip -1 or 1..9, lz4 1..17,
-      // zstd -131072..22; the loader rejects gzip 0).
-      {{.name = "compression.gzip.level", .type = ConfigType::kInt, .kafka_default = "-1", .min_value = -1,
-        .max_value = 9, .field = "LogConfig::compression_gzip_level"},
-       +[](B& c, const ConfigValue& v) { c.log_defaults.compression_gzip_level = to_i32(v.integer); },
-       +[](const B& c) { return int_value(c.log_defaults.compression_gzip_level); }},
-      {{.name = "compression.lz4.level", .type = ConfigType::kInt, .kafka_default = "9", .min_value = 1,
-        .max_value = 17, .field = "LogConfig::compression_lz4_level"},
-       +[](B& c, const ConfigValue& v) { c.log_defaults.compression_lz4_level = to_i32(v.integer); },
-       +[](const B& c) { return int_value(c.log_defaults.compression_lz4_level); }},
-      {{.name = "compression.zstd.level", .type = ConfigType::kInt, .kafka_default = "3", .min_value = -131072,
-        .max_value = 22, .field = "LogConfig::compression_zstd_level"},
-       +[](B& c, const ConfigValue& v) { c.log_defaults.compression_zstd_level = to_i32(v.integer); },
-       +[](const B& c) { return int_value(c.log_defaults.compression_zstd_level); }},
       // LogManager.startup schedules "kafka-log-retention" (UnifiedLog.deleteOldSegments of every log) after
       // log.initial.task.delay.ms, then every log.retention.check.interval.ms (ServerLogConfigs: atLeast(1) and
       // atLeast(0)).
@@ -859,7 +865,7 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("principal.builder.class"),
       ignored<B>("connections.max.reauth.ms"),
       ignored<B>("security.providers"),
-  };
+  });
   return table;
 }
 
@@ -867,7 +873,7 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
 // scenario a topic inherits the cluster's log.* values.
 const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
   using T = PartitionConfig;
-  static const std::vector<ConfigEntry<T>> table = {
+  static const std::vector<ConfigEntry<T>> table = with_compression_levels<T, &PartitionConfig::log>({
       {{.name = "min.insync.replicas", .type = ConfigType::kInt, .kafka_default = "1", .min_value = 1,
         .max_value = kIntMax, .field = "PartitionConfig::min_insync_replicas"},
        +[](T& c, const ConfigValue& v) { c.min_insync_replicas = to_i32(v.integer); },
@@ -933,20 +939,6 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
         .field = "LogConfig::compression_type"},
        +[](T& c, const ConfigValue& v) { c.log.compression_type = broker_compression(v); },
        +[](const T& c) { return broker_compression_value(c.log.compression_type); }},
-      // KIP-390: the level the topic's codec recompresses at (TopicConfig, the broker's compression.*.level by
-      // default).
-      {{.name = "compression.gzip.level", .type = ConfigType::kInt, .kafka_default = "-1", .min_value = -1,
-        .max_value = 9, .field = "LogConfig::compression_gzip_level"},
-       +[](T& c, const ConfigValue& v) { c.log.compression_gzip_level = to_i32(v.integer); },
-       +[](const T& c) { return int_value(c.log.compression_gzip_level); }},
-      {{.name = "compression.lz4.level", .type = ConfigType::kInt, .kafka_default = "9", .min_value = 1,
-        .max_value = 17, .field = "LogConfig::compression_lz4_level"},
-       +[](T& c, const ConfigValue& v) { c.log.compression_lz4_level = to_i32(v.integer); },
-       +[](const T& c) { return int_value(c.log.compression_lz4_level); }},
-      {{.name = "compression.zstd.level", .type = ConfigType::kInt, .kafka_default = "3", .min_value = -131072,
-        .max_value = 22, .field = "LogConfig::compression_zstd_level"},
-       +[](T& c, const ConfigValue& v) { c.log.compression_zstd_level = to_i32(v.integer); },
-       +[](const T& c) { return int_value(c.log.compression_zstd_level); }},
       ignored<T>("unclean.leader.election.enable"),
       {{.name = "message.timestamp.type", .type = ConfigType::kString, .kafka_default = "CreateTime",
         .valid_values = {"CreateTime", "LogAppendTime"}, .field = "LogConfig::log_append_time"},
@@ -968,7 +960,7 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
       // (KIP-950).
       ignored<T>("remote.log.copy.disable"),
       ignored<T>("remote.log.delete.on.disable"),
-  };
+  });
   return table;
 }
 
