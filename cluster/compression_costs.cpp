@@ -118,10 +118,8 @@ CompressionModel::CompressionModel(const WorldSpec& spec) : costs_(spec.cpu_cost
                                                                      log.compression_lz4_level,
                                                                      log.compression_zstd_level))
                                   .figures);
-    topic_stored_.push_back(CompressionType::none);
-    topic_stored_figures_.push_back(codecs.of(CompressionType::none));
+    topic_stores_compressed_.push_back(false);
   }
-  std::vector<bool> has_producer(spec.topics.size(), false);
   for (const auto& p : spec.producers) {
     const kafka::ProducerConfig& c = p.config;
     producer_codecs_.push_back(c.compression_type);
@@ -132,19 +130,12 @@ CompressionModel::CompressionModel(const WorldSpec& spec) : costs_(spec.cpu_cost
                                      .figures);
     const auto t = static_cast<size_t>(p.topic);
     KS_ASSERT_LT(t, spec.topics.size());
-    if (!has_producer[t]) {
-      has_producer[t] = true;
-      topic_stored_[t] = stored_codec(topic_compression_[t], c.compression_type);
-      // Kept in the producer's codec (and level) unless the topic recompresses it.
-      topic_stored_figures_[t] = topic_stored_[t] == c.compression_type ? producer_figures_.back() : topic_figures_[t];
-    }
+    // Kept in the producer's codec (and level) unless the topic recompresses it (LogValidator).
+    const CompressionType stored = stored_codec(topic_compression_[t], c.compression_type);
+    producer_stored_.push_back(stored);
+    producer_stored_figures_.push_back(stored == c.compression_type ? producer_figures_.back() : topic_figures_[t]);
+    if (stored != CompressionType::none) topic_stores_compressed_[t] = true;
   }
-  // A topic nobody produces to stores in its own codec (none for `producer`); nothing reads it anyway.
-  for (size_t t = 0; t < topic_stored_.size(); ++t)
-    if (!has_producer[t]) {
-      topic_stored_[t] = stored_codec(topic_compression_[t], CompressionType::none);
-      topic_stored_figures_[t] = topic_figures_[t];
-    }
 }
 
 double CompressionModel::producer_ratio(size_t producer_spec) const {
@@ -182,22 +173,9 @@ Duration CompressionModel::validate_produce(size_t producer_spec, kafka::Produce
   return cost;
 }
 
-Duration CompressionModel::consumer_fetch_cost(const kafka::FetchResponse& response) const {
-  Duration cost;
-  for (const auto& p : response.partitions) {
-    const CompressionType codec = topic_stored_codec(p.partition.topic);
-    if (codec == CompressionType::none) continue;
-    const CodecFigures& figures = topic_stored_figures_[static_cast<size_t>(p.partition.topic)];
-    for (const auto& b : p.batches)
-      cost += decompress_time(figures, codec, uncompressed_records_bytes(figures, b.size_bytes));
-  }
-  return cost;
-}
-
-CompressionType CompressionModel::topic_stored_codec(int32_t topic) const {
-  KS_ASSERT_GE(topic, 0);
-  KS_ASSERT_LT(static_cast<size_t>(topic), topic_stored_.size());
-  return topic_stored_[static_cast<size_t>(topic)];
+CompressionType CompressionModel::stored_codec_of(size_t producer_spec) const {
+  KS_ASSERT_LT(producer_spec, producer_stored_.size());
+  return producer_stored_[producer_spec];
 }
 
 sim::SimTime ClientCodecThread::reserve(sim::SimTime now, Duration cost) {

@@ -991,7 +991,9 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
           for (auto& c : consumers_) {
             if (c->id != destination) continue;
             kafka::ConsumerOutbox out;
-            c->decompress_pending += compression_.consumer_fetch_cost(*shared);
+            c->decompress_pending += compression_.consumer_fetch_cost(*shared, [this](const kafka::RecordBatch& batch) {
+              return producer_of_batch(batch).spec_index;
+            });
             consumer_fetch_answered(*c, *shared);
             c->consumer->on_fetch_response(engine_.now(), b.id, std::move(*shared), out);
             consumer_dispatch(*c, out);
@@ -1633,6 +1635,13 @@ void World::send_init_producer_id(ProducerClient& c) {
 // handling, and chunks of it already on the wire only use the links (models::Network::cancel). A request whose
 // last byte had left before the close is delivered and handled as usual; its response reaches a producer that no
 // longer waits for it and is dropped there (Sender::on_produce_response, a stale response).
+const World::ProducerClient& World::producer_of_batch(const kafka::RecordBatch& batch) const {
+  KS_ASSERT_MSG((batch.tag >> 63) == 0, "a batch of the group coordinator has no producer");
+  const uint64_t index = batch.tag >> 40;
+  KS_ASSERT_LT(index, producers_.size());
+  return *producers_[index];
+}
+
 void World::withdraw_unsent(ProducerClient& c, NodeId node) {
   for (auto it = c.unsent.begin(); it != c.unsent.end();) {
     if (it->destination != node) {

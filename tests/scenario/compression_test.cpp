@@ -226,3 +226,42 @@ TEST_CASE("broker I/O threads: decompression of every lz4 batch adds uncompresse
   }
   CHECK(busy_recompress == doctest::Approx(expected_recompress).epsilon(1e-3));
 }
+
+TEST_CASE("consumers decompress each batch in its writer's codec: zstd and uncompressed producers on one topic") {
+  // One partition with compression.type = producer, written by three zstd producers and three uncompressed ones at
+  // the same rate, so half the records in the log are zstd. The profile's zstd decompression is slowed to 4 MB/s
+  // so that one consumer, started 1 s late from the log start and with no processing time of its own, stays
+  // behind, bound by decompression: it pays for the zstd half only, one uncompressed record size / 4 MB/s for
+  // every second record. Charging every batch as the topic's first producer wrote it would halve its rate (zstd
+  // first) or leave it unbound (uncompressed first). The leader's LogValidator decompresses too, but each
+  // producer's connection uses 39 % of one of the 8 I/O threads.
+  constexpr double kDecompress = 4e6;
+  constexpr double kPerProducer = 3'000;
+  for (const bool zstd_first : {true, false}) {
+    CAPTURE(zstd_first);
+    auto spec = one_broker("nic-10gbe");
+    spec.duration = 6_s;
+    spec.warmup = 2_s;
+    spec.cpu_costs.codecs.zstd.decompress_bytes_per_s = kDecompress;
+    for (const CompressionType codec : {CompressionType::zstd, CompressionType::none}) {
+      auto p = test::open_loop_producer(kPerProducer, Acks::leader, 5, kValueBytes);
+      p.count = 3;
+      p.config.compression_type = zstd_first ? codec : (codec == CompressionType::zstd ? CompressionType::none
+                                                                                       : CompressionType::zstd);
+      spec.producers.push_back(p);
+    }
+    cluster::ConsumerSpec c;
+    c.topic = 0;
+    c.start_at = 1_s;
+    c.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+    spec.consumers.push_back(c);
+    cluster::World world(spec);
+    const auto s = world.run();
+    REQUIRE(s.records_failed == 0);
+    REQUIRE(s.throughput_records_per_s == doctest::Approx(6 * kPerProducer).epsilon(0.01));
+    // Records of a batch under 64 have one size (offset deltas below 64; about 15 a batch here).
+    const double per_record = 0.5 * record_bytes(1) / kDecompress;
+    CHECK(s.consumed_records_per_s == doctest::Approx(1 / per_record).epsilon(0.03));
+    CHECK(s.consumed_records_per_s < 6 * kPerProducer * 0.9);  // still behind: decompression binds
+  }
+}

@@ -135,8 +135,10 @@ TEST_CASE("compression model of a world: producer ratios and costs, broker valid
   CHECK(model.producer_ratio(0) == 0.25);
   CHECK(model.producer_ratio(1) == 0.2);
   CHECK(model.producer_ratio(2) == 1.0);
-  CHECK(model.topic_stored_codec(0) == CompressionType::lz4);  // the first producer's codec
-  CHECK(model.topic_stored_codec(1) == CompressionType::zstd);
+  // On "keep" each producer's batches stay in its own codec; "zstd" stores zstd whatever was sent.
+  CHECK(model.stored_codec_of(0) == CompressionType::lz4);
+  CHECK(model.stored_codec_of(1) == CompressionType::gzip);
+  CHECK(model.stored_codec_of(2) == CompressionType::zstd);
 
   kafka::ProduceRequest request;
   request.partitions.push_back({{0, 0}, {}});
@@ -156,17 +158,23 @@ TEST_CASE("compression model of a world: producer ratios and costs, broker valid
   CHECK(seconds(model.validate_produce(2, plain)) == doctest::Approx(10'000 / 500e6 + (61 + 1'600) / 4e9));
   CHECK(plain.partitions[0].batch.size_bytes == 61 + 1'600);
 
-  // A consumer decompresses each fetched batch with its topic's stored codec.
+  // A consumer decompresses each fetched batch in the codec its writer left it in (the batch's tag names the
+  // writer here): on "keep" producer 0's lz4 and producer 1's gzip side by side, on "zstd" the broker's zstd.
   kafka::FetchResponse response;
   response.partitions.resize(2);
   response.partitions[0].partition = {0, 0};
-  response.partitions[0].batches.resize(2);
+  response.partitions[0].batches.resize(3);
   response.partitions[0].batches[0].size_bytes = 61 + 2'500;  // lz4: 10,000 bytes
   response.partitions[0].batches[1].size_bytes = 61 + 250;    // lz4: 1,000 bytes
+  response.partitions[0].batches[2].size_bytes = 61 + 1'000;  // gzip: 5,000 bytes
+  response.partitions[0].batches[2].tag = 1;
   response.partitions[1].partition = {1, 0};
   response.partitions[1].batches.resize(1);
   response.partitions[1].batches[0].size_bytes = 61 + 1'600;  // zstd: 10,000 bytes
-  CHECK(seconds(model.consumer_fetch_cost(response)) == doctest::Approx(11'000 / 4000e6 + 10'000 / 2000e6));
+  response.partitions[1].batches[0].tag = 2;
+  const auto writer = [](const kafka::RecordBatch& b) { return static_cast<size_t>(b.tag); };
+  CHECK(seconds(model.consumer_fetch_cost(response, writer)) ==
+        doctest::Approx(11'000 / 4000e6 + 5'000 / 500e6 + 10'000 / 2000e6));
 }
 
 TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks its figures") {
@@ -214,16 +222,24 @@ TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks
   CHECK(seconds(model.validate_produce(2, recompressed)) ==
         doctest::Approx(10'000 / 1000e6 + 10'000 / 200e6 + (61 + 3'000) / 4e9));
   CHECK(recompressed.partitions[0].batch.size_bytes == 61 + 3'000);
-  // Consumers of "keep" decompress as the first producer wrote (zstd 19), of "gzip1" as the topic stores (gzip 1).
+  // Consumers decompress each batch at the level it is stored at: on "keep" producer 0's zstd 19, producer 1's
+  // lz4 12 and producer 3's zstd 3; on "gzip1" the topic's gzip 1, whatever producer 2 sent.
   kafka::FetchResponse response;
   response.partitions.resize(2);
   response.partitions[0].partition = {0, 0};
-  response.partitions[0].batches.resize(1);
+  response.partitions[0].batches.resize(3);
   response.partitions[0].batches[0].size_bytes = 61 + 1'000;  // zstd 19: 10,000 bytes
+  response.partitions[0].batches[1].size_bytes = 61 + 2'000;  // lz4 12: 10,000 bytes
+  response.partitions[0].batches[1].tag = 1;
+  response.partitions[0].batches[2].size_bytes = 61 + 1'600;  // zstd 3: 10,000 bytes
+  response.partitions[0].batches[2].tag = 3;
   response.partitions[1].partition = {1, 0};
   response.partitions[1].batches.resize(1);
   response.partitions[1].batches[0].size_bytes = 61 + 3'000;  // gzip 1: 10,000 bytes
-  CHECK(seconds(model.consumer_fetch_cost(response)) == doctest::Approx(10'000 / 1000e6 + 10'000 / 400e6));
+  response.partitions[1].batches[0].tag = 2;
+  const auto writer = [](const kafka::RecordBatch& b) { return static_cast<size_t>(b.tag); };
+  CHECK(seconds(model.consumer_fetch_cost(response, writer)) ==
+        doctest::Approx(10'000 / 1000e6 + 10'000 / 4000e6 + 10'000 / 2000e6 + 10'000 / 400e6));
 }
 
 TEST_CASE("client codec thread: compression overlaps the previous request; requests wait only when it is behind") {

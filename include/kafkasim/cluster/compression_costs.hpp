@@ -42,6 +42,7 @@
 #include "kafkasim/kafka/log/log_config.hpp"
 #include "kafkasim/kafka/producer/record_batch.hpp"
 #include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/assert.hpp"
 #include "kafkasim/sim/callback.hpp"
 #include "kafkasim/sim/engine.hpp"
 #include "kafkasim/sim/time.hpp"
@@ -98,12 +99,30 @@ class CompressionModel {
   // LogValidator on the leader for a request from producer `producer_spec`: rewrites the size of every batch
   // the topic stores in another codec, and returns the I/O thread's decompression/recompression time.
   sim::Duration validate_produce(size_t producer_spec, kafka::ProduceRequest& request) const;
-  // A consumer's decompression time for the batches of a fetch response.
-  sim::Duration consumer_fetch_cost(const kafka::FetchResponse& response) const;
-  // The codec a topic's batches are stored in. For compression.type `producer` that is the codec (and level) of
-  // the topic's first producer (the world does not track a codec per stored batch; producers of one topic with
-  // different codecs or levels are charged to consumers as if all used the first one's).
-  kafka::CompressionType topic_stored_codec(int32_t topic) const;
+  // A consumer's decompression time for the batches of a fetch response, each batch as the producer that wrote it
+  // left it in the log: in that producer's codec at its level, or in the topic's codec at the topic's level when
+  // the leader recompressed it. `writer_of(batch)` is the spec index of the producer whose client wrote `batch`
+  // (producers of one topic may use different codecs and levels; Kafka's batches carry their own codec).
+  template <typename WriterOf>
+  sim::Duration consumer_fetch_cost(const kafka::FetchResponse& response, WriterOf&& writer_of) const {
+    sim::Duration cost;
+    for (const auto& p : response.partitions) {
+      KS_ASSERT_GE(p.partition.topic, 0);
+      KS_ASSERT_LT(static_cast<size_t>(p.partition.topic), topic_stores_compressed_.size());
+      if (!topic_stores_compressed_[static_cast<size_t>(p.partition.topic)]) continue;
+      for (const auto& b : p.batches) {
+        const size_t writer = writer_of(b);
+        KS_ASSERT_LT(writer, producer_stored_.size());
+        const CodecFigures& figures = producer_stored_figures_[writer];
+        const kafka::CompressionType codec = producer_stored_[writer];
+        cost += decompress_time(figures, codec, uncompressed_records_bytes(figures, b.size_bytes));
+      }
+    }
+    return cost;
+  }
+  // The codec the batches of producer `producer_spec` are stored in on its topic (stored_codec of the topic's
+  // compression.type and the producer's codec).
+  kafka::CompressionType stored_codec_of(size_t producer_spec) const;
 
  private:
   CpuCosts costs_;
@@ -111,8 +130,9 @@ class CompressionModel {
   std::vector<CodecFigures> producer_figures_;                     // its codec at its level
   std::vector<kafka::BrokerCompressionType> topic_compression_;  // by topic index
   std::vector<CodecFigures> topic_figures_;                      // the topic's codec at the topic's level
-  std::vector<kafka::CompressionType> topic_stored_;             // by topic index
-  std::vector<CodecFigures> topic_stored_figures_;               // what its consumers decompress
+  std::vector<kafka::CompressionType> producer_stored_;           // by producer spec index: the codec in the log
+  std::vector<CodecFigures> producer_stored_figures_;              // and its level's figures
+  std::vector<bool> topic_stores_compressed_;                      // some producer's batches are compressed there
 };
 
 // A producer's compression work, serialised on one thread of its own: client hosts have no CPU model, so this is

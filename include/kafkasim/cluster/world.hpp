@@ -356,6 +356,9 @@ class World {
   kafka::SendResult send_record(ProducerClient& c, const DrawnRecord& d, sim::SimTime now, uint32_t thread,
                                 kafka::ProducerOutbox& out, bool quiet = false);
   void producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out);
+  // The producer client whose request carried `batch` (its tag is the client's index << 40 | its batch id; the
+  // group coordinator's batches, tagged with the top bit, have none).
+  const ProducerClient& producer_of_batch(const kafka::RecordBatch& batch) const;
   // Withdraws the requests to `node` that had not fully left the client when the producer closed the connection.
   void withdraw_unsent(ProducerClient& c, kafka::NodeId node);
   // A request sent from `client` on `channel` with `request_bytes` goes through the broker's connection muting and a
