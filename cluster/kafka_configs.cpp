@@ -59,6 +59,45 @@ int64_t whole_ms(const ConfigValue& v) {
   KS_ASSERT_EQ(v.duration.ns() % kMsNs, 0);
   return v.duration.ns() / kMsNs;
 }
+// auto.offset.reset=by_duration:<ISO-8601 duration> (KIP-1106). AutoOffsetResetStrategy.fromString parses the
+// duration with java.time.Duration.parse and rejects a negative one.
+constexpr std::string_view kByDuration = "by_duration:";
+std::string check_reset_duration(std::string_view rest) {
+  const Parsed<sim::Duration> parsed = parse_iso8601_duration(rest);
+  if (const auto* problem = std::get_if<std::string>(&parsed)) return "<" + *problem + ">";
+  if (std::get<sim::Duration>(parsed) < sim::Duration::zero())
+    return "<a duration that is not negative (negative durations are not supported in by_duration)>";
+  return {};
+}
+sim::Duration reset_duration(std::string_view text) {
+  KS_ASSERT(text.starts_with(kByDuration));
+  return std::get<sim::Duration>(parse_iso8601_duration(text.substr(kByDuration.size())));
+}
+// java.time.Duration.toString's form: PT, then hours, minutes and seconds (with up to 9 fraction digits), each only
+// when not zero, PT0S for zero ("PT26H", "PT1M30.5S").
+std::string iso8601_duration(sim::Duration d) {
+  KS_ASSERT_GE(d, sim::Duration::zero());
+  int64_t ns = d.ns();
+  const int64_t hours = ns / 3'600'000'000'000;
+  ns -= hours * 3'600'000'000'000;
+  const int64_t minutes = ns / 60'000'000'000;
+  ns -= minutes * 60'000'000'000;
+  std::string out = "PT";
+  if (hours > 0) out += std::to_string(hours) + "H";
+  if (minutes > 0) out += std::to_string(minutes) + "M";
+  if (ns > 0 || (hours == 0 && minutes == 0)) {
+    out += std::to_string(ns / 1'000'000'000);
+    if (const int64_t fraction = ns % 1'000'000'000; fraction > 0) {
+      std::string digits = std::to_string(fraction);
+      digits.insert(0, 9 - digits.size(), '0');
+      while (digits.back() == '0') digits.pop_back();
+      out += "." + digits;
+    }
+    out += "S";
+  }
+  return out;
+}
+
 // Kafka's "-1 means unlimited" for retention given in coarser units (log.retention.hours = -1).
 int64_t ms_or_unlimited(const ConfigValue& v) { return v.duration.ns() < 0 ? -1 : whole_ms(v); }
 
@@ -302,17 +341,29 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
         .min_value = 1, .max_value = kIntMax, .field = "ConsumerConfig::auto_commit_interval", .sub_ms = true},
        +[](C& c, const ConfigValue& v) { c.auto_commit_interval = v.duration; },
        +[](const C& c) { return duration_value(c.auto_commit_interval); }},
+      // AutoOffsetResetStrategy: earliest, latest, none, or (4.0, KIP-1106) by_duration:<ISO-8601 duration>.
       {{.name = "auto.offset.reset", .type = ConfigType::kString, .kafka_default = "latest",
-        .valid_values = {"earliest", "latest", "none"}, .field = "ConsumerConfig::auto_offset_reset"},
+        .valid_values = {"earliest", "latest", "none"}, .valid_prefix = kByDuration,
+        .check_prefixed = &check_reset_duration, .field = "ConsumerConfig::auto_offset_reset"},
        +[](C& c, const ConfigValue& v) {
+         if (v.text.starts_with(kByDuration)) {
+           c.auto_offset_reset = kafka::AutoOffsetReset::by_duration;
+           c.auto_offset_reset_duration = reset_duration(v.text);
+           return;
+         }
          c.auto_offset_reset = v.text == "earliest" ? kafka::AutoOffsetReset::earliest
                                : v.text == "none"   ? kafka::AutoOffsetReset::none
                                                     : kafka::AutoOffsetReset::latest;
        },
        +[](const C& c) {
-         return text_value(c.auto_offset_reset == kafka::AutoOffsetReset::earliest ? "earliest"
-                           : c.auto_offset_reset == kafka::AutoOffsetReset::none   ? "none"
-                                                                                   : "latest");
+         switch (c.auto_offset_reset) {
+           case kafka::AutoOffsetReset::earliest: return text_value("earliest");
+           case kafka::AutoOffsetReset::none: return text_value("none");
+           case kafka::AutoOffsetReset::by_duration:
+             return text_value(std::string(kByDuration) + iso8601_duration(c.auto_offset_reset_duration));
+           case kafka::AutoOffsetReset::latest: break;
+         }
+         return text_value("latest");
        }},
       {{.name = "isolation.level", .type = ConfigType::kString, .kafka_default = "read_uncommitted",
         .valid_values = {"read_uncommitted", "read_committed"}, .field = "ConsumerConfig::isolation_level"},
@@ -1017,8 +1068,16 @@ std::string checked_choice(const ConfigSpec& spec, const std::string& text, cons
   if (spec.valid_values.empty()) return text;
   for (std::string_view v : spec.valid_values)
     if (v == text) return text;
+  if (!spec.valid_prefix.empty() && text.starts_with(spec.valid_prefix)) {
+    KS_ASSERT(spec.check_prefixed != nullptr);
+    const std::string problem = spec.check_prefixed(std::string_view(text).substr(spec.valid_prefix.size()));
+    if (problem.empty()) return text;
+    throw ConfigError(file, pointer, std::string(spec.valid_prefix) + problem, "\"" + text + "\"");
+  }
+  const std::string prefixed =
+      spec.valid_prefix.empty() ? std::string() : " or \"" + std::string(spec.valid_prefix) + "...\"";
   // A one-character value is one edit from every other one-character value ("2" -> "0"): no suggestion then.
-  throw ConfigError(file, pointer, "one of " + quoted_list(spec.valid_values), "\"" + text + "\"",
+  throw ConfigError(file, pointer, "one of " + quoted_list(spec.valid_values) + prefixed, "\"" + text + "\"",
                     text.size() < 2 ? std::string() : closest_name(text, spec.valid_values));
 }
 

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 namespace kafkasim::cluster {
@@ -100,6 +101,75 @@ Parsed<double> parse_bandwidth(std::string_view text) {
   else if (p.unit == "GiB/s") bytes_per_unit = 1024.0 * 1024 * 1024;
   else return expected;
   return p.number * bytes_per_unit;
+}
+
+Parsed<sim::Duration> parse_iso8601_duration(std::string_view text) {
+  // java.time.Duration.parse: [+-]P[nD][T[nH][nM][n[.f]S]], letters in either case, a sign on the whole and on
+  // each number, up to 9 fraction digits (with '.' or ','), at least one part, and a T only before a part.
+  const std::string expected = "an ISO-8601 duration PnDTnHnMn.nS (e.g. PT30S, PT1H30M, P1D)";
+  std::string_view s = text;
+  size_t i = 0;
+  auto upper = [&](size_t k) { return static_cast<char>(std::toupper(static_cast<unsigned char>(s[k]))); };
+  auto sign = [&](int64_t& out) {
+    out = 1;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) out = s[i++] == '-' ? -1 : 1;
+  };
+  int64_t whole_sign = 1;
+  sign(whole_sign);
+  if (i >= s.size() || upper(i) != 'P') return expected;
+  ++i;
+  // 2^63 ns is about 292 years: larger durations do not fit the simulator's clock.
+  const std::string too_long = "a duration of at most 292 years (2^63 ns)";
+  int64_t total = 0;
+  bool any = false, in_time = false, time_part = false;
+  char last_unit = 0;  // units must come in the order D, H, M, S
+  static constexpr std::string_view kOrder = "DHMS";
+  while (i < s.size()) {
+    if (upper(i) == 'T') {
+      if (in_time) return expected;
+      in_time = true;
+      ++i;
+      continue;
+    }
+    int64_t part_sign = 1;
+    sign(part_sign);
+    const size_t digits_start = i;
+    int64_t whole = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+      if (__builtin_mul_overflow(whole, 10, &whole) || __builtin_add_overflow(whole, s[i++] - '0', &whole))
+        return too_long;
+    }
+    if (i == digits_start) return expected;
+    int64_t fraction_ns = 0;
+    bool has_fraction = false;
+    if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+      has_fraction = true;
+      ++i;
+      int digits = 0;
+      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+        if (++digits > 9) return expected;
+        fraction_ns = fraction_ns * 10 + (s[i++] - '0');
+      }
+      for (int d = digits; d < 9; ++d) fraction_ns *= 10;
+    }
+    if (i >= s.size()) return expected;
+    const char unit = upper(i++);
+    const size_t rank = kOrder.find(unit);
+    if (rank == std::string_view::npos || (unit == 'D') == in_time || (has_fraction && unit != 'S') ||
+        (last_unit != 0 && rank <= kOrder.find(last_unit)))
+      return expected;
+    last_unit = unit;
+    static constexpr int64_t kUnitNs[] = {86'400'000'000'000, 3'600'000'000'000, 60'000'000'000, 1'000'000'000};
+    int64_t part = 0;
+    if (__builtin_mul_overflow(whole, kUnitNs[rank], &part) || __builtin_add_overflow(part, fraction_ns, &part) ||
+        __builtin_add_overflow(total, part_sign * part, &total))
+      return too_long;
+    any = true;
+    time_part = time_part || in_time;
+  }
+  if (!any || (in_time && !time_part)) return expected;
+  if (total == std::numeric_limits<int64_t>::min()) return too_long;
+  return sim::Duration::from_ns(whole_sign * total);
 }
 
 }  // namespace kafkasim::cluster

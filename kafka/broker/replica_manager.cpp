@@ -100,10 +100,21 @@ ListOffsetsResponse ReplicaManager::handle_list_offsets(const ListOffsetsRequest
     } else if (q.current_leader_epoch >= 0 && q.current_leader_epoch != p->leader_epoch()) {
       // Partition.getLocalLog with the request's currentLeaderEpoch (KIP-320).
       r.error = q.current_leader_epoch < p->leader_epoch() ? Errc::fenced_leader_epoch : Errc::unknown_leader_epoch;
-    } else {
+    } else if (q.timestamp == list_offsets_earliest_timestamp || q.timestamp == list_offsets_latest_timestamp) {
       r.offset = q.timestamp == list_offsets_earliest_timestamp ? p->log_start_offset() : p->high_watermark();
       r.leader_epoch = p->leader_epoch();
       KS_ASSERT_GE(r.offset, 0);
+    } else {
+      // A timestamp (auto.offset.reset=by_duration, KIP-1106): Partition.fetchOffsetForTimestamp answers the log's
+      // offset for it if a consumer may read it (below the HW: `allowed`), else UNKNOWN_OFFSET (-1) without error.
+      KS_ASSERT_GE(q.timestamp, 0);
+      const auto found = p->log().offset_for_timestamp(q.timestamp);
+      if (found && found->first < p->high_watermark()) {
+        r.offset = found->first;
+        r.leader_epoch = found->second >= 0 ? found->second : p->leader_epoch();
+      } else {
+        r.offset = list_offsets_unknown_offset;
+      }
     }
     response.partitions.push_back(r);
   }

@@ -450,11 +450,7 @@ void KafkaConsumer::reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& 
       request.client_id = config_.client_id;
       request.isolation_level = config_.isolation_level;
     }
-    // OffsetFetcher.offsetResetStrategyTimestamp: EARLIEST → -2, LATEST → -1.
-    const int64_t timestamp = config_.auto_offset_reset == AutoOffsetReset::earliest
-                                  ? list_offsets_earliest_timestamp
-                                  : list_offsets_latest_timestamp;
-    request.partitions.push_back({partition, leader->leader_epoch, timestamp});
+    request.partitions.push_back({partition, leader->leader_epoch, reset_timestamp(now)});
   }
   for (auto& [node, request] : requests) {
     request.correlation_id = next_correlation_id_++;
@@ -475,6 +471,23 @@ void KafkaConsumer::reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& 
   reset_maybe_needed_ = still_awaiting;
 }
 
+int64_t KafkaConsumer::reset_timestamp(sim::SimTime now) const {
+  // AutoOffsetResetStrategy.timestamp(): EARLIEST -> -2, LATEST -> -1, BY_DURATION -> now - duration in epoch ms.
+  // Simulated time starts at 0, so a duration reaching before the start asks for timestamp 0, which every record
+  // satisfies (Kafka's epoch timestamps are never that old).
+  switch (config_.auto_offset_reset) {
+    case AutoOffsetReset::earliest: return list_offsets_earliest_timestamp;
+    case AutoOffsetReset::latest: return list_offsets_latest_timestamp;
+    case AutoOffsetReset::by_duration:
+      return config_.auto_offset_reset_duration.ns() >= now.ns()
+                 ? 0
+                 : (now.ns() - config_.auto_offset_reset_duration.ns()) / 1'000'000;
+    case AutoOffsetReset::none: break;
+  }
+  KS_ASSERT_MSG(false, "auto.offset.reset=none has no reset timestamp");
+  return list_offsets_latest_timestamp;
+}
+
 void KafkaConsumer::on_list_offsets_response(sim::SimTime now, const ListOffsetsResponse& response,
                                              ConsumerOutbox& out) {
   auto it = pending_list_offsets_.find(response.correlation_id);
@@ -492,7 +505,14 @@ void KafkaConsumer::on_list_offsets_response(sim::SimTime now, const ListOffsets
         state->reset_correlation_id != correlation_id) {
       continue;
     }
-    if (data.error == Errc::none && data.offset >= 0) {
+    if (data.error == Errc::none && data.offset == list_offsets_unknown_offset) {
+      // No record as recent as a by_duration timestamp: OffsetFetcherUtils.handleListOffsetResponse neither
+      // fetches nor retries the partition, so it waits for the retry time set when the request was sent
+      // (setNextAllowedRetry: request.timeout.ms later) and asks again, with a new timestamp.
+      state->state = FetchState::awaiting_reset;
+      state->reset_not_before = pending.sent_time + config_.request_timeout;
+      reset_maybe_needed_ = true;
+    } else if (data.error == Errc::none && data.offset >= 0) {
       // SubscriptionState.maybeSeekUnvalidated: the reset position becomes the fetch position.
       state->state = FetchState::fetching;
       state->position = data.offset;

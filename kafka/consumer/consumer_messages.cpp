@@ -73,6 +73,7 @@ void validate(const ConsumerConfig& config) {
   // `now` that re-arms itself at `now`), so they must be positive here.
   if (config.enable_auto_commit) KS_ASSERT_GT(config.auto_commit_interval.ns(), 0);
   KS_ASSERT_GT(config.retry_backoff.ns(), 0);
+  KS_ASSERT_GE(config.auto_offset_reset_duration.ns(), 0);  // AutoOffsetResetStrategy rejects negative durations
   KS_ASSERT_GT(config.reconnect_backoff.ns(), 0);
   KS_ASSERT_GT(config.request_timeout.ns(), 0);
 }

@@ -284,6 +284,23 @@ LogReadResult Log::read(int64_t fetch_offset, int64_t max_bytes, int64_t max_off
   return result;
 }
 
+std::optional<std::pair<int64_t, int32_t>> Log::offset_for_timestamp(int64_t target_ms) const {
+  KS_ASSERT_GE(target_ms, 0);
+  const auto ms = [](sim::SimTime t) { return t.ns() / 1'000'000; };
+  for (const LogSegment& segment : segments_) {
+    if (segment.empty() || ms(segment.largest_timestamp()) < target_ms) continue;
+    const SegmentBatches& batches = segment.batches();
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      if (ms(batches.max_timestamp(i)) < target_ms || batches.last_offset(i) < log_start_offset_) continue;
+      const StoredBatch b = batches[i];
+      return std::pair{std::max(b.batch.base_offset, log_start_offset_), b.batch.partition_leader_epoch};
+    }
+    // UnifiedLog searches only the first segment whose largest timestamp reaches the target.
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 LogOffsetPosition Log::offset_position(int64_t offset) const {
   KS_ASSERT_LE(offset, log_end_offset_);
   // Fetch offsets, the HW and the LEO nearly always lie in the active segment (what floor_segment finds first).

@@ -106,3 +106,30 @@ TEST_CASE("consumer: commitSync after each poll adds the commit's round trip to 
   CHECK(round_trip_s >= 10e-3 + 4 * nic.link.latency.seconds_f() * 0.99);
   CHECK(round_trip_s < 10e-3 + 1e-3);
 }
+
+TEST_CASE("auto.offset.reset: a new group started at 3 s reads from the start, from 2 s (by_duration:PT1S) or the head") {
+  // One partition written at 5,000 records/s from time 0; a new group starts at 3 s and runs to 5 s, with no
+  // processing time, so it keeps up once started. It reads every record produced after its starting point:
+  // earliest 5 s of them, by_duration:PT1S those since 3 s - 1 s (KIP-1106: the first batch whose timestamp
+  // reaches it; a batch holds about 25 records here), latest those since it started. Records produced in the
+  // run's last milliseconds may still be on their way (a few batches at most).
+  auto consumed = [](kafka::AutoOffsetReset reset) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = 5_s;
+    spec.warmup = 1_s;
+    spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 100));
+    cluster::ConsumerSpec c;
+    c.topic = 0;
+    c.start_at = 3_s;
+    c.config.auto_offset_reset = reset;
+    c.config.auto_offset_reset_duration = 1_s;
+    spec.consumers.push_back(c);
+    cluster::World world(spec);
+    const auto s = world.run();
+    REQUIRE(s.records_failed == 0);
+    return static_cast<double>(s.records_consumed);
+  };
+  CHECK(consumed(kafka::AutoOffsetReset::earliest) == doctest::Approx(5 * 5'000).epsilon(0.005));
+  CHECK(consumed(kafka::AutoOffsetReset::by_duration) == doctest::Approx(3 * 5'000).epsilon(0.008));
+  CHECK(consumed(kafka::AutoOffsetReset::latest) == doctest::Approx(2 * 5'000).epsilon(0.012));
+}

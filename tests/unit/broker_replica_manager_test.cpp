@@ -835,3 +835,36 @@ TEST_CASE("broker fetch.max.bytes caps every fetch's max_bytes, and its min_byte
   CHECK(d.out.fetch_responses.empty());
   CHECK(d.rm.delayed_fetch_count() == 1);
 }
+
+TEST_CASE("ListOffsets by timestamp: the first batch whose max timestamp reaches it, below the HW, else -1") {
+  // Three batches of 4 records with max timestamps 10 ms, 20.7 ms and 30 ms (CreateTime); the follower has fetched
+  // the first two (HW 8), the third is above the HW. Timestamps compare in whole milliseconds.
+  Leader b({tp}, {1, 2}, {1, 2}, 1);
+  for (const Duration t : {10_ms, Duration::from_us(20'700), 30_ms}) {
+    ProduceRequest r = produce1(1, 4);
+    r.partitions[0].batch.max_timestamp = at(t);
+    b.rm.handle_produce(r, at(t), b.out);
+  }
+  b.rm.handle_fetch(follower_fetch(2, 8), at(31_ms), b.out);
+  REQUIRE(b.p().high_watermark() == 8);
+  REQUIRE(b.p().log_end_offset() == 12);
+  auto offset_for = [&](int64_t ms) {
+    const ListOffsetsResponse r = b.rm.handle_list_offsets(list_offsets({{tp, ms}}));
+    REQUIRE(r.partitions.size() == 1);
+    CHECK(r.partitions[0].error == Errc::none);  // not found is an answer, not an error
+    return r.partitions[0].offset;
+  };
+  CHECK(offset_for(0) == 0);
+  CHECK(offset_for(10) == 0);
+  CHECK(offset_for(11) == 4);
+  CHECK(offset_for(20) == 4);  // 20.7 ms is 20 in milliseconds
+  CHECK(offset_for(21) == -1);  // only the batch at 30 ms reaches it, and it is above the HW
+  CHECK(offset_for(31) == -1);  // no record that recent
+  // Once the follower has the third batch the HW passes it and a consumer may start there.
+  b.rm.handle_fetch(follower_fetch(2, 12), at(32_ms), b.out);
+  CHECK(offset_for(21) == 8);
+  // The log start offset moved into the second batch: the answer never lies below it.
+  REQUIRE(b.p().log().maybe_increment_log_start_offset(6, 12) == Errc::none);
+  CHECK(offset_for(0) == 6);
+  CHECK(offset_for(11) == 6);
+}

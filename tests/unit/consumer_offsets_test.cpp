@@ -291,3 +291,45 @@ TEST_CASE("without a committed offset the position starts at the latest offset; 
   REQUIRE(out.fetches.size() == 1);
   CHECK(out.fetches[0].request.partitions[0].fetch_offset == 77);
 }
+
+TEST_CASE("auto.offset.reset = by_duration asks for now - duration; no record that recent waits request.timeout.ms") {
+  // KIP-1106: AutoOffsetResetStrategy.timestamp() is now - duration, recomputed on every attempt. A ListOffsets
+  // answer without an offset (UNKNOWN_OFFSET) is neither a position nor a retriable error: the partition waits
+  // for the retry time set when the request was sent (request.timeout.ms = 30 s later) and asks again.
+  ConsumerConfig config;
+  config.enable_auto_commit = false;
+  config.auto_offset_reset = AutoOffsetReset::by_duration;
+  config.auto_offset_reset_duration = 1500_ms;
+  ConsumerOutbox out;
+  KafkaConsumer consumer(config, leaders({{1, 0}}), at(0_ms));
+  consumer.assign(at(4'000'250_us), {{p0, std::nullopt}}, out);
+  consumer.poll(at(4'000'250_us), out);
+  REQUIRE(out.list_offsets.size() == 1);
+  CHECK(out.list_offsets[0].request.partitions[0].timestamp == 2'500);  // 4000.25 - 1500 ms, whole ms
+  ListOffsetsResponse none{out.list_offsets[0].request.correlation_id, {{p0, Errc::none, -1, -1}}};
+  out.clear();
+
+  consumer.on_list_offsets_response(at(4'003_ms), none, out);
+  CHECK(out.list_offsets.empty());
+  CHECK(out.fetches.empty());
+  CHECK_FALSE(consumer.position(p0).has_value());
+  CHECK(consumer.next_wakeup() == at(34'000'250_us));  // sent at 4000.25 ms + 30 s
+  out.clear();
+  consumer.on_wakeup(at(34'000'250_us), out);
+  REQUIRE(out.list_offsets.size() == 1);
+  CHECK(out.list_offsets[0].request.partitions[0].timestamp == 32'500);
+  ListOffsetsResponse found{out.list_offsets[0].request.correlation_id, {{p0, Errc::none, 1'234, 0}}};
+  out.clear();
+  consumer.on_list_offsets_response(at(34'001_ms), found, out);
+  REQUIRE(out.fetches.size() == 1);
+  CHECK(out.fetches[0].request.partitions[0].fetch_offset == 1'234);
+
+  // A duration reaching before the simulation's start asks for timestamp 0: every record is that recent.
+  config.auto_offset_reset_duration = 10_s;
+  KafkaConsumer early(config, leaders({{1, 0}}), at(0_ms));
+  out.clear();
+  early.assign(at(2_s), {{p0, std::nullopt}}, out);
+  early.poll(at(2_s), out);
+  REQUIRE(out.list_offsets.size() == 1);
+  CHECK(out.list_offsets[0].request.partitions[0].timestamp == 0);
+}

@@ -872,3 +872,27 @@ TEST_CASE("__consumer_offsets: its configs reach the world, and more replicas th
   d["cluster"]["config"] = {{"offsets.topic.num.partitions", 0}};
   expect_error(d, "/cluster/config/offsets.topic.num.partitions");
 }
+
+TEST_CASE("auto.offset.reset=by_duration:<ISO-8601> (KIP-1106): parsed, resolved in Duration.toString's form, errors") {
+  json d = base();
+  d["consumers"][0]["config"] = {{"auto.offset.reset", "by_duration:P1DT2H30M0.5S"}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "a.json", &x);
+  CHECK(s.consumers[0].config.auto_offset_reset == kafka::AutoOffsetReset::by_duration);
+  CHECK(s.consumers[0].config.auto_offset_reset_duration == sim::Duration::from_ms((26 * 3600 + 30 * 60) * 1000 + 500));
+  const json r = resolved_scenario(s, x);
+  // java.time.Duration.toString counts hours, not days: PT26H30M0.5S.
+  CHECK(r["consumers"][0]["config"]["auto.offset.reset"] == "by_duration:PT26H30M0.5S");
+  CHECK(parse_scenario(r, "resolved.json").consumers[0].config.auto_offset_reset_duration ==
+        s.consumers[0].config.auto_offset_reset_duration);
+
+  // Kafka's AutoOffsetResetStrategy.fromString rejects a missing duration, a negative one and what Duration.parse
+  // cannot read; a near miss of a plain value still gets its suggestion.
+  for (const char* bad : {"by_duration", "by_duration:", "by_duration:-PT1S", "by_duration:P1Y", "by_duration:1h"}) {
+    CAPTURE(bad);
+    d["consumers"][0]["config"]["auto.offset.reset"] = bad;
+    expect_error(d, "/consumers/0/config/auto.offset.reset");
+  }
+  d["consumers"][0]["config"]["auto.offset.reset"] = "earlist";
+  expect_error(d, "/consumers/0/config/auto.offset.reset", "earliest");
+}

@@ -37,6 +37,29 @@ TEST_CASE("durations: units and plain numbers in the config's own unit") {
   CHECK(is_error(parse_duration("", kMs)));
 }
 
+TEST_CASE("ISO-8601 durations: java.time.Duration.parse's documented examples and its rejections") {
+  using kafkasim::sim::Duration;
+  // The examples of Duration.parse's Javadoc.
+  CHECK(value_of(parse_iso8601_duration("PT20.345S")) == 20345_ms);
+  CHECK(value_of(parse_iso8601_duration("PT15M")) == Duration::from_s(15 * 60));
+  CHECK(value_of(parse_iso8601_duration("PT10H")) == Duration::from_s(10 * 3600));
+  CHECK(value_of(parse_iso8601_duration("P2D")) == Duration::from_s(2 * 86400));
+  CHECK(value_of(parse_iso8601_duration("P2DT3H4M")) == Duration::from_s(2 * 86400 + 3 * 3600 + 4 * 60));
+  CHECK(value_of(parse_iso8601_duration("PT-6H3M")) == Duration::from_s(-6 * 3600 + 3 * 60));
+  CHECK(value_of(parse_iso8601_duration("-PT6H3M")) == Duration::from_s(-6 * 3600 - 3 * 60));
+  CHECK(value_of(parse_iso8601_duration("-PT-6H+3M")) == Duration::from_s(6 * 3600 - 3 * 60));
+  // Either case, a comma for the fraction, nanosecond precision.
+  CHECK(value_of(parse_iso8601_duration("pt1m30,5s")) == 90500_ms);
+  CHECK(value_of(parse_iso8601_duration("PT0.000000001S")) == Duration::from_ns(1));
+  CHECK(value_of(parse_iso8601_duration("PT0S")) == Duration::zero());
+  // No part, a T with nothing after it, years and months, a fraction outside seconds or of 10 digits, parts out of
+  // order, days after T, trailing text, and more than 2^63 ns.
+  for (const char* bad : {"", "P", "PT", "P1DT", "P1Y", "P1M", "PT1.5M", "PT0.1234567890S", "PT1S1M", "PT1D",
+                          "P1H", "PT1S ", "1S", "PT1HT1M", "P106752D", "PT9223372037S"})
+    CHECK_MESSAGE(is_error(parse_iso8601_duration(bad)), bad);
+  CHECK(value_of(parse_iso8601_duration("PT9223372036.854775807S")) == Duration::from_ns(INT64_MAX));
+}
+
 TEST_CASE("sizes: decimal and binary prefixes") {
   CHECK(value_of(parse_bytes("16384")) == 16384u);
   CHECK(value_of(parse_bytes("64KiB")) == 65536u);

@@ -63,6 +63,10 @@ struct ConfigSpec {
   int64_t min_value = 0;
   int64_t max_value = 0;
   std::vector<std::string_view> valid_values = {};  // kString / kList
+  // kString: values starting with this prefix are valid too when `check_prefixed` accepts the rest (returns an
+  // empty string; otherwise what was expected), as auto.offset.reset's "by_duration:<ISO-8601 duration>".
+  std::string_view valid_prefix = {};
+  std::string (*check_prefixed)(std::string_view rest) = nullptr;
   std::string_view field = {};                      // the simulator field it sets, for documentation
   int64_t plain_unit_ns = 1'000'000;           // kDurationMs: a plain number counts this many ns
   bool sub_ms = false;  // kDurationMs: keeps sub-millisecond precision (the field is a sim::Duration)

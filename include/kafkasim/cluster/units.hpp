@@ -23,5 +23,9 @@ Parsed<uint64_t> parse_bytes(std::string_view text);
 // Bandwidths in bytes per second: bps/Kbps/Mbps/Gbps (bits, 10^3 steps), B/s, KB/s, MB/s, GB/s, KiB/s, MiB/s,
 // GiB/s. A plain number is bytes per second.
 Parsed<double> parse_bandwidth(std::string_view text);
+// ISO-8601 durations as java.time.Duration.parse reads them (auto.offset.reset=by_duration:PT1H, KIP-1106): days,
+// hours, minutes and seconds with an optional fraction, "PT1H30M", "P1D", "PT0.5S". The result may be negative
+// ("-PT1S", "PT-1S"); callers that need a non-negative one say so.
+Parsed<sim::Duration> parse_iso8601_duration(std::string_view text);
 
 }  // namespace kafkasim::cluster

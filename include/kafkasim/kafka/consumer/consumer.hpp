@@ -253,6 +253,8 @@ class KafkaConsumer {
   int32_t send_fetches(sim::SimTime now, ConsumerOutbox& out);
   // OffsetFetcher.resetPositionsIfNeeded.
   void reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& out);
+  // The ListOffsets timestamp auto.offset.reset asks for at `now`.
+  int64_t reset_timestamp(sim::SimTime now) const;
   void maybe_auto_commit(sim::SimTime now, ConsumerOutbox& out);
   void send_commit(sim::SimTime now, bool auto_commit, ConsumerOutbox& out);
   void handle_fetch_failure(sim::SimTime now, NodeId node, ConsumerOutbox& out);

@@ -10,8 +10,9 @@
 
 namespace kafkasim::kafka {
 
-// auto.offset.reset (OffsetResetStrategy). 4.0's `by_duration:` (KIP-1106) is not modelled.
-enum class AutoOffsetReset : uint8_t { earliest, latest, none };
+// auto.offset.reset (AutoOffsetResetStrategy): 4.0 adds `by_duration:<ISO-8601 duration>` (KIP-1106), a reset to
+// the first record whose timestamp is at least now minus the duration (ConsumerConfig::auto_offset_reset_duration).
+enum class AutoOffsetReset : uint8_t { earliest, latest, none, by_duration };
 
 // isolation.level (IsolationLevel): the wire values are READ_UNCOMMITTED = 0, READ_COMMITTED = 1.
 enum class IsolationLevel : uint8_t { read_uncommitted = 0, read_committed = 1 };
@@ -37,8 +38,10 @@ struct ConsumerConfig {
   // enable.auto.commit = true and auto.commit.interval.ms = 5000 (ConsumerCoordinator.nextAutoCommitTimer).
   bool enable_auto_commit = true;
   sim::Duration auto_commit_interval = sim::Duration::from_ms(5'000);
-  // auto.offset.reset = latest.
+  // auto.offset.reset = latest. For by_duration, the duration (not negative): each reset attempt asks ListOffsets
+  // for the timestamp now - duration (AutoOffsetResetStrategy.timestamp(), recomputed per attempt).
   AutoOffsetReset auto_offset_reset = AutoOffsetReset::latest;
+  sim::Duration auto_offset_reset_duration;
   // isolation.level = read_uncommitted: fetches read up to the HW, lag is measured against the HW (§5.7).
   IsolationLevel isolation_level = IsolationLevel::read_uncommitted;
   // request.timeout.ms = 30000: an unanswered request is failed and its connection dropped (NetworkClient).

@@ -23,6 +23,9 @@ namespace kafkasim::kafka {
 // for read_uncommitted or the LSO for read_committed (§5.7 "Position initialisation").
 inline constexpr int64_t list_offsets_earliest_timestamp = -2;
 inline constexpr int64_t list_offsets_latest_timestamp = -1;
+// A timestamp >= 0 (ms) asks for the first offset whose record timestamp is at least that; the answer is
+// ListOffsetsResponse.UNKNOWN_OFFSET (-1), without an error, when no readable record is that recent.
+inline constexpr int64_t list_offsets_unknown_offset = -1;
 
 struct ListOffsetsPartitionRequest {
   PartitionRef partition;

@@ -19,7 +19,9 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "kafkasim/kafka/errors.hpp"
@@ -156,6 +158,14 @@ class Log {
   const LogConfig& config() const { return config_; }
   // LogOffsetMetadata of `offset` (log start offset <= offset <= LEO).
   LogOffsetPosition offset_position(int64_t offset) const;
+  // UnifiedLog.fetchOffsetByTimestamp for a target timestamp (ListOffsets with a timestamp >= 0, in ms as on the
+  // wire): the first segment whose largest timestamp reaches the target, then in it the first batch whose max
+  // timestamp does (LogSegment.findOffsetByTimestamp), not below the log start offset; nullopt when no record is
+  // that recent. Timestamps compare in whole milliseconds, as Kafka's do. Records are not materialised, so the
+  // answer is that batch's first offset where Kafka returns its first record at or after the target: earlier by
+  // at most the batch's records whose CreateTime is older than the target (exact for LogAppendTime topics, whose
+  // records of a batch share one timestamp). Returns (offset, the batch's partition leader epoch).
+  std::optional<std::pair<int64_t, int32_t>> offset_for_timestamp(int64_t target_ms) const;
 
   // Checks every structural invariant (O(batches)); tests call it after each step.
   void check_invariants() const;
