@@ -59,6 +59,8 @@ int64_t whole_ms(const ConfigValue& v) {
   KS_ASSERT_EQ(v.duration.ns() % kMsNs, 0);
   return v.duration.ns() / kMsNs;
 }
+constexpr std::string_view kRoundRobinPartitioner = "org.apache.kafka.clients.producer.RoundRobinPartitioner";
+
 // auto.offset.reset=by_duration:<ISO-8601 duration> (KIP-1106). AutoOffsetResetStrategy.fromString parses the
 // duration with java.time.Duration.parse and rejects a negative one.
 constexpr std::string_view kByDuration = "by_duration:";
@@ -265,6 +267,19 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
         .max_value = 22, .field = "ProducerConfig::compression_zstd_level"},
        +[](P& c, const ConfigValue& v) { c.compression_zstd_level = to_i32(v.integer); },
        +[](const P& c) { return int_value(c.compression_zstd_level); }},
+      // ProducerConfig.PARTITIONER_CLASS_CONFIG: a class name, null by default (the built-in partitioner, written
+      // "" here). Kafka 4.0 removed DefaultPartitioner and UniformStickyPartitioner (KIP-794); RoundRobinPartitioner
+      // is the one class it ships.
+      {{.name = "partitioner.class", .type = ConfigType::kString, .kafka_default = "",
+        .valid_values = {"", kRoundRobinPartitioner}, .field = "ProducerConfig::partitioner_class"},
+       +[](P& c, const ConfigValue& v) {
+         c.partitioner_class =
+             v.text.empty() ? kafka::PartitionerClass::built_in : kafka::PartitionerClass::round_robin;
+       },
+       +[](const P& c) {
+         return text_value(c.partitioner_class == kafka::PartitionerClass::built_in ? ""
+                                                                                     : std::string(kRoundRobinPartitioner));
+       }},
       {{.name = "partitioner.ignore.keys", .type = ConfigType::kBool, .kafka_default = "false",
         .field = "ProducerConfig::partitioner_ignore_keys"},
        +[](P& c, const ConfigValue& v) { c.partitioner_ignore_keys = v.boolean; },
@@ -285,7 +300,6 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
       ignored<P>("key.serializer"),
       ignored<P>("value.serializer"),
       ignored<P>("transactional.id"),
-      ignored<P>("partitioner.class"),
       ignored<P>("interceptor.classes"),
       ignored<P>("security.protocol"),
       ignored<P>("metric.reporters"),

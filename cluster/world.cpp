@@ -1302,6 +1302,9 @@ void World::plan_arrivals(ProducerClient& c) {
             ps.config, std::nullopt,
             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()), partitions);
       }
+      // RoundRobinPartitioner: the `quiet`-th record from now is partitioned after the `quiet` before it.
+      if (ps.config.partitioner_class == kafka::PartitionerClass::round_robin)
+        partition = c.producer->round_robin_partition(ps.topic, static_cast<int64_t>(quiet));
       if (!cursor.accept(ps.topic, partition, shape, d.send_at)) {
         c.cursor_open = false;
         break;

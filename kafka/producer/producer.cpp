@@ -45,7 +45,7 @@ SendResult Producer::send(sim::SimTime now, const ProducerRecord& record, Produc
   // KafkaProducer.partition(): explicit, else murmur2 of the key over all partitions, else sticky (§1.2 step 3).
   SendRequest request;
   request.topic = record.topic;
-  request.partition = choose_partition(config_, record.partition, record.key, num_partitions);
+  request.partition = partition_for(record, num_partitions);
   request.shape = record.shape;
   request.record_id = record.record_id;
 
@@ -78,11 +78,42 @@ SendResult Producer::send(sim::SimTime now, const ProducerRecord& record, Produc
 void Producer::send_quiet(sim::SimTime now, const ProducerRecord& record) {
   SendRequest request;
   request.topic = record.topic;
-  request.partition =
-      choose_partition(config_, record.partition, record.key, metadata_.topic(record.topic).num_partitions());
+  request.partition = partition_for(record, metadata_.topic(record.topic).num_partitions());
   request.shape = record.shape;
   request.record_id = record.record_id;
   accumulator_.append_quiet(request, now);
+}
+
+int32_t Producer::partition_for(const ProducerRecord& record, int32_t num_partitions) {
+  if (record.partition || config_.partitioner_class == PartitionerClass::built_in)
+    return choose_partition(config_, record.partition, record.key, num_partitions);
+  const int32_t partition = round_robin_partition(record.topic, 0);
+  const auto index = static_cast<size_t>(record.topic);
+  if (round_robin_counters_.size() <= index) round_robin_counters_.resize(index + 1, 0);
+  ++round_robin_counters_[index];
+  return partition;
+}
+
+int32_t Producer::round_robin_partition(int32_t topic, int64_t ahead) const {
+  KS_ASSERT(config_.partitioner_class == PartitionerClass::round_robin);
+  KS_ASSERT_GE(ahead, 0);
+  const TopicMetadata& t = metadata_.topic(topic);
+  KS_ASSERT_GT(t.num_partitions(), 0);
+  const auto index = static_cast<size_t>(topic);
+  const int64_t sent = index < round_robin_counters_.size() ? round_robin_counters_[index] : 0;
+  // AtomicInteger.getAndIncrement wraps at 2^31; Utils.toPositive clears the sign bit.
+  const auto counter = static_cast<uint32_t>(static_cast<uint64_t>(sent + ahead));
+  const int32_t value = static_cast<int32_t>(counter & 0x7fffffffU);
+  int32_t available = 0;
+  for (int32_t p = 0; p < t.num_partitions(); ++p) available += t.has_leader(p) ? 1 : 0;
+  if (available == 0) return value % t.num_partitions();
+  int32_t k = value % available;
+  for (int32_t p = 0; p < t.num_partitions(); ++p) {
+    if (!t.has_leader(p)) continue;
+    if (k-- == 0) return p;
+  }
+  KS_ASSERT_MSG(false, "fewer available partitions than counted");
+  return 0;
 }
 
 void Producer::begin_flush(sim::SimTime now) {

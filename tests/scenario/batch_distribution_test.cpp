@@ -2,6 +2,9 @@
 // a workload whose batches are known in closed form, and the per-second request rate of timeseries.csv.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "kafkasim/cluster/run_output.hpp"
 #include "test_world.hpp"
 
@@ -86,4 +89,38 @@ TEST_CASE("batch size and records per request: percentiles of two producers merg
   CHECK(d.at("batch_size_bytes").at("max").get<double>() == size_b);
   CHECK(d.at("records_per_request").at("p99").get<double>() == n_b);
   CHECK(d.at("records_per_request").at("count").get<uint64_t>() == s.produce_requests);
+}
+
+// partitioner.class = RoundRobinPartitioner: 1050 records/s of 100 B values with keys "key-0" to "key-9" (which it
+// ignores) over three partitions led by three brokers, linger.ms = 10. Each partition gets every third record,
+// one per 3/1050 s = 2.857 ms, so its batch holds floor(10 / 2.857) + 1 = 4 records when its linger ends, and
+// alone on its broker it goes out alone: every request carries one batch of 4 records. A 5-byte key makes the
+// record body 107 + 5 = 112 B (its length varint is one byte, as the null key's -1 was), the record 2 + 112 =
+// 114 B and the batch 61 + 4 x 114 = 517 B. The built-in partitioner would hash the keys instead.
+TEST_CASE("RoundRobinPartitioner: every partition gets every third record, four to a batch") {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 3, 1, 1);
+  spec.duration = 10_s;
+  spec.warmup = 1_s;
+  auto p = test::open_loop_producer(1050, Acks::leader, 10, 100);
+  p.config.partitioner_class = kafka::PartitionerClass::round_robin;
+  p.keys = cluster::KeyDistribution::uniform(10);
+  spec.producers.push_back(p);
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  REQUIRE(s.records_per_request_distribution.count > 2000);
+  CHECK(s.records_per_request_distribution.p50 == 4);
+  CHECK(s.records_per_request_distribution.max == 4);
+  CHECK(s.batch_size_bytes.p50 == 517);
+  CHECK(s.batch_size_bytes.max == 517);
+  // The three logs hold the records in turn: at the end their ends differ by at most a batch (4 records: some
+  // partitions' last batch is still lingering).
+  std::vector<int64_t> ends;
+  for (int32_t partition = 0; partition < 3; ++partition)
+    for (uint32_t b = 0; b < 3; ++b)
+      if (const kafka::Partition* log = world.partition(b, {0, partition}); log != nullptr && log->is_leader())
+        ends.push_back(log->log_end_offset());
+  REQUIRE(ends.size() == 3);
+  CHECK(*std::max_element(ends.begin(), ends.end()) - *std::min_element(ends.begin(), ends.end()) <= 4);
+  CHECK(ends[0] + ends[1] + ends[2] >= 10 * 1050 - 12);  // all but the lingering batches
 }

@@ -10,6 +10,7 @@
 
 #include "kafkasim/kafka/producer/murmur2.hpp"
 #include "kafkasim/kafka/producer/partitioner.hpp"
+#include "kafkasim/kafka/producer/producer.hpp"
 #include "kafkasim/sim/rng.hpp"
 
 using namespace kafkasim;
@@ -173,4 +174,68 @@ TEST_CASE("choose_partition: explicit, then key (unless partitioner.ignore.keys)
   CHECK(choose_partition(config, std::nullopt, std::nullopt, 50) == unknown_partition);
   config.partitioner_ignore_keys = true;
   CHECK(choose_partition(config, std::nullopt, key_bytes, 50) == unknown_partition);
+}
+
+namespace {
+
+// A producer with partitioner.class = RoundRobinPartitioner over two topics: `a` with the given leaders, `b` with
+// one partition. Each record has a key, which RoundRobinPartitioner ignores.
+struct RoundRobinHarness {
+  Producer producer;
+  ProducerOutbox out;
+  uint64_t next_id = 0;
+  explicit RoundRobinHarness(std::vector<PartitionLeader> a)
+      : producer(
+            [] {
+              ProducerConfig c;
+              c.partitioner_class = PartitionerClass::round_robin;
+              return c;
+            }(),
+            100, sim::Rng::stream(5, "producer/rr")) {
+    ProducerMetadata metadata;
+    metadata.topics.push_back(TopicMetadata{std::move(a)});
+    metadata.topics.push_back(TopicMetadata{{{1, 0}}});
+    producer.set_metadata(metadata);
+  }
+  int32_t send(int32_t topic) {
+    static constexpr std::array<uint8_t, 3> key{'k', 'e', 'y'};
+    ProducerRecord record;
+    record.topic = topic;
+    record.key = std::span<const uint8_t>(key);
+    record.shape.key_bytes = 3;
+    record.shape.value_bytes = 100;
+    record.record_id = next_id++;
+    const SendResult r = producer.send(sim::SimTime::zero(), record, out);
+    REQUIRE(r.status == SendStatus::appended);
+    return r.partition;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("RoundRobinPartitioner: RoundRobinPartitionerTest's distributions, whatever the key") {
+  // testRoundRobinWithKeyBytes: 30 keyed records to topicA (3 partitions), one to topicB after every fifth; each
+  // partition of topicA gets 10, in turn, and topicB's sends do not move topicA's counter.
+  RoundRobinHarness h({{1, 0}, {2, 0}, {3, 0}});
+  std::array<int, 3> count{};
+  for (int i = 0; i < 30; ++i) {
+    CHECK(h.producer.round_robin_partition(0) == i % 3);  // the prediction the world's quiet sends rely on
+    CHECK(h.producer.round_robin_partition(0, 2) == (i + 2) % 3);
+    const int32_t p = h.send(0);
+    CHECK(p == i % 3);
+    ++count[static_cast<size_t>(p)];
+    if (i % 5 == 0) CHECK(h.send(1) == 0);
+  }
+  CHECK(count == std::array<int, 3>{10, 10, 10});
+
+  // testRoundRobinWithUnavailablePartitions: partition 1 has no leader; 100 records alternate between 0 and 2.
+  RoundRobinHarness u({{1, 0}, {no_leader_node, no_leader_epoch}, {2, 0}});
+  int zero = 0, two = 0;
+  for (int i = 0; i < 100; ++i) {
+    const int32_t p = u.send(0);
+    CHECK((p == 0 || p == 2));
+    (p == 0 ? zero : two) += 1;
+  }
+  CHECK(zero == 50);
+  CHECK(two == 50);
 }

@@ -896,3 +896,21 @@ TEST_CASE("auto.offset.reset=by_duration:<ISO-8601> (KIP-1106): parsed, resolved
   d["consumers"][0]["config"]["auto.offset.reset"] = "earlist";
   expect_error(d, "/consumers/0/config/auto.offset.reset", "earliest");
 }
+
+TEST_CASE("partitioner.class: RoundRobinPartitioner is modelled; the classes Kafka 4.0 removed are errors") {
+  json d = base();
+  d["producers"][0]["config"]["partitioner.class"] = "org.apache.kafka.clients.producer.RoundRobinPartitioner";
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "a.json", &x);
+  CHECK(s.producers[0].config.partitioner_class == kafka::PartitionerClass::round_robin);
+  CHECK(resolved_scenario(s, x)["producers"][0]["config"]["partitioner.class"] ==
+        "org.apache.kafka.clients.producer.RoundRobinPartitioner");
+  CHECK(parse_scenario(base(), "b.json").producers[0].config.partitioner_class == kafka::PartitionerClass::built_in);
+  for (const char* removed : {"org.apache.kafka.clients.producer.internals.DefaultPartitioner",
+                              "org.apache.kafka.clients.producer.UniformStickyPartitioner", "com.example.MyPartitioner"}) {
+    CAPTURE(removed);
+    d["producers"][0]["config"]["partitioner.class"] = removed;
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == "/producers/0/config/partitioner.class");
+  }
+}

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "kafkasim/kafka/producer/accumulator.hpp"
 #include "kafkasim/kafka/producer/producer_config.hpp"
@@ -90,6 +91,13 @@ class Producer {
     sender_.on_disconnect(node, now, metadata_, outbox);
   }
   sim::SimTime next_wakeup() const { return sender_.next_wakeup(); }
+  // RoundRobinPartitioner.partition for the record `ahead` sends after the next one to `topic` (partitioner.class
+  // = RoundRobinPartitioner): the topic's counter, as an int, made positive, over the partitions with a leader
+  // in partition order (over all partitions when none has one). Each send() to the topic without an explicit
+  // partition advances the counter by one: KafkaProducer calls partition() again after onNewBatch when a record
+  // opens a new batch, and RoundRobinPartitioner then answers the same partition (RoundRobinPartitionerTest: "New
+  // batch creation should not affect the partition selection").
+  int32_t round_robin_partition(int32_t topic, int64_t ahead = 0) const;
   // Which later sends would be quiet (see QuietAppendCursor); valid until the producer is next touched.
   QuietAppendCursor quiet_cursor() const { return accumulator_.quiet_cursor(metadata_); }
 
@@ -105,6 +113,11 @@ class Producer {
   ProducerMetadata metadata_;
   RecordAccumulator accumulator_;
   Sender sender_;
+  std::vector<int64_t> round_robin_counters_;  // per topic: sends RoundRobinPartitioner has partitioned
+
+  // KafkaProducer.partition(): the explicit partition, else the configured partitioner's (advancing its counter),
+  // else murmur2 of the key, else unknown_partition for the sticky partitioner (§1.2 step 3).
+  int32_t partition_for(const ProducerRecord& record, int32_t num_partitions);
 };
 
 }  // namespace kafkasim::kafka

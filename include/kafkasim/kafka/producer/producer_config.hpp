@@ -15,6 +15,9 @@ namespace kafkasim::kafka {
 // acks: the value sent in the ProduceRequest.
 enum class Acks : int8_t { none = 0, leader = 1, all = -1 };
 
+// partitioner.class: none (the built-in partitioner) or Kafka's RoundRobinPartitioner.
+enum class PartitionerClass : uint8_t { built_in, round_robin };
+
 struct ProducerConfig {
   // acks = all (-1). The default changed from 1 to all in 3.0.
   Acks acks = Acks::all;
@@ -57,6 +60,11 @@ struct ProducerConfig {
   int32_t compression_gzip_level = -1;
   int32_t compression_lz4_level = 9;
   int32_t compression_zstd_level = 3;
+  // partitioner.class = null: the built-in partitioner (murmur2 of the key, sticky without one). The one
+  // Partitioner class Kafka 4.x ships is org.apache.kafka.clients.producer.RoundRobinPartitioner: every record,
+  // keyed or not, goes to the next partition with a leader in turn (one counter per topic); the settings below
+  // are then unused.
+  PartitionerClass partitioner_class = PartitionerClass::built_in;
   // partitioner.ignore.keys = false: when true, keyed records use the sticky partitioner too.
   bool partitioner_ignore_keys = false;
   // partitioner.adaptive.partitioning.enable = true (KIP-794): weight the sticky choice by queue sizes.
