@@ -234,6 +234,8 @@ struct World::ConsumerClient {
   // (retriable errors) until default.api.timeout.ms after the call, `sync_commit_deadline`.
   std::optional<uint64_t> sync_commit;
   SimTime sync_commit_deadline;
+  int32_t sync_commit_attempts = 0;  // retries of the current commitSync() call so far
+  sim::Rng commit_backoff_rng{0};    // the jitter of its retry backoff
   // The group coordinator is found with FindCoordinator when the consumer starts (for its OffsetFetch) and again
   // whenever a commit finds none known; commits made meanwhile wait here, and so does the start-up OffsetFetch.
   bool coordinator_lookup_in_flight = false;
@@ -500,9 +502,11 @@ void World::start_clients() {
       c->per_record = cs.processing_time_per_record;
       kafka::ConsumerConfig config = cs.config;
       config.client_id = c->id;
-      c->consumer = std::make_unique<kafka::KafkaConsumer>(config, md, engine_.now());
-      c->least_loaded_rng = sim::Rng::stream(spec_.seed, "consumer/" + std::to_string(s) + "/" + std::to_string(i) +
-                                                          "/least-loaded-node");
+      const std::string name = "consumer/" + std::to_string(s) + "/" + std::to_string(i);
+      c->consumer = std::make_unique<kafka::KafkaConsumer>(config, md, engine_.now(),
+                                                           sim::Rng::stream(spec_.seed, name + "/client"));
+      c->least_loaded_rng = sim::Rng::stream(spec_.seed, name + "/least-loaded-node");
+      c->commit_backoff_rng = sim::Rng::stream(spec_.seed, name + "/commit-backoff");
       // Static assignment: partitions round-robin over the group's consumers. Their positions come from the
       // group's committed offsets, else from auto.offset.reset (kafka-behaviour.md §5.7): the application's first
       // poll() finds the coordinator and fetches the committed offsets (ConsumerCoordinator.
@@ -1722,6 +1726,7 @@ void World::consumer_processed(ConsumerClient& c) {
   if (wait) {
     c.sync_commit = out.commits.front().request.correlation_id;
     c.sync_commit_deadline = engine_.now() + c.consumer->config().default_api_timeout;
+    c.sync_commit_attempts = 0;
   }
   consumer_dispatch(c, out);
   if (!wait) consumer_poll(c);
@@ -1887,7 +1892,8 @@ void World::offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitR
   if (c.sync_commit != response.correlation_id) return;
   c.sync_commit.reset();
   // ConsumerCoordinator.commitOffsetsSync: a commit that failed with retriable errors only (the coordinator's
-  // COORDINATOR_NOT_AVAILABLE after a write timed out, ...) is sent again retry.backoff.ms later, as long as the
+  // COORDINATOR_NOT_AVAILABLE after a write timed out, ...) is sent again after retryBackoff.backoff(attempts++)
+  // (KIP-580: retry.backoff.ms doubling per attempt up to retry.backoff.max.ms, +-20 % jitter), as long as the
   // call's timer (default.api.timeout.ms) has not expired by then; otherwise commitSync() returns or throws, and the
   // application polls again [A: it survives the exception].
   bool failed = false, retriable = true;
@@ -1896,8 +1902,11 @@ void World::offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitR
     failed = true;
     retriable = retriable && kafka::is_retriable(p.error);
   }
-  const Duration backoff = c.consumer->config().retry_backoff;
-  if (!failed || !retriable || engine_.now() + backoff >= c.sync_commit_deadline) return consumer_poll(c);
+  if (!failed || !retriable) return consumer_poll(c);
+  const kafka::ConsumerConfig& config = c.consumer->config();
+  const Duration backoff = kafka::exponential_backoff(config.retry_backoff, config.retry_backoff_max,
+                                                      c.sync_commit_attempts++, c.commit_backoff_rng);
+  if (engine_.now() + backoff >= c.sync_commit_deadline) return consumer_poll(c);
   engine_.schedule_after(backoff, [this, &c] {
     kafka::ConsumerOutbox out;
     c.consumer->commit(engine_.now(), out);

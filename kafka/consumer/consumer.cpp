@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "kafkasim/kafka/backoff.hpp"
 #include "kafkasim/sim/assert.hpp"
 
 namespace kafkasim::kafka {
@@ -23,7 +24,11 @@ constexpr int32_t max_partitions_per_topic = 1 << 20;
 }  // namespace
 
 KafkaConsumer::KafkaConsumer(const ConsumerConfig& config, const ProducerMetadata& metadata, sim::SimTime now)
-    : config_(config), metadata_(metadata), next_auto_commit_(now + config.auto_commit_interval) {
+    : KafkaConsumer(config, metadata, now, sim::Rng::stream(0, "consumer")) {}
+
+KafkaConsumer::KafkaConsumer(const ConsumerConfig& config, const ProducerMetadata& metadata, sim::SimTime now,
+                             sim::Rng rng)
+    : config_(config), rng_(rng), metadata_(metadata), next_auto_commit_(now + config.auto_commit_interval) {
   validate(config_);
   KS_ASSERT_GE(now.ns(), 0);
 }
@@ -418,10 +423,13 @@ void KafkaConsumer::handle_fetch_failure(sim::SimTime now, NodeId node, Consumer
   const auto pending = find_pending_fetch(node);
   KS_ASSERT(pending != pending_fetches_.end());
   // AbstractFetch.handleFetchFailure: the session handler closes the session with the next (full) fetch, the
-  // pending mark goes, and the disconnected node waits reconnect.backoff.ms.
+  // pending mark goes, and the disconnected node waits its reconnect backoff: ClusterConnectionStates.disconnected
+  // draws ExponentialBackoff.backoff(failedAttempts), and failedAttempts is 0 after a connection that was ready
+  // (every connection here is: connecting always succeeds), so reconnect.backoff.ms with +-20 % jitter, none when
+  // reconnect.backoff.max.ms <= reconnect.backoff.ms.
   session_handlers_.at(node).handle_error();
   pending_fetches_.erase(pending);
-  node_backoff_until_[node] = now + config_.reconnect_backoff;
+  node_backoff_until_[node] = now + exponential_backoff(config_.reconnect_backoff, config_.reconnect_backoff_max, 0, rng_);
   out.events.push_back({ConsumerEventKind::request_failed, now, PartitionRef{}, node, -1, Errc::network_exception});
 }
 

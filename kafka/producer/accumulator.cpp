@@ -37,21 +37,6 @@ sim::Duration ProducerBatch::waited_time(sim::SimTime now) const {
   return sim::max(now - last_attempt_time, sim::Duration::zero());
 }
 
-// ----- ExponentialBackoff ----------------------------------------------------------------------------------------
-
-sim::Duration exponential_backoff(sim::Duration initial, sim::Duration max, int32_t attempts, sim::Rng& rng) {
-  KS_ASSERT_GE(attempts, 0);
-  KS_ASSERT_GE(initial, sim::Duration::zero());
-  // CommonClientConfigs.RETRY_BACKOFF_EXP_BASE = 2 and RETRY_BACKOFF_JITTER = 0.2 (KIP-580).
-  if (max <= initial || initial == sim::Duration::zero()) return initial;
-  const double exp_max = std::log(static_cast<double>(max.ns()) / static_cast<double>(initial.ns())) / std::log(2.0);
-  const double exponent = std::min(static_cast<double>(attempts), exp_max);
-  const double term_ns = static_cast<double>(initial.ns()) * std::pow(2.0, exponent);
-  const double random_factor = rng.uniform_real(0.8, 1.2);
-  const auto value = sim::Duration::from_ns(static_cast<int64_t>(random_factor * term_ns));
-  return value > max ? max : value;
-}
-
 // ----- QuietAppendCursor ------------------------------------------------------------------------------------------
 
 // Runs for every record sent: flattened, as GCC's inline-unit-growth limit for this file would otherwise leave the

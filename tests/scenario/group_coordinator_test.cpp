@@ -341,10 +341,12 @@ TEST_CASE("group coordinator: __consumer_offsets is a topic of the cluster, with
 
 TEST_CASE("group coordinator: commitSync retries a commit that failed retriably until default.api.timeout.ms") {
   // Every commit fails (offsets.commit.timeout.ms below the coordinator's linger), with COORDINATOR_NOT_AVAILABLE,
-  // which is retriable: commitSync() sends it again retry.backoff.ms (100 ms) later for as long as
-  // default.api.timeout.ms (here 1 s) has not passed since the call (ConsumerCoordinator.commitOffsetsSync), so the
-  // application's loop polls about once a second, and takes at most max.poll.records (500) each time. Without the
-  // retries (a timeout of 0) the loop keeps up with the producer.
+  // which is retriable: commitSync() sends it again after retryBackoff.backoff(attempts++) (KIP-580: 100 ms x 2^k,
+  // +-20 %, up to retry.backoff.max.ms = 1 s) for as long as default.api.timeout.ms (here 1 s) has not passed since
+  // the call (ConsumerCoordinator.commitOffsetsSync). The first three retries wait 560-840 ms in all, the fourth at
+  // least 640 ms more: every call makes exactly four attempts and gives up, and the application's loop polls once a
+  // call, taking at most max.poll.records (500) each time. Without the retries (a timeout of 0) the loop keeps up
+  // with the producer.
   auto run = [](sim::Duration api_timeout) {
     auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
     spec.duration = 3500_ms;
@@ -363,31 +365,27 @@ TEST_CASE("group coordinator: commitSync retries a commit that failed retriably 
     return std::pair{s, attempts};
   };
   const auto [retrying, attempts] = run(1_s);
-  // One poll at the start and about one a second after: four polls at most in 3.5 s.
-  CHECK(retrying.records_consumed <= 4 * 500);
-  REQUIRE(attempts.size() >= 2 * 9);
-  // Attempts of one call are retry.backoff.ms apart plus an attempt's own time (the 5 ms write timeout and a few
-  // links); the next call's first attempt fails one attempt's time after the previous call gave up (the poll in
-  // between returns buffered records at once and processing them takes no time here).
+  // One poll at the start and one per call of at least 560 ms after it: seven polls at most in 3.5 s.
+  CHECK(retrying.records_consumed <= 7 * 500);
+  REQUIRE(attempts.size() >= 3 * 4);
+  // The k-th retry of a call comes 100 ms x 2^k +-20 % after the attempt before it, plus an attempt's own time
+  // (the 5 ms write timeout and a few links); the next call's first attempt fails one attempt's time after the
+  // previous call gave up (the poll in between returns buffered records at once and processing them takes none).
   std::vector<int> per_call{1};
   for (size_t i = 1; i < attempts.size(); ++i) {
     const double gap = attempts[i] - attempts[i - 1];
     CAPTURE(gap);
-    if (gap < 0.100) {
-      CHECK(gap < 0.010);
+    if (gap < 0.050) {
       per_call.push_back(1);
-    } else {
-      CHECK(gap < 0.110);
-      ++per_call.back();
+      continue;
     }
+    const double term = 0.100 * (1 << (per_call.back() - 1));
+    CHECK(gap >= 0.8 * term);
+    CHECK(gap < 1.2 * term + 0.010);
+    ++per_call.back();
   }
-  // Every call that ended gave up after about ten attempts: the last one starts less than retry.backoff.ms before
-  // the timer's end (1 s / (100 ms + an attempt)).
   REQUIRE(per_call.size() >= 3);
-  for (size_t i = 0; i + 1 < per_call.size(); ++i) {
-    CHECK(per_call[i] >= 9);
-    CHECK(per_call[i] <= 10);
-  }
+  for (size_t i = 0; i + 1 < per_call.size(); ++i) CHECK(per_call[i] == 4);
   const auto [giving_up, none] = run(sim::Duration::zero());
-  CHECK(giving_up.records_consumed > 3 * retrying.records_consumed);
+  CHECK(giving_up.records_consumed > 1.5 * retrying.records_consumed);
 }

@@ -380,13 +380,30 @@ TEST_CASE("an unanswered fetch times out after request.timeout.ms and the node b
   consumer.on_wakeup(at(30_s), out);
   CHECK_FALSE(consumer.has_pending_fetch(1));
   CHECK(out.fetches.empty());
-  // reconnect.backoff.ms = 50.
-  CHECK(consumer.next_wakeup() == at(30_s + 50_ms));
-  consumer.on_wakeup(at(30_s + 50_ms), out);
+  // reconnect.backoff.ms = 50 with +-20 % jitter, as reconnect.backoff.max.ms (1000) is larger
+  // (ClusterConnectionStates: ExponentialBackoff.backoff(0) after a connection that was ready).
+  const sim::SimTime retry = consumer.next_wakeup();
+  CHECK(retry >= at(30_s + 40_ms));
+  CHECK(retry <= at(30_s + 60_ms));
+  consumer.on_wakeup(retry - sim::Duration::from_ns(1), out);
+  CHECK(out.fetches.empty());
+  consumer.on_wakeup(retry, out);
   REQUIRE(out.fetches.size() == 1);
   // The late answer to the timed-out fetch is ignored.
   out.clear();
   consumer.on_fetch_response(at(31_s), 1, response_to(fetch, {data(p0, 5, {batch(0, 5)})}), out);
   CHECK(out.polled.empty());
   CHECK(consumer.position(p0) == 0);
+}
+
+TEST_CASE("the reconnect backoff has no jitter when reconnect.backoff.max.ms is not above reconnect.backoff.ms") {
+  ConsumerConfig config = no_auto_commit();
+  config.reconnect_backoff_max = config.reconnect_backoff;  // ExponentialBackoff: expMax = 0, the initial interval
+  ConsumerOutbox out;
+  KafkaConsumer consumer(config, leaders({{1, 0}}), at(0_ms));
+  consumer.assign(at(0_ms), {{p0, 0}}, out);
+  consumer.poll(at(0_ms), out);
+  out.clear();
+  consumer.on_wakeup(at(30_s), out);
+  CHECK(consumer.next_wakeup() == at(30_s + 50_ms));
 }

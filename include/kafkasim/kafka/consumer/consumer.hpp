@@ -58,6 +58,7 @@
 #include "kafkasim/kafka/fetch_session_handler.hpp"
 #include "kafkasim/kafka/producer/producer_metadata.hpp"
 #include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/rng.hpp"
 #include "kafkasim/sim/time.hpp"
 
 namespace kafkasim::kafka {
@@ -142,6 +143,8 @@ class KafkaConsumer {
   // `metadata` is the client's initial view of partition leaders (the cluster layer's Metadata response). The
   // auto-commit timer starts here (ConsumerCoordinator's constructor: time.timer(autoCommitIntervalMs)).
   KafkaConsumer(const ConsumerConfig& config, const ProducerMetadata& metadata, sim::SimTime now);
+  // `rng` draws the reconnect backoff's jitter (Kafka's ThreadLocalRandom); the form above uses a fixed stream.
+  KafkaConsumer(const ConsumerConfig& config, const ProducerMetadata& metadata, sim::SimTime now, sim::Rng rng);
 
   // KafkaConsumer.assign: replaces the assignment. Partitions that stay keep their position; new ones start at
   // their committed offset or are reset by auto.offset.reset. Buffered data of dropped partitions is discarded.
@@ -291,6 +294,7 @@ class KafkaConsumer {
   void check_event_invariants() const;
 
   ConsumerConfig config_;
+  sim::Rng rng_;
   ProducerMetadata metadata_;
   NodeId coordinator_ = -1;
   uint64_t next_correlation_id_ = 1;

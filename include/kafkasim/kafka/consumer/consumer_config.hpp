@@ -46,17 +46,21 @@ struct ConsumerConfig {
   IsolationLevel isolation_level = IsolationLevel::read_uncommitted;
   // request.timeout.ms = 30000: an unanswered request is failed and its connection dropped (NetworkClient).
   sim::Duration request_timeout = sim::Duration::from_ms(30'000);
-  // retry.backoff.ms = 100: between ListOffsets retries (OffsetFetcher) and after a retriable auto-commit
-  // failure (ConsumerCoordinator.autoCommitOffsetsAsync). The KIP-580 exponential growth up to
-  // retry.backoff.max.ms (1000) is not modelled: the first retry waits exactly retry.backoff.ms.
+  // retry.backoff.ms = 100: between ListOffsets retries (OffsetFetcherUtils) and after a retriable auto-commit
+  // failure (ConsumerCoordinator.autoCommitOffsetsAsync), fixed in both. commitSync() retries grow instead
+  // (KIP-580: the coordinator's ExponentialBackoff, retryBackoff.backoff(attempts++)) up to
+  // retry.backoff.max.ms = 1000, with +-20 % jitter.
   sim::Duration retry_backoff = sim::Duration::from_ms(100);
+  sim::Duration retry_backoff_max = sim::Duration::from_ms(1'000);
   // default.api.timeout.ms = 60000: how long a blocking call waits (KafkaConsumer.commitSync() retries a commit
   // that failed with a retriable error, retry.backoff.ms apart, until this has passed since the call).
   sim::Duration default_api_timeout = sim::Duration::from_ms(60'000);
-  // reconnect.backoff.ms = 50: after a failed or timed-out fetch the node is unavailable for this long
-  // (NetworkClient connection backoff; AbstractFetch.prepareFetchRequests skips `isUnavailable(node)`).
-  // The exponential growth up to reconnect.backoff.max.ms (1000) is not modelled.
+  // reconnect.backoff.ms = 50: after a failed or timed-out fetch the node is unavailable for about this long
+  // (NetworkClient connection backoff; AbstractFetch.prepareFetchRequests skips `isUnavailable(node)`), with
+  // +-20 % jitter while reconnect.backoff.max.ms = 1000 is larger. Its growth with consecutive failed connection
+  // attempts never applies here: connecting always succeeds.
   sim::Duration reconnect_backoff = sim::Duration::from_ms(50);
+  sim::Duration reconnect_backoff_max = sim::Duration::from_ms(1'000);
 };
 
 // Checks the ranges ConsumerConfig.java enforces (a bad config is a scenario bug, so it asserts).

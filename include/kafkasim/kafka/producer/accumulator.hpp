@@ -34,6 +34,7 @@
 #include <set>
 #include <vector>
 
+#include "kafkasim/kafka/backoff.hpp"
 #include "kafkasim/kafka/producer/partitioner.hpp"
 #include "kafkasim/kafka/producer/producer_config.hpp"
 #include "kafkasim/kafka/producer/producer_metadata.hpp"
@@ -551,10 +552,5 @@ class RecordAccumulator {
   int32_t flushes_in_progress_ = 0;
   bool closed_ = false;
 };
-
-// ExponentialBackoff.backoff(attempts) with KIP-580's constants (base 2, jitter 0.2), §1.6:
-// term = initial * 2^min(attempts, log2(max/initial)), value = term * U(0.8, 1.2), capped at max; no jitter if
-// max <= initial.
-sim::Duration exponential_backoff(sim::Duration initial, sim::Duration max, int32_t attempts, sim::Rng& rng);
 
 }  // namespace kafkasim::kafka
