@@ -748,6 +748,20 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
          c.log_defaults.flush_ms = v.integer;
        },
        +[](const B& c) { return int_value(c.log_flush_scheduler_interval_ms); }},
+      // The checkpoint files' scheduler tasks (WorldSpec): Kafka's LONG / INT milliseconds; a period <= 0 runs the
+      // task once (KafkaScheduler).
+      {{.name = "replica.high.watermark.checkpoint.interval.ms", .type = ConfigType::kLong, .kafka_default = "5000",
+        .min_value = 0, .max_value = kLongMax, .field = "WorldSpec::replica_high_watermark_checkpoint_interval_ms"},
+       +[](B& c, const ConfigValue& v) { c.replica_high_watermark_checkpoint_interval_ms = v.integer; },
+       +[](const B& c) { return int_value(c.replica_high_watermark_checkpoint_interval_ms); }},
+      {{.name = "log.flush.offset.checkpoint.interval.ms", .type = ConfigType::kLong, .kafka_default = "60000",
+        .min_value = 0, .max_value = kIntMax, .field = "WorldSpec::log_flush_offset_checkpoint_interval_ms"},
+       +[](B& c, const ConfigValue& v) { c.log_flush_offset_checkpoint_interval_ms = v.integer; },
+       +[](const B& c) { return int_value(c.log_flush_offset_checkpoint_interval_ms); }},
+      {{.name = "log.flush.start.offset.checkpoint.interval.ms", .type = ConfigType::kLong, .kafka_default = "60000",
+        .min_value = 0, .max_value = kIntMax, .field = "WorldSpec::log_flush_start_offset_checkpoint_interval_ms"},
+       +[](B& c, const ConfigValue& v) { c.log_flush_start_offset_checkpoint_interval_ms = v.integer; },
+       +[](const B& c) { return int_value(c.log_flush_start_offset_checkpoint_interval_ms); }},
       {{.name = "log.flush.interval.ms", .type = ConfigType::kLong, .kafka_default = "9223372036854775807",
         .min_value = 0, .max_value = kLongMax, .field = "LogConfig::flush_ms (Kafka: null = log.flush.scheduler.interval.ms)"},
        +[](B& c, const ConfigValue& v) { c.log_defaults.flush_ms = v.integer; },
@@ -774,7 +788,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("log.message.timestamp.after.max.ms"),
       ignored<B>("remote.log.storage.system.enable"),
       ignored<B>("log.local.retention.ms"),
-      ignored<B>("replica.high.watermark.checkpoint.interval.ms"),
       // The rest of Kafka 4.0/4.1's broker configs (as in the generated broker-config docs of 4.0 and 4.1), none
       // modelled here.
       // ServerConfigs: request and fetch limits, compression levels, the authorizer, controlled shutdown, and the two
@@ -823,8 +836,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("delete.records.purgatory.purge.interval.requests"),
       ignored<B>("security.inter.broker.protocol"),
       // ServerLogConfigs and CleanerConfig: checkpoints, log-dir failure, topic policies, the rest of the cleaner.
-      ignored<B>("log.flush.offset.checkpoint.interval.ms"),
-      ignored<B>("log.flush.start.offset.checkpoint.interval.ms"),
       ignored<B>("log.dir.failure.timeout.ms"),
       ignored<B>("create.topic.policy.class.name"),
       ignored<B>("alter.config.policy.class.name"),

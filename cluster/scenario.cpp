@@ -476,6 +476,9 @@ class Loader {
     spec.retention_initial_delay = s.log_initial_task_delay;
     spec.retention_check_interval = s.log_retention_check_interval;
     spec.log_flush_scheduler_interval_ms = s.log_flush_scheduler_interval_ms;
+    spec.replica_high_watermark_checkpoint_interval_ms = s.replica_high_watermark_checkpoint_interval_ms;
+    spec.log_flush_offset_checkpoint_interval_ms = s.log_flush_offset_checkpoint_interval_ms;
+    spec.log_flush_start_offset_checkpoint_interval_ms = s.log_flush_start_offset_checkpoint_interval_ms;
     warn_flush_ms_unchecked(s.log_defaults.flush_ms, s.log_flush_scheduler_interval_ms,
                             "/cluster/config/log.flush.interval.ms");
     x_.broker_log_defaults = s.log_defaults;
@@ -1098,6 +1101,9 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.log_initial_task_delay = spec.retention_initial_delay;
   s.log_retention_check_interval = spec.retention_check_interval;
   s.log_flush_scheduler_interval_ms = spec.log_flush_scheduler_interval_ms;
+  s.replica_high_watermark_checkpoint_interval_ms = spec.replica_high_watermark_checkpoint_interval_ms;
+  s.log_flush_offset_checkpoint_interval_ms = spec.log_flush_offset_checkpoint_interval_ms;
+  s.log_flush_start_offset_checkpoint_interval_ms = spec.log_flush_start_offset_checkpoint_interval_ms;
   s.log_defaults = extras.broker_log_defaults;
   s.default_replication_factor = extras.default_replication_factor;
   s.num_partitions = extras.num_partitions;

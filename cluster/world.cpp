@@ -307,6 +307,14 @@ World::World(WorldSpec spec)
     const SimTime first = SimTime::zero() + spec_.retention_initial_delay;
     for (auto& b : brokers_) engine_.schedule_at(first, [this, &b = *b, first] { run_log_flusher(b, first); });
   }
+  // The checkpoint tasks: the HW's from time zero, the LogManager's after log.initial.task.delay.ms.
+  for (auto& b : brokers_) {
+    const SimTime zero = SimTime::zero();
+    const SimTime later = SimTime::zero() + spec_.retention_initial_delay;
+    engine_.schedule_at(zero, [this, &b = *b, zero] { run_checkpoint(b, Checkpoint::replication_offset, zero); });
+    engine_.schedule_at(later, [this, &b = *b, later] { run_checkpoint(b, Checkpoint::recovery_point, later); });
+    engine_.schedule_at(later, [this, &b = *b, later] { run_checkpoint(b, Checkpoint::log_start_offset, later); });
+  }
 }
 
 World::~World() = default;
@@ -1132,6 +1140,91 @@ void World::continue_log_flusher(Broker& b, const std::shared_ptr<LogFlusherRun>
   if (period_ms <= 0 || period_ms >= (SimTime::max().ns() - run->scheduled.ns()) / 1'000'000) return;
   const SimTime next = run->scheduled + Duration::from_ms(period_ms);
   engine_.schedule_at(std::max(next, engine_.now()), [this, &b, next] { run_log_flusher(b, next); });
+}
+
+// The checkpoint files (WorldSpec::replica_high_watermark_checkpoint_interval_ms and the two LogManager tasks).
+// CheckpointFile.write writes the whole file — version line "0", the entry count, then one "topic partition offset"
+// line per entry — to a temporary file, fsyncs it and renames it over the old one (fsyncing the directory,
+// Utils.atomicMoveWithFallback). Here each log dir has one file per kind, rewritten in place: its bytes written
+// into the page cache at position 0 and fsynced; the rename and the directory's fsync are not modelled [A]. The
+// task holds a background thread while it writes the log dirs one after the other (KafkaScheduler, scheduled at a
+// fixed rate: a run that outlasts its period delays the next). Entries: every log of the dir for the HW and the
+// recovery point, and only the logs whose log start offset is above their first segment's base offset for the log
+// start offset (LogManager.checkpointLogStartOffsetsInDir). Which dir a log is in: log id mod the dirs (JBOD).
+namespace {
+constexpr uint32_t kCheckpointLogIdBase = 0x8000'0000u;  // above every partition log's id
+constexpr uint64_t kCheckpointRegionBytes = 1 << 20;     // the disk region the file's blocks are taken from
+int64_t decimal_digits(int64_t v) {
+  int64_t digits = v < 0 ? 2 : 1;
+  for (v = v < 0 ? -v : v; v >= 10; v /= 10) ++digits;
+  return digits;
+}
+}  // namespace
+
+void World::run_checkpoint(Broker& b, Checkpoint kind, SimTime scheduled) {
+  b.hw->storage().run_on_background_thread([this, &b, kind, scheduled](std::function<void()> release) {
+    write_checkpoint_dir(b, kind, 0, scheduled, std::move(release));
+  });
+}
+
+void World::write_checkpoint_dir(Broker& b, Checkpoint kind, size_t dir, SimTime scheduled,
+                                 std::function<void()> release) {
+  const size_t dirs = b.hw->disk_count();
+  if (dir == dirs) {
+    release();
+    const int64_t period_ms = kind == Checkpoint::replication_offset ? spec_.replica_high_watermark_checkpoint_interval_ms
+                              : kind == Checkpoint::recovery_point   ? spec_.log_flush_offset_checkpoint_interval_ms
+                                                                     : spec_.log_flush_start_offset_checkpoint_interval_ms;
+    if (period_ms <= 0 || period_ms >= (SimTime::max().ns() - scheduled.ns()) / 1'000'000) return;
+    const SimTime next = scheduled + Duration::from_ms(period_ms);
+    engine_.schedule_at(std::max(next, engine_.now()), [this, &b, kind, next] { run_checkpoint(b, kind, next); });
+    return;
+  }
+  // The file's contents: the version and count lines, and one line per entry.
+  int64_t entries = 0, bytes = 0;
+  for (uint32_t log_id = static_cast<uint32_t>(dir); log_id < b.log_partitions.size();
+       log_id += static_cast<uint32_t>(dirs)) {
+    const PartitionRef ref = b.log_partitions[log_id];
+    const kafka::Partition* p = b.rm->partition(ref);
+    if (p == nullptr) continue;
+    int64_t offset = 0;
+    switch (kind) {
+      case Checkpoint::replication_offset: offset = p->high_watermark(); break;
+      case Checkpoint::recovery_point: offset = p->log().recovery_point(); break;
+      case Checkpoint::log_start_offset:
+        if (p->log_start_offset() <= p->log().segments().front().base_offset()) continue;
+        offset = p->log_start_offset();
+        break;
+    }
+    ++entries;
+    bytes += static_cast<int64_t>(spec_.topics[static_cast<size_t>(ref.topic)].name.size()) + 1 +
+             decimal_digits(ref.partition) + 1 + decimal_digits(offset) + 1;
+  }
+  bytes += 2 + decimal_digits(entries) + 1;
+  const uint32_t log_id = kCheckpointLogIdBase + static_cast<uint32_t>(dir) * 4 + static_cast<uint32_t>(kind);
+  kafka::StorageOps ops;
+  kafka::StorageOp op;
+  op.file_kind = kafka::FileKind::log;
+  op.file_id = kafka::FileId{uint64_t{log_id} << 32};
+  if (!b.hw->storage().has_file(op.file_id, op.file_kind)) {
+    b.hw->storage().assign_log(log_id, dir, kCheckpointRegionBytes, 4096);
+    op.kind = kafka::StorageOpKind::create;
+    op.position = 0;
+    ops.push_back(op);
+  }
+  op.kind = kafka::StorageOpKind::truncate;
+  op.position = 0;
+  ops.push_back(op);
+  op.kind = kafka::StorageOpKind::write;
+  op.bytes = bytes;
+  ops.push_back(op);
+  op.kind = kafka::StorageOpKind::fsync;
+  op.bytes = 0;
+  ops.push_back(op);
+  b.hw->storage().execute(std::move(ops),
+                          [this, &b, kind, dir, scheduled, release = std::move(release)](models::IoStatus) mutable {
+                            write_checkpoint_dir(b, kind, dir + 1, scheduled, std::move(release));
+                          });
 }
 
 // A batch deleted from the leader's log can still be polled by a group whose position is at or below its last

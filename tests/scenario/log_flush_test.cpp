@@ -132,3 +132,35 @@ TEST_CASE("log flusher: with Kafka's default flush.ms (Long.MAX) nothing is ever
     CHECK(log.last_flush.ns() == 0);
   }
 }
+
+TEST_CASE("checkpoint files: each log dir's HW checkpoint every 5 s from 0, recovery point and log start after 30 s") {
+  // One broker with two log dirs (JBOD) and a topic of four partitions (two logs a dir), nothing produced: every
+  // write the page cache accepts is a checkpoint file's. CheckpointFile's format: "0\n", the entry count and "\n",
+  // then one "events <partition> <offset>\n" line per entry, each 2 + 1 + 1 + 1 + 1 + 6 = 11 bytes here (offsets
+  // 0). In 62 s: the HW checkpoint (replica.high.watermark.checkpoint.interval.ms = 5000, first at time zero) 13
+  // times, the recovery point (log.flush.offset.checkpoint.interval.ms = 60000, first after
+  // log.initial.task.delay.ms = 30000) once, and the log start offset once, with no entry (no log start offset is
+  // above its first segment's base offset): 2 dirs x (13 x 26 + 26 + 4) bytes, each write fsynced.
+  auto spec = test::small_cluster(1, "hdd-7200rpm", "nic-10gbe", 4, 1, 1);
+  spec.broker_hardware.log_dirs = 2;
+  spec.duration = 62_s;
+  spec.warmup = 1_s;
+  cluster::World world(spec);
+  world.run();
+  const int64_t per_dir = 13 * (2 + 2 + 2 * 11) + (2 + 2 + 2 * 11) + (2 + 2);
+  cluster::HostHardware& hw = world.broker_hardware(0);
+  CHECK(hw.page_cache().stats().written_bytes == static_cast<uint64_t>(2 * per_dir));
+  CHECK(hw.page_cache().stats().dirty_bytes == 0);  // every one fsynced
+  // Each fsync writes the file's one page back to its disk: 15 writes a dir.
+  for (size_t d = 0; d < 2; ++d) {
+    CAPTURE(d);
+    CHECK(hw.disk(d).stats().writes_ok == 15);
+  }
+  // Turned off (a period of 0 runs the task once, at its first time): 1 + 1 + 1 writes a dir.
+  spec.replica_high_watermark_checkpoint_interval_ms = 0;
+  spec.log_flush_offset_checkpoint_interval_ms = 0;
+  spec.log_flush_start_offset_checkpoint_interval_ms = 0;
+  cluster::World once(spec);
+  once.run();
+  CHECK(once.broker_hardware(0).page_cache().stats().written_bytes == static_cast<uint64_t>(2 * (26 + 26 + 4)));
+}

@@ -254,7 +254,7 @@ TEST_CASE("properties files: Kafka 4.x configs beyond the quickstart file load w
       "controller.quorum.fetch.timeout.ms",               // QuorumConfig
       "max.connections.per.ip",                           // SocketServerConfigs
       "leader.imbalance.check.interval.seconds",          // ReplicationConfigs
-      "log.flush.offset.checkpoint.interval.ms",          // ServerLogConfigs
+      "num.recovery.threads.per.data.dir",                // ServerLogConfigs
       "log.cleaner.io.buffer.size",                       // CleanerConfig
       "group.consumer.max.session.timeout.ms",            // GroupCoordinatorConfig
       "group.streams.num.standby.replicas",               // GroupCoordinatorConfig, Kafka 4.1

@@ -110,6 +110,13 @@ struct BrokerSettings {
   // LogManager's "kafka-log-flusher": after log.initial.task.delay.ms, then every log.flush.scheduler.interval.ms
   // (Long.MAX: once).
   int64_t log_flush_scheduler_interval_ms = INT64_MAX;
+  // The checkpoint files (WorldSpec's fields of the same names): replication-offset-checkpoint every
+  // replica.high.watermark.checkpoint.interval.ms = 5000, recovery-point-offset-checkpoint every
+  // log.flush.offset.checkpoint.interval.ms = 60000, log-start-offset-checkpoint every
+  // log.flush.start.offset.checkpoint.interval.ms = 60000.
+  int64_t replica_high_watermark_checkpoint_interval_ms = 5'000;
+  int64_t log_flush_offset_checkpoint_interval_ms = 60'000;
+  int64_t log_flush_start_offset_checkpoint_interval_ms = 60'000;
 };
 
 const std::vector<ConfigEntry<kafka::ProducerConfig>>& producer_config_table();

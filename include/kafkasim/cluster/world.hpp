@@ -127,6 +127,16 @@ struct WorldSpec {
   // at a fixed rate of log.flush.scheduler.interval.ms, in Kafka's milliseconds: Long.MAX (the default) runs it once.
   // Each run fsyncs the logs whose last flush is at least their flush.ms old (LogConfig::flush_ms).
   int64_t log_flush_scheduler_interval_ms = std::numeric_limits<int64_t>::max();
+  // The broker's checkpoint files, one of each kind per log dir, each rewritten and fsynced by a scheduler task on
+  // one of the background.threads (kafka-behaviour.md §2.7; CheckpointFile.write): ReplicaManager's
+  // "highwatermark-checkpoint" (replication-offset-checkpoint, every partition's HW) from time zero every
+  // replica.high.watermark.checkpoint.interval.ms, LogManager's "kafka-recovery-point-checkpoint"
+  // (recovery-point-offset-checkpoint) and "kafka-log-start-offset-checkpoint" (log-start-offset-checkpoint) after
+  // log.initial.task.delay.ms, then every log.flush.offset.checkpoint.interval.ms and
+  // log.flush.start.offset.checkpoint.interval.ms. Kafka's milliseconds; a period <= 0 runs the task once.
+  int64_t replica_high_watermark_checkpoint_interval_ms = 5'000;
+  int64_t log_flush_offset_checkpoint_interval_ms = 60'000;
+  int64_t log_flush_start_offset_checkpoint_interval_ms = 60'000;
   // __consumer_offsets (offsets.topic.num.partitions, offsets.topic.replication.factor): the controller places it
   // after the scenario's topics when there are consumer groups, and the leader of partition
   // abs(group.hashCode) % partitions is the group's coordinator (kafka-behaviour.md §5.1). The replication factor
@@ -336,6 +346,11 @@ class World {
   struct LogFlusherRun;
   void run_log_flusher(Broker& b, sim::SimTime scheduled);
   void continue_log_flusher(Broker& b, const std::shared_ptr<LogFlusherRun>& run);
+  // A checkpoint task run due at `scheduled`: rewrites its file in every log dir, one after the other.
+  enum class Checkpoint : uint8_t { replication_offset = 0, recovery_point = 1, log_start_offset = 2 };
+  void run_checkpoint(Broker& b, Checkpoint kind, sim::SimTime scheduled);
+  void write_checkpoint_dir(Broker& b, Checkpoint kind, size_t dir, sim::SimTime scheduled,
+                            std::function<void()> release);
   // Forgets the send times of batches deleted from their leader's log once no group can poll them any more.
   void forget_unreadable_batches();
   int64_t unread_by_groups(kafka::PartitionRef partition, const kafka::RecordBatch& batch) const;
