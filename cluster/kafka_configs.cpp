@@ -379,6 +379,9 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
          }
          return text_value("latest");
        }},
+      {{.name = "check.crcs", .type = ConfigType::kBool, .kafka_default = "true", .field = "ConsumerConfig::check_crcs"},
+       +[](C& c, const ConfigValue& v) { c.check_crcs = v.boolean; },
+       +[](const C& c) { return bool_value(c.check_crcs); }},
       {{.name = "isolation.level", .type = ConfigType::kString, .kafka_default = "read_uncommitted",
         .valid_values = {"read_uncommitted", "read_committed"}, .field = "ConsumerConfig::isolation_level"},
        +[](C& c, const ConfigValue& v) {
@@ -433,7 +436,6 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
       ignored<C>("socket.connection.setup.timeout.max.ms"),
       ignored<C>("key.deserializer"),
       ignored<C>("value.deserializer"),
-      ignored<C>("check.crcs"),
       ignored<C>("exclude.internal.topics"),
       ignored<C>("allow.auto.create.topics"),
       ignored<C>("interceptor.classes"),

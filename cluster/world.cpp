@@ -228,7 +228,9 @@ struct World::ConsumerClient {
   size_t spec_index = 0;
   std::unique_ptr<kafka::KafkaConsumer> consumer;
   Duration per_record;
-  Duration decompress_pending;  // decompression of fetched batches, done in the next poll (compression_costs.hpp)
+  // The application thread's work on fetched batches, done in the next poll: their decompression
+  // (compression_costs.hpp) and, with check.crcs, their CRC32C checks.
+  Duration fetched_work_pending;
   bool processing = false;
   // The OffsetCommit a commitSync() waits for: the application polls again when its response comes, or retries it
   // (retriable errors) until default.api.timeout.ms after the call, `sync_commit_deadline`.
@@ -1003,9 +1005,17 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
           for (auto& c : consumers_) {
             if (c->id != destination) continue;
             kafka::ConsumerOutbox out;
-            c->decompress_pending += compression_.consumer_fetch_cost(*shared, [this](const kafka::RecordBatch& batch) {
+            c->fetched_work_pending += compression_.consumer_fetch_cost(*shared, [this](const kafka::RecordBatch& batch) {
               return producer_of_batch(batch).spec_index;
             });
+            // check.crcs: DefaultRecordBatch.ensureValid computes the CRC32C of every fetched batch, at the broker
+            // CPU profile's CRC speed (client hosts have no CPU model of their own [A]).
+            if (c->consumer->config().check_crcs) {
+              int64_t batch_bytes = 0;
+              for (const auto& p : shared->partitions)
+                for (const auto& batch : p.batches) batch_bytes += batch.size_bytes;
+              c->fetched_work_pending += crc_cost(batch_bytes);
+            }
             consumer_fetch_answered(*c, *shared);
             c->consumer->on_fetch_response(engine_.now(), b.id, std::move(*shared), out);
             consumer_dispatch(*c, out);
@@ -1933,7 +1943,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   if (records > 0 && !c.processing) {
     // The application processes what poll returned, then polls again.
     c.processing = true;
-    engine_.schedule_after(c.per_record * records + std::exchange(c.decompress_pending, Duration::zero()),
+    engine_.schedule_after(c.per_record * records + std::exchange(c.fetched_work_pending, Duration::zero()),
                            [this, &c] { consumer_processed(c); });
   }
   out.clear();

@@ -133,3 +133,42 @@ TEST_CASE("auto.offset.reset: a new group started at 3 s reads from the start, f
   CHECK(consumed(kafka::AutoOffsetReset::by_duration) == doctest::Approx(3 * 5'000).epsilon(0.008));
   CHECK(consumed(kafka::AutoOffsetReset::latest) == doctest::Approx(2 * 5'000).epsilon(0.012));
 }
+
+TEST_CASE("check.crcs: the consumer checks every fetched batch's CRC32C in poll, at the CPU profile's CRC speed") {
+  // CRC32C slowed to 0.5 MB/s (server speed: the desktop figure times desktop_to_server_scale). Two producers write
+  // 3,000 records/s each to one partition (about 113 B a record in batches of ~15); the broker's CRC of each
+  // producer's requests keeps one I/O thread about 68 % busy. One consumer, started 1 s late from the log start
+  // with no processing time, stays behind with check.crcs (Kafka's default): it can check at most
+  // 0.5 MB/s / (batch bytes per record) records a second, under the 6,000 produced. Without the checks it keeps up.
+  const cluster::CpuCosts base = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1).cpu_costs;
+  const double crc_rate = 0.5e6;
+  auto run = [&](bool check_crcs) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = 6_s;
+    spec.warmup = 2_s;
+    spec.cpu_costs.crc32c_bytes_per_s = crc_rate / base.desktop_to_server_scale;
+    auto p = test::open_loop_producer(3'000, Acks::leader, 5, 100);
+    p.count = 2;
+    spec.producers.push_back(p);
+    cluster::ConsumerSpec c;
+    c.topic = 0;
+    c.start_at = 1_s;
+    c.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+    c.config.check_crcs = check_crcs;
+    // 64 KiB a fetch (about 0.13 s of checks each), so that the 4 s window holds many whole responses.
+    c.config.max_partition_fetch_bytes = 65'536;
+    spec.consumers.push_back(c);
+    cluster::World world(spec);
+    const auto s = world.run();
+    REQUIRE(s.records_failed == 0);
+    REQUIRE(s.throughput_records_per_s == doctest::Approx(6'000).epsilon(0.01));
+    return s;
+  };
+  const auto checked = run(true);
+  // One partition: one batch per request, so these are the mean batch's bytes and records.
+  const double bytes_per_record = checked.batch_size_bytes_mean / checked.records_per_request;
+  CHECK(checked.consumed_records_per_s == doctest::Approx(crc_rate / bytes_per_record).epsilon(0.03));
+  CHECK(checked.consumed_records_per_s < 0.8 * 6'000);
+  const auto unchecked = run(false);
+  CHECK(unchecked.consumed_records_per_s > 0.95 * 6'000);
+}

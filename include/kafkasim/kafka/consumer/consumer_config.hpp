@@ -33,6 +33,9 @@ struct ConsumerConfig {
   sim::Duration fetch_max_wait = sim::Duration::from_ms(500);
   // max.partition.fetch.bytes = 1048576 (1 MiB): FetchRequest.PartitionData.maxBytes (FetchConfig.fetchSize).
   int32_t max_partition_fetch_bytes = 1'048'576;
+  // check.crcs = true: CompletedFetch.maybeEnsureValid checks each fetched batch's CRC32C (DefaultRecordBatch.
+  // ensureValid) as poll() first reads it. The state machine does no work; the cluster layer charges the time.
+  bool check_crcs = true;
   // max.poll.records = 500: FetchCollector.collectFetch returns at most this many records per poll().
   int32_t max_poll_records = 500;
   // enable.auto.commit = true and auto.commit.interval.ms = 5000 (ConsumerCoordinator.nextAutoCommitTimer).
