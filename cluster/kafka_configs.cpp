@@ -61,6 +61,18 @@ int64_t whole_ms(const ConfigValue& v) {
 }
 constexpr std::string_view kRoundRobinPartitioner = "org.apache.kafka.clients.producer.RoundRobinPartitioner";
 
+// partitioner.class values other than RoundRobinPartitioner: Kafka 4.0 removed DefaultPartitioner and
+// UniformStickyPartitioner (KIP-794), whose behaviour the built-in partitioner has; other classes are user code.
+std::string explain_partitioner_class(std::string_view text) {
+  if (text.ends_with(".DefaultPartitioner") || text.ends_with(".UniformStickyPartitioner"))
+    return "Kafka 4.0 removed DefaultPartitioner and UniformStickyPartitioner (KIP-794); leave partitioner.class out "
+           "for the built-in partitioner, which does what they did";
+  // A near miss of RoundRobinPartitioner's name gets the usual "did you mean" instead.
+  static constexpr std::string_view kKnown[] = {kRoundRobinPartitioner};
+  if (!closest_name(text, kKnown).empty()) return {};
+  return "the only Partitioner class Kafka ships is RoundRobinPartitioner; custom classes are not modelled";
+}
+
 // auto.offset.reset=by_duration:<ISO-8601 duration> (KIP-1106). AutoOffsetResetStrategy.fromString parses the
 // duration with java.time.Duration.parse and rejects a negative one.
 constexpr std::string_view kByDuration = "by_duration:";
@@ -271,7 +283,8 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
       // "" here). Kafka 4.0 removed DefaultPartitioner and UniformStickyPartitioner (KIP-794); RoundRobinPartitioner
       // is the one class it ships.
       {{.name = "partitioner.class", .type = ConfigType::kString, .kafka_default = "",
-        .valid_values = {"", kRoundRobinPartitioner}, .field = "ProducerConfig::partitioner_class"},
+        .valid_values = {"", kRoundRobinPartitioner}, .explain_invalid = &explain_partitioner_class,
+        .field = "ProducerConfig::partitioner_class"},
        +[](P& c, const ConfigValue& v) {
          c.partitioner_class =
              v.text.empty() ? kafka::PartitionerClass::built_in : kafka::PartitionerClass::round_robin;
@@ -1110,6 +1123,12 @@ std::string checked_choice(const ConfigSpec& spec, const std::string& text, cons
   }
   const std::string prefixed =
       spec.valid_prefix.empty() ? std::string() : " or \"" + std::string(spec.valid_prefix) + "...\"";
+  if (spec.explain_invalid != nullptr) {
+    const std::string note = spec.explain_invalid(text);
+    if (!note.empty())
+      throw ConfigError(file, pointer, "one of " + quoted_list(spec.valid_values) + prefixed + " (" + note + ")",
+                        "\"" + text + "\"");
+  }
   // A one-character value is one edit from every other one-character value ("2" -> "0"): no suggestion then.
   throw ConfigError(file, pointer, "one of " + quoted_list(spec.valid_values) + prefixed, "\"" + text + "\"",
                     text.size() < 2 ? std::string() : closest_name(text, spec.valid_values));

@@ -906,11 +906,21 @@ TEST_CASE("partitioner.class: RoundRobinPartitioner is modelled; the classes Kaf
   CHECK(resolved_scenario(s, x)["producers"][0]["config"]["partitioner.class"] ==
         "org.apache.kafka.clients.producer.RoundRobinPartitioner");
   CHECK(parse_scenario(base(), "b.json").producers[0].config.partitioner_class == kafka::PartitionerClass::built_in);
-  for (const char* removed : {"org.apache.kafka.clients.producer.internals.DefaultPartitioner",
-                              "org.apache.kafka.clients.producer.UniformStickyPartitioner", "com.example.MyPartitioner"}) {
-    CAPTURE(removed);
-    d["producers"][0]["config"]["partitioner.class"] = removed;
+  // The removed classes and custom ones say why; a misspelt RoundRobinPartitioner gets its name suggested.
+  for (const auto& [value, says] :
+       {std::pair{"org.apache.kafka.clients.producer.internals.DefaultPartitioner", "Kafka 4.0 removed"},
+        std::pair{"org.apache.kafka.clients.producer.UniformStickyPartitioner", "Kafka 4.0 removed"},
+        std::pair{"com.example.MyPartitioner", "custom classes are not modelled"},
+        std::pair{"org.apache.kafka.clients.producer.RoundRobinPartitoner", ""}}) {
+    CAPTURE(value);
+    d["producers"][0]["config"]["partitioner.class"] = value;
     const ConfigError e = error_of(d);
     CHECK(e.pointer() == "/producers/0/config/partitioner.class");
+    if (*says != '\0') {
+      CHECK(std::string(e.what()).find(says) != std::string::npos);
+      CHECK(e.suggestion().empty());
+    } else {
+      CHECK(e.suggestion() == "org.apache.kafka.clients.producer.RoundRobinPartitioner");
+    }
   }
 }

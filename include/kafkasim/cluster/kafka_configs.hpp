@@ -67,6 +67,9 @@ struct ConfigSpec {
   // empty string; otherwise what was expected), as auto.offset.reset's "by_duration:<ISO-8601 duration>".
   std::string_view valid_prefix = {};
   std::string (*check_prefixed)(std::string_view rest) = nullptr;
+  // kString: for a value outside valid_values (and valid_prefix), a note on why, in place of a "did you mean"
+  // (empty: the usual suggestion), as partitioner.class's for the classes Kafka 4.0 removed.
+  std::string (*explain_invalid)(std::string_view text) = nullptr;
   std::string_view field = {};                      // the simulator field it sets, for documentation
   int64_t plain_unit_ns = 1'000'000;           // kDurationMs: a plain number counts this many ns
   bool sub_ms = false;  // kDurationMs: keeps sub-millisecond precision (the field is a sim::Duration)
