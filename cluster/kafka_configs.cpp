@@ -121,6 +121,27 @@ ConfigEntry<T> ignored(std::string_view name) {
   return e;
 }
 
+// A broker checkpoint task's period (replica.high.watermark.checkpoint.interval.ms and the LogManager's two): Kafka
+// milliseconds, at least 0 here, up to `max_value` (LONG or INT in KafkaConfig). `Field` is the BrokerSettings one.
+template <int64_t BrokerSettings::*Field>
+ConfigEntry<BrokerSettings> checkpoint_interval(std::string_view name, std::string_view kafka_default,
+                                                int64_t max_value, std::string_view field) {
+  return {{.name = name, .type = ConfigType::kLong, .kafka_default = kafka_default, .min_value = 0,
+           .max_value = max_value, .field = field},
+          +[](BrokerSettings& c, const ConfigValue& v) { c.*Field = v.integer; },
+          +[](const BrokerSettings& c) { return int_value(c.*Field); }};
+}
+
+// CommonClientConfigs' retry.backoff.max.ms and reconnect.backoff.max.ms (KIP-580): the cap of a client's exponential
+// backoff, 1000 ms by default, at least 0. `Field` is the client config's duration it sets.
+template <typename T, sim::Duration T::*Field>
+ConfigEntry<T> client_backoff_max(std::string_view name, std::string_view field) {
+  return {{.name = name, .type = ConfigType::kDurationMs, .kafka_default = "1000", .min_value = 0,
+           .max_value = kLongMax / kMsNs, .field = field, .sub_ms = true},
+          +[](T& c, const ConfigValue& v) { c.*Field = v.duration; },
+          +[](const T& c) { return duration_value(c.*Field); }};
+}
+
 // CommonClientConfigs' send.buffer.bytes / receive.buffer.bytes: the SO_SNDBUF / SO_RCVBUF of every connection of a
 // client, -1 for the OS default (at least -1); each connection's TCP window is min(the sender's send buffer, the
 // receiver's receive buffer) (network.hpp). `Field` is the client config's int32 field it sets.
@@ -232,19 +253,13 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
         .max_value = kLongMax / kMsNs, .field = "ProducerConfig::retry_backoff", .sub_ms = true},
        +[](P& c, const ConfigValue& v) { c.retry_backoff = v.duration; },
        +[](const P& c) { return duration_value(c.retry_backoff); }},
-      {{.name = "retry.backoff.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "1000", .min_value = 0,
-        .max_value = kLongMax / kMsNs, .field = "ProducerConfig::retry_backoff_max", .sub_ms = true},
-       +[](P& c, const ConfigValue& v) { c.retry_backoff_max = v.duration; },
-       +[](const P& c) { return duration_value(c.retry_backoff_max); }},
+      client_backoff_max<P, &P::retry_backoff_max>("retry.backoff.max.ms", "ProducerConfig::retry_backoff_max"),
       {{.name = "reconnect.backoff.ms", .type = ConfigType::kDurationMs, .kafka_default = "50", .min_value = 0,
         .max_value = kLongMax / kMsNs, .field = "ProducerConfig::reconnect_backoff", .sub_ms = true},
        +[](P& c, const ConfigValue& v) { c.reconnect_backoff = v.duration; },
        +[](const P& c) { return duration_value(c.reconnect_backoff); }},
-      {{.name = "reconnect.backoff.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "1000",
-        .min_value = 0, .max_value = kLongMax / kMsNs, .field = "ProducerConfig::reconnect_backoff_max",
-        .sub_ms = true},
-       +[](P& c, const ConfigValue& v) { c.reconnect_backoff_max = v.duration; },
-       +[](const P& c) { return duration_value(c.reconnect_backoff_max); }},
+      client_backoff_max<P, &P::reconnect_backoff_max>("reconnect.backoff.max.ms",
+                                                       "ProducerConfig::reconnect_backoff_max"),
       // Not modelled: connections are set up at once and never fail to connect, metadata never changes (fixed
       // leaders), and idle connections are not closed within a run.
       ignored<P>("socket.connection.setup.timeout.ms"),
@@ -422,15 +437,9 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
         .max_value = kLongMax / kMsNs, .field = "ConsumerConfig::reconnect_backoff", .sub_ms = true},
        +[](C& c, const ConfigValue& v) { c.reconnect_backoff = v.duration; },
        +[](const C& c) { return duration_value(c.reconnect_backoff); }},
-      // CommonClientConfigs: atLeast(0).
-      {{.name = "reconnect.backoff.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "1000", .min_value = 0,
-        .max_value = kLongMax / kMsNs, .field = "ConsumerConfig::reconnect_backoff_max", .sub_ms = true},
-       +[](C& c, const ConfigValue& v) { c.reconnect_backoff_max = v.duration; },
-       +[](const C& c) { return duration_value(c.reconnect_backoff_max); }},
-      {{.name = "retry.backoff.max.ms", .type = ConfigType::kDurationMs, .kafka_default = "1000", .min_value = 0,
-        .max_value = kLongMax / kMsNs, .field = "ConsumerConfig::retry_backoff_max", .sub_ms = true},
-       +[](C& c, const ConfigValue& v) { c.retry_backoff_max = v.duration; },
-       +[](const C& c) { return duration_value(c.retry_backoff_max); }},
+      client_backoff_max<C, &C::reconnect_backoff_max>("reconnect.backoff.max.ms",
+                                                       "ConsumerConfig::reconnect_backoff_max"),
+      client_backoff_max<C, &C::retry_backoff_max>("retry.backoff.max.ms", "ConsumerConfig::retry_backoff_max"),
       ignored<C>("bootstrap.servers"),
       ignored<C>("client.id"),
       ignored<C>("client.rack"),
@@ -765,18 +774,15 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
        +[](const B& c) { return int_value(c.log_flush_scheduler_interval_ms); }},
       // The checkpoint files' scheduler tasks (WorldSpec): Kafka's LONG / INT milliseconds; a period <= 0 runs the
       // task once (KafkaScheduler).
-      {{.name = "replica.high.watermark.checkpoint.interval.ms", .type = ConfigType::kLong, .kafka_default = "5000",
-        .min_value = 0, .max_value = kLongMax, .field = "WorldSpec::replica_high_watermark_checkpoint_interval_ms"},
-       +[](B& c, const ConfigValue& v) { c.replica_high_watermark_checkpoint_interval_ms = v.integer; },
-       +[](const B& c) { return int_value(c.replica_high_watermark_checkpoint_interval_ms); }},
-      {{.name = "log.flush.offset.checkpoint.interval.ms", .type = ConfigType::kLong, .kafka_default = "60000",
-        .min_value = 0, .max_value = kIntMax, .field = "WorldSpec::log_flush_offset_checkpoint_interval_ms"},
-       +[](B& c, const ConfigValue& v) { c.log_flush_offset_checkpoint_interval_ms = v.integer; },
-       +[](const B& c) { return int_value(c.log_flush_offset_checkpoint_interval_ms); }},
-      {{.name = "log.flush.start.offset.checkpoint.interval.ms", .type = ConfigType::kLong, .kafka_default = "60000",
-        .min_value = 0, .max_value = kIntMax, .field = "WorldSpec::log_flush_start_offset_checkpoint_interval_ms"},
-       +[](B& c, const ConfigValue& v) { c.log_flush_start_offset_checkpoint_interval_ms = v.integer; },
-       +[](const B& c) { return int_value(c.log_flush_start_offset_checkpoint_interval_ms); }},
+      checkpoint_interval<&B::replica_high_watermark_checkpoint_interval_ms>(
+          "replica.high.watermark.checkpoint.interval.ms", "5000", kLongMax,
+          "WorldSpec::replica_high_watermark_checkpoint_interval_ms"),
+      checkpoint_interval<&B::log_flush_offset_checkpoint_interval_ms>(
+          "log.flush.offset.checkpoint.interval.ms", "60000", kIntMax,
+          "WorldSpec::log_flush_offset_checkpoint_interval_ms"),
+      checkpoint_interval<&B::log_flush_start_offset_checkpoint_interval_ms>(
+          "log.flush.start.offset.checkpoint.interval.ms", "60000", kIntMax,
+          "WorldSpec::log_flush_start_offset_checkpoint_interval_ms"),
       {{.name = "log.flush.interval.ms", .type = ConfigType::kLong, .kafka_default = "9223372036854775807",
         .min_value = 0, .max_value = kLongMax, .field = "LogConfig::flush_ms (Kafka: null = log.flush.scheduler.interval.ms)"},
        +[](B& c, const ConfigValue& v) { c.log_defaults.flush_ms = v.integer; },
