@@ -121,6 +121,14 @@ int run_scenario(const RunOptions& options) {
   if (s.fetch_latency.count > 0)
     std::printf("  consumer               fetch latency p50 %.3f p99 %.3f ms, %.1f records per fetch\n",
                 s.fetch_latency.p50_ms, s.fetch_latency.p99_ms, s.records_per_fetch.mean);
+  // Where the consumers' fetch responses came from: fetch from follower (KIP-392) moves them into the own rack.
+  if (s.racks > 1 && s.fetch_bytes_same_rack + s.fetch_bytes_cross_rack > 0) {
+    const double total = static_cast<double>(s.fetch_bytes_same_rack + s.fetch_bytes_cross_rack);
+    std::printf("  consumer racks         %.2f MiB fetched within the consumer's rack, %.2f MiB across racks (%.1f %%)\n",
+                static_cast<double>(s.fetch_bytes_same_rack) / 1048576.0,
+                static_cast<double>(s.fetch_bytes_cross_rack) / 1048576.0,
+                100.0 * static_cast<double>(s.fetch_bytes_cross_rack) / total);
+  }
   std::printf("  batches                %.0f B mean, %.1f records per request\n", s.batch_size_bytes_mean,
               s.records_per_request);
   print_distribution("batch size", s.batch_size_bytes, " B");

@@ -73,6 +73,15 @@ std::string explain_partitioner_class(std::string_view text) {
   return "the only Partitioner class Kafka ships is RoundRobinPartitioner; custom classes are not modelled";
 }
 
+constexpr std::string_view kRackAwareReplicaSelector = "org.apache.kafka.common.replica.RackAwareReplicaSelector";
+
+// replica.selector.class values other than RackAwareReplicaSelector are user code (ReplicaSelector implementations).
+std::string explain_replica_selector_class(std::string_view text) {
+  static constexpr std::string_view kKnown[] = {kRackAwareReplicaSelector};
+  if (!closest_name(text, kKnown).empty()) return {};
+  return "the only ReplicaSelector class Kafka ships is RackAwareReplicaSelector; custom classes are not modelled";
+}
+
 // auto.offset.reset=by_duration:<ISO-8601 duration> (KIP-1106). AutoOffsetResetStrategy.fromString parses the
 // duration with java.time.Duration.parse and rejects a negative one.
 constexpr std::string_view kByDuration = "by_duration:";
@@ -440,9 +449,19 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
       client_backoff_max<C, &C::reconnect_backoff_max>("reconnect.backoff.max.ms",
                                                        "ConsumerConfig::reconnect_backoff_max"),
       client_backoff_max<C, &C::retry_backoff_max>("retry.backoff.max.ms", "ConsumerConfig::retry_backoff_max"),
+      // KIP-392 (CommonClientConfigs.CLIENT_RACK_CONFIG, default ""). The scenario loader checks that it names one of
+      // the cluster's racks and puts the consumer's host in that rack.
+      {{.name = "client.rack", .type = ConfigType::kString, .kafka_default = "", .field = "ConsumerConfig::client_rack"},
+       +[](C& c, const ConfigValue& v) { c.client_rack = v.text; },
+       +[](const C& c) { return text_value(c.client_rack); }},
+      // CommonClientConfigs: LONG, atLeast(0). Metadata never changes in a run; what remains is the lifetime of a
+      // preferred read replica (KIP-392).
+      {{.name = "metadata.max.age.ms", .type = ConfigType::kDurationMs, .kafka_default = "300000", .min_value = 0,
+        .max_value = kLongMax / kMsNs, .field = "ConsumerConfig::metadata_max_age"},
+       +[](C& c, const ConfigValue& v) { c.metadata_max_age = v.duration; },
+       +[](const C& c) { return duration_value(c.metadata_max_age); }},
       ignored<C>("bootstrap.servers"),
       ignored<C>("client.id"),
-      ignored<C>("client.rack"),
       ignored<C>("client.dns.lookup"),
       ignored<C>("group.id"),
       ignored<C>("group.instance.id"),
@@ -453,7 +472,6 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
       ignored<C>("heartbeat.interval.ms"),
       ignored<C>("max.poll.interval.ms"),
       ignored<C>("connections.max.idle.ms"),
-      ignored<C>("metadata.max.age.ms"),
       ignored<C>("socket.connection.setup.timeout.ms"),
       ignored<C>("socket.connection.setup.timeout.max.ms"),
       ignored<C>("key.deserializer"),
@@ -601,6 +619,14 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .min_value = 0, .max_value = kIntMax, .field = "BrokerConfig::max_incremental_fetch_session_cache_slots"},
        +[](B& c, const ConfigValue& v) { c.broker.max_incremental_fetch_session_cache_slots = to_i32(v.integer); },
        +[](const B& c) { return int_value(c.broker.max_incremental_fetch_session_cache_slots); }},
+      // KIP-392: null by default (consumers read from leaders); RackAwareReplicaSelector is the class Kafka ships.
+      {{.name = "replica.selector.class", .type = ConfigType::kString, .kafka_default = "",
+        .valid_values = {"", kRackAwareReplicaSelector}, .explain_invalid = &explain_replica_selector_class,
+        .field = "BrokerConfig::rack_aware_replica_selector"},
+       +[](B& c, const ConfigValue& v) { c.broker.rack_aware_replica_selector = !v.text.empty(); },
+       +[](const B& c) {
+         return text_value(c.broker.rack_aware_replica_selector ? std::string(kRackAwareReplicaSelector) : "");
+       }},
       // KIP-1030: at least 1 MiB since 4.0.
       {{.name = "log.segment.bytes", .type = ConfigType::kSize, .kafka_default = "1073741824",
         .min_value = 1'048'576, .max_value = kIntMax, .field = "LogConfig::segment_bytes"},
@@ -795,7 +821,7 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("log.cleaner.enable"),
       ignored<B>("log.cleaner.threads"),
       // More of Kafka's broker configs that a pasted server.properties may carry: the log cleaner, log dirs and
-      // metadata dir, timestamp bounds, fetch-from-follower (KIP-392) and tiered storage (KIP-405), none modelled here.
+      // metadata dir, timestamp bounds and tiered storage (KIP-405), none modelled here.
       ignored<B>("num.replica.alter.log.dirs.threads"),
       ignored<B>("log.cleaner.dedupe.buffer.size"),
       ignored<B>("log.cleaner.io.max.bytes.per.second"),
@@ -803,7 +829,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("log.cleaner.min.cleanable.ratio"),
       ignored<B>("log.cleaner.delete.retention.ms"),
       ignored<B>("log.cleaner.min.compaction.lag.ms"),
-      ignored<B>("replica.selector.class"),
       ignored<B>("metadata.log.dir"),
       ignored<B>("log.message.timestamp.before.max.ms"),
       ignored<B>("log.message.timestamp.after.max.ms"),

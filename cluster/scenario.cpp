@@ -799,6 +799,7 @@ class Loader {
       if (!src.owned.is_null()) src.object = &src.owned;
       apply_configs(src, consumer_config_table(), consumer_ignored_prefixes(), "consumer", cs.config);
       check_socket_buffers(src, cs.config.send_buffer_bytes, cs.config.receive_buffer_bytes);
+      check_client_rack(src, cs.config.client_rack, spec.racks);
     }
     kafka::validate(cs.config);  // the table's ranges already enforce what this asserts
     const int32_t partitions = spec.topics[static_cast<size_t>(cs.topic)].partitions;
@@ -812,6 +813,20 @@ class Loader {
 
   // CommonClientConfigs accepts -1 and up, but Java's Socket.setSendBufferSize / setReceiveBufferSize(0) throws,
   // so 0 fails every connection the client opens.
+  // client.rack (KIP-392) places the consumer's host in that rack, so it must name one of the cluster's racks.
+  static void check_client_rack(const ConfigSource& src, const std::string& rack, uint32_t racks) {
+    if (rack.empty() || rack_index(rack, racks).has_value()) return;
+    std::vector<std::string> names;
+    for (uint32_t r = 0; r < racks; ++r) names.push_back(rack_name(r));
+    std::vector<std::string_view> known(names.begin(), names.end());
+    std::vector<std::string> quoted;
+    for (const auto& n : names) quoted.push_back(in_quotes(n));
+    throw ConfigError(src.file, join(src.pointer, "client.rack"),
+                      "one of the cluster's racks (/cluster/racks = " + std::to_string(racks) + ": " + listed(quoted) +
+                          "), where the consumer's host is then placed, or \"\" for none",
+                      in_quotes(rack), closest_name(rack, known));
+  }
+
   static void check_socket_buffers(const ConfigSource& src, int32_t send, int32_t receive) {
     for (const auto& [name, value] : {std::pair<const char*, int32_t>{"send.buffer.bytes", send}, {"receive.buffer.bytes", receive}})
       if (value == 0)

@@ -261,6 +261,14 @@ struct World::ConsumerClient {
 // ------------------------------------------------------------------------------------------------
 // Construction
 
+std::string rack_name(uint32_t rack) { return "rack-" + std::to_string(rack); }
+
+std::optional<uint32_t> rack_index(std::string_view name, uint32_t racks) {
+  for (uint32_t r = 0; r < racks; ++r)
+    if (name == rack_name(r)) return r;
+  return std::nullopt;
+}
+
 World::World(WorldSpec spec)
     : spec_(std::move(spec)),
       metrics_(SimTime::zero() + spec_.warmup),
@@ -326,24 +334,39 @@ void World::build_topology() {
   const auto spine = topology.add_switch("spine");
   std::vector<models::NodeId> tors;
   for (uint32_t r = 0; r < spec_.racks; ++r) {
-    tors.push_back(topology.add_switch("tor-" + std::to_string(r), "rack-" + std::to_string(r)));
+    tors.push_back(topology.add_switch("tor-" + std::to_string(r), rack_name(r)));
     topology.add_link(tors.back(), spine, spec_.uplink);
   }
   // Node ids: brokers 0..B-1, then one client host per producer and per consumer instance.
   for (uint32_t b = 0; b < spec_.brokers; ++b) {
-    const std::string rack = "rack-" + std::to_string(b % spec_.racks);
-    hosts_.push_back(topology.add_host("broker-" + std::to_string(b), rack));
+    hosts_.push_back(topology.add_host("broker-" + std::to_string(b), rack_name(b % spec_.racks)));
     uplinks_.push_back(tors[b % spec_.racks]);
     topology.add_link(hosts_.back(), uplinks_.back(), spec_.broker_hardware.nic.link);
   }
-  uint32_t clients = 0;
-  for (const auto& p : spec_.producers) clients += p.count;
-  for (const auto& c : spec_.consumers) clients += c.count;
-  for (uint32_t i = 0; i < clients; ++i) {
-    hosts_.push_back(topology.add_host("client-" + std::to_string(i), "rack-" + std::to_string(i % spec_.racks)));
-    uplinks_.push_back(tors[i % spec_.racks]);
+  // Client i is in rack i mod racks, except a consumer with a client.rack (KIP-392), which is in the rack it names
+  // (the loader checked that it names one: "rack-<r>").
+  std::vector<uint32_t> client_racks;
+  for (const auto& p : spec_.producers)
+    for (uint32_t k = 0; k < p.count; ++k) client_racks.push_back(static_cast<uint32_t>(client_racks.size()) % spec_.racks);
+  for (const auto& c : spec_.consumers) {
+    for (uint32_t k = 0; k < c.count; ++k) {
+      uint32_t rack = static_cast<uint32_t>(client_racks.size()) % spec_.racks;
+      if (!c.config.client_rack.empty()) {
+        const std::optional<uint32_t> named = rack_index(c.config.client_rack, spec_.racks);
+        KS_ASSERT_MSG(named.has_value(), "the loader checks client.rack");
+        rack = *named;
+      }
+      client_racks.push_back(rack);
+    }
+  }
+  for (uint32_t i = 0; i < client_racks.size(); ++i) {
+    hosts_.push_back(topology.add_host("client-" + std::to_string(i), rack_name(client_racks[i])));
+    uplinks_.push_back(tors[client_racks[i]]);
     topology.add_link(hosts_.back(), uplinks_.back(), spec_.client_nic.link);
   }
+  host_racks_.clear();
+  for (uint32_t b = 0; b < spec_.brokers; ++b) host_racks_.push_back(b % spec_.racks);
+  host_racks_.insert(host_racks_.end(), client_racks.begin(), client_racks.end());
   models::NetworkConfig config;
   config.goodput_fraction = spec_.broker_hardware.nic.goodput_fraction;
   config.mss_bytes = spec_.broker_hardware.nic.mss_bytes;
@@ -386,6 +409,9 @@ void World::build_topology() {
             broker->hw->cpu().pool("replica-fetcher-" + std::to_string(source) + "-" + std::to_string(f)));
     kafka::BrokerConfig config = spec_.broker_config;
     config.broker_id = broker->id;
+    // The metadata cache's broker.rack of every broker (the brokers' registrations).
+    config.broker_racks.clear();
+    for (uint32_t other = 0; other < spec_.brokers; ++other) config.broker_racks.push_back(rack_name(other % spec_.racks));
     broker->rm = std::make_unique<kafka::ReplicaManager>(config, SimTime::zero());
     broker->producer_ids = std::make_unique<kafka::ProducerIdManager>(broker->id, static_cast<int32_t>(spec_.brokers));
     broker->fetchers = std::make_unique<kafka::ReplicaFetcherManager>(spec_.fetcher_config, broker->id);
@@ -398,7 +424,7 @@ void World::create_partitions() {
   // source (QuorumController's StripedReplicaPlacer); broker b is in rack b mod racks, as the fabric has it.
   std::vector<kafka::PlacementBroker> placement_brokers;
   for (uint32_t b = 0; b < spec_.brokers; ++b)
-    placement_brokers.push_back({static_cast<NodeId>(b), "rack-" + std::to_string(b % spec_.racks)});
+    placement_brokers.push_back({static_cast<NodeId>(b), rack_name(b % spec_.racks)});
   sim::Rng placement_rng = sim::Rng::stream(spec_.seed, "controller/replica-placement");
   replicas_.clear();
   // Topics in spec_ order: the scenario's, then __consumer_offsets (when there are consumers).
@@ -1016,7 +1042,7 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
                 for (const auto& batch : p.batches) batch_bytes += batch.size_bytes;
               c->fetched_work_pending += crc_cost(batch_bytes);
             }
-            consumer_fetch_answered(*c, *shared);
+            consumer_fetch_answered(*c, b.id, *shared);
             c->consumer->on_fetch_response(engine_.now(), b.id, std::move(*shared), out);
             consumer_dispatch(*c, out);
           }
@@ -1077,7 +1103,8 @@ void World::on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchR
 void World::run_retention(Broker& b) {
   kafka::StorageOps ops;
   for (const auto& [ref, p] : b.rm->partitions()) {
-    // Consumers read from the leader, so the batches its retention deletes can no longer be fetched.
+    // The batches the leader's retention deletes can no longer be fetched. (A consumer reading a follower, KIP-392,
+    // that deleted them first is sent back to the leader by its OFFSET_OUT_OF_RANGE, so the leader's log decides.)
     const bool track = p->is_leader() && groups_reading_topic_[static_cast<size_t>(ref.topic)] > 0;
     deleted_scratch_.clear();
     const kafka::RetentionResult r =
@@ -1835,13 +1862,19 @@ void World::consumer_processed(ConsumerClient& c) {
   if (!wait) consumer_poll(c);
 }
 
-void World::consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response) {
+void World::consumer_fetch_answered(ConsumerClient& c, NodeId source, const kafka::FetchResponse& response) {
   const auto it = std::find_if(c.fetches_sent.begin(), c.fetches_sent.end(),
                                [&](const auto& sent) { return sent.first == response.correlation_id; });
   if (it == c.fetches_sent.end()) return;
   const SimTime sent_at = it->second;
   c.fetches_sent.erase(it);
   if (engine_.now() < SimTime::zero() + spec_.warmup) return;
+  const int64_t bytes = kafka::wire_size_bytes(response);
+  if (host_racks_[static_cast<size_t>(source)] == host_racks_[static_cast<size_t>(c.id)]) {
+    consumer_fetch_bytes_same_rack_ += bytes;
+  } else {
+    consumer_fetch_bytes_cross_rack_ += bytes;
+  }
   c.fetch_latency_ns.record((engine_.now() - sent_at).ns());
   int64_t records = 0;
   for (const auto& p : response.partitions)
@@ -2588,6 +2621,9 @@ WorldSummary World::run(uint64_t events_max) {
   }
   s.fetch_latency = summarise(fetch_latency);
   s.records_per_fetch = summarise_distribution(records_per_fetch);
+  s.fetch_bytes_same_rack = consumer_fetch_bytes_same_rack_;
+  s.fetch_bytes_cross_rack = consumer_fetch_bytes_cross_rack_;
+  s.racks = spec_.racks;
   return s;
 }
 

@@ -22,7 +22,8 @@ int64_t wire_size_bytes(const ProduceResponse& response) {
 int64_t wire_size_bytes(const FetchRequest& request) {
   return request_header_bytes + fetch_request_session_bytes +
          static_cast<int64_t>(request.partitions.size()) * fetch_partition_request_bytes +
-         static_cast<int64_t>(request.forgotten.size()) * fetch_forgotten_partition_bytes;
+         static_cast<int64_t>(request.forgotten.size()) * fetch_forgotten_partition_bytes +
+         static_cast<int64_t>(request.rack_id.size());  // RackId's characters (its length is in the fixed part)
 }
 
 int64_t wire_size_bytes(const FetchResponse& response) {

@@ -31,6 +31,8 @@ bool CachedPartition::maybe_update_response_data(const FetchPartitionResponse& r
   }
   // A diverging epoch must reach the follower to trigger its truncation.
   if (response.diverging_epoch.has_value()) must_respond = true;
+  // A preferred read replica must reach the consumer (KIP-392).
+  if (response.preferred_read_replica >= 0) must_respond = true;
   return must_respond;
 }
 

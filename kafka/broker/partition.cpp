@@ -195,12 +195,14 @@ AckCheck Partition::check_enough_replicas_reach_offset(int64_t required_offset) 
 }
 
 Errc Partition::validate_fetch(int32_t current_leader_epoch, NodeId replica_id) const {
-  // localLogWithEpochOrThrow (§2.8 step 1): the epoch check comes first, then leadership (consumers and
-  // followers both read from the leader only; fetch-from-follower, KIP-392, is not modelled).
+  // localLogWithEpochOrThrow (§2.8 step 1): the epoch check comes first, then leadership. Followers read from the
+  // leader only; a consumer, whose fetches always carry client metadata (Fetch v11+), may read from any replica
+  // (FetchParams.fetchOnlyLeader = isFromFollower || (isFromConsumer && no clientMetadata), KIP-392).
   if (current_leader_epoch != no_leader_epoch) {
     if (current_leader_epoch < leader_epoch_) return Errc::fenced_leader_epoch;
     if (current_leader_epoch > leader_epoch_) return Errc::unknown_leader_epoch;
   }
+  if (replica_id == consumer_replica_id) return Errc::none;
   if (!is_leader_) return Errc::not_leader_or_follower;
   // followerReplicaOrThrow: a fetch from a broker that is not a replica of this partition.
   if (replica_id != consumer_replica_id && (replica_id == local_broker_id_ || !in_replicas(replica_id))) {
@@ -270,6 +272,41 @@ bool Partition::fetch_records(const FetchPartitionRequest& request, NodeId repli
   if (!from_follower || !update_fetch_state) return false;
   return update_follower_fetch_state(replica_id, request.fetch_offset, request.log_start_offset,
                                      leader_log_end_offset, now, out);
+}
+
+NodeId Partition::preferred_read_replica(int64_t fetch_offset, std::string_view client_rack,
+                                         const std::vector<std::string>& broker_racks, sim::SimTime now) const {
+  KS_ASSERT(is_leader_);
+  // RackAwareReplicaSelector.select: without a client rack, or with no replica in it, or with the leader in it, the
+  // leader (which findPreferredReadReplica does not send back).
+  if (client_rack.empty()) return -1;
+  const auto rack_of = [&](NodeId broker) -> std::string_view {
+    return broker >= 0 && static_cast<std::size_t>(broker) < broker_racks.size()
+               ? std::string_view(broker_racks[static_cast<std::size_t>(broker)])
+               : std::string_view();
+  };
+  if (rack_of(local_broker_id_) == client_rack) return -1;
+  // The candidates (ReplicaManager.findPreferredReadReplica): followers in the ISR whose log, as the leader last
+  // saw it, holds the fetch offset (KAFKA-14372: ISR only). In the same rack, the most caught-up wins
+  // (ReplicaView.comparator, max): the highest LEO, then the least time since it was last caught up (in Kafka's
+  // milliseconds; never caught up counts from time 0, Kafka's 0L), then the highest broker id.
+  NodeId best = -1;
+  int64_t best_log_end_offset = 0;
+  int64_t best_since_ms = 0;
+  const int64_t now_ms = now.ns() / 1'000'000;
+  for (const auto& [replica, state] : followers_) {  // ascending broker id
+    if (!in_isr(replica) || state.log_end_offset < fetch_offset || state.log_start_offset > fetch_offset) continue;
+    if (rack_of(replica) != client_rack) continue;
+    const int64_t caught_up_ms = state.last_caught_up_time ? state.last_caught_up_time->ns() / 1'000'000 : 0;
+    const int64_t since_ms = now_ms - caught_up_ms;
+    const bool better = best < 0 || state.log_end_offset > best_log_end_offset ||
+                        (state.log_end_offset == best_log_end_offset && since_ms <= best_since_ms);
+    if (!better) continue;
+    best = replica;
+    best_log_end_offset = state.log_end_offset;
+    best_since_ms = since_ms;
+  }
+  return best;
 }
 
 void Partition::read_into(int64_t fetch_offset, int64_t max_bytes, int64_t bound, bool min_one_message,
@@ -427,8 +464,11 @@ FollowerApplyResult Partition::apply_follower_fetch_response(const FetchPartitio
     result.appended = true;
   }
   // processPartitionData (§3.3 follower): HW = clamp(leader HW, log start, LEO); not monotonic on followers.
+  // UnifiedLog.maybeUpdateHighWatermark reports only a rise (partitionsWithNewHighWatermark).
   if (response.high_watermark >= 0) {
+    const int64_t previous = high_watermark_;
     high_watermark_ = std::clamp(response.high_watermark, log_.log_start_offset(), log_.log_end_offset());
+    result.high_watermark_increased = high_watermark_ > previous;
   }
   // logStartOffset = max(own, leader's), never past the HW (UnifiedLog.maybeIncrementLogStartOffset).
   if (response.log_start_offset > log_.log_start_offset() && response.log_start_offset <= high_watermark_) {

@@ -280,6 +280,7 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
   // data may exceed it with one whole batch (minOneMessage, KIP-74, Fetch v3+).
   int64_t limit_bytes = request.max_bytes;
   bool min_one_message = true;
+  const bool from_consumer = request.replica_id == consumer_replica_id;
   for (std::size_t i = 0; i < request.partitions.size(); ++i) {
     const FetchPartitionRequest& pr = request.partitions[i];
     Partition* p = targets[i];
@@ -293,6 +294,15 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
     const int64_t adjusted_max_bytes = std::min(int64_t{pr.partition_max_bytes}, limit_bytes);
     // The partition's answer is written in place at the end of the response.
     FetchPartitionResponse& r = response.partitions.emplace_back();
+    // KIP-392: a leader with a replica selector may send a consumer to another replica instead of reading.
+    if (from_consumer && config_.rack_aware_replica_selector && p->is_leader()) {
+      const NodeId preferred =
+          p->preferred_read_replica(pr.fetch_offset, request.rack_id, config_.broker_racks, now);
+      if (preferred >= 0) {
+        answer_with_preferred_replica(*p, pr, preferred, r);
+        continue;
+      }
+    }
     const bool high_watermark_increased = p->fetch_records(pr, request.replica_id, adjusted_max_bytes,
                                                            min_one_message, update_fetch_state, now, out, r);
     const int64_t bytes = r.slice.bytes;
@@ -302,6 +312,19 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
     if (high_watermark_increased) on_high_watermark_increased(pr.partition, now, out);
   }
   return response;
+}
+
+void ReplicaManager::answer_with_preferred_replica(const Partition& p, const FetchPartitionRequest& pr,
+                                                   NodeId preferred, FetchPartitionResponse& r) const {
+  // ReplicaManager.read: "If a preferred read-replica is set, skip the read". fetchOffsetSnapshot still checks the
+  // consumer's leader epoch; the answer carries the leader's HW, LSO and log start and no records.
+  r.partition = pr.partition;
+  r.error = p.validate_fetch(pr.current_leader_epoch, consumer_replica_id);
+  if (r.error != Errc::none) return;
+  r.high_watermark = p.high_watermark();
+  r.last_stable_offset = p.high_watermark();
+  r.log_start_offset = p.log_start_offset();
+  r.preferred_read_replica = preferred;
 }
 
 void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now, BrokerOutbox& out) {
@@ -316,6 +339,7 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   read.correlation_id = request.correlation_id;
   read.client_id = request.client_id;
   read.replica_id = request.replica_id;
+  read.rack_id = request.rack_id;
   read.max_wait = request.max_wait;
   // fetchMaxBytes = min(request.maxBytes, fetch.max.bytes) and fetchMinBytes = min(request.minBytes, fetchMaxBytes):
   // the broker's cap on any one fetch (the client-quota cap of consumer fetches is not modelled).
@@ -336,13 +360,17 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   int64_t bytes_readable = 0;
   bool any_error = false;
   bool any_diverging = false;
+  bool any_preferred_replica = false;
   for (const FetchPartitionResponse& r : response.partitions) {
     bytes_readable += r.slice.bytes;
     any_error = any_error || r.error != Errc::none;
     any_diverging = any_diverging || r.diverging_epoch.has_value();
+    any_preferred_replica = any_preferred_replica || r.preferred_read_replica >= 0;
   }
-  // §2.8 step 6: answer at once, or park a DelayedFetch for up to max_wait.
-  if (read.max_wait <= sim::Duration::zero() || bytes_readable >= read.min_bytes || any_error || any_diverging) {
+  // §2.8 step 6: answer at once, or park a DelayedFetch for up to max_wait. A preferred read replica answers at
+  // once too (fetchMessages' hasPreferredReadReplica, KIP-392).
+  if (read.max_wait <= sim::Duration::zero() || bytes_readable >= read.min_bytes || any_error || any_diverging ||
+      any_preferred_replica) {
     send_fetch_response(read, context, std::move(response), now, out);
     read_scratch_ = std::move(read.partitions);
     targets_scratch_ = std::move(targets);
@@ -413,8 +441,9 @@ bool ReplicaManager::fetch_partition_completes(const DelayedFetch& op, std::size
   const bool from_follower = request.replica_id != consumer_replica_id;
   const FetchPartitionRequest& pr = request.partitions[i];
   const Partition* p = op.targets[i];
-  // The partition was lost, or the leader epoch moved: answer now with the error.
-  if (p == nullptr || !p->is_leader()) return true;
+  // The partition was lost, or (for a follower's fetch) its leadership, or the leader epoch moved: answer now with
+  // the error. A consumer's fetch may wait on a follower (fetchOffsetSnapshot with fetchOnlyLeader false, KIP-392).
+  if (p == nullptr || (from_follower && !p->is_leader())) return true;
   if (pr.current_leader_epoch != no_leader_epoch && pr.current_leader_epoch != p->leader_epoch()) return true;
   const LogOffsetPosition& fetch_pos = op.fetch_positions[i];
   const int64_t end_offset = from_follower ? p->log_end_offset() : p->high_watermark();
@@ -496,6 +525,10 @@ const std::vector<FollowerApplyResult>& ReplicaManager::handle_follower_fetch_re
       continue;
     }
     results.push_back(p->apply_follower_fetch_response(r, now, out));
+    // ReplicaFetcherThread.completeDelayedFetchRequests: consumer fetches parked on this follower (KIP-392) read
+    // up to its HW, so a rise may complete them. Without any, the check finds no watcher.
+    if (results.back().high_watermark_increased && fetch_purgatory_.size() > 0)
+      check_delayed_fetches(r.partition, now, out, /*high_watermark_only=*/true);
   }
   return results;
 }

@@ -76,6 +76,10 @@ void KafkaConsumer::assign(sim::SimTime now, const std::vector<PartitionAssignme
   }
   std::sort(next.begin(), next.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   partitions_ = std::move(next);
+  // Kept partitions keep their preferred read replica (their TopicPartitionState); new ones have none.
+  preferred_read_replica_count_ = static_cast<std::size_t>(
+      std::count_if(partitions_.begin(), partitions_.end(),
+                    [](const auto& entry) { return entry.second.preferred_read_replica >= 0; }));
   slot_by_partition_.clear();
   for (std::size_t i = 0; i < partitions_.size(); ++i) {
     const PartitionRef p = partitions_[i].first;
@@ -107,6 +111,42 @@ void KafkaConsumer::request_reset(PartitionState& state) {
   state.reset_not_before = sim::SimTime::zero();
   state.state = config_.auto_offset_reset == AutoOffsetReset::none ? FetchState::failed : FetchState::awaiting_reset;
   if (state.state == FetchState::awaiting_reset) reset_maybe_needed_ = true;
+}
+
+// ---- Preferred read replica (KIP-392) ----
+
+NodeId KafkaConsumer::select_read_replica(PartitionState& state, NodeId leader, sim::SimTime now) {
+  KS_ASSERT_NE(leader, no_leader_node);  // maybeNodeForPosition asks for metadata before selecting
+  if (state.preferred_read_replica < 0) return leader;
+  // SubscriptionState.preferredReadReplica: "timeMs > preferredReadReplicaExpireTimeMs" clears it.
+  if (now > state.preferred_read_replica_expiry) {
+    clear_preferred_read_replica(state);
+    return leader;
+  }
+  // Kafka also checks the replica against the metadata (Cluster.nodeIfOnline) and, if it is missing or offline,
+  // clears it, requests a metadata update and fetches from the leader. ProducerMetadata lists no brokers, only
+  // partition leaders, so a set preferred replica counts as online here.
+  return state.preferred_read_replica;
+}
+
+void KafkaConsumer::update_preferred_read_replica(PartitionState& state, NodeId replica, sim::SimTime now) {
+  KS_ASSERT_GE(replica, 0);
+  // TopicPartitionState.updatePreferredReadReplica: the expiry is set only when the replica is new or changes;
+  // the same replica named again keeps its expiry.
+  if (state.preferred_read_replica == replica) return;
+  if (state.preferred_read_replica < 0) ++preferred_read_replica_count_;
+  state.preferred_read_replica = replica;
+  state.preferred_read_replica_expiry = now + config_.metadata_max_age;
+  KS_ASSERT_LE(preferred_read_replica_count_, partitions_.size());
+}
+
+bool KafkaConsumer::clear_preferred_read_replica(PartitionState& state) {
+  if (state.preferred_read_replica < 0) return false;
+  KS_ASSERT_GT(preferred_read_replica_count_, 0u);
+  --preferred_read_replica_count_;
+  state.preferred_read_replica = -1;
+  state.preferred_read_replica_expiry = sim::SimTime::zero();
+  return true;
 }
 
 // ---- Poll ----
@@ -205,6 +245,11 @@ bool KafkaConsumer::initialize(CompletedFetch& fetch, sim::SimTime now, Consumer
     if (fetch.data.high_watermark >= 0) state->high_watermark = fetch.data.high_watermark;
     if (fetch.data.log_start_offset >= 0) state->log_start_offset = fetch.data.log_start_offset;
     if (fetch.data.last_stable_offset >= 0) state->last_stable_offset = fetch.data.last_stable_offset;
+    // KIP-392: the leader named a replica to fetch from instead (such an answer has no records): use it for
+    // metadata.max.age.ms (updatePartitionState → tryUpdatingPreferredReadReplica, expiry now + metadataExpireMs).
+    if (fetch.data.preferred_read_replica >= 0) {
+      update_preferred_read_replica(*state, fetch.data.preferred_read_replica, now);
+    }
     fetch.next_fetch_offset = fetch.fetch_offset;
     fetch.initialized = true;
     return true;
@@ -213,7 +258,11 @@ bool KafkaConsumer::initialize(CompletedFetch& fetch, sim::SimTime now, Consumer
   // handleInitializeErrors.
   out.events.push_back({ConsumerEventKind::fetch_error, now, fetch.partition, -1, fetch.fetch_offset, error});
   if (error == Errc::offset_out_of_range) {
-    if (state->position == fetch.fetch_offset) {
+    if (clear_preferred_read_replica(*state)) {
+      // KIP-392: "Unset the preferred read replica ... since we got OFFSET_OUT_OF_RANGE": the replica may only lag
+      // the leader, so the position is kept and the next fetch asks the leader, whose own OFFSET_OUT_OF_RANGE
+      // alone resets it.
+    } else if (state->position == fetch.fetch_offset) {
       request_reset(*state);
       if (state->state == FetchState::failed) {
         out.events.push_back(
@@ -221,11 +270,14 @@ bool KafkaConsumer::initialize(CompletedFetch& fetch, sim::SimTime now, Consumer
       }
     }
     // Otherwise a stale response: "Discarding stale fetch response".
-  } else if (needs_metadata_refresh(error)) {
-    // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, KAFKA_STORAGE_ERROR, UNKNOWN_TOPIC_OR_PARTITION, ...:
-    // requestMetadataUpdate, and without a current leader in the response, subscriptions.awaitUpdate(tp): the
-    // partition is not fetched until new metadata arrives. REPLICA_NOT_AVAILABLE only asks for the update.
+  } else if (needs_metadata_refresh(error) || error == Errc::offset_not_available) {
+    // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, KAFKA_STORAGE_ERROR, OFFSET_NOT_AVAILABLE,
+    // UNKNOWN_TOPIC_OR_PARTITION, ...: requestMetadataUpdate, and without a current leader in the response,
+    // subscriptions.awaitUpdate(tp): the partition is not fetched until new metadata arrives.
+    // REPLICA_NOT_AVAILABLE only asks for the update. FetchUtils.requestMetadataUpdate also clears the preferred
+    // read replica (KIP-392), so the partition goes back to its leader.
     out.metadata_update_requested = true;
+    clear_preferred_read_replica(*state);
     if (error != Errc::replica_not_available) state->state = FetchState::awaiting_metadata;
   }
   // Other errors (UNKNOWN_LEADER_EPOCH, ...) are logged and the fetch is retried as it is.
@@ -291,13 +343,15 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
     uint8_t& buffered = buffered_scratch_[static_cast<std::size_t>(slot)];
     if (buffered != 0) return;
     buffered = 1;
-    const PartitionState& state = partitions_[static_cast<std::size_t>(slot)].second;
+    PartitionState& state = partitions_[static_cast<std::size_t>(slot)].second;
     if (state.state != FetchState::fetching) return;  // SubscriptionState.isFetchable
-    const NodeId node = slot_leaders_[static_cast<std::size_t>(slot)].node_id;
-    if (node == no_leader_node) {
+    const NodeId leader = slot_leaders_[static_cast<std::size_t>(slot)].node_id;
+    if (leader == no_leader_node) {
       out.metadata_update_requested = true;
       return;
     }
+    // bufferedNodes → maybeNodeForPosition: the node the partition is fetched from (KIP-392).
+    const NodeId node = select_read_replica(state, leader, now);
     if (std::find(buffered_nodes.begin(), buffered_nodes.end(), node) == buffered_nodes.end())
       buffered_nodes.push_back(node);
   };
@@ -314,14 +368,16 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
   };
   // Most calls come while every leader of the assignment has a fetch in flight or buffered data: then the loop
   // below would skip every partition and send nothing, so return at once. A partition without a leader would
-  // ask for a metadata update there, so that case takes the loop.
-  if (!assigned_leaderless_ && std::all_of(assigned_leader_nodes_.begin(), assigned_leader_nodes_.end(), node_skipped))
+  // ask for a metadata update there, so that case takes the loop. So does any preferred read replica: it is a
+  // fetch target other than the leader, and one past its expiry is cleared by the loop (selectReadReplica).
+  if (preferred_read_replica_count_ == 0 && !assigned_leaderless_ &&
+      std::all_of(assigned_leader_nodes_.begin(), assigned_leader_nodes_.end(), node_skipped))
     return 0;
-  // The partitions to fetch per leader node, in fetch order; the requests go out in node id order. A node's
+  // The partitions to fetch per node, in fetch order; the requests go out in node id order. A node's
   // entry also caches whether it can take a fetch now (nothing it depends on changes during this loop).
   std::size_t node_count = 0;
   for (const int32_t slot : fetch_order_slots_) {
-    const auto& [partition, state] = partitions_[static_cast<std::size_t>(slot)];
+    auto& [partition, state] = partitions_[static_cast<std::size_t>(slot)];
     if (state.state != FetchState::fetching) continue;
     if (buffered_scratch_[static_cast<std::size_t>(slot)] != 0) continue;
     const PartitionLeader* leader = &slot_leaders_[static_cast<std::size_t>(slot)];
@@ -330,7 +386,8 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
       out.metadata_update_requested = true;
       continue;
     }
-    const NodeId node = leader->node_id;
+    // "Use the preferred read replica if set, otherwise the partition's leader" (KIP-392).
+    const NodeId node = select_read_replica(state, leader->node_id, now);
     std::size_t entry = 0;
     while (entry < node_count && node_fetch_scratch_[entry].node != node) ++entry;
     if (entry == node_count) {
@@ -345,7 +402,7 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
     FetchPartitionRequest p;
     p.partition = partition;
     p.fetch_offset = state.position;
-    p.current_leader_epoch = leader->leader_epoch;
+    p.current_leader_epoch = leader->leader_epoch;  // the leader's epoch, also when sent to a follower
     p.log_start_offset = -1;  // FetchRequest.INVALID_LOG_START_OFFSET for consumers
     p.partition_max_bytes = config_.max_partition_fetch_bytes;
     scratch.partitions.push_back(p);
@@ -361,7 +418,7 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
     FetchSessionHandler& session = session_handlers_.try_emplace(node, node).first->second;
     FetchSessionHandler::RequestData data = session.build(partitions);
     // FetchRequest.Builder.forConsumer(maxVersion, maxWaitMs, minBytes, toSend).setMaxBytes(maxBytes)
-    //   .metadata(...).removed(toForget).
+    //   .metadata(...).removed(toForget).rackId(clientRackId).
     FetchRequest request;
     request.correlation_id = next_correlation_id_++;
     request.client_id = config_.client_id;
@@ -369,6 +426,7 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
     request.max_wait = config_.fetch_max_wait;
     request.min_bytes = config_.fetch_min_bytes;
     request.max_bytes = config_.fetch_max_bytes;
+    request.rack_id = config_.client_rack;  // .rackId(fetchConfig.clientRackId), KIP-392
     request.partitions = std::move(data.to_send);
     request.forgotten = std::move(data.to_forget);
     request.session_id = data.metadata.session_id;
@@ -427,7 +485,15 @@ void KafkaConsumer::handle_fetch_failure(sim::SimTime now, NodeId node, Consumer
   // draws ExponentialBackoff.backoff(failedAttempts), and failedAttempts is 0 after a connection that was ready
   // (every connection here is: connecting always succeeds), so reconnect.backoff.ms with +-20 % jitter, none when
   // reconnect.backoff.max.ms <= reconnect.backoff.ms.
-  session_handlers_.at(node).handle_error();
+  FetchSessionHandler& session = session_handlers_.at(node);
+  session.handle_error();
+  // "handler.sessionTopicPartitions().forEach(subscriptions::clearPreferredReadReplica)" (KIP-392): partitions
+  // fetched from a failed follower go back to their leader.
+  if (preferred_read_replica_count_ > 0) {
+    for (PartitionRef partition : session.session_partitions()) {
+      if (PartitionState* state = find_state(partition)) clear_preferred_read_replica(*state);
+    }
+  }
   pending_fetches_.erase(pending);
   node_backoff_until_[node] = now + exponential_backoff(config_.reconnect_backoff, config_.reconnect_backoff_max, 0, rng_);
   out.events.push_back({ConsumerEventKind::request_failed, now, PartitionRef{}, node, -1, Errc::network_exception});
@@ -647,6 +713,8 @@ void KafkaConsumer::fail_commit(sim::SimTime now, uint64_t correlation_id, Errc 
 void KafkaConsumer::update_metadata(sim::SimTime now, const ProducerMetadata& metadata, ConsumerOutbox& out) {
   metadata_ = metadata;
   refresh_assigned_leaders();
+  // A preferred read replica missing from the new metadata would be cleared by the next selectReadReplica; the
+  // metadata here lists no brokers, so none is ever found missing (see select_read_replica).
   for (auto& [partition, state] : partitions_) {
     // The awaited update arrived: fetch again from the same position (to the new leader).
     if (state.state == FetchState::awaiting_metadata) state.state = FetchState::fetching;
@@ -745,6 +813,14 @@ std::set<PartitionRef> KafkaConsumer::buffered_partitions() const {
   return result;
 }
 
+std::optional<NodeId> KafkaConsumer::preferred_read_replica(PartitionRef partition, sim::SimTime now) const {
+  const PartitionState* state = find_state(partition);
+  if (state == nullptr || state->preferred_read_replica < 0 || now > state->preferred_read_replica_expiry) {
+    return std::nullopt;
+  }
+  return state->preferred_read_replica;
+}
+
 int32_t KafkaConsumer::slot_of(PartitionRef partition) const {
   if (partition.topic < 0 || static_cast<std::size_t>(partition.topic) >= slot_by_partition_.size()) return -1;
   const std::vector<int32_t>& row = slot_by_partition_[static_cast<std::size_t>(partition.topic)];
@@ -826,14 +902,17 @@ void KafkaConsumer::check_invariants() const {
     KS_ASSERT_EQ(slot_leaders_[static_cast<std::size_t>(slot)].node_id, leader ? leader->node_id : no_leader_node);
     if (leader) KS_ASSERT_EQ(slot_leaders_[static_cast<std::size_t>(slot)].leader_epoch, leader->leader_epoch);
   }
+  std::size_t preferred_read_replicas = 0;
   for (std::size_t i = 0; i < partitions_.size(); ++i) {
     const auto& [partition, state] = partitions_[i];
     if (i > 0) KS_ASSERT(partitions_[i - 1].first < partition);
+    if (state.preferred_read_replica >= 0) ++preferred_read_replicas;
     if (state.state == FetchState::fetching || state.state == FetchState::awaiting_metadata) {
       KS_ASSERT_GE(state.position, 0);
     }
     if (state.state == FetchState::awaiting_reset) KS_ASSERT(reset_maybe_needed_);
   }
+  KS_ASSERT_EQ(preferred_read_replicas, preferred_read_replica_count_);
 }
 
 }  // namespace kafkasim::kafka

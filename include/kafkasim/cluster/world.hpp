@@ -23,7 +23,9 @@
 #include <unordered_map>
 #include <nlohmann/json.hpp>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kafkasim/cluster/compression_costs.hpp"
@@ -71,6 +73,12 @@ enum class CommitAfterPoll : uint8_t {
   kAsync,  // consumer.commitAsync(): the next poll follows at once
   kSync,   // consumer.commitSync(): the next poll waits for the OffsetCommit response
 };
+
+// The racks of a world are named rack-0, rack-1, ...: broker b is in rack b mod racks (its broker.rack), a client
+// in the rack its position gives it, a consumer with a client.rack in that rack.
+std::string rack_name(uint32_t rack);
+// The rack `name` names among `racks` racks, or nullopt.
+std::optional<uint32_t> rack_index(std::string_view name, uint32_t racks);
 
 struct ConsumerSpec {
   std::string group;  // group.id: its hash picks the coordinator (kafka-behaviour.md §5.1)
@@ -238,6 +246,11 @@ struct WorldSummary {
   // in each fetch response (records-per-request), every consumer, after the warm-up.
   LatencySummary fetch_latency;
   DistributionSummary records_per_fetch;
+  // The wire bytes of those fetch responses, split by whether the broker that answered is in the consumer's rack
+  // (fetch from follower, KIP-392, exists to make the second small).
+  int64_t fetch_bytes_same_rack = 0;
+  int64_t fetch_bytes_cross_rack = 0;
+  uint32_t racks = 1;  // the cluster's racks (the split above is printed only with more than one)
 };
 
 class World {
@@ -414,8 +427,9 @@ class World {
   // A group's position on `partition` starts (or restarts after an out-of-range reset) at `offset`: it never polls
   // the records of the leader's log below it, so they stop waiting for it in sent_batches_.
   void skip_unread(kafka::PartitionRef partition, int64_t offset);
-  // A fetch response reached consumer `c`: its fetch-latency and records per fetch.
-  void consumer_fetch_answered(ConsumerClient& c, const kafka::FetchResponse& response);
+  // A fetch response from broker `source` reached consumer `c`: its fetch-latency, records per fetch, and its bytes
+  // by whether they crossed racks.
+  void consumer_fetch_answered(ConsumerClient& c, kafka::NodeId source, const kafka::FetchResponse& response);
   void rearm_consumer(ConsumerClient& c);
 
   void arm(Wakeup& w, sim::SimTime at, sim::Callback fire);
@@ -434,6 +448,11 @@ class World {
   // The node on each host (by host id; -1 for switches), and each client's send.buffer.bytes and
   // receive.buffer.bytes (by node id; brokers' entries unused), for window_bytes.
   std::vector<kafka::NodeId> node_of_host_;
+  // The rack of each node (brokers, then clients), by node id.
+  std::vector<uint32_t> host_racks_;
+  // Consumer fetch responses after the warm-up, wire bytes, by whether the serving broker is in the consumer's rack.
+  int64_t consumer_fetch_bytes_same_rack_ = 0;
+  int64_t consumer_fetch_bytes_cross_rack_ = 0;
   std::vector<std::pair<int64_t, int64_t>> client_buffers_;
   models::MessageId send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t bytes,
                          sim::Callback on_delivered, sim::Callback on_departed = nullptr);

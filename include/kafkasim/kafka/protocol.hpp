@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "kafkasim/kafka/errors.hpp"
@@ -136,6 +137,10 @@ struct FetchRequest {
   int32_t session_epoch = final_session_epoch;
   // ForgottenTopicsData: partitions to drop from an incremental session.
   std::vector<PartitionRef> forgotten;
+  // RackId (Fetch v11+, KIP-392): the consumer's client.rack, "" when not set. Every consumer fetch carries client
+  // metadata, so a consumer may read from any replica (fetchOnlyLeader is true for followers only); the leader
+  // with a replica.selector.class may answer a partition with a preferred read replica instead of records.
+  std::string rack_id;
 
   FetchMetadata metadata() const { return FetchMetadata{session_id, session_epoch}; }
 };
@@ -160,6 +165,9 @@ struct FetchPartitionResponse {
   int64_t last_stable_offset = -1;
   int64_t log_start_offset = -1;
   std::optional<EpochEndOffset> diverging_epoch;  // set when the follower must truncate first
+  // PreferredReadReplica (Fetch v11+, KIP-392): the replica the consumer should fetch this partition from, or -1.
+  // When set the leader read nothing for the partition (no batches, an empty slice).
+  NodeId preferred_read_replica = -1;
   std::vector<RecordBatch> batches;               // whole batches, in offset order
   FileSlice slice;                                // bytes sent for this partition (may end mid-batch)
 };
@@ -167,7 +175,8 @@ struct FetchPartitionResponse {
 struct FetchResponse {
   uint64_t correlation_id = 0;
   // Every partition of a full fetch; only those with something new in an incremental one (records, a high
-  // watermark or log start offset change, an error, a diverging epoch: CachedPartition.maybeUpdateResponseData).
+  // watermark or log start offset change, an error, a diverging epoch, a preferred read replica:
+  // CachedPartition.maybeUpdateResponseData).
   std::vector<FetchPartitionResponse> partitions;
   // KIP-227: a top-level error (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH) comes with no
   // partitions; `session_id` is the session the next request may use incrementally (0: none).

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "kafkasim/kafka/log/log_config.hpp"
 #include "kafkasim/kafka/protocol.hpp"
@@ -29,6 +31,12 @@ struct BrokerConfig {
   int64_t fetch_max_bytes = 57'671'680;
   // `max.incremental.fetch.session.cache.slots`: fetch sessions (KIP-227) the broker keeps, split into 8 shards.
   int32_t max_incremental_fetch_session_cache_slots = 1000;
+  // `replica.selector.class` (null: consumers read from leaders only). The one class Kafka ships,
+  // org.apache.kafka.common.replica.RackAwareReplicaSelector, sets `rack_aware_replica_selector` (KIP-392).
+  bool rack_aware_replica_selector = false;
+  // Every broker's `broker.rack` as the metadata cache has it (the brokers' registrations), indexed by broker id;
+  // "" for a broker without a rack. The replica selector compares them with a consumer's client.rack.
+  std::vector<std::string> broker_racks;
   // Bounds of the two purgatories (STYLE.md "bound everything"). Kafka has no explicit bound: channel muting
   // (one request at a time per connection, §2.1) limits parked requests to the number of connections, so
   // exceeding these is a bug in the cluster layer, not a modelled condition.

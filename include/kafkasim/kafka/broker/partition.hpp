@@ -20,6 +20,8 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -81,6 +83,7 @@ struct FollowerApplyResult {
   bool appended = false;
   bool truncated = false;
   int64_t truncation_offset = -1;
+  bool high_watermark_increased = false;  // the follower's HW rose (parked consumer fetches may complete, KIP-392)
 };
 
 class Partition {
@@ -119,8 +122,14 @@ class Partition {
   bool fetch_records(const FetchPartitionRequest& request, NodeId replica_id, int64_t max_bytes,
                      bool min_one_message, bool update_fetch_state, sim::SimTime now, BrokerOutbox& out,
                      FetchPartitionResponse& resp);
-  // The error §2.8 step 1 gives this fetch now (epoch fencing, leadership, replica membership).
+  // The error §2.8 step 1 gives this fetch now (epoch fencing, leadership, replica membership). A consumer's fetch
+  // may be served by a follower (KIP-392), which reads up to its own HW.
   Errc validate_fetch(int32_t current_leader_epoch, NodeId replica_id) const;
+  // On the leader: the replica RackAwareReplicaSelector would have a consumer in `client_rack` read from at
+  // `fetch_offset` (ReplicaManager.findPreferredReadReplica, kafka-behaviour-2.md §12.2), or -1 for the leader
+  // itself. `broker_racks` is every broker's broker.rack by id.
+  NodeId preferred_read_replica(int64_t fetch_offset, std::string_view client_rack,
+                                const std::vector<std::string>& broker_racks, sim::SimTime now) const;
   // The divergence check of §2.8 step 2 for a follower that sent `last_fetched_epoch`.
   std::optional<EpochEndOffset> diverging_epoch(int32_t last_fetched_epoch, int64_t fetch_offset,
                                                 Errc& error) const;

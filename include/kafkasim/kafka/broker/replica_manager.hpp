@@ -10,12 +10,16 @@
 // partitions of its FetchContext (for an incremental fetch: all partitions of the session, in the session's order)
 // and the context filters the response when it is generated, at once or when the DelayedFetch completes.
 //
+// Fetch from follower (KIP-392, kafka-behaviour-2.md §12): with replica.selector.class set to
+// RackAwareReplicaSelector, a leader answers a consumer's partition with a preferred read replica in the
+// consumer's rack (no records; the whole fetch is answered at once); a follower serves consumer fetches up to its
+// own HW, and a rise of that HW completes consumer fetches parked on it.
+//
 // The idempotent producers' state (sequence checks and the de-duplication window) lives in each Partition
 // (producer_state.hpp). Not modelled here: thread pools and queues (§2.1, the cluster layer charges them),
-// fetch-from-follower (KIP-392), quotas, transactions, retention scheduling (Partition offers
-// delete_old_segments; the cluster layer calls it every log.retention.check.interval.ms), and the replica
-// fetcher's own loop and backoff (follower_fetch_state() and handle_follower_fetch_response() are the seam it
-// will use).
+// quotas, transactions, retention scheduling (Partition offers delete_old_segments; the cluster layer calls it
+// every log.retention.check.interval.ms), and the replica fetcher's own loop and backoff (follower_fetch_state()
+// and handle_follower_fetch_response() are the seam it will use).
 #pragma once
 
 #include <cstdint>
@@ -137,6 +141,9 @@ class ReplicaManager {
   // exceed it by one batch, KIP-74). Follower fetch state is updated only on the first read.
   FetchResponse read_from_log(const FetchRequest& request, const std::vector<Partition*>& targets,
                               bool update_fetch_state, sim::SimTime now, BrokerOutbox& out);
+  // A consumer's partition that the leader sends to `preferred` (KIP-392): no read, the leader's offsets.
+  void answer_with_preferred_replica(const Partition& p, const FetchPartitionRequest& pr, NodeId preferred,
+                                     FetchPartitionResponse& r) const;
   // DelayedProduce.tryComplete over every partition still pending.
   bool try_complete_produce(DelayedProduce& op) const;
   // The same answer after a change to partition `ref`: only that partition is checked again.

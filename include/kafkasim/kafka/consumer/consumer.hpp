@@ -19,7 +19,7 @@
 //    application is blocked in poll, the auto-commit deadline, ListOffsets retry backoff (retry.backoff.ms) and
 //    node reconnect backoff (reconnect.backoff.ms). Calling on_wakeup early is harmless.
 //
-// Fetching (AbstractFetch.prepareFetchRequests, fetchablePartitions): one FetchRequest per leader node at a time
+// Fetching (AbstractFetch.prepareFetchRequests, fetchablePartitions): one FetchRequest per node at a time
 // (a node in `nodesWithPendingFetchRequests` gets no new fetch), and a partition with buffered, unconsumed data
 // (a completed fetch not yet drained by poll) is not fetched again. Positions advance only when poll returns
 // records (FetchCollector.fetchRecords), never when a response arrives. Only whole batches inside the response's
@@ -39,10 +39,22 @@
 // fetch goes to a node while any of its fetchable partitions still has buffered data, since leaving a buffered
 // partition out of the request would drop it from the broker's session.
 //
+// Fetch from follower (KIP-392; reference/kafka-behaviour-2.md §12.3, §12.5): every FetchRequest carries
+// client.rack as its rack id. A partition answered with a preferred read replica (no records) gets it, when poll
+// initializes that answer, for metadata.max.age.ms (FetchCollector.updatePartitionState →
+// SubscriptionState.updatePreferredReadReplica), and is then fetched from that replica instead of its leader
+// (AbstractFetch.selectReadReplica, SubscriptionState.preferredReadReplica: gone once the time is strictly past
+// the expiry), in that node's own fetch session; the leader epoch sent stays the leader's. The one-fetch-per-node,
+// buffered-node and reconnect-backoff rules apply to the node actually fetched from. The replica is cleared by
+// OFFSET_OUT_OF_RANGE (without a position reset: the leader is asked next), by the errors that request a metadata
+// update (FetchUtils.requestMetadataUpdate) and, for every partition of the node's session, by a failed fetch
+// (AbstractFetch.handleFetchFailure). The metadata here has no broker list, so a preferred replica counts as
+// online (Cluster.nodeIfOnline) as long as it is set.
+//
 // Left out: consumer groups and rebalances (the seam is `assign`), OffsetFetch (the cluster layer sends it
 // when the consumer starts and passes the committed offsets to `assign`), closing sessions on close(),
 // read_committed filtering of aborted transactions (§14.7), position validation after a leader change (KIP-320
-// OffsetsForLeaderEpoch), fetch from follower (KIP-392), pause/resume, and the exponential growth of backoffs.
+// OffsetsForLeaderEpoch), pause/resume, and the exponential growth of backoffs.
 #pragma once
 
 #include <cstdint>
@@ -188,6 +200,9 @@ class KafkaConsumer {
   const FetchSessionHandler* fetch_session(NodeId node) const;
   // Partitions with fetched data not yet returned by poll (FetchBuffer.bufferedPartitions).
   std::set<PartitionRef> buffered_partitions() const;
+  // KIP-392: the partition's preferred read replica if one is set and not expired at `now`
+  // (SubscriptionState.preferredReadReplica, without its clearing of an expired one), else nullopt.
+  std::optional<NodeId> preferred_read_replica(PartitionRef partition, sim::SimTime now) const;
   std::size_t pending_commit_count() const { return pending_commits_.size(); }
   sim::SimTime next_auto_commit() const { return next_auto_commit_; }
   const ConsumerConfig& config() const { return config_; }
@@ -212,6 +227,10 @@ class KafkaConsumer {
     int64_t last_stable_offset = -1;
     int64_t log_start_offset = -1;
     std::optional<int64_t> committed_offset;
+    // KIP-392 (TopicPartitionState.preferredReadReplica / preferredReadReplicaExpireTimeMs): the replica to
+    // fetch from instead of the leader (-1: none), and the time after which it is no longer used.
+    NodeId preferred_read_replica = -1;
+    sim::SimTime preferred_read_replica_expiry;
   };
 
   // CompletedFetch: one partition's data from one fetch response, drained by poll.
@@ -265,6 +284,13 @@ class KafkaConsumer {
   void fail_commit(sim::SimTime now, uint64_t correlation_id, Errc error, ConsumerOutbox& out);
   void expire_requests(sim::SimTime now, ConsumerOutbox& out);
   void request_reset(PartitionState& state);
+  // AbstractFetch.selectReadReplica: the node to fetch a partition with leader `leader` from at `now`; an
+  // expired preferred replica is cleared on the way (SubscriptionState.preferredReadReplica).
+  NodeId select_read_replica(PartitionState& state, NodeId leader, sim::SimTime now);
+  // SubscriptionState.updatePreferredReadReplica / clearPreferredReadReplica (true when one was cleared). They
+  // keep preferred_read_replica_count_.
+  void update_preferred_read_replica(PartitionState& state, NodeId replica, sim::SimTime now);
+  bool clear_preferred_read_replica(PartitionState& state);
   void move_partition_to_end(PartitionRef partition);
   void refresh_assigned_leaders();
   // The leader (node, epoch) of a partition in the current metadata, or nullopt.
@@ -309,6 +335,9 @@ class KafkaConsumer {
   // False only when no partition is in `awaiting_reset`, so that the per-poll ListOffsets scan
   // (reset_positions_if_needed) and next_wakeup skip the partitions when nothing waits for a reset.
   bool reset_maybe_needed_ = false;
+  // The assigned partitions with a preferred read replica set (KIP-392), expired or not. While it is zero every
+  // partition is fetched from its leader, and send_fetches keeps its early return over the leader nodes.
+  std::size_t preferred_read_replica_count_ = 0;
   // SubscriptionState's assignment order, which decides the order of partitions in a FetchRequest (and thus which
   // partitions the broker fills first under fetch.max.bytes); a partition with an error moves to the end.
   std::vector<PartitionRef> fetch_order_;
@@ -317,7 +346,7 @@ class KafkaConsumer {
   std::deque<CompletedFetch> completed_fetches_;
   std::optional<CompletedFetch> next_in_line_;
 
-  // nodesWithPendingFetchRequests, sorted by node: at most one entry per leader node, so a flat vector iterates
+  // nodesWithPendingFetchRequests, sorted by node: at most one entry per node, so a flat vector iterates
   // in the order a std::map would without a node allocation per fetch.
   std::vector<std::pair<NodeId, PendingFetch>> pending_fetches_;
   std::map<NodeId, FetchSessionHandler> session_handlers_;  // AbstractFetch.sessionHandlers
@@ -333,7 +362,8 @@ class KafkaConsumer {
   };
   std::vector<uint8_t> buffered_scratch_;  // by slot in partitions_
   // The distinct leader nodes of the assigned partitions in metadata_, and whether one has no leader; kept by
-  // assign and update_metadata (the only places either input changes) for send_fetches' early return.
+  // assign and update_metadata (the only places either input changes) for send_fetches' early return, which
+  // holds only while no partition has a preferred read replica (then the leaders are the fetch targets).
   std::vector<NodeId> assigned_leader_nodes_;
   bool assigned_leaderless_ = false;
   // By slot of partitions_, the partition's leader in metadata_ (node_id no_leader_node when leader_of has none),

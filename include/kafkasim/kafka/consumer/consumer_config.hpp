@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "kafkasim/kafka/protocol.hpp"
 #include "kafkasim/sim/time.hpp"
@@ -64,6 +65,13 @@ struct ConsumerConfig {
   // attempts never applies here: connecting always succeeds.
   sim::Duration reconnect_backoff = sim::Duration::from_ms(50);
   sim::Duration reconnect_backoff_max = sim::Duration::from_ms(1'000);
+  // client.rack = "": sent as every FetchRequest's RackId (KIP-392). A leader whose broker has a
+  // replica.selector.class may then name a replica in this rack as the partition's preferred read replica.
+  std::string client_rack;
+  // metadata.max.age.ms = 300000: how long a preferred read replica is used before the consumer asks the leader
+  // again (SubscriptionState.updatePreferredReadReplica, expiry = now + metadataExpireMs). Metadata itself never
+  // changes in a run, so this is its only effect here.
+  sim::Duration metadata_max_age = sim::Duration::from_ms(300'000);
 };
 
 // Checks the ranges ConsumerConfig.java enforces (a bad config is a scenario bug, so it asserts).
