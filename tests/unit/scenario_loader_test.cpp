@@ -924,3 +924,41 @@ TEST_CASE("partitioner.class: RoundRobinPartitioner is modelled; the classes Kaf
     }
   }
 }
+
+TEST_CASE("fetch from follower: replica.selector.class, client.rack and metadata.max.age.ms") {
+  json d = base();
+  d["cluster"]["racks"] = 3;
+  d["cluster"]["config"]["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelector";
+  d["consumers"][0]["config"] = {{"client.rack", "rack-2"}, {"metadata.max.age.ms", 60000}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "a.json", &x);
+  CHECK(s.broker_config.rack_aware_replica_selector);
+  CHECK(s.consumers[0].config.client_rack == "rack-2");
+  CHECK(s.consumers[0].config.metadata_max_age == sim::Duration::from_ms(60'000));
+  const json resolved = resolved_scenario(s, x);
+  CHECK(resolved["cluster"]["config"]["replica.selector.class"] ==
+        "org.apache.kafka.common.replica.RackAwareReplicaSelector");
+  CHECK(resolved["consumers"][0]["config"]["client.rack"] == "rack-2");
+  // Kafka's defaults: no selector, no rack, 5 minutes.
+  const WorldSpec defaults = parse_scenario(base(), "b.json");
+  CHECK_FALSE(defaults.broker_config.rack_aware_replica_selector);
+  CHECK(defaults.consumers[0].config.client_rack.empty());
+  CHECK(defaults.consumers[0].config.metadata_max_age == sim::Duration::from_ms(300'000));
+  // client.rack places the consumer, so it must be one of the cluster's racks; a near miss is suggested.
+  d["consumers"][0]["config"]["client.rack"] = "rack-3";
+  ConfigError e = error_of(d);
+  CHECK(e.pointer() == "/consumers/0/config/client.rack");
+  CHECK(std::string(e.what()).find("rack-0") != std::string::npos);
+  d["consumers"][0]["config"]["client.rack"] = "rak-1";
+  e = error_of(d);
+  CHECK(e.suggestion() == "rack-1");
+  d["consumers"][0]["config"]["client.rack"] = "rack-1";
+  // A custom ReplicaSelector is not modelled; a misspelt RackAwareReplicaSelector gets its name suggested.
+  d["cluster"]["config"]["replica.selector.class"] = "com.example.ZoneSelector";
+  e = error_of(d);
+  CHECK(e.pointer() == "/cluster/config/replica.selector.class");
+  CHECK(std::string(e.what()).find("custom classes are not modelled") != std::string::npos);
+  d["cluster"]["config"]["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelecter";
+  e = error_of(d);
+  CHECK(e.suggestion() == "org.apache.kafka.common.replica.RackAwareReplicaSelector");
+}
