@@ -194,7 +194,8 @@ AckCheck Partition::check_enough_replicas_reach_offset(int64_t required_offset) 
   return AckCheck{false, Errc::none};
 }
 
-Errc Partition::validate_fetch(int32_t current_leader_epoch, NodeId replica_id) const {
+// The body of validate_fetch, inlined into fetch_records (on the path of every partition of every fetch).
+[[gnu::always_inline]] inline Errc Partition::check_fetch(int32_t current_leader_epoch, NodeId replica_id) const {
   // localLogWithEpochOrThrow (§2.8 step 1): the epoch check comes first, then leadership. Followers read from the
   // leader only; a consumer, whose fetches always carry client metadata (Fetch v11+), may read from any replica
   // (FetchParams.fetchOnlyLeader = isFromFollower || (isFromConsumer && no clientMetadata), KIP-392).
@@ -209,6 +210,10 @@ Errc Partition::validate_fetch(int32_t current_leader_epoch, NodeId replica_id) 
     return current_leader_epoch != no_leader_epoch ? Errc::unknown_leader_epoch : Errc::not_leader_or_follower;
   }
   return Errc::none;
+}
+
+Errc Partition::validate_fetch(int32_t current_leader_epoch, NodeId replica_id) const {
+  return check_fetch(current_leader_epoch, replica_id);
 }
 
 std::optional<EpochEndOffset> Partition::diverging_epoch(int32_t last_fetched_epoch, int64_t fetch_offset,
@@ -241,7 +246,7 @@ bool Partition::fetch_records(const FetchPartitionRequest& request, NodeId repli
   KS_ASSERT_EQ(request.partition, ref_);
   KS_ASSERT(resp.batches.empty() && !resp.diverging_epoch && resp.slice.bytes == 0);  // a fresh response
   resp.partition = ref_;
-  resp.error = validate_fetch(request.current_leader_epoch, replica_id);
+  resp.error = check_fetch(request.current_leader_epoch, replica_id);
   if (resp.error != Errc::none) return false;
   const bool from_follower = replica_id != consumer_replica_id;
   // The response carries the HW and LEO as of the read; the follower learns an HW advance its own fetch

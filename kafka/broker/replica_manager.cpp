@@ -280,7 +280,8 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
   // data may exceed it with one whole batch (minOneMessage, KIP-74, Fetch v3+).
   int64_t limit_bytes = request.max_bytes;
   bool min_one_message = true;
-  const bool from_consumer = request.replica_id == consumer_replica_id;
+  // KIP-392: a leader with a replica selector may send a consumer to another replica instead of reading.
+  const bool select_replica = request.replica_id == consumer_replica_id && config_.rack_aware_replica_selector;
   for (std::size_t i = 0; i < request.partitions.size(); ++i) {
     const FetchPartitionRequest& pr = request.partitions[i];
     Partition* p = targets[i];
@@ -294,10 +295,9 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
     const int64_t adjusted_max_bytes = std::min(int64_t{pr.partition_max_bytes}, limit_bytes);
     // The partition's answer is written in place at the end of the response.
     FetchPartitionResponse& r = response.partitions.emplace_back();
-    // KIP-392: a leader with a replica selector may send a consumer to another replica instead of reading.
-    if (from_consumer && config_.rack_aware_replica_selector && p->is_leader()) {
+    if (select_replica && p->is_leader()) [[unlikely]] {
       const NodeId preferred =
-          p->preferred_read_replica(pr.fetch_offset, request.rack_id, config_.broker_racks, now);
+          p->preferred_read_replica(pr.fetch_offset, request.rack_id.view(), config_.broker_racks, now);
       if (preferred >= 0) {
         answer_with_preferred_replica(*p, pr, preferred, r);
         continue;

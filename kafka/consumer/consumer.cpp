@@ -351,7 +351,7 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
       return;
     }
     // bufferedNodes → maybeNodeForPosition: the node the partition is fetched from (KIP-392).
-    const NodeId node = select_read_replica(state, leader, now);
+    const NodeId node = preferred_read_replica_count_ == 0 ? leader : select_read_replica(state, leader, now);
     if (std::find(buffered_nodes.begin(), buffered_nodes.end(), node) == buffered_nodes.end())
       buffered_nodes.push_back(node);
   };
@@ -387,7 +387,8 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
       continue;
     }
     // "Use the preferred read replica if set, otherwise the partition's leader" (KIP-392).
-    const NodeId node = select_read_replica(state, leader->node_id, now);
+    const NodeId node =
+        preferred_read_replica_count_ == 0 ? leader->node_id : select_read_replica(state, leader->node_id, now);
     std::size_t entry = 0;
     while (entry < node_count && node_fetch_scratch_[entry].node != node) ++entry;
     if (entry == node_count) {

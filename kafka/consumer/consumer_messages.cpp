@@ -68,6 +68,9 @@ void validate(const ConsumerConfig& config) {
   KS_ASSERT_GE(config.fetch_max_wait.ns(), 0);
   KS_ASSERT_GE(config.max_partition_fetch_bytes, 0);
   KS_ASSERT_GE(config.max_poll_records, 1);
+  // Every fetch carries client.rack inline (RackId); the scenario loader admits only the cluster's rack names.
+  KS_ASSERT_LE(config.client_rack.size(), RackId::kMaxSize);
+  KS_ASSERT_GE(config.metadata_max_age.ns(), 0);
   KS_ASSERT_GE(config.request_timeout.ns(), 0);
   // Kafka accepts 0 for these, which makes a real client spin; a simulation would spin too (a wakeup due at
   // `now` that re-arms itself at `now`), so they must be positive here.

@@ -8,14 +8,18 @@
 // only the fields the simulation needs are kept.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kafkasim/kafka/errors.hpp"
 #include "kafkasim/kafka/log/log_types.hpp"
 #include "kafkasim/kafka/producer/producer_metadata.hpp"
+#include "kafkasim/sim/assert.hpp"
 #include "kafkasim/sim/time.hpp"
 
 namespace kafkasim::kafka {
@@ -113,6 +117,30 @@ struct FetchMetadata {
 // FetchMetadata.INITIAL: what a new FetchSessionHandler sends first.
 inline constexpr FetchMetadata initial_fetch_metadata{invalid_session_id, initial_session_epoch};
 
+// A rack name as a request carries it (the RackId of Fetch v11+), held inline: a fetch request is moved several
+// times on its way through a broker (the purgatory included), and a std::string member would make each move a call.
+// Kafka's rack names are short ("us-east-1a", "use1-az1"); up to kMaxSize characters are kept, more is a bug of the
+// caller (the scenario loader admits only the cluster's own "rack-<r>" names).
+class RackId {
+ public:
+  static constexpr std::size_t kMaxSize = 31;
+  RackId() = default;
+  RackId(std::string_view name) : size_(static_cast<uint8_t>(name.size())) {  // NOLINT: implicit, as a string
+    KS_ASSERT_LE(name.size(), kMaxSize);
+    std::copy(name.begin(), name.end(), chars_.begin());
+  }
+  RackId(const std::string& name) : RackId(std::string_view(name)) {}  // NOLINT
+  RackId(const char* name) : RackId(std::string_view(name)) {}        // NOLINT
+  std::string_view view() const { return {chars_.data(), size_}; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  friend bool operator==(const RackId& a, const RackId& b) { return a.view() == b.view(); }
+
+ private:
+  std::array<char, kMaxSize> chars_{};
+  uint8_t size_ = 0;
+};
+
 struct FetchPartitionRequest {
   PartitionRef partition;
   int64_t fetch_offset = 0;
@@ -140,7 +168,7 @@ struct FetchRequest {
   // RackId (Fetch v11+, KIP-392): the consumer's client.rack, "" when not set. Every consumer fetch carries client
   // metadata, so a consumer may read from any replica (fetchOnlyLeader is true for followers only); the leader
   // with a replica.selector.class may answer a partition with a preferred read replica instead of records.
-  std::string rack_id;
+  RackId rack_id;
 
   FetchMetadata metadata() const { return FetchMetadata{session_id, session_epoch}; }
 };
@@ -161,13 +189,13 @@ struct EpochEndOffset {
 struct FetchPartitionResponse {
   PartitionRef partition;
   Errc error = Errc::none;
+  // PreferredReadReplica (Fetch v11+, KIP-392): the replica the consumer should fetch this partition from, or -1.
+  // When set the leader read nothing for the partition (no batches, an empty slice).
+  NodeId preferred_read_replica = -1;
   int64_t high_watermark = -1;
   int64_t last_stable_offset = -1;
   int64_t log_start_offset = -1;
   std::optional<EpochEndOffset> diverging_epoch;  // set when the follower must truncate first
-  // PreferredReadReplica (Fetch v11+, KIP-392): the replica the consumer should fetch this partition from, or -1.
-  // When set the leader read nothing for the partition (no batches, an empty slice).
-  NodeId preferred_read_replica = -1;
   std::vector<RecordBatch> batches;               // whole batches, in offset order
   FileSlice slice;                                // bytes sent for this partition (may end mid-batch)
 };

@@ -185,6 +185,7 @@ class Partition {
   bool update_follower_fetch_state(NodeId replica, int64_t fetch_offset, int64_t follower_log_start_offset,
                                    int64_t leader_log_end_offset, sim::SimTime now, BrokerOutbox& out);
   void set_isr(std::vector<NodeId> new_isr, IsrChangeKind kind, sim::SimTime now, BrokerOutbox& out);
+  Errc check_fetch(int32_t current_leader_epoch, NodeId replica_id) const;  // validate_fetch's body
   bool in_isr(NodeId replica) const;
   bool in_replicas(NodeId replica) const;
   void truncate_to(int64_t offset, sim::SimTime now, BrokerOutbox& out);
