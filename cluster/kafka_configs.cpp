@@ -126,7 +126,14 @@ int64_t ms_or_unlimited(const ConfigValue& v) { return v.duration.ns() < 0 ? -1 
 
 template <typename T>
 ConfigEntry<T> ignored(std::string_view name) {
-  ConfigEntry<T> e{{.name = name, .type = ConfigType::kIgnored, .field = "(not modelled)"}, nullptr, nullptr};
+  ConfigEntry<T> e{{.name = name, .type = ConfigType::kIgnored, .field = kNotModelledField}, nullptr, nullptr};
+  return e;
+}
+// A config the simulator ignores because a scenario key of its own says the same; `instead` says which (the
+// loader's warning quotes it).
+template <typename T>
+ConfigEntry<T> ignored_instead(std::string_view name, std::string_view instead) {
+  ConfigEntry<T> e{{.name = name, .type = ConfigType::kIgnored, .field = instead}, nullptr, nullptr};
   return e;
 }
 
@@ -730,7 +737,8 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
        +[](const B& c) { return duration_value(c.group_coordinator_append_linger); }},
       ignored<B>("node.id"),
       ignored<B>("broker.id"),
-      ignored<B>("broker.rack"),
+      ignored_instead<B>("broker.rack",
+                         "each broker's rack comes from /cluster/racks (broker b is in rack-<b mod racks>)"),
       ignored<B>("process.roles"),
       ignored<B>("listeners"),
       ignored<B>("advertised.listeners"),

@@ -407,8 +407,12 @@ class Loader {
       if (it == table.end() && !prefixed)
         throw ConfigError(src.file, join(src.pointer, key), std::string("a ") + kind + " config known to Kafka",
                           "the unknown config " + in_quotes(key), closest_name(key, names));
-      if (prefixed || it->spec.type == ConfigType::kIgnored)
-        warn(src.file, join(src.pointer, key), in_quotes(key) + " is not modelled by the simulator and is ignored");
+      if (prefixed || it->spec.type == ConfigType::kIgnored) {
+        const bool instead = !prefixed && it->spec.field != kNotModelledField;
+        warn(src.file, join(src.pointer, key),
+             instead ? in_quotes(key) + " is ignored: " + std::string(it->spec.field)
+                     : in_quotes(key) + " is not modelled by the simulator and is ignored");
+      }
     }
     std::vector<std::string> given;
     for (const auto& e : table) {

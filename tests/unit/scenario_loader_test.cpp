@@ -961,4 +961,11 @@ TEST_CASE("fetch from follower: replica.selector.class, client.rack and metadata
   d["cluster"]["config"]["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelecter";
   e = error_of(d);
   CHECK(e.suggestion() == "org.apache.kafka.common.replica.RackAwareReplicaSelector");
+  // A pasted server.properties' broker.rack is ignored with a warning that says where racks come from.
+  json pasted = base();
+  pasted["cluster"]["config"]["broker.rack"] = "us-east-1a";
+  ScenarioExtras px;
+  parse_scenario(pasted, "c.json", &px);
+  REQUIRE(px.warnings.size() == 1);
+  CHECK(px.warnings[0].find("/cluster/racks") != std::string::npos);
 }

@@ -54,6 +54,10 @@ struct ConfigValue {
   sim::Duration duration;         // kDurationMs
 };
 
+// The `field` of an ignored config (ConfigType::kIgnored). Another text there says what the simulator uses
+// instead, and the loader's warning quotes it.
+inline constexpr std::string_view kNotModelledField = "(not modelled)";
+
 // Everything about one config except how it reaches its struct.
 struct ConfigSpec {
   std::string_view name = {};
