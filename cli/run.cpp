@@ -129,6 +129,14 @@ int run_scenario(const RunOptions& options) {
                 static_cast<double>(s.fetch_bytes_cross_rack) / 1048576.0,
                 100.0 * static_cast<double>(s.fetch_bytes_cross_rack) / total);
   }
+  // Everything sent across racks (availability zones), by connection kind.
+  if (s.racks > 1) {
+    const auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / 1048576.0; };
+    std::printf("  cross-rack traffic     producers %.2f of %.2f MiB, replication %.2f of %.2f MiB, consumers %.2f of "
+                "%.2f MiB (after warm-up)\n",
+                mib(s.producer_traffic.cross_rack), mib(s.producer_traffic.total), mib(s.replication_traffic.cross_rack),
+                mib(s.replication_traffic.total), mib(s.consumer_traffic.cross_rack), mib(s.consumer_traffic.total));
+  }
   std::printf("  batches                %.0f B mean, %.1f records per request\n", s.batch_size_bytes_mean,
               s.records_per_request);
   print_distribution("batch size", s.batch_size_bytes, " B");

@@ -364,6 +364,9 @@ void World::build_topology() {
     uplinks_.push_back(tors[client_racks[i]]);
     topology.add_link(hosts_.back(), uplinks_.back(), spec_.client_nic.link);
   }
+  uint32_t producer_clients = 0;
+  for (const auto& p : spec_.producers) producer_clients += p.count;
+  first_consumer_node_ = static_cast<NodeId>(spec_.brokers + producer_clients);
   host_racks_.clear();
   for (uint32_t b = 0; b < spec_.brokers; ++b) host_racks_.push_back(b % spec_.racks);
   host_racks_.insert(host_racks_.end(), client_racks.begin(), client_racks.end());
@@ -614,6 +617,13 @@ models::MessageId World::send(NodeId from, NodeId to, Leg leg, int32_t channel, 
   KS_ASSERT_GT(bytes, 0);
   KS_ASSERT_GE(channel, 0);
   const uint32_t tag = flow_tag(leg, channel);
+  if (engine_.now() >= SimTime::zero() + spec_.warmup) {
+    // Which kind of connection: one end is a client (a producer or a consumer) or both are brokers.
+    const NodeId client = std::max(from, to);
+    const size_t kind = client < static_cast<NodeId>(spec_.brokers) ? 1 : client < first_consumer_node_ ? 0 : 2;
+    traffic_[kind].total += bytes;
+    if (host_racks_[static_cast<size_t>(from)] != host_racks_[static_cast<size_t>(to)]) traffic_[kind].cross_rack += bytes;
+  }
   // A broker's JVM reads every message it receives into a heap buffer (NetworkReceive): that allocation is what
   // fills eden and triggers young GCs (HostHardware::jvm_allocate).
   if (to >= 0 && static_cast<size_t>(to) < brokers_.size() && brokers_[static_cast<size_t>(to)]->hw->young_gc()) {
@@ -1028,6 +1038,10 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
             return;
           }
           (void)b;
+          // Consumers read committed data only: every batch lies below the HW of the replica that served it, the
+          // leader's or, with fetch from follower, the follower's own (kafka-behaviour-2.md §12.6).
+          for (const auto& p : shared->partitions)
+            if (!p.batches.empty()) KS_ASSERT_LT(p.batches.back().last_offset(), p.high_watermark);
           for (auto& c : consumers_) {
             if (c->id != destination) continue;
             kafka::ConsumerOutbox out;
@@ -2624,6 +2638,9 @@ WorldSummary World::run(uint64_t events_max) {
   s.fetch_bytes_same_rack = consumer_fetch_bytes_same_rack_;
   s.fetch_bytes_cross_rack = consumer_fetch_bytes_cross_rack_;
   s.racks = spec_.racks;
+  s.producer_traffic = traffic_[0];
+  s.replication_traffic = traffic_[1];
+  s.consumer_traffic = traffic_[2];
   return s;
 }
 

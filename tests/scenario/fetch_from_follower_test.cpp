@@ -75,6 +75,20 @@ TEST_CASE("fetch from follower: with RackAwareReplicaSelector no consumer fetch 
   // spreads the records evenly, so the brokers of rack-0 and rack-2 send two thirds of the bytes.
   const double total = static_cast<double>(without.fetch_bytes_same_rack + without.fetch_bytes_cross_rack);
   CHECK(static_cast<double>(without.fetch_bytes_cross_rack) / total == doctest::Approx(2.0 / 3.0).epsilon(0.05));
+  // All traffic by connection kind: with one broker per rack every replication byte crosses racks; the producer
+  // (client 0, in rack-0) sends two thirds of its bytes to leaders in the other racks, either way; the consumer's
+  // traffic crosses racks only for its group coordinator (commits every 5 s, a few hundred bytes) with the
+  // selector, and like its fetches without it.
+  for (const auto* run : {&with, &without}) {
+    CHECK(run->replication_traffic.total > 0);
+    CHECK(run->replication_traffic.cross_rack == run->replication_traffic.total);
+    const auto& produce = run->producer_traffic;
+    CHECK(static_cast<double>(produce.cross_rack) / static_cast<double>(produce.total) ==
+          doctest::Approx(2.0 / 3.0).epsilon(0.05));
+  }
+  CHECK(static_cast<double>(with.consumer_traffic.cross_rack) < 1e-3 * static_cast<double>(with.consumer_traffic.total));
+  CHECK(static_cast<double>(without.consumer_traffic.cross_rack) / static_cast<double>(without.consumer_traffic.total) ==
+        doctest::Approx(2.0 / 3.0).epsilon(0.05));
 }
 
 TEST_CASE("fetch from follower: a follower's reads wait for its HW, one replica.fetch.wait.max.ms later when idle") {

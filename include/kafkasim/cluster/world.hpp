@@ -251,6 +251,13 @@ struct WorldSummary {
   int64_t fetch_bytes_same_rack = 0;
   int64_t fetch_bytes_cross_rack = 0;
   uint32_t racks = 1;  // the cluster's racks (the split above is printed only with more than one)
+  // Every message sent after the warm-up (TCP payload bytes, both directions; framing and pure ACKs left out), by
+  // the connection's kind, in all and across racks: what a cluster spread over availability zones pays for.
+  struct TrafficBytes {
+    int64_t total = 0;
+    int64_t cross_rack = 0;
+  };
+  TrafficBytes producer_traffic, replication_traffic, consumer_traffic;
 };
 
 class World {
@@ -453,6 +460,10 @@ class World {
   // Consumer fetch responses after the warm-up, wire bytes, by whether the serving broker is in the consumer's rack.
   int64_t consumer_fetch_bytes_same_rack_ = 0;
   int64_t consumer_fetch_bytes_cross_rack_ = 0;
+  // Messages after the warm-up by connection kind (WorldSummary's *_traffic): producers', brokers' (replication),
+  // consumers'; node ids are brokers, then producers, then consumers.
+  WorldSummary::TrafficBytes traffic_[3];
+  kafka::NodeId first_consumer_node_ = 0;
   std::vector<std::pair<int64_t, int64_t>> client_buffers_;
   models::MessageId send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t bytes,
                          sim::Callback on_delivered, sim::Callback on_departed = nullptr);
