@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "consumer_test_support.hpp"
 #include "kafkasim/kafka/consumer/consumer.hpp"
 
 using namespace kafkasim;
@@ -15,12 +16,13 @@ using namespace kafkasim::sim::literals;
 
 namespace {
 
+using test::at;
+using test::data;
+
 constexpr PartitionRef p0{0, 0};
 constexpr PartitionRef p1{0, 1};
 constexpr PartitionRef p2{0, 2};
 constexpr int32_t session = 41;
-
-sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
 
 ConsumerConfig config() {
   ConsumerConfig c;
@@ -42,17 +44,6 @@ RecordBatch batch(int64_t base_offset, int32_t record_count) {
   b.size_bytes = 1000;
   b.tag = 1;
   return b;
-}
-
-FetchPartitionResponse data(PartitionRef partition, int64_t hw, std::vector<RecordBatch> batches = {}) {
-  FetchPartitionResponse d;
-  d.partition = partition;
-  d.high_watermark = hw;
-  d.last_stable_offset = hw;
-  d.log_start_offset = 0;
-  for (const RecordBatch& b : batches) d.slice.bytes += b.size_bytes;
-  d.batches = std::move(batches);
-  return d;
 }
 
 FetchResponse answer(const OutgoingFetch& fetch, std::vector<FetchPartitionResponse> partitions,

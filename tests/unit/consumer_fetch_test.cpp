@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "consumer_test_support.hpp"
 #include "kafkasim/kafka/consumer/consumer.hpp"
 
 using namespace kafkasim;
@@ -16,17 +17,12 @@ using namespace kafkasim::sim::literals;
 
 namespace {
 
+using test::at;
+using test::leaders;
+
 constexpr PartitionRef p0{0, 0};
 constexpr PartitionRef p1{0, 1};
 constexpr PartitionRef p2{0, 2};
-
-sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
-
-ProducerMetadata leaders(std::vector<PartitionLeader> partitions) {
-  ProducerMetadata metadata;
-  metadata.topics.push_back(TopicMetadata{std::move(partitions)});
-  return metadata;
-}
 
 ConsumerConfig no_auto_commit() {
   ConsumerConfig config;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "consumer_test_support.hpp"
 #include "kafkasim/kafka/consumer/consumer.hpp"
 
 using namespace kafkasim;
@@ -15,16 +16,11 @@ using namespace kafkasim::sim::literals;
 
 namespace {
 
+using test::at;
+using test::leaders;
+
 constexpr PartitionRef p0{0, 0};
 constexpr PartitionRef p1{0, 1};
-
-sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
-
-ProducerMetadata leaders(std::vector<PartitionLeader> partitions) {
-  ProducerMetadata metadata;
-  metadata.topics.push_back(TopicMetadata{std::move(partitions)});
-  return metadata;
-}
 
 RecordBatch batch(int64_t base_offset, int32_t record_count) {
   RecordBatch b;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "consumer_test_support.hpp"
 #include "kafkasim/kafka/consumer/consumer.hpp"
 
 using namespace kafkasim;
@@ -20,17 +21,13 @@ using namespace kafkasim::sim::literals;
 
 namespace {
 
+using test::at;
+using test::leaders;
+using test::data;
+
 constexpr PartitionRef p0{0, 0};
 constexpr PartitionRef p1{0, 1};
 constexpr int32_t session = 41;
-
-sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
-
-ProducerMetadata leaders(std::vector<PartitionLeader> partitions) {
-  ProducerMetadata metadata;
-  metadata.topics.push_back(TopicMetadata{std::move(partitions)});
-  return metadata;
-}
 
 ConsumerConfig config() {
   ConsumerConfig c;
@@ -48,17 +45,6 @@ RecordBatch batch(int64_t base_offset, int32_t record_count) {
   b.partition_leader_epoch = 0;
   b.tag = static_cast<uint64_t>(base_offset) + 1000;
   return b;
-}
-
-FetchPartitionResponse data(PartitionRef partition, int64_t hw, std::vector<RecordBatch> batches = {}) {
-  FetchPartitionResponse d;
-  d.partition = partition;
-  d.high_watermark = hw;
-  d.last_stable_offset = hw;
-  d.log_start_offset = 0;
-  for (const RecordBatch& b : batches) d.slice.bytes += b.size_bytes;
-  d.batches = std::move(batches);
-  return d;
 }
 
 // The leader's answer naming `replica` as the partition's preferred read replica: no records (§12.2).
