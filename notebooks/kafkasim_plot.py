@@ -196,6 +196,13 @@ def gc_pauses(events):
                   for e in events if e.get("type") == "young_gc" and "time_s" in e)
 
 
+def has_latencies(point, kind):
+    """Whether a point's `kind` ("produce" or "end_to_end") latencies were measured: a run in which no record sent
+    after the warm-up was acknowledged (or consumed) writes count 0 and zeros for its percentiles, which are no
+    latency at all and must not be drawn as one. Summaries without the count are taken as measured."""
+    return point.get(f"{kind}.latency_ms.count", 1) > 0
+
+
 def latency_vs_param(sweep, d):
     """Figure: latency percentiles against parameter d."""
     values = sweep.values[d]
@@ -207,7 +214,8 @@ def latency_vs_param(sweep, d):
         lows = []
         for c, (key, name) in enumerate(PERCENTILES):
             column = f"{kind}.latency_ms.{key}"
-            groups = [[p[column] for p in sweep.points if p["index"][d] == i and column in p] for i in x]
+            groups = [[p[column] for p in sweep.points
+                       if p["index"][d] == i and column in p and has_latencies(p, kind)] for i in x]
             if not any(groups):
                 continue
             med = np.array([np.median(g) if g else np.nan for g in groups])
@@ -232,7 +240,10 @@ def latency_vs_param(sweep, d):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(title="percentile", fontsize=8)
     others = f"line: median over {combos} combinations of the other parameters, band: their middle half, dots: each" if len(sweep.pointers) > 1 else ""
-    fig.suptitle(f"Latency vs {sweep.labels[d]}" + (f" ({others})" if others else "") + failed_note(sweep), fontsize=10)
+    unmeasured = sum(1 for p in sweep.points if not has_latencies(p, "produce") or not has_latencies(p, "end_to_end"))
+    note = f"\n{unmeasured} points without latencies (nothing acknowledged or consumed after the warm-up) left out" if unmeasured else ""
+    fig.suptitle(f"Latency vs {sweep.labels[d]}" + (f" ({others})" if others else "") + failed_note(sweep) + note,
+                 fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -264,7 +275,8 @@ def load_dimension(sweep):
 
 def throughput_vs_p99(sweep):
     x_key, y_key = "produce.throughput_mib_per_s", "produce.latency_ms.p99"
-    points = [p for p in sweep.points if x_key in p and y_key in p]
+    points = [p for p in sweep.points if x_key in p and y_key in p and has_latencies(p, "produce")]
+    unmeasured = sum(1 for p in sweep.points if not has_latencies(p, "produce"))
     fig = Figure(figsize=(10, 6.5))
     ax = fig.subplots()
     load = load_dimension(sweep)
@@ -314,12 +326,17 @@ def throughput_vs_p99(sweep):
         ax.set_yscale("log")
     else:
         ax.set_ylim(bottom=0)
-    ax.set_xlim(left=0)
+    # From zero to a little past the largest throughput: when every point has about the same throughput, the
+    # automatic limits would hug it and cut its markers in half.
+    xs = [p[x_key] for p in points]
+    ax.set_xlim(left=0, right=max(xs) * 1.08 if xs and max(xs) > 0 else None)
     ax.ticklabel_format(axis="x", useOffset=False)
     ax.set_xlabel("throughput (MiB/s acknowledged, after warm-up)")
     ax.set_ylabel("p99 produce latency (ms)")
     subtitle = " - lines join one configuration across offered rates" if load is not None else ""
-    ax.set_title(f"Throughput vs p99 produce latency ({len(points)} points){subtitle}{failed_note(sweep)}", fontsize=10)
+    unmeasured_note = f" - {unmeasured} points without produce latencies left out" if unmeasured else ""
+    ax.set_title(f"Throughput vs p99 produce latency ({len(points)} points){subtitle}{failed_note(sweep)}{unmeasured_note}",
+                 fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -79,6 +79,11 @@ assert [p["n"] for p in kp.pareto_front(pts, "x", "y")] == ["d", "c"], kp.pareto
 pts2 = [{"n": "h", "x": 100.0, "y": 1.0}, {"n": "g", "x": 100.5, "y": 9.0}]
 assert [p["n"] for p in kp.pareto_front(pts2, "x", "y")] == ["h"]
 
+# A point whose run acknowledged nothing after the warm-up has count 0 and zero percentiles: not a latency.
+assert kp.has_latencies({"produce.latency_ms.count": 12, "produce.latency_ms.p99": 3.0}, "produce")
+assert not kp.has_latencies({"produce.latency_ms.count": 0, "produce.latency_ms.p99": 0.0}, "produce")
+assert kp.has_latencies({"produce.latency_ms.count": 0}, "end_to_end")
+
 # The module numbers points as kafkasim sweep does: its values for each point match sweep.csv's columns.
 sweep = kp.Sweep(sys.argv[1])
 with open(sys.argv[1] + "/sweep.csv") as f:
