@@ -2271,8 +2271,11 @@ void World::sample() {
   const double interval_s = spec_.sample_interval.seconds_f();
   timeseries_.set("throughput_mib_per_s", static_cast<double>(metrics_.take_interval_acked_bytes()) / interval_s / 1048576.0);
   const sim::Histogram h = metrics_.take_interval_produce_latency();
-  timeseries_.set("produce_p50_ms", static_cast<double>(h.percentile(50)) / 1e6);
-  timeseries_.set("produce_p99_ms", static_cast<double>(h.percentile(99)) / 1e6);
+  // A second in which no measured record was acknowledged has no latency: its cells stay empty, not 0 ms.
+  if (h.count() > 0) {
+    timeseries_.set("produce_p50_ms", static_cast<double>(h.percentile(50)) / 1e6);
+    timeseries_.set("produce_p99_ms", static_cast<double>(h.percentile(99)) / 1e6);
+  }
   uint64_t produce_requests = 0;
   for (const auto& c : producers_) produce_requests += c->producer->metrics().produce_requests;
   timeseries_.set("produce_requests_per_s",
