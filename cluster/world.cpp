@@ -619,6 +619,7 @@ models::MessageId World::send(NodeId from, NodeId to, Leg leg, int32_t channel, 
   const uint32_t tag = flow_tag(leg, channel);
   if (engine_.now() >= SimTime::zero() + spec_.warmup) {
     // Which kind of connection: one end is a client (a producer or a consumer) or both are brokers.
+    KS_ASSERT(from >= 0 && to >= 0 && static_cast<size_t>(std::max(from, to)) < host_racks_.size());
     const NodeId client = std::max(from, to);
     const size_t kind = client < static_cast<NodeId>(spec_.brokers) ? 1 : client < first_consumer_node_ ? 0 : 2;
     traffic_[kind].total += bytes;
