@@ -83,15 +83,23 @@ std::vector<PartitionRef> listed(const FetchRequest& r) {
   return v;
 }
 
+// Assigns `partitions` at time 0 and polls: the application is blocked in poll with the first fetch sent, which is
+// returned (the outbox is cleared).
+OutgoingFetch first_fetch(KafkaConsumer& consumer, const std::vector<PartitionAssignment>& partitions,
+                          ConsumerOutbox& out) {
+  consumer.assign(at(0_ms), partitions, out);
+  consumer.poll(at(0_ms), out);
+  const OutgoingFetch first = out.fetches.at(0);
+  out.clear();
+  return first;
+}
+
 // p0 (and `more`) led by node 1 at epoch 3; the first fetch to node 1 is answered with p0 redirected to node 2
 // while the consumer is blocked in poll, so the same poll iteration initializes it and fetches p0 from node 2.
 // Returns that fetch.
 OutgoingFetch redirect_p0_to_node_2(KafkaConsumer& consumer, int64_t position, ConsumerOutbox& out) {
-  consumer.assign(at(0_ms), {{p0, position}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch first = out.fetches.at(0);
+  const OutgoingFetch first = first_fetch(consumer, {{p0, position}}, out);
   REQUIRE(first.destination == 1);
-  out.clear();
   consumer.on_fetch_response(at(10_ms), 1, answer(first, {redirect(p0, position + 50, 2)}), out);
   REQUIRE(out.fetches.size() == 1);
   REQUIRE(out.fetches[0].destination == 2);
@@ -122,10 +130,7 @@ TEST_CASE("preferred replica: every fetch carries client.rack as its rack id") {
 TEST_CASE("preferred replica: set when poll initializes the answer, then the partition is fetched from it") {
   ConsumerOutbox out;
   KafkaConsumer consumer(config(), leaders({{1, 3}, {1, 3}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}, {p1, 10}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch first = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch first = first_fetch(consumer, {{p0, 0}, {p1, 10}}, out);
   // Blocked in poll: p1's 5 records are returned; the pipelined fetch goes to node 1 (session 41, epoch 1).
   consumer.on_fetch_response(at(5_ms), 1, answer(first, {data(p0, 0), data(p1, 15, {batch(10, 5)})}, session),
                              out);
@@ -242,10 +247,7 @@ TEST_CASE("preferred replica: NOT_LEADER_OR_FOLLOWER from it clears it and reque
 TEST_CASE("preferred replica: a failed fetch to it sends the partitions of its session back to the leader") {
   ConsumerOutbox out;
   KafkaConsumer consumer(config(), leaders({{1, 3}, {1, 3}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}, {p1, 0}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch first = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch first = first_fetch(consumer, {{p0, 0}, {p1, 0}}, out);
   consumer.on_fetch_response(at(10_ms), 1, answer(first, {redirect(p0, 5, 2), redirect(p1, 5, 2)}), out);
   REQUIRE(out.fetches.size() == 1);
   CHECK(out.fetches[0].destination == 2);
@@ -266,10 +268,7 @@ TEST_CASE("preferred replica: fetched from it while its leader has a fetch in fl
   // send_fetches' early return over the leader nodes must not hide a free preferred replica.
   ConsumerOutbox out;
   KafkaConsumer consumer(config(), leaders({{1, 3}, {1, 3}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}, {p1, 0}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch first = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch first = first_fetch(consumer, {{p0, 0}, {p1, 0}}, out);
   consumer.on_fetch_response(at(10_ms), 1, answer(first, {redirect(p0, 5, 2), data(p1, 0)}), out);
   REQUIRE(out.fetches.size() == 2);
   const OutgoingFetch to_replica = *fetch_to(out, 2);
@@ -290,10 +289,7 @@ TEST_CASE("preferred replica: buffered data holds back fetches to the node it ca
   c.max_poll_records = 5;
   ConsumerOutbox out;
   KafkaConsumer consumer(c, leaders({{1, 3}, {1, 3}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}, {p1, 0}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch first = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch first = first_fetch(consumer, {{p0, 0}, {p1, 0}}, out);
   consumer.on_fetch_response(at(1_ms), 1, answer(first, {redirect(p0, 10, 2), data(p1, 0)}), out);
   const OutgoingFetch to_replica = *fetch_to(out, 2);
   const OutgoingFetch to_leader = *fetch_to(out, 1);
