@@ -137,6 +137,17 @@ int run_scenario(const RunOptions& options) {
                 mib(s.producer_traffic.cross_rack), mib(s.producer_traffic.total), mib(s.replication_traffic.cross_rack),
                 mib(s.replication_traffic.total), mib(s.consumer_traffic.cross_rack), mib(s.consumer_traffic.total));
   }
+  // What TLS costs, when some connections carry it.
+  if (s.tls.producers || s.tls.consumers || s.tls.inter_broker) {
+    std::string over;
+    for (const auto& [on, who] : {std::pair{s.tls.producers, "producers"}, std::pair{s.tls.consumers, "consumers"},
+                                  std::pair{s.tls.inter_broker, "replication"}})
+      if (on) over += std::string(over.empty() ? "" : ", ") + who;
+    std::printf("  TLS                    on %s; CPU cores: broker network threads %.3f, replica fetchers %.3f, "
+                "consumers %.3f, producers %.3f (after warm-up)\n",
+                over.c_str(), s.tls.broker_network_cores, s.tls.broker_fetcher_cores, s.tls.consumer_cores,
+                s.tls.producer_cores);
+  }
   std::printf("  batches                %.0f B mean, %.1f records per request\n", s.batch_size_bytes_mean,
               s.records_per_request);
   print_distribution("batch size", s.batch_size_bytes, " B");

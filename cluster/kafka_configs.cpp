@@ -169,6 +169,22 @@ ConfigEntry<T> client_socket_buffer(std::string_view name, std::string_view kafk
           +[](const T& c) { return int_value(c.*Field); }};
 }
 
+// A security protocol config (SecurityProtocol's names, case-insensitive as CommonClientConfigs' validator is),
+// PLAINTEXT by default: a client's security.protocol, the brokers' security.inter.broker.protocol. SSL and SASL_SSL
+// put TLS on the connections (cluster/tls_costs.hpp).
+template <typename T, kafka::SecurityProtocol T::*Field>
+ConfigEntry<T> security_protocol(std::string_view field, std::string_view name = "security.protocol") {
+  return {{.name = name, .type = ConfigType::kString, .kafka_default = "PLAINTEXT",
+           .valid_values = {kafka::kSecurityProtocolNames[0], kafka::kSecurityProtocolNames[1],
+                            kafka::kSecurityProtocolNames[2], kafka::kSecurityProtocolNames[3]},
+           .case_insensitive = true, .field = field},
+          +[](T& c, const ConfigValue& v) {
+            for (size_t i = 0; i < std::size(kafka::kSecurityProtocolNames); ++i)
+              if (v.text == kafka::kSecurityProtocolNames[i]) c.*Field = static_cast<kafka::SecurityProtocol>(i);
+          },
+          +[](const T& c) { return text_value(std::string(kafka::name_of(c.*Field))); }};
+}
+
 bool contains(const std::vector<std::string>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
@@ -345,7 +361,7 @@ const std::vector<ConfigEntry<ProducerConfig>>& producer_config_table() {
       ignored<P>("value.serializer"),
       ignored<P>("transactional.id"),
       ignored<P>("interceptor.classes"),
-      ignored<P>("security.protocol"),
+      security_protocol<P, &P::security_protocol>("ProducerConfig::security_protocol"),
       ignored<P>("metric.reporters"),
       ignored<P>("metrics.num.samples"),
       ignored<P>("metrics.recording.level"),
@@ -486,7 +502,7 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
       ignored<C>("exclude.internal.topics"),
       ignored<C>("allow.auto.create.topics"),
       ignored<C>("interceptor.classes"),
-      ignored<C>("security.protocol"),
+      security_protocol<C, &C::security_protocol>("ConsumerConfig::security_protocol"),
       // More of ConsumerConfig and CommonClientConfigs in Kafka 4.x: metrics and client telemetry (KIP-714),
       // rebootstrapping (KIP-899, KIP-1102), security providers, and the share consumer's acknowledgement mode
       // (KIP-932).
@@ -888,7 +904,10 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("fetch.purgatory.purge.interval.requests"),
       ignored<B>("producer.purgatory.purge.interval.requests"),
       ignored<B>("delete.records.purgatory.purge.interval.requests"),
-      ignored<B>("security.inter.broker.protocol"),
+      // The protocol of the followers' connections to their leaders (ReplicationConfigs, default PLAINTEXT); its
+      // alternative, inter.broker.listener.name, names a listener, and listeners are not modelled.
+      security_protocol<B, &B::security_inter_broker_protocol>("BrokerSettings::security_inter_broker_protocol",
+                                                               "security.inter.broker.protocol"),
       // ServerLogConfigs and CleanerConfig: checkpoints, log-dir failure, topic policies, the rest of the cleaner.
       ignored<B>("log.dir.failure.timeout.ms"),
       ignored<B>("create.topic.policy.class.name"),
@@ -1154,6 +1173,15 @@ std::string checked_choice(const ConfigSpec& spec, const std::string& text, cons
   if (spec.valid_values.empty()) return text;
   for (std::string_view v : spec.valid_values)
     if (v == text) return text;
+  if (spec.case_insensitive) {
+    auto upper = [](std::string_view t) {
+      std::string u(t);
+      std::transform(u.begin(), u.end(), u.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      return u;
+    };
+    for (std::string_view v : spec.valid_values)
+      if (upper(v) == upper(text)) return std::string(v);
+  }
   if (!spec.valid_prefix.empty() && text.starts_with(spec.valid_prefix)) {
     KS_ASSERT(spec.check_prefixed != nullptr);
     const std::string problem = spec.check_prefixed(std::string_view(text).substr(spec.valid_prefix.size()));

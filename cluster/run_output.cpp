@@ -106,6 +106,17 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
        {{"producers", {{"total", s.producer_traffic.total}, {"cross_rack", s.producer_traffic.cross_rack}}},
         {"replication", {{"total", s.replication_traffic.total}, {"cross_rack", s.replication_traffic.cross_rack}}},
         {"consumers", {{"total", s.consumer_traffic.total}, {"cross_rack", s.consumer_traffic.cross_rack}}}}},
+      // TLS (security.protocol / security.inter.broker.protocol SSL or SASL_SSL): which connections carry it and
+      // the CPU its work took after the warm-up, in cores.
+      {"tls",
+       {{"producers", s.tls.producers},
+        {"consumers", s.tls.consumers},
+        {"inter_broker", s.tls.inter_broker},
+        {"cpu_cores",
+         {{"broker_network_threads", s.tls.broker_network_cores},
+          {"broker_replica_fetchers", s.tls.broker_fetcher_cores},
+          {"consumers", s.tls.consumer_cores},
+          {"producers", s.tls.producer_cores}}}}},
       {"requests", requests},
       {"jvm",
        {{"young_gc", s.young_gc},

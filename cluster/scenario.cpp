@@ -477,6 +477,7 @@ class Loader {
     spec.socket_send_buffer_bytes = s.socket_send_buffer_bytes;
     spec.replica_socket_receive_buffer_bytes = s.replica_socket_receive_buffer_bytes;
     spec.background_threads = s.background_threads;
+    spec.security_inter_broker_protocol = s.security_inter_broker_protocol;
     spec.retention_initial_delay = s.log_initial_task_delay;
     spec.retention_check_interval = s.log_retention_check_interval;
     spec.log_flush_scheduler_interval_ms = s.log_flush_scheduler_interval_ms;
@@ -1117,6 +1118,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.socket_send_buffer_bytes = spec.socket_send_buffer_bytes;
   s.replica_socket_receive_buffer_bytes = spec.replica_socket_receive_buffer_bytes;
   s.background_threads = spec.background_threads;
+  s.security_inter_broker_protocol = spec.security_inter_broker_protocol;
   s.log_initial_task_delay = spec.retention_initial_delay;
   s.log_retention_check_interval = spec.retention_check_interval;
   s.log_flush_scheduler_interval_ms = spec.log_flush_scheduler_interval_ms;

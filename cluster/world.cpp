@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "kafkasim/cluster/tls_costs.hpp"
 #include "kafkasim/kafka/broker/group_coordinator_key.hpp"
 #include "kafkasim/kafka/broker/producer_id_manager.hpp"
 #include "kafkasim/kafka/controller/replica_placer.hpp"
@@ -61,7 +62,8 @@ uint64_t FailureCounts::*failure_cause(kafka::RecordOutcome outcome) {
 struct World::Connection {
   uint32_t processor = 0;  // index into Broker::processors, fixed when the connection is accepted
   bool muted = false;
-  std::deque<sim::Callback> waiting;  // requests read from the socket after this one
+  // Requests read from the socket after this one, each with what TLS adds to its parsing (tls_costs.hpp).
+  std::deque<std::pair<sim::Callback, Duration>> waiting;
   // The times of the request being worked on (RequestMetrics): a muted connection has one, from its start until
   // the network thread takes its response. No start (SimTime::max()) before the first request.
   RequestTimes times;
@@ -378,6 +380,10 @@ void World::build_topology() {
   node_of_host_.assign(network_->topology().node_count(), -1);
   for (size_t node = 0; node < hosts_.size(); ++node) node_of_host_[hosts_[node].value] = static_cast<NodeId>(node);
   client_buffers_.assign(hosts_.size(), {0, 0});
+  // Brokers' connections to brokers are followers' (security.inter.broker.protocol); clients set theirs in
+  // start_clients.
+  tls_.assign(hosts_.size(), 0);
+  for (uint32_t b = 0; b < spec_.brokers; ++b) tls_[b] = kafka::encrypts(spec_.security_inter_broker_protocol) ? 1 : 0;
   network_->set_window_policy([this](models::HostId src, models::HostId dst, uint32_t tag) {
     return window_bytes(src, dst, tag);
   });
@@ -498,6 +504,7 @@ void World::start_clients() {
       c->spec_index = s;
       c->index = producers_.size();
       client_buffers_[static_cast<size_t>(c->id)] = {ps.config.send_buffer_bytes, ps.config.receive_buffer_bytes};
+      tls_[static_cast<size_t>(c->id)] = kafka::encrypts(ps.config.security_protocol) ? 1 : 0;
       const std::string name = "producer/" + std::to_string(s) + "/" + std::to_string(i);
       c->rng = sim::Rng::stream(spec_.seed, name + "/workload");
       c->producer = std::make_unique<kafka::Producer>(
@@ -538,6 +545,7 @@ void World::start_clients() {
       c->id = next_id++;
       c->spec_index = s;
       client_buffers_[static_cast<size_t>(c->id)] = {cs.config.send_buffer_bytes, cs.config.receive_buffer_bytes};
+      tls_[static_cast<size_t>(c->id)] = kafka::encrypts(cs.config.security_protocol) ? 1 : 0;
       c->per_record = cs.processing_time_per_record;
       kafka::ConsumerConfig config = cs.config;
       config.client_id = c->id;
@@ -612,10 +620,14 @@ models::HostId World::host_of(NodeId node) const {
   return hosts_[static_cast<size_t>(node)];
 }
 
-models::MessageId World::send(NodeId from, NodeId to, Leg leg, int32_t channel, int64_t bytes,
+models::MessageId World::send(NodeId from, NodeId to, Leg leg, int32_t channel, int64_t message_bytes,
                               sim::Callback on_delivered, sim::Callback on_departed) {
-  KS_ASSERT_GT(bytes, 0);
+  KS_ASSERT_GT(message_bytes, 0);
   KS_ASSERT_GE(channel, 0);
+  KS_ASSERT(from >= 0 && to >= 0);
+  // A connection's client end (a producer, a consumer, or the follower of two brokers: node ids are brokers first,
+  // and followers are the only brokers that connect to brokers) decides its security protocol.
+  const int64_t bytes = wire_bytes(std::max(from, to), message_bytes);
   const uint32_t tag = flow_tag(leg, channel);
   if (engine_.now() >= SimTime::zero() + spec_.warmup) {
     // Which kind of connection: one end is a client (a producer or a consumer) or both are brokers.
@@ -628,8 +640,9 @@ models::MessageId World::send(NodeId from, NodeId to, Leg leg, int32_t channel, 
   // A broker's JVM reads every message it receives into a heap buffer (NetworkReceive): that allocation is what
   // fills eden and triggers young GCs (HostHardware::jvm_allocate).
   if (to >= 0 && static_cast<size_t>(to) < brokers_.size() && brokers_[static_cast<size_t>(to)]->hw->young_gc()) {
-    on_delivered = [this, to, bytes, done = std::move(on_delivered)]() mutable {
-      const Duration pause = brokers_[static_cast<size_t>(to)]->hw->jvm_allocate(static_cast<uint64_t>(bytes));
+    // (The request's own bytes: SslTransportLayer decrypts into buffers it keeps for the connection's life.)
+    on_delivered = [this, to, message_bytes, done = std::move(on_delivered)]() mutable {
+      const Duration pause = brokers_[static_cast<size_t>(to)]->hw->jvm_allocate(static_cast<uint64_t>(message_bytes));
       if (pause > Duration::zero())
         events_.push_back({{"time_s", engine_.now().seconds_f()},
                            {"type", "young_gc"},
@@ -647,15 +660,17 @@ models::MessageId World::send(NodeId from, NodeId to, Leg leg, int32_t channel, 
 // acks=0), so a broker works on one request per connection at a time; later requests wait in the socket
 // (kafka-behaviour.md §2.1). A producer's max.in.flight.requests.per.connection therefore overlaps network
 // transfer, not broker processing.
-void World::on_request_arrival(Broker& b, NodeId client, sim::Callback handle, int32_t channel) {
+void World::on_request_arrival(Broker& b, NodeId client, int64_t request_bytes, sim::Callback handle,
+                               int32_t channel) {
   Connection& conn = connection(b, client, channel);
+  const Duration tls = tls_receive(client, request_bytes);
   if (conn.muted) {
-    conn.waiting.push_back(std::move(handle));
+    conn.waiting.emplace_back(std::move(handle), tls);
     if (conn.waiting.size() == 1) conn.backlog.set_busy(engine_.now(), 1);
     return;
   }
   conn.muted = true;
-  process_request(b, client, channel, std::move(handle));
+  process_request(b, client, channel, tls, std::move(handle));
 }
 
 void World::unmute(Broker& b, NodeId client, int32_t channel) {
@@ -663,11 +678,11 @@ void World::unmute(Broker& b, NodeId client, int32_t channel) {
   KS_ASSERT(conn.muted);
   conn.muted = false;
   if (conn.waiting.empty()) return;
-  sim::Callback next = std::move(conn.waiting.front());
+  auto [next, tls] = std::move(conn.waiting.front());
   conn.waiting.pop_front();
   if (conn.waiting.empty()) conn.backlog.set_busy(engine_.now(), 0);
   conn.muted = true;
-  process_request(b, client, channel, std::move(next));
+  process_request(b, client, channel, tls, std::move(next));
 }
 
 // A connection is accepted when its first request arrives (the model has no separate connect step). Kafka's
@@ -689,11 +704,11 @@ World::Connection& World::connection(Broker& b, NodeId client, int32_t channel) 
   return *accepted;
 }
 
-// A network thread parses the request, then it waits in the request queue for an I/O thread (SocketServer
-// Processor -> RequestChannel -> KafkaRequestHandler, §2.1).
-void World::process_request(Broker& b, NodeId client, int32_t channel, sim::Callback handle) {
-  on_processor(b, client, channel, [this, &b, client, channel, handle = std::move(handle)]() mutable {
-    b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
+// A network thread reads (over TLS: decrypts, `tls`) and parses the request, then it waits in the request queue for
+// an I/O thread (SocketServer Processor -> RequestChannel -> KafkaRequestHandler, §2.1).
+void World::process_request(Broker& b, NodeId client, int32_t channel, Duration tls, sim::Callback handle) {
+  on_processor(b, client, channel, [this, &b, client, channel, tls, handle = std::move(handle)]() mutable {
+    b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost + charge_tls(TlsWork::broker_network, tls),
                        [this, &b, client, channel, handle = std::move(handle)]() mutable {
                          // RequestChannel.Request's startTimeNanos: parsed, handed to the request queue.
                          Connection& conn = connection(b, client, channel);
@@ -780,6 +795,23 @@ void World::release_processor(Broker& b, NodeId client, int32_t channel) {
   sim::Callback next = std::move(p.waiting.front());
   p.waiting.pop_front();
   start_on_processor(p, next);
+}
+
+int64_t World::wire_bytes(NodeId client, int64_t message_bytes) const {
+  return tls_connection(client) ? tls_wire_bytes(message_bytes) : message_bytes;
+}
+
+Duration World::tls_receive(NodeId client, int64_t bytes) const {
+  return tls_connection(client) ? tls_receive_cost(spec_.cpu_costs, bytes) : Duration::zero();
+}
+
+Duration World::tls_send(NodeId client, int64_t bytes) const {
+  return tls_connection(client) ? tls_send_cost(spec_.cpu_costs, bytes) : Duration::zero();
+}
+
+Duration World::charge_tls(TlsWork who, Duration cost) {
+  if (cost > Duration::zero() && engine_.now() >= SimTime::zero() + spec_.warmup) tls_cpu_[static_cast<size_t>(who)] += cost;
+  return cost;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -953,7 +985,8 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
       on_processor(b, dest, channel, [this, &b, &to, dest, channel, bytes, conn, response = std::move(r.response)]() mutable {
         RequestTimes& t = conn->times;
         t.response_dequeue = engine_.now();
-        b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
+        b.hw->cpu().submit(b.network_pool,
+                           spec_.network_thread_request_cost + charge_tls(TlsWork::broker_network, tls_send(dest, bytes)),
                            [this, &b, &to, dest, channel, bytes, times = t, response = std::move(response)] {
                              to.request_channel.erase(response.correlation_id);
                              unmute(b, dest, channel);
@@ -1006,7 +1039,15 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
   on_processor(b, destination, channel, [this, &b, destination, channel, kind, conn, response = std::move(response)]() mutable {
   RequestTimes& t = conn->times;
   t.response_dequeue = engine_.now();
-  b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
+  // Over TLS the records are read into the JVM and encrypted instead of going out with sendfile (tls_costs.hpp).
+  Duration tls;
+  if (tls_connection(destination)) {
+    int64_t file_bytes = 0;
+    for (const auto& p : response.partitions) file_bytes += p.slice.bytes;
+    tls = charge_tls(TlsWork::broker_network,
+                     tls_send_cost(spec_.cpu_costs, kafka::wire_size_bytes(response), file_bytes));
+  }
+  b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost + tls,
                      [this, &b, destination, channel, kind, times = t, response = std::move(response)]() mutable {
     auto shared = std::make_shared<kafka::FetchResponse>(std::move(response));
     auto next = std::make_shared<std::function<void(size_t)>>();
@@ -1057,6 +1098,9 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
                 for (const auto& batch : p.batches) batch_bytes += batch.size_bytes;
               c->fetched_work_pending += crc_cost(batch_bytes);
             }
+            // Over TLS poll() has decrypted the response first (tls_costs.hpp), at the same profile's rates.
+            c->fetched_work_pending +=
+                charge_tls(TlsWork::consumers, tls_receive(destination, kafka::wire_size_bytes(*shared)));
             consumer_fetch_answered(*c, b.id, *shared);
             c->consumer->on_fetch_response(engine_.now(), b.id, std::move(*shared), out);
             consumer_dispatch(*c, out);
@@ -1086,8 +1130,10 @@ void World::on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchR
     with_records += p.batches.empty() ? 0 : 1;
   }
   const auto without_records = static_cast<int64_t>(response.partitions.size()) - with_records;
+  // Over TLS the fetcher thread, whose NetworkClient received the response, has decrypted it (tls_costs.hpp).
   Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * with_records +
-                  spec_.cpu_costs.replica_fetch_idle_partition_cost * without_records + crc_cost(appended_bytes);
+                  spec_.cpu_costs.replica_fetch_idle_partition_cost * without_records + crc_cost(appended_bytes) +
+                  charge_tls(TlsWork::broker_fetcher, tls_receive(b.id, kafka::wire_size_bytes(response)));
   const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
   b.hw->cpu().submit(b.fetcher_pool(key, per_source), cost, [this, &b, key, response = std::move(response)] {
     kafka::FetcherOutbox fout;
@@ -1344,9 +1390,9 @@ void World::poll_fetchers(Broker& b) {
     Broker& leader = *brokers_[static_cast<size_t>(f.destination)];
     const int64_t bytes = kafka::wire_size_bytes(f.request);
     const int32_t channel = f.fetcher_id;
-    send(b.id, leader.id, Leg::request, channel, bytes, [this, &leader, request = std::move(f.request), channel]() mutable {
+    send(b.id, leader.id, Leg::request, channel, bytes, [this, &leader, bytes, request = std::move(f.request), channel]() mutable {
       const NodeId client = request.client_id;
-      on_request_arrival(leader, client,
+      on_request_arrival(leader, client, bytes,
                          [this, &leader, request = std::move(request)]() mutable { handle_fetch(leader, std::move(request)); },
                          channel);
     });
@@ -1667,7 +1713,9 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     unsent.correlation = correlation;
     for (const auto& p : r.request.partitions)
       if (sent_batches_.contains(p.batch.tag)) unsent.batch_tags.push_back(p.batch.tag);
-    const Duration compress = compression_.producer_request_cost(c.spec_index, r.request);
+    // The Sender's encryption of the request over TLS (tls_costs.hpp) follows its compression on the same thread.
+    const Duration compress = compression_.producer_request_cost(c.spec_index, r.request) +
+                              charge_tls(TlsWork::producers, tls_send(c.id, bytes));
     c.compressor.run(engine_, compress, [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
       // The connection was closed while the request was being compressed: it was never written (withdraw_unsent).
       if (c.withdrawn.erase(correlation) > 0) return;
@@ -1678,9 +1726,11 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
       pending->message = send(
           c.id, dest, Leg::request, channel, bytes,
           [this, &c, &b, bytes, channel, request = std::move(request)]() mutable {
-            on_request_arrival(b, c.id, [this, &c, &b, bytes, channel, request = std::move(request)]() mutable {
-              // The broker has read the request off the socket: its bytes leave the receive buffer.
-              network_->consume(host_of(c.id), host_of(b.id), static_cast<uint64_t>(bytes), flow_tag(Leg::request, channel));
+            on_request_arrival(b, c.id, bytes, [this, &c, &b, bytes, channel, request = std::move(request)]() mutable {
+              // The broker has read the request off the socket: its bytes (in TLS records, as sent) leave the
+              // receive buffer.
+              network_->consume(host_of(c.id), host_of(b.id), static_cast<uint64_t>(wire_bytes(c.id, bytes)),
+                                flow_tag(Leg::request, channel));
               handle_produce(b, std::move(request));
             }, channel);
           },
@@ -1703,8 +1753,8 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
 template <typename Handle>
 void World::handled_request(Broker& b, NodeId client, int32_t channel, int64_t request_bytes, Duration io_cost,
                             Handle handle) {
-  send(client, b.id, Leg::request, channel, request_bytes, [this, &b, client, channel, io_cost, handle] {
-    on_request_arrival(b, client, [this, &b, client, channel, io_cost, handle] {
+  send(client, b.id, Leg::request, channel, request_bytes, [this, &b, client, channel, request_bytes, io_cost, handle] {
+    on_request_arrival(b, client, request_bytes, [this, &b, client, channel, io_cost, handle] {
       // Connections are never forgotten and never move (Broker::connections): the pointer outlives the request.
       Connection* const conn = &connection(b, client, channel);
       conn->times.dequeue = engine_.now();
@@ -1724,7 +1774,8 @@ void World::reply(Broker& b, NodeId client, int32_t channel, RequestKind kind, R
   response_completed(conn->times, engine_.now());
   on_processor(b, client, channel, [this, &b, client, channel, kind, conn, response, delivered] {
     conn->times.response_dequeue = engine_.now();
-    b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost,
+    const Duration tls = charge_tls(TlsWork::broker_network, tls_send(client, kafka::wire_size_bytes(response)));
+    b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost + tls,
                        [this, &b, client, channel, kind, times = conn->times, response, delivered] {
                          unmute(b, client, channel);
                          send(b.id, client, Leg::response, channel, kafka::wire_size_bytes(response),
@@ -1884,7 +1935,7 @@ void World::consumer_fetch_answered(ConsumerClient& c, NodeId source, const kafk
   const SimTime sent_at = it->second;
   c.fetches_sent.erase(it);
   if (engine_.now() < SimTime::zero() + spec_.warmup) return;
-  const int64_t bytes = kafka::wire_size_bytes(response);
+  const int64_t bytes = wire_bytes(c.id, kafka::wire_size_bytes(response));
   if (host_racks_[static_cast<size_t>(source)] == host_racks_[static_cast<size_t>(c.id)]) {
     consumer_fetch_bytes_same_rack_ += bytes;
   } else {
@@ -1932,9 +1983,10 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
     const int64_t bytes = kafka::wire_size_bytes(f.request);
     if (c.fetches_sent.size() == ConsumerClient::kMaxFetchesTracked) c.fetches_sent.erase(c.fetches_sent.begin());
     c.fetches_sent.emplace_back(f.request.correlation_id, engine_.now());
-    send(c.id, b.id, Leg::request, 0, bytes, [this, &b, request = std::move(f.request)]() mutable {
+    send(c.id, b.id, Leg::request, 0, bytes, [this, &b, bytes, request = std::move(f.request)]() mutable {
       const NodeId client = request.client_id;
-      on_request_arrival(b, client, [this, &b, request = std::move(request)]() mutable { handle_fetch(b, std::move(request)); });
+      on_request_arrival(b, client, bytes,
+                         [this, &b, request = std::move(request)]() mutable { handle_fetch(b, std::move(request)); });
     });
   }
   // ListOffsets (an offset reset) goes to the partition's leader on the consumer's connection to it, behind any fetch
@@ -2496,9 +2548,12 @@ WorldSummary World::run(uint64_t events_max) {
     if (c->blocked_after_warmup) not_bottleneck.push_back(name);
     add(std::move(name), c->app_busy.seconds_f() / (engine_.now().seconds_f() * threads));
   }
-  for (auto& c : producers_)  // a producer's compression thread, when it compresses
+  for (auto& c : producers_)  // a producer's compression thread, when it compresses (or encrypts, over TLS)
     if (c->compressor.busy(engine_.now()) > Duration::zero())
-      add("client-" + std::to_string(c->id - static_cast<NodeId>(spec_.brokers)) + " compression",
+      add("client-" + std::to_string(c->id - static_cast<NodeId>(spec_.brokers)) +
+              (!tls_connection(c->id)                                                      ? " compression"
+               : spec_.producers[c->spec_index].config.compression_type == kafka::CompressionType::none ? " encryption"
+                                                                                             : " compression and encryption"),
           c->compressor.busy(engine_.now()).seconds_f() / engine_.now().seconds_f());
   std::sort(s.utilisation.begin(), s.utilisation.end());
   for (const auto& [name, u] : s.utilisation) {
@@ -2645,6 +2700,13 @@ WorldSummary World::run(uint64_t events_max) {
   s.producer_traffic = traffic_[0];
   s.replication_traffic = traffic_[1];
   s.consumer_traffic = traffic_[2];
+  s.tls.inter_broker = spec_.brokers > 0 && tls_connection(0);
+  for (const auto& c : producers_) s.tls.producers = s.tls.producers || tls_connection(c->id);
+  for (const auto& c : consumers_) s.tls.consumers = s.tls.consumers || tls_connection(c->id);
+  s.tls.broker_network_cores = tls_cpu_[static_cast<size_t>(TlsWork::broker_network)].seconds_f() / window_s;
+  s.tls.broker_fetcher_cores = tls_cpu_[static_cast<size_t>(TlsWork::broker_fetcher)].seconds_f() / window_s;
+  s.tls.consumer_cores = tls_cpu_[static_cast<size_t>(TlsWork::consumers)].seconds_f() / window_s;
+  s.tls.producer_cores = tls_cpu_[static_cast<size_t>(TlsWork::producers)].seconds_f() / window_s;
   return s;
 }
 

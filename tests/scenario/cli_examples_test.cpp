@@ -98,3 +98,33 @@ TEST_CASE("fetch-from-follower: with the selector no consumer fetch crosses rack
         doctest::Approx(leader["produce"]["latency_ms"]["p50"].get<double>()).epsilon(0.05));
   fs::remove_all(dir);
 }
+
+TEST_CASE("tls: everything over SSL costs the brokers' network threads and produce latency, not throughput") {
+  const fs::path dir = fresh_dir("tls");
+  // The README's figures come from the whole 10 s run; 4 s (1 s of warm-up) show the same steady state.
+  const std::string cut = " --quiet --set '/duration=\"4s\"' --set '/warmup=\"1s\"'";
+  REQUIRE(run_kafkasim("run scenarios/tls.json" + cut + " --out " + (dir / "ssl").string(), dir / "log") == 0);
+  std::string plaintext;
+  for (const char* p : {"/producers/0/config/security.protocol", "/consumers/0/config/security.protocol",
+                        "/consumers/1/config/security.protocol", "/consumers/2/config/security.protocol",
+                        "/cluster/config/security.inter.broker.protocol"})
+    plaintext += std::string(" --set '") + p + "=\"PLAINTEXT\"'";
+  REQUIRE(run_kafkasim("run scenarios/tls.json" + cut + plaintext + " --out " + (dir / "plain").string(), dir / "log") == 0);
+  const json ssl = json::parse(slurp(dir / "ssl/summary.json"));
+  const json plain = json::parse(slurp(dir / "plain/summary.json"));
+  CHECK(ssl["tls"]["producers"] == true);
+  CHECK(ssl["tls"]["consumers"] == true);
+  CHECK(ssl["tls"]["inter_broker"] == true);
+  CHECK(plain["tls"]["producers"] == false);
+  CHECK(plain["tls"]["inter_broker"] == false);
+  CHECK(plain["tls"]["cpu_cores"]["broker_network_threads"] == 0.0);
+  // Two producers at 100,000 records/s each, read by three groups, either way.
+  for (const json* s : {&ssl, &plain}) {
+    CHECK((*s)["produce"]["throughput_records_per_s"].get<double>() == doctest::Approx(200'000).epsilon(0.01));
+    CHECK((*s)["consume"]["throughput_records_per_s"].get<double>() == doctest::Approx(600'000).epsilon(0.01));
+  }
+  // The README: 0.67 cores of the brokers' network threads, and a later produce median.
+  CHECK(ssl["tls"]["cpu_cores"]["broker_network_threads"].get<double>() == doctest::Approx(0.67).epsilon(0.05));
+  CHECK(ssl["produce"]["latency_ms"]["p50"].get<double>() > plain["produce"]["latency_ms"]["p50"].get<double>());
+  fs::remove_all(dir);
+}

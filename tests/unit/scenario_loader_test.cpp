@@ -969,3 +969,35 @@ TEST_CASE("fetch from follower: replica.selector.class, client.rack and metadata
   REQUIRE(px.warnings.size() == 1);
   CHECK(px.warnings[0].find("/cluster/racks") != std::string::npos);
 }
+
+TEST_CASE("TLS: security.protocol and security.inter.broker.protocol, in any case, kept in Kafka's spelling") {
+  json d = base();
+  d["producers"][0]["config"]["security.protocol"] = "ssl";
+  d["consumers"][0]["config"]["security.protocol"] = "Sasl_Ssl";
+  d["cluster"]["config"]["security.inter.broker.protocol"] = "SASL_PLAINTEXT";
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "a.json", &x);
+  CHECK(x.warnings.empty());
+  CHECK(s.producers[0].config.security_protocol == kafka::SecurityProtocol::ssl);
+  CHECK(s.consumers[0].config.security_protocol == kafka::SecurityProtocol::sasl_ssl);
+  CHECK(s.security_inter_broker_protocol == kafka::SecurityProtocol::sasl_plaintext);
+  const json resolved = resolved_scenario(s, x);
+  CHECK(resolved["producers"][0]["config"]["security.protocol"] == "SSL");
+  CHECK(resolved["consumers"][0]["config"]["security.protocol"] == "SASL_SSL");
+  CHECK(resolved["cluster"]["config"]["security.inter.broker.protocol"] == "SASL_PLAINTEXT");
+  // The resolved scenario loads to the same protocols.
+  const WorldSpec again = parse_scenario(resolved, "resolved.json");
+  CHECK(again.producers[0].config.security_protocol == kafka::SecurityProtocol::ssl);
+  CHECK(again.security_inter_broker_protocol == kafka::SecurityProtocol::sasl_plaintext);
+  // Kafka's default is PLAINTEXT everywhere.
+  const WorldSpec defaults = parse_scenario(base(), "b.json");
+  CHECK(defaults.producers[0].config.security_protocol == kafka::SecurityProtocol::plaintext);
+  CHECK(defaults.consumers[0].config.security_protocol == kafka::SecurityProtocol::plaintext);
+  CHECK(defaults.security_inter_broker_protocol == kafka::SecurityProtocol::plaintext);
+  // Anything else is an error that lists the protocols and suggests the nearest.
+  d["consumers"][0]["config"]["security.protocol"] = "SLL";
+  const ConfigError e = error_of(d);
+  CHECK(e.pointer() == "/consumers/0/config/security.protocol");
+  CHECK(std::string(e.what()).find("SASL_SSL") != std::string::npos);
+  CHECK(e.suggestion() == "SSL");
+}

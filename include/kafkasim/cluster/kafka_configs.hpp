@@ -25,6 +25,7 @@
 #include "kafkasim/kafka/fetcher/replica_fetcher.hpp"
 #include "kafkasim/kafka/log/log_config.hpp"
 #include "kafkasim/kafka/producer/producer_config.hpp"
+#include "kafkasim/kafka/security_protocol.hpp"
 #include "kafkasim/sim/time.hpp"
 
 namespace kafkasim::cluster {
@@ -74,6 +75,9 @@ struct ConfigSpec {
   // kString: for a value outside valid_values (and valid_prefix), a note on why, in place of a "did you mean"
   // (empty: the usual suggestion), as partitioner.class's for the classes Kafka 4.0 removed.
   std::string (*explain_invalid)(std::string_view text) = nullptr;
+  // kString: values match `valid_values` whatever their case, and the config keeps the listed spelling
+  // (ConfigDef.CaseInsensitiveValidString, as security.protocol's "ssl" for "SSL").
+  bool case_insensitive = false;
   std::string_view field = {};                      // the simulator field it sets, for documentation
   int64_t plain_unit_ns = 1'000'000;           // kDurationMs: a plain number counts this many ns
   bool sub_ms = false;  // kDurationMs: keeps sub-millisecond precision (the field is a sim::Duration)
@@ -101,6 +105,8 @@ struct BrokerSettings {
   int64_t socket_send_buffer_bytes = 102400;     // socket.send.buffer.bytes
   int64_t replica_socket_receive_buffer_bytes = 65536;  // replica.socket.receive.buffer.bytes
   uint32_t background_threads = 10;    // background.threads
+  // security.inter.broker.protocol = PLAINTEXT: TLS on the followers' fetch connections with SSL / SASL_SSL.
+  kafka::SecurityProtocol security_inter_broker_protocol = kafka::SecurityProtocol::plaintext;
   kafka::LogConfig log_defaults;       // log.* and message.max.bytes: the defaults of every topic's LogConfig
   int32_t default_replication_factor = 1;  // default.replication.factor: a topic without replication.factor
   int32_t num_partitions = 1;              // num.partitions: a topic without partitions

@@ -5,6 +5,9 @@
 //   client NIC -> fabric -> broker NIC -> network thread (parse) -> request queue -> I/O thread (validate,
 //   append: page-cache writes through LogStorage) -> response, or the produce/fetch purgatory -> network thread
 //   (for a fetch: sendfile from the page cache, disk reads on a miss) -> broker NIC -> fabric -> client NIC.
+// Over TLS (security.protocol SSL / SASL_SSL) the network threads also decrypt and encrypt, fetched log bytes are
+// read into the JVM instead of going out with sendfile, and the clients and follower fetchers decrypt what they
+// receive (tls_costs.hpp).
 // Follower replication is the same path with the follower's ReplicaFetcherManager as the client.
 //
 // Placement: each topic's replica lists come from Kafka's StripedReplicaPlacer (kafka/controller/replica_placer.hpp,
@@ -126,6 +129,8 @@ struct WorldSpec {
   static constexpr int64_t os_receive_buffer_bytes = 6 * 1024 * 1024 / 2;
   static constexpr int64_t os_send_buffer_bytes = 4 * 1024 * 1024 / 2;
   uint32_t background_threads = 10;    // background.threads: at most this many background flushes at once
+  // security.inter.broker.protocol: the followers' fetch connections carry TLS with SSL / SASL_SSL (tls_costs.hpp).
+  kafka::SecurityProtocol security_inter_broker_protocol = kafka::SecurityProtocol::plaintext;
   sim::Duration network_thread_request_cost = sim::Duration::from_us(10);  // [A]
   // LogManager's "kafka-log-retention" task, one per broker: log.initial.task.delay.ms, then every
   // log.retention.check.interval.ms.
@@ -258,6 +263,14 @@ struct WorldSummary {
     int64_t cross_rack = 0;
   };
   TrafficBytes producer_traffic, replication_traffic, consumer_traffic;
+  // TLS (tls_costs.hpp): whether some producer's, some consumer's and the followers' connections carry it, and the
+  // CPU its work took after the warm-up, in cores (CPU seconds per second of the window, all brokers or all clients
+  // together): the brokers' network threads, their replica fetcher threads, the consumers', the producers'.
+  struct Tls {
+    bool producers = false, consumers = false, inter_broker = false;
+    double broker_network_cores = 0, broker_fetcher_cores = 0, consumer_cores = 0, producer_cores = 0;
+  };
+  Tls tls;
 };
 
 class World {
@@ -333,11 +346,13 @@ class World {
   uint64_t window_bytes(models::HostId src, models::HostId dst, uint32_t tag) const;
 
   // Brokers.
-  void on_request_arrival(Broker& b, kafka::NodeId client, sim::Callback handle, int32_t channel = 0);
+  // `request_bytes`: the request's size, what TLS decryption costs depends on.
+  void on_request_arrival(Broker& b, kafka::NodeId client, int64_t request_bytes, sim::Callback handle,
+                          int32_t channel = 0);
   struct Processor;
   // The broker's connection from (client, channel), accepted (and given a processor) on first use.
   Connection& connection(Broker& b, kafka::NodeId client, int32_t channel);
-  void process_request(Broker& b, kafka::NodeId client, int32_t channel, sim::Callback handle);
+  void process_request(Broker& b, kafka::NodeId client, int32_t channel, sim::Duration tls, sim::Callback handle);
   // Hands the parsed request to the I/O threads' queue, then frees the connection's processor.
   void enqueue_request(Broker& b, kafka::NodeId client, int32_t channel, sim::Callback handle);
   sim::Callback taken_from_queue(Broker& b, sim::Callback handle);
@@ -351,6 +366,21 @@ class World {
   void handle_produce(Broker& b, kafka::ProduceRequest request);
   // CPU time of a CRC32C pass over `bytes` (hardware-models.md §5.3), rounded up to the nanosecond.
   sim::Duration crc_cost(int64_t bytes) const;
+  // TLS (tls_costs.hpp). A connection's security protocol is its client end's: a producer's or consumer's
+  // security.protocol, security.inter.broker.protocol for a follower's.
+  bool tls_connection(kafka::NodeId client) const {
+    KS_ASSERT_LT(static_cast<size_t>(client), tls_.size());
+    return tls_[static_cast<size_t>(client)] != 0;
+  }
+  // A message's bytes on the wire of the connection whose client end is `client` (TLS records add their framing).
+  int64_t wire_bytes(kafka::NodeId client, int64_t message_bytes) const;
+  // What TLS adds to receiving / sending a message of `bytes` on that connection (zero without TLS).
+  sim::Duration tls_receive(kafka::NodeId client, int64_t bytes) const;
+  sim::Duration tls_send(kafka::NodeId client, int64_t bytes) const;
+  // Who does TLS work, for WorldSummary::tls.
+  enum class TlsWork : uint8_t { broker_network, broker_fetcher, consumers, producers };
+  // Counts `cost` (after the warm-up) as `who`'s TLS work and returns it.
+  sim::Duration charge_tls(TlsWork who, sim::Duration cost);
   void handle_fetch(Broker& b, kafka::FetchRequest request);
   // The connection a fetch came on: a follower's fetcher thread has its own (channel = its fetcher id).
   int32_t fetch_channel(kafka::NodeId client, uint64_t correlation_id) const;
@@ -465,7 +495,10 @@ class World {
   WorldSummary::TrafficBytes traffic_[3];
   kafka::NodeId first_consumer_node_ = 0;
   std::vector<std::pair<int64_t, int64_t>> client_buffers_;
-  models::MessageId send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t bytes,
+  std::vector<uint8_t> tls_;           // by node id: its connections carry TLS (tls_connection)
+  sim::Duration tls_cpu_[4];           // TLS work after the warm-up, by TlsWork
+  // Sends a message of `message_bytes` (Kafka's request or response) on the connection; TLS adds its framing.
+  models::MessageId send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t message_bytes,
                          sim::Callback on_delivered, sim::Callback on_departed = nullptr);
   kafka::ProducerMetadata metadata() const;
 

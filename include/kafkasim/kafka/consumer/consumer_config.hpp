@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/kafka/security_protocol.hpp"
 #include "kafkasim/sim/time.hpp"
 
 namespace kafkasim::kafka {
@@ -72,6 +73,8 @@ struct ConsumerConfig {
   // again (SubscriptionState.updatePreferredReadReplica, expiry = now + metadataExpireMs). Metadata itself never
   // changes in a run, so this is its only effect here.
   sim::Duration metadata_max_age = sim::Duration::from_ms(300'000);
+  // security.protocol = PLAINTEXT (CommonClientConfigs): TLS on the consumer's connections with SSL / SASL_SSL.
+  SecurityProtocol security_protocol = SecurityProtocol::plaintext;
 };
 
 // Checks the ranges ConsumerConfig.java enforces (a bad config is a scenario bug, so it asserts).

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kafkasim/kafka/producer/record_batch.hpp"
+#include "kafkasim/kafka/security_protocol.hpp"
 #include "kafkasim/sim/time.hpp"
 
 namespace kafkasim::kafka {
@@ -60,6 +61,8 @@ struct ProducerConfig {
   int32_t compression_gzip_level = -1;
   int32_t compression_lz4_level = 9;
   int32_t compression_zstd_level = 3;
+  // security.protocol = PLAINTEXT (CommonClientConfigs): TLS on the producer's connections with SSL / SASL_SSL.
+  SecurityProtocol security_protocol = SecurityProtocol::plaintext;
   // partitioner.class = null: the built-in partitioner (murmur2 of the key, sticky without one). The one
   // Partitioner class Kafka 4.x ships is org.apache.kafka.clients.producer.RoundRobinPartitioner: every record,
   // keyed or not, goes to the next partition with a leader in turn (one counter per topic); the settings below
