@@ -75,6 +75,11 @@ TEST_CASE("TLS: each side's CPU is the AES-GCM and copy passes over the bytes it
   // Fetcher threads and the consumer decrypt and copy what they receive.
   CHECK(s.tls.broker_fetcher_cores == doctest::Approx(replication * (aes + copy)).epsilon(0.03));
   CHECK(s.tls.consumer_cores == doctest::Approx(consume * (aes + copy)).epsilon(0.03));
+  // The producer compresses nothing: its compression thread only encrypts, and the summary says so.
+  bool listed = false;
+  for (const auto& [name, u] : s.utilisation)
+    if (name == "client-0 encryption") listed = u > 0;
+  CHECK(listed);
 }
 
 TEST_CASE("TLS: one network thread that encrypts a fan-out of fetch responses caps the cluster; sendfile does not") {
