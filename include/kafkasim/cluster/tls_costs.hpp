@@ -27,7 +27,8 @@
 // Ignored: the handshake (one round trip and the key exchange when a connection opens: connections here open
 // once, before the first request); AES-256 against AES-128 (the profile has one AES-GCM rate); the JVM's SSLEngine
 // overheads around the cipher (buffer management, JCE calls), which make Java's TLS slower than the native rate
-// the profile gives; the extra garbage TLS buffers make; kTLS.
+// the profile gives; the extra garbage TLS buffers make; kTLS; the clients' and followers' own work on their small
+// messages (fetch requests, the responses to produce requests and commits: tens of bytes).
 #pragma once
 
 #include <cstdint>
