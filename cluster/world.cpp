@@ -135,6 +135,8 @@ struct World::Broker {
   int64_t sampled_nic_tx_busy_ns = 0, sampled_nic_rx_busy_ns = 0;
   std::vector<int64_t> sampled_disk_busy_ns;  // by disk
   double sampled_cpu_busy_core_s = 0;
+  int64_t sampled_network_busy_ns = 0;  // the processors' busy time, summed
+  int64_t sampled_io_busy_ns = 0;       // the I/O threads' busy time, summed
 };
 
 struct World::ProducerClient {
@@ -2377,6 +2379,17 @@ void World::sample() {
     timeseries_.set(prefix + "cpu_util", (cpu.busy_core_seconds - std::exchange(b->sampled_cpu_busy_core_s,
                                                                                  cpu.busy_core_seconds)) /
                                              (spec_.sample_interval.seconds_f() * static_cast<double>(cpu.cores)));
+    // The request-handling thread pools over the interval: 1 - NetworkProcessorAvgIdlePercent (processors busy
+    // parsing, sending, or blocked on a sendfile's disk read, as in the summary) and 1 - RequestHandlerAvgIdlePercent.
+    int64_t network_busy = 0;
+    for (const Processor& p : b->processors) network_busy += p.meter.busy_server_ns(now);
+    timeseries_.set(prefix + "network_threads_util",
+                    static_cast<double>(network_busy - std::exchange(b->sampled_network_busy_ns, network_busy)) /
+                        (interval_ns * static_cast<double>(b->processors.size())));
+    const models::CpuPoolStats io = b->hw->cpu().pool_stats(b->io_pool);
+    timeseries_.set(prefix + "io_threads_util",
+                    static_cast<double>(io.thread_busy_ns - std::exchange(b->sampled_io_busy_ns, io.thread_busy_ns)) /
+                        (interval_ns * static_cast<double>(io.threads)));
     const models::PageCacheStats& cache = b->hw->page_cache().stats();
     const uint64_t hit = cache.hit_bytes - b->sampled_hit_bytes, miss = cache.miss_bytes - b->sampled_miss_bytes;
     b->sampled_hit_bytes = cache.hit_bytes;

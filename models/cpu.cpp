@@ -364,6 +364,7 @@ CpuPoolStats Cpu::pool_stats(PoolId pool) const {
   s.busy_core_seconds = busy_ns / 1e9;
   s.core_utilisation = window_ns > 0 ? busy_ns / (window_ns * cores_) : 0.0;
   s.thread_utilisation = p.thread_meter.utilisation(now);
+  s.thread_busy_ns = p.thread_meter.busy_server_ns(now);
   s.queue_length_mean = p.queue_mean.mean(now);
   s.wait_total = p.wait_total;
   s.sojourn_total = p.sojourn_total;

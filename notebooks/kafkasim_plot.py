@@ -459,7 +459,8 @@ def run_figure(run):
 
     ax = axes[4]
     shown = []
-    for i, (suffix, name) in enumerate((("nic_tx_util", "NIC tx"), ("nic_rx_util", "NIC rx"), ("disk_util", "disk"), ("cpu_util", "CPU"))):
+    for i, (suffix, name) in enumerate((("nic_tx_util", "NIC tx"), ("nic_rx_util", "NIC rx"), ("disk_util", "disk"), ("cpu_util", "CPU"),
+                                        ("network_threads_util", "network threads"), ("io_threads_util", "I/O threads"))):
         cols = run.broker_columns(suffix)
         if cols:
             shown.append(100 * np.nanmax(np.vstack([c[k] for k in cols]), axis=0))

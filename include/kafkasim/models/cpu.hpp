@@ -99,6 +99,7 @@ struct CpuPoolStats {
   double busy_core_seconds = 0;   // B_p over the current window
   double core_utilisation = 0;    // B_p / (C · window)
   double thread_utilisation = 0;  // ∫R_p dt / (threads · window)
+  int64_t thread_busy_ns = 0;     // ∫R_p dt over the current window, in thread-nanoseconds
   double queue_length_mean = 0;   // time-weighted over the current window
   sim::Duration wait_total;       // Σ (start − submit) over all tasks done (not reset by reset_window)
   sim::Duration sojourn_total;    // Σ (done − submit) over all tasks done (not reset by reset_window)
