@@ -106,34 +106,50 @@ ValidatedBatch validate_batch(const CpuCosts& costs, BrokerCompressionType topic
   return v;
 }
 
+namespace {
+
+// `codec` at `level` with the client profile's speeds and `ratio` (the brokers' profile's, so that every host agrees
+// on a batch's uncompressed size).
+CodecFigures client_figures(const CodecCosts& client, kafka::CompressionType codec, int32_t level, double ratio) {
+  CodecFigures f = *client.at_level(codec, level).figures;
+  f.ratio = ratio;
+  return f;
+}
+
+}  // namespace
+
 CompressionModel::CompressionModel(const WorldSpec& spec) : costs_(spec.cpu_costs) {
   const CodecCosts& codecs = costs_.codecs;
+  const CodecCosts& client_codecs = spec.client_cpu_costs ? spec.client_cpu_costs->codecs : codecs;
+  std::vector<int32_t> topic_levels;
   for (const auto& t : spec.topics) {
     const kafka::LogConfig& log = t.config.log;
     topic_compression_.push_back(log.compression_type);
     // The figures a batch recompressed into the topic's codec gets (unused for `producer`).
     const CompressionType codec = stored_codec(log.compression_type, CompressionType::none);
-    topic_figures_.push_back(*codecs
-                                  .at_level(codec, compression_level(codec, log.compression_gzip_level,
-                                                                     log.compression_lz4_level,
-                                                                     log.compression_zstd_level))
-                                  .figures);
+    topic_levels.push_back(compression_level(codec, log.compression_gzip_level, log.compression_lz4_level,
+                                             log.compression_zstd_level));
+    topic_figures_.push_back(*codecs.at_level(codec, topic_levels.back()).figures);
     topic_stores_compressed_.push_back(false);
   }
   for (const auto& p : spec.producers) {
     const kafka::ProducerConfig& c = p.config;
     producer_codecs_.push_back(c.compression_type);
-    producer_figures_.push_back(*codecs
-                                     .at_level(c.compression_type,
-                                               compression_level(c.compression_type, c.compression_gzip_level,
-                                                                 c.compression_lz4_level, c.compression_zstd_level))
-                                     .figures);
+    const int32_t level = compression_level(c.compression_type, c.compression_gzip_level, c.compression_lz4_level,
+                                            c.compression_zstd_level);
+    producer_figures_.push_back(*codecs.at_level(c.compression_type, level).figures);
+    producer_client_figures_.push_back(
+        client_figures(client_codecs, c.compression_type, level, producer_figures_.back().ratio));
     const auto t = static_cast<size_t>(p.topic);
     KS_ASSERT_LT(t, spec.topics.size());
     // Kept in the producer's codec (and level) unless the topic recompresses it (LogValidator).
     const CompressionType stored = stored_codec(topic_compression_[t], c.compression_type);
     producer_stored_.push_back(stored);
     producer_stored_figures_.push_back(stored == c.compression_type ? producer_figures_.back() : topic_figures_[t]);
+    producer_stored_client_figures_.push_back(
+        stored == c.compression_type
+            ? producer_client_figures_.back()
+            : client_figures(client_codecs, stored, topic_levels[t], topic_figures_[t].ratio));
     if (stored != CompressionType::none) topic_stores_compressed_[t] = true;
   }
 }
@@ -146,7 +162,7 @@ double CompressionModel::producer_ratio(size_t producer_spec) const {
 Duration CompressionModel::producer_request_cost(size_t producer_spec, const kafka::ProduceRequest& request) const {
   KS_ASSERT_LT(producer_spec, producer_codecs_.size());
   const CompressionType codec = producer_codecs_[producer_spec];
-  const CodecFigures& figures = producer_figures_[producer_spec];
+  const CodecFigures& figures = producer_client_figures_[producer_spec];
   Duration cost;
   if (codec == CompressionType::none) return cost;
   for (const auto& p : request.partitions)

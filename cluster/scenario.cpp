@@ -353,6 +353,8 @@ class Loader {
     // The client's CPU: only its producer_send_cost is used (each producer's application thread). Without a
     // client CPU profile, send() costs the application thread nothing.
     spec.producer_send_cost = sim::Duration::zero();
+    spec.client_cpu_costs.reset();
+    client_cpu_profile_name_.clear();
     x_.client_cpu = nullptr;
     if (const json* v = find(c, "cpu")) {
       const HardwareProfile cp = profile(v, "/hardware/client/cpu", "", {"cpu"}, x_.client_cpu);
@@ -363,6 +365,9 @@ class Loader {
              "cpu-xeon-6core-2014 has one), or no client cpu (send() then costs nothing)",
              "the profile " + in_quotes(cp.name) + " without it");
       spec.producer_send_cost = *client_cpu.costs.producer_send_cost;
+      // Its rates also price the clients' per-byte work: compression, CRC checks, TLS (WorldSpec::client_cpu_costs).
+      spec.client_cpu_costs = client_cpu.costs;
+      client_cpu_profile_name_ = cp.name;
     }
 
     const json& u = find(h, "uplink") ? h["uplink"] : kEmpty;
@@ -846,21 +851,28 @@ class Loader {
   // config object (or properties file) that sets the level is.
   void check_level_measured(const WorldSpec& spec, kafka::CompressionType codec, int32_t level,
                             const ConfigSource& src) {
-    const CodecAtLevel used = spec.cpu_costs.codecs.at_level(codec, level);
-    if (used.exact) return;
-    const std::string name = codec == kafka::CompressionType::gzip  ? "gzip"
-                             : codec == kafka::CompressionType::lz4 ? "lz4"
-                                                                    : "zstd";
-    warn(src.file, join(src.pointer, "compression." + name + ".level"),
-         "the CPU profile " + cpu_profile_name_ + " has no " + name + " figures at level " + std::to_string(level) +
-             "; those of level " + std::to_string(used.measured_level) +
-             (used.measured_level == level ? "" : ", the nearest it measures,") + " are used");
+    // The brokers' profile, and the clients' when it is another (the clients compress and decompress at its speeds).
+    std::vector<std::pair<const CodecCosts*, std::string>> profiles{{&spec.cpu_costs.codecs, cpu_profile_name_}};
+    if (spec.client_cpu_costs && client_cpu_profile_name_ != cpu_profile_name_)
+      profiles.emplace_back(&spec.client_cpu_costs->codecs, client_cpu_profile_name_);
+    for (const auto& [codecs, profile_name] : profiles) {
+      const CodecAtLevel used = codecs->at_level(codec, level);
+      if (used.exact) continue;
+      const std::string name = codec == kafka::CompressionType::gzip  ? "gzip"
+                               : codec == kafka::CompressionType::lz4 ? "lz4"
+                                                                      : "zstd";
+      warn(src.file, join(src.pointer, "compression." + name + ".level"),
+           "the CPU profile " + profile_name + " has no " + name + " figures at level " + std::to_string(level) +
+               "; those of level " + std::to_string(used.measured_level) +
+               (used.measured_level == level ? "" : ", the nearest it measures,") + " are used");
+    }
   }
 
   std::string file_;
   std::filesystem::path base_dir_;
   ScenarioExtras& x_;
-  std::string cpu_profile_name_;  // the broker CPU profile, whose codec figures every host uses
+  std::string cpu_profile_name_;         // the broker CPU profile, whose codec ratios every host uses
+  std::string client_cpu_profile_name_;  // the client CPU profile, if any
 };
 
 // Splits an RFC 6901 pointer into unescaped reference tokens.

@@ -665,7 +665,7 @@ models::MessageId World::send(NodeId from, NodeId to, Leg leg, int32_t channel, 
 void World::on_request_arrival(Broker& b, NodeId client, int64_t request_bytes, sim::Callback handle,
                                int32_t channel) {
   Connection& conn = connection(b, client, channel);
-  const Duration tls = tls_receive(client, request_bytes);
+  const Duration tls = tls_receive(client, request_bytes, spec_.cpu_costs);
   if (conn.muted) {
     conn.waiting.emplace_back(std::move(handle), tls);
     if (conn.waiting.size() == 1) conn.backlog.set_busy(engine_.now(), 1);
@@ -803,12 +803,12 @@ int64_t World::wire_bytes(NodeId client, int64_t message_bytes) const {
   return tls_connection(client) ? tls_wire_bytes(message_bytes) : message_bytes;
 }
 
-Duration World::tls_receive(NodeId client, int64_t bytes) const {
-  return tls_connection(client) ? tls_receive_cost(spec_.cpu_costs, bytes) : Duration::zero();
+Duration World::tls_receive(NodeId client, int64_t bytes, const CpuCosts& worker) const {
+  return tls_connection(client) ? tls_receive_cost(worker, bytes) : Duration::zero();
 }
 
-Duration World::tls_send(NodeId client, int64_t bytes) const {
-  return tls_connection(client) ? tls_send_cost(spec_.cpu_costs, bytes) : Duration::zero();
+Duration World::tls_send(NodeId client, int64_t bytes, const CpuCosts& worker) const {
+  return tls_connection(client) ? tls_send_cost(worker, bytes) : Duration::zero();
 }
 
 Duration World::charge_tls(TlsWork who, Duration cost) {
@@ -819,8 +819,8 @@ Duration World::charge_tls(TlsWork who, Duration cost) {
 // ------------------------------------------------------------------------------------------------
 // Brokers
 
-Duration World::crc_cost(int64_t bytes) const {
-  const double crc_rate = spec_.cpu_costs.crc32c_bytes_per_s * spec_.cpu_costs.desktop_to_server_scale;
+Duration World::crc_cost(int64_t bytes, const CpuCosts& worker) const {
+  const double crc_rate = worker.crc32c_bytes_per_s * worker.desktop_to_server_scale;
   return crc_rate > 0 ? Duration::from_seconds_ceil(static_cast<double>(bytes) / crc_rate) : Duration::zero();
 }
 
@@ -988,7 +988,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
         RequestTimes& t = conn->times;
         t.response_dequeue = engine_.now();
         b.hw->cpu().submit(b.network_pool,
-                           spec_.network_thread_request_cost + charge_tls(TlsWork::broker_network, tls_send(dest, bytes)),
+                           spec_.network_thread_request_cost + charge_tls(TlsWork::broker_network, tls_send(dest, bytes, spec_.cpu_costs)),
                            [this, &b, &to, dest, channel, bytes, times = t, response = std::move(response)] {
                              to.request_channel.erase(response.correlation_id);
                              unmute(b, dest, channel);
@@ -1092,17 +1092,17 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
             c->fetched_work_pending += compression_.consumer_fetch_cost(*shared, [this](const kafka::RecordBatch& batch) {
               return producer_of_batch(batch).spec_index;
             });
-            // check.crcs: DefaultRecordBatch.ensureValid computes the CRC32C of every fetched batch, at the broker
-            // CPU profile's CRC speed (client hosts have no CPU model of their own [A]).
+            // check.crcs: DefaultRecordBatch.ensureValid computes the CRC32C of every fetched batch, at the client
+            // CPU profile's CRC speed (client_costs: the brokers' without one [A]).
             if (c->consumer->config().check_crcs) {
               int64_t batch_bytes = 0;
               for (const auto& p : shared->partitions)
                 for (const auto& batch : p.batches) batch_bytes += batch.size_bytes;
-              c->fetched_work_pending += crc_cost(batch_bytes);
+              c->fetched_work_pending += crc_cost(batch_bytes, client_costs());
             }
-            // Over TLS poll() has decrypted the response first (tls_costs.hpp), at the same profile's rates.
-            c->fetched_work_pending +=
-                charge_tls(TlsWork::consumers, tls_receive(destination, kafka::wire_size_bytes(*shared)));
+            // Over TLS poll() has decrypted the response first (tls_costs.hpp).
+            c->fetched_work_pending += charge_tls(
+                TlsWork::consumers, tls_receive(destination, kafka::wire_size_bytes(*shared), client_costs()));
             consumer_fetch_answered(*c, b.id, *shared);
             c->consumer->on_fetch_response(engine_.now(), b.id, std::move(*shared), out);
             consumer_dispatch(*c, out);
@@ -1135,7 +1135,7 @@ void World::on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchR
   // Over TLS the fetcher thread, whose NetworkClient received the response, has decrypted it (tls_costs.hpp).
   Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * with_records +
                   spec_.cpu_costs.replica_fetch_idle_partition_cost * without_records + crc_cost(appended_bytes) +
-                  charge_tls(TlsWork::broker_fetcher, tls_receive(b.id, kafka::wire_size_bytes(response)));
+                  charge_tls(TlsWork::broker_fetcher, tls_receive(b.id, kafka::wire_size_bytes(response), spec_.cpu_costs));
   const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
   b.hw->cpu().submit(b.fetcher_pool(key, per_source), cost, [this, &b, key, response = std::move(response)] {
     kafka::FetcherOutbox fout;
@@ -1717,7 +1717,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
       if (sent_batches_.contains(p.batch.tag)) unsent.batch_tags.push_back(p.batch.tag);
     // The Sender's encryption of the request over TLS (tls_costs.hpp) follows its compression on the same thread.
     const Duration compress = compression_.producer_request_cost(c.spec_index, r.request) +
-                              charge_tls(TlsWork::producers, tls_send(c.id, bytes));
+                              charge_tls(TlsWork::producers, tls_send(c.id, bytes, client_costs()));
     c.compressor.run(engine_, compress, [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
       // The connection was closed while the request was being compressed: it was never written (withdraw_unsent).
       if (c.withdrawn.erase(correlation) > 0) return;
@@ -1776,7 +1776,8 @@ void World::reply(Broker& b, NodeId client, int32_t channel, RequestKind kind, R
   response_completed(conn->times, engine_.now());
   on_processor(b, client, channel, [this, &b, client, channel, kind, conn, response, delivered] {
     conn->times.response_dequeue = engine_.now();
-    const Duration tls = charge_tls(TlsWork::broker_network, tls_send(client, kafka::wire_size_bytes(response)));
+    const Duration tls =
+        charge_tls(TlsWork::broker_network, tls_send(client, kafka::wire_size_bytes(response), spec_.cpu_costs));
     b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost + tls,
                        [this, &b, client, channel, kind, times = conn->times, response, delivered] {
                          unmute(b, client, channel);

@@ -5,6 +5,7 @@
 // the elapsed time, and a closed-loop thread's cycle grows by c.
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 
 #include "test_world.hpp"
@@ -136,4 +137,81 @@ TEST_CASE("a busy application thread that waits for buffer.memory is not the bot
   CHECK(resource(s.bottleneck) == resource(f.bottleneck));
   CHECK(s.bottleneck_utilisation == doctest::Approx(f.bottleneck_utilisation).epsilon(0.01));
   CHECK(s.bottleneck_utilisation < utilisation_of(s, "client-0 application thread"));  // the rule, not the ranking
+}
+
+TEST_CASE("a client CPU profile prices the clients' per-byte work: at half its rates it takes twice as long") {
+  // lz4 batches over TLS: the producer compresses and encrypts, the consumer decrypts, checks CRCs and decompresses.
+  auto run = [](std::optional<double> client_speed) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+    spec.duration = 3_s;
+    spec.warmup = 1_s;
+    if (client_speed) {
+      cluster::CpuCosts client = spec.cpu_costs;
+      client.aes_gcm_bytes_per_s *= *client_speed;
+      client.memcpy_bytes_per_s *= *client_speed;
+      client.crc32c_bytes_per_s *= *client_speed;
+      client.codecs.lz4.compress_bytes_per_s *= *client_speed;
+      client.codecs.lz4.decompress_bytes_per_s *= *client_speed;
+      spec.client_cpu_costs = client;
+    }
+    auto p = test::open_loop_producer(20'000, Acks::all, 5, 1024);
+    p.config.compression_type = kafka::CompressionType::lz4;
+    p.config.security_protocol = kafka::SecurityProtocol::ssl;
+    spec.producers.push_back(p);
+    cluster::ConsumerSpec c;
+    c.group = "readers";
+    c.config.security_protocol = kafka::SecurityProtocol::ssl;
+    spec.consumers.push_back(c);
+    cluster::World world(spec);
+    return world.run();
+  };
+  const auto none = run(std::nullopt);
+  const auto same = run(1.0);
+  const auto half = run(0.5);
+  // A client profile with the brokers' rates changes nothing at all.
+  CHECK(same.trace_hash == none.trace_hash);
+  CHECK(same.tls.consumer_cores == none.tls.consumer_cores);
+  // At half the rates the clients' passes take twice as long; the brokers' work and the batches (the ratio is the
+  // brokers' profile's) stay as they were, and nothing falls behind at this load.
+  CHECK(half.consumed_records_per_s == doctest::Approx(20'000).epsilon(0.01));
+  CHECK(half.tls.producer_cores == doctest::Approx(2 * same.tls.producer_cores).epsilon(0.01));
+  CHECK(half.tls.consumer_cores == doctest::Approx(2 * same.tls.consumer_cores).epsilon(0.01));
+  CHECK(half.tls.broker_network_cores == doctest::Approx(same.tls.broker_network_cores).epsilon(0.01));
+  CHECK(half.batch_size_bytes_mean == doctest::Approx(same.batch_size_bytes_mean).epsilon(0.001));
+  // The producer's thread compresses and encrypts: twice as busy.
+  CHECK(utilisation_of(half, "client-0 compression and encryption") ==
+        doctest::Approx(2 * utilisation_of(same, "client-0 compression and encryption")).epsilon(0.01));
+  CHECK(utilisation_of(same, "client-0 compression and encryption") > 0);
+}
+
+TEST_CASE("a consumer whose client CPU decompresses lz4 at 10 MB/s falls behind; at the brokers' speed it keeps up") {
+  // The producer's 20,000 records/s of 1 KiB (about 21 MB/s uncompressed) against a consumer that decompresses at
+  // 10 MB/s in its application thread: it cannot read more than 10e6 / (bytes a record uncompressed) records a
+  // second. (It reads fewer: a fetch response's whole decompression is charged at the first poll after it arrives,
+  // and the partitions it holds are fetched again only once drained, so the thread also waits for fetches.)
+  auto run = [](std::optional<double> decompress_bytes_per_s) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+    spec.duration = 4_s;
+    spec.warmup = 2_s;
+    if (decompress_bytes_per_s) {
+      cluster::CpuCosts client = spec.cpu_costs;
+      client.codecs.lz4.decompress_bytes_per_s = *decompress_bytes_per_s;
+      spec.client_cpu_costs = client;
+    }
+    auto p = test::open_loop_producer(20'000, Acks::all, 5, 1024);
+    p.config.compression_type = kafka::CompressionType::lz4;
+    spec.producers.push_back(p);
+    cluster::ConsumerSpec c;
+    c.group = "readers";
+    spec.consumers.push_back(c);
+    cluster::World world(spec);
+    return world.run();
+  };
+  const auto slow = run(10e6);
+  const auto brokers_speed = run(std::nullopt);
+  CHECK(slow.throughput_records_per_s == doctest::Approx(20'000).epsilon(0.01));
+  CHECK(brokers_speed.consumed_records_per_s == doctest::Approx(20'000).epsilon(0.01));
+  // A 1 KiB value is 1,024 bytes of a record of a few more (length, attributes, deltas, key and header counts).
+  CHECK(slow.consumed_records_per_s < 0.75 * 20'000);
+  CHECK(slow.consumed_records_per_s * 1032 <= 10e6);
 }

@@ -412,6 +412,7 @@ TEST_CASE("client cpu: its producer_send_cost reaches the world, and a profile w
   ScenarioExtras x0;
   const WorldSpec none = parse_scenario(base(), "a.json", &x0);
   CHECK(none.producer_send_cost == sim::Duration::zero());
+  CHECK_FALSE(none.client_cpu_costs.has_value());  // the clients' per-byte work at the brokers' rates
   CHECK_FALSE(resolved_scenario(none, x0)["hardware"]["client"].contains("cpu"));
   // The 2014 profile's calibrated cost (1.217 us, docs/validation.md row A1), written back by the resolved scenario.
   json d = base();
@@ -419,6 +420,9 @@ TEST_CASE("client cpu: its producer_send_cost reaches the world, and a profile w
   ScenarioExtras x1;
   const WorldSpec with = parse_scenario(d, "a.json", &x1);
   CHECK(with.producer_send_cost == sim::Duration::from_ns(1217));
+  // Its rates price the clients' per-byte work: the 2014 profile's desktop-to-server scale, 0.7.
+  REQUIRE(with.client_cpu_costs.has_value());
+  CHECK(with.client_cpu_costs->desktop_to_server_scale == 0.7);
   const json r = resolved_scenario(with, x1);
   CHECK(r["hardware"]["client"]["cpu"] == "cpu-xeon-6core-2014");
   CHECK(parse_scenario(r, "resolved.json").producer_send_cost == sim::Duration::from_ns(1217));

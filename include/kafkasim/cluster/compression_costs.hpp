@@ -5,11 +5,15 @@
 // has the other levels' figures (CodecCosts::at_level).
 //
 // Where Kafka spends the work, and how the world charges it:
+// The brokers' CPU profile gives every ratio (a property of the data and the codec) and the brokers' speeds; a client
+// CPU profile (WorldSpec::client_cpu_costs), when the scenario names one, gives the producers' compression and the
+// consumers' decompression speeds at the same levels (the brokers' without one [A]).
+//
 //   producer  The producer compresses whole batches: MemoryRecordsBuilder writes each record into the codec's
 //             output stream inside send() (RecordAccumulator.append, the application thread), and the last
 //             block is compressed when the batch is closed (by the application thread when the batch fills,
 //             by the Sender thread at drain otherwise). The size of a built batch is 61 + uncompressed x ratio
-//             (RecordAccumulator::set_compression_ratio). Client hosts have no CPU model, so the cost
+//             (RecordAccumulator::set_compression_ratio). Client hosts have no thread model, so the cost
 //             (uncompressed bytes / compress speed) is charged to one compression thread per producer
 //             (ClientCodecThread) that overlaps a request's compression with the sending of the one before;
 //             a produce request waits for it only when the thread is saturated, and the producer's in-flight
@@ -113,7 +117,7 @@ class CompressionModel {
       for (const auto& b : p.batches) {
         const size_t writer = writer_of(b);
         KS_ASSERT_LT(writer, producer_stored_.size());
-        const CodecFigures& figures = producer_stored_figures_[writer];
+        const CodecFigures& figures = producer_stored_client_figures_[writer];
         const kafka::CompressionType codec = producer_stored_[writer];
         cost += decompress_time(figures, codec, uncompressed_records_bytes(figures, b.size_bytes));
       }
@@ -132,6 +136,10 @@ class CompressionModel {
   std::vector<CodecFigures> topic_figures_;                      // the topic's codec at the topic's level
   std::vector<kafka::CompressionType> producer_stored_;           // by producer spec index: the codec in the log
   std::vector<CodecFigures> producer_stored_figures_;              // and its level's figures
+  // The same two with the client profile's speeds (and the brokers' ratios): what the producer's compression and
+  // the consumers' decompression cost.
+  std::vector<CodecFigures> producer_client_figures_;
+  std::vector<CodecFigures> producer_stored_client_figures_;
   std::vector<bool> topic_stores_compressed_;                      // some producer's batches are compressed there
 };
 

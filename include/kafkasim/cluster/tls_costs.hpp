@@ -17,8 +17,8 @@
 // that thread); a consumer's application thread, in poll() (classic consumer: its network I/O runs in poll), with
 // the codec and CRC work of the same records; a producer's Sender encrypts each request before it is written,
 // charged to the producer's compression thread (compression_costs.hpp: one thread per producer, in series with
-// the request's compression). Clients have no CPU model of their own: their TLS work runs at the brokers' CPU
-// profile's rates, as their codec work does [A].
+// the request's compression). A client's work runs at the client CPU profile's rates (hardware.client.cpu), or at
+// the brokers' profile's without one [A], as its codec work does.
 //
 // Wire: TLS 1.3 (Kafka's default ssl.protocol since 3.0): a message travels in records of at most 2^14 bytes of
 // plaintext, each 22 bytes longer (5-byte record header, 1 content-type byte, 16-byte AES-GCM tag; RFC 8446 §5.1,

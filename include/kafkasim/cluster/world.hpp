@@ -109,6 +109,10 @@ struct WorldSpec {
   // CPU profile's producer_send_cost; zero without one). An unthrottled thread then sends at most one record per
   // producer_send_cost, and an open-loop schedule faster than that falls behind (latency counts from the schedule).
   sim::Duration producer_send_cost;
+  // The client hosts' CPU profile's costs (hardware.client.cpu), which price the clients' per-byte work: a producer's
+  // compression and TLS encryption, a consumer's decompression, CRC checks (check.crcs) and TLS decryption. Without
+  // one the clients do that work at the brokers' profile's rates [A].
+  std::optional<CpuCosts> client_cpu_costs;
   models::LinkSpec uplink{125e8, sim::Duration::from_us(5)};  // ToR <-> spine [A]
   kafka::BrokerConfig broker_config;
   kafka::ReplicaFetcherConfig fetcher_config;
@@ -365,7 +369,8 @@ class World {
   void unmute(Broker& b, kafka::NodeId client, int32_t channel = 0);
   void handle_produce(Broker& b, kafka::ProduceRequest request);
   // CPU time of a CRC32C pass over `bytes` (hardware-models.md §5.3), rounded up to the nanosecond.
-  sim::Duration crc_cost(int64_t bytes) const;
+  sim::Duration crc_cost(int64_t bytes) const { return crc_cost(bytes, spec_.cpu_costs); }
+  sim::Duration crc_cost(int64_t bytes, const CpuCosts& worker) const;
   // TLS (tls_costs.hpp). A connection's security protocol is its client end's: a producer's or consumer's
   // security.protocol, security.inter.broker.protocol for a follower's.
   bool tls_connection(kafka::NodeId client) const {
@@ -375,8 +380,11 @@ class World {
   // A message's bytes on the wire of the connection whose client end is `client` (TLS records add their framing).
   int64_t wire_bytes(kafka::NodeId client, int64_t message_bytes) const;
   // What TLS adds to receiving / sending a message of `bytes` on that connection (zero without TLS).
-  sim::Duration tls_receive(kafka::NodeId client, int64_t bytes) const;
-  sim::Duration tls_send(kafka::NodeId client, int64_t bytes) const;
+  // `worker` prices it: the broker's profile for its threads, client_costs() for a client's.
+  sim::Duration tls_receive(kafka::NodeId client, int64_t bytes, const CpuCosts& worker) const;
+  sim::Duration tls_send(kafka::NodeId client, int64_t bytes, const CpuCosts& worker) const;
+  // The costs of the clients' per-byte work (WorldSpec::client_cpu_costs, or the brokers').
+  const CpuCosts& client_costs() const { return spec_.client_cpu_costs ? *spec_.client_cpu_costs : spec_.cpu_costs; }
   // Who does TLS work, for WorldSummary::tls.
   enum class TlsWork : uint8_t { broker_network, broker_fetcher, consumers, producers };
   // Counts `cost` (after the warm-up) as `who`'s TLS work and returns it.
