@@ -184,14 +184,14 @@ TEST_CASE("a client CPU profile prices the clients' per-byte work: at half its r
   CHECK(utilisation_of(same, "client-0 compression and encryption") > 0);
 }
 
-TEST_CASE("a consumer whose client CPU decompresses lz4 at 10 MB/s falls behind; at the brokers' speed it keeps up") {
+TEST_CASE("a consumer whose client CPU decompresses lz4 at 10 MB/s reads about 10 MB of records a second") {
   // The producer's 20,000 records/s of 1 KiB (about 21 MB/s uncompressed) against a consumer that decompresses at
-  // 10 MB/s in its application thread: it cannot read more than 10e6 / (bytes a record uncompressed) records a
-  // second. (It reads fewer: a fetch response's whole decompression is charged at the first poll after it arrives,
-  // and the partitions it holds are fetched again only once drained, so the thread also waits for fetches.)
+  // 10 MB/s in its application thread: it reads 10e6 / (bytes a record uncompressed) records a second. A fetch
+  // response of a lagging consumer holds several thousand records (seconds of work here), charged at once, so the
+  // window is long enough to hold many of them; at the brokers' speed the same consumer keeps up.
   auto run = [](std::optional<double> decompress_bytes_per_s) {
     auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-    spec.duration = 4_s;
+    spec.duration = 12_s;
     spec.warmup = 2_s;
     if (decompress_bytes_per_s) {
       cluster::CpuCosts client = spec.cpu_costs;
@@ -211,7 +211,8 @@ TEST_CASE("a consumer whose client CPU decompresses lz4 at 10 MB/s falls behind;
   const auto brokers_speed = run(std::nullopt);
   CHECK(slow.throughput_records_per_s == doctest::Approx(20'000).epsilon(0.01));
   CHECK(brokers_speed.consumed_records_per_s == doctest::Approx(20'000).epsilon(0.01));
-  // A 1 KiB value is 1,024 bytes of a record of a few more (length, attributes, deltas, key and header counts).
-  CHECK(slow.consumed_records_per_s < 0.75 * 20'000);
-  CHECK(slow.consumed_records_per_s * 1032 <= 10e6);
+  // A 1 KiB value is 1,024 bytes of a record of a few more (length, attributes, deltas, key and header counts:
+  // about 8 here); the batch header is not decompressed. Records count as consumed when poll returns them, before
+  // the work that follows, hence the tolerance.
+  CHECK(slow.consumed_records_per_s == doctest::Approx(10e6 / 1032).epsilon(0.05));
 }
