@@ -52,15 +52,15 @@ TEST_CASE("batch size and records per request: percentiles of two producers merg
 
   // Counts: one batch per linger from each producer over 10 s; the last batch of each may still linger at the end.
   const auto& bs = s.batch_size_bytes;
-  CHECK(static_cast<double>(bs.count) == doctest::Approx((rate_a + rate_b) * T).epsilon(0.01));
+  CHECK(static_cast<double>(bs.count) == doctest::Approx((rate_a + rate_b) * T).scale(0).epsilon(0.01));
   CHECK(bs.count == s.batches_sent);
   // Two point masses: the median is A's size (66 % <= it), p95, p99 and the max are B's.
   CHECK(bs.p50 == size_a);
   CHECK(bs.p95 == size_b);
   CHECK(bs.p99 == size_b);
   CHECK(bs.max == size_b);
-  CHECK(bs.mean == doctest::Approx(share_a * size_a + (1 - share_a) * size_b).epsilon(0.005));
-  CHECK(bs.mean == doctest::Approx(s.batch_size_bytes_mean));
+  CHECK(bs.mean == doctest::Approx(share_a * size_a + (1 - share_a) * size_b).scale(0).epsilon(0.005));
+  CHECK(bs.mean == doctest::Approx(s.batch_size_bytes_mean).scale(0));
 
   const auto& rpr = s.records_per_request_distribution;
   CHECK(rpr.count == s.produce_requests);
@@ -69,8 +69,8 @@ TEST_CASE("batch size and records per request: percentiles of two producers merg
   CHECK(rpr.p95 == n_b);
   CHECK(rpr.p99 == n_b);
   CHECK(rpr.max == n_b);
-  CHECK(rpr.mean == doctest::Approx(share_a * n_a + (1 - share_a) * n_b).epsilon(0.005));
-  CHECK(rpr.mean == doctest::Approx(s.records_per_request));
+  CHECK(rpr.mean == doctest::Approx(share_a * n_a + (1 - share_a) * n_b).scale(0).epsilon(0.005));
+  CHECK(rpr.mean == doctest::Approx(s.records_per_request).scale(0));
 
   // timeseries.csv: requests per simulated second, 95.45 + 48.81 = 144.3 (each second holds 95 or 96 of A's
   // and 48 or 49 of B's).

@@ -130,7 +130,7 @@ TEST_CASE("throughput never exceeds the bottleneck: one I/O thread binds at 1 / 
   const double bound_records_per_s = threads / request_s;  // one record per request: 19,986 records/s
   // Requests in service when the window opens may complete inside it: at most one per thread.
   const double W = (spec.duration - spec.warmup).seconds_f();
-  CHECK(s.records_per_request == doctest::Approx(1.0));
+  CHECK(s.records_per_request == doctest::Approx(1.0).scale(0));
   CHECK(s.throughput_records_per_s <= bound_records_per_s + threads / W);
   CHECK(s.throughput_records_per_s >= 0.95 * bound_records_per_s);
   CHECK(s.bottleneck == "broker-0 io threads");
@@ -149,10 +149,10 @@ TEST_CASE("throughput never exceeds the bottleneck: one network thread binds at 
   const auto s = world.run();
 
   const double per_request_s = 2 * spec.network_thread_request_cost.seconds_f();
-  CHECK(per_request_s == doctest::Approx(20e-6));
+  CHECK(per_request_s == doctest::Approx(20e-6).scale(0));
   const double bound_records_per_s = 1 / per_request_s;
   const double W = (spec.duration - spec.warmup).seconds_f();
-  CHECK(s.records_per_request == doctest::Approx(1.0));
+  CHECK(s.records_per_request == doctest::Approx(1.0).scale(0));
   CHECK(s.throughput_records_per_s <= bound_records_per_s + 1 / W);
   CHECK(s.throughput_records_per_s >= 0.9 * bound_records_per_s);
   CHECK(s.bottleneck == "broker-0 network threads");
@@ -163,7 +163,7 @@ TEST_CASE("throughput never exceeds the bottleneck: one network thread binds at 
     return -1.0;
   }();
   // 50,000 requests/s x 50 us over 8 threads = 31 % busy.
-  CHECK(io == doctest::Approx(50000 * 50e-6 / 8).epsilon(0.1));
+  CHECK(io == doctest::Approx(50000 * 50e-6 / 8).scale(0).epsilon(0.1));
 }
 
 // timeseries.csv reports each resource's utilisation over each sample interval, as iostat or sar would, not the
@@ -192,7 +192,7 @@ TEST_CASE("time series: NIC utilisation over each interval, not since the start"
   const double rx_expected = 20000 * 1000 / goodput;
   for (size_t row = 1; row < 10; ++row) {
     CAPTURE(row);
-    CHECK(ts.value(row, "broker0_nic_rx_util") == doctest::Approx(rx_expected).epsilon(0.03));
+    CHECK(ts.value(row, "broker0_nic_rx_util") == doctest::Approx(rx_expected).scale(0).epsilon(0.03));
     if (row < 4) CHECK(ts.value(row, "broker0_nic_tx_util") < 0.01);  // produce responses only
   }
   // Before it starts, the group has never committed: it has no offsets, so no lag (kafka-consumer-groups shows
@@ -208,7 +208,7 @@ TEST_CASE("time series: NIC utilisation over each interval, not since the start"
   // The last three seconds: the consumer has caught up and fetches what arrives.
   for (size_t row = 7; row < 10; ++row) {
     CAPTURE(row);
-    CHECK(ts.value(row, "broker0_nic_tx_util") == doctest::Approx(ts.value(row, "broker0_nic_rx_util")).epsilon(0.05));
+    CHECK(ts.value(row, "broker0_nic_tx_util") == doctest::Approx(ts.value(row, "broker0_nic_rx_util")).scale(0).epsilon(0.05));
   }
 }
 
@@ -226,10 +226,10 @@ TEST_CASE("throughput never exceeds the bottleneck: one core binds at 1 / CPU ti
   const auto& costs = spec.cpu_costs;
   const double request_s =
       2 * spec.network_thread_request_cost.seconds_f() + costs.request_fixed_cost.seconds_f() + 35e-9;
-  CHECK(request_s == doctest::Approx(70e-6).epsilon(0.001));
+  CHECK(request_s == doctest::Approx(70e-6).scale(0).epsilon(0.001));
   const double bound_records_per_s = 1 / request_s;  // 14,278 records/s, below the I/O threads' 8 / 50 us
   const double W = (spec.duration - spec.warmup).seconds_f();
-  CHECK(s.records_per_request == doctest::Approx(1.0));
+  CHECK(s.records_per_request == doctest::Approx(1.0).scale(0));
   CHECK(s.throughput_records_per_s <= bound_records_per_s + 11 / W);  // at most one request a thread in progress
   CHECK(s.throughput_records_per_s >= 0.95 * bound_records_per_s);
   CHECK(s.bottleneck == "broker-0 cpu cores");
@@ -256,7 +256,7 @@ TEST_CASE("queued.max.requests: a full request queue holds the network threads, 
   const auto many = run(500);
   const double service_ms = 0.050035;  // request_fixed_cost + CRC32C of the 170 B batch (see above)
   for (const auto* s : {&one, &many}) {
-    CHECK(s->throughput_records_per_s == doctest::Approx(1e3 / service_ms).epsilon(0.01));
+    CHECK(s->throughput_records_per_s == doctest::Approx(1e3 / service_ms).scale(0).epsilon(0.01));
     CHECK(s->bottleneck == "broker-0 io threads");
   }
   const auto& queue_one = one.requests[static_cast<size_t>(cluster::RequestKind::produce)].request_queue;

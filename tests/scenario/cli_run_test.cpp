@@ -37,15 +37,15 @@ TEST_CASE("kafkasim run: the quickstart writes every output, and two runs are by
   b["sim"].erase("wall_seconds");
   CHECK(a == b);
   // The quickstart offers 5,000 records/s: after warm-up every one of them is acknowledged (no bottleneck).
-  CHECK(a["produce"]["throughput_records_per_s"].get<double>() == doctest::Approx(5000).epsilon(0.01));
+  CHECK(a["produce"]["throughput_records_per_s"].get<double>() == doctest::Approx(5000).scale(0).epsilon(0.01));
   for (const char* key : {"p50", "p75", "p95", "p99", "p999", "max", "mean"}) CHECK(a["produce"]["latency_ms"].contains(key));
   // Throughput in MiB/s counts the records' value bytes, 512 each in the quickstart, on both sides: the group
   // polls every record the producer sends, so it consumes the same bytes per second.
   const double records_per_s = a["produce"]["throughput_records_per_s"].get<double>();
-  CHECK(a["produce"]["throughput_mib_per_s"].get<double>() == doctest::Approx(records_per_s * 512 / 1048576.0));
+  CHECK(a["produce"]["throughput_mib_per_s"].get<double>() == doctest::Approx(records_per_s * 512 / 1048576.0).scale(0));
   const double consumed_per_s = a["consume"]["throughput_records_per_s"].get<double>();
-  CHECK(consumed_per_s == doctest::Approx(5000).epsilon(0.01));
-  CHECK(a["consume"]["throughput_mib_per_s"].get<double>() == doctest::Approx(consumed_per_s * 512 / 1048576.0));
+  CHECK(consumed_per_s == doctest::Approx(5000).scale(0).epsilon(0.01));
+  CHECK(a["consume"]["throughput_mib_per_s"].get<double>() == doctest::Approx(consumed_per_s * 512 / 1048576.0).scale(0));
   // Failures by cause add up to records_failed (none in the quickstart; the causes are listed all the same).
   uint64_t by_cause = 0;
   for (const char* key : {"delivery_timeout", "broker_error", "buffer_exhausted", "record_too_large", "unknown_topic",
@@ -101,7 +101,7 @@ TEST_CASE("kafkasim bench scenario: repeated runs report the run's own events an
   double fastest = 1e300;
   for (const auto& r : bench["runs"]) fastest = std::min(fastest, r["wall_seconds"].get<double>());
   CHECK(bench["best"]["wall_seconds"].get<double>() == fastest);
-  CHECK(bench["best"]["x_real_time"].get<double>() == doctest::Approx(3.0 / fastest));
+  CHECK(bench["best"]["x_real_time"].get<double>() == doctest::Approx(3.0 / fastest).scale(0));
   CHECK(bench["median"]["wall_seconds"].get<double>() >= fastest);
   CHECK(bench["peak_rss_mib"].get<double>() > 0);
   // Bad input is refused like `kafkasim run` refuses it.

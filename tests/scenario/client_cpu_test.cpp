@@ -41,7 +41,7 @@ TEST_CASE("an unthrottled producer whose send() takes c sends 1/c records a seco
   spec.producers.push_back(p);
   cluster::World world(spec);
   const auto s = world.run();
-  CHECK(s.throughput_records_per_s == doctest::Approx(1.0 / kCost_s).epsilon(0.005));
+  CHECK(s.throughput_records_per_s == doctest::Approx(1.0 / kCost_s).scale(0).epsilon(0.005));
   CHECK(s.bottleneck == "client-0 application thread");
   CHECK(s.bottleneck_utilisation > 0.99);
   // Without the cost the same producer is limited by the cluster instead, far above 1/c.
@@ -59,14 +59,14 @@ TEST_CASE("an open-loop schedule below 1/c keeps the thread r·c busy and loses 
   spec.producers.push_back(test::open_loop_producer(rate, Acks::leader, 1, 512));
   cluster::World world(spec);
   const auto s = world.run();
-  CHECK(s.throughput_records_per_s == doctest::Approx(rate).epsilon(0.005));
-  CHECK(utilisation_of(s, "client-0 application thread") == doctest::Approx(rate * kCost_s).epsilon(0.005));
+  CHECK(s.throughput_records_per_s == doctest::Approx(rate).scale(0).epsilon(0.005));
+  CHECK(utilisation_of(s, "client-0 application thread") == doctest::Approx(rate * kCost_s).scale(0).epsilon(0.005));
   // Every record waits its own send() and no other: p50 grows by about c (the rest of the path is the same).
   auto free_spec = cluster_with_send_cost(sim::Duration::zero());
   free_spec.producers.push_back(test::open_loop_producer(rate, Acks::leader, 1, 512));
   cluster::World free_world(free_spec);
   const auto f = free_world.run();
-  CHECK(s.produce_latency.p50_ms - f.produce_latency.p50_ms == doctest::Approx(kCost_s * 1e3).epsilon(0.25));
+  CHECK(s.produce_latency.p50_ms - f.produce_latency.p50_ms == doctest::Approx(kCost_s * 1e3).scale(0).epsilon(0.25));
 }
 
 TEST_CASE("an open-loop schedule above 1/c falls behind: latency from the schedule grows by (1 - 1/(r·c)) of the time") {
@@ -78,8 +78,8 @@ TEST_CASE("an open-loop schedule above 1/c falls behind: latency from the schedu
   // The thread is never idle, so it sends 1/c a second; the records sent by the end of the run are the first
   // T/c of the schedule, the last of them intended at T/(r·c) and sent at T: it is T·(1 − 1/(r·c)) = 0.5 s late.
   const double T = spec.duration.seconds_f();
-  CHECK(s.throughput_records_per_s == doctest::Approx(1.0 / kCost_s).epsilon(0.005));
-  CHECK(s.produce_latency.max_ms == doctest::Approx(T * (1 - 1 / (rate * kCost_s)) * 1e3).epsilon(0.02));
+  CHECK(s.throughput_records_per_s == doctest::Approx(1.0 / kCost_s).scale(0).epsilon(0.005));
+  CHECK(s.produce_latency.max_ms == doctest::Approx(T * (1 - 1 / (rate * kCost_s)) * 1e3).scale(0).epsilon(0.02));
   CHECK(s.bottleneck == "client-0 application thread");
 }
 
@@ -100,11 +100,11 @@ TEST_CASE("a closed-loop thread's cycle grows by c: throughput 1 / (L0 + c)") {
   cluster::World world(spec);
   const auto s = world.run();
   REQUIRE(s.records_failed == 0);
-  CHECK(s.throughput_records_per_s == doctest::Approx(1.0 / (L0 + cost_s)).epsilon(0.02));
+  CHECK(s.throughput_records_per_s == doctest::Approx(1.0 / (L0 + cost_s)).scale(0).epsilon(0.02));
   // Latency counts from the call to send(), so it includes c.
-  CHECK(s.produce_latency.mean_ms * 1e-3 == doctest::Approx(L0 + cost_s).epsilon(0.02));
+  CHECK(s.produce_latency.mean_ms * 1e-3 == doctest::Approx(L0 + cost_s).scale(0).epsilon(0.02));
   CHECK(utilisation_of(s, "client-0 application thread") ==
-        doctest::Approx(cost_s / (L0 + cost_s)).epsilon(0.03));
+        doctest::Approx(cost_s / (L0 + cost_s)).scale(0).epsilon(0.03));
 }
 
 TEST_CASE("a busy application thread that waits for buffer.memory is not the bottleneck: what drains it is") {
@@ -130,12 +130,12 @@ TEST_CASE("a busy application thread that waits for buffer.memory is not the bot
   CAPTURE(x0);
   CAPTURE(f.bottleneck);
   CHECK(utilisation_of(s, "client-0 application thread") > 0.89);
-  CHECK(s.throughput_records_per_s == doctest::Approx(x0).epsilon(0.01));
+  CHECK(s.throughput_records_per_s == doctest::Approx(x0).scale(0).epsilon(0.01));
   const auto resource = [](const std::string& name) { return name.substr(name.find(' ')); };  // "broker-N nic rx"
   REQUIRE(f.bottleneck.starts_with("broker-"));
   REQUIRE(s.bottleneck.starts_with("broker-"));
   CHECK(resource(s.bottleneck) == resource(f.bottleneck));
-  CHECK(s.bottleneck_utilisation == doctest::Approx(f.bottleneck_utilisation).epsilon(0.01));
+  CHECK(s.bottleneck_utilisation == doctest::Approx(f.bottleneck_utilisation).scale(0).epsilon(0.01));
   CHECK(s.bottleneck_utilisation < utilisation_of(s, "client-0 application thread"));  // the rule, not the ranking
 }
 
@@ -173,14 +173,14 @@ TEST_CASE("a client CPU profile prices the clients' per-byte work: at half its r
   CHECK(same.tls.consumer_cores == none.tls.consumer_cores);
   // At half the rates the clients' passes take twice as long; the brokers' work and the batches (the ratio is the
   // brokers' profile's) stay as they were, and nothing falls behind at this load.
-  CHECK(half.consumed_records_per_s == doctest::Approx(20'000).epsilon(0.01));
-  CHECK(half.tls.producer_cores == doctest::Approx(2 * same.tls.producer_cores).epsilon(0.01));
-  CHECK(half.tls.consumer_cores == doctest::Approx(2 * same.tls.consumer_cores).epsilon(0.01));
-  CHECK(half.tls.broker_network_cores == doctest::Approx(same.tls.broker_network_cores).epsilon(0.01));
-  CHECK(half.batch_size_bytes_mean == doctest::Approx(same.batch_size_bytes_mean).epsilon(0.001));
+  CHECK(half.consumed_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
+  CHECK(half.tls.producer_cores == doctest::Approx(2 * same.tls.producer_cores).scale(0).epsilon(0.01));
+  CHECK(half.tls.consumer_cores == doctest::Approx(2 * same.tls.consumer_cores).scale(0).epsilon(0.01));
+  CHECK(half.tls.broker_network_cores == doctest::Approx(same.tls.broker_network_cores).scale(0).epsilon(0.01));
+  CHECK(half.batch_size_bytes_mean == doctest::Approx(same.batch_size_bytes_mean).scale(0).epsilon(0.001));
   // The producer's thread compresses and encrypts: twice as busy.
   CHECK(utilisation_of(half, "client-0 compression and encryption") ==
-        doctest::Approx(2 * utilisation_of(same, "client-0 compression and encryption")).epsilon(0.01));
+        doctest::Approx(2 * utilisation_of(same, "client-0 compression and encryption")).scale(0).epsilon(0.01));
   CHECK(utilisation_of(same, "client-0 compression and encryption") > 0);
 }
 
@@ -209,10 +209,10 @@ TEST_CASE("a consumer whose client CPU decompresses lz4 at 10 MB/s reads about 1
   };
   const auto slow = run(10e6);
   const auto brokers_speed = run(std::nullopt);
-  CHECK(slow.throughput_records_per_s == doctest::Approx(20'000).epsilon(0.01));
-  CHECK(brokers_speed.consumed_records_per_s == doctest::Approx(20'000).epsilon(0.01));
+  CHECK(slow.throughput_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
+  CHECK(brokers_speed.consumed_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
   // A 1 KiB value is 1,024 bytes of a record of a few more (length, attributes, deltas, key and header counts:
   // about 8 here); the batch header is not decompressed. Records count as consumed when poll returns them, before
   // the work that follows, hence the tolerance.
-  CHECK(slow.consumed_records_per_s == doctest::Approx(10e6 / 1032).epsilon(0.05));
+  CHECK(slow.consumed_records_per_s == doctest::Approx(10e6 / 1032).scale(0).epsilon(0.05));
 }

@@ -104,22 +104,22 @@ TEST_CASE("a producer bound by its 1 GbE NIC sends about 1/ratio times more reco
   }
   // The gain is close to 1/ratio (3.7 with the profile's lz4 ratio of 0.27); per-batch overheads shave a little.
   const double gain = lz4.throughput_records_per_s / none.throughput_records_per_s;
-  CHECK(gain == doctest::Approx(nic_bound(CompressionType::lz4) / nic_bound(CompressionType::none)).epsilon(0.03));
-  CHECK(gain == doctest::Approx(1 / codecs.lz4.ratio).epsilon(0.05));
+  CHECK(gain == doctest::Approx(nic_bound(CompressionType::lz4) / nic_bound(CompressionType::none)).scale(0).epsilon(0.03));
+  CHECK(gain == doctest::Approx(1 / codecs.lz4.ratio).scale(0).epsilon(0.05));
   // Batches on the wire hold more records and are built at the codec's ratio.
   const double none_batch = static_cast<double>(full_batch(CompressionType::none, 1).second);
   const double lz4_batch = static_cast<double>(full_batch(CompressionType::lz4, codecs.lz4.ratio).second);
-  CHECK(none.batch_size_bytes_mean == doctest::Approx(none_batch).epsilon(0.02));
-  CHECK(lz4.batch_size_bytes_mean == doctest::Approx(lz4_batch).epsilon(0.02));
+  CHECK(none.batch_size_bytes_mean == doctest::Approx(none_batch).scale(0).epsilon(0.02));
+  CHECK(lz4.batch_size_bytes_mean == doctest::Approx(lz4_batch).scale(0).epsilon(0.02));
 
   // gzip would fit 1/0.17 times more records into the NIC than none, but one core deflates only about
   // 100 MB/s: the producer's compression thread binds, at its speed over the uncompressed record size.
   const auto gzip = run(CompressionType::gzip);
   CHECK(gzip.bottleneck == "client-0 compression");
-  CHECK(gzip.bottleneck_utilisation == doctest::Approx(1.0).epsilon(0.01));
+  CHECK(gzip.bottleneck_utilisation == doctest::Approx(1.0).scale(0).epsilon(0.01));
   CHECK(gzip.throughput_records_per_s < nic_bound(CompressionType::gzip) / 2);
   const double gzip_bound = codecs.gzip.compress_bytes_per_s / record_bytes(1);
-  CHECK(gzip.throughput_records_per_s == doctest::Approx(gzip_bound).epsilon(0.03));
+  CHECK(gzip.throughput_records_per_s == doctest::Approx(gzip_bound).scale(0).epsilon(0.03));
 }
 
 TEST_CASE("compression.zstd.level: the producer compresses at its level's speed and builds batches at its ratio") {
@@ -153,10 +153,10 @@ TEST_CASE("compression.zstd.level: the producer compresses at its level's speed 
     CAPTURE(level);
     const auto s = run(level, duration);
     CHECK(s.bottleneck == "client-0 compression");
-    CHECK(s.throughput_records_per_s == doctest::Approx(figures->compress_bytes_per_s / record_bytes(1)).epsilon(0.03));
+    CHECK(s.throughput_records_per_s == doctest::Approx(figures->compress_bytes_per_s / record_bytes(1)).scale(0).epsilon(0.03));
     REQUIRE(s.records_per_request > 0);
     const double compressed_per_record = (s.batch_size_bytes_mean - 61) / s.records_per_request;
-    CHECK(compressed_per_record == doctest::Approx(figures->ratio * record_bytes(1)).epsilon(0.02));
+    CHECK(compressed_per_record == doctest::Approx(figures->ratio * record_bytes(1)).scale(0).epsilon(0.02));
   }
 }
 
@@ -199,7 +199,7 @@ TEST_CASE("broker I/O threads: decompression of every lz4 batch adds uncompresse
   // Uncompressed: a fixed cost and the CRC per request (one batch each), nothing else.
   double expected_none = 0;
   for (const auto& b : none) expected_none += fixed + b.size_bytes / crc;
-  CHECK(busy_none == doctest::Approx(expected_none).epsilon(1e-4));
+  CHECK(busy_none == doctest::Approx(expected_none).scale(0).epsilon(1e-4));
 
   // lz4 kept as sent (compression.type = producer): the same, plus each batch's uncompressed bytes at the
   // profile's lz4 decompression speed (LogValidator iterates the records through the decompression stream).
@@ -210,7 +210,7 @@ TEST_CASE("broker I/O threads: decompression of every lz4 batch adds uncompresse
     decompression += uncompressed(b) / costs.codecs.lz4.decompress_bytes_per_s;
   }
   CHECK(decompression > 1e-3);  // about 7.8 MB of records at about 4 GB/s
-  CHECK(busy_lz4 - base_lz4 == doctest::Approx(decompression).epsilon(0.01));
+  CHECK(busy_lz4 - base_lz4 == doctest::Approx(decompression).scale(0).epsilon(0.01));
 
   // Uncompressed records into a topic with compression.type = lz4: the broker compresses them, writes a new
   // CRC, and stores the smaller batch.
@@ -224,7 +224,7 @@ TEST_CASE("broker I/O threads: decompression of every lz4 batch adds uncompresse
     expected_recompress += fixed + (61 + u) / crc + u / costs.codecs.lz4.compress_bytes_per_s +
                            static_cast<double>(stored) / crc;
   }
-  CHECK(busy_recompress == doctest::Approx(expected_recompress).epsilon(1e-3));
+  CHECK(busy_recompress == doctest::Approx(expected_recompress).scale(0).epsilon(1e-3));
 }
 
 TEST_CASE("consumers decompress each batch in its writer's codec: zstd and uncompressed producers on one topic") {
@@ -258,10 +258,10 @@ TEST_CASE("consumers decompress each batch in its writer's codec: zstd and uncom
     cluster::World world(spec);
     const auto s = world.run();
     REQUIRE(s.records_failed == 0);
-    REQUIRE(s.throughput_records_per_s == doctest::Approx(6 * kPerProducer).epsilon(0.01));
+    REQUIRE(s.throughput_records_per_s == doctest::Approx(6 * kPerProducer).scale(0).epsilon(0.01));
     // Records of a batch under 64 have one size (offset deltas below 64; about 15 a batch here).
     const double per_record = 0.5 * record_bytes(1) / kDecompress;
-    CHECK(s.consumed_records_per_s == doctest::Approx(1 / per_record).epsilon(0.03));
+    CHECK(s.consumed_records_per_s == doctest::Approx(1 / per_record).scale(0).epsilon(0.03));
     CHECK(s.consumed_records_per_s < 6 * kPerProducer * 0.9);  // still behind: decompression binds
   }
 }

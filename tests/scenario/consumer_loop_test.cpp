@@ -56,7 +56,7 @@ LoopRun run_loop(cluster::CommitAfterPoll commit, bool auto_commit) {
 
 TEST_CASE("consumer: the processing time per record paces a consumer that is behind") {
   const LoopRun r = run_loop(cluster::CommitAfterPoll::kNone, true);
-  CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).epsilon(0.01));
+  CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).scale(0).epsilon(0.01));
   // Auto-commit every auto.commit.interval.ms (5 s): the committed offset trails the position by at most the
   // records consumed in one interval.
   REQUIRE(r.committed.has_value());
@@ -66,7 +66,7 @@ TEST_CASE("consumer: the processing time per record paces a consumer that is beh
 
 TEST_CASE("consumer: with enable.auto.commit=false and no commit in the loop, nothing is ever committed") {
   const LoopRun r = run_loop(cluster::CommitAfterPoll::kNone, false);
-  CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).epsilon(0.01));
+  CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).scale(0).epsilon(0.01));
   // The group never commits: it has no committed offset (OffsetFetch found none at the start, and none since).
   CHECK_FALSE(r.committed.has_value());
   CHECK(r.position > 40'000);
@@ -75,7 +75,7 @@ TEST_CASE("consumer: with enable.auto.commit=false and no commit in the loop, no
 TEST_CASE("consumer: commitAsync after each poll keeps the pace; the coordinator answers one commit per linger") {
   const LoopRun r = run_loop(cluster::CommitAfterPoll::kAsync, false);
   // The commit does not block the loop.
-  CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).epsilon(0.01));
+  CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).scale(0).epsilon(0.01));
   // But the coordinator's connection stays muted until each commit is answered, when its records are appended
   // group.coordinator.append.linger.ms (10 ms) after it arrived: the coordinator answers one commit per 10 ms and a
   // little more, while the loop commits every 2 ms (20 records). So the committed offset covers 20 records per
@@ -129,9 +129,9 @@ TEST_CASE("auto.offset.reset: a new group started at 3 s reads from the start, f
     REQUIRE(s.records_failed == 0);
     return static_cast<double>(s.records_consumed);
   };
-  CHECK(consumed(kafka::AutoOffsetReset::earliest) == doctest::Approx(5 * 5'000).epsilon(0.005));
-  CHECK(consumed(kafka::AutoOffsetReset::by_duration) == doctest::Approx(3 * 5'000).epsilon(0.008));
-  CHECK(consumed(kafka::AutoOffsetReset::latest) == doctest::Approx(2 * 5'000).epsilon(0.012));
+  CHECK(consumed(kafka::AutoOffsetReset::earliest) == doctest::Approx(5 * 5'000).scale(0).epsilon(0.005));
+  CHECK(consumed(kafka::AutoOffsetReset::by_duration) == doctest::Approx(3 * 5'000).scale(0).epsilon(0.008));
+  CHECK(consumed(kafka::AutoOffsetReset::latest) == doctest::Approx(2 * 5'000).scale(0).epsilon(0.012));
 }
 
 TEST_CASE("check.crcs: the consumer checks every fetched batch's CRC32C in poll, at the CPU profile's CRC speed") {
@@ -161,13 +161,13 @@ TEST_CASE("check.crcs: the consumer checks every fetched batch's CRC32C in poll,
     cluster::World world(spec);
     const auto s = world.run();
     REQUIRE(s.records_failed == 0);
-    REQUIRE(s.throughput_records_per_s == doctest::Approx(6'000).epsilon(0.01));
+    REQUIRE(s.throughput_records_per_s == doctest::Approx(6'000).scale(0).epsilon(0.01));
     return s;
   };
   const auto checked = run(true);
   // One partition: one batch per request, so these are the mean batch's bytes and records.
   const double bytes_per_record = checked.batch_size_bytes_mean / checked.records_per_request;
-  CHECK(checked.consumed_records_per_s == doctest::Approx(crc_rate / bytes_per_record).epsilon(0.03));
+  CHECK(checked.consumed_records_per_s == doctest::Approx(crc_rate / bytes_per_record).scale(0).epsilon(0.03));
   CHECK(checked.consumed_records_per_s < 0.8 * 6'000);
   const auto unchecked = run(false);
   CHECK(unchecked.consumed_records_per_s > 0.95 * 6'000);

@@ -116,7 +116,7 @@ TEST_CASE("more partitions at the same rate mean smaller batches, more of them, 
   // request count follows linger.ms, not the partition count (measured: 7,056 and 7,046 requests, 7,056 and
   // 115,795 batches). The issue's "more requests" holds for batches, not for ProduceRequests.
   CHECK(static_cast<double>(many.produce_requests) ==
-        doctest::Approx(static_cast<double>(few.produce_requests)).epsilon(0.05));
+        doctest::Approx(static_cast<double>(few.produce_requests)).scale(0).epsilon(0.05));
 }
 
 TEST_CASE("throughput never exceeds the bottleneck: a producer on 1 GbE saturates its own NIC") {
@@ -197,8 +197,8 @@ TEST_CASE("num.replica.fetchers: each fetcher thread has its own connection, so 
   };
   const auto one = run(1);
   const auto four = run(4);
-  CHECK(one.throughput_records_per_s == doctest::Approx(20'000).epsilon(0.01));
-  CHECK(four.throughput_records_per_s == doctest::Approx(20'000).epsilon(0.01));
+  CHECK(one.throughput_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
+  CHECK(four.throughput_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
   CHECK(four.produce_latency.p50_ms <= 1.05 * one.produce_latency.p50_ms);
 }
 
@@ -249,7 +249,7 @@ TEST_CASE("a follower pays the same CRC check for what it appends as the leader 
   spec.producers.push_back(test::open_loop_producer(2000, Acks::leader, 1, 512));
   cluster::World world(spec);
   const auto s = world.run();
-  REQUIRE(s.throughput_records_per_s == doctest::Approx(2000).epsilon(0.02));
+  REQUIRE(s.throughput_records_per_s == doctest::Approx(2000).scale(0).epsilon(0.02));
   double io_busy = 0, fetcher_busy = 0;
   for (uint32_t b = 0; b < spec.brokers; ++b) {
     auto& cpu = world.broker_hardware(b).cpu();
@@ -262,7 +262,7 @@ TEST_CASE("a follower pays the same CRC check for what it appends as the leader 
   }
   // About 2000 x 520 B a second for 4 s at 10 MB/s: some 0.4 s of CRC each.
   CHECK(io_busy > 0.3);
-  CHECK(fetcher_busy == doctest::Approx(io_busy).epsilon(0.01));
+  CHECK(fetcher_busy == doctest::Approx(io_busy).scale(0).epsilon(0.01));
 }
 
 TEST_CASE("followers fall behind an acks=1 producer that fills its 1 GbE NIC by at most the ACKs' share") {
@@ -746,12 +746,12 @@ TEST_CASE("produce latency counts from the intended send time: a producer blocke
   const double R = 28000, C = s.throughput_records_per_s;
   MESSAGE("acknowledged " << C << " records/s; latency p50 " << s.produce_latency.p50_ms << " max "
                           << s.produce_latency.max_ms << " ms");
-  REQUIRE(C == doctest::Approx(R / 2).epsilon(0.05));
+  REQUIRE(C == doctest::Approx(R / 2).scale(0).epsilon(0.05));
   // A record intended at t is acknowledged at t R / C; the measured ones are intended in [2 s, 6 s x C / R].
   const double slope = R / C - 1;
   const double t_last = 6.0 * C / R;
-  CHECK(s.produce_latency.max_ms == doctest::Approx(1e3 * t_last * slope).epsilon(0.02));
-  CHECK(s.produce_latency.p50_ms == doctest::Approx(1e3 * (2.0 + t_last) / 2 * slope).epsilon(0.03));
+  CHECK(s.produce_latency.max_ms == doctest::Approx(1e3 * t_last * slope).scale(0).epsilon(0.02));
+  CHECK(s.produce_latency.p50_ms == doctest::Approx(1e3 * (2.0 + t_last) / 2 * slope).scale(0).epsilon(0.03));
 }
 
 // ISR shrink at the world level, and the time series that show it. Followers whose fetcher threads cannot keep
@@ -808,7 +808,7 @@ TEST_CASE("closed loop with acks=all: throughput = threads / mean produce latenc
     const auto s = world.run();
     REQUIRE(s.records_failed == 0);
     REQUIRE(s.produce_latency.count > 0);
-    CHECK(s.throughput_records_per_s == doctest::Approx(threads / (s.produce_latency.mean_ms * 1e-3)).epsilon(0.02));
+    CHECK(s.throughput_records_per_s == doctest::Approx(threads / (s.produce_latency.mean_ms * 1e-3)).scale(0).epsilon(0.02));
     // At least eight 50 us host links: the request to the leader, the fetch response that carries the record to a
     // follower (its fetch was waiting in purgatory), the follower's next fetch that tells the leader, the response.
     CHECK(s.produce_latency.p50_ms > 8 * 0.05);

@@ -64,8 +64,8 @@ TEST_CASE("fetch from follower: with RackAwareReplicaSelector no consumer fetch 
   const auto with = run(true);
   const auto without = run(false);
   // Both read everything at the producer's pace: the follower's reads lag, they do not lose or slow anything.
-  CHECK(with.consumed_records_per_s == doctest::Approx(20'000).epsilon(0.01));
-  CHECK(without.consumed_records_per_s == doctest::Approx(20'000).epsilon(0.01));
+  CHECK(with.consumed_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
+  CHECK(without.consumed_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
   CHECK(with.records_failed == 0);
   // The consumer is in rack-1 with broker 1, which holds a replica of every partition: after the first fetch
   // (before the warm-up ends) the leaders send it there for metadata.max.age.ms (5 min, longer than the run).
@@ -74,7 +74,7 @@ TEST_CASE("fetch from follower: with RackAwareReplicaSelector no consumer fetch 
   // Without the selector the six leaders are two per broker (the striped placer), and the sticky partitioner
   // spreads the records evenly, so the brokers of rack-0 and rack-2 send two thirds of the bytes.
   const double total = static_cast<double>(without.fetch_bytes_same_rack + without.fetch_bytes_cross_rack);
-  CHECK(static_cast<double>(without.fetch_bytes_cross_rack) / total == doctest::Approx(2.0 / 3.0).epsilon(0.05));
+  CHECK(static_cast<double>(without.fetch_bytes_cross_rack) / total == doctest::Approx(2.0 / 3.0).scale(0).epsilon(0.05));
   // All traffic by connection kind: with one broker per rack every replication byte crosses racks; the producer
   // (client 0, in rack-0) sends two thirds of its bytes to leaders in the other racks, either way; the consumer's
   // traffic crosses racks only for its group coordinator (commits every 5 s, a few hundred bytes) with the
@@ -84,11 +84,11 @@ TEST_CASE("fetch from follower: with RackAwareReplicaSelector no consumer fetch 
     CHECK(run->replication_traffic.cross_rack == run->replication_traffic.total);
     const auto& produce = run->producer_traffic;
     CHECK(static_cast<double>(produce.cross_rack) / static_cast<double>(produce.total) ==
-          doctest::Approx(2.0 / 3.0).epsilon(0.05));
+          doctest::Approx(2.0 / 3.0).scale(0).epsilon(0.05));
   }
   CHECK(static_cast<double>(with.consumer_traffic.cross_rack) < 1e-3 * static_cast<double>(with.consumer_traffic.total));
   CHECK(static_cast<double>(without.consumer_traffic.cross_rack) / static_cast<double>(without.consumer_traffic.total) ==
-        doctest::Approx(2.0 / 3.0).epsilon(0.05));
+        doctest::Approx(2.0 / 3.0).scale(0).epsilon(0.05));
 }
 
 TEST_CASE("fetch from follower: after metadata.max.age.ms the consumer asks the leader again, which redirects it") {
@@ -101,7 +101,7 @@ TEST_CASE("fetch from follower: after metadata.max.age.ms the consumer asks the 
   spec.consumers.push_back(c);
   cluster::World world(spec);
   const auto s = world.run();
-  CHECK(s.consumed_records_per_s == doctest::Approx(20'000).epsilon(0.01));
+  CHECK(s.consumed_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
   // Each second every partition led from another rack (four of six) goes back to its leader for one fetch, whose
   // answer is a redirect without records: some fetch bytes cross racks, but only the responses' framing. At most
   // five expiries of each fall in the four measured seconds, each in a response of its own at the most: 4 x 5 x
@@ -137,8 +137,8 @@ TEST_CASE("fetch from follower: a follower's reads wait for its HW, one replica.
   CHECK(from_follower.fetch_bytes_cross_rack == 0);
   CHECK(from_leader.fetch_bytes_cross_rack == 0);
   // The produce side is the same run in both.
-  CHECK(from_follower.produce_latency.p50_ms == doctest::Approx(from_leader.produce_latency.p50_ms).epsilon(0.01));
+  CHECK(from_follower.produce_latency.p50_ms == doctest::Approx(from_leader.produce_latency.p50_ms).scale(0).epsilon(0.01));
   const double extra_ms = from_follower.end_to_end_latency.p50_ms - from_leader.end_to_end_latency.p50_ms;
-  CHECK(extra_ms == doctest::Approx(static_cast<double>(kWaitMs)).epsilon(0.04));
+  CHECK(extra_ms == doctest::Approx(static_cast<double>(kWaitMs)).scale(0).epsilon(0.04));
   CHECK(from_follower.end_to_end_latency.max_ms < from_leader.end_to_end_latency.max_ms + kWaitMs + 2.0);
 }

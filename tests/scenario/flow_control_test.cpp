@@ -45,7 +45,7 @@ TEST_CASE("acks=0, one record per request: the producer is paced by the broker's
   cluster::World world(spec);
   const auto s = world.run();
   REQUIRE(s.records_failed == 0);
-  CHECK(s.records_per_request == doctest::Approx(1.0));
+  CHECK(s.records_per_request == doctest::Approx(1.0).scale(0));
   // A connection is muted while the broker works on one request (kafka-behaviour.md §2.1), so requests are
   // handled one after another: a network thread's fixed cost, then the I/O thread's fixed cost plus CRC32C over
   // the batch. The requests the broker has not read fill its socket receive buffer, the producer's sends stop
@@ -56,12 +56,12 @@ TEST_CASE("acks=0, one record per request: the producer is paced by the broker's
   const double crc_s = batch_bytes / (spec.cpu_costs.crc32c_bytes_per_s * spec.cpu_costs.desktop_to_server_scale);
   const double per_request_s =
       spec.network_thread_request_cost.seconds_f() + spec.cpu_costs.request_fixed_cost.seconds_f() + crc_s;
-  CHECK(s.throughput_records_per_s == doctest::Approx(1.0 / per_request_s).epsilon(0.02));
+  CHECK(s.throughput_records_per_s == doctest::Approx(1.0 / per_request_s).scale(0).epsilon(0.02));
   // Without flow control the loop would run at the NIC's pace: a ~300-byte request serialises in ~2.6 us on
   // 1 GbE, so the producer's NIC would carry far more than the broker appends. It carries only what is appended.
   const double request_bytes = batch_bytes + kafka::request_header_bytes + kafka::produce_partition_overhead_bytes;
   const double goodput = 125e6 * 1448.0 / 1538.0;
-  CHECK(utilisation(s, "client-0 nic tx") == doctest::Approx(s.throughput_records_per_s * request_bytes / goodput)
+  CHECK(utilisation(s, "client-0 nic tx") == doctest::Approx(s.throughput_records_per_s * request_bytes / goodput).scale(0)
                                                  .epsilon(0.05));
   // No resource is saturated (the broker's threads take turns on one connection, each busy part of the time), yet
   // the producer cannot go faster: the limit is the connection, whose unread requests never run out once the
@@ -84,7 +84,7 @@ TEST_CASE("acks=0 at a rate the broker handles with room to spare: no connection
   cluster::World world(spec);
   const auto s = world.run();
   REQUIRE(s.records_failed == 0);
-  CHECK(s.throughput_records_per_s == doctest::Approx(5000).epsilon(0.01));
+  CHECK(s.throughput_records_per_s == doctest::Approx(5000).scale(0).epsilon(0.01));
   CHECK_FALSE(s.bottleneck_is_connection);
   CHECK(s.bottleneck_utilisation < cluster::kSaturatedUtilisation);
   CHECK(s.connection_backlog.empty());
@@ -98,7 +98,7 @@ TEST_CASE("acks=all with linger.ms=0: requests queue on the connections, but a p
   // throughput is the offered rate, and the run is limited by its offered load, not by the connection.
   const auto s = test::run_three_brokers(1, test::open_loop_producer(10000, Acks::all, 0, 200), 3_s, 1_s);
   REQUIRE(s.records_failed == 0);
-  CHECK(s.throughput_records_per_s == doctest::Approx(10000).epsilon(0.01));
+  CHECK(s.throughput_records_per_s == doctest::Approx(10000).scale(0).epsilon(0.01));
   CHECK(s.records_per_request > 1.5);  // the queueing shows as batching
   double most = 0;
   for (const auto& [name, u] : s.connection_backlog) most = std::max(most, u);
@@ -117,11 +117,11 @@ TEST_CASE("acks=0, 50 records per request: the producer fills its 1 GbE NIC (the
   cluster::World world(spec);
   const auto s = world.run();
   REQUIRE(s.records_failed == 0);
-  CHECK(s.records_per_request == doctest::Approx(50.0));
+  CHECK(s.records_per_request == doctest::Approx(50.0).scale(0));
   const double request_bytes = static_cast<double>(kafka::uniform_batch_size_bytes(50, shape)) +
                                kafka::request_header_bytes + kafka::produce_partition_overhead_bytes;
   const double goodput = 125e6 * 1448.0 / 1538.0;
-  CHECK(s.throughput_records_per_s == doctest::Approx(50.0 * goodput / request_bytes).epsilon(0.01));
+  CHECK(s.throughput_records_per_s == doctest::Approx(50.0 * goodput / request_bytes).scale(0).epsilon(0.01));
   CHECK(s.bottleneck == "client-0 nic tx");
   CHECK_FALSE(s.bottleneck_is_connection);  // a saturated resource is the bottleneck, whatever queues behind it
 }
@@ -149,6 +149,6 @@ TEST_CASE("socket.receive.buffer.bytes bounds the requests a muted producer conn
   const double small = outstanding(102400);
   const double large = outstanding(4 * 102400);
   MESSAGE("outstanding " << small << " / " << large << ", request " << request_bytes << " B");
-  CHECK(small == doctest::Approx(102400 / request_bytes).epsilon(0.05));
-  CHECK(large - small == doctest::Approx(3 * 102400 / request_bytes).epsilon(0.01));
+  CHECK(small == doctest::Approx(102400 / request_bytes).scale(0).epsilon(0.05));
+  CHECK(large - small == doctest::Approx(3 * 102400 / request_bytes).scale(0).epsilon(0.01));
 }

@@ -76,10 +76,10 @@ TEST_CASE("hdd-7200rpm: random 4 KiB reads at queue depth 1 match 1/(t_cmd + A +
   const double revolution_s = 60.0 / p.rpm;
   const double service_s = p.command_overhead.seconds_f() + p.average_seek.seconds_f() + revolution_s / 2 +
                            4096.0 / (p.outer_bandwidth_bytes_per_s * p.inner_to_outer_bandwidth_ratio);
-  CHECK(iops == doctest::Approx(1.0 / service_s).epsilon(0.04));
-  CHECK(revolution_s / 2 * 1e3 == doctest::Approx(check_value(profile, "mean_rotational_latency")).epsilon(0.001));
+  CHECK(iops == doctest::Approx(1.0 / service_s).scale(0).epsilon(0.04));
+  CHECK(revolution_s / 2 * 1e3 == doctest::Approx(check_value(profile, "mean_rotational_latency")).scale(0).epsilon(0.001));
   // The reference's 79 IOPS assumes B = 200 MB/s and no command overhead: within 3 % of ours.
-  CHECK(iops == doctest::Approx(check_value(profile, "random_4k_read_iops")).epsilon(0.04));
+  CHECK(iops == doctest::Approx(check_value(profile, "random_4k_read_iops")).scale(0).epsilon(0.04));
 }
 
 TEST_CASE("nvme-datacentre: queue-depth-1 4 KiB reads take read_latency + 4 KiB / read bandwidth") {
@@ -90,9 +90,9 @@ TEST_CASE("nvme-datacentre: queue-depth-1 4 KiB reads take read_latency + 4 KiB 
   sim::Rng rng = sim::Rng::stream(1, "workload");
   const double iops = qd1_random_read_iops(engine, disk, rng, 2000);
   const double expected = 1.0 / (p.read_latency.seconds_f() + 4096.0 / p.read_bandwidth_bytes_per_s);
-  CHECK(iops == doctest::Approx(expected).epsilon(0.01));
+  CHECK(iops == doctest::Approx(expected).scale(0).epsilon(0.01));
   // hardware-models.md §6 check 13: QD1 at ~65 us -> 15.4K IOPS.
-  CHECK(iops == doctest::Approx(check_value(profile, "qd1_4k_read_iops")).epsilon(0.02));
+  CHECK(iops == doctest::Approx(check_value(profile, "qd1_4k_read_iops")).scale(0).epsilon(0.02));
 }
 
 TEST_CASE("nic profiles: a bulk transfer between two hosts runs at line rate x goodput") {
@@ -118,10 +118,10 @@ TEST_CASE("nic profiles: a bulk transfer between two hosts runs at line rate x g
     const double goodput_bytes_per_s = nic.link.bandwidth_bytes_per_s * nic.goodput_fraction;
     // Serialisation dominates: 1 GiB / goodput, plus two link latencies and one chunk of store-and-forward.
     const double expected_s = static_cast<double>(bytes) / goodput_bytes_per_s;
-    CHECK(delivered_at.seconds_f() == doctest::Approx(expected_s).epsilon(0.002));
-    CHECK(goodput_bytes_per_s * 8 == doctest::Approx(check_value(profile, "goodput_bits_per_s")).epsilon(0.001));
+    CHECK(delivered_at.seconds_f() == doctest::Approx(expected_s).scale(0).epsilon(0.002));
+    CHECK(goodput_bytes_per_s * 8 == doctest::Approx(check_value(profile, "goodput_bits_per_s")).scale(0).epsilon(0.001));
     if (profile.checks.contains("one_gib_transfer"))  // hardware-models.md §6 check 2: 9.12 s on 1 GbE
-      CHECK(delivered_at.seconds_f() == doctest::Approx(check_value(profile, "one_gib_transfer")).epsilon(0.005));
+      CHECK(delivered_at.seconds_f() == doctest::Approx(check_value(profile, "one_gib_transfer")).scale(0).epsilon(0.005));
   }
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("cpu profile: measured codec costs per MiB have the reference's order 
   CHECK(within_factor(mib / codecs.lz4.decompress_bytes_per_s * 1e3, check_value(profile, "lz4_decompress_per_mib"), 4));
   CHECK(within_factor(mib / codecs.zstd.decompress_bytes_per_s * 1e3, check_value(profile, "zstd_decompress_per_mib"), 4));
   CHECK(within_factor(mib / codecs.gzip.compress_bytes_per_s * 1e3, check_value(profile, "gzip_compress_per_mib"), 4));
-  CHECK(mib / cpu.costs.crc32c_bytes_per_s * 1e3 == doctest::Approx(check_value(profile, "crc32c_per_mib")).epsilon(0.1));
+  CHECK(mib / cpu.costs.crc32c_bytes_per_s * 1e3 == doctest::Approx(check_value(profile, "crc32c_per_mib")).scale(0).epsilon(0.1));
 }
 
 TEST_CASE("cpu profiles: codec figures are consistent with what compression can do") {

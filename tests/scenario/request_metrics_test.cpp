@@ -43,23 +43,23 @@ TEST_CASE("request metrics: the parts add up to the total, and the Produce rate 
     const auto& r = of(s, kind);
     REQUIRE(r.count > 0);
     // TotalTimeMs = end − start is the sum of its five parts for every request, so for their means too.
-    CHECK(r.total.mean_ms == doctest::Approx(parts_mean_ms(r)).epsilon(1e-9));
+    CHECK(r.total.mean_ms == doctest::Approx(parts_mean_ms(r)).scale(0).epsilon(1e-9));
     CHECK(r.total.count == r.count);
-    CHECK(r.per_s == doctest::Approx(static_cast<double>(r.count) / 5.0));
+    CHECK(r.per_s == doctest::Approx(static_cast<double>(r.count) / 5.0).scale(0));
   }
   // A constant-rate producer sends the same number of requests every second: the brokers answer as many per
   // second after the warm-up as it sent per second over the whole run (up to the requests in flight at the ends).
   const double sent_per_s = static_cast<double>(s.produce_requests) / 6.0;
-  CHECK(of(s, RequestKind::produce).per_s == doctest::Approx(sent_per_s).epsilon(0.01));
+  CHECK(of(s, RequestKind::produce).per_s == doctest::Approx(sent_per_s).scale(0).epsilon(0.01));
   // A consumer that keeps up polls as many records per second as the producer has acknowledged.
-  CHECK(s.consumed_records_per_s == doctest::Approx(s.throughput_records_per_s).epsilon(0.01));
+  CHECK(s.consumed_records_per_s == doctest::Approx(s.throughput_records_per_s).scale(0).epsilon(0.01));
   // The consumer's fetch-latency covers its broker's FetchConsumer time and a round trip (two links of 50 us each
   // way), and its fetch responses carry the records it polled.
   const auto& fetches = of(s, RequestKind::fetch_consumer);
   REQUIRE(s.fetch_latency.count > 0);
   CHECK(s.fetch_latency.mean_ms >= fetches.total.mean_ms + 0.2);
   CHECK(s.records_per_fetch.mean * static_cast<double>(s.records_per_fetch.count) ==
-        doctest::Approx(s.consumed_records_per_s * 5.0).epsilon(0.01));
+        doctest::Approx(s.consumed_records_per_s * 5.0).scale(0).epsilon(0.01));
 }
 
 TEST_CASE("request metrics: acks=1 has no remote time; acks=all waits at least a follower round trip in the purgatory") {
@@ -87,20 +87,20 @@ TEST_CASE("request metrics: a consumer with nothing to read waits fetch.max.wait
   const auto s = world.run();
   const auto& r = of(s, RequestKind::fetch_consumer);
   REQUIRE(r.count > 0);
-  CHECK(r.remote.p50_ms == doctest::Approx(500.0).epsilon(0.002));
-  CHECK(r.remote.max_ms == doctest::Approx(500.0).epsilon(0.002));
+  CHECK(r.remote.p50_ms == doctest::Approx(500.0).scale(0).epsilon(0.002));
+  CHECK(r.remote.max_ms == doctest::Approx(500.0).scale(0).epsilon(0.002));
   // The consumer sees the same wait plus the network, and empty responses.
-  CHECK(s.fetch_latency.p50_ms == doctest::Approx(500.0).epsilon(0.005));
+  CHECK(s.fetch_latency.p50_ms == doctest::Approx(500.0).scale(0).epsilon(0.005));
   CHECK(s.fetch_latency.p50_ms > r.total.p50_ms);
   CHECK(s.records_per_fetch.max == 0.0);
   // Six partitions on three brokers, each leading two: three fetches in flight, each answered every ~500 ms.
-  CHECK(r.per_s == doctest::Approx(3 * 1000.0 / 500.0).epsilon(0.02));
+  CHECK(r.per_s == doctest::Approx(3 * 1000.0 / 500.0).scale(0).epsilon(0.02));
   // The time series counts them per second too: six a second once the consumer is running (row 0 is at 0 s).
   const cluster::TimeSeries& ts = world.timeseries();
   REQUIRE(ts.rows() >= 12);
   for (size_t row = 3; row < ts.rows(); ++row) {
     CAPTURE(row);
-    CHECK(ts.value(row, "fetch_consumer_requests_per_s") == doctest::Approx(6.0).epsilon(0.34));
+    CHECK(ts.value(row, "fetch_consumer_requests_per_s") == doctest::Approx(6.0).scale(0).epsilon(0.34));
     CHECK(ts.value(row, "fetch_follower_requests_per_s") > 0.0);
   }
 }
@@ -124,11 +124,11 @@ TEST_CASE("request metrics: the request queue time of one I/O thread under Poiss
   const auto& r = of(s, RequestKind::produce);
   REQUIRE(r.count > 90'000);
   const double d_ms = r.local.mean_ms;  // the I/O thread's service time per request, as measured
-  CHECK(d_ms == doctest::Approx(0.050).epsilon(0.05));
+  CHECK(d_ms == doctest::Approx(0.050).scale(0).epsilon(0.05));
   const double rho = r.per_s * d_ms / 1000.0;
-  CHECK(rho == doctest::Approx(0.25).epsilon(0.05));
+  CHECK(rho == doctest::Approx(0.25).scale(0).epsilon(0.05));
   const double pk_wait_ms = rho * d_ms / (2 * (1 - rho));
-  CHECK(r.request_queue.mean_ms == doctest::Approx(pk_wait_ms).epsilon(0.15));
+  CHECK(r.request_queue.mean_ms == doctest::Approx(pk_wait_ms).scale(0).epsilon(0.15));
   // acks=0 has no response: nothing after the handler.
   CHECK(r.remote.max_ms == 0.0);
   CHECK(r.response_send.max_ms == 0.0);
@@ -140,8 +140,8 @@ TEST_CASE("producer metrics: record-queue-time is linger.ms for batches that nev
   // about 10 in 20 ms, so every batch is drained when its linger expires: 20 ms in the accumulator exactly.
   const auto s = test::run_three_brokers(6, test::open_loop_producer(500, Acks::all, 20, 512), 6_s, 1_s);
   REQUIRE(s.record_queue_time.count > 100);
-  CHECK(s.record_queue_time.p50_ms == doctest::Approx(20.0).epsilon(0.001));
-  CHECK(s.record_queue_time.max_ms == doctest::Approx(20.0).epsilon(0.001));
+  CHECK(s.record_queue_time.p50_ms == doctest::Approx(20.0).scale(0).epsilon(0.001));
+  CHECK(s.record_queue_time.max_ms == doctest::Approx(20.0).scale(0).epsilon(0.001));
   // A request's latency at the producer is its broker time (TotalTimeMs, which starts once the broker has read and
   // parsed it) plus at least the two directions of the client-broker path: two links of 50 us each way.
   const auto& broker = of(s, RequestKind::produce);
@@ -171,7 +171,7 @@ TEST_CASE("request metrics: message.timestamp.type=LogAppendTime costs the leade
     const auto s = world.run();
     const auto& produce = of(s, RequestKind::produce);
     REQUIRE(produce.count > 150);
-    CHECK(produce.local.p50_ms == doctest::Approx(produce.local.max_ms).epsilon(0.002));  // the same every time
+    CHECK(produce.local.p50_ms == doctest::Approx(produce.local.max_ms).scale(0).epsilon(0.002));  // the same every time
     local_ms[append_time ? 1 : 0] = produce.local.p50_ms;
     REQUIRE(s.batch_size_bytes.p50 == s.batch_size_bytes.max);  // one batch size
     batch_bytes = s.batch_size_bytes.p50;
@@ -179,5 +179,5 @@ TEST_CASE("request metrics: message.timestamp.type=LogAppendTime costs the leade
   const double crc_rate = spec.cpu_costs.crc32c_bytes_per_s * spec.cpu_costs.desktop_to_server_scale;
   const double expected_ms = std::ceil(batch_bytes / crc_rate * 1e9) / 1e6;
   REQUIRE(expected_ms > 0.01);
-  CHECK(local_ms[1] - local_ms[0] == doctest::Approx(expected_ms).epsilon(0.02));
+  CHECK(local_ms[1] - local_ms[0] == doctest::Approx(expected_ms).scale(0).epsilon(0.02));
 }

@@ -59,7 +59,7 @@ TEST_CASE("a far producer's throughput is its connection's window per round trip
   const double bound = window / (rtt_s + window / 4 / goodput);
   const double sent = utilisation(s, "client-0 nic tx") * goodput;  // payload bytes a second on the producer's link
   MESSAGE("producer link " << sent / 1e6 << " MB/s, window bound " << bound / 1e6 << " MB/s, rtt " << rtt_s * 1e3 << " ms");
-  CHECK(sent == doctest::Approx(bound).epsilon(0.03));
+  CHECK(sent == doctest::Approx(bound).scale(0).epsilon(0.03));
   // No resource is anywhere near saturated (the producer's link is under 1 % busy); the summary names the window,
   // full whenever the producer has bytes to send, which this unthrottled producer always has after its start.
   CHECK(utilisation(s, "client-0 nic tx") < 0.01);
@@ -119,7 +119,7 @@ TEST_CASE("a follower across a slow uplink replicates at replica.socket.receive.
   const auto [s, leader_leo, follower_leo, spec] = run(102400, 65536);  // Kafka's defaults
   REQUIRE(s.records_failed == 0);
   // Every record offered reached the leader (acks=1): 20,000 a second for 6 s.
-  CHECK(static_cast<double>(leader_leo) == doctest::Approx(120'000).epsilon(0.01));
+  CHECK(static_cast<double>(leader_leo) == doctest::Approx(120'000).scale(0).epsilon(0.01));
   // Route leader → follower: host link, ToR–spine, spine–ToR, host link.
   const double rtt_s = 2 * (2 * spec.broker_hardware.nic.link.latency + 2 * spec.uplink.latency).seconds_f();
   const double window = 65536;
@@ -129,11 +129,11 @@ TEST_CASE("a follower across a slow uplink replicates at replica.socket.receive.
   const double follower_records_per_s = static_cast<double>(follower_leo) / spec.duration.seconds_f();
   MESSAGE("follower " << follower_records_per_s << " records/s, expected " << expected_records_per_s << ", rtt "
                       << rtt_s * 1e3 << " ms");
-  CHECK(follower_records_per_s == doctest::Approx(expected_records_per_s).epsilon(0.10));
+  CHECK(follower_records_per_s == doctest::Approx(expected_records_per_s).scale(0).epsilon(0.10));
   CHECK(follower_leo < leader_leo / 4);  // it falls ever further behind
 
   // Autotuned buffers on both ends (-1): W = 2 MiB, above a fetch, so the follower keeps up.
   const auto [tuned, tuned_leader_leo, tuned_follower_leo, tuned_spec] = run(-1, -1);
-  CHECK(tuned_leader_leo == doctest::Approx(120'000).epsilon(0.01));
+  CHECK(tuned_leader_leo == doctest::Approx(120'000).scale(0).epsilon(0.01));
   CHECK(static_cast<double>(tuned_follower_leo) > 0.99 * static_cast<double>(tuned_leader_leo));
 }

@@ -56,7 +56,7 @@ TEST_CASE("TLS: each side's CPU is the AES-GCM and copy passes over the bytes it
   cluster::World world(spec);
   const auto s = world.run();
   REQUIRE(s.records_failed == 0);
-  CHECK(s.consumed_records_per_s == doctest::Approx(50'000).epsilon(0.01));
+  CHECK(s.consumed_records_per_s == doctest::Approx(50'000).scale(0).epsilon(0.01));
   CHECK(s.tls.producers);
   CHECK(s.tls.consumers);
   CHECK(s.tls.inter_broker);
@@ -74,16 +74,16 @@ TEST_CASE("TLS: each side's CPU is the AES-GCM and copy passes over the bytes it
   // cent); the followers fetch each of them twice (RF=3).
   CHECK(produce > 50'000 * 1024.0);
   CHECK(produce < 50'000 * 1024.0 * 1.04);
-  CHECK(replication == doctest::Approx(2 * produce).epsilon(0.05));
+  CHECK(replication == doctest::Approx(2 * produce).scale(0).epsilon(0.05));
   // The producers encrypt their requests.
-  CHECK(s.tls.producer_cores == doctest::Approx(produce * aes).epsilon(0.03));
+  CHECK(s.tls.producer_cores == doctest::Approx(produce * aes).scale(0).epsilon(0.03));
   // Broker network threads: read (decrypt, copy) the produce requests, send the fetch responses (encrypt, and read
   // and write the log bytes sendfile would have sent).
   CHECK(s.tls.broker_network_cores ==
-        doctest::Approx(produce * (aes + copy) + (replication + consume) * (aes + 2 * copy)).epsilon(0.03));
+        doctest::Approx(produce * (aes + copy) + (replication + consume) * (aes + 2 * copy)).scale(0).epsilon(0.03));
   // Fetcher threads and the consumer decrypt and copy what they receive.
-  CHECK(s.tls.broker_fetcher_cores == doctest::Approx(replication * (aes + copy)).epsilon(0.03));
-  CHECK(s.tls.consumer_cores == doctest::Approx(consume * (aes + copy)).epsilon(0.03));
+  CHECK(s.tls.broker_fetcher_cores == doctest::Approx(replication * (aes + copy)).scale(0).epsilon(0.03));
+  CHECK(s.tls.consumer_cores == doctest::Approx(consume * (aes + copy)).scale(0).epsilon(0.03));
   // The producer compresses nothing: its compression thread only encrypts, and the summary says so.
   bool listed = false;
   for (const auto& [name, u] : s.utilisation)
@@ -122,15 +122,15 @@ TEST_CASE("TLS: one network thread that encrypts a fan-out of fetch responses ca
   const cluster::CpuCosts& costs = plain_run.costs;
   // Over PLAINTEXT the eight groups read everything at the producer's pace, and the thread is busy with its
   // per-request work only.
-  CHECK(plain.throughput_records_per_s == doctest::Approx(200'000).epsilon(0.01));
-  CHECK(plain.consumed_records_per_s == doctest::Approx(8 * 200'000).epsilon(0.02));
+  CHECK(plain.throughput_records_per_s == doctest::Approx(200'000).scale(0).epsilon(0.01));
+  CHECK(plain.consumed_records_per_s == doctest::Approx(8 * 200'000).scale(0).epsilon(0.02));
   CHECK(plain.bottleneck != "broker-0 network threads");
   // Without TLS the thread parses each request and sends its response (10 us each, WorldSpec's
   // network_thread_request_cost; every read is a page-cache hit, so no sendfile blocks): 20 us a request.
   uint64_t requests = 0;
   for (const auto& r : plain.requests) requests += r.count;
   const double plain_busy = 20e-6 * static_cast<double>(requests) / 2.0;
-  CHECK(plain_run.network_mean == doctest::Approx(plain_busy).epsilon(0.03));
+  CHECK(plain_run.network_mean == doctest::Approx(plain_busy).scale(0).epsilon(0.03));
   // Over TLS the thread would need 8 x 205 MB/s x (1/AES + 2/memcpy), about 0.92 of itself, for the fetch responses
   // alone, plus decrypting the produce requests and its per-request work: it saturates and is named. The producer's
   // requests wait for the same thread, so the whole cluster slows to what the thread can carry: the bytes in and out
@@ -141,7 +141,7 @@ TEST_CASE("TLS: one network thread that encrypts a fan-out of fetch responses ca
   CHECK(tls_run.network_min > 0.95);
   CHECK(tls_run.network_mean <= 1.0);
   CHECK(tls.throughput_records_per_s < 0.95 * 200'000);
-  CHECK(tls.consumed_records_per_s == doctest::Approx(8 * tls.throughput_records_per_s).epsilon(0.02));
+  CHECK(tls.consumed_records_per_s == doctest::Approx(8 * tls.throughput_records_per_s).scale(0).epsilon(0.02));
   CHECK(tls.produce_latency.p99_ms > 10 * plain.produce_latency.p99_ms);
   const double aes = per_byte(costs, costs.aes_gcm_bytes_per_s), copy = per_byte(costs, costs.memcpy_bytes_per_s);
   const double window_s = 2.0;
@@ -149,5 +149,5 @@ TEST_CASE("TLS: one network thread that encrypts a fan-out of fetch responses ca
   const double out = static_cast<double>(tls.consumer_traffic.total) / window_s;
   CHECK(in * (aes + copy) + out * (aes + 2 * copy) <= 1.0);
   CHECK(in * (aes + copy) + out * (aes + 2 * copy) > 0.85);
-  CHECK(tls.tls.broker_network_cores == doctest::Approx(in * (aes + copy) + out * (aes + 2 * copy)).epsilon(0.03));
+  CHECK(tls.tls.broker_network_cores == doctest::Approx(in * (aes + copy) + out * (aes + 2 * copy)).scale(0).epsilon(0.03));
 }

@@ -40,6 +40,8 @@ kafka::ProduceRequest one_batch(kafka::PartitionRef partition, int32_t size_byte
 
 // Seconds as a Duration, to compare with the model's durations (which round each term up to a nanosecond).
 double seconds(sim::Duration d) { return d.seconds_f(); }
+// A time of `s` seconds as the model charges it: rounded up to the nanosecond (each term on its own).
+sim::Duration ceil_ns(double s) { return sim::Duration::from_ns(static_cast<int64_t>(std::ceil(s * 1e9))); }
 
 }  // namespace
 
@@ -84,13 +86,13 @@ TEST_CASE("LogValidator: decompress to validate; recompress, re-CRC and resize f
   }
   SUBCASE("lz4 in, topic `producer`: decompressed (skip-key/value iterator), stored as sent") {
     const auto v = validate_batch(c, BrokerCompressionType::producer, CompressionType::lz4, 61 + 25'000);
-    CHECK(seconds(v.cpu) == doctest::Approx(u / 4000e6));
+    CHECK(seconds(v.cpu) == doctest::Approx(u / 4000e6).scale(0));
     CHECK(v.stored_bytes == 61 + 25'000);
     CHECK_FALSE(v.recompressed);
   }
   SUBCASE("lz4 in, topic lz4: the same codec is also assigned in place") {
     const auto v = validate_batch(c, BrokerCompressionType::lz4, CompressionType::lz4, 61 + 25'000);
-    CHECK(seconds(v.cpu) == doctest::Approx(u / 4000e6));
+    CHECK(seconds(v.cpu) == doctest::Approx(u / 4000e6).scale(0));
     CHECK(v.stored_bytes == 61 + 25'000);
   }
   SUBCASE("lz4 in, topic zstd: decompress lz4, compress zstd, CRC the new batch") {
@@ -98,18 +100,18 @@ TEST_CASE("LogValidator: decompress to validate; recompress, re-CRC and resize f
     const double stored = 61 + u * 0.16;
     CHECK(v.recompressed);
     CHECK(v.stored_bytes == static_cast<int64_t>(stored));
-    CHECK(seconds(v.cpu) == doctest::Approx(u / 4000e6 + u / 500e6 + stored / crc));
+    CHECK(seconds(v.cpu) == doctest::Approx(u / 4000e6 + u / 500e6 + stored / crc).scale(0));
   }
   SUBCASE("uncompressed in, topic gzip: the broker compresses") {
     const auto v = validate_batch(c, BrokerCompressionType::gzip, CompressionType::none, 61 + u);
     const double stored = 61 + u * 0.2;
     CHECK(v.stored_bytes == static_cast<int64_t>(stored));
-    CHECK(seconds(v.cpu) == doctest::Approx(u / 100e6 + stored / crc));
+    CHECK(seconds(v.cpu) == doctest::Approx(u / 100e6 + stored / crc).scale(0));
   }
   SUBCASE("snappy in, topic uncompressed: the broker decompresses and stores the records as they are") {
     const auto v = validate_batch(c, BrokerCompressionType::uncompressed, CompressionType::snappy, 61 + 40'000);
     CHECK(v.stored_bytes == 61 + u);
-    CHECK(seconds(v.cpu) == doctest::Approx(u / 2000e6 + (61.0 + u) / crc));
+    CHECK(seconds(v.cpu) == doctest::Approx(u / 2000e6 + (61.0 + u) / crc).scale(0));
   }
 }
 
@@ -146,16 +148,17 @@ TEST_CASE("compression model of a world: producer ratios and costs, broker valid
   request.partitions[0].batch.size_bytes = 61 + 2'500;  // 10,000 uncompressed bytes with lz4
   request.partitions[1].batch.size_bytes = 61 + 5'000;  // 20,000
   // The producer compresses 30,000 bytes at 1000 MB/s.
-  CHECK(seconds(model.producer_request_cost(0, request)) == doctest::Approx(30'000 / 1000e6));
+  CHECK(seconds(model.producer_request_cost(0, request)) == doctest::Approx(30'000 / 1000e6).scale(0));
   CHECK(model.producer_request_cost(2, request) == sim::Duration::zero());
   // In place on "keep": decompression only, sizes unchanged.
   kafka::ProduceRequest kept = request;
-  CHECK(seconds(model.validate_produce(0, kept)) == doctest::Approx(30'000 / 4000e6));
+  CHECK(seconds(model.validate_produce(0, kept)) == doctest::Approx(30'000 / 4000e6).scale(0));
   CHECK(kept.partitions[0].batch.size_bytes == 61 + 2'500);
 
   // Producer 2 sends 10,000 uncompressed bytes to "zstd": the broker compresses them to 1,600 bytes.
   kafka::ProduceRequest plain = one_batch({1, 0}, 61 + 10'000);
-  CHECK(seconds(model.validate_produce(2, plain)) == doctest::Approx(10'000 / 500e6 + (61 + 1'600) / 4e9));
+  // Compression and the new batch's CRC, each rounded up to the nanosecond.
+  CHECK(model.validate_produce(2, plain) == ceil_ns(10'000 / 500e6) + ceil_ns((61 + 1'600) / 4e9));
   CHECK(plain.partitions[0].batch.size_bytes == 61 + 1'600);
 
   // A consumer decompresses each fetched batch in the codec its writer left it in (the batch's tag names the
@@ -174,7 +177,7 @@ TEST_CASE("compression model of a world: producer ratios and costs, broker valid
   response.partitions[1].batches[0].tag = 2;
   const auto writer = [](const kafka::RecordBatch& b) { return static_cast<size_t>(b.tag); };
   CHECK(seconds(model.consumer_fetch_cost(response, writer)) ==
-        doctest::Approx(11'000 / 4000e6 + 5'000 / 500e6 + 10'000 / 2000e6));
+        doctest::Approx(11'000 / 4000e6 + 5'000 / 500e6 + 10'000 / 2000e6).scale(0));
 }
 
 TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks its figures") {
@@ -212,15 +215,16 @@ TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks
   CHECK(model.producer_ratio(1) == 0.2);
   CHECK(model.producer_ratio(3) == 0.16);  // the default level: the codecs section's figures
   const kafka::ProduceRequest request = one_batch({0, 0}, 61 + 1'000);  // zstd 19: 10,000 uncompressed bytes
-  CHECK(seconds(model.producer_request_cost(0, request)) == doctest::Approx(10'000 / 1e6));
+  CHECK(seconds(model.producer_request_cost(0, request)) == doctest::Approx(10'000 / 1e6).scale(0));
   // The leader keeps a zstd batch on "keep" whatever its level, decompressing 10,000 bytes at 1000 MB/s.
   kafka::ProduceRequest kept = request;
-  CHECK(seconds(model.validate_produce(0, kept)) == doctest::Approx(10'000 / 1000e6));
+  CHECK(seconds(model.validate_produce(0, kept)) == doctest::Approx(10'000 / 1000e6).scale(0));
   CHECK(kept.partitions[0].batch.size_bytes == 61 + 1'000);
   // On "gzip1" the leader recompresses at the topic's level 1: 10,000 bytes at 200 MB/s to 3,000 bytes.
   kafka::ProduceRequest recompressed = one_batch({1, 0}, 61 + 1'000);
-  CHECK(seconds(model.validate_produce(2, recompressed)) ==
-        doctest::Approx(10'000 / 1000e6 + 10'000 / 200e6 + (61 + 3'000) / 4e9));
+  // Decompression, compression and the new batch's CRC, each rounded up to the nanosecond.
+  CHECK(model.validate_produce(2, recompressed) ==
+        ceil_ns(10'000 / 1000e6) + ceil_ns(10'000 / 200e6) + ceil_ns((61 + 3'000) / 4e9));
   CHECK(recompressed.partitions[0].batch.size_bytes == 61 + 3'000);
   // Consumers decompress each batch at the level it is stored at: on "keep" producer 0's zstd 19, producer 1's
   // lz4 12 and producer 3's zstd 3; on "gzip1" the topic's gzip 1, whatever producer 2 sent.
@@ -239,7 +243,7 @@ TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks
   response.partitions[1].batches[0].tag = 2;
   const auto writer = [](const kafka::RecordBatch& b) { return static_cast<size_t>(b.tag); };
   CHECK(seconds(model.consumer_fetch_cost(response, writer)) ==
-        doctest::Approx(10'000 / 1000e6 + 10'000 / 4000e6 + 10'000 / 2000e6 + 10'000 / 400e6));
+        doctest::Approx(10'000 / 1000e6 + 10'000 / 4000e6 + 10'000 / 2000e6 + 10'000 / 400e6).scale(0));
 }
 
 TEST_CASE("client codec thread: compression overlaps the previous request; requests wait only when it is behind") {

@@ -140,7 +140,7 @@ TEST_CASE("cpu: one thread, Poisson arrivals, fixed cost (M/D/1) gives the Polla
   const PoissonRun run = run_poisson(1, 1, 1, s_ns / rho, fixed_cost, 410'000, 10'000);
   const MeanEstimate wq = batch_means(run.wait_ns, 40);
   const double expected_wq_ns = rho * s_ns / (2.0 * (1.0 - rho));
-  CHECK(expected_wq_ns == doctest::Approx(2e6));
+  CHECK(expected_wq_ns == doctest::Approx(2e6).scale(0));
   CHECK(wq.standard_error < 0.025 * expected_wq_ns);
   CHECK(std::abs(wq.mean - expected_wq_ns) <= 4.0 * wq.standard_error);
   const MeanEstimate sojourn = batch_means(run.sojourn_ns, 40);
@@ -155,7 +155,7 @@ TEST_CASE("cpu: one thread, exponential costs (M/M/1) gives mean sojourn S/(1−
   const PoissonRun run = run_poisson(2, 1, 1, s_ns / rho, exponential_cost_1ms, 410'000, 10'000);
   const MeanEstimate t = batch_means(run.sojourn_ns, 40);
   const double expected_ns = s_ns / (1.0 - rho);
-  CHECK(expected_ns == doctest::Approx(5e6));
+  CHECK(expected_ns == doctest::Approx(5e6).scale(0));
   CHECK(t.standard_error < 0.03 * expected_ns);
   CHECK(std::abs(t.mean - expected_ns) <= 4.0 * t.standard_error);
 }
@@ -169,7 +169,7 @@ TEST_CASE("cpu: c threads on at least c cores with exponential costs (M/M/c) giv
   const PoissonRun run = run_poisson(3, 8, c, 1.0 / lambda_per_ns, exponential_cost_1ms, 410'000, 10'000);
   const double a = lambda_per_ns * s_ns;
   const double expected_wq_ns = erlang_c(c, a) / (static_cast<double>(c) / s_ns - lambda_per_ns);
-  CHECK(erlang_c(c, a) == doctest::Approx(0.5094).epsilon(0.001));
+  CHECK(erlang_c(c, a) == doctest::Approx(0.5094).scale(0).epsilon(0.001));
   const MeanEstimate wq = batch_means(run.wait_ns, 40);
   CHECK(wq.standard_error < 0.05 * expected_wq_ns);
   CHECK(std::abs(wq.mean - expected_wq_ns) <= 4.0 * wq.standard_error);
@@ -197,14 +197,14 @@ TEST_CASE("cpu: accounting over a drained M/D/1 run: busy core time is the sum o
   const CpuHostStats host = cpu.host_stats();
   const CpuPoolStats p = cpu.pool_stats(pool);
   // Each task received exactly its 1 ms of CPU.
-  CHECK(host.busy_core_seconds == doctest::Approx(static_cast<double>(tasks) * 1e-3).epsilon(1e-9));
-  CHECK(host.utilisation == doctest::Approx(static_cast<double>(tasks) * 1e6 / elapsed_ns).epsilon(1e-9));
+  CHECK(host.busy_core_seconds == doctest::Approx(static_cast<double>(tasks) * 1e-3).scale(0).epsilon(1e-9));
+  CHECK(host.utilisation == doctest::Approx(static_cast<double>(tasks) * 1e6 / elapsed_ns).scale(0).epsilon(1e-9));
   // One thread on one core: thread occupancy equals core utilisation.
-  CHECK(p.thread_utilisation == doctest::Approx(host.utilisation).epsilon(1e-9));
+  CHECK(p.thread_utilisation == doctest::Approx(host.utilisation).scale(0).epsilon(1e-9));
   // The queue started and ended empty, so its time integral equals the sum of the waits (Little's law
   // sample-path identity), and the model's own wait total equals the wait observed from outside.
-  CHECK(p.queue_length_mean * elapsed_ns == doctest::Approx(wait_seen_ns).epsilon(1e-9));
-  CHECK(static_cast<double>(p.wait_total.ns()) == doctest::Approx(wait_seen_ns).epsilon(1e-12));
+  CHECK(p.queue_length_mean * elapsed_ns == doctest::Approx(wait_seen_ns).scale(0).epsilon(1e-9));
+  CHECK(static_cast<double>(p.wait_total.ns()) == doctest::Approx(wait_seen_ns).scale(0).epsilon(1e-12));
   CHECK(p.tasks_done == tasks);
   CHECK(p.queue_length == 0);
   CHECK(p.busy_threads == 0);
@@ -220,13 +220,13 @@ TEST_CASE("cpu: four threads busy on two cores each take twice their cost") {
   std::vector<SimTime> done(4);
   for (size_t i = 0; i < 4; ++i) submit_recorded(engine, cpu, pool, 10_ms, done, i);
   engine.run_until(at(10_ms));
-  CHECK(cpu.host_stats().utilisation == doctest::Approx(1.0));
-  CHECK(cpu.pool_stats(pool).thread_utilisation == doctest::Approx(1.0));
+  CHECK(cpu.host_stats().utilisation == doctest::Approx(1.0).scale(0));
+  CHECK(cpu.pool_stats(pool).thread_utilisation == doctest::Approx(1.0).scale(0));
   engine.run_until(SimTime::max());
   for (const SimTime t : done) CHECK(t == at(20_ms));
   // 40 ms of CPU work over 2 cores × 20 ms.
-  CHECK(cpu.host_stats().busy_core_seconds == doctest::Approx(0.040));
-  CHECK(cpu.host_stats().utilisation == doctest::Approx(1.0));
+  CHECK(cpu.host_stats().busy_core_seconds == doctest::Approx(0.040).scale(0));
+  CHECK(cpu.host_stats().utilisation == doctest::Approx(1.0).scale(0));
 }
 
 TEST_CASE("cpu: completion times are recomputed when the running set changes") {
@@ -267,12 +267,12 @@ TEST_CASE("cpu: pools share the host's cores but queue separately") {
   CHECK(done[3] == at(15_ms));
   CHECK(done[1] == at(25_ms));
   // Pool b used 20 ms of CPU in 25 ms on 2 cores; pool a 20 ms too.
-  CHECK(cpu.pool_stats(cpu.pool("b")).busy_core_seconds == doctest::Approx(0.020));
-  CHECK(cpu.pool_stats(cpu.pool("a")).busy_core_seconds == doctest::Approx(0.020));
-  CHECK(cpu.pool_stats(cpu.pool("b")).core_utilisation == doctest::Approx(20.0 / (2.0 * 25.0)));
+  CHECK(cpu.pool_stats(cpu.pool("b")).busy_core_seconds == doctest::Approx(0.020).scale(0));
+  CHECK(cpu.pool_stats(cpu.pool("a")).busy_core_seconds == doctest::Approx(0.020).scale(0));
+  CHECK(cpu.pool_stats(cpu.pool("b")).core_utilisation == doctest::Approx(20.0 / (2.0 * 25.0)).scale(0));
   // Pool a's thread was occupied for all 25 ms; b's two threads for 15 ms each out of 2 × 25 ms.
-  CHECK(cpu.pool_stats(cpu.pool("a")).thread_utilisation == doctest::Approx(1.0));
-  CHECK(cpu.pool_stats(cpu.pool("b")).thread_utilisation == doctest::Approx(30.0 / 50.0));
+  CHECK(cpu.pool_stats(cpu.pool("a")).thread_utilisation == doctest::Approx(1.0).scale(0));
+  CHECK(cpu.pool_stats(cpu.pool("b")).thread_utilisation == doctest::Approx(30.0 / 50.0).scale(0));
 }
 
 TEST_CASE("cpu: one thread serves its FIFO queue in order, and a callback may submit more work") {
@@ -351,7 +351,7 @@ TEST_CASE("cpu: a pause delays a running task by exactly the pause length") {
   CHECK(cpu.host_stats().pauses == 1);
   CHECK(cpu.host_stats().paused_total == 5_ms);
   // No CPU work is delivered during a pause: 22 ms of work in total.
-  CHECK(cpu.host_stats().busy_core_seconds == doctest::Approx(0.022));
+  CHECK(cpu.host_stats().busy_core_seconds == doctest::Approx(0.022).scale(0));
 }
 
 TEST_CASE("cpu: a pause under core sharing and overlapping pauses") {
@@ -529,8 +529,8 @@ TEST_CASE("a held thread stays occupied without using a core until it is release
   CHECK(done_at[0] == at(10_us));
   CHECK(done_at[1] == at(60_us));
   const CpuPoolStats stats = cpu.pool_stats(pool);
-  CHECK(stats.busy_core_seconds == doctest::Approx(20e-6));
-  CHECK(stats.thread_utilisation == doctest::Approx(1.0));
+  CHECK(stats.busy_core_seconds == doctest::Approx(20e-6).scale(0));
+  CHECK(stats.thread_utilisation == doctest::Approx(1.0).scale(0));
   CHECK(stats.busy_threads == 0);
 }
 
@@ -552,7 +552,7 @@ TEST_CASE("cpu: a held thread goes on with its next work ahead of the queue, as 
   CHECK(done_at[0] == at(10_us));
   CHECK(done_at[1] == at(20_us));
   const CpuPoolStats stats = cpu.pool_stats(pool);
-  CHECK(stats.busy_core_seconds == doctest::Approx(20e-6));
+  CHECK(stats.busy_core_seconds == doctest::Approx(20e-6).scale(0));
   CHECK(stats.busy_threads == 0);
 }
 
@@ -576,7 +576,7 @@ TEST_CASE("cpu: continuing on a held thread can hold it again, and during a paus
   CHECK(done_at[0] == at(5_us));
   CHECK(done_at[1] == at(130_us));
   CHECK(done_at[2] == at(210_us));
-  CHECK(cpu.pool_stats(pool).busy_core_seconds == doctest::Approx(25e-6));
+  CHECK(cpu.pool_stats(pool).busy_core_seconds == doctest::Approx(25e-6).scale(0));
 }
 
 TEST_CASE("cpu: continue_held needs a held thread") {

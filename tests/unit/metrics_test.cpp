@@ -19,10 +19,10 @@ TEST_CASE("run metrics: warm-up records are counted but not in the percentiles")
   CHECK(m.records_acked_after_warmup() == 100);
   const auto s = cluster::summarise(m.produce_latency_ns());
   CHECK(s.count == 100);
-  CHECK(s.p50_ms == doctest::Approx(50.0).epsilon(0.001));   // nearest rank 50 of 1..100 ms
-  CHECK(s.p99_ms == doctest::Approx(99.0).epsilon(0.001));
-  CHECK(s.max_ms == doctest::Approx(100.0));
-  CHECK(s.mean_ms == doctest::Approx(50.5));
+  CHECK(s.p50_ms == doctest::Approx(50.0).scale(0).epsilon(0.001));   // nearest rank 50 of 1..100 ms
+  CHECK(s.p99_ms == doctest::Approx(99.0).scale(0).epsilon(0.001));
+  CHECK(s.max_ms == doctest::Approx(100.0).scale(0));
+  CHECK(s.mean_ms == doctest::Approx(50.5).scale(0));
   CHECK(m.take_interval_acked_bytes() == 10100u);
   CHECK(m.take_interval_acked_bytes() == 0u);
 }
@@ -34,15 +34,15 @@ TEST_CASE("run metrics: a warm-up interval has its own latency percentiles; the 
   for (int i = 1; i <= 100; ++i) m.on_acked(t0 + 1_s, t0 + 1_s + sim::Duration::from_ms(i), 100);
   const sim::Histogram warmup = m.take_interval_produce_latency();
   CHECK(warmup.count() == 100);
-  CHECK(static_cast<double>(warmup.percentile(50)) == doctest::Approx(50e6).epsilon(0.001));  // nearest rank
-  CHECK(static_cast<double>(warmup.percentile(99)) == doctest::Approx(99e6).epsilon(0.001));
+  CHECK(static_cast<double>(warmup.percentile(50)) == doctest::Approx(50e6).scale(0).epsilon(0.001));  // nearest rank
+  CHECK(static_cast<double>(warmup.percentile(99)) == doctest::Approx(99e6).scale(0).epsilon(0.001));
   // Interval 2, after the warm-up: a record sent during the warm-up and acked after it stays out, as in the
   // summary, and 10 records sent after the warm-up with 200 ms each are in.
   m.on_acked(t0 + 9900_ms, t0 + 10100_ms, 100);
   for (int i = 0; i < 10; ++i) m.on_acked(t0 + 11_s, t0 + 11200_ms, 100);
   const sim::Histogram after = m.take_interval_produce_latency();
   CHECK(after.count() == 10);
-  CHECK(static_cast<double>(after.percentile(50)) == doctest::Approx(200e6).epsilon(0.001));
+  CHECK(static_cast<double>(after.percentile(50)) == doctest::Approx(200e6).scale(0).epsilon(0.001));
   // The summary has only the 10 records sent after the warm-up.
   CHECK(m.produce_latency_ns().count() == 10);
   CHECK(m.records_acked() == 111);
@@ -81,14 +81,14 @@ TEST_CASE("request metrics: each part is the gap between two of Kafka's timestam
     m.on_completed(cluster::RequestKind::produce, times(20_s), t0 + 20_s + 37_ms + sim::Duration::from_ms(i));
   const cluster::RequestTimeSummary s = m.summary(cluster::RequestKind::produce, 50_s);
   CHECK(s.count == 4);
-  CHECK(s.per_s == doctest::Approx(4.0 / 50.0));
-  CHECK(s.request_queue.mean_ms == doctest::Approx(1.0));
-  CHECK(s.local.mean_ms == doctest::Approx(2.0));
-  CHECK(s.remote.mean_ms == doctest::Approx(30.0));
-  CHECK(s.response_queue.mean_ms == doctest::Approx(4.0));
-  CHECK(s.response_send.mean_ms == doctest::Approx(1.5));  // 0, 1, 2, 3 ms
-  CHECK(s.total.mean_ms == doctest::Approx(38.5));
-  CHECK(s.total.max_ms == doctest::Approx(40.0));
+  CHECK(s.per_s == doctest::Approx(4.0 / 50.0).scale(0));
+  CHECK(s.request_queue.mean_ms == doctest::Approx(1.0).scale(0));
+  CHECK(s.local.mean_ms == doctest::Approx(2.0).scale(0));
+  CHECK(s.remote.mean_ms == doctest::Approx(30.0).scale(0));
+  CHECK(s.response_queue.mean_ms == doctest::Approx(4.0).scale(0));
+  CHECK(s.response_send.mean_ms == doctest::Approx(1.5).scale(0));  // 0, 1, 2, 3 ms
+  CHECK(s.total.mean_ms == doctest::Approx(38.5).scale(0));
+  CHECK(s.total.max_ms == doctest::Approx(40.0).scale(0));
   CHECK(m.take_interval_count(cluster::RequestKind::produce) == 5);
   CHECK(m.take_interval_count(cluster::RequestKind::produce) == 0);
   CHECK(m.summary(cluster::RequestKind::fetch_follower, 50_s).count == 0);

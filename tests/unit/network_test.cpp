@@ -50,14 +50,14 @@ TEST_CASE("check 2: 1 GiB over an idle 1 GbE path takes 1 GiB / (125e6 * 1448/15
   // chunks back to back, the last frame (1448 B of payload) then crosses the second hop once more, plus both
   // link latencies.
   const double expected_s = seconds_for(static_cast<double>(gib)) + seconds_for(kFrame) + 2 * lat.seconds_f();
-  CHECK(done.seconds_f() == doctest::Approx(expected_s).epsilon(1e-5));
+  CHECK(done.seconds_f() == doctest::Approx(expected_s).scale(0).epsilon(1e-5));
   CHECK(std::abs(done.seconds_f() - 9.12) < 0.01);  // §6 check 2, as printed
   CHECK(net.host_counters(s.a).bytes_sent == gib);
   CHECK(net.host_counters(s.d).bytes_received == gib);
   CHECK(net.link_counters(s.sw, s.d).bytes == gib);
   // The source NIC was busy exactly while serialising the 1 GiB; run_until left the clock at 20 s.
   CHECK(net.link_utilisation(s.a, s.sw) ==
-        doctest::Approx(seconds_for(static_cast<double>(gib)) / engine.now().seconds_f()).epsilon(1e-5));
+        doctest::Approx(seconds_for(static_cast<double>(gib)) / engine.now().seconds_f()).scale(0).epsilon(1e-5));
   // Nothing used the other direction of the duplex link.
   CHECK(net.link_counters(s.sw, s.a).bytes == 0);
 }
@@ -86,8 +86,13 @@ TEST_CASE("a small message's latency is its serialisation on each hop plus the l
   const double expect_same = 2 * s_gbe + 2 * 20e-6;
   const double expect_cross = s_gbe /* wait behind the first message */ + 2 * s_gbe + 2 * s_10g + 2 * 20e-6 +
                               2 * 3e-6;
-  CHECK(same_rack.seconds_f() == doctest::Approx(expect_same).epsilon(1e-6));
-  CHECK(cross_rack.seconds_f() == doctest::Approx(expect_cross).epsilon(1e-6));
+  // Each hop's serialisation is rounded up to the nanosecond: at most one nanosecond a term (2 and 5 of them).
+  const auto same_ns = static_cast<int64_t>(std::floor(expect_same * 1e9));
+  const auto cross_ns = static_cast<int64_t>(std::floor(expect_cross * 1e9));
+  CHECK(same_rack.ns() >= same_ns);
+  CHECK(same_rack.ns() <= same_ns + 2);
+  CHECK(cross_rack.ns() >= cross_ns);
+  CHECK(cross_rack.ns() <= cross_ns + 5);
 }
 
 TEST_CASE("route choice: cross-rack traffic crosses the spine, same-rack traffic stays under the ToR") {
@@ -193,8 +198,8 @@ TEST_CASE("TX and RX of a NIC are independent servers (full duplex)") {
   net.send(s.b, s.a, bytes, [&] { ba = engine.now(); });
   engine.run_until(SimTime::from_ns(1'000'000'000));
   const double alone = seconds_for(static_cast<double>(bytes)) + seconds_for(kFrame) + 10e-6;
-  CHECK(ab.seconds_f() == doctest::Approx(alone).epsilon(1e-6));
-  CHECK(ba.seconds_f() == doctest::Approx(alone).epsilon(1e-6));
+  CHECK(ab.seconds_f() == doctest::Approx(alone).scale(0).epsilon(1e-6));
+  CHECK(ba.seconds_f() == doctest::Approx(alone).scale(0).epsilon(1e-6));
 }
 
 TEST_CASE("a symmetric partition drops both ways, a one-way partition one way, healing restores delivery") {
@@ -540,7 +545,7 @@ TEST_CASE("TCP send window: a 64 KiB window on a 5 ms link moves 64 KiB per roun
     const SimTime done = delivered_at(64 * 1024);
     CHECK(done.ns() == 159 * (2 * l + s) + 4 * s + l);
     // About W per round trip: 160 windows of 64 KiB at 10.14 ms each, 1.62 s, where the link alone takes 0.09 s.
-    CHECK(done.seconds_f() == doctest::Approx(160 * (2 * lat.seconds_f() + s * 1e-9)).epsilon(0.01));
+    CHECK(done.seconds_f() == doctest::Approx(160 * (2 * lat.seconds_f() + s * 1e-9)).scale(0).epsilon(0.01));
   }
   SUBCASE("2 MiB: above the bandwidth-delay product (117.7 MB/s x 10 ms = 1.18 MB) plus a chunk, the link stays busy") {
     // 160 chunks of 64 KiB back to back, then the last one's latency.

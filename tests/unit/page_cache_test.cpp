@@ -133,9 +133,9 @@ TEST_CASE("check 8: dirty throttling geometry for 64 GiB of dirtyable memory") {
   CHECK(near_bytes(t.freerun_bytes, 9.6 * GiB, page));
   CHECK(near_bytes(t.setpoint_bytes, 11.2 * GiB, page));
   // pos(12.0 GiB) = 1 + (−0.5)^3; the polynomial's fixed points.
-  CHECK(pcm::pos_ratio(12 * GiB, t) == doctest::Approx(0.875).epsilon(1e-5));
-  CHECK(pcm::pos_ratio(t.freerun_bytes, t) == doctest::Approx(2.0));
-  CHECK(pcm::pos_ratio(t.setpoint_bytes, t) == doctest::Approx(1.0));
+  CHECK(pcm::pos_ratio(12 * GiB, t) == doctest::Approx(0.875).scale(0).epsilon(1e-5));
+  CHECK(pcm::pos_ratio(t.freerun_bytes, t) == doctest::Approx(2.0).scale(0));
+  CHECK(pcm::pos_ratio(t.setpoint_bytes, t) == doctest::Approx(1.0).scale(0));
   CHECK(pcm::pos_ratio(t.limit_bytes, t) == 0.0);
   CHECK(pcm::pos_ratio(t.limit_bytes + GiB, t) == 0.0);
   CHECK(pcm::pos_ratio(GiB, t) == 2.0);  // clamped below freerun
@@ -338,13 +338,13 @@ TEST_CASE("a steady writer faster than the device settles at the device bandwidt
     dirty_min = std::min(dirty_min, dirty);
   }
   const double rate = static_cast<double>(w.admitted - admitted_10) / 20.0;
-  CHECK(rate == doctest::Approx(bandwidth).epsilon(0.05));
+  CHECK(rate == doctest::Approx(bandwidth).scale(0).epsilon(0.05));
   CHECK(dirty_max < t.limit_bytes + 64 * KiB);
   // Demand above the device rate keeps dirty in the throttled band (freerun, limit], never idle below it.
   CHECK(dirty_min > t.freerun_bytes);
   CHECK(cache.stats().throttled_writes > 0);
   // write_bw estimate converges toward the device's bandwidth (P = 4.1 s averaging, 30 s of history).
-  CHECK(static_cast<double>(cache.write_bw_bytes_per_s(f)) == doctest::Approx(bandwidth).epsilon(0.1));
+  CHECK(static_cast<double>(cache.write_bw_bytes_per_s(f)) == doctest::Approx(bandwidth).scale(0).epsilon(0.1));
   w.running = false;
 }
 
@@ -436,7 +436,7 @@ TEST_CASE("hit and miss accounting") {
   CHECK(results[2].first.miss_bytes == 32 * KiB);
   CHECK(cache.stats().hit_bytes == 96 * KiB);
   CHECK(cache.stats().miss_bytes == 96 * KiB);
-  CHECK(cache.stats().hit_ratio() == doctest::Approx(0.5));
+  CHECK(cache.stats().hit_ratio() == doctest::Approx(0.5).scale(0));
   CHECK(cache.stats().device_read_bytes == 128 * KiB);
 
   // Written data is a hit; a read joins a read already in flight rather than issuing another.
