@@ -26,6 +26,29 @@ cluster::WorldSpec cluster_with_send_cost(sim::Duration cost) {
   return spec;
 }
 
+// Three brokers, one producer of 20,000 lz4 records/s of 1 KiB and one consumer group, over `protocol`, with the
+// client CPU profile `client` (none: the brokers' rates), run for `duration` after `warmup`.
+cluster::WorldSummary run_lz4(std::optional<cluster::CpuCosts> client, kafka::SecurityProtocol protocol,
+                              sim::Duration duration, sim::Duration warmup) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = duration;
+  spec.warmup = warmup;
+  spec.client_cpu_costs = client;
+  auto p = test::open_loop_producer(20'000, Acks::all, 5, 1024);
+  p.config.compression_type = kafka::CompressionType::lz4;
+  p.config.security_protocol = protocol;
+  spec.producers.push_back(p);
+  cluster::ConsumerSpec c;
+  c.group = "readers";
+  c.config.security_protocol = protocol;
+  spec.consumers.push_back(c);
+  cluster::World world(spec);
+  return world.run();
+}
+
+// The brokers' CPU costs of test::small_cluster, the start of a client profile.
+cluster::CpuCosts server_costs() { return test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1).cpu_costs; }
+
 double utilisation_of(const cluster::WorldSummary& s, const std::string& name) {
   for (const auto& [n, u] : s.utilisation)
     if (n == name) return u;
@@ -142,28 +165,16 @@ TEST_CASE("a busy application thread that waits for buffer.memory is not the bot
 TEST_CASE("a client CPU profile prices the clients' per-byte work: at half its rates it takes twice as long") {
   // lz4 batches over TLS: the producer compresses and encrypts, the consumer decrypts, checks CRCs and decompresses.
   auto run = [](std::optional<double> client_speed) {
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-    spec.duration = 3_s;
-    spec.warmup = 1_s;
+    std::optional<cluster::CpuCosts> client;
     if (client_speed) {
-      cluster::CpuCosts client = spec.cpu_costs;
-      client.aes_gcm_bytes_per_s *= *client_speed;
-      client.memcpy_bytes_per_s *= *client_speed;
-      client.crc32c_bytes_per_s *= *client_speed;
-      client.codecs.lz4.compress_bytes_per_s *= *client_speed;
-      client.codecs.lz4.decompress_bytes_per_s *= *client_speed;
-      spec.client_cpu_costs = client;
+      client = server_costs();
+      client->aes_gcm_bytes_per_s *= *client_speed;
+      client->memcpy_bytes_per_s *= *client_speed;
+      client->crc32c_bytes_per_s *= *client_speed;
+      client->codecs.lz4.compress_bytes_per_s *= *client_speed;
+      client->codecs.lz4.decompress_bytes_per_s *= *client_speed;
     }
-    auto p = test::open_loop_producer(20'000, Acks::all, 5, 1024);
-    p.config.compression_type = kafka::CompressionType::lz4;
-    p.config.security_protocol = kafka::SecurityProtocol::ssl;
-    spec.producers.push_back(p);
-    cluster::ConsumerSpec c;
-    c.group = "readers";
-    c.config.security_protocol = kafka::SecurityProtocol::ssl;
-    spec.consumers.push_back(c);
-    cluster::World world(spec);
-    return world.run();
+    return run_lz4(client, kafka::SecurityProtocol::ssl, 3_s, 1_s);
   };
   const auto none = run(std::nullopt);
   const auto same = run(1.0);
@@ -190,22 +201,12 @@ TEST_CASE("a consumer whose client CPU decompresses lz4 at 10 MB/s reads about 1
   // response of a lagging consumer holds several thousand records (seconds of work here), charged at once, so the
   // window is long enough to hold many of them; at the brokers' speed the same consumer keeps up.
   auto run = [](std::optional<double> decompress_bytes_per_s) {
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-    spec.duration = 12_s;
-    spec.warmup = 2_s;
+    std::optional<cluster::CpuCosts> client;
     if (decompress_bytes_per_s) {
-      cluster::CpuCosts client = spec.cpu_costs;
-      client.codecs.lz4.decompress_bytes_per_s = *decompress_bytes_per_s;
-      spec.client_cpu_costs = client;
+      client = server_costs();
+      client->codecs.lz4.decompress_bytes_per_s = *decompress_bytes_per_s;
     }
-    auto p = test::open_loop_producer(20'000, Acks::all, 5, 1024);
-    p.config.compression_type = kafka::CompressionType::lz4;
-    spec.producers.push_back(p);
-    cluster::ConsumerSpec c;
-    c.group = "readers";
-    spec.consumers.push_back(c);
-    cluster::World world(spec);
-    return world.run();
+    return run_lz4(client, kafka::SecurityProtocol::plaintext, 12_s, 2_s);
   };
   const auto slow = run(10e6);
   const auto brokers_speed = run(std::nullopt);
