@@ -12,6 +12,30 @@ namespace kafkasim::test {
 
 inline sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
 
+// A batch of `record_count` records from `base_offset`, of `size_bytes`, written in `leader_epoch`, with the cluster
+// layer's tag `tag` (the tests that count records by tag give each batch its own).
+inline kafka::RecordBatch batch_of(int64_t base_offset, int32_t record_count, int32_t size_bytes,
+                                   int32_t leader_epoch = 0, uint64_t tag = 0) {
+  kafka::RecordBatch b;
+  b.base_offset = base_offset;
+  b.record_count = record_count;
+  b.size_bytes = size_bytes;
+  b.partition_leader_epoch = leader_epoch;
+  b.tag = tag;
+  return b;
+}
+
+// The broker's FetchResponse to `fetch` with `partitions`, in fetch session `session_id` (invalid_session_id: the
+// broker keeps no session, so the next fetch to that node is full).
+inline kafka::FetchResponse answer_to(const kafka::OutgoingFetch& fetch,
+                                      std::vector<kafka::FetchPartitionResponse> partitions, int32_t session_id) {
+  kafka::FetchResponse r;
+  r.correlation_id = fetch.request.correlation_id;
+  r.partitions = std::move(partitions);
+  r.session_id = session_id;
+  return r;
+}
+
 // One topic (index 0) whose partition i is led by partitions[i] (node, leader epoch).
 inline kafka::ProducerMetadata leaders(std::vector<kafka::PartitionLeader> partitions) {
   kafka::ProducerMetadata metadata;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "broker_test_support.hpp"
 #include "kafkasim/kafka/broker/replica_manager.hpp"
 #include "kafkasim/sim/rng.hpp"
 
@@ -17,11 +18,10 @@ using sim::SimTime;
 
 namespace {
 
-constexpr PartitionRef tp{0, 0};
-constexpr NodeId producer_client = 100;
-constexpr NodeId consumer_client = 200;
-
-SimTime at(Duration d) { return SimTime::zero() + d; }
+using test::at;
+using test::consumer_client;
+using test::producer_client;
+using test::tp;
 
 // Brokers 1..4: broker 1 in rack "a", 2 and 3 in "b", 4 in "c" (index 0 unused).
 BrokerConfig config(NodeId id, bool selector) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "broker_test_support.hpp"
 #include "kafkasim/kafka/broker/fetch_session.hpp"
 #include "kafkasim/kafka/broker/replica_manager.hpp"
 #include "kafkasim/sim/rng.hpp"
@@ -25,7 +26,7 @@ constexpr PartitionRef p1{0, 1};
 constexpr PartitionRef p2{0, 2};
 constexpr PartitionRef p3{0, 3};
 
-SimTime at(Duration d) { return SimTime::zero() + d; }
+using test::at;
 
 FetchPartitionRequest want(PartitionRef p, int64_t offset) {
   FetchPartitionRequest r;

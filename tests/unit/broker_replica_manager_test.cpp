@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "broker_test_support.hpp"
 #include "kafkasim/kafka/broker/replica_manager.hpp"
 #include "kafkasim/sim/rng.hpp"
 
@@ -18,12 +19,12 @@ using sim::SimTime;
 
 namespace {
 
-constexpr PartitionRef tp{0, 0};
-constexpr PartitionRef tp1{0, 1};
-constexpr NodeId producer_client = 100;
-constexpr NodeId consumer_client = 200;
+using test::at;
+using test::consumer_client;
+using test::producer_client;
+using test::tp;
 
-SimTime at(Duration d) { return SimTime::zero() + d; }
+constexpr PartitionRef tp1{0, 1};
 
 RecordBatch batch(int32_t records, int32_t bytes) {
   RecordBatch b;

@@ -38,21 +38,12 @@ ProducerMetadata all_on_node_1() {
 }
 
 RecordBatch batch(int64_t base_offset, int32_t record_count) {
-  RecordBatch b;
-  b.base_offset = base_offset;
-  b.record_count = record_count;
-  b.size_bytes = 1000;
-  b.tag = 1;
-  return b;
+  return test::batch_of(base_offset, record_count, 1000, -1, 1);  // leader epoch as appended: unset
 }
 
 FetchResponse answer(const OutgoingFetch& fetch, std::vector<FetchPartitionResponse> partitions,
                      int32_t session_id = session) {
-  FetchResponse r;
-  r.correlation_id = fetch.request.correlation_id;
-  r.partitions = std::move(partitions);
-  r.session_id = session_id;
-  return r;
+  return test::answer_to(fetch, std::move(partitions), session_id);
 }
 
 std::vector<PartitionRef> listed(const FetchRequest& r) {

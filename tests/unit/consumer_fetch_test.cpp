@@ -32,13 +32,7 @@ ConsumerConfig no_auto_commit() {
 }
 
 RecordBatch batch(int64_t base_offset, int32_t record_count, int32_t size_bytes = 1000) {
-  RecordBatch b;
-  b.base_offset = base_offset;
-  b.record_count = record_count;
-  b.size_bytes = size_bytes;
-  b.partition_leader_epoch = 0;
-  b.tag = static_cast<uint64_t>(base_offset) + 1000;
-  return b;
+  return test::batch_of(base_offset, record_count, size_bytes, 0, static_cast<uint64_t>(base_offset) + 1000);
 }
 
 // A partition's data whose byte slice holds exactly `batches` plus `tail_bytes` of a partial batch.

@@ -23,12 +23,7 @@ constexpr PartitionRef p0{0, 0};
 constexpr PartitionRef p1{0, 1};
 
 RecordBatch batch(int64_t base_offset, int32_t record_count) {
-  RecordBatch b;
-  b.base_offset = base_offset;
-  b.record_count = record_count;
-  b.size_bytes = 100 + record_count;
-  b.partition_leader_epoch = 2;
-  return b;
+  return test::batch_of(base_offset, record_count, 100 + record_count, 2);
 }
 
 FetchPartitionResponse data(PartitionRef partition, int64_t high_watermark, std::vector<RecordBatch> batches,

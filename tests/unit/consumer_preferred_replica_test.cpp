@@ -38,13 +38,7 @@ ConsumerConfig config() {
 }
 
 RecordBatch batch(int64_t base_offset, int32_t record_count) {
-  RecordBatch b;
-  b.base_offset = base_offset;
-  b.record_count = record_count;
-  b.size_bytes = 1000;
-  b.partition_leader_epoch = 0;
-  b.tag = static_cast<uint64_t>(base_offset) + 1000;
-  return b;
+  return test::batch_of(base_offset, record_count, 1000, 0, static_cast<uint64_t>(base_offset) + 1000);
 }
 
 // The leader's answer naming `replica` as the partition's preferred read replica: no records (§12.2).
@@ -64,11 +58,7 @@ FetchPartitionResponse failure(PartitionRef partition, Errc error) {
 // Without a session id the broker keeps no session, so every next fetch to that node is full.
 FetchResponse answer(const OutgoingFetch& fetch, std::vector<FetchPartitionResponse> partitions,
                      int32_t session_id = invalid_session_id) {
-  FetchResponse r;
-  r.correlation_id = fetch.request.correlation_id;
-  r.partitions = std::move(partitions);
-  r.session_id = session_id;
-  return r;
+  return test::answer_to(fetch, std::move(partitions), session_id);
 }
 
 const OutgoingFetch* fetch_to(const ConsumerOutbox& out, NodeId node) {
