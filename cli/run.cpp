@@ -148,6 +148,22 @@ int run_scenario(const RunOptions& options) {
                 over.c_str(), s.tls.broker_network_cores, s.tls.broker_fetcher_cores, s.tls.consumer_cores,
                 s.tls.producer_cores);
   }
+  // Client quotas: each client-id's throttled responses (KIP-219) and what the brokers counted.
+  for (const auto& q : s.quotas) {
+    const auto line = [&](const char* what, const std::optional<double>& rate, const cluster::WorldSummary::QuotaUse& u,
+                          const char* bytes) {
+      if (!rate) return;
+      std::printf("  quota %-16s %s %.0f B/s per broker: %llu of %llu responses throttled (mean %.1f, max %.0f ms), "
+                  "%.2f MiB/s of %s counted (all brokers, after warm-up)\n",
+                  q.client_id.c_str(), what, *rate, static_cast<unsigned long long>(u.throttled),
+                  static_cast<unsigned long long>(u.responses), u.throttle_ms_mean, u.throttle_ms_max,
+                  u.bytes_per_s / 1048576.0, bytes);
+    };
+    line("producer_byte_rate", q.producer_byte_rate, q.produce, "requests");
+    line("consumer_byte_rate", q.consumer_byte_rate, q.fetch, "responses");
+    if (q.request_percentage)
+      std::printf("  quota %-16s request_percentage %.1f %% per broker\n", q.client_id.c_str(), *q.request_percentage);
+  }
   std::printf("  batches                %.0f B mean, %.1f records per request\n", s.batch_size_bytes_mean,
               s.records_per_request);
   print_distribution("batch size", s.batch_size_bytes, " B");

@@ -65,6 +65,21 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
   for (const auto& [name, u] : s.connection_backlog) connection_backlog[name] = u;
   nlohmann::json window_full = nlohmann::json::object();
   for (const auto& [name, u] : s.window_full) window_full[name] = u;
+  // Client quotas: by client-id, the bounds that apply (null: none) and what the brokers did about them.
+  nlohmann::json quotas = nlohmann::json::object();
+  const auto bound = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  const auto use = [](const WorldSummary::QuotaUse& u, const char* bytes_key) {
+    return nlohmann::json{{"responses", u.responses},
+                          {"throttled", u.throttled},
+                          {"throttle_time_ms", {{"mean", u.throttle_ms_mean}, {"max", u.throttle_ms_max}}},
+                          {bytes_key, u.bytes_per_s}};
+  };
+  for (const auto& q : s.quotas)
+    quotas[q.client_id] = {{"producer_byte_rate", bound(q.producer_byte_rate)},
+                           {"consumer_byte_rate", bound(q.consumer_byte_rate)},
+                           {"request_percentage", bound(q.request_percentage)},
+                           {"produce", use(q.produce, "request_bytes_per_s")},
+                           {"fetch", use(q.fetch, "response_bytes_per_s")}};
   nlohmann::json requests = nlohmann::json::object();
   for (size_t k = 0; k < kRequestKinds; ++k)
     requests[request_kind_name(static_cast<RequestKind>(k))] = request_json(s.requests[k]);
@@ -117,6 +132,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
           {"broker_replica_fetchers", s.tls.broker_fetcher_cores},
           {"consumers", s.tls.consumer_cores},
           {"producers", s.tls.producer_cores}}}}},
+      {"quotas", quotas},
       {"requests", requests},
       {"jvm",
        {{"young_gc", s.young_gc},

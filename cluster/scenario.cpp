@@ -38,7 +38,8 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
             "dirty_expire_centisecs", "dirty_writeback_centisecs", "read_ahead_kb"}},
     {"client_hardware", {"nic", "cpu"}},
     {"uplink", {"bandwidth", "latency"}},
-    {"cluster", {"brokers", "racks", "config"}},
+    {"cluster", {"brokers", "racks", "config", "quotas"}},
+    {"quota", {"client-id", "user", "producer_byte_rate", "consumer_byte_rate", "request_percentage"}},
     {"topic", {"name", "partitions", "replication.factor", "config"}},
     {"producer", {"topic", "count", "workload", "config"}},
     {"workload", {"rate", "arrival", "closed_loop", "record_size", "keys"}},
@@ -132,6 +133,7 @@ class Loader {
       require_array(*faults, "/faults");
       if (!faults->empty()) fail("/faults/0", "an empty array: faults are not supported yet", shown((*faults)[0]));
     }
+    warn_unmatched_quotas(spec);
     return spec;
   }
 
@@ -430,6 +432,72 @@ class Loader {
     return given;
   }
 
+  // Client quotas (kafka-behaviour-2.md §10): what `kafka-configs --alter --entity-type clients` sets, one entry per
+  // client-id entity, "<default>" for the default entity.
+  void parse_quotas(const json& v, WorldSpec& spec) const {
+    const std::string base = "/cluster/quotas";
+    require_array(v, base);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string pointer = join(base, i);
+      const json& q = v[i];
+      check_keys(q, pointer, "quota");
+      if (find(q, "user"))
+        fail(join(pointer, "user"), "a client-id entity (\"client-id\")",
+             "a user entity: user quotas are not modelled, as clients do not authenticate (every principal is "
+             "ANONYMOUS)");
+      const json* id = find(q, "client-id");
+      if (id == nullptr)
+        fail(pointer, "an entity: \"client-id\" with a client.id, or \"<default>\" for every client-id without one",
+             "none");
+      ClientQuotaSpec quota;
+      const std::string name = string_value(*id, join(pointer, "client-id"));
+      if (name != "<default>") quota.client_id = name;
+      if (!seen.insert(name).second)
+        fail(join(pointer, "client-id"), "each entity once", "a second entry for " + in_quotes(name));
+      const auto byte_rate = [&](const char* key, std::optional<double>& out) {
+        if (const json* r = find(q, key))
+          out = static_cast<double>(integer(*r, join(pointer, key), 1, static_cast<uint64_t>(INT64_MAX)));
+      };
+      byte_rate("producer_byte_rate", quota.producer_byte_rate);
+      byte_rate("consumer_byte_rate", quota.consumer_byte_rate);
+      if (const json* r = find(q, "request_percentage")) {
+        const std::string key = join(pointer, "request_percentage");
+        const double pct = number(*r, key, "a percentage of one thread above 0 (200 = two threads' worth)");
+        if (pct <= 0) fail(key, "a percentage of one thread above 0 (200 = two threads' worth)", shown(*r));
+        quota.request_percentage = pct;
+      }
+      if (!quota.producer_byte_rate && !quota.consumer_byte_rate && !quota.request_percentage)
+        fail(pointer, "at least one of producer_byte_rate, consumer_byte_rate, request_percentage", "none");
+      spec.client_quotas.push_back(std::move(quota));
+    }
+  }
+
+  // A quota for a client-id that none of the scenario's clients has throttles nobody: most likely a misspelt
+  // client.id, or a client left with Kafka's generated id ("producer-1", "consumer-<group>-1"; §10.1).
+  void warn_unmatched_quotas(const WorldSpec& spec) {
+    std::vector<std::string> ids;
+    const auto add = [&](const std::string& id) {
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    };
+    for (const ProducerSpec& p : spec.producers)
+      add(p.config.client_id_config.empty() ? std::string("producer-1") : p.config.client_id_config);
+    for (const ConsumerSpec& c : spec.consumers)
+      add(c.config.client_id_config.empty() ? "consumer-" + c.group + "-1" : c.config.client_id_config);
+    const std::vector<std::string_view> known(ids.begin(), ids.end());
+    std::vector<std::string> quoted;
+    for (const std::string& id : ids) quoted.push_back(in_quotes(id));
+    for (size_t i = 0; i < spec.client_quotas.size(); ++i) {
+      const std::optional<std::string>& id = spec.client_quotas[i].client_id;
+      if (!id || std::find(ids.begin(), ids.end(), *id) != ids.end()) continue;
+      const std::string close = closest_name(*id, known);
+      warn(file_, join(join("/cluster/quotas", i), "client-id"),
+           "no producer or consumer has the client-id " + in_quotes(*id) + ", so this quota throttles nobody (the " +
+               "scenario's client-ids: " + (ids.empty() ? std::string("none") : listed(quoted)) + ")" +
+               (close.empty() ? std::string() : "; did you mean " + in_quotes(close) + "?"));
+    }
+  }
+
   void parse_cluster(const json* cl, WorldSpec& spec) {
     static const json kEmpty = json::object();
     const json& c = cl ? *cl : kEmpty;
@@ -438,6 +506,8 @@ class Loader {
     if (const json* v = find(c, "racks")) spec.racks = static_cast<uint32_t>(integer(*v, "/cluster/racks", 1, kBrokersMax));
     if (spec.racks > spec.brokers)
       fail("/cluster/racks", "at most one rack per broker (" + std::to_string(spec.brokers) + ")", std::to_string(spec.racks));
+
+    if (const json* v = find(c, "quotas")) parse_quotas(*v, spec);
 
     BrokerSettings s;
     if (const json* v = find(c, "config")) {
@@ -482,6 +552,7 @@ class Loader {
     spec.socket_send_buffer_bytes = s.socket_send_buffer_bytes;
     spec.replica_socket_receive_buffer_bytes = s.replica_socket_receive_buffer_bytes;
     spec.background_threads = s.background_threads;
+    spec.quota_window = s.quota_window;
     spec.security_inter_broker_protocol = s.security_inter_broker_protocol;
     spec.retention_initial_delay = s.log_initial_task_delay;
     spec.retention_check_interval = s.log_retention_check_interval;
@@ -1130,6 +1201,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.socket_send_buffer_bytes = spec.socket_send_buffer_bytes;
   s.replica_socket_receive_buffer_bytes = spec.replica_socket_receive_buffer_bytes;
   s.background_threads = spec.background_threads;
+  s.quota_window = spec.quota_window;
   s.security_inter_broker_protocol = spec.security_inter_broker_protocol;
   s.log_initial_task_delay = spec.retention_initial_delay;
   s.log_retention_check_interval = spec.retention_check_interval;
@@ -1146,6 +1218,17 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.offsets_commit_timeout = spec.offsets_commit_timeout;
   s.offsets_topic_segment_bytes = spec.offsets_topic_config.log.segment_bytes;
   out["cluster"] = {{"brokers", spec.brokers}, {"racks", spec.racks}, {"config", configs_to_json(broker_config_table(), s)}};
+  if (!spec.client_quotas.empty()) {
+    json quotas = json::array();
+    for (const ClientQuotaSpec& q : spec.client_quotas) {
+      json entry = {{"client-id", q.client_id.value_or("<default>")}};
+      if (q.producer_byte_rate) entry["producer_byte_rate"] = static_cast<int64_t>(*q.producer_byte_rate);
+      if (q.consumer_byte_rate) entry["consumer_byte_rate"] = static_cast<int64_t>(*q.consumer_byte_rate);
+      if (q.request_percentage) entry["request_percentage"] = *q.request_percentage;
+      quotas.push_back(std::move(entry));
+    }
+    out["cluster"]["quotas"] = std::move(quotas);
+  }
 
   json topics = json::array();
   for (const TopicSpec& t : spec.topics) {

@@ -71,6 +71,26 @@ struct World::Connection {
   // Busy while requests wait in `waiting`: the client has more for the broker than one connection's
   // one-request-at-a-time path takes (WorldSummary::connection_backlog).
   sim::UtilisationMeter backlog;
+  // Client quotas (kafka-behaviour-2.md §10.5): a throttled connection is unmuted no earlier than the throttle's end
+  // (ThrottledChannel), by one scheduled call.
+  SimTime throttle_end;
+  bool unmute_scheduled = false;
+  int64_t request_bytes = 0;  // the ProduceRequest being handled, as its quota counts it (request.sizeInBytes)
+  Duration network_time;      // the network thread's time reading the request being handled
+};
+
+// KafkaApis' quota checks of a consumer fetch, for the ReplicaManager (kafka::ConsumerFetchQuota).
+class World::BrokerFetchQuota final : public kafka::ConsumerFetchQuota {
+ public:
+  BrokerFetchQuota(World& world, Broker& broker) : world_(world), broker_(broker) {}
+  std::optional<int64_t> max_fetch_bytes(NodeId client) const override;
+  int32_t throttle_ms(const kafka::FetchRequest& read, int64_t response_bytes, SimTime) override {
+    return world_.consumer_fetch_throttle(broker_, read, response_bytes);
+  }
+
+ private:
+  World& world_;
+  Broker& broker_;
 };
 
 struct World::Processor {
@@ -89,6 +109,10 @@ struct World::Broker {
   kafka::CoordinatorWrites coordinator;
   std::map<uint64_t, std::function<void(kafka::Errc)>> coordinator_answers;
   std::unique_ptr<kafka::ReplicaFetcherManager> fetchers;
+  // The client quotas this broker enforces, and the ReplicaManager's view of them for consumer fetches; none
+  // without quotas.
+  std::unique_ptr<kafka::ClientQuotas> quotas;
+  std::unique_ptr<BrokerFetchQuota> fetch_quota;
   models::PoolId network_pool{};
   models::PoolId io_pool{};
   // One replica fetcher thread per (source broker, fetcher id), num.replica.fetchers per source broker
@@ -385,6 +409,7 @@ void World::build_topology() {
   // Brokers' connections to brokers are followers' (security.inter.broker.protocol); clients set theirs in
   // start_clients.
   tls_.assign(hosts_.size(), 0);
+  client_ids_.assign(hosts_.size(), std::string());
   for (uint32_t b = 0; b < spec_.brokers; ++b) tls_[b] = kafka::encrypts(spec_.security_inter_broker_protocol) ? 1 : 0;
   network_->set_window_policy([this](models::HostId src, models::HostId dst, uint32_t tag) {
     return window_bytes(src, dst, tag);
@@ -424,6 +449,18 @@ void World::build_topology() {
     config.broker_racks.clear();
     for (uint32_t other = 0; other < spec_.brokers; ++other) config.broker_racks.push_back(rack_name(other % spec_.racks));
     broker->rm = std::make_unique<kafka::ReplicaManager>(config, SimTime::zero());
+    if (!spec_.client_quotas.empty()) {
+      broker->quotas = std::make_unique<kafka::ClientQuotas>(spec_.quota_window);
+      for (const ClientQuotaSpec& q : spec_.client_quotas) {
+        if (q.producer_byte_rate) broker->quotas->produce.set_quota(q.client_id, *q.producer_byte_rate);
+        if (q.consumer_byte_rate) broker->quotas->fetch.set_quota(q.client_id, *q.consumer_byte_rate);
+        if (q.request_percentage) broker->quotas->request.set_quota(q.client_id, *q.request_percentage);
+      }
+      if (broker->quotas->fetch.enabled() || broker->quotas->request.enabled()) {
+        broker->fetch_quota = std::make_unique<BrokerFetchQuota>(*this, *broker);
+        broker->rm->set_consumer_fetch_quota(broker->fetch_quota.get());
+      }
+    }
     broker->producer_ids = std::make_unique<kafka::ProducerIdManager>(broker->id, static_cast<int32_t>(spec_.brokers));
     broker->fetchers = std::make_unique<kafka::ReplicaFetcherManager>(spec_.fetcher_config, broker->id);
     brokers_.push_back(std::move(broker));
@@ -507,6 +544,7 @@ void World::start_clients() {
       c->index = producers_.size();
       client_buffers_[static_cast<size_t>(c->id)] = {ps.config.send_buffer_bytes, ps.config.receive_buffer_bytes};
       tls_[static_cast<size_t>(c->id)] = kafka::encrypts(ps.config.security_protocol) ? 1 : 0;
+      client_ids_[static_cast<size_t>(c->id)] = ps.config.client_id_config.empty() ? "producer-1" : ps.config.client_id_config;
       const std::string name = "producer/" + std::to_string(s) + "/" + std::to_string(i);
       c->rng = sim::Rng::stream(spec_.seed, name + "/workload");
       c->producer = std::make_unique<kafka::Producer>(
@@ -548,6 +586,8 @@ void World::start_clients() {
       c->spec_index = s;
       client_buffers_[static_cast<size_t>(c->id)] = {cs.config.send_buffer_bytes, cs.config.receive_buffer_bytes};
       tls_[static_cast<size_t>(c->id)] = kafka::encrypts(cs.config.security_protocol) ? 1 : 0;
+      client_ids_[static_cast<size_t>(c->id)] =
+          cs.config.client_id_config.empty() ? "consumer-" + cs.group + "-1" : cs.config.client_id_config;
       c->per_record = cs.processing_time_per_record;
       kafka::ConsumerConfig config = cs.config;
       config.client_id = c->id;
@@ -678,6 +718,18 @@ void World::on_request_arrival(Broker& b, NodeId client, int64_t request_bytes, 
 void World::unmute(Broker& b, NodeId client, int32_t channel) {
   Connection& conn = connection(b, client, channel);
   KS_ASSERT(conn.muted);
+  // A throttled channel stays muted until its throttle ends too (MUTED_AND_THROTTLED, §10.5); a throttle that grows
+  // meanwhile defers it again.
+  if (conn.throttle_end > engine_.now()) {
+    if (!conn.unmute_scheduled) {
+      conn.unmute_scheduled = true;
+      engine_.schedule_at(conn.throttle_end, [this, &b, client, channel] {
+        connection(b, client, channel).unmute_scheduled = false;
+        unmute(b, client, channel);
+      });
+    }
+    return;
+  }
   conn.muted = false;
   if (conn.waiting.empty()) return;
   auto [next, tls] = std::move(conn.waiting.front());
@@ -710,11 +762,13 @@ World::Connection& World::connection(Broker& b, NodeId client, int32_t channel) 
 // an I/O thread (SocketServer Processor -> RequestChannel -> KafkaRequestHandler, §2.1).
 void World::process_request(Broker& b, NodeId client, int32_t channel, Duration tls, sim::Callback handle) {
   on_processor(b, client, channel, [this, &b, client, channel, tls, handle = std::move(handle)]() mutable {
-    b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost + charge_tls(TlsWork::broker_network, tls),
-                       [this, &b, client, channel, handle = std::move(handle)]() mutable {
+    const Duration read_cost = spec_.network_thread_request_cost + charge_tls(TlsWork::broker_network, tls);
+    b.hw->cpu().submit(b.network_pool, read_cost,
+                       [this, &b, client, channel, read_cost, handle = std::move(handle)]() mutable {
                          // RequestChannel.Request's startTimeNanos: parsed, handed to the request queue.
                          Connection& conn = connection(b, client, channel);
                          conn.times = RequestTimes{.start = engine_.now()};
+                         conn.network_time = read_cost;
                          ++conn.requests_started;
                          enqueue_request(b, client, channel, std::move(handle));
                        });
@@ -799,6 +853,100 @@ void World::release_processor(Broker& b, NodeId client, int32_t channel) {
   start_on_processor(p, next);
 }
 
+// ---- Client quotas (kafka-behaviour-2.md §10) ----
+
+namespace {
+
+int64_t now_ms_of(SimTime now) { return now.ns() / 1'000'000; }  // time.milliseconds()
+
+// RequestChannel.Request.requestThreadTimeNanos: from the I/O thread's dequeue to the handler's local completion (now
+// when it has not completed yet).
+int64_t request_thread_ns(const RequestTimes& t, SimTime now) {
+  if (t.dequeue == SimTime::max()) return 0;
+  const SimTime end = t.local_complete != SimTime::max() ? t.local_complete : now;
+  return std::max<int64_t>((end - t.dequeue).ns(), 0);
+}
+
+}  // namespace
+
+std::optional<int64_t> World::BrokerFetchQuota::max_fetch_bytes(NodeId client) const {
+  const std::optional<double> cap =
+      broker_.quotas->fetch.max_value_in_quota_window(world_.client_ids_[static_cast<size_t>(client)]);
+  if (!cap) return std::nullopt;
+  return static_cast<int64_t>(std::min(*cap, static_cast<double>(std::numeric_limits<int32_t>::max())));
+}
+
+// KafkaApis.handleProduceRequest's sendResponseCallback: the request's bytes against producer_byte_rate and (not for
+// acks=0) its thread time against request_percentage; the larger throttle mutes the channel.
+int32_t World::produce_throttle(Broker& b, NodeId client, int32_t channel, bool acks_zero) {
+  if (b.quotas == nullptr) return 0;
+  const Connection& conn = connection(b, client, channel);
+  const std::string& id = client_ids_[static_cast<size_t>(client)];
+  const SimTime now = engine_.now();
+  const int64_t bandwidth = b.quotas->produce.record_and_get_throttle_ms(id, static_cast<double>(conn.request_bytes),
+                                                                          now_ms_of(now));
+  const int64_t request =
+      acks_zero ? 0
+                : b.quotas->request.record_and_get_throttle_ms(
+                      id, kafka::thread_time_percent(request_thread_ns(conn.times, now)), now_ms_of(now));
+  const int64_t throttle = std::max(bandwidth, request);
+  if (throttle > 0) throttle_connection(b, client, channel, throttle);
+  if (b.quotas->produce.quota_for(id) || (!acks_zero && b.quotas->request.quota_for(id)))
+    count_quota_response(client, false, throttle, conn.request_bytes);
+  return static_cast<int32_t>(std::min<int64_t>(throttle, std::numeric_limits<int32_t>::max()));
+}
+
+// KafkaApis.handleFetchRequest's processResponseCallback for a consumer: the request's thread time against
+// request_percentage, the response's bytes against consumer_byte_rate; when throttled the bytes are unrecorded and
+// the fetch answers with no data (ReplicaManager::send_fetch_response).
+int32_t World::consumer_fetch_throttle(Broker& b, const kafka::FetchRequest& read, int64_t response_bytes) {
+  KS_ASSERT(b.quotas != nullptr);
+  const NodeId client = read.client_id;
+  const int32_t channel = fetch_channel(client, read.correlation_id);
+  const Connection& conn = connection(b, client, channel);
+  const std::string& id = client_ids_[static_cast<size_t>(client)];
+  const SimTime now = engine_.now();
+  const int64_t request = b.quotas->request.record_and_get_throttle_ms(
+      id, kafka::thread_time_percent(request_thread_ns(conn.times, now)), now_ms_of(now));
+  const int64_t bandwidth =
+      b.quotas->fetch.record_and_get_throttle_ms(id, static_cast<double>(response_bytes), now_ms_of(now));
+  const int64_t throttle = std::max(bandwidth, request);
+  if (throttle > 0) {
+    b.quotas->fetch.unrecord(id, static_cast<double>(response_bytes), now_ms_of(now));
+    throttle_connection(b, client, channel, throttle);
+  }
+  if (b.quotas->fetch.quota_for(id) || b.quotas->request.quota_for(id))
+    count_quota_response(client, true, throttle, throttle > 0 ? 0 : response_bytes);
+  return static_cast<int32_t>(std::min<int64_t>(throttle, std::numeric_limits<int32_t>::max()));
+}
+
+// RequestChannel.Request.recordNetworkThreadTimeCallback: once its response is on its way, a request's network-thread
+// time (reading it, and `response_cost` for its response) counts against the request quota without a check, so it
+// weighs on the next request's (§10.4).
+void World::record_network_time(Broker& b, NodeId client, int32_t channel, Duration response_cost) {
+  if (b.quotas == nullptr || !b.quotas->request.enabled()) return;
+  const Connection& conn = connection(b, client, channel);
+  b.quotas->request.record_no_throttle(client_ids_[static_cast<size_t>(client)],
+                                       kafka::thread_time_percent((conn.network_time + response_cost).ns()),
+                                       now_ms_of(engine_.now()));
+}
+
+// ThrottledChannel: the channel is muted from now until now + throttle (a later throttle can only extend it).
+void World::throttle_connection(Broker& b, NodeId client, int32_t channel, int64_t throttle_ms) {
+  Connection& conn = connection(b, client, channel);
+  conn.throttle_end = std::max(conn.throttle_end, engine_.now() + Duration::from_ms(throttle_ms));
+}
+
+void World::count_quota_response(NodeId client, bool fetch, int64_t throttle_ms, int64_t bytes) {
+  if (engine_.now() < SimTime::zero() + spec_.warmup) return;
+  QuotaCount& c = quota_counts_[client_ids_[static_cast<size_t>(client)]][fetch ? 1 : 0];
+  ++c.responses;
+  if (throttle_ms > 0) ++c.throttled;
+  c.throttle_ms_total += throttle_ms;
+  c.throttle_ms_max = std::max(c.throttle_ms_max, throttle_ms);
+  c.bytes += bytes;
+}
+
 int64_t World::wire_bytes(NodeId client, int64_t message_bytes) const {
   return tls_connection(client) ? tls_wire_bytes(message_bytes) : message_bytes;
 }
@@ -842,7 +990,9 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
   const Duration codec_cost = compression_.validate_produce(from.spec_index, request);
   const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost + crc_cost(bytes) + crc_cost(restamped_bytes);
   const int32_t channel = from.channel_of(request.correlation_id);
-  connection(b, request.client_id, channel).times.dequeue = engine_.now();
+  Connection& conn_in = connection(b, request.client_id, channel);
+  conn_in.times.dequeue = engine_.now();
+  conn_in.request_bytes = kafka::wire_size_bytes(request);
   // The I/O thread that appends is the one that calls write(): when balance_dirty_pages throttles the write
   // (dirty pages over the limit), the request handler thread sleeps in it and serves nobody else meanwhile.
   b.hw->cpu().continue_held(b.io_pool, cost, [this, &b, &from, channel, request = std::move(request)] {
@@ -898,6 +1048,9 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
     });
     if (no_response) {
       from.request_channel.erase(request.correlation_id);
+      // acks=0 has no response to carry a throttle, but the producer quota still mutes the channel (§10.4).
+      produce_throttle(b, client, channel, true);
+      record_network_time(b, client, channel, Duration::zero());
       unmute(b, client, channel);
     }
   }, true);
@@ -984,13 +1137,17 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
       const int32_t channel = to.channel_of(r.response.correlation_id);
       Connection* const conn = &connection(b, dest, channel);
       response_completed(conn->times, engine_.now());
+      // KafkaApis' sendResponseCallback: the quotas see the request now that its response is ready (§10.4).
+      r.response.throttle_time_ms = produce_throttle(b, dest, channel, false);
       on_processor(b, dest, channel, [this, &b, &to, dest, channel, bytes, conn, response = std::move(r.response)]() mutable {
         RequestTimes& t = conn->times;
         t.response_dequeue = engine_.now();
-        b.hw->cpu().submit(b.network_pool,
-                           spec_.network_thread_request_cost + charge_tls(TlsWork::broker_network, tls_send(dest, bytes, spec_.cpu_costs)),
-                           [this, &b, &to, dest, channel, bytes, times = t, response = std::move(response)] {
+        const Duration send_cost =
+            spec_.network_thread_request_cost + charge_tls(TlsWork::broker_network, tls_send(dest, bytes, spec_.cpu_costs));
+        b.hw->cpu().submit(b.network_pool, send_cost,
+                           [this, &b, &to, dest, channel, bytes, send_cost, times = t, response = std::move(response)] {
                              to.request_channel.erase(response.correlation_id);
+                             record_network_time(b, dest, channel, send_cost);
                              unmute(b, dest, channel);
                              send(b.id, dest, Leg::response, channel, bytes, [this, dest, response] {
                                for (auto& c : producers_) {
@@ -1049,8 +1206,10 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
     tls = charge_tls(TlsWork::broker_network,
                      tls_send_cost(spec_.cpu_costs, kafka::wire_size_bytes(response), file_bytes));
   }
-  b.hw->cpu().submit(b.network_pool, spec_.network_thread_request_cost + tls,
-                     [this, &b, destination, channel, kind, times = t, response = std::move(response)]() mutable {
+  const Duration send_cost = spec_.network_thread_request_cost + tls;
+  b.hw->cpu().submit(b.network_pool, send_cost,
+                     [this, &b, destination, channel, kind, send_cost, times = t, response = std::move(response)]() mutable {
+    if (kind == RequestKind::fetch_consumer) record_network_time(b, destination, channel, send_cost);
     auto shared = std::make_shared<kafka::FetchResponse>(std::move(response));
     auto next = std::make_shared<std::function<void(size_t)>>();
     *next = [this, &b, destination, channel, kind, times, shared, next](size_t i) {
@@ -2721,6 +2880,36 @@ WorldSummary World::run(uint64_t events_max) {
   s.tls.broker_fetcher_cores = tls_cpu_[static_cast<size_t>(TlsWork::broker_fetcher)].seconds_f() / window_s;
   s.tls.consumer_cores = tls_cpu_[static_cast<size_t>(TlsWork::consumers)].seconds_f() / window_s;
   s.tls.producer_cores = tls_cpu_[static_cast<size_t>(TlsWork::producers)].seconds_f() / window_s;
+  // Client quotas: every client-id some quota applies to, with what its responses carried.
+  if (!brokers_.empty() && brokers_.front()->quotas != nullptr) {
+    const kafka::ClientQuotas& quotas = *brokers_.front()->quotas;  // every broker has the same
+    std::set<std::string> ids;
+    for (size_t n = static_cast<size_t>(spec_.brokers); n < client_ids_.size(); ++n) {
+      const std::string& id = client_ids_[n];
+      if (quotas.produce.quota_for(id) || quotas.fetch.quota_for(id) || quotas.request.quota_for(id)) ids.insert(id);
+    }
+    for (const std::string& id : ids) {
+      WorldSummary::ClientQuotaReport r;
+      r.client_id = id;
+      r.producer_byte_rate = quotas.produce.quota_for(id);
+      r.consumer_byte_rate = quotas.fetch.quota_for(id);
+      r.request_percentage = quotas.request.quota_for(id);
+      const auto counted = quota_counts_.find(id);
+      if (counted != quota_counts_.end()) {
+        for (int k = 0; k < 2; ++k) {
+          const QuotaCount& c = counted->second[static_cast<size_t>(k)];
+          WorldSummary::QuotaUse& u = k == 0 ? r.produce : r.fetch;
+          u.responses = c.responses;
+          u.throttled = c.throttled;
+          u.throttle_ms_mean =
+              c.responses > 0 ? static_cast<double>(c.throttle_ms_total) / static_cast<double>(c.responses) : 0.0;
+          u.throttle_ms_max = static_cast<double>(c.throttle_ms_max);
+          u.bytes_per_s = static_cast<double>(c.bytes) / window_s;
+        }
+      }
+      s.quotas.push_back(std::move(r));
+    }
+  }
   return s;
 }
 

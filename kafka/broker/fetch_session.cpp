@@ -344,6 +344,34 @@ void FetchContext::update_and_generate_response_data(FetchResponse& response,
   response.partitions.resize(kept);
 }
 
+int64_t FetchContext::response_size_bytes(const FetchResponse& response) const {
+  int64_t bytes = response_header_bytes + fetch_response_session_bytes;
+  if (kind_ == Kind::session_error) return bytes;
+  // A session whose epoch moved since this request's context was made answers with an error and no partitions.
+  if (kind_ == Kind::incremental && session_->epoch() != expected_epoch_) return bytes;
+  for (const FetchPartitionResponse& r : response.partitions) {
+    if (kind_ == Kind::incremental) {
+      const auto it = session_->find(r.partition);
+      if (it == session_->partitions().end()) continue;
+      if (!it->maybe_update_response_data(r, false)) continue;
+    }
+    bytes += fetch_partition_response_overhead_bytes + r.slice.bytes;
+  }
+  return bytes;
+}
+
+void FetchContext::throttled_response(FetchResponse& response, int32_t throttle_time_ms) const {
+  KS_ASSERT_GT(throttle_time_ms, 0);
+  response.partitions.clear();
+  response.throttle_time_ms = throttle_time_ms;
+  // FetchContext's default getThrottledResponse (session errors included): no error, no session.
+  response.error = Errc::none;
+  response.session_id = invalid_session_id;
+  if (kind_ != Kind::incremental) return;
+  response.session_id = session_->id();
+  if (session_->epoch() != expected_epoch_) response.error = Errc::invalid_fetch_session_epoch;
+}
+
 // ---- FetchManager ----
 
 FetchContext FetchManager::new_context(const FetchRequest& request, bool from_follower, sim::SimTime now) {

@@ -341,9 +341,15 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   read.replica_id = request.replica_id;
   read.rack_id = request.rack_id;
   read.max_wait = request.max_wait;
-  // fetchMaxBytes = min(request.maxBytes, fetch.max.bytes) and fetchMinBytes = min(request.minBytes, fetchMaxBytes):
-  // the broker's cap on any one fetch (the client-quota cap of consumer fetches is not modelled).
-  read.max_bytes = static_cast<int32_t>(std::min<int64_t>(request.max_bytes, config_.fetch_max_bytes));
+  // fetchMaxBytes = min(request.maxBytes, fetch.max.bytes, and for a consumer with a fetch quota
+  // getMaxValueInQuotaWindow, so that one fetch cannot guarantee its own throttling) and fetchMinBytes =
+  // min(request.minBytes, fetchMaxBytes).
+  int64_t max_bytes = std::min<int64_t>(request.max_bytes, config_.fetch_max_bytes);
+  if (!from_follower && consumer_fetch_quota_ != nullptr) {
+    if (const std::optional<int64_t> cap = consumer_fetch_quota_->max_fetch_bytes(request.client_id))
+      max_bytes = std::min(max_bytes, *cap);
+  }
+  read.max_bytes = static_cast<int32_t>(max_bytes);
   read.min_bytes = std::min(request.min_bytes, read.max_bytes);
   // The two per-fetch lists reuse the capacity of earlier fetches (given back below once the response is built).
   read.partitions = std::move(read_scratch_);
@@ -407,6 +413,16 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
 void ReplicaManager::send_fetch_response(const FetchRequest& read, FetchContext& context, FetchResponse response,
                                          sim::SimTime now, BrokerOutbox& out) {
   KS_ASSERT_EQ(response.correlation_id, read.correlation_id);
+  if (read.replica_id == consumer_replica_id && consumer_fetch_quota_ != nullptr) {
+    // KafkaApis.processResponseCallback: the quotas see the size of what would be sent (getResponseSize); a
+    // throttled fetch answers with no data and leaves its session as it was.
+    const int32_t throttle = consumer_fetch_quota_->throttle_ms(read, context.response_size_bytes(response), now);
+    if (throttle > 0) {
+      context.throttled_response(response, throttle);
+      out.fetch_responses.push_back(OutgoingFetchResponse{read.client_id, std::move(response)});
+      return;
+    }
+  }
   context.update_and_generate_response_data(response, read.partitions, fetch_manager_.cache(), now);
   out.fetch_responses.push_back(OutgoingFetchResponse{read.client_id, std::move(response)});
 }

@@ -360,7 +360,12 @@ int32_t KafkaConsumer::send_fetches(sim::SimTime now, ConsumerOutbox& out) {
   const auto node_skipped = [&](NodeId node) {
     // isUnavailable(node): reconnect backoff after a failure.
     const auto backoff = node_backoff_until_.find(node);
+    // A throttled node is not ready: Kafka builds the fetch, which waits unsent in ConsumerNetworkClient until the
+    // throttle ends; the request would carry the same positions (nothing arrives from the node meanwhile), so it is
+    // built when it can go.
+    const auto throttled = node_throttled_until_.find(node);
     return (backoff != node_backoff_until_.end() && backoff->second > now) ||
+           (throttled != node_throttled_until_.end() && throttled->second > now) ||
            // "Skipping fetch for partition because previous request to node has not been processed".
            has_pending_fetch(node) ||
            // "Skipping fetch for partition because its leader node hosts buffered partitions".
@@ -449,6 +454,11 @@ void KafkaConsumer::on_fetch_response(sim::SimTime now, NodeId source, FetchResp
   auto it = find_pending_fetch(source);
   if (it == pending_fetches_.end() || it->second.correlation_id != response.correlation_id) return;
   pending_fetches_.erase(it);  // removePendingFetchRequest (AbstractFetch.handleFetchSuccess, finally)
+  if (response.throttle_time_ms > 0) {
+    // NetworkClient.maybeThrottle: the deadline never moves back.
+    sim::SimTime& until = node_throttled_until_[source];
+    until = sim::max(until, now + sim::Duration::from_ms(response.throttle_time_ms));
+  }
 
   FetchSessionHandler& session = session_handlers_.at(source);
   // handleFetchSuccess: a response the session handler rejects is dropped; the next fetch to the node is full.
@@ -763,6 +773,7 @@ sim::SimTime KafkaConsumer::next_wakeup() const {
       }
     }
     for (const auto& [node, until] : node_backoff_until_) t = sim::min(t, until);
+    for (const auto& [node, until] : node_throttled_until_) t = sim::min(t, until);
   }
   return t;
 }
@@ -770,6 +781,7 @@ sim::SimTime KafkaConsumer::next_wakeup() const {
 void KafkaConsumer::on_wakeup(sim::SimTime now, ConsumerOutbox& out) {
   expire_requests(now, out);
   std::erase_if(node_backoff_until_, [now](const auto& entry) { return entry.second <= now; });
+  std::erase_if(node_throttled_until_, [now](const auto& entry) { return entry.second <= now; });
   if (blocked_in_poll_) poll_iteration(now, out);
   check_event_invariants();
 }

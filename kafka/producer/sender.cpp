@@ -107,6 +107,9 @@ bool Sender::node_can_send_more(NodeId node, sim::SimTime now) const {
   // NetworkClient.ready: a closed connection waits reconnect.backoff.ms before it is usable again.
   const auto reconnect = reconnect_after_.find(node);
   if (reconnect != reconnect_after_.end() && reconnect->second > now) return false;
+  // ClusterConnectionStates.isReady: not while the broker's throttle lasts.
+  const auto throttled = throttled_until_.find(node);
+  if (throttled != throttled_until_.end() && throttled->second > now) return false;
   // InFlightRequests.canSendMore: the last request is fully written and fewer than
   // max.in.flight.requests.per.connection are outstanding.
   const auto it = in_flight_.find(node);
@@ -120,6 +123,7 @@ void Sender::poll(sim::SimTime now, const ProducerMetadata& metadata, ProducerOu
   for (auto it = reconnect_after_.begin(); it != reconnect_after_.end();) {
     it = it->second <= now ? reconnect_after_.erase(it) : std::next(it);
   }
+  std::erase_if(throttled_until_, [now](const auto& entry) { return entry.second <= now; });
 
   // BufferPool.allocate timeouts: BufferExhaustedException goes to the send's callback (§1.5).
   for (const BlockedSendOutcome& blocked : accumulator_.expire_blocked_sends(now, metadata)) {
@@ -143,7 +147,7 @@ void Sender::poll(sim::SimTime now, const ProducerMetadata& metadata, ProducerOu
   std::vector<NodeId> timed_out_nodes;
   for (const auto& [node, requests] : in_flight_) {
     for (const InFlightRequest& request : requests) {
-      if (now - request.send_time >= config_.request_timeout) {
+      if (now - request.send_time >= config_.request_timeout + request.throttle_extension) {
         timed_out_nodes.push_back(node);
         break;
       }
@@ -415,6 +419,14 @@ void Sender::on_produce_response(const ProduceResponse& response, sim::SimTime n
     if (it == requests.end()) continue;
     request = std::move(*it);
     requests.erase(it);
+    if (response.throttle_time_ms > 0) {
+      // NetworkClient.maybeThrottle (§10.6): the node is not ready until the throttle ends (the deadline never moves
+      // back), and the requests still in flight to it get the throttle added to their timeouts.
+      const sim::Duration throttle = sim::Duration::from_ms(response.throttle_time_ms);
+      sim::SimTime& until = throttled_until_[node];
+      until = sim::max(until, now + throttle);
+      for (InFlightRequest& r : requests) r.throttle_extension += throttle;
+    }
     break;
   }
   if (!request) {
@@ -423,7 +435,11 @@ void Sender::on_produce_response(const ProduceResponse& response, sim::SimTime n
     return;
   }
   KS_ASSERT(request->expects_response);
-  if (now >= latency_metrics_from_) metrics_.request_latency_ns.record((now - request->send_time).ns());
+  if (now >= latency_metrics_from_) {
+    metrics_.request_latency_ns.record((now - request->send_time).ns());
+    metrics_.produce_throttle_time_ms.record(response.throttle_time_ms);
+    if (response.throttle_time_ms > 0) ++metrics_.throttled_responses;
+  }
   wakeup_time_ = sim::min(wakeup_time_, now);
   for (BatchId id : request->batches) {
     const auto batch = in_flight_batches_.find(id);
@@ -633,10 +649,20 @@ sim::SimTime Sender::next_wakeup() const {
   if (const auto expiry = accumulator_.next_batch_expiry_time()) next = sim::min(next, *expiry);
   if (const auto deadline = accumulator_.next_blocked_send_deadline()) next = sim::min(next, *deadline);
   // Requests of a node are sent in time order, and batch ids grow with creation time: the oldest of each is first.
-  for (const auto& [node, requests] : in_flight_)
-    if (!requests.empty()) next = sim::min(next, requests.front().send_time + config_.request_timeout);
+  // Throttles extend timeouts unevenly, so every request of a node is looked at (at most
+  // max.in.flight.requests.per.connection) once one was throttled.
+  for (const auto& [node, requests] : in_flight_) {
+    if (requests.empty()) continue;
+    if (!throttled_until_.contains(node) && requests.front().throttle_extension == sim::Duration::zero()) {
+      next = sim::min(next, requests.front().send_time + config_.request_timeout);
+      continue;
+    }
+    for (const InFlightRequest& r : requests)
+      next = sim::min(next, r.send_time + config_.request_timeout + r.throttle_extension);
+  }
   if (!in_flight_batches_.empty()) next = sim::min(next, earliest_in_flight_creation() + config_.delivery_timeout);
   for (const auto& [node, time] : reconnect_after_) next = sim::min(next, time);
+  for (const auto& [node, time] : throttled_until_) next = sim::min(next, time);
   return next;
 }
 

@@ -262,7 +262,7 @@ TEST_CASE("properties files: Kafka 4.x configs beyond the quickstart file load w
       "share.coordinator.state.topic.num.partitions",     // ShareCoordinatorConfig
       "transaction.state.log.num.partitions",             // TransactionLogConfig
       "transaction.max.timeout.ms",                       // TransactionStateManagerConfig
-      "quota.window.num",                                 // QuotaConfig
+      "replication.quota.window.num",                     // QuotaConfig (quota.window.num is modelled)
       "remote.log.manager.task.interval.ms",              // RemoteLogManagerConfig
       "metric.reporters",                                 // MetricConfigs
       "delegation.token.max.lifetime.ms",                 // DelegationTokenManagerConfigs
@@ -328,8 +328,14 @@ TEST_CASE("properties files: a pasted producer.properties and consumer.propertie
   CHECK(s.producers[0].idempotence_set_explicitly);
   CHECK(s.consumers[0].config.fetch_min_bytes == 1024);
   CHECK(s.consumers[0].config.auto_offset_reset == kafka::AutoOffsetReset::earliest);
-  // bootstrap.servers, ssl.keystore.location, client.id and group.id are ignored, each with a warning.
-  CHECK(x.warnings.size() == 4);
+  CHECK(p.client_id_config == "checkout-service");  // client.id is modelled (client quotas), continuation joined
+  // bootstrap.servers, ssl.keystore.location and group.id are ignored, each with a warning.
+  REQUIRE(x.warnings.size() == 3);
+  for (const char* k : {"/bootstrap.servers: ", "/ssl.keystore.location: ", "/group.id: "}) {
+    INFO(k);
+    CHECK(std::count_if(x.warnings.begin(), x.warnings.end(),
+                        [&](const std::string& w) { return w.find(k) != std::string::npos; }) == 1);
+  }
 
   // The continuation joined the value; the parser is checked directly too.
   const json props = parse_properties("a=1\nb = x\\\n  y\n#c=3\n", "p");
@@ -1004,4 +1010,225 @@ TEST_CASE("TLS: security.protocol and security.inter.broker.protocol, in any cas
   CHECK(e.pointer() == "/consumers/0/config/security.protocol");
   CHECK(std::string(e.what()).find("SASL_SSL") != std::string::npos);
   CHECK(e.suggestion() == "SSL");
+}
+
+TEST_CASE("client quotas: /cluster/quotas loads into WorldSpec::client_quotas and survives the round trip") {
+  // kafka-behaviour-2.md §10.1: client-id entities, "<default>" for the default one; byte rates in B/s per broker,
+  // request_percentage in percent of one thread. The named ids are the base scenario's clients' generated ones.
+  json d = base();
+  d["cluster"]["quotas"] = json::parse(R"([
+      {"client-id": "<default>", "producer_byte_rate": 1048576, "consumer_byte_rate": 2097152},
+      {"client-id": "producer-1", "producer_byte_rate": 512000, "request_percentage": 12.5},
+      {"client-id": "consumer-g-1", "consumer_byte_rate": 1e6}])");
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "q.json", &x);
+  CHECK(x.warnings.empty());
+  REQUIRE(s.client_quotas.size() == 3);
+  CHECK(!s.client_quotas[0].client_id.has_value());
+  REQUIRE(s.client_quotas[0].producer_byte_rate.has_value());
+  CHECK(*s.client_quotas[0].producer_byte_rate == 1048576);
+  REQUIRE(s.client_quotas[0].consumer_byte_rate.has_value());
+  CHECK(*s.client_quotas[0].consumer_byte_rate == 2097152);
+  CHECK(!s.client_quotas[0].request_percentage.has_value());
+  CHECK(s.client_quotas[1].client_id == std::optional<std::string>("producer-1"));
+  REQUIRE(s.client_quotas[1].producer_byte_rate.has_value());
+  CHECK(*s.client_quotas[1].producer_byte_rate == 512000);
+  CHECK(!s.client_quotas[1].consumer_byte_rate.has_value());
+  REQUIRE(s.client_quotas[1].request_percentage.has_value());
+  CHECK(*s.client_quotas[1].request_percentage == 12.5);
+  CHECK(s.client_quotas[2].client_id == std::optional<std::string>("consumer-g-1"));
+  CHECK(!s.client_quotas[2].producer_byte_rate.has_value());
+  REQUIRE(s.client_quotas[2].consumer_byte_rate.has_value());
+  CHECK(*s.client_quotas[2].consumer_byte_rate == 1e6);  // a whole number written as 1e6 is accepted
+  // Without /cluster/quotas there are none.
+  CHECK(parse_scenario(base(), "b.json").client_quotas.empty());
+
+  // The resolved scenario writes the entries back as given (1e6 as the whole number it is), and loads to the same.
+  const json r1 = resolved_scenario(s, x);
+  CHECK(r1["cluster"]["quotas"] == json::parse(R"([
+      {"client-id": "<default>", "producer_byte_rate": 1048576, "consumer_byte_rate": 2097152},
+      {"client-id": "producer-1", "producer_byte_rate": 512000, "request_percentage": 12.5},
+      {"client-id": "consumer-g-1", "consumer_byte_rate": 1000000}])"));
+  ScenarioExtras x2;
+  const WorldSpec s2 = parse_scenario(r1, "resolved.json", &x2);
+  CHECK(resolved_scenario(s2, x2) == r1);
+  REQUIRE(s2.client_quotas.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    CHECK(s2.client_quotas[i].client_id == s.client_quotas[i].client_id);
+    CHECK(s2.client_quotas[i].producer_byte_rate == s.client_quotas[i].producer_byte_rate);
+    CHECK(s2.client_quotas[i].consumer_byte_rate == s.client_quotas[i].consumer_byte_rate);
+    CHECK(s2.client_quotas[i].request_percentage == s.client_quotas[i].request_percentage);
+  }
+  // No quotas: no "quotas" key in the resolved cluster.
+  ScenarioExtras x3;
+  CHECK_FALSE(resolved_scenario(parse_scenario(base(), "b.json", &x3), x3)["cluster"].contains("quotas"));
+}
+
+TEST_CASE("client quotas: each mistake in /cluster/quotas is a ConfigError at its pointer saying what is wrong") {
+  const auto with_quotas = [](const char* quotas) {
+    json d = base();
+    d["cluster"]["quotas"] = json::parse(quotas);
+    return d;
+  };
+  // Not an array.
+  {
+    const ConfigError e = error_of(with_quotas(R"({"client-id": "<default>", "producer_byte_rate": 100})"));
+    CHECK(e.pointer() == "/cluster/quotas");
+    CHECK(e.expected().find("array") != std::string::npos);
+  }
+  // An entry that is not an object.
+  CHECK(error_of(with_quotas(R"(["producer-1"])")).pointer() == "/cluster/quotas/0");
+  // A misspelt quota key, with the real one suggested.
+  {
+    const json d = with_quotas(R"([{"client-id": "<default>", "producer_byte_rte": 100}])");
+    expect_error(d, "/cluster/quotas/0/producer_byte_rte", "producer_byte_rate");
+    const ConfigError e = error_of(d);
+    CHECK(e.found().find("producer_byte_rte") != std::string::npos);
+    CHECK(e.expected().find("request_percentage") != std::string::npos);  // the keys a quota may have
+  }
+  // No entity.
+  {
+    const ConfigError e = error_of(with_quotas(R"([{"producer_byte_rate": 100}])"));
+    CHECK(e.pointer() == "/cluster/quotas/0");
+    CHECK(e.expected().find("\"client-id\"") != std::string::npos);
+    CHECK(e.expected().find("<default>") != std::string::npos);
+  }
+  // An empty client-id.
+  expect_error(with_quotas(R"([{"client-id": "", "producer_byte_rate": 100}])"), "/cluster/quotas/0/client-id");
+  // A user entity, alone or with a client-id: user quotas are not modelled.
+  for (const char* q : {R"([{"user": "alice", "producer_byte_rate": 100}])",
+                        R"([{"user": "alice", "client-id": "producer-1", "producer_byte_rate": 100}])"}) {
+    CAPTURE(q);
+    const ConfigError e = error_of(with_quotas(q));
+    CHECK(e.pointer() == "/cluster/quotas/0/user");
+    CHECK(std::string(e.what()).find("user quotas are not modelled") != std::string::npos);
+  }
+  // Byte rates are whole numbers of bytes/s, at least 1: zero, negative, fractional and a string with a unit fail.
+  for (const auto& [key, rate] : {std::pair{"producer_byte_rate", json(0)},
+                                  std::pair{"consumer_byte_rate", json(-1024)},
+                                  std::pair{"producer_byte_rate", json(1000.5)},
+                                  std::pair{"consumer_byte_rate", json("1MiB")}}) {
+    CAPTURE(key);
+    CAPTURE(rate.dump());
+    json d = base();
+    d["cluster"]["quotas"] = json::array({{{"client-id", "<default>"}, {key, rate}}});
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == std::string("/cluster/quotas/0/") + key);
+    CHECK(e.expected().find("a whole number from 1") != std::string::npos);
+  }
+  // request_percentage above 0: 0 and a negative percentage fail, as does a string.
+  for (const char* q : {R"([{"client-id": "<default>", "request_percentage": 0}])",
+                        R"([{"client-id": "<default>", "request_percentage": -50}])",
+                        R"([{"client-id": "<default>", "request_percentage": "50%"}])"}) {
+    CAPTURE(q);
+    const ConfigError e = error_of(with_quotas(q));
+    CHECK(e.pointer() == "/cluster/quotas/0/request_percentage");
+    CHECK(e.expected().find("above 0") != std::string::npos);
+  }
+  // An entity with no quota at all.
+  {
+    const ConfigError e = error_of(with_quotas(R"([{"client-id": "producer-1"}])"));
+    CHECK(e.pointer() == "/cluster/quotas/0");
+    CHECK(e.expected().find("at least one of producer_byte_rate, consumer_byte_rate, request_percentage") !=
+          std::string::npos);
+  }
+  // The same entity twice, named or the default: the second entry is the error.
+  for (const char* id : {"producer-1", "<default>"}) {
+    CAPTURE(id);
+    json d = base();
+    d["cluster"]["quotas"] = json::array({{{"client-id", id}, {"producer_byte_rate", 100}},
+                                          {{"client-id", "consumer-g-1"}, {"consumer_byte_rate", 100}},
+                                          {{"client-id", id}, {"consumer_byte_rate", 200}}});
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == "/cluster/quotas/2/client-id");
+    CHECK(e.found().find(std::string("a second entry for \"") + id + "\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("client.id: modelled on producers and consumers (the id client quotas match), \"\" by default") {
+  json d = base();
+  d["producers"][0]["config"]["client.id"] = "checkout";
+  d["consumers"][0]["config"] = {{"client.id", "audit"}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "c.json", &x);
+  CHECK(x.warnings.empty());  // no longer "not modelled"
+  CHECK(s.producers[0].config.client_id_config == "checkout");
+  CHECK(s.consumers[0].config.client_id_config == "audit");
+  const json r = resolved_scenario(s, x);
+  CHECK(r["producers"][0]["config"]["client.id"] == "checkout");
+  CHECK(r["consumers"][0]["config"]["client.id"] == "audit");
+  const WorldSpec again = parse_scenario(r, "resolved.json");
+  CHECK(again.producers[0].config.client_id_config == "checkout");
+  CHECK(again.consumers[0].config.client_id_config == "audit");
+  // Kafka's default is "" (the client then generates "producer-1" / "consumer-<group>-1").
+  ScenarioExtras x0;
+  const WorldSpec defaults = parse_scenario(base(), "b.json", &x0);
+  CHECK(defaults.producers[0].config.client_id_config.empty());
+  CHECK(defaults.consumers[0].config.client_id_config.empty());
+  CHECK(resolved_scenario(defaults, x0)["producers"][0]["config"]["client.id"] == "");
+}
+
+TEST_CASE("quota.window.num and quota.window.size.seconds reach WorldSpec::quota_window; 0 is an error") {
+  // Kafka's QuotaConfig defaults: 11 samples of 1 s.
+  const WorldSpec defaults = parse_scenario(base(), "b.json");
+  CHECK(defaults.quota_window.samples == 11);
+  CHECK(defaults.quota_window.window_ms == 1000);
+  json d = base();
+  d["cluster"]["config"] = {{"quota.window.num", 5}, {"quota.window.size.seconds", 2}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "w.json", &x);
+  CHECK(x.warnings.empty());  // no longer "not modelled"
+  CHECK(s.quota_window.samples == 5);
+  CHECK(s.quota_window.window_ms == 2000);
+  const json r = resolved_scenario(s, x);
+  CHECK(r["cluster"]["config"]["quota.window.num"] == 5);
+  CHECK(r["cluster"]["config"]["quota.window.size.seconds"] == 2);
+  const WorldSpec again = parse_scenario(r, "resolved.json");
+  CHECK(again.quota_window.samples == 5);
+  CHECK(again.quota_window.window_ms == 2000);
+  // Both are atLeast(1) in Kafka.
+  for (const char* key : {"quota.window.num", "quota.window.size.seconds"}) {
+    CAPTURE(key);
+    json z = base();
+    z["cluster"]["config"] = {{key, 0}};
+    expect_error(z, std::string("/cluster/config/") + key);
+  }
+}
+
+TEST_CASE("client quotas: a client-id no client has warns, with the closest client-id suggested") {
+  // The base scenario's clients have Kafka's generated ids: "producer-1" and "consumer-g-1".
+  json d = base();
+  d["cluster"]["quotas"] = json::parse(R"([
+      {"client-id": "<default>", "producer_byte_rate": 1000000},
+      {"client-id": "producer_1", "producer_byte_rate": 1000},
+      {"client-id": "consumer-g-1", "consumer_byte_rate": 1000},
+      {"client-id": "nightly-batch-job", "consumer_byte_rate": 1000}])");
+  ScenarioExtras x;
+  CHECK(parse_scenario(d, "q.json", &x).client_quotas.size() == 4);  // a warning, not an error
+  REQUIRE(x.warnings.size() == 2);
+  CHECK(x.warnings[0].find("q.json: at /cluster/quotas/1/client-id: ") == 0);
+  CHECK(x.warnings[0].find("\"producer_1\"") != std::string::npos);
+  CHECK(x.warnings[0].find("did you mean \"producer-1\"?") != std::string::npos);
+  CHECK(x.warnings[1].find("q.json: at /cluster/quotas/3/client-id: ") == 0);
+  CHECK(x.warnings[1].find("did you mean") == std::string::npos);  // nothing close
+  CHECK(x.warnings[1].find("\"consumer-g-1\"") != std::string::npos);  // the ids there are are listed
+  // A client.id replaces the generated id: the quota for "producer-1" now throttles nobody, the one for the
+  // producer's own id matches.
+  d["producers"][0]["config"]["client.id"] = "checkout";
+  d["cluster"]["quotas"] = json::parse(R"([
+      {"client-id": "checkout", "producer_byte_rate": 1000},
+      {"client-id": "producer-1", "producer_byte_rate": 1000}])");
+  parse_scenario(d, "q.json", &x);
+  REQUIRE(x.warnings.size() == 1);
+  CHECK(x.warnings[0].find("/cluster/quotas/1/client-id") != std::string::npos);
+  // A consumer's own client.id, and a quota for a misspelling of it.
+  d["consumers"][0]["config"] = {{"client.id", "audit-reader"}};
+  d["cluster"]["quotas"] = json::parse(R"([
+      {"client-id": "audit-reader", "consumer_byte_rate": 1000},
+      {"client-id": "audit-raeder", "consumer_byte_rate": 1000}])");
+  parse_scenario(d, "q.json", &x);
+  REQUIRE(x.warnings.size() == 1);
+  CHECK(x.warnings[0].find("/cluster/quotas/1/client-id") != std::string::npos);
+  CHECK(x.warnings[0].find("did you mean \"audit-reader\"?") != std::string::npos);
 }

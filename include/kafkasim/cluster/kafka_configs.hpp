@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kafkasim/kafka/broker/broker_config.hpp"
+#include "kafkasim/kafka/broker/client_quota.hpp"
 #include "kafkasim/kafka/consumer/consumer_config.hpp"
 #include "kafkasim/kafka/fetcher/replica_fetcher.hpp"
 #include "kafkasim/kafka/log/log_config.hpp"
@@ -105,6 +106,7 @@ struct BrokerSettings {
   int64_t socket_send_buffer_bytes = 102400;     // socket.send.buffer.bytes
   int64_t replica_socket_receive_buffer_bytes = 65536;  // replica.socket.receive.buffer.bytes
   uint32_t background_threads = 10;    // background.threads
+  kafka::QuotaWindowConfig quota_window;  // quota.window.num, quota.window.size.seconds (client quotas)
   // security.inter.broker.protocol = PLAINTEXT: TLS on the followers' fetch connections with SSL / SASL_SSL.
   kafka::SecurityProtocol security_inter_broker_protocol = kafka::SecurityProtocol::plaintext;
   kafka::LogConfig log_defaults;       // log.* and message.max.bytes: the defaults of every topic's LogConfig

@@ -19,6 +19,7 @@
 // produced bytes (LogValidator), per-partition replica fetch cost on the leader's I/O thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -36,6 +37,7 @@
 #include "kafkasim/cluster/host_hardware.hpp"
 #include "kafkasim/cluster/metrics.hpp"
 #include "kafkasim/cluster/workload.hpp"
+#include "kafkasim/kafka/broker/client_quota.hpp"
 #include "kafkasim/kafka/broker/coordinator_writes.hpp"
 #include "kafkasim/kafka/broker/replica_manager.hpp"
 #include "kafkasim/kafka/consumer/consumer.hpp"
@@ -82,6 +84,16 @@ enum class CommitAfterPoll : uint8_t {
 std::string rack_name(uint32_t rack);
 // The rack `name` names among `racks` racks, or nullopt.
 std::optional<uint32_t> rack_index(std::string_view name, uint32_t racks);
+
+// One client-id entity's quotas (kafka-configs --entity-type clients --entity-name ID, or --entity-default):
+// producer_byte_rate and consumer_byte_rate in bytes per second per broker, request_percentage in percent of one
+// thread per broker. nullopt: not set (unlimited, or the <default> entity's value for a named client-id).
+struct ClientQuotaSpec {
+  std::optional<std::string> client_id;  // nullopt: the <default> client-id
+  std::optional<double> producer_byte_rate;
+  std::optional<double> consumer_byte_rate;
+  std::optional<double> request_percentage;
+};
 
 struct ConsumerSpec {
   std::string group;  // group.id: its hash picks the coordinator (kafka-behaviour.md §5.1)
@@ -177,6 +189,10 @@ struct WorldSpec {
   // replicated to the ISR (the high watermark passed it), or fails after offsets.commit.timeout.ms.
   sim::Duration group_coordinator_append_linger = sim::Duration::from_ms(10);
   sim::Duration offsets_commit_timeout = sim::Duration::from_ms(5000);
+  // Client quotas (kafka-behaviour-2.md §10): client-id entities, each broker measuring on its own, over
+  // quota.window.num windows of quota.window.size.seconds (kafka/broker/client_quota.hpp).
+  std::vector<ClientQuotaSpec> client_quotas;
+  kafka::QuotaWindowConfig quota_window;
   std::vector<TopicSpec> topics;
   std::vector<ProducerSpec> producers;
   std::vector<ConsumerSpec> consumers;
@@ -275,6 +291,21 @@ struct WorldSummary {
     double broker_network_cores = 0, broker_fetcher_cores = 0, consumer_cores = 0, producer_cores = 0;
   };
   Tls tls;
+  // Client quotas, one entry per client-id that some quota applies to (sorted): the bounds that apply to it, and,
+  // after the warm-up and over every broker, its produce and consumer-fetch responses, how many carried a throttle
+  // (KIP-219) and the throttle times, and the bytes the brokers' quota sensors counted per second of the window
+  // (request bytes of its produces, response bytes of its fetches; throttled fetches' bytes are taken back).
+  struct QuotaUse {
+    uint64_t responses = 0, throttled = 0;
+    double throttle_ms_mean = 0, throttle_ms_max = 0;
+    double bytes_per_s = 0;
+  };
+  struct ClientQuotaReport {
+    std::string client_id;
+    std::optional<double> producer_byte_rate, consumer_byte_rate, request_percentage;
+    QuotaUse produce, fetch;
+  };
+  std::vector<ClientQuotaReport> quotas;
 };
 
 class World {
@@ -367,6 +398,14 @@ class World {
   void start_on_processor(Processor& p, sim::Callback& work);
   void release_processor(Broker& b, kafka::NodeId client, int32_t channel);
   void unmute(Broker& b, kafka::NodeId client, int32_t channel = 0);
+  // Client quotas (kafka-behaviour-2.md §10.4-§10.5): what a produce response's or a consumer fetch's quotas say, in
+  // throttle ms; a throttle mutes the connection until it ends (unmute waits for it).
+  class BrokerFetchQuota;
+  int32_t produce_throttle(Broker& b, kafka::NodeId client, int32_t channel, bool acks_zero);
+  int32_t consumer_fetch_throttle(Broker& b, const kafka::FetchRequest& read, int64_t response_bytes);
+  void throttle_connection(Broker& b, kafka::NodeId client, int32_t channel, int64_t throttle_ms);
+  void record_network_time(Broker& b, kafka::NodeId client, int32_t channel, sim::Duration response_cost);
+  void count_quota_response(kafka::NodeId client, bool fetch, int64_t throttle_ms, int64_t bytes);
   void handle_produce(Broker& b, kafka::ProduceRequest request);
   // CPU time of a CRC32C pass over `bytes` (hardware-models.md §5.3), rounded up to the nanosecond.
   sim::Duration crc_cost(int64_t bytes) const { return crc_cost(bytes, spec_.cpu_costs); }
@@ -504,6 +543,14 @@ class World {
   kafka::NodeId first_consumer_node_ = 0;
   std::vector<std::pair<int64_t, int64_t>> client_buffers_;
   std::vector<uint8_t> tls_;           // by node id: its connections carry TLS (tls_connection)
+  std::vector<std::string> client_ids_;  // by node id: a client's client.id (empty for brokers)
+  // After the warm-up, by client-id: [0] produce, [1] fetch (WorldSummary::QuotaUse before the division).
+  struct QuotaCount {
+    uint64_t responses = 0, throttled = 0;
+    int64_t throttle_ms_total = 0, throttle_ms_max = 0;
+    int64_t bytes = 0;
+  };
+  std::map<std::string, std::array<QuotaCount, 2>> quota_counts_;
   sim::Duration tls_cpu_[4];           // TLS work after the warm-up, by TlsWork
   // Sends a message of `message_bytes` (Kafka's request or response) on the connection; TLS adds its framing.
   models::MessageId send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t message_bytes,

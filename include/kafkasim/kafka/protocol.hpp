@@ -75,6 +75,9 @@ struct ProducePartitionResponse {
 struct ProduceResponse {
   uint64_t correlation_id = 0;
   std::vector<ProducePartitionResponse> partitions;
+  // ThrottleTimeMs (KIP-219, Produce v6+): the broker muted the connection for this long after a client-quota
+  // violation, and the client sends it nothing more until then (kafka-behaviour-2.md §10.5-§10.6).
+  int32_t throttle_time_ms = 0;
 };
 
 // ---- Fetch (ApiKey 1) ----
@@ -210,6 +213,9 @@ struct FetchResponse {
   // partitions; `session_id` is the session the next request may use incrementally (0: none).
   Errc error = Errc::none;
   int32_t session_id = invalid_session_id;
+  // ThrottleTimeMs (KIP-219, Fetch v8+): as ProduceResponse's. A consumer fetch throttled by a client quota gets
+  // no partitions (FetchContext.getThrottledResponse).
+  int32_t throttle_time_ms = 0;
 };
 
 // Wire sizes (bytes) of each message, for the network model.

@@ -197,6 +197,13 @@ class FetchContext {
   // of a full context, and filters the partitions of an incremental one.
   void update_and_generate_response_data(FetchResponse& response, std::span<const FetchPartitionRequest> read,
                                          FetchSessionCache& cache, sim::SimTime now);
+  // getResponseSize: the wire bytes of the response update_and_generate_response_data would make, changing nothing
+  // (an incremental context counts only the partitions it would send).
+  int64_t response_size_bytes(const FetchResponse& response) const;
+  // getThrottledResponse (a client quota throttled the fetch, kafka-behaviour-2.md §10.4): no partitions, the session
+  // neither created nor advanced; an incremental context keeps its session id (with INVALID_FETCH_SESSION_EPOCH if
+  // the epoch moved meanwhile), every other one, a session error's included, answers with no error and no session.
+  void throttled_response(FetchResponse& response, int32_t throttle_time_ms) const;
 
  private:
   Kind kind_ = Kind::sessionless;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -39,6 +40,22 @@
 #include "kafkasim/sim/time.hpp"
 
 namespace kafkasim::kafka {
+
+// KafkaApis' client-quota checks of consumer fetches (kafka-behaviour-2.md §10.4), answered by the cluster layer: it
+// knows each client's client-id and the request's thread time, and mutes the connection (ClientQuotas holds the
+// rates). Followers are exempt.
+class ConsumerFetchQuota {
+ public:
+  // The clamp of the fetch's max bytes by getMaxValueInQuotaWindow (10 x consumer_byte_rate at the defaults), or
+  // nullopt without a quota.
+  virtual std::optional<int64_t> max_fetch_bytes(NodeId client) const = 0;
+  // Records the response's `response_bytes` against the fetch quota and the request's thread time against the
+  // request quota; the larger throttle time in ms (0: none). A throttled fetch's bytes are unrecorded.
+  virtual int32_t throttle_ms(const FetchRequest& read, int64_t response_bytes, sim::SimTime now) = 0;
+
+ protected:
+  ~ConsumerFetchQuota() = default;
+};
 
 class ReplicaManager {
  public:
@@ -111,6 +128,8 @@ class ReplicaManager {
   sim::SimTime next_isr_check_time() const { return next_isr_check_; }
   const BrokerConfig& config() const { return config_; }
   const FetchSessionCache& fetch_sessions() const { return fetch_manager_.cache(); }
+  // Client quotas of consumer fetches (nullptr: none configured); it must outlive the manager.
+  void set_consumer_fetch_quota(ConsumerFetchQuota* quota) { consumer_fetch_quota_ = quota; }
 
  private:
   // DelayedProduce: the response being built and, per partition, the offset the HW must reach.
@@ -180,6 +199,7 @@ class ReplicaManager {
   Purgatory<DelayedProduce> produce_purgatory_;
   Purgatory<DelayedFetch> fetch_purgatory_;
   FetchManager fetch_manager_;
+  ConsumerFetchQuota* consumer_fetch_quota_ = nullptr;
   // Changes to a log that can complete a parked fetch without a purgatory check of that partition: retention
   // (it may roll the active segment, and it trims the epoch cache). See check_delayed_fetches.
   uint64_t unchecked_log_changes_ = 0;

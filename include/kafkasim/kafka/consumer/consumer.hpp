@@ -351,6 +351,9 @@ class KafkaConsumer {
   std::vector<std::pair<NodeId, PendingFetch>> pending_fetches_;
   std::map<NodeId, FetchSessionHandler> session_handlers_;  // AbstractFetch.sessionHandlers
   std::map<NodeId, sim::SimTime> node_backoff_until_;
+  // ClusterConnectionStates.throttle (KIP-219, kafka-behaviour-2.md §10.6): no fetch goes to a node until the
+  // throttle its last response carried has ended.
+  std::map<NodeId, sim::SimTime> node_throttled_until_;
   std::map<uint64_t, PendingListOffsets> pending_list_offsets_;
   std::map<uint64_t, PendingCommit> pending_commits_;
 

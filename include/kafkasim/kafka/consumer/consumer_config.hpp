@@ -75,6 +75,10 @@ struct ConsumerConfig {
   sim::Duration metadata_max_age = sim::Duration::from_ms(300'000);
   // security.protocol = PLAINTEXT (CommonClientConfigs): TLS on the consumer's connections with SSL / SASL_SSL.
   SecurityProtocol security_protocol = SecurityProtocol::plaintext;
+  // client.id = "": the id the brokers' client quotas match (kafka-behaviour-2.md §10.1). Empty means Kafka's
+  // generated "consumer-<group.id>-N" (ConsumerConfig.maybeOverrideClientId), N counting the consumers of one JVM
+  // from 1; every simulated client is a JVM of its own, so N is 1.
+  std::string client_id_config;
 };
 
 // Checks the ranges ConsumerConfig.java enforces (a bad config is a scenario bug, so it asserts).

@@ -63,6 +63,10 @@ struct ProducerConfig {
   int32_t compression_zstd_level = 3;
   // security.protocol = PLAINTEXT (CommonClientConfigs): TLS on the producer's connections with SSL / SASL_SSL.
   SecurityProtocol security_protocol = SecurityProtocol::plaintext;
+  // client.id = "": the id the brokers' client quotas match (kafka-behaviour-2.md §10.1). Empty means Kafka's
+  // generated "producer-N", N counting the producers of one JVM from 1; every simulated client is a JVM of its own,
+  // so it is "producer-1".
+  std::string client_id_config;
   // partitioner.class = null: the built-in partitioner (murmur2 of the key, sticky without one). The one
   // Partitioner class Kafka 4.x ships is org.apache.kafka.clients.producer.RoundRobinPartitioner: every record,
   // keyed or not, goes to the next partition with a leader in turn (one counter per topic); the settings below

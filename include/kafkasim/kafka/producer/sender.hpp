@@ -141,6 +141,10 @@ struct SenderMetrics {
   // time set by set_latency_metrics_from (a run's warm-up end).
   sim::Histogram record_queue_time_ns;
   sim::Histogram request_latency_ns;
+  // produce-throttle-time (NetworkClient.maybeThrottle): the throttle_time_ms of every ProduceResponse, in ms (0 for
+  // those not throttled), from the same time on.
+  sim::Histogram produce_throttle_time_ms;
+  uint64_t throttled_responses = 0;  // ProduceResponses with throttle_time_ms > 0, from the same time on
 };
 
 // The Sender is the accumulator's DrainSequenceGate (privately: only its own drain calls pass it on).
@@ -185,6 +189,8 @@ class Sender : private DrainSequenceGate {
     uint64_t correlation_id = 0;
     NodeId node = 0;
     sim::SimTime send_time;  // sendTimeMs: request.timeout.ms counts from here
+    // incrementThrottleTime: throttles of the node while the request was in flight extend its timeout.
+    sim::Duration throttle_extension;
     bool fully_sent = false;
     bool expects_response = true;
     std::vector<BatchId> batches;
@@ -259,6 +265,8 @@ class Sender : private DrainSequenceGate {
   std::vector<std::vector<PartitionSequenceState>> sequences_;
   bool any_unresolved_ = false;  // some entry of sequences_ may be unresolved
   std::map<NodeId, sim::SimTime> reconnect_after_;  // reconnect.backoff.ms after a closed connection
+  // ClusterConnectionStates.throttle: a node is not ready until its throttle ends (KIP-219, §10.6).
+  std::map<NodeId, sim::SimTime> throttled_until_;
   sim::SimTime wakeup_time_ = sim::SimTime::zero();
   sim::SimTime next_ready_check_time_ = sim::SimTime::max();
   SenderMetrics metrics_;

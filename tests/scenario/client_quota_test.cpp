@@ -1,0 +1,195 @@
+// Client quotas (kafka-behaviour-2.md §10) on a whole cluster. Expectations come from what a quota is, not from
+// earlier runs:
+//  - a client that offers more than its quota is held, over a long window, to the quota on each broker: bytes per
+//    second of its produce requests (producer_byte_rate) or of its fetch responses (consumer_byte_rate), per broker
+//    (a client of N brokers gets N times the quota);
+//  - the throttling works by muting the connection, so an acks=0 producer, which never sees a throttle time, is held
+//    to it as well;
+//  - request_percentage holds a client's request-handler and network-thread time to that share of one thread, which
+//    the brokers' RequestMetrics measure independently (local time of each produce request);
+//  - a quota far above what a client sends changes nothing at all (same trace hash).
+// The rate is measured over about 11 s (quota.window.num x quota.window.size.seconds), so a client far above its
+// quota sends in bursts with a period of about that; the windows below span many periods.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+
+namespace {
+
+constexpr double kMiB = 1048576.0;
+
+cluster::ClientQuotaSpec quota_for(const std::string& client_id) {
+  cluster::ClientQuotaSpec q;
+  q.client_id = client_id;
+  return q;
+}
+
+// `brokers` NVMe brokers on 10 GbE, one topic of `partitions` (RF=1) and a long run: 120 s warm-up (the first bursts
+// of a client far above its quota pass unthrottled), then a 110 s window of about ten throttling periods.
+cluster::WorldSpec long_run(uint32_t brokers, int32_t partitions) {
+  auto spec = test::small_cluster(brokers, "nvme-datacentre", "nic-10gbe", partitions, 1, 1);
+  spec.duration = 230_s;
+  spec.warmup = 120_s;
+  return spec;
+}
+
+const cluster::WorldSummary::ClientQuotaReport& report(const cluster::WorldSummary& s, const std::string& id) {
+  for (const auto& r : s.quotas)
+    if (r.client_id == id) return r;
+  FAIL("no quota report for " << id);
+  return s.quotas.front();
+}
+
+}  // namespace
+
+TEST_CASE("producer_byte_rate: a producer above its quota is held to it on each broker") {
+  for (const uint32_t brokers : {1U, 3U}) {
+    CAPTURE(brokers);
+    auto spec = long_run(brokers, 6);
+    const double quota = 1 * kMiB;
+    auto q = quota_for("capped");
+    q.producer_byte_rate = quota;
+    spec.client_quotas.push_back(q);
+    // Four times the quota of every broker it writes to, in 1,000-byte values.
+    auto producer = test::open_loop_producer(4.0 * brokers * quota / 1000.0, Acks::leader, 5, 1000);
+    producer.config.client_id_config = "capped";
+    producer.config.enable_idempotence = false;
+    spec.producers.push_back(producer);
+    cluster::World world(spec);
+    const auto s = world.run();
+    const auto& r = report(s, "capped");
+    CHECK(r.producer_byte_rate == quota);
+    CHECK_FALSE(r.consumer_byte_rate.has_value());
+    // The brokers' sensors counted the quota's worth of request bytes a second, each of them.
+    CHECK(r.produce.bytes_per_s == doctest::Approx(brokers * quota).scale(0).epsilon(0.03));
+    CHECK(r.produce.throttled > 0);
+    CHECK(r.produce.throttled < r.produce.responses);
+    CHECK(r.produce.throttle_ms_mean > 0);
+    // What it got acknowledged: the values, a little below the request bytes (record and batch framing, request
+    // headers), and a quarter of what it offered.
+    const double values = s.throughput_mib_per_s * kMiB;
+    CHECK(values < brokers * quota * 1.03);
+    CHECK(values > brokers * quota * 0.93);
+  }
+}
+
+TEST_CASE("producer_byte_rate: an acks=0 producer never sees a throttle but is held by the muted connection") {
+  auto spec = long_run(1, 2);
+  const double quota = 2 * kMiB;
+  auto q = quota_for("fire-and-forget");
+  q.producer_byte_rate = quota;
+  spec.client_quotas.push_back(q);
+  auto producer = test::open_loop_producer(3.0 * quota / 1000.0, Acks::none, 5, 1000);
+  producer.config.client_id_config = "fire-and-forget";
+  producer.config.enable_idempotence = false;
+  spec.producers.push_back(producer);
+  cluster::World world(spec);
+  const auto s = world.run();
+  const auto& r = report(s, "fire-and-forget");
+  CHECK(r.produce.bytes_per_s == doctest::Approx(quota).scale(0).epsilon(0.03));
+  CHECK(r.produce.throttled > 0);
+  // acks=0 "completes" a record once sent: what left the producer is what the broker read.
+  CHECK(s.throughput_mib_per_s * kMiB < quota * 1.03);
+  CHECK(s.throughput_mib_per_s * kMiB > quota * 0.93);
+}
+
+TEST_CASE("consumer_byte_rate: a consumer above its quota reads at the quota, another without one keeps up") {
+  auto spec = long_run(1, 1);
+  const double quota = 1 * kMiB;
+  auto q = quota_for("slow-reader");
+  q.consumer_byte_rate = quota;
+  spec.client_quotas.push_back(q);
+  // Three times the quota in values.
+  spec.producers.push_back(test::open_loop_producer(3.0 * quota / 1000.0, Acks::leader, 5, 1000));
+  spec.producers.back().config.enable_idempotence = false;
+  cluster::ConsumerSpec slow;
+  slow.group = "slow";
+  slow.topic = 0;
+  slow.config.client_id_config = "slow-reader";
+  // Small fetches: a fetch's bytes count against the quota before it is answered, so a response of B bytes is
+  // answered only once the window's rate is B / W below the quota; with B = 64 KiB and W >= 10 s that is < 0.7 %.
+  slow.config.max_partition_fetch_bytes = 65536;
+  spec.consumers.push_back(slow);
+  cluster::ConsumerSpec fast;
+  fast.group = "fast";
+  fast.topic = 0;
+  spec.consumers.push_back(fast);
+  cluster::World world(spec);
+  const auto s = world.run();
+  const auto& r = report(s, "slow-reader");
+  CHECK(r.consumer_byte_rate == quota);
+  CHECK(r.fetch.bytes_per_s == doctest::Approx(quota).scale(0).epsilon(0.03));
+  CHECK(r.fetch.throttled > 0);
+  // Two groups consumed: the fast one everything produced (3 quotas of values), the slow one a quota's worth of
+  // responses (values a little below it).
+  const double produced = s.throughput_mib_per_s * kMiB;
+  const double consumed = s.consumed_mib_per_s * kMiB;
+  CHECK(produced == doctest::Approx(3.0 * quota).scale(0).epsilon(0.01));
+  CHECK(consumed - produced < quota * 1.03);
+  CHECK(consumed - produced > quota * 0.93);
+  // The default client.id of a consumer without one is consumer-<group.id>-1: no quota names it.
+  for (const auto& other : s.quotas) CHECK(other.client_id != "consumer-fast-1");
+}
+
+TEST_CASE("request_percentage: a client's handler time is held to that share of one thread") {
+  // 20,000 small records a second without linger: unthrottled, hundreds of requests a second, each costing the I/O
+  // thread its fixed cost. A quota of 2 % of a thread lets through about 0.02 s of handler (and network-thread) time a
+  // second, so requests become fewer and larger while the records still get through.
+  auto spec = long_run(1, 1);
+  const double percent = 2.0;
+  auto q = quota_for("chatty");
+  q.request_percentage = percent;
+  spec.client_quotas.push_back(q);
+  auto producer = test::open_loop_producer(20'000, Acks::leader, 0, 100);
+  producer.config.client_id_config = "chatty";
+  producer.config.enable_idempotence = false;
+  spec.producers.push_back(producer);
+  cluster::World world(spec);
+  const auto s = world.run();
+  const auto& produce = s.requests[static_cast<size_t>(cluster::RequestKind::produce)];
+  // RequestMetrics' local time is the handler's (dequeue to local completion); each request also costs the network
+  // thread twice its fixed cost (reading it, sending the response).
+  const double network_s = 2 * spec.network_thread_request_cost.seconds_f();
+  const double thread_s_per_s = produce.per_s * (produce.local.mean_ms / 1000.0 + network_s);
+  CHECK(thread_s_per_s == doctest::Approx(percent / 100.0).scale(0).epsilon(0.05));
+  CHECK(s.throughput_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
+  CHECK(report(s, "chatty").produce.throttled > 0);
+}
+
+TEST_CASE("client quotas: a quota far above what a client sends changes nothing") {
+  auto base = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  base.duration = 4_s;
+  base.warmup = 1_s;
+  base.producers.push_back(test::open_loop_producer(20'000, Acks::all, 5, 512));
+  cluster::ConsumerSpec c;
+  c.group = "readers";
+  c.topic = 0;
+  base.consumers.push_back(c);
+  cluster::World without(base);
+  const auto a = without.run();
+
+  auto spec = base;
+  cluster::ClientQuotaSpec q;  // the <default> client-id: every client
+  q.producer_byte_rate = 1e12;
+  q.consumer_byte_rate = 1e12;
+  q.request_percentage = 1e6;
+  spec.client_quotas.push_back(q);
+  cluster::World with(spec);
+  const auto b = with.run();
+  CHECK(b.trace_hash == a.trace_hash);
+  CHECK(b.events == a.events);
+  // Both clients are reported under their default client.ids, never throttled.
+  REQUIRE(b.quotas.size() == 2);
+  CHECK(b.quotas[0].client_id == "consumer-readers-1");
+  CHECK(b.quotas[1].client_id == "producer-1");
+  CHECK(b.quotas[0].fetch.throttled == 0);
+  CHECK(b.quotas[1].produce.throttled == 0);
+  CHECK(b.quotas[1].produce.responses > 0);
+  CHECK(a.quotas.empty());
+}
