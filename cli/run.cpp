@@ -148,6 +148,21 @@ int run_scenario(const RunOptions& options) {
                 over.c_str(), s.tls.broker_network_cores, s.tls.broker_fetcher_cores, s.tls.consumer_cores,
                 s.tls.producer_cores);
   }
+  // By client.id, when there are several.
+  const auto percentiles = [](const cluster::LatencySummary& l) {
+    char text[64];
+    if (l.count == 0) return std::string("(no samples: nothing sent after the warm-up arrived)");
+    std::snprintf(text, sizeof text, "p50 %.3f p99 %.3f ms", l.p50_ms, l.p99_ms);
+    return std::string(text);
+  };
+  for (const auto& c : s.clients) {
+    if (c.producer)
+      std::printf("  client %-15s produced %.0f records/s, %.2f MiB/s, latency %s\n", c.client_id.c_str(),
+                  c.acked_records_per_s, c.acked_mib_per_s, percentiles(c.produce_latency).c_str());
+    if (c.consumer)
+      std::printf("  client %-15s consumed %.0f records/s, %.2f MiB/s, end-to-end %s\n", c.client_id.c_str(),
+                  c.consumed_records_per_s, c.consumed_mib_per_s, percentiles(c.end_to_end_latency).c_str());
+  }
   // Client quotas: each client-id's throttled responses (KIP-219) and what the brokers counted.
   for (const auto& q : s.quotas) {
     const auto line = [&](const char* what, const std::optional<double>& rate, const cluster::WorldSummary::QuotaUse& u,

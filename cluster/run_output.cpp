@@ -80,6 +80,20 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
                            {"request_percentage", bound(q.request_percentage)},
                            {"produce", use(q.produce, "request_bytes_per_s")},
                            {"fetch", use(q.fetch, "response_bytes_per_s")}};
+  // By client.id, when there is more than one among the producers or the consumers.
+  nlohmann::json clients = nlohmann::json::object();
+  for (const auto& c : s.clients) {
+    nlohmann::json entry = nlohmann::json::object();
+    if (c.producer)
+      entry["produce"] = {{"throughput_records_per_s", c.acked_records_per_s},
+                          {"throughput_mib_per_s", c.acked_mib_per_s},
+                          {"latency_ms", latency_json(c.produce_latency)}};
+    if (c.consumer)
+      entry["consume"] = {{"throughput_records_per_s", c.consumed_records_per_s},
+                          {"throughput_mib_per_s", c.consumed_mib_per_s},
+                          {"end_to_end_latency_ms", latency_json(c.end_to_end_latency)}};
+    clients[c.client_id] = std::move(entry);
+  }
   nlohmann::json requests = nlohmann::json::object();
   for (size_t k = 0; k < kRequestKinds; ++k)
     requests[request_kind_name(static_cast<RequestKind>(k))] = request_json(s.requests[k]);
@@ -132,6 +146,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
           {"broker_replica_fetchers", s.tls.broker_fetcher_cores},
           {"consumers", s.tls.consumer_cores},
           {"producers", s.tls.producer_cores}}}}},
+      {"clients", clients},
       {"quotas", quotas},
       {"requests", requests},
       {"jvm",

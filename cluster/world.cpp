@@ -165,6 +165,7 @@ struct World::Broker {
 
 struct World::ProducerClient {
   NodeId id = 0;
+  ClientIdStats* id_stats = nullptr;  // its client.id's entry of client_id_stats_, if kept
   size_t spec_index = 0;
   uint64_t index = 0;  // position in producers_: the high bits of its batches' world-wide tags
   std::unique_ptr<kafka::Producer> producer;
@@ -253,6 +254,7 @@ struct World::ProducerClient {
 
 struct World::ConsumerClient {
   NodeId id = 0;
+  ClientIdStats* id_stats = nullptr;  // its client.id's entry of client_id_stats_, if kept
   size_t spec_index = 0;
   std::unique_ptr<kafka::KafkaConsumer> consumer;
   Duration per_record;
@@ -614,6 +616,20 @@ void World::start_clients() {
         client->offsets_wanted = true;
         send_find_coordinator(*client);
       });
+    }
+  }
+  // Per client.id figures (WorldSummary::clients) only where they say more than the totals.
+  std::set<std::string> producer_ids, consumer_ids;
+  for (const auto& c : producers_) producer_ids.insert(client_ids_[static_cast<size_t>(c->id)]);
+  for (const auto& c : consumers_) consumer_ids.insert(client_ids_[static_cast<size_t>(c->id)]);
+  if (producer_ids.size() > 1 || consumer_ids.size() > 1) {
+    for (auto& c : producers_) {
+      c->id_stats = &client_id_stats_[client_ids_[static_cast<size_t>(c->id)]];
+      c->id_stats->producer = true;
+    }
+    for (auto& c : consumers_) {
+      c->id_stats = &client_id_stats_[client_ids_[static_cast<size_t>(c->id)]];
+      c->id_stats->consumer = true;
     }
   }
 }
@@ -1810,6 +1826,14 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     }
     if (done.outcome == kafka::RecordOutcome::acked) {
       metrics_.on_acked(info.intended, done.completion_time, info.bytes);
+      if (c.id_stats != nullptr) {
+        const SimTime warmup_end = metrics_.warmup_end();
+        if (info.intended >= warmup_end) c.id_stats->produce_latency_ns.record((done.completion_time - info.intended).ns());
+        if (done.completion_time >= warmup_end) {
+          ++c.id_stats->acked;
+          c.id_stats->acked_bytes += info.bytes;
+        }
+      }
     } else {
       metrics_.on_failed(failure_cause(done.outcome));
     }
@@ -2136,6 +2160,17 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
       for (int32_t i = 0; i < range.record_count; ++i)
         metrics_.on_consumed(sent.intended[static_cast<size_t>(first + i)], engine_.now(),
                              sent.value_bytes[static_cast<size_t>(first + i)]);
+      if (c.id_stats != nullptr) {
+        const SimTime now = engine_.now();
+        for (int32_t i = 0; i < range.record_count; ++i) {
+          const SimTime intended = sent.intended[static_cast<size_t>(first + i)];
+          if (intended >= metrics_.warmup_end()) c.id_stats->end_to_end_latency_ns.record((now - intended).ns());
+          if (now >= metrics_.warmup_end()) {
+            ++c.id_stats->consumed;
+            c.id_stats->consumed_bytes += sent.value_bytes[static_cast<size_t>(first + i)];
+          }
+        }
+      }
       sent.reads_left -= range.record_count;
       if (sent.reads_left <= 0) sent_batches_.erase(it);
     }
@@ -2880,6 +2915,19 @@ WorldSummary World::run(uint64_t events_max) {
   s.tls.broker_fetcher_cores = tls_cpu_[static_cast<size_t>(TlsWork::broker_fetcher)].seconds_f() / window_s;
   s.tls.consumer_cores = tls_cpu_[static_cast<size_t>(TlsWork::consumers)].seconds_f() / window_s;
   s.tls.producer_cores = tls_cpu_[static_cast<size_t>(TlsWork::producers)].seconds_f() / window_s;
+  for (const auto& [id, st] : client_id_stats_) {
+    WorldSummary::ClientIdReport r;
+    r.client_id = id;
+    r.producer = st.producer;
+    r.consumer = st.consumer;
+    r.acked_records_per_s = static_cast<double>(st.acked) / window_s;
+    r.acked_mib_per_s = static_cast<double>(st.acked_bytes) / 1048576.0 / window_s;
+    r.produce_latency = summarise(st.produce_latency_ns);
+    r.consumed_records_per_s = static_cast<double>(st.consumed) / window_s;
+    r.consumed_mib_per_s = static_cast<double>(st.consumed_bytes) / 1048576.0 / window_s;
+    r.end_to_end_latency = summarise(st.end_to_end_latency_ns);
+    s.clients.push_back(std::move(r));
+  }
   // Client quotas: every client-id some quota applies to, with what its responses carried.
   if (!brokers_.empty() && brokers_.front()->quotas != nullptr) {
     const kafka::ClientQuotas& quotas = *brokers_.front()->quotas;  // every broker has the same

@@ -128,3 +128,29 @@ TEST_CASE("tls: everything over SSL costs the brokers' network threads and produ
   CHECK(ssl["produce"]["latency_ms"]["p50"].get<double>() > plain["produce"]["latency_ms"]["p50"].get<double>());
   fs::remove_all(dir);
 }
+
+TEST_CASE("quotas: a bulk loader's producer_byte_rate lets an acks=all producer through, its bursts cost the tail") {
+  const fs::path dir = fresh_dir("quotas");
+  REQUIRE(run_kafkasim("run scenarios/quotas.json --quiet --out " + (dir / "with").string(), dir / "log") == 0);
+  REQUIRE(run_kafkasim("run scenarios/quotas.json --quiet --set '/cluster/quotas=[]' --out " + (dir / "without").string(),
+                       dir / "log") == 0);
+  const json with = json::parse(slurp(dir / "with/summary.json"));
+  const json without = json::parse(slurp(dir / "without/summary.json"));
+  const double mib = 1048576.0;
+  // The loader is held to its 10 MiB/s on each of the three brokers (a 40 s window holds three or four of its
+  // ~11 s bursts, hence 5 %); the analytics group to at most its 5 MiB/s a broker.
+  CHECK(with["quotas"]["bulk-loader"]["produce"]["request_bytes_per_s"].get<double>() ==
+        doctest::Approx(30 * mib).scale(0).epsilon(0.05));
+  CHECK(with["quotas"]["bulk-loader"]["produce"]["throttled"].get<int>() > 0);
+  CHECK(with["quotas"]["analytics"]["fetch"]["response_bytes_per_s"].get<double>() < 15 * mib * 1.05);
+  // The README: checkout gets its 2,000 records/s at a median of a few ms, and a tail of seconds from the bursts.
+  const json& checkout = with["clients"]["checkout"]["produce"];
+  CHECK(checkout["throughput_records_per_s"].get<double>() == doctest::Approx(2000).scale(0).epsilon(0.01));
+  CHECK(checkout["latency_ms"]["p50"].get<double>() < 10);
+  CHECK(checkout["latency_ms"]["p99"].get<double>() > 1000);
+  // Without the quotas the brokers' NICs saturate and checkout is starved.
+  CHECK(without["quotas"].empty());
+  CHECK(without["clients"]["checkout"]["produce"]["throughput_records_per_s"].get<double>() < 100);
+  CHECK(without["bottleneck"]["resource"].get<std::string>().find("nic tx") != std::string::npos);
+  fs::remove_all(dir);
+}

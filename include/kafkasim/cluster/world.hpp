@@ -306,6 +306,19 @@ struct WorldSummary {
     QuotaUse produce, fetch;
   };
   std::vector<ClientQuotaReport> quotas;
+  // By client.id, when the producers (or the consumers) have more than one between them (else the totals above say
+  // it): each producer client-id's acknowledged records and value bytes per second and produce latency, each consumer
+  // client-id's consumed ones and end-to-end latency, on the terms of the totals (after the warm-up; latencies of
+  // records sent after it). Sorted by client-id.
+  struct ClientIdReport {
+    std::string client_id;
+    bool producer = false, consumer = false;
+    double acked_records_per_s = 0, acked_mib_per_s = 0;
+    LatencySummary produce_latency;
+    double consumed_records_per_s = 0, consumed_mib_per_s = 0;
+    LatencySummary end_to_end_latency;
+  };
+  std::vector<ClientIdReport> clients;
 };
 
 class World {
@@ -551,6 +564,14 @@ class World {
     int64_t bytes = 0;
   };
   std::map<std::string, std::array<QuotaCount, 2>> quota_counts_;
+  // Per client.id (WorldSummary::clients), only when some kind of client has more than one; each client points at
+  // its entry (ProducerClient::id_stats, ConsumerClient::id_stats).
+  struct ClientIdStats {
+    bool producer = false, consumer = false;
+    uint64_t acked = 0, acked_bytes = 0, consumed = 0, consumed_bytes = 0;
+    sim::Histogram produce_latency_ns, end_to_end_latency_ns;
+  };
+  std::map<std::string, ClientIdStats> client_id_stats_;
   sim::Duration tls_cpu_[4];           // TLS work after the warm-up, by TlsWork
   // Sends a message of `message_bytes` (Kafka's request or response) on the connection; TLS adds its framing.
   models::MessageId send(kafka::NodeId from, kafka::NodeId to, Leg leg, int32_t channel, int64_t message_bytes,
