@@ -1,6 +1,7 @@
 #include "kafkasim/cluster/world.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -905,11 +906,12 @@ int32_t World::produce_throttle(Broker& b, NodeId client, int32_t channel, bool 
       acks_zero ? 0
                 : b.quotas->request.record_and_get_throttle_ms(
                       id, kafka::thread_time_percent(request_thread_ns(conn.times, now)), now_ms_of(now));
-  const int64_t throttle = std::max(bandwidth, request);
+  // ThrottleTimeMs is an int32 on the wire; the mute lasts what the response says.
+  const int64_t throttle = std::min<int64_t>(std::max(bandwidth, request), std::numeric_limits<int32_t>::max());
   if (throttle > 0) throttle_connection(b, client, channel, throttle);
   if (b.quotas->produce.quota_for(id) || (!acks_zero && b.quotas->request.quota_for(id)))
     count_quota_response(client, false, throttle, conn.request_bytes);
-  return static_cast<int32_t>(std::min<int64_t>(throttle, std::numeric_limits<int32_t>::max()));
+  return static_cast<int32_t>(throttle);
 }
 
 // KafkaApis.handleFetchRequest's processResponseCallback for a consumer: the request's thread time against
@@ -926,14 +928,14 @@ int32_t World::consumer_fetch_throttle(Broker& b, const kafka::FetchRequest& rea
       id, kafka::thread_time_percent(request_thread_ns(conn.times, now)), now_ms_of(now));
   const int64_t bandwidth =
       b.quotas->fetch.record_and_get_throttle_ms(id, static_cast<double>(response_bytes), now_ms_of(now));
-  const int64_t throttle = std::max(bandwidth, request);
+  const int64_t throttle = std::min<int64_t>(std::max(bandwidth, request), std::numeric_limits<int32_t>::max());
   if (throttle > 0) {
     b.quotas->fetch.unrecord(id, static_cast<double>(response_bytes), now_ms_of(now));
     throttle_connection(b, client, channel, throttle);
   }
   if (b.quotas->fetch.quota_for(id) || b.quotas->request.quota_for(id))
     count_quota_response(client, true, throttle, throttle > 0 ? 0 : response_bytes);
-  return static_cast<int32_t>(std::min<int64_t>(throttle, std::numeric_limits<int32_t>::max()));
+  return static_cast<int32_t>(throttle);
 }
 
 // RequestChannel.Request.recordNetworkThreadTimeCallback: once its response is on its way, a request's network-thread
@@ -1827,6 +1829,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     if (done.outcome == kafka::RecordOutcome::acked) {
       metrics_.on_acked(info.intended, done.completion_time, info.bytes);
       if (c.id_stats != nullptr) {
+        c.id_stats->interval_acked_bytes += info.bytes;
         const SimTime warmup_end = metrics_.warmup_end();
         if (info.intended >= warmup_end) c.id_stats->produce_latency_ns.record((done.completion_time - info.intended).ns());
         if (done.completion_time >= warmup_end) {
@@ -2163,6 +2166,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
       if (c.id_stats != nullptr) {
         const SimTime now = engine_.now();
         for (int32_t i = 0; i < range.record_count; ++i) {
+          c.id_stats->interval_consumed_bytes += sent.value_bytes[static_cast<size_t>(first + i)];
           const SimTime intended = sent.intended[static_cast<size_t>(first + i)];
           if (intended >= metrics_.warmup_end()) c.id_stats->end_to_end_latency_ns.record((now - intended).ns());
           if (now >= metrics_.warmup_end()) {
@@ -2525,6 +2529,17 @@ void World::sample() {
   if (h.count() > 0) {
     timeseries_.set("produce_p50_ms", static_cast<double>(h.percentile(50)) / 1e6);
     timeseries_.set("produce_p99_ms", static_cast<double>(h.percentile(99)) / 1e6);
+  }
+  // Each client-id's share, when the summary has them (WorldSummary::clients): the column names keep letters, digits,
+  // '.', '-' and '_' of the id and replace anything else by '_'.
+  for (auto& [id, st] : client_id_stats_) {
+    std::string name = "client_";
+    for (const char ch : id) name += std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '_' ? ch : '_';
+    const auto mib_per_s = [interval_s](uint64_t& bytes) {
+      return static_cast<double>(std::exchange(bytes, 0)) / interval_s / 1048576.0;
+    };
+    if (st.producer) timeseries_.set(name + "_produced_mib_per_s", mib_per_s(st.interval_acked_bytes));
+    if (st.consumer) timeseries_.set(name + "_consumed_mib_per_s", mib_per_s(st.interval_consumed_bytes));
   }
   uint64_t produce_requests = 0;
   for (const auto& c : producers_) produce_requests += c->producer->metrics().produce_requests;

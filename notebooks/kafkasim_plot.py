@@ -388,6 +388,16 @@ class Run:
     def broker_columns(self, suffix):
         return sorted(k for k in self.columns if k.startswith("broker") and k.endswith("_" + suffix))
 
+    def client_columns(self):
+        """(column, client.id as written in the column, "produced" or "consumed") of the per-client-id throughput."""
+        found = []
+        for k in sorted(self.columns):
+            for kind in ("produced", "consumed"):
+                suffix = f"_{kind}_mib_per_s"
+                if k.startswith("client_") and k.endswith(suffix):
+                    found.append((k, k[len("client_"):-len(suffix)], kind))
+        return found
+
 
 def seconds(text):
     """A duration as the scenario writes it ("5s", "250ms") in seconds, or None."""
@@ -417,11 +427,20 @@ def run_figure(run):
     c = run.columns
 
     ax = axes[0]
+    shown = []
     if "throughput_mib_per_s" in c:
-        ax.plot(t, c["throughput_mib_per_s"], color=COLOURS[0])
-        zero_based(ax, c["throughput_mib_per_s"])
-    ax.set_ylabel("MiB/s acked")
-    ax.set_title("Throughput")
+        ax.plot(t, c["throughput_mib_per_s"], color=COLOURS[0], label="all producers" if run.client_columns() else None)
+        shown.append(c["throughput_mib_per_s"])
+    # With several client.ids (summary.json "clients"), each one's share: produced solid, consumed dashed.
+    for i, (key, client, kind) in enumerate(run.client_columns()):
+        ax.plot(t, c[key], color=COLOURS[(i + 1) % len(COLOURS)], linestyle="-" if kind == "produced" else "--",
+                linewidth=1.0, label=f"{client} {kind}")
+        shown.append(c[key])
+    zero_based(ax, *shown)
+    ax.set_ylabel("MiB/s")
+    ax.set_title("Throughput (acknowledged" + (", and by client.id: produced solid, consumed dashed)" if run.client_columns() else ")"))
+    if run.client_columns():
+        ax.legend(fontsize=7, ncol=3)
 
     ax = axes[1]
     shown = []

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,30 @@ TEST_CASE("quotas: a bulk loader's producer_byte_rate lets an acks=all producer 
   CHECK(checkout["throughput_records_per_s"].get<double>() == doctest::Approx(2000).scale(0).epsilon(0.01));
   CHECK(checkout["latency_ms"]["p50"].get<double>() < 10);
   CHECK(checkout["latency_ms"]["p99"].get<double>() > 1000);
+  // timeseries.csv has each client-id's share per second: over the rows after the warm-up, the loader's column
+  // averages to the summary's throughput for it.
+  {
+    std::istringstream csv(slurp(dir / "with/timeseries.csv"));
+    std::string line;
+    std::getline(csv, line);
+    std::vector<std::string> header;
+    for (std::istringstream h(line); std::getline(h, line, ',');) header.push_back(line);
+    const auto column = std::find(header.begin(), header.end(), "client_bulk-loader_produced_mib_per_s");
+    REQUIRE(column != header.end());
+    const auto index = static_cast<size_t>(column - header.begin());
+    double sum = 0;
+    int rows = 0;
+    while (std::getline(csv, line)) {
+      std::vector<std::string> cells;
+      for (std::istringstream r(line); std::getline(r, line, ',');) cells.push_back(line);
+      if (std::stod(cells[0]) <= 20) continue;  // time_s: the warm-up is 20 s
+      sum += std::stod(cells[index]);
+      ++rows;
+    }
+    CHECK(rows == 40);
+    CHECK(sum / rows ==
+          doctest::Approx(with["clients"]["bulk-loader"]["produce"]["throughput_mib_per_s"].get<double>()).scale(0).epsilon(1e-6));
+  }
   // Without the quotas the brokers' NICs saturate and checkout is starved.
   CHECK(without["quotas"].empty());
   CHECK(without["clients"]["checkout"]["produce"]["throughput_records_per_s"].get<double>() < 100);

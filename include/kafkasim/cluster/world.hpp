@@ -570,6 +570,8 @@ class World {
     bool producer = false, consumer = false;
     uint64_t acked = 0, acked_bytes = 0, consumed = 0, consumed_bytes = 0;
     sim::Histogram produce_latency_ns, end_to_end_latency_ns;
+    // Value bytes acknowledged and consumed since the last time-series row (its client_* columns).
+    uint64_t interval_acked_bytes = 0, interval_consumed_bytes = 0;
   };
   std::map<std::string, ClientIdStats> client_id_stats_;
   sim::Duration tls_cpu_[4];           // TLS work after the warm-up, by TlsWork
