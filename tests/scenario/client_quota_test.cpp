@@ -39,6 +39,26 @@ cluster::WorldSpec long_run(uint32_t brokers, int32_t partitions) {
   return spec;
 }
 
+// One consumer of the topic in `group`.
+cluster::ConsumerSpec consumer_in(const std::string& group) {
+  cluster::ConsumerSpec c;
+  c.group = group;
+  c.topic = 0;
+  return c;
+}
+
+// A producer named `client_id` with a producer_byte_rate of `quota`, offering `offered` bytes of 1,000-byte values a
+// second, without idempotence (acks=0 needs it off, and the others keep the same producer).
+void add_capped_producer(cluster::WorldSpec& spec, const std::string& client_id, double quota, double offered, Acks acks) {
+  auto q = quota_for(client_id);
+  q.producer_byte_rate = quota;
+  spec.client_quotas.push_back(q);
+  auto producer = test::open_loop_producer(offered / 1000.0, acks, 5, 1000);
+  producer.config.client_id_config = client_id;
+  producer.config.enable_idempotence = false;
+  spec.producers.push_back(producer);
+}
+
 const cluster::WorldSummary::ClientQuotaReport& report(const cluster::WorldSummary& s, const std::string& id) {
   for (const auto& r : s.quotas)
     if (r.client_id == id) return r;
@@ -53,14 +73,8 @@ TEST_CASE("producer_byte_rate: a producer above its quota is held to it on each 
     CAPTURE(brokers);
     auto spec = long_run(brokers, 6);
     const double quota = 1 * kMiB;
-    auto q = quota_for("capped");
-    q.producer_byte_rate = quota;
-    spec.client_quotas.push_back(q);
-    // Four times the quota of every broker it writes to, in 1,000-byte values.
-    auto producer = test::open_loop_producer(4.0 * brokers * quota / 1000.0, Acks::leader, 5, 1000);
-    producer.config.client_id_config = "capped";
-    producer.config.enable_idempotence = false;
-    spec.producers.push_back(producer);
+    // Four times the quota of every broker it writes to.
+    add_capped_producer(spec, "capped", quota, 4.0 * brokers * quota, Acks::leader);
     cluster::World world(spec);
     const auto s = world.run();
     const auto& r = report(s, "capped");
@@ -82,13 +96,7 @@ TEST_CASE("producer_byte_rate: a producer above its quota is held to it on each 
 TEST_CASE("producer_byte_rate: an acks=0 producer never sees a throttle but is held by the muted connection") {
   auto spec = long_run(1, 2);
   const double quota = 2 * kMiB;
-  auto q = quota_for("fire-and-forget");
-  q.producer_byte_rate = quota;
-  spec.client_quotas.push_back(q);
-  auto producer = test::open_loop_producer(3.0 * quota / 1000.0, Acks::none, 5, 1000);
-  producer.config.client_id_config = "fire-and-forget";
-  producer.config.enable_idempotence = false;
-  spec.producers.push_back(producer);
+  add_capped_producer(spec, "fire-and-forget", quota, 3.0 * quota, Acks::none);
   cluster::World world(spec);
   const auto s = world.run();
   const auto& r = report(s, "fire-and-forget");
@@ -108,18 +116,13 @@ TEST_CASE("consumer_byte_rate: a consumer above its quota reads at the quota, an
   // Three times the quota in values.
   spec.producers.push_back(test::open_loop_producer(3.0 * quota / 1000.0, Acks::leader, 5, 1000));
   spec.producers.back().config.enable_idempotence = false;
-  cluster::ConsumerSpec slow;
-  slow.group = "slow";
-  slow.topic = 0;
+  cluster::ConsumerSpec slow = consumer_in("slow");
   slow.config.client_id_config = "slow-reader";
   // Small fetches: a fetch's bytes count against the quota before it is answered, so a response of B bytes is
   // answered only once the window's rate is B / W below the quota; with B = 64 KiB and W >= 10 s that is < 0.7 %.
   slow.config.max_partition_fetch_bytes = 65536;
   spec.consumers.push_back(slow);
-  cluster::ConsumerSpec fast;
-  fast.group = "fast";
-  fast.topic = 0;
-  spec.consumers.push_back(fast);
+  spec.consumers.push_back(consumer_in("fast"));
   cluster::World world(spec);
   const auto s = world.run();
   const auto& r = report(s, "slow-reader");
@@ -167,10 +170,7 @@ TEST_CASE("client quotas: a quota far above what a client sends changes nothing"
   base.duration = 4_s;
   base.warmup = 1_s;
   base.producers.push_back(test::open_loop_producer(20'000, Acks::all, 5, 512));
-  cluster::ConsumerSpec c;
-  c.group = "readers";
-  c.topic = 0;
-  base.consumers.push_back(c);
+  base.consumers.push_back(consumer_in("readers"));
   cluster::World without(base);
   const auto a = without.run();
 

@@ -20,7 +20,6 @@ namespace {
 
 using test::at;
 using test::consumer_client;
-using test::producer_client;
 using test::tp;
 
 // Brokers 1..4: broker 1 in rack "a", 2 and 3 in "b", 4 in "c" (index 0 unused).
@@ -32,18 +31,8 @@ BrokerConfig config(NodeId id, bool selector) {
   return c;
 }
 
-ProduceRequest produce(int32_t records) {
-  ProduceRequest r;
-  r.correlation_id = 1;
-  r.client_id = producer_client;
-  r.acks = 1;
-  r.timeout = 30_s;
-  RecordBatch b;
-  b.record_count = records;
-  b.size_bytes = 1000;
-  r.partitions.push_back(ProducePartitionData{tp, b});
-  return r;
-}
+// One 1000-byte batch of `records` records to tp, acks=1.
+ProduceRequest produce(int32_t records) { return test::produce(1, {{tp, test::batch(records, 1000)}}); }
 
 FetchRequest follower_fetch(NodeId replica, int64_t offset) {
   FetchRequest r;
@@ -60,30 +49,16 @@ FetchRequest follower_fetch(NodeId replica, int64_t offset) {
 
 FetchRequest consumer_fetch(int64_t offset, const std::string& rack, Duration max_wait = 500_ms,
                             int32_t min_bytes = 1) {
-  FetchRequest r;
-  r.client_id = consumer_client;
-  r.replica_id = consumer_replica_id;
-  r.max_wait = max_wait;
-  r.min_bytes = min_bytes;
+  FetchRequest r = test::consumer_fetch({tp}, offset, min_bytes, max_wait);
   r.rack_id = rack;
-  FetchPartitionRequest p;
-  p.partition = tp;
-  p.fetch_offset = offset;
-  r.partitions.push_back(p);
   return r;
 }
 
 // Broker 1 leading `tp` with replicas 1..4 and the given ISR at epoch 0; three batches of 10 records (offsets
 // 0..29) produced with acks=1 at 1 ms.
-struct Leader {
-  ReplicaManager rm;
-  BrokerOutbox out;
-  Leader(std::vector<NodeId> isr, bool selector = true) : rm(config(1, selector), SimTime::zero()) {
-    PartitionConfig pc;
-    pc.log = rm.default_log_config();
-    rm.add_partition(tp, pc, 1, sim::Rng::stream(7, "log"), SimTime::zero(), out);
-    rm.become_leader(tp, 0, std::move(isr), {1, 2, 3, 4}, SimTime::zero(), out);
-    rm.on_wakeup(SimTime::zero(), out);
+struct Leader : test::LeaderBroker {
+  explicit Leader(const std::vector<NodeId>& isr, bool selector = true)
+      : LeaderBroker(config(1, selector), {tp}, isr, {1, 2, 3, 4}) {
     for (int i = 0; i < 3; ++i) rm.handle_produce(produce(10), at(1_ms), out);
     out.clear();
   }

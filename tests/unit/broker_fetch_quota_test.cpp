@@ -19,23 +19,29 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "broker_test_support.hpp"
 #include "kafkasim/kafka/broker/fetch_session.hpp"
 #include "kafkasim/kafka/broker/replica_manager.hpp"
-#include "kafkasim/sim/rng.hpp"
 
 using namespace kafkasim;
 using namespace kafkasim::kafka;
 using namespace kafkasim::sim::literals;
-using sim::Duration;
 using sim::SimTime;
 
 namespace {
 
 using test::at;
+using test::base_offsets;
+using test::begin_exchange;
 using test::consumer_client;
+using test::consumer_fetch;
+using test::data;
+using test::Exchange;
+using test::exchange;
+using test::refs;
 using test::tp;
 
 constexpr PartitionRef p0{0, 0};
@@ -71,47 +77,6 @@ FetchRequest request(FetchMetadata metadata, std::vector<FetchPartitionRequest> 
   return r;
 }
 
-FetchPartitionResponse data(PartitionRef p, int64_t hw, int64_t bytes = 0) {
-  FetchPartitionResponse d;
-  d.partition = p;
-  d.high_watermark = hw;
-  d.last_stable_offset = hw;
-  d.log_start_offset = 0;
-  d.slice.bytes = bytes;
-  return d;
-}
-
-std::vector<PartitionRef> refs(const FetchResponse& r) {
-  std::vector<PartitionRef> v;
-  for (const FetchPartitionResponse& p : r.partitions) v.push_back(p.partition);
-  return v;
-}
-
-struct Exchange {
-  FetchContext context;
-  std::vector<FetchPartitionRequest> read;
-  FetchResponse response;
-};
-
-// The context for `req` and the response as read (`read_results`, one per partition the context reads), not yet
-// generated.
-Exchange begin(FetchManager& manager, const FetchRequest& req, SimTime now,
-               const std::vector<FetchPartitionResponse>& read_results) {
-  Exchange e{manager.new_context(req, /*from_follower=*/false, now), {}, {}};
-  e.context.partitions_to_read(req, e.read);
-  REQUIRE(e.read.size() == read_results.size());
-  e.response.correlation_id = req.correlation_id;
-  e.response.partitions = read_results;
-  return e;
-}
-
-Exchange exchange(FetchManager& manager, const FetchRequest& req, SimTime now,
-                  const std::vector<FetchPartitionResponse>& read_results) {
-  Exchange e = begin(manager, req, now, read_results);
-  e.context.update_and_generate_response_data(e.response, e.read, manager.cache(), now);
-  return e;
-}
-
 // A consumer session over p0, p1, p2 created by a full fetch at t = 0 with HW 5, 6, 7; returns its id.
 int32_t open_session(FetchManager& manager) {
   const Exchange e = exchange(manager, request({0, 0}, {want(p0, 5), want(p1, 6), want(p2, 7)}), at(0_ms),
@@ -131,7 +96,7 @@ TEST_CASE("getResponseSize of a full, sessionless or session-error context is th
   FetchManager dry(1000), direct(1000);
   const FetchRequest full = request({0, 0}, {want(p0, 0), want(p1, 0), want(p2, 0)});
   const std::vector<FetchPartitionResponse> read = {data(p0, 5, 100), data(p1, 6), data(p2, 7, 250)};
-  Exchange e = begin(dry, full, at(0_ms), read);
+  Exchange e = begin_exchange(dry, full, at(0_ms), read);
   // Every partition of a full response is sent: 14 + 3 x 48 + 350 = 508 bytes.
   const int64_t size = e.context.response_size_bytes(e.response);
   CHECK(size == response_bytes({100, 0, 250}));
@@ -147,7 +112,8 @@ TEST_CASE("getResponseSize of a full, sessionless or session-error context is th
   CHECK(direct.cache().size() == 1);
 
   // Sessionless (epoch -1): everything is sent, no session.
-  Exchange s = begin(dry, request({0, -1}, {want(p0, 0), want(p1, 0)}), at(1_ms), {data(p0, 5, 70), data(p1, 6)});
+  Exchange s =
+      begin_exchange(dry, request({0, -1}, {want(p0, 0), want(p1, 0)}), at(1_ms), {data(p0, 5, 70), data(p1, 6)});
   CHECK(s.context.kind() == FetchContext::Kind::sessionless);
   const int64_t sessionless_size = s.context.response_size_bytes(s.response);
   CHECK(sessionless_size == response_bytes({70, 0}));
@@ -155,7 +121,7 @@ TEST_CASE("getResponseSize of a full, sessionless or session-error context is th
   CHECK(wire_size_bytes(s.response) == sessionless_size);
 
   // A session error (an unknown id) sends no partition: 14 bytes.
-  Exchange err = begin(dry, request({12345, 1}, {}), at(2_ms), {});
+  Exchange err = begin_exchange(dry, request({12345, 1}, {}), at(2_ms), {});
   CHECK(err.context.kind() == FetchContext::Kind::session_error);
   CHECK(err.context.response_size_bytes(err.response) == response_bytes({}));
   err.context.update_and_generate_response_data(err.response, err.read, dry.cache(), at(2_ms));
@@ -168,7 +134,7 @@ TEST_CASE("getResponseSize of an incremental context counts only what it would s
   REQUIRE(open_session(direct) == id);
   const FetchSession& session = *dry.cache().get(id);
 
-  Exchange e = begin(dry, request({id, 1}, {}), at(1_ms), news());
+  Exchange e = begin_exchange(dry, request({id, 1}, {}), at(1_ms), news());
   // p0 has nothing new: 14 + 2 x 48 + 300 = 410 bytes for p1 and p2.
   const int64_t size = e.context.response_size_bytes(e.response);
   CHECK(size == response_bytes({300, 0}));
@@ -193,7 +159,7 @@ TEST_CASE("getResponseSize of an incremental context counts only what it would s
   for (PartitionRef p : {p0, p1, p2}) CHECK(twin.cached(p)->high_watermark == session.cached(p)->high_watermark);
   // And the next fetch (nothing new anywhere) agrees too: empty on both.
   const std::vector<FetchPartitionResponse> quiet = {data(p0, 5), data(p2, 8), data(p1, 6)};
-  Exchange next = begin(dry, request({id, 2}, {}), at(2_ms), quiet);
+  Exchange next = begin_exchange(dry, request({id, 2}, {}), at(2_ms), quiet);
   CHECK(next.context.response_size_bytes(next.response) == response_bytes({}));
   next.context.update_and_generate_response_data(next.response, next.read, dry.cache(), at(2_ms));
   CHECK(next.response.partitions.empty());
@@ -205,7 +171,7 @@ TEST_CASE("getResponseSize of an incremental context whose session epoch moved i
   // updateAndGenerateResponseData, which then answers INVALID_FETCH_SESSION_EPOCH with no partitions.
   FetchManager manager(1000);
   const int32_t id = open_session(manager);
-  Exchange parked = begin(manager, request({id, 1}, {}), at(1_ms), news());
+  Exchange parked = begin_exchange(manager, request({id, 1}, {}), at(1_ms), news());
   exchange(manager, request({id, 2}, {}), at(2_ms), {data(p0, 5), data(p1, 6), data(p2, 7)});  // the epoch moves on
   const int64_t size = parked.context.response_size_bytes(parked.response);
   parked.context.update_and_generate_response_data(parked.response, parked.read, manager.cache(), at(3_ms));
@@ -216,7 +182,8 @@ TEST_CASE("getResponseSize of an incremental context whose session epoch moved i
 
 TEST_CASE("getThrottledResponse of a full or sessionless context: no partitions, no session") {
   FetchManager manager(1000);
-  Exchange e = begin(manager, request({0, 0}, {want(p0, 0), want(p1, 0)}), at(0_ms), {data(p0, 5, 100), data(p1, 6)});
+  Exchange e = begin_exchange(manager, request({0, 0}, {want(p0, 0), want(p1, 0)}), at(0_ms),
+                              {data(p0, 5, 100), data(p1, 6)});
   e.context.throttled_response(e.response, 150);
   CHECK(e.response.partitions.empty());
   CHECK(e.response.throttle_time_ms == 150);
@@ -231,7 +198,7 @@ TEST_CASE("getThrottledResponse of a full or sessionless context: no partitions,
   // Unthrottled, the same full fetch does create session 1.
   CHECK(exchange(manager, request({0, 0}, {want(p0, 0)}), at(2_ms), {data(p0, 5)}).response.session_id == 1);
 
-  Exchange s = begin(manager, request({0, -1}, {want(p0, 0)}), at(3_ms), {data(p0, 5, 10)});
+  Exchange s = begin_exchange(manager, request({0, -1}, {want(p0, 0)}), at(3_ms), {data(p0, 5, 10)});
   s.context.throttled_response(s.response, 20);
   CHECK(s.response.partitions.empty());
   CHECK(s.response.throttle_time_ms == 20);
@@ -244,7 +211,7 @@ TEST_CASE("getThrottledResponse of an incremental context keeps the session id a
   FetchManager manager(1000);
   const int32_t id = open_session(manager);
   const FetchSession& session = *manager.cache().get(id);
-  Exchange e = begin(manager, request({id, 1}, {}), at(1_ms), news());
+  Exchange e = begin_exchange(manager, request({id, 1}, {}), at(1_ms), news());
   e.context.throttled_response(e.response, 100);
   CHECK(e.response.partitions.empty());
   CHECK(e.response.throttle_time_ms == 100);
@@ -269,7 +236,7 @@ TEST_CASE("getThrottledResponse of an incremental context whose epoch moved: INV
   // session.id(), empty), as updateAndGenerateResponseData does for the same case.
   FetchManager manager(1000);
   const int32_t id = open_session(manager);
-  Exchange parked = begin(manager, request({id, 1}, {}), at(1_ms), news());
+  Exchange parked = begin_exchange(manager, request({id, 1}, {}), at(1_ms), news());
   exchange(manager, request({id, 2}, {}), at(2_ms), {data(p0, 5), data(p1, 6), data(p2, 7)});
   parked.context.throttled_response(parked.response, 30);
   CHECK(parked.response.partitions.empty());
@@ -314,68 +281,16 @@ BrokerConfig broker_1() {
 }
 
 // Broker 1 leading `refs` with ISR {1} (every append commits at once) and replicas {1, 2}, with the fake quota.
-struct QuotaLeader {
-  ReplicaManager rm;
-  BrokerOutbox out;
+struct QuotaLeader : test::LeaderBroker {
   FakeQuota quota;
-  explicit QuotaLeader(std::vector<PartitionRef> refs) : rm(broker_1(), SimTime::zero()) {
-    uint32_t log_id = 1;
-    for (const PartitionRef& ref : refs) {
-      PartitionConfig pc;
-      pc.log = rm.default_log_config();
-      rm.add_partition(ref, pc, log_id++, sim::Rng::stream(7, "log"), SimTime::zero(), out);
-      rm.become_leader(ref, 0, {1}, {1, 2}, SimTime::zero(), out);
-    }
-    rm.on_wakeup(SimTime::zero(), out);
+  explicit QuotaLeader(const std::vector<PartitionRef>& refs) : LeaderBroker(broker_1(), refs, {1}, {1, 2}) {
     rm.set_consumer_fetch_quota(&quota);
-    out.clear();
   }
+  // A 1000-byte batch of 10 records, acks=1.
   void produce(PartitionRef ref, SimTime now) {
-    ProduceRequest r;
-    r.correlation_id = 1;
-    r.client_id = test::producer_client;
-    r.acks = 1;
-    r.timeout = 30_s;
-    RecordBatch b;
-    b.record_count = 10;
-    b.size_bytes = 1000;
-    r.partitions.push_back(ProducePartitionData{ref, b});
-    rm.handle_produce(r, now, out);
-  }
-  // The one response `r` gets at once.
-  FetchResponse fetch(const FetchRequest& r, SimTime now) {
-    out.clear();
-    rm.handle_fetch(r, now, out);
-    REQUIRE(out.fetch_responses.size() == 1);
-    return out.fetch_responses[0].response;
+    rm.handle_produce(test::produce(1, {{ref, test::batch(10, 1000)}}), now, out);
   }
 };
-
-// A consumer fetch of `refs` from `offset`, answered at once unless min_bytes asks to wait.
-FetchRequest consumer_fetch(std::vector<PartitionRef> refs, int64_t offset, FetchMetadata metadata = {0, -1},
-                            int32_t min_bytes = 1, Duration max_wait = 0_ms) {
-  FetchRequest r;
-  r.correlation_id = 5;
-  r.client_id = consumer_client;
-  r.replica_id = consumer_replica_id;
-  r.max_wait = max_wait;
-  r.min_bytes = min_bytes;
-  r.session_id = metadata.session_id;
-  r.session_epoch = metadata.epoch;
-  for (PartitionRef ref : refs) {
-    FetchPartitionRequest p;
-    p.partition = ref;
-    p.fetch_offset = offset;
-    r.partitions.push_back(p);
-  }
-  return r;
-}
-
-std::vector<int64_t> base_offsets(const FetchPartitionResponse& r) {
-  std::vector<int64_t> v;
-  for (const RecordBatch& b : r.batches) v.push_back(b.base_offset);
-  return v;
-}
 
 }  // namespace
 
@@ -412,7 +327,7 @@ TEST_CASE("ReplicaManager: the quota's max value in the window clamps a consumer
   SUBCASE("min bytes 5000 is clamped to the 2500-byte cap: 3000 readable bytes answer at once") {
     b.quota.cap = 2500;
     b.out.clear();
-    b.rm.handle_fetch(consumer_fetch({tp}, 0, {0, -1}, 5000, 500_ms), at(2_ms), b.out);
+    b.rm.handle_fetch(consumer_fetch({tp}, 0, 5000, 500_ms), at(2_ms), b.out);
     CHECK(b.rm.delayed_fetch_count() == 0);
     REQUIRE(b.out.fetch_responses.size() == 1);
     REQUIRE(b.quota.calls.size() == 1);
@@ -449,7 +364,7 @@ TEST_CASE("ReplicaManager: a throttled consumer fetch gets an empty response wit
   QuotaLeader b({tp});
   for (int i = 0; i < 3; ++i) b.produce(tp, at(1_ms));
   // A full fetch (epoch 0) of tp from 0: unthrottled it would be 14 + 48 + 3000 = 3062 bytes.
-  const FetchRequest full = consumer_fetch({tp}, 0, {0, 0});
+  const FetchRequest full = consumer_fetch({tp}, 0, 1, 0_ms, {0, 0});
 
   b.quota.throttle = 250;
   const FetchResponse throttled = b.fetch(full, at(2_ms));
@@ -481,7 +396,7 @@ TEST_CASE("ReplicaManager: a throttled incremental consumer fetch leaves its ses
     b.produce(tp1, at(1_ms));
   }
   // Full fetch of both from 0: 6000 bytes of records, a session.
-  const FetchResponse first = b.fetch(consumer_fetch({tp, tp1}, 0, {0, 0}), at(2_ms));
+  const FetchResponse first = b.fetch(consumer_fetch({tp, tp1}, 0, 1, 0_ms, {0, 0}), at(2_ms));
   REQUIRE(first.partitions.size() == 2);
   const int32_t id = first.session_id;
   REQUIRE(id != invalid_session_id);
@@ -490,7 +405,7 @@ TEST_CASE("ReplicaManager: a throttled incremental consumer fetch leaves its ses
   // has neither records nor a new HW (30, as last sent), so the incremental response would hold tp alone.
   b.produce(tp, at(3_ms));
   b.quota.throttle = 400;
-  const FetchResponse throttled = b.fetch(consumer_fetch({tp, tp1}, 30, {id, 1}), at(4_ms));
+  const FetchResponse throttled = b.fetch(consumer_fetch({tp, tp1}, 30, 1, 0_ms, {id, 1}), at(4_ms));
   CHECK(throttled.partitions.empty());
   CHECK(throttled.throttle_time_ms == 400);
   CHECK(throttled.error == Errc::none);
@@ -501,7 +416,7 @@ TEST_CASE("ReplicaManager: a throttled incremental consumer fetch leaves its ses
 
   // The next incremental fetch (epoch 2, positions unchanged so nothing listed) gets tp's batch at 30.
   b.quota.throttle = 0;
-  const FetchResponse next = b.fetch(consumer_fetch({}, 0, {id, 2}), at(405_ms));
+  const FetchResponse next = b.fetch(consumer_fetch({}, 0, 1, 0_ms, {id, 2}), at(405_ms));
   CHECK(next.error == Errc::none);
   CHECK(next.session_id == id);
   REQUIRE(next.partitions.size() == 1);
@@ -516,7 +431,7 @@ TEST_CASE("ReplicaManager: a parked consumer fetch asks the quota when it comple
   QuotaLeader b({tp});
   for (int i = 0; i < 3; ++i) b.produce(tp, at(1_ms));
   b.out.clear();
-  b.rm.handle_fetch(consumer_fetch({tp}, 30, {0, -1}, 1, 500_ms), at(5_ms), b.out);
+  b.rm.handle_fetch(consumer_fetch({tp}, 30, 1, 500_ms), at(5_ms), b.out);
   CHECK(b.out.fetch_responses.empty());
   CHECK(b.quota.calls.empty());
 

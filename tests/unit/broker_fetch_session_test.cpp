@@ -11,7 +11,6 @@
 #include "broker_test_support.hpp"
 #include "kafkasim/kafka/broker/fetch_session.hpp"
 #include "kafkasim/kafka/broker/replica_manager.hpp"
-#include "kafkasim/sim/rng.hpp"
 
 using namespace kafkasim;
 using namespace kafkasim::kafka;
@@ -27,7 +26,12 @@ constexpr PartitionRef p2{0, 2};
 constexpr PartitionRef p3{0, 3};
 
 using test::at;
+using test::data;
+using test::Exchange;
+using test::exchange;
+using test::refs;
 
+// A follower's (replica 2's) partition state: it reports its log start offset.
 FetchPartitionRequest want(PartitionRef p, int64_t offset) {
   FetchPartitionRequest r;
   r.partition = p;
@@ -36,6 +40,7 @@ FetchPartitionRequest want(PartitionRef p, int64_t offset) {
   return r;
 }
 
+// A fetch from follower 2.
 FetchRequest request(FetchMetadata metadata, std::vector<FetchPartitionRequest> partitions,
                      std::vector<PartitionRef> forgotten = {}) {
   FetchRequest r;
@@ -49,45 +54,10 @@ FetchRequest request(FetchMetadata metadata, std::vector<FetchPartitionRequest> 
   return r;
 }
 
-FetchPartitionResponse data(PartitionRef p, int64_t hw, int64_t bytes = 0, int64_t log_start = 0) {
-  FetchPartitionResponse d;
-  d.partition = p;
-  d.high_watermark = hw;
-  d.last_stable_offset = hw;
-  d.log_start_offset = log_start;
-  d.slice.bytes = bytes;
-  return d;
-}
-
-std::vector<PartitionRef> refs(const FetchResponse& r) {
-  std::vector<PartitionRef> v;
-  for (const FetchPartitionResponse& p : r.partitions) v.push_back(p.partition);
-  return v;
-}
-
 std::vector<PartitionRef> refs(const std::vector<FetchPartitionRequest>& r) {
   std::vector<PartitionRef> v;
   for (const FetchPartitionRequest& p : r) v.push_back(p.partition);
   return v;
-}
-
-// Runs one fetch through the manager: the context, then the response generated from `read_results` (one per
-// partition the context reads, in its order).
-struct Exchange {
-  FetchContext context;
-  std::vector<FetchPartitionRequest> read;
-  FetchResponse response;
-};
-
-Exchange exchange(FetchManager& manager, const FetchRequest& req, SimTime now,
-                  const std::vector<FetchPartitionResponse>& read_results) {
-  Exchange e{manager.new_context(req, true, now), {}, {}};
-  e.context.partitions_to_read(req, e.read);
-  REQUIRE(e.read.size() == read_results.size());
-  e.response.correlation_id = req.correlation_id;
-  e.response.partitions = read_results;
-  e.context.update_and_generate_response_data(e.response, e.read, manager.cache(), now);
-  return e;
 }
 
 // A session over p0, p1, p2 created by a full fetch at t = 0 with HW 5, 6, 7; returns its id.
@@ -342,39 +312,13 @@ BrokerConfig broker_1() {
 }
 
 // A leader (broker 1) of p0..p2, ISR {1, 2}, follower 2, min ISR 1.
-struct SessionLeader {
-  ReplicaManager rm;
-  BrokerOutbox out;
-  SessionLeader() : rm(broker_1(), SimTime::zero()) {
-    uint32_t log_id = 1;
-    for (PartitionRef ref : {p0, p1, p2}) {
-      PartitionConfig pc;
-      pc.log = rm.default_log_config();
-      rm.add_partition(ref, pc, log_id++, sim::Rng::stream(7, "log"), SimTime::zero(), out);
-      rm.become_leader(ref, 0, {1, 2}, {1, 2}, SimTime::zero(), out);
-    }
-    rm.on_wakeup(SimTime::zero(), out);
-    out.clear();
-  }
-  FetchResponse fetch(const FetchRequest& r, SimTime now) {
-    out.clear();
-    rm.handle_fetch(r, now, out);
-    REQUIRE(out.fetch_responses.size() == 1);
-    return out.fetch_responses[0].response;
-  }
+struct SessionLeader : test::LeaderBroker {
+  SessionLeader() : LeaderBroker(broker_1(), {p0, p1, p2}, {1, 2}, {1, 2}) {}
 };
 
+// `records` records of 100 bytes each to `ref`, acks=1.
 ProduceRequest produce_to(PartitionRef ref, int32_t records) {
-  ProduceRequest r;
-  r.correlation_id = 1;
-  r.client_id = 100;
-  r.acks = 1;
-  r.timeout = 30_s;
-  RecordBatch b;
-  b.record_count = records;
-  b.size_bytes = 100 * records;
-  r.partitions.push_back(ProducePartitionData{ref, b});
-  return r;
+  return test::produce(1, {{ref, test::batch(records, 100 * records)}});
 }
 
 }  // namespace

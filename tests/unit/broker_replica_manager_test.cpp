@@ -20,18 +20,15 @@ using sim::SimTime;
 namespace {
 
 using test::at;
+using test::base_offsets;
+using test::batch;
 using test::consumer_client;
+using test::consumer_fetch;
+using test::produce;
 using test::producer_client;
 using test::tp;
 
 constexpr PartitionRef tp1{0, 1};
-
-RecordBatch batch(int32_t records, int32_t bytes) {
-  RecordBatch b;
-  b.record_count = records;
-  b.size_bytes = bytes;
-  return b;
-}
 
 BrokerConfig broker_config(NodeId id, int32_t min_isr) {
   BrokerConfig c;
@@ -45,37 +42,14 @@ BrokerConfig with_min_isr(BrokerConfig c, int32_t min_isr) {
   return c;
 }
 
-// A broker hosting `refs`, each led by it with the given ISR and replicas at epoch 0, started at t = 0. The
-// isr-expiration task due at t = 0 has run, so the next one is at 15 s.
-struct Leader {
-  ReplicaManager rm;
-  BrokerOutbox out;
-  Leader(std::vector<PartitionRef> refs, std::vector<NodeId> isr, std::vector<NodeId> replicas, int32_t min_isr,
-         BrokerConfig config = broker_config(1, 1))
-      : rm(with_min_isr(config, min_isr), SimTime::zero()) {
-    uint32_t log_id = 1;
-    for (const PartitionRef& ref : refs) {
-      PartitionConfig pc;
-      pc.log = rm.default_log_config();
-      rm.add_partition(ref, pc, log_id++, sim::Rng::stream(7, "log"), SimTime::zero(), out);
-      rm.become_leader(ref, 0, isr, replicas, SimTime::zero(), out);
-    }
-    rm.on_wakeup(SimTime::zero(), out);
-    out.clear();
-  }
+// A broker hosting `refs`, each led by it with the given ISR and replicas at epoch 0, started at t = 0 (see
+// test::LeaderBroker), with min.insync.replicas = `min_isr`.
+struct Leader : test::LeaderBroker {
+  Leader(const std::vector<PartitionRef>& refs, const std::vector<NodeId>& isr, const std::vector<NodeId>& replicas,
+         int32_t min_isr, BrokerConfig config = broker_config(1, 1))
+      : LeaderBroker(with_min_isr(config, min_isr), refs, isr, replicas) {}
   Partition& p(PartitionRef ref = tp) { return *rm.partition(ref); }
 };
-
-ProduceRequest produce(int16_t acks, std::vector<std::pair<PartitionRef, RecordBatch>> parts,
-                       Duration timeout = 30_s, uint64_t correlation_id = 1) {
-  ProduceRequest r;
-  r.correlation_id = correlation_id;
-  r.client_id = producer_client;
-  r.acks = acks;
-  r.timeout = timeout;
-  for (auto& [ref, b] : parts) r.partitions.push_back(ProducePartitionData{ref, b});
-  return r;
-}
 
 ProduceRequest produce1(int16_t acks, int32_t records, int32_t bytes = 100, Duration timeout = 30_s) {
   return produce(acks, {{tp, batch(records, bytes)}}, timeout);
@@ -94,19 +68,6 @@ FetchRequest follower_fetch(NodeId replica, int64_t offset, Duration max_wait = 
   p.fetch_offset = offset;
   p.last_fetched_epoch = last_fetched_epoch;
   p.log_start_offset = 0;
-  r.partitions.push_back(p);
-  return r;
-}
-
-FetchRequest consumer_fetch(int64_t offset, int32_t min_bytes, Duration max_wait) {
-  FetchRequest r;
-  r.client_id = consumer_client;
-  r.replica_id = consumer_replica_id;
-  r.max_wait = max_wait;
-  r.min_bytes = min_bytes;
-  FetchPartitionRequest p;
-  p.partition = tp;
-  p.fetch_offset = offset;
   r.partitions.push_back(p);
   return r;
 }
@@ -136,12 +97,6 @@ FetchRequest fetch_both(NodeId replica, int32_t max_bytes) {
     r.partitions.push_back(p);
   }
   return r;
-}
-
-std::vector<int64_t> base_offsets(const FetchPartitionResponse& r) {
-  std::vector<int64_t> v;
-  for (const RecordBatch& b : r.batches) v.push_back(b.base_offset);
-  return v;
 }
 
 }  // namespace
@@ -262,7 +217,7 @@ TEST_CASE("NOT_ENOUGH_REPLICAS with ISR < min.insync, and the HW does not advanc
   CHECK(b.out.produce_responses.at(1).response.partitions.at(0).error == Errc::none);
   CHECK(b.p().log_end_offset() == 5);
   CHECK(b.p().high_watermark() == 0);
-  b.rm.handle_fetch(consumer_fetch(0, 1, 0_ms), at(3_ms), b.out);
+  b.rm.handle_fetch(consumer_fetch({tp}, 0, 1, 0_ms), at(3_ms), b.out);
   CHECK(b.out.fetch_responses.at(0).response.partitions.at(0).batches.empty());
   CHECK(b.out.high_watermark_advances.empty());
   // Follower 2 fetches at 0: LEO 0 >= HW 0 and >= the epoch start 0, so it joins: ISR {1, 2}. HW = min(5, 0).
@@ -349,7 +304,7 @@ TEST_CASE("a follower last caught up at 15 s survives the 45 s check and leaves 
 TEST_CASE("consumer fetch long poll: responds when min_bytes accumulate, or at max_wait") {
   SUBCASE("min_bytes reached by the third 100-byte batch") {
     Leader b({tp}, {1}, {1}, 1);  // RF=1: every append commits at once
-    b.rm.handle_fetch(consumer_fetch(0, 250, 500_ms), at(10_ms), b.out);
+    b.rm.handle_fetch(consumer_fetch({tp}, 0, 250, 500_ms), at(10_ms), b.out);
     CHECK(b.out.fetch_responses.empty());
     CHECK(b.rm.next_wakeup() == at(510_ms));
     b.rm.handle_produce(produce1(1, 1, 100), at(100_ms), b.out);  // 100 B < 250
@@ -367,7 +322,7 @@ TEST_CASE("consumer fetch long poll: responds when min_bytes accumulate, or at m
   }
   SUBCASE("nothing arrives: an empty response at exactly max_wait") {
     Leader b({tp}, {1}, {1}, 1);
-    b.rm.handle_fetch(consumer_fetch(0, 1, 500_ms), at(10_ms), b.out);
+    b.rm.handle_fetch(consumer_fetch({tp}, 0, 1, 500_ms), at(10_ms), b.out);
     b.rm.on_wakeup(at(510_ms) - 1_ns, b.out);
     CHECK(b.out.fetch_responses.empty());
     b.rm.on_wakeup(at(510_ms), b.out);
@@ -377,7 +332,7 @@ TEST_CASE("consumer fetch long poll: responds when min_bytes accumulate, or at m
   }
   SUBCASE("max_wait 0 answers at once even when empty") {
     Leader b({tp}, {1}, {1}, 1);
-    b.rm.handle_fetch(consumer_fetch(0, 1, 0_ms), at(10_ms), b.out);
+    b.rm.handle_fetch(consumer_fetch({tp}, 0, 1, 0_ms), at(10_ms), b.out);
     CHECK(b.out.fetch_responses.size() == 1);
   }
 }
@@ -391,13 +346,13 @@ TEST_CASE("a consumer reads only up to the HW; followers read up to the LEO") {
   b.rm.handle_produce(produce1(1, 3), at(3_ms), b.out);
   REQUIRE(b.p().high_watermark() == 5);
   b.out.clear();
-  b.rm.handle_fetch(consumer_fetch(0, 1, 0_ms), at(4_ms), b.out);
+  b.rm.handle_fetch(consumer_fetch({tp}, 0, 1, 0_ms), at(4_ms), b.out);
   const FetchPartitionResponse& c = b.out.fetch_responses.at(0).response.partitions.at(0);
   CHECK(base_offsets(c) == std::vector<int64_t>{0});  // batch 0..4 only; batch 5..7 is above the HW
   CHECK(c.high_watermark == 5);
   CHECK(c.slice.bytes == 100);
   // A consumer at the HW waits; the HW advance to 8 (follower 3 reaching 8) completes it with batch 5..7.
-  b.rm.handle_fetch(consumer_fetch(5, 1, 500_ms), at(5_ms), b.out);
+  b.rm.handle_fetch(consumer_fetch({tp}, 5, 1, 500_ms), at(5_ms), b.out);
   CHECK(b.rm.delayed_fetch_count() == 1);
   b.rm.handle_fetch(follower_fetch(2, 8), at(6_ms), b.out);
   CHECK(b.rm.delayed_fetch_count() == 1);  // HW still 5
@@ -426,10 +381,10 @@ TEST_CASE("a parked follower fetch completes on the next leader append") {
 TEST_CASE("fetch epoch fencing (§2.8 step 1)") {
   Leader b({tp}, {1, 2}, {1, 2}, 1);
   b.rm.become_leader(tp, 3, {1, 2}, {1, 2}, at(1_ms), b.out);
-  FetchRequest stale = consumer_fetch(0, 1, 0_ms);
+  FetchRequest stale = consumer_fetch({tp}, 0, 1, 0_ms);
   stale.partitions[0].current_leader_epoch = 2;
   b.rm.handle_fetch(stale, at(2_ms), b.out);
-  FetchRequest ahead = consumer_fetch(0, 1, 0_ms);
+  FetchRequest ahead = consumer_fetch({tp}, 0, 1, 0_ms);
   ahead.partitions[0].current_leader_epoch = 4;
   b.rm.handle_fetch(ahead, at(2_ms), b.out);
   FetchRequest stranger = follower_fetch(9, 0);
@@ -825,14 +780,14 @@ TEST_CASE("broker fetch.max.bytes caps every fetch's max_bytes, and its min_byte
   }
   // 3000 bytes readable: a consumer's min_bytes of 5000 would park the fetch, but capped at 2500 it is met now.
   b.out.clear();
-  b.rm.handle_fetch(consumer_fetch(0, 5000, 500_ms), at(3_ms), b.out);
+  b.rm.handle_fetch(consumer_fetch({tp}, 0, 5000, 500_ms), at(3_ms), b.out);
   CHECK(b.out.fetch_responses.size() == 1);
   CHECK(b.rm.delayed_fetch_count() == 0);
   // Under Kafka's default cap (55 MiB) the same fetch waits.
   Leader d({tp}, {1}, {1}, 1);
   for (int i = 0; i < 3; ++i) d.rm.handle_produce(produce1(1, 10, 1000), at(1_ms), d.out);
   d.out.clear();
-  d.rm.handle_fetch(consumer_fetch(0, 5000, 500_ms), at(3_ms), d.out);
+  d.rm.handle_fetch(consumer_fetch({tp}, 0, 5000, 500_ms), at(3_ms), d.out);
   CHECK(d.out.fetch_responses.empty());
   CHECK(d.rm.delayed_fetch_count() == 1);
 }

@@ -10,6 +10,7 @@
 
 #include "kafkasim/kafka/producer/producer.hpp"
 #include "kafkasim/sim/rng.hpp"
+#include "producer_test_support.hpp"
 
 using namespace kafkasim;
 using namespace kafkasim::kafka;
@@ -17,7 +18,7 @@ using namespace kafkasim::sim::literals;
 
 namespace {
 
-sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
+using test::at;
 
 ProducerConfig idempotent_config() {
   ProducerConfig config;  // acks=all, enable.idempotence=true (the defaults)
@@ -38,18 +39,11 @@ struct Harness {
     producer.set_metadata(metadata);
   }
   void send(sim::Duration t, int32_t partition, uint64_t record_id) {
-    ProducerRecord record;
-    record.partition = partition;
-    record.shape.value_bytes = 100;
-    record.record_id = record_id;
-    REQUIRE(producer.send(at(t), record, out).status == SendStatus::appended);
+    REQUIRE(producer.send(at(t), test::record_for(partition, record_id), out).status == SendStatus::appended);
   }
   std::vector<ProduceRequest> poll_and_send(sim::Duration t) {
-    const size_t before = out.requests.size();
-    producer.poll(at(t), out);
     std::vector<ProduceRequest> sent;
-    for (size_t i = before; i < out.requests.size(); ++i) sent.push_back(out.requests[i].request);
-    for (const ProduceRequest& r : sent) producer.on_request_sent(r.correlation_id, at(t), out);
+    for (const OutgoingProduceRequest& r : test::poll_and_send(producer, out, at(t))) sent.push_back(r.request);
     return sent;
   }
   // Per-partition errors and base offsets.

@@ -16,6 +16,7 @@
 
 #include "kafkasim/kafka/producer/producer.hpp"
 #include "kafkasim/sim/rng.hpp"
+#include "producer_test_support.hpp"
 
 using namespace kafkasim;
 using namespace kafkasim::kafka;
@@ -23,10 +24,11 @@ using namespace kafkasim::sim::literals;
 
 namespace {
 
+using test::at;
+using test::plain_config;
+
 constexpr NodeId leader = 1;
 constexpr int32_t one_record_batch_bytes = 61 + 109;
-
-sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
 
 ProducerMetadata one_topic(int32_t partitions, NodeId node = leader) {
   ProducerMetadata metadata;
@@ -34,13 +36,6 @@ ProducerMetadata one_topic(int32_t partitions, NodeId node = leader) {
   for (int32_t p = 0; p < partitions; ++p) topic.partitions.push_back({node, 0});
   metadata.topics.push_back(topic);
   return metadata;
-}
-
-// acks=1 without idempotence, as most tests do not need sequences.
-ProducerConfig plain_config() {
-  ProducerConfig config;
-  config.acks = Acks::leader;
-  return apply_idempotence_default(config, false);
 }
 
 struct Harness {
@@ -53,33 +48,14 @@ struct Harness {
   }
 
   SendResult send(sim::Duration t, int32_t partition, uint64_t record_id) {
-    ProducerRecord record;
-    record.topic = 0;
-    record.partition = partition;
-    record.shape.value_bytes = 100;
-    record.record_id = record_id;
-    return producer.send(at(t), record, out);
+    return producer.send(at(t), test::record_for(partition, record_id), out);
   }
   // Polls and reports every request as fully written at the same instant.
   std::vector<OutgoingProduceRequest> poll_and_send(sim::Duration t) {
-    const size_t before = out.requests.size();
-    producer.poll(at(t), out);
-    std::vector<OutgoingProduceRequest> sent(out.requests.begin() + static_cast<std::ptrdiff_t>(before),
-                                             out.requests.end());
-    for (const OutgoingProduceRequest& r : sent) producer.on_request_sent(r.request.correlation_id, at(t), out);
-    return sent;
+    return test::poll_and_send(producer, out, at(t));
   }
   void respond(sim::Duration t, const ProduceRequest& request, Errc error, int64_t base_offset = 0) {
-    ProduceResponse response;
-    response.correlation_id = request.correlation_id;
-    for (const ProducePartitionData& data : request.partitions) {
-      ProducePartitionResponse p;
-      p.partition = data.partition;
-      p.error = error;
-      p.base_offset = error == Errc::none ? base_offset : -1;
-      response.partitions.push_back(p);
-    }
-    producer.on_produce_response(response, at(t), out);
+    producer.on_produce_response(test::response_to(request, error, base_offset), at(t), out);
   }
 };
 
@@ -326,12 +302,7 @@ TEST_CASE("after a request timeout the node is unusable for reconnect.backoff.ms
     Producer producer(config, 100, sim::Rng::stream(seed, "producer/0"));
     producer.set_metadata(one_topic(1));
     ProducerOutbox out;
-    ProducerRecord record;
-    record.topic = 0;
-    record.partition = 0;
-    record.shape.value_bytes = 100;
-    record.record_id = 1;
-    producer.send(at(0_ms), record, out);
+    producer.send(at(0_ms), test::record_for(0, 1), out);
     producer.poll(at(5_ms), out);
     REQUIRE(out.requests.size() == 1);
     producer.on_request_sent(out.requests[0].request.correlation_id, at(5_ms), out);

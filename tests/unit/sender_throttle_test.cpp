@@ -18,6 +18,7 @@
 
 #include "kafkasim/kafka/producer/producer.hpp"
 #include "kafkasim/sim/rng.hpp"
+#include "producer_test_support.hpp"
 
 using namespace kafkasim;
 using namespace kafkasim::kafka;
@@ -25,15 +26,17 @@ using namespace kafkasim::sim::literals;
 
 namespace {
 
+using test::at;
+using test::plain_config;
+
 constexpr NodeId node_a = 1;  // leads partition 0
 constexpr NodeId node_b = 2;  // leads partition 1
 
-sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
-
-ProducerConfig plain_config() {
-  ProducerConfig config;
-  config.acks = Acks::leader;
-  return apply_idempotence_default(config, false);
+// linger.ms = 0: each poll drains what was sent before it, so several requests can be in flight at chosen times.
+ProducerConfig no_linger_config() {
+  ProducerConfig config = plain_config();
+  config.linger = 0_ms;
+  return config;
 }
 
 // One topic: partition 0 led by node_a, partition 1 by node_b.
@@ -56,35 +59,22 @@ struct Harness {
   }
 
   void send(sim::Duration t, int32_t partition, uint64_t record_id) {
-    ProducerRecord record;
-    record.topic = 0;
-    record.partition = partition;
-    record.shape.value_bytes = 100;
-    record.record_id = record_id;
-    REQUIRE(producer.send(at(t), record, out).status == SendStatus::appended);
+    REQUIRE(producer.send(at(t), test::record_for(partition, record_id), out).status == SendStatus::appended);
   }
   // Polls and reports every request as fully written at the same instant.
-  std::vector<OutgoingProduceRequest> poll_and_send(sim::SimTime t) {
-    const size_t before = out.requests.size();
-    producer.poll(t, out);
-    std::vector<OutgoingProduceRequest> sent(out.requests.begin() + static_cast<std::ptrdiff_t>(before),
-                                             out.requests.end());
-    for (const OutgoingProduceRequest& r : sent) producer.on_request_sent(r.request.correlation_id, t, out);
-    return sent;
-  }
+  std::vector<OutgoingProduceRequest> poll_and_send(sim::SimTime t) { return test::poll_and_send(producer, out, t); }
   std::vector<OutgoingProduceRequest> poll_and_send(sim::Duration t) { return poll_and_send(at(t)); }
+  // With linger.ms = 0: sends a record and polls at `t`, which drains it as one request, reported written.
+  ProduceRequest send_and_drain(sim::Duration t, int32_t partition, uint64_t record_id) {
+    send(t, partition, record_id);
+    const std::vector<OutgoingProduceRequest> sent = poll_and_send(t);
+    REQUIRE(sent.size() == 1);
+    return sent[0].request;
+  }
   // A successful answer to every partition of `request`, with the broker's throttle time.
   void respond(sim::Duration t, const ProduceRequest& request, int32_t throttle_time_ms) {
-    ProduceResponse response;
-    response.correlation_id = request.correlation_id;
+    ProduceResponse response = test::response_to(request, Errc::none);
     response.throttle_time_ms = throttle_time_ms;
-    for (const ProducePartitionData& data : request.partitions) {
-      ProducePartitionResponse p;
-      p.partition = data.partition;
-      p.error = Errc::none;
-      p.base_offset = 0;
-      response.partitions.push_back(p);
-    }
     producer.on_produce_response(response, at(t), out);
   }
 };
@@ -135,26 +125,20 @@ TEST_CASE("a throttled node is not drained until the throttle ends, then at once
 }
 
 TEST_CASE("a later, shorter throttle does not shorten the deadline; a later, longer one extends it") {
-  ProducerConfig config = plain_config();
-  config.linger = 0_ms;
-  // Two requests to node_a in flight: A sent at 0 ms, B at 1 ms.
-  const auto two_in_flight = [](Harness& h) {
-    h.send(0_ms, 0, 1);
-    auto a = h.poll_and_send(0_ms);
-    REQUIRE(a.size() == 1);
-    h.send(1_ms, 0, 2);
-    auto b = h.poll_and_send(1_ms);
-    REQUIRE(b.size() == 1);
+  // Two requests to node_a in flight, A sent at 0 ms and B at 1 ms; A is answered at 10 ms with a 200 ms throttle and
+  // B at 20 ms with `b_throttle_ms`. A batch for node_a then waits from 20 ms, not drained at once.
+  const auto throttled_twice = [](Harness& h, int32_t b_throttle_ms) {
+    const ProduceRequest a = h.send_and_drain(0_ms, 0, 1);
+    const ProduceRequest b = h.send_and_drain(1_ms, 0, 2);
     REQUIRE(h.producer.sender().in_flight_request_count(node_a) == 2);
-    return std::pair{a[0].request, b[0].request};
-  };
-  SUBCASE("200 ms at 10 ms, then 50 ms at 20 ms: not ready until max(210, 70) = 210 ms") {
-    Harness h(config);
-    const auto [a, b] = two_in_flight(h);
     h.respond(10_ms, a, 200);
-    h.respond(20_ms, b, 50);
+    h.respond(20_ms, b, b_throttle_ms);
     h.send(20_ms, 0, 3);
     CHECK(h.poll_and_send(20_ms).empty());
+  };
+  SUBCASE("200 ms at 10 ms, then 50 ms at 20 ms: not ready until max(210, 70) = 210 ms") {
+    Harness h(no_linger_config());
+    throttled_twice(h, 50);
     CHECK(h.producer.next_wakeup() == at(210_ms));
     CHECK(h.poll_and_send(70_ms).empty());  // where the shorter throttle alone would have ended
     CHECK(h.poll_and_send(210_ms - 1_ns).empty());
@@ -163,12 +147,8 @@ TEST_CASE("a later, shorter throttle does not shorten the deadline; a later, lon
     CHECK(sent[0].destination == node_a);
   }
   SUBCASE("200 ms at 10 ms, then 300 ms at 20 ms: not ready until max(210, 320) = 320 ms") {
-    Harness h(config);
-    const auto [a, b] = two_in_flight(h);
-    h.respond(10_ms, a, 200);
-    h.respond(20_ms, b, 300);
-    h.send(20_ms, 0, 3);
-    CHECK(h.poll_and_send(20_ms).empty());
+    Harness h(no_linger_config());
+    throttled_twice(h, 300);
     CHECK(h.producer.next_wakeup() == at(320_ms));
     CHECK(h.poll_and_send(210_ms).empty());
     CHECK(h.poll_and_send(320_ms - 1_ns).empty());
@@ -191,18 +171,12 @@ TEST_CASE("next_wakeup reports the throttle's end while nothing else is due earl
 }
 
 TEST_CASE("a request in flight to a throttled node times out at request.timeout.ms + the throttle") {
-  ProducerConfig config = plain_config();
-  config.linger = 0_ms;
-  Harness h(config);
-  h.send(0_ms, 0, 1);
-  const auto a = h.poll_and_send(0_ms);
-  REQUIRE(a.size() == 1);
-  h.send(1_ms, 0, 2);
-  const auto b = h.poll_and_send(1_ms);
-  REQUIRE(b.size() == 1);
+  Harness h(no_linger_config());
+  const ProduceRequest a = h.send_and_drain(0_ms, 0, 1);
+  h.send_and_drain(1_ms, 0, 2);  // B
   // A is answered at 10 ms with a 500 ms throttle: B (sent at 1 ms, unanswered) times out at 1 ms + 30 s + 500 ms,
   // not at 1 ms + 30 s. A itself is done, so its own timeout plays no part.
-  h.respond(10_ms, a[0].request, 500);
+  h.respond(10_ms, a, 500);
   h.producer.poll(at(10_ms), h.out);
   CHECK(h.producer.next_wakeup() == at(510_ms));  // the throttle's end comes first
   h.producer.poll(at(510_ms), h.out);
@@ -220,13 +194,8 @@ TEST_CASE("a request in flight to a throttled node times out at request.timeout.
 
 TEST_CASE("a request sent after the throttle is not extended by it") {
   // incrementThrottleTime applies to the requests in flight when the throttled response arrives, not to later ones.
-  ProducerConfig config = plain_config();
-  config.linger = 0_ms;
-  Harness h(config);
-  h.send(0_ms, 0, 1);
-  const auto a = h.poll_and_send(0_ms);
-  REQUIRE(a.size() == 1);
-  h.respond(10_ms, a[0].request, 500);
+  Harness h(no_linger_config());
+  h.respond(10_ms, h.send_and_drain(0_ms, 0, 1), 500);
   h.send(10_ms, 0, 2);
   const auto c = h.poll_and_send(510_ms);
   REQUIRE(c.size() == 1);
@@ -239,15 +208,10 @@ TEST_CASE("a request sent after the throttle is not extended by it") {
 }
 
 TEST_CASE("produce-throttle-time records every response's throttle, 0 included, from set_latency_metrics_from on") {
-  ProducerConfig config = plain_config();
-  config.linger = 0_ms;
-  Harness h(config);
+  Harness h(no_linger_config());
   h.producer.set_latency_metrics_from(at(100_ms));
   // Before 100 ms: a throttled response that the metrics must not see.
-  h.send(0_ms, 1, 1);
-  auto sent = h.poll_and_send(0_ms);
-  REQUIRE(sent.size() == 1);
-  h.respond(50_ms, sent[0].request, 70);
+  h.respond(50_ms, h.send_and_drain(0_ms, 1, 1), 70);
   CHECK(h.producer.metrics().produce_throttle_time_ms.count() == 0);
   CHECK(h.producer.metrics().throttled_responses == 0);
   // After: three responses from node_b, throttled 0, 30 and 0 ms, at 200, 300 and 400 ms (each sent once the previous
@@ -256,10 +220,7 @@ TEST_CASE("produce-throttle-time records every response's throttle, 0 included, 
   sim::Duration t = 150_ms;
   uint64_t record_id = 2;
   for (int32_t throttle : throttles) {
-    h.send(t, 1, record_id++);
-    sent = h.poll_and_send(t);
-    REQUIRE(sent.size() == 1);
-    h.respond(t + 50_ms, sent[0].request, throttle);
+    h.respond(t + 50_ms, h.send_and_drain(t, 1, record_id++), throttle);
     t += 100_ms;
   }
   const SenderMetrics& m = h.producer.metrics();
