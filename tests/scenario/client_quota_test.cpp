@@ -193,3 +193,32 @@ TEST_CASE("client quotas: a quota far above what a client sends changes nothing"
   CHECK(b.quotas[1].produce.responses > 0);
   CHECK(a.quotas.empty());
 }
+
+TEST_CASE("producer_byte_rate: an idle client's first burst is about ten seconds of its quota") {
+  // In its first seconds a sensor's window is padded to quota.window.num - 1 = 10 full windows of 1 s: W = 10 s plus
+  // the part of the current second gone by (Rate.windowSize), so a new (or idle) client is throttled only once its
+  // bytes B exceed T x W, 10 to 11 quotas, and each throttle then lasts until B / W is back at the quota. Over the
+  // first 9 s a producer at 8x its quota therefore gets between 10 and 11 quotas' worth of requests, plus what it had
+  // in flight when the first throttle came (at most 5 requests of one 16 KiB batch) — without the padding it would
+  // get 9 x 8 = 72 quotas' worth, with a plain 1 s window about 9.
+  auto spec = long_run(1, 1);
+  spec.duration = 12_s;
+  spec.warmup = 0_s;
+  const double quota = 1 * kMiB;
+  add_capped_producer(spec, "capped", quota, 8.0 * quota, Acks::leader);
+  // A second client-id, so that timeseries.csv has each client-id's bytes per second.
+  spec.producers.push_back(test::open_loop_producer(10, Acks::leader, 5, 1000));
+  spec.producers.back().config.client_id_config = "other";
+  spec.producers.back().config.enable_idempotence = false;
+  cluster::World world(spec);
+  world.run();
+  const cluster::TimeSeries& ts = world.timeseries();
+  REQUIRE(ts.rows() >= 9);
+  double first_9s = 0;
+  for (size_t row = 0; row < 9; ++row) first_9s += ts.value(row, "client_capped_produced_mib_per_s") * kMiB;
+  // Values, a little below the request bytes the sensor counts (1,000-byte values in records of ~1,010 bytes).
+  CHECK(first_9s > 10 * quota * 0.97);
+  CHECK(first_9s < 11 * quota + 5 * 16384);
+  // And the burst comes first: the first second carries most of it (8 quotas offered a second).
+  CHECK(ts.value(0, "client_capped_produced_mib_per_s") * kMiB > 6 * quota);
+}
