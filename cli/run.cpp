@@ -204,10 +204,20 @@ int run_scenario(const RunOptions& options) {
   // by its offered load, or by a connection's one-request-at-a-time path, and calling a 20 %-busy pool "the
   // bottleneck" would mislead. kSaturatedUtilisation is a presentation threshold only: summary.json reports the
   // resource and its utilisation either way.
+  // A connection a client quota kept muted: say so, the backlog is the quota's doing (KIP-219).
+  const auto throttled_note = [&s](const std::string& connection) {
+    for (const auto& [name, u] : s.connection_throttled) {
+      if (name != connection) continue;
+      char text[96];
+      std::snprintf(text, sizeof text, ", muted by a client quota's throttle %.1f %% of the time", 100 * u);
+      return std::string(text);
+    }
+    return std::string();
+  };
   if (s.bottleneck_is_connection) {
     std::printf("  bottleneck             %s: requests wait behind the one in progress %.1f %% of the time (one "
-                "request per connection at a time)\n",
-                s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
+                "request per connection at a time%s)\n",
+                s.bottleneck.c_str(), 100 * s.bottleneck_utilisation, throttled_note(s.bottleneck).c_str());
   } else if (s.bottleneck_is_window) {
     std::printf("  bottleneck             %s: full %.1f %% of the time (one window per round trip: see the socket "
                 "buffer configs)\n",
@@ -224,7 +234,8 @@ int run_scenario(const RunOptions& options) {
     const auto most = std::max_element(s.connection_backlog.begin(), s.connection_backlog.end(),
                                        [](const auto& a, const auto& b) { return a.second < b.second; });
     if (most != s.connection_backlog.end() && most->second >= kNoticeableBacklog)
-      std::printf("; requests wait on %s %.1f %% of the time", most->first.c_str(), 100 * most->second);
+      std::printf("; requests wait on %s %.1f %% of the time%s", most->first.c_str(), 100 * most->second,
+                  throttled_note(most->first).c_str());
     std::printf("\n");
   }
   std::printf("  simulator              %llu events, %.2f s wall, %.1fx real time\n",

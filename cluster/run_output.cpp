@@ -63,6 +63,8 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
   for (const auto& [name, u] : s.utilisation) utilisation[name] = u;
   nlohmann::json connection_backlog = nlohmann::json::object();
   for (const auto& [name, u] : s.connection_backlog) connection_backlog[name] = u;
+  nlohmann::json connection_throttled = nlohmann::json::object();
+  for (const auto& [name, u] : s.connection_throttled) connection_throttled[name] = u;
   nlohmann::json window_full = nlohmann::json::object();
   for (const auto& [name, u] : s.window_full) window_full[name] = u;
   // Client quotas: by client-id, the bounds that apply (null: none) and what the brokers did about them.
@@ -171,6 +173,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"utilisation", s.bottleneck_utilisation}}},
       {"utilisation", utilisation},
       {"connection_backlog", connection_backlog},
+      {"connection_throttled", connection_throttled},
       {"window_full", window_full},
   };
 }

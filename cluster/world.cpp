@@ -76,6 +76,8 @@ struct World::Connection {
   // (ThrottledChannel), by one scheduled call.
   SimTime throttle_end;
   bool unmute_scheduled = false;
+  // Busy while the connection stays muted only because of a throttle (WorldSummary::connection_throttled).
+  sim::UtilisationMeter throttled;
   int64_t request_bytes = 0;  // the ProduceRequest being handled, as its quota counts it (request.sizeInBytes)
   Duration network_time;      // the network thread's time reading the request being handled
 };
@@ -740,8 +742,11 @@ void World::unmute(Broker& b, NodeId client, int32_t channel) {
   if (conn.throttle_end > engine_.now()) {
     if (!conn.unmute_scheduled) {
       conn.unmute_scheduled = true;
+      conn.throttled.set_busy(engine_.now(), 1);
       engine_.schedule_at(conn.throttle_end, [this, &b, client, channel] {
-        connection(b, client, channel).unmute_scheduled = false;
+        Connection& c = connection(b, client, channel);
+        c.unmute_scheduled = false;
+        if (c.throttle_end <= engine_.now()) c.throttled.set_busy(engine_.now(), 0);
         unmute(b, client, channel);
       });
     }
@@ -2827,11 +2832,14 @@ WorldSummary World::run(uint64_t events_max) {
                            (id < static_cast<NodeId>(spec_.brokers) ? "broker-" + std::to_string(id)
                                                                      : "client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers)));
         if (channel > 0) name += " #" + std::to_string(channel);
+        if (conn->throttled.busy_server_ns(engine_.now()) > 0)
+          s.connection_throttled.emplace_back(name, conn->throttled.utilisation(engine_.now()));
         s.connection_backlog.emplace_back(std::move(name), conn->backlog.utilisation(engine_.now()));
       }
     }
   }
   std::sort(s.connection_backlog.begin(), s.connection_backlog.end());
+  std::sort(s.connection_throttled.begin(), s.connection_throttled.end());
   // A connection that had bytes to send and a full TCP window (min(send buffer, receive buffer)) for a share of the
   // run: far from its peer, it moves one window per round trip whatever the links could carry.
   auto node_name = [this](NodeId id) {

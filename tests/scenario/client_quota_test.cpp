@@ -85,6 +85,13 @@ TEST_CASE("producer_byte_rate: a producer above its quota is held to it on each 
     CHECK(r.produce.throttled > 0);
     CHECK(r.produce.throttled < r.produce.responses);
     CHECK(r.produce.throttle_ms_mean > 0);
+    // Each broker's connection from it was kept muted by the throttle most of the window (a client at 4x its quota
+    // is throttled about three quarters of the time).
+    REQUIRE(s.connection_throttled.size() == brokers);
+    for (const auto& [name, share] : s.connection_throttled) {
+      CAPTURE(name);
+      CHECK(share > 0.5);
+    }
     // What it got acknowledged: the values, a little below the request bytes (record and batch framing, request
     // headers), and a quarter of what it offered.
     const double values = s.throughput_mib_per_s * kMiB;
@@ -192,6 +199,7 @@ TEST_CASE("client quotas: a quota far above what a client sends changes nothing"
   CHECK(b.quotas[1].produce.throttled == 0);
   CHECK(b.quotas[1].produce.responses > 0);
   CHECK(a.quotas.empty());
+  CHECK(b.connection_throttled.empty());
 }
 
 TEST_CASE("producer_byte_rate: an idle client's first burst is about ten seconds of its quota") {

@@ -238,6 +238,9 @@ struct WorldSummary {
   // Every broker connection that ever had requests waiting behind the one in progress (the broker muted it), with
   // the share of the run it had, sorted by name: "broker-0 connection from client-0".
   std::vector<std::pair<std::string, double>> connection_backlog;
+  // Of those, every connection that a client quota's throttle kept muted after its response (KIP-219), with the share
+  // of the run, by the same names: its backlog is then the quota's doing.
+  std::vector<std::pair<std::string, double>> connection_throttled;
   // Every connection (one way) that had bytes to send and a full TCP window for a share of the run, with that share,
   // sorted by name: "client-0 to broker-0 TCP window (102400 B)".
   std::vector<std::pair<std::string, double>> window_full;
