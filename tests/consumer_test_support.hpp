@@ -2,6 +2,8 @@
 // fetch response's partition data built by hand.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -11,6 +13,19 @@
 namespace kafkasim::test {
 
 inline sim::SimTime at(sim::Duration d) { return sim::SimTime::zero() + d; }
+
+// Assigns `partitions` at time 0 and polls once, which sends one fetch (every partition on one node): returns that
+// fetch, with `out` cleared.
+inline kafka::OutgoingFetch first_fetch(kafka::KafkaConsumer& consumer,
+                                        const std::vector<kafka::PartitionAssignment>& partitions,
+                                        kafka::ConsumerOutbox& out) {
+  consumer.assign(at(sim::Duration::zero()), partitions, out);
+  consumer.poll(at(sim::Duration::zero()), out);
+  REQUIRE(out.fetches.size() == 1);
+  kafka::OutgoingFetch fetch = out.fetches[0];
+  out.clear();
+  return fetch;
+}
 
 // A batch of `record_count` records from `base_offset`, of `size_bytes`, written in `leader_epoch`, with the cluster
 // layer's tag `tag` (the tests that count records by tag give each batch its own).

@@ -97,11 +97,7 @@ TEST_CASE("the first poll sends one fetch per leader node with the configured li
 TEST_CASE("positions advance by exactly what poll returned, not when data arrives") {
   ConsumerOutbox out;
   KafkaConsumer consumer(no_auto_commit(), leaders({{1, 0}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}}, out);
-  consumer.poll(at(0_ms), out);
-  REQUIRE(out.fetches.size() == 1);
-  const OutgoingFetch first = out.fetches[0];
-  out.clear();
+  const OutgoingFetch first = test::first_fetch(consumer, {{p0, 0}}, out);
 
   // Blocked in poll: the response is returned at once, 10 + 15 records.
   consumer.on_fetch_response(at(5_ms), 1, response_to(first, {data(p0, 25, {batch(0, 10), batch(10, 15)})}), out);
@@ -140,10 +136,7 @@ TEST_CASE("positions advance by exactly what poll returned, not when data arrive
 TEST_CASE("max.poll.records bounds each poll and cuts a batch in the middle") {
   ConsumerOutbox out;
   KafkaConsumer consumer(no_auto_commit(), leaders({{1, 0}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch fetch = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch fetch = test::first_fetch(consumer, {{p0, 0}}, out);
 
   // Three batches of 300 records: 900 records, default max.poll.records = 500.
   consumer.on_fetch_response(at(1_ms), 1,
@@ -178,10 +171,7 @@ TEST_CASE("a smaller max.poll.records is respected exactly") {
   config.max_poll_records = 7;
   ConsumerOutbox out;
   KafkaConsumer consumer(config, leaders({{1, 0}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch fetch = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch fetch = test::first_fetch(consumer, {{p0, 0}}, out);
   consumer.on_fetch_response(at(1_ms), 1, response_to(fetch, {data(p0, 20, {batch(0, 20)})}), out);
   // 20 records at 7 per poll: 7, 7, 6.
   CHECK(out.polled.at(0).record_count == 7);
@@ -229,10 +219,7 @@ TEST_CASE("buffered data prevents refetching: no fetch goes to its node until it
   config.max_poll_records = 2;
   ConsumerOutbox out;
   KafkaConsumer consumer(config, leaders({{1, 0}, {1, 0}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}, {p1, 0}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch first = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch first = test::first_fetch(consumer, {{p0, 0}, {p1, 0}}, out);
 
   // p1 comes back empty, p0 with 5 records. Poll drains p1's empty fetch and returns 2 records of p0.
   consumer.on_fetch_response(at(1_ms), 1, response_to(first, {data(p1, 0, {}), data(p0, 5, {batch(0, 5)})}), out);
@@ -289,10 +276,7 @@ TEST_CASE("buffered data on one node does not hold back fetches to another") {
 TEST_CASE("a slice that ends inside a batch returns only the whole batches") {
   ConsumerOutbox out;
   KafkaConsumer consumer(no_auto_commit(), leaders({{1, 0}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch fetch = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch fetch = test::first_fetch(consumer, {{p0, 0}}, out);
 
   SUBCASE("the partial batch is listed but does not fit the slice") {
     // Batches of 1000 bytes; the slice holds 2000 + 300 bytes, so the third batch is cut.
@@ -333,10 +317,7 @@ TEST_CASE("a position inside a batch skips the records below it") {
 TEST_CASE("NOT_LEADER_OR_FOLLOWER asks for metadata and waits for it before fetching again") {
   ConsumerOutbox out;
   KafkaConsumer consumer(no_auto_commit(), leaders({{1, 0}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 42}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch fetch = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch fetch = test::first_fetch(consumer, {{p0, 42}}, out);
 
   FetchPartitionResponse d;
   d.partition = p0;
@@ -359,10 +340,7 @@ TEST_CASE("NOT_LEADER_OR_FOLLOWER asks for metadata and waits for it before fetc
 TEST_CASE("an unanswered fetch times out after request.timeout.ms and the node backs off") {
   ConsumerOutbox out;
   KafkaConsumer consumer(no_auto_commit(), leaders({{1, 0}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 0}}, out);
-  consumer.poll(at(0_ms), out);
-  const OutgoingFetch fetch = out.fetches.at(0);
-  out.clear();
+  const OutgoingFetch fetch = test::first_fetch(consumer, {{p0, 0}}, out);
   // request.timeout.ms = 30000.
   CHECK(consumer.next_wakeup() == at(30_s));
   consumer.on_wakeup(at(10_s), out);  // early: harmless

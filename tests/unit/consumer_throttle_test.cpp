@@ -115,11 +115,7 @@ TEST_CASE("after a throttled full fetch no fetch goes to the node until the thro
 TEST_CASE("after a throttled incremental fetch the session continues at the next epoch, from the same positions") {
   ConsumerOutbox out;
   KafkaConsumer consumer(no_auto_commit(), leaders({{1, 0}}), at(0_ms));
-  consumer.assign(at(0_ms), {{p0, 3}}, out);
-  consumer.poll(at(0_ms), out);
-  REQUIRE(out.fetches.size() == 1);
-  const OutgoingFetch full = out.fetches[0];
-  out.clear();
+  const OutgoingFetch full = test::first_fetch(consumer, {{p0, 3}}, out);
   // The full fetch opens session 77 (nothing to read yet); the next fetch is incremental at epoch 1 and lists
   // nothing (p0's position did not change).
   consumer.on_fetch_response(at(2_ms), 1, test::answer_to(full, {data(p0, 3)}, 77), out);
