@@ -121,6 +121,9 @@ int run_scenario(const RunOptions& options) {
   if (s.fetch_latency.count > 0)
     std::printf("  consumer               fetch latency p50 %.3f p99 %.3f ms, %.1f records per fetch\n",
                 s.fetch_latency.p50_ms, s.fetch_latency.p99_ms, s.records_per_fetch.mean);
+  if (s.time_between_poll.count > 0)
+    std::printf("  consumer polls         time between polls p50 %.3f p99 %.3f max %.3f ms, poll idle ratio %.2f\n",
+                s.time_between_poll.p50_ms, s.time_between_poll.p99_ms, s.time_between_poll.max_ms, s.poll_idle_ratio);
   // Where the consumers' fetch responses came from: fetch from follower (KIP-392) moves them into the own rack.
   if (s.racks > 1 && s.fetch_bytes_same_rack + s.fetch_bytes_cross_rack > 0) {
     const double total = static_cast<double>(s.fetch_bytes_same_rack + s.fetch_bytes_cross_rack);

@@ -132,6 +132,8 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"throughput_mib_per_s", s.consumed_mib_per_s},
         {"fetch_latency_ms", latency_json(s.fetch_latency)},
         {"records_per_fetch", distribution_json(s.records_per_fetch)},
+        {"time_between_poll_ms", latency_json(s.time_between_poll)},
+        {"poll_idle_ratio", s.poll_idle_ratio},
         {"fetch_bytes", {{"same_rack", s.fetch_bytes_same_rack}, {"cross_rack", s.fetch_bytes_cross_rack}}}}},
       {"traffic_bytes",
        {{"producers", {{"total", s.producer_traffic.total}, {"cross_rack", s.producer_traffic.cross_rack}}},

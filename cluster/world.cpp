@@ -261,8 +261,7 @@ struct World::ConsumerClient {
   size_t spec_index = 0;
   std::unique_ptr<kafka::KafkaConsumer> consumer;
   Duration per_record;
-  // The application thread's work on fetched batches, done in the next poll: their decompression
-  // (compression_costs.hpp) and, with check.crcs, their CRC32C checks.
+  // The application thread's work on fetch responses received, done in the next poll: their TLS decryption.
   Duration fetched_work_pending;
   bool processing = false;
   // The OffsetCommit a commitSync() waits for: the application polls again when its response comes, or retries it
@@ -289,6 +288,15 @@ struct World::ConsumerClient {
   static constexpr size_t kMaxFetchesTracked = 64;
   // FetchManagerMetrics after the warm-up: fetch-latency (request sent to response) and the records of each response.
   sim::Histogram fetch_latency_ns, records_per_fetch;
+  // KafkaConsumerMetrics (KIP-517): recordPollStart / recordPollEnd. The start of the poll in progress and the time
+  // since the one before it (0 for the first poll, as Kafka's lastPollMs = 0 gives); after the warm-up, the
+  // time-between-poll of each poll and the sum and count of poll-idle-ratio (poll time / (poll time + time since the
+  // last poll)).
+  std::optional<SimTime> last_poll_start;
+  Duration time_since_last_poll;
+  sim::Histogram time_between_poll_ns;
+  double poll_idle_ratio_sum = 0;
+  uint64_t poll_idle_ratio_count = 0;
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -1271,18 +1279,8 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
           for (auto& c : consumers_) {
             if (c->id != destination) continue;
             kafka::ConsumerOutbox out;
-            c->fetched_work_pending += compression_.consumer_fetch_cost(*shared, [this](const kafka::RecordBatch& batch) {
-              return producer_of_batch(batch).spec_index;
-            });
-            // check.crcs: DefaultRecordBatch.ensureValid computes the CRC32C of every fetched batch, at the client
-            // CPU profile's CRC speed (client_costs: the brokers' without one [A]).
-            if (c->consumer->config().check_crcs) {
-              int64_t batch_bytes = 0;
-              for (const auto& p : shared->partitions)
-                for (const auto& batch : p.batches) batch_bytes += batch.size_bytes;
-              c->fetched_work_pending += crc_cost(batch_bytes, client_costs());
-            }
-            // Over TLS poll() has decrypted the response first (tls_costs.hpp).
+            // Over TLS poll() has decrypted the response first (tls_costs.hpp). Decompression and CRC checks are
+            // paid by the polls that read the batches (consumer_dispatch).
             c->fetched_work_pending += charge_tls(
                 TlsWork::consumers, tls_receive(destination, kafka::wire_size_bytes(*shared), client_costs()));
             consumer_fetch_answered(*c, b.id, *shared);
@@ -2099,6 +2097,11 @@ void World::rearm_producer(ProducerClient& c) {
 
 void World::consumer_poll(ConsumerClient& c) {
   c.processing = false;
+  // recordPollStart.
+  const SimTime now = engine_.now();
+  c.time_since_last_poll = c.last_poll_start ? now - *c.last_poll_start : Duration::zero();
+  c.last_poll_start = now;
+  if (now >= metrics_.warmup_end()) c.time_between_poll_ns.record(c.time_since_last_poll.ns());
   kafka::ConsumerOutbox out;
   c.consumer->poll(engine_.now(), out);
   consumer_dispatch(c, out);
@@ -2144,7 +2147,21 @@ void World::consumer_fetch_answered(ConsumerClient& c, NodeId source, const kafk
 
 void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   int64_t records = 0;
+  // The application thread's work on the batches the polls read (CompletedFetch.nextFetchedRecord): decompression
+  // of the records it iterated (compression_costs.hpp) and, with check.crcs, DefaultRecordBatch.ensureValid's CRC32C
+  // of each batch when first reached, at the client CPU profile's CRC speed (client_costs: the brokers' without one
+  // [A]).
+  Duration poll_work;
+  const bool check_crcs = c.consumer->config().check_crcs;
   for (const auto& polled : out.polled) {
+    poll_work += compression_.consumer_poll_cost(
+        polled.iterated, [this](const kafka::RecordBatch& batch) { return producer_of_batch(batch).spec_index; });
+    if (check_crcs) {
+      int64_t opened_bytes = 0;
+      for (const auto& it : polled.iterated)
+        if (it.opened) opened_bytes += it.batch.size_bytes;
+      poll_work += crc_cost(opened_bytes, client_costs());
+    }
     for (const auto& range : polled.ranges) {
       records += range.record_count;
       // A batch whose entry is gone was read by every group already. A second copy of a batch (a retry the broker
@@ -2247,9 +2264,19 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   }
   for (auto& commit : out.commits) send_offset_commit(c, std::move(commit));
   if (records > 0 && !c.processing) {
-    // The application processes what poll returned, then polls again.
+    // poll() returns (recordPollEnd; a poll time and a time since the last poll of 0 make Java's 0/0, a NaN, which is
+    // left out of the mean here). The application processes what it returned, then polls again.
+    const SimTime now = engine_.now();
+    if (c.last_poll_start && now >= metrics_.warmup_end()) {
+      const double poll_time = (now - *c.last_poll_start).seconds_f();
+      const double denominator = poll_time + c.time_since_last_poll.seconds_f();
+      if (denominator > 0) {
+        c.poll_idle_ratio_sum += poll_time / denominator;
+        ++c.poll_idle_ratio_count;
+      }
+    }
     c.processing = true;
-    engine_.schedule_after(c.per_record * records + std::exchange(c.fetched_work_pending, Duration::zero()),
+    engine_.schedule_after(c.per_record * records + poll_work + std::exchange(c.fetched_work_pending, Duration::zero()),
                            [this, &c] { consumer_processed(c); });
   }
   out.clear();
@@ -2919,12 +2946,20 @@ WorldSummary World::run(uint64_t events_max) {
   for (size_t k = 0; k < kRequestKinds; ++k)
     s.requests[k] = request_metrics_.summary(static_cast<RequestKind>(k), spec_.duration - spec_.warmup);
   sim::Histogram fetch_latency, records_per_fetch;
+  sim::Histogram time_between_poll;
+  double poll_idle_ratio_sum = 0;
+  uint64_t poll_idle_ratio_count = 0;
   for (const auto& c : consumers_) {
     fetch_latency.merge(c->fetch_latency_ns);
     records_per_fetch.merge(c->records_per_fetch);
+    time_between_poll.merge(c->time_between_poll_ns);
+    poll_idle_ratio_sum += c->poll_idle_ratio_sum;
+    poll_idle_ratio_count += c->poll_idle_ratio_count;
   }
   s.fetch_latency = summarise(fetch_latency);
   s.records_per_fetch = summarise_distribution(records_per_fetch);
+  s.time_between_poll = summarise(time_between_poll);
+  s.poll_idle_ratio = poll_idle_ratio_count > 0 ? poll_idle_ratio_sum / static_cast<double>(poll_idle_ratio_count) : 0;
   s.fetch_bytes_same_rack = consumer_fetch_bytes_same_rack_;
   s.fetch_bytes_cross_rack = consumer_fetch_bytes_cross_rack_;
   s.racks = spec_.racks;

@@ -301,19 +301,30 @@ int32_t KafkaConsumer::fetch_records(CompletedFetch& fetch, int32_t max_records,
   int32_t taken = 0;
   while (taken < max_records && fetch.next_batch < batches.size()) {
     const RecordBatch& batch = batches[fetch.next_batch];
+    const bool opened = !fetch.next_batch_opened;
     if (batch.next_offset() <= fetch.next_fetch_offset) {
-      // The whole batch lies below the position (a fetch from inside a batch returns that batch whole).
+      // The whole batch lies below the position (a fetch from inside a batch returns that batch whole): its
+      // records are read and skipped.
+      polled.iterated.push_back({fetch.partition, batch, batch.record_count, opened});
       ++fetch.next_batch;
+      fetch.next_batch_opened = false;
       continue;
     }
     const int64_t first = std::max(batch.base_offset, fetch.next_fetch_offset);
     const int64_t available = batch.next_offset() - first;
     const int32_t count = static_cast<int32_t>(std::min<int64_t>(available, max_records - taken));
     polled.ranges.push_back({fetch.partition, batch.tag, batch.base_offset, first, count, batch.max_timestamp});
+    // Opening the batch, the iterator also reads the records below the position ("skip any records out of range").
+    const int32_t skipped = opened ? static_cast<int32_t>(first - batch.base_offset) : 0;
+    polled.iterated.push_back({fetch.partition, batch, skipped + count, opened});
     taken += count;
     fetch.next_fetch_offset = first + count;
     fetch.last_epoch = batch.partition_leader_epoch;
-    if (fetch.next_fetch_offset == batch.next_offset()) ++fetch.next_batch;
+    fetch.next_batch_opened = true;
+    if (fetch.next_fetch_offset == batch.next_offset()) {
+      ++fetch.next_batch;
+      fetch.next_batch_opened = false;
+    }
   }
   if (fetch.next_batch == batches.size()) fetch.consumed = true;
   polled.record_count += taken;

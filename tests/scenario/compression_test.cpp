@@ -265,3 +265,44 @@ TEST_CASE("consumers decompress each batch in its writer's codec: zstd and uncom
     CHECK(s.consumed_records_per_s < 6 * kPerProducer * 0.9);  // still behind: decompression binds
   }
 }
+
+TEST_CASE("a consumer decompresses as poll() reads: each poll pays for its own records' share of their batches") {
+  // CompletedFetch reads a compressed batch through its decompression stream record by record, so a poll that returns
+  // max.poll.records = 10 of a 1 MiB fetch decompresses 10 records' worth, not the whole fetch. One partition, three
+  // zstd producers at 4,000 records/s each; the consumer starts 1 s late from the log start with no processing time
+  // of its own, and the profile's zstd decompression is slowed to 4 MB/s: every poll returns 10 records, each of one
+  // uncompressed record size (record_bytes(1): batches of ~15 records have offset deltas below 64), so polls follow
+  // each other 10 x record_bytes(1) / 4 MB/s apart (1.3 ms), at about 7,700 records/s, behind the 12,000 produced.
+  // Charging each fetch response's decompression to the first poll after it would put most polls 0 apart and one
+  // in several hundred a whole response's decompression apart.
+  constexpr double kDecompress = 4e6;
+  constexpr int32_t kMaxPollRecords = 10;
+  auto spec = one_broker("nic-10gbe");
+  spec.duration = 6_s;
+  spec.warmup = 2_s;
+  spec.cpu_costs.codecs.zstd.decompress_bytes_per_s = kDecompress;
+  auto p = test::open_loop_producer(4'000, Acks::leader, 5, kValueBytes);
+  p.count = 3;
+  p.config.compression_type = CompressionType::zstd;
+  spec.producers.push_back(p);
+  cluster::ConsumerSpec c;
+  c.topic = 0;
+  c.start_at = 1_s;
+  c.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+  c.config.max_poll_records = kMaxPollRecords;
+  spec.consumers.push_back(c);
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  REQUIRE(s.throughput_records_per_s == doctest::Approx(12'000).scale(0).epsilon(0.01));
+  const double poll_s = kMaxPollRecords * record_bytes(1) / kDecompress;
+  CHECK(s.consumed_records_per_s == doctest::Approx(kMaxPollRecords / poll_s).scale(0).epsilon(0.01));
+  // Every poll returns at once (the consumer is behind) and its processing is its decompression: the median and
+  // the 99th percentile gap are one poll's share (the CRC32C checks of the batches it opens add well under 1 %);
+  // only the poll that drains a fetch waits for the next response, a network round trip more.
+  CHECK(s.time_between_poll.p50_ms == doctest::Approx(poll_s * 1e3).scale(0).epsilon(0.01));
+  CHECK(s.time_between_poll.p99_ms == doctest::Approx(poll_s * 1e3).scale(0).epsilon(0.01));
+  CHECK(s.time_between_poll.max_ms < poll_s * 1e3 + 5);
+  // Kafka's poll-idle-ratio: the time in poll() is nil against the processing.
+  CHECK(s.poll_idle_ratio < 0.01);
+}

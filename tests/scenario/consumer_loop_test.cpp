@@ -19,6 +19,8 @@ constexpr int32_t kMaxPollRecords = 20;  // small, so that a commit's round trip
 
 struct LoopRun {
   double consumed_per_s = 0;
+  cluster::LatencySummary time_between_poll;
+  double poll_idle_ratio = 0;
   int64_t position = 0;                // of the consumer's one partition at the end of the run
   std::optional<int64_t> committed;    // the group's committed offset then, if it ever committed
 };
@@ -49,7 +51,8 @@ LoopRun run_loop(cluster::CommitAfterPoll commit, bool auto_commit) {
   const kafka::PartitionRef p{0, 0};
   const std::optional<int64_t> position = consumers[0].consumer->position(p);
   REQUIRE(position.has_value());
-  return {s.consumed_records_per_s, *position, consumers[0].consumer->committed(p)};
+  return {s.consumed_records_per_s, s.time_between_poll, s.poll_idle_ratio, *position,
+          consumers[0].consumer->committed(p)};
 }
 
 }  // namespace
@@ -57,6 +60,10 @@ LoopRun run_loop(cluster::CommitAfterPoll commit, bool auto_commit) {
 TEST_CASE("consumer: the processing time per record paces a consumer that is behind") {
   const LoopRun r = run_loop(cluster::CommitAfterPoll::kNone, true);
   CHECK(r.consumed_per_s == doctest::Approx(1e6 / kPerRecordUs).scale(0).epsilon(0.01));
+  // KafkaConsumerMetrics: poll() returns max.poll.records at once and the application works 20 x 100 us on them
+  // before the next call (time-between-poll); the time in poll() is nil against that (poll-idle-ratio near 0).
+  CHECK(r.time_between_poll.p50_ms == doctest::Approx(kMaxPollRecords * kPerRecordUs / 1e3).scale(0).epsilon(0.01));
+  CHECK(r.poll_idle_ratio < 0.02);
   // Auto-commit every auto.commit.interval.ms (5 s): the committed offset trails the position by at most the
   // records consumed in one interval.
   REQUIRE(r.committed.has_value());
@@ -171,4 +178,24 @@ TEST_CASE("check.crcs: the consumer checks every fetched batch's CRC32C in poll,
   CHECK(checked.consumed_records_per_s < 0.8 * 6'000);
   const auto unchecked = run(false);
   CHECK(unchecked.consumed_records_per_s > 0.95 * 6'000);
+}
+
+TEST_CASE("consumer: at the head, polls follow the producer's requests and poll-idle-ratio is Kafka's 0.5") {
+  // One producer at 5,000 records/s with linger.ms = 5 sends a request every 5 ms (its batches never fill); the
+  // consumer at the head, with no processing time, waits in poll() for each one. KafkaConsumerMetrics measures the
+  // time since the last poll from one poll's start to the next (recordPollStart), so a consumer that only waits
+  // gets poll time / (poll time + time since the last poll) = 5 / (5 + 5): 0.5, not 1.
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.duration = 6_s;
+  spec.warmup = 2_s;
+  spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 100));
+  cluster::ConsumerSpec c;
+  c.topic = 0;
+  spec.consumers.push_back(c);
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  REQUIRE(s.consumed_records_per_s == doctest::Approx(5'000).scale(0).epsilon(0.01));
+  CHECK(s.time_between_poll.p50_ms == doctest::Approx(5).scale(0).epsilon(0.01));
+  CHECK(s.poll_idle_ratio == doctest::Approx(0.5).scale(0).epsilon(0.01));
 }

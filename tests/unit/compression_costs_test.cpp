@@ -9,6 +9,7 @@
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/scenario.hpp"
 #include "kafkasim/cluster/world.hpp"
+#include "kafkasim/kafka/consumer/consumer.hpp"
 
 using namespace kafkasim;
 using namespace kafkasim::cluster;
@@ -31,6 +32,17 @@ CpuCosts costs() {
 }
 
 // A produce request carrying one batch of `size_bytes` for `partition`.
+// What a poll that read every record of the response's batches iterated: each batch of 10 records, read whole.
+std::vector<kafka::IteratedBatch> read_whole(kafka::FetchResponse response) {
+  std::vector<kafka::IteratedBatch> iterated;
+  for (auto& p : response.partitions)
+    for (auto& b : p.batches) {
+      b.record_count = 10;
+      iterated.push_back({p.partition, b, 10, true});
+    }
+  return iterated;
+}
+
 kafka::ProduceRequest one_batch(kafka::PartitionRef partition, int32_t size_bytes) {
   kafka::ProduceRequest r;
   r.partitions.push_back({partition, {}});
@@ -176,8 +188,15 @@ TEST_CASE("compression model of a world: producer ratios and costs, broker valid
   response.partitions[1].batches[0].size_bytes = 61 + 1'600;  // zstd: 10,000 bytes
   response.partitions[1].batches[0].tag = 2;
   const auto writer = [](const kafka::RecordBatch& b) { return static_cast<size_t>(b.tag); };
-  CHECK(seconds(model.consumer_fetch_cost(response, writer)) ==
+  auto iterated = read_whole(response);
+  CHECK(seconds(model.consumer_poll_cost(iterated, writer)) ==
         doctest::Approx(11'000 / 4000e6 + 5'000 / 500e6 + 10'000 / 2000e6).scale(0));
+  // A poll that reads 4 of the first batch's 10 records pays 4/10 of its 10,000 bytes, and the next one the rest.
+  iterated.resize(1);
+  iterated[0].records_iterated = 4;
+  CHECK(seconds(model.consumer_poll_cost(iterated, writer)) == doctest::Approx(4'000 / 4000e6).scale(0));
+  iterated[0].records_iterated = 6;
+  CHECK(seconds(model.consumer_poll_cost(iterated, writer)) == doctest::Approx(6'000 / 4000e6).scale(0));
 }
 
 TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks its figures") {
@@ -242,7 +261,7 @@ TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks
   response.partitions[1].batches[0].size_bytes = 61 + 3'000;  // gzip 1: 10,000 bytes
   response.partitions[1].batches[0].tag = 2;
   const auto writer = [](const kafka::RecordBatch& b) { return static_cast<size_t>(b.tag); };
-  CHECK(seconds(model.consumer_fetch_cost(response, writer)) ==
+  CHECK(seconds(model.consumer_poll_cost(read_whole(response), writer)) ==
         doctest::Approx(10'000 / 1000e6 + 10'000 / 4000e6 + 10'000 / 2000e6 + 10'000 / 400e6).scale(0));
 }
 

@@ -145,6 +145,11 @@ TEST_CASE("max.poll.records bounds each poll and cuts a batch in the middle") {
   REQUIRE(out.polled.size() == 1);
   // First poll: all of batch 0 (300) + the first 200 of batch 1 = 500.
   CHECK(out.polled[0].record_count == 500);
+  REQUIRE(out.polled[0].iterated.size() == 2);
+  CHECK(out.polled[0].iterated[0].records_iterated == 300);
+  CHECK(out.polled[0].iterated[0].opened);
+  CHECK(out.polled[0].iterated[1].records_iterated == 200);
+  CHECK(out.polled[0].iterated[1].opened);
   REQUIRE(out.polled[0].ranges.size() == 2);
   CHECK(out.polled[0].ranges[1].first_offset == 300);
   CHECK(out.polled[0].ranges[1].record_count == 200);
@@ -161,6 +166,15 @@ TEST_CASE("max.poll.records bounds each poll and cuts a batch in the middle") {
   CHECK(out.polled[0].ranges[1].first_offset == 600);
   CHECK(out.polled[0].ranges[1].record_count == 300);
   CHECK(consumer.position(p0) == 900);
+  // What each poll read, the decoding work it pays for (CompletedFetch.nextFetchedRecord): the first poll opened
+  // batches 0 and 1 and read 300 + 200 records; this one read batch 1's other 100 and opened batch 2.
+  REQUIRE(out.polled[0].iterated.size() == 2);
+  CHECK(out.polled[0].iterated[0].batch.base_offset == 300);
+  CHECK(out.polled[0].iterated[0].records_iterated == 100);
+  CHECK_FALSE(out.polled[0].iterated[0].opened);
+  CHECK(out.polled[0].iterated[1].batch.base_offset == 600);
+  CHECK(out.polled[0].iterated[1].records_iterated == 300);
+  CHECK(out.polled[0].iterated[1].opened);
   // Drained: now it is fetched again, from 900.
   REQUIRE(out.fetches.size() == 1);
   CHECK(out.fetches[0].request.partitions[0].fetch_offset == 900);
@@ -311,6 +325,10 @@ TEST_CASE("a position inside a batch skips the records below it") {
   CHECK(out.polled[0].ranges[0].record_count == 5);
   CHECK(out.polled[0].ranges[0].batch_base_offset == 0);
   CHECK(out.polled[0].record_count == 15);
+  // The iterator reads the five records below the position too: all 10 of batch 0 went through it.
+  REQUIRE(out.polled[0].iterated.size() == 2);
+  CHECK(out.polled[0].iterated[0].records_iterated == 10);
+  CHECK(out.polled[0].iterated[1].records_iterated == 10);
   CHECK(consumer.position(p0) == 20);
 }
 

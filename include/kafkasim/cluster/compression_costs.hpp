@@ -27,8 +27,10 @@
 //             Charged to the I/O thread.
 //             Followers append without decompressing (appendAsFollower takes batches as they are).
 //   consumer  KafkaConsumer decompresses in poll() as it iterates the fetched batches (CompletedFetch, the
-//             application thread); the cost of a fetch response's batches is added to the consumer's next
-//             processing period, before it polls again.
+//             application thread): a compressed batch's record iterator is its decompression stream, so each
+//             poll pays for the records it reads of each batch (those it returns and those it skips below the
+//             position), that share of the batch's decompression, added to the processing period that follows
+//             the poll. A batch read over several polls (max.poll.records) is paid for piece by piece.
 //
 // Ignored: the JNI and Java stream overheads around the native codecs; per-batch differences in the ratio (one
 // ratio per codec, measured at the batch size a full batch.size = 16384 batch reaches; small, lingered batches
@@ -103,24 +105,28 @@ class CompressionModel {
   // LogValidator on the leader for a request from producer `producer_spec`: rewrites the size of every batch
   // the topic stores in another codec, and returns the I/O thread's decompression/recompression time.
   sim::Duration validate_produce(size_t producer_spec, kafka::ProduceRequest& request) const;
-  // A consumer's decompression time for the batches of a fetch response, each batch as the producer that wrote it
-  // left it in the log: in that producer's codec at its level, or in the topic's codec at the topic's level when
-  // the leader recompressed it. `writer_of(batch)` is the spec index of the producer whose client wrote `batch`
-  // (producers of one topic may use different codecs and levels; Kafka's batches carry their own codec).
-  template <typename WriterOf>
-  sim::Duration consumer_fetch_cost(const kafka::FetchResponse& response, WriterOf&& writer_of) const {
+  // A consumer's decompression time for what one poll() read: `iterated` lists the batches it read records of
+  // (kafka::IteratedBatch: partition, batch, records_iterated), and each is paid for the share records_iterated /
+  // record_count of its uncompressed bytes, decompressed as the producer that wrote it left it in the log: in that
+  // producer's codec at its level, or in the topic's codec at the topic's level when the leader recompressed it.
+  // `writer_of(batch)` is the spec index of the producer whose client wrote `batch` (producers of one topic may use
+  // different codecs and levels; Kafka's batches carry their own codec).
+  template <typename IteratedBatches, typename WriterOf>
+  sim::Duration consumer_poll_cost(const IteratedBatches& iterated, WriterOf&& writer_of) const {
     sim::Duration cost;
-    for (const auto& p : response.partitions) {
-      KS_ASSERT_GE(p.partition.topic, 0);
-      KS_ASSERT_LT(static_cast<size_t>(p.partition.topic), topic_stores_compressed_.size());
-      if (!topic_stores_compressed_[static_cast<size_t>(p.partition.topic)]) continue;
-      for (const auto& b : p.batches) {
-        const size_t writer = writer_of(b);
-        KS_ASSERT_LT(writer, producer_stored_.size());
-        const CodecFigures& figures = producer_stored_client_figures_[writer];
-        const kafka::CompressionType codec = producer_stored_[writer];
-        cost += decompress_time(figures, codec, uncompressed_records_bytes(figures, b.size_bytes));
-      }
+    for (const auto& it : iterated) {
+      KS_ASSERT_GE(it.partition.topic, 0);
+      KS_ASSERT_LT(static_cast<size_t>(it.partition.topic), topic_stores_compressed_.size());
+      if (!topic_stores_compressed_[static_cast<size_t>(it.partition.topic)]) continue;
+      const kafka::RecordBatch& b = it.batch;
+      KS_ASSERT_GT(b.record_count, 0);
+      KS_ASSERT(it.records_iterated >= 0 && it.records_iterated <= b.record_count);
+      const size_t writer = writer_of(b);
+      KS_ASSERT_LT(writer, producer_stored_.size());
+      const CodecFigures& figures = producer_stored_client_figures_[writer];
+      const kafka::CompressionType codec = producer_stored_[writer];
+      const int64_t share = uncompressed_records_bytes(figures, b.size_bytes) * it.records_iterated / b.record_count;
+      cost += decompress_time(figures, codec, share);
     }
     return cost;
   }

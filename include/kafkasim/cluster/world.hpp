@@ -274,6 +274,12 @@ struct WorldSummary {
   // in each fetch response (records-per-request), every consumer, after the warm-up.
   LatencySummary fetch_latency;
   DistributionSummary records_per_fetch;
+  // KafkaConsumerMetrics (KIP-517), every consumer, polls after the warm-up: time-between-poll (from one poll() call's
+  // start to the next: the application's processing of what the first returned, decompression and CRC checks
+  // included, plus the time blocked in poll) and the mean poll-idle-ratio (time in poll / (time in poll + time since
+  // the poll before); near 1 for a consumer that waits for data, near 0 for one its own processing binds).
+  LatencySummary time_between_poll;
+  double poll_idle_ratio = 0;
   // The wire bytes of those fetch responses, split by whether the broker that answered is in the consumer's rack
   // (fetch from follower, KIP-392, exists to make the second small).
   int64_t fetch_bytes_same_rack = 0;

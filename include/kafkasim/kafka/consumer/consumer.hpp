@@ -93,11 +93,24 @@ struct PolledRange {
   sim::SimTime batch_max_timestamp;
 };
 
-// What one poll() returned to the application (ConsumerRecords), in return order.
+// A batch one poll() read records from (CompletedFetch.nextFetchedRecord): `records_iterated` of its records went
+// through its record iterator in this poll — those returned and those skipped below the position — which for a
+// compressed batch is its decompression stream (DefaultRecordBatch.streamingIterator decompresses as records are
+// read); `opened` when this poll reached the batch first (maybeEnsureValid: its CRC32C, with check.crcs).
+struct IteratedBatch {
+  PartitionRef partition;
+  RecordBatch batch;
+  int32_t records_iterated = 0;
+  bool opened = false;
+};
+
+// What one poll() returned to the application (ConsumerRecords), in return order, and the batches it read them
+// from (the application thread's decoding work for this poll).
 struct PolledRecords {
   sim::SimTime time;
   int32_t record_count = 0;
   std::vector<PolledRange> ranges;
+  std::vector<IteratedBatch> iterated;
 };
 
 struct OutgoingFetch {
@@ -241,6 +254,7 @@ class KafkaConsumer {
     bool initialized = false;
     bool consumed = false;
     std::size_t next_batch = 0;      // into data.batches (only whole batches are kept at initialisation)
+    bool next_batch_opened = false;  // a poll has read records of data.batches[next_batch] already
     int64_t next_fetch_offset = 0;   // CompletedFetch.nextFetchOffset
     int32_t last_epoch = -1;         // CompletedFetch.lastEpoch
   };
