@@ -200,6 +200,12 @@ int run_scenario(const RunOptions& options) {
                 label.c_str(), rate, r.total.p50_ms, r.total.p99_ms, r.request_queue.mean_ms, r.local.mean_ms,
                 r.remote.mean_ms, r.response_queue.mean_ms, r.response_send.mean_ms);
   }
+  for (const auto& f : s.faults)
+    std::printf("  fault                  %s on %s from %.1f s to %.1f s (%s)\n", f.kind.c_str(), f.host.c_str(), f.start_s,
+                f.end_s, f.detail.c_str());
+  if (s.isr_shrinks + s.isr_expands > 0)
+    std::printf("  ISR changes            %llu shrinks, %llu expands (each in events.jsonl)\n",
+                static_cast<unsigned long long>(s.isr_shrinks), static_cast<unsigned long long>(s.isr_expands));
   if (s.young_gc)
     std::printf("  broker young GC        %llu pauses, %.1f ms in all, longest %.1f ms\n",
                 static_cast<unsigned long long>(s.young_gcs), s.gc_pause_total_ms, s.gc_pause_max_ms);

@@ -83,6 +83,9 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
                            {"produce", use(q.produce, "request_bytes_per_s")},
                            {"fetch", use(q.fetch, "response_bytes_per_s")}};
   // By client.id, when there is more than one among the producers or the consumers.
+  nlohmann::json faults = nlohmann::json::array();
+  for (const auto& f : s.faults)
+    faults.push_back({{"type", f.kind}, {"host", f.host}, {"start_s", f.start_s}, {"end_s", f.end_s}, {"detail", f.detail}});
   nlohmann::json clients = nlohmann::json::object();
   for (const auto& c : s.clients) {
     nlohmann::json entry = nlohmann::json::object();
@@ -162,8 +165,11 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
        {{"flushes", s.log_flush_time.count},
         {"per_s", s.simulated_seconds > 0 ? static_cast<double>(s.log_flush_time.count) / s.simulated_seconds : 0.0},
         {"time_ms", latency_json(s.log_flush_time)}}},
-      // The durability checker comes with fault injection; without faults nothing acknowledged can be lost.
+      // The durability checker comes with broker crashes; the faults simulated so far (slow or stalled disks, slow
+      // CPUs, pauses, degraded links) lose no acknowledged record: no page cache is lost and no leader moves.
       {"durability", {{"acked_records_lost", 0}, {"duplicates", 0}, {"checked", false}}},
+      {"faults", faults},
+      {"isr", {{"shrinks", s.isr_shrinks}, {"expands", s.isr_expands}}},
       {"sim",
        {{"events", s.events},
         {"simulated_seconds", s.simulated_seconds},

@@ -47,7 +47,30 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"record_size", {"distribution", "bytes", "min", "max", "median", "sigma"}},
     {"keys", {"distribution", "count", "exponent"}},
     {"consumer", {"group", "topic", "count", "processing_time", "commit", "start_at", "config"}},
+    {"fault", {"type", "host", "at", "duration", "disk", "latency_multiplier", "bandwidth_multiplier", "speed",
+               "extra_latency", "jitter", "loss"}},
 };
+
+// The keys each fault type takes besides type, host, at and duration.
+const std::map<std::string, std::vector<std::string>> kFaultKeys = {
+    {"slow_disk", {"disk", "latency_multiplier", "bandwidth_multiplier"}},
+    {"stalled_disk", {"disk"}},
+    {"slow_cpu", {"speed"}},
+    {"pause", {}},
+    {"slow_network", {"bandwidth_multiplier", "extra_latency", "jitter", "loss"}},
+};
+
+// KRaft fences a broker whose last heartbeat is older than broker.session.timeout.ms (9 s), and a broker heartbeats
+// every broker.heartbeat.interval.ms (2 s) (kafka-behaviour.md §4.8): a broker silent for up to the interval plus the
+// timeout's remainder, 7 s, is never fenced, whenever its silence starts. The faults stay below it: fencing moves
+// leaders, which needs the controller the simulator does not have yet.
+constexpr sim::Duration kUnfencedSilenceMax = sim::Duration::from_ms(9'000 - 2'000);
+
+std::string format_number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
 
 std::string join(const std::string& base, std::string_view key) { return base + "/" + pointer_token(key); }
 std::string join(const std::string& base, size_t index) { return base + "/" + std::to_string(index); }
@@ -131,7 +154,7 @@ class Loader {
     }
     if (const json* faults = find(doc, "faults")) {
       require_array(*faults, "/faults");
-      if (!faults->empty()) fail("/faults/0", "an empty array: faults are not supported yet", shown((*faults)[0]));
+      for (size_t i = 0; i < faults->size(); ++i) parse_fault((*faults)[i], join("/faults", i), spec);
     }
     warn_unmatched_quotas(spec);
     return spec;
@@ -843,6 +866,146 @@ class Loader {
     spec.producers.push_back(std::move(ps));
   }
 
+  // One entry of "faults" (WorldSpec::faults): see FaultSpec and docs/scenarios.md "faults".
+  void parse_fault(const json& f, const std::string& pointer, WorldSpec& spec) {
+    check_keys(f, pointer, "fault");
+    const std::vector<std::string> types = {"slow_disk", "stalled_disk", "slow_cpu", "pause", "slow_network"};
+    // Faults of DESIGN.md's list that move leaders or lose data, which need the controller and the durability
+    // checker: named as such rather than as unknown.
+    static const std::map<std::string, std::string> kNotYet = {
+        {"crash", "a broker crash"}, {"restart", "a broker restart"}, {"shutdown", "a clean shutdown"},
+        {"network_partition", "a network partition"}, {"partition", "a network partition"},
+        {"full_disk", "a full disk (Kafka takes the log dir offline)"},
+        {"failed_disk", "a failed disk (Kafka takes the log dir offline)"}};
+    if (const json* t = find(f, "type"); t != nullptr && t->is_string()) {
+      const auto not_yet = kNotYet.find(t->get<std::string>());
+      if (not_yet != kNotYet.end())
+        fail(join(pointer, "type"),
+             "one of " + listed(types) + ": " + not_yet->second +
+                 " moves partition leaders, and leader elections (the controller) are not simulated yet",
+             shown(*t));
+    }
+    const std::string type = choice(required(f, pointer, "type", "the kind of fault"), join(pointer, "type"), types);
+    FaultSpec fs;
+    fs.kind = type == "slow_disk"      ? FaultKind::slow_disk
+              : type == "stalled_disk" ? FaultKind::stalled_disk
+              : type == "slow_cpu"     ? FaultKind::slow_cpu
+              : type == "pause"        ? FaultKind::pause
+                                       : FaultKind::slow_network;
+    const std::vector<std::string>& own = kFaultKeys.at(type);
+    for (const auto& [key, value] : f.items()) {
+      if (key == "type" || key == "host" || key == "at" || key == "duration") continue;
+      if (std::find(own.begin(), own.end(), key) == own.end())
+        fail(join(pointer, key),
+             "the keys of a " + type + " fault: type, host, at, duration" + (own.empty() ? "" : ", " + listed(own)),
+             "the key " + in_quotes(key) + ", which " + type + " does not take");
+    }
+    // The host, named as the outputs name it.
+    uint64_t clients = 0;
+    for (const ProducerSpec& p : spec.producers) clients += p.count;
+    for (const ConsumerSpec& c : spec.consumers) clients += c.count;
+    const std::string host = string_value(required(f, pointer, "host", "the host, \"broker-N\" or \"client-N\""),
+                                          join(pointer, "host"));
+    std::vector<std::string> names;
+    for (uint32_t b = 0; b < spec.brokers; ++b) names.push_back("broker-" + std::to_string(b));
+    const bool broker_only = fs.kind != FaultKind::slow_network;
+    if (!broker_only)
+      for (uint64_t c = 0; c < clients; ++c) names.push_back("client-" + std::to_string(c));
+    const auto at = std::find(names.begin(), names.end(), host);
+    if (at == names.end()) {
+      std::vector<std::string_view> known(names.begin(), names.end());
+      const bool client = host.rfind("client-", 0) == 0;
+      fail(join(pointer, "host"),
+           broker_only ? "a broker, \"broker-0\" to \"broker-" + std::to_string(spec.brokers - 1) + "\"" +
+                             (client ? " (a " + type + " fault acts on a broker's disks, CPU or JVM)" : "")
+                       : "a broker (\"broker-0\" to \"broker-" + std::to_string(spec.brokers - 1) + "\")" +
+                             (clients > 0 ? " or a client (\"client-0\" to \"client-" + std::to_string(clients - 1) +
+                                                "\": the producers', then the consumers', in scenario order)"
+                                          : ""),
+           in_quotes(host), client && broker_only ? std::string() : closest_name(host, known));
+    }
+    fs.host = static_cast<uint32_t>(at - names.begin());
+    fs.at = own_duration(required(f, pointer, "at", "when the fault starts, e.g. \"20s\""), join(pointer, "at"));
+    if (fs.at >= spec.duration)
+      fail(join(pointer, "at"), "a time within the run (before " + format_duration(spec.duration) + ")",
+           format_duration(fs.at));
+    if (const json* d = find(f, "duration")) {
+      fs.duration = own_duration(*d, join(pointer, "duration"));
+      if (!(*fs.duration > sim::Duration::zero()))
+        fail(join(pointer, "duration"), "a positive duration (leave it out for a fault to the end of the run)",
+             shown(*d));
+    }
+    const auto silence_bound = [&](const std::string& key, sim::Duration d, const std::string& what) {
+      if (d > kUnfencedSilenceMax)
+        fail(join(pointer, key),
+             "at most " + format_duration(kUnfencedSilenceMax) + ": " + what +
+                 " longer than broker.session.timeout.ms (9s) less broker.heartbeat.interval.ms (2s) can get the "
+                 "broker fenced by the controller and its leaders moved, which the simulator does not simulate yet",
+             format_duration(d));
+    };
+    const auto multiplier = [&](const std::string& key, double lo, double hi, const std::string& meaning) -> double {
+      const json* v = find(f, key);
+      const std::string expected = "a number in (" + format_number(lo) + ", " + format_number(hi) + "] (" + meaning + ")";
+      const double m = number(*v, join(pointer, key), expected);
+      if (!(m > lo && m <= hi)) fail(join(pointer, key), expected, shown(*v));
+      return m;
+    };
+    const auto require_one_of = [&](const std::vector<std::string>& keys) {
+      for (const auto& k : keys)
+        if (find(f, k) != nullptr) return;
+      fail(pointer, "a " + type + " fault with at least one of " + listed(keys), shown(f));
+    };
+    switch (fs.kind) {
+      case FaultKind::slow_disk:
+      case FaultKind::stalled_disk:
+        if (const json* v = find(f, "disk"))
+          fs.disk = static_cast<uint32_t>(integer(*v, join(pointer, "disk"), 0, spec.broker_hardware.log_dirs - 1));
+        if (fs.kind == FaultKind::stalled_disk) break;
+        require_one_of({"latency_multiplier", "bandwidth_multiplier"});
+        if (find(f, "latency_multiplier"))
+          fs.latency_multiplier = multiplier("latency_multiplier", 0, 1e6, "seek, rotation and command times are multiplied by it");
+        if (find(f, "bandwidth_multiplier"))
+          fs.bandwidth_multiplier = multiplier("bandwidth_multiplier", 0, 1, "transfer rates are multiplied by it");
+        break;
+      case FaultKind::slow_cpu:
+        if (!find(f, "speed")) fail(join(pointer, "speed"), "the required key \"speed\" (the cores' speed, e.g. 0.5)", "nothing");
+        fs.speed = multiplier("speed", 0, 1, "the broker's cores run at that fraction of their speed");
+        break;
+      case FaultKind::pause:
+        if (!fs.duration) fail(join(pointer, "duration"), "the required key \"duration\" for a pause (how long the JVM stops)", "nothing");
+        silence_bound("duration", *fs.duration, "a pause");
+        break;
+      case FaultKind::slow_network:
+        require_one_of({"bandwidth_multiplier", "extra_latency", "jitter", "loss"});
+        if (find(f, "bandwidth_multiplier"))
+          fs.bandwidth_multiplier = multiplier("bandwidth_multiplier", 0, 1, "the host's links' bandwidth is multiplied by it");
+        if (const json* v = find(f, "extra_latency")) fs.extra_latency = own_duration(*v, join(pointer, "extra_latency"));
+        if (const json* v = find(f, "jitter")) fs.jitter = own_duration(*v, join(pointer, "jitter"));
+        silence_bound(find(f, "jitter") ? "jitter" : "extra_latency", fs.extra_latency + fs.jitter,
+                      "an added latency plus jitter");
+        if (const json* v = find(f, "loss")) {
+          const std::string expected = "a probability from 0 to 0.2 (each lost packet costs a TCP retransmission timeout)";
+          fs.loss = number(*v, join(pointer, "loss"), expected);
+          if (!(fs.loss >= 0 && fs.loss <= 0.2)) fail(join(pointer, "loss"), expected, shown(*v));
+        }
+        break;
+    }
+    // The models' fault hooks set a state and the fault's end restores the healthy one, so two faults of one kind
+    // on one host must not overlap.
+    const sim::Duration end = fs.duration ? fs.at + *fs.duration : spec.duration;
+    for (size_t i = 0; i < spec.faults.size(); ++i) {
+      const FaultSpec& o = spec.faults[i];
+      if (o.kind != fs.kind || o.host != fs.host) continue;
+      const sim::Duration o_end = o.duration ? o.at + *o.duration : spec.duration;
+      if (fs.at < o_end && o.at < end)
+        fail(join(pointer, "at"),
+             "a " + type + " of " + host + " that does not overlap /faults/" + std::to_string(i) + " (" +
+                 format_duration(o.at) + " to " + format_duration(o_end) + ")",
+             format_duration(fs.at) + " to " + format_duration(end));
+    }
+    spec.faults.push_back(fs);
+  }
+
   void parse_consumer(const json& p, const std::string& pointer, WorldSpec& spec) {
     check_keys(p, pointer, "consumer");
     ConsumerSpec cs;
@@ -1276,7 +1439,32 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
                          {"config", configs_to_json(consumer_config_table(), c.config)}});
   }
   out["consumers"] = consumers;
-  out["faults"] = json::array();
+  json faults = json::array();
+  for (const FaultSpec& f : spec.faults) {
+    const std::string host = f.host < spec.brokers ? "broker-" + std::to_string(f.host)
+                                                   : "client-" + std::to_string(f.host - spec.brokers);
+    json entry = {{"type", std::string(to_string(f.kind))}, {"host", host}, {"at", format_duration(f.at)}};
+    if (f.duration) entry["duration"] = format_duration(*f.duration);
+    switch (f.kind) {
+      case FaultKind::slow_disk:
+        entry["latency_multiplier"] = f.latency_multiplier;
+        entry["bandwidth_multiplier"] = f.bandwidth_multiplier;
+        [[fallthrough]];
+      case FaultKind::stalled_disk:
+        if (f.disk) entry["disk"] = *f.disk;
+        break;
+      case FaultKind::slow_cpu: entry["speed"] = f.speed; break;
+      case FaultKind::pause: break;
+      case FaultKind::slow_network:
+        entry["bandwidth_multiplier"] = f.bandwidth_multiplier;
+        entry["extra_latency"] = format_duration(f.extra_latency);
+        entry["jitter"] = format_duration(f.jitter);
+        entry["loss"] = f.loss;
+        break;
+    }
+    faults.push_back(std::move(entry));
+  }
+  out["faults"] = std::move(faults);
   return out;
 }
 

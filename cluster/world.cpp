@@ -302,6 +302,17 @@ struct World::ConsumerClient {
 // ------------------------------------------------------------------------------------------------
 // Construction
 
+std::string_view to_string(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::slow_disk: return "slow_disk";
+    case FaultKind::stalled_disk: return "stalled_disk";
+    case FaultKind::slow_cpu: return "slow_cpu";
+    case FaultKind::pause: return "pause";
+    case FaultKind::slow_network: return "slow_network";
+  }
+  return "?";
+}
+
 std::string rack_name(uint32_t rack) { return "rack-" + std::to_string(rack); }
 
 std::optional<uint32_t> rack_index(std::string_view name, uint32_t racks) {
@@ -345,6 +356,7 @@ World::World(WorldSpec spec)
   build_topology();
   create_partitions();
   start_clients();
+  schedule_faults();
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
   KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
   for (auto& b : brokers_)
@@ -2737,6 +2749,83 @@ DistributionSummary summarise_distribution(const sim::Histogram& h) {
   return d;
 }
 
+// ------------------------------------------------------------------------------------------------
+// Faults
+
+std::string World::node_name(NodeId node) const {
+  return node < static_cast<NodeId>(spec_.brokers) ? "broker-" + std::to_string(node)
+                                                   : "client-" + std::to_string(node - static_cast<NodeId>(spec_.brokers));
+}
+
+void World::schedule_faults() {
+  const SimTime end_of_run = SimTime::zero() + spec_.duration;
+  for (const FaultSpec& f : spec_.faults) {
+    KS_ASSERT_LT(static_cast<size_t>(f.host), hosts_.size());
+    KS_ASSERT_LT(f.at, spec_.duration);
+    engine_.schedule_at(SimTime::zero() + f.at, [this, &f] { apply_fault(f, true); });
+    // A fault with no end, or one ending with the run, lasts to the end: no fault_end event.
+    if (f.duration && SimTime::zero() + f.at + *f.duration < end_of_run)
+      engine_.schedule_at(SimTime::zero() + f.at + *f.duration, [this, &f] { apply_fault(f, false); });
+  }
+}
+
+void World::apply_fault(const FaultSpec& f, bool start) {
+  const SimTime end = f.duration ? SimTime::zero() + f.at + *f.duration : SimTime::zero() + spec_.duration;
+  nlohmann::json event = {{"time_s", engine_.now().seconds_f()},
+                          {"type", start ? "fault_start" : "fault_end"},
+                          {"fault", std::string(to_string(f.kind))},
+                          {"host", node_name(static_cast<NodeId>(f.host))}};
+  const auto disks = [&](const std::function<void(models::DiskModel&)>& apply) {
+    HostHardware& hw = *brokers_[f.host]->hw;
+    if (f.disk) {
+      apply(hw.disk(*f.disk));
+      return;
+    }
+    for (size_t d = 0; d < hw.disk_count(); ++d) apply(hw.disk(d));
+  };
+  switch (f.kind) {
+    case FaultKind::slow_disk:
+      disks([&](models::DiskModel& d) {
+        if (start) d.set_slow(f.latency_multiplier, f.bandwidth_multiplier);
+        else d.set_slow(1.0, 1.0);
+      });
+      if (start) {
+        event["latency_multiplier"] = f.latency_multiplier;
+        event["bandwidth_multiplier"] = f.bandwidth_multiplier;
+      }
+      break;
+    case FaultKind::stalled_disk:
+      // The stall ends by itself (DiskModel: no op starts or completes before its end).
+      if (start) disks([&](models::DiskModel& d) { d.stall_until(end); });
+      break;
+    case FaultKind::slow_cpu:
+      brokers_[f.host]->hw->cpu().set_speed_multiplier(start ? f.speed : 1.0);
+      if (start) event["speed"] = f.speed;
+      break;
+    case FaultKind::pause:
+      if (start) brokers_[f.host]->hw->cpu().pause_for(end - engine_.now());
+      break;
+    case FaultKind::slow_network: {
+      models::LinkFault link;
+      if (start) {
+        link.rate_multiplier = f.bandwidth_multiplier;
+        link.extra_latency = f.extra_latency;
+        link.jitter_max = f.jitter;
+        link.loss_per_packet = f.loss;
+        event["bandwidth_multiplier"] = f.bandwidth_multiplier;
+        event["extra_latency_ms"] = f.extra_latency.ms_f();
+        event["jitter_ms"] = f.jitter.ms_f();
+        event["loss"] = f.loss;
+      }
+      network_->set_host_fault(hosts_[f.host], link);
+      break;
+    }
+  }
+  if (f.disk && (f.kind == FaultKind::slow_disk || f.kind == FaultKind::stalled_disk)) event["disk"] = *f.disk;
+  if (start) event["until_s"] = end.seconds_f();
+  events_.push_back(std::move(event));
+}
+
 WorldSummary World::run(uint64_t events_max) {
   engine_.run_until(SimTime::zero() + spec_.duration, events_max);
   WorldSummary s;
@@ -2755,6 +2844,34 @@ WorldSummary World::run(uint64_t events_max) {
   s.events = engine_.events_executed();
   s.simulated_seconds = engine_.now().seconds_f();
   s.trace_hash = engine_.trace_hash();
+  for (const FaultSpec& f : spec_.faults) {
+    WorldSummary::FaultReport r;
+    r.kind = std::string(to_string(f.kind));
+    r.host = node_name(static_cast<NodeId>(f.host));
+    r.start_s = f.at.seconds_f();
+    r.end_s = f.duration ? std::min(f.at + *f.duration, spec_.duration).seconds_f() : spec_.duration.seconds_f();
+    char text[160];
+    const std::string disk = f.disk ? " disk " + std::to_string(*f.disk) : std::string(" every disk");
+    switch (f.kind) {
+      case FaultKind::slow_disk:
+        std::snprintf(text, sizeof text, "%s: latency x%g, bandwidth x%g", disk.c_str() + 1, f.latency_multiplier,
+                      f.bandwidth_multiplier);
+        break;
+      case FaultKind::stalled_disk: std::snprintf(text, sizeof text, "%s: no I/O", disk.c_str() + 1); break;
+      case FaultKind::slow_cpu: std::snprintf(text, sizeof text, "cores at x%g speed", f.speed); break;
+      case FaultKind::pause: std::snprintf(text, sizeof text, "JVM stopped"); break;
+      case FaultKind::slow_network:
+        std::snprintf(text, sizeof text, "links: bandwidth x%g, +%g ms, jitter %g ms, loss %g", f.bandwidth_multiplier,
+                      f.extra_latency.ms_f(), f.jitter.ms_f(), f.loss);
+        break;
+    }
+    r.detail = text;
+    s.faults.push_back(std::move(r));
+  }
+  for (const auto& b : brokers_) {
+    s.isr_shrinks += b->isr_shrinks;
+    s.isr_expands += b->isr_expands;
+  }
   // Utilisation of every resource over the whole run; the bottleneck is the most utilised one.
   auto add = [&s](std::string name, double u) { s.utilisation.emplace_back(std::move(name), u); };
   for (auto& b : brokers_) {

@@ -179,3 +179,53 @@ TEST_CASE("quotas: a bulk loader's producer_byte_rate lets an acks=all producer 
   CHECK(without["bottleneck"]["resource"].get<std::string>().find("nic tx") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("faults: a 5 s pause holds every acks=all produce 5 s; 2 ms on a broker's links raises p50, 5 ms outruns it") {
+  const fs::path dir = fresh_dir("faults");
+  REQUIRE(run_kafkasim("run scenarios/faults.json --quiet --out " + (dir / "base").string(), dir / "log") == 0);
+  const json s = json::parse(slurp(dir / "base/summary.json"));
+  REQUIRE(s["faults"].size() == 2);
+  CHECK(s["faults"][0]["type"] == "pause");
+  CHECK(s["faults"][0]["host"] == "broker-1");
+  CHECK(s["faults"][1]["type"] == "slow_network");
+  CHECK(s["faults"][1]["end_s"] == 45.0);
+  CHECK(s["produce"]["records_failed"] == 0);
+  // broker-1 follows or leads every partition and stays in every ISR (5 s < replica.lag.time.max.ms = 30 s): the
+  // records of the pause are acknowledged when it ends, the first about 5 s after it was sent.
+  CHECK(s["produce"]["latency_ms"]["max"].get<double>() > 4'990);
+  CHECK(s["produce"]["latency_ms"]["max"].get<double>() < 5'020);
+  CHECK(s["isr"]["shrinks"] == 0);
+  // events.jsonl: the starts and ends at the scenario's times.
+  std::vector<std::pair<std::string, double>> marks;
+  for (const auto& line : lines_of(slurp(dir / "base/events.jsonl"))) {
+    const json e = json::parse(line);
+    if (e["type"] == "fault_start" || e["type"] == "fault_end") marks.emplace_back(e["type"], e["time_s"]);
+  }
+  CHECK(marks == std::vector<std::pair<std::string, double>>{
+                     {"fault_start", 20.0}, {"fault_end", 25.0}, {"fault_start", 35.0}, {"fault_end", 45.0}});
+  // The worst per-second produce p50 while broker-2's links are slow, from timeseries.csv.
+  const auto worst_p50 = [](const std::string& csv_text) {
+    const auto csv = lines_of(csv_text);
+    const auto header = split(csv.at(0), ',');
+    const size_t p50 = std::find(header.begin(), header.end(), "produce_p50_ms") - header.begin();
+    double worst = 0;
+    for (size_t i = 1; i < csv.size(); ++i) {
+      const auto cells = split(csv[i], ',');
+      const double t = std::stod(cells.at(0));
+      if (t > 35 && t <= 45) worst = std::max(worst, std::stod(cells.at(p50)));
+    }
+    return worst;
+  };
+  // README: about 40 ms with 2 ms each way (a healthy second's p50 is under 2 ms); at 5 ms the producer falls
+  // behind for good (seconds), and batch.size 65536 keeps up again (tens of ms).
+  const double slow2 = worst_p50(slurp(dir / "base/timeseries.csv"));
+  CHECK(slow2 > 20);
+  CHECK(slow2 < 100);
+  REQUIRE(run_kafkasim("run scenarios/faults.json --quiet --set '/faults/1/extra_latency=\"5ms\"' --out " +
+                           (dir / "slow5").string(), dir / "log") == 0);
+  CHECK(worst_p50(slurp(dir / "slow5/timeseries.csv")) > 1'000);
+  REQUIRE(run_kafkasim("run scenarios/faults.json --quiet --set '/faults/1/extra_latency=\"5ms\"' "
+                       "--set /producers/0/config/batch.size=65536 --out " + (dir / "big").string(), dir / "log") == 0);
+  CHECK(worst_p50(slurp(dir / "big/timeseries.csv")) < 100);
+  fs::remove_all(dir);
+}

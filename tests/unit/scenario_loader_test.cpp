@@ -530,9 +530,10 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
   // 17. The same topic twice.
   d = base(); d["topics"].push_back(d["topics"][0]);
   expect_error(d, "/topics/1/name");
-  // 18. Faults are not supported yet.
-  d = base(); d["faults"] = json::array({{{"type", "crash"}}});
-  expect_error(d, "/faults/0");
+  // 18. A fault that needs leader elections is named as not simulated yet.
+  d = base(); d["faults"] = json::array({{{"type", "crash"}, {"host", "broker-0"}, {"at", "1s"}}});
+  expect_error(d, "/faults/0/type");
+  CHECK(std::string(error_of(d).what()).find("leader elections") != std::string::npos);
   // 19. segment.bytes below Kafka 4.0's 1 MiB minimum (KIP-1030).
   d = base(); d["topics"][0]["config"] = {{"segment.bytes", 1000}};
   expect_error(d, "/topics/0/config/segment.bytes");
@@ -1231,4 +1232,100 @@ TEST_CASE("client quotas: a client-id no client has warns, with the closest clie
   REQUIRE(x.warnings.size() == 1);
   CHECK(x.warnings[0].find("/cluster/quotas/1/client-id") != std::string::npos);
   CHECK(x.warnings[0].find("did you mean \"audit-reader\"?") != std::string::npos);
+}
+
+TEST_CASE("faults: each type loads into WorldSpec::faults with its host, times and parameters, and round-trips") {
+  json d = base();
+  d["hardware"] = json::parse(R"({"broker": {"log_dirs": 2}})");
+  d["faults"] = json::parse(R"([
+      {"type": "slow_disk", "host": "broker-2", "at": "5s", "duration": "3s", "disk": 1,
+       "latency_multiplier": 10, "bandwidth_multiplier": 0.25},
+      {"type": "stalled_disk", "host": "broker-0", "at": "6s", "duration": "500ms"},
+      {"type": "slow_cpu", "host": "broker-1", "at": "7s", "speed": 0.5},
+      {"type": "pause", "host": "broker-1", "at": "8s", "duration": "2s"},
+      {"type": "slow_network", "host": "client-1", "at": "9s", "duration": "1s", "extra_latency": "3ms",
+       "jitter": "1ms", "loss": 0.01, "bandwidth_multiplier": 0.5}])");
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "f.json", &x);
+  REQUIRE(s.faults.size() == 5);
+  CHECK(s.faults[0].kind == FaultKind::slow_disk);
+  CHECK(s.faults[0].host == 2);
+  CHECK(s.faults[0].at == 5_s);
+  CHECK(s.faults[0].duration == std::optional<sim::Duration>(3_s));
+  CHECK(s.faults[0].disk == std::optional<uint32_t>(1));
+  CHECK(s.faults[0].latency_multiplier == 10);
+  CHECK(s.faults[0].bandwidth_multiplier == 0.25);
+  CHECK(s.faults[1].kind == FaultKind::stalled_disk);
+  CHECK_FALSE(s.faults[1].disk.has_value());  // every disk of the broker
+  CHECK(s.faults[2].kind == FaultKind::slow_cpu);
+  CHECK_FALSE(s.faults[2].duration.has_value());  // to the end of the run
+  CHECK(s.faults[2].speed == 0.5);
+  CHECK(s.faults[3].kind == FaultKind::pause);
+  // Clients are numbered after the brokers, producers first: client-1 is the consumer, node 3 + 1.
+  CHECK(s.faults[4].kind == FaultKind::slow_network);
+  CHECK(s.faults[4].host == 4);
+  CHECK(s.faults[4].extra_latency == 3_ms);
+  CHECK(s.faults[4].jitter == 1_ms);
+  CHECK(s.faults[4].loss == 0.01);
+  CHECK(s.faults[4].bandwidth_multiplier == 0.5);
+  // The resolved scenario loads to the same faults and writes itself again.
+  const json r = resolved_scenario(s, x);
+  ScenarioExtras x2;
+  const WorldSpec s2 = parse_scenario(r, "resolved.json", &x2);
+  CHECK(resolved_scenario(s2, x2) == r);
+  REQUIRE(s2.faults.size() == 5);
+  for (size_t i = 0; i < 5; ++i) {
+    CAPTURE(i);
+    CHECK(s2.faults[i].kind == s.faults[i].kind);
+    CHECK(s2.faults[i].host == s.faults[i].host);
+    CHECK(s2.faults[i].at == s.faults[i].at);
+    CHECK(s2.faults[i].duration == s.faults[i].duration);
+    CHECK(s2.faults[i].disk == s.faults[i].disk);
+  }
+  CHECK(parse_scenario(base(), "b.json").faults.empty());
+}
+
+TEST_CASE("faults: each mistake is a ConfigError at its pointer saying what is wrong") {
+  const auto with_fault = [](const char* fault) {
+    json d = base();
+    d["faults"] = json::array({json::parse(fault)});
+    return d;
+  };
+  // An unknown type, with the closest known one.
+  expect_error(with_fault(R"({"type": "slow_disks", "host": "broker-0", "at": "1s"})"), "/faults/0/type", "slow_disk");
+  // A host that does not exist, with the closest; a client for a broker-only fault, without one.
+  expect_error(with_fault(R"({"type": "pause", "host": "broker-3", "at": "1s", "duration": "1s"})"), "/faults/0/host",
+               "broker-0");
+  expect_error(with_fault(R"({"type": "slow_cpu", "host": "client-0", "at": "1s", "speed": 0.5})"), "/faults/0/host");
+  // A key another type takes.
+  expect_error(with_fault(R"({"type": "slow_cpu", "host": "broker-0", "at": "1s", "speed": 0.5, "loss": 0.1})"),
+               "/faults/0/loss");
+  // A start after the run, a duration without a unit.
+  expect_error(with_fault(R"({"type": "stalled_disk", "host": "broker-0", "at": "20s"})"), "/faults/0/at");
+  expect_error(with_fault(R"({"type": "stalled_disk", "host": "broker-0", "at": "1s", "duration": 5})"),
+               "/faults/0/duration", "5s");
+  // A pause without a duration, or long enough to get the broker fenced (over 9 s - 2 s).
+  expect_error(with_fault(R"({"type": "pause", "host": "broker-0", "at": "1s"})"), "/faults/0/duration");
+  expect_error(with_fault(R"({"type": "pause", "host": "broker-0", "at": "1s", "duration": "7001ms"})"),
+               "/faults/0/duration");
+  CHECK_NOTHROW(parse_scenario(with_fault(R"({"type": "pause", "host": "broker-0", "at": "1s", "duration": "7s"})"), "ok.json"));
+  // Parameters out of range, or none at all.
+  expect_error(with_fault(R"({"type": "slow_cpu", "host": "broker-0", "at": "1s", "speed": 1.5})"), "/faults/0/speed");
+  expect_error(with_fault(R"({"type": "slow_cpu", "host": "broker-0", "at": "1s"})"), "/faults/0/speed");
+  expect_error(with_fault(R"({"type": "slow_disk", "host": "broker-0", "at": "1s", "bandwidth_multiplier": 0})"),
+               "/faults/0/bandwidth_multiplier");
+  expect_error(with_fault(R"({"type": "slow_disk", "host": "broker-0", "at": "1s"})"), "/faults/0");
+  expect_error(with_fault(R"({"type": "slow_disk", "host": "broker-0", "at": "1s", "disk": 1, "latency_multiplier": 2})"),
+               "/faults/0/disk");  // one log dir: disk 0 only
+  expect_error(with_fault(R"({"type": "slow_network", "host": "broker-0", "at": "1s", "loss": 0.5})"), "/faults/0/loss");
+  expect_error(with_fault(R"({"type": "slow_network", "host": "broker-0", "at": "1s", "extra_latency": "8s"})"),
+               "/faults/0/extra_latency");
+  // Two faults of one kind on one host that overlap.
+  json d = base();
+  d["faults"] = json::parse(R"([
+      {"type": "slow_cpu", "host": "broker-0", "at": "1s", "duration": "5s", "speed": 0.5},
+      {"type": "slow_cpu", "host": "broker-0", "at": "4s", "speed": 0.25}])");
+  expect_error(d, "/faults/1/at");
+  d["faults"][1]["at"] = "6s";  // back to back: fine
+  CHECK(parse_scenario(d, "ok.json").faults.size() == 2);
 }

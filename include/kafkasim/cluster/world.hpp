@@ -108,6 +108,34 @@ struct ConsumerSpec {
   sim::Duration start_at;
 };
 
+// A hardware fault from the scenario's "faults" (DESIGN.md principle 6; hardware-models.md §1.7, §2.7, §4.5, §5.6),
+// applied through the models' fault hooks from `at` for `duration` (nullopt: to the end of the run). Only faults that
+// leave every broker registered with the controller are offered: a broker whose disk is slow or stalled, whose CPU
+// is slow, whose JVM pauses for less than broker.session.timeout.ms, or whose network links are degraded keeps
+// heartbeating in Kafka, so no leader moves — which the simulator could not show yet (no controller).
+enum class FaultKind : uint8_t {
+  slow_disk,     // DiskModel::set_slow(latency_multiplier, bandwidth_multiplier) on the broker's disk(s)
+  stalled_disk,  // DiskModel::stall_until: no I/O starts or completes on the disk(s) until the fault ends
+  slow_cpu,      // Cpu::set_speed_multiplier(speed): every core of the broker runs at that fraction
+  pause,         // Cpu::pause_for(duration): a stop-the-world pause of the broker's JVM
+  slow_network,  // Network::set_host_fault: every link of the host, both directions
+};
+std::string_view to_string(FaultKind kind);
+
+struct FaultSpec {
+  FaultKind kind = FaultKind::slow_disk;
+  uint32_t host = 0;  // node id: brokers 0..brokers-1, then the clients in scenario order ("client-N" is brokers + N)
+  sim::Duration at;   // from the start of the run
+  std::optional<sim::Duration> duration;
+  std::optional<uint32_t> disk;  // slow_disk, stalled_disk: one log dir's disk; nullopt: every disk of the broker
+  double latency_multiplier = 1.0;    // slow_disk: on positioning and command latencies (>= 1 slows)
+  double bandwidth_multiplier = 1.0;  // slow_disk: on transfer rates; slow_network: on the links' bandwidth (<= 1)
+  double speed = 1.0;                 // slow_cpu: (0, 1]
+  sim::Duration extra_latency;        // slow_network: added to every link of the host, each direction
+  sim::Duration jitter;               // slow_network: uniform in [0, jitter] per chunk and hop
+  double loss = 0.0;                  // slow_network: per-packet loss probability (each loss costs a TCP RTO)
+};
+
 struct WorldSpec {
   uint64_t seed = 1;
   sim::Duration duration = sim::Duration::from_s(60);
@@ -196,6 +224,7 @@ struct WorldSpec {
   std::vector<TopicSpec> topics;
   std::vector<ProducerSpec> producers;
   std::vector<ConsumerSpec> consumers;
+  std::vector<FaultSpec> faults;
   sim::Duration sample_interval = sim::Duration::from_s(1);
 };
 
@@ -260,6 +289,15 @@ struct WorldSummary {
   // in-flight limits, retries' backoff) and request-latency (ProduceRequest sent to its response), every producer,
   // after the warm-up.
   LatencySummary record_queue_time, request_latency;
+  // The scenario's faults (FaultSpec), in scenario order: kind, host, when (seconds), and the fault's parameters as
+  // one line of text; and the ISR changes of the whole run (warm-up included), every leader together
+  // (events.jsonl has each one).
+  struct FaultReport {
+    std::string kind, host, detail;
+    double start_s = 0, end_s = 0;
+  };
+  std::vector<FaultReport> faults;
+  uint64_t isr_shrinks = 0, isr_expands = 0;
   // Young-GC pauses of the brokers' JVMs over the whole run (warm-up included), every broker together.
   bool young_gc = false;  // the brokers model young GC at all
   uint64_t young_gcs = 0;
@@ -399,6 +437,11 @@ class World {
   void build_topology();
   void create_partitions();
   void start_clients();
+  // Schedules the start and end of every fault of the spec (events.jsonl "fault_start" / "fault_end").
+  void schedule_faults();
+  void apply_fault(const FaultSpec& fault, bool start);
+  // "broker-N" or "client-N", as the outputs name hosts.
+  std::string node_name(kafka::NodeId node) const;
   // The TCP window of the connection (one way) src → dst with network tag `tag` (Network's window policy).
   uint64_t window_bytes(models::HostId src, models::HostId dst, uint32_t tag) const;
 

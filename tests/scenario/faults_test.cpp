@@ -1,0 +1,163 @@
+// Hardware faults from the scenario (WorldSpec::faults): a broker's JVM pause, a stalled or slow disk, a slow CPU,
+// degraded links. Expectations come from the fault's length and Kafka's rules written out here: acks=all waits for
+// every ISR member (kafka-behaviour.md §2.2), the leader drops a follower from the ISR once it has not caught up for
+// replica.lag.time.max.ms, checked every half of it (§3.4), the page cache takes writes without the disk until the
+// dirty limits (hardware-models.md §3.3), and a link's added latency is crossed once each way.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+
+namespace {
+
+cluster::FaultSpec fault(cluster::FaultKind kind, uint32_t host, sim::Duration at, sim::Duration duration) {
+  cluster::FaultSpec f;
+  f.kind = kind;
+  f.host = host;
+  f.at = at;
+  f.duration = duration;
+  return f;
+}
+
+// Three NVMe brokers on 10 GbE, one topic of 6 partitions (RF 3, min.insync.replicas 2) and one producer at 5,000
+// records/s with acks=all; no consumers (so no __consumer_offsets either).
+cluster::WorldSpec three_brokers() {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 14_s;
+  spec.warmup = 2_s;
+  spec.producers.push_back(test::open_loop_producer(5'000, Acks::all, 5, 100));
+  return spec;
+}
+
+std::vector<double> event_times(const cluster::World& world, const char* type) {
+  std::vector<double> t;
+  for (const auto& e : world.events())
+    if (e.at("type") == type) t.push_back(e.at("time_s").get<double>());
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("a broker's 3 s pause holds acks=all produces for 3 s: the paused follower stays in the ISR") {
+  // Broker 1 hosts a replica of every partition. Paused, it neither leads nor fetches, and 3 s is far below
+  // replica.lag.time.max.ms (30 s), so no leader drops it: every partition's HW waits for it and the records sent in
+  // the pause are acknowledged once it runs again, the first of them about 3 s after it was sent.
+  auto spec = three_brokers();
+  spec.faults.push_back(fault(cluster::FaultKind::pause, 1, 6_s, 3_s));
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  CHECK(s.produce_latency.max_ms > 3'000);
+  CHECK(s.produce_latency.max_ms < 3'020);
+  CHECK(s.isr_shrinks == 0);
+  CHECK(event_times(world, "fault_start") == std::vector<double>{6.0});
+  CHECK(event_times(world, "fault_end") == std::vector<double>{9.0});
+  // Without the pause nothing waits that long.
+  auto healthy = three_brokers();
+  const auto h = cluster::World(healthy).run();
+  CHECK(h.produce_latency.max_ms < 20);
+}
+
+TEST_CASE("a pause longer than replica.lag.time.max.ms: the leaders drop the paused follower, then take it back") {
+  // replica.lag.time.max.ms = 1 s, so the isr-expiration task runs every 500 ms; a 5 s pause of broker 1 from 6 s.
+  // Broker 1 follows 4 of the 6 partitions (it leads the other 2, and a paused leader changes nothing). Each of the
+  // 4 leaders last saw it caught up by its last fetch before 6 s, a few ms earlier, so it is out of sync for the
+  // check at 7.0 s (more than 1 s since), or at 7.5 s had it fetched at 6.0 s exactly: 4 shrinks at 7.0 or 7.5 s.
+  // Produces to the other leaders then complete with 2 in-sync replicas (min.insync.replicas 2). When the pause ends
+  // at 11 s the follower fetches what it missed and rejoins each ISR: 4 expands soon after 11 s.
+  auto spec = three_brokers();
+  spec.broker_config.replica_lag_time_max_ms = 1'000;
+  spec.faults.push_back(fault(cluster::FaultKind::pause, 1, 6_s, 5_s));
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  CHECK(s.isr_shrinks == 4);
+  CHECK(s.isr_expands == 4);
+  for (const double t : event_times(world, "isr_shrink")) CHECK((t == 7.0 || t == 7.5));
+  for (const double t : event_times(world, "isr_expand")) {
+    CHECK(t > 11.0);
+    CHECK(t < 11.1);
+  }
+  // Records for broker 1's own partitions wait for the pause's end; when the first of them was sent is the sticky
+  // partitioner's choice (it switches partition with each new batch), but none waits more than the pause, and they
+  // wait longer than records whose leader only had to drop broker 1 (about 1 s).
+  CHECK(s.produce_latency.max_ms > 2'000);
+  CHECK(s.produce_latency.max_ms < 5'020);
+}
+
+TEST_CASE("a stalled disk: the page cache hides it, unless every append is fsynced (flush.messages=1)") {
+  // Broker 0's disk does nothing for 2 s from 6 s. Without flushes an append is a page-cache write, and at 0.5 MB/s of
+  // records the dirty pages stay far below the dirty limits, so nobody waits for the disk. With flush.messages = 1
+  // every append (leader and followers) waits for its fsync, and the fsyncs of broker 0's replicas complete only
+  // when the stall ends: a record sent as the stall starts waits about 2 s.
+  for (const bool fsync_each : {false, true}) {
+    CAPTURE(fsync_each);
+    auto spec = three_brokers();
+    if (fsync_each) spec.topics[0].config.log.flush_messages = 1;
+    spec.faults.push_back(fault(cluster::FaultKind::stalled_disk, 0, 6_s, 2_s));
+    const auto s = cluster::World(spec).run();
+    REQUIRE(s.records_failed == 0);
+    if (fsync_each) {
+      CHECK(s.produce_latency.max_ms > 1'990);
+      CHECK(s.produce_latency.max_ms < 2'030);
+    } else {
+      CHECK(s.produce_latency.max_ms < 20);
+    }
+  }
+}
+
+TEST_CASE("a slow CPU: a broker at half speed takes twice the I/O-thread time per produce request") {
+  // One broker, acks=1, from the start to the end: the Produce requests' local time (the I/O thread's work,
+  // request_fixed_cost plus the batch's CRC) doubles at speed 0.5; with so little load no task waits for a core.
+  auto run = [](double speed) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = 6_s;
+    spec.warmup = 2_s;
+    spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 5, 100));
+    if (speed < 1) {
+      cluster::FaultSpec f;
+      f.kind = cluster::FaultKind::slow_cpu;
+      f.speed = speed;
+      spec.faults.push_back(f);
+    }
+    return cluster::World(spec).run();
+  };
+  const auto nominal = run(1.0);
+  const auto slow = run(0.5);
+  const auto& produce = [](const cluster::WorldSummary& s) {
+    return s.requests[static_cast<size_t>(cluster::RequestKind::produce)];
+  };
+  REQUIRE(produce(nominal).count > 0);
+  CHECK(produce(slow).local.mean_ms == doctest::Approx(2 * produce(nominal).local.mean_ms).scale(0).epsilon(0.01));
+}
+
+TEST_CASE("a slow network: 5 ms added on a broker's links adds 10 ms to each request's round trip") {
+  // One broker, acks=1, a light load: a ProduceRequest crosses the broker's link once each way (request and
+  // response), so request-latency grows by twice the added latency; with 30 % of the bandwidth the requests, a few
+  // KB each, still take microseconds to serialise.
+  auto run = [](bool faulty) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = 6_s;
+    spec.warmup = 2_s;
+    spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 5, 100));
+    if (faulty) {
+      cluster::FaultSpec f;
+      f.kind = cluster::FaultKind::slow_network;
+      f.host = 0;
+      f.extra_latency = 5_ms;
+      f.bandwidth_multiplier = 0.3;
+      spec.faults.push_back(f);
+    }
+    return cluster::World(spec).run();
+  };
+  const auto healthy = run(false);
+  const auto slow = run(true);
+  CHECK(slow.request_latency.p50_ms - healthy.request_latency.p50_ms == doctest::Approx(10).scale(0).epsilon(0.01));
+  CHECK(slow.produce_latency.p50_ms - healthy.produce_latency.p50_ms == doctest::Approx(10).scale(0).epsilon(0.02));
+}
