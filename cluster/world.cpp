@@ -1596,6 +1596,13 @@ void World::poll_fetchers(Broker& b) {
 
 void World::rearm_broker(Broker& b) {
   arm(b.wakeup, b.rm->next_wakeup(), [this, &b] {
+    // A paused JVM (a GC pause, a "pause" fault) runs no thread: the purgatory reaper and the isr-expiration task
+    // run what fell due when the pause ends.
+    models::Cpu& cpu = b.hw->cpu();
+    if (cpu.paused()) {
+      arm(b.wakeup, cpu.pause_end(), [this, &b] { rearm_broker(b); });
+      return;
+    }
     kafka::BrokerOutbox out;
     b.rm->on_wakeup(engine_.now(), out);
     dispatch(b, out);

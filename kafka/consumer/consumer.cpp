@@ -15,8 +15,12 @@ namespace {
 // partition), far below this.
 constexpr std::size_t max_buffered_fetches = 1u << 20;
 // Bounds on the requests a consumer can have outstanding: one fetch per node, one ListOffsets per node and
-// poll, and commits every auto.commit.interval.ms within request.timeout.ms plus manual ones.
-constexpr std::size_t max_pending_requests = 1u << 16;
+// poll, and commits every auto.commit.interval.ms within request.timeout.ms plus manual ones. An application that
+// calls commitAsync() after every poll has one commit per poll outstanding until the coordinator answers or
+// request.timeout.ms passes (ConsumerNetworkClient queues them without a bound): a consumer polling every 100 us
+// behind a coordinator that answers one commit per 10 ms holds about 10,000 more each second, up to 300,000 over
+// the default 30 s.
+constexpr std::size_t max_pending_requests = 1u << 20;
 // Topic indices and partition ids are dense small integers (the dense index by partition relies on it).
 constexpr int32_t max_topics = 1 << 20;
 constexpr int32_t max_partitions_per_topic = 1 << 20;
