@@ -2781,7 +2781,9 @@ void World::apply_fault(const FaultSpec& f, bool start) {
   nlohmann::json event = {{"time_s", engine_.now().seconds_f()},
                           {"type", start ? "fault_start" : "fault_end"},
                           {"fault", std::string(to_string(f.kind))},
-                          {"host", node_name(static_cast<NodeId>(f.host))}};
+                          {"host", node_name(static_cast<NodeId>(f.host))},
+                          // Pairs a start with its end (no two faults of one kind overlap on one host).
+                          {"id", std::string(to_string(f.kind)) + " " + node_name(static_cast<NodeId>(f.host))}};
   const auto disks = [&](const std::function<void(models::DiskModel&)>& apply) {
     HostHardware& hw = *brokers_[f.host]->hw;
     if (f.disk) {

@@ -170,7 +170,7 @@ def fault_windows(events, end_s):
         if not kind.startswith("fault") or "time_s" not in e:
             continue
         start = float(e["time_s"])
-        name = str(e.get("fault", e.get("id", kind)))
+        name = str(e.get("id", e.get("fault", kind)))
         key = e.get("id", e.get("fault", kind))
         if "end_s" in e:
             windows.append((start, float(e["end_s"]), name))
