@@ -200,9 +200,14 @@ int run_scenario(const RunOptions& options) {
                 label.c_str(), rate, r.total.p50_ms, r.total.p99_ms, r.request_queue.mean_ms, r.local.mean_ms,
                 r.remote.mean_ms, r.response_queue.mean_ms, r.response_send.mean_ms);
   }
-  for (const auto& f : s.faults)
-    std::printf("  fault                  %s on %s from %.1f s to %.1f s (%s)\n", f.kind.c_str(), f.host.c_str(), f.start_s,
-                f.end_s, f.detail.c_str());
+  for (const auto& f : s.faults) {
+    if (f.end_s == f.start_s)
+      std::printf("  fault                  %s on %s at %.1f s (%s)\n", f.kind.c_str(), f.host.c_str(), f.start_s,
+                  f.detail.c_str());
+    else
+      std::printf("  fault                  %s on %s from %.1f s to %.1f s (%s)\n", f.kind.c_str(), f.host.c_str(),
+                  f.start_s, f.end_s, f.detail.c_str());
+  }
   if (s.isr_shrinks + s.isr_expands > 0)
     std::printf("  ISR changes            %llu shrinks, %llu expands (each in events.jsonl)\n",
                 static_cast<unsigned long long>(s.isr_shrinks), static_cast<unsigned long long>(s.isr_expands));

@@ -48,7 +48,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"keys", {"distribution", "count", "exponent"}},
     {"consumer", {"group", "topic", "count", "processing_time", "commit", "start_at", "config"}},
     {"fault", {"type", "host", "at", "duration", "disk", "latency_multiplier", "bandwidth_multiplier", "speed",
-               "extra_latency", "jitter", "loss"}},
+               "extra_latency", "jitter", "loss", "bytes"}},
 };
 
 // The keys each fault type takes besides type, host, at and duration.
@@ -58,6 +58,8 @@ const std::map<std::string, std::vector<std::string>> kFaultKeys = {
     {"slow_cpu", {"speed"}},
     {"pause", {}},
     {"slow_network", {"bandwidth_multiplier", "extra_latency", "jitter", "loss"}},
+    {"drop_caches", {}},
+    {"memory_pressure", {"bytes"}},
 };
 
 // KRaft fences a broker whose last heartbeat is older than broker.session.timeout.ms (9 s), and a broker heartbeats
@@ -869,7 +871,8 @@ class Loader {
   // One entry of "faults" (WorldSpec::faults): see FaultSpec and docs/scenarios.md "faults".
   void parse_fault(const json& f, const std::string& pointer, WorldSpec& spec) {
     check_keys(f, pointer, "fault");
-    const std::vector<std::string> types = {"slow_disk", "stalled_disk", "slow_cpu", "pause", "slow_network"};
+    const std::vector<std::string> types = {"slow_disk",    "stalled_disk", "slow_cpu",       "pause",
+                                            "slow_network", "drop_caches",  "memory_pressure"};
     // Faults of DESIGN.md's list that move leaders or lose data, which need the controller and the durability
     // checker: named as such rather than as unknown.
     static const std::map<std::string, std::string> kNotYet = {
@@ -891,7 +894,9 @@ class Loader {
               : type == "stalled_disk" ? FaultKind::stalled_disk
               : type == "slow_cpu"     ? FaultKind::slow_cpu
               : type == "pause"        ? FaultKind::pause
-                                       : FaultKind::slow_network;
+              : type == "slow_network" ? FaultKind::slow_network
+              : type == "drop_caches"  ? FaultKind::drop_caches
+                                       : FaultKind::memory_pressure;
     const std::vector<std::string>& own = kFaultKeys.at(type);
     for (const auto& [key, value] : f.items()) {
       if (key == "type" || key == "host" || key == "at" || key == "duration") continue;
@@ -930,6 +935,9 @@ class Loader {
       fail(join(pointer, "at"), "a time within the run (before " + format_duration(spec.duration) + ")",
            format_duration(fs.at));
     if (const json* d = find(f, "duration")) {
+      if (fs.kind == FaultKind::drop_caches)
+        fail(join(pointer, "duration"), "no duration: drop_caches happens at one instant (it evicts the clean pages once)",
+             shown(*d));
       fs.duration = own_duration(*d, join(pointer, "duration"));
       if (!(*fs.duration > sim::Duration::zero()))
         fail(join(pointer, "duration"), "a positive duration (leave it out for a fault to the end of the run)",
@@ -975,6 +983,16 @@ class Loader {
         if (!fs.duration) fail(join(pointer, "duration"), "the required key \"duration\" for a pause (how long the JVM stops)", "nothing");
         silence_bound("duration", *fs.duration, "a pause");
         break;
+      case FaultKind::drop_caches: break;
+      case FaultKind::memory_pressure: {
+        const HostHardwareSpec& hw = spec.broker_hardware;
+        const uint64_t budget = hw.ram_bytes - hw.jvm_heap_bytes - hw.other_memory_bytes;
+        if (!find(f, "bytes"))
+          fail(join(pointer, "bytes"), "the required key \"bytes\" (the memory taken from the page cache, e.g. \"8GiB\")",
+               "nothing");
+        fs.bytes = bytes(*find(f, "bytes"), join(pointer, "bytes"), 1, budget - (1u << 20));
+        break;
+      }
       case FaultKind::slow_network:
         require_one_of({"bandwidth_multiplier", "extra_latency", "jitter", "loss"});
         if (find(f, "bandwidth_multiplier"))
@@ -992,11 +1010,14 @@ class Loader {
     }
     // The models' fault hooks set a state and the fault's end restores the healthy one, so two faults of one kind
     // on one host must not overlap.
-    const sim::Duration end = fs.duration ? fs.at + *fs.duration : spec.duration;
+    const auto end_of = [&spec](const FaultSpec& x) {
+      return x.kind == FaultKind::drop_caches ? x.at : x.duration ? x.at + *x.duration : spec.duration;
+    };
+    const sim::Duration end = end_of(fs);
     for (size_t i = 0; i < spec.faults.size(); ++i) {
       const FaultSpec& o = spec.faults[i];
       if (o.kind != fs.kind || o.host != fs.host) continue;
-      const sim::Duration o_end = o.duration ? o.at + *o.duration : spec.duration;
+      const sim::Duration o_end = end_of(o);
       if (fs.at < o_end && o.at < end)
         fail(join(pointer, "at"),
              "a " + type + " of " + host + " that does not overlap /faults/" + std::to_string(i) + " (" +
@@ -1455,6 +1476,8 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
         break;
       case FaultKind::slow_cpu: entry["speed"] = f.speed; break;
       case FaultKind::pause: break;
+      case FaultKind::drop_caches: break;
+      case FaultKind::memory_pressure: entry["bytes"] = f.bytes; break;
       case FaultKind::slow_network:
         entry["bandwidth_multiplier"] = f.bandwidth_multiplier;
         entry["extra_latency"] = format_duration(f.extra_latency);

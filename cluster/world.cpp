@@ -309,6 +309,8 @@ std::string_view to_string(FaultKind kind) {
     case FaultKind::slow_cpu: return "slow_cpu";
     case FaultKind::pause: return "pause";
     case FaultKind::slow_network: return "slow_network";
+    case FaultKind::drop_caches: return "drop_caches";
+    case FaultKind::memory_pressure: return "memory_pressure";
   }
   return "?";
 }
@@ -2829,9 +2831,26 @@ void World::apply_fault(const FaultSpec& f, bool start) {
       network_->set_host_fault(hosts_[f.host], link);
       break;
     }
+    case FaultKind::drop_caches:
+      brokers_[f.host]->hw->page_cache().drop_caches();
+      break;
+    case FaultKind::memory_pressure: {
+      // The page cache's budget from the broker's memory (HostHardware: RAM less the JVM heap and other memory).
+      const HostHardwareSpec& hw = spec_.broker_hardware;
+      const uint64_t budget = hw.ram_bytes - hw.jvm_heap_bytes - hw.other_memory_bytes;
+      KS_ASSERT_LT(f.bytes, budget);
+      brokers_[f.host]->hw->page_cache().set_cache_bytes(start ? budget - f.bytes : budget);
+      if (start) event["bytes"] = f.bytes;
+      break;
+    }
   }
   if (f.disk && (f.kind == FaultKind::slow_disk || f.kind == FaultKind::stalled_disk)) event["disk"] = *f.disk;
-  if (start) event["until_s"] = end.seconds_f();
+  if (f.kind == FaultKind::drop_caches) {
+    event["type"] = "fault";  // an instant: a window of no length
+    event["duration_s"] = 0.0;
+  } else if (start) {
+    event["until_s"] = end.seconds_f();
+  }
   events_.push_back(std::move(event));
 }
 
@@ -2858,7 +2877,9 @@ WorldSummary World::run(uint64_t events_max) {
     r.kind = std::string(to_string(f.kind));
     r.host = node_name(static_cast<NodeId>(f.host));
     r.start_s = f.at.seconds_f();
-    r.end_s = f.duration ? std::min(f.at + *f.duration, spec_.duration).seconds_f() : spec_.duration.seconds_f();
+    r.end_s = f.kind == FaultKind::drop_caches ? r.start_s
+              : f.duration                        ? std::min(f.at + *f.duration, spec_.duration).seconds_f()
+                                                  : spec_.duration.seconds_f();
     char text[160];
     const std::string disk = f.disk ? " disk " + std::to_string(*f.disk) : std::string(" every disk");
     switch (f.kind) {
@@ -2872,6 +2893,10 @@ WorldSummary World::run(uint64_t events_max) {
       case FaultKind::slow_network:
         std::snprintf(text, sizeof text, "links: bandwidth x%g, +%g ms, jitter %g ms, loss %g", f.bandwidth_multiplier,
                       f.extra_latency.ms_f(), f.jitter.ms_f(), f.loss);
+        break;
+      case FaultKind::drop_caches: std::snprintf(text, sizeof text, "clean page cache evicted"); break;
+      case FaultKind::memory_pressure:
+        std::snprintf(text, sizeof text, "%.1f MiB taken from the page cache", static_cast<double>(f.bytes) / 1048576.0);
         break;
     }
     r.detail = text;

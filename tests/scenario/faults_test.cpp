@@ -161,3 +161,72 @@ TEST_CASE("a slow network: 5 ms added on a broker's links adds 10 ms to each req
   CHECK(slow.request_latency.p50_ms - healthy.request_latency.p50_ms == doctest::Approx(10).scale(0).epsilon(0.01));
   CHECK(slow.produce_latency.p50_ms - healthy.produce_latency.p50_ms == doctest::Approx(10).scale(0).epsilon(0.02));
 }
+
+TEST_CASE("drop_caches: a reader behind the head then reads what the broker held from the disk, not the cache") {
+  // One broker with 64 GiB of RAM keeps all of a 2,000 records/s stream cached: a consumer that starts at 6 s from
+  // the log start reads it without a device read. drop_caches evicts the clean pages only, so the flusher writes
+  // pages back once they are 0.5 s old, waking every 0.5 s (dirty_expire_centisecs and dirty_writeback_centisecs
+  // 50): dropped at 5.5 s, the pages written in the last 0.5 to 1 s are still dirty and stay, the rest is gone, and
+  // the reader reads it from the disk: between 4.5 / 5.5 and 5 / 5.5 of what had been written by 5.5 s (measured
+  // by a run that stops there), less the index and checkpoint files it does not read, a small part.
+  auto spec_of = [](bool drop, sim::Duration duration) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = duration;
+    spec.warmup = 1_s;
+    // Write-back within 1 s, so that the pages are clean (and droppable) well before the drop.
+    spec.broker_hardware.page_cache.dirty_expire_centisecs = 50;
+    spec.broker_hardware.page_cache.dirty_writeback_centisecs = 50;
+    spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 5, 1000));
+    cluster::ConsumerSpec c;
+    c.topic = 0;
+    c.start_at = 6_s;
+    c.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+    spec.consumers.push_back(c);
+    if (drop) {
+      cluster::FaultSpec f = fault(cluster::FaultKind::drop_caches, 0, 5'500_ms, 0_s);
+      f.duration.reset();  // an instant
+      spec.faults.push_back(f);
+    }
+    return spec;
+  };
+  cluster::World until_drop(spec_of(false, 5'500_ms));
+  until_drop.run();
+  const uint64_t written = until_drop.broker_hardware(0).page_cache().stats().written_bytes;
+  REQUIRE(written > 5'000'000);  // about 11 MB of records and indexes
+
+  cluster::World kept(spec_of(false, 10_s));
+  kept.run();
+  CHECK(kept.broker_hardware(0).page_cache().stats().device_read_bytes == 0);
+  cluster::World dropped(spec_of(true, 10_s));
+  const auto s = dropped.run();
+  REQUIRE(s.records_failed == 0);
+  const uint64_t read = dropped.broker_hardware(0).page_cache().stats().device_read_bytes;
+  CHECK(static_cast<double>(read) > 0.97 * static_cast<double>(written) * 4.5 / 5.5);
+  CHECK(static_cast<double>(read) < static_cast<double>(written) * 5.0 / 5.5);
+}
+
+TEST_CASE("memory_pressure: the page cache shrinks to RAM less the heap, other memory and what is taken, then recovers") {
+  // 64 GiB of RAM, a 6 GiB heap, 1 GiB of other memory: a 57 GiB page cache, of which 56.9 GiB are taken from 3 s to
+  // 6 s. The cache's budget is then 100 MiB and what it holds stays within it (clean pages are reclaimed); after the
+  // fault the budget is back.
+  auto spec_of = [](sim::Duration duration) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = duration;
+    spec.warmup = 1_s;
+    spec.producers.push_back(test::open_loop_producer(20'000, Acks::leader, 5, 1000));
+    cluster::FaultSpec f = fault(cluster::FaultKind::memory_pressure, 0, 3_s, 3_s);
+    f.bytes = (57ull << 30) - (100ull << 20);
+    spec.faults.push_back(f);
+    return spec;
+  };
+  const uint64_t budget = 57ull << 30;
+  cluster::World during(spec_of(5_s));
+  during.run();
+  CHECK(during.broker_hardware(0).page_cache().cache_bytes() == 100ull << 20);
+  CHECK(during.broker_hardware(0).page_cache().stats().cached_bytes <= 100ull << 20);
+  cluster::World after(spec_of(8_s));
+  after.run();
+  CHECK(after.broker_hardware(0).page_cache().cache_bytes() == budget);
+  // 8 s at 20 MB/s: more than the 100 MiB the cache held during the fault, all of it cached again by the end.
+  CHECK(after.broker_hardware(0).page_cache().stats().cached_bytes > 100ull << 20);
+}

@@ -1244,10 +1244,17 @@ TEST_CASE("faults: each type loads into WorldSpec::faults with its host, times a
       {"type": "slow_cpu", "host": "broker-1", "at": "7s", "speed": 0.5},
       {"type": "pause", "host": "broker-1", "at": "8s", "duration": "2s"},
       {"type": "slow_network", "host": "client-1", "at": "9s", "duration": "1s", "extra_latency": "3ms",
-       "jitter": "1ms", "loss": 0.01, "bandwidth_multiplier": 0.5}])");
+       "jitter": "1ms", "loss": 0.01, "bandwidth_multiplier": 0.5},
+      {"type": "drop_caches", "host": "broker-0", "at": "10s"},
+      {"type": "drop_caches", "host": "broker-0", "at": "10s"},
+      {"type": "memory_pressure", "host": "broker-2", "at": "1s", "duration": "2s", "bytes": "8GiB"}])");
   ScenarioExtras x;
   const WorldSpec s = parse_scenario(d, "f.json", &x);
-  REQUIRE(s.faults.size() == 5);
+  REQUIRE(s.faults.size() == 8);
+  CHECK(s.faults[5].kind == FaultKind::drop_caches);
+  CHECK_FALSE(s.faults[5].duration.has_value());
+  CHECK(s.faults[7].kind == FaultKind::memory_pressure);
+  CHECK(s.faults[7].bytes == 8ull << 30);
   CHECK(s.faults[0].kind == FaultKind::slow_disk);
   CHECK(s.faults[0].host == 2);
   CHECK(s.faults[0].at == 5_s);
@@ -1273,14 +1280,15 @@ TEST_CASE("faults: each type loads into WorldSpec::faults with its host, times a
   ScenarioExtras x2;
   const WorldSpec s2 = parse_scenario(r, "resolved.json", &x2);
   CHECK(resolved_scenario(s2, x2) == r);
-  REQUIRE(s2.faults.size() == 5);
-  for (size_t i = 0; i < 5; ++i) {
+  REQUIRE(s2.faults.size() == 8);
+  for (size_t i = 0; i < 8; ++i) {
     CAPTURE(i);
     CHECK(s2.faults[i].kind == s.faults[i].kind);
     CHECK(s2.faults[i].host == s.faults[i].host);
     CHECK(s2.faults[i].at == s.faults[i].at);
     CHECK(s2.faults[i].duration == s.faults[i].duration);
     CHECK(s2.faults[i].disk == s.faults[i].disk);
+    CHECK(s2.faults[i].bytes == s.faults[i].bytes);
   }
   CHECK(parse_scenario(base(), "b.json").faults.empty());
 }
@@ -1320,6 +1328,14 @@ TEST_CASE("faults: each mistake is a ConfigError at its pointer saying what is w
   expect_error(with_fault(R"({"type": "slow_network", "host": "broker-0", "at": "1s", "loss": 0.5})"), "/faults/0/loss");
   expect_error(with_fault(R"({"type": "slow_network", "host": "broker-0", "at": "1s", "extra_latency": "8s"})"),
                "/faults/0/extra_latency");
+  // drop_caches is an instant; memory_pressure must leave the cache some memory (64 GiB - 6 - 1 GiB - 1 MiB).
+  expect_error(with_fault(R"({"type": "drop_caches", "host": "broker-0", "at": "1s", "duration": "1s"})"),
+               "/faults/0/duration");
+  expect_error(with_fault(R"({"type": "memory_pressure", "host": "broker-0", "at": "1s"})"), "/faults/0/bytes");
+  expect_error(with_fault(R"({"type": "memory_pressure", "host": "broker-0", "at": "1s", "bytes": "57GiB"})"),
+               "/faults/0/bytes");
+  CHECK_NOTHROW(parse_scenario(
+      with_fault(R"({"type": "memory_pressure", "host": "broker-0", "at": "1s", "bytes": "58367MiB"})"), "ok.json"));
   // Two faults of one kind on one host that overlap.
   json d = base();
   d["faults"] = json::parse(R"([

@@ -119,6 +119,8 @@ enum class FaultKind : uint8_t {
   slow_cpu,      // Cpu::set_speed_multiplier(speed): every core of the broker runs at that fraction
   pause,         // Cpu::pause_for(duration): a stop-the-world pause of the broker's JVM
   slow_network,  // Network::set_host_fault: every link of the host, both directions
+  drop_caches,   // PageCache::drop_caches at `at` (echo 1 > /proc/sys/vm/drop_caches): every clean page is evicted
+  memory_pressure,  // PageCache::set_cache_bytes: another process takes `bytes` of the page cache's memory
 };
 std::string_view to_string(FaultKind kind);
 
@@ -134,6 +136,7 @@ struct FaultSpec {
   sim::Duration extra_latency;        // slow_network: added to every link of the host, each direction
   sim::Duration jitter;               // slow_network: uniform in [0, jitter] per chunk and hop
   double loss = 0.0;                  // slow_network: per-packet loss probability (each loss costs a TCP RTO)
+  uint64_t bytes = 0;                 // memory_pressure: the memory taken from the page cache
 };
 
 struct WorldSpec {
