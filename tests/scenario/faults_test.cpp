@@ -230,3 +230,30 @@ TEST_CASE("memory_pressure: the page cache shrinks to RAM less the heap, other m
   // 8 s at 20 MB/s: more than the 100 MiB the cache held during the fault, all of it cached again by the end.
   CHECK(after.broker_hardware(0).page_cache().stats().cached_bytes > 100ull << 20);
 }
+
+TEST_CASE("a follower that stops keeping up leaves the ISR 30 to 45 s later (published-benchmarks.md §D)") {
+  // replica.lag.time.max.ms = 30 s, checked every 15 s from the broker's start (§3.4). One partition led by broker 1
+  // and followed by brokers 0 and 2; the producer uses acks=1, so it does not wait for the followers and the leader's
+  // log grows at 2.6 MB/s. From t0 broker 2's links carry 1/10,000 of 10 GbE (125 kB/s): its fetches never reach the
+  // leader's end again, so it was last caught up at about t0 and leaves the ISR at the first check more than 30 s
+  // later: at 45 s for t0 = 10 s (35 s later), at 60 s for t0 = 16 s (44 s later). Broker 0 stays.
+  for (const auto& [t0, shrink_at] : {std::pair{10_s, 45.0}, std::pair{16_s, 60.0}}) {
+    CAPTURE(shrink_at);
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
+    spec.duration = 65_s;
+    spec.warmup = 5_s;
+    spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 512));
+    cluster::FaultSpec f = fault(cluster::FaultKind::slow_network, 2, t0, 0_s);
+    f.duration.reset();
+    f.bandwidth_multiplier = 1e-4;
+    spec.faults.push_back(f);
+    cluster::World world(spec);
+    const auto s = world.run();
+    REQUIRE(s.records_failed == 0);
+    REQUIRE(world.leader_partition({0, 0}) != nullptr);
+    REQUIRE(world.leader_partition({0, 0})->replicas() == std::vector<kafka::NodeId>{1, 2, 0});
+    CHECK(event_times(world, "isr_shrink") == std::vector<double>{shrink_at});
+    CHECK(world.leader_partition({0, 0})->isr().size() == 2);
+    CHECK(s.throughput_records_per_s == doctest::Approx(5'000).scale(0).epsilon(0.01));
+  }
+}
