@@ -208,6 +208,10 @@ int run_scenario(const RunOptions& options) {
       std::printf("  fault                  %s on %s from %.1f s to %.1f s (%s)\n", f.kind.c_str(), f.host.c_str(),
                   f.start_s, f.end_s, f.detail.c_str());
   }
+  if (s.duplicates > 0)
+    std::printf("  duplicates             %llu records given again to their group (a restarted consumer resumes from its "
+                "group's committed offsets)\n",
+                static_cast<unsigned long long>(s.duplicates));
   if (s.isr_shrinks + s.isr_expands > 0)
     std::printf("  ISR changes            %llu shrinks, %llu expands (each in events.jsonl)\n",
                 static_cast<unsigned long long>(s.isr_shrinks), static_cast<unsigned long long>(s.isr_expands));

@@ -60,6 +60,7 @@ const std::map<std::string, std::vector<std::string>> kFaultKeys = {
     {"slow_network", {"bandwidth_multiplier", "extra_latency", "jitter", "loss"}},
     {"drop_caches", {}},
     {"memory_pressure", {"bytes"}},
+    {"consumer_restart", {}},
 };
 
 // KRaft fences a broker whose last heartbeat is older than broker.session.timeout.ms (9 s), and a broker heartbeats
@@ -871,8 +872,8 @@ class Loader {
   // One entry of "faults" (WorldSpec::faults): see FaultSpec and docs/scenarios.md "faults".
   void parse_fault(const json& f, const std::string& pointer, WorldSpec& spec) {
     check_keys(f, pointer, "fault");
-    const std::vector<std::string> types = {"slow_disk",    "stalled_disk", "slow_cpu",       "pause",
-                                            "slow_network", "drop_caches",  "memory_pressure"};
+    const std::vector<std::string> types = {"slow_disk",   "stalled_disk",    "slow_cpu",        "pause", "slow_network",
+                                            "drop_caches", "memory_pressure", "consumer_restart"};
     // Faults of DESIGN.md's list that move leaders or lose data, which need the controller and the durability
     // checker: named as such rather than as unknown.
     static const std::map<std::string, std::string> kNotYet = {
@@ -896,7 +897,8 @@ class Loader {
               : type == "pause"        ? FaultKind::pause
               : type == "slow_network" ? FaultKind::slow_network
               : type == "drop_caches"  ? FaultKind::drop_caches
-                                       : FaultKind::memory_pressure;
+              : type == "memory_pressure" ? FaultKind::memory_pressure
+                                          : FaultKind::consumer_restart;
     const std::vector<std::string>& own = kFaultKeys.at(type);
     for (const auto& [key, value] : f.items()) {
       if (key == "type" || key == "host" || key == "at" || key == "duration") continue;
@@ -913,10 +915,25 @@ class Loader {
                                           join(pointer, "host"));
     std::vector<std::string> names;
     for (uint32_t b = 0; b < spec.brokers; ++b) names.push_back("broker-" + std::to_string(b));
-    const bool broker_only = fs.kind != FaultKind::slow_network;
+    const bool consumer_only = fs.kind == FaultKind::consumer_restart;
+    const bool broker_only = fs.kind != FaultKind::slow_network && !consumer_only;
+    uint64_t producer_clients = 0;
+    for (const ProducerSpec& p : spec.producers) producer_clients += p.count;
+    if (consumer_only) names.clear();
     if (!broker_only)
-      for (uint64_t c = 0; c < clients; ++c) names.push_back("client-" + std::to_string(c));
+      for (uint64_t c = consumer_only ? producer_clients : 0; c < clients; ++c)
+        names.push_back("client-" + std::to_string(c));
     const auto at = std::find(names.begin(), names.end(), host);
+    if (at == names.end() && consumer_only) {
+      std::vector<std::string_view> known(names.begin(), names.end());
+      fail(join(pointer, "host"),
+           names.empty() ? std::string("a consumer's client, and the scenario has no consumers")
+                         : "a consumer's client, \"client-" + std::to_string(producer_clients) + "\"" +
+                               (clients - 1 > producer_clients ? " to \"client-" + std::to_string(clients - 1) + "\""
+                                                               : std::string()) +
+                               " (the producers' clients come first; restarting a producer is not simulated yet)",
+           in_quotes(host), names.empty() ? std::string() : closest_name(host, known));
+    }
     if (at == names.end()) {
       std::vector<std::string_view> known(names.begin(), names.end());
       const bool client = host.rfind("client-", 0) == 0;
@@ -929,7 +946,8 @@ class Loader {
                                           : ""),
            in_quotes(host), client && broker_only ? std::string() : closest_name(host, known));
     }
-    fs.host = static_cast<uint32_t>(at - names.begin());
+    fs.host = consumer_only ? spec.brokers + static_cast<uint32_t>(producer_clients + (at - names.begin()))
+                            : static_cast<uint32_t>(at - names.begin());
     fs.at = own_duration(required(f, pointer, "at", "when the fault starts, e.g. \"20s\""), join(pointer, "at"));
     if (fs.at >= spec.duration)
       fail(join(pointer, "at"), "a time within the run (before " + format_duration(spec.duration) + ")",
@@ -984,6 +1002,7 @@ class Loader {
         silence_bound("duration", *fs.duration, "a pause");
         break;
       case FaultKind::drop_caches: break;
+      case FaultKind::consumer_restart: break;
       case FaultKind::memory_pressure: {
         const HostHardwareSpec& hw = spec.broker_hardware;
         const uint64_t budget = hw.ram_bytes - hw.jvm_heap_bytes - hw.other_memory_bytes;
@@ -1012,6 +1031,7 @@ class Loader {
     // on one host must not overlap.
     const auto end_of = [&spec](const FaultSpec& x) {
       return x.kind == FaultKind::drop_caches ? x.at : x.duration ? x.at + *x.duration : spec.duration;
+      // (A consumer_restart's duration is the downtime: two restarts of one host overlap while it is down.)
     };
     const sim::Duration end = end_of(fs);
     for (size_t i = 0; i < spec.faults.size(); ++i) {
@@ -1477,6 +1497,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
       case FaultKind::slow_cpu: entry["speed"] = f.speed; break;
       case FaultKind::pause: break;
       case FaultKind::drop_caches: break;
+      case FaultKind::consumer_restart: break;
       case FaultKind::memory_pressure: entry["bytes"] = f.bytes; break;
       case FaultKind::slow_network:
         entry["bandwidth_multiplier"] = f.bandwidth_multiplier;

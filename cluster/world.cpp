@@ -282,6 +282,12 @@ struct World::ConsumerClient {
   // Its static assignment, handed to assign() with the group's committed offsets once OffsetFetch has answered.
   std::vector<kafka::PartitionAssignment> assignment;
   bool started = false;
+  // A consumer_restart fault ended this process: nothing of it runs again, and answers to its requests are dropped.
+  // Its successor (the next entry of consumers_ with the same node) numbers its requests from `correlation_base`,
+  // above every id the dead ones used, so that a fetch answer to a dead process is recognised as such.
+  bool dead = false;
+  uint32_t incarnation = 0;
+  uint64_t correlation_base = 0;
   // Its fetches on the wire or at a broker, (correlation id, send time), oldest first: for fetch-latency. A fetch
   // whose response never comes would stay; the list keeps the newest kMaxFetchesTracked.
   std::vector<std::pair<uint64_t, SimTime>> fetches_sent;
@@ -311,6 +317,7 @@ std::string_view to_string(FaultKind kind) {
     case FaultKind::slow_network: return "slow_network";
     case FaultKind::drop_caches: return "drop_caches";
     case FaultKind::memory_pressure: return "memory_pressure";
+    case FaultKind::consumer_restart: return "consumer_restart";
   }
   return "?";
 }
@@ -633,14 +640,7 @@ void World::start_clients() {
       c->assignment = std::move(assignment);
       ConsumerClient* client = c.get();
       consumers_.push_back(std::move(c));
-      engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] {
-        client->started = true;
-        // A consumer without partitions has no position to initialise and needs no coordinator (updateFetchPositions
-        // looks the coordinator up only for partitions that lack a position).
-        if (client->assignment.empty()) return consumer_poll(*client);
-        client->offsets_wanted = true;
-        send_find_coordinator(*client);
-      });
+      engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] { start_consumer(*client); });
     }
   }
   // Per client.id figures (WorldSummary::clients) only where they say more than the totals.
@@ -1291,7 +1291,9 @@ void World::send_fetch_response(Broker& b, NodeId destination, kafka::FetchRespo
           for (const auto& p : shared->partitions)
             if (!p.batches.empty()) KS_ASSERT_LT(p.batches.back().last_offset(), p.high_watermark);
           for (auto& c : consumers_) {
-            if (c->id != destination) continue;
+            if (c->id != destination || c->dead) continue;
+            // An answer to a fetch of a process that has died since (consumer_restart) reaches nobody.
+            if (shared->correlation_id < c->correlation_base) continue;
             kafka::ConsumerOutbox out;
             // Over TLS poll() has decrypted the response first (tls_costs.hpp). Decompression and CRC checks are
             // paid by the polls that read the batches (consumer_dispatch).
@@ -1540,7 +1542,7 @@ void World::forget_unreadable_batches() {
     }
     bool readable = false;
     for (const auto& c : consumers_) {
-      if (spec_.consumers[c->spec_index].topic != d->second.partition.topic) continue;
+      if (c->dead || spec_.consumers[c->spec_index].topic != d->second.partition.topic) continue;
       const std::optional<int64_t> position = c->consumer->position(d->second.partition);
       if (position.has_value() && *position <= d->second.last_offset) {
         readable = true;
@@ -1566,7 +1568,7 @@ int64_t World::unread_by_groups(kafka::PartitionRef partition, const kafka::Reco
   const int64_t records = batch.record_count;
   int64_t unread = groups_reading_topic_[static_cast<size_t>(partition.topic)] * records;
   for (const auto& c : consumers_) {
-    if (spec_.consumers[c->spec_index].topic != partition.topic) continue;
+    if (c->dead || spec_.consumers[c->spec_index].topic != partition.topic) continue;
     // A consumer entry is one group, and its members' assignments are disjoint: at most one has a position.
     const std::optional<int64_t> position = c->consumer->position(partition);
     if (!position.has_value()) continue;
@@ -2117,6 +2119,7 @@ void World::rearm_producer(ProducerClient& c) {
 // Consumers
 
 void World::consumer_poll(ConsumerClient& c) {
+  if (c.dead) return;
   c.processing = false;
   // recordPollStart.
   const SimTime now = engine_.now();
@@ -2131,6 +2134,7 @@ void World::consumer_poll(ConsumerClient& c) {
 // The application has processed what poll returned. It commits if it does so after every poll (the scenario's
 // "commit"), then polls again; after a commitSync() only once the OffsetCommit response has come.
 void World::consumer_processed(ConsumerClient& c) {
+  if (c.dead) return;
   const CommitAfterPoll mode = spec_.consumers[c.spec_index].commit;
   if (mode == CommitAfterPoll::kNone) return consumer_poll(c);
   kafka::ConsumerOutbox out;
@@ -2174,7 +2178,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   // [A]).
   Duration poll_work;
   const bool check_crcs = c.consumer->config().check_crcs;
-  for (const auto& polled : out.polled) {
+  for (auto& polled : out.polled) {
     poll_work += compression_.consumer_poll_cost(
         polled.iterated, [this](const kafka::RecordBatch& batch) { return producer_of_batch(batch).spec_index; });
     if (check_crcs) {
@@ -2183,8 +2187,19 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
         if (it.opened) opened_bytes += it.batch.size_bytes;
       poll_work += crc_cost(opened_bytes, client_costs());
     }
-    for (const auto& range : polled.ranges) {
+    for (auto& range : polled.ranges) {
       records += range.record_count;
+      // The group's records given before (a restarted consumer starts again from its group's committed offset): they
+      // count as duplicates and nothing else, their reads having been settled the first time.
+      int64_t& next = delivered_next_[{c.spec_index, range.partition}];
+      if (range.first_offset < next) {
+        const int64_t again = std::min<int64_t>(next - range.first_offset, range.record_count);
+        duplicates_ += static_cast<uint64_t>(again);
+        range.first_offset += again;
+        range.record_count -= static_cast<int32_t>(again);
+        if (range.record_count == 0) continue;
+      }
+      next = range.first_offset + range.record_count;
       // A batch whose entry is gone was read by every group already. A second copy of a batch (a retry the broker
       // appended again) is counted when it is appended (handle_produce), or has an entry of its own when the retry
       // was sent after every group had read the first; only a copy appended after every group read the first, by a
@@ -2242,6 +2257,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
         b, c.id, 0, RequestKind::list_offsets, bytes, spec_.cpu_costs.request_fixed_cost,
         [&b, request = std::move(l.request)] { return b.rm->handle_list_offsets(request); },
         [this, &c](const kafka::ListOffsetsResponse& response) {
+          if (c.dead) return;
           kafka::ConsumerOutbox o;
           c.consumer->on_list_offsets_response(engine_.now(), response, o);
           consumer_dispatch(c, o);
@@ -2272,7 +2288,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
         record_event("consumer_no_offset", e, true);
         break;
       case kafka::ConsumerEventKind::offset_reset:
-        skip_unread(e.partition, e.offset);
+        skip_unread(c.spec_index, e.partition, e.offset);
         record_event("consumer_offset_reset", e, false);
         break;
       case kafka::ConsumerEventKind::fetch_error:
@@ -2344,6 +2360,7 @@ void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit co
 
 void World::offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitResponse& response) {
   kafka::ConsumerOutbox o;
+  if (c.dead) return;
   c.consumer->on_offset_commit_response(engine_.now(), response, o);
   consumer_dispatch(c, o);
   if (c.sync_commit != response.correlation_id) return;
@@ -2365,6 +2382,7 @@ void World::offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitR
                                                       c.sync_commit_attempts++, c.commit_backoff_rng);
   if (engine_.now() + backoff >= c.sync_commit_deadline) return consumer_poll(c);
   engine_.schedule_after(backoff, [this, &c] {
+    if (c.dead) return;
     kafka::ConsumerOutbox out;
     c.consumer->commit(engine_.now(), out);
     KS_ASSERT_LE(out.commits.size(), 1u);
@@ -2474,6 +2492,7 @@ void World::send_find_coordinator(ConsumerClient& c) {
                                               request.group_id};
       },
       [this, &c](const kafka::FindCoordinatorResponse& response) {
+        if (c.dead) return;
         c.coordinator_lookup_in_flight = false;
         c.consumer->set_coordinator(response.coordinator);
         events_.push_back({{"time_s", engine_.now().seconds_f()},
@@ -2524,20 +2543,23 @@ void World::send_offset_fetch(ConsumerClient& c, NodeId coordinator) {
       [this, &c](const kafka::OffsetFetchResponse& response) { offsets_fetched(c, response); });
 }
 
-void World::skip_unread(PartitionRef partition, int64_t offset) {
+void World::skip_unread(size_t group, PartitionRef partition, int64_t offset) {
   const kafka::Partition* leader = leader_partition(partition);
   if (leader == nullptr) return;
-  // Nothing below the position was polled by this group: at its start it has polled nothing, and a reset after an
-  // out-of-range fetch moves it from below the log start. Batches already forgotten (every group past them, or
-  // deleted unread) are no longer in sent_batches_.
+  // The group was given the records below delivered_next_ already (their reads are settled), and none from there on.
+  // Batches already forgotten (every group past them, or deleted unread) are no longer in sent_batches_.
+  const auto delivered = delivered_next_.find({group, partition});
+  const int64_t from = delivered == delivered_next_.end() ? 0 : delivered->second;
+  if (offset <= from) return;
   for (const kafka::LogSegment& segment : leader->log().segments()) {
     const kafka::SegmentBatches& batches = segment.batches();
     for (std::size_t i = 0; i < batches.size(); ++i) {
       const kafka::StoredBatch stored = batches[i];
       if (stored.batch.base_offset >= offset) return;
+      if (stored.batch.next_offset() <= from) continue;
       const auto it = sent_batches_.find(stored.batch.tag);
       if (it == sent_batches_.end()) continue;
-      it->second.reads_left -= std::min<int64_t>(stored.batch.record_count, offset - stored.batch.base_offset);
+      it->second.reads_left -= std::min(stored.batch.next_offset(), offset) - std::max(stored.batch.base_offset, from);
       if (it->second.reads_left <= 0) sent_batches_.erase(it);
     }
   }
@@ -2546,6 +2568,7 @@ void World::skip_unread(PartitionRef partition, int64_t offset) {
 // The committed offsets are in: partitions with one start there, the others wait for auto.offset.reset
 // (KafkaConsumer.assign, then the application's poll sends the ListOffsets and the fetches).
 void World::offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse& response) {
+  if (c.dead) return;
   KS_ASSERT_EQ(response.error, kafka::Errc::none);
   KS_ASSERT_EQ(response.partitions.size(), c.assignment.size());
   for (size_t i = 0; i < c.assignment.size(); ++i) {
@@ -2553,7 +2576,7 @@ void World::offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse&
     KS_ASSERT(p.partition == c.assignment[i].partition);
     if (p.committed_offset < 0) continue;
     c.assignment[i].committed_offset = p.committed_offset;
-    skip_unread(p.partition, p.committed_offset);
+    skip_unread(c.spec_index, p.partition, p.committed_offset);
   }
   kafka::ConsumerOutbox out;
   c.consumer->assign(engine_.now(), c.assignment, out);
@@ -2562,7 +2585,9 @@ void World::offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse&
 }
 
 void World::rearm_consumer(ConsumerClient& c) {
+  if (c.dead) return;
   arm(c.wakeup, c.consumer->next_wakeup(), [this, &c] {
+    if (c.dead) return;
     kafka::ConsumerOutbox out;
     c.consumer->on_wakeup(engine_.now(), out);
     consumer_dispatch(c, out);
@@ -2673,6 +2698,7 @@ void World::sample() {
   }
   int64_t lag = 0;
   for (auto& c : consumers_) {
+    if (c->dead) continue;
     if (!c->started) {
       // Before the consumer starts there is no records-lag metric: its group's lag as kafka-consumer-groups shows
       // it, the leader's high watermark minus the group's committed offset (none for a group that never committed).
@@ -2733,7 +2759,12 @@ const kafka::Partition* World::leader_partition(PartitionRef ref) const {
 std::vector<World::ConsumerView> World::consumers() const {
   std::vector<ConsumerView> views;
   std::vector<uint32_t> instances(spec_.consumers.size(), 0);
-  for (const auto& c : consumers_) {
+  // The live process of each consumer host, in node order (a restarted one sits at the end of consumers_).
+  std::vector<const ConsumerClient*> live;
+  for (const auto& c : consumers_)
+    if (!c->dead) live.push_back(c.get());
+  std::sort(live.begin(), live.end(), [](const ConsumerClient* a, const ConsumerClient* b) { return a->id < b->id; });
+  for (const ConsumerClient* c : live) {
     ConsumerView v;
     v.node = c->id;
     v.spec_index = c->spec_index;
@@ -2758,8 +2789,47 @@ DistributionSummary summarise_distribution(const sim::Histogram& h) {
   return d;
 }
 
+void World::start_consumer(ConsumerClient& c) {
+  if (c.dead) return;
+  c.started = true;
+  // A consumer without partitions has no position to initialise and needs no coordinator (updateFetchPositions
+  // looks the coordinator up only for partitions that lack a position).
+  if (c.assignment.empty()) return consumer_poll(c);
+  c.offsets_wanted = true;
+  send_find_coordinator(c);
+}
+
 // ------------------------------------------------------------------------------------------------
 // Faults
+
+void World::restart_consumer(ConsumerClient& old, Duration downtime) {
+  KS_ASSERT(!old.dead);
+  old.dead = true;
+  engine_.cancel(old.wakeup.id);
+  const ConsumerSpec& cs = spec_.consumers[old.spec_index];
+  auto c = std::make_unique<ConsumerClient>();
+  c->id = old.id;
+  c->id_stats = old.id_stats;
+  c->spec_index = old.spec_index;
+  c->per_record = old.per_record;
+  c->incarnation = old.incarnation + 1;
+  c->correlation_base = uint64_t{c->incarnation} << 40;
+  kafka::ConsumerConfig config = cs.config;
+  config.client_id = c->id;
+  // The same streams as the first process's, renamed: a restarted process draws its own jitter.
+  const std::string name = "consumer/" + std::to_string(c->spec_index) + "/node-" + std::to_string(c->id) +
+                           "/incarnation-" + std::to_string(c->incarnation);
+  c->consumer = std::make_unique<kafka::KafkaConsumer>(config, metadata(), engine_.now(),
+                                                       sim::Rng::stream(spec_.seed, name + "/client"));
+  c->consumer->start_correlation_ids_at(c->correlation_base);
+  c->least_loaded_rng = sim::Rng::stream(spec_.seed, name + "/least-loaded-node");
+  c->commit_backoff_rng = sim::Rng::stream(spec_.seed, name + "/commit-backoff");
+  // The same partitions; their positions come from the group's committed offsets again (none known yet).
+  for (const auto& a : old.assignment) c->assignment.push_back({a.partition, std::nullopt});
+  ConsumerClient* client = c.get();
+  consumers_.push_back(std::move(c));
+  engine_.schedule_after(downtime, [this, client] { start_consumer(*client); });
+}
 
 std::string World::node_name(NodeId node) const {
   return node < static_cast<NodeId>(spec_.brokers) ? "broker-" + std::to_string(node)
@@ -2773,7 +2843,7 @@ void World::schedule_faults() {
     KS_ASSERT_LT(f.at, spec_.duration);
     engine_.schedule_at(SimTime::zero() + f.at, [this, &f] { apply_fault(f, true); });
     // A fault with no end, or one ending with the run, lasts to the end: no fault_end event.
-    if (f.duration && SimTime::zero() + f.at + *f.duration < end_of_run)
+    if (f.duration && f.kind != FaultKind::consumer_restart && SimTime::zero() + f.at + *f.duration < end_of_run)
       engine_.schedule_at(SimTime::zero() + f.at + *f.duration, [this, &f] { apply_fault(f, false); });
   }
 }
@@ -2834,6 +2904,16 @@ void World::apply_fault(const FaultSpec& f, bool start) {
     case FaultKind::drop_caches:
       brokers_[f.host]->hw->page_cache().drop_caches();
       break;
+    case FaultKind::consumer_restart: {
+      // The live process of that host (the last entry with its node).
+      ConsumerClient* live = nullptr;
+      for (auto& c : consumers_)
+        if (c->id == static_cast<NodeId>(f.host) && !c->dead) live = c.get();
+      KS_ASSERT_MSG(live != nullptr, "a consumer_restart names a consumer's host");
+      restart_consumer(*live, f.duration.value_or(Duration::zero()));
+      if (f.duration) event["downtime_s"] = f.duration->seconds_f();
+      break;
+    }
     case FaultKind::memory_pressure: {
       // The page cache's budget from the broker's memory (HostHardware: RAM less the JVM heap and other memory).
       const HostHardwareSpec& hw = spec_.broker_hardware;
@@ -2845,8 +2925,8 @@ void World::apply_fault(const FaultSpec& f, bool start) {
     }
   }
   if (f.disk && (f.kind == FaultKind::slow_disk || f.kind == FaultKind::stalled_disk)) event["disk"] = *f.disk;
-  if (f.kind == FaultKind::drop_caches) {
-    event["type"] = "fault";  // an instant: a window of no length
+  if (f.kind == FaultKind::drop_caches || f.kind == FaultKind::consumer_restart) {
+    event["type"] = "fault";  // an instant (a restart's downtime is in "downtime_s")
     event["duration_s"] = 0.0;
   } else if (start) {
     event["until_s"] = end.seconds_f();
@@ -2877,7 +2957,7 @@ WorldSummary World::run(uint64_t events_max) {
     r.kind = std::string(to_string(f.kind));
     r.host = node_name(static_cast<NodeId>(f.host));
     r.start_s = f.at.seconds_f();
-    r.end_s = f.kind == FaultKind::drop_caches ? r.start_s
+    r.end_s = f.kind == FaultKind::drop_caches || f.kind == FaultKind::consumer_restart ? r.start_s
               : f.duration                        ? std::min(f.at + *f.duration, spec_.duration).seconds_f()
                                                   : spec_.duration.seconds_f();
     char text[160];
@@ -2895,6 +2975,10 @@ WorldSummary World::run(uint64_t events_max) {
                       f.extra_latency.ms_f(), f.jitter.ms_f(), f.loss);
         break;
       case FaultKind::drop_caches: std::snprintf(text, sizeof text, "clean page cache evicted"); break;
+      case FaultKind::consumer_restart:
+        std::snprintf(text, sizeof text, "the process dies, a new one starts %g s later",
+                      f.duration ? f.duration->seconds_f() : 0.0);
+        break;
       case FaultKind::memory_pressure:
         std::snprintf(text, sizeof text, "%.1f MiB taken from the page cache", static_cast<double>(f.bytes) / 1048576.0);
         break;
@@ -2906,6 +2990,7 @@ WorldSummary World::run(uint64_t events_max) {
     s.isr_shrinks += b->isr_shrinks;
     s.isr_expands += b->isr_expands;
   }
+  s.duplicates = duplicates_;
   // Utilisation of every resource over the whole run; the bottleneck is the most utilised one.
   auto add = [&s](std::string name, double u) { s.utilisation.emplace_back(std::move(name), u); };
   for (auto& b : brokers_) {

@@ -290,6 +290,12 @@ bool KafkaConsumer::initialize(CompletedFetch& fetch, sim::SimTime now, Consumer
   return false;
 }
 
+void KafkaConsumer::start_correlation_ids_at(uint64_t first) {
+  KS_ASSERT_EQ(next_correlation_id_, 1u);  // nothing sent yet
+  KS_ASSERT_GE(first, 1u);
+  next_correlation_id_ = first;
+}
+
 int32_t KafkaConsumer::fetch_records(CompletedFetch& fetch, int32_t max_records, PolledRecords& polled) {
   KS_ASSERT(fetch.initialized);
   KS_ASSERT(!fetch.consumed);

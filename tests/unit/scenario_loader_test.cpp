@@ -1336,6 +1336,16 @@ TEST_CASE("faults: each mistake is a ConfigError at its pointer saying what is w
                "/faults/0/bytes");
   CHECK_NOTHROW(parse_scenario(
       with_fault(R"({"type": "memory_pressure", "host": "broker-0", "at": "1s", "bytes": "58367MiB"})"), "ok.json"));
+  // consumer_restart needs a consumer's host: base() has one producer (client-0) and one consumer (client-1).
+  expect_error(with_fault(R"({"type": "consumer_restart", "host": "client-0", "at": "1s"})"), "/faults/0/host",
+               "client-1");
+  expect_error(with_fault(R"({"type": "consumer_restart", "host": "broker-0", "at": "1s"})"), "/faults/0/host");
+  {
+    const WorldSpec s = parse_scenario(with_fault(R"({"type": "consumer_restart", "host": "client-1", "at": "1s"})"), "ok.json");
+    REQUIRE(s.faults.size() == 1);
+    CHECK(s.faults[0].kind == FaultKind::consumer_restart);
+    CHECK(s.faults[0].host == 3 + 1);  // brokers 0-2, the producer's client 3, the consumer's 4
+  }
   // Two faults of one kind on one host that overlap.
   json d = base();
   d["faults"] = json::parse(R"([

@@ -121,6 +121,7 @@ enum class FaultKind : uint8_t {
   slow_network,  // Network::set_host_fault: every link of the host, both directions
   drop_caches,   // PageCache::drop_caches at `at` (echo 1 > /proc/sys/vm/drop_caches): every clean page is evicted
   memory_pressure,  // PageCache::set_cache_bytes: another process takes `bytes` of the page cache's memory
+  consumer_restart,  // a consumer's process dies at `at` and a new one starts `duration` later (0: at once)
 };
 std::string_view to_string(FaultKind kind);
 
@@ -301,6 +302,9 @@ struct WorldSummary {
   };
   std::vector<FaultReport> faults;
   uint64_t isr_shrinks = 0, isr_expands = 0;
+  // Records a consumer's poll() returned that its group had been given before (after a consumer_restart: those
+  // after the group's last committed offset), every group, whole run.
+  uint64_t duplicates = 0;
   // Young-GC pauses of the brokers' JVMs over the whole run (warm-up included), every broker together.
   bool young_gc = false;  // the brokers model young GC at all
   uint64_t young_gcs = 0;
@@ -578,7 +582,13 @@ class World {
   void offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse& response);
   // A group's position on `partition` starts (or restarts after an out-of-range reset) at `offset`: it never polls
   // the records of the leader's log below it, so they stop waiting for it in sent_batches_.
-  void skip_unread(kafka::PartitionRef partition, int64_t offset);
+  // The group of consumer spec `group` will not poll the records of `partition` below `offset` that it has not been
+  // given yet: their reads are no longer owed.
+  void skip_unread(size_t group, kafka::PartitionRef partition, int64_t offset);
+  // A consumer_restart fault: the consumer's process dies (everything it held is gone, its requests' answers are
+  // dropped) and a new one with the same host, group and assignment starts after `downtime`.
+  void restart_consumer(ConsumerClient& c, sim::Duration downtime);
+  void start_consumer(ConsumerClient& c);
   // A fetch response from broker `source` reached consumer `c`: its fetch-latency, records per fetch, and its bytes
   // by whether they crossed racks.
   void consumer_fetch_answered(ConsumerClient& c, kafka::NodeId source, const kafka::FetchResponse& response);
@@ -690,6 +700,10 @@ class World {
   // order, and the polls of a deleted copy find it.
   std::map<std::pair<kafka::PartitionRef, int64_t>, DeletedBatch> deleted_unread_;
   uint64_t polled_unmeasured_ = 0;
+  // By (consumer spec, partition): the offset after the last record its group was given, and the records given again
+  // below it (a consumer restarted from its group's committed offset, or reset to an earlier one).
+  std::map<std::pair<size_t, kafka::PartitionRef>, int64_t> delivered_next_;
+  uint64_t duplicates_ = 0;
   std::vector<kafka::RecordBatch> deleted_scratch_;  // reused by run_retention
   std::vector<int64_t> produce_leo_scratch_;          // reused by handle_produce: log end offsets before an append
   std::vector<int64_t> groups_reading_topic_;  // by topic index

@@ -171,6 +171,10 @@ class KafkaConsumer {
   // `rng` draws the reconnect backoff's jitter (Kafka's ThreadLocalRandom); the form above uses a fixed stream.
   KafkaConsumer(const ConsumerConfig& config, const ProducerMetadata& metadata, sim::SimTime now, sim::Rng rng);
 
+  // Numbers this consumer's requests from `first` on (a restarted process's cluster layer keeps them apart from the
+  // dead one's). Before any request is sent.
+  void start_correlation_ids_at(uint64_t first);
+
   // KafkaConsumer.assign: replaces the assignment. Partitions that stay keep their position; new ones start at
   // their committed offset or are reset by auto.offset.reset. Buffered data of dropped partitions is discarded.
   // As in Kafka, a due auto-commit runs first so that the dropped partitions' offsets are committed.
