@@ -1030,8 +1030,9 @@ class Loader {
     // The models' fault hooks set a state and the fault's end restores the healthy one, so two faults of one kind
     // on one host must not overlap.
     const auto end_of = [&spec](const FaultSpec& x) {
+      // A consumer_restart lasts its downtime (none: an instant); two restarts of one host must not overlap in it.
+      if (x.kind == FaultKind::consumer_restart) return x.at + x.duration.value_or(sim::Duration::zero());
       return x.kind == FaultKind::drop_caches ? x.at : x.duration ? x.at + *x.duration : spec.duration;
-      // (A consumer_restart's duration is the downtime: two restarts of one host overlap while it is down.)
     };
     const sim::Duration end = end_of(fs);
     for (size_t i = 0; i < spec.faults.size(); ++i) {
