@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "test_world.hpp"
@@ -33,6 +34,17 @@ cluster::WorldSpec three_brokers() {
   spec.warmup = 2_s;
   spec.producers.push_back(test::open_loop_producer(5'000, Acks::all, 5, 100));
   return spec;
+}
+
+// One broker and partition, one producer at 2,000 records/s of 100 B with acks=1, 6 s (2 s warm-up), with `f`
+// from the start to the end if given.
+cluster::WorldSummary one_broker_light(std::optional<cluster::FaultSpec> f) {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.duration = 6_s;
+  spec.warmup = 2_s;
+  spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 5, 100));
+  if (f) spec.faults.push_back(*f);
+  return cluster::World(spec).run();
 }
 
 std::vector<double> event_times(const cluster::World& world, const char* type) {
@@ -115,21 +127,11 @@ TEST_CASE("a stalled disk: the page cache hides it, unless every append is fsync
 TEST_CASE("a slow CPU: a broker at half speed takes twice the I/O-thread time per produce request") {
   // One broker, acks=1, from the start to the end: the Produce requests' local time (the I/O thread's work,
   // request_fixed_cost plus the batch's CRC) doubles at speed 0.5; with so little load no task waits for a core.
-  auto run = [](double speed) {
-    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
-    spec.duration = 6_s;
-    spec.warmup = 2_s;
-    spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 5, 100));
-    if (speed < 1) {
-      cluster::FaultSpec f;
-      f.kind = cluster::FaultKind::slow_cpu;
-      f.speed = speed;
-      spec.faults.push_back(f);
-    }
-    return cluster::World(spec).run();
-  };
-  const auto nominal = run(1.0);
-  const auto slow = run(0.5);
+  cluster::FaultSpec f;
+  f.kind = cluster::FaultKind::slow_cpu;
+  f.speed = 0.5;
+  const auto nominal = one_broker_light(std::nullopt);
+  const auto slow = one_broker_light(f);
   const auto& produce = [](const cluster::WorldSummary& s) {
     return s.requests[static_cast<size_t>(cluster::RequestKind::produce)];
   };
@@ -141,23 +143,13 @@ TEST_CASE("a slow network: 5 ms added on a broker's links adds 10 ms to each req
   // One broker, acks=1, a light load: a ProduceRequest crosses the broker's link once each way (request and
   // response), so request-latency grows by twice the added latency; with 30 % of the bandwidth the requests, a few
   // KB each, still take microseconds to serialise.
-  auto run = [](bool faulty) {
-    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
-    spec.duration = 6_s;
-    spec.warmup = 2_s;
-    spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 5, 100));
-    if (faulty) {
-      cluster::FaultSpec f;
-      f.kind = cluster::FaultKind::slow_network;
-      f.host = 0;
-      f.extra_latency = 5_ms;
-      f.bandwidth_multiplier = 0.3;
-      spec.faults.push_back(f);
-    }
-    return cluster::World(spec).run();
-  };
-  const auto healthy = run(false);
-  const auto slow = run(true);
+  cluster::FaultSpec f;
+  f.kind = cluster::FaultKind::slow_network;
+  f.host = 0;
+  f.extra_latency = 5_ms;
+  f.bandwidth_multiplier = 0.3;
+  const auto healthy = one_broker_light(std::nullopt);
+  const auto slow = one_broker_light(f);
   CHECK(slow.request_latency.p50_ms - healthy.request_latency.p50_ms == doctest::Approx(10).scale(0).epsilon(0.01));
   CHECK(slow.produce_latency.p50_ms - healthy.produce_latency.p50_ms == doctest::Approx(10).scale(0).epsilon(0.02));
 }
