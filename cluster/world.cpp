@@ -2640,6 +2640,20 @@ void World::sample() {
   }
   timeseries_.set("isr_size_min", isr_min == SIZE_MAX ? 0.0 : static_cast<double>(isr_min));
   timeseries_.set("under_replicated_partitions", static_cast<double>(under_replicated));
+  // With faults: how many were in effect during some of the interval (an instant one in it counts).
+  if (!spec_.faults.empty()) {
+    const SimTime from = now - spec_.sample_interval;
+    int active = 0;
+    for (const FaultSpec& f : spec_.faults) {
+      const SimTime start = SimTime::zero() + f.at;
+      const bool instant = f.kind == FaultKind::drop_caches || f.kind == FaultKind::consumer_restart;
+      const SimTime end = instant       ? start
+                          : f.duration ? start + *f.duration
+                                       : SimTime::zero() + spec_.duration;
+      if (instant ? (start > from && start <= now) : (start < now && end > from)) ++active;
+    }
+    timeseries_.set("faults_active", static_cast<double>(active));
+  }
   for (auto& b : brokers_) {
     const std::string prefix = "broker" + std::to_string(b->id) + "_";
     const models::HostId host = hosts_[static_cast<size_t>(b->id)];

@@ -203,6 +203,17 @@ TEST_CASE("faults: a 5 s pause holds every acks=all produce 5 s; 2 ms on a broke
   }
   CHECK(marks == std::vector<std::pair<std::string, double>>{
                      {"fault_start", 20.0}, {"fault_end", 25.0}, {"fault_start", 35.0}, {"fault_end", 45.0}});
+  // timeseries.csv counts the faults in effect during each second: the 5 s pause from 20 s and the 10 s slow link
+  // from 35 s, 15 rows.
+  {
+    const auto csv = lines_of(slurp(dir / "base/timeseries.csv"));
+    const auto header = split(csv.at(0), ',');
+    const size_t col = std::find(header.begin(), header.end(), "faults_active") - header.begin();
+    REQUIRE(col < header.size());
+    int rows = 0;
+    for (size_t i = 1; i < csv.size(); ++i) rows += std::stoi(split(csv[i], ',').at(col)) > 0 ? 1 : 0;
+    CHECK(rows == 15);
+  }
   // The worst per-second produce p50 while broker-2's links are slow, from timeseries.csv.
   const auto worst_p50 = [](const std::string& csv_text) {
     const auto csv = lines_of(csv_text);
