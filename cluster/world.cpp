@@ -614,6 +614,7 @@ void World::start_clients() {
   for (size_t s = 0; s < spec_.consumers.size(); ++s) {
     const ConsumerSpec& cs = spec_.consumers[s];
     const TopicSpec& topic = spec_.topics[static_cast<size_t>(cs.topic)];
+    delivered_next_.emplace_back(static_cast<size_t>(topic.partitions), 0);
     for (uint32_t i = 0; i < cs.count; ++i) {
       auto c = std::make_unique<ConsumerClient>();
       c->id = next_id++;
@@ -2191,7 +2192,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
       records += range.record_count;
       // The group's records given before (a restarted consumer starts again from its group's committed offset): they
       // count as duplicates and nothing else, their reads having been settled the first time.
-      int64_t& next = delivered_next_[{c.spec_index, range.partition}];
+      KS_ASSERT_LT(static_cast<size_t>(range.partition.partition), delivered_next_[c.spec_index].size());
+      int64_t& next = delivered_next_[c.spec_index][static_cast<size_t>(range.partition.partition)];
       if (range.first_offset < next) {
         const int64_t again = std::min<int64_t>(next - range.first_offset, range.record_count);
         duplicates_ += static_cast<uint64_t>(again);
@@ -2548,8 +2550,8 @@ void World::skip_unread(size_t group, PartitionRef partition, int64_t offset) {
   if (leader == nullptr) return;
   // The group was given the records below delivered_next_ already (their reads are settled), and none from there on.
   // Batches already forgotten (every group past them, or deleted unread) are no longer in sent_batches_.
-  const auto delivered = delivered_next_.find({group, partition});
-  const int64_t from = delivered == delivered_next_.end() ? 0 : delivered->second;
+  KS_ASSERT_EQ(partition.topic, spec_.consumers[group].topic);
+  const int64_t from = delivered_next_[group][static_cast<size_t>(partition.partition)];
   if (offset <= from) return;
   for (const kafka::LogSegment& segment : leader->log().segments()) {
     const kafka::SegmentBatches& batches = segment.batches();

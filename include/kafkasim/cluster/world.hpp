@@ -700,9 +700,10 @@ class World {
   // order, and the polls of a deleted copy find it.
   std::map<std::pair<kafka::PartitionRef, int64_t>, DeletedBatch> deleted_unread_;
   uint64_t polled_unmeasured_ = 0;
-  // By (consumer spec, partition): the offset after the last record its group was given, and the records given again
-  // below it (a consumer restarted from its group's committed offset, or reset to an earlier one).
-  std::map<std::pair<size_t, kafka::PartitionRef>, int64_t> delivered_next_;
+  // By consumer spec (a group reading one topic), then partition: the offset after the last record the group was
+  // given, and the records given again below it (a consumer restarted from its group's committed offset, or reset
+  // to an earlier one). Dense: looked up for every range of records a poll returns.
+  std::vector<std::vector<int64_t>> delivered_next_;
   uint64_t duplicates_ = 0;
   std::vector<kafka::RecordBatch> deleted_scratch_;  // reused by run_retention
   std::vector<int64_t> produce_leo_scratch_;          // reused by handle_produce: log end offsets before an append
