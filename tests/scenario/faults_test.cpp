@@ -124,6 +124,44 @@ TEST_CASE("a stalled disk: the page cache hides it, unless every append is fsync
   }
 }
 
+TEST_CASE("a slow disk: every isolated I/O takes m times as long, and an fsynced append's wait grows with it") {
+  // One broker, one partition, acks=1, flush.messages = 1: every append waits for its segment flush (the fsync
+  // writes the batch's dirty pages back, then flushes the device). At 2,000 records/s one request leaves every 5 ms
+  // and its flush takes tens of microseconds, so no I/O waits for another. slow_disk with latency x m and bandwidth
+  // x 1/m multiplies both parts of every I/O's service time (the file comment of models/disk.hpp: L * m_lat +
+  // bytes / (B * m_bw)), so each flush takes m times as long, and each produce waits (m - 1) times the nominal
+  // flush longer.
+  const double m = 8;
+  const auto run = [&](bool slow) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = 6_s;
+    spec.warmup = 2_s;
+    spec.topics[0].config.log.flush_messages = 1;
+    spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 5, 100));
+    if (slow) {
+      cluster::FaultSpec f;
+      f.kind = cluster::FaultKind::slow_disk;
+      f.latency_multiplier = m;
+      f.bandwidth_multiplier = 1 / m;
+      spec.faults.push_back(f);
+    }
+    return cluster::World(spec).run();
+  };
+  const auto nominal = run(false);
+  const auto slow = run(true);
+  REQUIRE(nominal.log_flush_time.count > 1'000);
+  REQUIRE(slow.log_flush_time.count == nominal.log_flush_time.count);
+  // The nominal flush (LogSegment.flush: the log, then the offset and time indexes, one fsync after the other): the
+  // batch's write (about 1.3 KB at 20 us + bytes / 3.5 GB/s), an index's write of 20 us when an entry was added
+  // since the last flush (one every index.interval.bytes = 4096 of log), and free device flushes (PLP).
+  CHECK(nominal.log_flush_time.mean_ms > 0.020);
+  CHECK(nominal.log_flush_time.mean_ms < 0.061);
+  CHECK(slow.log_flush_time.mean_ms == doctest::Approx(m * nominal.log_flush_time.mean_ms).scale(0).epsilon(0.01));
+  CHECK(slow.produce_latency.mean_ms - nominal.produce_latency.mean_ms ==
+        doctest::Approx((m - 1) * nominal.log_flush_time.mean_ms).scale(0).epsilon(0.05));
+  CHECK(slow.records_failed == 0);
+}
+
 TEST_CASE("a slow CPU: a broker at half speed takes twice the I/O-thread time per produce request") {
   // One broker, acks=1, from the start to the end: the Produce requests' local time (the I/O thread's work,
   // request_fixed_cost plus the batch's CRC) doubles at speed 0.5; with so little load no task waits for a core.
