@@ -208,3 +208,35 @@ TEST_CASE("kafkasim sweep: bad --param, --shard and --out exit 2 with a clear me
   CHECK(slurp(dir / "log").find("holds a different sweep") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("kafkasim sweep over record size reproduces Kreps 2014's graph: records/s fall, MB/s rise to the 1 GbE link") {
+  // published-benchmarks.md §A ("graph only"): with record sizes from 10 B to 100 KB, throughput in records/s falls
+  // and in MB/s rises, saturating 1 GbE. Row A1's scenario (one unthrottled producer thread, RF 1, acks=1), values of
+  // 10 B to 100 KB (record_size is the value + 16: the 0.8 wire size, as the scenario's 116 for 100 B). Small
+  // records are bound by the thread's send() cost, one record per 1.217 us whatever its size; large ones by the
+  // producer's link, whose TCP goodput is 125 MB/s x 1448 / 1538 = 117.7 MB/s (hardware-models.md §4.2), which the
+  // records' bytes approach as the per-record and per-request overheads vanish.
+  const fs::path dir = fresh_dir("record-size");
+  REQUIRE(run_kafkasim("sweep scenarios/validation/kreps2014-rf1-acks1-wire08.json --quiet --set '/duration=\"3s\"'"
+                       " --set '/warmup=\"1s\"' --param /producers/0/workload/record_size=26,116,1016,10016,100016 --out " +
+                           (dir / "s").string(),
+                       dir / "log") == 0);
+  const Csv csv = read_csv(dir / "s" / "sweep.csv");
+  REQUIRE(csv.rows.size() == 5);
+  std::vector<double> records, mb;
+  for (const auto& row : csv.rows) {
+    records.push_back(std::stod(row.at("produce.throughput_records_per_s")));
+    mb.push_back(std::stod(row.at("produce.throughput_mib_per_s")) * 1'048'576 / 1e6);
+  }
+  const double thread_bound = 1 / 1.217e-6, goodput_mb = 125.0 * 1448 / 1538;
+  CHECK(records[0] == doctest::Approx(thread_bound).epsilon(0.01));
+  for (size_t i = 1; i < records.size(); ++i) {
+    CAPTURE(i);
+    CHECK(records[i] <= records[i - 1] * 1.001);
+    CHECK(mb[i] > mb[i - 1]);
+    CHECK(mb[i] <= goodput_mb);
+  }
+  CHECK(records[4] < records[1] / 100);
+  CHECK(mb[4] >= 0.99 * goodput_mb);
+  fs::remove_all(dir);
+}
