@@ -1,0 +1,258 @@
+// A bounded, seeded fuzzer of whole runs: random but valid scenarios (brokers, disks, NICs, racks, topics,
+// producers, consumer groups, broker and client configs, TLS, client quotas, fetch from follower, hardware faults
+// and consumer restarts) are loaded as a user's file
+// would be and run for a few simulated seconds. Every one must load, run to its end without an assertion (the
+// World's invariants and the state machines' preconditions) or an exception, and account for its records
+// consistently; every fourth is run twice and must give the same events and trace hash (determinism). Combinations
+// of features are where earlier sessions' throwaway generators found crashes (a commitAsync pile-up, an arrival
+// scheduled in the past); this keeps such a generator in the tree.
+//
+// KAFKASIM_FUZZ_RUNS (default 24) and KAFKASIM_FUZZ_SEED (default 1) widen it outside CI, e.g.
+//   KAFKASIM_FUZZ_RUNS=500 KAFKASIM_FUZZ_SEED=1000 build/tests/fuzz_world_fuzz_test
+// A failure prints the scenario; save it as a file and `kafkasim run` it to reproduce.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+#include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/scenario.hpp"
+#include "kafkasim/cluster/world.hpp"
+#include "kafkasim/sim/rng.hpp"
+
+using namespace kafkasim;
+using json = nlohmann::json;
+
+namespace {
+
+uint64_t env_or(const char* name, uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+template <typename T>
+const T& pick(sim::Rng& rng, const std::vector<T>& options) {
+  return options[rng.uniform_u64(options.size())];
+}
+
+std::string ms(int64_t v) { return std::to_string(v) + "ms"; }
+
+// One random scenario. Ranges keep a run to a few seconds of wall time: at most 5 brokers, 48 partitions a topic,
+// 60,000 records/s offered in all, 1-3 simulated seconds.
+json random_scenario(sim::Rng& rng, uint64_t seed) {
+  json s;
+  s["name"] = "fuzz-" + std::to_string(seed);
+  s["seed"] = seed;
+  const int64_t duration_ms = rng.uniform_int(1'000, 3'000);
+  s["duration"] = ms(duration_ms);
+  s["warmup"] = ms(rng.uniform_int(100, 500));
+
+  const int64_t brokers = rng.uniform_int(1, 5);
+  json broker_hw = {{"disk", pick<std::string>(rng, {"nvme-datacentre", "ssd-sata", "hdd-7200rpm"})},
+                    {"nic", pick<std::string>(rng, {"nic-1gbe", "nic-10gbe", "nic-25gbe"})},
+                    {"log_dirs", rng.uniform_int(1, 3)}};
+  if (rng.chance(1, 3)) broker_hw["ram"] = pick<std::string>(rng, {"8GiB", "16GiB", "64GiB"});
+  if (rng.chance(1, 4)) broker_hw["young_gc"] = false;
+  s["hardware"] = {{"broker", broker_hw}, {"client", {{"nic", pick<std::string>(rng, {"nic-1gbe", "nic-10gbe"})}}}};
+
+  json config = json::object();
+  if (rng.chance(1, 2)) config["num.network.threads"] = rng.uniform_int(1, 4);
+  if (rng.chance(1, 2)) config["num.io.threads"] = rng.uniform_int(1, 8);
+  if (rng.chance(1, 3)) config["num.replica.fetchers"] = rng.uniform_int(1, 3);
+  if (rng.chance(1, 3)) config["replica.fetch.wait.max.ms"] = rng.uniform_int(10, 500);
+  if (rng.chance(1, 3)) config["replica.lag.time.max.ms"] = rng.uniform_int(500, 30'000);
+  if (rng.chance(1, 4)) config["queued.max.requests"] = rng.uniform_int(2, 500);
+  if (rng.chance(1, 4)) config["log.segment.bytes"] = rng.uniform_int(1 << 20, 64 << 20);
+  if (rng.chance(1, 5)) config["log.flush.interval.messages"] = rng.uniform_int(1, 1'000);
+  if (rng.chance(1, 5)) config["socket.receive.buffer.bytes"] = pick<int64_t>(rng, {-1, 65'536, 102'400, 1'048'576});
+  if (rng.chance(1, 6)) config["security.inter.broker.protocol"] = "SSL";
+  const int64_t racks = rng.uniform_int(1, brokers);
+  const bool follower_fetching = racks > 1 && rng.chance(1, 3);
+  if (follower_fetching) config["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelector";
+  s["cluster"] = {{"brokers", brokers}, {"racks", racks}, {"config", config}};
+  if (rng.chance(1, 6)) {
+    s["cluster"]["quotas"] = json::array({{{"client-id", "<default>"},
+                                           {"producer_byte_rate", rng.uniform_int(100'000, 20'000'000)},
+                                           {"consumer_byte_rate", rng.uniform_int(100'000, 20'000'000)}}});
+    if (rng.chance(1, 2)) s["cluster"]["quotas"][0]["request_percentage"] = rng.uniform_int(5, 200);
+  }
+
+  const bool with_consumers = rng.chance(2, 3);
+  if (with_consumers && brokers < 3) s["cluster"]["config"]["offsets.topic.replication.factor"] = brokers;
+
+  json topics = json::array();
+  const int64_t topic_count = rng.uniform_int(1, 2);
+  for (int64_t t = 0; t < topic_count; ++t) {
+    const int64_t rf = rng.uniform_int(1, std::min<int64_t>(3, brokers));
+    json topic = {{"name", "topic-" + std::to_string(t)},
+                  {"partitions", rng.uniform_int(1, 48)},
+                  {"replication.factor", rf}};
+    json tc = json::object();
+    tc["min.insync.replicas"] = rng.uniform_int(1, rf);
+    if (rng.chance(1, 5)) tc["flush.messages"] = rng.uniform_int(1, 100);
+    if (rng.chance(1, 5)) tc["segment.bytes"] = rng.uniform_int(1 << 20, 16 << 20);
+    if (rng.chance(1, 6)) tc["retention.bytes"] = rng.uniform_int(1 << 20, 32 << 20);
+    topic["config"] = tc;
+    topics.push_back(topic);
+  }
+  s["topics"] = topics;
+
+  json producers = json::array();
+  int64_t clients = 0;
+  const int64_t producer_entries = rng.uniform_int(1, 3);
+  for (int64_t p = 0; p < producer_entries; ++p) {
+    const int64_t count = rng.uniform_int(1, 2);
+    json workload = json::object();
+    if (rng.chance(1, 6)) {
+      workload["closed_loop"] = {{"threads", rng.uniform_int(1, 8)}};
+    } else {
+      workload["rate"] = rng.uniform_int(100, 60'000 / (producer_entries * count));
+      workload["arrival"] = pick<std::string>(rng, {"constant", "poisson"});
+    }
+    switch (rng.uniform_u64(3)) {
+      case 0: workload["record_size"] = rng.uniform_int(10, 4'000); break;
+      case 1: workload["record_size"] = {{"distribution", "uniform"}, {"min", 50}, {"max", rng.uniform_int(51, 5'000)}}; break;
+      default: workload["record_size"] = {{"distribution", "lognormal"}, {"median", 500}, {"sigma", 0.8}, {"max", 50'000}}; break;
+    }
+    if (rng.chance(1, 3)) {
+      workload["keys"] = {{"distribution", "uniform"}, {"count", rng.uniform_int(1, 5'000)}};
+      if (rng.chance(1, 2)) {
+        workload["keys"]["distribution"] = "zipf";
+        workload["keys"]["exponent"] = rng.uniform_real(0.5, 1.5);
+      }
+    }
+    json pc = json::object();
+    pc["acks"] = pick<std::string>(rng, {"0", "1", "all"});
+    if (rng.chance(2, 3)) pc["linger.ms"] = rng.uniform_int(0, 20);
+    if (rng.chance(1, 2)) pc["batch.size"] = rng.uniform_int(1'024, 131'072);
+    if (rng.chance(1, 3)) pc["compression.type"] = pick<std::string>(rng, {"none", "gzip", "snappy", "lz4", "zstd"});
+    if (rng.chance(1, 3)) pc["max.in.flight.requests.per.connection"] = rng.uniform_int(1, 5);
+    if (rng.chance(1, 4)) pc["buffer.memory"] = rng.uniform_int(256 << 10, 64 << 20);
+    if (rng.chance(1, 5)) pc["enable.idempotence"] = false;
+    if (rng.chance(1, 6)) pc["request.timeout.ms"] = rng.uniform_int(200, 30'000);
+    if (rng.chance(1, 8)) {
+      pc["delivery.timeout.ms"] = rng.uniform_int(100, 2'000);
+      pc["request.timeout.ms"] = rng.uniform_int(50, pc["delivery.timeout.ms"].get<int64_t>());
+      pc["linger.ms"] = 0;
+    }
+    if (rng.chance(1, 8)) pc["max.request.size"] = rng.uniform_int(8'192, 1'048'576);
+    if (rng.chance(1, 8)) pc["security.protocol"] = "SSL";
+    if (rng.chance(1, 10)) pc["partitioner.class"] = "org.apache.kafka.clients.producer.RoundRobinPartitioner";
+    producers.push_back({{"topic", "topic-" + std::to_string(rng.uniform_int(0, topic_count - 1))},
+                         {"count", count},
+                         {"workload", workload},
+                         {"config", pc}});
+    clients += count;
+  }
+  s["producers"] = producers;
+
+  json consumers = json::array();
+  std::vector<int64_t> consumer_clients;
+  if (with_consumers) {
+    const int64_t groups = rng.uniform_int(1, 2);
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t count = rng.uniform_int(1, 3);
+      json cc = json::object();
+      if (rng.chance(1, 3)) cc["max.poll.records"] = rng.uniform_int(1, 1'000);
+      if (rng.chance(1, 3)) cc["fetch.min.bytes"] = rng.uniform_int(1, 100'000);
+      if (rng.chance(1, 3)) cc["fetch.max.wait.ms"] = rng.uniform_int(1, 500);
+      if (rng.chance(1, 4)) cc["auto.offset.reset"] = pick<std::string>(rng, {"earliest", "latest"});
+      if (rng.chance(1, 4)) cc["auto.commit.interval.ms"] = rng.uniform_int(100, 5'000);
+      if (rng.chance(1, 6)) cc["security.protocol"] = "SSL";
+      if (follower_fetching && rng.chance(2, 3)) cc["client.rack"] = "rack-" + std::to_string(rng.uniform_int(0, racks - 1));
+      json group = {{"group", "group-" + std::to_string(g)},
+                    {"topic", "topic-" + std::to_string(rng.uniform_int(0, topic_count - 1))},
+                    {"count", count},
+                    {"commit", pick<std::string>(rng, {"none", "async", "sync"})},
+                    {"config", cc}};
+      if (rng.chance(1, 3)) group["processing_time"] = std::to_string(rng.uniform_int(0, 200)) + "us";
+      if (rng.chance(1, 4)) group["start_at"] = ms(rng.uniform_int(0, duration_ms / 2));
+      consumers.push_back(group);
+      for (int64_t c = 0; c < count; ++c) consumer_clients.push_back(clients + c);
+      clients += count;
+    }
+  }
+  s["consumers"] = consumers;
+
+  // Faults: at most one of each type on a host, so none overlap.
+  json faults = json::array();
+  const int64_t fault_count = rng.uniform_int(0, 3);
+  std::vector<std::string> used;
+  for (int64_t f = 0; f < fault_count; ++f) {
+    const std::string type = pick<std::string>(rng, {"slow_disk", "stalled_disk", "slow_cpu", "pause", "slow_network",
+                                                     "drop_caches", "memory_pressure", "consumer_restart"});
+    std::string host = "broker-" + std::to_string(rng.uniform_int(0, brokers - 1));
+    if (type == "consumer_restart") {
+      if (consumer_clients.empty()) continue;
+      host = "client-" + std::to_string(pick(rng, consumer_clients));
+    } else if (type == "slow_network" && rng.chance(1, 3)) {
+      host = "client-" + std::to_string(rng.uniform_int(0, clients - 1));
+    }
+    if (std::find(used.begin(), used.end(), type + host) != used.end()) continue;
+    used.push_back(type + host);
+    json fault = {{"type", type}, {"host", host}, {"at", ms(rng.uniform_int(0, duration_ms - 1))}};
+    const bool instant = type == "drop_caches";
+    if (!instant && (type == "pause" || rng.chance(2, 3))) fault["duration"] = ms(rng.uniform_int(1, type == "pause" ? 2'000 : 1'500));
+    if (type == "slow_disk") {
+      fault["latency_multiplier"] = rng.uniform_real(1, 20);
+      if (rng.chance(1, 2)) fault["bandwidth_multiplier"] = rng.uniform_real(0.05, 1);
+    } else if (type == "slow_cpu") {
+      fault["speed"] = rng.uniform_real(0.1, 1);
+    } else if (type == "slow_network") {
+      fault["extra_latency"] = std::to_string(rng.uniform_int(0, 5'000)) + "us";
+      if (rng.chance(1, 2)) fault["bandwidth_multiplier"] = rng.uniform_real(0.01, 1);
+      if (rng.chance(1, 3)) fault["jitter"] = std::to_string(rng.uniform_int(0, 2'000)) + "us";
+      if (rng.chance(1, 4)) fault["loss"] = rng.uniform_real(0, 0.05);
+    } else if (type == "memory_pressure") {
+      // Below the smallest page cache generated: 8 GiB of RAM less the 6 GiB heap and 1 GiB of other memory.
+      fault["bytes"] = pick<std::string>(rng, {"64MiB", "512MiB"});
+    }
+    faults.push_back(fault);
+  }
+  s["faults"] = faults;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("fuzz: random valid scenarios with faults load, run to their end without an assertion, and repeat exactly") {
+  const std::filesystem::path root = KAFKASIM_SOURCE_DIR;
+  const uint64_t runs = env_or("KAFKASIM_FUZZ_RUNS", 24);
+  const uint64_t first_seed = env_or("KAFKASIM_FUZZ_SEED", 1);
+  test::ThrowOnAssert throw_on_assert;
+  uint64_t events = 0, faulted = 0;
+  for (uint64_t seed = first_seed; seed < first_seed + runs; ++seed) {
+    sim::Rng rng = sim::Rng::stream(seed, "fuzz/world");
+    const json doc = random_scenario(rng, seed);
+    CAPTURE(seed);
+    INFO("scenario: " << doc.dump());
+    try {
+      const cluster::WorldSpec spec = cluster::parse_scenario(doc, (root / "scenarios" / "fuzz.json").string());
+      cluster::World world(spec);
+      const cluster::WorldSummary s = world.run();
+      events += s.events;
+      if (!spec.faults.empty()) ++faulted;
+      CHECK(s.simulated_seconds == doctest::Approx(spec.duration.seconds_f()));
+      CHECK(s.records_acked + s.records_failed <= s.records_sent);
+      if (seed % 4 == 0) {
+        const cluster::WorldSummary again = cluster::World(spec).run();
+        CHECK(again.events == s.events);
+        CHECK(again.trace_hash == s.trace_hash);
+        CHECK(again.records_acked == s.records_acked);
+      }
+    } catch (const cluster::ConfigError& e) {
+      FAIL_CHECK("the generator wrote a scenario the loader rejects: " << std::string(e.what()));
+    } catch (const std::exception& e) {
+      FAIL_CHECK("run failed: " << std::string(e.what()));
+    }
+  }
+  MESSAGE(runs << " runs, " << faulted << " with faults, " << events << " events");
+  CHECK(faulted > 0);
+}
