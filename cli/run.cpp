@@ -124,6 +124,18 @@ int run_scenario(const RunOptions& options) {
   if (s.time_between_poll.count > 0)
     std::printf("  consumer polls         time between polls p50 %.3f p99 %.3f max %.3f ms, poll idle ratio %.2f\n",
                 s.time_between_poll.p50_ms, s.time_between_poll.p99_ms, s.time_between_poll.max_ms, s.poll_idle_ratio);
+  // The durability check: every record acknowledged with an offset against its leader's log at the end of the run.
+  {
+    std::string extra;
+    if (s.acked_records_deleted > 0) extra += ", " + std::to_string(s.acked_records_deleted) + " deleted by retention";
+    if (s.records_consumed > 0 || s.consumer_skipped > 0)
+      extra += ", " + std::to_string(s.consumer_skipped) + " skipped by consumers";
+    if (s.acked_records_unchecked > 0)
+      extra += "; " + std::to_string(s.acked_records_unchecked) + " acks=0 records have no offset to check";
+    std::printf("  durability             %llu acknowledged records checked against the leaders' logs: %llu lost%s\n",
+                static_cast<unsigned long long>(s.acked_records_checked),
+                static_cast<unsigned long long>(s.acked_records_lost), extra.c_str());
+  }
   // Where the consumers' fetch responses came from: fetch from follower (KIP-392) moves them into the own rack.
   if (s.racks > 1 && s.fetch_bytes_same_rack + s.fetch_bytes_cross_rack > 0) {
     const double total = static_cast<double>(s.fetch_bytes_same_rack + s.fetch_bytes_cross_rack);

@@ -611,10 +611,12 @@ void World::start_clients() {
       plan_arrivals(*client);
     }
   }
+  for (const TopicSpec& topic : spec_.topics) acked_offsets_.emplace_back(static_cast<size_t>(topic.partitions));
   for (size_t s = 0; s < spec_.consumers.size(); ++s) {
     const ConsumerSpec& cs = spec_.consumers[s];
     const TopicSpec& topic = spec_.topics[static_cast<size_t>(cs.topic)];
     delivered_next_.emplace_back(static_cast<size_t>(topic.partitions), 0);
+    positioned_at_.emplace_back(static_cast<size_t>(topic.partitions), 0);
     for (uint32_t i = 0; i < cs.count; ++i) {
       auto c = std::make_unique<ConsumerClient>();
       c->id = next_id++;
@@ -1855,6 +1857,12 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     }
     if (done.outcome == kafka::RecordOutcome::acked) {
       metrics_.on_acked(info.intended, done.completion_time, info.bytes);
+      if (done.offset >= 0) {
+        acked_offsets_[static_cast<size_t>(done.partition.topic)][static_cast<size_t>(done.partition.partition)].add(
+            done.offset);
+      } else {
+        ++acked_without_offset_;
+      }
       if (c.id_stats != nullptr) {
         c.id_stats->interval_acked_bytes += info.bytes;
         const SimTime warmup_end = metrics_.warmup_end();
@@ -2201,6 +2209,10 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
         range.record_count -= static_cast<int32_t>(again);
         if (range.record_count == 0) continue;
       }
+      // Records the group was neither given nor positioned past: skipped (see WorldSummary::consumer_skipped).
+      const int64_t expected =
+          std::max(next, positioned_at_[c.spec_index][static_cast<size_t>(range.partition.partition)]);
+      if (range.first_offset > expected) consumer_skipped_ += static_cast<uint64_t>(range.first_offset - expected);
       next = range.first_offset + range.record_count;
       // A batch whose entry is gone was read by every group already. A second copy of a batch (a retry the broker
       // appended again) is counted when it is appended (handle_produce), or has an entry of its own when the retry
@@ -2546,6 +2558,8 @@ void World::send_offset_fetch(ConsumerClient& c, NodeId coordinator) {
 }
 
 void World::skip_unread(size_t group, PartitionRef partition, int64_t offset) {
+  int64_t& positioned = positioned_at_[group][static_cast<size_t>(partition.partition)];
+  positioned = std::max(positioned, offset);
   const kafka::Partition* leader = leader_partition(partition);
   if (leader == nullptr) return;
   // The group was given the records below delivered_next_ already (their reads are settled), and none from there on.
@@ -2762,6 +2776,27 @@ std::vector<uint32_t> World::connections_per_processor(uint32_t broker) const {
 const kafka::Partition* World::partition(uint32_t broker, PartitionRef ref) const {
   KS_ASSERT_LT(broker, brokers_.size());
   return brokers_[broker]->rm->partition(ref);
+}
+
+void World::check_durability(WorldSummary& s) {
+  // Every acknowledged offset against its partition's leader's log now: at or above the log end offset (or no
+  // leader) it is lost, below the log start offset retention deleted it. Kafka's guarantee is about the log, and
+  // with leaders fixed and no page cache lost the leader's log is the partition's.
+  for (size_t t = 0; t < acked_offsets_.size(); ++t) {
+    for (size_t p = 0; p < acked_offsets_[t].size(); ++p) {
+      AckedOffsets& acked = acked_offsets_[t][p];
+      const kafka::Partition* leader =
+          leader_partition(PartitionRef{static_cast<int32_t>(t), static_cast<int32_t>(p)});
+      const DurabilityCount c = leader != nullptr
+                                    ? acked.count_against(leader->log_start_offset(), leader->log_end_offset())
+                                    : acked.count_without_log();
+      s.acked_records_checked += c.checked;
+      s.acked_records_lost += c.lost;
+      s.acked_records_deleted += c.deleted;
+    }
+  }
+  s.acked_records_unchecked = acked_without_offset_;
+  s.consumer_skipped = consumer_skipped_;
 }
 
 const kafka::Partition* World::leader_partition(PartitionRef ref) const {
@@ -3007,6 +3042,7 @@ WorldSummary World::run(uint64_t events_max) {
     s.isr_expands += b->isr_expands;
   }
   s.duplicates = duplicates_;
+  check_durability(s);
   // Utilisation of every resource over the whole run; the bottleneck is the most utilised one.
   auto add = [&s](std::string name, double u) { s.utilisation.emplace_back(std::move(name), u); };
   for (auto& b : brokers_) {

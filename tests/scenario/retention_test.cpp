@@ -126,6 +126,12 @@ TEST_CASE("retention: the log start offset advances at the retention checks as r
     CHECK(start > first_retained_record(t) - kRecordsPerSegment);
   }
   CHECK(follower_passes >= 2 * 6);  // both followers delete at (nearly) every check from 7 s
+
+  // The durability check finds every acknowledged record (all of them, none failed) in the leader's log, except
+  // those retention deleted: the offsets below the log start the rule above predicts. Deleted, not lost.
+  CHECK(s.acked_records_checked == s.records_acked);
+  CHECK(s.acked_records_deleted == static_cast<uint64_t>(predicted_log_start(19'000)));
+  CHECK(s.acked_records_lost == 0);
 }
 
 TEST_CASE("retention: the logs and the page cache stop growing; without retention they do not") {
@@ -216,6 +222,9 @@ TEST_CASE("retention: a new group starting after deletions resets to the log sta
   // are within a second of the head, and the batches deleted since a group last polled wait at most one check
   // interval (2 s): at most 2 s of batches (1050 x 2 / 11 = 191) remain.
   CHECK(world.batches_awaiting_consumers() <= static_cast<std::size_t>(2 * kRate / kRecordsPerBatch));
+  // The durability check: the records below each group's reset offset were not theirs to read (the earliest group
+  // starts at the log start, the latest at the HW), so neither group skipped any.
+  CHECK(s.consumer_skipped == 0);
 }
 
 // A group that reads slower than the producer writes falls behind the log start: its consumer processes a record in
@@ -233,7 +242,11 @@ TEST_CASE("retention: a consumer behind the log start gets OFFSET_OUT_OF_RANGE a
     slow.processing_time_per_record = 2_ms;
     spec.consumers = {slow};
     cluster::World world(spec);
-    world.run();
+    const auto s = world.run();
+    // Retention deleted records the group had not read, and a reset moved it past them: deleted, not skipped.
+    CHECK(s.acked_records_deleted > 0);
+    CHECK(s.acked_records_lost == 0);
+    CHECK(s.consumer_skipped == 0);
     const auto out_of_range = events_of(world, "consumer_offset_out_of_range");
     const auto resets = events_of(world, "consumer_offset_reset");
     REQUIRE(!out_of_range.empty());

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "kafkasim/cluster/compression_costs.hpp"
+#include "kafkasim/cluster/durability.hpp"
 #include "kafkasim/cluster/hardware_profiles.hpp"
 #include "kafkasim/cluster/host_hardware.hpp"
 #include "kafkasim/cluster/metrics.hpp"
@@ -305,6 +306,15 @@ struct WorldSummary {
   // Records a consumer's poll() returned that its group had been given before (after a consumer_restart: those
   // after the group's last committed offset), every group, whole run.
   uint64_t duplicates = 0;
+  // The durability check at the end of the run (DESIGN.md principle 7), over every record a producer had
+  // acknowledged with an offset (acks=1 or all; acks=0 gets none, Kafka's -1): those no longer in their partition's
+  // leader's log (at or above its log end offset, or no leader), those retention deleted (below its log start
+  // offset: gone by configuration, not lost), and acks=0 acknowledgements, which cannot be checked. And, on the
+  // consumers' side, records a group skipped: offsets above what it had been given next, without a reset, a
+  // committed offset or retention to move it there (a bug if ever non-zero, as a lost record is today: no fault the
+  // simulator offers moves a leader or loses a page cache).
+  uint64_t acked_records_checked = 0, acked_records_lost = 0, acked_records_deleted = 0, acked_records_unchecked = 0;
+  uint64_t consumer_skipped = 0;
   // Young-GC pauses of the brokers' JVMs over the whole run (warm-up included), every broker together.
   bool young_gc = false;  // the brokers model young GC at all
   uint64_t young_gcs = 0;
@@ -705,6 +715,14 @@ class World {
   // to an earlier one). Dense: looked up for every range of records a poll returns.
   std::vector<std::vector<int64_t>> delivered_next_;
   uint64_t duplicates_ = 0;
+  uint64_t consumer_skipped_ = 0;  // WorldSummary::consumer_skipped
+  // Alongside delivered_next_: the highest offset the group's consumer was positioned at by an offset reset or a
+  // committed offset (skip_unread). A poll may start above delivered_next_ only up to it.
+  std::vector<std::vector<int64_t>> positioned_at_;
+  // The acknowledged offsets of each partition (by topic, then partition), for the durability check.
+  std::vector<std::vector<AckedOffsets>> acked_offsets_;
+  uint64_t acked_without_offset_ = 0;  // acks=0: WorldSummary::acked_records_unchecked
+  void check_durability(WorldSummary& s);
   std::vector<kafka::RecordBatch> deleted_scratch_;  // reused by run_retention
   std::vector<int64_t> produce_leo_scratch_;          // reused by handle_produce: log end offsets before an append
   std::vector<int64_t> groups_reading_topic_;  // by topic index
