@@ -7,12 +7,14 @@
 // trace hash (determinism). Combinations of features are where earlier sessions' throwaway generators found crashes
 // (a commitAsync pile-up, an arrival scheduled in the past); this keeps such a generator in the tree.
 //
-// KAFKASIM_FUZZ_RUNS (default 24) and KAFKASIM_FUZZ_SEED (default 1) widen it outside CI, e.g.
+// KAFKASIM_FUZZ_RUNS (default 24) and KAFKASIM_FUZZ_SEED (default 1) widen it outside CI, and KAFKASIM_FUZZ_VERBOSE=1
+// prints each run's events and wall time (to find slow corners: the wall clock never enters a simulation), e.g.
 //   KAFKASIM_FUZZ_RUNS=500 KAFKASIM_FUZZ_SEED=1000 build/tests/fuzz_world_fuzz_test
 // A failure prints the scenario; save it as a file and `kafkasim run` it to reproduce.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -226,6 +228,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   const std::filesystem::path root = KAFKASIM_SOURCE_DIR;
   const uint64_t runs = env_or("KAFKASIM_FUZZ_RUNS", 24);
   const uint64_t first_seed = env_or("KAFKASIM_FUZZ_SEED", 1);
+  const bool verbose = env_or("KAFKASIM_FUZZ_VERBOSE", 0) != 0;  // each run's events and wall time (slow corners)
   test::ThrowOnAssert throw_on_assert;
   uint64_t events = 0, faulted = 0;
   for (uint64_t seed = first_seed; seed < first_seed + runs; ++seed) {
@@ -236,7 +239,13 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
     try {
       const cluster::WorldSpec spec = cluster::parse_scenario(doc, (root / "scenarios" / "fuzz.json").string());
       cluster::World world(spec);
+      const auto started = std::chrono::steady_clock::now();
       const cluster::WorldSummary s = world.run();
+      if (verbose) {
+        const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        MESSAGE("seed " << seed << ": " << s.events << " events, " << wall_s << " s wall, "
+                        << s.simulated_seconds / wall_s << "x real time");
+      }
       events += s.events;
       if (!spec.faults.empty()) ++faulted;
       CHECK(s.simulated_seconds == doctest::Approx(spec.duration.seconds_f()).scale(0).epsilon(1e-9));
