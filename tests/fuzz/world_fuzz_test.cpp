@@ -68,8 +68,10 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
   if (rng.chance(1, 2)) config["num.network.threads"] = rng.uniform_int(1, 4);
   if (rng.chance(1, 2)) config["num.io.threads"] = rng.uniform_int(1, 8);
   if (rng.chance(1, 3)) config["num.replica.fetchers"] = rng.uniform_int(1, 3);
-  if (rng.chance(1, 3)) config["replica.fetch.wait.max.ms"] = rng.uniform_int(10, 500);
-  if (rng.chance(1, 3)) config["replica.lag.time.max.ms"] = rng.uniform_int(500, 30'000);
+  // replica.fetch.wait.max.ms may not exceed replica.lag.time.max.ms (the loader holds Kafka's rule).
+  const int64_t lag_ms = rng.chance(1, 3) ? rng.uniform_int(200, 2'000) : 30'000;
+  if (lag_ms < 30'000) config["replica.lag.time.max.ms"] = lag_ms;
+  if (lag_ms < 500 || rng.chance(1, 3)) config["replica.fetch.wait.max.ms"] = rng.uniform_int(10, std::min<int64_t>(500, lag_ms));
   if (rng.chance(1, 4)) config["queued.max.requests"] = rng.uniform_int(2, 500);
   if (rng.chance(1, 4)) config["log.segment.bytes"] = rng.uniform_int(1 << 20, 64 << 20);
   if (rng.chance(1, 5)) config["log.flush.interval.messages"] = rng.uniform_int(1, 1'000);
@@ -100,7 +102,19 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     tc["min.insync.replicas"] = rng.uniform_int(1, rf);
     if (rng.chance(1, 5)) tc["flush.messages"] = rng.uniform_int(1, 100);
     if (rng.chance(1, 5)) tc["segment.bytes"] = rng.uniform_int(1 << 20, 16 << 20);
-    if (rng.chance(1, 6)) tc["retention.bytes"] = rng.uniform_int(1 << 20, 32 << 20);
+    if (rng.chance(1, 4)) {
+      // Retention that acts within the run: segments of 1-4 MiB or ~1 s, deleted by size or age from the first
+      // retention check (log.initial.task.delay.ms, then every log.retention.check.interval.ms).
+      if (rng.chance(1, 2)) tc["retention.bytes"] = rng.uniform_int(1 << 20, 8 << 20);
+      else tc["retention.ms"] = rng.uniform_int(0, 1'500);
+      if (rng.chance(1, 2)) tc["segment.ms"] = rng.uniform_int(100, 1'000);
+      s["cluster"]["config"]["log.initial.task.delay.ms"] = rng.uniform_int(0, 500);
+      s["cluster"]["config"]["log.retention.check.interval.ms"] = rng.uniform_int(100, 1'000);
+    }
+    // Below the producers' batches at times: Kafka's producer splits a rejected batch (KIP-126).
+    if (rng.chance(1, 4)) tc["max.message.bytes"] = rng.uniform_int(2'000, 40'000);
+    if (rng.chance(1, 6)) tc["message.timestamp.type"] = "LogAppendTime";
+    if (rng.chance(1, 8)) tc["compression.type"] = pick<std::string>(rng, {"producer", "lz4", "zstd", "uncompressed"});
     topic["config"] = tc;
     topics.push_back(topic);
   }
@@ -201,7 +215,7 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     used.push_back(type + host);
     json fault = {{"type", type}, {"host", host}, {"at", ms(rng.uniform_int(0, duration_ms - 1))}};
     const bool instant = type == "drop_caches";
-    if (!instant && (type == "pause" || rng.chance(2, 3))) fault["duration"] = ms(rng.uniform_int(1, type == "pause" ? 2'000 : 1'500));
+    if (!instant && (type == "pause" || rng.chance(2, 3))) fault["duration"] = ms(rng.uniform_int(1, type == "pause" ? 3'000 : 1'500));
     if (type == "slow_disk") {
       fault["latency_multiplier"] = rng.uniform_real(1, 20);
       if (rng.chance(1, 2)) fault["bandwidth_multiplier"] = rng.uniform_real(0.05, 1);
@@ -231,6 +245,8 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   const bool verbose = env_or("KAFKASIM_FUZZ_VERBOSE", 0) != 0;  // each run's events and wall time (slow corners)
   test::ThrowOnAssert throw_on_assert;
   uint64_t events = 0, faulted = 0;
+  uint64_t with_splits = 0, with_retries = 0, with_failures = 0, with_deletions = 0, with_duplicates = 0,
+           with_isr_shrinks = 0;
   for (uint64_t seed = first_seed; seed < first_seed + runs; ++seed) {
     sim::Rng rng = sim::Rng::stream(seed, "fuzz/world");
     const json doc = random_scenario(rng, seed);
@@ -248,6 +264,13 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
       }
       events += s.events;
       if (!spec.faults.empty()) ++faulted;
+      // What the runs reached, for the closing message: paths a generator change could silently stop covering.
+      if (s.batch_splits > 0) ++with_splits;
+      if (s.record_retries > 0) ++with_retries;
+      if (s.records_failed > 0) ++with_failures;
+      if (s.acked_records_deleted > 0) ++with_deletions;
+      if (s.duplicates > 0) ++with_duplicates;
+      if (s.isr_shrinks > 0) ++with_isr_shrinks;
       CHECK(s.simulated_seconds == doctest::Approx(spec.duration.seconds_f()).scale(0).epsilon(1e-9));
       CHECK(s.records_acked + s.records_failed <= s.records_sent);
       // The durability check (World::check_durability): no fault offered here moves a leader or loses a page cache,
@@ -267,6 +290,9 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
       FAIL_CHECK("run failed: " << std::string(e.what()));
     }
   }
-  MESSAGE(runs << " runs, " << faulted << " with faults, " << events << " events");
+  MESSAGE(runs << " runs, " << faulted << " with faults, " << events << " events; runs with batch splits "
+               << with_splits << ", retries " << with_retries << ", failed records " << with_failures
+               << ", records deleted by retention " << with_deletions << ", consumer duplicates " << with_duplicates
+               << ", ISR shrinks " << with_isr_shrinks);
   CHECK(faulted > 0);
 }
