@@ -130,6 +130,9 @@ int run_scenario(const RunOptions& options) {
     if (s.acked_records_deleted > 0) extra += ", " + std::to_string(s.acked_records_deleted) + " deleted by retention";
     if (s.records_consumed > 0 || s.consumer_skipped > 0)
       extra += ", " + std::to_string(s.consumer_skipped) + " skipped by consumers";
+    if (s.appended_out_of_order > 0)
+      extra += "; " + std::to_string(s.appended_out_of_order) +
+               " records appended after records their producer sent later (retries without idempotence)";
     if (s.acked_records_unchecked > 0)
       extra += "; " + std::to_string(s.acked_records_unchecked) + " acks=0 records have no offset to check";
     std::printf("  durability             %llu acknowledged records checked against the leaders' logs: %llu lost%s\n",

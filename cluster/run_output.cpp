@@ -174,6 +174,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"acked_records_deleted_by_retention", s.acked_records_deleted},
         {"acked_records_without_offset", s.acked_records_unchecked},
         {"skipped_by_consumers", s.consumer_skipped},
+        {"appended_out_of_order", s.appended_out_of_order},
         {"duplicates", s.duplicates}}},
       {"faults", faults},
       {"isr", {{"shrinks", s.isr_shrinks}, {"expands", s.isr_expands}}},

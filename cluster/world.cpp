@@ -215,6 +215,9 @@ struct World::ProducerClient {
   bool paused = false;        // unthrottled: the application thread waits for the unblock
   bool polling = false;       // rearm_producer is polling the producer (see there)
   uint64_t next_record_id = 1;
+  // By partition of its topic: the first record number of the batch of this producer that leaders appended last in
+  // send order (-1: none yet). A batch whose first record is not above it lands after records sent later.
+  std::vector<int64_t> appended_first_record;
   Wakeup wakeup;
   ClientCodecThread compressor;  // compression.type: requests leave once their batches are compressed
   // The ProduceRequests not yet fully written to their connection: compressing, or handed to the network and not
@@ -576,6 +579,7 @@ void World::start_clients() {
       c->id = next_id++;
       c->spec_index = s;
       c->index = producers_.size();
+      c->appended_first_record.assign(static_cast<size_t>(spec_.topics[static_cast<size_t>(ps.topic)].partitions), -1);
       client_buffers_[static_cast<size_t>(c->id)] = {ps.config.send_buffer_bytes, ps.config.receive_buffer_bytes};
       tls_[static_cast<size_t>(c->id)] = kafka::encrypts(ps.config.security_protocol) ? 1 : 0;
       client_ids_[static_cast<size_t>(c->id)] = ps.config.client_id_config.empty() ? "producer-1" : ps.config.client_id_config;
@@ -1054,14 +1058,27 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
     kafka::BrokerOutbox out;
     b.rm->handle_produce(request, engine_.now(), out);
     for (size_t i = 0; i < request.partitions.size(); ++i) {
+      const kafka::Partition* partition = b.rm->partition(request.partitions[i].partition);
+      const bool appended = partition != nullptr && partition->log_end_offset() != produce_leo_scratch_[i];
+      if (appended) {
+        // The durability check's ordering: a batch whose first record the producer sent before the first record of
+        // a batch already appended to this partition (a retry landing behind later batches, or a second copy)
+        // puts records after records sent later.
+        const kafka::RecordBatch& batch = request.partitions[i].batch;
+        int64_t& last = from.appended_first_record[static_cast<size_t>(request.partitions[i].partition.partition)];
+        if (batch.first_record_number <= last) {
+          appended_out_of_order_ += static_cast<uint64_t>(batch.record_count);
+        } else {
+          last = batch.first_record_number;
+        }
+      }
       const auto it = sent_batches_.find(request.partitions[i].batch.tag);
       if (it == sent_batches_.end()) continue;
       SentBatch& sent = it->second;
       // Zero only for an entry made anew after every group had read the batch (a non-idempotent producer's retry,
       // sent after an earlier copy was appended and read), whose count misses requests sent before it.
       if (sent.requests_unhandled > 0) --sent.requests_unhandled;
-      const kafka::Partition* partition = b.rm->partition(request.partitions[i].partition);
-      if (partition != nullptr && partition->log_end_offset() != produce_leo_scratch_[i]) {
+      if (appended) {
         // A second copy in the log (a non-idempotent retry of a batch already appended): every group will poll, or
         // skip, its records too, so its reads are counted as the first copy's were.
         if (sent.appended)
@@ -2797,6 +2814,7 @@ void World::check_durability(WorldSummary& s) {
   }
   s.acked_records_unchecked = acked_without_offset_;
   s.consumer_skipped = consumer_skipped_;
+  s.appended_out_of_order = appended_out_of_order_;
 }
 
 const kafka::Partition* World::leader_partition(PartitionRef ref) const {

@@ -362,6 +362,7 @@ void Sender::send_produce_request(NodeId node, std::vector<BatchId> batches, sim
     wire.producer_epoch = batch.producer_epoch;
     wire.base_sequence = batch.base_sequence;
     wire.tag = id;  // the cluster layer finds the records again through the producer's batch id
+    wire.first_record_number = static_cast<int64_t>(batch.records.front().record_id);
     request.partitions.push_back({batch.partition, wire});
     in_flight_batches_[id] = InFlightBatch{request.correlation_id, batch.created_time};
     records += batch.record_count();

@@ -27,6 +27,7 @@
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/scenario.hpp"
 #include "kafkasim/cluster/world.hpp"
+#include "kafkasim/kafka/producer/producer.hpp"
 #include "kafkasim/sim/rng.hpp"
 
 using namespace kafkasim;
@@ -246,7 +247,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   test::ThrowOnAssert throw_on_assert;
   uint64_t events = 0, faulted = 0;
   uint64_t with_splits = 0, with_retries = 0, with_failures = 0, with_deletions = 0, with_duplicates = 0,
-           with_isr_shrinks = 0;
+           with_isr_shrinks = 0, with_reordering = 0;
   for (uint64_t seed = first_seed; seed < first_seed + runs; ++seed) {
     sim::Rng rng = sim::Rng::stream(seed, "fuzz/world");
     const json doc = random_scenario(rng, seed);
@@ -278,6 +279,12 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
       CHECK(s.acked_records_checked + s.acked_records_unchecked == s.records_acked);
       CHECK(s.acked_records_lost == 0);
       CHECK(s.consumer_skipped == 0);
+      // Idempotent producers keep their records' order in every partition (KIP-98's sequence numbers).
+      const bool all_idempotent = std::all_of(spec.producers.begin(), spec.producers.end(), [](const auto& p) {
+        return kafka::apply_idempotence_default(p.config, p.idempotence_set_explicitly).enable_idempotence;
+      });
+      if (all_idempotent) CHECK(s.appended_out_of_order == 0);
+      if (s.appended_out_of_order > 0) ++with_reordering;
       if (seed % 4 == 0) {
         const cluster::WorldSummary again = cluster::World(spec).run();
         CHECK(again.events == s.events);
@@ -293,6 +300,6 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   MESSAGE(runs << " runs, " << faulted << " with faults, " << events << " events; runs with batch splits "
                << with_splits << ", retries " << with_retries << ", failed records " << with_failures
                << ", records deleted by retention " << with_deletions << ", consumer duplicates " << with_duplicates
-               << ", ISR shrinks " << with_isr_shrinks);
+               << ", ISR shrinks " << with_isr_shrinks << ", records appended out of order " << with_reordering);
   CHECK(faulted > 0);
 }

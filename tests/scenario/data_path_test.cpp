@@ -553,6 +553,43 @@ TEST_CASE("duplicates: every group measures every copy of a batch the leader app
   CHECK(world.records_polled_unmeasured() == 0);
 }
 
+TEST_CASE("ordering: retries without idempotence put records behind later ones; the idempotent producer never does") {
+  // kafka-behaviour.md §1.7: with enable.idempotence the broker appends a producer's batches in sequence order
+  // (OUT_OF_ORDER_SEQUENCE, DUPLICATE_SEQUENCE), so retries after request timeouts keep the order; without it, a
+  // retried batch can land behind batches sent after it, or a second time. The check's count is compared with the
+  // leaders' logs read independently: batch ids follow creation order, which for one partition and no split batch
+  // is the records' send order, so every batch whose id is not above an id appended before it counts.
+  for (const bool idempotent : {true, false}) {
+    CAPTURE(idempotent);
+    auto spec = request_timeout_cluster(/*retries_and_idempotence=*/true);
+    spec.producers.back().config.enable_idempotence = idempotent;
+    cluster::World world(spec);
+    const auto s = world.run();
+    REQUIRE(s.record_retries > 0);
+    REQUIRE(s.batch_splits == 0);
+    uint64_t behind = 0;
+    for (int32_t p = 0; p < 6; ++p) {
+      const kafka::Partition* leader = world.leader_partition({0, p});
+      REQUIRE(leader != nullptr);
+      int64_t highest = -1;
+      for (const kafka::LogSegment& segment : leader->log().segments())
+        for (std::size_t i = 0; i < segment.batches().size(); ++i) {
+          const kafka::RecordBatch batch = segment.batches()[i].batch;
+          const auto id = static_cast<int64_t>(batch.tag & ((uint64_t{1} << 40) - 1));
+          if (id <= highest) behind += static_cast<uint64_t>(batch.record_count);
+          highest = std::max(highest, id);
+        }
+    }
+    CHECK(s.appended_out_of_order == behind);
+    if (idempotent) {
+      CHECK(s.appended_out_of_order == 0);
+    } else {
+      CHECK(s.appended_out_of_order > 0);
+    }
+    CHECK(s.acked_records_lost == 0);
+  }
+}
+
 TEST_CASE("duplicates: retention deleting one copy of a batch leaves the other copy's readers their samples") {
   // The run above with retention by size (64 KiB segments, 256 KiB kept a partition, checked every 50 ms; segments
   // below 1 MiB were allowed until Kafka 4.0, and here they only make segment boundaries, where a batch's two copies

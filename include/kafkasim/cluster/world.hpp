@@ -315,6 +315,11 @@ struct WorldSummary {
   // simulator offers moves a leader or loses a page cache).
   uint64_t acked_records_checked = 0, acked_records_lost = 0, acked_records_deleted = 0, acked_records_unchecked = 0;
   uint64_t consumer_skipped = 0;
+  // Records a leader appended after a record the same producer had sent later to the same partition, whole run:
+  // a retry landing behind later batches, or a second copy of a batch (a retry of one already appended). Kafka's
+  // idempotent producer prevents both (sequence numbers, KIP-98); without it, retries with more than one request
+  // in flight may cause them (max.in.flight.requests.per.connection, kafka-behaviour.md §1.7).
+  uint64_t appended_out_of_order = 0;
   // Young-GC pauses of the brokers' JVMs over the whole run (warm-up included), every broker together.
   bool young_gc = false;  // the brokers model young GC at all
   uint64_t young_gcs = 0;
@@ -716,6 +721,7 @@ class World {
   std::vector<std::vector<int64_t>> delivered_next_;
   uint64_t duplicates_ = 0;
   uint64_t consumer_skipped_ = 0;  // WorldSummary::consumer_skipped
+  uint64_t appended_out_of_order_ = 0;  // WorldSummary::appended_out_of_order
   // Alongside delivered_next_: the highest offset the group's consumer was positioned at by an offset reset or a
   // committed offset (skip_unread). A poll may start above delivered_next_ only up to it.
   std::vector<std::vector<int64_t>> positioned_at_;

@@ -70,6 +70,10 @@ struct RecordBatch {
   int32_t base_sequence = -1;
   int32_t partition_leader_epoch = -1;  // set by the leader on append (§2.3 step 2)
   uint64_t tag = 0;           // opaque to the log: lets the cluster layer find per-record metadata again
+  // Opaque to the log, and not kept by it (a batch read back has -1): the producer's number of the batch's first
+  // record, records being numbered in send() order, so that the cluster layer can see a leader append a producer's
+  // records after records it sent later (the durability check's ordering).
+  int64_t first_record_number = -1;
 
   constexpr int64_t last_offset() const { return base_offset + record_count - 1; }
   constexpr int64_t next_offset() const { return base_offset + record_count; }
