@@ -91,8 +91,16 @@ Sender::PartitionSequenceState& Sender::sequence_state(PartitionRef partition) {
   if (sequences_.size() <= static_cast<size_t>(partition.topic))
     sequences_.resize(static_cast<size_t>(partition.topic) + 1);
   std::vector<PartitionSequenceState>& topic = sequences_[static_cast<size_t>(partition.topic)];
-  if (topic.size() <= static_cast<size_t>(partition.partition))
-    topic.resize(static_cast<size_t>(partition.partition) + 1);
+  if (topic.size() <= static_cast<size_t>(partition.partition)) {
+    // A partition without a state was not drained since the producer id was set, so its next sequence is 0 under
+    // the current epoch: its state starts in the current epoch generation (Kafka's TxnPartitionEntry gets the
+    // current producer id and epoch at its first drain, maybeUpdateProducerIdAndEpoch). Created in an older
+    // generation, it would look stale once its first batch was done, and its second batch would start again at
+    // sequence 0, a duplicate under the same epoch.
+    PartitionSequenceState fresh;
+    fresh.epoch_generation = epoch_generation_;
+    topic.resize(static_cast<size_t>(partition.partition) + 1, fresh);
+  }
   return topic[static_cast<size_t>(partition.partition)];
 }
 

@@ -353,6 +353,33 @@ TEST_CASE("after an epoch bump, a partition takes the new epoch only when drain 
   CHECK(h.acked_offsets() == std::map<uint64_t, int64_t>{{2, 0}, {3, 0}, {4, 1}});
 }
 
+TEST_CASE("a partition first drained after an epoch bump keeps counting its sequences under the new epoch") {
+  // Partition 1 gets its first batch only after partition 0's failure bumped the epoch. Its state then starts under
+  // the new epoch (Kafka's TxnPartitionEntry starts with no epoch, and maybeUpdateProducerIdAndEpoch gives it the
+  // current one at its first drain): its second batch carries sequence 1, not 0 again. A second sequence 0 under
+  // the same epoch is a duplicate to the broker, which answers with the first batch's offsets and appends nothing,
+  // so the second batch's records were acknowledged and lost (found by the durability check, fuzz seed 10677).
+  Harness h;  // both partitions on node 1
+  h.producer.set_producer_id_and_epoch({1000, 0});
+  h.send(0_ms, 0, 1);
+  const auto a = h.poll_and_send(5_ms);
+  REQUIRE(a.size() == 1);
+  h.respond(6_ms, a[0], {{0, {Errc::invalid_record, -1}}});  // a failure with retries left: bump (§1.7)
+  h.send(10_ms, 1, 2);
+  const auto b = h.poll_and_send(15_ms);
+  REQUIRE(b.size() == 1);
+  CHECK(h.producer.metrics().epoch_bumps == 1);
+  CHECK(batch_for(b[0], 1).producer_epoch == 1);
+  CHECK(batch_for(b[0], 1).base_sequence == 0);
+  h.respond(16_ms, b[0], {{1, {Errc::none, 0}}});
+  h.send(20_ms, 1, 3);
+  const auto c = h.poll_and_send(25_ms);
+  REQUIRE(c.size() == 1);
+  CHECK(batch_for(c[0], 1).producer_epoch == 1);
+  CHECK(batch_for(c[0], 1).base_sequence == 1);
+  CHECK(h.producer.metrics().epoch_bumps == 1);
+}
+
 TEST_CASE("unresolved sequences hold back new batches only: the first in-flight retry still goes out") {
   // shouldStopDrainBatchesForPartition checks hasUnresolvedSequence only for a batch without a sequence; a retry
   // is drained when its base sequence is the partition's first in flight. delivery.timeout.ms = 200 ms and
