@@ -279,11 +279,18 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
       CHECK(s.acked_records_checked + s.acked_records_unchecked == s.records_acked);
       CHECK(s.acked_records_lost == 0);
       CHECK(s.consumer_skipped == 0);
-      // Idempotent producers keep their records' order in every partition (KIP-98's sequence numbers).
+      // Idempotent producers keep their records' order in every partition (KIP-98's sequence numbers) while the
+      // broker keeps their state. Retention that deletes all of a producer's batches in a partition makes the broker
+      // forget it, and it then takes any sequence (KIP-360: ProducerAppendInfo.checkSequence accepts a producer it
+      // has no epoch for): a batch sent after one that MESSAGE_TOO_LARGE split can then land before the split parts,
+      // as in Kafka (fuzz seed 20357). So the order is held only where retention cannot act within the run.
       const bool all_idempotent = std::all_of(spec.producers.begin(), spec.producers.end(), [](const auto& p) {
         return kafka::apply_idempotence_default(p.config, p.idempotence_set_explicitly).enable_idempotence;
       });
-      if (all_idempotent) CHECK(s.appended_out_of_order == 0);
+      const bool no_retention = std::all_of(spec.topics.begin(), spec.topics.end(), [&](const auto& t) {
+        return t.config.log.retention_bytes < 0 && sim::Duration::from_ms(t.config.log.retention_ms) >= spec.duration;
+      });
+      if (all_idempotent && no_retention) CHECK(s.appended_out_of_order == 0);
       if (s.appended_out_of_order > 0) ++with_reordering;
       if (seed % 4 == 0) {
         const cluster::WorldSummary again = cluster::World(spec).run();

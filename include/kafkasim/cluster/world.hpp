@@ -317,8 +317,10 @@ struct WorldSummary {
   uint64_t consumer_skipped = 0;
   // Records a leader appended after a record the same producer had sent later to the same partition, whole run:
   // a retry landing behind later batches, or a second copy of a batch (a retry of one already appended). Kafka's
-  // idempotent producer prevents both (sequence numbers, KIP-98); without it, retries with more than one request
-  // in flight may cause them (max.in.flight.requests.per.connection, kafka-behaviour.md §1.7).
+  // idempotent producer prevents both (sequence numbers, KIP-98) while the broker keeps its state (retention that
+  // deletes all its batches in a partition makes the broker forget it and take any sequence, KIP-360); without
+  // it, retries with more than one request in flight may cause them (max.in.flight.requests.per.connection,
+  // kafka-behaviour.md §1.7).
   uint64_t appended_out_of_order = 0;
   // Young-GC pauses of the brokers' JVMs over the whole run (warm-up included), every broker together.
   bool young_gc = false;  // the brokers model young GC at all
