@@ -21,9 +21,6 @@ constexpr std::size_t max_buffered_fetches = 1u << 20;
 // behind a coordinator that answers one commit per 10 ms holds about 10,000 more each second, up to 300,000 over
 // the default 30 s.
 constexpr std::size_t max_pending_requests = 1u << 20;
-// Topic indices and partition ids are dense small integers (the dense index by partition relies on it).
-constexpr int32_t max_topics = 1 << 20;
-constexpr int32_t max_partitions_per_topic = 1 << 20;
 
 }  // namespace
 

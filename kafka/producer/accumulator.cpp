@@ -11,9 +11,6 @@ namespace kafkasim::kafka {
 
 namespace {
 
-// Bounds that no sane scenario reaches; exceeding them is a bug in the caller.
-constexpr int32_t max_topics = 1 << 20;
-constexpr int32_t max_partitions_per_topic = 1 << 20;
 // Record lists of finished batches kept for reuse by new batches (a bound, not a tuning knob).
 constexpr size_t max_spare_record_lists = 64;
 

@@ -12,9 +12,6 @@ namespace {
 // Bounds no sane scenario reaches; exceeding them is a caller bug.
 constexpr size_t max_batches_per_request = 1 << 20;
 constexpr size_t max_nodes = 1 << 16;
-// Topic indices and partition ids are dense small integers (sequences_ is indexed by them).
-constexpr int32_t max_topics = 1 << 20;
-constexpr int32_t max_partitions_per_topic = 1 << 20;
 
 // The sequence after `sequence` (wraps at Integer.MAX_VALUE to 0, like DefaultRecordBatch.incrementSequence);
 // no_sequence is followed by 0.

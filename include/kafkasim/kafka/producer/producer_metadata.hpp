@@ -27,6 +27,11 @@ struct PartitionRef {
   constexpr auto operator<=>(const PartitionRef&) const = default;
 };
 
+// Bounds no sane scenario reaches on topic indices and partition ids, which are dense small integers (tables
+// indexed by them, such as PartitionIndex, rely on it); exceeding them is a caller bug.
+inline constexpr int32_t max_topics = 1 << 20;
+inline constexpr int32_t max_partitions_per_topic = 1 << 20;
+
 struct PartitionLeader {
   int32_t node_id = no_leader_node;
   int32_t leader_epoch = no_leader_epoch;
