@@ -33,9 +33,9 @@ Partition::Partition(PartitionRef ref, NodeId local_broker_id, const PartitionCo
                      sim::SimTime now, StorageOps& out)
     : ref_(ref),
       local_broker_id_(local_broker_id),
+      log_(config.log, log_id, 0, now, rng, out),
       min_insync_replicas_(min_insync_replicas),
-      replica_lag_time_max_(replica_lag_time_max),
-      log_(config.log, log_id, 0, now, rng, out) {
+      replica_lag_time_max_(replica_lag_time_max) {
   KS_ASSERT_GE(local_broker_id, 0);
   KS_ASSERT_GE(min_insync_replicas, 1);
   KS_ASSERT_GT(replica_lag_time_max, sim::Duration::zero());

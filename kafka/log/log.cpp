@@ -23,11 +23,11 @@ const char* to_string(RollReason reason) {
 
 Log::Log(const LogConfig& config, uint32_t log_id, int64_t log_start_offset, sim::SimTime now, sim::Rng rng,
          StorageOps& out)
-    : config_(config),
+    : log_start_offset_(log_start_offset),
+      log_end_offset_(log_start_offset),
+      config_(config),
       log_id_(log_id),
       rng_(rng),
-      log_start_offset_(log_start_offset),
-      log_end_offset_(log_start_offset),
       recovery_point_(log_start_offset),
       last_flush_time_(now) {
   KS_ASSERT_GE(log_start_offset, 0);

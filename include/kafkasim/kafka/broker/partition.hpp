@@ -194,23 +194,26 @@ class Partition {
                  FetchPartitionResponse& resp) const;
   void assign_epochs(std::span<const RecordBatch> batches);
 
+  // What every fetch of the partition reads comes first, with the log's offsets (the head of Log) right after it:
+  // a fetch session walks every one of its partitions on every fetch, and most of them have nothing new, so the
+  // walk is bound by the cache lines it touches (docs/performance.md).
   PartitionRef ref_;
   NodeId local_broker_id_;
-  int32_t min_insync_replicas_;
-  sim::Duration replica_lag_time_max_;
-  Log log_;
-  LeaderEpochCache epoch_cache_;
-  ProducerStateManager producer_state_;
   bool is_leader_ = false;
-  NodeId leader_id_ = -1;
   int32_t leader_epoch_ = -1;
-  int64_t leader_epoch_start_offset_ = -1;
+  NodeId leader_id_ = -1;
   int64_t high_watermark_ = 0;
+  int64_t leader_epoch_start_offset_ = -1;
   std::vector<NodeId> replicas_;  // assignment order: the first is the preferred leader
   std::vector<NodeId> isr_;       // sorted
   // Leader only: every replica but this broker, sorted by broker id (a replication factor's worth of entries,
   // looked up on every follower fetch: a short sorted vector instead of a std::map, same iteration order).
   std::vector<std::pair<NodeId, FollowerReplicaState>> followers_;
+  LeaderEpochCache epoch_cache_;
+  Log log_;
+  int32_t min_insync_replicas_;
+  sim::Duration replica_lag_time_max_;
+  ProducerStateManager producer_state_;
   FollowerReplicaState* find_follower(NodeId replica);
   const FollowerReplicaState* find_follower(NodeId replica) const;
 };
