@@ -145,3 +145,41 @@ TEST_CASE("kafkasim run: a random scenario that broke an attempt to let the prod
   CHECK(p["records_acked"].get<uint64_t>() + p["records_failed"].get<uint64_t>() <= p["records_sent"].get<uint64_t>());
   fs::remove_all(dir);
 }
+
+TEST_CASE("Kreps 2014's stored-data graph: the producer's throughput stays flat once the log outgrows the page cache") {
+  // published-benchmarks.md §A ("graph only"): producer throughput stays flat from a few hundred MB up to ~1 TB
+  // stored. In the model the data stored can matter only through the page cache: once the log outgrows it, every
+  // append must first reclaim clean pages, and writeback competes with it for the disks. Row A1's scenario with
+  // the RAM cut so that each broker's page cache holds 256 MiB (RAM less the 6 GiB heap and 1 GiB of other memory)
+  // fills it after ~8 s at a third of the stream (821,557 x 126 B / 3 = 34.5 MB/s) and stores twice that by the
+  // end. Throughput is set by the producer's one thread, one send() per 1.217 us (the profile's calibrated
+  // cost), while the six disks of 137 MB/s each take 34.5 MB/s: every second, before the caches fill and after,
+  // must carry 1 / 1.217 us x 116 B of values.
+  const fs::path dir = fresh_dir("stored-data");
+  REQUIRE(run("run scenarios/validation/kreps2014-rf1-acks1-wire08.json --quiet --set '/duration=\"16s\"'"
+              " --set '/warmup=\"2s\"' --set '/hardware/broker/ram=\"7424MiB\"' --out " + (dir / "a").string(),
+              dir / "log") == 0);
+  const auto csv = kafkasim::test::read_csv(dir / "a/timeseries.csv");
+  REQUIRE(csv.rows.size() == 16);
+  const double budget_mib = 256;
+  const double thread_bound_mib = 1 / 1.217e-6 * 116 / 1'048'576;
+  const auto at = [&](size_t row, const std::string& column) { return std::stod(csv.rows.at(row).at(column)); };
+  int seconds_before_full = 0, seconds_after_full = 0;
+  for (size_t row = 2; row < csv.rows.size(); ++row) {  // after the warm-up's first two seconds
+    CAPTURE(row);
+    bool all_full = true;
+    for (int b = 0; b < 3; ++b) {
+      const std::string broker = "broker" + std::to_string(b);
+      CHECK(at(row, broker + "_page_cache_mib") <= budget_mib + 1);
+      all_full = all_full && at(row, broker + "_page_cache_mib") >= 0.97 * budget_mib;
+      CHECK(at(row, broker + "_disk_util") < 0.5);
+    }
+    CHECK(at(row, "throughput_mib_per_s") == doctest::Approx(thread_bound_mib).scale(0).epsilon(0.01));
+    ++(all_full ? seconds_after_full : seconds_before_full);
+  }
+  // Both regimes are covered, and by the end each broker stores about twice what its cache holds.
+  CHECK(seconds_before_full >= 4);
+  CHECK(seconds_after_full >= 5);
+  for (int b = 0; b < 3; ++b) CHECK(at(15, "broker" + std::to_string(b) + "_log_mib") >= 1.8 * budget_mib);
+  fs::remove_all(dir);
+}

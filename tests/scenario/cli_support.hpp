@@ -4,8 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -58,6 +61,29 @@ inline std::vector<std::string> fields(const std::string& line) {
   std::istringstream in(line);
   for (std::string f; in >> f;) out.push_back(f);
   return out;
+}
+
+// A CSV file as kafkasim writes it (sweep.csv, timeseries.csv): a header line, then rows of plain cells (nothing the
+// tests read needs quoting), each row keyed by the header's column names.
+struct Csv {
+  std::vector<std::string> header;
+  std::vector<std::map<std::string, std::string>> rows;
+};
+
+inline Csv read_csv(const std::filesystem::path& path) {
+  Csv csv;
+  const auto lines = lines_of(slurp(path));
+  REQUIRE(!lines.empty());
+  csv.header = split(lines[0], ',');
+  for (size_t i = 1; i < lines.size(); ++i) {
+    REQUIRE(lines[i].find('"') == std::string::npos);
+    const auto cells = split(lines[i], ',');
+    REQUIRE(cells.size() == csv.header.size());
+    std::map<std::string, std::string> row;
+    for (size_t c = 0; c < cells.size(); ++c) row[csv.header[c]] = cells[c];
+    csv.rows.push_back(row);
+  }
+  return csv;
 }
 
 }  // namespace kafkasim::test

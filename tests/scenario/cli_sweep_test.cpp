@@ -22,27 +22,6 @@ const std::string kSweep =
     "sweep scenarios/quickstart.json --quiet --set '/duration=\"2s\"' --set '/warmup=\"500ms\"'"
     " --param '/producers/0/config/acks=\"1\",\"all\"' --param /producers/0/config/linger.ms=0,20 --seeds 2";
 
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::map<std::string, std::string>> rows;
-};
-
-Csv read_csv(const fs::path& path) {
-  Csv csv;
-  const auto lines = lines_of(slurp(path));
-  REQUIRE(!lines.empty());
-  csv.header = split(lines[0], ',');
-  for (size_t i = 1; i < lines.size(); ++i) {
-    REQUIRE(lines[i].find('"') == std::string::npos);  // nothing in this sweep needs quoting
-    const auto cells = split(lines[i], ',');
-    REQUIRE(cells.size() == csv.header.size());
-    std::map<std::string, std::string> row;
-    for (size_t c = 0; c < cells.size(); ++c) row[csv.header[c]] = cells[c];
-    csv.rows.push_back(row);
-  }
-  return csv;
-}
-
 json read_json(const fs::path& path) { return json::parse(slurp(path)); }
 
 }  // namespace
