@@ -77,7 +77,13 @@ int bench_scenario(const BenchScenarioOptions& options) {
     cluster::World world(spec);
     const double cpu_start = process_cpu_seconds();
     const auto wall_start = WallClock::now();
-    const cluster::WorldSummary s = world.run();
+    cluster::WorldSummary s;
+    try {
+      s = world.run();
+    } catch (const cluster::RunError& e) {
+      std::fprintf(stderr, "error: %s: %s\n", options.file.c_str(), e.what());
+      return 1;
+    }
     BenchRun r;
     r.wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
     r.cpu_seconds = process_cpu_seconds() - cpu_start;

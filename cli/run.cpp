@@ -81,7 +81,14 @@ int run_scenario(const RunOptions& options) {
                    spec.duration.seconds_f(), static_cast<double>(world.engine().events_executed()) / 1e6 / std::max(wall, 1e-9), eta);
     });
   }
-  const cluster::WorldSummary s = world.run();
+  cluster::WorldSummary s;
+  try {
+    s = world.run();
+  } catch (const cluster::RunError& e) {
+    if (tty) std::fprintf(stderr, "\r%80s\r", "");
+    std::fprintf(stderr, "error: %s: %s\n", options.file.c_str(), e.what());
+    return 1;  // nothing written: the outputs come after the run
+  }
   const double wall = std::chrono::duration<double>(WallClock::now() - start).count();
   if (tty) std::fprintf(stderr, "\r%80s\r", "");
 

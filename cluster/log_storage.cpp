@@ -79,11 +79,16 @@ void LogStorage::create(const kafka::StorageOp& op) {
   const auto placement = logs_.find(log_id);
   KS_ASSERT_MSG(placement != logs_.end(), "log " + std::to_string(log_id) + " has no disk");
   const LogPlacement& p = placement->second;
-  const uint64_t region = op.file_kind == kafka::FileKind::log ? p.segment_bytes : p.index_bytes;
   models::BlockDevice& disk = *disks_[p.disk];
-  KS_ASSERT_LE(region, disk.capacity_bytes());
+  // Each file gets the room it can grow to (segment.bytes, the index size) on the disk, files one after another,
+  // so that a log's data lies where a filesystem would put it; on a disk smaller than that, the whole disk.
+  const uint64_t region =
+      std::min(op.file_kind == kafka::FileKind::log ? p.segment_bytes : p.index_bytes, disk.capacity_bytes());
   uint64_t& next = next_offset_[p.disk];
-  if (next + region > disk.capacity_bytes()) next = 0;  // wrap: earlier files have been deleted by retention
+  // Wrap: earlier files have been deleted by retention (or were smaller than their room). Whether the files
+  // still fit is the page cache's check (device_file_bytes against the capacity; World stops a run whose disk
+  // fills).
+  if (next + region > disk.capacity_bytes()) next = 0;
   const models::FileId id{next_file_id_++};
   cache_.add_file(id, disk, next, static_cast<uint64_t>(op.position));
   next += region;

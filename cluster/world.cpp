@@ -468,6 +468,27 @@ void World::build_topology() {
     broker->hw = std::make_unique<HostHardware>(engine_, spec_.broker_hardware, std::move(cpu), spec_.seed,
                                                 "broker/" + std::to_string(b));
     broker->hw->storage().set_background_threads(spec_.background_threads);
+    // A log directory that outgrows its disk: Kafka's write fails with ENOSPC, the LogDirFailureChannel takes the
+    // directory offline and its partitions go offline on this broker (KIP-112). Neither is simulated, so the run
+    // stops there with an error rather than going on as if the disk were larger.
+    broker->hw->page_cache().set_device_full_listener(
+        [this, b, hw = broker->hw.get()](const models::BlockDevice& device, uint64_t file_bytes) {
+          if (run_error_) return;
+          size_t dir = 0;
+          while (dir < hw->disk_count() && &hw->disk(dir) != &device) ++dir;
+          KS_ASSERT_LT(dir, hw->disk_count());
+          char text[512];
+          std::snprintf(text, sizeof text,
+                        "at %.3f s simulated, broker-%u's log dir %zu holds %llu bytes, more than its disk's "
+                        "capacity_bytes (%llu): Kafka would fail the write with ENOSPC and take the log dir offline, "
+                        "which kafkasim does not simulate. Store less (retention.ms or retention.bytes on the topic, "
+                        "a shorter duration), spread it (more log_dirs), or use a disk profile with a larger "
+                        "capacity_bytes",
+                        engine_.now().seconds_f(), b, dir, static_cast<unsigned long long>(file_bytes),
+                        static_cast<unsigned long long>(device.capacity_bytes()));
+          run_error_ = text;
+          engine_.stop();
+        });
     // A completed flush advances the log's recovery point, so the next one starts from there.
     broker->hw->storage().set_flush_listener([this, b = broker.get()](uint32_t log_id, int64_t flush_offset) {
       KS_ASSERT_LT(log_id, b->log_partitions.size());
@@ -3005,6 +3026,7 @@ void World::apply_fault(const FaultSpec& f, bool start) {
 
 WorldSummary World::run(uint64_t events_max) {
   engine_.run_until(SimTime::zero() + spec_.duration, events_max);
+  if (run_error_) throw RunError(*run_error_);
   WorldSummary s;
   s.records_sent = metrics_.records_sent();
   s.records_acked = metrics_.records_acked();

@@ -257,6 +257,8 @@ void PageCache::remove_file(FileId file) {
   });
   KS_ASSERT_EQ(removed, bound);
   d.dirty_files.erase(file);
+  KS_ASSERT_LE(f.written_end, d.file_bytes);
+  d.file_bytes -= f.written_end;
   if (file.value < kDenseFileIds) file_slots_[file.value] = nullptr;
   files_.erase(file);
 }
@@ -267,6 +269,13 @@ uint64_t PageCache::file_size(FileId file) const {
   const FileState* f = find_file(file);
   KS_ASSERT(f != nullptr);
   return f->size_bytes;
+}
+
+uint64_t PageCache::device_file_bytes(const BlockDevice& device) const {
+  for (const DeviceState& d : devices_) {
+    if (d.device == &device) return d.file_bytes;
+  }
+  return 0;
 }
 
 PageCache::Extent& PageCache::extent_at(FileState& f, uint64_t index) {
@@ -517,6 +526,15 @@ bool PageCache::write(FileId file, uint64_t offset, uint64_t bytes, sim::Callbac
     set_dirty_span(f, e, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi));
   }
   f.size_bytes = std::max(f.size_bytes, end);
+  if (end > f.written_end) {
+    DeviceState& d = devices_[f.device];
+    d.file_bytes += end - f.written_end;
+    f.written_end = end;
+    if (d.file_bytes > d.device->capacity_bytes() && !d.full_reported) {
+      d.full_reported = true;
+      if (device_full_listener_) device_full_listener_(*d.device, d.file_bytes);
+    }
+  }
   stats_.written_bytes += bytes;
   devices_[f.device].dirtied_total_bytes += bytes;
   reclaim();

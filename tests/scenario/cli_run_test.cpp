@@ -183,3 +183,44 @@ TEST_CASE("Kreps 2014's stored-data graph: the producer's throughput stays flat 
   for (int b = 0; b < 3; ++b) CHECK(at(15, "broker" + std::to_string(b) + "_log_mib") >= 1.8 * budget_mib);
   fs::remove_all(dir);
 }
+
+TEST_CASE("kafkasim run: a log dir that outgrows its disk stops the run with an error, when the disk fills") {
+  // Kafka would fail the write with ENOSPC and take the log dir offline (KIP-112), which is not simulated: the run
+  // must stop there rather than go on as if the disk were larger. The quickstart on a 16 MiB disk: its producer
+  // sends a batch of 25 records every 5 ms (5,000 records/s, linger.ms 5), 61 + 25 x 521 bytes in the v2 format
+  // (512-byte values, 9 bytes of record framing), plus one offset-index (8 B) and one time-index entry (12 B) per
+  // batch (a batch is more than index.interval.bytes), and every broker holds a replica of each of the 6 partitions
+  // (RF 3 on 3 brokers): each disk takes 200 x 13,106 B a second and fills after 16 MiB / 2,621,200 B/s = 6.40 s.
+  // No output is written for the half run.
+  const fs::path dir = fresh_dir("disk-full");
+  nlohmann::json scenario = nlohmann::json::parse(slurp("scenarios/quickstart.json"));
+  nlohmann::json disk = nlohmann::json::parse(slurp("scenarios/hardware/nvme-datacentre.json"));
+  disk["name"] = "nvme-16mib";
+  disk["parameters"]["capacity_bytes"]["value"] = 16 * 1024 * 1024;
+  disk["parameters"]["capacity_bytes"]["source"] = "a test: a disk that fills within seconds";
+  scenario["hardware"]["broker"]["disk"] = disk;
+  {
+    std::ofstream out(dir / "full.json");
+    out << scenario.dump(2);
+  }
+  CHECK(run("run " + (dir / "full.json").string() + " --quiet --out " + (dir / "a").string(), dir / "log") == 1);
+  const std::string log = slurp(dir / "log");
+  CAPTURE(log);
+  CHECK(!fs::exists(dir / "a"));
+  const auto at = log.find("error: " + (dir / "full.json").string() + ": at ");
+  REQUIRE(at != std::string::npos);
+  const double when = std::stod(log.substr(at + ("error: " + (dir / "full.json").string() + ": at ").size()));
+  CHECK(when == doctest::Approx(16.0 * 1024 * 1024 / (200 * (61 + 25 * 521 + 8 + 12))).scale(0).epsilon(0.01));
+  for (const char* part : {"log dir 0", "capacity_bytes (16777216)", "ENOSPC", "retention.ms", "log_dirs"})
+    CHECK(log.find(part) != std::string::npos);
+  // With four times the room the same run ends normally.
+  disk["parameters"]["capacity_bytes"]["value"] = 64 * 1024 * 1024;
+  scenario["hardware"]["broker"]["disk"] = disk;
+  {
+    std::ofstream out(dir / "fits.json");
+    out << scenario.dump(2);
+  }
+  CHECK(run("run " + (dir / "fits.json").string() + " --quiet --out " + (dir / "b").string(), dir / "log") == 0);
+  CHECK(fs::exists(dir / "b/summary.json"));
+  fs::remove_all(dir);
+}

@@ -39,7 +39,7 @@ class FakeDevice final : public BlockDevice {
     queue_.push_back({request, std::move(done)});
     if (!busy_) start_next();
   }
-  uint64_t capacity_bytes() const override { return 1ULL << 50; }
+  uint64_t capacity_bytes() const override { return capacity; }
 
   void stall() { stalled_ = true; }
   void resume() {
@@ -54,6 +54,7 @@ class FakeDevice final : public BlockDevice {
   }
 
   std::vector<Logged> log;
+  uint64_t capacity = 1ULL << 50;
 
  private:
   struct Job {
@@ -655,4 +656,44 @@ TEST_CASE("a budget full of dirty pages is reclaimed once writeback cleans them"
   CHECK(cache.dirty_bytes() == 0);
   CHECK(cache.cached_bytes() <= 2 * MiB);
   CHECK(cache.stats().evicted_bytes >= 7 * MiB);
+}
+
+TEST_CASE("device_file_bytes: what the files have written, sparse lengths excluded; the device-full listener fires once") {
+  // A filesystem allocates a file's blocks as they are written: a file created with a length (Kafka's
+  // preallocated index files) takes nothing until written, a file takes up to the end of its furthest write, and
+  // unlinking returns it. A device whose files outgrow its capacity would answer ENOSPC: the listener hears of
+  // the first such write, once.
+  sim::Engine engine;
+  FakeDevice dev(engine, 100e6, Duration::zero()), other(engine, 100e6, Duration::zero());
+  dev.capacity = 1 * MiB;
+  PageCache cache(engine, small_params(64 * MiB));
+  std::vector<uint64_t> full_at;
+  cache.set_device_full_listener([&](const BlockDevice& d, uint64_t bytes) {
+    CHECK(&d == &dev);
+    full_at.push_back(bytes);
+  });
+  const FileId index{1}, segment{2}, elsewhere{3};
+  cache.add_file(index, dev, 0, 10 * MiB);  // preallocated length, sparse
+  cache.add_file(segment, dev, 1 * MiB, 0);
+  cache.add_file(elsewhere, other, 0, 0);
+  CHECK(cache.device_file_bytes(dev) == 0);
+  cache.write(index, 0, 8, [] {});
+  cache.write(segment, 0, 300 * KiB, [] {});
+  cache.write(segment, 100 * KiB, 50 * KiB, [] {});  // a rewrite inside the file allocates nothing
+  cache.write(elsewhere, 0, 2 * MiB, [] {});           // another device's files are its own
+  CHECK(cache.device_file_bytes(dev) == 8 + 300 * KiB);
+  CHECK(cache.device_file_bytes(other) == 2 * MiB);
+  CHECK(full_at.empty());
+  cache.write(segment, 300 * KiB, 1 * MiB - 300 * KiB - 8, [] {});  // exactly the capacity: still fits
+  CHECK(cache.device_file_bytes(dev) == 1 * MiB);
+  CHECK(full_at.empty());
+  cache.write(index, 8, 1, [] {});  // one byte more
+  REQUIRE(full_at.size() == 1);
+  CHECK(full_at[0] == 1 * MiB + 1);
+  cache.remove_file(segment);
+  CHECK(cache.device_file_bytes(dev) == 9);
+  cache.add_file(FileId{4}, dev, 0, 0);
+  cache.write(FileId{4}, 0, 2 * MiB, [] {});  // full again: the listener is not called twice
+  CHECK(full_at.size() == 1);
+  engine.run_until(SimTime::zero() + 60_s);
 }

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -392,6 +393,13 @@ struct WorldSummary {
   std::vector<ClientIdReport> clients;
 };
 
+// A run that reached a state the simulator does not model, so that what followed would not be Kafka's behaviour
+// (a log directory's disk filling up). World::run throws it; no summary exists.
+class RunError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class World {
  public:
   explicit World(WorldSpec spec);
@@ -399,7 +407,9 @@ class World {
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
-  // Runs to spec.duration (or events_max events) and returns the summary.
+  // Runs to spec.duration (or events_max events) and returns the summary. Throws RunError, at the simulated time
+  // it happens, when a broker's log directory outgrows its disk: Kafka would fail the write (ENOSPC) and take the
+  // directory offline, which is not simulated.
   WorldSummary run(uint64_t events_max = UINT64_MAX);
   // Called at every sample (once per simulated sample_interval) with the simulated time reached: the command
   // line uses it to show progress. It must not change the simulation.
@@ -679,6 +689,8 @@ class World {
   TimeSeries timeseries_;
   std::vector<nlohmann::json> events_;
   std::function<void(sim::SimTime)> progress_hook_;
+  // Why the run stopped early (RunError), set by the first disk to fill.
+  std::optional<std::string> run_error_;
   // End-to-end latency: the intended send times of the records of every batch a producer sent to a topic that
   // consumers read, by the batch's world-wide tag (which travels with the batch into the log and back out in
   // fetch responses), until every consumer group reading the topic has polled them, or retention deleted them

@@ -200,6 +200,15 @@ class PageCache {
   void remove_file(FileId file);
   bool has_file(FileId file) const;
   uint64_t file_size(FileId file) const;
+  // The bytes a filesystem on `device` would have allocated to its files: each file up to the end of its furthest
+  // write (a file created with a length, as Kafka's preallocated index files, is sparse until written); 0 for a
+  // device that has no file yet.
+  uint64_t device_file_bytes(const BlockDevice& device) const;
+  // Called once per device, at the write that takes its files past the device's capacity_bytes(): a filesystem
+  // would have answered that write with ENOSPC. The owner decides what a full disk means (the page cache goes on).
+  void set_device_full_listener(std::function<void(const BlockDevice& device, uint64_t file_bytes)> listener) {
+    device_full_listener_ = std::move(listener);
+  }
 
   // Buffered write: the pages are dirtied now; `done` fires when balance_dirty_pages lets the writer go.
   void write(FileId file, uint64_t offset, uint64_t bytes, sim::Callback done) {
@@ -342,6 +351,7 @@ class PageCache {
     uint64_t device_base_offset = 0;
     uint64_t generation = 0;
     uint64_t size_bytes = 0;
+    uint64_t written_end = 0;  // the end of the furthest write: the file's allocated bytes (device_file_bytes)
     ExtentTable extents;
     std::set<uint64_t> dirty_extents;  // indices with a dirty span
     sim::SimTime dirtied_when;
@@ -365,6 +375,8 @@ class PageCache {
     uint64_t bw_written_bytes = 0;  // completed since bw_stamp
     sim::SimTime rl_stamp;
     uint64_t dirtied_total_bytes = 0;
+    uint64_t file_bytes = 0;     // the allocated bytes of this device's files (device_file_bytes)
+    bool full_reported = false;  // the device-full listener has been called
     uint64_t rl_dirtied_stamp = 0;
   };
 
@@ -463,6 +475,7 @@ class PageCache {
   static constexpr uint64_t kDenseFileIds = uint64_t{1} << 20;
   std::vector<FileState*> file_slots_;
   std::vector<DeviceState> devices_;
+  std::function<void(const BlockDevice&, uint64_t)> device_full_listener_;
   Lru inactive_, active_;
   PageCacheStats stats_;
 
