@@ -49,6 +49,10 @@ int describe_scenario(const DescribeOptions& options) {
   // The same events a full run executes up to `at` (run_until includes events at exactly `at`).
   world.engine().run_until(sim::SimTime::zero() + at);
   if (isatty(STDERR_FILENO) != 0) std::fprintf(stderr, "\r%60s\r", "");
+  if (world.run_error()) {
+    std::fprintf(stderr, "error: %s: %s\n", options.file.c_str(), world.run_error()->c_str());
+    return 1;
+  }
 
   std::printf("\n$ kafka-topics.sh --bootstrap-server broker-0:9092 --describe\n%s",
               cluster::describe_topics(world).c_str());

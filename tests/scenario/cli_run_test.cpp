@@ -213,6 +213,10 @@ TEST_CASE("kafkasim run: a log dir that outgrows its disk stops the run with an 
   CHECK(when == doctest::Approx(16.0 * 1024 * 1024 / (200 * (61 + 25 * 521 + 8 + 12))).scale(0).epsilon(0.01));
   for (const char* part : {"log dir 0", "capacity_bytes (16777216)", "ENOSPC", "retention.ms", "log_dirs"})
     CHECK(log.find(part) != std::string::npos);
+  // `kafkasim describe` past that time says the same instead of describing a cluster that cannot exist.
+  CHECK(run("describe " + (dir / "full.json").string() + " --at 10s", dir / "log") == 1);
+  CHECK(slurp(dir / "log").find("capacity_bytes (16777216)") != std::string::npos);
+  CHECK(run("describe " + (dir / "full.json").string() + " --at 5s", dir / "log") == 0);
   // With four times the room the same run ends normally.
   disk["parameters"]["capacity_bytes"]["value"] = 64 * 1024 * 1024;
   scenario["hardware"]["broker"]["disk"] = disk;

@@ -416,6 +416,9 @@ class World {
   void set_progress_hook(std::function<void(sim::SimTime)> hook) { progress_hook_ = std::move(hook); }
 
   sim::Engine& engine() { return engine_; }
+  // Set when the run stopped early at a state the simulator does not model (the RunError run() throws), for
+  // callers that drive the engine themselves (`kafkasim describe`).
+  const std::optional<std::string>& run_error() const { return run_error_; }
   const RunMetrics& metrics() const { return metrics_; }
   const TimeSeries& timeseries() const { return timeseries_; }
   // events.jsonl: ISR changes, segments deleted by retention, consumers' offset resets and other notable state
