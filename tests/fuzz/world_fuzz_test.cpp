@@ -1,10 +1,11 @@
 // A bounded, seeded fuzzer of whole runs: random but valid scenarios (brokers, disks, NICs, racks, topics,
 // producers, consumer groups, broker and client configs, TLS, client quotas, fetch from follower, hardware faults
-// and consumer restarts) are loaded as a user's file would be and run for a few simulated seconds. Every one must
-// load, run to its end without an assertion (the World's invariants and the state machines' preconditions) or an
-// exception, account for its records consistently, and pass the durability check (no acknowledged record missing
-// from its leader's log, none skipped by a consumer); every fourth is run twice and must give the same events and
-// trace hash (determinism). Combinations of features are where earlier sessions' throwaway generators found crashes
+// and consumer restarts, now and then a disk that fills) are loaded as a user's file would be and run for a few
+// simulated seconds. Every one must load, run to its end (or stop with RunError where its small disk fills) without
+// an assertion (the World's invariants and the state machines' preconditions) or another exception, account for its
+// records consistently, and pass the durability check (no acknowledged record missing from its leader's log, none
+// skipped by a consumer); every fourth is run twice and must give the same events and trace hash (determinism).
+// Combinations of features are where earlier sessions' throwaway generators found crashes
 // (a commitAsync pile-up, an arrival scheduled in the past); this keeps such a generator in the tree.
 //
 // KAFKASIM_FUZZ_RUNS (default 24) and KAFKASIM_FUZZ_SEED (default 1) widen it outside CI, and KAFKASIM_FUZZ_VERBOSE=1
@@ -63,6 +64,19 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
                     {"log_dirs", rng.uniform_int(1, 3)}};
   if (rng.chance(1, 3)) broker_hw["ram"] = pick<std::string>(rng, {"8GiB", "16GiB", "64GiB"});
   if (rng.chance(1, 4)) broker_hw["young_gc"] = false;
+  // Now and then a disk small enough to fill within the run (an inline copy of the profile): the run must then stop
+  // with RunError at the write that fills it, and not before. Drawn from a stream of its own, so that every other
+  // choice of a seed's scenario is what it was before this was added.
+  sim::Rng disk_rng = sim::Rng::stream(seed, "fuzz/world/disk");
+  if (disk_rng.chance(1, 8)) {
+    const std::filesystem::path profile = std::filesystem::path(KAFKASIM_SOURCE_DIR) / "scenarios" / "hardware" /
+                                          (broker_hw["disk"].get<std::string>() + ".json");
+    json disk = json::parse(test::slurp(profile));
+    disk["name"] = "small-" + disk["name"].get<std::string>();
+    disk["parameters"]["capacity_bytes"]["value"] = disk_rng.uniform_int(1, 32) << 20;
+    disk["parameters"]["capacity_bytes"]["source"] = "fuzz: a disk that may fill within the run";
+    broker_hw["disk"] = disk;
+  }
   s["hardware"] = {{"broker", broker_hw}, {"client", {{"nic", pick<std::string>(rng, {"nic-1gbe", "nic-10gbe"})}}}};
 
   json config = json::object();
@@ -247,7 +261,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   test::ThrowOnAssert throw_on_assert;
   uint64_t events = 0, faulted = 0;
   uint64_t with_splits = 0, with_retries = 0, with_failures = 0, with_deletions = 0, with_duplicates = 0,
-           with_isr_shrinks = 0, with_reordering = 0;
+           with_isr_shrinks = 0, with_reordering = 0, with_full_disk = 0;
   for (uint64_t seed = first_seed; seed < first_seed + runs; ++seed) {
     sim::Rng rng = sim::Rng::stream(seed, "fuzz/world");
     const json doc = random_scenario(rng, seed);
@@ -298,6 +312,18 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         CHECK(again.trace_hash == s.trace_hash);
         CHECK(again.records_acked == s.records_acked);
       }
+    } catch (const cluster::RunError& e) {
+      // Only a disk the generator made small can fill, and the same scenario fills it at the same point.
+      ++with_full_disk;
+      CHECK(doc["hardware"]["broker"]["disk"].is_object());
+      CHECK(std::string(e.what()).find("capacity_bytes") != std::string::npos);
+      std::string again;
+      try {
+        cluster::World(cluster::parse_scenario(doc, (root / "scenarios" / "fuzz.json").string())).run();
+      } catch (const cluster::RunError& e2) {
+        again = e2.what();
+      }
+      CHECK(again == std::string(e.what()));
     } catch (const cluster::ConfigError& e) {
       FAIL_CHECK("the generator wrote a scenario the loader rejects: " << std::string(e.what()));
     } catch (const std::exception& e) {
@@ -307,6 +333,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   MESSAGE(runs << " runs, " << faulted << " with faults, " << events << " events; runs with batch splits "
                << with_splits << ", retries " << with_retries << ", failed records " << with_failures
                << ", records deleted by retention " << with_deletions << ", consumer duplicates " << with_duplicates
-               << ", ISR shrinks " << with_isr_shrinks << ", records appended out of order " << with_reordering);
+               << ", ISR shrinks " << with_isr_shrinks << ", records appended out of order " << with_reordering
+               << ", stopped by a full disk " << with_full_disk);
   CHECK(faulted > 0);
 }
