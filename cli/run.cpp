@@ -131,6 +131,13 @@ int run_scenario(const RunOptions& options) {
   if (s.time_between_poll.count > 0)
     std::printf("  consumer polls         time between polls p50 %.3f p99 %.3f max %.3f ms, poll idle ratio %.2f\n",
                 s.time_between_poll.p50_ms, s.time_between_poll.p99_ms, s.time_between_poll.max_ms, s.poll_idle_ratio);
+  // Each group's lag: a group that keeps up ends near 0, one that falls behind ends at its largest.
+  if (!s.group_lag.empty()) {
+    std::string groups;
+    for (const auto& g : s.group_lag)
+      groups += (groups.empty() ? "" : ", ") + g.group + " " + std::to_string(g.lag_end) + " (" + std::to_string(g.lag_max) + ")";
+    std::printf("  consumer lag           records at the end (most at any sample): %s\n", groups.c_str());
+  }
   // The durability check: every record acknowledged with an offset against its leader's log at the end of the run.
   {
     std::string extra;

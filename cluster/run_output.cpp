@@ -33,6 +33,13 @@ nlohmann::json distribution_json(const DistributionSummary& d) {
   return {{"count", d.count}, {"p50", d.p50}, {"p95", d.p95}, {"p99", d.p99}, {"max", d.max}, {"mean", d.mean}};
 }
 
+// Each consumer group's lag, keyed by group (an object: `.consume.groups["my-group"].lag_records_end`).
+nlohmann::json groups_json(const std::vector<WorldSummary::GroupLagReport>& groups) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& g : groups) out[g.group] = {{"lag_records_end", g.lag_end}, {"lag_records_max", g.lag_max}};
+  return out;
+}
+
 std::string hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
@@ -137,6 +144,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"records_per_fetch", distribution_json(s.records_per_fetch)},
         {"time_between_poll_ms", latency_json(s.time_between_poll)},
         {"poll_idle_ratio", s.poll_idle_ratio},
+        {"groups", groups_json(s.group_lag)},
         {"fetch_bytes", {{"same_rack", s.fetch_bytes_same_rack}, {"cross_rack", s.fetch_bytes_cross_rack}}}}},
       {"traffic_bytes",
        {{"producers", {{"total", s.producer_traffic.total}, {"cross_rack", s.producer_traffic.cross_rack}}},

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -267,6 +268,10 @@ struct World::ConsumerClient {
   // The application thread's work on fetch responses received, done in the next poll: their TLS decryption.
   Duration fetched_work_pending;
   bool processing = false;
+  // The application thread's work after each poll (processing_time per record, decompression, CRC checks, TLS
+  // decryption), summed as it is scheduled, and when the work in progress ends: its utilisation in the summary.
+  Duration app_busy;
+  SimTime app_busy_until;
   // The OffsetCommit a commitSync() waits for: the application polls again when its response comes, or retries it
   // (retriable errors) until default.api.timeout.ms after the call, `sync_commit_deadline`.
   std::optional<uint64_t> sync_commit;
@@ -2365,8 +2370,10 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
       }
     }
     c.processing = true;
-    engine_.schedule_after(c.per_record * records + poll_work + std::exchange(c.fetched_work_pending, Duration::zero()),
-                           [this, &c] { consumer_processed(c); });
+    const Duration work = c.per_record * records + poll_work + std::exchange(c.fetched_work_pending, Duration::zero());
+    c.app_busy += work;
+    c.app_busy_until = now + work;
+    engine_.schedule_after(work, [this, &c] { consumer_processed(c); });
   }
   out.clear();
   rearm_consumer(c);
@@ -2651,6 +2658,15 @@ void World::rearm_consumer(ConsumerClient& c) {
 // ------------------------------------------------------------------------------------------------
 // Sampling and the summary
 
+namespace {
+// A name in a timeseries.csv column: letters, digits, '.', '-' and '_' kept, anything else replaced by '_'.
+std::string column_name(std::string_view name) {
+  std::string out;
+  for (const char ch : name) out += std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '_' ? ch : '_';
+  return out;
+}
+}  // namespace
+
 void World::sample() {
   const SimTime now = engine_.now();
   timeseries_.begin_row(now);
@@ -2665,8 +2681,7 @@ void World::sample() {
   // Each client-id's share, when the summary has them (WorldSummary::clients): the column names keep letters, digits,
   // '.', '-' and '_' of the id and replace anything else by '_'.
   for (auto& [id, st] : client_id_stats_) {
-    std::string name = "client_";
-    for (const char ch : id) name += std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '_' ? ch : '_';
+    const std::string name = "client_" + column_name(id);
     const auto mib_per_s = [interval_s](uint64_t& bytes) {
       return static_cast<double>(std::exchange(bytes, 0)) / interval_s / 1048576.0;
     };
@@ -2764,9 +2779,12 @@ void World::sample() {
       timeseries_.set(prefix + "gc_pause_ms", (paused - std::exchange(b->sampled_gc_paused, paused)).ms_f());
     }
   }
-  int64_t lag = 0;
+  // Every group's lag (a group with no committed offsets and no started consumer has none yet, as
+  // kafka-consumer-groups shows none), and their sum.
+  std::map<std::string, int64_t> group_lag;
   for (auto& c : consumers_) {
     if (c->dead) continue;
+    int64_t& lag = group_lag[spec_.consumers[c->spec_index].group];
     if (!c->started) {
       // Before the consumer starts there is no records-lag metric: its group's lag as kafka-consumer-groups shows
       // it, the leader's high watermark minus the group's committed offset (none for a group that never committed).
@@ -2790,7 +2808,17 @@ void World::sample() {
       if (l.has_value()) lag += std::max<int64_t>(*l, 0);
     }
   }
+  int64_t lag = 0;
+  for (const auto& [group, records] : group_lag) {
+    lag += records;
+    GroupLag& g = group_lag_[group];
+    g.end = records;
+    g.max = std::max(g.max, records);
+  }
   timeseries_.set("consumer_lag_records", static_cast<double>(lag));
+  // With more than one group, each one's (named as the client-id columns are).
+  if (group_lag_.size() > 1)
+    for (const auto& [group, records] : group_lag) timeseries_.set("group_" + column_name(group) + "_lag_records", static_cast<double>(records));
   if (now + spec_.sample_interval <= SimTime::zero() + spec_.duration)
     engine_.schedule_after(spec_.sample_interval, [this] { sample(); });
   if (progress_hook_) progress_hook_(now);
@@ -2895,6 +2923,11 @@ void World::start_consumer(ConsumerClient& c) {
 void World::restart_consumer(ConsumerClient& old, Duration downtime) {
   KS_ASSERT(!old.dead);
   old.dead = true;
+  // The process ends here, and with it the work it had scheduled.
+  if (old.app_busy_until > engine_.now()) {
+    old.app_busy -= old.app_busy_until - engine_.now();
+    old.app_busy_until = engine_.now();
+  }
   engine_.cancel(old.wakeup.id);
   const ConsumerSpec& cs = spec_.consumers[old.spec_index];
   auto c = std::make_unique<ConsumerClient>();
@@ -3131,6 +3164,18 @@ WorldSummary World::run(uint64_t events_max) {
     if (c->blocked_after_warmup) not_bottleneck.push_back(name);
     add(std::move(name), c->app_busy.seconds_f() / (engine_.now().seconds_f() * threads));
   }
+  // A consumer's application thread, when it works on what poll() returns (processing_time, decompression, CRC
+  // checks, TLS decryption): a group whose threads are saturated falls behind, its lag growing, whatever the
+  // brokers could serve. A restarted consumer's processes (consumer_restart) are one client, one thread.
+  std::map<NodeId, Duration> consumer_busy;
+  for (const auto& c : consumers_) {
+    const Duration overhang = c->app_busy_until > engine_.now() ? c->app_busy_until - engine_.now() : Duration::zero();
+    consumer_busy[c->id] += c->app_busy - overhang;
+  }
+  for (const auto& [id, busy] : consumer_busy)
+    if (busy > Duration::zero())
+      add("client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers)) + " application thread",
+          busy.seconds_f() / engine_.now().seconds_f());
   for (auto& c : producers_)  // a producer's compression thread, when it compresses (or encrypts, over TLS)
     if (c->compressor.busy(engine_.now()) > Duration::zero())
       add("client-" + std::to_string(c->id - static_cast<NodeId>(spec_.brokers)) +
@@ -3288,6 +3333,7 @@ WorldSummary World::run(uint64_t events_max) {
   s.records_per_fetch = summarise_distribution(records_per_fetch);
   s.time_between_poll = summarise(time_between_poll);
   s.poll_idle_ratio = poll_idle_ratio_count > 0 ? poll_idle_ratio_sum / static_cast<double>(poll_idle_ratio_count) : 0;
+  for (const auto& [group, lag] : group_lag_) s.group_lag.push_back({group, lag.end, lag.max});
   s.fetch_bytes_same_rack = consumer_fetch_bytes_same_rack_;
   s.fetch_bytes_cross_rack = consumer_fetch_bytes_cross_rack_;
   s.racks = spec_.racks;

@@ -470,11 +470,18 @@ def run_figure(run):
     ax.legend(fontsize=8)
 
     ax = axes[3]
-    if "consumer_lag_records" in c:
+    # With more than one group, timeseries.csv has each one's lag too (group_<group>_lag_records): one line each.
+    groups = sorted(k for k in c if k.startswith("group_") and k.endswith("_lag_records"))
+    if groups:
+        for i, k in enumerate(groups):
+            ax.plot(t, c[k], color=COLOURS[(4 + i) % len(COLOURS)], label=k[len("group_"):-len("_lag_records")])
+        zero_based(ax, *[c[k] for k in groups])
+        ax.legend(fontsize=8)
+    elif "consumer_lag_records" in c:
         ax.plot(t, c["consumer_lag_records"], color=COLOURS[4])
         zero_based(ax, c["consumer_lag_records"])
     ax.set_ylabel("records")
-    ax.set_title("Consumer lag (sum over partitions)")
+    ax.set_title("Consumer lag (sum over partitions" + (", by group)" if groups else ")"))
 
     ax = axes[4]
     shown = []

@@ -271,3 +271,83 @@ TEST_CASE("queued.max.requests: a full request queue holds the network threads, 
     if (name == "broker-0 network threads") network_one = u;
   CHECK(network_one > 0.9);
 }
+
+// The consumers' side: a group whose application spends longer on each record than records arrive. One broker, two
+// partitions, a producer of 20,000 records/s; group "slow" has two consumers (one partition each) that process a
+// record in 150 us, so each can take at most 1 / 150 us = 6,667 records/s, 13,333 for the group; group "fast" has one
+// consumer with no processing time. The slow group reads at its threads' bound, its threads are busy the whole run,
+// its lag grows by the difference, and the summary names a slow consumer's application thread as the bottleneck; the
+// fast group keeps up (its thread only checks CRCs).
+TEST_CASE("throughput never exceeds the bottleneck: a consumer's processing time binds its group, and its application thread is named") {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 2, 1, 1);
+  spec.duration = 8_s;
+  spec.warmup = 2_s;
+  constexpr double kProduced = 20'000;
+  constexpr double kPerRecordS = 150e-6;
+  spec.producers.push_back(test::open_loop_producer(kProduced, Acks::leader, 5, 100));
+  cluster::ConsumerSpec slow;
+  slow.group = "slow";
+  slow.topic = 0;
+  slow.count = 2;
+  slow.processing_time_per_record = sim::Duration::from_us(150);
+  // Small fetches (about one 5 ms batch each), so that the HW a consumer last fetched, which its records-lag is
+  // counted from (Kafka's Fetcher fetches a partition again only once its buffered records are drained), trails the
+  // leader's by ~15 ms of records, not by the ~1 s a default 1 MiB fetch takes this consumer to work through.
+  slow.config.max_partition_fetch_bytes = 16'384;
+  cluster::ConsumerSpec fast;
+  fast.group = "fast";
+  fast.topic = 0;
+  spec.consumers = {slow, fast};
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  REQUIRE(s.throughput_records_per_s == doctest::Approx(kProduced).scale(0).epsilon(0.01));
+  const double group_bound = 2 / kPerRecordS;  // 13,333 records/s
+  // Clients: the producer is client-0, then the consumers in scenario order: slow client-1 and client-2, fast client-3.
+  auto utilisation_of = [&s](const std::string& name) {
+    for (const auto& [n, u] : s.utilisation)
+      if (n == name) return u;
+    return -1.0;
+  };
+  for (const char* name : {"client-1 application thread", "client-2 application thread"}) {
+    CAPTURE(name);
+    // Behind from their first records (each partition receives about 10,000 a second): busy from then to the end.
+    CHECK(utilisation_of(name) > 0.99);
+    CHECK(utilisation_of(name) <= 1.0);
+  }
+  // The fast consumer's thread checks each batch's CRC32C: ~2.4 MB/s at the profile's GB/s rates, under 1 %.
+  CHECK(utilisation_of("client-3 application thread") > 0);
+  CHECK(utilisation_of("client-3 application thread") < 0.01);
+  CAPTURE(s.bottleneck);
+  CHECK((s.bottleneck == "client-1 application thread" || s.bottleneck == "client-2 application thread"));
+  CHECK(s.bottleneck_utilisation > 0.99);
+  // What each group consumed after the warm-up (per client-id: Kafka's generated consumer-<group>-1).
+  double slow_consumed = -1, fast_consumed = -1;
+  for (const auto& c : s.clients) {
+    if (c.client_id == "consumer-slow-1") slow_consumed = c.consumed_records_per_s;
+    if (c.client_id == "consumer-fast-1") fast_consumed = c.consumed_records_per_s;
+  }
+  CHECK(slow_consumed == doctest::Approx(group_bound).scale(0).epsilon(0.01));
+  CHECK(fast_consumed == doctest::Approx(kProduced).scale(0).epsilon(0.01));
+  // Lag: the slow group falls behind by (produced - its bound) every second of the run (less the ~150 records a
+  // partition its fetched HW trails, under 1 %), and its largest lag is its last; the fast one ends within a batch
+  // per partition of the head (5 ms of records).
+  REQUIRE(s.group_lag.size() == 2);
+  CHECK(s.group_lag[0].group == "fast");
+  CHECK(s.group_lag[1].group == "slow");
+  const double behind = (kProduced - group_bound) * spec.duration.seconds_f();
+  CHECK(static_cast<double>(s.group_lag[1].lag_end) == doctest::Approx(behind).scale(0).epsilon(0.02));
+  CHECK(s.group_lag[1].lag_max == s.group_lag[1].lag_end);
+  CHECK(s.group_lag[0].lag_end <= static_cast<int64_t>(kProduced * 0.005) + 2);
+  // timeseries.csv: one lag column per group (there are two), which add up to consumer_lag_records, the slow one
+  // growing every second.
+  const cluster::TimeSeries& ts = world.timeseries();
+  REQUIRE(ts.rows() == 8);
+  for (size_t row = 0; row < ts.rows(); ++row) {
+    CAPTURE(row);
+    CHECK(ts.value(row, "group_slow_lag_records") + ts.value(row, "group_fast_lag_records") ==
+          ts.value(row, "consumer_lag_records"));
+    if (row > 0) CHECK(ts.value(row, "group_slow_lag_records") > ts.value(row - 1, "group_slow_lag_records"));
+  }
+  CHECK(ts.value(7, "group_slow_lag_records") == static_cast<double>(s.group_lag[1].lag_end));
+}

@@ -343,6 +343,14 @@ struct WorldSummary {
   // the poll before); near 1 for a consumer that waits for data, near 0 for one its own processing binds).
   LatencySummary time_between_poll;
   double poll_idle_ratio = 0;
+  // Each consumer group's lag in records (its consumers' records-lag summed; before a consumer starts, its group's
+  // high watermark minus committed offset) at the run's last sample and the largest of the samples (one every
+  // sample_interval, warm-up included): a group that falls behind ends with its largest lag. Sorted by group.
+  struct GroupLagReport {
+    std::string group;
+    int64_t lag_end = 0, lag_max = 0;
+  };
+  std::vector<GroupLagReport> group_lag;
   // The wire bytes of those fetch responses, split by whether the broker that answered is in the consumer's rack
   // (fetch from follower, KIP-392, exists to make the second small).
   int64_t fetch_bytes_same_rack = 0;
@@ -752,6 +760,11 @@ class World {
   // The group coordinators' committed offsets (what OffsetFetch answers): by group, the offset of each partition's
   // latest OffsetCommit whose write the coordinator has settled without error.
   std::map<std::string, std::map<kafka::PartitionRef, int64_t>> group_offsets_;
+  // Each group's lag (timeseries.csv's consumer_lag_records, by group) at the last sample and the most of any sample.
+  struct GroupLag {
+    int64_t end = 0, max = 0;
+  };
+  std::map<std::string, GroupLag> group_lag_;
   uint64_t next_correlation_id_ = 1;
   uint64_t sampled_produce_requests_ = 0;  // ProduceRequests sent by all producers at the last sample
   uint64_t withdrawn_requests_ = 0;        // produce_requests_withdrawn()
