@@ -288,6 +288,18 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
       if (s.isr_shrinks > 0) ++with_isr_shrinks;
       CHECK(s.simulated_seconds == doctest::Approx(spec.duration.seconds_f()).scale(0).epsilon(1e-9));
       CHECK(s.records_acked + s.records_failed <= s.records_sent);
+      // Every utilisation is a share of the run (a consumer's application thread included: its work past the end, or
+      // past a consumer_restart, is not counted), and each group's lag at the end is at most its largest.
+      for (const auto& [name, u] : s.utilisation) {
+        CAPTURE(name);
+        CHECK(u >= 0);
+        CHECK(u <= 1 + 1e-9);
+      }
+      for (const auto& g : s.group_lag) {
+        CAPTURE(g.group);
+        CHECK(g.lag_end >= 0);
+        CHECK(g.lag_end <= g.lag_max);
+      }
       // The durability check (World::check_durability): no fault offered here moves a leader or loses a page cache,
       // so no acknowledged record may be missing from its leader's log, and no group may skip a record.
       CHECK(s.acked_records_checked + s.acked_records_unchecked == s.records_acked);
