@@ -2779,15 +2779,16 @@ void World::sample() {
       timeseries_.set(prefix + "gc_pause_ms", (paused - std::exchange(b->sampled_gc_paused, paused)).ms_f());
     }
   }
-  // Every group's lag (a group with no committed offsets and no started consumer has none yet, as
-  // kafka-consumer-groups shows none), and their sum.
+  // Every group's lag, as kafka-consumer-groups counts it but live: each of its partitions' high watermark (the
+  // leader's, now) minus the group's position in it, its consumer's next offset. Before a consumer starts it has no
+  // position, and the group's committed offset stands in (none for a group that never committed: no lag yet, as
+  // kafka-consumer-groups shows none). Kafka's own records-lag metric counts from the high watermark of the
+  // partition's last fetch, so a consumer with records prefetched reads lower than this by up to a fetch's worth.
   std::map<std::string, int64_t> group_lag;
   for (auto& c : consumers_) {
     if (c->dead) continue;
     int64_t& lag = group_lag[spec_.consumers[c->spec_index].group];
     if (!c->started) {
-      // Before the consumer starts there is no records-lag metric: its group's lag as kafka-consumer-groups shows
-      // it, the leader's high watermark minus the group's committed offset (none for a group that never committed).
       const auto group = group_offsets_.find(spec_.consumers[c->spec_index].group);
       if (group == group_offsets_.end()) continue;
       for (const kafka::PartitionAssignment& a : c->assignment) {
@@ -2798,14 +2799,12 @@ void World::sample() {
       }
       continue;
     }
-    const TopicSpec& topic = spec_.topics[static_cast<size_t>(spec_.consumers[c->spec_index].topic)];
-    for (int32_t p = 0; p < topic.partitions; ++p) {
-      const auto l = c->consumer->lag(PartitionRef{spec_.consumers[c->spec_index].topic, p});
-      // HW - position with the HW of the consumer's last successful fetch (SubscriptionState.partitionLag). Kafka
-      // records it only when a fetch response has just refreshed that HW; sampled at any time, a reset to
-      // "latest" (ListOffsets: the leader's current HW) can put the position past the stale HW. The position
-      // then is a HW, and the HW never decreases: the lag is at least 0.
-      if (l.has_value()) lag += std::max<int64_t>(*l, 0);
+    for (const kafka::PartitionAssignment& a : c->assignment) {
+      const std::optional<int64_t> position = c->consumer->position(a.partition);
+      const kafka::Partition* p = leader_partition(a.partition);
+      // A position is a high watermark the consumer saw or an offset below one, and high watermarks never decrease:
+      // at least 0.
+      if (position.has_value() && p != nullptr) lag += std::max<int64_t>(p->high_watermark() - *position, 0);
     }
   }
   int64_t lag = 0;
