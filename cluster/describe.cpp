@@ -182,13 +182,16 @@ std::string describe_consumer_groups(const World& world, const std::vector<std::
     std::vector<GroupRow> rows;
     for (const World::ConsumerView* v : started) {
       if (v->assignment.empty()) continue;
-      // The k-th consumer of the group (1-based, in node-id order) gets Kafka's default client.id sequence.
+      // The k-th consumer of the group (1-based, in node-id order); its member id is its client.id and a UUID
+      // (AbstractCoordinator: clientId + "-" + UUID). The client.id is the one the run uses: the configured one, else
+      // Kafka's generated consumer-<group>-1 (each consumer is its own process, so each is its JVM's first).
       size_t k = 1;
       for (const auto& other : views) {
         if (other.node == v->node) break;
         ++k;
       }
-      const std::string client_id = "consumer-" + group + "-" + std::to_string(k);
+      const std::string& configured = spec.consumers[v->spec_index].config.client_id_config;
+      const std::string client_id = configured.empty() ? "consumer-" + group + "-1" : configured;
       const std::string consumer_id = client_id + "-" + java_uuid(spec.seed, "member/" + group + "/" + std::to_string(k));
       const std::string host = "/client-" + std::to_string(v->node - static_cast<kafka::NodeId>(spec.brokers));
       std::vector<PartitionRef> parts = v->assignment;

@@ -211,6 +211,32 @@ TEST_CASE("describe: a consumer that has not started is no group member yet; a l
   fs::remove_all(dir);
 }
 
+// The CLIENT-ID column is the client.id the run gives the consumer (its per-client-id figures and client quotas use
+// it): the configured one, else Kafka's generated consumer-<group>-1 for each consumer, every one its own process;
+// members still differ by the UUID of their member id (clientId + "-" + UUID).
+TEST_CASE("describe: CLIENT-ID is the consumer's client.id in the run, generated or configured; member ids differ") {
+  const fs::path dir = fresh_dir("describe-client-ids");
+  for (const bool configured : {false, true}) {
+    CAPTURE(configured);
+    const std::string id = configured ? "billing" : "consumer-quickstart-consumers-1";
+    const Output out = describe(std::string("scenarios/quickstart.json --at 3s --set /consumers/0/count=2") +
+                                    (configured ? " --set '/consumers/0/config/client.id=\"billing\"'" : ""),
+                                dir);
+    REQUIRE(out.group_lines.size() == 1 + 6);
+    std::set<std::string> members;
+    for (size_t i = 1; i < out.group_lines.size(); ++i) {
+      const auto f = fields(out.group_lines[i]);
+      REQUIRE(f.size() == 9);
+      CHECK(f[8] == id);
+      CHECK(f[6].rfind(id + "-", 0) == 0);
+      CHECK(f[6].size() == id.size() + 1 + 36);
+      members.insert(f[6]);
+    }
+    CHECK(members.size() == 2);
+  }
+  fs::remove_all(dir);
+}
+
 TEST_CASE("describe: a bad --at or scenario exits 2") {
   const fs::path dir = fresh_dir("describe-bad");
   CHECK(run_kafkasim("describe scenarios/quickstart.json --at 10", dir / "log") == 2);  // no unit
