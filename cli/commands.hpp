@@ -60,6 +60,19 @@ struct BenchScenarioOptions {
   bool json = false;  // one JSON object on stdout instead of the text report
 };
 
+// `kafkasim fio PROFILE`: fio's basic job against a disk profile's model (cli/fio.cpp).
+struct FioOptions {
+  std::string profile;         // a bundled profile's name, or a profile file (*.json, or a path)
+  std::string rw = "randread";  // read, write, randread, randwrite
+  std::string bs = "4k";
+  uint32_t iodepth = 1;
+  std::string size;            // the span addressed; empty: the whole device
+  std::string runtime = "10s";  // simulated
+  uint32_t fsync = 0;          // flush after every N writes (0: never)
+  uint64_t seed = 1;
+  bool json = false;
+};
+
 // Exit codes: 0 ok, 1 the run failed, 2 bad input.
 int run_scenario(const RunOptions& options);
 int validate_scenario(const RunOptions& options);
@@ -69,5 +82,6 @@ int describe_scenario(const DescribeOptions& options);
 int plot_results(const PlotOptions& options);
 // 1 also when the repeated runs did not execute the same events (a determinism failure).
 int bench_scenario(const BenchScenarioOptions& options);
+int fio_profile(const FioOptions& options);
 
 }  // namespace kafkasim::cli

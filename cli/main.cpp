@@ -93,6 +93,21 @@ int main(int argc, char** argv) {
   plot_cmd->add_option("--out", plot.out, "Where to write the PNGs (default: DIR)");
   plot_cmd->callback([&] { exit_code = kafkasim::cli::plot_results(plot); });
 
+  kafkasim::cli::FioOptions fio;
+  CLI::App* fio_cmd = app.add_subcommand(
+      "fio", "Run fio's basic job (pattern, block size, queue depth) against a disk profile's model");
+  fio_cmd->add_option("profile", fio.profile, "A disk profile: a bundled name (nvme-datacentre) or a profile file")
+      ->required();
+  fio_cmd->add_option("--rw", fio.rw, "read, write, randread or randwrite (default randread)");
+  fio_cmd->add_option("--bs", fio.bs, "Block size, fio style (4k, 128k, 1m) or with a unit (default 4k)");
+  fio_cmd->add_option("--iodepth", fio.iodepth, "Requests kept outstanding (default 1)")->check(CLI::Range(1u, 65536u));
+  fio_cmd->add_option("--size", fio.size, "Span of the device addressed, from offset 0 (default: all of it)");
+  fio_cmd->add_option("--runtime", fio.runtime, "Simulated time (default 10s)");
+  fio_cmd->add_option("--fsync", fio.fsync, "Flush after every N writes, waiting for it (default 0: never)");
+  fio_cmd->add_option("--seed", fio.seed, "Seed of the offsets and the device's randomness (default 1)");
+  fio_cmd->add_flag("--json", fio.json, "Print one JSON object instead of the text report");
+  fio_cmd->callback([&] { exit_code = kafkasim::cli::fio_profile(fio); });
+
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks of the simulator itself");
   bench->require_subcommand(1);
   kafkasim::bench::PholdConfig phold;
