@@ -70,7 +70,16 @@ std::string closest_name(std::string_view name, std::span<const std::string_view
   }
   // Close enough: at most a third of the longer name, and at least one edit allowed.
   const size_t allowed = std::max<size_t>(1, std::max(n.size(), best.size()) / 3);
-  return best_distance <= allowed ? best : std::string();
+  if (best_distance <= allowed) return best;
+  // Or the start of exactly one known name, as a short form ("nvme" for "nvme-datacentre"; "hdd" names three).
+  if (n.size() < 3) return {};
+  std::string only;
+  for (std::string_view k : known) {
+    if (normalise(k).rfind(n, 0) != 0) continue;
+    if (!only.empty()) return {};
+    only = std::string(k);
+  }
+  return only;
 }
 
 std::string pointer_token(std::string_view key) {

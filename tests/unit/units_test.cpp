@@ -90,6 +90,14 @@ TEST_CASE("did-you-mean suggestions for near misses, none for unrelated names") 
   CHECK(closest_name("max.poll.records", known) == "");
   CHECK(closest_name("ackss", known) == "acks");
   CHECK(closest_name("compression", known) == "");
+  // The start of exactly one known name (three characters at least) is a short form of it.
+  constexpr std::array<std::string_view, 5> profiles = {"hdd-7200rpm", "hdd-7200rpm-sata-2014", "nvme-datacentre",
+                                                        "ssd-sata", "nic-10gbe"};
+  CHECK(closest_name("nvme", profiles) == "nvme-datacentre");
+  CHECK(closest_name("SSD", profiles) == "ssd-sata");
+  CHECK(closest_name("hdd", profiles) == "");  // two of them
+  CHECK(closest_name("ni", profiles) == "");   // too short to say
+  CHECK(closest_name("linger", known) == "linger.ms");
 }
 
 TEST_CASE("config errors carry file, pointer, expectation and suggestion in the message") {
