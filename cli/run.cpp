@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -20,6 +21,26 @@ namespace kafkasim::cli {
 namespace {
 
 using WallClock = std::chrono::steady_clock;  // progress and wall_seconds only; never seen by the simulation
+
+// The scenario entry of client-N: the producers' entries first, then the consumers', `count` clients each, as the
+// outputs number them ("/consumers/1, group slow, consumer 2 of 2"); empty for a number past them.
+std::string client_origin(const cluster::WorldSpec& spec, uint64_t client) {
+  for (size_t e = 0; e < spec.producers.size(); ++e) {
+    const uint32_t count = spec.producers[e].count;
+    if (client < count)
+      return "/producers/" + std::to_string(e) + ", topic " + spec.topics[static_cast<size_t>(spec.producers[e].topic)].name +
+             ", producer " + std::to_string(client + 1) + " of " + std::to_string(count);
+    client -= count;
+  }
+  for (size_t e = 0; e < spec.consumers.size(); ++e) {
+    const uint32_t count = spec.consumers[e].count;
+    if (client < count)
+      return "/consumers/" + std::to_string(e) + ", group " + spec.consumers[e].group + ", consumer " +
+             std::to_string(client + 1) + " of " + std::to_string(count);
+    client -= count;
+  }
+  return {};
+}
 
 void print_latency(const char* label, const cluster::LatencySummary& l) {
   if (l.count == 0) {
@@ -284,6 +305,20 @@ int run_scenario(const RunOptions& options) {
       std::printf("; requests wait on %s %.1f %% of the time%s", most->first.c_str(), 100 * most->second,
                   throttled_note(most->first).c_str());
     std::printf("\n");
+  }
+  // Which scenario entry a client the bottleneck line names is (clients are numbered producers first, then
+  // consumers, in scenario order, `count` each).
+  {
+    std::string named = s.bottleneck;
+    if (const auto at = named.find("client-"); at != std::string::npos) {
+      size_t end = at + 7;
+      while (end < named.size() && std::isdigit(static_cast<unsigned char>(named[end]))) ++end;
+      if (end > at + 7) {
+        const uint64_t client = std::stoull(named.substr(at + 7, end - at - 7));
+        const std::string origin = client_origin(spec, client);
+        if (!origin.empty()) std::printf("                         %s: %s\n", named.substr(at, end - at).c_str(), origin.c_str());
+      }
+    }
   }
   std::printf("  simulator              %llu events, %.2f s wall, %.1fx real time\n",
               static_cast<unsigned long long>(s.events), wall, wall > 0 ? s.simulated_seconds / wall : 0.0);
