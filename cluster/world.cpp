@@ -2780,27 +2780,21 @@ void World::sample() {
     }
   }
   // Every group's lag, as kafka-consumer-groups counts it but live: each of its partitions' high watermark (the
-  // leader's, now) minus the group's position in it, its consumer's next offset. Before a consumer starts it has no
-  // position, and the group's committed offset stands in (none for a group that never committed: no lag yet, as
-  // kafka-consumer-groups shows none). Kafka's own records-lag metric counts from the high watermark of the
-  // partition's last fetch, so a consumer with records prefetched reads lower than this by up to a fetch's worth.
+  // leader's, now) minus the group's position in it, its consumer's next offset. Where the consumer has no position
+  // (it has not started, or a restarted one is still finding its offsets) the group's committed offset stands in,
+  // and with neither the partition has no lag yet (kafka-consumer-groups shows none for a group that never
+  // committed). Kafka's own records-lag metric counts from the high watermark of the partition's last fetch, so a
+  // consumer with records prefetched reads lower than this by up to a fetch's worth.
   std::map<std::string, int64_t> group_lag;
   for (auto& c : consumers_) {
     if (c->dead) continue;
-    int64_t& lag = group_lag[spec_.consumers[c->spec_index].group];
-    if (!c->started) {
-      const auto group = group_offsets_.find(spec_.consumers[c->spec_index].group);
-      if (group == group_offsets_.end()) continue;
-      for (const kafka::PartitionAssignment& a : c->assignment) {
-        const auto committed = group->second.find(a.partition);
-        if (committed == group->second.end()) continue;
-        if (const kafka::Partition* p = leader_partition(a.partition))
-          lag += std::max<int64_t>(p->high_watermark() - committed->second, 0);
-      }
-      continue;
-    }
+    const std::string& group = spec_.consumers[c->spec_index].group;
+    int64_t& lag = group_lag[group];
+    const auto committed = group_offsets_.find(group);
     for (const kafka::PartitionAssignment& a : c->assignment) {
-      const std::optional<int64_t> position = c->consumer->position(a.partition);
+      std::optional<int64_t> position = c->started ? c->consumer->position(a.partition) : std::nullopt;
+      if (!position && committed != group_offsets_.end())
+        if (const auto it = committed->second.find(a.partition); it != committed->second.end()) position = it->second;
       const kafka::Partition* p = leader_partition(a.partition);
       // A position is a high watermark the consumer saw or an offset below one, and high watermarks never decrease:
       // at least 0.

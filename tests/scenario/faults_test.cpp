@@ -317,6 +317,11 @@ TEST_CASE("consumer_restart: the new process resumes from the committed offset; 
   CHECK(auto_commit.consumed_records_per_s == doctest::Approx(auto_commit.throughput_records_per_s).scale(0).epsilon(0.001));
   CHECK(auto_commit.end_to_end_latency.max_ms > 1'900);
   CHECK(auto_commit.end_to_end_latency.max_ms < 2'100);
+  // The group's lag while no process runs, and while the successor looks up its offsets, counts from the committed
+  // offset (15 s): the sample at 19 s, when the successor starts, finds 1,000 x (19 - 15) records; then it catches up.
+  REQUIRE(auto_commit.group_lag.size() == 1);
+  CHECK(static_cast<double>(auto_commit.group_lag[0].lag_max) == doctest::Approx(4'000).scale(0).epsilon(0.01));
+  CHECK(auto_commit.group_lag[0].lag_end < 10);
   const auto sync_commit = run(cluster::CommitAfterPoll::kSync);
   REQUIRE(sync_commit.records_failed == 0);
   CHECK(sync_commit.duplicates < 20);
