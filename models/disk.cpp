@@ -117,7 +117,7 @@ void DiskModel::dispatch() {
   // Each pass starts one op on a free unit, so the loop is bounded by the number of units.
   for (size_t pass = 0; pass < units_.size(); ++pass) {
     if (queued_.empty() || flush_in_service_ || busy_units_ == units_.size()) return;
-    const uint64_t seq = peek_next();
+    const uint64_t seq = next_to_start();
     auto it = queued_.find(seq);
     KS_ASSERT(it != queued_.end());
     // A flush covers every earlier write, so it waits until the device has drained.
@@ -254,12 +254,13 @@ SeekCurve fit_or_die(const HddParams& p) {
 HddDisk::HddDisk(sim::Engine& engine, const HddParams& params, sim::Rng rng)
     : DiskModel(engine, params.capacity_bytes, 1, params.max_queued_requests),
       params_(params),
-      rng_(rng),
+      sector_salt_(rng.next_u64()),
       seek_(fit_or_die(params)),
       revolution_(Duration::from_ns(60'000'000'000LL / static_cast<int64_t>(params.rpm == 0 ? 1 : params.rpm))),
       cylinder_bytes_((params.capacity_bytes + params.cylinders - 1) / params.cylinders) {
   KS_ASSERT_GT(params.rpm, 0u);
   KS_ASSERT_GT(params.fifo_batch, 0u);
+  KS_ASSERT_GT(params.ncq_depth, 0u);
   KS_ASSERT_GT(params.outer_bandwidth_bytes_per_s, 0.0);
   KS_ASSERT_GT(params.inner_to_outer_bandwidth_ratio, 0.0);
   KS_ASSERT_LE(params.inner_to_outer_bandwidth_ratio, 1.0);
@@ -280,22 +281,51 @@ double HddDisk::transfer_seconds(uint64_t device_offset_bytes, uint64_t bytes) c
          (params_.outer_bandwidth_bytes_per_s * (std::sqrt(1.0 - c * x0) + std::sqrt(1.0 - c * x1)));
 }
 
-void HddDisk::on_queued(const Op& op) {
-  if (!elevator()) return;
-  if (pending_flushes_ > 0 || op.request.op == IoOp::kFlush) {
-    held_.push_back(op.seq);
-    if (op.request.op == IoOp::kFlush) ++pending_flushes_;
-    return;
-  }
-  eligible_by_offset_.emplace(op.request.device_offset_bytes, op.seq);
-  (op.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).insert(op.seq);
+int64_t HddDisk::sector_phase_ns(uint64_t device_offset_bytes) const {
+  uint64_t state = sector_salt_ ^ device_offset_bytes;
+  return static_cast<int64_t>(sim::splitmix64(state) % static_cast<uint64_t>(revolution_.ns()));
 }
 
-uint64_t HddDisk::peek_next() const {
-  if (!elevator()) return DiskModel::peek_next();
+HddDisk::Positioning HddDisk::position(const IoRequest& r, SimTime now) const {
+  Positioning p;
+  if (r.device_offset_bytes == next_sequential_offset_) {
+    p.sequential = true;
+    return p;
+  }
+  const uint64_t cylinder = cylinder_of(r.device_offset_bytes);
+  const uint64_t distance = cylinder > head_cylinder_ ? cylinder - head_cylinder_ : head_cylinder_ - cylinder;
+  p.seek = seek_.at(distance);
+  p.settle = (r.op == IoOp::kWrite && distance > 0) ? params_.write_settle : Duration::zero();
+  // The head's angle when the arm has settled, as a time offset into the revolution (ω·t, §1.1).
+  const int64_t rev = revolution_.ns();
+  const int64_t ready = (now + params_.command_overhead + p.seek + p.settle).ns();
+  const int64_t head_phase = ready % rev;
+  const int64_t target = sector_phase_ns(r.device_offset_bytes);
+  p.rotation = Duration::from_ns(target >= head_phase ? target - head_phase : target - head_phase + rev);
+  return p;
+}
+
+void HddDisk::on_queued(const Op& op) {
+  if (!elevator()) {
+    host_fifo_.push_back(op.seq);
+  } else if (pending_flushes_ > 0 || op.request.op == IoOp::kFlush) {
+    held_.push_back(op.seq);
+    if (op.request.op == IoOp::kFlush) ++pending_flushes_;
+  } else {
+    eligible_by_offset_.emplace(op.request.device_offset_bytes, op.seq);
+    (op.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).insert(op.seq);
+  }
+  fill_drive_queue();
+}
+
+std::optional<uint64_t> HddDisk::host_next() const {
+  if (!elevator()) {
+    if (host_fifo_.empty()) return std::nullopt;
+    return host_fifo_.front();
+  }
   if (eligible_by_offset_.empty()) {
-    // Only a flush barrier (and what follows it) is queued.
-    KS_ASSERT(!held_.empty());
+    // Only a flush barrier (and what follows it) can be queued.
+    if (held_.empty()) return std::nullopt;
     KS_ASSERT(queued_op(held_.front()).request.op == IoOp::kFlush);
     return held_.front();
   }
@@ -310,21 +340,80 @@ uint64_t HddDisk::peek_next() const {
     const uint64_t oldest = *eligible_writes_.begin();
     if (now - queued_op(oldest).submitted >= params_.write_expire) return oldest;
   }
-  // C-LOOK: the lowest offset at or above the head, else wrap to the lowest offset.
-  const uint64_t head = next_sequential_offset_ == UINT64_MAX ? 0 : next_sequential_offset_;
-  auto it = eligible_by_offset_.lower_bound({head, 0});
+  // C-LOOK: the lowest offset at or above the end of the last dispatched request, else wrap to the lowest.
+  const uint64_t from = host_next_offset_ == UINT64_MAX ? 0 : host_next_offset_;
+  auto it = eligible_by_offset_.lower_bound({from, 0});
   if (it == eligible_by_offset_.end()) it = eligible_by_offset_.begin();
   return it->second;
 }
 
-void HddDisk::on_dequeued(const Op& op) {
-  if (!elevator()) return;
-  batch_served_ = batch_served_ >= params_.fifo_batch ? 1 : batch_served_ + 1;
-  if (op.request.op != IoOp::kFlush) {
-    KS_ASSERT_EQ(eligible_by_offset_.erase({op.request.device_offset_bytes, op.seq}), 1u);
-    KS_ASSERT_EQ((op.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).erase(op.seq), 1u);
+void HddDisk::host_remove(const Op& op) {
+  KS_ASSERT(op.request.op != IoOp::kFlush);
+  host_next_offset_ = op.request.device_offset_bytes + op.request.bytes;
+  if (!elevator()) {
+    KS_ASSERT(!host_fifo_.empty());
+    KS_ASSERT_EQ(host_fifo_.front(), op.seq);
+    host_fifo_.pop_front();
     return;
   }
+  batch_served_ = batch_served_ >= params_.fifo_batch ? 1 : batch_served_ + 1;
+  KS_ASSERT_EQ(eligible_by_offset_.erase({op.request.device_offset_bytes, op.seq}), 1u);
+  KS_ASSERT_EQ((op.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).erase(op.seq), 1u);
+}
+
+void HddDisk::fill_drive_queue() {
+  while (drive_queue_.size() + in_service() < params_.ncq_depth) {
+    const std::optional<uint64_t> next = host_next();
+    if (!next) return;
+    const Op& op = queued_op(*next);
+    // FLUSH CACHE is not an NCQ command: it is issued when the drive has drained (next_to_start).
+    if (op.request.op == IoOp::kFlush) return;
+    host_remove(op);
+    drive_queue_.push_back(DriveCommand{op.seq, engine().now()});
+  }
+}
+
+uint64_t HddDisk::next_to_start() {
+  fill_drive_queue();
+  if (drive_queue_.empty()) {
+    // The drive has drained and the host's next request is a flush.
+    const std::optional<uint64_t> flush = host_next();
+    KS_ASSERT(flush.has_value());
+    KS_ASSERT(queued_op(*flush).request.op == IoOp::kFlush);
+    return *flush;
+  }
+  const SimTime now = engine().now();
+  // Ageing: the oldest command goes first once it has waited ncq_max_wait (commands are kept in order).
+  if (now - drive_queue_.front().received >= params_.ncq_max_wait) return drive_queue_.front().seq;
+  // Shortest positioning time first among the commands the drive holds; ties to the oldest.
+  uint64_t best = 0;
+  Duration best_time = Duration::max();
+  for (const DriveCommand& c : drive_queue_) {
+    const Positioning p = position(queued_op(c.seq).request, now);
+    const Duration t = p.seek + p.settle + p.rotation;
+    if (t < best_time || (t == best_time && c.seq < best)) {
+      best = c.seq;
+      best_time = t;
+    }
+  }
+  return best;
+}
+
+void HddDisk::on_dequeued(const Op& op) {
+  if (op.request.op != IoOp::kFlush) {
+    const auto it = std::find_if(drive_queue_.begin(), drive_queue_.end(),
+                                 [&](const DriveCommand& c) { return c.seq == op.seq; });
+    KS_ASSERT(it != drive_queue_.end());
+    drive_queue_.erase(it);
+    return;
+  }
+  if (!elevator()) {
+    KS_ASSERT(!host_fifo_.empty());
+    KS_ASSERT_EQ(host_fifo_.front(), op.seq);
+    host_fifo_.pop_front();
+    return;
+  }
+  batch_served_ = batch_served_ >= params_.fifo_batch ? 1 : batch_served_ + 1;
   KS_ASSERT(!held_.empty());
   KS_ASSERT_EQ(held_.front(), op.seq);
   KS_ASSERT_GT(pending_flushes_, 0u);
@@ -352,20 +441,15 @@ void HddDisk::start_service(uint32_t unit) {
     arm(unit, now + t.scaled(lat), kPhaseDone);
     return;
   }
-  const uint64_t cylinder = cylinder_of(r.device_offset_bytes);
+  const Positioning p = position(r, now);
   double positioning_s = params_.command_overhead.seconds_f();
-  if (r.device_offset_bytes == next_sequential_offset_) {
+  if (p.sequential) {
     ++hdd_stats_.sequential_ops;
   } else {
-    const uint64_t distance = cylinder > head_cylinder_ ? cylinder - head_cylinder_ : head_cylinder_ - cylinder;
-    const Duration seek = seek_.at(distance);
-    const Duration settle = (r.op == IoOp::kWrite && distance > 0) ? params_.write_settle : Duration::zero();
-    const Duration rotation = Duration::from_ns(static_cast<int64_t>(rng_.uniform_u64(
-        static_cast<uint64_t>(revolution_.ns()))));
     ++hdd_stats_.positioned_ops;
-    hdd_stats_.seek_ns_sum += seek.ns();
-    hdd_stats_.rotation_ns_sum += rotation.ns();
-    positioning_s += (seek + settle + rotation).seconds_f();
+    hdd_stats_.seek_ns_sum += p.seek.ns();
+    hdd_stats_.rotation_ns_sum += p.rotation.ns();
+    positioning_s += (p.seek + p.settle + p.rotation).seconds_f();
   }
   const double transfer_s = transfer_seconds(r.device_offset_bytes, r.bytes) / bandwidth_multiplier();
   const Duration service =

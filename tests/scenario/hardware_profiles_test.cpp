@@ -4,8 +4,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/hardware_profiles.hpp"
@@ -170,4 +175,30 @@ TEST_CASE("cpu profiles: codec figures are consistent with what compression can 
     CHECK(codecs.lz4.decompress_bytes_per_s > codecs.zstd.decompress_bytes_per_s);
     CHECK(codecs.zstd.compress_bytes_per_s > codecs.gzip.compress_bytes_per_s);
   }
+}
+
+TEST_CASE("hdd profiles: the drive's command queue (NCQ depth 32) is read, and a bad depth is refused") {
+  for (const char* name : {"hdd-7200rpm", "hdd-7200rpm-sata-2014", "hdd-raid10-6x7200rpm-2011"}) {
+    CAPTURE(name);
+    const auto p = std::get<models::HddParams>(cluster::load_named_profile(name, cluster::bundled_profile_dir()).params);
+    CHECK(p.ncq_depth == 32);  // hardware-models.md §1.3: SATA queue depth 32
+    CHECK(p.ncq_max_wait == sim::Duration::from_s(1));
+  }
+  // A copy of the bundled profile with ncq_depth 0: the error names the file, the JSON path and the range.
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "kafkasim-hdd-ncq-profile";
+  std::filesystem::create_directories(dir);
+  std::ifstream in(cluster::bundled_profile_dir() / "hdd-7200rpm.json");
+  nlohmann::json doc = nlohmann::json::parse(in);
+  doc["parameters"]["ncq_depth"]["value"] = 0;
+  const std::filesystem::path file = dir / "hdd-7200rpm.json";
+  std::ofstream(file) << doc.dump(2);
+  try {
+    cluster::load_hardware_profile(file);
+    FAIL("a zero NCQ depth was accepted");
+  } catch (const cluster::ConfigError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("/parameters/ncq_depth/value") != std::string::npos);
+    CHECK(what.find("a whole number from 1 to 256") != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
 }

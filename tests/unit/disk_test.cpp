@@ -38,9 +38,11 @@ constexpr uint64_t kMiB = 1024 * 1024;
   } while (0)
 
 // The reference HDD of §1.3/§6 checks 4 and 7: T = 0.8, A = 8.5, F = 16 ms, 7200 RPM, B = 200 MB/s, no
-// zoning. The command overhead is zero so that the expected values are exactly the reference's sums.
+// zoning. The command overhead is zero so that the expected values are exactly the reference's sums. No NCQ:
+// the closed forms of §1.4 and check 7 assume the drive serves the host's order (NCQ has its own tests).
 HddParams reference_hdd() {
   HddParams p;
+  p.ncq_depth = 1;
   p.capacity_bytes = 1'000'000'000'000ULL;
   p.cylinders = 153'352;
   p.rpm = 7200;
@@ -345,6 +347,128 @@ TEST_CASE("hdd flush is a barrier: requests queued after it wait for it") {
   disk.submit(write_at(600 * gib, 4096), [&](IoStatus) { order.push_back(3); });
   engine.run_until(SimTime::max());
   CHECK(order == std::vector<int>{0, 1, 2, 3});
+}
+
+TEST_CASE("hdd flush is a barrier with NCQ too: the drive drains before it, later requests wait") {
+  HddParams p = reference_hdd();
+  p.ncq_depth = 32;
+  Engine engine;
+  HddDisk disk(engine, p, Rng::stream(1, "disk"));
+  std::vector<int> order;
+  const uint64_t gib = 1'000'000'000ULL;
+  disk.submit(write_at(500 * gib, 4096), [&](IoStatus) { order.push_back(0); });
+  disk.submit(write_at(900 * gib, 4096), [&](IoStatus) { order.push_back(1); });
+  disk.submit(flush_req(), [&](IoStatus) { order.push_back(2); });
+  // The head's own cylinder: the drive would take it first, but it is submitted after the flush.
+  disk.submit(write_at(500 * gib + 8192, 4096), [&](IoStatus) { order.push_back(3); });
+  engine.run_until(SimTime::max());
+  CHECK(order == std::vector<int>{0, 1, 2, 3});
+}
+
+// ------------------------------------------------------------------------------------------------
+// HDD: native command queuing (§1.3 "NCQ depth 32"): shortest positioning time first, ageing
+
+TEST_CASE("hdd NCQ: requests on one cylinder are served in one sweep of the platter, FIFO pays T_rev/2 each") {
+  // n requests at independent uniform angles on the head's cylinder (no seek). Served in arrival order each
+  // waits a uniform rotation, n·T_rev/2 in all. Shortest positioning first meets them in angular order:
+  // the batch ends when the head reaches the farthest, the maximum of n uniform distances, E = T_rev·n/(n+1),
+  // plus the n transfers. A request just behind the previous one's end (closer than one transfer) waits a
+  // whole revolution instead: with n = 15 and 2.56 µs transfers that adds about n²·t_xfer/T_rev ≈ 7 % of a
+  // revolution to the mean, hence the one-sided allowance of 12 %.
+  const uint64_t n = 15;
+  const uint64_t bytes = 512;
+  const double t_xfer = static_cast<double>(bytes) / 200e6;
+  for (const uint32_t depth : {1u, 32u}) {
+    HddParams p = reference_hdd();
+    p.discipline = HddQueueDiscipline::kFifo;
+    p.ncq_depth = depth;
+    Engine engine;
+    HddDisk disk(engine, p, Rng::stream(1, "disk"));
+    Rng place = Rng::stream(5, "placement");
+    const uint64_t cylinder_bytes = p.capacity_bytes / p.cylinders;  // rounds down: stays inside the cylinder
+    double sum_s = 0.0;
+    const int batches = 300;
+    for (int b = 0; b < batches; ++b) {
+      const uint64_t base = (1000 + static_cast<uint64_t>(b) * 400) * ((p.capacity_bytes + p.cylinders - 1) / p.cylinders);
+      std::vector<SimTime> done;
+      // The first request positions the head on the cylinder; the other n wait for it in the drive.
+      for (uint64_t i = 0; i <= n; ++i) {
+        const uint64_t offset = base + place.uniform_u64(cylinder_bytes / bytes - 1) * bytes;
+        REQUIRE(disk.cylinder_of(offset) == disk.cylinder_of(base));
+        disk.submit(read_at(offset, bytes), [&](IoStatus) { done.push_back(engine.now()); });
+      }
+      engine.run_until(SimTime::max());
+      REQUIRE(done.size() == n + 1);
+      sum_s += (done.back() - done.front()).seconds_f();
+    }
+    const double mean_s = sum_s / batches;
+    if (depth == 1) {
+      // Standard error of the mean: T_rev·√(n/12/batches) ≈ 0.6 % of n·T_rev/2.
+      CHECK_REL(mean_s, n * (kRevolutionS / 2 + t_xfer), 0.04);
+    } else {
+      const double sweep_s = kRevolutionS * n / (n + 1) + n * t_xfer;
+      INFO("mean batch " << mean_s * 1e3 << " ms, sweep " << sweep_s * 1e3 << " ms");
+      CHECK(mean_s > sweep_s * 0.97);  // the maximum's standard error over 300 batches is 0.5 %
+      CHECK(mean_s < sweep_s * 1.12);
+    }
+  }
+}
+
+TEST_CASE("hdd NCQ: random reads at queue depth 32 wait less rotation and beat the elevator alone") {
+  auto run = [](uint32_t ncq_depth) {
+    HddParams p = reference_hdd();
+    p.ncq_depth = ncq_depth;
+    Engine engine;
+    HddDisk disk(engine, p, Rng::stream(1, "disk"));
+    Rng offsets = Rng::stream(3, "offsets");
+    const uint64_t blocks = disk.capacity_bytes() / (4 * kKiB);
+    ClosedLoop loop{engine, disk, [&](uint64_t) { return read_at(offsets.uniform_u64(blocks) * 4 * kKiB, 4 * kKiB); },
+                    5'000};
+    loop.start(32);
+    engine.run_until(SimTime::max());
+    const HddStats& h = disk.hdd_stats();
+    return std::pair{5'000.0 / loop.completed_at.back().seconds_f(),
+                     static_cast<double>(h.rotation_ns_sum) / static_cast<double>(h.positioned_ops) / 1e9};
+  };
+  const auto [elevator_iops, elevator_rotation_s] = run(1);
+  const auto [ncq_iops, ncq_rotation_s] = run(32);
+  // The host's elevator shortens seeks but every request still waits T_rev/2 on average.
+  CHECK_REL(elevator_rotation_s, kRevolutionS / 2, 0.05);
+  // With 31 commands to choose from, the drive rarely waits long for one to come round: the nearest of 31
+  // uniform angles is T_rev/32 away; seeks make it choose farther, but well under T_rev/4.
+  CHECK(ncq_rotation_s < kRevolutionS / 4);
+  CHECK(ncq_rotation_s > kRevolutionS / 32);
+  // Rotation saved is throughput gained; each op still costs at least a track-to-track seek (0.8 ms).
+  CHECK(ncq_iops > 1.2 * elevator_iops);
+  CHECK(ncq_iops < 1.0 / 0.8e-3);
+}
+
+TEST_CASE("hdd NCQ: a command starved by a sequential stream starts after ncq_max_wait") {
+  // A read far from the head enters the drive while 2,000 sequential 1 MiB writes follow the head: each
+  // write costs no positioning, so shortest-positioning-first always prefers the next write. The host's
+  // read_expire does not help once the read is in the drive; only the drive's ageing bounds the wait.
+  for (const bool ageing : {true, false}) {
+    HddParams p = reference_hdd();
+    p.ncq_depth = 32;
+    p.ncq_max_wait = ageing ? 200_ms : 1'000_s;
+    Engine engine;
+    HddDisk disk(engine, p, Rng::stream(1, "disk"));
+    const uint64_t base = 100'000'000'000ULL;
+    disk.submit(write_at(base, kMiB), [](IoStatus) {});
+    OneShot starved;
+    disk.submit(read_at(0, 4096), record(starved, engine));
+    for (uint64_t i = 1; i <= 2000; ++i) disk.submit(write_at(base + i * kMiB, kMiB), [](IoStatus) {});
+    engine.run_until(SimTime::max());
+    REQUIRE(starved.done);
+    const double write_s = static_cast<double>(kMiB) / 200e6;  // 5.24 ms
+    if (ageing) {
+      // Aged at 200 ms: it starts when the write then in service ends, and takes one positioning (< 30 ms).
+      CHECK(starved.at > SimTime::zero() + 200_ms);
+      CHECK(starved.at < SimTime::zero() + 200_ms + Duration::from_seconds_f(write_s) + 30_ms);
+    } else {
+      CHECK(starved.at > SimTime::zero() + Duration::from_seconds_f(2000 * write_s));
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------------------------

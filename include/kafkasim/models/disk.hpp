@@ -15,10 +15,14 @@
 //     β·√N = 5A − (10/3)T − (5/3)F,   α·N = (8/3)F − 5A + (7/3)T        (§1.2, triangular "average seek")
 //     so that t_seek(N) = F and E[t_seek(|c1 − c2|)] = A for independent uniform cylinders c1, c2.
 //   d = |cyl(offset) − head cylinder|,  cyl(offset) = offset / ceil(capacity / N)   (linear LBA map)
-//   t_rot  ~ uniform{0 .. T_rev − 1 ns} drawn from the disk's own Rng stream; T_rev = 60 s / RPM, so the
-//          mean is T_rev/2 (4.167 ms at 7200 RPM, §1.2). A draw rather than the clock-derived angle of §1.2,
-//          because transfers run at the sequential bandwidth B(x) rather than at track speed, so a tracked
-//          angle would be false precision.
+//   t_rot  = ((θ(offset) − (t_ready mod T_rev)) mod T_rev): the wait, once command, seek and settle are done
+//          at t_ready, for the target sector to come round. The head's angle is derived from the clock (ω·t,
+//          §1.1: no state); T_rev = 60 s / RPM. The sector's angle θ(offset) ∈ [0, T_rev) is a fixed
+//          pseudo-random function of the offset (a hash salted from the disk's Rng stream): the LBA → track
+//          and sector layout, track skew and the file system's placement are not modelled, so the hash
+//          stands in for them without letting a crude linear map line up Kafka's interleaved streams in
+//          patterns a real layout would not. Random offsets therefore wait T_rev/2 on average (4.167 ms at
+//          7200 RPM, §1.2), and the drive can order its queue by rotational position (NCQ, below).
 //   t_xfer = ∫ dx·C / B(x) with B(x) = B_out·√(1 − x(1 − k²)) (§1.2 zoned recording, x = offset / C)
 //          = 2·bytes / (B_out·(√(1 − c·x0) + √(1 − c·x1))), c = 1 − k²   (exact; k = 1 gives bytes / B_out)
 //   A request starting exactly at the end of the previous one is sequential: no seek, no rotation, only
@@ -32,6 +36,16 @@
 //   write_expire (5 s), then starts the batch. Under overload everything has expired and the disk serves
 //   16-request sorted runs from the oldest request. Requests queued behind a flush wait for it (barrier).
 //   Not modelled from mq-deadline: writes_starved, separate read/write batches.
+//   NCQ (§1.3 "NCQ depth 32"; SATA native command queuing, SAS TCQ): the host scheduler above hands requests to
+//   the drive while it holds fewer than ncq_depth commands (the one in service counts: a tag is freed at
+//   completion). When the mechanism is free the drive starts, among the commands it holds, the one with the
+//   shortest positioning time t_cmd + t_seek + t_settle + t_rot from the head's cylinder and angle now
+//   (shortest-positioning-time-first, the rotational position ordering of drive firmware; ties to the oldest).
+//   A sequential continuation costs t_cmd only, so it goes first, as in the elevator. With ncq_depth = 1 the
+//   drive serves the host's order (no NCQ). NCQ gives the host no deadline; firmware ages starved commands by
+//   rules vendors do not publish (delays of up to 1–2 s were observed), so a command held longer than
+//   ncq_max_wait goes next, oldest first, whatever its positioning. A flush is not queued (FLUSH CACHE is a
+//   non-NCQ command): it waits for the drive to drain, as above.
 //
 // ## SSD / NVMe (SsdDisk), P parallel units and one shared transfer link (§2.2)
 //   An op holds one of P units (dies / NVMe queue slots) for its whole service:
@@ -45,8 +59,8 @@
 //   (≈ 1.7 ms, consumer drive programming NAND + FTL metadata; Samsung 980: 574 fsync/s) (§2.2 fsync table).
 //
 // ## What the models ignore
-// HDD (§1.6): head switches and track skew, the drive's write cache and read-ahead (except as the flush
-// cost above), thermal recalibration, remaps, SMR. The rotational phase is not tracked across requests.
+// HDD (§1.6): head switches and track skew (the sector angle is a hash, above), the drive's write cache and
+// read-ahead (except as the flush cost above), thermal recalibration, remaps, SMR.
 // SSD (§2.6): garbage collection and write amplification, SLC-cache cliffs, read disturb, TRIM, EBS token
 // buckets, per-die addressing (any free unit serves any op), write buffering (writes pay L_write).
 // Both: no per-op latency noise; requests are not merged or split.
@@ -155,10 +169,11 @@ class DiskModel : public BlockDevice {
   // Schedules the unit's next phase event at `at`; kPhaseDone completes the op with kOk.
   void arm(uint32_t unit, sim::SimTime at, uint8_t phase);
 
-  // Queue-discipline hooks. peek_next() returns the seq of the queued op to start next (default: FIFO);
-  // on_queued/on_dequeued let a discipline keep its own index.
+  // Queue-discipline hooks. next_to_start() returns the seq of the queued op to start next (default: FIFO);
+  // it is called only when a unit is free and the device is not stalled, and may update the discipline's
+  // own state (e.g. a drive's command queue). on_queued/on_dequeued let a discipline keep its own index.
   virtual void on_queued(const Op& /*op*/) {}
-  virtual uint64_t peek_next() const { return queued_.begin()->first; }
+  virtual uint64_t next_to_start() { return queued_.begin()->first; }
   virtual void on_dequeued(const Op& /*op*/) {}
   // Latency of an op that fails at once (kIoError, kNoSpace), before the slow-down multiplier.
   virtual sim::Duration error_latency() const = 0;
@@ -253,6 +268,11 @@ struct HddParams {
   sim::Duration read_expire = sim::Duration::from_ms(500);  // mq-deadline read_expire = HZ/2
   sim::Duration write_expire = sim::Duration::from_s(5);    // mq-deadline write_expire = 5·HZ
   uint32_t fifo_batch = 16;                                  // mq-deadline fifo_batch
+  // Commands the drive holds and orders by positioning time (§1.3: SATA queue depth 32); 1 = no NCQ.
+  uint32_t ncq_depth = 32;
+  // A command the drive has held this long starts next (firmware ageing; an assumption within the 1–2 s
+  // worst delays observed with NCQ, see the file comment).
+  sim::Duration ncq_max_wait = sim::Duration::from_s(1);
   uint32_t max_queued_requests = 1u << 16;
 };
 
@@ -278,16 +298,30 @@ class HddDisk final : public DiskModel {
 
  protected:
   void on_queued(const Op& op) override;
-  uint64_t peek_next() const override;
+  uint64_t next_to_start() override;
   void on_dequeued(const Op& op) override;
   sim::Duration error_latency() const override { return params_.command_overhead; }
   void start_service(uint32_t unit) override;
 
  private:
   bool elevator() const { return params_.discipline == HddQueueDiscipline::kElevator; }
+  // The nominal positioning of `r` if it started at `now` (before the slow-down multiplier).
+  struct Positioning {
+    bool sequential = false;
+    sim::Duration seek, settle, rotation;
+  };
+  Positioning position(const IoRequest& r, sim::SimTime now) const;
+  // θ(offset): the target sector's angle as a time offset in [0, T_rev).
+  int64_t sector_phase_ns(uint64_t device_offset_bytes) const;
+  // The host scheduler's next request (mq-deadline or FIFO), a flush included; nullopt when it holds none.
+  std::optional<uint64_t> host_next() const;
+  // Takes a non-flush request out of the host scheduler's queue (it goes to the drive).
+  void host_remove(const Op& op);
+  // Hands requests to the drive while it has free command slots and the host's next is not a flush.
+  void fill_drive_queue();
 
   HddParams params_;
-  sim::Rng rng_;
+  uint64_t sector_salt_;
   SeekCurve seek_;
   sim::Duration revolution_;
   uint64_t cylinder_bytes_;
@@ -303,6 +337,15 @@ class HddDisk final : public DiskModel {
   std::set<uint64_t> eligible_writes_;
   std::deque<uint64_t> held_;  // seqs from the oldest pending flush on, in arrival order
   uint32_t pending_flushes_ = 0;
+  std::deque<uint64_t> host_fifo_;     // kFifo: the host's queue, in arrival order
+  // Commands the drive holds, not in service, in the order it received them.
+  struct DriveCommand {
+    uint64_t seq;
+    sim::SimTime received;
+  };
+  std::vector<DriveCommand> drive_queue_;
+  // mq-deadline's sweep position: the end of the last request the host handed to the drive.
+  uint64_t host_next_offset_ = UINT64_MAX;
   // Requests dispatched in the current mq-deadline batch; a new batch (and an expiry check) starts when it
   // reaches fifo_batch.
   uint32_t batch_served_ = UINT32_MAX;
