@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -1088,6 +1089,7 @@ class Loader {
       check_client_rack(src, cs.config.client_rack, spec.racks);
     }
     kafka::validate(cs.config);  // the table's ranges already enforce what this asserts
+    warn_poll_interval(p, pointer, group, cs);
     const int32_t partitions = spec.topics[static_cast<size_t>(cs.topic)].partitions;
     if (cs.count > static_cast<uint32_t>(partitions))
       warn(file_, join(pointer, "count"), std::to_string(cs.count - static_cast<uint32_t>(partitions)) +
@@ -1095,6 +1097,29 @@ class Loader {
     x_.consumer_groups.push_back(group);
     cs.group = group;
     spec.consumers.push_back(std::move(cs));
+  }
+
+  // A consumer that processes a full poll's records for longer than max.poll.interval.ms (default 300000, and the
+  // rebalance timeout; kafka-behaviour.md §5) would send LeaveGroup ("consumer poll timeout has expired") and
+  // its group would rebalance after such polls. Group membership is not simulated (the config is ignored), so
+  // the run keeps the consumer and its partitions: say so rather than answer silently for a different system.
+  void warn_poll_interval(const json& p, const std::string& pointer, const std::string& group, const ConsumerSpec& cs) {
+    int64_t interval_ms = 300'000;
+    if (const json* cfg = find(p, "config"); cfg != nullptr && cfg->is_object())
+      if (const json* v = find(*cfg, "max.poll.interval.ms"); v != nullptr && v->is_number_integer())
+        interval_ms = v->get<int64_t>();
+    // In doubles: a long processing time times a large max.poll.records would overflow nanoseconds.
+    const double loop_s = cs.processing_time_per_record.seconds_f() * static_cast<double>(cs.config.max_poll_records);
+    if (interval_ms <= 0 || loop_s <= static_cast<double>(interval_ms) / 1e3) return;
+    char loop_text[32];
+    std::snprintf(loop_text, sizeof loop_text, "%.4g s", loop_s);
+    warn(file_, join(pointer, "processing_time"),
+         std::string("a full poll's records take ") + loop_text + " to process (" +
+             format_duration(cs.processing_time_per_record) + " x max.poll.records " +
+             std::to_string(cs.config.max_poll_records) + "), longer than max.poll.interval.ms (" +
+             std::to_string(interval_ms) + " ms): Kafka would take each consumer of group " + in_quotes(group) +
+             " out of the group after such a poll and rebalance; consumer-group membership is not simulated, so "
+             "here they keep their partitions (lower max.poll.records or the processing time to stay within it)");
   }
 
   // CommonClientConfigs accepts -1 and up, but Java's Socket.setSendBufferSize / setReceiveBufferSize(0) throws,

@@ -666,6 +666,33 @@ TEST_CASE("warnings: accepted by Kafka but probably a mistake") {
   CHECK(s.producers[0].config.delivery_timeout == 200005_ms);
 }
 
+TEST_CASE("warnings: a poll's processing beyond max.poll.interval.ms says the group would rebalance (not simulated)") {
+  // processing_time x max.poll.records against max.poll.interval.ms (300000 by default, kafka-behaviour.md §5).
+  auto warnings_for = [](const std::string& processing, const json& config) {
+    json d = base();
+    d["consumers"][0]["processing_time"] = processing;
+    d["consumers"][0]["config"] = config;
+    ScenarioExtras x;
+    parse_scenario(d, "w.json", &x);
+    std::vector<std::string> about_poll;
+    for (const auto& w : x.warnings)
+      if (w.find("/consumers/0/processing_time") != std::string::npos) about_poll.push_back(w);
+    return about_poll;
+  };
+  CHECK(warnings_for("600ms", json::object()).empty());  // 600 ms x 500 = 300 s: exactly the limit
+  const auto over = warnings_for("601ms", json::object());
+  REQUIRE(over.size() == 1);
+  CHECK(over[0].find("300.5 s") != std::string::npos);
+  CHECK(over[0].find("max.poll.interval.ms (300000 ms)") != std::string::npos);
+  CHECK(over[0].find("group \"g\"") != std::string::npos);
+  CHECK(warnings_for("601ms", {{"max.poll.records", 100}}).empty());
+  // A max.poll.interval.ms the scenario sets (itself ignored, with its own warning) is the one compared.
+  CHECK(warnings_for("20ms", {{"max.poll.interval.ms", 10000}}).empty());
+  CHECK(warnings_for("21ms", {{"max.poll.interval.ms", 10000}}).size() == 1);
+  // Nanoseconds would overflow here; the check must not.
+  CHECK(warnings_for("1h", {{"max.poll.records", 2147483647}}).size() == 1);
+}
+
 TEST_CASE("broker fetch limits: fetch.max.bytes (at least 1024) and max.incremental.fetch.session.cache.slots") {
   json d = base();
   d["cluster"]["config"] = {{"fetch.max.bytes", "1MiB"}, {"max.incremental.fetch.session.cache.slots", 0}};
