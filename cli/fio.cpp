@@ -174,12 +174,16 @@ int fio_profile(const FioOptions& o) {
   const auto ms = [&](double p) { return latency_ns.count() > 0 ? static_cast<double>(latency_ns.percentile(p)) / 1e6 : 0.0; };
   const double max_ms = latency_ns.count() > 0 ? static_cast<double>(latency_ns.max()) / 1e6 : 0.0;
 
+  // An HDD's positioning: what the seeks and rotational waits cost (requests started in the run).
+  const auto* hdd_disk = dynamic_cast<const models::HddDisk*>(disk.get());
+  const auto mean_ms = [](int64_t sum_ns, uint64_t n) { return n > 0 ? static_cast<double>(sum_ns) / 1e6 / static_cast<double>(n) : 0.0; };
+
   std::string reproduce = "kafkasim fio " + o.profile + " --rw " + o.rw + " --bs " + o.bs + " --iodepth " +
                           std::to_string(o.iodepth) + (o.size.empty() ? "" : " --size " + o.size) + " --runtime " +
                           o.runtime + (o.fsync > 0 ? " --fsync " + std::to_string(o.fsync) : "") + " --seed " +
                           std::to_string(o.seed);
   if (o.json) {
-    const nlohmann::json j = {{"profile", profile.name},
+    nlohmann::json j = {{"profile", profile.name},
                               {"rw", o.rw},
                               {"bs", *bs},
                               {"iodepth", o.iodepth},
@@ -195,6 +199,13 @@ int fio_profile(const FioOptions& o) {
                                {{"p50", ms(50)}, {"p99", ms(99)}, {"p999", ms(99.9)}, {"max", max_ms}}},
                               {"utilisation", disk->utilisation()},
                               {"reproduce", reproduce}};
+    if (hdd_disk != nullptr) {
+      const models::HddStats& h = hdd_disk->hdd_stats();
+      j["hdd"] = {{"positioned_requests", h.positioned_ops},
+                  {"sequential_requests", h.sequential_ops},
+                  {"mean_seek_ms", mean_ms(h.seek_ns_sum, h.positioned_ops)},
+                  {"mean_rotation_ms", mean_ms(h.rotation_ns_sum, h.positioned_ops)}};
+    }
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -211,6 +222,13 @@ int fio_profile(const FioOptions& o) {
   std::printf("  latency      p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (submission to completion)\n", ms(50),
               ms(99), ms(99.9), max_ms);
   std::printf("  device       %.1f %% utilised (busy units / units)\n", 100 * disk->utilisation());
+  if (hdd_disk != nullptr) {
+    const models::HddStats& h = hdd_disk->hdd_stats();
+    std::printf("  positioning  mean seek %.3f ms, mean rotational wait %.3f ms over %llu positioned requests (%llu "
+                "sequential: neither)\n",
+                mean_ms(h.seek_ns_sum, h.positioned_ops), mean_ms(h.rotation_ns_sum, h.positioned_ops),
+                static_cast<unsigned long long>(h.positioned_ops), static_cast<unsigned long long>(h.sequential_ops));
+  }
   return 0;
 }
 

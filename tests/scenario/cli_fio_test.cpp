@@ -56,6 +56,20 @@ TEST_CASE("kafkasim fio: HDD sequential writes at QD1 pay the command overhead p
   const auto rnd = fio_json("hdd-7200rpm --rw randread --bs 4k --iodepth 1 --runtime 30s", dir);
   const double service_s = p.command_overhead.seconds_f() + p.average_seek.seconds_f() + 30.0 / p.rpm;
   CHECK(rnd["iops"].get<double>() == doctest::Approx(1 / service_s).scale(0).epsilon(0.05));
+  // Its positioning: the vendor average seek A (random pairs of cylinders) and half a revolution. About 2,300
+  // requests: standard errors about 1 % (rotation sd T_rev/√12 = 2.4 ms), hence 5 %.
+  const auto& hdd = rnd["hdd"];
+  CHECK(hdd["mean_seek_ms"].get<double>() == doctest::Approx(p.average_seek.ms_f()).scale(0).epsilon(0.05));
+  CHECK(hdd["mean_rotation_ms"].get<double>() == doctest::Approx(30e3 / p.rpm).scale(0).epsilon(0.05));
+  CHECK(hdd["sequential_requests"].get<uint64_t>() == 0);
+  // At depth 32 the drive (NCQ) starts the command the head reaches first: far less than half a turn of waiting.
+  const auto deep = fio_json("hdd-7200rpm --rw randread --bs 4k --iodepth 32 --runtime 10s", dir);
+  CHECK(deep["hdd"]["mean_rotation_ms"].get<double>() < 0.5 * 30e3 / p.rpm);
+  CHECK(deep["iops"].get<double>() > 1.5 / service_s);
+  // Sequential writes position once, then follow the head; 5 s at ~228 MB/s pass the 1 GiB span once, and the
+  // job, as fio's, wraps to its start: one more positioning.
+  CHECK(seq["hdd"]["positioned_requests"].get<uint64_t>() == 2);
+  CHECK(seq["hdd"]["sequential_requests"].get<uint64_t>() > 1000);
   fs::remove_all(dir);
 }
 
