@@ -257,7 +257,9 @@ HddDisk::HddDisk(sim::Engine& engine, const HddParams& params, sim::Rng rng)
       sector_salt_(rng.next_u64()),
       seek_(fit_or_die(params)),
       revolution_(Duration::from_ns(60'000'000'000LL / static_cast<int64_t>(params.rpm == 0 ? 1 : params.rpm))),
-      cylinder_bytes_((params.capacity_bytes + params.cylinders - 1) / params.cylinders) {
+      cylinder_bytes_((params.capacity_bytes + params.cylinders - 1) / params.cylinders),
+      track_bytes_(std::max<uint64_t>(
+          1, static_cast<uint64_t>(params.outer_bandwidth_bytes_per_s * static_cast<double>(revolution_.ns()) / 1e9))) {
   KS_ASSERT_GT(params.rpm, 0u);
   KS_ASSERT_GT(params.fifo_batch, 0u);
   KS_ASSERT_GT(params.ncq_depth, 0u);
@@ -282,8 +284,14 @@ double HddDisk::transfer_seconds(uint64_t device_offset_bytes, uint64_t bytes) c
 }
 
 int64_t HddDisk::sector_phase_ns(uint64_t device_offset_bytes) const {
-  uint64_t state = sector_salt_ ^ device_offset_bytes;
-  return static_cast<int64_t>(sim::splitmix64(state) % static_cast<uint64_t>(revolution_.ns()));
+  const int64_t rev = revolution_.ns();
+  const uint64_t block = device_offset_bytes / track_bytes_;
+  uint64_t state = sector_salt_ ^ block;
+  const int64_t block_start_phase = static_cast<int64_t>(sim::splitmix64(state) % static_cast<uint64_t>(rev));
+  const uint64_t block_start = block * track_bytes_;
+  const auto within = static_cast<int64_t>(
+      std::llround(transfer_seconds(block_start, device_offset_bytes - block_start) * 1e9));
+  return (block_start_phase + within % rev) % rev;
 }
 
 HddDisk::Positioning HddDisk::position(const IoRequest& r, SimTime now) const {

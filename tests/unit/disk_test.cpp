@@ -414,6 +414,39 @@ TEST_CASE("hdd NCQ: requests on one cylinder are served in one sweep of the plat
   }
 }
 
+TEST_CASE("hdd rotation: a request a gap past the previous one's end waits the gap's transfer time, not half a turn") {
+  // Within a track the platter carries the next sectors under the head at the transfer rate B: after a read
+  // of [x, x + s) the sector at x + s + g arrives g/B later. With t_cmd = 0 and the same cylinder (no seek), the
+  // second read, queued behind the first, completes g/B + s/B after it. A gap shorter than t_cmd is missed and
+  // costs almost a whole revolution.
+  for (const uint64_t gap : {uint64_t{0} + 64 * kKiB, uint64_t{0} + 300 * kKiB}) {
+    Engine engine;
+    HddDisk disk(engine, reference_hdd(), Rng::stream(1, "disk"));
+    const uint64_t x = 40 * disk.track_bytes() + 8192;  // in the outer zone; k = 1 anyway
+    const uint64_t s = 16 * kKiB;
+    REQUIRE(disk.cylinder_of(x) == disk.cylinder_of(x + s + gap + s));
+    REQUIRE((x + s + gap + s) / disk.track_bytes() == x / disk.track_bytes());
+    OneShot first, second;
+    disk.submit(read_at(x, s), record(first, engine));
+    disk.submit(read_at(x + s + gap, s), record(second, engine));
+    engine.run_until(SimTime::max());
+    CHECK(disk.hdd_stats().positioned_ops == 2);
+    const double expected_s = static_cast<double>(gap + s) / 200e6;
+    CHECK_REL((second.at - first.at).seconds_f(), expected_s, 1e-6);
+  }
+  HddParams p = reference_hdd();
+  p.command_overhead = 100_us;  // a 4 KiB gap passes in 20 µs, before the command is through
+  Engine engine;
+  HddDisk disk(engine, p, Rng::stream(1, "disk"));
+  const uint64_t x = 40 * disk.track_bytes() + 8192;
+  OneShot first, second;
+  disk.submit(read_at(x, 4096), record(first, engine));
+  disk.submit(read_at(x + 8192, 4096), record(second, engine));
+  engine.run_until(SimTime::max());
+  // t_cmd, then the rest of the revolution until the sector comes round again, then its transfer.
+  CHECK_REL((second.at - first.at).seconds_f(), kRevolutionS + 2 * 4096.0 / 200e6, 1e-6);
+}
+
 TEST_CASE("hdd NCQ: random reads at queue depth 32 wait less rotation and beat the elevator alone") {
   auto run = [](uint32_t ncq_depth) {
     HddParams p = reference_hdd();

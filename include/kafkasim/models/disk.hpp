@@ -17,10 +17,13 @@
 //   d = |cyl(offset) − head cylinder|,  cyl(offset) = offset / ceil(capacity / N)   (linear LBA map)
 //   t_rot  = ((θ(offset) − (t_ready mod T_rev)) mod T_rev): the wait, once command, seek and settle are done
 //          at t_ready, for the target sector to come round. The head's angle is derived from the clock (ω·t,
-//          §1.1: no state); T_rev = 60 s / RPM. The sector's angle θ(offset) ∈ [0, T_rev) is a fixed
-//          pseudo-random function of the offset (a hash salted from the disk's Rng stream): the LBA → track
-//          and sector layout, track skew and the file system's placement are not modelled, so the hash
-//          stands in for them without letting a crude linear map line up Kafka's interleaved streams in
+//          §1.1: no state); T_rev = 60 s / RPM. Sector angles, as times into the revolution: the device is cut
+//          into blocks of one outer-zone track, B_out·T_rev bytes; within a block the angle advances with the
+//          transfer time from the block's start (so a transfer ends exactly where the next sector of its block
+//          begins, and a request a gap g past the previous one's end waits the gap's transfer time), and each
+//          block starts at a fixed pseudo-random angle (a hash of its index salted from the disk's Rng stream).
+//          The real track layout, zone boundaries, skew and the file system's placement are not modelled; the
+//          hash stands in for them without letting a crude linear map line up Kafka's far-apart streams in
 //          patterns a real layout would not. Random offsets therefore wait T_rev/2 on average (4.167 ms at
 //          7200 RPM, §1.2), and the drive can order its queue by rotational position (NCQ, below).
 //   t_xfer = ∫ dx·C / B(x) with B(x) = B_out·√(1 − x(1 − k²)) (§1.2 zoned recording, x = offset / C)
@@ -292,6 +295,8 @@ class HddDisk final : public DiskModel {
   const SeekCurve& seek_curve() const { return seek_; }
   sim::Duration revolution() const { return revolution_; }
   uint64_t cylinder_of(uint64_t device_offset_bytes) const { return device_offset_bytes / cylinder_bytes_; }
+  // The angle blocks of the rotation model: one outer-zone track, B_out·T_rev bytes.
+  uint64_t track_bytes() const { return track_bytes_; }
   // Transfer time of [offset, offset + bytes) at the zoned bandwidth B(x), nominal.
   double transfer_seconds(uint64_t device_offset_bytes, uint64_t bytes) const;
   const HddStats& hdd_stats() const { return hdd_stats_; }
@@ -311,7 +316,7 @@ class HddDisk final : public DiskModel {
     sim::Duration seek, settle, rotation;
   };
   Positioning position(const IoRequest& r, sim::SimTime now) const;
-  // θ(offset): the target sector's angle as a time offset in [0, T_rev).
+  // θ(offset): the target sector's angle as a time into the revolution, in [0, T_rev).
   int64_t sector_phase_ns(uint64_t device_offset_bytes) const;
   // The host scheduler's next request (mq-deadline or FIFO), a flush included; nullopt when it holds none.
   std::optional<uint64_t> host_next() const;
@@ -325,6 +330,7 @@ class HddDisk final : public DiskModel {
   SeekCurve seek_;
   sim::Duration revolution_;
   uint64_t cylinder_bytes_;
+  uint64_t track_bytes_;
 
   uint64_t head_cylinder_ = 0;
   uint64_t next_sequential_offset_ = UINT64_MAX;  // none before the first op
