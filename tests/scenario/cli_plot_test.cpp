@@ -123,6 +123,45 @@ print("ok")
   fs::remove_all(dir);
 }
 
+TEST_CASE("kafkasim_plot.py: the consumer-lag panel draws one line per group, each its group's column") {
+  // Two groups on the quickstart's topic, one of them slower than its share of the records (2 consumers x 1 ms a
+  // record against 5,000 records/s): timeseries.csv then has a group_<group>_lag_records column each.
+  const fs::path dir = fresh_dir("plot-groups");
+  REQUIRE(run_kafkasim("run scenarios/quickstart.json --quiet --set '/duration=\"3s\"' --set '/warmup=\"1s\"' "
+                       "--set '/consumers/-={\"group\": \"slow\", \"topic\": \"events\", \"count\": 2, "
+                       "\"processing_time\": \"1ms\"}' --out " + (dir / "run").string(),
+                       dir / "run.log") == 0);
+  std::ofstream(dir / "check.py") << R"PY(
+import sys
+import numpy as np
+sys.path.insert(0, "notebooks")
+import kafkasim_plot as kp
+
+run = kp.Run(sys.argv[1])
+groups = sorted(k for k in run.columns if k.startswith("group_") and k.endswith("_lag_records"))
+assert groups == ["group_quickstart-consumers_lag_records", "group_slow_lag_records"], groups
+# The groups' columns add up to the total the single-group chart would draw.
+total = run.columns["consumer_lag_records"]
+assert np.allclose(run.columns[groups[0]] + run.columns[groups[1]], total), (groups, total)
+assert run.columns["group_slow_lag_records"][-1] > 1000, run.columns["group_slow_lag_records"]
+fig = kp.run_figure(run)
+lag = [ax for ax in fig.axes if ax.get_title().startswith("Consumer lag")]
+assert len(lag) == 1, [ax.get_title() for ax in fig.axes]
+# Labelled lines only: matplotlib names unlabelled artists "_child<n>" (here the warm-up's dashed vertical line).
+lines = {l.get_label(): l.get_ydata() for l in lag[0].get_lines() if not l.get_label().startswith("_")}
+assert sorted(lines) == ["quickstart-consumers", "slow"], sorted(lines)
+for name, key in zip(["quickstart-consumers", "slow"], groups):
+    assert np.array_equal(lines[name], run.columns[key]), name
+assert lag[0].get_title() == "Consumer lag (sum over partitions, by group)", lag[0].get_title()
+print("ok")
+)PY";
+  CHECK(shell(kPython + " " + (dir / "check.py").string() + " " + (dir / "run").string() + " >" +
+              (dir / "check.log").string() + " 2>&1") == 0);
+  CAPTURE(slurp(dir / "check.log"));
+  CHECK(slurp(dir / "check.log") == "ok\n");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("notebooks/sweep.ipynb runs headless with jupyter nbconvert and shows the sweep's charts") {
   const fs::path dir = fresh_dir("notebook");
   REQUIRE(run_kafkasim("sweep scenarios/quickstart.json --quiet --set '/duration=\"1s\"' --set '/warmup=\"200ms\"' "
