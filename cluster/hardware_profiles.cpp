@@ -59,6 +59,7 @@ models::HddParams read_hdd(ProfileReader& r, const std::string& file, const std:
     p.discipline = *d == "fifo" ? models::HddQueueDiscipline::kFifo : models::HddQueueDiscipline::kElevator;
   p.read_expire = r.optional_duration("read_expire").value_or(p.read_expire);
   p.write_expire = r.optional_duration("write_expire").value_or(p.write_expire);
+  if (auto w = r.optional_integer("writes_starved")) p.writes_starved = to_u32(file, base + "/parameters/writes_starved", *w, 0);
   p.ncq_max_wait = r.optional_duration("ncq_max_wait").value_or(p.ncq_max_wait);
   if (auto q = r.optional_integer("ncq_depth")) p.ncq_depth = to_u32(file, base + "/parameters/ncq_depth", *q, 1, 256);
   if (auto q = r.optional_integer("max_queued_requests")) p.max_queued_requests = to_u32(file, base + "/parameters/max_queued_requests", *q, 1);

@@ -313,6 +313,12 @@ HddDisk::Positioning HddDisk::position(const IoRequest& r, SimTime now) const {
   return p;
 }
 
+void HddDisk::make_eligible(const Op& op) {
+  const uint8_t dir = op.request.op == IoOp::kRead ? kReadDir : kWriteDir;
+  sorted_[dir].emplace(op.request.device_offset_bytes, op.seq);
+  fifo_[dir].insert(op.seq);
+}
+
 void HddDisk::on_queued(const Op& op) {
   if (!elevator()) {
     host_fifo_.push_back(op.seq);
@@ -320,63 +326,77 @@ void HddDisk::on_queued(const Op& op) {
     held_.push_back(op.seq);
     if (op.request.op == IoOp::kFlush) ++pending_flushes_;
   } else {
-    eligible_by_offset_.emplace(op.request.device_offset_bytes, op.seq);
-    (op.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).insert(op.seq);
+    make_eligible(op);
   }
   fill_drive_queue();
 }
 
-std::optional<uint64_t> HddDisk::host_next() const {
+std::optional<HddDisk::HostPick> HddDisk::host_pick() const {
   if (!elevator()) {
     if (host_fifo_.empty()) return std::nullopt;
-    return host_fifo_.front();
+    return HostPick{host_fifo_.front(), kReadDir, 0, 0};
   }
-  if (eligible_by_offset_.empty()) {
+  // The lowest offset at or above the direction's position, if any.
+  const auto from_pos = [&](uint8_t dir) -> std::optional<uint64_t> {
+    const auto it = sorted_[dir].lower_bound({latest_pos_[dir], 0});
+    if (it == sorted_[dir].end()) return std::nullopt;
+    return it->second;
+  };
+  // A batch under way continues in its direction while it has a request above its position.
+  if (batching_ > 0 && batching_ < params_.fifo_batch) {
+    if (const auto next = from_pos(last_dir_)) return HostPick{*next, last_dir_, batching_ + 1, starved_};
+  }
+  const bool reads = !fifo_[kReadDir].empty();
+  const bool writes = !fifo_[kWriteDir].empty();
+  if (!reads && !writes) {
     // Only a flush barrier (and what follows it) can be queued.
     if (held_.empty()) return std::nullopt;
     KS_ASSERT(queued_op(held_.front()).request.op == IoOp::kFlush);
-    return held_.front();
+    return HostPick{held_.front(), kWriteDir, 0, starved_};
   }
-  const SimTime now = engine().now();
-  // mq-deadline: when a batch starts, an expired request starts it, reads before writes.
-  const bool new_batch = batch_served_ >= params_.fifo_batch;
-  if (new_batch && !eligible_reads_.empty()) {
-    const uint64_t oldest = *eligible_reads_.begin();
-    if (now - queued_op(oldest).submitted >= params_.read_expire) return oldest;
+  // A new batch: reads first, unless writes have waited through writes_starved read batches already.
+  uint8_t dir = kReadDir;
+  uint32_t starved = starved_;
+  if (!reads || (writes && starved_ >= params_.writes_starved)) {
+    dir = kWriteDir;
+    starved = 0;
+  } else if (writes) {
+    ++starved;
   }
-  if (new_batch && !eligible_writes_.empty()) {
-    const uint64_t oldest = *eligible_writes_.begin();
-    if (now - queued_op(oldest).submitted >= params_.write_expire) return oldest;
-  }
-  // C-LOOK: the lowest offset at or above the end of the last dispatched request, else wrap to the lowest.
-  const uint64_t from = host_next_offset_ == UINT64_MAX ? 0 : host_next_offset_;
-  auto it = eligible_by_offset_.lower_bound({from, 0});
-  if (it == eligible_by_offset_.end()) it = eligible_by_offset_.begin();
-  return it->second;
+  const uint64_t oldest = *fifo_[dir].begin();
+  const sim::Duration expire = dir == kReadDir ? params_.read_expire : params_.write_expire;
+  const bool expired = engine().now() - queued_op(oldest).submitted >= expire;
+  const std::optional<uint64_t> next = from_pos(dir);
+  return HostPick{expired || !next ? oldest : *next, dir, 1, starved};
 }
 
-void HddDisk::host_remove(const Op& op) {
+void HddDisk::host_remove(const Op& op, const HostPick& pick) {
   KS_ASSERT(op.request.op != IoOp::kFlush);
-  host_next_offset_ = op.request.device_offset_bytes + op.request.bytes;
+  KS_ASSERT_EQ(op.seq, pick.seq);
   if (!elevator()) {
     KS_ASSERT(!host_fifo_.empty());
     KS_ASSERT_EQ(host_fifo_.front(), op.seq);
     host_fifo_.pop_front();
     return;
   }
-  batch_served_ = batch_served_ >= params_.fifo_batch ? 1 : batch_served_ + 1;
-  KS_ASSERT_EQ(eligible_by_offset_.erase({op.request.device_offset_bytes, op.seq}), 1u);
-  KS_ASSERT_EQ((op.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).erase(op.seq), 1u);
+  const uint8_t dir = op.request.op == IoOp::kRead ? kReadDir : kWriteDir;
+  KS_ASSERT_EQ(dir, pick.dir);
+  KS_ASSERT_EQ(sorted_[dir].erase({op.request.device_offset_bytes, op.seq}), 1u);
+  KS_ASSERT_EQ(fifo_[dir].erase(op.seq), 1u);
+  latest_pos_[dir] = op.request.device_offset_bytes + op.request.bytes;
+  last_dir_ = dir;
+  batching_ = pick.batching;
+  starved_ = pick.starved;
 }
 
 void HddDisk::fill_drive_queue() {
   while (drive_queue_.size() + in_service() < params_.ncq_depth) {
-    const std::optional<uint64_t> next = host_next();
+    const std::optional<HostPick> next = host_pick();
     if (!next) return;
-    const Op& op = queued_op(*next);
+    const Op& op = queued_op(next->seq);
     // FLUSH CACHE is not an NCQ command: it is issued when the drive has drained (next_to_start).
     if (op.request.op == IoOp::kFlush) return;
-    host_remove(op);
+    host_remove(op, *next);
     drive_queue_.push_back(DriveCommand{op.seq, engine().now()});
   }
 }
@@ -385,10 +405,10 @@ uint64_t HddDisk::next_to_start() {
   fill_drive_queue();
   if (drive_queue_.empty()) {
     // The drive has drained and the host's next request is a flush.
-    const std::optional<uint64_t> flush = host_next();
+    const std::optional<HostPick> flush = host_pick();
     KS_ASSERT(flush.has_value());
-    KS_ASSERT(queued_op(*flush).request.op == IoOp::kFlush);
-    return *flush;
+    KS_ASSERT(queued_op(flush->seq).request.op == IoOp::kFlush);
+    return flush->seq;
   }
   const SimTime now = engine().now();
   // Ageing: the oldest command goes first once it has waited ncq_max_wait (commands are kept in order).
@@ -421,7 +441,6 @@ void HddDisk::on_dequeued(const Op& op) {
     host_fifo_.pop_front();
     return;
   }
-  batch_served_ = batch_served_ >= params_.fifo_batch ? 1 : batch_served_ + 1;
   KS_ASSERT(!held_.empty());
   KS_ASSERT_EQ(held_.front(), op.seq);
   KS_ASSERT_GT(pending_flushes_, 0u);
@@ -431,8 +450,7 @@ void HddDisk::on_dequeued(const Op& op) {
   while (!held_.empty()) {
     const Op& next = queued_op(held_.front());
     if (next.request.op == IoOp::kFlush) break;
-    eligible_by_offset_.emplace(next.request.device_offset_bytes, next.seq);
-    (next.request.op == IoOp::kRead ? eligible_reads_ : eligible_writes_).insert(next.seq);
+    make_eligible(next);
     held_.pop_front();
   }
 }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -289,30 +290,59 @@ TEST_CASE("hdd elevator serves queued requests in one upward sweep from the head
   CHECK(order == std::vector<uint64_t>{500, 600, 700, 900, 100, 300});
 }
 
-TEST_CASE("hdd elevator: mq-deadline read_expire bounds how long a read waits behind a sweep") {
+TEST_CASE("hdd elevator: mq-deadline read_expire bounds how long a read waits behind a sweep of reads") {
   for (const bool deadline : {true, false}) {
     HddParams p = reference_hdd();
     if (!deadline) p.read_expire = 1'000_s;
     Engine engine;
     HddDisk disk(engine, p, Rng::stream(1, "disk"));
     const uint64_t base = 100'000'000'000ULL;
-    int writes_done = 0;
-    disk.submit(write_at(base, kMiB), [&](IoStatus) { ++writes_done; });  // in service; head -> base + 1 MiB
+    disk.submit(read_at(base, kMiB), [](IoStatus) {});  // in service; the reads' position -> base + 1 MiB
     OneShot behind;
-    disk.submit(read_at(0, 4096), record(behind, engine));  // behind the head: C-LOOK serves it last
-    // 2,000 sequential 1 MiB writes ahead of the head: ≈ 5.2 ms each, ≈ 10.5 s of work.
-    for (uint64_t i = 1; i <= 2000; ++i) disk.submit(write_at(base + i * kMiB, kMiB), [&](IoStatus) { ++writes_done; });
+    disk.submit(read_at(0, 4096), record(behind, engine));  // below the position: the sorted batches pass it by
+    // 2,000 sequential 1 MiB reads above it: ≈ 5.2 ms each, ≈ 10.5 s of work.
+    for (uint64_t i = 1; i <= 2000; ++i) disk.submit(read_at(base + i * kMiB, kMiB), [](IoStatus) {});
     engine.run_until(SimTime::max());
     REQUIRE(behind.done);
     if (deadline) {
       // Expired at 500 ms; expiry is checked when a batch of fifo_batch = 16 starts, so it waits at most
-      // 16 more writes (5.3 ms each), then takes one random read (seek + rotation < 30 ms).
+      // 16 more reads (5.3 ms each), then takes one random read (seek + rotation < 30 ms).
       CHECK(behind.at > SimTime::zero() + 500_ms);
       CHECK(behind.at < SimTime::zero() + 500_ms + 16 * 5'300_us + 30_ms);
     } else {
       CHECK(behind.at > SimTime::zero() + 10_s);
     }
   }
+}
+
+TEST_CASE("hdd elevator: mq-deadline prefers reads, but serves a write batch after writes_starved read batches") {
+  // block/mq-deadline.c: a new batch goes to reads while any are queued, unless writes are queued too and have
+  // been passed over writes_starved (2) times; a batch holds up to fifo_batch (16) requests of one direction.
+  // With 200 sequential reads and 200 sequential writes queued at once (no NCQ: the host's order is the
+  // disk's), the first read starts alone, then: reads to 16, 16 more reads (starved 1), 16 more (starved 2),
+  // 16 writes, and from then on 32 reads per 16 writes.
+  HddParams p = reference_hdd();
+  Engine engine;
+  HddDisk disk(engine, p, Rng::stream(1, "disk"));
+  std::string order;
+  const uint64_t reads_at = 100'000'000'000ULL, writes_at = 500'000'000'000ULL;
+  for (uint64_t i = 0; i < 200; ++i) disk.submit(read_at(reads_at + i * kMiB, kMiB), [&](IoStatus) { order += 'R'; });
+  for (uint64_t i = 0; i < 200; ++i) disk.submit(write_at(writes_at + i * kMiB, kMiB), [&](IoStatus) { order += 'W'; });
+  engine.run_until(SimTime::max());
+  REQUIRE(order.size() == 400);
+  const std::string expected = std::string(48, 'R') + std::string(16, 'W') + std::string(32, 'R') +
+                               std::string(16, 'W') + std::string(32, 'R') + std::string(16, 'W');
+  CHECK(order.substr(0, expected.size()) == expected);
+  // With writes_starved = 0 (the kernel compares before counting: starved++ >= writes_starved) a new batch goes
+  // to writes whenever any wait: after the first read batch every write goes, then the remaining reads.
+  p.writes_starved = 0;
+  Engine engine2;
+  HddDisk disk2(engine2, p, Rng::stream(1, "disk"));
+  std::string order2;
+  for (uint64_t i = 0; i < 100; ++i) disk2.submit(read_at(reads_at + i * kMiB, kMiB), [&](IoStatus) { order2 += 'R'; });
+  for (uint64_t i = 0; i < 100; ++i) disk2.submit(write_at(writes_at + i * kMiB, kMiB), [&](IoStatus) { order2 += 'W'; });
+  engine2.run_until(SimTime::max());
+  CHECK(order2 == std::string(16, 'R') + std::string(100, 'W') + std::string(84, 'R'));
 }
 
 TEST_CASE("hdd flush after a write waits one revolution: QD1 write+flush ≈ 120/s") {

@@ -32,13 +32,17 @@
 //   t_cmd + t_xfer. Interleaved sequential streams therefore pay a seek and a rotation per switch (§1.4).
 //   Flush: t_cmd + T_rev if any write completed since the last flush (the drive waits for the written
 //   sectors to come round again, §1.5: QD1 write+flush ≈ 1/T_rev ≈ 120/s), else t_cmd.
-//   Queue discipline: kFifo, or kElevator (default): a one-way elevator (C-LOOK) sorted by offset, starting
-//   at the head position (so a sequential continuation is served first), with mq-deadline's expiry
-//   (block/mq-deadline.c, §1.4): requests go out in batches of fifo_batch (16) in sorted order, and only when
-//   a batch starts is expiry checked; a read older than read_expire (500 ms), else a write older than
-//   write_expire (5 s), then starts the batch. Under overload everything has expired and the disk serves
-//   16-request sorted runs from the oldest request. Requests queued behind a flush wait for it (barrier).
-//   Not modelled from mq-deadline: writes_starved, separate read/write batches.
+//   Queue discipline: kFifo, or kElevator (default): Linux's mq-deadline (block/mq-deadline.c, §1.4), one
+//   priority level. Reads and writes have a sorted list (by offset) and a FIFO each. Requests go out in batches
+//   of one direction: a batch continues with the lowest offset at or above the end of the last request the
+//   scheduler dispatched in that direction, up to fifo_batch (16) requests, and ends early when none is
+//   higher. A new batch picks its direction: reads if any are queued, unless writes are queued too and reads
+//   have already been preferred writes_starved (2) times in a row; then writes. It starts with the direction's
+//   oldest request if that has expired (read_expire 500 ms, write_expire 5 s) or if nothing lies above the
+//   direction's last position, else with the next request in sorted order. Under overload everything has
+//   expired and the disk serves 16-request sorted runs from the oldest request. Requests queued behind a flush
+//   wait for it (barrier). Not modelled from mq-deadline: I/O priorities and their ageing, request merging,
+//   zoned-device write locking.
 //   NCQ (§1.3 "NCQ depth 32"; SATA native command queuing, SAS TCQ): the host scheduler above hands requests to
 //   the drive while it holds fewer than ncq_depth commands (the one in service counts: a tag is freed at
 //   completion). When the mechanism is free the drive starts, among the commands it holds, the one with the
@@ -271,6 +275,7 @@ struct HddParams {
   sim::Duration read_expire = sim::Duration::from_ms(500);  // mq-deadline read_expire = HZ/2
   sim::Duration write_expire = sim::Duration::from_s(5);    // mq-deadline write_expire = 5·HZ
   uint32_t fifo_batch = 16;                                  // mq-deadline fifo_batch
+  uint32_t writes_starved = 2;                               // mq-deadline writes_starved
   // Commands the drive holds and orders by positioning time (§1.3: SATA queue depth 32); 1 = no NCQ.
   uint32_t ncq_depth = 32;
   // A command the drive has held this long starts next (firmware ageing; an assumption within the 1–2 s
@@ -318,10 +323,19 @@ class HddDisk final : public DiskModel {
   Positioning position(const IoRequest& r, sim::SimTime now) const;
   // θ(offset): the target sector's angle as a time into the revolution, in [0, T_rev).
   int64_t sector_phase_ns(uint64_t device_offset_bytes) const;
-  // The host scheduler's next request (mq-deadline or FIFO), a flush included; nullopt when it holds none.
-  std::optional<uint64_t> host_next() const;
+  // The host scheduler's next request (mq-deadline or FIFO), a flush included, and the mq-deadline state after
+  // dispatching it; nullopt when the scheduler holds none.
+  struct HostPick {
+    uint64_t seq = 0;
+    uint8_t dir = 0;  // kReadDir / kWriteDir
+    uint32_t batching = 0;
+    uint32_t starved = 0;
+  };
+  static constexpr uint8_t kReadDir = 0, kWriteDir = 1;
+  std::optional<HostPick> host_pick() const;
   // Takes a non-flush request out of the host scheduler's queue (it goes to the drive).
-  void host_remove(const Op& op);
+  void host_remove(const Op& op, const HostPick& pick);
+  void make_eligible(const Op& op);
   // Hands requests to the drive while it has free command slots and the host's next is not a flush.
   void fill_drive_queue();
 
@@ -337,10 +351,10 @@ class HddDisk final : public DiskModel {
   bool written_since_flush_ = false;
   HddStats hdd_stats_;
 
-  // Elevator index over the ops that may start (those queued before the oldest pending flush).
-  std::set<std::pair<uint64_t, uint64_t>> eligible_by_offset_;  // (offset, seq)
-  std::set<uint64_t> eligible_reads_;                           // seqs, oldest first
-  std::set<uint64_t> eligible_writes_;
+  // mq-deadline's lists over the ops that may start (those queued before the oldest pending flush), per
+  // direction: sorted by offset, and in arrival order (arrival order is expiry order within a direction).
+  std::set<std::pair<uint64_t, uint64_t>> sorted_[2];  // (offset, seq)
+  std::set<uint64_t> fifo_[2];                         // seqs, oldest first
   std::deque<uint64_t> held_;  // seqs from the oldest pending flush on, in arrival order
   uint32_t pending_flushes_ = 0;
   std::deque<uint64_t> host_fifo_;     // kFifo: the host's queue, in arrival order
@@ -350,11 +364,11 @@ class HddDisk final : public DiskModel {
     sim::SimTime received;
   };
   std::vector<DriveCommand> drive_queue_;
-  // mq-deadline's sweep position: the end of the last request the host handed to the drive.
-  uint64_t host_next_offset_ = UINT64_MAX;
-  // Requests dispatched in the current mq-deadline batch; a new batch (and an expiry check) starts when it
-  // reaches fifo_batch.
-  uint32_t batch_served_ = UINT32_MAX;
+  // mq-deadline's position per direction: the end of the last request dispatched in it.
+  uint64_t latest_pos_[2] = {0, 0};
+  uint8_t last_dir_ = kReadDir;
+  uint32_t batching_ = 0;  // requests dispatched in the current batch; 0: no batch yet
+  uint32_t starved_ = 0;   // times in a row reads were preferred while writes waited
 };
 
 // ------------------------------------------------------------------------------------------------
