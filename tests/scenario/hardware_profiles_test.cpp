@@ -177,12 +177,13 @@ TEST_CASE("cpu profiles: codec figures are consistent with what compression can 
   }
 }
 
-TEST_CASE("hdd profiles: the drive's command queue (NCQ depth 32) is read, and a bad depth is refused") {
+TEST_CASE("hdd profiles: the drive's command queue (NCQ depth 32) and mq-deadline's writes_starved are read, and a bad depth is refused") {
   for (const char* name : {"hdd-7200rpm", "hdd-7200rpm-sata-2014", "hdd-raid10-6x7200rpm-2011"}) {
     CAPTURE(name);
     const auto p = std::get<models::HddParams>(cluster::load_named_profile(name, cluster::bundled_profile_dir()).params);
     CHECK(p.ncq_depth == 32);  // hardware-models.md §1.3: SATA queue depth 32
     CHECK(p.ncq_max_wait == sim::Duration::from_s(1));
+    CHECK(p.writes_starved == 2);  // mq-deadline's default (block/mq-deadline.c)
   }
   // A copy of the bundled profile with ncq_depth 0: the error names the file, the JSON path and the range.
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "kafkasim-hdd-ncq-profile";
