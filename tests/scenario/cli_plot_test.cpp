@@ -27,6 +27,14 @@ bool is_png(const fs::path& path) {
 
 const std::string kPython = "/usr/bin/python3";
 
+// Runs dir/check.py with Debian's Python on `arg`; the script prints exactly "ok" when its asserts hold.
+void run_check_script(const fs::path& dir, const fs::path& arg) {
+  CHECK(shell(kPython + " " + (dir / "check.py").string() + " " + arg.string() + " >" + (dir / "check.log").string() +
+              " 2>&1") == 0);
+  CAPTURE(slurp(dir / "check.log"));
+  CHECK(slurp(dir / "check.log") == "ok\n");
+}
+
 }  // namespace
 
 TEST_CASE("kafkasim plot: a run directory gives its time-series chart, a sweep directory one chart per parameter "
@@ -116,10 +124,7 @@ ev = [
 assert kp.gc_pauses(ev) == [(2.5, 0, 9.0), (5.1, 2, 14.2)], kp.gc_pauses(ev)
 print("ok")
 )PY";
-  CHECK(shell(kPython + " " + (dir / "check.py").string() + " " + (dir / "sweep").string() + " >" +
-              (dir / "check.log").string() + " 2>&1") == 0);
-  CAPTURE(slurp(dir / "check.log"));
-  CHECK(slurp(dir / "check.log") == "ok\n");
+  run_check_script(dir, dir / "sweep");
   fs::remove_all(dir);
 }
 
@@ -155,10 +160,7 @@ for name, key in zip(["quickstart-consumers", "slow"], groups):
 assert lag[0].get_title() == "Consumer lag (sum over partitions, by group)", lag[0].get_title()
 print("ok")
 )PY";
-  CHECK(shell(kPython + " " + (dir / "check.py").string() + " " + (dir / "run").string() + " >" +
-              (dir / "check.log").string() + " 2>&1") == 0);
-  CAPTURE(slurp(dir / "check.log"));
-  CHECK(slurp(dir / "check.log") == "ok\n");
+  run_check_script(dir, dir / "run");
   fs::remove_all(dir);
 }
 

@@ -167,16 +167,25 @@ TEST_CASE("hdd random 4 KiB reads: mean rotation T_rev/2 = 4.167 ms and about 79
   CHECK(disk.utilisation() == doctest::Approx(1.0).scale(0));
 }
 
-TEST_CASE("hdd elevator: deeper queues raise random IOPS above the QD1 figure") {
+namespace {
+// 5,000 random 4 KiB reads over the whole disk, 32 outstanding: IOPS and the mean rotational wait (s).
+std::pair<double, double> random_reads_at_depth_32(const HddParams& p) {
   Engine engine;
-  HddDisk disk(engine, reference_hdd(), Rng::stream(1, "disk"));
+  HddDisk disk(engine, p, Rng::stream(1, "disk"));
   Rng offsets = Rng::stream(3, "offsets");
   const uint64_t blocks = disk.capacity_bytes() / (4 * kKiB);
   ClosedLoop loop{engine, disk, [&](uint64_t) { return read_at(offsets.uniform_u64(blocks) * 4 * kKiB, 4 * kKiB); },
                   5'000};
   loop.start(32);
   engine.run_until(SimTime::max());
-  const double iops = 5'000.0 / loop.completed_at.back().seconds_f();
+  const HddStats& h = disk.hdd_stats();
+  return {5'000.0 / loop.completed_at.back().seconds_f(),
+          static_cast<double>(h.rotation_ns_sum) / static_cast<double>(h.positioned_ops) / 1e9};
+}
+}  // namespace
+
+TEST_CASE("hdd elevator: deeper queues raise random IOPS above the QD1 figure") {
+  const double iops = random_reads_at_depth_32(reference_hdd()).first;
   const double qd1_iops = 1.0 / (8.5e-3 + kRevolutionS / 2 + 4096.0 / 200e6);
   // Sorting 32 requests shortens seeks to about N/33 cylinders, but rotation (4.17 ms) stays: the gain is
   // bounded by (A + T_rev/2)/(T + T_rev/2) ≈ 2.5x.
@@ -481,17 +490,7 @@ TEST_CASE("hdd NCQ: random reads at queue depth 32 wait less rotation and beat t
   auto run = [](uint32_t ncq_depth) {
     HddParams p = reference_hdd();
     p.ncq_depth = ncq_depth;
-    Engine engine;
-    HddDisk disk(engine, p, Rng::stream(1, "disk"));
-    Rng offsets = Rng::stream(3, "offsets");
-    const uint64_t blocks = disk.capacity_bytes() / (4 * kKiB);
-    ClosedLoop loop{engine, disk, [&](uint64_t) { return read_at(offsets.uniform_u64(blocks) * 4 * kKiB, 4 * kKiB); },
-                    5'000};
-    loop.start(32);
-    engine.run_until(SimTime::max());
-    const HddStats& h = disk.hdd_stats();
-    return std::pair{5'000.0 / loop.completed_at.back().seconds_f(),
-                     static_cast<double>(h.rotation_ns_sum) / static_cast<double>(h.positioned_ops) / 1e9};
+    return random_reads_at_depth_32(p);
   };
   const auto [elevator_iops, elevator_rotation_s] = run(1);
   const auto [ncq_iops, ncq_rotation_s] = run(32);
