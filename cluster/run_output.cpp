@@ -74,6 +74,24 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
   for (const auto& [name, u] : s.connection_throttled) connection_throttled[name] = u;
   nlohmann::json window_full = nlohmann::json::object();
   for (const auto& [name, u] : s.window_full) window_full[name] = u;
+  // Each broker disk as iostat -x reports a device, over the whole run: rates, await (submission to completion,
+  // queueing in the scheduler and the drive included), the time-weighted queue depth and %util.
+  nlohmann::json disks = nlohmann::json::object();
+  for (const WorldSummary::DiskUse& d : s.disks) {
+    const double seconds = s.simulated_seconds > 0 ? s.simulated_seconds : 1.0;
+    const models::DiskStats& st = d.stats;
+    const double await_ms = st.completed > 0 ? static_cast<double>(st.latency_ns_sum) / 1e6 / static_cast<double>(st.completed) : 0.0;
+    disks[d.name] = {{"reads_per_s", static_cast<double>(st.reads_ok) / seconds},
+                     {"writes_per_s", static_cast<double>(st.writes_ok) / seconds},
+                     {"flushes_per_s", static_cast<double>(st.flushes_ok) / seconds},
+                     {"read_mib_per_s", static_cast<double>(st.bytes_read) / seconds / 1048576.0},
+                     {"write_mib_per_s", static_cast<double>(st.bytes_written) / seconds / 1048576.0},
+                     {"await_ms", await_ms},
+                     {"await_max_ms", static_cast<double>(st.latency_ns_max) / 1e6},
+                     {"mean_queue_depth", d.mean_queue_depth},
+                     {"utilisation", d.utilisation},
+                     {"errors", st.no_space + st.io_errors}};
+  }
   // Client quotas: by client-id, the bounds that apply (null: none) and what the brokers did about them.
   nlohmann::json quotas = nlohmann::json::object();
   const auto bound = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
@@ -196,6 +214,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"kind", s.bottleneck_is_connection ? "connection" : s.bottleneck_is_window ? "window" : "resource"},
         {"utilisation", s.bottleneck_utilisation}}},
       {"utilisation", utilisation},
+      {"disks", disks},
       {"connection_backlog", connection_backlog},
       {"connection_throttled", connection_throttled},
       {"window_full", window_full},

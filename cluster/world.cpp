@@ -3117,7 +3117,11 @@ WorldSummary World::run(uint64_t events_max) {
     const models::NodeId tor = uplinks_[static_cast<size_t>(b->id)];
     add(name + " nic tx", network_->link_utilisation(host, tor));
     add(name + " nic rx", network_->link_utilisation(tor, host));
-    for (size_t d = 0; d < b->hw->disk_count(); ++d) add(name + " disk " + std::to_string(d), b->hw->disk(d).utilisation());
+    for (size_t d = 0; d < b->hw->disk_count(); ++d) {
+      const models::DiskModel& disk = b->hw->disk(d);
+      add(name + " disk " + std::to_string(d), disk.utilisation());
+      s.disks.push_back({name + " disk " + std::to_string(d), disk.stats(), disk.mean_queue_depth(), disk.utilisation()});
+    }
     // The host's cores, which every thread of the broker shares (processor sharing when more run than it has).
     add(name + " cpu cores", b->hw->cpu().host_stats().utilisation);
     add(name + " io threads", b->hw->cpu().pool_stats(b->io_pool).thread_utilisation);

@@ -8,6 +8,7 @@
 #include <utility>
 #include <variant>
 
+#include "kafkasim/cluster/run_output.hpp"
 #include "kafkasim/kafka/broker/group_coordinator_key.hpp"
 #include "test_world.hpp"
 
@@ -409,6 +410,25 @@ TEST_CASE("a consumer far behind the head reads from disk, and on HDD that raise
   // costs on average A + T_rev/2 = 8.5 + 4.17 ms (hdd-7200rpm profile), so the tail must rise by at least one
   // mean rotational latency, 4.17 ms.
   CHECK(hdd_lagging.produce_latency.p999_ms >= hdd_caught_up.produce_latency.p999_ms + 4.17);
+  // summary.json's disks, as iostat -x would show them: the caught-up group is served from the page cache (no
+  // disk reads), the late one reads its old segments from every broker's disk. Little's law ties iostat's columns
+  // together over the run: aqu-sz = completions per second x await (the window's edges aside: 2 %).
+  REQUIRE(hdd_lagging.disks.size() == 3);
+  const nlohmann::json disks = cluster::summary_json(hdd_lagging, 0.0)["disks"];
+  for (size_t b = 0; b < 3; ++b) {
+    const auto& caught_up = hdd_caught_up.disks[b];
+    const auto& lagging = hdd_lagging.disks[b];
+    CAPTURE(lagging.name);
+    CHECK(caught_up.stats.bytes_read == 0);
+    CHECK(lagging.stats.bytes_read > 50ull << 20);
+    const nlohmann::json& d = disks.at(lagging.name);
+    const double ops_per_s = d["reads_per_s"].get<double>() + d["writes_per_s"].get<double>() + d["flushes_per_s"].get<double>();
+    CHECK(d["mean_queue_depth"].get<double>() == doctest::Approx(ops_per_s * d["await_ms"].get<double>() / 1e3).scale(0).epsilon(0.02));
+    CHECK(d["read_mib_per_s"].get<double>() ==
+          doctest::Approx(static_cast<double>(lagging.stats.bytes_read) / 40.0 / 1048576.0).scale(0).epsilon(1e-9));
+    CHECK(d["utilisation"].get<double>() == lagging.utilisation);
+    CHECK(d["await_max_ms"].get<double>() >= d["await_ms"].get<double>());
+  }
   // The same lagging consumer on NVMe: a 1 MiB read takes 65 us + 1 MiB / 6.5 GB/s = 0.23 ms, so the tail
   // rises by well under 1 ms.
   const auto nvme_caught_up = lagging_consumer_run("nvme-datacentre", false);

@@ -270,6 +270,14 @@ struct WorldSummary {
   // (`bottleneck_is_window`; window_full below).
   bool bottleneck_is_window = false;
   std::vector<std::pair<std::string, double>> utilisation;  // every resource, sorted by name
+  // Every broker disk over the whole run, as iostat -x would report it ("broker-0 disk 0"), in broker and disk order.
+  struct DiskUse {
+    std::string name;
+    models::DiskStats stats;
+    double mean_queue_depth = 0;  // requests queued or in service, time-weighted (iostat's aqu-sz)
+    double utilisation = 0;
+  };
+  std::vector<DiskUse> disks;
   // Every broker connection that ever had requests waiting behind the one in progress (the broker muted it), with
   // the share of the run it had, sorted by name: "broker-0 connection from client-0".
   std::vector<std::pair<std::string, double>> connection_backlog;
