@@ -27,8 +27,7 @@ CompressionType stored_codec(BrokerCompressionType topic, CompressionType produc
 int64_t uncompressed_records_bytes(const CodecFigures& figures, int64_t batch_bytes) {
   KS_ASSERT_GE(batch_bytes, int64_t{kafka::record_batch_overhead_bytes});
   const int64_t records_bytes = batch_bytes - kafka::record_batch_overhead_bytes;
-  KS_ASSERT_GT(figures.ratio, 0.0);
-  return std::llround(static_cast<double>(records_bytes) / figures.ratio);
+  return figures.curve.uncompressed_bytes(records_bytes);
 }
 
 int64_t uncompressed_records_bytes(const CodecCosts& codecs, CompressionType codec, int64_t batch_bytes) {
@@ -97,8 +96,7 @@ ValidatedBatch validate_batch(const CpuCosts& costs, BrokerCompressionType topic
     v.recompressed = true;
     v.cpu += compress_time(topic_figures, target, records_bytes);
     v.stored_bytes = kafka::record_batch_overhead_bytes +
-                     std::llround(static_cast<double>(records_bytes) *
-                                  (target == CompressionType::none ? 1.0 : topic_figures.ratio));
+                     (target == CompressionType::none ? records_bytes : topic_figures.curve.compressed_bytes(records_bytes));
     const double crc_rate = costs.crc32c_bytes_per_s * costs.desktop_to_server_scale;
     v.cpu += time_at(crc_rate, v.stored_bytes);
   }
@@ -108,11 +106,12 @@ ValidatedBatch validate_batch(const CpuCosts& costs, BrokerCompressionType topic
 
 namespace {
 
-// `codec` at `level` with the client profile's speeds and `ratio` (the brokers' profile's, so that every host agrees
-// on a batch's uncompressed size).
-CodecFigures client_figures(const CodecCosts& client, kafka::CompressionType codec, int32_t level, double ratio) {
+// `codec` at `level` with the client profile's speeds and `curve` (the brokers' profile's, so that every host
+// agrees on a batch's uncompressed size).
+CodecFigures client_figures(const CodecCosts& client, kafka::CompressionType codec, int32_t level,
+                            const kafka::CompressionCurve& curve) {
   CodecFigures f = *client.at_level(codec, level).figures;
-  f.ratio = ratio;
+  f.curve = curve;
   return f;
 }
 
@@ -139,7 +138,7 @@ CompressionModel::CompressionModel(const WorldSpec& spec) : costs_(spec.cpu_cost
                                             c.compression_zstd_level);
     producer_figures_.push_back(*codecs.at_level(c.compression_type, level).figures);
     producer_client_figures_.push_back(
-        client_figures(client_codecs, c.compression_type, level, producer_figures_.back().ratio));
+        client_figures(client_codecs, c.compression_type, level, producer_figures_.back().curve));
     const auto t = static_cast<size_t>(p.topic);
     KS_ASSERT_LT(t, spec.topics.size());
     // Kept in the producer's codec (and level) unless the topic recompresses it (LogValidator).
@@ -149,14 +148,16 @@ CompressionModel::CompressionModel(const WorldSpec& spec) : costs_(spec.cpu_cost
     producer_stored_client_figures_.push_back(
         stored == c.compression_type
             ? producer_client_figures_.back()
-            : client_figures(client_codecs, stored, topic_levels[t], topic_figures_[t].ratio));
+            : client_figures(client_codecs, stored, topic_levels[t], topic_figures_[t].curve));
     if (stored != CompressionType::none) topic_stores_compressed_[t] = true;
   }
 }
 
-double CompressionModel::producer_ratio(size_t producer_spec) const {
+const kafka::CompressionCurve& CompressionModel::producer_compression(size_t producer_spec) const {
   KS_ASSERT_LT(producer_spec, producer_codecs_.size());
-  return producer_codecs_[producer_spec] == CompressionType::none ? 1.0 : producer_figures_[producer_spec].ratio;
+  static const kafka::CompressionCurve kUncompressed;
+  return producer_codecs_[producer_spec] == CompressionType::none ? kUncompressed
+                                                                   : producer_figures_[producer_spec].curve;
 }
 
 Duration CompressionModel::producer_request_cost(size_t producer_spec, const kafka::ProduceRequest& request) const {

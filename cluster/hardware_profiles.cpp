@@ -112,7 +112,44 @@ NicProfile read_nic(ProfileReader& r, const std::string& file, const std::string
   return p;
 }
 
-// The "codecs" section of a CPU profile: for each of gzip, snappy, lz4, zstd a ratio and two speeds
+// A codec's ratio at `at`: a number, the compressed/uncompressed size of a batch's records whatever its size, or
+// an array of [uncompressed bytes, ratio] points measured on batches of those sizes (bench/codec_measure.cpp),
+// the sizes increasing and the compressed sizes (bytes x ratio) too (kafka::CompressionCurve).
+kafka::CompressionCurve read_ratio(const nlohmann::json& value, const std::string& file, const std::string& at) {
+  // A ratio is compressed/uncompressed: incompressible data comes out a little above 1 (framing), and a value far
+  // above it is almost surely the compression factor (uncompressed/compressed) written instead.
+  const auto check_ratio = [&](const nlohmann::json& v, const std::string& where) {
+    if (!v.is_number() || !std::isfinite(v.get<double>()))
+      throw ConfigError(file, where, "a compressed/uncompressed size ratio in (0, 1.1]", v.dump());
+    const double ratio = v.get<double>();
+    if (!(ratio > 0 && ratio <= kCodecRatioMax))
+      throw ConfigError(file, where,
+                        "a compressed/uncompressed size ratio in (0, 1.1] (the ratio, e.g. 0.27, not the factor "
+                        "1/ratio, e.g. 3.7)",
+                        std::to_string(ratio));
+    return ratio;
+  };
+  if (value.is_number()) return kafka::CompressionCurve(check_ratio(value, at));
+  const std::string expected =
+      "a ratio in (0, 1.1], or an array of [uncompressed bytes, ratio] points by increasing batch size";
+  if (!value.is_array() || value.empty()) throw ConfigError(file, at, expected, value.dump());
+  std::vector<std::pair<double, double>> points;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const nlohmann::json& point = value[i];
+    const std::string point_at = at + "/" + std::to_string(i);
+    if (!point.is_array() || point.size() != 2)
+      throw ConfigError(file, point_at, "a point [uncompressed bytes, ratio]", point.dump());
+    const nlohmann::json& bytes = point[0];
+    if (!bytes.is_number() || !std::isfinite(bytes.get<double>()) || !(bytes.get<double>() > 0))
+      throw ConfigError(file, point_at + "/0", "a positive number of uncompressed bytes", bytes.dump());
+    points.emplace_back(bytes.get<double>(), check_ratio(point[1], point_at + "/1"));
+  }
+  if (const std::string error = kafka::CompressionCurve::curve_points_error(points); !error.empty())
+    throw ConfigError(file, at, expected + ": " + error, value.dump());
+  return kafka::CompressionCurve(points);
+}
+
+// The "codecs" section of a CPU profile: for each of gzip, snappy, lz4, zstd a ratio (read_ratio) and two speeds
 // (`<codec>_ratio`, `<codec>_compress_bytes_per_s`, `<codec>_decompress_bytes_per_s`), all required.
 CodecCosts read_codecs(ProfileReader& r, const std::string& file, const std::string& base) {
   r.use_section("codecs");
@@ -121,14 +158,7 @@ CodecCosts read_codecs(ProfileReader& r, const std::string& file, const std::str
       {"gzip", &codecs.gzip}, {"snappy", &codecs.snappy}, {"lz4", &codecs.lz4}, {"zstd", &codecs.zstd}};
   for (const auto& [codec, figures] : all) {
     const std::string name(codec);
-    figures->ratio = r.number(name + "_ratio");
-    // A ratio is compressed/uncompressed: incompressible data comes out a little above 1 (framing), and a
-    // value far above it is almost surely the compression factor (uncompressed/compressed) written instead.
-    if (!(figures->ratio > 0 && figures->ratio <= kCodecRatioMax))
-      throw ConfigError(file, base + "/codecs/" + name + "_ratio/value",
-                        "a compressed/uncompressed size ratio in (0, 1.1] (the ratio, e.g. 0.27, not the factor "
-                        "1/ratio, e.g. 3.7)",
-                        std::to_string(figures->ratio));
+    figures->curve = read_ratio(r.raw_value(name + "_ratio"), file, base + "/codecs/" + name + "_ratio/value");
     for (const char* direction : {"compress", "decompress"}) {
       const std::string key = name + "_" + direction + "_bytes_per_s";
       double& rate = std::string_view(direction) == "compress" ? figures->compress_bytes_per_s
@@ -142,7 +172,8 @@ CodecCosts read_codecs(ProfileReader& r, const std::string& file, const std::str
 
 // The optional "codec_levels" section of a CPU profile (bench/codec_measure.cpp --levels --json): a "source", an
 // optional "note", and for each of gzip, lz4 and zstd an object of levels (Kafka's numbering, as decimal strings),
-// each {"ratio", "compress_bytes_per_s", "decompress_bytes_per_s"} as in "codecs" (plain numbers, B/s).
+// each {"ratio", "compress_bytes_per_s", "decompress_bytes_per_s"} as in "codecs" (the ratio a number or points,
+// read_ratio; the speeds plain numbers, B/s).
 void read_codec_levels(const nlohmann::json& doc, const std::string& file, const std::string& base, CodecCosts& codecs) {
   const auto section = doc.find("codec_levels");
   if (section == doc.end()) return;
@@ -193,8 +224,7 @@ void read_codec_levels(const nlohmann::json& doc, const std::string& file, const
       if (!entry.is_object()) throw ConfigError(file, level_at, "an object {ratio, compress_bytes_per_s, "
                                                 "decompress_bytes_per_s}", entry.dump());
       CodecFigures f;
-      const std::pair<std::string_view, double*> fields[] = {{"ratio", &f.ratio},
-                                                             {"compress_bytes_per_s", &f.compress_bytes_per_s},
+      const std::pair<std::string_view, double*> fields[] = {{"compress_bytes_per_s", &f.compress_bytes_per_s},
                                                              {"decompress_bytes_per_s", &f.decompress_bytes_per_s}};
       static constexpr std::string_view kFields[] = {"ratio", "compress_bytes_per_s", "decompress_bytes_per_s"};
       for (const auto& [field, value] : entry.items())
@@ -202,6 +232,11 @@ void read_codec_levels(const nlohmann::json& doc, const std::string& file, const
           throw ConfigError(file, level_at + "/" + pointer_token(field),
                             "one of ratio, compress_bytes_per_s, decompress_bytes_per_s", "\"" + field + "\"",
                             closest_name(field, kFields));
+      const auto ratio = entry.find("ratio");
+      if (ratio == entry.end())
+        throw ConfigError(file, level_at + "/ratio", "a ratio (a number, or [uncompressed bytes, ratio] points)",
+                          "nothing");
+      f.curve = read_ratio(*ratio, file, level_at + "/ratio");
       for (const auto& [field, target] : fields) {
         const auto v = entry.find(std::string(field));
         const std::string field_at = level_at + "/" + std::string(field);
@@ -209,9 +244,6 @@ void read_codec_levels(const nlohmann::json& doc, const std::string& file, const
           throw ConfigError(file, field_at, "a finite number", v == entry.end() ? "nothing" : v->dump());
         *target = v->get<double>();
       }
-      if (!(f.ratio > 0 && f.ratio <= kCodecRatioMax))
-        throw ConfigError(file, level_at + "/ratio", "a compressed/uncompressed size ratio in (0, 1.1]",
-                          std::to_string(f.ratio));
       require_positive(file, level_at + "/compress_bytes_per_s", f.compress_bytes_per_s);
       require_positive(file, level_at + "/decompress_bytes_per_s", f.decompress_bytes_per_s);
       codec->table->emplace(level, f);

@@ -144,6 +144,13 @@ double ProfileReader::number(const std::string& name) {
   return *optional_number(name);
 }
 
+const nlohmann::json& ProfileReader::raw_value(const std::string& name) {
+  const nlohmann::json& entry = *param(name, true);
+  const auto v = entry.find("value");
+  if (v == entry.end()) fail(name, "a value", "nothing");
+  return *v;
+}
+
 std::optional<uint64_t> ProfileReader::optional_integer(const std::string& name) {
   const nlohmann::json* entry = param(name, false);
   if (entry == nullptr) return std::nullopt;

@@ -618,7 +618,7 @@ void World::start_clients() {
       c->producer->set_latency_metrics_from(SimTime::zero() + spec_.warmup);
       // An idempotent producer asks a broker for its id (InitProducerId) at its first poll: producer_dispatch.
       c->least_loaded_rng = sim::Rng::stream(spec_.seed, name + "/least-loaded-node");
-      c->producer->set_compression_ratio(ps.topic, compression_.producer_ratio(s));
+      c->producer->set_compression(ps.topic, compression_.producer_compression(s));
       // TCP flow control on each producer connection: a muted connection leaves its requests in the broker's
       // socket receive buffer (socket.receive.buffer.bytes, default 102400), and once that is full the
       // producer's sends stop completing, so acks=0 cannot outrun the broker (kafka-behaviour.md §2.1).

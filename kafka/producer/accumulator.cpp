@@ -645,11 +645,10 @@ void RecordAccumulator::close_batch(ProducerBatch& batch) {
   } else {
     // The built size uses the modelled ratio of the data; the estimator then moves towards it (ProducerBatch.close
     // calls CompressionRatioEstimator.updateEstimation with the observed ratio).
-    const auto compressed_bytes = static_cast<int32_t>(
-        std::llround(static_cast<double>(batch.uncompressed_records_bytes) * ts.modelled_compression_ratio));
+    const auto compressed_bytes = static_cast<int32_t>(ts.compression.compressed_bytes(batch.uncompressed_records_bytes));
     batch.built_size_bytes = record_batch_overhead_bytes + compressed_bytes;
     ts.compression_ratio_estimate = update_compression_ratio_estimate(
-        ts.compression_ratio_estimate, static_cast<float>(ts.modelled_compression_ratio));
+        ts.compression_ratio_estimate, static_cast<float>(ts.compression.ratio_at(batch.uncompressed_records_bytes)));
   }
   KS_ASSERT_GT(batch.built_size_bytes, record_batch_overhead_bytes);
 }
@@ -714,7 +713,8 @@ std::vector<BatchId> RecordAccumulator::split_and_reenqueue(BatchId id, sim::Sim
   TopicState& ts = topic_state(big.partition.topic);
   // CompressionRatioEstimator.setEstimation(max(1, the batch's ratio)): the most conservative reset.
   if (big.compression != CompressionType::none)
-    ts.compression_ratio_estimate = std::max(1.0f, static_cast<float>(ts.modelled_compression_ratio));
+    ts.compression_ratio_estimate =
+        std::max(1.0f, static_cast<float>(ts.compression.ratio_at(big.uncompressed_records_bytes)));
 
   // The size limit of each new batch (RecordAccumulator.splitAndReenqueue, KAFKA-8350).
   int32_t split_size_bytes = config_.effective_batch_size_bytes();
@@ -959,9 +959,8 @@ void RecordAccumulator::restart_partition_sequences(PartitionRef partition, Prod
   ts.next_sequence[static_cast<size_t>(partition.partition)] = sequence;
 }
 
-void RecordAccumulator::set_compression_ratio(int32_t topic, double ratio) {
-  KS_ASSERT_GT(ratio, 0.0);
-  topic_state(topic).modelled_compression_ratio = ratio;
+void RecordAccumulator::set_compression(int32_t topic, CompressionCurve curve) {
+  topic_state(topic).compression = std::move(curve);
 }
 
 float RecordAccumulator::compression_ratio_estimate(int32_t topic) const {

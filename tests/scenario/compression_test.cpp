@@ -34,16 +34,28 @@ int32_t record_bytes(int32_t offset_delta) {
   return kafka::record_size_in_batch_bytes(offset_delta, 1, shape);
 }
 
-// How many such records the producer puts into a batch.size = 16384 batch (MemoryRecordsBuilder.hasRoomFor,
-// with the compression estimate converged to the codec's ratio), and the batch's built size.
-std::pair<int32_t, int64_t> full_batch(CompressionType codec, double ratio) {
-  int32_t n = 0, uncompressed = 0;
-  auto fits = [&] {
-    return 16384 >= kafka::estimated_batch_bytes(codec, uncompressed, static_cast<float>(ratio)) + record_bytes(n);
-  };
-  while (n == 0 || fits()) uncompressed += record_bytes(n++);
-  const int64_t built = codec == CompressionType::none ? 61 + uncompressed : 61 + std::llround(uncompressed * ratio);
-  return {n, built};
+// A full batch.size = 16384 batch of such records (MemoryRecordsBuilder.hasRoomFor, with the compression estimate
+// converged to the ratio the codec's curve gives such a batch: the estimate decides how many records go in, and
+// they decide the ratio, so the two are iterated to their fixed point).
+struct FullBatch {
+  int32_t records = 0;
+  int64_t uncompressed = 0;  // records bytes
+  int64_t built = 0;         // the batch's size on the wire
+  double ratio = 1;          // the curve's ratio at `uncompressed`
+};
+FullBatch full_batch(CompressionType codec, const kafka::CompressionCurve& curve) {
+  FullBatch b;
+  float estimate = 1.0f;
+  for (int i = 0; i < 50; ++i) {
+    int32_t n = 0, uncompressed = 0;
+    auto fits = [&] { return 16384 >= kafka::estimated_batch_bytes(codec, uncompressed, estimate) + record_bytes(n); };
+    while (n == 0 || fits()) uncompressed += record_bytes(n++);
+    b = {n, uncompressed, 0, codec == CompressionType::none ? 1.0 : curve.ratio_at(uncompressed)};
+    if (static_cast<float>(b.ratio) == estimate) break;
+    estimate = static_cast<float>(b.ratio);
+  }
+  b.built = 61 + (codec == CompressionType::none ? b.uncompressed : curve.compressed_bytes(b.uncompressed));
+  return b;
 }
 
 cluster::WorldSpec one_broker(const char* client_nic) {
@@ -88,8 +100,8 @@ TEST_CASE("a producer bound by its 1 GbE NIC sends about 1/ratio times more reco
   const double goodput = nic.link.bandwidth_bytes_per_s * nic.goodput_fraction;
   const cluster::CodecCosts& codecs = profile_costs().codecs;
   auto nic_bound = [&](CompressionType codec) {
-    const auto [n, bytes] = full_batch(codec, codecs.of(codec).ratio);
-    return goodput * kPartitions * n / static_cast<double>(24 + kPartitions * (16 + bytes));
+    const FullBatch b = full_batch(codec, codecs.of(codec).curve);
+    return goodput * kPartitions * b.records / static_cast<double>(24 + kPartitions * (16 + b.built));
   };
   // A request counts as sent once its last byte has left the client NIC (NetworkClient's completed send), so the
   // Sender keeps the NIC busy: each producer gets close to the bound. The throughput window may also count the
@@ -97,18 +109,19 @@ TEST_CASE("a producer bound by its 1 GbE NIC sends about 1/ratio times more reco
   // batches over the 1.5 s window.
   for (const auto& [summary, codec] :
        {std::pair{&none, CompressionType::none}, std::pair{&lz4, CompressionType::lz4}}) {
-    const int32_t records_per_batch = full_batch(codec, codecs.of(codec).ratio).first;
+    const int32_t records_per_batch = full_batch(codec, codecs.of(codec).curve).records;
     const double edge = 5.0 * kPartitions * records_per_batch / 1.5;
     CHECK(summary->throughput_records_per_s <= nic_bound(codec) + edge);
     CHECK(summary->throughput_records_per_s >= 0.95 * nic_bound(codec));
   }
-  // The gain is close to 1/ratio (3.7 with the profile's lz4 ratio of 0.27); per-batch overheads shave a little.
+  // The gain is close to 1/ratio (about 3.7 with the profile's lz4 ratio of such a batch, about 0.27); per-batch
+  // overheads shave a little.
   const double gain = lz4.throughput_records_per_s / none.throughput_records_per_s;
   CHECK(gain == doctest::Approx(nic_bound(CompressionType::lz4) / nic_bound(CompressionType::none)).scale(0).epsilon(0.03));
-  CHECK(gain == doctest::Approx(1 / codecs.lz4.ratio).scale(0).epsilon(0.05));
+  CHECK(gain == doctest::Approx(1 / full_batch(CompressionType::lz4, codecs.lz4.curve).ratio).scale(0).epsilon(0.05));
   // Batches on the wire hold more records and are built at the codec's ratio.
-  const double none_batch = static_cast<double>(full_batch(CompressionType::none, 1).second);
-  const double lz4_batch = static_cast<double>(full_batch(CompressionType::lz4, codecs.lz4.ratio).second);
+  const double none_batch = static_cast<double>(full_batch(CompressionType::none, {}).built);
+  const double lz4_batch = static_cast<double>(full_batch(CompressionType::lz4, codecs.lz4.curve).built);
   CHECK(none.batch_size_bytes_mean == doctest::Approx(none_batch).scale(0).epsilon(0.02));
   CHECK(lz4.batch_size_bytes_mean == doctest::Approx(lz4_batch).scale(0).epsilon(0.02));
 
@@ -144,7 +157,8 @@ TEST_CASE("compression.zstd.level: the producer compresses at its level's speed 
   const cluster::CodecAtLevel l19 = profile_costs().codecs.at_level(CompressionType::zstd, 19);
   REQUIRE(l19.exact);  // measured, not a stand-in
   const cluster::CodecFigures& l3 = profile_costs().codecs.zstd;
-  REQUIRE(l19.figures->ratio < l3.ratio);
+  const auto full = [](const cluster::CodecFigures* f) { return full_batch(CompressionType::zstd, f->curve); };
+  REQUIRE(full(l19.figures).ratio < full(&l3).ratio);
   REQUIRE(l19.figures->compress_bytes_per_s < l3.compress_bytes_per_s / 10);
   // Level 19 sends a few hundred records a second: a longer run keeps the requests in flight at the window's edges
   // (at most 5 batches of ~31 records) small against what the window counts.
@@ -156,7 +170,7 @@ TEST_CASE("compression.zstd.level: the producer compresses at its level's speed 
     CHECK(s.throughput_records_per_s == doctest::Approx(figures->compress_bytes_per_s / record_bytes(1)).scale(0).epsilon(0.03));
     REQUIRE(s.records_per_request > 0);
     const double compressed_per_record = (s.batch_size_bytes_mean - 61) / s.records_per_request;
-    CHECK(compressed_per_record == doctest::Approx(figures->ratio * record_bytes(1)).scale(0).epsilon(0.02));
+    CHECK(compressed_per_record == doctest::Approx(full(figures).ratio * record_bytes(1)).scale(0).epsilon(0.02));
   }
 }
 
@@ -205,7 +219,7 @@ TEST_CASE("broker I/O threads: decompression of every lz4 batch adds uncompresse
   // profile's lz4 decompression speed (LogValidator iterates the records through the decompression stream).
   double base_lz4 = 0, decompression = 0;
   for (const auto& b : lz4) {
-    CHECK(b.size_bytes == 61 + std::llround(uncompressed(b) * costs.codecs.lz4.ratio));
+    CHECK(b.size_bytes == 61 + costs.codecs.lz4.curve.compressed_bytes(std::llround(uncompressed(b))));
     base_lz4 += fixed + b.size_bytes / crc;
     decompression += uncompressed(b) / costs.codecs.lz4.decompress_bytes_per_s;
   }
@@ -219,7 +233,7 @@ TEST_CASE("broker I/O threads: decompression of every lz4 batch adds uncompresse
   double expected_recompress = 0;
   for (const auto& b : recompressed) {
     const double u = uncompressed(b);
-    const auto stored = 61 + std::llround(u * costs.codecs.lz4.ratio);
+    const auto stored = 61 + costs.codecs.lz4.curve.compressed_bytes(std::llround(u));
     CHECK(b.size_bytes == stored);
     expected_recompress += fixed + (61 + u) / crc + u / costs.codecs.lz4.compress_bytes_per_s +
                            static_cast<double>(stored) / crc;

@@ -646,7 +646,7 @@ TEST_CASE("split_and_reenqueue resets the topic's compression-ratio estimate to 
   config.compression_type = CompressionType::gzip;
   sim::Rng rng = sim::Rng::stream(1, "acc");
   RecordAccumulator acc(config, rng);
-  acc.set_compression_ratio(0, 0.5);
+  acc.set_compression(0, kafka::CompressionCurve(0.5));
   const ProducerMetadata md = metadata_with_leaders({1});
   for (uint64_t id = 1; id <= 2; ++id) REQUIRE(acc.append(value100(0, id), at(0_ms), md).status == AppendStatus::appended);
   const auto drained = acc.drain(md, 1, 1 << 20, at(5_ms));

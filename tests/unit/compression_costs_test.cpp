@@ -24,10 +24,10 @@ CpuCosts costs() {
   CpuCosts c;
   c.desktop_to_server_scale = 0.5;
   c.crc32c_bytes_per_s = 8e9;  // 4e9 B/s on a server core
-  c.codecs.gzip = {0.2, 100e6, 500e6};
-  c.codecs.snappy = {0.4, 1000e6, 2000e6};
-  c.codecs.lz4 = {0.25, 1000e6, 4000e6};
-  c.codecs.zstd = {0.16, 500e6, 2000e6};
+  c.codecs.gzip = {kafka::CompressionCurve(0.2), 100e6, 500e6};
+  c.codecs.snappy = {kafka::CompressionCurve(0.4), 1000e6, 2000e6};
+  c.codecs.lz4 = {kafka::CompressionCurve(0.25), 1000e6, 4000e6};
+  c.codecs.zstd = {kafka::CompressionCurve(0.16), 500e6, 2000e6};
   return c;
 }
 
@@ -146,9 +146,9 @@ TEST_CASE("compression model of a world: producer ratios and costs, broker valid
     spec.producers.push_back(p);
   }
   const CompressionModel model(spec);
-  CHECK(model.producer_ratio(0) == 0.25);
-  CHECK(model.producer_ratio(1) == 0.2);
-  CHECK(model.producer_ratio(2) == 1.0);
+  CHECK(model.producer_compression(0).ratio_at(10'000) == 0.25);
+  CHECK(model.producer_compression(1).ratio_at(10'000) == 0.2);
+  CHECK(model.producer_compression(2).ratio_at(10'000) == 1.0);
   // On "keep" each producer's batches stay in its own codec; "zstd" stores zstd whatever was sent.
   CHECK(model.stored_codec_of(0) == CompressionType::lz4);
   CHECK(model.stored_codec_of(1) == CompressionType::gzip);
@@ -204,9 +204,9 @@ TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks
   // at level 1 to 0.3 at 200 MB/s. The defaults keep the table of costs() above.
   WorldSpec spec;
   spec.cpu_costs = costs();
-  spec.cpu_costs.codecs.zstd_levels[19] = {0.1, 1e6, 1000e6};
-  spec.cpu_costs.codecs.lz4_levels[12] = {0.2, 40e6, 4000e6};
-  spec.cpu_costs.codecs.gzip_levels[1] = {0.3, 200e6, 400e6};
+  spec.cpu_costs.codecs.zstd_levels[19] = {kafka::CompressionCurve(0.1), 1e6, 1000e6};
+  spec.cpu_costs.codecs.lz4_levels[12] = {kafka::CompressionCurve(0.2), 40e6, 4000e6};
+  spec.cpu_costs.codecs.gzip_levels[1] = {kafka::CompressionCurve(0.3), 200e6, 400e6};
   // Topic 0 keeps the producer's codec; topic 1 recompresses into gzip at level 1 (its own config).
   for (const auto& [name, topic_codec] : {std::pair{"keep", BrokerCompressionType::producer},
                                           std::pair{"gzip1", BrokerCompressionType::gzip}}) {
@@ -230,9 +230,9 @@ TEST_CASE("compression levels (KIP-390): each producer's and topic's level picks
     spec.producers.push_back(p);
   }
   const CompressionModel model(spec);
-  CHECK(model.producer_ratio(0) == 0.1);
-  CHECK(model.producer_ratio(1) == 0.2);
-  CHECK(model.producer_ratio(3) == 0.16);  // the default level: the codecs section's figures
+  CHECK(model.producer_compression(0).ratio_at(10'000) == 0.1);
+  CHECK(model.producer_compression(1).ratio_at(10'000) == 0.2);
+  CHECK(model.producer_compression(3).ratio_at(10'000) == 0.16);  // the default level: the codecs section's figures
   const kafka::ProduceRequest request = one_batch({0, 0}, 61 + 1'000);  // zstd 19: 10,000 uncompressed bytes
   CHECK(seconds(model.producer_request_cost(0, request)) == doctest::Approx(10'000 / 1e6).scale(0));
   // The leader keeps a zstd batch on "keep" whatever its level, decompressing 10,000 bytes at 1000 MB/s.

@@ -156,12 +156,12 @@ TEST_CASE("cpu profile: the codecs section gives each codec its ratio and speeds
                                    CompressionType::zstd};
   for (int k = 0; k < 4; ++k) {
     CAPTURE(k);
-    CHECK(codecs.of(types[k]).ratio == doctest::Approx(0.1 * (k + 1)).scale(0));
+    CHECK(codecs.of(types[k]).curve.ratio_at(16384) == doctest::Approx(0.1 * (k + 1)).scale(0));
     CHECK(codecs.of(types[k]).compress_bytes_per_s == doctest::Approx(1e8 * (k + 1)).scale(0));  // "MB/s" is 10^6 B/s
     CHECK(codecs.of(types[k]).decompress_bytes_per_s == doctest::Approx(1e9 * (k + 1)).scale(0));
   }
   // No codec: nothing is compressed, the size is unchanged and no speed applies.
-  CHECK(codecs.of(CompressionType::none).ratio == 1.0);
+  CHECK(codecs.of(CompressionType::none).curve.compressed_bytes(16384) == 16384);
   CHECK(codecs.of(CompressionType::none).compress_bytes_per_s == 0.0);
 }
 
@@ -189,6 +189,36 @@ TEST_CASE("cpu profile: mistakes in the codecs section are reported with pointer
     codecs["gzip_ratio"] = param(0, "ratio");
     const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
     CHECK(e.pointer() == "/codecs/gzip_ratio/value");
+  }
+  SUBCASE("a ratio curve: points by increasing batch size") {
+    codecs["lz4_ratio"]["value"] = nlohmann::json::array({nlohmann::json::array({500, 0.9}), nlohmann::json::array({50'000, 0.3})});
+    const auto p = kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json");
+    const auto& curve = std::get<kafkasim::cluster::CpuProfile>(p.params).costs.codecs.lz4.curve;
+    CHECK(curve.compressed_bytes(500) == 450);
+    CHECK(curve.compressed_bytes(50'000) == 15'000);
+    CHECK(curve.ratio_at(100'000) == 0.3);
+  }
+  SUBCASE("a ratio curve whose compressed size falls") {
+    codecs["lz4_ratio"]["value"] = nlohmann::json::array({nlohmann::json::array({1000, 0.9}), nlohmann::json::array({1100, 0.3})});
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/lz4_ratio/value");
+    CHECK(e.expected().find("compressed sizes") != std::string::npos);
+  }
+  SUBCASE("a ratio curve point with a factor for a ratio") {
+    codecs["gzip_ratio"]["value"] = nlohmann::json::array({nlohmann::json::array({1000, 0.9}), nlohmann::json::array({2000, 4.0})});
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/gzip_ratio/value/1/1");
+    CHECK(e.expected().find("(0, 1.1]") != std::string::npos);
+  }
+  SUBCASE("a ratio curve point that is not a pair") {
+    codecs["zstd_ratio"]["value"] = nlohmann::json::array({nlohmann::json::array({1000})});
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/zstd_ratio/value/0");
+  }
+  SUBCASE("a ratio that is neither a number nor points") {
+    codecs["snappy_ratio"]["value"] = "0.3";
+    const ConfigError e = error_of([&] { kafkasim::cluster::parse_hardware_profile(cpu_profile(codecs), "cpu.json"); });
+    CHECK(e.pointer() == "/codecs/snappy_ratio/value");
   }
   SUBCASE("a speed that is not a rate") {
     codecs["snappy_decompress_bytes_per_s"] = param(3, "ms");
@@ -257,7 +287,7 @@ TEST_CASE("cpu profile: codec_levels gives gzip, lz4 and zstd their figures at K
   // A measured level: its own figures, exactly.
   auto gzip1 = codecs.at_level(CompressionType::gzip, 1);
   CHECK(gzip1.exact);
-  CHECK(gzip1.figures->ratio == 0.2);
+  CHECK(gzip1.figures->curve.ratio_at(16384) == 0.2);
   CHECK(gzip1.figures->compress_bytes_per_s == 2e8);
   CHECK(codecs.at_level(CompressionType::zstd, 19).figures->compress_bytes_per_s == 4e5);
   // The default levels and their equivalents are the codecs section's figures (gzip -1 is zlib's 6, zstd 0 is 3,

@@ -2,6 +2,9 @@
 // reference/kafka-behaviour.md §1.5 (DefaultRecord / DefaultRecordBatch), written out next to each check.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdlib>
+
 #include <cstdint>
 #include <limits>
 
@@ -111,6 +114,46 @@ TEST_CASE("compression ratio estimator: slow to improve, fast to deteriorate") {
   CHECK(update_compression_ratio_estimate(0.6f, 0.62f) == doctest::Approx(0.65f).scale(0));   // at least +0.05
   CHECK(update_compression_ratio_estimate(0.6f, 0.9f) == doctest::Approx(0.9f).scale(0));     // straight to observed
   CHECK(update_compression_ratio_estimate(0.7f, 0.7f) == 0.7f);
+}
+
+TEST_CASE("compression curve: the compressed size is linear between measured points, proportional outside them") {
+  // Points (uncompressed, ratio): compressed sizes 800, 1000, 1600 B at 1000, 2000, 4000 B.
+  const CompressionCurve curve({{1000, 0.8}, {2000, 0.5}, {4000, 0.4}});
+  CHECK(curve.compressed_bytes(1000) == 800);
+  CHECK(curve.compressed_bytes(1500) == 900);     // halfway between 800 and 1000
+  CHECK(curve.compressed_bytes(3000) == 1300);    // halfway between 1000 and 1600
+  CHECK(curve.compressed_bytes(500) == 400);      // below the first point: its ratio 0.8
+  CHECK(curve.compressed_bytes(10'000) == 4000);  // above the last: its ratio 0.4
+  CHECK(curve.ratio_at(1500) == doctest::Approx(0.6).scale(0));
+  CHECK(curve.ratio_at(100) == 0.8);
+  CHECK(curve.ratio_at(1'000'000) == 0.4);
+  // Bigger batches compress better, and the size still grows with every byte added.
+  CHECK(curve.ratio_at(3000) < curve.ratio_at(1500));
+  for (int64_t u = 1; u < 20'000; u += 7) CHECK(curve.compressed_bytes(u + 7) >= curve.compressed_bytes(u));
+  // The inverse, on each piece.
+  CHECK(curve.uncompressed_bytes(900) == 1500);
+  CHECK(curve.uncompressed_bytes(1300) == 3000);
+  CHECK(curve.uncompressed_bytes(400) == 500);
+  CHECK(curve.uncompressed_bytes(4000) == 10'000);
+  for (int64_t u = 1; u < 20'000; u += 13) CHECK(std::llabs(curve.uncompressed_bytes(curve.compressed_bytes(u)) - u) <= 2);
+}
+
+TEST_CASE("compression curve: one ratio for every size, and points that cannot make a curve") {
+  const CompressionCurve flat(0.27);
+  for (const int64_t u : {1, 999, 16'384, 1'000'001}) {
+    CHECK(flat.compressed_bytes(u) == std::llround(static_cast<double>(u) * 0.27));
+    CHECK(flat.ratio_at(u) == 0.27);
+    CHECK(flat.uncompressed_bytes(flat.compressed_bytes(u)) == std::llround(std::llround(u * 0.27) / 0.27));
+  }
+  CHECK(CompressionCurve().compressed_bytes(16'384) == 16'384);
+  CHECK(CompressionCurve::curve_points_error({{1000, 0.8}, {2000, 0.5}}).empty());
+  CHECK_FALSE(CompressionCurve::curve_points_error({}).empty());
+  CHECK_FALSE(CompressionCurve::curve_points_error({{2000, 0.5}, {1000, 0.8}}).empty());  // sizes fall
+  CHECK_FALSE(CompressionCurve::curve_points_error({{1000, 0.8}, {1000, 0.5}}).empty());  // sizes repeat
+  // 2000 x 0.3 = 600 B after 1000 x 0.8 = 800 B: a bigger batch would come out smaller.
+  CHECK(CompressionCurve::curve_points_error({{1000, 0.8}, {2000, 0.3}}).find("compressed sizes") != std::string::npos);
+  CHECK_FALSE(CompressionCurve::curve_points_error({{1000, 0.0}}).empty());
+  CHECK_FALSE(CompressionCurve::curve_points_error({{0, 0.5}}).empty());
 }
 
 TEST_CASE("estimated batch size with compression follows Java float arithmetic") {

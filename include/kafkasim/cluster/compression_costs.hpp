@@ -62,8 +62,8 @@ struct WorldSpec;
 kafka::CompressionType stored_codec(kafka::BrokerCompressionType topic, kafka::CompressionType produced);
 
 // The uncompressed records bytes of a v2 batch of `batch_bytes` written with a codec of these figures (or `codec`
-// at its default level): the batch minus its 61-byte header, divided by the ratio (the inverse of the producer's
-// 61 + uncompressed x ratio).
+// at its default level): the batch minus its 61-byte header, uncompressed (CompressionCurve::uncompressed_bytes,
+// the inverse of the producer's 61 + compressed size).
 int64_t uncompressed_records_bytes(const CodecFigures& figures, int64_t batch_bytes);
 int64_t uncompressed_records_bytes(const CodecCosts& codecs, kafka::CompressionType codec, int64_t batch_bytes);
 
@@ -98,8 +98,8 @@ class CompressionModel {
   CompressionModel() = default;
   explicit CompressionModel(const WorldSpec& spec);
 
-  // The ratio a producer with spec index `producer_spec` builds its batches with, at its level (1 without a codec).
-  double producer_ratio(size_t producer_spec) const;
+  // What a producer with spec index `producer_spec` makes of its batches, at its level (ratio 1 without a codec).
+  const kafka::CompressionCurve& producer_compression(size_t producer_spec) const;
   // The producer's compression time for the batches of one request.
   sim::Duration producer_request_cost(size_t producer_spec, const kafka::ProduceRequest& request) const;
   // LogValidator on the leader for a request from producer `producer_spec`: rewrites the size of every batch

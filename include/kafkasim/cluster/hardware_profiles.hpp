@@ -27,11 +27,12 @@ struct NicProfile {
 };
 
 // One compression codec on the profile's payload (the CPU profile's "codecs" section, measured by
-// bench/codec_measure.cpp): the compressed/uncompressed size ratio of a producer batch, and the single-core
-// speeds, both in uncompressed bytes per second. The speeds are server-core measurements and are used as they
-// are (desktop_to_server_scale does not apply to them).
+// bench/codec_measure.cpp): the compressed size of a producer batch's records by their uncompressed size (a ratio
+// that falls as batches grow, or one ratio for every size), and the single-core speeds, both in uncompressed bytes
+// per second. The speeds are server-core measurements and are used as they are (desktop_to_server_scale does not
+// apply to them).
 struct CodecFigures {
-  double ratio = 1;
+  kafka::CompressionCurve curve;
   double compress_bytes_per_s = 0;
   double decompress_bytes_per_s = 0;
 };

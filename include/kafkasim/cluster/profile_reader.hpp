@@ -36,6 +36,8 @@ class ProfileReader {
   std::optional<sim::Duration> optional_duration(const std::string& param);
   double number(const std::string& param);
   std::optional<double> optional_number(const std::string& param);
+  // The "value" of a required parameter as it stands, for values no getter here reads (a table of points).
+  const nlohmann::json& raw_value(const std::string& param);
   uint64_t integer(const std::string& param);
   std::optional<uint64_t> optional_integer(const std::string& param);
   uint64_t bytes(const std::string& param);

@@ -32,6 +32,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "kafkasim/kafka/backoff.hpp"
@@ -349,9 +350,9 @@ class RecordAccumulator {
   // the accumulator gives to batches drained for the first time.
   void restart_partition_sequences(PartitionRef partition, ProducerIdAndEpoch id);
 
-  // The modelled compressed/uncompressed ratio of a topic's data for the configured codec (a model input, not a
-  // Kafka config): the size a batch really gets when it is built. Defaults to 1.
-  void set_compression_ratio(int32_t topic, double ratio);
+  // What the configured codec makes of a topic's data (a model input, not a Kafka config): the size a batch
+  // really gets when it is built, from its uncompressed size. Defaults to ratio 1.
+  void set_compression(int32_t topic, CompressionCurve curve);
   float compression_ratio_estimate(int32_t topic) const;
 
   const ProducerBatch& batch(BatchId id) const;
@@ -429,7 +430,7 @@ class RecordAccumulator {
     int32_t created_queue_count = 0;         // Kafka's batches.size()
     BuiltInPartitioner partitioner;
     float compression_ratio_estimate = 1.0f;
-    double modelled_compression_ratio = 1.0;
+    CompressionCurve compression;  // the modelled size of a built batch (set_compression)
     std::vector<int32_t> scratch_queue_sizes;  // reused by ready()
     std::vector<int32_t> scratch_partition_ids;
     // The adaptive partitioner's input is the deque sizes as ready() last saw them. ready() only records the

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "kafkasim/kafka/producer/accumulator.hpp"
@@ -66,8 +67,8 @@ class Producer {
   const ProducerMetadata& metadata() const { return metadata_; }
   // InitProducerId's answer (§1.7): the cluster layer sends the request when the outbox asks for an id.
   void set_producer_id_and_epoch(ProducerIdAndEpoch id) { sender_.set_producer_id_and_epoch(id); }
-  // The modelled compressed/uncompressed ratio of the topic's data for compression.type (a model input).
-  void set_compression_ratio(int32_t topic, double ratio) { accumulator_.set_compression_ratio(topic, ratio); }
+  // What compression.type makes of the topic's data, by batch size (a model input).
+  void set_compression(int32_t topic, CompressionCurve curve) { accumulator_.set_compression(topic, std::move(curve)); }
 
   // KafkaProducer.send (doSend).
   SendResult send(sim::SimTime now, const ProducerRecord& record, ProducerOutbox& outbox);

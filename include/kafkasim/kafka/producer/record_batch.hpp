@@ -16,6 +16,9 @@
 
 #include <bit>
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "kafkasim/sim/assert.hpp"
 
@@ -117,6 +120,45 @@ inline constexpr float compression_ratio_deteriorate_step = 0.05f;
 inline constexpr float compression_rate_estimation_factor = 1.05f;
 
 float update_compression_ratio_estimate(float current_estimate, float observed_ratio);
+
+// What a codec makes of a batch's records: their compressed size as a function of their uncompressed size, a
+// property of the data and the codec, not of Kafka (a compressed batch is the 61-byte header plus this; the
+// header is not compressed). Bigger batches compress better: records of one batch share field names and values
+// that the codec's window finds once per batch (kafka-behaviour.md §1.8: larger batches "compress better").
+//
+// Given as measured points (uncompressed bytes u_i, ratio r_i) of batches of that size (bench/codec_measure.cpp),
+// u_i strictly increasing and the compressed sizes c_i = u_i * r_i strictly increasing too. The compressed size is
+// interpolated linearly between points and is proportional to u outside them (the first point's ratio below it, the
+// last one's above), so it grows strictly with u and has an exact inverse. One point is a constant ratio.
+class CompressionCurve {
+ public:
+  // Ratio 1: records as they are (no codec).
+  CompressionCurve() : CompressionCurve(1.0) {}
+  explicit CompressionCurve(double ratio);
+  // The points must satisfy the conditions above (checked: a profile's loader validates them first, with
+  // `curve_points_error`).
+  explicit CompressionCurve(const std::vector<std::pair<double, double>>& points);
+
+  // Why `points` (uncompressed bytes, ratio) cannot make a curve, or an empty string when they can.
+  static std::string curve_points_error(const std::vector<std::pair<double, double>>& points);
+
+  // The compressed size of `uncompressed_bytes` of records, rounded to whole bytes.
+  int64_t compressed_bytes(int64_t uncompressed_bytes) const;
+  // The compressed/uncompressed ratio at that size (before rounding), as the producer's estimator observes it.
+  double ratio_at(int64_t uncompressed_bytes) const;
+  // The inverse: the uncompressed size of records that compress to `compressed_bytes`, rounded.
+  int64_t uncompressed_bytes(int64_t compressed_bytes) const;
+
+  // The ratio of a one-point curve, or of the last point (the largest batches).
+  double large_batch_ratio() const { return ratios_.back(); }
+  size_t point_count() const { return ratios_.size(); }
+  double point_uncompressed_bytes(size_t i) const { return uncompressed_[i]; }
+  double point_ratio(size_t i) const { return ratios_[i]; }
+
+ private:
+  double compressed_at(double u) const;
+  std::vector<double> uncompressed_, ratios_, compressed_;
+};
 
 // MemoryRecordsBuilder.estimatedBytesWritten: header plus the (estimated compressed) size of the records.
 // Inline: it runs several times per appended record.
