@@ -3,8 +3,16 @@
 // (scenarios/hardware/README.md).
 //
 // What it measures, per codec at Kafka 4.x's default level (kafka-behaviour.md §1.8, hardware-models.md §5.2):
-//   ratio            compressed bytes (with the codec's framing as Kafka writes it) / uncompressed record bytes,
-//                    the quantity RecordAccumulator::set_compression_ratio takes;
+//   ratio curve      compressed bytes (with the codec's framing as Kafka writes it) / uncompressed record bytes,
+//                    the quantity RecordAccumulator::set_compression takes (kafka::CompressionCurve), as a
+//                    function of the batch's size: a bigger batch compresses better, its records sharing field
+//                    names and values. One
+//                    point per batch of exactly n records, n = 1, 2, 4, ..., 1024; a point is [mean uncompressed
+//                    records bytes, rounded; total compressed / total uncompressed bytes of its batches, to 4
+//                    decimals]. 64 distinct batches a point up to 128 records, 16 from 256 records on (enough
+//                    at that size, and the slowest levels, zstd 20-22, pay per byte). The simulator interpolates
+//                    the compressed size (bytes x ratio) linearly between points, so the tool checks that it
+//                    strictly increases along the curve;
 //   compress speed   uncompressed bytes per second of one core, including the per-batch stream set-up that
 //                    Kafka pays for every batch (it opens a new compression stream per batch);
 //   decompress speed uncompressed bytes per second of one core, likewise with a fresh stream per batch.
@@ -22,7 +30,8 @@
 //           LZ4_compress_default (Lz4BlockOutputStream);
 //   zstd    streaming ZSTD_compressStream2 at level 3 (compression.zstd.level) with the content size unknown,
 //           as zstd-jni's ZstdOutputStream compresses; a new context per batch.
-// With --levels it measures the other levels of KIP-390 instead (the profile's "codec_levels" section): gzip 1-9
+// With --levels it measures the other levels of KIP-390 instead, curve and speeds for each (the profile's
+// "codec_levels" section): gzip 1-9
 // (deflate at that level; -1 is 6, the default), lz4 1-17 except 9 (lz4-java's high compressor at that level,
 // LZ4_compress_HC per 64 KiB block; liblz4 caps HC levels at 12, so 13-17 compress as 12 does), zstd -5..-1 and
 // 1..22 except 3 (the default; 0 means it too).
@@ -35,10 +44,12 @@
 //           and high-entropy fields (event ids, session ids, IP addresses, timestamps, amounts);
 //   random  uniformly random bytes of the same record sizes: incompressible, the bound.
 // Records are framed as Kafka's v2 records (length, attributes, timestamp and offset deltas, null key, value,
-// no headers), and a batch holds as many as Kafka's producer puts in one with batch.size = 16384: with
-// compression the producer fills a batch until 61 + uncompressed x ratio x 1.05 + next record > batch.size
-// (MemoryRecordsBuilder.hasRoomFor with the estimate converged to the ratio), so the uncompressed batch size
-// depends on the ratio; it is found by fixed-point iteration.
+// no headers). The speeds (and the table's single "ratio" column) use the batch Kafka's producer fills with
+// batch.size = 16384: with compression the producer fills a batch until 61 + uncompressed x ratio x 1.05 + next
+// record > batch.size (MemoryRecordsBuilder.hasRoomFor with the estimate converged to the ratio), so the
+// uncompressed batch size depends on the ratio; it is found by fixed-point iteration. The curve's batches are the
+// same for every codec and level: each point draws its own stream, past the first 300 events (the session pool
+// filling up), so a point's records look like those of a producer that has been running for a while.
 //
 // Real timing is fine here: this is a measurement tool, not a simulation.
 #include <CLI/CLI.hpp>
@@ -59,6 +70,7 @@
 #include <ctime>
 #include <time.h>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -104,8 +116,11 @@ uint32_t get_u32_le(const uint8_t* p) {
          static_cast<uint32_t>(p[3]) << 24;
 }
 
-// Compresses `in` into `out` (resized to the compressed length) at Kafka's `level` of the codec.
-void compress(CompressionType codec, int level, const Bytes& in, Bytes& out) {
+// Compresses `in` into `out` (resized to the compressed length) at Kafka's `level` of the codec. A zstd context in
+// `zstd_reuse` is reset and used instead of a new one: the same bytes come out, but a reused context skips
+// clearing its match tables, hundreds of MB at the highest levels, which is most of their cost on a small batch.
+// Only ratio measurements reuse; the timings pay for a new context per batch, as Kafka does.
+void compress(CompressionType codec, int level, const Bytes& in, Bytes& out, ZSTD_CCtx* zstd_reuse = nullptr) {
   switch (codec) {
     case CompressionType::gzip: {
       z_stream z{};
@@ -168,7 +183,9 @@ void compress(CompressionType codec, int level, const Bytes& in, Bytes& out) {
       return;
     }
     case CompressionType::zstd: {
-      ZSTD_CCtx* ctx = ZSTD_createCCtx();
+      ZSTD_CCtx* ctx = zstd_reuse;
+      if (ctx != nullptr) ZSTD_CCtx_reset(ctx, ZSTD_reset_session_and_parameters);
+      else ctx = ZSTD_createCCtx();
       if (ctx == nullptr) fail("ZSTD_createCCtx");
       ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
       out.resize(ZSTD_compressBound(in.size()) + 64);
@@ -184,7 +201,7 @@ void compress(CompressionType codec, int level, const Bytes& in, Bytes& out) {
         if (ZSTD_isError(remaining)) fail("ZSTD_compressStream2 end");
       }
       out.resize(ob.pos);
-      ZSTD_freeCCtx(ctx);
+      if (ctx != zstd_reuse) ZSTD_freeCCtx(ctx);
       return;
     }
     case CompressionType::none:
@@ -381,15 +398,25 @@ void append_record(Bytes& batch, int32_t offset_delta, int64_t timestamp_delta_m
     fail("record framing disagrees with record_size_in_batch_bytes");
 }
 
+// The next record's value: a click-stream event, or as many random bytes.
+std::string record_value(Rng& rng, EventStream& st, Payload payload) {
+  std::string value = json_event(rng, st);
+  if (payload == Payload::random)
+    for (auto& c : value) c = static_cast<char>(rng.uniform_u64(256));
+  return value;
+}
+
+const char* stream_name(Payload payload) {
+  return payload == Payload::json ? "codec_measure/json" : "codec_measure/random";
+}
+
 // The records of one batch as the producer fills it with batch.size bytes and a converged ratio estimate.
 Bytes make_batch(Rng& rng, EventStream& st, Payload payload, CompressionType codec, float ratio_estimate,
                  int32_t batch_size_bytes) {
   Bytes records;
   const int64_t base_ts = st.ts_ms;
   for (int32_t i = 0;; ++i) {
-    std::string value = json_event(rng, st);
-    if (payload == Payload::random)
-      for (auto& c : value) c = static_cast<char>(rng.uniform_u64(256));
+    std::string value = record_value(rng, st, payload);
     kafkasim::kafka::RecordShape shape;
     shape.value_bytes = static_cast<int32_t>(value.size());
     const int32_t record_bytes = kafkasim::kafka::record_size_in_batch_bytes(i, st.ts_ms - base_ts, shape);
@@ -403,33 +430,164 @@ Bytes make_batch(Rng& rng, EventStream& st, Payload payload, CompressionType cod
 
 std::vector<Bytes> make_batches(uint64_t seed, Payload payload, CompressionType codec, float ratio_estimate,
                                 int32_t batch_size_bytes, size_t count) {
-  Rng rng = Rng::stream(seed, payload == Payload::json ? "codec_measure/json" : "codec_measure/random");
+  Rng rng = Rng::stream(seed, stream_name(payload));
   EventStream st;
   std::vector<Bytes> batches;
   for (size_t i = 0; i < count; ++i) batches.push_back(make_batch(rng, st, payload, codec, ratio_estimate, batch_size_bytes));
   return batches;
 }
 
+// The ratio curve's batches (see the header): batches of exactly 2^k records, k = 0..kCurvePoints-1.
+constexpr int kCurvePoints = 11;                  // 1 .. 1024 records
+constexpr size_t kCurveBatchesSmall = 64;         // distinct batches a point, up to 128 records
+constexpr size_t kCurveBatchesLarge = 16;         // from kCurveLargeFromRecords records on
+constexpr int32_t kCurveLargeFromRecords = 256;
+constexpr size_t kCurveWarmUpEvents = 300;        // json_event's session pool is full after 300 events
+
+struct CurveSet {
+  int32_t records_per_batch = 0;
+  std::vector<Bytes> batches;
+};
+
+std::vector<CurveSet> make_curve_batches(uint64_t seed, Payload payload) {
+  std::vector<CurveSet> sets;
+  for (int k = 0; k < kCurvePoints; ++k) {
+    CurveSet set;
+    set.records_per_batch = int32_t{1} << k;
+    const size_t count = set.records_per_batch < kCurveLargeFromRecords ? kCurveBatchesSmall : kCurveBatchesLarge;
+    Rng rng = Rng::stream(seed, std::string(stream_name(payload)) + "/curve/" + std::to_string(set.records_per_batch));
+    EventStream st;
+    for (size_t i = 0; i < kCurveWarmUpEvents; ++i) record_value(rng, st, payload);
+    for (size_t b = 0; b < count; ++b) {
+      Bytes records;
+      const int64_t base_ts = st.ts_ms;
+      for (int32_t i = 0; i < set.records_per_batch; ++i) {
+        const std::string value = record_value(rng, st, payload);
+        append_record(records, i, st.ts_ms - base_ts, value);
+      }
+      set.batches.push_back(std::move(records));
+    }
+    sets.push_back(std::move(set));
+  }
+  return sets;
+}
+
+// What the source text says about the curve's batches; `sets` gives the mean record size.
+std::string curve_description(const std::vector<CurveSet>& sets) {
+  uint64_t bytes = 0, records = 0;
+  for (const CurveSet& set : sets)
+    for (const Bytes& b : set.batches) {
+      bytes += b.size();
+      records += static_cast<uint64_t>(set.records_per_batch);
+    }
+  return "batches of exactly 1, 2, 4, ..., " + std::to_string(int32_t{1} << (kCurvePoints - 1)) +
+         " records (mean record " + std::to_string(std::llround(static_cast<double>(bytes) / static_cast<double>(records))) +
+         " B), " + std::to_string(kCurveBatchesSmall) + " distinct batches a point up to " +
+         std::to_string(kCurveLargeFromRecords / 2) + " records, " + std::to_string(kCurveBatchesLarge) + " from " +
+         std::to_string(kCurveLargeFromRecords) + " records on; a point is [mean uncompressed records bytes, total compressed / "
+         "total uncompressed bytes of its batches]";
+}
+
 // ------------------------------------------------------------------------------------------------
 // Measurement.
 
+// One point of a ratio curve, rounded as the profile holds it.
+struct CurvePoint {
+  int64_t uncompressed_bytes = 0;  // mean uncompressed records bytes of the point's batches
+  int64_t ratio_e4 = 0;            // the ratio x 10^4: 4 decimals, exactly
+};
+
 struct Result {
-  double ratio = 0;
+  double ratio = 0;                // at the batch the producer fills with batch.size
   double uncompressed_batch_bytes = 0;  // mean records bytes per batch
   double record_bytes = 0;              // mean record size in the batch (framing included)
   double compress_bytes_per_s = 0;
   double decompress_bytes_per_s = 0;
+  std::vector<CurvePoint> curve;   // ratio by uncompressed batch size
 };
 
 double ratio_of(CompressionType codec, int level, const std::vector<Bytes>& batches) {
   uint64_t in = 0, out = 0;
   Bytes c;
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> zstd(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  if (zstd == nullptr) fail("ZSTD_createCCtx");
   for (const Bytes& b : batches) {
-    compress(codec, level, b, c);
+    compress(codec, level, b, c, zstd.get());
     in += b.size();
     out += c.size();
   }
   return static_cast<double>(out) / static_cast<double>(in);
+}
+
+const char* codec_name(CompressionType codec) {
+  for (const Codec& c : kCodecs)
+    if (c.type == codec) return c.name;
+  return "none";
+}
+
+// The ratio curve of `codec` at `level` over the curve's batches, each batch checked to survive the round trip.
+// Fails unless the compressed size, uncompressed bytes x ratio as rounded, strictly increases from point to point:
+// the simulator interpolates that size between points.
+std::vector<CurvePoint> ratio_curve(CompressionType codec, int level, const std::vector<CurveSet>& sets) {
+  std::vector<CurvePoint> curve;
+  Bytes c, fresh, restored;
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> zstd(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  if (zstd == nullptr) fail("ZSTD_createCCtx");
+  for (const CurveSet& set : sets) {
+    uint64_t in = 0, out = 0;
+    for (const Bytes& b : set.batches) {
+      compress(codec, level, b, c, zstd.get());
+      if (&b == &set.batches.front()) {  // the reused context must give what a new one gives
+        compress(codec, level, b, fresh);
+        if (fresh != c) fail("a reused zstd context compressed differently from a new one");
+      }
+      restored.resize(b.size());
+      decompress(codec, c, restored);
+      if (restored != b) fail("round trip changed the data");
+      in += b.size();
+      out += c.size();
+    }
+    CurvePoint p;
+    p.uncompressed_bytes = std::llround(static_cast<double>(in) / static_cast<double>(set.batches.size()));
+    p.ratio_e4 = std::llround(static_cast<double>(out) / static_cast<double>(in) * 1e4);
+    if (!curve.empty()) {
+      const CurvePoint& q = curve.back();
+      if (p.uncompressed_bytes <= q.uncompressed_bytes)
+        fail(std::string(codec_name(codec)) + " level " + std::to_string(level) + ": uncompressed bytes " +
+             std::to_string(p.uncompressed_bytes) + " after " + std::to_string(q.uncompressed_bytes) +
+             " do not increase along the ratio curve");
+      if (p.uncompressed_bytes * p.ratio_e4 <= q.uncompressed_bytes * q.ratio_e4)
+        fail(std::string(codec_name(codec)) + " level " + std::to_string(level) +
+             ": compressed size does not increase along the ratio curve: " + std::to_string(p.uncompressed_bytes) +
+             " B x " + std::to_string(static_cast<double>(p.ratio_e4) / 1e4) + " after " +
+             std::to_string(q.uncompressed_bytes) + " B x " + std::to_string(static_cast<double>(q.ratio_e4) / 1e4));
+    }
+    curve.push_back(p);
+  }
+  return curve;
+}
+
+std::string ratio_text(int64_t ratio_e4) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%04lld", static_cast<long long>(ratio_e4 / 10000),
+                static_cast<long long>(ratio_e4 % 10000));
+  return buf;
+}
+
+// The curve as the profile holds it: [[uncompressed_bytes, ratio], ...] on one line.
+std::string curve_json(const std::vector<CurvePoint>& curve) {
+  std::string s = "[";
+  for (size_t i = 0; i < curve.size(); ++i)
+    s += (i == 0 ? "[" : ", [") + std::to_string(curve[i].uncompressed_bytes) + ", " + ratio_text(curve[i].ratio_e4) + "]";
+  return s + "]";
+}
+
+// The curve for the table: uncompressed_bytes:ratio pairs.
+std::string curve_table(const std::vector<CurvePoint>& curve) {
+  std::string s;
+  for (const CurvePoint& p : curve)
+    s += (s.empty() ? "" : " ") + std::to_string(p.uncompressed_bytes) + ":" + ratio_text(p.ratio_e4);
+  return s;
 }
 
 // This thread's CPU time in seconds.
@@ -566,7 +724,8 @@ int default_level(CompressionType codec) {
 // The other levels of gzip, lz4 and zstd (see the header), timed as the default run times its codecs, the levels of
 // a round interleaved; printed as a table or as the profile's "codec_levels" section (one line a level).
 void measure_levels(Payload payload, uint64_t seed, int32_t batch_size_bytes, size_t count, int rounds,
-                    double min_round_s, bool json_out, const std::string& where) {
+                    double min_round_s, bool json_out, const std::string& where,
+                    const std::vector<CurveSet>& curve_sets, const std::string& curve_text) {
   struct Level {
     const char* codec_name;
     CompressionType codec;
@@ -580,7 +739,10 @@ void measure_levels(Payload payload, uint64_t seed, int32_t batch_size_bytes, si
   for (int l = -5; l <= 22; ++l)
     if (l != 0 && l != kZstdLevel) levels.push_back({"zstd", CompressionType::zstd, l});
   std::vector<Prepared> all;
-  for (const Level& l : levels) all.push_back(prepare(l.codec, l.level, payload, seed, batch_size_bytes, count));
+  for (const Level& l : levels) {
+    all.push_back(prepare(l.codec, l.level, payload, seed, batch_size_bytes, count));
+    all.back().result.curve = ratio_curve(l.codec, l.level, curve_sets);
+  }
   time_all(all, rounds, min_round_s);
   if (!json_out) {
     std::printf("%s\n%-7s %6s %7s %16s %14s %16s\n", where.c_str(), "codec", "level", "ratio", "batch (uncomp.)",
@@ -590,16 +752,20 @@ void measure_levels(Payload payload, uint64_t seed, int32_t batch_size_bytes, si
       std::printf("%-7s %6d %7.4f %14.0f B %14.1f %16.0f\n", levels[k].codec_name, levels[k].level, r.ratio,
                   r.uncompressed_batch_bytes, r.compress_bytes_per_s / 1e6, r.decompress_bytes_per_s / 1e6);
     }
+    std::printf("\nratio by uncompressed batch bytes (bytes:ratio), %s\n", curve_text.c_str());
+    for (size_t k = 0; k < levels.size(); ++k)
+      std::printf("%-7s %6d %s\n", levels[k].codec_name, levels[k].level, curve_table(all[k].result.curve).c_str());
     return;
   }
   // Ratios to 4 decimals, speeds to 3 significant digits (the slowest levels run at well under 1 MB/s).
   std::printf("  \"codec_levels\": {\n    \"source\": %s,\n",
-              nlohmann::json(where + "; " + std::to_string(rounds) + " rounds of " + std::to_string(count) +
-                             " batches, the fastest")
+              nlohmann::json(where + "; speeds: " + std::to_string(rounds) + " rounds of " + std::to_string(count) +
+                             " batches, the fastest; ratio curves: " + curve_text)
                   .dump()
                   .c_str());
-  std::printf("    \"note\": \"per level: ratio (compressed/uncompressed, codec framing included) and one core's "
-              "compress and decompress speeds in uncompressed B/s, as in the codecs section\"");
+  std::printf("    \"note\": \"per level: ratio by uncompressed batch bytes ([[uncompressed records bytes, "
+              "compressed/uncompressed]], codec framing included) and one core's compress and decompress speeds in "
+              "uncompressed B/s at the batch.size batch, as in the codecs section\"");
   const char* open_codec = nullptr;
   for (size_t k = 0; k < levels.size(); ++k) {
     const Result& r = all[k].result;
@@ -609,8 +775,9 @@ void measure_levels(Payload payload, uint64_t seed, int32_t batch_size_bytes, si
     } else {
       std::printf(",\n");
     }
-    std::printf("      \"%d\": {\"ratio\": %.4f, \"compress_bytes_per_s\": %lld, \"decompress_bytes_per_s\": %lld}",
-                levels[k].level, r.ratio, three_digits(r.compress_bytes_per_s), three_digits(r.decompress_bytes_per_s));
+    std::printf("      \"%d\": {\"ratio\": %s, \"compress_bytes_per_s\": %lld, \"decompress_bytes_per_s\": %lld}",
+                levels[k].level, curve_json(r.curve).c_str(), three_digits(r.compress_bytes_per_s),
+                three_digits(r.decompress_bytes_per_s));
   }
   std::printf("\n    }\n  },\n");
 }
@@ -635,7 +802,7 @@ int main(int argc, char** argv) {
   app.add_option("--payload", payload_name, "json (click-stream events) or random (incompressible)")
       ->check(CLI::IsMember({"json", "random"}))
       ->capture_default_str();
-  app.add_flag("--json", json_out, "print the profile's \"codecs\" section (value, unit, source) instead of a table");
+  app.add_flag("--json", json_out, "print the profile's \"codecs\" section (value, unit, source; ratio curves with a note) instead of a table");
   bool levels = false;
   app.add_flag("--levels", levels,
                "measure gzip, lz4 and zstd at their other levels (KIP-390): the profile's \"codec_levels\" section");
@@ -647,24 +814,35 @@ int main(int argc, char** argv) {
   std::ostringstream versions;
   versions << "zlib " << zlibVersion() << ", snappy " << SNAPPY_MAJOR << '.' << SNAPPY_MINOR << '.'
            << SNAPPY_PATCHLEVEL << ", lz4 " << LZ4_versionString() << ", zstd " << ZSTD_versionString();
-  const std::string where = "measured by `" + command + "` (bench/codec_measure.cpp) on " + cpu_model() +
-                            ", one core, " + today_utc() + ", " + versions.str() + "; payload " + payload_name +
-                            " (seed " + std::to_string(seed) + "), batch.size " + std::to_string(batch_size_bytes);
+  // The curve does not depend on batch.size; the speeds do.
+  const std::string origin = "measured by `" + command + "` (bench/codec_measure.cpp) on " + cpu_model() +
+                             ", one core, " + today_utc() + ", " + versions.str() + "; payload " + payload_name +
+                             " (seed " + std::to_string(seed) + ")";
+  const std::string where = origin + ", batch.size " + std::to_string(batch_size_bytes);
 
   try {
+    const std::vector<CurveSet> curve_sets = make_curve_batches(seed, payload);
+    const std::string curve_text = curve_description(curve_sets);
     if (levels) {
-      measure_levels(payload, seed, batch_size_bytes, batches, rounds, min_round_s, json_out, where);
+      measure_levels(payload, seed, batch_size_bytes, batches, rounds, min_round_s, json_out, where, curve_sets,
+                     curve_text);
       return 0;
     }
-    nlohmann::ordered_json section = nlohmann::ordered_json::object();
+    // The section as the profile lays it out: an entry's fields one a line, a curve on one line.
+    struct Entry {
+      std::string key, value, unit, source, note;
+    };
+    std::vector<Entry> section;
     if (!json_out) {
       std::printf("%s\n", where.c_str());
       std::printf("%-7s %7s %16s %8s %14s %16s\n", "codec", "ratio", "batch (uncomp.)", "record", "compress MB/s",
                   "decompress MB/s");
     }
     std::vector<Prepared> all;
-    for (const Codec& c : kCodecs)
+    for (const Codec& c : kCodecs) {
       all.push_back(prepare(c.type, default_level(c.type), payload, seed, batch_size_bytes, batches));
+      all.back().result.curve = ratio_curve(c.type, default_level(c.type), curve_sets);
+    }
     time_all(all, rounds, min_round_s);
     for (size_t k = 0; k < kCodecs.size(); ++k) {
       const Codec& c = kCodecs[k];
@@ -673,19 +851,38 @@ int main(int argc, char** argv) {
         const std::string detail = "; mean uncompressed batch " +
                                    std::to_string(static_cast<int64_t>(r.uncompressed_batch_bytes)) + " B of " +
                                    std::to_string(static_cast<int64_t>(r.record_bytes)) + " B records";
-        section[std::string(c.name) + "_ratio"] = {{"value", std::stod(std::to_string(r.ratio).substr(0, 6))},
-                                                   {"unit", "ratio"},
-                                                   {"source", where + detail}};
-        section[std::string(c.name) + "_compress_bytes_per_s"] = {
-            {"value", static_cast<int64_t>(r.compress_bytes_per_s / 1e6) * 1000000}, {"unit", "B/s"}, {"source", where + detail}};
-        section[std::string(c.name) + "_decompress_bytes_per_s"] = {
-            {"value", static_cast<int64_t>(r.decompress_bytes_per_s / 1e6) * 1000000}, {"unit", "B/s"}, {"source", where + detail}};
+        section.push_back({std::string(c.name) + "_ratio", curve_json(r.curve), "ratio by uncompressed batch bytes",
+                           origin + "; " + curve_text,
+                           "compressed/uncompressed size of a producer batch by its uncompressed records bytes, codec "
+                           "framing included (kafka::CompressionCurve, RecordAccumulator::set_compression); the compressed "
+                           "size (bytes x ratio) is interpolated linearly between points, the ratio held outside them"});
+        section.push_back({std::string(c.name) + "_compress_bytes_per_s",
+                           std::to_string(static_cast<int64_t>(r.compress_bytes_per_s / 1e6) * 1000000), "B/s",
+                           where + detail, ""});
+        section.push_back({std::string(c.name) + "_decompress_bytes_per_s",
+                           std::to_string(static_cast<int64_t>(r.decompress_bytes_per_s / 1e6) * 1000000), "B/s",
+                           where + detail, ""});
       } else {
         std::printf("%-7s %7.4f %14.0f B %6.0f B %14.0f %16.0f\n", c.name, r.ratio, r.uncompressed_batch_bytes,
                     r.record_bytes, r.compress_bytes_per_s / 1e6, r.decompress_bytes_per_s / 1e6);
       }
     }
-    if (json_out) std::printf("%s\n", section.dump(2).c_str());
+    if (json_out) {
+      std::printf("{");
+      for (size_t i = 0; i < section.size(); ++i) {
+        const Entry& e = section[i];
+        std::printf("%s\n  %s: {\n    \"value\": %s,\n    \"unit\": %s,\n    \"source\": %s", i == 0 ? "" : ",",
+                    nlohmann::json(e.key).dump().c_str(), e.value.c_str(), nlohmann::json(e.unit).dump().c_str(),
+                    nlohmann::json(e.source).dump().c_str());
+        if (!e.note.empty()) std::printf(",\n    \"note\": %s", nlohmann::json(e.note).dump().c_str());
+        std::printf("\n  }");
+      }
+      std::printf("\n}\n");
+    } else {
+      std::printf("\nratio by uncompressed batch bytes (bytes:ratio), %s\n", curve_text.c_str());
+      for (size_t k = 0; k < kCodecs.size(); ++k)
+        std::printf("%-7s %s\n", kCodecs[k].name, curve_table(all[k].result.curve).c_str());
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "codec_measure: %s\n", e.what());
     return 1;

@@ -25,8 +25,9 @@
 // flight and then restarts the sequences of the partitions that required it (Kafka bumps right away; the other
 // partitions take the new epoch when drain next reaches a new batch of theirs, maybeUpdateProducerIdAndEpoch, as
 // in Kafka); expired batches are failed before drain, not after it in the same pass; connections are assumed
-// established except for a fixed reconnect.backoff.ms after a disconnect (no jitter, no exponential growth, no
-// connection setup time, which the cluster layer's network models); no transactions.
+// established except for reconnect.backoff.ms (with its ±20 % jitter) after a disconnect (no exponential growth
+// over repeated failures: the backoff restarts at attempt 0, as after a connection that was ready; no connection
+// setup time, which the cluster layer's network models); no transactions.
 //
 // MESSAGE_TOO_LARGE for a batch of more than one record splits it (KIP-126, Sender.completeBatch ->
 // RecordAccumulator.splitAndReenqueue, see accumulator.hpp); a single record too large fails.
