@@ -145,9 +145,10 @@ TEST_CASE("a producer bound by its 1 GbE NIC sends about 1/ratio times more reco
   REQUIRE(lz4_batches.size() > 1000);
   for (const auto& b : lz4_batches) CHECK(b.size_bytes == 61 + codecs.lz4.curve.compressed_bytes(records_bytes(b.record_count)));
   // The converged full batch bounds them from above. They average a little less: a batch that leaves before it is
-  // full (the sticky partitioner moving on, a linger expiring) compresses worse, and CompressionRatioEstimator
-  // takes a worse observed ratio at once (at least +0.05) but recovers by only 0.005 a batch, so the batches that
-  // follow are filled against a pessimistic estimate (kafka-behaviour.md §1.5, §1.8).
+  // full compresses worse (the drain of a ready node takes the first batch of every partition the node leads, full
+  // or not, such as the few-record batch of the partition the sticky partitioner has just moved to), and
+  // CompressionRatioEstimator takes a worse observed ratio at once (at least +0.05) but recovers by only 0.005 a
+  // batch, so the batches that follow are filled against a pessimistic estimate (kafka-behaviour.md §1.4, §1.5).
   CHECK(lz4.batch_size_bytes_mean <= 1.01 * lz4_batch);
   CHECK(lz4.batch_size_bytes_mean > none_batch / 2);
 
