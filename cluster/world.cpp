@@ -663,13 +663,20 @@ void World::start_clients() {
                                                            sim::Rng::stream(spec_.seed, name + "/client"));
       c->least_loaded_rng = sim::Rng::stream(spec_.seed, name + "/least-loaded-node");
       c->commit_backoff_rng = sim::Rng::stream(spec_.seed, name + "/commit-backoff");
-      // Static assignment: partitions round-robin over the group's consumers. Their positions come from the
-      // group's committed offsets, else from auto.offset.reset (kafka-behaviour.md §5.7): the application's first
-      // poll() finds the coordinator and fetches the committed offsets (ConsumerCoordinator.
-      // initWithCommittedOffsetsIfNeeded) before it resets the other partitions with ListOffsets and fetches.
+      // Static assignment, as the classic protocol's default assignor (partition.assignment.strategy = [RangeAssignor,
+      // CooperativeStickyAssignor], kafka-behaviour.md §5.5) gives it to a fresh group: contiguous ranges in
+      // partition order, the first P mod n members one partition more, members in the order of their index (Kafka
+      // orders them by member id, which it draws at random). Their positions come from the group's committed
+      // offsets, else from auto.offset.reset (kafka-behaviour.md §5.7): the application's first poll() finds the
+      // coordinator and fetches the committed offsets (ConsumerCoordinator.initWithCommittedOffsetsIfNeeded) before
+      // it resets the other partitions with ListOffsets and fetches.
       std::vector<kafka::PartitionAssignment> assignment;
-      for (int32_t p = static_cast<int32_t>(i); p < topic.partitions; p += static_cast<int32_t>(cs.count))
-        assignment.push_back({PartitionRef{cs.topic, p}, std::nullopt});
+      const auto members = static_cast<int32_t>(cs.count);
+      const auto member = static_cast<int32_t>(i);
+      const int32_t per_member = topic.partitions / members, extra = topic.partitions % members;
+      const int32_t first = member * per_member + std::min(member, extra);
+      const int32_t count = per_member + (member < extra ? 1 : 0);
+      for (int32_t p = first; p < first + count; ++p) assignment.push_back({PartitionRef{cs.topic, p}, std::nullopt});
       c->assignment = std::move(assignment);
       ConsumerClient* client = c.get();
       consumers_.push_back(std::move(c));

@@ -187,7 +187,7 @@ TEST_CASE("group coordinator: a starting consumer finds the coordinator, fetches
 }
 
 TEST_CASE("group coordinator: a consumer without partitions never looks for the coordinator") {
-  // Eight consumers share six partitions round-robin: two get none. With nothing to initialise, their first poll
+  // Eight consumers share six partitions by RangeAssignor's ranges: two get none. With nothing to initialise, their first poll
   // needs no committed offsets and so no coordinator (ClassicKafkaConsumer.updateFetchPositions): six lookups and six
   // OffsetFetches, not eight.
   auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
@@ -202,6 +202,28 @@ TEST_CASE("group coordinator: a consumer without partitions never looks for the 
   CHECK(found_by_group(world).at("my-group").count == 6);
   CHECK(s.requests[static_cast<size_t>(cluster::RequestKind::offset_fetch)].count == 6);
   CHECK(s.records_consumed > 0);
+}
+
+TEST_CASE("static assignment: RangeAssignor's contiguous ranges, the first partitions mod count consumers one more") {
+  // kafka-behaviour.md §5.5, RangeAssignor: 8 partitions over 3 consumers give 8 / 3 = 2 each and 8 mod 3 = 2
+  // extra to the first two: {0, 1, 2}, {3, 4, 5}, {6, 7}.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 8, 3, 2);
+  spec.duration = 200_ms;
+  spec.warmup = sim::Duration::from_ns(1);
+  auto group = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
+  group.count = 3;
+  spec.consumers.push_back(group);
+  cluster::World world(spec);
+  world.run();
+  const std::vector<std::vector<int32_t>> expected = {{0, 1, 2}, {3, 4, 5}, {6, 7}};
+  const auto views = world.consumers();
+  REQUIRE(views.size() == 3);
+  for (const auto& view : views) {
+    CAPTURE(view.instance);
+    std::vector<int32_t> partitions;
+    for (const kafka::PartitionRef& ref : view.assignment) partitions.push_back(ref.partition);
+    CHECK(partitions == expected[view.instance]);
+  }
 }
 
 TEST_CASE("group coordinator: a new group with auto.offset.reset=none gets no position and reads nothing") {
