@@ -95,8 +95,9 @@ ValidatedBatch validate_batch(const CpuCosts& costs, BrokerCompressionType topic
     // buildRecordsAndAssignOffsets: a new batch in the topic's codec, at the topic's level, with a new CRC over it.
     v.recompressed = true;
     v.cpu += compress_time(topic_figures, target, records_bytes);
-    v.stored_bytes = kafka::record_batch_overhead_bytes +
-                     (target == CompressionType::none ? records_bytes : topic_figures.curve.compressed_bytes(records_bytes));
+    v.stored_bytes =
+        kafka::record_batch_overhead_bytes +
+        (target == CompressionType::none ? records_bytes : topic_figures.curve.compressed_bytes(records_bytes));
     const double crc_rate = costs.crc32c_bytes_per_s * costs.desktop_to_server_scale;
     v.cpu += time_at(crc_rate, v.stored_bytes);
   }

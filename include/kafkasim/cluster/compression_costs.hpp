@@ -14,9 +14,10 @@
 //             block is compressed when the batch is closed (by the application thread when the batch fills,
 //             by the Sender thread at drain otherwise). The size of a built batch is 61 + the codec curve's
 //             compressed size of its records (RecordAccumulator::set_compression, kafka::CompressionCurve: the
-//             ratio falls as batches grow, measured on batches of 1 to 1,024 records). Client hosts have no thread model, so the cost
-//             (uncompressed bytes / compress speed) is charged to one compression thread per producer
-//             (ClientCodecThread) that overlaps a request's compression with the sending of the one before;
+//             ratio falls as batches grow, measured on batches of 1 to 1,024 records). Client hosts have no
+//             thread model, so the cost (uncompressed bytes / compress speed) is charged to one compression
+//             thread per producer (ClientCodecThread) that overlaps a request's compression with the sending of
+//             the one before;
 //             a produce request waits for it only when the thread is saturated, and the producer's in-flight
 //             and buffer.memory limits then throttle send().
 //   broker    The leader's LogValidator decompresses every compressed batch to validate its records — with the
@@ -33,11 +34,11 @@
 //             position), that share of the batch's decompression, added to the processing period that follows
 //             the poll. A batch read over several polls (max.poll.records) is paid for piece by piece.
 //
-// Ignored: the JNI and Java stream overheads around the native codecs; the per-batch stream set-up in the speeds
-// of small batches (the speeds are measured on full batch.size = 16384 batches, tens of KB); the few microseconds by which compressing the last block at drain (lingered,
-// non-full batches) delays a request; compression charged again when a batch is retried; the max.message.bytes check
-// of a batch's size before the broker recompressed it; several application threads compressing in parallel
-// (one compression thread per producer).
+// Ignored: the JNI and Java stream overheads around the native codecs; the per-batch stream set-up in the speeds of
+// small batches (the speeds are measured on full batch.size = 16384 batches, tens of KB); the few microseconds by
+// which compressing the last block at drain (lingered, non-full batches) delays a request; compression charged
+// again when a batch is retried; the max.message.bytes check of a batch's size before the broker recompressed it;
+// several application threads compressing in parallel (one compression thread per producer).
 #pragma once
 
 #include <cstdint>
