@@ -232,6 +232,25 @@ int run_scenario(const RunOptions& options) {
     if (q.request_percentage)
       std::printf("  quota %-16s request_percentage %.1f %% per broker\n", q.client_id.c_str(), *q.request_percentage);
   }
+  // Replication throttling (kafka-behaviour-2.md §11): each broker's quotas, what they counted and held back.
+  for (const auto& r : s.replication_throttle) {
+    const auto part = [](const char* what, const cluster::WorldSummary::ReplicationQuotaUse& u) {
+      char text[160];
+      if (!u.throttles) {
+        std::snprintf(text, sizeof text, "%s: no replica throttled", what);
+      } else if (!u.bound) {
+        std::snprintf(text, sizeof text, "%s: unbounded (%.2f MiB/s counted)", what,
+                      u.recorded_bytes_per_s / 1048576.0);
+      } else {
+        std::snprintf(text, sizeof text, "%s: %.2f MiB/s bound, %.2f MiB/s counted, %llu partitions held back", what,
+                      *u.bound / 1048576.0, u.recorded_bytes_per_s / 1048576.0,
+                      static_cast<unsigned long long>(u.held_back));
+      }
+      return std::string(text);
+    };
+    std::printf("  replication throttle   %s: %s; %s (after warm-up)\n", r.broker.c_str(),
+                part("leader", r.leader).c_str(), part("follower", r.follower).c_str());
+  }
   std::printf("  batches                %.0f B mean, %.1f records per request\n", s.batch_size_bytes_mean,
               s.records_per_request);
   print_distribution("batch size", s.batch_size_bytes, " B");

@@ -185,6 +185,34 @@ ConfigEntry<T> security_protocol(std::string_view field, std::string_view name =
           +[](const T& c) { return text_value(std::string(kafka::name_of(c.*Field))); }};
 }
 
+// leader/follower.replication.throttled.rate: bytes a second, at least 0, Long.MAX (no bound) by default.
+template <int64_t BrokerSettings::*Field>
+ConfigEntry<BrokerSettings> replication_throttled_rate(std::string_view name, std::string_view field) {
+  return {{.name = name, .type = ConfigType::kLong, .kafka_default = "9223372036854775807", .min_value = 0,
+           .max_value = kLongMax, .field = field},
+          +[](BrokerSettings& c, const ConfigValue& v) { c.*Field = v.integer; },
+          +[](const BrokerSettings& c) { return int_value(c.*Field); }};
+}
+
+// ThrottledReplicaListValidator's rule, for ConfigSpec::check_list.
+std::string check_throttled_replicas(const std::vector<std::string>& items) {
+  return kafka::parse_throttled_replicas(items).second;
+}
+
+// leader/follower.replication.throttled.replicas: "*", "partition:broker,..." or "" (the default: none).
+template <kafka::ThrottledReplicas PartitionConfig::*Field>
+ConfigEntry<PartitionConfig> throttled_replicas(std::string_view name, std::string_view field) {
+  return {{.name = name, .type = ConfigType::kList, .kafka_default = "", .check_list = &check_throttled_replicas,
+           .field = field},
+          +[](PartitionConfig& c, const ConfigValue& v) { c.*Field = kafka::parse_throttled_replicas(v.list).first; },
+          +[](const PartitionConfig& c) {
+            ConfigValue out;
+            const std::string text = kafka::throttled_replicas_text(c.*Field);
+            if (!text.empty()) out.list = {text};
+            return out;
+          }};
+}
+
 bool contains(const std::vector<std::string>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
@@ -984,8 +1012,20 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .max_value = kIntMax, .field = "WorldSpec::quota_window.window_ms"},
        +[](B& c, const ConfigValue& v) { c.quota_window.window_ms = v.integer * 1000; },
        +[](const B& c) { return int_value(c.quota_window.window_ms / 1000); }},
-      ignored<B>("replication.quota.window.num"),
-      ignored<B>("replication.quota.window.size.seconds"),
+      // Replication throttling (kafka-behaviour-2.md §11.1): the two rates are dynamic broker configs in Kafka
+      // (kafka-configs --entity-type brokers, per broker or <default>); here they hold on every broker from the start.
+      replication_throttled_rate<&B::leader_replication_throttled_rate>(
+          "leader.replication.throttled.rate", "WorldSpec::leader_replication_throttled_rate"),
+      replication_throttled_rate<&B::follower_replication_throttled_rate>(
+          "follower.replication.throttled.rate", "WorldSpec::follower_replication_throttled_rate"),
+      {{.name = "replication.quota.window.num", .type = ConfigType::kInt, .kafka_default = "11", .min_value = 1,
+        .max_value = kIntMax, .field = "WorldSpec::replication_quota_window.samples"},
+       +[](B& c, const ConfigValue& v) { c.replication_quota_window.samples = static_cast<int32_t>(v.integer); },
+       +[](const B& c) { return int_value(c.replication_quota_window.samples); }},
+      {{.name = "replication.quota.window.size.seconds", .type = ConfigType::kInt, .kafka_default = "1",
+        .min_value = 1, .max_value = kIntMax, .field = "WorldSpec::replication_quota_window.window_ms"},
+       +[](B& c, const ConfigValue& v) { c.replication_quota_window.window_ms = v.integer * 1000; },
+       +[](const B& c) { return int_value(c.replication_quota_window.window_ms / 1000); }},
       ignored<B>("alter.log.dirs.replication.quota.window.num"),
       ignored<B>("alter.log.dirs.replication.quota.window.size.seconds"),
       ignored<B>("controller.quota.window.num"),
@@ -1121,8 +1161,10 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
       ignored<T>("local.retention.ms"),
       ignored<T>("local.retention.bytes"),
       ignored<T>("remote.storage.enable"),
-      ignored<T>("leader.replication.throttled.replicas"),
-      ignored<T>("follower.replication.throttled.replicas"),
+      throttled_replicas<&PartitionConfig::leader_throttled_replicas>("leader.replication.throttled.replicas",
+                                                                       "PartitionConfig::leader_throttled_replicas"),
+      throttled_replicas<&PartitionConfig::follower_throttled_replicas>(
+          "follower.replication.throttled.replicas", "PartitionConfig::follower_throttled_replicas"),
       // More of LogConfig (TopicConfig) in Kafka 4.x: the codec levels (KIP-390) and tiered storage's switches
       // (KIP-950).
       ignored<T>("remote.log.copy.disable"),
@@ -1311,6 +1353,14 @@ ConfigValue convert_config_value(const ConfigSpec& spec, const nlohmann::json& v
         }
       } else {
         throw ConfigError(file, pointer, "a comma-separated list of " + quoted_list(spec.valid_values), found);
+      }
+      if (spec.check_list != nullptr) {
+        // A list with its own rule (which may allow an empty one).
+        if (items.size() == 1 && items[0].empty()) items.clear();
+        if (const std::string expected = spec.check_list(items); !expected.empty())
+          throw ConfigError(file, pointer, expected + " for " + name, found);
+        out.list = std::move(items);
+        return out;
       }
       if (items.empty() || (items.size() == 1 && items[0].empty()))
         throw ConfigError(file, pointer, "a non-empty list of " + quoted_list(spec.valid_values), found);

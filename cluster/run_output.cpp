@@ -107,6 +107,16 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
                            {"request_percentage", bound(q.request_percentage)},
                            {"produce", use(q.produce, "request_bytes_per_s")},
                            {"fetch", use(q.fetch, "response_bytes_per_s")}};
+  // Replication throttling: by broker, each quota's bound (null: none) and what its sensor counted.
+  nlohmann::json replication_throttle = nlohmann::json::object();
+  const auto replication_use = [&](const WorldSummary::ReplicationQuotaUse& u) {
+    return nlohmann::json{{"throttles_replicas", u.throttles},
+                          {"bound_bytes_per_s", bound(u.bound)},
+                          {"recorded_bytes_per_s", u.recorded_bytes_per_s},
+                          {"partitions_held_back", u.held_back}};
+  };
+  for (const auto& r : s.replication_throttle)
+    replication_throttle[r.broker] = {{"leader", replication_use(r.leader)}, {"follower", replication_use(r.follower)}};
   // By client.id, when there is more than one among the producers or the consumers.
   nlohmann::json faults = nlohmann::json::array();
   for (const auto& f : s.faults)
@@ -181,6 +191,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
           {"producers", s.tls.producer_cores}}}}},
       {"clients", clients},
       {"quotas", quotas},
+      {"replication_throttle", replication_throttle},
       {"requests", requests},
       {"jvm",
        {{"young_gc", s.young_gc},

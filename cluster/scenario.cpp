@@ -161,6 +161,7 @@ class Loader {
       for (size_t i = 0; i < faults->size(); ++i) parse_fault((*faults)[i], join("/faults", i), spec);
     }
     warn_unmatched_quotas(spec);
+    warn_unused_replication_rates(spec);
     return spec;
   }
 
@@ -525,6 +526,46 @@ class Loader {
     }
   }
 
+  // A replication throttle rate without any throttled replica limits nothing (kafka-behaviour-2.md §11.1: the rates
+  // apply only to the replicas listed in the topics' *.replication.throttled.replicas).
+  void warn_unused_replication_rates(const WorldSpec& spec) {
+    const auto unused = [&](int64_t rate, kafka::ThrottledReplicas kafka::PartitionConfig::*list, const char* role) {
+      if (rate == kafka::unlimited_replication_rate) return;
+      for (const TopicSpec& t : spec.topics)
+        if (!(t.config.*list).empty()) return;
+      warn(file_, std::string("/cluster/config/") + role + ".replication.throttled.rate",
+           std::string("no topic sets ") + role + ".replication.throttled.replicas, so this rate throttles nothing " +
+               "(list the replicas to throttle, or \"*\" for all of a topic's)");
+    };
+    unused(spec.leader_replication_throttled_rate, &kafka::PartitionConfig::leader_throttled_replicas, "leader");
+    unused(spec.follower_replication_throttled_rate, &kafka::PartitionConfig::follower_throttled_replicas, "follower");
+  }
+
+  // A topic's throttled-replica list: without a rate it throttles nothing, and entries naming a partition or broker
+  // the cluster does not have match nothing (Kafka accepts both silently).
+  void warn_throttled_replicas(const TopicSpec& topic, const WorldSpec& spec, const std::string& pointer) {
+    const auto check = [&](const kafka::ThrottledReplicas& list, int64_t rate, const char* role) {
+      if (list.empty()) return;
+      const std::string at = join(join(pointer, "config"), std::string(role) + ".replication.throttled.replicas");
+      if (rate == kafka::unlimited_replication_rate)
+        warn(file_, at,
+             std::string(role) + ".replication.throttled.rate is not set (Long.MAX by default), so these replicas " +
+                 "are never throttled");
+      for (const auto& [partition, broker] : list.entries) {
+        if (partition >= topic.partitions || broker >= static_cast<int32_t>(spec.brokers))
+          warn(file_, at,
+               "the entry " + std::to_string(partition) + ":" + std::to_string(broker) + " names " +
+                   (partition >= topic.partitions ? "partition " + std::to_string(partition) + " of a topic of " +
+                                                        std::to_string(topic.partitions)
+                                                  : "broker " + std::to_string(broker) + " of a cluster of " +
+                                                        std::to_string(spec.brokers)) +
+                   ", so it throttles nothing");
+      }
+    };
+    check(topic.config.leader_throttled_replicas, spec.leader_replication_throttled_rate, "leader");
+    check(topic.config.follower_throttled_replicas, spec.follower_replication_throttled_rate, "follower");
+  }
+
   void parse_cluster(const json* cl, WorldSpec& spec) {
     static const json kEmpty = json::object();
     const json& c = cl ? *cl : kEmpty;
@@ -580,6 +621,9 @@ class Loader {
     spec.replica_socket_receive_buffer_bytes = s.replica_socket_receive_buffer_bytes;
     spec.background_threads = s.background_threads;
     spec.quota_window = s.quota_window;
+    spec.leader_replication_throttled_rate = s.leader_replication_throttled_rate;
+    spec.follower_replication_throttled_rate = s.follower_replication_throttled_rate;
+    spec.replication_quota_window = s.replication_quota_window;
     spec.security_inter_broker_protocol = s.security_inter_broker_protocol;
     spec.retention_initial_delay = s.log_initial_task_delay;
     spec.retention_check_interval = s.log_retention_check_interval;
@@ -660,6 +704,7 @@ class Loader {
                std::to_string(topic.replication_factor) + "): acks=all produces will fail with NOT_ENOUGH_REPLICAS");
     if (!topic.config.log.cleanup_policy_delete)
       warn(file_, join(join(pointer, "config"), "cleanup.policy"), "log compaction is not modelled: this topic never deletes");
+    warn_throttled_replicas(topic, spec, pointer);
     if (std::find(topic.overrides.begin(), topic.overrides.end(), "flush.ms") != topic.overrides.end())
       warn_flush_ms_unchecked(topic.config.log.flush_ms, spec.log_flush_scheduler_interval_ms,
                               join(join(pointer, "config"), "flush.ms"));
@@ -1432,6 +1477,9 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   s.replica_socket_receive_buffer_bytes = spec.replica_socket_receive_buffer_bytes;
   s.background_threads = spec.background_threads;
   s.quota_window = spec.quota_window;
+  s.leader_replication_throttled_rate = spec.leader_replication_throttled_rate;
+  s.follower_replication_throttled_rate = spec.follower_replication_throttled_rate;
+  s.replication_quota_window = spec.replication_quota_window;
   s.security_inter_broker_protocol = spec.security_inter_broker_protocol;
   s.log_initial_task_delay = spec.retention_initial_delay;
   s.log_retention_check_interval = spec.retention_check_interval;

@@ -117,6 +117,10 @@ struct World::Broker {
   // without quotas.
   std::unique_ptr<kafka::ClientQuotas> quotas;
   std::unique_ptr<BrokerFetchQuota> fetch_quota;
+  // Replication throttling (leader and follower quota managers); none when no topic throttles a replica.
+  std::unique_ptr<kafka::ReplicationQuotas> replication_quotas;
+  // Their recorded bytes and held-back partitions (leader, then follower) at the end of the warm-up.
+  std::array<int64_t, 4> throttle_at_warmup{};
   models::PoolId network_pool{};
   models::PoolId io_pool{};
   // One replica fetcher thread per (source broker, fetcher id), num.replica.fetchers per source broker
@@ -374,6 +378,16 @@ World::World(WorldSpec spec)
   create_partitions();
   start_clients();
   schedule_faults();
+  // The replication quotas' counters at the end of the warm-up, for the summary (only when some replica is throttled).
+  if (std::any_of(brokers_.begin(), brokers_.end(), [](const auto& b) { return b->replication_quotas != nullptr; })) {
+    engine_.schedule_at(SimTime::zero() + spec_.warmup, [this] {
+      for (auto& b : brokers_) {
+        const kafka::ReplicationQuotas& q = *b->replication_quotas;
+        b->throttle_at_warmup = {q.leader.recorded_bytes(), q.leader.held_back(), q.follower.recorded_bytes(),
+                                 q.follower.held_back()};
+      }
+    });
+  }
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
   KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
   for (auto& b : brokers_)
@@ -526,6 +540,23 @@ void World::build_topology() {
     }
     broker->producer_ids = std::make_unique<kafka::ProducerIdManager>(broker->id, static_cast<int32_t>(spec_.brokers));
     broker->fetchers = std::make_unique<kafka::ReplicaFetcherManager>(spec_.fetcher_config, broker->id);
+    // TopicConfigHandler: each topic's throttled-replica lists mark this broker's leader and follower quotas.
+    const bool any_throttled = std::any_of(spec_.topics.begin(), spec_.topics.end(), [](const TopicSpec& t) {
+      return !t.config.leader_throttled_replicas.empty() || !t.config.follower_throttled_replicas.empty();
+    });
+    if (any_throttled) {
+      broker->replication_quotas = std::make_unique<kafka::ReplicationQuotas>(
+          spec_.replication_quota_window, spec_.leader_replication_throttled_rate,
+          spec_.follower_replication_throttled_rate);
+      kafka::ReplicationQuotas& rq = *broker->replication_quotas;
+      for (size_t t = 0; t < spec_.topics.size(); ++t) {
+        rq.leader.mark_throttled(static_cast<int32_t>(t), spec_.topics[t].config.leader_throttled_replicas, broker->id);
+        rq.follower.mark_throttled(static_cast<int32_t>(t), spec_.topics[t].config.follower_throttled_replicas,
+                                   broker->id);
+      }
+      if (rq.leader.any_throttled()) broker->rm->set_leader_replication_quota(&rq.leader);
+      if (rq.follower.any_throttled()) broker->fetchers->set_follower_quota(&rq.follower);
+    }
     brokers_.push_back(std::move(broker));
   }
 }
@@ -3393,6 +3424,22 @@ WorldSummary World::run(uint64_t events_max) {
       }
       s.quotas.push_back(std::move(r));
     }
+  }
+  for (const auto& b : brokers_) {
+    if (b->replication_quotas == nullptr) continue;
+    WorldSummary::ReplicationThrottleReport r;
+    r.broker = node_name(b->id);
+    const auto use = [&](const kafka::ReplicationQuotaManager& q, int64_t recorded_then, int64_t held_then) {
+      WorldSummary::ReplicationQuotaUse u;
+      u.throttles = q.any_throttled();
+      if (q.upper_bound() != kafka::unlimited_replication_rate) u.bound = static_cast<double>(q.upper_bound());
+      u.recorded_bytes_per_s = static_cast<double>(q.recorded_bytes() - recorded_then) / window_s;
+      u.held_back = static_cast<uint64_t>(q.held_back() - held_then);
+      return u;
+    };
+    r.leader = use(b->replication_quotas->leader, b->throttle_at_warmup[0], b->throttle_at_warmup[1]);
+    r.follower = use(b->replication_quotas->follower, b->throttle_at_warmup[2], b->throttle_at_warmup[3]);
+    s.replication_throttle.push_back(std::move(r));
   }
   return s;
 }

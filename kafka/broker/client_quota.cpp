@@ -9,7 +9,7 @@ namespace kafkasim::kafka {
 
 // ---- QuotaRate ----
 
-QuotaRate::QuotaRate(QuotaWindowConfig config) : config_(config) {
+QuotaRate::QuotaRate(QuotaWindowConfig config, RateWindow window) : config_(config), window_(window) {
   KS_ASSERT_GE(config_.samples, 1);
   KS_ASSERT_GT(config_.window_ms, 0);
 }
@@ -49,6 +49,7 @@ int64_t QuotaRate::window_size_ms(int64_t now_ms) {
   int64_t oldest_start = samples_.front().start_ms;
   for (const Sample& s : samples_) oldest_start = std::min(oldest_start, s.start_ms);
   int64_t elapsed = now_ms - oldest_start;
+  if (window_ == RateWindow::simple) return std::max(elapsed, config_.window_ms);  // SimpleRate.windowSize
   const int64_t full_windows = elapsed / config_.window_ms;
   const int64_t min_full_windows = config_.samples - 1;
   if (full_windows < min_full_windows) elapsed += (min_full_windows - full_windows) * config_.window_ms;

@@ -305,6 +305,14 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
     }
     const bool high_watermark_increased = p->fetch_records(pr, request.replica_id, adjusted_max_bytes,
                                                            min_one_message, update_fetch_state, now, out, r);
+    // §11.2: after the read (and the follower state it updated, which may have put the follower back in the ISR),
+    // a throttled replica's records are dropped: nothing is sent, no bytes count against max_bytes.
+    if (request.replica_id != consumer_replica_id && r.error == Errc::none && r.slice.bytes > 0 &&
+        should_leader_throttle(*p, request.replica_id, now)) [[unlikely]] {
+      r.batches.clear();
+      r.slice = FileSlice{};
+      leader_quota_->count_held_back();
+    }
     const int64_t bytes = r.slice.bytes;
     if (bytes > 0) min_one_message = false;
     limit_bytes = std::max<int64_t>(0, limit_bytes - bytes);
@@ -399,7 +407,7 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   const sim::SimTime deadline = now + read.max_wait;
   DelayedFetch op{std::move(read), std::move(targets), std::move(positions), std::move(context), unchecked_log_changes_};
   // tryCompleteElseWatch: the accumulated-bytes rule of DelayedFetch may already hold.
-  if (fetch_is_satisfied(op)) {
+  if (fetch_is_satisfied(op, now)) {
     send_fetch_response(op.request, op.context, std::move(response), now, out);
     read_scratch_ = std::move(op.request.partitions);
     targets_scratch_ = std::move(op.targets);
@@ -424,19 +432,28 @@ void ReplicaManager::send_fetch_response(const FetchRequest& read, FetchContext&
     }
   }
   context.update_and_generate_response_data(response, read.partitions, fetch_manager_.cache(), now);
+  if (read.replica_id != consumer_replica_id && leader_quota_ != nullptr) {
+    // KafkaApis: quotas.leader.record(sizeOfThrottledPartitions(...)), the FetchResponse.sizeOf of the throttled
+    // partitions of what is sent (in-sync followers' bytes included), §11.2.
+    int64_t bytes = response_header_bytes + fetch_response_session_bytes;
+    for (const FetchPartitionResponse& r : response.partitions)
+      if (leader_quota_->is_throttled(r.partition)) bytes += fetch_partition_response_overhead_bytes + r.slice.bytes;
+    leader_quota_->record(bytes, now.ns() / 1'000'000);
+  }
   out.fetch_responses.push_back(OutgoingFetchResponse{read.client_id, std::move(response)});
 }
 
-bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op) const {
+bool ReplicaManager::fetch_is_satisfied(const DelayedFetch& op, sim::SimTime now) const {
   // DelayedFetch.tryComplete (§2.8 step 7).
   int64_t accumulated_bytes = 0;
   for (std::size_t i = 0; i < op.request.partitions.size(); ++i) {
-    if (fetch_partition_completes(op, i, accumulated_bytes)) return true;
+    if (fetch_partition_completes(op, i, accumulated_bytes, now)) return true;
   }
   return accumulated_bytes >= op.request.min_bytes;
 }
 
-bool ReplicaManager::fetch_is_satisfied_after_change(const DelayedFetch& op, PartitionRef ref) const {
+bool ReplicaManager::fetch_is_satisfied_after_change(const DelayedFetch& op, PartitionRef ref,
+                                                     sim::SimTime now) const {
   // tryComplete's answer does not depend on the order of the walk: it is true when some partition completes the
   // fetch on its own or when the partitions' bytes add up to fetch.min.bytes, and bytes are never negative. So the
   // partition that changed, which usually settles it (new data against the default fetch.min.bytes = 1), is
@@ -445,14 +462,19 @@ bool ReplicaManager::fetch_is_satisfied_after_change(const DelayedFetch& op, Par
   for (std::size_t i = 0; i < partitions.size(); ++i) {
     if (partitions[i].partition != ref) continue;
     int64_t bytes = 0;
-    if (fetch_partition_completes(op, i, bytes)) return true;
+    if (fetch_partition_completes(op, i, bytes, now)) return true;
     break;
   }
-  return fetch_is_satisfied(op);
+  return fetch_is_satisfied(op, now);
 }
 
-bool ReplicaManager::fetch_partition_completes(const DelayedFetch& op, std::size_t i,
-                                               int64_t& accumulated_bytes) const {
+bool ReplicaManager::should_leader_throttle(const Partition& p, NodeId replica, sim::SimTime now) const {
+  return leader_quota_ != nullptr && !p.is_in_sync(replica) && leader_quota_->is_throttled(p.ref()) &&
+         leader_quota_->is_quota_exceeded(now.ns() / 1'000'000);
+}
+
+bool ReplicaManager::fetch_partition_completes(const DelayedFetch& op, std::size_t i, int64_t& accumulated_bytes,
+                                               sim::SimTime now) const {
   const FetchRequest& request = op.request;
   const bool from_follower = request.replica_id != consumer_replica_id;
   const FetchPartitionRequest& pr = request.partitions[i];
@@ -468,8 +490,11 @@ bool ReplicaManager::fetch_partition_completes(const DelayedFetch& op, std::size
     // The end moved to an older segment (truncation) or the fetch offset's segment is no longer the
     // last one: complete, a re-read sorts it out.
     if (end_pos.segment_base_offset < fetch_pos.segment_base_offset) return true;
-    if (fetch_pos.segment_base_offset < end_pos.segment_base_offset) return true;
-    if (fetch_pos.offset < end_offset) {
+    // A throttled partition neither completes the fetch by a segment roll nor adds its bytes (DelayedFetch: "we
+    // will not force complete the fetch request if a replica should be throttled"), §11.2.
+    const bool throttled = from_follower && should_leader_throttle(*p, request.replica_id, now);
+    if (fetch_pos.segment_base_offset < end_pos.segment_base_offset && !throttled) return true;
+    if (fetch_pos.offset < end_offset && !throttled) {
       accumulated_bytes += std::min(end_pos.position - fetch_pos.position, int64_t{pr.partition_max_bytes});
       // Every other exit answers true and the sum only grows: enough bytes settle it without the rest.
       if (accumulated_bytes >= request.min_bytes) return true;
@@ -506,10 +531,11 @@ void ReplicaManager::check_delayed_fetches(PartitionRef ref, sim::SimTime now, B
     // (not high_watermark_only), or by retention (unchecked_log_changes_). So after an HW or ISR change alone, a
     // follower's fetch found not satisfied since the last retention pass is still not satisfied: Kafka's walk
     // would answer false, and it is skipped.
+    // With replication throttling an ISR change can end a partition's throttle: no skipping then.
     if (high_watermark_only && op->request.replica_id != consumer_replica_id &&
-        op->checked_at_log_changes == unchecked_log_changes_)
+        op->checked_at_log_changes == unchecked_log_changes_ && leader_quota_ == nullptr)
       continue;
-    if (fetch_is_satisfied_after_change(*op, ref)) {
+    if (fetch_is_satisfied_after_change(*op, ref, now)) {
       complete_fetch(id, now, out);
     } else {
       op->checked_at_log_changes = unchecked_log_changes_;

@@ -221,6 +221,8 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
   LeaderOffsetsRequest offsets_request{request.correlation_id, local_broker_id_, local_broker_id_, {}};
   std::vector<FetchPartitionRequest>& next = next_scratch_;
   next.clear();
+  // shouldFollowerThrottle's isQuotaExceeded: nothing is recorded while the request is built, so one answer holds.
+  std::optional<bool> quota_exceeded;
   for (const auto& entry : order_) {
     const PartitionRef partition = entry.first;
     PartitionFetchState& state = *entry.second;
@@ -237,6 +239,13 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
       continue;
     }
     if (!offsets_request.partitions.empty() || !state.is_ready_for_fetch(now)) continue;
+    if (quota_ != nullptr && !state.is_replica_in_sync() && quota_->is_throttled(partition)) [[unlikely]] {
+      if (!quota_exceeded) quota_exceeded = quota_->is_quota_exceeded(now.ns() / 1'000'000);
+      if (*quota_exceeded) {
+        quota_->count_held_back();
+        continue;  // left out: the session forgets it (§11.2)
+      }
+    }
     KS_ASSERT_EQ(state.fetch_offset, state.log_end_offset);
     FetchPartitionRequest p;
     p.partition = partition;
@@ -383,6 +392,12 @@ ResponseDisposition ReplicaFetcher::on_fetch_response(const FetchResponse& respo
           // maybeIncrementLogStartOffset(leaderLogStartOffset), bounded by our new LEO.
           state.log_start_offset = std::min(data.log_start_offset, next_offset);
         }
+        // processFetchRequest: the lag is updated when records came (validBytes > 0) or was never known.
+        if (!append.batches.empty() || !state.lag)
+          state.lag = std::max<int64_t>(0, data.high_watermark - next_offset);
+        // ReplicaFetcherThread.processPartitionData: a throttled partition's records count against the quota.
+        if (quota_ != nullptr && quota_->is_throttled(data.partition))
+          quota_->record(data.slice.bytes, now.ns() / 1'000'000);
         if (!append.batches.empty()) {
           state.last_fetched_epoch = append.batches.back().partition_leader_epoch;
           state.fetch_offset = next_offset;

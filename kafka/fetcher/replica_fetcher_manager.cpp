@@ -26,6 +26,7 @@ void ReplicaFetcherManager::add_fetcher_for_partitions(std::span<const Partition
     auto it = fetchers_.find(key);
     if (it == fetchers_.end()) {
       it = fetchers_.emplace(key, ReplicaFetcher(config_, local_broker_id_, key.source_broker_id, key.fetcher_id)).first;
+      it->second.set_quota(follower_quota_);
     }
     it->second.add_partitions(initial_states, now);
   }
@@ -95,6 +96,11 @@ std::optional<FetcherKey> ReplicaFetcherManager::fetcher_of(PartitionRef partiti
     if (fetcher.has_partition(partition)) return key;
   }
   return std::nullopt;
+}
+
+void ReplicaFetcherManager::set_follower_quota(ReplicationQuotaManager* quota) {
+  follower_quota_ = quota;
+  for (auto& [key, fetcher] : fetchers_) fetcher.set_quota(quota);
 }
 
 }  // namespace kafkasim::kafka

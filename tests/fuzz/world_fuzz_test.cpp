@@ -1,9 +1,9 @@
 // A bounded, seeded fuzzer of whole runs: random but valid scenarios (brokers, disks, NICs, racks, topics,
-// producers, consumer groups, broker and client configs, TLS, client quotas, fetch from follower, hardware faults
-// and consumer restarts, now and then a disk that fills) are loaded as a user's file would be and run for a few
-// simulated seconds. Every one must load, run to its end (or stop with RunError where its small disk fills) without
-// an assertion (the World's invariants and the state machines' preconditions) or another exception, account for its
-// records consistently, and pass the durability check (no acknowledged record missing from its leader's log, none
+// producers, consumer groups, broker and client configs, TLS, client quotas, replication throttling, fetch from
+// follower, hardware faults and consumer restarts, now and then a disk that fills) are loaded as a user's file would
+// be and run for a few simulated seconds. Every one must load, run to its end (or stop with RunError where its small
+// disk fills) without an assertion (the World's invariants and the state machines' preconditions) or another
+// exception, account for its records consistently, and pass the durability check (no acknowledged record missing from its leader's log, none
 // skipped by a consumer); every fourth is run twice and must give the same events and trace hash (determinism).
 // Combinations of features are where earlier sessions' throwaway generators found crashes
 // (a commitAsync pile-up, an arrival scheduled in the past); this keeps such a generator in the tree.
@@ -134,6 +134,31 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     topics.push_back(topic);
   }
   s["topics"] = topics;
+  // Replication throttling now and then (kafka-behaviour-2.md §11), from a stream of its own as the small disk is:
+  // leader and follower rates, and per topic "*" or random partition:broker entries.
+  sim::Rng throttle_rng = sim::Rng::stream(seed, "fuzz/world/replication-throttle");
+  if (throttle_rng.chance(1, 5)) {
+    if (throttle_rng.chance(2, 3))
+      s["cluster"]["config"]["leader.replication.throttled.rate"] = throttle_rng.uniform_int(100'000, 50'000'000);
+    if (throttle_rng.chance(1, 2))
+      s["cluster"]["config"]["follower.replication.throttled.rate"] = throttle_rng.uniform_int(100'000, 50'000'000);
+    if (throttle_rng.chance(1, 3))
+      s["cluster"]["config"]["replication.quota.window.num"] = throttle_rng.uniform_int(1, 11);
+    for (auto& topic : s["topics"]) {
+      for (const char* key : {"leader.replication.throttled.replicas", "follower.replication.throttled.replicas"}) {
+        if (!throttle_rng.chance(2, 3)) continue;
+        if (throttle_rng.chance(1, 2)) {
+          topic["config"][key] = "*";
+        } else {
+          std::string entries;
+          for (int64_t i = throttle_rng.uniform_int(1, 6); i > 0; --i)
+            entries += (entries.empty() ? "" : ",") + std::to_string(throttle_rng.uniform_int(0, 47)) + ":" +
+                       std::to_string(throttle_rng.uniform_int(0, brokers - 1));
+          topic["config"][key] = entries;
+        }
+      }
+    }
+  }
 
   json producers = json::array();
   int64_t clients = 0;

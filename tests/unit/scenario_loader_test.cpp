@@ -262,7 +262,7 @@ TEST_CASE("properties files: Kafka 4.x configs beyond the quickstart file load w
       "share.coordinator.state.topic.num.partitions",     // ShareCoordinatorConfig
       "transaction.state.log.num.partitions",             // TransactionLogConfig
       "transaction.max.timeout.ms",                       // TransactionStateManagerConfig
-      "replication.quota.window.num",                     // QuotaConfig (quota.window.num is modelled)
+      "controller.quota.window.num",                      // QuotaConfig (quota.window.num is modelled)
       "remote.log.manager.task.interval.ms",              // RemoteLogManagerConfig
       "metric.reporters",                                 // MetricConfigs
       "delegation.token.max.lifetime.ms",                 // DelegationTokenManagerConfigs
@@ -1381,4 +1381,82 @@ TEST_CASE("faults: each mistake is a ConfigError at its pointer saying what is w
   expect_error(d, "/faults/1/at");
   d["faults"][1]["at"] = "6s";  // back to back: fine
   CHECK(parse_scenario(d, "ok.json").faults.size() == 2);
+}
+
+TEST_CASE("replication throttling: the rates, windows and throttled-replica lists load, round-trip, and are checked") {
+  // Kafka's defaults: no bound (Long.MAX), 11 samples of 1 s, no replica throttled.
+  const WorldSpec defaults = parse_scenario(base(), "b.json");
+  CHECK(defaults.leader_replication_throttled_rate == kafka::unlimited_replication_rate);
+  CHECK(defaults.follower_replication_throttled_rate == kafka::unlimited_replication_rate);
+  CHECK(defaults.replication_quota_window.samples == 11);
+  CHECK(defaults.replication_quota_window.window_ms == 1000);
+  CHECK(defaults.topics[0].config.leader_throttled_replicas.empty());
+
+  json d = base();
+  d["cluster"]["config"] = {{"leader.replication.throttled.rate", 10'485'760},
+                            {"follower.replication.throttled.rate", "5242880"},
+                            {"replication.quota.window.num", 4},
+                            {"replication.quota.window.size.seconds", 2}};
+  d["topics"][0]["config"] = {{"leader.replication.throttled.replicas", "0:1, 1:2,2:0"},
+                              {"follower.replication.throttled.replicas", "*"}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "t.json", &x);
+  CHECK(x.warnings.empty());
+  CHECK(s.leader_replication_throttled_rate == 10'485'760);
+  CHECK(s.follower_replication_throttled_rate == 5'242'880);
+  CHECK(s.replication_quota_window.samples == 4);
+  CHECK(s.replication_quota_window.window_ms == 2000);
+  const kafka::ThrottledReplicas& leader = s.topics[0].config.leader_throttled_replicas;
+  CHECK_FALSE(leader.all);
+  CHECK(leader.partitions_for(1) == std::vector<int32_t>{0});
+  CHECK(leader.partitions_for(2) == std::vector<int32_t>{1});
+  CHECK(leader.partitions_for(0) == std::vector<int32_t>{2});
+  CHECK(s.topics[0].config.follower_throttled_replicas.all);
+  const json r = resolved_scenario(s, x);
+  CHECK(r["topics"][0]["config"]["leader.replication.throttled.replicas"] == "0:1,1:2,2:0");
+  CHECK(r["topics"][0]["config"]["follower.replication.throttled.replicas"] == "*");
+  CHECK(r["cluster"]["config"]["leader.replication.throttled.rate"] == 10'485'760);
+  const WorldSpec again = parse_scenario(r, "resolved.json");
+  CHECK(again.topics[0].config.leader_throttled_replicas == leader);
+  CHECK(again.replication_quota_window.window_ms == 2000);
+
+  // ThrottledReplicaListValidator: "*" alone or partition:broker entries; the rates are at least 0, the windows 1.
+  for (const char* bad : {"0-1", "*,0:1", "a:1", "0:1:2"}) {
+    CAPTURE(bad);
+    json z = base();
+    z["topics"][0]["config"] = {{"leader.replication.throttled.replicas", bad}};
+    const ConfigError e = error_of(z);
+    CHECK(e.pointer() == "/topics/0/config/leader.replication.throttled.replicas");
+    CHECK(e.expected().find("[partitionId]:[brokerId]") != std::string::npos);
+  }
+  for (const auto& [key, value] : std::vector<std::pair<const char*, int>>{
+           {"leader.replication.throttled.rate", -1}, {"replication.quota.window.num", 0},
+           {"replication.quota.window.size.seconds", 0}}) {
+    CAPTURE(key);
+    json z = base();
+    z["cluster"]["config"] = {{key, value}};
+    expect_error(z, std::string("/cluster/config/") + key);
+  }
+}
+
+TEST_CASE("replication throttling: a rate without throttled replicas, or replicas without a rate, warns") {
+  json d = base();
+  d["cluster"]["config"] = {{"leader.replication.throttled.rate", 1'000'000}};
+  ScenarioExtras x;
+  parse_scenario(d, "w.json", &x);
+  REQUIRE(x.warnings.size() == 1);
+  CHECK(x.warnings[0].find("/cluster/config/leader.replication.throttled.rate") != std::string::npos);
+  CHECK(x.warnings[0].find("throttles nothing") != std::string::npos);
+
+  json e = base();
+  // No follower rate, and an entry naming partition 9 of a 6-partition topic and one naming broker 5 of 3.
+  e["topics"][0]["config"] = {{"follower.replication.throttled.replicas", "0:1,9:1,2:5"}};
+  ScenarioExtras y;
+  parse_scenario(e, "w.json", &y);
+  REQUIRE(y.warnings.size() == 3);
+  for (const std::string& w : y.warnings)
+    CHECK(w.find("/topics/0/config/follower.replication.throttled.replicas") != std::string::npos);
+  CHECK(y.warnings[0].find("follower.replication.throttled.rate is not set") != std::string::npos);
+  CHECK(y.warnings[1].find("partition 9 of a topic of 6") != std::string::npos);
+  CHECK(y.warnings[2].find("broker 5 of a cluster of 3") != std::string::npos);
 }

@@ -76,6 +76,9 @@ struct ConfigSpec {
   // kString: for a value outside valid_values (and valid_prefix), a note on why, in place of a "did you mean"
   // (empty: the usual suggestion), as partitioner.class's for the classes Kafka 4.0 removed.
   std::string (*explain_invalid)(std::string_view text) = nullptr;
+  // kList: the list's own rule instead of `valid_values` (empty return: valid; else what was expected). An empty
+  // list is then allowed too, as the throttled-replica lists' default "".
+  std::string (*check_list)(const std::vector<std::string>& items) = nullptr;
   // kString: values match `valid_values` whatever their case, and the config keeps the listed spelling
   // (ConfigDef.CaseInsensitiveValidString, as security.protocol's "ssl" for "SSL").
   bool case_insensitive = false;
@@ -107,6 +110,11 @@ struct BrokerSettings {
   int64_t replica_socket_receive_buffer_bytes = 65536;  // replica.socket.receive.buffer.bytes
   uint32_t background_threads = 10;    // background.threads
   kafka::QuotaWindowConfig quota_window;  // quota.window.num, quota.window.size.seconds (client quotas)
+  // Replication throttling (kafka-behaviour-2.md §11.1): leader/follower.replication.throttled.rate (bytes/s,
+  // Long.MAX: none) and replication.quota.window.num / .size.seconds.
+  int64_t leader_replication_throttled_rate = kafka::unlimited_replication_rate;
+  int64_t follower_replication_throttled_rate = kafka::unlimited_replication_rate;
+  kafka::QuotaWindowConfig replication_quota_window;
   // security.inter.broker.protocol = PLAINTEXT: TLS on the followers' fetch connections with SSL / SASL_SSL.
   kafka::SecurityProtocol security_inter_broker_protocol = kafka::SecurityProtocol::plaintext;
   kafka::LogConfig log_defaults;       // log.* and message.max.bytes: the defaults of every topic's LogConfig

@@ -227,6 +227,11 @@ struct WorldSpec {
   // quota.window.num windows of quota.window.size.seconds (kafka/broker/client_quota.hpp).
   std::vector<ClientQuotaSpec> client_quotas;
   kafka::QuotaWindowConfig quota_window;
+  // Replication throttling (kafka-behaviour-2.md §11): every broker's leader/follower.replication.throttled.rate and
+  // replication.quota.window.*; the throttled replicas are the topics' configs (PartitionConfig).
+  int64_t leader_replication_throttled_rate = kafka::unlimited_replication_rate;
+  int64_t follower_replication_throttled_rate = kafka::unlimited_replication_rate;
+  kafka::QuotaWindowConfig replication_quota_window;
   std::vector<TopicSpec> topics;
   std::vector<ProducerSpec> producers;
   std::vector<ConsumerSpec> consumers;
@@ -394,6 +399,23 @@ struct WorldSummary {
     QuotaUse produce, fetch;
   };
   std::vector<ClientQuotaReport> quotas;
+  // Replication throttling (kafka-behaviour-2.md §11), one entry per broker when some topic throttles replicas: each
+  // of its two quotas' bound (bytes/s, nullopt: Long.MAX, none), the bytes its sensor recorded per second of the
+  // window (leader: the FetchResponse.sizeOf of the throttled partitions of every follower fetch response, in-sync
+  // followers' included; follower: the records of its throttled partitions it received), and how many partitions it
+  // held back after the warm-up (leader: fetch partitions answered without records; follower: partitions left out of
+  // a fetch).
+  struct ReplicationQuotaUse {
+    bool throttles = false;  // some replica on the broker is throttled by this quota
+    std::optional<double> bound;
+    double recorded_bytes_per_s = 0;
+    uint64_t held_back = 0;
+  };
+  struct ReplicationThrottleReport {
+    std::string broker;
+    ReplicationQuotaUse leader, follower;
+  };
+  std::vector<ReplicationThrottleReport> replication_throttle;
   // By client.id, when the producers (or the consumers) have more than one between them (else the totals above say
   // it): each producer client-id's acknowledged records and value bytes per second and produce latency, each consumer
   // client-id's consumed ones and end-to-end latency, on the terms of the totals (after the warm-up; latencies of

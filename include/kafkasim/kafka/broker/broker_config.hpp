@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kafkasim/kafka/broker/replication_quota.hpp"
 #include "kafkasim/kafka/log/log_config.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 
@@ -49,6 +50,10 @@ struct PartitionConfig {
   LogConfig log;
   // Topic-level `min.insync.replicas`; when absent the broker default applies.
   std::optional<int32_t> min_insync_replicas;
+  // `leader.replication.throttled.replicas` / `follower.replication.throttled.replicas` (kafka-behaviour-2.md §11.1):
+  // the replicas each broker's replication quotas throttle (the cluster layer marks them on every broker).
+  ThrottledReplicas leader_throttled_replicas;
+  ThrottledReplicas follower_throttled_replicas;
 };
 
 }  // namespace kafkasim::kafka

@@ -27,10 +27,15 @@ struct QuotaWindowConfig {
   int64_t window_ms = 1000;  // quota.window.size.seconds x 1000
 };
 
-// Rate(WindowedSum) with MetricConfig(samples, timeWindowMs). Values per second.
+// How a rate's window is measured: Rate.windowSize pads it to samples - 1 full windows (client quotas, §10.2);
+// SimpleRate.windowSize takes max(now - the oldest sample's start, one window), so it reacts within about a window
+// (replication quotas, kafka-behaviour-2.md §11.2).
+enum class RateWindow : uint8_t { padded, simple };
+
+// Rate(WindowedSum) with MetricConfig(samples, timeWindowMs), or SimpleRate. Values per second.
 class QuotaRate {
  public:
-  explicit QuotaRate(QuotaWindowConfig config);
+  explicit QuotaRate(QuotaWindowConfig config, RateWindow window = RateWindow::padded);
 
   // SampledStat.record: into the current sample, or the next one (recycled after samples + 1) when the current has
   // lasted a window.
@@ -38,7 +43,7 @@ class QuotaRate {
   // Rate.measure: the samples' sum over window_size_ms, per second.
   double measure(int64_t now_ms);
   // Rate.windowSize: now minus the oldest sample's start, after purging samples without an event for samples x window,
-  // padded to samples - 1 full windows.
+  // padded to samples - 1 full windows (RateWindow::simple: at least one window instead).
   int64_t window_size_ms(int64_t now_ms);
 
  private:
@@ -51,6 +56,7 @@ class QuotaRate {
   void purge(int64_t now_ms);
 
   QuotaWindowConfig config_;
+  RateWindow window_;
   std::vector<Sample> samples_;
   std::size_t current_ = 0;
 };

@@ -157,6 +157,8 @@ class Partition {
   int64_t log_end_offset() const { return log_.log_end_offset(); }
   int64_t log_start_offset() const { return log_.log_start_offset(); }
   const std::vector<NodeId>& isr() const { return isr_; }
+  // inSyncReplicaIds.contains(replica).
+  bool is_in_sync(NodeId replica) const { return in_isr(replica); }
   const std::vector<NodeId>& replicas() const { return replicas_; }
   // min(min.insync.replicas, replication factor) (§2.2, §3.6).
   int32_t effective_min_isr() const;

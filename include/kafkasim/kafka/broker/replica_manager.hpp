@@ -16,10 +16,17 @@
 // own HW, and a rise of that HW completes consumer fetches parked on it.
 //
 // The idempotent producers' state (sequence checks and the de-duplication window) lives in each Partition
-// (producer_state.hpp). Not modelled here: thread pools and queues (§2.1, the cluster layer charges them),
-// quotas, transactions, retention scheduling (Partition offers delete_old_segments; the cluster layer calls it
-// every log.retention.check.interval.ms), and the replica fetcher's own loop and backoff (follower_fetch_state()
-// and handle_follower_fetch_response() are the seam it will use).
+// (producer_state.hpp).
+//
+// Replication throttling (kafka-behaviour-2.md §11.2), with a leader ReplicationQuotaManager set: a follower not
+// in the partition's ISR gets no records for a throttled partition while the quota is exceeded (the HW and log
+// start offset still go back), those partitions' bytes do not count towards a parked follower fetch's min bytes nor
+// complete it by a segment roll, and every follower fetch response records the size of its throttled partitions.
+//
+// Not modelled here: thread pools and queues (§2.1, the cluster layer charges them), transactions, retention
+// scheduling (Partition offers delete_old_segments; the cluster layer calls it every log.retention.check.interval.ms),
+// and the replica fetcher's own loop and backoff (follower_fetch_state() and handle_follower_fetch_response() are the
+// seam it will use).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +41,7 @@
 #include "kafkasim/kafka/broker/fetch_session.hpp"
 #include "kafkasim/kafka/broker/partition.hpp"
 #include "kafkasim/kafka/broker/purgatory.hpp"
+#include "kafkasim/kafka/broker/replication_quota.hpp"
 #include "kafkasim/kafka/consumer/consumer_messages.hpp"
 #include "kafkasim/kafka/protocol.hpp"
 #include "kafkasim/sim/rng.hpp"
@@ -130,6 +138,9 @@ class ReplicaManager {
   const FetchSessionCache& fetch_sessions() const { return fetch_manager_.cache(); }
   // Client quotas of consumer fetches (nullptr: none configured); it must outlive the manager.
   void set_consumer_fetch_quota(ConsumerFetchQuota* quota) { consumer_fetch_quota_ = quota; }
+  // The broker's leader replication quota (QuotaManagers.leader; nullptr: no replica throttled); it must outlive
+  // the manager.
+  void set_leader_replication_quota(ReplicationQuotaManager* quota) { leader_quota_ = quota; }
 
  private:
   // DelayedProduce: the response being built and, per partition, the offset the HW must reach.
@@ -170,13 +181,16 @@ class ReplicaManager {
   // Checks pending partition `i` of `op`; true if it got its final status.
   bool check_produce_partition(DelayedProduce& op, std::size_t i) const;
   // DelayedFetch.tryComplete over every partition of the fetch, in request order.
-  bool fetch_is_satisfied(const DelayedFetch& op) const;
+  bool fetch_is_satisfied(const DelayedFetch& op, sim::SimTime now) const;
   // The same answer, after a change to partition `ref`: that partition alone is checked first.
-  bool fetch_is_satisfied_after_change(const DelayedFetch& op, PartitionRef ref) const;
+  bool fetch_is_satisfied_after_change(const DelayedFetch& op, PartitionRef ref, sim::SimTime now) const;
   // Partition `i`'s part of tryComplete: its readable bytes are added to `accumulated_bytes`; true if that makes
   // fetch.min.bytes, or if the partition completes the fetch on its own (an error, a moved epoch or segment, a
   // diverging epoch).
-  bool fetch_partition_completes(const DelayedFetch& op, std::size_t i, int64_t& accumulated_bytes) const;
+  bool fetch_partition_completes(const DelayedFetch& op, std::size_t i, int64_t& accumulated_bytes,
+                                 sim::SimTime now) const;
+  // ReplicaManager.shouldLeaderThrottle: `replica` is not in p's ISR, p is throttled and the leader quota exceeded.
+  bool should_leader_throttle(const Partition& p, NodeId replica, sim::SimTime now) const;
   void complete_fetch(uint64_t id, sim::SimTime now, BrokerOutbox& out);
   // processResponseCallback: the context turns what was read into the response, which is sent.
   void send_fetch_response(const FetchRequest& read, FetchContext& context, FetchResponse response, sim::SimTime now,
@@ -200,6 +214,7 @@ class ReplicaManager {
   Purgatory<DelayedFetch> fetch_purgatory_;
   FetchManager fetch_manager_;
   ConsumerFetchQuota* consumer_fetch_quota_ = nullptr;
+  ReplicationQuotaManager* leader_quota_ = nullptr;
   // Changes to a log that can complete a parked fetch without a purgatory check of that partition: retention
   // (it may roll the active segment, and it trims the epoch cache). See check_delayed_fetches.
   uint64_t unchecked_log_changes_ = 0;

@@ -38,7 +38,13 @@
 // request; a failed request makes the next one full too. When no partition is ready but the session still has
 // some, one more request goes out to forget them (buildFetch returns a request while toForget is non-empty).
 //
-// Not modelled: replication quotas and throttled partitions, tiered storage (OFFSET_MOVED_TO_TIERED_STORAGE),
+// Replication throttling (kafka-behaviour-2.md §11.2; RemoteLeaderEndPoint.buildFetch, shouldFollowerThrottle), with
+// the broker's follower ReplicationQuotaManager set: a ready partition is left out of the fetch when it is throttled,
+// its replica is not in sync (no lag known yet, or lag > 0, lag = the leader's HW minus the next fetch offset after
+// the last response that brought records) and the follower quota is exceeded; the session then forgets it until a
+// fetch names it again. Every throttled partition's records in a response are recorded against the quota.
+//
+// Not modelled: tiered storage (OFFSET_MOVED_TO_TIERED_STORAGE),
 // the legacy OffsetsForLeaderEpoch path (every batch here is v2 and fetch >= v12 returns diverging epochs), topic
 // ids, fetcher lag metrics.
 #pragma once
@@ -55,6 +61,7 @@
 #include <variant>
 #include <vector>
 
+#include "kafkasim/kafka/broker/replication_quota.hpp"
 #include "kafkasim/kafka/errors.hpp"
 #include "kafkasim/kafka/fetch_session_handler.hpp"
 #include "kafkasim/kafka/fetcher/follower_epoch_cache.hpp"
@@ -201,6 +208,9 @@ struct PartitionFetchState {
   sim::SimTime delayed_until = sim::SimTime::zero();
   int64_t log_end_offset = 0;
   int64_t log_start_offset = 0;
+  // PartitionFetchState.lag: unknown until a response brought records (or was the first); set then to
+  // max(0, leader HW - next fetch offset).
+  std::optional<int64_t> lag;
   FollowerEpochCache epochs;
   // Position in PartitionStates (a LinkedHashMap; updateAndMoveToEnd moves it last): increases along the
   // order; 0 = not yet placed. `order_pos` is its entry in the fetcher's order list once placed.
@@ -209,6 +219,8 @@ struct PartitionFetchState {
 
   bool is_delayed(sim::SimTime now) const { return now < delayed_until; }
   bool is_ready_for_fetch(sim::SimTime now) const { return phase == FetchPhase::fetching && !is_delayed(now); }
+  // PartitionFetchState.isReplicaInSync: lag known and 0.
+  bool is_replica_in_sync() const { return lag.has_value() && *lag <= 0; }
 };
 
 // OffsetTruncationState: where to truncate for a diverging epoch and whether that is final.
@@ -279,6 +291,8 @@ class ReplicaFetcher {
   std::vector<PartitionRef> partitions_in_order() const;
   // The fetch session with the leader.
   const FetchSessionHandler& session() const { return session_; }
+  // The broker's follower replication quota (nullptr: none); it must outlive the fetcher.
+  void set_quota(ReplicationQuotaManager* quota) { quota_ = quota; }
 
   // Checks the per-partition invariants (fetch offset == LEO while fetching, order index consistent).
   void check_invariants() const;
@@ -325,6 +339,7 @@ class ReplicaFetcher {
 
   std::optional<InFlight> in_flight_;
   FetchSessionHandler session_;
+  ReplicationQuotaManager* quota_ = nullptr;
   uint64_t next_correlation_id_ = 1;
   bool loop_due_ = true;
   sim::SimTime loop_due_at_ = sim::SimTime::zero();
@@ -372,6 +387,9 @@ class ReplicaFetcherManager {
                                                  sim::SimTime now, FetcherOutbox& out);
   ResponseDisposition on_request_failed(FetcherKey key, uint64_t correlation_id, sim::SimTime now);
 
+  // The broker's follower replication quota, for every fetcher now and later (nullptr: none).
+  void set_follower_quota(ReplicationQuotaManager* quota);
+
   const std::map<FetcherKey, ReplicaFetcher>& fetchers() const { return fetchers_; }
   ReplicaFetcher* fetcher(FetcherKey key);
   std::optional<FetcherKey> fetcher_of(PartitionRef partition) const;
@@ -380,6 +398,7 @@ class ReplicaFetcherManager {
   ReplicaFetcherConfig config_;
   NodeId local_broker_id_;
   std::map<FetcherKey, ReplicaFetcher> fetchers_;
+  ReplicationQuotaManager* follower_quota_ = nullptr;
 };
 
 }  // namespace kafkasim::kafka

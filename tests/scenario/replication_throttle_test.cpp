@@ -1,0 +1,131 @@
+// Replication throttling in a whole cluster (kafka-behaviour-2.md §11.1–§11.2). Three brokers lead one partition
+// each (RF 3); broker 1 is paused for 5 s with replica.lag.time.max.ms = 1 s, so the two other leaders drop it from
+// their ISRs, and each keeps one in-sync follower fetching its partition's whole stream r. With every replica
+// throttled and leader.replication.throttled.rate = T on every broker, Kafka's rules give:
+//   - in-sync followers are never held back, but their bytes count, so the paused follower gets what is left of T:
+//     about T - r a second, averaged over the quota's window;
+//   - it catches up only if T - r > r (the documentation's progress condition: the throttled rate must exceed the
+//     rate the partition is written at), and otherwise falls further behind and never rejoins the ISR.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+
+namespace {
+
+constexpr double kRecordsPerPartition = 10'000;  // 30,000 records/s of 1,000 B over 3 partitions
+
+enum class Side { leader, follower };
+
+cluster::WorldSpec paused_follower(int64_t rate, sim::Duration duration, Side side = Side::leader) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 3, 3, 1);
+  spec.duration = duration;
+  spec.warmup = 2_s;
+  spec.broker_config.replica_lag_time_max_ms = 1000;
+  if (side == Side::leader) {
+    spec.leader_replication_throttled_rate = rate;
+    spec.topics[0].config.leader_throttled_replicas.all = true;
+  } else {
+    spec.follower_replication_throttled_rate = rate;
+    spec.topics[0].config.follower_throttled_replicas.all = true;
+  }
+  spec.producers.push_back(test::open_loop_producer(3 * kRecordsPerPartition, kafka::Acks::leader, 5, 1000));
+  cluster::FaultSpec pause;
+  pause.kind = cluster::FaultKind::pause;
+  pause.host = 1;
+  pause.at = 5_s;
+  pause.duration = 5_s;
+  spec.faults.push_back(pause);
+  return spec;
+}
+
+struct Outcome {
+  uint64_t shrinks = 0, expands = 0;
+  int64_t follower_leo = 0;  // summed over the two partitions broker 1 follows
+  double bytes_per_record = 0;  // of the leaders' logs
+};
+
+Outcome run(int64_t rate, sim::Duration duration, Side side = Side::leader) {
+  cluster::World world(paused_follower(rate, duration, side));
+  const auto s = world.run();
+  Outcome o;
+  o.shrinks = s.isr_shrinks;
+  o.expands = s.isr_expands;
+  int64_t bytes = 0, records = 0;
+  std::vector<int> led(3, 0);
+  for (int32_t p = 0; p < 3; ++p) {
+    const kafka::PartitionRef ref{0, p};
+    const kafka::Partition* leader = world.leader_partition(ref);
+    REQUIRE(leader != nullptr);
+    for (uint32_t b = 0; b < 3; ++b)
+      if (world.partition(b, ref) == leader) ++led[b];
+    bytes += leader->log().size_bytes();
+    records += leader->log_end_offset();
+    const kafka::Partition* on1 = world.partition(1, ref);
+    REQUIRE(on1 != nullptr);
+    if (!on1->is_leader()) o.follower_leo += on1->log_end_offset();
+  }
+  // The layout the expectations assume: each broker leads one partition.
+  CHECK(led == std::vector<int>{1, 1, 1});
+  o.bytes_per_record = static_cast<double>(bytes) / static_cast<double>(records);
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("replication throttle: the paused follower rejoins only when the throttled rate exceeds twice the stream") {
+  // r = 10,000 records/s of ~1,010 B on the log = 10.1 MB/s a partition.
+  const Outcome free = run(kafka::unlimited_replication_rate, 20_s);
+  CHECK(free.shrinks == 2);
+  CHECK(free.expands == 2);
+  // T = 25 MB/s > 2r: it catches up (T - r = 15 MB/s against r = 10 MB/s).
+  const Outcome enough = run(25'000'000, 20_s);
+  CHECK(enough.shrinks == 2);
+  CHECK(enough.expands == 2);
+  // T = 16 MB/s < 2r: T - r = 6 MB/s is less than the partition's 10 MB/s, so it never catches up.
+  const Outcome starved = run(16'000'000, 20_s);
+  CHECK(starved.shrinks == 2);
+  CHECK(starved.expands == 0);
+}
+
+TEST_CASE("replication throttle: a throttled out-of-sync follower receives the throttled rate less the in-sync one") {
+  // Between 20 s and 30 s (well after the pause and the quota window's memory of it) the starved follower of
+  // T = 16 MB/s receives T - r a second on each of its two partitions: (16 - 10.1) MB/s, about 5.8k records/s each.
+  const Outcome at20 = run(16'000'000, 20_s);
+  const Outcome at30 = run(16'000'000, 30_s);
+  const double records_per_s = static_cast<double>(at30.follower_leo - at20.follower_leo) / 10.0 / 2.0;
+  const double expected = (16e6 - kRecordsPerPartition * at30.bytes_per_record) / at30.bytes_per_record;
+  MESSAGE("bytes per record ", at30.bytes_per_record, ", received ", records_per_s, " records/s a partition, expected ",
+          expected);
+  CHECK(records_per_s > 0.85 * expected);
+  CHECK(records_per_s < 1.15 * expected);
+  // Unthrottled, the same follower keeps up: it receives the whole stream, 10,000 records/s a partition.
+  const Outcome free20 = run(kafka::unlimited_replication_rate, 20_s);
+  const Outcome free30 = run(kafka::unlimited_replication_rate, 30_s);
+  CHECK(static_cast<double>(free30.follower_leo - free20.follower_leo) / 10.0 / 2.0 ==
+        doctest::Approx(kRecordsPerPartition).scale(0).epsilon(0.02));
+}
+
+TEST_CASE("replication throttle, follower side: the paused follower's own bound is shared by its two partitions") {
+  // follower.replication.throttled.rate = T on every broker, every replica throttled: broker 1's fetchers leave its two
+  // lagging partitions out while its quota is exceeded, so together they receive about T a second, and it catches up
+  // only if T / 2 > r. T = 30 MB/s: 15 MB/s each against 10.1 MB/s written, it rejoins; T = 16 MB/s: 8 MB/s, never.
+  // (A little below T in the run, 7 %: a fetcher that leaves every partition out has nothing to send and waits
+  // replica.fetch.backoff.ms, 1 s, before it checks the quota again, AbstractFetcherThread.maybeFetch.)
+  const Outcome enough = run(30'000'000, 20_s, Side::follower);
+  CHECK(enough.expands == 2);
+  const Outcome at20 = run(16'000'000, 20_s, Side::follower);
+  const Outcome at30 = run(16'000'000, 30_s, Side::follower);
+  CHECK(at20.expands == 0);
+  CHECK(at30.expands == 0);
+  const double records_per_s = static_cast<double>(at30.follower_leo - at20.follower_leo) / 10.0;
+  const double expected = 16e6 / at30.bytes_per_record;
+  MESSAGE("received ", records_per_s, " records/s on both partitions, expected ", expected);
+  CHECK(records_per_s > 0.85 * expected);
+  CHECK(records_per_s < 1.15 * expected);
+}
