@@ -119,8 +119,6 @@ struct World::Broker {
   std::unique_ptr<BrokerFetchQuota> fetch_quota;
   // Replication throttling (leader and follower quota managers); none when no topic throttles a replica.
   std::unique_ptr<kafka::ReplicationQuotas> replication_quotas;
-  // Their recorded bytes and held-back partitions (leader, then follower) at the end of the warm-up.
-  std::array<int64_t, 4> throttle_at_warmup{};
   models::PoolId network_pool{};
   models::PoolId io_pool{};
   // One replica fetcher thread per (source broker, fetcher id), num.replica.fetchers per source broker
@@ -378,16 +376,6 @@ World::World(WorldSpec spec)
   create_partitions();
   start_clients();
   schedule_faults();
-  // The replication quotas' counters at the end of the warm-up, for the summary (only when some replica is throttled).
-  if (std::any_of(brokers_.begin(), brokers_.end(), [](const auto& b) { return b->replication_quotas != nullptr; })) {
-    engine_.schedule_at(SimTime::zero() + spec_.warmup, [this] {
-      for (auto& b : brokers_) {
-        const kafka::ReplicationQuotas& q = *b->replication_quotas;
-        b->throttle_at_warmup = {q.leader.recorded_bytes(), q.leader.held_back(), q.follower.recorded_bytes(),
-                                 q.follower.held_back()};
-      }
-    });
-  }
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
   KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
   for (auto& b : brokers_)
@@ -549,6 +537,10 @@ void World::build_topology() {
           spec_.replication_quota_window, spec_.leader_replication_throttled_rate,
           spec_.follower_replication_throttled_rate);
       kafka::ReplicationQuotas& rq = *broker->replication_quotas;
+      // The summary counts from the end of the warm-up (its first whole millisecond, Kafka's clock).
+      const int64_t warmup_ms = (spec_.warmup.ns() + 999'999) / 1'000'000;
+      rq.leader.count_from(warmup_ms);
+      rq.follower.count_from(warmup_ms);
       for (size_t t = 0; t < spec_.topics.size(); ++t) {
         rq.leader.mark_throttled(static_cast<int32_t>(t), spec_.topics[t].config.leader_throttled_replicas, broker->id);
         rq.follower.mark_throttled(static_cast<int32_t>(t), spec_.topics[t].config.follower_throttled_replicas,
@@ -3429,16 +3421,16 @@ WorldSummary World::run(uint64_t events_max) {
     if (b->replication_quotas == nullptr) continue;
     WorldSummary::ReplicationThrottleReport r;
     r.broker = node_name(b->id);
-    const auto use = [&](const kafka::ReplicationQuotaManager& q, int64_t recorded_then, int64_t held_then) {
+    const auto use = [&](const kafka::ReplicationQuotaManager& q) {
       WorldSummary::ReplicationQuotaUse u;
       u.throttles = q.any_throttled();
       if (q.upper_bound() != kafka::unlimited_replication_rate) u.bound = static_cast<double>(q.upper_bound());
-      u.recorded_bytes_per_s = static_cast<double>(q.recorded_bytes() - recorded_then) / window_s;
-      u.held_back = static_cast<uint64_t>(q.held_back() - held_then);
+      u.recorded_bytes_per_s = static_cast<double>(q.recorded_bytes()) / window_s;
+      u.held_back = static_cast<uint64_t>(q.held_back());
       return u;
     };
-    r.leader = use(b->replication_quotas->leader, b->throttle_at_warmup[0], b->throttle_at_warmup[1]);
-    r.follower = use(b->replication_quotas->follower, b->throttle_at_warmup[2], b->throttle_at_warmup[3]);
+    r.leader = use(b->replication_quotas->leader);
+    r.follower = use(b->replication_quotas->follower);
     s.replication_throttle.push_back(std::move(r));
   }
   return s;

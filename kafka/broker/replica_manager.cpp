@@ -311,7 +311,7 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
         should_leader_throttle(*p, request.replica_id, now)) [[unlikely]] {
       r.batches.clear();
       r.slice = FileSlice{};
-      leader_quota_->count_held_back();
+      leader_quota_->count_held_back(now.ns() / 1'000'000);
     }
     const int64_t bytes = r.slice.bytes;
     if (bytes > 0) min_one_message = false;

@@ -110,7 +110,7 @@ bool ReplicationQuotaManager::is_quota_exceeded(int64_t now_ms) {
 void ReplicationQuotaManager::record(int64_t bytes, int64_t now_ms) {
   KS_ASSERT_GE(bytes, 0);
   rate_.record(static_cast<double>(bytes), now_ms);
-  recorded_bytes_ += bytes;
+  if (now_ms >= count_from_ms_) recorded_bytes_ += bytes;
 }
 
 }  // namespace kafkasim::kafka

@@ -242,7 +242,7 @@ void ReplicaFetcher::run_loop(sim::SimTime now, FetcherOutbox& out) {
     if (quota_ != nullptr && !state.is_replica_in_sync() && quota_->is_throttled(partition)) [[unlikely]] {
       if (!quota_exceeded) quota_exceeded = quota_->is_quota_exceeded(now.ns() / 1'000'000);
       if (*quota_exceeded) {
-        quota_->count_held_back();
+        quota_->count_held_back(now.ns() / 1'000'000);
         continue;  // left out: the session forgets it (§11.2)
       }
     }

@@ -129,3 +129,37 @@ TEST_CASE("replication throttle, follower side: the paused follower's own bound 
   CHECK(records_per_s > 0.85 * expected);
   CHECK(records_per_s < 1.15 * expected);
 }
+
+TEST_CASE("replication throttle: replicas in the ISR are never held back, so a healthy cluster runs event for event the "
+          "same under any bound") {
+  // §11.2: the leader throttles only followers outside the ISR, a follower only partitions with lag (and an in-sync
+  // follower's lag is 0: the leader's HW never passes its fetch offset). With every replica of an acks=all topic
+  // throttled at 1 B/s on both sides, both quotas are exceeded after the first fetch, and still nothing may change.
+  const auto healthy = [](bool throttled) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+    spec.duration = 6_s;
+    spec.warmup = 1_s;
+    spec.producers.push_back(test::open_loop_producer(20'000, kafka::Acks::all, 5, 500));
+    if (throttled) {
+      spec.leader_replication_throttled_rate = 1;
+      spec.follower_replication_throttled_rate = 1;
+      spec.topics[0].config.leader_throttled_replicas.all = true;
+      spec.topics[0].config.follower_throttled_replicas.all = true;
+    }
+    return cluster::World(spec).run();
+  };
+  const auto free = healthy(false);
+  const auto throttled = healthy(true);
+  CHECK(throttled.events == free.events);
+  CHECK(throttled.trace_hash == free.trace_hash);
+  CHECK(throttled.isr_shrinks == 0);
+  REQUIRE(throttled.replication_throttle.size() == 3);
+  for (const auto& r : throttled.replication_throttle) {
+    CAPTURE(r.broker);
+    CHECK(r.leader.held_back == 0);
+    CHECK(r.follower.held_back == 0);
+    // The bound was passed: each leader sends its two followers a third of ~10 MB/s, each follower receives two thirds.
+    CHECK(r.leader.recorded_bytes_per_s > 5e6);
+    CHECK(r.follower.recorded_bytes_per_s > 5e6);
+  }
+}

@@ -63,11 +63,14 @@ class ReplicationQuotaManager {
   int64_t upper_bound() const { return bound_; }
   bool any_throttled() const { return !topics_.empty(); }
   double measured_rate(int64_t now_ms) { return rate_.measure(now_ms); }
-  // Totals over the run, for the summary.
+  // Totals for the summary, of what happens from `from_ms` on (0 by default: the whole run).
+  void count_from(int64_t from_ms) { count_from_ms_ = from_ms; }
   int64_t recorded_bytes() const { return recorded_bytes_; }
   // Partitions held back: a leader's fetch partitions answered without records, a follower's left out of a fetch.
   int64_t held_back() const { return held_back_; }
-  void count_held_back() { ++held_back_; }
+  void count_held_back(int64_t now_ms) {
+    if (now_ms >= count_from_ms_) ++held_back_;
+  }
 
  private:
   struct TopicThrottle {
@@ -77,6 +80,7 @@ class ReplicationQuotaManager {
   QuotaRate rate_;
   int64_t bound_;
   std::vector<std::pair<int32_t, TopicThrottle>> topics_;  // by topic index, sorted
+  int64_t count_from_ms_ = 0;
   int64_t recorded_bytes_ = 0;
   int64_t held_back_ = 0;
 };
