@@ -214,7 +214,20 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"appended_out_of_order", s.appended_out_of_order},
         {"duplicates", s.duplicates}}},
       {"faults", faults},
-      {"isr", {{"shrinks", s.isr_shrinks}, {"expands", s.isr_expands}}},
+      {"isr",
+       {{"shrinks", s.isr_shrinks},
+        {"expands", s.isr_expands},
+        {"under_replicated",
+         {{"partition_seconds", s.under_replicated.partition_seconds},
+          {"at_end", s.under_replicated.at_end},
+          {"longest",
+           s.under_replicated.longest_partition.empty()
+               ? nlohmann::json(nullptr)
+               : nlohmann::json{{"partition", s.under_replicated.longest_partition},
+                                {"start_s", s.under_replicated.longest_start_s},
+                                {"end_s", s.under_replicated.longest_end_s ? nlohmann::json(*s.under_replicated.longest_end_s)
+                                                                           : nlohmann::json(nullptr)},
+                                {"seconds", s.under_replicated.longest_s}}}}}}},
       {"sim",
        {{"events", s.events},
         {"simulated_seconds", s.simulated_seconds},

@@ -1225,6 +1225,12 @@ int32_t World::fetch_channel(NodeId client, uint64_t correlation_id) const {
   return key != follower.fetch_keys.end() ? key->second.first.fetcher_id : 0;
 }
 
+void World::end_under_replicated(PartitionRef partition, SimTime start, SimTime end) {
+  under_replicated_total_ += end - start;
+  if (!longest_under_replicated_ || end - start > longest_under_replicated_->end - longest_under_replicated_->start)
+    longest_under_replicated_ = UnderReplicatedStretch{partition, start, end};
+}
+
 // Runs the storage operations of an outbox, then sends its responses: an append's write() returns before the
 // handler answers, and fetches completed by that append read what it wrote.
 void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> stored) {
@@ -1239,6 +1245,15 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
     const bool shrink = change.kind == kafka::IsrChangeKind::shrink;
     if (shrink) ++b.isr_shrinks;
     else ++b.isr_expands;
+    // Under-replicated while the ISR is smaller than the replica set (the replication factor: no reassignments).
+    const size_t replicas = static_cast<size_t>(spec_.topics[static_cast<size_t>(change.partition.topic)].replication_factor);
+    const auto since = under_replicated_since_.find(change.partition);
+    if (change.new_isr.size() < replicas && since == under_replicated_since_.end()) {
+      under_replicated_since_.emplace(change.partition, change.time);
+    } else if (change.new_isr.size() >= replicas && since != under_replicated_since_.end()) {
+      end_under_replicated(change.partition, since->second, change.time);
+      under_replicated_since_.erase(since);
+    }
     events_.push_back({{"time_s", change.time.seconds_f()},
                        {"type", shrink ? "isr_shrink" : "isr_expand"},
                        {"broker", b.id},
@@ -3136,6 +3151,29 @@ WorldSummary World::run(uint64_t events_max) {
   for (const auto& b : brokers_) {
     s.isr_shrinks += b->isr_shrinks;
     s.isr_expands += b->isr_expands;
+  }
+  {
+    // The stretches still open end with the run (not recorded: the summary may be taken again).
+    Duration total = under_replicated_total_;
+    std::optional<UnderReplicatedStretch> longest = longest_under_replicated_;
+    bool longest_open = false;
+    for (const auto& [partition, since] : under_replicated_since_) {
+      const Duration d = engine_.now() - since;
+      total += d;
+      if (!longest || d > longest->end - longest->start) {
+        longest = UnderReplicatedStretch{partition, since, engine_.now()};
+        longest_open = true;
+      }
+    }
+    s.under_replicated.partition_seconds = total.seconds_f();
+    s.under_replicated.at_end = under_replicated_since_.size();
+    if (longest) {
+      s.under_replicated.longest_partition = spec_.topics[static_cast<size_t>(longest->partition.topic)].name + "-" +
+                                             std::to_string(longest->partition.partition);
+      s.under_replicated.longest_start_s = longest->start.seconds_f();
+      if (!longest_open) s.under_replicated.longest_end_s = longest->end.seconds_f();
+      s.under_replicated.longest_s = (longest->end - longest->start).seconds_f();
+    }
   }
   s.duplicates = duplicates_;
   check_durability(s);

@@ -96,6 +96,14 @@ TEST_CASE("a pause longer than replica.lag.time.max.ms: the leaders drop the pau
     CHECK(t > 11.0);
     CHECK(t < 11.1);
   }
+  // So each of the 4 partitions is under-replicated from 7.0 or 7.5 s to just after 11 s: 3.5 to 4.1 s each.
+  CHECK(s.under_replicated.partition_seconds >= 4 * 3.5);
+  CHECK(s.under_replicated.partition_seconds <= 4 * 4.1);
+  CHECK(s.under_replicated.longest_s >= 3.5);
+  CHECK(s.under_replicated.longest_s <= 4.1);
+  REQUIRE(s.under_replicated.longest_end_s.has_value());
+  CHECK(*s.under_replicated.longest_end_s > 11.0);
+  CHECK(s.under_replicated.at_end == 0);
   // Records for broker 1's own partitions wait for the pause's end; when the first of them was sent is the sticky
   // partitioner's choice (it switches partition with each new batch), but none waits more than the pause, and they
   // wait longer than records whose leader only had to drop broker 1 (about 1 s).

@@ -46,6 +46,7 @@ cluster::WorldSpec paused_follower(int64_t rate, sim::Duration duration, Side si
 
 struct Outcome {
   uint64_t shrinks = 0, expands = 0;
+  cluster::WorldSummary::UnderReplicated under_replicated;
   int64_t follower_leo = 0;  // summed over the two partitions broker 1 follows
   double bytes_per_record = 0;  // of the leaders' logs
 };
@@ -56,6 +57,7 @@ Outcome run(int64_t rate, sim::Duration duration, Side side = Side::leader) {
   Outcome o;
   o.shrinks = s.isr_shrinks;
   o.expands = s.isr_expands;
+  o.under_replicated = s.under_replicated;
   int64_t bytes = 0, records = 0;
   std::vector<int> led(3, 0);
   for (int32_t p = 0; p < 3; ++p) {
@@ -91,6 +93,13 @@ TEST_CASE("replication throttle: the paused follower rejoins only when the throt
   const Outcome starved = run(16'000'000, 20_s);
   CHECK(starved.shrinks == 2);
   CHECK(starved.expands == 0);
+  // Paused at 5 s, out of sync for the isr-expiration check at 6.0 or 6.5 s (every 500 ms, more than 1 s after its
+  // last fetch), never back: both partitions under-replicated from then to the end of the run at 20 s.
+  CHECK(starved.under_replicated.at_end == 2);
+  CHECK(starved.under_replicated.partition_seconds >= 2 * (20.0 - 6.5));
+  CHECK(starved.under_replicated.partition_seconds <= 2 * (20.0 - 6.0));
+  CHECK_FALSE(starved.under_replicated.longest_end_s.has_value());
+  CHECK(enough.under_replicated.at_end == 0);
 }
 
 TEST_CASE("replication throttle: a throttled out-of-sync follower receives the throttled rate less the in-sync one") {

@@ -31,6 +31,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "kafkasim/cluster/compression_costs.hpp"
@@ -317,6 +318,19 @@ struct WorldSummary {
   };
   std::vector<FaultReport> faults;
   uint64_t isr_shrinks = 0, isr_expands = 0;
+  // Under-replication from the ISR changes, whole run: the time each partition spent with an ISR smaller than its
+  // replica set (Kafka's UnderReplicatedPartitions gauge above 0 for it), summed over partitions; the longest such
+  // stretch (its partition as "topic-p", start and end; no end when it lasted to the end of the run); how many
+  // partitions were still under-replicated at the end.
+  struct UnderReplicated {
+    double partition_seconds = 0;
+    std::string longest_partition;
+    double longest_start_s = 0;
+    std::optional<double> longest_end_s;
+    double longest_s = 0;
+    uint64_t at_end = 0;
+  };
+  UnderReplicated under_replicated;
   // Records a consumer's poll() returned that its group had been given before (after a consumer_restart: those
   // after the group's last committed offset), every group, whole run.
   uint64_t duplicates = 0;
@@ -574,6 +588,8 @@ class World {
   // Runs an outbox: storage operations, then responses. `stored` runs when the storage operations completed
   // (at once when there are none), before the responses go.
   void dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> stored = {});
+  // A partition's under-replicated stretch [start, end] ended: into the total, and the longest if longer.
+  void end_under_replicated(kafka::PartitionRef partition, sim::SimTime start, sim::SimTime end);
   void send_fetch_response(Broker& b, kafka::NodeId destination, kafka::FetchResponse response);
   void rearm_broker(Broker& b);
   void poll_fetchers(Broker& b);
@@ -729,6 +745,15 @@ class World {
   RequestMetrics request_metrics_;
   TimeSeries timeseries_;
   std::vector<nlohmann::json> events_;
+  // When each partition's ISR became smaller than its replica set, while it stays so (the summary's
+  // under_replicated), and the finished stretches so far: total, and the longest (partition, start, end).
+  struct UnderReplicatedStretch {
+    kafka::PartitionRef partition;
+    sim::SimTime start, end;
+  };
+  std::map<kafka::PartitionRef, sim::SimTime> under_replicated_since_;
+  sim::Duration under_replicated_total_;
+  std::optional<UnderReplicatedStretch> longest_under_replicated_;
   std::function<void(sim::SimTime)> progress_hook_;
   // Why the run stopped early (RunError), set by the first disk to fill.
   std::optional<std::string> run_error_;
