@@ -307,11 +307,12 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
                                                            min_one_message, update_fetch_state, now, out, r);
     // §11.2: after the read (and the follower state it updated, which may have put the follower back in the ISR),
     // a throttled replica's records are dropped: nothing is sent, no bytes count against max_bytes.
-    if (request.replica_id != consumer_replica_id && r.error == Errc::none && r.slice.bytes > 0 &&
+    // (Asked whatever was read, as Kafka's read does: measuring the rate purges expired samples.)
+    if (request.replica_id != consumer_replica_id && r.error == Errc::none &&
         should_leader_throttle(*p, request.replica_id, now)) [[unlikely]] {
+      if (r.slice.bytes > 0) leader_quota_->count_held_back(now.ns() / 1'000'000);
       r.batches.clear();
       r.slice = FileSlice{};
-      leader_quota_->count_held_back(now.ns() / 1'000'000);
     }
     const int64_t bytes = r.slice.bytes;
     if (bytes > 0) min_one_message = false;
