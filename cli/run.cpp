@@ -284,18 +284,20 @@ int run_scenario(const RunOptions& options) {
   if (s.isr_shrinks + s.isr_expands > 0) {
     std::printf("  ISR changes            %llu shrinks, %llu expands (each in events.jsonl)\n",
                 static_cast<unsigned long long>(s.isr_shrinks), static_cast<unsigned long long>(s.isr_expands));
-    // How long partitions had fewer in-sync replicas than replicas (UnderReplicatedPartitions > 0 for them).
-    const auto& u = s.under_replicated;
-    if (!u.longest_partition.empty()) {
-      char end[64];
-      if (u.longest_end_s) std::snprintf(end, sizeof end, "%.1f s", *u.longest_end_s);
-      else std::snprintf(end, sizeof end, "the end of the run");
-      std::printf("  under-replicated       %.1f partition-seconds in all; longest %s, %.1f s (from %.1f s to %s); "
-                  "%llu at the end\n",
-                  u.partition_seconds, u.longest_partition.c_str(), u.longest_s, u.longest_start_s, end,
-                  static_cast<unsigned long long>(u.at_end));
-    }
   }
+  // How long partitions had fewer in-sync replicas than replicas (UnderReplicatedPartitions > 0 for them), and fewer
+  // than min.insync.replicas (UnderMinIsrPartitionCount: acks=all produces to them fail).
+  const auto stretches = [](const char* label, const cluster::WorldSummary::UnderReplicated& u, const char* note) {
+    if (u.longest_partition.empty()) return;
+    char end[64];
+    if (u.longest_end_s) std::snprintf(end, sizeof end, "%.1f s", *u.longest_end_s);
+    else std::snprintf(end, sizeof end, "the end of the run");
+    std::printf("  %-22s %.1f partition-seconds in all; longest %s, %.1f s (from %.1f s to %s); %llu at the end%s\n",
+                label, u.partition_seconds, u.longest_partition.c_str(), u.longest_s, u.longest_start_s, end,
+                static_cast<unsigned long long>(u.at_end), note);
+  };
+  stretches("under-replicated", s.under_replicated, "");
+  stretches("under min ISR", s.under_min_isr, " (acks=all produces to them fail with NOT_ENOUGH_REPLICAS)");
   if (s.young_gc)
     std::printf("  broker young GC        %llu pauses, %.1f ms in all, longest %.1f ms\n",
                 static_cast<unsigned long long>(s.young_gcs), s.gc_pause_total_ms, s.gc_pause_max_ms);

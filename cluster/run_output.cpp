@@ -107,6 +107,16 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
                            {"request_percentage", bound(q.request_percentage)},
                            {"produce", use(q.produce, "request_bytes_per_s")},
                            {"fetch", use(q.fetch, "response_bytes_per_s")}};
+  // Time below a replica count (isr.under_replicated, isr.under_min_isr).
+  const auto isr_stretches = [](const WorldSummary::UnderReplicated& u) {
+    nlohmann::json longest = nullptr;
+    if (!u.longest_partition.empty())
+      longest = {{"partition", u.longest_partition},
+                 {"start_s", u.longest_start_s},
+                 {"end_s", u.longest_end_s ? nlohmann::json(*u.longest_end_s) : nlohmann::json(nullptr)},
+                 {"seconds", u.longest_s}};
+    return nlohmann::json{{"partition_seconds", u.partition_seconds}, {"at_end", u.at_end}, {"longest", longest}};
+  };
   // Replication throttling: by broker, each quota's bound (null: none) and what its sensor counted.
   nlohmann::json replication_throttle = nlohmann::json::object();
   const auto replication_use = [&](const WorldSummary::ReplicationQuotaUse& u) {
@@ -217,17 +227,8 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
       {"isr",
        {{"shrinks", s.isr_shrinks},
         {"expands", s.isr_expands},
-        {"under_replicated",
-         {{"partition_seconds", s.under_replicated.partition_seconds},
-          {"at_end", s.under_replicated.at_end},
-          {"longest",
-           s.under_replicated.longest_partition.empty()
-               ? nlohmann::json(nullptr)
-               : nlohmann::json{{"partition", s.under_replicated.longest_partition},
-                                {"start_s", s.under_replicated.longest_start_s},
-                                {"end_s", s.under_replicated.longest_end_s ? nlohmann::json(*s.under_replicated.longest_end_s)
-                                                                           : nlohmann::json(nullptr)},
-                                {"seconds", s.under_replicated.longest_s}}}}}}},
+        {"under_replicated", isr_stretches(s.under_replicated)},
+        {"under_min_isr", isr_stretches(s.under_min_isr)}}},
       {"sim",
        {{"events", s.events},
         {"simulated_seconds", s.simulated_seconds},

@@ -571,6 +571,10 @@ void World::create_partitions() {
       const PartitionRef ref{static_cast<int32_t>(t), p};
       const std::vector<NodeId>& replicas = replicas_[t][static_cast<size_t>(p)];
       const NodeId leader = replicas.front();
+      // A topic whose min.insync.replicas exceeds its replication factor is under min ISR from the start.
+      if (topic.replication_factor <
+          topic.config.min_insync_replicas.value_or(spec_.broker_config.min_insync_replicas))
+        under_min_isr_.update(ref, true, engine_.now());
       for (NodeId r : replicas) {
         Broker& b = *brokers_[static_cast<size_t>(r)];
         kafka::BrokerOutbox out;
@@ -1225,10 +1229,39 @@ int32_t World::fetch_channel(NodeId client, uint64_t correlation_id) const {
   return key != follower.fetch_keys.end() ? key->second.first.fetcher_id : 0;
 }
 
-void World::end_under_replicated(PartitionRef partition, SimTime start, SimTime end) {
-  under_replicated_total_ += end - start;
-  if (!longest_under_replicated_ || end - start > longest_under_replicated_->end - longest_under_replicated_->start)
-    longest_under_replicated_ = UnderReplicatedStretch{partition, start, end};
+void World::IsrStretches::update(PartitionRef partition, bool below, SimTime now) {
+  const auto it = since.find(partition);
+  if (below && it == since.end()) {
+    since.emplace(partition, now);
+  } else if (!below && it != since.end()) {
+    total += now - it->second;
+    if (!longest || now - it->second > longest->end - longest->start) longest = Stretch{partition, it->second, now};
+    since.erase(it);
+  }
+}
+
+WorldSummary::UnderReplicated World::IsrStretches::report(SimTime now, const std::vector<TopicSpec>& topics) const {
+  Duration sum = total;
+  std::optional<Stretch> worst = longest;
+  bool open = false;
+  for (const auto& [partition, start] : since) {  // partition order: the first of equal stretches wins
+    sum += now - start;
+    if (!worst || now - start > worst->end - worst->start) {
+      worst = Stretch{partition, start, now};
+      open = true;
+    }
+  }
+  WorldSummary::UnderReplicated r;
+  r.partition_seconds = sum.seconds_f();
+  r.at_end = since.size();
+  if (worst) {
+    r.longest_partition =
+        topics[static_cast<size_t>(worst->partition.topic)].name + "-" + std::to_string(worst->partition.partition);
+    r.longest_start_s = worst->start.seconds_f();
+    if (!open) r.longest_end_s = worst->end.seconds_f();
+    r.longest_s = (worst->end - worst->start).seconds_f();
+  }
+  return r;
 }
 
 // Runs the storage operations of an outbox, then sends its responses: an append's write() returns before the
@@ -1245,15 +1278,13 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
     const bool shrink = change.kind == kafka::IsrChangeKind::shrink;
     if (shrink) ++b.isr_shrinks;
     else ++b.isr_expands;
-    // Under-replicated while the ISR is smaller than the replica set (the replication factor: no reassignments).
-    const size_t replicas = static_cast<size_t>(spec_.topics[static_cast<size_t>(change.partition.topic)].replication_factor);
-    const auto since = under_replicated_since_.find(change.partition);
-    if (change.new_isr.size() < replicas && since == under_replicated_since_.end()) {
-      under_replicated_since_.emplace(change.partition, change.time);
-    } else if (change.new_isr.size() >= replicas && since != under_replicated_since_.end()) {
-      end_under_replicated(change.partition, since->second, change.time);
-      under_replicated_since_.erase(since);
-    }
+    // Under-replicated while the ISR is smaller than the replica set (the replication factor: no reassignments),
+    // under min ISR while it is smaller than min.insync.replicas.
+    const TopicSpec& topic = spec_.topics[static_cast<size_t>(change.partition.topic)];
+    const size_t isr = change.new_isr.size();
+    under_replicated_.update(change.partition, isr < static_cast<size_t>(topic.replication_factor), change.time);
+    const int32_t min_isr = topic.config.min_insync_replicas.value_or(spec_.broker_config.min_insync_replicas);
+    under_min_isr_.update(change.partition, isr < static_cast<size_t>(min_isr), change.time);
     events_.push_back({{"time_s", change.time.seconds_f()},
                        {"type", shrink ? "isr_shrink" : "isr_expand"},
                        {"broker", b.id},
@@ -3152,29 +3183,8 @@ WorldSummary World::run(uint64_t events_max) {
     s.isr_shrinks += b->isr_shrinks;
     s.isr_expands += b->isr_expands;
   }
-  {
-    // The stretches still open end with the run (not recorded: the summary may be taken again).
-    Duration total = under_replicated_total_;
-    std::optional<UnderReplicatedStretch> longest = longest_under_replicated_;
-    bool longest_open = false;
-    for (const auto& [partition, since] : under_replicated_since_) {
-      const Duration d = engine_.now() - since;
-      total += d;
-      if (!longest || d > longest->end - longest->start) {
-        longest = UnderReplicatedStretch{partition, since, engine_.now()};
-        longest_open = true;
-      }
-    }
-    s.under_replicated.partition_seconds = total.seconds_f();
-    s.under_replicated.at_end = under_replicated_since_.size();
-    if (longest) {
-      s.under_replicated.longest_partition = spec_.topics[static_cast<size_t>(longest->partition.topic)].name + "-" +
-                                             std::to_string(longest->partition.partition);
-      s.under_replicated.longest_start_s = longest->start.seconds_f();
-      if (!longest_open) s.under_replicated.longest_end_s = longest->end.seconds_f();
-      s.under_replicated.longest_s = (longest->end - longest->start).seconds_f();
-    }
-  }
+  s.under_replicated = under_replicated_.report(engine_.now(), spec_.topics);
+  s.under_min_isr = under_min_isr_.report(engine_.now(), spec_.topics);
   s.duplicates = duplicates_;
   check_durability(s);
   // Utilisation of every resource over the whole run; the bottleneck is the most utilised one.

@@ -104,11 +104,42 @@ TEST_CASE("a pause longer than replica.lag.time.max.ms: the leaders drop the pau
   REQUIRE(s.under_replicated.longest_end_s.has_value());
   CHECK(*s.under_replicated.longest_end_s > 11.0);
   CHECK(s.under_replicated.at_end == 0);
+  // min.insync.replicas 2 of 3: dropping broker 1 leaves every partition at its minimum, never below it.
+  CHECK(s.under_min_isr.partition_seconds == 0.0);
+  CHECK(s.under_min_isr.longest_partition.empty());
   // Records for broker 1's own partitions wait for the pause's end; when the first of them was sent is the sticky
   // partitioner's choice (it switches partition with each new batch), but none waits more than the pause, and they
   // wait longer than records whose leader only had to drop broker 1 (about 1 s).
   CHECK(s.produce_latency.max_ms > 2'000);
   CHECK(s.produce_latency.max_ms < 5'020);
+}
+
+TEST_CASE("under min ISR: the same stretches as under-replicated when min.insync.replicas is the replica count") {
+  // As the test above, with min.insync.replicas 3 and acks=1 (so that nothing fails): every ISR without broker 1 is
+  // below its minimum exactly while it is below its replica count.
+  auto spec = three_brokers();
+  spec.broker_config.replica_lag_time_max_ms = 1'000;
+  spec.topics[0].config.min_insync_replicas = 3;
+  spec.producers[0].config.acks = Acks::leader;
+  spec.faults.push_back(fault(cluster::FaultKind::pause, 1, 6_s, 5_s));
+  const auto s = cluster::World(spec).run();
+  CHECK(s.isr_shrinks == 4);
+  CHECK(s.under_min_isr.partition_seconds >= 4 * 3.5);
+  CHECK(s.under_min_isr.partition_seconds == s.under_replicated.partition_seconds);
+  CHECK(s.under_min_isr.longest_partition == s.under_replicated.longest_partition);
+  CHECK(s.under_min_isr.at_end == 0);
+  // A topic whose min.insync.replicas exceeds its replication factor is below it for the whole run: 6 partitions x
+  // 14 s, all six at the end, the longest (the first partition of equals) open.
+  auto low = three_brokers();
+  low.topics[0].replication_factor = 1;
+  low.topics[0].config.min_insync_replicas = 2;
+  low.producers[0].config.acks = Acks::leader;
+  const auto l = cluster::World(low).run();
+  CHECK(l.under_min_isr.partition_seconds == doctest::Approx(6 * 14.0).scale(0).epsilon(1e-9));
+  CHECK(l.under_min_isr.at_end == 6);
+  CHECK(l.under_min_isr.longest_partition == low.topics[0].name + "-0");
+  CHECK_FALSE(l.under_min_isr.longest_end_s.has_value());
+  CHECK(l.under_replicated.partition_seconds == 0.0);  // one replica, always in sync
 }
 
 TEST_CASE("a stalled disk: the page cache hides it, unless every append is fsynced (flush.messages=1)") {

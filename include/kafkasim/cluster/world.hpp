@@ -321,7 +321,8 @@ struct WorldSummary {
   // Under-replication from the ISR changes, whole run: the time each partition spent with an ISR smaller than its
   // replica set (Kafka's UnderReplicatedPartitions gauge above 0 for it), summed over partitions; the longest such
   // stretch (its partition as "topic-p", start and end; no end when it lasted to the end of the run); how many
-  // partitions were still under-replicated at the end.
+  // partitions were still under-replicated at the end. `under_min_isr` is the same for an ISR smaller than the
+  // partition's min.insync.replicas (UnderMinIsrPartitionCount: acks=all produces fail with NOT_ENOUGH_REPLICAS).
   struct UnderReplicated {
     double partition_seconds = 0;
     std::string longest_partition;
@@ -330,7 +331,7 @@ struct WorldSummary {
     double longest_s = 0;
     uint64_t at_end = 0;
   };
-  UnderReplicated under_replicated;
+  UnderReplicated under_replicated, under_min_isr;
   // Records a consumer's poll() returned that its group had been given before (after a consumer_restart: those
   // after the group's last committed offset), every group, whole run.
   uint64_t duplicates = 0;
@@ -588,8 +589,7 @@ class World {
   // Runs an outbox: storage operations, then responses. `stored` runs when the storage operations completed
   // (at once when there are none), before the responses go.
   void dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> stored = {});
-  // A partition's under-replicated stretch [start, end] ended: into the total, and the longest if longer.
-  void end_under_replicated(kafka::PartitionRef partition, sim::SimTime start, sim::SimTime end);
+
   void send_fetch_response(Broker& b, kafka::NodeId destination, kafka::FetchResponse response);
   void rearm_broker(Broker& b);
   void poll_fetchers(Broker& b);
@@ -745,15 +745,23 @@ class World {
   RequestMetrics request_metrics_;
   TimeSeries timeseries_;
   std::vector<nlohmann::json> events_;
-  // When each partition's ISR became smaller than its replica set, while it stays so (the summary's
-  // under_replicated), and the finished stretches so far: total, and the longest (partition, start, end).
-  struct UnderReplicatedStretch {
-    kafka::PartitionRef partition;
-    sim::SimTime start, end;
+  // The stretches of time each partition's ISR spends below a threshold: since when it is below (while it is), the
+  // finished stretches' total and the longest (partition, start, end). The summary's under_replicated (below the
+  // replica count) and under_min_isr (below min.insync.replicas).
+  struct IsrStretches {
+    struct Stretch {
+      kafka::PartitionRef partition;
+      sim::SimTime start, end;
+    };
+    std::map<kafka::PartitionRef, sim::SimTime> since;
+    sim::Duration total;
+    std::optional<Stretch> longest;
+    // The partition's ISR is (`below`) or is not below the threshold from `now` on.
+    void update(kafka::PartitionRef partition, bool below, sim::SimTime now);
+    // The report at `now`, the stretches still open ending there.
+    WorldSummary::UnderReplicated report(sim::SimTime now, const std::vector<TopicSpec>& topics) const;
   };
-  std::map<kafka::PartitionRef, sim::SimTime> under_replicated_since_;
-  sim::Duration under_replicated_total_;
-  std::optional<UnderReplicatedStretch> longest_under_replicated_;
+  IsrStretches under_replicated_, under_min_isr_;
   std::function<void(sim::SimTime)> progress_hook_;
   // Why the run stopped early (RunError), set by the first disk to fill.
   std::optional<std::string> run_error_;
