@@ -3,9 +3,9 @@
 // follower, hardware faults and consumer restarts, now and then a disk that fills) are loaded as a user's file would
 // be and run for a few simulated seconds. Every one must load, run to its end (or stop with RunError where its small
 // disk fills) without an assertion (the World's invariants and the state machines' preconditions) or another
-// exception, account for its records consistently, and pass the durability check (no acknowledged record missing from its leader's log, none
-// skipped by a consumer); every fourth is run twice and must give the same events and trace hash (determinism).
-// Combinations of features are where earlier sessions' throwaway generators found crashes
+// exception, account for its records consistently, keep its time under-replicated and under min ISR within bounds,
+// and pass the durability check (no acknowledged record missing from its leader's log, none skipped by a consumer);
+// every fourth is run twice and must give the same events and trace hash (determinism). Combinations of features are where earlier sessions' throwaway generators found crashes
 // (a commitAsync pile-up, an arrival scheduled in the past); this keeps such a generator in the tree.
 //
 // KAFKASIM_FUZZ_RUNS (default 24) and KAFKASIM_FUZZ_SEED (default 1) widen it outside CI, and KAFKASIM_FUZZ_VERBOSE=1
@@ -324,6 +324,31 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         CAPTURE(g.group);
         CHECK(g.lag_end >= 0);
         CHECK(g.lag_end <= g.lag_max);
+      }
+      // Time below a replica count is bounded by the partitions and the run, and a partition below its min ISR (at
+      // most its replica count here, when min.insync.replicas <= replication factor) is below its replica count too.
+      int64_t partitions = 0;
+      bool min_isr_within_rf = true;
+      for (const auto& t : spec.topics) {
+        partitions += t.partitions;
+        min_isr_within_rf = min_isr_within_rf && t.config.min_insync_replicas.value_or(
+                                                     spec.broker_config.min_insync_replicas) <= t.replication_factor;
+      }
+      if (!spec.consumers.empty()) {  // __consumer_offsets, which the World adds
+        partitions += spec.offsets_topic_partitions;
+        min_isr_within_rf = min_isr_within_rf && spec.offsets_topic_config.min_insync_replicas.value_or(
+                                                     spec.broker_config.min_insync_replicas) <=
+                                                     spec.offsets_topic_replication_factor;
+      }
+      for (const auto* u : {&s.under_replicated, &s.under_min_isr}) {
+        CHECK(u->partition_seconds >= 0);
+        CHECK(u->partition_seconds <= static_cast<double>(partitions) * spec.duration.seconds_f() + 1e-6);
+        CHECK(u->at_end <= static_cast<uint64_t>(partitions));
+        CHECK(u->longest_s <= spec.duration.seconds_f() + 1e-9);
+      }
+      if (min_isr_within_rf) {
+        CHECK(s.under_min_isr.partition_seconds <= s.under_replicated.partition_seconds + 1e-6);
+        CHECK(s.under_min_isr.at_end <= s.under_replicated.at_end);
       }
       // The durability check (World::check_durability): no fault offered here moves a leader or loses a page cache,
       // so no acknowledged record may be missing from its leader's log, and no group may skip a record.
