@@ -5,8 +5,9 @@
 // disk fills) without an assertion (the World's invariants and the state machines' preconditions) or another
 // exception, account for its records consistently, keep its time under-replicated and under min ISR within bounds,
 // and pass the durability check (no acknowledged record missing from its leader's log, none skipped by a consumer);
-// every fourth is run twice and must give the same events and trace hash (determinism). Combinations of features are where earlier sessions' throwaway generators found crashes
-// (a commitAsync pile-up, an arrival scheduled in the past); this keeps such a generator in the tree.
+// every fourth is run twice and must give the same events and trace hash (determinism). Combinations of features
+// are where earlier sessions' throwaway generators found crashes (a commitAsync pile-up, an arrival scheduled in the
+// past); this keeps such a generator in the tree.
 //
 // KAFKASIM_FUZZ_RUNS (default 24) and KAFKASIM_FUZZ_SEED (default 1) widen it outside CI, and KAFKASIM_FUZZ_VERBOSE=1
 // prints each run's events and wall time (to find slow corners: the wall clock never enters a simulation), e.g.
