@@ -2774,17 +2774,20 @@ void World::sample() {
                   static_cast<double>(request_metrics_.take_interval_count(RequestKind::fetch_consumer)) / interval_s);
   timeseries_.set("fetch_follower_requests_per_s",
                   static_cast<double>(request_metrics_.take_interval_count(RequestKind::fetch_follower)) / interval_s);
-  int64_t under_replicated = 0;
+  int64_t under_replicated = 0, under_min_isr = 0;
   size_t isr_min = SIZE_MAX;
   for (auto& b : brokers_) {
     for (const auto& [ref, p] : b->rm->partitions()) {
       if (!p->is_leader()) continue;
       isr_min = std::min(isr_min, p->isr().size());
       if (p->isr().size() < p->replicas().size()) ++under_replicated;
+      if (p->is_under_min_isr()) ++under_min_isr;
     }
   }
   timeseries_.set("isr_size_min", isr_min == SIZE_MAX ? 0.0 : static_cast<double>(isr_min));
   timeseries_.set("under_replicated_partitions", static_cast<double>(under_replicated));
+  // UnderMinIsrPartitionCount: acks=all produces to these fail with NOT_ENOUGH_REPLICAS.
+  timeseries_.set("under_min_isr_partitions", static_cast<double>(under_min_isr));
   // With faults: how many were in effect during some of the interval (an instant one in it counts).
   if (!spec_.faults.empty()) {
     const SimTime from = now - spec_.sample_interval;

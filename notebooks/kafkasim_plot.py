@@ -463,6 +463,9 @@ def run_figure(run):
         ax.plot(t, c["isr_size_min"], color=COLOURS[0], drawstyle="steps-post", label="smallest ISR")
     if "under_replicated_partitions" in c:
         ax.plot(t, c["under_replicated_partitions"], color=COLOURS[3], drawstyle="steps-post", label="under-replicated partitions")
+    if "under_min_isr_partitions" in c and any(v > 0 for v in c["under_min_isr_partitions"]):
+        ax.plot(t, c["under_min_isr_partitions"], color=COLOURS[1], drawstyle="steps-post", linestyle="--",
+                label="partitions under min ISR")
     for e in run.events:
         if e.get("type") in ("isr_shrink", "isr_expand"):
             ax.axvline(float(e["time_s"]), color=COLOURS[3] if e["type"] == "isr_shrink" else COLOURS[2], alpha=0.4, linewidth=0.8)
