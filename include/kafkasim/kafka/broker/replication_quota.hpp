@@ -62,7 +62,6 @@ class ReplicationQuotaManager {
 
   int64_t upper_bound() const { return bound_; }
   bool any_throttled() const { return !topics_.empty(); }
-  double measured_rate(int64_t now_ms) { return rate_.measure(now_ms); }
   // Totals for the summary, of what happens from `from_ms` on (0 by default: the whole run).
   void count_from(int64_t from_ms) { count_from_ms_ = from_ms; }
   int64_t recorded_bytes() const { return recorded_bytes_; }
