@@ -113,9 +113,12 @@ int run_scenario(const RunOptions& options) {
   const double wall = std::chrono::duration<double>(WallClock::now() - start).count();
   if (tty) std::fprintf(stderr, "\r%80s\r", "");
 
-  std::printf("  produced               %llu sent, %llu acked, %llu failed\n",
-              static_cast<unsigned long long>(s.records_sent), static_cast<unsigned long long>(s.records_acked),
-              static_cast<unsigned long long>(s.records_failed));
+  std::printf("  produced               %llu sent, %llu acked, %llu failed", static_cast<unsigned long long>(s.records_sent),
+              static_cast<unsigned long long>(s.records_acked), static_cast<unsigned long long>(s.records_failed));
+  // Records a producer_restart took with the process: their callbacks never ran.
+  if (s.records_lost_in_restarts > 0)
+    std::printf(", %llu lost with restarted producers", static_cast<unsigned long long>(s.records_lost_in_restarts));
+  std::printf("\n");
   if (s.records_failed > 0) {
     // Why, as the callbacks' exceptions would say; only the causes that occurred.
     const cluster::FailureCounts& f = s.records_failed_by_cause;

@@ -62,6 +62,7 @@ const std::map<std::string, std::vector<std::string>> kFaultKeys = {
     {"drop_caches", {}},
     {"memory_pressure", {"bytes"}},
     {"consumer_restart", {}},
+    {"producer_restart", {}},
 };
 
 // KRaft fences a broker whose last heartbeat is older than broker.session.timeout.ms (9 s), and a broker heartbeats
@@ -918,8 +919,9 @@ class Loader {
   // One entry of "faults" (WorldSpec::faults): see FaultSpec and docs/scenarios.md "faults".
   void parse_fault(const json& f, const std::string& pointer, WorldSpec& spec) {
     check_keys(f, pointer, "fault");
-    const std::vector<std::string> types = {"slow_disk",   "stalled_disk",    "slow_cpu",        "pause", "slow_network",
-                                            "drop_caches", "memory_pressure", "consumer_restart"};
+    const std::vector<std::string> types = {"slow_disk",   "stalled_disk",    "slow_cpu",         "pause",
+                                            "slow_network", "drop_caches",    "memory_pressure", "consumer_restart",
+                                            "producer_restart"};
     // Faults of DESIGN.md's list that move leaders or lose data, which need the controller and the durability
     // checker: named as such rather than as unknown.
     static const std::map<std::string, std::string> kNotYet = {
@@ -944,7 +946,8 @@ class Loader {
               : type == "slow_network" ? FaultKind::slow_network
               : type == "drop_caches"  ? FaultKind::drop_caches
               : type == "memory_pressure" ? FaultKind::memory_pressure
-                                          : FaultKind::consumer_restart;
+              : type == "consumer_restart" ? FaultKind::consumer_restart
+                                           : FaultKind::producer_restart;
     const std::vector<std::string>& own = kFaultKeys.at(type);
     for (const auto& [key, value] : f.items()) {
       if (key == "type" || key == "host" || key == "at" || key == "duration") continue;
@@ -962,22 +965,24 @@ class Loader {
     std::vector<std::string> names;
     for (uint32_t b = 0; b < spec.brokers; ++b) names.push_back("broker-" + std::to_string(b));
     const bool consumer_only = fs.kind == FaultKind::consumer_restart;
-    const bool broker_only = fs.kind != FaultKind::slow_network && !consumer_only;
+    const bool producer_only = fs.kind == FaultKind::producer_restart;
+    const bool broker_only = fs.kind != FaultKind::slow_network && !consumer_only && !producer_only;
     uint64_t producer_clients = 0;
     for (const ProducerSpec& p : spec.producers) producer_clients += p.count;
-    if (consumer_only) names.clear();
+    if (consumer_only || producer_only) names.clear();
     if (!broker_only)
-      for (uint64_t c = consumer_only ? producer_clients : 0; c < clients; ++c)
+      for (uint64_t c = consumer_only ? producer_clients : 0; c < (producer_only ? producer_clients : clients); ++c)
         names.push_back("client-" + std::to_string(c));
     const auto at = std::find(names.begin(), names.end(), host);
-    if (at == names.end() && consumer_only) {
+    if (at == names.end() && (consumer_only || producer_only)) {
       std::vector<std::string_view> known(names.begin(), names.end());
+      const uint64_t first = consumer_only ? producer_clients : 0, end = consumer_only ? clients : producer_clients;
+      const std::string kind = consumer_only ? "consumer" : "producer";
       fail(join(pointer, "host"),
-           names.empty() ? std::string("a consumer's client, and the scenario has no consumers")
-                         : "a consumer's client, \"client-" + std::to_string(producer_clients) + "\"" +
-                               (clients - 1 > producer_clients ? " to \"client-" + std::to_string(clients - 1) + "\""
-                                                               : std::string()) +
-                               " (the producers' clients come first; restarting a producer is not simulated yet)",
+           names.empty() ? "a " + kind + "'s client, and the scenario has no " + kind + "s"
+                         : "a " + kind + "'s client, \"client-" + std::to_string(first) + "\"" +
+                               (end - 1 > first ? " to \"client-" + std::to_string(end - 1) + "\"" : std::string()) +
+                               " (the producers' clients come first, then the consumers')",
            in_quotes(host), names.empty() ? std::string() : closest_name(host, known));
     }
     if (at == names.end()) {
@@ -992,8 +997,9 @@ class Loader {
                                           : ""),
            in_quotes(host), client && broker_only ? std::string() : closest_name(host, known));
     }
-    fs.host = consumer_only ? spec.brokers + static_cast<uint32_t>(producer_clients + (at - names.begin()))
-                            : static_cast<uint32_t>(at - names.begin());
+    fs.host = consumer_only   ? spec.brokers + static_cast<uint32_t>(producer_clients + (at - names.begin()))
+              : producer_only ? spec.brokers + static_cast<uint32_t>(at - names.begin())
+                              : static_cast<uint32_t>(at - names.begin());
     fs.at = own_duration(required(f, pointer, "at", "when the fault starts, e.g. \"20s\""), join(pointer, "at"));
     if (fs.at >= spec.duration)
       fail(join(pointer, "at"), "a time within the run (before " + format_duration(spec.duration) + ")",
@@ -1049,6 +1055,7 @@ class Loader {
         break;
       case FaultKind::drop_caches: break;
       case FaultKind::consumer_restart: break;
+      case FaultKind::producer_restart: break;
       case FaultKind::memory_pressure: {
         const HostHardwareSpec& hw = spec.broker_hardware;
         const uint64_t budget = hw.ram_bytes - hw.jvm_heap_bytes - hw.other_memory_bytes;
@@ -1076,8 +1083,9 @@ class Loader {
     // The models' fault hooks set a state and the fault's end restores the healthy one, so two faults of one kind
     // on one host must not overlap.
     const auto end_of = [&spec](const FaultSpec& x) {
-      // A consumer_restart lasts its downtime (none: an instant); two restarts of one host must not overlap in it.
-      if (x.kind == FaultKind::consumer_restart) return x.at + x.duration.value_or(sim::Duration::zero());
+      // A restart lasts its downtime (none: an instant); two restarts of one host must not overlap in it.
+      if (x.kind == FaultKind::consumer_restart || x.kind == FaultKind::producer_restart)
+        return x.at + x.duration.value_or(sim::Duration::zero());
       return x.kind == FaultKind::drop_caches ? x.at : x.duration ? x.at + *x.duration : spec.duration;
     };
     const sim::Duration end = end_of(fs);
@@ -1572,6 +1580,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
       case FaultKind::pause: break;
       case FaultKind::drop_caches: break;
       case FaultKind::consumer_restart: break;
+      case FaultKind::producer_restart: break;
       case FaultKind::memory_pressure: entry["bytes"] = f.bytes; break;
       case FaultKind::slow_network:
         entry["bandwidth_multiplier"] = f.bandwidth_multiplier;

@@ -173,6 +173,11 @@ struct World::ProducerClient {
   NodeId id = 0;
   ClientIdStats* id_stats = nullptr;  // its client.id's entry of client_id_stats_, if kept
   size_t spec_index = 0;
+  uint32_t instance = 0;  // which of its spec's `count` producers
+  // A producer_restart ended this process: nothing of it runs again and answers to its requests are dropped. Its
+  // successor (a later entry of producers_ with the same node) numbers its ProduceRequests from incarnation << 40.
+  bool dead = false;
+  uint32_t incarnation = 0;
   uint64_t index = 0;  // position in producers_: the high bits of its batches' world-wide tags
   std::unique_ptr<kafka::Producer> producer;
   sim::Rng rng{0};
@@ -328,6 +333,7 @@ std::string_view to_string(FaultKind kind) {
     case FaultKind::drop_caches: return "drop_caches";
     case FaultKind::memory_pressure: return "memory_pressure";
     case FaultKind::consumer_restart: return "consumer_restart";
+    case FaultKind::producer_restart: return "producer_restart";
   }
   return "?";
 }
@@ -631,6 +637,7 @@ void World::start_clients() {
       auto c = std::make_unique<ProducerClient>();
       c->id = next_id++;
       c->spec_index = s;
+      c->instance = i;
       c->index = producers_.size();
       c->appended_first_record.assign(static_cast<size_t>(spec_.topics[static_cast<size_t>(ps.topic)].partitions), -1);
       client_buffers_[static_cast<size_t>(c->id)] = {ps.config.send_buffer_bytes, ps.config.receive_buffer_bytes};
@@ -653,21 +660,11 @@ void World::start_clients() {
         network_->set_receive_buffer(host_of(c->id), host_of(b), producer_connection_receive_buffer(),
                                      flow_tag(Leg::request, 0));
       c->channel_to_broker.assign(spec_.brokers, 0);
+      producer_processes_.push_back({c.get()});
       producers_.push_back(std::move(c));
     }
   }
-  for (auto& c : producers_) {
-    const ProducerSpec& ps = spec_.producers[c->spec_index];
-    ProducerClient* client = c.get();
-    if (ps.closed_loop_threads > 0) {
-      for (uint32_t t = 0; t < ps.closed_loop_threads; ++t)
-        engine_.schedule_at(SimTime::zero() + spec_.producer_send_cost,
-                            [this, client, t] { producer_send_next(*client, t); });
-    } else {
-      client->arrival = std::make_unique<ArrivalProcess>(ps.arrival, ps.records_per_s, SimTime::zero());
-      plan_arrivals(*client);
-    }
-  }
+  for (auto& c : producers_) start_producer(*c);
   for (const TopicSpec& topic : spec_.topics) acked_offsets_.emplace_back(static_cast<size_t>(topic.partitions));
   for (size_t s = 0; s < spec_.consumers.size(); ++s) {
     const ConsumerSpec& cs = spec_.consumers[s];
@@ -1097,7 +1094,7 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
       restamped_bytes += p.batch.size_bytes;
   }
   // LogValidator also decompresses compressed batches, and recompresses them for another topic codec.
-  ProducerClient& from = *producers_[static_cast<size_t>(request.client_id) - spec_.brokers];
+  ProducerClient& from = producer_of_request(request.client_id, request.correlation_id);
   KS_ASSERT_EQ(from.id, request.client_id);
   const Duration codec_cost = compression_.validate_produce(from.spec_index, request);
   const Duration cost = spec_.cpu_costs.request_fixed_cost + codec_cost + crc_cost(bytes) + crc_cost(restamped_bytes);
@@ -1300,7 +1297,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
     for (auto& r : produce) {
       const int64_t bytes = kafka::wire_size_bytes(r.response);
       const NodeId dest = r.destination;
-      ProducerClient& to = *producers_[static_cast<size_t>(dest) - spec_.brokers];
+      ProducerClient& to = producer_of_request(dest, r.response.correlation_id);
       const int32_t channel = to.channel_of(r.response.correlation_id);
       Connection* const conn = &connection(b, dest, channel);
       response_completed(conn->times, engine_.now());
@@ -1316,14 +1313,13 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
                              to.request_channel.erase(response.correlation_id);
                              record_network_time(b, dest, channel, send_cost);
                              unmute(b, dest, channel);
-                             send(b.id, dest, Leg::response, channel, bytes, [this, dest, response] {
-                               for (auto& c : producers_) {
-                                 if (c->id != dest) continue;
-                                 flush_quiet_sends(*c);
-                                 kafka::ProducerOutbox pout;
-                                 c->producer->on_produce_response(response, engine_.now(), pout);
-                                 producer_dispatch(*c, pout);
-                               }
+                             send(b.id, dest, Leg::response, channel, bytes, [this, &to, response] {
+                               // An answer to a process that has died since (producer_restart) reaches nobody.
+                               if (to.dead) return;
+                               flush_quiet_sends(to);
+                               kafka::ProducerOutbox pout;
+                               to.producer->on_produce_response(response, engine_.now(), pout);
+                               producer_dispatch(to, pout);
                              }, [this, times] {
                                if (times.start != SimTime::max())
                                  request_metrics_.on_completed(RequestKind::produce, times, engine_.now());
@@ -1914,6 +1910,7 @@ kafka::SendResult World::send_record(ProducerClient& c, const DrawnRecord& d, Si
 // Sends the next record: for an open loop the backlog, oldest first, for a closed-loop thread a record intended
 // now. A send blocked on buffer.memory stops the application thread until an UnblockedSend.
 void World::producer_send_next(ProducerClient& c, uint32_t thread) {
+  if (c.dead) return;
   const ProducerSpec& ps = spec_.producers[c.spec_index];
   const bool closed_loop = ps.closed_loop_threads > 0;
   if (engine_.now() >= SimTime::zero() + spec_.duration) return;
@@ -2059,6 +2056,8 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     const Duration compress = compression_.producer_request_cost(c.spec_index, r.request) +
                               charge_tls(TlsWork::producers, tls_send(c.id, bytes, client_costs()));
     c.compressor.run(engine_, compress, [this, &c, &b, dest, bytes, correlation, request = std::move(r.request)]() mutable {
+      // The process died while the request was being compressed (producer_restart): it was never written.
+      if (c.dead) return;
       // The connection was closed while the request was being compressed: it was never written (withdraw_unsent).
       if (c.withdrawn.erase(correlation) > 0) return;
       ProducerClient::Unsent* const pending = c.find_unsent(correlation);
@@ -2079,6 +2078,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
           // The send is complete once its last byte has left the client's NIC, the stand-in for NetworkClient's
           // completed send (written to the socket): the next request to that node may go, and acks=0 completes.
           [this, &c, correlation] {
+            if (c.dead) return;
             c.erase_unsent(correlation);
             flush_quiet_sends(c);
             kafka::ProducerOutbox pout;
@@ -2166,6 +2166,7 @@ void World::send_init_producer_id(ProducerClient& c) {
         return response;
       },
       [this, &c](const kafka::InitProducerIdResponse& response) {
+        if (c.dead) return;  // the process died meanwhile (producer_restart)
         c.producer_id_in_flight = false;
         flush_quiet_sends(c);
         c.producer->set_producer_id_and_epoch({response.producer_id, response.producer_epoch});
@@ -2221,7 +2222,7 @@ void World::withdraw_unsent(ProducerClient& c, NodeId node) {
 // in a loop), so a producer with work due now polls at once, in this event, until it has nothing due; its next
 // wakeup after that is an event. (A producer_dispatch inside the loop leaves the re-check to the loop.)
 void World::rearm_producer(ProducerClient& c) {
-  if (c.polling) return;
+  if (c.polling || c.dead) return;
   c.polling = true;
   // Every pass sends, completes or expires something, or the sender's next wakeup is later; the bound catches a
   // sender that would spin at one instant (with an event per pass it would spin as well, without end).
@@ -2794,7 +2795,8 @@ void World::sample() {
     int active = 0;
     for (const FaultSpec& f : spec_.faults) {
       const SimTime start = SimTime::zero() + f.at;
-      const bool instant = f.kind == FaultKind::drop_caches || f.kind == FaultKind::consumer_restart;
+      const bool instant = f.kind == FaultKind::drop_caches || f.kind == FaultKind::consumer_restart ||
+                           f.kind == FaultKind::producer_restart;
       const SimTime end = instant       ? start
                           : f.duration ? start + *f.duration
                                        : SimTime::zero() + spec_.duration;
@@ -3026,6 +3028,100 @@ void World::restart_consumer(ConsumerClient& old, Duration downtime) {
   engine_.schedule_after(downtime, [this, client] { start_consumer(*client); });
 }
 
+// The process starts its application: closed-loop threads call send() (each producer_send_cost from now), an open
+// loop's schedule begins now (records whose time fell while no process ran are never sent).
+void World::start_producer(ProducerClient& c) {
+  if (c.dead) return;
+  const ProducerSpec& ps = spec_.producers[c.spec_index];
+  ProducerClient* client = &c;
+  if (ps.closed_loop_threads > 0) {
+    for (uint32_t t = 0; t < ps.closed_loop_threads; ++t)
+      engine_.schedule_at(engine_.now() + spec_.producer_send_cost, [this, client, t] { producer_send_next(*client, t); });
+    return;
+  }
+  c.unthrottled_last = engine_.now();
+  c.app_free_at = engine_.now();
+  c.arrival = std::make_unique<ArrivalProcess>(ps.arrival, ps.records_per_s, engine_.now());
+  plan_arrivals(c);
+}
+
+World::ProducerClient& World::producer_of_request(NodeId client, uint64_t correlation) {
+  KS_ASSERT_GE(client, static_cast<NodeId>(spec_.brokers));
+  const auto slot = static_cast<size_t>(client) - spec_.brokers;
+  KS_ASSERT_LT(slot, producer_processes_.size());
+  const std::vector<ProducerClient*>& processes = producer_processes_[slot];
+  const uint64_t incarnation = correlation >> 40;
+  KS_ASSERT_LT(incarnation, processes.size());
+  return *processes[incarnation];
+}
+
+uint64_t World::restart_producer(ProducerClient& old, Duration downtime) {
+  KS_ASSERT(!old.dead);
+  // What send() had accepted before this instant is in the accumulator; then the process ends, and with it the work
+  // it had scheduled and the records its application had not handed to send() yet.
+  flush_quiet_sends(old);
+  old.dead = true;
+  engine_.cancel(old.arrival_event.id);
+  old.arrival_event.at = SimTime::max();
+  engine_.cancel(old.wakeup.id);
+  old.wakeup.at = SimTime::max();
+  old.ahead.clear();
+  old.backlog.clear();
+  old.quiet = 0;
+  old.cursor.reset();
+  uint64_t lost = 0;
+  for (const ProducerClient::InFlight& r : old.in_flight) lost += r.done ? 0 : 1;
+  // A request still being compressed was never written to its socket: no broker will append its batches. One already
+  // written (handed to the network) goes on: the kernel sends what the socket holds when the process dies.
+  for (const ProducerClient::Unsent& u : old.unsent) {
+    if (u.message) continue;
+    for (const uint64_t tag : u.batch_tags) {
+      const auto sent = sent_batches_.find(tag);
+      if (sent != sent_batches_.end() && sent->second.requests_unhandled > 0) --sent->second.requests_unhandled;
+    }
+  }
+  // Every batch the process still held fails with it: only a request already on its way can still append it.
+  for (const kafka::BatchId id : old.producer->accumulator().incomplete_batches()) {
+    const auto it = sent_batches_.find((old.index << 40) | id);
+    if (it == sent_batches_.end()) continue;
+    it->second.failed = true;
+    if (it->second.never_in_a_log()) sent_batches_.erase(it);
+  }
+  // The new process: the same host, client.id and workload, new connections (the broker keeps the old ones' state:
+  // their requests still in its socket buffers are handled, their answers reach nobody), its own random streams.
+  const ProducerSpec& ps = spec_.producers[old.spec_index];
+  auto c = std::make_unique<ProducerClient>();
+  c->id = old.id;
+  c->id_stats = old.id_stats;
+  c->spec_index = old.spec_index;
+  c->instance = old.instance;
+  c->index = producers_.size();
+  c->incarnation = old.incarnation + 1;
+  c->appended_first_record.assign(static_cast<size_t>(spec_.topics[static_cast<size_t>(ps.topic)].partitions), -1);
+  const std::string name = "producer/" + std::to_string(c->spec_index) + "/" + std::to_string(c->instance) +
+                           "/incarnation-" + std::to_string(c->incarnation);
+  c->rng = sim::Rng::stream(spec_.seed, name + "/workload");
+  c->producer = std::make_unique<kafka::Producer>(kafka::apply_idempotence_default(ps.config, ps.idempotence_set_explicitly),
+                                                  c->id, sim::Rng::stream(spec_.seed, name + "/client"));
+  c->producer->set_metadata(metadata());
+  c->producer->set_latency_metrics_from(SimTime::zero() + spec_.warmup);
+  c->producer->start_correlation_ids_at(uint64_t{c->incarnation} << 40);
+  c->least_loaded_rng = sim::Rng::stream(spec_.seed, name + "/least-loaded-node");
+  c->producer->set_compression(ps.topic, compression_.producer_compression(c->spec_index));
+  c->channel_to_broker = old.channel_to_broker;
+  for (NodeId b = 0; b < static_cast<NodeId>(spec_.brokers); ++b) {
+    const int32_t channel = ++c->channel_to_broker[static_cast<size_t>(b)];
+    network_->set_receive_buffer(host_of(c->id), host_of(b), producer_connection_receive_buffer(),
+                                 flow_tag(Leg::request, channel));
+  }
+  ProducerClient* client = c.get();
+  producer_processes_[static_cast<size_t>(c->id) - spec_.brokers].push_back(client);
+  producers_.push_back(std::move(c));
+  engine_.schedule_after(downtime, [this, client] { start_producer(*client); });
+  records_lost_in_restarts_ += lost;
+  return lost;
+}
+
 std::string World::node_name(NodeId node) const {
   return node < static_cast<NodeId>(spec_.brokers) ? "broker-" + std::to_string(node)
                                                    : "client-" + std::to_string(node - static_cast<NodeId>(spec_.brokers));
@@ -3033,12 +3129,14 @@ std::string World::node_name(NodeId node) const {
 
 void World::schedule_faults() {
   const SimTime end_of_run = SimTime::zero() + spec_.duration;
+  fault_records_lost_.assign(spec_.faults.size(), 0);
   for (const FaultSpec& f : spec_.faults) {
     KS_ASSERT_LT(static_cast<size_t>(f.host), hosts_.size());
     KS_ASSERT_LT(f.at, spec_.duration);
     engine_.schedule_at(SimTime::zero() + f.at, [this, &f] { apply_fault(f, true); });
     // A fault with no end, or one ending with the run, lasts to the end: no fault_end event.
-    if (f.duration && f.kind != FaultKind::consumer_restart && SimTime::zero() + f.at + *f.duration < end_of_run)
+    const bool restart = f.kind == FaultKind::consumer_restart || f.kind == FaultKind::producer_restart;
+    if (f.duration && !restart && SimTime::zero() + f.at + *f.duration < end_of_run)
       engine_.schedule_at(SimTime::zero() + f.at + *f.duration, [this, &f] { apply_fault(f, false); });
   }
 }
@@ -3109,6 +3207,16 @@ void World::apply_fault(const FaultSpec& f, bool start) {
       if (f.duration) event["downtime_s"] = f.duration->seconds_f();
       break;
     }
+    case FaultKind::producer_restart: {
+      const auto slot = static_cast<size_t>(f.host) - spec_.brokers;
+      KS_ASSERT_MSG(slot < producer_processes_.size(), "a producer_restart names a producer's host");
+      ProducerClient& live = *producer_processes_[slot].back();
+      const uint64_t lost = restart_producer(live, f.duration.value_or(Duration::zero()));
+      fault_records_lost_[static_cast<size_t>(&f - spec_.faults.data())] = lost;
+      event["records_lost"] = lost;
+      if (f.duration) event["downtime_s"] = f.duration->seconds_f();
+      break;
+    }
     case FaultKind::memory_pressure: {
       // The page cache's budget from the broker's memory (HostHardware: RAM less the JVM heap and other memory).
       const HostHardwareSpec& hw = spec_.broker_hardware;
@@ -3120,7 +3228,8 @@ void World::apply_fault(const FaultSpec& f, bool start) {
     }
   }
   if (f.disk && (f.kind == FaultKind::slow_disk || f.kind == FaultKind::stalled_disk)) event["disk"] = *f.disk;
-  if (f.kind == FaultKind::drop_caches || f.kind == FaultKind::consumer_restart) {
+  if (f.kind == FaultKind::drop_caches || f.kind == FaultKind::consumer_restart ||
+      f.kind == FaultKind::producer_restart) {
     event["type"] = "fault";  // an instant (a restart's downtime is in "downtime_s")
     event["duration_s"] = 0.0;
   } else if (start) {
@@ -3136,6 +3245,7 @@ WorldSummary World::run(uint64_t events_max) {
   s.records_sent = metrics_.records_sent();
   s.records_acked = metrics_.records_acked();
   s.records_failed = metrics_.records_failed();
+  s.records_lost_in_restarts = records_lost_in_restarts_;
   s.records_failed_by_cause = metrics_.failures();
   s.records_consumed = metrics_.records_consumed();
   const double window_s = (spec_.duration - spec_.warmup).seconds_f();
@@ -3153,7 +3263,9 @@ WorldSummary World::run(uint64_t events_max) {
     r.kind = std::string(to_string(f.kind));
     r.host = node_name(static_cast<NodeId>(f.host));
     r.start_s = f.at.seconds_f();
-    r.end_s = f.kind == FaultKind::drop_caches || f.kind == FaultKind::consumer_restart ? r.start_s
+    const bool instant = f.kind == FaultKind::drop_caches || f.kind == FaultKind::consumer_restart ||
+                         f.kind == FaultKind::producer_restart;
+    r.end_s = instant                             ? r.start_s
               : f.duration                        ? std::min(f.at + *f.duration, spec_.duration).seconds_f()
                                                   : spec_.duration.seconds_f();
     char text[160];
@@ -3173,6 +3285,11 @@ WorldSummary World::run(uint64_t events_max) {
       case FaultKind::drop_caches: std::snprintf(text, sizeof text, "clean page cache evicted"); break;
       case FaultKind::consumer_restart:
         std::snprintf(text, sizeof text, "the process dies, a new one starts %g s later",
+                      f.duration ? f.duration->seconds_f() : 0.0);
+        break;
+      case FaultKind::producer_restart:
+        std::snprintf(text, sizeof text, "the process dies with %llu records unacknowledged, a new one starts %g s later",
+                      static_cast<unsigned long long>(fault_records_lost_[static_cast<size_t>(&f - spec_.faults.data())]),
                       f.duration ? f.duration->seconds_f() : 0.0);
         break;
       case FaultKind::memory_pressure:
@@ -3233,14 +3350,22 @@ WorldSummary World::run(uint64_t events_max) {
   // A producer's application thread(s), when send() costs them time. A thread that had to wait for buffer.memory
   // after the warm-up fills the accumulator faster than the sender empties it: however busy, it is not what
   // limits the throughput, so it is listed but not named the bottleneck.
+  // A restarted producer's processes (producer_restart) are one client.
   std::vector<std::string> not_bottleneck;
-  for (auto& c : producers_) {
-    if (c->app_busy == Duration::zero()) continue;
-    const uint32_t threads = std::max<uint32_t>(1, spec_.producers[c->spec_index].closed_loop_threads);
-    std::string name = "client-" + std::to_string(c->id - static_cast<NodeId>(spec_.brokers)) +
+  for (const std::vector<ProducerClient*>& processes : producer_processes_) {
+    Duration busy;
+    bool blocked = false;
+    for (const ProducerClient* c : processes) {
+      busy += c->app_busy;
+      blocked = blocked || c->blocked_after_warmup;
+    }
+    if (busy == Duration::zero()) continue;
+    const ProducerClient& c = *processes.front();
+    const uint32_t threads = std::max<uint32_t>(1, spec_.producers[c.spec_index].closed_loop_threads);
+    std::string name = "client-" + std::to_string(c.id - static_cast<NodeId>(spec_.brokers)) +
                        (threads > 1 ? " application threads" : " application thread");
-    if (c->blocked_after_warmup) not_bottleneck.push_back(name);
-    add(std::move(name), c->app_busy.seconds_f() / (engine_.now().seconds_f() * threads));
+    if (blocked) not_bottleneck.push_back(name);
+    add(std::move(name), busy.seconds_f() / (engine_.now().seconds_f() * threads));
   }
   // A consumer's application thread, when it works on what poll() returns (processing_time, decompression, CRC
   // checks, TLS decryption): a group whose threads are saturated falls behind, its lag growing, whatever the
@@ -3254,13 +3379,18 @@ WorldSummary World::run(uint64_t events_max) {
     if (busy > Duration::zero())
       add("client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers)) + " application thread",
           busy.seconds_f() / engine_.now().seconds_f());
-  for (auto& c : producers_)  // a producer's compression thread, when it compresses (or encrypts, over TLS)
-    if (c->compressor.busy(engine_.now()) > Duration::zero())
-      add("client-" + std::to_string(c->id - static_cast<NodeId>(spec_.brokers)) +
-              (!tls_connection(c->id)                                                      ? " compression"
-               : spec_.producers[c->spec_index].config.compression_type == kafka::CompressionType::none ? " encryption"
-                                                                                             : " compression and encryption"),
-          c->compressor.busy(engine_.now()).seconds_f() / engine_.now().seconds_f());
+  for (const std::vector<ProducerClient*>& processes : producer_processes_) {
+    // A producer's compression thread, when it compresses (or encrypts, over TLS).
+    Duration busy;
+    for (const ProducerClient* c : processes) busy += c->compressor.busy(engine_.now());
+    const ProducerClient& c = *processes.front();
+    if (busy > Duration::zero())
+      add("client-" + std::to_string(c.id - static_cast<NodeId>(spec_.brokers)) +
+              (!tls_connection(c.id)                                                      ? " compression"
+               : spec_.producers[c.spec_index].config.compression_type == kafka::CompressionType::none ? " encryption"
+                                                                                            : " compression and encryption"),
+          busy.seconds_f() / engine_.now().seconds_f());
+  }
   std::sort(s.utilisation.begin(), s.utilisation.end());
   for (const auto& [name, u] : s.utilisation) {
     if (u > s.bottleneck_utilisation &&

@@ -968,6 +968,13 @@ float RecordAccumulator::compression_ratio_estimate(int32_t topic) const {
   return topics_[static_cast<size_t>(topic)].compression_ratio_estimate;
 }
 
+std::vector<BatchId> RecordAccumulator::incomplete_batches() const {
+  std::vector<BatchId> ids;
+  ids.reserve(incomplete_.size());
+  for (const auto& [id, batch] : incomplete_) ids.push_back(id);
+  return ids;
+}
+
 const ProducerBatch& RecordAccumulator::batch(BatchId id) const {
   const auto it = incomplete_.find(id);
   KS_ASSERT_MSG(it != incomplete_.end(), "unknown batch id");

@@ -1373,6 +1373,30 @@ TEST_CASE("faults: each mistake is a ConfigError at its pointer saying what is w
     CHECK(s.faults[0].kind == FaultKind::consumer_restart);
     CHECK(s.faults[0].host == 3 + 1);  // brokers 0-2, the producer's client 3, the consumer's 4
   }
+  // producer_restart needs a producer's host (client-0 here), takes no other key, and two of one host must not
+  // overlap in their downtimes.
+  expect_error(with_fault(R"({"type": "producer_restart", "host": "client-1", "at": "1s"})"), "/faults/0/host",
+               "client-0");
+  expect_error(with_fault(R"({"type": "producer_restart", "host": "broker-0", "at": "1s"})"), "/faults/0/host");
+  expect_error(with_fault(R"({"type": "producer_restart", "host": "client-0", "at": "1s", "speed": 0.5})"),
+               "/faults/0/speed");
+  {
+    const WorldSpec s =
+        parse_scenario(with_fault(R"({"type": "producer_restart", "host": "client-0", "at": "1s", "duration": "2s"})"),
+                       "ok.json");
+    REQUIRE(s.faults.size() == 1);
+    CHECK(s.faults[0].kind == FaultKind::producer_restart);
+    CHECK(s.faults[0].host == 3);
+    REQUIRE(s.faults[0].duration.has_value());
+    CHECK(*s.faults[0].duration == sim::Duration::from_s(2));
+    json twice = base();
+    twice["faults"] = json::parse(R"([
+        {"type": "producer_restart", "host": "client-0", "at": "1s", "duration": "2s"},
+        {"type": "producer_restart", "host": "client-0", "at": "2s"}])");
+    expect_error(twice, "/faults/1/at");
+    twice["faults"][1]["at"] = "3s";  // after the first one's downtime: fine
+    CHECK(parse_scenario(twice, "ok.json").faults.size() == 2);
+  }
   // Two faults of one kind on one host that overlap.
   json d = base();
   d["faults"] = json::parse(R"([

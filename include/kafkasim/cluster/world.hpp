@@ -125,6 +125,7 @@ enum class FaultKind : uint8_t {
   drop_caches,   // PageCache::drop_caches at `at` (echo 1 > /proc/sys/vm/drop_caches): every clean page is evicted
   memory_pressure,  // PageCache::set_cache_bytes: another process takes `bytes` of the page cache's memory
   consumer_restart,  // a consumer's process dies at `at` and a new one starts `duration` later (0: at once)
+  producer_restart,  // a producer's process dies at `at` and a new one starts `duration` later (0: at once)
 };
 std::string_view to_string(FaultKind kind);
 
@@ -257,6 +258,9 @@ inline constexpr double kDemandMet = 0.95;
 
 struct WorldSummary {
   uint64_t records_sent = 0, records_acked = 0, records_failed = 0, records_consumed = 0;
+  // Records whose producer process died (producer_restart) after send() accepted them and before their callback ran:
+  // never acknowledged nor failed (a leader may still have appended them).
+  uint64_t records_lost_in_restarts = 0;
   double throughput_records_per_s = 0, throughput_mib_per_s = 0;
   double consumed_records_per_s = 0;  // records the consumers polled after the warm-up, per second of the window
   double consumed_mib_per_s = 0;      // their value bytes, MiB per second of the window
@@ -672,6 +676,15 @@ class World {
   // A consumer_restart fault: the consumer's process dies (everything it held is gone, its requests' answers are
   // dropped) and a new one with the same host, group and assignment starts after `downtime`.
   void restart_consumer(ConsumerClient& c, sim::Duration downtime);
+  // A producer_restart fault: the producer's process dies — the records in its
+  // accumulator and its requests not yet written to a socket are gone, answers to its requests are dropped, requests
+  // already written still reach their brokers — and a new process with the same host and workload starts after
+  // `downtime` (a new producer id when idempotent, new connections). Returns the records lost with the process.
+  uint64_t restart_producer(ProducerClient& c, sim::Duration downtime);
+  void start_producer(ProducerClient& c);
+  // The process of producer host `client` that sent the request numbered `correlation` (each process numbers its
+  // ProduceRequests from its own base: ProducerClient::incarnation).
+  ProducerClient& producer_of_request(kafka::NodeId client, uint64_t correlation);
   void start_consumer(ConsumerClient& c);
   // A fetch response from broker `source` reached consumer `c`: its fetch-latency, records per fetch, and its bytes
   // by whether they crossed racks.
@@ -740,6 +753,10 @@ class World {
   int32_t offsets_topic_ = -1;
   uint64_t next_coordinator_write_ = 1;  // world-wide ids of the coordinators' writes
   std::vector<std::unique_ptr<ProducerClient>> producers_;
+  // Each producer host's processes, first to last (more than one after a producer_restart), by client index.
+  std::vector<std::vector<ProducerClient*>> producer_processes_;
+  uint64_t records_lost_in_restarts_ = 0;
+  std::vector<uint64_t> fault_records_lost_;  // by fault of the spec: a producer_restart's lost records
   std::vector<std::unique_ptr<ConsumerClient>> consumers_;
   RunMetrics metrics_;
   RequestMetrics request_metrics_;

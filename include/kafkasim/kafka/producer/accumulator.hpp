@@ -357,6 +357,8 @@ class RecordAccumulator {
 
   const ProducerBatch& batch(BatchId id) const;
   bool has_incomplete() const { return !incomplete_.empty(); }
+  // The ids of every batch not yet completed (queued, in flight, or waiting to be retried), in id order.
+  std::vector<BatchId> incomplete_batches() const;
   bool has_undrained() const { return !nonempty_.empty(); }
   size_t queued_batch_count(PartitionRef partition) const;
   // The ids of the batches queued for a partition, head first.

@@ -107,6 +107,7 @@ class Producer {
   const Sender& sender() const { return sender_; }
   const SenderMetrics& metrics() const { return sender_.metrics(); }
   void set_latency_metrics_from(sim::SimTime from) { sender_.set_latency_metrics_from(from); }
+  void start_correlation_ids_at(uint64_t first) { sender_.start_correlation_ids_at(first); }
 
  private:
   ProducerConfig config_;

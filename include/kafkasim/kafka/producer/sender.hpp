@@ -45,6 +45,7 @@
 #include "kafkasim/kafka/producer/producer_config.hpp"
 #include "kafkasim/kafka/producer/producer_metadata.hpp"
 #include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/assert.hpp"
 #include "kafkasim/sim/histogram.hpp"
 #include "kafkasim/sim/time.hpp"
 
@@ -184,6 +185,12 @@ class Sender : private DrainSequenceGate {
   const SenderMetrics& metrics() const { return metrics_; }
   // The latency histograms of SenderMetrics count from `from` on.
   void set_latency_metrics_from(sim::SimTime from) { latency_metrics_from_ = from; }
+  // Numbers this sender's ProduceRequests from `first` (before it sends any): the cluster layer gives a restarted
+  // producer's process ids above every id its predecessors used, so that an answer to a dead process is told apart.
+  void start_correlation_ids_at(uint64_t first) {
+    KS_ASSERT_EQ(next_correlation_id_, 0u);
+    next_correlation_id_ = first;
+  }
 
  private:
   struct InFlightRequest {
