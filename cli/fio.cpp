@@ -22,6 +22,7 @@
 #include "commands.hpp"
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/hardware_profiles.hpp"
+#include "kafkasim/cluster/host_hardware.hpp"
 #include "kafkasim/cluster/units.hpp"
 #include "kafkasim/models/disk.hpp"
 #include "kafkasim/sim/engine.hpp"
@@ -95,9 +96,9 @@ int fio_profile(const FioOptions& o) {
   } catch (const cluster::ConfigError& e) {
     return bad(e.what());
   }
-  if (profile.kind != "hdd" && profile.kind != "ssd")
+  if (profile.kind != "hdd" && profile.kind != "ssd" && profile.kind != "ebs")
     return bad("profile \"" + profile.name + "\" (" + profile.file + ") is a " + profile.kind +
-               " profile; kafkasim fio runs disk profiles (kind \"hdd\" or \"ssd\")");
+               " profile; kafkasim fio runs disk profiles (kind \"hdd\", \"ssd\" or \"ebs\")");
   const std::optional<Job> job = fio_pattern(o.rw);
   if (!job) {
     const std::array<std::string_view, 4> known = {"read", "write", "randread", "randwrite"};
@@ -115,12 +116,8 @@ int fio_profile(const FioOptions& o) {
   if (o.fsync > 0 && job->op != models::IoOp::kWrite) return bad("--fsync applies to write and randwrite jobs");
 
   sim::Engine engine;
-  std::unique_ptr<models::DiskModel> disk;
-  if (const auto* hdd = std::get_if<models::HddParams>(&profile.params))
-    disk = std::make_unique<models::HddDisk>(engine, *hdd, sim::Rng::stream(o.seed, "fio/disk"));
-  else
-    disk = std::make_unique<models::SsdDisk>(engine, std::get<models::SsdParams>(profile.params),
-                                             sim::Rng::stream(o.seed, "fio/disk"));
+  std::unique_ptr<models::DiskModel> disk =
+      cluster::make_disk(engine, cluster::disk_params(profile.params), sim::Rng::stream(o.seed, "fio/disk"));
   uint64_t span = disk->capacity_bytes();
   if (!o.size.empty()) {
     const std::optional<uint64_t> size = fio_size(o.size);
@@ -176,6 +173,7 @@ int fio_profile(const FioOptions& o) {
 
   // An HDD's positioning: what the seeks and rotational waits cost (requests started in the run).
   const auto* hdd_disk = dynamic_cast<const models::HddDisk*>(disk.get());
+  const auto* ebs = dynamic_cast<const models::EbsVolume*>(disk.get());
   const auto mean_ms = [](int64_t sum_ns, uint64_t n) { return n > 0 ? static_cast<double>(sum_ns) / 1e6 / static_cast<double>(n) : 0.0; };
 
   std::string reproduce = "kafkasim fio " + o.profile + " --rw " + o.rw + " --bs " + o.bs + " --iodepth " +
@@ -206,6 +204,13 @@ int fio_profile(const FioOptions& o) {
                   {"mean_seek_ms", mean_ms(h.seek_ns_sum, h.positioned_ops)},
                   {"mean_rotation_ms", mean_ms(h.rotation_ns_sum, h.positioned_ops)}};
     }
+    if (ebs != nullptr) {
+      const models::EbsStats& e = ebs->ebs_stats();
+      j["ebs"] = {{"operations", e.operations},
+                  {"operations_per_s", static_cast<double>(e.operations) / seconds},
+                  {"iops_credits_left", ebs->iops_credits()},
+                  {"throughput_credits_left_bytes", ebs->throughput_credits()}};
+    }
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -221,13 +226,21 @@ int fio_profile(const FioOptions& o) {
               bytes_per_s / 1048576.0);
   std::printf("  latency      p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (submission to completion)\n", ms(50),
               ms(99), ms(99.9), max_ms);
-  std::printf("  device       %.1f %% utilised (busy units / units)\n", 100 * disk->utilisation());
+  std::printf("  device       %.1f %% utilised (%s)\n", 100 * disk->utilisation(),
+              ebs != nullptr ? "the busier of its units and its IOPS and throughput limits" : "busy units / units");
   if (hdd_disk != nullptr) {
     const models::HddStats& h = hdd_disk->hdd_stats();
     std::printf("  positioning  mean seek %.3f ms, mean rotational wait %.3f ms over %llu positioned requests (%llu "
                 "sequential: neither)\n",
                 mean_ms(h.seek_ns_sum, h.positioned_ops), mean_ms(h.rotation_ns_sum, h.positioned_ops),
                 static_cast<unsigned long long>(h.positioned_ops), static_cast<unsigned long long>(h.sequential_ops));
+  }
+  if (ebs != nullptr) {
+    const models::EbsStats& e = ebs->ebs_stats();
+    std::printf("  ebs          %llu operations as the volume counts them (%.1f a second); credits left: %.0f I/O, "
+                "%.1f MiB\n",
+                static_cast<unsigned long long>(e.operations), static_cast<double>(e.operations) / seconds,
+                std::max(0.0, ebs->iops_credits()), std::max(0.0, ebs->throughput_credits()) / 1048576.0);
   }
   return 0;
 }

@@ -97,6 +97,82 @@ models::SsdParams read_ssd(ProfileReader& r, const std::string& file, const std:
   return p;
 }
 
+// An EBS volume (hardware-models.md §2.5, from the AWS EBS user guide): the profile names the volume type and size
+// (and, for gp3, what was provisioned); its limits follow from AWS's formulas, written out here.
+models::EbsParams read_ebs(ProfileReader& r, const std::string& file, const std::string& base) {
+  constexpr double kGiB = 1024.0 * 1024 * 1024, kTiB = kGiB * 1024, kMiB = 1024.0 * 1024;
+  models::EbsParams p;
+  const std::string type = r.choice("volume_type", {"gp2", "gp3", "st1", "sc1"});
+  p.capacity_bytes = r.bytes("capacity_bytes");
+  const double gib = static_cast<double>(p.capacity_bytes) / kGiB, tib = static_cast<double>(p.capacity_bytes) / kTiB;
+  const bool hdd_backed = type == "st1" || type == "sc1";
+  // Volume sizes AWS accepts: 1 GiB to 16 TiB for gp2/gp3, 125 GiB to 16 TiB for st1/sc1.
+  const double min_gib = hdd_backed ? 125 : 1;
+  if (!(gib >= min_gib && gib <= 16 * 1024))
+    throw ConfigError(file, base + "/parameters/capacity_bytes/value",
+                      "a " + type + " volume of " + (hdd_backed ? "125 GiB" : "1 GiB") + " to 16 TiB",
+                      std::to_string(p.capacity_bytes) + " bytes");
+  p.read_latency = r.duration("read_latency");
+  p.write_latency = r.duration("write_latency");
+  if (auto u = r.optional_integer("parallel_units")) p.parallel_units = to_u32(file, base + "/parameters/parallel_units", *u, 1, 65536);
+  if (auto q = r.optional_integer("max_queued_requests")) p.max_queued_requests = to_u32(file, base + "/parameters/max_queued_requests", *q, 1);
+  // The credit balance at the start, as a fraction of the bucket (CloudWatch's BurstBalance / 100); a new volume's
+  // bucket is full.
+  const std::optional<double> balance = r.optional_number("burst_balance");
+  if (balance && !(*balance >= 0 && *balance <= 1))
+    throw ConfigError(file, base + "/parameters/burst_balance/value", "a fraction from 0 to 1 (BurstBalance / 100)",
+                      std::to_string(*balance));
+  if (balance && type == "gp3")
+    throw ConfigError(file, base + "/parameters/burst_balance", "no burst_balance for gp3 (it has no burst bucket)",
+                      "burst_balance");
+  const std::optional<uint64_t> iops = r.optional_integer("provisioned_iops");
+  const std::optional<double> throughput = r.optional_bandwidth_bytes_per_s("provisioned_throughput_bytes_per_s");
+  if ((iops || throughput) && type != "gp3")
+    throw ConfigError(file, base + "/parameters/" + (iops ? "provisioned_iops" : "provisioned_throughput_bytes_per_s"),
+                      "provisioned IOPS and throughput only for gp3 (" + type + " derives them from its size)",
+                      iops ? "provisioned_iops" : "provisioned_throughput_bytes_per_s");
+  const auto fixed = [](double rate) { return models::EbsBucket{rate, rate, 0, 0}; };
+  if (type == "gp2") {
+    // Baseline 3 IOPS per GiB within [100, 16,000]; below 3,000 a bucket of 5.4 M I/O credits lets it run at 3,000.
+    const double baseline = std::clamp(3 * gib, 100.0, 16000.0);
+    p.iops = baseline < 3000 ? models::EbsBucket{baseline, 3000, 5.4e6, balance.value_or(1) * 5.4e6} : fixed(baseline);
+    // Throughput: 128 MiB/s up to 170 GiB, 250 MiB/s from 334 GiB, between them 250 MiB/s while burst credits last.
+    if (gib <= 170) p.throughput = fixed(128 * kMiB);
+    else if (gib >= 334) p.throughput = fixed(250 * kMiB);
+    else {
+      p.throughput = {128 * kMiB, 250 * kMiB, 0, 0};
+      p.throughput_burst_needs_iops_credits = true;
+    }
+  } else if (type == "gp3") {
+    // 3,000 IOPS and 125 MiB/s included; up to 16,000 IOPS at most 500 per GiB, and up to 1,000 MiB/s at most
+    // 0.25 MiB/s per provisioned IOPS.
+    const uint64_t provisioned = iops.value_or(3000);
+    if (provisioned < 3000 || provisioned > 16000 || (provisioned > 3000 && static_cast<double>(provisioned) > 500 * gib))
+      throw ConfigError(file, base + "/parameters/provisioned_iops/value",
+                        "3,000 to 16,000 IOPS, at most 500 per GiB of the volume", std::to_string(provisioned));
+    const double mib_s = throughput.value_or(125 * kMiB) / kMiB;
+    if (mib_s < 125 || mib_s > 1000 || mib_s > 0.25 * static_cast<double>(provisioned))
+      throw ConfigError(file, base + "/parameters/provisioned_throughput_bytes_per_s/value",
+                        "125 to 1,000 MiB/s, at most 0.25 MiB/s per provisioned IOPS (" +
+                            std::to_string(0.25 * static_cast<double>(provisioned)) + " MiB/s here)",
+                        std::to_string(mib_s) + " MiB/s");
+    p.iops = fixed(static_cast<double>(provisioned));
+    p.throughput = fixed(mib_s * kMiB);
+  } else {
+    // st1 / sc1: throughput credits of 1 TiB per TiB; baseline and burst per TiB, each capped; I/Os are counted in
+    // 1 MiB units, a smaller random one costing a whole unit. Their IOPS follow from that (no separate limit).
+    const bool st1 = type == "st1";
+    const double baseline = std::min((st1 ? 40 : 12) * tib, st1 ? 500.0 : 192.0) * kMiB;
+    const double burst = std::min((st1 ? 250 : 80) * tib, st1 ? 500.0 : 250.0) * kMiB;
+    const double bucket = static_cast<double>(p.capacity_bytes);
+    p.throughput = {baseline, burst, bucket, balance.value_or(1) * bucket};
+    p.iops = fixed(1e12);
+    p.io_unit_bytes = 1024 * 1024;
+    p.charge_whole_units = true;
+  }
+  return p;
+}
+
 NicProfile read_nic(ProfileReader& r, const std::string& file, const std::string& base) {
   NicProfile p;
   p.link.bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("bandwidth_bytes_per_s");
@@ -351,6 +427,7 @@ HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::str
   profile.file = file;
   if (r.kind() == "hdd") profile.params = read_hdd(r, file, base_pointer);
   else if (r.kind() == "ssd") profile.params = read_ssd(r, file, base_pointer);
+  else if (r.kind() == "ebs") profile.params = read_ebs(r, file, base_pointer);
   else if (r.kind() == "nic") profile.params = read_nic(r, file, base_pointer);
   else if (r.kind() == "cpu") {
     CpuProfile cpu = read_cpu(r, file, base_pointer);
@@ -358,8 +435,8 @@ HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::str
     profile.params = std::move(cpu);
   }
   else {
-    static constexpr std::string_view kKinds[] = {"hdd", "ssd", "nic", "cpu"};
-    throw ConfigError(file, base_pointer + "/kind", "one of \"hdd\", \"ssd\", \"nic\", \"cpu\"",
+    static constexpr std::string_view kKinds[] = {"hdd", "ssd", "ebs", "nic", "cpu"};
+    throw ConfigError(file, base_pointer + "/kind", "one of \"hdd\", \"ssd\", \"ebs\", \"nic\", \"cpu\"",
                       "\"" + r.kind() + "\"", closest_name(r.kind(), kKinds));
   }
   if (r.kind() != "cpu" && doc.contains("codec_levels"))

@@ -4,6 +4,20 @@
 
 namespace kafkasim::cluster {
 
+DiskParams disk_params(const ProfileParams& profile) {
+  if (const auto* hdd = std::get_if<models::HddParams>(&profile)) return *hdd;
+  if (const auto* ssd = std::get_if<models::SsdParams>(&profile)) return *ssd;
+  const auto* ebs = std::get_if<models::EbsParams>(&profile);
+  KS_ASSERT_MSG(ebs != nullptr, "a disk profile");
+  return *ebs;
+}
+
+std::unique_ptr<models::DiskModel> make_disk(sim::Engine& engine, const DiskParams& params, sim::Rng rng) {
+  if (const auto* hdd = std::get_if<models::HddParams>(&params)) return std::make_unique<models::HddDisk>(engine, *hdd, rng);
+  if (const auto* ssd = std::get_if<models::SsdParams>(&params)) return std::make_unique<models::SsdDisk>(engine, *ssd, rng);
+  return std::make_unique<models::EbsVolume>(engine, std::get<models::EbsParams>(params), rng);
+}
+
 HostHardware::HostHardware(sim::Engine& engine, const HostHardwareSpec& spec, models::CpuParams cpu,
                            uint64_t root_seed, const std::string& rng_prefix)
     : engine_(engine), spec_(spec) {
@@ -12,10 +26,7 @@ HostHardware::HostHardware(sim::Engine& engine, const HostHardwareSpec& spec, mo
   std::vector<models::BlockDevice*> devices;
   for (uint32_t i = 0; i < spec.log_dirs; ++i) {
     sim::Rng rng = sim::Rng::stream(root_seed, rng_prefix + "/disk/" + std::to_string(i));
-    if (const auto* hdd = std::get_if<models::HddParams>(&spec.disk))
-      disks_.push_back(std::make_unique<models::HddDisk>(engine, *hdd, rng));
-    else
-      disks_.push_back(std::make_unique<models::SsdDisk>(engine, std::get<models::SsdParams>(spec.disk), rng));
+    disks_.push_back(make_disk(engine, spec.disk, rng));
     devices.push_back(disks_.back().get());
   }
   models::PageCacheParams cache = spec.page_cache;

@@ -297,6 +297,40 @@ class Loader {
   }
 
   // A hardware profile: a bundled profile's name or an inline profile document, of one of `kinds`.
+  // {"base": NAME, "parameters": {...}}: the bundled profile NAME with some parameters replaced. A replacement is a
+  // whole entry ({"value", "unit", "source"}) or a plain value, which keeps the base entry's unit and is sourced to
+  // the scenario. Nothing else may be given (the base's description and checks stay).
+  json derived_profile(const json& v, const std::string& pointer) const {
+    for (const auto& [key, value] : v.items())
+      if (key != "base" && key != "parameters")
+        fail(join(pointer, key), "the keys of a derived profile: base, parameters", "the key " + in_quotes(key));
+    const json& base = v["base"];
+    if (!base.is_string()) fail(join(pointer, "base"), "the name of a bundled profile", shown(base));
+    const HardwareProfile named = load_named_profile(base.get<std::string>(), bundled_profile_dir(), file_, join(pointer, "base"));
+    std::ifstream in(named.file);
+    json doc = json::parse(in);
+    const json* params = find(v, "parameters");
+    if (params == nullptr) return doc;
+    if (!params->is_object()) fail(join(pointer, "parameters"), "an object of parameters to replace", shown(*params));
+    for (const auto& [key, value] : params->items()) {
+      if (!doc["parameters"].contains(key)) {
+        std::vector<std::string> names;
+        for (const auto& [k, e] : doc["parameters"].items()) names.push_back(k);
+        std::vector<std::string_view> known(names.begin(), names.end());
+        fail(join(join(pointer, "parameters"), key), "a parameter of the " + in_quotes(named.name) + " profile",
+             in_quotes(key), closest_name(key, known));
+      }
+      if (value.is_object()) {
+        doc["parameters"][key] = value;
+      } else {
+        doc["parameters"][key]["value"] = value;
+        doc["parameters"][key]["source"] = "set in " + file_ + " at " + join(join(pointer, "parameters"), key);
+      }
+    }
+    doc["name"] = named.name + " (derived)";
+    return doc;
+  }
+
   HardwareProfile profile(const json* v, const std::string& pointer, const std::string& default_name,
                           const std::vector<std::string>& kinds, json& written) const {
     HardwareProfile p;
@@ -305,6 +339,9 @@ class Loader {
       written = default_name;
     } else if (v->is_string()) {
       p = load_named_profile(v->get<std::string>(), bundled_profile_dir(), file_, pointer);
+      written = *v;
+    } else if (v->is_object() && v->contains("base")) {
+      p = parse_hardware_profile(derived_profile(*v, pointer), file_, pointer);
       written = *v;
     } else if (v->is_object()) {
       p = parse_hardware_profile(*v, file_, pointer);
@@ -326,10 +363,9 @@ class Loader {
     check_keys(b, bp, "broker_hardware");
     HostHardwareSpec& host = spec.broker_hardware;
 
-    const HardwareProfile disk = profile(find(b, "disk"), join(bp, "disk"), "nvme-datacentre", {"hdd", "ssd"},
+    const HardwareProfile disk = profile(find(b, "disk"), join(bp, "disk"), "nvme-datacentre", {"hdd", "ssd", "ebs"},
                                          x_.broker_disk);
-    if (const auto* hdd = std::get_if<models::HddParams>(&disk.params)) host.disk = *hdd;
-    else host.disk = std::get<models::SsdParams>(disk.params);
+    host.disk = disk_params(disk.params);
     if (const json* v = find(b, "log_dirs")) host.log_dirs = static_cast<uint32_t>(integer(*v, join(bp, "log_dirs"), 1, kLogDirsMax));
     host.nic = std::get<NicProfile>(profile(find(b, "nic"), join(bp, "nic"), "nic-10gbe", {"nic"}, x_.broker_nic).params);
     const HardwareProfile cpu_profile =

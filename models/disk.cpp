@@ -77,6 +77,7 @@ void DiskModel::stall_until(SimTime end) {
 }
 
 void DiskModel::reset_stats() {
+  on_reset_stats();
   const SimTime now = engine_.now();
   stats_ = DiskStats{};
   meter_.reset_window(now);
@@ -542,6 +543,139 @@ void SsdDisk::on_freeze(Duration freeze) {
   KS_ASSERT_GT(freeze, Duration::zero());
   // Transfers already reserved on the link were pushed back with their ops; later ones queue behind them.
   if (link_free_at_ > engine().now()) link_free_at_ += freeze;
+}
+
+// ------------------------------------------------------------------------------------------------
+// EbsVolume
+
+EbsVolume::EbsVolume(sim::Engine& engine, const EbsParams& params, sim::Rng /*rng*/)
+    : DiskModel(engine, params.capacity_bytes, params.parallel_units, params.max_queued_requests),
+      params_(params),
+      window_start_(engine.now()) {
+  KS_ASSERT_GT(params.io_unit_bytes, 0u);
+  KS_ASSERT_GE(params.read_latency, Duration::zero());
+  KS_ASSERT_GE(params.write_latency, Duration::zero());
+  for (const auto& [limit, bucket] : {std::pair{&iops_, params.iops}, std::pair{&throughput_, params.throughput}}) {
+    KS_ASSERT_GT(bucket.baseline_per_s, 0.0);
+    KS_ASSERT_GE(bucket.burst_per_s, bucket.baseline_per_s);
+    KS_ASSERT_GE(bucket.credits_max, 0.0);
+    KS_ASSERT_GE(bucket.credits_initial, 0.0);
+    KS_ASSERT_LE(bucket.credits_initial, bucket.credits_max);
+    // A burst rate needs a bucket, or for throughput the IOPS bucket's say.
+    KS_ASSERT(bucket.burst_per_s == bucket.baseline_per_s || bucket.credits_max > 0 ||
+              (limit == &throughput_ && params.throughput_burst_needs_iops_credits));
+    limit->bucket = bucket;
+    limit->credits = bucket.credits_initial;
+    limit->credits_at = engine.now();
+    limit->next = engine.now();
+  }
+}
+
+void EbsVolume::refill(Limit& l, SimTime at) {
+  if (at <= l.credits_at) return;
+  l.credits = std::min(l.bucket.credits_max, l.credits + l.bucket.baseline_per_s * (at - l.credits_at).seconds_f());
+  l.credits_at = at;
+}
+
+double EbsVolume::spend(Limit& l, double cost, SimTime at, bool burst_allowed) {
+  refill(l, at);
+  const bool has_bucket = l.bucket.credits_max > 0;
+  // A burst without a bucket of its own is allowed by another's (gp2's throughput by its IOPS credits).
+  const bool burst =
+      burst_allowed && l.bucket.burst_per_s > l.bucket.baseline_per_s && (!has_bucket || l.credits >= cost);
+  // Spent at use and refilled at the baseline: at the baseline rate the balance stays where it is.
+  if (has_bucket) l.credits -= cost;
+  return burst ? l.bucket.burst_per_s : l.bucket.baseline_per_s;
+}
+
+double EbsVolume::iops_credits() const {
+  Limit l = iops_;
+  refill(l, engine().now());
+  return l.credits;
+}
+
+double EbsVolume::throughput_credits() const {
+  Limit l = throughput_;
+  refill(l, engine().now());
+  return l.credits;
+}
+
+void EbsVolume::start_service(uint32_t unit) {
+  const IoRequest& r = op_in(unit).request;
+  const SimTime now = engine().now();
+  const double lat = latency_multiplier();
+  if (r.op == IoOp::kFlush) {
+    arm(unit, now + params_.write_latency.scaled(lat), kPhaseDone);
+    return;
+  }
+  // The operations this I/O opens: a continuation of its direction's run fills that run's last unit first.
+  const size_t dir = r.op == IoOp::kRead ? 0 : 1;
+  const uint64_t unit_bytes = params_.io_unit_bytes;
+  const uint64_t before = r.device_offset_bytes == run_end_[dir] ? run_bytes_[dir] : 0;
+  const uint64_t after = before + r.bytes;
+  const uint64_t ops = (after + unit_bytes - 1) / unit_bytes - (before + unit_bytes - 1) / unit_bytes;
+  run_end_[dir] = r.device_offset_bytes + r.bytes;
+  run_bytes_[dir] = after;
+  const double bytes_cost =
+      params_.charge_whole_units ? static_cast<double>(ops * unit_bytes) : static_cast<double>(r.bytes);
+  // Admitted when both limits allow, each pacing the next admission by this one's cost at its current rate.
+  const SimTime admit = sim::max(now, sim::max(iops_.next, throughput_.next));
+  const double m = bandwidth_multiplier();
+  const bool iops_burst_left = [&] {
+    Limit l = iops_;
+    refill(l, admit);
+    return l.credits >= static_cast<double>(ops);
+  }();
+  const auto pace = [admit](Limit& l, double cost, double rate) {
+    const Duration spacing = Duration::from_seconds_f(cost / rate);
+    KS_ASSERT_LE(l.next, admit);
+    l.next = admit + spacing;
+    l.spacing_ns += spacing.ns();
+  };
+  if (ops > 0) pace(iops_, static_cast<double>(ops), spend(iops_, static_cast<double>(ops), admit, true) * m);
+  if (bytes_cost > 0) {
+    const bool burst_allowed = !params_.throughput_burst_needs_iops_credits || iops_burst_left;
+    pace(throughput_, bytes_cost, spend(throughput_, bytes_cost, admit, burst_allowed) * m);
+  }
+  ebs_stats_.operations += ops;
+  ebs_stats_.iops_credits = iops_.credits;
+  ebs_stats_.throughput_credits = throughput_.credits;
+  ebs_stats_.throttled_ns_sum += (admit - now).ns();
+  const Duration latency = r.op == IoOp::kRead ? params_.read_latency : params_.write_latency;
+  arm(unit, admit + latency.scaled(lat), kPhaseDone);
+}
+
+int64_t EbsVolume::limit_busy_ns() const {
+  const SimTime now = engine().now();
+  return std::max(iops_.busy_ns(now) - iops_busy_at_window_, throughput_.busy_ns(now) - throughput_busy_at_window_);
+}
+
+double EbsVolume::utilisation() const {
+  const int64_t window = (engine().now() - window_start_).ns();
+  if (window <= 0) return DiskModel::utilisation();
+  return std::max(DiskModel::utilisation(), static_cast<double>(limit_busy_ns()) / static_cast<double>(window));
+}
+
+int64_t EbsVolume::busy_unit_ns() const {
+  return std::max(DiskModel::busy_unit_ns(), limit_busy_ns() * static_cast<int64_t>(units()));
+}
+
+void EbsVolume::on_reset_stats() {
+  const SimTime now = engine().now();
+  window_start_ = now;
+  iops_busy_at_window_ = iops_.busy_ns(now);
+  throughput_busy_at_window_ = throughput_.busy_ns(now);
+}
+
+void EbsVolume::on_freeze(Duration freeze) {
+  KS_ASSERT_GT(freeze, Duration::zero());
+  // Admissions already paced into the future move with the stall; the balances keep refilling through it.
+  const SimTime now = engine().now();
+  for (Limit* l : {&iops_, &throughput_}) {
+    if (l->next <= now) continue;
+    l->next += freeze;
+    l->spacing_ns += freeze.ns();  // the limit counts as busy through the part of the stall it spans
+  }
 }
 
 }  // namespace kafkasim::models

@@ -16,9 +16,7 @@ inline cluster::WorldSpec small_cluster(uint32_t brokers, const char* disk, cons
   s.brokers = brokers;
   // __consumer_offsets with as many replicas as Kafka's default allows here (a single-node cluster sets 1).
   s.offsets_topic_replication_factor = static_cast<int32_t>(std::min<uint32_t>(3, brokers));
-  const auto disk_profile = cluster::load_named_profile(disk, dir);
-  if (const auto* hdd = std::get_if<models::HddParams>(&disk_profile.params)) s.broker_hardware.disk = *hdd;
-  else s.broker_hardware.disk = std::get<models::SsdParams>(disk_profile.params);
+  s.broker_hardware.disk = cluster::disk_params(cluster::load_named_profile(disk, dir).params);
   s.broker_hardware.nic = std::get<cluster::NicProfile>(cluster::load_named_profile(nic, dir).params);
   s.client_nic = s.broker_hardware.nic;
   s.cpu_costs = std::get<cluster::CpuProfile>(cluster::load_named_profile("cpu-server-16core", dir).params).costs;

@@ -78,6 +78,14 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     disk["parameters"]["capacity_bytes"]["source"] = "fuzz: a disk that may fill within the run";
     broker_hw["disk"] = disk;
   }
+  // Now and then EBS volumes, some with an empty burst bucket (a derived profile), from a stream of their own.
+  sim::Rng ebs_rng = sim::Rng::stream(seed, "fuzz/world/ebs");
+  if (broker_hw["disk"].is_string() && ebs_rng.chance(1, 6)) {
+    const std::string ebs = pick<std::string>(ebs_rng, {"ebs-gp3", "ebs-gp2", "ebs-st1"});
+    broker_hw["disk"] = ebs;
+    if (ebs != "ebs-gp3" && ebs_rng.chance(1, 2))
+      broker_hw["disk"] = {{"base", ebs}, {"parameters", {{"burst_balance", ebs_rng.uniform_real(0, 0.001)}}}};
+  }
   s["hardware"] = {{"broker", broker_hw}, {"client", {{"nic", pick<std::string>(rng, {"nic-1gbe", "nic-10gbe"})}}}};
 
   json config = json::object();

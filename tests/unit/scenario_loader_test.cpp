@@ -1484,3 +1484,33 @@ TEST_CASE("replication throttling: a rate without throttled replicas, or replica
   CHECK(y.warnings[1].find("partition 9 of a topic of 6") != std::string::npos);
   CHECK(y.warnings[2].find("broker 5 of a cluster of 3") != std::string::npos);
 }
+
+TEST_CASE("derived profiles: {\"base\": NAME, \"parameters\": {...}} replaces some of a bundled profile's parameters") {
+  // A plain value keeps the base entry's unit (B/s here); the rest of ebs-gp3 stays (3,000 IOPS, 1 ms).
+  json d = base();
+  d["hardware"]["broker"]["disk"] = json::parse(
+      R"({"base": "ebs-gp3", "parameters": {"provisioned_throughput_bytes_per_s": 262144000, "provisioned_iops": 4000}})");
+  const WorldSpec s = parse_scenario(d, "ok.json");
+  const auto& ebs = std::get<models::EbsParams>(s.broker_hardware.disk);
+  CHECK(ebs.throughput.baseline_per_s == doctest::Approx(262144000).scale(0));
+  CHECK(ebs.iops.baseline_per_s == doctest::Approx(4000).scale(0));
+  CHECK(ebs.read_latency == sim::Duration::from_ms(1));
+  // A whole entry with its own unit.
+  d["hardware"]["broker"]["disk"] = json::parse(
+      R"({"base": "nvme-datacentre", "parameters": {"read_latency": {"value": 0.1, "unit": "ms", "source": "mine"}}})");
+  CHECK(std::get<models::SsdParams>(parse_scenario(d, "ok.json").broker_hardware.disk).read_latency ==
+        sim::Duration::from_us(100));
+  // The derived profile's own checks still hold: 1,000 MiB/s is more than 0.25 MiB/s per IOPS of the included 3,000.
+  d["hardware"]["broker"]["disk"] =
+      json::parse(R"({"base": "ebs-gp3", "parameters": {"provisioned_throughput_bytes_per_s": 1048576000}})");
+  expect_error(d, "/hardware/broker/disk/parameters/provisioned_throughput_bytes_per_s/value");
+  // Mistakes: a parameter the base lacks (with the closest), an unknown profile, another key, a base of another kind.
+  d["hardware"]["broker"]["disk"] = json::parse(R"({"base": "ebs-gp3", "parameters": {"provisioned_throughput": 1}})");
+  expect_error(d, "/hardware/broker/disk/parameters/provisioned_throughput", "provisioned_throughput_bytes_per_s");
+  d["hardware"]["broker"]["disk"] = json::parse(R"({"base": "ebs-gp4"})");
+  expect_error(d, "/hardware/broker/disk/base", "ebs-gp2");
+  d["hardware"]["broker"]["disk"] = json::parse(R"({"base": "ebs-gp3", "kind": "ssd"})");
+  expect_error(d, "/hardware/broker/disk/kind");
+  d["hardware"]["broker"]["disk"] = json::parse(R"({"base": "nic-10gbe"})");
+  expect_error(d, "/hardware/broker/disk");
+}

@@ -101,11 +101,11 @@ struct CpuProfile {
   JvmGcParams gc;
 };
 
-using ProfileParams = std::variant<models::HddParams, models::SsdParams, NicProfile, CpuProfile>;
+using ProfileParams = std::variant<models::HddParams, models::SsdParams, models::EbsParams, NicProfile, CpuProfile>;
 
 struct HardwareProfile {
   std::string name;
-  std::string kind;  // "hdd", "ssd", "nic", "cpu"
+  std::string kind;  // "hdd", "ssd", "ebs", "nic", "cpu"
   std::string file;  // where it was read from
   ProfileParams params;
   nlohmann::json checks;  // the profile's "checks" section (expected values for validation), as written

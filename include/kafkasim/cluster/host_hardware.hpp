@@ -29,7 +29,12 @@
 
 namespace kafkasim::cluster {
 
-using DiskParams = std::variant<models::HddParams, models::SsdParams>;
+using DiskParams = std::variant<models::HddParams, models::SsdParams, models::EbsParams>;
+
+// The disk parameters of a profile of kind "hdd", "ssd" or "ebs" (asserts on any other kind).
+DiskParams disk_params(const ProfileParams& profile);
+// A device of those parameters; `rng` is its stream.
+std::unique_ptr<models::DiskModel> make_disk(sim::Engine& engine, const DiskParams& params, sim::Rng rng);
 
 struct HostHardwareSpec {
   DiskParams disk = models::SsdParams{};

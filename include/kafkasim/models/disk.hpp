@@ -65,11 +65,27 @@
 //   Flush: one exclusive op of flush_latency_plp (≈ 0, capacitor-backed cache) or flush_latency_no_plp
 //   (≈ 1.7 ms, consumer drive programming NAND + FTL metadata; Samsung 980: 574 fsync/s) (§2.2 fsync table).
 //
+// ## Cloud block volumes (EbsVolume): token buckets in front of a fixed latency (§2.5, AWS EBS)
+//   A volume admits I/Os at its IOPS and throughput limits and completes each one a fixed latency after its
+//   admission (L_read, L_write: "single-digit millisecond" for gp2/gp3), with up to P in flight.
+//   Counting: an I/O costs ceil(bytes / U) operations (U = 256 KiB for gp2/gp3, 1 MiB for st1/sc1); an I/O that
+//   starts where the previous one of its direction ended continues that run, and costs only the units it opens
+//   (sequential small I/Os merged up to U). Throughput is charged in bytes, or for st1/sc1 a full U per operation
+//   ("a random <= 1 MiB I/O costs a full 1 MiB credit").
+//   Limits, each a leaky bucket: an I/O of cost c is admitted at a = max(now, next_iops, next_bytes), then
+//     next_iops = a + c / R_iops,   R_iops = B_iops while the credit balance holds c, else R_base (baseline)
+//     credits   = min(C_max, credits + R_base · (a - last)) - c      (refilled at the baseline, spent at use)
+//   and the same for throughput (R in bytes/s, credits in bytes). gp2: R_base = clamp(3 IOPS/GiB, 100, 16,000),
+//   B = 3,000 while credits last (only below 3,000), C_max = 5.4 M; gp3: its provisioned IOPS and throughput, no
+//   burst; st1/sc1: throughput credits of 1 TiB per TiB. Draining a full gp2 bucket at 3,000 IOPS therefore takes
+//   C_max / (3,000 - R_base) (2,000 s at 100 GiB, §6 check 12). A flush completes after L_write and costs nothing.
+//   Admission is paced, not bursty: a volume never runs ahead of its rate within a second as AWS's may [A].
+//   Not modelled: the instance's EBS bandwidth limit ("the smaller of"), latency jitter, io1/io2.
+//
 // ## What the models ignore
 // HDD (§1.6): head switches and track skew (the sector angle is a hash, above), the drive's write cache and
 // read-ahead (except as the flush cost above), thermal recalibration, remaps, SMR.
-// SSD (§2.6): garbage collection and write amplification, SLC-cache cliffs, read disturb, TRIM, EBS token
-// buckets, per-die addressing (any free unit serves any op), write buffering (writes pay L_write).
+// SSD (§2.6): garbage collection and write amplification, SLC-cache cliffs, read disturb, TRIM, per-die addressing (any free unit serves any op), write buffering (writes pay L_write).
 // Both: no per-op latency noise; requests are not merged or split.
 //
 // ## Faults (§1.7, §2.7): an overlay on the nominal parameters, which are never changed
@@ -88,6 +104,7 @@
 // there).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -148,14 +165,22 @@ class DiskModel : public BlockDevice {
   uint32_t queue_depth() const { return static_cast<uint32_t>(queued_.size()) + busy_units_; }
   uint32_t in_service() const { return busy_units_; }
   uint32_t units() const { return static_cast<uint32_t>(units_.size()); }
-  // Busy unit-time / (units · elapsed) since construction or the last reset_stats().
-  double utilisation() const { return meter_.utilisation(engine_.now()); }
-  // Busy unit-nanoseconds accumulated since construction or the last reset_stats() (utilisation's numerator).
-  int64_t busy_unit_ns() const { return meter_.busy_server_ns(engine_.now()); }
+  // Busy unit-time / (units · elapsed) since construction or the last reset_stats() (an EBS volume: or the share of
+  // the time its IOPS or throughput limit was in use, whichever is more).
+  virtual double utilisation() const { return meter_.utilisation(engine_.now()); }
+  // Busy unit-nanoseconds accumulated since construction or the last reset_stats() (utilisation's numerator, so
+  // that busy_unit_ns / (units · elapsed) is the utilisation over any interval).
+  virtual int64_t busy_unit_ns() const { return meter_.busy_server_ns(engine_.now()); }
   // Mean number of requests queued or in service since construction or the last reset_stats().
   double mean_queue_depth() const { return depth_mean_.mean(engine_.now()); }
   // Zeroes the counters and starts new utilisation / queue-depth windows (e.g. after a warm-up).
   void reset_stats();
+
+ protected:
+  // reset_stats() was called: a model resets its own counters.
+  virtual void on_reset_stats() {}
+
+ public:
 
  protected:
   struct Op {
@@ -413,6 +438,86 @@ class SsdDisk final : public DiskModel {
   SsdParams params_;
   sim::Rng rng_;
   sim::SimTime link_free_at_ = sim::SimTime::zero();
+};
+
+// ------------------------------------------------------------------------------------------------
+// Cloud block volume (EBS)
+
+// One rate limit of a volume: a baseline rate, a burst rate while the credit balance lasts, the balance's cap and
+// its value at the start. burst == baseline (and no credits) is a fixed limit.
+struct EbsBucket {
+  double baseline_per_s = 0;
+  double burst_per_s = 0;
+  double credits_max = 0;
+  double credits_initial = 0;
+};
+
+// Defaults: a gp3 volume of 1 TiB with the included 3,000 IOPS and 125 MiB/s (§2.5).
+struct EbsParams {
+  uint64_t capacity_bytes = uint64_t{1} << 40;
+  uint32_t parallel_units = 64;                          // I/Os in flight at the volume [A]
+  sim::Duration read_latency = sim::Duration::from_ms(1);   // [A] within "single-digit millisecond"
+  sim::Duration write_latency = sim::Duration::from_ms(1);
+  uint64_t io_unit_bytes = 256 * 1024;  // U: the largest I/O counted as one operation
+  bool charge_whole_units = false;      // st1/sc1: throughput credit of U per operation, whatever its size
+  EbsBucket iops{3000, 3000, 0, 0};
+  EbsBucket throughput{125.0 * 1048576, 125.0 * 1048576, 0, 0};
+  // gp2 between 170 and 334 GiB: the throughput burst holds only while IOPS credits last.
+  bool throughput_burst_needs_iops_credits = false;
+  uint32_t max_queued_requests = 1u << 16;
+};
+
+struct EbsStats {
+  uint64_t operations = 0;       // I/O units charged (IOPS as the volume counts them)
+  double iops_credits = 0;        // the IOPS balance at the last admission
+  double throughput_credits = 0;  // the throughput balance (bytes) at the last admission
+  int64_t throttled_ns_sum = 0;   // admission delays: time ops waited for the limits after a unit took them
+};
+
+class EbsVolume final : public DiskModel {
+ public:
+  EbsVolume(sim::Engine& engine, const EbsParams& params, sim::Rng rng);
+
+  const EbsParams& params() const { return params_; }
+  const EbsStats& ebs_stats() const { return ebs_stats_; }
+  // The balances now (refilled up to now), for outputs and tests.
+  double iops_credits() const;
+  double throughput_credits() const;
+  // The busier of the units and the two limits: a limit is busy for cost / rate after each admission, so a volume
+  // held at its IOPS or throughput limit is 100 % utilised however few of its units are in use.
+  double utilisation() const override;
+  int64_t busy_unit_ns() const override;
+
+ protected:
+  sim::Duration error_latency() const override { return params_.write_latency; }
+  void start_service(uint32_t unit) override;
+  void on_freeze(sim::Duration freeze) override;
+
+ private:
+  struct Limit {
+    EbsBucket bucket;
+    double credits = 0;
+    sim::SimTime credits_at;
+    sim::SimTime next;         // the earliest admission of the next op
+    int64_t spacing_ns = 0;    // the admissions' spacings so far; those past now lie back to back up to `next`
+    int64_t busy_ns(sim::SimTime now) const { return spacing_ns - std::max<int64_t>(0, (next - now).ns()); }
+  };
+  void on_reset_stats() override;
+  // The busiest limit's busy time since the window started.
+  int64_t limit_busy_ns() const;
+  // Brings the balance up to `at` (refilled at the baseline rate, capped).
+  static void refill(Limit& l, sim::SimTime at);
+  // Spends `cost` at `at`; returns the rate the next admission is paced at. `burst_allowed` false forces the baseline.
+  static double spend(Limit& l, double cost, sim::SimTime at, bool burst_allowed);
+
+  EbsParams params_;
+  Limit iops_, throughput_;
+  // Per direction (read, write): where the last I/O ended and how many bytes its merged run holds.
+  uint64_t run_end_[2] = {UINT64_MAX, UINT64_MAX};
+  uint64_t run_bytes_[2] = {0, 0};
+  EbsStats ebs_stats_;
+  sim::SimTime window_start_;
+  int64_t iops_busy_at_window_ = 0, throughput_busy_at_window_ = 0;
 };
 
 }  // namespace kafkasim::models

@@ -1,0 +1,66 @@
+// Brokers on EBS volumes (models::EbsVolume, hardware-models.md §2.5). The page cache takes a broker's appends at
+// memory speed until the dirty pages reach vm.dirty_ratio (hardware-models.md §3.3); past that, writers wait for the
+// writeback, which a gp3 volume caps at its provisioned throughput. So a cluster whose replicated write rate
+// exceeds the cap first runs at the offered rate, then settles at the cap, and the summary names the volume.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// Three brokers with 8 GiB of RAM (about 1 GiB of page cache) on gp3 volumes provisioned at `mib_per_s`, one topic of
+// 6 partitions with RF 3 (every broker writes every record), two producers offering 2 x 8,000 records/s of 10 KiB:
+// 156 MiB/s of values, which every broker appends.
+cluster::WorldSummary run_on_gp3(double mib_per_s) {
+  auto spec = test::small_cluster(3, "ebs-gp3", "nic-10gbe", 6, 3, 2);
+  auto& ebs = std::get<models::EbsParams>(spec.broker_hardware.disk);
+  ebs.throughput = {mib_per_s * kMiB, mib_per_s * kMiB, 0, 0};
+  spec.broker_hardware.ram_bytes = uint64_t{8} << 30;
+  spec.duration = 40_s;
+  spec.warmup = 5_s;
+  auto p = test::open_loop_producer(8'000, Acks::all, 5, 10'240);
+  p.count = 2;
+  p.config.batch_size_bytes = 262'144;
+  spec.producers.push_back(p);
+  return cluster::World(spec).run();
+}
+
+}  // namespace
+
+TEST_CASE("ebs gp3: a broker never writes faster than the volume's throughput; past the dirty limit the cluster "
+          "runs at it") {
+  const auto capped = run_on_gp3(125);
+  const double offered = 16'000 * 10'240 / kMiB;  // 156.25 MiB/s of values
+  for (const auto& d : capped.disks) {
+    CAPTURE(d.name);
+    const double written = static_cast<double>(d.stats.bytes_written) / capped.simulated_seconds / kMiB;
+    // At most the cap (the bytes admitted by the end, a few I/Os more than completed), and at it once saturated: the
+    // writeback never stops while the dirty pages are over the background threshold.
+    CHECK(written <= 125 * 1.001);
+    CHECK(written >= 125 * 0.95);
+    CHECK(d.utilisation >= 0.95);
+  }
+  CHECK(capped.bottleneck.find("disk 0") != std::string::npos);
+  // Acknowledged below the offered rate: each broker's appends are its disk's writes (values plus v2 framing of
+  // about 0.2 %), so at most the cap of values, plus what the page cache took above it before the dirty limit
+  // (at most its ~1 GiB x 20 % over the window).
+  CHECK(capped.throughput_mib_per_s < offered * 0.97);
+  CHECK(capped.throughput_mib_per_s <= 125 + 0.2 * 1024 / 35.0);
+  CHECK(capped.produce_latency.p99_ms > 1'000);
+  // Provisioned above the write rate: the disks keep up, and the page cache hides them as it hides an NVMe drive.
+  const auto ample = run_on_gp3(250);
+  CHECK(ample.throughput_mib_per_s == doctest::Approx(offered).scale(0).epsilon(0.01));
+  CHECK(ample.produce_latency.p99_ms < 50);
+  for (const auto& d : ample.disks) {
+    const double written = static_cast<double>(d.stats.bytes_written) / ample.simulated_seconds / kMiB;
+    CHECK(written < 250 * 0.7);
+  }
+}

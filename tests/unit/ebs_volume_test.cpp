@@ -1,0 +1,225 @@
+// EBS volumes (models::EbsVolume) against AWS's published rules, hardware-models.md §2.5 and check 12 of §6: IOPS
+// counted per I/O of at most 256 KiB (1 MiB for st1/sc1) with sequential I/Os merged, the IOPS and throughput
+// limits, gp2's burst bucket (3,000 IOPS while 5.4 M credits last, refilled at the baseline) and st1's throughput
+// credits. Every expectation is worked out here from those rules.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "kafkasim/cluster/config_error.hpp"
+#include "kafkasim/cluster/hardware_profiles.hpp"
+#include "kafkasim/models/disk.hpp"
+#include "kafkasim/sim/engine.hpp"
+#include "kafkasim/sim/rng.hpp"
+
+namespace {
+
+using namespace kafkasim;
+using namespace kafkasim::models;
+using namespace kafkasim::sim::literals;
+using sim::Duration;
+using sim::Engine;
+using sim::Rng;
+using sim::SimTime;
+
+constexpr uint64_t kKiB = 1024;
+constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kGiB = 1024 * kMiB;
+
+// Keeps `depth` requests outstanding, the next made by `make(i)`, until `total` were issued.
+struct ClosedLoop {
+  ClosedLoop(Engine& engine_in, DiskModel& disk_in, std::function<IoRequest(uint64_t)> make_in, uint64_t total_in)
+      : engine(engine_in), disk(disk_in), make(std::move(make_in)), total(total_in) {}
+  Engine& engine;
+  DiskModel& disk;
+  std::function<IoRequest(uint64_t)> make;
+  uint64_t total = 0;
+  uint64_t issued = 0;
+  std::vector<SimTime> completed_at;
+
+  void start(uint64_t depth) {
+    for (uint64_t i = 0; i < depth; ++i) issue();
+  }
+  void issue() {
+    if (issued >= total) return;
+    disk.submit(make(issued++), [this](IoStatus) {
+      completed_at.push_back(engine.now());
+      issue();
+    });
+  }
+  // Completions in [from, to).
+  uint64_t completed_between(SimTime from, SimTime to) const {
+    uint64_t n = 0;
+    for (const SimTime t : completed_at) n += (t >= from && t < to) ? 1 : 0;
+    return n;
+  }
+};
+
+IoRequest read_at(uint64_t offset, uint64_t bytes) { return IoRequest{IoOp::kRead, offset, bytes}; }
+IoRequest write_at(uint64_t offset, uint64_t bytes) { return IoRequest{IoOp::kWrite, offset, bytes}; }
+
+EbsParams gp3(double iops, double mib_per_s) {
+  EbsParams p;
+  p.capacity_bytes = 1024 * kGiB;
+  p.iops = {iops, iops, 0, 0};
+  p.throughput = {mib_per_s * kMiB, mib_per_s * kMiB, 0, 0};
+  return p;
+}
+
+cluster::HardwareProfile ebs_profile(const std::string& type, uint64_t bytes, nlohmann::json extra = {}) {
+  nlohmann::json doc = {{"kind", "ebs"},
+                        {"name", "test-" + type},
+                        {"parameters",
+                         {{"volume_type", {{"value", type}, {"unit", "enum"}, {"source", "test"}}},
+                          {"capacity_bytes", {{"value", bytes}, {"unit", "B"}, {"source", "test"}}},
+                          {"read_latency", {{"value", 1}, {"unit", "ms"}, {"source", "test"}}},
+                          {"write_latency", {{"value", 1}, {"unit", "ms"}, {"source", "test"}}}}}};
+  for (const auto& [k, v] : extra.items()) doc["parameters"][k] = v;
+  return cluster::parse_hardware_profile(doc, "test.json");
+}
+
+}  // namespace
+
+TEST_CASE("ebs: one I/O at a time takes the latency; at depth the provisioned IOPS bound 4 KiB random reads") {
+  Engine engine;
+  EbsVolume v(engine, gp3(3000, 125), Rng(1));
+  ClosedLoop one{engine, v, [](uint64_t i) { return read_at(i * 977 * 4 * kKiB, 4 * kKiB); }, 1};
+  one.start(1);
+  engine.run_until(SimTime::max());
+  REQUIRE(one.completed_at.size() == 1);
+  CHECK(one.completed_at[0] == SimTime::zero() + 1_ms);
+  // 32 outstanding: 3,000 a second (each a 256 KiB unit of its own: far-apart offsets), not 32 / 1 ms.
+  Rng offsets = Rng::stream(2, "offsets");
+  ClosedLoop loop{engine, v, [&](uint64_t) { return read_at(offsets.uniform_u64(1'000'000) * 64 * kKiB, 4 * kKiB); },
+                  1'000'000};
+  const SimTime t0 = engine.now();
+  loop.start(32);
+  engine.run_until(t0 + 10_s);
+  CHECK(static_cast<double>(loop.completed_between(t0 + 1_s, t0 + 10_s)) == doctest::Approx(27'000).scale(0).epsilon(0.001));
+}
+
+TEST_CASE("ebs: sequential I/Os merge into 256 KiB operations; far-apart ones count one each") {
+  Engine engine;
+  EbsVolume v(engine, gp3(16'000, 1000), Rng(1));
+  // 640 contiguous 4 KiB writes = 2.5 MiB = 10 operations of 256 KiB.
+  ClosedLoop seq{engine, v, [](uint64_t i) { return write_at(i * 4 * kKiB, 4 * kKiB); }, 640};
+  seq.start(1);
+  engine.run_until(SimTime::max());
+  CHECK(v.ebs_stats().operations == 10);
+  // 100 writes of 300 KiB 1 GiB apart: two operations each (256 KiB + 44 KiB).
+  ClosedLoop apart{engine, v, [](uint64_t i) { return write_at((i + 1) * kGiB, 300 * kKiB); }, 100};
+  apart.start(4);
+  engine.run_until(SimTime::max());
+  CHECK(v.ebs_stats().operations == 10 + 200);
+}
+
+TEST_CASE("ebs: large sequential writes run at the throughput limit, whatever the depth") {
+  for (const uint64_t depth : {1u, 8u, 64u}) {
+    CAPTURE(depth);
+    Engine engine;
+    EbsVolume v(engine, gp3(3000, 125), Rng(1));
+    ClosedLoop loop{engine, v, [](uint64_t i) { return write_at(i * kMiB, kMiB); }, 100'000};
+    loop.start(depth);
+    engine.run_until(SimTime::zero() + 11_s);
+    // 1 MiB at 125 MiB/s paces admissions 8 ms apart; at depth 1 the 1 ms latency hides inside that.
+    const double per_s = static_cast<double>(loop.completed_between(SimTime::zero() + 1_s, SimTime::zero() + 11_s)) / 10;
+    CHECK(per_s == doctest::Approx(125).scale(0).epsilon(0.01));
+  }
+}
+
+TEST_CASE("ebs gp2: 3,000 IOPS while the credits last, then the baseline; the bucket refills at the baseline") {
+  // 100 GiB: baseline 300 IOPS. With 27,000 credits at the start, 3,000 IOPS drain 3,000 - 300 = 2,700 a second:
+  // 10 s of burst, then 300 IOPS.
+  EbsParams p = gp3(300, 250);
+  p.capacity_bytes = 100 * kGiB;
+  p.iops = {300, 3000, 5.4e6, 27'000};
+  Engine engine;
+  EbsVolume v(engine, p, Rng(1));
+  ClosedLoop loop{engine, v, [](uint64_t i) { return read_at((i % 100'000) * kMiB, 4 * kKiB); }, 10'000'000};
+  loop.start(32);
+  engine.run_until(SimTime::zero() + 20_s);
+  const auto second = [&](int s) {
+    return static_cast<double>(loop.completed_between(SimTime::zero() + Duration::from_s(s), SimTime::zero() + Duration::from_s(s + 1)));
+  };
+  CHECK(second(2) == doctest::Approx(3000).scale(0).epsilon(0.002));
+  CHECK(second(8) == doctest::Approx(3000).scale(0).epsilon(0.002));
+  CHECK(second(12) == doctest::Approx(300).scale(0).epsilon(0.01));
+  CHECK(second(18) == doctest::Approx(300).scale(0).epsilon(0.01));
+  // Idle for 100 s: 30,000 credits back, another 30,000 / 2,700 = 11.1 s of burst.
+  loop.total = loop.issued;  // stop issuing
+  engine.run_until(SimTime::max());
+  engine.schedule_at(engine.now() + 100_s, [] {});
+  engine.run_until(SimTime::max());
+  CHECK(v.iops_credits() == doctest::Approx(30'000).scale(0).epsilon(0.01));
+  // A full bucket at 3,000 IOPS lasts 5.4e6 / 2,700 = 2,000 s (hardware-models.md §6 check 12).
+  CHECK(5.4e6 / (3000 - 300) == doctest::Approx(2000).scale(0));
+}
+
+TEST_CASE("ebs st1: a random 4 KiB read costs a whole 1 MiB of throughput credit") {
+  // Burst 500 MiB/s of credit: 500 random reads a second; at the 80 MiB/s baseline, 80.
+  const cluster::HardwareProfile full = ebs_profile("st1", 2048 * kGiB);
+  const auto& p = std::get<EbsParams>(full.params);
+  CHECK(p.throughput.baseline_per_s == doctest::Approx(80.0 * kMiB).scale(0));
+  CHECK(p.throughput.burst_per_s == doctest::Approx(500.0 * kMiB).scale(0));
+  CHECK(p.throughput.credits_max == doctest::Approx(2048.0 * kGiB).scale(0));
+  for (const auto& [balance, expected] : std::vector<std::pair<double, double>>{{1.0, 500}, {0.0, 80}}) {
+    CAPTURE(balance);
+    EbsParams q = p;
+    q.throughput.credits_initial = balance * q.throughput.credits_max;
+    Engine engine;
+    EbsVolume v(engine, q, Rng(1));
+    ClosedLoop loop{engine, v, [](uint64_t i) { return read_at((i % 1000) * 7 * kMiB, 4 * kKiB); }, 100'000};
+    loop.start(32);
+    engine.run_until(SimTime::zero() + 6_s);
+    const double per_s = static_cast<double>(loop.completed_between(SimTime::zero() + 1_s, SimTime::zero() + 6_s)) / 5;
+    CHECK(per_s == doctest::Approx(expected).scale(0).epsilon(0.01));
+  }
+}
+
+TEST_CASE("ebs profiles: AWS's formulas from the volume type and size") {
+  // gp2 500 GiB: 1,500 IOPS baseline, 3,000 burst, 5.4 M credits; 250 MiB/s from 334 GiB.
+  const auto gp2 = std::get<EbsParams>(ebs_profile("gp2", 500 * kGiB).params);
+  CHECK(gp2.iops.baseline_per_s == doctest::Approx(1500).scale(0));
+  CHECK(gp2.iops.burst_per_s == doctest::Approx(3000).scale(0));
+  CHECK(gp2.iops.credits_initial == doctest::Approx(5.4e6).scale(0));
+  CHECK(gp2.throughput.baseline_per_s == doctest::Approx(250.0 * kMiB).scale(0));
+  CHECK(gp2.io_unit_bytes == 256 * kKiB);
+  // gp2 10 GiB: the 100 IOPS floor, 128 MiB/s; 2 TiB: 6,144 IOPS, above 3,000, so no bucket.
+  const auto small = std::get<EbsParams>(ebs_profile("gp2", 10 * kGiB).params);
+  CHECK(small.iops.baseline_per_s == doctest::Approx(100).scale(0));
+  CHECK(small.throughput.burst_per_s == doctest::Approx(128.0 * kMiB).scale(0));
+  const auto big = std::get<EbsParams>(ebs_profile("gp2", 2048 * kGiB).params);
+  CHECK(big.iops.baseline_per_s == doctest::Approx(6144).scale(0));
+  CHECK(big.iops.burst_per_s == doctest::Approx(6144).scale(0));
+  CHECK(big.iops.credits_max == 0.0);
+  // gp2 200 GiB: 128 MiB/s, 250 while the IOPS credits last.
+  const auto mid = std::get<EbsParams>(ebs_profile("gp2", 200 * kGiB).params);
+  CHECK(mid.throughput.baseline_per_s == doctest::Approx(128.0 * kMiB).scale(0));
+  CHECK(mid.throughput.burst_per_s == doctest::Approx(250.0 * kMiB).scale(0));
+  CHECK(mid.throughput_burst_needs_iops_credits);
+  // gp2 with half its credits.
+  const auto half = std::get<EbsParams>(
+      ebs_profile("gp2", 100 * kGiB, {{"burst_balance", {{"value", 0.5}, {"unit", "fraction"}, {"source", "t"}}}}).params);
+  CHECK(half.iops.credits_initial == doctest::Approx(2.7e6).scale(0));
+  // gp3: the included 3,000 IOPS and 125 MiB/s, or what was provisioned within 500 IOPS/GiB and 0.25 MiB/s per IOPS.
+  const auto g3 = std::get<EbsParams>(ebs_profile("gp3", 100 * kGiB).params);
+  CHECK(g3.iops.baseline_per_s == doctest::Approx(3000).scale(0));
+  CHECK(g3.throughput.baseline_per_s == doctest::Approx(125.0 * kMiB).scale(0));
+  const nlohmann::json iops_16k = {{"value", 16000}, {"unit", "IO/s"}, {"source", "t"}};
+  CHECK_THROWS_AS(ebs_profile("gp3", 20 * kGiB, {{"provisioned_iops", iops_16k}}), cluster::ConfigError);
+  CHECK_NOTHROW(ebs_profile("gp3", 32 * kGiB, {{"provisioned_iops", iops_16k}}));
+  const nlohmann::json mib_1000 = {{"value", 1000.0 * kMiB}, {"unit", "B/s"}, {"source", "t"}};
+  CHECK_THROWS_AS(ebs_profile("gp3", 100 * kGiB, {{"provisioned_throughput_bytes_per_s", mib_1000}}), cluster::ConfigError);
+  CHECK_NOTHROW(ebs_profile("gp3", 100 * kGiB, {{"provisioned_iops", {{"value", 4000}, {"unit", "IO/s"}, {"source", "t"}}},
+                                                 {"provisioned_throughput_bytes_per_s", mib_1000}}));
+  // Sizes AWS refuses, a gp3 burst balance, gp2 provisioned IOPS.
+  CHECK_THROWS_AS(ebs_profile("st1", 100 * kGiB), cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("gp2", 17 * 1024 * kGiB), cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("gp3", 100 * kGiB, {{"burst_balance", {{"value", 0.5}, {"unit", "fraction"}, {"source", "t"}}}}),
+                  cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("gp2", 100 * kGiB, {{"provisioned_iops", iops_16k}}), cluster::ConfigError);
+}
