@@ -208,6 +208,7 @@ int fio_profile(const FioOptions& o) {
       const models::EbsStats& e = ebs->ebs_stats();
       j["ebs"] = {{"operations", e.operations},
                   {"operations_per_s", static_cast<double>(e.operations) / seconds},
+                  {"mean_limit_wait_ms", mean_ms(e.throttled_ns_sum, e.admitted)},
                   {"iops_credits_left", ebs->iops_credits()},
                   {"throughput_credits_left_bytes", ebs->throughput_credits()}};
     }
@@ -237,9 +238,10 @@ int fio_profile(const FioOptions& o) {
   }
   if (ebs != nullptr) {
     const models::EbsStats& e = ebs->ebs_stats();
-    std::printf("  ebs          %llu operations as the volume counts them (%.1f a second); credits left: %.0f I/O, "
-                "%.1f MiB\n",
+    std::printf("  ebs          %llu operations as the volume counts them (%.1f a second), %.3f ms mean wait for its "
+                "limits; credits left: %.0f I/O, %.1f MiB\n",
                 static_cast<unsigned long long>(e.operations), static_cast<double>(e.operations) / seconds,
+                mean_ms(e.throttled_ns_sum, e.admitted),
                 std::max(0.0, ebs->iops_credits()), std::max(0.0, ebs->throughput_credits()) / 1048576.0);
   }
   return 0;

@@ -91,6 +91,9 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
                      {"mean_queue_depth", d.mean_queue_depth},
                      {"utilisation", d.utilisation},
                      {"errors", st.no_space + st.io_errors}};
+    if (d.ebs_operations)
+      disks[d.name]["ebs"] = {{"operations_per_s", static_cast<double>(*d.ebs_operations) / seconds},
+                              {"burst_balance_end", d.burst_balance ? nlohmann::json(*d.burst_balance) : nlohmann::json(nullptr)}};
   }
   // Client quotas: by client-id, the bounds that apply (null: none) and what the brokers did about them.
   nlohmann::json quotas = nlohmann::json::object();

@@ -2827,6 +2827,13 @@ void World::sample() {
       busiest_disk = std::max(busiest_disk, util);
     }
     timeseries_.set(prefix + "disk_util", busiest_disk);
+    // EBS volumes with a burst bucket: the lowest BurstBalance of the broker's volumes (CloudWatch's, / 100).
+    std::optional<double> burst_balance;
+    for (size_t d = 0; d < b->hw->disk_count(); ++d)
+      if (const auto* ebs = dynamic_cast<const models::EbsVolume*>(&b->hw->disk(d)))
+        if (const std::optional<double> balance = ebs->burst_balance())
+          burst_balance = burst_balance ? std::min(*burst_balance, *balance) : *balance;
+    if (burst_balance) timeseries_.set(prefix + "burst_balance", *burst_balance);
     const models::CpuHostStats cpu = b->hw->cpu().host_stats();
     timeseries_.set(prefix + "cpu_util", (cpu.busy_core_seconds - std::exchange(b->sampled_cpu_busy_core_s,
                                                                                  cpu.busy_core_seconds)) /
@@ -3318,7 +3325,12 @@ WorldSummary World::run(uint64_t events_max) {
     for (size_t d = 0; d < b->hw->disk_count(); ++d) {
       const models::DiskModel& disk = b->hw->disk(d);
       add(name + " disk " + std::to_string(d), disk.utilisation());
-      s.disks.push_back({name + " disk " + std::to_string(d), disk.stats(), disk.mean_queue_depth(), disk.utilisation()});
+      s.disks.push_back({name + " disk " + std::to_string(d), disk.stats(), disk.mean_queue_depth(), disk.utilisation(),
+                         std::nullopt, std::nullopt});
+      if (const auto* ebs = dynamic_cast<const models::EbsVolume*>(&disk)) {
+        s.disks.back().ebs_operations = ebs->ebs_stats().operations;
+        s.disks.back().burst_balance = ebs->burst_balance();
+      }
     }
     // The host's cores, which every thread of the broker shares (processor sharing when more run than it has).
     add(name + " cpu cores", b->hw->cpu().host_stats().utilisation);

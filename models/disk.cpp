@@ -638,11 +638,17 @@ void EbsVolume::start_service(uint32_t unit) {
     pace(throughput_, bytes_cost, spend(throughput_, bytes_cost, admit, burst_allowed) * m);
   }
   ebs_stats_.operations += ops;
-  ebs_stats_.iops_credits = iops_.credits;
-  ebs_stats_.throughput_credits = throughput_.credits;
+  ++ebs_stats_.admitted;
   ebs_stats_.throttled_ns_sum += (admit - now).ns();
   const Duration latency = r.op == IoOp::kRead ? params_.read_latency : params_.write_latency;
   arm(unit, admit + latency.scaled(lat), kPhaseDone);
+}
+
+std::optional<double> EbsVolume::burst_balance() const {
+  if (params_.iops.credits_max > 0) return std::clamp(iops_credits() / params_.iops.credits_max, 0.0, 1.0);
+  if (params_.throughput.credits_max > 0)
+    return std::clamp(throughput_credits() / params_.throughput.credits_max, 0.0, 1.0);
+  return std::nullopt;
 }
 
 int64_t EbsVolume::limit_busy_ns() const {

@@ -47,6 +47,10 @@ TEST_CASE("ebs gp3: a broker never writes faster than the volume's throughput; p
     CHECK(written <= 125 * 1.001);
     CHECK(written >= 125 * 0.95);
     CHECK(d.utilisation >= 0.95);
+    // Writeback's runs of up to 1 MiB per file count at least one operation per 256 KiB written; gp3 has no bucket.
+    REQUIRE(d.ebs_operations.has_value());
+    CHECK(static_cast<double>(*d.ebs_operations) >= static_cast<double>(d.stats.bytes_written) / (256 * 1024));
+    CHECK_FALSE(d.burst_balance.has_value());
   }
   CHECK(capped.bottleneck.find("disk 0") != std::string::npos);
   // Acknowledged below the offered rate: each broker's appends are its disk's writes (values plus v2 framing of

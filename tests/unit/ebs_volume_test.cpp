@@ -87,6 +87,7 @@ cluster::HardwareProfile ebs_profile(const std::string& type, uint64_t bytes, nl
 TEST_CASE("ebs: one I/O at a time takes the latency; at depth the provisioned IOPS bound 4 KiB random reads") {
   Engine engine;
   EbsVolume v(engine, gp3(3000, 125), Rng(1));
+  CHECK_FALSE(v.burst_balance().has_value());  // gp3 has no bucket
   ClosedLoop one{engine, v, [](uint64_t i) { return read_at(i * 977 * 4 * kKiB, 4 * kKiB); }, 1};
   one.start(1);
   engine.run_until(SimTime::max());
@@ -139,6 +140,8 @@ TEST_CASE("ebs gp2: 3,000 IOPS while the credits last, then the baseline; the bu
   p.iops = {300, 3000, 5.4e6, 27'000};
   Engine engine;
   EbsVolume v(engine, p, Rng(1));
+  REQUIRE(v.burst_balance().has_value());
+  CHECK(*v.burst_balance() == doctest::Approx(27'000 / 5.4e6).scale(0));
   ClosedLoop loop{engine, v, [](uint64_t i) { return read_at((i % 100'000) * kMiB, 4 * kKiB); }, 10'000'000};
   loop.start(32);
   engine.run_until(SimTime::zero() + 20_s);
@@ -155,6 +158,7 @@ TEST_CASE("ebs gp2: 3,000 IOPS while the credits last, then the baseline; the bu
   engine.schedule_at(engine.now() + 100_s, [] {});
   engine.run_until(SimTime::max());
   CHECK(v.iops_credits() == doctest::Approx(30'000).scale(0).epsilon(0.01));
+  CHECK(*v.burst_balance() == doctest::Approx(30'000 / 5.4e6).scale(0).epsilon(0.01));
   // A full bucket at 3,000 IOPS lasts 5.4e6 / 2,700 = 2,000 s (hardware-models.md §6 check 12).
   CHECK(5.4e6 / (3000 - 300) == doctest::Approx(2000).scale(0));
 }

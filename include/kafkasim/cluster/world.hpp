@@ -286,6 +286,10 @@ struct WorldSummary {
     models::DiskStats stats;
     double mean_queue_depth = 0;  // requests queued or in service, time-weighted (iostat's aqu-sz)
     double utilisation = 0;
+    // An EBS volume: the operations it counted (256 KiB / 1 MiB units), and its burst balance at the end if it has a
+    // burst bucket.
+    std::optional<uint64_t> ebs_operations;
+    std::optional<double> burst_balance;
   };
   std::vector<DiskUse> disks;
   // Every broker connection that ever had requests waiting behind the one in progress (the broker muted it), with

@@ -469,9 +469,8 @@ struct EbsParams {
 
 struct EbsStats {
   uint64_t operations = 0;       // I/O units charged (IOPS as the volume counts them)
-  double iops_credits = 0;        // the IOPS balance at the last admission
-  double throughput_credits = 0;  // the throughput balance (bytes) at the last admission
-  int64_t throttled_ns_sum = 0;   // admission delays: time ops waited for the limits after a unit took them
+  uint64_t admitted = 0;         // reads and writes admitted
+  int64_t throttled_ns_sum = 0;  // their admission delays: how long each waited for the limits after a unit took it
 };
 
 class EbsVolume final : public DiskModel {
@@ -483,6 +482,9 @@ class EbsVolume final : public DiskModel {
   // The balances now (refilled up to now), for outputs and tests.
   double iops_credits() const;
   double throughput_credits() const;
+  // CloudWatch's BurstBalance / 100: the share of its burst bucket (gp2's I/O credits, st1/sc1's throughput credits)
+  // the volume holds now, in [0, 1]; nullopt for a volume without one (gp3, gp2 of 1,000 GiB and more).
+  std::optional<double> burst_balance() const;
   // The busier of the units and the two limits: a limit is busy for cost / rate after each admission, so a volume
   // held at its IOPS or throughput limit is 100 % utilised however few of its units are in use.
   double utilisation() const override;
