@@ -494,6 +494,11 @@ def run_figure(run):
         if cols:
             shown.append(100 * np.nanmax(np.vstack([c[k] for k in cols]), axis=0))
             ax.plot(t, shown[-1], color=COLOURS[i], label=name)
+    # EBS volumes with a burst bucket: the lowest broker's BurstBalance, dashed, on the same 0-100 % scale.
+    cols = run.broker_columns("burst_balance")
+    if cols:
+        shown.append(100 * np.nanmin(np.vstack([c[k] for k in cols]), axis=0))
+        ax.plot(t, shown[-1], color=COLOURS[7], linestyle="--", label="EBS burst balance (lowest)")
     zero_based(ax, *shown)
     ax.set_ylabel("%")
     ax.set_title("Utilisation (the most utilised broker for each resource)")
