@@ -333,6 +333,17 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
       if (s.isr_shrinks > 0) ++with_isr_shrinks;
       CHECK(s.simulated_seconds == doctest::Approx(spec.duration.seconds_f()).scale(0).epsilon(1e-9));
       CHECK(s.records_acked + s.records_failed + s.records_lost_in_restarts <= s.records_sent);
+      // An EBS volume never moves more bytes than its throughput limit allows at its burst rate (st1/sc1 charge at
+      // least the bytes moved), give or take the I/Os in flight at the end; a slow_disk fault only slows it.
+      if (const auto* ebs = std::get_if<models::EbsParams>(&spec.broker_hardware.disk)) {
+        for (const auto& d : s.disks) {
+          CAPTURE(d.name);
+          const double moved = static_cast<double>(d.stats.bytes_read + d.stats.bytes_written);
+          CHECK(moved <= ebs->throughput.burst_per_s * s.simulated_seconds + 64.0 * (4 << 20));
+          REQUIRE(d.ebs_operations.has_value());
+          CHECK(static_cast<double>(*d.ebs_operations) <= ebs->iops.burst_per_s * s.simulated_seconds + 64.0 * 16);
+        }
+      }
       // Every utilisation is a share of the run (a consumer's application thread included: its work past the end, or
       // past a consumer_restart, is not counted), and each group's lag at the end is at most its largest.
       for (const auto& [name, u] : s.utilisation) {
