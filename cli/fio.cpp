@@ -89,7 +89,17 @@ int fio_profile(const FioOptions& o) {
   cluster::HardwareProfile profile;
   try {
     const std::filesystem::path as_path(o.profile);
-    if (as_path.extension() == ".json" || o.profile.find('/') != std::string::npos)
+    if (!o.profile.empty() && o.profile.front() == '{') {
+      // An inline profile document, or {"base": NAME, "parameters": {...}} as in a scenario.
+      nlohmann::json doc;
+      try {
+        doc = nlohmann::json::parse(o.profile);
+      } catch (const nlohmann::json::exception& e) {
+        return bad(std::string("PROFILE: invalid JSON (") + e.what() + ")");
+      }
+      if (doc.is_object() && doc.contains("base")) doc = cluster::derived_profile_doc(doc, "kafkasim fio", "PROFILE");
+      profile = cluster::parse_hardware_profile(doc, "kafkasim fio", "PROFILE");
+    } else if (as_path.extension() == ".json" || o.profile.find('/') != std::string::npos)
       profile = cluster::load_hardware_profile(as_path);
     else
       profile = cluster::load_named_profile(o.profile, cluster::bundled_profile_dir(), "kafkasim fio", "PROFILE");
@@ -176,7 +186,14 @@ int fio_profile(const FioOptions& o) {
   const auto* ebs = dynamic_cast<const models::EbsVolume*>(disk.get());
   const auto mean_ms = [](int64_t sum_ns, uint64_t n) { return n > 0 ? static_cast<double>(sum_ns) / 1e6 / static_cast<double>(n) : 0.0; };
 
-  std::string reproduce = "kafkasim fio " + o.profile + " --rw " + o.rw + " --bs " + o.bs + " --iodepth " +
+  // An inline profile is quoted for the shell: in single quotes, each of its own single quotes as '\''.
+  std::string profile_arg = o.profile;
+  if (!o.profile.empty() && o.profile.front() == '{') {
+    profile_arg = "'";
+    for (const char ch : o.profile) profile_arg += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    profile_arg += "'";
+  }
+  std::string reproduce = "kafkasim fio " + profile_arg + " --rw " + o.rw + " --bs " + o.bs + " --iodepth " +
                           std::to_string(o.iodepth) + (o.size.empty() ? "" : " --size " + o.size) + " --runtime " +
                           o.runtime + (o.fsync > 0 ? " --fsync " + std::to_string(o.fsync) : "") + " --seed " +
                           std::to_string(o.seed);

@@ -447,6 +447,41 @@ HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::str
   return profile;
 }
 
+nlohmann::json derived_profile_doc(const nlohmann::json& derived, const std::string& file, const std::string& pointer) {
+  const auto quoted = [](const std::string& s) { return "\"" + s + "\""; };
+  if (!derived.is_object()) throw ConfigError(file, pointer, "an object {\"base\": NAME, \"parameters\": {...}}", derived.dump());
+  for (const auto& [key, value] : derived.items())
+    if (key != "base" && key != "parameters")
+      throw ConfigError(file, pointer + "/" + key, "the keys of a derived profile: base, parameters", "the key " + quoted(key));
+  const nlohmann::json* base = derived.contains("base") ? &derived["base"] : nullptr;
+  if (base == nullptr || !base->is_string())
+    throw ConfigError(file, pointer + "/base", "the name of a bundled profile", base ? base->dump() : "nothing");
+  const HardwareProfile named = load_named_profile(base->get<std::string>(), bundled_profile_dir(), file, pointer + "/base");
+  std::ifstream in(named.file);
+  nlohmann::json doc = nlohmann::json::parse(in);
+  if (!derived.contains("parameters")) return doc;
+  const nlohmann::json& params = derived["parameters"];
+  const std::string at = pointer + "/parameters";
+  if (!params.is_object()) throw ConfigError(file, at, "an object of parameters to replace", params.dump());
+  for (const auto& [key, value] : params.items()) {
+    if (!doc["parameters"].contains(key)) {
+      std::vector<std::string> names;
+      for (const auto& [k, e] : doc["parameters"].items()) names.push_back(k);
+      std::vector<std::string_view> known(names.begin(), names.end());
+      throw ConfigError(file, at + "/" + key, "a parameter of the " + quoted(named.name) + " profile", quoted(key),
+                        closest_name(key, known));
+    }
+    if (value.is_object()) {
+      doc["parameters"][key] = value;
+    } else {
+      doc["parameters"][key]["value"] = value;
+      doc["parameters"][key]["source"] = "set in " + file + " at " + at + "/" + key;
+    }
+  }
+  doc["name"] = named.name + " (derived)";
+  return doc;
+}
+
 HardwareProfile parse_hardware_profile_text(const std::string& text, const std::string& file) {
   nlohmann::json doc;
   try {

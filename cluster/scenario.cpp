@@ -297,40 +297,6 @@ class Loader {
   }
 
   // A hardware profile: a bundled profile's name or an inline profile document, of one of `kinds`.
-  // {"base": NAME, "parameters": {...}}: the bundled profile NAME with some parameters replaced. A replacement is a
-  // whole entry ({"value", "unit", "source"}) or a plain value, which keeps the base entry's unit and is sourced to
-  // the scenario. Nothing else may be given (the base's description and checks stay).
-  json derived_profile(const json& v, const std::string& pointer) const {
-    for (const auto& [key, value] : v.items())
-      if (key != "base" && key != "parameters")
-        fail(join(pointer, key), "the keys of a derived profile: base, parameters", "the key " + in_quotes(key));
-    const json& base = v["base"];
-    if (!base.is_string()) fail(join(pointer, "base"), "the name of a bundled profile", shown(base));
-    const HardwareProfile named = load_named_profile(base.get<std::string>(), bundled_profile_dir(), file_, join(pointer, "base"));
-    std::ifstream in(named.file);
-    json doc = json::parse(in);
-    const json* params = find(v, "parameters");
-    if (params == nullptr) return doc;
-    if (!params->is_object()) fail(join(pointer, "parameters"), "an object of parameters to replace", shown(*params));
-    for (const auto& [key, value] : params->items()) {
-      if (!doc["parameters"].contains(key)) {
-        std::vector<std::string> names;
-        for (const auto& [k, e] : doc["parameters"].items()) names.push_back(k);
-        std::vector<std::string_view> known(names.begin(), names.end());
-        fail(join(join(pointer, "parameters"), key), "a parameter of the " + in_quotes(named.name) + " profile",
-             in_quotes(key), closest_name(key, known));
-      }
-      if (value.is_object()) {
-        doc["parameters"][key] = value;
-      } else {
-        doc["parameters"][key]["value"] = value;
-        doc["parameters"][key]["source"] = "set in " + file_ + " at " + join(join(pointer, "parameters"), key);
-      }
-    }
-    doc["name"] = named.name + " (derived)";
-    return doc;
-  }
-
   HardwareProfile profile(const json* v, const std::string& pointer, const std::string& default_name,
                           const std::vector<std::string>& kinds, json& written) const {
     HardwareProfile p;
@@ -341,7 +307,7 @@ class Loader {
       p = load_named_profile(v->get<std::string>(), bundled_profile_dir(), file_, pointer);
       written = *v;
     } else if (v->is_object() && v->contains("base")) {
-      p = parse_hardware_profile(derived_profile(*v, pointer), file_, pointer);
+      p = parse_hardware_profile(derived_profile_doc(*v, file_, pointer), file_, pointer);
       written = *v;
     } else if (v->is_object()) {
       p = parse_hardware_profile(*v, file_, pointer);

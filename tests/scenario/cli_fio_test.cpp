@@ -99,6 +99,24 @@ TEST_CASE("kafkasim fio: the same job twice prints the same report; the text and
   fs::remove_all(dir);
 }
 
+TEST_CASE("kafkasim fio: an EBS gp2 volume bursts at 3,000 IOPS for credits / (3,000 - baseline) s, then holds the "
+          "baseline (hardware-models.md §6 check 12)") {
+  // A 100 GiB gp2 (a derived profile, given inline): baseline 300 IOPS, a full bucket of 5.4 M credits drained at
+  // 3,000 - 300 a second lasts 2,000 s. Over 2,500 s of 4 KiB random reads at depth 32: (3,000 x 2,000 + 300 x 500)
+  // / 2,500 = 2,460 IOPS; over the first 1,000 s, 3,000.
+  const fs::path dir = fresh_dir("fio-ebs");
+  const std::string gp2 = R"('{"base": "ebs-gp2", "parameters": {"capacity_bytes": 107374182400}}')";
+  const auto burst = fio_json(gp2 + " --rw randread --bs 4k --iodepth 32 --runtime 1000s", dir);
+  CHECK(burst["iops"].get<double>() == doctest::Approx(3000).scale(0).epsilon(0.001));
+  const auto whole = fio_json(gp2 + " --rw randread --bs 4k --iodepth 32 --runtime 2500s", dir);
+  CHECK(whole["iops"].get<double>() == doctest::Approx(2460).scale(0).epsilon(0.001));
+  CHECK(whole["ebs"]["iops_credits_left"].get<double>() < 4);
+  // gp3's 125 MiB/s: 1 MiB sequential writes at any depth.
+  const auto gp3 = fio_json("ebs-gp3 --rw write --bs 1m --iodepth 16 --runtime 10s", dir);
+  CHECK(gp3["bandwidth_bytes_per_s"].get<double>() == doctest::Approx(125.0 * 1048576).scale(0).epsilon(0.01));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("kafkasim fio: bad input exits 2 with what was expected and the closest name") {
   const fs::path dir = fresh_dir("fio-errors");
   const auto fails = [&](const std::string& args, const std::string& says) {
@@ -116,5 +134,7 @@ TEST_CASE("kafkasim fio: bad input exits 2 with what was expected and the closes
   fails("ssd-sata --rw randread --fsync 4", "--fsync applies to write and randwrite");
   fails("ssd-sata --size 2TB", "capacity_bytes");
   fails("scenarios/no-such-profile.json", "no-such-profile.json");
+  fails(R"('{"base": "ebs-gp2", "parameters": {"capacity": 1}}')", "did you mean \"capacity_bytes\"");
+  fails(R"('{"base": "ebs-gp2"')", "invalid JSON");
   fs::remove_all(dir);
 }

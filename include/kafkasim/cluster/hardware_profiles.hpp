@@ -114,6 +114,11 @@ struct HardwareProfile {
 // Parses a profile document; `file` and `base_pointer` locate it for error messages. Throws ConfigError.
 HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::string& file,
                                        const std::string& base_pointer = "");
+// {"base": NAME, "parameters": {...}}: the profile document of the bundled profile NAME with some parameters replaced.
+// A replacement is a whole entry ({"value", "unit", "source"}) or a plain value, which keeps the base entry's unit and
+// is sourced to `file` and `pointer`. No other key may be given (the base's description and checks stay). Throws
+// ConfigError at `pointer` of `file` (an unknown base or parameter names the closest).
+nlohmann::json derived_profile_doc(const nlohmann::json& derived, const std::string& file, const std::string& pointer);
 // Reads and parses a profile file. Throws ConfigError (unreadable file, invalid JSON, bad profile).
 HardwareProfile load_hardware_profile(const std::filesystem::path& path);
 // Parses profile text (as read from `file`). Throws ConfigError.
