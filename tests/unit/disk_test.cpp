@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "disk_loop.hpp"
 #include "kafkasim/models/disk.hpp"
 #include "kafkasim/sim/engine.hpp"
 #include "kafkasim/sim/rng.hpp"
@@ -59,34 +60,9 @@ HddParams reference_hdd() {
 
 constexpr double kRevolutionS = 60.0 / 7200.0;  // 8.333 ms
 
-// Keeps `depth` requests outstanding until `total` have been issued; records completion times.
-struct ClosedLoop {
-  ClosedLoop(Engine& engine_in, DiskModel& disk_in, std::function<IoRequest(uint64_t)> make_in, uint64_t total_in)
-      : engine(engine_in), disk(disk_in), make(std::move(make_in)), total(total_in) {}
-  Engine& engine;
-  DiskModel& disk;
-  std::function<IoRequest(uint64_t)> make;
-  uint64_t total = 0;
-  uint64_t issued = 0;
-  std::vector<SimTime> completed_at;
-  std::vector<IoStatus> statuses;
-
-  void start(uint64_t depth) {
-    for (uint64_t i = 0; i < depth; ++i) issue();
-  }
-  void issue() {
-    if (issued >= total) return;
-    const IoRequest r = make(issued++);
-    disk.submit(r, [this](IoStatus s) {
-      completed_at.push_back(engine.now());
-      statuses.push_back(s);
-      issue();
-    });
-  }
-};
-
-IoRequest read_at(uint64_t offset, uint64_t bytes) { return IoRequest{IoOp::kRead, offset, bytes}; }
-IoRequest write_at(uint64_t offset, uint64_t bytes) { return IoRequest{IoOp::kWrite, offset, bytes}; }
+using test::ClosedLoop;
+using test::read_at;
+using test::write_at;
 IoRequest flush_req() { return IoRequest{IoOp::kFlush, 0, 0}; }
 
 // Submits one request and returns its completion time and status after running the engine dry.

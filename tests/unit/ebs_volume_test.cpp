@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "disk_loop.hpp"
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/hardware_profiles.hpp"
 #include "kafkasim/models/disk.hpp"
@@ -30,37 +31,9 @@ constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMiB = 1024 * 1024;
 constexpr uint64_t kGiB = 1024 * kMiB;
 
-// Keeps `depth` requests outstanding, the next made by `make(i)`, until `total` were issued.
-struct ClosedLoop {
-  ClosedLoop(Engine& engine_in, DiskModel& disk_in, std::function<IoRequest(uint64_t)> make_in, uint64_t total_in)
-      : engine(engine_in), disk(disk_in), make(std::move(make_in)), total(total_in) {}
-  Engine& engine;
-  DiskModel& disk;
-  std::function<IoRequest(uint64_t)> make;
-  uint64_t total = 0;
-  uint64_t issued = 0;
-  std::vector<SimTime> completed_at;
-
-  void start(uint64_t depth) {
-    for (uint64_t i = 0; i < depth; ++i) issue();
-  }
-  void issue() {
-    if (issued >= total) return;
-    disk.submit(make(issued++), [this](IoStatus) {
-      completed_at.push_back(engine.now());
-      issue();
-    });
-  }
-  // Completions in [from, to).
-  uint64_t completed_between(SimTime from, SimTime to) const {
-    uint64_t n = 0;
-    for (const SimTime t : completed_at) n += (t >= from && t < to) ? 1 : 0;
-    return n;
-  }
-};
-
-IoRequest read_at(uint64_t offset, uint64_t bytes) { return IoRequest{IoOp::kRead, offset, bytes}; }
-IoRequest write_at(uint64_t offset, uint64_t bytes) { return IoRequest{IoOp::kWrite, offset, bytes}; }
+using test::ClosedLoop;
+using test::read_at;
+using test::write_at;
 
 EbsParams gp3(double iops, double mib_per_s) {
   EbsParams p;
