@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 
 #include "kafkasim/cluster/hardware_profiles.hpp"
 #include "kafkasim/cluster/world.hpp"
@@ -37,6 +38,19 @@ inline cluster::ProducerSpec open_loop_producer(double records_per_s, kafka::Ack
   p.config.linger = sim::Duration::from_ms(linger_ms);
   p.value_size = cluster::SizeDistribution::fixed(value_bytes);
   return p;
+}
+
+// A fault (WorldSpec::faults) on node `host` (brokers first, then the clients) from `at`, lasting `duration` (none: to
+// the end of the run, or an instant for drop_caches; a restart's downtime). The caller sets the type's own
+// parameters (speed, multipliers, extra_latency, ...).
+inline cluster::FaultSpec fault(cluster::FaultKind kind, uint32_t host, sim::Duration at,
+                                std::optional<sim::Duration> duration = std::nullopt) {
+  cluster::FaultSpec f;
+  f.kind = kind;
+  f.host = host;
+  f.at = at;
+  f.duration = duration;
+  return f;
 }
 
 // Runs three NVMe brokers on 10 GbE with one topic of `partitions` (RF=3, min.insync.replicas=2) and one producer

@@ -17,14 +17,7 @@ using kafka::Acks;
 
 namespace {
 
-cluster::FaultSpec fault(cluster::FaultKind kind, uint32_t host, sim::Duration at, sim::Duration duration) {
-  cluster::FaultSpec f;
-  f.kind = kind;
-  f.host = host;
-  f.at = at;
-  f.duration = duration;
-  return f;
-}
+using test::fault;
 
 // Three NVMe brokers on 10 GbE, one topic of 6 partitions (RF 3, min.insync.replicas 2) and one producer at 5,000
 // records/s with acks=all; no consumers (so no __consumer_offsets either).
@@ -178,8 +171,7 @@ TEST_CASE("a slow disk: every isolated I/O takes m times as long, and an fsynced
     spec.topics[0].config.log.flush_messages = 1;
     spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 5, 100));
     if (slow) {
-      cluster::FaultSpec f;
-      f.kind = cluster::FaultKind::slow_disk;
+      cluster::FaultSpec f = fault(cluster::FaultKind::slow_disk, 0, 0_s);
       f.latency_multiplier = m;
       f.bandwidth_multiplier = 1 / m;
       spec.faults.push_back(f);
@@ -204,8 +196,7 @@ TEST_CASE("a slow disk: every isolated I/O takes m times as long, and an fsynced
 TEST_CASE("a slow CPU: a broker at half speed takes twice the I/O-thread time per produce request") {
   // One broker, acks=1, from the start to the end: the Produce requests' local time (the I/O thread's work,
   // request_fixed_cost plus the batch's CRC) doubles at speed 0.5; with so little load no task waits for a core.
-  cluster::FaultSpec f;
-  f.kind = cluster::FaultKind::slow_cpu;
+  cluster::FaultSpec f = fault(cluster::FaultKind::slow_cpu, 0, 0_s);
   f.speed = 0.5;
   const auto nominal = one_broker_light(std::nullopt);
   const auto slow = one_broker_light(f);
@@ -220,9 +211,7 @@ TEST_CASE("a slow network: 5 ms added on a broker's links adds 10 ms to each req
   // One broker, acks=1, a light load: a ProduceRequest crosses the broker's link once each way (request and
   // response), so request-latency grows by twice the added latency; with 30 % of the bandwidth the requests, a few
   // KB each, still take microseconds to serialise.
-  cluster::FaultSpec f;
-  f.kind = cluster::FaultKind::slow_network;
-  f.host = 0;
+  cluster::FaultSpec f = fault(cluster::FaultKind::slow_network, 0, 0_s);
   f.extra_latency = 5_ms;
   f.bandwidth_multiplier = 0.3;
   const auto healthy = one_broker_light(std::nullopt);
@@ -252,9 +241,7 @@ TEST_CASE("drop_caches: a reader behind the head then reads what the broker held
     c.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
     spec.consumers.push_back(c);
     if (drop) {
-      cluster::FaultSpec f = fault(cluster::FaultKind::drop_caches, 0, 5'500_ms, 0_s);
-      f.duration.reset();  // an instant
-      spec.faults.push_back(f);
+      spec.faults.push_back(fault(cluster::FaultKind::drop_caches, 0, 5'500_ms));  // an instant
     }
     return spec;
   };
@@ -312,8 +299,7 @@ TEST_CASE("a follower that stops keeping up leaves the ISR 30 to 45 s later (pub
     spec.duration = 65_s;
     spec.warmup = 5_s;
     spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 512));
-    cluster::FaultSpec f = fault(cluster::FaultKind::slow_network, 2, t0, 0_s);
-    f.duration.reset();
+    cluster::FaultSpec f = fault(cluster::FaultKind::slow_network, 2, t0);
     f.bandwidth_multiplier = 1e-4;
     spec.faults.push_back(f);
     cluster::World world(spec);

@@ -18,12 +18,7 @@ using kafka::Acks;
 namespace {
 
 cluster::FaultSpec restart(uint32_t host, sim::Duration at, std::optional<sim::Duration> downtime) {
-  cluster::FaultSpec f;
-  f.kind = cluster::FaultKind::producer_restart;
-  f.host = host;
-  f.at = at;
-  f.duration = downtime;
-  return f;
+  return test::fault(cluster::FaultKind::producer_restart, host, at, downtime);
 }
 
 // The producer ids the brokers handed out (InitProducerId), in the order of their events.
@@ -127,10 +122,7 @@ TEST_CASE("producer_restart: answers to the dead process are dropped, even with 
   spec.warmup = 1_s;
   spec.producers.push_back(test::open_loop_producer(2'000, Acks::all, 5, 100));
   spec.consumers.push_back(reader());
-  cluster::FaultSpec slow;
-  slow.kind = cluster::FaultKind::slow_network;
-  slow.host = 1;
-  slow.at = 0_s;
+  cluster::FaultSpec slow = test::fault(cluster::FaultKind::slow_network, 1, 0_s);
   slow.extra_latency = 10_ms;
   spec.faults.push_back(slow);
   spec.faults.push_back(restart(2, 3_s, 500_ms));

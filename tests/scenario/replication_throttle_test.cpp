@@ -35,12 +35,7 @@ cluster::WorldSpec paused_follower(int64_t rate, sim::Duration duration, Side si
     spec.topics[0].config.follower_throttled_replicas.all = true;
   }
   spec.producers.push_back(test::open_loop_producer(3 * kRecordsPerPartition, kafka::Acks::leader, 5, 1000));
-  cluster::FaultSpec pause;
-  pause.kind = cluster::FaultKind::pause;
-  pause.host = 1;
-  pause.at = 5_s;
-  pause.duration = 5_s;
-  spec.faults.push_back(pause);
+  spec.faults.push_back(test::fault(cluster::FaultKind::pause, 1, 5_s, 5_s));
   return spec;
 }
 
