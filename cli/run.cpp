@@ -223,10 +223,14 @@ int run_scenario(const RunOptions& options) {
   for (const auto& q : s.quotas) {
     const auto line = [&](const char* what, const std::optional<double>& rate, const cluster::WorldSummary::QuotaUse& u,
                           const char* bytes) {
-      if (!rate) return;
-      std::printf("  quota %-16s %s %.0f B/s per broker: %llu of %llu responses throttled (mean %.1f, max %.0f ms), "
+      // A quota an operation deleted is still reported, for the responses counted while it held.
+      if (!rate && u.responses == 0) return;
+      char bound[64];
+      if (rate) std::snprintf(bound, sizeof bound, "%.0f B/s per broker", *rate);
+      else std::snprintf(bound, sizeof bound, "deleted by an operation");
+      std::printf("  quota %-16s %s %s: %llu of %llu responses throttled (mean %.1f, max %.0f ms), "
                   "%.2f MiB/s of %s counted (all brokers, after warm-up)\n",
-                  q.client_id.c_str(), what, *rate, static_cast<unsigned long long>(u.throttled),
+                  q.client_id.c_str(), what, bound, static_cast<unsigned long long>(u.throttled),
                   static_cast<unsigned long long>(u.responses), u.throttle_ms_mean, u.throttle_ms_max,
                   u.bytes_per_s / 1048576.0, bytes);
     };
@@ -279,6 +283,11 @@ int run_scenario(const RunOptions& options) {
     else
       std::printf("  fault                  %s on %s from %.1f s to %.1f s (%s)\n", f.kind.c_str(), f.host.c_str(),
                   f.start_s, f.end_s, f.detail.c_str());
+  }
+  for (const auto& op : s.operations) {
+    std::string changes;
+    for (const std::string& c : op.changes) changes += (changes.empty() ? "" : " ") + c;
+    std::printf("  operation              kafka-configs at %.1f s: %s %s\n", op.at_s, op.entity.c_str(), changes.c_str());
   }
   if (s.duplicates > 0)
     std::printf("  duplicates             %llu records given again to their group (a restarted consumer resumes from its "

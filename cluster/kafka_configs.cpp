@@ -1013,7 +1013,8 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
        +[](B& c, const ConfigValue& v) { c.quota_window.window_ms = v.integer * 1000; },
        +[](const B& c) { return int_value(c.quota_window.window_ms / 1000); }},
       // Replication throttling (kafka-behaviour-2.md §11.1): the two rates are dynamic broker configs in Kafka
-      // (kafka-configs --entity-type brokers, per broker or <default>); here they hold on every broker from the start.
+      // (kafka-configs --entity-type brokers, per broker or <default>); here the static value holds on every broker
+      // until a scenario's operation changes it (World::alter_configs).
       replication_throttled_rate<&B::leader_replication_throttled_rate>(
           "leader.replication.throttled.rate", "WorldSpec::leader_replication_throttled_rate"),
       replication_throttled_rate<&B::follower_replication_throttled_rate>(

@@ -134,6 +134,9 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
   nlohmann::json faults = nlohmann::json::array();
   for (const auto& f : s.faults)
     faults.push_back({{"type", f.kind}, {"host", f.host}, {"start_s", f.start_s}, {"end_s", f.end_s}, {"detail", f.detail}});
+  nlohmann::json operations = nlohmann::json::array();
+  for (const auto& op : s.operations)
+    operations.push_back({{"at_s", op.at_s}, {"entity", op.entity}, {"changes", op.changes}});
   nlohmann::json clients = nlohmann::json::object();
   for (const auto& c : s.clients) {
     nlohmann::json entry = nlohmann::json::object();
@@ -228,6 +231,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"appended_out_of_order", s.appended_out_of_order},
         {"duplicates", s.duplicates}}},
       {"faults", faults},
+      {"operations", operations},
       {"isr",
        {{"shrinks", s.isr_shrinks},
         {"expands", s.isr_expands},

@@ -32,7 +32,7 @@ constexpr uint64_t kLogDirsMax = 256;
 
 const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"scenario", {"name", "seed", "duration", "warmup", "hardware", "cluster", "topics", "producers", "consumers",
-                  "faults"}},
+                  "faults", "operations"}},
     {"hardware", {"broker", "client", "uplink"}},
     {"broker_hardware", {"disk", "log_dirs", "nic", "cpu", "ram", "jvm_heap", "other_memory", "young_gc", "vm"}},
     {"vm", {"dirty_background_ratio", "dirty_background_bytes", "dirty_ratio", "dirty_bytes",
@@ -50,6 +50,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"consumer", {"group", "topic", "count", "processing_time", "commit", "start_at", "config"}},
     {"fault", {"type", "host", "at", "duration", "disk", "latency_multiplier", "bandwidth_multiplier", "speed",
                "extra_latency", "jitter", "loss", "bytes"}},
+    {"operation", {"at", "tool", "entity-type", "entity-name", "entity-default", "add-config", "delete-config"}},
 };
 
 // The keys each fault type takes besides type, host, at and duration.
@@ -161,6 +162,8 @@ class Loader {
       require_array(*faults, "/faults");
       for (size_t i = 0; i < faults->size(); ++i) parse_fault((*faults)[i], join("/faults", i), spec);
     }
+    if (const json* ops = find(doc, "operations")) parse_operations(*ops, spec);
+    for (size_t i = 0; i < spec.topics.size(); ++i) warn_throttled_replicas(spec.topics[i], spec, join("/topics", i));
     warn_unmatched_quotas(spec);
     warn_unused_replication_rates(spec);
     return spec;
@@ -531,11 +534,20 @@ class Loader {
 
   // A replication throttle rate without any throttled replica limits nothing (kafka-behaviour-2.md §11.1: the rates
   // apply only to the replicas listed in the topics' *.replication.throttled.replicas).
+  // Whether some operation sets `config` (kafka-configs --add-config).
+  static bool operation_adds(const WorldSpec& spec, const std::string& config) {
+    return std::any_of(spec.config_alters.begin(), spec.config_alters.end(), [&](const ConfigAlterSpec& op) {
+      return std::any_of(op.changes.begin(), op.changes.end(),
+                         [&](const std::string& c) { return c.rfind(config + "=", 0) == 0; });
+    });
+  }
+
   void warn_unused_replication_rates(const WorldSpec& spec) {
     const auto unused = [&](int64_t rate, kafka::ThrottledReplicas kafka::PartitionConfig::*list, const char* role) {
       if (rate == kafka::unlimited_replication_rate) return;
       for (const TopicSpec& t : spec.topics)
         if (!(t.config.*list).empty()) return;
+      if (operation_adds(spec, std::string(role) + ".replication.throttled.replicas")) return;
       warn(file_, std::string("/cluster/config/") + role + ".replication.throttled.rate",
            std::string("no topic sets ") + role + ".replication.throttled.replicas, so this rate throttles nothing " +
                "(list the replicas to throttle, or \"*\" for all of a topic's)");
@@ -550,7 +562,8 @@ class Loader {
     const auto check = [&](const kafka::ThrottledReplicas& list, int64_t rate, const char* role) {
       if (list.empty()) return;
       const std::string at = join(join(pointer, "config"), std::string(role) + ".replication.throttled.replicas");
-      if (rate == kafka::unlimited_replication_rate)
+      if (rate == kafka::unlimited_replication_rate &&
+          !operation_adds(spec, std::string(role) + ".replication.throttled.rate"))
         warn(file_, at,
              std::string(role) + ".replication.throttled.rate is not set (Long.MAX by default), so these replicas " +
                  "are never throttled");
@@ -707,11 +720,199 @@ class Loader {
                std::to_string(topic.replication_factor) + "): acks=all produces will fail with NOT_ENOUGH_REPLICAS");
     if (!topic.config.log.cleanup_policy_delete)
       warn(file_, join(join(pointer, "config"), "cleanup.policy"), "log compaction is not modelled: this topic never deletes");
-    warn_throttled_replicas(topic, spec, pointer);
     if (std::find(topic.overrides.begin(), topic.overrides.end(), "flush.ms") != topic.overrides.end())
       warn_flush_ms_unchecked(topic.config.log.flush_ms, spec.log_flush_scheduler_interval_ms,
                               join(join(pointer, "config"), "flush.ms"));
     spec.topics.push_back(std::move(topic));
+  }
+
+  // One entry of "operations" checked, and what the world applies for it; topics' add-config is applied to the
+  // topic's configs later, in time order (parse_operations).
+  struct PendingOperation {
+    ConfigAlterSpec op;
+    const json* add = nullptr;  // topics: the add-config object
+    std::string pointer;
+  };
+
+  // The configs kafkasim can change during a run, by entity type; anything else kafka-configs accepts is an error
+  // saying so (set it in the scenario's configs instead).
+  static const std::vector<std::string>& alterable_configs(ConfigEntityType type) {
+    static const std::vector<std::string> clients = {"producer_byte_rate", "consumer_byte_rate", "request_percentage"};
+    static const std::vector<std::string> brokers = {"leader.replication.throttled.rate",
+                                                     "follower.replication.throttled.rate"};
+    static const std::vector<std::string> topics = {"retention.ms",
+                                                    "retention.bytes",
+                                                    "min.insync.replicas",
+                                                    "max.message.bytes",
+                                                    "leader.replication.throttled.replicas",
+                                                    "follower.replication.throttled.replicas"};
+    return type == ConfigEntityType::clients ? clients : type == ConfigEntityType::brokers ? brokers : topics;
+  }
+
+  // The scenario's "operations" (WorldSpec::config_alters; docs/scenarios.md "Operations"): kafka-configs --alter
+  // commands at given times. Each entry is checked in scenario order; the topics' configs after each change are then
+  // worked out in time order (two at one instant in scenario order), as the brokers apply them.
+  void parse_operations(const json& ops, WorldSpec& spec) {
+    require_array(ops, "/operations");
+    std::vector<PendingOperation> pending;
+    for (size_t i = 0; i < ops.size(); ++i) pending.push_back(parse_operation(ops[i], join("/operations", i), spec));
+    std::stable_sort(pending.begin(), pending.end(),
+                     [](const PendingOperation& a, const PendingOperation& b) { return a.op.at < b.op.at; });
+    std::vector<kafka::PartitionConfig> topic_configs;  // as the brokers hold them, changed by each operation in turn
+    for (const TopicSpec& t : spec.topics) topic_configs.push_back(t.config);
+    for (PendingOperation& p : pending) {
+      if (p.op.entity_type == ConfigEntityType::topics) {
+        kafka::PartitionConfig& config = topic_configs[static_cast<size_t>(p.op.topic)];
+        // A deleted config goes back to the broker's value (kafka-configs --delete-config).
+        kafka::PartitionConfig broker_values;
+        broker_values.log = x_.broker_log_defaults;
+        for (const std::string& name : p.op.deleted) {
+          if (name == "min.insync.replicas") {
+            config.min_insync_replicas.reset();
+            continue;
+          }
+          for (const auto& e : topic_config_table())
+            if (e.spec.name == name) e.set(config, e.get(broker_values));
+        }
+        if (p.add != nullptr)
+          apply_configs(ConfigSource{p.add, {}, file_, join(p.pointer, "add-config")}, topic_config_table(),
+                        topic_ignored_prefixes(), "topic", config);
+        p.op.topic_config = config;
+        const TopicSpec& topic = spec.topics[static_cast<size_t>(p.op.topic)];
+        const int32_t min_isr = config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
+        if (min_isr > topic.replication_factor)
+          warn(file_, join(p.pointer, "add-config"),
+               "min.insync.replicas (" + std::to_string(min_isr) + ") exceeds the topic's replication.factor (" +
+                   std::to_string(topic.replication_factor) + "): acks=all produces will fail with NOT_ENOUGH_REPLICAS");
+      }
+      spec.config_alters.push_back(std::move(p.op));
+    }
+  }
+
+  PendingOperation parse_operation(const json& o, const std::string& pointer, const WorldSpec& spec) {
+    check_keys(o, pointer, "operation");
+    PendingOperation p;
+    p.pointer = pointer;
+    ConfigAlterSpec& op = p.op;
+    const json& tool = required(o, pointer, "tool", "the admin tool, \"kafka-configs\"");
+    if (!tool.is_string() || tool.get<std::string>() != "kafka-configs") {
+      const std::string what = tool.is_string() ? tool.get<std::string>() : std::string();
+      const bool later = what == "kafka-reassign-partitions" || what == "kafka-leader-election" ||
+                         what == "kafka-topics";
+      fail(join(pointer, "tool"),
+           std::string("\"kafka-configs\"") +
+               (later ? " (moving replicas or leaders needs the controller, which is not simulated yet)" : ""),
+           shown(tool), later ? std::string() : closest_name(what, std::vector<std::string_view>{"kafka-configs"}));
+    }
+    op.at = own_duration(required(o, pointer, "at", "when the command runs, e.g. \"30s\""), join(pointer, "at"));
+    if (op.at >= spec.duration)
+      fail(join(pointer, "at"), "a time within the run (before " + format_duration(spec.duration) + ")",
+           format_duration(op.at));
+    const json& type_json = required(o, pointer, "entity-type", "\"clients\", \"brokers\" or \"topics\"");
+    if (type_json.is_string() && (type_json.get<std::string>() == "users" || type_json.get<std::string>() == "ips"))
+      fail(join(pointer, "entity-type"), "\"clients\", \"brokers\" or \"topics\"",
+           shown(type_json) + ": user and IP quotas are not modelled, as clients do not authenticate (every principal "
+                              "is ANONYMOUS); a client-id quota is --entity-type clients");
+    const std::string type = choice(type_json, join(pointer, "entity-type"), {"clients", "brokers", "topics"});
+    op.entity_type = type == "clients"   ? ConfigEntityType::clients
+                     : type == "brokers" ? ConfigEntityType::brokers
+                                         : ConfigEntityType::topics;
+    // The entity: --entity-name NAME or --entity-default (clients and brokers only), one of them.
+    const json* name = find(o, "entity-name");
+    const json* def = find(o, "entity-default");
+    if (def != nullptr && (!def->is_boolean() || !def->get<bool>()))
+      fail(join(pointer, "entity-default"), "true (kafka-configs --entity-default), or leave it out", shown(*def));
+    if (def != nullptr && op.entity_type == ConfigEntityType::topics)
+      fail(join(pointer, "entity-default"), "an \"entity-name\": topics have no default entity (the brokers' log.* "
+                                            "configs are the topics' defaults)",
+           "\"entity-default\"");
+    if ((name == nullptr) == (def == nullptr))
+      fail(pointer, "exactly one of \"entity-name\" and \"entity-default\"",
+           name == nullptr ? std::string("neither") : std::string("both"));
+    if (name != nullptr) {
+      const std::string np = join(pointer, "entity-name");
+      if (op.entity_type == ConfigEntityType::brokers) {
+        // kafka-configs takes the broker's id; a JSON number is taken as well.
+        std::string id = name->is_number_integer() ? std::to_string(name->get<int64_t>()) : string_value(*name, np);
+        const std::string expected = "a broker id, \"0\" to \"" + std::to_string(spec.brokers - 1) + "\"";
+        if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos || id.size() > 6 ||
+            std::stoul(id) >= spec.brokers)
+          fail(np, expected, shown(*name));
+        op.entity_name = std::to_string(std::stoul(id));
+      } else {
+        op.entity_name = string_value(*name, np);
+        if (*op.entity_name == "<default>")
+          fail(np, "a client-id (the default entity is \"entity-default\": true)", "\"<default>\"");
+        if (op.entity_type == ConfigEntityType::topics) op.topic = topic_index(*name, np, spec);
+      }
+    }
+    const auto& alterable = alterable_configs(op.entity_type);
+    const auto check_name = [&](const std::string& key, const std::string& at) {
+      if (std::find(alterable.begin(), alterable.end(), key) != alterable.end()) return;
+      std::vector<std::string_view> known(alterable.begin(), alterable.end());
+      std::vector<std::string> quoted;
+      for (const std::string& a : alterable) quoted.push_back(in_quotes(a));
+      const bool topic_config = op.entity_type == ConfigEntityType::topics &&
+                                std::any_of(topic_config_table().begin(), topic_config_table().end(),
+                                            [&](const auto& e) { return e.spec.name == key; });
+      const bool broker_config = op.entity_type == ConfigEntityType::brokers &&
+                                 std::any_of(broker_config_table().begin(), broker_config_table().end(),
+                                             [&](const auto& e) { return e.spec.name == key; });
+      fail(at, "a " + type + " config kafkasim changes during a run: " + listed(quoted),
+           topic_config || broker_config
+               ? in_quotes(key) + ", which kafkasim does not change during a run yet (set it in the scenario's " +
+                     (topic_config ? "topic" : "cluster") + " config)"
+               : "the config " + in_quotes(key),
+           topic_config || broker_config ? std::string() : closest_name(key, known));
+    };
+    const json* add = find(o, "add-config");
+    const json* del = find(o, "delete-config");
+    if (add == nullptr && del == nullptr) fail(pointer, "\"add-config\" or \"delete-config\" (or both)", "neither");
+    if (del != nullptr) {
+      const std::string dp = join(pointer, "delete-config");
+      require_array(*del, dp);
+      if (del->empty()) fail(dp, "the names of the configs to delete", "an empty list");
+      for (size_t i = 0; i < del->size(); ++i) {
+        const std::string key = string_value((*del)[i], join(dp, i));
+        check_name(key, join(dp, i));
+        if (std::find(op.deleted.begin(), op.deleted.end(), key) != op.deleted.end())
+          fail(join(dp, i), "each config once", "a second " + in_quotes(key));
+        op.deleted.push_back(key);
+      }
+    }
+    if (add != nullptr) {
+      const std::string ap = join(pointer, "add-config");
+      if (!add->is_object() || add->empty()) fail(ap, "a JSON object of configs and their new values", shown(*add));
+      for (const auto& [key, value] : add->items()) {
+        check_name(key, join(ap, key));
+        if (std::find(op.deleted.begin(), op.deleted.end(), key) != op.deleted.end())
+          fail(join(ap, key), "a config either added or deleted", in_quotes(key) + " in both");
+        const std::string vp = join(ap, key);
+        if (op.entity_type == ConfigEntityType::clients) {
+          // As /cluster/quotas takes them.
+          if (key == "request_percentage") {
+            const std::string expected = "a percentage of one thread above 0 (200 = two threads' worth)";
+            const double pct = number(value, vp, expected);
+            if (pct <= 0) fail(vp, expected, shown(value));
+            op.added.emplace_back(key, pct);
+          } else {
+            op.added.emplace_back(key, static_cast<double>(integer(value, vp, 1, static_cast<uint64_t>(INT64_MAX))));
+          }
+        } else if (op.entity_type == ConfigEntityType::brokers) {
+          // As the cluster's config takes them (Kafka's type and range for the rate).
+          const auto& table = broker_config_table();
+          const auto e = std::find_if(table.begin(), table.end(), [&](const auto& c) { return c.spec.name == key; });
+          KS_ASSERT(e != table.end());
+          op.added.emplace_back(key, static_cast<double>(convert_config_value(e->spec, value, file_, vp).integer));
+        }
+        op.changes.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+      }
+      if (op.entity_type == ConfigEntityType::topics) p.add = add;
+    }
+    for (const std::string& key : op.deleted) op.changes.push_back("-" + key);
+    op.given = o;
+    op.given["at"] = format_duration(op.at);
+    return p;
   }
 
   int32_t topic_index(const json& t, const std::string& pointer, const WorldSpec& spec) const {
@@ -1594,6 +1795,11 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
     faults.push_back(std::move(entry));
   }
   out["faults"] = std::move(faults);
+  if (!spec.config_alters.empty()) {
+    json ops = json::array();
+    for (const ConfigAlterSpec& op : spec.config_alters) ops.push_back(op.given);
+    out["operations"] = std::move(ops);
+  }
   return out;
 }
 

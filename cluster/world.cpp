@@ -323,6 +323,15 @@ struct World::ConsumerClient {
 // ------------------------------------------------------------------------------------------------
 // Construction
 
+std::string_view to_string(ConfigEntityType type) {
+  switch (type) {
+    case ConfigEntityType::clients: return "clients";
+    case ConfigEntityType::brokers: return "brokers";
+    case ConfigEntityType::topics: return "topics";
+  }
+  return "?";
+}
+
 std::string_view to_string(FaultKind kind) {
   switch (kind) {
     case FaultKind::slow_disk: return "slow_disk";
@@ -382,6 +391,9 @@ World::World(WorldSpec spec)
   create_partitions();
   start_clients();
   schedule_faults();
+  throttle_rate_overrides_.assign(spec_.brokers, {});
+  for (const ConfigAlterSpec& op : spec_.config_alters)
+    engine_.schedule_at(SimTime::zero() + op.at, [this, &op] { alter_configs(op); });
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
   KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
   for (auto& b : brokers_)
@@ -521,16 +533,13 @@ void World::build_topology() {
     for (uint32_t other = 0; other < spec_.brokers; ++other) config.broker_racks.push_back(rack_name(other % spec_.racks));
     broker->rm = std::make_unique<kafka::ReplicaManager>(config, SimTime::zero());
     if (!spec_.client_quotas.empty()) {
-      broker->quotas = std::make_unique<kafka::ClientQuotas>(spec_.quota_window);
+      kafka::ClientQuotas& quotas = client_quotas(*broker);
       for (const ClientQuotaSpec& q : spec_.client_quotas) {
-        if (q.producer_byte_rate) broker->quotas->produce.set_quota(q.client_id, *q.producer_byte_rate);
-        if (q.consumer_byte_rate) broker->quotas->fetch.set_quota(q.client_id, *q.consumer_byte_rate);
-        if (q.request_percentage) broker->quotas->request.set_quota(q.client_id, *q.request_percentage);
+        if (q.producer_byte_rate) quotas.produce.set_quota(q.client_id, *q.producer_byte_rate);
+        if (q.consumer_byte_rate) quotas.fetch.set_quota(q.client_id, *q.consumer_byte_rate);
+        if (q.request_percentage) quotas.request.set_quota(q.client_id, *q.request_percentage);
       }
-      if (broker->quotas->fetch.enabled() || broker->quotas->request.enabled()) {
-        broker->fetch_quota = std::make_unique<BrokerFetchQuota>(*this, *broker);
-        broker->rm->set_consumer_fetch_quota(broker->fetch_quota.get());
-      }
+      watch_consumer_fetch_quotas(*broker);
     }
     broker->producer_ids = std::make_unique<kafka::ProducerIdManager>(broker->id, static_cast<int32_t>(spec_.brokers));
     broker->fetchers = std::make_unique<kafka::ReplicaFetcherManager>(spec_.fetcher_config, broker->id);
@@ -539,21 +548,8 @@ void World::build_topology() {
       return !t.config.leader_throttled_replicas.empty() || !t.config.follower_throttled_replicas.empty();
     });
     if (any_throttled) {
-      broker->replication_quotas = std::make_unique<kafka::ReplicationQuotas>(
-          spec_.replication_quota_window, spec_.leader_replication_throttled_rate,
-          spec_.follower_replication_throttled_rate);
-      kafka::ReplicationQuotas& rq = *broker->replication_quotas;
-      // The summary counts from the end of the warm-up (its first whole millisecond, Kafka's clock).
-      const int64_t warmup_ms = (spec_.warmup.ns() + 999'999) / 1'000'000;
-      rq.leader.count_from(warmup_ms);
-      rq.follower.count_from(warmup_ms);
-      for (size_t t = 0; t < spec_.topics.size(); ++t) {
-        rq.leader.mark_throttled(static_cast<int32_t>(t), spec_.topics[t].config.leader_throttled_replicas, broker->id);
-        rq.follower.mark_throttled(static_cast<int32_t>(t), spec_.topics[t].config.follower_throttled_replicas,
-                                   broker->id);
-      }
-      if (rq.leader.any_throttled()) broker->rm->set_leader_replication_quota(&rq.leader);
-      if (rq.follower.any_throttled()) broker->fetchers->set_follower_quota(&rq.follower);
+      replication_quotas(*broker);
+      for (size_t t = 0; t < spec_.topics.size(); ++t) mark_throttled_replicas(*broker, static_cast<int32_t>(t));
     }
     brokers_.push_back(std::move(broker));
   }
@@ -3134,6 +3130,130 @@ std::string World::node_name(NodeId node) const {
                                                    : "client-" + std::to_string(node - static_cast<NodeId>(spec_.brokers));
 }
 
+// ---- Dynamic configs (the scenario's "operations": kafka-configs --alter) ----
+
+kafka::ClientQuotas& World::client_quotas(Broker& b) {
+  if (b.quotas == nullptr) b.quotas = std::make_unique<kafka::ClientQuotas>(spec_.quota_window);
+  return *b.quotas;
+}
+
+// The ReplicaManager asks a consumer fetch's quotas (its size cap and throttle) once some fetch or request quota
+// exists on the broker; it keeps asking after they are deleted (a client without a quota is never throttled).
+void World::watch_consumer_fetch_quotas(Broker& b) {
+  if (b.fetch_quota != nullptr || b.quotas == nullptr) return;
+  if (!b.quotas->fetch.enabled() && !b.quotas->request.enabled()) return;
+  b.fetch_quota = std::make_unique<BrokerFetchQuota>(*this, b);
+  b.rm->set_consumer_fetch_quota(b.fetch_quota.get());
+}
+
+kafka::ReplicationQuotas& World::replication_quotas(Broker& b) {
+  if (b.replication_quotas == nullptr) {
+    b.replication_quotas = std::make_unique<kafka::ReplicationQuotas>(
+        spec_.replication_quota_window, throttle_rate(b.id, 0), throttle_rate(b.id, 1));
+    // The summary counts from the end of the warm-up (its first whole millisecond, Kafka's clock).
+    const int64_t warmup_ms = (spec_.warmup.ns() + 999'999) / 1'000'000;
+    b.replication_quotas->leader.count_from(warmup_ms);
+    b.replication_quotas->follower.count_from(warmup_ms);
+  }
+  return *b.replication_quotas;
+}
+
+// TopicConfigHandler: topic `t`'s throttled-replica lists mark the broker's leader and follower quotas; a quota
+// that throttles some replica is handed to the leader's fetch handling or the follower's fetchers.
+void World::mark_throttled_replicas(Broker& b, int32_t t) {
+  kafka::ReplicationQuotas& rq = replication_quotas(b);
+  const kafka::PartitionConfig& config = spec_.topics[static_cast<size_t>(t)].config;
+  rq.leader.mark_throttled(t, config.leader_throttled_replicas, b.id);
+  rq.follower.mark_throttled(t, config.follower_throttled_replicas, b.id);
+  if (rq.leader.any_throttled()) b.rm->set_leader_replication_quota(&rq.leader);
+  if (rq.follower.any_throttled()) b.fetchers->set_follower_quota(&rq.follower);
+}
+
+// A broker's leader (0) or follower (1) replication.throttled.rate: its own dynamic config, else the cluster-wide
+// dynamic default, else the static one (DynamicBrokerConfig's order).
+int64_t World::throttle_rate(NodeId broker, int role) const {
+  KS_ASSERT(role == 0 || role == 1);
+  const auto r = static_cast<size_t>(role);
+  if (static_cast<size_t>(broker) < throttle_rate_overrides_.size() &&
+      throttle_rate_overrides_[static_cast<size_t>(broker)][r])
+    return *throttle_rate_overrides_[static_cast<size_t>(broker)][r];
+  if (throttle_rate_default_[r]) return *throttle_rate_default_[r];
+  return role == 0 ? spec_.leader_replication_throttled_rate : spec_.follower_replication_throttled_rate;
+}
+
+void World::alter_configs(const ConfigAlterSpec& op) {
+  const std::string entity =
+      std::string(to_string(op.entity_type)) + " " + op.entity_name.value_or(std::string("<default>"));
+  switch (op.entity_type) {
+    case ConfigEntityType::clients:
+      // ClientQuotaManager.updateQuota on every broker.
+      for (auto& b : brokers_) {
+        kafka::ClientQuotas& quotas = client_quotas(*b);
+        const auto manager = [&](const std::string& name) -> kafka::ClientQuotaManager& {
+          return name == "producer_byte_rate" ? quotas.produce : name == "consumer_byte_rate" ? quotas.fetch : quotas.request;
+        };
+        for (const auto& [name, value] : op.added) manager(name).set_quota(op.entity_name, value);
+        for (const std::string& name : op.deleted) manager(name).remove_quota(op.entity_name);
+        watch_consumer_fetch_quotas(*b);
+      }
+      break;
+    case ConfigEntityType::brokers: {
+      // DynamicReplicationConfig -> ReplicationQuotaManager.updateQuota on the brokers whose rate changed.
+      const auto role = [](const std::string& name) { return name.rfind("leader.", 0) == 0 ? 0 : 1; };
+      std::array<std::optional<int64_t>, 2>& target =
+          op.entity_name ? throttle_rate_overrides_[std::stoul(*op.entity_name)] : throttle_rate_default_;
+      for (const auto& [name, value] : op.added) target[static_cast<size_t>(role(name))] = static_cast<int64_t>(value);
+      for (const std::string& name : op.deleted) target[static_cast<size_t>(role(name))].reset();
+      for (auto& b : brokers_) {
+        // Without quota managers nothing is throttled here yet; they take the rates when a topic first throttles.
+        if (b->replication_quotas == nullptr) continue;
+        b->replication_quotas->leader.update_quota(throttle_rate(b->id, 0));
+        b->replication_quotas->follower.update_quota(throttle_rate(b->id, 1));
+      }
+      break;
+    }
+    case ConfigEntityType::topics: {
+      const auto t = static_cast<size_t>(op.topic);
+      KS_ASSERT_LT(t, spec_.topics.size());
+      // What every later reader of the topic's configs sees (the Kafka-tools view among them): the configs, and
+      // which of them the topic sets itself (an added config becomes the topic's own, a deleted one the broker's).
+      TopicSpec& altered = spec_.topics[t];
+      altered.config = op.topic_config;
+      for (const std::string& change : op.changes) {
+        const bool deleted = change.front() == '-';
+        const std::string name = deleted ? change.substr(1) : change.substr(0, change.find('='));
+        std::erase(altered.overrides, name);
+        if (!deleted) altered.overrides.push_back(name);
+      }
+      for (auto& b : brokers_) {
+        b->rm->alter_topic_config(op.topic, op.topic_config);
+        const kafka::PartitionConfig& config = op.topic_config;
+        if (!config.leader_throttled_replicas.empty() || !config.follower_throttled_replicas.empty() ||
+            b->replication_quotas != nullptr)
+          mark_throttled_replicas(*b, op.topic);
+      }
+      // UnderMinIsrPartitionCount against the new minimum, from now.
+      const TopicSpec& topic = spec_.topics[t];
+      const int32_t min_isr = topic.config.min_insync_replicas.value_or(spec_.broker_config.min_insync_replicas);
+      for (int32_t p = 0; p < topic.partitions; ++p) {
+        const PartitionRef ref{op.topic, p};
+        const NodeId leader = replicas_[t][static_cast<size_t>(p)].front();
+        const kafka::Partition* part = brokers_[static_cast<size_t>(leader)]->rm->partition(ref);
+        KS_ASSERT(part != nullptr);
+        under_min_isr_.update(ref, part->isr().size() < static_cast<size_t>(min_isr), engine_.now());
+      }
+      break;
+    }
+  }
+  nlohmann::json changes = nlohmann::json::array();
+  for (const std::string& c : op.changes) changes.push_back(c);
+  events_.push_back({{"time_s", engine_.now().seconds_f()},
+                     {"type", "alter_configs"},
+                     {"entity", entity},
+                     {"changes", std::move(changes)}});
+  operations_applied_.push_back({engine_.now().seconds_f(), entity, op.changes});
+}
+
 void World::schedule_faults() {
   const SimTime end_of_run = SimTime::zero() + spec_.duration;
   fault_records_lost_.assign(spec_.faults.size(), 0);
@@ -3265,6 +3385,7 @@ WorldSummary World::run(uint64_t events_max) {
   s.events = engine_.events_executed();
   s.simulated_seconds = engine_.now().seconds_f();
   s.trace_hash = engine_.trace_hash();
+  s.operations = operations_applied_;
   for (const FaultSpec& f : spec_.faults) {
     WorldSummary::FaultReport r;
     r.kind = std::string(to_string(f.kind));
@@ -3588,6 +3709,8 @@ WorldSummary World::run(uint64_t events_max) {
       const std::string& id = client_ids_[n];
       if (quotas.produce.quota_for(id) || quotas.fetch.quota_for(id) || quotas.request.quota_for(id)) ids.insert(id);
     }
+    // A client whose quota an operation deleted is still reported: its responses were counted while it had one.
+    for (const auto& [id, counts] : quota_counts_) ids.insert(id);
     for (const std::string& id : ids) {
       WorldSummary::ClientQuotaReport r;
       r.client_id = id;

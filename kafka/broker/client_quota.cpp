@@ -70,6 +70,14 @@ double QuotaRate::measure(int64_t now_ms) {
 
 ClientQuotaManager::ClientQuotaManager(QuotaType type, QuotaWindowConfig config) : type_(type), config_(config) {}
 
+void ClientQuotaManager::remove_quota(const std::optional<std::string>& client_id) {
+  if (client_id) {
+    quotas_.erase(*client_id);
+  } else {
+    default_.reset();
+  }
+}
+
 void ClientQuotaManager::set_quota(const std::optional<std::string>& client_id, double bound) {
   KS_ASSERT_GT(bound, 0.0);
   if (client_id) {

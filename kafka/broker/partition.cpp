@@ -41,6 +41,12 @@ Partition::Partition(PartitionRef ref, NodeId local_broker_id, const PartitionCo
   KS_ASSERT_GT(replica_lag_time_max, sim::Duration::zero());
 }
 
+void Partition::update_config(const PartitionConfig& config, int32_t min_insync_replicas) {
+  KS_ASSERT_GE(min_insync_replicas, 1);
+  log_.update_config(config.log);
+  min_insync_replicas_ = min_insync_replicas;
+}
+
 int32_t Partition::effective_min_isr() const {
   // Partition.effectiveMinIsr: min(min.insync.replicas, replication factor), so that RF=1 topics with a
   // broker default of 2 still accept acks=all (§2.2 step 2).

@@ -63,6 +63,14 @@ Partition& ReplicaManager::add_partition(PartitionRef ref, const PartitionConfig
   return result;
 }
 
+void ReplicaManager::alter_topic_config(int32_t topic, const PartitionConfig& config) {
+  KS_ASSERT_GE(topic, 0);
+  if (static_cast<std::size_t>(topic) >= by_index_.size()) return;  // no replica of the topic here
+  const int32_t min_isr = config.min_insync_replicas.value_or(config_.min_insync_replicas);
+  for (Partition* p : by_index_[static_cast<std::size_t>(topic)])
+    if (p != nullptr) p->update_config(config, min_isr);
+}
+
 void ReplicaManager::become_leader(PartitionRef ref, int32_t leader_epoch, std::vector<NodeId> isr,
                                    std::vector<NodeId> replicas, sim::SimTime now, BrokerOutbox& out) {
   Partition* p = partition(ref);

@@ -43,6 +43,16 @@ Log::Log(const LogConfig& config, uint32_t log_id, int64_t log_start_offset, sim
   create_segment(log_start_offset, now, out);
 }
 
+void Log::update_config(const LogConfig& config) {
+  KS_ASSERT_GT(config.segment_bytes, 0);
+  KS_ASSERT_LE(config.segment_bytes, std::numeric_limits<int32_t>::max());
+  KS_ASSERT_GT(config.segment_ms, 0);
+  KS_ASSERT_GE(config.max_message_bytes, 0);
+  KS_ASSERT_GT(config.flush_messages, 0);
+  KS_ASSERT_GE(config.flush_ms, 0);
+  config_ = config;
+}
+
 void Log::create_segment(int64_t base_offset, sim::SimTime now, StorageOps& out) {
   KS_ASSERT_LT(next_segment_seq_, std::numeric_limits<uint32_t>::max());
   // LogConfig.randomSegmentJitter: abs(random int) % min(segment.jitter.ms, segment.ms), drawn per segment.

@@ -293,6 +293,57 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     faults.push_back(fault);
   }
   s["faults"] = faults;
+  // kafka-configs --alter during the run (the scenario's "operations"), from a stream of its own: client quotas (the
+  // <default> client-id, or a producer's generated id), throttle rates (a broker or every broker), topic configs.
+  sim::Rng ops_rng = sim::Rng::stream(seed, "fuzz/world/operations");
+  if (ops_rng.chance(1, 3)) {
+    json ops = json::array();
+    for (int64_t i = ops_rng.uniform_int(1, 4); i > 0; --i) {
+      json op = {{"at", ms(ops_rng.uniform_int(0, duration_ms - 1))}, {"tool", "kafka-configs"}};
+      const int64_t kind = ops_rng.uniform_int(0, 2);
+      const bool remove = ops_rng.chance(1, 4);
+      if (kind == 0) {
+        op["entity-type"] = "clients";
+        if (ops_rng.chance(1, 2)) op["entity-default"] = true;
+        else op["entity-name"] = "producer-1";
+        const std::string key = pick<std::string>(ops_rng, {"producer_byte_rate", "consumer_byte_rate", "request_percentage"});
+        if (remove) op["delete-config"] = json::array({key});
+        else op["add-config"] = {{key, key == "request_percentage" ? ops_rng.uniform_int(5, 200)
+                                                                  : ops_rng.uniform_int(100'000, 20'000'000)}};
+      } else if (kind == 1) {
+        op["entity-type"] = "brokers";
+        if (ops_rng.chance(1, 2)) op["entity-default"] = true;
+        else op["entity-name"] = std::to_string(ops_rng.uniform_int(0, brokers - 1));
+        const std::string key = ops_rng.chance(1, 2) ? "leader.replication.throttled.rate"
+                                                     : "follower.replication.throttled.rate";
+        if (remove) op["delete-config"] = json::array({key});
+        else op["add-config"] = {{key, ops_rng.uniform_int(100'000, 50'000'000)}};
+      } else {
+        op["entity-type"] = "topics";
+        const json& topics_made = s["topics"];
+        const json& topic = topics_made[static_cast<size_t>(ops_rng.uniform_int(0, static_cast<int64_t>(topics_made.size()) - 1))];
+        op["entity-name"] = topic["name"];
+        const std::string key = pick<std::string>(ops_rng, {"retention.ms", "retention.bytes", "min.insync.replicas",
+                                                            "max.message.bytes", "leader.replication.throttled.replicas",
+                                                            "follower.replication.throttled.replicas"});
+        if (remove) {
+          op["delete-config"] = json::array({key});
+        } else if (key == "retention.ms") {
+          op["add-config"] = {{key, ops_rng.uniform_int(100, 5'000)}};
+        } else if (key == "retention.bytes") {
+          op["add-config"] = {{key, ops_rng.uniform_int(1 << 20, 64 << 20)}};
+        } else if (key == "min.insync.replicas") {
+          op["add-config"] = {{key, ops_rng.uniform_int(1, topic.value("replication.factor", int64_t{1}) + 1)}};
+        } else if (key == "max.message.bytes") {
+          op["add-config"] = {{key, ops_rng.uniform_int(1'000, 2'000'000)}};
+        } else {
+          op["add-config"] = {{key, "*"}};
+        }
+      }
+      ops.push_back(op);
+    }
+    s["operations"] = ops;
+  }
   return s;
 }
 
@@ -365,6 +416,11 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         min_isr_within_rf = min_isr_within_rf && t.config.min_insync_replicas.value_or(
                                                      spec.broker_config.min_insync_replicas) <= t.replication_factor;
       }
+      for (const auto& op : spec.config_alters)  // and as the operations set it
+        if (op.entity_type == cluster::ConfigEntityType::topics)
+          min_isr_within_rf = min_isr_within_rf && op.topic_config.min_insync_replicas.value_or(
+                                                       spec.broker_config.min_insync_replicas) <=
+                                                       spec.topics[static_cast<size_t>(op.topic)].replication_factor;
       if (!spec.consumers.empty()) {  // __consumer_offsets, which the World adds
         partitions += spec.offsets_topic_partitions;
         min_isr_within_rf = min_isr_within_rf && spec.offsets_topic_config.min_insync_replicas.value_or(

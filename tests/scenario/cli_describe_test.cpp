@@ -237,6 +237,24 @@ TEST_CASE("describe: CLIENT-ID is the consumer's client.id in the run, generated
   fs::remove_all(dir);
 }
 
+TEST_CASE("describe: a topic's Configs show what the operations before --at set, not those after") {
+  // kafka-configs --alter at 10 s: retention.ms added on the topic, its min.insync.replicas deleted (back to the
+  // cluster's 2, which kafka-topics still lists as a broker-set config).
+  const fs::path dir = fresh_dir("describe-operations");
+  const std::string ops = " --set '/operations=[{\"at\": \"10s\", \"tool\": \"kafka-configs\", \"entity-type\": "
+                          "\"topics\", \"entity-name\": \"events\", \"add-config\": {\"retention.ms\": 3600000}, "
+                          "\"delete-config\": [\"min.insync.replicas\"]}]'";
+  const auto configs_at = [&](const std::string& at) {
+    for (const std::string& line : describe("scenarios/quickstart.json --at " + at + ops, dir).topic_lines)
+      if (line.rfind("Topic: events\t", 0) == 0) return topic_fields(line)["Configs"];
+    FAIL("no events line");
+    return std::string();
+  };
+  CHECK(configs_at("9s") == "min.insync.replicas=2");
+  CHECK(configs_at("11s") == "min.insync.replicas=2,retention.ms=3600000");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("describe: a bad --at or scenario exits 2") {
   const fs::path dir = fresh_dir("describe-bad");
   CHECK(run_kafkasim("describe scenarios/quickstart.json --at 10", dir / "log") == 2);  // no unit

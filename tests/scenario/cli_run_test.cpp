@@ -64,6 +64,46 @@ TEST_CASE("kafkasim run: the quickstart writes every output, and two runs are by
   fs::remove_all(dir);
 }
 
+TEST_CASE("kafkasim run: operations are summary lines, events and summary.json entries, and repeat byte for byte") {
+  const fs::path dir = fresh_dir("run-operations");
+  const std::string ops =
+      " --set '/operations=[{\"at\": \"12s\", \"tool\": \"kafka-configs\", \"entity-type\": \"clients\", "
+      "\"entity-default\": true, \"add-config\": {\"producer_byte_rate\": 1048576}}, {\"at\": \"8s\", \"tool\": "
+      "\"kafka-configs\", \"entity-type\": \"topics\", \"entity-name\": \"events\", \"delete-config\": "
+      "[\"min.insync.replicas\"]}]'";
+  for (const char* out : {"a", "b"})
+    REQUIRE(run("run scenarios/quickstart.json" + ops + " --out " + (dir / out).string(), dir / (std::string(out) + ".log")) == 0);
+  CHECK(slurp(dir / "a/events.jsonl") == slurp(dir / "b/events.jsonl"));
+  CHECK(slurp(dir / "a/timeseries.csv") == slurp(dir / "b/timeseries.csv"));
+  auto a = nlohmann::json::parse(slurp(dir / "a/summary.json"));
+  auto b = nlohmann::json::parse(slurp(dir / "b/summary.json"));
+  a["sim"].erase("wall_seconds");
+  b["sim"].erase("wall_seconds");
+  CHECK(a == b);
+  // In time order, whatever the scenario's order.
+  const auto& listed = a["operations"];
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0]["at_s"].get<double>() == 8.0);
+  CHECK(listed[0]["entity"] == "topics events");
+  CHECK(listed[0]["changes"] == nlohmann::json::array({"-min.insync.replicas"}));
+  CHECK(listed[1]["entity"] == "clients <default>");
+  CHECK(listed[1]["changes"] == nlohmann::json::array({"producer_byte_rate=1048576"}));
+  int alter_events = 0;
+  for (const std::string& line : kafkasim::test::lines_of(slurp(dir / "a/events.jsonl")))
+    if (nlohmann::json::parse(line)["type"] == "alter_configs") ++alter_events;
+  CHECK(alter_events == 2);
+  const std::string log = slurp(dir / "a.log");
+  CHECK(log.find("operation              kafka-configs at 8.0 s: topics events -min.insync.replicas") != std::string::npos);
+  CHECK(log.find("operation              kafka-configs at 12.0 s: clients <default> producer_byte_rate=1048576") !=
+        std::string::npos);
+  // The quickstart's producer writes 2.5 MB/s to three brokers, under the 1 MiB/s per broker: the quota holds, unused.
+  CHECK(log.find("quota producer-1       producer_byte_rate 1048576 B/s per broker") != std::string::npos);
+  // Without operations summary.json still has the (empty) list.
+  REQUIRE(run("run scenarios/quickstart.json --quiet --out " + (dir / "c").string(), dir / "c.log") == 0);
+  CHECK(nlohmann::json::parse(slurp(dir / "c/summary.json"))["operations"] == nlohmann::json::array());
+  fs::remove_all(dir);
+}
+
 TEST_CASE("kafkasim run: bad input exits 2 with the pointer and a suggestion, and writes no output") {
   const fs::path dir = fresh_dir("bad");
   const int code = run("run scenarios/quickstart.json --quiet --set /producers/0/config/linger_ms=5 --out " +

@@ -230,3 +230,56 @@ TEST_CASE("producer_byte_rate: an idle client's first burst is about ten seconds
   // And the burst comes first: the first second carries most of it (8 quotas offered a second).
   CHECK(ts.value(0, "client_capped_produced_mib_per_s") * kMiB > 6 * quota);
 }
+
+TEST_CASE("producer_byte_rate: a quota added by an operation holds from then on, deleting it lifts it") {
+  // A producer at 4x the quota it is given at 10 s (kafka-configs --alter --add-config producer_byte_rate) on one
+  // broker: before, nothing holds it; after, the quota does, as one configured from the start would (the brokers
+  // had measured no client, so its sensor starts then, as a new client's). The window, 40-150 s (ten throttling
+  // periods, as the tests above), starts long after the first padded-window burst (10-21 s).
+  auto spec = long_run(1, 1);
+  spec.duration = 150_s;
+  spec.warmup = 40_s;
+  const double quota = 1 * kMiB;
+  auto producer = test::open_loop_producer(4.0 * quota / 1000.0, Acks::leader, 5, 1000);
+  producer.config.client_id_config = "capped";
+  producer.config.enable_idempotence = false;
+  spec.producers.push_back(producer);
+  // A second client-id, so that timeseries.csv has each client-id's bytes per second.
+  spec.producers.push_back(test::open_loop_producer(10, Acks::leader, 5, 1000));
+  spec.producers.back().config.client_id_config = "other";
+  spec.producers.back().config.enable_idempotence = false;
+  cluster::ConfigAlterSpec add;
+  add.at = 10_s;
+  add.entity_type = cluster::ConfigEntityType::clients;
+  add.entity_name = "capped";
+  add.added = {{"producer_byte_rate", quota}};
+  spec.config_alters.push_back(add);
+  cluster::World world(spec);
+  const auto s = world.run();
+  const auto& r = report(s, "capped");
+  CHECK(r.producer_byte_rate == quota);
+  CHECK(r.produce.bytes_per_s == doctest::Approx(quota).scale(0).epsilon(0.03));
+  const cluster::TimeSeries& ts = world.timeseries();
+  double first_9s = 0;
+  for (size_t row = 0; row < 9; ++row) first_9s += ts.value(row, "client_capped_produced_mib_per_s") * kMiB;
+  // Values of 1,000 B in records of ~1,010: a little below the 4 quotas a second offered.
+  CHECK(first_9s > 9 * 4 * quota * 0.97);
+  CHECK(first_9s <= 9 * 4 * quota);
+
+  // The same, with the quota deleted at 100 s: from then the producer gets at least what it offers (it first drains
+  // what buffer.memory held back), and the client is still reported, its bound shown as gone.
+  cluster::ConfigAlterSpec del = add;
+  del.at = 100_s;
+  del.added.clear();
+  del.deleted = {"producer_byte_rate"};
+  spec.config_alters.push_back(del);
+  cluster::World lifted(spec);
+  const auto l = lifted.run();
+  const auto& lr = report(l, "capped");
+  CHECK_FALSE(lr.producer_byte_rate.has_value());
+  CHECK(lr.produce.responses > 0);
+  double after = 0;
+  for (size_t row = 105; row < 125; ++row)
+    after += lifted.timeseries().value(row, "client_capped_produced_mib_per_s") * kMiB;
+  CHECK(after / 20.0 > 4 * quota * 0.97);
+}

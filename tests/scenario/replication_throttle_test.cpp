@@ -8,7 +8,9 @@
 //     rate the partition is written at), and otherwise falls further behind and never rejoins the ISR.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "test_world.hpp"
@@ -166,4 +168,41 @@ TEST_CASE("replication throttle: replicas in the ISR are never held back, so a h
     CHECK(r.leader.recorded_bytes_per_s > 5e6);
     CHECK(r.follower.recorded_bytes_per_s > 5e6);
   }
+}
+
+TEST_CASE("replication throttle: raising or deleting the rate by an operation lets the starved follower rejoin") {
+  // T = 16 MB/s starves the paused follower (the first test); at 12 s an operation raises every broker's rate to
+  // 25 MB/s (> 2r: T - r = 15 MB/s against r = 10 MB/s written), or deletes the dynamic one so the static Long.MAX
+  // applies again. Either way it catches up and rejoins, after 12 s; with the rate left at 16 MB/s it does not.
+  const auto rejoin_times = [](std::optional<double> new_rate, bool static_rate) {
+    auto spec = paused_follower(static_rate ? 16'000'000 : kafka::unlimited_replication_rate, 20_s);
+    if (!static_rate) {
+      // The starving rate as a dynamic <default> from the start, deleted at 12 s below.
+      cluster::ConfigAlterSpec start;
+      start.entity_type = cluster::ConfigEntityType::brokers;
+      start.added = {{"leader.replication.throttled.rate", 16e6}};
+      spec.config_alters.push_back(start);
+    }
+    cluster::ConfigAlterSpec op;
+    op.at = 12_s;
+    op.entity_type = cluster::ConfigEntityType::brokers;
+    if (new_rate) op.added = {{"leader.replication.throttled.rate", *new_rate}};
+    else op.deleted = {"leader.replication.throttled.rate"};
+    spec.config_alters.push_back(op);
+    cluster::World world(spec);
+    world.run();
+    std::vector<double> times;
+    for (const auto& e : world.events())
+      if (e.at("type") == "isr_expand") times.push_back(e.at("time_s").get<double>());
+    return times;
+  };
+  const auto raised = rejoin_times(25e6, true);
+  REQUIRE(raised.size() == 2);
+  for (double t : raised) CHECK(t > 12.0);
+  const auto deleted = rejoin_times(std::nullopt, false);
+  REQUIRE(deleted.size() == 2);
+  for (double t : deleted) CHECK(t > 12.0);
+  // Unthrottled it catches up faster than at 25 MB/s.
+  CHECK(*std::max_element(deleted.begin(), deleted.end()) < *std::max_element(raised.begin(), raised.end()));
+  CHECK(rejoin_times(16e6, true).empty());
 }

@@ -309,3 +309,30 @@ TEST_CASE("retention: the sampled consumer lag stays non-negative when resets to
     CHECK(ts.value(r, "consumer_lag_records") >= 0);
   }
 }
+
+TEST_CASE("retention: retention.ms set by an operation deletes from the first check after it") {
+  // kafka-configs --alter --add-config retention.ms=5000 at 8 s, on a topic that kept everything: the checks at 1, 3,
+  // 5 and 7 s delete nothing; from the check at 9 s the rule reads only the segments' timestamps and the time of the
+  // check, so the leader's log start is then what the topic configured so from the start has (the test above).
+  auto spec = retention_world(-1);
+  cluster::ConfigAlterSpec op;
+  op.at = 8_s;
+  op.entity_type = cluster::ConfigEntityType::topics;
+  op.entity_name = "events";
+  op.topic = 0;
+  op.topic_config = spec.topics[0].config;
+  op.topic_config.log.retention_ms = kRetentionMs;
+  spec.config_alters.push_back(op);
+  cluster::World world(spec);
+  world.run();
+  std::vector<int64_t> times_ms, starts;
+  for (const auto& e : events_of(world, "segments_deleted")) {
+    if (!e.at("leader").get<bool>()) continue;
+    times_ms.push_back(std::llround(e.at("time_s").get<double>() * 1000));
+    starts.push_back(e.at("log_start_offset").get<int64_t>());
+  }
+  REQUIRE(times_ms == std::vector<int64_t>{9000, 11000, 13000, 15000, 17000, 19000});
+  for (size_t i = 0; i < times_ms.size(); ++i) CHECK(starts[i] == predicted_log_start(times_ms[i]));
+  // The first check after the change deletes what had piled up since 1 s: several segments at once.
+  CHECK(predicted_log_start(9000) >= 3 * kRecordsPerSegment);
+}

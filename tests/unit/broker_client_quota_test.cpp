@@ -292,3 +292,22 @@ TEST_CASE("client quota: the throttle time rounds half up (Math.round)") {
   quick.set_quota(std::nullopt, 16.0);
   CHECK(quick.record_and_get_throttle_ms("c", 17.0, 0) == 63);
 }
+
+TEST_CASE("client quota: a deleted quota falls back to the <default> client-id's, then to none") {
+  ClientQuotaManager produce(QuotaType::produce, kafka_defaults);
+  produce.set_quota(std::string("c"), 100.0);
+  produce.set_quota(std::nullopt, 1000.0);
+  CHECK(produce.quota_for("c") == 100.0);
+  produce.remove_quota(std::string("c"));
+  CHECK(produce.quota_for("c") == 1000.0);  // DefaultQuotaCallback: the <default> entity's
+  CHECK(produce.enabled());
+  produce.remove_quota(std::nullopt);
+  CHECK_FALSE(produce.quota_for("c").has_value());
+  CHECK_FALSE(produce.enabled());
+  // Without a quota the client is neither recorded nor throttled.
+  CHECK(produce.record_and_get_throttle_ms("c", 1e9, 0) == 0);
+  CHECK(produce.measured_rate("c", 0) == 0.0);
+  // Removing what is not there changes nothing.
+  produce.remove_quota(std::string("never"));
+  CHECK_FALSE(produce.enabled());
+}

@@ -232,6 +232,43 @@ TEST_CASE("NOT_ENOUGH_REPLICAS with ISR < min.insync, and the HW does not advanc
   CHECK(b.p().high_watermark() == 5);
 }
 
+TEST_CASE("an altered topic config: min.insync.replicas and max.message.bytes apply from the next append") {
+  // ISR {1, 2} of replicas {1, 2, 3} with min.insync.replicas 2: acks=all appends (HW waits for follower 2).
+  Leader b({tp, tp1}, {1, 2}, {1, 2, 3}, 2);
+  b.rm.handle_produce(produce1(-1, 5), at(1_ms), b.out);
+  CHECK(b.p().log_end_offset() == 5);
+  // kafka-configs --alter --add-config min.insync.replicas=3: ISR 2 < 3, so the next acks=all is refused before the
+  // append (§2.2 step 2), and the HW no longer moves when follower 2 catches up (KAFKA-15583).
+  PartitionConfig raised;
+  raised.min_insync_replicas = 3;
+  b.rm.alter_topic_config(0, raised);
+  CHECK(b.p().effective_min_isr() == 3);
+  CHECK(b.p(tp1).effective_min_isr() == 3);  // every partition of the topic
+  CHECK(b.p().is_under_min_isr());
+  b.rm.handle_produce(produce1(-1, 5), at(2_ms), b.out);
+  CHECK(b.out.produce_responses.back().response.partitions.at(0).error == Errc::not_enough_replicas);
+  CHECK(b.p().log_end_offset() == 5);
+  b.rm.handle_fetch(follower_fetch(2, 5), at(3_ms), b.out);
+  CHECK(b.p().high_watermark() == 0);
+  // Deleted again (no topic value: the broker's 2): the HW moves at the next step that re-evaluates it, follower 2's
+  // fetch at a new offset after an acks=1 append; a fetch at the same offset would not (its LEO did not move).
+  b.rm.alter_topic_config(0, PartitionConfig{});
+  CHECK(b.p().effective_min_isr() == 2);
+  b.rm.handle_fetch(follower_fetch(2, 5), at(4_ms), b.out);
+  CHECK(b.p().high_watermark() == 0);
+  b.rm.handle_produce(produce1(1, 1), at(5_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(2, 6), at(6_ms), b.out);
+  CHECK(b.p().high_watermark() == 6);
+  // max.message.bytes lowered below a 100-byte batch: the next one is MESSAGE_TOO_LARGE.
+  PartitionConfig small;
+  small.log.max_message_bytes = 99;
+  b.rm.alter_topic_config(0, small);
+  b.rm.handle_produce(produce1(1, 1, 100), at(7_ms), b.out);
+  CHECK(b.out.produce_responses.back().response.partitions.at(0).error == Errc::message_too_large);
+  // A topic with no replica here changes nothing.
+  b.rm.alter_topic_config(7, raised);
+}
+
 TEST_CASE("effective min ISR is min(min.insync.replicas, replication factor)") {
   // RF=1 with min.insync.replicas 2: effective min ISR 1, so acks=all commits at once.
   Leader b({tp}, {1}, {1}, 2);

@@ -112,6 +112,20 @@ TEST_CASE("quota exceeded: the rate is checked against the bound, which it may e
   CHECK_FALSE(unlimited.is_quota_exceeded(0));
 }
 
+TEST_CASE("updateQuota: a new bound applies to the rate already measured") {
+  ReplicationQuotaManager quota(kWindow, 1000);
+  quota.record(1500, 0);
+  CHECK(quota.is_quota_exceeded(0));  // 1500 B/s > 1000
+  quota.update_quota(2000);
+  CHECK(quota.upper_bound() == 2000);
+  CHECK_FALSE(quota.is_quota_exceeded(0));  // the same 1500 B/s, now under the bound
+  quota.update_quota(unlimited_replication_rate);
+  quota.record(int64_t{1} << 40, 1);
+  CHECK_FALSE(quota.is_quota_exceeded(1));
+  quota.update_quota(1000);  // back: the sensor kept every byte
+  CHECK(quota.is_quota_exceeded(1));
+}
+
 TEST_CASE("leader: a follower outside the ISR gets no records of a throttled partition while the quota is exceeded") {
   // Broker 1 leads tp with replicas {1, 2, 3} and ISR {1, 2}: follower 3 is out of sync. Bound 1000 B/s, tp throttled.
   test::LeaderBroker b(leader_config(), {tp}, {1, 2}, {1, 2, 3});

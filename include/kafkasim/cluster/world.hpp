@@ -144,6 +144,28 @@ struct FaultSpec {
   uint64_t bytes = 0;                 // memory_pressure: the memory taken from the page cache
 };
 
+// A dynamic config change from the scenario's "operations" (docs/scenarios.md "Operations"): what
+// `kafka-configs --alter --entity-type TYPE (--entity-name NAME | --entity-default) --add-config ... --delete-config
+// ...` does at `at`. Every broker applies it at that instant: the controller's metadata log, which carries it to the
+// brokers within milliseconds, is not simulated [A].
+enum class ConfigEntityType : uint8_t { clients, brokers, topics };
+std::string_view to_string(ConfigEntityType type);
+
+struct ConfigAlterSpec {
+  sim::Duration at;  // from the start of the run
+  ConfigEntityType entity_type = ConfigEntityType::clients;
+  std::optional<std::string> entity_name;  // a client-id, a broker id, a topic's name; nullopt: --entity-default
+  // clients and brokers: the configs added (Kafka's name, value) and deleted, in the order given.
+  std::vector<std::pair<std::string, double>> added;
+  std::vector<std::string> deleted;
+  // topics: the topic's index and its configs after this change (the loader applies the changes in time order).
+  int32_t topic = -1;
+  kafka::PartitionConfig topic_config;
+  // What the operation's outputs show: "producer_byte_rate=1048576", "-retention.ms" (deleted), in the order given.
+  std::vector<std::string> changes;
+  nlohmann::json given;  // the scenario's entry, its "at" written as a duration (the resolved scenario's copy)
+};
+
 struct WorldSpec {
   uint64_t seed = 1;
   sim::Duration duration = sim::Duration::from_s(60);
@@ -238,6 +260,8 @@ struct WorldSpec {
   std::vector<ProducerSpec> producers;
   std::vector<ConsumerSpec> consumers;
   std::vector<FaultSpec> faults;
+  // The scenario's "operations", sorted by time (stably: two at one instant apply in scenario order).
+  std::vector<ConfigAlterSpec> config_alters;
   sim::Duration sample_interval = sim::Duration::from_s(1);
 };
 
@@ -325,6 +349,14 @@ struct WorldSummary {
     double start_s = 0, end_s = 0;
   };
   std::vector<FaultReport> faults;
+  // The config changes applied (ConfigAlterSpec), in time order: when, the entity ("clients bulk-loader",
+  // "brokers <default>", "topics events") and the changes.
+  struct OperationReport {
+    double at_s = 0;
+    std::string entity;
+    std::vector<std::string> changes;
+  };
+  std::vector<OperationReport> operations;
   uint64_t isr_shrinks = 0, isr_expands = 0;
   // Under-replication from the ISR changes, whole run: the time each partition spent with an ISR smaller than its
   // replica set (Kafka's UnderReplicatedPartitions gauge above 0 for it), summed over partitions; the longest such
@@ -537,6 +569,14 @@ class World {
   void start_clients();
   // Schedules the start and end of every fault of the spec (events.jsonl "fault_start" / "fault_end").
   void schedule_faults();
+  // Dynamic configs (the scenario's "operations"): one kafka-configs --alter applied on every broker.
+  void alter_configs(const ConfigAlterSpec& op);
+  // A broker's client quota managers and replication quota managers, made when first needed.
+  kafka::ClientQuotas& client_quotas(Broker& b);
+  void watch_consumer_fetch_quotas(Broker& b);
+  kafka::ReplicationQuotas& replication_quotas(Broker& b);
+  void mark_throttled_replicas(Broker& b, int32_t topic);
+  int64_t throttle_rate(kafka::NodeId broker, int role) const;  // role 0: leader, 1: follower
   void apply_fault(const FaultSpec& fault, bool start);
   // "broker-N" or "client-N", as the outputs name hosts.
   std::string node_name(kafka::NodeId node) const;
@@ -730,6 +770,10 @@ class World {
     int64_t bytes = 0;
   };
   std::map<std::string, std::array<QuotaCount, 2>> quota_counts_;
+  // leader/follower.replication.throttled.rate set by operations: per broker, and the cluster-wide <default>.
+  std::vector<std::array<std::optional<int64_t>, 2>> throttle_rate_overrides_;
+  std::array<std::optional<int64_t>, 2> throttle_rate_default_;
+  std::vector<WorldSummary::OperationReport> operations_applied_;
   // Per client.id (WorldSummary::clients), only when some kind of client has more than one; each client points at
   // its entry (ProducerClient::id_stats, ConsumerClient::id_stats).
   struct ClientIdStats {

@@ -73,6 +73,9 @@ class ClientQuotaManager {
   QuotaType type() const { return type_; }
   // A quota for `client_id`, or for the <default> client-id when it is nullopt.
   void set_quota(const std::optional<std::string>& client_id, double bound);
+  // The quota deleted (kafka-configs --delete-config): the client falls back to the <default> client-id's, if any.
+  // Its sensor keeps its samples, as Kafka's does.
+  void remove_quota(const std::optional<std::string>& client_id);
   // quotasEnabled: any quota of this type configured.
   bool enabled() const { return default_.has_value() || !quotas_.empty(); }
   // DefaultQuotaCallback.quotaLimit for client-id entities: the client's own quota, else the <default> client-id's.

@@ -163,6 +163,10 @@ class Partition {
   // min(min.insync.replicas, replication factor) (§2.2, §3.6).
   int32_t effective_min_isr() const;
   bool is_under_min_isr() const { return static_cast<int32_t>(isr_.size()) < effective_min_isr(); }
+  // A topic config altered while the broker runs (TopicConfigHandler -> UnifiedLog.updateConfig, and the partition's
+  // min.insync.replicas read at its next use): nothing is re-evaluated at once; a lowered minimum lets the high
+  // watermark move at the next append or follower fetch, a raised one fails the next acks=all append.
+  void update_config(const PartitionConfig& config, int32_t min_insync_replicas);
   const FollowerReplicaState* follower_state(NodeId replica) const;
   const Log& log() const { return log_; }
   Log& log() { return log_; }

@@ -131,6 +131,9 @@ class ReplicaManager {
   Partition* partition(PartitionRef ref);
   const Partition* partition(PartitionRef ref) const;
   const std::map<PartitionRef, std::unique_ptr<Partition>>& partitions() const { return partitions_; }
+  // A topic's configs altered (kafka-configs --alter --entity-type topics): every local partition of `topic` takes
+  // `config`, its min.insync.replicas falling back to the broker's (Partition::update_config).
+  void alter_topic_config(int32_t topic, const PartitionConfig& config);
   std::size_t delayed_produce_count() const { return produce_purgatory_.size(); }
   std::size_t delayed_fetch_count() const { return fetch_purgatory_.size(); }
   sim::SimTime next_isr_check_time() const { return next_isr_check_; }

@@ -22,6 +22,7 @@
 
 #include "kafkasim/kafka/broker/client_quota.hpp"
 #include "kafkasim/kafka/protocol.hpp"
+#include "kafkasim/sim/assert.hpp"
 
 namespace kafkasim::kafka {
 
@@ -61,6 +62,11 @@ class ReplicationQuotaManager {
   void record(int64_t bytes, int64_t now_ms);
 
   int64_t upper_bound() const { return bound_; }
+  // updateQuota (a dynamic leader/follower.replication.throttled.rate): the new bound, the sensor's samples kept.
+  void update_quota(int64_t bytes_per_second) {
+    KS_ASSERT_GE(bytes_per_second, 0);
+    bound_ = bytes_per_second;
+  }
   bool any_throttled() const { return !topics_.empty(); }
   // Totals for the summary, of what happens from `from_ms` on (0 by default: the whole run).
   void count_from(int64_t from_ms) { count_from_ms_ = from_ms; }

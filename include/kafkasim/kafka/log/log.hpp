@@ -156,6 +156,10 @@ class Log {
   const std::deque<LogSegment>& segments() const { return segments_; }
   const LogSegment& active_segment() const { return segments_.back(); }
   const LogConfig& config() const { return config_; }
+  // UnifiedLog.updateConfig (a topic config altered while the broker runs): the new config applies from its next
+  // use on (the next append's size checks and flush triggers, the next roll, the next retention pass); segments
+  // already rolled keep what they were created with.
+  void update_config(const LogConfig& config);
   // LogOffsetMetadata of `offset` (log start offset <= offset <= LEO).
   LogOffsetPosition offset_position(int64_t offset) const;
   // UnifiedLog.fetchOffsetByTimestamp for a target timestamp (ListOffsets with a timestamp >= 0, in ms as on the

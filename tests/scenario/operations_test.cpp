@@ -1,0 +1,167 @@
+// The scenario's "operations": kafka-configs --alter at given times (docs/scenarios.md "Operations"). Expectations
+// from what the configs mean, not from earlier runs:
+//  - a change at 0 s is the same cluster as one configured so from the start (nothing has reached a broker yet);
+//  - a broker's throttle rate is its own dynamic config, else the cluster-wide <default>, else the static one
+//    (DynamicBrokerConfig's order), and deleting a config falls back one step;
+//  - min.insync.replicas holds from the instant it changes: raised above a shrunk ISR, the partitions are under
+//    min ISR at once and their high watermarks stop (§3.3 rule 1), so no acks=all record is acknowledged until the
+//    minimum is lowered again; the stretch ends at that instant.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test_world.hpp"
+
+using namespace kafkasim;
+using namespace kafkasim::sim::literals;
+using kafka::Acks;
+
+namespace {
+
+cluster::ConfigAlterSpec alter(sim::Duration at, cluster::ConfigEntityType type, std::optional<std::string> name) {
+  cluster::ConfigAlterSpec op;
+  op.at = at;
+  op.entity_type = type;
+  op.entity_name = std::move(name);
+  return op;
+}
+
+}  // namespace
+
+TEST_CASE("operations: a client quota added at 0 s gives the run the same quota gives from the start") {
+  const auto run = [](bool dynamic) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 2, 1, 1);
+    spec.duration = 25_s;
+    spec.warmup = 5_s;
+    auto producer = test::open_loop_producer(4000, Acks::leader, 5, 1000);  // 4x the quota below
+    producer.config.client_id_config = "capped";
+    producer.config.enable_idempotence = false;
+    spec.producers.push_back(producer);
+    if (dynamic) {
+      auto op = alter(0_s, cluster::ConfigEntityType::clients, "capped");
+      op.added = {{"producer_byte_rate", 1048576.0}};
+      op.changes = {"producer_byte_rate=1048576"};
+      spec.config_alters.push_back(op);
+    } else {
+      cluster::ClientQuotaSpec q;
+      q.client_id = "capped";
+      q.producer_byte_rate = 1048576.0;
+      spec.client_quotas.push_back(q);
+    }
+    return cluster::World(spec).run();
+  };
+  const auto fixed = run(false);
+  const auto dynamic = run(true);
+  REQUIRE(fixed.quotas.size() == 1);
+  REQUIRE(dynamic.quotas.size() == 1);
+  CHECK(fixed.quotas[0].produce.throttled > 0);  // the quota binds
+  CHECK(dynamic.quotas[0].produce.throttled == fixed.quotas[0].produce.throttled);
+  CHECK(dynamic.quotas[0].produce.responses == fixed.quotas[0].produce.responses);
+  CHECK(dynamic.records_acked == fixed.records_acked);
+  CHECK(dynamic.produce_latency.p99_ms == fixed.produce_latency.p99_ms);
+  CHECK(dynamic.produce_latency.max_ms == fixed.produce_latency.max_ms);
+  // One event more: the operation's own.
+  CHECK(dynamic.events == fixed.events + 1);
+  REQUIRE(dynamic.operations.size() == 1);
+  CHECK(dynamic.operations[0].entity == "clients capped");
+  CHECK(dynamic.operations[0].at_s == 0.0);
+}
+
+TEST_CASE("operations: a broker's replication throttle rate is its own, else the <default>, else the static one") {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 3, 3, 2);
+  spec.duration = 5_s;
+  spec.warmup = 1_s;
+  spec.leader_replication_throttled_rate = 100'000'000;  // static, every broker
+  spec.topics[0].config.leader_throttled_replicas.all = true;
+  spec.producers.push_back(test::open_loop_producer(1000, Acks::all, 5, 1000));
+  const auto rates = [&](std::vector<cluster::ConfigAlterSpec> ops) {
+    auto s = spec;
+    s.config_alters = std::move(ops);
+    const auto summary = cluster::World(s).run();
+    std::vector<double> out;
+    for (const auto& r : summary.replication_throttle) out.push_back(r.leader.bound.value_or(-1));
+    return out;
+  };
+  const auto set = [](sim::Duration at, std::optional<std::string> broker, double rate) {
+    auto op = alter(at, cluster::ConfigEntityType::brokers, std::move(broker));
+    op.added = {{"leader.replication.throttled.rate", rate}};
+    return op;
+  };
+  const auto unset = [](sim::Duration at, std::optional<std::string> broker) {
+    auto op = alter(at, cluster::ConfigEntityType::brokers, std::move(broker));
+    op.deleted = {"leader.replication.throttled.rate"};
+    return op;
+  };
+  CHECK(rates({}) == std::vector<double>{1e8, 1e8, 1e8});
+  CHECK(rates({set(1_s, std::nullopt, 2e7)}) == std::vector<double>{2e7, 2e7, 2e7});
+  // Broker 1's own rate wins over the default, whichever comes first.
+  CHECK(rates({set(1_s, "1", 3e7), set(2_s, std::nullopt, 2e7)}) == std::vector<double>{2e7, 3e7, 2e7});
+  CHECK(rates({set(1_s, std::nullopt, 2e7), set(2_s, "1", 3e7)}) == std::vector<double>{2e7, 3e7, 2e7});
+  // Deleting the default leaves the static rate under broker 1's own; deleting that too, the static rate.
+  CHECK(rates({set(1_s, "1", 3e7), set(1_s, std::nullopt, 2e7), unset(2_s, std::nullopt)}) ==
+        std::vector<double>{1e8, 3e7, 1e8});
+  CHECK(rates({set(1_s, "1", 3e7), unset(2_s, "1")}) == std::vector<double>{1e8, 1e8, 1e8});
+}
+
+TEST_CASE("operations: min.insync.replicas raised above a shrunk ISR stops acks=all until it is deleted again") {
+  // Three partitions, one led by each broker (RF 3); broker 1 pauses 5-10 s, and with replica.lag.time.max.ms = 1 s
+  // the two other leaders drop it from their ISRs 1.0-1.5 s later (the ISR check runs every 500 ms). With
+  // min.insync.replicas 2 those partitions keep committing on two replicas; raised to 3 at 2 s, they are under min
+  // ISR from the shrink until the config is deleted at 8 s (back to 2).
+  struct Run {
+    std::unique_ptr<cluster::World> world;
+    cluster::WorldSummary summary;
+  };
+  const auto run = [](bool alter_min_isr) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 3, 3, 2);
+    spec.duration = 14_s;
+    spec.warmup = 1_s;
+    spec.broker_config.replica_lag_time_max_ms = 1000;
+    spec.producers.push_back(test::open_loop_producer(3000, Acks::all, 5, 1000));
+    spec.faults.push_back(test::fault(cluster::FaultKind::pause, 1, 5_s, 5_s));
+    if (alter_min_isr) {
+      auto raise = alter(2_s, cluster::ConfigEntityType::topics, "events");
+      raise.topic = 0;
+      raise.topic_config = spec.topics[0].config;
+      raise.topic_config.min_insync_replicas = 3;
+      auto restore = alter(8_s, cluster::ConfigEntityType::topics, "events");
+      restore.topic = 0;
+      restore.topic_config = spec.topics[0].config;
+      restore.topic_config.min_insync_replicas.reset();  // the broker's, 1
+      spec.config_alters = {raise, restore};
+    }
+    Run r{std::make_unique<cluster::World>(spec), {}};
+    r.summary = r.world->run();
+    return r;
+  };
+  const Run plain_run = run(false);
+  const Run raised_run = run(true);
+  const auto& plain = plain_run.summary;
+  const auto& raised = raised_run.summary;
+  CHECK(plain.isr_shrinks == 2);
+  CHECK(raised.isr_shrinks == 2);
+  CHECK(plain.under_min_isr.partition_seconds == 0.0);
+  // Two partitions from their shrink at 6.0-6.5 s to 8 s.
+  CHECK(raised.under_min_isr.partition_seconds >= 2 * (8.0 - 6.5));
+  CHECK(raised.under_min_isr.partition_seconds <= 2 * (8.0 - 6.0));
+  REQUIRE(raised.under_min_isr.longest_end_s.has_value());
+  CHECK(*raised.under_min_isr.longest_end_s == doctest::Approx(8.0).scale(0).epsilon(1e-9));
+  CHECK(raised.under_min_isr.at_end == 0);
+  // In the second before the deletion (7-8 s) the plain cluster acknowledges records on the two in-sync replicas of
+  // the partitions broker 1 does not lead; with the minimum at 3 nothing is acknowledged (broker 1's own partition
+  // waits for the pause). After the deletion the high watermarks move at their next step (§3.3: an append, a
+  // follower's LEO moving, an ISR change), at the latest when broker 1 is back at 10 s.
+  // Row r of timeseries.csv is the second (r, r + 1] s.
+  const auto acked_in = [](const cluster::World& world, size_t row) {
+    REQUIRE(world.timeseries().rows() > row);
+    return world.timeseries().value(row, "throughput_mib_per_s");
+  };
+  CHECK(acked_in(*plain_run.world, 7) > 0.5);  // ~2/3 of 2.9 MiB/s
+  CHECK(acked_in(*raised_run.world, 7) == 0.0);
+  CHECK(acked_in(*raised_run.world, 10) > 0.5);
+  // Nothing failed: NOT_ENOUGH_REPLICAS is retriable and the waiting requests complete once the HW moves.
+  CHECK(raised.records_failed == 0);
+  CHECK(raised.records_acked == plain.records_acked);
+}
