@@ -80,6 +80,7 @@ void ClientQuotaManager::remove_quota(const std::optional<std::string>& client_i
 
 void ClientQuotaManager::set_quota(const std::optional<std::string>& client_id, double bound) {
   KS_ASSERT_GT(bound, 0.0);
+  enabled_ = true;
   if (client_id) {
     quotas_[*client_id] = bound;
   } else {
@@ -94,10 +95,11 @@ std::optional<double> ClientQuotaManager::quota_for(const std::string& client_id
 }
 
 int64_t ClientQuotaManager::record_and_get_throttle_ms(const std::string& client_id, double value, int64_t now_ms) {
-  const std::optional<double> bound = quota_for(client_id);
-  if (!bound) return 0;
+  if (!enabled_) return 0;
   QuotaRate& rate = sensors_.try_emplace(client_id, config_).first->second;
   rate.record(value, now_ms);
+  const std::optional<double> bound = quota_for(client_id);
+  if (!bound) return 0;
   // Sensor.checkQuotas: Quota.acceptable is value <= bound.
   const double measured = rate.measure(now_ms);
   if (measured <= *bound) return 0;
@@ -110,7 +112,7 @@ int64_t ClientQuotaManager::record_and_get_throttle_ms(const std::string& client
 }
 
 void ClientQuotaManager::record_no_throttle(const std::string& client_id, double value, int64_t now_ms) {
-  if (!quota_for(client_id)) return;
+  if (!enabled_) return;
   sensors_.try_emplace(client_id, config_).first->second.record(value, now_ms);
 }
 

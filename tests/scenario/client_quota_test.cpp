@@ -283,3 +283,45 @@ TEST_CASE("producer_byte_rate: a quota added by an operation holds from then on,
     after += lifted.timeseries().value(row, "client_capped_produced_mib_per_s") * kMiB;
   CHECK(after / 20.0 > 4 * quota * 0.97);
 }
+
+TEST_CASE("producer_byte_rate: a quota added later applies to what the broker had measured, if it measured the client") {
+  // A producer at 4x the quota it is given at 20 s. Where another client already had a produce quota, the broker
+  // has been measuring every client (kafka-behaviour-2.md §10.1: quotasEnabled, sensors per client-id), so the new
+  // bound meets ~11 s at 4 quotas a second and throttles at once: the next 10 s pass less than the quota's 10 s worth.
+  // Where no produce quota existed, its sensor starts at 20 s and the padded window lets about ten quotas through
+  // first (the idle-client test above).
+  const auto after_quota = [](bool measured_before) {
+    auto spec = long_run(1, 1);
+    spec.duration = 31_s;
+    spec.warmup = 0_s;
+    const double quota = 1 * kMiB;
+    auto producer = test::open_loop_producer(4.0 * quota / 1000.0, Acks::leader, 5, 1000);
+    producer.config.client_id_config = "late";
+    producer.config.enable_idempotence = false;
+    spec.producers.push_back(producer);
+    spec.producers.push_back(test::open_loop_producer(10, Acks::leader, 5, 1000));
+    spec.producers.back().config.client_id_config = "other";
+    spec.producers.back().config.enable_idempotence = false;
+    if (measured_before) {
+      auto q = quota_for("other");
+      q.producer_byte_rate = quota;  // far above what it sends: it limits nothing, but enables the measuring
+      spec.client_quotas.push_back(q);
+    }
+    cluster::ConfigAlterSpec add;
+    add.at = 20_s;
+    add.entity_type = cluster::ConfigEntityType::clients;
+    add.entity_name = "late";
+    add.added = {{"producer_byte_rate", quota}};
+    spec.config_alters.push_back(add);
+    cluster::World world(spec);
+    world.run();
+    double bytes = 0;
+    for (size_t row = 20; row < 30; ++row) bytes += world.timeseries().value(row, "client_late_produced_mib_per_s") * kMiB;
+    return bytes / quota;  // quotas' worth in the 10 s after the change
+  };
+  const double measured = after_quota(true);
+  const double fresh = after_quota(false);
+  MESSAGE("quotas' worth in 20-30 s: measured before ", measured, ", fresh sensor ", fresh);
+  CHECK(measured < 10.0 * 0.5);
+  CHECK(fresh > 10.0 * 0.97);
+}

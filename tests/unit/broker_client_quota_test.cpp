@@ -188,13 +188,16 @@ TEST_CASE("client quota: entities, a named client-id beats <default>, and each c
   CHECK_FALSE(produce.enabled());
   CHECK_FALSE(produce.quota_for("anyone").has_value());
 
-  SUBCASE("a client without any quota is never throttled and not recorded") {
+  SUBCASE("a client without any quota is never throttled, but measured in a sensor of its own") {
+    // With client-id quotas configured, sensors are tagged by client-id (§10.1), so "free" has its own, unbounded.
     produce.set_quota(std::string("other"), 100.0);
     CHECK(produce.enabled());
     CHECK(produce.record_and_get_throttle_ms("free", 1e12, 0) == 0);
     produce.record_no_throttle("free", 1e12, 0);
-    CHECK(produce.measured_rate("free", 0) == 0.0);
-    CHECK(produce.measured_rate("free", 5'000) == 0.0);
+    // 2e12 B over the padded 10 s window (5 s elapsed + 5 windows at 5,000 ms: still 10 s).
+    CHECK(produce.measured_rate("free", 0) == doctest::Approx(2e11).scale(0).epsilon(1e-12));
+    CHECK(produce.measured_rate("free", 5'000) == doctest::Approx(2e11).scale(0).epsilon(1e-12));
+    CHECK(produce.measured_rate("other", 0) == 0.0);
   }
 
   SUBCASE("named beats <default>, either way round") {
@@ -295,19 +298,33 @@ TEST_CASE("client quota: the throttle time rounds half up (Math.round)") {
 
 TEST_CASE("client quota: a deleted quota falls back to the <default> client-id's, then to none") {
   ClientQuotaManager produce(QuotaType::produce, kafka_defaults);
+  // No quota ever configured: nothing is recorded (quotasEnabled is false).
+  CHECK_FALSE(produce.enabled());
+  CHECK(produce.record_and_get_throttle_ms("c", 1e6, 0) == 0);
+  CHECK(produce.measured_rate("c", 0) == 0.0);
   produce.set_quota(std::string("c"), 100.0);
   produce.set_quota(std::nullopt, 1000.0);
   CHECK(produce.quota_for("c") == 100.0);
   produce.remove_quota(std::string("c"));
   CHECK(produce.quota_for("c") == 1000.0);  // DefaultQuotaCallback: the <default> entity's
-  CHECK(produce.enabled());
   produce.remove_quota(std::nullopt);
   CHECK_FALSE(produce.quota_for("c").has_value());
-  CHECK_FALSE(produce.enabled());
-  // Without a quota the client is neither recorded nor throttled.
-  CHECK(produce.record_and_get_throttle_ms("c", 1e9, 0) == 0);
-  CHECK(produce.measured_rate("c", 0) == 0.0);
-  // Removing what is not there changes nothing.
-  produce.remove_quota(std::string("never"));
-  CHECK_FALSE(produce.enabled());
+  // quotaTypesEnabled does not go back: the client is recorded, each in its own sensor, but never throttled.
+  CHECK(produce.enabled());
+  CHECK(produce.record_and_get_throttle_ms("c", 50'000.0, 0) == 0);
+  // 50,000 B on a fresh sensor: W = 10 s (padded), 5,000 B/s.
+  CHECK(produce.measured_rate("c", 0) == doctest::Approx(5'000.0).scale(0).epsilon(1e-12));
+  CHECK(produce.measured_rate("other", 0) == 0.0);
+}
+
+TEST_CASE("client quota: a quota given to a client already measured applies to what its sensor holds") {
+  // Once some produce quota exists, every client is measured. "d" sends 50,000 B at t = 0 without a quota; given
+  // 1,000 B/s at t = 100 ms, its next 1,000 B make O = 51,000 B / 10.1 s (W padded: 100 ms elapsed + 10 windows)
+  // = 5,049.5 B/s, and the throttle is round((O - T) / T x W) = round(4.0495 x 10,100) = 40,900 ms
+  // (closed form: 51,000 x 1000 / 1000 - 10,100 = 40,900). A sensor started only then would hold 1,000 B: no throttle.
+  ClientQuotaManager produce(QuotaType::produce, kafka_defaults);
+  produce.set_quota(std::string("someone-else"), 1.0);
+  CHECK(produce.record_and_get_throttle_ms("d", 50'000.0, 0) == 0);
+  produce.set_quota(std::string("d"), 1'000.0);
+  CHECK(produce.record_and_get_throttle_ms("d", 1'000.0, 100) == 40'900);
 }

@@ -74,15 +74,18 @@ class ClientQuotaManager {
   // A quota for `client_id`, or for the <default> client-id when it is nullopt.
   void set_quota(const std::optional<std::string>& client_id, double bound);
   // The quota deleted (kafka-configs --delete-config): the client falls back to the <default> client-id's, if any.
-  // Its sensor keeps its samples, as Kafka's does.
   void remove_quota(const std::optional<std::string>& client_id);
-  // quotasEnabled: any quota of this type configured.
-  bool enabled() const { return default_.has_value() || !quotas_.empty(); }
+  // quotasEnabled: some quota of this type has been configured on the broker. Kafka's quotaTypesEnabled never goes back
+  // to "no quotas" before a restart (kafka-behaviour-2.md §10.1), so deleting every quota leaves it set.
+  bool enabled() const { return enabled_; }
   // DefaultQuotaCallback.quotaLimit for client-id entities: the client's own quota, else the <default> client-id's.
   std::optional<double> quota_for(const std::string& client_id) const;
 
   // recordAndGetThrottleTimeMs: records `value` at `now_ms`, then measures; the throttle time when the rate is above
-  // the bound, else 0. A client without a quota is not recorded and never throttled.
+  // the bound, else 0. Nothing is recorded while no quota of this type was ever configured (quotasEnabled); after
+  // that every client is, each in its own sensor (client-id quotas tag sensors by client-id, §10.1), and one without
+  // a quota is never throttled: a quota it is given later then applies to what its sensor already holds.
+  // remove_quota above likewise leaves the sensor's samples.
   int64_t record_and_get_throttle_ms(const std::string& client_id, double value, int64_t now_ms);
   // recordNoThrottle / unrecordQuotaSensor (the latter records -value): no quota check.
   void record_no_throttle(const std::string& client_id, double value, int64_t now_ms);
@@ -100,6 +103,7 @@ class ClientQuotaManager {
   QuotaWindowConfig config_;
   std::optional<double> default_;
   std::map<std::string, double> quotas_;
+  bool enabled_ = false;
   std::map<std::string, QuotaRate> sensors_;  // by client-id (the sensor's metric tags)
 };
 
