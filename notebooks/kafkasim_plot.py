@@ -17,7 +17,8 @@ the most utilised broker's NIC/disk/CPU, and the lowest page-cache hit ratio, pe
 of the warm-up is marked. Fault windows are shaded on every panel: an event in events.jsonl whose "type"
 starts with "fault" is a window from "time_s" to "end_s" (or "time_s" + "duration_s"); a "fault_start" and
 a later "fault_end" with the same "id" (or "fault") also make one; a start without an end lasts to the end
-of the run. ISR shrinks and expands are marked on the ISR panel.
+of the run. ISR shrinks and expands are marked on the ISR panel. Operations (events of type "alter_configs",
+kafka-configs --alter at a scheduled time) are dotted vertical lines on every panel, labelled with their entity.
 With a summary.json that has broker requests (`requests` in it), also run-requests.png: for Produce, FetchConsumer and
 FetchFollower, the share of each part of the mean request time (Kafka's RequestMetrics: request queue, local, remote,
 response queue, response send), with the request rate and TotalTimeMs mean, p50 and p99 in the label.
@@ -184,6 +185,17 @@ def fault_windows(events, end_s):
     for key, start in open_faults.items():
         windows.append((start, end_s, str(key)))
     return sorted(windows)
+
+
+def operation_marks(events):
+    """(time, label) of every operation (an "alter_configs" event), in time order: "clients bulk-loader: a=1 -b"."""
+    marks = []
+    for e in events:
+        if e.get("type") != "alter_configs" or "time_s" not in e:
+            continue
+        changes = " ".join(str(c) for c in e.get("changes", []))
+        marks.append((float(e["time_s"]), f"{e.get('entity', '')}: {changes}".strip(": ")))
+    return sorted(marks)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -517,16 +529,24 @@ def run_figure(run):
     ax.set_xlabel("simulated time (s)")
 
     windows = fault_windows(run.events, end_s)
+    operations = operation_marks(run.events)
     for ax in axes:
         for start, end, name in windows:
             ax.axvspan(start, end, color="red", alpha=0.12, linewidth=0)
+        for at, label in operations:
+            ax.axvline(at, color="tab:blue", linestyle=":", linewidth=1.0)
         if run.warmup_s:
             ax.axvline(run.warmup_s, color="grey", linestyle="--", linewidth=0.8)
         ax.grid(True, alpha=0.3)
     for start, end, name in windows:
         axes[0].annotate(name, (start, 1), xycoords=("data", "axes fraction"), xytext=(2, -10), textcoords="offset points", fontsize=7, color="red")
+    for at, label in operations:
+        short = label if len(label) <= 48 else label[:45] + "..."
+        axes[0].annotate(short, (at, 0), xycoords=("data", "axes fraction"), xytext=(2, 4), textcoords="offset points",
+                         fontsize=7, color="tab:blue")
     note = " - dashed line: end of warm-up" if run.warmup_s else ""
     note += f" - shaded: {len(windows)} fault windows" if windows else ""
+    note += f" - dotted: {len(operations)} operations" if operations else ""
     fig.suptitle(f"{run.name}{note}", fontsize=10)
     fig.tight_layout()
     return fig

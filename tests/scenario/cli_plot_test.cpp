@@ -44,7 +44,8 @@ TEST_CASE("kafkasim plot: a run directory gives its time-series chart, a sweep d
                        (dir / "run").string(), dir / "run.log") == 0);
   // A fault window in events.jsonl (the convention the fault-injection issue will write) is read, not rejected.
   std::ofstream(dir / "run/events.jsonl", std::ios::app)
-      << R"({"time_s": 1.5, "type": "fault", "fault": "broker-1 crash", "duration_s": 0.5})" << "\n";
+      << R"({"time_s": 1.5, "type": "fault", "fault": "broker-1 crash", "duration_s": 0.5})" << "\n"
+      << R"({"time_s": 2.0, "type": "alter_configs", "entity": "clients c", "changes": ["producer_byte_rate=1"]})" << "\n";
   REQUIRE(run_kafkasim("plot " + (dir / "run").string() + " --out " + (dir / "charts").string(), dir / "plot.log") == 0);
   CHECK(is_png(dir / "charts/run-timeseries.png"));
   CHECK(is_png(dir / "charts/run-requests.png"));  // the quickstart's brokers answer produce and fetch requests
@@ -122,6 +123,14 @@ ev = [
     {"time_s": 2.5, "type": "young_gc", "broker": 0, "pause_ms": 9.0},
 ]
 assert kp.gc_pauses(ev) == [(2.5, 0, 9.0), (5.1, 2, 14.2)], kp.gc_pauses(ev)
+# Operations (events.jsonl "alter_configs") are marked in time order with their entity and changes.
+ev = [
+    {"time_s": 30.0, "type": "alter_configs", "entity": "topics events", "changes": ["-retention.ms"]},
+    {"time_s": 2.0, "type": "fault", "fault": "disk", "end_s": 3.0},
+    {"time_s": 10.0, "type": "alter_configs", "entity": "clients c", "changes": ["producer_byte_rate=1", "-request_percentage"]},
+]
+m = kp.operation_marks(ev)
+assert m == [(10.0, "clients c: producer_byte_rate=1 -request_percentage"), (30.0, "topics events: -retention.ms")], m
 print("ok")
 )PY";
   run_check_script(dir, dir / "sweep");
