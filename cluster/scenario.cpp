@@ -858,7 +858,10 @@ class Loader {
       const bool broker_config = op.entity_type == ConfigEntityType::brokers &&
                                  std::any_of(broker_config_table().begin(), broker_config_table().end(),
                                              [&](const auto& e) { return e.spec.name == key; });
-      fail(at, "a " + type + " config kafkasim changes during a run: " + listed(quoted),
+      const std::string what = op.entity_type == ConfigEntityType::clients   ? "a client quota"
+                               : op.entity_type == ConfigEntityType::brokers ? "a broker config"
+                                                                             : "a topic config";
+      fail(at, what + " kafkasim changes during a run: " + listed(quoted),
            topic_config || broker_config
                ? in_quotes(key) + ", which kafkasim does not change during a run yet (set it in the scenario's " +
                      (topic_config ? "topic" : "cluster") + " config)"
