@@ -49,7 +49,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"keys", {"distribution", "count", "exponent"}},
     {"consumer", {"group", "topic", "count", "processing_time", "commit", "start_at", "config"}},
     {"fault", {"type", "host", "at", "duration", "disk", "latency_multiplier", "bandwidth_multiplier", "speed",
-               "extra_latency", "jitter", "loss", "bytes"}},
+               "extra_latency", "jitter", "loss", "bytes", "config"}},
     {"operation", {"at", "tool", "entity-type", "entity-name", "entity-default", "add-config", "delete-config"}},
 };
 
@@ -63,7 +63,7 @@ const std::map<std::string, std::vector<std::string>> kFaultKeys = {
     {"drop_caches", {}},
     {"memory_pressure", {"bytes"}},
     {"consumer_restart", {}},
-    {"producer_restart", {}},
+    {"producer_restart", {"config"}},
 };
 
 // KRaft fences a broker whose last heartbeat is older than broker.session.timeout.ms (9 s), and a broker heartbeats
@@ -1003,46 +1003,25 @@ class Loader {
     return {{"distribution", "zipf"}, {"count", count}, {"exponent", s}};
   }
 
-  void parse_producer(const json& p, const std::string& pointer, WorldSpec& spec) {
-    check_keys(p, pointer, "producer");
-    ProducerSpec ps;
-    ps.topic = topic_index(required(p, pointer, "topic", "the name of the topic to produce to"), join(pointer, "topic"), spec);
-    if (const json* v = find(p, "count")) ps.count = static_cast<uint32_t>(integer(*v, join(pointer, "count"), 1, kClientsPerEntryMax));
-
-    const std::string wp = join(pointer, "workload");
-    const json& w = required(p, pointer, "workload", "rate or closed_loop, record_size, keys");
-    check_keys(w, wp, "workload");
-    const json* rate = find(w, "rate");
-    const json* closed = find(w, "closed_loop");
-    if ((rate == nullptr) == (closed == nullptr))
-      fail(wp, "exactly one of \"rate\" (records/s per producer, open loop) and \"closed_loop\"",
-           rate ? "both" : "neither");
-    if (rate != nullptr) {
-      ps.records_per_s = number(*rate, join(wp, "rate"), "a positive rate in records/s per producer");
-      if (!(ps.records_per_s > 0) || ps.records_per_s > 1e9)
-        fail(join(wp, "rate"), "a positive rate in records/s per producer (at most 1e9)", shown(*rate));
-      if (const json* a = find(w, "arrival")) {
-        const std::string kind = choice(*a, join(wp, "arrival"), {"constant", "poisson", "unthrottled"});
-        ps.arrival = kind == "poisson" ? ArrivalProcess::Kind::kPoisson
-                     : kind == "unthrottled" ? ArrivalProcess::Kind::kUnthrottled
-                                             : ArrivalProcess::Kind::kConstant;
-      }
-    } else {
-      if (find(w, "arrival")) fail(join(wp, "arrival"), "no arrival process with closed_loop (threads send back to back)", shown(w["arrival"]));
-      check_keys(*closed, join(wp, "closed_loop"), "closed_loop");
-      ps.closed_loop_threads = static_cast<uint32_t>(integer(required(*closed, join(wp, "closed_loop"), "threads", "threads per producer"),
-                                                             join(join(wp, "closed_loop"), "threads"), 1, 10'000));
-    }
-    x_.producer_record_sizes.push_back(parse_record_size(find(w, "record_size"), join(wp, "record_size"), ps.value_size));
-    x_.producer_keys.push_back(parse_keys(find(w, "keys"), join(wp, "keys"), ps.keys));
-
-    kafka::ProducerConfig c;
-    std::vector<std::string> given;
-    ConfigSource src{nullptr, {}, file_, join(pointer, "config")};
-    if (const json* v = find(p, "config")) {
-      src = config_source(*v, join(pointer, "config"));
+  // A producer's configs (a producers entry's "config", or a producer_restart's "config" over the entry's own):
+  // `v` applied over `base`, whose configs named `base_given` were given before, then Kafka's checks of the whole
+  // (ProducerConfig, KafkaProducer). `pointer` is where `v` is; errors about a config name it there.
+  struct ProducerConfigChecked {
+    kafka::ProducerConfig config;    // as the producer runs with it (idempotence's default applied)
+    kafka::ProducerConfig as_given;  // before that default
+    std::vector<std::string> given;  // the configs given, base's and v's
+    bool idempotence_set_explicitly = false;
+  };
+  ProducerConfigChecked checked_producer_config(const json* v, const std::string& pointer, const kafka::ProducerConfig& base,
+                                                const std::vector<std::string>& base_given, const WorldSpec& spec) {
+    kafka::ProducerConfig c = base;
+    std::vector<std::string> given = base_given;
+    ConfigSource src{nullptr, {}, file_, pointer};
+    if (v != nullptr) {
+      src = config_source(*v, pointer);
       if (!src.owned.is_null()) src.object = &src.owned;
-      given = apply_configs(src, producer_config_table(), producer_ignored_prefixes(), "producer", c);
+      for (std::string& name : apply_configs(src, producer_config_table(), producer_ignored_prefixes(), "producer", c))
+        if (std::find(given.begin(), given.end(), name) == given.end()) given.push_back(std::move(name));
     }
     auto was_given = [&](std::string_view n) { return std::find(given.begin(), given.end(), n) != given.end(); };
     auto at = [&](std::string_view n) { return join(src.pointer, n); };
@@ -1053,10 +1032,10 @@ class Loader {
                                            c.compression_zstd_level),
                          src);
     check_socket_buffers(src, c.send_buffer_bytes, c.receive_buffer_bytes);
-    ps.idempotence_set_explicitly = was_given("enable.idempotence");
+    const bool idempotence_set_explicitly = was_given("enable.idempotence");
     // ProducerConfig.postProcessAndValidateIdempotenceConfigs: an explicit enable.idempotence=true with an
     // incompatible setting is a ConfigException (kafka-behaviour.md §1.1).
-    if (ps.idempotence_set_explicitly && c.enable_idempotence) {
+    if (idempotence_set_explicitly && c.enable_idempotence) {
       if (c.acks != kafka::Acks::all)
         throw ConfigError(src.file, at(was_given("acks") ? "acks" : "enable.idempotence"),
                           "acks=all with enable.idempotence=true (Kafka: \"Must set acks to all in order to use "
@@ -1106,13 +1085,55 @@ class Loader {
                           memory);
       throw ConfigError(src.file, at("batch.size"), "batch.size <= buffer.memory = " + memory + " bytes" + why, batch);
     }
+    const kafka::ProducerConfig as_given = c;
     const bool idempotence_before = c.enable_idempotence;
-    c = kafka::apply_idempotence_default(c, ps.idempotence_set_explicitly);
+    c = kafka::apply_idempotence_default(c, idempotence_set_explicitly);
     if (idempotence_before && !c.enable_idempotence)
       warn(src.file, src.pointer, "idempotence is disabled because acks, retries or max.in.flight are incompatible "
                                   "with it and enable.idempotence was not set");
     if (const std::string problem = kafka::validate(c); !problem.empty())
       throw ConfigError(src.file, src.pointer, "a valid producer config", problem);
+    return {c, as_given, given, idempotence_set_explicitly};
+  }
+
+  void parse_producer(const json& p, const std::string& pointer, WorldSpec& spec) {
+    check_keys(p, pointer, "producer");
+    ProducerSpec ps;
+    ps.topic = topic_index(required(p, pointer, "topic", "the name of the topic to produce to"), join(pointer, "topic"), spec);
+    if (const json* v = find(p, "count")) ps.count = static_cast<uint32_t>(integer(*v, join(pointer, "count"), 1, kClientsPerEntryMax));
+
+    const std::string wp = join(pointer, "workload");
+    const json& w = required(p, pointer, "workload", "rate or closed_loop, record_size, keys");
+    check_keys(w, wp, "workload");
+    const json* rate = find(w, "rate");
+    const json* closed = find(w, "closed_loop");
+    if ((rate == nullptr) == (closed == nullptr))
+      fail(wp, "exactly one of \"rate\" (records/s per producer, open loop) and \"closed_loop\"",
+           rate ? "both" : "neither");
+    if (rate != nullptr) {
+      ps.records_per_s = number(*rate, join(wp, "rate"), "a positive rate in records/s per producer");
+      if (!(ps.records_per_s > 0) || ps.records_per_s > 1e9)
+        fail(join(wp, "rate"), "a positive rate in records/s per producer (at most 1e9)", shown(*rate));
+      if (const json* a = find(w, "arrival")) {
+        const std::string kind = choice(*a, join(wp, "arrival"), {"constant", "poisson", "unthrottled"});
+        ps.arrival = kind == "poisson" ? ArrivalProcess::Kind::kPoisson
+                     : kind == "unthrottled" ? ArrivalProcess::Kind::kUnthrottled
+                                             : ArrivalProcess::Kind::kConstant;
+      }
+    } else {
+      if (find(w, "arrival")) fail(join(wp, "arrival"), "no arrival process with closed_loop (threads send back to back)", shown(w["arrival"]));
+      check_keys(*closed, join(wp, "closed_loop"), "closed_loop");
+      ps.closed_loop_threads = static_cast<uint32_t>(integer(required(*closed, join(wp, "closed_loop"), "threads", "threads per producer"),
+                                                             join(join(wp, "closed_loop"), "threads"), 1, 10'000));
+    }
+    x_.producer_record_sizes.push_back(parse_record_size(find(w, "record_size"), join(wp, "record_size"), ps.value_size));
+    x_.producer_keys.push_back(parse_keys(find(w, "keys"), join(wp, "keys"), ps.keys));
+
+    ProducerConfigChecked checked = checked_producer_config(find(p, "config"), join(pointer, "config"), {}, {}, spec);
+    kafka::ProducerConfig& c = checked.config;
+    ps.idempotence_set_explicitly = checked.idempotence_set_explicitly;
+    ps.config_as_given = checked.as_given;
+    ps.config_names_given = checked.given;
     const json& rs = x_.producer_record_sizes.back();
     const uint64_t largest = rs.contains("bytes") ? rs["bytes"].get<uint64_t>() : rs["max"].get<uint64_t>();
     if (largest > static_cast<uint64_t>(c.max_request_size_bytes))
@@ -1120,6 +1141,33 @@ class Loader {
                                                std::to_string(c.max_request_size_bytes) + "): Kafka fails them with RecordTooLargeException");
     ps.config = c;
     spec.producers.push_back(std::move(ps));
+  }
+
+  // A producer_restart's "config": the new process's producer configs over its entry's own (a deploy of a changed
+  // config, one process at a time). The configs that name the client host's identity or connections stay the
+  // entry's: kafkasim gives a client host one client.id, codec and connection settings for the whole run.
+  void parse_restart_config(const json& v, const std::string& pointer, const WorldSpec& spec, FaultSpec& fs) {
+    if (!v.is_object() || v.empty()) fail(pointer, "a JSON object of producer configs for the new process", shown(v));
+    static const std::vector<std::string> kFixed = {"client.id",           "compression.type",  "compression.gzip.level",
+                                                    "compression.lz4.level", "compression.zstd.level",
+                                                    "security.protocol",   "send.buffer.bytes", "receive.buffer.bytes"};
+    for (const auto& [key, value] : v.items())
+      if (std::find(kFixed.begin(), kFixed.end(), key) != kFixed.end())
+        fail(join(pointer, key),
+             "a producer config the new process may change (not " + listed(kFixed) +
+                 ": the client host keeps its client.id, codec and connections for the whole run)",
+             in_quotes(key));
+    // The producer entry whose client restarts: the producers' clients are numbered in scenario order.
+    uint64_t first = spec.brokers;
+    size_t entry = 0;
+    while (entry < spec.producers.size() && fs.host >= first + spec.producers[entry].count) first += spec.producers[entry++].count;
+    KS_ASSERT_LT(entry, spec.producers.size());
+    const ProducerSpec& ps = spec.producers[entry];
+    const ProducerConfigChecked checked = checked_producer_config(&v, pointer, ps.config_as_given, ps.config_names_given, spec);
+    fs.producer_config = checked.config;
+    fs.producer_config_given = v;
+    for (const auto& [key, value] : v.items())
+      fs.producer_config_changes.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
   }
 
   // One entry of "faults" (WorldSpec::faults): see FaultSpec and docs/scenarios.md "faults".
@@ -1206,6 +1254,7 @@ class Loader {
     fs.host = consumer_only   ? spec.brokers + static_cast<uint32_t>(producer_clients + (at - names.begin()))
               : producer_only ? spec.brokers + static_cast<uint32_t>(at - names.begin())
                               : static_cast<uint32_t>(at - names.begin());
+    if (const json* v = find(f, "config")) parse_restart_config(*v, join(pointer, "config"), spec, fs);
     fs.at = own_duration(required(f, pointer, "at", "when the fault starts, e.g. \"20s\""), join(pointer, "at"));
     if (fs.at >= spec.duration)
       fail(join(pointer, "at"), "a time within the run (before " + format_duration(spec.duration) + ")",
@@ -1786,7 +1835,9 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
       case FaultKind::pause: break;
       case FaultKind::drop_caches: break;
       case FaultKind::consumer_restart: break;
-      case FaultKind::producer_restart: break;
+      case FaultKind::producer_restart:
+        if (f.producer_config) entry["config"] = f.producer_config_given;
+        break;
       case FaultKind::memory_pressure: entry["bytes"] = f.bytes; break;
       case FaultKind::slow_network:
         entry["bandwidth_multiplier"] = f.bandwidth_multiplier;

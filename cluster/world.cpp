@@ -1813,11 +1813,11 @@ void World::plan_arrivals(ProducerClient& c) {
         key = KeyDistribution::key_bytes(d.key_index);
         shape.key_bytes = static_cast<int32_t>(key.size());
         partition = kafka::choose_partition(
-            ps.config, std::nullopt,
+            c.producer->config(), std::nullopt,
             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()), partitions);
       }
       // RoundRobinPartitioner: the `quiet`-th record from now is partitioned after the `quiet` before it.
-      if (ps.config.partitioner_class == kafka::PartitionerClass::round_robin)
+      if (c.producer->config().partitioner_class == kafka::PartitionerClass::round_robin)
         partition = c.producer->round_robin_partition(ps.topic, static_cast<int64_t>(quiet));
       if (!cursor.accept(ps.topic, partition, shape, d.send_at)) {
         c.cursor_open = false;
@@ -3058,7 +3058,7 @@ World::ProducerClient& World::producer_of_request(NodeId client, uint64_t correl
   return *processes[incarnation];
 }
 
-uint64_t World::restart_producer(ProducerClient& old, Duration downtime) {
+uint64_t World::restart_producer(ProducerClient& old, Duration downtime, const kafka::ProducerConfig* config) {
   KS_ASSERT(!old.dead);
   // What send() had accepted before this instant is in the accumulator; then the process ends, and with it the work
   // it had scheduled and the records its application had not handed to send() yet.
@@ -3104,8 +3104,9 @@ uint64_t World::restart_producer(ProducerClient& old, Duration downtime) {
   const std::string name = "producer/" + std::to_string(c->spec_index) + "/" + std::to_string(c->instance) +
                            "/incarnation-" + std::to_string(c->incarnation);
   c->rng = sim::Rng::stream(spec_.seed, name + "/workload");
-  c->producer = std::make_unique<kafka::Producer>(kafka::apply_idempotence_default(ps.config, ps.idempotence_set_explicitly),
-                                                  c->id, sim::Rng::stream(spec_.seed, name + "/client"));
+  // Its configs: a restart's own (a deployed change), else those of the process before it.
+  c->producer = std::make_unique<kafka::Producer>(config != nullptr ? *config : old.producer->config(), c->id,
+                                                  sim::Rng::stream(spec_.seed, name + "/client"));
   c->producer->set_metadata(metadata());
   c->producer->set_latency_metrics_from(SimTime::zero() + spec_.warmup);
   c->producer->start_correlation_ids_at(uint64_t{c->incarnation} << 40);
@@ -3338,10 +3339,12 @@ void World::apply_fault(const FaultSpec& f, bool start) {
       const auto slot = static_cast<size_t>(f.host) - spec_.brokers;
       KS_ASSERT_MSG(slot < producer_processes_.size(), "a producer_restart names a producer's host");
       ProducerClient& live = *producer_processes_[slot].back();
-      const uint64_t lost = restart_producer(live, f.duration.value_or(Duration::zero()));
+      const uint64_t lost = restart_producer(live, f.duration.value_or(Duration::zero()),
+                                             f.producer_config ? &*f.producer_config : nullptr);
       fault_records_lost_[static_cast<size_t>(&f - spec_.faults.data())] = lost;
       event["records_lost"] = lost;
       if (f.duration) event["downtime_s"] = f.duration->seconds_f();
+      if (f.producer_config) event["config"] = f.producer_config_changes;
       break;
     }
     case FaultKind::memory_pressure: {
@@ -3415,16 +3418,20 @@ WorldSummary World::run(uint64_t events_max) {
         std::snprintf(text, sizeof text, "the process dies, a new one starts %g s later",
                       f.duration ? f.duration->seconds_f() : 0.0);
         break;
-      case FaultKind::producer_restart:
+      case FaultKind::producer_restart: {
         std::snprintf(text, sizeof text, "the process dies with %llu records unacknowledged, a new one starts %g s later",
                       static_cast<unsigned long long>(fault_records_lost_[static_cast<size_t>(&f - spec_.faults.data())]),
                       f.duration ? f.duration->seconds_f() : 0.0);
+        std::string changed;
+        for (const std::string& c : f.producer_config_changes) changed += (changed.empty() ? " with " : ", ") + c;
+        r.detail = text + changed;
         break;
+      }
       case FaultKind::memory_pressure:
         std::snprintf(text, sizeof text, "%.1f MiB taken from the page cache", static_cast<double>(f.bytes) / 1048576.0);
         break;
     }
-    r.detail = text;
+    if (r.detail.empty()) r.detail = text;
     s.faults.push_back(std::move(r));
   }
   for (const auto& b : brokers_) {

@@ -290,6 +290,11 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
                   {"host", "client-" + std::to_string(restart_rng.uniform_int(0, static_cast<int64_t>(producer_clients) - 1))},
                   {"at", ms(restart_rng.uniform_int(0, duration_ms - 1))}};
     if (restart_rng.chance(2, 3)) fault["duration"] = ms(restart_rng.uniform_int(1, 1'500));
+    // Now and then the new process deploys other configs: ones valid over any entry's (batch.size within the
+    // smallest buffer.memory drawn, in-flight within idempotence's 5).
+    if (restart_rng.chance(1, 3))
+      fault["config"] = {{"batch.size", restart_rng.uniform_int(1'024, 262'144)},
+                         {"max.in.flight.requests.per.connection", restart_rng.uniform_int(1, 5)}};
     faults.push_back(fault);
   }
   s["faults"] = faults;

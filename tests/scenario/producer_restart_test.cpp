@@ -138,3 +138,40 @@ TEST_CASE("producer_restart: answers to the dead process are dropped, even with 
   CHECK(s.acked_records_lost == 0);
   CHECK(s.records_failed == 0);
 }
+
+TEST_CASE("producer_restart with config: the new process runs the deployed linger.ms, the old one's is gone") {
+  // 1,000 records/s of 512 B at acks=all; at 8 s the process is restarted with linger.ms 200 and a 1 MiB batch.size
+  // (a config rollout). The sticky partitioner fills one partition's batch until linger.ms expires (200 records of
+  // ~520 B, far below 1 MiB), so a record waits 200 ms less its arrival's offset in that window: uniform over
+  // [0, 200] ms, median 100 ms, plus the request's round trip (about 1 ms here). Before the restart, linger.ms 5:
+  // every record waits at most 5 ms. The window (10-20 s) has only the new process.
+  const auto run = [](bool deploy) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+    spec.duration = 20_s;
+    spec.warmup = 10_s;
+    spec.producers.push_back(test::open_loop_producer(1000, Acks::all, 5, 512));
+    auto f = restart(3, 8_s, std::nullopt);
+    if (deploy) {
+      kafka::ProducerConfig c = spec.producers[0].config;
+      c.linger = 200_ms;
+      c.batch_size_bytes = 1'048'576;
+      f.producer_config = c;
+      f.producer_config_changes = {"batch.size=1048576", "linger.ms=200"};
+    }
+    spec.faults.push_back(f);
+    return cluster::World(spec).run();
+  };
+  const auto same = run(false);
+  const auto deployed = run(true);
+  CHECK(same.produce_latency.p99_ms < 10.0);
+  CHECK(deployed.produce_latency.p50_ms >= 100.0 - 2.0);
+  CHECK(deployed.produce_latency.p50_ms <= 100.0 + 5.0);
+  CHECK(deployed.produce_latency.max_ms <= 200.0 + 5.0);
+  CHECK(deployed.produce_latency.p99_ms >= 198.0 - 2.0);
+  // 200 records a batch now, one batch (partition) a request: the batches after the restart are ~40x larger.
+  CHECK(deployed.records_per_request_distribution.max >= 190);
+  CHECK(same.records_per_request_distribution.max <= 10);
+  REQUIRE(deployed.faults.size() == 1);
+  CHECK(deployed.faults[0].detail.find("with batch.size=1048576, linger.ms=200") != std::string::npos);
+  CHECK(deployed.records_failed == 0);
+}

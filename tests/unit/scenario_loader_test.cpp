@@ -1640,3 +1640,47 @@ TEST_CASE("operations: each mistake is a ConfigError at its pointer saying what 
   expect_error(with("{" + topics + R"(, "add-config": {"retention.m": 1}})"), "/operations/0/add-config/retention.m",
                "retention.ms");
 }
+
+TEST_CASE("producer_restart config: the new process's configs over the entry's, checked as a whole, round-trip") {
+  json d = base();
+  d["producers"][0]["config"] = {{"acks", "1"}, {"linger.ms", 10}};
+  d["faults"] = json::parse(R"([{"type": "producer_restart", "host": "client-0", "at": "5s",
+                                 "config": {"acks": "all", "batch.size": 65536}}])");
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "restart.json", &x);
+  REQUIRE(s.faults.size() == 1);
+  const auto& f = s.faults[0];
+  REQUIRE(f.producer_config.has_value());
+  CHECK(f.producer_config->acks == kafka::Acks::all);
+  CHECK(f.producer_config->batch_size_bytes == 65536);
+  CHECK(f.producer_config->linger == 10_ms);  // the entry's, kept
+  // The entry's acks=1 disabled idempotence by default; the new process's acks=all enables it again (not given).
+  CHECK_FALSE(s.producers[0].config.enable_idempotence);
+  CHECK(f.producer_config->enable_idempotence);
+  CHECK(f.producer_config_changes == std::vector<std::string>{"acks=all", "batch.size=65536"});
+  const json r = resolved_scenario(s, x);
+  CHECK(r["faults"][0]["config"]["batch.size"] == 65536);
+  const WorldSpec again = parse_scenario(r, "resolved.json");
+  REQUIRE(again.faults[0].producer_config.has_value());
+  CHECK(again.faults[0].producer_config->batch_size_bytes == 65536);
+
+  const auto with_config = [](const std::string& config) {
+    json z = base();
+    z["faults"] = json::array({{{"type", "producer_restart"}, {"host", "client-0"}, {"at", "5s"},
+                                {"config", json::parse(config)}}});
+    return z;
+  };
+  // A config the client host keeps for the whole run; an unknown one with a suggestion; a bad value; an empty object.
+  expect_error(with_config(R"({"client.id": "other"})"), "/faults/0/config/client.id");
+  expect_error(with_config(R"({"compression.type": "lz4"})"), "/faults/0/config/compression.type");
+  expect_error(with_config(R"({"linger.m": 5})"), "/faults/0/config/linger.m", "linger.ms");
+  expect_error(with_config(R"({"linger.ms": -1})"), "/faults/0/config/linger.ms");
+  expect_error(with_config("{}"), "/faults/0/config");
+  // Kafka's checks of the whole: an explicit idempotent producer with acks=1 is a ConfigException.
+  expect_error(with_config(R"({"enable.idempotence": true, "acks": "1"})"), "/faults/0/config/acks", "all");
+  // Only a producer_restart takes a config.
+  json z = base();
+  z["faults"] = json::parse(R"([{"type": "pause", "host": "broker-0", "at": "5s", "duration": "1s",
+                                 "config": {"linger.ms": 5}}])");
+  expect_error(z, "/faults/0/config");
+}

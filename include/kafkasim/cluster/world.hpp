@@ -66,6 +66,10 @@ struct ProducerSpec {
   uint32_t count = 1;
   kafka::ProducerConfig config;
   bool idempotence_set_explicitly = false;
+  // The configs as given, before idempotence's default, and their names: what a producer_restart's own configs
+  // are applied over (the loader's checks of the whole run again).
+  kafka::ProducerConfig config_as_given;
+  std::vector<std::string> config_names_given;
   // Open loop: `records_per_s` per producer; closed loop: `closed_loop_threads` > 0 threads per producer, each
   // sending its next record when the previous one completed (send().get()).
   ArrivalProcess::Kind arrival = ArrivalProcess::Kind::kConstant;
@@ -142,6 +146,11 @@ struct FaultSpec {
   sim::Duration jitter;               // slow_network: uniform in [0, jitter] per chunk and hop
   double loss = 0.0;                  // slow_network: per-packet loss probability (each loss costs a TCP RTO)
   uint64_t bytes = 0;                 // memory_pressure: the memory taken from the page cache
+  // producer_restart: the new process's producer configs when they differ from the entry's (checked as a whole,
+  // idempotence's default applied), the object the scenario gave, and "name=value" for each, in the given order.
+  std::optional<kafka::ProducerConfig> producer_config;
+  nlohmann::json producer_config_given;
+  std::vector<std::string> producer_config_changes;
 };
 
 // A dynamic config change from the scenario's "operations" (docs/scenarios.md "Operations"): what
@@ -723,8 +732,9 @@ class World {
   // A producer_restart fault: the producer's process dies — the records in its
   // accumulator and its requests not yet written to a socket are gone, answers to its requests are dropped, requests
   // already written still reach their brokers — and a new process with the same host and workload starts after
-  // `downtime` (a new producer id when idempotent, new connections). Returns the records lost with the process.
-  uint64_t restart_producer(ProducerClient& c, sim::Duration downtime);
+  // `downtime` (a new producer id when idempotent, new connections), with `config` when given (a deployed change),
+  // else the configs of the process before it. Returns the records lost with the process.
+  uint64_t restart_producer(ProducerClient& c, sim::Duration downtime, const kafka::ProducerConfig* config = nullptr);
   void start_producer(ProducerClient& c);
   // The process of producer host `client` that sent the request numbered `correlation` (each process numbers its
   // ProduceRequests from its own base: ProducerClient::incarnation).
