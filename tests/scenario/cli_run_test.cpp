@@ -18,6 +18,19 @@ namespace {
 
 int run(const std::string& args, const fs::path& log) { return kafkasim::test::run_kafkasim(args, log); }
 
+// Two runs' output directories hold the same timeseries and events, and the same summary but for the wall time;
+// returns the first summary.
+nlohmann::json same_outputs(const fs::path& a_dir, const fs::path& b_dir) {
+  CHECK(slurp(a_dir / "timeseries.csv") == slurp(b_dir / "timeseries.csv"));
+  CHECK(slurp(a_dir / "events.jsonl") == slurp(b_dir / "events.jsonl"));
+  auto a = nlohmann::json::parse(slurp(a_dir / "summary.json"));
+  auto b = nlohmann::json::parse(slurp(b_dir / "summary.json"));
+  a["sim"].erase("wall_seconds");
+  b["sim"].erase("wall_seconds");
+  CHECK(a == b);
+  return a;
+}
+
 }  // namespace
 
 TEST_CASE("kafkasim run: the quickstart writes every output, and two runs are byte-identical but for wall time") {
@@ -28,14 +41,8 @@ TEST_CASE("kafkasim run: the quickstart writes every output, and two runs are by
     CAPTURE(f);
     CHECK(fs::exists(dir / "a" / f));
   }
-  CHECK(slurp(dir / "a/timeseries.csv") == slurp(dir / "b/timeseries.csv"));
-  CHECK(slurp(dir / "a/events.jsonl") == slurp(dir / "b/events.jsonl"));
   CHECK(slurp(dir / "a/manifest.json") == slurp(dir / "b/manifest.json"));
-  auto a = nlohmann::json::parse(slurp(dir / "a/summary.json"));
-  auto b = nlohmann::json::parse(slurp(dir / "b/summary.json"));
-  a["sim"].erase("wall_seconds");
-  b["sim"].erase("wall_seconds");
-  CHECK(a == b);
+  const auto a = same_outputs(dir / "a", dir / "b");
   // The quickstart offers 5,000 records/s: after warm-up every one of them is acknowledged (no bottleneck).
   CHECK(a["produce"]["throughput_records_per_s"].get<double>() == doctest::Approx(5000).scale(0).epsilon(0.01));
   for (const char* key : {"p50", "p75", "p95", "p99", "p999", "max", "mean"}) CHECK(a["produce"]["latency_ms"].contains(key));
@@ -73,13 +80,7 @@ TEST_CASE("kafkasim run: operations are summary lines, events and summary.json e
       "[\"min.insync.replicas\"]}]'";
   for (const char* out : {"a", "b"})
     REQUIRE(run("run scenarios/quickstart.json" + ops + " --out " + (dir / out).string(), dir / (std::string(out) + ".log")) == 0);
-  CHECK(slurp(dir / "a/events.jsonl") == slurp(dir / "b/events.jsonl"));
-  CHECK(slurp(dir / "a/timeseries.csv") == slurp(dir / "b/timeseries.csv"));
-  auto a = nlohmann::json::parse(slurp(dir / "a/summary.json"));
-  auto b = nlohmann::json::parse(slurp(dir / "b/summary.json"));
-  a["sim"].erase("wall_seconds");
-  b["sim"].erase("wall_seconds");
-  CHECK(a == b);
+  const auto a = same_outputs(dir / "a", dir / "b");
   // In time order, whatever the scenario's order.
   const auto& listed = a["operations"];
   REQUIRE(listed.size() == 2);

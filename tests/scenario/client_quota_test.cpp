@@ -59,6 +59,27 @@ void add_capped_producer(cluster::WorldSpec& spec, const std::string& client_id,
   spec.producers.push_back(producer);
 }
 
+// One broker and a long run: a producer named `client_id` offering 4 quotas a second of 1,000-byte values, whose
+// producer_byte_rate `quota` an operation adds at `at`, and a second client-id ("other", 10 records/s) so that
+// timeseries.csv has each client-id's bytes per second.
+cluster::WorldSpec quota_added_later(const std::string& client_id, double quota, sim::Duration at) {
+  auto spec = long_run(1, 1);
+  auto producer = test::open_loop_producer(4.0 * quota / 1000.0, Acks::leader, 5, 1000);
+  producer.config.client_id_config = client_id;
+  producer.config.enable_idempotence = false;
+  spec.producers.push_back(producer);
+  spec.producers.push_back(test::open_loop_producer(10, Acks::leader, 5, 1000));
+  spec.producers.back().config.client_id_config = "other";
+  spec.producers.back().config.enable_idempotence = false;
+  cluster::ConfigAlterSpec add;
+  add.at = at;
+  add.entity_type = cluster::ConfigEntityType::clients;
+  add.entity_name = client_id;
+  add.added = {{"producer_byte_rate", quota}};
+  spec.config_alters.push_back(add);
+  return spec;
+}
+
 const cluster::WorldSummary::ClientQuotaReport& report(const cluster::WorldSummary& s, const std::string& id) {
   for (const auto& r : s.quotas)
     if (r.client_id == id) return r;
@@ -236,24 +257,10 @@ TEST_CASE("producer_byte_rate: a quota added by an operation holds from then on,
   // broker: before, nothing holds it; after, the quota does, as one configured from the start would (the brokers
   // had measured no client, so its sensor starts then, as a new client's). The window, 40-150 s (ten throttling
   // periods, as the tests above), starts long after the first padded-window burst (10-21 s).
-  auto spec = long_run(1, 1);
+  const double quota = 1 * kMiB;
+  auto spec = quota_added_later("capped", quota, 10_s);
   spec.duration = 150_s;
   spec.warmup = 40_s;
-  const double quota = 1 * kMiB;
-  auto producer = test::open_loop_producer(4.0 * quota / 1000.0, Acks::leader, 5, 1000);
-  producer.config.client_id_config = "capped";
-  producer.config.enable_idempotence = false;
-  spec.producers.push_back(producer);
-  // A second client-id, so that timeseries.csv has each client-id's bytes per second.
-  spec.producers.push_back(test::open_loop_producer(10, Acks::leader, 5, 1000));
-  spec.producers.back().config.client_id_config = "other";
-  spec.producers.back().config.enable_idempotence = false;
-  cluster::ConfigAlterSpec add;
-  add.at = 10_s;
-  add.entity_type = cluster::ConfigEntityType::clients;
-  add.entity_name = "capped";
-  add.added = {{"producer_byte_rate", quota}};
-  spec.config_alters.push_back(add);
   cluster::World world(spec);
   const auto s = world.run();
   const auto& r = report(s, "capped");
@@ -268,7 +275,7 @@ TEST_CASE("producer_byte_rate: a quota added by an operation holds from then on,
 
   // The same, with the quota deleted at 100 s: from then the producer gets at least what it offers (it first drains
   // what buffer.memory held back), and the client is still reported, its bound shown as gone.
-  cluster::ConfigAlterSpec del = add;
+  cluster::ConfigAlterSpec del = spec.config_alters.front();
   del.at = 100_s;
   del.added.clear();
   del.deleted = {"producer_byte_rate"};
@@ -291,28 +298,15 @@ TEST_CASE("producer_byte_rate: a quota added later applies to what the broker ha
   // Where no produce quota existed, its sensor starts at 20 s and the padded window lets about ten quotas through
   // first (the idle-client test above).
   const auto after_quota = [](bool measured_before) {
-    auto spec = long_run(1, 1);
+    const double quota = 1 * kMiB;
+    auto spec = quota_added_later("late", quota, 20_s);
     spec.duration = 31_s;
     spec.warmup = 0_s;
-    const double quota = 1 * kMiB;
-    auto producer = test::open_loop_producer(4.0 * quota / 1000.0, Acks::leader, 5, 1000);
-    producer.config.client_id_config = "late";
-    producer.config.enable_idempotence = false;
-    spec.producers.push_back(producer);
-    spec.producers.push_back(test::open_loop_producer(10, Acks::leader, 5, 1000));
-    spec.producers.back().config.client_id_config = "other";
-    spec.producers.back().config.enable_idempotence = false;
     if (measured_before) {
       auto q = quota_for("other");
       q.producer_byte_rate = quota;  // far above what it sends: it limits nothing, but enables the measuring
       spec.client_quotas.push_back(q);
     }
-    cluster::ConfigAlterSpec add;
-    add.at = 20_s;
-    add.entity_type = cluster::ConfigEntityType::clients;
-    add.entity_name = "late";
-    add.added = {{"producer_byte_rate", quota}};
-    spec.config_alters.push_back(add);
     cluster::World world(spec);
     world.run();
     double bytes = 0;
