@@ -1785,6 +1785,8 @@ void World::plan_arrivals(ProducerClient& c) {
   if (!c.arrival) return;  // closed loop
   constexpr size_t kLookahead = 1024;
   const ProducerSpec& ps = spec_.producers[c.spec_index];
+  const kafka::ProducerConfig& config = c.producer->config();  // this process's (a restart may deploy others)
+  const bool round_robin = config.partitioner_class == kafka::PartitionerClass::round_robin;
   size_t quiet = 0;
   if (c.paused) {
     c.ahead.clear();  // the unthrottled thread is stopped in send(); it draws again when it resumes
@@ -1813,11 +1815,11 @@ void World::plan_arrivals(ProducerClient& c) {
         key = KeyDistribution::key_bytes(d.key_index);
         shape.key_bytes = static_cast<int32_t>(key.size());
         partition = kafka::choose_partition(
-            c.producer->config(), std::nullopt,
+            config, std::nullopt,
             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()), partitions);
       }
       // RoundRobinPartitioner: the `quiet`-th record from now is partitioned after the `quiet` before it.
-      if (c.producer->config().partitioner_class == kafka::PartitionerClass::round_robin)
+      if (round_robin)
         partition = c.producer->round_robin_partition(ps.topic, static_cast<int64_t>(quiet));
       if (!cursor.accept(ps.topic, partition, shape, d.send_at)) {
         c.cursor_open = false;
@@ -3199,7 +3201,8 @@ void World::alter_configs(const ConfigAlterSpec& op) {
       }
       break;
     case ConfigEntityType::brokers: {
-      // DynamicReplicationConfig -> ReplicationQuotaManager.updateQuota on the brokers whose rate changed.
+      // DynamicReplicationConfig -> ReplicationQuotaManager.updateQuota, on every broker (those the change does not
+      // concern get the rate they had).
       const auto role = [](const std::string& name) { return name.rfind("leader.", 0) == 0 ? 0 : 1; };
       std::array<std::optional<int64_t>, 2>& target =
           op.entity_name ? throttle_rate_overrides_[std::stoul(*op.entity_name)] : throttle_rate_default_;
