@@ -510,26 +510,30 @@ class Loader {
   // A quota for a client-id that none of the scenario's clients has throttles nobody: most likely a misspelt
   // client.id, or a client left with Kafka's generated id ("producer-1", "consumer-<group>-1"; §10.1).
   void warn_unmatched_quotas(const WorldSpec& spec) {
+    for (size_t i = 0; i < spec.client_quotas.size(); ++i)
+      if (const std::optional<std::string>& id = spec.client_quotas[i].client_id)
+        warn_unmatched_client_id(spec, *id, join(join("/cluster/quotas", i), "client-id"));
+  }
+
+  // The same for a quota an operation sets (kafka-configs --entity-type clients --entity-name ID).
+  void warn_unmatched_client_id(const WorldSpec& spec, const std::string& id, const std::string& pointer) {
     std::vector<std::string> ids;
-    const auto add = [&](const std::string& id) {
-      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    const auto add = [&](const std::string& client_id) {
+      if (std::find(ids.begin(), ids.end(), client_id) == ids.end()) ids.push_back(client_id);
     };
     for (const ProducerSpec& p : spec.producers)
       add(p.config.client_id_config.empty() ? std::string("producer-1") : p.config.client_id_config);
     for (const ConsumerSpec& c : spec.consumers)
       add(c.config.client_id_config.empty() ? "consumer-" + c.group + "-1" : c.config.client_id_config);
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;
     const std::vector<std::string_view> known(ids.begin(), ids.end());
     std::vector<std::string> quoted;
-    for (const std::string& id : ids) quoted.push_back(in_quotes(id));
-    for (size_t i = 0; i < spec.client_quotas.size(); ++i) {
-      const std::optional<std::string>& id = spec.client_quotas[i].client_id;
-      if (!id || std::find(ids.begin(), ids.end(), *id) != ids.end()) continue;
-      const std::string close = closest_name(*id, known);
-      warn(file_, join(join("/cluster/quotas", i), "client-id"),
-           "no producer or consumer has the client-id " + in_quotes(*id) + ", so this quota throttles nobody (the " +
-               "scenario's client-ids: " + (ids.empty() ? std::string("none") : listed(quoted)) + ")" +
-               (close.empty() ? std::string() : "; did you mean " + in_quotes(close) + "?"));
-    }
+    for (const std::string& client_id : ids) quoted.push_back(in_quotes(client_id));
+    const std::string close = closest_name(id, known);
+    warn(file_, pointer,
+         "no producer or consumer has the client-id " + in_quotes(id) + ", so this quota throttles nobody (the " +
+             "scenario's client-ids: " + (ids.empty() ? std::string("none") : listed(quoted)) + ")" +
+             (close.empty() ? std::string() : "; did you mean " + in_quotes(close) + "?"));
   }
 
   // A replication throttle rate without any throttled replica limits nothing (kafka-behaviour-2.md §11.1: the rates
@@ -755,7 +759,12 @@ class Loader {
   void parse_operations(const json& ops, WorldSpec& spec) {
     require_array(ops, "/operations");
     std::vector<PendingOperation> pending;
-    for (size_t i = 0; i < ops.size(); ++i) pending.push_back(parse_operation(ops[i], join("/operations", i), spec));
+    for (size_t i = 0; i < ops.size(); ++i) {
+      pending.push_back(parse_operation(ops[i], join("/operations", i), spec));
+      const ConfigAlterSpec& op = pending.back().op;
+      if (op.entity_type == ConfigEntityType::clients && op.entity_name && !op.added.empty())
+        warn_unmatched_client_id(spec, *op.entity_name, join(pending.back().pointer, "entity-name"));
+    }
     std::stable_sort(pending.begin(), pending.end(),
                      [](const PendingOperation& a, const PendingOperation& b) { return a.op.at < b.op.at; });
     std::vector<kafka::PartitionConfig> topic_configs;  // as the brokers hold them, changed by each operation in turn

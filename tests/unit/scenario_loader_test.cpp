@@ -1564,6 +1564,8 @@ TEST_CASE("operations: kafka-configs --alter entries load in time order, resolve
   // The topic's own configs are the scenario's until the run applies the changes.
   CHECK(s.topics[0].config.log.retention_ms == 3600000);
   CHECK_FALSE(s.topics[0].config.min_insync_replicas.has_value());  // not set on the topic: the broker's 2
+  // producer-1 is the producer's generated client-id: no "throttles nobody" warning.
+  for (const std::string& w : x.warnings) CHECK(w.find("throttles nobody") == std::string::npos);
   // min.insync.replicas 3 on RF 3 is fine: no warning for it; the rate set at 7 s quiets the "never throttled" one.
   for (const std::string& w : x.warnings) CHECK(w.find("operations") == std::string::npos);
   for (const std::string& w : x.warnings) CHECK(w.find("throttled.rate is not set") == std::string::npos);
@@ -1639,6 +1641,14 @@ TEST_CASE("operations: each mistake is a ConfigError at its pointer saying what 
   CHECK(std::string(threads.what()).find("does not change during a run yet") != std::string::npos);
   expect_error(with("{" + topics + R"(, "add-config": {"retention.m": 1}})"), "/operations/0/add-config/retention.m",
                "retention.ms");
+  // A quota for a client-id no client has throttles nobody: a warning naming the closest one.
+  ScenarioExtras x;
+  parse_scenario(with(R"({"at": "5s", "tool": "kafka-configs", "entity-type": "clients", "entity-name": "producer-2",
+                          "add-config": {"producer_byte_rate": 1}})"),
+                 "w.json", &x);
+  REQUIRE(x.warnings.size() == 1);
+  CHECK(x.warnings[0].find("/operations/0/entity-name") != std::string::npos);
+  CHECK(x.warnings[0].find("did you mean \"producer-1\"") != std::string::npos);
 }
 
 TEST_CASE("producer_restart config: the new process's configs over the entry's, checked as a whole, round-trip") {
