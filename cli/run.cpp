@@ -224,7 +224,14 @@ int run_scenario(const RunOptions& options) {
     const auto line = [&](const char* what, const std::optional<double>& rate, const cluster::WorldSummary::QuotaUse& u,
                           const char* bytes) {
       // A quota an operation deleted is still reported, for the responses counted while it held.
-      if (!rate && u.responses == 0) return;
+      const auto deleted = [&] {
+        for (const auto& op : s.operations)
+          if (op.entity == "clients " + q.client_id || op.entity == "clients <default>")
+            for (const std::string& c : op.changes)
+              if (c == std::string("-") + what) return true;
+        return false;
+      };
+      if (!rate && (u.responses == 0 || !deleted())) return;
       char bound[64];
       if (rate) std::snprintf(bound, sizeof bound, "%.0f B/s per broker", *rate);
       else std::snprintf(bound, sizeof bound, "deleted by an operation");

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -72,8 +73,24 @@ TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, neve
   const std::filesystem::path root = KAFKASIM_SOURCE_DIR;
   sim::Rng rng = sim::Rng::stream(20261124, "fuzz/scenario-loader");
   uint64_t accepted = 0, rejected = 0;
-  for (const char* name : {"scenarios/quickstart.json", "scenarios/validation/kreps2014-rf3-acksall.json"}) {
-    const std::string original = test::slurp(root / name);
+  // The example scenarios, and the quickstart with an operation of each entity type and a producer restart that
+  // deploys configs, all early enough to run within the bounded start below.
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const char* name : {"scenarios/quickstart.json", "scenarios/validation/kreps2014-rf3-acksall.json"})
+    inputs.emplace_back(name, test::slurp(root / name));
+  nlohmann::json with_operations = nlohmann::json::parse(inputs.front().second);
+  with_operations["operations"] = nlohmann::json::parse(R"([
+    {"at": "0s", "tool": "kafka-configs", "entity-type": "clients", "entity-default": true,
+     "add-config": {"producer_byte_rate": 1048576, "request_percentage": 50}},
+    {"at": "1ms", "tool": "kafka-configs", "entity-type": "brokers", "entity-name": "1",
+     "add-config": {"leader.replication.throttled.rate": 1000000}},
+    {"at": "2ms", "tool": "kafka-configs", "entity-type": "topics", "entity-name": "events",
+     "add-config": {"min.insync.replicas": 3, "retention.bytes": 1048576, "follower.replication.throttled.replicas": "*"},
+     "delete-config": ["retention.ms"]}])");
+  with_operations["faults"] = nlohmann::json::parse(R"([{"type": "producer_restart", "host": "client-0", "at": "3ms",
+                                                          "config": {"linger.ms": 20, "acks": "1"}}])");
+  inputs.emplace_back("quickstart with operations", with_operations.dump(2));
+  for (const auto& [name, original] : inputs) {
     const nlohmann::json original_doc = nlohmann::json::parse(original);
     for (int i = 0; i < 1500; ++i) {
       std::string text;

@@ -99,6 +99,16 @@ TEST_CASE("kafkasim run: operations are summary lines, events and summary.json e
         std::string::npos);
   // The quickstart's producer writes 2.5 MB/s to three brokers, under the 1 MiB/s per broker: the quota holds, unused.
   CHECK(log.find("quota producer-1       producer_byte_rate 1048576 B/s per broker") != std::string::npos);
+  // A quota deleted by an operation is reported as such, with what was counted while it held; a client whose only
+  // quota is another kind gets no line for this one.
+  REQUIRE(run("run scenarios/quotas.json --set '/operations=[{\"at\": \"30s\", \"tool\": \"kafka-configs\", "
+              "\"entity-type\": \"clients\", \"entity-name\": \"bulk-loader\", \"delete-config\": "
+              "[\"producer_byte_rate\"]}]' --out " + (dir / "d").string(),
+              dir / "d.log") == 0);
+  const std::string deleted = slurp(dir / "d.log");
+  CHECK(deleted.find("quota bulk-loader      producer_byte_rate deleted by an operation: ") != std::string::npos);
+  CHECK(deleted.find("quota analytics        consumer_byte_rate 5242880 B/s per broker") != std::string::npos);
+  CHECK(deleted.find("quota analytics        producer_byte_rate") == std::string::npos);
   // Without operations summary.json still has the (empty) list.
   REQUIRE(run("run scenarios/quickstart.json --quiet --out " + (dir / "c").string(), dir / "c.log") == 0);
   CHECK(nlohmann::json::parse(slurp(dir / "c/summary.json"))["operations"] == nlohmann::json::array());
