@@ -175,3 +175,29 @@ TEST_CASE("producer_restart with config: the new process runs the deployed linge
   CHECK(deployed.faults[0].detail.find("with batch.size=1048576, linger.ms=200") != std::string::npos);
   CHECK(deployed.records_failed == 0);
 }
+
+TEST_CASE("producer_restart with config: with two processes of one entry only the restarted one runs the new configs") {
+  // Two processes of one entry at 500 records/s each; the second (client-1, node 4) is restarted at 8 s with
+  // linger.ms 200. In the window (10-20 s) half the records are the first process's, each waiting at most its 5 ms
+  // linger, and half the second's, waiting uniformly over [0, 200] ms: the mixture's distribution is
+  // F(x) = 1/2 + x / 400 above ~6 ms, so its 75th percentile is the second process's median, 100 ms (plus the ~1 ms
+  // request), and its 50th lies at the first process's top, a few ms.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = 20_s;
+  spec.warmup = 10_s;
+  auto p = test::open_loop_producer(500, Acks::all, 5, 512);
+  p.count = 2;
+  spec.producers.push_back(p);
+  auto f = restart(4, 8_s, std::nullopt);
+  kafka::ProducerConfig c = p.config;
+  c.linger = 200_ms;
+  c.batch_size_bytes = 1'048'576;
+  f.producer_config = c;
+  spec.faults.push_back(f);
+  const auto s = cluster::World(spec).run();
+  MESSAGE("p50 ", s.produce_latency.p50_ms, " p75 ", s.produce_latency.p75_ms, " max ", s.produce_latency.max_ms);
+  CHECK(s.produce_latency.p50_ms <= 15.0);
+  CHECK(s.produce_latency.p75_ms >= 100.0 - 5.0);
+  CHECK(s.produce_latency.p75_ms <= 100.0 + 8.0);
+  CHECK(s.produce_latency.max_ms <= 200.0 + 5.0);
+}
