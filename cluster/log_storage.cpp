@@ -44,6 +44,13 @@ void LogStorage::assign_log(uint32_t log_id, size_t disk_index, uint64_t segment
   if (log_id < kDenseLogIds && log_id >= newest_.size()) newest_.resize(log_id + 1);
 }
 
+void LogStorage::set_segment_bytes(uint32_t log_id, uint64_t segment_bytes) {
+  KS_ASSERT_GT(segment_bytes, 0u);
+  const auto it = logs_.find(log_id);
+  KS_ASSERT(it != logs_.end());
+  it->second.segment_bytes = segment_bytes;
+}
+
 size_t LogStorage::disk_of_log(uint32_t log_id) const {
   const auto it = logs_.find(log_id);
   KS_ASSERT(it != logs_.end());

@@ -746,6 +746,8 @@ class Loader {
                                                      "follower.replication.throttled.rate"};
     static const std::vector<std::string> topics = {"retention.ms",
                                                     "retention.bytes",
+                                                    "segment.bytes",
+                                                    "segment.ms",
                                                     "min.insync.replicas",
                                                     "max.message.bytes",
                                                     "leader.replication.throttled.replicas",

@@ -3231,6 +3231,10 @@ void World::alter_configs(const ConfigAlterSpec& op) {
       }
       for (auto& b : brokers_) {
         b->rm->alter_topic_config(op.topic, op.topic_config);
+        // The topic's logs here: their files created from now on get segment.bytes of room on the disk.
+        for (uint32_t log_id = 0; log_id < b->log_partitions.size(); ++log_id)
+          if (b->log_partitions[log_id].topic == op.topic)
+            b->hw->storage().set_segment_bytes(log_id, static_cast<uint64_t>(op.topic_config.log.segment_bytes));
         const kafka::PartitionConfig& config = op.topic_config;
         if (!config.leader_throttled_replicas.empty() || !config.follower_throttled_replicas.empty() ||
             b->replication_quotas != nullptr)

@@ -330,7 +330,8 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
         op["entity-name"] = topic["name"];
         const std::string key = pick<std::string>(ops_rng, {"retention.ms", "retention.bytes", "min.insync.replicas",
                                                             "max.message.bytes", "leader.replication.throttled.replicas",
-                                                            "follower.replication.throttled.replicas"});
+                                                            "follower.replication.throttled.replicas", "segment.ms",
+                                                            "segment.bytes"});
         if (remove) {
           op["delete-config"] = json::array({key});
         } else if (key == "retention.ms") {
@@ -339,6 +340,10 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
           op["add-config"] = {{key, ops_rng.uniform_int(1 << 20, 64 << 20)}};
         } else if (key == "min.insync.replicas") {
           op["add-config"] = {{key, ops_rng.uniform_int(1, topic.value("replication.factor", int64_t{1}) + 1)}};
+        } else if (key == "segment.ms") {
+          op["add-config"] = {{key, ops_rng.uniform_int(100, 5'000)}};
+        } else if (key == "segment.bytes") {
+          op["add-config"] = {{key, ops_rng.uniform_int(1 << 20, 64 << 20)}};
         } else if (key == "max.message.bytes") {
           op["add-config"] = {{key, ops_rng.uniform_int(1'000, 2'000'000)}};
         } else {

@@ -165,3 +165,41 @@ TEST_CASE("operations: min.insync.replicas raised above a shrunk ISR stops acks=
   CHECK(raised.records_failed == 0);
   CHECK(raised.records_acked == plain.records_acked);
 }
+
+TEST_CASE("operations: segment.ms and segment.bytes altered roll the topic's segments by the new rule from then on") {
+  // One partition, RF 3, 2,000 records/s of 512 B: until 5 s one segment (1 GiB, 7 days). segment.ms = 1,000 from 5 s:
+  // the first append after the change rolls (the segment is 5 s old), then one roll a second, so the leader holds
+  // 1 + 15 segments at 20 s, give or take one (a roll happens at the first append past each second). segment.bytes =
+  // 1 MiB from 5 s instead: every segment rolled after the change holds at most 1 MiB and more than 1 MiB less one
+  // batch (a roll comes before the append that would pass the bound).
+  const auto segments = [](const std::string& name, int64_t value) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
+    spec.duration = 20_s;
+    spec.warmup = 1_s;
+    spec.producers.push_back(test::open_loop_producer(2000, Acks::all, 5, 512));
+    auto op = alter(5_s, cluster::ConfigEntityType::topics, "events");
+    op.topic = 0;
+    op.topic_config = spec.topics[0].config;
+    if (name == "segment.ms") op.topic_config.log.segment_ms = value;
+    else op.topic_config.log.segment_bytes = value;
+    spec.config_alters.push_back(op);
+    cluster::World world(spec);
+    world.run();
+    const kafka::Partition* leader = world.leader_partition({0, 0});
+    REQUIRE(leader != nullptr);
+    std::vector<int64_t> sizes;
+    for (const auto& segment : leader->log().segments()) sizes.push_back(segment.size_bytes());
+    return sizes;
+  };
+  const auto by_time = segments("segment.ms", 1000);
+  CHECK(by_time.size() >= 15);
+  CHECK(by_time.size() <= 17);
+  const auto by_size = segments("segment.bytes", 1'048'576);
+  // ~1 MB a second after 5 s: 15 s make about 14 full segments after the first.
+  REQUIRE(by_size.size() >= 10);
+  for (size_t i = 1; i + 1 < by_size.size(); ++i) {
+    CAPTURE(i);
+    CHECK(by_size[i] <= 1'048'576);
+    CHECK(by_size[i] > 1'048'576 - 32'768);
+  }
+}

@@ -46,6 +46,8 @@ class LogStorage {
   // Places log `log_id` on disk `disk_index`; its .log files get regions of `segment_bytes`, its index files
   // regions of `index_bytes` (segment.bytes and segment.index.bytes).
   void assign_log(uint32_t log_id, size_t disk_index, uint64_t segment_bytes, uint64_t index_bytes);
+  // A topic's segment.bytes altered: the log's files created from now on get regions of the new size.
+  void set_segment_bytes(uint32_t log_id, uint64_t segment_bytes);
 
   // Executes `ops` in order; `done` runs when the last one completed. The status is the first error seen (a
   // full or failed disk), kOk otherwise. Writes the page cache does not throttle and reads it serves from
