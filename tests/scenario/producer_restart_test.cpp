@@ -29,6 +29,15 @@ std::vector<int64_t> producer_ids(const cluster::World& world) {
   return ids;
 }
 
+// Three NVMe brokers on 10 GbE, one topic of 6 partitions (RF 3, min.insync.replicas 2), run for `duration`, the
+// first `warmup` of it outside the summary.
+cluster::WorldSpec three_brokers(sim::Duration duration, sim::Duration warmup) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+  spec.duration = duration;
+  spec.warmup = warmup;
+  return spec;
+}
+
 cluster::ConsumerSpec reader() {
   cluster::ConsumerSpec c;
   c.group = "g";
@@ -44,9 +53,7 @@ TEST_CASE("producer_restart: each closed-loop thread loses the one record it wai
   // send() follows its acknowledgement at once). So the dying process takes exactly four records, none of which the
   // application had seen acknowledged; a leader may have appended them, so the group reads at most four records more
   // than were acknowledged. The new, idempotent process asks for a producer id of its own (InitProducerId).
-  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-  spec.duration = 10_s;
-  spec.warmup = 1_s;
+  auto spec = three_brokers(10_s, 1_s);
   auto p = test::open_loop_producer(0, Acks::all, 0, 512);
   p.closed_loop_threads = 4;
   spec.producers.push_back(p);
@@ -93,9 +100,7 @@ TEST_CASE("producer_restart: no record is sent while no process runs, and the ne
   // (give or take the one at an edge). With linger.ms 5 a batch holds the records of at most 5 ms, and its
   // acknowledgement comes within a millisecond or two on this idle cluster, so the process dies with at most
   // 1,000 x 0.007 + 1 records. After the downtime the new process produces again at the full rate.
-  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-  spec.duration = 10_s;
-  spec.warmup = 1_s;
+  auto spec = three_brokers(10_s, 1_s);
   spec.producers.push_back(test::open_loop_producer(1'000, Acks::all, 5, 100));
   spec.consumers.push_back(reader());
   spec.faults.push_back(restart(3, 4_s, 2_s));
@@ -146,9 +151,7 @@ TEST_CASE("producer_restart with config: the new process runs the deployed linge
   // [0, 200] ms, median 100 ms, plus the request's round trip (about 1 ms here). Before the restart, linger.ms 5:
   // every record waits at most 5 ms. The window (10-20 s) has only the new process.
   const auto run = [](bool deploy) {
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-    spec.duration = 20_s;
-    spec.warmup = 10_s;
+    auto spec = three_brokers(20_s, 10_s);
     spec.producers.push_back(test::open_loop_producer(1000, Acks::all, 5, 512));
     auto f = restart(3, 8_s, std::nullopt);
     if (deploy) {
@@ -182,9 +185,7 @@ TEST_CASE("producer_restart with config: with two processes of one entry only th
   // linger, and half the second's, waiting uniformly over [0, 200] ms: the mixture's distribution is
   // F(x) = 1/2 + x / 400 above ~6 ms, so its 75th percentile is the second process's median, 100 ms (plus the ~1 ms
   // request), and its 50th lies at the first process's top, a few ms.
-  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
-  spec.duration = 20_s;
-  spec.warmup = 10_s;
+  auto spec = three_brokers(20_s, 10_s);
   auto p = test::open_loop_producer(500, Acks::all, 5, 512);
   p.count = 2;
   spec.producers.push_back(p);
