@@ -71,6 +71,7 @@ struct FioOptions {
   uint32_t fsync = 0;          // flush after every N writes (0: never)
   uint64_t seed = 1;
   bool json = false;
+  std::string ebs_instance;    // an ebs_instance profile the (EBS) volume sits behind; empty: none
 };
 
 // Exit codes: 0 ok, 1 the run failed, 2 bad input.

@@ -10,6 +10,7 @@
 // submission to completion (fio's clat plus slat, which the model does not split).
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -86,29 +87,39 @@ int fio_profile(const FioOptions& o) {
     std::fprintf(stderr, "error: %s\n", what.c_str());
     return 2;
   };
-  cluster::HardwareProfile profile;
-  try {
-    const std::filesystem::path as_path(o.profile);
-    if (!o.profile.empty() && o.profile.front() == '{') {
-      // An inline profile document, or {"base": NAME, "parameters": {...}} as in a scenario.
+  // A profile argument: a bundled name, a file, an inline document or {"base": NAME, "parameters": {...}}.
+  const auto load = [](const std::string& arg, const std::string& what) {
+    const std::filesystem::path as_path(arg);
+    if (!arg.empty() && arg.front() == '{') {
       nlohmann::json doc;
       try {
-        doc = nlohmann::json::parse(o.profile);
+        doc = nlohmann::json::parse(arg);
       } catch (const nlohmann::json::exception& e) {
-        return bad(std::string("PROFILE: invalid JSON (") + e.what() + ")");
+        throw cluster::ConfigError("kafkasim fio", what, "a profile document in valid JSON",
+                                   std::string("a syntax error (") + e.what() + ")");
       }
-      if (doc.is_object() && doc.contains("base")) doc = cluster::derived_profile_doc(doc, "kafkasim fio", "PROFILE");
-      profile = cluster::parse_hardware_profile(doc, "kafkasim fio", "PROFILE");
-    } else if (as_path.extension() == ".json" || o.profile.find('/') != std::string::npos)
-      profile = cluster::load_hardware_profile(as_path);
-    else
-      profile = cluster::load_named_profile(o.profile, cluster::bundled_profile_dir(), "kafkasim fio", "PROFILE");
+      if (doc.is_object() && doc.contains("base")) doc = cluster::derived_profile_doc(doc, "kafkasim fio", what);
+      return cluster::parse_hardware_profile(doc, "kafkasim fio", what);
+    }
+    if (as_path.extension() == ".json" || arg.find('/') != std::string::npos) return cluster::load_hardware_profile(as_path);
+    return cluster::load_named_profile(arg, cluster::bundled_profile_dir(), "kafkasim fio", what);
+  };
+  cluster::HardwareProfile profile, instance_profile;
+  try {
+    profile = load(o.profile, "PROFILE");
+    if (!o.ebs_instance.empty()) instance_profile = load(o.ebs_instance, "--ebs-instance");
   } catch (const cluster::ConfigError& e) {
     return bad(e.what());
   }
   if (profile.kind != "hdd" && profile.kind != "ssd" && profile.kind != "ebs")
     return bad("profile \"" + profile.name + "\" (" + profile.file + ") is a " + profile.kind +
                " profile; kafkasim fio runs disk profiles (kind \"hdd\", \"ssd\" or \"ebs\")");
+  if (!o.ebs_instance.empty() && instance_profile.kind != "ebs_instance")
+    return bad("--ebs-instance: profile \"" + instance_profile.name + "\" (" + instance_profile.file + ") is a " +
+               instance_profile.kind + " profile, not an ebs_instance one (ec2-m5.large, ...)");
+  if (!o.ebs_instance.empty() && profile.kind != "ebs")
+    return bad("--ebs-instance applies to an EBS volume (kind \"ebs\"); \"" + profile.name + "\" is a " + profile.kind +
+               " profile");
   const std::optional<Job> job = fio_pattern(o.rw);
   if (!job) {
     const std::array<std::string_view, 4> known = {"read", "write", "randread", "randwrite"};
@@ -128,6 +139,11 @@ int fio_profile(const FioOptions& o) {
   sim::Engine engine;
   std::unique_ptr<models::DiskModel> disk =
       cluster::make_disk(engine, cluster::disk_params(profile.params), sim::Rng::stream(o.seed, "fio/disk"));
+  std::unique_ptr<models::EbsInstanceLink> instance;
+  if (!o.ebs_instance.empty()) {
+    instance = std::make_unique<models::EbsInstanceLink>(engine, std::get<models::EbsInstanceParams>(instance_profile.params));
+    static_cast<models::EbsVolume&>(*disk).attach_instance(instance.get());
+  }
   uint64_t span = disk->capacity_bytes();
   if (!o.size.empty()) {
     const std::optional<uint64_t> size = fio_size(o.size);
@@ -184,19 +200,25 @@ int fio_profile(const FioOptions& o) {
   // An HDD's positioning: what the seeks and rotational waits cost (requests started in the run).
   const auto* hdd_disk = dynamic_cast<const models::HddDisk*>(disk.get());
   const auto* ebs = dynamic_cast<const models::EbsVolume*>(disk.get());
+  // The share of the volume's I/Os whose admission the instance's limits set.
+  const double held_share =
+      ebs != nullptr && ebs->ebs_stats().admitted > 0
+          ? static_cast<double>(ebs->ebs_stats().instance_held) / static_cast<double>(ebs->ebs_stats().admitted)
+          : 0.0;
   const auto mean_ms = [](int64_t sum_ns, uint64_t n) { return n > 0 ? static_cast<double>(sum_ns) / 1e6 / static_cast<double>(n) : 0.0; };
 
   // An inline profile is quoted for the shell: in single quotes, each of its own single quotes as '\''.
-  std::string profile_arg = o.profile;
-  if (!o.profile.empty() && o.profile.front() == '{') {
-    profile_arg = "'";
-    for (const char ch : o.profile) profile_arg += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-    profile_arg += "'";
-  }
+  const auto shell_arg = [](const std::string& arg) {
+    if (arg.empty() || arg.front() != '{') return arg;
+    std::string quoted = "'";
+    for (const char ch : arg) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return quoted + "'";
+  };
+  const std::string profile_arg = shell_arg(o.profile);
   std::string reproduce = "kafkasim fio " + profile_arg + " --rw " + o.rw + " --bs " + o.bs + " --iodepth " +
                           std::to_string(o.iodepth) + (o.size.empty() ? "" : " --size " + o.size) + " --runtime " +
                           o.runtime + (o.fsync > 0 ? " --fsync " + std::to_string(o.fsync) : "") + " --seed " +
-                          std::to_string(o.seed);
+                          std::to_string(o.seed) + (o.ebs_instance.empty() ? "" : " --ebs-instance " + shell_arg(o.ebs_instance));
   if (o.json) {
     nlohmann::json j = {{"profile", profile.name},
                               {"rw", o.rw},
@@ -229,6 +251,15 @@ int fio_profile(const FioOptions& o) {
                   {"iops_credits_left", ebs->iops_credits()},
                   {"throughput_credits_left_bytes", ebs->throughput_credits()}};
     }
+    if (instance) {
+      j["ebs_instance"] = {{"profile", instance_profile.name},
+                           {"operations_per_s", static_cast<double>(instance->stats().operations) / seconds},
+                           {"bandwidth_bytes_per_s", static_cast<double>(instance->stats().bytes) / seconds},
+                           {"held_share", held_share},
+                           {"utilisation", instance->utilisation()},
+                           {"io_balance_end", instance->io_balance() ? nlohmann::json(*instance->io_balance()) : nlohmann::json(nullptr)},
+                           {"byte_balance_end", instance->byte_balance() ? nlohmann::json(*instance->byte_balance()) : nlohmann::json(nullptr)}};
+    }
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -260,6 +291,16 @@ int fio_profile(const FioOptions& o) {
                 static_cast<unsigned long long>(e.operations), static_cast<double>(e.operations) / seconds,
                 mean_ms(e.throttled_ns_sum, e.admitted),
                 std::max(0.0, ebs->iops_credits()), std::max(0.0, ebs->throughput_credits()) / 1048576.0);
+  }
+  if (instance) {
+    const auto balance = [](const std::optional<double>& b) {
+      return b ? std::to_string(static_cast<int>(std::lround(100 * *b))) + " %" : std::string("none (no burst)");
+    };
+    std::printf("  instance     %s: %.1f %% utilised, %.1f operations a second; its limits, not the volume's, held "
+                "%.1f %% of the I/Os; EBSIOBalance %s, EBSByteBalance %s at the end\n",
+                instance_profile.name.c_str(), 100 * instance->utilisation(),
+                static_cast<double>(instance->stats().operations) / seconds, 100 * held_share,
+                balance(instance->io_balance()).c_str(), balance(instance->byte_balance()).c_str());
   }
   return 0;
 }

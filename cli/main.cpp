@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
   fio_cmd->add_option("--runtime", fio.runtime, "Simulated time (default 10s)");
   fio_cmd->add_option("--fsync", fio.fsync, "Flush after every N writes, waiting for it (default 0: never)");
   fio_cmd->add_option("--seed", fio.seed, "Seed of the offsets and the device's randomness (default 1)");
+  fio_cmd->add_option("--ebs-instance", fio.ebs_instance,
+                      "An EBS volume behind an EC2 instance's EBS limits: an ebs_instance profile (ec2-m5.large)");
   fio_cmd->add_flag("--json", fio.json, "Print one JSON object instead of the text report");
   fio_cmd->callback([&] { exit_code = kafkasim::cli::fio_profile(fio); });
 

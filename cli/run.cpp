@@ -317,6 +317,23 @@ int run_scenario(const RunOptions& options) {
   };
   stretches("under-replicated", s.under_replicated, "");
   stretches("under min ISR", s.under_min_isr, " (acks=all produces to them fail with NOT_ENOUGH_REPLICAS)");
+  // The busiest instance's EBS limits, when the brokers sit behind one (hardware.broker.ebs_instance).
+  const auto busiest_instance = std::max_element(
+      s.ebs_instances.begin(), s.ebs_instances.end(),
+      [](const auto& a, const auto& b) { return a.utilisation < b.utilisation; });
+  if (busiest_instance != s.ebs_instances.end()) {
+    const auto balance = [](const std::optional<double>& b) {
+      char text[32];
+      if (b) std::snprintf(text, sizeof text, "%.0f %%", 100 * *b);
+      else std::snprintf(text, sizeof text, "none (no burst)");
+      return std::string(text);
+    };
+    std::printf("  ebs instance           busiest %s: %.1f %% of its limits, %.1f MiB/s, %.0f operations/s; its limits, not "
+                "the volumes', held %.1f %% of the I/Os; EBSByteBalance %s, EBSIOBalance %s at the end\n",
+                busiest_instance->broker.c_str(), 100 * busiest_instance->utilisation, busiest_instance->mib_per_s,
+                busiest_instance->operations_per_s, 100 * busiest_instance->held_share,
+                balance(busiest_instance->byte_balance).c_str(), balance(busiest_instance->io_balance).c_str());
+  }
   if (s.young_gc)
     std::printf("  broker young GC        %llu pauses, %.1f ms in all, longest %.1f ms\n",
                 static_cast<unsigned long long>(s.young_gcs), s.gc_pause_total_ms, s.gc_pause_max_ms);

@@ -1,6 +1,7 @@
 #include "kafkasim/cluster/hardware_profiles.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -171,6 +172,52 @@ models::EbsParams read_ebs(ProfileReader& r, const std::string& file, const std:
     p.charge_whole_units = true;
   }
   return p;
+}
+
+// An EBS-optimized instance's dedicated EBS limits (AWS EC2 user guide, "Amazon EBS-optimized instances"): the
+// maximum bandwidth and IOPS, and the baseline ones that instances whose maximum holds "for 30 minutes at least once
+// every 24 hours" sustain; a bucket of (maximum - baseline) x burst_duration lets them run at the maximum that long
+// (models/disk.hpp, EbsInstanceLink).
+models::EbsInstanceParams read_ebs_instance(ProfileReader& r, const std::string& file, const std::string& base) {
+  const std::string at = base + "/parameters/";
+  const double max_bytes = r.bandwidth_bytes_per_s("maximum_bandwidth_bytes_per_s");
+  const double base_bytes = r.bandwidth_bytes_per_s("baseline_bandwidth_bytes_per_s");
+  const auto max_iops = static_cast<double>(r.integer("maximum_iops"));
+  const auto base_iops = static_cast<double>(r.integer("baseline_iops"));
+  require_positive(file, at + "maximum_bandwidth_bytes_per_s/value", max_bytes);
+  require_positive(file, at + "maximum_iops/value", max_iops);
+  require_positive(file, at + "baseline_bandwidth_bytes_per_s/value", base_bytes);
+  require_positive(file, at + "baseline_iops/value", base_iops);
+  if (base_bytes > max_bytes)
+    throw ConfigError(file, at + "baseline_bandwidth_bytes_per_s/value",
+                      "a baseline of at most the maximum bandwidth (" + std::to_string(max_bytes) + " B/s)",
+                      std::to_string(base_bytes) + " B/s");
+  if (base_iops > max_iops)
+    throw ConfigError(file, at + "baseline_iops/value",
+                      "a baseline of at most the maximum IOPS (" + std::to_string(max_iops) + ")",
+                      std::to_string(base_iops));
+  const bool bursts = base_bytes < max_bytes || base_iops < max_iops;
+  const std::optional<sim::Duration> burst = r.optional_duration("burst_duration");
+  const std::optional<double> balance = r.optional_number("burst_balance");
+  if (bursts && !burst)
+    throw ConfigError(file, at + "burst_duration",
+                      "how long the instance holds its maximum (AWS: 30 minutes), since its baseline is below it",
+                      "nothing");
+  if (!bursts && (burst || balance))
+    throw ConfigError(file, at + (burst ? "burst_duration" : "burst_balance"),
+                      "no burst for an instance whose baselines are its maxima", burst ? "burst_duration" : "burst_balance");
+  if (burst && *burst <= sim::Duration::zero())
+    throw ConfigError(file, at + "burst_duration/value", "a positive duration", "0");
+  if (balance && !(*balance >= 0 && *balance <= 1))
+    throw ConfigError(file, at + "burst_balance/value",
+                      "a fraction from 0 to 1 (CloudWatch's EBSIOBalance% and EBSByteBalance% / 100)",
+                      std::to_string(*balance));
+  const auto bucket = [&](double baseline, double maximum) {
+    if (maximum == baseline) return models::EbsBucket{baseline, baseline, 0, 0};
+    const double credits = (maximum - baseline) * burst->seconds_f();
+    return models::EbsBucket{baseline, maximum, credits, balance.value_or(1) * credits};
+  };
+  return {bucket(base_iops, max_iops), bucket(base_bytes, max_bytes)};
 }
 
 NicProfile read_nic(ProfileReader& r, const std::string& file, const std::string& base) {
@@ -428,6 +475,7 @@ HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::str
   if (r.kind() == "hdd") profile.params = read_hdd(r, file, base_pointer);
   else if (r.kind() == "ssd") profile.params = read_ssd(r, file, base_pointer);
   else if (r.kind() == "ebs") profile.params = read_ebs(r, file, base_pointer);
+  else if (r.kind() == "ebs_instance") profile.params = read_ebs_instance(r, file, base_pointer);
   else if (r.kind() == "nic") profile.params = read_nic(r, file, base_pointer);
   else if (r.kind() == "cpu") {
     CpuProfile cpu = read_cpu(r, file, base_pointer);
@@ -435,8 +483,8 @@ HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::str
     profile.params = std::move(cpu);
   }
   else {
-    static constexpr std::string_view kKinds[] = {"hdd", "ssd", "ebs", "nic", "cpu"};
-    throw ConfigError(file, base_pointer + "/kind", "one of \"hdd\", \"ssd\", \"ebs\", \"nic\", \"cpu\"",
+    static constexpr std::string_view kKinds[] = {"hdd", "ssd", "ebs", "ebs_instance", "nic", "cpu"};
+    throw ConfigError(file, base_pointer + "/kind", "one of \"hdd\", \"ssd\", \"ebs\", \"ebs_instance\", \"nic\", \"cpu\"",
                       "\"" + r.kind() + "\"", closest_name(r.kind(), kKinds));
   }
   if (r.kind() != "cpu" && doc.contains("codec_levels"))
@@ -476,6 +524,13 @@ nlohmann::json derived_profile_doc(const nlohmann::json& derived, const std::str
     } else {
       doc["parameters"][key]["value"] = value;
       doc["parameters"][key]["source"] = "set in " + file + " at " + at + "/" + key;
+      // A string with a unit carries its own ("10s", "250MB/s"); a number, or a string of digits, keeps the base
+      // entry's.
+      const auto has_unit = [](const std::string& text) {
+        return std::any_of(text.begin(), text.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '/'; });
+      };
+      if (value.is_string() && doc["parameters"][key].value("unit", "") != "enum" && has_unit(value.get<std::string>()))
+        doc["parameters"][key].erase("unit");
     }
   }
   doc["name"] = named.name + " (derived)";

@@ -24,9 +24,14 @@ HostHardware::HostHardware(sim::Engine& engine, const HostHardwareSpec& spec, mo
   KS_ASSERT_GT(spec.log_dirs, 0u);
   KS_ASSERT_GT(spec.ram_bytes, spec.jvm_heap_bytes + spec.other_memory_bytes);
   std::vector<models::BlockDevice*> devices;
+  if (spec.ebs_instance) {
+    KS_ASSERT_MSG(std::holds_alternative<models::EbsParams>(spec.disk), "an EBS instance's limits over EBS volumes");
+    ebs_instance_ = std::make_unique<models::EbsInstanceLink>(engine, *spec.ebs_instance);
+  }
   for (uint32_t i = 0; i < spec.log_dirs; ++i) {
     sim::Rng rng = sim::Rng::stream(root_seed, rng_prefix + "/disk/" + std::to_string(i));
     disks_.push_back(make_disk(engine, spec.disk, rng));
+    if (ebs_instance_) static_cast<models::EbsVolume&>(*disks_.back()).attach_instance(ebs_instance_.get());
     devices.push_back(disks_.back().get());
   }
   models::PageCacheParams cache = spec.page_cache;

@@ -95,6 +95,15 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
       disks[d.name]["ebs"] = {{"operations_per_s", static_cast<double>(*d.ebs_operations) / seconds},
                               {"burst_balance_end", d.burst_balance ? nlohmann::json(*d.burst_balance) : nlohmann::json(nullptr)}};
   }
+  // EBS-optimized instances' limits, by broker, when the scenario gives one.
+  nlohmann::json ebs_instances = nlohmann::json::object();
+  for (const WorldSummary::EbsInstanceUse& e : s.ebs_instances)
+    ebs_instances[e.broker] = {{"utilisation", e.utilisation},
+                               {"mib_per_s", e.mib_per_s},
+                               {"operations_per_s", e.operations_per_s},
+                               {"held_share", e.held_share},
+                               {"io_balance_end", e.io_balance ? nlohmann::json(*e.io_balance) : nlohmann::json(nullptr)},
+                               {"byte_balance_end", e.byte_balance ? nlohmann::json(*e.byte_balance) : nlohmann::json(nullptr)}};
   // Client quotas: by client-id, the bounds that apply (null: none) and what the brokers did about them.
   nlohmann::json quotas = nlohmann::json::object();
   const auto bound = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
@@ -248,6 +257,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"utilisation", s.bottleneck_utilisation}}},
       {"utilisation", utilisation},
       {"disks", disks},
+      {"ebs_instances", ebs_instances},
       {"connection_backlog", connection_backlog},
       {"connection_throttled", connection_throttled},
       {"window_full", window_full},

@@ -34,7 +34,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"scenario", {"name", "seed", "duration", "warmup", "hardware", "cluster", "topics", "producers", "consumers",
                   "faults", "operations"}},
     {"hardware", {"broker", "client", "uplink"}},
-    {"broker_hardware", {"disk", "log_dirs", "nic", "cpu", "ram", "jvm_heap", "other_memory", "young_gc", "vm"}},
+    {"broker_hardware", {"disk", "log_dirs", "ebs_instance", "nic", "cpu", "ram", "jvm_heap", "other_memory", "young_gc", "vm"}},
     {"vm", {"dirty_background_ratio", "dirty_background_bytes", "dirty_ratio", "dirty_bytes",
             "dirty_expire_centisecs", "dirty_writeback_centisecs", "read_ahead_kb"}},
     {"client_hardware", {"nic", "cpu"}},
@@ -336,6 +336,15 @@ class Loader {
                                          x_.broker_disk);
     host.disk = disk_params(disk.params);
     if (const json* v = find(b, "log_dirs")) host.log_dirs = static_cast<uint32_t>(integer(*v, join(bp, "log_dirs"), 1, kLogDirsMax));
+    // The instance's EBS limits, shared by its volumes (one per log dir): only over EBS volumes.
+    host.ebs_instance.reset();
+    if (const json* v = find(b, "ebs_instance")) {
+      const HardwareProfile instance = profile(v, join(bp, "ebs_instance"), "", {"ebs_instance"}, x_.broker_ebs_instance);
+      if (disk.kind != "ebs")
+        fail(join(bp, "ebs_instance"), "an ebs_instance only with an EBS disk (the ebs-gp3, ebs-gp2 or ebs-st1 profiles)",
+             "the " + in_quotes(disk.kind) + " disk " + in_quotes(disk.name));
+      host.ebs_instance = std::get<models::EbsInstanceParams>(instance.params);
+    }
     host.nic = std::get<NicProfile>(profile(find(b, "nic"), join(bp, "nic"), "nic-10gbe", {"nic"}, x_.broker_nic).params);
     const HardwareProfile cpu_profile =
         profile(find(b, "cpu"), join(bp, "cpu"), "cpu-server-16core", {"cpu"}, x_.broker_cpu);
@@ -1738,6 +1747,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
           {"read_ahead_kb", pc.read_ahead_kb}}}}},
       {"client", {{"nic", extras.client_nic}}},
       {"uplink", {{"bandwidth", spec.uplink.bandwidth_bytes_per_s}, {"latency", format_duration(spec.uplink.latency)}}}};
+  if (!extras.broker_ebs_instance.is_null()) out["hardware"]["broker"]["ebs_instance"] = extras.broker_ebs_instance;
   if (!extras.client_cpu.is_null()) out["hardware"]["client"]["cpu"] = extras.client_cpu;
 
   BrokerSettings s;

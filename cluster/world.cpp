@@ -164,6 +164,7 @@ struct World::Broker {
   // Busy time at the last sample, for the time series' utilisation over each interval.
   int64_t sampled_nic_tx_busy_ns = 0, sampled_nic_rx_busy_ns = 0;
   std::vector<int64_t> sampled_disk_busy_ns;  // by disk
+  int64_t sampled_ebs_instance_busy_ns = 0;
   double sampled_cpu_busy_core_s = 0;
   int64_t sampled_network_busy_ns = 0;  // the processors' busy time, summed
   int64_t sampled_io_busy_ns = 0;       // the I/O threads' busy time, summed
@@ -2832,6 +2833,14 @@ void World::sample() {
         if (const std::optional<double> balance = ebs->burst_balance())
           burst_balance = burst_balance ? std::min(*burst_balance, *balance) : *balance;
     if (burst_balance) timeseries_.set(prefix + "burst_balance", *burst_balance);
+    // An EBS-optimized instance's limits: how busy over the interval, and its CloudWatch balances where it bursts.
+    if (const models::EbsInstanceLink* instance = b->hw->ebs_instance()) {
+      const int64_t busy = instance->busy_ns();
+      timeseries_.set(prefix + "ebs_instance_util",
+                      static_cast<double>(busy - std::exchange(b->sampled_ebs_instance_busy_ns, busy)) / interval_ns);
+      if (const std::optional<double> io = instance->io_balance()) timeseries_.set(prefix + "ebs_io_balance", *io);
+      if (const std::optional<double> bytes = instance->byte_balance()) timeseries_.set(prefix + "ebs_byte_balance", *bytes);
+    }
     const models::CpuHostStats cpu = b->hw->cpu().host_stats();
     timeseries_.set(prefix + "cpu_util", (cpu.busy_core_seconds - std::exchange(b->sampled_cpu_busy_core_s,
                                                                                  cpu.busy_core_seconds)) /
@@ -3466,6 +3475,21 @@ WorldSummary World::run(uint64_t events_max) {
         s.disks.back().ebs_operations = ebs->ebs_stats().operations;
         s.disks.back().burst_balance = ebs->burst_balance();
       }
+    }
+    if (const models::EbsInstanceLink* instance = b->hw->ebs_instance()) {
+      add(name + " ebs instance", instance->utilisation());
+      uint64_t held = 0, admitted = 0;
+      for (size_t d = 0; d < b->hw->disk_count(); ++d) {
+        const auto& volume = static_cast<const models::EbsVolume&>(b->hw->disk(d));
+        held += volume.ebs_stats().instance_held;
+        admitted += volume.ebs_stats().admitted;
+      }
+      const double seconds = std::max(engine_.now().seconds_f(), 1e-9);
+      s.ebs_instances.push_back(
+          {name, instance->utilisation(), static_cast<double>(instance->stats().bytes) / seconds / 1048576.0,
+           static_cast<double>(instance->stats().operations) / seconds,
+           admitted > 0 ? static_cast<double>(held) / static_cast<double>(admitted) : 0.0,
+           instance->io_balance(), instance->byte_balance()});
     }
     // The host's cores, which every thread of the broker shares (processor sharing when more run than it has).
     add(name + " cpu cores", b->hw->cpu().host_stats().utilisation);

@@ -548,57 +548,114 @@ void SsdDisk::on_freeze(Duration freeze) {
 // ------------------------------------------------------------------------------------------------
 // EbsVolume
 
+EbsRateLimit::EbsRateLimit(const EbsBucket& b, SimTime now)
+    : bucket(b), credits(b.credits_initial), credits_at(now), next(now) {
+  KS_ASSERT_GT(b.baseline_per_s, 0.0);
+  KS_ASSERT_GE(b.burst_per_s, b.baseline_per_s);
+  KS_ASSERT_GE(b.credits_max, 0.0);
+  KS_ASSERT_GE(b.credits_initial, 0.0);
+  KS_ASSERT_LE(b.credits_initial, b.credits_max);
+}
+
+void EbsRateLimit::refill(SimTime at) {
+  if (at <= credits_at) return;
+  credits = std::min(bucket.credits_max, credits + bucket.baseline_per_s * (at - credits_at).seconds_f());
+  credits_at = at;
+}
+
+double EbsRateLimit::credits_at_time(SimTime at) const {
+  EbsRateLimit l = *this;
+  l.refill(at);
+  return l.credits;
+}
+
+double EbsRateLimit::spend(double cost, SimTime at, bool burst_allowed) {
+  refill(at);
+  const bool has_bucket = bucket.credits_max > 0;
+  // A burst without a bucket of its own is allowed by another's (gp2's throughput by its IOPS credits).
+  const bool burst = burst_allowed && bucket.burst_per_s > bucket.baseline_per_s && (!has_bucket || credits >= cost);
+  // Spent at use and refilled at the baseline: at the baseline rate the balance stays where it is.
+  if (has_bucket) credits -= cost;
+  return burst ? bucket.burst_per_s : bucket.baseline_per_s;
+}
+
+void EbsRateLimit::pace(SimTime admit, double cost, double rate) {
+  const Duration spacing = Duration::from_seconds_f(cost / rate);
+  KS_ASSERT_LE(next, admit);
+  next = admit + spacing;
+  spacing_ns += spacing.ns();
+}
+
+// ------------------------------------------------------------------------------------------------
+// EbsInstanceLink
+
+EbsInstanceLink::EbsInstanceLink(sim::Engine& engine, const EbsInstanceParams& params)
+    : engine_(engine),
+      params_(params),
+      iops_(params.iops, engine.now()),
+      throughput_(params.throughput, engine.now()),
+      start_(engine.now()) {
+  // An instance's burst always has its own bucket.
+  for (const EbsBucket* b : {&params.iops, &params.throughput})
+    KS_ASSERT(b->burst_per_s == b->baseline_per_s || b->credits_max > 0);
+}
+
+void EbsInstanceLink::charge(SimTime admit, uint64_t ops, uint64_t bytes) {
+  KS_ASSERT_GE(admit, earliest(admit));
+  if (ops > 0) {
+    const double cost = static_cast<double>(ops);
+    iops_.pace(admit, cost, iops_.spend(cost, admit, true));
+  }
+  if (bytes > 0) {
+    const double cost = static_cast<double>(bytes);
+    throughput_.pace(admit, cost, throughput_.spend(cost, admit, true));
+  }
+  stats_.operations += ops;
+  stats_.bytes += bytes;
+  ++stats_.admitted;
+}
+
+std::optional<double> EbsInstanceLink::io_balance() const {
+  if (params_.iops.credits_max <= 0) return std::nullopt;
+  return std::clamp(iops_.credits_at_time(engine_.now()) / params_.iops.credits_max, 0.0, 1.0);
+}
+
+std::optional<double> EbsInstanceLink::byte_balance() const {
+  if (params_.throughput.credits_max <= 0) return std::nullopt;
+  return std::clamp(throughput_.credits_at_time(engine_.now()) / params_.throughput.credits_max, 0.0, 1.0);
+}
+
+int64_t EbsInstanceLink::busy_ns() const {
+  const SimTime now = engine_.now();
+  return std::max(iops_.busy_ns(now), throughput_.busy_ns(now));
+}
+
+double EbsInstanceLink::utilisation() const {
+  const int64_t window = (engine_.now() - start_).ns();
+  return window > 0 ? static_cast<double>(busy_ns()) / static_cast<double>(window) : 0.0;
+}
+
+// ------------------------------------------------------------------------------------------------
+// EbsVolume
+
 EbsVolume::EbsVolume(sim::Engine& engine, const EbsParams& params, sim::Rng /*rng*/)
     : DiskModel(engine, params.capacity_bytes, params.parallel_units, params.max_queued_requests),
       params_(params),
+      iops_(params.iops, engine.now()),
+      throughput_(params.throughput, engine.now()),
       window_start_(engine.now()) {
   KS_ASSERT_GT(params.io_unit_bytes, 0u);
   KS_ASSERT_GE(params.read_latency, Duration::zero());
   KS_ASSERT_GE(params.write_latency, Duration::zero());
-  for (const auto& [limit, bucket] : {std::pair{&iops_, params.iops}, std::pair{&throughput_, params.throughput}}) {
-    KS_ASSERT_GT(bucket.baseline_per_s, 0.0);
-    KS_ASSERT_GE(bucket.burst_per_s, bucket.baseline_per_s);
-    KS_ASSERT_GE(bucket.credits_max, 0.0);
-    KS_ASSERT_GE(bucket.credits_initial, 0.0);
-    KS_ASSERT_LE(bucket.credits_initial, bucket.credits_max);
-    // A burst rate needs a bucket, or for throughput the IOPS bucket's say.
-    KS_ASSERT(bucket.burst_per_s == bucket.baseline_per_s || bucket.credits_max > 0 ||
-              (limit == &throughput_ && params.throughput_burst_needs_iops_credits));
-    limit->bucket = bucket;
-    limit->credits = bucket.credits_initial;
-    limit->credits_at = engine.now();
-    limit->next = engine.now();
-  }
+  // A burst needs a bucket, or for throughput the IOPS bucket's say.
+  KS_ASSERT(params.iops.burst_per_s == params.iops.baseline_per_s || params.iops.credits_max > 0);
+  KS_ASSERT(params.throughput.burst_per_s == params.throughput.baseline_per_s || params.throughput.credits_max > 0 ||
+            params.throughput_burst_needs_iops_credits);
 }
 
-void EbsVolume::refill(Limit& l, SimTime at) {
-  if (at <= l.credits_at) return;
-  l.credits = std::min(l.bucket.credits_max, l.credits + l.bucket.baseline_per_s * (at - l.credits_at).seconds_f());
-  l.credits_at = at;
-}
+double EbsVolume::iops_credits() const { return iops_.credits_at_time(engine().now()); }
 
-double EbsVolume::spend(Limit& l, double cost, SimTime at, bool burst_allowed) {
-  refill(l, at);
-  const bool has_bucket = l.bucket.credits_max > 0;
-  // A burst without a bucket of its own is allowed by another's (gp2's throughput by its IOPS credits).
-  const bool burst =
-      burst_allowed && l.bucket.burst_per_s > l.bucket.baseline_per_s && (!has_bucket || l.credits >= cost);
-  // Spent at use and refilled at the baseline: at the baseline rate the balance stays where it is.
-  if (has_bucket) l.credits -= cost;
-  return burst ? l.bucket.burst_per_s : l.bucket.baseline_per_s;
-}
-
-double EbsVolume::iops_credits() const {
-  Limit l = iops_;
-  refill(l, engine().now());
-  return l.credits;
-}
-
-double EbsVolume::throughput_credits() const {
-  Limit l = throughput_;
-  refill(l, engine().now());
-  return l.credits;
-}
+double EbsVolume::throughput_credits() const { return throughput_.credits_at_time(engine().now()); }
 
 void EbsVolume::start_service(uint32_t unit) {
   const IoRequest& r = op_in(unit).request;
@@ -618,24 +675,20 @@ void EbsVolume::start_service(uint32_t unit) {
   run_bytes_[dir] = after;
   const double bytes_cost =
       params_.charge_whole_units ? static_cast<double>(ops * unit_bytes) : static_cast<double>(r.bytes);
-  // Admitted when both limits allow, each pacing the next admission by this one's cost at its current rate.
-  const SimTime admit = sim::max(now, sim::max(iops_.next, throughput_.next));
+  // Admitted when both limits allow (and the instance's, if any), each pacing the next admission by this one's cost
+  // at its current rate.
+  const SimTime own = sim::max(now, sim::max(iops_.next, throughput_.next));
+  const SimTime admit = instance_ != nullptr ? instance_->earliest(own) : own;
   const double m = bandwidth_multiplier();
-  const bool iops_burst_left = [&] {
-    Limit l = iops_;
-    refill(l, admit);
-    return l.credits >= static_cast<double>(ops);
-  }();
-  const auto pace = [admit](Limit& l, double cost, double rate) {
-    const Duration spacing = Duration::from_seconds_f(cost / rate);
-    KS_ASSERT_LE(l.next, admit);
-    l.next = admit + spacing;
-    l.spacing_ns += spacing.ns();
-  };
-  if (ops > 0) pace(iops_, static_cast<double>(ops), spend(iops_, static_cast<double>(ops), admit, true) * m);
+  const bool iops_burst_left = iops_.credits_at_time(admit) >= static_cast<double>(ops);
+  if (ops > 0) iops_.pace(admit, static_cast<double>(ops), iops_.spend(static_cast<double>(ops), admit, true) * m);
   if (bytes_cost > 0) {
     const bool burst_allowed = !params_.throughput_burst_needs_iops_credits || iops_burst_left;
-    pace(throughput_, bytes_cost, spend(throughput_, bytes_cost, admit, burst_allowed) * m);
+    throughput_.pace(admit, bytes_cost, throughput_.spend(bytes_cost, admit, burst_allowed) * m);
+  }
+  if (instance_ != nullptr) {
+    instance_->charge(admit, ops, r.bytes);
+    if (admit > own) ++ebs_stats_.instance_held;
   }
   ebs_stats_.operations += ops;
   ++ebs_stats_.admitted;
@@ -677,7 +730,7 @@ void EbsVolume::on_freeze(Duration freeze) {
   KS_ASSERT_GT(freeze, Duration::zero());
   // Admissions already paced into the future move with the stall; the balances keep refilling through it.
   const SimTime now = engine().now();
-  for (Limit* l : {&iops_, &throughput_}) {
+  for (EbsRateLimit* l : {&iops_, &throughput_}) {
     if (l->next <= now) continue;
     l->next += freeze;
     l->spacing_ns += freeze.ns();  // the limit counts as busy through the part of the stall it spans

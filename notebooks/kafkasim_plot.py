@@ -501,7 +501,8 @@ def run_figure(run):
     ax = axes[4]
     shown = []
     for i, (suffix, name) in enumerate((("nic_tx_util", "NIC tx"), ("nic_rx_util", "NIC rx"), ("disk_util", "disk"), ("cpu_util", "CPU"),
-                                        ("network_threads_util", "network threads"), ("io_threads_util", "I/O threads"))):
+                                        ("network_threads_util", "network threads"), ("io_threads_util", "I/O threads"),
+                                        ("ebs_instance_util", "EBS instance limits"))):
         cols = run.broker_columns(suffix)
         if cols:
             shown.append(100 * np.nanmax(np.vstack([c[k] for k in cols]), axis=0))
@@ -511,6 +512,11 @@ def run_figure(run):
     if cols:
         shown.append(100 * np.nanmin(np.vstack([c[k] for k in cols]), axis=0))
         ax.plot(t, shown[-1], color=COLOURS[7], linestyle="--", label="EBS burst balance (lowest)")
+    # Behind an instance's EBS limits that burst: the lowest broker's EBSByteBalance, dotted.
+    cols = run.broker_columns("ebs_byte_balance")
+    if cols:
+        shown.append(100 * np.nanmin(np.vstack([c[k] for k in cols]), axis=0))
+        ax.plot(t, shown[-1], color=COLOURS[8 % len(COLOURS)], linestyle=":", label="EBS instance byte balance (lowest)")
     zero_based(ax, *shown)
     ax.set_ylabel("%")
     ax.set_title("Utilisation (the most utilised broker for each resource)")

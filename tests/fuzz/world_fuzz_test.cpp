@@ -85,6 +85,16 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     broker_hw["disk"] = ebs;
     if (ebs != "ebs-gp3" && ebs_rng.chance(1, 2))
       broker_hw["disk"] = {{"base", ebs}, {"parameters", {{"burst_balance", ebs_rng.uniform_real(0, 0.001)}}}};
+    // Half of them behind an instance's EBS limits, some with a nearly spent burst and a short one.
+    if (ebs_rng.chance(1, 2)) {
+      const std::string instance = pick<std::string>(ebs_rng, {"ec2-m5.large", "ec2-m5.xlarge", "ec2-m5.4xlarge"});
+      broker_hw["ebs_instance"] = instance;
+      if (instance != "ec2-m5.4xlarge" && ebs_rng.chance(1, 2))
+        broker_hw["ebs_instance"] = {{"base", instance},
+                                     {"parameters",
+                                      {{"burst_balance", ebs_rng.uniform_real(0, 0.01)},
+                                       {"burst_duration", std::to_string(ebs_rng.uniform_int(1, 20)) + "s"}}}};
+    }
   }
   s["hardware"] = {{"broker", broker_hw}, {"client", {{"nic", pick<std::string>(rng, {"nic-1gbe", "nic-10gbe"})}}}};
 
@@ -404,6 +414,25 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
           REQUIRE(d.ebs_operations.has_value());
           CHECK(static_cast<double>(*d.ebs_operations) <= ebs->iops.burst_per_s * s.simulated_seconds + 64.0 * 16);
         }
+      }
+      // An instance's EBS limits bound all its volumes together: at most its maximum for the whole run and its
+      // bucket, give or take the I/Os in flight at the end (64 per volume).
+      if (const auto& instance = spec.broker_hardware.ebs_instance) {
+        REQUIRE(s.ebs_instances.size() == spec.brokers);
+        for (const auto& e : s.ebs_instances) {
+          CAPTURE(e.broker);
+          const double bound = std::min(instance->throughput.burst_per_s * s.simulated_seconds,
+                                        instance->throughput.baseline_per_s * s.simulated_seconds +
+                                            instance->throughput.credits_initial);
+          const double slack = 64.0 * spec.broker_hardware.log_dirs * (4 << 20);
+          double moved = 0;
+          for (const auto& d : s.disks)
+            if (d.name.rfind(e.broker + " ", 0) == 0) moved += static_cast<double>(d.stats.bytes_read + d.stats.bytes_written);
+          CHECK(moved <= bound + slack);
+          CHECK(e.mib_per_s * 1048576.0 * s.simulated_seconds <= bound + slack);
+        }
+      } else {
+        CHECK(s.ebs_instances.empty());
       }
       // Every utilisation is a share of the run (a consumer's application thread included: its work past the end, or
       // past a consumer_restart, is not counted), and each group's lag at the end is at most its largest.

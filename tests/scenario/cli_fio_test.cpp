@@ -117,6 +117,29 @@ TEST_CASE("kafkasim fio: an EBS gp2 volume bursts at 3,000 IOPS for credits / (3
   fs::remove_all(dir);
 }
 
+TEST_CASE("kafkasim fio: a volume behind an instance's EBS limits runs at its maximum for burst_duration, then at its "
+          "baseline") {
+  // A gp3 volume provisioned at 1,000 MiB/s behind an m5.large whose burst lasts 10 s (a derived profile): 1 MiB writes
+  // at depth 32 run at the instance's 593.75 MB/s for 10 s, then at its 81.25 MB/s baseline: over 20 s,
+  // (593.75 + 81.25) / 2 = 337.5 MB/s on average; over the first 10 s, 593.75.
+  const fs::path dir = fresh_dir("fio-instance");
+  const std::string volume =
+      R"('{"base": "ebs-gp3", "parameters": {"provisioned_iops": 4000, "provisioned_throughput_bytes_per_s": "1000MiB/s"}}')";
+  const std::string instance = R"( --ebs-instance '{"base": "ec2-m5.large", "parameters": {"burst_duration": "10s"}}')";
+  const auto burst = fio_json(volume + " --rw write --bs 1m --iodepth 32 --runtime 10s" + instance, dir);
+  CHECK(burst["bandwidth_bytes_per_s"].get<double>() == doctest::Approx(593.75e6).scale(0).epsilon(0.005));
+  const auto both = fio_json(volume + " --rw write --bs 1m --iodepth 32 --runtime 20s" + instance, dir);
+  CHECK(both["bandwidth_bytes_per_s"].get<double>() == doctest::Approx(337.5e6).scale(0).epsilon(0.005));
+  CHECK(both["ebs_instance"]["byte_balance_end"].get<double>() < 0.01);
+  CHECK(both["ebs_instance"]["held_share"].get<double>() > 0.99);
+  CHECK(both["reproduce"].get<std::string>().find("--ebs-instance") != std::string::npos);
+  // Without the instance the volume's own 1,000 MiB/s.
+  const auto alone = fio_json(volume + " --rw write --bs 1m --iodepth 32 --runtime 10s", dir);
+  CHECK(alone["bandwidth_bytes_per_s"].get<double>() == doctest::Approx(1000.0 * 1048576).scale(0).epsilon(0.005));
+  CHECK_FALSE(alone.contains("ebs_instance"));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("kafkasim fio: bad input exits 2 with what was expected and the closest name") {
   const fs::path dir = fresh_dir("fio-errors");
   const auto fails = [&](const std::string& args, const std::string& says) {
@@ -135,6 +158,9 @@ TEST_CASE("kafkasim fio: bad input exits 2 with what was expected and the closes
   fails("ssd-sata --size 2TB", "capacity_bytes");
   fails("scenarios/no-such-profile.json", "no-such-profile.json");
   fails(R"('{"base": "ebs-gp2", "parameters": {"capacity": 1}}')", "did you mean \"capacity_bytes\"");
-  fails(R"('{"base": "ebs-gp2"')", "invalid JSON");
+  fails(R"('{"base": "ebs-gp2"')", "valid JSON, found a syntax error");
+  fails("nvme-datacentre --ebs-instance ec2-m5.large", "--ebs-instance applies to an EBS volume");
+  fails("ebs-gp3 --ebs-instance ebs-gp2", "not an ebs_instance one");
+  fails("ebs-gp3 --ebs-instance ec2-m5.larg", "did you mean \"ec2-m5.large\"");
   fs::remove_all(dir);
 }

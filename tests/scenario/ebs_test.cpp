@@ -68,3 +68,66 @@ TEST_CASE("ebs gp3: a broker never writes faster than the volume's throughput; p
     CHECK(written < 250 * 0.7);
   }
 }
+
+TEST_CASE("ebs instance: a broker's volumes together never write faster than its instance's EBS bandwidth; below its "
+          "limits the instance changes nothing") {
+  constexpr double kMB = 1e6;
+  const auto dir = cluster::bundled_profile_dir();
+  // An m5.large that has spent its burst (both balances 0): 650 Mbps = 81.25 MB/s and 3,600 IOPS sustained, shared by
+  // two gp3 volumes of 250 MiB/s each (two log dirs). The brokers append 156 MiB/s; past the dirty limit they write
+  // back at the instance's bandwidth, and the summary names it.
+  auto instance = std::get<models::EbsInstanceParams>(cluster::load_named_profile("ec2-m5.large", dir).params);
+  instance.iops.credits_initial = 0;
+  instance.throughput.credits_initial = 0;
+  auto spec = test::small_cluster(3, "ebs-gp3", "nic-10gbe", 6, 3, 2);
+  auto& ebs = std::get<models::EbsParams>(spec.broker_hardware.disk);
+  ebs.throughput = {250 * kMiB, 250 * kMiB, 0, 0};
+  spec.broker_hardware.ram_bytes = uint64_t{8} << 30;
+  spec.broker_hardware.log_dirs = 2;
+  spec.broker_hardware.ebs_instance = instance;
+  spec.duration = 40_s;
+  spec.warmup = 5_s;
+  auto p = test::open_loop_producer(8'000, Acks::all, 5, 10'240);
+  p.count = 2;
+  p.config.batch_size_bytes = 262'144;
+  spec.producers.push_back(p);
+  const auto capped = cluster::World(spec).run();
+  REQUIRE(capped.ebs_instances.size() == 3);
+  for (const auto& e : capped.ebs_instances) {
+    CAPTURE(e.broker);
+    double written = 0;
+    for (const auto& d : capped.disks)
+      if (d.name.rfind(e.broker + " ", 0) == 0) written += static_cast<double>(d.stats.bytes_written);
+    written /= capped.simulated_seconds * kMB;
+    // Both volumes together: at most the baseline (a few admitted I/Os beyond what completed), and at it once the
+    // dirty pages hold the writers.
+    CHECK(written <= 81.25 * 1.001);
+    CHECK(written >= 81.25 * 0.95);
+    CHECK(e.mib_per_s * kMiB / kMB <= 81.25 * 1.01);
+    CHECK(e.utilisation >= 0.95);
+    CHECK(e.held_share > 0.5);
+    REQUIRE(e.byte_balance.has_value());
+    CHECK(*e.byte_balance < 1e-3);  // spent as fast as it refills
+  }
+  CHECK(capped.bottleneck.find("ebs instance") != std::string::npos);
+  CHECK(capped.throughput_mib_per_s < 16'000 * 10'240 / kMiB * 0.9);
+  // A sustained 4,750 Mbps (m5.4xlarge) shared by the two volumes: it only serialises I/Os of the two that coincide
+  // (a 1 MiB I/O holds it 1.8 ms), so the cluster keeps the offered rate and most I/Os pass unheld.
+  spec.broker_hardware.ebs_instance =
+      std::get<models::EbsInstanceParams>(cluster::load_named_profile("ec2-m5.4xlarge", dir).params);
+  const auto shared = cluster::World(spec).run();
+  CHECK(shared.throughput_mib_per_s == doctest::Approx(16'000 * 10'240 / kMiB).scale(0).epsilon(0.01));
+  for (const auto& e : shared.ebs_instances) CHECK(e.held_share < 0.5);
+  // With one volume, whose own 250 MiB/s paces its I/Os further apart than the instance would, the instance never
+  // holds an I/O: the same run to the event.
+  spec.broker_hardware.log_dirs = 1;
+  const auto one = cluster::World(spec).run();
+  spec.broker_hardware.ebs_instance.reset();
+  const auto none = cluster::World(spec).run();
+  CHECK(one.trace_hash == none.trace_hash);
+  CHECK(one.events == none.events);
+  CHECK(one.produce_latency.p99_ms == none.produce_latency.p99_ms);
+  REQUIRE(one.ebs_instances.size() == 3);
+  CHECK(one.ebs_instances[0].held_share == 0.0);
+  CHECK(none.ebs_instances.empty());
+}

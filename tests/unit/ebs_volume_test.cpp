@@ -200,3 +200,173 @@ TEST_CASE("ebs profiles: AWS's formulas from the volume type and size") {
                   cluster::ConfigError);
   CHECK_THROWS_AS(ebs_profile("gp2", 100 * kGiB, {{"provisioned_iops", iops_16k}}), cluster::ConfigError);
 }
+
+// ------------------------------------------------------------------------------------------------
+// The instance's EBS limits (EbsInstanceLink): AWS EC2 user guide, "Amazon EBS-optimized instances". Expectations from
+// the published maxima and baselines and the bucket rule (maximum - baseline) x burst duration.
+
+namespace {
+
+EbsInstanceParams instance(double mb_per_s, double iops) {
+  return {{iops, iops, 0, 0}, {mb_per_s * 1e6, mb_per_s * 1e6, 0, 0}};
+}
+
+cluster::HardwareProfile instance_profile(nlohmann::json params) {
+  nlohmann::json doc = {{"kind", "ebs_instance"}, {"name", "test-instance"}, {"parameters", nlohmann::json::object()}};
+  for (const auto& [k, v] : params.items()) doc["parameters"][k] = {{"value", v}, {"source", "test"}};
+  for (const char* k : {"maximum_bandwidth_bytes_per_s", "baseline_bandwidth_bytes_per_s"})
+    if (doc["parameters"].contains(k)) doc["parameters"][k]["unit"] = "B/s";
+  return cluster::parse_hardware_profile(doc, "test.json");
+}
+
+}  // namespace
+
+TEST_CASE("ebs instance: its volumes share its bandwidth, each volume still within its own limit") {
+  // Two gp3 volumes provisioned at 1,000 MiB/s each behind an instance of 593.75 MB/s (4,750 Mbps): together they
+  // write 593.75 MB/s, about half each.
+  Engine engine;
+  EbsInstanceLink link(engine, instance(593.75, 100'000));
+  EbsVolume a(engine, gp3(16'000, 1000), Rng(1)), b(engine, gp3(16'000, 1000), Rng(2));
+  a.attach_instance(&link);
+  b.attach_instance(&link);
+  ClosedLoop la{engine, a, [](uint64_t i) { return write_at(i * kMiB, kMiB); }, 1'000'000};
+  ClosedLoop lb{engine, b, [](uint64_t i) { return write_at(i * kMiB, kMiB); }, 1'000'000};
+  la.start(16);
+  lb.start(16);
+  engine.run_until(SimTime::zero() + 11_s);
+  const auto mb_per_s = [](const ClosedLoop& l) {
+    return static_cast<double>(l.completed_between(SimTime::zero() + 1_s, SimTime::zero() + 11_s)) * kMiB / 10 / 1e6;
+  };
+  CHECK(mb_per_s(la) + mb_per_s(lb) == doctest::Approx(593.75).scale(0).epsilon(0.005));
+  CHECK(mb_per_s(la) == doctest::Approx(593.75 / 2).scale(0).epsilon(0.05));
+  CHECK(link.utilisation() == doctest::Approx(1).scale(0).epsilon(0.01));
+  // Every I/O waits for the instance, not for its 1,000 MiB/s volume (after the first of each volume).
+  CHECK(a.ebs_stats().instance_held >= a.ebs_stats().admitted - 1);
+  CHECK_FALSE(link.byte_balance().has_value());  // no burst
+  // The instance counts the operations its volumes count (4 per 1 MiB write) and their bytes.
+  CHECK(link.stats().operations == a.ebs_stats().operations + b.ebs_stats().operations);
+  CHECK(link.stats().bytes == (a.ebs_stats().admitted + b.ebs_stats().admitted) * kMiB);
+  // A volume below the instance's limit is held by its own: 125 MiB/s behind the same instance.
+  Engine engine2;
+  EbsInstanceLink wide(engine2, instance(593.75, 100'000));
+  EbsVolume slow(engine2, gp3(3000, 125), Rng(1));
+  slow.attach_instance(&wide);
+  ClosedLoop ls{engine2, slow, [](uint64_t i) { return write_at(i * kMiB, kMiB); }, 1'000'000};
+  ls.start(16);
+  engine2.run_until(SimTime::zero() + 11_s);
+  CHECK(static_cast<double>(ls.completed_between(SimTime::zero() + 1_s, SimTime::zero() + 11_s)) / 10 ==
+        doctest::Approx(125).scale(0).epsilon(0.01));
+  CHECK(slow.ebs_stats().instance_held == 0);
+}
+
+TEST_CASE("ebs instance: its IOPS limit bounds small I/Os across its volumes") {
+  // 16 KiB writes far apart (one operation each) on two 16,000-IOPS volumes behind an instance of 3,600 IOPS (an
+  // m5.large's baseline): 3,600 a second in all.
+  Engine engine;
+  EbsInstanceLink link(engine, instance(593.75, 3600));
+  EbsVolume a(engine, gp3(16'000, 1000), Rng(1)), b(engine, gp3(16'000, 1000), Rng(2));
+  a.attach_instance(&link);
+  b.attach_instance(&link);
+  ClosedLoop la{engine, a, [](uint64_t i) { return write_at((i + 1) * kGiB % (1000 * kGiB), 16 * kKiB); }, 10'000'000};
+  ClosedLoop lb{engine, b, [](uint64_t i) { return write_at((i + 1) * kGiB % (1000 * kGiB), 16 * kKiB); }, 10'000'000};
+  la.start(32);
+  lb.start(32);
+  engine.run_until(SimTime::zero() + 6_s);
+  const auto done = la.completed_between(SimTime::zero() + 1_s, SimTime::zero() + 6_s) +
+                    lb.completed_between(SimTime::zero() + 1_s, SimTime::zero() + 6_s);
+  CHECK(static_cast<double>(done) / 5 == doctest::Approx(3600).scale(0).epsilon(0.005));
+}
+
+TEST_CASE("ebs instance: the maximum for burst_duration from a full bucket, then the baseline; refilled at the "
+          "baseline") {
+  // Baseline 100 MB/s, maximum 500 MB/s, a 10 s burst: (500 - 100) MB/s x 10 s = 4 GB of credits, spent at
+  // 400 MB/s while writing at the maximum.
+  EbsInstanceParams p{{1e6, 1e6, 0, 0}, {100e6, 500e6, 4e9, 4e9}};
+  Engine engine;
+  EbsInstanceLink link(engine, p);
+  EbsVolume v(engine, gp3(16'000, 1000), Rng(1));
+  v.attach_instance(&link);
+  REQUIRE(link.byte_balance().has_value());
+  CHECK(*link.byte_balance() == doctest::Approx(1).scale(0));
+  CHECK_FALSE(link.io_balance().has_value());
+  ClosedLoop loop{engine, v, [](uint64_t i) { return write_at(i * kMiB % (1000 * kGiB), kMiB); }, 10'000'000};
+  loop.start(32);
+  const auto mb_in = [&](int s) {
+    return static_cast<double>(loop.completed_between(SimTime::zero() + Duration::from_s(s),
+                                                      SimTime::zero() + Duration::from_s(s + 1))) * kMiB / 1e6;
+  };
+  engine.run_until(SimTime::zero() + 5_s);
+  // Half spent, less what the I/Os admitted ahead of now (paced up to 32 of them past it) have already drawn: about
+  // 32 MiB x 400/500 of the 4 GB, 0.7 %.
+  CHECK(*link.byte_balance() <= 0.5);
+  CHECK(*link.byte_balance() == doctest::Approx(0.5 - 32 * kMiB * 0.8 / 4e9).scale(0).epsilon(0.001));
+  engine.run_until(SimTime::zero() + 20_s);
+  CHECK(mb_in(2) == doctest::Approx(500).scale(0).epsilon(0.01));
+  CHECK(mb_in(8) == doctest::Approx(500).scale(0).epsilon(0.01));
+  CHECK(mb_in(12) == doctest::Approx(100).scale(0).epsilon(0.02));
+  CHECK(mb_in(18) == doctest::Approx(100).scale(0).epsilon(0.02));
+  // Idle for 20 s: 2 GB back at the baseline, half the bucket.
+  loop.total = loop.issued;
+  engine.run_until(SimTime::max());
+  const SimTime idle_from = engine.now();
+  engine.schedule_at(idle_from + 20_s, [] {});
+  engine.run_until(SimTime::max());
+  CHECK(*link.byte_balance() == doctest::Approx(0.5).scale(0).epsilon(0.01));
+}
+
+TEST_CASE("ebs instance profiles: the bundled m5 sizes and the checks on a profile") {
+  const auto dir = cluster::bundled_profile_dir();
+  const auto large = std::get<EbsInstanceParams>(cluster::load_named_profile("ec2-m5.large", dir).params);
+  // 4,750 Mbps = 593.75 MB/s and 18,750 IOPS for 30 minutes; 650 Mbps = 81.25 MB/s and 3,600 IOPS sustained.
+  CHECK(large.throughput.burst_per_s == doctest::Approx(593.75e6).scale(0));
+  CHECK(large.throughput.baseline_per_s == doctest::Approx(81.25e6).scale(0));
+  CHECK(large.throughput.credits_max == doctest::Approx((593.75e6 - 81.25e6) * 1800).scale(0));
+  CHECK(large.throughput.credits_initial == large.throughput.credits_max);
+  CHECK(large.iops.burst_per_s == doctest::Approx(18'750).scale(0));
+  CHECK(large.iops.baseline_per_s == doctest::Approx(3'600).scale(0));
+  CHECK(large.iops.credits_max == doctest::Approx((18'750.0 - 3'600) * 1800).scale(0));
+  const auto xlarge = std::get<EbsInstanceParams>(cluster::load_named_profile("ec2-m5.xlarge", dir).params);
+  CHECK(xlarge.throughput.baseline_per_s == doctest::Approx(143.75e6).scale(0));
+  // Each bundled instance's checks follow from its parameters: the baseline sustained, a full bucket spent in 30 min at
+  // the maximum, refilled from empty at the baseline.
+  for (const char* name : {"ec2-m5.large", "ec2-m5.xlarge", "ec2-m5.2xlarge", "ec2-m5.4xlarge"}) {
+    CAPTURE(name);
+    const auto profile = cluster::load_named_profile(name, dir);
+    const auto& p = std::get<EbsInstanceParams>(profile.params);
+    CHECK(profile.checks["sequential_1m_write_bytes_per_s_sustained"]["value"].get<double>() == p.throughput.baseline_per_s);
+    if (p.throughput.credits_max == 0) continue;
+    CHECK(p.throughput.credits_max / (p.throughput.burst_per_s - p.throughput.baseline_per_s) ==
+          doctest::Approx(profile.checks["burst_seconds_from_full"]["value"].get<double>()).scale(0));
+    CHECK(p.iops.credits_max / (p.iops.burst_per_s - p.iops.baseline_per_s) == doctest::Approx(1800).scale(0));
+    CHECK(p.throughput.credits_max / p.throughput.baseline_per_s ==
+          doctest::Approx(profile.checks["refill_seconds_idle"]["value"].get<double>()).scale(0).epsilon(1e-3));  // rounded to a second
+  }
+  const auto x4 = std::get<EbsInstanceParams>(cluster::load_named_profile("ec2-m5.4xlarge", dir).params);
+  CHECK(x4.throughput.baseline_per_s == x4.throughput.burst_per_s);
+  CHECK(x4.throughput.credits_max == 0.0);
+  // Checks: a baseline above the maximum, a burst without its duration, a burst duration without a burst, a balance
+  // out of [0, 1].
+  const nlohmann::json ok = {{"maximum_bandwidth_bytes_per_s", 500e6},
+                             {"baseline_bandwidth_bytes_per_s", 100e6},
+                             {"maximum_iops", 10'000},
+                             {"baseline_iops", 2'000},
+                             {"burst_duration", "10s"}};
+  const auto half = std::get<EbsInstanceParams>(instance_profile(ok).params);
+  CHECK(half.throughput.credits_max == doctest::Approx(4e9).scale(0));
+  auto with = [&](const char* key, nlohmann::json value) {
+    nlohmann::json p = ok;
+    if (value.is_null()) p.erase(key);
+    else p[key] = value;
+    return p;
+  };
+  CHECK_THROWS_AS(instance_profile(with("baseline_bandwidth_bytes_per_s", 600e6)), cluster::ConfigError);
+  CHECK_THROWS_AS(instance_profile(with("baseline_iops", 20'000)), cluster::ConfigError);
+  CHECK_THROWS_AS(instance_profile(with("burst_duration", nullptr)), cluster::ConfigError);
+  CHECK_THROWS_AS(instance_profile(with("burst_balance", 1.5)), cluster::ConfigError);
+  nlohmann::json flat = ok;
+  flat["baseline_bandwidth_bytes_per_s"] = 500e6;
+  flat["baseline_iops"] = 10'000;
+  CHECK_THROWS_AS(instance_profile(flat), cluster::ConfigError);  // burst_duration with no burst
+  flat.erase("burst_duration");
+  CHECK_NOTHROW(instance_profile(flat));
+}

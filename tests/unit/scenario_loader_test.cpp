@@ -1515,6 +1515,53 @@ TEST_CASE("derived profiles: {\"base\": NAME, \"parameters\": {...}} replaces so
   expect_error(d, "/hardware/broker/disk");
 }
 
+TEST_CASE("ebs_instance: an instance's EBS limits over the brokers' EBS volumes, by name or derived; mistakes") {
+  json d = base();
+  d["hardware"]["broker"]["disk"] = "ebs-gp3";
+  d["hardware"]["broker"]["log_dirs"] = 2;
+  d["hardware"]["broker"]["ebs_instance"] = "ec2-m5.xlarge";
+  WorldSpec s = parse_scenario(d, "ok.json");
+  REQUIRE(s.broker_hardware.ebs_instance.has_value());
+  // m5.xlarge: 1,150 Mbps and 6,000 IOPS sustained, 4,750 Mbps and 18,750 IOPS for 30 minutes.
+  CHECK(s.broker_hardware.ebs_instance->throughput.baseline_per_s == doctest::Approx(1150e6 / 8).scale(0));
+  CHECK(s.broker_hardware.ebs_instance->throughput.burst_per_s == doctest::Approx(4750e6 / 8).scale(0));
+  CHECK(s.broker_hardware.ebs_instance->iops.baseline_per_s == doctest::Approx(6000).scale(0));
+  // Derived: a string carries its own unit (the base's burst_duration is in minutes), a number keeps the base's.
+  d["hardware"]["broker"]["ebs_instance"] = json::parse(
+      R"({"base": "ec2-m5.large", "parameters": {"burst_duration": "10s", "burst_balance": 0.5, "baseline_iops": 3000}})");
+  s = parse_scenario(d, "ok.json");
+  const auto& large = *s.broker_hardware.ebs_instance;
+  CHECK(large.throughput.credits_max == doctest::Approx((593.75e6 - 81.25e6) * 10).scale(0));
+  CHECK(large.throughput.credits_initial == doctest::Approx(large.throughput.credits_max / 2).scale(0));
+  CHECK(large.iops.baseline_per_s == doctest::Approx(3000).scale(0));
+  // The resolved scenario carries it and loads into the same limits.
+  ScenarioExtras x;
+  const WorldSpec first = parse_scenario(d, "ok.json", &x);
+  const json resolved = resolved_scenario(first, x);
+  CHECK(resolved["hardware"]["broker"]["ebs_instance"] == d["hardware"]["broker"]["ebs_instance"]);
+  CHECK(parse_scenario(resolved, "again.json").broker_hardware.ebs_instance->throughput.credits_initial ==
+        large.throughput.credits_initial);
+  // Without one, the resolved scenario has no key.
+  json plain = base();
+  ScenarioExtras px;
+  CHECK_FALSE(resolved_scenario(parse_scenario(plain, "ok.json", &px), px)["hardware"]["broker"].contains("ebs_instance"));
+  // A string of digits keeps the base's unit, as a number does: 10 minutes.
+  d["hardware"]["broker"]["ebs_instance"] = json::parse(R"({"base": "ec2-m5.large", "parameters": {"burst_duration": "10"}})");
+  CHECK(parse_scenario(d, "ok.json").broker_hardware.ebs_instance->throughput.credits_max ==
+        doctest::Approx((593.75e6 - 81.25e6) * 600).scale(0));
+  // Mistakes: a misspelt instance (the closest), a profile of another kind, a duration in a unit of no time, an
+  // instance over a non-EBS disk.
+  d["hardware"]["broker"]["ebs_instance"] = "ec2-m5.xlarg";
+  expect_error(d, "/hardware/broker/ebs_instance", "ec2-m5.xlarge");
+  d["hardware"]["broker"]["ebs_instance"] = "ebs-gp3";
+  expect_error(d, "/hardware/broker/ebs_instance");
+  d["hardware"]["broker"]["ebs_instance"] = json::parse(R"({"base": "ec2-m5.large", "parameters": {"burst_duration": "10MB"}})");
+  expect_error(d, "/hardware/broker/ebs_instance/parameters/burst_duration/value");
+  d["hardware"]["broker"]["ebs_instance"] = "ec2-m5.large";
+  d["hardware"]["broker"]["disk"] = "nvme-datacentre";
+  expect_error(d, "/hardware/broker/ebs_instance");
+}
+
 TEST_CASE("operations: kafka-configs --alter entries load in time order, resolve topic configs, and round-trip") {
   json d = base();
   d["cluster"]["config"] = {{"min.insync.replicas", 2}, {"log.retention.ms", 86400000}};

@@ -101,11 +101,12 @@ struct CpuProfile {
   JvmGcParams gc;
 };
 
-using ProfileParams = std::variant<models::HddParams, models::SsdParams, models::EbsParams, NicProfile, CpuProfile>;
+using ProfileParams =
+    std::variant<models::HddParams, models::SsdParams, models::EbsParams, models::EbsInstanceParams, NicProfile, CpuProfile>;
 
 struct HardwareProfile {
   std::string name;
-  std::string kind;  // "hdd", "ssd", "ebs", "nic", "cpu"
+  std::string kind;  // "hdd", "ssd", "ebs", "ebs_instance", "nic", "cpu"
   std::string file;  // where it was read from
   ProfileParams params;
   nlohmann::json checks;  // the profile's "checks" section (expected values for validation), as written
@@ -115,8 +116,8 @@ struct HardwareProfile {
 HardwareProfile parse_hardware_profile(const nlohmann::json& doc, const std::string& file,
                                        const std::string& base_pointer = "");
 // {"base": NAME, "parameters": {...}}: the profile document of the bundled profile NAME with some parameters replaced.
-// A replacement is a whole entry ({"value", "unit", "source"}) or a plain value, which keeps the base entry's unit and
-// is sourced to `file` and `pointer`. No other key may be given (the base's description and checks stay). Throws
+// A replacement is a whole entry ({"value", "unit", "source"}) or a plain value, sourced to `file` and `pointer`: a
+// number keeps the base entry's unit, a string carries its own ("10s"; an enum's keeps unit "enum"). No other key may be given (the base's description and checks stay). Throws
 // ConfigError at `pointer` of `file` (an unknown base or parameter names the closest).
 nlohmann::json derived_profile_doc(const nlohmann::json& derived, const std::string& file, const std::string& pointer);
 // Reads and parses a profile file. Throws ConfigError (unreadable file, invalid JSON, bad profile).

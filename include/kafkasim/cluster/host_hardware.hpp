@@ -39,6 +39,8 @@ std::unique_ptr<models::DiskModel> make_disk(sim::Engine& engine, const DiskPara
 struct HostHardwareSpec {
   DiskParams disk = models::SsdParams{};
   uint32_t log_dirs = 1;  // disks, one per log dir (JBOD)
+  // An EBS-optimized instance's limits on all its EBS volumes together (only with EBS disks); none: no such limit.
+  std::optional<models::EbsInstanceParams> ebs_instance;
   NicProfile nic;
   uint32_t cores = 16;
   uint64_t ram_bytes = 64ull << 30;
@@ -59,6 +61,9 @@ class HostHardware {
   LogStorage& storage() { return *storage_; }
   size_t disk_count() const { return disks_.size(); }
   models::DiskModel& disk(size_t i) { return *disks_.at(i); }
+  const models::DiskModel& disk(size_t i) const { return *disks_.at(i); }
+  // The instance's EBS limits its volumes share (HostHardwareSpec::ebs_instance); null without.
+  const models::EbsInstanceLink* ebs_instance() const { return ebs_instance_.get(); }
   const HostHardwareSpec& spec() const { return spec_; }
   // The JVM allocated `bytes`: when that fills eden, the host pauses for the collection, and the pause is
   // returned (zero otherwise, and always without young_gc).
@@ -68,6 +73,7 @@ class HostHardware {
  private:
   sim::Engine& engine_;
   HostHardwareSpec spec_;
+  std::unique_ptr<models::EbsInstanceLink> ebs_instance_;  // before the volumes that point to it
   std::vector<std::unique_ptr<models::DiskModel>> disks_;
   std::unique_ptr<models::PageCache> page_cache_;
   std::unique_ptr<models::Cpu> cpu_;

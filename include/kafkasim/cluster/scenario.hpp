@@ -43,6 +43,7 @@ struct ScenarioExtras {
   // The hardware as written, after defaults: a profile name (JSON string) or an inline profile (object).
   nlohmann::json broker_disk = "nvme-datacentre";
   nlohmann::json broker_nic = "nic-10gbe";
+  nlohmann::json broker_ebs_instance;  // null: none given
   nlohmann::json broker_cpu = "cpu-server-16core";
   nlohmann::json client_nic = "nic-10gbe";
   nlohmann::json client_cpu;  // null: no client CPU profile (send() costs the application thread nothing)

@@ -325,6 +325,19 @@ struct WorldSummary {
     std::optional<double> burst_balance;
   };
   std::vector<DiskUse> disks;
+  // Every broker behind an EBS-optimized instance's limits (hardware.broker.ebs_instance), over the whole run, in
+  // broker order ("broker-0"): the busier of its two limits, what its volumes moved through it, the share of their I/Os
+  // its limits admitted later than their volume's own would have, and its CloudWatch balances at the end (null: that
+  // limit has no burst).
+  struct EbsInstanceUse {
+    std::string broker;
+    double utilisation = 0;
+    double mib_per_s = 0;
+    double operations_per_s = 0;
+    double held_share = 0;
+    std::optional<double> io_balance, byte_balance;
+  };
+  std::vector<EbsInstanceUse> ebs_instances;
   // Every broker connection that ever had requests waiting behind the one in progress (the broker muted it), with
   // the share of the run it had, sorted by name: "broker-0 connection from client-0".
   std::vector<std::pair<std::string, double>> connection_backlog;

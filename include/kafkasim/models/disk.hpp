@@ -80,7 +80,16 @@
 //   burst; st1/sc1: throughput credits of 1 TiB per TiB. Draining a full gp2 bucket at 3,000 IOPS therefore takes
 //   C_max / (3,000 - R_base) (2,000 s at 100 GiB, §6 check 12). A flush completes after L_write and costs nothing.
 //   Admission is paced, not bursty: a volume never runs ahead of its rate within a second as AWS's may [A].
-//   Not modelled: the instance's EBS bandwidth limit ("the smaller of"), latency jitter, io1/io2.
+//   The instance (EbsInstanceLink, optional): an EBS-optimized instance's dedicated EBS bandwidth and IOPS, shared
+//   by every volume attached to it ("volume throughput also capped by the instance's EBS-optimized limit ('smaller
+//   of')", §2.5). Two more limits of the same form: an I/O is admitted when its volume's limits and the instance's
+//   allow, and is charged to both (the instance counts the operations its volume counts [A], and the I/O's bytes).
+//   Instances whose maximum is above their baseline hold it "for 30 minutes at least once every 24 hours" (AWS EC2
+//   user guide, EBS-optimized instances): a bucket of (maximum - baseline) x 30 min, spent at use and refilled at the
+//   baseline as a volume's [A], so a full bucket lasts 30 min at the maximum and an empty one refills, idle, in
+//   (maximum - baseline) / baseline x 30 min (3.1 h for an m5.large). A stalled or slowed volume does not slow the
+//   instance's limits.
+//   Not modelled: latency jitter, io1/io2.
 //
 // ## What the models ignore
 // HDD (§1.6): head switches and track skew (the sector angle is a hash, above), the drive's write cache and
@@ -471,12 +480,82 @@ struct EbsStats {
   uint64_t operations = 0;       // I/O units charged (IOPS as the volume counts them)
   uint64_t admitted = 0;         // reads and writes admitted
   int64_t throttled_ns_sum = 0;  // their admission delays: how long each waited for the limits after a unit took it
+  uint64_t instance_held = 0;    // of those, the ones the instance's limits admitted later than the volume's own allowed
+};
+
+// One paced limit: an admission of cost c at time a sets the earliest next admission to a + c / rate, with the rate
+// the burst while the bucket holds c (or while another bucket allows, `burst_allowed`), else the baseline.
+struct EbsRateLimit {
+  EbsBucket bucket;
+  double credits = 0;
+  sim::SimTime credits_at;
+  sim::SimTime next;         // the earliest admission of the next op
+  int64_t spacing_ns = 0;    // the admissions' spacings so far; those past now lie back to back up to `next`
+
+  EbsRateLimit() = default;
+  EbsRateLimit(const EbsBucket& b, sim::SimTime now);
+  // Busy time so far: the spacings less the part of them still ahead of `now`.
+  int64_t busy_ns(sim::SimTime now) const { return spacing_ns - std::max<int64_t>(0, (next - now).ns()); }
+  // Brings the balance up to `at` (refilled at the baseline rate, capped).
+  void refill(sim::SimTime at);
+  // The balance at `at`, without changing the limit.
+  double credits_at_time(sim::SimTime at) const;
+  // Spends `cost` at `at`; returns the rate the next admission is paced at. `burst_allowed` false forces the baseline.
+  double spend(double cost, sim::SimTime at, bool burst_allowed);
+  // Paces the next admission `cost / rate` after `admit` (which is at or after `next`).
+  void pace(sim::SimTime admit, double cost, double rate);
+};
+
+// An EBS-optimized instance's limits on all its volumes together (AWS EC2 user guide, "Amazon EBS-optimized
+// instances"): operations and bytes a second, each with a baseline and, for the instances that burst, a maximum
+// while the bucket lasts.
+struct EbsInstanceParams {
+  EbsBucket iops;        // operations (as the volumes count them) a second
+  EbsBucket throughput;  // bytes a second
+};
+
+struct EbsInstanceStats {
+  uint64_t operations = 0;  // charged by its volumes
+  uint64_t bytes = 0;
+  uint64_t admitted = 0;
+};
+
+class EbsInstanceLink {
+ public:
+  EbsInstanceLink(sim::Engine& engine, const EbsInstanceParams& params);
+  EbsInstanceLink(const EbsInstanceLink&) = delete;
+  EbsInstanceLink& operator=(const EbsInstanceLink&) = delete;
+
+  const EbsInstanceParams& params() const { return params_; }
+  const EbsInstanceStats& stats() const { return stats_; }
+  // The earliest admission the instance's limits allow at or after `at`.
+  sim::SimTime earliest(sim::SimTime at) const { return sim::max(at, sim::max(iops_.next, throughput_.next)); }
+  // Charges an I/O admitted at `admit` (at or after earliest()): `ops` operations and `bytes` bytes.
+  void charge(sim::SimTime admit, uint64_t ops, uint64_t bytes);
+  // CloudWatch's EBSIOBalance% and EBSByteBalance% / 100 now: the share of each bucket left, in [0, 1]; nullopt for a
+  // limit without a burst.
+  std::optional<double> io_balance() const;
+  std::optional<double> byte_balance() const;
+  // The busier of the two limits since construction: a limit is busy for cost / rate after each admission, so an
+  // instance held at its bandwidth is 100 % utilised.
+  double utilisation() const;
+  int64_t busy_ns() const;
+
+ private:
+  sim::Engine& engine_;
+  EbsInstanceParams params_;
+  EbsRateLimit iops_, throughput_;
+  EbsInstanceStats stats_;
+  sim::SimTime start_;
 };
 
 class EbsVolume final : public DiskModel {
  public:
   EbsVolume(sim::Engine& engine, const EbsParams& params, sim::Rng rng);
 
+  // Puts the volume behind an instance's limits (shared with the instance's other volumes); null: none.
+  void attach_instance(EbsInstanceLink* instance) { instance_ = instance; }
+  const EbsInstanceLink* instance() const { return instance_; }
   const EbsParams& params() const { return params_; }
   const EbsStats& ebs_stats() const { return ebs_stats_; }
   // The balances now (refilled up to now), for outputs and tests.
@@ -496,24 +575,13 @@ class EbsVolume final : public DiskModel {
   void on_freeze(sim::Duration freeze) override;
 
  private:
-  struct Limit {
-    EbsBucket bucket;
-    double credits = 0;
-    sim::SimTime credits_at;
-    sim::SimTime next;         // the earliest admission of the next op
-    int64_t spacing_ns = 0;    // the admissions' spacings so far; those past now lie back to back up to `next`
-    int64_t busy_ns(sim::SimTime now) const { return spacing_ns - std::max<int64_t>(0, (next - now).ns()); }
-  };
   void on_reset_stats() override;
   // The busiest limit's busy time since the window started.
   int64_t limit_busy_ns() const;
-  // Brings the balance up to `at` (refilled at the baseline rate, capped).
-  static void refill(Limit& l, sim::SimTime at);
-  // Spends `cost` at `at`; returns the rate the next admission is paced at. `burst_allowed` false forces the baseline.
-  static double spend(Limit& l, double cost, sim::SimTime at, bool burst_allowed);
 
   EbsParams params_;
-  Limit iops_, throughput_;
+  EbsRateLimit iops_, throughput_;
+  EbsInstanceLink* instance_ = nullptr;
   // Per direction (read, write): where the last I/O ended and how many bytes its merged run holds.
   uint64_t run_end_[2] = {UINT64_MAX, UINT64_MAX};
   uint64_t run_bytes_[2] = {0, 0};
