@@ -759,6 +759,8 @@ class Loader {
                                                     "segment.ms",
                                                     "min.insync.replicas",
                                                     "max.message.bytes",
+                                                    "flush.messages",
+                                                    "flush.ms",
                                                     "leader.replication.throttled.replicas",
                                                     "follower.replication.throttled.replicas"};
     return type == ConfigEntityType::clients ? clients : type == ConfigEntityType::brokers ? brokers : topics;
@@ -798,6 +800,9 @@ class Loader {
           apply_configs(ConfigSource{p.add, {}, file_, join(p.pointer, "add-config")}, topic_config_table(),
                         topic_ignored_prefixes(), "topic", config);
         p.op.topic_config = config;
+        if (p.add != nullptr && p.add->contains("flush.ms"))
+          warn_flush_ms_unchecked(config.log.flush_ms, spec.log_flush_scheduler_interval_ms,
+                                  join(join(p.pointer, "add-config"), "flush.ms"));
         const TopicSpec& topic = spec.topics[static_cast<size_t>(p.op.topic)];
         const int32_t min_isr = config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
         if (min_isr > topic.replication_factor)

@@ -399,11 +399,15 @@ World::World(WorldSpec spec)
   KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
   for (auto& b : brokers_)
     engine_.schedule_at(SimTime::zero() + spec_.retention_initial_delay, [this, &b = *b] { run_retention(b); });
-  // The log flusher can fsync nothing while every log's flush.ms is Long.MAX (Kafka's default): its runs are then
-  // left out, which changes no outcome.
-  const bool flush_ms_set = std::any_of(spec_.topics.begin(), spec_.topics.end(), [](const TopicSpec& t) {
-    return t.config.log.flush_ms != std::numeric_limits<int64_t>::max();
-  });
+  // The log flusher can fsync nothing while every log's flush.ms is Long.MAX (Kafka's default), from the start and
+  // after every operation: its runs are then left out, which changes no outcome.
+  const bool flush_ms_set =
+      std::any_of(spec_.topics.begin(), spec_.topics.end(),
+                  [](const TopicSpec& t) { return t.config.log.flush_ms != std::numeric_limits<int64_t>::max(); }) ||
+      std::any_of(spec_.config_alters.begin(), spec_.config_alters.end(), [](const ConfigAlterSpec& op) {
+        return op.entity_type == ConfigEntityType::topics &&
+               op.topic_config.log.flush_ms != std::numeric_limits<int64_t>::max();
+      });
   if (flush_ms_set) {
     const SimTime first = SimTime::zero() + spec_.retention_initial_delay;
     for (auto& b : brokers_) engine_.schedule_at(first, [this, &b = *b, first] { run_log_flusher(b, first); });

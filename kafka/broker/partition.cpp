@@ -42,6 +42,9 @@ Partition::Partition(PartitionRef ref, NodeId local_broker_id, const PartitionCo
 }
 
 void Partition::update_config(const PartitionConfig& config, int32_t min_insync_replicas) {
+  // Kafka's TopicConfigHandler only updates the logs' config (LogManager.updateTopicConfig): nothing re-evaluates the
+  // HW at the change, so a lowered min.insync.replicas lets it move at the next maybeIncrementLeaderHW (an append, a
+  // follower's LEO change, an ISR change).
   KS_ASSERT_GE(min_insync_replicas, 1);
   log_.update_config(config.log);
   min_insync_replicas_ = min_insync_replicas;

@@ -203,3 +203,38 @@ TEST_CASE("operations: segment.ms and segment.bytes altered roll the topic's seg
     CHECK(by_size[i] > 1'048'576 - 32'768);
   }
 }
+
+TEST_CASE("operations: flush.messages and flush.ms altered make the logs fsync by the new rule from then on") {
+  // One partition, RF 3, 2,000 records/s of 512 B with acks=all: no flush before the change (Kafka's defaults never
+  // flush; the checkpoint files' fsyncs are not segment flushes).
+  const auto flushes = [](const std::string& name, int64_t value, bool change) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
+    spec.duration = 20_s;
+    spec.warmup = 1_s;
+    spec.retention_initial_delay = 1_s;
+    spec.log_flush_scheduler_interval_ms = 1000;
+    spec.producers.push_back(test::open_loop_producer(2000, Acks::all, 5, 512));
+    if (change) {
+      auto op = alter(5_s, cluster::ConfigEntityType::topics, "events");
+      op.topic = 0;
+      op.topic_config = spec.topics[0].config;
+      if (name == "flush.messages") op.topic_config.log.flush_messages = value;
+      else op.topic_config.log.flush_ms = value;
+      spec.config_alters.push_back(op);
+    }
+    return cluster::World(spec).run();
+  };
+  const auto none = flushes("", 0, false);
+  CHECK(none.log_flush_time.count == 0);
+  // flush.messages = 1 from 5 s: every append of the three replicas after 5 s fsyncs its segment (a flush is at least
+  // one per leader append: the leader appends each ProduceRequest's batch).
+  const auto every = flushes("flush.messages", 1, true);
+  const double produce_after = static_cast<double>(every.produce_requests) * 15.0 / 20.0;
+  CHECK(static_cast<double>(every.log_flush_time.count) >= produce_after * 0.9);
+  CHECK(static_cast<double>(every.log_flush_time.count) <= static_cast<double>(every.produce_requests) * 3);
+  // flush.ms = 1,000 from 5 s, with the log flusher every 1 s: each of the three replicas' logs fsyncs once a run
+  // of the flusher from 6 s (its last flush is the start), 14 or 15 runs to 20 s: 42-45.
+  const auto timed = flushes("flush.ms", 1000, true);
+  CHECK(timed.log_flush_time.count >= 42);
+  CHECK(timed.log_flush_time.count <= 45);
+}

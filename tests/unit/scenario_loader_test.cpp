@@ -1679,8 +1679,8 @@ TEST_CASE("operations: each mistake is a ConfigError at its pointer saying what 
                "/operations/0/add-config/leader.replication.throttled.rate");
   expect_error(with("{" + topics + R"(, "add-config": {"retention.ms": "soon"}})"), "/operations/0/add-config/retention.ms");
   // Configs Kafka changes dynamically but kafkasim not yet: said so, no suggestion.
-  const ConfigError seg = error_of(with("{" + topics + R"(, "add-config": {"flush.messages": 1}})"));
-  CHECK(seg.pointer() == "/operations/0/add-config/flush.messages");
+  const ConfigError seg = error_of(with("{" + topics + R"(, "add-config": {"segment.jitter.ms": 1}})"));
+  CHECK(seg.pointer() == "/operations/0/add-config/segment.jitter.ms");
   CHECK(seg.suggestion().empty());
   CHECK(std::string(seg.what()).find("does not change during a run yet") != std::string::npos);
   const ConfigError threads = error_of(with("{" + brokers + R"(, "entity-default": true, "delete-config": ["num.io.threads"]})"));
