@@ -103,15 +103,25 @@ models::SsdParams read_ssd(ProfileReader& r, const std::string& file, const std:
 models::EbsParams read_ebs(ProfileReader& r, const std::string& file, const std::string& base) {
   constexpr double kGiB = 1024.0 * 1024 * 1024, kTiB = kGiB * 1024, kMiB = 1024.0 * 1024;
   models::EbsParams p;
-  const std::string type = r.choice("volume_type", {"gp2", "gp3", "st1", "sc1"});
+  const std::string type = r.choice("volume_type", {"gp2", "gp3", "io1", "io2", "st1", "sc1"});
   p.capacity_bytes = r.bytes("capacity_bytes");
   const double gib = static_cast<double>(p.capacity_bytes) / kGiB, tib = static_cast<double>(p.capacity_bytes) / kTiB;
   const bool hdd_backed = type == "st1" || type == "sc1";
-  // Volume sizes AWS accepts: 1 GiB to 16 TiB for gp2/gp3, 125 GiB to 16 TiB for st1/sc1.
-  const double min_gib = hdd_backed ? 125 : 1;
-  if (!(gib >= min_gib && gib <= 16 * 1024))
+  const bool provisioned_iops_ssd = type == "io1" || type == "io2";
+  // io2 on an instance that supports Block Express runs on it (AWS EC2 user guide, "Provisioned IOPS SSD volumes").
+  const bool block_express = r.optional_boolean("block_express").value_or(false);
+  if (block_express && type != "io2")
+    throw ConfigError(file, base + "/parameters/block_express", "block_express only for an io2 volume",
+                      "block_express on " + type);
+  // Volume sizes AWS accepts: 1 GiB to 16 TiB for gp2/gp3, 4 GiB to 16 TiB for io1/io2 (64 TiB on Block Express),
+  // 125 GiB to 16 TiB for st1/sc1.
+  const double min_gib = hdd_backed ? 125 : provisioned_iops_ssd ? 4 : 1;
+  const double max_gib = block_express ? 64 * 1024 : 16 * 1024;
+  if (!(gib >= min_gib && gib <= max_gib))
     throw ConfigError(file, base + "/parameters/capacity_bytes/value",
-                      "a " + type + " volume of " + (hdd_backed ? "125 GiB" : "1 GiB") + " to 16 TiB",
+                      "a " + type + (block_express ? " Block Express" : "") + " volume of " +
+                          (hdd_backed ? "125 GiB" : provisioned_iops_ssd ? "4 GiB" : "1 GiB") + " to " +
+                          (block_express ? "64 TiB" : "16 TiB"),
                       std::to_string(p.capacity_bytes) + " bytes");
   p.read_latency = r.duration("read_latency");
   p.write_latency = r.duration("write_latency");
@@ -123,15 +133,25 @@ models::EbsParams read_ebs(ProfileReader& r, const std::string& file, const std:
   if (balance && !(*balance >= 0 && *balance <= 1))
     throw ConfigError(file, base + "/parameters/burst_balance/value", "a fraction from 0 to 1 (BurstBalance / 100)",
                       std::to_string(*balance));
-  if (balance && type == "gp3")
-    throw ConfigError(file, base + "/parameters/burst_balance", "no burst_balance for gp3 (it has no burst bucket)",
-                      "burst_balance");
+  if (balance && (type == "gp3" || provisioned_iops_ssd))
+    throw ConfigError(file, base + "/parameters/burst_balance",
+                      "no burst_balance for " + type + " (it has no burst bucket)", "burst_balance");
   const std::optional<uint64_t> iops = r.optional_integer("provisioned_iops");
   const std::optional<double> throughput = r.optional_bandwidth_bytes_per_s("provisioned_throughput_bytes_per_s");
-  if ((iops || throughput) && type != "gp3")
-    throw ConfigError(file, base + "/parameters/" + (iops ? "provisioned_iops" : "provisioned_throughput_bytes_per_s"),
-                      "provisioned IOPS and throughput only for gp3 (" + type + " derives them from its size)",
-                      iops ? "provisioned_iops" : "provisioned_throughput_bytes_per_s");
+  if (iops && type != "gp3" && !provisioned_iops_ssd)
+    throw ConfigError(file, base + "/parameters/provisioned_iops",
+                      "provisioned IOPS only for gp3, io1 and io2 (" + type + " derives them from its size)",
+                      "provisioned_iops");
+  if (throughput && type != "gp3")
+    throw ConfigError(file, base + "/parameters/provisioned_throughput_bytes_per_s",
+                      "provisioned throughput only for gp3 (" + type + " derives it from its " +
+                          (provisioned_iops_ssd ? "provisioned IOPS)" : "size)"),
+                      "provisioned_throughput_bytes_per_s");
+  if (provisioned_iops_ssd && !iops)
+    throw ConfigError(file, base + "/parameters/provisioned_iops",
+                      "the IOPS provisioned for the " + type + " volume (100 to 64,000" +
+                          (block_express ? "; 256,000 on Block Express)" : ")"),
+                      "nothing");
   const auto fixed = [](double rate) { return models::EbsBucket{rate, rate, 0, 0}; };
   if (type == "gp2") {
     // Baseline 3 IOPS per GiB within [100, 16,000]; below 3,000 a bucket of 5.4 M I/O credits lets it run at 3,000.
@@ -158,6 +178,26 @@ models::EbsParams read_ebs(ProfileReader& r, const std::string& file, const std:
                             std::to_string(0.25 * static_cast<double>(provisioned)) + " MiB/s here)",
                         std::to_string(mib_s) + " MiB/s");
     p.iops = fixed(static_cast<double>(provisioned));
+    p.throughput = fixed(mib_s * kMiB);
+  } else if (provisioned_iops_ssd) {
+    // io1 / io2: 100 to 64,000 IOPS, at most 50 (io1) or 500 (io2) per GiB; throughput 256 KiB per IOPS up to 500 MiB/s
+    // at up to 32,000 IOPS, above that 16 KiB per IOPS (1,000 MiB/s at 64,000). io2 Block Express: up to 256,000
+    // IOPS at most 1,000 per GiB, 0.256 MiB/s per IOPS up to 4,000 MiB/s.
+    const uint64_t provisioned = *iops;
+    const double max_iops = block_express ? 256000 : 64000;
+    const double per_gib = block_express ? 1000 : type == "io1" ? 50 : 500;
+    if (provisioned < 100 || static_cast<double>(provisioned) > max_iops ||
+        static_cast<double>(provisioned) > per_gib * gib)
+      throw ConfigError(file, base + "/parameters/provisioned_iops/value",
+                        "100 to " + std::to_string(static_cast<uint64_t>(max_iops)) + " IOPS, at most " +
+                            std::to_string(static_cast<uint64_t>(per_gib)) + " per GiB of the volume (" +
+                            std::to_string(static_cast<uint64_t>(std::min(max_iops, per_gib * gib))) + " here)",
+                        std::to_string(provisioned));
+    const auto n = static_cast<double>(provisioned);
+    const double mib_s = block_express ? std::min(0.256 * n, 4000.0)
+                         : provisioned <= 32000 ? std::min(n * 256.0 / 1024, 500.0)
+                                                : n * 16.0 / 1024;
+    p.iops = fixed(n);
     p.throughput = fixed(mib_s * kMiB);
   } else {
     // st1 / sc1: throughput credits of 1 TiB per TiB; baseline and burst per TiB, each capped; I/Os are counted in

@@ -341,7 +341,7 @@ class Loader {
     if (const json* v = find(b, "ebs_instance")) {
       const HardwareProfile instance = profile(v, join(bp, "ebs_instance"), "", {"ebs_instance"}, x_.broker_ebs_instance);
       if (disk.kind != "ebs")
-        fail(join(bp, "ebs_instance"), "an ebs_instance only with an EBS disk (the ebs-gp3, ebs-gp2 or ebs-st1 profiles)",
+        fail(join(bp, "ebs_instance"), "an ebs_instance only with an EBS disk (the ebs-gp3, ebs-gp2, ebs-io2 or ebs-st1 profiles)",
              "the " + in_quotes(disk.kind) + " disk " + in_quotes(disk.name));
       host.ebs_instance = std::get<models::EbsInstanceParams>(instance.params);
     }

@@ -81,9 +81,9 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
   // Now and then EBS volumes, some with an empty burst bucket (a derived profile), from a stream of their own.
   sim::Rng ebs_rng = sim::Rng::stream(seed, "fuzz/world/ebs");
   if (broker_hw["disk"].is_string() && ebs_rng.chance(1, 6)) {
-    const std::string ebs = pick<std::string>(ebs_rng, {"ebs-gp3", "ebs-gp2", "ebs-st1"});
+    const std::string ebs = pick<std::string>(ebs_rng, {"ebs-gp3", "ebs-gp2", "ebs-st1", "ebs-io2"});
     broker_hw["disk"] = ebs;
-    if (ebs != "ebs-gp3" && ebs_rng.chance(1, 2))
+    if ((ebs == "ebs-gp2" || ebs == "ebs-st1") && ebs_rng.chance(1, 2))
       broker_hw["disk"] = {{"base", ebs}, {"parameters", {{"burst_balance", ebs_rng.uniform_real(0, 0.001)}}}};
     // Half of them behind an instance's EBS limits, some with a nearly spent burst and a short one.
     if (ebs_rng.chance(1, 2)) {

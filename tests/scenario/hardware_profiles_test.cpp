@@ -63,6 +63,8 @@ TEST_CASE("every bundled profile loads, and its kind matches what its name says"
     if (name.starts_with("ssd") || name.starts_with("nvme")) CHECK(std::holds_alternative<models::SsdParams>(p.params));
     if (name.starts_with("nic")) CHECK(std::holds_alternative<cluster::NicProfile>(p.params));
     if (name.starts_with("cpu")) CHECK(std::holds_alternative<cluster::CpuProfile>(p.params));
+    if (name.starts_with("ebs-")) CHECK(std::holds_alternative<models::EbsParams>(p.params));
+    if (name.starts_with("ec2-")) CHECK(std::holds_alternative<models::EbsInstanceParams>(p.params));
   }
   CHECK_THROWS_WITH_AS(cluster::load_named_profile("hdd-7200", dir, "s.json", "/hardware/disk"),
                        doctest::Contains("did you mean \"hdd-7200rpm\""), cluster::ConfigError);

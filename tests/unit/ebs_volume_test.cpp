@@ -201,6 +201,75 @@ TEST_CASE("ebs profiles: AWS's formulas from the volume type and size") {
   CHECK_THROWS_AS(ebs_profile("gp2", 100 * kGiB, {{"provisioned_iops", iops_16k}}), cluster::ConfigError);
 }
 
+TEST_CASE("ebs io1/io2: provisioned IOPS within the size's ratio; throughput 256 KiB per IOPS to 500 MiB/s, 16 KiB "
+          "per IOPS above 32,000; Block Express 0.256 MiB/s per IOPS to 4,000 MiB/s") {
+  const auto iops = [](uint64_t n) { return nlohmann::json{{"value", n}, {"unit", "IO/s"}, {"source", "t"}}; };
+  const nlohmann::json be = {{"value", true}, {"unit", "bool"}, {"source", "t"}};
+  const auto mib_s = [](const cluster::HardwareProfile& h) {
+    return std::get<EbsParams>(h.params).throughput.baseline_per_s / kMiB;
+  };
+  // AWS's examples: 2,000 IOPS reach the 500 MiB/s peak (256 KiB each), 48,000 give 750 MiB/s, 64,000 give 1,000.
+  CHECK(mib_s(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(1000)}})) == doctest::Approx(250).scale(0));
+  CHECK(mib_s(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(2000)}})) == doctest::Approx(500).scale(0));
+  CHECK(mib_s(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(32000)}})) == doctest::Approx(500).scale(0));
+  CHECK(mib_s(ebs_profile("io2", 128 * kGiB, {{"provisioned_iops", iops(48000)}})) == doctest::Approx(750).scale(0));
+  CHECK(mib_s(ebs_profile("io1", 1280 * kGiB, {{"provisioned_iops", iops(64000)}})) == doctest::Approx(1000).scale(0));
+  const auto io2 = std::get<EbsParams>(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(50000)}}).params);
+  CHECK(io2.iops.baseline_per_s == doctest::Approx(50000).scale(0));
+  CHECK(io2.iops.burst_per_s == io2.iops.baseline_per_s);  // no burst
+  CHECK(io2.io_unit_bytes == 256 * kKiB);
+  // Block Express: 0.256 MiB/s per IOPS up to 4,000 MiB/s (reached at 16,000 IOPS); up to 256,000 IOPS, 1,000 per GiB.
+  CHECK(mib_s(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(1000)}, {"block_express", be}})) ==
+        doctest::Approx(256).scale(0));
+  CHECK(mib_s(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(16000)}, {"block_express", be}})) ==
+        doctest::Approx(4000).scale(0));
+  CHECK_NOTHROW(ebs_profile("io2", 256 * kGiB, {{"provisioned_iops", iops(256000)}, {"block_express", be}}));
+  CHECK_NOTHROW(ebs_profile("io2", 64 * 1024 * kGiB, {{"provisioned_iops", iops(1000)}, {"block_express", be}}));
+  // Refused: the ratio (io1 50, io2 500, Block Express 1,000 per GiB), the range, a size past 16 TiB without Block
+  // Express, Block Express on io1, no IOPS, a provisioned throughput, a burst balance.
+  CHECK_THROWS_AS(ebs_profile("io1", 100 * kGiB, {{"provisioned_iops", iops(5001)}}), cluster::ConfigError);
+  CHECK_NOTHROW(ebs_profile("io1", 100 * kGiB, {{"provisioned_iops", iops(5000)}}));
+  CHECK_THROWS_AS(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(50001)}}), cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("io2", 1000 * kGiB, {{"provisioned_iops", iops(64001)}}), cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(99)}}), cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("io2", 17 * 1024 * kGiB, {{"provisioned_iops", iops(1000)}}), cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("io1", 100 * kGiB, {{"provisioned_iops", iops(1000)}, {"block_express", be}}),
+                  cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("io2", 3 * kGiB, {{"provisioned_iops", iops(1000)}}), cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("io2", 100 * kGiB), cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(1000)},
+                                                  {"provisioned_throughput_bytes_per_s",
+                                                   {{"value", 1e8}, {"unit", "B/s"}, {"source", "t"}}}}),
+                  cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("io2", 100 * kGiB, {{"provisioned_iops", iops(1000)},
+                                                  {"burst_balance", {{"value", 0.5}, {"unit", "fraction"}, {"source", "t"}}}}),
+                  cluster::ConfigError);
+  CHECK_THROWS_AS(ebs_profile("gp2", 100 * kGiB, {{"block_express", be}}), cluster::ConfigError);
+}
+
+TEST_CASE("ebs-io2: the bundled profile's checks, run on the model") {
+  const auto profile = cluster::load_named_profile("ebs-io2", cluster::bundled_profile_dir());
+  const auto p = std::get<EbsParams>(profile.params);
+  // 4 KiB random reads at depth 256: the provisioned 32,000 IOPS.
+  Engine engine;
+  EbsVolume v(engine, p, Rng(1));
+  Rng offsets = Rng::stream(2, "offsets");
+  ClosedLoop loop{engine, v, [&](uint64_t) { return read_at(offsets.uniform_u64(1'000'000) * 64 * kKiB, 4 * kKiB); },
+                  10'000'000};
+  loop.start(256);
+  engine.run_until(SimTime::zero() + 6_s);
+  CHECK(static_cast<double>(loop.completed_between(SimTime::zero() + 1_s, SimTime::zero() + 6_s)) / 5 ==
+        doctest::Approx(profile.checks["random_4k_read_iops"]["value"].get<double>()).scale(0).epsilon(0.002));
+  // 1 MiB sequential writes: 500 MiB/s.
+  Engine engine2;
+  EbsVolume w(engine2, p, Rng(1));
+  ClosedLoop seq{engine2, w, [](uint64_t i) { return write_at(i * kMiB, kMiB); }, 1'000'000};
+  seq.start(32);
+  engine2.run_until(SimTime::zero() + 6_s);
+  CHECK(static_cast<double>(seq.completed_between(SimTime::zero() + 1_s, SimTime::zero() + 6_s)) / 5 * kMiB ==
+        doctest::Approx(profile.checks["sequential_1m_write_bytes_per_s"]["value"].get<double>()).scale(0).epsilon(0.002));
+}
+
 // ------------------------------------------------------------------------------------------------
 // The instance's EBS limits (EbsInstanceLink): AWS EC2 user guide, "Amazon EBS-optimized instances". Expectations from
 // the published maxima and baselines and the bucket rule (maximum - baseline) x burst duration.

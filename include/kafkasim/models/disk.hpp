@@ -68,7 +68,7 @@
 // ## Cloud block volumes (EbsVolume): token buckets in front of a fixed latency (§2.5, AWS EBS)
 //   A volume admits I/Os at its IOPS and throughput limits and completes each one a fixed latency after its
 //   admission (L_read, L_write: "single-digit millisecond" for gp2/gp3), with up to P in flight.
-//   Counting: an I/O costs ceil(bytes / U) operations (U = 256 KiB for gp2/gp3, 1 MiB for st1/sc1); an I/O that
+//   Counting: an I/O costs ceil(bytes / U) operations (U = 256 KiB for gp2/gp3/io1/io2, 1 MiB for st1/sc1); an I/O that
 //   starts where the previous one of its direction ended continues that run, and costs only the units it opens
 //   (sequential small I/Os merged up to U). Throughput is charged in bytes, or for st1/sc1 a full U per operation
 //   ("a random <= 1 MiB I/O costs a full 1 MiB credit").
@@ -89,7 +89,7 @@
 //   baseline as a volume's [A], so a full bucket lasts 30 min at the maximum and an empty one refills, idle, in
 //   (maximum - baseline) / baseline x 30 min (3.1 h for an m5.large). A stalled or slowed volume does not slow the
 //   instance's limits.
-//   Not modelled: latency jitter, io1/io2.
+//   Not modelled: latency jitter.
 //
 // ## What the models ignore
 // HDD (§1.6): head switches and track skew (the sector angle is a hash, above), the drive's write cache and
