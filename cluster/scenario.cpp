@@ -49,7 +49,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"keys", {"distribution", "count", "exponent"}},
     {"consumer", {"group", "topic", "count", "processing_time", "commit", "start_at", "config"}},
     {"fault", {"type", "host", "at", "duration", "disk", "latency_multiplier", "bandwidth_multiplier", "speed",
-               "extra_latency", "jitter", "loss", "bytes", "config"}},
+               "extra_latency", "jitter", "loss", "bytes", "config", "processing_time"}},
     {"operation", {"at", "tool", "entity-type", "entity-name", "entity-default", "add-config", "delete-config"}},
 };
 
@@ -62,7 +62,7 @@ const std::map<std::string, std::vector<std::string>> kFaultKeys = {
     {"slow_network", {"bandwidth_multiplier", "extra_latency", "jitter", "loss"}},
     {"drop_caches", {}},
     {"memory_pressure", {"bytes"}},
-    {"consumer_restart", {}},
+    {"consumer_restart", {"config", "processing_time"}},
     {"producer_restart", {"config"}},
 };
 
@@ -1190,9 +1190,39 @@ class Loader {
     const ProducerSpec& ps = spec.producers[entry];
     const ProducerConfigChecked checked = checked_producer_config(&v, pointer, ps.config_as_given, ps.config_names_given, spec);
     fs.producer_config = checked.config;
-    fs.producer_config_given = v;
+    fs.config_given = v;
     for (const auto& [key, value] : v.items())
-      fs.producer_config_changes.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+      fs.config_changes.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+  }
+
+  // A consumer_restart's "config": the new process's consumer configs over its entry's own (a deploy of a changed
+  // config). Its identity and connections stay the entry's: client.id, client.rack (its host's rack), the security
+  // protocol and socket buffers.
+  void parse_consumer_restart_config(const json& v, const std::string& pointer, const WorldSpec& spec, FaultSpec& fs) {
+    if (!v.is_object() || v.empty()) fail(pointer, "a JSON object of consumer configs for the new process", shown(v));
+    static const std::vector<std::string> kFixed = {"client.id", "client.rack", "security.protocol",
+                                                    "send.buffer.bytes", "receive.buffer.bytes"};
+    for (const auto& [key, value] : v.items())
+      if (std::find(kFixed.begin(), kFixed.end(), key) != kFixed.end())
+        fail(join(pointer, key),
+             "a consumer config the new process may change (not " + listed(kFixed) +
+                 ": the client host keeps its client.id, rack and connections for the whole run)",
+             in_quotes(key));
+    // The consumer entry whose client restarts: the consumers' clients follow the producers', in scenario order.
+    uint64_t first = spec.brokers;
+    for (const ProducerSpec& p : spec.producers) first += p.count;
+    size_t entry = 0;
+    while (entry < spec.consumers.size() && fs.host >= first + spec.consumers[entry].count) first += spec.consumers[entry++].count;
+    KS_ASSERT_LT(entry, spec.consumers.size());
+    kafka::ConsumerConfig c = spec.consumers[entry].config;
+    ConfigSource src = config_source(v, pointer);
+    if (!src.owned.is_null()) src.object = &src.owned;
+    apply_configs(src, consumer_config_table(), consumer_ignored_prefixes(), "consumer", c);
+    kafka::validate(c);  // the table's ranges already enforce what this asserts
+    fs.consumer_config = c;
+    fs.config_given = v;
+    for (const auto& [key, value] : v.items())
+      fs.config_changes.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
   }
 
   // One entry of "faults" (WorldSpec::faults): see FaultSpec and docs/scenarios.md "faults".
@@ -1279,7 +1309,14 @@ class Loader {
     fs.host = consumer_only   ? spec.brokers + static_cast<uint32_t>(producer_clients + (at - names.begin()))
               : producer_only ? spec.brokers + static_cast<uint32_t>(at - names.begin())
                               : static_cast<uint32_t>(at - names.begin());
-    if (const json* v = find(f, "config")) parse_restart_config(*v, join(pointer, "config"), spec, fs);
+    if (const json* v = find(f, "config")) {
+      if (producer_only) parse_restart_config(*v, join(pointer, "config"), spec, fs);
+      else parse_consumer_restart_config(*v, join(pointer, "config"), spec, fs);
+    }
+    if (const json* v = find(f, "processing_time")) {
+      fs.processing_time = own_duration(*v, join(pointer, "processing_time"));
+      fs.config_changes.push_back("processing_time=" + format_duration(*fs.processing_time));
+    }
     fs.at = own_duration(required(f, pointer, "at", "when the fault starts, e.g. \"20s\""), join(pointer, "at"));
     if (fs.at >= spec.duration)
       fail(join(pointer, "at"), "a time within the run (before " + format_duration(spec.duration) + ")",
@@ -1860,9 +1897,12 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
       case FaultKind::slow_cpu: entry["speed"] = f.speed; break;
       case FaultKind::pause: break;
       case FaultKind::drop_caches: break;
-      case FaultKind::consumer_restart: break;
+      case FaultKind::consumer_restart:
+        if (f.consumer_config) entry["config"] = f.config_given;
+        if (f.processing_time) entry["processing_time"] = format_duration(*f.processing_time);
+        break;
       case FaultKind::producer_restart:
-        if (f.producer_config) entry["config"] = f.producer_config_given;
+        if (f.producer_config) entry["config"] = f.config_given;
         break;
       case FaultKind::memory_pressure: entry["bytes"] = f.bytes; break;
       case FaultKind::slow_network:

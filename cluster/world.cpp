@@ -272,6 +272,7 @@ struct World::ConsumerClient {
   ClientIdStats* id_stats = nullptr;  // its client.id's entry of client_id_stats_, if kept
   size_t spec_index = 0;
   std::unique_ptr<kafka::KafkaConsumer> consumer;
+  kafka::ConsumerConfig config;  // the process's: its entry's, or what a consumer_restart deployed
   Duration per_record;
   // The application thread's work on fetch responses received, done in the next poll: their TLS decryption.
   Duration fetched_work_pending;
@@ -681,6 +682,7 @@ void World::start_clients() {
       client_ids_[static_cast<size_t>(c->id)] =
           cs.config.client_id_config.empty() ? "consumer-" + cs.group + "-1" : cs.config.client_id_config;
       c->per_record = cs.processing_time_per_record;
+      c->config = cs.config;
       kafka::ConsumerConfig config = cs.config;
       config.client_id = c->id;
       const std::string name = "consumer/" + std::to_string(s) + "/" + std::to_string(i);
@@ -3012,7 +3014,8 @@ void World::start_consumer(ConsumerClient& c) {
 // ------------------------------------------------------------------------------------------------
 // Faults
 
-void World::restart_consumer(ConsumerClient& old, Duration downtime) {
+void World::restart_consumer(ConsumerClient& old, Duration downtime, const kafka::ConsumerConfig* config_change,
+                             std::optional<Duration> processing_time) {
   KS_ASSERT(!old.dead);
   old.dead = true;
   // The process ends here, and with it the work it had scheduled.
@@ -3021,15 +3024,16 @@ void World::restart_consumer(ConsumerClient& old, Duration downtime) {
     old.app_busy_until = engine_.now();
   }
   engine_.cancel(old.wakeup.id);
-  const ConsumerSpec& cs = spec_.consumers[old.spec_index];
   auto c = std::make_unique<ConsumerClient>();
   c->id = old.id;
   c->id_stats = old.id_stats;
   c->spec_index = old.spec_index;
-  c->per_record = old.per_record;
+  // The new process runs what was deployed with it, else what its predecessor ran.
+  c->config = config_change != nullptr ? *config_change : old.config;
+  c->per_record = processing_time.value_or(old.per_record);
   c->incarnation = old.incarnation + 1;
   c->correlation_base = uint64_t{c->incarnation} << 40;
-  kafka::ConsumerConfig config = cs.config;
+  kafka::ConsumerConfig config = c->config;
   config.client_id = c->id;
   // The same streams as the first process's, renamed: a restarted process draws its own jitter.
   const std::string name = "consumer/" + std::to_string(c->spec_index) + "/node-" + std::to_string(c->id) +
@@ -3351,8 +3355,10 @@ void World::apply_fault(const FaultSpec& f, bool start) {
       for (auto& c : consumers_)
         if (c->id == static_cast<NodeId>(f.host) && !c->dead) live = c.get();
       KS_ASSERT_MSG(live != nullptr, "a consumer_restart names a consumer's host");
-      restart_consumer(*live, f.duration.value_or(Duration::zero()));
+      restart_consumer(*live, f.duration.value_or(Duration::zero()), f.consumer_config ? &*f.consumer_config : nullptr,
+                       f.processing_time);
       if (f.duration) event["downtime_s"] = f.duration->seconds_f();
+      if (!f.config_changes.empty()) event["config"] = f.config_changes;
       break;
     }
     case FaultKind::producer_restart: {
@@ -3364,7 +3370,7 @@ void World::apply_fault(const FaultSpec& f, bool start) {
       fault_records_lost_[static_cast<size_t>(&f - spec_.faults.data())] = lost;
       event["records_lost"] = lost;
       if (f.duration) event["downtime_s"] = f.duration->seconds_f();
-      if (f.producer_config) event["config"] = f.producer_config_changes;
+      if (f.producer_config) event["config"] = f.config_changes;
       break;
     }
     case FaultKind::memory_pressure: {
@@ -3434,16 +3440,20 @@ WorldSummary World::run(uint64_t events_max) {
                       f.extra_latency.ms_f(), f.jitter.ms_f(), f.loss);
         break;
       case FaultKind::drop_caches: std::snprintf(text, sizeof text, "clean page cache evicted"); break;
-      case FaultKind::consumer_restart:
+      case FaultKind::consumer_restart: {
         std::snprintf(text, sizeof text, "the process dies, a new one starts %g s later",
                       f.duration ? f.duration->seconds_f() : 0.0);
+        std::string changed;
+        for (const std::string& c : f.config_changes) changed += (changed.empty() ? " with " : ", ") + c;
+        r.detail = text + changed;
         break;
+      }
       case FaultKind::producer_restart: {
         std::snprintf(text, sizeof text, "the process dies with %llu records unacknowledged, a new one starts %g s later",
                       static_cast<unsigned long long>(fault_records_lost_[static_cast<size_t>(&f - spec_.faults.data())]),
                       f.duration ? f.duration->seconds_f() : 0.0);
         std::string changed;
-        for (const std::string& c : f.producer_config_changes) changed += (changed.empty() ? " with " : ", ") + c;
+        for (const std::string& c : f.config_changes) changed += (changed.empty() ? " with " : ", ") + c;
         r.detail = text + changed;
         break;
       }

@@ -579,11 +579,37 @@ double EbsRateLimit::spend(double cost, SimTime at, bool burst_allowed) {
   return burst ? bucket.burst_per_s : bucket.baseline_per_s;
 }
 
-void EbsRateLimit::pace(SimTime admit, double cost, double rate) {
+void EbsRateLimit::pace(SimTime now, SimTime admit, double cost, double rate) {
   const Duration spacing = Duration::from_seconds_f(cost / rate);
   KS_ASSERT_LE(next, admit);
+  KS_ASSERT_LE(now, admit);
+  while (!ahead.empty() && ahead.front().second <= now) ahead.pop_front();
   next = admit + spacing;
   spacing_ns += spacing.ns();
+  if (spacing > Duration::zero()) ahead.emplace_back(admit, next);
+}
+
+int64_t EbsRateLimit::busy_ns(SimTime now) const {
+  int64_t after_now = 0;
+  for (const auto& [start, end] : ahead)
+    if (end > now) after_now += (end - sim::max(start, now)).ns();
+  return spacing_ns - after_now;
+}
+
+void EbsRateLimit::freeze(SimTime now, Duration freeze) {
+  bool extended = false;
+  for (auto& [start, end] : ahead) {
+    if (end <= now) continue;
+    if (start <= now) {
+      end += freeze;
+      extended = true;
+    } else {
+      start += freeze;
+      end += freeze;
+    }
+  }
+  if (next > now) next += freeze;
+  if (extended) spacing_ns += freeze.ns();
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -604,11 +630,11 @@ void EbsInstanceLink::charge(SimTime admit, uint64_t ops, uint64_t bytes) {
   KS_ASSERT_GE(admit, earliest(admit));
   if (ops > 0) {
     const double cost = static_cast<double>(ops);
-    iops_.pace(admit, cost, iops_.spend(cost, admit, true));
+    iops_.pace(engine_.now(), admit, cost, iops_.spend(cost, admit, true));
   }
   if (bytes > 0) {
     const double cost = static_cast<double>(bytes);
-    throughput_.pace(admit, cost, throughput_.spend(cost, admit, true));
+    throughput_.pace(engine_.now(), admit, cost, throughput_.spend(cost, admit, true));
   }
   stats_.operations += ops;
   stats_.bytes += bytes;
@@ -681,10 +707,10 @@ void EbsVolume::start_service(uint32_t unit) {
   const SimTime admit = instance_ != nullptr ? instance_->earliest(own) : own;
   const double m = bandwidth_multiplier();
   const bool iops_burst_left = iops_.credits_at_time(admit) >= static_cast<double>(ops);
-  if (ops > 0) iops_.pace(admit, static_cast<double>(ops), iops_.spend(static_cast<double>(ops), admit, true) * m);
+  if (ops > 0) iops_.pace(now, admit, static_cast<double>(ops), iops_.spend(static_cast<double>(ops), admit, true) * m);
   if (bytes_cost > 0) {
     const bool burst_allowed = !params_.throughput_burst_needs_iops_credits || iops_burst_left;
-    throughput_.pace(admit, bytes_cost, throughput_.spend(bytes_cost, admit, burst_allowed) * m);
+    throughput_.pace(now, admit, bytes_cost, throughput_.spend(bytes_cost, admit, burst_allowed) * m);
   }
   if (instance_ != nullptr) {
     instance_->charge(admit, ops, r.bytes);
@@ -730,11 +756,7 @@ void EbsVolume::on_freeze(Duration freeze) {
   KS_ASSERT_GT(freeze, Duration::zero());
   // Admissions already paced into the future move with the stall; the balances keep refilling through it.
   const SimTime now = engine().now();
-  for (EbsRateLimit* l : {&iops_, &throughput_}) {
-    if (l->next <= now) continue;
-    l->next += freeze;
-    l->spacing_ns += freeze.ns();  // the limit counts as busy through the part of the stall it spans
-  }
+  for (EbsRateLimit* l : {&iops_, &throughput_}) l->freeze(now, freeze);
 }
 
 }  // namespace kafkasim::models

@@ -307,6 +307,15 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
                          {"max.in.flight.requests.per.connection", restart_rng.uniform_int(1, 5)}};
     faults.push_back(fault);
   }
+  // Now and then a consumer's restart deploys other configs and a processing time, from a stream of its own.
+  sim::Rng consumer_restart_rng = sim::Rng::stream(seed, "fuzz/world/consumer-restart");
+  for (json& fault : faults) {
+    if (fault["type"] != "consumer_restart" || !consumer_restart_rng.chance(1, 2)) continue;
+    fault["config"] = {{"max.poll.records", consumer_restart_rng.uniform_int(1, 1'000)},
+                       {"fetch.min.bytes", consumer_restart_rng.uniform_int(1, 100'000)}};
+    if (consumer_restart_rng.chance(1, 2))
+      fault["processing_time"] = std::to_string(consumer_restart_rng.uniform_int(0, 2'000)) + "us";
+  }
   s["faults"] = faults;
   // kafka-configs --alter during the run (the scenario's "operations"), from a stream of its own: client quotas (the
   // <default> client-id, or a producer's generated id), throttle rates (a broker or every broker), topic configs.
@@ -341,7 +350,7 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
         const std::string key = pick<std::string>(ops_rng, {"retention.ms", "retention.bytes", "min.insync.replicas",
                                                             "max.message.bytes", "leader.replication.throttled.replicas",
                                                             "follower.replication.throttled.replicas", "segment.ms",
-                                                            "segment.bytes"});
+                                                            "segment.bytes", "flush.messages", "flush.ms"});
         if (remove) {
           op["delete-config"] = json::array({key});
         } else if (key == "retention.ms") {
@@ -356,6 +365,10 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
           op["add-config"] = {{key, ops_rng.uniform_int(1 << 20, 64 << 20)}};
         } else if (key == "max.message.bytes") {
           op["add-config"] = {{key, ops_rng.uniform_int(1'000, 2'000'000)}};
+        } else if (key == "flush.messages") {
+          op["add-config"] = {{key, ops_rng.uniform_int(1, 10'000)}};
+        } else if (key == "flush.ms") {
+          op["add-config"] = {{key, ops_rng.uniform_int(0, 5'000)}};
         } else {
           op["add-config"] = {{key, "*"}};
         }

@@ -351,3 +351,43 @@ TEST_CASE("consumer_restart: the new process resumes from the committed offset; 
   REQUIRE(sync_commit.records_failed == 0);
   CHECK(sync_commit.duplicates < 20);
 }
+
+TEST_CASE("consumer_restart with processing_time and config: the new process runs the deployed change") {
+  // One partition, 2,000 records/s, one consumer that processes a record in 1 ms (1,000 a second) and commits
+  // asynchronously after every poll: its lag grows 1,000 a second, to 10,000 at 10 s. Restarted at 10 s with 0.25 ms
+  // a record (4,000 a second), the successor resumes from the last committed offset (at most one poll of 500 records
+  // behind, plus what arrives while it looks up its coordinator and offsets) and drains 2,000 a second: caught up by
+  // about 15 s. With max.poll.records 100 deployed too, a full poll is 100 x 0.25 = 25 ms of work, against
+  // 500 x 0.25 = 125 ms with the entry's default.
+  auto run = [](std::optional<int32_t> max_poll_records) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
+    spec.duration = 20_s;
+    spec.warmup = 11_s;  // the percentiles: the new process's polls, from a second after the restart
+    spec.producers.push_back(test::open_loop_producer(2'000, Acks::all, 5, 100));
+    cluster::ConsumerSpec c;
+    c.group = "g";
+    c.topic = 0;
+    c.commit = cluster::CommitAfterPoll::kAsync;
+    c.config.enable_auto_commit = false;
+    c.processing_time_per_record = 1_ms;
+    spec.consumers.push_back(c);
+    cluster::FaultSpec f = fault(cluster::FaultKind::consumer_restart, 4, 10_s, std::nullopt);
+    f.processing_time = sim::Duration::from_us(250);
+    if (max_poll_records) {
+      kafka::ConsumerConfig deployed = c.config;
+      deployed.max_poll_records = *max_poll_records;
+      f.consumer_config = deployed;
+    }
+    spec.faults.push_back(f);
+    return cluster::World(spec).run();
+  };
+  const auto faster = run(std::nullopt);
+  REQUIRE(faster.group_lag.size() == 1);
+  CHECK(faster.group_lag[0].lag_max >= 9'900);
+  CHECK(faster.group_lag[0].lag_max <= 10'000 + 500 + 200);
+  CHECK(faster.group_lag[0].lag_end < 100);
+  CHECK(faster.time_between_poll.max_ms == doctest::Approx(125).scale(0).epsilon(0.1));
+  const auto smaller_polls = run(100);
+  CHECK(smaller_polls.group_lag[0].lag_end < 100);
+  CHECK(smaller_polls.time_between_poll.max_ms == doctest::Approx(25).scale(0).epsilon(0.2));
+}

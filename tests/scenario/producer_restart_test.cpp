@@ -159,7 +159,7 @@ TEST_CASE("producer_restart with config: the new process runs the deployed linge
       c.linger = 200_ms;
       c.batch_size_bytes = 1'048'576;
       f.producer_config = c;
-      f.producer_config_changes = {"batch.size=1048576", "linger.ms=200"};
+      f.config_changes = {"batch.size=1048576", "linger.ms=200"};
     }
     spec.faults.push_back(f);
     return cluster::World(spec).run();

@@ -328,6 +328,30 @@ TEST_CASE("ebs instance: its volumes share its bandwidth, each volume still with
   CHECK(slow.ebs_stats().instance_held == 0);
 }
 
+TEST_CASE("ebs instance: its busy time counts each admission's spacing where it lies, gaps before future ones left out") {
+  // A 125 MiB/s volume behind a 593.75 MB/s instance, two 8 MiB writes submitted at 0: the first is admitted at 0
+  // and holds the instance for 8 MiB / 593.75 MB/s = 14.13 ms; the volume's own limit admits the second at
+  // 8 MiB / 125 MiB/s = 64 ms, and it holds the instance 14.13 ms from then. Busy so far: the elapsed part of each.
+  Engine engine;
+  EbsInstanceLink link(engine, instance(593.75, 100'000));
+  EbsVolume v(engine, gp3(16'000, 125), Rng(1));
+  v.attach_instance(&link);
+  ClosedLoop writes{engine, v, [](uint64_t i) { return write_at(i * 8 * kMiB, 8 * kMiB); }, 2};
+  writes.start(2);
+  const double hold_ms = 8.0 * kMiB / 593.75e6 * 1e3;
+  const auto busy_ms_at = [&](double ms) {
+    const SimTime at = SimTime::zero() + Duration::from_seconds_f(ms / 1e3);
+    engine.schedule_at(at, [] {});  // the clock stops at the last event: one at `at`
+    engine.run_until(at);
+    return static_cast<double>(link.busy_ns()) / 1e6;
+  };
+  CHECK(busy_ms_at(10) == doctest::Approx(10).scale(0).epsilon(1e-6));
+  CHECK(busy_ms_at(40) == doctest::Approx(hold_ms).scale(0).epsilon(1e-6));
+  CHECK(busy_ms_at(70) == doctest::Approx(hold_ms + 6).scale(0).epsilon(1e-6));
+  CHECK(busy_ms_at(100) == doctest::Approx(2 * hold_ms).scale(0).epsilon(1e-6));
+  CHECK(link.utilisation() == doctest::Approx(2 * hold_ms / 100).scale(0).epsilon(1e-6));
+}
+
 TEST_CASE("ebs instance: its IOPS limit bounds small I/Os across its volumes") {
   // 16 KiB writes far apart (one operation each) on two 16,000-IOPS volumes behind an instance of 3,600 IOPS (an
   // m5.large's baseline): 3,600 a second in all.

@@ -1714,7 +1714,7 @@ TEST_CASE("producer_restart config: the new process's configs over the entry's, 
   // The entry's acks=1 disabled idempotence by default; the new process's acks=all enables it again (not given).
   CHECK_FALSE(s.producers[0].config.enable_idempotence);
   CHECK(f.producer_config->enable_idempotence);
-  CHECK(f.producer_config_changes == std::vector<std::string>{"acks=all", "batch.size=65536"});
+  CHECK(f.config_changes == std::vector<std::string>{"acks=all", "batch.size=65536"});
   const json r = resolved_scenario(s, x);
   CHECK(r["faults"][0]["config"]["batch.size"] == 65536);
   const WorldSpec again = parse_scenario(r, "resolved.json");
@@ -1740,4 +1740,49 @@ TEST_CASE("producer_restart config: the new process's configs over the entry's, 
   z["faults"] = json::parse(R"([{"type": "pause", "host": "broker-0", "at": "5s", "duration": "1s",
                                  "config": {"linger.ms": 5}}])");
   expect_error(z, "/faults/0/config");
+}
+
+TEST_CASE("consumer_restart config and processing_time: the new process's consumer configs over the entry's, "
+          "round-trip") {
+  json d = base();
+  d["consumers"][0]["config"] = {{"fetch.min.bytes", 1024}};
+  d["consumers"][0]["processing_time"] = "1ms";
+  d["faults"] = json::parse(R"([{"type": "consumer_restart", "host": "client-1", "at": "5s",
+                                 "config": {"max.poll.records": 100}, "processing_time": "250us"}])");
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "restart.json", &x);
+  REQUIRE(s.faults.size() == 1);
+  const auto& f = s.faults[0];
+  REQUIRE(f.consumer_config.has_value());
+  CHECK(f.consumer_config->max_poll_records == 100);
+  CHECK(f.consumer_config->fetch_min_bytes == 1024);  // the entry's, kept
+  REQUIRE(f.processing_time.has_value());
+  CHECK(*f.processing_time == sim::Duration::from_us(250));
+  CHECK(f.config_changes == std::vector<std::string>{"max.poll.records=100", "processing_time=250us"});
+  const json r = resolved_scenario(s, x);
+  CHECK(r["faults"][0]["config"]["max.poll.records"] == 100);
+  const WorldSpec again = parse_scenario(r, "resolved.json");
+  REQUIRE(again.faults[0].consumer_config.has_value());
+  CHECK(again.faults[0].consumer_config->max_poll_records == 100);
+  CHECK(*again.faults[0].processing_time == sim::Duration::from_us(250));
+
+  const auto with = [](const std::string& extra) {
+    json z = base();
+    json fault = {{"type", "consumer_restart"}, {"host", "client-1"}, {"at", "5s"}};
+    const json parsed = json::parse(extra);
+    for (auto it = parsed.begin(); it != parsed.end(); ++it) fault[it.key()] = it.value();
+    z["faults"] = json::array({fault});
+    return z;
+  };
+  // What the client host keeps; an unknown config with a suggestion; a bad value; an empty object; a bad time.
+  expect_error(with(R"({"config": {"client.rack": "rack-0"}})"), "/faults/0/config/client.rack");
+  expect_error(with(R"({"config": {"client.id": "c"}})"), "/faults/0/config/client.id");
+  expect_error(with(R"({"config": {"max.poll.record": 5}})"), "/faults/0/config/max.poll.record", "max.poll.records");
+  expect_error(with(R"({"config": {"max.poll.records": 0}})"), "/faults/0/config/max.poll.records");
+  expect_error(with(R"({"config": {}})"), "/faults/0/config");
+  expect_error(with(R"({"processing_time": "fast"})"), "/faults/0/processing_time");
+  // A producer's restart takes no processing_time.
+  json z = base();
+  z["faults"] = json::parse(R"([{"type": "producer_restart", "host": "client-0", "at": "5s", "processing_time": "1ms"}])");
+  expect_error(z, "/faults/0/processing_time");
 }

@@ -147,10 +147,14 @@ struct FaultSpec {
   double loss = 0.0;                  // slow_network: per-packet loss probability (each loss costs a TCP RTO)
   uint64_t bytes = 0;                 // memory_pressure: the memory taken from the page cache
   // producer_restart: the new process's producer configs when they differ from the entry's (checked as a whole,
-  // idempotence's default applied), the object the scenario gave, and "name=value" for each, in the given order.
+  // idempotence's default applied). consumer_restart: the new process's consumer configs, and its application's
+  // processing_time per record, when they differ. Both: the "config" object the scenario gave, and "name=value" for
+  // each change, in the given order (the processing time last).
   std::optional<kafka::ProducerConfig> producer_config;
-  nlohmann::json producer_config_given;
-  std::vector<std::string> producer_config_changes;
+  std::optional<kafka::ConsumerConfig> consumer_config;
+  std::optional<sim::Duration> processing_time;
+  nlohmann::json config_given;
+  std::vector<std::string> config_changes;
 };
 
 // A dynamic config change from the scenario's "operations" (docs/scenarios.md "Operations"): what
@@ -741,7 +745,10 @@ class World {
   void skip_unread(size_t group, kafka::PartitionRef partition, int64_t offset);
   // A consumer_restart fault: the consumer's process dies (everything it held is gone, its requests' answers are
   // dropped) and a new one with the same host, group and assignment starts after `downtime`.
-  void restart_consumer(ConsumerClient& c, sim::Duration downtime);
+  // `config`, `processing_time`: what the new process runs with instead of its predecessor's (a consumer_restart that
+  // deploys a change).
+  void restart_consumer(ConsumerClient& c, sim::Duration downtime, const kafka::ConsumerConfig* config = nullptr,
+                        std::optional<sim::Duration> processing_time = std::nullopt);
   // A producer_restart fault: the producer's process dies — the records in its
   // accumulator and its requests not yet written to a socket are gone, answers to its requests are dropped, requests
   // already written still reach their brokers — and a new process with the same host and workload starts after

@@ -490,20 +490,26 @@ struct EbsRateLimit {
   double credits = 0;
   sim::SimTime credits_at;
   sim::SimTime next;         // the earliest admission of the next op
-  int64_t spacing_ns = 0;    // the admissions' spacings so far; those past now lie back to back up to `next`
+  int64_t spacing_ns = 0;    // the admissions' spacings so far
+  // The spacings as intervals [admission, admission + spacing) that may reach past now: an admission can lie in the
+  // future (paced, or held by another limit), and then with a gap before it when another limit held it.
+  std::deque<std::pair<sim::SimTime, sim::SimTime>> ahead;
 
   EbsRateLimit() = default;
   EbsRateLimit(const EbsBucket& b, sim::SimTime now);
-  // Busy time so far: the spacings less the part of them still ahead of `now`.
-  int64_t busy_ns(sim::SimTime now) const { return spacing_ns - std::max<int64_t>(0, (next - now).ns()); }
+  // Busy time so far: the spacings less the parts of them after `now`.
+  int64_t busy_ns(sim::SimTime now) const;
   // Brings the balance up to `at` (refilled at the baseline rate, capped).
   void refill(sim::SimTime at);
   // The balance at `at`, without changing the limit.
   double credits_at_time(sim::SimTime at) const;
   // Spends `cost` at `at`; returns the rate the next admission is paced at. `burst_allowed` false forces the baseline.
   double spend(double cost, sim::SimTime at, bool burst_allowed);
-  // Paces the next admission `cost / rate` after `admit` (which is at or after `next`).
-  void pace(sim::SimTime admit, double cost, double rate);
+  // Paces the next admission `cost / rate` after `admit` (at or after `next` and `now`).
+  void pace(sim::SimTime now, sim::SimTime admit, double cost, double rate);
+  // A stall of `freeze` from `now` (the volume's on_freeze): the interval in progress lasts that much longer (the
+  // limit counts as busy through the stall) and the later ones move with it.
+  void freeze(sim::SimTime now, sim::Duration freeze);
 };
 
 // An EBS-optimized instance's limits on all its volumes together (AWS EC2 user guide, "Amazon EBS-optimized
