@@ -744,15 +744,38 @@ class Loader {
   struct PendingOperation {
     ConfigAlterSpec op;
     const json* add = nullptr;  // topics: the add-config object
+    json broker_log_add;        // brokers: the add-config's topic defaults (log.*, message.max.bytes, min.insync.replicas)
+    std::vector<std::string> broker_log_deleted;
     std::string pointer;
   };
+
+  // The brokers' topic defaults kafka-configs can alter cluster-wide during a run (DynamicLogConfig: each is the
+  // broker synonym of a topic config the simulator models).
+  static const std::vector<std::string>& broker_log_configs() {
+    static const std::vector<std::string> names = {"log.retention.ms",
+                                                   "log.retention.bytes",
+                                                   "log.segment.bytes",
+                                                   "log.roll.ms",
+                                                   "log.flush.interval.messages",
+                                                   "log.flush.interval.ms",
+                                                   "message.max.bytes",
+                                                   "min.insync.replicas"};
+    return names;
+  }
+  static bool is_broker_log_config(const std::string& name) {
+    const auto& names = broker_log_configs();
+    return std::find(names.begin(), names.end(), name) != names.end();
+  }
 
   // The configs kafkasim can change during a run, by entity type; anything else kafka-configs accepts is an error
   // saying so (set it in the scenario's configs instead).
   static const std::vector<std::string>& alterable_configs(ConfigEntityType type) {
     static const std::vector<std::string> clients = {"producer_byte_rate", "consumer_byte_rate", "request_percentage"};
-    static const std::vector<std::string> brokers = {"leader.replication.throttled.rate",
-                                                     "follower.replication.throttled.rate"};
+    static const std::vector<std::string> brokers = [] {
+      std::vector<std::string> names = {"leader.replication.throttled.rate", "follower.replication.throttled.rate"};
+      for (const std::string& n : broker_log_configs()) names.push_back(n);
+      return names;
+    }();
     static const std::vector<std::string> topics = {"retention.ms",
                                                     "retention.bytes",
                                                     "segment.bytes",
@@ -781,13 +804,71 @@ class Loader {
     std::stable_sort(pending.begin(), pending.end(),
                      [](const PendingOperation& a, const PendingOperation& b) { return a.op.at < b.op.at; });
     std::vector<kafka::PartitionConfig> topic_configs;  // as the brokers hold them, changed by each operation in turn
-    for (const TopicSpec& t : spec.topics) topic_configs.push_back(t.config);
+    std::vector<std::vector<std::string>> topic_overrides;  // the configs each topic sets itself, likewise
+    for (const TopicSpec& t : spec.topics) {
+      topic_configs.push_back(t.config);
+      topic_overrides.push_back(t.overrides);
+    }
+    // The brokers' topic defaults: the static cluster config's, then as cluster-wide operations change them.
+    // __consumer_offsets (which the world adds when there are groups) follows them too, apart from the three configs
+    // the group coordinator creates it with.
+    kafka::PartitionConfig offsets_config = spec.offsets_topic_config;
+    const std::vector<std::string> offsets_overrides = {"cleanup.policy", "compression.type", "segment.bytes"};
+    BrokerSettings static_defaults, dynamic_defaults;
+    static_defaults.log_defaults = x_.broker_log_defaults;
+    static_defaults.broker = spec.broker_config;
+    dynamic_defaults = static_defaults;
     for (PendingOperation& p : pending) {
+      if (p.op.entity_type == ConfigEntityType::brokers && (!p.broker_log_add.empty() || !p.broker_log_deleted.empty())) {
+        // DynamicLogConfig: a deleted default goes back to the static config's; every topic takes the new defaults
+        // for the configs it does not set itself.
+        for (const std::string& name : p.broker_log_deleted)
+          for (const auto& e : broker_config_table())
+            if (e.spec.name == name && e.set != nullptr && e.get != nullptr) e.set(dynamic_defaults, e.get(static_defaults));
+        if (!p.broker_log_add.empty())
+          apply_configs(ConfigSource{&p.broker_log_add, {}, file_, join(p.pointer, "add-config")}, broker_config_table(),
+                        broker_ignored_prefixes(), "broker", dynamic_defaults);
+        p.op.broker_min_insync_replicas = dynamic_defaults.broker.min_insync_replicas;
+        kafka::PartitionConfig broker_values;
+        broker_values.log = dynamic_defaults.log_defaults;
+        // Every modelled config a topic does not set itself (entries without a getter are accepted, not modelled);
+        // without its own min.insync.replicas a topic takes the brokers' (PartitionConfig holds none then).
+        const auto follow_defaults = [&](kafka::PartitionConfig& config, const std::vector<std::string>& overrides) {
+          const auto own = [&](std::string_view name) {
+            return std::find(overrides.begin(), overrides.end(), name) != overrides.end();
+          };
+          for (const auto& e : topic_config_table()) {
+            if (e.spec.name == "min.insync.replicas") {
+              if (!own(e.spec.name)) config.min_insync_replicas.reset();
+              continue;
+            }
+            if (e.set != nullptr && e.get != nullptr && !own(e.spec.name)) e.set(config, e.get(broker_values));
+          }
+        };
+        follow_defaults(offsets_config, offsets_overrides);
+        p.op.offsets_topic_config = offsets_config;
+        for (size_t t = 0; t < spec.topics.size(); ++t) {
+          kafka::PartitionConfig& config = topic_configs[t];
+          follow_defaults(config, topic_overrides[t]);
+          p.op.topic_updates.emplace_back(static_cast<int32_t>(t), config);
+          const int32_t min_isr = config.min_insync_replicas.value_or(dynamic_defaults.broker.min_insync_replicas);
+          if (min_isr > spec.topics[t].replication_factor)
+            warn(file_, join(p.pointer, "add-config"),
+                 "min.insync.replicas (" + std::to_string(min_isr) + ") exceeds topic " + in_quotes(spec.topics[t].name) +
+                     "'s replication.factor (" + std::to_string(spec.topics[t].replication_factor) +
+                     "): acks=all produces to it will fail with NOT_ENOUGH_REPLICAS");
+        }
+      }
       if (p.op.entity_type == ConfigEntityType::topics) {
         kafka::PartitionConfig& config = topic_configs[static_cast<size_t>(p.op.topic)];
-        // A deleted config goes back to the broker's value (kafka-configs --delete-config).
+        std::vector<std::string>& overrides = topic_overrides[static_cast<size_t>(p.op.topic)];
+        for (const std::string& name : p.op.deleted) std::erase(overrides, name);
+        if (p.add != nullptr)
+          for (const auto& [key, value] : p.add->items())
+            if (std::find(overrides.begin(), overrides.end(), key) == overrides.end()) overrides.push_back(key);
+        // A deleted config goes back to the broker's value (kafka-configs --delete-config): its default now.
         kafka::PartitionConfig broker_values;
-        broker_values.log = x_.broker_log_defaults;
+        broker_values.log = dynamic_defaults.log_defaults;
         for (const std::string& name : p.op.deleted) {
           if (name == "min.insync.replicas") {
             config.min_insync_replicas.reset();
@@ -804,7 +885,7 @@ class Loader {
           warn_flush_ms_unchecked(config.log.flush_ms, spec.log_flush_scheduler_interval_ms,
                                   join(join(p.pointer, "add-config"), "flush.ms"));
         const TopicSpec& topic = spec.topics[static_cast<size_t>(p.op.topic)];
-        const int32_t min_isr = config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
+        const int32_t min_isr = config.min_insync_replicas.value_or(dynamic_defaults.broker.min_insync_replicas);
         if (min_isr > topic.replication_factor)
           warn(file_, join(p.pointer, "add-config"),
                "min.insync.replicas (" + std::to_string(min_isr) + ") exceeds the topic's replication.factor (" +
@@ -926,6 +1007,9 @@ class Loader {
           } else {
             op.added.emplace_back(key, static_cast<double>(integer(value, vp, 1, static_cast<uint64_t>(INT64_MAX))));
           }
+        } else if (op.entity_type == ConfigEntityType::brokers && is_broker_log_config(key)) {
+          // Checked and applied in time order with the other topic defaults (parse_operations).
+          p.broker_log_add[key] = value;
         } else if (op.entity_type == ConfigEntityType::brokers) {
           // As the cluster's config takes them (Kafka's type and range for the rate).
           const auto& table = broker_config_table();
@@ -938,6 +1022,18 @@ class Loader {
       if (op.entity_type == ConfigEntityType::topics) p.add = add;
     }
     for (const std::string& key : op.deleted) op.changes.push_back("-" + key);
+    if (op.entity_type == ConfigEntityType::brokers) {
+      // The topics' defaults are cluster-wide here: a broker's own value would give its replicas of a topic other
+      // configs than the other brokers' replicas, which the simulator does not model.
+      for (const std::string& key : op.deleted)
+        if (is_broker_log_config(key)) p.broker_log_deleted.push_back(key);
+      std::erase_if(op.deleted, [](const std::string& key) { return is_broker_log_config(key); });
+      if (op.entity_name && (!p.broker_log_add.empty() || !p.broker_log_deleted.empty()))
+        fail(join(pointer, "entity-name"),
+             "\"entity-default\": true for the brokers' topic defaults (" + listed(broker_log_configs()) +
+                 "): kafkasim changes them cluster-wide only, not for one broker",
+             shown(*name));
+    }
     op.given = o;
     op.given["at"] = format_duration(op.at);
     return p;

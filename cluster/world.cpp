@@ -3201,6 +3201,32 @@ int64_t World::throttle_rate(NodeId broker, int role) const {
   return role == 0 ? spec_.leader_replication_throttled_rate : spec_.follower_replication_throttled_rate;
 }
 
+void World::apply_topic_config(int32_t topic_index, const kafka::PartitionConfig& config) {
+  const auto t = static_cast<size_t>(topic_index);
+  KS_ASSERT_LT(t, spec_.topics.size());
+  spec_.topics[t].config = config;
+  for (auto& b : brokers_) {
+    b->rm->alter_topic_config(topic_index, config);
+    // The topic's logs here: their files created from now on get segment.bytes of room on the disk.
+    for (uint32_t log_id = 0; log_id < b->log_partitions.size(); ++log_id)
+      if (b->log_partitions[log_id].topic == topic_index)
+        b->hw->storage().set_segment_bytes(log_id, static_cast<uint64_t>(config.log.segment_bytes));
+    if (!config.leader_throttled_replicas.empty() || !config.follower_throttled_replicas.empty() ||
+        b->replication_quotas != nullptr)
+      mark_throttled_replicas(*b, topic_index);
+  }
+  // UnderMinIsrPartitionCount against the new minimum, from now.
+  const TopicSpec& topic = spec_.topics[t];
+  const int32_t min_isr = topic.config.min_insync_replicas.value_or(spec_.broker_config.min_insync_replicas);
+  for (int32_t p = 0; p < topic.partitions; ++p) {
+    const PartitionRef ref{topic_index, p};
+    const NodeId leader = replicas_[t][static_cast<size_t>(p)].front();
+    const kafka::Partition* part = brokers_[static_cast<size_t>(leader)]->rm->partition(ref);
+    KS_ASSERT(part != nullptr);
+    under_min_isr_.update(ref, part->isr().size() < static_cast<size_t>(min_isr), engine_.now());
+  }
+}
+
 void World::alter_configs(const ConfigAlterSpec& op) {
   const std::string entity =
       std::string(to_string(op.entity_type)) + " " + op.entity_name.value_or(std::string("<default>"));
@@ -3223,6 +3249,7 @@ void World::alter_configs(const ConfigAlterSpec& op) {
       const auto role = [](const std::string& name) { return name.rfind("leader.", 0) == 0 ? 0 : 1; };
       std::array<std::optional<int64_t>, 2>& target =
           op.entity_name ? throttle_rate_overrides_[std::stoul(*op.entity_name)] : throttle_rate_default_;
+      // op.added and op.deleted hold the throttle rates only (the topics' defaults come as topic_updates).
       for (const auto& [name, value] : op.added) target[static_cast<size_t>(role(name))] = static_cast<int64_t>(value);
       for (const std::string& name : op.deleted) target[static_cast<size_t>(role(name))].reset();
       for (auto& b : brokers_) {
@@ -3231,42 +3258,26 @@ void World::alter_configs(const ConfigAlterSpec& op) {
         b->replication_quotas->leader.update_quota(throttle_rate(b->id, 0));
         b->replication_quotas->follower.update_quota(throttle_rate(b->id, 1));
       }
+      // The topics' defaults (DynamicLogConfig): every broker's, then each topic's configs that follow them.
+      if (op.broker_min_insync_replicas) {
+        spec_.broker_config.min_insync_replicas = *op.broker_min_insync_replicas;
+        for (auto& b : brokers_) b->rm->set_default_min_insync_replicas(*op.broker_min_insync_replicas);
+      }
+      for (const auto& [topic, config] : op.topic_updates) apply_topic_config(topic, config);
+      if (op.offsets_topic_config && offsets_topic_ >= 0) apply_topic_config(offsets_topic_, *op.offsets_topic_config);
       break;
     }
     case ConfigEntityType::topics: {
-      const auto t = static_cast<size_t>(op.topic);
-      KS_ASSERT_LT(t, spec_.topics.size());
-      // What every later reader of the topic's configs sees (the Kafka-tools view among them): the configs, and
-      // which of them the topic sets itself (an added config becomes the topic's own, a deleted one the broker's).
-      TopicSpec& altered = spec_.topics[t];
-      altered.config = op.topic_config;
+      // What every later reader of the topic's configs sees (the Kafka-tools view among them): which configs the
+      // topic sets itself (an added config becomes the topic's own, a deleted one the broker's).
+      TopicSpec& altered = spec_.topics[static_cast<size_t>(op.topic)];
       for (const std::string& change : op.changes) {
         const bool deleted = change.front() == '-';
         const std::string name = deleted ? change.substr(1) : change.substr(0, change.find('='));
         std::erase(altered.overrides, name);
         if (!deleted) altered.overrides.push_back(name);
       }
-      for (auto& b : brokers_) {
-        b->rm->alter_topic_config(op.topic, op.topic_config);
-        // The topic's logs here: their files created from now on get segment.bytes of room on the disk.
-        for (uint32_t log_id = 0; log_id < b->log_partitions.size(); ++log_id)
-          if (b->log_partitions[log_id].topic == op.topic)
-            b->hw->storage().set_segment_bytes(log_id, static_cast<uint64_t>(op.topic_config.log.segment_bytes));
-        const kafka::PartitionConfig& config = op.topic_config;
-        if (!config.leader_throttled_replicas.empty() || !config.follower_throttled_replicas.empty() ||
-            b->replication_quotas != nullptr)
-          mark_throttled_replicas(*b, op.topic);
-      }
-      // UnderMinIsrPartitionCount against the new minimum, from now.
-      const TopicSpec& topic = spec_.topics[t];
-      const int32_t min_isr = topic.config.min_insync_replicas.value_or(spec_.broker_config.min_insync_replicas);
-      for (int32_t p = 0; p < topic.partitions; ++p) {
-        const PartitionRef ref{op.topic, p};
-        const NodeId leader = replicas_[t][static_cast<size_t>(p)].front();
-        const kafka::Partition* part = brokers_[static_cast<size_t>(leader)]->rm->partition(ref);
-        KS_ASSERT(part != nullptr);
-        under_min_isr_.update(ref, part->isr().size() < static_cast<size_t>(min_isr), engine_.now());
-      }
+      apply_topic_config(op.topic, op.topic_config);
       break;
     }
   }

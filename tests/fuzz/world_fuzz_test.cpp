@@ -342,6 +342,14 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
                                                      : "follower.replication.throttled.rate";
         if (remove) op["delete-config"] = json::array({key});
         else op["add-config"] = {{key, ops_rng.uniform_int(100'000, 50'000'000)}};
+        // Now and then the topics' defaults too, cluster-wide.
+        if (op.contains("entity-default") && ops_rng.chance(1, 2)) {
+          const std::string def = pick<std::string>(ops_rng, {"log.retention.ms", "log.segment.bytes", "min.insync.replicas"});
+          if (ops_rng.chance(1, 4)) op["delete-config"].push_back(def);
+          else if (def == "log.retention.ms") op["add-config"][def] = ops_rng.uniform_int(100, 5'000);
+          else if (def == "log.segment.bytes") op["add-config"][def] = ops_rng.uniform_int(1 << 20, 64 << 20);
+          else op["add-config"][def] = ops_rng.uniform_int(1, 3);
+        }
       } else {
         op["entity-type"] = "topics";
         const json& topics_made = s["topics"];
@@ -468,11 +476,20 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         min_isr_within_rf = min_isr_within_rf && t.config.min_insync_replicas.value_or(
                                                      spec.broker_config.min_insync_replicas) <= t.replication_factor;
       }
-      for (const auto& op : spec.config_alters)  // and as the operations set it
+      // and as the operations set it: a topic's own, or the brokers' default at that time.
+      int32_t default_min_isr = spec.broker_config.min_insync_replicas;
+      for (const auto& op : spec.config_alters) {
+        if (op.broker_min_insync_replicas) default_min_isr = *op.broker_min_insync_replicas;
         if (op.entity_type == cluster::ConfigEntityType::topics)
-          min_isr_within_rf = min_isr_within_rf && op.topic_config.min_insync_replicas.value_or(
-                                                       spec.broker_config.min_insync_replicas) <=
+          min_isr_within_rf = min_isr_within_rf && op.topic_config.min_insync_replicas.value_or(default_min_isr) <=
                                                        spec.topics[static_cast<size_t>(op.topic)].replication_factor;
+        for (const auto& [topic, config] : op.topic_updates)
+          min_isr_within_rf = min_isr_within_rf && config.min_insync_replicas.value_or(default_min_isr) <=
+                                                       spec.topics[static_cast<size_t>(topic)].replication_factor;
+        if (op.offsets_topic_config && !spec.consumers.empty())
+          min_isr_within_rf = min_isr_within_rf && op.offsets_topic_config->min_insync_replicas.value_or(default_min_isr) <=
+                                                       spec.offsets_topic_replication_factor;
+      }
       if (!spec.consumers.empty()) {  // __consumer_offsets, which the World adds
         partitions += spec.offsets_topic_partitions;
         min_isr_within_rf = min_isr_within_rf && spec.offsets_topic_config.min_insync_replicas.value_or(

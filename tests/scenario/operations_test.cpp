@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kafkasim/cluster/scenario.hpp"
 #include "test_world.hpp"
 
 using namespace kafkasim;
@@ -237,4 +238,51 @@ TEST_CASE("operations: flush.messages and flush.ms altered make the logs fsync b
   const auto timed = flushes("flush.ms", 1000, true);
   CHECK(timed.log_flush_time.count >= 42);
   CHECK(timed.log_flush_time.count <= 45);
+}
+
+TEST_CASE("operations: the brokers' topic defaults altered cluster-wide reach every topic that does not set its own") {
+  // Two topics, one partition each, RF 3, 2,000 records/s of 512 B to each: "plain" sets nothing, "own" sets
+  // segment.bytes (512 MiB) and min.insync.replicas (2) itself. At 5 s the brokers' defaults become log.segment.bytes
+  // 1 MiB and min.insync.replicas 3 (kafka-configs --entity-type brokers --entity-default): "plain" rolls 1 MiB
+  // segments from then on and needs three in-sync replicas; "own" keeps its 512 MiB segments and its minimum of 2.
+  const nlohmann::json doc = nlohmann::json::parse(R"({
+    "name": "defaults", "seed": 1, "duration": "20s", "warmup": "1s",
+    "cluster": {"brokers": 3},
+    "topics": [{"name": "plain", "partitions": 1, "replication.factor": 3},
+               {"name": "own", "partitions": 1, "replication.factor": 3,
+                "config": {"segment.bytes": 536870912, "min.insync.replicas": 2}}],
+    "producers": [{"topic": "plain", "workload": {"rate": 2000, "record_size": 512}, "config": {"acks": "all"}},
+                  {"topic": "own", "workload": {"rate": 2000, "record_size": 512}, "config": {"acks": "all"}}],
+    "operations": [{"at": "5s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
+                    "add-config": {"log.segment.bytes": 1048576, "min.insync.replicas": 3}}]})");
+  cluster::WorldSpec spec = cluster::parse_scenario(doc, "defaults.json");
+  cluster::World world(spec);
+  const auto s = world.run();
+  CHECK(s.records_failed == 0);
+  const kafka::Partition* plain = world.leader_partition({0, 0});
+  const kafka::Partition* own = world.leader_partition({1, 0});
+  REQUIRE(plain != nullptr);
+  REQUIRE(own != nullptr);
+  CHECK(plain->effective_min_isr() == 3);
+  CHECK(own->effective_min_isr() == 2);
+  // ~1 MB a second for 15 s: about 14 full 1 MiB segments after the first on "plain", one segment on "own".
+  const auto& plain_segments = plain->log().segments();
+  CHECK(plain_segments.size() >= 12);
+  for (size_t i = 1; i + 1 < plain_segments.size(); ++i) {
+    CAPTURE(i);
+    CHECK(plain_segments[i].size_bytes() <= 1'048'576);
+    CHECK(plain_segments[i].size_bytes() > 1'048'576 - 32'768);
+  }
+  CHECK(own->log().segments().size() == 1);
+  // Deleting the default again: back to the static config (1 GiB) for segments rolled after it.
+  nlohmann::json back = doc;
+  back["operations"].push_back(nlohmann::json::parse(R"({"at": "10s", "tool": "kafka-configs", "entity-type": "brokers",
+                                                          "entity-default": true, "delete-config": ["log.segment.bytes"]})"));
+  cluster::WorldSpec spec2 = cluster::parse_scenario(back, "defaults.json");
+  cluster::World world2(spec2);
+  world2.run();
+  // Rolled from 5 s to 10 s only: about 5 segments, the last one open since.
+  const size_t rolled = world2.leader_partition({0, 0})->log().segments().size();
+  CHECK(rolled >= 4);
+  CHECK(rolled <= 7);
 }

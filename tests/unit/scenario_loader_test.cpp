@@ -1786,3 +1786,46 @@ TEST_CASE("consumer_restart config and processing_time: the new process's consum
   z["faults"] = json::parse(R"([{"type": "producer_restart", "host": "client-0", "at": "5s", "processing_time": "1ms"}])");
   expect_error(z, "/faults/0/processing_time");
 }
+
+TEST_CASE("operations: the brokers' topic defaults, cluster-wide, reach the topics that do not set their own") {
+  json d = base();
+  d["cluster"]["config"] = {{"log.retention.ms", 86400000}};
+  d["topics"].push_back({{"name", "own"}, {"partitions", 1}, {"replication.factor", 1},
+                         {"config", {{"retention.ms", 1000}}}});
+  d["operations"] = json::parse(R"([
+    {"at": "2s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
+     "add-config": {"log.retention.ms": 60000, "leader.replication.throttled.rate": 1048576}},
+    {"at": "4s", "tool": "kafka-configs", "entity-type": "topics", "entity-name": "own", "delete-config": ["retention.ms"]},
+    {"at": "6s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
+     "delete-config": ["log.retention.ms"]}])");
+  const WorldSpec s = parse_scenario(d, "ok.json");
+  REQUIRE(s.config_alters.size() == 3);
+  // At 2 s: "events" (no retention.ms of its own) takes 60 s, "own" keeps 1 s; the throttle rate is the broker's.
+  const auto& first = s.config_alters[0];
+  REQUIRE(first.topic_updates.size() == 2);
+  CHECK(first.topic_updates[0].second.log.retention_ms == 60000);
+  CHECK(first.topic_updates[1].second.log.retention_ms == 1000);
+  REQUIRE(first.added.size() == 1);
+  CHECK(first.added[0].first == "leader.replication.throttled.rate");
+  CHECK(first.changes == std::vector<std::string>{"leader.replication.throttled.rate=1048576", "log.retention.ms=60000"});
+  // At 4 s "own" deletes its value: it falls back to the brokers' default as it is then, 60 s.
+  CHECK(s.config_alters[1].topic_config.log.retention_ms == 60000);
+  // At 6 s the default is deleted: both topics go back to the static 86,400,000.
+  const auto& third = s.config_alters[2];
+  REQUIRE(third.topic_updates.size() == 2);
+  CHECK(third.topic_updates[0].second.log.retention_ms == 86400000);
+  CHECK(third.topic_updates[1].second.log.retention_ms == 86400000);
+  CHECK(third.deleted.empty());  // only throttle rates there
+  // A broker's own value of a topic default is refused (cluster-wide only); a synonym kafkasim does not alter.
+  json e = base();
+  e["operations"] = json::parse(R"([{"at": "2s", "tool": "kafka-configs", "entity-type": "brokers", "entity-name": "0",
+                                    "add-config": {"log.retention.ms": 60000}}])");
+  expect_error(e, "/operations/0/entity-name");
+  e["operations"] = json::parse(R"([{"at": "2s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
+                                    "add-config": {"log.retention.hours": 1}}])");
+  const ConfigError hours = error_of(e);
+  CHECK(hours.pointer() == "/operations/0/add-config/log.retention.hours");
+  e["operations"] = json::parse(R"([{"at": "2s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
+                                    "add-config": {"log.retention.ms": "soon"}}])");
+  expect_error(e, "/operations/0/add-config/log.retention.ms");
+}

@@ -174,6 +174,11 @@ struct ConfigAlterSpec {
   // topics: the topic's index and its configs after this change (the loader applies the changes in time order).
   int32_t topic = -1;
   kafka::PartitionConfig topic_config;
+  // brokers, a cluster-wide change of the topics' defaults (log.retention.ms, ..., min.insync.replicas): the brokers'
+  // min.insync.replicas after it, and every topic's configs after it (those the topic does not set itself follow).
+  std::optional<int32_t> broker_min_insync_replicas;
+  std::vector<std::pair<int32_t, kafka::PartitionConfig>> topic_updates;
+  std::optional<kafka::PartitionConfig> offsets_topic_config;  // __consumer_offsets' after it, when the world has it
   // What the operation's outputs show: "producer_byte_rate=1048576", "-retention.ms" (deleted), in the order given.
   std::vector<std::string> changes;
   nlohmann::json given;  // the scenario's entry, its "at" written as a duration (the resolved scenario's copy)
@@ -597,6 +602,8 @@ class World {
   void schedule_faults();
   // Dynamic configs (the scenario's "operations"): one kafka-configs --alter applied on every broker.
   void alter_configs(const ConfigAlterSpec& op);
+  // A topic's configs from now on, on every broker (an operation on the topic, or on the brokers' topic defaults).
+  void apply_topic_config(int32_t topic, const kafka::PartitionConfig& config);
   // A broker's client quota managers and replication quota managers, made when first needed.
   kafka::ClientQuotas& client_quotas(Broker& b);
   void watch_consumer_fetch_quotas(Broker& b);

@@ -138,6 +138,12 @@ class ReplicaManager {
   std::size_t delayed_fetch_count() const { return fetch_purgatory_.size(); }
   sim::SimTime next_isr_check_time() const { return next_isr_check_; }
   const BrokerConfig& config() const { return config_; }
+  // A dynamic change of the broker's min.insync.replicas (DynamicLogConfig): what a topic without its own value takes
+  // from its next config change on (the caller re-applies the topics' configs).
+  void set_default_min_insync_replicas(int32_t value) {
+    KS_ASSERT_GE(value, 1);
+    config_.min_insync_replicas = value;
+  }
   const FetchSessionCache& fetch_sessions() const { return fetch_manager_.cache(); }
   // Client quotas of consumer fetches (nullptr: none configured); it must outlive the manager.
   void set_consumer_fetch_quota(ConsumerFetchQuota* quota) { consumer_fetch_quota_ = quota; }
