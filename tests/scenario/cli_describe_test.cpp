@@ -252,6 +252,13 @@ TEST_CASE("describe: a topic's Configs show what the operations before --at set,
   };
   CHECK(configs_at("9s") == "min.insync.replicas=2");
   CHECK(configs_at("11s") == "min.insync.replicas=2,retention.ms=3600000");
+  // The brokers' topic defaults altered cluster-wide at 5 s: the topic takes the new segment.bytes and keeps the
+  // min.insync.replicas it sets itself (2, not the new default 1).
+  const std::string defaults = " --set '/operations=[{\"at\": \"5s\", \"tool\": \"kafka-configs\", \"entity-type\": "
+                               "\"brokers\", \"entity-default\": true, \"add-config\": {\"log.segment.bytes\": "
+                               "1048576, \"min.insync.replicas\": 1}}]'";
+  for (const std::string& line : describe("scenarios/quickstart.json --at 6s" + defaults, dir).topic_lines)
+    if (line.rfind("Topic: events\t", 0) == 0) CHECK(topic_fields(line)["Configs"] == "min.insync.replicas=2,segment.bytes=1048576");
   fs::remove_all(dir);
 }
 
