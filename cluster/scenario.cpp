@@ -1267,17 +1267,28 @@ class Loader {
   // A producer_restart's "config": the new process's producer configs over its entry's own (a deploy of a changed
   // config, one process at a time). The configs that name the client host's identity or connections stay the
   // entry's: kafkasim gives a client host one client.id, codec and connection settings for the whole run.
+  // A restart's "config" object: not empty, and none of the configs the client host keeps (`fixed`, `kept` says
+  // what they are); the whole is recorded in `fs` as given, with a "name=value" change each.
+  void check_restart_config(const json& v, const std::string& pointer, const char* kind,
+                            const std::vector<std::string>& fixed, const char* kept, FaultSpec& fs) const {
+    if (!v.is_object() || v.empty())
+      fail(pointer, std::string("a JSON object of ") + kind + " configs for the new process", shown(v));
+    for (const auto& [key, value] : v.items())
+      if (std::find(fixed.begin(), fixed.end(), key) != fixed.end())
+        fail(join(pointer, key),
+             std::string("a ") + kind + " config the new process may change (not " + listed(fixed) +
+                 ": the client host keeps its " + kept + " for the whole run)",
+             in_quotes(key));
+    fs.config_given = v;
+    for (const auto& [key, value] : v.items())
+      fs.config_changes.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+  }
+
   void parse_restart_config(const json& v, const std::string& pointer, const WorldSpec& spec, FaultSpec& fs) {
-    if (!v.is_object() || v.empty()) fail(pointer, "a JSON object of producer configs for the new process", shown(v));
     static const std::vector<std::string> kFixed = {"client.id",           "compression.type",  "compression.gzip.level",
                                                     "compression.lz4.level", "compression.zstd.level",
                                                     "security.protocol",   "send.buffer.bytes", "receive.buffer.bytes"};
-    for (const auto& [key, value] : v.items())
-      if (std::find(kFixed.begin(), kFixed.end(), key) != kFixed.end())
-        fail(join(pointer, key),
-             "a producer config the new process may change (not " + listed(kFixed) +
-                 ": the client host keeps its client.id, codec and connections for the whole run)",
-             in_quotes(key));
+    check_restart_config(v, pointer, "producer", kFixed, "client.id, codec and connections", fs);
     // The producer entry whose client restarts: the producers' clients are numbered in scenario order.
     uint64_t first = spec.brokers;
     size_t entry = 0;
@@ -1286,24 +1297,15 @@ class Loader {
     const ProducerSpec& ps = spec.producers[entry];
     const ProducerConfigChecked checked = checked_producer_config(&v, pointer, ps.config_as_given, ps.config_names_given, spec);
     fs.producer_config = checked.config;
-    fs.config_given = v;
-    for (const auto& [key, value] : v.items())
-      fs.config_changes.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
   }
 
   // A consumer_restart's "config": the new process's consumer configs over its entry's own (a deploy of a changed
   // config). Its identity and connections stay the entry's: client.id, client.rack (its host's rack), the security
   // protocol and socket buffers.
   void parse_consumer_restart_config(const json& v, const std::string& pointer, const WorldSpec& spec, FaultSpec& fs) {
-    if (!v.is_object() || v.empty()) fail(pointer, "a JSON object of consumer configs for the new process", shown(v));
     static const std::vector<std::string> kFixed = {"client.id", "client.rack", "security.protocol",
                                                     "send.buffer.bytes", "receive.buffer.bytes"};
-    for (const auto& [key, value] : v.items())
-      if (std::find(kFixed.begin(), kFixed.end(), key) != kFixed.end())
-        fail(join(pointer, key),
-             "a consumer config the new process may change (not " + listed(kFixed) +
-                 ": the client host keeps its client.id, rack and connections for the whole run)",
-             in_quotes(key));
+    check_restart_config(v, pointer, "consumer", kFixed, "client.id, rack and connections", fs);
     // The consumer entry whose client restarts: the consumers' clients follow the producers', in scenario order.
     uint64_t first = spec.brokers;
     for (const ProducerSpec& p : spec.producers) first += p.count;
@@ -1316,9 +1318,6 @@ class Loader {
     apply_configs(src, consumer_config_table(), consumer_ignored_prefixes(), "consumer", c);
     kafka::validate(c);  // the table's ranges already enforce what this asserts
     fs.consumer_config = c;
-    fs.config_given = v;
-    for (const auto& [key, value] : v.items())
-      fs.config_changes.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
   }
 
   // One entry of "faults" (WorldSpec::faults): see FaultSpec and docs/scenarios.md "faults".

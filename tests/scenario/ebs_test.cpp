@@ -19,7 +19,7 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // Three brokers with 8 GiB of RAM (about 1 GiB of page cache) on gp3 volumes provisioned at `mib_per_s`, one topic of
 // 6 partitions with RF 3 (every broker writes every record), two producers offering 2 x 8,000 records/s of 10 KiB:
 // 156 MiB/s of values, which every broker appends.
-cluster::WorldSummary run_on_gp3(double mib_per_s) {
+cluster::WorldSpec gp3_cluster(double mib_per_s) {
   auto spec = test::small_cluster(3, "ebs-gp3", "nic-10gbe", 6, 3, 2);
   auto& ebs = std::get<models::EbsParams>(spec.broker_hardware.disk);
   ebs.throughput = {mib_per_s * kMiB, mib_per_s * kMiB, 0, 0};
@@ -30,8 +30,10 @@ cluster::WorldSummary run_on_gp3(double mib_per_s) {
   p.count = 2;
   p.config.batch_size_bytes = 262'144;
   spec.producers.push_back(p);
-  return cluster::World(spec).run();
+  return spec;
 }
+
+cluster::WorldSummary run_on_gp3(double mib_per_s) { return cluster::World(gp3_cluster(mib_per_s)).run(); }
 
 }  // namespace
 
@@ -79,18 +81,9 @@ TEST_CASE("ebs instance: a broker's volumes together never write faster than its
   auto instance = std::get<models::EbsInstanceParams>(cluster::load_named_profile("ec2-m5.large", dir).params);
   instance.iops.credits_initial = 0;
   instance.throughput.credits_initial = 0;
-  auto spec = test::small_cluster(3, "ebs-gp3", "nic-10gbe", 6, 3, 2);
-  auto& ebs = std::get<models::EbsParams>(spec.broker_hardware.disk);
-  ebs.throughput = {250 * kMiB, 250 * kMiB, 0, 0};
-  spec.broker_hardware.ram_bytes = uint64_t{8} << 30;
+  auto spec = gp3_cluster(250);
   spec.broker_hardware.log_dirs = 2;
   spec.broker_hardware.ebs_instance = instance;
-  spec.duration = 40_s;
-  spec.warmup = 5_s;
-  auto p = test::open_loop_producer(8'000, Acks::all, 5, 10'240);
-  p.count = 2;
-  p.config.batch_size_bytes = 262'144;
-  spec.producers.push_back(p);
   const auto capped = cluster::World(spec).run();
   REQUIRE(capped.ebs_instances.size() == 3);
   for (const auto& e : capped.ebs_instances) {

@@ -8,6 +8,7 @@
 //    minimum is lowered again; the stretch ends at that instant.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,23 @@ cluster::ConfigAlterSpec alter(sim::Duration at, cluster::ConfigEntityType type,
   op.entity_type = type;
   op.entity_name = std::move(name);
   return op;
+}
+
+// One partition, RF 3, 2,000 records/s of 512 B with acks=all for 20 s (1 s of warm-up); with `change`, its topic's
+// configs altered by it at 5 s.
+cluster::WorldSpec one_partition(const std::function<void(kafka::PartitionConfig&)>& change) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
+  spec.duration = 20_s;
+  spec.warmup = 1_s;
+  spec.producers.push_back(test::open_loop_producer(2000, Acks::all, 5, 512));
+  if (change) {
+    auto op = alter(5_s, cluster::ConfigEntityType::topics, "events");
+    op.topic = 0;
+    op.topic_config = spec.topics[0].config;
+    change(op.topic_config);
+    spec.config_alters.push_back(op);
+  }
+  return spec;
 }
 
 }  // namespace
@@ -174,17 +192,10 @@ TEST_CASE("operations: segment.ms and segment.bytes altered roll the topic's seg
   // 1 MiB from 5 s instead: every segment rolled after the change holds at most 1 MiB and more than 1 MiB less one
   // batch (a roll comes before the append that would pass the bound).
   const auto segments = [](const std::string& name, int64_t value) {
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
-    spec.duration = 20_s;
-    spec.warmup = 1_s;
-    spec.producers.push_back(test::open_loop_producer(2000, Acks::all, 5, 512));
-    auto op = alter(5_s, cluster::ConfigEntityType::topics, "events");
-    op.topic = 0;
-    op.topic_config = spec.topics[0].config;
-    if (name == "segment.ms") op.topic_config.log.segment_ms = value;
-    else op.topic_config.log.segment_bytes = value;
-    spec.config_alters.push_back(op);
-    cluster::World world(spec);
+    cluster::World world(one_partition([&](kafka::PartitionConfig& c) {
+      if (name == "segment.ms") c.log.segment_ms = value;
+      else c.log.segment_bytes = value;
+    }));
     world.run();
     const kafka::Partition* leader = world.leader_partition({0, 0});
     REQUIRE(leader != nullptr);
@@ -209,20 +220,12 @@ TEST_CASE("operations: flush.messages and flush.ms altered make the logs fsync b
   // One partition, RF 3, 2,000 records/s of 512 B with acks=all: no flush before the change (Kafka's defaults never
   // flush; the checkpoint files' fsyncs are not segment flushes).
   const auto flushes = [](const std::string& name, int64_t value, bool change) {
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
-    spec.duration = 20_s;
-    spec.warmup = 1_s;
+    auto spec = one_partition(change ? std::function<void(kafka::PartitionConfig&)>([&](kafka::PartitionConfig& c) {
+      if (name == "flush.messages") c.log.flush_messages = value;
+      else c.log.flush_ms = value;
+    }) : nullptr);
     spec.retention_initial_delay = 1_s;
     spec.log_flush_scheduler_interval_ms = 1000;
-    spec.producers.push_back(test::open_loop_producer(2000, Acks::all, 5, 512));
-    if (change) {
-      auto op = alter(5_s, cluster::ConfigEntityType::topics, "events");
-      op.topic = 0;
-      op.topic_config = spec.topics[0].config;
-      if (name == "flush.messages") op.topic_config.log.flush_messages = value;
-      else op.topic_config.log.flush_ms = value;
-      spec.config_alters.push_back(op);
-    }
     return cluster::World(spec).run();
   };
   const auto none = flushes("", 0, false);
