@@ -73,8 +73,9 @@ TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, neve
   const std::filesystem::path root = KAFKASIM_SOURCE_DIR;
   sim::Rng rng = sim::Rng::stream(20261124, "fuzz/scenario-loader");
   uint64_t accepted = 0, rejected = 0;
-  // The example scenarios, and the quickstart with an operation of each entity type and a producer restart that
-  // deploys configs, all early enough to run within the bounded start below.
+  // The example scenarios, and the quickstart with an operation of each entity type (the brokers' topic defaults
+  // among them), producer and consumer restarts that deploy configs, and EBS volumes behind an instance's limits,
+  // all early enough to run within the bounded start below.
   std::vector<std::pair<std::string, std::string>> inputs;
   for (const char* name : {"scenarios/quickstart.json", "scenarios/validation/kreps2014-rf3-acksall.json"})
     inputs.emplace_back(name, test::slurp(root / name));
@@ -86,9 +87,16 @@ TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, neve
      "add-config": {"leader.replication.throttled.rate": 1000000}},
     {"at": "2ms", "tool": "kafka-configs", "entity-type": "topics", "entity-name": "events",
      "add-config": {"min.insync.replicas": 3, "retention.bytes": 1048576, "follower.replication.throttled.replicas": "*"},
-     "delete-config": ["retention.ms"]}])");
+     "delete-config": ["retention.ms"]},
+    {"at": "2ms", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
+     "add-config": {"log.segment.bytes": 1048576, "min.insync.replicas": 1}, "delete-config": ["log.retention.ms"]}])");
   with_operations["faults"] = nlohmann::json::parse(R"([{"type": "producer_restart", "host": "client-0", "at": "3ms",
-                                                          "config": {"linger.ms": 20, "acks": "1"}}])");
+                                                          "config": {"linger.ms": 20, "acks": "1"}},
+                                                         {"type": "consumer_restart", "host": "client-1", "at": "3ms",
+                                                          "config": {"max.poll.records": 10}, "processing_time": "1ms"}])");
+  with_operations["hardware"] = nlohmann::json::parse(R"({"broker": {"disk": {"base": "ebs-io2",
+    "parameters": {"provisioned_iops": 16000}}, "log_dirs": 2,
+    "ebs_instance": {"base": "ec2-m5.large", "parameters": {"burst_duration": "1s", "burst_balance": 0.5}}}})");
   inputs.emplace_back("quickstart with operations", with_operations.dump(2));
   for (const auto& [name, original] : inputs) {
     const nlohmann::json original_doc = nlohmann::json::parse(original);
