@@ -772,7 +772,8 @@ class Loader {
   static const std::vector<std::string>& alterable_configs(ConfigEntityType type) {
     static const std::vector<std::string> clients = {"producer_byte_rate", "consumer_byte_rate", "request_percentage"};
     static const std::vector<std::string> brokers = [] {
-      std::vector<std::string> names = {"leader.replication.throttled.rate", "follower.replication.throttled.rate"};
+      std::vector<std::string> names = {"leader.replication.throttled.rate", "follower.replication.throttled.rate",
+                                        "num.io.threads"};
       for (const std::string& n : broker_log_configs()) names.push_back(n);
       return names;
     }();
@@ -818,7 +819,37 @@ class Loader {
     static_defaults.log_defaults = x_.broker_log_defaults;
     static_defaults.broker = spec.broker_config;
     dynamic_defaults = static_defaults;
+    // num.io.threads as each broker has it: its own dynamic value, else the cluster-wide one, else the static.
+    std::vector<std::optional<uint32_t>> io_threads_own(spec.brokers);
+    std::optional<uint32_t> io_threads_default;
+    const auto io_threads = [&](uint32_t b) {
+      return io_threads_own[b].value_or(io_threads_default.value_or(spec.num_io_threads));
+    };
     for (PendingOperation& p : pending) {
+      if (p.op.entity_type == ConfigEntityType::brokers) {
+        const auto added = std::find_if(p.op.added.begin(), p.op.added.end(),
+                                        [](const auto& a) { return a.first == "num.io.threads"; });
+        const bool deleted = std::find(p.op.deleted.begin(), p.op.deleted.end(), "num.io.threads") != p.op.deleted.end();
+        if (added != p.op.added.end() || deleted) {
+          std::vector<uint32_t> before(spec.brokers);
+          for (uint32_t b = 0; b < spec.brokers; ++b) before[b] = io_threads(b);
+          std::optional<uint32_t>& target =
+              p.op.entity_name ? io_threads_own[std::stoul(*p.op.entity_name)] : io_threads_default;
+          if (added != p.op.added.end()) target = static_cast<uint32_t>(added->second);
+          else target.reset();
+          // DynamicThreadPool.validateReconfiguration, on each broker the change reaches: at least half and at most
+          // double the thread count it has.
+          for (uint32_t b = 0; b < spec.brokers; ++b) {
+            const uint32_t now = io_threads(b);
+            if (now == before[b] || (now >= before[b] / 2 && now <= before[b] * 2)) continue;
+            fail(added != p.op.added.end() ? join(join(p.pointer, "add-config"), "num.io.threads") : join(p.pointer, "delete-config"),
+                 "num.io.threads from half to double the " + std::to_string(before[b]) + " threads broker " +
+                     std::to_string(b) + " has then (Kafka's DynamicThreadPool: \"value should be at least half the "
+                     "current value\" / \"should not be greater than double the current value\"; change it in steps)",
+                 std::to_string(now));
+          }
+        }
+      }
       if (p.op.entity_type == ConfigEntityType::brokers && (!p.broker_log_add.empty() || !p.broker_log_deleted.empty())) {
         // DynamicLogConfig: a deleted default goes back to the static config's; every topic takes the new defaults
         // for the configs it does not set itself.

@@ -168,6 +168,7 @@ struct World::Broker {
   double sampled_cpu_busy_core_s = 0;
   int64_t sampled_network_busy_ns = 0;  // the processors' busy time, summed
   int64_t sampled_io_busy_ns = 0;       // the I/O threads' busy time, summed
+  double sampled_io_capacity_ns = 0;    // and their capacity (threads x time: num.io.threads may change)
 };
 
 struct World::ProducerClient {
@@ -394,6 +395,7 @@ World::World(WorldSpec spec)
   start_clients();
   schedule_faults();
   throttle_rate_overrides_.assign(spec_.brokers, {});
+  io_threads_own_.assign(spec_.brokers, std::nullopt);
   for (const ConfigAlterSpec& op : spec_.config_alters)
     engine_.schedule_at(SimTime::zero() + op.at, [this, &op] { alter_configs(op); });
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
@@ -2861,7 +2863,7 @@ void World::sample() {
     const models::CpuPoolStats io = b->hw->cpu().pool_stats(b->io_pool);
     timeseries_.set(prefix + "io_threads_util",
                     static_cast<double>(io.thread_busy_ns - std::exchange(b->sampled_io_busy_ns, io.thread_busy_ns)) /
-                        (interval_ns * static_cast<double>(io.threads)));
+                        (io.thread_capacity_ns - std::exchange(b->sampled_io_capacity_ns, io.thread_capacity_ns)));
     const models::PageCacheStats& cache = b->hw->page_cache().stats();
     const uint64_t hit = cache.hit_bytes - b->sampled_hit_bytes, miss = cache.miss_bytes - b->sampled_miss_bytes;
     b->sampled_hit_bytes = cache.hit_bytes;
@@ -3249,9 +3251,26 @@ void World::alter_configs(const ConfigAlterSpec& op) {
       const auto role = [](const std::string& name) { return name.rfind("leader.", 0) == 0 ? 0 : 1; };
       std::array<std::optional<int64_t>, 2>& target =
           op.entity_name ? throttle_rate_overrides_[std::stoul(*op.entity_name)] : throttle_rate_default_;
-      // op.added and op.deleted hold the throttle rates only (the topics' defaults come as topic_updates).
-      for (const auto& [name, value] : op.added) target[static_cast<size_t>(role(name))] = static_cast<int64_t>(value);
-      for (const std::string& name : op.deleted) target[static_cast<size_t>(role(name))].reset();
+      // op.added and op.deleted hold the throttle rates and num.io.threads (the topics' defaults come as
+      // topic_updates).
+      const auto throttle = [](const std::string& name) { return name.find(".replication.throttled.rate") != std::string::npos; };
+      for (const auto& [name, value] : op.added)
+        if (throttle(name)) target[static_cast<size_t>(role(name))] = static_cast<int64_t>(value);
+      for (const std::string& name : op.deleted)
+        if (throttle(name)) target[static_cast<size_t>(role(name))].reset();
+      // num.io.threads (DynamicThreadPool -> KafkaRequestHandlerPool.resizeThreadPool): a broker's own value, else the
+      // cluster-wide one, else the static config.
+      std::optional<uint32_t>& io_target =
+          op.entity_name ? io_threads_own_[std::stoul(*op.entity_name)] : io_threads_default_;
+      for (const auto& [name, value] : op.added)
+        if (name == "num.io.threads") io_target = static_cast<uint32_t>(value);
+      for (const std::string& name : op.deleted)
+        if (name == "num.io.threads") io_target.reset();
+      for (auto& b : brokers_) {
+        const uint32_t threads = io_threads_own_[static_cast<size_t>(b->id)].value_or(
+            io_threads_default_.value_or(spec_.num_io_threads));
+        if (threads != b->hw->cpu().pool_stats(b->io_pool).threads) b->hw->cpu().set_pool_threads(b->io_pool, threads);
+      }
       for (auto& b : brokers_) {
         // Without quota managers nothing is throttled here yet; they take the rates when a topic first throttles.
         if (b->replication_quotas == nullptr) continue;

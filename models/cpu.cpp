@@ -107,7 +107,7 @@ void Cpu::release_thread(PoolId pool) {
   KS_ASSERT_GT(p.held_threads, 0u);
   const SimTime now = engine_.now();
   --p.held_threads;
-  p.thread_meter.set_busy(now, p.occupied());
+  set_meter(p, now);
   advance(now);
   start_queued(pool.index);
   reschedule();
@@ -119,7 +119,7 @@ bool Cpu::try_take_thread(PoolId pool) {
   if (paused_ || p.occupied() >= p.params.threads) return false;
   KS_ASSERT(p.queue.empty());
   ++p.held_threads;
-  p.thread_meter.set_busy(engine_.now(), p.occupied());
+  set_meter(p, engine_.now());
   return true;
 }
 
@@ -138,14 +138,14 @@ void Cpu::continue_held(PoolId pool, Duration cost, sim::Callback done, bool hol
   --p.held_threads;
   if (paused_) {
     // The thread is free again; its work is first in line when the pause ends (start_queued).
-    p.thread_meter.set_busy(now, p.occupied());
+    set_meter(p, now);
     p.queue.push_front(Queued{cost, now, std::move(done), hold});
     p.queue_length_max = std::max<uint64_t>(p.queue_length_max, p.queue.size());
     p.queue_mean.set(now, static_cast<double>(p.queue.size()));
     return;
   }
   advance(now);
-  start_task(pool.index, Queued{cost, now, std::move(done), hold});
+  start_task(pool.index, Queued{cost, now, std::move(done), hold}, true);
   reschedule();
 }
 
@@ -182,14 +182,33 @@ SubmitStatus Cpu::submit_task(PoolId pool, Duration cost, sim::Callback& done, b
   return SubmitStatus::kAccepted;
 }
 
-void Cpu::start_task(uint32_t pool, Queued task) {
+void Cpu::set_meter(Pool& p, SimTime now) {
+  // Threads a resize took away finish their task first: the pool is full meanwhile, never over full.
+  p.thread_meter.set_busy(now, std::min(p.occupied(), p.params.threads));
+}
+
+void Cpu::set_pool_threads(PoolId pool, uint32_t threads) {
+  KS_ASSERT_LT(pool.index, pools_.size());
+  KS_ASSERT_GT(threads, 0u);
+  Pool& p = pools_[pool.index];
+  const SimTime now = engine_.now();
+  advance(now);
+  p.thread_meter.set_busy(now, std::min(p.occupied(), threads));
+  p.thread_meter.set_servers(now, threads);
+  p.params.threads = threads;
+  start_queued(pool.index);
+  reschedule();
+}
+
+void Cpu::start_task(uint32_t pool, Queued task, bool continuing) {
   Pool& p = pools_[pool];
-  KS_ASSERT_LT(p.occupied(), p.params.threads);
+  // A held thread that goes on working keeps its thread, even when a resize left the pool with fewer.
+  if (!continuing) KS_ASSERT_LT(p.occupied(), p.params.threads);
   KS_ASSERT(!paused_);
   KS_ASSERT_EQ(last_update_, engine_.now());
   const SimTime now = engine_.now();
   ++p.busy_threads;
-  p.thread_meter.set_busy(now, p.occupied());
+  set_meter(p, now);
   running_.push_back(Running{.finish_v = virtual_ns_ + static_cast<double>(task.cost.ns()),
                              .seq = next_seq_++,
                              .pool = pool,
@@ -255,7 +274,7 @@ void Cpu::on_completion() {
     KS_ASSERT_GT(p.busy_threads, 0u);
     --p.busy_threads;
     if (task.hold) ++p.held_threads;  // blocked: occupied, but no longer running
-    p.thread_meter.set_busy(now, p.occupied());
+    set_meter(p, now);
     ++p.tasks_done;
     ++tasks_done_;
     p.wait_total += task.started - task.submitted;
@@ -365,6 +384,7 @@ CpuPoolStats Cpu::pool_stats(PoolId pool) const {
   s.core_utilisation = window_ns > 0 ? busy_ns / (window_ns * cores_) : 0.0;
   s.thread_utilisation = p.thread_meter.utilisation(now);
   s.thread_busy_ns = p.thread_meter.busy_server_ns(now);
+  s.thread_capacity_ns = p.thread_meter.capacity_ns(now);
   s.queue_length_mean = p.queue_mean.mean(now);
   s.wait_total = p.wait_total;
   s.sojourn_total = p.sojourn_total;

@@ -612,3 +612,35 @@ TEST_CASE("cpu: try_take_thread takes a free thread at once, held, and refuses w
   CHECK(cpu.try_take_thread(pool));
   CHECK_FALSE(cpu.try_take_thread(pool));
 }
+
+TEST_CASE("cpu: a resized pool starts queued tasks on new threads at once; threads taken away finish their task") {
+  // Eight 10 ms tasks on one thread (8 cores: no sharing). At 5 ms the pool grows to 4 threads: three queued tasks
+  // start then, ending at 15 ms; the rest follow their thread's previous task: 10 ms (the first), 15 ms x 3,
+  // 20 ms, 25 ms x 3.
+  Engine engine;
+  Cpu cpu(engine, one_pool(8, 1));
+  const PoolId pool = cpu.pool("work");
+  std::vector<SimTime> done(8);
+  for (size_t i = 0; i < 8; ++i) submit_recorded(engine, cpu, pool, 10_ms, done, i);
+  engine.schedule_at(at(5_ms), [&] { cpu.set_pool_threads(pool, 4); });
+  // At 16 ms it shrinks to 1: the four tasks in service run on to their end.
+  engine.schedule_at(at(16_ms), [&] { cpu.set_pool_threads(pool, 1); });
+  engine.run_until(SimTime::max());
+  // 0: 0-10. 1-3: 5-15. 4: 10-20. 5-7 start at 15 (threads 2-4 free): 15-25. At 16 ms four tasks run (4, 5, 6, 7)
+  // with one thread allowed: they all finish.
+  CHECK(done == std::vector<SimTime>{at(10_ms), at(15_ms), at(15_ms), at(15_ms), at(20_ms), at(25_ms), at(25_ms),
+                                     at(25_ms)});
+  // Capacity over 0-25 ms: 1 x 5 + 4 x 11 + 1 x 9 = 58 thread-ms. Busy, counted at most at the capacity (16-25 ms:
+  // four, then three tasks on one allowed thread count as one): 5 + 4 x 10 + 4 x 1 + 1 x 9 = 58: 100 %.
+  const CpuPoolStats s = cpu.pool_stats(pool);
+  CHECK(s.threads == 1);
+  CHECK(s.thread_capacity_ns == doctest::Approx(58e6).scale(0));
+  CHECK(s.thread_utilisation == doctest::Approx(1.0).scale(0));
+  // Shrunk with work queued: a new task waits for the pool to have a free thread.
+  std::vector<SimTime> later(3);
+  cpu.set_pool_threads(pool, 2);
+  for (size_t i = 0; i < 3; ++i) submit_recorded(engine, cpu, pool, 10_ms, later, i);
+  cpu.set_pool_threads(pool, 1);  // two run already; the third waits for both to finish
+  engine.run_until(SimTime::max());
+  CHECK(later == std::vector<SimTime>{at(35_ms), at(35_ms), at(45_ms)});
+}

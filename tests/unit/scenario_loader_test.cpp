@@ -1683,7 +1683,7 @@ TEST_CASE("operations: each mistake is a ConfigError at its pointer saying what 
   CHECK(seg.pointer() == "/operations/0/add-config/segment.jitter.ms");
   CHECK(seg.suggestion().empty());
   CHECK(std::string(seg.what()).find("does not change during a run yet") != std::string::npos);
-  const ConfigError threads = error_of(with("{" + brokers + R"(, "entity-default": true, "delete-config": ["num.io.threads"]})"));
+  const ConfigError threads = error_of(with("{" + brokers + R"(, "entity-default": true, "delete-config": ["num.replica.fetchers"]})"));
   CHECK(threads.pointer() == "/operations/0/delete-config/0");
   CHECK(std::string(threads.what()).find("does not change during a run yet") != std::string::npos);
   expect_error(with("{" + topics + R"(, "add-config": {"retention.m": 1}})"), "/operations/0/add-config/retention.m",
@@ -1828,4 +1828,34 @@ TEST_CASE("operations: the brokers' topic defaults, cluster-wide, reach the topi
   e["operations"] = json::parse(R"([{"at": "2s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
                                     "add-config": {"log.retention.ms": "soon"}}])");
   expect_error(e, "/operations/0/add-config/log.retention.ms");
+}
+
+TEST_CASE("operations: num.io.threads in Kafka's steps (at least half, at most double the threads a broker has)") {
+  json d = base();
+  d["cluster"]["config"] = {{"num.io.threads", 4}};
+  d["operations"] = json::parse(R"([
+    {"at": "1s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true, "add-config": {"num.io.threads": 8}},
+    {"at": "2s", "tool": "kafka-configs", "entity-type": "brokers", "entity-name": "0", "add-config": {"num.io.threads": 16}},
+    {"at": "3s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true, "delete-config": ["num.io.threads"]}])");
+  const WorldSpec s = parse_scenario(d, "ok.json");
+  REQUIRE(s.config_alters.size() == 3);
+  CHECK(s.config_alters[0].added == std::vector<std::pair<std::string, double>>{{"num.io.threads", 8}});
+  CHECK(s.config_alters[2].deleted == std::vector<std::string>{"num.io.threads"});
+  // 4 -> 16 in one step is refused (double of 4 is 8); so is broker 0's 16 -> 4 after the default went back...
+  json too_far = base();
+  too_far["cluster"]["config"] = {{"num.io.threads", 4}};
+  too_far["operations"] = json::parse(R"([{"at": "1s", "tool": "kafka-configs", "entity-type": "brokers",
+                                           "entity-default": true, "add-config": {"num.io.threads": 16}}])");
+  expect_error(too_far, "/operations/0/add-config/num.io.threads");
+  // ... but deleting broker 0's own 16 when the default is 8 is a step of half: allowed. 16 -> 4 (the static) is not.
+  json back = d;
+  back["operations"].push_back(json::parse(R"({"at": "4s", "tool": "kafka-configs", "entity-type": "brokers",
+                                                "entity-name": "0", "delete-config": ["num.io.threads"]})"));
+  expect_error(back, "/operations/3/delete-config");
+  back["operations"][2]["at"] = "5s";  // the default's deletion after broker 0's: 16 -> 8, then 8 -> 4
+  CHECK_NOTHROW(parse_scenario(back, "ok.json"));
+  json zero = base();
+  zero["operations"] = json::parse(R"([{"at": "1s", "tool": "kafka-configs", "entity-type": "brokers",
+                                        "entity-default": true, "add-config": {"num.io.threads": 0}}])");
+  expect_error(zero, "/operations/0/add-config/num.io.threads");
 }

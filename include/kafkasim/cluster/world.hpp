@@ -809,6 +809,9 @@ class World {
   std::map<std::string, std::array<QuotaCount, 2>> quota_counts_;
   // leader/follower.replication.throttled.rate set by operations: per broker, and the cluster-wide <default>.
   std::vector<std::array<std::optional<int64_t>, 2>> throttle_rate_overrides_;
+  // num.io.threads set by operations: each broker's own value and the cluster-wide one (none: the static config).
+  std::vector<std::optional<uint32_t>> io_threads_own_;
+  std::optional<uint32_t> io_threads_default_;
   std::array<std::optional<int64_t>, 2> throttle_rate_default_;
   std::vector<WorldSummary::OperationReport> operations_applied_;
   // Per client.id (WorldSummary::clients), only when some kind of client has more than one; each client points at

@@ -100,6 +100,7 @@ struct CpuPoolStats {
   double core_utilisation = 0;    // B_p / (C · window)
   double thread_utilisation = 0;  // ∫R_p dt / (threads · window)
   int64_t thread_busy_ns = 0;     // ∫R_p dt over the current window, in thread-nanoseconds
+  double thread_capacity_ns = 0;  // ∫threads dt over the current window (the pool may be resized)
   double queue_length_mean = 0;   // time-weighted over the current window
   sim::Duration wait_total;       // Σ (start − submit) over all tasks done (not reset by reset_window)
   sim::Duration sojourn_total;    // Σ (done − submit) over all tasks done (not reset by reset_window)
@@ -146,6 +147,10 @@ class Cpu {
   // try_submit() of a task whose thread is held afterwards (as submit_and_hold).
   SubmitStatus try_submit_and_hold(PoolId pool, sim::Duration cost, sim::Callback& done);
   void release_thread(PoolId pool);
+  // Resizes a pool (KafkaRequestHandlerPool.resizeThreadPool, a dynamic num.io.threads): more threads start queued
+  // tasks at once; with fewer, the threads over the new count finish the task they hold (and any work they go on
+  // with: continue_held) before the pool takes new tasks again.
+  void set_pool_threads(PoolId pool, uint32_t threads);
   // The thread a held task left blocked goes on with more work of `cost`, without passing through the pool's queue
   // (a Kafka request handler thread that took a request from the request channel handles it itself); with `hold`
   // it is blocked again afterwards until release_thread(). `pool` must have a held thread. During a pause the work
@@ -233,7 +238,10 @@ class Cpu {
   void advance(SimTime now);
   // Starts queued tasks of `pool` while it has free threads (not while paused).
   void start_queued(uint32_t pool);
-  void start_task(uint32_t pool, Queued task);
+  // `continuing`: a held thread going on with more work (it has its thread already).
+  void start_task(uint32_t pool, Queued task, bool continuing = false);
+  // The pool's thread meter: its occupied threads, at most its thread count.
+  void set_meter(Pool& p, sim::SimTime now);
   // Makes the completion event match the current head and rate.
   void reschedule();
   void on_completion();

@@ -24,22 +24,37 @@ class UtilisationMeter {
   }
   uint32_t busy() const { return busy_; }
   uint32_t servers() const { return servers_; }
+  // A change of the number of servers from `now` on (a resized thread pool); `busy` must fit the new number.
+  void set_servers(SimTime now, uint32_t servers) {
+    KS_ASSERT_GT(servers, 0u);
+    KS_ASSERT_LE(busy_, servers);
+    advance(now);
+    capacity_before_ns_ = capacity_ns(now);
+    capacity_since_ = now;
+    servers_ = servers;
+  }
   // Busy server-nanoseconds accumulated up to `now`.
   int64_t busy_server_ns(SimTime now) const {
     KS_ASSERT_GE(now, last_);
     return busy_ns_ + static_cast<int64_t>(busy_) * (now - last_).ns();
   }
+  // Server-nanoseconds of capacity over [start, now]: the servers there were, over time.
+  double capacity_ns(SimTime now) const {
+    return capacity_before_ns_ + static_cast<double>((now - capacity_since_).ns()) * servers_;
+  }
   // Fraction of capacity used over [start, now].
   double utilisation(SimTime now) const {
     const int64_t elapsed = (now - start_).ns();
     if (elapsed <= 0) return 0.0;
-    return static_cast<double>(busy_server_ns(now)) / (static_cast<double>(elapsed) * servers_);
+    return static_cast<double>(busy_server_ns(now)) / capacity_ns(now);
   }
   // Starts a new measuring window at `now` (busy state kept).
   void reset_window(SimTime now) {
     advance(now);
     busy_ns_ = 0;
     start_ = now;
+    capacity_before_ns_ = 0;
+    capacity_since_ = now;
   }
 
  private:
@@ -52,6 +67,8 @@ class UtilisationMeter {
   SimTime last_;
   SimTime start_;
   int64_t busy_ns_ = 0;
+  double capacity_before_ns_ = 0;  // capacity from start_ to capacity_since_ (the last change of servers)
+  SimTime capacity_since_ = start_;
 };
 
 // Time-weighted mean of a piecewise-constant level.
