@@ -404,12 +404,14 @@ World::World(WorldSpec spec)
     engine_.schedule_at(SimTime::zero() + spec_.retention_initial_delay, [this, &b = *b] { run_retention(b); });
   // The log flusher can fsync nothing while every log's flush.ms is Long.MAX (Kafka's default), from the start and
   // after every operation: its runs are then left out, which changes no outcome.
+  const auto flushes = [](const kafka::PartitionConfig& c) { return c.log.flush_ms != std::numeric_limits<int64_t>::max(); };
   const bool flush_ms_set =
-      std::any_of(spec_.topics.begin(), spec_.topics.end(),
-                  [](const TopicSpec& t) { return t.config.log.flush_ms != std::numeric_limits<int64_t>::max(); }) ||
-      std::any_of(spec_.config_alters.begin(), spec_.config_alters.end(), [](const ConfigAlterSpec& op) {
-        return op.entity_type == ConfigEntityType::topics &&
-               op.topic_config.log.flush_ms != std::numeric_limits<int64_t>::max();
+      std::any_of(spec_.topics.begin(), spec_.topics.end(), [&](const TopicSpec& t) { return flushes(t.config); }) ||
+      std::any_of(spec_.config_alters.begin(), spec_.config_alters.end(), [&](const ConfigAlterSpec& op) {
+        return (op.entity_type == ConfigEntityType::topics && flushes(op.topic_config)) ||
+               std::any_of(op.topic_updates.begin(), op.topic_updates.end(),
+                           [&](const auto& u) { return flushes(u.second); }) ||
+               (op.offsets_topic_config && flushes(*op.offsets_topic_config));
       });
   if (flush_ms_set) {
     const SimTime first = SimTime::zero() + spec_.retention_initial_delay;

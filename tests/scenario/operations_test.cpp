@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -288,4 +289,22 @@ TEST_CASE("operations: the brokers' topic defaults altered cluster-wide reach ev
   const size_t rolled = world2.leader_partition({0, 0})->log().segments().size();
   CHECK(rolled >= 4);
   CHECK(rolled <= 7);
+  // log.flush.interval.ms as a default from 5 s (the log flusher every second from 1 s): the same run as flush.ms
+  // altered on both topics at 5 s, which neither sets; none without either.
+  nlohmann::json flush = doc;
+  flush["cluster"]["config"] = {{"log.flush.scheduler.interval.ms", 1000}, {"log.initial.task.delay.ms", 1000},
+                                {"log.flush.interval.ms", std::numeric_limits<int64_t>::max()}};
+  flush["operations"] = nlohmann::json::parse(R"([{"at": "5s", "tool": "kafka-configs", "entity-type": "brokers",
+                                                   "entity-default": true, "add-config": {"log.flush.interval.ms": 1000}}])");
+  const auto by_default = cluster::World(cluster::parse_scenario(flush, "defaults.json")).run();
+  flush["operations"] = nlohmann::json::parse(R"([
+    {"at": "5s", "tool": "kafka-configs", "entity-type": "topics", "entity-name": "plain", "add-config": {"flush.ms": 1000}},
+    {"at": "5s", "tool": "kafka-configs", "entity-type": "topics", "entity-name": "own", "add-config": {"flush.ms": 1000}}])");
+  const auto by_topic = cluster::World(cluster::parse_scenario(flush, "defaults.json")).run();
+  flush["operations"] = nlohmann::json::array();
+  const auto never = cluster::World(cluster::parse_scenario(flush, "defaults.json")).run();
+  CHECK(by_default.log_flush_time.count > 0);
+  CHECK(by_default.log_flush_time.count == by_topic.log_flush_time.count);
+  CHECK(by_default.records_acked == by_topic.records_acked);
+  CHECK(never.log_flush_time.count == 0);
 }
