@@ -385,6 +385,20 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     }
     s["operations"] = ops;
   }
+  // Now and then num.io.threads resized once during the run, within Kafka's step (half to double the static count),
+  // from a stream of its own.
+  sim::Rng io_rng = sim::Rng::stream(seed, "fuzz/world/io-threads");
+  if (io_rng.chance(1, 4)) {
+    const int64_t threads = s["cluster"]["config"].value("num.io.threads", int64_t{8});
+    json op = {{"at", ms(io_rng.uniform_int(0, duration_ms - 1))},
+               {"tool", "kafka-configs"},
+               {"entity-type", "brokers"},
+               {"add-config", {{"num.io.threads", io_rng.uniform_int(std::max<int64_t>(1, threads / 2), threads * 2)}}}};
+    if (io_rng.chance(1, 2)) op["entity-default"] = true;
+    else op["entity-name"] = std::to_string(io_rng.uniform_int(0, brokers - 1));
+    if (!s.contains("operations")) s["operations"] = json::array();
+    s["operations"].push_back(op);
+  }
   return s;
 }
 
