@@ -60,6 +60,8 @@ int describe_scenario(const DescribeOptions& options) {
     std::printf("\n$ kafka-consumer-groups.sh --bootstrap-server broker-0:9092 --describe --all-groups\n%s",
                 cluster::describe_consumer_groups(world, extras.consumer_groups).c_str());
   }
+  std::printf("\n$ kafka-configs.sh --bootstrap-server broker-0:9092 --describe --entity-type brokers\n%s",
+              cluster::describe_broker_configs(world).c_str());
   return 0;
 }
 

@@ -234,4 +234,43 @@ std::string describe_consumer_groups(const World& world, const std::vector<std::
   return out.str();
 }
 
+std::string describe_broker_configs(const World& world) {
+  const WorldSpec& spec = world.spec();
+  std::ostringstream out;
+  const auto kafka_default = [](const std::string& name) -> std::optional<std::string> {
+    for (const auto& e : broker_config_table())
+      if (e.spec.name == name && !e.spec.kafka_default.empty() && e.spec.kafka_default != "null")
+        return std::string(e.spec.kafka_default);
+    return std::nullopt;
+  };
+  const auto entry = [&](const std::string& name, const std::string& value,
+                         const std::vector<std::pair<const char*, std::optional<std::string>>>& synonyms) {
+    out << "  " << name << "=" << value << " sensitive=false synonyms={";
+    bool first = true;
+    for (const auto& [source, v] : synonyms) {
+      if (!v) continue;
+      out << (first ? "" : ", ") << source << ":" << name << "=" << *v;
+      first = false;
+    }
+    out << "}\n";
+  };
+  const auto find = [](const std::map<std::string, std::string>& m, const std::string& name) -> std::optional<std::string> {
+    const auto it = m.find(name);
+    return it == m.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  const std::map<std::string, std::string>& defaults = world.dynamic_default_broker_configs();
+  for (uint32_t b = 0; b < spec.brokers; ++b) {
+    out << "Dynamic configs for broker " << b << " are:\n";
+    for (const auto& [name, value] : world.dynamic_broker_configs(b))
+      entry(name, value,
+            {{"DYNAMIC_BROKER_CONFIG", value},
+             {"DYNAMIC_DEFAULT_BROKER_CONFIG", find(defaults, name)},
+             {"STATIC_BROKER_CONFIG", find(spec.static_broker_configs, name)},
+             {"DEFAULT_CONFIG", kafka_default(name)}});
+  }
+  out << "Default configs for brokers in the cluster are:\n";
+  for (const auto& [name, value] : defaults) entry(name, value, {{"DYNAMIC_DEFAULT_BROKER_CONFIG", value}});
+  return out.str();
+}
+
 }  // namespace kafkasim::cluster

@@ -610,7 +610,10 @@ class Loader {
     if (const json* v = find(c, "config")) {
       ConfigSource src = config_source(*v, "/cluster/config");
       src.object = src.owned.is_null() ? src.object : &src.owned;
-      apply_configs(src, broker_config_table(), broker_ignored_prefixes(), "broker", s);
+      for (const std::string& name : apply_configs(src, broker_config_table(), broker_ignored_prefixes(), "broker", s)) {
+        const json& value = (*src.object)[name];
+        spec.static_broker_configs[name] = value.is_string() ? value.get<std::string>() : value.dump();
+      }
       if (s.log_defaults.compression_gzip_level == 0)
         throw ConfigError(src.file, join(src.pointer, "compression.gzip.level"), "-1 or a level from 1 to 9 (KIP-390)",
                           "0");

@@ -396,6 +396,7 @@ World::World(WorldSpec spec)
   schedule_faults();
   throttle_rate_overrides_.assign(spec_.brokers, {});
   io_threads_own_.assign(spec_.brokers, std::nullopt);
+  dynamic_broker_configs_.assign(spec_.brokers, {});
   for (const ConfigAlterSpec& op : spec_.config_alters)
     engine_.schedule_at(SimTime::zero() + op.at, [this, &op] { alter_configs(op); });
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
@@ -3248,6 +3249,13 @@ void World::alter_configs(const ConfigAlterSpec& op) {
       }
       break;
     case ConfigEntityType::brokers: {
+      // What kafka-configs --describe lists from now on: "name=value" set, "-name" deleted.
+      std::map<std::string, std::string>& dynamic =
+          op.entity_name ? dynamic_broker_configs_.at(std::stoul(*op.entity_name)) : dynamic_default_broker_configs_;
+      for (const std::string& change : op.changes) {
+        if (change.front() == '-') dynamic.erase(change.substr(1));
+        else dynamic[change.substr(0, change.find('='))] = change.substr(change.find('=') + 1);
+      }
       // DynamicReplicationConfig -> ReplicationQuotaManager.updateQuota, on every broker (those the change does not
       // concern get the rate they had).
       const auto role = [](const std::string& name) { return name.rfind("leader.", 0) == 0 ? 0 : 1; };

@@ -24,6 +24,7 @@ namespace {
 struct Output {
   std::vector<std::string> topic_lines;  // the kafka-topics section
   std::vector<std::string> group_lines;  // the kafka-consumer-groups section
+  std::vector<std::string> config_lines;  // kafka-configs --describe --entity-type brokers
 };
 
 Output describe(const std::string& args, const fs::path& dir) {
@@ -33,6 +34,7 @@ Output describe(const std::string& args, const fs::path& dir) {
   for (const std::string& line : lines_of(slurp(dir / "describe.log"))) {
     if (line.rfind("$ kafka-topics.sh", 0) == 0) section = &out.topic_lines;
     else if (line.rfind("$ kafka-consumer-groups.sh", 0) == 0) section = &out.group_lines;
+    else if (line.rfind("$ kafka-configs.sh", 0) == 0) section = &out.config_lines;
     else if (section != nullptr && !line.empty()) section->push_back(line);
   }
   return out;
@@ -259,6 +261,37 @@ TEST_CASE("describe: a topic's Configs show what the operations before --at set,
                                "1048576, \"min.insync.replicas\": 1}}]'";
   for (const std::string& line : describe("scenarios/quickstart.json --at 6s" + defaults, dir).topic_lines)
     if (line.rfind("Topic: events\t", 0) == 0) CHECK(topic_fields(line)["Configs"] == "min.insync.replicas=2,segment.bytes=1048576");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("describe: kafka-configs --describe --entity-type brokers lists the dynamic configs set before --at") {
+  // At 5 s: broker 1's own throttle rate and num.io.threads (16: double the static 8), the cluster default's
+  // log.retention.ms and num.io.threads. The lines are ConfigCommand's ("  name=value sensitive=false
+  // synonyms={...}"), a broker's synonyms from its own value down to the static config and Kafka's default, the
+  // default entity's its own only.
+  const fs::path dir = fresh_dir("describe-configs");
+  const std::string ops =
+      " --set /cluster/config/num.io.threads=8 --set '/operations=[{\"at\": \"5s\", \"tool\": \"kafka-configs\", "
+      "\"entity-type\": \"brokers\", \"entity-name\": \"1\", \"add-config\": {\"leader.replication.throttled.rate\": "
+      "1000000, \"num.io.threads\": 16}}, {\"at\": \"5s\", \"tool\": \"kafka-configs\", \"entity-type\": \"brokers\", "
+      "\"entity-default\": true, \"add-config\": {\"log.retention.ms\": 60000, \"num.io.threads\": 12}}]'";
+  CHECK(describe("scenarios/quickstart.json --at 4s" + ops, dir).config_lines ==
+        std::vector<std::string>{"Dynamic configs for broker 0 are:", "Dynamic configs for broker 1 are:",
+                                 "Dynamic configs for broker 2 are:", "Default configs for brokers in the cluster are:"});
+  CHECK(describe("scenarios/quickstart.json --at 6s" + ops, dir).config_lines ==
+        std::vector<std::string>{
+            "Dynamic configs for broker 0 are:",
+            "Dynamic configs for broker 1 are:",
+            "  leader.replication.throttled.rate=1000000 sensitive=false "
+            "synonyms={DYNAMIC_BROKER_CONFIG:leader.replication.throttled.rate=1000000, "
+            "DEFAULT_CONFIG:leader.replication.throttled.rate=9223372036854775807}",
+            "  num.io.threads=16 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:num.io.threads=16, "
+            "DYNAMIC_DEFAULT_BROKER_CONFIG:num.io.threads=12, STATIC_BROKER_CONFIG:num.io.threads=8, "
+            "DEFAULT_CONFIG:num.io.threads=8}",
+            "Dynamic configs for broker 2 are:",
+            "Default configs for brokers in the cluster are:",
+            "  log.retention.ms=60000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=60000}",
+            "  num.io.threads=12 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:num.io.threads=12}"});
   fs::remove_all(dir);
 }
 

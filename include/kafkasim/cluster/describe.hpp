@@ -36,4 +36,12 @@ std::string describe_topics(const World& world);
 // `groups[i]` is the group name of the world's consumer entry i (ScenarioExtras::consumer_groups).
 std::string describe_consumer_groups(const World& world, const std::vector<std::string>& groups);
 
+// `kafka-configs.sh --describe --entity-type brokers` (ConfigCommand.describeResourceConfig, Kafka 4.x): for each
+// broker by id, then the cluster default, the dynamic configs the operations set so far, sorted by name, each as
+// "  name=value sensitive=false synonyms={SOURCE:name=value, ...}". A broker's synonyms run from its own value
+// (DYNAMIC_BROKER_CONFIG) through the cluster default's (DYNAMIC_DEFAULT_BROKER_CONFIG), the scenario's cluster
+// config (STATIC_BROKER_CONFIG) to Kafka's default (DEFAULT_CONFIG), each where it exists; the default entity lists
+// only its own (ConfigHelper.createBrokerConfigEntry keeps DYNAMIC_DEFAULT_BROKER_CONFIG alone there).
+std::string describe_broker_configs(const World& world);
+
 }  // namespace kafkasim::cluster

@@ -186,6 +186,9 @@ struct ConfigAlterSpec {
 
 struct WorldSpec {
   uint64_t seed = 1;
+  // The broker configs the cluster's "config" gave, by name, with their values as written (the brokers'
+  // STATIC_BROKER_CONFIG, which kafka-configs --describe lists among a dynamic config's synonyms).
+  std::map<std::string, std::string> static_broker_configs;
   sim::Duration duration = sim::Duration::from_s(60);
   sim::Duration warmup = sim::Duration::from_s(10);
   uint32_t brokers = 3;
@@ -553,6 +556,13 @@ class World {
   const std::vector<std::vector<kafka::NodeId>>& offsets_topic_replicas() const;
   // The topic index of __consumer_offsets in spec().topics, -1 without consumers.
   int32_t offsets_topic() const { return offsets_topic_; }
+  // The brokers' dynamic configs set by the operations applied so far: broker `id`'s own, and the cluster default's.
+  const std::map<std::string, std::string>& dynamic_broker_configs(uint32_t id) const {
+    return dynamic_broker_configs_.at(id);
+  }
+  const std::map<std::string, std::string>& dynamic_default_broker_configs() const {
+    return dynamic_default_broker_configs_;
+  }
   // The scenario's topics, then __consumer_offsets when there are consumers.
   const WorldSpec& spec() const { return spec_; }
   HostHardware& broker_hardware(uint32_t broker);
@@ -814,6 +824,10 @@ class World {
   std::optional<uint32_t> io_threads_default_;
   std::array<std::optional<int64_t>, 2> throttle_rate_default_;
   std::vector<WorldSummary::OperationReport> operations_applied_;
+  // The brokers' dynamic configs the operations set so far (name -> value as given): each broker's own, and the
+  // cluster-wide <default>'s (kafka-configs --describe --entity-type brokers).
+  std::vector<std::map<std::string, std::string>> dynamic_broker_configs_;
+  std::map<std::string, std::string> dynamic_default_broker_configs_;
   // Per client.id (WorldSummary::clients), only when some kind of client has more than one; each client points at
   // its entry (ProducerClient::id_stats, ConsumerClient::id_stats).
   struct ClientIdStats {
