@@ -243,9 +243,9 @@ TEST_CASE("describe: a topic's Configs show what the operations before --at set,
   // kafka-configs --alter at 10 s: retention.ms added on the topic, its min.insync.replicas deleted (back to the
   // cluster's 2, which kafka-topics still lists as a broker-set config).
   const fs::path dir = fresh_dir("describe-operations");
-  const std::string ops = " --set '/operations=[{\"at\": \"10s\", \"tool\": \"kafka-configs\", \"entity-type\": "
-                          "\"topics\", \"entity-name\": \"events\", \"add-config\": {\"retention.ms\": 3600000}, "
-                          "\"delete-config\": [\"min.insync.replicas\"]}]'";
+  const std::string ops = set_json("/operations", R"([
+      {"at": "10s", "tool": "kafka-configs", "entity-type": "topics", "entity-name": "events",
+       "add-config": {"retention.ms": 3600000}, "delete-config": ["min.insync.replicas"]}])");
   const auto configs_at = [&](const std::string& at) {
     for (const std::string& line : describe("scenarios/quickstart.json --at " + at + ops, dir).topic_lines)
       if (line.rfind("Topic: events\t", 0) == 0) return topic_fields(line)["Configs"];
@@ -256,9 +256,9 @@ TEST_CASE("describe: a topic's Configs show what the operations before --at set,
   CHECK(configs_at("11s") == "min.insync.replicas=2,retention.ms=3600000");
   // The brokers' topic defaults altered cluster-wide at 5 s: the topic takes the new segment.bytes and keeps the
   // min.insync.replicas it sets itself (2, not the new default 1).
-  const std::string defaults = " --set '/operations=[{\"at\": \"5s\", \"tool\": \"kafka-configs\", \"entity-type\": "
-                               "\"brokers\", \"entity-default\": true, \"add-config\": {\"log.segment.bytes\": "
-                               "1048576, \"min.insync.replicas\": 1}}]'";
+  const std::string defaults = set_json("/operations", R"([
+      {"at": "5s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
+       "add-config": {"log.segment.bytes": 1048576, "min.insync.replicas": 1}}])");
   for (const std::string& line : describe("scenarios/quickstart.json --at 6s" + defaults, dir).topic_lines)
     if (line.rfind("Topic: events\t", 0) == 0) CHECK(topic_fields(line)["Configs"] == "min.insync.replicas=2,segment.bytes=1048576");
   fs::remove_all(dir);
@@ -270,11 +270,11 @@ TEST_CASE("describe: kafka-configs --describe --entity-type brokers lists the dy
   // synonyms={...}"), a broker's synonyms from its own value down to the static config and Kafka's default, the
   // default entity's its own only.
   const fs::path dir = fresh_dir("describe-configs");
-  const std::string ops =
-      " --set /cluster/config/num.io.threads=8 --set '/operations=[{\"at\": \"5s\", \"tool\": \"kafka-configs\", "
-      "\"entity-type\": \"brokers\", \"entity-name\": \"1\", \"add-config\": {\"leader.replication.throttled.rate\": "
-      "1000000, \"num.io.threads\": 16}}, {\"at\": \"5s\", \"tool\": \"kafka-configs\", \"entity-type\": \"brokers\", "
-      "\"entity-default\": true, \"add-config\": {\"log.retention.ms\": 60000, \"num.io.threads\": 12}}]'";
+  const std::string ops = " --set /cluster/config/num.io.threads=8" + set_json("/operations", R"([
+      {"at": "5s", "tool": "kafka-configs", "entity-type": "brokers", "entity-name": "1",
+       "add-config": {"leader.replication.throttled.rate": 1000000, "num.io.threads": 16}},
+      {"at": "5s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
+       "add-config": {"log.retention.ms": 60000, "num.io.threads": 12}}])");
   CHECK(describe("scenarios/quickstart.json --at 4s" + ops, dir).config_lines ==
         std::vector<std::string>{"Dynamic configs for broker 0 are:", "Dynamic configs for broker 1 are:",
                                  "Dynamic configs for broker 2 are:", "Default configs for brokers in the cluster are:"});

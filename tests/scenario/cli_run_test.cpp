@@ -12,6 +12,7 @@
 
 namespace fs = std::filesystem;
 using kafkasim::test::fresh_dir;
+using kafkasim::test::set_json;
 using kafkasim::test::slurp;
 
 namespace {
@@ -73,11 +74,11 @@ TEST_CASE("kafkasim run: the quickstart writes every output, and two runs are by
 
 TEST_CASE("kafkasim run: operations are summary lines, events and summary.json entries, and repeat byte for byte") {
   const fs::path dir = fresh_dir("run-operations");
-  const std::string ops =
-      " --set '/operations=[{\"at\": \"12s\", \"tool\": \"kafka-configs\", \"entity-type\": \"clients\", "
-      "\"entity-default\": true, \"add-config\": {\"producer_byte_rate\": 1048576}}, {\"at\": \"8s\", \"tool\": "
-      "\"kafka-configs\", \"entity-type\": \"topics\", \"entity-name\": \"events\", \"delete-config\": "
-      "[\"min.insync.replicas\"]}]'";
+  const std::string ops = set_json("/operations", R"([
+      {"at": "12s", "tool": "kafka-configs", "entity-type": "clients", "entity-default": true,
+       "add-config": {"producer_byte_rate": 1048576}},
+      {"at": "8s", "tool": "kafka-configs", "entity-type": "topics", "entity-name": "events",
+       "delete-config": ["min.insync.replicas"]}])");
   for (const char* out : {"a", "b"})
     REQUIRE(run("run scenarios/quickstart.json" + ops + " --out " + (dir / out).string(), dir / (std::string(out) + ".log")) == 0);
   const auto a = same_outputs(dir / "a", dir / "b");

@@ -13,9 +13,17 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "test_support.hpp"
 
 namespace kafkasim::test {
+
+// " --set 'POINTER=VALUE'" with VALUE the JSON text given (checked, written compactly): a JSON value for kafkasim's
+// --set, quoted for the shell.
+inline std::string set_json(const std::string& pointer, const std::string& json_text) {
+  return " --set '" + pointer + "=" + nlohmann::json::parse(json_text).dump() + "'";
+}
 
 // Runs `kafkasim ARGS` from the source tree (the tests' working directory) with stdout and stderr into `log`;
 // returns the exit code (-1 when killed by a signal).

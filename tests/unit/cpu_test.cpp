@@ -37,6 +37,21 @@ void submit_recorded(Engine& engine, Cpu& cpu, PoolId pool, Duration cost, std::
   REQUIRE(s == SubmitStatus::kAccepted);
 }
 
+// Submits `n` tasks of `cost` at once; their completion times land in `done`, in submission order (kept alive by
+// the caller until the engine has run).
+void submit_all(Engine& engine, Cpu& cpu, PoolId pool, Duration cost, size_t n, std::vector<SimTime>& done) {
+  done.assign(n, SimTime{});
+  for (size_t i = 0; i < n; ++i) submit_recorded(engine, cpu, pool, cost, done, i);
+}
+
+// A host with one pool "work" of `threads` threads on `cores` cores.
+struct OnePoolHost {
+  Engine engine;
+  Cpu cpu;
+  PoolId pool;
+  OnePoolHost(uint32_t cores, uint32_t threads) : cpu(engine, one_pool(cores, threads)), pool(cpu.pool("work")) {}
+};
+
 // An open-loop Poisson source of tasks into one pool; records each task's wait and sojourn (in ns) as seen
 // from outside the model (submit time, completion callback time, and the known cost).
 struct PoissonRun {
@@ -214,11 +229,10 @@ TEST_CASE("cpu: accounting over a drained M/D/1 run: busy core time is the sum o
 
 TEST_CASE("cpu: four threads busy on two cores each take twice their cost") {
   // R = 4 > C = 2 → r = 2/4 = 0.5, so a 10 ms task takes 20 ms.
-  Engine engine;
-  Cpu cpu(engine, one_pool(2, 4));
-  const PoolId pool = cpu.pool("work");
-  std::vector<SimTime> done(4);
-  for (size_t i = 0; i < 4; ++i) submit_recorded(engine, cpu, pool, 10_ms, done, i);
+  OnePoolHost h(2, 4);
+  auto& [engine, cpu, pool] = h;
+  std::vector<SimTime> done;
+  submit_all(engine, cpu, pool, 10_ms, 4, done);
   engine.run_until(at(10_ms));
   CHECK(cpu.host_stats().utilisation == doctest::Approx(1.0).scale(0));
   CHECK(cpu.pool_stats(pool).thread_utilisation == doctest::Approx(1.0).scale(0));
@@ -279,8 +293,8 @@ TEST_CASE("cpu: one thread serves its FIFO queue in order, and a callback may su
   Engine engine;
   Cpu cpu(engine, one_pool(4, 1));
   const PoolId pool = cpu.pool("work");
-  std::vector<SimTime> done(3);
-  for (size_t i = 0; i < 3; ++i) submit_recorded(engine, cpu, pool, 1_ms, done, i);
+  std::vector<SimTime> done;
+  submit_all(engine, cpu, pool, 1_ms, 3, done);
   CHECK(cpu.pool_stats(pool).queue_length == 2);
   CHECK(cpu.tasks_in_flight() == 3);
   engine.run_until(SimTime::max());
@@ -617,11 +631,10 @@ TEST_CASE("cpu: a resized pool starts queued tasks on new threads at once; threa
   // Eight 10 ms tasks on one thread (8 cores: no sharing). At 5 ms the pool grows to 4 threads: three queued tasks
   // start then, ending at 15 ms; the rest follow their thread's previous task: 10 ms (the first), 15 ms x 3,
   // 20 ms, 25 ms x 3.
-  Engine engine;
-  Cpu cpu(engine, one_pool(8, 1));
-  const PoolId pool = cpu.pool("work");
-  std::vector<SimTime> done(8);
-  for (size_t i = 0; i < 8; ++i) submit_recorded(engine, cpu, pool, 10_ms, done, i);
+  OnePoolHost h(8, 1);
+  auto& [engine, cpu, pool] = h;
+  std::vector<SimTime> done;
+  submit_all(engine, cpu, pool, 10_ms, 8, done);
   engine.schedule_at(at(5_ms), [&] { cpu.set_pool_threads(pool, 4); });
   // At 16 ms it shrinks to 1: the four tasks in service run on to their end.
   engine.schedule_at(at(16_ms), [&] { cpu.set_pool_threads(pool, 1); });
@@ -637,9 +650,9 @@ TEST_CASE("cpu: a resized pool starts queued tasks on new threads at once; threa
   CHECK(s.thread_capacity_ns == doctest::Approx(58e6).scale(0));
   CHECK(s.thread_utilisation == doctest::Approx(1.0).scale(0));
   // Shrunk with work queued: a new task waits for the pool to have a free thread.
-  std::vector<SimTime> later(3);
+  std::vector<SimTime> later;
   cpu.set_pool_threads(pool, 2);
-  for (size_t i = 0; i < 3; ++i) submit_recorded(engine, cpu, pool, 10_ms, later, i);
+  submit_all(engine, cpu, pool, 10_ms, 3, later);
   cpu.set_pool_threads(pool, 1);  // two run already; the third waits for both to finish
   engine.run_until(SimTime::max());
   CHECK(later == std::vector<SimTime>{at(35_ms), at(35_ms), at(45_ms)});

@@ -57,6 +57,13 @@ ConfigError error_of(const json& doc) {
   FAIL("no ConfigError");
   return ConfigError("", "", "");
 }
+// The resolved scenario of `s` (loaded with extras `x`) and the spec it loads into again.
+std::pair<json, WorldSpec> resolved_and_reloaded(const WorldSpec& s, const ScenarioExtras& x) {
+  json r = resolved_scenario(s, x);
+  WorldSpec again = parse_scenario(r, "resolved.json");
+  return {std::move(r), std::move(again)};
+}
+
 void expect_error(const json& doc, const std::string& pointer, const std::string& suggestion = {}) {
   const ConfigError e = error_of(doc);
   const std::string message = e.what();
@@ -1715,9 +1722,8 @@ TEST_CASE("producer_restart config: the new process's configs over the entry's, 
   CHECK_FALSE(s.producers[0].config.enable_idempotence);
   CHECK(f.producer_config->enable_idempotence);
   CHECK(f.config_changes == std::vector<std::string>{"acks=all", "batch.size=65536"});
-  const json r = resolved_scenario(s, x);
+  const auto [r, again] = resolved_and_reloaded(s, x);
   CHECK(r["faults"][0]["config"]["batch.size"] == 65536);
-  const WorldSpec again = parse_scenario(r, "resolved.json");
   REQUIRE(again.faults[0].producer_config.has_value());
   CHECK(again.faults[0].producer_config->batch_size_bytes == 65536);
 
@@ -1759,9 +1765,8 @@ TEST_CASE("consumer_restart config and processing_time: the new process's consum
   REQUIRE(f.processing_time.has_value());
   CHECK(*f.processing_time == sim::Duration::from_us(250));
   CHECK(f.config_changes == std::vector<std::string>{"max.poll.records=100", "processing_time=250us"});
-  const json r = resolved_scenario(s, x);
+  const auto [r, again] = resolved_and_reloaded(s, x);
   CHECK(r["faults"][0]["config"]["max.poll.records"] == 100);
-  const WorldSpec again = parse_scenario(r, "resolved.json");
   REQUIRE(again.faults[0].consumer_config.has_value());
   CHECK(again.faults[0].consumer_config->max_poll_records == 100);
   CHECK(*again.faults[0].processing_time == sim::Duration::from_us(250));
