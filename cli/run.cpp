@@ -292,6 +292,24 @@ int run_scenario(const RunOptions& options) {
                   f.start_s, f.end_s, f.detail.c_str());
   }
   for (const auto& op : s.operations) {
+    if (op.tool == "kafka-delete-records") {
+      // One line per partition: what was asked and how the leader answered (DeleteRecords' low watermark).
+      for (const auto& d : op.deleted) {
+        std::string asked = d.offset == -1 ? "before the high watermark" : "before " + std::to_string(d.offset);
+        if (d.offset == -1 && d.requested_offset >= 0) asked += " (" + std::to_string(d.requested_offset) + ")";
+        char answer[160];
+        if (!d.answered_s)
+          std::snprintf(answer, sizeof answer, "no answer by the end of the run");
+        else if (d.error == "NONE")
+          std::snprintf(answer, sizeof answer, "low watermark %lld after %.1f ms", static_cast<long long>(d.low_watermark),
+                        (*d.answered_s - op.at_s) * 1e3);
+        else
+          std::snprintf(answer, sizeof answer, "%s after %.1f ms", d.error.c_str(), (*d.answered_s - op.at_s) * 1e3);
+        std::printf("  operation              kafka-delete-records at %.1f s: %s %s: %s\n", op.at_s,
+                    d.partition.c_str(), asked.c_str(), answer);
+      }
+      continue;
+    }
     std::string changes;
     for (const std::string& c : op.changes) changes += (changes.empty() ? "" : " ") + c;
     std::printf("  operation              kafka-configs at %.1f s: %s %s\n", op.at_s, op.entity.c_str(), changes.c_str());

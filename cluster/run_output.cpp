@@ -144,8 +144,22 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
   for (const auto& f : s.faults)
     faults.push_back({{"type", f.kind}, {"host", f.host}, {"start_s", f.start_s}, {"end_s", f.end_s}, {"detail", f.detail}});
   nlohmann::json operations = nlohmann::json::array();
-  for (const auto& op : s.operations)
-    operations.push_back({{"at_s", op.at_s}, {"entity", op.entity}, {"changes", op.changes}});
+  for (const auto& op : s.operations) {
+    nlohmann::json entry = {{"at_s", op.at_s}, {"tool", op.tool}, {"changes", op.changes}};
+    if (op.tool == "kafka-configs") entry["entity"] = op.entity;
+    if (op.tool == "kafka-delete-records") {
+      nlohmann::json deleted = nlohmann::json::array();
+      for (const auto& d : op.deleted)
+        deleted.push_back({{"partition", d.partition},
+                           {"offset", d.offset},
+                           {"requested_offset", d.requested_offset},
+                           {"error", d.answered_s ? nlohmann::json(d.error) : nlohmann::json(nullptr)},
+                           {"low_watermark", d.answered_s ? nlohmann::json(d.low_watermark) : nlohmann::json(nullptr)},
+                           {"answered_s", d.answered_s ? nlohmann::json(*d.answered_s) : nlohmann::json(nullptr)}});
+      entry["partitions"] = std::move(deleted);
+    }
+    operations.push_back(std::move(entry));
+  }
   nlohmann::json clients = nlohmann::json::object();
   for (const auto& c : s.clients) {
     nlohmann::json entry = nlohmann::json::object();

@@ -51,6 +51,9 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"fault", {"type", "host", "at", "duration", "disk", "latency_multiplier", "bandwidth_multiplier", "speed",
                "extra_latency", "jitter", "loss", "bytes", "config", "processing_time"}},
     {"operation", {"at", "tool", "entity-type", "entity-name", "entity-default", "add-config", "delete-config"}},
+    {"delete_records_operation", {"at", "tool", "offset-json"}},
+    {"offset_json", {"partitions", "version"}},
+    {"offset_json_partition", {"topic", "partition", "offset"}},
 };
 
 // The keys each fault type takes besides type, host, at and duration.
@@ -799,7 +802,13 @@ class Loader {
   void parse_operations(const json& ops, WorldSpec& spec) {
     require_array(ops, "/operations");
     std::vector<PendingOperation> pending;
+    std::vector<DeleteRecordsSpec> deletions;
     for (size_t i = 0; i < ops.size(); ++i) {
+      const json& entry = ops[i];
+      if (entry.is_object() && entry.contains("tool") && entry["tool"] == "kafka-delete-records") {
+        deletions.push_back(parse_delete_records(entry, join("/operations", i), spec));
+        continue;
+      }
       pending.push_back(parse_operation(ops[i], join("/operations", i), spec));
       const ConfigAlterSpec& op = pending.back().op;
       if (op.entity_type == ConfigEntityType::clients && op.entity_name && !op.added.empty())
@@ -807,6 +816,9 @@ class Loader {
     }
     std::stable_sort(pending.begin(), pending.end(),
                      [](const PendingOperation& a, const PendingOperation& b) { return a.op.at < b.op.at; });
+    std::stable_sort(deletions.begin(), deletions.end(),
+                     [](const DeleteRecordsSpec& a, const DeleteRecordsSpec& b) { return a.at < b.at; });
+    spec.delete_records = std::move(deletions);
     std::vector<kafka::PartitionConfig> topic_configs;  // as the brokers hold them, changed by each operation in turn
     std::vector<std::vector<std::string>> topic_overrides;  // the configs each topic sets itself, likewise
     for (const TopicSpec& t : spec.topics) {
@@ -934,15 +946,19 @@ class Loader {
     PendingOperation p;
     p.pointer = pointer;
     ConfigAlterSpec& op = p.op;
-    const json& tool = required(o, pointer, "tool", "the admin tool, \"kafka-configs\"");
+    const json& tool = required(o, pointer, "tool", "the admin tool, \"kafka-configs\" or \"kafka-delete-records\"");
     if (!tool.is_string() || tool.get<std::string>() != "kafka-configs") {
       const std::string what = tool.is_string() ? tool.get<std::string>() : std::string();
       const bool later = what == "kafka-reassign-partitions" || what == "kafka-leader-election" ||
                          what == "kafka-topics";
       fail(join(pointer, "tool"),
-           std::string("\"kafka-configs\"") +
-               (later ? " (moving replicas or leaders needs the controller, which is not simulated yet)" : ""),
-           shown(tool), later ? std::string() : closest_name(what, std::vector<std::string_view>{"kafka-configs"}));
+           std::string("\"kafka-configs\" or \"kafka-delete-records\"") +
+               (later ? " (moving replicas or leaders, or adding partitions, needs the controller, which is not "
+                        "simulated yet)"
+                      : ""),
+           shown(tool),
+           later ? std::string()
+                 : closest_name(what, std::vector<std::string_view>{"kafka-configs", "kafka-delete-records"}));
     }
     op.at = own_duration(required(o, pointer, "at", "when the command runs, e.g. \"30s\""), join(pointer, "at"));
     if (op.at >= spec.duration)
@@ -1071,6 +1087,58 @@ class Loader {
     op.given = o;
     op.given["at"] = format_duration(op.at);
     return p;
+  }
+
+  // A kafka-delete-records operation: "offset-json" is the tool's --offset-json-file, {"partitions": [{"topic": ...,
+  // "partition": ..., "offset": ...}], "version": 1} (DeleteRecordsCommand: version 1 only, no partition twice; an
+  // offset of -1 deletes up to the high watermark).
+  DeleteRecordsSpec parse_delete_records(const json& o, const std::string& pointer, const WorldSpec& spec) {
+    check_keys(o, pointer, "delete_records_operation");
+    DeleteRecordsSpec d;
+    d.at = own_duration(required(o, pointer, "at", "when the command runs, e.g. \"30s\""), join(pointer, "at"));
+    if (d.at >= spec.duration)
+      fail(join(pointer, "at"), "a time within the run (before " + format_duration(spec.duration) + ")",
+           format_duration(d.at));
+    const std::string jp = join(pointer, "offset-json");
+    const json& offsets = required(o, pointer, "offset-json",
+                                   "the tool's --offset-json-file: {\"partitions\": [{\"topic\": \"events\", "
+                                   "\"partition\": 0, \"offset\": 1000}], \"version\": 1}");
+    if (!offsets.is_object()) fail(jp, "a JSON object with \"partitions\" (and \"version\": 1)", shown(offsets));
+    check_keys(offsets, jp, "offset_json");
+    if (const json* v = find(offsets, "version"); v != nullptr && !(v->is_number_integer() && v->get<int64_t>() == 1))
+      fail(join(jp, "version"), "1, the only version kafka-delete-records reads", shown(*v));
+    const std::string pp = join(jp, "partitions");
+    const json& parts = required(offsets, jp, "partitions", "a list of {\"topic\", \"partition\", \"offset\"}");
+    require_array(parts, pp);
+    if (parts.empty()) fail(pp, "at least one partition", "an empty list");
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const json& e = parts[i];
+      const std::string ep = join(pp, i);
+      if (!e.is_object()) fail(ep, "an object {\"topic\", \"partition\", \"offset\"}", shown(e));
+      check_keys(e, ep, "offset_json_partition");
+      DeleteRecordsSpec::Target t;
+      t.topic = topic_index(required(e, ep, "topic", "the topic's name"), join(ep, "topic"), spec);
+      const TopicSpec& topic = spec.topics[static_cast<size_t>(t.topic)];
+      const json& partition = required(e, ep, "partition", "the partition's number");
+      if (!partition.is_number_integer() || partition.get<int64_t>() < 0 ||
+          partition.get<int64_t>() >= topic.partitions)
+        fail(join(ep, "partition"),
+             "a partition of " + in_quotes(topic.name) + ", 0 to " + std::to_string(topic.partitions - 1),
+             shown(partition));
+      t.partition = static_cast<int32_t>(partition.get<int64_t>());
+      const json& offset = required(e, ep, "offset", "the offset below which records go, or -1 for the high watermark");
+      if (!offset.is_number_integer() || offset.get<int64_t>() < -1)
+        fail(join(ep, "offset"), "an offset of 0 or more, or -1 for the high watermark", shown(offset));
+      t.offset = offset.get<int64_t>();
+      for (const DeleteRecordsSpec::Target& before : d.partitions)
+        if (before.topic == t.topic && before.partition == t.partition)
+          fail(ep, "each partition once (kafka-delete-records: \"Offset json file contains duplicate topic partitions\")",
+               "a second " + in_quotes(topic.name + "-" + std::to_string(t.partition)));
+      d.partitions.push_back(t);
+    }
+    d.given = o;
+    d.given["at"] = format_duration(d.at);
+    return d;
   }
 
   int32_t topic_index(const json& t, const std::string& pointer, const WorldSpec& spec) const {
@@ -2044,9 +2112,10 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
     faults.push_back(std::move(entry));
   }
   out["faults"] = std::move(faults);
-  if (!spec.config_alters.empty()) {
+  if (!spec.config_alters.empty() || !spec.delete_records.empty()) {
     json ops = json::array();
     for (const ConfigAlterSpec& op : spec.config_alters) ops.push_back(op.given);
+    for (const DeleteRecordsSpec& op : spec.delete_records) ops.push_back(op.given);
     out["operations"] = std::move(ops);
   }
   return out;

@@ -399,6 +399,8 @@ World::World(WorldSpec spec)
   dynamic_broker_configs_.assign(spec_.brokers, {});
   for (const ConfigAlterSpec& op : spec_.config_alters)
     engine_.schedule_at(SimTime::zero() + op.at, [this, &op] { alter_configs(op); });
+  for (size_t i = 0; i < spec_.delete_records.size(); ++i)
+    engine_.schedule_at(SimTime::zero() + spec_.delete_records[i].at, [this, i] { delete_records(i); });
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
   KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
   for (auto& b : brokers_)
@@ -1353,6 +1355,7 @@ void World::dispatch(Broker& b, kafka::BrokerOutbox& out, std::function<void()> 
     if (stored) stored();
     if (!produce.empty() || !fetch.empty()) respond(produce, fetch);
   }
+  for (const kafka::DeleteRecordsResponse& r : out.delete_records_responses) delete_records_answered(r);
   out.clear();
   rearm_broker(b);
 }
@@ -3316,7 +3319,73 @@ void World::alter_configs(const ConfigAlterSpec& op) {
                      {"type", "alter_configs"},
                      {"entity", entity},
                      {"changes", std::move(changes)}});
-  operations_applied_.push_back({engine_.now().seconds_f(), entity, op.changes});
+  operations_applied_.push_back({.at_s = engine_.now().seconds_f(), .entity = entity, .changes = op.changes, .deleted = {}});
+}
+
+void World::delete_records(size_t index) {
+  const DeleteRecordsSpec& op = spec_.delete_records[index];
+  const size_t report_index = operations_applied_.size();
+  WorldSummary::OperationReport& report = operations_applied_.emplace_back();
+  report.at_s = engine_.now().seconds_f();
+  report.tool = "kafka-delete-records";
+  nlohmann::json partitions = nlohmann::json::array();
+  // DeleteRecordsCommand -> Admin.deleteRecords: the partitions grouped by leader, one request to each.
+  std::map<kafka::NodeId, std::pair<kafka::DeleteRecordsRequest, PendingDeleteRecords>> requests;
+  for (const DeleteRecordsSpec::Target& t : op.partitions) {
+    const PartitionRef ref{t.topic, t.partition};
+    const std::string name = spec_.topics[static_cast<size_t>(t.topic)].name + "-" + std::to_string(t.partition);
+    WorldSummary::OperationReport::DeletedRecords& d = report.deleted.emplace_back();
+    d.partition = name;
+    d.offset = t.offset;
+    report.changes.push_back(name + (t.offset == -1 ? " before the high watermark" : " before " + std::to_string(t.offset)));
+    partitions.push_back({{"topic", spec_.topics[static_cast<size_t>(t.topic)].name},
+                          {"partition", t.partition},
+                          {"offset", t.offset}});
+    const kafka::Partition* leader = leader_partition(ref);
+    KS_ASSERT(leader != nullptr);  // leaders are fixed: every partition has one
+    d.requested_offset = t.offset == -1 ? leader->high_watermark() : t.offset;
+    auto& [request, pending] = requests[leader->leader_id()];
+    request.partitions.push_back(kafka::DeleteRecordsPartition{ref, t.offset});
+    pending.entries.push_back(report.deleted.size() - 1);
+  }
+  events_.push_back({{"time_s", engine_.now().seconds_f()},
+                     {"type", "delete_records"},
+                     {"partitions", std::move(partitions)}});
+  for (auto& [leader, entry] : requests) {
+    auto& [request, pending] = entry;
+    request.correlation_id = next_delete_records_id_++;
+    request.timeout_ms = delete_records_timeout_ms;
+    pending.report = report_index;
+    delete_records_pending_.emplace(request.correlation_id, std::move(pending));
+    Broker& b = *brokers_[static_cast<size_t>(leader)];
+    kafka::BrokerOutbox out;
+    b.rm->handle_delete_records(request, engine_.now(), out);
+    dispatch(b, out);
+  }
+}
+
+void World::delete_records_answered(const kafka::DeleteRecordsResponse& response) {
+  const auto it = delete_records_pending_.find(response.correlation_id);
+  KS_ASSERT(it != delete_records_pending_.end());
+  WorldSummary::OperationReport& report = operations_applied_[it->second.report];
+  KS_ASSERT_EQ(response.partitions.size(), it->second.entries.size());
+  nlohmann::json partitions = nlohmann::json::array();
+  for (size_t i = 0; i < response.partitions.size(); ++i) {
+    const kafka::DeleteRecordsPartitionResult& r = response.partitions[i];
+    WorldSummary::OperationReport::DeletedRecords& d = report.deleted[it->second.entries[i]];
+    d.error = std::string(kafka::to_string(r.error));
+    d.low_watermark = r.low_watermark;
+    d.answered_s = engine_.now().seconds_f();
+    if (r.error != kafka::Errc::none && r.error != kafka::Errc::request_timed_out) d.requested_offset = -1;
+    partitions.push_back({{"topic", spec_.topics[static_cast<size_t>(r.partition.topic)].name},
+                          {"partition", r.partition.partition},
+                          {"error", d.error},
+                          {"low_watermark", r.low_watermark}});
+  }
+  events_.push_back({{"time_s", engine_.now().seconds_f()},
+                     {"type", "delete_records_answered"},
+                     {"partitions", std::move(partitions)}});
+  delete_records_pending_.erase(it);
 }
 
 void World::schedule_faults() {

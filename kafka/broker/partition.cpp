@@ -192,6 +192,36 @@ LeaderAppendResult Partition::append_records_to_leader(std::span<const RecordBat
   return result;
 }
 
+Partition::DeleteRecordsResult Partition::delete_records_on_leader(int64_t offset) {
+  DeleteRecordsResult result;
+  if (!is_leader_) {
+    result.error = Errc::not_leader_or_follower;
+    return result;
+  }
+  if (!log_.config().cleanup_policy_delete) {
+    result.error = Errc::policy_violation;  // "can not be deleted due to the configured policy"
+    return result;
+  }
+  const int64_t converted = offset == -1 ? high_watermark_ : offset;
+  if (converted < 0) {
+    result.error = Errc::offset_out_of_range;
+    return result;
+  }
+  // UnifiedLog.maybeIncrementLogStartOffset (ClientRecordDeletion): OFFSET_OUT_OF_RANGE above the HW.
+  result.error = maybe_increment_log_start_offset(converted);
+  if (result.error != Errc::none) return result;
+  result.requested_offset = converted;
+  result.low_watermark = low_watermark();
+  return result;
+}
+
+int64_t Partition::low_watermark() const {
+  KS_ASSERT(is_leader_);
+  int64_t low = log_.log_start_offset();
+  for (const auto& [replica, state] : followers_) low = std::min(low, state.log_start_offset);
+  return low;
+}
+
 AckCheck Partition::check_enough_replicas_reach_offset(int64_t required_offset) const {
   KS_ASSERT_GE(required_offset, 0);
   if (!is_leader_) return AckCheck{true, Errc::not_leader_or_follower};

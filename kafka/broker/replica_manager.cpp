@@ -16,6 +16,7 @@ ReplicaManager::ReplicaManager(const BrokerConfig& config, sim::SimTime start_ti
       next_isr_check_(start_time),
       produce_purgatory_(static_cast<std::size_t>(config.max_delayed_produces)),
       fetch_purgatory_(static_cast<std::size_t>(config.max_delayed_fetches)),
+      delete_records_purgatory_(static_cast<std::size_t>(config.max_delayed_fetches)),
       fetch_manager_(config.max_incremental_fetch_session_cache_slots) {
   KS_ASSERT_GE(config.broker_id, 0);
   KS_ASSERT_GE(config.min_insync_replicas, 1);
@@ -92,6 +93,80 @@ void ReplicaManager::become_follower(PartitionRef ref, NodeId leader, int32_t le
 }
 
 // ---- list offsets ----
+
+void ReplicaManager::handle_delete_records(const DeleteRecordsRequest& request, sim::SimTime now, BrokerOutbox& out) {
+  DelayedDeleteRecords op;
+  op.response.correlation_id = request.correlation_id;
+  op.response.partitions.reserve(request.partitions.size());
+  op.required_offsets.reserve(request.partitions.size());
+  std::vector<PartitionRef> keys;
+  bool delayed = false;
+  for (const DeleteRecordsPartition& d : request.partitions) {
+    DeleteRecordsPartitionResult& r = op.response.partitions.emplace_back();
+    r.partition = d.partition;
+    Partition* p = partition(d.partition);
+    if (p == nullptr) {
+      r.error = Errc::unknown_topic_or_partition;
+      op.required_offsets.push_back(-1);
+      continue;
+    }
+    const Partition::DeleteRecordsResult result = p->delete_records_on_leader(d.offset);
+    if (result.error != Errc::none) {
+      r.error = result.error;
+      op.required_offsets.push_back(-1);
+      continue;
+    }
+    // ReplicaManager.deleteRecords: a partition waits while its low watermark is below the offset; its status
+    // starts as REQUEST_TIMED_OUT with the low watermark of now, which an expiry leaves.
+    r.low_watermark = result.low_watermark;
+    if (result.low_watermark >= result.requested_offset) {
+      op.required_offsets.push_back(-1);
+      continue;
+    }
+    r.error = Errc::request_timed_out;
+    op.required_offsets.push_back(result.requested_offset);
+    keys.push_back(d.partition);
+    delayed = true;
+  }
+  if (!delayed || try_complete_delete_records(op)) {
+    out.delete_records_responses.push_back(std::move(op.response));
+    return;
+  }
+  delete_records_purgatory_.add(std::move(op), now + sim::Duration::from_ms(request.timeout_ms), std::move(keys));
+}
+
+bool ReplicaManager::try_complete_delete_records(DelayedDeleteRecords& op) const {
+  bool all = true;
+  for (std::size_t i = 0; i < op.required_offsets.size(); ++i) {
+    if (op.required_offsets[i] < 0) continue;
+    DeleteRecordsPartitionResult& r = op.response.partitions[i];
+    const Partition* p = partition(r.partition);
+    KS_ASSERT(p != nullptr);
+    if (!p->is_leader()) {
+      r.error = Errc::not_leader_or_follower;
+      r.low_watermark = -1;
+      op.required_offsets[i] = -1;
+      continue;
+    }
+    const int64_t low = p->low_watermark();
+    if (low >= op.required_offsets[i]) {
+      r.error = Errc::none;
+      r.low_watermark = low;
+      op.required_offsets[i] = -1;
+      continue;
+    }
+    all = false;
+  }
+  return all;
+}
+
+void ReplicaManager::check_delayed_delete_records(PartitionRef ref, BrokerOutbox& out) {
+  for (const uint64_t id : delete_records_purgatory_.watching(ref)) {
+    DelayedDeleteRecords* op = delete_records_purgatory_.find(id);
+    if (op == nullptr || !try_complete_delete_records(*op)) continue;
+    out.delete_records_responses.push_back(delete_records_purgatory_.take(id).response);
+  }
+}
 
 ListOffsetsResponse ReplicaManager::handle_list_offsets(const ListOffsetsRequest& request) const {
   ListOffsetsResponse response;
@@ -327,6 +402,11 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
     limit_bytes = std::max<int64_t>(0, limit_bytes - bytes);
     // §2.8 step 5: a follower's fetch may have advanced the HW; parked requests on it are re-checked.
     if (high_watermark_increased) on_high_watermark_increased(pr.partition, now, out);
+    // Partition.updateFollowerFetchState: the follower's log start offset may have raised the low watermark.
+    if (update_fetch_state && request.replica_id != consumer_replica_id && delete_records_purgatory_.size() > 0)
+        [[unlikely]] {
+      check_delayed_delete_records(pr.partition, out);
+    }
   }
   return response;
 }
@@ -599,7 +679,8 @@ bool ReplicaManager::flush_log_if_due(PartitionRef ref, sim::SimTime now, Storag
 // ---- timers ----
 
 sim::SimTime ReplicaManager::next_wakeup() const {
-  return sim::min(next_isr_check_, sim::min(produce_purgatory_.next_deadline(), fetch_purgatory_.next_deadline()));
+  return sim::min(sim::min(next_isr_check_, delete_records_purgatory_.next_deadline()),
+                  sim::min(produce_purgatory_.next_deadline(), fetch_purgatory_.next_deadline()));
 }
 
 void ReplicaManager::on_wakeup(sim::SimTime now, BrokerOutbox& out) {
@@ -611,6 +692,10 @@ void ReplicaManager::on_wakeup(sim::SimTime now, BrokerOutbox& out) {
     // DelayedProduce.onExpiration + onComplete: pending partitions keep REQUEST_TIMED_OUT.
     DelayedProduce done = produce_purgatory_.take(id);
     out.produce_responses.push_back(OutgoingProduceResponse{done.destination, std::move(done.response)});
+  }
+  for (const uint64_t id : delete_records_purgatory_.expired(now)) {
+    // DelayedDeleteRecords.onExpiration: the partitions not done keep REQUEST_TIMED_OUT.
+    out.delete_records_responses.push_back(delete_records_purgatory_.take(id).response);
   }
   for (const uint64_t id : fetch_purgatory_.expired(now)) {
     // DelayedFetch.onExpiration: answer with whatever is readable now (possibly nothing).

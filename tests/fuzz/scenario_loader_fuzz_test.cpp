@@ -89,7 +89,9 @@ TEST_CASE("fuzz: mutated scenarios load or are rejected with a ConfigError, neve
      "add-config": {"min.insync.replicas": 3, "retention.bytes": 1048576, "follower.replication.throttled.replicas": "*"},
      "delete-config": ["retention.ms"]},
     {"at": "2ms", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true,
-     "add-config": {"log.segment.bytes": 1048576, "min.insync.replicas": 1}, "delete-config": ["log.retention.ms"]}])");
+     "add-config": {"log.segment.bytes": 1048576, "min.insync.replicas": 1}, "delete-config": ["log.retention.ms"]},
+    {"at": "4ms", "tool": "kafka-delete-records", "offset-json": {"partitions": [
+     {"topic": "events", "partition": 0, "offset": -1}, {"topic": "events", "partition": 1, "offset": 10}], "version": 1}}])");
   with_operations["faults"] = nlohmann::json::parse(R"([{"type": "producer_restart", "host": "client-0", "at": "3ms",
                                                           "config": {"linger.ms": 20, "acks": "1"}},
                                                          {"type": "consumer_restart", "host": "client-1", "at": "3ms",

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -399,6 +400,27 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     if (!s.contains("operations")) s["operations"] = json::array();
     s["operations"].push_back(op);
   }
+  // Now and then a kafka-delete-records run: up to three partitions, each to its high watermark or to an offset that
+  // may lie above it (answered OFFSET_OUT_OF_RANGE), from a stream of its own.
+  sim::Rng delete_rng = sim::Rng::stream(seed, "fuzz/world/delete-records");
+  if (delete_rng.chance(1, 4)) {
+    json partitions = json::array();
+    std::set<std::pair<std::string, int64_t>> taken;
+    for (int64_t i = delete_rng.uniform_int(1, 3); i > 0; --i) {
+      const json& topics_made = s["topics"];
+      const json& topic = topics_made[static_cast<size_t>(delete_rng.uniform_int(0, static_cast<int64_t>(topics_made.size()) - 1))];
+      const int64_t partition = delete_rng.uniform_int(0, topic.value("partitions", int64_t{1}) - 1);
+      if (!taken.insert({topic["name"].get<std::string>(), partition}).second) continue;
+      partitions.push_back({{"topic", topic["name"]},
+                            {"partition", partition},
+                            {"offset", delete_rng.chance(1, 2) ? int64_t{-1} : delete_rng.uniform_int(0, 50'000)}});
+    }
+    json op = {{"at", ms(delete_rng.uniform_int(0, duration_ms - 1))},
+               {"tool", "kafka-delete-records"},
+               {"offset-json", {{"partitions", partitions}, {"version", 1}}}};
+    if (!s.contains("operations")) s["operations"] = json::array();
+    s["operations"].push_back(op);
+  }
   return s;
 }
 
@@ -525,6 +547,10 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
       CHECK(s.acked_records_checked + s.acked_records_unchecked == s.records_acked);
       CHECK(s.acked_records_lost == 0);
       CHECK(s.consumer_skipped == 0);
+      // A DeleteRecords answered NONE has every replica's log start at the offset taken (the low watermark).
+      for (const auto& op : s.operations)
+        for (const auto& d : op.deleted)
+          if (d.answered_s && d.error == "NONE") CHECK(d.low_watermark >= d.requested_offset);
       // Idempotent producers keep their records' order in every partition (KIP-98's sequence numbers) while the
       // broker keeps their state. Retention that deletes all of a producer's batches in a partition makes the broker
       // forget it, and it then takes any sequence (KIP-360: ProducerAppendInfo.checkSequence accepts a producer it

@@ -308,3 +308,73 @@ TEST_CASE("operations: the brokers' topic defaults altered cluster-wide reach ev
   CHECK(by_default.records_acked == by_topic.records_acked);
   CHECK(never.log_flush_time.count == 0);
 }
+
+TEST_CASE("operations: kafka-delete-records moves every replica's log start, and a consumer behind it resets") {
+  // One partition, RF 3, 2,000 records/s with acks=all; a consumer that processes 1 ms a record (1,000 a second) so
+  // that at 10 s it is about 10,000 records behind; segments of 1 MiB (about half a second each) and a retention
+  // check every second from 1 s. kafka-delete-records with offset -1 at 10 s deletes below the leader's HW then: about 20,000
+  // records (2,000 a second for 10 s, less those not yet replicated: acks=all with linger.ms 5 holds a few ms).
+  const auto run = [](kafka::AutoOffsetReset reset) {
+    auto spec = one_partition(nullptr);
+    spec.topics[0].config.log.segment_bytes = 1'048'576;
+    spec.retention_check_interval = 1_s;
+    spec.retention_initial_delay = 1_s;  // log.initial.task.delay.ms, 30 s by default
+    cluster::ConsumerSpec c;
+    c.group = "g";
+    c.topic = 0;
+    c.processing_time_per_record = 1_ms;
+    c.config.auto_offset_reset = reset;
+    spec.consumers.push_back(c);
+    cluster::DeleteRecordsSpec d;
+    d.at = 10_s;
+    d.partitions.push_back({.topic = 0, .partition = 0, .offset = -1});
+    spec.delete_records.push_back(d);
+    auto world = std::make_unique<cluster::World>(spec);
+    auto summary = world->run();
+    return std::make_pair(std::move(world), std::move(summary));
+  };
+  for (const auto reset : {kafka::AutoOffsetReset::earliest, kafka::AutoOffsetReset::latest}) {
+    CAPTURE(static_cast<int>(reset));
+    const auto [world, s] = run(reset);
+    REQUIRE(s.operations.size() == 1);
+    CHECK(s.operations[0].tool == "kafka-delete-records");
+    REQUIRE(s.operations[0].deleted.size() == 1);
+    const auto& d = s.operations[0].deleted[0];
+    const int64_t offset = d.requested_offset;
+    CHECK(offset <= 20'000);
+    CHECK(offset >= 19'900);
+    // Answered once both followers reported the new log start: the fetch whose response carries it and the one
+    // after, each returning with the next batch (every 5 ms at this rate); 50 ms is a loose bound.
+    CHECK(d.error == "NONE");
+    CHECK(d.low_watermark == offset);
+    REQUIRE(d.answered_s.has_value());
+    CHECK(*d.answered_s > 10.0);
+    CHECK(*d.answered_s < 10.05);
+    // Every record below the new log start had been acknowledged (acks=all, nothing failed): all counted deleted,
+    // none lost.
+    CHECK(s.acked_records_deleted == static_cast<uint64_t>(offset));
+    CHECK(s.acked_records_lost == 0);
+    CHECK(s.consumer_skipped == 0);
+    // Every replica's log starts there, and retention removed every segment wholly below it.
+    for (uint32_t b = 0; b < 3; ++b) {
+      const kafka::Partition* p = world->partition(b, {0, 0});
+      REQUIRE(p != nullptr);
+      CHECK(p->log_start_offset() == offset);
+      CHECK(p->log().segments().front().base_offset() <= offset);
+      CHECK(p->log().segments().front().next_offset() > offset);
+    }
+    // The consumer (client 4: brokers 0-2, the producer 3) was behind: one reset after 10 s, to the log start with
+    // earliest, to the HW of then with latest (at least the log start, at most what 2,000 a second had sent).
+    std::vector<nlohmann::json> resets;
+    for (const auto& e : world->events())
+      if (e.at("type") == "consumer_offset_reset" && e.at("time_s").get<double>() > 10.0) resets.push_back(e);
+    REQUIRE(resets.size() == 1);
+    const int64_t to = resets[0].at("offset").get<int64_t>();
+    if (reset == kafka::AutoOffsetReset::earliest) {
+      CHECK(to == offset);
+    } else {
+      CHECK(to > offset);
+      CHECK(to <= static_cast<int64_t>(2'000 * resets[0].at("time_s").get<double>()) + 1);
+    }
+  }
+}

@@ -861,3 +861,145 @@ TEST_CASE("ListOffsets by timestamp: the first batch whose max timestamp reaches
   CHECK(offset_for(0) == 6);
   CHECK(offset_for(11) == 6);
 }
+
+// ---- DeleteRecords (KIP-107; kafka-behaviour-2.md §16.4) ----
+
+namespace {
+
+DeleteRecordsRequest delete_records(std::vector<DeleteRecordsPartition> partitions, int32_t timeout_ms = 60'000) {
+  DeleteRecordsRequest r;
+  r.correlation_id = 7;
+  r.partitions = std::move(partitions);
+  r.timeout_ms = timeout_ms;
+  return r;
+}
+
+// A follower's fetch at `offset` reporting its own log start offset, as ReplicaFetcherThread sends it.
+FetchRequest follower_fetch_from(NodeId replica, int64_t offset, int64_t log_start_offset) {
+  FetchRequest r = follower_fetch(replica, offset);
+  r.partitions[0].log_start_offset = log_start_offset;
+  return r;
+}
+
+// Ten records (offsets 0..9) on an RF=3 leader, fetched by both followers and committed: LEO = HW = 10, and both
+// followers' log start offsets known to the leader as 0.
+void ten_committed(Leader& b) {
+  b.rm.handle_produce(produce1(1, 10), at(1_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(2, 0), at(2_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(3, 0), at(2_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(2, 10), at(3_ms), b.out);
+  b.rm.handle_fetch(follower_fetch(3, 10), at(3_ms), b.out);
+  REQUIRE(b.p().high_watermark() == 10);
+  b.out.clear();
+}
+
+}  // namespace
+
+TEST_CASE("DeleteRecords moves the leader's log start at once and answers when every replica's log start is there") {
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  ten_committed(b);
+  // deleteRecordsOnLeader: log start 0 -> 4 now; the low watermark is min(4, 0, 0) = 0 < 4, so the request waits.
+  b.rm.handle_delete_records(delete_records({{tp, 4}}), at(10_ms), b.out);
+  CHECK(b.p().log_start_offset() == 4);
+  CHECK(b.p().low_watermark() == 0);
+  CHECK(b.out.delete_records_responses.empty());
+  CHECK(b.rm.delayed_delete_records_count() == 1);
+  // A consumer can no longer read below it (§2.8: OFFSET_OUT_OF_RANGE below the log start).
+  CHECK(b.fetch(consumer_fetch({tp}, 0), at(11_ms)).partitions[0].error == Errc::offset_out_of_range);
+  // Follower 2's next fetch (still reporting 0) carries the leader's new log start back to it.
+  const FetchResponse r2 = b.fetch(follower_fetch_from(2, 10, 0), at(12_ms));
+  CHECK(r2.partitions[0].log_start_offset == 4);
+  CHECK(b.out.delete_records_responses.empty());
+  // Its fetch after that reports 4: min(4, 4, 0) = 0, still waiting for follower 3.
+  b.fetch(follower_fetch_from(2, 10, 4), at(13_ms));
+  CHECK(b.p().low_watermark() == 0);
+  CHECK(b.out.delete_records_responses.empty());
+  // Follower 3 reports 4: min(4, 4, 4) = 4 reaches the offset, and the request is answered with it.
+  b.fetch(follower_fetch_from(3, 10, 4), at(14_ms));
+  REQUIRE(b.out.delete_records_responses.size() == 1);
+  const DeleteRecordsResponse& r = b.out.delete_records_responses[0];
+  CHECK(r.correlation_id == 7);
+  REQUIRE(r.partitions.size() == 1);
+  CHECK(r.partitions[0].error == Errc::none);
+  CHECK(r.partitions[0].low_watermark == 4);
+  CHECK(b.rm.delayed_delete_records_count() == 0);
+  b.p().check_invariants();
+}
+
+TEST_CASE("DeleteRecords: -1 is the high watermark; errors are answered at once, each partition on its own") {
+  Leader b({tp, tp1}, {1, 2, 3}, {1, 2, 3}, 2);
+  ten_committed(b);
+  // tp at the HW (10); tp1 has nothing committed (HW 0), so 5 is above it; partition 9 is not hosted here.
+  b.rm.handle_delete_records(delete_records({{tp, -1}, {tp1, 5}, {PartitionRef{0, 9}, 1}}), at(10_ms), b.out);
+  CHECK(b.p().log_start_offset() == 10);
+  CHECK(b.p(tp1).log_start_offset() == 0);
+  CHECK(b.out.delete_records_responses.empty());  // tp waits for the followers
+  b.fetch(follower_fetch_from(2, 10, 10), at(11_ms));
+  b.fetch(follower_fetch_from(3, 10, 10), at(12_ms));
+  REQUIRE(b.out.delete_records_responses.size() == 1);
+  const auto& parts = b.out.delete_records_responses[0].partitions;
+  REQUIRE(parts.size() == 3);  // in request order
+  CHECK(parts[0].error == Errc::none);
+  CHECK(parts[0].low_watermark == 10);
+  CHECK(parts[1].error == Errc::offset_out_of_range);
+  CHECK(parts[1].low_watermark == -1);
+  CHECK(parts[2].partition == PartitionRef{0, 9});
+  CHECK(parts[2].error == Errc::unknown_topic_or_partition);
+
+  // Without followers the low watermark is the leader's own log start: answered at once.
+  Leader solo({tp}, {1}, {1}, 1);
+  solo.rm.handle_produce(produce1(1, 10), at(1_ms), solo.out);
+  solo.out.clear();
+  solo.rm.handle_delete_records(delete_records({{tp, 6}}), at(2_ms), solo.out);
+  REQUIRE(solo.out.delete_records_responses.size() == 1);
+  CHECK(solo.out.delete_records_responses[0].partitions[0].error == Errc::none);
+  CHECK(solo.out.delete_records_responses[0].partitions[0].low_watermark == 6);
+  // An offset below the log start is not an error and moves nothing (maybeIncrementLogStartOffset only raises it).
+  solo.out.clear();
+  solo.rm.handle_delete_records(delete_records({{tp, 3}}), at(3_ms), solo.out);
+  REQUIRE(solo.out.delete_records_responses.size() == 1);
+  CHECK(solo.out.delete_records_responses[0].partitions[0].low_watermark == 6);
+  CHECK(solo.p().log_start_offset() == 6);
+}
+
+TEST_CASE("DeleteRecords: a follower and a compacted log refuse; an unanswered request times out") {
+  // A follower replica answers NOT_LEADER_OR_FOLLOWER.
+  ReplicaManager follower(broker_config(2, 1), SimTime::zero());
+  BrokerOutbox out;
+  PartitionConfig pc;
+  pc.log = follower.default_log_config();
+  follower.add_partition(tp, pc, 1, sim::Rng::stream(7, "log"), SimTime::zero(), out);
+  follower.become_follower(tp, 1, 0, {1, 2, 3}, SimTime::zero(), out);
+  out.clear();
+  follower.handle_delete_records(delete_records({{tp, 0}}), at(1_ms), out);
+  REQUIRE(out.delete_records_responses.size() == 1);
+  CHECK(out.delete_records_responses[0].partitions[0].error == Errc::not_leader_or_follower);
+
+  // cleanup.policy=compact (no "delete"): POLICY_VIOLATION, the log start unmoved.
+  ReplicaManager compacted(broker_config(1, 1), SimTime::zero());
+  pc.log = compacted.default_log_config();
+  pc.log.cleanup_policy_delete = false;
+  compacted.add_partition(tp, pc, 1, sim::Rng::stream(7, "log"), SimTime::zero(), out);
+  compacted.become_leader(tp, 0, {1}, {1}, SimTime::zero(), out);
+  compacted.handle_produce(produce1(1, 10), at(1_ms), out);
+  out.clear();
+  compacted.handle_delete_records(delete_records({{tp, 5}}), at(2_ms), out);
+  REQUIRE(out.delete_records_responses.size() == 1);
+  CHECK(out.delete_records_responses[0].partitions[0].error == Errc::policy_violation);
+  CHECK(compacted.partition(tp)->log_start_offset() == 0);
+
+  // Followers that never fetch again: the request expires at its timeout with REQUEST_TIMED_OUT and the low
+  // watermark of when it was taken (the followers' 0).
+  Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
+  ten_committed(b);
+  b.rm.handle_delete_records(delete_records({{tp, 4}}, 1'000), at(10_ms), b.out);
+  CHECK(b.rm.next_wakeup() <= at(1010_ms));
+  b.rm.on_wakeup(at(1009_ms), b.out);
+  CHECK(b.out.delete_records_responses.empty());
+  b.rm.on_wakeup(at(1010_ms), b.out);
+  REQUIRE(b.out.delete_records_responses.size() == 1);
+  CHECK(b.out.delete_records_responses[0].partitions[0].error == Errc::request_timed_out);
+  CHECK(b.out.delete_records_responses[0].partitions[0].low_watermark == 0);
+  CHECK(b.rm.delayed_delete_records_count() == 0);
+  CHECK(b.p().log_start_offset() == 4);  // the deletion itself stays
+}

@@ -1638,6 +1638,77 @@ TEST_CASE("operations: kafka-configs --alter entries load in time order, resolve
   CHECK(again.config_alters[4].topic_config.log.retention_ms == 86400000);
 }
 
+TEST_CASE("operations: kafka-delete-records runs load in time order after their checks, and round-trip") {
+  json d = base();
+  d["operations"] = json::parse(R"([
+    {"at": "12s", "tool": "kafka-delete-records",
+     "offset-json": {"partitions": [{"topic": "events", "partition": 5, "offset": 1000},
+                                    {"topic": "events", "partition": 0, "offset": -1}], "version": 1}},
+    {"at": "3s", "tool": "kafka-configs", "entity-type": "clients", "entity-name": "producer-1",
+     "add-config": {"producer_byte_rate": 1048576}},
+    {"at": "2s", "tool": "kafka-delete-records", "offset-json": {"partitions": [{"topic": "events", "partition": 1, "offset": 0}]}}
+  ])");
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "ops.json", &x);
+  CHECK(s.config_alters.size() == 1);
+  REQUIRE(s.delete_records.size() == 2);
+  CHECK(s.delete_records[0].at == 2_s);
+  CHECK(s.delete_records[1].at == 12_s);
+  REQUIRE(s.delete_records[1].partitions.size() == 2);  // in the order given
+  CHECK(s.delete_records[1].partitions[0].topic == 0);
+  CHECK(s.delete_records[1].partitions[0].partition == 5);
+  CHECK(s.delete_records[1].partitions[0].offset == 1000);
+  CHECK(s.delete_records[1].partitions[1].partition == 0);
+  CHECK(s.delete_records[1].partitions[1].offset == -1);
+  const WorldSpec again = parse_scenario(resolved_scenario(s, x), "resolved.json");
+  REQUIRE(again.delete_records.size() == 2);
+  REQUIRE(again.config_alters.size() == 1);
+  for (size_t i = 0; i < 2; ++i) {
+    CAPTURE(i);
+    CHECK(again.delete_records[i].at == s.delete_records[i].at);
+    REQUIRE(again.delete_records[i].partitions.size() == s.delete_records[i].partitions.size());
+    for (size_t j = 0; j < s.delete_records[i].partitions.size(); ++j) {
+      CHECK(again.delete_records[i].partitions[j].partition == s.delete_records[i].partitions[j].partition);
+      CHECK(again.delete_records[i].partitions[j].offset == s.delete_records[i].partitions[j].offset);
+    }
+  }
+
+  const auto with = [](const std::string& offsets) {
+    json doc = base();
+    doc["operations"] = json::array({json::parse(R"({"at": "5s", "tool": "kafka-delete-records", "offset-json": )" +
+                                                 offsets + "}")});
+    return doc;
+  };
+  const std::string p0 = R"("topic": "events", "partition": 0)";
+  expect_error(with(R"({"partitions": [{)" + p0 + R"(, "offset": 1}], "version": 2})"), "/operations/0/offset-json/version");
+  expect_error(with(R"({"partitions": []})"), "/operations/0/offset-json/partitions");
+  expect_error(with(R"({"partition": [{)" + p0 + R"(, "offset": 1}]})"), "/operations/0/offset-json/partition",
+               "partitions");
+  expect_error(with(R"([{)" + p0 + R"(, "offset": 1}])"), "/operations/0/offset-json");
+  expect_error(with(R"({"partitions": [{"topic": "event", "partition": 0, "offset": 1}]})"),
+               "/operations/0/offset-json/partitions/0/topic", "events");
+  expect_error(with(R"({"partitions": [{"topic": "events", "partition": 6, "offset": 1}]})"),
+               "/operations/0/offset-json/partitions/0/partition");
+  expect_error(with(R"({"partitions": [{)" + p0 + R"(, "offset": -2}]})"),
+               "/operations/0/offset-json/partitions/0/offset");
+  expect_error(with(R"({"partitions": [{)" + p0 + R"(, "offset": "10"}]})"),
+               "/operations/0/offset-json/partitions/0/offset");
+  expect_error(with(R"({"partitions": [{)" + p0 + R"(}]})"), "/operations/0/offset-json/partitions/0/offset");
+  expect_error(with(R"({"partitions": [{)" + p0 + R"(, "offset": 1}, {)" + p0 + R"(, "offset": 2}]})"),
+               "/operations/0/offset-json/partitions/1");
+  expect_error(with(R"({"partitions": [{)" + p0 + R"(, "ofset": 1}]})"), "/operations/0/offset-json/partitions/0/ofset",
+               "offset");
+  json late = with(R"({"partitions": [{)" + p0 + R"(, "offset": 1}]})");
+  late["operations"][0]["at"] = "20s";
+  expect_error(late, "/operations/0/at");
+  json missing = base();
+  missing["operations"] = json::parse(R"([{"at": "5s", "tool": "kafka-delete-records"}])");
+  expect_error(missing, "/operations/0/offset-json");
+  json misspelt = base();
+  misspelt["operations"] = json::parse(R"([{"at": "5s", "tool": "kafka-delete-record"}])");
+  expect_error(misspelt, "/operations/0/tool", "kafka-delete-records");
+}
+
 TEST_CASE("operations: each mistake is a ConfigError at its pointer saying what is wrong") {
   const auto with = [](const std::string& op) {
     json d = base();

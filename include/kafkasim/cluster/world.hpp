@@ -184,6 +184,26 @@ struct ConfigAlterSpec {
   nlohmann::json given;  // the scenario's entry, its "at" written as a duration (the resolved scenario's copy)
 };
 
+// A `kafka-delete-records --offset-json-file` run from the scenario's "operations" (kafka-behaviour-2.md §16.4;
+// docs/scenarios.md "Operations"): at `at` the admin client sends each partition's leader a DeleteRecords request
+// for its partitions (one request per leader, in broker order). The admin client's metadata lookup and the
+// request's network and thread time are not simulated [A], as for kafka-configs.
+struct DeleteRecordsSpec {
+  sim::Duration at;  // from the start of the run
+  struct Target {
+    int32_t topic = -1;
+    int32_t partition = -1;
+    int64_t offset = -1;  // -1: the high watermark
+  };
+  std::vector<Target> partitions;  // in the order given
+  nlohmann::json given;            // the scenario's entry, its "at" written as a duration
+};
+
+// How long the leader waits for the replicas' log start offsets: the request's timeout, which the admin client sets
+// to what is left of the call's deadline, default.api.timeout.ms = 60,000 by default (KafkaAdminClient.deleteRecords,
+// calcDeadlineMs); kafka-delete-records sets no other.
+inline constexpr int32_t delete_records_timeout_ms = 60'000;
+
 struct WorldSpec {
   uint64_t seed = 1;
   // The broker configs the cluster's "config" gave, by name, with their values as written (the brokers'
@@ -283,6 +303,8 @@ struct WorldSpec {
   std::vector<FaultSpec> faults;
   // The scenario's "operations", sorted by time (stably: two at one instant apply in scenario order).
   std::vector<ConfigAlterSpec> config_alters;
+  // The operations' kafka-delete-records runs, sorted by time likewise (at one instant after the kafka-configs ones).
+  std::vector<DeleteRecordsSpec> delete_records;
   sim::Duration sample_interval = sim::Duration::from_s(1);
 };
 
@@ -387,8 +409,21 @@ struct WorldSummary {
   // "brokers <default>", "topics events") and the changes.
   struct OperationReport {
     double at_s = 0;
+    std::string tool = "kafka-configs";
     std::string entity;
     std::vector<std::string> changes;
+    // kafka-delete-records: per partition, in the order given ("topic-p"), the offset asked (-1: the HW), the
+    // offset taken (the HW for -1; -1 with an error), the DeleteRecords answer (error, low watermark) and when it
+    // came (never: the run ended first).
+    struct DeletedRecords {
+      std::string partition;
+      int64_t offset = -1;
+      int64_t requested_offset = -1;
+      std::string error = "NONE";
+      int64_t low_watermark = -1;
+      std::optional<double> answered_s;
+    };
+    std::vector<DeletedRecords> deleted;
   };
   std::vector<OperationReport> operations;
   uint64_t isr_shrinks = 0, isr_expands = 0;
@@ -612,6 +647,10 @@ class World {
   void schedule_faults();
   // Dynamic configs (the scenario's "operations"): one kafka-configs --alter applied on every broker.
   void alter_configs(const ConfigAlterSpec& op);
+  // A kafka-delete-records run (WorldSpec::delete_records[index]): one DeleteRecords request to each leader.
+  void delete_records(size_t index);
+  // A leader's answer to one (DelayedDeleteRecords completed or expired, or at once).
+  void delete_records_answered(const kafka::DeleteRecordsResponse& response);
   // A topic's configs from now on, on every broker (an operation on the topic, or on the brokers' topic defaults).
   void apply_topic_config(int32_t topic, const kafka::PartitionConfig& config);
   // A broker's client quota managers and replication quota managers, made when first needed.
@@ -824,6 +863,14 @@ class World {
   std::optional<uint32_t> io_threads_default_;
   std::array<std::optional<int64_t>, 2> throttle_rate_default_;
   std::vector<WorldSummary::OperationReport> operations_applied_;
+  // The DeleteRecords requests not answered yet, by correlation id: the operation's entry in operations_applied_
+  // and, per partition of the request, its place in that entry's `deleted`.
+  struct PendingDeleteRecords {
+    size_t report = 0;
+    std::vector<size_t> entries;
+  };
+  std::map<uint64_t, PendingDeleteRecords> delete_records_pending_;
+  uint64_t next_delete_records_id_ = 0;
   // The brokers' dynamic configs the operations set so far (name -> value as given): each broker's own, and the
   // cluster-wide <default>'s (kafka-configs --describe --entity-type brokers).
   std::vector<std::map<std::string, std::string>> dynamic_broker_configs_;

@@ -40,6 +40,7 @@ enum class Errc : int16_t {
   invalid_timestamp = 32,
   invalid_replication_factor = 38,
   not_controller = 41,
+  policy_violation = 44,
   out_of_order_sequence_number = 45,
   duplicate_sequence_number = 46,
   invalid_producer_epoch = 47,
@@ -113,6 +114,7 @@ constexpr std::string_view to_string(Errc e) {
     case Errc::invalid_timestamp: return "INVALID_TIMESTAMP";
     case Errc::invalid_replication_factor: return "INVALID_REPLICATION_FACTOR";
     case Errc::not_controller: return "NOT_CONTROLLER";
+    case Errc::policy_violation: return "POLICY_VIOLATION";
     case Errc::out_of_order_sequence_number: return "OUT_OF_ORDER_SEQUENCE_NUMBER";
     case Errc::duplicate_sequence_number: return "DUPLICATE_SEQUENCE_NUMBER";
     case Errc::invalid_producer_epoch: return "INVALID_PRODUCER_EPOCH";

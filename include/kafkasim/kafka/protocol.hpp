@@ -219,6 +219,33 @@ struct FetchResponse {
 };
 
 // Wire sizes (bytes) of each message, for the network model.
+// ---- DeleteRecords (ApiKey 21, KIP-107), as the admin client sends it to a partition's leader
+// (kafka-behaviour-2.md §16.4; kafka-delete-records.sh) ----
+
+struct DeleteRecordsPartition {
+  PartitionRef partition;
+  int64_t offset = -1;  // every record below it goes; -1 (DeleteRecordsRequest.HIGH_WATERMARK): the high watermark
+};
+
+struct DeleteRecordsRequest {
+  uint64_t correlation_id = 0;
+  std::vector<DeleteRecordsPartition> partitions;
+  int32_t timeout_ms = 0;  // how long the leader waits for every replica's log start offset to reach the offsets
+};
+
+struct DeleteRecordsPartitionResult {
+  PartitionRef partition;
+  // The partition's low watermark (Partition.lowWatermarkIfLeader) when the answer was decided; -1 with an error
+  // other than REQUEST_TIMED_OUT.
+  int64_t low_watermark = -1;
+  Errc error = Errc::none;
+};
+
+struct DeleteRecordsResponse {
+  uint64_t correlation_id = 0;
+  std::vector<DeleteRecordsPartitionResult> partitions;  // in request order
+};
+
 // ---- InitProducerId (ApiKey 22), as an idempotent, non-transactional producer sends it (kafka-behaviour.md §1.7) ----
 
 struct InitProducerIdRequest {

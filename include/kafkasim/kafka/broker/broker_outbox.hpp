@@ -66,6 +66,9 @@ struct BrokerOutbox {
   // acks=0 requests with an error: Kafka closes the connection instead of answering (§2.2 step 4), so the
   // producer notices through a disconnect and a metadata refresh.
   std::vector<NodeId> connections_to_close;
+  // Answers to DeleteRecords requests (ReplicaManager::handle_delete_records), at once or when their delayed
+  // operation completes or expires.
+  std::vector<DeleteRecordsResponse> delete_records_responses;
 
   void clear() {
     produce_responses.clear();
@@ -75,10 +78,12 @@ struct BrokerOutbox {
     high_watermark_advances.clear();
     truncations.clear();
     connections_to_close.clear();
+    delete_records_responses.clear();
   }
   bool empty() const {
     return produce_responses.empty() && fetch_responses.empty() && storage_ops.empty() && isr_changes.empty() &&
-           high_watermark_advances.empty() && truncations.empty() && connections_to_close.empty();
+           high_watermark_advances.empty() && truncations.empty() && connections_to_close.empty() &&
+           delete_records_responses.empty();
   }
 };
 

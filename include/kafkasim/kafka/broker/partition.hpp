@@ -111,6 +111,21 @@ class Partition {
                                                sim::SimTime now, BrokerOutbox& out);
   AckCheck check_enough_replicas_reach_offset(int64_t required_offset) const;
 
+  // Partition.deleteRecordsOnLeader (kafka-behaviour-2.md §16.4): the log start offset moves to `offset` (-1: the
+  // HW) at once; the segments below it go at the next retention pass. POLICY_VIOLATION on a log without "delete"
+  // in cleanup.policy, OFFSET_OUT_OF_RANGE for an offset below 0 or above the HW, NOT_LEADER_OR_FOLLOWER on a
+  // follower. `requested_offset` is the offset taken (the HW for -1); `low_watermark` as low_watermark() after it.
+  struct DeleteRecordsResult {
+    Errc error = Errc::none;
+    int64_t requested_offset = -1;
+    int64_t low_watermark = -1;
+  };
+  DeleteRecordsResult delete_records_on_leader(int64_t offset);
+  // Partition.lowWatermarkIfLeader: the least log start offset of the leader's log and of every follower as the
+  // leader last heard it (-1 for a follower not heard from since this broker became leader). All brokers are alive
+  // in a run (no broker is ever fenced), so every follower counts.
+  int64_t low_watermark() const;
+
   // Partition.fetchRecords (§2.8 steps 1–5) for a consumer (replica_id = -1, reads up to the HW) or a follower
   // (reads up to the LEO; with `update_fetch_state` its replica state is updated after the read, which may
   // expand the ISR and advance the HW).

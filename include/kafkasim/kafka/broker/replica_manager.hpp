@@ -104,6 +104,15 @@ class ReplicaManager {
   // KIP-320. It changes nothing, so the answer is returned rather than put in an outbox.
   ListOffsetsResponse handle_list_offsets(const ListOffsetsRequest& request) const;
 
+  // KafkaApis.handleDeleteRecordsRequest + ReplicaManager.deleteRecords (kafka-behaviour-2.md §16.4): each
+  // partition's log start offset moves at once (Partition::delete_records_on_leader); the answer waits until every
+  // replica's log start offset has reached the requested offsets (DelayedDeleteRecords: followers take the
+  // leader's from their next fetch response and report theirs in the fetch after it), or `timeout_ms`, after which
+  // the partitions not done answer REQUEST_TIMED_OUT. A partition not hosted here answers
+  // UNKNOWN_TOPIC_OR_PARTITION. The answer goes to out.delete_records_responses.
+  void handle_delete_records(const DeleteRecordsRequest& request, sim::SimTime now, BrokerOutbox& out);
+  std::size_t delayed_delete_records_count() const { return delete_records_purgatory_.size(); }
+
   // Follower side: applies the leader's response to the local follower replicas (append, HW, truncation).
   // One result per partition of the response, in order; a partition this broker does not follow any more
   // gets NOT_LEADER_OR_FOLLOWER and is left alone. The results stay valid until the next call (one vector is
@@ -171,6 +180,13 @@ class ReplicaManager {
     uint64_t checked_at_log_changes = 0;
   };
 
+  // DelayedDeleteRecords: the response being built and, per partition, the offset its low watermark must reach
+  // (-1 where the partition already has its final status).
+  struct DelayedDeleteRecords {
+    DeleteRecordsResponse response;
+    std::vector<int64_t> required_offsets;
+  };
+
   // The hosted replica of each partition, or nullptr. Partitions are never removed from partitions_, so the
   // pointers stay valid; a fetch looks its partitions up once and reuses them for the read, every purgatory
   // check and the completing re-read.
@@ -209,6 +225,10 @@ class ReplicaManager {
   // `high_watermark_only`: only the partition's HW (or ISR) changed, which a follower's fetch does not wait for.
   void check_delayed_fetches(PartitionRef ref, sim::SimTime now, BrokerOutbox& out, bool high_watermark_only = false);
   void on_high_watermark_increased(PartitionRef ref, sim::SimTime now, BrokerOutbox& out);
+  // DelayedDeleteRecords.tryComplete for the parked deletions watching `ref` (a follower's fetch may have raised
+  // its low watermark): a partition is done when its low watermark reaches the offset, the whole when all are.
+  void check_delayed_delete_records(PartitionRef ref, BrokerOutbox& out);
+  bool try_complete_delete_records(DelayedDeleteRecords& op) const;
 
   BrokerConfig config_;
   sim::Duration replica_lag_time_max_;
@@ -221,6 +241,7 @@ class ReplicaManager {
   std::vector<std::vector<Partition*>> by_index_;
   Purgatory<DelayedProduce> produce_purgatory_;
   Purgatory<DelayedFetch> fetch_purgatory_;
+  Purgatory<DelayedDeleteRecords> delete_records_purgatory_;
   FetchManager fetch_manager_;
   ConsumerFetchQuota* consumer_fetch_quota_ = nullptr;
   ReplicationQuotaManager* leader_quota_ = nullptr;
