@@ -56,6 +56,9 @@ int describe_scenario(const DescribeOptions& options) {
 
   std::printf("\n$ kafka-topics.sh --bootstrap-server broker-0:9092 --describe\n%s",
               cluster::describe_topics(world).c_str());
+  for (const bool earliest : {true, false})
+    std::printf("\n$ kafka-get-offsets.sh --bootstrap-server broker-0:9092 --exclude-internal-topics --time %s\n%s",
+                earliest ? "earliest" : "latest", cluster::describe_offsets(world, earliest).c_str());
   if (!spec.consumers.empty()) {
     std::printf("\n$ kafka-consumer-groups.sh --bootstrap-server broker-0:9092 --describe --all-groups\n%s",
                 cluster::describe_consumer_groups(world, extras.consumer_groups).c_str());

@@ -156,6 +156,24 @@ std::string describe_topics(const World& world) {
   return out.str();
 }
 
+std::string describe_offsets(const World& world, bool earliest) {
+  const WorldSpec& spec = world.spec();
+  std::vector<size_t> order;  // --exclude-internal-topics: not __consumer_offsets
+  for (size_t i = 0; i < spec.topics.size(); ++i)
+    if (static_cast<int32_t>(i) != world.offsets_topic()) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return spec.topics[a].name < spec.topics[b].name; });
+  std::ostringstream out;
+  for (size_t t : order) {
+    for (int32_t p = 0; p < spec.topics[t].partitions; ++p) {
+      const kafka::Partition* leader = world.leader_partition(PartitionRef{static_cast<int32_t>(t), p});
+      if (leader == nullptr) continue;
+      out << spec.topics[t].name << ':' << p << ':'
+          << (earliest ? leader->log_start_offset() : leader->high_watermark()) << '\n';
+    }
+  }
+  return out.str();
+}
+
 std::string describe_consumer_groups(const World& world, const std::vector<std::string>& groups) {
   const WorldSpec& spec = world.spec();
   KS_ASSERT_EQ(groups.size(), spec.consumers.size());

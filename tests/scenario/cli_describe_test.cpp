@@ -25,6 +25,7 @@ struct Output {
   std::vector<std::string> topic_lines;  // the kafka-topics section
   std::vector<std::string> group_lines;  // the kafka-consumer-groups section
   std::vector<std::string> config_lines;  // kafka-configs --describe --entity-type brokers
+  std::vector<std::string> earliest_lines, latest_lines;  // kafka-get-offsets --time earliest / latest
 };
 
 Output describe(const std::string& args, const fs::path& dir) {
@@ -35,6 +36,8 @@ Output describe(const std::string& args, const fs::path& dir) {
     if (line.rfind("$ kafka-topics.sh", 0) == 0) section = &out.topic_lines;
     else if (line.rfind("$ kafka-consumer-groups.sh", 0) == 0) section = &out.group_lines;
     else if (line.rfind("$ kafka-configs.sh", 0) == 0) section = &out.config_lines;
+    else if (line.rfind("$ kafka-get-offsets.sh", 0) == 0)
+      section = line.find("--time earliest") != std::string::npos ? &out.earliest_lines : &out.latest_lines;
     else if (section != nullptr && !line.empty()) section->push_back(line);
   }
   return out;
@@ -293,6 +296,53 @@ TEST_CASE("describe: kafka-configs --describe --entity-type brokers lists the dy
             "  log.retention.ms=60000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=60000}",
             "  num.io.threads=12 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:num.io.threads=12}"});
   fs::remove_all(dir);
+}
+
+TEST_CASE("describe: kafka-get-offsets shows each log start after kafka-delete-records and the groups' log end") {
+  // The quickstart (5,000 records/s over 6 partitions, acks=all) at 12 s, with kafka-delete-records at 10 s of
+  // partition 1 below 5,000 and partition 0 below its high watermark then.
+  const fs::path dir = fresh_dir("describe-offsets");
+  const Output out = describe("scenarios/quickstart.json --at 12s --set '/operations=[{\"at\": \"10s\", \"tool\": "
+                              "\"kafka-delete-records\", \"offset-json\": {\"partitions\": [{\"topic\": \"events\", "
+                              "\"partition\": 0, \"offset\": -1}, {\"topic\": \"events\", \"partition\": 1, "
+                              "\"offset\": 5000}]}}]'",
+                              dir);
+  // GetOffsetShell's "topic:partition:offset", the scenario's topics only (--exclude-internal-topics), by partition.
+  REQUIRE(out.earliest_lines.size() == 6);
+  REQUIRE(out.latest_lines.size() == 6);
+  std::vector<int64_t> earliest, latest;
+  for (int p = 0; p < 6; ++p) {
+    CAPTURE(p);
+    const auto e = split(out.earliest_lines[static_cast<size_t>(p)], ':');
+    const auto l = split(out.latest_lines[static_cast<size_t>(p)], ':');
+    REQUIRE(e.size() == 3);
+    REQUIRE(l.size() == 3);
+    CHECK(e[0] == "events");
+    CHECK(e[1] == std::to_string(p));
+    CHECK(l[1] == std::to_string(p));
+    earliest.push_back(std::stoll(e[2]));
+    latest.push_back(std::stoll(l[2]));
+  }
+  CHECK(earliest[1] == 5000);
+  for (int p = 2; p < 6; ++p) CHECK(earliest[static_cast<size_t>(p)] == 0);  // untouched: nothing deleted yet
+  // Partition 0's log start is its high watermark at 10 s: more than nothing, less than what it holds at 12 s.
+  CHECK(earliest[0] > 0);
+  CHECK(earliest[0] < latest[0]);
+  // 12 s of 5,000 records a second, less those not yet committed (a few ms of acks=all).
+  int64_t total = 0;
+  for (int64_t v : latest) total += v;
+  CHECK(total <= 60'000);
+  CHECK(total >= 59'900);
+  // kafka-consumer-groups' LOG-END-OFFSET is the same ListOffsets(latest).
+  REQUIRE(out.group_lines.size() == 7);
+  for (size_t i = 1; i < out.group_lines.size(); ++i) {
+    const auto f = split(out.group_lines[i], ' ');
+    std::vector<std::string> cols;
+    for (const auto& c : f)
+      if (!c.empty()) cols.push_back(c);
+    REQUIRE(cols.size() >= 5);
+    CHECK(std::stoll(cols[4]) == latest[static_cast<size_t>(std::stoi(cols[2]))]);
+  }
 }
 
 TEST_CASE("describe: a bad --at or scenario exits 2") {

@@ -44,4 +44,10 @@ std::string describe_consumer_groups(const World& world, const std::vector<std::
 // only its own (ConfigHelper.createBrokerConfigEntry keeps DYNAMIC_DEFAULT_BROKER_CONFIG alone there).
 std::string describe_broker_configs(const World& world);
 
+// `kafka-get-offsets.sh --exclude-internal-topics --time earliest|latest` (GetOffsetShell, Kafka 4.x): one line
+// "topic:partition:offset" per partition of the scenario's topics, by topic name then partition. Earliest is what
+// ListOffsets(EARLIEST) returns, the leader's log start offset (moved by retention and kafka-delete-records); latest
+// is ListOffsets(LATEST, read_uncommitted), the leader's high watermark. A partition without a leader is left out.
+std::string describe_offsets(const World& world, bool earliest);
+
 }  // namespace kafkasim::cluster
