@@ -779,7 +779,7 @@ class Loader {
     static const std::vector<std::string> clients = {"producer_byte_rate", "consumer_byte_rate", "request_percentage"};
     static const std::vector<std::string> brokers = [] {
       std::vector<std::string> names = {"leader.replication.throttled.rate", "follower.replication.throttled.rate",
-                                        "num.io.threads"};
+                                        "num.io.threads", "num.replica.fetchers"};
       for (const std::string& n : broker_log_configs()) names.push_back(n);
       return names;
     }();
@@ -834,35 +834,41 @@ class Loader {
     static_defaults.log_defaults = x_.broker_log_defaults;
     static_defaults.broker = spec.broker_config;
     dynamic_defaults = static_defaults;
-    // num.io.threads as each broker has it: its own dynamic value, else the cluster-wide one, else the static.
-    std::vector<std::optional<uint32_t>> io_threads_own(spec.brokers);
-    std::optional<uint32_t> io_threads_default;
-    const auto io_threads = [&](uint32_t b) {
-      return io_threads_own[b].value_or(io_threads_default.value_or(spec.num_io_threads));
+    // The thread pools DynamicThreadPool resizes (num.io.threads, num.replica.fetchers), as each broker has them: its
+    // own dynamic value, else the cluster-wide one, else the static.
+    struct ThreadPool {
+      std::string name;
+      uint32_t static_value;
+      std::vector<std::optional<uint32_t>> own;
+      std::optional<uint32_t> cluster_default;
+      uint32_t threads(uint32_t b) const { return own[b].value_or(cluster_default.value_or(static_value)); }
     };
+    std::vector<ThreadPool> pools = {
+        {"num.io.threads", spec.num_io_threads, std::vector<std::optional<uint32_t>>(spec.brokers), std::nullopt},
+        {"num.replica.fetchers", static_cast<uint32_t>(spec.fetcher_config.num_replica_fetchers),
+         std::vector<std::optional<uint32_t>>(spec.brokers), std::nullopt}};
     for (PendingOperation& p : pending) {
-      if (p.op.entity_type == ConfigEntityType::brokers) {
+      for (ThreadPool& pool : pools) {
+        if (p.op.entity_type != ConfigEntityType::brokers) break;
         const auto added = std::find_if(p.op.added.begin(), p.op.added.end(),
-                                        [](const auto& a) { return a.first == "num.io.threads"; });
-        const bool deleted = std::find(p.op.deleted.begin(), p.op.deleted.end(), "num.io.threads") != p.op.deleted.end();
-        if (added != p.op.added.end() || deleted) {
-          std::vector<uint32_t> before(spec.brokers);
-          for (uint32_t b = 0; b < spec.brokers; ++b) before[b] = io_threads(b);
-          std::optional<uint32_t>& target =
-              p.op.entity_name ? io_threads_own[std::stoul(*p.op.entity_name)] : io_threads_default;
-          if (added != p.op.added.end()) target = static_cast<uint32_t>(added->second);
-          else target.reset();
-          // DynamicThreadPool.validateReconfiguration, on each broker the change reaches: at least half and at most
-          // double the thread count it has.
-          for (uint32_t b = 0; b < spec.brokers; ++b) {
-            const uint32_t now = io_threads(b);
-            if (now == before[b] || (now >= before[b] / 2 && now <= before[b] * 2)) continue;
-            fail(added != p.op.added.end() ? join(join(p.pointer, "add-config"), "num.io.threads") : join(p.pointer, "delete-config"),
-                 "num.io.threads from half to double the " + std::to_string(before[b]) + " threads broker " +
-                     std::to_string(b) + " has then (Kafka's DynamicThreadPool: \"value should be at least half the "
-                     "current value\" / \"should not be greater than double the current value\"; change it in steps)",
-                 std::to_string(now));
-          }
+                                        [&](const auto& a) { return a.first == pool.name; });
+        const bool deleted = std::find(p.op.deleted.begin(), p.op.deleted.end(), pool.name) != p.op.deleted.end();
+        if (added == p.op.added.end() && !deleted) continue;
+        std::vector<uint32_t> before(spec.brokers);
+        for (uint32_t b = 0; b < spec.brokers; ++b) before[b] = pool.threads(b);
+        std::optional<uint32_t>& target = p.op.entity_name ? pool.own[std::stoul(*p.op.entity_name)] : pool.cluster_default;
+        if (added != p.op.added.end()) target = static_cast<uint32_t>(added->second);
+        else target.reset();
+        // DynamicThreadPool.validateReconfiguration, on each broker the change reaches: at least half and at most
+        // double the thread count it has.
+        for (uint32_t b = 0; b < spec.brokers; ++b) {
+          const uint32_t now = pool.threads(b);
+          if (now == before[b] || (now >= before[b] / 2 && now <= before[b] * 2)) continue;
+          fail(added != p.op.added.end() ? join(join(p.pointer, "add-config"), pool.name) : join(p.pointer, "delete-config"),
+               pool.name + " from half to double the " + std::to_string(before[b]) + " threads broker " +
+                   std::to_string(b) + " has then (Kafka's DynamicThreadPool: \"value should be at least half the "
+                   "current value\" / \"should not be greater than double the current value\"; change it in steps)",
+               std::to_string(now));
         }
       }
       if (p.op.entity_type == ConfigEntityType::brokers && (!p.broker_log_add.empty() || !p.broker_log_deleted.empty())) {

@@ -390,12 +390,18 @@ World::World(WorldSpec spec)
   }
   groups_reading_topic_.assign(spec_.topics.size(), 0);
   for (const auto& c : spec_.consumers) ++groups_reading_topic_[static_cast<size_t>(c.topic)];
+  // The most replica fetcher threads per source broker a broker ever has (num.replica.fetchers may be altered).
+  fetcher_stride_ = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
+  for (const ConfigAlterSpec& op : spec_.config_alters)
+    for (const auto& [name, value] : op.added)
+      if (name == "num.replica.fetchers") fetcher_stride_ = std::max(fetcher_stride_, static_cast<uint32_t>(value));
   build_topology();
   create_partitions();
   start_clients();
   schedule_faults();
   throttle_rate_overrides_.assign(spec_.brokers, {});
   io_threads_own_.assign(spec_.brokers, std::nullopt);
+  replica_fetchers_own_.assign(spec_.brokers, std::nullopt);
   dynamic_broker_configs_.assign(spec_.brokers, {});
   for (const ConfigAlterSpec& op : spec_.config_alters)
     engine_.schedule_at(SimTime::zero() + op.at, [this, &op] { alter_configs(op); });
@@ -499,7 +505,7 @@ void World::build_topology() {
     models::CpuParams cpu;
     cpu.pools.push_back({"network", spec_.num_network_threads, 1u << 20});
     cpu.pools.push_back({"io", spec_.num_io_threads, spec_.queued_max_requests});
-    const auto fetchers = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
+    const uint32_t fetchers = fetcher_stride_;
     for (uint32_t source = 0; source < spec_.brokers; ++source)
       for (uint32_t f = 0; f < fetchers; ++f)
         cpu.pools.push_back({"replica-fetcher-" + std::to_string(source) + "-" + std::to_string(f), 1, 1u << 20});
@@ -1461,13 +1467,27 @@ void World::on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchR
   Duration cost = spec_.cpu_costs.replica_fetch_partition_cost * with_records +
                   spec_.cpu_costs.replica_fetch_idle_partition_cost * without_records + crc_cost(appended_bytes) +
                   charge_tls(TlsWork::broker_fetcher, tls_receive(b.id, kafka::wire_size_bytes(response), spec_.cpu_costs));
-  const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
-  b.hw->cpu().submit(b.fetcher_pool(key, per_source), cost, [this, &b, key, response = std::move(response)] {
+  b.hw->cpu().submit(b.fetcher_pool(key, fetcher_stride_), cost, [this, &b, key, response = std::move(response)] {
     kafka::FetcherOutbox fout;
     const auto disposition = b.fetchers->on_fetch_response(key, response, engine_.now(), fout);
     if (disposition != kafka::ResponseDisposition::processed) return;
     kafka::BrokerOutbox out;
-    b.rm->handle_follower_fetch_response(response, engine_.now(), out);
+    // ReplicaFetcherThread.processPartitionData runs for the partitions whose data the fetcher took
+    // (AbstractFetcherThread.processFetchRequest): not for one that left the fetcher, or came back at another offset,
+    // while the request was out (a num.replica.fetchers resize), nor for an error. Usually that is all of them.
+    size_t taken = 0;
+    for (const auto& instruction : fout.local) taken += std::holds_alternative<kafka::FollowerAppend>(instruction) ? 1 : 0;
+    if (taken == response.partitions.size()) {
+      b.rm->handle_follower_fetch_response(response, engine_.now(), out);
+    } else {
+      kafka::FetchResponse applied;
+      applied.correlation_id = response.correlation_id;
+      for (const auto& instruction : fout.local)
+        if (const auto* append = std::get_if<kafka::FollowerAppend>(&instruction))
+          for (const auto& p : response.partitions)
+            if (p.partition == append->partition) applied.partitions.push_back(p);
+      b.rm->handle_follower_fetch_response(applied, engine_.now(), out);
+    }
     // The fetcher tracks its own fetch offsets; they must agree with the replica's log.
     for (const auto& instruction : fout.local) {
       if (const auto* append = std::get_if<kafka::FollowerAppend>(&instruction)) {
@@ -1705,6 +1725,32 @@ int64_t World::unread_by_groups(kafka::PartitionRef partition, const kafka::Reco
   }
   KS_ASSERT_GE(unread, 0);
   return unread;
+}
+
+void World::resize_fetchers(Broker& b, uint32_t fetchers) {
+  KS_ASSERT_LE(fetchers, fetcher_stride_);
+  // Every partition this broker follows, where its log stands now (the fetch offset is the LEO while fetching).
+  std::vector<kafka::PartitionToFetch> following;
+  for (const auto& [ref, p] : b.rm->partitions()) {
+    if (p->is_leader()) continue;
+    kafka::PartitionToFetch fetch;
+    fetch.topic_name = spec_.topics[static_cast<size_t>(ref.topic)].name;
+    fetch.source_broker_id = p->leader_id();
+    fetch.initial.partition = ref;
+    fetch.initial.current_leader_epoch = p->leader_epoch();
+    fetch.initial.log_end_offset = p->log_end_offset();
+    fetch.initial.log_start_offset = p->log_start_offset();
+    fetch.initial.init_offset = p->log_end_offset();
+    fetch.initial.leader_epochs = p->epoch_cache().entries();
+    following.push_back(std::move(fetch));
+  }
+  const int32_t moved = b.fetchers->resize_thread_pool(static_cast<int32_t>(fetchers), following, engine_.now());
+  events_.push_back({{"time_s", engine_.now().seconds_f()},
+                     {"type", "replica_fetchers_resized"},
+                     {"broker", b.id},
+                     {"num_replica_fetchers", fetchers},
+                     {"partitions_moved", moved}});
+  poll_fetchers(b);
 }
 
 void World::poll_fetchers(Broker& b) {
@@ -3284,6 +3330,19 @@ void World::alter_configs(const ConfigAlterSpec& op) {
             io_threads_default_.value_or(spec_.num_io_threads));
         if (threads != b->hw->cpu().pool_stats(b->io_pool).threads) b->hw->cpu().set_pool_threads(b->io_pool, threads);
       }
+      // num.replica.fetchers (DynamicThreadPool -> ReplicaFetcherManager.resizeThreadPool): likewise a broker's own
+      // value, the cluster-wide one, the static config; every follower partition is re-hashed over the new count.
+      std::optional<uint32_t>& fetchers_target =
+          op.entity_name ? replica_fetchers_own_[std::stoul(*op.entity_name)] : replica_fetchers_default_;
+      for (const auto& [name, value] : op.added)
+        if (name == "num.replica.fetchers") fetchers_target = static_cast<uint32_t>(value);
+      for (const std::string& name : op.deleted)
+        if (name == "num.replica.fetchers") fetchers_target.reset();
+      for (auto& b : brokers_) {
+        const uint32_t fetchers = replica_fetchers_own_[static_cast<size_t>(b->id)].value_or(
+            replica_fetchers_default_.value_or(static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers)));
+        if (static_cast<int32_t>(fetchers) != b->fetchers->num_replica_fetchers()) resize_fetchers(*b, fetchers);
+      }
       for (auto& b : brokers_) {
         // Without quota managers nothing is throttled here yet; they take the rates when a topic first throttles.
         if (b->replication_quotas == nullptr) continue;
@@ -3623,7 +3682,7 @@ WorldSummary World::run(uint64_t events_max) {
     add(name + " network threads", busy / static_cast<double>(b->processors.size()));
     // Each fetcher thread on its own (a thread, not the pool, is what saturates), leaving out the threads that never
     // had a leader to fetch from (the broker itself, brokers it follows nothing of).
-    const auto per_source = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
+    const uint32_t per_source = fetcher_stride_;
     for (uint32_t source = 0; source < spec_.brokers; ++source) {
       for (uint32_t f = 0; f < per_source; ++f) {
         const models::PoolId pool = b->fetcher_pool({static_cast<NodeId>(source), static_cast<int32_t>(f)}, per_source);

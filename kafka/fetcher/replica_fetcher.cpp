@@ -53,12 +53,13 @@ OffsetTruncation offset_truncation_state(const EpochEndOffset& leader, int64_t f
 }
 
 ReplicaFetcher::ReplicaFetcher(const ReplicaFetcherConfig& config, NodeId local_broker_id, NodeId source_broker_id,
-                               int32_t fetcher_id)
+                               int32_t fetcher_id, uint64_t first_correlation_id)
     : config_(config),
       local_broker_id_(local_broker_id),
       source_broker_id_(source_broker_id),
       fetcher_id_(fetcher_id),
-      session_(source_broker_id) {
+      session_(source_broker_id),
+      next_correlation_id_(first_correlation_id) {
   config_.validate();
   KS_ASSERT_GE(local_broker_id, 0);
   KS_ASSERT_GE(source_broker_id, 0);

@@ -25,7 +25,12 @@ void ReplicaFetcherManager::add_fetcher_for_partitions(std::span<const Partition
   for (auto& [key, initial_states] : grouped) {
     auto it = fetchers_.find(key);
     if (it == fetchers_.end()) {
-      it = fetchers_.emplace(key, ReplicaFetcher(config_, local_broker_id_, key.source_broker_id, key.fetcher_id)).first;
+      // The n-th fetcher under a key numbers its requests from n * 2^40 + 1: far beyond any run's requests.
+      const uint64_t incarnation = started_[key]++;
+      it = fetchers_
+               .emplace(key, ReplicaFetcher(config_, local_broker_id_, key.source_broker_id, key.fetcher_id,
+                                            (incarnation << 40) + 1))
+               .first;
       it->second.set_quota(follower_quota_);
     }
     it->second.add_partitions(initial_states, now);
@@ -50,6 +55,36 @@ int32_t ReplicaFetcherManager::shutdown_idle_fetcher_threads() {
     }
   }
   return dropped;
+}
+
+int32_t ReplicaFetcherManager::resize_thread_pool(int32_t new_size, std::span<const PartitionToFetch> partitions,
+                                                  sim::SimTime now) {
+  KS_ASSERT_GE(new_size, 1);
+  if (new_size == config_.num_replica_fetchers) {
+    shutdown_idle_fetcher_threads();
+    return 0;
+  }
+  std::map<PartitionRef, FetcherKey> before;
+  for (auto& [key, fetcher] : fetchers_) {
+    const std::vector<PartitionRef> held = fetcher.partitions_in_order();
+    for (const PartitionRef& p : held) before.emplace(p, key);
+    fetcher.remove_partitions(held);
+  }
+  KS_ASSERT_EQ(before.size(), partitions.size());  // the caller re-adds exactly the partitions followed
+  for (auto it = fetchers_.begin(); it != fetchers_.end();) {
+    if (it->first.fetcher_id >= new_size) it = fetchers_.erase(it);
+    else ++it;
+  }
+  config_.num_replica_fetchers = new_size;
+  add_fetcher_for_partitions(partitions, now);
+  shutdown_idle_fetcher_threads();
+  int32_t moved = 0;
+  for (const PartitionToFetch& p : partitions) {
+    const auto was = before.find(p.initial.partition);
+    KS_ASSERT(was != before.end());
+    if (fetcher_of(p.initial.partition) != was->second) ++moved;
+  }
+  return moved;
 }
 
 void ReplicaFetcherManager::poll(sim::SimTime now, FetcherOutbox& out) {

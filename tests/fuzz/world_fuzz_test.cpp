@@ -400,6 +400,24 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     if (!s.contains("operations")) s["operations"] = json::array();
     s["operations"].push_back(op);
   }
+  // Now and then num.replica.fetchers resized cluster-wide, once or twice, each a step Kafka allows (half to double),
+  // from a stream of its own: every followed partition moves to its fetcher under the new count.
+  sim::Rng fetchers_rng = sim::Rng::stream(seed, "fuzz/world/replica-fetchers");
+  if (fetchers_rng.chance(1, 4)) {
+    int64_t fetchers = s["cluster"]["config"].value("num.replica.fetchers", int64_t{1});
+    int64_t at_ms = 0;
+    for (int64_t i = fetchers_rng.uniform_int(1, 2); i > 0 && at_ms < duration_ms - 1; --i) {
+      at_ms = fetchers_rng.uniform_int(at_ms, duration_ms - 1);
+      fetchers = fetchers_rng.uniform_int(std::max<int64_t>(1, (fetchers + 1) / 2), fetchers * 2);
+      json op = {{"at", ms(at_ms)},
+                 {"tool", "kafka-configs"},
+                 {"entity-type", "brokers"},
+                 {"entity-default", true},
+                 {"add-config", {{"num.replica.fetchers", fetchers}}}};
+      if (!s.contains("operations")) s["operations"] = json::array();
+      s["operations"].push_back(op);
+    }
+  }
   // Now and then a kafka-delete-records run: up to three partitions, each to its high watermark or to an offset that
   // may lie above it (answered OFFSET_OUT_OF_RANGE), from a stream of its own.
   sim::Rng delete_rng = sim::Rng::stream(seed, "fuzz/world/delete-records");

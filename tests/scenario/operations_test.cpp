@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kafkasim/cluster/scenario.hpp"
+#include "kafkasim/kafka/fetcher/replica_fetcher.hpp"
 #include "test_world.hpp"
 
 using namespace kafkasim;
@@ -375,6 +376,77 @@ TEST_CASE("operations: kafka-delete-records moves every replica's log start, and
     } else {
       CHECK(to > offset);
       CHECK(to <= static_cast<int64_t>(2'000 * resets[0].at("time_s").get<double>()) + 1);
+    }
+  }
+}
+
+TEST_CASE("operations: num.replica.fetchers altered moves each followed partition to its fetcher under the new count") {
+  // AbstractFetcherManager.resizeThreadPool takes every partition out of its fetcher and adds it again under
+  // getFetcherId with the new count, so a partition changes fetcher exactly when its fetcher id under the old count
+  // differs from the one under the new (Kafka's hash, checked in fetcher_replica_fetcher_test.cpp). Three brokers,
+  // 60 partitions RF 3, 20,000 records/s acks=all: cluster-wide 1 -> 2 at 2 s, 2 -> 4 at 3 s, and in a second run
+  // also back to 2 at 4 s (fetchers #2 and #3 shut down, their requests possibly in flight).
+  const auto run = [](const std::vector<std::pair<sim::Duration, int32_t>>& steps) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 60, 3, 2);
+    spec.duration = 6_s;
+    spec.warmup = 1_s;
+    spec.producers.push_back(test::open_loop_producer(20'000, Acks::all, 5, 512));
+    for (const auto& [at, fetchers] : steps) {
+      auto op = alter(at, cluster::ConfigEntityType::brokers, std::nullopt);
+      op.added = {{"num.replica.fetchers", static_cast<double>(fetchers)}};
+      op.changes = {"num.replica.fetchers=" + std::to_string(fetchers)};
+      spec.config_alters.push_back(op);
+    }
+    auto world = std::make_unique<cluster::World>(spec);
+    auto summary = world->run();
+    return std::make_pair(std::move(world), std::move(summary));
+  };
+  const std::vector<std::pair<sim::Duration, int32_t>> grow = {{2_s, 2}, {3_s, 4}};
+  std::vector<std::pair<sim::Duration, int32_t>> grow_shrink = grow;
+  grow_shrink.emplace_back(4_s, 2);
+  for (const auto& steps : {grow, grow_shrink}) {
+    CAPTURE(steps.size());
+    const auto [world, s] = run(steps);
+    std::vector<nlohmann::json> resized;
+    for (const auto& e : world->events())
+      if (e.at("type") == "replica_fetchers_resized") resized.push_back(e);
+    REQUIRE(resized.size() == 3 * steps.size());  // every broker, at each step
+    int32_t before = 1;
+    for (size_t step = 0; step < steps.size(); ++step) {
+      const int32_t after = steps[step].second;
+      for (uint32_t b = 0; b < 3; ++b) {
+        CAPTURE(step);
+        CAPTURE(b);
+        const nlohmann::json& e = resized[step * 3 + b];
+        CHECK(e.at("broker").get<uint32_t>() == b);
+        CHECK(e.at("num_replica_fetchers").get<int32_t>() == after);
+        int64_t moving = 0;
+        for (int32_t p = 0; p < 60; ++p) {
+          const kafka::Partition* replica = world->partition(b, {0, p});
+          REQUIRE(replica != nullptr);  // RF 3 on 3 brokers: every broker holds every partition
+          if (replica->is_leader()) continue;
+          moving += kafka::fetcher_id_for("events", p, before) != kafka::fetcher_id_for("events", p, after) ? 1 : 0;
+        }
+        CHECK(e.at("partitions_moved").get<int64_t>() == moving);
+        CHECK(moving > 0);
+      }
+      before = after;
+    }
+    // Replication goes on throughout: every record acknowledged, none lost.
+    CHECK(s.records_failed == 0);
+    CHECK(s.acked_records_lost == 0);
+    CHECK(s.throughput_records_per_s == doctest::Approx(20'000).scale(0).epsilon(0.01));
+    if (steps.size() == 2) {
+      // Growing, the partitions that move go to new fetchers, which fetch at once: no stall.
+      CHECK(s.produce_latency.max_ms < 50);
+    } else {
+      // Shrinking, they go to fetchers that stay, whose fetch in flight may be parked at the leader: a fetcher thread
+      // takes its new partitions only when that fetch returns (ReplicaFetcherBlockingSend: the thread is blocked in
+      // it), which new data on its old partitions would end at once; but acks=all requests that wait for the moved
+      // partitions fill the producer's five requests in flight to that leader, no new data comes, and the fetch
+      // returns at replica.fetch.wait.max.ms (500 ms). So some acknowledgements wait about that long, not longer.
+      CHECK(s.produce_latency.max_ms > 400);
+      CHECK(s.produce_latency.max_ms < 500 + 50);
     }
   }
 }

@@ -1761,7 +1761,7 @@ TEST_CASE("operations: each mistake is a ConfigError at its pointer saying what 
   CHECK(seg.pointer() == "/operations/0/add-config/segment.jitter.ms");
   CHECK(seg.suggestion().empty());
   CHECK(std::string(seg.what()).find("does not change during a run yet") != std::string::npos);
-  const ConfigError threads = error_of(with("{" + brokers + R"(, "entity-default": true, "delete-config": ["num.replica.fetchers"]})"));
+  const ConfigError threads = error_of(with("{" + brokers + R"(, "entity-default": true, "delete-config": ["background.threads"]})"));
   CHECK(threads.pointer() == "/operations/0/delete-config/0");
   CHECK(std::string(threads.what()).find("does not change during a run yet") != std::string::npos);
   expect_error(with("{" + topics + R"(, "add-config": {"retention.m": 1}})"), "/operations/0/add-config/retention.m",
@@ -1934,4 +1934,26 @@ TEST_CASE("operations: num.io.threads in Kafka's steps (at least half, at most d
   zero["operations"] = json::parse(R"([{"at": "1s", "tool": "kafka-configs", "entity-type": "brokers",
                                         "entity-default": true, "add-config": {"num.io.threads": 0}}])");
   expect_error(zero, "/operations/0/add-config/num.io.threads");
+
+  // num.replica.fetchers is one of DynamicThreadPool's too, by the same rule, counted on its own: from the static 1,
+  // 2 then 4 are steps, 1 -> 4 is not, and neither is deleting 4 (back to 1).
+  json fetchers = base();
+  fetchers["operations"] = json::parse(R"([
+    {"at": "1s", "tool": "kafka-configs", "entity-type": "brokers", "entity-default": true, "add-config": {"num.replica.fetchers": 2}},
+    {"at": "2s", "tool": "kafka-configs", "entity-type": "brokers", "entity-name": 1, "add-config": {"num.replica.fetchers": 4, "num.io.threads": 16}}])");
+  const WorldSpec f = parse_scenario(fetchers, "ok.json");
+  REQUIRE(f.config_alters.size() == 2);
+  CHECK(f.config_alters[1].entity_name == "1");
+  CHECK(f.config_alters[1].added ==
+        std::vector<std::pair<std::string, double>>{{"num.io.threads", 16}, {"num.replica.fetchers", 4}});
+  json jump = base();
+  jump["operations"] = json::parse(R"([{"at": "1s", "tool": "kafka-configs", "entity-type": "brokers",
+                                        "entity-default": true, "add-config": {"num.replica.fetchers": 4}}])");
+  expect_error(jump, "/operations/0/add-config/num.replica.fetchers");
+  fetchers["operations"].push_back(json::parse(R"({"at": "3s", "tool": "kafka-configs", "entity-type": "brokers",
+                                                    "entity-name": "1", "delete-config": ["num.replica.fetchers"]})"));
+  CHECK_NOTHROW(parse_scenario(fetchers, "ok.json"));  // 4 -> the default's 2: half
+  fetchers["operations"].push_back(json::parse(R"({"at": "4s", "tool": "kafka-configs", "entity-type": "brokers",
+                                                    "entity-default": true, "add-config": {"num.replica.fetchers": 1}})"));
+  CHECK_NOTHROW(parse_scenario(fetchers, "ok.json"));  // 2 -> 1 everywhere
 }

@@ -723,6 +723,8 @@ class World {
   void send_fetch_response(Broker& b, kafka::NodeId destination, kafka::FetchResponse response);
   void rearm_broker(Broker& b);
   void poll_fetchers(Broker& b);
+  // ReplicaFetcherManager.resizeThreadPool to `fetchers` threads per source broker (num.replica.fetchers altered).
+  void resize_fetchers(Broker& b, uint32_t fetchers);
   void on_follower_response(Broker& b, kafka::FetcherKey key, kafka::FetchResponse response);
   void run_retention(Broker& b);
   // LogManager's "kafka-log-flusher" run due at `scheduled` (see world.cpp), and its walk over the broker's logs.
@@ -861,6 +863,11 @@ class World {
   // num.io.threads set by operations: each broker's own value and the cluster-wide one (none: the static config).
   std::vector<std::optional<uint32_t>> io_threads_own_;
   std::optional<uint32_t> io_threads_default_;
+  // num.replica.fetchers set by operations, likewise; and the most fetcher threads per source broker any broker has
+  // in the run (the stride of Broker::fetcher_pools).
+  std::vector<std::optional<uint32_t>> replica_fetchers_own_;
+  std::optional<uint32_t> replica_fetchers_default_;
+  uint32_t fetcher_stride_ = 1;
   std::array<std::optional<int64_t>, 2> throttle_rate_default_;
   std::vector<WorldSummary::OperationReport> operations_applied_;
   // The DeleteRecords requests not answered yet, by correlation id: the operation's entry in operations_applied_

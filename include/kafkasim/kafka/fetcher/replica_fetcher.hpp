@@ -245,8 +245,10 @@ class ReplicaFetcher {
   // Bound on partitions per fetcher: far above any realistic broker, it only catches runaway callers.
   static constexpr std::size_t max_partitions = 1u << 20;
 
+  // `first_correlation_id` numbers its requests from there (a fetcher started again under a key whose earlier
+  // fetcher was shut down with a request out starts where that one's answer cannot be taken for its own).
   ReplicaFetcher(const ReplicaFetcherConfig& config, NodeId local_broker_id, NodeId source_broker_id,
-                 int32_t fetcher_id);
+                 int32_t fetcher_id, uint64_t first_correlation_id = 1);
 
   // AbstractFetcherThread.addPartitions: a partition already present with the same leader epoch keeps its
   // state; otherwise it starts Fetching at init_offset (local epochs known), Truncating (no local epochs: it
@@ -374,6 +376,14 @@ class ReplicaFetcherManager {
   int32_t remove_fetcher_for_partitions(std::span<const PartitionRef> partitions);
   // shutdownIdleFetcherThreads: drops fetchers without partitions. Returns how many were dropped.
   int32_t shutdown_idle_fetcher_threads();
+  // AbstractFetcherManager.resizeThreadPool (num.replica.fetchers altered, DynamicThreadPool): every partition
+  // leaves its fetcher, the fetchers whose id is not below `new_size` shut down, and `partitions` (each follower
+  // partition as it stands now: ReplicaFetcherThread re-adds them at their fetch offset, the local LEO) are
+  // added again under the new count's fetcher ids; idle fetchers then shut down. A fetcher that keeps running keeps
+  // its fetch session and its request in flight, whose answer is applied to the partitions it has again. Returns
+  // how many partitions changed fetcher.
+  int32_t resize_thread_pool(int32_t new_size, std::span<const PartitionToFetch> partitions, sim::SimTime now);
+  int32_t num_replica_fetchers() const { return config_.num_replica_fetchers; }
 
   // Polls every fetcher that is due at `now`.
   void poll(sim::SimTime now, FetcherOutbox& out);
@@ -398,6 +408,8 @@ class ReplicaFetcherManager {
   ReplicaFetcherConfig config_;
   NodeId local_broker_id_;
   std::map<FetcherKey, ReplicaFetcher> fetchers_;
+  // How many fetchers each key has had (a resize shuts some down; one may start again later).
+  std::map<FetcherKey, uint64_t> started_;
   ReplicationQuotaManager* follower_quota_ = nullptr;
 };
 
