@@ -375,6 +375,45 @@ TEST_CASE("OFFSET_OUT_OF_RANGE asks the leader, then truncates fully to its log 
   fetcher.check_invariants();
 }
 
+TEST_CASE("manager resize re-hashes every partition; a fetcher started again ignores its predecessor's answer") {
+  // "test" partitions 0, 1, 2 under 3 fetchers: ids 1, 2, 0; under 1 fetcher all 0 (see the fetcher-id test).
+  ReplicaFetcherConfig config;
+  config.num_replica_fetchers = 3;
+  ReplicaFetcherManager manager(config, follower_id);
+  std::vector<PartitionToFetch> partitions;
+  for (int32_t p = 0; p < 3; ++p)
+    partitions.push_back(PartitionToFetch{"test", leader_id, following(PartitionRef{0, p}, 1, 0, {{1, 0}})});
+  manager.add_fetcher_for_partitions(partitions, at_ms(0));
+  FetcherOutbox out;
+  manager.poll(at_ms(0), out);
+  REQUIRE(out.fetches.size() == 3);
+  // Fetcher 2's request (partition 1) is out when the pool shrinks to 1: fetchers 1 and 2 shut down, 0 takes all.
+  const FetcherOutbox::OutgoingFetch stale = out.fetches[1].fetcher_id == 2 ? out.fetches[1]
+                                           : out.fetches[0].fetcher_id == 2 ? out.fetches[0]
+                                                                            : out.fetches[2];
+  REQUIRE(stale.fetcher_id == 2);
+  CHECK(manager.resize_thread_pool(1, partitions, at_ms(1)) == 2);  // partitions 0 and 1 change fetcher
+  CHECK(manager.num_replica_fetchers() == 1);
+  CHECK(manager.fetchers().size() == 1);
+  for (int32_t p = 0; p < 3; ++p) CHECK(manager.fetcher_of(PartitionRef{0, p}) == FetcherKey{leader_id, 0});
+  // Back to 2: partition 1 (110251439 % 2 = 1) moves to a new fetcher 1, 0 and 2 stay on 0 (110251438, 110251440).
+  CHECK(manager.resize_thread_pool(2, partitions, at_ms(2)) == 1);
+  CHECK(manager.fetcher_of(PartitionRef{0, 1}) == FetcherKey{leader_id, 1});
+  // And to 3: fetcher 2 starts again. Its first request is not the one its predecessor sent, so that one's late
+  // answer is not taken for it.
+  CHECK(manager.resize_thread_pool(3, partitions, at_ms(3)) == 2);  // 0: 0 -> 1, 1: 1 -> 2 (2 stays on 0)
+  out.clear();
+  manager.poll(at_ms(3), out);
+  FetchResponse late;
+  late.correlation_id = stale.request.correlation_id;
+  late.partitions.push_back(data(PartitionRef{0, 1}, {batch(0, 5, 1)}, 5));
+  FetcherOutbox after;
+  CHECK(manager.on_fetch_response(FetcherKey{leader_id, 2}, late, at_ms(4), after) == ResponseDisposition::ignored_stale);
+  CHECK(after.local.empty());
+  // Resizing to the count it has changes nothing.
+  CHECK(manager.resize_thread_pool(3, partitions, at_ms(5)) == 0);
+}
+
 TEST_CASE("manager groups partitions by (leader, fetcher id)") {
   ReplicaFetcherConfig config;
   config.num_replica_fetchers = 3;
