@@ -335,6 +335,35 @@ int run_scenario(const RunOptions& options) {
   };
   stretches("under-replicated", s.under_replicated, "");
   stretches("under min ISR", s.under_min_isr, " (acks=all produces to them fail with NOT_ENOUGH_REPLICAS)");
+  // The space the log dirs take: in all, and the fullest disk against its size (what fills first).
+  if (!s.disks.empty()) {
+    const auto size = [](double bytes) {
+      char text[32];
+      const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+      int u = 0;
+      while (bytes >= 1024 && u < 5) {
+        bytes /= 1024;
+        ++u;
+      }
+      std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+      return std::string(text);
+    };
+    double total = 0;
+    const auto* fullest = &s.disks.front();
+    for (const auto& d : s.disks) {
+      total += static_cast<double>(d.used_bytes);
+      const auto share = [](const auto& disk) {
+        return static_cast<double>(disk.used_bytes_max) / static_cast<double>(std::max<uint64_t>(1, disk.capacity_bytes));
+      };
+      if (share(d) > share(*fullest)) fullest = &d;
+    }
+    std::printf("  storage                log dirs %s in all at the end; fullest %s: %s (most %s), %.2f %% of its %s\n",
+                size(total).c_str(), fullest->name.c_str(), size(static_cast<double>(fullest->used_bytes)).c_str(),
+                size(static_cast<double>(fullest->used_bytes_max)).c_str(),
+                100.0 * static_cast<double>(fullest->used_bytes_max) /
+                    static_cast<double>(std::max<uint64_t>(1, fullest->capacity_bytes)),
+                size(static_cast<double>(fullest->capacity_bytes)).c_str());
+  }
   // The busiest instance's EBS limits, when the brokers sit behind one (hardware.broker.ebs_instance).
   const auto busiest_instance = std::max_element(
       s.ebs_instances.begin(), s.ebs_instances.end(),

@@ -90,7 +90,10 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
                      {"await_max_ms", static_cast<double>(st.latency_ns_max) / 1e6},
                      {"mean_queue_depth", d.mean_queue_depth},
                      {"utilisation", d.utilisation},
-                     {"errors", st.no_space + st.io_errors}};
+                     {"errors", st.no_space + st.io_errors},
+                     {"used_bytes", d.used_bytes},
+                     {"used_bytes_max", d.used_bytes_max},
+                     {"capacity_bytes", d.capacity_bytes}};
     if (d.ebs_operations)
       disks[d.name]["ebs"] = {{"operations_per_s", static_cast<double>(*d.ebs_operations) / seconds},
                               {"burst_balance_end", d.burst_balance ? nlohmann::json(*d.burst_balance) : nlohmann::json(nullptr)}};

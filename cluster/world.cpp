@@ -164,6 +164,7 @@ struct World::Broker {
   // Busy time at the last sample, for the time series' utilisation over each interval.
   int64_t sampled_nic_tx_busy_ns = 0, sampled_nic_rx_busy_ns = 0;
   std::vector<int64_t> sampled_disk_busy_ns;  // by disk
+  std::vector<uint64_t> disk_used_max;  // by disk: the most its files took at any sample (and at the end)
   int64_t sampled_ebs_instance_busy_ns = 0;
   double sampled_cpu_busy_core_s = 0;
   int64_t sampled_network_busy_ns = 0;  // the processors' busy time, summed
@@ -2886,6 +2887,16 @@ void World::sample() {
       busiest_disk = std::max(busiest_disk, util);
     }
     timeseries_.set(prefix + "disk_util", busiest_disk);
+    // The space the broker's log dirs take on their disks (df's used: segments, indexes, checkpoints, and deleted
+    // segments until file.delete.delay.ms unlinks them), summed over its disks.
+    b->disk_used_max.resize(b->hw->disk_count(), 0);
+    uint64_t used = 0;
+    for (size_t d = 0; d < b->hw->disk_count(); ++d) {
+      const uint64_t bytes = b->hw->page_cache().device_file_bytes(b->hw->disk(d));
+      b->disk_used_max[d] = std::max(b->disk_used_max[d], bytes);
+      used += bytes;
+    }
+    timeseries_.set(prefix + "disk_used_mib", static_cast<double>(used) / 1048576.0);
     // EBS volumes with a burst bucket: the lowest BurstBalance of the broker's volumes (CloudWatch's, / 100).
     std::optional<double> burst_balance;
     for (size_t d = 0; d < b->hw->disk_count(); ++d)
@@ -3651,8 +3662,10 @@ WorldSummary World::run(uint64_t events_max) {
     for (size_t d = 0; d < b->hw->disk_count(); ++d) {
       const models::DiskModel& disk = b->hw->disk(d);
       add(name + " disk " + std::to_string(d), disk.utilisation());
+      const uint64_t used = b->hw->page_cache().device_file_bytes(disk);
+      b->disk_used_max.resize(b->hw->disk_count(), 0);
       s.disks.push_back({name + " disk " + std::to_string(d), disk.stats(), disk.mean_queue_depth(), disk.utilisation(),
-                         std::nullopt, std::nullopt});
+                         std::nullopt, std::nullopt, used, std::max(used, b->disk_used_max[d]), disk.capacity_bytes()});
       if (const auto* ebs = dynamic_cast<const models::EbsVolume*>(&disk)) {
         s.disks.back().ebs_operations = ebs->ebs_stats().operations;
         s.disks.back().burst_balance = ebs->burst_balance();

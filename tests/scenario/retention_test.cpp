@@ -336,3 +336,47 @@ TEST_CASE("retention: retention.ms set by an operation deletes from the first ch
   // The first check after the change deletes what had piled up since 1 s: several segments at once.
   CHECK(predicted_log_start(9000) >= 3 * kRecordsPerSegment);
 }
+
+TEST_CASE("storage: the disks hold the logs, their indexes and the deleted segments until they are unlinked") {
+  // What df would count on a broker's log-dir disk: every file up to its furthest write. That is the logs' bytes
+  // (Kafka's Log Size) plus each segment's index entries (8 B per offset-index entry, 12 B per time-index entry, one
+  // of each per 4 KiB of batches at most), the checkpoint files (a few hundred bytes), and the segments retention
+  // deleted until file.delete.delay.ms (1 s) unlinks them: at most the segments one check deletes, i.e. those
+  // holding 2 s of records (one check interval) and one more segment.
+  cluster::World with(retention_world(kRetentionMs));
+  const auto s = with.run();
+  cluster::World without(retention_world(-1));
+  const auto s_without = without.run();
+  const double record_bytes = static_cast<double>(kBatchBytes) / kRecordsPerBatch;
+  for (const auto* run : {&s, &s_without}) {
+    REQUIRE(run->disks.size() == 3);
+    for (const auto& d : run->disks) {
+      CAPTURE(d.name);
+      CHECK(d.used_bytes_max >= d.used_bytes);
+      CHECK(d.capacity_bytes > 0);
+    }
+  }
+  for (uint32_t b = 0; b < 3; ++b) {
+    CAPTURE(b);
+    const kafka::Partition* p = with.partition(b, {0, 0});
+    REQUIRE(p != nullptr);
+    const double log_bytes = static_cast<double>(p->log().size_bytes());
+    const double used = static_cast<double>(s.disks[b].used_bytes);
+    CHECK(used >= log_bytes);
+    const double index_bytes = log_bytes / 4096 * 20;
+    const double deleted_bytes = (kRate * 2 + kRecordsPerSegment) * record_bytes;
+    CHECK(used <= log_bytes + index_bytes + deleted_bytes + 65536);
+    // Without retention the disk holds every record of the run (1050 a second for 20 s) and little else.
+    const kafka::Partition* q = without.partition(b, {0, 0});
+    const double all_bytes = static_cast<double>(q->log().size_bytes());
+    CHECK(all_bytes >= kRate * 19.9 * record_bytes);
+    CHECK(static_cast<double>(s_without.disks[b].used_bytes) >= all_bytes);
+    CHECK(static_cast<double>(s_without.disks[b].used_bytes) <= all_bytes + all_bytes / 4096 * 20 + 65536);
+  }
+  // Sample by sample, df never counts less than the logs hold.
+  const auto& ts = with.timeseries();
+  for (size_t r = 0; r < ts.rows(); ++r) {
+    CAPTURE(r);
+    CHECK(ts.value(r, "broker0_disk_used_mib") >= ts.value(r, "broker0_log_mib"));
+  }
+}

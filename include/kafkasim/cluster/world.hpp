@@ -357,6 +357,9 @@ struct WorldSummary {
     // burst bucket.
     std::optional<uint64_t> ebs_operations;
     std::optional<double> burst_balance;
+    // The space the log dir's files take on the disk (df's used: every file up to its furthest write, deleted
+    // segments until they are unlinked) at the end and at most (at any sample or the end), and the disk's size.
+    uint64_t used_bytes = 0, used_bytes_max = 0, capacity_bytes = 0;
   };
   std::vector<DiskUse> disks;
   // Every broker behind an EBS-optimized instance's limits (hardware.broker.ebs_instance), over the whole run, in
