@@ -298,6 +298,22 @@ TEST_CASE("client codec thread: compression overlaps the previous request; reque
   CHECK(ran);
 }
 
+TEST_CASE("client codec thread: a process that dies stops the work it had booked") {
+  // producer_restart: the old process's thread compressed until the instant it died and no further, so its busy time
+  // plus the new process's never exceeds the time that passed. Two 4 ms jobs booked at 0 (done at 4 and 8 ms), the
+  // process killed at 5 ms: 5 ms of work done, and still 5 ms at any later time.
+  sim::Engine engine;
+  ClientCodecThread thread;
+  thread.run(engine, 4_ms, [] {});
+  thread.run(engine, 4_ms, [] {});
+  engine.schedule_at(sim::SimTime::zero() + 5_ms, [] {});
+  engine.run_until(sim::SimTime::zero() + 5_ms);
+  CHECK(thread.busy(engine.now()) == 5_ms);
+  thread.stop(engine.now());
+  CHECK(thread.busy(engine.now()) == 5_ms);
+  CHECK(thread.busy(sim::SimTime::zero() + 20_ms) == 5_ms);
+}
+
 TEST_CASE("scenario: topic and broker compression.type, Kafka's names and default, with a did-you-mean") {
   auto doc = nlohmann::json::parse(R"({
     "name": "t", "duration": "20s", "warmup": "5s",

@@ -172,6 +172,11 @@ class ClientCodecThread {
   }
   // Compression time spent up to `now` (booked work after `now` excluded), for the thread's utilisation.
   sim::Duration busy(sim::SimTime now) const { return busy_ - sim::max(free_at_ - now, sim::Duration::zero()); }
+  // The process died at `now` (producer_restart): the work booked after it is never done.
+  void stop(sim::SimTime now) {
+    busy_ = busy(now);
+    free_at_ = sim::min(free_at_, now);
+  }
 
  private:
   // Books `cost` from the later of the previous job's end and the previous request's hand-over, records `now`
