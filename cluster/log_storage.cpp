@@ -277,6 +277,16 @@ void LogStorage::on_background_thread(std::function<void()> start) {
   background_waiting_.push_back(std::move(start));
 }
 
+void LogStorage::resize_background_threads(uint32_t threads) {
+  set_background_threads(threads);
+  while (!background_waiting_.empty() && background_running_ < background_threads_) {
+    std::function<void()> start = std::move(background_waiting_.front());
+    background_waiting_.pop_front();
+    ++background_running_;
+    start();
+  }
+}
+
 void LogStorage::release_background_thread() {
   // The task is done: its thread takes the next waiting task.
   KS_ASSERT_GT(background_running_, 0u);

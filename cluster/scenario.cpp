@@ -779,7 +779,7 @@ class Loader {
     static const std::vector<std::string> clients = {"producer_byte_rate", "consumer_byte_rate", "request_percentage"};
     static const std::vector<std::string> brokers = [] {
       std::vector<std::string> names = {"leader.replication.throttled.rate", "follower.replication.throttled.rate",
-                                        "num.io.threads", "num.replica.fetchers"};
+                                        "num.io.threads", "num.replica.fetchers", "background.threads"};
       for (const std::string& n : broker_log_configs()) names.push_back(n);
       return names;
     }();
@@ -834,7 +834,8 @@ class Loader {
     static_defaults.log_defaults = x_.broker_log_defaults;
     static_defaults.broker = spec.broker_config;
     dynamic_defaults = static_defaults;
-    // The thread pools DynamicThreadPool resizes (num.io.threads, num.replica.fetchers), as each broker has them: its
+    // The thread pools DynamicThreadPool resizes (num.io.threads, num.replica.fetchers, background.threads), as each
+    // broker has them: its
     // own dynamic value, else the cluster-wide one, else the static.
     struct ThreadPool {
       std::string name;
@@ -846,7 +847,9 @@ class Loader {
     std::vector<ThreadPool> pools = {
         {"num.io.threads", spec.num_io_threads, std::vector<std::optional<uint32_t>>(spec.brokers), std::nullopt},
         {"num.replica.fetchers", static_cast<uint32_t>(spec.fetcher_config.num_replica_fetchers),
-         std::vector<std::optional<uint32_t>>(spec.brokers), std::nullopt}};
+         std::vector<std::optional<uint32_t>>(spec.brokers), std::nullopt},
+        {"background.threads", spec.background_threads, std::vector<std::optional<uint32_t>>(spec.brokers),
+         std::nullopt}};
     for (PendingOperation& p : pending) {
       for (ThreadPool& pool : pools) {
         if (p.op.entity_type != ConfigEntityType::brokers) break;

@@ -403,6 +403,7 @@ World::World(WorldSpec spec)
   throttle_rate_overrides_.assign(spec_.brokers, {});
   io_threads_own_.assign(spec_.brokers, std::nullopt);
   replica_fetchers_own_.assign(spec_.brokers, std::nullopt);
+  background_threads_own_.assign(spec_.brokers, std::nullopt);
   dynamic_broker_configs_.assign(spec_.brokers, {});
   for (const ConfigAlterSpec& op : spec_.config_alters)
     engine_.schedule_at(SimTime::zero() + op.at, [this, &op] { alter_configs(op); });
@@ -3148,6 +3149,7 @@ uint64_t World::restart_producer(ProducerClient& old, Duration downtime, const k
   // it had scheduled and the records its application had not handed to send() yet.
   flush_quiet_sends(old);
   old.dead = true;
+  old.compressor.stop(engine_.now());
   engine_.cancel(old.arrival_event.id);
   old.arrival_event.at = SimTime::max();
   engine_.cancel(old.wakeup.id);
@@ -3353,6 +3355,18 @@ void World::alter_configs(const ConfigAlterSpec& op) {
         const uint32_t fetchers = replica_fetchers_own_[static_cast<size_t>(b->id)].value_or(
             replica_fetchers_default_.value_or(static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers)));
         if (static_cast<int32_t>(fetchers) != b->fetchers->num_replica_fetchers()) resize_fetchers(*b, fetchers);
+      }
+      // background.threads (DynamicThreadPool -> KafkaScheduler.resizeThreadPool), likewise.
+      std::optional<uint32_t>& background_target =
+          op.entity_name ? background_threads_own_[std::stoul(*op.entity_name)] : background_threads_default_;
+      for (const auto& [name, value] : op.added)
+        if (name == "background.threads") background_target = static_cast<uint32_t>(value);
+      for (const std::string& name : op.deleted)
+        if (name == "background.threads") background_target.reset();
+      for (auto& b : brokers_) {
+        const uint32_t threads = background_threads_own_[static_cast<size_t>(b->id)].value_or(
+            background_threads_default_.value_or(spec_.background_threads));
+        if (threads != b->hw->storage().background_threads()) b->hw->storage().resize_background_threads(threads);
       }
       for (auto& b : brokers_) {
         // Without quota managers nothing is throttled here yet; they take the rates when a topic first throttles.

@@ -418,6 +418,20 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
       s["operations"].push_back(op);
     }
   }
+  // Now and then background.threads resized once, within Kafka's step, from a stream of its own.
+  sim::Rng background_rng = sim::Rng::stream(seed, "fuzz/world/background-threads");
+  if (background_rng.chance(1, 6)) {
+    const int64_t threads = s["cluster"]["config"].value("background.threads", int64_t{10});
+    json op = {{"at", ms(background_rng.uniform_int(0, duration_ms - 1))},
+               {"tool", "kafka-configs"},
+               {"entity-type", "brokers"},
+               {"add-config", {{"background.threads", background_rng.uniform_int(std::max<int64_t>(1, (threads + 1) / 2),
+                                                                                threads * 2)}}}};
+    if (background_rng.chance(1, 2)) op["entity-default"] = true;
+    else op["entity-name"] = std::to_string(background_rng.uniform_int(0, brokers - 1));
+    if (!s.contains("operations")) s["operations"] = json::array();
+    s["operations"].push_back(op);
+  }
   // Now and then a kafka-delete-records run: up to three partitions, each to its high watermark or to an offset that
   // may lie above it (answered OFFSET_OUT_OF_RANGE), from a stream of its own.
   sim::Rng delete_rng = sim::Rng::stream(seed, "fuzz/world/delete-records");

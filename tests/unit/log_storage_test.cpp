@@ -290,6 +290,37 @@ TEST_CASE("log storage: background flushes (a roll's flush-log task) run on at m
   CHECK(f.cache.stats().dirty_bytes <= dirty_before - 5 * 8192);
 }
 
+TEST_CASE("log storage: background.threads resized while flushes wait: more threads take them at once") {
+  // KafkaScheduler.resizeThreadPool (ScheduledThreadPoolExecutor.setCorePoolSize): a larger pool starts threads for
+  // the queued tasks; a smaller one lets the running tasks finish. Five flushes on one thread: one runs, four wait;
+  // resized to three, two more start at once and two wait; resized to one again, nothing stops, and everything
+  // completes.
+  Fixture f;
+  f.storage.set_background_threads(1);
+  std::vector<std::unique_ptr<kafka::Log>> logs;
+  for (uint32_t id = 1; id <= 5; ++id) logs.push_back(f.open_log(id, f.config, id));
+  kafka::StorageOps writes;
+  for (auto& log : logs)
+    REQUIRE(log->append_as_leader(std::vector<kafka::RecordBatch>{batch_of(8192)}, 0, f.engine.now(), writes).error ==
+            kafka::Errc::none);
+  f.run(std::move(writes));
+  kafka::StorageOps flushes;
+  for (auto& log : logs)
+    flushes.push_back(kafka::StorageOp{kafka::StorageOpKind::fsync_background, kafka::FileKind::log,
+                                       log->active_segment().file_id(), 0, 0, -1, {}});
+  bool done = false;
+  f.storage.execute(std::move(flushes), [&](models::IoStatus) { done = true; });
+  CHECK(f.storage.background_flushes_waiting() == 4);
+  f.storage.resize_background_threads(3);
+  CHECK(f.storage.background_threads() == 3);
+  CHECK(f.storage.background_flushes_waiting() == 2);
+  f.storage.resize_background_threads(1);
+  CHECK(f.storage.background_flushes_waiting() == 2);
+  f.engine.run_until(f.engine.now() + 1_s);
+  CHECK(done);
+  CHECK(f.storage.background_flushes_waiting() == 0);
+}
+
 TEST_CASE("log storage: a completed roll flush advances the recovery point, so each roll flushes one segment") {
   // UnifiedLog.roll schedules flushUptoOffsetExclusive(new base offset), which fsyncs the segments from the
   // recovery point on and then moves the recovery point there. Before the storage reported completed flushes,

@@ -1761,7 +1761,7 @@ TEST_CASE("operations: each mistake is a ConfigError at its pointer saying what 
   CHECK(seg.pointer() == "/operations/0/add-config/segment.jitter.ms");
   CHECK(seg.suggestion().empty());
   CHECK(std::string(seg.what()).find("does not change during a run yet") != std::string::npos);
-  const ConfigError threads = error_of(with("{" + brokers + R"(, "entity-default": true, "delete-config": ["background.threads"]})"));
+  const ConfigError threads = error_of(with("{" + brokers + R"(, "entity-default": true, "delete-config": ["num.network.threads"]})"));
   CHECK(threads.pointer() == "/operations/0/delete-config/0");
   CHECK(std::string(threads.what()).find("does not change during a run yet") != std::string::npos);
   expect_error(with("{" + topics + R"(, "add-config": {"retention.m": 1}})"), "/operations/0/add-config/retention.m",
@@ -1956,4 +1956,11 @@ TEST_CASE("operations: num.io.threads in Kafka's steps (at least half, at most d
   fetchers["operations"].push_back(json::parse(R"({"at": "4s", "tool": "kafka-configs", "entity-type": "brokers",
                                                     "entity-default": true, "add-config": {"num.replica.fetchers": 1}})"));
   CHECK_NOTHROW(parse_scenario(fetchers, "ok.json"));  // 2 -> 1 everywhere
+  // background.threads likewise (the static 10: 5 to 20 in one step).
+  json background = base();
+  background["operations"] = json::parse(R"([{"at": "1s", "tool": "kafka-configs", "entity-type": "brokers",
+                                              "entity-default": true, "add-config": {"background.threads": 20}}])");
+  CHECK_NOTHROW(parse_scenario(background, "ok.json"));
+  background["operations"][0]["add-config"]["background.threads"] = 4;
+  expect_error(background, "/operations/0/add-config/background.threads");
 }

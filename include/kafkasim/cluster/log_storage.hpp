@@ -61,6 +61,10 @@ class LogStorage {
     KS_ASSERT_GT(threads, 0u);
     background_threads_ = threads;
   }
+  // background.threads altered during the run (KafkaScheduler.resizeThreadPool -> setCorePoolSize): more threads take
+  // waiting tasks at once; with fewer, the tasks running finish and the threads over the count end as they do.
+  void resize_background_threads(uint32_t threads);
+  uint32_t background_threads() const { return background_threads_; }
   size_t background_flushes_waiting() const { return background_waiting_.size(); }
   // Runs `task` on a kafka-scheduler thread once one is free (tasks start in the order they were submitted, roll
   // flushes included); the thread stays taken until the task calls `release` (LogManager's "kafka-log-flusher"

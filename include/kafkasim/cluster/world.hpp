@@ -871,6 +871,9 @@ class World {
   std::vector<std::optional<uint32_t>> replica_fetchers_own_;
   std::optional<uint32_t> replica_fetchers_default_;
   uint32_t fetcher_stride_ = 1;
+  // background.threads set by operations, likewise.
+  std::vector<std::optional<uint32_t>> background_threads_own_;
+  std::optional<uint32_t> background_threads_default_;
   std::array<std::optional<int64_t>, 2> throttle_rate_default_;
   std::vector<WorldSummary::OperationReport> operations_applied_;
   // The DeleteRecords requests not answered yet, by correlation id: the operation's entry in operations_applied_
