@@ -188,13 +188,19 @@ def fault_windows(events, end_s):
 
 
 def operation_marks(events):
-    """(time, label) of every operation (an "alter_configs" event), in time order: "clients bulk-loader: a=1 -b"."""
+    """(time, label) of every operation, in time order: "clients bulk-loader: a=1 -b" for an "alter_configs" event,
+    "delete-records events-0<1000 events-1<HW" for a "delete_records" one."""
     marks = []
     for e in events:
-        if e.get("type") != "alter_configs" or "time_s" not in e:
+        if "time_s" not in e:
             continue
-        changes = " ".join(str(c) for c in e.get("changes", []))
-        marks.append((float(e["time_s"]), f"{e.get('entity', '')}: {changes}".strip(": ")))
+        if e.get("type") == "alter_configs":
+            changes = " ".join(str(c) for c in e.get("changes", []))
+            marks.append((float(e["time_s"]), f"{e.get('entity', '')}: {changes}".strip(": ")))
+        elif e.get("type") == "delete_records":
+            parts = " ".join(f"{p.get('topic')}-{p.get('partition')}<{'HW' if p.get('offset') == -1 else p.get('offset')}"
+                             for p in e.get("partitions", []))
+            marks.append((float(e["time_s"]), f"delete-records {parts}"))
     return sorted(marks)
 
 
@@ -434,8 +440,8 @@ def zero_based(ax, *arrays):
 def run_figure(run):
     t = run.columns["time_s"]
     end_s = float(t[-1]) if len(t) else 0.0
-    fig = Figure(figsize=(10, 13))
-    axes = fig.subplots(6, 1, sharex=True)
+    fig = Figure(figsize=(10, 15))
+    axes = fig.subplots(7, 1, sharex=True)
     c = run.columns
 
     ax = axes[0]
@@ -532,6 +538,21 @@ def run_figure(run):
     ax.set_ylabel("%")
     ax.set_ylim(-5, 105)
     ax.set_title("Page-cache hit ratio of reads (the lowest broker)")
+
+    ax = axes[6]
+    # What the fullest broker stores: its logs (Kafka's Log Size) and the space its log dirs take on disk (df's used,
+    # with indexes and deleted segments not yet unlinked). Retention shows as the point where they stop growing.
+    shown = []
+    for i, (suffix, name) in enumerate((("log_mib", "logs"), ("disk_used_mib", "disk used"))):
+        cols = run.broker_columns(suffix)
+        if cols:
+            shown.append(np.nanmax(np.vstack([c[k] for k in cols]), axis=0))
+            ax.plot(t, shown[-1], color=COLOURS[i], label=name)
+    zero_based(ax, *shown)
+    ax.set_ylabel("MiB")
+    ax.set_title("Storage (the broker storing the most)")
+    if shown:
+        ax.legend(fontsize=8)
     ax.set_xlabel("simulated time (s)")
 
     windows = fault_windows(run.events, end_s)

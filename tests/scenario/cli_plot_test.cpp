@@ -167,6 +167,20 @@ assert sorted(lines) == ["quickstart-consumers", "slow"], sorted(lines)
 for name, key in zip(["quickstart-consumers", "slow"], groups):
     assert np.array_equal(lines[name], run.columns[key]), name
 assert lag[0].get_title() == "Consumer lag (sum over partitions, by group)", lag[0].get_title()
+# The storage panel: the fullest broker's logs and disk used, the latter never below the former.
+storage = [ax for ax in fig.axes if ax.get_title().startswith("Storage")]
+assert len(storage) == 1, [ax.get_title() for ax in fig.axes]
+lines = {l.get_label(): l.get_ydata() for l in storage[0].get_lines() if not l.get_label().startswith("_")}
+assert sorted(lines) == ["disk used", "logs"], sorted(lines)
+logs = np.nanmax(np.vstack([run.columns[k] for k in run.broker_columns("log_mib")]), axis=0)
+assert np.array_equal(lines["logs"], logs), (lines["logs"], logs)
+assert np.all(lines["disk used"] >= lines["logs"]), (lines["disk used"], lines["logs"])
+assert lines["logs"][-1] > 0
+# A kafka-delete-records run is marked on the charts as the kafka-configs ones are.
+marks = kp.operation_marks([{"time_s": 2.5, "type": "delete_records",
+                             "partitions": [{"topic": "events", "partition": 0, "offset": -1},
+                                            {"topic": "events", "partition": 3, "offset": 1000}]}])
+assert marks == [(2.5, "delete-records events-0<HW events-3<1000")], marks
 print("ok")
 )PY";
   run_check_script(dir, dir / "run");
