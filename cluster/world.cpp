@@ -3441,11 +3441,22 @@ void World::delete_records(size_t index) {
     request.timeout_ms = delete_records_timeout_ms;
     pending.report = report_index;
     delete_records_pending_.emplace(request.correlation_id, std::move(pending));
-    Broker& b = *brokers_[static_cast<size_t>(leader)];
+    handle_delete_records(*brokers_[static_cast<size_t>(leader)], std::move(request));
+  }
+}
+
+void World::handle_delete_records(Broker& b, kafka::DeleteRecordsRequest request) {
+  // The leader handles it on an I/O thread for request_fixed_cost, as any request: after the requests queued before
+  // it, and not while the broker's JVM is paused. A full request queue holds the network thread (RequestChannel's put
+  // blocks), here the request tries again a millisecond later [A].
+  sim::Callback handle = [this, &b, request] {
     kafka::BrokerOutbox out;
     b.rm->handle_delete_records(request, engine_.now(), out);
     dispatch(b, out);
-  }
+  };
+  if (b.hw->cpu().try_submit(b.io_pool, spec_.cpu_costs.request_fixed_cost, handle) == models::SubmitStatus::kQueueFull)
+    engine_.schedule_after(Duration::from_ms(1),
+                           [this, &b, request = std::move(request)]() mutable { handle_delete_records(b, std::move(request)); });
 }
 
 void World::delete_records_answered(const kafka::DeleteRecordsResponse& response) {

@@ -186,8 +186,8 @@ struct ConfigAlterSpec {
 
 // A `kafka-delete-records --offset-json-file` run from the scenario's "operations" (kafka-behaviour-2.md §16.4;
 // docs/scenarios.md "Operations"): at `at` the admin client sends each partition's leader a DeleteRecords request
-// for its partitions (one request per leader, in broker order). The admin client's metadata lookup and the
-// request's network and thread time are not simulated [A], as for kafka-configs.
+// for its partitions (one request per leader, in broker order). Each leader handles its request on an I/O thread
+// (request_fixed_cost); the admin client's metadata lookup and the request's network time are not simulated [A].
 struct DeleteRecordsSpec {
   sim::Duration at;  // from the start of the run
   struct Target {
@@ -652,6 +652,7 @@ class World {
   void alter_configs(const ConfigAlterSpec& op);
   // A kafka-delete-records run (WorldSpec::delete_records[index]): one DeleteRecords request to each leader.
   void delete_records(size_t index);
+  void handle_delete_records(Broker& b, kafka::DeleteRecordsRequest request);
   // A leader's answer to one (DelayedDeleteRecords completed or expired, or at once).
   void delete_records_answered(const kafka::DeleteRecordsResponse& response);
   // A topic's configs from now on, on every broker (an operation on the topic, or on the brokers' topic defaults).
