@@ -74,6 +74,21 @@ struct FioOptions {
   std::string ebs_instance;    // an ebs_instance profile the (EBS) volume sits behind; empty: none
 };
 
+// `kafkasim producer-perf-test FILE`: kafka-producer-perf-test.sh against the scenario's cluster (cli/perf_test.cpp).
+struct PerfTestOptions {
+  std::string file;
+  std::vector<std::string> set;
+  std::optional<uint64_t> seed;
+  std::string topic;
+  int64_t num_records = 0;
+  int64_t record_size = 0;
+  double throughput = 0;                  // records a second; -1: unthrottled
+  std::vector<std::string> producer_props;  // NAME=VALUE
+  std::string producer_config;            // a .properties file
+  int64_t warmup_records = 0;
+  bool quiet = false;
+};
+
 // Exit codes: 0 ok, 1 the run failed, 2 bad input.
 int run_scenario(const RunOptions& options);
 int validate_scenario(const RunOptions& options);
@@ -84,5 +99,6 @@ int plot_results(const PlotOptions& options);
 // 1 also when the repeated runs did not execute the same events (a determinism failure).
 int bench_scenario(const BenchScenarioOptions& options);
 int fio_profile(const FioOptions& options);
+int producer_perf_test(const PerfTestOptions& options);
 
 }  // namespace kafkasim::cli

@@ -72,6 +72,25 @@ int main(int argc, char** argv) {
   sweep_cmd->add_flag("--quiet", sweep.quiet, "No progress bar on stderr");
   sweep_cmd->callback([&] { exit_code = kafkasim::cli::run_sweep(sweep); });
 
+  kafkasim::cli::PerfTestOptions perf;
+  CLI::App* perf_cmd = app.add_subcommand(
+      "producer-perf-test", "kafka-producer-perf-test.sh against a scenario's cluster, printing what the tool prints");
+  perf_cmd->add_option("file", perf.file, "Scenario JSON file (its cluster, hardware and topics)")->required();
+  perf_cmd->add_option("--topic", perf.topic, "produce messages to this topic")->required();
+  perf_cmd->add_option("--num-records", perf.num_records, "number of messages to produce")->required();
+  perf_cmd->add_option("--record-size", perf.record_size, "message size in bytes")->required();
+  perf_cmd->add_option("--throughput", perf.throughput,
+                       "throttle maximum message throughput to *approximately* THROUGHPUT messages/sec; -1: no throttling")
+      ->required();
+  perf_cmd->add_option("--producer-props", perf.producer_props, "producer configs: NAME=VALUE ...");
+  perf_cmd->add_option("--producer.config", perf.producer_config, "producer config properties file");
+  perf_cmd->add_option("--warmup-records", perf.warmup_records,
+                       "records to treat as warm-up: a steady-state summary line follows the total");
+  perf_cmd->add_option("--seed", perf.seed, "Root seed (overrides the scenario's)");
+  perf_cmd->add_option("--set", perf.set, "Override: POINTER=VALUE");
+  perf_cmd->add_flag("--quiet", perf.quiet, "No progress on stderr");
+  perf_cmd->callback([&] { exit_code = kafkasim::cli::producer_perf_test(perf); });
+
   kafkasim::cli::MergeOptions merge;
   CLI::App* merge_cmd = app.add_subcommand("merge", "Join the shards of a sweep (--shard i/n) into one sweep directory");
   merge_cmd->add_option("dirs", merge.dirs, "The shards' sweep directories")->required();

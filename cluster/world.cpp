@@ -211,7 +211,8 @@ struct World::ProducerClient {
   // rejected ahead[quiet] unless `cursor_open`); reused while the producer changed only by quiet sends.
   std::optional<kafka::QuietAppendCursor> cursor;
   bool cursor_open = false;
-  bool schedule_ended = false;  // the next arrival falls after the run
+  bool schedule_ended = false;  // the next arrival falls after the run (or after ProducerSpec::max_records)
+  uint64_t records_drawn = 0;   // drawn for sending, less those dropped undrawn (max_records counts these)
   SimTime unthrottled_last;     // unthrottled: the time the previous record was drawn for
   SimTime app_free_at;          // when the application thread returns from the last drawn record's send()
   Duration app_busy;            // producer_send_cost times the records sent: the application threads' busy time
@@ -1825,10 +1826,11 @@ bool World::draw_arrival(ProducerClient& c) {
   } else {
     at = c.arrival->next(c.rng);
   }
-  if (at >= SimTime::zero() + spec_.duration) {
+  if (at >= SimTime::zero() + spec_.duration || (ps.max_records && c.records_drawn >= *ps.max_records)) {
     c.schedule_ended = true;
     return false;
   }
+  ++c.records_drawn;
   ProducerClient::Drawn d;
   d.intended = at;
   // send() runs on the application thread for producer_send_cost: it starts at the record's time or when the
@@ -1852,6 +1854,7 @@ void World::plan_arrivals(ProducerClient& c) {
   const bool round_robin = config.partitioner_class == kafka::PartitionerClass::round_robin;
   size_t quiet = 0;
   if (c.paused) {
+    c.records_drawn -= c.ahead.size();
     c.ahead.clear();  // the unthrottled thread is stopped in send(); it draws again when it resumes
   } else if (!c.blocked && c.backlog.empty()) {
     // Go on from the last verdict while it still holds; a closed verdict (a rejected record) still stands.
@@ -1997,6 +2000,7 @@ void World::producer_send_next(ProducerClient& c, uint32_t thread) {
         // it are not sent: it draws afresh from the time send() returns (producer_dispatch). Dropped here, at
         // once, so that no later draw (the sender may unblock it within this instant) queues behind them.
         c.paused = true;
+        c.records_drawn -= c.ahead.size();
         c.ahead.clear();
         c.quiet = 0;
         c.cursor.reset();
@@ -2032,6 +2036,9 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
       c.in_flight.pop_front();
       ++c.first_in_flight_id;
     }
+    if (record_observer_) [[unlikely]]
+      record_observer_(done.record_id, info.intended, done.completion_time, done.outcome == kafka::RecordOutcome::acked,
+                       info.bytes);
     if (done.outcome == kafka::RecordOutcome::acked) {
       metrics_.on_acked(info.intended, done.completion_time, info.bytes);
       if (done.offset >= 0) {

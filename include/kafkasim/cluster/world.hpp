@@ -77,6 +77,9 @@ struct ProducerSpec {
   uint32_t closed_loop_threads = 0;
   SizeDistribution value_size = SizeDistribution::fixed(512);
   KeyDistribution keys = KeyDistribution::none();
+  // An open loop's application stops after this many send() calls, per producer (kafka-producer-perf-test's
+  // --num-records); none: it sends to the end of the run. Not a scenario key.
+  std::optional<uint64_t> max_records;
 };
 
 // What the application does after it has processed the records of each poll, besides enable.auto.commit.
@@ -579,6 +582,13 @@ class World {
   // Called at every sample (once per simulated sample_interval) with the simulated time reached: the command
   // line uses it to show progress. It must not change the simulation.
   void set_progress_hook(std::function<void(sim::SimTime)> hook) { progress_hook_ = std::move(hook); }
+  // Called for every record whose callback runs (acknowledged or failed), in callback order: the record's number
+  // (its producer process numbers its send() calls from 1), when the application called send() for it (the open
+  // loop's intended time; the unthrottled thread's actual call), when the callback ran, whether it was acknowledged,
+  // and its value bytes.
+  using RecordObserver = std::function<void(uint64_t record_number, sim::SimTime send_called, sim::SimTime completed,
+                                            bool acked, uint64_t value_bytes)>;
+  void set_record_observer(RecordObserver observer) { record_observer_ = std::move(observer); }
 
   sim::Engine& engine() { return engine_; }
   // Set when the run stopped early at a state the simulator does not model (the RunError run() throws), for
@@ -877,6 +887,7 @@ class World {
   std::optional<uint32_t> background_threads_default_;
   std::array<std::optional<int64_t>, 2> throttle_rate_default_;
   std::vector<WorldSummary::OperationReport> operations_applied_;
+  RecordObserver record_observer_;
   // The DeleteRecords requests not answered yet, by correlation id: the operation's entry in operations_applied_
   // and, per partition of the request, its place in that entry's `deleted`.
   struct PendingDeleteRecords {
