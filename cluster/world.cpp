@@ -402,9 +402,7 @@ World::World(WorldSpec spec)
   start_clients();
   schedule_faults();
   throttle_rate_overrides_.assign(spec_.brokers, {});
-  io_threads_own_.assign(spec_.brokers, std::nullopt);
-  replica_fetchers_own_.assign(spec_.brokers, std::nullopt);
-  background_threads_own_.assign(spec_.brokers, std::nullopt);
+  for (DynamicCount* pool : {&io_threads_, &replica_fetchers_, &background_threads_}) pool->own.assign(spec_.brokers, std::nullopt);
   dynamic_broker_configs_.assign(spec_.brokers, {});
   for (const ConfigAlterSpec& op : spec_.config_alters)
     engine_.schedule_at(SimTime::zero() + op.at, [this, &op] { alter_configs(op); });
@@ -3337,43 +3335,21 @@ void World::alter_configs(const ConfigAlterSpec& op) {
         if (throttle(name)) target[static_cast<size_t>(role(name))] = static_cast<int64_t>(value);
       for (const std::string& name : op.deleted)
         if (throttle(name)) target[static_cast<size_t>(role(name))].reset();
-      // num.io.threads (DynamicThreadPool -> KafkaRequestHandlerPool.resizeThreadPool): a broker's own value, else the
-      // cluster-wide one, else the static config.
-      std::optional<uint32_t>& io_target =
-          op.entity_name ? io_threads_own_[std::stoul(*op.entity_name)] : io_threads_default_;
-      for (const auto& [name, value] : op.added)
-        if (name == "num.io.threads") io_target = static_cast<uint32_t>(value);
-      for (const std::string& name : op.deleted)
-        if (name == "num.io.threads") io_target.reset();
+      // DynamicThreadPool's pools, each a broker's own value, else the cluster-wide one, else the static config:
+      // num.io.threads (KafkaRequestHandlerPool.resizeThreadPool), num.replica.fetchers
+      // (ReplicaFetcherManager.resizeThreadPool: every follower partition re-hashed over the new count),
+      // background.threads (KafkaScheduler.resizeThreadPool).
+      io_threads_.apply(op, "num.io.threads");
+      replica_fetchers_.apply(op, "num.replica.fetchers");
+      background_threads_.apply(op, "background.threads");
       for (auto& b : brokers_) {
-        const uint32_t threads = io_threads_own_[static_cast<size_t>(b->id)].value_or(
-            io_threads_default_.value_or(spec_.num_io_threads));
-        if (threads != b->hw->cpu().pool_stats(b->io_pool).threads) b->hw->cpu().set_pool_threads(b->io_pool, threads);
-      }
-      // num.replica.fetchers (DynamicThreadPool -> ReplicaFetcherManager.resizeThreadPool): likewise a broker's own
-      // value, the cluster-wide one, the static config; every follower partition is re-hashed over the new count.
-      std::optional<uint32_t>& fetchers_target =
-          op.entity_name ? replica_fetchers_own_[std::stoul(*op.entity_name)] : replica_fetchers_default_;
-      for (const auto& [name, value] : op.added)
-        if (name == "num.replica.fetchers") fetchers_target = static_cast<uint32_t>(value);
-      for (const std::string& name : op.deleted)
-        if (name == "num.replica.fetchers") fetchers_target.reset();
-      for (auto& b : brokers_) {
-        const uint32_t fetchers = replica_fetchers_own_[static_cast<size_t>(b->id)].value_or(
-            replica_fetchers_default_.value_or(static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers)));
+        const uint32_t io = io_threads_.of(b->id, spec_.num_io_threads);
+        if (io != b->hw->cpu().pool_stats(b->io_pool).threads) b->hw->cpu().set_pool_threads(b->io_pool, io);
+        const uint32_t fetchers =
+            replica_fetchers_.of(b->id, static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers));
         if (static_cast<int32_t>(fetchers) != b->fetchers->num_replica_fetchers()) resize_fetchers(*b, fetchers);
-      }
-      // background.threads (DynamicThreadPool -> KafkaScheduler.resizeThreadPool), likewise.
-      std::optional<uint32_t>& background_target =
-          op.entity_name ? background_threads_own_[std::stoul(*op.entity_name)] : background_threads_default_;
-      for (const auto& [name, value] : op.added)
-        if (name == "background.threads") background_target = static_cast<uint32_t>(value);
-      for (const std::string& name : op.deleted)
-        if (name == "background.threads") background_target.reset();
-      for (auto& b : brokers_) {
-        const uint32_t threads = background_threads_own_[static_cast<size_t>(b->id)].value_or(
-            background_threads_default_.value_or(spec_.background_threads));
-        if (threads != b->hw->storage().background_threads()) b->hw->storage().resize_background_threads(threads);
+        const uint32_t background = background_threads_.of(b->id, spec_.background_threads);
+        if (background != b->hw->storage().background_threads()) b->hw->storage().resize_background_threads(background);
       }
       for (auto& b : brokers_) {
         // Without quota managers nothing is throttled here yet; they take the rates when a topic first throttles.
@@ -3411,6 +3387,14 @@ void World::alter_configs(const ConfigAlterSpec& op) {
                      {"entity", entity},
                      {"changes", std::move(changes)}});
   operations_applied_.push_back({.at_s = engine_.now().seconds_f(), .entity = entity, .changes = op.changes, .deleted = {}});
+}
+
+void World::DynamicCount::apply(const ConfigAlterSpec& op, const std::string& name) {
+  std::optional<uint32_t>& target = op.entity_name ? own[std::stoul(*op.entity_name)] : cluster_default;
+  for (const auto& [added, value] : op.added)
+    if (added == name) target = static_cast<uint32_t>(value);
+  for (const std::string& deleted : op.deleted)
+    if (deleted == name) target.reset();
 }
 
 void World::delete_records(size_t index) {

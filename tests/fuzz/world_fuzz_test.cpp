@@ -386,52 +386,29 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     }
     s["operations"] = ops;
   }
-  // Now and then num.io.threads resized once during the run, within Kafka's step (half to double the static count),
-  // from a stream of its own.
-  sim::Rng io_rng = sim::Rng::stream(seed, "fuzz/world/io-threads");
-  if (io_rng.chance(1, 4)) {
-    const int64_t threads = s["cluster"]["config"].value("num.io.threads", int64_t{8});
-    json op = {{"at", ms(io_rng.uniform_int(0, duration_ms - 1))},
-               {"tool", "kafka-configs"},
-               {"entity-type", "brokers"},
-               {"add-config", {{"num.io.threads", io_rng.uniform_int(std::max<int64_t>(1, threads / 2), threads * 2)}}}};
-    if (io_rng.chance(1, 2)) op["entity-default"] = true;
-    else op["entity-name"] = std::to_string(io_rng.uniform_int(0, brokers - 1));
-    if (!s.contains("operations")) s["operations"] = json::array();
-    s["operations"].push_back(op);
-  }
-  // Now and then num.replica.fetchers resized cluster-wide, once or twice, each a step Kafka allows (half to double),
-  // from a stream of its own: every followed partition moves to its fetcher under the new count.
-  sim::Rng fetchers_rng = sim::Rng::stream(seed, "fuzz/world/replica-fetchers");
-  if (fetchers_rng.chance(1, 4)) {
-    int64_t fetchers = s["cluster"]["config"].value("num.replica.fetchers", int64_t{1});
+  // Now and then DynamicThreadPool's pools resized during the run, each step one Kafka allows (half to double the count
+  // there is), each from a stream of its own: num.io.threads once, for a broker or cluster-wide; num.replica.fetchers
+  // once or twice cluster-wide (every followed partition moves to its fetcher under the new count); background.threads
+  // once.
+  const auto resize = [&](const std::string& name, int64_t static_count, const char* stream, int64_t one_in,
+                          int64_t max_steps, bool per_broker) {
+    sim::Rng pool_rng = sim::Rng::stream(seed, stream);
+    if (!pool_rng.chance(1, one_in)) return;
+    int64_t count = s["cluster"]["config"].value(name, static_count);
     int64_t at_ms = 0;
-    for (int64_t i = fetchers_rng.uniform_int(1, 2); i > 0 && at_ms < duration_ms - 1; --i) {
-      at_ms = fetchers_rng.uniform_int(at_ms, duration_ms - 1);
-      fetchers = fetchers_rng.uniform_int(std::max<int64_t>(1, (fetchers + 1) / 2), fetchers * 2);
-      json op = {{"at", ms(at_ms)},
-                 {"tool", "kafka-configs"},
-                 {"entity-type", "brokers"},
-                 {"entity-default", true},
-                 {"add-config", {{"num.replica.fetchers", fetchers}}}};
+    for (int64_t i = pool_rng.uniform_int(1, max_steps); i > 0 && at_ms < duration_ms - 1; --i) {
+      at_ms = pool_rng.uniform_int(at_ms, duration_ms - 1);
+      count = pool_rng.uniform_int(std::max<int64_t>(1, (count + 1) / 2), count * 2);
+      json op = {{"at", ms(at_ms)}, {"tool", "kafka-configs"}, {"entity-type", "brokers"}, {"add-config", {{name, count}}}};
+      if (!per_broker || pool_rng.chance(1, 2)) op["entity-default"] = true;
+      else op["entity-name"] = std::to_string(pool_rng.uniform_int(0, brokers - 1));
       if (!s.contains("operations")) s["operations"] = json::array();
       s["operations"].push_back(op);
     }
-  }
-  // Now and then background.threads resized once, within Kafka's step, from a stream of its own.
-  sim::Rng background_rng = sim::Rng::stream(seed, "fuzz/world/background-threads");
-  if (background_rng.chance(1, 6)) {
-    const int64_t threads = s["cluster"]["config"].value("background.threads", int64_t{10});
-    json op = {{"at", ms(background_rng.uniform_int(0, duration_ms - 1))},
-               {"tool", "kafka-configs"},
-               {"entity-type", "brokers"},
-               {"add-config", {{"background.threads", background_rng.uniform_int(std::max<int64_t>(1, (threads + 1) / 2),
-                                                                                threads * 2)}}}};
-    if (background_rng.chance(1, 2)) op["entity-default"] = true;
-    else op["entity-name"] = std::to_string(background_rng.uniform_int(0, brokers - 1));
-    if (!s.contains("operations")) s["operations"] = json::array();
-    s["operations"].push_back(op);
-  }
+  };
+  resize("num.io.threads", 8, "fuzz/world/io-threads", 4, 1, true);
+  resize("num.replica.fetchers", 1, "fuzz/world/replica-fetchers", 4, 2, false);
+  resize("background.threads", 10, "fuzz/world/background-threads", 6, 1, true);
   // Now and then a kafka-delete-records run: up to three partitions, each to its high watermark or to an offset that
   // may lie above it (answered OFFSET_OUT_OF_RANGE), from a stream of its own.
   sim::Rng delete_rng = sim::Rng::stream(seed, "fuzz/world/delete-records");

@@ -261,6 +261,25 @@ TEST_CASE("log storage: every write of a request is in the page cache before one
   CHECK(done);
 }
 
+namespace {
+
+// Five logs (ids 1 to 5) with 8 KiB each written and not yet flushed; returns a background fsync of each .log file.
+kafka::StorageOps five_dirty_logs(Fixture& f, std::vector<std::unique_ptr<kafka::Log>>& logs) {
+  for (uint32_t id = 1; id <= 5; ++id) logs.push_back(f.open_log(id, f.config, id));
+  kafka::StorageOps writes;
+  for (auto& log : logs)
+    REQUIRE(log->append_as_leader(std::vector<kafka::RecordBatch>{batch_of(8192)}, 0, f.engine.now(), writes).error ==
+            kafka::Errc::none);
+  f.run(std::move(writes));
+  kafka::StorageOps flushes;
+  for (auto& log : logs)
+    flushes.push_back(kafka::StorageOp{kafka::StorageOpKind::fsync_background, kafka::FileKind::log,
+                                       log->active_segment().file_id(), 0, 0, -1, {}});
+  return flushes;
+}
+
+}  // namespace
+
 TEST_CASE("log storage: background flushes (a roll's flush-log task) run on at most background.threads at once") {
   // UnifiedLog.roll schedules the rolled segment's flush on the kafka-scheduler, whose background.threads each
   // hold their thread until the fsync returns. Five flushes with two threads: two start, three wait, and all
@@ -268,18 +287,9 @@ TEST_CASE("log storage: background flushes (a roll's flush-log task) run on at m
   Fixture f;
   f.storage.set_background_threads(2);
   std::vector<std::unique_ptr<kafka::Log>> logs;
-  for (uint32_t id = 1; id <= 5; ++id) logs.push_back(f.open_log(id, f.config, id));
-  kafka::StorageOps writes;
-  for (auto& log : logs)
-    REQUIRE(log->append_as_leader(std::vector<kafka::RecordBatch>{batch_of(8192)}, 0, f.engine.now(), writes).error ==
-            kafka::Errc::none);
-  f.run(std::move(writes));
+  kafka::StorageOps flushes = five_dirty_logs(f, logs);
   const uint64_t dirty_before = f.cache.stats().dirty_bytes;
   REQUIRE(dirty_before >= 5 * 8192);
-  kafka::StorageOps flushes;
-  for (auto& log : logs)
-    flushes.push_back(kafka::StorageOp{kafka::StorageOpKind::fsync_background, kafka::FileKind::log,
-                                       log->active_segment().file_id(), 0, 0, -1, {}});
   bool done = false;
   f.storage.execute(std::move(flushes), [&](models::IoStatus) { done = true; });
   CHECK(f.storage.background_flushes_waiting() == 3);
@@ -298,16 +308,7 @@ TEST_CASE("log storage: background.threads resized while flushes wait: more thre
   Fixture f;
   f.storage.set_background_threads(1);
   std::vector<std::unique_ptr<kafka::Log>> logs;
-  for (uint32_t id = 1; id <= 5; ++id) logs.push_back(f.open_log(id, f.config, id));
-  kafka::StorageOps writes;
-  for (auto& log : logs)
-    REQUIRE(log->append_as_leader(std::vector<kafka::RecordBatch>{batch_of(8192)}, 0, f.engine.now(), writes).error ==
-            kafka::Errc::none);
-  f.run(std::move(writes));
-  kafka::StorageOps flushes;
-  for (auto& log : logs)
-    flushes.push_back(kafka::StorageOp{kafka::StorageOpKind::fsync_background, kafka::FileKind::log,
-                                       log->active_segment().file_id(), 0, 0, -1, {}});
+  kafka::StorageOps flushes = five_dirty_logs(f, logs);
   bool done = false;
   f.storage.execute(std::move(flushes), [&](models::IoStatus) { done = true; });
   CHECK(f.storage.background_flushes_waiting() == 4);

@@ -874,17 +874,20 @@ class World {
   std::map<std::string, std::array<QuotaCount, 2>> quota_counts_;
   // leader/follower.replication.throttled.rate set by operations: per broker, and the cluster-wide <default>.
   std::vector<std::array<std::optional<int64_t>, 2>> throttle_rate_overrides_;
-  // num.io.threads set by operations: each broker's own value and the cluster-wide one (none: the static config).
-  std::vector<std::optional<uint32_t>> io_threads_own_;
-  std::optional<uint32_t> io_threads_default_;
-  // num.replica.fetchers set by operations, likewise; and the most fetcher threads per source broker any broker has
-  // in the run (the stride of Broker::fetcher_pools).
-  std::vector<std::optional<uint32_t>> replica_fetchers_own_;
-  std::optional<uint32_t> replica_fetchers_default_;
+  // A thread count operations set (DynamicThreadPool): each broker's own value and the cluster-wide one (none: the
+  // static config).
+  struct DynamicCount {
+    std::vector<std::optional<uint32_t>> own;
+    std::optional<uint32_t> cluster_default;
+    // What kafka-configs --alter `op` does to config `name`.
+    void apply(const ConfigAlterSpec& op, const std::string& name);
+    uint32_t of(kafka::NodeId broker, uint32_t static_value) const {
+      return own[static_cast<size_t>(broker)].value_or(cluster_default.value_or(static_value));
+    }
+  };
+  DynamicCount io_threads_, replica_fetchers_, background_threads_;
+  // The most fetcher threads per source broker any broker has in the run (the stride of Broker::fetcher_pools).
   uint32_t fetcher_stride_ = 1;
-  // background.threads set by operations, likewise.
-  std::vector<std::optional<uint32_t>> background_threads_own_;
-  std::optional<uint32_t> background_threads_default_;
   std::array<std::optional<int64_t>, 2> throttle_rate_default_;
   std::vector<WorldSummary::OperationReport> operations_applied_;
   RecordObserver record_observer_;
