@@ -402,11 +402,6 @@ FetchResponse ReplicaManager::read_from_log(const FetchRequest& request, const s
     limit_bytes = std::max<int64_t>(0, limit_bytes - bytes);
     // §2.8 step 5: a follower's fetch may have advanced the HW; parked requests on it are re-checked.
     if (high_watermark_increased) on_high_watermark_increased(pr.partition, now, out);
-    // Partition.updateFollowerFetchState: the follower's log start offset may have raised the low watermark.
-    if (update_fetch_state && request.replica_id != consumer_replica_id && delete_records_purgatory_.size() > 0)
-        [[unlikely]] {
-      check_delayed_delete_records(pr.partition, out);
-    }
   }
   return response;
 }
@@ -460,6 +455,11 @@ void ReplicaManager::handle_fetch(const FetchRequest& request, sim::SimTime now,
   std::vector<Partition*> targets = std::move(targets_scratch_);
   resolve(read.partitions, targets);
   FetchResponse response = read_from_log(read, targets, /*update_fetch_state=*/true, now, out);
+  // Partition.updateFollowerFetchState: a follower's fetch reports its log start offsets, which may raise the low
+  // watermark parked DeleteRecords requests wait for.
+  if (read.replica_id != consumer_replica_id && delete_records_purgatory_.size() > 0) [[unlikely]] {
+    for (const FetchPartitionRequest& pr : read.partitions) check_delayed_delete_records(pr.partition, out);
+  }
   int64_t bytes_readable = 0;
   bool any_error = false;
   bool any_diverging = false;
