@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kafkasim/cluster/scenario.hpp"
+#include "kafkasim/cluster/world.hpp"
 
 namespace kafkasim::cli {
 
@@ -88,6 +89,9 @@ struct PerfTestOptions {
   int64_t warmup_records = 0;
   bool quiet = false;
 };
+
+// The summary's *bottleneck* line (and the scenario entry of a client it names), as `kafkasim run` prints it.
+void print_bottleneck(const cluster::WorldSummary& s, const cluster::WorldSpec& spec);
 
 // Exit codes: 0 ok, 1 the run failed, 2 bad input.
 int run_scenario(const RunOptions& options);

@@ -304,12 +304,15 @@ int producer_perf_test(const PerfTestOptions& options) {
                    static_cast<unsigned long long>(completed), static_cast<unsigned long long>(num_records));
     });
   }
-  world.engine().run_until(sim::SimTime::zero() + spec.duration);
-  if (tty) std::fprintf(stderr, "\r%70s\r", "");
-  if (world.run_error()) {
-    std::fprintf(stderr, "error: %s: %s\n", options.file.c_str(), world.run_error()->c_str());
+  cluster::WorldSummary summary;
+  try {
+    summary = world.run();
+  } catch (const cluster::RunError& e) {
+    if (tty) std::fprintf(stderr, "\r%70s\r", "");
+    std::fprintf(stderr, "error: %s: %s\n", options.file.c_str(), e.what());
     return 1;
   }
+  if (tty) std::fprintf(stderr, "\r%70s\r", "");
   if (completed < num_records) {
     std::fprintf(stderr, "error: only %llu of %llu records completed in %s simulated\n",
                  static_cast<unsigned long long>(completed), static_cast<unsigned long long>(num_records),
@@ -322,6 +325,9 @@ int producer_perf_test(const PerfTestOptions& options) {
   if (stats.count() < num_records)
     std::printf("(%llu records failed: their callbacks had an exception, which the tool prints and does not count)\n",
                 static_cast<unsigned long long>(num_records - stats.count()));
+  // What held the test back, as `kafkasim run` names it (utilisation over the simulated test).
+  std::printf("kafkasim, %.3f s simulated:\n", summary.simulated_seconds);
+  print_bottleneck(summary, spec);
   return 0;
 }
 

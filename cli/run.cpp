@@ -76,6 +76,61 @@ std::optional<cluster::WorldSpec> load_for_command(const std::string& file, cons
   return spec;
 }
 
+void print_bottleneck(const cluster::WorldSummary& s, const cluster::WorldSpec& spec) {
+  // The most utilised resource is a bottleneck only when it is (nearly) saturated; below that the run is limited
+  // by its offered load, or by a connection's one-request-at-a-time path, and calling a 20 %-busy pool "the
+  // bottleneck" would mislead. kSaturatedUtilisation is a presentation threshold only: summary.json reports the
+  // resource and its utilisation either way.
+  // A connection a client quota kept muted: say so, the backlog is the quota's doing (KIP-219).
+  const auto throttled_note = [&s](const std::string& connection) {
+    for (const auto& [name, u] : s.connection_throttled) {
+      if (name != connection) continue;
+      char text[96];
+      std::snprintf(text, sizeof text, ", muted by a client quota's throttle %.1f %% of the time", 100 * u);
+      return std::string(text);
+    }
+    return std::string();
+  };
+  if (s.bottleneck_is_connection) {
+    std::printf("  bottleneck             %s: requests wait behind the one in progress %.1f %% of the time (one "
+                "request per connection at a time%s)\n",
+                s.bottleneck.c_str(), 100 * s.bottleneck_utilisation, throttled_note(s.bottleneck).c_str());
+  } else if (s.bottleneck_is_window) {
+    std::printf("  bottleneck             %s: full %.1f %% of the time (one window per round trip: see the socket "
+                "buffer configs)\n",
+                s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
+  } else if (s.bottleneck_utilisation >= cluster::kSaturatedUtilisation) {
+    std::printf("  bottleneck             %s (%.1f %% utilised)\n", s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
+  } else {
+    std::printf("  bottleneck             none saturated; busiest %s (%.1f %% utilised)", s.bottleneck.c_str(),
+                100 * s.bottleneck_utilisation);
+    // The most backlogged connection, when one had requests waiting a noticeable share of the run (a presentation
+    // threshold): part of the limit may be its request cycle (an acks=all producer's requests queue behind the
+    // followers' round trips).
+    constexpr double kNoticeableBacklog = 0.1;
+    const auto most = std::max_element(s.connection_backlog.begin(), s.connection_backlog.end(),
+                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (most != s.connection_backlog.end() && most->second >= kNoticeableBacklog)
+      std::printf("; requests wait on %s %.1f %% of the time%s", most->first.c_str(), 100 * most->second,
+                  throttled_note(most->first).c_str());
+    std::printf("\n");
+  }
+  // Which scenario entry a client the bottleneck line names is (clients are numbered producers first, then
+  // consumers, in scenario order, `count` each).
+  {
+    std::string named = s.bottleneck;
+    if (const auto at = named.find("client-"); at != std::string::npos) {
+      size_t end = at + 7;
+      while (end < named.size() && std::isdigit(static_cast<unsigned char>(named[end]))) ++end;
+      if (end > at + 7) {
+        const uint64_t client = std::stoull(named.substr(at + 7, end - at - 7));
+        const std::string origin = client_origin(spec, client);
+        if (!origin.empty()) std::printf("                         %s: %s\n", named.substr(at, end - at).c_str(), origin.c_str());
+      }
+    }
+  }
+}
+
 int run_scenario(const RunOptions& options) {
   cluster::ScenarioExtras extras;
   const std::optional<cluster::WorldSpec> loaded = load_for_command(options.file, options.set, options.seed, extras);
@@ -384,58 +439,7 @@ int run_scenario(const RunOptions& options) {
   if (s.young_gc)
     std::printf("  broker young GC        %llu pauses, %.1f ms in all, longest %.1f ms\n",
                 static_cast<unsigned long long>(s.young_gcs), s.gc_pause_total_ms, s.gc_pause_max_ms);
-  // The most utilised resource is a bottleneck only when it is (nearly) saturated; below that the run is limited
-  // by its offered load, or by a connection's one-request-at-a-time path, and calling a 20 %-busy pool "the
-  // bottleneck" would mislead. kSaturatedUtilisation is a presentation threshold only: summary.json reports the
-  // resource and its utilisation either way.
-  // A connection a client quota kept muted: say so, the backlog is the quota's doing (KIP-219).
-  const auto throttled_note = [&s](const std::string& connection) {
-    for (const auto& [name, u] : s.connection_throttled) {
-      if (name != connection) continue;
-      char text[96];
-      std::snprintf(text, sizeof text, ", muted by a client quota's throttle %.1f %% of the time", 100 * u);
-      return std::string(text);
-    }
-    return std::string();
-  };
-  if (s.bottleneck_is_connection) {
-    std::printf("  bottleneck             %s: requests wait behind the one in progress %.1f %% of the time (one "
-                "request per connection at a time%s)\n",
-                s.bottleneck.c_str(), 100 * s.bottleneck_utilisation, throttled_note(s.bottleneck).c_str());
-  } else if (s.bottleneck_is_window) {
-    std::printf("  bottleneck             %s: full %.1f %% of the time (one window per round trip: see the socket "
-                "buffer configs)\n",
-                s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
-  } else if (s.bottleneck_utilisation >= cluster::kSaturatedUtilisation) {
-    std::printf("  bottleneck             %s (%.1f %% utilised)\n", s.bottleneck.c_str(), 100 * s.bottleneck_utilisation);
-  } else {
-    std::printf("  bottleneck             none saturated; busiest %s (%.1f %% utilised)", s.bottleneck.c_str(),
-                100 * s.bottleneck_utilisation);
-    // The most backlogged connection, when one had requests waiting a noticeable share of the run (a presentation
-    // threshold): part of the limit may be its request cycle (an acks=all producer's requests queue behind the
-    // followers' round trips).
-    constexpr double kNoticeableBacklog = 0.1;
-    const auto most = std::max_element(s.connection_backlog.begin(), s.connection_backlog.end(),
-                                       [](const auto& a, const auto& b) { return a.second < b.second; });
-    if (most != s.connection_backlog.end() && most->second >= kNoticeableBacklog)
-      std::printf("; requests wait on %s %.1f %% of the time%s", most->first.c_str(), 100 * most->second,
-                  throttled_note(most->first).c_str());
-    std::printf("\n");
-  }
-  // Which scenario entry a client the bottleneck line names is (clients are numbered producers first, then
-  // consumers, in scenario order, `count` each).
-  {
-    std::string named = s.bottleneck;
-    if (const auto at = named.find("client-"); at != std::string::npos) {
-      size_t end = at + 7;
-      while (end < named.size() && std::isdigit(static_cast<unsigned char>(named[end]))) ++end;
-      if (end > at + 7) {
-        const uint64_t client = std::stoull(named.substr(at + 7, end - at - 7));
-        const std::string origin = client_origin(spec, client);
-        if (!origin.empty()) std::printf("                         %s: %s\n", named.substr(at, end - at).c_str(), origin.c_str());
-      }
-    }
-  }
+  print_bottleneck(s, spec);
   std::printf("  simulator              %llu events, %.2f s wall, %.1fx real time\n",
               static_cast<unsigned long long>(s.events), wall, wall > 0 ? s.simulated_seconds / wall : 0.0);
 
