@@ -90,6 +90,10 @@ struct PerfTestOptions {
   bool quiet = false;
 };
 
+// Runs `world` to its end. A run that stops with an error (a disk that fills) prints it, after clearing the progress
+// line on a terminal, and gives nothing.
+std::optional<cluster::WorldSummary> run_world(cluster::World& world, const std::string& file, bool tty);
+
 // The summary's *bottleneck* line (and the scenario entry of a client it names), as `kafkasim run` prints it.
 void print_bottleneck(const cluster::WorldSummary& s, const cluster::WorldSpec& spec);
 

@@ -304,15 +304,9 @@ int producer_perf_test(const PerfTestOptions& options) {
                    static_cast<unsigned long long>(completed), static_cast<unsigned long long>(num_records));
     });
   }
-  cluster::WorldSummary summary;
-  try {
-    summary = world.run();
-  } catch (const cluster::RunError& e) {
-    if (tty) std::fprintf(stderr, "\r%70s\r", "");
-    std::fprintf(stderr, "error: %s: %s\n", options.file.c_str(), e.what());
-    return 1;
-  }
-  if (tty) std::fprintf(stderr, "\r%70s\r", "");
+  const std::optional<cluster::WorldSummary> ran = run_world(world, options.file, tty);
+  if (!ran) return 1;
+  const cluster::WorldSummary& summary = *ran;
   if (completed < num_records) {
     std::fprintf(stderr, "error: only %llu of %llu records completed in %s simulated\n",
                  static_cast<unsigned long long>(completed), static_cast<unsigned long long>(num_records),

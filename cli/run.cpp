@@ -76,6 +76,19 @@ std::optional<cluster::WorldSpec> load_for_command(const std::string& file, cons
   return spec;
 }
 
+std::optional<cluster::WorldSummary> run_world(cluster::World& world, const std::string& file, bool tty) {
+  std::optional<cluster::WorldSummary> s;
+  try {
+    s = world.run();
+  } catch (const cluster::RunError& e) {
+    if (tty) std::fprintf(stderr, "\r%80s\r", "");
+    std::fprintf(stderr, "error: %s: %s\n", file.c_str(), e.what());
+    return std::nullopt;
+  }
+  if (tty) std::fprintf(stderr, "\r%80s\r", "");
+  return s;
+}
+
 void print_bottleneck(const cluster::WorldSummary& s, const cluster::WorldSpec& spec) {
   // The most utilised resource is a bottleneck only when it is (nearly) saturated; below that the run is limited
   // by its offered load, or by a connection's one-request-at-a-time path, and calling a 20 %-busy pool "the
@@ -157,16 +170,10 @@ int run_scenario(const RunOptions& options) {
                    spec.duration.seconds_f(), static_cast<double>(world.engine().events_executed()) / 1e6 / std::max(wall, 1e-9), eta);
     });
   }
-  cluster::WorldSummary s;
-  try {
-    s = world.run();
-  } catch (const cluster::RunError& e) {
-    if (tty) std::fprintf(stderr, "\r%80s\r", "");
-    std::fprintf(stderr, "error: %s: %s\n", options.file.c_str(), e.what());
-    return 1;  // nothing written: the outputs come after the run
-  }
+  const std::optional<cluster::WorldSummary> ran = run_world(world, options.file, tty);
+  if (!ran) return 1;  // nothing written: the outputs come after the run
+  const cluster::WorldSummary& s = *ran;
   const double wall = std::chrono::duration<double>(WallClock::now() - start).count();
-  if (tty) std::fprintf(stderr, "\r%80s\r", "");
 
   std::printf("  produced               %llu sent, %llu acked, %llu failed", static_cast<unsigned long long>(s.records_sent),
               static_cast<unsigned long long>(s.records_acked), static_cast<unsigned long long>(s.records_failed));

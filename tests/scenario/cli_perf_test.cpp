@@ -51,18 +51,23 @@ Output parse(const std::string& text) {
   return out;
 }
 
+// The tool on the quickstart's topic, 512-byte records at 5,000 a second, with `more` arguments; what it printed.
+std::string perf_test(const fs::path& dir, const std::string& more) {
+  return run_kafkasim_ok("producer-perf-test scenarios/quickstart.json --quiet --topic events --record-size 512 "
+                         "--throughput 5000 " + more,
+                         dir / "perf.log");
+}
+
 }  // namespace
 
 TEST_CASE("producer-perf-test: the tool's window and total lines, computed as the tool computes them") {
   const fs::path dir = fresh_dir("perf-test");
   // 50,000 records of 512 B at 5,000 a second, acks=all: the last is sent at 10 s, so the test lasts 10 s and its
   // last latency; the tool prints a window line when a callback comes 5 s or more after the window began.
-  REQUIRE(run_kafkasim("producer-perf-test scenarios/quickstart.json --quiet --topic events --num-records 50000 "
-                       "--record-size 512 --throughput 5000 --producer-props acks=all linger.ms=5 "
-                       "bootstrap.servers=broker-0:9092",
-                       dir / "perf.log") == 0);
-  const Output out = parse(slurp(dir / "perf.log"));
-  INFO(slurp(dir / "perf.log"));
+  const std::string text =
+      perf_test(dir, "--num-records 50000 --producer-props acks=all linger.ms=5 bootstrap.servers=broker-0:9092");
+  INFO(text);
+  const Output out = parse(text);
   REQUIRE(out.totals.size() == 1);
   const Total& t = out.totals[0];
   CHECK(t.count == 50000);  // every record acknowledged
@@ -89,15 +94,14 @@ TEST_CASE("producer-perf-test: the tool's window and total lines, computed as th
   }
   CHECK(windowed <= t.count);
   // Then kafkasim's own line: what held the test back. 5,000 records of 512 B a second on 10 GbE links hold nothing.
-  const std::string text = slurp(dir / "perf.log");
   CHECK(text.find("\n  bottleneck             none saturated; busiest ") != std::string::npos);
 
   // The same producer as a scenario run: the tool's latencies are the run's in whole milliseconds (the callback's
   // millisecond less the send's), so its median lies within a millisecond of the run's.
-  REQUIRE(run_kafkasim("run scenarios/quickstart.json --quiet --set /consumers=[] --set '/duration=\"10s\"' "
-                       "--set '/warmup=\"1ms\"' --set '/producers/0/workload/arrival=\"unthrottled\"' --out " +
-                           (dir / "run").string(),
-                       dir / "run.log") == 0);
+  run_kafkasim_ok("run scenarios/quickstart.json --quiet --set /consumers=[] --set '/duration=\"10s\"' "
+                  "--set '/warmup=\"1ms\"' --set '/producers/0/workload/arrival=\"unthrottled\"' --out " +
+                      (dir / "run").string(),
+                  dir / "run.log");
   const auto summary = nlohmann::json::parse(slurp(dir / "run" / "summary.json"));
   const double run_p50 = summary["produce"]["latency_ms"]["p50"].get<double>();
   CHECK(static_cast<double>(t.p50) >= run_p50 - 1);
@@ -107,10 +111,7 @@ TEST_CASE("producer-perf-test: the tool's window and total lines, computed as th
 
 TEST_CASE("producer-perf-test: --warmup-records adds the steady state's total line") {
   const fs::path dir = fresh_dir("perf-test-warmup");
-  REQUIRE(run_kafkasim("producer-perf-test scenarios/quickstart.json --quiet --topic events --num-records 20000 "
-                       "--record-size 512 --throughput 5000 --warmup-records 5000 --producer-props acks=1",
-                       dir / "perf.log") == 0);
-  const std::string text = slurp(dir / "perf.log");
+  const std::string text = perf_test(dir, "--num-records 20000 --warmup-records 5000 --producer-props acks=1");
   INFO(text);
   CHECK(text.find("Warmup first 5000 records. Steady state results will print after the complete test summary.") !=
         std::string::npos);

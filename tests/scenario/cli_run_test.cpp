@@ -285,10 +285,9 @@ TEST_CASE("kafkasim run: a bottleneck on a client says which scenario entry the 
   // The quickstart's one consumer (client-1, after the one producer) given 1 ms per record against the producer's
   // 5,000 records/s: its application thread is busy all the time and the bottleneck; the line below names its entry.
   const fs::path dir = fresh_dir("bottleneck-client");
-  REQUIRE(run("run scenarios/quickstart.json --set '/consumers/0/processing_time=\"1ms\"' --set '/duration=\"4s\"' "
-              "--set '/warmup=\"1s\"'",
-              dir / "run.log") == 0);
-  const std::string text = slurp(dir / "run.log");
+  const std::string text = kafkasim::test::run_kafkasim_ok("run scenarios/quickstart.json --set '/consumers/0/processing_time=\"1ms\"' "
+                                           "--set '/duration=\"4s\"' --set '/warmup=\"1s\"'",
+                                           dir / "run.log");
   CAPTURE(text);
   CHECK(text.find("  bottleneck             client-1 application thread (") != std::string::npos);
   CHECK(text.find("\n                         client-1: /consumers/0, group quickstart-consumers, consumer 1 of 1\n") !=

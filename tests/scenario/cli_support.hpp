@@ -33,6 +33,12 @@ inline int run_kafkasim(const std::string& args, const std::filesystem::path& lo
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Runs `kafkasim ARGS`, requires it to succeed, and returns what it printed (stdout and stderr, kept in `log`).
+inline std::string run_kafkasim_ok(const std::string& args, const std::filesystem::path& log) {
+  REQUIRE(run_kafkasim(args, log) == 0);
+  return slurp(log);
+}
+
 // Runs a shell command line; returns its exit code.
 inline int shell(const std::string& cmd) {
   const int status = std::system(cmd.c_str());

@@ -72,6 +72,15 @@ FetchRequest follower_fetch(NodeId replica, int64_t offset, Duration max_wait = 
   return r;
 }
 
+// `records` records produced with acks=1 at `now`, then both followers (2 and 3) fetching at the new LEO at `now` +
+// 1 ms: they report it (and a log start of 0), so an ISR of {1, 2, 3} commits it.
+void produce_and_replicate(Leader& b, int32_t records, SimTime now) {
+  b.rm.handle_produce(produce1(1, records), now, b.out);
+  const int64_t leo = b.p().log_end_offset();
+  b.rm.handle_fetch(follower_fetch(2, leo), now + 1_ms, b.out);
+  b.rm.handle_fetch(follower_fetch(3, leo), now + 1_ms, b.out);
+}
+
 // Three 1000-byte batches of 10 records in each of tp and tp1, produced at 1 ms (committed at once with ISR {1}).
 void three_batches_each(Leader& b) {
   for (int i = 0; i < 3; ++i) {
@@ -377,9 +386,7 @@ TEST_CASE("consumer fetch long poll: responds when min_bytes accumulate, or at m
 TEST_CASE("a consumer reads only up to the HW; followers read up to the LEO") {
   Leader b({tp}, {1, 2, 3}, {1, 2, 3}, 2);
   // Offsets 0..4 committed (both followers at 5), then 5..7 appended: LEO 8, HW 5.
-  b.rm.handle_produce(produce1(1, 5), at(1_ms), b.out);
-  b.rm.handle_fetch(follower_fetch(2, 5), at(2_ms), b.out);
-  b.rm.handle_fetch(follower_fetch(3, 5), at(2_ms), b.out);
+  produce_and_replicate(b, 5, at(1_ms));
   b.rm.handle_produce(produce1(1, 3), at(3_ms), b.out);
   REQUIRE(b.p().high_watermark() == 5);
   b.out.clear();
@@ -881,14 +888,10 @@ FetchRequest follower_fetch_from(NodeId replica, int64_t offset, int64_t log_sta
   return r;
 }
 
-// Ten records (offsets 0..9) on an RF=3 leader, fetched by both followers and committed: LEO = HW = 10, and both
-// followers' log start offsets known to the leader as 0.
+// Ten records (offsets 0..9) on an RF=3 leader, replicated and committed: LEO = HW = 10, and both followers' log
+// start offsets known to the leader as 0.
 void ten_committed(Leader& b) {
-  b.rm.handle_produce(produce1(1, 10), at(1_ms), b.out);
-  b.rm.handle_fetch(follower_fetch(2, 0), at(2_ms), b.out);
-  b.rm.handle_fetch(follower_fetch(3, 0), at(2_ms), b.out);
-  b.rm.handle_fetch(follower_fetch(2, 10), at(3_ms), b.out);
-  b.rm.handle_fetch(follower_fetch(3, 10), at(3_ms), b.out);
+  produce_and_replicate(b, 10, at(1_ms));
   REQUIRE(b.p().high_watermark() == 10);
   b.out.clear();
 }
