@@ -2,9 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "kafkasim/cluster/scenario.hpp"
 #include "kafkasim/cluster/world.hpp"
@@ -90,6 +93,39 @@ struct PerfTestOptions {
   bool quiet = false;
 };
 
+// `kafkasim consumer-perf-test FILE`: kafka-consumer-perf-test.sh against the scenario's cluster while its producers
+// write (cli/consumer_perf_test.cpp). The defaults are the tool's.
+struct ConsumerPerfTestOptions {
+  std::string file;
+  std::vector<std::string> set;
+  std::optional<uint64_t> seed;
+  std::string topic;
+  std::string include;  // refused: a simulated consumer reads one topic
+  int64_t messages = 0;
+  std::string group;  // empty: perf-consumer-<a number drawn from the seed>
+  int32_t fetch_size = 1024 * 1024;          // max.partition.fetch.bytes
+  int32_t socket_buffer_size = 2 * 1024 * 1024;  // receive.buffer.bytes
+  bool from_latest = false;                  // auto.offset.reset=latest (else earliest)
+  std::string consumer_config;               // a .properties file
+  bool show_detailed_stats = false;
+  int64_t reporting_interval_ms = 5000;
+  int64_t timeout_ms = 10'000;  // the longest time between polls that return records
+  std::string date_format = "yyyy-MM-dd HH:mm:ss:SSS";
+  bool hide_header = false;
+  bool print_metrics = false;  // refused
+  std::string start_at = "0s";  // kafkasim's: when the tool's consumer starts (simulated)
+  bool quiet = false;
+};
+
+// The scenario's "faults" after the --set overrides, less those whose host `drop` picks (the perf tests drop the
+// faults on the clients they replace). Empty when the document does not read: the loader reports that.
+struct KeptFaults {
+  nlohmann::json faults = nlohmann::json::array();
+  size_t dropped = 0;
+};
+KeptFaults faults_without(const std::string& file, const std::vector<std::string>& set,
+                          const std::function<bool(const std::string& host)>& drop);
+
 // Runs `world` to its end. A run that stops with an error (a disk that fills) prints it, after clearing the progress
 // line on a terminal, and gives nothing.
 std::optional<cluster::WorldSummary> run_world(cluster::World& world, const std::string& file, bool tty);
@@ -108,5 +144,6 @@ int plot_results(const PlotOptions& options);
 int bench_scenario(const BenchScenarioOptions& options);
 int fio_profile(const FioOptions& options);
 int producer_perf_test(const PerfTestOptions& options);
+int consumer_perf_test(const ConsumerPerfTestOptions& options);
 
 }  // namespace kafkasim::cli

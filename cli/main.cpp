@@ -91,6 +91,44 @@ int main(int argc, char** argv) {
   perf_cmd->add_flag("--quiet", perf.quiet, "No progress on stderr");
   perf_cmd->callback([&] { exit_code = kafkasim::cli::producer_perf_test(perf); });
 
+  kafkasim::cli::ConsumerPerfTestOptions cperf;
+  CLI::App* cperf_cmd = app.add_subcommand(
+      "consumer-perf-test",
+      "kafka-consumer-perf-test.sh against a scenario's cluster while its producers write, printing what the tool prints");
+  cperf_cmd->add_option("file", cperf.file, "Scenario JSON file (its cluster, hardware, topics and producers)")->required();
+  cperf_cmd->add_option("--topic", cperf.topic, "The topic to consume from.");
+  cperf_cmd->add_option("--include", cperf.include, "(not supported: kafkasim's consumers read one topic)");
+  cperf_cmd->add_option("--messages", cperf.messages, "The number of messages to consume.")->required();
+  cperf_cmd->add_option("--group", cperf.group, "The group id to consume on (default: perf-consumer-<from the seed>)");
+  cperf_cmd->add_option("--fetch-size", cperf.fetch_size, "The amount of data to fetch in a single request.")
+      ->capture_default_str();
+  cperf_cmd->add_option("--socket-buffer-size", cperf.socket_buffer_size, "The size of the tcp RECV size.")
+      ->capture_default_str();
+  cperf_cmd->add_flag("--from-latest", cperf.from_latest,
+                      "Start with the latest message present in the log rather than the earliest message.");
+  cperf_cmd->add_option("--consumer.config", cperf.consumer_config, "Consumer config properties file.");
+  cperf_cmd->add_flag("--show-detailed-stats", cperf.show_detailed_stats,
+                      "Stats for each reporting interval as configured by reporting-interval");
+  cperf_cmd->add_option("--reporting-interval", cperf.reporting_interval_ms,
+                        "Interval in milliseconds at which to print progress info.")
+      ->capture_default_str();
+  cperf_cmd->add_option("--timeout", cperf.timeout_ms,
+                        "The maximum allowed time in milliseconds between returned records.")
+      ->capture_default_str();
+  cperf_cmd->add_option("--date-format", cperf.date_format, "The date format to use for formatting the time field.")
+      ->capture_default_str();
+  cperf_cmd->add_flag("--hide-header", cperf.hide_header, "Skips printing the header for the stats");
+  cperf_cmd->add_flag("--print-metrics", cperf.print_metrics, "(not supported: the client's metrics are not simulated)");
+  std::string ignored_bootstrap;
+  cperf_cmd->add_option("--bootstrap-server", ignored_bootstrap, "Ignored: the cluster is the scenario's");
+  cperf_cmd->add_option("--start-at", cperf.start_at,
+                        "kafkasim: when the tool's consumer starts, in simulated time (the producers start at 0)")
+      ->capture_default_str();
+  cperf_cmd->add_option("--seed", cperf.seed, "Root seed (overrides the scenario's)");
+  cperf_cmd->add_option("--set", cperf.set, "Override: POINTER=VALUE");
+  cperf_cmd->add_flag("--quiet", cperf.quiet, "No progress on stderr");
+  cperf_cmd->callback([&] { exit_code = kafkasim::cli::consumer_perf_test(cperf); });
+
   kafkasim::cli::MergeOptions merge;
   CLI::App* merge_cmd = app.add_subcommand("merge", "Join the shards of a sweep (--shard i/n) into one sweep directory");
   merge_cmd->add_option("dirs", merge.dirs, "The shards' sweep directories")->required();

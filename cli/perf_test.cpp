@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -116,6 +117,27 @@ std::string throughput_text(double throughput) {
 
 }  // namespace
 
+KeptFaults faults_without(const std::string& file, const std::vector<std::string>& set,
+                          const std::function<bool(const std::string& host)>& drop) {
+  KeptFaults out;
+  std::ifstream in(file);
+  nlohmann::json doc;
+  try {
+    if (in) doc = nlohmann::json::parse(in);
+    for (const std::string& s : set) cluster::apply_set_override(doc, s, file);
+  } catch (const std::exception&) {
+    return out;  // the loader reports it
+  }
+  if (!doc.is_object() || !doc.contains("faults") || !doc["faults"].is_array()) return out;
+  for (const auto& f : doc["faults"]) {
+    const bool on_dropped = f.is_object() && f.contains("host") && f["host"].is_string() &&
+                            drop(f["host"].get<std::string>());
+    if (on_dropped) ++out.dropped;
+    else out.faults.push_back(f);
+  }
+  return out;
+}
+
 int producer_perf_test(const PerfTestOptions& options) {
   // The tool's own checks (ConfigPostProcessor), with its messages.
   if (options.num_records <= 0) {
@@ -169,25 +191,11 @@ int producer_perf_test(const PerfTestOptions& options) {
 
   // The scenario, its clients replaced by the tool's producer: the faults and operations on brokers stay; those on
   // clients go, since the clients they name are not there.
-  nlohmann::json faults = nlohmann::json::array();
-  size_t faults_dropped = 0;
-  {
-    std::ifstream in(options.file);
-    nlohmann::json doc;
-    try {
-      if (in) doc = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception&) {
-      doc = nlohmann::json();  // the loader below reports it
-    }
-    if (doc.is_object() && doc.contains("faults") && doc["faults"].is_array()) {
-      for (const auto& f : doc["faults"]) {
-        const bool on_client = f.is_object() && f.contains("host") && f["host"].is_string() &&
-                               f["host"].get<std::string>().rfind("client-", 0) == 0;
-        if (on_client) ++faults_dropped;
-        else faults.push_back(f);
-      }
-    }
-  }
+  const KeptFaults kept = faults_without(options.file, options.set, [](const std::string& host) {
+    return host.rfind("client-", 0) == 0;
+  });
+  const nlohmann::json& faults = kept.faults;
+  const size_t faults_dropped = kept.dropped;
   nlohmann::json producer = {{"topic", options.topic},
                              {"count", 1},
                              {"workload",

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 namespace kafkasim::cluster {
@@ -170,6 +171,74 @@ Parsed<sim::Duration> parse_iso8601_duration(std::string_view text) {
   if (!any || (in_time && !time_part)) return expected;
   if (total == std::numeric_limits<int64_t>::min()) return too_long;
   return sim::Duration::from_ns(whole_sign * total);
+}
+
+std::string format_simple_date(std::string_view pattern, int64_t epoch_ms) {
+  if (epoch_ms < 0) throw std::invalid_argument("a time before 1970-01-01 00:00:00 UTC");
+  const int64_t days = epoch_ms / 86'400'000;
+  const int64_t ms_of_day = epoch_ms % 86'400'000;
+  // Days since 1970-01-01 to a civil date (proleptic Gregorian; the simulated clock never reads before 1970).
+  const int64_t z = days + 719'468;
+  const int64_t era = z / 146'097;
+  const int64_t doe = z - era * 146'097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  std::string out;
+  size_t i = 0;
+  while (i < pattern.size()) {
+    const char c = pattern[i];
+    if (c == '\'') {
+      if (i + 1 < pattern.size() && pattern[i + 1] == '\'') {
+        out += '\'';
+        i += 2;
+        continue;
+      }
+      // Quoted text up to the closing quote; inside it too, '' is a quote.
+      size_t j = i + 1;
+      while (true) {
+        if (j >= pattern.size()) throw std::invalid_argument("Unterminated quote");
+        if (pattern[j] != '\'') {
+          out += pattern[j++];
+        } else if (j + 1 < pattern.size() && pattern[j + 1] == '\'') {
+          out += '\'';
+          j += 2;
+        } else {
+          break;
+        }
+      }
+      i = j + 1;
+      continue;
+    }
+    if (!std::isalpha(static_cast<unsigned char>(c))) {
+      out += c;
+      ++i;
+      continue;
+    }
+    size_t run = 1;
+    while (i + run < pattern.size() && pattern[i + run] == c) ++run;
+    int64_t value = 0;
+    switch (c) {
+      case 'y': value = run == 2 ? year % 100 : year; break;
+      case 'M': value = month; break;
+      case 'd': value = day; break;
+      case 'H': value = ms_of_day / 3'600'000; break;
+      case 'm': value = ms_of_day / 60'000 % 60; break;
+      case 's': value = ms_of_day / 1000 % 60; break;
+      case 'S': value = ms_of_day % 1000; break;
+      default:
+        throw std::invalid_argument(std::string("Illegal pattern character '") + c +
+                                    "' (kafkasim formats y, M, d, H, m, s and S)");
+    }
+    std::string digits = std::to_string(value);
+    if (digits.size() < run) digits.insert(0, run - digits.size(), '0');
+    out += digits;
+    i += run;
+  }
+  return out;
 }
 
 }  // namespace kafkasim::cluster

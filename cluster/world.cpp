@@ -409,6 +409,8 @@ World::World(WorldSpec spec)
   for (size_t i = 0; i < spec_.delete_records.size(); ++i)
     engine_.schedule_at(SimTime::zero() + spec_.delete_records[i].at, [this, i] { delete_records(i); });
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
+  if (spec_.utilisation_from > Duration::zero())
+    engine_.schedule_at(SimTime::zero() + spec_.utilisation_from, [this] { take_utilisation_origin(); });
   KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
   for (auto& b : brokers_)
     engine_.schedule_at(SimTime::zero() + spec_.retention_initial_delay, [this, &b = *b] { run_retention(b); });
@@ -2365,8 +2367,29 @@ void World::consumer_fetch_answered(ConsumerClient& c, NodeId source, const kafk
   c.records_per_fetch.record(records);
 }
 
+// The value sizes of a range of records a poll returned, for the poll observer (duplicates included: the
+// application sees them).
+void World::observe_polled(const kafka::PolledRange& range, PollResult& result) const {
+  const auto it = sent_batches_.find(range.batch_tag);
+  const int64_t first = range.first_offset - range.batch_base_offset;
+  if (it == sent_batches_.end() || first < 0 ||
+      first + range.record_count > static_cast<int64_t>(it->second.value_bytes.size())) {
+    result.records_without_size += range.record_count;
+    result.records += range.record_count;
+    return;
+  }
+  for (int32_t i = 0; i < range.record_count; ++i) {
+    const int64_t bytes = it->second.value_bytes[static_cast<size_t>(first + i)];
+    if (result.records == 0) result.first_value_bytes = bytes;
+    ++result.records;
+    result.value_bytes += bytes;
+  }
+}
+
 void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   int64_t records = 0;
+  PollResult poll_result;
+  poll_result.consumer_spec = c.spec_index;
   // The application thread's work on the batches the polls read (CompletedFetch.nextFetchedRecord): decompression
   // of the records it iterated (compression_costs.hpp) and, with check.crcs, DefaultRecordBatch.ensureValid's CRC32C
   // of each batch when first reached, at the client CPU profile's CRC speed (client_costs: the brokers' without one
@@ -2384,6 +2407,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
     }
     for (auto& range : polled.ranges) {
       records += range.record_count;
+      if (poll_observer_) [[unlikely]]
+        observe_polled(range, poll_result);
       // The group's records given before (a restarted consumer starts again from its group's committed offset): they
       // count as duplicates and nothing else, their reads having been settled the first time.
       KS_ASSERT_LT(static_cast<size_t>(range.partition.partition), delivered_next_[c.spec_index].size());
@@ -2500,6 +2525,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
     }
   }
   for (auto& commit : out.commits) send_offset_commit(c, std::move(commit));
+  if (poll_observer_ && poll_result.records > 0) [[unlikely]]
+    poll_observer_(engine_.now(), poll_result);
   if (records > 0 && !c.processing) {
     // poll() returns (recordPollEnd; a poll time and a time since the last poll of 0 make Java's 0/0, a NaN, which is
     // left out of the mean here). The application processes what it returned, then polls again.
@@ -3589,6 +3616,154 @@ void World::apply_fault(const FaultSpec& f, bool start) {
   events_.push_back(std::move(event));
 }
 
+// Every modelled resource's utilisation since time zero, by name (see WorldSummary::utilisation). The application
+// threads that waited for buffer.memory go to `not_bottleneck`: however busy, they are not what limits.
+std::vector<std::pair<std::string, double>> World::resource_utilisation(std::vector<std::string>* not_bottleneck) const {
+  std::vector<std::pair<std::string, double>> out;
+  auto add = [&out](std::string name, double u) { out.emplace_back(std::move(name), u); };
+  for (auto& b : brokers_) {
+    const std::string name = "broker-" + std::to_string(b->id);
+    const models::HostId host = hosts_[static_cast<size_t>(b->id)];
+    const models::NodeId tor = uplinks_[static_cast<size_t>(b->id)];
+    add(name + " nic tx", network_->link_utilisation(host, tor));
+    add(name + " nic rx", network_->link_utilisation(tor, host));
+    for (size_t d = 0; d < b->hw->disk_count(); ++d) {
+      const models::DiskModel& disk = b->hw->disk(d);
+      add(name + " disk " + std::to_string(d), disk.utilisation());
+    }
+    if (const models::EbsInstanceLink* instance = b->hw->ebs_instance()) {
+      add(name + " ebs instance", instance->utilisation());
+    }
+    // The host's cores, which every thread of the broker shares (processor sharing when more run than it has).
+    add(name + " cpu cores", b->hw->cpu().host_stats().utilisation);
+    add(name + " io threads", b->hw->cpu().pool_stats(b->io_pool).thread_utilisation);
+    // Processors are busy while they parse, send, or wait for a sendfile's disk read.
+    double busy = 0;
+    for (const Processor& p : b->processors) busy += p.meter.utilisation(engine_.now());
+    add(name + " network threads", busy / static_cast<double>(b->processors.size()));
+    // Each fetcher thread on its own (a thread, not the pool, is what saturates), leaving out the threads that never
+    // had a leader to fetch from (the broker itself, brokers it follows nothing of).
+    const uint32_t per_source = fetcher_stride_;
+    for (uint32_t source = 0; source < spec_.brokers; ++source) {
+      for (uint32_t f = 0; f < per_source; ++f) {
+        const models::PoolId pool = b->fetcher_pool({static_cast<NodeId>(source), static_cast<int32_t>(f)}, per_source);
+        const models::CpuPoolStats stats = b->hw->cpu().pool_stats(pool);
+        if (stats.tasks_submitted == 0) continue;
+        add(name + " replica fetcher from broker-" + std::to_string(source) + (per_source > 1 ? " #" + std::to_string(f) : ""),
+            stats.thread_utilisation);
+      }
+    }
+  }
+  for (size_t i = spec_.brokers; i < hosts_.size(); ++i) {
+    const models::HostId host = hosts_[i];
+    const models::NodeId tor = uplinks_[i];
+    const std::string name = "client-" + std::to_string(i - spec_.brokers);
+    add(name + " nic tx", network_->link_utilisation(host, tor));
+    add(name + " nic rx", network_->link_utilisation(tor, host));
+  }
+  // A producer's application thread(s), when send() costs them time. A thread that had to wait for buffer.memory
+  // after the warm-up fills the accumulator faster than the sender empties it: however busy, it is not what
+  // limits the throughput, so it is listed but not named the bottleneck.
+  // A restarted producer's processes (producer_restart) are one client.
+  for (const std::vector<ProducerClient*>& processes : producer_processes_) {
+    Duration busy;
+    bool blocked = false;
+    for (const ProducerClient* c : processes) {
+      busy += c->app_busy;
+      blocked = blocked || c->blocked_after_warmup;
+    }
+    if (busy == Duration::zero()) continue;
+    const ProducerClient& c = *processes.front();
+    const uint32_t threads = std::max<uint32_t>(1, spec_.producers[c.spec_index].closed_loop_threads);
+    std::string name = "client-" + std::to_string(c.id - static_cast<NodeId>(spec_.brokers)) +
+                       (threads > 1 ? " application threads" : " application thread");
+    if (blocked && not_bottleneck != nullptr) not_bottleneck->push_back(name);
+    add(std::move(name), busy.seconds_f() / (engine_.now().seconds_f() * threads));
+  }
+  // A consumer's application thread, when it works on what poll() returns (processing_time, decompression, CRC
+  // checks, TLS decryption): a group whose threads are saturated falls behind, its lag growing, whatever the
+  // brokers could serve. A restarted consumer's processes (consumer_restart) are one client, one thread.
+  std::map<NodeId, Duration> consumer_busy;
+  for (const auto& c : consumers_) {
+    const Duration overhang = c->app_busy_until > engine_.now() ? c->app_busy_until - engine_.now() : Duration::zero();
+    consumer_busy[c->id] += c->app_busy - overhang;
+  }
+  for (const auto& [id, busy] : consumer_busy)
+    if (busy > Duration::zero())
+      add("client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers)) + " application thread",
+          busy.seconds_f() / engine_.now().seconds_f());
+  for (const std::vector<ProducerClient*>& processes : producer_processes_) {
+    // A producer's compression thread, when it compresses (or encrypts, over TLS).
+    Duration busy;
+    for (const ProducerClient* c : processes) busy += c->compressor.busy(engine_.now());
+    const ProducerClient& c = *processes.front();
+    if (busy > Duration::zero())
+      add("client-" + std::to_string(c.id - static_cast<NodeId>(spec_.brokers)) +
+              (!tls_connection(c.id)                                                      ? " compression"
+               : spec_.producers[c.spec_index].config.compression_type == kafka::CompressionType::none ? " encryption"
+                                                                                            : " compression and encryption"),
+          busy.seconds_f() / engine_.now().seconds_f());
+  }
+  return out;
+}
+
+// The connections' shares of the run since time zero (see WorldSummary::connection_backlog, connection_throttled,
+// window_full): requests waiting behind the one in progress, muted by a quota's throttle, a full TCP window.
+World::ConnectionShares World::connection_shares() const {
+  ConnectionShares out;
+  for (const auto& b : brokers_) {
+    for (size_t client = 0; client < b->connections.size(); ++client) {
+      for (size_t channel = 0; channel < b->connections[client].size(); ++channel) {
+        const Connection* conn = b->connections[client][channel].get();
+        if (conn == nullptr || conn->backlog.busy_server_ns(engine_.now()) == 0) continue;
+        std::string name = "broker-" + std::to_string(b->id) + " connection from " + node_name(static_cast<NodeId>(client));
+        if (channel > 0) name += " #" + std::to_string(channel);
+        if (conn->throttled.busy_server_ns(engine_.now()) > 0)
+          out.throttled.emplace_back(name, conn->throttled.utilisation(engine_.now()));
+        out.backlog.emplace_back(std::move(name), conn->backlog.utilisation(engine_.now()));
+      }
+    }
+  }
+  // A connection that had bytes to send and a full TCP window (min(send buffer, receive buffer)) for a share of the
+  // run: far from its peer, it moves one window per round trip whatever the links could carry.
+  for (const auto& w : network_->windows_full()) {
+    std::string name = node_name(node_of_host_[w.src.value]) + " to " + node_name(node_of_host_[w.dst.value]) +
+                       " TCP window (" + std::to_string(w.window_bytes) + " B)";
+    if (const uint32_t channel = w.tag / 2; channel > 0) name += " #" + std::to_string(channel);
+    out.window_full.emplace_back(std::move(name), w.full.seconds_f() / engine_.now().seconds_f());
+  }
+  return out;
+}
+
+// Shares of the run (busy time / time since zero) turned into shares of the time since the origin snapshot: an
+// entry's busy time then was its share then times the origin's time. Entries the snapshot lacks were idle before it.
+std::vector<std::pair<std::string, double>> World::since_origin(std::vector<std::pair<std::string, double>> now_shares,
+                                                                const std::map<std::string, double>& origin) const {
+  if (!utilisation_origin_.taken) return now_shares;
+  const double t1 = engine_.now().seconds_f();
+  const double t0 = utilisation_origin_.time.seconds_f();
+  if (t1 <= t0) return now_shares;
+  for (auto& [name, share] : now_shares) {
+    const auto it = origin.find(name);
+    const double before = it == origin.end() ? 0.0 : it->second * t0;
+    share = std::max(0.0, (share * t1 - before) / (t1 - t0));
+  }
+  return now_shares;
+}
+
+void World::take_utilisation_origin() {
+  utilisation_origin_.taken = true;
+  utilisation_origin_.time = engine_.now();
+  const auto as_map = [](std::vector<std::pair<std::string, double>> shares) {
+    return std::map<std::string, double>(std::make_move_iterator(shares.begin()), std::make_move_iterator(shares.end()));
+  };
+  utilisation_origin_.resources = as_map(resource_utilisation(nullptr));
+  ConnectionShares shares = connection_shares();
+  utilisation_origin_.backlog = as_map(std::move(shares.backlog));
+  utilisation_origin_.throttled = as_map(std::move(shares.throttled));
+  utilisation_origin_.window_full = as_map(std::move(shares.window_full));
+}
+
 WorldSummary World::run(uint64_t events_max) {
   engine_.run_until(SimTime::zero() + spec_.duration, events_max);
   if (run_error_) throw RunError(*run_error_);
@@ -3599,7 +3774,8 @@ WorldSummary World::run(uint64_t events_max) {
   s.records_lost_in_restarts = records_lost_in_restarts_;
   s.records_failed_by_cause = metrics_.failures();
   s.records_consumed = metrics_.records_consumed();
-  const double window_s = (spec_.duration - spec_.warmup).seconds_f();
+  // The window after the warm-up: to the run's end, or to where a command stopped it (`kafkasim producer-perf-test`).
+  const double window_s = std::max((engine_.now() - (SimTime::zero() + spec_.warmup)).seconds_f(), 1e-9);
   s.consumed_records_per_s = static_cast<double>(metrics_.records_consumed_after_warmup()) / window_s;
   s.consumed_mib_per_s = static_cast<double>(metrics_.bytes_consumed_after_warmup()) / window_s / 1048576.0;
   s.throughput_records_per_s = static_cast<double>(metrics_.records_acked_after_warmup()) / window_s;
@@ -3667,17 +3843,11 @@ WorldSummary World::run(uint64_t events_max) {
   s.under_min_isr = under_min_isr_.report(engine_.now(), spec_.topics);
   s.duplicates = duplicates_;
   check_durability(s);
-  // Utilisation of every resource over the whole run; the bottleneck is the most utilised one.
-  auto add = [&s](std::string name, double u) { s.utilisation.emplace_back(std::move(name), u); };
+  // The disks' own figures, and the EBS instances'.
   for (auto& b : brokers_) {
     const std::string name = "broker-" + std::to_string(b->id);
-    const models::HostId host = hosts_[static_cast<size_t>(b->id)];
-    const models::NodeId tor = uplinks_[static_cast<size_t>(b->id)];
-    add(name + " nic tx", network_->link_utilisation(host, tor));
-    add(name + " nic rx", network_->link_utilisation(tor, host));
     for (size_t d = 0; d < b->hw->disk_count(); ++d) {
       const models::DiskModel& disk = b->hw->disk(d);
-      add(name + " disk " + std::to_string(d), disk.utilisation());
       const uint64_t used = b->hw->page_cache().device_file_bytes(disk);
       b->disk_used_max.resize(b->hw->disk_count(), 0);
       s.disks.push_back({name + " disk " + std::to_string(d), disk.stats(), disk.mean_queue_depth(), disk.utilisation(),
@@ -3688,7 +3858,6 @@ WorldSummary World::run(uint64_t events_max) {
       }
     }
     if (const models::EbsInstanceLink* instance = b->hw->ebs_instance()) {
-      add(name + " ebs instance", instance->utilisation());
       uint64_t held = 0, admitted = 0;
       for (size_t d = 0; d < b->hw->disk_count(); ++d) {
         const auto& volume = static_cast<const models::EbsVolume&>(b->hw->disk(d));
@@ -3702,77 +3871,10 @@ WorldSummary World::run(uint64_t events_max) {
            admitted > 0 ? static_cast<double>(held) / static_cast<double>(admitted) : 0.0,
            instance->io_balance(), instance->byte_balance()});
     }
-    // The host's cores, which every thread of the broker shares (processor sharing when more run than it has).
-    add(name + " cpu cores", b->hw->cpu().host_stats().utilisation);
-    add(name + " io threads", b->hw->cpu().pool_stats(b->io_pool).thread_utilisation);
-    // Processors are busy while they parse, send, or wait for a sendfile's disk read.
-    double busy = 0;
-    for (const Processor& p : b->processors) busy += p.meter.utilisation(engine_.now());
-    add(name + " network threads", busy / static_cast<double>(b->processors.size()));
-    // Each fetcher thread on its own (a thread, not the pool, is what saturates), leaving out the threads that never
-    // had a leader to fetch from (the broker itself, brokers it follows nothing of).
-    const uint32_t per_source = fetcher_stride_;
-    for (uint32_t source = 0; source < spec_.brokers; ++source) {
-      for (uint32_t f = 0; f < per_source; ++f) {
-        const models::PoolId pool = b->fetcher_pool({static_cast<NodeId>(source), static_cast<int32_t>(f)}, per_source);
-        const models::CpuPoolStats stats = b->hw->cpu().pool_stats(pool);
-        if (stats.tasks_submitted == 0) continue;
-        add(name + " replica fetcher from broker-" + std::to_string(source) + (per_source > 1 ? " #" + std::to_string(f) : ""),
-            stats.thread_utilisation);
-      }
-    }
   }
-  for (size_t i = spec_.brokers; i < hosts_.size(); ++i) {
-    const models::HostId host = hosts_[i];
-    const models::NodeId tor = uplinks_[i];
-    const std::string name = "client-" + std::to_string(i - spec_.brokers);
-    add(name + " nic tx", network_->link_utilisation(host, tor));
-    add(name + " nic rx", network_->link_utilisation(tor, host));
-  }
-  // A producer's application thread(s), when send() costs them time. A thread that had to wait for buffer.memory
-  // after the warm-up fills the accumulator faster than the sender empties it: however busy, it is not what
-  // limits the throughput, so it is listed but not named the bottleneck.
-  // A restarted producer's processes (producer_restart) are one client.
+  // Utilisation of every resource over the run (from spec.utilisation_from); the bottleneck is the most utilised one.
   std::vector<std::string> not_bottleneck;
-  for (const std::vector<ProducerClient*>& processes : producer_processes_) {
-    Duration busy;
-    bool blocked = false;
-    for (const ProducerClient* c : processes) {
-      busy += c->app_busy;
-      blocked = blocked || c->blocked_after_warmup;
-    }
-    if (busy == Duration::zero()) continue;
-    const ProducerClient& c = *processes.front();
-    const uint32_t threads = std::max<uint32_t>(1, spec_.producers[c.spec_index].closed_loop_threads);
-    std::string name = "client-" + std::to_string(c.id - static_cast<NodeId>(spec_.brokers)) +
-                       (threads > 1 ? " application threads" : " application thread");
-    if (blocked) not_bottleneck.push_back(name);
-    add(std::move(name), busy.seconds_f() / (engine_.now().seconds_f() * threads));
-  }
-  // A consumer's application thread, when it works on what poll() returns (processing_time, decompression, CRC
-  // checks, TLS decryption): a group whose threads are saturated falls behind, its lag growing, whatever the
-  // brokers could serve. A restarted consumer's processes (consumer_restart) are one client, one thread.
-  std::map<NodeId, Duration> consumer_busy;
-  for (const auto& c : consumers_) {
-    const Duration overhang = c->app_busy_until > engine_.now() ? c->app_busy_until - engine_.now() : Duration::zero();
-    consumer_busy[c->id] += c->app_busy - overhang;
-  }
-  for (const auto& [id, busy] : consumer_busy)
-    if (busy > Duration::zero())
-      add("client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers)) + " application thread",
-          busy.seconds_f() / engine_.now().seconds_f());
-  for (const std::vector<ProducerClient*>& processes : producer_processes_) {
-    // A producer's compression thread, when it compresses (or encrypts, over TLS).
-    Duration busy;
-    for (const ProducerClient* c : processes) busy += c->compressor.busy(engine_.now());
-    const ProducerClient& c = *processes.front();
-    if (busy > Duration::zero())
-      add("client-" + std::to_string(c.id - static_cast<NodeId>(spec_.brokers)) +
-              (!tls_connection(c.id)                                                      ? " compression"
-               : spec_.producers[c.spec_index].config.compression_type == kafka::CompressionType::none ? " encryption"
-                                                                                            : " compression and encryption"),
-          busy.seconds_f() / engine_.now().seconds_f());
-  }
+  s.utilisation = since_origin(resource_utilisation(&not_bottleneck), utilisation_origin_.resources);
   std::sort(s.utilisation.begin(), s.utilisation.end());
   for (const auto& [name, u] : s.utilisation) {
     if (u > s.bottleneck_utilisation &&
@@ -3812,36 +3914,12 @@ WorldSummary World::run(uint64_t events_max) {
   // (kafka-behaviour.md §2.1): a client that always has a request waiting behind the one in progress (an acks=all
   // producer with several requests in flight, one whose next requests fill the socket buffer) goes at the pace of
   // that connection's request cycle.
-  for (const auto& b : brokers_) {
-    for (size_t client = 0; client < b->connections.size(); ++client) {
-      for (size_t channel = 0; channel < b->connections[client].size(); ++channel) {
-        const Connection* conn = b->connections[client][channel].get();
-        if (conn == nullptr || conn->backlog.busy_server_ns(engine_.now()) == 0) continue;
-        const auto id = static_cast<NodeId>(client);
-        std::string name = "broker-" + std::to_string(b->id) + " connection from " +
-                           (id < static_cast<NodeId>(spec_.brokers) ? "broker-" + std::to_string(id)
-                                                                     : "client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers)));
-        if (channel > 0) name += " #" + std::to_string(channel);
-        if (conn->throttled.busy_server_ns(engine_.now()) > 0)
-          s.connection_throttled.emplace_back(name, conn->throttled.utilisation(engine_.now()));
-        s.connection_backlog.emplace_back(std::move(name), conn->backlog.utilisation(engine_.now()));
-      }
-    }
-  }
+  ConnectionShares shares = connection_shares();
+  s.connection_backlog = since_origin(std::move(shares.backlog), utilisation_origin_.backlog);
+  s.connection_throttled = since_origin(std::move(shares.throttled), utilisation_origin_.throttled);
+  s.window_full = since_origin(std::move(shares.window_full), utilisation_origin_.window_full);
   std::sort(s.connection_backlog.begin(), s.connection_backlog.end());
   std::sort(s.connection_throttled.begin(), s.connection_throttled.end());
-  // A connection that had bytes to send and a full TCP window (min(send buffer, receive buffer)) for a share of the
-  // run: far from its peer, it moves one window per round trip whatever the links could carry.
-  auto node_name = [this](NodeId id) {
-    return id < static_cast<NodeId>(spec_.brokers) ? "broker-" + std::to_string(id)
-                                                    : "client-" + std::to_string(id - static_cast<NodeId>(spec_.brokers));
-  };
-  for (const auto& w : network_->windows_full()) {
-    std::string name = node_name(node_of_host_[w.src.value]) + " to " + node_name(node_of_host_[w.dst.value]) +
-                       " TCP window (" + std::to_string(w.window_bytes) + " B)";
-    if (const uint32_t channel = w.tag / 2; channel > 0) name += " #" + std::to_string(channel);
-    s.window_full.emplace_back(std::move(name), w.full.seconds_f() / engine_.now().seconds_f());
-  }
   std::sort(s.window_full.begin(), s.window_full.end());
   // A backlogged connection limits the throughput only if the producers want more than they get. An open-loop
   // producer that keeps up may still queue requests behind each other (linger.ms=0 with acks=all sends whenever

@@ -450,7 +450,13 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
     CAPTURE(seed);
     INFO("scenario: " << doc.dump());
     try {
-      const cluster::WorldSpec spec = cluster::parse_scenario(doc, (root / "scenarios" / "fuzz.json").string());
+      cluster::WorldSpec spec = cluster::parse_scenario(doc, (root / "scenarios" / "fuzz.json").string());
+      // A quarter of the runs measure their utilisations from a time within the run (consumer-perf-test --start-at),
+      // drawn from a stream of its own so the scenarios stay those of the seed.
+      if (sim::Rng from_rng = sim::Rng::stream(seed, "fuzz/world/utilisation_from"); from_rng.uniform_u64(4) == 0)
+        spec.utilisation_from = sim::Duration::from_ns(static_cast<int64_t>(
+            from_rng.uniform_u64(static_cast<uint64_t>(spec.duration.ns()))));
+      CAPTURE(spec.utilisation_from.ns());
       cluster::World world(spec);
       const auto started = std::chrono::steady_clock::now();
       const cluster::WorldSummary s = world.run();
@@ -506,6 +512,14 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         CAPTURE(name);
         CHECK(u >= 0);
         CHECK(u <= 1 + 1e-9);
+      }
+      // So is every connection's share, of the run or of the time since utilisation_from.
+      for (const auto* shares : {&s.connection_backlog, &s.connection_throttled, &s.window_full}) {
+        for (const auto& [name, u] : *shares) {
+          CAPTURE(name);
+          CHECK(u >= 0);
+          CHECK(u <= 1 + 1e-9);
+        }
       }
       for (const auto& g : s.group_lag) {
         CAPTURE(g.group);

@@ -139,3 +139,18 @@ TEST_CASE("producer-perf-test: bad arguments exit 2 with the tool's message or t
   CHECK(run_kafkasim(base + "--topic events --num-records 10 --producer-props acks=2", dir / "e.log") == 2);
   fs::remove_all(dir);
 }
+
+TEST_CASE("producer-perf-test: the scenario's broker faults run, those given with --set too") {
+  const fs::path dir = fresh_dir("perf-test-faults");
+  // A 500 ms stop-the-world pause of broker-0 at 2 s: the records it leads wait it out, so the tool's maximum latency
+  // is at least the pause less the millisecond rounding; without it every latency is a few milliseconds.
+  const std::string text = perf_test(dir, "--num-records 20000 --producer-props acks=all" +
+                                              set_json("/faults", R"([{"type": "pause", "host": "broker-0", "at": "2s",
+                                                                       "duration": "500ms"}])"));
+  INFO(text);
+  const Output out = parse(text);
+  REQUIRE(out.totals.size() == 1);
+  CHECK(out.totals[0].max_ms >= 499);
+  CHECK(out.totals[0].max_ms < 600);
+  fs::remove_all(dir);
+}

@@ -108,3 +108,23 @@ TEST_CASE("config errors carry file, pointer, expectation and suggestion in the 
                 "\"linger_ms\" (did you mean \"linger.ms\"?)");
   CHECK(pointer_token("a/b~c") == "a~1b~0c");
 }
+
+TEST_CASE("format_simple_date: SimpleDateFormat's fields on the epoch-based simulated clock") {
+  // Calendar facts: the epoch; 2000-02-29 (a leap day of a century year) is 951,782,400 s after it; one billion
+  // seconds is 2001-09-09 01:46:40 UTC; 2100 is not a leap year, so one second before 2100-03-01 (4,107,542,400 s)
+  // is 23:59:59 on 28 February.
+  const std::string_view kafka_default = "yyyy-MM-dd HH:mm:ss:SSS";
+  CHECK(format_simple_date(kafka_default, 0) == "1970-01-01 00:00:00:000");
+  CHECK(format_simple_date(kafka_default, 951'782'400'000) == "2000-02-29 00:00:00:000");
+  CHECK(format_simple_date(kafka_default, 1'000'000'000'007) == "2001-09-09 01:46:40:007");
+  CHECK(format_simple_date(kafka_default, 4'107'542'399'999) == "2100-02-28 23:59:59:999");
+  CHECK(format_simple_date(kafka_default, 4'107'542'400'000) == "2100-03-01 00:00:00:000");
+  // A run of n letters is at least n digits ("M" and "d" unpadded, "SSSSS" padded to five); "yy" is two digits.
+  CHECK(format_simple_date("yy M/d H:m:s.SSSSS", 1'000'000'000'007) == "01 9/9 1:46:40.00007");
+  // Quoted text is copied, '' is a quote, other characters are themselves.
+  CHECK(format_simple_date("'at' HH 'o''clock', ''ss''", 1'000'000'000'000) == "at 01 o'clock, '40'");
+  // Letters it does not format and an unterminated quote are errors, not silent text.
+  CHECK_THROWS_AS((void)format_simple_date("yyyy-MM-dd Z", 0), std::invalid_argument);
+  CHECK_THROWS_AS((void)format_simple_date("HH 'oops", 0), std::invalid_argument);
+  CHECK_THROWS_AS((void)format_simple_date("HH", -1), std::invalid_argument);
+}

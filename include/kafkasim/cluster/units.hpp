@@ -28,4 +28,11 @@ Parsed<double> parse_bandwidth(std::string_view text);
 // ("-PT1S", "PT-1S"); callers that need a non-negative one say so.
 Parsed<sim::Duration> parse_iso8601_duration(std::string_view text);
 
+// A time as java.text.SimpleDateFormat prints it, for the patterns Kafka's tools take in practice (their
+// --date-format): the letters y, M, d, H, m, s and S (a run of n letters is the field with at least n digits; "yy" is
+// the year's last two digits), quoted text ('...', and '' for a quote) and any other character as itself. `epoch_ms`
+// counts from 1970-01-01 00:00:00 UTC, at least 0: the simulated clock reads the epoch at time zero, as the
+// records' timestamps do. Throws std::invalid_argument for another letter or an unterminated quote.
+std::string format_simple_date(std::string_view pattern, int64_t epoch_ms);
+
 }  // namespace kafkasim::cluster

@@ -214,6 +214,10 @@ struct WorldSpec {
   std::map<std::string, std::string> static_broker_configs;
   sim::Duration duration = sim::Duration::from_s(60);
   sim::Duration warmup = sim::Duration::from_s(10);
+  // The summary's utilisations, bottleneck and connection shares cover the time from here to the end instead of the
+  // whole run (zero: the whole run). Set by commands that measure a part of a run (`kafkasim consumer-perf-test
+  // --start-at`); not a scenario key.
+  sim::Duration utilisation_from;
   uint32_t brokers = 3;
   uint32_t racks = 1;
   HostHardwareSpec broker_hardware;
@@ -589,6 +593,19 @@ class World {
   using RecordObserver = std::function<void(uint64_t record_number, sim::SimTime send_called, sim::SimTime completed,
                                             bool acked, uint64_t value_bytes)>;
   void set_record_observer(RecordObserver observer) { record_observer_ = std::move(observer); }
+  // Called for every poll() of a consumer that returned records, when it returns them: the consumer's scenario entry,
+  // how many records, their value bytes summed and the first one's (as the application iterates them), and how many
+  // of them had no value size left to report (a second copy of a batch read after every group had read the first;
+  // counted in `records`, not in the bytes).
+  struct PollResult {
+    size_t consumer_spec = 0;
+    int64_t records = 0;
+    int64_t value_bytes = 0;
+    int64_t first_value_bytes = 0;
+    int64_t records_without_size = 0;
+  };
+  using PollObserver = std::function<void(sim::SimTime polled, const PollResult& result)>;
+  void set_poll_observer(PollObserver observer) { poll_observer_ = std::move(observer); }
 
   sim::Engine& engine() { return engine_; }
   // Set when the run stopped early at a state the simulator does not model (the RunError run() throws), for
@@ -797,6 +814,18 @@ class World {
   void consumer_poll(ConsumerClient& c);
   void consumer_processed(ConsumerClient& c);
   void consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out);
+  void observe_polled(const kafka::PolledRange& range, PollResult& result) const;
+  // The summary's shares of the run since time zero, by name: every resource's utilisation, and the connections'
+  // (requests waiting, throttled, a full TCP window). since_origin turns them into shares of the time since the
+  // snapshot taken at spec.utilisation_from.
+  std::vector<std::pair<std::string, double>> resource_utilisation(std::vector<std::string>* not_bottleneck) const;
+  struct ConnectionShares {
+    std::vector<std::pair<std::string, double>> backlog, throttled, window_full;
+  };
+  ConnectionShares connection_shares() const;
+  std::vector<std::pair<std::string, double>> since_origin(std::vector<std::pair<std::string, double>> now_shares,
+                                                           const std::map<std::string, double>& origin) const;
+  void take_utilisation_origin();
   // Offset commits go to the group coordinator; until it is known they wait for a FindCoordinator answer.
   void send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit commit);
   void offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitResponse& response);
@@ -891,6 +920,13 @@ class World {
   std::array<std::optional<int64_t>, 2> throttle_rate_default_;
   std::vector<WorldSummary::OperationReport> operations_applied_;
   RecordObserver record_observer_;
+  PollObserver poll_observer_;
+  // The shares at spec.utilisation_from, for a summary whose utilisations cover the time after it.
+  struct UtilisationOrigin {
+    bool taken = false;
+    sim::SimTime time;
+    std::map<std::string, double> resources, backlog, throttled, window_full;
+  } utilisation_origin_;
   // The DeleteRecords requests not answered yet, by correlation id: the operation's entry in operations_applied_
   // and, per partition of the request, its place in that entry's `deleted`.
   struct PendingDeleteRecords {
