@@ -117,6 +117,21 @@ struct ConsumerPerfTestOptions {
   bool quiet = false;
 };
 
+// `kafkasim e2e-latency FILE TOPIC NUM_MESSAGES PRODUCER_ACKS MESSAGE_SIZE_BYTES [PROPERTIES_FILE]`: kafka-e2e-latency.sh
+// (Kafka 4.0's EndToEndLatency, positional arguments, the scenario in place of broker_list) against the scenario's
+// cluster (cli/e2e_latency.cpp).
+struct E2eLatencyOptions {
+  std::string file;
+  std::string topic;
+  int64_t num_messages = 0;
+  std::string acks;
+  int64_t message_size_bytes = 0;
+  std::string properties_file;  // for both clients; optional
+  std::vector<std::string> set;
+  std::optional<uint64_t> seed;
+  bool quiet = false;
+};
+
 // The scenario's "faults" after the --set overrides, less those whose host `drop` picks (the perf tests drop the
 // faults on the clients they replace). Empty when the document does not read: the loader reports that.
 struct KeptFaults {
@@ -145,5 +160,6 @@ int bench_scenario(const BenchScenarioOptions& options);
 int fio_profile(const FioOptions& options);
 int producer_perf_test(const PerfTestOptions& options);
 int consumer_perf_test(const ConsumerPerfTestOptions& options);
+int e2e_latency(const E2eLatencyOptions& options);
 
 }  // namespace kafkasim::cli

@@ -129,6 +129,21 @@ int main(int argc, char** argv) {
   cperf_cmd->add_flag("--quiet", cperf.quiet, "No progress on stderr");
   cperf_cmd->callback([&] { exit_code = kafkasim::cli::consumer_perf_test(cperf); });
 
+  kafkasim::cli::E2eLatencyOptions e2e;
+  CLI::App* e2e_cmd = app.add_subcommand(
+      "e2e-latency",
+      "kafka-e2e-latency.sh against a scenario's cluster: send a record, wait for its acknowledgement, poll it, repeat");
+  e2e_cmd->add_option("file", e2e.file, "Scenario JSON file (in place of the tool's broker_list)")->required();
+  e2e_cmd->add_option("topic", e2e.topic, "topic used by both the producer and the consumer")->required();
+  e2e_cmd->add_option("num_messages", e2e.num_messages, "messages to send, one at a time")->required();
+  e2e_cmd->add_option("producer_acks", e2e.acks, "the producer's acks: 1 or all")->required();
+  e2e_cmd->add_option("message_size_bytes", e2e.message_size_bytes, "size of each message in bytes")->required();
+  e2e_cmd->add_option("properties_file", e2e.properties_file, "client configs for both the producer and the consumer");
+  e2e_cmd->add_option("--seed", e2e.seed, "Root seed (overrides the scenario's)");
+  e2e_cmd->add_option("--set", e2e.set, "Override: POINTER=VALUE");
+  e2e_cmd->add_flag("--quiet", e2e.quiet, "No progress on stderr");
+  e2e_cmd->callback([&] { exit_code = kafkasim::cli::e2e_latency(e2e); });
+
   kafkasim::cli::MergeOptions merge;
   CLI::App* merge_cmd = app.add_subcommand("merge", "Join the shards of a sweep (--shard i/n) into one sweep directory");
   merge_cmd->add_option("dirs", merge.dirs, "The shards' sweep directories")->required();

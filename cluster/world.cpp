@@ -280,6 +280,8 @@ struct World::ConsumerClient {
   // The application thread's work on fetch responses received, done in the next poll: their TLS decryption.
   Duration fetched_work_pending;
   bool processing = false;
+  bool awaiting_app = false;  // a driven consumer's application, between processing and its next poll() call
+  bool poll_requested = false;  // drive_poll came while the driven application was still in poll() or processing
   // The application thread's work after each poll (processing_time per record, decompression, CRC checks, TLS
   // decryption), summed as it is scheduled, and when the work in progress ends: its utilisation in the summary.
   Duration app_busy;
@@ -2059,7 +2061,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     } else {
       metrics_.on_failed(failure_cause(done.outcome));
     }
-    if (ps.closed_loop_threads > 0) {
+    if (ps.closed_loop_threads > 0 && !ps.driven) {
       // The thread sends its next record. A send that failed inside send() (its callback ran at once) costs the
       // thread kFailedSendGap before it tries again, so a thread whose every send fails still lets time pass.
       const uint32_t thread = info.thread;
@@ -2333,6 +2335,12 @@ void World::consumer_poll(ConsumerClient& c) {
 void World::consumer_processed(ConsumerClient& c) {
   if (c.dead) return;
   const CommitAfterPoll mode = spec_.consumers[c.spec_index].commit;
+  if (spec_.consumers[c.spec_index].driven) {
+    KS_ASSERT(mode == CommitAfterPoll::kNone);
+    if (std::exchange(c.poll_requested, false)) return consumer_poll(c);
+    c.awaiting_app = true;
+    return;
+  }
   if (mode == CommitAfterPoll::kNone) return consumer_poll(c);
   kafka::ConsumerOutbox out;
   c.consumer->commit(engine_.now(), out);
@@ -3154,6 +3162,7 @@ void World::start_producer(ProducerClient& c) {
   if (c.dead) return;
   const ProducerSpec& ps = spec_.producers[c.spec_index];
   ProducerClient* client = &c;
+  if (ps.driven) return;  // its first send() comes from drive_send
   if (ps.closed_loop_threads > 0) {
     for (uint32_t t = 0; t < ps.closed_loop_threads; ++t)
       engine_.schedule_at(engine_.now() + spec_.producer_send_cost, [this, client, t] { producer_send_next(*client, t); });
@@ -3618,9 +3627,16 @@ void World::apply_fault(const FaultSpec& f, bool start) {
 
 // Every modelled resource's utilisation since time zero, by name (see WorldSummary::utilisation). The application
 // threads that waited for buffer.memory go to `not_bottleneck`: however busy, they are not what limits.
-std::vector<std::pair<std::string, double>> World::resource_utilisation(std::vector<std::string>* not_bottleneck) const {
-  std::vector<std::pair<std::string, double>> out;
-  auto add = [&out](std::string name, double u) { out.emplace_back(std::move(name), u); };
+World::Shares World::resource_utilisation(std::vector<std::string>* not_bottleneck) const {
+  Shares out;
+  const double now_s = engine_.now().seconds_f();
+  // A share of the run since zero: busy for the share times the run.
+  auto add = [&out, now_s](std::string name, double u) { out.push_back({std::move(name), u, u * now_s, now_s}); };
+  // A pool whose thread count changed: its busy thread-time over its thread-time.
+  auto add_pool = [&out](std::string name, const models::CpuPoolStats& stats) {
+    out.push_back({std::move(name), stats.thread_utilisation, static_cast<double>(stats.thread_busy_ns) / 1e9,
+                   stats.thread_capacity_ns / 1e9});
+  };
   for (auto& b : brokers_) {
     const std::string name = "broker-" + std::to_string(b->id);
     const models::HostId host = hosts_[static_cast<size_t>(b->id)];
@@ -3636,7 +3652,7 @@ std::vector<std::pair<std::string, double>> World::resource_utilisation(std::vec
     }
     // The host's cores, which every thread of the broker shares (processor sharing when more run than it has).
     add(name + " cpu cores", b->hw->cpu().host_stats().utilisation);
-    add(name + " io threads", b->hw->cpu().pool_stats(b->io_pool).thread_utilisation);
+    add_pool(name + " io threads", b->hw->cpu().pool_stats(b->io_pool));
     // Processors are busy while they parse, send, or wait for a sendfile's disk read.
     double busy = 0;
     for (const Processor& p : b->processors) busy += p.meter.utilisation(engine_.now());
@@ -3649,8 +3665,9 @@ std::vector<std::pair<std::string, double>> World::resource_utilisation(std::vec
         const models::PoolId pool = b->fetcher_pool({static_cast<NodeId>(source), static_cast<int32_t>(f)}, per_source);
         const models::CpuPoolStats stats = b->hw->cpu().pool_stats(pool);
         if (stats.tasks_submitted == 0) continue;
-        add(name + " replica fetcher from broker-" + std::to_string(source) + (per_source > 1 ? " #" + std::to_string(f) : ""),
-            stats.thread_utilisation);
+        add_pool(name + " replica fetcher from broker-" + std::to_string(source) +
+                     (per_source > 1 ? " #" + std::to_string(f) : ""),
+                 stats);
       }
     }
   }
@@ -3711,6 +3728,7 @@ std::vector<std::pair<std::string, double>> World::resource_utilisation(std::vec
 // window_full): requests waiting behind the one in progress, muted by a quota's throttle, a full TCP window.
 World::ConnectionShares World::connection_shares() const {
   ConnectionShares out;
+  const double now_s = engine_.now().seconds_f();
   for (const auto& b : brokers_) {
     for (size_t client = 0; client < b->connections.size(); ++client) {
       for (size_t channel = 0; channel < b->connections[client].size(); ++channel) {
@@ -3719,8 +3737,10 @@ World::ConnectionShares World::connection_shares() const {
         std::string name = "broker-" + std::to_string(b->id) + " connection from " + node_name(static_cast<NodeId>(client));
         if (channel > 0) name += " #" + std::to_string(channel);
         if (conn->throttled.busy_server_ns(engine_.now()) > 0)
-          out.throttled.emplace_back(name, conn->throttled.utilisation(engine_.now()));
-        out.backlog.emplace_back(std::move(name), conn->backlog.utilisation(engine_.now()));
+          out.throttled.push_back({name, conn->throttled.utilisation(engine_.now()),
+                                   conn->throttled.utilisation(engine_.now()) * now_s, now_s});
+        out.backlog.push_back({std::move(name), conn->backlog.utilisation(engine_.now()),
+                               conn->backlog.utilisation(engine_.now()) * now_s, now_s});
       }
     }
   }
@@ -3730,32 +3750,85 @@ World::ConnectionShares World::connection_shares() const {
     std::string name = node_name(node_of_host_[w.src.value]) + " to " + node_name(node_of_host_[w.dst.value]) +
                        " TCP window (" + std::to_string(w.window_bytes) + " B)";
     if (const uint32_t channel = w.tag / 2; channel > 0) name += " #" + std::to_string(channel);
-    out.window_full.emplace_back(std::move(name), w.full.seconds_f() / engine_.now().seconds_f());
+    out.window_full.push_back({std::move(name), w.full.seconds_f() / now_s, w.full.seconds_f(), now_s});
   }
   return out;
 }
 
-// Shares of the run (busy time / time since zero) turned into shares of the time since the origin snapshot: an
-// entry's busy time then was its share then times the origin's time. Entries the snapshot lacks were idle before it.
-std::vector<std::pair<std::string, double>> World::since_origin(std::vector<std::pair<std::string, double>> now_shares,
-                                                                const std::map<std::string, double>& origin) const {
-  if (!utilisation_origin_.taken) return now_shares;
-  const double t1 = engine_.now().seconds_f();
-  const double t0 = utilisation_origin_.time.seconds_f();
-  if (t1 <= t0) return now_shares;
-  for (auto& [name, share] : now_shares) {
-    const auto it = origin.find(name);
-    const double before = it == origin.end() ? 0.0 : it->second * t0;
-    share = std::max(0.0, (share * t1 - before) / (t1 - t0));
+// Shares of the run, or with an origin snapshot, of the time since it: the busy time since over the capacity since
+// (entries the snapshot lacks were idle before it).
+std::vector<std::pair<std::string, double>> World::since_origin(const Shares& now_shares,
+                                                                const std::map<std::string, Share>& origin) const {
+  std::vector<std::pair<std::string, double>> out;
+  out.reserve(now_shares.size());
+  for (const Share& share : now_shares) {
+    double u = share.share;
+    if (utilisation_origin_.taken) {
+      const auto it = origin.find(share.name);
+      const double busy = share.busy - (it == origin.end() ? 0.0 : it->second.busy);
+      const double capacity = share.capacity - (it == origin.end() ? 0.0 : it->second.capacity);
+      u = capacity > 0 ? std::max(0.0, busy / capacity) : 0.0;
+    }
+    out.emplace_back(share.name, u);
   }
-  return now_shares;
+  return out;
+}
+
+// ---- Driven clients (a command's own loop: kafkasim e2e-latency) ----
+
+void World::drive_send(size_t producer_spec) {
+  KS_ASSERT_LT(producer_spec, spec_.producers.size());
+  KS_ASSERT(spec_.producers[producer_spec].driven);
+  for (const std::vector<ProducerClient*>& processes : producer_processes_) {
+    ProducerClient& c = *processes.back();
+    if (c.spec_index != producer_spec || c.dead) continue;
+    // send() is called now; the record goes to the accumulator producer_send_cost later.
+    engine_.schedule_after(spec_.producer_send_cost, [this, &c] { producer_send_next(c, 0); });
+    return;
+  }
+}
+
+void World::drive_poll(size_t consumer_spec) {
+  for (const auto& c : consumers_) {
+    if (c->spec_index != consumer_spec || c->dead) continue;
+    if (!c->awaiting_app) {
+      // Processing what a poll returned: it polls again as soon as it is done. Still blocked in a poll (the one that
+      // positions it): that poll is the one asked for.
+      if (c->processing) c->poll_requested = true;
+      continue;
+    }
+    c->awaiting_app = false;
+    consumer_poll(*c);
+  }
+}
+
+bool World::drive_poll_pending(size_t consumer_spec) const {
+  for (const auto& c : consumers_)
+    if (c->spec_index == consumer_spec && !c->dead && c->awaiting_app) return true;
+  return false;
+}
+
+bool World::consumer_positioned(size_t consumer_spec) const {
+  bool any = false;
+  for (const auto& c : consumers_) {
+    if (c->spec_index != consumer_spec || c->dead) continue;
+    any = true;
+    for (const kafka::PartitionAssignment& a : c->assignment)
+      if (!c->consumer->position(a.partition)) return false;
+  }
+  return any;
 }
 
 void World::take_utilisation_origin() {
   utilisation_origin_.taken = true;
   utilisation_origin_.time = engine_.now();
-  const auto as_map = [](std::vector<std::pair<std::string, double>> shares) {
-    return std::map<std::string, double>(std::make_move_iterator(shares.begin()), std::make_move_iterator(shares.end()));
+  const auto as_map = [](Shares shares) {
+    std::map<std::string, Share> by_name;
+    for (Share& share : shares) {
+      std::string name = share.name;
+      by_name.emplace(std::move(name), std::move(share));
+    }
+    return by_name;
   };
   utilisation_origin_.resources = as_map(resource_utilisation(nullptr));
   ConnectionShares shares = connection_shares();
@@ -3915,9 +3988,9 @@ WorldSummary World::run(uint64_t events_max) {
   // producer with several requests in flight, one whose next requests fill the socket buffer) goes at the pace of
   // that connection's request cycle.
   ConnectionShares shares = connection_shares();
-  s.connection_backlog = since_origin(std::move(shares.backlog), utilisation_origin_.backlog);
-  s.connection_throttled = since_origin(std::move(shares.throttled), utilisation_origin_.throttled);
-  s.window_full = since_origin(std::move(shares.window_full), utilisation_origin_.window_full);
+  s.connection_backlog = since_origin(shares.backlog, utilisation_origin_.backlog);
+  s.connection_throttled = since_origin(shares.throttled, utilisation_origin_.throttled);
+  s.window_full = since_origin(shares.window_full, utilisation_origin_.window_full);
   std::sort(s.connection_backlog.begin(), s.connection_backlog.end());
   std::sort(s.connection_throttled.begin(), s.connection_throttled.end());
   std::sort(s.window_full.begin(), s.window_full.end());

@@ -80,6 +80,10 @@ struct ProducerSpec {
   // An open loop's application stops after this many send() calls, per producer (kafka-producer-perf-test's
   // --num-records); none: it sends to the end of the run. Not a scenario key.
   std::optional<uint64_t> max_records;
+  // A closed loop of one thread whose application sends only when World::drive_send asks: the first record and,
+  // after each completion, the next (kafka-e2e-latency's loop sends once the consumer has read the last record).
+  // Not a scenario key.
+  bool driven = false;
 };
 
 // What the application does after it has processed the records of each poll, besides enable.auto.commit.
@@ -116,6 +120,10 @@ struct ConsumerSpec {
   // start with "earliest" makes a consumer that is far behind the head of the log and reads old segments (from
   // disk once the page cache has evicted them).
   sim::Duration start_at;
+  // The application calls poll() again, after processing what the last one returned, only when World::drive_poll
+  // asks (kafka-e2e-latency polls once its send().get() has returned). Its first poll, which positions it, starts at
+  // start_at as always. Not a scenario key.
+  bool driven = false;
 };
 
 // A hardware fault from the scenario's "faults" (DESIGN.md principle 6; hardware-models.md §1.7, §2.7, §4.5, §5.6),
@@ -607,6 +615,15 @@ class World {
   using PollObserver = std::function<void(sim::SimTime polled, const PollResult& result)>;
   void set_poll_observer(PollObserver observer) { poll_observer_ = std::move(observer); }
 
+  // The application steps of driven clients (ProducerSpec::driven, ConsumerSpec::driven), by scenario entry: the
+  // producer's thread calls send() now (it must not be waiting for a completion); the consumer's application calls
+  // poll() now, or as soon as it has processed what its current poll returns (drive_poll_pending: it is waiting for
+  // the call). A consumer is positioned once every partition assigned to it has a fetch position.
+  void drive_send(size_t producer_spec);
+  void drive_poll(size_t consumer_spec);
+  bool drive_poll_pending(size_t consumer_spec) const;
+  bool consumer_positioned(size_t consumer_spec) const;
+
   sim::Engine& engine() { return engine_; }
   // Set when the run stopped early at a state the simulator does not model (the RunError run() throws), for
   // callers that drive the engine themselves (`kafkasim describe`).
@@ -818,13 +835,21 @@ class World {
   // The summary's shares of the run since time zero, by name: every resource's utilisation, and the connections'
   // (requests waiting, throttled, a full TCP window). since_origin turns them into shares of the time since the
   // snapshot taken at spec.utilisation_from.
-  std::vector<std::pair<std::string, double>> resource_utilisation(std::vector<std::string>* not_bottleneck) const;
+  // A share with what it is made of: busy (seconds, or thread-seconds) over capacity (the same units).
+  struct Share {
+    std::string name;
+    double share = 0;
+    double busy = 0;
+    double capacity = 0;
+  };
+  using Shares = std::vector<Share>;
+  Shares resource_utilisation(std::vector<std::string>* not_bottleneck) const;
   struct ConnectionShares {
-    std::vector<std::pair<std::string, double>> backlog, throttled, window_full;
+    Shares backlog, throttled, window_full;
   };
   ConnectionShares connection_shares() const;
-  std::vector<std::pair<std::string, double>> since_origin(std::vector<std::pair<std::string, double>> now_shares,
-                                                           const std::map<std::string, double>& origin) const;
+  std::vector<std::pair<std::string, double>> since_origin(const Shares& now_shares,
+                                                           const std::map<std::string, Share>& origin) const;
   void take_utilisation_origin();
   // Offset commits go to the group coordinator; until it is known they wait for a FindCoordinator answer.
   void send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit commit);
@@ -925,7 +950,7 @@ class World {
   struct UtilisationOrigin {
     bool taken = false;
     sim::SimTime time;
-    std::map<std::string, double> resources, backlog, throttled, window_full;
+    std::map<std::string, Share> resources, backlog, throttled, window_full;
   } utilisation_origin_;
   // The DeleteRecords requests not answered yet, by correlation id: the operation's entry in operations_applied_
   // and, per partition of the request, its place in that entry's `deleted`.
