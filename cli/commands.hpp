@@ -132,6 +132,12 @@ struct E2eLatencyOptions {
   bool quiet = false;
 };
 
+// `text` (a loader error or warning about the scenario a tool built) with the JSON pointers of `names` replaced by
+// the tool's arguments they came from, the earliest match first at each place.
+std::string with_argument_names(const std::string& text, const std::vector<std::pair<std::string, std::string>>& names);
+// Prints "error: MESSAGE" on stderr; returns 2, the exit code of bad input.
+int input_error(const std::string& message);
+
 // The scenario's "faults" after the --set overrides, less those whose host `drop` picks (the perf tests drop the
 // faults on the clients they replace). Empty when the document does not read: the loader reports that.
 struct KeptFaults {

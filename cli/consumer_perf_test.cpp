@@ -116,39 +116,14 @@ class ConsumerPerfStats {
 };
 
 std::string consumer_arguments_text(const std::string& text) {
-  static const std::pair<std::string, std::string> names[] = {
+  static const std::vector<std::pair<std::string, std::string>> names = {
       {"at /consumers/0/config/", "in the consumer configs (--consumer.config, --fetch-size, --socket-buffer-size), "},
       {"at /consumers/0/config", "in the consumer configs (--consumer.config)"},
       {"at /consumers/0/topic", "in --topic"},
       {"at /consumers/0/start_at", "in --start-at"},
       {"at /consumers/0/group", "in --group"},
       {"at /consumers/0", "in the tool's consumer"}};
-  std::string out;
-  size_t from = 0;
-  while (from < text.size()) {
-    size_t best = std::string::npos;
-    const std::pair<std::string, std::string>* which = nullptr;
-    for (const auto& n : names) {
-      const size_t at = text.find(n.first, from);
-      if (at < best) {
-        best = at;
-        which = &n;
-      }
-    }
-    if (which == nullptr) {
-      out.append(text, from, std::string::npos);
-      break;
-    }
-    out.append(text, from, best - from);
-    out += which->second;
-    from = best + which->first.size();
-  }
-  return out;
-}
-
-int bad_input(const std::string& message) {
-  std::fprintf(stderr, "error: %s\n", message.c_str());
-  return 2;
+  return with_argument_names(text, names);
 }
 
 }  // namespace
@@ -156,22 +131,22 @@ int bad_input(const std::string& message) {
 int consumer_perf_test(const ConsumerPerfTestOptions& options) {
   // The tool's own checks, with its messages where it has one.
   if (!options.include.empty())
-    return bad_input("--include: kafkasim's consumers read one topic each; give it with --topic");
-  if (options.topic.empty()) return bad_input("Exactly one of the following arguments is required: [topic], [include]");
-  if (options.print_metrics) return bad_input("--print-metrics: the client's metrics are not simulated");
-  if (options.messages <= 0) return bad_input("--messages: expected a number of messages above 0");
-  if (options.reporting_interval_ms <= 0) return bad_input("Reporting interval must be greater than 0.");
-  if (options.timeout_ms < 0) return bad_input("--timeout: expected milliseconds, 0 or more");
+    return input_error("--include: kafkasim's consumers read one topic each; give it with --topic");
+  if (options.topic.empty()) return input_error("Exactly one of the following arguments is required: [topic], [include]");
+  if (options.print_metrics) return input_error("--print-metrics: the client's metrics are not simulated");
+  if (options.messages <= 0) return input_error("--messages: expected a number of messages above 0");
+  if (options.reporting_interval_ms <= 0) return input_error("Reporting interval must be greater than 0.");
+  if (options.timeout_ms < 0) return input_error("--timeout: expected milliseconds, 0 or more");
   try {
     (void)cluster::format_simple_date(options.date_format, 0);
   } catch (const std::invalid_argument& e) {
-    return bad_input("--date-format " + options.date_format + ": " + e.what());
+    return input_error("--date-format " + options.date_format + ": " + e.what());
   }
   const cluster::Parsed<sim::Duration> parsed_start = cluster::parse_duration(options.start_at, 1'000'000'000);
   if (const auto* why = std::get_if<std::string>(&parsed_start))
-    return bad_input("--start-at " + options.start_at + ": " + *why);
+    return input_error("--start-at " + options.start_at + ": " + *why);
   const sim::Duration start_at = std::get<sim::Duration>(parsed_start);
-  if (start_at < sim::Duration::zero()) return bad_input("--start-at: expected a simulated time, 0 or later");
+  if (start_at < sim::Duration::zero()) return input_error("--start-at: expected a simulated time, 0 or later");
 
   // The consumer's configs: --consumer.config's file, then what the tool sets over it (ConsumerPerfOptions.props),
   // then the client.id it sets when none is given. group.id is the entry's group, the deserializers are the records'
@@ -179,13 +154,13 @@ int consumer_perf_test(const ConsumerPerfTestOptions& options) {
   nlohmann::json config = nlohmann::json::object();
   if (!options.consumer_config.empty()) {
     std::ifstream in(options.consumer_config);
-    if (!in) return bad_input("--consumer.config " + options.consumer_config + ": cannot read the file");
+    if (!in) return input_error("--consumer.config " + options.consumer_config + ": cannot read the file");
     std::stringstream text;
     text << in.rdbuf();
     try {
       config = cluster::parse_properties(text.str(), options.consumer_config);
     } catch (const cluster::ConfigError& e) {
-      return bad_input(e.what());
+      return input_error(e.what());
     }
   }
   config["receive.buffer.bytes"] = std::to_string(options.socket_buffer_size);
@@ -205,7 +180,7 @@ int consumer_perf_test(const ConsumerPerfTestOptions& options) {
   try {
     original = cluster::load_scenario(options.file, as_given, &first_extras);
   } catch (const cluster::ConfigError& e) {
-    return bad_input(e.what());
+    return input_error(e.what());
   }
   const uint64_t seed = options.seed.value_or(original.seed);
   uint32_t producer_clients = 0;
@@ -249,7 +224,7 @@ int consumer_perf_test(const ConsumerPerfTestOptions& options) {
   try {
     spec = cluster::load_scenario(options.file, set, &extras);
   } catch (const cluster::ConfigError& e) {
-    return bad_input(consumer_arguments_text(e.what()));
+    return input_error(consumer_arguments_text(e.what()));
   }
   spec.seed = seed;
   spec.utilisation_from = start_at;

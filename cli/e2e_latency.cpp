@@ -46,19 +46,14 @@ bool known_config(const Table& table, std::span<const std::string_view> prefixes
   return false;
 }
 
-int bad_input(const std::string& message) {
-  std::fprintf(stderr, "error: %s\n", message.c_str());
-  return 2;
-}
-
 }  // namespace
 
 int e2e_latency(const E2eLatencyOptions& options) {
   // The tool's own checks, with its messages.
   if (options.acks != "1" && options.acks != "all")
-    return bad_input("Latency testing requires synchronous acknowledgement. Please use 1 or all");
-  if (options.num_messages <= 0) return bad_input("num_messages: expected a number of messages above 0");
-  if (options.message_size_bytes <= 0) return bad_input("message_size_bytes: expected a size above 0 bytes");
+    return input_error("Latency testing requires synchronous acknowledgement. Please use 1 or all");
+  if (options.num_messages <= 0) return input_error("num_messages: expected a number of messages above 0");
+  if (options.message_size_bytes <= 0) return input_error("message_size_bytes: expected a size above 0 bytes");
 
   // The properties file goes to both clients (loadPropsWithBootstrapServers); each takes the configs it knows, as
   // the Java clients warn about and ignore the others. A name neither knows is an error here, with the producer
@@ -70,7 +65,7 @@ int e2e_latency(const E2eLatencyOptions& options) {
     try {
       props = cluster::read_properties_file(options.properties_file);
     } catch (const cluster::ConfigError& e) {
-      return bad_input(e.what());
+      return input_error(e.what());
     }
     for (const auto& [name, value] : props.items()) {
       const bool producer = known_config(cluster::producer_config_table(), cluster::producer_ignored_prefixes(), name);
@@ -97,7 +92,7 @@ int e2e_latency(const E2eLatencyOptions& options) {
   try {
     original = cluster::load_scenario(options.file, options.set, &first_extras);
   } catch (const cluster::ConfigError& e) {
-    return bad_input(e.what());
+    return input_error(e.what());
   }
   const bool topic_exists = std::any_of(original.topics.begin(), original.topics.end(),
                                         [&](const auto& t) { return t.name == options.topic; });
@@ -131,17 +126,13 @@ int e2e_latency(const E2eLatencyOptions& options) {
   try {
     spec = cluster::load_scenario(options.file, set, &extras);
   } catch (const cluster::ConfigError& e) {
-    std::string text = e.what();
-    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-             {"at /producers/0/config/", "in the producer configs (the properties file), "},
-             {"at /consumers/0/config/", "in the consumer configs (the properties file), "},
-             {"at /producers/0/config", "in the producer configs (the properties file)"},
-             {"at /consumers/0/config", "in the consumer configs (the properties file)"},
-             {"at /producers/0/workload/record_size", "in message_size_bytes"}}) {
-      for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    }
-    return bad_input(text);
+    static const std::vector<std::pair<std::string, std::string>> names = {
+        {"at /producers/0/config/", "in the producer configs (the properties file), "},
+        {"at /consumers/0/config/", "in the consumer configs (the properties file), "},
+        {"at /producers/0/config", "in the producer configs (the properties file)"},
+        {"at /consumers/0/config", "in the consumer configs (the properties file)"},
+        {"at /producers/0/workload/record_size", "in message_size_bytes"}};
+    return input_error(with_argument_names(e.what(), names));
   }
   if (options.seed) spec.seed = *options.seed;
   spec.producers.at(0).driven = true;

@@ -117,6 +117,36 @@ std::string throughput_text(double throughput) {
 
 }  // namespace
 
+std::string with_argument_names(const std::string& text,
+                                const std::vector<std::pair<std::string, std::string>>& names) {
+  std::string out;
+  size_t from = 0;
+  while (from < text.size()) {
+    size_t best = std::string::npos;
+    const std::pair<std::string, std::string>* which = nullptr;
+    for (const auto& n : names) {
+      const size_t at = text.find(n.first, from);
+      if (at < best) {
+        best = at;
+        which = &n;
+      }
+    }
+    if (which == nullptr) {
+      out.append(text, from, std::string::npos);
+      break;
+    }
+    out.append(text, from, best - from);
+    out += which->second;
+    from = best + which->first.size();
+  }
+  return out;
+}
+
+int input_error(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 2;
+}
+
 KeptFaults faults_without(const std::string& file, const std::vector<std::string>& set,
                           const std::function<bool(const std::string& host)>& drop) {
   KeptFaults out;
@@ -212,32 +242,12 @@ int producer_perf_test(const PerfTestOptions& options) {
   set.push_back("/warmup=\"1ms\"");
   // The loader checks the producer as any scenario's; what it says of /producers/0 is about the tool's arguments.
   const auto ours = [](const std::string& text) {
-    static const std::pair<std::string, std::string> names[] = {
+    static const std::vector<std::pair<std::string, std::string>> names = {
         {"at /producers/0/config/", "in the producer configs (--producer-props, --producer.config), "},
         {"at /producers/0/config", "in the producer configs (--producer-props, --producer.config)"},
         {"at /producers/0/topic", "in --topic"},
         {"at /producers/0", "in the tool's producer"}};
-    std::string out;
-    size_t from = 0;
-    while (from < text.size()) {
-      size_t best = std::string::npos;
-      const std::pair<std::string, std::string>* which = nullptr;
-      for (const auto& n : names) {
-        const size_t at = text.find(n.first, from);
-        if (at < best) {
-          best = at;
-          which = &n;
-        }
-      }
-      if (which == nullptr) {
-        out.append(text, from, std::string::npos);
-        break;
-      }
-      out.append(text, from, best - from);
-      out += which->second;
-      from = best + which->first.size();
-    }
-    return out;
+    return with_argument_names(text, names);
   };
   cluster::ScenarioExtras extras;
   cluster::WorldSpec spec;

@@ -80,6 +80,18 @@ std::string consumer_perf_test(const fs::path& dir, const std::string& more) {
 constexpr double kMiB = 1024.0 * 1024.0;
 constexpr int kMaxPollRecords = 500;  // the consumer's max.poll.records default: the loop counts whole polls
 
+// The one total line of `text`, of a test asked for `messages` from `start_ms`: the loop stops after the poll that
+// reached the count, so whole polls of at most max.poll.records.
+Total the_total(const std::string& text, long long start_ms, long long messages) {
+  const std::vector<Total> totals = totals_of(text);
+  REQUIRE(totals.size() == 1);
+  const Total& t = totals[0];
+  CHECK(t.start_ms == start_ms);
+  CHECK(t.messages >= messages);
+  CHECK(t.messages < messages + kMaxPollRecords);
+  return t;
+}
+
 }  // namespace
 
 TEST_CASE("consumer-perf-test: a consumer keeping up with a live producer reads at the producer's rate") {
@@ -88,13 +100,7 @@ TEST_CASE("consumer-perf-test: a consumer keeping up with a live producer reads 
   INFO(text);
   CHECK(text.find("start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, "
                   "rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec\n") != std::string::npos);
-  const std::vector<Total> totals = totals_of(text);
-  REQUIRE(totals.size() == 1);
-  const Total& t = totals[0];
-  CHECK(t.start_ms == 0);
-  // The loop stops after the poll that reached 20,000: whole polls of at most max.poll.records.
-  CHECK(t.messages >= 20000);
-  CHECK(t.messages < 20000 + kMaxPollRecords);
+  const Total t = the_total(text, 0, 20000);
   // Record n is sent at n / 5,000 s: the 20,000th at 4 s, read within the acks=all and fetch round trips after it.
   CHECK(t.end_ms >= 3999);
   CHECK(t.end_ms <= 4050);
@@ -115,12 +121,7 @@ TEST_CASE("consumer-perf-test: a backlog is read from the log start much faster 
   const fs::path dir = fresh_dir("consumer-perf-backlog");
   // 50,000 records written by 10 s; the consumer starts then at the log start (the tool's earliest).
   const std::string text = consumer_perf_test(dir, "--messages 40000 --start-at 10s");
-  const std::vector<Total> earliest = totals_of(text);
-  REQUIRE(earliest.size() == 1);
-  const Total& e = earliest[0];
-  CHECK(e.start_ms == 10000);
-  CHECK(e.messages >= 40000);
-  CHECK(e.messages < 40000 + kMaxPollRecords);
+  const Total e = the_total(text, 10000, 40000);
   // Written at 5,000 a second, read far faster (the whole backlog is there) ...
   CHECK(e.messages_per_s > 10 * 5000);
   // ... but never faster than the consumer's 10 GbE link carries the values alone (1.25e9 B/s).
