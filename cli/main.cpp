@@ -36,6 +36,17 @@ int bench_phold(const kafkasim::bench::PholdConfig& config) {
 
 }  // namespace
 
+namespace {
+
+// The options every Kafka tool's command shares: the seed, the scenario's overrides, no progress line.
+void add_tool_run_options(CLI::App* cmd, std::optional<uint64_t>& seed, std::vector<std::string>& set, bool& quiet) {
+  cmd->add_option("--seed", seed, "Root seed (overrides the scenario's)");
+  cmd->add_option("--set", set, "Override: POINTER=VALUE");
+  cmd->add_flag("--quiet", quiet, "No progress on stderr");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"kafkasim: a deterministic discrete-event simulator of Apache Kafka clusters"};
   app.set_version_flag("--version", std::string("kafkasim ") + kafkasim::build_info::kVersion + " (" +
@@ -86,9 +97,7 @@ int main(int argc, char** argv) {
   perf_cmd->add_option("--producer.config", perf.producer_config, "producer config properties file");
   perf_cmd->add_option("--warmup-records", perf.warmup_records,
                        "records to treat as warm-up: a steady-state summary line follows the total");
-  perf_cmd->add_option("--seed", perf.seed, "Root seed (overrides the scenario's)");
-  perf_cmd->add_option("--set", perf.set, "Override: POINTER=VALUE");
-  perf_cmd->add_flag("--quiet", perf.quiet, "No progress on stderr");
+  add_tool_run_options(perf_cmd, perf.seed, perf.set, perf.quiet);
   perf_cmd->callback([&] { exit_code = kafkasim::cli::producer_perf_test(perf); });
 
   kafkasim::cli::ConsumerPerfTestOptions cperf;
@@ -124,9 +133,7 @@ int main(int argc, char** argv) {
   cperf_cmd->add_option("--start-at", cperf.start_at,
                         "kafkasim: when the tool's consumer starts, in simulated time (the producers start at 0)")
       ->capture_default_str();
-  cperf_cmd->add_option("--seed", cperf.seed, "Root seed (overrides the scenario's)");
-  cperf_cmd->add_option("--set", cperf.set, "Override: POINTER=VALUE");
-  cperf_cmd->add_flag("--quiet", cperf.quiet, "No progress on stderr");
+  add_tool_run_options(cperf_cmd, cperf.seed, cperf.set, cperf.quiet);
   cperf_cmd->callback([&] { exit_code = kafkasim::cli::consumer_perf_test(cperf); });
 
   kafkasim::cli::E2eLatencyOptions e2e;
@@ -139,9 +146,7 @@ int main(int argc, char** argv) {
   e2e_cmd->add_option("producer_acks", e2e.acks, "the producer's acks: 1 or all")->required();
   e2e_cmd->add_option("message_size_bytes", e2e.message_size_bytes, "size of each message in bytes")->required();
   e2e_cmd->add_option("properties_file", e2e.properties_file, "client configs for both the producer and the consumer");
-  e2e_cmd->add_option("--seed", e2e.seed, "Root seed (overrides the scenario's)");
-  e2e_cmd->add_option("--set", e2e.set, "Override: POINTER=VALUE");
-  e2e_cmd->add_flag("--quiet", e2e.quiet, "No progress on stderr");
+  add_tool_run_options(e2e_cmd, e2e.seed, e2e.set, e2e.quiet);
   e2e_cmd->callback([&] { exit_code = kafkasim::cli::e2e_latency(e2e); });
 
   kafkasim::cli::MergeOptions merge;
