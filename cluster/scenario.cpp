@@ -732,11 +732,14 @@ class Loader {
                            ConfigSource{nullptr, {}, file_, config_pointer});
     }
     const int32_t min_isr = topic.config.min_insync_replicas.value_or(spec.broker_config.min_insync_replicas);
-    // Kafka accepts this, but every acks=all produce then fails with NOT_ENOUGH_REPLICAS (§3.6).
+    // Kafka accepts this and caps it: effectiveMinIsr = min(min.insync.replicas, replication factor) (§3.6), so
+    // acks=all goes on with fewer in-sync replicas than the config says.
     if (min_isr > topic.replication_factor)
       warn(file_, join(join(pointer, "config"), "min.insync.replicas"),
            "min.insync.replicas (" + std::to_string(min_isr) + ") exceeds replication.factor (" +
-               std::to_string(topic.replication_factor) + "): acks=all produces will fail with NOT_ENOUGH_REPLICAS");
+               std::to_string(topic.replication_factor) + "): Kafka uses the replication factor instead "
+               "(effectiveMinIsr), so acks=all is acknowledged with " + std::to_string(topic.replication_factor) +
+               " in-sync replica" + (topic.replication_factor == 1 ? "" : "s"));
     if (!topic.config.log.cleanup_policy_delete)
       warn(file_, join(join(pointer, "config"), "cleanup.policy"), "log compaction is not modelled: this topic never deletes");
     if (std::find(topic.overrides.begin(), topic.overrides.end(), "flush.ms") != topic.overrides.end())

@@ -1964,3 +1964,18 @@ TEST_CASE("operations: num.io.threads in Kafka's steps (at least half, at most d
   background["operations"][0]["add-config"]["background.threads"] = 4;
   expect_error(background, "/operations/0/add-config/background.threads");
 }
+
+TEST_CASE("min.insync.replicas above the replication factor loads with a warning that Kafka caps it") {
+  // kafka-behaviour.md §3.6: effectiveMinIsr = min(min.insync.replicas, replication factor), so acks=all is not
+  // refused; the warning says what the topic gets instead of what the config says.
+  json doc = base();
+  doc["topics"][0]["replication.factor"] = 2;
+  doc["topics"][0]["config"] = {{"min.insync.replicas", 3}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(doc, "scenario.json", &x);
+  CHECK(s.topics[0].config.min_insync_replicas == 3);  // kept as given; the partition caps it
+  REQUIRE(x.warnings.size() == 1);
+  CHECK(x.warnings[0] == "scenario.json: at /topics/0/config/min.insync.replicas: min.insync.replicas (3) exceeds "
+                         "replication.factor (2): Kafka uses the replication factor instead (effectiveMinIsr), so "
+                         "acks=all is acknowledged with 2 in-sync replicas");
+}
