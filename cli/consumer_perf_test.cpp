@@ -147,6 +147,11 @@ int consumer_perf_test(const ConsumerPerfTestOptions& options) {
     return input_error("--start-at " + options.start_at + ": " + *why);
   const sim::Duration start_at = std::get<sim::Duration>(parsed_start);
   if (start_at < sim::Duration::zero()) return input_error("--start-at: expected a simulated time, 0 or later");
+  if (start_at > sim::Duration::from_s(1'000'000'000))
+    return input_error("--start-at " + options.start_at + ": expected a simulated time up to 1000000000s");
+  // The test's run is as long as it takes: a million simulated seconds after the consumer starts at most.
+  const std::string duration =
+      "/duration=\"" + cluster::format_duration(start_at + sim::Duration::from_s(1'000'000)) + "\"";
 
   // The consumer's configs: --consumer.config's file, then what the tool sets over it (ConsumerPerfOptions.props),
   // then the client.id it sets when none is given. group.id is the entry's group, the deserializers are the records'
@@ -176,7 +181,7 @@ int consumer_perf_test(const ConsumerPerfTestOptions& options) {
   cluster::WorldSpec original;
   // The test's run is as long as it takes (below): faults and operations may fall after the scenario's duration.
   std::vector<std::string> as_given = options.set;
-  as_given.push_back("/duration=\"1000000s\"");
+  as_given.push_back(duration);
   try {
     original = cluster::load_scenario(options.file, as_given, &first_extras);
   } catch (const cluster::ConfigError& e) {
@@ -216,7 +221,7 @@ int consumer_perf_test(const ConsumerPerfTestOptions& options) {
   set.push_back("/consumers=" + nlohmann::json::array({consumer}).dump());
   set.push_back("/faults=" + faults.dump());
   // Long enough for any test to end: the run stops when the tool's loop ends.
-  set.push_back("/duration=\"1000000s\"");
+  set.push_back(duration);
   // The summary's figures (what kafkasim's bottleneck line names) cover the test: from the consumer's start.
   set.push_back("/warmup=\"" + (start_at > sim::Duration::zero() ? cluster::format_duration(start_at) : "1ms") + "\"");
   cluster::ScenarioExtras extras;

@@ -226,6 +226,7 @@ TEST_CASE("consumer-perf-test: bad arguments exit 2 with the tool's message or t
   fails_with("--topic events --messages 10 --reporting-interval 0", "Reporting interval must be greater than 0.");
   fails_with("--topic events --messages 10 --date-format 'yyyy Z'", "Illegal pattern character 'Z'");
   fails_with("--topic events --messages 10 --start-at soon", "--start-at soon");
+  fails_with("--topic events --messages 10 --start-at 2000000000s", "expected a simulated time up to 1000000000s");
   fails_with("--topic events --messages 10 --fetch-size -1", "max.partition.fetch.bytes");
   fails_with("--topic events --messages 10 --print-metrics", "--print-metrics");
   fs::remove_all(dir);
