@@ -2820,6 +2820,11 @@ void World::offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse&
   kafka::ConsumerOutbox out;
   c.consumer->assign(engine_.now(), c.assignment, out);
   consumer_dispatch(c, out);
+  if (spec_.consumers[c.spec_index].driven) {
+    // A driven application asks for its positions (position(), ListOffsets) and polls only when told to.
+    c.awaiting_app = true;
+    return drive_positions(c.spec_index);
+  }
   consumer_poll(c);
 }
 
@@ -3799,6 +3804,15 @@ void World::drive_poll(size_t consumer_spec) {
     }
     c->awaiting_app = false;
     consumer_poll(*c);
+  }
+}
+
+void World::drive_positions(size_t consumer_spec) {
+  for (const auto& c : consumers_) {
+    if (c->spec_index != consumer_spec || c->dead || !c->awaiting_app) continue;
+    kafka::ConsumerOutbox out;
+    c->consumer->update_positions(engine_.now(), out);
+    consumer_dispatch(*c, out);
   }
 }
 

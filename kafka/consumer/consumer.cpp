@@ -159,6 +159,12 @@ int32_t KafkaConsumer::poll(sim::SimTime now, ConsumerOutbox& out) {
   return delivered;
 }
 
+void KafkaConsumer::update_positions(sim::SimTime now, ConsumerOutbox& out) {
+  KS_ASSERT(!blocked_in_poll_);
+  reset_positions_if_needed(now, out);
+  check_event_invariants();
+}
+
 int32_t KafkaConsumer::poll_iteration(sim::SimTime now, ConsumerOutbox& out) {
   // ClassicKafkaConsumer.poll: updateAssignmentMetadataIfNeeded (coordinator.poll → auto-commit;
   // updateFetchPositions → ListOffsets) then pollForFetches (collectFetch, else sendFetches and wait).

@@ -324,3 +324,45 @@ TEST_CASE("auto.offset.reset = by_duration asks for now - duration; no record th
   REQUIRE(out.list_offsets.size() == 1);
   CHECK(out.list_offsets[0].request.partitions[0].timestamp == 0);
 }
+
+TEST_CASE("update_positions (position() outside poll) resets by ListOffsets and fetches nothing until poll") {
+  ConsumerConfig config;  // auto.offset.reset = latest
+  config.enable_auto_commit = false;
+  ConsumerOutbox out;
+  KafkaConsumer consumer(config, leaders({{1, 0}, {2, 0}}), at(0_ms));
+  consumer.assign(at(0_ms), {{p0, std::nullopt}, {p1, std::nullopt}}, out);
+  out.clear();
+  consumer.update_positions(at(0_ms), out);
+  // One ListOffsets per leader, the latest offset asked for, no fetch, and the application is not in poll.
+  REQUIRE(out.list_offsets.size() == 2);
+  CHECK(out.fetches.empty());
+  CHECK_FALSE(consumer.blocked_in_poll());
+  std::vector<OutgoingListOffsets> lists = out.list_offsets;
+  out.clear();
+  for (const OutgoingListOffsets& l : lists) CHECK(l.request.partitions.at(0).timestamp == -1);
+  // The answers set the positions and send nothing: SubscriptionState only seeks.
+  const PartitionRef ok = lists[0].request.partitions[0].partition;
+  const PartitionRef failed = lists[1].request.partitions[0].partition;
+  consumer.on_list_offsets_response(at(2_ms), {lists[0].request.correlation_id, {{ok, Errc::none, 40, 0}}}, out);
+  consumer.on_list_offsets_response(
+      at(2_ms), {lists[1].request.correlation_id, {{failed, Errc::not_leader_or_follower, -1, -1}}}, out);
+  CHECK(out.fetches.empty());
+  CHECK(out.list_offsets.empty());
+  CHECK(consumer.position(ok) == 40);
+  CHECK_FALSE(consumer.position(failed).has_value());
+  out.clear();
+  // The failed one is asked again only after retry.backoff.ms (100 ms) and only when called again.
+  consumer.update_positions(at(50_ms), out);
+  CHECK(out.list_offsets.empty());
+  consumer.update_positions(at(102_ms), out);
+  REQUIRE(out.list_offsets.size() == 1);
+  CHECK(out.list_offsets[0].request.partitions.at(0).partition == failed);
+  CHECK(out.fetches.empty());
+  // poll() then fetches from the known position.
+  const OutgoingListOffsets again = out.list_offsets[0];
+  out.clear();
+  consumer.on_list_offsets_response(at(104_ms), {again.request.correlation_id, {{failed, Errc::none, 7, 0}}}, out);
+  consumer.poll(at(105_ms), out);
+  CHECK(consumer.blocked_in_poll());
+  REQUIRE(out.fetches.size() == 2);
+}

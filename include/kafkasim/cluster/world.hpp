@@ -120,9 +120,8 @@ struct ConsumerSpec {
   // start with "earliest" makes a consumer that is far behind the head of the log and reads old segments (from
   // disk once the page cache has evicted them).
   sim::Duration start_at;
-  // The application calls poll() again, after processing what the last one returned, only when World::drive_poll
-  // asks (kafka-e2e-latency polls once its send().get() has returned). Its first poll, which positions it, starts at
-  // start_at as always. Not a scenario key.
+  // The application calls poll() only when World::drive_poll asks (kafka-e2e-latency polls once its send().get() has
+  // returned); before its first poll it finds its positions (position()) from start_at on. Not a scenario key.
   bool driven = false;
 };
 
@@ -618,9 +617,12 @@ class World {
   // The application steps of driven clients (ProducerSpec::driven, ConsumerSpec::driven), by scenario entry: the
   // producer's thread calls send() now (it must not be waiting for a completion); the consumer's application calls
   // poll() now, or as soon as it has processed what its current poll returns (drive_poll_pending: it is waiting for
-  // the call). A consumer is positioned once every partition assigned to it has a fetch position.
+  // the call). A consumer is positioned once every partition assigned to it has a fetch position: a driven consumer
+  // asks for its positions (position(): ListOffsets, no fetch) once its group's committed offsets are in, and
+  // drive_positions asks again for those whose request failed (after retry.backoff.ms).
   void drive_send(size_t producer_spec);
   void drive_poll(size_t consumer_spec);
+  void drive_positions(size_t consumer_spec);
   bool drive_poll_pending(size_t consumer_spec) const;
   bool consumer_positioned(size_t consumer_spec) const;
 

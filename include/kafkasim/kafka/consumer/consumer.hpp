@@ -184,6 +184,11 @@ class KafkaConsumer {
   // application is left blocked in poll). Precondition: the application is not already blocked in poll.
   int32_t poll(sim::SimTime now, ConsumerOutbox& out);
 
+  // KafkaConsumer.position() of every assigned partition outside poll (updateFetchPositions without fetching): the
+  // ListOffsets of partitions awaiting a reset whose retry time has come. Answers set positions and send nothing
+  // more; a failed reset waits for the next call or poll. Precondition: the application is not blocked in poll.
+  void update_positions(sim::SimTime now, ConsumerOutbox& out);
+
   // KafkaConsumer.commitAsync(): commit every consumed position now.
   void commit(sim::SimTime now, ConsumerOutbox& out);
 
