@@ -222,7 +222,9 @@ struct WorldSpec {
   sim::Duration duration = sim::Duration::from_s(60);
   sim::Duration warmup = sim::Duration::from_s(10);
   // The summary's utilisations, bottleneck and connection shares cover the time from here to the end instead of the
-  // whole run (zero: the whole run). Set by commands that measure a part of a run (`kafkasim consumer-perf-test
+  // whole run (zero: the whole run): busy time since over capacity since. An EBS volume's or instance's utilisation,
+  // the larger of several shares, is taken as one share: never above the true figure over the window, below it when
+  // the larger share changed. Set by commands that measure a part of a run (`kafkasim consumer-perf-test
   // --start-at`); not a scenario key.
   sim::Duration utilisation_from;
   uint32_t brokers = 3;
