@@ -281,7 +281,7 @@ struct World::ConsumerClient {
   Duration fetched_work_pending;
   bool processing = false;
   bool awaiting_app = false;  // a driven consumer's application, between processing and its next poll() call
-  bool poll_requested = false;  // drive_poll came while the driven application was still in poll() or processing
+  bool poll_requested = false;  // drive_poll came while the driven application was processing
   // The application thread's work after each poll (processing_time per record, decompression, CRC checks, TLS
   // decryption), summed as it is scheduled, and when the work in progress ends: its utilisation in the summary.
   Duration app_busy;
@@ -3797,8 +3797,8 @@ void World::drive_poll(size_t consumer_spec) {
   for (const auto& c : consumers_) {
     if (c->spec_index != consumer_spec || c->dead) continue;
     if (!c->awaiting_app) {
-      // Processing what a poll returned: it polls again as soon as it is done. Still blocked in a poll (the one that
-      // positions it): that poll is the one asked for.
+      // Processing what a poll returned: it polls again as soon as it is done. Already blocked in a poll, or not
+      // started (its group's committed offsets not in yet): nothing to do.
       if (c->processing) c->poll_requested = true;
       continue;
     }
@@ -3814,12 +3814,6 @@ void World::drive_positions(size_t consumer_spec) {
     c->consumer->update_positions(engine_.now(), out);
     consumer_dispatch(*c, out);
   }
-}
-
-bool World::drive_poll_pending(size_t consumer_spec) const {
-  for (const auto& c : consumers_)
-    if (c->spec_index == consumer_spec && !c->dead && c->awaiting_app) return true;
-  return false;
 }
 
 bool World::consumer_positioned(size_t consumer_spec) const {

@@ -618,14 +618,12 @@ class World {
 
   // The application steps of driven clients (ProducerSpec::driven, ConsumerSpec::driven), by scenario entry: the
   // producer's thread calls send() now (it must not be waiting for a completion); the consumer's application calls
-  // poll() now, or as soon as it has processed what its current poll returns (drive_poll_pending: it is waiting for
-  // the call). A consumer is positioned once every partition assigned to it has a fetch position: a driven consumer
+  // poll() now, or as soon as it has processed what its last poll returned. A consumer is positioned once every partition assigned to it has a fetch position: a driven consumer
   // asks for its positions (position(): ListOffsets, no fetch) once its group's committed offsets are in, and
   // drive_positions asks again for those whose request failed (after retry.backoff.ms).
   void drive_send(size_t producer_spec);
   void drive_poll(size_t consumer_spec);
   void drive_positions(size_t consumer_spec);
-  bool drive_poll_pending(size_t consumer_spec) const;
   bool consumer_positioned(size_t consumer_spec) const;
 
   sim::Engine& engine() { return engine_; }
