@@ -209,7 +209,7 @@ int consumer_perf_test(const ConsumerPerfTestOptions& options) {
   // --group's default is "perf-consumer-" and a random number below 100,000; here drawn from the seed.
   std::string group = options.group;
   if (group.empty()) {
-    sim::Rng rng(seed ^ 0x70657266636f6e73ULL);
+    sim::Rng rng = sim::Rng::stream(seed, "consumer-perf-test/group");
     group = "perf-consumer-" + std::to_string(rng.uniform_u64(100'000));
   }
   const nlohmann::json consumer = {{"group", group},
@@ -256,6 +256,9 @@ int consumer_perf_test(const ConsumerPerfTestOptions& options) {
   if (options.reporting_interval_ms != 5000)
     reproduce += " --reporting-interval " + std::to_string(options.reporting_interval_ms);
   if (!options.consumer_config.empty()) reproduce += " --consumer.config " + options.consumer_config;
+  if (options.date_format != ConsumerPerfTestOptions().date_format)
+    reproduce += " --date-format '" + options.date_format + "'";
+  if (options.hide_header) reproduce += " --hide-header";
   for (const auto& s : options.set) reproduce += " --set '" + s + "'";
   std::printf("%s\n", reproduce.c_str());
   std::fflush(stdout);
