@@ -285,7 +285,7 @@ int consumer_perf_test(const ConsumerPerfTestOptions& options) {
     engine.schedule_at(sim::SimTime::zero() + sim::Duration::from_ms(due), [&] { check_quiet(); });
   };
   engine.schedule_at(sim::SimTime::zero() + sim::Duration::from_ms(start_ms + quiet_exit_ms), [&] { check_quiet(); });
-  world.set_poll_observer([&](sim::SimTime polled, const cluster::World::PollResult& poll) {
+  world.set_poll_observer([&](size_t, sim::SimTime polled, const cluster::World::PollResult& poll) {
     if (end_ms) return;
     stats.on_poll(millis(polled), poll);
     if (stats.done()) {

@@ -198,7 +198,7 @@ int e2e_latency(const E2eLatencyOptions& options) {
         fail("poll() timed out before finding a result (timeout:[" + std::to_string(kPollTimeoutMs) + "])");
     });
   });
-  world.set_poll_observer([&](sim::SimTime now, const cluster::World::PollResult& poll) {
+  world.set_poll_observer([&](size_t, sim::SimTime now, const cluster::World::PollResult& poll) {
     if (failure || i >= n) return;
     if (poll.records != 1)
       return fail("Only one result was expected during this test. We found [" + std::to_string(poll.records) + "]");

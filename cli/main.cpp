@@ -38,11 +38,17 @@ int bench_phold(const kafkasim::bench::PholdConfig& config) {
 
 namespace {
 
-// The options every Kafka tool's command shares: the seed, the scenario's overrides, no progress line.
-void add_tool_run_options(CLI::App* cmd, std::optional<uint64_t>& seed, std::vector<std::string>& set, bool& quiet) {
-  cmd->add_option("--seed", seed, "Root seed (overrides the scenario's)");
-  cmd->add_option("--set", set, "Override: POINTER=VALUE");
-  cmd->add_flag("--quiet", quiet, "No progress on stderr");
+// A Kafka tool's command: its scenario file, then the options every tool shares (the seed, the scenario's
+// overrides, no progress line); the tool's own options follow.
+template <typename Options>
+CLI::App* add_tool_subcommand(CLI::App& app, const char* name, const char* description, Options& options,
+                              const char* file_help) {
+  CLI::App* cmd = app.add_subcommand(name, description);
+  cmd->add_option("file", options.file, file_help)->required();
+  cmd->add_option("--seed", options.seed, "Root seed (overrides the scenario's)");
+  cmd->add_option("--set", options.set, "Override: POINTER=VALUE");
+  cmd->add_flag("--quiet", options.quiet, "No progress on stderr");
+  return cmd;
 }
 
 }  // namespace
@@ -84,9 +90,9 @@ int main(int argc, char** argv) {
   sweep_cmd->callback([&] { exit_code = kafkasim::cli::run_sweep(sweep); });
 
   kafkasim::cli::PerfTestOptions perf;
-  CLI::App* perf_cmd = app.add_subcommand(
-      "producer-perf-test", "kafka-producer-perf-test.sh against a scenario's cluster, printing what the tool prints");
-  perf_cmd->add_option("file", perf.file, "Scenario JSON file (its cluster, hardware and topics)")->required();
+  CLI::App* perf_cmd = add_tool_subcommand(
+      app, "producer-perf-test", "kafka-producer-perf-test.sh against a scenario's cluster, printing what the tool prints",
+      perf, "Scenario JSON file (its cluster, hardware and topics)");
   perf_cmd->add_option("--topic", perf.topic, "produce messages to this topic")->required();
   perf_cmd->add_option("--num-records", perf.num_records, "number of messages to produce")->required();
   perf_cmd->add_option("--record-size", perf.record_size, "message size in bytes")->required();
@@ -97,14 +103,13 @@ int main(int argc, char** argv) {
   perf_cmd->add_option("--producer.config", perf.producer_config, "producer config properties file");
   perf_cmd->add_option("--warmup-records", perf.warmup_records,
                        "records to treat as warm-up: a steady-state summary line follows the total");
-  add_tool_run_options(perf_cmd, perf.seed, perf.set, perf.quiet);
   perf_cmd->callback([&] { exit_code = kafkasim::cli::producer_perf_test(perf); });
 
   kafkasim::cli::ConsumerPerfTestOptions cperf;
-  CLI::App* cperf_cmd = app.add_subcommand(
-      "consumer-perf-test",
-      "kafka-consumer-perf-test.sh against a scenario's cluster while its producers write, printing what the tool prints");
-  cperf_cmd->add_option("file", cperf.file, "Scenario JSON file (its cluster, hardware, topics and producers)")->required();
+  CLI::App* cperf_cmd = add_tool_subcommand(
+      app, "consumer-perf-test",
+      "kafka-consumer-perf-test.sh against a scenario's cluster while its producers write, printing what the tool prints",
+      cperf, "Scenario JSON file (its cluster, hardware, topics and producers)");
   cperf_cmd->add_option("--topic", cperf.topic, "The topic to consume from.");
   cperf_cmd->add_option("--include", cperf.include, "(not supported: kafkasim's consumers read one topic)");
   cperf_cmd->add_option("--messages", cperf.messages, "The number of messages to consume.")->required();
@@ -133,20 +138,18 @@ int main(int argc, char** argv) {
   cperf_cmd->add_option("--start-at", cperf.start_at,
                         "kafkasim: when the tool's consumer starts, in simulated time (the producers start at 0)")
       ->capture_default_str();
-  add_tool_run_options(cperf_cmd, cperf.seed, cperf.set, cperf.quiet);
   cperf_cmd->callback([&] { exit_code = kafkasim::cli::consumer_perf_test(cperf); });
 
   kafkasim::cli::E2eLatencyOptions e2e;
-  CLI::App* e2e_cmd = app.add_subcommand(
-      "e2e-latency",
-      "kafka-e2e-latency.sh against a scenario's cluster: send a record, wait for its acknowledgement, poll it, repeat");
-  e2e_cmd->add_option("file", e2e.file, "Scenario JSON file (in place of the tool's broker_list)")->required();
+  CLI::App* e2e_cmd = add_tool_subcommand(
+      app, "e2e-latency",
+      "kafka-e2e-latency.sh against a scenario's cluster: send a record, wait for its acknowledgement, poll it, repeat",
+      e2e, "Scenario JSON file (in place of the tool's broker_list)");
   e2e_cmd->add_option("topic", e2e.topic, "topic used by both the producer and the consumer")->required();
   e2e_cmd->add_option("num_messages", e2e.num_messages, "messages to send, one at a time")->required();
   e2e_cmd->add_option("producer_acks", e2e.acks, "the producer's acks: 1 or all")->required();
   e2e_cmd->add_option("message_size_bytes", e2e.message_size_bytes, "size of each message in bytes")->required();
   e2e_cmd->add_option("properties_file", e2e.properties_file, "client configs for both the producer and the consumer");
-  add_tool_run_options(e2e_cmd, e2e.seed, e2e.set, e2e.quiet);
   e2e_cmd->callback([&] { exit_code = kafkasim::cli::e2e_latency(e2e); });
 
   kafkasim::cli::MergeOptions merge;

@@ -2397,7 +2397,6 @@ void World::observe_polled(const kafka::PolledRange& range, PollResult& result) 
 void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   int64_t records = 0;
   PollResult poll_result;
-  poll_result.consumer_spec = c.spec_index;
   // The application thread's work on the batches the polls read (CompletedFetch.nextFetchedRecord): decompression
   // of the records it iterated (compression_costs.hpp) and, with check.crcs, DefaultRecordBatch.ensureValid's CRC32C
   // of each batch when first reached, at the client CPU profile's CRC speed (client_costs: the brokers' without one
@@ -2534,7 +2533,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
   }
   for (auto& commit : out.commits) send_offset_commit(c, std::move(commit));
   if (poll_observer_ && poll_result.records > 0) [[unlikely]]
-    poll_observer_(engine_.now(), poll_result);
+    poll_observer_(c.spec_index, engine_.now(), poll_result);
   if (records > 0 && !c.processing) {
     // poll() returns (recordPollEnd; a poll time and a time since the last poll of 0 make Java's 0/0, a NaN, which is
     // left out of the mean here). The application processes what it returned, then polls again.

@@ -602,18 +602,17 @@ class World {
   using RecordObserver = std::function<void(uint64_t record_number, sim::SimTime send_called, sim::SimTime completed,
                                             bool acked, uint64_t value_bytes)>;
   void set_record_observer(RecordObserver observer) { record_observer_ = std::move(observer); }
-  // Called for every poll() of a consumer that returned records, when it returns them: the consumer's scenario entry,
-  // how many records, their value bytes summed and the first one's (as the application iterates them), and how many
-  // of them had no value size left to report (a second copy of a batch read after every group had read the first;
-  // counted in `records`, not in the bytes).
+  // Called for every poll() of a consumer that returned records, when it returns them, with the consumer's scenario
+  // entry: how many records, their value bytes summed and the first one's (as the application iterates them), and
+  // how many of them had no value size left to report (a second copy of a batch read after every group had read the
+  // first; counted in `records`, not in the bytes).
   struct PollResult {
-    size_t consumer_spec = 0;
     int64_t records = 0;
     int64_t value_bytes = 0;
     int64_t first_value_bytes = 0;
     int64_t records_without_size = 0;
   };
-  using PollObserver = std::function<void(sim::SimTime polled, const PollResult& result)>;
+  using PollObserver = std::function<void(size_t consumer_spec, sim::SimTime polled, const PollResult& result)>;
   void set_poll_observer(PollObserver observer) { poll_observer_ = std::move(observer); }
 
   // The application steps of driven clients (ProducerSpec::driven, ConsumerSpec::driven), by scenario entry: the
