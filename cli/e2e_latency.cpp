@@ -113,9 +113,9 @@ int e2e_latency(const E2eLatencyOptions& options) {
                                    {"workload",
                                     {{"closed_loop", {{"threads", 1}}}, {"record_size", options.message_size_bytes}}},
                                    {"config", producer_config}};
-  // The group id is "test-group-" and the wall clock's milliseconds: here the simulated clock's, zero.
-  const nlohmann::json consumer = {
-      {"group", "test-group-0"}, {"topic", options.topic}, {"count", 1}, {"config", consumer_config}};
+  // The tool's consumer has a group id but uses assign() and seekToEnd(), so it never needs the group's coordinator
+  // (no committed offsets are asked for, none committed): loaded without the group, which is set below.
+  const nlohmann::json consumer = {{"topic", options.topic}, {"count", 1}, {"config", consumer_config}};
   set.push_back("/producers=" + nlohmann::json::array({producer}).dump());
   set.push_back("/consumers=" + nlohmann::json::array({consumer}).dump());
   set.push_back("/faults=" + kept.faults.dump());
@@ -137,6 +137,9 @@ int e2e_latency(const E2eLatencyOptions& options) {
   if (options.seed) spec.seed = *options.seed;
   spec.producers.at(0).driven = true;
   spec.consumers.at(0).driven = true;
+  // The group id is "test-group-" and the wall clock's milliseconds: here the simulated clock's, zero.
+  spec.consumers.at(0).group = "test-group-0";
+  spec.consumers.at(0).seek_to_end = true;
   for (const auto& w : extras.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
   std::string reproduce = "reproduce: kafkasim e2e-latency " + options.file + " " + options.topic + " " +

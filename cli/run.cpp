@@ -35,7 +35,8 @@ std::string client_origin(const cluster::WorldSpec& spec, uint64_t client) {
   for (size_t e = 0; e < spec.consumers.size(); ++e) {
     const uint32_t count = spec.consumers[e].count;
     if (client < count)
-      return "/consumers/" + std::to_string(e) + ", group " + spec.consumers[e].group + ", consumer " +
+      return "/consumers/" + std::to_string(e) +
+             (spec.consumers[e].group.empty() ? ", no group" : ", group " + spec.consumers[e].group) + ", consumer " +
              std::to_string(client + 1) + " of " + std::to_string(count);
     client -= count;
   }

@@ -178,9 +178,12 @@ std::string describe_consumer_groups(const World& world, const std::vector<std::
   const WorldSpec& spec = world.spec();
   KS_ASSERT_EQ(groups.size(), spec.consumers.size());
   // Members by group name (TreeMap in the tool: groups sorted by name), in node-id order.
+  // Consumers without a group (assign() without group.id) are in no group the tool could list.
   std::map<std::string, std::vector<World::ConsumerView>> members;
-  for (const std::string& g : groups) members[g];
-  for (auto& view : world.consumers()) members[groups[view.spec_index]].push_back(view);
+  for (const std::string& g : groups)
+    if (!g.empty()) members[g];
+  for (auto& view : world.consumers())
+    if (!groups[view.spec_index].empty()) members[groups[view.spec_index]].push_back(view);
 
   std::ostringstream out;
   for (const auto& [group, views] : members) {
@@ -208,8 +211,7 @@ std::string describe_consumer_groups(const World& world, const std::vector<std::
         if (other.node == v->node) break;
         ++k;
       }
-      const std::string& configured = spec.consumers[v->spec_index].config.client_id_config;
-      const std::string client_id = configured.empty() ? "consumer-" + group + "-1" : configured;
+      const std::string client_id = consumer_client_id(spec.consumers[v->spec_index]);
       const std::string consumer_id = client_id + "-" + java_uuid(spec.seed, "member/" + group + "/" + std::to_string(k));
       const std::string host = "/client-" + std::to_string(v->node - static_cast<kafka::NodeId>(spec.brokers));
       std::vector<PartitionRef> parts = v->assignment;

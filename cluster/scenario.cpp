@@ -536,7 +536,7 @@ class Loader {
     for (const ProducerSpec& p : spec.producers)
       add(p.config.client_id_config.empty() ? std::string("producer-1") : p.config.client_id_config);
     for (const ConsumerSpec& c : spec.consumers)
-      add(c.config.client_id_config.empty() ? "consumer-" + c.group + "-1" : c.config.client_id_config);
+      add(consumer_client_id(c));
     if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;
     const std::vector<std::string_view> known(ids.begin(), ids.end());
     std::vector<std::string> quoted;
@@ -1430,6 +1430,7 @@ class Loader {
     ConfigSource src = config_source(v, pointer);
     if (!src.owned.is_null()) src.object = &src.owned;
     apply_configs(src, consumer_config_table(), consumer_ignored_prefixes(), "consumer", c);
+    if (spec.consumers[entry].group.empty()) check_auto_commit_without_group(src, c);
     kafka::validate(c);  // the table's ranges already enforce what this asserts
     fs.consumer_config = c;
   }
@@ -1631,18 +1632,27 @@ class Loader {
   void parse_consumer(const json& p, const std::string& pointer, WorldSpec& spec) {
     check_keys(p, pointer, "consumer");
     ConsumerSpec cs;
-    const std::string group = string_value(required(p, pointer, "group", "the consumer group's name"), join(pointer, "group"));
+    // Without "group" the consumer has no group.id (Kafka's null): its application assigns it partitions
+    // (KafkaConsumer.assign), it has no coordinator and can commit nothing.
+    const json* group_value = find(p, "group");
+    if (group_value != nullptr && (!group_value->is_string() || group_value->get<std::string>().empty()))
+      fail(join(pointer, "group"),
+           "a non-empty string (leave \"group\" out for a consumer without a group.id, which assigns its partitions "
+           "itself)",
+           shown(*group_value));
+    const std::string group = group_value == nullptr ? std::string() : group_value->get<std::string>();
     // A group needs a coordinator, the leader of a __consumer_offsets partition, and the controller cannot create
     // that topic with more replicas than brokers: every FindCoordinator then fails (COORDINATOR_NOT_AVAILABLE).
-    if (static_cast<uint32_t>(spec.offsets_topic_replication_factor) > spec.brokers)
+    if (!group.empty() && static_cast<uint32_t>(spec.offsets_topic_replication_factor) > spec.brokers)
       fail("/cluster/config/offsets.topic.replication.factor",
            "at most the number of brokers (" + std::to_string(spec.brokers) + ") when the scenario has consumer groups (" +
                pointer + "): Kafka cannot create __consumer_offsets with more replicas than brokers, so group \"" +
                group + "\" would never find its coordinator (a single-node cluster sets 1, as Kafka's "
-               "config/server.properties does)",
+               "config/server.properties does; or leave \"group\" out: a consumer without a group.id assigns its "
+               "partitions itself and needs no coordinator)",
            std::to_string(spec.offsets_topic_replication_factor));
     cs.topic = topic_index(required(p, pointer, "topic", "the name of the topic to consume"), join(pointer, "topic"), spec);
-    for (size_t i = 0; i < spec.consumers.size(); ++i)
+    for (size_t i = 0; i < spec.consumers.size() && !group.empty(); ++i)
       if (x_.consumer_groups[i] == group && spec.consumers[i].topic == cs.topic)
         fail(join(pointer, "group"),
              "one entry per group and topic (use \"count\"; /consumers/" + std::to_string(i) + " is the same group)",
@@ -1652,6 +1662,11 @@ class Loader {
     if (const json* v = find(p, "commit")) {
       const std::string mode = choice(*v, join(pointer, "commit"), {"none", "async", "sync"});
       cs.commit = mode == "async" ? CommitAfterPoll::kAsync : mode == "sync" ? CommitAfterPoll::kSync : CommitAfterPoll::kNone;
+      if (group.empty() && cs.commit != CommitAfterPoll::kNone)
+        fail(join(pointer, "commit"),
+             "\"none\" for a consumer without a \"group\" (Kafka's commitSync and commitAsync throw "
+             "InvalidGroupIdException without a group.id; give the entry a group to commit offsets)",
+             shown(*v));
     }
     // A consumer that starts after the end of the run would never poll: certainly a mistake.
     if (const json* v = find(p, "start_at")) {
@@ -1666,6 +1681,9 @@ class Loader {
       apply_configs(src, consumer_config_table(), consumer_ignored_prefixes(), "consumer", cs.config);
       check_socket_buffers(src, cs.config.send_buffer_bytes, cs.config.receive_buffer_bytes);
       check_client_rack(src, cs.config.client_rack, spec.racks);
+      if (group.empty()) check_auto_commit_without_group(src, cs.config);
+    } else if (group.empty()) {
+      cs.config.enable_auto_commit = false;
     }
     kafka::validate(cs.config);  // the table's ranges already enforce what this asserts
     warn_poll_interval(p, pointer, group, cs);
@@ -1683,6 +1701,7 @@ class Loader {
   // its group would rebalance after such polls. Group membership is not simulated (the config is ignored), so
   // the run keeps the consumer and its partitions: say so rather than answer silently for a different system.
   void warn_poll_interval(const json& p, const std::string& pointer, const std::string& group, const ConsumerSpec& cs) {
+    if (group.empty()) return;  // a consumer without a group has no membership to lose
     int64_t interval_ms = 300'000;
     if (const json* cfg = find(p, "config"); cfg != nullptr && cfg->is_object())
       if (const json* v = find(*cfg, "max.poll.interval.ms"); v != nullptr && v->is_number_integer())
@@ -1699,6 +1718,20 @@ class Loader {
              std::to_string(interval_ms) + " ms): Kafka would take each consumer of group " + in_quotes(group) +
              " out of the group after such a poll and rebalance; consumer-group membership is not simulated, so "
              "here they keep their partitions (lower max.poll.records or the processing time to stay within it)");
+  }
+
+  // ConsumerConfig.maybeOverrideEnableAutoCommit: without a group.id, enable.auto.commit defaults to false, and true
+  // given explicitly fails the consumer's construction (InvalidConfigurationException).
+  static void check_auto_commit_without_group(const ConfigSource& src, kafka::ConsumerConfig& config) {
+    if (src.object == nullptr || src.object->find("enable.auto.commit") == src.object->end()) {
+      config.enable_auto_commit = false;
+      return;
+    }
+    if (config.enable_auto_commit)
+      throw ConfigError(src.file, join(src.pointer, "enable.auto.commit"),
+                        "false for a consumer without a \"group\" (Kafka: \"enable.auto.commit cannot be set to true "
+                        "when default group id (null) is used\"; give the entry a group to commit offsets)",
+                        shown(src.object->at("enable.auto.commit")));
   }
 
   // CommonClientConfigs accepts -1 and up, but Java's Socket.setSendBufferSize / setReceiveBufferSize(0) throws,
@@ -2078,15 +2111,16 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
   for (size_t i = 0; i < spec.consumers.size(); ++i) {
     const ConsumerSpec& c = spec.consumers[i];
     KS_ASSERT_LT(static_cast<size_t>(c.topic), spec.topics.size());
-    consumers.push_back({{"group", extras.consumer_groups[i]},
-                         {"topic", spec.topics[static_cast<size_t>(c.topic)].name},
+    json entry = {{"topic", spec.topics[static_cast<size_t>(c.topic)].name},
                          {"count", c.count},
                          {"processing_time", format_duration(c.processing_time_per_record)},
                          {"commit", c.commit == CommitAfterPoll::kAsync  ? "async"
                                     : c.commit == CommitAfterPoll::kSync ? "sync"
                                                                          : "none"},
                          {"start_at", format_duration(c.start_at)},
-                         {"config", configs_to_json(consumer_config_table(), c.config)}});
+                         {"config", configs_to_json(consumer_config_table(), c.config)}};
+    if (!extras.consumer_groups[i].empty()) entry["group"] = extras.consumer_groups[i];
+    consumers.push_back(std::move(entry));
   }
   out["consumers"] = consumers;
   json faults = json::array();

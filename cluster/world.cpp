@@ -330,6 +330,16 @@ struct World::ConsumerClient {
 // ------------------------------------------------------------------------------------------------
 // Construction
 
+std::string consumer_client_id(const ConsumerSpec& spec) {
+  if (!spec.config.client_id_config.empty()) return spec.config.client_id_config;
+  return "consumer-" + (spec.group.empty() ? std::string("null") : spec.group) + "-1";
+}
+
+bool uses_group_coordinator(const ConsumerSpec& spec) {
+  if (spec.group.empty()) return false;
+  return !spec.seek_to_end || spec.commit != CommitAfterPoll::kNone || spec.config.enable_auto_commit;
+}
+
 std::string_view to_string(ConfigEntityType type) {
   switch (type) {
     case ConfigEntityType::clients: return "clients";
@@ -377,8 +387,9 @@ World::World(WorldSpec spec)
   }
   // __consumer_offsets is created when a group first looks for its coordinator, so after the scenario's topics and
   // by the same placer (kafka-behaviour.md §5.1); the leader of a group's partition is its coordinator. It is
-  // simulated like any topic from the start [A: created at time zero, not at the first FindCoordinator].
-  if (!spec_.consumers.empty()) {
+  // simulated like any topic from the start [A: created at time zero, not at the first FindCoordinator]. Consumers
+  // that never look for a coordinator (no group.id, or seekToEnd without commits) do not create it.
+  if (std::any_of(spec_.consumers.begin(), spec_.consumers.end(), uses_group_coordinator)) {
     if (spec_.offsets_topic_replication_factor < 1 || spec_.offsets_topic_partitions < 1 ||
         static_cast<uint32_t>(spec_.offsets_topic_replication_factor) > spec_.brokers)
       throw std::invalid_argument("offsets.topic.replication.factor (" +
@@ -391,6 +402,14 @@ World::World(WorldSpec spec)
     spec_.topics.push_back(TopicSpec{kafka::consumer_offsets_topic, spec_.offsets_topic_partitions,
                                      spec_.offsets_topic_replication_factor, spec_.offsets_topic_config,
                                      {"cleanup.policy", "compression.type", "segment.bytes"}});
+  }
+  for (const ConsumerSpec& c : spec_.consumers) {
+    KS_ASSERT_MSG(!c.seek_to_end || c.config.auto_offset_reset == kafka::AutoOffsetReset::latest,
+                  "seekToEnd resets to the log end: the spec gives the reset strategy it stands for");
+    // Kafka's consumer refuses both without a group.id (the scenario loader says so at the entry's pointer).
+    if (c.group.empty() && (c.commit != CommitAfterPoll::kNone || c.config.enable_auto_commit))
+      throw std::invalid_argument("a consumer without a group.id cannot commit offsets (enable.auto.commit must be "
+                                  "false and commit none): give it a group");
   }
   groups_reading_topic_.assign(spec_.topics.size(), 0);
   for (const auto& c : spec_.consumers) ++groups_reading_topic_[static_cast<size_t>(c.topic)];
@@ -697,8 +716,7 @@ void World::start_clients() {
       c->spec_index = s;
       client_buffers_[static_cast<size_t>(c->id)] = {cs.config.send_buffer_bytes, cs.config.receive_buffer_bytes};
       tls_[static_cast<size_t>(c->id)] = kafka::encrypts(cs.config.security_protocol) ? 1 : 0;
-      client_ids_[static_cast<size_t>(c->id)] =
-          cs.config.client_id_config.empty() ? "consumer-" + cs.group + "-1" : cs.config.client_id_config;
+      client_ids_[static_cast<size_t>(c->id)] = consumer_client_id(cs);
       c->per_record = cs.processing_time_per_record;
       c->config = cs.config;
       kafka::ConsumerConfig config = cs.config;
@@ -2505,7 +2523,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
                             {"topic", spec_.topics[static_cast<size_t>(e.partition.topic)].name},
                             {"partition", e.partition.partition},
                             {"offset", e.offset}};
-    if (with_group) event["group"] = spec_.consumers[c.spec_index].group;
+    if (with_group && !spec_.consumers[c.spec_index].group.empty()) event["group"] = spec_.consumers[c.spec_index].group;
     events_.push_back(std::move(event));
     return events_.back();
   };
@@ -2816,6 +2834,12 @@ void World::offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse&
     c.assignment[i].committed_offset = p.committed_offset;
     skip_unread(c.spec_index, p.partition, p.committed_offset);
   }
+  consumer_assigned(c);
+}
+
+// The application's assign() with the positions known (committed offsets, if any, in c.assignment), then its poll
+// loop (or, for a driven application, position() first).
+void World::consumer_assigned(ConsumerClient& c) {
   kafka::ConsumerOutbox out;
   c.consumer->assign(engine_.now(), c.assignment, out);
   consumer_dispatch(c, out);
@@ -3000,7 +3024,8 @@ void World::sample() {
   for (auto& c : consumers_) {
     if (c->dead) continue;
     const std::string& group = spec_.consumers[c->spec_index].group;
-    int64_t& lag = group_lag[group];
+    // A consumer without a group is counted under its client.id (Kafka's records-lag metric is the client's).
+    int64_t& lag = group_lag[group.empty() ? client_ids_[static_cast<size_t>(c->id)] : group];
     const auto committed = group_offsets_.find(group);
     for (const kafka::PartitionAssignment& a : c->assignment) {
       std::optional<int64_t> position = c->started ? c->consumer->position(a.partition) : std::nullopt;
@@ -3117,6 +3142,10 @@ void World::start_consumer(ConsumerClient& c) {
   // A consumer without partitions has no position to initialise and needs no coordinator (updateFetchPositions
   // looks the coordinator up only for partitions that lack a position).
   if (c.assignment.empty()) return consumer_poll(c);
+  // Without a group.id there are no committed offsets to ask for (the consumer has no ConsumerCoordinator), and
+  // after seekToEnd none is asked for: every partition is reset with ListOffsets.
+  const ConsumerSpec& cs = spec_.consumers[c.spec_index];
+  if (cs.group.empty() || cs.seek_to_end) return consumer_assigned(c);
   c.offsets_wanted = true;
   send_find_coordinator(c);
 }

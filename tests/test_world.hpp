@@ -40,6 +40,14 @@ inline cluster::ProducerSpec open_loop_producer(double records_per_s, kafka::Ack
   return p;
 }
 
+// A consumer entry of group `group` (a default-constructed ConsumerSpec has no group.id: a standalone consumer that
+// may not commit, and Kafka's default enable.auto.commit=true would make the World refuse it).
+inline cluster::ConsumerSpec group_member(const std::string& group = "g") {
+  cluster::ConsumerSpec c;
+  c.group = group;
+  return c;
+}
+
 // A fault (WorldSpec::faults) on node `host` (brokers first, then the clients) from `at`, lasting `duration` (none: to
 // the end of the run, or an instant for drop_caches; a restart's downtime). The caller sets the type's own
 // parameters (speed, multipliers, extra_latency, ...).

@@ -250,6 +250,12 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
                     {"config", cc}};
       if (rng.chance(1, 3)) group["processing_time"] = std::to_string(rng.uniform_int(0, 200)) + "us";
       if (rng.chance(1, 4)) group["start_at"] = ms(rng.uniform_int(0, duration_ms / 2));
+      if (rng.chance(1, 4)) {  // no group.id: assign(), no coordinator, no commits
+        group.erase("group");
+        group["commit"] = "none";
+        group["config"].erase("auto.commit.interval.ms");
+        if (rng.chance(1, 2)) group["config"]["enable.auto.commit"] = false;
+      }
       consumers.push_back(group);
       for (int64_t c = 0; c < count; ++c) consumer_clients.push_back(clients + c);
       clients += count;
@@ -530,6 +536,9 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
       // most its replica count here, when min.insync.replicas <= replication factor) is below its replica count too.
       int64_t partitions = 0;
       bool min_isr_within_rf = true;
+      const bool offsets_topic =
+          std::any_of(spec.consumers.begin(), spec.consumers.end(), cluster::uses_group_coordinator);
+      CHECK(world.offsets_topic_replicas().empty() == !offsets_topic);
       for (const auto& t : spec.topics) {
         partitions += t.partitions;
         min_isr_within_rf = min_isr_within_rf && t.config.min_insync_replicas.value_or(
@@ -545,11 +554,11 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         for (const auto& [topic, config] : op.topic_updates)
           min_isr_within_rf = min_isr_within_rf && config.min_insync_replicas.value_or(default_min_isr) <=
                                                        spec.topics[static_cast<size_t>(topic)].replication_factor;
-        if (op.offsets_topic_config && !spec.consumers.empty())
+        if (op.offsets_topic_config && offsets_topic)
           min_isr_within_rf = min_isr_within_rf && op.offsets_topic_config->min_insync_replicas.value_or(default_min_isr) <=
                                                        spec.offsets_topic_replication_factor;
       }
-      if (!spec.consumers.empty()) {  // __consumer_offsets, which the World adds
+      if (offsets_topic) {  // __consumer_offsets, which the World adds
         partitions += spec.offsets_topic_partitions;
         min_isr_within_rf = min_isr_within_rf && spec.offsets_topic_config.min_insync_replicas.value_or(
                                                      spec.broker_config.min_insync_replicas) <=

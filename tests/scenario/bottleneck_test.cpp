@@ -208,7 +208,7 @@ TEST_CASE("time series: NIC utilisation over each interval, not since the start"
   spec.warmup = 1_s;
   auto p = test::open_loop_producer(20000, Acks::leader, 5, 1000);
   spec.producers.push_back(p);
-  cluster::ConsumerSpec c;
+  cluster::ConsumerSpec c = test::group_member();
   c.topic = 0;
   c.start_at = 5_s;
   c.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;  // a new group reading from the log start

@@ -242,6 +242,21 @@ TEST_CASE("describe: CLIENT-ID is the consumer's client.id in the run, generated
   fs::remove_all(dir);
 }
 
+TEST_CASE("describe: a consumer without a group is in no group kafka-consumer-groups lists") {
+  // The quickstart's group and a second entry without a group on the same topic (assign() without group.id): the
+  // tool lists the one group with its six partitions, as with the group alone.
+  const fs::path dir = fresh_dir("describe-no-group");
+  const Output out = describe("scenarios/quickstart.json --at 3s --set '/consumers/1={\"topic\": \"events\"}'", dir);
+  REQUIRE(out.group_lines.size() == 1 + 6);
+  for (size_t i = 1; i < out.group_lines.size(); ++i) {
+    const auto f = fields(out.group_lines[i]);
+    REQUIRE(f.size() == 9);
+    CHECK(f[0] == "quickstart-consumers");
+    CHECK(f[8] == "consumer-quickstart-consumers-1");
+  }
+  fs::remove_all(dir);
+}
+
 TEST_CASE("describe: a topic's Configs show what the operations before --at set, not those after") {
   // kafka-configs --alter at 10 s: retention.ms added on the topic, its min.insync.replicas deleted (back to the
   // cluster's 2, which kafka-topics still lists as a broker-set config).

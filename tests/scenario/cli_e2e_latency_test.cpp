@@ -148,6 +148,26 @@ TEST_CASE("e2e-latency: a missing topic is created with one partition and replic
   fs::remove_all(dir);
 }
 
+TEST_CASE("e2e-latency: a single broker with Kafka's default offsets.topic.replication.factor runs as it is") {
+  // The tool's consumer uses assign() and seekToEnd() and never commits, so it never looks for its group's
+  // coordinator and Kafka never creates __consumer_offsets: the scenario's one broker and the default replication
+  // factor of 3 for that topic do not matter. far-producer.json: one broker, the clients 5 ms away (one way), 50 us
+  // on the broker's link.
+  const fs::path dir = fresh_dir("e2e-latency-one-broker");
+  const std::string text =
+      run_kafkasim_ok("e2e-latency scenarios/far-producer.json --quiet events 1000 all 512", dir / "e2e.log");
+  INFO(text);
+  const Result r = parse(text);
+  REQUIRE(r.avg_ms >= 0);
+  const double round_trip_ms = 2 * (5.0 + 0.050);
+  // One replica: the acknowledgement is one produce round trip, the poll after it one fetch round trip.
+  CHECK(r.ack_p50_ms >= round_trip_ms);
+  CHECK(r.ack_p50_ms < 2 * round_trip_ms);
+  CHECK(r.round_p50_ms - r.ack_p50_ms >= round_trip_ms);
+  CHECK(r.round_p50_ms - r.ack_p50_ms < 2 * round_trip_ms);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("e2e-latency: the properties file reaches both clients; bad arguments exit with the tool's message") {
   const fs::path dir = fresh_dir("e2e-latency-errors");
   std::ofstream(dir / "client.properties") << "client.id=probe\nfetch.min.bytes=1\nbatch.size=16384\n";

@@ -292,7 +292,7 @@ TEST_CASE("consumers decompress each batch in its writer's codec: zstd and uncom
                                                                                        : CompressionType::zstd);
       spec.producers.push_back(p);
     }
-    cluster::ConsumerSpec c;
+    cluster::ConsumerSpec c = test::group_member();
     c.topic = 0;
     c.start_at = 1_s;
     c.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
@@ -327,7 +327,7 @@ TEST_CASE("a consumer decompresses as poll() reads: each poll pays for its own r
   p.count = 3;
   p.config.compression_type = CompressionType::zstd;
   spec.producers.push_back(p);
-  cluster::ConsumerSpec c;
+  cluster::ConsumerSpec c = test::group_member();
   c.topic = 0;
   c.start_at = 1_s;
   c.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;

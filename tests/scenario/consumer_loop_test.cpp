@@ -33,7 +33,7 @@ LoopRun run_loop(cluster::CommitAfterPoll commit, bool auto_commit) {
   spec.duration = 8_s;
   spec.warmup = 3_s;
   spec.producers.push_back(test::open_loop_producer(kProducedPerS, Acks::leader, 5, 100));
-  cluster::ConsumerSpec c;
+  cluster::ConsumerSpec c = test::group_member();
   c.topic = 0;
   c.start_at = 1_s;
   // A new group: with earliest it starts at the log start (offset 0), not at the head.
@@ -125,7 +125,7 @@ TEST_CASE("auto.offset.reset: a new group started at 3 s reads from the start, f
     spec.duration = 5_s;
     spec.warmup = 1_s;
     spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 100));
-    cluster::ConsumerSpec c;
+    cluster::ConsumerSpec c = test::group_member();
     c.topic = 0;
     c.start_at = 3_s;
     c.config.auto_offset_reset = reset;
@@ -157,7 +157,7 @@ TEST_CASE("check.crcs: the consumer checks every fetched batch's CRC32C in poll,
     auto p = test::open_loop_producer(3'000, Acks::leader, 5, 100);
     p.count = 2;
     spec.producers.push_back(p);
-    cluster::ConsumerSpec c;
+    cluster::ConsumerSpec c = test::group_member();
     c.topic = 0;
     c.start_at = 1_s;
     c.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
@@ -189,7 +189,7 @@ TEST_CASE("consumer: at the head, polls follow the producer's requests and poll-
   spec.duration = 6_s;
   spec.warmup = 2_s;
   spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 100));
-  cluster::ConsumerSpec c;
+  cluster::ConsumerSpec c = test::group_member();
   c.topic = 0;
   spec.consumers.push_back(c);
   cluster::World world(spec);

@@ -143,7 +143,7 @@ TEST_CASE("end-to-end latency is at least the produce-to-commit time and every a
   spec.duration = 10_s;
   spec.warmup = 2_s;
   spec.producers.push_back(test::open_loop_producer(5000, Acks::all, 5, 512));
-  spec.consumers.push_back(cluster::ConsumerSpec{});
+  spec.consumers.push_back(test::group_member());
   cluster::World world(spec);
   const auto s = world.run();
   CHECK(s.records_consumed > 0);
@@ -162,7 +162,7 @@ TEST_CASE("determinism: the same scenario and seed twice in one process give ide
     p.arrival = cluster::ArrivalProcess::Kind::kPoisson;
     p.keys = cluster::KeyDistribution::zipf(100, 1.0);
     spec.producers.push_back(p);
-    spec.consumers.push_back(cluster::ConsumerSpec{});
+    spec.consumers.push_back(test::group_member());
     return spec;
   };
   cluster::World a(make());
@@ -216,7 +216,7 @@ TEST_CASE("network threads: the Acceptor deals connections round-robin, a follow
   spec.num_network_threads = 3;
   spec.fetcher_config.num_replica_fetchers = 2;
   spec.producers.push_back(test::open_loop_producer(5'000, Acks::all, 0, 1000));
-  cluster::ConsumerSpec c;
+  cluster::ConsumerSpec c = test::group_member();
   spec.consumers.push_back(c);
   cluster::World world(spec);
   world.run();
@@ -390,7 +390,7 @@ cluster::WorldSummary lagging_consumer_run(const char* disk, bool lagging) {
   p.config.enable_idempotence = false;
   p.count = 4;
   spec.producers.push_back(p);
-  cluster::ConsumerSpec c;
+  cluster::ConsumerSpec c = test::group_member();
   c.start_at = lagging ? 25_s : sim::Duration::zero();
   // A new group: it reads from the log start only with auto.offset.reset=earliest (Kafka's default, latest, would
   // start it at the head).
@@ -451,7 +451,7 @@ TEST_CASE("a topic max.message.bytes below the producer's batches: batches are s
     spec.topics[0].config.log.max_message_bytes = 1000;
     spec.producers.push_back(test::open_loop_producer(5000, Acks::all, 5, value_bytes));
     spec.producers.back().config.enable_idempotence = false;
-    spec.consumers.push_back(cluster::ConsumerSpec{});
+    spec.consumers.push_back(test::group_member());
     cluster::World world(spec);
     return world.run();
   };
@@ -510,7 +510,7 @@ cluster::WorldSpec request_timeout_cluster(bool retries_and_idempotence) {
     spec.producers.back().config.retries = 0;
     spec.producers.back().config.enable_idempotence = false;
   }
-  spec.consumers.push_back(cluster::ConsumerSpec{});
+  spec.consumers.push_back(test::group_member());
   return spec;
 }
 
@@ -677,7 +677,7 @@ TEST_CASE("failed batches that no leader appended leave no end-to-end bookkeepin
   spec.topics[0].config.log.max_message_bytes = 1000;
   spec.producers.push_back(test::open_loop_producer(5000, Acks::all, 5, 2000));
   spec.producers.back().config.enable_idempotence = false;
-  spec.consumers.push_back(cluster::ConsumerSpec{});
+  spec.consumers.push_back(test::group_member());
   cluster::World world(spec);
   const auto s = world.run();
   REQUIRE(s.records_failed + 5000 >= s.records_sent);
@@ -726,7 +726,7 @@ cluster::WorldSpec cut_off_requests_cluster(double records_per_s, sim::Duration 
   spec.producers.push_back(test::open_loop_producer(records_per_s, Acks::leader, 5, 500'000));
   spec.producers.back().config.enable_idempotence = false;
   spec.producers.back().config.request_timeout = request_timeout;
-  spec.consumers.push_back(cluster::ConsumerSpec{});
+  spec.consumers.push_back(test::group_member());
   return spec;
 }
 

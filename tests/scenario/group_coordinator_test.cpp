@@ -411,3 +411,77 @@ TEST_CASE("group coordinator: commitSync retries a commit that failed retriably 
   const auto [giving_up, none] = run(sim::Duration::zero());
   CHECK(giving_up.records_consumed > 1.5 * retrying.records_consumed);
 }
+
+TEST_CASE("no group.id: the consumer never talks to a coordinator and resets every partition at once") {
+  // Without a group.id Kafka constructs no ConsumerCoordinator: the application assigns the partitions
+  // (KafkaConsumer.assign), updateFetchPositions has no committed offsets to fetch, and every partition is reset by
+  // auto.offset.reset with ListOffsets at the first poll: one round trip after the start where a group member needs
+  // three (FindCoordinator, OffsetFetch, ListOffsets; the test above).
+  auto spec = producing_cluster();
+  cluster::ConsumerSpec consumer;  // no group
+  consumer.config.enable_auto_commit = false;
+  consumer.start_at = 500_ms;
+  spec.consumers.push_back(consumer);
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  const auto nic = std::get<cluster::NicProfile>(
+      cluster::load_named_profile("nic-10gbe", cluster::bundled_profile_dir()).params);
+  const double round_trip_s = 4 * nic.link.latency.seconds_f() +
+                              (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
+  CHECK(found_by_group(world).empty());
+  const auto resets = client_events(world, "consumer_offset_reset", 1);
+  REQUIRE(resets.size() == 6);
+  int64_t reset_sum = 0;
+  for (const auto& r : resets) {
+    CHECK(r.at("time_s").get<double>() >= 0.5 + round_trip_s);
+    CHECK(r.at("time_s").get<double>() < 0.5 + round_trip_s + 1e-3);
+    CHECK_FALSE(r.contains("group"));
+    reset_sum += r.at("offset").get<int64_t>();
+  }
+  // latest: the high watermarks at about 0.5 s, as for the group above.
+  CHECK(reset_sum >= 5'000 - 6 * 10 - 30);
+  CHECK(reset_sum <= 5'000 + 30);
+  CHECK(s.records_consumed + 200 >= s.records_acked - static_cast<uint64_t>(reset_sum));
+  for (const auto kind : {cluster::RequestKind::find_coordinator, cluster::RequestKind::offset_fetch,
+                          cluster::RequestKind::offset_commit})
+    CHECK(s.requests[static_cast<size_t>(kind)].count == 0);
+  // Nobody looked for a coordinator, so Kafka never created __consumer_offsets.
+  CHECK(world.offsets_topic_replicas().empty());
+  CHECK(world.spec().topics.size() == 1);
+  // Its lag is its client's (Kafka's generated client.id for a null group id).
+  REQUIRE(s.group_lag.size() == 1);
+  CHECK(s.group_lag[0].group == "consumer-null-1");
+  CHECK(s.group_lag[0].lag_end < 100);
+}
+
+TEST_CASE("no group.id, or seekToEnd without commits: a single broker needs no __consumer_offsets replicas") {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 2, 1, 1);
+  spec.duration = 1_s;
+  spec.warmup = 100_ms;
+  spec.offsets_topic_replication_factor = 3;  // Kafka's default, more than the one broker
+  spec.producers.push_back(test::open_loop_producer(1'000, Acks::all, 1, 512));
+  cluster::ConsumerSpec standalone;  // no group
+  standalone.config.enable_auto_commit = false;
+  spec.consumers.push_back(standalone);
+  {
+    cluster::World world(spec);
+    const auto s = world.run();
+    CHECK(world.offsets_topic_replicas().empty());
+    CHECK(s.records_consumed + 20 >= s.records_acked);
+  }
+  // kafka-e2e-latency's consumer: a group id, but assign() and seekToEnd() and no commits.
+  cluster::ConsumerSpec tool = consumer_of("test-group-0", cluster::CommitAfterPoll::kNone);
+  tool.config.enable_auto_commit = false;
+  tool.seek_to_end = true;
+  spec.consumers = {tool};
+  CHECK_NOTHROW(cluster::World{spec});
+  // Committing, it needs the coordinator: Kafka could not create the topic.
+  tool.config.enable_auto_commit = true;
+  spec.consumers = {tool};
+  CHECK_THROWS_AS(cluster::World{spec}, std::invalid_argument);
+  tool.config.enable_auto_commit = false;
+  tool.commit = cluster::CommitAfterPoll::kAsync;
+  spec.consumers = {tool};
+  CHECK_THROWS_AS(cluster::World{spec}, std::invalid_argument);
+}

@@ -29,7 +29,7 @@ cluster::WorldSummary run_small(Acks acks, int32_t rf, bool consumer) {
   spec.duration = 6_s;
   spec.warmup = 1_s;
   spec.producers.push_back(test::open_loop_producer(5000, acks, 5, 512));
-  if (consumer) spec.consumers.push_back(cluster::ConsumerSpec{});
+  if (consumer) spec.consumers.push_back(test::group_member());
   cluster::World world(spec);
   return world.run();
 }
@@ -82,7 +82,7 @@ TEST_CASE("request metrics: a consumer with nothing to read waits fetch.max.wait
   auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
   spec.duration = 12_s;
   spec.warmup = 2_s;
-  spec.consumers.push_back(cluster::ConsumerSpec{});
+  spec.consumers.push_back(test::group_member());
   cluster::World world(spec);
   const auto s = world.run();
   const auto& r = of(s, RequestKind::fetch_consumer);

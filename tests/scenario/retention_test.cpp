@@ -296,7 +296,7 @@ TEST_CASE("retention: the sampled consumer lag stays non-negative when resets to
   spec.topics[0].config.log.segment_bytes = 1048576;
   spec.topics[0].config.log.retention_ms = 0;
   spec.producers.push_back(test::open_loop_producer(50'000, Acks::all, 5, 512));
-  cluster::ConsumerSpec consumer;
+  cluster::ConsumerSpec consumer = test::group_member();
   consumer.config.fetch_min_bytes = 1 << 20;  // waits (up to 500 ms) while retention deletes its position
   spec.consumers = {consumer};
   cluster::World world(spec);

@@ -74,7 +74,7 @@ TEST_CASE("world swarm: 40 seeds of random small clusters keep HW and ISR invari
     if (rng.chance(1, 2)) p.arrival = cluster::ArrivalProcess::Kind::kPoisson;
     spec.producers.push_back(p);
     // The consumer's loop: how it commits, and a processing time that may keep it behind.
-    cluster::ConsumerSpec consumer;
+    cluster::ConsumerSpec consumer = test::group_member();
     const cluster::CommitAfterPoll commits[] = {cluster::CommitAfterPoll::kNone, cluster::CommitAfterPoll::kAsync,
                                                 cluster::CommitAfterPoll::kSync};
     consumer.commit = commits[rng.uniform_u64(3)];

@@ -1979,3 +1979,82 @@ TEST_CASE("min.insync.replicas above the replication factor loads with a warning
                          "replication.factor (2): Kafka uses the replication factor instead (effectiveMinIsr), so "
                          "acks=all is acknowledged with 2 in-sync replicas");
 }
+
+TEST_CASE("consumers without \"group\": no group.id, auto-commit off by default, commits refused, no coordinator needed") {
+  json d = base();
+  d["consumers"][0].erase("group");
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "a.json", &x);
+  REQUIRE(s.consumers.size() == 1);
+  CHECK(s.consumers[0].group.empty());
+  // ConsumerConfig.maybeOverrideEnableAutoCommit: false when not given without a group id (Kafka's default is true).
+  CHECK_FALSE(s.consumers[0].config.enable_auto_commit);
+  CHECK(parse_scenario(base(), "a.json").consumers[0].config.enable_auto_commit);
+  CHECK(consumer_client_id(s.consumers[0]) == "consumer-null-1");
+  CHECK(consumer_client_id(parse_scenario(base(), "a.json").consumers[0]) == "consumer-g-1");
+  CHECK_FALSE(uses_group_coordinator(s.consumers[0]));
+  // The resolved scenario has no "group" and loads to the same.
+  const json r = resolved_scenario(s, x);
+  CHECK_FALSE(r["consumers"][0].contains("group"));
+  CHECK(parse_scenario(r, "resolved.json").consumers[0].group.empty());
+  // Explicitly false is fine; true is Kafka's InvalidConfigurationException, in JSON and in a properties file.
+  d["consumers"][0]["config"] = {{"enable.auto.commit", false}};
+  CHECK_FALSE(parse_scenario(d, "a.json").consumers[0].config.enable_auto_commit);
+  d["consumers"][0]["config"] = {{"enable.auto.commit", true}};
+  expect_error(d, "/consumers/0/config/enable.auto.commit");
+  {
+    TempDir dir("kafkasim-groupless-props");
+    dir.write("consumer.properties", "enable.auto.commit=true\n");
+    json p = d;
+    p["consumers"][0]["config"] = "consumer.properties";
+    dir.write("scenario.json", p.dump());
+    try {
+      load_scenario(dir.path / "scenario.json", {});
+      FAIL("no ConfigError");
+    } catch (const ConfigError& e) {
+      CHECK(e.file() == (dir.path / "consumer.properties").string());
+      CHECK(e.pointer() == "/enable.auto.commit");
+    }
+    dir.write("consumer.properties", "max.poll.records=10\n");
+    CHECK_FALSE(load_scenario(dir.path / "scenario.json", {}).consumers[0].config.enable_auto_commit);
+  }
+  // A restarted process's configs are checked the same way.
+  json restart = base();
+  restart["consumers"][0].erase("group");
+  restart["faults"] = json::array({{{"type", "consumer_restart"}, {"host", "client-1"}, {"at", "10s"},
+                                    {"config", {{"enable.auto.commit", true}}}}});
+  expect_error(restart, "/faults/0/config/enable.auto.commit");
+  // commitSync / commitAsync throw InvalidGroupIdException.
+  json commit = base();
+  commit["consumers"][0].erase("group");
+  commit["consumers"][0]["commit"] = "async";
+  expect_error(commit, "/consumers/0/commit");
+  commit["consumers"][0]["commit"] = "none";
+  CHECK_NOTHROW(parse_scenario(commit, "a.json"));
+  // An empty group is not a way to say none.
+  json empty = base();
+  empty["consumers"][0]["group"] = "";
+  expect_error(empty, "/consumers/0/group");
+  // One broker and the default offsets.topic.replication.factor 3: fine without a group, and the error with one says
+  // that leaving it out is the other way.
+  json one = base();
+  one["cluster"]["brokers"] = 1;
+  one["topics"][0]["replication.factor"] = 1;
+  CHECK(error_of(one).expected().find("leave \"group\" out") != std::string::npos);
+  one["consumers"][0].erase("group");
+  CHECK_NOTHROW(parse_scenario(one, "a.json"));
+  // Several entries without a group on one topic are several standalone applications, not one group twice.
+  one["consumers"].push_back(one["consumers"][0]);
+  CHECK(parse_scenario(one, "a.json").consumers.size() == 2);
+  // max.poll.interval.ms has no group to leave: no warning.
+  json slow = base();
+  slow["consumers"][0].erase("group");
+  slow["consumers"][0]["processing_time"] = "1s";
+  ScenarioExtras xs;
+  parse_scenario(slow, "a.json", &xs);
+  CHECK(xs.warnings.empty());
+  slow["consumers"][0]["group"] = "g";
+  ScenarioExtras xg;
+  parse_scenario(slow, "a.json", &xg);
+  CHECK(xg.warnings.size() == 1);
+}

@@ -110,9 +110,12 @@ struct ClientQuotaSpec {
 };
 
 struct ConsumerSpec {
-  std::string group;  // group.id: its hash picks the coordinator (kafka-behaviour.md §5.1)
+  // group.id: its hash picks the coordinator (kafka-behaviour.md §5.1). Empty: no group.id (Kafka's null), a
+  // standalone consumer whose application assigns its partitions itself (KafkaConsumer.assign): no coordinator, no
+  // committed offsets, no commits (the loader refuses them, as Kafka throws InvalidGroupIdException).
+  std::string group;
   int32_t topic = 0;
-  uint32_t count = 1;  // the topic's partitions are split round-robin over the consumers (static assignment)
+  uint32_t count = 1;  // the topic's partitions are split in ranges over the consumers (static assignment)
   kafka::ConsumerConfig config;
   sim::Duration processing_time_per_record;
   CommitAfterPoll commit = CommitAfterPoll::kNone;
@@ -123,7 +126,20 @@ struct ConsumerSpec {
   // The application calls poll() only when World::drive_poll asks (kafka-e2e-latency polls once its send().get() has
   // returned); before its first poll it finds its positions (position()) from start_at on. Not a scenario key.
   bool driven = false;
+  // The application calls seekToEnd() on its assignment before its first poll (kafka-e2e-latency's setupConsumer):
+  // every partition is reset to the log end (ListOffsets LATEST) and the group's committed offsets are never asked
+  // for (initWithCommittedOffsetsIfNeeded fetches them only for INITIALIZING partitions), so the consumer needs no
+  // coordinator unless it commits. Not a scenario key.
+  bool seek_to_end = false;
 };
+
+// The consumer's client.id: the configured one, else Kafka's generated "consumer-<group.id>-1" (ConsumerConfig.
+// maybeOverrideClientId; "consumer-null-1" without a group; each consumer is its own process, its JVM's first).
+std::string consumer_client_id(const ConsumerSpec& spec);
+// Whether the consumer ever talks to its group's coordinator: a group member fetches its committed offsets when it
+// starts, a consumer that commits needs it for the commits; a consumer without group.id, or one that seeks to the
+// end and never commits, does not (so Kafka never creates __consumer_offsets for it).
+bool uses_group_coordinator(const ConsumerSpec& spec);
 
 // A hardware fault from the scenario's "faults" (DESIGN.md principle 6; hardware-models.md §1.7, §2.7, §4.5, §5.6),
 // applied through the models' fault hooks from `at` for `duration` (nullopt: to the end of the run). Only faults that
@@ -865,6 +881,7 @@ class World {
   // A starting consumer's OffsetFetch to its coordinator; the answer assigns its partitions and lets it poll.
   void send_offset_fetch(ConsumerClient& c, kafka::NodeId coordinator);
   void offsets_fetched(ConsumerClient& c, const kafka::OffsetFetchResponse& response);
+  void consumer_assigned(ConsumerClient& c);
   // A group's position on `partition` starts (or restarts after an out-of-range reset) at `offset`: it never polls
   // the records of the leader's log below it, so they stop waiting for it in sent_batches_.
   // The group of consumer spec `group` will not poll the records of `partition` below `offset` that it has not been
