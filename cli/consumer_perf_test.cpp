@@ -48,7 +48,7 @@ class ConsumerPerfStats {
     last_consumed_ms_ = now_ms;
     // The progress check runs per record, but its clock is read once per poll: only the first record can pass it.
     messages_ += 1;
-    bytes_ += poll.first_value_bytes;
+    bytes_ += poll.first_bytes;
     if (now_ms - last_report_ms_ >= options_.reporting_interval_ms) {
       if (options_.show_detailed_stats) print_progress(now_ms);
       last_report_ms_ = now_ms;
@@ -56,7 +56,7 @@ class ConsumerPerfStats {
       last_bytes_ = bytes_;
     }
     messages_ += poll.records - 1;
-    bytes_ += poll.value_bytes - poll.first_value_bytes;
+    bytes_ += poll.bytes - poll.first_bytes;
     without_size_ += poll.records_without_size;
   }
 

@@ -189,9 +189,10 @@ struct World::ProducerClient {
   // between send() and completion form a window from `first_in_flight_id`; completed ones leave from the front.
   struct InFlight {
     SimTime intended;
-    uint32_t bytes = 0;
+    uint32_t bytes = 0;  // the value's
     uint32_t thread = 0;
     bool done = false;
+    uint32_t key_bytes = 0;  // 0: no key
   };
   std::deque<InFlight> in_flight;
   uint64_t first_in_flight_id = 1;
@@ -1979,7 +1980,8 @@ kafka::SendResult World::send_record(ProducerClient& c, const DrawnRecord& d, Si
     record.shape.key_bytes = static_cast<int32_t>(key.size());
   }
   KS_ASSERT_EQ(record.record_id, c.first_in_flight_id + c.in_flight.size());
-  c.in_flight.push_back(ProducerClient::InFlight{d.intended, d.value_bytes, thread, false});
+  c.in_flight.push_back(ProducerClient::InFlight{d.intended, d.value_bytes, thread, false,
+                                                 static_cast<uint32_t>(record.shape.key_bytes)});
   c.app_busy += spec_.producer_send_cost;
   metrics_.on_sent(d.value_bytes);
   if (quiet) {
@@ -2121,10 +2123,13 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
           sent.reads_left = groups * batch.record_count();
           sent.intended.reserve(batch.records.size());
           sent.value_bytes.reserve(batch.records.size());
+          const bool keyed = spec_.producers[c.spec_index].keys.has_keys();
+          if (keyed) sent.key_bytes.reserve(batch.records.size());
           for (const kafka::RecordMeta& m : batch.records) {
             const ProducerClient::InFlight& record = c.in_flight_record(m.record_id);
             sent.intended.push_back(record.intended);
             sent.value_bytes.push_back(record.bytes);
+            if (keyed) sent.key_bytes.push_back(record.key_bytes);
           }
         }
         ++sent.requests_unhandled;  // until handle_produce's I/O thread has handled this request
@@ -2393,7 +2398,7 @@ void World::consumer_fetch_answered(ConsumerClient& c, NodeId source, const kafk
   c.records_per_fetch.record(records);
 }
 
-// The value sizes of a range of records a poll returned, for the poll observer (duplicates included: the
+// The key and value sizes of a range of records a poll returned, for the poll observer (duplicates included: the
 // application sees them).
 void World::observe_polled(const kafka::PolledRange& range, PollResult& result) const {
   const auto it = sent_batches_.find(range.batch_tag);
@@ -2405,10 +2410,11 @@ void World::observe_polled(const kafka::PolledRange& range, PollResult& result) 
     return;
   }
   for (int32_t i = 0; i < range.record_count; ++i) {
-    const int64_t bytes = it->second.value_bytes[static_cast<size_t>(first + i)];
-    if (result.records == 0) result.first_value_bytes = bytes;
+    const auto r = static_cast<size_t>(first + i);
+    const int64_t bytes = int64_t{it->second.value_bytes[r]} + (it->second.key_bytes.empty() ? 0 : it->second.key_bytes[r]);
+    if (result.records == 0) result.first_bytes = bytes;
     ++result.records;
-    result.value_bytes += bytes;
+    result.bytes += bytes;
   }
 }
 

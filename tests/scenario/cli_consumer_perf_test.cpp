@@ -1,7 +1,7 @@
 // `kafkasim consumer-perf-test`: kafka-consumer-perf-test.sh against a scenario's cluster while its producers write.
-// Expectations from what the tool computes (ConsumerPerformance: counts of whole polls, MB in MiB of the values, rates
-// over the elapsed milliseconds, a progress line per reporting interval, the quiet-time exit) and from the producers'
-// schedule and the links' line rate, not from earlier runs.
+// Expectations from what the tool computes (ConsumerPerformance: counts of whole polls, MB in MiB of keys and values,
+// rates over the elapsed milliseconds, a progress line per reporting interval, the quiet-time exit) and from the
+// producers' schedule and the links' line rate, not from earlier runs.
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -114,6 +114,17 @@ TEST_CASE("consumer-perf-test: a consumer keeping up with a live producer reads 
   CHECK(t.fetch_messages_per_s == doctest::Approx(t.messages_per_s).scale(0).epsilon(1e-6));
   CHECK(text.find("rebalance.time.ms is 0: the group's join is not simulated") != std::string::npos);
   CHECK(text.find("\n  bottleneck ") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("consumer-perf-test: MB counts keys' bytes too, as the tool adds record.key().length") {
+  // The producer's keys uniform over ten: "key-0" ... "key-9", 5 bytes each, beside 512-byte values.
+  const fs::path dir = fresh_dir("consumer-perf-keys");
+  const std::string keys = set_json("/producers/0/workload/keys", R"({"distribution": "uniform", "count": 10})");
+  const std::string text = consumer_perf_test(dir, "--messages 20000" + keys);
+  INFO(text);
+  const Total t = the_total(text, 0, 20000);
+  CHECK(t.mb == doctest::Approx(static_cast<double>(t.messages) * (512 + 5) / kMiB).scale(0).epsilon(1e-4));
   fs::remove_all(dir);
 }
 

@@ -619,13 +619,13 @@ class World {
                                             bool acked, uint64_t value_bytes)>;
   void set_record_observer(RecordObserver observer) { record_observer_ = std::move(observer); }
   // Called for every poll() of a consumer that returned records, when it returns them, with the consumer's scenario
-  // entry: how many records, their value bytes summed and the first one's (as the application iterates them), and
-  // how many of them had no value size left to report (a second copy of a batch read after every group had read the
-  // first; counted in `records`, not in the bytes).
+  // entry: how many records, their key and value bytes summed and the first one's (as the application iterates
+  // them; record.key().length + record.value().length), and how many of them had no size left to report (a second
+  // copy of a batch read after every group had read the first; counted in `records`, not in the bytes).
   struct PollResult {
     int64_t records = 0;
-    int64_t value_bytes = 0;
-    int64_t first_value_bytes = 0;
+    int64_t bytes = 0;
+    int64_t first_bytes = 0;
     int64_t records_without_size = 0;
   };
   using PollObserver = std::function<void(size_t consumer_spec, sim::SimTime polled, const PollResult& result)>;
@@ -1047,6 +1047,7 @@ class World {
   struct SentBatch {
     std::vector<sim::SimTime> intended;
     std::vector<uint32_t> value_bytes;  // each record's value bytes, as the producer's throughput counts them
+    std::vector<uint32_t> key_bytes;    // each record's key bytes when its producer has keys (else empty)
     int64_t reads_left = 0;
     // ProduceRequests carrying the batch that no broker's I/O thread has handled yet and that were not withdrawn:
     // any of them may still append it, whatever the producer has decided meanwhile (a request timeout does not
