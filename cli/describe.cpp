@@ -65,6 +65,8 @@ int describe_scenario(const DescribeOptions& options) {
   }
   std::printf("\n$ kafka-configs.sh --bootstrap-server broker-0:9092 --describe --entity-type brokers\n%s",
               cluster::describe_broker_configs(world).c_str());
+  std::printf("\n$ kafka-log-dirs.sh --bootstrap-server broker-0:9092 --describe\n%s",
+              cluster::describe_log_dirs(world).c_str());
   return 0;
 }
 

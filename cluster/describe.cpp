@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "kafkasim/cluster/kafka_configs.hpp"
+#include "kafkasim/kafka/java_hash.hpp"
 #include "kafkasim/sim/assert.hpp"
 
 namespace kafkasim::cluster {
@@ -291,6 +292,81 @@ std::string describe_broker_configs(const World& world) {
   out << "Default configs for brokers in the cluster are:\n";
   for (const auto& [name, value] : defaults) entry(name, value, {{"DYNAMIC_DEFAULT_BROKER_CONFIG", value}});
   return out.str();
+}
+
+namespace {
+
+// A JSON object as Jackson writes a java.util.HashMap: its entries in the HashMap's iteration order (the keys put in
+// the order given), no spaces. Values are already JSON text.
+std::string java_hash_map_json(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::vector<int32_t> hashes;
+  for (const auto& [key, value] : entries) hashes.push_back(kafka::java_string_hash_code(key));
+  std::string out = "{";
+  for (size_t i : kafka::java_hash_map_order(hashes))
+    out += (out.size() > 1 ? ",\"" : "\"") + entries[i].first + "\":" + entries[i].second;
+  return out + "}";
+}
+
+std::string json_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? "," : "") + items[i];
+  return out + "]";
+}
+
+}  // namespace
+
+std::string describe_log_dirs(const World& world) {
+  const WorldSpec& spec = world.spec();
+  std::vector<std::string> brokers;
+  std::string ids;
+  for (uint32_t b = 0; b < spec.brokers; ++b) {
+    const std::vector<std::vector<PartitionRef>> dirs = world.log_dir_partitions(b);
+    std::vector<std::string> paths;
+    for (size_t d = 0; d < dirs.size(); ++d)
+      paths.push_back(dirs.size() == 1 ? "/tmp/kafka-logs" : "/tmp/kafka-logs-" + std::to_string(d));
+    // The admin client's map of each broker's dirs by path (a HashMap), and each dir's replicas by TopicPartition
+    // (Collectors.toMap: a HashMap, TopicPartition.hashCode = 31 * (31 + partition) + topic.hashCode()).
+    std::vector<int32_t> path_hashes;
+    for (const std::string& path : paths) path_hashes.push_back(kafka::java_string_hash_code(path));
+    std::vector<std::string> log_dirs;
+    for (size_t d : kafka::java_hash_map_order(path_hashes)) {
+      std::vector<PartitionRef> replicas = dirs[d];
+      // Insertion order only matters within a bucket; taken as topic name then partition [A].
+      std::sort(replicas.begin(), replicas.end(), [&](const PartitionRef& x, const PartitionRef& y) {
+        const std::string& tx = spec.topics[static_cast<size_t>(x.topic)].name;
+        const std::string& ty = spec.topics[static_cast<size_t>(y.topic)].name;
+        return tx != ty ? tx < ty : x.partition < y.partition;
+      });
+      std::vector<int32_t> hashes;
+      for (const PartitionRef& ref : replicas) {
+        const int32_t topic_hash = kafka::java_string_hash_code(spec.topics[static_cast<size_t>(ref.topic)].name);
+        hashes.push_back(static_cast<int32_t>(31u * (31u + static_cast<uint32_t>(ref.partition)) +
+                                              static_cast<uint32_t>(topic_hash)));
+      }
+      std::vector<std::string> partitions;
+      for (size_t i : kafka::java_hash_map_order(hashes)) {
+        const PartitionRef& ref = replicas[i];
+        const kafka::Partition* replica = world.partition(b, ref);
+        KS_ASSERT(replica != nullptr);
+        // ReplicaManager.getLogEndOffsetLag for a current (not future) log: max(its high watermark - its log end
+        // offset, 0).
+        const int64_t lag = std::max<int64_t>(replica->high_watermark() - replica->log_end_offset(), 0);
+        const std::string name = spec.topics[static_cast<size_t>(ref.topic)].name + "-" + std::to_string(ref.partition);
+        partitions.push_back(java_hash_map_json(
+            {{"partition", "\"" + name + "\""},
+             {"size", std::to_string(replica->log().size_bytes())},
+             {"offsetLag", std::to_string(lag)},
+             {"isFuture", "false"}}));
+      }
+      log_dirs.push_back(java_hash_map_json(
+          {{"logDir", "\"" + paths[d] + "\""}, {"error", "null"}, {"partitions", json_list(partitions)}}));
+    }
+    brokers.push_back(java_hash_map_json({{"broker", std::to_string(b)}, {"logDirs", json_list(log_dirs)}}));
+    ids += (b > 0 ? "," : "") + std::to_string(b);
+  }
+  // The brokers' map is keyed by id (Integer.hashCode is the id: ascending for any cluster size).
+  return "Querying brokers for log directories information\nReceived log directory information from brokers " + ids +
+         "\n" + java_hash_map_json({{"version", "1"}, {"brokers", json_list(brokers)}}) + "\n";
 }
 
 }  // namespace kafkasim::cluster

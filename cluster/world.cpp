@@ -3079,6 +3079,16 @@ const kafka::Partition* World::partition(uint32_t broker, PartitionRef ref) cons
   return brokers_[broker]->rm->partition(ref);
 }
 
+std::vector<std::vector<PartitionRef>> World::log_dir_partitions(uint32_t broker) const {
+  KS_ASSERT_LT(broker, brokers_.size());
+  const Broker& b = *brokers_[broker];
+  std::vector<std::vector<PartitionRef>> dirs(b.hw->disk_count());
+  // The log id is the creation index, and log id mod the dirs is the log's dir (the constructor's assign_log).
+  for (size_t log_id = 0; log_id < b.log_partitions.size(); ++log_id)
+    dirs[log_id % dirs.size()].push_back(b.log_partitions[log_id]);
+  return dirs;
+}
+
 void World::check_durability(WorldSummary& s) {
   // Every acknowledged offset against its partition's leader's log now: at or above the log end offset (or no
   // leader) it is lost, below the log start offset retention deleted it. Kafka's guarantee is about the log, and

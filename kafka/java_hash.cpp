@@ -1,6 +1,9 @@
 #include "kafkasim/kafka/java_hash.hpp"
 
+#include <algorithm>
 #include <limits>
+
+#include "kafkasim/sim/assert.hpp"
 
 namespace kafkasim::kafka {
 
@@ -63,6 +66,25 @@ int32_t java_string_hash_code(std::string_view utf8) {
 int32_t java_utils_abs(int32_t n) {
   // Integer.MIN_VALUE has no positive counterpart: Utils.abs maps it to 0 (Math.abs would leave it negative).
   return n == std::numeric_limits<int32_t>::min() ? 0 : (n < 0 ? -n : n);
+}
+
+std::vector<size_t> java_hash_map_order(std::span<const int32_t> hash_codes) {
+  size_t buckets = 16;
+  while (hash_codes.size() > buckets / 4 * 3) buckets *= 2;
+  const auto bucket = [&](int32_t h) {
+    const auto u = static_cast<uint32_t>(h);
+    return static_cast<size_t>(u ^ (u >> 16)) & (buckets - 1);
+  };
+  std::vector<size_t> order(hash_codes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return bucket(hash_codes[a]) < bucket(hash_codes[b]); });
+  for (size_t i = 0, run = 1; i + 1 < order.size(); ++i) {
+    run = bucket(hash_codes[order[i]]) == bucket(hash_codes[order[i + 1]]) ? run + 1 : 1;
+    // A ninth key in one bucket makes Java resize the table (below 64 buckets) or turn the bucket into a tree.
+    KS_ASSERT_MSG(run <= 8, "a HashMap bucket of more than 8 keys: Java's order is not modelled");
+  }
+  return order;
 }
 
 }  // namespace kafkasim::kafka

@@ -5,10 +5,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <map>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
 #include "kafkasim/kafka/controller/replica_placer.hpp"
@@ -18,6 +22,7 @@ namespace fs = std::filesystem;
 using namespace kafkasim::test;
 namespace kafka = kafkasim::kafka;
 namespace sim = kafkasim::sim;
+using json = nlohmann::json;
 
 namespace {
 
@@ -26,6 +31,7 @@ struct Output {
   std::vector<std::string> group_lines;  // the kafka-consumer-groups section
   std::vector<std::string> config_lines;  // kafka-configs --describe --entity-type brokers
   std::vector<std::string> earliest_lines, latest_lines;  // kafka-get-offsets --time earliest / latest
+  std::vector<std::string> log_dirs_lines;                // kafka-log-dirs --describe
 };
 
 Output describe(const std::string& args, const fs::path& dir) {
@@ -36,6 +42,7 @@ Output describe(const std::string& args, const fs::path& dir) {
     if (line.rfind("$ kafka-topics.sh", 0) == 0) section = &out.topic_lines;
     else if (line.rfind("$ kafka-consumer-groups.sh", 0) == 0) section = &out.group_lines;
     else if (line.rfind("$ kafka-configs.sh", 0) == 0) section = &out.config_lines;
+    else if (line.rfind("$ kafka-log-dirs.sh", 0) == 0) section = &out.log_dirs_lines;
     else if (line.rfind("$ kafka-get-offsets.sh", 0) == 0)
       section = line.find("--time earliest") != std::string::npos ? &out.earliest_lines : &out.latest_lines;
     else if (section != nullptr && !line.empty()) section->push_back(line);
@@ -253,6 +260,81 @@ TEST_CASE("describe: a consumer without a group is in no group kafka-consumer-gr
     REQUIRE(f.size() == 9);
     CHECK(f[0] == "quickstart-consumers");
     CHECK(f[8] == "consumer-quickstart-consumers-1");
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("describe: kafka-log-dirs lists every replica in its broker's log dirs with its log's size") {
+  const fs::path dir = fresh_dir("describe-log-dirs");
+  for (const int dirs : {1, 2}) {
+    CAPTURE(dirs);
+    const std::string log_dirs = " --set /hardware/broker/log_dirs=" + std::to_string(dirs);
+    const Output out = describe("scenarios/quickstart.json --at 3s" + log_dirs, dir);
+    REQUIRE(out.log_dirs_lines.size() == 3);
+    CHECK(out.log_dirs_lines[0] == "Querying brokers for log directories information");
+    CHECK(out.log_dirs_lines[1] == "Received log directory information from brokers 0,1,2");
+    const std::string& text = out.log_dirs_lines[2];
+    // Jackson writes the tool's HashMaps in their iteration order: by bucket of the keys' String.hashCode, "brokers"
+    // (bucket 3 of 16) before "version" (13); "broker" and "logDirs" share bucket 12 and keep the order they were
+    // put in; "partitions" (0), "error" (12), "logDir" (14); "partition" (3), "size" (4), "offsetLag" (13),
+    // "isFuture" (15).
+    CHECK(text.rfind(R"({"brokers":[{"broker":0,"logDirs":[{"partitions":[{"partition":")", 0) == 0);
+    CHECK(text.size() >= 14);
+    CHECK(text.substr(text.size() - 14) == R"(],"version":1})");
+    const std::regex replica(R"re(\{"partition":"[^"]+","size":\d+,"offsetLag":0,"isFuture":false\})re");
+    const std::regex dir_end(R"re(\],"error":null,"logDir":"/tmp/kafka-logs(-\d)?"\})re");
+    const auto count = [&](const std::regex& re) {
+      return std::distance(std::sregex_iterator(text.begin(), text.end(), re), std::sregex_iterator());
+    };
+    // Every replica of the 6 partitions of events and the 50 of __consumer_offsets, RF 3: 168 in all.
+    CHECK(count(replica) == 3 * (6 + 50));
+    CHECK(count(dir_end) == 3 * dirs);
+    const json doc = json::parse(text);
+    REQUIRE(doc.at("brokers").size() == 3);
+    // The replicas each broker reports are those kafka-topics places on it.
+    std::map<std::string, std::set<int>> replicas_of;  // "topic-p" -> brokers
+    for (const std::string& row : out.topic_lines) {
+      if (row.rfind("\tTopic: ", 0) != 0) continue;
+      auto f = topic_fields(row);
+      for (const std::string& b : as_set(f["Replicas"]))
+        replicas_of[f["Topic"] + "-" + f["Partition"]].insert(std::stoi(b));
+    }
+    std::map<std::string, int64_t> latest;  // the high watermarks, from kafka-get-offsets
+    for (const std::string& line : out.latest_lines) {
+      const auto f = split(line, ':');
+      latest[f[0] + "-" + f[1]] = std::stoll(f[2]);
+    }
+    std::map<std::string, std::vector<int64_t>> sizes;
+    for (const json& broker : doc.at("brokers")) {
+      const int id = broker.at("broker").get<int>();
+      REQUIRE(broker.at("logDirs").size() == static_cast<size_t>(dirs));
+      std::vector<size_t> per_dir;
+      for (const json& d : broker.at("logDirs")) {
+        CHECK(d.at("error").is_null());
+        per_dir.push_back(d.at("partitions").size());
+        for (const json& r : d.at("partitions")) {
+          const std::string name = r.at("partition").get<std::string>();
+          CAPTURE(name);
+          CHECK(replicas_of[name].count(id) == 1);
+          sizes[name].push_back(r.at("size").get<int64_t>());
+        }
+      }
+      // JBOD: a broker's logs are dealt over its dirs, so their counts differ by at most one.
+      CHECK(*std::max_element(per_dir.begin(), per_dir.end()) - *std::min_element(per_dir.begin(), per_dir.end()) <= 1);
+    }
+    CHECK(sizes.size() == replicas_of.size());
+    for (int p = 0; p < 6; ++p) {
+      const std::string name = "events-" + std::to_string(p);
+      CAPTURE(name);
+      REQUIRE(sizes[name].size() == 3);
+      // 512-byte values in v2 batches: per record below the high watermark at least the value and 7 bytes (attributes,
+      // timestamp and offset deltas, key length and header count a byte each at least, the value's length two); at
+      // most 100 records more than that at 600 B each (batch headers, and the leader's records not yet replicated).
+      for (const int64_t size : sizes[name]) {
+        CHECK(size >= latest[name] * 519);
+        CHECK(size <= (latest[name] + 100) * 600);
+      }
+    }
   }
   fs::remove_all(dir);
 }

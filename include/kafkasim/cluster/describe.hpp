@@ -50,4 +50,12 @@ std::string describe_broker_configs(const World& world);
 // is ListOffsets(LATEST, read_uncommitted), the leader's high watermark. A partition without a leader is left out.
 std::string describe_offsets(const World& world, bool earliest);
 
+// `kafka-log-dirs.sh --describe` (LogDirsCommand, Kafka 4.x): its two lines, then one line of JSON as the tool's
+// Jackson writes its HashMaps (keys in Java's HashMap order, no spaces): every broker's log dirs with each replica's
+// "partition" (topic-partition), "size" (the log's bytes, UnifiedLog.size), "offsetLag" (max(its high watermark - its
+// log end offset, 0) for a current log) and "isFuture" (false: no replica moves between dirs), __consumer_offsets
+// included. A log dir's path is a stand-in (log.dirs is not modelled): Kafka's default /tmp/kafka-logs, with several
+// dirs /tmp/kafka-logs-<d>.
+std::string describe_log_dirs(const World& world);
+
 }  // namespace kafkasim::cluster

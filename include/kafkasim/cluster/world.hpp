@@ -672,6 +672,10 @@ class World {
   const kafka::Partition* partition(uint32_t broker, kafka::PartitionRef ref) const;
   // The replica that leads `ref` now, or nullptr when none does.
   const kafka::Partition* leader_partition(kafka::PartitionRef ref) const;
+  // The replicas on each of `broker`'s log dirs, by dir (JBOD: hardware.broker.log_dirs disks, the broker's logs
+  // dealt over them in the order it created them, as Kafka puts a new log in the dir with the fewest), each dir's in
+  // creation order.
+  std::vector<std::vector<kafka::PartitionRef>> log_dir_partitions(uint32_t broker) const;
   // The consumer clients in node-id order, read-only (`kafkasim describe` prints their offsets and lag).
   struct ConsumerView {
     kafka::NodeId node = -1;  // its host is "client-<node - brokers>"

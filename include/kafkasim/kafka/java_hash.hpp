@@ -2,8 +2,11 @@
 // (AbstractFetcherManager.getFetcherId, kafka-behaviour.md §3.1) and groups to coordinators (§5.1).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
+#include <vector>
 
 namespace kafkasim::kafka {
 
@@ -14,5 +17,13 @@ int32_t java_string_hash_code(std::string_view utf8);
 
 // Utils.abs: |n|, and 0 for Integer.MIN_VALUE.
 int32_t java_utils_abs(int32_t n);
+
+// The order in which a java.util.HashMap built by put() with the default constructor iterates over keys whose
+// hashCode()s are `hash_codes`, all distinct keys, in insertion order: the indexes into `hash_codes`. The table starts
+// at 16 buckets and doubles while the size exceeds 3/4 of it; a key's bucket is (h ^ (h >>> 16)) & (buckets - 1);
+// buckets iterate in index order and each bucket's keys in insertion order (a resize splits a bucket keeping it).
+// A ninth key in one bucket makes Java resize a small table early or turn the bucket into a tree, which this does
+// not follow: asserted not to happen.
+std::vector<size_t> java_hash_map_order(std::span<const int32_t> hash_codes);
 
 }  // namespace kafkasim::kafka
