@@ -518,7 +518,9 @@ const std::vector<ConfigEntry<ConsumerConfig>>& consumer_config_table() {
        +[](C& c, const ConfigValue& v) { c.client_id_config = v.text; },
        +[](const C& c) { return text_value(c.client_id_config); }},
       ignored<C>("client.dns.lookup"),
-      ignored<C>("group.id"),
+      // A consumer entry's group: the scenario loader takes it out of the configs (a group.id there names the entry's
+      // group) before the table reads them.
+      ignored_instead<C>("group.id", "the consumer's group is its entry's \"group\""),
       ignored<C>("group.instance.id"),
       ignored<C>("group.protocol"),
       ignored<C>("group.remote.assignor"),

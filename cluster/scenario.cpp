@@ -1417,9 +1417,9 @@ class Loader {
   // config). Its identity and connections stay the entry's: client.id, client.rack (its host's rack), the security
   // protocol and socket buffers.
   void parse_consumer_restart_config(const json& v, const std::string& pointer, const WorldSpec& spec, FaultSpec& fs) {
-    static const std::vector<std::string> kFixed = {"client.id", "client.rack", "security.protocol",
+    static const std::vector<std::string> kFixed = {"client.id", "group.id", "client.rack", "security.protocol",
                                                     "send.buffer.bytes", "receive.buffer.bytes"};
-    check_restart_config(v, pointer, "consumer", kFixed, "client.id, rack and connections", fs);
+    check_restart_config(v, pointer, "consumer", kFixed, "client.id, group, rack and connections", fs);
     // The consumer entry whose client restarts: the consumers' clients follow the producers', in scenario order.
     uint64_t first = spec.brokers;
     for (const ProducerSpec& p : spec.producers) first += p.count;
@@ -1640,7 +1640,34 @@ class Loader {
            "a non-empty string (leave \"group\" out for a consumer without a group.id, which assigns its partitions "
            "itself)",
            shown(*group_value));
-    const std::string group = group_value == nullptr ? std::string() : group_value->get<std::string>();
+    std::string group = group_value == nullptr ? std::string() : group_value->get<std::string>();
+    std::string group_pointer = join(pointer, "group");
+    // The configs, read first: a group.id among them (a pasted consumer.properties) is the entry's group.
+    const json* config_value = find(p, "config");
+    ConfigSource src;
+    if (config_value != nullptr) {
+      src = config_source(*config_value, join(pointer, "config"));
+      if (!src.owned.is_null()) src.object = &src.owned;
+      if (src.object->is_object() && src.object->contains("group.id")) {
+        const json id = src.object->at("group.id");
+        const std::string where = join(src.pointer, "group.id");
+        if (!id.is_string() || id.get<std::string>().empty())
+          throw ConfigError(src.file, where, "a non-empty group name (or no group.id, for a consumer without a group)",
+                            shown(id));
+        if (!group.empty() && id.get<std::string>() != group)
+          throw ConfigError(src.file, where,
+                            "the entry's \"group\", " + in_quotes(group) + ", or no group.id: it is the consumer's group.id",
+                            shown(id));
+        if (group.empty()) {
+          group = id.get<std::string>();
+          group_pointer = src.file == file_ ? where : join(pointer, "config");
+        }
+        json rest = *src.object;  // the other configs, for the table, which does not list group.id
+        rest.erase("group.id");
+        src.owned = std::move(rest);
+        src.object = &src.owned;
+      }
+    }
     // A group needs a coordinator, the leader of a __consumer_offsets partition, and the controller cannot create
     // that topic with more replicas than brokers: every FindCoordinator then fails (COORDINATOR_NOT_AVAILABLE).
     if (!group.empty() && static_cast<uint32_t>(spec.offsets_topic_replication_factor) > spec.brokers)
@@ -1654,7 +1681,7 @@ class Loader {
     cs.topic = topic_index(required(p, pointer, "topic", "the name of the topic to consume"), join(pointer, "topic"), spec);
     for (size_t i = 0; i < spec.consumers.size() && !group.empty(); ++i)
       if (x_.consumer_groups[i] == group && spec.consumers[i].topic == cs.topic)
-        fail(join(pointer, "group"),
+        fail(group_pointer,
              "one entry per group and topic (use \"count\"; /consumers/" + std::to_string(i) + " is the same group)",
              in_quotes(group));
     if (const json* v = find(p, "count")) cs.count = static_cast<uint32_t>(integer(*v, join(pointer, "count"), 1, kClientsPerEntryMax));
@@ -1675,9 +1702,7 @@ class Loader {
         fail(join(pointer, "start_at"), "a start time before the end of the run (duration " + format_duration(spec.duration) + ")",
              shown(*v));
     }
-    if (const json* v = find(p, "config")) {
-      ConfigSource src = config_source(*v, join(pointer, "config"));
-      if (!src.owned.is_null()) src.object = &src.owned;
+    if (config_value != nullptr) {
       apply_configs(src, consumer_config_table(), consumer_ignored_prefixes(), "consumer", cs.config);
       check_socket_buffers(src, cs.config.send_buffer_bytes, cs.config.receive_buffer_bytes);
       check_client_rack(src, cs.config.client_rack, spec.racks);

@@ -320,7 +320,7 @@ TEST_CASE("properties files: a pasted producer.properties and consumer.propertie
             "ssl.keystore.location=/etc/kafka/keystore.jks\n"
             "client.id=checkout-\\\n"
             "    service\n");
-  dir.write("consumer.properties", "! consumer\nfetch.min.bytes=1024\nauto.offset.reset=earliest\ngroup.id=x\n");
+  dir.write("consumer.properties", "! consumer\nfetch.min.bytes=1024\nauto.offset.reset=earliest\ngroup.id=g\n");
   json doc = base();
   doc["producers"][0]["config"] = "producer.properties";
   doc["consumers"][0]["config"] = "consumer.properties";
@@ -336,9 +336,11 @@ TEST_CASE("properties files: a pasted producer.properties and consumer.propertie
   CHECK(s.consumers[0].config.fetch_min_bytes == 1024);
   CHECK(s.consumers[0].config.auto_offset_reset == kafka::AutoOffsetReset::earliest);
   CHECK(p.client_id_config == "checkout-service");  // client.id is modelled (client quotas), continuation joined
-  // bootstrap.servers, ssl.keystore.location and group.id are ignored, each with a warning.
-  REQUIRE(x.warnings.size() == 3);
-  for (const char* k : {"/bootstrap.servers: ", "/ssl.keystore.location: ", "/group.id: "}) {
+  // bootstrap.servers and ssl.keystore.location are ignored, each with a warning; group.id is the entry's group
+  // (the same as its "group"), so no warning.
+  REQUIRE(x.warnings.size() == 2);
+  CHECK(s.consumers[0].group == "g");
+  for (const char* k : {"/bootstrap.servers: ", "/ssl.keystore.location: "}) {
     INFO(k);
     CHECK(std::count_if(x.warnings.begin(), x.warnings.end(),
                         [&](const std::string& w) { return w.find(k) != std::string::npos; }) == 1);
@@ -2057,4 +2059,50 @@ TEST_CASE("consumers without \"group\": no group.id, auto-commit off by default,
   ScenarioExtras xg;
   parse_scenario(slow, "a.json", &xg);
   CHECK(xg.warnings.size() == 1);
+}
+
+TEST_CASE("group.id in a consumer entry's config is its group: the same as \"group\", or the group when none is given") {
+  // A pasted consumer.properties names the group (Kafka's config/consumer.properties has group.id).
+  json d = base();
+  d["consumers"][0].erase("group");
+  d["consumers"][0]["config"] = {{"group.id", "billing"}, {"max.poll.records", 10}};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "a.json", &x);
+  CHECK(s.consumers[0].group == "billing");
+  CHECK(s.consumers[0].config.max_poll_records == 10);
+  CHECK(s.consumers[0].config.enable_auto_commit);  // Kafka's default with a group id
+  CHECK(x.warnings.empty());                         // not "ignored": it is modelled as the entry's group
+  const json r = resolved_scenario(s, x);
+  CHECK(r["consumers"][0]["group"] == "billing");
+  CHECK_FALSE(r["consumers"][0]["config"].contains("group.id"));
+  // The same as "group": fine; another one: which would it be?
+  json same = base();
+  same["consumers"][0]["config"] = {{"group.id", "g"}};
+  CHECK(parse_scenario(same, "a.json").consumers[0].group == "g");
+  json other = base();
+  other["consumers"][0]["config"] = {{"group.id", "h"}};
+  expect_error(other, "/consumers/0/config/group.id");
+  json empty = base();
+  empty["consumers"][0].erase("group");
+  empty["consumers"][0]["config"] = {{"group.id", ""}};
+  expect_error(empty, "/consumers/0/config/group.id");
+  // From a properties file.
+  {
+    TempDir dir("kafkasim-group-id-props");
+    dir.write("consumer.properties", "group.id=test-consumer-group\n");
+    json p = base();
+    p["consumers"][0].erase("group");
+    p["consumers"][0]["config"] = "consumer.properties";
+    dir.write("scenario.json", p.dump());
+    CHECK(load_scenario(dir.path / "scenario.json", {}).consumers[0].group == "test-consumer-group");
+  }
+  // Two entries of one group on one topic, the second by its group.id: the same error as with "group".
+  json twice = base();
+  twice["consumers"].push_back({{"topic", "events"}, {"config", {{"group.id", "g"}}}});
+  expect_error(twice, "/consumers/1/config/group.id");
+  // A restarted process keeps its group.
+  json restart = base();
+  restart["faults"] = json::array({{{"type", "consumer_restart"}, {"host", "client-1"}, {"at", "10s"},
+                                    {"config", {{"group.id", "other"}}}}});
+  expect_error(restart, "/faults/0/config/group.id");
 }
