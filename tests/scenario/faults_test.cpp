@@ -47,6 +47,19 @@ std::vector<double> event_times(const cluster::World& world, const char* type) {
   return t;
 }
 
+// 25 s of one partition (RF 3) written at 1,000 records/s of 100 B (acks=all, linger 5 ms), the warm-up 5 s, read by
+// `consumer`, whose process dies at 17 s and whose successor starts at 19 s.
+cluster::WorldSummary run_consumer_restarted_at_17s(cluster::ConsumerSpec consumer) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
+  spec.duration = 25_s;
+  spec.warmup = 5_s;
+  spec.producers.push_back(test::open_loop_producer(1'000, Acks::all, 5, 100));
+  consumer.topic = 0;
+  spec.consumers.push_back(consumer);
+  spec.faults.push_back(fault(cluster::FaultKind::consumer_restart, 4, 17_s, 2_s));  // brokers 0-2, producer 3
+  return cluster::World(spec).run();
+}
+
 }  // namespace
 
 TEST_CASE("a broker's 3 s pause holds acks=all produces for 3 s: the paused follower stays in the ISR") {
@@ -321,19 +334,11 @@ TEST_CASE("consumer_restart: the new process resumes from the committed offset; 
   // records given only by the poll being processed: a handful. Records sent while no process runs reach it 2 s
   // late at most; none is lost.
   auto run = [](cluster::CommitAfterPoll commit) {
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
-    spec.duration = 25_s;
-    spec.warmup = 5_s;
-    spec.producers.push_back(test::open_loop_producer(1'000, Acks::all, 5, 100));
     cluster::ConsumerSpec c;
     c.group = "g";
-    c.topic = 0;
     c.commit = commit;
     c.config.enable_auto_commit = commit == cluster::CommitAfterPoll::kNone;
-    spec.consumers.push_back(c);
-    cluster::FaultSpec f = fault(cluster::FaultKind::consumer_restart, 4, 17_s, 2_s);  // brokers 0-2, producer 3
-    spec.faults.push_back(f);
-    return cluster::World(spec).run();
+    return run_consumer_restarted_at_17s(c);
   };
   const auto auto_commit = run(cluster::CommitAfterPoll::kNone);
   REQUIRE(auto_commit.records_failed == 0);
@@ -359,17 +364,10 @@ TEST_CASE("consumer_restart without a group.id: the new process starts where aut
   // given are given again. latest: it starts at the head, so the ~2,000 records of the downtime are never given,
   // and nothing twice.
   auto run = [](kafka::AutoOffsetReset reset) {
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 1, 3, 2);
-    spec.duration = 25_s;
-    spec.warmup = 5_s;
-    spec.producers.push_back(test::open_loop_producer(1'000, Acks::all, 5, 100));
     cluster::ConsumerSpec c;  // no group
-    c.topic = 0;
     c.config.enable_auto_commit = false;
     c.config.auto_offset_reset = reset;
-    spec.consumers.push_back(c);
-    spec.faults.push_back(fault(cluster::FaultKind::consumer_restart, 4, 17_s, 2_s));  // brokers 0-2, producer 3
-    return cluster::World(spec).run();
+    return run_consumer_restarted_at_17s(c);
   };
   const auto earliest = run(kafka::AutoOffsetReset::earliest);
   REQUIRE(earliest.records_failed == 0);

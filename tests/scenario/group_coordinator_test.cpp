@@ -60,6 +60,14 @@ std::vector<nlohmann::json> client_events(const cluster::World& world, const std
   return out;
 }
 
+// One request and its response on the 10 GbE cluster: two host links each way and the broker's costs for a request.
+double request_round_trip_s(const cluster::WorldSpec& spec) {
+  const auto nic = std::get<cluster::NicProfile>(
+      cluster::load_named_profile("nic-10gbe", cluster::bundled_profile_dir()).params);
+  return 4 * nic.link.latency.seconds_f() +
+         (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
+}
+
 }  // namespace
 
 TEST_CASE("group coordinator: each group commits to the leader of its __consumer_offsets partition") {
@@ -151,11 +159,7 @@ TEST_CASE("group coordinator: a starting consumer finds the coordinator, fetches
   cluster::World world(spec);
   const auto s = world.run();
   REQUIRE(s.records_failed == 0);
-  // One request and its response: two host links each way and the broker's costs for a request.
-  const auto nic = std::get<cluster::NicProfile>(
-      cluster::load_named_profile("nic-10gbe", cluster::bundled_profile_dir()).params);
-  const double round_trip_s = 4 * nic.link.latency.seconds_f() +
-                              (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
+  const double round_trip_s = request_round_trip_s(spec);
   const auto found = found_by_group(world);
   REQUIRE(found.count("my-group") == 1);
   const double t_found = found.at("my-group").time_s;
@@ -417,18 +421,15 @@ TEST_CASE("no group.id: the consumer never talks to a coordinator and resets eve
   // (KafkaConsumer.assign), updateFetchPositions has no committed offsets to fetch, and every partition is reset by
   // auto.offset.reset with ListOffsets at the first poll: one round trip after the start where a group member needs
   // three (FindCoordinator, OffsetFetch, ListOffsets; the test above).
-  auto spec = producing_cluster();
   cluster::ConsumerSpec consumer;  // no group
   consumer.config.enable_auto_commit = false;
   consumer.start_at = 500_ms;
+  auto spec = producing_cluster();
+  const double round_trip_s = request_round_trip_s(spec);
   spec.consumers.push_back(consumer);
   cluster::World world(spec);
   const auto s = world.run();
   REQUIRE(s.records_failed == 0);
-  const auto nic = std::get<cluster::NicProfile>(
-      cluster::load_named_profile("nic-10gbe", cluster::bundled_profile_dir()).params);
-  const double round_trip_s = 4 * nic.link.latency.seconds_f() +
-                              (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
   CHECK(found_by_group(world).empty());
   const auto resets = client_events(world, "consumer_offset_reset", 1);
   REQUIRE(resets.size() == 6);

@@ -64,6 +64,17 @@ std::pair<json, WorldSpec> resolved_and_reloaded(const WorldSpec& s, const Scena
   return {std::move(r), std::move(again)};
 }
 
+// Loads the scenario file `path` and requires a ConfigError.
+ConfigError error_loading(const std::filesystem::path& path) {
+  try {
+    load_scenario(path, {});
+  } catch (const ConfigError& e) {
+    return e;
+  }
+  FAIL("no ConfigError");
+  return ConfigError("", "", "");
+}
+
 void expect_error(const json& doc, const std::string& pointer, const std::string& suggestion = {}) {
   const ConfigError e = error_of(doc);
   const std::string message = e.what();
@@ -352,14 +363,10 @@ TEST_CASE("properties files: a pasted producer.properties and consumer.propertie
 
   // A mistake inside the properties file names that file and the key.
   dir.write("producer.properties", "linger_ms=5\n");
-  try {
-    load_scenario(dir.path / "scenario.json", {});
-    FAIL("no error");
-  } catch (const ConfigError& e) {
-    CHECK(e.file() == (dir.path / "producer.properties").string());
-    CHECK(e.pointer() == "/linger_ms");
-    CHECK(e.suggestion() == "linger.ms");
-  }
+  const ConfigError e = error_loading(dir.path / "scenario.json");
+  CHECK(e.file() == (dir.path / "producer.properties").string());
+  CHECK(e.pointer() == "/linger_ms");
+  CHECK(e.suggestion() == "linger.ms");
 }
 
 TEST_CASE("--set overrides: replace, add, append, and plain strings") {
@@ -2010,13 +2017,9 @@ TEST_CASE("consumers without \"group\": no group.id, auto-commit off by default,
     json p = d;
     p["consumers"][0]["config"] = "consumer.properties";
     dir.write("scenario.json", p.dump());
-    try {
-      load_scenario(dir.path / "scenario.json", {});
-      FAIL("no ConfigError");
-    } catch (const ConfigError& e) {
-      CHECK(e.file() == (dir.path / "consumer.properties").string());
-      CHECK(e.pointer() == "/enable.auto.commit");
-    }
+    const ConfigError e = error_loading(dir.path / "scenario.json");
+    CHECK(e.file() == (dir.path / "consumer.properties").string());
+    CHECK(e.pointer() == "/enable.auto.commit");
     dir.write("consumer.properties", "max.poll.records=10\n");
     CHECK_FALSE(load_scenario(dir.path / "scenario.json", {}).consumers[0].config.enable_auto_commit);
   }
