@@ -47,7 +47,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"closed_loop", {"threads"}},
     {"record_size", {"distribution", "bytes", "min", "max", "median", "sigma"}},
     {"keys", {"distribution", "count", "exponent"}},
-    {"consumer", {"group", "topic", "count", "processing_time", "commit", "start_at", "config"}},
+    {"consumer", {"group", "topic", "partitions", "count", "processing_time", "commit", "start_at", "config"}},
     {"fault", {"type", "host", "at", "duration", "disk", "latency_multiplier", "bandwidth_multiplier", "speed",
                "extra_latency", "jitter", "loss", "bytes", "config", "processing_time"}},
     {"operation", {"at", "tool", "entity-type", "entity-name", "entity-default", "add-config", "delete-config"}},
@@ -1684,6 +1684,21 @@ class Loader {
         fail(group_pointer,
              "one entry per group and topic (use \"count\"; /consumers/" + std::to_string(i) + " is the same group)",
              in_quotes(group));
+    const int32_t topic_partitions = spec.topics[static_cast<size_t>(cs.topic)].partitions;
+    // The partitions the application assigns itself (KafkaConsumer.assign) instead of the whole topic.
+    if (const json* v = find(p, "partitions")) {
+      const std::string where = join(pointer, "partitions");
+      const std::string expected = "a non-empty array of the topic's partition numbers (0 to " +
+                                   std::to_string(topic_partitions - 1) + "), each once";
+      if (!v->is_array() || v->empty()) fail(where, expected, shown(*v));
+      for (size_t i = 0; i < v->size(); ++i) {
+        const auto partition = static_cast<int32_t>(integer((*v)[i], join(where, i), 0, topic_partitions - 1));
+        if (std::find(cs.partitions.begin(), cs.partitions.end(), partition) != cs.partitions.end())
+          fail(join(where, i), expected, shown((*v)[i]) + ", given twice");
+        cs.partitions.push_back(partition);
+      }
+      std::sort(cs.partitions.begin(), cs.partitions.end());
+    }
     if (const json* v = find(p, "count")) cs.count = static_cast<uint32_t>(integer(*v, join(pointer, "count"), 1, kClientsPerEntryMax));
     if (const json* v = find(p, "processing_time")) cs.processing_time_per_record = own_duration(*v, join(pointer, "processing_time"));
     if (const json* v = find(p, "commit")) {
@@ -1712,10 +1727,11 @@ class Loader {
     }
     kafka::validate(cs.config);  // the table's ranges already enforce what this asserts
     warn_poll_interval(p, pointer, group, cs);
-    const int32_t partitions = spec.topics[static_cast<size_t>(cs.topic)].partitions;
+    const int32_t partitions = cs.partitions.empty() ? topic_partitions : static_cast<int32_t>(cs.partitions.size());
     if (cs.count > static_cast<uint32_t>(partitions))
-      warn(file_, join(pointer, "count"), std::to_string(cs.count - static_cast<uint32_t>(partitions)) +
-                                               " consumers get no partition (the topic has " + std::to_string(partitions) + ")");
+      warn(file_, join(pointer, "count"),
+           std::to_string(cs.count - static_cast<uint32_t>(partitions)) + " consumers get no partition (" +
+               (cs.partitions.empty() ? "the topic has " : "the entry reads ") + std::to_string(partitions) + ")");
     x_.consumer_groups.push_back(group);
     cs.group = group;
     spec.consumers.push_back(std::move(cs));
@@ -2145,6 +2161,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
                          {"start_at", format_duration(c.start_at)},
                          {"config", configs_to_json(consumer_config_table(), c.config)}};
     if (!extras.consumer_groups[i].empty()) entry["group"] = extras.consumer_groups[i];
+    if (!c.partitions.empty()) entry["partitions"] = c.partitions;
     consumers.push_back(std::move(entry));
   }
   out["consumers"] = consumers;

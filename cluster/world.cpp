@@ -412,8 +412,18 @@ World::World(WorldSpec spec)
       throw std::invalid_argument("a consumer without a group.id cannot commit offsets (enable.auto.commit must be "
                                   "false and commit none): give it a group");
   }
-  groups_reading_topic_.assign(spec_.topics.size(), 0);
-  for (const auto& c : spec_.consumers) ++groups_reading_topic_[static_cast<size_t>(c.topic)];
+  for (const TopicSpec& t : spec_.topics) readers_.emplace_back(static_cast<size_t>(t.partitions), 0);
+  for (const auto& c : spec_.consumers) {
+    std::vector<int64_t>& readers = readers_[static_cast<size_t>(c.topic)];
+    if (c.partitions.empty())
+      for (int64_t& r : readers) ++r;
+    for (size_t i = 0; i < c.partitions.size(); ++i) {
+      KS_ASSERT_MSG(c.partitions[i] >= 0 && static_cast<size_t>(c.partitions[i]) < readers.size() &&
+                        (i == 0 || c.partitions[i - 1] < c.partitions[i]),
+                    "a consumer's partitions are the topic's, ascending, each once");
+      ++readers[static_cast<size_t>(c.partitions[i])];
+    }
+  }
   // The most replica fetcher threads per source broker a broker ever has (num.replica.fetchers may be altered).
   fetcher_stride_ = static_cast<uint32_t>(spec_.fetcher_config.num_replica_fetchers);
   for (const ConfigAlterSpec& op : spec_.config_alters)
@@ -734,13 +744,18 @@ void World::start_clients() {
       // offsets, else from auto.offset.reset (kafka-behaviour.md §5.7): the application's first poll() finds the
       // coordinator and fetches the committed offsets (ConsumerCoordinator.initWithCommittedOffsetsIfNeeded) before
       // it resets the other partitions with ListOffsets and fetches.
+      // An entry with its own partitions (assign()) splits them the same way, in ascending order.
       std::vector<kafka::PartitionAssignment> assignment;
       const auto members = static_cast<int32_t>(cs.count);
       const auto member = static_cast<int32_t>(i);
-      const int32_t per_member = topic.partitions / members, extra = topic.partitions % members;
+      const auto read = cs.partitions.empty() ? topic.partitions : static_cast<int32_t>(cs.partitions.size());
+      const int32_t per_member = read / members, extra = read % members;
       const int32_t first = member * per_member + std::min(member, extra);
       const int32_t count = per_member + (member < extra ? 1 : 0);
-      for (int32_t p = first; p < first + count; ++p) assignment.push_back({PartitionRef{cs.topic, p}, std::nullopt});
+      for (int32_t k = first; k < first + count; ++k) {
+        const int32_t p = cs.partitions.empty() ? k : cs.partitions[static_cast<size_t>(k)];
+        assignment.push_back({PartitionRef{cs.topic, p}, std::nullopt});
+      }
       c->assignment = std::move(assignment);
       ConsumerClient* client = c.get();
       consumers_.push_back(std::move(c));
@@ -1179,8 +1194,7 @@ void World::handle_produce(Broker& b, kafka::ProduceRequest request) {
         // A second copy in the log (a non-idempotent retry of a batch already appended): every group will poll, or
         // skip, its records too, so its reads are counted as the first copy's were.
         if (sent.appended)
-          sent.reads_left += groups_reading_topic_[static_cast<size_t>(request.partitions[i].partition.topic)] *
-                             static_cast<int64_t>(sent.intended.size());
+          sent.reads_left += readers_of(request.partitions[i].partition) * static_cast<int64_t>(sent.intended.size());
         sent.appended = true;
         ++sent.copies;
       }
@@ -1537,7 +1551,7 @@ void World::run_retention(Broker& b) {
   for (const auto& [ref, p] : b.rm->partitions()) {
     // The batches the leader's retention deletes can no longer be fetched. (A consumer reading a follower, KIP-392,
     // that deleted them first is sent back to the leader by its OFFSET_OUT_OF_RANGE, so the leader's log decides.)
-    const bool track = p->is_leader() && groups_reading_topic_[static_cast<size_t>(ref.topic)] > 0;
+    const bool track = p->is_leader() && readers_of(ref) > 0;
     deleted_scratch_.clear();
     const kafka::RetentionResult r =
         b.rm->delete_old_segments(ref, engine_.now(), ops, track ? &deleted_scratch_ : nullptr);
@@ -1739,7 +1753,7 @@ void World::forget_unreadable_batches() {
 // or skipped), those at or after the position for the others (those before were polled, or skipped by a reset).
 int64_t World::unread_by_groups(kafka::PartitionRef partition, const kafka::RecordBatch& batch) const {
   const int64_t records = batch.record_count;
-  int64_t unread = groups_reading_topic_[static_cast<size_t>(partition.topic)] * records;
+  int64_t unread = readers_of(partition) * records;
   for (const auto& c : consumers_) {
     if (c->dead || spec_.consumers[c->spec_index].topic != partition.topic) continue;
     // A consumer entry is one group, and its members' assignments are disjoint: at most one has a position.
@@ -2114,7 +2128,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
     for (auto& p : r.request.partitions) {
       const uint64_t tag = (c.index << 40) | p.batch.tag;
       KS_ASSERT_LT(p.batch.tag, uint64_t{1} << 40);
-      const int64_t groups = groups_reading_topic_[static_cast<size_t>(p.partition.topic)];
+      const int64_t groups = readers_of(p.partition);
       if (groups > 0) {
         const auto [it, first_send] = sent_batches_.try_emplace(tag);
         SentBatch& sent = it->second;

@@ -243,13 +243,22 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
       if (rng.chance(1, 4)) cc["auto.commit.interval.ms"] = rng.uniform_int(100, 5'000);
       if (rng.chance(1, 6)) cc["security.protocol"] = "SSL";
       if (follower_fetching && rng.chance(2, 3)) cc["client.rack"] = "rack-" + std::to_string(rng.uniform_int(0, racks - 1));
+      const int64_t read_topic = rng.uniform_int(0, topic_count - 1);
       json group = {{"group", "group-" + std::to_string(g)},
-                    {"topic", "topic-" + std::to_string(rng.uniform_int(0, topic_count - 1))},
+                    {"topic", "topic-" + std::to_string(read_topic)},
                     {"count", count},
                     {"commit", pick<std::string>(rng, {"none", "async", "sync"})},
                     {"config", cc}};
       if (rng.chance(1, 3)) group["processing_time"] = std::to_string(rng.uniform_int(0, 200)) + "us";
       if (rng.chance(1, 4)) group["start_at"] = ms(rng.uniform_int(0, duration_ms / 2));
+      if (rng.chance(1, 4)) {  // the application assigns some of the topic's partitions (a non-empty subset)
+        const int64_t partitions = topics[static_cast<size_t>(read_topic)]["partitions"].get<int64_t>();
+        json assigned = json::array();
+        for (int64_t p = 0; p < partitions; ++p)
+          if (rng.chance(1, 2)) assigned.push_back(p);
+        if (assigned.empty()) assigned.push_back(rng.uniform_int(0, partitions - 1));
+        group["partitions"] = assigned;
+      }
       if (rng.chance(1, 4)) {  // no group.id: assign(), no coordinator, no commits
         group.erase("group");
         group["commit"] = "none";

@@ -486,3 +486,46 @@ TEST_CASE("no group.id, or seekToEnd without commits: a single broker needs no _
   spec.consumers = {tool};
   CHECK_THROWS_AS(cluster::World{spec}, std::invalid_argument);
 }
+
+TEST_CASE("assigned partitions: an entry reads only its partitions, split in ranges, and keeps no other batch") {
+  // Six partitions; a consumer entry without a group assigns partitions 1, 3 and 4 to its two consumers ({1, 3} and
+  // {4}), from the log start. Everything written to them is read, nothing of the other three, and the World keeps no
+  // send times waiting for reads that will never come (the other partitions have no reader).
+  auto spec = producing_cluster();
+  cluster::ConsumerSpec consumer;  // no group
+  consumer.config.enable_auto_commit = false;
+  consumer.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+  consumer.partitions = {1, 3, 4};
+  consumer.count = 2;
+  spec.consumers.push_back(consumer);
+  cluster::World world(spec);
+  const auto s = world.run();
+  REQUIRE(s.records_failed == 0);
+  const auto views = world.consumers();
+  REQUIRE(views.size() == 2);
+  const std::vector<std::vector<int32_t>> expected = {{1, 3}, {4}};
+  int64_t written = 0;
+  for (const auto& view : views) {
+    std::vector<int32_t> partitions;
+    for (const kafka::PartitionRef& ref : view.assignment) {
+      partitions.push_back(ref.partition);
+      const kafka::Partition* leader = world.leader_partition(ref);
+      REQUIRE(leader != nullptr);
+      written += leader->high_watermark();
+      // Read to the head (a fetch round trip and a linger behind it at most).
+      const auto position = view.consumer->position(ref);
+      REQUIRE(position.has_value());
+      CHECK(leader->high_watermark() - *position <= 50);
+    }
+    CHECK(partitions == expected[view.instance]);
+  }
+  // The sticky partitioner spreads 20,000 records over six partitions: the three hold about half of them.
+  CHECK(written > 5'000);
+  CHECK(written < 15'000);
+  CHECK(static_cast<int64_t>(s.records_consumed) <= written);
+  CHECK(static_cast<int64_t>(s.records_consumed) + 150 >= written);
+  CHECK(s.consumer_skipped == 0);
+  // Only the unread tail of the three partitions waits for the consumers: tens of batches at a 1 ms linger, not the
+  // thousands written to the other three.
+  CHECK(world.batches_awaiting_consumers() <= 50);
+}

@@ -2109,3 +2109,28 @@ TEST_CASE("group.id in a consumer entry's config is its group: the same as \"gro
                                     {"config", {{"group.id", "other"}}}}});
   expect_error(restart, "/faults/0/config/group.id");
 }
+
+TEST_CASE("consumer \"partitions\": the partitions the application assigns, ascending, each once; round-trips") {
+  json d = base();  // events has 6 partitions
+  d["consumers"][0]["partitions"] = {4, 1};
+  ScenarioExtras x;
+  const WorldSpec s = parse_scenario(d, "a.json", &x);
+  CHECK(s.consumers[0].partitions == std::vector<int32_t>{1, 4});
+  const json r = resolved_scenario(s, x);
+  CHECK(r["consumers"][0]["partitions"] == json({1, 4}));
+  CHECK(parse_scenario(r, "resolved.json").consumers[0].partitions == std::vector<int32_t>{1, 4});
+  CHECK_FALSE(resolved_scenario(parse_scenario(base(), "a.json"), x)["consumers"][0].contains("partitions"));
+  for (const json& bad : {json::array(), json(3), json({6}), json({-1}), json({1, 1}), json({"1"})}) {
+    CAPTURE(bad.dump());
+    d["consumers"][0]["partitions"] = bad;
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer().rfind("/consumers/0/partitions", 0) == 0);
+  }
+  // More consumers than the entry's partitions: the extra ones get none.
+  d["consumers"][0]["partitions"] = {2};
+  d["consumers"][0]["count"] = 3;
+  ScenarioExtras w;
+  parse_scenario(d, "a.json", &w);
+  REQUIRE(w.warnings.size() == 1);
+  CHECK(w.warnings[0].find("2 consumers get no partition (the entry reads 1)") != std::string::npos);
+}

@@ -115,7 +115,9 @@ struct ConsumerSpec {
   // committed offsets, no commits (the loader refuses them, as Kafka throws InvalidGroupIdException).
   std::string group;
   int32_t topic = 0;
-  uint32_t count = 1;  // the topic's partitions are split in ranges over the consumers (static assignment)
+  uint32_t count = 1;  // the partitions it reads are split in ranges over the consumers (static assignment)
+  // The partitions its application assigns (KafkaConsumer.assign), ascending; empty: every partition of the topic.
+  std::vector<int32_t> partitions;
   kafka::ConsumerConfig config;
   sim::Duration processing_time_per_record;
   CommitAfterPoll commit = CommitAfterPoll::kNone;
@@ -1097,7 +1099,11 @@ class World {
   void check_durability(WorldSummary& s);
   std::vector<kafka::RecordBatch> deleted_scratch_;  // reused by run_retention
   std::vector<int64_t> produce_leo_scratch_;          // reused by handle_produce: log end offsets before an append
-  std::vector<int64_t> groups_reading_topic_;  // by topic index
+  // How many consumer entries read each partition, by topic index and partition.
+  std::vector<std::vector<int64_t>> readers_;
+  int64_t readers_of(kafka::PartitionRef p) const {
+    return readers_[static_cast<size_t>(p.topic)][static_cast<size_t>(p.partition)];
+  }
   // The group coordinators' committed offsets (what OffsetFetch answers): by group, the offset of each partition's
   // latest OffsetCommit whose write the coordinator has settled without error.
   std::map<std::string, std::map<kafka::PartitionRef, int64_t>> group_offsets_;
