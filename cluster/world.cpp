@@ -3308,6 +3308,7 @@ uint64_t World::restart_producer(ProducerClient& old, Duration downtime, const k
     network_->set_receive_buffer(host_of(c->id), host_of(b), producer_connection_receive_buffer(),
                                  flow_tag(Leg::request, channel));
   }
+  c->compressor.start_at(engine_.now() + downtime);
   ProducerClient* client = c.get();
   producer_processes_[static_cast<size_t>(c->id) - spec_.brokers].push_back(client);
   producers_.push_back(std::move(c));

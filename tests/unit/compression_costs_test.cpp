@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "kafkasim/cluster/compression_costs.hpp"
@@ -312,6 +313,27 @@ TEST_CASE("client codec thread: a process that dies stops the work it had booked
   thread.stop(engine.now());
   CHECK(thread.busy(engine.now()) == 5_ms);
   CHECK(thread.busy(sim::SimTime::zero() + 20_ms) == 5_ms);
+}
+
+TEST_CASE("client codec thread: a new process's thread starts with the process, not at time zero") {
+  // The process started at 100 ms after one that kept its thread busy until it died there: the new thread's first
+  // 1 ms job runs from 100 ms, so its request leaves at 101 ms, and the two threads' busy time is 101 ms in 101 ms
+  // (before the fix the new job was booked from time zero: done in the past, leaving at once, 102 ms of work in 101).
+  sim::Engine engine;
+  ClientCodecThread old_process;
+  old_process.run(engine, 100_ms, [] {});
+  engine.schedule_at(sim::SimTime::zero() + 100_ms, [] {});
+  engine.run_until(sim::SimTime::zero() + 100_ms);
+  old_process.stop(engine.now());
+  ClientCodecThread new_process;
+  new_process.start_at(engine.now());
+  std::optional<int64_t> left_us;
+  new_process.run(engine, 1_ms, [&] { left_us = engine.now().ns() / 1000; });
+  CHECK_FALSE(left_us.has_value());
+  engine.run_until(sim::SimTime::max());
+  REQUIRE(left_us.has_value());
+  CHECK(*left_us == 101'000);
+  CHECK(old_process.busy(engine.now()) + new_process.busy(engine.now()) == 101_ms);
 }
 
 TEST_CASE("scenario: topic and broker compression.type, Kafka's names and default, with a did-you-mean") {

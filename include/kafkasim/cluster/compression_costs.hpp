@@ -177,6 +177,13 @@ class ClientCodecThread {
     busy_ = busy(now);
     free_at_ = sim::min(free_at_, now);
   }
+  // The process starts at `start` (a producer_restart's new process): its thread compressed nothing before, so no
+  // job is booked earlier than that.
+  void start_at(sim::SimTime start) {
+    KS_ASSERT(busy_ == sim::Duration::zero());
+    free_at_ = start;
+    last_handover_ = start;
+  }
 
  private:
   // Books `cost` from the later of the previous job's end and the previous request's hand-over, records `now`
