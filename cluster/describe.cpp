@@ -188,14 +188,42 @@ std::string describe_consumer_groups(const World& world, const std::vector<std::
 
   std::ostringstream out;
   for (const auto& [group, views] : members) {
-    std::vector<const World::ConsumerView*> started;
-    for (const auto& v : views)
-      if (v.started) started.push_back(&v);
-    if (started.empty()) {
+    // Entries with their own `partitions` stand for assign() with the group's id: such consumers are no members of
+    // it (they only commit to it), and the tool shows their committed partitions without a consumer
+    // (collectGroupsOffsets: the committed offsets of partitions no member has).
+    std::vector<const World::ConsumerView*> started, assigning;
+    for (const auto& v : views) {
+      if (!v.started) continue;
+      (spec.consumers[v.spec_index].partitions.empty() ? started : assigning).push_back(&v);
+    }
+    std::vector<GroupRow> without_member;
+    for (const World::ConsumerView* v : assigning) {
+      for (const PartitionRef& ref : v->assignment) {
+        const std::optional<int64_t> committed = v->consumer->committed(ref);
+        if (!committed) continue;
+        GroupRow row;
+        row.topic = spec.topics[static_cast<size_t>(ref.topic)].name;
+        row.partition = std::to_string(ref.partition);
+        row.current = std::to_string(*committed);
+        if (const kafka::Partition* leader = world.leader_partition(ref)) {
+          row.log_end = std::to_string(leader->high_watermark());
+          row.lag = std::to_string(leader->high_watermark() - *committed);
+        }
+        row.consumer_id = row.host = row.client_id = kMissing;
+        without_member.push_back(std::move(row));
+      }
+    }
+    // describePartitions sorts them by topic, then partition.
+    std::sort(without_member.begin(), without_member.end(), [](const GroupRow& a, const GroupRow& b) {
+      return a.topic != b.topic ? a.topic < b.topic : std::stoi(a.partition) < std::stoi(b.partition);
+    });
+    if (started.empty() && without_member.empty()) {
       // Never joined, nothing committed: the coordinator does not know the group (state DEAD).
       out << "\nError: Consumer group '" << group << "' does not exist.\n";
       continue;
     }
+    // Offsets but no member: the group is EMPTY (the tool prints this line to stderr).
+    if (started.empty()) out << "\nConsumer group '" << group << "' has no active members.\n";
     // Members with more partitions first (a stable sort keeps node-id order among equals); members without
     // partitions are not listed.
     std::stable_sort(started.begin(), started.end(), [](const auto* a, const auto* b) {
@@ -236,6 +264,7 @@ std::string describe_consumer_groups(const World& world, const std::vector<std::
         rows.push_back(std::move(row));
       }
     }
+    for (GroupRow& row : without_member) rows.push_back(std::move(row));
     size_t group_w = std::max<size_t>(15, group.size()), topic_w = 15, id_w = 15, host_w = 15;
     for (const GroupRow& r : rows) {
       topic_w = std::max(topic_w, r.topic.size());

@@ -339,6 +339,43 @@ TEST_CASE("describe: kafka-log-dirs lists every replica in its broker's log dirs
   fs::remove_all(dir);
 }
 
+TEST_CASE("describe: consumers that assign their partitions with a group id commit to it but are no members of it") {
+  // A second entry, group "assigners", assigns partitions 4 and 1 (KafkaConsumer.assign) and auto-commits every
+  // second. kafka-consumer-groups (collectGroupsOffsets) shows such a group as EMPTY: "has no active members", and its
+  // committed partitions without a consumer ("-"), sorted by topic and partition; before its first commit the
+  // coordinator does not know it.
+  const fs::path dir = fresh_dir("describe-assigners");
+  const std::string entry =
+      " --set '/consumers/1={\"group\": \"assigners\", \"topic\": \"events\", \"partitions\": [4, 1], "
+      "\"config\": {\"auto.commit.interval.ms\": 1000}}'";
+  {
+    const std::string text = run_kafkasim_ok("describe scenarios/quickstart.json --at 500ms" + entry, dir / "early.log");
+    CHECK(text.find("\nError: Consumer group 'assigners' does not exist.\n") != std::string::npos);
+  }
+  const Output out = describe("scenarios/quickstart.json --at 10s" + entry, dir);
+  const std::string text = slurp(dir / "describe.log");
+  CHECK(text.find("\nConsumer group 'assigners' has no active members.\n") != std::string::npos);
+  std::vector<std::vector<std::string>> rows;
+  for (const std::string& line : out.group_lines)
+    if (line.rfind("assigners ", 0) == 0) rows.push_back(fields(line));
+  REQUIRE(rows.size() == 2);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& f = rows[i];
+    REQUIRE(f.size() == 9);
+    CHECK(f[1] == "events");
+    CHECK(f[2] == (i == 0 ? "1" : "4"));
+    CHECK(std::stoll(f[5]) == std::stoll(f[4]) - std::stoll(f[3]));  // LAG = LOG-END-OFFSET - CURRENT-OFFSET
+    CHECK(std::stoll(f[5]) >= 0);
+    CHECK(f[6] == "-");
+    CHECK(f[7] == "-");
+    CHECK(f[8] == "-");
+  }
+  // The quickstart's own group keeps its member on all six partitions.
+  CHECK(std::count_if(out.group_lines.begin(), out.group_lines.end(),
+                      [](const std::string& l) { return l.rfind("quickstart-consumers ", 0) == 0; }) == 6);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("describe: a topic's Configs show what the operations before --at set, not those after") {
   // kafka-configs --alter at 10 s: retention.ms added on the topic, its min.insync.replicas deleted (back to the
   // cluster's 2, which kafka-topics still lists as a broker-set config).

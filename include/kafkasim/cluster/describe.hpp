@@ -17,6 +17,9 @@
 //    committed offset ("-" before the first commit), LOG-END-OFFSET what ListOffsets(latest, read_uncommitted)
 //    returns, i.e. the leader's high watermark, and LAG = LOG-END-OFFSET - CURRENT-OFFSET. A group none of whose
 //    consumers has started yet (start_at) does not exist for the coordinator and gets the tool's error line.
+//    Consumers of an entry with its own `partitions` (assign() with the group's id) are no members: their committed
+//    partitions follow the members' rows, by topic and partition, with "-" for CONSUMER-ID, HOST and CLIENT-ID, and a
+//    group with no member but committed offsets gets the tool's "has no active members" line (EMPTY).
 //
 // Consumers use a static assignment in kafkasim (no group coordinator yet), but they are shown as the members a
 // group would have: CLIENT-ID "consumer-<group>-<k>" (Kafka's default client.id, k counting the group's
