@@ -51,8 +51,9 @@ Result parse(const std::string& text) {
   return r;
 }
 
-Result e2e(const fs::path& dir, const std::string& args) {
-  const std::string text = run_kafkasim_ok("e2e-latency scenarios/quickstart.json --quiet " + args, dir / "e2e.log");
+Result e2e(const fs::path& dir, const std::string& args,
+           const std::string& scenario = "scenarios/quickstart.json") {
+  const std::string text = run_kafkasim_ok("e2e-latency " + scenario + " --quiet " + args, dir / "e2e.log");
   INFO(text);
   const Result r = parse(text);
   REQUIRE(r.avg_ms >= 0);
@@ -154,11 +155,7 @@ TEST_CASE("e2e-latency: a single broker with Kafka's default offsets.topic.repli
   // factor of 3 for that topic do not matter. far-producer.json: one broker, the clients 5 ms away (one way), 50 us
   // on the broker's link.
   const fs::path dir = fresh_dir("e2e-latency-one-broker");
-  const std::string text =
-      run_kafkasim_ok("e2e-latency scenarios/far-producer.json --quiet events 1000 all 512", dir / "e2e.log");
-  INFO(text);
-  const Result r = parse(text);
-  REQUIRE(r.avg_ms >= 0);
+  const Result r = e2e(dir, "events 1000 all 512", "scenarios/far-producer.json");
   const double round_trip_ms = 2 * (5.0 + 0.050);
   // One replica: the acknowledgement is one produce round trip, the poll after it one fetch round trip.
   CHECK(r.ack_p50_ms >= round_trip_ms);
