@@ -1656,7 +1656,8 @@ class Loader {
                             shown(id));
         if (!group.empty() && id.get<std::string>() != group)
           throw ConfigError(src.file, where,
-                            "the entry's \"group\", " + in_quotes(group) + ", or no group.id: it is the consumer's group.id",
+                            "the entry's \"group\", " + in_quotes(group) +
+                                ", or no group.id: it is the consumer's group.id",
                             shown(id));
         if (group.empty()) {
           group = id.get<std::string>();

@@ -2137,7 +2137,8 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
           sent.reads_left = groups * batch.record_count();
           sent.intended.reserve(batch.records.size());
           sent.value_bytes.reserve(batch.records.size());
-          const bool keyed = spec_.producers[c.spec_index].keys.has_keys();
+          // The keys' sizes only for a poll observer (consumer-perf-test counts them), which is set before the run.
+          const bool keyed = poll_observer_ && spec_.producers[c.spec_index].keys.has_keys();
           if (keyed) sent.key_bytes.reserve(batch.records.size());
           for (const kafka::RecordMeta& m : batch.records) {
             const ProducerClient::InFlight& record = c.in_flight_record(m.record_id);
@@ -2425,7 +2426,8 @@ void World::observe_polled(const kafka::PolledRange& range, PollResult& result) 
   }
   for (int32_t i = 0; i < range.record_count; ++i) {
     const auto r = static_cast<size_t>(first + i);
-    const int64_t bytes = int64_t{it->second.value_bytes[r]} + (it->second.key_bytes.empty() ? 0 : it->second.key_bytes[r]);
+    const uint32_t key = it->second.key_bytes.empty() ? 0 : it->second.key_bytes[r];
+    const int64_t bytes = int64_t{it->second.value_bytes[r]} + key;
     if (result.records == 0) result.first_bytes = bytes;
     ++result.records;
     result.bytes += bytes;
@@ -2543,7 +2545,8 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
                             {"topic", spec_.topics[static_cast<size_t>(e.partition.topic)].name},
                             {"partition", e.partition.partition},
                             {"offset", e.offset}};
-    if (with_group && !spec_.consumers[c.spec_index].group.empty()) event["group"] = spec_.consumers[c.spec_index].group;
+    const std::string& group = spec_.consumers[c.spec_index].group;
+    if (with_group && !group.empty()) event["group"] = group;
     events_.push_back(std::move(event));
     return events_.back();
   };

@@ -1053,7 +1053,7 @@ class World {
   struct SentBatch {
     std::vector<sim::SimTime> intended;
     std::vector<uint32_t> value_bytes;  // each record's value bytes, as the producer's throughput counts them
-    std::vector<uint32_t> key_bytes;    // each record's key bytes when its producer has keys (else empty)
+    std::vector<uint32_t> key_bytes;    // each record's key bytes when its producer has keys and a poll observer is set
     int64_t reads_left = 0;
     // ProduceRequests carrying the batch that no broker's I/O thread has handled yet and that were not withdrawn:
     // any of them may still append it, whatever the producer has decided meanwhile (a request timeout does not
