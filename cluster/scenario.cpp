@@ -212,9 +212,35 @@ class Loader {
     for (const auto& [key, value] : obj.items()) {
       if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
       std::vector<std::string_view> known(keys.begin(), keys.end());
-      fail(join(pointer, key), "one of the keys " + listed(keys), "the unknown key " + in_quotes(key),
-           closest_name(key, known));
+      const std::string close = closest_name(key, known);
+      const std::string belongs = close.empty() ? where_key_belongs(def, key) : std::string();
+      fail(join(pointer, key), "one of the keys " + listed(keys) + (belongs.empty() ? "" : " (" + belongs + ")"),
+           "the unknown key " + in_quotes(key), close);
     }
+  }
+  // A key that is no typo but belongs elsewhere: a Kafka config written beside "config", a workload key beside
+  // "workload", the closed loop's threads without "closed_loop", a cluster key at the top. Empty: none known.
+  static std::string where_key_belongs(const std::string& def, const std::string& key) {
+    const auto in_table = [&key](const auto& table) {
+      return std::any_of(table.begin(), table.end(), [&key](const auto& e) { return e.spec.name == key; });
+    };
+    const auto is_key_of = [&key](const char* other) {
+      const std::vector<std::string>& keys = kObjectKeys.at(other);
+      return std::find(keys.begin(), keys.end(), key) != keys.end();
+    };
+    if ((def == "producer" || def == "workload") && in_table(producer_config_table()))
+      return in_quotes(key) + " is a producer config: it goes in the entry's \"config\"";
+    if (def == "consumer" && in_table(consumer_config_table()))
+      return in_quotes(key) + " is a consumer config: it goes in \"config\"";
+    if (def == "topic" && in_table(topic_config_table()))
+      return in_quotes(key) + " is a topic config: it goes in \"config\"";
+    if (def == "cluster" && in_table(broker_config_table()))
+      return in_quotes(key) + " is a broker config: it goes in \"config\"";
+    if (def == "producer" && is_key_of("workload")) return in_quotes(key) + " goes in \"workload\"";
+    if (def == "workload" && is_key_of("closed_loop"))
+      return "a closed loop of N send().get() threads is \"closed_loop\": {\"" + key + "\": N}";
+    if (def == "scenario" && is_key_of("cluster")) return in_quotes(key) + " goes in \"cluster\"";
+    return {};
   }
   void require_array(const json& v, const std::string& pointer) const {
     if (!v.is_array()) fail(pointer, "a JSON array", shown(v));
@@ -1447,7 +1473,11 @@ class Loader {
         {"crash", "a broker crash"}, {"restart", "a broker restart"}, {"shutdown", "a clean shutdown"},
         {"network_partition", "a network partition"}, {"partition", "a network partition"},
         {"full_disk", "a full disk (Kafka takes the log dir offline)"},
-        {"failed_disk", "a failed disk (Kafka takes the log dir offline)"}};
+        {"failed_disk", "a failed disk (Kafka takes the log dir offline)"},
+        {"disk_failure", "a failed disk (Kafka takes the log dir offline)"},
+        {"broker_crash", "a broker crash"}, {"broker_failure", "a broker crash"},
+        {"broker_restart", "a broker restart"}, {"broker_shutdown", "a clean shutdown"},
+        {"controlled_shutdown", "a clean shutdown"}};
     if (const json* t = find(f, "type"); t != nullptr && t->is_string()) {
       const auto not_yet = kNotYet.find(t->get<std::string>());
       if (not_yet != kNotYet.end())

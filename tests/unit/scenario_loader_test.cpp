@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -550,6 +551,38 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
   d = base(); d["faults"] = json::array({{{"type", "crash"}, {"host", "broker-0"}, {"at", "1s"}}});
   expect_error(d, "/faults/0/type");
   CHECK(std::string(error_of(d).what()).find("leader elections") != std::string::npos);
+  // 18b. The names a Kafka engineer would write for those faults say so too, and no near name is suggested for
+  // them ("broker_restart" is two edits from "producer_restart", which restarts a client).
+  for (const char* type : {"broker_restart", "broker_crash", "disk_failure", "controlled_shutdown"}) {
+    d = base(); d["faults"] = json::array({{{"type", type}, {"host", "broker-0"}, {"at", "1s"}}});
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == "/faults/0/type");
+    CHECK(e.expected().find("leader elections") != std::string::npos);
+    CHECK(e.suggestion().empty());
+  }
+  // 18c. A key that belongs one level down or elsewhere names where it goes (no typo to suggest).
+  const std::vector<std::tuple<const char*, const char*, const char*>> misplaced = {
+      {"/producers/0", "acks", "in the entry's \"config\""},
+      {"/producers/0/workload", "linger.ms", "in the entry's \"config\""},
+      {"/producers/0", "rate", "in \"workload\""},
+      {"/producers/0/workload", "threads", "\"closed_loop\": {\"threads\": N}"},
+      {"/consumers/0", "max.poll.records", "consumer config: it goes in \"config\""},
+      {"/topics/0", "retention.ms", "topic config: it goes in \"config\""},
+      {"/cluster", "num.io.threads", "broker config: it goes in \"config\""},
+      {"", "brokers", "in \"cluster\""},
+  };
+  for (const auto& [where, key, hint] : misplaced) {
+    d = base();
+    d[json::json_pointer(where)][key] = 1;
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == std::string(where) + "/" + key);
+    CHECK_MESSAGE(e.expected().find(hint) != std::string::npos, e.what());
+    CHECK(e.suggestion().empty());
+  }
+  // A typo keeps its did-you-mean and no placement hint.
+  d = base(); d["producers"][0]["workload"]["rat"] = 1;
+  CHECK(error_of(d).suggestion() == "rate");
+  CHECK(error_of(d).expected().find("goes in") == std::string::npos);
   // 19. segment.bytes below Kafka 4.0's 1 MiB minimum (KIP-1030).
   d = base(); d["topics"][0]["config"] = {{"segment.bytes", 1000}};
   expect_error(d, "/topics/0/config/segment.bytes");
