@@ -225,6 +225,20 @@ int run_scenario(const RunOptions& options) {
       groups += (groups.empty() ? "" : ", ") + g.group + " " + std::to_string(g.lag_end) + " (" + std::to_string(g.lag_max) + ")";
     std::printf("  consumer lag           records at the end (most at any sample): %s\n", groups.c_str());
   }
+  // Failed offset commits by the coordinator's error (each partition of a failed OffsetCommit once).
+  if (!s.offset_commits_failed.empty()) {
+    uint64_t failed = 0;
+    std::string errors;
+    for (const auto& [error, n] : s.offset_commits_failed) {
+      failed += n;
+      errors += (errors.empty() ? "" : ", ") + error + " " + std::to_string(n);
+    }
+    std::printf("  offset commits         %llu partition commits failed: %s%s\n", static_cast<unsigned long long>(failed),
+                errors.c_str(),
+                s.offset_commits_failed.contains("UNKNOWN_MEMBER_ID")
+                    ? " (consumers assigning their partitions commit to a group that has members)"
+                    : "");
+  }
   // The durability check: every record acknowledged with an offset against its leader's log at the end of the run.
   {
     std::string extra;

@@ -216,6 +216,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"time_between_poll_ms", latency_json(s.time_between_poll)},
         {"poll_idle_ratio", s.poll_idle_ratio},
         {"groups", groups_json(s.group_lag)},
+        {"offset_commits_failed", s.offset_commits_failed},
         {"fetch_bytes", {{"same_rack", s.fetch_bytes_same_rack}, {"cross_rack", s.fetch_bytes_cross_rack}}}}},
       {"traffic_bytes",
        {{"producers", {{"total", s.producer_traffic.total}, {"cross_rack", s.producer_traffic.cross_rack}}},

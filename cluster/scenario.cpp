@@ -1710,11 +1710,6 @@ class Loader {
                "partitions itself and needs no coordinator)",
            std::to_string(spec.offsets_topic_replication_factor));
     cs.topic = topic_index(required(p, pointer, "topic", "the name of the topic to consume"), join(pointer, "topic"), spec);
-    for (size_t i = 0; i < spec.consumers.size() && !group.empty(); ++i)
-      if (x_.consumer_groups[i] == group && spec.consumers[i].topic == cs.topic)
-        fail(group_pointer,
-             "one entry per group and topic (use \"count\"; /consumers/" + std::to_string(i) + " is the same group)",
-             in_quotes(group));
     const int32_t topic_partitions = spec.topics[static_cast<size_t>(cs.topic)].partitions;
     // The partitions the application assigns itself (KafkaConsumer.assign) instead of the whole topic.
     if (const json* v = find(p, "partitions")) {
@@ -1729,6 +1724,27 @@ class Loader {
         cs.partitions.push_back(partition);
       }
       std::sort(cs.partitions.begin(), cs.partitions.end());
+    }
+    // Members of one group on one topic are one entry with a count (the group assigns them the topic's partitions).
+    // Entries that assign() their own partitions are no members: several may share a group id on one topic, each
+    // committing its own partitions, as long as no partition is assigned twice (their commits would overwrite each
+    // other's).
+    for (size_t i = 0; i < spec.consumers.size() && !group.empty(); ++i) {
+      const ConsumerSpec& other = spec.consumers[i];
+      if (x_.consumer_groups[i] != group || other.topic != cs.topic) continue;
+      const std::string other_pointer = "/consumers/" + std::to_string(i);
+      if (cs.partitions.empty() || other.partitions.empty())
+        fail(group_pointer,
+             "one entry per group and topic (use \"count\"; " + other_pointer +
+                 " is the same group), or entries that each assign() their own \"partitions\"",
+             in_quotes(group));
+      const json& listed_partitions = *find(p, "partitions");  // in the user's order, for the pointer
+      for (size_t k = 0; k < listed_partitions.size(); ++k)
+        if (std::binary_search(other.partitions.begin(), other.partitions.end(), listed_partitions[k].get<int32_t>()))
+          fail(join(join(pointer, "partitions"), k),
+               "a partition that no other entry of group " + in_quotes(group) + " on this topic assigns (" +
+                   other_pointer + " assigns it too: their commits would overwrite each other's)",
+               shown(listed_partitions[k]));
     }
     if (const json* v = find(p, "count")) cs.count = static_cast<uint32_t>(integer(*v, join(pointer, "count"), 1, kClientsPerEntryMax));
     if (const json* v = find(p, "processing_time")) cs.processing_time_per_record = own_duration(*v, join(pointer, "processing_time"));

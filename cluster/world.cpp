@@ -341,6 +341,10 @@ bool uses_group_coordinator(const ConsumerSpec& spec) {
   return !spec.seek_to_end || spec.commit != CommitAfterPoll::kNone || spec.config.enable_auto_commit;
 }
 
+bool is_group_member(const ConsumerSpec& spec) {
+  return !spec.group.empty() && spec.partitions.empty() && !spec.seek_to_end;
+}
+
 std::string_view to_string(ConfigEntityType type) {
   switch (type) {
     case ConfigEntityType::clients: return "clients";
@@ -2554,6 +2558,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
     switch (e.kind) {
       case kafka::ConsumerEventKind::commit_failed:
         record_event("offset_commit_failed", e, true)["error"] = std::string(kafka::to_string(e.error));
+        ++offset_commits_failed_[std::string(kafka::to_string(e.error))];
         break;
       case kafka::ConsumerEventKind::no_offset_for_partition:
         // Kafka's poll() throws NoOffsetForPartitionException (a new group) or OffsetOutOfRangeException; the
@@ -2600,8 +2605,9 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
 // An OffsetCommit goes to the group coordinator over the consumer's coordinator connection (AbstractCoordinator
 // names the coordinator node Integer.MAX_VALUE - broker id "to allow separate connections for the coordinator"):
 // channel 1, so a commit never queues behind a fetch parked on the fetch connection. The coordinator handles it
-// like any request (muting, a network thread, an I/O thread for request_fixed_cost) and accepts every partition (a
-// static assignment commits as a "simple" group with generation -1, which an empty classic group accepts); it
+// like any request (muting, a network thread, an I/O thread for request_fixed_cost) and accepts every partition of a
+// member's commit (membership is not simulated: the static assignment stands for a stable generation) and of a
+// non-member's while the group has no members (generation -1, which an empty classic group accepts); it
 // writes one OffsetCommit record per partition to the group's __consumer_offsets partition (coordinator_write) and
 // answers once that write is replicated or has failed (kafka-behaviour.md §5.7); the connection stays muted until
 // the answer.
@@ -2617,6 +2623,17 @@ void World::send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit co
   handled_request(b, c.id, kCoordinatorChannel, bytes, spec_.cpu_costs.request_fixed_cost,
                   [this, &b, &c, request = std::move(commit.request)] {
                     const ConsumerSpec& cs = spec_.consumers[c.spec_index];
+                    // ClassicGroup.validateOffsetCommit: a commit with generation -1 and no member id (a consumer
+                    // that assigns its partitions) is taken only while the group is empty; once the group has
+                    // members it is refused with UNKNOWN_MEMBER_ID and nothing is written.
+                    if (!is_group_member(cs) && groups_with_members_.contains(cs.group)) {
+                      kafka::OffsetCommitResponse response;
+                      response.correlation_id = request.correlation_id;
+                      for (const auto& p : request.partitions)
+                        response.partitions.push_back({p.partition, kafka::Errc::unknown_member_id});
+                      return reply(b, c.id, kCoordinatorChannel, RequestKind::offset_commit, response,
+                                   [this, &c](const kafka::OffsetCommitResponse& r) { offset_commit_answered(c, r); });
+                    }
                     const int32_t partition = kafka::offsets_partition_for(cs.group, spec_.offsets_topic_partitions);
                     const kafka::RecordShape record = kafka::offset_commit_record_shape(
                         cs.group.size(), spec_.topics[static_cast<size_t>(cs.topic)].name.size());
@@ -3172,13 +3189,16 @@ DistributionSummary summarise_distribution(const sim::Histogram& h) {
 void World::start_consumer(ConsumerClient& c) {
   if (c.dead) return;
   c.started = true;
+  // A member joins its group in its first poll (JoinGroup): from then on the group is not empty, and the coordinator
+  // takes commits only from its members (see send_offset_commit).
+  const ConsumerSpec& spec = spec_.consumers[c.spec_index];
+  if (is_group_member(spec)) groups_with_members_.insert(spec.group);
   // A consumer without partitions has no position to initialise and needs no coordinator (updateFetchPositions
   // looks the coordinator up only for partitions that lack a position).
   if (c.assignment.empty()) return consumer_poll(c);
   // Without a group.id there are no committed offsets to ask for (the consumer has no ConsumerCoordinator), and
   // after seekToEnd none is asked for: every partition is reset with ListOffsets.
-  const ConsumerSpec& cs = spec_.consumers[c.spec_index];
-  if (cs.group.empty() || cs.seek_to_end) return consumer_assigned(c);
+  if (spec.group.empty() || spec.seek_to_end) return consumer_assigned(c);
   c.offsets_wanted = true;
   send_find_coordinator(c);
 }
@@ -4145,6 +4165,7 @@ WorldSummary World::run(uint64_t events_max) {
   s.time_between_poll = summarise(time_between_poll);
   s.poll_idle_ratio = poll_idle_ratio_count > 0 ? poll_idle_ratio_sum / static_cast<double>(poll_idle_ratio_count) : 0;
   for (const auto& [group, lag] : group_lag_) s.group_lag.push_back({group, lag.end, lag.max});
+  s.offset_commits_failed = offset_commits_failed_;
   s.fetch_bytes_same_rack = consumer_fetch_bytes_same_rack_;
   s.fetch_bytes_cross_rack = consumer_fetch_bytes_cross_rack_;
   s.racks = spec_.racks;

@@ -3,10 +3,13 @@
 // the __consumer_offsets partition abs(group.hashCode) % offsets.topic.num.partitions.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "test_world.hpp"
@@ -528,4 +531,85 @@ TEST_CASE("assigned partitions: an entry reads only its partitions, split in ran
   // Only the unread tail of the three partitions waits for the consumers: tens of batches at a 1 ms linger, not the
   // thousands written to the other three.
   CHECK(world.batches_awaiting_consumers() <= 50);
+}
+
+TEST_CASE("assign() with a group.id: its commits are taken while the group has no members, then UNKNOWN_MEMBER_ID") {
+  // ClassicGroup.validateOffsetCommit (kafka-behaviour.md §5.3): a commit with generation -1 and no member id is
+  // stored only while the group is EMPTY. Two entries of group "shared" assign themselves halves of "events" (one
+  // commits synchronously after every poll, one auto-commits every 100 ms); a member of the same group, reading
+  // another topic, joins at 1 s. The first assigner's process is restarted at 1.5 s.
+  const auto run = [](bool member_joins) {
+    auto spec = producing_cluster();
+    cluster::TopicSpec other = spec.topics[0];
+    other.name = "other";
+    other.partitions = 2;
+    spec.topics.push_back(other);
+    auto first = test::group_member("shared");
+    first.partitions = {0, 1, 2};
+    first.commit = cluster::CommitAfterPoll::kSync;
+    first.config.enable_auto_commit = false;
+    first.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+    auto second = test::group_member("shared");
+    second.partitions = {3, 4, 5};
+    second.config.auto_commit_interval = 100_ms;
+    second.config.auto_offset_reset = kafka::AutoOffsetReset::earliest;
+    spec.consumers = {first, second};
+    if (member_joins) {
+      auto member = test::group_member("shared");
+      member.topic = 1;
+      member.start_at = 1_s;
+      spec.consumers.push_back(member);
+    }
+    spec.faults.push_back(test::fault(cluster::FaultKind::consumer_restart, 4, 1500_ms));  // brokers 0-2, producer 3
+    auto world = std::make_unique<cluster::World>(spec);
+    const auto s = world->run();
+    return std::make_pair(std::move(world), s);
+  };
+
+  SUBCASE("without a member every commit is taken: the restarted process resumes where it was") {
+    const auto [world, s] = run(false);
+    CHECK(s.offset_commits_failed.empty());
+    CHECK(world->events().end() == std::find_if(world->events().begin(), world->events().end(), [](const auto& e) {
+            return e.at("type") == "offset_commit_failed";
+          }));
+    // Committed after every poll: the new process is given again at most the one poll it had not committed.
+    CHECK(s.duplicates <= 500);
+  }
+  SUBCASE("once the member has joined, both assigners' commits fail and nothing of theirs is stored") {
+    const auto [world, s] = run(true);
+    int64_t failed_first = 0, failed_second = 0;
+    for (const auto& e : world->events()) {
+      if (e.at("type") != "offset_commit_failed") continue;
+      CHECK(e.at("error") == "UNKNOWN_MEMBER_ID");
+      CHECK(e.at("group") == "shared");
+      CHECK(e.at("time_s").get<double>() >= 1.0);  // none before the member joined
+      (e.at("client").get<int64_t>() == 1 ? failed_first : failed_second) += 1;
+    }
+    // The auto-committer commits its three partitions every 100 ms for the last second: about 10 x 3.
+    CHECK(failed_second >= 8 * 3);
+    CHECK(failed_second <= 11 * 3);
+    // The synchronous committer commits after each poll, every few ms.
+    CHECK(failed_first >= 100);
+    REQUIRE(s.offset_commits_failed.size() == 1);
+    CHECK(s.offset_commits_failed.at("UNKNOWN_MEMBER_ID") == static_cast<uint64_t>(failed_first + failed_second));
+    // The second assigner's committed offsets stayed those of just before 1 s: about half of each partition's log at
+    // the end of the 2 s run (the producer's rate is constant), while its position is at the head.
+    for (const auto& view : world->consumers()) {
+      if (view.spec_index != 1) continue;
+      for (const kafka::PartitionRef& ref : view.assignment) {
+        CAPTURE(ref.partition);
+        const auto committed = view.consumer->committed(ref);
+        const kafka::Partition* leader = world->leader_partition(ref);
+        REQUIRE(committed.has_value());
+        REQUIRE(leader != nullptr);
+        const double share = static_cast<double>(*committed) / static_cast<double>(leader->high_watermark());
+        CHECK(share > 0.35);
+        CHECK(share < 0.65);
+      }
+    }
+    // The first assigner's new process fetched the offsets committed before 1 s: the records of its three partitions
+    // from then to 1.5 s (half of 10,000 records/s for 0.5 s, about 2,500) are given to it again.
+    CHECK(s.duplicates >= 1'500);
+    CHECK(s.duplicates <= 3'500);
+  }
 }

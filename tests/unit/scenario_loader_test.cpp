@@ -2167,3 +2167,38 @@ TEST_CASE("consumer \"partitions\": the partitions the application assigns, asce
   REQUIRE(w.warnings.size() == 1);
   CHECK(w.warnings[0].find("2 consumers get no partition (the entry reads 1)") != std::string::npos);
 }
+
+TEST_CASE("consumer \"partitions\": entries of one group on one topic may each assign their own, never the same") {
+  json d = base();  // one entry of group quickstart-consumers on events (6 partitions)
+  const std::string group = d["consumers"][0]["group"];
+  d["consumers"][0]["partitions"] = {0, 1, 2};
+  d["consumers"].push_back({{"group", group}, {"topic", "events"}, {"partitions", {5, 3}}});
+  const WorldSpec s = parse_scenario(d, "a.json");
+  REQUIRE(s.consumers.size() == 2);
+  CHECK(s.consumers[1].group == group);
+  CHECK(s.consumers[1].partitions == std::vector<int32_t>{3, 5});
+  CHECK_FALSE(is_group_member(s.consumers[0]));
+  // A partition assigned twice: its commits would overwrite each other's. The pointer is the user's element.
+  d["consumers"][1]["partitions"] = {5, 3, 2};
+  {
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == "/consumers/1/partitions/2");
+    CHECK(e.expected().find("/consumers/0 assigns it too") != std::string::npos);
+  }
+  // A member entry (no "partitions": subscribe) and an assigning one on the same topic: members are one entry.
+  d["consumers"][1]["partitions"] = {3};
+  d["consumers"][0].erase("partitions");
+  {
+    const ConfigError e = error_of(d);
+    CHECK(e.pointer() == "/consumers/1/group");
+    CHECK(e.expected().find("use \"count\"") != std::string::npos);
+    CHECK(e.expected().find("each assign() their own \"partitions\"") != std::string::npos);
+  }
+  d["consumers"][1].erase("partitions");
+  expect_error(d, "/consumers/1/group");
+  // Without a group the entries share nothing: the same partitions may be read by two of them.
+  d["consumers"][0].erase("group");
+  d["consumers"][1].erase("group");
+  d["consumers"][0]["partitions"] = d["consumers"][1]["partitions"] = {1};
+  CHECK(parse_scenario(d, "a.json").consumers.size() == 2);
+}

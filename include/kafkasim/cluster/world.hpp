@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -142,6 +143,10 @@ std::string consumer_client_id(const ConsumerSpec& spec);
 // starts, a consumer that commits needs it for the commits; a consumer without group.id, or one that seeks to the
 // end and never commits, does not (so Kafka never creates __consumer_offsets for it).
 bool uses_group_coordinator(const ConsumerSpec& spec);
+// Whether the consumers are members of their group (subscribe(): the group assigns them the topic's partitions), as
+// opposed to consumers whose application assigns their partitions (an entry's `partitions`, kafka-e2e-latency's
+// seekToEnd consumer) and which only use the group's id for its committed offsets.
+bool is_group_member(const ConsumerSpec& spec);
 
 // A hardware fault from the scenario's "faults" (DESIGN.md principle 6; hardware-models.md §1.7, §2.7, §4.5, §5.6),
 // applied through the models' fault hooks from `at` for `duration` (nullopt: to the end of the run). Only faults that
@@ -525,6 +530,10 @@ struct WorldSummary {
     int64_t lag_end = 0, lag_max = 0;
   };
   std::vector<GroupLagReport> group_lag;
+  // Offset commits that failed, by the coordinator's error (Kafka's name), one per partition of each failed
+  // OffsetCommit, whole run: each is an offset_commit_failed event. UNKNOWN_MEMBER_ID: a consumer assigning its
+  // partitions committed to a group that has members.
+  std::map<std::string, uint64_t> offset_commits_failed;
   // The wire bytes of those fetch responses, split by whether the broker that answered is in the consumer's rack
   // (fetch from follower, KIP-392, exists to make the second small).
   int64_t fetch_bytes_same_rack = 0;
@@ -1107,6 +1116,10 @@ class World {
   // The group coordinators' committed offsets (what OffsetFetch answers): by group, the offset of each partition's
   // latest OffsetCommit whose write the coordinator has settled without error.
   std::map<std::string, std::map<kafka::PartitionRef, int64_t>> group_offsets_;
+  // The groups a member has joined (is_group_member, from its start): never empty again, since membership ends only
+  // by LeaveGroup or session.timeout.ms, neither of which is simulated [A].
+  std::set<std::string> groups_with_members_;
+  std::map<std::string, uint64_t> offset_commits_failed_;  // RunSummary::offset_commits_failed
   // Each group's lag (timeseries.csv's consumer_lag_records, by group) at the last sample and the most of any sample.
   struct GroupLag {
     int64_t end = 0, max = 0;
