@@ -259,6 +259,24 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
         if (assigned.empty()) assigned.push_back(rng.uniform_int(0, partitions - 1));
         group["partitions"] = assigned;
       }
+      // Now and then an assigning entry shares an earlier entry's group: on another topic, or on the same one when
+      // both assign partitions and none is in both. A member of that group makes its commits fail (UNKNOWN_MEMBER_ID).
+      if (group.contains("partitions") && rng.chance(2, 3)) {
+        std::vector<std::string> shareable;
+        for (const json& earlier : consumers) {
+          if (!earlier.contains("group")) continue;
+          bool fits = earlier["topic"] != group["topic"];
+          if (!fits && earlier.contains("partitions")) {
+            fits = true;
+            for (const json& p : group["partitions"])
+              fits = fits && std::find(earlier["partitions"].begin(), earlier["partitions"].end(), p) ==
+                                 earlier["partitions"].end();
+          }
+          if (fits) shareable.push_back(earlier["group"].get<std::string>());
+        }
+        if (!shareable.empty())
+          group["group"] = shareable[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(shareable.size()) - 1))];
+      }
       if (rng.chance(1, 4)) {  // no group.id: assign(), no coordinator, no commits
         group.erase("group");
         group["commit"] = "none";
