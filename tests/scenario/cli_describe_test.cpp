@@ -376,6 +376,42 @@ TEST_CASE("describe: consumers that assign their partitions with a group id comm
   fs::remove_all(dir);
 }
 
+TEST_CASE("describe: once a member joins, the group keeps the assigners' last commits from before it joined") {
+  // The assigners of the test above, and a member of their group reading another topic from 3 s
+  // (ClassicGroup.validateOffsetCommit: a non-member's commit is taken only while the group is EMPTY). At 10 s the
+  // group has a member, and the assigners' rows hold what they committed before 3 s: their auto-commits every second
+  // after that were refused (UNKNOWN_MEMBER_ID).
+  const fs::path dir = fresh_dir("describe-assigners-member");
+  const std::string entries =
+      " --set '/consumers/1={\"group\": \"assigners\", \"topic\": \"events\", \"partitions\": [4, 1], "
+      "\"config\": {\"auto.commit.interval.ms\": 1000}}'"
+      " --set '/topics/1={\"name\": \"audit\", \"partitions\": 2, \"replication.factor\": 3}'"
+      " --set '/consumers/2={\"group\": \"assigners\", \"topic\": \"audit\", \"start_at\": \"3s\"}'";
+  const Output out = describe("scenarios/quickstart.json --at 10s" + entries, dir);
+  const std::string text = slurp(dir / "describe.log");
+  CHECK(text.find("'assigners' has no active members") == std::string::npos);
+  std::vector<std::vector<std::string>> rows;
+  for (const std::string& line : out.group_lines)
+    if (line.rfind("assigners ", 0) == 0) rows.push_back(fields(line));
+  // The member's two partitions of audit first (no producer writes to it), then the assigners' committed ones.
+  REQUIRE(rows.size() == 4);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    REQUIRE(rows[i].size() == 9);
+    CHECK(rows[i][1] == (i < 2 ? "audit" : "events"));
+    CHECK((rows[i][6] == "-") == (i >= 2));
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& f = rows[2 + i];
+    CAPTURE(f[2]);
+    CHECK(f[2] == (i == 0 ? "1" : "4"));
+    // Committed by 3 s of a partition written at a steady rate for 10 s: at most about 3/10 of its log.
+    const double share = std::stod(f[3]) / std::stod(f[4]);
+    CHECK(share > 0.1);
+    CHECK(share < 0.4);
+  }
+  fs::remove_all(dir);
+}
+
 TEST_CASE("describe: a topic's Configs show what the operations before --at set, not those after") {
   // kafka-configs --alter at 10 s: retention.ms added on the topic, its min.insync.replicas deleted (back to the
   // cluster's 2, which kafka-topics still lists as a broker-set config).
