@@ -1725,18 +1725,24 @@ class Loader {
       }
       std::sort(cs.partitions.begin(), cs.partitions.end());
     }
-    // Members of one group on one topic are one entry with a count (the group assigns them the topic's partitions).
-    // Entries that assign() their own partitions are no members: several may share a group id on one topic, each
-    // committing its own partitions, as long as no partition is assigned twice (their commits would overwrite each
-    // other's).
+    // Several entries of one group on one topic: either all members (the group assigns the topic's partitions over
+    // all their consumers, entry by entry: consumers that differ in configs or processing time), or all assigning
+    // their own partitions (no members: each commits its own partitions, so no partition may be assigned twice, or
+    // their commits would overwrite each other's). Not both: a member reads every partition the group is given.
+    uint32_t members_before = 0;  // the group's members on this topic in earlier entries
     for (size_t i = 0; i < spec.consumers.size() && !group.empty(); ++i) {
       const ConsumerSpec& other = spec.consumers[i];
       if (x_.consumer_groups[i] != group || other.topic != cs.topic) continue;
       const std::string other_pointer = "/consumers/" + std::to_string(i);
+      if (cs.partitions.empty() && other.partitions.empty()) {
+        members_before += other.count;
+        continue;
+      }
       if (cs.partitions.empty() || other.partitions.empty())
         fail(group_pointer,
-             "one entry per group and topic (use \"count\"; " + other_pointer +
-                 " is the same group), or entries that each assign() their own \"partitions\"",
+             "entries of one group and topic that are all members (no \"partitions\") or all assign() their own "
+             "\"partitions\" (" + other_pointer + " is the same group, and " +
+                 (other.partitions.empty() ? "a member" : "assigns partitions") + ")",
              in_quotes(group));
       const json& listed_partitions = *find(p, "partitions");  // in the user's order, for the pointer
       for (size_t k = 0; k < listed_partitions.size(); ++k)
@@ -1775,10 +1781,19 @@ class Loader {
     kafka::validate(cs.config);  // the table's ranges already enforce what this asserts
     warn_poll_interval(p, pointer, group, cs);
     const int32_t partitions = cs.partitions.empty() ? topic_partitions : static_cast<int32_t>(cs.partitions.size());
-    if (cs.count > static_cast<uint32_t>(partitions))
+    // The group's members are assigned partitions entry by entry: those past the partitions get none.
+    const auto reading = static_cast<uint32_t>(partitions);
+    const uint32_t idle = members_before >= reading ? cs.count : members_before + cs.count > reading
+                                                                    ? members_before + cs.count - reading
+                                                                    : 0;
+    if (idle > 0)
       warn(file_, join(pointer, "count"),
-           std::to_string(cs.count - static_cast<uint32_t>(partitions)) + " consumers get no partition (" +
-               (cs.partitions.empty() ? "the topic has " : "the entry reads ") + std::to_string(partitions) + ")");
+           std::to_string(idle) + " consumers get no partition (" +
+               (cs.partitions.empty() ? "the topic has " : "the entry reads ") + std::to_string(partitions) +
+               (members_before > 0 ? ", and the group's earlier entries on it have " + std::to_string(members_before) +
+                                         " members"
+                                   : std::string()) +
+               ")");
     x_.consumer_groups.push_back(group);
     cs.group = group;
     spec.consumers.push_back(std::move(cs));

@@ -417,9 +417,11 @@ World::World(WorldSpec spec)
                                   "false and commit none): give it a group");
   }
   for (const TopicSpec& t : spec_.topics) readers_.emplace_back(static_cast<size_t>(t.partitions), 0);
+  // A group's members on a topic read each of its partitions once between them, however many entries they are.
+  std::set<std::pair<std::string, int32_t>> member_groups;
   for (const auto& c : spec_.consumers) {
     std::vector<int64_t>& readers = readers_[static_cast<size_t>(c.topic)];
-    if (c.partitions.empty())
+    if (c.partitions.empty() && (c.group.empty() || member_groups.emplace(c.group, c.topic).second))
       for (int64_t& r : readers) ++r;
     for (size_t i = 0; i < c.partitions.size(); ++i) {
       KS_ASSERT_MSG(c.partitions[i] >= 0 && static_cast<size_t>(c.partitions[i]) < readers.size() &&
@@ -720,9 +722,23 @@ void World::start_clients() {
   }
   for (auto& c : producers_) start_producer(*c);
   for (const TopicSpec& topic : spec_.topics) acked_offsets_.emplace_back(static_cast<size_t>(topic.partitions));
+  // The members of a group on a topic, over all its member entries, in entry order: each entry's first member's
+  // place among them, and how many there are.
+  std::vector<uint32_t> first_member(spec_.consumers.size(), 0);
+  std::map<std::pair<std::string, int32_t>, uint32_t> group_members;
+  for (size_t s = 0; s < spec_.consumers.size(); ++s) {
+    const ConsumerSpec& cs = spec_.consumers[s];
+    if (cs.group.empty() || !cs.partitions.empty()) continue;
+    uint32_t& members = group_members[{cs.group, cs.topic}];
+    first_member[s] = members;
+    members += cs.count;
+  }
   for (size_t s = 0; s < spec_.consumers.size(); ++s) {
     const ConsumerSpec& cs = spec_.consumers[s];
     const TopicSpec& topic = spec_.topics[static_cast<size_t>(cs.topic)];
+    const auto shared = group_members.find({cs.group, cs.topic});
+    const uint32_t all_members =
+        !cs.group.empty() && cs.partitions.empty() && shared != group_members.end() ? shared->second : cs.count;
     delivered_next_.emplace_back(static_cast<size_t>(topic.partitions), 0);
     positioned_at_.emplace_back(static_cast<size_t>(topic.partitions), 0);
     for (uint32_t i = 0; i < cs.count; ++i) {
@@ -748,10 +764,11 @@ void World::start_clients() {
       // offsets, else from auto.offset.reset (kafka-behaviour.md §5.7): the application's first poll() finds the
       // coordinator and fetches the committed offsets (ConsumerCoordinator.initWithCommittedOffsetsIfNeeded) before
       // it resets the other partitions with ListOffsets and fetches.
-      // An entry with its own partitions (assign()) splits them the same way, in ascending order.
+      // An entry with its own partitions (assign()) splits them the same way, in ascending order. Members of one
+      // group on one topic in several entries are ranked entry by entry.
       std::vector<kafka::PartitionAssignment> assignment;
-      const auto members = static_cast<int32_t>(cs.count);
-      const auto member = static_cast<int32_t>(i);
+      const auto members = static_cast<int32_t>(all_members);
+      const auto member = static_cast<int32_t>(first_member[s] + i);
       const auto read = cs.partitions.empty() ? topic.partitions : static_cast<int32_t>(cs.partitions.size());
       const int32_t per_member = read / members, extra = read % members;
       const int32_t first = member * per_member + std::min(member, extra);
@@ -1760,7 +1777,7 @@ int64_t World::unread_by_groups(kafka::PartitionRef partition, const kafka::Reco
   int64_t unread = readers_of(partition) * records;
   for (const auto& c : consumers_) {
     if (c->dead || spec_.consumers[c->spec_index].topic != partition.topic) continue;
-    // A consumer entry is one group, and its members' assignments are disjoint: at most one has a position.
+    // A group's members (in one entry or several) have disjoint assignments: at most one has a position.
     const std::optional<int64_t> position = c->consumer->position(partition);
     if (!position.has_value()) continue;
     unread -= records - std::clamp<int64_t>(batch.last_offset() + 1 - *position, 0, records);

@@ -259,21 +259,30 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
         if (assigned.empty()) assigned.push_back(rng.uniform_int(0, partitions - 1));
         group["partitions"] = assigned;
       }
-      // Now and then an assigning entry shares an earlier entry's group: on another topic, or on the same one when
-      // both assign partitions and none is in both. A member of that group makes its commits fail (UNKNOWN_MEMBER_ID).
-      if (group.contains("partitions") && rng.chance(2, 3)) {
-        std::vector<std::string> shareable;
+      // Now and then an entry shares an earlier entry's group: on another topic, or on the same one when both are
+      // members (the group's partitions are ranked over both), or both assign partitions and none is in both. A
+      // member of the group makes an assigning entry's commits fail (UNKNOWN_MEMBER_ID).
+      if (rng.chance(group.contains("partitions") ? 2 : 1, 3)) {
+        // Each earlier group's entries on this topic must all be members with this one, or all assign partitions
+        // none of which this one assigns too.
+        const auto fits = [&](const json& earlier) {
+          if (earlier["topic"] != group["topic"]) return true;
+          if (earlier.contains("partitions") != group.contains("partitions")) return false;
+          if (!group.contains("partitions")) return true;
+          for (const json& p : group["partitions"])
+            if (std::find(earlier["partitions"].begin(), earlier["partitions"].end(), p) != earlier["partitions"].end())
+              return false;
+          return true;
+        };
+        std::set<std::string> names, refused;
         for (const json& earlier : consumers) {
           if (!earlier.contains("group")) continue;
-          bool fits = earlier["topic"] != group["topic"];
-          if (!fits && earlier.contains("partitions")) {
-            fits = true;
-            for (const json& p : group["partitions"])
-              fits = fits && std::find(earlier["partitions"].begin(), earlier["partitions"].end(), p) ==
-                                 earlier["partitions"].end();
-          }
-          if (fits) shareable.push_back(earlier["group"].get<std::string>());
+          names.insert(earlier["group"].get<std::string>());
+          if (!fits(earlier)) refused.insert(earlier["group"].get<std::string>());
         }
+        std::vector<std::string> shareable;
+        for (const std::string& name : names)
+          if (refused.count(name) == 0) shareable.push_back(name);
         if (!shareable.empty())
           group["group"] = shareable[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(shareable.size()) - 1))];
       }

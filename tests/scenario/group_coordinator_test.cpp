@@ -233,6 +233,56 @@ TEST_CASE("static assignment: RangeAssignor's contiguous ranges, the first parti
   }
 }
 
+TEST_CASE("static assignment: a group's members in several entries are ranked entry by entry") {
+  // The same 8 partitions over the same 3 members, now two entries of "my-group": 2 members, then 1 that processes
+  // each record for 1 ms. RangeAssignor over all three: {0, 1, 2}, {3, 4, 5}, {6, 7}, the third member's in the second
+  // entry. A producer of 4,000 records/s spreads over the 8 partitions, so the slow member is given about 1,000
+  // records/s and processes 500 a second (2 ms each): the group's lag grows on its two partitions by about 500 a second
+  // (2,000 in the 4 s), and every other partition is read to its head.
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 8, 3, 2);
+  spec.duration = 4_s;
+  spec.warmup = 1_s;
+  spec.producers.push_back(test::open_loop_producer(4'000, Acks::all, 1, 512));
+  auto fast = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
+  fast.count = 2;
+  auto slow = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
+  slow.processing_time_per_record = 2_ms;
+  spec.consumers = {fast, slow};
+  cluster::World world(spec);
+  const auto s = world.run();
+  const std::vector<std::vector<int32_t>> expected = {{0, 1, 2}, {3, 4, 5}, {6, 7}};
+  const auto views = world.consumers();
+  REQUIRE(views.size() == 3);
+  int64_t slow_lag = 0;
+  for (size_t k = 0; k < views.size(); ++k) {
+    const auto& view = views[k];
+    CAPTURE(k);
+    CHECK(view.spec_index == (k < 2 ? 0u : 1u));
+    std::vector<int32_t> partitions;
+    for (const kafka::PartitionRef& ref : view.assignment) {
+      partitions.push_back(ref.partition);
+      const kafka::Partition* leader = world.leader_partition(ref);
+      const auto position = view.consumer->position(ref);
+      REQUIRE(leader != nullptr);
+      REQUIRE(position.has_value());
+      const int64_t lag = leader->high_watermark() - *position;
+      if (k < 2) CHECK(lag <= 60);  // a poll and a linger behind at most
+      else slow_lag += lag;
+    }
+    CHECK(partitions == expected[k]);
+  }
+  // The group's one lag figure is about this member's.
+  CHECK(slow_lag >= 1'000);
+  CHECK(slow_lag <= 3'000);
+  REQUIRE(s.group_lag.size() == 1);
+  CHECK(s.group_lag[0].lag_end >= slow_lag - 200);
+  CHECK(s.group_lag[0].lag_end <= slow_lag + 200);
+  // Every record reaches the group once: its partitions have one reader between the two entries, so nothing waits
+  // for a second read (no batch kept beyond the slow member's backlog).
+  CHECK(s.consumer_skipped == 0);
+  CHECK(world.batches_awaiting_consumers() <= static_cast<size_t>(slow_lag / 2 + 200));
+}
+
 TEST_CASE("group coordinator: a new group with auto.offset.reset=none gets no position and reads nothing") {
   // ConsumerCoordinator finds no committed offset and the policy is none: poll() throws
   // NoOffsetForPartitionException for every partition (kafka-behaviour.md §5.7). events.jsonl says so per partition.
@@ -258,15 +308,16 @@ TEST_CASE("group coordinator: a new group with auto.offset.reset=none gets no po
 }
 
 TEST_CASE("group coordinator: a member that starts after its group has committed starts at the committed offsets") {
-  // Two consumers of one group, each assigned all six partitions (two ConsumerSpecs of one group and topic, which
-  // the scenario loader refuses but the World takes: they stand for a member that joins, or a consumer that
-  // restarts, after the group has committed). The first starts at 0 with a new group and auto-commits every 100 ms;
-  // the second starts at 1 s, when the group has committed offsets for every partition: OffsetFetch returns them and
-  // nothing is reset.
+  // Two consumers of one group, each reading all six partitions: the first assigns them itself (assign() with the
+  // group's id: no member) and auto-commits every 100 ms to the group, then empty; the second, the group's one member,
+  // starts at 1 s, when the group has committed offsets for every partition: OffsetFetch returns them and nothing is
+  // reset. (The scenario loader refuses an assigning entry and a member entry on one topic; the World takes them.)
   auto spec = producing_cluster();
   auto first = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
   first.config.auto_commit_interval = 100_ms;
-  auto second = first;
+  first.partitions = {0, 1, 2, 3, 4, 5};
+  auto second = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
+  second.config.auto_commit_interval = 100_ms;
   second.start_at = 1_s;
   spec.consumers = {first, second};
   cluster::World world(spec);

@@ -2132,9 +2132,12 @@ TEST_CASE("group.id in a consumer entry's config is its group: the same as \"gro
     dir.write("scenario.json", p.dump());
     CHECK(load_scenario(dir.path / "scenario.json", {}).consumers[0].group == "test-consumer-group");
   }
-  // Two entries of one group on one topic, the second by its group.id: the same error as with "group".
+  // Two entries of one group on one topic, the second by its group.id: members of the same group, as with "group";
+  // and the same error as with "group" when one of them assigns its partitions.
   json twice = base();
   twice["consumers"].push_back({{"topic", "events"}, {"config", {{"group.id", "g"}}}});
+  CHECK(parse_scenario(twice, "twice.json").consumers[1].group == "g");
+  twice["consumers"][0]["partitions"] = {0};
   expect_error(twice, "/consumers/1/config/group.id");
   // A restarted process keeps its group.
   json restart = base();
@@ -2185,17 +2188,30 @@ TEST_CASE("consumer \"partitions\": entries of one group on one topic may each a
     CHECK(e.pointer() == "/consumers/1/partitions/2");
     CHECK(e.expected().find("/consumers/0 assigns it too") != std::string::npos);
   }
-  // A member entry (no "partitions": subscribe) and an assigning one on the same topic: members are one entry.
+  // A member entry (no "partitions": subscribe) and an assigning one on the same topic: a member reads what the
+  // group is given, so the assigner's partitions would be read twice by one group.
   d["consumers"][1]["partitions"] = {3};
   d["consumers"][0].erase("partitions");
   {
     const ConfigError e = error_of(d);
     CHECK(e.pointer() == "/consumers/1/group");
-    CHECK(e.expected().find("use \"count\"") != std::string::npos);
-    CHECK(e.expected().find("each assign() their own \"partitions\"") != std::string::npos);
+    CHECK(e.expected().find("all members (no \"partitions\") or all assign() their own") != std::string::npos);
+    CHECK(e.expected().find("/consumers/0 is the same group, and a member") != std::string::npos);
   }
+  // Two member entries of one group on one topic: one group, whose members are ranked entry by entry; the warning
+  // counts the members past the topic's partitions over both entries.
   d["consumers"][1].erase("partitions");
-  expect_error(d, "/consumers/1/group");
+  d["consumers"][0]["count"] = 4;
+  d["consumers"][1]["count"] = 3;
+  ScenarioExtras members;
+  const WorldSpec two = parse_scenario(d, "members.json", &members);
+  REQUIRE(two.consumers.size() == 2);
+  CHECK(is_group_member(two.consumers[0]));
+  CHECK(is_group_member(two.consumers[1]));
+  REQUIRE(members.warnings.size() == 1);
+  CHECK(members.warnings[0].find("/consumers/1/count") != std::string::npos);
+  CHECK(members.warnings[0].find("1 consumers get no partition (the topic has 6, and the group's earlier entries on "
+                                 "it have 4 members)") != std::string::npos);
   // Without a group the entries share nothing: the same partitions may be read by two of them.
   d["consumers"][0].erase("group");
   d["consumers"][1].erase("group");
