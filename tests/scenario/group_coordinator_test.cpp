@@ -235,14 +235,15 @@ TEST_CASE("static assignment: RangeAssignor's contiguous ranges, the first parti
 
 TEST_CASE("static assignment: a group's members in several entries are ranked entry by entry") {
   // The same 8 partitions over the same 3 members, now two entries of "my-group": 2 members, then 1 that processes
-  // each record for 1 ms. RangeAssignor over all three: {0, 1, 2}, {3, 4, 5}, {6, 7}, the third member's in the second
+  // each record for 2 ms. RangeAssignor over all three: {0, 1, 2}, {3, 4, 5}, {6, 7}, the third member's in the second
   // entry. A producer of 4,000 records/s spreads over the 8 partitions, so the slow member is given about 1,000
   // records/s and processes 500 a second (2 ms each): the group's lag grows on its two partitions by about 500 a second
   // (2,000 in the 4 s), and every other partition is read to its head.
-  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 8, 3, 2);
+  auto spec = producing_cluster();  // its producer (acks=all, linger 1 ms, 512 B), here slower and longer
+  spec.topics[0].partitions = 8;
+  spec.producers[0].records_per_s = 4'000;
   spec.duration = 4_s;
   spec.warmup = 1_s;
-  spec.producers.push_back(test::open_loop_producer(4'000, Acks::all, 1, 512));
   auto fast = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
   fast.count = 2;
   auto slow = consumer_of("my-group", cluster::CommitAfterPoll::kNone);
