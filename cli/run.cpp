@@ -233,8 +233,8 @@ int run_scenario(const RunOptions& options) {
       failed += n;
       errors += (errors.empty() ? "" : ", ") + error + " " + std::to_string(n);
     }
-    std::printf("  offset commits         %llu partition commits failed: %s%s\n", static_cast<unsigned long long>(failed),
-                errors.c_str(),
+    std::printf("  offset commits         %llu partition commits failed: %s%s\n",
+                static_cast<unsigned long long>(failed), errors.c_str(),
                 s.offset_commits_failed.contains("UNKNOWN_MEMBER_ID")
                     ? " (consumers assigning their partitions commit to a group that has members)"
                     : "");

@@ -284,7 +284,8 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
         for (const std::string& name : names)
           if (refused.count(name) == 0) shareable.push_back(name);
         if (!shareable.empty())
-          group["group"] = shareable[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(shareable.size()) - 1))];
+          group["group"] =
+              shareable[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(shareable.size()) - 1))];
       }
       if (rng.chance(1, 4)) {  // no group.id: assign(), no coordinator, no commits
         group.erase("group");
