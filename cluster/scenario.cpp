@@ -240,6 +240,8 @@ class Loader {
     if (def == "workload" && is_key_of("closed_loop"))
       return "a closed loop of N send().get() threads is \"closed_loop\": {\"" + key + "\": N}";
     if (def == "scenario" && is_key_of("cluster")) return in_quotes(key) + " goes in \"cluster\"";
+    if (def == "hardware" && is_key_of("broker_hardware"))
+      return in_quotes(key) + " goes in \"broker\"" + (is_key_of("client_hardware") ? " or \"client\"" : "");
     return {};
   }
   void require_array(const json& v, const std::string& pointer) const {

@@ -570,6 +570,8 @@ TEST_CASE("mistakes: each is a ConfigError at the right pointer with a did-you-m
       {"/topics/0", "retention.ms", "topic config: it goes in \"config\""},
       {"/cluster", "num.io.threads", "broker config: it goes in \"config\""},
       {"", "brokers", "in \"cluster\""},
+      {"/hardware", "disk", "\"disk\" goes in \"broker\""},
+      {"/hardware", "nic", "\"nic\" goes in \"broker\" or \"client\""},
   };
   for (const auto& [where, key, hint] : misplaced) {
     d = base();
