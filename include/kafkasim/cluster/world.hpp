@@ -1119,7 +1119,7 @@ class World {
   // The groups a member has joined (is_group_member, from its start): never empty again, since membership ends only
   // by LeaveGroup or session.timeout.ms, neither of which is simulated [A].
   std::set<std::string> groups_with_members_;
-  std::map<std::string, uint64_t> offset_commits_failed_;  // RunSummary::offset_commits_failed
+  std::map<std::string, uint64_t> offset_commits_failed_;  // WorldSummary::offset_commits_failed
   // Each group's lag (timeseries.csv's consumer_lag_records, by group) at the last sample and the most of any sample.
   struct GroupLag {
     int64_t end = 0, max = 0;
