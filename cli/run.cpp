@@ -159,6 +159,8 @@ int run_scenario(const RunOptions& options) {
   std::printf("%s\n", reproduce.c_str());
   std::fflush(stdout);
 
+  // The summary's utilisations, bottleneck, connection shares and disks cover the same time as its throughput.
+  spec.utilisation_from = spec.warmup;
   cluster::World world(spec);
   const auto start = WallClock::now();
   const bool tty = isatty(STDERR_FILENO) != 0 && !options.quiet;

@@ -74,11 +74,12 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
   for (const auto& [name, u] : s.connection_throttled) connection_throttled[name] = u;
   nlohmann::json window_full = nlohmann::json::object();
   for (const auto& [name, u] : s.window_full) window_full[name] = u;
-  // Each broker disk as iostat -x reports a device, over the whole run: rates, await (submission to completion,
-  // queueing in the scheduler and the drive included), the time-weighted queue depth and %util.
+  // Each broker disk as iostat -x reports a device, over its window (the run, or since the warm-up for `kafkasim
+  // run`): rates, await (submission to completion, queueing in the scheduler and the drive included), the
+  // time-weighted queue depth and %util.
   nlohmann::json disks = nlohmann::json::object();
   for (const WorldSummary::DiskUse& d : s.disks) {
-    const double seconds = s.simulated_seconds > 0 ? s.simulated_seconds : 1.0;
+    const double seconds = d.seconds > 0 ? d.seconds : 1.0;
     const models::DiskStats& st = d.stats;
     const double await_ms = st.completed > 0 ? static_cast<double>(st.latency_ns_sum) / 1e6 / static_cast<double>(st.completed) : 0.0;
     disks[d.name] = {{"reads_per_s", static_cast<double>(st.reads_ok) / seconds},

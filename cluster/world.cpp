@@ -447,8 +447,6 @@ World::World(WorldSpec spec)
   for (size_t i = 0; i < spec_.delete_records.size(); ++i)
     engine_.schedule_at(SimTime::zero() + spec_.delete_records[i].at, [this, i] { delete_records(i); });
   engine_.schedule_at(SimTime::zero() + spec_.sample_interval, [this] { sample(); });
-  if (spec_.utilisation_from > Duration::zero())
-    engine_.schedule_at(SimTime::zero() + spec_.utilisation_from, [this] { take_utilisation_origin(); });
   KS_ASSERT_GT(spec_.retention_check_interval, Duration::zero());
   for (auto& b : brokers_)
     engine_.schedule_at(SimTime::zero() + spec_.retention_initial_delay, [this, &b = *b] { run_retention(b); });
@@ -2995,7 +2993,8 @@ void World::sample() {
     const models::HostId host = hosts_[static_cast<size_t>(b->id)];
     const models::NodeId tor = uplinks_[static_cast<size_t>(b->id)];
     // Utilisation over the interval (as iostat or sar report it), from the busy time accumulated since the last
-    // sample; the summary's figures are over the whole run. A broker with several log dirs shows its busiest disk.
+    // sample; the summary's figures are over the run or since spec.utilisation_from. A broker with several log dirs
+    // shows its busiest disk.
     const double interval_ns = static_cast<double>(spec_.sample_interval.ns());
     const int64_t tx_busy = network_->link_meter(host, tor).busy_server_ns(now);
     const int64_t rx_busy = network_->link_meter(tor, host).busy_server_ns(now);
@@ -3942,10 +3941,35 @@ void World::take_utilisation_origin() {
   utilisation_origin_.backlog = as_map(std::move(shares.backlog));
   utilisation_origin_.throttled = as_map(std::move(shares.throttled));
   utilisation_origin_.window_full = as_map(std::move(shares.window_full));
+  // The disks and EBS instances start their own windows instead (iostat's figures, and an EBS utilisation that is the
+  // larger of several shares, cannot be taken as differences); their shares then need no origin. The per-second
+  // samples read busy times that a reset leaves alone.
+  for (auto& b : brokers_) {
+    const std::string name = "broker-" + std::to_string(b->id);
+    for (size_t d = 0; d < b->hw->disk_count(); ++d) {
+      b->hw->disk(d).reset_stats();
+      utilisation_origin_.resources.erase(name + " disk " + std::to_string(d));
+    }
+    if (models::EbsInstanceLink* instance = b->hw->ebs_instance()) {
+      instance->reset_stats();
+      utilisation_origin_.resources.erase(name + " ebs instance");
+    }
+  }
 }
 
 WorldSummary World::run(uint64_t events_max) {
-  engine_.run_until(SimTime::zero() + spec_.duration, events_max);
+  // The utilisation origin is taken between events, just before the first of its instant, so that measuring adds no
+  // event: the run's events and trace hash are the same whether a summary covers the whole run or a part.
+  bool go_on = true;
+  if (spec_.utilisation_from > Duration::zero() && spec_.utilisation_from <= spec_.duration &&
+      !utilisation_origin_.taken) {
+    const sim::RunResult first =
+        engine_.run_until(SimTime::zero() + spec_.utilisation_from - Duration::from_ns(1), events_max);
+    events_max -= first.events_run;
+    go_on = first.reason == sim::StopReason::kTimeLimit && !run_error_;
+    if (go_on) take_utilisation_origin();
+  }
+  if (go_on) engine_.run_until(SimTime::zero() + spec_.duration, events_max);
   if (run_error_) throw RunError(*run_error_);
   WorldSummary s;
   s.records_sent = metrics_.records_sent();
@@ -4023,15 +4047,18 @@ WorldSummary World::run(uint64_t events_max) {
   s.under_min_isr = under_min_isr_.report(engine_.now(), spec_.topics);
   s.duplicates = duplicates_;
   check_durability(s);
-  // The disks' own figures, and the EBS instances'.
+  // The disks' own figures, and the EBS instances', over the run or since the utilisation origin.
+  const double measured_s =
+      (engine_.now() - (utilisation_origin_.taken ? utilisation_origin_.time : SimTime::zero())).seconds_f();
   for (auto& b : brokers_) {
     const std::string name = "broker-" + std::to_string(b->id);
     for (size_t d = 0; d < b->hw->disk_count(); ++d) {
       const models::DiskModel& disk = b->hw->disk(d);
       const uint64_t used = b->hw->page_cache().device_file_bytes(disk);
       b->disk_used_max.resize(b->hw->disk_count(), 0);
-      s.disks.push_back({name + " disk " + std::to_string(d), disk.stats(), disk.mean_queue_depth(), disk.utilisation(),
-                         std::nullopt, std::nullopt, used, std::max(used, b->disk_used_max[d]), disk.capacity_bytes()});
+      s.disks.push_back({name + " disk " + std::to_string(d), measured_s, disk.stats(), disk.mean_queue_depth(),
+                         disk.utilisation(), std::nullopt, std::nullopt, used, std::max(used, b->disk_used_max[d]),
+                         disk.capacity_bytes()});
       if (const auto* ebs = dynamic_cast<const models::EbsVolume*>(&disk)) {
         s.disks.back().ebs_operations = ebs->ebs_stats().operations;
         s.disks.back().burst_balance = ebs->burst_balance();
@@ -4044,7 +4071,7 @@ WorldSummary World::run(uint64_t events_max) {
         held += volume.ebs_stats().instance_held;
         admitted += volume.ebs_stats().admitted;
       }
-      const double seconds = std::max(engine_.now().seconds_f(), 1e-9);
+      const double seconds = std::max(measured_s, 1e-9);
       s.ebs_instances.push_back(
           {name, instance->utilisation(), static_cast<double>(instance->stats().bytes) / seconds / 1048576.0,
            static_cast<double>(instance->stats().operations) / seconds,
@@ -4056,8 +4083,15 @@ WorldSummary World::run(uint64_t events_max) {
   std::vector<std::string> not_bottleneck;
   s.utilisation = since_origin(resource_utilisation(&not_bottleneck), utilisation_origin_.resources);
   std::sort(s.utilisation.begin(), s.utilisation.end());
+  const auto ends_with = [](const std::string& text, std::string_view end) {
+    return text.size() >= end.size() && std::string_view(text).substr(text.size() - end.size()) == end;
+  };
   for (const auto& [name, u] : s.utilisation) {
-    if (u > s.bottleneck_utilisation &&
+    // Two links exactly as full (one sender filling a receiver of its speed): the sender's is named, as a receiving
+    // link is never fuller than its senders keep it.
+    const bool sender_of_tie =
+        u == s.bottleneck_utilisation && ends_with(name, " nic tx") && ends_with(s.bottleneck, " nic rx");
+    if ((u > s.bottleneck_utilisation || sender_of_tie) &&
         std::find(not_bottleneck.begin(), not_bottleneck.end(), name) == not_bottleneck.end()) {
       s.bottleneck_utilisation = u;
       s.bottleneck = name;

@@ -80,6 +80,7 @@ void DiskModel::reset_stats() {
   on_reset_stats();
   const SimTime now = engine_.now();
   stats_ = DiskStats{};
+  busy_before_window_ns_ += meter_.busy_server_ns(now);
   meter_.reset_window(now);
   depth_mean_ = sim::TimeWeightedMean(now);
   depth_mean_.set(now, static_cast<double>(queue_depth()));
@@ -636,9 +637,22 @@ void EbsInstanceLink::charge(SimTime admit, uint64_t ops, uint64_t bytes) {
     const double cost = static_cast<double>(bytes);
     throughput_.pace(engine_.now(), admit, cost, throughput_.spend(cost, admit, true));
   }
-  stats_.operations += ops;
-  stats_.bytes += bytes;
-  ++stats_.admitted;
+  while (!pending_.empty() && pending_.front().admit <= engine_.now()) pending_.pop_front();
+  charged_.operations += ops;
+  charged_.bytes += bytes;
+  ++charged_.admitted;
+  if (admit > engine_.now()) pending_.push_back({admit, ops, bytes});
+}
+
+EbsInstanceStats EbsInstanceLink::stats() const {
+  EbsInstanceStats s = charged_;
+  for (const Pending& p : pending_) {
+    if (p.admit <= engine_.now()) continue;
+    s.operations -= p.operations;
+    s.bytes -= p.bytes;
+    --s.admitted;
+  }
+  return s;
 }
 
 std::optional<double> EbsInstanceLink::io_balance() const {
@@ -656,9 +670,27 @@ int64_t EbsInstanceLink::busy_ns() const {
   return std::max(iops_.busy_ns(now), throughput_.busy_ns(now));
 }
 
+void EbsInstanceLink::reset_stats() {
+  const SimTime now = engine_.now();
+  // The charges still ahead of the clock are admitted in the new window.
+  charged_ = EbsInstanceStats{};
+  for (const Pending& p : pending_) {
+    if (p.admit <= now) continue;
+    charged_.operations += p.operations;
+    charged_.bytes += p.bytes;
+    ++charged_.admitted;
+  }
+  start_ = now;
+  iops_busy_at_start_ = iops_.busy_ns(now);
+  throughput_busy_at_start_ = throughput_.busy_ns(now);
+}
+
 double EbsInstanceLink::utilisation() const {
-  const int64_t window = (engine_.now() - start_).ns();
-  return window > 0 ? static_cast<double>(busy_ns()) / static_cast<double>(window) : 0.0;
+  const SimTime now = engine_.now();
+  const int64_t window = (now - start_).ns();
+  const int64_t busy =
+      std::max(iops_.busy_ns(now) - iops_busy_at_start_, throughput_.busy_ns(now) - throughput_busy_at_start_);
+  return window > 0 ? static_cast<double>(busy) / static_cast<double>(window) : 0.0;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -742,11 +774,14 @@ double EbsVolume::utilisation() const {
 }
 
 int64_t EbsVolume::busy_unit_ns() const {
-  return std::max(DiskModel::busy_unit_ns(), limit_busy_ns() * static_cast<int64_t>(units()));
+  const SimTime now = engine().now();
+  const int64_t limits = std::max(iops_.busy_ns(now), throughput_.busy_ns(now));
+  return std::max(DiskModel::busy_unit_ns(), limits * static_cast<int64_t>(units()));
 }
 
 void EbsVolume::on_reset_stats() {
   const SimTime now = engine().now();
+  ebs_stats_ = EbsStats{};
   window_start_ = now;
   iops_busy_at_window_ = iops_.busy_ns(now);
   throughput_busy_at_window_ = throughput_.busy_ns(now);

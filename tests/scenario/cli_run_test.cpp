@@ -236,6 +236,35 @@ TEST_CASE("Kreps 2014's stored-data graph: the producer's throughput stays flat 
   fs::remove_all(dir);
 }
 
+TEST_CASE("kafkasim run: the summary's utilisations are over the time after the warm-up, as its throughput") {
+  // The quickstart with its consumer group starting at the end of a 10 s warm-up, reading from the log start
+  // (auto.offset.reset earliest): before 10 s the brokers send only the followers' and producer's responses, after
+  // it also the 10 s backlog and then the stream. Each broker's NIC tx share in summary.json must be the mean of
+  // its per-second samples after the warm-up (timeseries.csv, rows 10-19), not over the run, and the bottleneck
+  // line's figure the largest share.
+  const fs::path dir = fresh_dir("utilisation-window");
+  REQUIRE(run("run scenarios/quickstart.json --quiet --set '/warmup=\"10s\"' --set '/consumers/0/start_at=\"10s\"'"
+              " --set '/consumers/0/config/auto.offset.reset=\"earliest\"' --out " + (dir / "a").string(),
+              dir / "log") == 0);
+  const nlohmann::json summary = nlohmann::json::parse(slurp(dir / "a/summary.json"));
+  const auto csv = kafkasim::test::read_csv(dir / "a/timeseries.csv");
+  REQUIRE(csv.rows.size() == 20);
+  double busiest = 0;
+  for (int b = 0; b < 3; ++b) {
+    CAPTURE(b);
+    const std::string column = "broker" + std::to_string(b) + "_nic_tx_util";
+    double before = 0, after = 0;
+    for (size_t row = 0; row < 20; ++row) (row < 10 ? before : after) += std::stod(csv.rows.at(row).at(column)) / 10;
+    const double share = summary["utilisation"]["broker-" + std::to_string(b) + " nic tx"].get<double>();
+    CHECK(share == doctest::Approx(after).scale(0).epsilon(1e-6));
+    CHECK(after > 1.2 * before);  // the catch-up and the group's reads come after the warm-up
+    busiest = std::max(busiest, share);
+  }
+  for (const auto& [name, u] : summary["utilisation"].items()) busiest = std::max(busiest, u.get<double>());
+  CHECK(summary["bottleneck"]["utilisation"].get<double>() == doctest::Approx(busiest).scale(0).epsilon(1e-12));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("kafkasim run: a log dir that outgrows its disk stops the run with an error, when the disk fills") {
   // Kafka would fail the write with ENOSPC and take the log dir offline (KIP-112), which is not simulated: the run
   // must stop there rather than go on as if the disk were larger. The quickstart on a 16 MiB disk: its producer

@@ -64,6 +64,7 @@ class HostHardware {
   const models::DiskModel& disk(size_t i) const { return *disks_.at(i); }
   // The instance's EBS limits its volumes share (HostHardwareSpec::ebs_instance); null without.
   const models::EbsInstanceLink* ebs_instance() const { return ebs_instance_.get(); }
+  models::EbsInstanceLink* ebs_instance() { return ebs_instance_.get(); }
   const HostHardwareSpec& spec() const { return spec_; }
   // The JVM allocated `bytes`: when that fills eden, the host pauses for the collection, and the pause is
   // returned (zero otherwise, and always without young_gc).

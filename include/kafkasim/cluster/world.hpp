@@ -244,11 +244,11 @@ struct WorldSpec {
   std::map<std::string, std::string> static_broker_configs;
   sim::Duration duration = sim::Duration::from_s(60);
   sim::Duration warmup = sim::Duration::from_s(10);
-  // The summary's utilisations, bottleneck and connection shares cover the time from here to the end instead of the
-  // whole run (zero: the whole run): busy time since over capacity since. An EBS volume's or instance's utilisation,
-  // the larger of several shares, is taken as one share: never above the true figure over the window, below it when
-  // the larger share changed. Set by commands that measure a part of a run (`kafkasim consumer-perf-test
-  // --start-at`); not a scenario key.
+  // The summary's utilisations, bottleneck, connection shares, disks and EBS instances cover the time from here to
+  // the end instead of the whole run (zero: the whole run): busy time since over capacity since; the disks and EBS
+  // instances start new windows of their own statistics here. Set by commands that measure a part of a run:
+  // `kafkasim run` to the warm-up, as its throughput; `kafkasim consumer-perf-test` to its --start-at. Not a
+  // scenario key.
   sim::Duration utilisation_from;
   uint32_t brokers = 3;
   uint32_t racks = 1;
@@ -386,9 +386,11 @@ struct WorldSummary {
   // (`bottleneck_is_window`; window_full below).
   bool bottleneck_is_window = false;
   std::vector<std::pair<std::string, double>> utilisation;  // every resource, sorted by name
-  // Every broker disk over the whole run, as iostat -x would report it ("broker-0 disk 0"), in broker and disk order.
+  // Every broker disk over the run (or since spec.utilisation_from), as iostat -x would report it ("broker-0 disk 0"),
+  // in broker and disk order.
   struct DiskUse {
     std::string name;
+    double seconds = 0;  // the window its figures cover: the run, or the time since spec.utilisation_from
     models::DiskStats stats;
     double mean_queue_depth = 0;  // requests queued or in service, time-weighted (iostat's aqu-sz)
     double utilisation = 0;
@@ -401,10 +403,10 @@ struct WorldSummary {
     uint64_t used_bytes = 0, used_bytes_max = 0, capacity_bytes = 0;
   };
   std::vector<DiskUse> disks;
-  // Every broker behind an EBS-optimized instance's limits (hardware.broker.ebs_instance), over the whole run, in
-  // broker order ("broker-0"): the busier of its two limits, what its volumes moved through it, the share of their I/Os
-  // its limits admitted later than their volume's own would have, and its CloudWatch balances at the end (null: that
-  // limit has no burst).
+  // Every broker behind an EBS-optimized instance's limits (hardware.broker.ebs_instance), over the run (or since
+  // spec.utilisation_from), in broker order ("broker-0"): the busier of its two limits, what its volumes moved
+  // through it, the share of their I/Os its limits admitted later than their volume's own would have, and its
+  // CloudWatch balances at the end (null: that limit has no burst).
   struct EbsInstanceUse {
     std::string broker;
     double utilisation = 0;

@@ -177,9 +177,10 @@ class DiskModel : public BlockDevice {
   // Busy unit-time / (units · elapsed) since construction or the last reset_stats() (an EBS volume: or the share of
   // the time its IOPS or throughput limit was in use, whichever is more).
   virtual double utilisation() const { return meter_.utilisation(engine_.now()); }
-  // Busy unit-nanoseconds accumulated since construction or the last reset_stats() (utilisation's numerator, so
-  // that busy_unit_ns / (units · elapsed) is the utilisation over any interval).
-  virtual int64_t busy_unit_ns() const { return meter_.busy_server_ns(engine_.now()); }
+  // Busy unit-nanoseconds accumulated since construction, reset_stats() or not (so that the difference of two
+  // readings over units · elapsed is the utilisation over any interval; an EBS volume: the larger of that and its
+  // busier limit's time since construction, times its units).
+  virtual int64_t busy_unit_ns() const { return busy_before_window_ns_ + meter_.busy_server_ns(engine_.now()); }
   // Mean number of requests queued or in service since construction or the last reset_stats().
   double mean_queue_depth() const { return depth_mean_.mean(engine_.now()); }
   // Zeroes the counters and starts new utilisation / queue-depth windows (e.g. after a warm-up).
@@ -259,6 +260,7 @@ class DiskModel : public BlockDevice {
 
   DiskStats stats_;
   sim::UtilisationMeter meter_;
+  int64_t busy_before_window_ns_ = 0;  // the meter's busy time before its window (the last reset_stats())
   sim::TimeWeightedMean depth_mean_;
 };
 
@@ -533,7 +535,9 @@ class EbsInstanceLink {
   EbsInstanceLink& operator=(const EbsInstanceLink&) = delete;
 
   const EbsInstanceParams& params() const { return params_; }
-  const EbsInstanceStats& stats() const { return stats_; }
+  // What its limits admitted up to now, since construction or the last reset_stats(): an I/O is charged when its
+  // volume starts it, for an admission that may lie ahead, and counted once that time has come.
+  EbsInstanceStats stats() const;
   // The earliest admission the instance's limits allow at or after `at`.
   sim::SimTime earliest(sim::SimTime at) const { return sim::max(at, sim::max(iops_.next, throughput_.next)); }
   // Charges an I/O admitted at `admit` (at or after earliest()): `ops` operations and `bytes` bytes.
@@ -542,17 +546,27 @@ class EbsInstanceLink {
   // limit without a burst.
   std::optional<double> io_balance() const;
   std::optional<double> byte_balance() const;
-  // The busier of the two limits since construction: a limit is busy for cost / rate after each admission, so an
-  // instance held at its bandwidth is 100 % utilised.
+  // The busier of the two limits since construction or the last reset_stats(): a limit is busy for cost / rate after
+  // each admission, so an instance held at its bandwidth is 100 % utilised.
   double utilisation() const;
+  // The busier limit's busy time since construction (reset_stats() or not).
   int64_t busy_ns() const;
+  // Zeroes the counters and starts a new utilisation window (e.g. after a warm-up); the limits and balances go on.
+  void reset_stats();
 
  private:
   sim::Engine& engine_;
   EbsInstanceParams params_;
   EbsRateLimit iops_, throughput_;
-  EbsInstanceStats stats_;
+  // Every charge since the window's start, and those whose admission is still ahead of the clock (in admission order).
+  struct Pending {
+    sim::SimTime admit;
+    uint64_t operations = 0, bytes = 0;
+  };
+  EbsInstanceStats charged_;
+  std::deque<Pending> pending_;
   sim::SimTime start_;
+  int64_t iops_busy_at_start_ = 0, throughput_busy_at_start_ = 0;
 };
 
 class EbsVolume final : public DiskModel {
