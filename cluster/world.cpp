@@ -4164,15 +4164,13 @@ WorldSummary World::run(uint64_t events_max) {
       }
     }
   }
-  uint64_t requests = 0, records = 0, bytes = 0, batches = 0;
+  uint64_t requests = 0, batches = 0;
   sim::Histogram batch_sizes, records_per_request, record_queue_time, request_latency;
   for (auto& c : producers_) {
     const auto& m = c->producer->metrics();
     s.record_retries += m.records_retried;
     s.batch_splits += m.batch_splits;
     requests += m.produce_requests;
-    records += m.records_sent;
-    bytes += m.bytes_sent;
     batches += m.batches_sent;
     batch_sizes.merge(m.batch_size_bytes);
     records_per_request.merge(m.records_per_request);
@@ -4185,8 +4183,9 @@ WorldSummary World::run(uint64_t events_max) {
   s.records_per_request_distribution = summarise_distribution(records_per_request);
   s.produce_requests = requests;
   s.batches_sent = batches;
-  s.records_per_request = requests > 0 ? static_cast<double>(records) / static_cast<double>(requests) : 0;
-  s.batch_size_bytes_mean = batches > 0 ? static_cast<double>(bytes) / static_cast<double>(batches) : 0;
+  // The means of the same distributions: after the warm-up.
+  s.records_per_request = records_per_request.count() > 0 ? records_per_request.mean() : 0;
+  s.batch_size_bytes_mean = batch_sizes.count() > 0 ? batch_sizes.mean() : 0;
   for (const auto& b : brokers_) {
     const models::YoungGc* gc = b->hw->young_gc();
     if (gc == nullptr) continue;

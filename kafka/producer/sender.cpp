@@ -374,11 +374,13 @@ void Sender::send_produce_request(NodeId node, std::vector<BatchId> batches, sim
     ++metrics_.batches_sent;
     metrics_.records_sent += static_cast<uint64_t>(batch.record_count());
     metrics_.bytes_sent += static_cast<uint64_t>(batch.built_size_bytes);
-    metrics_.batch_size_bytes.record(batch.built_size_bytes);
-    if (now >= latency_metrics_from_) metrics_.record_queue_time_ns.record((now - batch.created_time).ns());
+    if (now >= latency_metrics_from_) {
+      metrics_.batch_size_bytes.record(batch.built_size_bytes);
+      metrics_.record_queue_time_ns.record((now - batch.created_time).ns());
+    }
   }
   ++metrics_.produce_requests;
-  metrics_.records_per_request.record(records);
+  if (now >= latency_metrics_from_) metrics_.records_per_request.record(records);
 
   InFlightRequest in_flight;
   in_flight.correlation_id = request.correlation_id;

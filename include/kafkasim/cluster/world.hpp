@@ -429,12 +429,12 @@ struct WorldSummary {
   // record-retry-total (records sent again after a retriable error) and batch-split-total (batches split after
   // MESSAGE_TOO_LARGE), over the whole run and every producer.
   uint64_t record_retries = 0, batch_splits = 0;
-  uint64_t produce_requests = 0;
-  uint64_t batches_sent = 0;
+  uint64_t produce_requests = 0;  // over the whole run, every producer
+  uint64_t batches_sent = 0;      // the same, retries included
+  // After the warm-up and over every producer, retries included: the size of each batch sent (v2 format bytes, after
+  // compression) and the records in each ProduceRequest, their means and distributions.
   double records_per_request = 0;
   double batch_size_bytes_mean = 0;
-  // Over the whole run (warm-up included, as the means above) and every producer, retries included: the size
-  // of each batch sent (v2 format bytes, after compression) and the records in each ProduceRequest.
   DistributionSummary batch_size_bytes;
   DistributionSummary records_per_request_distribution;
   // The producers' record-queue-time (a batch's wait in the accumulator until drained: linger.ms, batch filling,

@@ -136,11 +136,12 @@ struct SenderMetrics {
   uint64_t disconnects = 0;
   uint64_t epoch_bumps = 0;
   uint64_t stale_responses = 0;  // responses for unknown correlation ids (closed connections)
+  // records-per-request and batch-size (each ProduceRequest's records, each batch's bytes as sent, retries
+  // included), record-queue-time (Sender.sendProducerData: each drained batch's drain time minus its creation time,
+  // retries included) and request-latency (each ProduceResponse's arrival minus its request's send), in ns; only from
+  // the time set by set_latency_metrics_from (a run's warm-up end), as every distribution of a run's summary.
   sim::Histogram records_per_request;
   sim::Histogram batch_size_bytes;
-  // record-queue-time (Sender.sendProducerData: each drained batch's drain time minus its creation time, retries
-  // included) and request-latency (each ProduceResponse's arrival minus its request's send), in ns; only from the
-  // time set by set_latency_metrics_from (a run's warm-up end).
   sim::Histogram record_queue_time_ns;
   sim::Histogram request_latency_ns;
   // produce-throttle-time (NetworkClient.maybeThrottle): the throttle_time_ms of every ProduceResponse, in ms (0 for
