@@ -205,6 +205,31 @@ int run_scenario(const RunOptions& options) {
                 static_cast<unsigned long long>(s.record_retries), static_cast<unsigned long long>(s.batch_splits));
   std::printf("  throughput             %.0f records/s, %.2f MiB/s (after warm-up)\n", s.throughput_records_per_s,
               s.throughput_mib_per_s);
+  // Open-loop producers that do not get what they offer: their records queue in the accumulators (then send()
+  // blocks on buffer.memory), so latency grows with the run and its percentiles say more about the run's length than
+  // about the cluster.
+  // With several client-ids, each is judged on its own (one may starve while the total looks fine).
+  {
+    std::string short_of;
+    const auto judge = [&short_of](const std::string& who, double acked, const std::optional<double>& offered) {
+      if (!offered || acked >= cluster::kDemandMet * *offered) return;
+      char text[200];
+      std::snprintf(text, sizeof text, "%s%sacknowledged %.1f %% of %s %.0f records/s offered",
+                    short_of.empty() ? "" : "; ", who.c_str(), 100 * acked / *offered, who.empty() ? "the" : "its",
+                    *offered);
+      short_of += text;
+    };
+    bool by_client = false;
+    for (const auto& c : s.clients) {
+      if (!c.producer) continue;
+      by_client = true;
+      judge("client " + c.client_id + " ", c.acked_records_per_s, c.offered_records_per_s);
+    }
+    if (!by_client) judge("", s.throughput_records_per_s, s.offered_records_per_s);
+    if (!short_of.empty())
+      std::printf("  not keeping up         %s after the warm-up: records queue in the producers and latency grows "
+                  "with the run's length\n", short_of.c_str());
+  }
   print_latency("produce latency", s.produce_latency);
   print_latency("end-to-end latency", s.end_to_end_latency);
   // The producer side of produce latency: a batch's wait in the accumulator, then its request's round trip.

@@ -170,6 +170,8 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
     if (c.producer)
       entry["produce"] = {{"throughput_records_per_s", c.acked_records_per_s},
                           {"throughput_mib_per_s", c.acked_mib_per_s},
+                          {"offered_records_per_s", c.offered_records_per_s ? nlohmann::json(*c.offered_records_per_s)
+                                                                            : nlohmann::json(nullptr)},
                           {"latency_ms", latency_json(c.produce_latency)}};
     if (c.consumer)
       entry["consume"] = {{"throughput_records_per_s", c.consumed_records_per_s},
@@ -197,6 +199,8 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
         {"batch_splits", s.batch_splits},
         {"throughput_records_per_s", s.throughput_records_per_s},
         {"throughput_mib_per_s", s.throughput_mib_per_s},
+        {"offered_records_per_s",
+         s.offered_records_per_s ? nlohmann::json(*s.offered_records_per_s) : nlohmann::json(nullptr)},
         {"requests", s.produce_requests},
         {"batches", s.batches_sent},
         {"records_per_request", s.records_per_request},

@@ -562,7 +562,7 @@ class Loader {
       if (std::find(ids.begin(), ids.end(), client_id) == ids.end()) ids.push_back(client_id);
     };
     for (const ProducerSpec& p : spec.producers)
-      add(p.config.client_id_config.empty() ? std::string("producer-1") : p.config.client_id_config);
+      add(p.config.client_id_config.empty() ? std::string(kDefaultProducerClientId) : p.config.client_id_config);
     for (const ConsumerSpec& c : spec.consumers)
       add(consumer_client_id(c));
     if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;

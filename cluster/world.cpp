@@ -696,7 +696,8 @@ void World::start_clients() {
       c->appended_first_record.assign(static_cast<size_t>(spec_.topics[static_cast<size_t>(ps.topic)].partitions), -1);
       client_buffers_[static_cast<size_t>(c->id)] = {ps.config.send_buffer_bytes, ps.config.receive_buffer_bytes};
       tls_[static_cast<size_t>(c->id)] = kafka::encrypts(ps.config.security_protocol) ? 1 : 0;
-      client_ids_[static_cast<size_t>(c->id)] = ps.config.client_id_config.empty() ? "producer-1" : ps.config.client_id_config;
+      client_ids_[static_cast<size_t>(c->id)] =
+          ps.config.client_id_config.empty() ? std::string(kDefaultProducerClientId) : ps.config.client_id_config;
       const std::string name = "producer/" + std::to_string(s) + "/" + std::to_string(i);
       c->rng = sim::Rng::stream(spec_.seed, name + "/workload");
       c->producer = std::make_unique<kafka::Producer>(
@@ -3925,6 +3926,21 @@ bool World::consumer_positioned(size_t consumer_spec) const {
   return any;
 }
 
+std::optional<double> World::offered_records_per_s(const std::optional<std::string>& client_id) const {
+  double offered = 0;
+  bool any = false;
+  for (const ProducerSpec& ps : spec_.producers) {
+    const std::string& id = ps.config.client_id_config.empty() ? kDefaultProducerClientId : ps.config.client_id_config;
+    if (client_id && id != *client_id) continue;
+    if (ps.closed_loop_threads > 0 || ps.arrival == ArrivalProcess::Kind::kUnthrottled || ps.driven || ps.max_records)
+      return std::nullopt;
+    offered += ps.records_per_s * static_cast<double>(ps.count);
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return offered;
+}
+
 void World::take_utilisation_origin() {
   utilisation_origin_.taken = true;
   utilisation_origin_.time = engine_.now();
@@ -4144,6 +4160,7 @@ WorldSummary World::run(uint64_t events_max) {
     if (ps.closed_loop_threads > 0 || ps.arrival == ArrivalProcess::Kind::kUnthrottled) demand_unmet = true;
     else offered_records_per_s += ps.records_per_s * static_cast<double>(ps.count);
   }
+  s.offered_records_per_s = this->offered_records_per_s(std::nullopt);
   if (s.throughput_records_per_s < kDemandMet * offered_records_per_s) demand_unmet = true;
   if (demand_unmet && s.bottleneck_utilisation < kSaturatedUtilisation) {
     for (const auto& [name, u] : s.connection_backlog) {
@@ -4235,6 +4252,7 @@ WorldSummary World::run(uint64_t events_max) {
     r.producer = st.producer;
     r.consumer = st.consumer;
     r.acked_records_per_s = static_cast<double>(st.acked) / window_s;
+    if (st.producer) r.offered_records_per_s = this->offered_records_per_s(id);
     r.acked_mib_per_s = static_cast<double>(st.acked_bytes) / 1048576.0 / window_s;
     r.produce_latency = summarise(st.produce_latency_ns);
     r.consumed_records_per_s = static_cast<double>(st.consumed) / window_s;

@@ -313,6 +313,45 @@ TEST_CASE("utilisation_from: the summary's utilisations and disks cover the time
   CHECK(b.disks[0].utilisation == doctest::Approx(share(b, "broker-0 disk 0")).scale(0).epsilon(1e-12));
 }
 
+// The offered load is what the open-loop schedules ask for: rate x count over the entries, and per client.id; a
+// closed-loop entry wants whatever it gets, so with one there is none. Two entries under "fast" (2 x 1,000 and
+// 500 records/s) and one under "slow" (300 records/s), far within one broker: each client.id is offered its
+// entries' sum and acknowledged at it.
+TEST_CASE("offered_records_per_s: the open-loop producers' rates, by client.id, none with a closed loop") {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.duration = 2_s;
+  spec.warmup = 1_s;
+  auto fast = test::open_loop_producer(1000, Acks::leader, 5, 100);
+  fast.count = 2;
+  fast.config.client_id_config = "fast";
+  spec.producers.push_back(fast);
+  fast.count = 1;
+  fast.records_per_s = 500;
+  spec.producers.push_back(fast);
+  auto slow = test::open_loop_producer(300, Acks::leader, 5, 100);
+  slow.config.client_id_config = "slow";
+  spec.producers.push_back(slow);
+  {
+    cluster::World world(spec);
+    const auto s = world.run();
+    REQUIRE(s.offered_records_per_s.has_value());
+    CHECK(*s.offered_records_per_s == 2 * 1000 + 500 + 300);
+    REQUIRE(s.clients.size() == 2);
+    for (const auto& c : s.clients) {
+      CAPTURE(c.client_id);
+      REQUIRE(c.offered_records_per_s.has_value());
+      CHECK(*c.offered_records_per_s == (c.client_id == "fast" ? 2500 : 300));
+      CHECK(c.acked_records_per_s == doctest::Approx(*c.offered_records_per_s).scale(0).epsilon(0.02));
+    }
+  }
+  slow.closed_loop_threads = 1;
+  spec.producers.back() = slow;
+  cluster::World world(spec);
+  const auto s = world.run();
+  CHECK_FALSE(s.offered_records_per_s.has_value());
+  for (const auto& c : s.clients) CHECK(c.offered_records_per_s.has_value() == (c.client_id == "fast"));
+}
+
 // The I/O-thread case on a broker with one core: the three network threads and eight I/O threads share it, so the
 // core binds first, at 1 / (the CPU time of one request). Every thread pool looks busy too (a thread waiting for
 // the core holds its request), but the bottleneck is the core.

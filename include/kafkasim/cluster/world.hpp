@@ -361,6 +361,9 @@ DistributionSummary summarise_distribution(const sim::Histogram& h);
 inline constexpr double kSaturatedUtilisation = 0.9;
 // Open-loop producers whose acknowledged records reach this share of their offered rate get what they want.
 inline constexpr double kDemandMet = 0.95;
+// The client.id of a producer whose configs set none: Kafka generates "producer-N", N counting the process's producers
+// from 1, and each simulated producer is a process of its own.
+inline constexpr const char* kDefaultProducerClientId = "producer-1";
 
 struct WorldSummary {
   uint64_t records_sent = 0, records_acked = 0, records_failed = 0, records_consumed = 0;
@@ -368,6 +371,9 @@ struct WorldSummary {
   // never acknowledged nor failed (a leader may still have appended them).
   uint64_t records_lost_in_restarts = 0;
   double throughput_records_per_s = 0, throughput_mib_per_s = 0;
+  // The records a second the producers' open-loop schedules ask send() for (rate x count, every entry); none when
+  // some producer is closed-loop or unthrottled (it wants whatever it gets) or runs a command's loop.
+  std::optional<double> offered_records_per_s;
   double consumed_records_per_s = 0;  // records the consumers polled after the warm-up, per second of the window
   double consumed_mib_per_s = 0;      // their value bytes, MiB per second of the window
   LatencySummary produce_latency, end_to_end_latency;
@@ -596,6 +602,7 @@ struct WorldSummary {
     std::string client_id;
     bool producer = false, consumer = false;
     double acked_records_per_s = 0, acked_mib_per_s = 0;
+    std::optional<double> offered_records_per_s;  // as the summary's, over this client-id's producer entries
     LatencySummary produce_latency;
     double consumed_records_per_s = 0, consumed_mib_per_s = 0;
     LatencySummary end_to_end_latency;
@@ -885,6 +892,9 @@ class World {
   std::vector<std::pair<std::string, double>> since_origin(const Shares& now_shares,
                                                            const std::map<std::string, Share>& origin) const;
   void take_utilisation_origin();
+  // The records a second the open-loop schedules of the producer entries with this client.id (all: nullopt) ask for;
+  // none when one of them is closed-loop, unthrottled or a command's, or no entry has that client.id.
+  std::optional<double> offered_records_per_s(const std::optional<std::string>& client_id) const;
   // Offset commits go to the group coordinator; until it is known they wait for a FindCoordinator answer.
   void send_offset_commit(ConsumerClient& c, kafka::OutgoingOffsetCommit commit);
   void offset_commit_answered(ConsumerClient& c, const kafka::OffsetCommitResponse& response);
