@@ -744,13 +744,20 @@ void EbsVolume::start_service(uint32_t unit) {
     const bool burst_allowed = !params_.throughput_burst_needs_iops_credits || iops_burst_left;
     throughput_.pace(now, admit, bytes_cost, throughput_.spend(bytes_cost, admit, burst_allowed) * m);
   }
+  EbsStats charge;
   if (instance_ != nullptr) {
     instance_->charge(admit, ops, r.bytes);
-    if (admit > own) ++ebs_stats_.instance_held;
+    if (admit > own) charge.instance_held = 1;
   }
-  ebs_stats_.operations += ops;
-  ++ebs_stats_.admitted;
-  ebs_stats_.throttled_ns_sum += (admit - now).ns();
+  charge.operations = ops;
+  charge.admitted = 1;
+  charge.throttled_ns_sum = (admit - now).ns();
+  ebs_stats_.operations += charge.operations;
+  ebs_stats_.admitted += charge.admitted;
+  ebs_stats_.throttled_ns_sum += charge.throttled_ns_sum;
+  ebs_stats_.instance_held += charge.instance_held;
+  while (!pending_.empty() && pending_.front().admit <= now) pending_.pop_front();
+  if (admit > now) pending_.push_back({admit, charge});
   const Duration latency = r.op == IoOp::kRead ? params_.read_latency : params_.write_latency;
   arm(unit, admit + latency.scaled(lat), kPhaseDone);
 }
@@ -779,9 +786,29 @@ int64_t EbsVolume::busy_unit_ns() const {
   return std::max(DiskModel::busy_unit_ns(), limits * static_cast<int64_t>(units()));
 }
 
+EbsStats EbsVolume::ebs_stats() const {
+  EbsStats s = ebs_stats_;
+  for (const Pending& p : pending_) {
+    if (p.admit <= engine().now()) continue;
+    s.operations -= p.stats.operations;
+    s.admitted -= p.stats.admitted;
+    s.throttled_ns_sum -= p.stats.throttled_ns_sum;
+    s.instance_held -= p.stats.instance_held;
+  }
+  return s;
+}
+
 void EbsVolume::on_reset_stats() {
   const SimTime now = engine().now();
+  // The charges still ahead of the clock are admitted in the new window.
   ebs_stats_ = EbsStats{};
+  for (const Pending& p : pending_) {
+    if (p.admit <= now) continue;
+    ebs_stats_.operations += p.stats.operations;
+    ebs_stats_.admitted += p.stats.admitted;
+    ebs_stats_.throttled_ns_sum += p.stats.throttled_ns_sum;
+    ebs_stats_.instance_held += p.stats.instance_held;
+  }
   window_start_ = now;
   iops_busy_at_window_ = iops_.busy_ns(now);
   throughput_busy_at_window_ = throughput_.busy_ns(now);
@@ -792,6 +819,8 @@ void EbsVolume::on_freeze(Duration freeze) {
   // Admissions already paced into the future move with the stall; the balances keep refilling through it.
   const SimTime now = engine().now();
   for (EbsRateLimit* l : {&iops_, &throughput_}) l->freeze(now, freeze);
+  for (Pending& p : pending_)
+    if (p.admit > now) p.admit += freeze;
 }
 
 }  // namespace kafkasim::models

@@ -577,7 +577,9 @@ class EbsVolume final : public DiskModel {
   void attach_instance(EbsInstanceLink* instance) { instance_ = instance; }
   const EbsInstanceLink* instance() const { return instance_; }
   const EbsParams& params() const { return params_; }
-  const EbsStats& ebs_stats() const { return ebs_stats_; }
+  // Counted as AWS counts them, when their admission comes (an I/O is charged when it starts, for an admission the
+  // limits may set ahead), since construction or the last reset_stats().
+  EbsStats ebs_stats() const;
   // The balances now (refilled up to now), for outputs and tests.
   double iops_credits() const;
   double throughput_credits() const;
@@ -605,7 +607,13 @@ class EbsVolume final : public DiskModel {
   // Per direction (read, write): where the last I/O ended and how many bytes its merged run holds.
   uint64_t run_end_[2] = {UINT64_MAX, UINT64_MAX};
   uint64_t run_bytes_[2] = {0, 0};
+  // Every charge since the window's start, and the charges whose admission is still ahead of the clock.
+  struct Pending {
+    sim::SimTime admit;
+    EbsStats stats;  // what the charge added
+  };
   EbsStats ebs_stats_;
+  std::deque<Pending> pending_;
   sim::SimTime window_start_;
   int64_t iops_busy_at_window_ = 0, throughput_busy_at_window_ = 0;
 };
