@@ -23,10 +23,11 @@ void LogStorage::SegmentFlushTimer::file_started(kafka::FileKind kind, sim::SimT
   start = now;
 }
 
-void LogStorage::SegmentFlushTimer::file_ended(kafka::FileKind kind, sim::SimTime now, sim::Histogram& times) {
+void LogStorage::SegmentFlushTimer::file_ended(kafka::FileKind kind, sim::SimTime now, sim::SimTime from,
+                                               sim::Histogram& times) {
   if (kind != kafka::FileKind::time_index || !open) return;
   open = false;
-  times.record((now - start).ns());
+  if (start >= from) times.record((now - start).ns());
 }
 
 LogStorage::LogStorage(sim::Engine& engine, models::PageCache& cache, std::vector<models::BlockDevice*> disks)
@@ -232,14 +233,14 @@ void LogStorage::run_next(const std::shared_ptr<Batch>& batch) {
           // flush, the file is skipped and counts as flushed.
           KS_ASSERT_MSG(logs_.count(log_id) != 0, "fsync of a log that was never assigned");
           if (flush_offset >= 0) fsync_done(log_id, flush_offset, models::IoStatus::kOk);
-          batch->segment_flush.file_ended(kind, engine_.now(), segment_flush_times_);
+          batch->segment_flush.file_ended(kind, engine_.now(), metrics_from_, segment_flush_times_);
           continue;
         }
         batch->segment_flush.file_started(kind, engine_.now());
         cache_.fsync(*file, [this, batch, log_id, flush_offset, kind](models::IoStatus s) {
           if (s != models::IoStatus::kOk && batch->status == models::IoStatus::kOk) batch->status = s;
           batch->waited = true;
-          batch->segment_flush.file_ended(kind, engine_.now(), segment_flush_times_);
+          batch->segment_flush.file_ended(kind, engine_.now(), metrics_from_, segment_flush_times_);
           if (flush_offset >= 0) fsync_done(log_id, flush_offset, s);
           run_next(batch);
         });
@@ -303,7 +304,7 @@ void LogStorage::continue_background_flush(std::shared_ptr<BackgroundFlush> flus
   // Files unlinked since the task was scheduled are skipped (their flush finds no segment).
   while (next < flush->files.size() && !cache_.has_file(flush->files[next])) {
     if (flush->flush_offset >= 0) fsync_done(flush->log_id, flush->flush_offset, models::IoStatus::kOk);
-    flush->segment_flush.file_ended(flush->kinds[next], engine_.now(), segment_flush_times_);
+    flush->segment_flush.file_ended(flush->kinds[next], engine_.now(), metrics_from_, segment_flush_times_);
     ++next;
   }
   if (next < flush->files.size()) {
@@ -311,7 +312,7 @@ void LogStorage::continue_background_flush(std::shared_ptr<BackgroundFlush> flus
     flush->segment_flush.file_started(flush->kinds[next], engine_.now());
     cache_.fsync(file, [this, flush, next](models::IoStatus s) {
       if (flush->flush_offset >= 0) fsync_done(flush->log_id, flush->flush_offset, s);
-      flush->segment_flush.file_ended(flush->kinds[next], engine_.now(), segment_flush_times_);
+      flush->segment_flush.file_ended(flush->kinds[next], engine_.now(), metrics_from_, segment_flush_times_);
       continue_background_flush(flush, next + 1);
     });
     return;

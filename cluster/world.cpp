@@ -551,6 +551,7 @@ void World::build_topology() {
     broker->hw = std::make_unique<HostHardware>(engine_, spec_.broker_hardware, std::move(cpu), spec_.seed,
                                                 "broker/" + std::to_string(b));
     broker->hw->storage().set_background_threads(spec_.background_threads);
+    broker->hw->storage().set_metrics_from(SimTime::zero() + spec_.warmup);
     // A log directory that outgrows its disk: Kafka's write fails with ENOSPC, the LogDirFailureChannel takes the
     // directory offline and its partitions go offline on this broker (KIP-112). Neither is simulated, so the run
     // stops there with an error rather than going on as if the disk were larger.
@@ -4214,6 +4215,7 @@ WorldSummary World::run(uint64_t events_max) {
   sim::Histogram segment_flushes;
   for (const auto& b : brokers_) segment_flushes.merge(b->hw->storage().segment_flush_times());
   s.log_flush_time = summarise(segment_flushes);
+  s.log_flushes_per_s = static_cast<double>(segment_flushes.count()) / window_s;
   for (size_t k = 0; k < kRequestKinds; ++k)
     s.requests[k] = request_metrics_.summary(static_cast<RequestKind>(k), spec_.duration - spec_.warmup);
   sim::Histogram fetch_latency, records_per_fetch;

@@ -80,8 +80,10 @@ class LogStorage {
 
   // Kafka's LogFlushStats.LogFlushRateAndTimeMs: the time of each segment flush (LogSegment.flush: its .log, .index
   // and .timeindex fsynced one after the other, from the first fsync's start to the last one's end), whatever asked
-  // for it (a roll, flush.messages, the log flusher), in nanoseconds.
+  // for it (a roll, flush.messages, the log flusher), in nanoseconds; the flushes that start at or after
+  // set_metrics_from's time (a run's warm-up end; zero by default).
   const sim::Histogram& segment_flush_times() const { return segment_flush_times_; }
+  void set_metrics_from(sim::SimTime from) { metrics_from_ = from; }
 
   // Reads a slice of a segment's .log file through the page cache (sendfile of a fetch response). With
   // `answer_now`, a read that needs no I/O fills it and returns true without running `done`.
@@ -129,7 +131,7 @@ class LogStorage {
     bool open = false;
     sim::SimTime start;
     void file_started(kafka::FileKind kind, sim::SimTime now);
-    void file_ended(kafka::FileKind kind, sim::SimTime now, sim::Histogram& times);
+    void file_ended(kafka::FileKind kind, sim::SimTime now, sim::SimTime from, sim::Histogram& times);
   };
   struct BackgroundFlush {
     std::vector<models::FileId> files;
@@ -167,6 +169,7 @@ class LogStorage {
   std::map<std::pair<uint32_t, int64_t>, PendingFlush> pending_flushes_;  // by (log id, flush offset)
   std::function<void(uint32_t, int64_t)> flush_listener_;
   sim::Histogram segment_flush_times_;
+  sim::SimTime metrics_from_ = sim::SimTime::zero();
 };
 
 }  // namespace kafkasim::cluster

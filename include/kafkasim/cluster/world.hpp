@@ -514,9 +514,11 @@ struct WorldSummary {
   bool young_gc = false;  // the brokers model young GC at all
   uint64_t young_gcs = 0;
   double gc_pause_total_ms = 0, gc_pause_max_ms = 0;
-  // Kafka's LogFlushRateAndTimeMs over the whole run (warm-up included) and every broker: each segment flush (a
-  // rolled segment's, flush.messages', the log flusher's) from its first fsync's start to its last one's end.
+  // Kafka's LogFlushRateAndTimeMs after the warm-up and over every broker: each segment flush that started after it (a
+  // rolled segment's, flush.messages', the log flusher's), from its first fsync's start to its last one's end, and
+  // their rate.
   LatencySummary log_flush_time;
+  double log_flushes_per_s = 0;
   // Kafka's RequestMetrics at the brokers, every broker together, by RequestKind: requests that ended after the
   // warm-up, their rate over the measured window and the parts of their time (see RequestMetrics).
   RequestTimeSummary requests[kRequestKinds];
