@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -544,7 +545,9 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
           for (const auto& d : s.disks)
             if (d.name.rfind(e.broker + " ", 0) == 0) moved += static_cast<double>(d.stats.bytes_read + d.stats.bytes_written);
           CHECK(moved <= bound + slack);
-          CHECK(e.mib_per_s * 1048576.0 * s.simulated_seconds <= bound + slack);
+          // Its rate covers the disks' window (the run, or the time since utilisation_from): what moved in it.
+          const double window = s.disks.empty() ? s.simulated_seconds : s.disks.front().seconds;
+          CHECK(e.mib_per_s * 1048576.0 * window <= bound + slack);
         }
       } else {
         CHECK(s.ebs_instances.empty());
@@ -555,6 +558,17 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         CAPTURE(name);
         CHECK(u >= 0);
         CHECK(u <= 1 + 1e-9);
+      }
+      // The disks' figures cover the same window as the utilisations, and a disk's utilisation is the same in both.
+      for (const auto& d : s.disks) {
+        CAPTURE(d.name);
+        // (The origin is taken just before the first event of its instant: a nanosecond early.)
+        const double from = spec.utilisation_from <= spec.duration ? spec.utilisation_from.seconds_f() : 0.0;
+        CHECK(std::abs(d.seconds - (s.simulated_seconds - from)) < 2e-9);
+        const auto it = std::find_if(s.utilisation.begin(), s.utilisation.end(),
+                                     [&d](const auto& entry) { return entry.first == d.name; });
+        REQUIRE(it != s.utilisation.end());
+        CHECK(std::abs(it->second - d.utilisation) <= 1e-12);
       }
       // So is every connection's share, of the run or of the time since utilisation_from.
       for (const auto* shares : {&s.connection_backlog, &s.connection_throttled, &s.window_full}) {
