@@ -248,8 +248,19 @@ int run_scenario(const RunOptions& options) {
   // Each group's lag: a group that keeps up ends near 0, one that falls behind ends at its largest.
   if (!s.group_lag.empty()) {
     std::string groups;
-    for (const auto& g : s.group_lag)
-      groups += (groups.empty() ? "" : ", ") + g.group + " " + std::to_string(g.lag_end) + " (" + std::to_string(g.lag_max) + ")";
+    for (const auto& g : s.group_lag) {
+      groups += (groups.empty() ? "" : ", ") + g.group + " " + std::to_string(g.lag_end) + " (" + std::to_string(g.lag_max);
+      // Falling behind: after the warm-up its lag grew by more than 5 % of what its partitions were written (its
+      // reads plus the growth), and it ends more than a second of its reads behind.
+      if (const std::optional<double>& growth = g.lag_growth_records_per_s;
+          growth && *growth > (1 - cluster::kDemandMet) * (g.consumed_records_per_s + *growth) &&
+          static_cast<double>(g.lag_end) > g.consumed_records_per_s) {
+        char text[96];
+        std::snprintf(text, sizeof text, "; growing %.0f records/s after the warm-up: falling behind", *growth);
+        groups += text;
+      }
+      groups += ")";
+    }
     std::printf("  consumer lag           records at the end (most at any sample): %s\n", groups.c_str());
   }
   // Failed offset commits by the coordinator's error (each partition of a failed OffsetCommit once).

@@ -36,7 +36,12 @@ nlohmann::json distribution_json(const DistributionSummary& d) {
 // Each consumer group's lag, keyed by group (an object: `.consume.groups["my-group"].lag_records_end`).
 nlohmann::json groups_json(const std::vector<WorldSummary::GroupLagReport>& groups) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& g : groups) out[g.group] = {{"lag_records_end", g.lag_end}, {"lag_records_max", g.lag_max}};
+  for (const auto& g : groups)
+    out[g.group] = {{"lag_records_end", g.lag_end},
+                    {"lag_records_max", g.lag_max},
+                    {"consumed_records_per_s", g.consumed_records_per_s},
+                    {"lag_growth_records_per_s", g.lag_growth_records_per_s ? nlohmann::json(*g.lag_growth_records_per_s)
+                                                                            : nlohmann::json(nullptr)}};
   return out;
 }
 

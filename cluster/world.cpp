@@ -274,6 +274,7 @@ struct World::ProducerClient {
 struct World::ConsumerClient {
   NodeId id = 0;
   ClientIdStats* id_stats = nullptr;  // its client.id's entry of client_id_stats_, if kept
+  uint64_t* group_consumed = nullptr;  // its group's entry of group_consumed_ (records polled after the warm-up)
   size_t spec_index = 0;
   std::unique_ptr<kafka::KafkaConsumer> consumer;
   kafka::ConsumerConfig config;  // the process's: its entry's, or what a consumer_restart deployed
@@ -778,6 +779,7 @@ void World::start_clients() {
         assignment.push_back({PartitionRef{cs.topic, p}, std::nullopt});
       }
       c->assignment = std::move(assignment);
+      c->group_consumed = &group_consumed_[cs.group.empty() ? client_ids_[static_cast<size_t>(c->id)] : cs.group];
       ConsumerClient* client = c.get();
       consumers_.push_back(std::move(c));
       engine_.schedule_at(SimTime::zero() + cs.start_at, [this, client] { start_consumer(*client); });
@@ -2488,6 +2490,7 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
         range.record_count -= static_cast<int32_t>(again);
         if (range.record_count == 0) continue;
       }
+      if (engine_.now() >= metrics_.warmup_end()) *c.group_consumed += static_cast<uint64_t>(range.record_count);
       // Records the group was neither given nor positioned past: skipped (see WorldSummary::consumer_skipped).
       const int64_t expected =
           std::max(next, positioned_at_[c.spec_index][static_cast<size_t>(range.partition.partition)]);
@@ -3100,7 +3103,12 @@ void World::sample() {
     lag += records;
     GroupLag& g = group_lag_[group];
     g.end = records;
+    g.end_at = now;
     g.max = std::max(g.max, records);
+    if (!g.after_warmup && now >= SimTime::zero() + spec_.warmup) {
+      g.after_warmup = records;
+      g.after_warmup_at = now;
+    }
   }
   timeseries_.set("consumer_lag_records", static_cast<double>(lag));
   // With more than one group, each one's (named as the client-id columns are).
@@ -3237,6 +3245,7 @@ void World::restart_consumer(ConsumerClient& old, Duration downtime, const kafka
   auto c = std::make_unique<ConsumerClient>();
   c->id = old.id;
   c->id_stats = old.id_stats;
+  c->group_consumed = old.group_consumed;
   c->spec_index = old.spec_index;
   // The new process runs what was deployed with it, else what its predecessor ran.
   c->config = config_change != nullptr ? *config_change : old.config;
@@ -4233,7 +4242,18 @@ WorldSummary World::run(uint64_t events_max) {
   s.records_per_fetch = summarise_distribution(records_per_fetch);
   s.time_between_poll = summarise(time_between_poll);
   s.poll_idle_ratio = poll_idle_ratio_count > 0 ? poll_idle_ratio_sum / static_cast<double>(poll_idle_ratio_count) : 0;
-  for (const auto& [group, lag] : group_lag_) s.group_lag.push_back({group, lag.end, lag.max});
+  for (const auto& [group, lag] : group_lag_) {
+    WorldSummary::GroupLagReport r;
+    r.group = group;
+    r.lag_end = lag.end;
+    r.lag_max = lag.max;
+    if (const auto it = group_consumed_.find(group); it != group_consumed_.end())
+      r.consumed_records_per_s = static_cast<double>(it->second) / window_s;
+    if (lag.after_warmup && lag.end_at > lag.after_warmup_at)
+      r.lag_growth_records_per_s =
+          static_cast<double>(lag.end - *lag.after_warmup) / (lag.end_at - lag.after_warmup_at).seconds_f();
+    s.group_lag.push_back(std::move(r));
+  }
   s.offset_commits_failed = offset_commits_failed_;
   s.fetch_bytes_same_rack = consumer_fetch_bytes_same_rack_;
   s.fetch_bytes_cross_rack = consumer_fetch_bytes_cross_rack_;

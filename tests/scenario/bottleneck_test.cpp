@@ -3,6 +3,7 @@
 // CPU thread pools. Each bound is worked out from the hardware profile and the configuration, not from a run.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 
 #include "kafkasim/models/page_cache.hpp"
@@ -475,6 +476,15 @@ TEST_CASE("throughput never exceeds the bottleneck: a consumer's processing time
   CHECK(static_cast<double>(s.group_lag[1].lag_end) == doctest::Approx(behind).scale(0).epsilon(0.02));
   CHECK(s.group_lag[1].lag_max == s.group_lag[1].lag_end);
   CHECK(s.group_lag[0].lag_end <= static_cast<int64_t>(kProduced * 0.005) + 2);
+  // Each group's reads and lag growth after the warm-up: the slow one reads its bound and falls behind by the rest of
+  // what is written; the fast one reads everything and its lag does not grow (within a batch per partition over the
+  // 6 s window).
+  CHECK(s.group_lag[1].consumed_records_per_s == doctest::Approx(slow_consumed).scale(0).epsilon(1e-9));
+  CHECK(s.group_lag[0].consumed_records_per_s == doctest::Approx(fast_consumed).scale(0).epsilon(1e-9));
+  REQUIRE(s.group_lag[1].lag_growth_records_per_s.has_value());
+  REQUIRE(s.group_lag[0].lag_growth_records_per_s.has_value());
+  CHECK(*s.group_lag[1].lag_growth_records_per_s == doctest::Approx(kProduced - group_bound).scale(0).epsilon(0.02));
+  CHECK(std::abs(*s.group_lag[0].lag_growth_records_per_s) <= kProduced * 0.005 / 6 + 1);
   // timeseries.csv: one lag column per group (there are two), which add up to consumer_lag_records, the slow one
   // growing every second.
   const cluster::TimeSeries& ts = world.timeseries();

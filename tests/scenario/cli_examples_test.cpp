@@ -148,6 +148,14 @@ TEST_CASE("quotas: a bulk loader's producer_byte_rate lets an acks=all producer 
   CHECK(log_with.find("client checkout acknowledged") == std::string::npos);
   CHECK(log_without.find("not keeping up         client checkout acknowledged") != std::string::npos);
   CHECK(without["produce"]["throughput_records_per_s"].get<double>() > 0.95 * 122'000);
+  // The analytics group, held to its consumer_byte_rate while the loader writes ~30 MiB/s, falls behind by the
+  // difference: its reads plus its lag's growth are what the producers had acknowledged (within 5 %).
+  const json& analytics = with["consume"]["groups"]["analytics"];
+  const double growth = analytics["lag_growth_records_per_s"].get<double>();
+  CHECK(growth + analytics["consumed_records_per_s"].get<double>() ==
+        doctest::Approx(with["produce"]["throughput_records_per_s"].get<double>()).scale(0).epsilon(0.05));
+  CHECK(log_with.find("analytics ") != std::string::npos);
+  CHECK(log_with.find("records/s after the warm-up: falling behind") != std::string::npos);
   const double mib = 1048576.0;
   // The loader is held to its 10 MiB/s on each of the three brokers (a 40 s window holds three or four of its
   // ~11 s bursts, hence 5 %); the analytics group to at most its 5 MiB/s a broker.

@@ -538,6 +538,11 @@ struct WorldSummary {
   struct GroupLagReport {
     std::string group;
     int64_t lag_end = 0, lag_max = 0;
+    // After the warm-up: the records its consumers polled a second, and how fast its lag grew, from its first sample
+    // after the warm-up to the last (none with fewer than two such samples). A group that keeps up has a growth
+    // near 0; one that falls behind grows by the rate its partitions are written less the rate it reads.
+    double consumed_records_per_s = 0;
+    std::optional<double> lag_growth_records_per_s;
   };
   std::vector<GroupLagReport> group_lag;
   // Offset commits that failed, by the coordinator's error (Kafka's name), one per partition of each failed
@@ -1137,8 +1142,13 @@ class World {
   // Each group's lag (timeseries.csv's consumer_lag_records, by group) at the last sample and the most of any sample.
   struct GroupLag {
     int64_t end = 0, max = 0;
+    // The lag at the group's first sample after the warm-up, and when that was; the last sample's time.
+    std::optional<int64_t> after_warmup;
+    sim::SimTime after_warmup_at, end_at;
   };
   std::map<std::string, GroupLag> group_lag_;
+  // Records each group's consumers polled after the warm-up (a consumer without a group: by its client.id).
+  std::map<std::string, uint64_t> group_consumed_;
   uint64_t next_correlation_id_ = 1;
   uint64_t sampled_produce_requests_ = 0;  // ProduceRequests sent by all producers at the last sample
   uint64_t withdrawn_requests_ = 0;        // produce_requests_withdrawn()
