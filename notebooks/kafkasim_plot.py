@@ -6,7 +6,8 @@ A sweep directory (sweep.json + sweep.csv, written by `kafkasim sweep` or `kafka
     p99.9) against the parameter's values. Each line is the median over the combinations of the other
     parameters, the band their interquartile range, and the dots are the combinations themselves.
   - throughput-vs-p99.png: every point's throughput against its p99 produce latency, with the Pareto front
-    (no other point has both more throughput, within 1 %, and a lower p99) drawn and labelled. When a parameter is the
+    (no other point has both more throughput, within 1 %, and a lower p99) drawn and labelled; points that did not
+    keep up (under 95 % of their offered rate acknowledged) are hollow and not on the front. When a parameter is the
     producers' offered rate (a pointer ending in /workload/rate), the points of one configuration are joined
     in rate order, giving each configuration's latency-throughput curve.
 Seeds of one point are averaged; runs whose status is not "ok" are left out (and counted in the title).
@@ -270,6 +271,18 @@ def failed_note(sweep):
     return f" - {sweep.failed} failed runs left out" if sweep.failed else ""
 
 
+def keeps_up(point):
+    """Whether a point's producers were acknowledged at least 95 % of what their open-loop schedules offered (as
+    `kafkasim run`'s "not keeping up" line judges; kDemandMet). A point that did not has records queueing in its
+    producers, and its latency percentiles grow with the run's length. Closed-loop and unthrottled producers offer
+    no rate (an empty offered_records_per_s): they keep up by definition."""
+    offered = point.get("produce.offered_records_per_s")
+    acked = point.get("produce.throughput_records_per_s")
+    if offered is None or acked is None or offered <= 0:
+        return True
+    return acked >= 0.95 * offered
+
+
 def pareto_front(points, x_key, y_key, tolerance=0.01):
     """The points no other point beats on both axes (more x, less y), by increasing x. Throughputs within
     `tolerance` of each other count as equal: an open-loop workload acknowledges its offered rate give or take
@@ -313,8 +326,13 @@ def throughput_vs_p99(sweep):
     for p in points:
         colour = COLOURS[p["index"][dims[0]] % len(COLOURS)] if dims else COLOURS[0]
         marker = markers[p["index"][dims[1]] % len(markers)] if len(dims) > 1 else "o"
-        ax.scatter(p[x_key], p[y_key], color=colour, marker=marker, s=36, alpha=0.85, edgecolor="none")
-    front = pareto_front(points, x_key, y_key)
+        if keeps_up(p):
+            ax.scatter(p[x_key], p[y_key], color=colour, marker=marker, s=36, alpha=0.85, edgecolor="none")
+        else:
+            ax.scatter(p[x_key], p[y_key], facecolor="none", edgecolor=colour, marker=marker, s=36, linewidth=1.2)
+    # A point that did not keep up has a p99 that says how long the run was: it is drawn hollow and not on the front.
+    behind = sum(1 for p in points if not keeps_up(p))
+    front = pareto_front([p for p in points if keeps_up(p)], x_key, y_key)
     if front:
         fx = [p[x_key] for p in front]
         fy = [p[y_key] for p in front]
@@ -338,6 +356,9 @@ def throughput_vs_p99(sweep):
             handles.append(Line2D([], [], color="grey", marker=markers[i % len(markers)], linestyle="",
                                       label=f"{sweep.labels[dims[1]]}={value_text(v)}"))
     handles.append(Line2D([], [], color="black", label="Pareto front"))
+    if behind:
+        handles.append(Line2D([], [], color="grey", marker="o", markerfacecolor="none", linestyle="",
+                              label="not keeping up (< 95 % of the offered rate acknowledged)"))
     ax.legend(handles=handles, fontsize=8, loc="upper left")
     ys = [p[y_key] for p in points if p[y_key] > 0]
     if ys and max(ys) / min(ys) > 20:
@@ -353,7 +374,10 @@ def throughput_vs_p99(sweep):
     ax.set_ylabel("p99 produce latency (ms)")
     subtitle = " - lines join one configuration across offered rates" if load is not None else ""
     unmeasured_note = f" - {unmeasured} points without produce latencies left out" if unmeasured else ""
-    ax.set_title(f"Throughput vs p99 produce latency ({len(points)} points){subtitle}{failed_note(sweep)}{unmeasured_note}",
+    behind_note = f" - {behind} not keeping up (hollow)" if behind else ""
+    # The notes on a second line when there are any, so that the title fits the figure.
+    notes = f"{failed_note(sweep)}{unmeasured_note}{behind_note}".removeprefix(" - ")
+    ax.set_title(f"Throughput vs p99 produce latency ({len(points)} points){subtitle}" + (f"\n{notes}" if notes else ""),
                  fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()

@@ -87,6 +87,12 @@ assert [p["n"] for p in kp.pareto_front(pts, "x", "y")] == ["d", "c"], kp.pareto
 # Throughputs within 1 % count as equal: g does not get on the front by 0.5 % more throughput.
 pts2 = [{"n": "h", "x": 100.0, "y": 1.0}, {"n": "g", "x": 100.5, "y": 9.0}]
 assert [p["n"] for p in kp.pareto_front(pts2, "x", "y")] == ["h"]
+# Keeping up: at least 95 % of the offered rate acknowledged; no offered rate (closed loop, unthrottled, or a sweep.csv
+# from before the column) keeps up.
+assert kp.keeps_up({"produce.offered_records_per_s": 1000.0, "produce.throughput_records_per_s": 950.0})
+assert not kp.keeps_up({"produce.offered_records_per_s": 1000.0, "produce.throughput_records_per_s": 949.0})
+assert kp.keeps_up({"produce.throughput_records_per_s": 10.0})
+# The sweep's points (the quickstart's 5,000 records/s, acknowledged) carry the offered rate and keep up.
 
 # A point whose run acknowledged nothing after the warm-up has count 0 and zero percentiles: not a latency.
 assert kp.has_latencies({"produce.latency_ms.count": 12, "produce.latency_ms.p99": 3.0}, "produce")
@@ -98,6 +104,7 @@ sweep = kp.Sweep(sys.argv[1])
 with open(sys.argv[1] + "/sweep.csv") as f:
     rows = list(csv.DictReader(f))
 assert len(rows) == 6 and len(sweep.points) == 6
+assert all(p["produce.offered_records_per_s"] == 5000 and kp.keeps_up(p) for p in sweep.points)
 for r in rows:
     idx = sweep.value_indices(int(r["point"]))
     for d, pointer in enumerate(sweep.pointers):
