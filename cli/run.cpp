@@ -208,8 +208,9 @@ int run_scenario(const RunOptions& options) {
   // Open-loop producers that do not get what they offer: their records queue in the accumulators (then send()
   // blocks on buffer.memory), so latency grows with the run and its percentiles say more about the run's length than
   // about the cluster.
-  // With several client-ids, each is judged on its own (one may starve while the total looks fine).
-  {
+  // With several client-ids, each is judged on its own (one may starve while the total looks fine). Not on less than
+  // a second after the warm-up, where a batch more or less in flight is several per cent of the records.
+  if (spec.duration - spec.warmup >= sim::Duration::from_s(1)) {
     std::string short_of;
     const auto judge = [&short_of](const std::string& who, double acked, const std::optional<double>& offered) {
       if (!offered || acked >= cluster::kDemandMet * *offered) return;
