@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "kafkasim/cluster/config_error.hpp"
@@ -197,6 +198,12 @@ int run_scenario(const RunOptions& options) {
       if (count == 0) continue;
       if (!causes.empty()) causes += ", ";
       causes += std::to_string(count) + " " + name;
+      if (std::string_view(name) != "broker error" || f.broker_errors.empty()) continue;
+      // Which errors, as the callbacks' exceptions would name them; the count only when there are several.
+      std::string errors;
+      for (const auto& [error, n] : f.broker_errors)
+        errors += (errors.empty() ? "" : ", ") + error + (f.broker_errors.size() > 1 ? " " + std::to_string(n) : "");
+      causes += " (" + errors + ")";
     }
     std::printf("  failed                 %s\n", causes.c_str());
   }
@@ -227,9 +234,11 @@ int run_scenario(const RunOptions& options) {
       judge("client " + c.client_id + " ", c.acked_records_per_s, c.offered_records_per_s);
     }
     if (!by_client) judge("", s.throughput_records_per_s, s.offered_records_per_s);
+    // Failed records are not acknowledged either: then they, not a queue, may be the gap.
     if (!short_of.empty())
-      std::printf("  not keeping up         %s after the warm-up: records queue in the producers and latency grows "
-                  "with the run's length\n", short_of.c_str());
+      std::printf("  not keeping up         %s after the warm-up: %s\n", short_of.c_str(),
+                  s.records_failed > 0 ? "records failed (above), or queue in the producers"
+                                       : "records queue in the producers and latency grows with the run's length");
   }
   print_latency("produce latency", s.produce_latency);
   print_latency("end-to-end latency", s.end_to_end_latency);

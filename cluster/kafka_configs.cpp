@@ -217,6 +217,14 @@ bool contains(const std::vector<std::string>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
 
+// cleanup.policy as a list: "compact", "delete", both (Kafka's order in its docs) or neither.
+ConfigValue cleanup_policy_value(const kafka::LogConfig& log) {
+  ConfigValue out;
+  if (log.cleanup_policy_compact) out.list.push_back("compact");
+  if (log.cleanup_policy_delete) out.list.push_back("delete");
+  return out;
+}
+
 // The topic-level compression.type's values, in BrokerCompressionType order.
 constexpr std::string_view kBrokerCompressionNames[] = {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
 
@@ -738,12 +746,11 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
        +[](const B& c) { return int_value(c.log_defaults.retention_bytes); }},
       {{.name = "log.cleanup.policy", .type = ConfigType::kList, .kafka_default = "delete",
         .valid_values = {"delete", "compact"}, .field = "LogConfig::cleanup_policy_delete"},
-       +[](B& c, const ConfigValue& v) { c.log_defaults.cleanup_policy_delete = contains(v.list, "delete"); },
-       +[](const B& c) {
-         ConfigValue out;
-         out.list = {c.log_defaults.cleanup_policy_delete ? "delete" : "compact"};
-         return out;
-       }},
+       +[](B& c, const ConfigValue& v) {
+         c.log_defaults.cleanup_policy_delete = contains(v.list, "delete");
+         c.log_defaults.cleanup_policy_compact = contains(v.list, "compact");
+       },
+       +[](const B& c) { return cleanup_policy_value(c.log_defaults); }},
       {{.name = "log.segment.delete.delay.ms", .type = ConfigType::kDurationMs, .kafka_default = "60000",
         .min_value = 0, .max_value = kLongMax / kMsNs, .field = "LogConfig::file_delete_delay_ms"},
        +[](B& c, const ConfigValue& v) { c.log_defaults.file_delete_delay_ms = whole_ms(v); },
@@ -1137,12 +1144,11 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
        +[](const T& c) { return ms_value(c.log.file_delete_delay_ms); }},
       {{.name = "cleanup.policy", .type = ConfigType::kList, .kafka_default = "delete",
         .valid_values = {"delete", "compact"}, .field = "LogConfig::cleanup_policy_delete"},
-       +[](T& c, const ConfigValue& v) { c.log.cleanup_policy_delete = contains(v.list, "delete"); },
-       +[](const T& c) {
-         ConfigValue out;
-         out.list = {c.log.cleanup_policy_delete ? "delete" : "compact"};
-         return out;
-       }},
+       +[](T& c, const ConfigValue& v) {
+         c.log.cleanup_policy_delete = contains(v.list, "delete");
+         c.log.cleanup_policy_compact = contains(v.list, "compact");
+       },
+       +[](const T& c) { return cleanup_policy_value(c.log); }},
       // The codec the topic's log stores; `producer` keeps the producer's (LogValidator, §1.8).
       {{.name = "compression.type", .type = ConfigType::kString, .kafka_default = "producer",
         .valid_values = {"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"},

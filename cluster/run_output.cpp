@@ -199,6 +199,7 @@ nlohmann::json summary_json(const WorldSummary& s, double wall_seconds) {
           {"record_too_large", s.records_failed_by_cause.record_too_large},
           {"unknown_topic", s.records_failed_by_cause.unknown_topic},
           {"producer_closed", s.records_failed_by_cause.producer_closed}}},
+        {"records_failed_by_broker_error", s.records_failed_by_cause.broker_errors},
         {"records_lost_in_restarts", s.records_lost_in_restarts},
         {"record_retries", s.record_retries},
         {"batch_splits", s.batch_splits},

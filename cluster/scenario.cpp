@@ -708,6 +708,7 @@ class Loader {
     spec.offsets_topic_config.log = s.log_defaults;
     spec.offsets_topic_config.log.segment_bytes = s.offsets_topic_segment_bytes;
     spec.offsets_topic_config.log.cleanup_policy_delete = false;
+    spec.offsets_topic_config.log.cleanup_policy_compact = true;
     spec.offsets_topic_config.log.compression_type = kafka::BrokerCompressionType::producer;
   }
 
@@ -768,8 +769,14 @@ class Loader {
                std::to_string(topic.replication_factor) + "): Kafka uses the replication factor instead "
                "(effectiveMinIsr), so acks=all is acknowledged with " + std::to_string(topic.replication_factor) +
                " in-sync replica" + (topic.replication_factor == 1 ? "" : "s"));
-    if (!topic.config.log.cleanup_policy_delete)
-      warn(file_, join(join(pointer, "config"), "cleanup.policy"), "log compaction is not modelled: this topic never deletes");
+    // A compacted topic's leaders reject records without keys (INVALID_RECORD); the cleaner is not modelled.
+    if (topic.config.log.cleanup_policy_compact)
+      warn(file_, join(join(pointer, "config"), "cleanup.policy"),
+           topic.config.log.cleanup_policy_delete
+               ? "log compaction is not modelled: this topic deletes by retention only, and its leaders reject records "
+                 "without keys (INVALID_RECORD)"
+               : "log compaction is not modelled: this topic never deletes, and its leaders reject records without keys "
+                 "(INVALID_RECORD)");
     if (std::find(topic.overrides.begin(), topic.overrides.end(), "flush.ms") != topic.overrides.end())
       warn_flush_ms_unchecked(topic.config.log.flush_ms, spec.log_flush_scheduler_interval_ms,
                               join(join(pointer, "config"), "flush.ms"));
@@ -1391,6 +1398,11 @@ class Loader {
     }
     x_.producer_record_sizes.push_back(parse_record_size(find(w, "record_size"), join(wp, "record_size"), ps.value_size));
     x_.producer_keys.push_back(parse_keys(find(w, "keys"), join(wp, "keys"), ps.keys));
+    if (const auto& topic = spec.topics[static_cast<size_t>(ps.topic)];
+        topic.config.log.cleanup_policy_compact && !ps.keys.has_keys())
+      warn(file_, join(wp, "keys"), "records without keys to the compacted topic " + in_quotes(topic.name) +
+                                        ": Kafka's leaders reject every batch (INVALID_RECORD, a non-retriable error); "
+                                        "give the records keys (\"uniform\" or \"zipf\")");
 
     ProducerConfigChecked checked = checked_producer_config(find(p, "config"), join(pointer, "config"), {}, {}, spec);
     kafka::ProducerConfig& c = checked.config;

@@ -2116,7 +2116,7 @@ void World::producer_dispatch(ProducerClient& c, kafka::ProducerOutbox& out) {
         }
       }
     } else {
-      metrics_.on_failed(failure_cause(done.outcome));
+      metrics_.on_failed(failure_cause(done.outcome), kafka::to_string(done.error));
     }
     if (ps.closed_loop_threads > 0 && !ps.driven) {
       // The thread sends its next record. A send that failed inside send() (its callback ran at once) costs the

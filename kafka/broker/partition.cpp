@@ -157,9 +157,14 @@ LeaderAppendResult Partition::append_records_to_leader(std::span<const RecordBat
     result.error = Errc::not_enough_replicas;
     return result;
   }
+  KS_ASSERT_EQ(batches.size(), 1U);  // one batch per partition per ProduceRequest
+  // UnifiedLog.append validates the records (size, then LogValidator) before it looks at the producer's state.
+  if (const Errc error = log_.validate_leader_batches(batches); error != Errc::none) {
+    result.error = error;
+    return result;
+  }
   // UnifiedLog.analyzeAndValidateProducerState (origin CLIENT): a retried batch the log already holds is not
   // appended again; the produce succeeds with the original offsets. A stale epoch or a sequence gap fails.
-  KS_ASSERT_EQ(batches.size(), 1U);  // one batch per partition per ProduceRequest
   const ProducerCheck check = producer_state_.check_client_batch(batches.front());
   if (check.error != Errc::none) {
     result.error = check.error;

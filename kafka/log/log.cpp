@@ -76,14 +76,26 @@ std::size_t Log::floor_segment(int64_t offset) const {
   return static_cast<std::size_t>(it - segments_.begin()) - 1;
 }
 
+Errc Log::validate_leader_batches(std::span<const RecordBatch> batches) const {
+  // UnifiedLog.analyzeAndValidateRecords: a batch larger than max.message.bytes fails the whole append.
+  for (const RecordBatch& b : batches) {
+    if (b.size_bytes > config_.max_message_bytes) return Errc::message_too_large;
+  }
+  // LogValidator.validateRecord: a compacted topic takes no record without a key ("Compacted topic cannot accept
+  // message without key"); the batch fails whole with INVALID_RECORD and nothing is appended.
+  if (config_.cleanup_policy_compact) {
+    for (const RecordBatch& b : batches) {
+      if (b.null_key_records > 0) return Errc::invalid_record;
+    }
+  }
+  return Errc::none;
+}
+
 LogAppendResult Log::append_as_leader(std::span<const RecordBatch> batches, int32_t leader_epoch, sim::SimTime now,
                                       StorageOps& out) {
   KS_ASSERT(!batches.empty());
   KS_ASSERT_LE(batches.size(), static_cast<std::size_t>(std::numeric_limits<int32_t>::max()));
-  // UnifiedLog.analyzeAndValidateRecords: a batch larger than max.message.bytes fails the whole append.
-  for (const RecordBatch& b : batches) {
-    if (b.size_bytes > config_.max_message_bytes) return LogAppendResult{Errc::message_too_large};
-  }
+  if (const Errc error = validate_leader_batches(batches); error != Errc::none) return LogAppendResult{error};
   // LogValidator assigns offsets from the LEO and stamps the leader epoch on every batch (§2.3 step 2).
   // The scratch buffer keeps its capacity between appends, so the hot path does not allocate.
   scratch_.assign(batches.begin(), batches.end());

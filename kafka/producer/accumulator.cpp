@@ -373,7 +373,7 @@ bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& req
   }
   batch.base_timestamp_ms = base_timestamp_ms;
   batch.uncompressed_records_bytes += record_bytes;
-  batch.records.push_back({request.record_id, send_time, payload_bytes});
+  batch.records.push_back({request.record_id, send_time, payload_bytes, request.shape.key_bytes == null_length});
   batch.last_append_time = now;
   result.status = AppendStatus::appended;
   result.batch = batch.id;

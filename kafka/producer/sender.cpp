@@ -361,7 +361,10 @@ void Sender::send_produce_request(NodeId node, std::vector<BatchId> batches, sim
     wire.size_bytes = batch.built_size_bytes;
     // CreateTime: a record's timestamp is its send time in whole milliseconds.
     sim::SimTime max_send_time = sim::SimTime::zero();
-    for (const RecordMeta& record : batch.records) max_send_time = sim::max(max_send_time, record.send_time);
+    for (const RecordMeta& record : batch.records) {
+      max_send_time = sim::max(max_send_time, record.send_time);
+      wire.null_key_records += record.null_key ? 1 : 0;
+    }
     wire.max_timestamp = sim::SimTime::zero() + sim::Duration::from_ms(max_send_time.ns() / 1'000'000);
     wire.producer_id = batch.producer_id;
     wire.producer_epoch = batch.producer_epoch;

@@ -154,6 +154,11 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
     topic["config"] = tc;
     topics.push_back(topic);
   }
+  // Compacted topics now and then, from a stream of their own so that the draws above and below stay as they were:
+  // their leaders refuse records without keys (INVALID_RECORD), and a compact-only topic never deletes.
+  sim::Rng cleanup_rng = sim::Rng::stream(seed, "fuzz/world/cleanup-policy");
+  for (auto& topic : topics)
+    if (cleanup_rng.chance(1, 8)) topic["config"]["cleanup.policy"] = cleanup_rng.chance(1, 2) ? "compact" : "compact,delete";
   s["topics"] = topics;
   // Replication throttling now and then (kafka-behaviour-2.md §11), from a stream of its own as the small disk is:
   // leader and follower rates, and per topic "*" or random partition:broker entries.
@@ -487,7 +492,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   test::ThrowOnAssert throw_on_assert;
   uint64_t events = 0, faulted = 0;
   uint64_t with_splits = 0, with_retries = 0, with_failures = 0, with_deletions = 0, with_duplicates = 0,
-           with_isr_shrinks = 0, with_reordering = 0, with_full_disk = 0;
+           with_isr_shrinks = 0, with_reordering = 0, with_full_disk = 0, with_invalid_records = 0;
   for (uint64_t seed = first_seed; seed < first_seed + runs; ++seed) {
     sim::Rng rng = sim::Rng::stream(seed, "fuzz/world");
     const json doc = random_scenario(rng, seed);
@@ -646,6 +651,19 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         return t.config.log.retention_bytes < 0 && sim::Duration::from_ms(t.config.log.retention_ms) >= spec.duration;
       });
       if (all_idempotent && no_retention) CHECK(s.appended_out_of_order == 0);
+      // INVALID_RECORD comes from producers without keys writing to a compacted topic, and only from them: with no
+      // such producer there is none; with nothing but such producers, none with acks=0 (whose records count as
+      // acknowledged when sent, the broker closing the connection on an error), nothing is acknowledged.
+      const auto keyless_to_compacted = [&spec](const cluster::ProducerSpec& p) {
+        return !p.keys.has_keys() && spec.topics[static_cast<size_t>(p.topic)].config.log.cleanup_policy_compact;
+      };
+      if (std::none_of(spec.producers.begin(), spec.producers.end(), keyless_to_compacted))
+        CHECK_FALSE(s.records_failed_by_cause.broker_errors.contains("INVALID_RECORD"));
+      if (std::all_of(spec.producers.begin(), spec.producers.end(), [&](const cluster::ProducerSpec& p) {
+            return keyless_to_compacted(p) && p.config.acks != kafka::Acks::none;
+          }))
+        CHECK(s.records_acked == 0);
+      if (s.records_failed_by_cause.broker_errors.contains("INVALID_RECORD")) ++with_invalid_records;
       if (s.appended_out_of_order > 0) ++with_reordering;
       if (seed % 4 == 0) {
         const cluster::WorldSummary again = cluster::World(spec).run();
@@ -675,6 +693,6 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
                << with_splits << ", retries " << with_retries << ", failed records " << with_failures
                << ", records deleted by retention " << with_deletions << ", consumer duplicates " << with_duplicates
                << ", ISR shrinks " << with_isr_shrinks << ", records appended out of order " << with_reordering
-               << ", stopped by a full disk " << with_full_disk);
+               << ", stopped by a full disk " << with_full_disk << ", INVALID_RECORD " << with_invalid_records);
   CHECK(faulted > 0);
 }

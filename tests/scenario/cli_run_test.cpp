@@ -60,6 +60,7 @@ TEST_CASE("kafkasim run: the quickstart writes every output, and two runs are by
                           "producer_closed"})
     by_cause += a["produce"]["records_failed_by_cause"].at(key).get<uint64_t>();
   CHECK(by_cause == a["produce"]["records_failed"].get<uint64_t>());
+  CHECK(a["produce"]["records_failed_by_broker_error"] == nlohmann::json::object());  // by Kafka error name
   CHECK(a["produce"].contains("record_retries"));
   CHECK(a["produce"].contains("batch_splits"));
   // The manifest carries the resolved scenario, which the loader accepts again.

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -471,6 +472,37 @@ TEST_CASE("a topic max.message.bytes below the producer's batches: batches are s
   CHECK(too_large.records_failed > 0);
   CHECK(too_large.records_failed_by_cause.broker_error == too_large.records_failed);  // MESSAGE_TOO_LARGE
   CHECK(too_large.batch_splits > 0);  // batches of several records are split first, down to single records
+}
+
+TEST_CASE("a compacted topic: records without keys fail with INVALID_RECORD and are never appended; keyed ones pass") {
+  // LogValidator (§2.3 step 2): a topic whose cleanup.policy contains "compact" takes no record without a key.
+  // INVALID_RECORD is not retriable (§7), so each batch fails on its first response, and nothing reaches a log.
+  auto run = [](bool keyed) {
+    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-10gbe", 6, 3, 2);
+    spec.duration = 4_s;
+    spec.warmup = 1_s;
+    spec.topics[0].config.log.cleanup_policy_compact = true;
+    spec.topics[0].config.log.cleanup_policy_delete = false;
+    spec.producers.push_back(test::open_loop_producer(2000, Acks::all, 5, 512));
+    if (keyed) spec.producers.back().keys = cluster::KeyDistribution::uniform(1000);
+    spec.consumers.push_back(test::group_member());
+    cluster::World world(spec);
+    return world.run();
+  };
+  const auto keyless = run(false);
+  CHECK(keyless.records_acked == 0);
+  CHECK(keyless.records_consumed == 0);
+  CHECK(keyless.record_retries == 0);
+  CHECK(keyless.records_failed > 0);
+  CHECK(keyless.records_failed + 2000 >= keyless.records_sent);  // at most a second's records still in flight
+  CHECK(keyless.records_failed_by_cause.broker_error == keyless.records_failed);
+  CHECK(keyless.records_failed_by_cause.broker_errors ==
+        std::map<std::string, uint64_t>{{"INVALID_RECORD", keyless.records_failed}});
+  const auto keyed = run(true);
+  CHECK(keyed.records_failed == 0);
+  CHECK(keyed.records_failed_by_cause.broker_errors.empty());
+  CHECK(keyed.records_acked + 2000 >= keyed.records_sent);
+  CHECK(keyed.records_consumed + 2000 >= keyed.records_acked);
 }
 
 TEST_CASE("a closed-loop thread whose every send fails in send() keeps trying, one send per microsecond") {

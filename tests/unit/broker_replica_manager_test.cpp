@@ -278,6 +278,61 @@ TEST_CASE("an altered topic config: min.insync.replicas and max.message.bytes ap
   b.rm.alter_topic_config(7, raised);
 }
 
+TEST_CASE("a compacted topic takes no record without a key: INVALID_RECORD, after the size and before the sequence") {
+  // §2.3 step 2 (LogValidator): cleanup.policy containing "compact" rejects a batch holding a record without a key,
+  // the whole batch, and appends nothing. UnifiedLog.append checks sizes first (analyzeAndValidateRecords) and the
+  // producer's sequence last (analyzeAndValidateProducerState).
+  Leader b({tp}, {1}, {1, 2, 3}, 1);
+  const auto keyless = [](int32_t records, int32_t null_keys, int32_t bytes = 1000) {
+    RecordBatch r = batch(records, bytes);
+    r.null_key_records = null_keys;
+    return r;
+  };
+  const auto error = [&b] { return b.out.produce_responses.back().response.partitions.at(0).error; };
+  // cleanup.policy=delete (the default) takes records without keys.
+  b.rm.handle_produce(produce(1, {{tp, keyless(10, 10)}}), at(1_ms), b.out);
+  CHECK(error() == Errc::none);
+  CHECK(b.p().log_end_offset() == 10);
+  PartitionConfig compacted;
+  compacted.log.cleanup_policy_compact = true;
+  compacted.log.cleanup_policy_delete = false;
+  b.rm.alter_topic_config(0, compacted);
+  // One record of ten without a key fails the batch; nothing is appended.
+  b.rm.handle_produce(produce(1, {{tp, keyless(10, 1)}}), at(2_ms), b.out);
+  CHECK(error() == Errc::invalid_record);
+  CHECK(b.p().log_end_offset() == 10);
+  // Every record with a key: appended at 10..19.
+  b.rm.handle_produce(produce(1, {{tp, keyless(10, 0)}}), at(3_ms), b.out);
+  CHECK(error() == Errc::none);
+  CHECK(b.p().log_end_offset() == 20);
+  // Over max.message.bytes (1048588) and without keys: the size is checked first.
+  b.rm.handle_produce(produce(1, {{tp, keyless(10, 10, 1'048'589)}}), at(4_ms), b.out);
+  CHECK(error() == Errc::message_too_large);
+  // An idempotent producer: 0..9 appended (sequences 0..9), then a batch at sequence 20 is out of order, but the
+  // same batch without keys is INVALID_RECORD: the records are validated before the sequence.
+  RecordBatch first = keyless(10, 0);
+  first.producer_id = 7;
+  first.producer_epoch = 0;
+  first.base_sequence = 0;
+  b.rm.handle_produce(produce(1, {{tp, first}}), at(5_ms), b.out);
+  CHECK(error() == Errc::none);
+  CHECK(b.p().log_end_offset() == 30);
+  RecordBatch gap = first;
+  gap.base_sequence = 20;
+  b.rm.handle_produce(produce(1, {{tp, gap}}), at(6_ms), b.out);
+  CHECK(error() == Errc::out_of_order_sequence_number);
+  gap.null_key_records = 3;
+  b.rm.handle_produce(produce(1, {{tp, gap}}), at(7_ms), b.out);
+  CHECK(error() == Errc::invalid_record);
+  CHECK(b.p().log_end_offset() == 30);
+  // cleanup.policy=compact,delete is compacted too.
+  compacted.log.cleanup_policy_delete = true;
+  b.rm.alter_topic_config(0, compacted);
+  b.rm.handle_produce(produce(1, {{tp, keyless(5, 5)}}), at(8_ms), b.out);
+  CHECK(error() == Errc::invalid_record);
+  CHECK(b.p().log_end_offset() == 30);
+}
+
 TEST_CASE("effective min ISR is min(min.insync.replicas, replication factor)") {
   // RF=1 with min.insync.replicas 2: effective min ISR 1, so acks=all commits at once.
   Leader b({tp}, {1}, {1}, 2);

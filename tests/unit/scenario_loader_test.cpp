@@ -717,6 +717,46 @@ TEST_CASE("warnings: accepted by Kafka but probably a mistake") {
   CHECK(s.producers[0].config.delivery_timeout == 200005_ms);
 }
 
+TEST_CASE("cleanup.policy: compact, delete or both; a compacted topic fed records without keys warns") {
+  const auto load = [](const json& policy, const json* keys, ScenarioExtras& x) {
+    json d = base();
+    d["topics"][0]["config"] = {{"cleanup.policy", policy}};
+    if (keys != nullptr) d["producers"][0]["workload"]["keys"] = *keys;
+    return parse_scenario(d, "c.json", &x);
+  };
+  const auto has_warning = [](const ScenarioExtras& x, const std::string& pointer, const std::string& text) {
+    return std::any_of(x.warnings.begin(), x.warnings.end(), [&](const std::string& w) {
+      return w.find(pointer) != std::string::npos && w.find(text) != std::string::npos;
+    });
+  };
+  ScenarioExtras x;
+  WorldSpec s = load("delete", nullptr, x);
+  CHECK(s.topics[0].config.log.cleanup_policy_delete);
+  CHECK_FALSE(s.topics[0].config.log.cleanup_policy_compact);
+  CHECK(x.warnings.empty());
+  // compact alone: no deletion, and the producer's records (no keys by default) would all be rejected.
+  x = {};
+  s = load("compact", nullptr, x);
+  CHECK_FALSE(s.topics[0].config.log.cleanup_policy_delete);
+  CHECK(s.topics[0].config.log.cleanup_policy_compact);
+  CHECK(x.warnings.size() == 2);
+  CHECK(has_warning(x, "/topics/0/config/cleanup.policy", "never deletes"));
+  CHECK(has_warning(x, "/producers/0/workload/keys", "INVALID_RECORD"));
+  // Both, as a list or a comma-separated string; keyed records leave only the note on compaction.
+  for (const json& both : {json("compact,delete"), json::array({"delete", "compact"})}) {
+    x = {};
+    const json keys = {{"distribution", "uniform"}, {"count", 100}};
+    s = load(both, &keys, x);
+    CHECK(s.topics[0].config.log.cleanup_policy_delete);
+    CHECK(s.topics[0].config.log.cleanup_policy_compact);
+    CHECK(x.warnings.size() == 1);
+    CHECK(has_warning(x, "/topics/0/config/cleanup.policy", "deletes by retention only"));
+  }
+  // __consumer_offsets is compacted, without deletion (GroupCoordinatorService.groupMetadataTopicConfigs).
+  CHECK(s.offsets_topic_config.log.cleanup_policy_compact);
+  CHECK_FALSE(s.offsets_topic_config.log.cleanup_policy_delete);
+}
+
 TEST_CASE("warnings: a poll's processing beyond max.poll.interval.ms says the group would rebalance (not simulated)") {
   // processing_time x max.poll.records against max.poll.interval.ms (300000 by default, kafka-behaviour.md §5).
   auto warnings_for = [](const std::string& processing, const json& config) {

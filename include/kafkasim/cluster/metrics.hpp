@@ -25,6 +25,8 @@ struct FailureCounts {
   uint64_t record_too_large = 0;  // RecordTooLargeException from send(): over max.request.size or buffer.memory
   uint64_t unknown_topic = 0;
   uint64_t producer_closed = 0;
+  // broker_error by the Kafka error the producer's callback got (Errors' names, e.g. INVALID_RECORD).
+  std::map<std::string, uint64_t> broker_errors;
 };
 
 struct LatencySummary {
@@ -103,10 +105,11 @@ class RunMetrics {
     bytes_sent_ += bytes;
   }
   void on_acked(sim::SimTime intended_send, sim::SimTime now, uint64_t bytes);
-  // `cause` is the FailureCounts member to count it under.
-  void on_failed(uint64_t FailureCounts::*cause) {
+  // `cause` is the FailureCounts member to count it under; `broker_error` names the error of a broker_error.
+  void on_failed(uint64_t FailureCounts::*cause, std::string_view broker_error = {}) {
     ++records_failed_;
     ++(failures_.*cause);
+    if (cause == &FailureCounts::broker_error) ++failures_.broker_errors[std::string(broker_error)];
   }
   void on_consumed(sim::SimTime intended_send, sim::SimTime now, uint64_t bytes);
 

@@ -319,6 +319,7 @@ struct WorldSpec {
     kafka::PartitionConfig c;
     c.log.segment_bytes = 104'857'600;
     c.log.cleanup_policy_delete = false;
+    c.log.cleanup_policy_compact = true;
     c.log.compression_type = kafka::BrokerCompressionType::producer;
     return c;
   }

@@ -98,9 +98,13 @@ class Log {
   Log(const LogConfig& config, uint32_t log_id, int64_t log_start_offset, sim::SimTime now, sim::Rng rng,
       StorageOps& out);
 
+  // The checks of a leader's append that come before its producer-state check (UnifiedLog.append:
+  // analyzeAndValidateRecords, then LogValidator): MESSAGE_TOO_LARGE (a batch > max.message.bytes), then
+  // INVALID_RECORD (a record without a key on a compacted topic). Errc::none if the batches pass.
+  Errc validate_leader_batches(std::span<const RecordBatch> batches) const;
   // UnifiedLog.appendAsLeader: assigns offsets from the LEO and sets partitionLeaderEpoch on every batch.
-  // Errors (nothing appended): MESSAGE_TOO_LARGE (a batch > max.message.bytes), RECORD_LIST_TOO_LARGE (the
-  // append > segment.bytes).
+  // Errors (nothing appended): those of validate_leader_batches, and RECORD_LIST_TOO_LARGE (the append >
+  // segment.bytes).
   LogAppendResult append_as_leader(std::span<const RecordBatch> batches, int32_t leader_epoch, sim::SimTime now,
                                    StorageOps& out);
   // UnifiedLog.appendAsFollower: offsets come from the batches and must start at or after the LEO (the

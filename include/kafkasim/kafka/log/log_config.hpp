@@ -48,6 +48,9 @@ struct LogConfig {
   bool log_append_time = false;
   // `cleanup.policy` contains `delete` (the default). Without it only log-start-offset deletion applies (§2.5).
   bool cleanup_policy_delete = true;
+  // `cleanup.policy` contains `compact` (LogConfig.compact): the leader's LogValidator rejects a batch holding a
+  // record without a key (INVALID_RECORD, §2.3 step 2). The cleaner itself is not modelled.
+  bool cleanup_policy_compact = false;
   // `compression.type` (broker `compression.type`): `producer` keeps the producer's codec; any other value makes
   // the leader's LogValidator recompress batches written with a different codec (§1.8).
   BrokerCompressionType compression_type = BrokerCompressionType::producer;

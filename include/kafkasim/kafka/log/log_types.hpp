@@ -69,6 +69,9 @@ struct RecordBatch {
   int16_t producer_epoch = -1;
   int32_t base_sequence = -1;
   int32_t partition_leader_epoch = -1;  // set by the leader on append (§2.3 step 2)
+  // Records without a key. Checked by the leader's append only (LogValidator: a compacted topic takes none, §2.3
+  // step 2) and not kept by the log (a batch read back has 0), as the records themselves are not.
+  int32_t null_key_records = 0;
   uint64_t tag = 0;           // opaque to the log: lets the cluster layer find per-record metadata again
   // Opaque to the log, and not kept by it (a batch read back has -1): the producer's number of the batch's first
   // record, records being numbered in send() order, so that the cluster layer can see a leader append a producer's

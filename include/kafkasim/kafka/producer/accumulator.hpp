@@ -65,6 +65,7 @@ struct RecordMeta {
   uint64_t record_id = 0;
   sim::SimTime send_time;
   int32_t payload_bytes = 0;
+  bool null_key = false;  // sent without a key (a compacted topic's leader rejects the batch: INVALID_RECORD)
 };
 
 // ProducerBatch + its MemoryRecordsBuilder, accounted.
