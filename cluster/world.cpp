@@ -1982,6 +1982,17 @@ void World::on_arrival(ProducerClient& c) {
   c.backlog.push_back(c.ahead.front());
   c.ahead.pop_front();
   c.cursor.reset();  // it may not have judged this record (the look-ahead bound): start afresh after it
+  // While send() is blocked on buffer.memory the record only joins the backlog, and producer_send_next would send
+  // nothing: its dispatch (an empty outbox) would re-arm the producer and plan the next arrival. Every handler that
+  // changes the producer re-arms it, so its next_wakeup() is the same as at the last re-arm; unless that wakeup is
+  // due at this very instant (its event pending at now: the re-arm would poll here, before it), the re-arm would
+  // change nothing (an event pending at or before next_wakeup() stays, and none is pending only when there is no
+  // wakeup). Then only the plan is left: the same events, for a run that offers far more than the cluster takes
+  // (records arriving at the offered rate while the producer is blocked), at about half the cost.
+  if (c.blocked && !c.dead && c.wakeup.at > engine_.now() && engine_.now() < SimTime::zero() + spec_.duration) {
+    plan_arrivals(c);
+    return;
+  }
   producer_send_next(c, 0);
 }
 
@@ -1990,6 +2001,7 @@ void World::on_arrival(ProducerClient& c) {
 // exactly now waits (`through_now` false): a record-by-record run schedules a record's event one gap before it
 // fires, so an earlier-scheduled event at the same instant (a linger timer, a delivery) comes first.
 void World::flush_quiet_sends(ProducerClient& c, bool through_now) {
+  if (c.quiet == 0) return;  // nothing judged quiet (and no outbox to build)
   kafka::ProducerOutbox out;
   while (c.quiet > 0 && (c.ahead.front().send_at < engine_.now() ||
                          (through_now && c.ahead.front().send_at == engine_.now()))) {
