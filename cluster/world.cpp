@@ -1987,9 +1987,20 @@ void World::on_arrival(ProducerClient& c) {
   // changes the producer re-arms it, so its next_wakeup() is the same as at the last re-arm; unless that wakeup is
   // due at this very instant (its event pending at now: the re-arm would poll here, before it), the re-arm would
   // change nothing (an event pending at or before next_wakeup() stays, and none is pending only when there is no
-  // wakeup). Then only the plan is left: the same events, for a run that offers far more than the cluster takes
-  // (records arriving at the offered rate while the producer is blocked), at about half the cost.
-  if (c.blocked && !c.dead && c.wakeup.at > engine_.now() && engine_.now() < SimTime::zero() + spec_.duration) {
+  // wakeup). Then only the plan is left, for a run that offers far more than the cluster takes (records arriving at
+  // the offered rate while the producer is blocked).
+  const SimTime end = SimTime::zero() + spec_.duration;
+  if (spec_.short_blocked_arrivals && c.blocked && !c.dead && c.wakeup.at > engine_.now() && engine_.now() < end) {
+    // The records due strictly before every other pending event join the backlog here, in their order: their own
+    // events would have run one after another with nothing in between (and the producer's wakeup, pending, is not
+    // before them), each doing only this. What happens in the run is the same; it has fewer events.
+    for (const SimTime next_other = engine_.next_event_time();;) {
+      if (c.ahead.empty() && (c.schedule_ended || !draw_arrival(c))) break;
+      const SimTime at = c.ahead.front().send_at;
+      if (at >= next_other || at >= end) break;
+      c.backlog.push_back(c.ahead.front());
+      c.ahead.pop_front();
+    }
     plan_arrivals(c);
     return;
   }

@@ -30,6 +30,7 @@
 
 #include "kafkasim/cluster/config_error.hpp"
 #include "kafkasim/cluster/scenario.hpp"
+#include "kafkasim/cluster/run_output.hpp"
 #include "kafkasim/cluster/world.hpp"
 #include "kafkasim/kafka/producer/producer.hpp"
 #include "kafkasim/sim/rng.hpp"
@@ -232,6 +233,16 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
                          {"workload", workload},
                          {"config", pc}});
     clients += count;
+  }
+  // Now and then an open-loop producer offering several times what it did, with little buffer.memory, so that send()
+  // blocks and the schedule's records queue behind it (a stream of its own: the other draws stay as they were).
+  sim::Rng overload_rng = sim::Rng::stream(seed, "fuzz/world/overload");
+  if (overload_rng.chance(1, 6)) {
+    json& p = producers[static_cast<size_t>(overload_rng.uniform_int(0, static_cast<int64_t>(producers.size()) - 1))];
+    if (p["workload"].contains("rate")) {
+      p["workload"]["rate"] = p["workload"]["rate"].get<int64_t>() * overload_rng.uniform_int(5, 20);
+      p["config"]["buffer.memory"] = overload_rng.uniform_int(256 << 10, 4 << 20);
+    }
   }
   s["producers"] = producers;
 
@@ -492,7 +503,8 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   test::ThrowOnAssert throw_on_assert;
   uint64_t events = 0, faulted = 0;
   uint64_t with_splits = 0, with_retries = 0, with_failures = 0, with_deletions = 0, with_duplicates = 0,
-           with_isr_shrinks = 0, with_reordering = 0, with_full_disk = 0, with_invalid_records = 0;
+           with_isr_shrinks = 0, with_reordering = 0, with_full_disk = 0, with_invalid_records = 0,
+           with_short_arrivals = 0;
   for (uint64_t seed = first_seed; seed < first_seed + runs; ++seed) {
     sim::Rng rng = sim::Rng::stream(seed, "fuzz/world");
     const json doc = random_scenario(rng, seed);
@@ -670,6 +682,18 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         CHECK(again.events == s.events);
         CHECK(again.trace_hash == s.trace_hash);
         CHECK(again.records_acked == s.records_acked);
+      } else if (seed % 4 == 1) {
+        // Without the short path for records offered while send() is blocked: the same run, but for its events
+        // (never more with it) and its trace.
+        cluster::WorldSpec full = spec;
+        full.short_blocked_arrivals = false;
+        const cluster::WorldSummary again = cluster::World(full).run();
+        CHECK(s.events <= again.events);
+        if (s.events < again.events) ++with_short_arrivals;
+        nlohmann::json a = cluster::summary_json(s, 0), b = cluster::summary_json(again, 0);
+        a.erase("sim");
+        b.erase("sim");
+        CHECK(a == b);
       }
     } catch (const cluster::RunError& e) {
       // Only a disk the generator made small can fill, and the same scenario fills it at the same point.
@@ -693,6 +717,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
                << with_splits << ", retries " << with_retries << ", failed records " << with_failures
                << ", records deleted by retention " << with_deletions << ", consumer duplicates " << with_duplicates
                << ", ISR shrinks " << with_isr_shrinks << ", records appended out of order " << with_reordering
-               << ", stopped by a full disk " << with_full_disk << ", INVALID_RECORD " << with_invalid_records);
+               << ", stopped by a full disk " << with_full_disk << ", INVALID_RECORD " << with_invalid_records
+               << ", blocked arrivals joined in one go (of those rerun without) " << with_short_arrivals);
   CHECK(faulted > 0);
 }

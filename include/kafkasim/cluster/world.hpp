@@ -250,6 +250,11 @@ struct WorldSpec {
   // `kafkasim run` to the warm-up, as its throughput; `kafkasim consumer-perf-test` to its --start-at. Not a
   // scenario key.
   sim::Duration utilisation_from;
+  // Records that an open-loop schedule offers while its producer's send() is blocked on buffer.memory only join the
+  // backlog: they take the short path there, and those due before any other event join it in one go (World::
+  // on_arrival). The run is the same either way but for its events and trace hash; off only to test that. Not a
+  // scenario key.
+  bool short_blocked_arrivals = true;
   uint32_t brokers = 3;
   uint32_t racks = 1;
   HostHardwareSpec broker_hardware;
