@@ -1990,7 +1990,8 @@ void World::on_arrival(ProducerClient& c) {
   // wakeup). Then only the plan is left, for a run that offers far more than the cluster takes (records arriving at
   // the offered rate while the producer is blocked).
   const SimTime end = SimTime::zero() + spec_.duration;
-  if (spec_.short_blocked_arrivals && c.blocked && !c.dead && c.wakeup.at > engine_.now() && engine_.now() < end) {
+  if (spec_.short_blocked_arrivals && c.blocked && !c.paused && !c.dead && c.wakeup.at > engine_.now() &&
+      engine_.now() < end) {
     // The records due strictly before every other pending event join the backlog here, in their order: their own
     // events would have run one after another with nothing in between (and the producer's wakeup, pending, is not
     // before them), each doing only this. What happens in the run is the same; it has fewer events.
