@@ -1989,23 +1989,65 @@ void World::on_arrival(ProducerClient& c) {
   // change nothing (an event pending at or before next_wakeup() stays, and none is pending only when there is no
   // wakeup). Then only the plan is left, for a run that offers far more than the cluster takes (records arriving at
   // the offered rate while the producer is blocked).
-  const SimTime end = SimTime::zero() + spec_.duration;
-  if (spec_.short_blocked_arrivals && c.blocked && !c.paused && !c.dead && c.wakeup.at > engine_.now() &&
-      engine_.now() < end) {
-    // The records due strictly before every other pending event join the backlog here, in their order: their own
-    // events would have run one after another with nothing in between (and the producer's wakeup, pending, is not
-    // before them), each doing only this. What happens in the run is the same; it has fewer events.
-    for (const SimTime next_other = engine_.next_event_time();;) {
-      if (c.ahead.empty() && (c.schedule_ended || !draw_arrival(c))) break;
-      const SimTime at = c.ahead.front().send_at;
-      if (at >= next_other || at >= end) break;
-      c.backlog.push_back(c.ahead.front());
-      c.ahead.pop_front();
-    }
-    plan_arrivals(c);
+  if (spec_.short_blocked_arrivals && blocked_arrival_is_short(c, engine_.now())) {
+    join_blocked_arrivals(c);
     return;
   }
   producer_send_next(c, 0);
+}
+
+bool World::blocked_arrival_is_short(const ProducerClient& c, SimTime at) const {
+  return c.blocked && !c.paused && !c.dead && c.wakeup.at > at && at < SimTime::zero() + spec_.duration;
+}
+
+World::ProducerClient* World::arrival_owner(sim::EventId id) const {
+  for (const auto& p : producers_)
+    if (p->arrival_event.at != SimTime::max() && p->arrival_event.id == id) return p.get();
+  return nullptr;
+}
+
+// The arrivals that would run next, one after another, each only joining a blocked producer's backlog, join here in
+// the same order, from the one whose event is running: records of producers whose plan is made here (`planned`:
+// each one's next arrival event would have been scheduled when its previous record joined, so in this order), and of
+// blocked producers whose arrival event is the next pending event (cancelled: it would have done just that). It stops
+// at any other event (which, on a tie, was pending before the planned ones and so runs first); then the planned
+// producers' next arrival events are scheduled, in that order. The run is the same, with fewer events.
+void World::join_blocked_arrivals(ProducerClient& first) {
+  // Finding the owner of a pending arrival walks the producers: with very many, only `first`'s own records join.
+  constexpr size_t kOwnerScanMax = 64;
+  const bool scan = producers_.size() <= kOwnerScanMax;
+  std::vector<ProducerClient*> planned{&first};
+  while (true) {
+    ProducerClient* next = nullptr;
+    SimTime next_at = SimTime::max();
+    for (ProducerClient* p : planned) {
+      if (p->ahead.empty() && (p->schedule_ended || !draw_arrival(*p))) continue;
+      if (p->ahead.front().send_at < next_at) {  // a tie goes to the one planned first
+        next = p;
+        next_at = p->ahead.front().send_at;
+      }
+    }
+    if (const std::optional<sim::Engine::Pending> top = engine_.peek(); top && top->at <= next_at) {
+      ProducerClient* const owner = scan ? arrival_owner(top->id) : nullptr;
+      if (owner == nullptr || !blocked_arrival_is_short(*owner, top->at)) break;
+      engine_.cancel(top->id);
+      owner->arrival_event.at = SimTime::max();
+      KS_ASSERT_EQ(owner->ahead.front().send_at, top->at);
+      KS_ASSERT_EQ(owner->quiet, 0U);
+      owner->backlog.push_back(owner->ahead.front());
+      owner->ahead.pop_front();
+      owner->cursor.reset();
+      planned.push_back(owner);
+      continue;
+    }
+    if (next == nullptr || !blocked_arrival_is_short(*next, next_at)) break;
+    next->backlog.push_back(next->ahead.front());
+    next->ahead.pop_front();
+    // Its next arrival is now the one planned last.
+    planned.erase(std::find(planned.begin(), planned.end(), next));
+    planned.push_back(next);
+  }
+  for (ProducerClient* p : planned) plan_arrivals(*p);
 }
 
 // Sends the quiet records whose time has come, each at its own time. Called before anything else touches the

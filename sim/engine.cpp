@@ -74,6 +74,13 @@ SimTime Engine::next_event_time() {
   return heap_.empty() ? SimTime::max() : SimTime::from_ns(heap_.front().time_ns);
 }
 
+std::optional<Engine::Pending> Engine::peek() {
+  skip_cancelled();
+  if (heap_.empty()) return std::nullopt;
+  const Entry& top = heap_.front();
+  return Pending{SimTime::from_ns(top.time_ns), EventId{top.slot, top.generation}};
+}
+
 RunResult Engine::run_until(SimTime time_max, uint64_t events_max) {
   stop_requested_ = false;
   uint64_t ran = 0;

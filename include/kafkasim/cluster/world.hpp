@@ -847,6 +847,12 @@ class World {
   bool draw_arrival(ProducerClient& c);
   void plan_arrivals(ProducerClient& c);
   void on_arrival(ProducerClient& c);
+  // A record offered to `c` at `at` would only join its backlog, by an event that changes nothing else (send() is
+  // blocked and the producer's own wakeup is not due by then; see on_arrival).
+  bool blocked_arrival_is_short(const ProducerClient& c, sim::SimTime at) const;
+  // The producer whose pending arrival event `id` is, if any (nullptr).
+  ProducerClient* arrival_owner(sim::EventId id) const;
+  void join_blocked_arrivals(ProducerClient& first);
   void flush_quiet_sends(ProducerClient& c, bool through_now = false);
   // An open-loop record drawn ahead of its time: when it is intended and sent, its value size and its key.
   struct DrawnRecord {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "kafkasim/sim/callback.hpp"
@@ -67,6 +68,12 @@ class Engine {
   uint64_t heap_entries() const { return heap_.size(); }
   // Time of the earliest pending event, or SimTime::max() when none.
   SimTime next_event_time();
+  // The earliest pending event, which runs next unless something earlier is scheduled first.
+  struct Pending {
+    SimTime at;
+    EventId id;
+  };
+  std::optional<Pending> peek();
 
   uint64_t trace_hash() const { return trace_hash_; }
   // Folds a component's value (a decision, a size) into the trace hash.
