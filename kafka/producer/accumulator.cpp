@@ -59,8 +59,10 @@ sim::Duration ProducerBatch::waited_time(sim::SimTime now) const {
   if (sticky && !ts.partitioner.has_current_partition()) return false;
   const PartitionRef tp{topic_index, sticky ? ts.partitioner.current_partition_or_unknown() : partition};
   const RecordAccumulator::PartitionQueue* queue = acc.find_queue(tp);
-  // Exactly one batch queued: a second one would make append report batch_is_full (a sender wakeup).
-  if (queue == nullptr || queue->batches.size() != 1) return false;
+  // Exactly one batch queued: a second one would make append report batch_is_full (a sender wakeup that, while
+  // tail appends are quiet, finds nothing new).
+  if (queue == nullptr || queue->batches.empty() || (queue->batches.size() > 1 && !acc.tail_appends_quiet_now()))
+    return false;
   const ProducerBatch& batch = *queue->batches.back();
   if (batch.closed_for_appends || batch.closed || batch.records.empty()) return false;
 
@@ -223,7 +225,7 @@ AppendResult RecordAccumulator::append(const SendRequest& request, sim::SimTime 
   result = append_internal(request, now, now, metadata, 0);
   // Anything but a quiet append (see QuietAppendCursor) invalidates the cursors. New batches, partition switches
   // and blocked sends already did (on_queue_changed, append_internal, the waiters); a full batch did not.
-  if (result.status != AppendStatus::appended || result.batch_is_full) ++quiet_version_;
+  if (result.status != AppendStatus::appended || result.wakes_sender) ++quiet_version_;
   if (result.status == AppendStatus::blocked_on_memory) {
     // BufferPool.allocate: wait in FIFO order for up to the remaining max.block.ms.
     BlockedSend waiter;
@@ -253,12 +255,12 @@ AppendResult RecordAccumulator::append_quiet(const SendRequest& request, sim::Si
   KS_ASSERT_GE(partition, 0);
   KS_ASSERT_LT(static_cast<size_t>(partition), ts.partitions.size());
   PartitionQueue* queue = &ts.partitions[static_cast<size_t>(partition)];
-  KS_ASSERT(queue->created && queue->batches.size() == 1);
+  KS_ASSERT(queue->created && (queue->batches.size() == 1 || (!queue->batches.empty() && tail_appends_quiet_now())));
   AppendResult result;
   result.record_id = request.record_id;
   result.partition = partition;
   const bool appended = try_append(*queue, request, now, now, result);
-  KS_ASSERT_MSG(appended && !result.batch_is_full, "append_quiet: the record's send is not quiet");
+  KS_ASSERT_MSG(appended && !result.wakes_sender, "append_quiet: the record's send is not quiet");
   // append_internal's updatePartitionInfo with the batch not full: the cursor checked that it does not switch
   // (a switch would draw from the Rng and change quiet_version_).
   if (sticky) {
@@ -339,6 +341,7 @@ AppendResult RecordAccumulator::append_internal(const SendRequest& request, sim:
     const bool appended = try_append(queue, request, send_time, now, result);
     KS_ASSERT_MSG(appended, "a fresh batch always takes its first record");
     result.new_batch_created = true;
+    result.wakes_sender = true;
     result.appended_bytes = batch.estimated_size_bytes();
     if (sticky) switch_info(result.appended_bytes, all_batches_full(queue));
     return result;
@@ -379,6 +382,8 @@ bool RecordAccumulator::try_append(PartitionQueue& queue, const SendRequest& req
   result.batch = batch.id;
   result.appended_bytes = batch.estimated_size_bytes() - initial_bytes;
   result.batch_is_full = queue.batches.size() > 1 || batch.is_full();
+  // Not a new batch (append_internal sets that and the wakeup): the head is the one before this append.
+  result.wakes_sender = batch.is_full() || (queue.batches.size() > 1 && !tail_appends_quiet_now());
   if (batch.is_full()) mark_ready_dirty(batch.partition);  // full: ready() finds it sendable
   KS_ASSERT_GE(result.appended_bytes, 0);
   return true;
@@ -432,13 +437,16 @@ ReadyCheckResult RecordAccumulator::ready(const ProducerMetadata& metadata, sim:
       check_head(queue, tp, leader, metadata, now, exhausted, out);
     }
     finish_ready_result(out);
+    version_at_ready_ = quiet_version_;
     return out;
   }
   ready_from_index(metadata, now, exhausted, out);
+  version_at_ready_ = quiet_version_;
   return out;
 }
 
 void RecordAccumulator::mark_ready_dirty(PartitionRef tp) {
+  ++quiet_version_;  // a head's outcome in ready() may have changed (see set_tail_appends_quiet)
   if (!ready_index_.valid) return;  // the next ready() rebuilds the index (or it is not used: ready_full_scan)
   if (tp.topic < 0 || tp.topic >= static_cast<int32_t>(topics_.size())) return;  // no deque: nothing indexed
   TopicState& ts = topics_[static_cast<size_t>(tp.topic)];
@@ -539,6 +547,7 @@ ReadyCheckResult RecordAccumulator::ready_full_scan(const ProducerMetadata& meta
     }
   }
   finish_ready_result(out);
+  version_at_ready_ = quiet_version_;
   return out;
 }
 

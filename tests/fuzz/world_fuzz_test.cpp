@@ -504,7 +504,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   uint64_t events = 0, faulted = 0;
   uint64_t with_splits = 0, with_retries = 0, with_failures = 0, with_deletions = 0, with_duplicates = 0,
            with_isr_shrinks = 0, with_reordering = 0, with_full_disk = 0, with_invalid_records = 0,
-           with_short_arrivals = 0;
+           with_short_arrivals = 0, with_kafka_wakeups = 0;
   for (uint64_t seed = first_seed; seed < first_seed + runs; ++seed) {
     sim::Rng rng = sim::Rng::stream(seed, "fuzz/world");
     const json doc = random_scenario(rng, seed);
@@ -655,14 +655,15 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
       // broker keeps their state. Retention that deletes all of a producer's batches in a partition makes the broker
       // forget it, and it then takes any sequence (KIP-360: ProducerAppendInfo.checkSequence accepts a producer it
       // has no epoch for): a batch sent after one that MESSAGE_TOO_LARGE split can then land before the split parts,
-      // as in Kafka (fuzz seed 20357). So the order is held only where retention cannot act within the run.
+      // as in Kafka (fuzz seed 20357). kafka-delete-records does the same (fuzz seed 1300127: every record of a
+      // partition deleted at its high watermark). So the order is held only where neither can act within the run.
       const bool all_idempotent = std::all_of(spec.producers.begin(), spec.producers.end(), [](const auto& p) {
         return kafka::apply_idempotence_default(p.config, p.idempotence_set_explicitly).enable_idempotence;
       });
       const bool no_retention = std::all_of(spec.topics.begin(), spec.topics.end(), [&](const auto& t) {
         return t.config.log.retention_bytes < 0 && sim::Duration::from_ms(t.config.log.retention_ms) >= spec.duration;
       });
-      if (all_idempotent && no_retention) CHECK(s.appended_out_of_order == 0);
+      if (all_idempotent && no_retention && spec.delete_records.empty()) CHECK(s.appended_out_of_order == 0);
       // INVALID_RECORD comes from producers without keys writing to a compacted topic, and only from them: with no
       // such producer there is none; with nothing but such producers, none with acks=0 (whose records count as
       // acknowledged when sent, the broker closing the connection on an error), nothing is acknowledged.
@@ -683,10 +684,21 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
         CHECK(again.trace_hash == s.trace_hash);
         CHECK(again.records_acked == s.records_acked);
       } else if (seed % 4 == 1) {
-        // Without the short path for records offered while send() is blocked: the same run, but for its events
-        // (never more with it) and its trace.
+        // Without the short path for records offered while send() is blocked, and with Kafka's wakeups for
+        // appends into the last of several batches: the same run, but for its events (never more with the
+        // shortcuts) and its trace. Appends that the second shortcut makes quiet have no event of their own, so the
+        // next record's arrival event is scheduled earlier than record by record, and a skipped poll leaves the
+        // sender's pending wakeup event where it was instead of scheduling it anew; when two producers' events fall
+        // on the same instants (constant or unthrottled arrivals on one grid, or two identical closed-loop
+        // producers), their events of one instant may then run in the other order, as the quiet sends of a deque
+        // of one batch already may: only scenarios with at most one such producer compare it.
+        uint32_t on_a_grid = 0;
+        for (const cluster::ProducerSpec& p : spec.producers)
+          if (p.closed_loop_threads > 0 || p.arrival != cluster::ArrivalProcess::Kind::kPoisson) on_a_grid += p.count;
         cluster::WorldSpec full = spec;
         full.short_blocked_arrivals = false;
+        full.quiet_tail_appends = on_a_grid > 1;
+        if (on_a_grid <= 1) ++with_kafka_wakeups;
         const cluster::WorldSummary again = cluster::World(full).run();
         CHECK(s.events <= again.events);
         if (s.events < again.events) ++with_short_arrivals;
@@ -718,6 +730,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
                << ", records deleted by retention " << with_deletions << ", consumer duplicates " << with_duplicates
                << ", ISR shrinks " << with_isr_shrinks << ", records appended out of order " << with_reordering
                << ", stopped by a full disk " << with_full_disk << ", INVALID_RECORD " << with_invalid_records
-               << ", blocked arrivals joined in one go (of those rerun without) " << with_short_arrivals);
+               << ", fewer events with the shortcuts (of those rerun without) " << with_short_arrivals
+               << ", rerun with Kafka's wakeups " << with_kafka_wakeups);
   CHECK(faulted > 0);
 }

@@ -533,15 +533,19 @@ TEST_CASE("partitioner.availability.timeout.ms leaves a leader that cannot drain
 
 // QuietAppendCursor + append_quiet (the cluster layer's lazy sends) must leave the accumulator exactly as
 // record-by-record append() does. Two accumulators see the same sends; the second appends every record its cursor
-// accepts with append_quiet and falls back to append() (and a fresh cursor) otherwise. Returns the quiet count.
+// accepts with append_quiet and falls back to append() (and a fresh cursor) otherwise. After every send that wakes
+// the sender both run ready(), as its poll would. Returns the quiet count. `tail_quiet`: appends into the last of
+// several batches may be quiet (RecordAccumulator::set_tail_appends_quiet).
 namespace {
-int compare_quiet_with_plain(int n, bool sticky) {
+int compare_quiet_with_plain(int n, bool sticky, bool tail_quiet = true) {
   const ProducerMetadata metadata = metadata_with_leaders({0, 1, 2, 0, 1, 2});
   const ProducerConfig config = test_config();
   sim::Rng rng_plain(7);
   sim::Rng rng_quiet(7);
   RecordAccumulator plain(config, rng_plain);
   RecordAccumulator quiet(config, rng_quiet);
+  plain.set_tail_appends_quiet(tail_quiet);
+  quiet.set_tail_appends_quiet(tail_quiet);
   int quiet_sends = 0;
   std::optional<QuietAppendCursor> cursor;
   for (int i = 0; i < n; ++i) {
@@ -554,11 +558,19 @@ int compare_quiet_with_plain(int n, bool sticky) {
     if (cursor->accept(request.topic, request.partition, request.shape, now)) {
       got = quiet.append_quiet(request, now);
       ++quiet_sends;
-      CHECK_FALSE(expected.batch_is_full);
+      CHECK_FALSE(expected.wakes_sender);
       CHECK_FALSE(expected.new_batch_created);
+      if (!tail_quiet) CHECK_FALSE(expected.batch_is_full);
     } else {
       got = quiet.append(request, now, metadata);
       cursor.reset();
+    }
+    CHECK(got.wakes_sender == expected.wakes_sender);
+    if (expected.wakes_sender) {
+      const ReadyCheckResult a = plain.ready(metadata, now);
+      const ReadyCheckResult b = quiet.ready(metadata, now);
+      CHECK(a.ready_nodes == b.ready_nodes);
+      CHECK(a.next_ready_check_delay == b.next_ready_check_delay);
     }
     REQUIRE(got.status == expected.status);
     CHECK(got.partition == expected.partition);
@@ -582,8 +594,12 @@ TEST_CASE("append_quiet after a cursor's verdict equals append(), record by reco
   CHECK(compare_quiet_with_plain(records_per_full_batch, true) == records_per_full_batch - 1);
   // Six partitions round robin, one full batch each: six first sends are not quiet.
   CHECK(compare_quiet_with_plain(6 * records_per_full_batch, false) == 6 * (records_per_full_batch - 1));
-  // A long sticky run with switches, second batches and no drain: the same state either way.
-  CHECK(compare_quiet_with_plain(3000, true) > 0);
+  // A long sticky run with switches, second batches and no drain: the same state either way. Appends into the last
+  // of several batches are quiet only with the shortcut (Kafka's doSend wakes the sender for each).
+  const int with_tail = compare_quiet_with_plain(3000, true);
+  const int without_tail = compare_quiet_with_plain(3000, true, false);
+  CHECK(without_tail > 0);
+  CHECK(with_tail > without_tail);
 }
 
 TEST_CASE("split_and_reenqueue: batch.size parts first, then halves bounded below by the largest record") {

@@ -255,6 +255,10 @@ struct WorldSpec {
   // on_arrival). The run is the same either way but for its events and trace hash; off only to test that. Not a
   // scenario key.
   bool short_blocked_arrivals = true;
+  // Appends into the last of several batches of a deque do not wake the sender, whose poll would find nothing new,
+  // and are quiet (kafka::RecordAccumulator::set_tail_appends_quiet). The run is the same either way but for its
+  // events and trace hash; off only to test that. Not a scenario key.
+  bool quiet_tail_appends = true;
   uint32_t brokers = 3;
   uint32_t racks = 1;
   HostHardwareSpec broker_hardware;

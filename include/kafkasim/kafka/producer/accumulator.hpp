@@ -151,6 +151,9 @@ struct AppendResult {
   BatchId batch = 0;
   bool batch_is_full = false;      // wake the sender: the deque holds more than one batch or the last is full
   bool new_batch_created = false;  // wake the sender too
+  // Whether the sender is woken: as Kafka's batch_is_full || new_batch_created, but false for an append into the
+  // last of several batches that leaves it not full while such appends are quiet (set_tail_appends_quiet).
+  bool wakes_sender = false;
   int32_t appended_bytes = 0;      // growth of the batch's estimated size (includes the header for a new batch)
 };
 
@@ -201,8 +204,10 @@ class DrainSequenceGate {
 // Answers, for records the application will send later, whether each send would be *quiet*: appended to the
 // current last batch of its partition with no effect anyone else can see before that batch is drained — no new
 // batch, the batch not full afterwards, its deque holding only that batch (so KafkaProducer.doSend does not wake
-// the sender), no buffer.memory needed, no sticky-partition switch, no error. It assumes the records are sent in
-// the order asked, each at its time, and that nothing else touches the accumulator meanwhile. The cluster layer
+// the sender) or, while tail appends are quiet now, more (doSend wakes the sender, whose poll would find nothing
+// new: RecordAccumulator::set_tail_appends_quiet), no buffer.memory needed, no sticky-partition switch, no error.
+// It assumes the records are sent in the order asked, each at its time, and that nothing else touches the
+// accumulator meanwhile. The cluster layer
 // uses it to append quiet records lazily (exactly as if each had been sent at its time) instead of simulating
 // every send as an event.
 class QuietAppendCursor {
@@ -259,6 +264,31 @@ class RecordAccumulator {
   }
   // The producer's metadata changed: quiet-append answers computed before no longer hold.
   void note_metadata_changed() { ++quiet_version_; }
+
+  // KafkaProducer.doSend wakes the sender after every append into a deque that holds more than one batch
+  // (batchIsFull). Such an append goes into the last batch and leaves the head, which ready() and drain() look at,
+  // as it was: sendable as full. If nothing that ready() depends on changed since the last ready() (no deque
+  // changed, no head was closed, filled, muted or unmuted, no sticky switch, no blocked send: quiet_version_ is
+  // where ready() left it; a drain changes a deque after its poll's ready() took the sizes for the adaptive
+  // partitioner, so the first such append after a drain still wakes the sender), the poll it causes finds what the
+  // last one found and does nothing; whatever can let a node take its head (a completed send or response, a
+  // backoff's or throttle's end) wakes the sender itself. While this is on (the default), such an append that
+  // leaves its batch not full does not wake the sender (AppendResult::wakes_sender) and is quiet; the skipped
+  // wakeup stays owed until the cluster layer would run the poll (Producer::resolve_skipped_wakeup), in case a
+  // later send changes what ready() sees without a wakeup of its own. Off: Kafka's wakeups, a poll per such append.
+  // The run is the same either way but for its events (tests compare the two). Never with
+  // partitioner.availability.timeout.ms > 0, where every ready() stamps the ready nodes' latency stats.
+  void set_tail_appends_quiet(bool quiet) {
+    tail_appends_quiet_ = quiet;
+    ++quiet_version_;
+  }
+  // Whether anything ready() depends on may have changed since the last ready().
+  bool ready_inputs_changed() const { return quiet_version_ != version_at_ready_; }
+  // Whether an append into the last of several batches, leaving it not full, is quiet now.
+  bool tail_appends_quiet_now() const {
+    return tail_appends_quiet_ && quiet_version_ == version_at_ready_ &&
+           config_.partitioner_availability_timeout <= sim::Duration::zero();
+  }
 
   // ready(): see the file comment. Also refreshes the adaptive partitioner's load stats of every topic.
   ReadyCheckResult ready(const ProducerMetadata& metadata, sim::SimTime now);
@@ -542,7 +572,8 @@ class RecordAccumulator {
   ReadyIndex ready_index_;
   size_t ready_index_enter_ = 64;  // see set_ready_index_thresholds
   size_t ready_index_leave_ = 16;
-  // Counts every change a QuietAppendCursor could be wrong about: anything but a quiet append.
+  // Counts every change a QuietAppendCursor could be wrong about: anything but a quiet append (and every change
+  // of a head's outcome in ready(): mark_ready_dirty).
   uint64_t quiet_version_ = 0;
   // Per node (few: flat lists, one cache line, instead of map nodes scattered in memory).
   std::vector<std::pair<int32_t, int32_t>> node_drain_index_;
@@ -555,6 +586,8 @@ class RecordAccumulator {
   std::optional<ProducerIdAndEpoch> producer_id_and_epoch_;
   int32_t flushes_in_progress_ = 0;
   bool closed_ = false;
+  bool tail_appends_quiet_ = true;  // see set_tail_appends_quiet
+  uint64_t version_at_ready_ = 0;   // quiet_version_ when the last ready() returned
 };
 
 }  // namespace kafkasim::kafka

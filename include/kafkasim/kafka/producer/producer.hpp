@@ -65,6 +65,11 @@ class Producer {
     accumulator_.note_metadata_changed();
   }
   const ProducerMetadata& metadata() const { return metadata_; }
+  // See RecordAccumulator::set_tail_appends_quiet (on by default). A send whose wakeup was skipped leaves it owed:
+  // the cluster layer calls resolve_skipped_wakeup(now) wherever it would run the sender's poll after sends (before
+  // it looks at next_wakeup()), at the same instant, which wakes the sender if what ready() looks at changed since.
+  void set_tail_appends_quiet(bool quiet) { accumulator_.set_tail_appends_quiet(quiet); }
+  void resolve_skipped_wakeup(sim::SimTime now);
   // InitProducerId's answer (§1.7): the cluster layer sends the request when the outbox asks for an id.
   void set_producer_id_and_epoch(ProducerIdAndEpoch id) { sender_.set_producer_id_and_epoch(id); }
   // What compression.type makes of the topic's data, by batch size (a model input).
@@ -116,6 +121,7 @@ class Producer {
   RecordAccumulator accumulator_;
   Sender sender_;
   std::vector<int64_t> round_robin_counters_;  // per topic: sends RoundRobinPartitioner has partitioned
+  bool wakeup_owed_ = false;                   // a send skipped Kafka's wakeup (resolve_skipped_wakeup)
 
   // KafkaProducer.partition(): the explicit partition, else the configured partitioner's (advancing its counter),
   // else murmur2 of the key, else unknown_partition for the sticky partitioner (§1.2 step 3).
