@@ -45,19 +45,32 @@ ProducerRecord record(std::optional<int32_t> partition, int32_t value_bytes, uin
   return r;
 }
 
-}  // namespace
-
-TEST_CASE("an append into the last of several batches wakes the sender only with Kafka's wakeups") {
-  // acks=1, max.in.flight.requests.per.connection = 1, linger.ms = 0, batch.size 1000: a 100-byte record is 109
-  // bytes in a batch, so a batch takes eight (61 + 8 * 109 = 933; a ninth would make 1042 > 1000) and the ninth
-  // opens the next one. Everything goes to partition 0 (node 1).
+// acks=1, max.in.flight.requests.per.connection = 1, linger.ms = 0, batch.size 1000: a 100-byte record is 109
+// bytes in a batch, so a batch takes eight (61 + 8 * 109 = 933; a ninth would make 1042 > 1000) and the ninth
+// opens the next one.
+ProducerConfig one_in_flight_config() {
   ProducerConfig config = test::plain_config();
   config.linger = sim::Duration::zero();
   config.batch_size_bytes = 1000;
   config.max_in_flight_requests_per_connection = 1;
+  return config;
+}
+
+// Sends `n` 100-byte records to partition 0 at `t`, polling whenever the sender is due, as the cluster layer does.
+void send_polling(Producer& p, ProducerOutbox& out, uint64_t& id, int n, sim::SimTime t) {
+  for (int i = 0; i < n; ++i) {
+    p.send(t, record(0, 100, ++id), out);
+    while (p.next_wakeup() <= t) p.poll(t, out);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("an append into the last of several batches wakes the sender only with Kafka's wakeups") {
+  // one_in_flight_config; everything goes to partition 0 (node 1).
   for (const bool quiet : {true, false}) {
     CAPTURE(quiet);
-    Producer p(config, 100, sim::Rng::stream(3, "producer"));
+    Producer p(one_in_flight_config(), 100, sim::Rng::stream(3, "producer"));
     p.set_metadata(six_partitions());
     p.set_tail_appends_quiet(quiet);
     ProducerOutbox out;
@@ -100,23 +113,16 @@ TEST_CASE("after a drain, the next append into the last of several batches wakes
   // The poll's ready() takes the deques' sizes for the adaptive partitioner (KIP-794) before its drain, so the
   // sizes after the drain are seen only by the next ready(): the first tail append after a drain wakes the sender
   // even with the shortcut, and the ones after it do not.
-  ProducerConfig config = test::plain_config();
-  config.linger = sim::Duration::zero();
-  config.batch_size_bytes = 1000;
-  config.max_in_flight_requests_per_connection = 1;
-  Producer p(config, 100, sim::Rng::stream(3, "producer"));
+  Producer p(one_in_flight_config(), 100, sim::Rng::stream(3, "producer"));
   p.set_metadata(six_partitions());
   ProducerOutbox out;
   uint64_t id = 0;
-  // Three full batches of partition 0 and a fourth with one record, none sent (node 1 has one request unwritten).
-  p.send(at(0_ms), record(0, 100, ++id), out);
-  p.poll(at(0_ms), out);
+  // The first record is sent at once; then three full batches of partition 0 and a fourth with four records, none
+  // sent (node 1 has one request unanswered).
+  send_polling(p, out, id, 1, at(0_ms));
   REQUIRE(out.requests.size() == 1);
   const ProduceRequest first = out.requests[0].request;
-  for (int i = 0; i < 28; ++i) {
-    p.send(at(1_ms), record(0, 100, ++id), out);
-    while (p.next_wakeup() <= at(1_ms)) p.poll(at(1_ms), out);
-  }
+  send_polling(p, out, id, 28, at(1_ms));
   REQUIRE(out.requests.size() == 1);
   // The request is written and answered: node 1 takes the next one, one batch of partition 0 (the head).
   p.on_request_sent(first.correlation_id, at(2_ms), out);
@@ -132,18 +138,14 @@ TEST_CASE("after a drain, the next append into the last of several batches wakes
   CHECK(p.next_wakeup() == idle);
 
   SUBCASE("partitioner.availability.timeout.ms > 0: every ready() stamps the nodes, so every append wakes") {
-    ProducerConfig timed = config;
+    ProducerConfig timed = one_in_flight_config();
     timed.partitioner_availability_timeout = 100_ms;
     Producer q(timed, 100, sim::Rng::stream(3, "producer"));
     q.set_metadata(six_partitions());
     ProducerOutbox qout;
     uint64_t qid = 0;
-    q.send(at(0_ms), record(0, 100, ++qid), qout);
-    q.poll(at(0_ms), qout);
-    for (int i = 0; i < 12; ++i) {
-      q.send(at(1_ms), record(0, 100, ++qid), qout);
-      while (q.next_wakeup() <= at(1_ms)) q.poll(at(1_ms), qout);
-    }
+    send_polling(q, qout, qid, 1, at(0_ms));
+    send_polling(q, qout, qid, 12, at(1_ms));  // a full batch and one of four records behind the one in flight
     q.send(at(2_ms), record(0, 100, ++qid), qout);
     CHECK(q.next_wakeup() == at(2_ms));
   }
