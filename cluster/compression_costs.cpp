@@ -199,9 +199,13 @@ CompressionType CompressionModel::stored_codec_of(size_t producer_spec) const {
 sim::SimTime ClientCodecThread::reserve(sim::SimTime now, Duration cost) {
   KS_ASSERT_GE(cost, Duration::zero());
   KS_ASSERT_GE(now, last_handover_);
-  free_at_ = sim::max(free_at_, last_handover_) + cost;
+  const sim::SimTime start = sim::max(free_at_, last_handover_);
+  free_at_ = start + cost;
   last_handover_ = now;
   busy_ += cost;
+  // Jobs are serial, so this one's part before the origin is its own; booked after the origin, no reading at the
+  // origin counted it.
+  if (start < origin_ && origin_ <= now) booked_late_before_origin_ += sim::min(free_at_, origin_) - start;
   return free_at_;
 }
 

@@ -3430,6 +3430,7 @@ uint64_t World::restart_producer(ProducerClient& old, Duration downtime, const k
                                  flow_tag(Leg::request, channel));
   }
   c->compressor.start_at(engine_.now() + downtime);
+  if (utilisation_origin_.taken) c->compressor.set_origin(utilisation_origin_.time);
   ProducerClient* client = c.get();
   producer_processes_[static_cast<size_t>(c->id) - spec_.brokers].push_back(client);
   producers_.push_back(std::move(c));
@@ -4029,6 +4030,7 @@ void World::take_utilisation_origin() {
   for (const auto& p : producers_)
     if (!p->dead) flush_quiet_sends(*p, true);
   utilisation_origin_.time = engine_.now();
+  for (const auto& p : producers_) p->compressor.set_origin(engine_.now());
   const auto as_map = [](Shares shares) {
     std::map<std::string, Share> by_name;
     for (Share& share : shares) {

@@ -315,6 +315,27 @@ TEST_CASE("client codec thread: a process that dies stops the work it had booked
   CHECK(thread.busy(sim::SimTime::zero() + 20_ms) == 5_ms);
 }
 
+TEST_CASE("client codec thread: measured from an origin, work booked later but done before it is not counted") {
+  // A job starts at the previous request's hand-over, which may lie before the job is booked. Request 1 at 0 costs
+  // 1 ms (0-1 ms); request 2, handed over at 10 ms, costs 6 ms and was compressed from 1 ms on (1-7 ms). With the
+  // utilisation measured from 5 ms (fuzz seed 1600149 found 100.14 %), the thread worked 2 ms of the 5 ms since
+  // (5-7 ms), not the 6 ms booked after the origin.
+  sim::Engine engine;
+  ClientCodecThread thread;
+  thread.run(engine, 1_ms, [] {});
+  engine.schedule_at(sim::SimTime::zero() + 5_ms, [] {});
+  engine.run_until(sim::SimTime::zero() + 5_ms);
+  thread.set_origin(engine.now());
+  const sim::Duration at_origin = thread.busy(engine.now());
+  CHECK(at_origin == 1_ms);
+  engine.schedule_at(sim::SimTime::zero() + 10_ms, [] {});
+  engine.run_until(sim::SimTime::zero() + 10_ms);
+  bool left = false;
+  thread.run(engine, 6_ms, [&left] { left = true; });
+  CHECK(left);  // done at 7 ms, before its hand-over: it leaves at once
+  CHECK(thread.busy(engine.now()) - at_origin == 2_ms);
+}
+
 TEST_CASE("client codec thread: a new process's thread starts with the process, not at time zero") {
   // The process started at 100 ms after one that kept its thread busy until it died there: the new thread's first
   // 1 ms job runs from 100 ms, so its request leaves at 101 ms, and the two threads' busy time is 101 ms in 101 ms

@@ -170,11 +170,16 @@ class ClientCodecThread {
     }
     engine.schedule_at(done, sim::Callback(std::forward<F>(work)));
   }
-  // Compression time spent up to `now` (booked work after `now` excluded), for the thread's utilisation.
-  sim::Duration busy(sim::SimTime now) const { return busy_ - sim::max(free_at_ - now, sim::Duration::zero()); }
+  // Compression time spent up to `now` (booked work after `now` excluded), for the thread's utilisation. A job may
+  // start before it is booked (at the previous request's hand-over), so after set_origin(t) the part before t of
+  // the jobs booked from then on is left out: a reading at t could not count it, and busy(now) - busy(t) is then
+  // exactly the work done between t and now.
+  sim::Duration busy(sim::SimTime now) const { return done_by(now) - booked_late_before_origin_; }
+  // The time from which utilisations are measured (World::take_utilisation_origin), at the latest `now`.
+  void set_origin(sim::SimTime origin) { origin_ = origin; }
   // The process died at `now` (producer_restart): the work booked after it is never done.
   void stop(sim::SimTime now) {
-    busy_ = busy(now);
+    busy_ = done_by(now);
     free_at_ = sim::min(free_at_, now);
   }
   // The process starts at `start` (a producer_restart's new process): its thread compressed nothing before, so no
@@ -190,9 +195,13 @@ class ClientCodecThread {
   // as this request's hand-over, and returns when this job ends.
   sim::SimTime reserve(sim::SimTime now, sim::Duration cost);
 
+  sim::Duration done_by(sim::SimTime now) const { return busy_ - sim::max(free_at_ - now, sim::Duration::zero()); }
+
   sim::SimTime free_at_;
   sim::SimTime last_handover_;
   sim::Duration busy_;
+  sim::SimTime origin_;                         // set_origin (zero: none)
+  sim::Duration booked_late_before_origin_;     // see busy()
 };
 
 }  // namespace kafkasim::cluster
