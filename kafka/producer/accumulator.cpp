@@ -925,6 +925,7 @@ std::optional<sim::SimTime> RecordAccumulator::next_blocked_send_deadline() cons
 void RecordAccumulator::end_flush() {
   KS_ASSERT_GT(flushes_in_progress_, 0);
   --flushes_in_progress_;
+  ++quiet_version_;  // every head's outcome in ready() changes (see set_tail_appends_quiet)
 }
 
 void RecordAccumulator::update_node_latency_stats(int32_t node, sim::SimTime now, bool can_drain) {

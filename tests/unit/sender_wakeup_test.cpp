@@ -151,6 +151,27 @@ TEST_CASE("after a drain, the next append into the last of several batches wakes
   }
 }
 
+TEST_CASE("the end of a flush changes what ready() sees: the next append into the last of several batches wakes") {
+  // While a flush is in progress every head is sendable (RecordAccumulator.beginFlush); its end makes a head that is
+  // neither full nor past linger.ms wait again, so the sender's next poll finds something new (its next wakeup).
+  Producer p(one_in_flight_config(), 100, sim::Rng::stream(3, "producer"));
+  p.set_metadata(six_partitions());
+  ProducerOutbox out;
+  uint64_t id = 0;
+  send_polling(p, out, id, 1, at(0_ms));
+  send_polling(p, out, id, 12, at(1_ms));  // a full batch and one of four records behind the one in flight
+  const sim::SimTime idle = p.next_wakeup();
+  p.send(at(2_ms), record(0, 100, ++id), out);
+  CHECK(p.next_wakeup() == idle);  // quiet
+  p.begin_flush(at(2_ms));
+  CHECK(p.next_wakeup() == at(2_ms));
+  p.poll(at(2_ms), out);
+  p.end_flush();
+  p.send(at(2_ms), record(0, 100, ++id), out);
+  p.resolve_skipped_wakeup(at(2_ms));
+  CHECK(p.next_wakeup() == at(2_ms));
+}
+
 namespace {
 
 // Everything a producer told the cluster layer, as text, to compare two producers' outboxes.

@@ -354,7 +354,10 @@ class RecordAccumulator {
   bool is_muted(PartitionRef partition) const { return muted_.contains(partition); }
 
   // beginFlush / the end of awaitFlushCompletion: while a flush is in progress every batch is sendable.
-  void begin_flush() { ++flushes_in_progress_; }
+  void begin_flush() {
+    ++flushes_in_progress_;
+    ++quiet_version_;  // every head's outcome in ready() changes
+  }
   void end_flush();
   bool flush_in_progress() const { return flushes_in_progress_ > 0; }
   // close(): everything becomes sendable; later appends fail.
