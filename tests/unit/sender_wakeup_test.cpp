@@ -56,13 +56,24 @@ ProducerConfig one_in_flight_config() {
   return config;
 }
 
-// Sends `n` 100-byte records to partition 0 at `t`, polling whenever the sender is due, as the cluster layer does.
-void send_polling(Producer& p, ProducerOutbox& out, uint64_t& id, int n, sim::SimTime t) {
-  for (int i = 0; i < n; ++i) {
-    p.send(t, record(0, 100, ++id), out);
-    while (p.next_wakeup() <= t) p.poll(t, out);
+// A producer on six_partitions() with its outbox, sending 100-byte records to partition 0 with ids 1, 2, ...
+struct Driver {
+  Producer p;
+  ProducerOutbox out;
+  uint64_t id = 0;
+
+  explicit Driver(const ProducerConfig& config) : p(config, 100, sim::Rng::stream(3, "producer")) {
+    p.set_metadata(six_partitions());
   }
-}
+  SendResult send(sim::SimTime t) { return p.send(t, record(0, 100, ++id), out); }
+  // `n` records at `t`, polling whenever the sender is due, as the cluster layer does.
+  void send_polling(int n, sim::SimTime t) {
+    for (int i = 0; i < n; ++i) {
+      send(t);
+      while (p.next_wakeup() <= t) p.poll(t, out);
+    }
+  }
+};
 
 }  // namespace
 
@@ -70,37 +81,36 @@ TEST_CASE("an append into the last of several batches wakes the sender only with
   // one_in_flight_config; everything goes to partition 0 (node 1).
   for (const bool quiet : {true, false}) {
     CAPTURE(quiet);
-    Producer p(one_in_flight_config(), 100, sim::Rng::stream(3, "producer"));
-    p.set_metadata(six_partitions());
+    Driver d(one_in_flight_config());
+    Producer& p = d.p;
+    ProducerOutbox& out = d.out;
     p.set_tail_appends_quiet(quiet);
-    ProducerOutbox out;
-    uint64_t id = 0;
     // The first record opens a batch and wakes the sender, which sends it at once (linger.ms = 0); the request is
     // never reported written, so node 1 takes no other.
-    REQUIRE(p.send(at(0_ms), record(0, 100, ++id), out).status == SendStatus::appended);
+    REQUIRE(d.send(at(0_ms)).status == SendStatus::appended);
     CHECK(p.next_wakeup() == at(0_ms));
     p.poll(at(0_ms), out);
     REQUIRE(out.requests.size() == 1);
     const sim::SimTime idle = p.next_wakeup();
     CHECK(idle > at(10_ms));  // request.timeout.ms, delivery.timeout.ms
     // A second batch, alone in its deque: appends into it that leave it not full never wake the sender.
-    p.send(at(1_ms), record(0, 100, ++id), out);
+    d.send(at(1_ms));
     CHECK(p.next_wakeup() == at(1_ms));  // a new batch
     p.poll(at(1_ms), out);
     CHECK(p.next_wakeup() == idle);
     for (int i = 0; i < 7; ++i) {
-      p.send(at(1_ms), record(0, 100, ++id), out);
+      d.send(at(1_ms));
       CHECK(p.next_wakeup() == idle);
     }
     // The next record opens a third batch behind it (a wakeup either way).
-    p.send(at(2_ms), record(0, 100, ++id), out);
+    d.send(at(2_ms));
     CHECK(p.next_wakeup() == at(2_ms));
     p.poll(at(2_ms), out);
     CHECK(p.next_wakeup() == idle);
     // Appends into the last of the two queued batches: Kafka wakes the sender for each (batchIsFull: the deque holds
     // more than one batch); the shortcut does not, as the poll finds the head as the last poll left it.
     for (int i = 0; i < 7; ++i) {
-      p.send(at(3_ms), record(0, 100, ++id), out);
+      d.send(at(3_ms));
       CHECK(p.next_wakeup() == (quiet ? idle : at(3_ms)));
       if (p.next_wakeup() <= at(3_ms)) p.poll(at(3_ms), out);
       CHECK(p.next_wakeup() == idle);
@@ -113,16 +123,15 @@ TEST_CASE("after a drain, the next append into the last of several batches wakes
   // The poll's ready() takes the deques' sizes for the adaptive partitioner (KIP-794) before its drain, so the
   // sizes after the drain are seen only by the next ready(): the first tail append after a drain wakes the sender
   // even with the shortcut, and the ones after it do not.
-  Producer p(one_in_flight_config(), 100, sim::Rng::stream(3, "producer"));
-  p.set_metadata(six_partitions());
-  ProducerOutbox out;
-  uint64_t id = 0;
+  Driver d(one_in_flight_config());
+  Producer& p = d.p;
+  ProducerOutbox& out = d.out;
   // The first record is sent at once; then three full batches of partition 0 and a fourth with four records, none
   // sent (node 1 has one request unanswered).
-  send_polling(p, out, id, 1, at(0_ms));
+  d.send_polling(1, at(0_ms));
   REQUIRE(out.requests.size() == 1);
   const ProduceRequest first = out.requests[0].request;
-  send_polling(p, out, id, 28, at(1_ms));
+  d.send_polling(28, at(1_ms));
   REQUIRE(out.requests.size() == 1);
   // The request is written and answered: node 1 takes the next one, one batch of partition 0 (the head).
   p.on_request_sent(first.correlation_id, at(2_ms), out);
@@ -130,44 +139,40 @@ TEST_CASE("after a drain, the next append into the last of several batches wakes
   while (p.next_wakeup() <= at(2_ms)) p.poll(at(2_ms), out);
   REQUIRE(out.requests.size() == 2);
   const sim::SimTime idle = p.next_wakeup();
-  p.send(at(3_ms), record(0, 100, ++id), out);
+  d.send(at(3_ms));
   CHECK(p.next_wakeup() == at(3_ms));  // the sizes changed since the last ready()
   p.poll(at(3_ms), out);
   CHECK(p.next_wakeup() == idle);
-  p.send(at(3_ms), record(0, 100, ++id), out);
+  d.send(at(3_ms));
   CHECK(p.next_wakeup() == idle);
 
   SUBCASE("partitioner.availability.timeout.ms > 0: every ready() stamps the nodes, so every append wakes") {
     ProducerConfig timed = one_in_flight_config();
     timed.partitioner_availability_timeout = 100_ms;
-    Producer q(timed, 100, sim::Rng::stream(3, "producer"));
-    q.set_metadata(six_partitions());
-    ProducerOutbox qout;
-    uint64_t qid = 0;
-    send_polling(q, qout, qid, 1, at(0_ms));
-    send_polling(q, qout, qid, 12, at(1_ms));  // a full batch and one of four records behind the one in flight
-    q.send(at(2_ms), record(0, 100, ++qid), qout);
-    CHECK(q.next_wakeup() == at(2_ms));
+    Driver q(timed);
+    q.send_polling(1, at(0_ms));
+    q.send_polling(12, at(1_ms));  // a full batch and one of four records behind the one in flight
+    q.send(at(2_ms));
+    CHECK(q.p.next_wakeup() == at(2_ms));
   }
 }
 
 TEST_CASE("the end of a flush changes what ready() sees: the next append into the last of several batches wakes") {
   // While a flush is in progress every head is sendable (RecordAccumulator.beginFlush); its end makes a head that is
   // neither full nor past linger.ms wait again, so the sender's next poll finds something new (its next wakeup).
-  Producer p(one_in_flight_config(), 100, sim::Rng::stream(3, "producer"));
-  p.set_metadata(six_partitions());
-  ProducerOutbox out;
-  uint64_t id = 0;
-  send_polling(p, out, id, 1, at(0_ms));
-  send_polling(p, out, id, 12, at(1_ms));  // a full batch and one of four records behind the one in flight
+  Driver d(one_in_flight_config());
+  Producer& p = d.p;
+  ProducerOutbox& out = d.out;
+  d.send_polling(1, at(0_ms));
+  d.send_polling(12, at(1_ms));  // a full batch and one of four records behind the one in flight
   const sim::SimTime idle = p.next_wakeup();
-  p.send(at(2_ms), record(0, 100, ++id), out);
+  d.send(at(2_ms));
   CHECK(p.next_wakeup() == idle);  // quiet
   p.begin_flush(at(2_ms));
   CHECK(p.next_wakeup() == at(2_ms));
   p.poll(at(2_ms), out);
   p.end_flush();
-  p.send(at(2_ms), record(0, 100, ++id), out);
+  d.send(at(2_ms));
   p.resolve_skipped_wakeup(at(2_ms));
   CHECK(p.next_wakeup() == at(2_ms));
 }
