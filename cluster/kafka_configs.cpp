@@ -884,10 +884,21 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
         .valid_values = {"CreateTime", "LogAppendTime"}, .field = "LogConfig::log_append_time"},
        +[](B& c, const ConfigValue& v) { c.log_defaults.log_append_time = log_append_time(v); },
        +[](const B& c) { return timestamp_type_value(c.log_defaults.log_append_time); }},
+      // The topics' message.timestamp.before/after.max.ms defaults (ServerLogConfigs: LONG, atLeast(0); KIP-937, and
+      // the after bound's 1 h default of KIP-1030).
+      {{.name = "log.message.timestamp.before.max.ms", .type = ConfigType::kLong,
+        .kafka_default = "9223372036854775807", .min_value = 0, .max_value = kLongMax,
+        .field = "LogConfig::timestamp_before_max_ms"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.timestamp_before_max_ms = v.integer; },
+       +[](const B& c) { return int_value(c.log_defaults.timestamp_before_max_ms); }},
+      {{.name = "log.message.timestamp.after.max.ms", .type = ConfigType::kLong, .kafka_default = "3600000",
+        .min_value = 0, .max_value = kLongMax, .field = "LogConfig::timestamp_after_max_ms"},
+       +[](B& c, const ConfigValue& v) { c.log_defaults.timestamp_after_max_ms = v.integer; },
+       +[](const B& c) { return int_value(c.log_defaults.timestamp_after_max_ms); }},
       ignored<B>("log.cleaner.enable"),
       ignored<B>("log.cleaner.threads"),
       // More of Kafka's broker configs that a pasted server.properties may carry: the log cleaner, log dirs and
-      // metadata dir, timestamp bounds and tiered storage (KIP-405), none modelled here.
+      // metadata dir and tiered storage (KIP-405), none modelled here.
       ignored<B>("num.replica.alter.log.dirs.threads"),
       ignored<B>("log.cleaner.dedupe.buffer.size"),
       ignored<B>("log.cleaner.io.max.bytes.per.second"),
@@ -896,8 +907,6 @@ const std::vector<ConfigEntry<BrokerSettings>>& broker_config_table() {
       ignored<B>("log.cleaner.delete.retention.ms"),
       ignored<B>("log.cleaner.min.compaction.lag.ms"),
       ignored<B>("metadata.log.dir"),
-      ignored<B>("log.message.timestamp.before.max.ms"),
-      ignored<B>("log.message.timestamp.after.max.ms"),
       ignored<B>("remote.log.storage.system.enable"),
       ignored<B>("log.local.retention.ms"),
       // The rest of Kafka 4.0/4.1's broker configs (as in the generated broker-config docs of 4.0 and 4.1), none
@@ -1160,8 +1169,15 @@ const std::vector<ConfigEntry<PartitionConfig>>& topic_config_table() {
         .valid_values = {"CreateTime", "LogAppendTime"}, .field = "LogConfig::log_append_time"},
        +[](T& c, const ConfigValue& v) { c.log.log_append_time = log_append_time(v); },
        +[](const T& c) { return timestamp_type_value(c.log.log_append_time); }},
-      ignored<T>("message.timestamp.before.max.ms"),
-      ignored<T>("message.timestamp.after.max.ms"),
+      // LogConfig: LONG, atLeast(0); checked by the leader's LogValidator with CreateTime (INVALID_TIMESTAMP).
+      {{.name = "message.timestamp.before.max.ms", .type = ConfigType::kLong, .kafka_default = "9223372036854775807",
+        .min_value = 0, .max_value = kLongMax, .field = "LogConfig::timestamp_before_max_ms"},
+       +[](T& c, const ConfigValue& v) { c.log.timestamp_before_max_ms = v.integer; },
+       +[](const T& c) { return int_value(c.log.timestamp_before_max_ms); }},
+      {{.name = "message.timestamp.after.max.ms", .type = ConfigType::kLong, .kafka_default = "3600000",
+        .min_value = 0, .max_value = kLongMax, .field = "LogConfig::timestamp_after_max_ms"},
+       +[](T& c, const ConfigValue& v) { c.log.timestamp_after_max_ms = v.integer; },
+       +[](const T& c) { return int_value(c.log.timestamp_after_max_ms); }},
       ignored<T>("preallocate"),
       ignored<T>("min.compaction.lag.ms"),
       ignored<T>("max.compaction.lag.ms"),

@@ -803,7 +803,9 @@ class Loader {
                                                    "log.flush.interval.messages",
                                                    "log.flush.interval.ms",
                                                    "message.max.bytes",
-                                                   "min.insync.replicas"};
+                                                   "min.insync.replicas",
+                                                   "log.message.timestamp.before.max.ms",
+                                                   "log.message.timestamp.after.max.ms"};
     return names;
   }
   static bool is_broker_log_config(const std::string& name) {
@@ -829,6 +831,8 @@ class Loader {
                                                     "max.message.bytes",
                                                     "flush.messages",
                                                     "flush.ms",
+                                                    "message.timestamp.before.max.ms",
+                                                    "message.timestamp.after.max.ms",
                                                     "leader.replication.throttled.replicas",
                                                     "follower.replication.throttled.replicas"};
     return type == ConfigEntityType::clients ? clients : type == ConfigEntityType::brokers ? brokers : topics;

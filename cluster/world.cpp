@@ -2812,7 +2812,9 @@ void World::coordinator_append(Broker& b, int32_t partition) {
   data.partition = PartitionRef{offsets_topic_, partition};
   data.batch.record_count = batch.records;
   data.batch.size_bytes = static_cast<int32_t>(kafka::record_batch_overhead_bytes + batch.record_bytes);
+  // Every record's timestamp is taken as the append's time (the writes' own times within the linger are not kept).
   data.batch.max_timestamp = engine_.now();
+  data.batch.base_timestamp = engine_.now();
   // Not a producer's batch: the top bit keeps its tag apart from the producers' (index << 40 | batch id).
   data.batch.tag = (uint64_t{1} << 63) | batch.batch_id;
   request.partitions.push_back(data);

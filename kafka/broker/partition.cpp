@@ -159,7 +159,7 @@ LeaderAppendResult Partition::append_records_to_leader(std::span<const RecordBat
   }
   KS_ASSERT_EQ(batches.size(), 1U);  // one batch per partition per ProduceRequest
   // UnifiedLog.append validates the records (size, then LogValidator) before it looks at the producer's state.
-  if (const Errc error = log_.validate_leader_batches(batches); error != Errc::none) {
+  if (const Errc error = log_.validate_leader_batches(batches, now); error != Errc::none) {
     result.error = error;
     return result;
   }

@@ -76,13 +76,30 @@ std::size_t Log::floor_segment(int64_t offset) const {
   return static_cast<std::size_t>(it - segments_.begin()) - 1;
 }
 
-Errc Log::validate_leader_batches(std::span<const RecordBatch> batches) const {
+Errc Log::validate_leader_batches(std::span<const RecordBatch> batches, sim::SimTime now) const {
   // UnifiedLog.analyzeAndValidateRecords: a batch larger than max.message.bytes fails the whole append.
   for (const RecordBatch& b : batches) {
     if (b.size_bytes > config_.max_message_bytes) return Errc::message_too_large;
   }
-  // LogValidator.validateRecord: a compacted topic takes no record without a key ("Compacted topic cannot accept
-  // message without key"); the batch fails whole with INVALID_RECORD and nothing is appended.
+  // LogValidator.validateRecord checks each record's key, then (unless the key failed) its timestamp; the batch
+  // fails whole with INVALID_TIMESTAMP if any record's timestamp failed, else with INVALID_RECORD if any key did.
+  // With CreateTime a record fails when now - timestamp > message.timestamp.before.max.ms or timestamp - now >
+  // message.timestamp.after.max.ms, both in the broker's whole milliseconds. A batch's oldest record is its first
+  // (base_timestamp) and its newest is max_timestamp. On a compacted topic a batch of keyless records only has key
+  // errors; a batch mixing keyed and keyless records (no workload makes one: a producer's records all have keys or
+  // none do) is judged by its first and newest records as if they had keys.
+  if (!config_.log_append_time) {
+    const int64_t now_ms = now.ns() / 1'000'000;
+    for (const RecordBatch& b : batches) {
+      if (config_.cleanup_policy_compact && b.null_key_records >= b.record_count) continue;
+      const int64_t oldest_ms = b.base_timestamp.ns() / 1'000'000;
+      const int64_t newest_ms = b.max_timestamp.ns() / 1'000'000;
+      if (now_ms - oldest_ms > config_.timestamp_before_max_ms || newest_ms - now_ms > config_.timestamp_after_max_ms)
+        return Errc::invalid_timestamp;
+    }
+  }
+  // A compacted topic takes no record without a key ("Compacted topic cannot accept message without key"); the
+  // batch fails whole with INVALID_RECORD and nothing is appended.
   if (config_.cleanup_policy_compact) {
     for (const RecordBatch& b : batches) {
       if (b.null_key_records > 0) return Errc::invalid_record;
@@ -95,7 +112,7 @@ LogAppendResult Log::append_as_leader(std::span<const RecordBatch> batches, int3
                                       StorageOps& out) {
   KS_ASSERT(!batches.empty());
   KS_ASSERT_LE(batches.size(), static_cast<std::size_t>(std::numeric_limits<int32_t>::max()));
-  if (const Errc error = validate_leader_batches(batches); error != Errc::none) return LogAppendResult{error};
+  if (const Errc error = validate_leader_batches(batches, now); error != Errc::none) return LogAppendResult{error};
   // LogValidator assigns offsets from the LEO and stamps the leader epoch on every batch (§2.3 step 2).
   // The scratch buffer keeps its capacity between appends, so the hot path does not allocate.
   scratch_.assign(batches.begin(), batches.end());

@@ -359,13 +359,17 @@ void Sender::send_produce_request(NodeId node, std::vector<BatchId> batches, sim
     RecordBatch wire;
     wire.record_count = batch.record_count();
     wire.size_bytes = batch.built_size_bytes;
-    // CreateTime: a record's timestamp is its send time in whole milliseconds.
+    // CreateTime: a record's timestamp is its send time in whole milliseconds. The oldest is the first record's,
+    // the batch's base timestamp, as records are appended in send() order; the minimum is taken all the same.
+    sim::SimTime min_send_time = batch.records.front().send_time;
     sim::SimTime max_send_time = sim::SimTime::zero();
     for (const RecordMeta& record : batch.records) {
+      min_send_time = sim::min(min_send_time, record.send_time);
       max_send_time = sim::max(max_send_time, record.send_time);
       wire.null_key_records += record.null_key ? 1 : 0;
     }
     wire.max_timestamp = sim::SimTime::zero() + sim::Duration::from_ms(max_send_time.ns() / 1'000'000);
+    wire.base_timestamp = sim::SimTime::zero() + sim::Duration::from_ms(min_send_time.ns() / 1'000'000);
     wire.producer_id = batch.producer_id;
     wire.producer_epoch = batch.producer_epoch;
     wire.base_sequence = batch.base_sequence;

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -160,6 +161,12 @@ json random_scenario(sim::Rng& rng, uint64_t seed) {
   sim::Rng cleanup_rng = sim::Rng::stream(seed, "fuzz/world/cleanup-policy");
   for (auto& topic : topics)
     if (cleanup_rng.chance(1, 8)) topic["config"]["cleanup.policy"] = cleanup_rng.chance(1, 2) ? "compact" : "compact,delete";
+  // Timestamp bounds now and then, from a stream of their own: a leader refuses records more than
+  // message.timestamp.before.max.ms old (INVALID_TIMESTAMP), which pauses, slow disks and backlogs make.
+  sim::Rng timestamp_rng = sim::Rng::stream(seed, "fuzz/world/timestamp-bounds");
+  for (auto& topic : topics)
+    if (timestamp_rng.chance(1, 6))
+      topic["config"]["message.timestamp.before.max.ms"] = timestamp_rng.uniform_int(10, 2'000);
   s["topics"] = topics;
   // Replication throttling now and then (kafka-behaviour-2.md §11), from a stream of its own as the small disk is:
   // leader and follower rates, and per topic "*" or random partition:broker entries.
@@ -504,7 +511,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
   uint64_t events = 0, faulted = 0;
   uint64_t with_splits = 0, with_retries = 0, with_failures = 0, with_deletions = 0, with_duplicates = 0,
            with_isr_shrinks = 0, with_reordering = 0, with_full_disk = 0, with_invalid_records = 0,
-           with_short_arrivals = 0, with_kafka_wakeups = 0;
+           with_invalid_timestamps = 0, with_short_arrivals = 0, with_kafka_wakeups = 0;
   for (uint64_t seed = first_seed; seed < first_seed + runs; ++seed) {
     sim::Rng rng = sim::Rng::stream(seed, "fuzz/world");
     const json doc = random_scenario(rng, seed);
@@ -677,6 +684,13 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
           }))
         CHECK(s.records_acked == 0);
       if (s.records_failed_by_cause.broker_errors.contains("INVALID_RECORD")) ++with_invalid_records;
+      // INVALID_TIMESTAMP only where a topic bounds its records' age (the default message.timestamp.before.max.ms is
+      // Long.MAX; clocks agree, so the after bound never acts).
+      if (std::all_of(spec.topics.begin(), spec.topics.end(), [](const cluster::TopicSpec& t) {
+            return t.config.log.timestamp_before_max_ms == std::numeric_limits<int64_t>::max();
+          }))
+        CHECK_FALSE(s.records_failed_by_cause.broker_errors.contains("INVALID_TIMESTAMP"));
+      if (s.records_failed_by_cause.broker_errors.contains("INVALID_TIMESTAMP")) ++with_invalid_timestamps;
       if (s.appended_out_of_order > 0) ++with_reordering;
       if (seed % 4 == 0) {
         const cluster::WorldSummary again = cluster::World(spec).run();
@@ -730,6 +744,7 @@ TEST_CASE("fuzz: random valid scenarios with faults load, run to their end witho
                << ", records deleted by retention " << with_deletions << ", consumer duplicates " << with_duplicates
                << ", ISR shrinks " << with_isr_shrinks << ", records appended out of order " << with_reordering
                << ", stopped by a full disk " << with_full_disk << ", INVALID_RECORD " << with_invalid_records
+               << ", INVALID_TIMESTAMP " << with_invalid_timestamps
                << ", fewer events with the shortcuts (of those rerun without) " << with_short_arrivals
                << ", rerun with Kafka's wakeups " << with_kafka_wakeups);
   CHECK(faulted > 0);

@@ -6,7 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <limits>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "test_world.hpp"
@@ -146,6 +149,41 @@ TEST_CASE("under min ISR: the same stretches as under-replicated when min.insync
   CHECK(l.under_min_isr.longest_partition == low.topics[0].name + "-0");
   CHECK_FALSE(l.under_min_isr.longest_end_s.has_value());
   CHECK(l.under_replicated.partition_seconds == 0.0);  // one replica, always in sync
+}
+
+TEST_CASE("a leader paused 3 s with message.timestamp.before.max.ms=1000: the records older than 1 s fail") {
+  // One broker and partition, a producer at 2,000 records/s with acks=1 (so no idempotence: nothing but the
+  // timestamps decides), the leader paused from 2 s to 5 s. The records sent in the pause (and the few sent just
+  // before it, not yet answered) wait for its end, and the leader's LogValidator then takes only those at most 1 s
+  // old (§2.3 step 2, KIP-937): the records sent from about 4 s on. Those sent from 2 s to 4 s, 2 s of records =
+  // 4,000 at least, fail with INVALID_TIMESTAMP, which the producer does not retry (§7). A few more fail: the ones
+  // sent just before 2 s, and those sent just after 4 s that wait behind the backlog, which the leader works through
+  // one request at a time (channel muting, §2.1): ~46 requests of ~130 records, well under 50 ms, so at most 100
+  // more. An acknowledged record is at most 1 s old at its append (1 ms more for the whole-ms clocks) and is answered
+  // within a ms; the oldest waited at least 1 s less the backlog's 50 ms. Without the bound the first records of the
+  // pause wait the whole 3 s and none fails.
+  const auto run = [](int64_t before_max_ms) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = 8_s;
+    spec.warmup = 1_s;
+    spec.topics[0].config.log.timestamp_before_max_ms = before_max_ms;
+    spec.producers.push_back(test::open_loop_producer(2'000, Acks::leader, 5, 100));
+    spec.faults.push_back(fault(cluster::FaultKind::pause, 0, 2_s, 3_s));
+    return cluster::World(spec).run();
+  };
+  const auto bounded = run(1'000);
+  CHECK(bounded.records_failed >= 4'000);
+  CHECK(bounded.records_failed <= 4'000 + 100);
+  CHECK(bounded.records_failed_by_cause.broker_errors ==
+        std::map<std::string, uint64_t>{{"INVALID_TIMESTAMP", bounded.records_failed}});
+  CHECK(bounded.record_retries == 0);
+  CHECK(bounded.produce_latency.max_ms > 1'000 - 50);
+  CHECK(bounded.produce_latency.max_ms < 1'000 + 2);
+  CHECK(bounded.records_acked + bounded.records_failed + 20 >= bounded.records_sent);  // the last ms still in flight
+  const auto unbounded = run(std::numeric_limits<int64_t>::max());  // Kafka's default
+  CHECK(unbounded.records_failed == 0);
+  CHECK(unbounded.produce_latency.max_ms > 3'000 - 20);
+  CHECK(unbounded.produce_latency.max_ms < 3'000 + 20);
 }
 
 TEST_CASE("a stalled disk: the page cache hides it, unless every append is fsynced (flush.messages=1)") {

@@ -333,6 +333,79 @@ TEST_CASE("a compacted topic takes no record without a key: INVALID_RECORD, afte
   CHECK(b.p().log_end_offset() == 30);
 }
 
+TEST_CASE("message.timestamp.before/after.max.ms: INVALID_TIMESTAMP in whole ms, after the size, before the sequence") {
+  // §2.3 step 2 (LogValidator.validateTimestamp, KIP-937): with CreateTime a record fails when now - timestamp >
+  // before.max.ms or timestamp - now > after.max.ms, `now` being the broker's clock in whole milliseconds; the batch
+  // fails whole with INVALID_TIMESTAMP and nothing is appended. Bounds here: 1000 ms before, 200 ms after.
+  Leader b({tp}, {1}, {1, 2, 3}, 1);
+  const auto stamped = [](int64_t base_ms, int64_t max_ms, int32_t bytes = 1000) {
+    RecordBatch r = batch(10, bytes);
+    r.base_timestamp = SimTime::zero() + Duration::from_ms(base_ms);
+    r.max_timestamp = SimTime::zero() + Duration::from_ms(max_ms);
+    return r;
+  };
+  const auto error = [&b] { return b.out.produce_responses.back().response.partitions.at(0).error; };
+  // The defaults (before Long.MAX, after 1 h): a record 10 s old passes.
+  b.rm.handle_produce(produce(1, {{tp, stamped(0, 5)}}), at(10_s), b.out);
+  CHECK(error() == Errc::none);
+  CHECK(b.p().log_end_offset() == 10);
+  PartitionConfig bounded;
+  bounded.log.timestamp_before_max_ms = 1'000;
+  bounded.log.timestamp_after_max_ms = 200;
+  b.rm.alter_topic_config(0, bounded);
+  // At 20.000999 s the broker's clock reads 20000 ms: a first record at 19000 ms is exactly 1000 ms old and passes,
+  // one at 18999 ms is 1001 ms old and fails the batch, however new its other records are.
+  const SimTime now = at(20_s) + Duration::from_ns(999'999);
+  b.rm.handle_produce(produce(1, {{tp, stamped(19'000, 20'000)}}), now, b.out);
+  CHECK(error() == Errc::none);
+  CHECK(b.p().log_end_offset() == 20);
+  b.rm.handle_produce(produce(1, {{tp, stamped(18'999, 20'000)}}), now, b.out);
+  CHECK(error() == Errc::invalid_timestamp);
+  CHECK(b.p().log_end_offset() == 20);
+  // A newest record 200 ms ahead passes, 201 ms ahead fails.
+  b.rm.handle_produce(produce(1, {{tp, stamped(20'000, 20'200)}}), now, b.out);
+  CHECK(error() == Errc::none);
+  CHECK(b.p().log_end_offset() == 30);
+  b.rm.handle_produce(produce(1, {{tp, stamped(20'000, 20'201)}}), now, b.out);
+  CHECK(error() == Errc::invalid_timestamp);
+  CHECK(b.p().log_end_offset() == 30);
+  // Over max.message.bytes and too old: the size is checked first.
+  b.rm.handle_produce(produce(1, {{tp, stamped(0, 0, 1'048'589)}}), now, b.out);
+  CHECK(error() == Errc::message_too_large);
+  // An idempotent producer: a batch appended, then the same batch retried too late is INVALID_TIMESTAMP, not the
+  // duplicate's success: the records are validated before the producer's state is looked at.
+  RecordBatch first = stamped(20'000, 20'000);
+  first.producer_id = 7;
+  first.producer_epoch = 0;
+  first.base_sequence = 0;
+  b.rm.handle_produce(produce(1, {{tp, first}}), now, b.out);
+  CHECK(error() == Errc::none);
+  CHECK(b.p().log_end_offset() == 40);
+  b.rm.handle_produce(produce(1, {{tp, first}}), now + 500_ms, b.out);
+  CHECK(error() == Errc::none);  // a duplicate within the bound: the original offsets, nothing appended
+  CHECK(b.p().log_end_offset() == 40);
+  b.rm.handle_produce(produce(1, {{tp, first}}), at(21'001_ms), b.out);
+  CHECK(error() == Errc::invalid_timestamp);
+  CHECK(b.p().log_end_offset() == 40);
+  // On a compacted topic a record without a key fails its key check and is not checked for its timestamp: a batch of
+  // keyless records is INVALID_RECORD however old; keyed records too old make INVALID_TIMESTAMP.
+  bounded.log.cleanup_policy_compact = true;
+  b.rm.alter_topic_config(0, bounded);
+  RecordBatch keyless = stamped(0, 0);
+  keyless.null_key_records = 10;
+  b.rm.handle_produce(produce(1, {{tp, keyless}}), now, b.out);
+  CHECK(error() == Errc::invalid_record);
+  b.rm.handle_produce(produce(1, {{tp, stamped(0, 0)}}), now, b.out);
+  CHECK(error() == Errc::invalid_timestamp);
+  // message.timestamp.type=LogAppendTime: no timestamp check at all.
+  bounded.log.cleanup_policy_compact = false;
+  bounded.log.log_append_time = true;
+  b.rm.alter_topic_config(0, bounded);
+  b.rm.handle_produce(produce(1, {{tp, stamped(0, 30'000)}}), now, b.out);
+  CHECK(error() == Errc::none);
+  CHECK(b.p().log_end_offset() == 50);
+}
+
 TEST_CASE("effective min ISR is min(min.insync.replicas, replication factor)") {
   // RF=1 with min.insync.replicas 2: effective min ISR 1, so acks=all commits at once.
   Leader b({tp}, {1}, {1}, 2);

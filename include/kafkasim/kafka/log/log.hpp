@@ -100,8 +100,10 @@ class Log {
 
   // The checks of a leader's append that come before its producer-state check (UnifiedLog.append:
   // analyzeAndValidateRecords, then LogValidator): MESSAGE_TOO_LARGE (a batch > max.message.bytes), then
-  // INVALID_RECORD (a record without a key on a compacted topic). Errc::none if the batches pass.
-  Errc validate_leader_batches(std::span<const RecordBatch> batches) const;
+  // INVALID_TIMESTAMP (with CreateTime, a record's timestamp outside [now - message.timestamp.before.max.ms,
+  // now + message.timestamp.after.max.ms] in whole ms), then INVALID_RECORD (a record without a key on a compacted
+  // topic). Errc::none if the batches pass.
+  Errc validate_leader_batches(std::span<const RecordBatch> batches, sim::SimTime now) const;
   // UnifiedLog.appendAsLeader: assigns offsets from the LEO and sets partitionLeaderEpoch on every batch.
   // Errors (nothing appended): those of validate_leader_batches, and RECORD_LIST_TOO_LARGE (the append >
   // segment.bytes).

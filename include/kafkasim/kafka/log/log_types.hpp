@@ -65,6 +65,10 @@ struct RecordBatch {
   int32_t record_count = 0;   // records in the batch; the last offset is base_offset + record_count - 1
   int32_t size_bytes = 0;     // the batch's size on disk and on the wire (batch.sizeInBytes)
   sim::SimTime max_timestamp; // the largest record timestamp (CreateTime)
+  // The first record's timestamp (the v2 header's baseTimestamp). A producer appends records in send() order, so
+  // no record of the batch is older: the leader's timestamp check (message.timestamp.before.max.ms) reads it. Not
+  // kept by the log (a batch read back has 0), as the records themselves are not.
+  sim::SimTime base_timestamp;
   int64_t producer_id = -1;   // opaque to the log (RecordBatch.NO_PRODUCER_ID = -1)
   int16_t producer_epoch = -1;
   int32_t base_sequence = -1;
