@@ -43,7 +43,7 @@ const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"quota", {"client-id", "user", "producer_byte_rate", "consumer_byte_rate", "request_percentage"}},
     {"topic", {"name", "partitions", "replication.factor", "config"}},
     {"producer", {"topic", "count", "workload", "config"}},
-    {"workload", {"rate", "arrival", "closed_loop", "record_size", "keys"}},
+    {"workload", {"rate", "arrival", "closed_loop", "record_size", "keys", "timestamp_offset"}},
     {"closed_loop", {"threads"}},
     {"record_size", {"distribution", "bytes", "min", "max", "median", "sigma"}},
     {"keys", {"distribution", "count", "exponent"}},
@@ -298,6 +298,23 @@ class Loader {
     const bool has_unit = !text.empty() && std::isalpha(static_cast<unsigned char>(text.back()));
     if (!has_unit || !std::holds_alternative<sim::Duration>(parsed)) fail(pointer, expected, shown(v));
     return std::get<sim::Duration>(parsed);
+  }
+  // workload.timestamp_offset: a signed duration with a unit, in whole milliseconds (Kafka's timestamps), within
+  // 100 years either way.
+  sim::Duration timestamp_offset(const json& v, const std::string& pointer) const {
+    const std::string expected = "a duration with a unit in whole milliseconds, negative for older timestamps, such "
+                                 "as \"-8d\", \"2h\", \"-1500ms\"";
+    if (!v.is_string()) fail(pointer, expected, shown(v));
+    std::string text = v.get<std::string>();
+    const bool negative = !text.empty() && text.front() == '-';
+    if (negative) text.erase(0, 1);
+    const bool has_unit = !text.empty() && std::isalpha(static_cast<unsigned char>(text.back()));
+    const auto parsed = parse_duration(text, 0);
+    if (!has_unit || !std::holds_alternative<sim::Duration>(parsed)) fail(pointer, expected, shown(v));
+    const sim::Duration d = std::get<sim::Duration>(parsed);
+    if (d.ns() % 1'000'000 != 0) fail(pointer, expected, shown(v));
+    if (d > sim::Duration::from_s(36'500LL * 86'400)) fail(pointer, "an offset within 100 years (36500d)", shown(v));
+    return negative ? -d : d;
   }
   uint64_t bytes(const json& v, const std::string& pointer, uint64_t min_value, uint64_t max_value) const {
     const std::string expected = "a size from " + std::to_string(min_value) + " to " + std::to_string(max_value) +
@@ -1402,6 +1419,8 @@ class Loader {
     }
     x_.producer_record_sizes.push_back(parse_record_size(find(w, "record_size"), join(wp, "record_size"), ps.value_size));
     x_.producer_keys.push_back(parse_keys(find(w, "keys"), join(wp, "keys"), ps.keys));
+    if (const json* v = find(w, "timestamp_offset"))
+      ps.timestamp_offset = timestamp_offset(*v, join(wp, "timestamp_offset"));
     if (const auto& topic = spec.topics[static_cast<size_t>(ps.topic)];
         topic.config.log.cleanup_policy_compact && !ps.keys.has_keys())
       warn(file_, join(wp, "keys"), "records without keys to the compacted topic " + in_quotes(topic.name) +
@@ -2221,6 +2240,7 @@ nlohmann::json resolved_scenario(const WorldSpec& spec, const ScenarioExtras& ex
     }
     w["record_size"] = extras.producer_record_sizes[i];
     w["keys"] = extras.producer_keys[i];
+    w["timestamp_offset"] = format_duration(p.timestamp_offset);
     producers.push_back({{"topic", spec.topics[static_cast<size_t>(p.topic)].name},
                          {"count", p.count},
                          {"workload", w},

@@ -708,6 +708,7 @@ void World::start_clients() {
       c->producer->set_metadata(md);
       c->producer->set_tail_appends_quiet(spec_.quiet_tail_appends);
       c->producer->set_latency_metrics_from(SimTime::zero() + spec_.warmup);
+      c->producer->set_timestamp_offset(ps.timestamp_offset);
       // An idempotent producer asks a broker for its id (InitProducerId) at its first poll: producer_dispatch.
       c->least_loaded_rng = sim::Rng::stream(spec_.seed, name + "/least-loaded-node");
       c->producer->set_compression(ps.topic, compression_.producer_compression(s));
@@ -3422,6 +3423,7 @@ uint64_t World::restart_producer(ProducerClient& old, Duration downtime, const k
   c->producer->set_metadata(metadata());
   c->producer->set_tail_appends_quiet(spec_.quiet_tail_appends);
   c->producer->set_latency_metrics_from(SimTime::zero() + spec_.warmup);
+  c->producer->set_timestamp_offset(ps.timestamp_offset);
   c->producer->start_correlation_ids_at(uint64_t{c->incarnation} << 40);
   c->least_loaded_rng = sim::Rng::stream(spec_.seed, name + "/least-loaded-node");
   c->producer->set_compression(ps.topic, compression_.producer_compression(c->spec_index));

@@ -342,6 +342,12 @@ void Sender::request_epoch_bump(PartitionRef partition) {
   if (it == partitions_to_rewrite_.end() || *it != partition) partitions_to_rewrite_.insert(it, partition);
 }
 
+void Sender::set_timestamp_offset(sim::Duration offset) {
+  // Whole milliseconds keep every record's timestamp delta within its batch (and so the batch's size) as without.
+  KS_ASSERT_EQ(offset.ns() % 1'000'000, 0);
+  timestamp_offset_ = offset;
+}
+
 void Sender::send_produce_request(NodeId node, std::vector<BatchId> batches, sim::SimTime now,
                                   ProducerOutbox& outbox) {
   KS_ASSERT(!batches.empty());
@@ -368,8 +374,10 @@ void Sender::send_produce_request(NodeId node, std::vector<BatchId> batches, sim
       max_send_time = sim::max(max_send_time, record.send_time);
       wire.null_key_records += record.null_key ? 1 : 0;
     }
-    wire.max_timestamp = sim::SimTime::zero() + sim::Duration::from_ms(max_send_time.ns() / 1'000'000);
-    wire.base_timestamp = sim::SimTime::zero() + sim::Duration::from_ms(min_send_time.ns() / 1'000'000);
+    wire.max_timestamp = sim::SimTime::zero() + sim::Duration::from_ms(max_send_time.ns() / 1'000'000) +
+                         timestamp_offset_;
+    wire.base_timestamp = sim::SimTime::zero() + sim::Duration::from_ms(min_send_time.ns() / 1'000'000) +
+                          timestamp_offset_;
     wire.producer_id = batch.producer_id;
     wire.producer_epoch = batch.producer_epoch;
     wire.base_sequence = batch.base_sequence;

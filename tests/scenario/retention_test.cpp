@@ -5,6 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -335,6 +338,59 @@ TEST_CASE("retention: retention.ms set by an operation deletes from the first ch
   for (size_t i = 0; i < times_ms.size(); ++i) CHECK(starts[i] == predicted_log_start(times_ms[i]));
   // The first check after the change deletes what had piled up since 1 s: several segments at once.
   CHECK(predicted_log_start(9000) >= 3 * kRecordsPerSegment);
+}
+
+TEST_CASE("retention: records stamped older than retention.ms (a backfill) are deleted at the next check") {
+  // workload.timestamp_offset = -6 s with retention.ms = 5 s: every record is more than retention.ms old by its
+  // timestamp the moment it is sent, so each check (1, 3, ..., 19 s) deletes every segment the high watermark covers,
+  // the active one too when the HW is at the log end (UnifiedLog.deletableSegments, §2.5; a segment is judged by its
+  // largest timestamp, not by when it was written). At the last check, 19 s, the HW is within the records in flight
+  // of everything sent before (19 s x 1050/s = 19,950, less at most a batch of 11 in flight and the ~10 ms linger), so
+  // the leader's log starts at most one segment (1,023 records, the active one if the HW was short of the log end)
+  // and that little below it. With the timestamps left alone the same run deletes only what the retention.ms rule
+  // predicts (the test above); with message.timestamp.type=LogAppendTime the leader stamps the append time instead,
+  // and the backfill is kept as long as fresh records are.
+  const auto run = [](sim::Duration offset, bool log_append_time) {
+    auto spec = retention_world(kRetentionMs);
+    spec.producers[0].timestamp_offset = offset;
+    spec.topics[0].config.log.log_append_time = log_append_time;
+    return cluster::World(spec).run();
+  };
+  const auto backfill = run(-6_s, false);
+  REQUIRE(backfill.records_failed == 0);
+  CHECK(backfill.acked_records_lost == 0);
+  const uint64_t sent_before_last_check = 19 * 1050;
+  CHECK(backfill.acked_records_deleted <= sent_before_last_check);
+  CHECK(backfill.acked_records_deleted + kRecordsPerSegment + 2 * kRecordsPerBatch >= sent_before_last_check);
+  const auto fresh = run(0_s, false);
+  CHECK(fresh.acked_records_deleted == static_cast<uint64_t>(predicted_log_start(19'000)));
+  CHECK(backfill.acked_records_deleted > fresh.acked_records_deleted + 4 * kRecordsPerSegment);
+  const auto stamped_by_leader = run(-6_s, true);
+  CHECK(stamped_by_leader.acked_records_deleted == fresh.acked_records_deleted);
+}
+
+TEST_CASE("a client clock over an hour ahead: Kafka 4's message.timestamp.after.max.ms rejects every record") {
+  // log.message.timestamp.after.max.ms defaults to 1 h from Kafka 4.0 (KIP-1030; Long.MAX before): a producer whose
+  // records carry timestamps 2 h ahead of the leader's clock fails every batch with INVALID_TIMESTAMP (§2.3 step 2,
+  // not retried, §7); 59 minutes ahead passes. The bound set back to Long.MAX (3.x) takes the 2 h too.
+  const auto run = [](sim::Duration offset, int64_t after_max_ms) {
+    auto spec = retention_world(-1);
+    spec.duration = 4_s;
+    spec.producers[0].timestamp_offset = offset;
+    spec.topics[0].config.log.timestamp_after_max_ms = after_max_ms;
+    return cluster::World(spec).run();
+  };
+  const auto ahead = run(2 * 3'600_s, 3'600'000);
+  CHECK(ahead.records_acked == 0);
+  CHECK(ahead.records_failed + 2 * kRecordsPerBatch >= ahead.records_sent);  // the last linger's still in flight
+  CHECK(ahead.records_failed_by_cause.broker_errors ==
+        std::map<std::string, uint64_t>{{"INVALID_TIMESTAMP", ahead.records_failed}});
+  const auto within = run(59 * 60_s, 3'600'000);
+  CHECK(within.records_failed == 0);
+  CHECK(within.records_acked + 2 * kRecordsPerBatch >= within.records_sent);
+  const auto unbounded = run(2 * 3'600_s, std::numeric_limits<int64_t>::max());
+  CHECK(unbounded.records_failed == 0);
+  CHECK(unbounded.records_acked == within.records_acked);
 }
 
 TEST_CASE("storage: the disks hold the logs, their indexes and the deleted segments until they are unlinked") {

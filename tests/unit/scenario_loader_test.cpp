@@ -395,6 +395,7 @@ TEST_CASE("round trip: the resolved scenario loads into the same world and resol
       "workload": {"closed_loop": {"threads": 4}, "record_size": {"distribution": "lognormal", "median": 700,
                    "sigma": 0.5, "max": 100000}, "keys": {"distribution": "zipf", "count": 1000, "exponent": 1.1}},
       "config": {"linger.ms": "1500us", "acks": 0, "compression.type": "zstd"}})"));
+  rich["producers"][1]["workload"]["timestamp_offset"] = "-8d";
   rich["producers"][0]["workload"]["arrival"] = "poisson";
   rich["consumers"][0]["processing_time"] = "50us";
   for (const json& doc : {rich, json::parse(std::ifstream(quickstart_path()))}) {
@@ -418,6 +419,7 @@ TEST_CASE("round trip: the resolved scenario loads into the same world and resol
       CHECK(s2.producers[i].value_size.mean_bytes() == doctest::Approx(s1.producers[i].value_size.mean_bytes()).scale(0));
       CHECK(s2.producers[i].keys.key_count() == s1.producers[i].keys.key_count());
       CHECK(s2.producers[i].closed_loop_threads == s1.producers[i].closed_loop_threads);
+      CHECK(s2.producers[i].timestamp_offset == s1.producers[i].timestamp_offset);
       CHECK(s2.producers[i].arrival == s1.producers[i].arrival);
     }
     CHECK(s2.consumers[0].processing_time_per_record == s1.consumers[0].processing_time_per_record);
@@ -2259,4 +2261,23 @@ TEST_CASE("consumer \"partitions\": entries of one group on one topic may each a
   d["consumers"][1].erase("group");
   d["consumers"][0]["partitions"] = d["consumers"][1]["partitions"] = {1};
   CHECK(parse_scenario(d, "a.json").consumers.size() == 2);
+}
+
+TEST_CASE("workload.timestamp_offset: a signed duration with a unit in whole milliseconds, within 100 years") {
+  const auto offset_of = [](const json& value) {
+    json d = base();
+    d["producers"][0]["workload"]["timestamp_offset"] = value;
+    return parse_scenario(d, "t.json").producers[0].timestamp_offset;
+  };
+  CHECK(parse_scenario(base(), "t.json").producers[0].timestamp_offset == 0_s);
+  CHECK(offset_of("-8d") == sim::Duration::zero() - 8 * 86'400_s);
+  CHECK(offset_of("2h") == 7'200_s);
+  CHECK(offset_of("-1500ms") == sim::Duration::zero() - 1'500_ms);
+  CHECK(offset_of("36500d") == 36'500 * 86'400_s);
+  for (const json& bad : {json("1.5ms"), json("-3"), json(5), json("-36501d"), json("8 days"), json("--1s")}) {
+    INFO(bad.dump());
+    json d = base();
+    d["producers"][0]["workload"]["timestamp_offset"] = bad;
+    expect_error(d, "/producers/0/workload/timestamp_offset");
+  }
 }

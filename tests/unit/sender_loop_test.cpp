@@ -93,6 +93,35 @@ TEST_CASE("a batch is sent exactly when linger.ms expires") {
   CHECK(r.request.partitions[0].batch.producer_id == -1);  // not idempotent
 }
 
+TEST_CASE("a batch carries its first record's and its newest timestamp in whole ms, shifted by a timestamp offset") {
+  // CreateTime (§1.2 step 4): a record's timestamp is its send() time in ms; the batch header's base timestamp is the
+  // first record's, its max timestamp the newest. Records at 1000.4, 1002.1 and 1004.9 ms have timestamps 1000, 1002
+  // and 1004 ms (deltas 0, 2, 4: one varint byte each, so 109 bytes a record as at delta 0). The linger ends 5 ms after
+  // the first append. With the application's timestamps 8 days older the batch is the same but for its timestamps.
+  const auto sent_batch = [](sim::Duration offset) {
+    Harness h(plain_config());
+    h.producer.set_timestamp_offset(offset);
+    h.send(1'000'400_us, 0, 1);
+    h.send(1'002'100_us, 0, 2);
+    h.send(1'004'900_us, 0, 3);
+    CHECK(h.poll_and_send(1'005'399_us).empty());
+    const auto sent = h.poll_and_send(1'005'400_us);
+    REQUIRE(sent.size() == 1);
+    REQUIRE(sent[0].request.partitions.size() == 1);
+    return sent[0].request.partitions[0].batch;
+  };
+  const RecordBatch now = sent_batch(0_ms);
+  CHECK(now.base_timestamp == at(1'000_ms));
+  CHECK(now.max_timestamp == at(1'004_ms));
+  CHECK(now.size_bytes == 61 + 3 * 109);
+  const sim::Duration eight_days = 8 * 24 * 3'600_s;
+  const RecordBatch old = sent_batch(-eight_days);
+  CHECK(old.base_timestamp == at(1'000_ms) - eight_days);
+  CHECK(old.max_timestamp == at(1'004_ms) - eight_days);
+  CHECK(old.size_bytes == now.size_bytes);
+  CHECK(old.record_count == 3);
+}
+
 TEST_CASE("one ProduceRequest per node carries every ready partition; metrics count records and batch sizes") {
   Harness h(plain_config());
   for (uint64_t id = 1; id <= 3; ++id) h.send(0_ms, 0, id);

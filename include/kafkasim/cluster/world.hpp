@@ -78,6 +78,9 @@ struct ProducerSpec {
   uint32_t closed_loop_threads = 0;
   SizeDistribution value_size = SizeDistribution::fixed(512);
   KeyDistribution keys = KeyDistribution::none();
+  // workload.timestamp_offset: every record's CreateTime is its send() time plus this (whole ms; negative: older),
+  // as a backfill replaying old data with its own timestamps sets them, or a client clock that is off.
+  sim::Duration timestamp_offset = sim::Duration::zero();
   // An open loop's application stops after this many send() calls, per producer (kafka-producer-perf-test's
   // --num-records); none: it sends to the end of the run. Not a scenario key.
   std::optional<uint64_t> max_records;

@@ -48,9 +48,8 @@ struct LogConfig {
   bool log_append_time = false;
   // `message.timestamp.before.max.ms` / `message.timestamp.after.max.ms` (broker `log.message.timestamp.*`, KIP-937;
   // the after bound defaults to 1 h since 4.0, KIP-1030): with CreateTime the leader's LogValidator rejects a batch
-  // holding a record more than this older / newer than its clock (INVALID_TIMESTAMP, §2.3 step 2). Clients' and
-  // brokers' clocks agree in the simulator, so only a record delayed on its way (a paused broker, retries) can be
-  // too old; none can be in the future.
+  // holding a record more than this older / newer than its clock (INVALID_TIMESTAMP, §2.3 step 2): a record delayed
+  // on its way (a paused broker, retries), or stamped by its producer with an offset (a backfill, a clock ahead).
   int64_t timestamp_before_max_ms = std::numeric_limits<int64_t>::max();
   int64_t timestamp_after_max_ms = 3'600'000;
   // `cleanup.policy` contains `delete` (the default). Without it only log-start-offset deletion applies (§2.5).

@@ -112,6 +112,8 @@ class Producer {
   const Sender& sender() const { return sender_; }
   const SenderMetrics& metrics() const { return sender_.metrics(); }
   void set_latency_metrics_from(sim::SimTime from) { sender_.set_latency_metrics_from(from); }
+  // See Sender::set_timestamp_offset.
+  void set_timestamp_offset(sim::Duration offset) { sender_.set_timestamp_offset(offset); }
   void start_correlation_ids_at(uint64_t first) { sender_.start_correlation_ids_at(first); }
 
  private:

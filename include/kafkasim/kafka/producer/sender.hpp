@@ -186,6 +186,9 @@ class Sender : private DrainSequenceGate {
   const SenderMetrics& metrics() const { return metrics_; }
   // The latency histograms of SenderMetrics count from `from` on.
   void set_latency_metrics_from(sim::SimTime from) { latency_metrics_from_ = from; }
+  // Every record's timestamp (CreateTime) is its send() time plus `offset`, a whole number of milliseconds (negative:
+  // older): an application that sets ProducerRecord timestamps that way, or a client clock off by `offset`.
+  void set_timestamp_offset(sim::Duration offset);
   // Numbers this sender's ProduceRequests from `first` (before it sends any): the cluster layer gives a restarted
   // producer's process ids above every id its predecessors used, so that an answer to a dead process is told apart.
   void start_correlation_ids_at(uint64_t first) {
@@ -280,6 +283,7 @@ class Sender : private DrainSequenceGate {
   sim::SimTime next_ready_check_time_ = sim::SimTime::max();
   SenderMetrics metrics_;
   sim::SimTime latency_metrics_from_ = sim::SimTime::zero();
+  sim::Duration timestamp_offset_ = sim::Duration::zero();
 };
 
 }  // namespace kafkasim::kafka
