@@ -272,6 +272,16 @@ int run_scenario(const RunOptions& options) {
       groups += ")";
     }
     std::printf("  consumer lag           records at the end (most at any sample): %s\n", groups.c_str());
+    // Positions out of range (retention or kafka-delete-records removed the records under them) and what their
+    // resets jumped over.
+    std::string resets;
+    for (const auto& g : s.group_lag)
+      if (g.out_of_range_resets > 0)
+        resets += (resets.empty() ? "" : ", ") + g.group + " " + std::to_string(g.records_skipped_by_resets) +
+                  " records in " + std::to_string(g.out_of_range_resets) + " reset" +
+                  (g.out_of_range_resets == 1 ? "" : "s");
+    if (!resets.empty())
+      std::printf("  offset out of range    records skipped by auto.offset.reset: %s\n", resets.c_str());
   }
   // Failed offset commits by the coordinator's error (each partition of a failed OffsetCommit once).
   if (!s.offset_commits_failed.empty()) {

@@ -41,7 +41,9 @@ nlohmann::json groups_json(const std::vector<WorldSummary::GroupLagReport>& grou
                     {"lag_records_max", g.lag_max},
                     {"consumed_records_per_s", g.consumed_records_per_s},
                     {"lag_growth_records_per_s", g.lag_growth_records_per_s ? nlohmann::json(*g.lag_growth_records_per_s)
-                                                                            : nlohmann::json(nullptr)}};
+                                                                            : nlohmann::json(nullptr)},
+                    {"out_of_range_resets", g.out_of_range_resets},
+                    {"records_skipped_by_resets", g.records_skipped_by_resets}};
   return out;
 }
 

@@ -327,10 +327,19 @@ struct World::ConsumerClient {
   sim::Histogram time_between_poll_ns;
   double poll_idle_ratio_sum = 0;
   uint64_t poll_idle_ratio_count = 0;
+  // Positions a fetch found out of range (OFFSET_OUT_OF_RANGE), by partition, until auto.offset.reset moves them.
+  std::map<PartitionRef, int64_t> out_of_range_at;
 };
 
 // ------------------------------------------------------------------------------------------------
 // Construction
+
+// A consumer's group in the per-group figures; a consumer without a group is counted under its client.id (Kafka's
+// records-lag metric is the client's).
+const std::string& World::group_key(const ConsumerClient& c) const {
+  const std::string& group = spec_.consumers[c.spec_index].group;
+  return group.empty() ? client_ids_[static_cast<size_t>(c.id)] : group;
+}
 
 std::string consumer_client_id(const ConsumerSpec& spec) {
   if (!spec.config.client_id_config.empty()) return spec.config.client_id_config;
@@ -2659,9 +2668,20 @@ void World::consumer_dispatch(ConsumerClient& c, kafka::ConsumerOutbox& out) {
       case kafka::ConsumerEventKind::offset_reset:
         skip_unread(c.spec_index, e.partition, e.offset);
         record_event("consumer_offset_reset", e, false);
+        // A reset of a position found out of range: the records it jumps over are never given to the consumer
+        // (deleted by retention before it read them, or still in the log after a reset to latest).
+        if (const auto it = c.out_of_range_at.find(e.partition); it != c.out_of_range_at.end()) {
+          OffsetResets& r = offset_resets_[group_key(c)];
+          ++r.resets;
+          r.records_skipped += std::max<int64_t>(0, e.offset - it->second);
+          c.out_of_range_at.erase(it);
+        }
         break;
       case kafka::ConsumerEventKind::fetch_error:
-        if (e.error == kafka::Errc::offset_out_of_range) record_event("consumer_offset_out_of_range", e, false);
+        if (e.error == kafka::Errc::offset_out_of_range) {
+          record_event("consumer_offset_out_of_range", e, false);
+          c.out_of_range_at.emplace(e.partition, e.offset);  // the first such position until the reset
+        }
         break;
       case kafka::ConsumerEventKind::request_failed:
       case kafka::ConsumerEventKind::commit_succeeded:
@@ -3158,8 +3178,7 @@ void World::sample() {
   for (auto& c : consumers_) {
     if (c->dead) continue;
     const std::string& group = spec_.consumers[c->spec_index].group;
-    // A consumer without a group is counted under its client.id (Kafka's records-lag metric is the client's).
-    int64_t& lag = group_lag[group.empty() ? client_ids_[static_cast<size_t>(c->id)] : group];
+    int64_t& lag = group_lag[group_key(*c)];
     const auto committed = group_offsets_.find(group);
     for (const kafka::PartitionAssignment& a : c->assignment) {
       std::optional<int64_t> position = c->started ? c->consumer->position(a.partition) : std::nullopt;
@@ -4337,6 +4356,10 @@ WorldSummary World::run(uint64_t events_max) {
     if (lag.after_warmup && lag.end_at > lag.after_warmup_at)
       r.lag_growth_records_per_s =
           static_cast<double>(lag.end - *lag.after_warmup) / (lag.end_at - lag.after_warmup_at).seconds_f();
+    if (const auto it = offset_resets_.find(group); it != offset_resets_.end()) {
+      r.out_of_range_resets = it->second.resets;
+      r.records_skipped_by_resets = it->second.records_skipped;
+    }
     s.group_lag.push_back(std::move(r));
   }
   s.offset_commits_failed = offset_commits_failed_;

@@ -262,10 +262,12 @@ TEST_CASE("retention: a consumer behind the log start gets OFFSET_OUT_OF_RANGE a
     const double round_trip_s =
         2 * (spec.client_nic.link.latency + spec.broker_hardware.nic.link.latency).seconds_f() +
         (2 * spec.network_thread_request_cost + spec.cpu_costs.request_fixed_cost).seconds_f();
+    int64_t skipped = 0;  // what the resets jumped over: to the log start (earliest) or to the HW (latest)
     for (size_t i = 0; i < out_of_range.size(); ++i) {
       CAPTURE(i);
       const auto& oor = out_of_range[i];
       const auto& reset = resets[i + 1];
+      skipped += reset.at("offset").get<int64_t>() - oor.at("offset").get<int64_t>();
       const double t = oor.at("time_s").get<double>();
       // The log start then is the one the last retention check (at 1 s, 3 s, 5 s, ...) left; the fetch was below it.
       const auto last_check_ms = static_cast<int64_t>(1000 + 2000 * std::floor((t - 1.0) / 2.0));
@@ -282,6 +284,11 @@ TEST_CASE("retention: a consumer behind the log start gets OFFSET_OUT_OF_RANGE a
         CHECK(offset >= sent - 3 * kRecordsPerBatch);
       }
     }
+    // The summary counts those resets and the records they skipped (the first reset, a new group's, is not one).
+    REQUIRE(s.group_lag.size() == 1);
+    CHECK(s.group_lag[0].out_of_range_resets == out_of_range.size());
+    CHECK(s.group_lag[0].records_skipped_by_resets == skipped);
+    CHECK(skipped > 0);  // earliest skips what retention deleted unread; latest also what was still in the log
   }
 }
 

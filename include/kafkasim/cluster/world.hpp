@@ -556,6 +556,12 @@ struct WorldSummary {
     // near 0; one that falls behind grows by the rate its partitions are written less the rate it reads.
     double consumed_records_per_s = 0;
     std::optional<double> lag_growth_records_per_s;
+    // Whole run: the positions its consumers' fetches found out of range (OFFSET_OUT_OF_RANGE: retention, or
+    // kafka-delete-records, removed the records under them) that auto.offset.reset then moved, and the records those
+    // resets jumped over, which the group never got: deleted before it read them, or still in the log after a reset
+    // to latest. A reset to an earlier offset skips nothing.
+    uint64_t out_of_range_resets = 0;
+    int64_t records_skipped_by_resets = 0;
   };
   std::vector<GroupLagReport> group_lag;
   // Offset commits that failed, by the coordinator's error (Kafka's name), one per partition of each failed
@@ -1166,6 +1172,13 @@ class World {
     sim::SimTime after_warmup_at, end_at;
   };
   std::map<std::string, GroupLag> group_lag_;
+  // Per group (see group_key): the out-of-range resets and the records they skipped (GroupLagReport).
+  struct OffsetResets {
+    uint64_t resets = 0;
+    int64_t records_skipped = 0;
+  };
+  std::map<std::string, OffsetResets> offset_resets_;
+  const std::string& group_key(const ConsumerClient& c) const;
   // Records each group's consumers polled after the warm-up (a consumer without a group: by its client.id).
   std::map<std::string, uint64_t> group_consumed_;
   uint64_t next_correlation_id_ = 1;
