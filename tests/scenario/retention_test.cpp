@@ -376,6 +376,23 @@ TEST_CASE("retention: records stamped older than retention.ms (a backfill) are d
   CHECK(stamped_by_leader.acked_records_deleted == fresh.acked_records_deleted);
 }
 
+TEST_CASE("retention: a backfill written beside live records into one topic is kept as long as they are") {
+  // The same backfill (timestamps 6 s old, retention.ms 5 s) and a live producer at the same rate into the one
+  // partition: every segment holds records of both, and a segment is judged by its largest timestamp, a live
+  // record's, so it goes only when its live records are over 5 s old, as in a topic without the backfill. At the last
+  // check (19 s) the segments wholly before 14 s are deleted and the one holding 14 s is kept: the log starts within a
+  // segment (1 MiB, about 0.5 s of the two producers' 2,100 records/s) below the records sent before 14 s, 29,400.
+  auto spec = retention_world(kRetentionMs);
+  spec.producers.push_back(spec.producers[0]);
+  spec.producers[1].timestamp_offset = -6_s;
+  const auto s = cluster::World(spec).run();
+  REQUIRE(s.records_failed == 0);
+  const uint64_t sent_before_14s = 14 * 2 * 1050;
+  CHECK(s.acked_records_deleted <= sent_before_14s);
+  CHECK(s.acked_records_deleted + 1'100 >= sent_before_14s);
+  CHECK(s.acked_records_lost == 0);
+}
+
 TEST_CASE("a client clock over an hour ahead: Kafka 4's message.timestamp.after.max.ms rejects every record") {
   // log.message.timestamp.after.max.ms defaults to 1 h from Kafka 4.0 (KIP-1030; Long.MAX before): a producer whose
   // records carry timestamps 2 h ahead of the leader's clock fails every batch with INVALID_TIMESTAMP (§2.3 step 2,
