@@ -30,6 +30,26 @@ constexpr uint64_t kRecordBytesMax = 2'147'483'647;  // Kafka sizes are Java int
 constexpr uint64_t kKeysMax = 10'000'000;             // KeyDistribution's table bound
 constexpr uint64_t kLogDirsMax = 256;
 
+// Configs a Kafka 3.x server.properties or topic may still carry that Kafka 4.0 removed (KIP-937's deprecation in 3.6,
+// ZooKeeper mode), with the config that replaces them, if any: the loader names them as such instead of as unknown.
+struct RemovedConfig {
+  std::string_view name, why, instead;
+};
+constexpr RemovedConfig kRemovedInKafka4[] = {
+    {"message.timestamp.difference.max.ms",
+     "KIP-937 split it into message.timestamp.before.max.ms and message.timestamp.after.max.ms",
+     "message.timestamp.before.max.ms"},
+    {"log.message.timestamp.difference.max.ms",
+     "KIP-937 split it into log.message.timestamp.before.max.ms and log.message.timestamp.after.max.ms",
+     "log.message.timestamp.before.max.ms"},
+    {"zookeeper.connect", "ZooKeeper mode is gone, clusters run KRaft (kafka-behaviour.md §0); delete it", ""},
+};
+const RemovedConfig* removed_in_kafka_4(std::string_view name) {
+  for (const RemovedConfig& r : kRemovedInKafka4)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
 const std::map<std::string, std::vector<std::string>> kObjectKeys = {
     {"scenario", {"name", "seed", "duration", "warmup", "hardware", "cluster", "topics", "producers", "consumers",
                   "faults", "operations"}},
@@ -502,9 +522,14 @@ class Loader {
       const auto it = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.spec.name == key; });
       const bool prefixed = std::any_of(ignored_prefixes.begin(), ignored_prefixes.end(),
                                         [&](std::string_view p) { return key.rfind(p, 0) == 0; });
-      if (it == table.end() && !prefixed)
+      if (it == table.end() && !prefixed) {
+        if (const RemovedConfig* removed = removed_in_kafka_4(key))
+          throw ConfigError(src.file, join(src.pointer, key), std::string("a ") + kind + " config of Kafka 4.x",
+                            in_quotes(key) + ", which Kafka 4.0 removed: " + std::string(removed->why),
+                            std::string(removed->instead));
         throw ConfigError(src.file, join(src.pointer, key), std::string("a ") + kind + " config known to Kafka",
                           "the unknown config " + in_quotes(key), closest_name(key, names));
+      }
       if (prefixed || it->spec.type == ConfigType::kIgnored) {
         const bool instead = !prefixed && it->spec.field != kNotModelledField;
         warn(src.file, join(src.pointer, key),

@@ -2281,3 +2281,17 @@ TEST_CASE("workload.timestamp_offset: a signed duration with a unit in whole mil
     expect_error(d, "/producers/0/workload/timestamp_offset");
   }
 }
+
+TEST_CASE("configs Kafka 4.0 removed are named as such, with what replaces them") {
+  json d = base();
+  d["topics"][0]["config"] = {{"message.timestamp.difference.max.ms", 1000}};
+  expect_error(d, "/topics/0/config/message.timestamp.difference.max.ms", "message.timestamp.before.max.ms");
+  CHECK(std::string(error_of(d).what()).find("KIP-937") != std::string::npos);
+  d = base();
+  d["cluster"]["config"] = {{"log.message.timestamp.difference.max.ms", 1000}};
+  expect_error(d, "/cluster/config/log.message.timestamp.difference.max.ms", "log.message.timestamp.before.max.ms");
+  d = base();
+  d["cluster"]["config"] = {{"zookeeper.connect", "zk:2181"}};
+  expect_error(d, "/cluster/config/zookeeper.connect");
+  CHECK(std::string(error_of(d).what()).find("KRaft") != std::string::npos);
+}
