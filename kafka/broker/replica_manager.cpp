@@ -191,7 +191,7 @@ ListOffsetsResponse ReplicaManager::handle_list_offsets(const ListOffsetsRequest
       // A timestamp (auto.offset.reset=by_duration, KIP-1106): Partition.fetchOffsetForTimestamp answers the log's
       // offset for it if a consumer may read it (below the HW: `allowed`), else UNKNOWN_OFFSET (-1) without error.
       KS_ASSERT_GE(q.timestamp, 0);
-      const auto found = p->log().offset_for_timestamp(q.timestamp);
+      const auto found = p->log().offset_for_timestamp(q.timestamp - simulated_epoch_ms);
       if (found && found->first < p->high_watermark()) {
         r.offset = found->first;
         r.leader_epoch = found->second >= 0 ? found->second : p->leader_epoch();

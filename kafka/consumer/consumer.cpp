@@ -581,16 +581,15 @@ void KafkaConsumer::reset_positions_if_needed(sim::SimTime now, ConsumerOutbox& 
 }
 
 int64_t KafkaConsumer::reset_timestamp(sim::SimTime now) const {
-  // AutoOffsetResetStrategy.timestamp(): EARLIEST -> -2, LATEST -> -1, BY_DURATION -> now - duration in epoch ms.
-  // Simulated time starts at 0, so a duration reaching before the start asks for timestamp 0, which every record
-  // satisfies (Kafka's epoch timestamps are never that old).
+  // AutoOffsetResetStrategy.timestamp(): EARLIEST -> -2, LATEST -> -1, BY_DURATION -> now - duration in epoch ms
+  // (time.milliseconds() - duration.toMillis(); simulated_epoch_ms puts the simulated clock's 0 in the epoch, so a
+  // duration reaching before the run's start is an ordinary timestamp; one reaching before 1970 asks for 0).
   switch (config_.auto_offset_reset) {
     case AutoOffsetReset::earliest: return list_offsets_earliest_timestamp;
     case AutoOffsetReset::latest: return list_offsets_latest_timestamp;
     case AutoOffsetReset::by_duration:
-      return config_.auto_offset_reset_duration.ns() >= now.ns()
-                 ? 0
-                 : (now.ns() - config_.auto_offset_reset_duration.ns()) / 1'000'000;
+      return std::max<int64_t>(0, simulated_epoch_ms + now.ns() / 1'000'000 -
+                                      config_.auto_offset_reset_duration.ns() / 1'000'000);
     case AutoOffsetReset::none: break;
   }
   KS_ASSERT_MSG(false, "auto.offset.reset=none has no reset timestamp");

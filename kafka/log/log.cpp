@@ -324,8 +324,8 @@ LogReadResult Log::read(int64_t fetch_offset, int64_t max_bytes, int64_t max_off
 }
 
 std::optional<std::pair<int64_t, int32_t>> Log::offset_for_timestamp(int64_t target_ms) const {
-  KS_ASSERT_GE(target_ms, 0);
-  const auto ms = [](sim::SimTime t) { return t.ns() / 1'000'000; };
+  // Whole milliseconds, rounded down (timestamps before the run's start are negative).
+  const auto ms = [](sim::SimTime t) { return (t.ns() >= 0 ? t.ns() : t.ns() - 999'999) / 1'000'000; };
   for (const LogSegment& segment : segments_) {
     if (segment.empty() || ms(segment.largest_timestamp()) < target_ms) continue;
     const SegmentBatches& batches = segment.batches();

@@ -141,6 +141,33 @@ TEST_CASE("auto.offset.reset: a new group started at 3 s reads from the start, f
   CHECK(consumed(kafka::AutoOffsetReset::latest) == doctest::Approx(2 * 5'000).scale(0).epsilon(0.012));
 }
 
+TEST_CASE("auto.offset.reset=by_duration on a backfill: records stamped 8 days back are found by 9 days, not by 7") {
+  // The producer above, its records stamped 8 days before their send time (workload.timestamp_offset). A new group
+  // starting at 3 s with by_duration:P9D asks for now - 9 days: every record is more recent, so it starts at the
+  // log start and reads all 5 s of them (as earliest does above). With by_duration:P7D no record is that recent: each
+  // ListOffsets answers UNKNOWN_OFFSET and the consumer asks again request.timeout.ms (30 s) later, so it reads
+  // nothing in the run (KIP-1106's OffsetFetcherUtils; the timestamp is epoch ms on the wire, so targets before the
+  // run's start are ordinary ones).
+  auto consumed = [](sim::Duration duration) {
+    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+    spec.duration = 5_s;
+    spec.warmup = 1_s;
+    spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 100));
+    spec.producers[0].timestamp_offset = -8 * 86'400_s;
+    cluster::ConsumerSpec c = test::group_member();
+    c.topic = 0;
+    c.start_at = 3_s;
+    c.config.auto_offset_reset = kafka::AutoOffsetReset::by_duration;
+    c.config.auto_offset_reset_duration = duration;
+    spec.consumers.push_back(c);
+    const auto s = cluster::World(spec).run();
+    REQUIRE(s.records_failed == 0);
+    return static_cast<double>(s.records_consumed);
+  };
+  CHECK(consumed(9 * 86'400_s) == doctest::Approx(5 * 5'000).scale(0).epsilon(0.005));
+  CHECK(consumed(7 * 86'400_s) == 0);
+}
+
 TEST_CASE("check.crcs: the consumer checks every fetched batch's CRC32C in poll, at the CPU profile's CRC speed") {
   // CRC32C slowed to 0.5 MB/s (server speed: the desktop figure times desktop_to_server_scale). Two producers write
   // 3,000 records/s each to one partition (about 113 B a record in batches of ~15); the broker's CRC of each

@@ -976,8 +976,8 @@ TEST_CASE("ListOffsets by timestamp: the first batch whose max timestamp reaches
   b.rm.handle_fetch(follower_fetch(2, 8), at(31_ms), b.out);
   REQUIRE(b.p().high_watermark() == 8);
   REQUIRE(b.p().log_end_offset() == 12);
-  auto offset_for = [&](int64_t ms) {
-    const ListOffsetsResponse r = b.rm.handle_list_offsets(list_offsets({{tp, ms}}));
+  auto offset_for = [&](int64_t ms) {  // `ms` on the simulated clock; the request carries epoch ms
+    const ListOffsetsResponse r = b.rm.handle_list_offsets(list_offsets({{tp, simulated_epoch_ms + ms}}));
     REQUIRE(r.partitions.size() == 1);
     CHECK(r.partitions[0].error == Errc::none);  // not found is an answer, not an error
     return r.partitions[0].offset;

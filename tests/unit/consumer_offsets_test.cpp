@@ -296,7 +296,8 @@ TEST_CASE("auto.offset.reset = by_duration asks for now - duration; no record th
   consumer.assign(at(4'000'250_us), {{p0, std::nullopt}}, out);
   consumer.poll(at(4'000'250_us), out);
   REQUIRE(out.list_offsets.size() == 1);
-  CHECK(out.list_offsets[0].request.partitions[0].timestamp == 2'500);  // 4000.25 - 1500 ms, whole ms
+  // 4000.25 - 1500 ms in whole ms, on the wire in epoch ms
+  CHECK(out.list_offsets[0].request.partitions[0].timestamp == simulated_epoch_ms + 2'500);
   ListOffsetsResponse none{out.list_offsets[0].request.correlation_id, {{p0, Errc::none, -1, -1}}};
   out.clear();
 
@@ -308,19 +309,27 @@ TEST_CASE("auto.offset.reset = by_duration asks for now - duration; no record th
   out.clear();
   consumer.on_wakeup(at(34'000'250_us), out);
   REQUIRE(out.list_offsets.size() == 1);
-  CHECK(out.list_offsets[0].request.partitions[0].timestamp == 32'500);
+  CHECK(out.list_offsets[0].request.partitions[0].timestamp == simulated_epoch_ms + 32'500);
   ListOffsetsResponse found{out.list_offsets[0].request.correlation_id, {{p0, Errc::none, 1'234, 0}}};
   out.clear();
   consumer.on_list_offsets_response(at(34'001_ms), found, out);
   REQUIRE(out.fetches.size() == 1);
   CHECK(out.fetches[0].request.partitions[0].fetch_offset == 1'234);
 
-  // A duration reaching before the simulation's start asks for timestamp 0: every record is that recent.
+  // A duration reaching before the simulation's start asks for a timestamp before it (records a producer stamped
+  // with a negative timestamp_offset may be that old), and one reaching before 1970 for 0.
   config.auto_offset_reset_duration = 10_s;
   KafkaConsumer early(config, leaders({{1, 0}}), at(0_ms));
   out.clear();
   early.assign(at(2_s), {{p0, std::nullopt}}, out);
   early.poll(at(2_s), out);
+  REQUIRE(out.list_offsets.size() == 1);
+  CHECK(out.list_offsets[0].request.partitions[0].timestamp == simulated_epoch_ms - 8'000);
+  config.auto_offset_reset_duration = sim::Duration::from_ms(simulated_epoch_ms + 5'000);
+  KafkaConsumer before_1970(config, leaders({{1, 0}}), at(0_ms));
+  out.clear();
+  before_1970.assign(at(2_s), {{p0, std::nullopt}}, out);
+  before_1970.poll(at(2_s), out);
   REQUIRE(out.list_offsets.size() == 1);
   CHECK(out.list_offsets[0].request.partitions[0].timestamp == 0);
 }

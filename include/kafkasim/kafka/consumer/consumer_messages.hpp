@@ -23,9 +23,14 @@ namespace kafkasim::kafka {
 // for read_uncommitted or the LSO for read_committed (§5.7 "Position initialisation").
 inline constexpr int64_t list_offsets_earliest_timestamp = -2;
 inline constexpr int64_t list_offsets_latest_timestamp = -1;
-// A timestamp >= 0 (ms) asks for the first offset whose record timestamp is at least that; the answer is
+// A timestamp >= 0 (Unix epoch ms) asks for the first offset whose record timestamp is at least that; the answer is
 // ListOffsetsResponse.UNKNOWN_OFFSET (-1), without an error, when no readable record is that recent.
 inline constexpr int64_t list_offsets_unknown_offset = -1;
+// Records carry timestamps on the simulated clock, which starts at 0; ListOffsets carries Unix epoch milliseconds, as
+// Kafka's protocol does, with the simulated clock's 0 at 2026-01-01T00:00:00Z [A]. So a timestamp from before the
+// run's start (a producer's timestamp_offset) is an ordinary positive timestamp on the wire, never one of the
+// special values above.
+inline constexpr int64_t simulated_epoch_ms = 1'767'225'600'000;
 
 struct ListOffsetsPartitionRequest {
   PartitionRef partition;

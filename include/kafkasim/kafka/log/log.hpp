@@ -168,8 +168,8 @@ class Log {
   void update_config(const LogConfig& config);
   // LogOffsetMetadata of `offset` (log start offset <= offset <= LEO).
   LogOffsetPosition offset_position(int64_t offset) const;
-  // UnifiedLog.fetchOffsetByTimestamp for a target timestamp (ListOffsets with a timestamp >= 0, in ms as on the
-  // wire): the first segment whose largest timestamp reaches the target, then in it the first batch whose max
+  // UnifiedLog.fetchOffsetByTimestamp for a target timestamp (ListOffsets with a timestamp >= 0, in ms on the
+  // simulated clock: the wire's epoch ms less simulated_epoch_ms, negative before the run's start): the first segment whose largest timestamp reaches the target, then in it the first batch whose max
   // timestamp does (LogSegment.findOffsetByTimestamp), not below the log start offset; nullopt when no record is
   // that recent. Timestamps compare in whole milliseconds, as Kafka's do. Records are not materialised, so the
   // answer is that batch's first offset where Kafka returns its first record at or after the target: earlier by
