@@ -114,58 +114,53 @@ TEST_CASE("consumer: commitSync after each poll adds the commit's round trip to 
   CHECK(round_trip_s < 10e-3 + 1e-3);
 }
 
+namespace {
+
+// One partition written at 5,000 records/s of 100 B (acks=1) from time 0 for 5 s, each record stamped
+// `timestamp_offset` off its send time; a new group starts at 3 s with `reset` (and `duration` for by_duration), with
+// no processing time, so it keeps up once started. Returns the records it consumed.
+double consumed_by_new_group(kafka::AutoOffsetReset reset, sim::Duration duration,
+                             sim::Duration timestamp_offset = sim::Duration::zero()) {
+  auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
+  spec.duration = 5_s;
+  spec.warmup = 1_s;
+  spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 100));
+  spec.producers[0].timestamp_offset = timestamp_offset;
+  cluster::ConsumerSpec c = test::group_member();
+  c.topic = 0;
+  c.start_at = 3_s;
+  c.config.auto_offset_reset = reset;
+  c.config.auto_offset_reset_duration = duration;
+  spec.consumers.push_back(c);
+  const auto s = cluster::World(spec).run();
+  REQUIRE(s.records_failed == 0);
+  return static_cast<double>(s.records_consumed);
+}
+
+}  // namespace
+
 TEST_CASE("auto.offset.reset: a new group started at 3 s reads from the start, from 2 s (by_duration:PT1S) or the head") {
-  // One partition written at 5,000 records/s from time 0; a new group starts at 3 s and runs to 5 s, with no
-  // processing time, so it keeps up once started. It reads every record produced after its starting point:
-  // earliest 5 s of them, by_duration:PT1S those since 3 s - 1 s (KIP-1106: the first batch whose timestamp
-  // reaches it; a batch holds about 25 records here), latest those since it started. Records produced in the
-  // run's last milliseconds may still be on their way (a few batches at most).
-  auto consumed = [](kafka::AutoOffsetReset reset) {
-    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
-    spec.duration = 5_s;
-    spec.warmup = 1_s;
-    spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 100));
-    cluster::ConsumerSpec c = test::group_member();
-    c.topic = 0;
-    c.start_at = 3_s;
-    c.config.auto_offset_reset = reset;
-    c.config.auto_offset_reset_duration = 1_s;
-    spec.consumers.push_back(c);
-    cluster::World world(spec);
-    const auto s = world.run();
-    REQUIRE(s.records_failed == 0);
-    return static_cast<double>(s.records_consumed);
-  };
-  CHECK(consumed(kafka::AutoOffsetReset::earliest) == doctest::Approx(5 * 5'000).scale(0).epsilon(0.005));
-  CHECK(consumed(kafka::AutoOffsetReset::by_duration) == doctest::Approx(3 * 5'000).scale(0).epsilon(0.008));
-  CHECK(consumed(kafka::AutoOffsetReset::latest) == doctest::Approx(2 * 5'000).scale(0).epsilon(0.012));
+  // It reads every record produced after its starting point: earliest 5 s of them, by_duration:PT1S those since
+  // 3 s - 1 s (KIP-1106: the first batch whose timestamp reaches it; a batch holds about 25 records here), latest
+  // those since it started. Records produced in the run's last milliseconds may still be on their way (a few batches
+  // at most).
+  using kafka::AutoOffsetReset;
+  CHECK(consumed_by_new_group(AutoOffsetReset::earliest, 1_s) == doctest::Approx(5 * 5'000).scale(0).epsilon(0.005));
+  CHECK(consumed_by_new_group(AutoOffsetReset::by_duration, 1_s) ==
+        doctest::Approx(3 * 5'000).scale(0).epsilon(0.008));
+  CHECK(consumed_by_new_group(AutoOffsetReset::latest, 1_s) == doctest::Approx(2 * 5'000).scale(0).epsilon(0.012));
 }
 
 TEST_CASE("auto.offset.reset=by_duration on a backfill: records stamped 8 days back are found by 9 days, not by 7") {
-  // The producer above, its records stamped 8 days before their send time (workload.timestamp_offset). A new group
-  // starting at 3 s with by_duration:P9D asks for now - 9 days: every record is more recent, so it starts at the
-  // log start and reads all 5 s of them (as earliest does above). With by_duration:P7D no record is that recent: each
-  // ListOffsets answers UNKNOWN_OFFSET and the consumer asks again request.timeout.ms (30 s) later, so it reads
-  // nothing in the run (KIP-1106's OffsetFetcherUtils; the timestamp is epoch ms on the wire, so targets before the
-  // run's start are ordinary ones).
-  auto consumed = [](sim::Duration duration) {
-    auto spec = test::small_cluster(1, "nvme-datacentre", "nic-10gbe", 1, 1, 1);
-    spec.duration = 5_s;
-    spec.warmup = 1_s;
-    spec.producers.push_back(test::open_loop_producer(5'000, Acks::leader, 5, 100));
-    spec.producers[0].timestamp_offset = -8 * 86'400_s;
-    cluster::ConsumerSpec c = test::group_member();
-    c.topic = 0;
-    c.start_at = 3_s;
-    c.config.auto_offset_reset = kafka::AutoOffsetReset::by_duration;
-    c.config.auto_offset_reset_duration = duration;
-    spec.consumers.push_back(c);
-    const auto s = cluster::World(spec).run();
-    REQUIRE(s.records_failed == 0);
-    return static_cast<double>(s.records_consumed);
-  };
-  CHECK(consumed(9 * 86'400_s) == doctest::Approx(5 * 5'000).scale(0).epsilon(0.005));
-  CHECK(consumed(7 * 86'400_s) == 0);
+  // The records stamped 8 days before their send time (workload.timestamp_offset). by_duration:P9D asks for now - 9
+  // days: every record is more recent, so the group starts at the log start and reads all 5 s of them (as earliest
+  // does above). With by_duration:P7D no record is that recent: each ListOffsets answers UNKNOWN_OFFSET and the
+  // consumer asks again request.timeout.ms (30 s) later, so it reads nothing in the run (KIP-1106's
+  // OffsetFetcherUtils; the timestamp is epoch ms on the wire, so targets before the run's start are ordinary ones).
+  const sim::Duration day = 86'400_s;
+  CHECK(consumed_by_new_group(kafka::AutoOffsetReset::by_duration, 9 * day, -8 * day) ==
+        doctest::Approx(5 * 5'000).scale(0).epsilon(0.005));
+  CHECK(consumed_by_new_group(kafka::AutoOffsetReset::by_duration, 7 * day, -8 * day) == 0);
 }
 
 TEST_CASE("check.crcs: the consumer checks every fetched batch's CRC32C in poll, at the CPU profile's CRC speed") {
