@@ -259,3 +259,37 @@ TEST_CASE("faults: a 5 s pause holds every acks=all produce 5 s; 2 ms on a broke
   CHECK(worst_p50(slurp(dir / "big/timeseries.csv")) < 100);
   fs::remove_all(dir);
 }
+
+TEST_CASE("backfill: 8-day-old records into a 7-day topic are deleted at the first retention check; its loader skips") {
+  // The replay producer writes 20,000 records/s stamped 8 days back (workload.timestamp_offset) into events-replay,
+  // whose retention.ms is Kafka's 7 days: at the first retention check (log.initial.task.delay.ms, 30 s) every
+  // segment the high watermark covers is older than that by its timestamps, and the next check (330 s) is after the
+  // run. Each partition's 30 s of records (about 100,000, ~53 MB) sit in its active segment (64 MiB), which goes when
+  // the HW is at the log end at that instant (UnifiedLog.deletableSegments), so the check deletes at least one
+  // partition's and at most the 600,000 written by then. The loader group, reading 10,000 records/s, is behind: its
+  // positions in the deleted partitions fall below the log start, and each reset skips what it had not read. The live
+  // topic, stamped with its send times, loses nothing and its group keeps up. With a 14-day retention nothing goes.
+  const fs::path dir = fresh_dir("backfill");
+  REQUIRE(run_kafkasim("run scenarios/backfill.json --quiet --out " + (dir / "base").string(), dir / "log") == 0);
+  REQUIRE(run_kafkasim("run scenarios/backfill.json --quiet --set /topics/1/config/retention.ms=1209600000 --out " +
+                           (dir / "kept").string(),
+                       dir / "log-kept") == 0);
+  const json s = json::parse(slurp(dir / "base/summary.json"));
+  const json kept = json::parse(slurp(dir / "kept/summary.json"));
+  const auto deleted = s["durability"]["acked_records_deleted_by_retention"].get<int64_t>();
+  CHECK(deleted >= 90'000);
+  CHECK(deleted <= 600'000);
+  CHECK(s["durability"]["acked_records_lost"] == 0);
+  const json& loader = s["consume"]["groups"]["replay-loader"];
+  CHECK(loader["out_of_range_resets"].get<int>() >= 1);
+  CHECK(loader["out_of_range_resets"].get<int>() <= 6);
+  CHECK(loader["records_skipped_by_resets"].get<int64_t>() > 0);
+  const json& live = s["consume"]["groups"]["live"];
+  CHECK(live["out_of_range_resets"] == 0);
+  CHECK(live["lag_records_end"].get<int64_t>() < 100);
+  CHECK(slurp(dir / "log").find("offset out of range    records skipped by auto.offset.reset: replay-loader") !=
+        std::string::npos);
+  CHECK(kept["durability"]["acked_records_deleted_by_retention"] == 0);
+  CHECK(kept["consume"]["groups"]["replay-loader"]["out_of_range_resets"] == 0);
+  fs::remove_all(dir);
+}
