@@ -31,7 +31,8 @@ constexpr uint64_t kKeysMax = 10'000'000;             // KeyDistribution's table
 constexpr uint64_t kLogDirsMax = 256;
 
 // Configs a Kafka 3.x server.properties or topic may still carry that Kafka 4.0 removed (KIP-937's deprecation in 3.6,
-// ZooKeeper mode), with the config that replaces them, if any: the loader names them as such instead of as unknown.
+// KIP-724's message formats, ZooKeeper mode), with the config that replaces them, if any: the loader names them as
+// such instead of as unknown.
 struct RemovedConfig {
   std::string_view name, why, instead;
 };
@@ -42,6 +43,8 @@ constexpr RemovedConfig kRemovedInKafka4[] = {
     {"log.message.timestamp.difference.max.ms",
      "KIP-937 split it into log.message.timestamp.before.max.ms and log.message.timestamp.after.max.ms",
      "log.message.timestamp.before.max.ms"},
+    {"message.format.version", "KIP-724: every log is written in the v2 record format; delete it", ""},
+    {"log.message.format.version", "KIP-724: every log is written in the v2 record format; delete it", ""},
     {"zookeeper.connect", "ZooKeeper mode is gone, clusters run KRaft (kafka-behaviour.md §0); delete it", ""},
 };
 const RemovedConfig* removed_in_kafka_4(std::string_view name) {

@@ -2291,6 +2291,10 @@ TEST_CASE("configs Kafka 4.0 removed are named as such, with what replaces them"
   d["cluster"]["config"] = {{"log.message.timestamp.difference.max.ms", 1000}};
   expect_error(d, "/cluster/config/log.message.timestamp.difference.max.ms", "log.message.timestamp.before.max.ms");
   d = base();
+  d["topics"][0]["config"] = {{"message.format.version", "2.8"}};
+  expect_error(d, "/topics/0/config/message.format.version");
+  CHECK(std::string(error_of(d).what()).find("KIP-724") != std::string::npos);
+  d = base();
   d["cluster"]["config"] = {{"zookeeper.connect", "zk:2181"}};
   expect_error(d, "/cluster/config/zookeeper.connect");
   CHECK(std::string(error_of(d).what()).find("KRaft") != std::string::npos);
