@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -528,6 +529,22 @@ cluster::WorldSummary check_same_run_with_fewer_events(const cluster::WorldSpec&
   return a;
 }
 
+// Three NVMe brokers on 1 GbE, one topic of 6 partitions (RF 3, min.insync.replicas 2), `first` writing to it; with
+// `second`, that producer too and a consumer group reading the topic.
+cluster::WorldSpec one_or_two_producers_on_1gbe(sim::Duration duration, sim::Duration warmup,
+                                                cluster::ProducerSpec first,
+                                                const std::optional<cluster::ProducerSpec>& second) {
+  auto spec = test::small_cluster(3, "nvme-datacentre", "nic-1gbe", 6, 3, 2);
+  spec.duration = duration;
+  spec.warmup = warmup;
+  spec.producers.push_back(std::move(first));
+  if (second) {
+    spec.producers.push_back(*second);
+    spec.consumers.push_back(test::group_member());
+  }
+  return spec;
+}
+
 }  // namespace
 
 TEST_CASE("records offered while send() is blocked: the short path changes the events, nothing of the run") {
@@ -538,18 +555,16 @@ TEST_CASE("records offered while send() is blocked: the short path changes the e
   // (one producer: nothing else runs between most of its arrivals). With a second producer, also blocked, with
   // acks=all and Poisson arrivals, and a consumer: the two producers' arrivals interleave and join together.
   const auto make = [](bool short_path, bool second_producer) {
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-1gbe", 6, 3, 2);
-    spec.duration = 3_s;
-    spec.warmup = 1_s;
-    spec.short_blocked_arrivals = short_path;
-    spec.producers.push_back(test::open_loop_producer(1'000'000, Acks::leader, 5, 512));
-    spec.producers.back().config.buffer_memory_bytes = 1 << 20;
+    auto first = test::open_loop_producer(1'000'000, Acks::leader, 5, 512);
+    first.config.buffer_memory_bytes = 1 << 20;
+    std::optional<cluster::ProducerSpec> second;
     if (second_producer) {
-      spec.producers.push_back(test::open_loop_producer(1'000'000, Acks::all, 0, 200));
-      spec.producers.back().arrival = cluster::ArrivalProcess::Kind::kPoisson;
-      spec.producers.back().config.buffer_memory_bytes = 1 << 20;
-      spec.consumers.push_back(test::group_member());
+      second = test::open_loop_producer(1'000'000, Acks::all, 0, 200);
+      second->arrival = cluster::ArrivalProcess::Kind::kPoisson;
+      second->config.buffer_memory_bytes = 1 << 20;
     }
+    auto spec = one_or_two_producers_on_1gbe(3_s, 1_s, first, second);
+    spec.short_blocked_arrivals = short_path;
     return spec;
   };
   for (const bool second : {false, true}) {
@@ -568,20 +583,16 @@ TEST_CASE("appends into the last of several batches: skipping Kafka's no-op wake
   // kafka-producer-perf-test style producer (unthrottled, linger.ms=0, acks=1, the sticky partitioner) on 1 GbE;
   // (2) with it, a keyed acks=all producer with Poisson arrivals and a consumer.
   const auto make = [](bool quiet, bool mixed) {
-    auto spec = test::small_cluster(3, "nvme-datacentre", "nic-1gbe", 6, 3, 2);
-    spec.duration = 1500_ms;
-    spec.warmup = 500_ms;
-    spec.quiet_tail_appends = quiet;
-    auto p = test::open_loop_producer(2'000'000, Acks::leader, 0, 100);
-    p.arrival = cluster::ArrivalProcess::Kind::kUnthrottled;
-    spec.producers.push_back(p);
+    auto perf_test = test::open_loop_producer(2'000'000, Acks::leader, 0, 100);
+    perf_test.arrival = cluster::ArrivalProcess::Kind::kUnthrottled;
+    std::optional<cluster::ProducerSpec> keyed;
     if (mixed) {
-      auto keyed = test::open_loop_producer(150'000, Acks::all, 1, 300);
-      keyed.arrival = cluster::ArrivalProcess::Kind::kPoisson;
-      keyed.keys = cluster::KeyDistribution::uniform(1000);
-      spec.producers.push_back(keyed);
-      spec.consumers.push_back(test::group_member());
+      keyed = test::open_loop_producer(150'000, Acks::all, 1, 300);
+      keyed->arrival = cluster::ArrivalProcess::Kind::kPoisson;
+      keyed->keys = cluster::KeyDistribution::uniform(1000);
     }
+    auto spec = one_or_two_producers_on_1gbe(1500_ms, 500_ms, perf_test, keyed);
+    spec.quiet_tail_appends = quiet;
     return spec;
   };
   for (const bool mixed : {false, true}) {
